@@ -1,0 +1,11 @@
+//! Sans-IO L2TP: the wire format of L2TPv2 (RFC 2661) and L2TPv3 (RFC 3931) and, on top of it,
+//! the control protocol engine.
+//!
+//! This crate performs no I/O and reads no clock: callers hand it datagrams, commands and the
+//! current time, and take back datagrams, events and the next deadline. Randomness is injected.
+//!
+//! Logs and `Debug` output of this crate never contain shared secrets.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod wire;

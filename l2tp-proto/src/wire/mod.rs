@@ -1,0 +1,1 @@
+//! The L2TP wire format: headers, AVPs and control messages.
