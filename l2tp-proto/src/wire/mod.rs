@@ -1,1 +1,12 @@
 //! The L2TP wire format: headers, AVPs and control messages.
+
+pub mod avp;
+pub mod digest;
+pub mod header;
+pub mod hidden;
+pub mod message;
+pub mod result;
+
+pub use avp::{Avp, AvpType};
+pub use header::{ControlHeader, Cookie, Encapsulation, Packet, Version};
+pub use message::{AvpEntry, DecodeContext, Message, MessageError, MessageType, Reaction};
