@@ -1,1 +1,16 @@
-//! Test support for the L2TP suite.
+//! Test support for the L2TP suite (a dev-dependency only).
+//!
+//! * [`pcap`]: read UDP (or bare IP, e.g. L2TPv3 over IP) datagrams from
+//!   pcap files of any common link type, and write our own datagrams as
+//!   Ethernet/IP/UDP pcaps.
+//! * [`tshark`]: run tshark on a capture and get, per packet, whether it is
+//!   malformed or has expert errors, plus the decoded L2TP header and AVPs.
+//! * [`vectors`]: the real xl2tpd captures in `testdata/xl2tpd/` and the
+//!   secrets they were made with.
+//!
+//! This crate must not depend on `l2tp-proto`: `l2tp-proto`'s tests depend
+//! on it.
+
+pub mod pcap;
+pub mod tshark;
+pub mod vectors;
