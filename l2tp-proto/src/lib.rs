@@ -9,5 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod reliable;
+pub mod seq;
 pub mod time;
 pub mod wire;
