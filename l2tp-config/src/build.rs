@@ -1,0 +1,436 @@
+//! From the syntax tree to a checked [`Config`]: block types, parameter names and values,
+//! duplicates, references, required values and conflicting settings.
+//!
+//! Every check runs even after earlier ones failed, so one run reports every problem. A conflict
+//! between settings is reported once, in the first block (default profile, named profile or
+//! instance) where it appears.
+
+use std::collections::HashMap;
+
+use crate::config::{Config, DEFAULT_PROFILE, builtin};
+use crate::convert::{Res, Values};
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    PeerParams, Profile, PseudowireParams, SessionInstance, SessionInstanceParams, SessionParams,
+    SystemParams, TunnelInstance, TunnelInstanceParams, TunnelParams,
+};
+use crate::span::Span;
+use crate::suggest::hint;
+use crate::syntax::{Block, Item, Node};
+
+mod check;
+
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+enum Kind {
+    System,
+    PeerProfile,
+    TunnelProfile,
+    SessionProfile,
+    PseudowireProfile,
+    Tunnel,
+    Session,
+}
+
+const KINDS: &[(&str, Kind)] = &[
+    ("system", Kind::System),
+    ("peer profile", Kind::PeerProfile),
+    ("tunnel profile", Kind::TunnelProfile),
+    ("session profile", Kind::SessionProfile),
+    ("pseudowire profile", Kind::PseudowireProfile),
+    ("tunnel", Kind::Tunnel),
+    ("session", Kind::Session),
+];
+
+impl Kind {
+    fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    fn keys(self) -> Vec<&'static str> {
+        match self {
+            Kind::System => SystemParams::KEYS.to_vec(),
+            Kind::PeerProfile => PeerParams::KEYS.to_vec(),
+            Kind::TunnelProfile => TunnelParams::KEYS.to_vec(),
+            Kind::SessionProfile => SessionParams::KEYS.to_vec(),
+            Kind::PseudowireProfile => PseudowireParams::KEYS.to_vec(),
+            Kind::Tunnel => [TunnelInstanceParams::KEYS, TunnelParams::KEYS].concat(),
+            Kind::Session => [SessionInstanceParams::KEYS, SessionParams::KEYS].concat(),
+        }
+    }
+}
+
+/// Where a block and its parameters are in the source.
+#[derive(Clone, Debug, Default)]
+struct Info {
+    /// The block's name (or header, for `system`).
+    name: Span,
+    /// Parameter name → span of its values.
+    values: HashMap<String, Span>,
+}
+
+impl Info {
+    fn value(&self, key: &str) -> Option<Span> {
+        self.values.get(key).copied()
+    }
+
+    /// The value of `key` if set in this block, else the block's name.
+    fn at(&self, key: &str) -> Span {
+        self.value(key).unwrap_or(self.name)
+    }
+}
+
+type Located<T> = Vec<(T, Info)>;
+
+#[derive(Default)]
+struct Builder {
+    diags: Vec<Diagnostic>,
+    system: Option<(SystemParams, Span)>,
+    names: HashMap<(Kind, String), Span>,
+    peers: Located<Profile<PeerParams>>,
+    tunnel_profiles: Located<Profile<TunnelParams>>,
+    session_profiles: Located<Profile<SessionParams>>,
+    pseudowire_profiles: Located<Profile<PseudowireParams>>,
+    tunnels: Located<TunnelInstance>,
+    sessions: Located<SessionInstance>,
+}
+
+pub(crate) fn build(blocks: &[Block]) -> (Config, Vec<Diagnostic>) {
+    let mut b = Builder::default();
+    for block in blocks {
+        b.block(block);
+    }
+    b.finish()
+}
+
+impl Builder {
+    fn error(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error(span, msg));
+    }
+
+    fn block(&mut self, block: &Block) {
+        let Some((kind, name)) = self.header(block) else {
+            return;
+        };
+        let name_text = name.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+        let name_span = name.as_ref().map_or(block.header_span(), |n| n.span);
+        if kind != Kind::System {
+            let key = (kind, name_text.clone());
+            if let Some(&first) = self.names.get(&key) {
+                self.diags.push(
+                    Diagnostic::error(
+                        name_span,
+                        format!("duplicate {} `{name_text}`", kind.name()),
+                    )
+                    .with_note(first, "first defined here"),
+                );
+            } else {
+                self.names.insert(key, name_span);
+            }
+        }
+        fn profile<P>(name: &str, params: P) -> Profile<P> {
+            Profile {
+                name: name.to_owned(),
+                params,
+                builtin: false,
+            }
+        }
+        match kind {
+            Kind::System => {
+                let mut params = SystemParams::default();
+                self.entries(block, kind, name_span, |v| params.set(v));
+                if let Some((_, first)) = self.system {
+                    self.diags.push(
+                        Diagnostic::error(
+                            block.header_span(),
+                            "a second `system` block: the file may have only one",
+                        )
+                        .with_note(first, "first `system` block here"),
+                    );
+                } else {
+                    self.system = Some((params, block.header_span()));
+                }
+            }
+            Kind::PeerProfile => {
+                let mut params = PeerParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.peers.push((profile(&name_text, params), info));
+            }
+            Kind::TunnelProfile => {
+                let mut params = TunnelParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.tunnel_profiles
+                    .push((profile(&name_text, params), info));
+            }
+            Kind::SessionProfile => {
+                let mut params = SessionParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.session_profiles
+                    .push((profile(&name_text, params), info));
+            }
+            Kind::PseudowireProfile => {
+                let mut params = PseudowireParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.pseudowire_profiles
+                    .push((profile(&name_text, params), info));
+            }
+            Kind::Tunnel => {
+                let mut instance = TunnelInstanceParams::default();
+                let mut params = TunnelParams::default();
+                let info = self.entries(block, kind, name_span, |v| {
+                    instance.set(v).or_else(|| params.set(v))
+                });
+                self.tunnels.push((
+                    TunnelInstance {
+                        name: name_text,
+                        instance,
+                        params,
+                    },
+                    info,
+                ));
+            }
+            Kind::Session => {
+                let mut instance = SessionInstanceParams::default();
+                let mut params = SessionParams::default();
+                let info = self.entries(block, kind, name_span, |v| {
+                    instance.set(v).or_else(|| params.set(v))
+                });
+                self.sessions.push((
+                    SessionInstance {
+                        name: name_text,
+                        instance,
+                        params,
+                    },
+                    info,
+                ));
+            }
+        }
+    }
+
+    /// The block type and name of a header, or `None` (after reporting) if the block is to be
+    /// skipped.
+    fn header(&mut self, block: &Block) -> Option<(Kind, Option<Item>)> {
+        let split = block
+            .header
+            .iter()
+            .position(|i| i.quoted)
+            .unwrap_or(block.header.len());
+        let (words, rest) = block.header.split_at(split);
+        let joined = |w: &[Item]| {
+            w.iter()
+                .map(|i| i.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let span_of = |w: &[Item]| match (w.first(), w.last()) {
+            (Some(a), Some(b)) => a.span.to(b.span),
+            _ => block.open,
+        };
+        if words.is_empty() {
+            self.error(
+                span_of(&block.header),
+                "missing block type: expected e.g. `tunnel \"name\" {`",
+            );
+            return None;
+        }
+        let lookup = |t: &str| KINDS.iter().find(|(n, _)| *n == t).map(|&(_, k)| k);
+        let (kind, mut names) = match lookup(&joined(words)) {
+            Some(kind) => (kind, rest.to_vec()),
+            None => {
+                // `tunnel to-hq {`: a bare name where a quoted one belongs.
+                let (head, last) = words.split_at(words.len() - 1);
+                match lookup(&joined(head)) {
+                    Some(kind) if kind != Kind::System && rest.is_empty() && !head.is_empty() => {
+                        let name = &last[0];
+                        self.error(
+                            name.span,
+                            format!(
+                                "block names must be quoted: write `{} \"{}\"`",
+                                joined(head),
+                                name.text
+                            ),
+                        );
+                        (kind, last.to_vec())
+                    }
+                    _ => {
+                        let text = joined(words);
+                        self.error(
+                            span_of(words),
+                            format!(
+                                "unknown block type `{text}`{}",
+                                hint(&text, KINDS.iter().map(|(n, _)| *n))
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        if kind == Kind::System {
+            if let Some(first) = names.first() {
+                self.error(
+                    span_of(&names),
+                    format!(
+                        "the `system` block takes no name, found `\"{}\"`",
+                        first.text
+                    ),
+                );
+            }
+            return Some((kind, None));
+        }
+        if names.is_empty() {
+            self.error(
+                span_of(words),
+                format!(
+                    "a `{0}` block needs a name: `{0} \"name\" {{ ... }}`",
+                    kind.name()
+                ),
+            );
+            return None;
+        }
+        if names.len() > 1 {
+            self.error(span_of(&names[1..]), "unexpected text after the block name");
+        }
+        let name = names.swap_remove(0);
+        if name.text.is_empty() {
+            self.error(name.span, "a block name may not be empty");
+        }
+        Some((kind, Some(name)))
+    }
+
+    /// Applies every entry of `block` through `set`, reporting nested blocks, unknown and
+    /// duplicate parameters and bad values.
+    fn entries(
+        &mut self,
+        block: &Block,
+        kind: Kind,
+        name: Span,
+        mut set: impl FnMut(Values<'_>) -> Option<Res<()>>,
+    ) -> Info {
+        let mut info = Info {
+            name,
+            values: HashMap::new(),
+        };
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for node in &block.nodes {
+            let entry = match node {
+                Node::Entry(e) => e,
+                Node::Block(inner) => {
+                    self.error(
+                        inner.header_span(),
+                        format!("blocks cannot be nested inside a `{}` block", kind.name()),
+                    );
+                    continue;
+                }
+            };
+            let key = entry.key.text.as_str();
+            if let Some(&first) = seen.get(key) {
+                self.diags.push(
+                    Diagnostic::error(
+                        entry.key.span,
+                        format!(
+                            "duplicate parameter `{key}` in this `{}` block",
+                            kind.name()
+                        ),
+                    )
+                    .with_note(first, "first set here"),
+                );
+                continue;
+            }
+            match set(Values {
+                key: &entry.key,
+                values: &entry.values,
+            }) {
+                Some(Ok(())) => {
+                    seen.insert(key, entry.key.span);
+                    let span = match (entry.values.first(), entry.values.last()) {
+                        (Some(a), Some(b)) => a.span.to(b.span),
+                        _ => entry.key.span,
+                    };
+                    info.values.insert(key.to_owned(), span);
+                }
+                Some(Err(e)) => {
+                    // Remember the key, so that a bad value is not also reported as missing.
+                    seen.insert(key, entry.key.span);
+                    info.values.insert(key.to_owned(), e.span);
+                    self.error(e.span, e.message);
+                }
+                None => self.unknown_parameter(kind, &entry.key),
+            }
+        }
+        info
+    }
+
+    fn unknown_parameter(&mut self, kind: Kind, key: &Item) {
+        let elsewhere: Vec<String> = KINDS
+            .iter()
+            .filter(|&&(_, k)| k != kind && k.keys().contains(&key.text.as_str()))
+            .map(|(n, _)| format!("`{n}`"))
+            .collect();
+        let msg = if elsewhere.is_empty() {
+            format!(
+                "unknown parameter `{}` in a `{}` block{}",
+                key.text,
+                kind.name(),
+                hint(&key.text, kind.keys())
+            )
+        } else {
+            format!(
+                "`{}` is not a parameter of a `{}` block; it belongs in a {} block",
+                key.text,
+                kind.name(),
+                elsewhere.join(" or ")
+            )
+        };
+        self.error(key.span, msg);
+    }
+
+    fn finish(mut self) -> (Config, Vec<Diagnostic>) {
+        fn ensure_default<P: Default>(list: &mut Located<Profile<P>>) {
+            if find_located(list, DEFAULT_PROFILE).is_none() {
+                list.push((builtin(), Info::default()));
+            }
+        }
+        ensure_default(&mut self.peers);
+        ensure_default(&mut self.tunnel_profiles);
+        ensure_default(&mut self.session_profiles);
+        ensure_default(&mut self.pseudowire_profiles);
+
+        let config = Config {
+            system: self
+                .system
+                .as_ref()
+                .map(|(p, _)| p.resolve())
+                .unwrap_or_default(),
+            peer_profiles: self.peers.iter().map(|(p, _)| p.clone()).collect(),
+            tunnel_profiles: self
+                .tunnel_profiles
+                .iter()
+                .map(|(p, _)| p.clone())
+                .collect(),
+            session_profiles: self
+                .session_profiles
+                .iter()
+                .map(|(p, _)| p.clone())
+                .collect(),
+            pseudowire_profiles: self
+                .pseudowire_profiles
+                .iter()
+                .map(|(p, _)| p.clone())
+                .collect(),
+            tunnels: self.tunnels.iter().map(|(t, _)| t.clone()).collect(),
+            sessions: self.sessions.iter().map(|(s, _)| s.clone()).collect(),
+        };
+        self.check_references(&config);
+        self.check_peer_profiles();
+        self.check_tunnels(&config);
+        self.check_sessions(&config);
+        (config, self.diags)
+    }
+}
+
+fn find_located<'a, P>(list: &'a Located<Profile<P>>, name: &str) -> Option<&'a Profile<P>> {
+    list.iter().map(|(p, _)| p).find(|p| p.name == name)
+}

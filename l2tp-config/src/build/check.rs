@@ -1,0 +1,485 @@
+//! Cross-block checks: references to profiles and tunnels, required instance parameters and
+//! settings that conflict, each reported in the first layer where it appears.
+
+use std::collections::HashMap;
+
+use super::{Builder, Info, Kind};
+use crate::config::{Config, DEFAULT_PROFILE, find};
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    PeerParams, Profile, SessionInstance, SessionParams, TunnelInstance, TunnelParams,
+};
+use crate::span::Span;
+use crate::suggest::hint;
+use crate::value::{AuthMode, Encap, Host, L2tpVersion, PseudowireType};
+
+impl Builder {
+    fn reference(&mut self, kind: Kind, name: Option<&String>, span: Span, exists: &[&str]) {
+        let Some(name) = name else { return };
+        if !exists.contains(&name.as_str()) {
+            self.error(
+                span,
+                format!(
+                    "unknown {} `{name}`{}",
+                    kind.name(),
+                    hint(name, exists.iter().copied())
+                ),
+            );
+        }
+    }
+
+    pub(super) fn check_references(&mut self, config: &Config) {
+        let tp: Vec<&str> = config
+            .tunnel_profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let sp: Vec<&str> = config
+            .session_profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let pp: Vec<&str> = config
+            .pseudowire_profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let tn: Vec<&str> = config.tunnels.iter().map(|t| t.name.as_str()).collect();
+        let peers: Vec<(PeerParams, Info)> = self
+            .peers
+            .iter()
+            .map(|(p, i)| (p.params.clone(), i.clone()))
+            .collect();
+        for (p, info) in &peers {
+            let at = |k| info.at(k);
+            self.reference(
+                Kind::TunnelProfile,
+                p.tunnel_profile_name.as_ref(),
+                at("tunnel_profile_name"),
+                &tp,
+            );
+            self.reference(
+                Kind::SessionProfile,
+                p.session_profile_name.as_ref(),
+                at("session_profile_name"),
+                &sp,
+            );
+            self.reference(
+                Kind::PseudowireProfile,
+                p.pseudowire_profile_name.as_ref(),
+                at("pseudowire_profile_name"),
+                &pp,
+            );
+        }
+        let tunnels: Vec<(TunnelParams, Option<String>, Info)> = self
+            .tunnel_profiles
+            .iter()
+            .map(|(p, i)| (p.params.clone(), None, i.clone()))
+            .chain(
+                self.tunnels
+                    .iter()
+                    .map(|(t, i)| (t.params.clone(), t.instance.profile.clone(), i.clone())),
+            )
+            .collect();
+        for (p, profile, info) in &tunnels {
+            self.reference(
+                Kind::TunnelProfile,
+                profile.as_ref(),
+                info.at("profile"),
+                &tp,
+            );
+            self.reference(
+                Kind::SessionProfile,
+                p.session_profile_name.as_ref(),
+                info.at("session_profile_name"),
+                &sp,
+            );
+            self.reference(
+                Kind::PseudowireProfile,
+                p.pseudowire_profile_name.as_ref(),
+                info.at("pseudowire_profile_name"),
+                &pp,
+            );
+        }
+        let sessions: Vec<(SessionParams, Option<String>, Option<String>, Info)> = self
+            .session_profiles
+            .iter()
+            .map(|(p, i)| (p.params.clone(), None, None, i.clone()))
+            .chain(self.sessions.iter().map(|(s, i)| {
+                (
+                    s.params.clone(),
+                    s.instance.profile.clone(),
+                    s.instance.tunnel.clone(),
+                    i.clone(),
+                )
+            }))
+            .collect();
+        for (p, profile, tunnel, info) in &sessions {
+            self.reference(
+                Kind::SessionProfile,
+                profile.as_ref(),
+                info.at("profile"),
+                &sp,
+            );
+            self.reference(
+                Kind::PseudowireProfile,
+                p.pseudowire_profile_name.as_ref(),
+                info.at("pseudowire_profile_name"),
+                &pp,
+            );
+            self.reference(Kind::Tunnel, tunnel.as_ref(), info.at("tunnel"), &tn);
+        }
+    }
+
+    pub(super) fn check_peer_profiles(&mut self) {
+        let peers: Vec<(PeerParams, Info)> = self
+            .peers
+            .iter()
+            .map(|(p, i)| (p.params.clone(), i.clone()))
+            .collect();
+        for (p, info) in &peers {
+            let Some(mask) = p.netmask else { continue };
+            match p.peer_ipaddr {
+                None => self.error(
+                    info.at("netmask"),
+                    "`netmask` needs a `peer_ipaddr` to apply to",
+                ),
+                Some(ip) if ip.len.is_some() => self.error(
+                    info.at("netmask"),
+                    "`netmask` conflicts with the `/prefix` length already given in `peer_ipaddr`",
+                ),
+                Some(ip) if ip.addr.is_ipv4() != mask.is_ipv4() => self.error(
+                    info.at("netmask"),
+                    format!(
+                        "netmask `{mask}` and peer_ipaddr `{}` are of different IP versions",
+                        ip.addr
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Checks tunnel settings that must agree, in each layer where they first meet: the
+    /// `default` profile, each named profile, each instance.
+    fn tunnel_conflicts(&mut self, effective: &TunnelParams, own: &TunnelParams, info: &Info) {
+        let set = |k: &str| own.is_set(k);
+        if effective.encap == Some(Encap::Ip)
+            && effective.version == Some(L2tpVersion::V2)
+            && (set("encap") || set("version"))
+        {
+            let key = if set("encap") { "encap" } else { "version" };
+            self.error(
+                info.at(key),
+                "conflicting settings: `encap ip` needs L2TPv3, but `version` is 2 (L2TPv2 runs \
+                 only over UDP)",
+            );
+        }
+        if effective.secret.is_none() {
+            if effective.hide_avps == Some(true) && set("hide_avps") {
+                self.error(
+                    info.at("hide_avps"),
+                    "`hide_avps true` needs a `secret` to hide AVPs with",
+                );
+            }
+            if effective.auth_mode == Some(AuthMode::Challenge) && set("auth_mode") {
+                self.error(
+                    info.at("auth_mode"),
+                    "`auth_mode challenge` needs a `secret`",
+                );
+            }
+        }
+    }
+
+    pub(super) fn check_tunnels(&mut self, config: &Config) {
+        let default = find(&config.tunnel_profiles, DEFAULT_PROFILE)
+            .map(|p| p.params.clone())
+            .unwrap_or_default();
+        let profiles: Vec<(Profile<TunnelParams>, Info)> = self.tunnel_profiles.clone();
+        for (p, info) in &profiles {
+            let effective = if p.name == DEFAULT_PROFILE {
+                default.clone()
+            } else {
+                p.params.overlay(&default)
+            };
+            self.tunnel_conflicts(&effective, &p.params, info);
+        }
+        let tunnels: Vec<(TunnelInstance, Info)> = self.tunnels.clone();
+        let mut ids: HashMap<u32, Span> = HashMap::new();
+        for (t, info) in &tunnels {
+            let inst = &t.instance;
+            if inst.peer.is_none() && info.value("peer").is_none() {
+                self.error(
+                    info.name,
+                    format!(
+                        "tunnel `{}` has no `peer`: a tunnel instance needs the address of the \
+                         peer to connect to",
+                        t.name
+                    ),
+                );
+            }
+            let profile = inst.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+            let Some(base) = config.tunnel_profile_params(profile) else {
+                continue;
+            };
+            let effective = t.params.overlay(&base);
+            self.tunnel_conflicts(&effective, &t.params, info);
+            let Some(peer) = &inst.peer else { continue };
+            let v2 = effective.version == Some(L2tpVersion::V2);
+            if inst.peer_tunnel_id.is_some() {
+                if inst.tunnel_id.is_none() {
+                    self.error(
+                        info.at("peer_tunnel_id"),
+                        "a static tunnel (`peer_tunnel_id` set) needs a `tunnel_id` too",
+                    );
+                }
+                if v2 {
+                    self.error(
+                        info.at("peer_tunnel_id"),
+                        "conflicting settings: static tunnels (`peer_tunnel_id`) are L2TPv3 \
+                         only, but `version` is 2",
+                    );
+                }
+            }
+            if let Some(tid) = inst.tunnel_id {
+                if v2 && tid > u32::from(u16::MAX) {
+                    self.error(
+                        info.at("tunnel_id"),
+                        format!(
+                            "value `{tid}` is out of range: L2TPv2 tunnel ids are from 1 to 65535"
+                        ),
+                    );
+                }
+                match ids.get(&tid) {
+                    Some(&first) => self.diags.push(
+                        Diagnostic::error(
+                            info.at("tunnel_id"),
+                            format!("tunnel id {tid} is used by two tunnels"),
+                        )
+                        .with_note(first, "also used here"),
+                    ),
+                    None => {
+                        ids.insert(tid, info.at("tunnel_id"));
+                    }
+                }
+            }
+            let local = effective.local.as_ref();
+            if let (Some(l), Host::Ip(p)) = (local, &peer.host)
+                && let Host::Ip(lip) = l.host
+                && lip.is_ipv4() != p.is_ipv4()
+            {
+                let key = if t.params.local.is_some() {
+                    "local"
+                } else {
+                    "peer"
+                };
+                self.error(
+                    info.at(key),
+                    format!(
+                        "conflicting settings: `local` {l} and `peer` {peer} are of different IP \
+                         versions"
+                    ),
+                );
+            }
+            if effective.encap == Some(Encap::Ip) {
+                let ported = [
+                    ("peer", peer.port.is_some()),
+                    ("local", local.is_some_and(|l| l.port.is_some())),
+                ];
+                for (key, has_port) in ported {
+                    if has_port {
+                        self.error(
+                            info.at(key),
+                            format!(
+                                "conflicting settings: `{key}` has a port, but `encap ip` carries \
+                                 L2TPv3 directly over IP, without ports"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn session_conflicts(&mut self, effective: &SessionParams, own: &SessionParams, info: &Info) {
+        let set = |k: &str| own.is_set(k);
+        if let Some(vlan) = effective.vlan_id {
+            let ty = effective.pseudowire_type.unwrap_or(PseudowireType::Ppp);
+            if ty != PseudowireType::EthVlan && (set("vlan_id") || set("pseudowire_type")) {
+                let key = if set("vlan_id") {
+                    "vlan_id"
+                } else {
+                    "pseudowire_type"
+                };
+                self.error(
+                    info.at(key),
+                    format!(
+                        "conflicting settings: `vlan_id {vlan}` needs `pseudowire_type \
+                         eth_vlan`, but the pseudowire type is `{ty}`"
+                    ),
+                );
+            }
+        }
+        // The cookie length in force: `cookie_length`, else the length of `cookie`.
+        let (len, len_key) = match (effective.cookie_length, &effective.cookie) {
+            (Some(len), _) => (len, "cookie_length"),
+            (None, Some(c)) => (c.len() as u8, "cookie"),
+            (None, None) => return,
+        };
+        for (key, cookie) in [
+            ("cookie", &effective.cookie),
+            ("peer_cookie", &effective.peer_cookie),
+        ] {
+            let Some(cookie) = cookie else { continue };
+            // Report only where the conflict first appears: in a layer that sets one side.
+            if key == len_key || cookie.len() == usize::from(len) || !(set(key) || set(len_key)) {
+                continue;
+            }
+            let len = if len_key == "cookie" {
+                format!("{len} bytes long")
+            } else {
+                len.to_string()
+            };
+            let mut d = Diagnostic::error(
+                info.at(if set(key) { key } else { len_key }),
+                format!(
+                    "conflicting settings: `{key}` is {} bytes long, but `{len_key}` is {len}",
+                    cookie.len()
+                ),
+            );
+            if set(key)
+                && let Some(other) = info.value(len_key)
+            {
+                d = d.with_note(other, "length set here");
+            }
+            self.diags.push(d);
+        }
+    }
+
+    pub(super) fn check_sessions(&mut self, config: &Config) {
+        let default = find(&config.session_profiles, DEFAULT_PROFILE)
+            .map(|p| p.params.clone())
+            .unwrap_or_default();
+        let profiles: Vec<(Profile<SessionParams>, Info)> = self.session_profiles.clone();
+        for (p, info) in &profiles {
+            let effective = if p.name == DEFAULT_PROFILE {
+                default.clone()
+            } else {
+                p.params.overlay(&default)
+            };
+            self.session_conflicts(&effective, &p.params, info);
+        }
+        let sessions: Vec<(SessionInstance, Info)> = self.sessions.clone();
+        let mut ids: HashMap<(String, u32), Span> = HashMap::new();
+        for (s, info) in &sessions {
+            let inst = &s.instance;
+            let Some(tunnel_name) = &inst.tunnel else {
+                if info.value("tunnel").is_some() {
+                    continue;
+                }
+                self.error(
+                    info.name,
+                    format!(
+                        "session `{}` has no `tunnel`: name the tunnel it belongs to with \
+                         `tunnel \"name\"`",
+                        s.name
+                    ),
+                );
+                continue;
+            };
+            let tunnel = config.resolve_tunnel(tunnel_name);
+            let profile = inst.profile.clone().or_else(|| {
+                tunnel
+                    .as_ref()
+                    .map(|t| t.settings.session_profile_name.clone())
+            });
+            let Some(base) =
+                config.session_profile_params(profile.as_deref().unwrap_or(DEFAULT_PROFILE))
+            else {
+                continue;
+            };
+            let effective = s.params.overlay(&base);
+            self.session_conflicts(&effective, &s.params, info);
+            let ty = effective.pseudowire_type.unwrap_or(PseudowireType::Ppp);
+            if ty == PseudowireType::EthVlan && effective.vlan_id.is_none() {
+                self.error(
+                    info.at("pseudowire_type"),
+                    format!(
+                        "session `{}` has `pseudowire_type eth_vlan` but no `vlan_id`",
+                        s.name
+                    ),
+                );
+            }
+            if inst.peer_session_id.is_some() && inst.session_id.is_none() {
+                self.error(
+                    info.at("peer_session_id"),
+                    "a static session (`peer_session_id` set) needs a `session_id` too",
+                );
+            }
+            if let Some(sid) = inst.session_id {
+                match ids.get(&(tunnel_name.clone(), sid)) {
+                    Some(&first) => self.diags.push(
+                        Diagnostic::error(
+                            info.at("session_id"),
+                            format!(
+                                "session id {sid} is used by two sessions of tunnel `{tunnel_name}`"
+                            ),
+                        )
+                        .with_note(first, "also used here"),
+                    ),
+                    None => {
+                        ids.insert((tunnel_name.clone(), sid), info.at("session_id"));
+                    }
+                }
+            }
+            let Some(tunnel) = tunnel else { continue };
+            if tunnel.is_static() && (inst.session_id.is_none() || inst.peer_session_id.is_none()) {
+                self.error(
+                    info.name,
+                    format!(
+                        "session `{}` is in static tunnel `{}`, so it needs both `session_id` \
+                         and `peer_session_id`",
+                        s.name, tunnel.name
+                    ),
+                );
+            }
+            if tunnel.settings.version == Some(L2tpVersion::V2) {
+                if ty != PseudowireType::Ppp {
+                    self.error(
+                        info.at("pseudowire_type"),
+                        format!(
+                            "conflicting settings: tunnel `{}` is L2TPv2, which carries only \
+                             PPP, but the pseudowire type is `{ty}`",
+                            tunnel.name
+                        ),
+                    );
+                }
+                if let Some(sid) = inst.session_id.filter(|&id| id > u32::from(u16::MAX)) {
+                    self.error(
+                        info.at("session_id"),
+                        format!(
+                            "value `{sid}` is out of range: L2TPv2 session ids are from 1 to 65535"
+                        ),
+                    );
+                }
+                if effective.cookie_length.is_some_and(|l| l > 0)
+                    || effective.cookie.is_some()
+                    || effective.peer_cookie.is_some()
+                {
+                    let key = ["cookie", "peer_cookie", "cookie_length"]
+                        .into_iter()
+                        .find(|k| s.params.is_set(k))
+                        .unwrap_or("tunnel");
+                    self.error(
+                        info.at(key),
+                        format!(
+                            "conflicting settings: cookies are L2TPv3 only, but tunnel `{}` is \
+                             L2TPv2",
+                            tunnel.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

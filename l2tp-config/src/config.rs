@@ -1,0 +1,295 @@
+//! The typed config: system settings, profiles of each kind (with built-in `default`s) and
+//! instances, and the resolution of an instance's effective settings.
+
+use std::net::IpAddr;
+
+use crate::model::{
+    PeerProfile, PeerSettings, Profile, PseudowireParams, PseudowireProfile, PseudowireSettings,
+    ResolvedSession, ResolvedTunnel, SessionInstance, SessionParams, SessionProfile,
+    SessionSettings, System, TunnelInstance, TunnelParams, TunnelProfile, TunnelSettings,
+};
+use crate::value::Encap;
+
+/// The name of the built-in profile of every kind.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// A checked config file: every reference names an existing profile or tunnel, every instance
+/// has its required parameters and no settings conflict.
+///
+/// Obtain one with [`parse`](crate::parse) or [`load`](crate::load); [`Config::default`] is what
+/// an empty file gives. Profiles and instances keep their order in the file.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Config {
+    pub(crate) system: System,
+    pub(crate) peer_profiles: Vec<PeerProfile>,
+    pub(crate) tunnel_profiles: Vec<TunnelProfile>,
+    pub(crate) session_profiles: Vec<SessionProfile>,
+    pub(crate) pseudowire_profiles: Vec<PseudowireProfile>,
+    pub(crate) tunnels: Vec<TunnelInstance>,
+    pub(crate) sessions: Vec<SessionInstance>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            system: System::default(),
+            peer_profiles: vec![builtin()],
+            tunnel_profiles: vec![builtin()],
+            session_profiles: vec![builtin()],
+            pseudowire_profiles: vec![builtin()],
+            tunnels: Vec::new(),
+            sessions: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn builtin<P: Default>() -> Profile<P> {
+    Profile {
+        name: DEFAULT_PROFILE.to_owned(),
+        params: P::default(),
+        builtin: true,
+    }
+}
+
+pub(crate) fn find<'a, P>(list: &'a [Profile<P>], name: &str) -> Option<&'a Profile<P>> {
+    list.iter().find(|p| p.name == name)
+}
+
+/// The parameters of profile `name` over those of the `default` profile of the same kind.
+fn chain<P>(list: &[Profile<P>], name: &str, overlay: fn(&P, &P) -> P) -> Option<P>
+where
+    P: Clone + Default,
+{
+    let profile = find(list, name)?;
+    let default = find(list, DEFAULT_PROFILE)
+        .map(|d| d.params.clone())
+        .unwrap_or_default();
+    Some(if name == DEFAULT_PROFILE {
+        default
+    } else {
+        overlay(&profile.params, &default)
+    })
+}
+
+impl Config {
+    /// The global settings.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// Every peer profile, the `default` one included.
+    pub fn peer_profiles(&self) -> &[PeerProfile] {
+        &self.peer_profiles
+    }
+
+    /// Every tunnel profile, the `default` one included.
+    pub fn tunnel_profiles(&self) -> &[TunnelProfile] {
+        &self.tunnel_profiles
+    }
+
+    /// Every session profile, the `default` one included.
+    pub fn session_profiles(&self) -> &[SessionProfile] {
+        &self.session_profiles
+    }
+
+    /// Every pseudowire profile, the `default` one included.
+    pub fn pseudowire_profiles(&self) -> &[PseudowireProfile] {
+        &self.pseudowire_profiles
+    }
+
+    /// Every `tunnel` instance.
+    pub fn tunnels(&self) -> &[TunnelInstance] {
+        &self.tunnels
+    }
+
+    /// Every `session` instance.
+    pub fn sessions(&self) -> &[SessionInstance] {
+        &self.sessions
+    }
+
+    /// The peer profile `name`.
+    pub fn peer_profile(&self, name: &str) -> Option<&PeerProfile> {
+        find(&self.peer_profiles, name)
+    }
+
+    /// The tunnel profile `name`.
+    pub fn tunnel_profile(&self, name: &str) -> Option<&TunnelProfile> {
+        find(&self.tunnel_profiles, name)
+    }
+
+    /// The session profile `name`.
+    pub fn session_profile(&self, name: &str) -> Option<&SessionProfile> {
+        find(&self.session_profiles, name)
+    }
+
+    /// The pseudowire profile `name`.
+    pub fn pseudowire_profile(&self, name: &str) -> Option<&PseudowireProfile> {
+        find(&self.pseudowire_profiles, name)
+    }
+
+    /// The tunnel instance `name`.
+    pub fn tunnel(&self, name: &str) -> Option<&TunnelInstance> {
+        self.tunnels.iter().find(|t| t.name == name)
+    }
+
+    /// The session instance `name`.
+    pub fn session(&self, name: &str) -> Option<&SessionInstance> {
+        self.sessions.iter().find(|s| s.name == name)
+    }
+
+    /// The effective settings of peer profile `name`. Peer profiles do not inherit from the
+    /// `default` peer profile: it is only the fallback when no other profile matches.
+    pub fn peer_profile_settings(&self, name: &str) -> Option<PeerSettings> {
+        self.peer_profile(name).map(|p| p.params.resolve())
+    }
+
+    /// The parameters of tunnel profile `name` over those of the `default` tunnel profile.
+    pub fn tunnel_profile_params(&self, name: &str) -> Option<TunnelParams> {
+        chain(&self.tunnel_profiles, name, TunnelParams::overlay)
+    }
+
+    /// The effective settings of tunnel profile `name` (for tunnels a peer creates): the
+    /// profile over the file's `default` tunnel profile over the built-in defaults.
+    pub fn tunnel_profile_settings(&self, name: &str) -> Option<TunnelSettings> {
+        self.tunnel_profile_params(name).map(|p| p.resolve())
+    }
+
+    /// The parameters of session profile `name` over those of the `default` session profile.
+    pub fn session_profile_params(&self, name: &str) -> Option<SessionParams> {
+        chain(&self.session_profiles, name, SessionParams::overlay)
+    }
+
+    /// The effective settings of session profile `name`, as for tunnel profiles.
+    pub fn session_profile_settings(&self, name: &str) -> Option<SessionSettings> {
+        self.session_profile_params(name).map(|p| p.resolve())
+    }
+
+    /// The parameters of pseudowire profile `name` over those of the `default` one.
+    pub fn pseudowire_profile_params(&self, name: &str) -> Option<PseudowireParams> {
+        chain(&self.pseudowire_profiles, name, PseudowireParams::overlay)
+    }
+
+    /// The effective settings of pseudowire profile `name`, as for tunnel profiles.
+    pub fn pseudowire_profile_settings(&self, name: &str) -> Option<PseudowireSettings> {
+        self.pseudowire_profile_params(name).map(|p| p.resolve())
+    }
+
+    /// The effective settings of tunnel instance `name`; `None` if there is no such tunnel.
+    pub fn resolve_tunnel(&self, name: &str) -> Option<ResolvedTunnel> {
+        self.resolve_tunnel_instance(self.tunnel(name)?)
+    }
+
+    pub(crate) fn resolve_tunnel_instance(&self, t: &TunnelInstance) -> Option<ResolvedTunnel> {
+        let inst = t.instance.resolve();
+        let settings = t
+            .params
+            .overlay(&self.tunnel_profile_params(&inst.profile)?)
+            .resolve();
+        let mut peer = inst.peer?;
+        if settings.encap == Encap::Udp {
+            // `peer x` and `peer x:1701` are the same peer.
+            peer.port = Some(peer.port_or_default());
+        }
+        Some(ResolvedTunnel {
+            name: t.name.clone(),
+            profile: inst.profile,
+            peer,
+            persist: inst.persist,
+            tunnel_id: inst.tunnel_id,
+            peer_tunnel_id: inst.peer_tunnel_id,
+            config_id: inst.config_id,
+            settings,
+        })
+    }
+
+    /// The effective settings of session instance `name`; `None` if there is no such session.
+    ///
+    /// A session without `profile` uses its tunnel's `session_profile_name`; without
+    /// `pseudowire_profile_name` it uses its tunnel's.
+    pub fn resolve_session(&self, name: &str) -> Option<ResolvedSession> {
+        self.resolve_session_instance(self.session(name)?)
+    }
+
+    pub(crate) fn resolve_session_instance(&self, s: &SessionInstance) -> Option<ResolvedSession> {
+        let inst = s.instance.resolve();
+        let tunnel = self.resolve_tunnel(inst.tunnel.as_deref()?)?;
+        let profile = inst
+            .profile
+            .unwrap_or_else(|| tunnel.settings.session_profile_name.clone());
+        let settings = s
+            .params
+            .overlay(&self.session_profile_params(&profile)?)
+            .resolve();
+        let pseudowire_profile = settings
+            .pseudowire_profile_name
+            .clone()
+            .unwrap_or_else(|| tunnel.settings.pseudowire_profile_name.clone());
+        let pseudowire = self.pseudowire_profile_settings(&pseudowire_profile)?;
+        Some(ResolvedSession {
+            name: s.name.clone(),
+            tunnel: tunnel.name,
+            profile,
+            session_id: inst.session_id,
+            peer_session_id: inst.peer_session_id,
+            settings,
+            pseudowire_profile,
+            pseudowire,
+        })
+    }
+
+    /// The effective settings of every tunnel instance, in file order.
+    pub fn resolved_tunnels(&self) -> Vec<ResolvedTunnel> {
+        self.tunnels
+            .iter()
+            .filter_map(|t| self.resolve_tunnel_instance(t))
+            .collect()
+    }
+
+    /// The effective settings of every session instance, in file order.
+    pub fn resolved_sessions(&self) -> Vec<ResolvedSession> {
+        self.sessions
+            .iter()
+            .filter_map(|s| self.resolve_session_instance(s))
+            .collect()
+    }
+
+    /// The peer profile for an incoming SCCRQ from `addr` with Host Name AVP `host_name`: the
+    /// one whose `peer_host_name` equals it, else the one with the longest matching address
+    /// prefix (the first in the file on a tie), else `default`.
+    pub fn match_peer(&self, addr: IpAddr, host_name: Option<&str>) -> &PeerProfile {
+        if let Some(host) = host_name
+            && let Some(p) = self
+                .peer_profiles
+                .iter()
+                .find(|p| p.params.peer_host_name.as_deref() == Some(host))
+        {
+            return p;
+        }
+        let mut best: Option<(&PeerProfile, u8)> = None;
+        for p in &self.peer_profiles {
+            let Some((net, len)) = p.params.resolve().prefix() else {
+                continue;
+            };
+            if prefix_matches(net, len, addr) && best.is_none_or(|(_, l)| len > l) {
+                best = Some((p, len));
+            }
+        }
+        match best {
+            Some((p, _)) => p,
+            None => match self.peer_profile(DEFAULT_PROFILE) {
+                Some(p) => p,
+                None => &self.peer_profiles[0],
+            },
+        }
+    }
+}
+
+fn prefix_matches(net: IpAddr, len: u8, addr: IpAddr) -> bool {
+    let (a, b, width) = match (net, addr) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => (u128::from(n.to_bits()), u128::from(a.to_bits()), 32),
+        (IpAddr::V6(n), IpAddr::V6(a)) => (n.to_bits(), a.to_bits(), 128),
+        _ => return false,
+    };
+    let shift = u32::from(width - len.min(width));
+    a.checked_shr(shift).unwrap_or(0) == b.checked_shr(shift).unwrap_or(0)
+}

@@ -1,0 +1,582 @@
+//! Conversion of a parameter's raw values (words and strings) to typed values, with error
+//! messages that name the expected type.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use crate::span::Span;
+use crate::suggest::hint;
+use crate::syntax::Item;
+use crate::value::{
+    Bearer, BearerCaps, Endpoint, Framing, FramingCaps, Host, IpPrefix, Keyword, L2TP_PORT,
+    L2tpVersion, MacAddr, PseudowireType, Secret, TextOrBytes,
+};
+
+/// The values of one `key value...` line.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Values<'a> {
+    pub(crate) key: &'a Item,
+    pub(crate) values: &'a [Item],
+}
+
+/// A value that does not fit its parameter.
+#[derive(Debug)]
+pub(crate) struct ValueError {
+    pub(crate) span: Span,
+    pub(crate) message: String,
+}
+
+pub(crate) type Res<T> = Result<T, ValueError>;
+
+fn err<T>(span: Span, message: impl Into<String>) -> Res<T> {
+    Err(ValueError {
+        span,
+        message: message.into(),
+    })
+}
+
+fn mismatch<T>(item: &Item, what: &str) -> Res<T> {
+    err(item.span, format!("expected {what}, found `{}`", item.text))
+}
+
+/// The one value of a single-valued parameter.
+fn single<'a>(v: Values<'a>, what: &str) -> Res<&'a Item> {
+    match v.values {
+        [one] => Ok(one),
+        [] => err(
+            v.key.span,
+            format!("missing value for `{}`: expected {what}", v.key.text),
+        ),
+        [_, rest @ ..] => {
+            let span = match (rest.first(), rest.last()) {
+                (Some(a), Some(b)) => a.span.to(b.span),
+                _ => v.key.span,
+            };
+            err(
+                span,
+                format!(
+                    "`{}` takes a single value ({what}), found {} values",
+                    v.key.text,
+                    v.values.len()
+                ),
+            )
+        }
+    }
+}
+
+/// At least one value of a list parameter.
+fn list<'a>(v: Values<'a>, what: &str) -> Res<&'a [Item]> {
+    if v.values.is_empty() {
+        return err(
+            v.key.span,
+            format!("missing value for `{}`: expected {what}", v.key.text),
+        );
+    }
+    Ok(v.values)
+}
+
+pub(crate) fn boolean(v: Values<'_>) -> Res<bool> {
+    const WHAT: &str = "a boolean (true or false)";
+    let item = single(v, WHAT)?;
+    match item.text.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => mismatch(item, WHAT),
+    }
+}
+
+fn parse_u64(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None if text.bytes().all(|b| b.is_ascii_digit()) => text.parse().ok(),
+        None => None,
+    }
+}
+
+fn number_item(item: &Item, min: u64, max: u64) -> Res<u64> {
+    let Some(n) = parse_u64(&item.text) else {
+        if item.text.starts_with('-') {
+            return err(
+                item.span,
+                format!(
+                    "expected a number from {min} to {max}, found `{}`",
+                    item.text
+                ),
+            );
+        }
+        return mismatch(item, "a number");
+    };
+    if n < min || n > max {
+        return err(
+            item.span,
+            format!(
+                "value `{}` is out of range: expected a number from {min} to {max}",
+                item.text
+            ),
+        );
+    }
+    Ok(n)
+}
+
+/// A number in `min..=max`, decimal or `0x` hex.
+pub(crate) fn number<T: TryFrom<u64>>(min: u64, max: u64) -> impl Fn(Values<'_>) -> Res<T> {
+    move |v| {
+        let item = single(v, "a number")?;
+        let n = number_item(item, min, max)?;
+        T::try_from(n).or_else(|_| mismatch(item, "a smaller number"))
+    }
+}
+
+pub(crate) fn keyword<K: Keyword>(v: Values<'_>) -> Res<K> {
+    let what = one_of::<K>();
+    let item = single(v, &what)?;
+    keyword_item(item, &what)
+}
+
+fn keyword_item<K: Keyword>(item: &Item, what: &str) -> Res<K> {
+    match K::KEYWORDS.iter().find(|(kw, _)| *kw == item.text) {
+        Some(&(_, k)) => Ok(k),
+        None => err(
+            item.span,
+            format!(
+                "expected {what}, found `{}`{}",
+                item.text,
+                hint(&item.text, K::KEYWORDS.iter().map(|(kw, _)| *kw))
+            ),
+        ),
+    }
+}
+
+fn one_of<K: Keyword>() -> String {
+    let names: Vec<String> = K::KEYWORDS
+        .iter()
+        .map(|(kw, _)| format!("`{kw}`"))
+        .collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("one of {} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// Any string or word.
+pub(crate) fn text(v: Values<'_>) -> Res<String> {
+    let item = single(v, "a string")?;
+    Ok(item.text.clone())
+}
+
+/// A non-empty string or word, e.g. a name.
+pub(crate) fn name(v: Values<'_>) -> Res<String> {
+    let item = single(v, "a name")?;
+    if item.text.is_empty() {
+        return err(item.span, "expected a name, found an empty string");
+    }
+    Ok(item.text.clone())
+}
+
+/// A list of strings or words, e.g. pppd options.
+pub(crate) fn strings(v: Values<'_>) -> Res<Vec<String>> {
+    Ok(list(v, "one or more strings")?
+        .iter()
+        .map(|i| i.text.clone())
+        .collect())
+}
+
+/// An absolute file system path.
+pub(crate) fn path(v: Values<'_>) -> Res<PathBuf> {
+    let item = single(v, "an absolute path")?;
+    if !item.text.starts_with('/') {
+        return mismatch(item, "an absolute path (starting with `/`)");
+    }
+    Ok(PathBuf::from(&item.text))
+}
+
+/// A network interface name or `%d` template.
+pub(crate) fn interface_name(v: Values<'_>) -> Res<String> {
+    let item = single(v, "an interface name")?;
+    let t = &item.text;
+    let problem = if t.is_empty() {
+        Some("it is empty")
+    } else if t.len() > 15 {
+        Some("Linux interface names have at most 15 characters")
+    } else if t == "." || t == ".." || t.contains(['/', ':']) || t.contains(char::is_whitespace) {
+        Some("it may not contain `/`, `:` or white space, nor be `.` or `..`")
+    } else if t.matches('%').count() > 1 || (t.contains('%') && !t.contains("%d")) {
+        Some("the only template allowed is a single `%d`")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => err(item.span, format!("invalid interface name `{t}`: {p}")),
+        None => Ok(t.clone()),
+    }
+}
+
+const IP_WHAT: &str = "an IP address";
+const ENDPOINT_WHAT: &str =
+    "an IP address or host name, optionally with a port (`192.0.2.1:1701`, `[2001:db8::1]:1701`)";
+
+/// An IPv4 or IPv6 literal without port.
+pub(crate) fn ip(v: Values<'_>) -> Res<IpAddr> {
+    let item = single(v, IP_WHAT)?;
+    item.text.parse().or_else(|_| mismatch(item, IP_WHAT))
+}
+
+/// A contiguous netmask, IPv4 or IPv6.
+pub(crate) fn netmask(v: Values<'_>) -> Res<IpAddr> {
+    let item = single(v, "a netmask")?;
+    let mask: IpAddr = item
+        .text
+        .parse()
+        .or_else(|_| mismatch(item, "a netmask such as `255.255.255.0`"))?;
+    if mask_len(mask).is_none() {
+        return err(
+            item.span,
+            format!("netmask `{mask}` is not contiguous (ones, then zeros)"),
+        );
+    }
+    Ok(mask)
+}
+
+/// The prefix length of a contiguous netmask.
+pub(crate) fn mask_len(mask: IpAddr) -> Option<u8> {
+    let (bits, width) = match mask {
+        IpAddr::V4(m) => (u128::from(m.to_bits()) << 96, 32),
+        IpAddr::V6(m) => (m.to_bits(), 128),
+    };
+    let ones = bits.leading_ones();
+    (bits.checked_shl(ones).unwrap_or(0) == 0).then(|| ones.min(width) as u8)
+}
+
+/// `ip` or `ip/len`.
+pub(crate) fn ip_prefix(v: Values<'_>) -> Res<IpPrefix> {
+    const WHAT: &str = "an IP address or prefix (`198.51.100.0/24`)";
+    let item = single(v, WHAT)?;
+    let (addr, len) = match item.text.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (item.text.as_str(), None),
+    };
+    let addr: IpAddr = addr.parse().or_else(|_| mismatch(item, WHAT))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        None => None,
+        Some(l) => match l.parse::<u8>() {
+            Ok(n) if n <= max => Some(n),
+            _ => {
+                return err(
+                    item.span,
+                    format!(
+                        "prefix length `{l}` is out of range: expected a number from 0 to {max}"
+                    ),
+                );
+            }
+        },
+    };
+    Ok(IpPrefix { addr, len })
+}
+
+fn endpoint_item(item: &Item, what: &str) -> Res<Endpoint> {
+    let t = item.text.as_str();
+    let port_err = |offset: usize, port: &str| {
+        err(
+            Span::new(item.span.start + offset, item.span.end),
+            format!("port `{port}` is out of range: expected a number from 1 to 65535"),
+        )
+    };
+    let parse_port = |offset: usize, port: &str| -> Res<u16> {
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return mismatch(item, what);
+        }
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 => Ok(p),
+            _ => port_err(offset, port),
+        }
+    };
+    // `quoted` items keep their text offsets one byte in, past the opening quote.
+    let q = usize::from(item.quoted);
+    if let Some(rest) = t.strip_prefix('[') {
+        let Some((inner, after)) = rest.split_once(']') else {
+            return mismatch(item, what);
+        };
+        let ip: std::net::Ipv6Addr = inner.parse().or_else(|_| mismatch(item, what))?;
+        let port = match after {
+            "" => None,
+            p => match p.strip_prefix(':') {
+                Some(p) => Some(parse_port(q + inner.len() + 3, p)?),
+                None => return mismatch(item, what),
+            },
+        };
+        return Ok(Endpoint {
+            host: Host::Ip(IpAddr::V6(ip)),
+            port,
+        });
+    }
+    if let Ok(ip) = t.parse::<IpAddr>() {
+        return Ok(Endpoint {
+            host: Host::Ip(ip),
+            port: None,
+        });
+    }
+    let (host, port) = match t.split_once(':') {
+        Some((h, p)) if !p.contains(':') => (h, Some(parse_port(q + h.len() + 1, p)?)),
+        Some(_) => {
+            return err(
+                item.span,
+                format!(
+                    "expected {what}, found `{t}` (write an IPv6 address with a port as \
+                     `[address]:port`)"
+                ),
+            );
+        }
+        None => (t, None),
+    };
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Ok(Endpoint {
+            host: Host::Ip(IpAddr::V4(ip)),
+            port,
+        });
+    }
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return err(item.span, format!("`{host}` is not a valid IPv4 address"));
+    }
+    if !is_dns_name(host) {
+        return mismatch(item, what);
+    }
+    Ok(Endpoint {
+        host: Host::Name(host.to_owned()),
+        port,
+    })
+}
+
+fn is_dns_name(s: &str) -> bool {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// `ip[:port]` or a DNS name with optional port.
+pub(crate) fn endpoint(v: Values<'_>) -> Res<Endpoint> {
+    endpoint_item(single(v, ENDPOINT_WHAT)?, ENDPOINT_WHAT)
+}
+
+/// `ip[:port]` where the host must be an IP literal (a local address).
+pub(crate) fn ip_endpoint(v: Values<'_>) -> Res<Endpoint> {
+    const WHAT: &str = "an IP address, optionally with a port (`192.0.2.1:1701`, `[::1]:1701`)";
+    let item = single(v, WHAT)?;
+    let ep = endpoint_item(item, WHAT)?;
+    match ep.host {
+        Host::Ip(_) => Ok(ep),
+        Host::Name(_) => mismatch(item, WHAT),
+    }
+}
+
+/// A list of `ip[:port]` socket addresses; the port defaults to 1701.
+pub(crate) fn socket_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
+    const WHAT: &str =
+        "one or more IP addresses, optionally with ports (`0.0.0.0:1701`, `[::]:1701`)";
+    let mut out = Vec::new();
+    for item in list(v, WHAT)? {
+        let ep = endpoint_item(item, WHAT)?;
+        match ep.host {
+            Host::Ip(ip) => out.push(SocketAddr::new(ip, ep.port.unwrap_or(L2TP_PORT))),
+            Host::Name(_) => return mismatch(item, WHAT),
+        }
+    }
+    Ok(out)
+}
+
+/// A 32-bit router id, as a number or in dotted IPv4 form.
+pub(crate) fn router_id(v: Values<'_>) -> Res<u32> {
+    const WHAT: &str = "a router id (a 32-bit number or an IPv4 address)";
+    let item = single(v, WHAT)?;
+    if let Ok(ip) = item.text.parse::<Ipv4Addr>() {
+        return Ok(ip.to_bits());
+    }
+    if parse_u64(&item.text).is_some() {
+        return number_item(item, 0, u64::from(u32::MAX)).map(|n| n as u32);
+    }
+    mismatch(item, WHAT)
+}
+
+pub(crate) fn mac(v: Values<'_>) -> Res<MacAddr> {
+    const WHAT: &str = "a MAC address (`11:22:ef:01:a3:b9`)";
+    let item = single(v, WHAT)?;
+    let parts: Vec<&str> = item.text.split(':').collect();
+    let mut out = [0u8; 6];
+    if parts.len() != 6 {
+        return mismatch(item, WHAT);
+    }
+    for (o, p) in out.iter_mut().zip(&parts) {
+        if p.len() != 2 {
+            return mismatch(item, WHAT);
+        }
+        *o = u8::from_str_radix(p, 16).or_else(|_| mismatch(item, WHAT))?;
+    }
+    if out[0] & 1 != 0 {
+        return err(
+            item.span,
+            format!(
+                "`{}` is a multicast address: expected a unicast MAC address",
+                item.text
+            ),
+        );
+    }
+    Ok(MacAddr(out))
+}
+
+fn hex_item(item: &Item) -> Option<Res<Vec<u8>>> {
+    if item.quoted {
+        return None;
+    }
+    let digits = item.text.strip_prefix("hex:")?;
+    let bad = || {
+        err(
+            item.span,
+            format!(
+                "invalid hex value `{}`: expected an even number of hex digits after `hex:`",
+                item.text
+            ),
+        )
+    };
+    if digits.is_empty() || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Some(bad());
+    }
+    Some(Ok((0..digits.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok())
+        .collect()))
+}
+
+/// A cookie: `hex:` with 4 or 8 bytes.
+pub(crate) fn cookie(v: Values<'_>) -> Res<Vec<u8>> {
+    const WHAT: &str = "a 4- or 8-byte hex value (`hex:0123456789abcdef`)";
+    let item = single(v, WHAT)?;
+    let bytes = hex_item(item).unwrap_or_else(|| mismatch(item, WHAT))?;
+    if bytes.len() != 4 && bytes.len() != 8 {
+        return err(
+            item.span,
+            format!("a cookie is 4 or 8 bytes long, found {} bytes", bytes.len()),
+        );
+    }
+    Ok(bytes)
+}
+
+/// A string or `hex:` value.
+pub(crate) fn text_or_bytes(v: Values<'_>) -> Res<TextOrBytes> {
+    let item = single(v, "a string or a hex value (`hex:a1b2`)")?;
+    match hex_item(item) {
+        Some(bytes) => bytes.map(TextOrBytes::Bytes),
+        None => Ok(TextOrBytes::Text(item.text.clone())),
+    }
+}
+
+/// A shared secret: a non-empty string or `hex:` value.
+pub(crate) fn secret(v: Values<'_>) -> Res<Secret> {
+    let item = single(v, "a string or a hex value (`hex:a1b2`)")?;
+    let value = text_or_bytes(v)?;
+    if value.as_bytes().is_empty() {
+        return err(item.span, "the secret is empty");
+    }
+    Ok(Secret::new(value.as_bytes()))
+}
+
+/// `cookie_length`: 0, 4 or 8.
+pub(crate) fn cookie_length(v: Values<'_>) -> Res<u8> {
+    let item = single(v, "0, 4 or 8")?;
+    match parse_u64(&item.text) {
+        Some(n @ (0 | 4 | 8)) => Ok(n as u8),
+        Some(_) => err(
+            item.span,
+            format!(
+                "value `{}` is out of range: cookie length must be 0, 4 or 8",
+                item.text
+            ),
+        ),
+        None => mismatch(item, "a cookie length (0, 4 or 8)"),
+    }
+}
+
+pub(crate) fn pseudowire_type(v: Values<'_>) -> Res<PseudowireType> {
+    const WHAT: &str = "one of `ppp`, `eth` or `eth_vlan`, or a pseudowire type number";
+    let item = single(v, WHAT)?;
+    match item.text.as_str() {
+        "ppp" => Ok(PseudowireType::Ppp),
+        "eth" => Ok(PseudowireType::Eth),
+        "eth_vlan" => Ok(PseudowireType::EthVlan),
+        t if parse_u64(t).is_some() => {
+            number_item(item, 1, 0x7fff).map(|n| PseudowireType::from_number(n as u16))
+        }
+        t => err(
+            item.span,
+            format!(
+                "expected {WHAT}, found `{t}`{}",
+                hint(t, ["ppp", "eth", "eth_vlan"])
+            ),
+        ),
+    }
+}
+
+pub(crate) fn framing_caps(v: Values<'_>) -> Res<FramingCaps> {
+    let what = format!("a list of {}", one_of::<Framing>());
+    let mut caps = FramingCaps {
+        sync: false,
+        async_: false,
+    };
+    for item in list(v, &what)? {
+        match keyword_item::<Framing>(item, &what)? {
+            Framing::Sync => caps.sync = true,
+            Framing::Async => caps.async_ = true,
+            Framing::Any => {
+                caps = FramingCaps {
+                    sync: true,
+                    async_: true,
+                }
+            }
+        }
+    }
+    Ok(caps)
+}
+
+pub(crate) fn bearer_caps(v: Values<'_>) -> Res<BearerCaps> {
+    let what = format!("a list of {}", one_of::<Bearer>());
+    let mut caps = BearerCaps {
+        digital: false,
+        analog: false,
+    };
+    for item in list(v, &what)? {
+        match keyword_item::<Bearer>(item, &what)? {
+            Bearer::Digital => caps.digital = true,
+            Bearer::Analog => caps.analog = true,
+            Bearer::Any => {
+                caps = BearerCaps {
+                    digital: true,
+                    analog: true,
+                }
+            }
+        }
+    }
+    Ok(caps)
+}
+
+pub(crate) fn version(v: Values<'_>) -> Res<L2tpVersion> {
+    let item = single(v, "an L2TP version (2 or 3)")?;
+    match parse_u64(&item.text) {
+        Some(2) => Ok(L2tpVersion::V2),
+        Some(3) => Ok(L2tpVersion::V3),
+        Some(_) => err(
+            item.span,
+            format!(
+                "value `{}` is out of range: the L2TP version is 2 or 3",
+                item.text
+            ),
+        ),
+        None => mismatch(item, "an L2TP version (2 or 3)"),
+    }
+}

@@ -1,0 +1,186 @@
+//! Config problems with their source location, and their rendering for people and for logs.
+//!
+//! Every problem is an error; a config with any problem is rejected whole. Rendering follows the
+//! compiler convention `FILE:LINE:COL: error: message`, so editors can jump to the location.
+
+use std::fmt;
+
+use crate::span::{LineIndex, Span, line_at};
+
+/// One problem found in a config file, with the location of the offending text.
+///
+/// [`Display`](fmt::Display) prints the one-line form `FILE:LINE:COL: error: message` (plus one
+/// `FILE:LINE:COL: note: ...` line per note), suitable for a log. [`Diagnostic::render`] adds the
+/// offending source line and a caret line under the offending text.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Diagnostic {
+    file: String,
+    message: String,
+    span: Span,
+    line: usize,
+    column: usize,
+    notes: Vec<Note>,
+}
+
+/// A secondary location attached to a [`Diagnostic`], e.g. where a duplicate was first defined.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Note {
+    message: String,
+    span: Span,
+    line: usize,
+    column: usize,
+}
+
+impl Diagnostic {
+    /// An error at `span`; the file and line/column are filled in by [`Diagnostic::locate`].
+    pub(crate) fn error(span: Span, message: impl Into<String>) -> Self {
+        Self {
+            file: String::new(),
+            message: message.into(),
+            span,
+            line: 0,
+            column: 0,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Attaches a note pointing at `span`.
+    pub(crate) fn with_note(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.notes.push(Note {
+            message: message.into(),
+            span,
+            line: 0,
+            column: 0,
+        });
+        self
+    }
+
+    /// Fills in the file name and the line/column of the error and of every note.
+    pub(crate) fn locate(&mut self, file: &str, index: &LineIndex, source: &str) {
+        self.file = file.to_owned();
+        (self.line, self.column) = index.line_col(source, self.span.start);
+        for note in &mut self.notes {
+            (note.line, note.column) = index.line_col(source, note.span.start);
+        }
+    }
+
+    /// The file name given to [`parse`](crate::parse).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The message, without location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The offending text.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// 1-based line of the start of the offending text.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// 1-based column (in characters) of the start of the offending text.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// Secondary locations, e.g. the first definition of a duplicate.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    /// The diagnostic with, under each location line, the source line it points into and a caret
+    /// line marking the offending text. `source` must be the text given to
+    /// [`parse`](crate::parse). The result ends with a newline.
+    pub fn render(&self, source: &str) -> String {
+        let mut out = String::new();
+        let header = format!(
+            "{}:{}:{}: error: {}",
+            self.file, self.line, self.column, self.message
+        );
+        push_located(&mut out, &header, source, self.span);
+        for note in &self.notes {
+            let header = format!(
+                "{}:{}:{}: note: {}",
+                self.file, note.line, note.column, note.message
+            );
+            push_located(&mut out, &header, source, note.span);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file, self.line, self.column, self.message
+        )?;
+        for note in &self.notes {
+            write!(
+                f,
+                "\n{}:{}:{}: note: {}",
+                self.file, note.line, note.column, note.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl Note {
+    /// The note's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The text the note points at.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// 1-based line of the note's location.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// 1-based column (in characters) of the note's location.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+}
+
+/// Renders every diagnostic with [`Diagnostic::render`], in order.
+pub fn render_all(diagnostics: &[Diagnostic], source: &str) -> String {
+    diagnostics.iter().map(|d| d.render(source)).collect()
+}
+
+fn push_located(out: &mut String, header: &str, source: &str, span: Span) {
+    out.push_str(header);
+    out.push('\n');
+    let (line, line_start) = line_at(source, span.start);
+    let start = span.start.clamp(line_start, line_start + line.len()) - line_start;
+    let end = span.end.clamp(line_start, line_start + line.len()) - line_start;
+    let start = crate::span::floor_char_boundary(line, start);
+    let end = crate::span::floor_char_boundary(line, end.max(start));
+    out.push_str("    ");
+    out.push_str(line);
+    out.push('\n');
+    out.push_str("    ");
+    // Copy tabs so the carets line up whatever the terminal's tab width.
+    out.extend(
+        line[..start]
+            .chars()
+            .map(|c| if c == '\t' { '\t' } else { ' ' }),
+    );
+    let width = line[start..end].chars().count().max(1);
+    out.extend(std::iter::repeat_n('^', width));
+    out.push('\n');
+}

@@ -1,0 +1,137 @@
+//! The `l2tpd` config file: lexer, parser, diagnostics, typed config and reload diff.
+//!
+//! The syntax is that of ProL2TP's `prol2tpd.conf(5)`: blocks `block-type "name" { ... }` holding
+//! one `parameter value [value...]` per line, with `#` comments. The block types are `system`
+//! (unnamed, at most once), `peer profile`, `tunnel profile`, `session profile`,
+//! `pseudowire profile`, `tunnel` and `session`. Values are booleans (`true`/`false`), numbers
+//! (decimal or `0x` hex), strings (quoted when they hold spaces or `#`), IP addresses with an
+//! optional port (`192.0.2.1:1701`, `[2001:db8::1]:1701`, or a DNS name, kept unresolved), IP
+//! prefixes, MAC addresses, `hex:` byte strings and lists (separated by spaces or commas).
+//! Where a parameter takes a string or hex (`secret`, `remote_end_id`), a bare `hex:a1b2` is
+//! bytes and a quoted `"hex:a1b2"` is text.
+//!
+//! [`parse`] checks everything it can without I/O and reports **all** problems as
+//! [`Diagnostic`]s (`FILE:LINE:COL: error: message`, plus the source line and a caret line with
+//! [`Diagnostic::render`]). The result is a [`Config`]; [`Config::resolve_tunnel`] and
+//! [`Config::resolve_session`] give the effective settings of an instance, and [`diff`] compares
+//! two configs for SIGHUP reload.
+//!
+//! # Inheritance
+//!
+//! Every profile kind has a built-in profile named `default`, which the file may redefine.
+//! Effective settings are layered, each layer overriding the ones after it:
+//!
+//! 1. the instance block (`tunnel "x"` / `session "x"`);
+//! 2. the profile it names with `profile "p"` (a session without `profile` uses its tunnel's
+//!    `session_profile_name`);
+//! 3. the file's `default` profile of that kind (named profiles inherit from it, as in
+//!    OpenL2TP);
+//! 4. the built-in defaults documented on each `*Settings` field.
+//!
+//! Peer profiles do not inherit from the `default` peer profile: it is only the fallback of
+//! [`Config::match_peer`].
+//!
+//! # Parameters left out
+//!
+//! From the reconstructed ProL2TP reference these are not accepted (an unknown parameter is an
+//! error): the 1.x names `trace_flags`, system-wide `debug` categories, `ppp_profile_name`,
+//! `ethernet_profile_name` and the `ppp profile`/`ethernet profile` blocks; the peer profile's
+//! `peer_port`; the tunnel's `mtu` (set `mtu` in the pseudowire profile); the session's
+//! `sequencing_required` and `use_sequence_numbers` (covered by `data_sequencing`),
+//! `minimum_bps`, `maximum_bps` and `connect_speed` (covered by `tx_connect_speed` and
+//! `rx_connect_speed`), `user_name`, `user_password` and `no_ppp` (pppd's side), and the
+//! pppac parameters `pppoe_session_id` and `pppoe_peer_mac`; the pseudowire profile's
+//! propppd `ppp_profile` and the per-protocol PPP options (pass them with `pppd_options`).
+//! `debug` takes a boolean, not a list of categories.
+//!
+//! # Secrets
+//!
+//! [`Secret`] values print as `<redacted>` in `Debug` output, so configs can be logged.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod build;
+mod config;
+mod convert;
+mod diagnostic;
+mod diff;
+mod lexer;
+mod model;
+mod span;
+mod suggest;
+mod syntax;
+mod value;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{Config, DEFAULT_PROFILE};
+pub use diagnostic::{Diagnostic, Note, render_all};
+pub use diff::{ConfigDiff, NameDiff, diff};
+pub use model::{
+    PeerParams, PeerProfile, PeerSettings, Profile, PseudowireParams, PseudowireProfile,
+    PseudowireSettings, ResolvedSession, ResolvedTunnel, SessionInstance, SessionInstanceParams,
+    SessionInstanceSettings, SessionParams, SessionProfile, SessionSettings, System, SystemParams,
+    TunnelInstance, TunnelInstanceParams, TunnelInstanceSettings, TunnelParams, TunnelProfile,
+    TunnelSettings,
+};
+pub use span::Span;
+pub use value::{
+    AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, Encap, Endpoint, Framing, FramingCaps,
+    Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType,
+    Secret, SessionType, TextOrBytes,
+};
+
+/// Parses and checks config text. `file_name` is used only in diagnostics.
+///
+/// Returns every problem found, sorted by position, if there is any.
+pub fn parse(file_name: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
+    let (tokens, mut diags) = lexer::lex(source);
+    let (blocks, syntax_diags) = syntax::parse(&tokens);
+    diags.extend(syntax_diags);
+    let (config, build_diags) = build::build(&blocks);
+    diags.extend(build_diags);
+    if diags.is_empty() {
+        return Ok(config);
+    }
+    let index = span::LineIndex::new(source);
+    for d in &mut diags {
+        d.locate(file_name, &index, source);
+    }
+    diags.sort_by_key(|d| d.span().start);
+    Err(diags)
+}
+
+/// Reads and parses the config file at `path`.
+pub fn load(path: impl AsRef<Path>) -> Result<Config, LoadError> {
+    let path = path.as_ref();
+    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&path.display().to_string(), &source).map_err(|diagnostics| LoadError::Invalid {
+        text: source,
+        diagnostics,
+    })
+}
+
+/// Why [`load`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file has problems.
+    #[error("{}", render_all(diagnostics, text))]
+    Invalid {
+        /// The text that was read, for [`Diagnostic::render`].
+        text: String,
+        /// Every problem found.
+        diagnostics: Vec<Diagnostic>,
+    },
+}

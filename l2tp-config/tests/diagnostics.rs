@@ -1,0 +1,211 @@
+//! Snapshots of rendered diagnostics: one file with every class of problem, and one small
+//! config per class.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use l2tp_config::{Diagnostic, parse, render_all};
+
+fn rendered(source: &str) -> String {
+    match parse("l2tpd.conf", source) {
+        Ok(_) => panic!("config unexpectedly valid:\n{source}"),
+        Err(diags) => render_all(&diags, source),
+    }
+}
+
+#[test]
+fn bad_file() {
+    let source = include_str!("fixtures/bad.conf");
+    insta::assert_snapshot!(rendered(source));
+}
+
+#[test]
+fn display_is_one_line_per_location() {
+    let source = "tunnel profile \"a\" {\n    hello_timeout 1\n    hello_timeout 2\n}\n";
+    let diags = parse("x.conf", source).unwrap_err();
+    let lines: Vec<String> = diags.iter().map(Diagnostic::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "x.conf:3:5: error: duplicate parameter `hello_timeout` in this `tunnel profile` \
+          block\n\
+          x.conf:2:5: note: first set here"
+        ]
+    );
+    assert_eq!((diags[0].line(), diags[0].column()), (3, 5));
+}
+
+macro_rules! case {
+    ($name:ident, $source:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(rendered($source));
+        }
+    };
+}
+
+case!(unknown_block_type, "tunel profile \"x\" {\n}\n");
+case!(
+    unknown_parameter,
+    "tunnel profile \"x\" {\n    hello_timout 30\n}\n"
+);
+case!(
+    parameter_of_other_block,
+    "tunnel profile \"x\" {\n    peer_ipaddr 192.0.2.1\n}\n"
+);
+case!(
+    instance_only_parameter,
+    "session profile \"x\" {\n    tunnel \"t\"\n}\n"
+);
+case!(
+    wrong_boolean,
+    "tunnel profile \"x\" {\n    hide_avps yes\n}\n"
+);
+case!(wrong_number, "system {\n    max_tunnels many\n}\n");
+case!(
+    wrong_keyword,
+    "tunnel profile \"x\" {\n    encap tcp\n    auth_mode chalenge\n}\n"
+);
+case!(
+    wrong_ip,
+    "tunnel \"t\" {\n    peer 2001:db8::1:1701x\n    local lns.example.net\n}\n"
+);
+case!(bad_ipv4, "tunnel \"t\" {\n    peer 192.0.2.300\n}\n");
+case!(
+    wrong_mac,
+    "pseudowire profile \"p\" {\n    mac 11:22:33\n}\n"
+);
+case!(
+    wrong_hex,
+    "session profile \"s\" {\n    cookie hex:abc\n    peer_cookie abcd\n}\n"
+);
+case!(
+    too_many_values,
+    "tunnel profile \"x\" {\n    hello_timeout 30 60\n}\n"
+);
+case!(
+    missing_value,
+    "tunnel profile \"x\" {\n    hello_timeout\n}\n"
+);
+case!(
+    duplicate_parameter,
+    "tunnel profile \"x\" {\n    hello_timeout 30\n    hello_timeout 60\n}\n"
+);
+case!(
+    duplicate_block_name,
+    "session profile \"s\" {\n}\nsession profile \"s\" {\n}\n"
+);
+case!(second_system_block, "system {\n}\n\nsystem {\n}\n");
+case!(tunnel_without_peer, "tunnel \"t\" {\n    persist true\n}\n");
+case!(
+    session_without_tunnel,
+    "session \"s\" {\n    session_id 5\n}\n"
+);
+case!(
+    cookie_length_range,
+    "session profile \"s\" {\n    cookie_length 6\n}\n"
+);
+case!(port_range, "tunnel \"t\" {\n    peer 192.0.2.1:70000\n}\n");
+case!(version_range, "tunnel profile \"x\" {\n    version 4\n}\n");
+case!(
+    window_range,
+    "tunnel profile \"x\" {\n    rx_window_size 0\n}\n"
+);
+case!(
+    unterminated_string,
+    "tunnel \"t\" {\n    peer \"192.0.2.1\n}\n"
+);
+case!(unterminated_block, "tunnel \"t\" {\n    peer 192.0.2.1\n");
+case!(
+    unterminated_block_before_next,
+    "tunnel profile \"a\" {\n    version 3\n\ntunnel profile \"b\" {\n    version 2\n}\n"
+);
+case!(stray_close_brace, "system {\n}\n}\n");
+case!(parameter_outside_block, "log_level debug\n");
+case!(
+    unquoted_block_name,
+    "tunnel to-hq {\n    peer 192.0.2.1\n}\n"
+);
+case!(missing_block_name, "tunnel profile {\n}\n");
+case!(
+    nested_block,
+    "tunnel profile \"x\" {\n    radius {\n    }\n}\n"
+);
+case!(
+    unknown_profile_references,
+    "peer profile \"p\" {\n    tunnel_profile_name \"lsn\"\n    session_profile_name \"nope\"\n}\n\
+     tunnel profile \"lns\" {\n    pseudowire_profile_name \"x\"\n}\n\
+     tunnel \"t\" {\n    profile \"lsn\"\n    peer 192.0.2.1\n}\n\
+     session \"s\" {\n    tunnel \"tt\"\n    profile \"x\"\n}\n"
+);
+case!(
+    cookie_length_conflict,
+    "session profile \"s\" {\n    cookie_length 4\n    peer_cookie hex:0011223344556677\n}\n"
+);
+case!(
+    cookie_conflict_across_profiles,
+    "session profile \"s\" {\n    cookie_length 8\n}\n\
+     session \"x\" {\n    tunnel \"t\"\n    profile \"s\"\n    cookie hex:00112233\n}\n\
+     tunnel \"t\" {\n    peer 192.0.2.1\n}\n"
+);
+case!(
+    peer_cookie_differs_from_cookie,
+    "session profile \"s\" {\n    cookie hex:00112233\n    peer_cookie hex:0011223344556677\n}\n"
+);
+case!(
+    encap_ip_with_v2,
+    "tunnel profile \"x\" {\n    version 2\n    encap ip\n}\n"
+);
+case!(
+    conflict_reported_once,
+    "tunnel profile \"x\" {\n    version 2\n    encap ip\n}\n\
+     tunnel \"a\" {\n    profile \"x\"\n    peer 192.0.2.1\n}\n"
+);
+case!(
+    hide_avps_without_secret,
+    "tunnel profile \"x\" {\n    hide_avps true\n    auth_mode challenge\n}\n"
+);
+case!(
+    vlan_id_without_eth_vlan,
+    "session profile \"s\" {\n    pseudowire_type eth\n    vlan_id 10\n}\n"
+);
+case!(
+    static_tunnel_conflicts,
+    "tunnel \"a\" {\n    peer 192.0.2.1\n    version 2\n    peer_tunnel_id 7\n}\n\
+     tunnel \"b\" {\n    peer 192.0.2.2\n    tunnel_id 9\n    peer_tunnel_id 9\n}\n\
+     session \"s\" {\n    tunnel \"b\"\n}\n"
+);
+case!(
+    duplicate_ids,
+    "tunnel \"a\" {\n    peer 192.0.2.1\n    tunnel_id 9\n}\n\
+     tunnel \"b\" {\n    peer 192.0.2.2\n    tunnel_id 9\n}\n\
+     session \"s1\" {\n    tunnel \"a\"\n    session_id 3\n}\n\
+     session \"s2\" {\n    tunnel \"a\"\n    session_id 3\n}\n"
+);
+case!(
+    v2_tunnel_with_eth_session,
+    "tunnel \"a\" {\n    peer 192.0.2.1\n    version 2\n}\n\
+     session \"s\" {\n    tunnel \"a\"\n    pseudowire_type eth\n    session_id 70000\n}\n"
+);
+case!(
+    address_family_mismatch,
+    "tunnel \"a\" {\n    peer [2001:db8::1]:1701\n    local 192.0.2.1\n}\n"
+);
+case!(
+    encap_ip_with_port,
+    "tunnel \"a\" {\n    peer 192.0.2.1:1701\n    encap ip\n}\n"
+);
+case!(
+    peer_profile_netmask_conflicts,
+    "peer profile \"a\" {\n    peer_ipaddr 198.51.100.0/24\n    netmask 255.255.255.0\n}\n\
+     peer profile \"b\" {\n    netmask 255.0.255.0\n}\n\
+     peer profile \"c\" {\n    netmask 255.255.0.0\n}\n"
+);
+case!(
+    tabs_and_unicode,
+    "system {\n\thost_name \"né\" \"x\"\n\tlog_level  débug\n}\n"
+);
+case!(
+    bad_interface_name,
+    "pseudowire profile \"p\" {\n    interface_name \"much-too-long-name\"\n}\n"
+);
+case!(bad_escape, "system {\n    host_name \"a\\qb\"\n}\n");
+case!(relative_path, "system {\n    pid_file run/l2tpd.pid\n}\n");
