@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian 12 machine (run as root). Safe to run again: it only
+# installs what is missing.
+set -euo pipefail
+
+APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture; the answer does not matter here.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "deps: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked --quiet
+fi
+if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "deps: installing a nightly toolchain for cargo-fuzz"
+    rustup toolchain install nightly --profile minimal
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, unit, property and integration tests
+# (tshark and real-traffic vectors included), and a time-boxed fuzzing smoke.
+# On a fresh Debian 12 machine, as root, it first installs what the tests need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+
+echo "== format"
+cargo fmt --all --check
+echo "== lints"
+bash scripts/check-deps.sh
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== tests"
+L2TP_REQUIRE_TSHARK=1 cargo test --workspace --quiet
+echo "== fuzzing smoke"
+bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"
+echo "== all tests passed"
