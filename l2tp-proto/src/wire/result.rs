@@ -65,6 +65,106 @@ pub mod result_code {
     }
 }
 
+macro_rules! result_enum {
+    ($(#[doc = $doc:literal])* $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $code:literal, $text:literal;)* }) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+        pub enum $name {
+            $($(#[doc = $vdoc])* $variant,)*
+            /// Any other value.
+            Other(u16),
+        }
+
+        impl $name {
+            /// The result code's number.
+            pub fn code(self) -> u16 {
+                match self {
+                    $(Self::$variant => $code,)*
+                    Self::Other(n) => n,
+                }
+            }
+
+            /// The result code with this number.
+            pub fn from_code(code: u16) -> Self {
+                match code {
+                    $($code => Self::$variant,)*
+                    n => Self::Other(n),
+                }
+            }
+
+            /// The RFC's meaning.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)*
+                    Self::Other(_) => "unknown result code",
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{} ({})", self.description(), self.code())
+            }
+        }
+    };
+}
+
+result_enum! {
+    /// Result codes of the StopCCN message (RFC 2661 §4.4.2, RFC 3931 §5.4.2).
+    StopCcnResult {
+        /// 1: general request to clear control connection.
+        Clear = 1, "general request to clear control connection";
+        /// 2: general error; the error code says which.
+        GeneralError = 2, "general error";
+        /// 3: control channel already exists.
+        AlreadyExists = 3, "control channel already exists";
+        /// 4: requester is not authorized to establish a control channel.
+        NotAuthorized = 4, "requester is not authorized to establish a control channel";
+        /// 5: the protocol version of the requester is not supported.
+        UnsupportedVersion = 5, "the protocol version of the requester is not supported";
+        /// 6: requester is being shut down.
+        ShuttingDown = 6, "requester is being shut down";
+        /// 7: finite state machine error (or timeout).
+        FsmError = 7, "finite state machine error or timeout";
+    }
+}
+
+result_enum! {
+    /// Result codes of the CDN message (RFC 2661 §4.4.2, RFC 3931 §5.4.2).
+    CdnResult {
+        /// 1: call disconnected due to loss of carrier.
+        LostCarrier = 1, "call disconnected due to loss of carrier";
+        /// 2: call disconnected for the reason indicated in the error code.
+        GeneralError = 2, "call disconnected for the reason indicated in error code";
+        /// 3: call disconnected for administrative reasons.
+        Administrative = 3, "call disconnected for administrative reasons";
+        /// 4: lack of appropriate facilities (temporary condition).
+        NoFacilitiesTemporary = 4, "lack of appropriate facilities (temporary condition)";
+        /// 5: lack of appropriate facilities (permanent condition).
+        NoFacilitiesPermanent = 5, "lack of appropriate facilities (permanent condition)";
+        /// 6: invalid destination.
+        InvalidDestination = 6, "invalid destination";
+        /// 7: call failed due to no carrier detected.
+        NoCarrier = 7, "call failed due to no carrier detected";
+        /// 8: call failed due to detection of a busy signal.
+        Busy = 8, "call failed due to detection of a busy signal";
+        /// 9: call failed due to lack of a dial tone.
+        NoDialTone = 9, "call failed due to lack of a dial tone";
+        /// 10: call was not established within time allotted.
+        Timeout = 10, "call was not established within time allotted";
+        /// 11: call was connected but no appropriate framing was detected.
+        NoFraming = 11, "call was connected but no appropriate framing was detected";
+        /// 13: session not established due to losing tie breaker (RFC 3931).
+        LostTieBreaker = 13, "session not established due to losing tie breaker";
+        /// 14: session not established due to unsupported PW type (RFC 3931).
+        UnsupportedPwType = 14, "session not established due to unsupported PW type";
+        /// 15: sequencing required without valid L2-Specific Sublayer (RFC 3931).
+        SequencingWithoutSublayer = 15, "sequencing required without valid L2-Specific Sublayer";
+        /// 16: finite state machine error or timeout (RFC 3931).
+        FsmError = 16, "finite state machine error or timeout";
+    }
+}
+
 /// General error codes (RFC 2661 §4.4.2, RFC 3931 §5.4.2).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub enum ErrorCode {
@@ -154,29 +254,9 @@ impl fmt::Display for ErrorCode {
 /// The RFC's wording of a result code carried by `message` (StopCCN or CDN).
 pub fn describe_result(message: MessageType, result: u16) -> &'static str {
     match (message, result) {
-        (MessageType::StopCcn, 1) => "general request to clear control connection",
-        (MessageType::StopCcn, 2) => "general error",
-        (MessageType::StopCcn, 3) => "control channel already exists",
-        (MessageType::StopCcn, 4) => "requester is not authorized to establish a control channel",
-        (MessageType::StopCcn, 5) => "the protocol version of the requester is not supported",
-        (MessageType::StopCcn, 6) => "requester is being shut down",
-        (MessageType::StopCcn, 7) => "finite state machine error or timeout",
-        (MessageType::Cdn, 1) => "call disconnected due to loss of carrier",
-        (MessageType::Cdn, 2) => "call disconnected for the reason indicated in error code",
-        (MessageType::Cdn, 3) => "call disconnected for administrative reasons",
-        (MessageType::Cdn, 4) => "lack of appropriate facilities (temporary condition)",
-        (MessageType::Cdn, 5) => "lack of appropriate facilities (permanent condition)",
-        (MessageType::Cdn, 6) => "invalid destination",
-        (MessageType::Cdn, 7) => "call failed due to no carrier detected",
-        (MessageType::Cdn, 8) => "call failed due to detection of a busy signal",
-        (MessageType::Cdn, 9) => "call failed due to lack of a dial tone",
-        (MessageType::Cdn, 10) => "call was not established within time allotted",
-        (MessageType::Cdn, 11) => "call was connected but no appropriate framing was detected",
-        (MessageType::Cdn, 13) => "session not established due to losing tie breaker",
-        (MessageType::Cdn, 14) => "session not established due to unsupported PW type",
-        (MessageType::Cdn, 15) => "sequencing required without valid L2-Specific Sublayer",
-        (MessageType::Cdn, 16) => "finite state machine error or timeout",
         (_, 0) => "reserved",
+        (MessageType::StopCcn, n) => StopCcnResult::from_code(n).description(),
+        (MessageType::Cdn, n) => CdnResult::from_code(n).description(),
         _ => "unknown result code",
     }
 }
@@ -192,6 +272,21 @@ mod tests {
         }
         assert_eq!(ErrorCode::UnknownMandatoryAvp.code(), 8);
         assert_eq!(ErrorCode::BadLength.to_string(), "length is wrong (2)");
+    }
+
+    #[test]
+    fn result_codes_round_trip() {
+        for code in 0..20 {
+            assert_eq!(StopCcnResult::from_code(code).code(), code);
+            assert_eq!(CdnResult::from_code(code).code(), code);
+        }
+        assert_eq!(StopCcnResult::from_code(4), StopCcnResult::NotAuthorized);
+        assert_eq!(CdnResult::from_code(12), CdnResult::Other(12));
+        assert_eq!(CdnResult::LostTieBreaker.code(), 13);
+        assert_eq!(
+            StopCcnResult::UnsupportedVersion.to_string(),
+            "the protocol version of the requester is not supported (5)"
+        );
     }
 
     #[test]
