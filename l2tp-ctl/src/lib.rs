@@ -1,0 +1,199 @@
+//! The protocol spoken on `l2tpd`'s control socket by `l2tpctl`, `l2tpwatch` and scripts.
+//!
+//! # Framing
+//!
+//! The socket is a Unix stream socket carrying newline-delimited JSON: every message is one JSON
+//! object on one line (at most [`MAX_LINE`] bytes), and every message carries the protocol
+//! [`version`](PROTOCOL_VERSION). A client writes one [`RequestFrame`] per line and reads one
+//! [`ReplyFrame`] per line in answer, in order, on the same connection:
+//!
+//! ```text
+//! > {"version":1,"request":{"command":"show_tunnel","tunnel":"lns1"}}
+//! < {"version":1,"ok":{"tunnel":{"tid":4711,"peer_tid":17,"name":"lns1",...}}}
+//! > {"version":1,"request":{"command":"create_tunnel","name":"t","params":{"peer":"192.0.2.1"}}}
+//! < {"version":1,"error":{"kind":"not_supported","message":"..."}}
+//! ```
+//!
+//! After a [`Request::Watch`] is answered with [`Response::Watching`], the daemon sends one
+//! [`Reply::Event`] line per tunnel or session event until the client disconnects or the daemon
+//! stops.
+//!
+//! A daemon answers a request with another `version` with an error of kind
+//! [`ErrorKind::Version`], so old and new clients fail clearly rather than misreading fields.
+//! Within one version, fields may be added to responses; readers ignore unknown fields.
+//!
+//! This crate has no I/O and no async: [`encode_request`], [`decode_request`], [`encode_reply`]
+//! and [`decode_reply`] turn messages into lines and back.
+//!
+//! # Secrets
+//!
+//! Responses never carry secrets: a `secret` setting is reported as `"<redacted>"` when set. The
+//! `Debug` output of [`OrderedMap`] (request parameters, settings) redacts every key that
+//! contains `secret`, so requests can be logged.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod event;
+mod map;
+mod request;
+mod response;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{CtlError, ErrorKind};
+pub use event::{Event, EventKind, ResultCode};
+pub use map::{OrderedMap, Params, SettingValue, Settings};
+pub use request::{DebugTarget, ProfileKind, Request, Selector};
+pub use response::{
+    ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo, PseudowireType,
+    ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State, SystemInfo,
+    SystemStats, TunnelDetail, TunnelInfo, TunnelStats,
+};
+
+/// The version of this protocol. Every frame carries it.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The longest line, in bytes, that either side accepts.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The default path of the control socket.
+pub const DEFAULT_SOCKET: &str = "/run/l2tpd/l2tpd.sock";
+
+/// One request line.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct RequestFrame {
+    /// The protocol version the client speaks.
+    pub version: u32,
+    /// What the client asks for.
+    pub request: Request,
+}
+
+/// One line from the daemon: the answer to a request, or an event after a watch.
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+pub struct ReplyFrame {
+    /// The protocol version the daemon speaks.
+    pub version: u32,
+    /// The answer or event.
+    #[serde(flatten)]
+    pub reply: Reply,
+}
+
+/// The body of a [`ReplyFrame`]: `{"ok": ...}`, `{"error": ...}` or `{"event": ...}`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    /// The request succeeded.
+    Ok(Response),
+    /// The request failed.
+    Error(CtlError),
+    /// A tunnel or session event, sent to watchers.
+    Event(Event),
+}
+
+impl Reply {
+    /// The response, or the error, of a request; an event is an [`ErrorKind::Protocol`] error
+    /// here because a client that did not watch should never receive one.
+    pub fn into_result(self) -> Result<Response, CtlError> {
+        match self {
+            Reply::Ok(r) => Ok(r),
+            Reply::Error(e) => Err(e),
+            Reply::Event(_) => Err(CtlError::new(
+                ErrorKind::Protocol,
+                "unexpected event in answer to a request",
+            )),
+        }
+    }
+}
+
+impl From<Result<Response, CtlError>> for Reply {
+    fn from(r: Result<Response, CtlError>) -> Self {
+        match r {
+            Ok(r) => Reply::Ok(r),
+            Err(e) => Reply::Error(e),
+        }
+    }
+}
+
+/// The line (with its trailing newline) that carries `request` at [`PROTOCOL_VERSION`].
+pub fn encode_request(request: &Request) -> String {
+    encode_line(&RequestFrame {
+        version: PROTOCOL_VERSION,
+        request: request.clone(),
+    })
+}
+
+/// Parses one request line (with or without its newline).
+///
+/// The version is checked before the request, so a request from a newer client that this
+/// daemon does not know is reported as a version mismatch, not as a malformed request.
+pub fn decode_request(line: &str) -> Result<Request, CtlError> {
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        version: u32,
+    }
+    let v: VersionOnly = serde_json::from_str(line).map_err(|e| {
+        CtlError::new(
+            ErrorKind::BadRequest,
+            format!("not a request frame ({e}); expected {{\"version\":N,\"request\":{{...}}}}"),
+        )
+    })?;
+    if v.version != PROTOCOL_VERSION {
+        return Err(version_mismatch(v.version));
+    }
+    let frame: RequestFrame = serde_json::from_str(line)
+        .map_err(|e| CtlError::new(ErrorKind::BadRequest, format!("bad request: {e}")))?;
+    Ok(frame.request)
+}
+
+/// The line (with its trailing newline) that carries `reply` at [`PROTOCOL_VERSION`].
+pub fn encode_reply(reply: &Reply) -> String {
+    encode_line(&ReplyFrame {
+        version: PROTOCOL_VERSION,
+        reply: reply.clone(),
+    })
+}
+
+/// Parses one line from the daemon (with or without its newline).
+///
+/// A line of another protocol version is an [`ErrorKind::Version`] error, except that an error
+/// reply is passed through whatever its version, so that the daemon's own explanation of a
+/// mismatch reaches the user.
+pub fn decode_reply(line: &str) -> Result<Reply, CtlError> {
+    let frame: ReplyFrame = serde_json::from_str(line).map_err(|e| {
+        CtlError::new(
+            ErrorKind::Protocol,
+            format!("cannot understand the daemon's answer: {e}"),
+        )
+    })?;
+    if frame.version != PROTOCOL_VERSION && !matches!(frame.reply, Reply::Error(_)) {
+        return Err(version_mismatch(frame.version));
+    }
+    Ok(frame.reply)
+}
+
+fn version_mismatch(theirs: u32) -> CtlError {
+    CtlError::new(
+        ErrorKind::Version,
+        format!(
+            "control protocol version {theirs} is not supported; this side speaks version \
+             {PROTOCOL_VERSION} (are l2tpd and l2tpctl from the same release?)"
+        ),
+    )
+}
+
+fn encode_line<T: Serialize>(value: &T) -> String {
+    // Serializing these types cannot fail: every map key is a string and no type has a
+    // fallible Serialize impl.
+    let mut line = serde_json::to_string(value).unwrap_or_else(|e| {
+        format!(
+            r#"{{"version":{PROTOCOL_VERSION},"error":{{"kind":"internal","message":"{}"}}}}"#,
+            e.to_string().replace(['"', '\\'], "'")
+        )
+    });
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,485 @@
+//! Successful answers: system information, tunnels, sessions, profiles and reload results.
+//!
+//! The field names of [`TunnelInfo`] and [`SessionInfo`] are the ones the interface fixes for
+//! `l2tpctl --json show tunnels` and `show sessions`; `l2tpctl` prints these objects unchanged.
+
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::event::ResultCode;
+use crate::map::Settings;
+use crate::request::ProfileKind;
+
+/// A successful answer, tagged by its kind on the wire (`{"tunnels":[...]}`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Response {
+    /// For `show system`.
+    System(SystemInfo),
+    /// For `show tunnels`.
+    Tunnels(Vec<TunnelInfo>),
+    /// For `show tunnel` and `create tunnel`.
+    Tunnel(TunnelDetail),
+    /// For `show sessions`.
+    Sessions(Vec<SessionInfo>),
+    /// For `show session` and `create session`.
+    Session(SessionDetail),
+    /// For `show KIND profiles`.
+    Profiles(Vec<ProfileInfo>),
+    /// For `show KIND profile NAME`.
+    Profile(ProfileInfo),
+    /// For `reload`.
+    Reloaded(ReloadSummary),
+    /// For requests that only report success (`delete`, `debug`), with a message for people.
+    Done(String),
+    /// For `watch`: events follow.
+    Watching,
+}
+
+/// The state of a tunnel or session, coarse enough for scripts; the protocol's own state names
+/// are in the detail views.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Not started, or waiting to retry.
+    Idle,
+    /// Being set up.
+    Connecting,
+    /// Established.
+    Up,
+    /// Being torn down.
+    Closing,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Idle => "idle",
+            Self::Connecting => "connecting",
+            Self::Up => "up",
+            Self::Closing => "closing",
+        })
+    }
+}
+
+/// How a tunnel's packets are carried.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encap {
+    /// Over UDP.
+    Udp,
+    /// L2TPv3 directly over IP, protocol 115.
+    Ip,
+}
+
+impl fmt::Display for Encap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Udp => "udp",
+            Self::Ip => "ip",
+        })
+    }
+}
+
+/// Who asked for a tunnel or session.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreatedBy {
+    /// A `tunnel` or `session` block of the config file.
+    Config,
+    /// A peer's request.
+    Net,
+    /// An `l2tpctl create` command.
+    Cli,
+}
+
+impl CreatedBy {
+    /// One-letter flag for tables: `C`onfig, `N`et, `L`ocal command.
+    pub fn flag(self) -> char {
+        match self {
+            Self::Config => 'C',
+            Self::Net => 'N',
+            Self::Cli => 'L',
+        }
+    }
+}
+
+/// A session's pseudowire type: `"ppp"`, `"eth"`, `"eth_vlan"` or, for any other IANA type,
+/// its number.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum PseudowireType {
+    /// PPP (type 7).
+    Ppp,
+    /// Ethernet (type 5).
+    Eth,
+    /// Ethernet VLAN (type 4).
+    EthVlan,
+    /// Any other type.
+    Other(u16),
+}
+
+impl PseudowireType {
+    /// The type for IANA number `n`, named when it is one of the three known ones.
+    pub fn from_number(n: u16) -> Self {
+        match n {
+            7 => Self::Ppp,
+            5 => Self::Eth,
+            4 => Self::EthVlan,
+            n => Self::Other(n),
+        }
+    }
+
+    /// The name as used in the config file and in JSON, or `None` for numbered types.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Ppp => Some("ppp"),
+            Self::Eth => Some("eth"),
+            Self::EthVlan => Some("eth_vlan"),
+            Self::Other(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for PseudowireType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.name(), self) {
+            (Some(name), _) => f.write_str(name),
+            (None, Self::Other(n)) => write!(f, "{n}"),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+impl Serialize for PseudowireType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.name(), self) {
+            (Some(name), _) => s.serialize_str(name),
+            (None, Self::Other(n)) => s.serialize_u16(*n),
+            (None, _) => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PseudowireType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct PwVisitor;
+
+        impl Visitor<'_> for PwVisitor {
+            type Value = PseudowireType;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#""ppp", "eth", "eth_vlan" or a pseudowire type number"#)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v {
+                    "ppp" => Ok(PseudowireType::Ppp),
+                    "eth" => Ok(PseudowireType::Eth),
+                    "eth_vlan" => Ok(PseudowireType::EthVlan),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                u16::try_from(v)
+                    .map(PseudowireType::from_number)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+        }
+
+        d.deserialize_any(PwVisitor)
+    }
+}
+
+/// `show system`.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct SystemInfo {
+    /// The daemon's version, e.g. `0.1.0`.
+    pub version: String,
+    /// The process id of the daemon.
+    pub pid: u32,
+    /// Seconds since the daemon started.
+    pub uptime_s: u64,
+    /// The config file in use.
+    pub config_file: String,
+    /// The UDP addresses the daemon listens on, as bound (`0.0.0.0:1701`, `[::]:1701`).
+    pub listen: Vec<String>,
+    /// Whether L2TPv3-over-IP (protocol 115) sockets are open.
+    pub ip_encap: bool,
+    /// The Host Name AVP the daemon sends.
+    pub host_name: String,
+    /// The L2TPv3 Router ID.
+    pub router_id: u32,
+    /// The log level in effect (the config's `log_level` raised by `-d`): `critical`, `error`,
+    /// `warning`, `notice`, `info`, `debug` or `trace`.
+    pub log_level: String,
+    /// The data plane in use: `none`, `kernel` or `userspace`.
+    pub dataplane: String,
+    /// The control socket's path.
+    pub control_socket: String,
+    /// Current numbers of tunnels and sessions.
+    pub counts: Counts,
+    /// Configured limits.
+    pub limits: Limits,
+    /// Counters since start.
+    pub statistics: SystemStats,
+}
+
+/// Current numbers of tunnels and sessions.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct Counts {
+    /// Tunnels, in any state.
+    pub tunnels: u32,
+    /// Tunnels that are up.
+    pub tunnels_up: u32,
+    /// Sessions, in any state.
+    pub sessions: u32,
+    /// Sessions that are up.
+    pub sessions_up: u32,
+}
+
+/// Configured limits, 0 meaning none.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct Limits {
+    /// `max_tunnels`.
+    pub max_tunnels: u32,
+    /// `max_sessions`.
+    pub max_sessions: u32,
+}
+
+/// Daemon-wide counters since start.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct SystemStats {
+    /// Datagrams received on the L2TP sockets.
+    pub rx_packets: u64,
+    /// Bytes received on the L2TP sockets.
+    pub rx_bytes: u64,
+    /// Datagrams sent.
+    pub tx_packets: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Received datagrams discarded (malformed, unknown tunnel, no engine).
+    pub rx_discards: u64,
+    /// Control messages retransmitted.
+    pub retransmits: u64,
+    /// Tunnels that failed authentication.
+    pub auth_failures: u64,
+    /// Tunnels created (all origins).
+    pub tunnels_created: u64,
+    /// Tunnels that failed to come up.
+    pub tunnel_setup_failures: u64,
+    /// Sessions created (all origins).
+    pub sessions_created: u64,
+    /// Sessions that failed to come up.
+    pub session_setup_failures: u64,
+    /// Control-socket requests served.
+    pub control_requests: u64,
+    /// Successful config reloads.
+    pub reloads: u64,
+    /// Config reloads rejected because the file was invalid.
+    pub reload_failures: u64,
+}
+
+/// One row of `show tunnels`.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct TunnelInfo {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// The peer's tunnel id; 0 until the peer has assigned one.
+    pub peer_tid: u32,
+    /// The administrative name; `null` for tunnels created by a peer.
+    pub name: Option<String>,
+    /// Coarse state.
+    pub state: State,
+    /// L2TP version: 2 or 3.
+    pub version: u8,
+    /// Encapsulation.
+    pub encap: Encap,
+    /// Local address and port (`192.0.2.1:1701`, `[2001:db8::1]:1701`; port 0 with IP encap).
+    pub local: String,
+    /// The peer's address and port.
+    pub peer: String,
+    /// Who created the tunnel.
+    pub created_by: CreatedBy,
+    /// Number of sessions in the tunnel.
+    pub sessions: u32,
+    /// Seconds since the tunnel came up; 0 when it is not up.
+    pub uptime_s: u64,
+    /// The tunnel profile in use.
+    pub profile: String,
+    /// The peer's Host Name AVP, when received.
+    pub peer_host_name: Option<String>,
+}
+
+/// `show tunnel ID|NAME`: the row of `show tunnels` plus settings and counters.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct TunnelDetail {
+    /// The summary, flattened into the same object.
+    #[serde(flatten)]
+    pub info: TunnelInfo,
+    /// The protocol's own state name (RFC 2661 §7.2 / RFC 3931 §3), e.g. `wait-ctl-reply`.
+    pub protocol_state: String,
+    /// Whether protocol debugging is on for this tunnel.
+    pub debug: bool,
+    /// The effective settings (profile chain resolved; secrets redacted).
+    pub settings: Settings,
+    /// Counters.
+    pub stats: TunnelStats,
+    /// The last result sent or received (StopCCN), if any.
+    pub last_result: Option<ResultCode>,
+}
+
+/// Per-tunnel counters.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct TunnelStats {
+    /// Control messages received.
+    pub control_rx_packets: u64,
+    /// Control messages sent.
+    pub control_tx_packets: u64,
+    /// Control messages retransmitted.
+    pub retransmits: u64,
+    /// Duplicate control messages discarded.
+    pub duplicates: u64,
+    /// Data packets received.
+    pub data_rx_packets: u64,
+    /// Data packets sent.
+    pub data_tx_packets: u64,
+}
+
+/// One row of `show sessions`.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct SessionInfo {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// The peer's tunnel id.
+    pub peer_tid: u32,
+    /// The peer's session id; 0 until assigned.
+    pub peer_sid: u32,
+    /// The administrative name; `null` for sessions created by a peer.
+    pub name: Option<String>,
+    /// Coarse state.
+    pub state: State,
+    /// Pseudowire type.
+    pub pseudowire_type: PseudowireType,
+    /// The session's network interface, once the data plane has made one.
+    pub interface_name: Option<String>,
+    /// The parent tunnel's name, if it has one.
+    pub tunnel_name: Option<String>,
+    /// Who created the session.
+    pub created_by: CreatedBy,
+    /// Seconds since the session came up; 0 when it is not up.
+    pub uptime_s: u64,
+    /// The session profile in use.
+    pub profile: String,
+    /// The pseudowire profile in use.
+    pub pseudowire_profile: String,
+}
+
+/// `show session TUNNEL ID|NAME`: the row of `show sessions` plus settings and counters.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct SessionDetail {
+    /// The summary, flattened into the same object.
+    #[serde(flatten)]
+    pub info: SessionInfo,
+    /// The protocol's own state name.
+    pub protocol_state: String,
+    /// Whether protocol debugging is on for this session.
+    pub debug: bool,
+    /// The effective settings, session and pseudowire.
+    pub settings: Settings,
+    /// Counters.
+    pub stats: SessionStats,
+    /// The last result sent or received (CDN), if any.
+    pub last_result: Option<ResultCode>,
+}
+
+/// Per-session data counters.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct SessionStats {
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Receive errors.
+    pub rx_errors: u64,
+    /// Packets sent.
+    pub tx_packets: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Send errors.
+    pub tx_errors: u64,
+}
+
+/// One profile: `show KIND profiles` lists them, `show KIND profile NAME` shows one.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct ProfileInfo {
+    /// The profile kind.
+    pub kind: ProfileKind,
+    /// The profile's name.
+    pub name: String,
+    /// Whether it is the built-in `default` (not defined in the file).
+    pub builtin: bool,
+    /// The effective settings, in config-file order (for tunnel, session and pseudowire
+    /// profiles: over the `default` profile of the kind). Secrets read `"<redacted>"`.
+    pub settings: Settings,
+}
+
+/// What a reload changed.
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct ReloadSummary {
+    /// Every change, in the order: system, peer, tunnel, session and pseudowire profiles,
+    /// tunnels, sessions; empty when the new file is equivalent.
+    pub changes: Vec<ConfigChange>,
+    /// Changes the daemon cannot apply without a restart (e.g. `listen`), as messages.
+    pub restart_needed: Vec<String>,
+}
+
+/// One item a reload added, removed or changed.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct ConfigChange {
+    /// `system`, `peer_profile`, `tunnel_profile`, `session_profile`, `pseudowire_profile`,
+    /// `tunnel` or `session`.
+    pub item: String,
+    /// The item's name (absent for `system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What happened to it.
+    pub change: ChangeKind,
+}
+
+impl fmt::Display for ConfigChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let item = self.item.replace('_', " ");
+        match &self.name {
+            Some(name) => write!(f, "{item} \"{name}\" {}", self.change),
+            None => write!(f, "{item} {}", self.change),
+        }
+    }
+}
+
+/// How an item changed in a reload.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// New in the file.
+    Added,
+    /// Gone from the file.
+    Removed,
+    /// Its effective settings differ.
+    Changed,
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Added => "added",
+            Self::Removed => "removed",
+            Self::Changed => "changed",
+        })
+    }
+}
