@@ -9,7 +9,27 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod endpoint;
+pub mod event;
 pub mod reliable;
+pub mod rng;
 pub mod seq;
+pub mod session;
+mod slab;
 pub mod time;
+mod timer;
+pub mod tunnel;
 pub mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use endpoint::{Endpoint, EndpointConfig};
+pub use event::{
+    Command, CommandError, CommandOutcome, DataplaneRequest, Decision, DecisionId, DownCause,
+    DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams, SessionRequest,
+    Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
+};
+pub use rng::{DeterministicRng, Rng};
+pub use session::{CallType, DataSequencing, SessionConfig, SessionState};
+pub use tunnel::{AuthMode, TunnelConfig, TunnelState, VersionMode};

@@ -1,0 +1,588 @@
+//! The endpoint: one L2TP engine instance holding every tunnel and session, the demultiplexer
+//! for received control messages, admission of new tunnels, and the timer heap.
+//!
+//! The shape is quinn-proto's: a deterministic state machine driven by the caller.
+//!
+//! - Inputs: [`Endpoint::handle_datagram`], [`Endpoint::handle_command`], the decision answers
+//!   ([`Endpoint::accept_tunnel`], [`Endpoint::reject_tunnel`], [`Endpoint::accept_session`],
+//!   [`Endpoint::reject_session`]) and [`Endpoint::handle_timeout`], each with the current time.
+//! - Outputs: [`Endpoint::poll_transmit`], [`Endpoint::poll_event`], [`Endpoint::poll_decision`]
+//!   and [`Endpoint::poll_timeout`]. After any input, drain the first three and re-arm a timer
+//!   for the fourth.
+//!
+//! Demultiplexing (RFC 2661 §3.1, RFC 3931 §3.2): a control message with a non-zero tunnel /
+//! control connection id goes to that tunnel by `O(1)` hash lookup. One with id 0 must be an
+//! SCCRQ; it is matched by (peer address, the peer's assigned id) so that retransmitted SCCRQs
+//! reach the tunnel they already created instead of creating a second one. Sessions are found
+//! by (tunnel id, session id) in L2TPv2 and by session id in L2TPv3 (whose ids are unique per
+//! endpoint, as L2TPv3 data over IP carries only the session id).
+//!
+//! Data packets are not handled here: the data plane (kernel or userspace) takes them; the
+//! engine only counts any it is handed.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::{
+    Command, CommandError, CommandOutcome, Decision, DecisionId, Event, Refusal, SessionHandle,
+    SessionInfo, Stats, Transmit, TunnelHandle, TunnelInfo,
+};
+use crate::rng::Rng;
+use crate::seq::Seq;
+use crate::session::{Session, SessionConfig, v2_key};
+use crate::slab::Slab;
+use crate::time::Instant;
+use crate::timer::{Owner, TimerHeap};
+use crate::tunnel::{Tunnel, TunnelConfig, TunnelState};
+use crate::wire::header::{ControlHeader, Encapsulation, Packet, Version};
+use crate::wire::message::{Message, MessageType};
+
+/// Endpoint-wide settings.
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    /// Most tunnels; 0: no limit. An SCCRQ beyond it is refused with StopCCN result 2, error 4.
+    pub max_tunnels: usize,
+    /// Most sessions over all tunnels; 0: no limit. Beyond it: CDN result 2, error 4.
+    pub max_sessions: usize,
+    /// How long a [`Decision`] may stay unanswered before the request is dropped.
+    pub decision_timeout: Duration,
+    /// Used for refusing SCCRQs before a profile is chosen (timers and windows only).
+    pub default_tunnel: Arc<TunnelConfig>,
+    /// Used for an incoming ICRQ/OCRQ until the caller's decision supplies the real profile.
+    pub default_session: Arc<SessionConfig>,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            max_tunnels: 0,
+            max_sessions: 0,
+            decision_timeout: Duration::from_secs(30),
+            default_tunnel: Arc::new(TunnelConfig::default()),
+            default_session: Arc::new(SessionConfig::default()),
+        }
+    }
+}
+
+/// The engine. See the [module documentation](self).
+pub struct Endpoint {
+    pub(crate) config: EndpointConfig,
+    pub(crate) rng: Box<dyn Rng + Send>,
+    pub(crate) tunnels: Slab<Tunnel>,
+    pub(crate) sessions: Slab<Session>,
+    /// Local tunnel / control connection id → tunnel.
+    pub(crate) tunnel_ids: HashMap<u32, u32>,
+    /// (peer address, peer's assigned id) → tunnel created by that SCCRQ.
+    pub(crate) peer_requests: HashMap<(SocketAddr, u32), u32>,
+    /// Peer IP → our tunnel in wait-ctl-reply to it, for tie breaking.
+    pub(crate) initiating: HashMap<IpAddr, u32>,
+    /// L2TPv2 (tunnel id, session id) → session.
+    pub(crate) v2_sessions: HashMap<u32, u32>,
+    /// L2TPv3 session id → session.
+    pub(crate) v3_sessions: HashMap<u32, u32>,
+    pub(crate) timers: TimerHeap,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) decisions: VecDeque<Decision>,
+    pub(crate) stats: Stats,
+    pub(crate) next_serial: u32,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("tunnels", &self.tunnels.len())
+            .field("sessions", &self.sessions.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint with no tunnels. `rng` supplies every random value the engine needs.
+    pub fn new(config: EndpointConfig, rng: Box<dyn Rng + Send>) -> Self {
+        Self {
+            config,
+            rng,
+            tunnels: Slab::new(),
+            sessions: Slab::new(),
+            tunnel_ids: HashMap::new(),
+            peer_requests: HashMap::new(),
+            initiating: HashMap::new(),
+            v2_sessions: HashMap::new(),
+            v3_sessions: HashMap::new(),
+            timers: TimerHeap::default(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            decisions: VecDeque::new(),
+            stats: Stats::default(),
+            next_serial: 0,
+        }
+    }
+
+    /// Processes a datagram received on `local` from `remote` with encapsulation `encap`
+    /// (over IP: starting with the 4-octet session id, which is 0 for control messages).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        encap: Encapsulation,
+        datagram: &[u8],
+    ) {
+        let (header, message, body) = match Packet::parse(datagram, encap) {
+            Ok(Packet::Control {
+                header,
+                message,
+                body,
+            }) => (header, message, body),
+            Ok(_) => {
+                self.stats.malformed.data += 1;
+                return;
+            }
+            Err(_) => {
+                self.stats.malformed.header += 1;
+                return;
+            }
+        };
+        if header.tunnel_id == 0 {
+            let is_sccrq = crate::wire::avp::AvpIter::new(body)
+                .next()
+                .and_then(Result::ok)
+                .is_some_and(|a| {
+                    a.attr_type == 0 && a.value == (MessageType::Sccrq as u16).to_be_bytes()
+                });
+            if is_sccrq {
+                self.new_sccrq(now, local, remote, encap, header, message, body);
+            } else {
+                self.stats.malformed.unknown_tunnel += 1;
+            }
+            return;
+        }
+        let Some(&index) = self.tunnel_ids.get(&header.tunnel_id) else {
+            self.stats.malformed.unknown_tunnel += 1;
+            return;
+        };
+        self.tunnel_datagram(now, index, remote, header, message, body);
+    }
+
+    /// Carries out a local command.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError`] when the command names no existing tunnel or session, a limit is
+    /// reached, or the configuration cannot work.
+    pub fn handle_command(
+        &mut self,
+        now: Instant,
+        command: Command,
+    ) -> Result<CommandOutcome, CommandError> {
+        match command {
+            Command::OpenTunnel {
+                handle,
+                config,
+                local,
+                remote,
+            } => self
+                .open_tunnel(now, handle, config, local, remote)
+                .map(CommandOutcome::Tunnel),
+            Command::CloseTunnel { tunnel_id } => {
+                let index = *self
+                    .tunnel_ids
+                    .get(&tunnel_id)
+                    .ok_or(CommandError::NoSuchTunnel)?;
+                let refusal = Refusal {
+                    result: crate::wire::result::result_code::stop_ccn::CLEAR,
+                    error: None,
+                    message: None,
+                };
+                self.close_tunnel(now, index, refusal, crate::event::DownCause::Local);
+                self.flush(now, index);
+                self.reschedule_tunnel(index);
+                Ok(CommandOutcome::Done)
+            }
+            Command::OpenSession {
+                tunnel_id,
+                handle,
+                call,
+                config,
+            } => self
+                .open_session(now, tunnel_id, handle, call, config)
+                .map(|session_id| CommandOutcome::Session {
+                    tunnel_id,
+                    session_id,
+                }),
+            Command::CloseSession {
+                tunnel_id,
+                session_id,
+            } => {
+                let index = *self
+                    .tunnel_ids
+                    .get(&tunnel_id)
+                    .ok_or(CommandError::NoSuchTunnel)?;
+                let si = self
+                    .find_session(index, session_id)
+                    .ok_or(CommandError::NoSuchSession)?;
+                let refusal = Refusal {
+                    result: crate::wire::result::result_code::cdn::ADMINISTRATIVE,
+                    error: None,
+                    message: None,
+                };
+                self.close_session(now, si, refusal);
+                self.flush(now, index);
+                self.reschedule_tunnel(index);
+                Ok(CommandOutcome::Done)
+            }
+        }
+    }
+
+    /// Accepts a [`crate::event::TunnelRequest`] with `config` (whose secret authenticates
+    /// the peer); `handle` comes back in the tunnel's events. Returns the local tunnel id.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::NoSuchDecision`] if the decision is unknown, answered or timed out;
+    /// [`CommandError::InvalidConfig`] if `config` cannot work.
+    pub fn accept_tunnel(
+        &mut self,
+        now: Instant,
+        id: DecisionId,
+        handle: TunnelHandle,
+        config: Arc<TunnelConfig>,
+    ) -> Result<u32, CommandError> {
+        self.answer_tunnel(now, id, Some((handle, config)))
+            .ok_or(CommandError::NoSuchDecision)
+    }
+
+    /// Refuses a [`crate::event::TunnelRequest`]: StopCCN with `refusal`'s result code.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::NoSuchDecision`] if the decision is unknown, answered or timed out.
+    pub fn reject_tunnel(
+        &mut self,
+        now: Instant,
+        id: DecisionId,
+        refusal: Refusal,
+    ) -> Result<(), CommandError> {
+        let t = self
+            .tunnels
+            .get_mut(id.index)
+            .filter(|t| t.pending.is_some())
+            .ok_or(CommandError::NoSuchDecision)?;
+        if let Some(pending) = t.pending.as_mut() {
+            pending.refusal = Some(refusal);
+        }
+        self.answer_tunnel(now, id, None)
+            .map(|_| ())
+            .ok_or(CommandError::NoSuchDecision)
+    }
+
+    /// Accepts a [`crate::event::SessionRequest`] with `config`; `handle` comes back in the
+    /// session's events.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::NoSuchDecision`] if the decision is unknown, answered or timed out.
+    pub fn accept_session(
+        &mut self,
+        now: Instant,
+        id: DecisionId,
+        handle: SessionHandle,
+        config: Arc<SessionConfig>,
+    ) -> Result<(), CommandError> {
+        self.answer_session(now, id, Ok((handle, config)))
+    }
+
+    /// Refuses a [`crate::event::SessionRequest`]: CDN with `refusal`'s result code.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::NoSuchDecision`] if the decision is unknown, answered or timed out.
+    pub fn reject_session(
+        &mut self,
+        now: Instant,
+        id: DecisionId,
+        refusal: Refusal,
+    ) -> Result<(), CommandError> {
+        self.answer_session(now, id, Err(refusal))
+    }
+
+    /// Runs every timer due at `now`: retransmissions, delayed acknowledgements, HELLO,
+    /// setup and decision timeouts, the end of StopCCN lingering. Harmless to call early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((at, owner, generation)) = self.timers.pop_due(now) {
+            match owner {
+                Owner::Tunnel(index) => {
+                    if self.tunnels.generation(index) != generation {
+                        continue;
+                    }
+                    let Some(t) = self.tunnels.get_mut(index) else {
+                        continue;
+                    };
+                    if t.scheduled == Some(at) {
+                        t.scheduled = None;
+                    }
+                    self.tunnel_timeout(now, index);
+                }
+                Owner::Session(index) => {
+                    if self.sessions.generation(index) != generation {
+                        continue;
+                    }
+                    let Some(s) = self.sessions.get_mut(index) else {
+                        continue;
+                    };
+                    if s.scheduled == Some(at) {
+                        s.scheduled = None;
+                    }
+                    self.session_timeout(now, index);
+                }
+            }
+        }
+    }
+
+    /// The next datagram to send.
+    ///
+    /// Its answer changes after every `handle_*`, `accept_*` and `reject_*` call.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event, in the order they happened.
+    ///
+    /// Its answer changes after every `handle_*`, `accept_*` and `reject_*` call.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next question for the caller (answer with `accept_*` or `reject_*`).
+    ///
+    /// Its answer changes after [`Endpoint::handle_datagram`].
+    #[must_use]
+    pub fn poll_decision(&mut self) -> Option<Decision> {
+        self.decisions.pop_front()
+    }
+
+    /// When to call [`Endpoint::handle_timeout`] next. It may be earlier than needed (waking
+    /// early is harmless). Its answer changes after every input.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.peek()
+    }
+
+    /// The tunnel with local id `tunnel_id`.
+    pub fn tunnel(&self, tunnel_id: u32) -> Option<TunnelInfo> {
+        let index = *self.tunnel_ids.get(&tunnel_id)?;
+        self.tunnels.get(index).map(tunnel_info)
+    }
+
+    /// Every tunnel that has a local id (pending decisions excluded).
+    pub fn tunnels(&self) -> impl Iterator<Item = TunnelInfo> + '_ {
+        self.tunnels
+            .iter()
+            .filter(|(_, t)| t.local_id != 0)
+            .map(|(_, t)| tunnel_info(t))
+    }
+
+    /// The sessions of the tunnel with local id `tunnel_id`.
+    pub fn sessions(&self, tunnel_id: u32) -> impl Iterator<Item = SessionInfo> + '_ {
+        let list = self
+            .tunnel_ids
+            .get(&tunnel_id)
+            .and_then(|i| self.tunnels.get(*i))
+            .map(|t| t.sessions.as_slice())
+            .unwrap_or_default();
+        list.iter()
+            .filter_map(|si| self.sessions.get(*si))
+            .map(move |s| SessionInfo {
+                handle: s.handle,
+                tunnel_id,
+                session_id: s.local_id,
+                peer_session_id: s.peer_id,
+                state: s.state,
+                pw_type: s.pw_type,
+            })
+    }
+
+    /// Number of tunnel records (including those closing or awaiting a decision).
+    pub fn tunnel_count(&self) -> usize {
+        self.tunnels.len()
+    }
+
+    /// Number of session records.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The counters, with the reliable channels' retransmissions included.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Entries in the timer heap (stale ones included), for tests of timer cost.
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
+    }
+
+    pub(crate) fn tunnel_limit_reached(&self) -> bool {
+        self.config.max_tunnels != 0 && self.tunnel_ids.len() >= self.config.max_tunnels
+    }
+
+    pub(crate) fn session_limit_reached(&self) -> bool {
+        self.config.max_sessions != 0 && self.sessions.len() >= self.config.max_sessions
+    }
+
+    pub(crate) fn random_bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0; len];
+        self.rng.fill(&mut bytes);
+        bytes
+    }
+
+    /// A free local tunnel id; `short` keeps it within 16 bits (L2TPv2, or an RFC 3931 §4.7.3
+    /// probe where Assigned Tunnel ID and Assigned Control Connection ID must agree).
+    pub(crate) fn allocate_tunnel_id(&mut self, short: bool) -> Option<u32> {
+        for _ in 0..64 {
+            let mut id = self.rng.next_u32();
+            if short {
+                id &= 0xffff;
+            }
+            if id != 0 && !self.tunnel_ids.contains_key(&id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// A free session id: 16-bit and unique in the tunnel (L2TPv2), or 32-bit and unique in
+    /// the endpoint (L2TPv3).
+    pub(crate) fn allocate_session_id(&mut self, version: Version, tunnel_id: u32) -> Option<u32> {
+        for _ in 0..64 {
+            let id = self.rng.next_u32();
+            let taken = match version {
+                Version::V2 => {
+                    id & 0xffff == 0 || self.v2_sessions.contains_key(&v2_key(tunnel_id, id))
+                }
+                Version::V3 => id == 0 || self.v3_sessions.contains_key(&id),
+            };
+            if !taken {
+                return Some(if version == Version::V2 {
+                    id & 0xffff
+                } else {
+                    id
+                });
+            }
+        }
+        None
+    }
+
+    pub(crate) fn find_session(&self, ti: u32, session_id: u32) -> Option<u32> {
+        let t = self.tunnels.get(ti)?;
+        let si = match t.version {
+            Version::V2 => self.v2_sessions.get(&v2_key(t.local_id, session_id)),
+            Version::V3 => self.v3_sessions.get(&session_id),
+        }?;
+        self.sessions
+            .get(*si)
+            .filter(|s| s.tunnel == ti)
+            .map(|_| *si)
+    }
+
+    /// Encodes `msg` for tunnel `ti` and queues it on the reliable channel. `v2_session` is
+    /// the Session ID of an L2TPv2 header (the peer's session id; 0 for tunnel messages).
+    pub(crate) fn send(&mut self, now: Instant, ti: u32, msg: Message, v2_session: u16) {
+        let random_vector = self.random_bytes(16);
+        let Some(t) = self.tunnels.get_mut(ti) else {
+            return;
+        };
+        self.stats.sent.add(msg.message_type);
+        let out = t.encode(msg, v2_session, Some(random_vector));
+        let _ = t.channel.send(out);
+        self.flush(now, ti);
+    }
+
+    /// Moves whatever the tunnel's channel may send now into the transmit queue.
+    pub(crate) fn flush(&mut self, now: Instant, ti: u32) {
+        let Self {
+            tunnels,
+            transmits,
+            stats,
+            ..
+        } = self;
+        let Some(t) = tunnels.get_mut(ti) else { return };
+        loop {
+            let before = t.channel.stats().retransmitted;
+            let Some(tx) = t.channel.poll_transmit(now) else {
+                break;
+            };
+            let (ns, nr) = (tx.ns, tx.nr);
+            let (mut bytes, signed, sccrq) = match tx.payload {
+                Some(out) => (
+                    out.bytes.clone(),
+                    out.signed,
+                    out.message_type == MessageType::Sccrq,
+                ),
+                None => {
+                    stats.acks_sent += 1;
+                    let (bytes, signed) = explicit_ack(t);
+                    (bytes, signed, false)
+                }
+            };
+            if t.channel.stats().retransmitted != before {
+                stats.retransmissions += 1;
+            }
+            t.finish(&mut bytes, signed, ns, nr, sccrq);
+            transmits.push_back(Transmit {
+                local: t.local,
+                remote: t.remote,
+                encap: t.encap,
+                contents: bytes,
+            });
+        }
+    }
+}
+
+/// A ZLB (L2TPv2, RFC 2661 §5.8) or an ACK message (L2TPv3, RFC 3931 §6.15) for `t`, with
+/// Ns/Nr still to be patched.
+fn explicit_ack(t: &Tunnel) -> (Vec<u8>, bool) {
+    let header = ControlHeader {
+        version: t.version,
+        tunnel_id: t.peer_id,
+        session_id: 0,
+        ns: Seq::ZERO.value(),
+        nr: 0,
+    };
+    if t.version == Version::V2 {
+        let mut bytes = Vec::with_capacity(ControlHeader::wire_len(t.encap));
+        header.emit(t.encap, 0, &mut bytes);
+        return (bytes, false);
+    }
+    let out = t.encode(Message::new(MessageType::Ack), 0, None);
+    (out.bytes, out.signed)
+}
+
+fn tunnel_info(t: &Tunnel) -> TunnelInfo {
+    TunnelInfo {
+        handle: t.handle,
+        tunnel_id: t.local_id,
+        peer_tunnel_id: t.peer_id,
+        state: t.state,
+        version: t.version,
+        encap: t.encap,
+        local: t.local,
+        remote: t.remote,
+        peer_host_name: t.peer_host_name.clone(),
+        sessions: t.sessions.len(),
+        origin: t.origin,
+    }
+}
+
+impl TunnelInfo {
+    /// Whether the control connection is established.
+    pub fn is_established(&self) -> bool {
+        self.state == TunnelState::Established
+    }
+}
