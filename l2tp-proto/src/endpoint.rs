@@ -506,6 +506,11 @@ impl Endpoint {
 
     /// Moves whatever the tunnel's channel may send now into the transmit queue.
     pub(crate) fn flush(&mut self, now: Instant, ti: u32) {
+        self.flush_channel(now, ti);
+        self.reschedule_tunnel(ti);
+    }
+
+    fn flush_channel(&mut self, now: Instant, ti: u32) {
         let Self {
             tunnels,
             transmits,

@@ -548,6 +548,7 @@ impl Endpoint {
             Version::V3
         });
         t.probing = probing;
+        t.announced = true;
         if t.config.use_tiebreaker {
             t.tie_breaker = Some(self.rng.next_u64());
         }

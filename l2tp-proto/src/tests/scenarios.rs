@@ -74,3 +74,226 @@ fn tunnel_and_session_come_up() {
         let _ = MessageType::Sccrq;
     }
 }
+
+fn secret_cfg(mode: VersionMode, secret: &str) -> TunnelConfig {
+    TunnelConfig {
+        version: mode,
+        secret: secret.into(),
+        auth_mode: crate::tunnel::AuthMode::Challenge,
+        ..TunnelConfig::default()
+    }
+}
+
+fn tunnel_down_results(mesh: &Mesh, node: usize) -> Vec<(DownCause, u16)> {
+    mesh.events(node)
+        .iter()
+        .filter_map(|e| match e {
+            Event::TunnelDown { reason, .. } => Some((reason.cause, reason.result)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn authentication_succeeds_with_the_same_secret() {
+    for mode in BOTH {
+        let mut mesh = Mesh::new(
+            2,
+            2,
+            Link::lossy(0.1),
+            accept_all(secret_cfg(mode, "s3cret")),
+        );
+        let tid = mesh.open_tunnel(0, 1, Arc::new(secret_cfg(mode, "s3cret")));
+        mesh.open_session(
+            0,
+            tid,
+            CallType::Incoming,
+            Arc::new(SessionConfig::default()),
+        );
+        mesh.run_for(Duration::from_secs(20));
+        assert_eq!(mesh.established_tunnels(0), 1, "{mode:?}");
+        assert_eq!(mesh.established_sessions(1), 1, "{mode:?}");
+        for node in 0..2 {
+            assert_eq!(
+                mesh.nodes[node].endpoint.stats().auth_failures,
+                0,
+                "{mode:?}"
+            );
+        }
+        if mode == VersionMode::V3 {
+            // Every L2TPv3 message, ACKs included, carries a Message Digest, which verified.
+            assert!(mesh.sent.iter().all(|s| s.message_type.is_some()));
+        } else {
+            let sccrp = mesh.sent_by(1, MessageType::Sccrp);
+            assert!(!sccrp.is_empty());
+        }
+    }
+}
+
+#[test]
+fn wrong_secret_gives_stopccn_result_4_on_the_checking_side() {
+    for mode in BOTH {
+        let mut mesh = Mesh::new(2, 3, Link::CLEAN, accept_all(secret_cfg(mode, "other")));
+        mesh.open_tunnel(0, 1, Arc::new(secret_cfg(mode, "s3cret")));
+        mesh.run_for(Duration::from_secs(60));
+        assert_eq!(mesh.established_tunnels(0), 0, "{mode:?}");
+        assert_eq!(mesh.established_tunnels(1), 0, "{mode:?}");
+        // L2TPv2: the initiator checks the SCCRP's Challenge Response and refuses.
+        // L2TPv3: the recipient checks the SCCRQ's Message Digest and refuses.
+        let checker = if mode == VersionMode::V2 { 0 } else { 1 };
+        let stops = mesh.sent_by(checker, MessageType::StopCcn);
+        assert!(!stops.is_empty(), "{mode:?}");
+        assert!(stops.iter().all(|s| s.result == Some(4)), "{mode:?}");
+        assert_eq!(
+            mesh.sent_by(1 - checker, MessageType::StopCcn).len(),
+            0,
+            "{mode:?}"
+        );
+        assert!(mesh.nodes[checker].endpoint.stats().auth_failures > 0);
+        assert!(
+            tunnel_down_results(&mesh, checker).contains(&(DownCause::Local, 4)),
+            "{mode:?}"
+        );
+        if mode == VersionMode::V2 {
+            // The recipient learns why from the StopCCN.
+            assert!(tunnel_down_results(&mesh, 1).contains(&(DownCause::Peer, 4)));
+        } else {
+            // The StopCCN cannot be authenticated with a different secret, so the initiator
+            // gives up when its SCCRQ is never answered.
+            assert_eq!(
+                tunnel_down_results(&mesh, 0)[0].0,
+                DownCause::RetriesExhausted
+            );
+        }
+        assert_eq!(mesh.nodes[0].endpoint.tunnel_count(), 0);
+        assert_eq!(mesh.nodes[1].endpoint.tunnel_count(), 0);
+    }
+}
+
+#[test]
+fn hidden_avps_are_sent_and_understood() {
+    for mode in BOTH {
+        let config = TunnelConfig {
+            hide_avps: true,
+            ..secret_cfg(mode, "hide-me")
+        };
+        let mut mesh = Mesh::new(2, 4, Link::lossy(0.1), accept_all(config.clone()));
+        let tid = mesh.open_tunnel(0, 1, Arc::new(config));
+        let session = SessionConfig {
+            calling_number: b"5551234".to_vec(),
+            cookie_length: 8,
+            ..SessionConfig::default()
+        };
+        mesh.open_session(0, tid, CallType::Incoming, Arc::new(session));
+        mesh.run_for(Duration::from_secs(20));
+        assert_eq!(mesh.established_sessions(0), 1, "{mode:?}");
+        assert_eq!(mesh.established_sessions(1), 1, "{mode:?}");
+        let hidden: usize = mesh.sent.iter().map(|s| s.hidden_avps).sum();
+        assert!(hidden > 0, "{mode:?}");
+        let icrq = mesh.sent_by(0, MessageType::Icrq);
+        assert!(icrq.iter().all(|s| s.hidden_avps > 0), "{mode:?}");
+    }
+}
+
+#[test]
+fn simultaneous_open_leaves_exactly_one_tunnel() {
+    for mode in BOTH {
+        for seed in 0..8 {
+            let mut mesh = Mesh::new(2, 100 + seed, Link::lossy(0.1), accept_all(cfg(mode)));
+            mesh.open_tunnel(0, 1, Arc::new(cfg(mode)));
+            mesh.open_tunnel(1, 0, Arc::new(cfg(mode)));
+            mesh.run_for(Duration::from_secs(60));
+            assert_eq!(mesh.established_tunnels(0), 1, "{mode:?} seed {seed}");
+            assert_eq!(mesh.established_tunnels(1), 1, "{mode:?} seed {seed}");
+            let a = mesh.nodes[0]
+                .endpoint
+                .tunnels()
+                .find(|t| t.is_established())
+                .expect("up");
+            let b = mesh.nodes[1]
+                .endpoint
+                .tunnels()
+                .find(|t| t.is_established())
+                .expect("up");
+            assert_eq!(a.peer_tunnel_id, b.tunnel_id);
+            assert_eq!(b.peer_tunnel_id, a.tunnel_id);
+            let losers: usize = (0..2)
+                .map(|n| {
+                    count(mesh.events(n), |e| {
+                        matches!(e, Event::TunnelDown { reason, .. } if reason.cause == DownCause::LostTieBreaker || reason.cause == DownCause::Peer)
+                    })
+                })
+                .sum();
+            assert_eq!(losers, 1, "{mode:?} seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn v3_falls_back_to_v2() {
+    let mut mesh = Mesh::new(2, 5, Link::lossy(0.1), accept_all(cfg(VersionMode::V2)));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(cfg(VersionMode::V3WithFallback)));
+    assert!(tid <= 0xffff, "a probe's id fits 16 bits");
+    mesh.open_session(
+        0,
+        tid,
+        CallType::Incoming,
+        Arc::new(SessionConfig::default()),
+    );
+    mesh.run_for(Duration::from_secs(20));
+    let t = mesh.nodes[0].endpoint.tunnel(tid).expect("tunnel");
+    assert!(t.is_established());
+    assert_eq!(t.version, Version::V2);
+    assert_eq!(mesh.established_sessions(1), 1);
+    // The probe went out with Ver=2.
+    let sccrq = mesh.sent_by(0, MessageType::Sccrq);
+    assert!(sccrq.iter().all(|s| s.header.version == Version::V2));
+
+    // A peer that speaks L2TPv3 answers the probe in L2TPv3.
+    let fallback = cfg(VersionMode::V3WithFallback);
+    let mut mesh = Mesh::new(2, 6, Link::lossy(0.1), accept_all(fallback.clone()));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(fallback));
+    mesh.run_for(Duration::from_secs(20));
+    let t = mesh.nodes[0].endpoint.tunnel(tid).expect("tunnel");
+    assert!(t.is_established());
+    assert_eq!(t.version, Version::V3);
+    assert!(
+        mesh.sent_by(1, MessageType::Sccrp)
+            .iter()
+            .all(|s| s.header.version == Version::V3)
+    );
+}
+
+#[test]
+fn v3_with_auth_falls_back_to_v2_with_challenge() {
+    let mut mesh = Mesh::new(
+        2,
+        7,
+        Link::CLEAN,
+        accept_all(secret_cfg(VersionMode::V2, "pw")),
+    );
+    let tid = mesh.open_tunnel(
+        0,
+        1,
+        Arc::new(secret_cfg(VersionMode::V3WithFallback, "pw")),
+    );
+    mesh.run_for(Duration::from_secs(5));
+    let t = mesh.nodes[0].endpoint.tunnel(tid).expect("tunnel");
+    assert!(t.is_established());
+    assert_eq!(t.version, Version::V2);
+    let mut mesh = Mesh::new(
+        2,
+        7,
+        Link::CLEAN,
+        accept_all(secret_cfg(VersionMode::V3WithFallback, "pw")),
+    );
+    let tid = mesh.open_tunnel(
+        0,
+        1,
+        Arc::new(secret_cfg(VersionMode::V3WithFallback, "pw")),
+    );
+    mesh.run_for(Duration::from_secs(5));
+    let t = mesh.nodes[0].endpoint.tunnel(tid).expect("tunnel");
+    assert!(t.is_established());
+    assert_eq!(t.version, Version::V3);
+}
