@@ -1,0 +1,254 @@
+//! Start-up and shutdown: command line, config, logging, sockets, fork, runtime.
+//!
+//! The order matters. Everything that can fail for a reason the operator must see (the config,
+//! the log file, the sockets, the control socket) happens before the fork, while the terminal
+//! is attached; the tokio runtime is built after the fork (house-style crates.md §12).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use l2tp_config::{Config, LoadError};
+
+use crate::cli::{self, Args, Parsed};
+use crate::control::{self, ControlSocket};
+use crate::core::{self, Core, HostFacts};
+use crate::daemon::{self, Forked, PidFile, Readiness};
+use crate::dataplane;
+use crate::engine::NoEngine;
+use crate::logging::{Destination, Level, LogHandle};
+use crate::net::{self, Bound};
+use crate::notice;
+use crate::shell::{self, Signals, Sockets};
+
+/// Runs `l2tpd` with `args` (the program name first) and returns its exit status.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args = match cli::parse(args) {
+        Parsed::Print(text) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Parsed::Usage(text) => {
+            eprint!("{text}");
+            return ExitCode::from(1);
+        }
+        Parsed::Run(args) => args,
+    };
+    let config_path = absolute(&args.config_file);
+    let config = match load_config(&config_path) {
+        Ok(c) => c,
+        Err(text) => {
+            eprint!("{text}");
+            return ExitCode::from(1);
+        }
+    };
+    if args.dry_run {
+        println!("l2tpd: {}: config OK", config_path.display());
+        return ExitCode::SUCCESS;
+    }
+    start(&args, config_path, config)
+}
+
+/// Reads the config; on failure, the text to print: every problem with its location and
+/// source line, then a summary line.
+pub fn load_config(path: &Path) -> Result<Config, String> {
+    l2tp_config::load(path).map_err(|e| match e {
+        LoadError::Invalid { text, diagnostics } => format!(
+            "{}l2tpd: {}: {} problem(s) found\n",
+            l2tp_config::render_all(&diagnostics, &text),
+            path.display(),
+            diagnostics.len()
+        ),
+        e => format!("l2tpd: {e}\n"),
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+/// What was set up before the fork.
+struct Prepared {
+    udp: Vec<Bound>,
+    ip: Vec<Bound>,
+    control: ControlSocket,
+    facts: HostFacts,
+    dataplane: Box<dyn dataplane::Dataplane>,
+}
+
+fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
+    let sys = config.system().clone();
+    let level = Level::from(sys.log_level).raised(args.debug);
+    let log_file = args.log_file.as_deref().map(absolute);
+    let dest = Destination::choose(log_file.as_deref(), args.foreground);
+    let log = match LogHandle::install(&dest, level) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("l2tpd: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if log.syslog_unavailable() {
+        eprintln!(
+            "l2tpd: warning: cannot reach syslog at /dev/log; log messages will be lost \
+             (use -o FILE to log to a file)"
+        );
+    }
+    let prepared = match prepare(&config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("l2tpd: {e}");
+            tracing::error!("start-up failed: {e}");
+            log.flush();
+            return ExitCode::from(1);
+        }
+    };
+    log.flush();
+    let readiness = if args.foreground {
+        None
+    } else {
+        match daemon::fork_to_background() {
+            Ok(Forked::Parent(code)) => return code,
+            Ok(Forked::Child(r)) => {
+                log.detach_stderr();
+                Some(r)
+            }
+            Err(e) => {
+                prepared.control.remove_file();
+                eprintln!("l2tpd: cannot fork: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    let pid_file = absolute(&sys.pid_file);
+    run_daemon(
+        args,
+        config_path,
+        config,
+        prepared,
+        &pid_file,
+        readiness,
+        log,
+    )
+}
+
+fn prepare(config: &Config) -> Result<Prepared, String> {
+    let sys = config.system();
+    let (dataplane, note) = dataplane::select(sys.dataplane);
+    if let Some(note) = note {
+        tracing::warn!("{note}");
+    }
+    let udp = net::bind_udp(&sys.listen)?;
+    let ip = if core::uses_ip_encap(config) {
+        net::open_ip(&sys.listen)
+    } else {
+        Vec::new()
+    };
+    let control_path = absolute(&sys.control_socket);
+    let control = control::prepare(&control_path, sys.control_socket_group.as_deref())?;
+    let facts = HostFacts {
+        listen: udp.iter().map(|b| b.local).collect(),
+        ip_encap: !ip.is_empty(),
+        control_socket: control_path,
+        host_name: net::host_name(),
+        router_id: net::derive_router_id(&sys.listen),
+    };
+    Ok(Prepared {
+        udp,
+        ip,
+        control,
+        facts,
+        dataplane,
+    })
+}
+
+fn run_daemon(
+    args: &Args,
+    config_path: PathBuf,
+    config: Config,
+    prepared: Prepared,
+    pid_path: &Path,
+    readiness: Option<Readiness>,
+    log: LogHandle,
+) -> ExitCode {
+    let Prepared {
+        udp,
+        ip,
+        control,
+        facts,
+        dataplane,
+    } = prepared;
+    let fail = |readiness: Option<Readiness>, msg: String| {
+        tracing::error!("start-up failed: {msg}");
+        log.flush();
+        control.remove_file();
+        match readiness {
+            Some(r) => r.fail(&msg),
+            None => eprintln!("l2tpd: {msg}"),
+        }
+        ExitCode::from(1)
+    };
+    let pid_file = match PidFile::create(pid_path) {
+        Ok(p) => p,
+        Err(e) => return fail(readiness, e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            pid_file.remove();
+            return fail(readiness, format!("cannot start the runtime: {e}"));
+        }
+    };
+    let listen: Vec<String> = facts.listen.iter().map(|a| a.to_string()).collect();
+    let setup = runtime.block_on(async {
+        let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
+        let sockets =
+            Sockets::register(udp, ip).map_err(|e| format!("cannot register sockets: {e}"))?;
+        let listener = control
+            .listener
+            .try_clone()
+            .and_then(tokio::net::UnixListener::from_std)
+            .map_err(|e| format!("cannot register the control socket: {e}"))?;
+        let mut core = Core::new(
+            config,
+            config_path,
+            Box::new(NoEngine::new()),
+            dataplane,
+            facts,
+            args.debug,
+            Some(log.clone()),
+        );
+        core.start(Instant::now());
+        Ok::<_, String>((core, sockets, listener, signals))
+    });
+    let (core, sockets, listener, signals) = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            pid_file.remove();
+            return fail(readiness, e);
+        }
+    };
+    if let Some(r) = readiness
+        && let Err(e) = r.ready()
+    {
+        tracing::error!("cannot detach from the terminal: {e}");
+    }
+    notice!(
+        "l2tpd {} started (pid {}): listening on UDP {}, control socket {}, log level {}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        listen.join(" "),
+        control.path().display(),
+        log.level()
+    );
+    runtime.block_on(shell::run(core, sockets, listener, signals, log.clone()));
+    control.remove_file();
+    pid_file.remove();
+    notice!("l2tpd stopped");
+    log.flush();
+    ExitCode::SUCCESS
+}

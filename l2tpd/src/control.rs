@@ -1,0 +1,249 @@
+//! The control socket: a Unix stream socket speaking [`l2tp_ctl`]'s newline-delimited JSON.
+//!
+//! [`prepare`] creates it before the daemon forks: it removes a stale socket file, refuses to
+//! start when another daemon answers on the path, and sets the mode to 0600 (root only) or 0660
+//! with group `control_socket_group`. [`serve`] accepts clients once the runtime runs; each
+//! request is handed to the main loop as a [`Call`] and answered in order on its connection.
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use l2tp_ctl::{CtlError, ErrorKind, Event, MAX_LINE, Reply, Request, Response};
+use nix::sys::stat::{Mode, umask};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
+
+/// The most clients served at once; more are told the daemon is busy.
+pub const MAX_CLIENTS: usize = 64;
+
+/// A request from a client, for the main loop, with where to send the answer.
+#[derive(Debug)]
+pub struct Call {
+    /// The request (never [`Request::Watch`], which the connection handles).
+    pub request: Request,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Result<Response, CtlError>>,
+}
+
+/// The bound control socket and the identity of its file, so that only our own file is
+/// removed at exit.
+#[derive(Debug)]
+pub struct ControlSocket {
+    /// The listening socket (non-blocking).
+    pub listener: UnixListener,
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl ControlSocket {
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the socket file if it is still the one this daemon created.
+    pub fn remove_file(&self) {
+        remove_if_ours(&self.path, self.id);
+    }
+}
+
+fn remove_if_ours(path: &Path, id: (u64, u64)) {
+    if let Ok(m) = std::fs::symlink_metadata(path)
+        && (m.dev(), m.ino()) == id
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Creates the control socket at `path`, group-accessible by `group` if given.
+pub fn prepare(path: &Path, group: Option<&str>) -> Result<ControlSocket, String> {
+    let shown = path.display();
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create {} for the control socket: {e}",
+                dir.display()
+            )
+        })?;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => match UnixStream::connect(path) {
+            Ok(_) => {
+                return Err(format!(
+                    "another l2tpd is running: something answers on the control socket \
+                     {shown} (stop it, or set control_socket to another path)"
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                tracing::info!("removing stale control socket {shown}");
+                std::fs::remove_file(path)
+                    .map_err(|e| format!("cannot remove stale control socket {shown}: {e}"))?;
+            }
+            Err(e) => return Err(format!("cannot check control socket {shown}: {e}")),
+        },
+        Ok(_) => {
+            return Err(format!(
+                "{shown} exists and is not a socket: remove it or set control_socket"
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot check control socket {shown}: {e}")),
+    }
+    let gid = match group {
+        Some(name) => Some(
+            nix::unistd::Group::from_name(name)
+                .map_err(|e| format!("control_socket_group \"{name}\": {e}"))?
+                .ok_or_else(|| format!("control_socket_group \"{name}\": no such group"))?
+                .gid,
+        ),
+        None => None,
+    };
+    // Create the socket file without group or other access, so that there is no moment at
+    // which anyone else could connect.
+    let old = umask(Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    umask(old);
+    let listener = bound.map_err(|e| format!("cannot create control socket {shown}: {e}"))?;
+    let mode = if let Some(gid) = gid {
+        nix::unistd::chown(path, None, Some(gid))
+            .map_err(|e| format!("cannot give control socket {shown} to its group: {e}"))?;
+        0o660
+    } else {
+        0o600
+    };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("cannot set the mode of control socket {shown}: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("control socket {shown}: {e}"))?;
+    let m = std::fs::symlink_metadata(path).map_err(|e| format!("control socket {shown}: {e}"))?;
+    Ok(ControlSocket {
+        listener,
+        path: path.to_owned(),
+        id: (m.dev(), m.ino()),
+    })
+}
+
+/// Accepts clients until `shutdown` turns true.
+pub async fn serve(
+    listener: tokio::net::UnixListener,
+    calls: mpsc::Sender<Call>,
+    events: broadcast::Sender<Event>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!("control socket: accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let busy = CtlError::new(ErrorKind::Busy, "too many control clients; try again");
+                let _ = stream
+                    .write_all(l2tp_ctl::encode_reply(&Reply::Error(busy)).as_bytes())
+                    .await;
+            });
+            continue;
+        };
+        let (calls, events, shutdown) = (calls.clone(), events.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, calls, events, shutdown).await {
+                tracing::debug!("control client: {e}");
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn connection(
+    stream: tokio::net::UnixStream,
+    calls: mpsc::Sender<Call>,
+    events: broadcast::Sender<Event>,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = BufReader::new(rd);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let mut limited = (&mut rd).take(MAX_LINE as u64 + 1);
+        let n = tokio::select! {
+            r = limited.read_until(b'\n', &mut line) => r?,
+            _ = shutdown.changed() => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        if line.len() > MAX_LINE {
+            let e = CtlError::new(ErrorKind::BadRequest, "request line too long");
+            wr.write_all(l2tp_ctl::encode_reply(&Reply::Error(e)).as_bytes())
+                .await?;
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let reply = match l2tp_ctl::decode_request(&text) {
+            Err(e) => Reply::Error(e),
+            Ok(Request::Watch) => {
+                let rx = events.subscribe();
+                wr.write_all(l2tp_ctl::encode_reply(&Reply::Ok(Response::Watching)).as_bytes())
+                    .await?;
+                return watch_events(rd, wr, rx, shutdown).await;
+            }
+            Ok(request) => {
+                tracing::debug!("control request: {request:?}");
+                let (tx, rx) = oneshot::channel();
+                let stopping = || CtlError::new(ErrorKind::Busy, "l2tpd is shutting down");
+                if calls.send(Call { request, reply: tx }).await.is_err() {
+                    Reply::Error(stopping())
+                } else {
+                    Reply::from(rx.await.unwrap_or_else(|_| Err(stopping())))
+                }
+            }
+        };
+        wr.write_all(l2tp_ctl::encode_reply(&reply).as_bytes())
+            .await?;
+    }
+}
+
+/// Streams events to a watcher until it hangs up or the daemon stops.
+async fn watch_events(
+    mut rd: BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut wr: tokio::net::unix::OwnedWriteHalf,
+    mut rx: broadcast::Receiver<Event>,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let mut sink = [0u8; 256];
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(e) => {
+                    wr.write_all(l2tp_ctl::encode_reply(&Reply::Event(e)).as_bytes()).await?;
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!("a watcher fell behind and missed {n} events");
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            // Anything the watcher sends is ignored; end of file means it has gone.
+            r = rd.read(&mut sink) => if r? == 0 { return Ok(()) },
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
+}

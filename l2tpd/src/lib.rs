@@ -1,0 +1,38 @@
+//! `l2tpd`, the L2TP daemon: a tokio shell around the sans-IO protocol engine.
+//!
+//! The shell reads the config ([`l2tp_config`]), binds the L2TP sockets and the control socket,
+//! forks into the background, and then runs one main loop ([`shell`]) that owns the [`core`]:
+//! the config, the protocol engine ([`engine`]) and the data plane ([`dataplane`]). Clients
+//! (`l2tpctl`, `l2tpwatch`) talk to it over the control socket ([`control`]) in the
+//! [`l2tp_ctl`] protocol.
+//!
+//! Until `l2tp_proto`'s endpoint is ready the engine is [`engine::NoEngine`]: the daemon
+//! answers `show` from the config with empty tunnel and session tables, applies reloads, and
+//! refuses `create`.
+//!
+//! # Seams
+//!
+//! - [`engine::Engine`]: what the shell needs from the protocol engine (datagrams, time,
+//!   config, commands in; datagrams, events, data-plane requests out).
+//! - [`dataplane::Dataplane`]: what carries session data (`none` now; kernel and userspace
+//!   later).
+//!
+//! # Secrets
+//!
+//! Secrets never reach the logs or the control socket: config values are logged only by name,
+//! `show` reports a set secret as `<redacted>`, and request parameters are redacted in `Debug`.
+//!
+//! The only `unsafe` code is the `fork` call in [`daemon`].
+#![deny(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod control;
+pub mod core;
+pub mod daemon;
+pub mod dataplane;
+pub mod engine;
+pub mod logging;
+pub mod net;
+pub mod shell;
+pub mod view;

@@ -1,0 +1,259 @@
+//! The main loop: one task owns the [`Core`] and feeds it datagrams, control requests, signals
+//! and timeouts, then carries out what it returns (datagrams to send, events for watchers).
+//!
+//! Signals: SIGHUP re-reads the config; SIGTERM and SIGINT stop gracefully, waiting at most
+//! [`SHUTDOWN_GRACE`] for the engine to finish (a second signal stops at once); SIGUSR1 flushes
+//! the log and re-opens the log file.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use l2tp_ctl::Event;
+use tokio::net::UdpSocket;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::control::{self, Call};
+use crate::core::Core;
+use crate::engine::{Datagram, Transmit, Transport};
+use crate::logging::LogHandle;
+use crate::net::{self, Bound};
+use crate::notice;
+
+/// The longest a graceful stop waits for peers.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The largest datagram read.
+const MAX_DATAGRAM: usize = 65_535;
+
+/// The signals the daemon handles, registered before it reports ready so that none of them
+/// can kill it with its default action.
+#[derive(Debug)]
+pub struct Signals {
+    hup: Signal,
+    term: Signal,
+    int: Signal,
+    usr1: Signal,
+}
+
+impl Signals {
+    /// Registers the handlers. Needs the runtime.
+    pub fn install() -> io::Result<Signals> {
+        Ok(Signals {
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            usr1: signal(SignalKind::user_defined1())?,
+        })
+    }
+}
+
+/// The L2TP sockets, registered with the runtime.
+#[derive(Debug)]
+pub struct Sockets {
+    list: Vec<(Transport, SocketAddr, Arc<UdpSocket>)>,
+}
+
+impl Sockets {
+    /// Registers bound UDP and IP sockets. Needs the runtime.
+    pub fn register(udp: Vec<Bound>, ip: Vec<Bound>) -> io::Result<Sockets> {
+        let mut list = Vec::new();
+        for (transport, bound) in udp
+            .into_iter()
+            .map(|b| (Transport::Udp, b))
+            .chain(ip.into_iter().map(|b| (Transport::Ip, b)))
+        {
+            let s = UdpSocket::from_std(bound.socket)?;
+            list.push((transport, bound.local, Arc::new(s)));
+        }
+        Ok(Sockets { list })
+    }
+
+    /// The socket to send `t` from: the one bound to its local address, else the first of its
+    /// transport and address family.
+    fn for_transmit(&self, t: &Transmit) -> Option<&UdpSocket> {
+        let same = |(tr, local, _): &&(Transport, SocketAddr, Arc<UdpSocket>)| {
+            *tr == t.transport && local.is_ipv4() == t.remote.is_ipv4()
+        };
+        self.list
+            .iter()
+            .filter(same)
+            .find(|(_, local, _)| Some(*local) == t.local)
+            .or_else(|| self.list.iter().find(same))
+            .map(|(_, _, s)| &**s)
+    }
+}
+
+struct Inbound {
+    transport: Transport,
+    local: SocketAddr,
+    remote: SocketAddr,
+    data: Vec<u8>,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT and a graceful stop.
+pub async fn run(
+    mut core: Core,
+    sockets: Sockets,
+    control: tokio::net::UnixListener,
+    mut signals: Signals,
+    log: LogHandle,
+) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (calls_tx, mut calls) = mpsc::channel::<Call>(64);
+    let (events_tx, _) = broadcast::channel::<Event>(1024);
+    let (dgram_tx, mut datagrams) = mpsc::channel::<Inbound>(1024);
+
+    for (transport, local, socket) in &sockets.list {
+        tokio::spawn(receive(
+            *transport,
+            *local,
+            socket.clone(),
+            dgram_tx.clone(),
+            stop_rx.clone(),
+        ));
+    }
+    drop(dgram_tx);
+    tokio::spawn(control::serve(
+        control,
+        calls_tx,
+        events_tx.clone(),
+        stop_rx.clone(),
+    ));
+
+    let mut flush = tokio::time::interval(Duration::from_secs(1));
+    let mut stopping: Option<Instant> = None;
+    loop {
+        let wake = match (core.poll_timeout(), stopping) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sleep =
+            tokio::time::sleep_until(wake.map_or_else(far_future, tokio::time::Instant::from_std));
+        tokio::select! {
+            _ = signals.term.recv() => {
+                if begin_stop(&mut core, &mut stopping, "SIGTERM") { break; }
+            }
+            _ = signals.int.recv() => {
+                if begin_stop(&mut core, &mut stopping, "SIGINT") { break; }
+            }
+            _ = signals.hup.recv() => {
+                notice!("SIGHUP: re-reading the config");
+                // Problems are logged by the core; the running config stays.
+                let _ = core.reload(Instant::now());
+            }
+            _ = signals.usr1.recv() => {
+                log.flush();
+                if let Err(e) = log.reopen() {
+                    tracing::error!("SIGUSR1: {e}");
+                }
+            }
+            Some(call) = calls.recv() => {
+                let answer = core.handle_request(Instant::now(), call.request);
+                // The client may have gone; nothing to do then.
+                let _ = call.reply.send(answer);
+            }
+            Some(d) = datagrams.recv() => {
+                core.handle_datagram(Instant::now(), Datagram {
+                    transport: d.transport,
+                    local: d.local,
+                    remote: d.remote,
+                    payload: &d.data,
+                });
+            }
+            _ = sleep, if wake.is_some() => {
+                let now = Instant::now();
+                if stopping.is_some_and(|deadline| now >= deadline) {
+                    tracing::warn!(
+                        "graceful stop took longer than {}s; stopping anyway",
+                        SHUTDOWN_GRACE.as_secs()
+                    );
+                    break;
+                }
+                core.handle_timeout(now);
+            }
+            _ = flush.tick() => log.flush(),
+        }
+        send_all(&mut core, &sockets).await;
+        while let Some(e) = core.poll_notification() {
+            // No watcher is not an error.
+            let _ = events_tx.send(e);
+        }
+        if stopping.is_some() && core.is_idle() {
+            break;
+        }
+    }
+    let _ = stop_tx.send(true);
+    core.finish_shutdown();
+}
+
+/// Starts (or, on a second signal, ends) a graceful stop; returns whether to stop at once.
+fn begin_stop(core: &mut Core, stopping: &mut Option<Instant>, name: &str) -> bool {
+    if stopping.is_some() {
+        notice!("{name} again: stopping now");
+        return true;
+    }
+    notice!("{name}: stopping");
+    let now = Instant::now();
+    *stopping = Some(now + SHUTDOWN_GRACE);
+    core.begin_shutdown(now);
+    false
+}
+
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400)
+}
+
+async fn send_all(core: &mut Core, sockets: &Sockets) {
+    while let Some(t) = core.poll_transmit() {
+        let Some(socket) = sockets.for_transmit(&t) else {
+            tracing::warn!("no {:?} socket to send to {}", t.transport, t.remote);
+            continue;
+        };
+        if let Err(e) = socket.send_to(&t.payload, t.remote).await {
+            tracing::warn!("sending to {}: {e}", t.remote);
+        }
+    }
+}
+
+async fn receive(
+    transport: Transport,
+    local: SocketAddr,
+    socket: Arc<UdpSocket>,
+    to_core: mpsc::Sender<Inbound>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        let (n, remote) = tokio::select! {
+            r = socket.recv_from(&mut buf) => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // ICMP errors surface here on some kernels; keep reading.
+                    tracing::debug!("receiving on {local}: {e}");
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let packet = &buf[..n];
+        let payload = match transport {
+            Transport::Udp => Some(packet),
+            Transport::Ip => net::strip_ip_header(local, packet),
+        };
+        let Some(payload) = payload else {
+            continue;
+        };
+        let inbound = Inbound {
+            transport,
+            local,
+            remote,
+            data: payload.to_vec(),
+        };
+        if to_core.send(inbound).await.is_err() {
+            return;
+        }
+    }
+}

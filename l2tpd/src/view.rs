@@ -1,0 +1,266 @@
+//! Views of the config for `l2tpctl show ... profile(s)`: effective settings as ordered
+//! `key: value` maps, spelled as in the config file. Secrets are never shown, only whether one
+//! is set.
+
+use std::fmt::Display;
+
+use l2tp_config::{
+    BearerCaps, Config, FramingCaps, L2tpVersion, PeerSettings, PseudowireSettings,
+    SessionSettings, TextOrBytes, TunnelSettings,
+};
+use l2tp_ctl::{ProfileInfo, ProfileKind, SettingValue, Settings};
+
+/// What a set secret reads as.
+pub const REDACTED: &str = "<redacted>";
+
+/// Every profile of `kind`, in file order (the `default` one included).
+pub fn profiles(config: &Config, kind: ProfileKind) -> Vec<ProfileInfo> {
+    let names: Vec<&str> = match kind {
+        ProfileKind::Peer => config
+            .peer_profiles()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+        ProfileKind::Tunnel => config
+            .tunnel_profiles()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+        ProfileKind::Session => config
+            .session_profiles()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+        ProfileKind::Pseudowire => config
+            .pseudowire_profiles()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+    };
+    names
+        .into_iter()
+        .filter_map(|n| profile(config, kind, n))
+        .collect()
+}
+
+/// Profile `name` of `kind` with its effective settings.
+pub fn profile(config: &Config, kind: ProfileKind, name: &str) -> Option<ProfileInfo> {
+    let (builtin, settings) = match kind {
+        ProfileKind::Peer => (
+            config.peer_profile(name)?.builtin,
+            peer_settings(&config.peer_profile_settings(name)?),
+        ),
+        ProfileKind::Tunnel => (
+            config.tunnel_profile(name)?.builtin,
+            tunnel_settings(&config.tunnel_profile_settings(name)?),
+        ),
+        ProfileKind::Session => (
+            config.session_profile(name)?.builtin,
+            session_settings(&config.session_profile_settings(name)?),
+        ),
+        ProfileKind::Pseudowire => (
+            config.pseudowire_profile(name)?.builtin,
+            pseudowire_settings(&config.pseudowire_profile_settings(name)?),
+        ),
+    };
+    Some(ProfileInfo {
+        kind,
+        name: name.to_owned(),
+        builtin,
+        settings,
+    })
+}
+
+fn text(v: impl Display) -> Option<SettingValue> {
+    Some(SettingValue::Text(v.to_string()))
+}
+
+fn opt_text<T: Display>(v: &Option<T>) -> Option<SettingValue> {
+    v.as_ref().and_then(text)
+}
+
+fn num<T: Into<SettingValue> + Copy>(v: &Option<T>) -> Option<SettingValue> {
+    v.map(Into::into)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::from("hex:");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn framing(c: FramingCaps) -> Option<SettingValue> {
+    let mut v = Vec::new();
+    if c.sync {
+        v.push("sync".to_owned());
+    }
+    if c.async_ {
+        v.push("async".to_owned());
+    }
+    Some(SettingValue::List(v))
+}
+
+fn bearer(c: BearerCaps) -> Option<SettingValue> {
+    let mut v = Vec::new();
+    if c.digital {
+        v.push("digital".to_owned());
+    }
+    if c.analog {
+        v.push("analog".to_owned());
+    }
+    Some(SettingValue::List(v))
+}
+
+/// A peer profile's settings.
+pub fn peer_settings(s: &PeerSettings) -> Settings {
+    let mut m = Settings::new();
+    m.push(
+        "peer_ipaddr",
+        s.peer_ipaddr.and_then(|p| match p.len {
+            Some(len) => text(format_args!("{}/{len}", p.addr)),
+            None => text(p.addr),
+        }),
+    );
+    m.push("netmask", opt_text(&s.netmask));
+    m.push("peer_host_name", opt_text(&s.peer_host_name));
+    m.push("lac_lns", text(s.lac_lns));
+    m.push("tunnel_profile_name", text(&s.tunnel_profile_name));
+    m.push("session_profile_name", text(&s.session_profile_name));
+    m.push("pseudowire_profile_name", text(&s.pseudowire_profile_name));
+    m
+}
+
+/// A tunnel's settings (profile or instance).
+pub fn tunnel_settings(s: &TunnelSettings) -> Settings {
+    let mut m = Settings::new();
+    m.push(
+        "version",
+        s.version.map(|v| {
+            SettingValue::Number(match v {
+                L2tpVersion::V2 => 2,
+                L2tpVersion::V3 => 3,
+            })
+        }),
+    );
+    m.push("encap", text(s.encap));
+    m.push("local", opt_text(&s.local));
+    m.push("host_name", opt_text(&s.host_name));
+    m.push("secret", s.secret.as_ref().and_then(|_| text(REDACTED)));
+    m.push("auth_mode", text(s.auth_mode));
+    m.push("hide_avps", Some(s.hide_avps.into()));
+    m.push("hello_timeout", Some(s.hello_timeout.into()));
+    m.push("retry_timeout", Some(s.retry_timeout.into()));
+    m.push("max_retries", Some(s.max_retries.into()));
+    m.push("rx_window_size", Some(s.rx_window_size.into()));
+    m.push("tx_window_size", Some(s.tx_window_size.into()));
+    m.push("idle_timeout", Some(s.idle_timeout.into()));
+    m.push("max_sessions", Some(s.max_sessions.into()));
+    m.push("framing_caps", framing(s.framing_caps));
+    m.push("bearer_caps", bearer(s.bearer_caps));
+    m.push("use_tiebreaker", Some(s.use_tiebreaker.into()));
+    m.push("use_udp_checksums", Some(s.use_udp_checksums.into()));
+    m.push("session_profile_name", text(&s.session_profile_name));
+    m.push("pseudowire_profile_name", text(&s.pseudowire_profile_name));
+    m.push("debug", Some(s.debug.into()));
+    m
+}
+
+/// A session's settings (profile or instance).
+pub fn session_settings(s: &SessionSettings) -> Settings {
+    let mut m = Settings::new();
+    m.push("pseudowire_type", text(s.pseudowire_type));
+    m.push("l2spec_type", text(s.l2spec_type));
+    m.push("cookie_length", Some(s.cookie_length.into()));
+    m.push("cookie", s.cookie.as_deref().and_then(|c| text(hex(c))));
+    m.push(
+        "peer_cookie",
+        s.peer_cookie.as_deref().and_then(|c| text(hex(c))),
+    );
+    m.push("data_sequencing", text(s.data_sequencing));
+    m.push("reorder_timeout", Some(s.reorder_timeout.into()));
+    m.push("vlan_id", num(&s.vlan_id));
+    m.push("session_type", opt_text(&s.session_type));
+    m.push("calling_number", opt_text(&s.calling_number));
+    m.push("called_number", opt_text(&s.called_number));
+    m.push("sub_address", opt_text(&s.sub_address));
+    m.push("tx_connect_speed", num(&s.tx_connect_speed));
+    m.push("rx_connect_speed", num(&s.rx_connect_speed));
+    m.push("framing_type", text(s.framing_type));
+    m.push("bearer_type", text(s.bearer_type));
+    m.push("priv_group_id", opt_text(&s.priv_group_id));
+    m.push("user_data", opt_text(&s.user_data));
+    m.push(
+        "remote_end_id",
+        s.remote_end_id.as_ref().and_then(|r| match r {
+            TextOrBytes::Text(t) => text(t),
+            TextOrBytes::Bytes(b) => text(hex(b)),
+        }),
+    );
+    m.push("interface_name", opt_text(&s.interface_name));
+    m.push(
+        "pseudowire_profile_name",
+        opt_text(&s.pseudowire_profile_name),
+    );
+    m.push("debug", Some(s.debug.into()));
+    m
+}
+
+/// A pseudowire profile's settings.
+pub fn pseudowire_settings(s: &PseudowireSettings) -> Settings {
+    let mut m = Settings::new();
+    m.push("interface_name", opt_text(&s.interface_name));
+    m.push("mtu", num(&s.mtu));
+    m.push("mac", opt_text(&s.mac));
+    m.push("local_ip", opt_text(&s.local_ip));
+    m.push("peer_ip", opt_text(&s.peer_ip));
+    m.push("netmask", opt_text(&s.netmask));
+    m.push("bridge", opt_text(&s.bridge));
+    m.push("pppd_path", text(s.pppd_path.display()));
+    m.push(
+        "pppd_options",
+        Some(SettingValue::List(s.pppd_options.clone())),
+    );
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_and_profiles_listed_in_order() {
+        let config = l2tp_config::parse(
+            "t.conf",
+            "tunnel profile \"b\" {\n secret \"hunter2\"\n hello_timeout 5\n}\n\
+             tunnel profile \"a\" {\n version 2\n}\n",
+        );
+        let Ok(config) = config else {
+            panic!("test config is invalid");
+        };
+        let all = profiles(&config, ProfileKind::Tunnel);
+        let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "default"]);
+        let b = &all[0];
+        assert!(!b.builtin);
+        let json = serde_json::to_string(b).unwrap_or_default();
+        assert!(!json.contains("hunter2"), "{json}");
+        assert_eq!(
+            b.settings.get("secret"),
+            Some(&Some(SettingValue::Text(REDACTED.into())))
+        );
+        assert_eq!(
+            b.settings.get("hello_timeout"),
+            Some(&Some(SettingValue::Number(5)))
+        );
+        assert_eq!(
+            all[1].settings.get("version"),
+            Some(&Some(SettingValue::Number(2)))
+        );
+        assert!(profile(&config, ProfileKind::Tunnel, "nope").is_none());
+        for kind in ProfileKind::ALL {
+            assert!(profile(&config, kind, "default").is_some_and(|p| p.builtin));
+        }
+    }
+}
