@@ -1217,6 +1217,17 @@ impl Endpoint {
     }
 
     fn on_stopccn(&mut self, now: Instant, index: u32, msg: &Message) {
+        if let Some(t) = self.tunnels.get_mut(index)
+            && t.peer_id == 0
+        {
+            // A refusal of our SCCRQ: its Assigned Tunnel / Control Connection ID tells us
+            // where to send the acknowledgement (RFC 2661 §6.4).
+            t.peer_id = match t.version {
+                Version::V2 => msg.assigned_tunnel_id().map(|v| u32::from(*v)),
+                Version::V3 => msg.assigned_connection_id().copied(),
+            }
+            .unwrap_or(0);
+        }
         let result = msg.result_code().cloned().unwrap_or_default();
         let reason = DownReason {
             cause: DownCause::Peer,
