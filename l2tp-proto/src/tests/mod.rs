@@ -2,5 +2,6 @@
 //! and L2TPv3 where it applies.
 
 mod lifecycle;
+mod property;
 mod scenarios;
 mod util;
