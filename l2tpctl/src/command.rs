@@ -1,0 +1,271 @@
+//! The command words of `l2tpctl` and the requests they make.
+//!
+//! Where a keyword and a name could both fit (`show tunnel profiles` and a tunnel named
+//! `profiles`), the keyword wins; such a tunnel is still reachable by its id.
+
+use l2tp_config::{SessionInstanceParams, SessionParams, TunnelInstanceParams, TunnelParams};
+use l2tp_ctl::{DebugTarget, Params, ProfileKind, Request, Selector};
+
+/// The command summary printed by `--help` and after a usage error.
+pub(crate) const COMMANDS: &str = "\
+Commands:
+  show system
+  show tunnels
+  show tunnel ID|NAME
+  show sessions [TUNNEL]
+  show session TUNNEL ID|NAME
+  show peer|tunnel|session|pseudowire profiles
+  show peer|tunnel|session|pseudowire profile NAME
+  create tunnel NAME [key=value ...]
+  delete tunnel ID|NAME
+  create session TUNNEL NAME [key=value ...]
+  delete session TUNNEL ID|NAME
+  reload
+  debug tunnel ID|NAME on|off
+  debug session TUNNEL ID|NAME on|off
+
+A tunnel or session is given by its local id (digits) or its name.";
+
+/// The request that `words` ask for, or a usage message.
+pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        [] => Err("no command given".into()),
+        ["show", rest @ ..] => show(rest),
+        ["create", "tunnel", name, params @ ..] => Ok(Request::CreateTunnel {
+            name: (*name).to_owned(),
+            params: key_values(params, Kind::Tunnel)?,
+        }),
+        ["create", "session", tunnel, name, params @ ..] => Ok(Request::CreateSession {
+            tunnel: Selector::parse(tunnel),
+            name: (*name).to_owned(),
+            params: key_values(params, Kind::Session)?,
+        }),
+        ["delete", "tunnel", t] => Ok(Request::DeleteTunnel {
+            tunnel: Selector::parse(t),
+        }),
+        ["delete", "session", t, s] => Ok(Request::DeleteSession {
+            tunnel: Selector::parse(t),
+            session: Selector::parse(s),
+        }),
+        ["reload"] => Ok(Request::Reload),
+        ["debug", "tunnel", t, on] => Ok(Request::Debug {
+            target: DebugTarget::Tunnel {
+                tunnel: Selector::parse(t),
+            },
+            enable: on_off(on)?,
+        }),
+        ["debug", "session", t, s, on] => Ok(Request::Debug {
+            target: DebugTarget::Session {
+                tunnel: Selector::parse(t),
+                session: Selector::parse(s),
+            },
+            enable: on_off(on)?,
+        }),
+        [first, ..] if ["create", "delete", "debug", "reload"].contains(first) => {
+            Err(format!("wrong arguments for `{}`", w.join(" ")))
+        }
+        [first, ..] => Err(format!("unknown command `{first}`")),
+    }
+}
+
+fn show(w: &[&str]) -> Result<Request, String> {
+    let kind = w.first().and_then(|k| ProfileKind::from_word(k));
+    match (kind, w) {
+        (Some(kind), [_, "profiles"]) => Ok(Request::ShowProfiles { kind }),
+        (Some(kind), [_, "profile", name]) => Ok(Request::ShowProfile {
+            kind,
+            name: (*name).to_owned(),
+        }),
+        (_, ["system"]) => Ok(Request::ShowSystem),
+        (_, ["tunnels"]) => Ok(Request::ShowTunnels),
+        (_, ["tunnel", t]) => Ok(Request::ShowTunnel {
+            tunnel: Selector::parse(t),
+        }),
+        (_, ["sessions"]) => Ok(Request::ShowSessions { tunnel: None }),
+        (_, ["sessions", t]) => Ok(Request::ShowSessions {
+            tunnel: Some(Selector::parse(t)),
+        }),
+        (_, ["session", t, s]) => Ok(Request::ShowSession {
+            tunnel: Selector::parse(t),
+            session: Selector::parse(s),
+        }),
+        _ => Err(format!("cannot show `{}`", w.join(" "))),
+    }
+}
+
+fn on_off(word: &str) -> Result<bool, String> {
+    match word {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("expected `on` or `off`, found `{other}`")),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Tunnel,
+    Session,
+}
+
+/// `key=value` words, checked against the parameters of a `tunnel` or `session` block.
+fn key_values(words: &[&str], kind: Kind) -> Result<Params, String> {
+    let (what, keys): (&str, Vec<&str>) = match kind {
+        Kind::Tunnel => (
+            "tunnel",
+            TunnelParams::KEYS
+                .iter()
+                .chain(TunnelInstanceParams::KEYS)
+                .copied()
+                .collect(),
+        ),
+        // The parent tunnel is a separate argument, not a parameter.
+        Kind::Session => (
+            "session",
+            SessionParams::KEYS
+                .iter()
+                .chain(SessionInstanceParams::KEYS)
+                .copied()
+                .filter(|k| *k != "tunnel")
+                .collect(),
+        ),
+    };
+    let mut params = Params::new();
+    for w in words {
+        let Some((k, v)) = w.split_once('=') else {
+            return Err(format!("expected key=value, found `{w}`"));
+        };
+        if !keys.contains(&k) {
+            return Err(format!("`{k}` is not a parameter of a {what} block"));
+        }
+        if params.get(k).is_some() {
+            return Err(format!("`{k}` is given twice"));
+        }
+        params.push(k, v.to_owned());
+    }
+    if matches!(kind, Kind::Tunnel) && params.get("peer").is_none() {
+        return Err("create tunnel needs peer=ADDRESS".into());
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: &str) -> Result<Request, String> {
+        let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        parse(&words)
+    }
+
+    #[test]
+    fn every_command_of_the_interface_parses() {
+        let name = |s: &str| Selector::Name(s.into());
+        let cases = [
+            ("show system", Request::ShowSystem),
+            ("show tunnels", Request::ShowTunnels),
+            (
+                "show tunnel 12",
+                Request::ShowTunnel {
+                    tunnel: Selector::Id(12),
+                },
+            ),
+            (
+                "show tunnel lns",
+                Request::ShowTunnel {
+                    tunnel: name("lns"),
+                },
+            ),
+            ("show sessions", Request::ShowSessions { tunnel: None }),
+            (
+                "show sessions lns",
+                Request::ShowSessions {
+                    tunnel: Some(name("lns")),
+                },
+            ),
+            (
+                "show session lns 7",
+                Request::ShowSession {
+                    tunnel: name("lns"),
+                    session: Selector::Id(7),
+                },
+            ),
+            ("reload", Request::Reload),
+            (
+                "delete tunnel lns",
+                Request::DeleteTunnel {
+                    tunnel: name("lns"),
+                },
+            ),
+            (
+                "delete session 1 s",
+                Request::DeleteSession {
+                    tunnel: Selector::Id(1),
+                    session: name("s"),
+                },
+            ),
+            (
+                "debug tunnel 5 on",
+                Request::Debug {
+                    target: DebugTarget::Tunnel {
+                        tunnel: Selector::Id(5),
+                    },
+                    enable: true,
+                },
+            ),
+            (
+                "debug session 5 6 off",
+                Request::Debug {
+                    target: DebugTarget::Session {
+                        tunnel: Selector::Id(5),
+                        session: Selector::Id(6),
+                    },
+                    enable: false,
+                },
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(p(line), Ok(want), "{line}");
+        }
+        for kind in ProfileKind::ALL {
+            assert_eq!(
+                p(&format!("show {kind} profiles")),
+                Ok(Request::ShowProfiles { kind })
+            );
+            assert_eq!(
+                p(&format!("show {kind} profile x")),
+                Ok(Request::ShowProfile {
+                    kind,
+                    name: "x".into()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn create_checks_its_parameters() {
+        let r = p("create tunnel t1 peer=192.0.2.1 profile=branch secret=x");
+        let Ok(Request::CreateTunnel { name, params }) = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(name, "t1");
+        assert_eq!(params.len(), 3);
+        assert!(p("create tunnel t1 profile=branch").is_err_and(|e| e.contains("peer")));
+        assert!(p("create tunnel t1 peer=a colour=red").is_err_and(|e| e.contains("colour")));
+        assert!(p("create tunnel t1 peer").is_err_and(|e| e.contains("key=value")));
+        assert!(p("create tunnel t1 peer=a peer=b").is_err_and(|e| e.contains("twice")));
+        let r = p("create session t1 s1 pseudowire_type=eth session_id=5");
+        assert!(matches!(r, Ok(Request::CreateSession { .. })), "{r:?}");
+        assert!(p("create session t1 s1 tunnel=x").is_err());
+    }
+
+    #[test]
+    fn bad_commands_say_what_is_wrong() {
+        assert!(p("").is_err_and(|e| e.contains("no command")));
+        assert!(p("frobnicate").is_err_and(|e| e.contains("unknown command")));
+        assert!(p("show").is_err_and(|e| e.contains("cannot show")));
+        assert!(p("show tunnel").is_err());
+        assert!(p("debug tunnel 5 maybe").is_err_and(|e| e.contains("on")));
+        assert!(p("reload now").is_err_and(|e| e.contains("wrong arguments")));
+    }
+}

@@ -1,0 +1,146 @@
+//! `l2tpctl [-S socket] [-j|--json] COMMAND`: query and manage a running `l2tpd` over its
+//! control socket (see `l2tpctl(1)`).
+//!
+//! Exit status: 0 success, 1 the daemon refused or failed the command, 2 invalid command line,
+//! 3 the daemon could not be reached. Errors go to stderr as text, also with `--json`.
+
+mod command;
+mod output;
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use l2tp_ctl::{CtlError, DEFAULT_SOCKET, Request, Response};
+
+/// How long to wait for the daemon's answer (a reload re-reads the config file).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "l2tpctl",
+    version,
+    about = "Query and manage a running l2tpd",
+    after_help = command::COMMANDS
+)]
+struct Args {
+    /// The daemon's control socket.
+    #[arg(short = 'S', value_name = "socket", default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(short = 'j', long = "json")]
+    json: bool,
+    /// The command and its arguments.
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    command: Vec<String>,
+}
+
+/// Why a command failed, with its exit status.
+enum Failure {
+    /// The daemon refused or failed the command (1).
+    Refused(CtlError),
+    /// The command line is invalid (2).
+    Usage(String),
+    /// The daemon could not be reached or answered nonsense (3).
+    Unreachable(String),
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refused(e)) => {
+            let msg = e.message.trim_end();
+            eprintln!("l2tpctl: {msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(msg)) => {
+            eprintln!("l2tpctl: {msg}\n\nUsage: l2tpctl [-S socket] [-j|--json] COMMAND\n");
+            eprintln!("{}", command::COMMANDS);
+            ExitCode::from(2)
+        }
+        Err(Failure::Unreachable(msg)) => {
+            eprintln!("l2tpctl: {msg}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    let request = command::parse(&args.command).map_err(Failure::Usage)?;
+    let response = ask(&args.socket, &request)?;
+    let out = if args.json {
+        output::json(&response)
+    } else {
+        output::text(&response)
+    };
+    let mut stdout = io::stdout().lock();
+    // A closed pipe (`l2tpctl show tunnels | head -1`) is not an error worth reporting.
+    let _ = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush());
+    Ok(())
+}
+
+/// Sends one request and reads its answer.
+fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
+    let shown = socket.display();
+    let stream = UnixStream::connect(socket).map_err(|e| {
+        Failure::Unreachable(match e.kind() {
+            io::ErrorKind::NotFound => {
+                format!("l2tpd is not running (no socket at {shown})")
+            }
+            io::ErrorKind::ConnectionRefused => {
+                format!("l2tpd does not seem to be running (nothing answers on {shown})")
+            }
+            io::ErrorKind::PermissionDenied => format!(
+                "cannot use the control socket {shown}: permission denied (only root and \
+                 members of control_socket_group may)"
+            ),
+            _ => format!("cannot connect to {shown}: {e}; l2tpd does not seem to be running"),
+        })
+    })?;
+    let broken = |e: io::Error| Failure::Unreachable(format!("talking to l2tpd on {shown}: {e}"));
+    stream
+        .set_read_timeout(Some(ANSWER_TIMEOUT))
+        .map_err(broken)?;
+    stream
+        .set_write_timeout(Some(ANSWER_TIMEOUT))
+        .map_err(broken)?;
+    let mut writer = &stream;
+    writer
+        .write_all(l2tp_ctl::encode_request(request).as_bytes())
+        .map_err(broken)?;
+    let mut line = String::new();
+    let n = BufReader::new((&stream).take(l2tp_ctl::MAX_LINE as u64 + 1))
+        .read_line(&mut line)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Failure::Unreachable(format!(
+                "l2tpd did not answer on {shown} within {}s",
+                ANSWER_TIMEOUT.as_secs()
+            )),
+            _ => broken(e),
+        })?;
+    if n == 0 {
+        return Err(Failure::Unreachable(format!(
+            "l2tpd closed the connection on {shown} without answering"
+        )));
+    }
+    match l2tp_ctl::decode_reply(&line) {
+        Ok(reply) => reply.into_result().map_err(Failure::Refused),
+        Err(e) => Err(Failure::Unreachable(format!("{shown}: {e}"))),
+    }
+}

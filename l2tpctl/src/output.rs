@@ -1,0 +1,434 @@
+//! Printing answers: text for people, JSON for programs (the shapes `l2tpctl(1)` documents).
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use l2tp_ctl::{
+    OrderedMap, ProfileInfo, Response, SessionDetail, SessionInfo, Settings, SystemInfo,
+    TunnelDetail, TunnelInfo,
+};
+use serde_json::Value;
+
+/// `response` as JSON: one value and a newline, or nothing for commands that only succeed.
+pub(crate) fn json(response: &Response) -> String {
+    use serde_json::to_string_pretty as pretty;
+    let text = match response {
+        Response::System(s) => pretty(s),
+        Response::Tunnels(t) => pretty(t),
+        Response::Tunnel(t) => pretty(t),
+        Response::Sessions(s) => pretty(s),
+        Response::Session(s) => pretty(s),
+        Response::Profiles(p) => pretty(&p.iter().map(|p| &p.name).collect::<Vec<_>>()),
+        Response::Profile(p) => pretty(&profile_json(p)),
+        _ => return String::new(),
+    };
+    match text {
+        Ok(s) => s + "\n",
+        Err(e) => format!("{{\"error\": \"cannot print the answer: {e}\"}}\n"),
+    }
+}
+
+/// `{"name": ..., parameter: value, ...}`, parameters in config-file order.
+fn profile_json(p: &ProfileInfo) -> OrderedMap<Value> {
+    let mut m = OrderedMap::new();
+    m.push("name", Value::String(p.name.clone()));
+    for (k, v) in p.settings.iter() {
+        m.push(k, serde_json::to_value(v).unwrap_or(Value::Null));
+    }
+    m
+}
+
+/// `response` as text.
+pub(crate) fn text(response: &Response) -> String {
+    match response {
+        Response::System(s) => system(s),
+        Response::Tunnels(t) => tunnels(t),
+        Response::Tunnel(t) => tunnel(t),
+        Response::Sessions(s) => sessions(s),
+        Response::Session(s) => session(s),
+        Response::Profiles(p) => p
+            .iter()
+            .map(|p| {
+                if p.builtin {
+                    format!("{} (built-in)\n", p.name)
+                } else {
+                    format!("{}\n", p.name)
+                }
+            })
+            .collect(),
+        Response::Profile(p) => {
+            let mut out = format!("{} profile \"{}\"", p.kind, p.name);
+            out.push_str(if p.builtin { " (built-in)\n" } else { "\n" });
+            out.push_str(&settings(&p.settings, "  "));
+            out
+        }
+        Response::Reloaded(r) => {
+            let mut out = String::from("config reloaded");
+            if r.changes.is_empty() {
+                out.push_str(": no changes\n");
+            } else {
+                out.push_str(":\n");
+                for c in &r.changes {
+                    let _ = writeln!(out, "  {c}");
+                }
+            }
+            for n in &r.restart_needed {
+                let _ = writeln!(out, "note: {n}");
+            }
+            out
+        }
+        Response::Done(msg) if msg.is_empty() => String::new(),
+        Response::Done(msg) => format!("{msg}\n"),
+        _ => String::new(),
+    }
+}
+
+fn duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
+    }
+}
+
+fn limit(n: u32) -> String {
+    if n == 0 {
+        "no limit".into()
+    } else {
+        format!("at most {n}")
+    }
+}
+
+fn system(s: &SystemInfo) -> String {
+    let rows = [
+        ("config file", s.config_file.clone()),
+        ("listening on", s.listen.join(" ")),
+        (
+            "ip encapsulation",
+            (if s.ip_encap { "yes" } else { "no" }).into(),
+        ),
+        ("host name", s.host_name.clone()),
+        (
+            "router id",
+            format!("{} ({})", s.router_id, Ipv4Addr::from_bits(s.router_id)),
+        ),
+        ("log level", s.log_level.clone()),
+        ("data plane", s.dataplane.clone()),
+        ("control socket", s.control_socket.clone()),
+        (
+            "tunnels",
+            format!(
+                "{} ({} up), {}",
+                s.counts.tunnels,
+                s.counts.tunnels_up,
+                limit(s.limits.max_tunnels)
+            ),
+        ),
+        (
+            "sessions",
+            format!(
+                "{} ({} up), {}",
+                s.counts.sessions,
+                s.counts.sessions_up,
+                limit(s.limits.max_sessions)
+            ),
+        ),
+    ];
+    let mut out = format!(
+        "l2tpd {}, pid {}, up {}\n",
+        s.version,
+        s.pid,
+        duration(s.uptime_s)
+    );
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {:<18}{v}", format!("{k}:"));
+    }
+    out.push_str("statistics:\n");
+    out.push_str(&counters(
+        &serde_json::to_value(s.statistics).unwrap_or(Value::Null),
+    ));
+    out
+}
+
+fn counters(v: &Value) -> String {
+    let mut out = String::new();
+    if let Value::Object(m) = v {
+        for (k, v) in m {
+            let _ = writeln!(out, "  {k:<24}{v}");
+        }
+    }
+    out
+}
+
+fn settings(s: &Settings, indent: &str) -> String {
+    let width = s.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
+    let mut out = String::new();
+    for (k, v) in s.iter() {
+        let v = v.as_ref().map_or_else(|| "-".to_owned(), |v| v.to_string());
+        let _ = writeln!(out, "{indent}{k:<width$}{v}");
+    }
+    out
+}
+
+/// Left-aligned columns separated by two spaces.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.len());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(c);
+            } else {
+                let _ = write!(l, "{c:<w$}  ");
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+fn or_dash(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "-".into())
+}
+
+fn tunnels(list: &[TunnelInfo]) -> String {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|t| {
+            vec![
+                t.created_by.flag().to_string(),
+                t.tid.to_string(),
+                t.peer_tid.to_string(),
+                or_dash(&t.name),
+                t.state.to_string(),
+                t.version.to_string(),
+                t.encap.to_string(),
+                t.peer.clone(),
+                t.sessions.to_string(),
+                duration(t.uptime_s),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "", "TID", "PEER-TID", "NAME", "STATE", "VER", "ENCAP", "PEER", "SESSIONS", "UPTIME",
+        ],
+        &rows,
+    )
+}
+
+fn tunnel(t: &TunnelDetail) -> String {
+    let i = &t.info;
+    let mut out = format!(
+        "tunnel {} \"{}\" ({})\n",
+        i.tid,
+        i.name.as_deref().unwrap_or("-"),
+        i.created_by.flag()
+    );
+    let rows = [
+        ("peer tunnel id", i.peer_tid.to_string()),
+        ("state", format!("{} ({})", i.state, t.protocol_state)),
+        ("version", i.version.to_string()),
+        ("encapsulation", i.encap.to_string()),
+        ("local", i.local.clone()),
+        ("peer", i.peer.clone()),
+        ("peer host name", or_dash(&i.peer_host_name)),
+        ("profile", i.profile.clone()),
+        ("sessions", i.sessions.to_string()),
+        ("up for", duration(i.uptime_s)),
+        ("debug", (if t.debug { "on" } else { "off" }).into()),
+        (
+            "last result",
+            t.last_result.as_ref().map_or("-".into(), |r| {
+                format!(
+                    "result {} error {} {}",
+                    r.result,
+                    r.error,
+                    r.message.as_deref().unwrap_or("")
+                )
+            }),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {:<18}{}", format!("{k}:"), v.trim_end());
+    }
+    out.push_str("settings:\n");
+    out.push_str(&settings(&t.settings, "  "));
+    out.push_str("statistics:\n");
+    out.push_str(&counters(
+        &serde_json::to_value(t.stats).unwrap_or(Value::Null),
+    ));
+    out
+}
+
+fn sessions(list: &[SessionInfo]) -> String {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.created_by.flag().to_string(),
+                s.tid.to_string(),
+                s.sid.to_string(),
+                s.peer_tid.to_string(),
+                s.peer_sid.to_string(),
+                or_dash(&s.name),
+                s.state.to_string(),
+                s.pseudowire_type.to_string(),
+                or_dash(&s.interface_name),
+                duration(s.uptime_s),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "",
+            "TID",
+            "SID",
+            "PEER-TID",
+            "PEER-SID",
+            "NAME",
+            "STATE",
+            "PW",
+            "INTERFACE",
+            "UPTIME",
+        ],
+        &rows,
+    )
+}
+
+fn session(s: &SessionDetail) -> String {
+    let i = &s.info;
+    let mut out = format!(
+        "session {}/{} \"{}\" ({})\n",
+        i.tid,
+        i.sid,
+        i.name.as_deref().unwrap_or("-"),
+        i.created_by.flag()
+    );
+    let rows = [
+        ("tunnel", or_dash(&i.tunnel_name)),
+        ("peer ids", format!("{}/{}", i.peer_tid, i.peer_sid)),
+        ("state", format!("{} ({})", i.state, s.protocol_state)),
+        ("pseudowire", i.pseudowire_type.to_string()),
+        ("interface", or_dash(&i.interface_name)),
+        ("profile", i.profile.clone()),
+        ("pseudowire profile", i.pseudowire_profile.clone()),
+        ("up for", duration(i.uptime_s)),
+        ("debug", (if s.debug { "on" } else { "off" }).into()),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
+    }
+    out.push_str("settings:\n");
+    out.push_str(&settings(&s.settings, "  "));
+    out.push_str("statistics:\n");
+    out.push_str(&counters(
+        &serde_json::to_value(s.stats).unwrap_or(Value::Null),
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use l2tp_ctl::{CreatedBy, Encap, ProfileKind, PseudowireType, SettingValue, State};
+
+    use super::*;
+
+    fn tunnel_info() -> TunnelInfo {
+        TunnelInfo {
+            tid: 4711,
+            peer_tid: 17,
+            name: Some("lns1".into()),
+            state: State::Up,
+            version: 3,
+            encap: Encap::Udp,
+            local: "192.0.2.1:1701".into(),
+            peer: "[2001:db8::2]:1701".into(),
+            created_by: CreatedBy::Config,
+            sessions: 2,
+            uptime_s: 3725,
+            profile: "default".into(),
+            peer_host_name: None,
+        }
+    }
+
+    #[test]
+    fn tunnel_table() {
+        let mut other = tunnel_info();
+        other.tid = 9;
+        other.name = None;
+        other.created_by = CreatedBy::Net;
+        other.state = State::Connecting;
+        other.uptime_s = 0;
+        insta::assert_snapshot!(text(&Response::Tunnels(vec![tunnel_info(), other])));
+    }
+
+    #[test]
+    fn session_table() {
+        let s = SessionInfo {
+            tid: 4711,
+            sid: 90001,
+            peer_tid: 17,
+            peer_sid: 33,
+            name: None,
+            state: State::Up,
+            pseudowire_type: PseudowireType::Other(17),
+            interface_name: Some("l2tpeth0".into()),
+            tunnel_name: Some("lns1".into()),
+            created_by: CreatedBy::Net,
+            uptime_s: 90_061,
+            profile: "default".into(),
+            pseudowire_profile: "default".into(),
+        };
+        insta::assert_snapshot!(text(&Response::Sessions(vec![s])));
+    }
+
+    #[test]
+    fn profiles_as_names_and_as_objects() {
+        let mut settings = Settings::new();
+        settings.push("secret", Some(SettingValue::Text("<redacted>".into())));
+        settings.push("hello_timeout", Some(SettingValue::Number(60)));
+        settings.push("host_name", None);
+        let p = ProfileInfo {
+            kind: ProfileKind::Tunnel,
+            name: "v3".into(),
+            builtin: false,
+            settings,
+        };
+        let list = Response::Profiles(vec![p.clone()]);
+        assert_eq!(json(&list), "[\n  \"v3\"\n]\n");
+        assert_eq!(text(&list), "v3\n");
+        insta::assert_snapshot!(json(&Response::Profile(p.clone())));
+        insta::assert_snapshot!(text(&Response::Profile(p)));
+    }
+
+    #[test]
+    fn commands_without_output_print_nothing_in_json() {
+        assert_eq!(json(&Response::Done("deleted".into())), "");
+        assert_eq!(text(&Response::Done("deleted".into())), "deleted\n");
+        assert_eq!(json(&Response::Reloaded(Default::default())), "");
+        assert_eq!(
+            text(&Response::Reloaded(Default::default())),
+            "config reloaded: no changes\n"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(0), "00:00:00");
+        assert_eq!(duration(3725), "01:02:05");
+        assert_eq!(duration(90_061), "1d 01:01:01");
+    }
+}
