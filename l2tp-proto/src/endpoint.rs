@@ -155,7 +155,7 @@ impl Endpoint {
                     a.attr_type == 0 && a.value == (MessageType::Sccrq as u16).to_be_bytes()
                 });
             if is_sccrq {
-                self.new_sccrq(now, local, remote, encap, header, message, body);
+                self.new_sccrq(now, local, remote, encap, datagram);
             } else {
                 self.stats.malformed.unknown_tunnel += 1;
             }
@@ -421,6 +421,26 @@ impl Endpoint {
     /// The counters, with the reliable channels' retransmissions included.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Bytes held for session state: the session slab, the id maps and the tunnels' session
+    /// lists, counted from their capacities (hash maps: one control octet per bucket plus the
+    /// entry, buckets at a 7/8 load factor). A session owns no other heap memory: its profile
+    /// is a shared `Arc` and cookies are inline.
+    pub fn session_memory(&self) -> usize {
+        fn map_bytes(map: &HashMap<u32, u32>) -> usize {
+            let buckets = (map.capacity() * 8 / 7).next_power_of_two();
+            buckets * (size_of::<(u32, u32)>() + 1)
+        }
+        let lists: usize = self
+            .tunnels
+            .iter()
+            .map(|(_, t)| t.sessions.capacity() * size_of::<u32>())
+            .sum();
+        self.sessions.allocated_bytes()
+            + map_bytes(&self.v2_sessions)
+            + map_bytes(&self.v3_sessions)
+            + lists
     }
 
     /// Entries in the timer heap (stale ones included), for tests of timer cost.

@@ -71,6 +71,11 @@ impl<T> Slab<T> {
         self.slots.get(index as usize).map_or(0, |s| s.generation)
     }
 
+    /// Bytes allocated for the slots and the free list.
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.slots.capacity() * size_of::<Slot<T>>() + self.free.capacity() * size_of::<u32>()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }

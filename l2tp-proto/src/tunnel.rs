@@ -623,10 +623,16 @@ impl Endpoint {
         local: SocketAddr,
         remote: SocketAddr,
         encap: Encapsulation,
-        header: ControlHeader,
         datagram: &[u8],
-        body: &[u8],
     ) {
+        let Ok(crate::wire::Packet::Control {
+            header,
+            message,
+            body,
+        }) = crate::wire::Packet::parse(datagram, encap)
+        else {
+            return;
+        };
         // The peer's assigned id, or (if hidden) a fingerprint of the hidden value: either way
         // retransmissions of one SCCRQ map to the same key.
         let peer_key = raw_u32(body, AvpType::AssignedConnectionId)
@@ -640,7 +646,7 @@ impl Endpoint {
             .unwrap_or(0);
         if let Some(&index) = self.peer_requests.get(&(remote, peer_key)) {
             // A retransmission: the reliable channel of that tunnel acknowledges it.
-            self.tunnel_datagram(now, index, remote, header, datagram, body);
+            self.tunnel_datagram(now, index, remote, header, message, body);
             return;
         }
         let offers_v3 = raw_avp(body, AvpType::AssignedConnectionId).is_some();
@@ -740,21 +746,15 @@ impl Endpoint {
             .tunnels
             .get(index)
             .filter(|_| self.tunnels.generation(index) == id.generation)?;
-        if t.pending.is_none() {
-            return None;
-        }
+        t.pending.as_ref()?;
         let accepted = accept.is_some();
         if let Some((_, config)) = &accept
             && config.check().is_err()
         {
             return None;
         }
-        let Some(t) = self.tunnels.get_mut(index) else {
-            return None;
-        };
-        let Some(mut pending) = t.pending.take() else {
-            return None;
-        };
+        let t = self.tunnels.get_mut(index)?;
+        let mut pending = t.pending.take()?;
         t.timers.stop(TimerKind::Decision);
         if let Some((handle, config)) = accept {
             t.handle = handle;
@@ -775,9 +775,7 @@ impl Endpoint {
         let version = ver.unwrap_or(pending.header_version);
         let local_id = self
             .allocate_tunnel_id(version == Version::V2 || pending.header_version == Version::V2);
-        let Some(t) = self.tunnels.get_mut(index) else {
-            return None;
-        };
+        let t = self.tunnels.get_mut(index)?;
         let Some(local_id) = local_id else {
             // No id left: forget the request; the peer gives up by itself.
             self.destroy_tunnel(index);

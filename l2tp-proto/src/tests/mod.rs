@@ -1,6 +1,8 @@
 //! Scenario tests of the engine on the mesh harness ([`util`]): every scenario runs in L2TPv2
 //! and L2TPv3 where it applies.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod lifecycle;
 mod property;
 mod scenarios;

@@ -297,3 +297,29 @@ fn v3_with_auth_falls_back_to_v2_with_challenge() {
     assert!(t.is_established());
     assert_eq!(t.version, Version::V3);
 }
+
+#[test]
+fn v3_over_ip() {
+    let config = TunnelConfig {
+        encap: crate::wire::header::Encapsulation::Ip,
+        ..secret_cfg(VersionMode::V3WithFallback, "ip-secret")
+    };
+    let mut mesh = Mesh::new(2, 8, Link::lossy(0.1), accept_all(config.clone()));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(config));
+    mesh.open_session(
+        0,
+        tid,
+        CallType::Incoming,
+        Arc::new(SessionConfig::default()),
+    );
+    mesh.run_for(Duration::from_secs(20));
+    let t = mesh.nodes[0].endpoint.tunnel(tid).expect("tunnel");
+    assert!(t.is_established());
+    assert_eq!(t.version, Version::V3);
+    assert_eq!(mesh.established_sessions(1), 1);
+    assert!(
+        mesh.sent_by(0, MessageType::Sccrq)
+            .iter()
+            .all(|s| s.header.version == Version::V3)
+    );
+}

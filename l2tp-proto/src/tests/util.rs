@@ -60,7 +60,6 @@ pub(crate) struct Policy {
 pub(crate) struct Sent {
     pub(crate) at: Instant,
     pub(crate) from: usize,
-    pub(crate) to: usize,
     /// `None` for a ZLB.
     pub(crate) message_type: Option<MessageType>,
     pub(crate) result: Option<u16>,
@@ -288,7 +287,6 @@ impl Mesh {
                             session: Err(r), ..
                         },
                     ) => n.endpoint.reject_session(now, req.id, r.clone()),
-                    _ => Ok(()),
                 };
                 result.expect("decision answer");
             }
@@ -307,7 +305,7 @@ impl Mesh {
                 else {
                     continue;
                 };
-                self.record(i, to, &tx.contents, tx.encap);
+                self.record(i, &tx.contents, tx.encap);
                 let copies = 1 + usize::from(self.chance(self.link.duplicate));
                 for _ in 0..copies {
                     if self.chance(self.link.loss) {
@@ -339,7 +337,7 @@ impl Mesh {
         p > 0.0 && (self.rng.next_u64() as f64 / u64::MAX as f64) < p
     }
 
-    fn record(&mut self, from: usize, to: usize, bytes: &[u8], encap: Encapsulation) {
+    fn record(&mut self, from: usize, bytes: &[u8], encap: Encapsulation) {
         let Ok(Packet::Control { header, body, .. }) = Packet::parse(bytes, encap) else {
             return;
         };
@@ -364,7 +362,6 @@ impl Mesh {
         self.sent.push(Sent {
             at: self.now,
             from,
-            to,
             message_type,
             result,
             hidden_avps,
