@@ -1,0 +1,98 @@
+//! Session parameters: a session profile as the daemon resolves it, and the call type.
+
+use std::time::Duration;
+
+use crate::wire::avp::types::pw_type;
+use crate::wire::header::{Cookie, L2SpecificSublayer};
+
+/// Whether a call is incoming (ICRQ) or outgoing (OCRQ), from the point of view of the LCCE
+/// that sends the request.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum CallType {
+    /// ICRQ/ICRP/ICCN. In L2TPv2 the LAC places it ("laic"), the LNS answers ("lnic").
+    Incoming,
+    /// OCRQ/OCRP/OCCN. In L2TPv2 the LNS places it ("lnoc"), the LAC answers ("laoc").
+    Outgoing,
+}
+
+/// Data sequencing we require from the peer (RFC 3931 §5.4.4 Data Sequencing AVP).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum DataSequencing {
+    /// No sequencing.
+    #[default]
+    None,
+    /// Sequence non-IP data packets.
+    NonIp,
+    /// Sequence all data packets.
+    All,
+}
+
+impl DataSequencing {
+    pub(super) fn value(self) -> u16 {
+        match self {
+            Self::None => 0,
+            Self::NonIp => 1,
+            Self::All => 2,
+        }
+    }
+}
+
+/// The parameters of a session: a session profile as the daemon resolves it.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Pseudowire type (L2TPv3). Default PPP. L2TPv2 sessions are always PPP.
+    pub pw_type: u16,
+    /// L2-Specific Sublayer (L2TPv3). Default: the default sublayer.
+    pub l2spec: L2SpecificSublayer,
+    /// Length of the cookie we assign, 0, 4 or 8 (L2TPv3). Default 0.
+    pub cookie_length: u8,
+    /// A fixed cookie to assign instead of a random one.
+    pub cookie: Option<Cookie>,
+    /// The peer's cookie, for sessions whose peer does not send an Assigned Cookie AVP.
+    pub peer_cookie: Option<Cookie>,
+    /// Sequencing we require on received data.
+    pub data_sequencing: DataSequencing,
+    /// Remote End ID AVP (L2TPv3).
+    pub remote_end_id: Vec<u8>,
+    /// Calling Number AVP.
+    pub calling_number: Vec<u8>,
+    /// Called Number AVP.
+    pub called_number: Vec<u8>,
+    /// Sub-Address AVP.
+    pub sub_address: Vec<u8>,
+    /// Tx Connect Speed, in bits per second.
+    pub tx_connect_speed: u32,
+    /// Rx Connect Speed, in bits per second (0: not sent).
+    pub rx_connect_speed: u32,
+    /// Framing Type AVP (L2TPv2). Default sync | async.
+    pub framing_type: u32,
+    /// Bearer Type AVP (L2TPv2). Default 0 (none given).
+    pub bearer_type: u32,
+    /// Interface name hint for the data plane.
+    pub interface_name: Option<String>,
+    /// The session must be established within this time. Default 120 s.
+    pub establish_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            pw_type: pw_type::PPP,
+            l2spec: L2SpecificSublayer::Default,
+            cookie_length: 0,
+            cookie: None,
+            peer_cookie: None,
+            data_sequencing: DataSequencing::None,
+            remote_end_id: Vec::new(),
+            calling_number: Vec::new(),
+            called_number: Vec::new(),
+            sub_address: Vec::new(),
+            tx_connect_speed: 100_000_000,
+            rx_connect_speed: 0,
+            framing_type: 0x3,
+            bearer_type: 0,
+            interface_name: None,
+            establish_timeout: Duration::from_secs(120),
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! The running control connection: receipt through the reliable channel, in-order dispatch,
+//! timers (retransmission, HELLO, setup, linger) and teardown with StopCCN (RFC 2661 §5.7,
+//! §5.8, §6.5; RFC 3931 §4.2, §4.4).
+
+use super::*;
+
+impl Endpoint {
+    /// A control message for an existing tunnel: authenticate, decode, hand to the channel,
+    /// then run the state machine on whatever it delivers in order.
+    pub(crate) fn tunnel_datagram(
+        &mut self,
+        now: Instant,
+        index: u32,
+        remote: SocketAddr,
+        header: ControlHeader,
+        message: &[u8],
+        body: &[u8],
+    ) {
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        if t.pending.is_some() {
+            // A retransmitted SCCRQ while the caller decides: nothing to acknowledge yet.
+            return;
+        }
+        if t.probing && t.state == TunnelState::WaitCtlReply {
+            // RFC 3931 §4.7.3: the Ver of the reply decides.
+            t.probing = false;
+            t.set_version(header.version);
+            if header.version == Version::V2 {
+                t.security.nonce.clear();
+            } else {
+                t.security.challenge = None;
+            }
+        }
+        if header.version != t.version {
+            self.stats.malformed.header += 1;
+            return;
+        }
+        if t.state == TunnelState::WaitCtlReply {
+            // RFC 2661 §8.1: the recipient may answer from another port; use it from now on.
+            t.remote = remote;
+        }
+        if body.is_empty() {
+            self.explicit_ack(now, index, header);
+            return;
+        }
+        let msg_type = raw_avp(body, AvpType::MessageType)
+            .filter(|(_, v)| v.len() == 2)
+            .and_then(|(_, v)| MessageType::from_u16(u16::from_be_bytes([v[0], v[1]])));
+        if t.security.digest_key.is_some() {
+            let peer_nonce = if t.security.peer_nonce.is_empty() {
+                raw_avp(body, AvpType::ControlMessageAuthNonce)
+                    .map(|(_, v)| v.to_vec())
+                    .unwrap_or_default()
+            } else {
+                t.security.peer_nonce.clone()
+            };
+            if !t.verify_digest(message, msg_type == Some(MessageType::Sccrq), &peer_nonce) {
+                self.stats.auth_failures += 1;
+                let sccrp = msg_type == Some(MessageType::Sccrp);
+                if sccrp && t.state == TunnelState::WaitCtlReply {
+                    // The reply to our SCCRQ is not authentic: refuse it (result 4).
+                    if let Some(id) = raw_u32(body, AvpType::AssignedConnectionId) {
+                        t.peer_id = id;
+                    }
+                    let _ =
+                        t.channel
+                            .on_receive(Seq::new(header.ns), Seq::new(header.nr), None, now);
+                    t.security.digest_key = None;
+                    self.close_tunnel(now, index, Refusal::not_authorized(), DownCause::Local);
+                    self.flush(now, index);
+                    self.reschedule_tunnel(index);
+                }
+                return;
+            }
+        }
+        let ctx = DecodeContext {
+            version: Some(t.version),
+            hiding_key: t.security.hiding_key.as_ref(),
+        };
+        let decoded = Message::decode(body, ctx);
+        if decoded.is_err() {
+            self.stats.malformed.body += 1;
+        }
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        if let Ok(m) = &decoded
+            && m.message_type == MessageType::Ack
+        {
+            self.explicit_ack(now, index, header);
+            return;
+        }
+        t.last_rx = now;
+        let ns = Seq::new(header.ns);
+        let _ = t.channel.on_receive(
+            ns,
+            Seq::new(header.nr),
+            Some(Inbound {
+                ns,
+                session_id: header.session_id,
+                message: decoded,
+            }),
+            now,
+        );
+        self.deliver(now, index);
+        self.flush(now, index);
+        self.reschedule_tunnel(index);
+    }
+
+    pub(super) fn explicit_ack(&mut self, now: Instant, index: u32, header: ControlHeader) {
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        t.last_rx = now;
+        let _ = t
+            .channel
+            .on_receive(Seq::new(header.ns), Seq::new(header.nr), None, now);
+        self.stats.acks_received += 1;
+        self.flush(now, index);
+        self.reschedule_tunnel(index);
+    }
+
+    /// Runs the state machine on every message the channel delivers, in order.
+    pub(super) fn deliver(&mut self, now: Instant, index: u32) {
+        loop {
+            let Some(t) = self.tunnels.get_mut(index) else {
+                return;
+            };
+            let Some(inbound) = t.channel.poll_delivered() else {
+                return;
+            };
+            if inbound.ns != t.expected_ns {
+                self.stats.order_violations += 1;
+            }
+            t.expected_ns = inbound.ns.next();
+            let state = t.state;
+            let msg = match inbound.message {
+                Ok(msg) => msg,
+                Err(error) => {
+                    self.malformed_message(now, index, &error);
+                    continue;
+                }
+            };
+            self.stats.received.add(msg.message_type);
+            if state == TunnelState::Closing {
+                continue;
+            }
+            if msg.message_type.is_session_message() {
+                self.session_message(now, index, inbound.session_id, msg);
+                continue;
+            }
+            match (state, msg.message_type) {
+                (_, MessageType::StopCcn) => self.on_stopccn(now, index, &msg),
+                (TunnelState::Idle, MessageType::Sccrq) => self.on_sccrq(now, index, &msg),
+                (TunnelState::WaitCtlReply, MessageType::Sccrp) => self.on_sccrp(now, index, &msg),
+                (TunnelState::WaitCtlConn, MessageType::Scccn) => self.on_scccn(now, index, &msg),
+                (_, MessageType::Hello) => {}
+                _ => {
+                    // RFC 3931 §7.2: an unexpected SCCRQ/SCCRP/SCCCN tears the connection down.
+                    let refusal = self.fsm_error();
+                    self.close_tunnel(now, index, refusal, DownCause::Local);
+                }
+            }
+        }
+    }
+
+    pub(super) fn fsm_error(&self) -> Refusal {
+        Refusal {
+            result: stop_ccn::FSM_ERROR,
+            error: None,
+            message: None,
+        }
+    }
+
+    pub(super) fn malformed_message(&mut self, now: Instant, index: u32, error: &MessageError) {
+        match error.reaction() {
+            crate::wire::Reaction::Ignore => {}
+            crate::wire::Reaction::StopCcn {
+                result,
+                error: code,
+            } => {
+                let refusal = Refusal {
+                    result,
+                    error: Some(code),
+                    message: Some(error.to_string()),
+                };
+                self.close_tunnel(now, index, refusal, DownCause::Local);
+            }
+            // Without a decodable message the session cannot be found reliably; the peer's
+            // retransmission timer or the session setup timer cleans up.
+            crate::wire::Reaction::Cdn { .. } => {}
+        }
+    }
+
+    pub(super) fn on_stopccn(&mut self, now: Instant, index: u32, msg: &Message) {
+        if let Some(t) = self.tunnels.get_mut(index)
+            && t.peer_id == 0
+        {
+            // A refusal of our SCCRQ: its Assigned Tunnel / Control Connection ID tells us
+            // where to send the acknowledgement (RFC 2661 §6.4).
+            t.peer_id = match t.version {
+                Version::V2 => msg.assigned_tunnel_id().map(|v| u32::from(*v)),
+                Version::V3 => msg.assigned_connection_id().copied(),
+            }
+            .unwrap_or(0);
+        }
+        let result = msg.result_code().cloned().unwrap_or_default();
+        let reason = DownReason {
+            cause: DownCause::Peer,
+            result: result.result,
+            error: result.error,
+            message: result
+                .message
+                .map(|m| String::from_utf8_lossy(&m).into_owned()),
+        };
+        self.tunnel_down(now, index, reason);
+        self.start_linger(now, index);
+    }
+
+    pub(super) fn tunnel_established(&mut self, now: Instant, index: u32) {
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        t.state = TunnelState::Established;
+        t.timers.stop(TimerKind::Establish);
+        t.security.challenge = None;
+        if !t.config.hello_timeout.is_zero() {
+            t.timers.set(TimerKind::Hello, now + t.config.hello_timeout);
+        }
+        t.installed = true;
+        let params = TunnelParams {
+            handle: t.handle,
+            tunnel_id: t.local_id,
+            peer_tunnel_id: t.peer_id,
+            version: t.version,
+            encap: t.encap,
+            local: t.local,
+            remote: t.remote,
+            udp_checksums: t.config.udp_checksums,
+        };
+        self.events
+            .push_back(Event::Dataplane(DataplaneRequest::InstallTunnel(params)));
+        self.events.push_back(Event::TunnelUp {
+            handle: params.handle,
+            tunnel_id: params.tunnel_id,
+            peer_tunnel_id: params.peer_tunnel_id,
+            version: params.version,
+        });
+        self.start_waiting_sessions(now, index);
+    }
+
+    /// Sends StopCCN (when the peer's id is known), takes the tunnel down and lingers.
+    pub(crate) fn close_tunnel(
+        &mut self,
+        now: Instant,
+        index: u32,
+        refusal: Refusal,
+        cause: DownCause,
+    ) {
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        if t.state == TunnelState::Closing {
+            return;
+        }
+        let has_peer = t.peer_id != 0;
+        if has_peer {
+            let mut msg = Message::new(MessageType::StopCcn);
+            match t.version {
+                Version::V2 => t.push(&mut msg, Avp::AssignedTunnelId(t.local_id as u16)),
+                Version::V3 => t.push(&mut msg, Avp::AssignedConnectionId(t.local_id)),
+            }
+            t.push(
+                &mut msg,
+                Avp::ResultCode(ResultCode {
+                    result: refusal.result,
+                    error: refusal.error.map(|e| e.code()),
+                    message: refusal.message.clone().map(String::into_bytes),
+                }),
+            );
+            self.send(now, index, msg, 0);
+        }
+        let reason = DownReason {
+            cause,
+            result: refusal.result,
+            error: refusal.error.map(|e| e.code()),
+            message: refusal.message,
+        };
+        self.tunnel_down(now, index, reason);
+        if has_peer {
+            self.start_linger(now, index);
+        } else {
+            self.destroy_tunnel(index);
+        }
+    }
+
+    /// Removes the sessions and the data-plane state and reports the tunnel down.
+    pub(super) fn tunnel_down(&mut self, now: Instant, index: u32, reason: DownReason) {
+        self.clear_sessions(now, index, &reason);
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        t.state = TunnelState::Closing;
+        t.timers.stop(TimerKind::Hello);
+        t.timers.stop(TimerKind::Establish);
+        if self.initiating.get(&t.remote.ip()) == Some(&index) {
+            self.initiating.remove(&t.remote.ip());
+        }
+        if std::mem::take(&mut t.installed) {
+            self.events
+                .push_back(Event::Dataplane(DataplaneRequest::RemoveTunnel {
+                    tunnel_id: t.local_id,
+                }));
+        }
+        if t.announced {
+            self.events.push_back(Event::TunnelDown {
+                handle: t.handle,
+                tunnel_id: t.local_id,
+                peer_tunnel_id: t.peer_id,
+                reason,
+            });
+        }
+    }
+
+    pub(super) fn start_linger(&mut self, now: Instant, index: u32) {
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        let span = t.channel.config().retransmission_span();
+        t.timers.set(TimerKind::Linger, now + span);
+    }
+
+    /// The loser of a tie breaker discards its tunnel silently (RFC 2661 §4.4.3).
+    pub(super) fn discard_lost_tunnel(&mut self, now: Instant, index: u32) {
+        let reason = DownReason {
+            cause: DownCause::LostTieBreaker,
+            result: stop_ccn::ALREADY_EXISTS,
+            error: None,
+            message: None,
+        };
+        self.tunnel_down(now, index, reason);
+        self.destroy_tunnel(index);
+    }
+
+    /// Deletes the tunnel record and its ids.
+    pub(crate) fn destroy_tunnel(&mut self, index: u32) {
+        let Some(t) = self.tunnels.remove(index) else {
+            return;
+        };
+        if self.tunnel_ids.get(&t.local_id) == Some(&index) {
+            self.tunnel_ids.remove(&t.local_id);
+        }
+        if let Some(key) = t.peer_key
+            && self.peer_requests.get(&(t.remote, key)) == Some(&index)
+        {
+            self.peer_requests.remove(&(t.remote, key));
+        }
+        if self.initiating.get(&t.remote.ip()) == Some(&index) {
+            self.initiating.remove(&t.remote.ip());
+        }
+        if t.announced {
+            self.events.push_back(Event::TunnelDeleted {
+                handle: t.handle,
+                tunnel_id: t.local_id,
+            });
+        }
+    }
+
+    /// Runs the tunnel's timers due at `now`.
+    pub(crate) fn tunnel_timeout(&mut self, now: Instant, index: u32) {
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        if t.timers.take_expired(TimerKind::Decision, now) {
+            self.destroy_tunnel(index);
+            return;
+        }
+        if t.timers.take_expired(TimerKind::Linger, now) {
+            self.destroy_tunnel(index);
+            return;
+        }
+        if t.channel.handle_timeout(now).is_err() {
+            let closing = t.state == TunnelState::Closing;
+            if !closing {
+                let reason = DownReason {
+                    cause: DownCause::RetriesExhausted,
+                    result: stop_ccn::FSM_ERROR,
+                    error: None,
+                    message: Some("peer stopped acknowledging".into()),
+                };
+                self.tunnel_down(now, index, reason);
+            }
+            self.destroy_tunnel(index);
+            return;
+        }
+        if t.timers.take_expired(TimerKind::Establish, now) {
+            let refusal = Refusal {
+                result: stop_ccn::FSM_ERROR,
+                error: None,
+                message: Some("establishment timed out".into()),
+            };
+            self.close_tunnel(now, index, refusal, DownCause::EstablishTimeout);
+        } else if t.timers.take_expired(TimerKind::Hello, now) {
+            let hello = t.config.hello_timeout;
+            let silent_until = t.last_rx + hello;
+            if silent_until <= now {
+                // RFC 2661 §6.5: keepalive after a period of inactivity.
+                t.timers.set(TimerKind::Hello, now + hello);
+                self.send(now, index, Message::new(MessageType::Hello), 0);
+            } else {
+                t.timers.set(TimerKind::Hello, silent_until);
+            }
+        }
+        self.flush(now, index);
+        self.reschedule_tunnel(index);
+    }
+
+    pub(crate) fn reschedule_tunnel(&mut self, index: u32) {
+        let generation = self.tunnels.generation(index);
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
+        let next = t.next_deadline();
+        self.timers
+            .reschedule(Owner::Tunnel(index), generation, next, &mut t.scheduled);
+    }
+}
