@@ -1,0 +1,495 @@
+//! The real `l2tpd` binary: command line, dry runs, start-up failures, background mode, the
+//! control socket, signals and reload. Every wait is bounded (see `common::WAIT`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::UdpSocket;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::time::{Duration, Instant};
+
+use common::{Env, WAIT, redact};
+use l2tp_ctl::{ErrorKind, ProfileKind, Request, Response};
+use nix::sys::signal::Signal;
+
+const BAD_CONFIG: &str = "\
+system {
+    log_levle info
+}
+tunnel profile \"t\" {
+    encap foo
+    hello_timeout 5 6
+}
+";
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_and_version() {
+    let env = Env::new("help");
+    let o = env.run(&["-h"]);
+    assert_eq!(o.status.code(), Some(0));
+    for opt in [
+        "-h",
+        "-v",
+        "-f",
+        "-c",
+        "-o",
+        "-n",
+        "-d",
+        "--foreground",
+        "--dry-run",
+        "--debug",
+    ] {
+        assert!(stdout(&o).contains(opt), "help lacks {opt}: {}", stdout(&o));
+    }
+    let o = env.run(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with(&format!("l2tpd {}\n", env!("CARGO_PKG_VERSION"))));
+    assert!(out.contains("Copyright") && out.contains("MIT"), "{out}");
+    let o = env.run(&["-v"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = env.run(&["--frobnicate"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn dry_run_of_a_good_config() {
+    let env = Env::new("dry-good");
+    env.write_config("", "tunnel profile \"v3\" {\n    version 3\n}\n");
+    let conf = env.conf();
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("config OK"));
+    // A dry run binds nothing.
+    assert!(!env.sock().exists() && !env.pid_file().exists());
+}
+
+#[test]
+fn dry_run_reports_every_problem_with_its_location() {
+    let env = Env::new("dry-bad");
+    std::fs::write(env.conf(), BAD_CONFIG).unwrap();
+    let conf = env.conf();
+    let o = env.run(&["--dry-run", "--config-file", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = redact(&stderr(&o), &env.dir);
+    assert!(err.contains("[DIR]/l2tpd.conf:2:5: "), "{err}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn the_example_configs_pass_a_dry_run() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return; // no examples in this checkout
+    };
+    let env = Env::new("examples");
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.extension().is_some_and(|x| x == "conf") {
+            let o = env.run(&["-n", "-c", path.to_str().unwrap()]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}: {}",
+                path.display(),
+                stderr(&o)
+            );
+        }
+    }
+}
+
+#[test]
+fn start_up_with_a_bad_config_fails_with_the_problems_on_stderr() {
+    let env = Env::new("start-bad");
+    std::fs::write(env.conf(), BAD_CONFIG).unwrap();
+    let conf = env.conf();
+    let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("l2tpd.conf:2:5:"), "{err}");
+    assert!(err.contains("l2tpd.conf:5:11:"), "{err}");
+    assert!(err.contains("3 problem(s)"), "{err}");
+    // Also without -f: nothing forks before the config is read.
+    let o = env.run(&["-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("l2tpd.conf:2:5:"));
+}
+
+#[test]
+fn a_missing_config_file_is_a_start_up_error() {
+    let env = Env::new("no-config");
+    let conf = env.dir.join("absent.conf");
+    let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("absent.conf"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_port_in_use_is_a_start_up_error_naming_the_address() {
+    let env = Env::new("port-busy");
+    let _busy = UdpSocket::bind(("127.0.0.1", env.port)).unwrap();
+    env.write_config("", "");
+    let conf = env.conf();
+    let o = env.run(&["-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("cannot listen on UDP 127.0.0.1:{}", env.port)),
+        "{err}"
+    );
+    assert!(!env.sock().exists() && !env.pid_file().exists());
+}
+
+#[test]
+fn background_mode_writes_the_pid_file_and_the_parent_exits_0() {
+    let env = Env::new("background");
+    env.write_config("", "");
+    let (conf, log) = (env.conf(), env.log());
+    let o = env.run(&["-c", conf.to_str().unwrap(), "-o", log.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The parent exits only once the daemon is ready: the pid file and socket exist now.
+    let pid: i32 = std::fs::read_to_string(env.pid_file())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(pid);
+    assert_ne!(pid.as_raw() as u32, std::process::id());
+    let Ok(Response::System(info)) = env.request(&Request::ShowSystem) else {
+        panic!("no answer from the background daemon");
+    };
+    assert_eq!(info.pid, pid.as_raw() as u32);
+    // It runs in its own session, detached from ours.
+    assert_eq!(nix::unistd::getsid(Some(pid)).ok(), Some(pid));
+    nix::sys::signal::kill(pid, Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while env.pid_file().exists() || env.sock().exists() {
+        assert!(Instant::now() < deadline, "daemon did not clean up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(env.wait_log("l2tpd stopped").contains("SIGTERM: stopping"));
+}
+
+#[test]
+fn the_control_socket_is_0600_by_default() {
+    let mut env = Env::new("mode-600");
+    env.write_config("", "");
+    env.start(&[]);
+    let m = std::fs::metadata(env.sock()).unwrap();
+    assert_eq!(m.permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn the_control_socket_is_0660_with_a_group() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not root: cannot give the socket to another group; skipped");
+        return;
+    }
+    let group = ["daemon", "nogroup", "adm"]
+        .into_iter()
+        .find_map(|g| nix::unistd::Group::from_name(g).ok().flatten())
+        .expect("a system group");
+    let mut env = Env::new("mode-660");
+    env.write_config(&format!("    control_socket_group {}\n", group.name), "");
+    env.start(&[]);
+    let m = std::fs::metadata(env.sock()).unwrap();
+    assert_eq!(m.permissions().mode() & 0o777, 0o660);
+    assert_eq!(m.gid(), group.gid.as_raw());
+}
+
+#[test]
+fn an_unknown_control_socket_group_is_a_start_up_error() {
+    let env = Env::new("bad-group");
+    env.write_config("    control_socket_group no-such-group-l2tpd\n", "");
+    let conf = env.conf();
+    let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no-such-group-l2tpd"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_second_daemon_on_the_same_socket_is_refused() {
+    let mut first = Env::new("first");
+    first.write_config("", "");
+    first.start(&[]);
+    // Another port, the same control socket.
+    let second = Env::new("second");
+    let text = first
+        .config_text("", "")
+        .replace(&first.port.to_string(), &second.port.to_string())
+        .replace(
+            &first.pid_file().display().to_string(),
+            &second.pid_file().display().to_string(),
+        );
+    std::fs::write(second.conf(), text).unwrap();
+    let conf = second.conf();
+    let o = second.run(&["-f", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("another l2tpd is running"),
+        "{}",
+        stderr(&o)
+    );
+    // The first one is unharmed.
+    assert!(first.request(&Request::ShowSystem).is_ok());
+}
+
+#[test]
+fn a_stale_socket_file_is_replaced() {
+    let mut env = Env::new("stale");
+    env.write_config("", "");
+    drop(std::os::unix::net::UnixListener::bind(env.sock()).unwrap());
+    assert!(env.sock().exists());
+    env.start(&[]);
+    assert!(env.request(&Request::ShowSystem).is_ok());
+}
+
+#[test]
+fn sighup_applies_a_valid_change_and_logs_the_diff() {
+    let mut env = Env::new("hup-good");
+    env.write_config("", "tunnel profile \"a\" {\n    hello_timeout 5\n}\n");
+    env.start(&[]);
+    env.write_config(
+        "",
+        "tunnel profile \"a\" {\n    hello_timeout 7\n}\nsession profile \"s\" {\n}\n",
+    );
+    env.signal(Signal::SIGHUP);
+    let log = env.wait_log("config reloaded");
+    assert!(log.contains("tunnel profile \"a\" changed"), "{log}");
+    assert!(log.contains("session profile \"s\" added"), "{log}");
+    let Ok(Response::Profiles(p)) = env.request(&Request::ShowProfiles {
+        kind: ProfileKind::Session,
+    }) else {
+        panic!("no profiles");
+    };
+    assert!(p.iter().any(|p| p.name == "s"));
+    let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+        panic!("no system info");
+    };
+    assert_eq!(s.statistics.reloads, 1);
+}
+
+#[test]
+fn sighup_with_an_invalid_file_keeps_the_running_config() {
+    let mut env = Env::new("hup-bad");
+    env.write_config("", "tunnel profile \"keep\" {\n}\n");
+    env.start(&[]);
+    std::fs::write(env.conf(), BAD_CONFIG).unwrap();
+    env.signal(Signal::SIGHUP);
+    let log = env.wait_log("keeping the running config");
+    assert!(log.contains("l2tpd.conf:2:5: "), "{log}");
+    assert!(log.contains("l2tpd.conf:5:11: "), "{log}");
+    assert!(
+        env.request(&Request::ShowProfile {
+            kind: ProfileKind::Tunnel,
+            name: "keep".into(),
+        })
+        .is_ok()
+    );
+    let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+        panic!("no system info");
+    };
+    assert_eq!((s.statistics.reloads, s.statistics.reload_failures), (0, 1));
+    // The control socket's reload reports the same problems.
+    let e = env.request(&Request::Reload).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidConfig);
+    assert!(e.message.contains("l2tpd.conf:2:5: error"), "{}", e.message);
+}
+
+#[test]
+fn sighup_can_raise_the_log_level() {
+    let mut env = Env::new("hup-level");
+    env.write_config("", "");
+    env.start(&[]);
+    env.write_config("    log_level debug\n", "");
+    env.signal(Signal::SIGHUP);
+    env.wait_log("log level now debug");
+    let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+        panic!("no system info");
+    };
+    assert_eq!(s.log_level, "debug");
+}
+
+#[test]
+fn debug_flags_raise_the_log_level() {
+    let mut env = Env::new("debug-flags");
+    env.write_config("", "");
+    env.start(&["-d", "-d"]);
+    let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+        panic!("no system info");
+    };
+    assert_eq!(s.log_level, "debug");
+    // Debug lines (here: the control request) reach the log once flushed.
+    env.wait_log("control request: ShowSystem");
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    for sig in [Signal::SIGTERM, Signal::SIGINT] {
+        let mut env = Env::new("term");
+        env.write_config("", "");
+        env.start(&[]);
+        assert!(env.sock().exists() && env.pid_file().exists());
+        env.signal(sig);
+        let status = env.wait_exit();
+        assert_eq!(status.code(), Some(0), "{sig}");
+        assert!(!env.sock().exists(), "{sig}: socket left behind");
+        assert!(!env.pid_file().exists(), "{sig}: pid file left behind");
+        let log = env.log_text();
+        assert!(log.contains("l2tpd stopped"), "{log}");
+    }
+}
+
+#[test]
+fn sigusr1_flushes_and_reopens_the_log() {
+    let mut env = Env::new("usr1");
+    env.write_config("", "");
+    env.start(&[]);
+    env.wait_log("started");
+    let rotated = env.dir.join("l2tpd.log.1");
+    std::fs::rename(env.log(), &rotated).unwrap();
+    env.signal(Signal::SIGUSR1);
+    let deadline = Instant::now() + WAIT;
+    while !env.log().exists() {
+        assert!(Instant::now() < deadline, "log file not re-opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    env.signal(Signal::SIGHUP);
+    env.wait_log("config reloaded");
+    assert!(
+        !std::fs::read_to_string(rotated)
+            .unwrap()
+            .contains("config reloaded")
+    );
+}
+
+#[test]
+fn the_control_protocol_reports_errors_and_keeps_the_connection() {
+    let mut env = Env::new("protocol");
+    env.write_config("", "");
+    env.start(&[]);
+    let r = env
+        .raw_line("{\"version\":99,\"request\":{\"command\":\"new\"}}\n")
+        .unwrap();
+    assert!(r.contains("\"kind\":\"version\""), "{r}");
+    let r = env.raw_line("hello\n").unwrap();
+    assert!(r.contains("\"kind\":\"bad_request\""), "{r}");
+    let e = env
+        .request(&Request::CreateTunnel {
+            name: "t".into(),
+            params: [("peer", "192.0.2.1".to_owned())].into_iter().collect(),
+        })
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotSupported);
+    assert!(e.message.contains("not yet supported"));
+    let e = env
+        .request(&Request::ShowProfile {
+            kind: ProfileKind::Pseudowire,
+            name: "nope".into(),
+        })
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(matches!(
+        env.request(&Request::ShowTunnels),
+        Ok(Response::Tunnels(t)) if t.is_empty()
+    ));
+    // Several requests on one connection are answered in order.
+    let two = format!(
+        "{}{}",
+        l2tp_ctl::encode_request(&Request::ShowTunnels),
+        l2tp_ctl::encode_request(&Request::ShowSystem)
+    );
+    let stream = std::os::unix::net::UnixStream::connect(env.sock()).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    std::io::Write::write_all(&mut &stream, two.as_bytes()).unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(&stream));
+    assert!(lines.next().unwrap().unwrap().contains("\"tunnels\""));
+    assert!(lines.next().unwrap().unwrap().contains("\"system\""));
+}
+
+#[test]
+fn listen_on_v4_and_v6_wildcards_with_one_port() {
+    let mut env = Env::new("wildcards");
+    let text = env
+        .config_text("", "")
+        .replace("127.0.0.1:", "0.0.0.0:")
+        .replace("[::1]:", "[::]:");
+    std::fs::write(env.conf(), text).unwrap();
+    env.start(&[]);
+    let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+        panic!("no system info");
+    };
+    assert_eq!(
+        s.listen,
+        [
+            format!("0.0.0.0:{}", env.port),
+            format!("[::]:{}", env.port)
+        ]
+    );
+}
+
+#[test]
+fn encap_ip_opens_protocol_115_sockets_or_says_why_not() {
+    let mut env = Env::new("encap-ip");
+    env.write_config(
+        "",
+        "tunnel profile \"ip\" {\n    encap ip\n    version 3\n}\n",
+    );
+    env.start(&[]);
+    let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+        panic!("no system info");
+    };
+    if s.ip_encap {
+        env.wait_log("protocol 115");
+    } else {
+        let log = env.wait_log("cannot open an L2TPv3-over-IP socket");
+        assert!(log.contains("encap ip"), "{log}");
+    }
+}
+
+#[test]
+fn secrets_stay_out_of_logs_and_answers() {
+    let mut env = Env::new("secrets");
+    env.write_config(
+        "",
+        "tunnel profile \"s\" {\n    secret \"hunter2-secret\"\n}\n",
+    );
+    env.start(&["-d", "-d", "-d"]);
+    let answer = env
+        .raw_line(&l2tp_ctl::encode_request(&Request::ShowProfile {
+            kind: ProfileKind::Tunnel,
+            name: "s".into(),
+        }))
+        .unwrap();
+    assert!(
+        answer.contains("<redacted>") && !answer.contains("hunter2"),
+        "{answer}"
+    );
+    let _ = env.request(&Request::CreateTunnel {
+        name: "t".into(),
+        params: [("secret", "other-secret-xyz".to_owned())]
+            .into_iter()
+            .collect(),
+    });
+    std::fs::write(
+        env.conf(),
+        env.config_text(
+            "",
+            "tunnel profile \"s\" {\n    secret \"changed-secret\"\n}\n",
+        ),
+    )
+    .unwrap();
+    env.signal(Signal::SIGHUP);
+    let log = env.wait_log("tunnel profile \"s\" changed");
+    for s in ["hunter2", "other-secret-xyz", "changed-secret"] {
+        assert!(!log.contains(s), "{s} in the log:\n{log}");
+    }
+}
