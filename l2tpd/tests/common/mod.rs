@@ -1,13 +1,14 @@
 //! A harness for running the real `l2tpd` binary: a temporary directory with its config,
 //! control socket, pid file and log, free loopback ports, bounded waits, and a `Drop` that
 //! kills whatever is left.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -22,12 +23,18 @@ pub fn l2tpd() -> &'static str {
     env!("CARGO_BIN_EXE_l2tpd")
 }
 
-/// A port free on both 127.0.0.1 and [::1] (UDP), found by binding and releasing.
+/// A port free on both 127.0.0.1 and [::1] (UDP), found by binding and releasing, and never
+/// handed to two tests of this process (which run in parallel).
 pub fn free_port() -> u16 {
-    for _ in 0..50 {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..100 {
         let v4 = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = v4.local_addr().unwrap().port();
-        if UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))).is_ok() {
+        if !given.contains(&port)
+            && UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))).is_ok()
+        {
+            given.push(port);
             return port;
         }
     }
