@@ -5,6 +5,30 @@
 //! current time, and take back datagrams, events and the next deadline. Randomness is injected.
 //!
 //! Logs and `Debug` output of this crate never contain shared secrets.
+//!
+//! # The engine
+//!
+//! [`Endpoint`] holds every tunnel and session. Feed it datagrams
+//! ([`Endpoint::handle_datagram`]), commands ([`Endpoint::handle_command`]), answers to its
+//! [`Decision`]s and timeouts ([`Endpoint::handle_timeout`]); drain
+//! [`Endpoint::poll_transmit`], [`Endpoint::poll_event`] and [`Endpoint::poll_decision`], and
+//! call again at [`Endpoint::poll_timeout`]. Randomness comes from an injected [`Rng`].
+//!
+//! Implemented:
+//!
+//! - reliable delivery ([`reliable`]) with ZLB (L2TPv2) or ACK (L2TPv3) acknowledgements,
+//!   teardown after exhausted retransmissions, HELLO after silence, StopCCN lingering;
+//! - control connection setup as initiator and recipient, L2TPv2 and L2TPv3 over UDP, L2TPv3
+//!   over IP, the RFC 3931 §4.7.3 v3→v2 fallback probe, tie breaking of simultaneous opens,
+//!   Challenge/Response (L2TPv2) and Message Digest (L2TPv3) authentication, hidden AVPs,
+//!   refusals with result codes;
+//! - incoming and outgoing calls for L2TPv2 (LAC and LNS) and L2TPv3, CDN from either side,
+//!   WEN and SLI passed up, data-plane install/remove requests with every kernel parameter.
+//!
+//! Deliberately not implemented (yet): session tie breakers (RFC 3931 §5.4.4), sending WEN/SLI
+//! on command, proxy LCP/authentication AVPs, a second Message Digest during a secret change,
+//! static (control-channel-less) L2TPv3 tunnels, and moving sessions of a tunnel that lost a
+//! tie breaker to the winning one (they go down with it).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -493,3 +493,47 @@ fn session_waits_for_its_tunnel() {
         .expect("session");
     assert_eq!((s.session_id, s.state), (sid, SessionState::Established));
 }
+
+/// An unknown AVP with the M bit set: in a session message it clears the session with CDN, in
+/// a tunnel message the tunnel with StopCCN (RFC 2661 §4.1, RFC 3931 §5.2), error 8.
+#[test]
+fn unknown_mandatory_avp_clears_the_session_or_the_tunnel() {
+    let unknown = || {
+        let mut entry = crate::wire::AvpEntry::new(
+            Avp::Raw(crate::wire::avp::types::RawValue {
+                vendor_id: 0,
+                attr_type: 0x1ff,
+                value: vec![1, 2],
+            }),
+            Version::V2,
+        );
+        entry.mandatory = true;
+        entry
+    };
+    let (mut mesh, tid) = up(VersionMode::V2, 2, Link::CLEAN);
+    let now = mesh.now;
+    let ep = &mut mesh.nodes[0].endpoint;
+    let ti = ep.tunnel_ids[&tid];
+    let s = ep.sessions(tid).next().expect("session");
+    let mut msg = Message::new(MessageType::Sli);
+    msg.push(Avp::Accm(Default::default()), Version::V2);
+    msg.avps.push(unknown());
+    ep.send(now, ti, msg, s.peer_session_id as u16);
+    mesh.run_for(Duration::from_secs(2));
+    let down = mesh.events(1).iter().find_map(|e| match e {
+        Event::SessionDown { reason, .. } => Some((reason.cause, reason.result, reason.error)),
+        _ => None,
+    });
+    assert_eq!(down, Some((DownCause::Local, 2, Some(8))));
+    assert_eq!(mesh.established_sessions(0), 1);
+    assert_eq!(mesh.established_tunnels(1), 1);
+
+    let now = mesh.now;
+    let ep = &mut mesh.nodes[0].endpoint;
+    let mut msg = Message::new(MessageType::Hello);
+    msg.avps.push(unknown());
+    ep.send(now, ti, msg, 0);
+    mesh.run_for(Duration::from_secs(2));
+    assert_eq!(mesh.sent_by(1, MessageType::StopCcn)[0].result, Some(2));
+    assert_eq!(down_causes(&mesh, 0), vec![DownCause::Peer]);
+}

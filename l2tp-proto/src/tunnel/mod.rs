@@ -8,7 +8,7 @@
 //! The module is split by concern: `config` (the profile), `handshake` (SCCRQ/SCCRP/SCCCN,
 //! admission, tie breaking, version choice, authentication) and `running` (receipt, in-order
 //! dispatch, timers, teardown). The handlers are methods of [`Endpoint`] rather than of
-//! [`Tunnel`]: a tunnel's transitions create and destroy sessions, emit events and arm the
+//! the tunnel record: a tunnel's transitions create and destroy sessions, emit events and arm the
 //! endpoint's timer heap, and keeping them on the endpoint avoids threading a context of
 //! half a dozen borrowed queues through every call.
 //!

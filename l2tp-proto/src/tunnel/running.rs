@@ -139,7 +139,7 @@ impl Endpoint {
             let msg = match inbound.message {
                 Ok(msg) => msg,
                 Err(error) => {
-                    self.malformed_message(now, index, &error);
+                    self.malformed_message(now, index, inbound.session_id, &error);
                     continue;
                 }
             };
@@ -174,7 +174,13 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn malformed_message(&mut self, now: Instant, index: u32, error: &MessageError) {
+    pub(super) fn malformed_message(
+        &mut self,
+        now: Instant,
+        index: u32,
+        v2_session: u16,
+        error: &MessageError,
+    ) {
         match error.reaction() {
             crate::wire::Reaction::Ignore => {}
             crate::wire::Reaction::StopCcn {
@@ -188,9 +194,22 @@ impl Endpoint {
                 };
                 self.close_tunnel(now, index, refusal, DownCause::Local);
             }
-            // Without a decodable message the session cannot be found reliably; the peer's
-            // retransmission timer or the session setup timer cleans up.
-            crate::wire::Reaction::Cdn { .. } => {}
+            crate::wire::Reaction::Cdn {
+                result,
+                error: code,
+            } => {
+                // L2TPv2 names the session in the header; an undecodable L2TPv3 message does
+                // not say which session it is for, so the session's setup timer cleans up.
+                let Some(si) = self.find_session(index, u32::from(v2_session)) else {
+                    return;
+                };
+                let refusal = Refusal {
+                    result,
+                    error: Some(code),
+                    message: Some(error.to_string()),
+                };
+                self.close_session(now, si, refusal);
+            }
         }
     }
 
