@@ -1,0 +1,364 @@
+//! `l2tpctl` against a real `l2tpd`, both as built binaries.
+//!
+//! `l2tpd` is looked for beside `l2tpctl` (the same target directory), or at `$L2TPD_BIN`.
+//! Build it first when testing this crate alone: `cargo test -p l2tpd -p l2tpctl` or
+//! `cargo test --workspace` build both. Every wait is bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn l2tpctl() -> &'static str {
+    env!("CARGO_BIN_EXE_l2tpctl")
+}
+
+fn l2tpd() -> PathBuf {
+    if let Some(p) = std::env::var_os("L2TPD_BIN") {
+        return p.into();
+    }
+    let beside = PathBuf::from(l2tpctl()).with_file_name("l2tpd");
+    assert!(
+        beside.exists(),
+        "{} not found: build l2tpd first (cargo test -p l2tpd -p l2tpctl, or cargo build -p \
+         l2tpd), or set L2TPD_BIN",
+        beside.display()
+    );
+    beside
+}
+
+fn free_port() -> u16 {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..100 {
+        let v4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = v4.local_addr().unwrap().port();
+        if !given.contains(&port)
+            && UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))).is_ok()
+        {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no free port");
+}
+
+/// A running `l2tpd -f` with its files in a temporary directory; killed and cleaned on drop.
+struct Daemon {
+    dir: PathBuf,
+    child: Child,
+}
+
+const PROFILES: &str = "\
+tunnel profile \"v3\" {
+    version 3
+    secret \"hunter2\"
+    hello_timeout 30
+}
+";
+
+impl Daemon {
+    fn start(name: &str, rest: &str) -> Daemon {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "l2tpctl-test-{}-{name}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let conf = dir.join("l2tpd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "system {{\n    listen 127.0.0.1:{port} [::1]:{port}\n    control_socket {}\n    \
+                 pid_file {}\n    host_name test-host\n    router_id 192.0.2.9\n}}\n{rest}",
+                dir.join("ctl.sock").display(),
+                dir.join("l2tpd.pid").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(l2tpd())
+            .arg("-f")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-o")
+            .arg(dir.join("l2tpd.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut d = Daemon { dir, child };
+        d.wait_ready();
+        d
+    }
+
+    fn sock(&self) -> PathBuf {
+        self.dir.join("ctl.sock")
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + WAIT;
+        let line = l2tp_ctl::encode_request(&l2tp_ctl::Request::ShowSystem);
+        loop {
+            if let Ok(stream) = UnixStream::connect(self.sock()) {
+                stream.set_read_timeout(Some(WAIT)).unwrap();
+                let mut reply = String::new();
+                if (&stream).write_all(line.as_bytes()).is_ok()
+                    && BufReader::new(&stream).read_line(&mut reply).is_ok()
+                    && reply.contains("\"system\"")
+                {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("l2tpd exited during start-up: {status}");
+            }
+            assert!(Instant::now() < deadline, "l2tpd did not answer in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs `l2tpctl -S SOCK ARGS`.
+    fn ctl(&self, args: &[&str]) -> Output {
+        let sock = self.sock();
+        let mut all = vec!["-S", sock.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_ctl(&all)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_ctl(args: &[&str]) -> Output {
+    let mut child = Command::new(l2tpctl())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("l2tpctl {args:?} did not finish in time");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert_eq!(o.status.code(), Some(0), "{}", err(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out(o)))
+}
+
+#[test]
+fn show_system_as_text_and_json() {
+    let d = Daemon::start("system", "");
+    let o = d.ctl(&["show", "system"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = out(&o);
+    for want in [
+        "l2tpd 0.1.0",
+        "host name:",
+        "test-host",
+        "router id:",
+        "3221225993 (192.0.2.9)",
+        "listening on:",
+        "127.0.0.1:",
+        "log level:",
+        "notice",
+        "tunnels:",
+        "statistics:",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from:\n{text}");
+    }
+    let v = json(&d.ctl(&["--json", "show", "system"]));
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["host_name"], "test-host");
+    assert_eq!(v["router_id"], 0xc000_0209u32);
+    assert_eq!(v["log_level"], "notice");
+    assert_eq!(v["listen"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["counts"]["tunnels"], 0);
+    assert_eq!(v["counts"]["sessions"], 0);
+    assert!(v["statistics"].is_object());
+}
+
+#[test]
+fn show_tunnels_and_sessions_are_empty_tables() {
+    let d = Daemon::start("tables", "");
+    let o = d.ctl(&["show", "tunnels"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(
+        out(&o).contains("TID") && out(&o).contains("PEER"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(
+        json(&d.ctl(&["-j", "show", "tunnels"])),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        json(&d.ctl(&["-j", "show", "sessions"])),
+        serde_json::json!([])
+    );
+    let o = d.ctl(&["show", "sessions"]);
+    assert!(out(&o).contains("SID"), "{}", out(&o));
+    let o = d.ctl(&["show", "tunnel", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("no tunnel 5"), "{}", err(&o));
+    let o = d.ctl(&["-j", "show", "session", "lns", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).is_empty() && err(&o).contains("no tunnel \"lns\""));
+}
+
+#[test]
+fn profiles_as_text_and_json() {
+    let d = Daemon::start("profiles", PROFILES);
+    let o = d.ctl(&["show", "tunnel", "profiles"]);
+    assert_eq!(out(&o), "v3\ndefault (built-in)\n");
+    assert_eq!(
+        json(&d.ctl(&["--json", "show", "tunnel", "profiles"])),
+        serde_json::json!(["v3", "default"])
+    );
+    for kind in ["peer", "session", "pseudowire"] {
+        assert_eq!(
+            json(&d.ctl(&["-j", "show", kind, "profiles"])),
+            serde_json::json!(["default"])
+        );
+    }
+    let o = d.ctl(&["-j", "show", "tunnel", "profile", "v3"]);
+    assert!(!out(&o).contains("hunter2"));
+    let v = json(&o);
+    assert_eq!(v["name"], "v3");
+    assert_eq!(v["version"], 3);
+    assert_eq!(v["hello_timeout"], 30);
+    assert_eq!(v["secret"], "<redacted>");
+    assert_eq!(v["auth_mode"], "challenge");
+    let o = d.ctl(&["show", "session", "profile", "default"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    insta::assert_snapshot!(out(&o));
+    let o = d.ctl(&["show", "pseudowire", "profile", "missing"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("no pseudowire profile \"missing\""));
+}
+
+#[test]
+fn reload_create_delete_and_debug() {
+    let d = Daemon::start("commands", "");
+    let o = d.ctl(&["reload"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(out(&o), "config reloaded: no changes\n");
+    let o = d.ctl(&["-j", "reload"]);
+    assert_eq!((o.status.code(), out(&o).as_str()), (Some(0), ""));
+    let o = d.ctl(&["create", "tunnel", "t1", "peer=192.0.2.1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("not yet supported"), "{}", err(&o));
+    let o = d.ctl(&["create", "session", "t1", "s1", "pseudowire_type=eth"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("not yet supported"), "{}", err(&o));
+    for args in [
+        &["delete", "tunnel", "t1"][..],
+        &["delete", "session", "t1", "2"],
+        &["debug", "tunnel", "t1", "on"],
+        &["debug", "session", "t1", "2", "off"],
+    ] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            err(&o).contains("no tunnel \"t1\""),
+            "{args:?}: {}",
+            err(&o)
+        );
+    }
+}
+
+#[test]
+fn reload_of_a_broken_file_fails_and_prints_the_problems() {
+    let d = Daemon::start("reload-bad", "");
+    std::fs::write(d.dir.join("l2tpd.conf"), "system {\n    bogus 1\n}\n").unwrap();
+    let o = d.ctl(&["reload"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(e.contains("l2tpd.conf:2:5: error"), "{e}");
+    assert!(e.contains("keeping the running config"), "{e}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["frobnicate"],
+        &["show"],
+        &["debug", "tunnel", "1", "maybe"],
+        &["create", "tunnel", "t"],
+        &["create", "tunnel", "t", "peer=1.2.3.4", "colour=red"],
+        &["--no-such-option"],
+    ] {
+        let o = run_ctl(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(!err(&o).is_empty());
+    }
+    let o = run_ctl(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out(&o).contains("show tunnels"));
+}
+
+#[test]
+fn a_missing_daemon_is_named_as_the_cause() {
+    let sock = std::env::temp_dir().join(format!("l2tpctl-absent-{}.sock", std::process::id()));
+    for json in [false, true] {
+        let mut args = vec!["-S", sock.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["show", "tunnels"]);
+        let o = run_ctl(&args);
+        assert_eq!(o.status.code(), Some(3));
+        assert!(out(&o).is_empty());
+        assert_eq!(
+            err(&o),
+            format!(
+                "l2tpctl: l2tpd is not running (no socket at {})\n",
+                sock.display()
+            )
+        );
+    }
+    // A socket file nobody listens on.
+    let dead = std::env::temp_dir().join(format!("l2tpctl-dead-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&dead);
+    drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+    let o = run_ctl(&["-S", dead.to_str().unwrap(), "show", "system"]);
+    let _ = std::fs::remove_file(&dead);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        err(&o).contains("does not seem to be running"),
+        "{}",
+        err(&o)
+    );
+}
