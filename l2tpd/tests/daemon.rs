@@ -493,3 +493,30 @@ fn secrets_stay_out_of_logs_and_answers() {
         assert!(!log.contains(s), "{s} in the log:\n{log}");
     }
 }
+
+#[test]
+fn a_watcher_is_acknowledged_and_released_when_the_daemon_stops() {
+    let mut env = Env::new("watch");
+    env.write_config("", "");
+    env.start(&[]);
+    let stream = std::os::unix::net::UnixStream::connect(env.sock()).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    std::io::Write::write_all(
+        &mut &stream,
+        l2tp_ctl::encode_request(&Request::Watch).as_bytes(),
+    )
+    .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(&stream));
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        matches!(
+            l2tp_ctl::decode_reply(&first),
+            Ok(l2tp_ctl::Reply::Ok(Response::Watching))
+        ),
+        "{first}"
+    );
+    env.signal(Signal::SIGTERM);
+    assert_eq!(env.wait_exit().code(), Some(0));
+    // The watcher sees the end of the stream, as l2tpwatch must when the daemon exits.
+    assert!(lines.next().is_none());
+}
