@@ -520,3 +520,29 @@ fn a_watcher_is_acknowledged_and_released_when_the_daemon_stops() {
     // The watcher sees the end of the stream, as l2tpwatch must when the daemon exits.
     assert!(lines.next().is_none());
 }
+
+#[test]
+fn datagrams_reach_the_core_on_both_families() {
+    let mut env = Env::new("datagrams");
+    env.write_config("", "");
+    env.start(&[]);
+    let v4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+    v4.send_to(&[0xc8, 0x02, 0, 12], ("127.0.0.1", env.port))
+        .unwrap();
+    let v6 = UdpSocket::bind("[::1]:0").unwrap();
+    v6.send_to(&[0xc8, 0x02], ("::1", env.port)).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
+            panic!("no system info");
+        };
+        let st = s.statistics;
+        if st.rx_packets == 2 {
+            // No engine yet: both are counted and discarded.
+            assert_eq!((st.rx_bytes, st.rx_discards), (6, 2));
+            break;
+        }
+        assert!(Instant::now() < deadline, "datagrams not counted: {st:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
