@@ -134,8 +134,10 @@ fn a_missing_config_file_is_a_start_up_error() {
 
 #[test]
 fn a_port_in_use_is_a_start_up_error_naming_the_address() {
-    let env = Env::new("port-busy");
-    let _busy = UdpSocket::bind(("127.0.0.1", env.port)).unwrap();
+    let mut env = Env::new("port-busy");
+    // Hold a port the kernel picked, rather than racing other tests for a free one.
+    let busy = UdpSocket::bind("127.0.0.1:0").unwrap();
+    env.port = busy.local_addr().unwrap().port();
     env.write_config("", "");
     let conf = env.conf();
     let o = env.run(&["-c", conf.to_str().unwrap()]);
@@ -526,10 +528,11 @@ fn datagrams_reach_the_core_on_both_families() {
     let mut env = Env::new("datagrams");
     env.write_config("", "");
     env.start(&[]);
-    let v4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Client ports come from the harness too, so no daemon of a parallel test is given them.
+    let v4 = UdpSocket::bind(("127.0.0.1", common::free_port())).unwrap();
     v4.send_to(&[0xc8, 0x02, 0, 12], ("127.0.0.1", env.port))
         .unwrap();
-    let v6 = UdpSocket::bind("[::1]:0").unwrap();
+    let v6 = UdpSocket::bind(("::1", common::free_port())).unwrap();
     v6.send_to(&[0xc8, 0x02], ("::1", env.port)).unwrap();
     let deadline = Instant::now() + WAIT;
     loop {
