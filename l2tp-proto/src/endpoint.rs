@@ -252,6 +252,7 @@ impl Endpoint {
         handle: TunnelHandle,
         config: Arc<TunnelConfig>,
     ) -> Result<u32, CommandError> {
+        config.check().map_err(CommandError::InvalidConfig)?;
         self.answer_tunnel(now, id, Some((handle, config)))
             .ok_or(CommandError::NoSuchDecision)
     }

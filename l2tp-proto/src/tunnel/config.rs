@@ -112,7 +112,7 @@ impl TunnelConfig {
         }
     }
 
-    pub(super) fn check(&self) -> Result<(), &'static str> {
+    pub(crate) fn check(&self) -> Result<(), &'static str> {
         if self.host_name.is_empty() {
             return Err("host name is empty");
         }
