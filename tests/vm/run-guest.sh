@@ -37,12 +37,12 @@ while getopts "n:s:r:T:m:l:a:" o; do
     esac
 done
 shift $((OPTIND - 1))
-[ -f "$WORK/vmlinuz" ] && [ -f "$WORK/initrd.img" ] || { echo "run-guest: run build-guest.sh first" >&2; exit 2; }
+[ -f "$WORK/vmlinux" ] && [ -f "$WORK/initrd.img" ] || { echo "run-guest: run build-guest.sh first" >&2; exit 2; }
 
 # mitigations=off: no page-table isolation, whose CR3 switch on every syscall is slow under TCG
 append="console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off vm.name=$name${run:+ vm.run=$run}$kargs"
 q=("${QEMU:-qemu-system-x86_64}" -machine pc,accel=tcg -smp 1 -m "$mem" -nodefaults -no-user-config
-   -nographic -no-reboot -kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" -append "$append")
+   -nographic -no-reboot -kernel "$WORK/vmlinux" -initrd "$WORK/initrd.img" -append "$append")
 [ -z "$share" ] || q+=(-virtfs "local,path=$share,mount_tag=host,security_model=none,id=host")
 q+=("${nics[@]}" "$@")
 

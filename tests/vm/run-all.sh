@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the guest (as root) and runs every case in tests/vm/cases, or those named as arguments.
+# A case is a script run in a fresh guest with tests/vm shared as /mnt/host; one whose header
+# says "# vm-guests: 2" runs in two guests, NAME-a and NAME-b, linked eth0 to eth0
+# (192.0.2.1/24 and 192.0.2.2/24). Prints one line per case, then "N passed, M failed".
+# Env: CASE_TIMEOUT (seconds per case, default 120), L2TP_VM_PORT_BASE (default 47000: the
+#      127.0.0.1 UDP ports of two-guest links), L2TP_VM_DIR (see build-guest.sh)
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+LOGS=${L2TP_VM_DIR:-/var/tmp/l2tp-vm}/logs
+TMO=${CASE_TIMEOUT:-120}
+port=${L2TP_VM_PORT_BASE:-47000}
+mkdir -p "$LOGS"
+t0=$(date +%s.%N)
+pass=0 fail=0
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+s=$(date +%s.%N)
+if ! bash "$HERE/build-guest.sh" >"$LOGS/build.log" 2>&1; then
+    cat "$LOGS/build.log"; echo "build-guest FAILED"; echo "0 passed, 1 failed"; exit 1
+fi
+echo "$(tail -n 1 "$LOGS/build.log") [$(elapsed "$s")]"
+
+run_case() { # NAME
+    local name=$1 f=$HERE/cases/$1.sh g=(-s "$HERE" -r "/mnt/host/cases/$1.sh" -T "$TMO")
+    if grep -q '^# vm-guests: 2' "$f"; then
+        local p1=$port p2=$((port + 1)) ra=0 rb=0 pa
+        port=$((port + 2))
+        bash "$HERE/run-guest.sh" -n "$name-a" "${g[@]}" -l "$p1:$p2:192.0.2.1/24" >/dev/null 2>&1 & pa=$!
+        bash "$HERE/run-guest.sh" -n "$name-b" "${g[@]}" -l "$p2:$p1:192.0.2.2/24" >/dev/null 2>&1 || rb=$?
+        wait "$pa" || ra=$?
+        [ "$ra" = 0 ] || tail -n 30 "$LOGS/$name-a.log"
+        [ "$rb" = 0 ] || tail -n 30 "$LOGS/$name-b.log"
+        [ "$ra" = 0 ] && [ "$rb" = 0 ]
+    else
+        bash "$HERE/run-guest.sh" -n "$name" "${g[@]}" >/dev/null 2>&1 || { tail -n 40 "$LOGS/$name.log"; false; }
+    fi
+}
+
+if [ $# -gt 0 ]; then cases=("$@"); else cases=($(cd "$HERE/cases" && ls *.sh | sed 's/\.sh$//')); fi
+for c in "${cases[@]}"; do
+    s=$(date +%s.%N)
+    if [ -f "$HERE/cases/$c.sh" ] && run_case "$c"; then r=PASS pass=$((pass + 1)); else r=FAIL fail=$((fail + 1)); fi
+    printf '%-24s %s  %s\n' "$c" "$r" "$(elapsed "$s")"
+done
+echo "logs: $LOGS; total $(elapsed "$t0")"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
