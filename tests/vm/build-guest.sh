@@ -92,7 +92,7 @@ files+=($libs)
 # --- up to date?
 SIG="$KVER|$MODS|$BINS"
 if [ "${FORCE:-0}" != 1 ] && [ -f "$WORK/initrd.img" ] && [ "$(cat "$WORK/initrd.sig" 2>/dev/null)" = "$SIG" ] &&
-   [ -z "$(find "$0" "$HERE/guest-init.sh" "$KX/.done" "${files[@]}" -newer "$WORK/initrd.img" 2>/dev/null | head -1)" ]; then
+   [ -z "$(find -L "$0" "$HERE/guest-init.sh" "$KX/.done" "${files[@]}" -newer "$WORK/initrd.img" 2>/dev/null | head -1)" ]; then
     echo "build-guest: $WORK/initrd.img is up to date ($KVER)"
     exit 0
 fi
