@@ -14,6 +14,8 @@ bash scripts/check-deps.sh
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== tests"
 L2TP_REQUIRE_TSHARK=1 cargo test --workspace --quiet
+echo "== kernel data plane in a qemu guest (tests/vm)"
+bash tests/vm/run-all.sh
 echo "== fuzzing smoke"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"
 echo "== all tests passed"
