@@ -409,6 +409,13 @@ impl Endpoint {
             })
     }
 
+    /// Whether every control message sent on every tunnel has been acknowledged by its peer
+    /// (or the tunnel is gone). A caller stopping gracefully waits for this after closing its
+    /// tunnels, rather than for the StopCCN linger to end.
+    pub fn all_acked(&self) -> bool {
+        self.tunnels.iter().all(|(_, t)| t.channel.all_acked())
+    }
+
     /// Number of tunnel records (including those closing or awaiting a decision).
     pub fn tunnel_count(&self) -> usize {
         self.tunnels.len()

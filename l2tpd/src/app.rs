@@ -16,10 +16,10 @@ use crate::control::{self, ControlSocket};
 use crate::core::{self, Core, HostFacts};
 use crate::daemon::{self, Forked, PidFile, Readiness};
 use crate::dataplane;
-use crate::engine::NoEngine;
 use crate::logging::{Destination, Level, LogHandle};
 use crate::net::{self, Bound};
 use crate::notice;
+use crate::proto_engine::ProtoEngine;
 use crate::shell::{self, Signals, Sockets};
 
 /// Runs `l2tpd` with `args` (the program name first) and returns its exit status.
@@ -213,10 +213,11 @@ fn run_daemon(
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
+        let engine = ProtoEngine::new(&config, facts.clone());
         let mut core = Core::new(
             config,
             config_path,
-            Box::new(NoEngine::new()),
+            Box::new(engine),
             dataplane,
             facts,
             args.debug,

@@ -14,7 +14,7 @@ use l2tp_ctl::{
 };
 
 use crate::dataplane::Dataplane;
-use crate::engine::{Command, Datagram, Engine, EngineEvent, Transmit};
+use crate::engine::{Command, Datagram, Engine, EngineEvent, SocketChange, Transmit};
 use crate::logging::{Level, LogHandle};
 use crate::notice;
 use crate::view;
@@ -47,6 +47,7 @@ pub struct Core {
     started: Instant,
     stats: SystemStats,
     notifications: VecDeque<Event>,
+    socket_changes: VecDeque<SocketChange>,
 }
 
 impl Core {
@@ -72,6 +73,7 @@ impl Core {
             started: Instant::now(),
             stats: SystemStats::default(),
             notifications: VecDeque::new(),
+            socket_changes: VecDeque::new(),
         }
     }
 
@@ -236,6 +238,11 @@ impl Core {
         self.notifications.pop_front()
     }
 
+    /// The next change to the tunnels' own sockets, for the shell to carry out.
+    pub fn poll_socket_change(&mut self) -> Option<SocketChange> {
+        self.socket_changes.pop_front()
+    }
+
     /// When [`Core::handle_timeout`] is next due.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.engine.poll_timeout()
@@ -271,6 +278,7 @@ impl Core {
         while let Some(ev) = self.engine.poll_event() {
             match ev {
                 EngineEvent::Notify(e) => self.notifications.push_back(e),
+                EngineEvent::Socket(c) => self.socket_changes.push_back(c),
                 EngineEvent::Dataplane(req) => {
                     let outcome = self.dataplane.execute(&req);
                     self.engine.handle_dataplane_outcome(now, outcome);

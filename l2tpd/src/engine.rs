@@ -51,8 +51,24 @@ pub struct Transmit {
     pub local: Option<SocketAddr>,
     /// Where to.
     pub remote: SocketAddr,
+    /// The local id of the tunnel it belongs to: the shell sends it on that tunnel's own
+    /// socket ([`SocketChange::Open`]) when there is one, else on a listen socket.
+    pub tunnel: Option<u32>,
     /// The L2TP message.
     pub payload: Vec<u8>,
+}
+
+/// A tunnel's own UDP socket: bound to the same local address and port as the listen socket
+/// (with `SO_REUSEADDR`) and connected to the peer, so that the kernel hands the tunnel's
+/// datagrams to it and a kernel data plane can take it over.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct TunnelSocket {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// The local address (and port) to bind.
+    pub local: SocketAddr,
+    /// The peer to connect to.
+    pub remote: SocketAddr,
 }
 
 /// Something the engine reports to the shell.
@@ -63,6 +79,17 @@ pub enum EngineEvent {
     /// A request to the data plane; its outcome goes back through
     /// [`Engine::handle_dataplane_outcome`].
     Dataplane(DataplaneRequest),
+    /// Open or close a tunnel's own socket; the core passes it on to the shell.
+    Socket(SocketChange),
+}
+
+/// A change to the tunnels' own sockets.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum SocketChange {
+    /// Open a tunnel's socket. Failure is not fatal: the tunnel then uses a listen socket.
+    Open(TunnelSocket),
+    /// Close the socket of tunnel `tid`, if it has one.
+    Close(u32),
 }
 
 /// Requests from `l2tpctl` that act on tunnels and sessions.

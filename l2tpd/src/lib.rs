@@ -6,9 +6,10 @@
 //! (`l2tpctl`, `l2tpwatch`) talk to it over the control socket ([`control`]) in the
 //! [`l2tp_ctl`] protocol.
 //!
-//! Until `l2tp_proto`'s endpoint is ready the engine is [`engine::NoEngine`]: the daemon
-//! answers `show` from the config with empty tunnel and session tables, applies reloads, and
-//! refuses `create`.
+//! The engine is [`proto_engine::ProtoEngine`], an adapter over `l2tp_proto`'s sans-IO
+//! endpoint: it brings up the config's tunnel and session instances and keeps them up,
+//! answers peers' requests from the matching profiles, and applies reloads instance by
+//! instance. ([`engine::NoEngine`], the engine-less stand-in, remains for tests.)
 //!
 //! # Seams
 //!
@@ -34,5 +35,6 @@ pub mod dataplane;
 pub mod engine;
 pub mod logging;
 pub mod net;
+pub mod proto_engine;
 pub mod shell;
 pub mod view;

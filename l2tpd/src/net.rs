@@ -51,9 +51,30 @@ fn udp(addr: SocketAddr) -> io::Result<Bound> {
     s.set_nonblocking(true)?;
     s.set_cloexec(true)?;
     s.bind(&addr.into())?;
+    // Set only after binding: the bind itself stays exclusive (another daemon, or anything
+    // else holding the port, is still an error), while the tunnels' own sockets
+    // ([`tunnel_udp`]) may then share the address and port.
+    s.set_reuse_address(true)?;
     let socket = UdpSocket::from(s);
     let local = socket.local_addr()?;
     Ok(Bound { socket, local })
+}
+
+/// A tunnel's own UDP socket: bound to `local` (the listen socket's address and port, which
+/// it shares through `SO_REUSEADDR`) and connected to `remote`, so that the kernel delivers
+/// the peer's datagrams to it rather than to the listen socket, and a kernel data plane can
+/// take it over (one socket per tunnel).
+pub fn tunnel_udp(local: SocketAddr, remote: SocketAddr) -> io::Result<UdpSocket> {
+    let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
+    if local.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.set_cloexec(true)?;
+    s.bind(&local.into())?;
+    s.connect(&remote.into())?;
+    Ok(UdpSocket::from(s))
 }
 
 /// Opens a raw IP protocol 115 socket on each distinct address of `listen`. Failures are
@@ -178,6 +199,36 @@ mod tests {
                 .is_err_and(|m| m.contains(&first[0].local.to_string())),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn tunnel_sockets_share_the_listen_port_and_take_their_peer_s_datagrams() {
+        let Ok(listen) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))]) else {
+            panic!("cannot bind loopback");
+        };
+        let local = listen[0].local;
+        let Ok(peer) = UdpSocket::bind("127.0.0.1:0") else {
+            panic!("cannot bind loopback");
+        };
+        let Ok(peer_addr) = peer.local_addr() else {
+            panic!("no address");
+        };
+        let tunnel = tunnel_udp(local, peer_addr);
+        assert!(tunnel.is_ok(), "{tunnel:?}");
+        let Ok(tunnel) = tunnel else { return };
+        assert!(peer.send_to(b"hello", local).is_ok());
+        let mut buf = [0u8; 16];
+        let mut got = None;
+        for _ in 0..100 {
+            if let Ok(n) = tunnel.recv(&mut buf) {
+                got = Some(n);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(got, Some(5));
+        // Still exclusive towards anyone else.
+        assert!(bind_udp(&[local]).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! [`SHUTDOWN_GRACE`] for the engine to finish (a second signal stops at once); SIGUSR1 flushes
 //! the log and re-opens the log file.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::control::{self, Call};
 use crate::core::Core;
-use crate::engine::{Datagram, Transmit, Transport};
+use crate::engine::{Datagram, SocketChange, Transmit, Transport, TunnelSocket};
 use crate::logging::LogHandle;
 use crate::net::{self, Bound};
 use crate::notice;
@@ -50,10 +51,12 @@ impl Signals {
     }
 }
 
-/// The L2TP sockets, registered with the runtime.
+/// The L2TP sockets, registered with the runtime: the listen sockets, and each tunnel's own
+/// connected socket with the task reading it.
 #[derive(Debug)]
 pub struct Sockets {
     list: Vec<(Transport, SocketAddr, Arc<UdpSocket>)>,
+    tunnels: HashMap<u32, (Arc<UdpSocket>, tokio::task::JoinHandle<()>)>,
 }
 
 impl Sockets {
@@ -68,7 +71,55 @@ impl Sockets {
             let s = UdpSocket::from_std(bound.socket)?;
             list.push((transport, bound.local, Arc::new(s)));
         }
-        Ok(Sockets { list })
+        Ok(Sockets {
+            list,
+            tunnels: HashMap::new(),
+        })
+    }
+
+    /// Opens a tunnel's own socket and starts reading it. A failure is logged: the tunnel
+    /// then sends and receives on the listen socket.
+    fn open_tunnel(
+        &mut self,
+        spec: TunnelSocket,
+        to_core: &mpsc::Sender<Inbound>,
+        stop: &watch::Receiver<bool>,
+    ) {
+        self.close_tunnel(spec.tid);
+        let socket = net::tunnel_udp(spec.local, spec.remote).and_then(UdpSocket::from_std);
+        let socket = match socket {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::warn!(
+                    "tunnel {}: cannot open its own socket {} -> {}: {e}; using the listen \
+                     socket",
+                    spec.tid,
+                    spec.local,
+                    spec.remote
+                );
+                return;
+            }
+        };
+        tracing::debug!(
+            "tunnel {}: own socket {} -> {}",
+            spec.tid,
+            spec.local,
+            spec.remote
+        );
+        let task = tokio::spawn(receive(
+            Transport::Udp,
+            spec.local,
+            socket.clone(),
+            to_core.clone(),
+            stop.clone(),
+        ));
+        self.tunnels.insert(spec.tid, (socket, task));
+    }
+
+    fn close_tunnel(&mut self, tid: u32) {
+        if let Some((_, task)) = self.tunnels.remove(&tid) {
+            task.abort();
+        }
     }
 
     /// The socket to send `t` from: the one bound to its local address, else the first of its
@@ -96,7 +147,7 @@ struct Inbound {
 /// Runs the daemon until SIGTERM or SIGINT and a graceful stop.
 pub async fn run(
     mut core: Core,
-    sockets: Sockets,
+    mut sockets: Sockets,
     control: tokio::net::UnixListener,
     mut signals: Signals,
     log: LogHandle,
@@ -115,7 +166,6 @@ pub async fn run(
             stop_rx.clone(),
         ));
     }
-    drop(dgram_tx);
     tokio::spawn(control::serve(
         control,
         calls_tx,
@@ -176,6 +226,12 @@ pub async fn run(
             }
             _ = flush.tick() => log.flush(),
         }
+        while let Some(change) = core.poll_socket_change() {
+            match change {
+                SocketChange::Open(spec) => sockets.open_tunnel(spec, &dgram_tx, &stop_rx),
+                SocketChange::Close(tid) => sockets.close_tunnel(tid),
+            }
+        }
         send_all(&mut core, &sockets).await;
         while let Some(e) = core.poll_notification() {
             // No watcher is not an error.
@@ -208,6 +264,13 @@ fn far_future() -> tokio::time::Instant {
 
 async fn send_all(core: &mut Core, sockets: &Sockets) {
     while let Some(t) = core.poll_transmit() {
+        if let Some((socket, _)) = t.tunnel.and_then(|tid| sockets.tunnels.get(&tid)) {
+            match socket.send(&t.payload).await {
+                Ok(_) => continue,
+                // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
+                Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
+            }
+        }
         let Some(socket) = sockets.for_transmit(&t) else {
             tracing::warn!("no {:?} socket to send to {}", t.transport, t.remote);
             continue;

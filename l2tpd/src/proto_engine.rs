@@ -1,0 +1,1972 @@
+//! The protocol engine: [`ProtoEngine`] implements [`Engine`] over
+//! [`l2tp_proto::Endpoint`], the sans-IO L2TP state machines.
+//!
+//! What the adapter adds to the endpoint:
+//!
+//! - **time and randomness**: `std::time::Instant` is mapped onto the engine's microsecond
+//!   [`l2tp_proto::time::Instant`] (epoch: the adapter's creation); ids, challenges, nonces and
+//!   cookies come from the operating system ([`OsRng`], `getrandom`);
+//! - **config**: tunnel and session settings of `l2tp_config` become
+//!   [`TunnelConfig`]/[`SessionConfig`] ([`tunnel_config`], [`session_config`]);
+//! - **server role**: an incoming SCCRQ picks its peer profile with
+//!   [`l2tp_config::Config::match_peer`] (Host Name AVP, else longest prefix, else `default`)
+//!   and that profile's tunnel profile; `deny_remote_tunnel_creates`, `drain_tunnels`,
+//!   `max_tunnels` and `max_sessions` refuse with the RFC result codes, and the peer profile's
+//!   `lac_lns` limits which L2TPv2 calls the peer may place;
+//! - **client role**: `tunnel` and `session` instances are brought up at start and kept up:
+//!   after a failure they are retried with exponential back-off (1 s, doubling) capped at
+//!   `tunnel_persist_pend_timeout` / `session_persist_pend_timeout`;
+//! - **reload**: [`l2tp_config::diff`] decides which instances are created, torn down (StopCCN
+//!   or CDN) or re-created; untouched ones are not touched at all;
+//! - **sockets**: every UDP tunnel asks the shell for its own connected socket
+//!   ([`SocketChange`]), and its datagrams are routed to it;
+//! - **views**: engine tunnel and session records plus the adapter's bookkeeping (names,
+//!   profiles, creator, uptime) become the `show` answers and the watchers' events.
+//!
+//! Secrets are copied into the engine's own redacting type and never logged.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::num::NonZeroU16;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use l2tp_config::{self as cfg, Config, ConfigDiff};
+use l2tp_ctl::{
+    self as ctl, Counts, CtlError, DebugTarget, ErrorKind, EventKind, Response, Selector,
+    SessionDetail, SessionInfo, SystemStats, TunnelDetail, TunnelInfo,
+};
+use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
+use l2tp_proto::wire::result::result_code::{cdn, stop_ccn};
+use l2tp_proto::{
+    self as proto, CallType, Command as PCommand, CommandOutcome, Decision, Endpoint,
+    EndpointConfig, Event as PEvent, Refusal, SessionConfig, SessionHandle, SessionState,
+    TunnelConfig, TunnelHandle, TunnelState,
+};
+
+use crate::core::HostFacts;
+use crate::dataplane::{DataplaneOutcome, DataplaneRequest, PppSpec, SessionSpec, TunnelSpec};
+use crate::engine::{
+    Command, Datagram, Engine, EngineEvent, SocketChange, Transmit, Transport, TunnelSocket,
+};
+use crate::notice;
+use crate::view;
+
+/// The first wait before retrying a persistent instance; it doubles up to the configured cap.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// Randomness from the operating system (`getrandom(2)`).
+#[derive(Debug, Default)]
+pub struct OsRng;
+
+impl proto::Rng for OsRng {
+    fn fill(&mut self, buf: &mut [u8]) {
+        if let Err(e) = getrandom::fill(buf) {
+            // Predictable ids, challenges and nonces would be a security hole: stop instead.
+            crate::critical!("the operating system's random number generator failed: {e}");
+            std::process::abort();
+        }
+    }
+}
+
+/// Who made a tunnel or session, and under which name.
+#[derive(Clone, Debug)]
+struct Origin {
+    created_by: ctl::CreatedBy,
+    name: Option<String>,
+}
+
+#[derive(Debug)]
+struct TunnelRec {
+    tid: u32,
+    peer_tid: u32,
+    origin: Origin,
+    profile: String,
+    session_profile: String,
+    pw_profile: String,
+    lac_lns: cfg::LacLns,
+    settings: cfg::TunnelSettings,
+    debug: bool,
+    created: Instant,
+    up: bool,
+    down: bool,
+    socket: Option<(SocketAddr, SocketAddr)>,
+    last_result: Option<ctl::ResultCode>,
+    rx: u64,
+    tx: u64,
+}
+
+#[derive(Debug)]
+struct SessionRec {
+    tunnel: u64,
+    tid: u32,
+    sid: u32,
+    peer_tid: u32,
+    peer_sid: u32,
+    origin: Origin,
+    profile: String,
+    pw_profile: String,
+    settings: cfg::SessionSettings,
+    pseudowire: cfg::PseudowireSettings,
+    pw_type: u16,
+    debug: bool,
+    created: Instant,
+    up: bool,
+    down: bool,
+    interface_name: Option<String>,
+    last_result: Option<ctl::ResultCode>,
+}
+
+/// A persistent instance (`tunnel` or `session` block, or `l2tpctl create`).
+#[derive(Debug)]
+struct Instance<R> {
+    resolved: R,
+    created_by: ctl::CreatedBy,
+    /// The live tunnel or session, by handle.
+    handle: Option<u64>,
+    backoff: Duration,
+    retry_at: Option<Instant>,
+    /// No more retries (deleted through `l2tpctl`, or `persist false` after a failure).
+    stopped: bool,
+}
+
+impl<R> Instance<R> {
+    fn new(resolved: R, created_by: ctl::CreatedBy) -> Self {
+        Self {
+            resolved,
+            created_by,
+            handle: None,
+            backoff: FIRST_RETRY,
+            retry_at: None,
+            stopped: false,
+        }
+    }
+
+    fn schedule_retry(&mut self, now: Instant, cap: Duration) -> Duration {
+        let wait = self.backoff.min(cap);
+        self.retry_at = Some(now + wait);
+        self.backoff = (self.backoff * 2).min(cap);
+        wait
+    }
+}
+
+/// The real protocol engine. See the [module documentation](self).
+#[derive(Debug)]
+pub struct ProtoEngine {
+    ep: Endpoint,
+    epoch: Instant,
+    config: Config,
+    facts: HostFacts,
+    next_handle: u64,
+    tunnels: BTreeMap<u64, TunnelRec>,
+    sessions: BTreeMap<u64, SessionRec>,
+    by_tid: HashMap<u32, u64>,
+    by_socket: HashMap<(SocketAddr, SocketAddr), u32>,
+    tunnel_instances: BTreeMap<String, Instance<cfg::ResolvedTunnel>>,
+    session_instances: BTreeMap<String, Instance<cfg::ResolvedSession>>,
+    events: VecDeque<EngineEvent>,
+    transmits: VecDeque<Transmit>,
+    shutting_down: bool,
+    tunnel_setup_failures: u64,
+    session_setup_failures: u64,
+    refused_tunnels: u64,
+}
+
+fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
+    CtlError::new(kind, msg)
+}
+
+fn no_tunnel(t: &Selector) -> CtlError {
+    ctl_err(ErrorKind::NotFound, format!("no tunnel {t}"))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn event(kind: EventKind, tid: u32) -> ctl::Event {
+    ctl::Event {
+        event: kind,
+        time_ms: now_ms(),
+        tid,
+        peer_tid: None,
+        sid: None,
+        peer_sid: None,
+        name: None,
+        profile: None,
+        pw_profile: None,
+        peer: None,
+        version: None,
+        encap: None,
+        pseudowire_type: None,
+        interface_name: None,
+        result: None,
+    }
+}
+
+fn result_code(reason: &proto::DownReason) -> ctl::ResultCode {
+    ctl::ResultCode {
+        result: reason.result,
+        error: reason.error.unwrap_or(0),
+        message: reason.message.clone(),
+    }
+}
+
+fn tunnel_state(state: TunnelState, down: bool) -> ctl::State {
+    match state {
+        _ if down => ctl::State::Closing,
+        TunnelState::Idle => ctl::State::Idle,
+        TunnelState::WaitCtlReply | TunnelState::WaitCtlConn => ctl::State::Connecting,
+        TunnelState::Established => ctl::State::Up,
+        TunnelState::Closing => ctl::State::Closing,
+    }
+}
+
+fn session_state(state: SessionState, down: bool) -> ctl::State {
+    match state {
+        _ if down => ctl::State::Closing,
+        SessionState::Idle => ctl::State::Idle,
+        SessionState::Established => ctl::State::Up,
+        _ => ctl::State::Connecting,
+    }
+}
+
+fn encap_of(e: cfg::Encap) -> Encapsulation {
+    match e {
+        cfg::Encap::Udp => Encapsulation::Udp,
+        cfg::Encap::Ip => Encapsulation::Ip,
+    }
+}
+
+fn ctl_encap(e: Encapsulation) -> ctl::Encap {
+    match e {
+        Encapsulation::Udp => ctl::Encap::Udp,
+        Encapsulation::Ip => ctl::Encap::Ip,
+    }
+}
+
+fn cookie(bytes: Option<&[u8]>) -> Option<Cookie> {
+    bytes.and_then(Cookie::new)
+}
+
+fn window(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
+}
+
+/// The engine's parameters for a tunnel with `settings`. `host_name` and `router_id` are the
+/// system's, used when `settings` sets none.
+pub fn tunnel_config(
+    settings: &cfg::TunnelSettings,
+    system: &cfg::System,
+    facts: &HostFacts,
+) -> TunnelConfig {
+    use l2tp_proto::wire::avp::types::{bearer, framing};
+    let host_name = settings
+        .host_name
+        .clone()
+        .or_else(|| system.host_name.clone())
+        .unwrap_or_else(|| facts.host_name.clone());
+    let secret = settings
+        .secret
+        .as_ref()
+        .map(|s| proto::auth::Secret::new(s.as_bytes()))
+        .unwrap_or_default();
+    let mut framing_caps = 0;
+    if settings.framing_caps.sync {
+        framing_caps |= framing::SYNC;
+    }
+    if settings.framing_caps.async_ {
+        framing_caps |= framing::ASYNC;
+    }
+    let mut bearer_caps = 0;
+    if settings.bearer_caps.digital {
+        bearer_caps |= bearer::DIGITAL;
+    }
+    if settings.bearer_caps.analog {
+        bearer_caps |= bearer::ANALOG;
+    }
+    TunnelConfig {
+        version: match settings.version {
+            Some(cfg::L2tpVersion::V2) => proto::VersionMode::V2,
+            Some(cfg::L2tpVersion::V3) => proto::VersionMode::V3,
+            None => proto::VersionMode::V3WithFallback,
+        },
+        encap: encap_of(settings.encap),
+        host_name: host_name.into_bytes(),
+        router_id: system.router_id.unwrap_or(facts.router_id),
+        secret,
+        auth_mode: match settings.auth_mode {
+            cfg::AuthMode::None => proto::AuthMode::None,
+            cfg::AuthMode::Simple => proto::AuthMode::Simple,
+            cfg::AuthMode::Challenge => proto::AuthMode::Challenge,
+        },
+        peer_host_name: None,
+        hide_avps: settings.hide_avps,
+        hello_timeout: Duration::from_secs(settings.hello_timeout.into()),
+        retry_timeout: Duration::from_secs(settings.retry_timeout.into()),
+        max_retries: u16::try_from(settings.max_retries).unwrap_or(u16::MAX),
+        rx_window: window(settings.rx_window_size),
+        tx_window: window(settings.tx_window_size),
+        framing_caps,
+        bearer_caps,
+        use_tiebreaker: settings.use_tiebreaker,
+        max_sessions: settings.max_sessions,
+        establish_timeout: Duration::from_secs(system.tunnel_establish_timeout.into()),
+        udp_checksums: settings.use_udp_checksums,
+        ..TunnelConfig::default()
+    }
+}
+
+/// The engine's parameters for a session with `settings` and pseudowire profile `pw`.
+pub fn session_config(
+    settings: &cfg::SessionSettings,
+    pw: &cfg::PseudowireSettings,
+    system: &cfg::System,
+) -> SessionConfig {
+    let text = |s: &Option<String>| s.as_deref().unwrap_or_default().as_bytes().to_vec();
+    let defaults = SessionConfig::default();
+    SessionConfig {
+        pw_type: settings.pseudowire_type.number(),
+        l2spec: match settings.l2spec_type {
+            cfg::L2specType::None => L2SpecificSublayer::None,
+            cfg::L2specType::Default => L2SpecificSublayer::Default,
+        },
+        cookie_length: settings.cookie_length,
+        cookie: cookie(settings.cookie.as_deref()),
+        peer_cookie: cookie(settings.peer_cookie.as_deref()),
+        data_sequencing: match settings.data_sequencing {
+            cfg::DataSequencing::None => proto::DataSequencing::None,
+            cfg::DataSequencing::NonIp => proto::DataSequencing::NonIp,
+            cfg::DataSequencing::All => proto::DataSequencing::All,
+        },
+        remote_end_id: settings
+            .remote_end_id
+            .as_ref()
+            .map(|r| r.as_bytes().to_vec())
+            .unwrap_or_default(),
+        calling_number: text(&settings.calling_number),
+        called_number: text(&settings.called_number),
+        sub_address: text(&settings.sub_address),
+        tx_connect_speed: settings
+            .tx_connect_speed
+            .unwrap_or(defaults.tx_connect_speed),
+        rx_connect_speed: settings.rx_connect_speed.unwrap_or(0),
+        framing_type: match settings.framing_type {
+            cfg::Framing::Sync => 1,
+            cfg::Framing::Async => 2,
+            cfg::Framing::Any => 3,
+        },
+        bearer_type: match settings.bearer_type {
+            cfg::Bearer::Digital => 1,
+            cfg::Bearer::Analog => 2,
+            cfg::Bearer::Any => 0,
+        },
+        interface_name: settings
+            .interface_name
+            .clone()
+            .or_else(|| pw.interface_name.clone()),
+        establish_timeout: Duration::from_secs(system.session_establish_timeout.into()),
+    }
+}
+
+impl ProtoEngine {
+    /// An engine with no tunnels; [`Engine::apply_config`] starts the config's instances.
+    pub fn new(config: &Config, facts: HostFacts) -> Self {
+        Self::with_rng(config, facts, Box::new(OsRng))
+    }
+
+    /// As [`ProtoEngine::new`] with another source of randomness (tests).
+    pub fn with_rng(config: &Config, facts: HostFacts, rng: Box<dyn proto::Rng + Send>) -> Self {
+        let ep_config = EndpointConfig {
+            // The adapter applies the limits itself, so that a reload can change them.
+            max_tunnels: 0,
+            max_sessions: 0,
+            ..EndpointConfig::default()
+        };
+        Self {
+            ep: Endpoint::new(ep_config, rng),
+            epoch: Instant::now(),
+            config: config.clone(),
+            facts,
+            next_handle: 1,
+            tunnels: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            by_tid: HashMap::new(),
+            by_socket: HashMap::new(),
+            tunnel_instances: BTreeMap::new(),
+            session_instances: BTreeMap::new(),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            shutting_down: false,
+            tunnel_setup_failures: 0,
+            session_setup_failures: 0,
+            refused_tunnels: 0,
+        }
+    }
+
+    fn t(&self, now: Instant) -> proto::time::Instant {
+        let micros = now.saturating_duration_since(self.epoch).as_micros();
+        proto::time::Instant::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+    }
+
+    fn std_time(&self, t: proto::time::Instant) -> Instant {
+        self.epoch + Duration::from_micros(t.as_micros())
+    }
+
+    fn handle(&mut self) -> u64 {
+        let h = self.next_handle;
+        self.next_handle += 1;
+        h
+    }
+
+    fn notify(&mut self, e: ctl::Event) {
+        self.events.push_back(EngineEvent::Notify(e));
+    }
+
+    fn tunnel_cap(&self) -> Duration {
+        Duration::from_secs(self.config.system().tunnel_persist_pend_timeout.into())
+    }
+
+    fn session_cap(&self) -> Duration {
+        Duration::from_secs(self.config.system().session_persist_pend_timeout.into())
+    }
+
+    /// Logs at notice level when `debug` is set for the tunnel or session, else at debug.
+    fn trace(debug: bool, msg: std::fmt::Arguments<'_>) {
+        if debug {
+            notice!("{msg}");
+        } else {
+            tracing::debug!("{msg}");
+        }
+    }
+
+    fn tunnel_debug(&self, tid: u32) -> bool {
+        self.by_tid
+            .get(&tid)
+            .and_then(|h| self.tunnels.get(h))
+            .is_some_and(|t| t.debug)
+    }
+
+    // ---------------------------------------------------------------- client role
+
+    /// The local address of a tunnel to `peer`: its `local` setting (port: the listen
+    /// port of that family), else the first listen address of the peer's family.
+    fn local_for(&self, settings: &cfg::TunnelSettings, peer: SocketAddr) -> SocketAddr {
+        let listen_port = |v4: bool| {
+            self.facts
+                .listen
+                .iter()
+                .find(|a| a.is_ipv4() == v4)
+                .map_or(cfg::L2TP_PORT, SocketAddr::port)
+        };
+        if settings.encap == cfg::Encap::Ip {
+            let ip = match &settings.local {
+                Some(cfg::Endpoint {
+                    host: cfg::Host::Ip(ip),
+                    ..
+                }) => *ip,
+                _ if peer.is_ipv4() => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                _ => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            return SocketAddr::new(ip, 0);
+        }
+        if let Some(cfg::Endpoint {
+            host: cfg::Host::Ip(ip),
+            port,
+        }) = &settings.local
+        {
+            return SocketAddr::new(*ip, port.unwrap_or_else(|| listen_port(ip.is_ipv4())));
+        }
+        self.facts
+            .listen
+            .iter()
+            .find(|a| a.is_ipv4() == peer.is_ipv4())
+            .copied()
+            .unwrap_or_else(|| {
+                let ip = if peer.is_ipv4() {
+                    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+                } else {
+                    IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+                };
+                SocketAddr::new(ip, 0)
+            })
+    }
+
+    fn peer_addr(t: &cfg::ResolvedTunnel) -> Result<SocketAddr, String> {
+        let port = if t.settings.encap == cfg::Encap::Ip {
+            0
+        } else {
+            t.peer.port_or_default()
+        };
+        match &t.peer.host {
+            cfg::Host::Ip(ip) => Ok(SocketAddr::new(*ip, port)),
+            cfg::Host::Name(name) => (name.as_str(), port)
+                .to_socket_addrs()
+                .map_err(|e| format!("cannot resolve {name}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("{name} has no address")),
+        }
+    }
+
+    /// Brings up tunnel instance `name` (and its session instances).
+    fn start_tunnel_instance(&mut self, now: Instant, name: &str) {
+        let Some(inst) = self.tunnel_instances.get_mut(name) else {
+            return;
+        };
+        inst.retry_at = None;
+        if inst.handle.is_some() || inst.stopped || self.shutting_down {
+            return;
+        }
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        if resolved.is_static() {
+            tracing::warn!(
+                "tunnel \"{name}\": static L2TPv3 tunnels (peer_tunnel_id) are not supported \
+                 yet; not started"
+            );
+            if let Some(inst) = self.tunnel_instances.get_mut(name) {
+                inst.stopped = true;
+            }
+            return;
+        }
+        let outcome = Self::peer_addr(&resolved).and_then(|remote| {
+            let local = self.local_for(&resolved.settings, remote);
+            let config = tunnel_config(&resolved.settings, self.config.system(), &self.facts);
+            let handle = self.handle();
+            let r = self
+                .ep
+                .handle_command(
+                    self.t(now),
+                    PCommand::OpenTunnel {
+                        handle: TunnelHandle(handle),
+                        config: Arc::new(config),
+                        local,
+                        remote,
+                    },
+                )
+                .map_err(|e| format!("cannot open: {e}"))?;
+            match r {
+                CommandOutcome::Tunnel(tid) => Ok((handle, tid, local, remote)),
+                _ => Err("cannot open: no tunnel id".to_owned()),
+            }
+        });
+        let (handle, tid, local, remote) = match outcome {
+            Ok(x) => x,
+            Err(e) => {
+                let cap = self.tunnel_cap();
+                let persist = resolved.persist;
+                if let Some(inst) = self.tunnel_instances.get_mut(name) {
+                    if persist {
+                        let wait = inst.schedule_retry(now, cap);
+                        tracing::warn!("tunnel \"{name}\": {e}; retrying in {}s", wait.as_secs());
+                    } else {
+                        inst.stopped = true;
+                        tracing::warn!("tunnel \"{name}\": {e}");
+                    }
+                }
+                return;
+            }
+        };
+        let s = &resolved.settings;
+        Self::trace(
+            s.debug,
+            format_args!(
+                "tunnel \"{name}\" (tid {tid}): connecting to {remote} from {local} (profile \
+                 \"{}\")",
+                resolved.profile
+            ),
+        );
+        let rec = TunnelRec {
+            tid,
+            peer_tid: 0,
+            origin: Origin {
+                created_by,
+                name: Some(name.to_owned()),
+            },
+            profile: resolved.profile.clone(),
+            session_profile: s.session_profile_name.clone(),
+            pw_profile: s.pseudowire_profile_name.clone(),
+            lac_lns: cfg::LacLns::Both,
+            settings: s.clone(),
+            debug: s.debug,
+            created: now,
+            up: false,
+            down: false,
+            socket: None,
+            last_result: None,
+            rx: 0,
+            tx: 0,
+        };
+        self.tunnels.insert(handle, rec);
+        self.by_tid.insert(tid, handle);
+        if s.encap == cfg::Encap::Udp {
+            self.open_socket(handle, local, remote);
+        }
+        if let Some(inst) = self.tunnel_instances.get_mut(name) {
+            inst.handle = Some(handle);
+        }
+        let sessions: Vec<String> = self
+            .session_instances
+            .iter()
+            .filter(|(_, i)| i.resolved.tunnel == name)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for s in sessions {
+            self.start_session_instance(now, &s);
+        }
+    }
+
+    fn open_socket(&mut self, handle: u64, local: SocketAddr, remote: SocketAddr) {
+        let Some(rec) = self.tunnels.get_mut(&handle) else {
+            return;
+        };
+        rec.socket = Some((local, remote));
+        self.by_socket.insert((local, remote), rec.tid);
+        self.events
+            .push_back(EngineEvent::Socket(SocketChange::Open(TunnelSocket {
+                tid: rec.tid,
+                local,
+                remote,
+            })));
+    }
+
+    /// The live tunnel of tunnel instance `name`, if it can take sessions.
+    fn live_tunnel(&self, name: &str) -> Option<(u64, u32)> {
+        let h = self.tunnel_instances.get(name)?.handle?;
+        let rec = self.tunnels.get(&h).filter(|r| !r.down)?;
+        Some((h, rec.tid))
+    }
+
+    /// Places the call of session instance `name` in its tunnel, if that tunnel is live.
+    fn start_session_instance(&mut self, now: Instant, name: &str) {
+        let Some(inst) = self.session_instances.get_mut(name) else {
+            return;
+        };
+        inst.retry_at = None;
+        if inst.handle.is_some() || inst.stopped || self.shutting_down {
+            return;
+        }
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        let Some((th, tid)) = self.live_tunnel(&resolved.tunnel) else {
+            return; // started when its tunnel is.
+        };
+        let version = self
+            .tunnels
+            .get(&th)
+            .and_then(|t| t.settings.version)
+            .unwrap_or(cfg::L2tpVersion::V3);
+        let s = &resolved.settings;
+        let call = match s.session_type {
+            None | Some(cfg::SessionType::Laic) => CallType::Incoming,
+            Some(cfg::SessionType::Lnoc) => CallType::Outgoing,
+            Some(t @ (cfg::SessionType::Laoc | cfg::SessionType::Lnic)) => {
+                if version == cfg::L2tpVersion::V2 {
+                    tracing::info!(
+                        "session \"{name}\": session_type {t}: the peer places this call; \
+                         waiting for it"
+                    );
+                    return;
+                }
+                CallType::Incoming
+            }
+        };
+        let config = session_config(s, &resolved.pseudowire, self.config.system());
+        let pw_type = config.pw_type;
+        let handle = self.handle();
+        let r = self.ep.handle_command(
+            self.t(now),
+            PCommand::OpenSession {
+                tunnel_id: tid,
+                handle: SessionHandle(handle),
+                call,
+                config: Arc::new(config),
+            },
+        );
+        let sid = match r {
+            Ok(CommandOutcome::Session { session_id, .. }) => session_id,
+            other => {
+                let cap = self.session_cap();
+                if let Some(inst) = self.session_instances.get_mut(name) {
+                    let wait = inst.schedule_retry(now, cap);
+                    tracing::warn!(
+                        "session \"{name}\": cannot place the call ({other:?}); retrying in {}s",
+                        wait.as_secs()
+                    );
+                }
+                return;
+            }
+        };
+        Self::trace(
+            s.debug || self.tunnel_debug(tid),
+            format_args!(
+                "session \"{name}\" (tid {tid} sid {sid}): placing {call:?} call (profile \
+                 \"{}\", pseudowire profile \"{}\")",
+                resolved.profile, resolved.pseudowire_profile
+            ),
+        );
+        self.sessions.insert(
+            handle,
+            SessionRec {
+                tunnel: th,
+                tid,
+                sid,
+                peer_tid: 0,
+                peer_sid: 0,
+                origin: Origin {
+                    created_by,
+                    name: Some(name.to_owned()),
+                },
+                profile: resolved.profile.clone(),
+                pw_profile: resolved.pseudowire_profile.clone(),
+                settings: s.clone(),
+                pseudowire: resolved.pseudowire.clone(),
+                pw_type,
+                debug: s.debug,
+                created: now,
+                up: false,
+                down: false,
+                interface_name: None,
+                last_result: None,
+            },
+        );
+        if let Some(inst) = self.session_instances.get_mut(name) {
+            inst.handle = Some(handle);
+        }
+    }
+
+    fn close_tunnel_handle(&mut self, now: Instant, handle: u64) {
+        if let Some(rec) = self.tunnels.get(&handle) {
+            let tid = rec.tid;
+            let _ = self
+                .ep
+                .handle_command(self.t(now), PCommand::CloseTunnel { tunnel_id: tid });
+        }
+    }
+
+    fn close_session_handle(&mut self, now: Instant, handle: u64) {
+        if let Some(rec) = self.sessions.get(&handle) {
+            let (tid, sid) = (rec.tid, rec.sid);
+            let _ = self.ep.handle_command(
+                self.t(now),
+                PCommand::CloseSession {
+                    tunnel_id: tid,
+                    session_id: sid,
+                },
+            );
+        }
+    }
+
+    fn remove_tunnel_instance(&mut self, now: Instant, name: &str) {
+        if let Some(inst) = self.tunnel_instances.remove(name)
+            && let Some(h) = inst.handle
+        {
+            notice!("tunnel \"{name}\": removed; closing it");
+            self.close_tunnel_handle(now, h);
+        }
+    }
+
+    fn remove_session_instance(&mut self, now: Instant, name: &str) {
+        if let Some(inst) = self.session_instances.remove(name)
+            && let Some(h) = inst.handle
+        {
+            notice!("session \"{name}\": removed; disconnecting it");
+            self.close_session_handle(now, h);
+        }
+    }
+
+    // ---------------------------------------------------------------- server role
+
+    fn decide(&mut self, now: Instant, d: Decision) {
+        match d {
+            Decision::Tunnel(req) => self.decide_tunnel(now, req),
+            Decision::Session(req) => self.decide_session(now, req),
+            _ => {}
+        }
+    }
+
+    fn refuse_tunnel(&mut self, now: Instant, req: &proto::TunnelRequest, r: Refusal, why: &str) {
+        self.refused_tunnels += 1;
+        notice!(
+            "refusing a tunnel from {} ({why}): StopCCN result {}{}",
+            req.remote,
+            r.result,
+            r.error
+                .map_or(String::new(), |e| format!(" error {}", e.code()))
+        );
+        let _ = self.ep.reject_tunnel(self.t(now), req.id, r);
+    }
+
+    fn decide_tunnel(&mut self, now: Instant, req: proto::TunnelRequest) {
+        let sys = self.config.system().clone();
+        if self.shutting_down {
+            let r = Refusal {
+                result: stop_ccn::SHUTTING_DOWN,
+                error: None,
+                message: None,
+            };
+            return self.refuse_tunnel(now, &req, r, "shutting down");
+        }
+        if sys.deny_remote_tunnel_creates || sys.drain_tunnels {
+            let why = if sys.drain_tunnels {
+                "drain_tunnels"
+            } else {
+                "deny_remote_tunnel_creates"
+            };
+            return self.refuse_tunnel(now, &req, Refusal::not_authorized(), why);
+        }
+        let live = self.tunnels.values().filter(|t| !t.down).count();
+        if sys.max_tunnels != 0 && live >= sys.max_tunnels as usize {
+            return self.refuse_tunnel(now, &req, Refusal::limit_reached(), "max_tunnels");
+        }
+        let host = String::from_utf8_lossy(&req.host_name).into_owned();
+        let peer = self.config.match_peer(req.remote.ip(), Some(&host)).clone();
+        let peer_settings = peer.params.resolve();
+        let Some(settings) = self
+            .config
+            .tunnel_profile_settings(&peer_settings.tunnel_profile_name)
+        else {
+            return self.refuse_tunnel(
+                now,
+                &req,
+                Refusal::no_profile(),
+                "the peer profile's tunnel profile does not exist",
+            );
+        };
+        let mut config = tunnel_config(&settings, &sys, &self.facts);
+        config.encap = req.encap;
+        if req.encap == Encapsulation::Ip {
+            config.version = proto::VersionMode::V3;
+        }
+        config.peer_host_name = peer_settings
+            .peer_host_name
+            .as_ref()
+            .map(|h| h.as_bytes().to_vec());
+        let handle = self.handle();
+        let tid =
+            match self
+                .ep
+                .accept_tunnel(self.t(now), req.id, TunnelHandle(handle), Arc::new(config))
+            {
+                Ok(tid) => tid,
+                Err(e) => {
+                    tracing::warn!(
+                        "tunnel from {}: cannot accept with tunnel profile \"{}\": {e}",
+                        req.remote,
+                        peer_settings.tunnel_profile_name
+                    );
+                    let _ = self
+                        .ep
+                        .reject_tunnel(self.t(now), req.id, Refusal::not_authorized());
+                    return;
+                }
+            };
+        // The peer profile names the session and pseudowire profiles when it sets them,
+        // else its tunnel profile does.
+        let session_profile = if peer.params.is_set("session_profile_name") {
+            peer_settings.session_profile_name.clone()
+        } else {
+            settings.session_profile_name.clone()
+        };
+        let pw_profile = if peer.params.is_set("pseudowire_profile_name") {
+            peer_settings.pseudowire_profile_name.clone()
+        } else {
+            settings.pseudowire_profile_name.clone()
+        };
+        Self::trace(
+            settings.debug,
+            format_args!(
+                "tunnel {tid}: accepted from {} (host name \"{host}\", peer profile \"{}\", \
+                 tunnel profile \"{}\")",
+                req.remote, peer.name, peer_settings.tunnel_profile_name
+            ),
+        );
+        self.tunnels.insert(
+            handle,
+            TunnelRec {
+                tid,
+                peer_tid: 0,
+                origin: Origin {
+                    created_by: ctl::CreatedBy::Net,
+                    name: None,
+                },
+                profile: peer_settings.tunnel_profile_name.clone(),
+                session_profile,
+                pw_profile,
+                lac_lns: peer_settings.lac_lns,
+                debug: settings.debug,
+                settings,
+                created: now,
+                up: false,
+                down: false,
+                socket: None,
+                last_result: None,
+                rx: 0,
+                tx: 0,
+            },
+        );
+        self.by_tid.insert(tid, handle);
+        if req.encap == Encapsulation::Udp {
+            self.open_socket(handle, req.local, req.remote);
+        }
+    }
+
+    fn decide_session(&mut self, now: Instant, req: proto::SessionRequest) {
+        let refuse = |this: &mut Self, result: u16, error, message: &str| {
+            notice!(
+                "tunnel {}: refusing a session from the peer: {message}",
+                req.tunnel_id
+            );
+            let r = Refusal {
+                result,
+                error,
+                message: Some(message.to_owned()),
+            };
+            let _ = this.ep.reject_session(this.t(now), req.id, r);
+        };
+        let Some(th) = self.by_tid.get(&req.tunnel_id).copied() else {
+            return refuse(self, cdn::GENERAL_ERROR, None, "unknown tunnel");
+        };
+        if self.shutting_down {
+            return refuse(self, cdn::ADMINISTRATIVE, None, "shutting down");
+        }
+        let max = self.config.system().max_sessions;
+        let live = self.sessions.values().filter(|s| !s.down).count();
+        if max != 0 && live >= max as usize {
+            let r = Refusal::limit_reached();
+            return refuse(self, r.result, r.error, "max_sessions reached");
+        }
+        let Some(t) = self.tunnels.get(&th) else {
+            return;
+        };
+        let v2 = self.ep.tunnel(req.tunnel_id).map(|i| i.version) == Some(Version::V2);
+        let allowed = match (req.call, t.lac_lns) {
+            _ if !v2 => true,
+            (_, cfg::LacLns::Both) => true,
+            (CallType::Incoming, l) => l == cfg::LacLns::Lac,
+            (CallType::Outgoing, l) => l == cfg::LacLns::Lns,
+        };
+        if !allowed {
+            let msg = match req.call {
+                CallType::Incoming => "the peer may not act as a LAC (lac_lns)",
+                CallType::Outgoing => "the peer may not act as an LNS (lac_lns)",
+            };
+            return refuse(self, cdn::NO_FACILITIES_PERMANENT, None, msg);
+        }
+        let (profile, tunnel_pw, tdebug) =
+            (t.session_profile.clone(), t.pw_profile.clone(), t.debug);
+        let Some(settings) = self.config.session_profile_settings(&profile).or_else(|| {
+            self.config
+                .session_profile_settings(l2tp_config::DEFAULT_PROFILE)
+        }) else {
+            return refuse(self, cdn::GENERAL_ERROR, None, "no session profile");
+        };
+        let pw_profile = settings
+            .pseudowire_profile_name
+            .clone()
+            .unwrap_or(tunnel_pw);
+        let pseudowire = self
+            .config
+            .pseudowire_profile_settings(&pw_profile)
+            .or_else(|| {
+                self.config
+                    .pseudowire_profile_settings(l2tp_config::DEFAULT_PROFILE)
+            })
+            .unwrap_or_else(|| cfg::PseudowireParams::default().resolve());
+        let mut config = session_config(&settings, &pseudowire, self.config.system());
+        config.pw_type = req.pw_type;
+        let handle = self.handle();
+        if let Err(e) =
+            self.ep
+                .accept_session(self.t(now), req.id, SessionHandle(handle), Arc::new(config))
+        {
+            tracing::warn!("tunnel {}: cannot accept a session: {e}", req.tunnel_id);
+            return;
+        }
+        Self::trace(
+            settings.debug || tdebug,
+            format_args!(
+                "tunnel {} sid {}: accepted {:?} call from the peer (session profile \
+                 \"{profile}\", pseudowire profile \"{pw_profile}\")",
+                req.tunnel_id, req.session_id, req.call
+            ),
+        );
+        self.sessions.insert(
+            handle,
+            SessionRec {
+                tunnel: th,
+                tid: req.tunnel_id,
+                sid: req.session_id,
+                peer_tid: 0,
+                peer_sid: req.peer_session_id,
+                origin: Origin {
+                    created_by: ctl::CreatedBy::Net,
+                    name: None,
+                },
+                profile,
+                pw_profile,
+                debug: settings.debug,
+                settings,
+                pseudowire,
+                pw_type: req.pw_type,
+                created: now,
+                up: false,
+                down: false,
+                interface_name: None,
+                last_result: None,
+            },
+        );
+    }
+
+    // ---------------------------------------------------------------- engine output
+
+    /// Answers the engine's decisions, turns its events into the shell's, and moves its
+    /// datagrams out, until nothing is left.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut progress = false;
+            while let Some(d) = self.ep.poll_decision() {
+                progress = true;
+                self.decide(now, d);
+            }
+            while let Some(e) = self.ep.poll_event() {
+                progress = true;
+                self.on_event(now, e);
+            }
+            while let Some(t) = self.ep.poll_transmit() {
+                progress = true;
+                self.on_transmit(t);
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
+    fn on_transmit(&mut self, t: proto::Transmit) {
+        let tunnel = self.by_socket.get(&(t.local, t.remote)).copied();
+        if let Some(tid) = tunnel
+            && let Some(rec) = self.by_tid.get(&tid).and_then(|h| self.tunnels.get_mut(h))
+        {
+            rec.tx += 1;
+            if rec.debug {
+                notice!(
+                    "tunnel {tid}: sending {} to {}",
+                    describe(&t.contents, t.encap),
+                    t.remote
+                );
+            }
+        }
+        self.transmits.push_back(Transmit {
+            transport: match t.encap {
+                Encapsulation::Udp => Transport::Udp,
+                Encapsulation::Ip => Transport::Ip,
+            },
+            local: Some(t.local),
+            remote: t.remote,
+            tunnel,
+            payload: t.contents,
+        });
+    }
+
+    fn on_event(&mut self, now: Instant, e: PEvent) {
+        match e {
+            PEvent::TunnelCreated {
+                handle, tunnel_id, ..
+            } => {
+                let Some(rec) = self.tunnels.get_mut(&handle.0) else {
+                    return;
+                };
+                rec.tid = tunnel_id;
+                let mut ev = event(EventKind::TunnelCreated, tunnel_id);
+                ev.name = rec.origin.name.clone();
+                ev.profile = Some(rec.profile.clone());
+                if let Some(info) = self.ep.tunnel(tunnel_id) {
+                    ev.peer = Some(info.remote.to_string());
+                    ev.version = Some(info.version.number());
+                    ev.encap = Some(ctl_encap(info.encap));
+                }
+                self.notify(ev);
+            }
+            PEvent::TunnelUp {
+                handle,
+                tunnel_id,
+                peer_tunnel_id,
+                version,
+            } => {
+                let Some(rec) = self.tunnels.get_mut(&handle.0) else {
+                    return;
+                };
+                rec.up = true;
+                rec.peer_tid = peer_tunnel_id;
+                let name = rec.origin.name.clone();
+                notice!(
+                    "tunnel {tunnel_id}{}: up (peer tid {peer_tunnel_id}, L2TPv{})",
+                    name.as_ref().map_or(String::new(), |n| format!(" \"{n}\"")),
+                    version.number()
+                );
+                if let Some(n) = name
+                    && let Some(inst) = self.tunnel_instances.get_mut(&n)
+                    && inst.handle == Some(handle.0)
+                {
+                    inst.backoff = FIRST_RETRY;
+                }
+                let mut ev = event(EventKind::TunnelUp, tunnel_id);
+                ev.peer_tid = Some(peer_tunnel_id);
+                self.notify(ev);
+            }
+            PEvent::TunnelDown {
+                handle,
+                tunnel_id,
+                peer_tunnel_id,
+                reason,
+            } => self.on_tunnel_down(now, handle.0, tunnel_id, peer_tunnel_id, &reason),
+            PEvent::TunnelDeleted { handle, tunnel_id } => {
+                if let Some(rec) = self.tunnels.remove(&handle.0) {
+                    if self.by_tid.get(&tunnel_id) == Some(&handle.0) {
+                        self.by_tid.remove(&tunnel_id);
+                    }
+                    if let Some(key) = rec.socket {
+                        if self.by_socket.get(&key) == Some(&tunnel_id) {
+                            self.by_socket.remove(&key);
+                        }
+                        self.events
+                            .push_back(EngineEvent::Socket(SocketChange::Close(tunnel_id)));
+                    }
+                    Self::trace(rec.debug, format_args!("tunnel {tunnel_id}: deleted"));
+                }
+                self.notify(event(EventKind::TunnelDeleted, tunnel_id));
+            }
+            PEvent::SessionCreated {
+                handle,
+                tunnel_id,
+                session_id,
+                ..
+            } => {
+                let Some(rec) = self.sessions.get_mut(&handle.0) else {
+                    return;
+                };
+                rec.sid = session_id;
+                let mut ev = event(EventKind::SessionCreated, tunnel_id);
+                ev.sid = Some(session_id);
+                ev.name = rec.origin.name.clone();
+                ev.profile = Some(rec.profile.clone());
+                ev.pw_profile = Some(rec.pw_profile.clone());
+                ev.pseudowire_type = Some(ctl::PseudowireType::from_number(rec.pw_type));
+                self.notify(ev);
+            }
+            PEvent::SessionUp {
+                handle,
+                tunnel_id,
+                session_id,
+                peer_tunnel_id,
+                peer_session_id,
+            } => {
+                let Some(rec) = self.sessions.get_mut(&handle.0) else {
+                    return;
+                };
+                rec.up = true;
+                rec.peer_tid = peer_tunnel_id;
+                rec.peer_sid = peer_session_id;
+                let name = rec.origin.name.clone();
+                let interface_name = rec.interface_name.clone();
+                notice!(
+                    "session {tunnel_id}/{session_id}{}: up (peer {peer_tunnel_id}/\
+                     {peer_session_id})",
+                    name.as_ref().map_or(String::new(), |n| format!(" \"{n}\""))
+                );
+                if let Some(n) = name
+                    && let Some(inst) = self.session_instances.get_mut(&n)
+                    && inst.handle == Some(handle.0)
+                {
+                    inst.backoff = FIRST_RETRY;
+                }
+                let mut ev = event(EventKind::SessionUp, tunnel_id);
+                ev.sid = Some(session_id);
+                ev.peer_tid = Some(peer_tunnel_id);
+                ev.peer_sid = Some(peer_session_id);
+                ev.interface_name = interface_name;
+                self.notify(ev);
+            }
+            PEvent::SessionDown {
+                handle,
+                tunnel_id,
+                session_id,
+                reason,
+            } => self.on_session_down(now, handle.0, tunnel_id, session_id, &reason),
+            PEvent::SessionDeleted {
+                handle,
+                tunnel_id,
+                session_id,
+            } => {
+                self.sessions.remove(&handle.0);
+                let mut ev = event(EventKind::SessionDeleted, tunnel_id);
+                ev.sid = Some(session_id);
+                self.notify(ev);
+            }
+            PEvent::WanErrorNotify {
+                session_id, errors, ..
+            } => {
+                tracing::info!("session {session_id}: WAN-Error-Notify from the peer: {errors:?}");
+            }
+            PEvent::SetLinkInfo {
+                session_id, accm, ..
+            } => {
+                tracing::info!("session {session_id}: Set-Link-Info from the peer: {accm:?}");
+            }
+            PEvent::Dataplane(req) => self.on_dataplane(req),
+            _ => {}
+        }
+    }
+
+    fn on_tunnel_down(
+        &mut self,
+        now: Instant,
+        handle: u64,
+        tid: u32,
+        peer_tid: u32,
+        reason: &proto::DownReason,
+    ) {
+        let cap = self.tunnel_cap();
+        let Some(rec) = self.tunnels.get_mut(&handle) else {
+            return;
+        };
+        rec.down = true;
+        rec.last_result = Some(result_code(reason));
+        if !rec.up {
+            self.tunnel_setup_failures += 1;
+        }
+        let name = rec.origin.name.clone();
+        notice!(
+            "tunnel {tid}{}: down ({:?}, result {} error {}{})",
+            name.as_ref().map_or(String::new(), |n| format!(" \"{n}\"")),
+            reason.cause,
+            reason.result,
+            reason.error.unwrap_or(0),
+            reason
+                .message
+                .as_ref()
+                .map_or(String::new(), |m| format!(": {m}"))
+        );
+        let mut ev = event(EventKind::TunnelDown, tid);
+        ev.peer_tid = Some(peer_tid);
+        ev.result = Some(result_code(reason));
+        self.notify(ev);
+        let Some(n) = name else { return };
+        let shutting_down = self.shutting_down;
+        let Some(inst) = self.tunnel_instances.get_mut(&n) else {
+            return;
+        };
+        if inst.handle != Some(handle) {
+            return;
+        }
+        inst.handle = None;
+        for s in self.session_instances.values_mut() {
+            if s.resolved.tunnel == n {
+                s.handle = None;
+                s.retry_at = None;
+                s.backoff = FIRST_RETRY;
+            }
+        }
+        let Some(inst) = self.tunnel_instances.get_mut(&n) else {
+            return;
+        };
+        if shutting_down || inst.stopped {
+            return;
+        }
+        if inst.resolved.persist {
+            let wait = inst.schedule_retry(now, cap);
+            notice!("tunnel \"{n}\": retrying in {}s", wait.as_secs());
+        } else {
+            inst.stopped = true;
+        }
+    }
+
+    fn on_session_down(
+        &mut self,
+        now: Instant,
+        handle: u64,
+        tid: u32,
+        sid: u32,
+        reason: &proto::DownReason,
+    ) {
+        let cap = self.session_cap();
+        let Some(rec) = self.sessions.get_mut(&handle) else {
+            return;
+        };
+        rec.down = true;
+        rec.last_result = Some(result_code(reason));
+        if !rec.up {
+            self.session_setup_failures += 1;
+        }
+        let (peer_tid, peer_sid) = (rec.peer_tid, rec.peer_sid);
+        let name = rec.origin.name.clone();
+        notice!(
+            "session {tid}/{sid}{}: down ({:?}, result {} error {}{})",
+            name.as_ref().map_or(String::new(), |n| format!(" \"{n}\"")),
+            reason.cause,
+            reason.result,
+            reason.error.unwrap_or(0),
+            reason
+                .message
+                .as_ref()
+                .map_or(String::new(), |m| format!(": {m}"))
+        );
+        let mut ev = event(EventKind::SessionDown, tid);
+        ev.sid = Some(sid);
+        ev.peer_tid = Some(peer_tid);
+        ev.peer_sid = Some(peer_sid);
+        ev.result = Some(result_code(reason));
+        self.notify(ev);
+        let Some(n) = name else { return };
+        let shutting_down = self.shutting_down;
+        let tunnel_alive = reason.cause != proto::DownCause::TunnelDown;
+        let Some(inst) = self.session_instances.get_mut(&n) else {
+            return;
+        };
+        if inst.handle != Some(handle) {
+            return;
+        }
+        inst.handle = None;
+        if shutting_down || inst.stopped || !tunnel_alive {
+            return;
+        }
+        let wait = inst.schedule_retry(now, cap);
+        notice!("session \"{n}\": retrying in {}s", wait.as_secs());
+    }
+
+    fn on_dataplane(&mut self, req: proto::DataplaneRequest) {
+        let out = match req {
+            proto::DataplaneRequest::InstallTunnel(p) => {
+                let debug = self.tunnel_debug(p.tunnel_id);
+                DataplaneRequest::InstallTunnel(TunnelSpec {
+                    tid: p.tunnel_id,
+                    peer_tid: p.peer_tunnel_id,
+                    version: match p.version {
+                        Version::V2 => cfg::L2tpVersion::V2,
+                        Version::V3 => cfg::L2tpVersion::V3,
+                    },
+                    encap: match p.encap {
+                        Encapsulation::Udp => cfg::Encap::Udp,
+                        Encapsulation::Ip => cfg::Encap::Ip,
+                    },
+                    local: p.local,
+                    peer: p.remote,
+                    udp_checksums: p.udp_checksums,
+                    debug,
+                })
+            }
+            proto::DataplaneRequest::RemoveTunnel { tunnel_id } => {
+                DataplaneRequest::RemoveTunnel { tid: tunnel_id }
+            }
+            proto::DataplaneRequest::InstallSession(p) => {
+                let Some(rec) = self.sessions.get(&p.handle.0) else {
+                    return;
+                };
+                let pw = cfg::PseudowireType::from_number(p.pw_type);
+                DataplaneRequest::InstallSession(Box::new(SessionSpec {
+                    tid: p.tunnel_id,
+                    sid: p.session_id,
+                    peer_tid: p.peer_tunnel_id,
+                    peer_sid: p.peer_session_id,
+                    pseudowire_type: pw,
+                    cookie: p.peer_cookie.as_bytes().to_vec(),
+                    peer_cookie: p.cookie.as_bytes().to_vec(),
+                    l2spec: match p.l2spec {
+                        L2SpecificSublayer::None => cfg::L2specType::None,
+                        L2SpecificSublayer::Default => cfg::L2specType::Default,
+                    },
+                    data_sequencing: rec.settings.data_sequencing,
+                    reorder_timeout_ms: rec.settings.reorder_timeout,
+                    interface_name: p.interface_name.clone(),
+                    mtu: rec.pseudowire.mtu,
+                    mac: rec.pseudowire.mac,
+                    vlan_id: rec.settings.vlan_id,
+                    bridge: rec.pseudowire.bridge.clone(),
+                    ppp: (pw == cfg::PseudowireType::Ppp).then(|| PppSpec {
+                        pppd_path: rec.pseudowire.pppd_path.clone(),
+                        pppd_options: rec.pseudowire.pppd_options.clone(),
+                    }),
+                    debug: rec.debug,
+                }))
+            }
+            proto::DataplaneRequest::RemoveSession {
+                tunnel_id,
+                session_id,
+            } => DataplaneRequest::RemoveSession {
+                tid: tunnel_id,
+                sid: session_id,
+            },
+            _ => return,
+        };
+        self.events.push_back(EngineEvent::Dataplane(out));
+    }
+
+    // ---------------------------------------------------------------- views
+
+    fn find_tunnel(&self, sel: &Selector) -> Option<u64> {
+        self.tunnels
+            .iter()
+            .find(|(_, t)| sel.matches(t.tid, t.origin.name.as_deref()))
+            .map(|(h, _)| *h)
+    }
+
+    fn find_session(&self, tunnel: u64, sel: &Selector) -> Option<u64> {
+        self.sessions
+            .iter()
+            .find(|(_, s)| s.tunnel == tunnel && sel.matches(s.sid, s.origin.name.as_deref()))
+            .map(|(h, _)| *h)
+    }
+
+    fn tunnel_info(&self, now: Instant, rec: &TunnelRec) -> TunnelInfo {
+        let info = self.ep.tunnel(rec.tid);
+        let sessions = self.sessions.values().filter(|s| s.tid == rec.tid).count();
+        TunnelInfo {
+            tid: rec.tid,
+            peer_tid: info.as_ref().map_or(rec.peer_tid, |i| i.peer_tunnel_id),
+            name: rec.origin.name.clone(),
+            state: info
+                .as_ref()
+                .map_or(ctl::State::Closing, |i| tunnel_state(i.state, rec.down)),
+            version: info.as_ref().map_or_else(
+                || match rec.settings.version {
+                    Some(cfg::L2tpVersion::V2) => 2,
+                    _ => 3,
+                },
+                |i| i.version.number(),
+            ),
+            encap: ctl_encap(encap_of(rec.settings.encap)),
+            local: info
+                .as_ref()
+                .map_or_else(String::new, |i| i.local.to_string()),
+            peer: info
+                .as_ref()
+                .map_or_else(String::new, |i| i.remote.to_string()),
+            created_by: rec.origin.created_by,
+            sessions: u32::try_from(sessions).unwrap_or(u32::MAX),
+            uptime_s: now.saturating_duration_since(rec.created).as_secs(),
+            profile: rec.profile.clone(),
+            peer_host_name: info
+                .as_ref()
+                .filter(|i| !i.peer_host_name.is_empty())
+                .map(|i| String::from_utf8_lossy(&i.peer_host_name).into_owned()),
+        }
+    }
+
+    /// A persistent instance between attempts.
+    fn idle_tunnel_info(&self, name: &str, inst: &Instance<cfg::ResolvedTunnel>) -> TunnelInfo {
+        TunnelInfo {
+            tid: 0,
+            peer_tid: 0,
+            name: Some(name.to_owned()),
+            state: ctl::State::Idle,
+            version: match inst.resolved.settings.version {
+                Some(cfg::L2tpVersion::V2) => 2,
+                _ => 3,
+            },
+            encap: ctl_encap(encap_of(inst.resolved.settings.encap)),
+            local: String::new(),
+            peer: inst.resolved.peer.to_string(),
+            created_by: inst.created_by,
+            sessions: 0,
+            uptime_s: 0,
+            profile: inst.resolved.profile.clone(),
+            peer_host_name: None,
+        }
+    }
+
+    fn session_info(&self, now: Instant, handle: u64, rec: &SessionRec) -> SessionInfo {
+        let info = self
+            .ep
+            .sessions(rec.tid)
+            .find(|s| s.handle == SessionHandle(handle));
+        let tunnel_name = self
+            .tunnels
+            .get(&rec.tunnel)
+            .and_then(|t| t.origin.name.clone());
+        let peer_tid = if rec.peer_tid != 0 {
+            rec.peer_tid
+        } else {
+            self.tunnels.get(&rec.tunnel).map_or(0, |t| t.peer_tid)
+        };
+        SessionInfo {
+            tid: rec.tid,
+            sid: rec.sid,
+            peer_tid,
+            peer_sid: info.as_ref().map_or(rec.peer_sid, |i| i.peer_session_id),
+            name: rec.origin.name.clone(),
+            state: info
+                .as_ref()
+                .map_or(ctl::State::Closing, |i| session_state(i.state, rec.down)),
+            pseudowire_type: ctl::PseudowireType::from_number(rec.pw_type),
+            interface_name: rec.interface_name.clone().or_else(|| {
+                rec.settings
+                    .interface_name
+                    .clone()
+                    .or_else(|| rec.pseudowire.interface_name.clone())
+            }),
+            tunnel_name,
+            created_by: rec.origin.created_by,
+            uptime_s: now.saturating_duration_since(rec.created).as_secs(),
+            profile: rec.profile.clone(),
+            pseudowire_profile: rec.pw_profile.clone(),
+        }
+    }
+}
+
+/// A short description of a control datagram for debug logs: message type, Ns and Nr. Never
+/// any AVP value.
+fn describe(datagram: &[u8], encap: Encapsulation) -> String {
+    match proto::wire::Packet::parse(datagram, encap) {
+        Ok(proto::wire::Packet::Control { header, body, .. }) => {
+            let kind = proto::wire::avp::AvpIter::new(body)
+                .next()
+                .and_then(Result::ok)
+                .filter(|a| a.attr_type == 0 && a.value.len() == 2)
+                .and_then(|a| {
+                    proto::wire::MessageType::from_u16(u16::from_be_bytes([a.value[0], a.value[1]]))
+                })
+                .map_or_else(
+                    || {
+                        if body.is_empty() {
+                            "ZLB".to_owned()
+                        } else {
+                            "control message".to_owned()
+                        }
+                    },
+                    |m| m.name().to_owned(),
+                );
+            format!(
+                "{kind} (tid {}, ns {}, nr {})",
+                header.tunnel_id, header.ns, header.nr
+            )
+        }
+        Ok(_) => "data packet".to_owned(),
+        Err(_) => "malformed datagram".to_owned(),
+    }
+}
+
+impl Engine for ProtoEngine {
+    fn apply_config(&mut self, now: Instant, config: &Config, diff: Option<&ConfigDiff>) {
+        self.config = config.clone();
+        let Some(diff) = diff else {
+            for t in config.resolved_tunnels() {
+                self.tunnel_instances
+                    .insert(t.name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            }
+            for s in config.resolved_sessions() {
+                self.session_instances
+                    .insert(s.name.clone(), Instance::new(s, ctl::CreatedBy::Config));
+            }
+            let names: Vec<String> = self.tunnel_instances.keys().cloned().collect();
+            for n in names {
+                self.start_tunnel_instance(now, &n);
+            }
+            self.pump(now);
+            return;
+        };
+        // Sessions first: a removed or changed session of an untouched tunnel gets its CDN.
+        let recreated_tunnels: Vec<&String> = diff
+            .tunnels
+            .removed
+            .iter()
+            .chain(&diff.tunnels.changed)
+            .collect();
+        for name in diff.sessions.removed.iter().chain(&diff.sessions.changed) {
+            self.remove_session_instance(now, name);
+        }
+        for name in &recreated_tunnels {
+            // Its sessions go down with it (the engine sends one StopCCN).
+            let sessions: Vec<String> = self
+                .session_instances
+                .iter()
+                .filter(|(_, s)| &&s.resolved.tunnel == name)
+                .map(|(n, _)| n.clone())
+                .collect();
+            for s in sessions {
+                self.session_instances.remove(&s);
+            }
+            self.remove_tunnel_instance(now, name);
+        }
+        // (Re-)create what is new or changed, and the sessions of re-created tunnels.
+        for name in diff.tunnels.added.iter().chain(&diff.tunnels.changed) {
+            if let Some(t) = config.resolve_tunnel(name) {
+                self.tunnel_instances
+                    .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            }
+        }
+        for s in config.resolved_sessions() {
+            if !self.session_instances.contains_key(&s.name)
+                && (diff.sessions.added.contains(&s.name)
+                    || diff.sessions.changed.contains(&s.name)
+                    || recreated_tunnels.contains(&&s.tunnel))
+            {
+                self.session_instances
+                    .insert(s.name.clone(), Instance::new(s, ctl::CreatedBy::Config));
+            }
+        }
+        for name in diff.tunnels.added.iter().chain(&diff.tunnels.changed) {
+            self.start_tunnel_instance(now, name);
+        }
+        let sessions: Vec<String> = self
+            .session_instances
+            .iter()
+            .filter(|(_, s)| s.handle.is_none() && s.retry_at.is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
+        for s in sessions {
+            self.start_session_instance(now, &s);
+        }
+        self.pump(now);
+    }
+
+    fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+        let encap = match datagram.transport {
+            Transport::Udp => Encapsulation::Udp,
+            Transport::Ip => Encapsulation::Ip,
+        };
+        if let Ok(proto::wire::Packet::Control { header, .. }) =
+            proto::wire::Packet::parse(datagram.payload, encap)
+            && let Some(rec) = self
+                .by_tid
+                .get(&header.tunnel_id)
+                .and_then(|h| self.tunnels.get_mut(h))
+        {
+            rec.rx += 1;
+            if rec.debug {
+                notice!(
+                    "tunnel {}: received {} from {}",
+                    header.tunnel_id,
+                    describe(datagram.payload, encap),
+                    datagram.remote
+                );
+            }
+        }
+        let t = self.t(now);
+        self.ep
+            .handle_datagram(t, datagram.local, datagram.remote, encap, datagram.payload);
+        self.pump(now);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        let t = self.t(now);
+        self.ep.handle_timeout(t);
+        self.pump(now);
+        let due: Vec<String> = self
+            .tunnel_instances
+            .iter()
+            .filter(|(_, i)| i.retry_at.is_some_and(|at| at <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in due {
+            notice!("tunnel \"{n}\": retrying");
+            self.start_tunnel_instance(now, &n);
+        }
+        let due: Vec<String> = self
+            .session_instances
+            .iter()
+            .filter(|(_, i)| i.retry_at.is_some_and(|at| at <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in due {
+            notice!("session \"{n}\": retrying");
+            self.start_session_instance(now, &n);
+        }
+        self.pump(now);
+    }
+
+    fn handle_dataplane_outcome(&mut self, now: Instant, outcome: DataplaneOutcome) {
+        match outcome {
+            DataplaneOutcome::TunnelInstalled { tid, result } => {
+                if let Err(e) = result {
+                    tracing::error!("tunnel {tid}: data plane: {e}; closing the tunnel");
+                    if let Some(h) = self.by_tid.get(&tid).copied() {
+                        self.close_tunnel_handle(now, h);
+                    }
+                }
+            }
+            DataplaneOutcome::SessionInstalled { tid, sid, result } => {
+                let handle = self
+                    .sessions
+                    .iter()
+                    .find(|(_, s)| s.tid == tid && s.sid == sid)
+                    .map(|(h, _)| *h);
+                match (result, handle) {
+                    (Ok(installed), Some(h)) => {
+                        if let Some(rec) = self.sessions.get_mut(&h)
+                            && installed.interface_name.is_some()
+                        {
+                            rec.interface_name = installed.interface_name;
+                        }
+                    }
+                    (Err(e), Some(h)) => {
+                        tracing::error!(
+                            "session {tid}/{sid}: data plane: {e}; disconnecting the session"
+                        );
+                        self.close_session_handle(now, h);
+                    }
+                    _ => {}
+                }
+            }
+            DataplaneOutcome::Removed => {}
+        }
+        self.pump(now);
+    }
+
+    fn handle_command(&mut self, now: Instant, command: Command) -> Result<Response, CtlError> {
+        let r = match command {
+            Command::CreateTunnel { .. } | Command::CreateSession { .. } => Err(ctl_err(
+                ErrorKind::NotSupported,
+                "creating tunnels and sessions with l2tpctl is not yet supported: add a \
+                 `tunnel` or `session` block to the config and reload",
+            )),
+            Command::DeleteTunnel(sel) => {
+                let h = self.find_tunnel(&sel).ok_or_else(|| no_tunnel(&sel))?;
+                let (tid, name) = self
+                    .tunnels
+                    .get(&h)
+                    .map(|t| (t.tid, t.origin.name.clone()))
+                    .unwrap_or_default();
+                if let Some(n) = &name
+                    && let Some(inst) = self.tunnel_instances.get_mut(n)
+                {
+                    // Not retried until the config is reloaded with it changed.
+                    inst.stopped = true;
+                    inst.retry_at = None;
+                }
+                notice!("l2tpctl: deleting tunnel {tid}");
+                self.close_tunnel_handle(now, h);
+                Ok(Response::Done(format!("tunnel {tid} deleted")))
+            }
+            Command::DeleteSession(tsel, ssel) => {
+                let th = self.find_tunnel(&tsel).ok_or_else(|| no_tunnel(&tsel))?;
+                let sh = self.find_session(th, &ssel).ok_or_else(|| {
+                    ctl_err(
+                        ErrorKind::NotFound,
+                        format!("no session {ssel} in tunnel {tsel}"),
+                    )
+                })?;
+                let (sid, name) = self
+                    .sessions
+                    .get(&sh)
+                    .map(|s| (s.sid, s.origin.name.clone()))
+                    .unwrap_or_default();
+                if let Some(n) = &name
+                    && let Some(inst) = self.session_instances.get_mut(n)
+                {
+                    inst.stopped = true;
+                    inst.retry_at = None;
+                }
+                notice!("l2tpctl: deleting session {sid}");
+                self.close_session_handle(now, sh);
+                Ok(Response::Done(format!("session {sid} deleted")))
+            }
+            Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
+                let h = self
+                    .find_tunnel(&tunnel)
+                    .ok_or_else(|| no_tunnel(&tunnel))?;
+                let rec = self.tunnels.get_mut(&h).ok_or_else(|| no_tunnel(&tunnel))?;
+                rec.debug = on;
+                let state = if on { "on" } else { "off" };
+                notice!("tunnel {}: debug {state}", rec.tid);
+                Ok(Response::Done(format!("tunnel {} debug {state}", rec.tid)))
+            }
+            Command::Debug(DebugTarget::Session { tunnel, session }, on) => {
+                let th = self
+                    .find_tunnel(&tunnel)
+                    .ok_or_else(|| no_tunnel(&tunnel))?;
+                let sh = self.find_session(th, &session).ok_or_else(|| {
+                    ctl_err(
+                        ErrorKind::NotFound,
+                        format!("no session {session} in tunnel {tunnel}"),
+                    )
+                })?;
+                let rec = self
+                    .sessions
+                    .get_mut(&sh)
+                    .ok_or_else(|| no_tunnel(&tunnel))?;
+                rec.debug = on;
+                let state = if on { "on" } else { "off" };
+                notice!("session {}/{}: debug {state}", rec.tid, rec.sid);
+                Ok(Response::Done(format!("session {} debug {state}", rec.sid)))
+            }
+        };
+        self.pump(now);
+        r
+    }
+
+    fn begin_shutdown(&mut self, now: Instant) {
+        self.shutting_down = true;
+        for inst in self.tunnel_instances.values_mut() {
+            inst.retry_at = None;
+        }
+        for inst in self.session_instances.values_mut() {
+            inst.retry_at = None;
+        }
+        let handles: Vec<u64> = self
+            .tunnels
+            .iter()
+            .filter(|(_, t)| !t.down)
+            .map(|(h, _)| *h)
+            .collect();
+        if !handles.is_empty() {
+            notice!("closing {} tunnel(s)", handles.len());
+        }
+        for h in handles {
+            self.close_tunnel_handle(now, h);
+        }
+        self.pump(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let engine = self.ep.poll_timeout().map(|t| self.std_time(t));
+        let retries = self
+            .tunnel_instances
+            .values()
+            .filter_map(|i| i.retry_at)
+            .chain(self.session_instances.values().filter_map(|i| i.retry_at))
+            .min();
+        match (engine, retries) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.ep.all_acked()
+    }
+
+    fn tunnels(&self, now: Instant) -> Vec<TunnelInfo> {
+        let mut out: Vec<TunnelInfo> = self
+            .tunnels
+            .values()
+            .map(|t| self.tunnel_info(now, t))
+            .collect();
+        for (name, inst) in &self.tunnel_instances {
+            if inst.handle.is_none() {
+                out.push(self.idle_tunnel_info(name, inst));
+            }
+        }
+        out
+    }
+
+    fn tunnel(&self, now: Instant, tunnel: &Selector) -> Result<TunnelDetail, CtlError> {
+        let Some(h) = self.find_tunnel(tunnel) else {
+            if let Selector::Name(n) = tunnel
+                && let Some(inst) = self.tunnel_instances.get(n)
+            {
+                return Ok(TunnelDetail {
+                    info: self.idle_tunnel_info(n, inst),
+                    protocol_state: if inst.stopped {
+                        "stopped".into()
+                    } else {
+                        "waiting to retry".into()
+                    },
+                    debug: inst.resolved.settings.debug,
+                    settings: view::tunnel_settings(&inst.resolved.settings),
+                    stats: ctl::TunnelStats::default(),
+                    last_result: None,
+                });
+            }
+            return Err(no_tunnel(tunnel));
+        };
+        let rec = self.tunnels.get(&h).ok_or_else(|| no_tunnel(tunnel))?;
+        let state = self
+            .ep
+            .tunnel(rec.tid)
+            .map_or_else(|| "deleted".to_owned(), |i| i.state.to_string());
+        Ok(TunnelDetail {
+            info: self.tunnel_info(now, rec),
+            protocol_state: state,
+            debug: rec.debug,
+            settings: view::tunnel_settings(&rec.settings),
+            stats: ctl::TunnelStats {
+                control_rx_packets: rec.rx,
+                control_tx_packets: rec.tx,
+                ..ctl::TunnelStats::default()
+            },
+            last_result: rec.last_result.clone(),
+        })
+    }
+
+    fn sessions(
+        &self,
+        now: Instant,
+        tunnel: Option<&Selector>,
+    ) -> Result<Vec<SessionInfo>, CtlError> {
+        let only = match tunnel {
+            Some(sel) => Some(self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?),
+            None => None,
+        };
+        Ok(self
+            .sessions
+            .iter()
+            .filter(|(_, s)| only.is_none_or(|h| s.tunnel == h))
+            .map(|(h, s)| self.session_info(now, *h, s))
+            .collect())
+    }
+
+    fn session(
+        &self,
+        now: Instant,
+        tunnel: &Selector,
+        session: &Selector,
+    ) -> Result<SessionDetail, CtlError> {
+        let th = self.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
+        let sh = self.find_session(th, session).ok_or_else(|| {
+            ctl_err(
+                ErrorKind::NotFound,
+                format!("no session {session} in tunnel {tunnel}"),
+            )
+        })?;
+        let rec = self.sessions.get(&sh).ok_or_else(|| no_tunnel(tunnel))?;
+        let state = self
+            .ep
+            .sessions(rec.tid)
+            .find(|s| s.handle == SessionHandle(sh))
+            .map_or_else(|| "deleted".to_owned(), |s| s.state.to_string());
+        Ok(SessionDetail {
+            info: self.session_info(now, sh, rec),
+            protocol_state: state,
+            debug: rec.debug,
+            settings: view::session_settings(&rec.settings),
+            stats: ctl::SessionStats::default(),
+            last_result: rec.last_result.clone(),
+        })
+    }
+
+    fn counts(&self) -> Counts {
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Counts {
+            tunnels: n(self.tunnels.len()),
+            tunnels_up: n(self.tunnels.values().filter(|t| t.up && !t.down).count()),
+            sessions: n(self.sessions.len()),
+            sessions_up: n(self.sessions.values().filter(|s| s.up && !s.down).count()),
+        }
+    }
+
+    fn stats(&self) -> SystemStats {
+        let s = self.ep.stats();
+        let m = &s.malformed;
+        SystemStats {
+            rx_discards: m.header + m.body + m.unknown_tunnel + m.unknown_session + m.data,
+            retransmits: s.retransmissions,
+            auth_failures: s.auth_failures,
+            tunnels_created: s.tunnels_created,
+            tunnel_setup_failures: self.tunnel_setup_failures + self.refused_tunnels,
+            sessions_created: s.sessions_created,
+            session_setup_failures: self.session_setup_failures,
+            ..SystemStats::default()
+        }
+    }
+}
