@@ -128,6 +128,8 @@ struct Instance<R> {
     retry_at: Option<Instant>,
     /// No more retries (deleted through `l2tpctl`, or `persist false` after a failure).
     stopped: bool,
+    /// Why its last attempt went down, shown while it waits.
+    last_result: Option<ctl::ResultCode>,
 }
 
 impl<R> Instance<R> {
@@ -139,6 +141,7 @@ impl<R> Instance<R> {
             backoff: FIRST_RETRY,
             retry_at: None,
             stopped: false,
+            last_result: None,
         }
     }
 
@@ -1263,6 +1266,7 @@ impl ProtoEngine {
             return;
         }
         inst.handle = None;
+        inst.last_result = Some(result_code(reason));
         for s in self.session_instances.values_mut() {
             if s.resolved.tunnel == n {
                 s.handle = None;
@@ -1875,7 +1879,7 @@ impl Engine for ProtoEngine {
                     debug: inst.resolved.settings.debug,
                     settings: view::tunnel_settings(&inst.resolved.settings),
                     stats: ctl::TunnelStats::default(),
-                    last_result: None,
+                    last_result: inst.last_result.clone(),
                 });
             }
             return Err(no_tunnel(tunnel));
