@@ -413,3 +413,50 @@ fn sighup_removing_a_tunnel_sends_stopccn_and_adding_one_brings_it_up() {
         (list.iter().filter(|t| t["state"] == "up").count() == 2).then_some(())
     });
 }
+
+#[test]
+fn incoming_tunnels_pick_their_peer_profile_and_lac_lns_limits_calls() {
+    let s = server(
+        "",
+        "tunnel profile \"tp-name\" {\n    hello_timeout 30\n}\n\
+         tunnel profile \"tp-net\" {\n    hello_timeout 40\n}\n\
+         tunnel profile \"tp-lns\" {\n    hello_timeout 50\n}\n\
+         peer profile \"by-net\" {\n    peer_ipaddr 127.0.0.0/8\n    \
+         tunnel_profile_name \"tp-net\"\n}\n\
+         peer profile \"by-name\" {\n    peer_host_name \"client-a\"\n    \
+         tunnel_profile_name \"tp-name\"\n}\n\
+         peer profile \"lns-only\" {\n    peer_host_name \"lns-peer\"\n    \
+         tunnel_profile_name \"tp-lns\"\n    lac_lns lns\n}\n",
+    );
+    let c = client(
+        &s,
+        "",
+        &[
+            ("named", "    version 2\n    host_name \"client-a\"\n"),
+            ("other", "    version 2\n    host_name \"someone\"\n"),
+            ("lns", "    version 2\n    host_name \"lns-peer\"\n"),
+        ],
+        // An incoming call (ICRQ) places the peer in the LAC role, which "lns-only" forbids.
+        &[("call", "    tunnel \"lns\"\n    session_type laic\n")],
+    );
+    let named = up(&c, "named");
+    let other = up(&c, "other");
+    let lns = up(&c, "lns");
+    let server_tunnels = tunnels(&s);
+    let profile_of = |t: &Value| {
+        server_tunnels
+            .iter()
+            .find(|x| x["tid"] == t["peer_tid"])
+            .map(|x| x["profile"].clone())
+    };
+    assert_eq!(profile_of(&named), Some("tp-name".into()));
+    assert_eq!(profile_of(&other), Some("tp-net".into()));
+    assert_eq!(profile_of(&lns), Some("tp-lns".into()));
+    s.wait_log("the peer may not act as a LAC");
+    assert!(
+        find(&sessions(&c), "call", |x| x["state"] == "up").is_none(),
+        "{:?}",
+        sessions(&c)
+    );
+    assert!(sessions(&s).is_empty(), "{:?}", sessions(&s));
+}
