@@ -2,10 +2,9 @@
 //!
 //! The shell feeds the engine datagrams, time, config and commands, and drains what comes out
 //! (datagrams to send, events, data-plane requests), in the quinn style of house-style §7.2.
-//! [`NoEngine`] stands in until `l2tp_proto::endpoint` is ready: it has no tunnels or sessions,
-//! discards every datagram and refuses `create`. Plugging the real engine in means writing an
-//! adapter that implements [`Engine`] over `l2tp_proto::endpoint::Endpoint` and constructing it
-//! instead of [`NoEngine`] in [`crate::app`]; nothing else in the shell changes.
+//! The daemon runs [`crate::proto_engine::ProtoEngine`], the adapter over
+//! `l2tp_proto::endpoint::Endpoint`. [`NoEngine`] is an engine-less stand-in for unit tests of
+//! the shell: it has no tunnels or sessions, discards every datagram and refuses `create`.
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -1974,3 +1974,128 @@ impl Engine for ProtoEngine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Config {
+        match l2tp_config::parse("t.conf", text) {
+            Ok(c) => c,
+            Err(d) => panic!("{}", l2tp_config::render_all(&d, text)),
+        }
+    }
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
+            ip_encap: false,
+            control_socket: "/tmp/x.sock".into(),
+            host_name: "sys-host".into(),
+            router_id: 0x0a00_0001,
+        }
+    }
+
+    #[test]
+    fn tunnel_settings_become_the_engine_s_config() {
+        let c = parse(
+            "tunnel profile \"p\" {\n version 2\n secret \"s3cret\"\n hello_timeout 0\n \
+             retry_timeout 2\n max_retries 7\n rx_window_size 4\n tx_window_size 8\n \
+             framing_caps sync\n bearer_caps analog\n use_tiebreaker false\n max_sessions 3\n}\n",
+        );
+        let Some(s) = c.tunnel_profile_settings("p") else {
+            panic!("no profile");
+        };
+        let t = tunnel_config(&s, c.system(), &facts());
+        assert_eq!(t.version, proto::VersionMode::V2);
+        assert_eq!(t.auth_mode, proto::AuthMode::Challenge);
+        assert_eq!(t.secret.as_bytes(), b"s3cret");
+        assert!(!format!("{t:?}").contains("s3cret"));
+        assert_eq!(t.host_name, b"sys-host");
+        assert_eq!(t.router_id, 0x0a00_0001);
+        assert_eq!(t.hello_timeout, Duration::ZERO);
+        assert_eq!(t.retry_timeout, Duration::from_secs(2));
+        assert_eq!(
+            (t.max_retries, t.rx_window.get(), t.tx_window.get()),
+            (7, 4, 8)
+        );
+        assert_eq!((t.framing_caps, t.bearer_caps), (1, 2));
+        assert!(!t.use_tiebreaker);
+        assert_eq!(t.max_sessions, 3);
+        let d = c.tunnel_profile_settings("default");
+        let d = tunnel_config(&d.unwrap_or_else(|| panic!()), c.system(), &facts());
+        assert_eq!(d.version, proto::VersionMode::V3WithFallback);
+        assert_eq!(d.auth_mode, proto::AuthMode::None);
+    }
+
+    #[test]
+    fn session_settings_become_the_engine_s_config() {
+        let c = parse(
+            "session profile \"s\" {\n pseudowire_type eth\n l2spec_type none\n \
+             cookie hex:01020304\n data_sequencing all\n remote_end_id \"far\"\n \
+             calling_number \"123\"\n tx_connect_speed 1000\n interface_name \"l2tpeth%d\"\n}\n",
+        );
+        let (Some(s), Some(pw)) = (
+            c.session_profile_settings("s"),
+            c.pseudowire_profile_settings("default"),
+        ) else {
+            panic!("no profile");
+        };
+        let sc = session_config(&s, &pw, c.system());
+        assert_eq!(sc.pw_type, 5);
+        assert_eq!(sc.l2spec, L2SpecificSublayer::None);
+        assert_eq!(sc.cookie_length, 4);
+        assert_eq!(
+            sc.cookie.map(|k| k.as_bytes().to_vec()),
+            Some(vec![1, 2, 3, 4])
+        );
+        assert_eq!(sc.data_sequencing, proto::DataSequencing::All);
+        assert_eq!(sc.remote_end_id, b"far");
+        assert_eq!(sc.calling_number, b"123");
+        assert_eq!(sc.tx_connect_speed, 1000);
+        assert_eq!(sc.interface_name.as_deref(), Some("l2tpeth%d"));
+        assert_eq!(sc.establish_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn persist_back_off_doubles_up_to_the_cap() {
+        let mut i = Instance::new((), ctl::CreatedBy::Config);
+        let now = Instant::now();
+        let cap = Duration::from_secs(5);
+        let waits: Vec<u64> = (0..5)
+            .map(|_| i.schedule_retry(now, cap).as_secs())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 5, 5]);
+    }
+
+    #[test]
+    fn a_config_tunnel_opens_with_its_own_socket_and_shows_as_connecting() {
+        let c = parse(
+            "tunnel \"t\" {\n peer 192.0.2.1\n version 3\n}\n\
+             session \"s\" {\n tunnel \"t\"\n}\n",
+        );
+        let mut e = ProtoEngine::with_rng(&c, facts(), Box::new(proto::DeterministicRng::new(1)));
+        let now = Instant::now();
+        e.apply_config(now, &c, None);
+        let Some(EngineEvent::Socket(SocketChange::Open(sock))) = e.poll_event() else {
+            panic!("no socket request");
+        };
+        assert_eq!(sock.local, SocketAddr::from(([127, 0, 0, 1], 1701)));
+        assert_eq!(sock.remote, SocketAddr::from(([192, 0, 2, 1], 1701)));
+        let Some(t) = e.poll_transmit() else {
+            panic!("no SCCRQ");
+        };
+        assert_eq!(t.tunnel, Some(sock.tid));
+        let list = e.tunnels(now);
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].state, ctl::State::Connecting);
+        assert_eq!(list[0].created_by, ctl::CreatedBy::Config);
+        assert_eq!(list[0].name.as_deref(), Some("t"));
+        let sessions = e.sessions(now, None).unwrap_or_default();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].name.as_deref(), Some("s"));
+        // A graceful stop of a tunnel that never heard from its peer has nothing to wait for.
+        e.begin_shutdown(now);
+        assert!(e.is_idle());
+    }
+}
