@@ -1,0 +1,245 @@
+//! l2tpd against l2tpd over a veth between two network namespaces (issue 4).
+//!
+//! Side A (192.0.2.1, 2001:db8::1) runs a client: a `tunnel` instance and a `session` instance.
+//! Side B (192.0.2.2, 2001:db8::2) accepts them through a peer profile. Every scenario checks
+//! with `l2tpctl --json show tunnels` / `show sessions` on both sides that the tunnel and the
+//! session reach state "up" with matching ids, stops the client (SIGTERM: StopCCN) and waits for
+//! the server to take the tunnel down, and has tshark judge the whole capture. Needs root; see
+//! `netns/mod.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod netns;
+
+use std::time::Instant;
+
+use netns::{Family, L2TP_FILTER, Lab, Side, message_names, num};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug)]
+enum Encap {
+    Udp,
+    Ip,
+}
+
+impl Encap {
+    fn name(self) -> &'static str {
+        match self {
+            Encap::Udp => "udp",
+            Encap::Ip => "ip",
+        }
+    }
+}
+
+/// Tunnel authentication of a scenario.
+#[derive(Clone, Copy, Debug)]
+enum Auth {
+    None,
+    /// A shared secret: challenge/response (v2) or the message digest (v3).
+    Secret(&'static str),
+    /// A shared secret and hidden AVPs.
+    SecretHidden(&'static str),
+}
+
+impl Auth {
+    fn lines(self) -> String {
+        match self {
+            Auth::None => String::new(),
+            Auth::Secret(s) => format!("    secret \"{s}\"\n    auth_mode challenge\n"),
+            Auth::SecretHidden(s) => {
+                format!("    secret \"{s}\"\n    auth_mode challenge\n    hide_avps true\n")
+            }
+        }
+    }
+    fn secret(self) -> Option<&'static str> {
+        match self {
+            Auth::None => None,
+            Auth::Secret(s) | Auth::SecretHidden(s) => Some(s),
+        }
+    }
+}
+
+fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
+    let started = Instant::now();
+    let mut lab = Lab::new(tag, &[]);
+    let cap = lab.capture(Side::A, L2TP_FILTER);
+
+    let (pw, client_type, server_type) = match version {
+        2 => ("ppp", "    session_type laic\n", "    session_type lnic\n"),
+        _ => ("eth", "", ""),
+    };
+    let e = encap.name();
+    let auth_lines = auth.lines();
+    let server_conf = format!(
+        "peer profile \"clients\" {{\n    peer_ipaddr {subnet}\n    tunnel_profile_name \"srv\"\n    \
+         session_profile_name \"srv\"\n}}\n\n\
+         tunnel profile \"srv\" {{\n    version {version}\n    encap {e}\n{auth_lines}}}\n\n\
+         session profile \"srv\" {{\n    pseudowire_type {pw}\n{server_type}}}\n",
+        subnet = family.subnet(),
+    );
+    let client_conf = format!(
+        "tunnel \"t1\" {{\n    version {version}\n    encap {e}\n    peer {peer}\n    \
+         persist false\n{auth_lines}}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type {pw}\n{client_type}}}\n",
+        peer = family.addr(Side::B),
+    );
+    let server = lab.start_l2tpd(Side::B, &family.sockaddr(Side::B, 1701), "", &server_conf);
+    let client = lab.start_l2tpd(Side::A, &family.sockaddr(Side::A, 1701), "", &client_conf);
+
+    let (ta, sa) = lab.wait_one_up(&client, || lab.pair_context(&client, &server));
+    let (tb, sb) = lab.wait_one_up(&server, || lab.pair_context(&client, &server));
+    let up_after = started.elapsed();
+    let ctx = || {
+        format!(
+            "client: {ta}\n        {sa}\nserver: {tb}\n        {sb}\n{}",
+            lab.pair_context(&client, &server)
+        )
+    };
+
+    // Tunnel ids cross-match and are non-zero.
+    assert!(num(&ta, "tid") != 0 && num(&tb, "tid") != 0, "{}", ctx());
+    assert_eq!(num(&ta, "tid"), num(&tb, "peer_tid"), "{}", ctx());
+    assert_eq!(num(&ta, "peer_tid"), num(&tb, "tid"), "{}", ctx());
+    for t in [&ta, &tb] {
+        assert_eq!(num(t, "version"), u64::from(version), "{}", ctx());
+        assert_eq!(t["encap"], e, "{}", ctx());
+        assert_eq!(num(t, "sessions"), 1, "{}", ctx());
+    }
+    assert_eq!(ta["name"], "t1", "{}", ctx());
+    assert_eq!(ta["created_by"], "config", "{}", ctx());
+    assert_eq!(tb["name"], Value::Null, "{}", ctx());
+    assert_eq!(tb["created_by"], "net", "{}", ctx());
+    // Each side names the other's address.
+    let peer_ip = |t: &Value| -> String {
+        let p = t["peer"].as_str().unwrap_or_default();
+        p.rsplit_once(':')
+            .map_or(p, |(h, _)| h)
+            .trim_matches(|c| c == '[' || c == ']')
+            .to_string()
+    };
+    assert_eq!(peer_ip(&ta), family.addr(Side::B), "{}", ctx());
+    assert_eq!(peer_ip(&tb), family.addr(Side::A), "{}", ctx());
+
+    // Sessions: in those tunnels, ids cross-match.
+    assert_eq!(num(&sa, "tid"), num(&ta, "tid"), "{}", ctx());
+    assert_eq!(num(&sb, "tid"), num(&tb, "tid"), "{}", ctx());
+    assert_eq!(num(&sa, "peer_tid"), num(&tb, "tid"), "{}", ctx());
+    assert_eq!(num(&sb, "peer_tid"), num(&ta, "tid"), "{}", ctx());
+    assert!(num(&sa, "sid") != 0 && num(&sb, "sid") != 0, "{}", ctx());
+    assert_eq!(num(&sa, "sid"), num(&sb, "peer_sid"), "{}", ctx());
+    assert_eq!(num(&sa, "peer_sid"), num(&sb, "sid"), "{}", ctx());
+    assert_eq!(sa["name"], "s1", "{}", ctx());
+    for s in [&sa, &sb] {
+        assert_eq!(s["pseudowire_type"], pw, "{}", ctx());
+    }
+
+    // The client stops: StopCCN; the server forgets the tunnel.
+    lab.stop_l2tpd(&client);
+    let left = lab.wait_tunnels_down(&server, || lab.l2tpd_logs(&server));
+    eprintln!("{tag}: server tunnels after StopCCN: {left:?}");
+
+    let mut args = Vec::new();
+    let secret_pref;
+    if version == 3
+        && let Some(s) = auth.secret()
+    {
+        // tshark checks the L2TPv3 Message Digest AVPs with the secret.
+        secret_pref = format!("l2tp.shared_secret:{s}");
+        args = vec!["-o", secret_pref.as_str()];
+    }
+    let packets = lab.judge(&cap, &args);
+    let names = message_names(&packets);
+    for m in ["SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "StopCCN"] {
+        assert!(
+            names.contains(&m),
+            "no {m} in the capture: {names:?}\n{}",
+            netns::summary(&packets)
+        );
+    }
+    for p in &packets {
+        for l in &p.l2tp {
+            assert_eq!(l.version, Some(version), "frame {}", p.number);
+        }
+    }
+    eprintln!(
+        "{tag}: up after {:.2?}, done in {:.2?} ({} packets)",
+        up_after,
+        started.elapsed(),
+        packets.len()
+    );
+}
+
+#[test]
+fn v2_udp_ipv4() {
+    scenario("v2-udp-4", 2, Encap::Udp, Family::V4, Auth::None);
+}
+
+#[test]
+fn v2_udp_ipv6() {
+    scenario("v2-udp-6", 2, Encap::Udp, Family::V6, Auth::None);
+}
+
+#[test]
+fn v3_udp_ipv4() {
+    scenario("v3-udp-4", 3, Encap::Udp, Family::V4, Auth::None);
+}
+
+#[test]
+fn v3_udp_ipv6() {
+    scenario("v3-udp-6", 3, Encap::Udp, Family::V6, Auth::None);
+}
+
+#[test]
+fn v3_ip_ipv4() {
+    scenario("v3-ip-4", 3, Encap::Ip, Family::V4, Auth::None);
+}
+
+#[test]
+#[ignore = "fails: l2tpd sets IPV6_V6ONLY on its raw IPv6 protocol-115 socket (net.rs raw()), \
+            which Linux refuses with EINVAL, so no L2TPv3-over-IPv6 socket is opened"]
+fn v3_ip_ipv6() {
+    scenario("v3-ip-6", 3, Encap::Ip, Family::V6, Auth::None);
+}
+
+#[test]
+fn v2_udp_ipv4_challenge_hidden() {
+    scenario(
+        "v2-udp-4-hidden",
+        2,
+        Encap::Udp,
+        Family::V4,
+        Auth::SecretHidden("v2-netns-secret"),
+    );
+}
+
+#[test]
+fn v2_udp_ipv6_challenge() {
+    scenario(
+        "v2-udp-6-chal",
+        2,
+        Encap::Udp,
+        Family::V6,
+        Auth::Secret("v2-netns-secret"),
+    );
+}
+
+#[test]
+fn v3_udp_ipv6_secret() {
+    scenario(
+        "v3-udp-6-secret",
+        3,
+        Encap::Udp,
+        Family::V6,
+        Auth::Secret("v3-netns-secret"),
+    );
+}
+
+#[test]
+fn v3_ip_ipv4_secret() {
+    scenario(
+        "v3-ip-4-secret",
+        3,
+        Encap::Ip,
+        Family::V4,
+        Auth::Secret("v3-netns-secret"),
+    );
+}
