@@ -147,6 +147,20 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
         args = vec!["-o", secret_pref.as_str()];
     }
     let packets = lab.judge(&cap, &args);
+    // With the secret, tshark checks every Message Digest AVP; a wrong one is only a warning.
+    let bad_digests: Vec<u64> = packets
+        .iter()
+        .filter(|p| {
+            p.expert
+                .iter()
+                .any(|e| e.message.contains("Incorrect Digest"))
+        })
+        .map(|p| p.number)
+        .collect();
+    assert!(
+        bad_digests.is_empty(),
+        "tshark: Incorrect Digest in frames {bad_digests:?}"
+    );
     let names = message_names(&packets);
     for m in ["SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "StopCCN"] {
         assert!(
@@ -155,6 +169,21 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
             netns::summary(&packets)
         );
     }
+    let avps = || packets.iter().flat_map(|p| &p.l2tp).flat_map(|l| &l.avps);
+    let hidden = avps().filter(|a| a.hidden).count();
+    if matches!(auth, Auth::SecretHidden(_)) {
+        assert!(hidden > 0, "no hidden AVP\n{}", netns::summary(&packets));
+    } else {
+        assert_eq!(hidden, 0, "{}", netns::summary(&packets));
+    }
+    // With a secret, L2TPv2 challenges (Challenge AVP 11) and L2TPv3 signs (Message Digest 59).
+    let auth_avp = if version == 2 { 11 } else { 59 };
+    assert_eq!(
+        avps().any(|a| a.vendor_id == 0 && a.attr_type == auth_avp),
+        auth.secret().is_some(),
+        "AVP {auth_avp}\n{}",
+        netns::summary(&packets)
+    );
     for p in &packets {
         for l in &p.l2tp {
             assert_eq!(l.version, Some(version), "frame {}", p.number);

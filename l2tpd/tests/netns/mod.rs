@@ -12,7 +12,7 @@
 //! Dropping the lab stops every process it started (and anything else left inside its
 //! namespaces, such as the pppd stubs xl2tpd starts), deletes the namespaces, and removes the
 //! work directory, unless the test failed: then the directory (configs, logs, pcap) is kept and
-//! its path and the tail of every log are printed.
+//! its path and the tail of every log are printed (also on success with `L2TP_NETNS_KEEP=1`).
 //!
 //! Every wait is bounded: [`DEADLINE`] for the protocol, [`SHORT`] for programs to start or stop.
 //! These tests need root, and fail (they do not skip) without it.
@@ -522,7 +522,7 @@ impl Drop for Lab {
                 let _ = quiet_ip(&["netns", "del", &self.ns[i]]);
             }
         }
-        if failed {
+        if failed || std::env::var_os("L2TP_NETNS_KEEP").is_some() {
             eprintln!(
                 "netns lab kept for inspection: {} (configs, logs, capture.pcap)\n{}",
                 self.dir.display(),
