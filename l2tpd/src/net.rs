@@ -105,9 +105,8 @@ fn raw(ip: IpAddr) -> io::Result<Bound> {
         Type::RAW,
         Some(Protocol::from(IPPROTO_L2TP)),
     )?;
-    if ip.is_ipv6() {
-        s.set_only_v6(true)?;
-    }
+    // No IPV6_V6ONLY here: Linux refuses it on raw sockets (EINVAL), and a raw IPv6 socket
+    // only ever sees IPv6 anyway.
     s.set_nonblocking(true)?;
     s.set_cloexec(true)?;
     s.bind(&addr.into())?;

@@ -223,8 +223,6 @@ fn v3_ip_ipv4() {
 }
 
 #[test]
-#[ignore = "fails: l2tpd sets IPV6_V6ONLY on its raw IPv6 protocol-115 socket (net.rs raw()), \
-            which Linux refuses with EINVAL, so no L2TPv3-over-IPv6 socket is opened"]
 fn v3_ip_ipv6() {
     scenario("v3-ip-6", 3, Encap::Ip, Family::V6, Auth::None);
 }
