@@ -242,7 +242,11 @@ impl Tunnel {
         v2_session: u16,
         random_vector: Option<Vec<u8>>,
     ) -> OutMsg {
-        if let (Some(rv), true) = (random_vector, self.hides()) {
+        // Nothing is hidden in SCCRQ and SCCRP: a responder can only pick the secret (by peer
+        // address or Host Name) once it has read the whole SCCRQ, and implementations such as
+        // xl2tpd unhide before they know it. RFC 2661 §4.3 makes hiding optional per AVP.
+        let hide_here = !matches!(msg.message_type, MessageType::Sccrq | MessageType::Sccrp);
+        if let (Some(rv), true) = (random_vector, self.hides() && hide_here) {
             let mut any = false;
             for entry in &mut msg.avps {
                 if entry
