@@ -1,0 +1,227 @@
+//! `l2tp-static`: a static L2TPv3 Ethernet pseudowire carried by the userspace data plane, like
+//! `ip l2tp add tunnel` + `ip l2tp add session` with no control connection, until SIGTERM or
+//! SIGINT.
+//!
+//! Output on stdout: `ready ifname=NAME` once the TAP is up and frames flow; on SIGUSR1 and at
+//! exit, one `session ...` and one `tunnel ...` line of counters (also written to
+//! `--stats-file`, replaced atomically, when given).
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use l2tp_dataplane::{
+    Cookie, Encapsulation, L2SpecificSublayer, PseudowireType, SessionSpec, TunnelSpec,
+    UserspaceDataplane,
+};
+use nix::sys::signal::{SigSet, Signal};
+
+/// The UDP port of L2TP (RFC 3931 §4.1.2.4), used when an address gives none.
+const L2TP_PORT: u16 = 1701;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EncapArg {
+    Udp,
+    Ip,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum L2specArg {
+    None,
+    Default,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PwArg {
+    Eth,
+    EthVlan,
+}
+
+/// A static L2TPv3 Ethernet pseudowire in userspace (TAP + UDP or IP/115).
+#[derive(Debug, Parser)]
+#[command(name = "l2tp-static", version)]
+struct Args {
+    /// Local address, IP or IP:PORT (UDP port default 1701)
+    #[arg(long)]
+    local: String,
+    /// Peer address, IP or IP:PORT (UDP port default 1701)
+    #[arg(long)]
+    peer: String,
+    /// Encapsulation
+    #[arg(long, value_enum, default_value = "udp")]
+    encap: EncapArg,
+    /// Local tunnel id
+    #[arg(long)]
+    tunnel_id: u32,
+    /// Peer tunnel id
+    #[arg(long)]
+    peer_tunnel_id: u32,
+    /// Local session id (data packets to us carry it)
+    #[arg(long)]
+    session_id: u32,
+    /// Peer session id (written into the packets we send)
+    #[arg(long)]
+    peer_session_id: u32,
+    /// Cookie we send: 4 or 8 octets in hex
+    #[arg(long)]
+    cookie: Option<String>,
+    /// Cookie we expect from the peer: 4 or 8 octets in hex
+    #[arg(long)]
+    peer_cookie: Option<String>,
+    /// L2-Specific Sublayer
+    #[arg(long, value_enum, default_value = "none")]
+    l2spec: L2specArg,
+    /// Send sequence numbers and require them on receipt (needs --l2spec default)
+    #[arg(long)]
+    seq: bool,
+    /// Pseudowire type
+    #[arg(long, value_enum, default_value = "eth")]
+    pw_type: PwArg,
+    /// VLAN id of an eth-vlan pseudowire (pushed on transmit, popped on receipt)
+    #[arg(long)]
+    vlan_id: Option<u16>,
+    /// Interface name or %d template
+    #[arg(long)]
+    ifname: String,
+    /// Interface MTU (default: fits a 1500-octet underlay)
+    #[arg(long)]
+    mtu: Option<u16>,
+    /// Bridge the interface joins
+    #[arg(long)]
+    bridge: Option<String>,
+    /// Send no UDP checksums (IPv4)
+    #[arg(long)]
+    no_udp_checksums: bool,
+    /// Write the counters here on SIGUSR1 and at exit
+    #[arg(long)]
+    stats_file: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    // Block the signals before the data-path thread starts, so that it inherits the mask and
+    // only `sigwait` below ever sees them.
+    let mut signals = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGUSR1] {
+        signals.add(s);
+    }
+    signals.thread_block().context("blocking signals")?;
+
+    let encap = match args.encap {
+        EncapArg::Udp => Encapsulation::Udp,
+        EncapArg::Ip => Encapsulation::Ip,
+    };
+    let local = address(&args.local).context("--local")?;
+    let peer = address(&args.peer).context("--peer")?;
+    let mut tunnel = TunnelSpec::new(args.tunnel_id, args.peer_tunnel_id, encap, local, peer);
+    tunnel.udp_checksums = !args.no_udp_checksums;
+    let mut session = SessionSpec::eth(args.tunnel_id, args.session_id, args.peer_session_id);
+    session.pseudowire_type = match args.pw_type {
+        PwArg::Eth => PseudowireType::Eth,
+        PwArg::EthVlan => PseudowireType::EthVlan,
+    };
+    session.vlan_id = args.vlan_id;
+    session.cookie = cookie(args.cookie.as_deref()).context("--cookie")?;
+    session.peer_cookie = cookie(args.peer_cookie.as_deref()).context("--peer-cookie")?;
+    session.l2spec = match args.l2spec {
+        L2specArg::None => L2SpecificSublayer::None,
+        L2specArg::Default => L2SpecificSublayer::Default,
+    };
+    session.send_seq = args.seq;
+    session.recv_seq = args.seq;
+    session.interface_name = Some(args.ifname.clone());
+    session.mtu = args.mtu;
+    session.bridge = args.bridge.clone();
+
+    let mut dp = UserspaceDataplane::new().context("starting the data plane")?;
+    dp.add_tunnel(tunnel).context("adding the tunnel")?;
+    let ifname = dp.add_session(session).context("adding the session")?;
+    println!("ready ifname={ifname}");
+    std::io::stdout().flush()?;
+
+    // SIGUSR1 reports the counters; SIGTERM or SIGINT ends the run.
+    while signals.wait().context("waiting for signals")? == Signal::SIGUSR1 {
+        report(&dp, &args, &ifname)?;
+    }
+    report(&dp, &args, &ifname)?;
+    dp.remove_all();
+    Ok(())
+}
+
+/// Prints the counters and writes them to the stats file.
+fn report(dp: &UserspaceDataplane, args: &Args, ifname: &str) -> Result<()> {
+    let mut text = String::new();
+    if let Some(s) = dp.stats(args.session_id) {
+        text.push_str(&format!(
+            "session sid={} ifname={ifname} rx_packets={} rx_bytes={} rx_errors={} \
+             tx_packets={} tx_bytes={} tx_errors={} cookie_mismatches={} seq_errors={}\n",
+            args.session_id,
+            s.rx_packets,
+            s.rx_bytes,
+            s.rx_errors,
+            s.tx_packets,
+            s.tx_bytes,
+            s.tx_errors,
+            s.cookie_mismatches,
+            s.seq_errors,
+        ));
+    }
+    if let Some(t) = dp.tunnel_stats(args.tunnel_id) {
+        text.push_str(&format!(
+            "tunnel tid={} rx_packets={} rx_errors={} rx_malformed={} rx_unknown_session={} \
+             rx_control={}\n",
+            args.tunnel_id,
+            t.rx_packets,
+            t.rx_errors,
+            t.rx_malformed,
+            t.rx_unknown_session,
+            t.rx_control,
+        ));
+    }
+    print!("{text}");
+    std::io::stdout().flush()?;
+    if let Some(path) = &args.stats_file {
+        write_atomically(path, &text)?;
+    }
+    Ok(())
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// `IP` or `IP:PORT` (`[V6]:PORT` for IPv6).
+fn address(text: &str) -> Result<SocketAddr> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let ip: IpAddr = text
+        .parse()
+        .with_context(|| format!("{text:?} is not an address"))?;
+    Ok(SocketAddr::new(ip, L2TP_PORT))
+}
+
+/// A cookie from hex (an optional `0x` or `hex:` prefix allowed).
+fn cookie(text: Option<&str>) -> Result<Cookie> {
+    let Some(text) = text else {
+        return Ok(Cookie::NONE);
+    };
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("hex:"))
+        .unwrap_or(text);
+    if digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("{text:?} is not hex");
+    }
+    let bytes: Vec<u8> = (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16))
+        .collect::<Result<_, _>>()?;
+    Cookie::new(&bytes).with_context(|| format!("a cookie has 4 or 8 octets, not {}", bytes.len()))
+}

@@ -1,0 +1,92 @@
+//! Per-session and per-tunnel counters. The data-path thread bumps relaxed atomics; the control
+//! side reads them at any time without a round trip to that thread.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Counters of one session, as the data path updates them.
+#[derive(Debug, Default)]
+pub(crate) struct SessionCounters {
+    pub(crate) rx_packets: AtomicU64,
+    pub(crate) rx_bytes: AtomicU64,
+    pub(crate) rx_errors: AtomicU64,
+    pub(crate) tx_packets: AtomicU64,
+    pub(crate) tx_bytes: AtomicU64,
+    pub(crate) tx_errors: AtomicU64,
+    pub(crate) cookie_mismatches: AtomicU64,
+    pub(crate) seq_errors: AtomicU64,
+}
+
+impl SessionCounters {
+    pub(crate) fn snapshot(&self) -> SessionStats {
+        SessionStats {
+            rx_packets: self.rx_packets.load(Relaxed),
+            rx_bytes: self.rx_bytes.load(Relaxed),
+            rx_errors: self.rx_errors.load(Relaxed),
+            tx_packets: self.tx_packets.load(Relaxed),
+            tx_bytes: self.tx_bytes.load(Relaxed),
+            tx_errors: self.tx_errors.load(Relaxed),
+            cookie_mismatches: self.cookie_mismatches.load(Relaxed),
+            seq_errors: self.seq_errors.load(Relaxed),
+        }
+    }
+}
+
+/// A snapshot of a session's counters. Bytes are those of the Ethernet frames.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct SessionStats {
+    /// Frames decapsulated and written to the TAP.
+    pub rx_packets: u64,
+    /// Their octets.
+    pub rx_bytes: u64,
+    /// Received packets dropped for any reason (cookie and sequence drops included).
+    pub rx_errors: u64,
+    /// Frames read from the TAP and sent.
+    pub tx_packets: u64,
+    /// Their octets.
+    pub tx_bytes: u64,
+    /// Frames read from the TAP that could not be sent.
+    pub tx_errors: u64,
+    /// Received packets dropped because of a wrong cookie (RFC 3931 §8.2).
+    pub cookie_mismatches: u64,
+    /// Received packets dropped by sequencing: missing, duplicate or out-of-order sequence
+    /// numbers (RFC 3931 §4.6).
+    pub seq_errors: u64,
+}
+
+/// Counters of one tunnel's data socket.
+#[derive(Debug, Default)]
+pub(crate) struct TunnelCounters {
+    pub(crate) rx_packets: AtomicU64,
+    pub(crate) rx_errors: AtomicU64,
+    pub(crate) rx_malformed: AtomicU64,
+    pub(crate) rx_unknown_session: AtomicU64,
+    pub(crate) rx_control: AtomicU64,
+}
+
+impl TunnelCounters {
+    pub(crate) fn snapshot(&self) -> TunnelStats {
+        TunnelStats {
+            rx_packets: self.rx_packets.load(Relaxed),
+            rx_errors: self.rx_errors.load(Relaxed),
+            rx_malformed: self.rx_malformed.load(Relaxed),
+            rx_unknown_session: self.rx_unknown_session.load(Relaxed),
+            rx_control: self.rx_control.load(Relaxed),
+        }
+    }
+}
+
+/// A snapshot of a tunnel's counters.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct TunnelStats {
+    /// Datagrams received on the tunnel's data socket.
+    pub rx_packets: u64,
+    /// Receive errors (truncated datagrams, errors reported by the socket).
+    pub rx_errors: u64,
+    /// Datagrams whose L2TP header is malformed (or L2TPv2 data).
+    pub rx_malformed: u64,
+    /// Data packets for a session id this tunnel does not carry.
+    pub rx_unknown_session: u64,
+    /// Control messages seen on the data socket (handed to the control sink, if any).
+    pub rx_control: u64,
+}

@@ -1,0 +1,494 @@
+//! [`UserspaceDataplane`]: the control side of the userspace data plane. It validates specs,
+//! opens sockets and TAPs on the caller's thread (each a quick system call), then hands them to
+//! the data-path thread ([`crate::worker`]) and waits, bounded, for it to take them.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
+use nix::sys::eventfd::{EfdFlags, EventFd};
+
+use crate::codec::{CodecSpec, PseudowireType, SessionCodec};
+use crate::socket;
+use crate::stats::{SessionCounters, SessionStats, TunnelCounters, TunnelStats};
+use crate::tap::Tap;
+use crate::worker::{Command, SessionState, TunnelState, Worker};
+
+/// The longest the control side waits for the data-path thread to take a command.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The interface name template used when a session names none.
+pub const DEFAULT_INTERFACE_TEMPLATE: &str = "l2tpeth%d";
+
+/// The MTU assumed for the underlay when a session gives none (see [`default_mtu`]).
+const UNDERLAY_MTU: u32 = 1500;
+
+/// What the data plane needs to carry a tunnel's data packets.
+#[derive(Debug)]
+pub struct TunnelSpec {
+    /// Local tunnel (control connection) id.
+    pub tid: u32,
+    /// The peer's tunnel id (informational: L2TPv3 data packets carry only session ids).
+    pub peer_tid: u32,
+    /// UDP or IP (protocol 115) encapsulation.
+    pub encap: Encapsulation,
+    /// Local address; for UDP with its port.
+    pub local: SocketAddr,
+    /// The peer's address; for UDP with its port.
+    pub peer: SocketAddr,
+    /// Send UDP checksums (IPv4 only; IPv6 always has them).
+    pub udp_checksums: bool,
+    /// An already bound and connected socket to adopt instead of opening one (the daemon's
+    /// per-tunnel socket). Control messages arriving on it go to the control sink.
+    pub socket: Option<OwnedFd>,
+}
+
+impl TunnelSpec {
+    /// A tunnel with UDP checksums and a socket of the data plane's own.
+    pub fn new(
+        tid: u32,
+        peer_tid: u32,
+        encap: Encapsulation,
+        local: SocketAddr,
+        peer: SocketAddr,
+    ) -> Self {
+        Self {
+            tid,
+            peer_tid,
+            encap,
+            local,
+            peer,
+            udp_checksums: true,
+            socket: None,
+        }
+    }
+}
+
+/// What the data plane needs to carry an Ethernet pseudowire session.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SessionSpec {
+    /// Local tunnel id (the tunnel must be installed).
+    pub tid: u32,
+    /// Local session id, the key of the session table (unique in the data plane, never 0).
+    pub sid: u32,
+    /// The peer's session id (never 0).
+    pub peer_sid: u32,
+    /// Ethernet (5) or Ethernet VLAN (4).
+    pub pseudowire_type: PseudowireType,
+    /// The cookie we send.
+    pub cookie: Cookie,
+    /// The cookie we expect; packets with another are dropped and counted.
+    pub peer_cookie: Cookie,
+    /// L2-Specific Sublayer.
+    pub l2spec: L2SpecificSublayer,
+    /// Put sequence numbers in the packets we send (the peer asked for them). Needs the
+    /// default sublayer.
+    pub send_seq: bool,
+    /// Require sequence numbers on receipt; drop (and count) out-of-order and duplicate
+    /// packets. Needs the default sublayer.
+    pub recv_seq: bool,
+    /// Reorder timeout in milliseconds. Only 0 is implemented: out-of-order packets are dropped
+    /// at once; a larger value is accepted and behaves as 0.
+    pub reorder_timeout_ms: u32,
+    /// Interface name, or a `%d` template; `None` for [`DEFAULT_INTERFACE_TEMPLATE`].
+    pub interface_name: Option<String>,
+    /// MTU; `None` for [`default_mtu`].
+    pub mtu: Option<u16>,
+    /// Ethernet address of the TAP; `None` lets the kernel pick a random one.
+    pub mac: Option<[u8; 6]>,
+    /// VLAN id of an Ethernet VLAN pseudowire.
+    pub vlan_id: Option<u16>,
+    /// Bridge the TAP joins.
+    pub bridge: Option<String>,
+}
+
+impl SessionSpec {
+    /// An Ethernet session with no cookie, no sublayer and no sequencing, and default
+    /// interface settings.
+    pub fn eth(tid: u32, sid: u32, peer_sid: u32) -> Self {
+        Self {
+            tid,
+            sid,
+            peer_sid,
+            pseudowire_type: PseudowireType::Eth,
+            cookie: Cookie::NONE,
+            peer_cookie: Cookie::NONE,
+            l2spec: L2SpecificSublayer::None,
+            send_seq: false,
+            recv_seq: false,
+            reorder_timeout_ms: 0,
+            interface_name: None,
+            mtu: None,
+            mac: None,
+            vlan_id: None,
+            bridge: None,
+        }
+    }
+}
+
+/// Why a data-plane operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The tunnel id is already installed.
+    #[error("tunnel {0} already exists in the data plane")]
+    TunnelExists(u32),
+    /// The session id is already installed.
+    #[error("session {0} already exists in the data plane")]
+    SessionExists(u32),
+    /// No such tunnel.
+    #[error("no tunnel {0} in the data plane")]
+    UnknownTunnel(u32),
+    /// No such session.
+    #[error("no session {0} in the data plane")]
+    UnknownSession(u32),
+    /// The spec asks for something this data plane cannot do.
+    #[error("invalid spec: {0}")]
+    Invalid(String),
+    /// The data-path thread is gone or did not answer.
+    #[error("the data-path thread is not responding")]
+    WorkerGone,
+    /// An OS call failed.
+    #[error("data plane: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// A control packet that arrived on a tunnel's data socket, for the control plane.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct ControlPacket {
+    /// The local tunnel id of the socket it arrived on.
+    pub tid: u32,
+    /// The L2TP packet (after the IPv4 header for IP encapsulation).
+    pub packet: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct TunnelEntry {
+    encap: Encapsulation,
+    ipv6: bool,
+    counters: Arc<TunnelCounters>,
+}
+
+#[derive(Debug)]
+struct SessionEntry {
+    tid: u32,
+    interface_name: String,
+    counters: Arc<SessionCounters>,
+}
+
+/// The userspace L2TPv3 Ethernet data plane: a session table, one data socket per tunnel and
+/// one TAP per session, served by a data-path thread of its own. Dropping it stops the thread
+/// and deletes every TAP.
+#[derive(Debug)]
+pub struct UserspaceDataplane {
+    commands: Sender<Command>,
+    wake: Arc<EventFd>,
+    worker: Option<JoinHandle<()>>,
+    tunnels: HashMap<u32, TunnelEntry>,
+    sessions: HashMap<u32, SessionEntry>,
+}
+
+impl UserspaceDataplane {
+    /// Starts the data-path thread. Control messages that arrive on data sockets are counted
+    /// and dropped.
+    pub fn new() -> Result<Self, Error> {
+        Self::start(None)
+    }
+
+    /// Starts the data-path thread; control messages that arrive on data sockets (adopted
+    /// ones, typically) are sent to `sink`.
+    pub fn with_control_sink(sink: Sender<ControlPacket>) -> Result<Self, Error> {
+        Self::start(Some(sink))
+    }
+
+    fn start(sink: Option<Sender<ControlPacket>>) -> Result<Self, Error> {
+        let wake = Arc::new(
+            EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+                .map_err(io::Error::from)?,
+        );
+        let (commands, rx) = mpsc::channel();
+        let worker = Worker::new(Arc::clone(&wake), rx, sink)?;
+        let worker = std::thread::Builder::new()
+            .name("l2tp-dataplane".into())
+            .spawn(move || worker.run())?;
+        Ok(Self {
+            commands,
+            wake,
+            worker: Some(worker),
+            tunnels: HashMap::new(),
+            sessions: HashMap::new(),
+        })
+    }
+
+    /// Installs a tunnel: opens (or adopts) its data socket, bound to `local` and connected to
+    /// `peer`.
+    pub fn add_tunnel(&mut self, spec: TunnelSpec) -> Result<(), Error> {
+        if self.tunnels.contains_key(&spec.tid) {
+            return Err(Error::TunnelExists(spec.tid));
+        }
+        let socket = match spec.socket {
+            Some(s) => s,
+            None => socket::open(spec.encap, spec.local, spec.peer, spec.udp_checksums)?,
+        };
+        let counters = Arc::new(TunnelCounters::default());
+        let state = TunnelState {
+            tid: spec.tid,
+            encap: spec.encap,
+            ipv4: spec.local.is_ipv4(),
+            socket,
+            counters: Arc::clone(&counters),
+        };
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Command::AddTunnel(Box::new(state), reply))?;
+        answer
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| Error::WorkerGone)??;
+        self.tunnels.insert(
+            spec.tid,
+            TunnelEntry {
+                encap: spec.encap,
+                ipv6: spec.local.is_ipv6(),
+                counters,
+            },
+        );
+        Ok(())
+    }
+
+    /// Installs a session: creates, configures and brings up its TAP, then starts carrying
+    /// frames. Returns the interface's name.
+    pub fn add_session(&mut self, spec: SessionSpec) -> Result<String, Error> {
+        let tunnel = self
+            .tunnels
+            .get(&spec.tid)
+            .ok_or(Error::UnknownTunnel(spec.tid))?;
+        if self.sessions.contains_key(&spec.sid) {
+            return Err(Error::SessionExists(spec.sid));
+        }
+        if spec.sid == 0 || spec.peer_sid == 0 {
+            return Err(Error::Invalid(
+                "session id 0 is reserved (RFC 3931 §4.1)".into(),
+            ));
+        }
+        if (spec.send_seq || spec.recv_seq) && spec.l2spec != L2SpecificSublayer::Default {
+            return Err(Error::Invalid(
+                "sequencing needs the default L2-Specific Sublayer".into(),
+            ));
+        }
+        if spec.vlan_id.is_some_and(|v| v == 0 || v > 4094) {
+            return Err(Error::Invalid("VLAN id out of range 1-4094".into()));
+        }
+        let codec = SessionCodec::new(CodecSpec {
+            encap: tunnel.encap,
+            peer_sid: spec.peer_sid,
+            cookie: spec.cookie,
+            peer_cookie: spec.peer_cookie,
+            l2spec: spec.l2spec,
+            send_seq: spec.send_seq,
+            recv_seq: spec.recv_seq,
+            pseudowire_type: spec.pseudowire_type,
+            vlan_id: spec.vlan_id,
+        });
+        let name = spec
+            .interface_name
+            .as_deref()
+            .unwrap_or(DEFAULT_INTERFACE_TEMPLATE);
+        let tap = Tap::create(name)?;
+        if let Some(mac) = spec.mac {
+            tap.set_mac(mac)?;
+        }
+        let mtu = spec.mtu.map_or_else(
+            || default_mtu(tunnel.encap, tunnel.ipv6, codec.header_len()),
+            u32::from,
+        );
+        tap.set_mtu(mtu)?;
+        if let Some(bridge) = &spec.bridge {
+            tap.add_to_bridge(bridge)?;
+        }
+        tap.set_up()?;
+        let interface_name = tap.name().to_owned();
+        let counters = Arc::new(SessionCounters::default());
+        let state = SessionState {
+            sid: spec.sid,
+            tid: spec.tid,
+            tap,
+            codec,
+            counters: Arc::clone(&counters),
+        };
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Command::AddSession(Box::new(state), reply))?;
+        answer
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| Error::WorkerGone)??;
+        self.sessions.insert(
+            spec.sid,
+            SessionEntry {
+                tid: spec.tid,
+                interface_name: interface_name.clone(),
+                counters,
+            },
+        );
+        Ok(interface_name)
+    }
+
+    /// Removes a session and deletes its TAP.
+    pub fn remove_session(&mut self, sid: u32) -> Result<(), Error> {
+        if self.sessions.remove(&sid).is_none() {
+            return Err(Error::UnknownSession(sid));
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Command::RemoveSession(sid, reply))?;
+        answer
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| Error::WorkerGone)
+    }
+
+    /// Removes a tunnel, its sessions and their TAPs.
+    pub fn remove_tunnel(&mut self, tid: u32) -> Result<(), Error> {
+        if self.tunnels.remove(&tid).is_none() {
+            return Err(Error::UnknownTunnel(tid));
+        }
+        self.sessions.retain(|_, s| s.tid != tid);
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Command::RemoveTunnel(tid, reply))?;
+        answer
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|_| Error::WorkerGone)
+    }
+
+    /// Removes every tunnel and session.
+    pub fn remove_all(&mut self) {
+        let tids: Vec<u32> = self.tunnels.keys().copied().collect();
+        for tid in tids {
+            let _ = self.remove_tunnel(tid);
+        }
+    }
+
+    /// Offers a data packet that arrived on another socket (the control plane's), from the L2TP
+    /// header on. Returns whether it was a data packet, which the data path then delivers;
+    /// control messages are left to the caller.
+    pub fn handle_data(&self, encap: Encapsulation, packet: &[u8]) -> bool {
+        if !is_data(encap, packet) {
+            return false;
+        }
+        self.send(Command::Inject(encap, packet.to_vec())).is_ok()
+    }
+
+    /// A snapshot of a session's counters.
+    pub fn stats(&self, sid: u32) -> Option<SessionStats> {
+        self.sessions.get(&sid).map(|s| s.counters.snapshot())
+    }
+
+    /// A snapshot of a tunnel's counters.
+    pub fn tunnel_stats(&self, tid: u32) -> Option<TunnelStats> {
+        self.tunnels.get(&tid).map(|t| t.counters.snapshot())
+    }
+
+    /// The interface carrying a session.
+    pub fn interface_name(&self, sid: u32) -> Option<&str> {
+        self.sessions.get(&sid).map(|s| s.interface_name.as_str())
+    }
+
+    /// Numbers of installed tunnels and sessions.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.tunnels.len(), self.sessions.len())
+    }
+
+    fn send(&self, command: Command) -> Result<(), Error> {
+        self.commands.send(command).map_err(|_| Error::WorkerGone)?;
+        self.wake.write(1).map_err(io::Error::from)?;
+        Ok(())
+    }
+}
+
+impl Drop for UserspaceDataplane {
+    fn drop(&mut self) {
+        if self.send(Command::Stop).is_ok()
+            && let Some(worker) = self.worker.take()
+        {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Whether an L2TP packet is an L2TPv3 data packet (the first 32 bits are a non-zero session id
+/// over IP; over UDP, T = 0 and Ver = 3).
+fn is_data(encap: Encapsulation, packet: &[u8]) -> bool {
+    match encap {
+        Encapsulation::Ip => packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0]),
+        Encapsulation::Udp => packet
+            .get(..2)
+            .is_some_and(|f| f[0] & 0x80 == 0 && f[1] & 0x0f == 3),
+    }
+}
+
+/// The MTU a session's TAP gets when none is configured: an Ethernet frame of that payload, in
+/// its L2TP, UDP and IP headers, fits a 1500-octet underlay without fragmentation (the kernel's
+/// `l2tp_eth` computes the same from the route's MTU).
+pub fn default_mtu(encap: Encapsulation, ipv6: bool, session_header_len: usize) -> u32 {
+    let ip = if ipv6 { 40 } else { 20 };
+    let udp = if encap == Encapsulation::Udp { 8 } else { 0 };
+    let ethernet = 14;
+    UNDERLAY_MTU - ip - udp - session_header_len as u32 - ethernet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_mtus() {
+        assert_eq!(default_mtu(Encapsulation::Udp, false, 8), 1450);
+        assert_eq!(default_mtu(Encapsulation::Ip, false, 4), 1462);
+        assert_eq!(default_mtu(Encapsulation::Udp, true, 20), 1418);
+    }
+
+    #[test]
+    fn data_packets_are_told_from_control_messages() {
+        assert!(is_data(Encapsulation::Udp, &[0x00, 0x03, 0, 0, 0, 0, 0, 1]));
+        assert!(!is_data(Encapsulation::Udp, &[0xc8, 0x03, 0, 12]));
+        assert!(!is_data(Encapsulation::Udp, &[0x00, 0x02, 0, 1]));
+        assert!(is_data(Encapsulation::Ip, &[0, 0, 0, 9]));
+        assert!(!is_data(Encapsulation::Ip, &[0, 0, 0, 0, 0xc8, 0x03]));
+        assert!(!is_data(Encapsulation::Ip, &[0, 0]));
+    }
+
+    #[test]
+    fn specs_are_checked_before_anything_is_created() {
+        let Ok(mut dp) = UserspaceDataplane::new() else {
+            panic!("starting the data-path thread");
+        };
+        assert!(matches!(
+            dp.add_session(SessionSpec::eth(1, 2, 3)),
+            Err(Error::UnknownTunnel(1))
+        ));
+        assert!(matches!(
+            dp.remove_session(2),
+            Err(Error::UnknownSession(2))
+        ));
+        assert!(matches!(dp.remove_tunnel(1), Err(Error::UnknownTunnel(1))));
+        let local: SocketAddr = ([127, 0, 0, 1], 0).into();
+        let peer: SocketAddr = ([127, 0, 0, 1], 9).into();
+        let spec = TunnelSpec::new(1, 2, Encapsulation::Udp, local, peer);
+        dp.add_tunnel(spec).unwrap_or_else(|e| panic!("{e}"));
+        let again = TunnelSpec::new(1, 2, Encapsulation::Udp, local, peer);
+        assert!(matches!(dp.add_tunnel(again), Err(Error::TunnelExists(1))));
+        assert!(matches!(
+            dp.add_session(SessionSpec::eth(1, 0, 3)),
+            Err(Error::Invalid(_))
+        ));
+        let mut seq = SessionSpec::eth(1, 2, 3);
+        seq.send_seq = true;
+        assert!(matches!(dp.add_session(seq), Err(Error::Invalid(_))));
+        assert_eq!(dp.counts(), (1, 0));
+        assert!(dp.tunnel_stats(1).is_some());
+        assert!(dp.stats(2).is_none());
+        dp.remove_tunnel(1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dp.counts(), (0, 0));
+    }
+}

@@ -1,0 +1,386 @@
+//! The data-path thread: one `epoll` set over the tunnels' data sockets, the sessions' TAPs and
+//! an `eventfd` that the control side rings when it queues a [`Command`].
+//!
+//! - Socket readable: `recvmmsg` up to [`BATCH`] datagrams, parse each one's L2TP header
+//!   (`Packet::parse`), look the session up by session id (a `HashMap`, O(1)), decapsulate and
+//!   write the frame to the session's TAP.
+//! - TAP readable: read up to [`BATCH`] frames, each into a buffer with [`HEADROOM`] in front so
+//!   that the session header is written in place, and hand them to one `sendmmsg` on the
+//!   tunnel's connected socket.
+//!
+//! Epoll is level-triggered: a descriptor with more than one batch queued is reported again on
+//! the next `epoll_wait`, so one busy session cannot starve the others.
+
+use std::collections::HashMap;
+use std::io;
+use std::ops::Range;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
+
+use l2tp_proto::wire::header::{Encapsulation, Packet};
+use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::eventfd::EventFd;
+
+use crate::ControlPacket;
+use crate::codec::{HEADROOM, RxDrop, SessionCodec};
+use crate::socket::l2tp_payload;
+use crate::stats::{SessionCounters, TunnelCounters};
+use crate::sys;
+use crate::tap::Tap;
+
+/// Datagrams or frames moved per system call.
+pub(crate) const BATCH: usize = 32;
+
+/// Size of each packet buffer: the largest IP datagram.
+const BUF_LEN: usize = 65_536;
+
+const TOKEN_WAKE: u64 = 0;
+const KIND_TUNNEL: u64 = 1 << 32;
+const KIND_SESSION: u64 = 2 << 32;
+
+/// A tunnel as the worker holds it.
+#[derive(Debug)]
+pub(crate) struct TunnelState {
+    pub(crate) tid: u32,
+    pub(crate) encap: Encapsulation,
+    pub(crate) ipv4: bool,
+    pub(crate) socket: OwnedFd,
+    pub(crate) counters: Arc<TunnelCounters>,
+}
+
+/// A session as the worker holds it.
+#[derive(Debug)]
+pub(crate) struct SessionState {
+    pub(crate) sid: u32,
+    pub(crate) tid: u32,
+    pub(crate) tap: Tap,
+    pub(crate) codec: SessionCodec,
+    pub(crate) counters: Arc<SessionCounters>,
+}
+
+/// What the control side asks of the worker.
+#[derive(Debug)]
+pub(crate) enum Command {
+    AddTunnel(Box<TunnelState>, SyncSender<io::Result<()>>),
+    AddSession(Box<SessionState>, SyncSender<io::Result<()>>),
+    RemoveTunnel(u32, SyncSender<()>),
+    RemoveSession(u32, SyncSender<()>),
+    /// A data packet that arrived on a control-plane socket.
+    Inject(Encapsulation, Vec<u8>),
+    Stop,
+}
+
+/// The data-path thread's state.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    epoll: Epoll,
+    wake: Arc<EventFd>,
+    commands: Receiver<Command>,
+    control_sink: Option<Sender<ControlPacket>>,
+    tunnels: HashMap<u32, TunnelState>,
+    sessions: HashMap<u32, SessionState>,
+    rx_bufs: Vec<Vec<u8>>,
+    rx_lens: Vec<usize>,
+    tx_bufs: Vec<Vec<u8>>,
+    tx_ranges: Vec<Range<usize>>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        wake: Arc<EventFd>,
+        commands: Receiver<Command>,
+        control_sink: Option<Sender<ControlPacket>>,
+    ) -> io::Result<Self> {
+        let epoll = Epoll::new(nix::sys::epoll::EpollCreateFlags::EPOLL_CLOEXEC)?;
+        epoll.add(
+            wake.as_fd(),
+            EpollEvent::new(EpollFlags::EPOLLIN, TOKEN_WAKE),
+        )?;
+        Ok(Self {
+            epoll,
+            wake,
+            commands,
+            control_sink,
+            tunnels: HashMap::new(),
+            sessions: HashMap::new(),
+            rx_bufs: vec![vec![0; BUF_LEN]; BATCH],
+            rx_lens: vec![0; BATCH],
+            tx_bufs: vec![vec![0; BUF_LEN]; BATCH],
+            tx_ranges: vec![0..0; BATCH],
+        })
+    }
+
+    /// Runs until [`Command::Stop`] or until the control side is dropped.
+    pub(crate) fn run(mut self) {
+        let mut events = vec![EpollEvent::empty(); 64];
+        loop {
+            let n = match self.epoll.wait(&mut events, EpollTimeout::NONE) {
+                Ok(n) => n,
+                Err(Errno::EINTR) => continue,
+                Err(_) => return,
+            };
+            for event in &events[..n] {
+                let token = event.data();
+                match token & !0xffff_ffff {
+                    KIND_TUNNEL => self.tunnel_readable(token as u32),
+                    KIND_SESSION => self.tap_readable(token as u32),
+                    _ => {
+                        // Drain the eventfd; it is non-blocking and a count of 0 means none.
+                        let _ = self.wake.read();
+                        if !self.run_commands() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Executes the queued commands; false when the worker should stop.
+    fn run_commands(&mut self) -> bool {
+        loop {
+            let command = match self.commands.try_recv() {
+                Ok(c) => c,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            };
+            match command {
+                Command::AddTunnel(t, reply) => {
+                    let r = self
+                        .epoll
+                        .add(
+                            t.socket.as_fd(),
+                            EpollEvent::new(EpollFlags::EPOLLIN, KIND_TUNNEL | u64::from(t.tid)),
+                        )
+                        .map_err(io::Error::from);
+                    if r.is_ok() {
+                        self.tunnels.insert(t.tid, *t);
+                    }
+                    let _ = reply.send(r);
+                }
+                Command::AddSession(s, reply) => {
+                    let r = self
+                        .epoll
+                        .add(
+                            s.tap.as_fd(),
+                            EpollEvent::new(EpollFlags::EPOLLIN, KIND_SESSION | u64::from(s.sid)),
+                        )
+                        .map_err(io::Error::from);
+                    if r.is_ok() {
+                        self.sessions.insert(s.sid, *s);
+                    }
+                    let _ = reply.send(r);
+                }
+                Command::RemoveSession(sid, reply) => {
+                    self.drop_session(sid);
+                    let _ = reply.send(());
+                }
+                Command::RemoveTunnel(tid, reply) => {
+                    let sids: Vec<u32> = self
+                        .sessions
+                        .values()
+                        .filter(|s| s.tid == tid)
+                        .map(|s| s.sid)
+                        .collect();
+                    for sid in sids {
+                        self.drop_session(sid);
+                    }
+                    if let Some(t) = self.tunnels.remove(&tid) {
+                        let _ = self.epoll.delete(t.socket.as_fd());
+                    }
+                    let _ = reply.send(());
+                }
+                Command::Inject(encap, mut packet) => {
+                    deliver(
+                        &mut self.sessions,
+                        None,
+                        self.control_sink.as_ref(),
+                        None,
+                        encap,
+                        &mut packet,
+                    );
+                }
+                Command::Stop => return false,
+            }
+        }
+    }
+
+    /// Forgets a session; dropping its TAP deletes the interface.
+    fn drop_session(&mut self, sid: u32) {
+        if let Some(s) = self.sessions.remove(&sid) {
+            let _ = self.epoll.delete(s.tap.as_fd());
+        }
+    }
+
+    /// Receives a batch on a tunnel's socket and delivers each datagram.
+    fn tunnel_readable(&mut self, tid: u32) {
+        let Self {
+            tunnels,
+            sessions,
+            rx_bufs,
+            rx_lens,
+            control_sink,
+            ..
+        } = self;
+        let Some(t) = tunnels.get(&tid) else { return };
+        let n = match sys::recvmmsg(t.socket.as_fd(), rx_bufs, rx_lens) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(_) => {
+                // For example ECONNREFUSED from an ICMP error on the connected socket; reading
+                // it cleared it.
+                t.counters.rx_errors.fetch_add(1, Relaxed);
+                return;
+            }
+        };
+        for (buf, &len) in rx_bufs.iter_mut().zip(rx_lens.iter()).take(n) {
+            t.counters.rx_packets.fetch_add(1, Relaxed);
+            if len > buf.len() {
+                t.counters.rx_errors.fetch_add(1, Relaxed);
+                continue;
+            }
+            let datagram = &mut buf[..len];
+            let offset = match l2tp_payload(datagram, t.encap, t.ipv4) {
+                Some(p) => len - p.len(),
+                None => {
+                    t.counters.rx_malformed.fetch_add(1, Relaxed);
+                    continue;
+                }
+            };
+            deliver(
+                sessions,
+                Some(t),
+                control_sink.as_ref(),
+                Some(tid),
+                t.encap,
+                &mut datagram[offset..],
+            );
+        }
+    }
+
+    /// Reads a batch of frames from a session's TAP and sends them in one `sendmmsg`.
+    fn tap_readable(&mut self, sid: u32) {
+        let Self {
+            tunnels,
+            sessions,
+            tx_bufs,
+            tx_ranges,
+            ..
+        } = self;
+        let Some(s) = sessions.get_mut(&sid) else {
+            return;
+        };
+        let Some(t) = tunnels.get(&s.tid) else { return };
+        let mut n = 0;
+        let mut bytes = [0usize; BATCH];
+        while n < BATCH {
+            let buf = &mut tx_bufs[n];
+            match s.tap.read(&mut buf[HEADROOM..]) {
+                Ok(0) => break,
+                Ok(len) => {
+                    tx_ranges[n] = s.codec.encap(buf, HEADROOM..HEADROOM + len);
+                    bytes[n] = len;
+                    n += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    s.counters.tx_errors.fetch_add(1, Relaxed);
+                    break;
+                }
+            }
+        }
+        let mut msgs: [&[u8]; BATCH] = [&[]; BATCH];
+        for i in 0..n {
+            msgs[i] = &tx_bufs[i][tx_ranges[i].clone()];
+        }
+        let mut sent = 0;
+        while sent < n {
+            match sys::sendmmsg(t.socket.as_fd(), &msgs[sent..n]) {
+                Ok(0) => break,
+                Ok(k) => {
+                    s.counters.tx_packets.fetch_add(k as u64, Relaxed);
+                    let b: usize = bytes[sent..sent + k].iter().sum();
+                    s.counters.tx_bytes.fetch_add(b as u64, Relaxed);
+                    sent += k;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    // This datagram failed (for example EMSGSIZE, or ECONNREFUSED left by an
+                    // ICMP error); skip it and go on with the rest.
+                    s.counters.tx_errors.fetch_add(1, Relaxed);
+                    sent += 1;
+                }
+            }
+        }
+        // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
+        s.counters.tx_errors.fetch_add((n - sent) as u64, Relaxed);
+    }
+}
+
+/// Delivers one L2TP packet (from the session id or the UDP header on) to its session's TAP.
+/// `tid` is the tunnel it arrived on, `None` for packets injected from the control plane.
+fn deliver(
+    sessions: &mut HashMap<u32, SessionState>,
+    tunnel: Option<&TunnelState>,
+    control_sink: Option<&Sender<ControlPacket>>,
+    tid: Option<u32>,
+    encap: Encapsulation,
+    packet: &mut [u8],
+) {
+    let count = |f: fn(&TunnelCounters) -> &std::sync::atomic::AtomicU64| {
+        if let Some(t) = tunnel {
+            f(&t.counters).fetch_add(1, Relaxed);
+        }
+    };
+    let (sid, offset) = match Packet::parse(packet, encap) {
+        Ok(Packet::V3Data { session_id, rest }) => (session_id, packet.len() - rest.len()),
+        Ok(Packet::Control { .. }) => {
+            count(|c| &c.rx_control);
+            if let (Some(sink), Some(tid)) = (control_sink, tid) {
+                let _ = sink.send(ControlPacket {
+                    tid,
+                    packet: packet.to_vec(),
+                });
+            }
+            return;
+        }
+        Ok(Packet::V2Data { .. }) | Err(_) => {
+            count(|c| &c.rx_malformed);
+            return;
+        }
+    };
+    let Some(s) = sessions
+        .get_mut(&sid)
+        .filter(|s| tid.is_none_or(|t| t == s.tid))
+    else {
+        count(|c| &c.rx_unknown_session);
+        return;
+    };
+    let rest = &mut packet[offset..];
+    let c = &s.counters;
+    match s.codec.decap(sid, rest) {
+        Ok(frame) => {
+            let len = frame.len();
+            match s.tap.write(&rest[frame]) {
+                Ok(_) => {
+                    c.rx_packets.fetch_add(1, Relaxed);
+                    c.rx_bytes.fetch_add(len as u64, Relaxed);
+                }
+                Err(_) => {
+                    c.rx_errors.fetch_add(1, Relaxed);
+                }
+            }
+        }
+        Err(drop) => {
+            c.rx_errors.fetch_add(1, Relaxed);
+            match drop {
+                RxDrop::CookieMismatch => c.cookie_mismatches.fetch_add(1, Relaxed),
+                RxDrop::SequenceMissing | RxDrop::OutOfOrder => c.seq_errors.fetch_add(1, Relaxed),
+                RxDrop::Truncated => 0,
+            };
+        }
+    }
+}
