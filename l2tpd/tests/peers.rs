@@ -285,6 +285,29 @@ fn max_tunnels_refuses_the_second_tunnel_with_result_2_error_4() {
 }
 
 #[test]
+fn max_sessions_refuses_the_second_session_with_result_2_error_4() {
+    let s = server("    max_sessions 1\n", "");
+    let c = client(
+        &s,
+        "",
+        &[("t", "    version 3\n")],
+        &[
+            ("s1", "    tunnel \"t\"\n    pseudowire_type eth\n"),
+            ("s2", "    tunnel \"t\"\n    pseudowire_type eth\n"),
+        ],
+    );
+    up(&c, "t");
+    // The refused session's record is deleted with the CDN; the client's log names the
+    // peer's result and error code, and it keeps retrying (persist).
+    let ups = |e: &Env| sessions(e).iter().filter(|x| x["state"] == "up").count();
+    wait_for(UP, "one session up", &c, || (ups(&c) == 1).then_some(()));
+    c.wait_log("result 2 error 4: max_sessions reached");
+    assert_eq!(ups(&c), 1);
+    assert_eq!(ups(&s), 1);
+    s.wait_log("max_sessions reached");
+}
+
+#[test]
 fn persist_brings_the_tunnel_back_after_the_server_restarts() {
     let mut s = server("", "");
     let c = client(
