@@ -138,8 +138,7 @@ fn main() -> Result<()> {
     let mut dp = UserspaceDataplane::new().context("starting the data plane")?;
     dp.add_tunnel(tunnel).context("adding the tunnel")?;
     let ifname = dp.add_session(session).context("adding the session")?;
-    println!("ready ifname={ifname}");
-    std::io::stdout().flush()?;
+    say(&format!("ready ifname={ifname}\n"));
 
     // SIGUSR1 reports the counters; SIGTERM or SIGINT ends the run.
     while signals.wait().context("waiting for signals")? == Signal::SIGUSR1 {
@@ -180,12 +179,18 @@ fn report(dp: &UserspaceDataplane, args: &Args, ifname: &str) -> Result<()> {
             t.rx_control,
         ));
     }
-    print!("{text}");
-    std::io::stdout().flush()?;
+    say(&text);
     if let Some(path) = &args.stats_file {
         write_atomically(path, &text)?;
     }
     Ok(())
+}
+
+/// Writes to stdout; a reader that went away is not a reason to stop carrying frames.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 fn write_atomically(path: &Path, text: &str) -> Result<()> {

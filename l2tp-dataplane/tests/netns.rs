@@ -1,0 +1,508 @@
+//! End-to-end tests of the userspace data plane: two `l2tp-static` processes in two network
+//! namespaces joined by a veth pair (underlay 192.0.2.1/24 and 192.0.2.2/24), their TAPs
+//! addressed 198.51.100.1/24 and 198.51.100.2/24. Needs root, `ip` and `/dev/net/tun`; each test
+//! prints why it skipped otherwise. Every wait is bounded, every namespace and process is cleaned
+//! up by a guard.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_l2tp-static");
+
+/// Why these tests cannot run here, if they cannot.
+fn unavailable() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("not root".into());
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        return Some("no /dev/net/tun".into());
+    }
+    if !Command::new("ip")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Some("no ip(8)".into());
+    }
+    None
+}
+
+macro_rules! require_privileges {
+    () => {
+        if let Some(why) = unavailable() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+}
+
+fn run(args: &[&str]) {
+    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A network namespace, deleted on drop.
+struct Netns(String);
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+/// Two namespaces joined by a veth pair, with the underlay addresses.
+struct Pair {
+    a: Netns,
+    b: Netns,
+    dir: PathBuf,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Pair {
+    fn new() -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tag = format!("{}x{n}", std::process::id() % 100_000);
+        let a = Netns(format!("l2dp{tag}a"));
+        let b = Netns(format!("l2dp{tag}b"));
+        run(&["ip", "netns", "add", &a.0]);
+        run(&["ip", "netns", "add", &b.0]);
+        let (va, vb) = (format!("dp{tag}a"), format!("dp{tag}b"));
+        run(&[
+            "ip", "link", "add", &va, "netns", &a.0, "type", "veth", "peer", "name", &vb, "netns",
+            &b.0,
+        ]);
+        for (ns, dev, addr) in [(&a.0, &va, "192.0.2.1/24"), (&b.0, &vb, "192.0.2.2/24")] {
+            run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
+            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+        }
+        let dir = std::env::temp_dir().join(format!("l2tp-dataplane-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { a, b, dir }
+    }
+
+    /// Starts the `l2tp-static` pair: `common` for both, `a_extra`/`b_extra` for one side.
+    fn start(&self, common: &[&str], a_extra: &[&str], b_extra: &[&str]) -> (Static, Static) {
+        let a = Static::start(
+            &self.a.0,
+            &self.dir.join("a.stats"),
+            &[
+                &[
+                    "--local",
+                    "192.0.2.1",
+                    "--peer",
+                    "192.0.2.2",
+                    "--tunnel-id",
+                    "10",
+                    "--peer-tunnel-id",
+                    "20",
+                    "--session-id",
+                    "100",
+                    "--peer-session-id",
+                    "200",
+                    "--ifname",
+                    "pw%d",
+                ][..],
+                common,
+                a_extra,
+            ]
+            .concat(),
+        );
+        let b = Static::start(
+            &self.b.0,
+            &self.dir.join("b.stats"),
+            &[
+                &[
+                    "--local",
+                    "192.0.2.2",
+                    "--peer",
+                    "192.0.2.1",
+                    "--tunnel-id",
+                    "20",
+                    "--peer-tunnel-id",
+                    "10",
+                    "--session-id",
+                    "200",
+                    "--peer-session-id",
+                    "100",
+                    "--ifname",
+                    "pw%d",
+                ][..],
+                common,
+                b_extra,
+            ]
+            .concat(),
+        );
+        (a, b)
+    }
+
+    /// Addresses the two TAPs (198.51.100.1 in a, .2 in b).
+    fn address(&self, a: &Static, b: &Static) {
+        run(&[
+            "ip",
+            "-n",
+            &self.a.0,
+            "addr",
+            "add",
+            "198.51.100.1/24",
+            "dev",
+            &a.ifname,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &self.b.0,
+            "addr",
+            "add",
+            "198.51.100.2/24",
+            "dev",
+            &b.ifname,
+        ]);
+    }
+
+    /// Pings 198.51.100.2 from a; whether any reply came.
+    fn ping(&self, count: u32) -> bool {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.a.0, "ping", "-c"])
+            .arg(count.to_string())
+            .args(["-i", "0.2", "-W", "2", "-w", "10", "198.51.100.2"])
+            .output()
+            .unwrap();
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+        out.status.success()
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running `l2tp-static`, stopped with SIGTERM (then SIGKILL) on drop.
+struct Static {
+    child: Child,
+    ifname: String,
+    stats_file: PathBuf,
+}
+
+impl Static {
+    fn start(netns: &str, stats_file: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", netns, BIN])
+            .args(args)
+            .arg("--stats-file")
+            .arg(stats_file)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining after the test stops listening, so the child never sees EPIPE.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut me = Self {
+            child,
+            ifname: String::new(),
+            stats_file: stats_file.to_owned(),
+        };
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("l2tp-static in {netns} did not get ready"));
+        me.ifname = line
+            .strip_prefix("ready ifname=")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        me
+    }
+
+    /// The counters of the `session` line, fetched with SIGUSR1.
+    fn session_stats(&self) -> HashMap<String, u64> {
+        let _ = std::fs::remove_file(&self.stats_file);
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGUSR1).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&self.stats_file) {
+                let line = text.lines().find(|l| l.starts_with("session ")).unwrap();
+                return line
+                    .split_whitespace()
+                    .filter_map(|kv| kv.split_once('='))
+                    .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+                    .collect();
+            }
+            assert!(Instant::now() < deadline, "no stats from l2tp-static");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Static {
+    fn drop(&mut self) {
+        let pid = Pid::from_raw(self.child.id() as i32);
+        let _ = kill(pid, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sets up a pseudowire with `common` options, pings across it and checks the counters.
+fn ping_across(common: &[&str], a_extra: &[&str], b_extra: &[&str]) {
+    let pair = Pair::new();
+    let (a, b) = pair.start(common, a_extra, b_extra);
+    pair.address(&a, &b);
+    assert!(pair.ping(3), "no ping reply across the pseudowire");
+    let sa = a.session_stats();
+    let sb = b.session_stats();
+    println!("a: {sa:?}\nb: {sb:?}");
+    for s in [&sa, &sb] {
+        assert!(s["rx_packets"] >= 3 && s["tx_packets"] >= 3);
+        assert_eq!(s["cookie_mismatches"], 0);
+        assert_eq!(s["seq_errors"], 0);
+        assert_eq!(s["rx_errors"], 0);
+    }
+}
+
+#[test]
+fn ping_over_udp() {
+    require_privileges!();
+    ping_across(&["--encap", "udp"], &[], &[]);
+}
+
+#[test]
+fn ping_over_ip() {
+    require_privileges!();
+    ping_across(&["--encap", "ip"], &[], &[]);
+}
+
+#[test]
+fn ping_with_8_octet_cookies_and_sequencing_over_udp() {
+    require_privileges!();
+    ping_across(
+        &["--encap", "udp", "--l2spec", "default", "--seq"],
+        &[
+            "--cookie",
+            "0102030405060708",
+            "--peer-cookie",
+            "a1a2a3a4a5a6a7a8",
+        ],
+        &[
+            "--cookie",
+            "a1a2a3a4a5a6a7a8",
+            "--peer-cookie",
+            "0102030405060708",
+        ],
+    );
+}
+
+#[test]
+fn ping_with_4_octet_cookies_and_sequencing_over_ip() {
+    require_privileges!();
+    ping_across(
+        &["--encap", "ip", "--l2spec", "default", "--seq"],
+        &["--cookie", "01020304", "--peer-cookie", "a1a2a3a4"],
+        &["--cookie", "a1a2a3a4", "--peer-cookie", "01020304"],
+    );
+}
+
+#[test]
+fn ping_over_an_eth_vlan_pseudowire() {
+    require_privileges!();
+    ping_across(
+        &[
+            "--encap",
+            "udp",
+            "--pw-type",
+            "eth-vlan",
+            "--vlan-id",
+            "100",
+        ],
+        &[],
+        &[],
+    );
+}
+
+#[test]
+fn mismatched_cookies_are_dropped_and_counted() {
+    require_privileges!();
+    let pair = Pair::new();
+    let (a, b) = pair.start(
+        &["--encap", "udp"],
+        &[
+            "--cookie",
+            "0102030405060708",
+            "--peer-cookie",
+            "a1a2a3a4a5a6a7a8",
+        ],
+        // b expects another cookie than a sends.
+        &[
+            "--cookie",
+            "a1a2a3a4a5a6a7a8",
+            "--peer-cookie",
+            "0102030405060799",
+        ],
+    );
+    pair.address(&a, &b);
+    let out = Command::new("ip")
+        .args([
+            "netns", "exec", &pair.a.0, "ping", "-c", "3", "-i", "0.2", "-W", "1",
+        ])
+        .arg("198.51.100.2")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a ping crossed with the wrong cookie"
+    );
+    let sb = b.session_stats();
+    println!("b: {sb:?}");
+    assert!(sb["cookie_mismatches"] >= 3, "{sb:?}");
+    assert_eq!(sb["rx_errors"], sb["cookie_mismatches"]);
+    assert_eq!(sb["rx_packets"], 0);
+    assert!(a.session_stats()["tx_packets"] >= 3);
+}
+
+#[test]
+fn ping_through_a_bridge() {
+    require_privileges!();
+    let pair = Pair::new();
+    let b_ns = pair.b.0.clone();
+    // In b the TAP is a port of br0, and the overlay address sits on the bridge.
+    run(&["ip", "-n", &b_ns, "link", "add", "br0", "type", "bridge"]);
+    run(&["ip", "-n", &b_ns, "link", "set", "br0", "up"]);
+    let (a, b) = pair.start(&["--encap", "udp"], &[], &["--bridge", "br0"]);
+    run(&[
+        "ip",
+        "-n",
+        &pair.a.0,
+        "addr",
+        "add",
+        "198.51.100.1/24",
+        "dev",
+        &a.ifname,
+    ]);
+    run(&[
+        "ip",
+        "-n",
+        &b_ns,
+        "addr",
+        "add",
+        "198.51.100.2/24",
+        "dev",
+        "br0",
+    ]);
+    let master = Command::new("ip")
+        .args(["-n", &b_ns, "-o", "link", "show", &b.ifname])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&master.stdout).contains("master br0"),
+        "{}",
+        String::from_utf8_lossy(&master.stdout)
+    );
+    assert!(pair.ping(3), "no ping reply through the bridge");
+    assert!(b.session_stats()["rx_packets"] >= 3);
+}
+
+#[test]
+fn iperf3_tcp_across_the_pseudowire() {
+    require_privileges!();
+    if !Command::new("iperf3")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: no iperf3");
+        return;
+    }
+    let pair = Pair::new();
+    let (a, b) = pair.start(
+        &["--encap", "udp", "--l2spec", "default", "--seq"],
+        &[
+            "--cookie",
+            "0102030405060708",
+            "--peer-cookie",
+            "a1a2a3a4a5a6a7a8",
+        ],
+        &[
+            "--cookie",
+            "a1a2a3a4a5a6a7a8",
+            "--peer-cookie",
+            "0102030405060708",
+        ],
+    );
+    pair.address(&a, &b);
+    assert!(pair.ping(1));
+    let mut server = Command::new("ip")
+        .args([
+            "netns", "exec", &pair.b.0, "timeout", "30", "iperf3", "-s", "-1",
+        ])
+        .args(["-B", "198.51.100.2"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &pair.a.0,
+            "timeout",
+            "30",
+            "iperf3",
+            "-c",
+            "198.51.100.2",
+        ])
+        .args(["-t", "3", "-f", "m"])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    assert!(
+        out.status.success(),
+        "iperf3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let receiver = text
+        .lines()
+        .find(|l| l.contains("receiver"))
+        .expect("a receiver summary");
+    let mbps: f64 = receiver
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[1] == "Mbits/sec")
+        .and_then(|w| w[0].parse().ok())
+        .expect("a throughput");
+    println!("iperf3 TCP across the userspace pseudowire: {mbps} Mbit/s");
+    assert!(mbps > 1.0, "{mbps} Mbit/s");
+    let (sa, sb) = (a.session_stats(), b.session_stats());
+    println!("a: {sa:?}\nb: {sb:?}");
+    assert_eq!(sb["cookie_mismatches"], 0);
+}
