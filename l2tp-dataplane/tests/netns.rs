@@ -6,63 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-
-const BIN: &str = env!("CARGO_BIN_EXE_l2tp-static");
-
-/// Why these tests cannot run here, if they cannot.
-fn unavailable() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("not root".into());
-    }
-    if !Path::new("/dev/net/tun").exists() {
-        return Some("no /dev/net/tun".into());
-    }
-    if !Command::new("ip")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Some("no ip(8)".into());
-    }
-    None
-}
-
-macro_rules! require_privileges {
-    () => {
-        if let Some(why) = unavailable() {
-            eprintln!("skipped: {why}");
-            return;
-        }
-    };
-}
-
-fn run(args: &[&str]) {
-    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A network namespace, deleted on drop.
-struct Netns(String);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
+use common::{Netns, Static, run};
 
 /// Two namespaces joined by a veth pair, with the underlay addresses.
 struct Pair {
@@ -191,82 +142,6 @@ impl Pair {
 impl Drop for Pair {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A running `l2tp-static`, stopped with SIGTERM (then SIGKILL) on drop.
-struct Static {
-    child: Child,
-    ifname: String,
-    stats_file: PathBuf,
-}
-
-impl Static {
-    fn start(netns: &str, stats_file: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", netns, BIN])
-            .args(args)
-            .arg("--stats-file")
-            .arg(stats_file)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Keep draining after the test stops listening, so the child never sees EPIPE.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut me = Self {
-            child,
-            ifname: String::new(),
-            stats_file: stats_file.to_owned(),
-        };
-        let line = rx
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("l2tp-static in {netns} did not get ready"));
-        me.ifname = line
-            .strip_prefix("ready ifname=")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        me
-    }
-
-    /// The counters of the `session` line, fetched with SIGUSR1.
-    fn session_stats(&self) -> HashMap<String, u64> {
-        let _ = std::fs::remove_file(&self.stats_file);
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGUSR1).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&self.stats_file) {
-                let line = text.lines().find(|l| l.starts_with("session ")).unwrap();
-                return line
-                    .split_whitespace()
-                    .filter_map(|kv| kv.split_once('='))
-                    .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
-                    .collect();
-            }
-            assert!(Instant::now() < deadline, "no stats from l2tp-static");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Static {
-    fn drop(&mut self) {
-        let pid = Pid::from_raw(self.child.id() as i32);
-        let _ = kill(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
