@@ -569,6 +569,7 @@ impl Endpoint {
             }
             t.finish(&mut bytes, signed, ns, nr, sccrq);
             transmits.push_back(Transmit {
+                tunnel_id: t.local_id,
                 local: t.local,
                 remote: t.remote,
                 encap: t.encap,

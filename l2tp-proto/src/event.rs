@@ -560,6 +560,9 @@ pub struct Stats {
 /// One datagram to send.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Transmit {
+    /// Our id of the tunnel that sends it. Several tunnels may share one pair of addresses, so
+    /// the caller routes by this id, not by address.
+    pub tunnel_id: u32,
     /// The local address to send from.
     pub local: SocketAddr,
     /// The destination.

@@ -164,7 +164,6 @@ pub struct ProtoEngine {
     tunnels: BTreeMap<u64, TunnelRec>,
     sessions: BTreeMap<u64, SessionRec>,
     by_tid: HashMap<u32, u64>,
-    by_socket: HashMap<(SocketAddr, SocketAddr), u32>,
     tunnel_instances: BTreeMap<String, Instance<cfg::ResolvedTunnel>>,
     session_instances: BTreeMap<String, Instance<cfg::ResolvedSession>>,
     events: VecDeque<EngineEvent>,
@@ -397,7 +396,6 @@ impl ProtoEngine {
             tunnels: BTreeMap::new(),
             sessions: BTreeMap::new(),
             by_tid: HashMap::new(),
-            by_socket: HashMap::new(),
             tunnel_instances: BTreeMap::new(),
             session_instances: BTreeMap::new(),
             events: VecDeque::new(),
@@ -626,7 +624,6 @@ impl ProtoEngine {
             return;
         };
         rec.socket = Some((local, remote));
-        self.by_socket.insert((local, remote), rec.tid);
         self.events
             .push_back(EngineEvent::Socket(SocketChange::Open(TunnelSocket {
                 tid: rec.tid,
@@ -1049,10 +1046,11 @@ impl ProtoEngine {
     }
 
     fn on_transmit(&mut self, t: proto::Transmit) {
-        let tunnel = self.by_socket.get(&(t.local, t.remote)).copied();
-        if let Some(tid) = tunnel
-            && let Some(rec) = self.by_tid.get(&tid).and_then(|h| self.tunnels.get_mut(h))
-        {
+        let tid = t.tunnel_id;
+        let mut tunnel = None;
+        if let Some(rec) = self.by_tid.get(&tid).and_then(|h| self.tunnels.get_mut(h)) {
+            // Only a tunnel with a socket of its own is routed to it; others use the listener.
+            tunnel = rec.socket.map(|_| tid);
             rec.tx += 1;
             if rec.debug {
                 notice!(
@@ -1131,10 +1129,7 @@ impl ProtoEngine {
                     if self.by_tid.get(&tunnel_id) == Some(&handle.0) {
                         self.by_tid.remove(&tunnel_id);
                     }
-                    if let Some(key) = rec.socket {
-                        if self.by_socket.get(&key) == Some(&tunnel_id) {
-                            self.by_socket.remove(&key);
-                        }
+                    if rec.socket.is_some() {
                         self.events
                             .push_back(EngineEvent::Socket(SocketChange::Close(tunnel_id)));
                     }

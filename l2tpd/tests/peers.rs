@@ -483,3 +483,34 @@ fn incoming_tunnels_pick_their_peer_profile_and_lac_lns_limits_calls() {
     );
     assert!(sessions(&s).is_empty(), "{:?}", sessions(&s));
 }
+
+#[test]
+fn per_tunnel_debug_logs_only_that_tunnels_messages_and_can_be_switched_on() {
+    let s = server("", "");
+    let c = client(
+        &s,
+        "",
+        &[
+            ("loud", "    version 3\n    debug true\n"),
+            ("quiet", "    version 3\n    hello_timeout 1\n"),
+        ],
+        &[],
+    );
+    let loud = up(&c, "loud")["tid"].as_u64().unwrap_or_default();
+    let quiet = up(&c, "quiet")["tid"].as_u64().unwrap_or_default();
+    c.wait_log(&format!("tunnel {loud}: received SCCRP"));
+    // `-d` runs the client at info level: the quiet tunnel's messages are not logged...
+    std::thread::sleep(Duration::from_millis(1500));
+    let log = c.wait_log(&format!("tunnel {loud}: sending SCCCN"));
+    assert!(!log.contains(&format!("tunnel {quiet}: sending")), "{log}");
+    assert!(!log.contains(&format!("tunnel {quiet}: received")), "{log}");
+    // ...until debugging is switched on for it at run time: its HELLOs then show.
+    let on = Request::Debug {
+        target: l2tp_ctl::DebugTarget::Tunnel {
+            tunnel: Selector::parse("quiet"),
+        },
+        enable: true,
+    };
+    c.request(&on).unwrap_or_else(|e| panic!("debug on: {e:?}"));
+    c.wait_log(&format!("tunnel {quiet}: sending HELLO"));
+}
