@@ -204,6 +204,10 @@ fn run_daemon(
         }
     };
     let listen: Vec<String> = facts.listen.iter().map(|a| a.to_string()).collect();
+    let ip_listen: String = ip
+        .iter()
+        .map(|b| format!(", IP protocol 115 on {}", b.local.ip()))
+        .collect();
     let setup = runtime.block_on(async {
         let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
         let sockets =
@@ -239,10 +243,11 @@ fn run_daemon(
         tracing::error!("cannot detach from the terminal: {e}");
     }
     notice!(
-        "l2tpd {} started (pid {}): listening on UDP {}, control socket {}, log level {}",
+        "l2tpd {} started (pid {}): listening on UDP {}{}, control socket {}, log level {}",
         env!("CARGO_PKG_VERSION"),
         std::process::id(),
         listen.join(" "),
+        ip_listen,
         control.path().display(),
         log.level()
     );
