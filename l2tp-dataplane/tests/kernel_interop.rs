@@ -29,10 +29,10 @@ fn userspace_pseudowire_talks_to_the_kernel_one() {
     require_privileges!();
     let vm = vm_dir();
     if !vm.join("vmlinux").exists() || !vm.join("initrd.img").exists() {
-        eprintln!(
-            "skipped: no test guest in {} (tests/vm/build-guest.sh)",
+        common::skip(&format!(
+            "no test guest in {} (tests/vm/build-guest.sh)",
             vm.display()
-        );
+        ));
         return;
     }
     if !Command::new("qemu-system-x86_64")
@@ -40,7 +40,7 @@ fn userspace_pseudowire_talks_to_the_kernel_one() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("skipped: no qemu-system-x86_64");
+        common::skip("no qemu-system-x86_64");
         return;
     }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

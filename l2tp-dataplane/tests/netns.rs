@@ -311,7 +311,7 @@ fn iperf3_tcp_across_the_pseudowire() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("skipped: no iperf3");
+        common::skip("no iperf3");
         return;
     }
     let pair = Pair::new();

@@ -36,10 +36,20 @@ pub fn unavailable() -> Option<String> {
 macro_rules! require_privileges {
     () => {
         if let Some(why) = common::unavailable() {
-            eprintln!("skipped: {why}");
+            common::skip(&why);
             return;
         }
     };
+}
+
+/// Reports why a test cannot run here. With `L2TP_REQUIRE_ALL=1` (as `scripts/test.sh` and CI
+/// set it) that is a failure, since a skipped test is not a passed one.
+pub fn skip(why: &str) {
+    assert!(
+        std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
+        "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
+    );
+    eprintln!("skipped: {why}");
 }
 
 pub fn run(args: &[&str]) {
