@@ -5,59 +5,17 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use l2tp_proto::wire::avp::types::{ProtocolVersion, pw_type};
-use l2tp_proto::wire::{
-    Avp, ControlHeader, DecodeContext, Encapsulation, Message, MessageType, Packet, Version,
-};
+use l2tp_proto::wire::{ControlHeader, DecodeContext, Encapsulation, Message, Packet, Version};
+
+#[path = "../benches/support/messages.rs"]
+mod messages;
 
 fn message(kind: &str, v: Version) -> Message {
-    let mut m;
     if kind == "sccrq" {
-        m = Message::new(MessageType::Sccrq);
-        m.push(
-            Avp::ProtocolVersion(ProtocolVersion {
-                version: 1,
-                revision: 0,
-            }),
-            v,
-        )
-        .push(Avp::HostName(b"lac.example.net".to_vec()), v)
-        .push(Avp::FramingCapabilities(3), v)
-        .push(Avp::BearerCapabilities(3), v)
-        .push(Avp::ReceiveWindowSize(10), v)
-        .push(Avp::TieBreaker(0x0102_0304_0506_0708), v)
-        .push(Avp::VendorName(b"l2tp".to_vec()), v)
-        .push(Avp::AssignedTunnelId(0x1234), v);
-        if v == Version::V3 {
-            m.push(Avp::RouterId(0xc000_0201), v)
-                .push(Avp::AssignedConnectionId(0x1234_5678), v)
-                .push(
-                    Avp::PseudowireCapabilities(vec![
-                        pw_type::PPP,
-                        pw_type::ETH,
-                        pw_type::ETH_VLAN,
-                    ]),
-                    v,
-                );
-        }
+        messages::sccrq(v)
     } else {
-        m = Message::new(MessageType::Icrq);
-        if v == Version::V2 {
-            m.push(Avp::AssignedSessionId(0x4321), v)
-                .push(Avp::CallSerialNumber(1), v)
-                .push(Avp::BearerType(2), v);
-        } else {
-            m.push(Avp::LocalSessionId(0x8765_4321), v)
-                .push(Avp::RemoteSessionId(0), v)
-                .push(Avp::CallSerialNumber(1), v)
-                .push(Avp::PseudowireType(pw_type::ETH), v)
-                .push(Avp::RemoteEndId(b"circuit-1".to_vec()), v)
-                .push(Avp::CircuitStatus(3), v)
-                .push(Avp::L2SpecificSublayer(1), v)
-                .push(Avp::DataSequencing(0), v);
-        }
+        messages::icrq(v)
     }
-    m
 }
 
 fn main() -> ExitCode {
