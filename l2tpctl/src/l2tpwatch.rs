@@ -1,0 +1,528 @@
+//! `l2tpwatch [-S socket] [-n max-events] [-T seconds] [-t types] [-s types] [-v] [-p] [-c]`:
+//! print the tunnel and session events of a running `l2tpd`, one line each (see
+//! `l2tpwatch(1)`).
+//!
+//! Exit status: 0 when the event count or the time limit is reached or the daemon stops, 1 when
+//! the daemon cannot be reached or refuses, 2 for an invalid command line.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use l2tp_ctl::{DEFAULT_SOCKET, Event, EventKind, Reply, Request, Response};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "l2tpwatch",
+    version,
+    about = "Print the tunnel and session events of a running l2tpd"
+)]
+struct Args {
+    /// The daemon's control socket.
+    #[arg(short = 'S', value_name = "socket", default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Exit after this many events.
+    #[arg(short = 'n', value_name = "max-events")]
+    max_events: Option<u64>,
+    /// Exit after this many seconds.
+    #[arg(short = 'T', value_name = "seconds")]
+    timeout: Option<u64>,
+    /// Tunnel events to show: a comma list of created,up,down,deleted (default all).
+    #[arg(short = 't', value_name = "types", value_parser = parse_types)]
+    tunnel_types: Option<Types>,
+    /// Session events to show: a comma list of created,up,down,deleted (default all).
+    #[arg(short = 's', value_name = "types", value_parser = parse_types)]
+    session_types: Option<Types>,
+    /// Verbose: protocol version, encapsulation and peer of tunnels; pseudowire type and
+    /// interface of sessions.
+    #[arg(short = 'v')]
+    verbose: bool,
+    /// Prefix each line with a timestamp (UTC).
+    #[arg(short = 'p')]
+    timestamps: bool,
+    /// Print CSV: a header line, then one line per event.
+    #[arg(short = 'c')]
+    csv: bool,
+}
+
+/// Which of created, up, down, deleted to show.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+struct Types {
+    created: bool,
+    up: bool,
+    down: bool,
+    deleted: bool,
+}
+
+impl Types {
+    const ALL: Types = Types {
+        created: true,
+        up: true,
+        down: true,
+        deleted: true,
+    };
+}
+
+fn parse_types(s: &str) -> Result<Types, String> {
+    let mut t = Types {
+        created: false,
+        up: false,
+        down: false,
+        deleted: false,
+    };
+    for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match word {
+            "created" => t.created = true,
+            "up" => t.up = true,
+            "down" => t.down = true,
+            "deleted" => t.deleted = true,
+            "all" => t = Types::ALL,
+            other => {
+                return Err(format!(
+                    "unknown event type \"{other}\"; expected a comma list of created, up, \
+                     down, deleted"
+                ));
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// How to print events.
+#[derive(Clone, Copy, Debug)]
+struct Format {
+    verbose: bool,
+    timestamps: bool,
+    csv: bool,
+}
+
+impl Args {
+    fn shows(&self, kind: EventKind) -> bool {
+        use EventKind as K;
+        let t = self.tunnel_types.unwrap_or(Types::ALL);
+        let s = self.session_types.unwrap_or(Types::ALL);
+        match kind {
+            K::TunnelCreated => t.created,
+            K::TunnelUp => t.up,
+            K::TunnelDown => t.down,
+            K::TunnelDeleted => t.deleted,
+            K::SessionCreated => s.created,
+            K::SessionUp => s.up,
+            K::SessionDown => s.down,
+            K::SessionDeleted => s.deleted,
+        }
+    }
+
+    fn format(&self) -> Format {
+        Format {
+            verbose: self.verbose,
+            timestamps: self.timestamps,
+            csv: self.csv,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("l2tpwatch: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let deadline = args
+        .timeout
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let shown = args.socket.display();
+    let stream = UnixStream::connect(&args.socket).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => format!("l2tpd is not running (no socket at {shown})"),
+        io::ErrorKind::ConnectionRefused => {
+            format!("l2tpd does not seem to be running (nothing answers on {shown})")
+        }
+        io::ErrorKind::PermissionDenied => format!(
+            "cannot use the control socket {shown}: permission denied (only root and members \
+             of control_socket_group may)"
+        ),
+        _ => format!("cannot connect to {shown}: {e}"),
+    })?;
+    let broken = |e: io::Error| format!("talking to l2tpd on {shown}: {e}");
+    (&stream)
+        .write_all(l2tp_ctl::encode_request(&Request::Watch).as_bytes())
+        .map_err(broken)?;
+    let mut reader = BufReader::new(&stream);
+    let mut out = io::stdout().lock();
+    let format = args.format();
+    let mut seen = 0u64;
+    let mut acknowledged = false;
+    let mut line = Vec::new();
+    if format.csv {
+        write_out(&mut out, &csv_header(format))?;
+    }
+    loop {
+        if args.max_events.is_some_and(|n| seen >= n) {
+            return Ok(());
+        }
+        let wait = match deadline {
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(w) if !w.is_zero() => Some(w),
+                _ => return Ok(()),
+            },
+            None => None,
+        };
+        stream.set_read_timeout(wait).map_err(broken)?;
+        match reader.read_until(b'\n', &mut line) {
+            // The daemon has gone: that ends the watch.
+            Ok(0) => return Ok(()),
+            Ok(_) if line.ends_with(b"\n") => {}
+            // End of stream in the middle of a line.
+            Ok(_) => return Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(broken(e)),
+        }
+        let text = String::from_utf8_lossy(&line).into_owned();
+        line.clear();
+        let reply = l2tp_ctl::decode_reply(&text).map_err(|e| format!("{shown}: {e}"))?;
+        match reply {
+            Reply::Ok(Response::Watching) if !acknowledged => acknowledged = true,
+            Reply::Event(ev) if acknowledged => {
+                if args.shows(ev.event) {
+                    seen += 1;
+                    write_out(&mut out, &format_event(&ev, format))?;
+                }
+            }
+            Reply::Error(e) => return Err(e.message.trim_end().to_owned()),
+            _ => return Err(format!("{shown}: unexpected answer from l2tpd")),
+        }
+    }
+}
+
+fn write_out(out: &mut impl Write, line: &str) -> Result<(), String> {
+    match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // Nobody reads any more (`l2tpwatch | head`): stop quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("writing the output: {e}")),
+    }
+}
+
+/// The CSV column names, in order, for `format`.
+fn csv_columns(format: Format) -> Vec<&'static str> {
+    let mut cols = Vec::new();
+    if format.timestamps {
+        cols.push("time");
+    }
+    cols.extend([
+        "event",
+        "tid",
+        "sid",
+        "peer_tid",
+        "peer_sid",
+        "name",
+        "profile",
+        "pw_profile",
+        "peer",
+        "result",
+        "error",
+        "message",
+    ]);
+    if format.verbose {
+        cols.extend(["version", "encap", "pseudowire_type", "interface_name"]);
+    }
+    cols
+}
+
+fn csv_header(format: Format) -> String {
+    let mut s = csv_columns(format).join(",");
+    s.push('\n');
+    s
+}
+
+/// One event as a line (with its newline) in `format`.
+fn format_event(ev: &Event, format: Format) -> String {
+    let mut s = if format.csv {
+        csv_line(ev, format)
+    } else {
+        text_line(ev, format)
+    };
+    s.push('\n');
+    s
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn csv_line(ev: &Event, format: Format) -> String {
+    let r = ev.result.as_ref();
+    let mut fields = Vec::new();
+    if format.timestamps {
+        fields.push(timestamp(ev.time_ms));
+    }
+    fields.extend([
+        ev.event.label().to_owned(),
+        ev.tid.to_string(),
+        opt(ev.sid),
+        opt(ev.peer_tid),
+        opt(ev.peer_sid),
+        opt(ev.name.as_deref()),
+        opt(ev.profile.as_deref()),
+        opt(ev.pw_profile.as_deref()),
+        opt(ev.peer.as_deref()),
+        opt(r.map(|r| r.result)),
+        opt(r.map(|r| r.error)),
+        opt(r.and_then(|r| r.message.as_deref())),
+    ]);
+    if format.verbose {
+        fields.extend([
+            opt(ev.version),
+            opt(ev.encap),
+            opt(ev.pseudowire_type),
+            opt(ev.interface_name.as_deref()),
+        ]);
+    }
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_owned()
+    }
+}
+
+/// A quoted text value: `"` and `\` escaped with `\`, control characters as `\xNN`.
+fn quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn text_line(ev: &Event, format: Format) -> String {
+    use EventKind as K;
+    let mut s = String::new();
+    if format.timestamps {
+        s.push_str(&timestamp(ev.time_ms));
+        s.push(' ');
+    }
+    s.push_str(ev.event.label());
+    s.push_str(": ");
+    let mut f: Vec<String> = vec![format!("tid={}", ev.tid)];
+    let num = |name: &str, v: Option<u32>| format!("{name}={}", v.unwrap_or(0));
+    let text = |name: &str, v: Option<&str>| format!("{name}={}", quoted(v.unwrap_or("")));
+    if ev.event.is_session() {
+        f.push(num("sid", ev.sid));
+    }
+    match ev.event {
+        K::TunnelCreated => {
+            f.push(text("name", ev.name.as_deref()));
+            f.push(text("profile", ev.profile.as_deref()));
+            f.push(format!("peer={}", ev.peer.as_deref().unwrap_or("-")));
+        }
+        K::SessionCreated => {
+            f.push(text("name", ev.name.as_deref()));
+            f.push(text("profile", ev.profile.as_deref()));
+            f.push(text("pw_profile", ev.pw_profile.as_deref()));
+        }
+        K::TunnelUp | K::TunnelDown => f.push(num("peer_tid", ev.peer_tid)),
+        K::SessionUp | K::SessionDown => {
+            f.push(num("peer_tid", ev.peer_tid));
+            f.push(num("peer_sid", ev.peer_sid));
+        }
+        K::TunnelDeleted | K::SessionDeleted => {}
+    }
+    let down = matches!(ev.event, K::TunnelDown | K::SessionDown);
+    // Deleted events carry the result when the instance went down with one.
+    if down || ev.result.is_some() {
+        let r = ev.result.clone().unwrap_or_default();
+        f.push(format!("result={}", r.result));
+        f.push(format!("error={}", r.error));
+        f.push(text("message", r.message.as_deref()));
+    }
+    if format.verbose {
+        if ev.event.is_session() {
+            f.push(format!("pw_type={}", opt(ev.pseudowire_type)));
+            f.push(text("interface", ev.interface_name.as_deref()));
+        } else {
+            f.push(format!("version={}", opt(ev.version)));
+            f.push(format!("encap={}", opt(ev.encap)));
+            if ev.event != K::TunnelCreated {
+                f.push(format!("peer={}", ev.peer.as_deref().unwrap_or("-")));
+            }
+        }
+    }
+    s.push_str(&f.join(" "));
+    s
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for milliseconds since the Unix epoch.
+fn timestamp(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_date(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01.
+fn civil_date(days: i64) -> (i64, u32, u32) {
+    // Count from 0000-03-01, so that a leap day is the last day of its "year", in 400-year
+    // eras of 146 097 days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use l2tp_ctl::{Encap, PseudowireType, ResultCode};
+
+    fn ev(kind: EventKind) -> Event {
+        Event {
+            event: kind,
+            time_ms: 1_795_000_000_123,
+            tid: 7,
+            peer_tid: None,
+            sid: None,
+            peer_sid: None,
+            name: None,
+            profile: None,
+            pw_profile: None,
+            peer: None,
+            version: None,
+            encap: None,
+            pseudowire_type: None,
+            interface_name: None,
+            result: None,
+        }
+    }
+
+    const PLAIN: Format = Format {
+        verbose: false,
+        timestamps: false,
+        csv: false,
+    };
+
+    #[test]
+    fn text_lines_follow_the_interface() {
+        let mut e = ev(EventKind::TunnelCreated);
+        e.name = Some("t1".into());
+        e.profile = Some("default".into());
+        e.peer = Some("192.0.2.1:1701".into());
+        e.version = Some(3);
+        e.encap = Some(Encap::Udp);
+        assert_eq!(
+            format_event(&e, PLAIN),
+            "TUNNEL CREATED: tid=7 name=\"t1\" profile=\"default\" peer=192.0.2.1:1701\n"
+        );
+        let v = Format {
+            verbose: true,
+            ..PLAIN
+        };
+        assert_eq!(
+            format_event(&e, v),
+            "TUNNEL CREATED: tid=7 name=\"t1\" profile=\"default\" peer=192.0.2.1:1701 \
+             version=3 encap=udp\n"
+        );
+        let mut e = ev(EventKind::SessionDown);
+        e.sid = Some(9);
+        e.peer_tid = Some(1);
+        e.peer_sid = Some(2);
+        e.pseudowire_type = Some(PseudowireType::Eth);
+        e.interface_name = Some("l2tpeth0".into());
+        e.result = Some(ResultCode {
+            result: 3,
+            error: 0,
+            message: Some("a \"b\"".into()),
+        });
+        assert_eq!(
+            format_event(&e, PLAIN),
+            "SESSION DOWN: tid=7 sid=9 peer_tid=1 peer_sid=2 result=3 error=0 \
+             message=\"a \\\"b\\\"\"\n"
+        );
+        assert_eq!(
+            format_event(&e, v),
+            "SESSION DOWN: tid=7 sid=9 peer_tid=1 peer_sid=2 result=3 error=0 \
+             message=\"a \\\"b\\\"\" pw_type=eth interface=\"l2tpeth0\"\n"
+        );
+        let csv = Format {
+            csv: true,
+            timestamps: true,
+            verbose: false,
+        };
+        assert_eq!(
+            format_event(&e, csv),
+            "2026-11-18T11:06:40.123Z,SESSION DOWN,7,9,1,2,,,,,3,0,\"a \"\"b\"\"\"\n"
+        );
+        assert_eq!(
+            csv_header(csv),
+            "time,event,tid,sid,peer_tid,peer_sid,name,profile,pw_profile,peer,result,error,\
+             message\n"
+        );
+        let e = ev(EventKind::TunnelDeleted);
+        assert_eq!(format_event(&e, PLAIN), "TUNNEL DELETED: tid=7\n");
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(timestamp(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(timestamp(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(parse_types("created,up,down,deleted"), Ok(Types::ALL));
+        let t = parse_types("up,down").unwrap_or(Types::ALL);
+        assert!(!t.created && t.up && t.down && !t.deleted);
+        assert!(parse_types("upp").is_err());
+    }
+}
