@@ -136,6 +136,8 @@ params! {
         control_socket_group: String => Option<String> = None, p::name;
         /// `script_dir`: where user scripts live \[`/etc/l2tpd`\].
         script_dir: PathBuf => PathBuf = PathBuf::from("/etc/l2tpd"), p::path;
+        /// `max_scripts`: the most user scripts running at once \[16\].
+        max_scripts: u32 => u32 = 16, p::number(1, 4096);
         /// `pid_file` \[`/run/l2tpd/l2tpd.pid`\].
         pid_file: PathBuf => PathBuf = PathBuf::from("/run/l2tpd/l2tpd.pid"), p::path;
     }

@@ -17,6 +17,7 @@ use crate::dataplane::Dataplane;
 use crate::engine::{Command, Datagram, Engine, EngineEvent, SocketChange, Transmit};
 use crate::logging::{Level, LogHandle};
 use crate::notice;
+use crate::scripts::ScriptEvent;
 use crate::view;
 
 /// Facts about the running daemon that `show system` reports and the config does not hold.
@@ -47,6 +48,7 @@ pub struct Core {
     started: Instant,
     stats: SystemStats,
     notifications: VecDeque<Event>,
+    scripts: VecDeque<ScriptEvent>,
     socket_changes: VecDeque<SocketChange>,
 }
 
@@ -73,6 +75,7 @@ impl Core {
             started: Instant::now(),
             stats: SystemStats::default(),
             notifications: VecDeque::new(),
+            scripts: VecDeque::new(),
             socket_changes: VecDeque::new(),
         }
     }
@@ -238,6 +241,11 @@ impl Core {
         self.notifications.pop_front()
     }
 
+    /// The next user script to run.
+    pub fn poll_script(&mut self) -> Option<ScriptEvent> {
+        self.scripts.pop_front()
+    }
+
     /// The next change to the tunnels' own sockets, for the shell to carry out.
     pub fn poll_socket_change(&mut self) -> Option<SocketChange> {
         self.socket_changes.pop_front()
@@ -279,6 +287,7 @@ impl Core {
             match ev {
                 EngineEvent::Notify(e) => self.notifications.push_back(e),
                 EngineEvent::Socket(c) => self.socket_changes.push_back(c),
+                EngineEvent::Script(s) => self.scripts.push_back(s),
                 EngineEvent::Dataplane(req) => {
                     let outcome = self.dataplane.execute(&req);
                     self.engine.handle_dataplane_outcome(now, outcome);

@@ -242,6 +242,31 @@ pub struct NoneDataplane {
 }
 
 impl NoneDataplane {
+    /// The name the session's interface would have: the configured name, or its `%d`
+    /// template (by default `ppp%d` for PPP and `l2tpeth%d` otherwise) with the lowest number
+    /// that no installed session uses, as the kernel would choose it.
+    fn interface_name(&self, spec: &SessionSpec) -> String {
+        let template = spec.interface_name.clone().unwrap_or_else(|| {
+            if spec.pseudowire_type == PseudowireType::Ppp {
+                "ppp%d".to_owned()
+            } else {
+                "l2tpeth%d".to_owned()
+            }
+        });
+        if !template.contains("%d") {
+            return template;
+        }
+        let used: std::collections::BTreeSet<&str> = self
+            .sessions
+            .values()
+            .filter_map(|s| s.interface_name.as_deref())
+            .collect();
+        (0u32..)
+            .map(|n| template.replacen("%d", &n.to_string(), 1))
+            .find(|name| !used.contains(name.as_str()))
+            .unwrap_or(template)
+    }
+
     /// The installed tunnels.
     pub fn tunnels(&self) -> impl Iterator<Item = &TunnelSpec> {
         self.tunnels.values()
@@ -278,9 +303,12 @@ impl Dataplane for NoneDataplane {
                 sid: None,
             });
         }
-        self.sessions.insert((spec.tid, spec.sid), spec.clone());
+        let name = self.interface_name(spec);
+        let mut spec = spec.clone();
+        spec.interface_name = Some(name.clone());
+        self.sessions.insert((spec.tid, spec.sid), spec);
         Ok(SessionInstalled {
-            interface_name: None,
+            interface_name: Some(name),
         })
     }
 

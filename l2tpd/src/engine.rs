@@ -17,6 +17,7 @@ use l2tp_ctl::{
 };
 
 use crate::dataplane::{DataplaneOutcome, DataplaneRequest};
+use crate::scripts::ScriptEvent;
 
 /// How a datagram travels.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -80,6 +81,8 @@ pub enum EngineEvent {
     Dataplane(DataplaneRequest),
     /// Open or close a tunnel's own socket; the core passes it on to the shell.
     Socket(SocketChange),
+    /// A user script to run (it follows the [`EngineEvent::Notify`] of the same event).
+    Script(ScriptEvent),
 }
 
 /// A change to the tunnels' own sockets.

@@ -36,5 +36,6 @@ pub mod engine;
 pub mod logging;
 pub mod net;
 pub mod proto_engine;
+pub mod scripts;
 pub mod shell;
 pub mod view;

@@ -50,6 +50,7 @@ use crate::engine::{
     Command, Datagram, Engine, EngineEvent, SocketChange, Transmit, Transport, TunnelSocket,
 };
 use crate::notice;
+use crate::scripts::{self, ScriptEvent, SessionFacts};
 use crate::view;
 
 /// The first wait before retrying a persistent instance; it doubles up to the configured cap.
@@ -115,6 +116,8 @@ struct SessionRec {
     down: bool,
     interface_name: Option<String>,
     last_result: Option<ctl::ResultCode>,
+    /// The parent tunnel's name, for scripts.
+    tunnel_name: Option<String>,
 }
 
 /// A persistent instance (`tunnel` or `session` block, or `l2tpctl create`).
@@ -214,6 +217,39 @@ fn result_code(reason: &proto::DownReason) -> ctl::ResultCode {
         error: reason.error.unwrap_or(0),
         message: reason.message.clone(),
     }
+}
+
+/// The session's interface: the data plane's name, else a configured name that is not a
+/// template.
+fn session_interface(rec: &SessionRec) -> Option<String> {
+    rec.interface_name.clone().or_else(|| {
+        rec.settings
+            .interface_name
+            .clone()
+            .or_else(|| rec.pseudowire.interface_name.clone())
+            .filter(|n| !n.contains('%'))
+    })
+}
+
+/// The script of session event `kind` of `rec`.
+fn session_script(kind: EventKind, rec: &SessionRec) -> ScriptEvent {
+    let interface_name = session_interface(rec);
+    let facts = SessionFacts {
+        tunnel_name: rec.tunnel_name.as_deref(),
+        session_name: rec.origin.name.as_deref(),
+        profile: Some(&rec.profile),
+        pw_profile: Some(&rec.pw_profile),
+        pw_type: rec.pw_type,
+        user_data: rec.settings.user_data.as_deref(),
+        remote_end_id: rec.settings.remote_end_id.as_ref().map(|r| r.as_bytes()),
+        bridge: rec.pseudowire.bridge.as_deref(),
+        interface_name: interface_name.as_deref(),
+        mtu: rec.pseudowire.mtu,
+        local_ip: rec.pseudowire.local_ip,
+        peer_ip: rec.pseudowire.peer_ip,
+        netmask: rec.pseudowire.netmask,
+    };
+    scripts::session_event(kind, rec.tid, rec.sid, &facts)
 }
 
 fn tunnel_state(state: TunnelState, down: bool) -> ctl::State {
@@ -424,6 +460,35 @@ impl ProtoEngine {
 
     fn notify(&mut self, e: ctl::Event) {
         self.events.push_back(EngineEvent::Notify(e));
+    }
+
+    fn script(&mut self, e: ScriptEvent) {
+        self.events.push_back(EngineEvent::Script(e));
+    }
+
+    /// A tunnel event for watchers, with the verbose facts (version, encapsulation, peer), and
+    /// its script.
+    fn notify_tunnel(&mut self, mut ev: ctl::Event, name: Option<&str>) {
+        if let Some(info) = self.ep.tunnel(ev.tid) {
+            ev.peer.get_or_insert_with(|| info.remote.to_string());
+            ev.version.get_or_insert(info.version.number());
+            ev.encap.get_or_insert(ctl_encap(info.encap));
+        }
+        let script = scripts::tunnel_event(ev.event, ev.tid, name);
+        self.notify(ev);
+        self.script(script);
+    }
+
+    /// A session event for watchers, with the verbose facts (pseudowire type, interface), and
+    /// its script.
+    fn notify_session(&mut self, mut ev: ctl::Event, rec: &SessionRec) {
+        ev.pseudowire_type = Some(ctl::PseudowireType::from_number(rec.pw_type));
+        if ev.interface_name.is_none() {
+            ev.interface_name = session_interface(rec);
+        }
+        let script = session_script(ev.event, rec);
+        self.notify(ev);
+        self.script(script);
     }
 
     fn tunnel_cap(&self) -> Duration {
@@ -707,6 +772,7 @@ impl ProtoEngine {
                 resolved.profile, resolved.pseudowire_profile
             ),
         );
+        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
             SessionRec {
@@ -730,6 +796,7 @@ impl ProtoEngine {
                 down: false,
                 interface_name: None,
                 last_result: None,
+                tunnel_name,
             },
         );
         if let Some(inst) = self.session_instances.get_mut(name) {
@@ -993,6 +1060,7 @@ impl ProtoEngine {
                 req.tunnel_id, req.session_id, req.call
             ),
         );
+        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
             SessionRec {
@@ -1016,6 +1084,7 @@ impl ProtoEngine {
                 down: false,
                 interface_name: None,
                 last_result: None,
+                tunnel_name,
             },
         );
     }
@@ -1084,12 +1153,8 @@ impl ProtoEngine {
                 let mut ev = event(EventKind::TunnelCreated, tunnel_id);
                 ev.name = rec.origin.name.clone();
                 ev.profile = Some(rec.profile.clone());
-                if let Some(info) = self.ep.tunnel(tunnel_id) {
-                    ev.peer = Some(info.remote.to_string());
-                    ev.version = Some(info.version.number());
-                    ev.encap = Some(ctl_encap(info.encap));
-                }
-                self.notify(ev);
+                let name = rec.origin.name.clone();
+                self.notify_tunnel(ev, name.as_deref());
             }
             PEvent::TunnelUp {
                 handle,
@@ -1108,15 +1173,15 @@ impl ProtoEngine {
                     name.as_ref().map_or(String::new(), |n| format!(" \"{n}\"")),
                     version.number()
                 );
-                if let Some(n) = name
-                    && let Some(inst) = self.tunnel_instances.get_mut(&n)
+                if let Some(n) = &name
+                    && let Some(inst) = self.tunnel_instances.get_mut(n)
                     && inst.handle == Some(handle.0)
                 {
                     inst.backoff = FIRST_RETRY;
                 }
                 let mut ev = event(EventKind::TunnelUp, tunnel_id);
                 ev.peer_tid = Some(peer_tunnel_id);
-                self.notify(ev);
+                self.notify_tunnel(ev, name.as_deref());
             }
             PEvent::TunnelDown {
                 handle,
@@ -1125,6 +1190,20 @@ impl ProtoEngine {
                 reason,
             } => self.on_tunnel_down(now, handle.0, tunnel_id, peer_tunnel_id, &reason),
             PEvent::TunnelDeleted { handle, tunnel_id } => {
+                let mut ev = event(EventKind::TunnelDeleted, tunnel_id);
+                let mut name = None;
+                if let Some(rec) = self.tunnels.get(&handle.0) {
+                    ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+                    ev.result = rec.last_result.clone();
+                    ev.version = rec.settings.version.map(|v| match v {
+                        cfg::L2tpVersion::V2 => 2,
+                        cfg::L2tpVersion::V3 => 3,
+                    });
+                    ev.encap = Some(ctl_encap(encap_of(rec.settings.encap)));
+                    ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
+                    name = rec.origin.name.clone();
+                }
+                self.notify_tunnel(ev, name.as_deref());
                 if let Some(rec) = self.tunnels.remove(&handle.0) {
                     if self.by_tid.get(&tunnel_id) == Some(&handle.0) {
                         self.by_tid.remove(&tunnel_id);
@@ -1135,7 +1214,6 @@ impl ProtoEngine {
                     }
                     Self::trace(rec.debug, format_args!("tunnel {tunnel_id}: deleted"));
                 }
-                self.notify(event(EventKind::TunnelDeleted, tunnel_id));
             }
             PEvent::SessionCreated {
                 handle,
@@ -1152,8 +1230,10 @@ impl ProtoEngine {
                 ev.name = rec.origin.name.clone();
                 ev.profile = Some(rec.profile.clone());
                 ev.pw_profile = Some(rec.pw_profile.clone());
-                ev.pseudowire_type = Some(ctl::PseudowireType::from_number(rec.pw_type));
-                self.notify(ev);
+                if let Some(rec) = self.sessions.remove(&handle.0) {
+                    self.notify_session(ev, &rec);
+                    self.sessions.insert(handle.0, rec);
+                }
             }
             PEvent::SessionUp {
                 handle,
@@ -1186,7 +1266,10 @@ impl ProtoEngine {
                 ev.peer_tid = Some(peer_tunnel_id);
                 ev.peer_sid = Some(peer_session_id);
                 ev.interface_name = interface_name;
-                self.notify(ev);
+                if let Some(rec) = self.sessions.remove(&handle.0) {
+                    self.notify_session(ev, &rec);
+                    self.sessions.insert(handle.0, rec);
+                }
             }
             PEvent::SessionDown {
                 handle,
@@ -1199,10 +1282,16 @@ impl ProtoEngine {
                 tunnel_id,
                 session_id,
             } => {
-                self.sessions.remove(&handle.0);
                 let mut ev = event(EventKind::SessionDeleted, tunnel_id);
                 ev.sid = Some(session_id);
-                self.notify(ev);
+                if let Some(rec) = self.sessions.remove(&handle.0) {
+                    ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+                    ev.peer_sid = (rec.peer_sid != 0).then_some(rec.peer_sid);
+                    ev.result = rec.last_result.clone();
+                    self.notify_session(ev, &rec);
+                } else {
+                    self.notify(ev);
+                }
             }
             PEvent::WanErrorNotify {
                 session_id, errors, ..
@@ -1251,7 +1340,7 @@ impl ProtoEngine {
         let mut ev = event(EventKind::TunnelDown, tid);
         ev.peer_tid = Some(peer_tid);
         ev.result = Some(result_code(reason));
-        self.notify(ev);
+        self.notify_tunnel(ev, name.as_deref());
         let Some(n) = name else { return };
         let shutting_down = self.shutting_down;
         let Some(inst) = self.tunnel_instances.get_mut(&n) else {
@@ -1318,7 +1407,10 @@ impl ProtoEngine {
         ev.peer_tid = Some(peer_tid);
         ev.peer_sid = Some(peer_sid);
         ev.result = Some(result_code(reason));
-        self.notify(ev);
+        if let Some(rec) = self.sessions.remove(&handle) {
+            self.notify_session(ev, &rec);
+            self.sessions.insert(handle, rec);
+        }
         let Some(n) = name else { return };
         let shutting_down = self.shutting_down;
         let tunnel_alive = reason.cause != proto::DownCause::TunnelDown;
@@ -1824,7 +1916,31 @@ impl Engine for ProtoEngine {
     }
 
     fn poll_event(&mut self) -> Option<EngineEvent> {
-        self.events.pop_front()
+        let mut e = self.events.pop_front()?;
+        // A session's data plane is set up just before its up event, and its answer (the
+        // interface's name) arrives after the event was queued: fill the name in now.
+        let iface = |this: &Self, tid: u32, sid: Option<u32>| {
+            this.sessions
+                .values()
+                .find(|s| s.tid == tid && Some(s.sid) == sid)
+                .and_then(session_interface)
+        };
+        match &mut e {
+            EngineEvent::Notify(ev)
+                if ev.event == EventKind::SessionUp && ev.interface_name.is_none() =>
+            {
+                ev.interface_name = iface(self, ev.tid, ev.sid);
+            }
+            EngineEvent::Script(s)
+                if s.kind == EventKind::SessionUp && s.var("INTERFACE_NAME").is_none() =>
+            {
+                if let Some(n) = iface(self, s.tid, s.sid) {
+                    s.set_var("INTERFACE_NAME", n);
+                }
+            }
+            _ => {}
+        }
+        Some(e)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

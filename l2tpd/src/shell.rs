@@ -22,9 +22,13 @@ use crate::engine::{Datagram, SocketChange, Transmit, Transport, TunnelSocket};
 use crate::logging::LogHandle;
 use crate::net::{self, Bound};
 use crate::notice;
+use crate::scripts::ScriptRunner;
 
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The longest a stopping daemon waits for the scripts of the last events.
+pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
 
 /// The largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
@@ -173,6 +177,9 @@ pub async fn run(
         stop_rx.clone(),
     ));
 
+    let mut scripts = ScriptRunner::new(
+        usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
+    );
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     let mut stopping: Option<Instant> = None;
     loop {
@@ -237,12 +244,21 @@ pub async fn run(
             // No watcher is not an error.
             let _ = events_tx.send(e);
         }
+        while let Some(e) = core.poll_script() {
+            let dir = core.config().system().script_dir.clone();
+            scripts.submit(&dir, e);
+        }
         if stopping.is_some() && core.is_idle() {
             break;
         }
     }
     let _ = stop_tx.send(true);
     core.finish_shutdown();
+    while let Some(e) = core.poll_script() {
+        let dir = core.config().system().script_dir.clone();
+        scripts.submit(&dir, e);
+    }
+    scripts.drain(SCRIPT_GRACE).await;
 }
 
 /// Starts (or, on a second signal, ends) a graceful stop; returns whether to stop at once.

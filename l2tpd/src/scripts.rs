@@ -1,0 +1,354 @@
+//! User scripts: the eight programs of `script_dir` run on tunnel and session events
+//! (`l2tpd(8)`, USER SCRIPTS).
+//!
+//! The engine describes each event as a [`ScriptEvent`] (arguments and environment, built
+//! from what the config says, see [`session_env`]); the shell hands it to the [`ScriptRunner`],
+//! which never blocks:
+//!
+//! - every tunnel and every session has its own queue with one worker task, so the scripts of
+//!   one instance run one at a time and in event order;
+//! - a global semaphore bounds how many scripts run at once (`max_scripts`);
+//! - a script is executed directly (no shell), with the arguments and environment of the event
+//!   only, standard streams on `/dev/null`, as root when the daemon is root, and its exit
+//!   status is only logged.
+//!
+//! A script that hangs holds its own instance's queue and one of the permits; the protocol,
+//! other instances and other scripts go on.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use l2tp_ctl::EventKind;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+/// The `PATH` a script gets.
+pub const SCRIPT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// One event, as a script sees it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct ScriptEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id (session events).
+    pub sid: Option<u32>,
+    /// `P1`, `P2`, `P3`.
+    pub args: Vec<String>,
+    /// The environment, besides `PATH`.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl ScriptEvent {
+    /// The script's file name in `script_dir`.
+    pub fn file_name(&self) -> &'static str {
+        script_name(self.kind)
+    }
+
+    /// The value of environment variable `name`, if set.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets `name` to `value`, replacing an earlier value.
+    pub fn set_var(&mut self, name: &'static str, value: String) {
+        self.env.retain(|(k, _)| *k != name);
+        self.env.push((name, value));
+    }
+}
+
+/// The script run on events of `kind`: `tunnel-created`, ..., `session-deleted`.
+pub fn script_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::TunnelCreated => "tunnel-created",
+        EventKind::TunnelUp => "tunnel-up",
+        EventKind::TunnelDown => "tunnel-down",
+        EventKind::TunnelDeleted => "tunnel-deleted",
+        EventKind::SessionCreated => "session-created",
+        EventKind::SessionUp => "session-up",
+        EventKind::SessionDown => "session-down",
+        EventKind::SessionDeleted => "session-deleted",
+    }
+}
+
+/// `P3`: `PPP`, `ETH`, `ETH_VLAN` or the pseudowire type's number.
+pub fn session_type(pw_type: u16) -> String {
+    match pw_type {
+        7 => "PPP".to_owned(),
+        5 => "ETH".to_owned(),
+        4 => "ETH_VLAN".to_owned(),
+        n => n.to_string(),
+    }
+}
+
+/// A tunnel event: `P1` and, for a named tunnel, `TUNNEL_NAME`.
+pub fn tunnel_event(kind: EventKind, tid: u32, name: Option<&str>) -> ScriptEvent {
+    let mut env = Vec::new();
+    if let Some(n) = name {
+        env.push(("TUNNEL_NAME", n.to_owned()));
+    }
+    ScriptEvent {
+        kind,
+        tid,
+        sid: None,
+        args: vec![tid.to_string()],
+        env,
+    }
+}
+
+/// What a session event's environment is made of.
+#[derive(Clone, Debug, Default)]
+pub struct SessionFacts<'a> {
+    /// The tunnel's name.
+    pub tunnel_name: Option<&'a str>,
+    /// The session's name.
+    pub session_name: Option<&'a str>,
+    /// The session profile.
+    pub profile: Option<&'a str>,
+    /// The pseudowire profile.
+    pub pw_profile: Option<&'a str>,
+    /// The IANA pseudowire type.
+    pub pw_type: u16,
+    /// `user_data`.
+    pub user_data: Option<&'a str>,
+    /// `remote_end_id`, as bytes.
+    pub remote_end_id: Option<&'a [u8]>,
+    /// `bridge`.
+    pub bridge: Option<&'a str>,
+    /// The interface name, when known.
+    pub interface_name: Option<&'a str>,
+    /// `mtu`.
+    pub mtu: Option<u16>,
+    /// `local_ip`.
+    pub local_ip: Option<std::net::IpAddr>,
+    /// `peer_ip`.
+    pub peer_ip: Option<std::net::IpAddr>,
+    /// `netmask`.
+    pub netmask: Option<std::net::IpAddr>,
+}
+
+/// A session event: `P1`, `P2`, `P3` (not for `session-created`) and the environment that
+/// `l2tpd(8)` gives for `kind`.
+pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) -> ScriptEvent {
+    let mut args = vec![tid.to_string(), sid.to_string()];
+    if kind != EventKind::SessionCreated {
+        args.push(session_type(f.pw_type));
+    }
+    let mut env = Vec::new();
+    let mut put = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            env.push((k, v));
+        }
+    };
+    let own = |s: Option<&str>| s.map(str::to_owned);
+    put("TUNNEL_NAME", own(f.tunnel_name));
+    put("SESSION_NAME", own(f.session_name));
+    put("SESSION_PROFILE_NAME", own(f.profile));
+    put("PSEUDOWIRE_PROFILE_NAME", own(f.pw_profile));
+    put("USER_DATA", own(f.user_data));
+    put("BRIDGE", own(f.bridge));
+    if let Some(id) = f.remote_end_id {
+        if is_printable(id) {
+            put(
+                "REMOTE_END_ID",
+                Some(String::from_utf8_lossy(id).into_owned()),
+            );
+        } else {
+            put("REMOTE_END_ID_BIN", Some(hex(id)));
+        }
+    }
+    if matches!(kind, EventKind::SessionUp | EventKind::SessionDown) {
+        put("INTERFACE_NAME", own(f.interface_name));
+        put("MTU", f.mtu.map(|m| m.to_string()));
+        put("LOCAL_IP", f.local_ip.map(|a| a.to_string()));
+        put("PEER_IP", f.peer_ip.map(|a| a.to_string()));
+        put("NETMASK", f.netmask.map(|a| a.to_string()));
+    }
+    ScriptEvent {
+        kind,
+        tid,
+        sid: Some(sid),
+        args,
+        env,
+    }
+}
+
+/// Whether every byte is a printable ASCII character (space to `~`).
+pub fn is_printable(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| (0x20..=0x7e).contains(b))
+}
+
+/// Lower-case hexadecimal, two digits per byte, nothing between.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+type Job = (PathBuf, ScriptEvent);
+
+/// Runs scripts: one queue per tunnel or session, a bound on how many run at once.
+#[derive(Debug)]
+pub struct ScriptRunner {
+    limit: Arc<Semaphore>,
+    queues: HashMap<(u32, Option<u32>), mpsc::UnboundedSender<Job>>,
+    workers: JoinSet<()>,
+}
+
+impl ScriptRunner {
+    /// A runner that lets at most `max_running` scripts run at once (at least one).
+    pub fn new(max_running: usize) -> Self {
+        Self {
+            limit: Arc::new(Semaphore::new(max_running.max(1))),
+            queues: HashMap::new(),
+            workers: JoinSet::new(),
+        }
+    }
+
+    /// Queues the script for `event` from `dir`. Never blocks; needs the runtime.
+    pub fn submit(&mut self, dir: &Path, event: ScriptEvent) {
+        let key = (event.tid, event.sid);
+        let last = matches!(
+            event.kind,
+            EventKind::TunnelDeleted | EventKind::SessionDeleted
+        );
+        let path = dir.join(event.file_name());
+        let job = (path, event);
+        let job = match self.queues.get(&key) {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => None,
+                Err(mpsc::error::SendError(job)) => Some(job),
+            },
+            None => Some(job),
+        };
+        if let Some(job) = job {
+            let (tx, rx) = mpsc::unbounded_channel();
+            // A fresh channel with its receiver alive accepts the job.
+            let _ = tx.send(job);
+            while self.workers.try_join_next().is_some() {}
+            self.workers.spawn(worker(rx, self.limit.clone()));
+            self.queues.insert(key, tx);
+        }
+        if last {
+            // The worker finishes what is queued, then ends with its channel.
+            self.queues.remove(&key);
+        }
+    }
+
+    /// Waits, at most `grace`, for the queued scripts to finish (at shutdown, so that the
+    /// scripts of the last events still run).
+    pub async fn drain(mut self, grace: std::time::Duration) {
+        self.queues.clear();
+        let all = async { while self.workers.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!(
+                "user scripts still running after {}s; not waiting for them",
+                grace.as_secs()
+            );
+        }
+    }
+
+    /// How many tunnels and sessions have a queue.
+    pub fn queues(&self) -> usize {
+        self.queues.len()
+    }
+}
+
+async fn worker(mut rx: mpsc::UnboundedReceiver<Job>, limit: Arc<Semaphore>) {
+    while let Some((path, event)) = rx.recv().await {
+        run(&path, &event, &limit).await;
+    }
+}
+
+async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore) {
+    match tokio::fs::metadata(path).await {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            tracing::warn!("script {}: not a file; skipped", path.display());
+            return;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::warn!("script {}: {e}; skipped", path.display());
+            return;
+        }
+    }
+    let Ok(_permit) = limit.acquire().await else {
+        return;
+    };
+    let mut cmd = tokio::process::Command::new(path);
+    cmd.args(&event.args)
+        .env_clear()
+        .env("PATH", SCRIPT_PATH)
+        .envs(event.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if nix::unistd::geteuid().is_root() {
+        // Real and effective user and group id 0, whatever the daemon was started with.
+        cmd.uid(0).gid(0);
+    }
+    tracing::debug!("script {} {}", path.display(), event.args.join(" "));
+    match cmd.spawn() {
+        Err(e) => tracing::warn!("script {}: cannot run it: {e}", path.display()),
+        Ok(mut child) => match child.wait().await {
+            Ok(status) => tracing::debug!("script {}: {status}", path.display()),
+            Err(e) => tracing::warn!("script {}: {e}", path.display()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_end_id_printable_or_hex() {
+        let f = SessionFacts {
+            remote_end_id: Some(b"pw 1"),
+            ..SessionFacts::default()
+        };
+        let e = session_event(EventKind::SessionCreated, 1, 2, &f);
+        assert_eq!(e.var("REMOTE_END_ID"), Some("pw 1"));
+        assert_eq!(e.var("REMOTE_END_ID_BIN"), None);
+        assert_eq!(e.args, ["1", "2"]);
+        let f = SessionFacts {
+            remote_end_id: Some(&[0x01, 0xab]),
+            pw_type: 5,
+            ..SessionFacts::default()
+        };
+        let e = session_event(EventKind::SessionDeleted, 1, 2, &f);
+        assert_eq!(e.var("REMOTE_END_ID"), None);
+        assert_eq!(e.var("REMOTE_END_ID_BIN"), Some("01ab"));
+        assert_eq!(e.args, ["1", "2", "ETH"]);
+    }
+
+    #[test]
+    fn interface_facts_only_up_and_down() {
+        let f = SessionFacts {
+            interface_name: Some("l2tpeth0"),
+            mtu: Some(1400),
+            bridge: Some("br0"),
+            pw_type: 99,
+            ..SessionFacts::default()
+        };
+        for kind in [EventKind::SessionUp, EventKind::SessionDown] {
+            let e = session_event(kind, 1, 2, &f);
+            assert_eq!(e.var("INTERFACE_NAME"), Some("l2tpeth0"));
+            assert_eq!(e.var("MTU"), Some("1400"));
+            assert_eq!(e.args[2], "99");
+        }
+        let e = session_event(EventKind::SessionDeleted, 1, 2, &f);
+        assert_eq!(e.var("INTERFACE_NAME"), None);
+        assert_eq!(e.var("MTU"), None);
+        assert_eq!(e.var("BRIDGE"), Some("br0"));
+    }
+}

@@ -1,0 +1,688 @@
+//! Events and user scripts with two real `l2tpd` processes on loopback (data plane `none`):
+//! scripts that record their argv and environment, per-instance ordering, a hanging script that
+//! stalls nothing else, and `l2tpwatch` output (text, verbose, CSV) for a whole lifecycle.
+//!
+//! `l2tpwatch` and `l2tpctl` are looked for beside `l2tpd` (the same target directory): build
+//! them with `cargo test -p l2tpd -p l2tpctl` or `cargo test --workspace`. Every wait is
+//! bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Env, l2tpd, wait_output};
+use l2tp_ctl::{Request, Response, Selector, SessionInfo, TunnelInfo};
+use nix::sys::signal::Signal;
+
+const UP: Duration = Duration::from_secs(10);
+
+const SCRIPTS: [&str; 8] = [
+    "tunnel-created",
+    "tunnel-up",
+    "tunnel-down",
+    "tunnel-deleted",
+    "session-created",
+    "session-up",
+    "session-down",
+    "session-deleted",
+];
+
+/// Variables a shell may add by itself; everything else in a record comes from l2tpd.
+const SHELL_VARS: [&str; 3] = ["PWD", "SHLVL", "_"];
+
+fn beside_l2tpd(name: &str) -> PathBuf {
+    let p = PathBuf::from(l2tpd()).with_file_name(name);
+    assert!(
+        p.exists(),
+        "{} not found: build it with cargo test -p l2tpd -p l2tpctl (or --workspace)",
+        p.display()
+    );
+    p
+}
+
+fn wait_for<T>(limit: Duration, what: &str, env: &Env, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(x) = f() {
+            return x;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log:\n{}",
+            env.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn tunnels(env: &Env) -> Vec<TunnelInfo> {
+    match env.request(&Request::ShowTunnels) {
+        Ok(Response::Tunnels(t)) => t,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn sessions(env: &Env) -> Vec<SessionInfo> {
+    match env.request(&Request::ShowSessions { tunnel: None }) {
+        Ok(Response::Sessions(s)) => s,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn tunnel_up(env: &Env, name: &str) -> TunnelInfo {
+    wait_for(UP, &format!("tunnel {name} up"), env, || {
+        tunnels(env)
+            .into_iter()
+            .find(|t| t.name.as_deref() == Some(name) && t.state == l2tp_ctl::State::Up)
+    })
+}
+
+fn session_up(env: &Env, name: &str) -> SessionInfo {
+    wait_for(UP, &format!("session {name} up"), env, || {
+        sessions(env)
+            .into_iter()
+            .find(|s| s.name.as_deref() == Some(name) && s.state == l2tp_ctl::State::Up)
+    })
+}
+
+/// One run of a script: its name, arguments and environment.
+#[derive(Clone, Debug)]
+struct Record {
+    script: String,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+}
+
+impl Record {
+    fn key(&self) -> (String, Option<String>) {
+        (self.args[0].clone(), self.args.get(1).cloned())
+    }
+
+    /// The environment without `PATH` and the shell's own variables.
+    fn vars(&self) -> BTreeMap<&str, &str> {
+        self.env
+            .iter()
+            .filter(|(k, _)| *k != "PATH" && !SHELL_VARS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+/// Writes the eight scripts into `dir/scripts`; each records itself into `dir/records` (one
+/// file per run, numbered per instance so the order of one instance's runs is kept) and, with
+/// `slow_tunnel`, the tunnel-created script of that tunnel name then sleeps for 60 s.
+fn write_scripts(dir: &Path, slow_tunnel: Option<&str>) -> PathBuf {
+    let scripts = dir.join("scripts");
+    let records = dir.join("records");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::create_dir_all(&records).unwrap();
+    let slow = slow_tunnel.map_or(String::new(), |t| {
+        format!(
+            "if [ \"$name\" = tunnel-created ] && [ \"$TUNNEL_NAME\" = \"{t}\" ]; then\n    \
+             echo $$ > \"{r}/slow.pid\"\n    exec sleep 60\nfi\n",
+            r = records.display()
+        )
+    });
+    for name in SCRIPTS {
+        let body = format!(
+            "#!/bin/sh\n\
+             name=$(basename \"$0\")\n\
+             key=\"$1-$2\"\n\
+             n=$(ls \"{r}\" | grep -c \"^$key-\")\n\
+             f=\"{r}/$key-$(printf %03d $n)-$name\"\n\
+             {{ for a in \"$@\"; do printf 'arg %s\\n' \"$a\"; done; env | sed 's/^/env /'; }} \
+             > \"$f.tmp\"\n\
+             mv \"$f.tmp\" \"$f\"\n\
+             {slow}",
+            r = records.display()
+        );
+        let path = scripts.join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    scripts
+}
+
+/// The finished records in `dir/records`, in order per instance.
+fn records(dir: &Path) -> Vec<Record> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("records"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".tmp") && !n.ends_with(".pid"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join("records").join(&n)).unwrap();
+            let script = SCRIPTS
+                .iter()
+                .find(|s| n.ends_with(*s))
+                .unwrap()
+                .to_string();
+            let mut args = Vec::new();
+            let mut env = BTreeMap::new();
+            for line in text.lines() {
+                if let Some(a) = line.strip_prefix("arg ") {
+                    args.push(a.to_owned());
+                } else if let Some(kv) = line.strip_prefix("env ") {
+                    let (k, v) = kv.split_once('=').unwrap();
+                    env.insert(k.to_owned(), v.to_owned());
+                }
+            }
+            Record { script, args, env }
+        })
+        .collect()
+}
+
+fn wait_records(env: &Env, what: &str, f: impl Fn(&[Record]) -> bool) -> Vec<Record> {
+    wait_for(UP, what, env, || {
+        let r = records(&env.dir);
+        f(&r).then_some(r)
+    })
+}
+
+fn of_instance(records: &[Record], tid: u32, sid: Option<u32>) -> Vec<&Record> {
+    let key = (tid.to_string(), sid.map(|s| s.to_string()));
+    records.iter().filter(|r| r.key() == key).collect()
+}
+
+fn vars(pairs: &[(&'static str, &str)]) -> BTreeMap<&'static str, String> {
+    pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
+}
+
+fn assert_vars(r: &Record, expected: &BTreeMap<&'static str, String>) {
+    let got: BTreeMap<&str, String> = r
+        .vars()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect();
+    let want: BTreeMap<&str, String> = expected.iter().map(|(k, v)| (*k, v.clone())).collect();
+    assert_eq!(got, want, "environment of {} {:?}", r.script, r.args);
+    assert!(r.env.contains_key("PATH"), "{r:?}");
+}
+
+fn server(scripts: Option<&Path>) -> Env {
+    let mut s = Env::new("server");
+    let extra = scripts.map_or(String::new(), |d| {
+        format!("    script_dir {}\n", d.display())
+    });
+    s.write_config(&format!("    dataplane none\n{extra}"), "");
+    s.start(&["-d"]);
+    s
+}
+
+fn client_config(env: &Env, server_port: u16, scripts: &Path, body: &str) {
+    env.write_config(
+        &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
+        &body.replace("PORT", &server_port.to_string()),
+    );
+}
+
+const V3_ETH: &str = "\
+session profile \"sp\" {
+    pseudowire_type eth
+    user_data \"customer 42, rack 7\"
+}
+pseudowire profile \"pw\" {
+    bridge \"br-test\"
+    mtu 1400
+    local_ip 10.1.0.1
+    peer_ip 10.1.0.2
+    netmask 255.255.255.0
+}
+tunnel \"t3\" {
+    peer 127.0.0.1:PORT
+    version 3
+    max_retries 1
+}
+session \"eth1\" {
+    tunnel \"t3\"
+    profile \"sp\"
+    pseudowire_profile_name \"pw\"
+    remote_end_id \"pw-1 printable\"
+}
+session \"eth2\" {
+    tunnel \"t3\"
+    profile \"sp\"
+    pseudowire_profile_name \"pw\"
+    remote_end_id hex:01ff20
+    interface_name \"pwbin\"
+}
+";
+
+#[test]
+fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
+    let s = server(None);
+    let mut c = Env::new("client");
+    let scripts = write_scripts(&c.dir, None);
+    client_config(&c, s.port, &scripts, V3_ETH);
+    c.start(&["-d"]);
+    let t = tunnel_up(&c, "t3");
+    let e1 = session_up(&c, "eth1");
+    let e2 = session_up(&c, "eth2");
+    assert_eq!(e1.interface_name.as_deref(), Some("l2tpeth0"));
+    wait_records(&c, "the up scripts", |r| {
+        r.iter().filter(|x| x.script == "session-up").count() == 2
+    });
+    // Down and deleted: the tunnel is deleted through the control socket.
+    c.request(&Request::DeleteTunnel {
+        tunnel: Selector::Name("t3".into()),
+    })
+    .unwrap();
+    let all = wait_records(&c, "all eight scripts", |r| {
+        r.iter().any(|x| x.script == "tunnel-deleted")
+            && r.iter().filter(|x| x.script == "session-deleted").count() == 2
+    });
+
+    let tid = t.tid.to_string();
+    let tunnel_runs = of_instance(&all, t.tid, None);
+    let order: Vec<&str> = tunnel_runs.iter().map(|r| r.script.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "tunnel-created",
+            "tunnel-up",
+            "tunnel-down",
+            "tunnel-deleted"
+        ]
+    );
+    for r in &tunnel_runs {
+        assert_eq!(r.args, [tid.as_str()]);
+        assert_vars(r, &vars(&[("TUNNEL_NAME", "t3")]));
+    }
+
+    for (sess, iface, id) in [
+        (&e1, "l2tpeth0", ("REMOTE_END_ID", "pw-1 printable")),
+        (&e2, "pwbin", ("REMOTE_END_ID_BIN", "01ff20")),
+    ] {
+        let runs = of_instance(&all, t.tid, Some(sess.sid));
+        let order: Vec<&str> = runs.iter().map(|r| r.script.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "session-created",
+                "session-up",
+                "session-down",
+                "session-deleted"
+            ],
+            "{sess:?}"
+        );
+        let name = sess.name.clone().unwrap();
+        let every = [
+            ("TUNNEL_NAME", "t3"),
+            ("SESSION_NAME", name.as_str()),
+            ("SESSION_PROFILE_NAME", "sp"),
+            ("PSEUDOWIRE_PROFILE_NAME", "pw"),
+            ("USER_DATA", "customer 42, rack 7"),
+            ("BRIDGE", "br-test"),
+            id,
+        ];
+        let mut up_down = every.to_vec();
+        up_down.extend([
+            ("INTERFACE_NAME", iface),
+            ("MTU", "1400"),
+            ("LOCAL_IP", "10.1.0.1"),
+            ("PEER_IP", "10.1.0.2"),
+            ("NETMASK", "255.255.255.0"),
+        ]);
+        let sid = sess.sid.to_string();
+        for r in &runs {
+            match r.script.as_str() {
+                "session-created" => {
+                    assert_eq!(r.args, [tid.clone(), sid.clone()]);
+                    assert_vars(r, &vars(&every));
+                }
+                "session-up" | "session-down" => {
+                    assert_eq!(r.args, [tid.clone(), sid.clone(), "ETH".to_owned()]);
+                    assert_vars(r, &vars(&up_down));
+                }
+                _ => {
+                    assert_eq!(r.args, [tid.clone(), sid.clone(), "ETH".to_owned()]);
+                    assert_vars(r, &vars(&every));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn l2tpv2_ppp_scripts_on_both_sides() {
+    let mut s = Env::new("server");
+    let server_scripts = write_scripts(&s.dir, None);
+    s.write_config(
+        &format!(
+            "    dataplane none\n    script_dir {}\n",
+            server_scripts.display()
+        ),
+        // Short StopCCN linger (3 s), so that tunnel-deleted comes soon.
+        "tunnel profile \"default\" {\n    max_retries 1\n}\n",
+    );
+    s.start(&["-d"]);
+    let mut c = Env::new("client");
+    let scripts = write_scripts(&c.dir, None);
+    client_config(
+        &c,
+        s.port,
+        &scripts,
+        "tunnel \"t2\" {\n    peer 127.0.0.1:PORT\n    version 2\n    max_retries 1\n}\n\
+         session \"ppp1\" {\n    tunnel \"t2\"\n}\n",
+    );
+    c.start(&["-d"]);
+    let t = tunnel_up(&c, "t2");
+    let sess = session_up(&c, "ppp1");
+    wait_records(&s, "the server's session-up", |r| {
+        r.iter().any(|x| x.script == "session-up")
+    });
+    c.request(&Request::DeleteTunnel {
+        tunnel: Selector::Name("t2".into()),
+    })
+    .unwrap();
+    let all = wait_records(&c, "the client's deleted scripts", |r| {
+        r.iter().any(|x| x.script == "tunnel-deleted")
+            && r.iter().any(|x| x.script == "session-deleted")
+    });
+    let (tid, sid) = (t.tid.to_string(), sess.sid.to_string());
+    let runs = of_instance(&all, t.tid, Some(sess.sid));
+    let order: Vec<&str> = runs.iter().map(|r| r.script.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "session-created",
+            "session-up",
+            "session-down",
+            "session-deleted"
+        ]
+    );
+    let every = [
+        ("TUNNEL_NAME", "t2"),
+        ("SESSION_NAME", "ppp1"),
+        ("SESSION_PROFILE_NAME", "default"),
+        ("PSEUDOWIRE_PROFILE_NAME", "default"),
+    ];
+    let mut up_down = every.to_vec();
+    up_down.push(("INTERFACE_NAME", "ppp0"));
+    for r in &runs {
+        match r.script.as_str() {
+            "session-created" => {
+                assert_eq!(r.args, [tid.clone(), sid.clone()]);
+                assert_vars(r, &vars(&every));
+            }
+            "session-up" | "session-down" => {
+                assert_eq!(r.args, [tid.clone(), sid.clone(), "PPP".to_owned()]);
+                assert_vars(r, &vars(&up_down));
+            }
+            _ => {
+                assert_eq!(r.args, [tid.clone(), sid.clone(), "PPP".to_owned()]);
+                assert_vars(r, &vars(&every));
+            }
+        }
+    }
+    let order: Vec<String> = of_instance(&all, t.tid, None)
+        .iter()
+        .map(|r| r.script.clone())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "tunnel-created",
+            "tunnel-up",
+            "tunnel-down",
+            "tunnel-deleted"
+        ]
+    );
+
+    // The server's tunnel and session were made by the network: no names.
+    let all = wait_records(&s, "the server's deleted scripts", |r| {
+        r.iter().any(|x| x.script == "tunnel-deleted")
+            && r.iter().any(|x| x.script == "session-deleted")
+    });
+    for r in &all {
+        assert!(r.args[0] == t.peer_tid.to_string(), "{r:?}");
+        match r.script.as_str() {
+            s if s.starts_with("tunnel-") => assert_vars(r, &vars(&[])),
+            "session-up" | "session-down" => {
+                assert_eq!(r.args[2], "PPP");
+                assert_vars(
+                    r,
+                    &vars(&[
+                        ("SESSION_PROFILE_NAME", "default"),
+                        ("PSEUDOWIRE_PROFILE_NAME", "default"),
+                        ("INTERFACE_NAME", "ppp0"),
+                    ]),
+                );
+            }
+            _ => assert_vars(
+                r,
+                &vars(&[
+                    ("SESSION_PROFILE_NAME", "default"),
+                    ("PSEUDOWIRE_PROFILE_NAME", "default"),
+                ]),
+            ),
+        }
+    }
+}
+
+#[test]
+fn a_script_sleeping_60s_does_not_delay_another_tunnel() {
+    let s = server(None);
+    let mut c = Env::new("client");
+    // The tunnel-created script of tunnel "slow" sleeps for 60 s.
+    let scripts = write_scripts(&c.dir, Some("slow"));
+    client_config(
+        &c,
+        s.port,
+        &scripts,
+        "tunnel \"slow\" {\n    peer 127.0.0.1:PORT\n    version 3\n}\n\
+         tunnel \"fast\" {\n    peer 127.0.0.1:PORT\n    version 3\n}\n\
+         session \"fs\" {\n    tunnel \"fast\"\n    pseudowire_type eth\n}\n",
+    );
+    let start = Instant::now();
+    c.start(&["-d"]);
+    let slow = tunnel_up(&c, "slow");
+    let fast = tunnel_up(&c, "fast");
+    let fs = session_up(&c, "fs");
+    let all = wait_records(&c, "the fast tunnel's scripts", |r| {
+        r.iter()
+            .any(|x| x.script == "session-up" && x.args[0] == fast.tid.to_string())
+    });
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(c.dir.join("records/slow.pid").exists());
+    assert_eq!(
+        of_instance(&all, fast.tid, None)
+            .iter()
+            .map(|r| r.script.as_str())
+            .collect::<Vec<_>>(),
+        ["tunnel-created", "tunnel-up"]
+    );
+    assert_eq!(of_instance(&all, fast.tid, Some(fs.sid)).len(), 2);
+    // The slow tunnel is up, but its tunnel-up script waits for the sleeping one.
+    assert_eq!(
+        of_instance(&all, slow.tid, None)
+            .iter()
+            .map(|r| r.script.as_str())
+            .collect::<Vec<_>>(),
+        ["tunnel-created"]
+    );
+    let pid: i32 = std::fs::read_to_string(c.dir.join("records/slow.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+}
+
+// ------------------------------------------------------------------------------- l2tpwatch
+
+fn watch(env: &Env, args: &[&str]) -> Child {
+    Command::new(beside_l2tpd("l2tpwatch"))
+        .arg("-S")
+        .arg(env.sock())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// Waits until the daemon has `n` watchers connected: watchers are acknowledged before any
+/// event, so a short pause after starting them is enough; check it through a tunnel-less
+/// daemon by polling `show system` for liveness.
+fn settle(env: &Env) {
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = env.request(&Request::ShowSystem);
+}
+
+#[test]
+fn l2tpwatch_prints_a_whole_lifecycle_as_text_verbose_and_csv() {
+    let s = server(None);
+    let mut c = Env::new("client");
+    let scripts = write_scripts(&c.dir, None);
+    client_config(&c, s.port, &scripts, "");
+    c.start(&["-d"]);
+    let plain = watch(&c, &["-n", "8"]);
+    let verbose = watch(&c, &["-n", "8", "-v"]);
+    let csv = watch(&c, &["-n", "8", "-c", "-v"]);
+    let stamped = watch(&c, &["-n", "8", "-p"]);
+    let filtered = watch(&c, &["-t", "up,deleted", "-s", "down", "-n", "3"]);
+    settle(&c);
+    client_config(
+        &c,
+        s.port,
+        &scripts,
+        "tunnel \"t\" {\n    peer 127.0.0.1:PORT\n    version 3\n    max_retries 1\n}\n\
+         session \"s\" {\n    tunnel \"t\"\n    pseudowire_type eth\n}\n",
+    );
+    c.signal(Signal::SIGHUP);
+    let t = tunnel_up(&c, "t");
+    let sess = session_up(&c, "s");
+    c.request(&Request::DeleteTunnel {
+        tunnel: Selector::Name("t".into()),
+    })
+    .unwrap();
+    let ids = |text: String| {
+        text.replace(&format!("tid={}", t.tid), "tid=T")
+            .replace(&format!("peer_tid={}", t.peer_tid), "peer_tid=PT")
+            .replace(&format!("sid={}", sess.sid), "sid=S")
+            .replace(&format!("peer_sid={}", sess.peer_sid), "peer_sid=PS")
+            .replace(&format!(":{}", s.port), ":PORT")
+    };
+    let plain = ids(text(&wait_output(plain)));
+    assert_eq!(
+        plain,
+        "TUNNEL CREATED: tid=T name=\"t\" profile=\"default\" peer=127.0.0.1:PORT\n\
+         SESSION CREATED: tid=T sid=S name=\"s\" profile=\"default\" pw_profile=\"default\"\n\
+         TUNNEL UP: tid=T peer_tid=PT\n\
+         SESSION UP: tid=T sid=S peer_tid=PT peer_sid=PS\n\
+         SESSION DOWN: tid=T sid=S peer_tid=PT peer_sid=PS result=1 error=0 message=\"\"\n\
+         SESSION DELETED: tid=T sid=S result=1 error=0 message=\"\"\n\
+         TUNNEL DOWN: tid=T peer_tid=PT result=1 error=0 message=\"\"\n\
+         TUNNEL DELETED: tid=T result=1 error=0 message=\"\"\n",
+        "{plain}"
+    );
+    let verbose = ids(text(&wait_output(verbose)));
+    let lines: Vec<&str> = verbose.lines().collect();
+    assert_eq!(lines.len(), 8, "{verbose}");
+    assert!(
+        lines[0].ends_with("peer=127.0.0.1:PORT version=3 encap=udp"),
+        "{verbose}"
+    );
+    assert!(
+        lines[2].ends_with("TUNNEL UP: tid=T peer_tid=PT version=3 encap=udp peer=127.0.0.1:PORT"),
+        "{verbose}"
+    );
+    assert!(
+        lines[3].ends_with("pw_type=eth interface=\"l2tpeth0\""),
+        "{verbose}"
+    );
+    assert!(
+        lines[1].ends_with("pw_type=eth interface=\"\""),
+        "{verbose}"
+    );
+    let csv = ids(text(&wait_output(csv)));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "event,tid,sid,peer_tid,peer_sid,name,profile,pw_profile,peer,result,error,message,\
+         version,encap,pseudowire_type,interface_name"
+    );
+    assert_eq!(lines.len(), 9, "{csv}");
+    let tid = t.tid.to_string();
+    let sid = sess.sid.to_string();
+    let (ptid, psid) = (t.peer_tid.to_string(), sess.peer_sid.to_string());
+    let port = format!("127.0.0.1:{}", s.port);
+    let port = ids(port);
+    assert_eq!(
+        lines[1],
+        format!("TUNNEL CREATED,{tid},,,,t,default,,{port},,,,3,udp,,")
+    );
+    assert_eq!(
+        lines[4],
+        format!("SESSION UP,{tid},{sid},{ptid},{psid},,,,,,,,,,eth,l2tpeth0")
+    );
+    assert_eq!(
+        lines[5],
+        format!("SESSION DOWN,{tid},{sid},{ptid},{psid},,,,,1,0,,,,eth,l2tpeth0")
+    );
+    let stamped = text(&wait_output(stamped));
+    for line in stamped.lines() {
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert_eq!(time.len(), "2026-01-01T00:00:00.000Z".len(), "{line}");
+        assert!(time.ends_with('Z') && time.as_bytes()[10] == b'T', "{line}");
+        assert!(rest.starts_with("TUNNEL ") || rest.starts_with("SESSION "));
+    }
+    let filtered = ids(text(&wait_output(filtered)));
+    let kinds: Vec<&str> = filtered
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    assert_eq!(kinds, ["TUNNEL UP", "SESSION DOWN", "TUNNEL DELETED"]);
+}
+
+#[test]
+fn l2tpwatch_ends_at_its_time_limit_and_when_the_daemon_stops() {
+    let mut c = server(None);
+    let start = Instant::now();
+    let o = wait_output(watch(&c, &["-T", "1"]));
+    assert!(o.status.success(), "{o:?}");
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let w = watch(&c, &[]);
+    settle(&c);
+    c.signal(Signal::SIGTERM);
+    assert!(c.wait_exit().success());
+    let o = wait_output(w);
+    assert!(o.status.success(), "{o:?}");
+    assert!(o.stdout.is_empty());
+
+    // No daemon: named as the cause.
+    let o = wait_output(watch(&c, &["-n", "1"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("l2tpd is not running"),
+        "{o:?}"
+    );
+    // A bad type list is a usage error.
+    let o = wait_output(watch(&c, &["-t", "upp"]));
+    assert_eq!(o.status.code(), Some(2));
+}
