@@ -80,6 +80,9 @@ pub struct ReplyFrame {
 }
 
 /// The body of a [`ReplyFrame`]: `{"ok": ...}`, `{"error": ...}` or `{"event": ...}`.
+// One reply is built and serialized per request or event, never stored in bulk: the size of
+// the `show system` answer does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reply {

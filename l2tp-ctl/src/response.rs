@@ -3,6 +3,7 @@
 //! The field names of [`TunnelInfo`] and [`SessionInfo`] are the ones the interface fixes for
 //! `l2tpctl --json show tunnels` and `show sessions`; `l2tpctl` prints these objects unchanged.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Visitor};
@@ -251,7 +252,12 @@ pub struct Limits {
 }
 
 /// Daemon-wide counters since start.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+///
+/// The maps are keyed by name: message types by their RFC abbreviation (`SCCRQ`, `StopCCN`,
+/// `ACK` ...), refusals by reason (`max_tunnels`, `deny_remote_tunnel_creates`, ...), malformed
+/// packets by kind (`header`, `body`, `unknown_tunnel`, `unknown_session`, `data`). A name
+/// that never counted may be absent.
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct SystemStats {
     /// Datagrams received on the L2TP sockets.
     pub rx_packets: u64,
@@ -281,6 +287,27 @@ pub struct SystemStats {
     pub reloads: u64,
     /// Config reloads rejected because the file was invalid.
     pub reload_failures: u64,
+    /// Explicit acknowledgements (ZLB or ACK) sent.
+    #[serde(default)]
+    pub acks_sent: u64,
+    /// Explicit acknowledgements received.
+    #[serde(default)]
+    pub acks_received: u64,
+    /// Control messages sent (first transmissions), by message type.
+    #[serde(default)]
+    pub messages_sent: BTreeMap<String, u64>,
+    /// Control messages received and accepted, by message type.
+    #[serde(default)]
+    pub messages_received: BTreeMap<String, u64>,
+    /// Tunnels asked for by peers and refused, by reason.
+    #[serde(default)]
+    pub tunnels_refused: BTreeMap<String, u64>,
+    /// Sessions asked for by peers and refused, by reason.
+    #[serde(default)]
+    pub sessions_refused: BTreeMap<String, u64>,
+    /// Malformed or unusable datagrams discarded, by kind.
+    #[serde(default)]
+    pub malformed: BTreeMap<String, u64>,
 }
 
 /// One row of `show tunnels`.
@@ -343,6 +370,18 @@ pub struct TunnelStats {
     pub retransmits: u64,
     /// Duplicate control messages discarded.
     pub duplicates: u64,
+    /// Explicit acknowledgements (ZLB or ACK) sent.
+    #[serde(default)]
+    pub acks_sent: u64,
+    /// Explicit acknowledgements received.
+    #[serde(default)]
+    pub acks_received: u64,
+    /// Control messages that arrived ahead of a gap and were held.
+    #[serde(default)]
+    pub out_of_order: u64,
+    /// Control messages discarded because they were outside the receive window.
+    #[serde(default)]
+    pub outside_window: u64,
     /// Data packets received.
     pub data_rx_packets: u64,
     /// Data packets sent.

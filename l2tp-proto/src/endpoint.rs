@@ -381,6 +381,13 @@ impl Endpoint {
         self.tunnels.get(index).map(tunnel_info)
     }
 
+    /// The counters of the reliable control channel of the tunnel with local id `tunnel_id`
+    /// (messages sent, retransmitted, received, duplicates, acknowledgements).
+    pub fn tunnel_channel_stats(&self, tunnel_id: u32) -> Option<crate::reliable::Stats> {
+        let index = *self.tunnel_ids.get(&tunnel_id)?;
+        self.tunnels.get(index).map(|t| *t.channel.stats())
+    }
+
     /// Every tunnel that has a local id (pending decisions excluded).
     pub fn tunnels(&self) -> impl Iterator<Item = TunnelInfo> + '_ {
         self.tunnels

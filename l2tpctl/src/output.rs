@@ -146,7 +146,7 @@ fn system(s: &SystemInfo) -> String {
     }
     out.push_str("statistics:\n");
     out.push_str(&counters(
-        &serde_json::to_value(s.statistics).unwrap_or(Value::Null),
+        &serde_json::to_value(&s.statistics).unwrap_or(Value::Null),
     ));
     out
 }
@@ -155,7 +155,21 @@ fn counters(v: &Value) -> String {
     let mut out = String::new();
     if let Value::Object(m) = v {
         for (k, v) in m {
-            let _ = writeln!(out, "  {k:<24}{v}");
+            match v {
+                // Counters by name: one indented line each, or "-" when none counted.
+                Value::Object(inner) if inner.is_empty() => {
+                    let _ = writeln!(out, "  {k:<24}-");
+                }
+                Value::Object(inner) => {
+                    let _ = writeln!(out, "  {k}:");
+                    for (name, n) in inner {
+                        let _ = writeln!(out, "    {name:<22}{n}");
+                    }
+                }
+                _ => {
+                    let _ = writeln!(out, "  {k:<24}{v}");
+                }
+            }
         }
     }
     out

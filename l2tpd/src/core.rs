@@ -299,7 +299,14 @@ impl Core {
     fn system_info(&self, now: Instant) -> SystemInfo {
         let sys = self.config.system();
         let engine = self.engine.stats();
-        let mut statistics = self.stats;
+        let mut statistics = self.stats.clone();
+        statistics.acks_sent += engine.acks_sent;
+        statistics.acks_received += engine.acks_received;
+        statistics.messages_sent = engine.messages_sent;
+        statistics.messages_received = engine.messages_received;
+        statistics.tunnels_refused = engine.tunnels_refused;
+        statistics.sessions_refused = engine.sessions_refused;
+        statistics.malformed = engine.malformed;
         statistics.rx_discards += engine.rx_discards;
         statistics.retransmits += engine.retransmits;
         statistics.auth_failures += engine.auth_failures;

@@ -37,6 +37,7 @@ use l2tp_ctl::{
     SessionDetail, SessionInfo, SystemStats, TunnelDetail, TunnelInfo,
 };
 use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
+use l2tp_proto::wire::message::MessageType;
 use l2tp_proto::wire::result::result_code::{cdn, stop_ccn};
 use l2tp_proto::{
     self as proto, CallType, Command as PCommand, CommandOutcome, Decision, Endpoint,
@@ -175,6 +176,8 @@ pub struct ProtoEngine {
     tunnel_setup_failures: u64,
     session_setup_failures: u64,
     refused_tunnels: u64,
+    tunnels_refused: BTreeMap<String, u64>,
+    sessions_refused: BTreeMap<String, u64>,
 }
 
 fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
@@ -440,6 +443,8 @@ impl ProtoEngine {
             tunnel_setup_failures: 0,
             session_setup_failures: 0,
             refused_tunnels: 0,
+            tunnels_refused: BTreeMap::new(),
+            sessions_refused: BTreeMap::new(),
         }
     }
 
@@ -856,6 +861,12 @@ impl ProtoEngine {
 
     fn refuse_tunnel(&mut self, now: Instant, req: &proto::TunnelRequest, r: Refusal, why: &str) {
         self.refused_tunnels += 1;
+        let reason = match why {
+            "the peer profile's tunnel profile does not exist" => "no_tunnel_profile",
+            "shutting down" => "shutting_down",
+            other => other,
+        };
+        *self.tunnels_refused.entry(reason.to_owned()).or_default() += 1;
         notice!(
             "refusing a tunnel from {} ({why}): StopCCN result {}{}",
             req.remote,
@@ -982,6 +993,14 @@ impl ProtoEngine {
 
     fn decide_session(&mut self, now: Instant, req: proto::SessionRequest) {
         let refuse = |this: &mut Self, result: u16, error, message: &str| {
+            let reason = match message {
+                "unknown tunnel" => "unknown_tunnel",
+                "shutting down" => "shutting_down",
+                "max_sessions reached" => "max_sessions",
+                "no session profile" => "no_session_profile",
+                _ => "lac_lns",
+            };
+            *this.sessions_refused.entry(reason.to_owned()).or_default() += 1;
             notice!(
                 "tunnel {}: refusing a session from the peer: {message}",
                 req.tunnel_id
@@ -2005,10 +2024,19 @@ impl Engine for ProtoEngine {
             protocol_state: state,
             debug: rec.debug,
             settings: view::tunnel_settings(&rec.settings),
-            stats: ctl::TunnelStats {
-                control_rx_packets: rec.rx,
-                control_tx_packets: rec.tx,
-                ..ctl::TunnelStats::default()
+            stats: {
+                let c = self.ep.tunnel_channel_stats(rec.tid).unwrap_or_default();
+                ctl::TunnelStats {
+                    control_rx_packets: rec.rx,
+                    control_tx_packets: rec.tx,
+                    retransmits: c.retransmitted,
+                    duplicates: c.duplicates,
+                    acks_sent: c.acks_sent,
+                    acks_received: c.acks_received,
+                    out_of_order: c.out_of_order,
+                    outside_window: c.outside_window,
+                    ..ctl::TunnelStats::default()
+                }
             },
             last_result: rec.last_result.clone(),
         })
@@ -2073,7 +2101,31 @@ impl Engine for ProtoEngine {
     fn stats(&self) -> SystemStats {
         let s = self.ep.stats();
         let m = &s.malformed;
+        let by_type = |c: &proto::event::MessageCounts| -> BTreeMap<String, u64> {
+            MessageType::ALL
+                .into_iter()
+                .filter(|t| c.get(*t) > 0)
+                .map(|t| (t.name().to_owned(), c.get(t)))
+                .collect()
+        };
+        let malformed = [
+            ("header", m.header),
+            ("body", m.body),
+            ("unknown_tunnel", m.unknown_tunnel),
+            ("unknown_session", m.unknown_session),
+            ("data", m.data),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
         SystemStats {
+            acks_sent: s.acks_sent,
+            acks_received: s.acks_received,
+            messages_sent: by_type(&s.sent),
+            messages_received: by_type(&s.received),
+            tunnels_refused: self.tunnels_refused.clone(),
+            sessions_refused: self.sessions_refused.clone(),
+            malformed,
             rx_discards: m.header + m.body + m.unknown_tunnel + m.unknown_session + m.data,
             retransmits: s.retransmissions,
             auth_failures: s.auth_failures,

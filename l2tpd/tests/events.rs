@@ -686,3 +686,110 @@ fn l2tpwatch_ends_at_its_time_limit_and_when_the_daemon_stops() {
     let o = wait_output(watch(&c, &["-t", "upp"]));
     assert_eq!(o.status.code(), Some(2));
 }
+
+// ------------------------------------------------------------------------------ statistics
+
+fn system_stats(env: &Env) -> l2tp_ctl::SystemStats {
+    match env.request(&Request::ShowSystem) {
+        Ok(Response::System(s)) => s.statistics,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
+    let mut s = Env::new("server");
+    s.write_config(
+        "    dataplane none\n    max_tunnels 1\n    max_sessions 1\n",
+        "",
+    );
+    s.start(&["-d"]);
+    let silent = common::free_port();
+    let mut c = Env::new("client");
+    let scripts = write_scripts(&c.dir, None);
+    client_config(
+        &c,
+        s.port,
+        &scripts,
+        &format!(
+            "tunnel \"a\" {{\n    peer 127.0.0.1:PORT\n    version 3\n}}\n\
+             session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n\
+             tunnel \"silent\" {{\n    peer 127.0.0.1:{silent}\n    version 3\n}}\n"
+        ),
+    );
+    c.start(&["-d"]);
+    let a = tunnel_up(&c, "a");
+    session_up(&c, "s1");
+    // A second session and a second tunnel, both over the server's limits.
+    c.request(&Request::ShowSystem).unwrap();
+    let mut b = Env::new("client2");
+    client_config(
+        &b,
+        s.port,
+        &scripts,
+        "tunnel \"b\" {\n    peer 127.0.0.1:PORT\n    version 3\n}\n",
+    );
+    b.start(&["-d"]);
+    client_config(
+        &c,
+        s.port,
+        &scripts,
+        &format!(
+            "tunnel \"a\" {{\n    peer 127.0.0.1:PORT\n    version 3\n}}\n\
+             session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n\
+             session \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n\
+             tunnel \"silent\" {{\n    peer 127.0.0.1:{silent}\n    version 3\n}}\n"
+        ),
+    );
+    c.signal(Signal::SIGHUP);
+    // Malformed: a datagram too short for any L2TP header.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.send_to(&[0xc8, 0x02, 0x00], ("127.0.0.1", s.port))
+        .unwrap();
+
+    let st = wait_for(UP, "the server's counters", &s, || {
+        let st = system_stats(&s);
+        (st.tunnels_refused.get("max_tunnels") == Some(&1)
+            && st.sessions_refused.get("max_sessions") == Some(&1)
+            && st.malformed.get("header").is_some_and(|n| *n >= 1))
+        .then_some(st)
+    });
+    let get = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
+    // The refused SCCRQ is answered with a StopCCN but never reaches a tunnel.
+    assert!(get(&st.messages_received, "SCCRQ") >= 1, "{st:?}");
+    assert!(get(&st.messages_sent, "SCCRP") >= 1, "{st:?}");
+    assert!(get(&st.messages_received, "SCCCN") >= 1, "{st:?}");
+    assert!(get(&st.messages_sent, "StopCCN") >= 1, "{st:?}");
+    assert!(get(&st.messages_received, "ICRQ") >= 2, "{st:?}");
+    assert!(get(&st.messages_sent, "CDN") >= 1, "{st:?}");
+
+    // The client retransmits its SCCRQ to the silent peer.
+    let cs = wait_for(UP, "a retransmission", &c, || {
+        let st = system_stats(&c);
+        (st.retransmits > 0).then_some(st)
+    });
+    assert!(get(&cs.messages_sent, "SCCRQ") >= 2, "{cs:?}");
+
+    // Each tunnel its own counters.
+    let detail = match c.request(&Request::ShowTunnel {
+        tunnel: Selector::Name("a".into()),
+    }) {
+        Ok(Response::Tunnel(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(detail.info.tid, a.tid);
+    assert!(detail.stats.control_tx_packets >= 3, "{:?}", detail.stats);
+    assert!(detail.stats.control_rx_packets >= 2, "{:?}", detail.stats);
+    let silent_detail = match c.request(&Request::ShowTunnel {
+        tunnel: Selector::Name("silent".into()),
+    }) {
+        Ok(Response::Tunnel(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        silent_detail.stats.retransmits >= 1,
+        "{:?}",
+        silent_detail.stats
+    );
+    assert_eq!(silent_detail.stats.control_rx_packets, 0);
+}
