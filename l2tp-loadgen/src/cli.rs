@@ -1,0 +1,224 @@
+//! The command line and the plan it describes.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use l2tp_proto::wire::avp::types::pw_type;
+use l2tp_proto::wire::header::Version;
+
+/// The L2TP port (RFC 2661 §8.1, RFC 3931 §4.1.2.1).
+const L2TP_PORT: u16 = 1701;
+
+/// Opens T tunnels × S sessions (L2TPv2 or L2TPv3 over UDP) as a LAC against an LNS, reports
+/// how fast they came up, optionally holds them, then tears them down (StopCCN per tunnel)
+/// and reports how fast that went.
+///
+/// Exit status: 0 if every tunnel and session came up, stayed up and was torn down; 1 if
+/// anything failed or the run could not start; 2 for usage errors.
+#[derive(Debug, Parser)]
+#[command(name = "l2tp-loadgen")]
+pub(crate) struct Args {
+    /// The LNS: ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT); the port defaults to 1701.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub(crate) peer: String,
+    /// Tunnels to open, each from its own UDP socket (ephemeral port).
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    pub(crate) tunnels: u32,
+    /// Sessions per tunnel (0: tunnels only).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u32).range(0..=60_000))]
+    pub(crate) sessions: u32,
+    /// L2TP version.
+    #[arg(long, value_name = "2|3", default_value_t = 3,
+          value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub(crate) version: u8,
+    /// Shared secret: challenge/response (L2TPv2) or message digest (L2TPv3) authentication,
+    /// required in both directions.
+    #[arg(long, value_name = "S")]
+    pub(crate) secret: Option<String>,
+    /// Seconds to hold everything open once set up, before tearing down.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub(crate) hold: f64,
+    /// Print the report as one JSON object on standard output.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Tunnels and sessions being set up at once.
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) concurrency: u32,
+    /// Local address to send from (default: the unspecified address of the peer's family).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) local: Option<IpAddr>,
+    /// Seconds the set-up phase may last; whatever is not up by then counts as failed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub(crate) timeout: f64,
+    /// Seconds to wait for the peer to acknowledge the StopCCNs.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub(crate) teardown_timeout: f64,
+    /// Pseudowire type of L2TPv3 sessions (L2TPv2 sessions are always PPP).
+    #[arg(long, value_enum, default_value_t = PwType::Eth)]
+    pub(crate) pw_type: PwType,
+    /// Host Name AVP to send.
+    #[arg(long, value_name = "NAME", default_value = "l2tp-loadgen")]
+    pub(crate) host_name: String,
+}
+
+/// L2TPv3 pseudowire types.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum PwType {
+    /// Ethernet port (RFC 4719).
+    Eth,
+    /// Ethernet VLAN (RFC 4719).
+    EthVlan,
+    /// PPP (RFC 4591).
+    Ppp,
+}
+
+/// What to do, checked and resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: Option<IpAddr>,
+    pub(crate) tunnels: usize,
+    pub(crate) sessions: usize,
+    pub(crate) version: Version,
+    pub(crate) secret: Option<String>,
+    pub(crate) hold: Duration,
+    pub(crate) concurrency: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) teardown_timeout: Duration,
+    pub(crate) pw_type: u16,
+    pub(crate) host_name: String,
+    pub(crate) json: bool,
+}
+
+fn seconds(name: &str, s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s).map_err(|_| format!("--{name}: not a number of seconds: {s}"))
+}
+
+impl Args {
+    /// Resolves the peer and checks the values.
+    pub(crate) fn plan(&self) -> Result<Plan, String> {
+        let peer = parse_peer(&self.peer)?;
+        if let Some(local) = self.local
+            && local.is_ipv4() != peer.is_ipv4()
+        {
+            return Err(format!(
+                "--local {local} and --peer {peer} are of different address families"
+            ));
+        }
+        if self.host_name.is_empty() {
+            return Err("--host-name must not be empty".into());
+        }
+        let timeout = seconds("timeout", self.timeout)?;
+        if timeout.is_zero() {
+            return Err("--timeout must be positive".into());
+        }
+        Ok(Plan {
+            peer,
+            local: self.local,
+            tunnels: self.tunnels as usize,
+            sessions: self.sessions as usize,
+            version: if self.version == 2 {
+                Version::V2
+            } else {
+                Version::V3
+            },
+            secret: self.secret.clone().filter(|s| !s.is_empty()),
+            hold: seconds("hold", self.hold)?,
+            concurrency: self.concurrency as usize,
+            timeout,
+            teardown_timeout: seconds("teardown-timeout", self.teardown_timeout)?,
+            pw_type: match (self.version, self.pw_type) {
+                (2, _) | (_, PwType::Ppp) => pw_type::PPP,
+                (_, PwType::Eth) => pw_type::ETH,
+                (_, PwType::EthVlan) => pw_type::ETH_VLAN,
+            },
+            host_name: self.host_name.clone(),
+            json: self.json,
+        })
+    }
+}
+
+/// `ADDR`, `ADDR:PORT`, `[V6]:PORT`, `V6`, `HOST` or `HOST:PORT`.
+pub(crate) fn parse_peer(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, L2TP_PORT));
+    }
+    let with_port = match text.rsplit_once(':') {
+        Some((_, port)) if port.parse::<u16>().is_ok() => text.to_owned(),
+        _ => format!("{text}:{L2TP_PORT}"),
+    };
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("--peer {text}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--peer {text}: no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn peers_take_the_default_port() {
+        assert_eq!(
+            parse_peer("127.0.0.1").unwrap(),
+            "127.0.0.1:1701".parse().unwrap()
+        );
+        assert_eq!(
+            parse_peer("127.0.0.1:17").unwrap(),
+            "127.0.0.1:17".parse().unwrap()
+        );
+        assert_eq!(parse_peer("::1").unwrap(), "[::1]:1701".parse().unwrap());
+        assert_eq!(parse_peer("[::1]").unwrap(), "[::1]:1701".parse().unwrap());
+        assert_eq!(parse_peer("[::1]:9").unwrap(), "[::1]:9".parse().unwrap());
+        assert_eq!(parse_peer("localhost:9").unwrap().port(), 9);
+        assert!(parse_peer("no such host.invalid").is_err());
+    }
+
+    #[test]
+    fn the_command_line_becomes_a_plan() {
+        let args = Args::try_parse_from([
+            "l2tp-loadgen",
+            "--peer",
+            "127.0.0.1:1702",
+            "--tunnels",
+            "5",
+            "--sessions",
+            "20",
+            "--version",
+            "2",
+            "--hold",
+            "1.5",
+            "--json",
+        ])
+        .unwrap();
+        let plan = args.plan().unwrap();
+        assert_eq!(plan.tunnels, 5);
+        assert_eq!(plan.sessions, 20);
+        assert_eq!(plan.version, Version::V2);
+        assert_eq!(plan.pw_type, pw_type::PPP);
+        assert_eq!(plan.hold, Duration::from_millis(1500));
+        assert!(plan.json);
+        assert!(Args::try_parse_from(["l2tp-loadgen", "--peer", "x", "--tunnels", "0"]).is_err());
+        assert!(
+            Args::try_parse_from([
+                "l2tp-loadgen",
+                "--peer",
+                "127.0.0.1",
+                "--tunnels",
+                "1",
+                "--sessions",
+                "1",
+                "--version",
+                "4"
+            ])
+            .is_err()
+        );
+    }
+}
