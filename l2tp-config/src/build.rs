@@ -95,6 +95,61 @@ struct Builder {
     pseudowire_profiles: Located<Profile<PseudowireParams>>,
     tunnels: Located<TunnelInstance>,
     sessions: Located<SessionInstance>,
+    /// The resolved `system` of a base config ([`build_onto`]).
+    base_system: Option<crate::model::System>,
+}
+
+/// Builds `blocks` on top of the checked config `base`: its profiles, instances and system
+/// settings are there first, as if written before `blocks`, so references, duplicates and
+/// conflicts are checked exactly as in one file.
+pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagnostic>) {
+    fn located<T: Clone>(list: &[T]) -> Located<T> {
+        list.iter().cloned().map(|v| (v, Info::default())).collect()
+    }
+    let mut b = Builder {
+        base_system: Some(base.system.clone()),
+        peers: located(&base.peer_profiles),
+        tunnel_profiles: located(&base.tunnel_profiles),
+        session_profiles: located(&base.session_profiles),
+        pseudowire_profiles: located(&base.pseudowire_profiles),
+        tunnels: located(&base.tunnels),
+        sessions: located(&base.sessions),
+        ..Builder::default()
+    };
+    for (kind, list) in [
+        (
+            Kind::PeerProfile,
+            base.peer_profiles
+                .iter()
+                .map(|p| &p.name)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Kind::TunnelProfile,
+            base.tunnel_profiles.iter().map(|p| &p.name).collect(),
+        ),
+        (
+            Kind::SessionProfile,
+            base.session_profiles.iter().map(|p| &p.name).collect(),
+        ),
+        (
+            Kind::PseudowireProfile,
+            base.pseudowire_profiles.iter().map(|p| &p.name).collect(),
+        ),
+        (Kind::Tunnel, base.tunnels.iter().map(|t| &t.name).collect()),
+        (
+            Kind::Session,
+            base.sessions.iter().map(|s| &s.name).collect(),
+        ),
+    ] {
+        for name in list {
+            b.names.insert((kind, name.clone()), Span::default());
+        }
+    }
+    for block in blocks {
+        b.block(block);
+    }
+    b.finish()
 }
 
 pub(crate) fn build(blocks: &[Block]) -> (Config, Vec<Diagnostic>) {
@@ -399,11 +454,11 @@ impl Builder {
         ensure_default(&mut self.pseudowire_profiles);
 
         let config = Config {
-            system: self
-                .system
-                .as_ref()
-                .map(|(p, _)| p.resolve())
-                .unwrap_or_default(),
+            system: match (&self.base_system, &self.system) {
+                (Some(base), _) => base.clone(),
+                (None, Some((p, _))) => p.resolve(),
+                (None, None) => crate::model::System::default(),
+            },
             peer_profiles: self.peers.iter().map(|(p, _)| p.clone()).collect(),
             tunnel_profiles: self
                 .tunnel_profiles

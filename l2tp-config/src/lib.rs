@@ -101,6 +101,100 @@ pub fn parse(file_name: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
     Err(diags)
 }
 
+/// Which instance block [`with_instance`] adds.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum InstanceKind {
+    /// A `tunnel` block.
+    Tunnel,
+    /// A `session` block (its parent is the `tunnel` parameter).
+    Session,
+}
+
+/// `base` with one more `tunnel` or `session` instance named `name`, whose parameters are
+/// given as `(key, value)` pairs, as `l2tpctl create` takes them (`peer=192.0.2.1`).
+///
+/// Each pair is read exactly like a `key value` line of the block in a file, and the result is
+/// checked like a whole file: unknown parameters, bad values, missing profiles or tunnels,
+/// duplicate names and conflicting settings are all reported. A value with white space or one
+/// of `{ } " #` is read as a quoted string; a comma separates list items (`framing_caps=sync,async`).
+///
+/// The problems are returned as messages without a file position, since there is no file.
+pub fn with_instance(
+    base: &Config,
+    kind: InstanceKind,
+    name: &str,
+    params: &[(String, String)],
+) -> Result<Config, Vec<String>> {
+    fn quote(s: &str) -> String {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+    fn value(v: &str) -> String {
+        if v.is_empty() || v.contains(|c: char| c.is_whitespace() || "{}\"#".contains(c)) {
+            quote(v)
+        } else {
+            v.to_owned()
+        }
+    }
+    let mut problems = Vec::new();
+    if name.contains(['\n', '\r']) {
+        problems.push("a name cannot hold a line break".to_owned());
+    }
+    let mut source = format!(
+        "{} {} {{\n",
+        match kind {
+            InstanceKind::Tunnel => "tunnel",
+            InstanceKind::Session => "session",
+        },
+        quote(name)
+    );
+    // Where each parameter's line starts, to name it in the problems.
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for (k, v) in params {
+        if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            problems.push(format!("`{k}` is not a parameter name"));
+            continue;
+        }
+        if v.contains(['\n', '\r']) {
+            problems.push(format!("`{k}`: a value cannot hold a line break"));
+            continue;
+        }
+        lines.push((source.len(), format!("{k}={v}")));
+        source.push_str(&format!("{k} {}\n", value(v)));
+    }
+    source.push_str("}\n");
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let (tokens, mut diags) = lexer::lex(&source);
+    let (blocks, syntax_diags) = syntax::parse(&tokens);
+    diags.extend(syntax_diags);
+    let (config, build_diags) = build::build_onto(base, &blocks);
+    diags.extend(build_diags);
+    if diags.is_empty() {
+        Ok(config)
+    } else {
+        let word = |at: usize| {
+            lines
+                .iter()
+                .rev()
+                .find(|(start, _)| *start <= at)
+                .filter(|(start, _)| {
+                    at < source[*start..]
+                        .find('\n')
+                        .map_or(usize::MAX, |n| start + n)
+                })
+                .map(|(_, w)| w.as_str())
+        };
+        Err(diags
+            .iter()
+            .map(|d| match word(d.span().start) {
+                Some(w) => format!("{w}: {}", d.message()),
+                None => d.message().to_owned(),
+            })
+            .collect())
+    }
+}
+
 /// Reads and parses the config file at `path`.
 pub fn load(path: impl AsRef<Path>) -> Result<Config, LoadError> {
     let path = path.as_ref();

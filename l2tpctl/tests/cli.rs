@@ -276,12 +276,6 @@ fn reload_create_delete_and_debug() {
     assert_eq!(out(&o), "config reloaded: no changes\n");
     let o = d.ctl(&["-j", "reload"]);
     assert_eq!((o.status.code(), out(&o).as_str()), (Some(0), ""));
-    let o = d.ctl(&["create", "tunnel", "t1", "peer=192.0.2.1"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("not yet supported"), "{}", err(&o));
-    let o = d.ctl(&["create", "session", "t1", "s1", "pseudowire_type=eth"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("not yet supported"), "{}", err(&o));
     for args in [
         &["delete", "tunnel", "t1"][..],
         &["delete", "session", "t1", "2"],
@@ -296,6 +290,79 @@ fn reload_create_delete_and_debug() {
             err(&o)
         );
     }
+
+    // Create: a tunnel (to a silent peer, so it stays connecting) and a session in it.
+    let o = d.ctl(&[
+        "-j",
+        "create",
+        "tunnel",
+        "t1",
+        "peer=192.0.2.1",
+        "version=3",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let t = json(&o);
+    assert_eq!(t["name"], "t1");
+    assert_eq!(t["created_by"], "cli");
+    assert_eq!(t["version"], 3);
+    let o = d.ctl(&[
+        "create",
+        "session",
+        "t1",
+        "s1",
+        "pseudowire_type=eth",
+        "user_data=a b",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["-j", "show", "sessions", "t1"]);
+    let list = json(&o);
+    assert_eq!(list[0]["name"], "s1", "{list}");
+    assert_eq!(list[0]["created_by"], "cli", "{list}");
+    // Refusals, each with its reason.
+    let refused = |args: &[&str], needle: &str| {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert!(err(&o).contains(needle), "{args:?}: {}", err(&o));
+    };
+    refused(
+        &["create", "tunnel", "t1", "peer=192.0.2.2"],
+        "already exists",
+    );
+    refused(
+        &[
+            "create",
+            "tunnel",
+            "t2",
+            "peer=192.0.2.2",
+            "hello_timeout=soon",
+        ],
+        "soon",
+    );
+    refused(
+        &["create", "tunnel", "t2", "peer=192.0.2.2", "profile=nope"],
+        "nope",
+    );
+    refused(
+        &["create", "session", "t9", "s2", "pseudowire_type=eth"],
+        "no tunnel \"t9\"",
+    );
+    refused(&["create", "session", "t1", "s1"], "already exists");
+    refused(
+        &["create", "session", "t1", "s3", "cookie_length=5"],
+        "cookie_length",
+    );
+    // Usage errors never reach the daemon.
+    let o = d.ctl(&["create", "tunnel", "t3", "version=3"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Delete: the session, then the tunnel; both are gone afterwards.
+    let o = d.ctl(&["delete", "session", "t1", "s1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["delete", "tunnel", "t1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    refused(&["delete", "tunnel", "t7"], "no tunnel \"t7\"");
+    // A deleted l2tpctl tunnel may be created again.
+    let o = d.ctl(&["create", "tunnel", "t1", "peer=192.0.2.3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 }
 
 #[test]

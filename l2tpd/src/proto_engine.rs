@@ -178,10 +178,22 @@ pub struct ProtoEngine {
     refused_tunnels: u64,
     tunnels_refused: BTreeMap<String, u64>,
     sessions_refused: BTreeMap<String, u64>,
+    /// The parameters of tunnels created with `l2tpctl`, to check their sessions against.
+    cli_tunnels: BTreeMap<String, Vec<(String, String)>>,
 }
 
 fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
     CtlError::new(kind, msg)
+}
+
+/// The parser's problems with `l2tpctl create` parameters, one per line.
+fn invalid_params(what: &str, name: &str, problems: &[String]) -> CtlError {
+    let mut msg = format!("cannot create {what} \"{name}\":");
+    for p in problems {
+        msg.push_str("\n  ");
+        msg.push_str(p);
+    }
+    ctl_err(ErrorKind::InvalidConfig, msg)
 }
 
 fn no_tunnel(t: &Selector) -> CtlError {
@@ -445,6 +457,7 @@ impl ProtoEngine {
             refused_tunnels: 0,
             tunnels_refused: BTreeMap::new(),
             sessions_refused: BTreeMap::new(),
+            cli_tunnels: BTreeMap::new(),
         }
     }
 
@@ -857,6 +870,118 @@ impl ProtoEngine {
             Decision::Session(req) => self.decide_session(now, req),
             _ => {}
         }
+    }
+
+    fn create_tunnel(
+        &mut self,
+        now: Instant,
+        name: &str,
+        pairs: Vec<(String, String)>,
+    ) -> Result<(), CtlError> {
+        if self.config.system().deny_local_tunnel_creates {
+            return Err(ctl_err(
+                ErrorKind::Refused,
+                "creating tunnels is switched off (deny_local_tunnel_creates)",
+            ));
+        }
+        if self.shutting_down {
+            return Err(ctl_err(ErrorKind::Refused, "l2tpd is shutting down"));
+        }
+        if let Some(inst) = self.tunnel_instances.get(name)
+            && !(inst.created_by == ctl::CreatedBy::Cli && inst.stopped && inst.handle.is_none())
+        {
+            let from = match inst.created_by {
+                ctl::CreatedBy::Config => "the config file",
+                _ => "l2tpctl",
+            };
+            return Err(ctl_err(
+                ErrorKind::Refused,
+                format!("tunnel \"{name}\" already exists (created by {from})"),
+            ));
+        }
+        let config = cfg::with_instance(&self.config, cfg::InstanceKind::Tunnel, name, &pairs)
+            .map_err(|problems| invalid_params("tunnel", name, &problems))?;
+        let resolved = config
+            .resolve_tunnel(name)
+            .ok_or_else(|| ctl_err(ErrorKind::Internal, "the new tunnel did not resolve"))?;
+        notice!("l2tpctl: creating tunnel \"{name}\"");
+        self.cli_tunnels.insert(name.to_owned(), pairs);
+        self.tunnel_instances.insert(
+            name.to_owned(),
+            Instance::new(resolved, ctl::CreatedBy::Cli),
+        );
+        self.start_tunnel_instance(now, name);
+        Ok(())
+    }
+
+    fn create_session(
+        &mut self,
+        now: Instant,
+        tunnel: &Selector,
+        name: &str,
+        mut pairs: Vec<(String, String)>,
+    ) -> Result<(), CtlError> {
+        if self.shutting_down {
+            return Err(ctl_err(ErrorKind::Refused, "l2tpd is shutting down"));
+        }
+        // The tunnel: a named instance, by name or by the id of its live tunnel.
+        let tunnel_name = match tunnel {
+            Selector::Name(n) if self.tunnel_instances.contains_key(n) => n.clone(),
+            sel => {
+                let h = self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?;
+                self.tunnels
+                    .get(&h)
+                    .and_then(|t| t.origin.name.clone())
+                    .filter(|n| self.tunnel_instances.contains_key(n))
+                    .ok_or_else(|| {
+                        ctl_err(
+                            ErrorKind::Refused,
+                            format!(
+                                "tunnel {sel} was created by a peer; sessions can be created \
+                                 only in tunnels of the config file or of l2tpctl"
+                            ),
+                        )
+                    })?
+            }
+        };
+        if self
+            .tunnel_instances
+            .get(&tunnel_name)
+            .is_some_and(|i| i.stopped)
+        {
+            return Err(ctl_err(
+                ErrorKind::Refused,
+                format!("tunnel \"{tunnel_name}\" was deleted"),
+            ));
+        }
+        if let Some(inst) = self.session_instances.get(name)
+            && !(inst.created_by == ctl::CreatedBy::Cli && inst.stopped && inst.handle.is_none())
+        {
+            return Err(ctl_err(
+                ErrorKind::Refused,
+                format!("session \"{name}\" already exists"),
+            ));
+        }
+        // A tunnel created with l2tpctl is not in the config: check against both.
+        let mut base = self.config.clone();
+        if let Some(tp) = self.cli_tunnels.get(&tunnel_name) {
+            base = cfg::with_instance(&base, cfg::InstanceKind::Tunnel, &tunnel_name, tp)
+                .map_err(|problems| invalid_params("tunnel", &tunnel_name, &problems))?;
+        }
+        pairs.retain(|(k, _)| k != "tunnel");
+        pairs.insert(0, ("tunnel".to_owned(), tunnel_name.clone()));
+        let config = cfg::with_instance(&base, cfg::InstanceKind::Session, name, &pairs)
+            .map_err(|problems| invalid_params("session", name, &problems))?;
+        let resolved = config
+            .resolve_session(name)
+            .ok_or_else(|| ctl_err(ErrorKind::Internal, "the new session did not resolve"))?;
+        notice!("l2tpctl: creating session \"{name}\" in tunnel \"{tunnel_name}\"");
+        self.session_instances.insert(
+            name.to_owned(),
+            Instance::new(resolved, ctl::CreatedBy::Cli),
+        );
+        self.start_session_instance(now, name);
+        Ok(())
     }
 
     fn refuse_tunnel(&mut self, now: Instant, req: &proto::TunnelRequest, r: Refusal, why: &str) {
@@ -1827,11 +1952,29 @@ impl Engine for ProtoEngine {
 
     fn handle_command(&mut self, now: Instant, command: Command) -> Result<Response, CtlError> {
         let r = match command {
-            Command::CreateTunnel { .. } | Command::CreateSession { .. } => Err(ctl_err(
-                ErrorKind::NotSupported,
-                "creating tunnels and sessions with l2tpctl is not yet supported: add a \
-                 `tunnel` or `session` block to the config and reload",
-            )),
+            Command::CreateTunnel { name, params } => {
+                let pairs: Vec<(String, String)> = params.0;
+                self.create_tunnel(now, &name, pairs)?;
+                self.pump(now);
+                return self
+                    .tunnel(now, &Selector::Name(name))
+                    .map(Response::Tunnel);
+            }
+            Command::CreateSession {
+                tunnel,
+                name,
+                params,
+            } => {
+                self.create_session(now, &tunnel, &name, params.0)?;
+                self.pump(now);
+                let th = self
+                    .find_tunnel(&tunnel)
+                    .ok_or_else(|| no_tunnel(&tunnel))?;
+                let tid = self.tunnels.get(&th).map_or(0, |t| t.tid);
+                return self
+                    .session(now, &Selector::Id(tid), &Selector::Name(name))
+                    .map(Response::Session);
+            }
             Command::DeleteTunnel(sel) => {
                 let h = self.find_tunnel(&sel).ok_or_else(|| no_tunnel(&sel))?;
                 let (tid, name) = self

@@ -387,11 +387,16 @@ fn the_control_protocol_reports_errors_and_keeps_the_connection() {
     let e = env
         .request(&Request::CreateTunnel {
             name: "t".into(),
-            params: [("peer", "192.0.2.1".to_owned())].into_iter().collect(),
+            params: [
+                ("peer", "192.0.2.1".to_owned()),
+                ("retry_timeout", "never".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
         })
         .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotSupported);
-    assert!(e.message.contains("not yet supported"));
+    assert_eq!(e.kind, ErrorKind::InvalidConfig);
+    assert!(e.message.contains("never"), "{}", e.message);
     let e = env
         .request(&Request::ShowProfile {
             kind: ProfileKind::Pseudowire,

@@ -1,0 +1,104 @@
+//! `with_instance`: an instance from `key=value` words, checked as a block of the file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use l2tp_config::{InstanceKind, with_instance};
+
+fn base() -> l2tp_config::Config {
+    l2tp_config::parse(
+        "t.conf",
+        "tunnel profile \"v3\" {\n version 3\n}\ntunnel \"old\" {\n peer 192.0.2.9\n}\n",
+    )
+    .unwrap()
+}
+
+fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_tunnel_and_a_session_are_added_and_resolved() {
+    let c = with_instance(
+        &base(),
+        InstanceKind::Tunnel,
+        "new",
+        &kv(&[
+            ("peer", "192.0.2.1:1702"),
+            ("profile", "v3"),
+            ("secret", "two words"),
+            ("framing_caps", "sync,async"),
+        ]),
+    )
+    .unwrap();
+    let t = c.resolve_tunnel("new").unwrap();
+    assert_eq!(
+        t.settings.secret.as_ref().map(|s| s.as_bytes().to_vec()),
+        Some(b"two words".to_vec())
+    );
+    assert!(c.resolve_tunnel("old").is_some());
+    let c = with_instance(
+        &c,
+        InstanceKind::Session,
+        "s",
+        &kv(&[
+            ("tunnel", "new"),
+            ("pseudowire_type", "eth"),
+            ("remote_end_id", "hex:01ff"),
+        ]),
+    )
+    .unwrap();
+    let s = c.resolve_session("s").unwrap();
+    assert_eq!(s.tunnel, "new");
+}
+
+#[test]
+fn problems_are_reported_like_the_parser_without_a_file_position() {
+    let e = with_instance(
+        &base(),
+        InstanceKind::Tunnel,
+        "x",
+        &kv(&[("peer", "192.0.2.1"), ("colour", "red")]),
+    )
+    .unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("unknown parameter `colour`"), "{e:?}");
+    assert!(e[0].starts_with("colour=red: "), "{e:?}");
+    assert!(!e[0].contains("t.conf"), "{e:?}");
+    let e = with_instance(
+        &base(),
+        InstanceKind::Tunnel,
+        "old",
+        &kv(&[("peer", "192.0.2.1")]),
+    )
+    .unwrap_err();
+    assert!(
+        e.iter().any(|m| m.contains("duplicate tunnel `old`")),
+        "{e:?}"
+    );
+    let e = with_instance(
+        &base(),
+        InstanceKind::Tunnel,
+        "y",
+        &kv(&[("peer", "192.0.2.1"), ("profile", "nope")]),
+    )
+    .unwrap_err();
+    assert!(e.iter().any(|m| m.contains("nope")), "{e:?}");
+    let e = with_instance(
+        &base(),
+        InstanceKind::Tunnel,
+        "z",
+        &kv(&[("peer", "192.0.2.1"), ("hello_timeout", "soon")]),
+    )
+    .unwrap_err();
+    assert!(e.iter().any(|m| m.contains("soon")), "{e:?}");
+    let e = with_instance(
+        &base(),
+        InstanceKind::Session,
+        "s",
+        &kv(&[("tunnel", "missing")]),
+    )
+    .unwrap_err();
+    assert!(e.iter().any(|m| m.contains("missing")), "{e:?}");
+}
