@@ -30,6 +30,8 @@ const SPARE_FDS: u64 = 64;
 const MAX_DATAGRAM: usize = 65_535;
 /// Datagrams handled before the loop looks at timers and transmits again.
 const BATCH: usize = 256;
+/// How much later than `--timeout` the engine's own set-up timers fire.
+const SLACK: Duration = Duration::from_secs(5);
 /// Our receive window (the peer's clips what we send).
 const WINDOW: u16 = 32;
 
@@ -379,12 +381,13 @@ impl Driver {
             tx_window: window,
             // Many tunnels to one peer are intended, not a collision to break.
             use_tiebreaker: false,
-            establish_timeout: plan.timeout,
+            // The set-up deadline ends the phase first and names --timeout.
+            establish_timeout: plan.timeout + SLACK,
             ..TunnelConfig::default()
         });
         let session_config = Arc::new(SessionConfig {
             pw_type: plan.pw_type,
-            establish_timeout: plan.timeout,
+            establish_timeout: plan.timeout + SLACK,
             ..SessionConfig::default()
         });
         let now = Instant::now();
