@@ -1,0 +1,431 @@
+//! `l2tp-loadgen` against a real `l2tpd` (LNS, data plane `none`) on 127.0.0.1.
+//!
+//! `l2tpd` is `$L2TPD_BIN`, else the one beside `l2tp-loadgen` in the same target directory,
+//! built first with `cargo build -p l2tpd` for that profile and target directory (if that
+//! build fails, an `l2tpd` already there is used). Every wait is bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::UdpSocket;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use l2tp_ctl::Request;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn loadgen() -> &'static str {
+    env!("CARGO_BIN_EXE_l2tp-loadgen")
+}
+
+fn l2tpd() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("L2TPD_BIN") {
+            return p.into();
+        }
+        let beside = PathBuf::from(loadgen()).with_file_name("l2tpd");
+        let built = build_l2tpd(&beside);
+        assert!(
+            beside.exists(),
+            "{} not found and `cargo build -p l2tpd` failed: {built}; set L2TPD_BIN",
+            beside.display()
+        );
+        if !built.is_empty() {
+            eprintln!("cargo build -p l2tpd failed, using the existing binary: {built}");
+        }
+        beside
+    })
+    .clone()
+}
+
+/// `cargo build -p l2tpd` into the target directory and profile of `bin`; the error text on
+/// failure, empty on success.
+fn build_l2tpd(bin: &Path) -> String {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let (Some(profile_dir), Some(target)) = (bin.parent(), bin.parent().and_then(Path::parent))
+    else {
+        return "no target directory".into();
+    };
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => return "no profile".into(),
+    };
+    let child = Command::new(cargo)
+        .args(["build", "--quiet", "-p", "l2tpd", "--profile", profile])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    match child {
+        Ok(c) => {
+            let out = wait_output(c, Duration::from_secs(300));
+            if out.status.success() {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&out.stderr).into_owned()
+            }
+        }
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Waits (bounded) for `child` and collects its output; kills it on timeout.
+fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "process did not finish in time: {:?}",
+                child.wait_with_output()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `l2tpd -f` as LNS, with its files in a temporary directory; killed on drop.
+struct Lns {
+    dir: PathBuf,
+    port: u16,
+    child: Child,
+}
+
+impl Lns {
+    /// Starts it with `dataplane none`, the built-in permissive default peer profile, and
+    /// `rest` after the system block.
+    fn start(name: &str, rest: &str) -> Lns {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "l2tp-loadgen-test-{}-{name}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let conf = dir.join("l2tpd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "system {{\n    listen 127.0.0.1:{port}\n    control_socket {}\n    \
+                 pid_file {}\n    dataplane none\n}}\n{rest}",
+                dir.join("ctl.sock").display(),
+                dir.join("l2tpd.pid").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(l2tpd())
+            .arg("-f")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-o")
+            .arg(dir.join("l2tpd.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lns = Lns { dir, port, child };
+        let deadline = Instant::now() + WAIT;
+        while lns.try_system().is_none() {
+            if let Ok(Some(status)) = lns.child.try_wait() {
+                panic!(
+                    "l2tpd exited during start-up: {status}; log:\n{}",
+                    lns.log()
+                );
+            }
+            assert!(Instant::now() < deadline, "l2tpd did not answer in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        lns
+    }
+
+    fn peer(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("l2tpd.log")).unwrap_or_default()
+    }
+
+    /// `show system` as JSON, if the daemon answers.
+    fn try_system(&self) -> Option<Value> {
+        let stream = UnixStream::connect(self.dir.join("ctl.sock")).ok()?;
+        stream.set_read_timeout(Some(WAIT)).ok()?;
+        (&stream)
+            .write_all(l2tp_ctl::encode_request(&Request::ShowSystem).as_bytes())
+            .ok()?;
+        let mut reply = String::new();
+        BufReader::new(&stream).read_line(&mut reply).ok()?;
+        let response = l2tp_ctl::decode_reply(&reply)
+            .and_then(l2tp_ctl::Reply::into_result)
+            .ok()?;
+        // `{"system": {...}}` → `{...}`.
+        let v = serde_json::to_value(response).ok()?;
+        v.as_object().and_then(|o| o.values().next().cloned())
+    }
+
+    fn system(&self) -> Value {
+        self.try_system().expect("show system")
+    }
+
+    /// Waits (bounded) until `show system` satisfies `f`.
+    fn wait_system(&self, what: &str, f: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let sys = self.system();
+            if f(&sys) {
+                return sys;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {sys}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Lns {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spawn_loadgen(args: &[&str]) -> Child {
+    Command::new(loadgen())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// 5 tunnels × 20 sessions of `version`, held for 2 s while l2tpd's counts are checked.
+fn five_by_twenty(version: &str) {
+    let lns = Lns::start(&format!("v{version}"), "");
+    let peer = lns.peer();
+    let child = spawn_loadgen(&[
+        "--peer",
+        &peer,
+        "--tunnels",
+        "5",
+        "--sessions",
+        "20",
+        "--version",
+        version,
+        "--hold",
+        "2",
+        "--json",
+    ]);
+    // While held: the LNS counts the same tunnels and sessions up.
+    let sys = lns.wait_system("5 tunnels and 100 sessions up on the LNS", |s| {
+        s["counts"]["sessions_up"] == 100 && s["counts"]["tunnels_up"] == 5
+    });
+    assert_eq!(sys["counts"]["tunnels"], 5, "{sys}");
+    assert_eq!(sys["counts"]["sessions"], 100, "{sys}");
+    let out = wait_output(child, Duration::from_secs(60));
+    let r = report(&out);
+    assert!(out.status.success(), "{r}\n{}", lns.log());
+    assert_eq!(r["version"], version.parse::<u64>().unwrap(), "{r}");
+    assert_eq!(r["tunnels_up"], 5, "{r}");
+    assert_eq!(r["sessions_up"], 100, "{r}");
+    assert_eq!(r["failed"], 0, "{r}");
+    assert_eq!(r["sockets"], 5, "{r}");
+    assert_eq!(r["teardown_tunnels"], 5, "{r}");
+    assert_eq!(r["teardown_sessions"], 100, "{r}");
+    assert_eq!(r["teardown_complete"], true, "{r}");
+    assert!(r["elapsed_s"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["sessions_per_s"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["hold_s"].as_f64().unwrap() >= 2.0, "{r}");
+    assert!(r["retransmissions"].is_u64(), "{r}");
+    assert!(r["teardown_sessions_per_s"].as_f64().unwrap() > 0.0, "{r}");
+    // After the teardown: nothing is up on the LNS; it created exactly what we opened.
+    let sys = lns.wait_system("everything down on the LNS", |s| {
+        s["counts"]["sessions_up"] == 0 && s["counts"]["tunnels_up"] == 0
+    });
+    let st = &sys["statistics"];
+    assert_eq!(st["tunnels_created"], 5, "{sys}");
+    assert_eq!(st["sessions_created"], 100, "{sys}");
+    assert_eq!(st["tunnel_setup_failures"], 0, "{sys}");
+    assert_eq!(st["session_setup_failures"], 0, "{sys}");
+    assert_eq!(st["auth_failures"], 0, "{sys}");
+}
+
+#[test]
+fn five_tunnels_by_twenty_v3_sessions_come_up_and_go_down() {
+    five_by_twenty("3");
+}
+
+#[test]
+fn five_tunnels_by_twenty_v2_sessions_come_up_and_go_down() {
+    five_by_twenty("2");
+}
+
+#[test]
+fn the_right_secret_authenticates_both_ways() {
+    let lns = Lns::start(
+        "secret",
+        "tunnel profile \"default\" {\n    secret \"right\"\n}\n",
+    );
+    let peer = lns.peer();
+    for version in ["2", "3"] {
+        let out = wait_output(
+            spawn_loadgen(&[
+                "--peer",
+                &peer,
+                "--tunnels",
+                "2",
+                "--sessions",
+                "3",
+                "--version",
+                version,
+                "--secret",
+                "right",
+                "--json",
+            ]),
+            Duration::from_secs(60),
+        );
+        let r = report(&out);
+        assert!(out.status.success(), "{r}");
+        assert_eq!(r["sessions_up"], 6, "{r}");
+        assert_eq!(r["auth_failures"], 0, "{r}");
+    }
+}
+
+#[test]
+fn a_wrong_secret_reports_failures_and_exits_non_zero() {
+    let lns = Lns::start(
+        "wrong-secret",
+        "tunnel profile \"default\" {\n    secret \"right\"\n}\n",
+    );
+    let peer = lns.peer();
+    // L2TPv2: the LNS's challenge response does not match ours; we refuse with result 4.
+    let out = wait_output(
+        spawn_loadgen(&[
+            "--peer",
+            &peer,
+            "--tunnels",
+            "5",
+            "--sessions",
+            "20",
+            "--version",
+            "2",
+            "--secret",
+            "wrong",
+            "--json",
+        ]),
+        Duration::from_secs(60),
+    );
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    assert_eq!(r["tunnels_up"], 0, "{r}");
+    assert_eq!(r["sessions_up"], 0, "{r}");
+    assert_eq!(r["tunnels_failed"], 5, "{r}");
+    assert_eq!(r["sessions_failed"], 100, "{r}");
+    assert_eq!(r["failed"], 105, "{r}");
+    assert!(r["auth_failures"].as_u64().unwrap() > 0, "{r}");
+    let reasons = r["failure_reasons"].as_object().unwrap();
+    assert!(reasons.keys().any(|k| k.contains("result 4")), "{r}");
+    // L2TPv3: the LNS drops our unauthentic SCCRQs; the set-up deadline ends the run.
+    let start = Instant::now();
+    let out = wait_output(
+        spawn_loadgen(&[
+            "--peer",
+            &peer,
+            "--tunnels",
+            "2",
+            "--sessions",
+            "2",
+            "--version",
+            "3",
+            "--secret",
+            "wrong",
+            "--timeout",
+            "1.5",
+            "--json",
+        ]),
+        Duration::from_secs(30),
+    );
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{r}");
+    assert!(start.elapsed() < Duration::from_secs(10), "{r}");
+    assert_eq!(r["sessions_up"], 0, "{r}");
+    assert_eq!(r["failed"], 6, "{r}");
+    let reasons = r["failure_reasons"].as_object().unwrap();
+    assert!(reasons.keys().any(|k| k.contains("--timeout")), "{r}");
+    let sys = lns.system();
+    assert!(
+        sys["statistics"]["auth_failures"].as_u64().unwrap() > 0,
+        "{sys}"
+    );
+    assert_eq!(sys["counts"]["tunnels_up"], 0, "{sys}");
+}
+
+#[test]
+fn no_lns_fails_within_the_deadline() {
+    // Nobody listens: the SCCRQs go unanswered until --timeout.
+    let port = free_port().to_string();
+    let out = wait_output(
+        spawn_loadgen(&[
+            "--peer",
+            &format!("127.0.0.1:{port}"),
+            "--tunnels",
+            "3",
+            "--sessions",
+            "1",
+            "--timeout",
+            "1",
+        ]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0/3 tunnels and 0/3 sessions up"), "{text}");
+    assert!(text.contains("failed:    6"), "{text}");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let out = wait_output(
+        spawn_loadgen(&["--peer", "127.0.0.1", "--tunnels", "0", "--sessions", "1"]),
+        WAIT,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = wait_output(spawn_loadgen(&["--tunnels", "1", "--sessions", "1"]), WAIT);
+    assert_eq!(out.status.code(), Some(2));
+}
