@@ -160,7 +160,7 @@ fn every_page_renders_without_warnings() {
         .iter()
         .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
         .collect();
-    for expected in ["l2tpd.8", "l2tpd.conf.5", "l2tpctl.1"] {
+    for expected in ["l2tpd.8", "l2tpd.conf.5", "l2tpctl.1", "l2tpwatch.1"] {
         assert!(names.contains(expected), "man/{expected} is missing");
     }
     for p in &pages {
@@ -484,5 +484,73 @@ fn l2tpctl_json_fields_are_the_contracts() {
             .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
             .collect();
         assert_eq!(values, set(JSON_VALUES.iter().copied()));
+    }
+}
+
+/// The options of `l2tpwatch(1)`, as the interface gives them, plus help and version.
+const L2TPWATCH_OPTIONS: &[&str] = &[
+    "-S",
+    "-n",
+    "-T",
+    "-t",
+    "-s",
+    "-v",
+    "-p",
+    "-c",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+];
+
+#[test]
+fn l2tpwatch_options_and_lines_are_the_contracts() {
+    let all = sections(&read("man/l2tpwatch.1"));
+    let documented: BTreeSet<String> = entries(section(&all, "OPTIONS"))
+        .iter()
+        .flat_map(|e| {
+            e.tag
+                .split([',', ' '])
+                .filter(|w| w.starts_with('-'))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let documented: BTreeSet<&str> = documented.iter().map(String::as_str).collect();
+    assert_eq!(documented, set(L2TPWATCH_OPTIONS.iter().copied()));
+
+    // One OUTPUT entry per event, whose fields are the interface's, in its order.
+    let output = entries(section(&all, "OUTPUT"));
+    let Some(contract) = contract_section("l2tpwatch") else {
+        return;
+    };
+    let lines: Vec<&str> = contract
+        .lines()
+        .filter(|l| l.starts_with("TUNNEL ") || l.starts_with("SESSION "))
+        .collect();
+    assert_eq!(lines.len(), 8, "interface.md's l2tpwatch lines");
+    let tags: Vec<&str> = output.iter().map(|e| e.tag.as_str()).collect();
+    let labels: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split_once(':').map(|(label, _)| label))
+        .collect();
+    assert_eq!(tags, labels, "the events of l2tpwatch.1 OUTPUT");
+    for (line, entry) in lines.iter().zip(&output) {
+        let fields: Vec<&str> = line
+            .split_whitespace()
+            .filter_map(|w| w.split_once('=').map(|(k, _)| k))
+            .collect();
+        let body: Vec<&str> = entry
+            .body
+            .split_whitespace()
+            .filter_map(|w| w.split_once('=').map(|(k, _)| k))
+            .collect();
+        assert_eq!(body, fields, "l2tpwatch.1 OUTPUT {}", entry.tag);
+    }
+    for option in ["-S", "-n", "-T", "-t", "-s", "-v", "-p", "-c"] {
+        assert!(
+            contract.contains(&format!("[{option}")),
+            "interface.md's l2tpwatch synopsis lacks {option}"
+        );
     }
 }
