@@ -131,6 +131,8 @@ struct Driver {
     reasons: BTreeMap<String, u64>,
     latencies: Vec<u64>,
     send_errors: u64,
+    /// When the last tunnel came up or failed during set-up.
+    tunnels_settled: Option<Instant>,
     progress: bool,
     next_progress: Instant,
 }
@@ -235,6 +237,9 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
         .run_phase(&mut rx, deadline, &mut signals, |d| d.setup_done())
         .await;
     let elapsed = start.elapsed();
+    let tunnels_elapsed = d
+        .tunnels_settled
+        .map_or(elapsed, |t| t.saturating_duration_since(start));
     if end != End::Done {
         d.expire_setup(if end == End::Interrupted {
             "interrupted"
@@ -282,6 +287,7 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     let _ = interrupted;
     Ok(d.report(ReportInput {
         elapsed,
+        tunnels_elapsed,
         tunnels_up,
         sessions_up,
         setup_retransmissions,
@@ -296,6 +302,7 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
 #[derive(Debug)]
 struct ReportInput {
     elapsed: Duration,
+    tunnels_elapsed: Duration,
     tunnels_up: usize,
     sessions_up: usize,
     setup_retransmissions: u64,
@@ -423,6 +430,7 @@ impl Driver {
             reasons: BTreeMap::new(),
             latencies: Vec::new(),
             send_errors: 0,
+            tunnels_settled: None,
             progress: !plan.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             next_progress: now + Duration::from_secs(1),
             plan,
@@ -762,6 +770,7 @@ impl Driver {
                 {
                     t.state = TState::Up;
                     self.inflight = self.inflight.saturating_sub(1);
+                    self.tunnels_settled = Some(now);
                     if self.plan.sessions > 0 && self.phase == Phase::Setup {
                         self.ready.push_back(i);
                     }
@@ -775,6 +784,7 @@ impl Driver {
                 match state {
                     TState::Opening => {
                         self.inflight = self.inflight.saturating_sub(1);
+                        self.tunnels_settled = Some(now);
                         self.tunnel_failed(i, TState::Failed, describe("tunnel", &reason));
                     }
                     TState::Up => {
@@ -854,7 +864,8 @@ impl Driver {
             sessions_lost,
             failed: tunnels_failed + sessions_failed + tunnels_lost + sessions_lost,
             elapsed_s: secs(r.elapsed),
-            tunnels_per_s: rate(r.tunnels_up, r.elapsed),
+            tunnels_elapsed_s: secs(r.tunnels_elapsed),
+            tunnels_per_s: rate(r.tunnels_up, r.tunnels_elapsed),
             sessions_per_s: rate(r.sessions_up, r.elapsed),
             session_setup_ms: Latency::of(&self.latencies),
             hold_s: secs(r.held),

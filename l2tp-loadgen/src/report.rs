@@ -60,6 +60,8 @@ pub(crate) struct Report {
     pub(crate) failed: usize,
     /// Seconds until everything was up (or had failed).
     pub(crate) elapsed_s: f64,
+    /// Seconds until every tunnel was up (or had failed); `tunnels_per_s` is over this time.
+    pub(crate) tunnels_elapsed_s: f64,
     pub(crate) tunnels_per_s: f64,
     pub(crate) sessions_per_s: f64,
     pub(crate) session_setup_ms: Latency,
@@ -106,15 +108,16 @@ impl Report {
         );
         let _ = writeln!(
             w,
-            "set-up:    {}/{} tunnels and {}/{} sessions up in {:.3} s ({:.1} tunnels/s, {:.1} \
-             sessions/s)",
+            "set-up:    {}/{} tunnels and {}/{} sessions up in {:.3} s ({:.1} sessions/s); \
+             tunnels in {:.3} s ({:.1} tunnels/s)",
             self.tunnels_up,
             self.tunnels,
             self.sessions_up,
             self.tunnels * self.sessions_per_tunnel,
             self.elapsed_s,
-            self.tunnels_per_s,
-            self.sessions_per_s
+            self.sessions_per_s,
+            self.tunnels_elapsed_s,
+            self.tunnels_per_s
         );
         let l = &self.session_setup_ms;
         if self.sessions_up > 0 {
