@@ -46,6 +46,10 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", default_value_t = 100,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) concurrency: u32,
+    /// At most this many UDP sockets; tunnels share them round robin (default: one per
+    /// tunnel, fewer if file descriptors run short even after raising RLIMIT_NOFILE).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_sockets: Option<u32>,
     /// Local address to send from (default: the unspecified address of the peer's family).
     #[arg(long, value_name = "ADDR")]
     pub(crate) local: Option<IpAddr>,
@@ -85,6 +89,7 @@ pub(crate) struct Plan {
     pub(crate) secret: Option<String>,
     pub(crate) hold: Duration,
     pub(crate) concurrency: usize,
+    pub(crate) max_sockets: Option<usize>,
     pub(crate) timeout: Duration,
     pub(crate) teardown_timeout: Duration,
     pub(crate) pw_type: u16,
@@ -127,6 +132,7 @@ impl Args {
             secret: self.secret.clone().filter(|s| !s.is_empty()),
             hold: seconds("hold", self.hold)?,
             concurrency: self.concurrency as usize,
+            max_sockets: self.max_sockets.map(|n| n as usize),
             timeout,
             teardown_timeout: seconds("teardown-timeout", self.teardown_timeout)?,
             pw_type: match (self.version, self.pw_type) {

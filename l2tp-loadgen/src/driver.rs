@@ -203,7 +203,8 @@ fn router_id(ip: IpAddr) -> u32 {
 
 /// Runs the whole plan and returns its report.
 pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
-    let want = u64::try_from(plan.tunnels).unwrap_or(u64::MAX);
+    let want = plan.tunnels.min(plan.max_sockets.unwrap_or(usize::MAX));
+    let want = u64::try_from(want).unwrap_or(u64::MAX);
     let count = usize::try_from(raise_nofile(want)).unwrap_or(1);
     let sockets =
         open_sockets(&plan, count).map_err(|e| format!("cannot open the UDP sockets: {e}"))?;
