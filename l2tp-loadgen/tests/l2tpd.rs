@@ -429,3 +429,69 @@ fn usage_errors_exit_with_2() {
     let out = wait_output(spawn_loadgen(&["--tunnels", "1", "--sessions", "1"]), WAIT);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn tunnels_can_share_a_small_pool_of_sockets() {
+    let lns = Lns::start("pool", "");
+    let peer = lns.peer();
+    let out = wait_output(
+        spawn_loadgen(&[
+            "--peer",
+            &peer,
+            "--tunnels",
+            "6",
+            "--sessions",
+            "5",
+            "--max-sockets",
+            "2",
+            "--concurrency",
+            "3",
+            "--json",
+        ]),
+        Duration::from_secs(60),
+    );
+    let r = report(&out);
+    assert!(out.status.success(), "{r}\n{}", lns.log());
+    assert_eq!(r["sockets"], 2, "{r}");
+    assert_eq!(r["concurrency"], 3, "{r}");
+    assert_eq!(r["tunnels_up"], 6, "{r}");
+    assert_eq!(r["sessions_up"], 30, "{r}");
+    let sys = lns.system();
+    assert_eq!(sys["statistics"]["sessions_created"], 30, "{sys}");
+}
+
+#[test]
+fn sigint_during_the_hold_tears_down_at_once() {
+    let lns = Lns::start("sigint", "");
+    let peer = lns.peer();
+    let child = spawn_loadgen(&[
+        "--peer",
+        &peer,
+        "--tunnels",
+        "2",
+        "--sessions",
+        "5",
+        "--hold",
+        "60",
+        "--json",
+    ]);
+    lns.wait_system("10 sessions up on the LNS", |s| {
+        s["counts"]["sessions_up"] == 10
+    });
+    let start = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = wait_output(child, Duration::from_secs(30));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let r = report(&out);
+    assert!(out.status.success(), "{r}");
+    assert!(r["hold_s"].as_f64().unwrap() < 60.0, "{r}");
+    assert_eq!(r["teardown_sessions"], 10, "{r}");
+    assert_eq!(r["teardown_complete"], true, "{r}");
+    lns.wait_system("everything down on the LNS", |s| {
+        s["counts"]["tunnels_up"] == 0
+    });
+}
