@@ -243,7 +243,13 @@ async fn watch_events(
             },
             // Anything the watcher sends is ignored; end of file means it has gone.
             r = rd.read(&mut sink) => if r? == 0 { return Ok(()) },
-            _ = shutdown.changed() => return Ok(()),
+            _ = shutdown.changed() => {
+                // The daemon's last events (everything deleted) were sent before the stop.
+                while let Ok(e) = rx.try_recv() {
+                    wr.write_all(l2tp_ctl::encode_reply(&Reply::Event(e)).as_bytes()).await?;
+                }
+                return Ok(());
+            }
         }
     }
 }

@@ -221,6 +221,8 @@ impl Core {
 
     /// Removes whatever data-plane state is left. Call last.
     pub fn finish_shutdown(&mut self) {
+        self.engine.finish_shutdown();
+        self.drive(Instant::now());
         let (t, s) = self.dataplane.counts();
         if t + s > 0 {
             tracing::info!("removing {t} tunnel(s) and {s} session(s) from the data plane");

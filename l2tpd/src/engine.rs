@@ -159,6 +159,10 @@ pub trait Engine: fmt::Debug {
     /// acknowledged, or given up on).
     fn is_idle(&self) -> bool;
 
+    /// The daemon is about to exit: report every remaining session and tunnel as deleted
+    /// (events and scripts), since they end with the process.
+    fn finish_shutdown(&mut self) {}
+
     /// `show tunnels`.
     fn tunnels(&self, now: Instant) -> Vec<TunnelInfo>;
 

@@ -2123,6 +2123,25 @@ impl Engine for ProtoEngine {
         self.ep.all_acked()
     }
 
+    fn finish_shutdown(&mut self) {
+        for (_, rec) in std::mem::take(&mut self.sessions) {
+            let mut ev = event(EventKind::SessionDeleted, rec.tid);
+            ev.sid = Some(rec.sid);
+            ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+            ev.peer_sid = (rec.peer_sid != 0).then_some(rec.peer_sid);
+            ev.result = rec.last_result.clone();
+            self.notify_session(ev, &rec);
+        }
+        for (_, rec) in std::mem::take(&mut self.tunnels) {
+            let mut ev = event(EventKind::TunnelDeleted, rec.tid);
+            ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+            ev.result = rec.last_result.clone();
+            ev.encap = Some(ctl_encap(encap_of(rec.settings.encap)));
+            ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
+            self.notify_tunnel(ev, rec.origin.name.as_deref());
+        }
+    }
+
     fn tunnels(&self, now: Instant) -> Vec<TunnelInfo> {
         let mut out: Vec<TunnelInfo> = self
             .tunnels

@@ -27,6 +27,9 @@ use crate::scripts::ScriptRunner;
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long a stopping daemon lets watchers write its last events.
+const WATCHER_FLUSH: Duration = Duration::from_millis(100);
+
 /// The longest a stopping daemon waits for the scripts of the last events.
 pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
 
@@ -252,8 +255,13 @@ pub async fn run(
             break;
         }
     }
-    let _ = stop_tx.send(true);
     core.finish_shutdown();
+    while let Some(e) = core.poll_notification() {
+        let _ = events_tx.send(e);
+    }
+    let _ = stop_tx.send(true);
+    // Give the watchers a moment to write those last events before the runtime ends.
+    tokio::time::sleep(WATCHER_FLUSH).await;
     while let Some(e) = core.poll_script() {
         let dir = core.config().system().script_dir.clone();
         scripts.submit(&dir, e);

@@ -793,3 +793,60 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
     );
     assert_eq!(silent_detail.stats.control_rx_packets, 0);
 }
+
+#[test]
+fn a_stopping_daemon_reports_its_tunnels_and_sessions_deleted() {
+    let s = server(None);
+    let mut c = Env::new("client");
+    let scripts = write_scripts(&c.dir, None);
+    client_config(
+        &c,
+        s.port,
+        &scripts,
+        "tunnel \"t\" {\n    peer 127.0.0.1:PORT\n    version 3\n}\n\
+         session \"s\" {\n    tunnel \"t\"\n    pseudowire_type eth\n}\n",
+    );
+    c.start(&["-d"]);
+    let t = tunnel_up(&c, "t");
+    let sess = session_up(&c, "s");
+    let w = watch(&c, &[]);
+    settle(&c);
+    c.signal(Signal::SIGTERM);
+    assert!(c.wait_exit().success());
+    let order = |sid| {
+        of_instance(&records(&c.dir), t.tid, sid)
+            .iter()
+            .map(|r| r.script.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        order(None),
+        [
+            "tunnel-created",
+            "tunnel-up",
+            "tunnel-down",
+            "tunnel-deleted"
+        ]
+    );
+    assert_eq!(
+        order(Some(sess.sid)),
+        [
+            "session-created",
+            "session-up",
+            "session-down",
+            "session-deleted"
+        ]
+    );
+    let out = text(&wait_output(w));
+    let kinds: Vec<&str> = out.lines().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "SESSION DOWN",
+            "SESSION DELETED",
+            "TUNNEL DOWN",
+            "TUNNEL DELETED"
+        ],
+        "{out}"
+    );
+}
