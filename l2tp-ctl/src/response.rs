@@ -440,6 +440,12 @@ pub struct SessionDetail {
 /// Per-session data counters.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct SessionStats {
+    /// Control messages of this session received.
+    #[serde(default)]
+    pub control_rx_packets: u64,
+    /// Control messages of this session sent.
+    #[serde(default)]
+    pub control_tx_packets: u64,
     /// Packets received.
     pub rx_packets: u64,
     /// Bytes received.

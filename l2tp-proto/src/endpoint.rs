@@ -413,6 +413,8 @@ impl Endpoint {
                 peer_session_id: s.peer_id,
                 state: s.state,
                 pw_type: s.pw_type,
+                control_rx: s.rx_messages,
+                control_tx: s.tx_messages,
             })
     }
 

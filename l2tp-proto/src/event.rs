@@ -493,6 +493,10 @@ pub struct SessionInfo {
     pub state: SessionState,
     /// The pseudowire type.
     pub pw_type: u16,
+    /// Control messages of this session received (ICRQ, ICRP, ICCN, CDN ...).
+    pub control_rx: u32,
+    /// Control messages of this session sent (first transmissions).
+    pub control_tx: u32,
 }
 
 /// Per-message-type counters, indexed by [`MessageType`].

@@ -2235,17 +2235,23 @@ impl Engine for ProtoEngine {
             )
         })?;
         let rec = self.sessions.get(&sh).ok_or_else(|| no_tunnel(tunnel))?;
-        let state = self
+        let engine = self
             .ep
             .sessions(rec.tid)
-            .find(|s| s.handle == SessionHandle(sh))
+            .find(|s| s.handle == SessionHandle(sh));
+        let state = engine
+            .as_ref()
             .map_or_else(|| "deleted".to_owned(), |s| s.state.to_string());
         Ok(SessionDetail {
             info: self.session_info(now, sh, rec),
             protocol_state: state,
             debug: rec.debug,
             settings: view::session_settings(&rec.settings),
-            stats: ctl::SessionStats::default(),
+            stats: ctl::SessionStats {
+                control_rx_packets: engine.as_ref().map_or(0, |s| s.control_rx.into()),
+                control_tx_packets: engine.as_ref().map_or(0, |s| s.control_tx.into()),
+                ..ctl::SessionStats::default()
+            },
             last_result: rec.last_result.clone(),
         })
     }

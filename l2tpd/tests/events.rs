@@ -791,6 +791,32 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
         silent_detail.stats
     );
     assert_eq!(silent_detail.stats.control_rx_packets, 0);
+
+    // Each session its own: the client sent ICRQ and ICCN and received ICRP; the server the
+    // other way round.
+    let session = |env: &Env, tid: u32, sid: u32| match env.request(&Request::ShowSession {
+        tunnel: Selector::Id(tid),
+        session: Selector::Id(sid),
+    }) {
+        Ok(Response::Session(d)) => d.stats,
+        other => panic!("{other:?}"),
+    };
+    let s1 = sessions(&c)
+        .into_iter()
+        .find(|x| x.name.as_deref() == Some("s1"))
+        .unwrap();
+    let mine = session(&c, s1.tid, s1.sid);
+    assert_eq!(
+        (mine.control_tx_packets, mine.control_rx_packets),
+        (2, 1),
+        "{mine:?}"
+    );
+    let theirs = session(&s, s1.peer_tid, s1.peer_sid);
+    assert_eq!(
+        (theirs.control_tx_packets, theirs.control_rx_packets),
+        (1, 2),
+        "{theirs:?}"
+    );
 }
 
 #[test]

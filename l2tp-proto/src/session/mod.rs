@@ -97,9 +97,20 @@ pub(crate) struct Session {
     pub(crate) recv_seq: bool,
     pub(crate) installed: bool,
     pub(crate) announced: bool,
+    /// Control messages of this session received and sent.
+    pub(crate) rx_messages: u32,
+    pub(crate) tx_messages: u32,
 }
 
 impl Endpoint {
+    /// [`Endpoint::send`] for a message of session `si`, counted for that session.
+    fn send_session(&mut self, now: Instant, si: u32, ti: u32, msg: Message, v2_session: u16) {
+        if let Some(s) = self.sessions.get_mut(si) {
+            s.tx_messages = s.tx_messages.saturating_add(1);
+        }
+        self.send(now, ti, msg, v2_session);
+    }
+
     /// A local request to place a call in a tunnel.
     pub(crate) fn open_session(
         &mut self,
@@ -210,6 +221,8 @@ impl Endpoint {
             recv_seq: config.data_sequencing != DataSequencing::None,
             installed: false,
             announced: false,
+            rx_messages: 0,
+            tx_messages: 0,
             config,
         };
         let (si, _) = self.sessions.insert(session);
@@ -297,7 +310,7 @@ impl Endpoint {
             }
         }
         let ti = s.tunnel;
-        self.send(now, ti, msg, 0);
+        self.send_session(now, si, ti, msg, 0);
     }
 
     /// A session message delivered in order on an established tunnel.
@@ -340,6 +353,7 @@ impl Endpoint {
         let Some(s) = self.sessions.get_mut(si) else {
             return;
         };
+        s.rx_messages = s.rx_messages.saturating_add(1);
         let state = s.state;
         match (msg.message_type, state) {
             (MessageType::Cdn, _) => {
@@ -360,7 +374,7 @@ impl Endpoint {
                 let mut reply = Message::new(MessageType::Iccn);
                 push_connected(&mut reply, s, version);
                 let sid = s.peer_id as u16;
-                self.send(now, ti, reply, sid);
+                self.send_session(now, si, ti, reply, sid);
                 self.session_established(si);
             }
             (MessageType::Ocrp, SessionState::WaitReply) if s.call == CallType::Outgoing => {
@@ -429,6 +443,8 @@ impl Endpoint {
         let Some(s) = self.sessions.get_mut(si) else {
             return;
         };
+        // The ICRQ or OCRQ that made it.
+        s.rx_messages = 1;
         learn_session(s, &msg, version);
         if version == Version::V3 {
             s.pw_type = msg.pseudowire_type().copied().unwrap_or(pw_type::PPP);
@@ -513,7 +529,7 @@ impl Endpoint {
                 s.state = SessionState::WaitConnect;
                 let mut reply = Message::new(MessageType::Icrp);
                 push_reply_ids(&mut reply, s, version);
-                self.send(now, ti, reply, peer_sid);
+                self.send_session(now, si, ti, reply, peer_sid);
             }
             CallType::Outgoing => {
                 // No call to place: answer OCRP and report the call connected right away.
@@ -522,8 +538,8 @@ impl Endpoint {
                 push_reply_ids(&mut reply, s, version);
                 let mut connected = Message::new(MessageType::Occn);
                 push_connected(&mut connected, s, version);
-                self.send(now, ti, reply, peer_sid);
-                self.send(now, ti, connected, peer_sid);
+                self.send_session(now, si, ti, reply, peer_sid);
+                self.send_session(now, si, ti, connected, peer_sid);
                 self.session_established(si);
             }
         }
@@ -602,7 +618,7 @@ impl Endpoint {
             }
         }
         let peer_sid = s.peer_id as u16;
-        self.send(now, ti, msg, peer_sid);
+        self.send_session(now, si, ti, msg, peer_sid);
         let reason = DownReason {
             cause: DownCause::Local,
             result: refusal.result,
