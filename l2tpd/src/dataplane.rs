@@ -239,13 +239,26 @@ pub fn select(wanted: l2tp_config::Dataplane) -> (Box<dyn Dataplane>, Option<Str
 pub struct NoneDataplane {
     tunnels: BTreeMap<u32, TunnelSpec>,
     sessions: BTreeMap<(u32, u32), SessionSpec>,
+    /// Interface names in use, so that naming a session costs O(log n), not a scan.
+    names: std::collections::HashSet<String>,
+    /// Per `%d` template, the numbers handed out and those freed again.
+    pools: std::collections::HashMap<String, NumberPool>,
+    /// The template and number each session's name was made from.
+    numbered: std::collections::HashMap<(u32, u32), (String, u32)>,
+}
+
+/// Numbers for one `%d` template: the lowest freed number first, else the next new one.
+#[derive(Debug, Default)]
+struct NumberPool {
+    next: u32,
+    freed: std::collections::BTreeSet<u32>,
 }
 
 impl NoneDataplane {
-    /// The name the session's interface would have: the configured name, or its `%d`
+    /// Names the session's interface as the kernel would: the configured name, or its `%d`
     /// template (by default `ppp%d` for PPP and `l2tpeth%d` otherwise) with the lowest number
-    /// that no installed session uses, as the kernel would choose it.
-    fn interface_name(&self, spec: &SessionSpec) -> String {
+    /// that no installed session uses.
+    fn name_interface(&mut self, spec: &SessionSpec) -> String {
         let template = spec.interface_name.clone().unwrap_or_else(|| {
             if spec.pseudowire_type == PseudowireType::Ppp {
                 "ppp%d".to_owned()
@@ -254,17 +267,34 @@ impl NoneDataplane {
             }
         });
         if !template.contains("%d") {
+            self.names.insert(template.clone());
             return template;
         }
-        let used: std::collections::BTreeSet<&str> = self
-            .sessions
-            .values()
-            .filter_map(|s| s.interface_name.as_deref())
-            .collect();
-        (0u32..)
-            .map(|n| template.replacen("%d", &n.to_string(), 1))
-            .find(|name| !used.contains(name.as_str()))
-            .unwrap_or(template)
+        let pool = self.pools.entry(template.clone()).or_default();
+        loop {
+            let n = pool.freed.pop_first().unwrap_or_else(|| {
+                pool.next += 1;
+                pool.next - 1
+            });
+            let name = template.replacen("%d", &n.to_string(), 1);
+            // A number whose name a fixed `interface_name` already took is skipped for good.
+            if self.names.insert(name.clone()) {
+                self.numbered.insert((spec.tid, spec.sid), (template, n));
+                return name;
+            }
+        }
+    }
+
+    /// Gives the session's interface name (and its number) back.
+    fn release(&mut self, tid: u32, sid: u32, spec: &SessionSpec) {
+        if let Some(name) = &spec.interface_name {
+            self.names.remove(name);
+        }
+        if let Some((template, n)) = self.numbered.remove(&(tid, sid))
+            && let Some(pool) = self.pools.get_mut(&template)
+        {
+            pool.freed.insert(n);
+        }
     }
 
     /// The installed tunnels.
@@ -289,7 +319,16 @@ impl Dataplane for NoneDataplane {
     }
 
     fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
-        self.sessions.retain(|&(t, _), _| t != tid);
+        let gone: Vec<(u32, u32)> = self
+            .sessions
+            .range((tid, 0)..=(tid, u32::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for (t, sid) in gone {
+            if let Some(spec) = self.sessions.remove(&(t, sid)) {
+                self.release(t, sid, &spec);
+            }
+        }
         self.tunnels
             .remove(&tid)
             .map(|_| ())
@@ -303,7 +342,10 @@ impl Dataplane for NoneDataplane {
                 sid: None,
             });
         }
-        let name = self.interface_name(spec);
+        if let Some(old) = self.sessions.remove(&(spec.tid, spec.sid)) {
+            self.release(spec.tid, spec.sid, &old);
+        }
+        let name = self.name_interface(spec);
         let mut spec = spec.clone();
         spec.interface_name = Some(name.clone());
         self.sessions.insert((spec.tid, spec.sid), spec);
@@ -313,13 +355,15 @@ impl Dataplane for NoneDataplane {
     }
 
     fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
-        self.sessions
+        let spec = self
+            .sessions
             .remove(&(tid, sid))
-            .map(|_| ())
             .ok_or(DataplaneError::Unknown {
                 tid,
                 sid: Some(sid),
-            })
+            })?;
+        self.release(tid, sid, &spec);
+        Ok(())
     }
 
     fn counts(&self) -> (usize, usize) {
@@ -329,6 +373,9 @@ impl Dataplane for NoneDataplane {
     fn remove_all(&mut self) {
         self.sessions.clear();
         self.tunnels.clear();
+        self.names.clear();
+        self.pools.clear();
+        self.numbered.clear();
     }
 }
 
@@ -398,6 +445,43 @@ mod tests {
         dp.install_tunnel(&tunnel(3)).ok();
         dp.remove_all();
         assert_eq!(dp.tunnels().count(), 0);
+    }
+
+    #[test]
+    fn interface_names_take_the_lowest_free_number() {
+        let mut dp = NoneDataplane::default();
+        dp.install_tunnel(&tunnel(1)).ok();
+        dp.install_tunnel(&tunnel(2)).ok();
+        let mut name = |dp: &mut NoneDataplane, tid, sid, fixed: Option<&str>| {
+            let mut spec = session(tid, sid);
+            spec.interface_name = fixed.map(str::to_owned);
+            dp.install_session(&spec)
+                .ok()
+                .and_then(|i| i.interface_name)
+        };
+        // A fixed name that looks numbered takes that number out of the template's range.
+        assert_eq!(
+            name(&mut dp, 1, 9, Some("l2tpeth1")).as_deref(),
+            Some("l2tpeth1")
+        );
+        assert_eq!(name(&mut dp, 1, 10, None).as_deref(), Some("l2tpeth0"));
+        assert_eq!(name(&mut dp, 1, 11, None).as_deref(), Some("l2tpeth2"));
+        assert_eq!(name(&mut dp, 2, 12, None).as_deref(), Some("l2tpeth3"));
+        // A freed number is handed out again before new ones.
+        dp.remove_session(1, 10).ok();
+        assert_eq!(name(&mut dp, 2, 13, None).as_deref(), Some("l2tpeth0"));
+        // Removing a tunnel frees its sessions' names, fixed ones included.
+        dp.remove_tunnel(1).ok();
+        assert_eq!(name(&mut dp, 2, 14, None).as_deref(), Some("l2tpeth2"));
+        assert_eq!(
+            name(&mut dp, 2, 15, Some("l2tpeth1")).as_deref(),
+            Some("l2tpeth1")
+        );
+        // Many sessions: every name distinct (the naming no longer scans all sessions).
+        let names: std::collections::HashSet<_> = (100..20_100)
+            .filter_map(|sid| name(&mut dp, 2, sid, None))
+            .collect();
+        assert_eq!(names.len(), 20_000);
     }
 
     #[test]
