@@ -452,7 +452,7 @@ mod tests {
         let mut dp = NoneDataplane::default();
         dp.install_tunnel(&tunnel(1)).ok();
         dp.install_tunnel(&tunnel(2)).ok();
-        let mut name = |dp: &mut NoneDataplane, tid, sid, fixed: Option<&str>| {
+        let name = |dp: &mut NoneDataplane, tid, sid, fixed: Option<&str>| {
             let mut spec = session(tid, sid);
             spec.interface_name = fixed.map(str::to_owned);
             dp.install_session(&spec)

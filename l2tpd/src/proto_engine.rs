@@ -1020,8 +1020,10 @@ impl ProtoEngine {
             };
             return self.refuse_tunnel(now, &req, Refusal::not_authorized(), why);
         }
-        let live = self.tunnels.values().filter(|t| !t.down).count();
-        if sys.max_tunnels != 0 && live >= sys.max_tunnels as usize {
+        // Only counted when there is a limit: an O(tunnels) scan per request otherwise.
+        if sys.max_tunnels != 0
+            && self.tunnels.values().filter(|t| !t.down).count() >= sys.max_tunnels as usize
+        {
             return self.refuse_tunnel(now, &req, Refusal::limit_reached(), "max_tunnels");
         }
         let host = String::from_utf8_lossy(&req.host_name).into_owned();
@@ -1144,8 +1146,8 @@ impl ProtoEngine {
             return refuse(self, cdn::ADMINISTRATIVE, None, "shutting down");
         }
         let max = self.config.system().max_sessions;
-        let live = self.sessions.values().filter(|s| !s.down).count();
-        if max != 0 && live >= max as usize {
+        // Only counted when there is a limit: an O(sessions) scan per request otherwise.
+        if max != 0 && self.sessions.values().filter(|s| !s.down).count() >= max as usize {
             let r = Refusal::limit_reached();
             return refuse(self, r.result, r.error, "max_sessions reached");
         }
