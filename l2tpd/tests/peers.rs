@@ -514,3 +514,23 @@ fn per_tunnel_debug_logs_only_that_tunnels_messages_and_can_be_switched_on() {
     c.request(&on).unwrap_or_else(|e| panic!("debug on: {e:?}"));
     c.wait_log(&format!("tunnel {quiet}: sending HELLO"));
 }
+
+#[test]
+fn sessions_come_up_in_two_tunnels_that_negotiate_their_version() {
+    // No `version`: L2TPv3 first, falling back to L2TPv2 (RFC 3931 §4.7.3); both peers speak v3.
+    let s = server("", "");
+    let c = client(
+        &s,
+        "",
+        &[("a", ""), ("b", "")],
+        &[
+            ("sa", "    tunnel \"a\"\n    pseudowire_type eth\n"),
+            ("sb", "    tunnel \"b\"\n    pseudowire_type eth\n"),
+        ],
+    );
+    for t in ["a", "b"] {
+        assert_eq!(up(&c, t)["version"], 3);
+    }
+    session_up(&c, "sa");
+    session_up(&c, "sb");
+}

@@ -168,6 +168,58 @@ impl Endpoint {
         }
     }
 
+    /// Our cookie for a new session: none in L2TPv2, else the configured one or a random one
+    /// of the configured length.
+    fn session_cookie(&mut self, version: Version, config: &SessionConfig) -> Cookie {
+        match (version, config.cookie, config.cookie_length) {
+            (Version::V2, _, _) => Cookie::NONE,
+            (_, Some(cookie), _) => cookie,
+            (_, None, len @ (4 | 8)) => {
+                let bytes = self.random_bytes(usize::from(len));
+                Cookie::new(&bytes).unwrap_or_default()
+            }
+            _ => Cookie::NONE,
+        }
+    }
+
+    /// The peer's reply to a fallback probe settled the tunnel's version (RFC 3931 §4.7.3).
+    /// Sessions opened while it was probing were numbered for the probe's version and are still
+    /// waiting for the tunnel (nothing about them has been sent), so they get the id, cookie
+    /// and role of the settled version, and are filed where its messages will look for them.
+    pub(crate) fn settle_session_version(&mut self, ti: u32, old: Version) {
+        let Some(t) = self.tunnels.get(ti) else {
+            return;
+        };
+        let (new, tunnel_local, list) = (t.version, t.local_id, t.sessions.clone());
+        if new == old {
+            return;
+        }
+        for si in list {
+            let Some(s) = self.sessions.get(si) else {
+                continue;
+            };
+            let (old_id, config, call, initiator) =
+                (s.local_id, s.config.clone(), s.call, s.initiator);
+            match old {
+                Version::V2 => self.v2_sessions.remove(&v2_key(tunnel_local, old_id)),
+                Version::V3 => self.v3_sessions.remove(&old_id),
+            };
+            let Some(id) = self.allocate_session_id(new, tunnel_local) else {
+                continue;
+            };
+            let cookie = self.session_cookie(new, &config);
+            if let Some(s) = self.sessions.get_mut(si) {
+                s.local_id = id;
+                s.cookie = cookie;
+                s.lns = new == Version::V2 && (call == CallType::Incoming) != initiator;
+            }
+            match new {
+                Version::V2 => self.v2_sessions.insert(v2_key(tunnel_local, id), si),
+                Version::V3 => self.v3_sessions.insert(id, si),
+            };
+        }
+    }
+
     fn new_session(
         &mut self,
         ti: u32,
@@ -182,15 +234,7 @@ impl Endpoint {
         let local_id = self
             .allocate_session_id(version, tunnel_local)
             .ok_or(CommandError::NoFreeId)?;
-        let cookie = match (version, config.cookie, config.cookie_length) {
-            (Version::V2, _, _) => Cookie::NONE,
-            (_, Some(cookie), _) => cookie,
-            (_, None, len @ (4 | 8)) => {
-                let bytes = self.random_bytes(usize::from(len));
-                Cookie::new(&bytes).unwrap_or_default()
-            }
-            _ => Cookie::NONE,
-        };
+        let cookie = self.session_cookie(version, &config);
         self.next_serial = self.next_serial.wrapping_add(1);
         let lns = version == Version::V2 && (call == CallType::Incoming) != initiator;
         let session = Session {

@@ -23,16 +23,25 @@ impl Endpoint {
             // A retransmitted SCCRQ while the caller decides: nothing to acknowledge yet.
             return;
         }
+        let mut settled = None;
         if t.probing && t.state == TunnelState::WaitCtlReply {
             // RFC 3931 §4.7.3: the Ver of the reply decides.
             t.probing = false;
+            let probed = t.version;
             t.set_version(header.version);
             if header.version == Version::V2 {
                 t.security.nonce.clear();
             } else {
                 t.security.challenge = None;
             }
+            settled = Some(probed);
         }
+        if let Some(probed) = settled {
+            self.settle_session_version(index, probed);
+        }
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
         if header.version != t.version {
             self.stats.malformed.header += 1;
             return;
