@@ -6,9 +6,10 @@ mod common;
 
 use std::net::UdpSocket;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Env, WAIT, redact};
+use common::{Env, WAIT, l2tpd, redact};
 use l2tp_ctl::{ErrorKind, ProfileKind, Request, Response};
 use nix::sys::signal::Signal;
 
@@ -553,4 +554,52 @@ fn datagrams_reach_the_core_on_both_families() {
         assert!(Instant::now() < deadline, "datagrams not counted: {st:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Without `-o`, logs go to syslog: `/dev/log`, facility daemon. The daemon runs in a private
+/// mount namespace whose `/dev` is an empty tmpfs with a listener at `/dev/log`, so the host's
+/// syslog is not involved.
+#[test]
+fn without_a_log_file_messages_go_to_syslog_facility_daemon() {
+    let env = Env::new("syslog");
+    env.write_config("", "");
+    let listener = r#"
+import socket, subprocess, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+s.settimeout(0.5)
+p = subprocess.Popen([sys.argv[1], "-f", "-c", sys.argv[2]], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seen, deadline = [], time.time() + 10
+while time.time() < deadline and not any(b"started" in m for m in seen):
+    try:
+        seen.append(s.recv(4096))
+    except socket.timeout:
+        pass
+p.terminate()
+p.wait(timeout=10)
+for m in seen:
+    print(m.decode("utf-8", "replace"))
+"#;
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs tmpfs /dev && exec python3 -c \"$0\" \"$1\" \"$2\"")
+        .arg(listener)
+        .arg(l2tpd())
+        .arg(env.conf())
+        .output()
+        .unwrap_or_else(|e| panic!("unshare: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // RFC 3164: <PRI> with facility daemon (3) and severity notice (5) = 29, then the tag.
+    let started = text
+        .lines()
+        .find(|l| l.contains("started"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(started.starts_with("<29>"), "{started}");
+    assert!(started.contains("l2tpd"), "{started}");
 }

@@ -534,3 +534,23 @@ fn sessions_come_up_in_two_tunnels_that_negotiate_their_version() {
     session_up(&c, "sa");
     session_up(&c, "sb");
 }
+
+#[test]
+fn a_peer_given_by_dns_name_is_resolved() {
+    let s = server("", "");
+    let mut c = Env::new("client");
+    c.write_config(
+        "    dataplane none\n",
+        &format!(
+            "tunnel \"byname\" {{\n    peer localhost:{}\n    version 3\n}}\n",
+            s.port
+        ),
+    );
+    c.start(&["-d"]);
+    let t = up(&c, "byname");
+    let peer = t["peer"].as_str().unwrap_or_default();
+    assert!(
+        peer == format!("127.0.0.1:{}", s.port) || peer == format!("[::1]:{}", s.port),
+        "{t}"
+    );
+}
