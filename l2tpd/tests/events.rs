@@ -487,9 +487,12 @@ fn a_script_sleeping_60s_does_not_delay_another_tunnel() {
     let slow = tunnel_up(&c, "slow");
     let fast = tunnel_up(&c, "fast");
     let fs = session_up(&c, "fs");
+    // Tunnel and session scripts run in separate per-instance queues: wait for both.
     let all = wait_records(&c, "the fast tunnel's scripts", |r| {
-        r.iter()
-            .any(|x| x.script == "session-up" && x.args[0] == fast.tid.to_string())
+        let fast_tid = fast.tid.to_string();
+        ["tunnel-up", "session-up"]
+            .iter()
+            .all(|s| r.iter().any(|x| x.script == *s && x.args[0] == fast_tid))
     });
     assert!(
         start.elapsed() < Duration::from_secs(5),
