@@ -452,6 +452,12 @@ pub struct SessionStats {
     pub rx_bytes: u64,
     /// Receive errors.
     pub rx_errors: u64,
+    /// Of those, packets with a wrong cookie.
+    #[serde(default)]
+    pub rx_cookie_mismatches: u64,
+    /// Of those, packets dropped by data sequencing.
+    #[serde(default)]
+    pub rx_seq_errors: u64,
     /// Packets sent.
     pub tx_packets: u64,
     /// Bytes sent.

@@ -89,6 +89,6 @@ pub use codec::PseudowireType;
 pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
 pub use stats::{SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, DEFAULT_INTERFACE_TEMPLATE, Error, SessionSpec, TunnelSpec, UserspaceDataplane,
-    default_mtu,
+    ControlPacket, ControlSink, DEFAULT_INTERFACE_TEMPLATE, Error, SessionSpec, TunnelSpec,
+    UserspaceDataplane, default_mtu,
 };

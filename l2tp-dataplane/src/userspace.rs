@@ -168,6 +168,36 @@ pub struct ControlPacket {
     pub packet: Vec<u8>,
 }
 
+/// Where the data-path thread hands the control messages that arrive on data sockets: a
+/// callback run on that thread (it must not block; typically it queues the packet for the
+/// control plane's runtime).
+pub struct ControlSink(Box<dyn Fn(ControlPacket) + Send>);
+
+impl ControlSink {
+    /// A sink that calls `f` with each control packet.
+    pub fn new(f: impl Fn(ControlPacket) + Send + 'static) -> Self {
+        Self(Box::new(f))
+    }
+
+    /// A sink that sends each control packet on a standard channel.
+    pub fn channel(tx: Sender<ControlPacket>) -> Self {
+        Self::new(move |p| {
+            // The control plane may have gone; the packet is then dropped.
+            let _ = tx.send(p);
+        })
+    }
+
+    pub(crate) fn deliver(&self, packet: ControlPacket) {
+        (self.0)(packet);
+    }
+}
+
+impl std::fmt::Debug for ControlSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlSink")
+    }
+}
+
 #[derive(Debug)]
 struct TunnelEntry {
     encap: Encapsulation,
@@ -203,11 +233,11 @@ impl UserspaceDataplane {
 
     /// Starts the data-path thread; control messages that arrive on data sockets (adopted
     /// ones, typically) are sent to `sink`.
-    pub fn with_control_sink(sink: Sender<ControlPacket>) -> Result<Self, Error> {
+    pub fn with_control_sink(sink: ControlSink) -> Result<Self, Error> {
         Self::start(Some(sink))
     }
 
-    fn start(sink: Option<Sender<ControlPacket>>) -> Result<Self, Error> {
+    fn start(sink: Option<ControlSink>) -> Result<Self, Error> {
         let wake = Arc::new(
             EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
                 .map_err(io::Error::from)?,

@@ -17,19 +17,19 @@ use std::ops::Range;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 
 use l2tp_proto::wire::header::{Encapsulation, Packet};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::EventFd;
 
-use crate::ControlPacket;
 use crate::codec::{HEADROOM, RxDrop, SessionCodec};
 use crate::socket::l2tp_payload;
 use crate::stats::{SessionCounters, TunnelCounters};
 use crate::sys;
 use crate::tap::Tap;
+use crate::{ControlPacket, ControlSink};
 
 /// Datagrams or frames moved per system call.
 pub(crate) const BATCH: usize = 32;
@@ -79,7 +79,7 @@ pub(crate) struct Worker {
     epoll: Epoll,
     wake: Arc<EventFd>,
     commands: Receiver<Command>,
-    control_sink: Option<Sender<ControlPacket>>,
+    control_sink: Option<ControlSink>,
     tunnels: HashMap<u32, TunnelState>,
     sessions: HashMap<u32, SessionState>,
     rx_bufs: Vec<Vec<u8>>,
@@ -92,7 +92,7 @@ impl Worker {
     pub(crate) fn new(
         wake: Arc<EventFd>,
         commands: Receiver<Command>,
-        control_sink: Option<Sender<ControlPacket>>,
+        control_sink: Option<ControlSink>,
     ) -> io::Result<Self> {
         let epoll = Epoll::new(nix::sys::epoll::EpollCreateFlags::EPOLL_CLOEXEC)?;
         epoll.add(
@@ -325,7 +325,7 @@ impl Worker {
 fn deliver(
     sessions: &mut HashMap<u32, SessionState>,
     tunnel: Option<&TunnelState>,
-    control_sink: Option<&Sender<ControlPacket>>,
+    control_sink: Option<&ControlSink>,
     tid: Option<u32>,
     encap: Encapsulation,
     packet: &mut [u8],
@@ -340,7 +340,7 @@ fn deliver(
         Ok(Packet::Control { .. }) => {
             count(|c| &c.rx_control);
             if let (Some(sink), Some(tid)) = (control_sink, tid) {
-                let _ = sink.send(ControlPacket {
+                sink.deliver(ControlPacket {
                     tid,
                     packet: packet.to_vec(),
                 });

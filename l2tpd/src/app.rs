@@ -44,10 +44,35 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     if args.dry_run {
-        println!("l2tpd: {}: config OK", config_path.display());
-        return ExitCode::SUCCESS;
+        return dry_run(&config_path, &config);
     }
     start(&args, config_path, config)
+}
+
+/// `l2tpd -n`: the config is valid; check that the data plane it asks for exists here and can
+/// carry its sessions.
+fn dry_run(path: &Path, config: &Config) -> ExitCode {
+    let kind = match dataplane::choose(config.system().dataplane) {
+        Ok((kind, _)) => kind,
+        Err(e) => {
+            eprintln!("l2tpd: {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    };
+    let refused = dataplane::refusals(config, kind);
+    if refused.is_empty() {
+        println!("l2tpd: {}: config OK", path.display());
+        return ExitCode::SUCCESS;
+    }
+    for r in &refused {
+        eprintln!("l2tpd: {}: {r}", path.display());
+    }
+    eprintln!(
+        "l2tpd: {}: {} session(s) that the data plane cannot carry",
+        path.display(),
+        refused.len()
+    );
+    ExitCode::from(1)
 }
 
 /// Reads the config; on failure, the text to print: every problem with its location and
@@ -74,7 +99,7 @@ struct Prepared {
     ip: Vec<Bound>,
     control: ControlSocket,
     facts: HostFacts,
-    dataplane: Box<dyn dataplane::Dataplane>,
+    dataplane: dataplane::Kind,
 }
 
 fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
@@ -135,9 +160,12 @@ fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
 
 fn prepare(config: &Config) -> Result<Prepared, String> {
     let sys = config.system();
-    let (dataplane, note) = dataplane::select(sys.dataplane);
+    let (dataplane, note) = dataplane::choose(sys.dataplane)?;
     if let Some(note) = note {
-        tracing::warn!("{note}");
+        notice!("{note}");
+    }
+    for r in dataplane::refusals(config, dataplane) {
+        tracing::error!("{r}; the session will be refused");
     }
     let udp = net::bind_udp(&sys.listen)?;
     let ip = if core::uses_ip_encap(config) {
@@ -217,6 +245,7 @@ fn run_daemon(
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
+        let dataplane = dataplane::open(dataplane)?;
         let engine = ProtoEngine::new(&config, facts.clone());
         let mut core = Core::new(
             config,

@@ -13,8 +13,8 @@ use l2tp_ctl::{
     Response, SystemInfo, SystemStats,
 };
 
-use crate::dataplane::Dataplane;
-use crate::engine::{Command, Datagram, Engine, EngineEvent, SocketChange, Transmit};
+use crate::dataplane::{Dataplane, DataplaneEvent, DataplaneHost, ShellSocket};
+use crate::engine::{Command, Datagram, Engine, EngineEvent, Transmit, Transport};
 use crate::logging::{Level, LogHandle};
 use crate::notice;
 use crate::scripts::ScriptEvent;
@@ -41,7 +41,7 @@ pub struct Core {
     config: Config,
     config_path: PathBuf,
     engine: Box<dyn Engine>,
-    dataplane: Box<dyn Dataplane>,
+    dataplane: DataplaneHost,
     log: Option<LogHandle>,
     debug_steps: u8,
     facts: HostFacts,
@@ -49,7 +49,6 @@ pub struct Core {
     stats: SystemStats,
     notifications: VecDeque<Event>,
     scripts: VecDeque<ScriptEvent>,
-    socket_changes: VecDeque<SocketChange>,
 }
 
 impl Core {
@@ -68,7 +67,7 @@ impl Core {
             config,
             config_path,
             engine,
-            dataplane,
+            dataplane: DataplaneHost::new(dataplane),
             log,
             debug_steps,
             facts,
@@ -76,7 +75,6 @@ impl Core {
             stats: SystemStats::default(),
             notifications: VecDeque::new(),
             scripts: VecDeque::new(),
-            socket_changes: VecDeque::new(),
         }
     }
 
@@ -101,10 +99,12 @@ impl Core {
                 .engine
                 .sessions(now, tunnel.as_ref())
                 .map(Response::Sessions),
-            Request::ShowSession { tunnel, session } => self
-                .engine
-                .session(now, &tunnel, &session)
-                .map(Response::Session),
+            Request::ShowSession { tunnel, session } => {
+                self.engine.session(now, &tunnel, &session).map(|mut d| {
+                    self.add_data_stats(&mut d);
+                    Response::Session(d)
+                })
+            }
             Request::ShowProfiles { kind } => {
                 Ok(Response::Profiles(view::profiles(&self.config, kind)))
             }
@@ -199,12 +199,77 @@ impl Core {
         Ok(summary)
     }
 
-    /// A datagram arrived on one of the daemon's sockets.
+    /// A datagram arrived on one of the daemon's sockets. Data packets go to the data plane.
     pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
+        if self
+            .dataplane
+            .handle_data(datagram.transport, datagram.payload)
+        {
+            return;
+        }
         self.stats.rx_packets += 1;
         self.stats.rx_bytes += datagram.payload.len() as u64;
         self.engine.handle_datagram(now, datagram);
         self.drive(now);
+    }
+
+    /// Something the data plane reported: a control message read on a socket it adopted, or a
+    /// session whose data plane failed.
+    pub fn handle_dataplane_event(&mut self, now: Instant, event: DataplaneEvent) {
+        match event {
+            DataplaneEvent::Control { tid, packet } => {
+                // Without an adopted socket this is a copy the shell has seen already.
+                if let Some((local, remote)) = self.dataplane.control_source(tid) {
+                    self.stats.rx_packets += 1;
+                    self.stats.rx_bytes += packet.len() as u64;
+                    self.engine.handle_datagram(
+                        now,
+                        Datagram {
+                            transport: Transport::Udp,
+                            local,
+                            remote,
+                            payload: &packet,
+                        },
+                    );
+                }
+            }
+            DataplaneEvent::SessionDown { tid, sid, reason } => {
+                notice!("session {tid}/{sid}: {reason}; disconnecting it");
+                let r = self.engine.handle_command(
+                    now,
+                    Command::DeleteSession(
+                        l2tp_ctl::Selector::Id(tid),
+                        l2tp_ctl::Selector::Id(sid),
+                    ),
+                );
+                if let Err(e) = r {
+                    tracing::debug!("session {tid}/{sid}: {}", e.message);
+                }
+            }
+        }
+        self.drive(now);
+    }
+
+    /// The data plane's event channel, for the shell (the first call takes it).
+    pub fn take_dataplane_events(
+        &mut self,
+    ) -> Option<tokio::sync::mpsc::UnboundedReceiver<DataplaneEvent>> {
+        self.dataplane.take_events()
+    }
+
+    fn add_data_stats(&self, detail: &mut l2tp_ctl::SessionDetail) {
+        let (tid, sid) = (detail.info.tid, detail.info.sid);
+        if let Some(d) = self.dataplane.session_stats(tid, sid) {
+            let s = &mut detail.stats;
+            s.rx_packets = d.rx_packets;
+            s.rx_bytes = d.rx_bytes;
+            s.rx_errors = d.rx_errors;
+            s.rx_cookie_mismatches = d.rx_cookie_mismatches;
+            s.rx_seq_errors = d.rx_seq_errors;
+            s.tx_packets = d.tx_packets;
+            s.tx_bytes = d.tx_bytes;
+            s.tx_errors = d.tx_errors;
+        }
     }
 
     /// The deadline of [`Core::poll_timeout`] has passed.
@@ -249,8 +314,8 @@ impl Core {
     }
 
     /// The next change to the tunnels' own sockets, for the shell to carry out.
-    pub fn poll_socket_change(&mut self) -> Option<SocketChange> {
-        self.socket_changes.pop_front()
+    pub fn poll_socket_change(&mut self) -> Option<ShellSocket> {
+        self.dataplane.poll_change()
     }
 
     /// When [`Core::handle_timeout`] is next due.
@@ -288,7 +353,7 @@ impl Core {
         while let Some(ev) = self.engine.poll_event() {
             match ev {
                 EngineEvent::Notify(e) => self.notifications.push_back(e),
-                EngineEvent::Socket(c) => self.socket_changes.push_back(c),
+                EngineEvent::Socket(c) => self.dataplane.socket_change(c),
                 EngineEvent::Script(s) => self.scripts.push_back(s),
                 EngineEvent::Dataplane(req) => {
                     let outcome = self.dataplane.execute(&req);
@@ -333,7 +398,7 @@ impl Core {
                 .as_ref()
                 .map_or(self.log_level(), LogHandle::level)
                 .to_string(),
-            dataplane: self.dataplane.name().to_owned(),
+            dataplane: self.dataplane.dataplane().name().to_owned(),
             control_socket: self.facts.control_socket.display().to_string(),
             counts: self.engine.counts(),
             limits: l2tp_ctl::Limits {

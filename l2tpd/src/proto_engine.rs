@@ -1622,6 +1622,12 @@ impl ProtoEngine {
                     mac: rec.pseudowire.mac,
                     vlan_id: rec.settings.vlan_id,
                     bridge: rec.pseudowire.bridge.clone(),
+                    local_ip: rec.pseudowire.local_ip,
+                    peer_ip: rec.pseudowire.peer_ip,
+                    netmask: rec.pseudowire.netmask,
+                    lns: p.lns,
+                    send_seq: p.send_seq,
+                    recv_seq: p.recv_seq,
                     ppp: (pw == cfg::PseudowireType::Ppp).then(|| PppSpec {
                         pppd_path: rec.pseudowire.pppd_path.clone(),
                         pppd_options: rec.pseudowire.pppd_options.clone(),

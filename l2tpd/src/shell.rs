@@ -18,7 +18,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::control::{self, Call};
 use crate::core::Core;
-use crate::engine::{Datagram, SocketChange, Transmit, Transport, TunnelSocket};
+use crate::dataplane::ShellSocket;
+use crate::engine::{Datagram, Transmit, Transport};
 use crate::logging::LogHandle;
 use crate::net::{self, Bound};
 use crate::notice;
@@ -63,7 +64,7 @@ impl Signals {
 #[derive(Debug)]
 pub struct Sockets {
     list: Vec<(Transport, SocketAddr, Arc<UdpSocket>)>,
-    tunnels: HashMap<u32, (Arc<UdpSocket>, tokio::task::JoinHandle<()>)>,
+    tunnels: HashMap<u32, (Arc<UdpSocket>, Option<tokio::task::JoinHandle<()>>)>,
 }
 
 impl Sockets {
@@ -84,47 +85,44 @@ impl Sockets {
         })
     }
 
-    /// Opens a tunnel's own socket and starts reading it. A failure is logged: the tunnel
-    /// then sends and receives on the listen socket.
+    /// Registers a tunnel's own socket (opened by the core) and starts reading it.
     fn open_tunnel(
         &mut self,
-        spec: TunnelSocket,
+        tid: u32,
+        socket: std::net::UdpSocket,
+        local: SocketAddr,
         to_core: &mpsc::Sender<Inbound>,
         stop: &watch::Receiver<bool>,
     ) {
-        self.close_tunnel(spec.tid);
-        let socket = net::tunnel_udp(spec.local, spec.remote).and_then(UdpSocket::from_std);
-        let socket = match socket {
+        self.close_tunnel(tid);
+        let socket = match UdpSocket::from_std(socket) {
             Ok(s) => Arc::new(s),
             Err(e) => {
-                tracing::warn!(
-                    "tunnel {}: cannot open its own socket {} -> {}: {e}; using the listen \
-                     socket",
-                    spec.tid,
-                    spec.local,
-                    spec.remote
-                );
+                tracing::warn!("tunnel {tid}: cannot register its own socket: {e}");
                 return;
             }
         };
-        tracing::debug!(
-            "tunnel {}: own socket {} -> {}",
-            spec.tid,
-            spec.local,
-            spec.remote
-        );
         let task = tokio::spawn(receive(
             Transport::Udp,
-            spec.local,
+            local,
             socket.clone(),
             to_core.clone(),
             stop.clone(),
         ));
-        self.tunnels.insert(spec.tid, (socket, task));
+        self.tunnels.insert(tid, (socket, Some(task)));
+    }
+
+    /// Stops reading a tunnel's socket (the data plane reads it now); sending goes on.
+    fn stop_reading(&mut self, tid: u32) {
+        if let Some((_, task)) = self.tunnels.get_mut(&tid)
+            && let Some(task) = task.take()
+        {
+            task.abort();
+        }
     }
 
     fn close_tunnel(&mut self, tid: u32) {
-        if let Some((_, task)) = self.tunnels.remove(&tid) {
+        if let Some((_, Some(task))) = self.tunnels.remove(&tid) {
             task.abort();
         }
     }
@@ -183,6 +181,7 @@ pub async fn run(
     let mut scripts = ScriptRunner::new(
         usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
     );
+    let mut dataplane_events = core.take_dataplane_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     let mut stopping: Option<Instant> = None;
     loop {
@@ -223,6 +222,9 @@ pub async fn run(
                     payload: &d.data,
                 });
             }
+            Some(e) = next_event(&mut dataplane_events) => {
+                core.handle_dataplane_event(Instant::now(), e);
+            }
             _ = sleep, if wake.is_some() => {
                 let now = Instant::now();
                 if stopping.is_some_and(|deadline| now >= deadline) {
@@ -238,8 +240,11 @@ pub async fn run(
         }
         while let Some(change) = core.poll_socket_change() {
             match change {
-                SocketChange::Open(spec) => sockets.open_tunnel(spec, &dgram_tx, &stop_rx),
-                SocketChange::Close(tid) => sockets.close_tunnel(tid),
+                ShellSocket::Open { tid, socket, local } => {
+                    sockets.open_tunnel(tid, socket, local, &dgram_tx, &stop_rx);
+                }
+                ShellSocket::StopReading(tid) => sockets.stop_reading(tid),
+                ShellSocket::Close(tid) => sockets.close_tunnel(tid),
             }
         }
         send_all(&mut core, &sockets).await;
@@ -280,6 +285,16 @@ fn begin_stop(core: &mut Core, stopping: &mut Option<Instant>, name: &str) -> bo
     *stopping = Some(now + SHUTDOWN_GRACE);
     core.begin_shutdown(now);
     false
+}
+
+/// The next data-plane event; pending for ever when the data plane has no channel.
+async fn next_event(
+    events: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::dataplane::DataplaneEvent>>,
+) -> Option<crate::dataplane::DataplaneEvent> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn far_future() -> tokio::time::Instant {

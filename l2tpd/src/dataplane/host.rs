@@ -1,0 +1,213 @@
+//! [`DataplaneHost`]: the core's side of the data plane. It owns the [`Dataplane`] in use and
+//! each tunnel's own UDP socket, so that a tunnel's socket can be handed to the data plane when
+//! the tunnel is installed, and tells the shell which sockets to read.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsFd;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::{
+    DataStats, Dataplane, DataplaneEvent, DataplaneOutcome, DataplaneRequest, TunnelInstalled,
+};
+use crate::engine::{SocketChange, Transport};
+use crate::net;
+
+/// A change to the tunnels' own sockets, for the shell.
+#[derive(Debug)]
+pub enum ShellSocket {
+    /// A tunnel's socket was opened: send on it, and read it.
+    Open {
+        /// Local tunnel id.
+        tid: u32,
+        /// A duplicate of the socket.
+        socket: UdpSocket,
+        /// Its local address, as the engine asked for it.
+        local: SocketAddr,
+    },
+    /// The data plane reads the tunnel's socket now: stop reading it, keep sending on it.
+    StopReading(u32),
+    /// The tunnel's socket is closed.
+    Close(u32),
+}
+
+#[derive(Debug)]
+struct TunnelSocket {
+    local: SocketAddr,
+    remote: SocketAddr,
+    socket: Option<UdpSocket>,
+    adopted: bool,
+}
+
+/// The data plane and the tunnels' sockets.
+#[derive(Debug)]
+pub struct DataplaneHost {
+    dataplane: Box<dyn Dataplane>,
+    tunnels: HashMap<u32, TunnelSocket>,
+    changes: std::collections::VecDeque<ShellSocket>,
+}
+
+impl DataplaneHost {
+    /// Hosts `dataplane`.
+    pub fn new(dataplane: Box<dyn Dataplane>) -> Self {
+        Self {
+            dataplane,
+            tunnels: HashMap::new(),
+            changes: Default::default(),
+        }
+    }
+
+    /// The data plane in use.
+    pub fn dataplane(&self) -> &dyn Dataplane {
+        &*self.dataplane
+    }
+
+    /// Carries out the engine's socket change: opens a tunnel's socket (a failure is logged;
+    /// the tunnel then uses a listen socket) or closes it.
+    pub fn socket_change(&mut self, change: SocketChange) {
+        match change {
+            SocketChange::Open(spec) => {
+                self.close(spec.tid);
+                let socket = match net::tunnel_udp(spec.local, spec.remote) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        tracing::warn!(
+                            "tunnel {}: cannot open its own socket {} -> {}: {e}; using the \
+                             listen socket",
+                            spec.tid,
+                            spec.local,
+                            spec.remote
+                        );
+                        None
+                    }
+                };
+                if let Some(dup) = socket.as_ref().and_then(|s| s.try_clone().ok()) {
+                    tracing::debug!(
+                        "tunnel {}: own socket {} -> {}",
+                        spec.tid,
+                        spec.local,
+                        spec.remote
+                    );
+                    self.changes.push_back(ShellSocket::Open {
+                        tid: spec.tid,
+                        socket: dup,
+                        local: spec.local,
+                    });
+                }
+                self.tunnels.insert(
+                    spec.tid,
+                    TunnelSocket {
+                        local: spec.local,
+                        remote: spec.remote,
+                        socket,
+                        adopted: false,
+                    },
+                );
+            }
+            SocketChange::Close(tid) => self.close(tid),
+        }
+    }
+
+    fn close(&mut self, tid: u32) {
+        if let Some(t) = self.tunnels.remove(&tid)
+            && t.socket.is_some()
+        {
+            self.changes.push_back(ShellSocket::Close(tid));
+        }
+    }
+
+    /// Executes a data-plane request of the engine; the outcome goes back to the engine.
+    pub fn execute(&mut self, request: &DataplaneRequest) -> DataplaneOutcome {
+        match request {
+            DataplaneRequest::InstallTunnel(spec) => {
+                let fd = self
+                    .tunnels
+                    .get(&spec.tid)
+                    .and_then(|t| t.socket.as_ref())
+                    .map(AsFd::as_fd);
+                let result = self.dataplane.install_tunnel(spec, fd);
+                if let Ok(TunnelInstalled {
+                    adopted_socket: true,
+                }) = result
+                {
+                    let t = self.tunnels.entry(spec.tid).or_insert(TunnelSocket {
+                        local: spec.local,
+                        remote: spec.peer,
+                        socket: None,
+                        adopted: false,
+                    });
+                    t.adopted = true;
+                    if t.socket.is_some() {
+                        self.changes.push_back(ShellSocket::StopReading(spec.tid));
+                    }
+                }
+                DataplaneOutcome::TunnelInstalled {
+                    tid: spec.tid,
+                    result: result.map(|_| ()),
+                }
+            }
+            DataplaneRequest::RemoveTunnel { tid } => {
+                if let Some(t) = self.tunnels.get_mut(tid) {
+                    t.adopted = false;
+                }
+                if let Err(e) = self.dataplane.remove_tunnel(*tid) {
+                    tracing::warn!("removing tunnel {tid}: {e}");
+                }
+                DataplaneOutcome::Removed
+            }
+            DataplaneRequest::InstallSession(spec) => DataplaneOutcome::SessionInstalled {
+                tid: spec.tid,
+                sid: spec.sid,
+                result: self.dataplane.install_session(spec),
+            },
+            DataplaneRequest::RemoveSession { tid, sid } => {
+                if let Err(e) = self.dataplane.remove_session(*tid, *sid) {
+                    tracing::warn!("removing session {tid}/{sid}: {e}");
+                }
+                DataplaneOutcome::Removed
+            }
+        }
+    }
+
+    /// Offers a packet from one of the shell's sockets to the data plane; see
+    /// [`Dataplane::handle_data`].
+    pub fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
+        self.dataplane.handle_data(transport, packet)
+    }
+
+    /// The addresses (local, remote) a control message that the data plane read on tunnel
+    /// `tid`'s adopted socket came through; `None` when the data plane does not own that
+    /// tunnel's socket (then the message is a copy the shell has already seen).
+    pub fn control_source(&self, tid: u32) -> Option<(SocketAddr, SocketAddr)> {
+        self.tunnels
+            .get(&tid)
+            .filter(|t| t.adopted)
+            .map(|t| (t.local, t.remote))
+    }
+
+    /// A session's data counters.
+    pub fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
+        self.dataplane.session_stats(tid, sid)
+    }
+
+    /// The data plane's event channel (the first call takes it).
+    pub fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
+        self.dataplane.take_events()
+    }
+
+    /// The next change to the tunnels' sockets for the shell.
+    pub fn poll_change(&mut self) -> Option<ShellSocket> {
+        self.changes.pop_front()
+    }
+
+    /// Numbers of installed tunnels and sessions.
+    pub fn counts(&self) -> (usize, usize) {
+        self.dataplane.counts()
+    }
+
+    /// Removes every tunnel and session from the data plane.
+    pub fn remove_all(&mut self) {
+        self.dataplane.remove_all();
+    }
+}

@@ -1,0 +1,224 @@
+//! The userspace data plane in l2tpd: an adapter from the daemon's [`Dataplane`] to
+//! `l2tp_dataplane::UserspaceDataplane`, which carries L2TPv3 Ethernet pseudowires over TAP
+//! devices on a data-path thread of its own.
+//!
+//! Sockets: an L2TPv3-over-UDP tunnel's own connected socket is handed to the data path (a
+//! duplicate of its descriptor), the way the kernel's data plane takes over a tunnel socket.
+//! From then on the data path reads it: data packets go to the TAPs, and control messages come
+//! back to the daemon as [`DataplaneEvent::Control`]. An IP-encapsulated tunnel gets a raw
+//! protocol-115 socket of the data path's own; raw sockets each see a copy of every packet, so
+//! the daemon's listen socket still gets the control messages, and the data packets it also
+//! sees are left to the data path ([`Dataplane::handle_data`]).
+
+use std::collections::HashMap;
+use std::os::fd::BorrowedFd;
+
+use l2tp_config::{Encap, L2specType, L2tpVersion, PseudowireType};
+use l2tp_dataplane as dp;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use super::names::{InterfaceNames, template};
+use super::{
+    DataStats, Dataplane, DataplaneError, DataplaneEvent, Kind, SessionInstalled, SessionSpec,
+    TunnelInstalled, TunnelSpec,
+};
+use crate::engine::Transport;
+
+/// The userspace data plane.
+#[derive(Debug)]
+pub struct UserspaceAdapter {
+    dp: dp::UserspaceDataplane,
+    events: Option<UnboundedReceiver<DataplaneEvent>>,
+    /// Local session ids by (tid, sid): the data path keys sessions by session id alone.
+    sessions: HashMap<(u32, u32), u32>,
+    names: InterfaceNames,
+}
+
+/// Whether this host can make TAP devices; else why not.
+pub fn probe() -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .map(drop)
+        .map_err(|e| format!("cannot open /dev/net/tun for TAP devices: {e}"))
+}
+
+impl UserspaceAdapter {
+    /// Starts the data-path thread.
+    pub fn open() -> Result<Self, String> {
+        probe()?;
+        let (tx, rx) = unbounded_channel();
+        let sink = dp::ControlSink::new(move |p: dp::ControlPacket| {
+            // The daemon may be stopping; the message is then dropped.
+            let _ = tx.send(DataplaneEvent::Control {
+                tid: p.tid,
+                packet: p.packet,
+            });
+        });
+        let dp = dp::UserspaceDataplane::with_control_sink(sink)
+            .map_err(|e| format!("cannot start the data path: {e}"))?;
+        Ok(Self {
+            dp,
+            events: Some(rx),
+            sessions: HashMap::new(),
+            names: InterfaceNames::default(),
+        })
+    }
+}
+
+fn error(e: dp::Error) -> DataplaneError {
+    match e {
+        dp::Error::Io(e) => DataplaneError::Io(e),
+        dp::Error::UnknownTunnel(tid) => DataplaneError::Unknown { tid, sid: None },
+        other => DataplaneError::Unavailable(other.to_string()),
+    }
+}
+
+fn encapsulation(encap: Encap) -> dp::Encapsulation {
+    match encap {
+        Encap::Udp => dp::Encapsulation::Udp,
+        Encap::Ip => dp::Encapsulation::Ip,
+    }
+}
+
+impl Dataplane for UserspaceAdapter {
+    fn name(&self) -> &'static str {
+        "userspace"
+    }
+
+    fn install_tunnel(
+        &mut self,
+        spec: &TunnelSpec,
+        socket: Option<BorrowedFd<'_>>,
+    ) -> Result<TunnelInstalled, DataplaneError> {
+        if let Some(why) = Kind::Userspace.refusal(spec.version, PseudowireType::Eth) {
+            return Err(DataplaneError::Unavailable(why));
+        }
+        let encap = encapsulation(spec.encap);
+        let mut t = dp::TunnelSpec::new(spec.tid, spec.peer_tid, encap, spec.local, spec.peer);
+        t.udp_checksums = spec.udp_checksums;
+        let adopted = encap == dp::Encapsulation::Udp;
+        if adopted && let Some(fd) = socket {
+            t.socket = Some(fd.try_clone_to_owned()?);
+        }
+        self.dp.add_tunnel(t).map_err(error)?;
+        Ok(TunnelInstalled {
+            adopted_socket: adopted,
+        })
+    }
+
+    fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
+        let gone: Vec<(u32, u32)> = self
+            .sessions
+            .keys()
+            .filter(|(t, _)| *t == tid)
+            .copied()
+            .collect();
+        for (t, sid) in gone {
+            self.sessions.remove(&(t, sid));
+            self.names.release(t, sid);
+        }
+        self.dp.remove_tunnel(tid).map_err(error)
+    }
+
+    fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
+        if let Some(why) = Kind::Userspace.refusal(L2tpVersion::V3, spec.pseudowire_type) {
+            return Err(DataplaneError::Unavailable(why));
+        }
+        let cookie = |b: &[u8]| {
+            dp::Cookie::new(b).ok_or_else(|| {
+                DataplaneError::Unavailable(format!("a cookie of {} octets", b.len()))
+            })
+        };
+        let name = self.names.take(
+            spec.tid,
+            spec.sid,
+            template(spec.interface_name.as_deref(), false),
+        );
+        let s = dp::SessionSpec {
+            tid: spec.tid,
+            sid: spec.sid,
+            peer_sid: spec.peer_sid,
+            pseudowire_type: if spec.pseudowire_type == PseudowireType::EthVlan {
+                dp::PseudowireType::EthVlan
+            } else {
+                dp::PseudowireType::Eth
+            },
+            cookie: cookie(&spec.cookie)?,
+            peer_cookie: cookie(&spec.peer_cookie)?,
+            l2spec: match spec.l2spec {
+                L2specType::None => dp::L2SpecificSublayer::None,
+                L2specType::Default => dp::L2SpecificSublayer::Default,
+            },
+            send_seq: spec.send_seq,
+            recv_seq: spec.recv_seq,
+            reorder_timeout_ms: spec.reorder_timeout_ms,
+            interface_name: Some(name),
+            mtu: spec.mtu,
+            mac: spec.mac.map(|m| m.0),
+            vlan_id: spec.vlan_id,
+            bridge: spec.bridge.clone(),
+        };
+        match self.dp.add_session(s) {
+            Ok(name) => {
+                self.sessions.insert((spec.tid, spec.sid), spec.sid);
+                Ok(SessionInstalled {
+                    interface_name: Some(name),
+                })
+            }
+            Err(e) => {
+                self.names.release(spec.tid, spec.sid);
+                Err(error(e))
+            }
+        }
+    }
+
+    fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        let Some(sid) = self.sessions.remove(&(tid, sid)) else {
+            return Err(DataplaneError::Unknown {
+                tid,
+                sid: Some(sid),
+            });
+        };
+        self.names.release(tid, sid);
+        self.dp.remove_session(sid).map_err(error)
+    }
+
+    fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
+        match transport {
+            Transport::Udp => self.dp.handle_data(dp::Encapsulation::Udp, packet),
+            // The data path's own raw socket has a copy already.
+            Transport::Ip => packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0]),
+        }
+    }
+
+    fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
+        let sid = self.sessions.get(&(tid, sid))?;
+        let s = self.dp.stats(*sid)?;
+        Some(DataStats {
+            rx_packets: s.rx_packets,
+            rx_bytes: s.rx_bytes,
+            rx_errors: s.rx_errors,
+            rx_cookie_mismatches: s.cookie_mismatches,
+            rx_seq_errors: s.seq_errors,
+            tx_packets: s.tx_packets,
+            tx_bytes: s.tx_bytes,
+            tx_errors: s.tx_errors,
+        })
+    }
+
+    fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
+        self.events.take()
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        self.dp.counts()
+    }
+
+    fn remove_all(&mut self) {
+        self.dp.remove_all();
+        self.sessions.clear();
+        self.names.clear();
+    }
+}
