@@ -296,6 +296,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// As in the config's `dataplane`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::None => "none",
+            Kind::Kernel => "kernel",
+            Kind::Userspace => "userspace",
+        }
+    }
+
     /// Why this data plane cannot carry sessions of `pseudowire_type` in tunnels of `version`,
     /// or `None` when it can. `l2tpd -n` and the daemon refuse such sessions with this text.
     pub fn refusal(self, version: L2tpVersion, pseudowire_type: PseudowireType) -> Option<String> {
@@ -323,8 +332,8 @@ impl Kind {
 /// The data plane for a config's `dataplane`, with a note to log about the choice.
 ///
 /// `auto` takes the kernel when its generic netlink family `l2tp` is there (after trying to
-/// load the L2TP modules), else the userspace data plane. An explicit choice that this host
-/// cannot provide is an error naming why.
+/// load the L2TP modules), else the userspace data plane, else (no TAP either) none. An
+/// explicit choice that this host cannot provide is an error naming why.
 pub fn choose(wanted: l2tp_config::Dataplane) -> Result<(Kind, Option<String>), String> {
     use l2tp_config::Dataplane as D;
     match wanted {
@@ -348,7 +357,13 @@ pub fn choose(wanted: l2tp_config::Dataplane) -> Result<(Kind, Option<String>), 
                          (L2TPv3 Ethernet pseudowires only)"
                     )),
                 )),
-                Err(e) => Err(format!("dataplane auto: no kernel L2TP ({why}), and {e}")),
+                Err(e) => Ok((
+                    Kind::None,
+                    Some(format!(
+                        "dataplane auto: no kernel L2TP ({why}), and {e}; running the control \
+                         plane only (dataplane none)"
+                    )),
+                )),
             },
         },
     }
