@@ -132,6 +132,24 @@ pub(crate) fn set_mac(name: &str, mac: [u8; 6]) -> io::Result<()> {
     ioctl_ifreq(sock.as_fd(), libc::SIOCSIFHWADDR, &mut req)
 }
 
+/// Sets an IPv4 address (`SIOCSIFADDR`) or netmask (`SIOCSIFNETMASK`) of interface `name`.
+pub(crate) fn set_ipv4(
+    name: &str,
+    request: libc::c_ulong,
+    ip: std::net::Ipv4Addr,
+) -> io::Result<()> {
+    let sock = control_socket()?;
+    let mut req = ifreq(name)?;
+    // SAFETY: `sockaddr_in` is plain old data; all-zero is a valid value.
+    let mut sin: libc::sockaddr_in = unsafe { mem::zeroed() };
+    sin.sin_family = libc::AF_INET as libc::sa_family_t;
+    sin.sin_addr.s_addr = u32::from(ip).to_be();
+    // SAFETY: `sockaddr_in` and `sockaddr` have the same size (16 octets) and the kernel reads
+    // the member as the `sockaddr_in` its family says it is (netdevice(7)).
+    req.ifr_ifru.ifru_addr = unsafe { mem::transmute::<libc::sockaddr_in, libc::sockaddr>(sin) };
+    ioctl_ifreq(sock.as_fd(), request, &mut req)
+}
+
 /// Adds the interface with index `ifindex` to bridge `bridge`.
 pub(crate) fn bridge_add(bridge: &str, ifindex: u32) -> io::Result<()> {
     let sock = control_socket()?;

@@ -35,6 +35,12 @@ impl Tap {
         sys::set_mac(&self.name, mac)
     }
 
+    /// Gives the interface an IPv4 address and netmask.
+    pub fn set_ipv4(&self, ip: std::net::Ipv4Addr, netmask: std::net::Ipv4Addr) -> io::Result<()> {
+        sys::set_ipv4(&self.name, nix::libc::SIOCSIFADDR, ip)?;
+        sys::set_ipv4(&self.name, nix::libc::SIOCSIFNETMASK, netmask)
+    }
+
     /// Brings the interface up.
     pub fn set_up(&self) -> io::Result<()> {
         sys::set_up(&self.name)

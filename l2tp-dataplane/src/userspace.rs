@@ -106,6 +106,8 @@ pub struct SessionSpec {
     pub vlan_id: Option<u16>,
     /// Bridge the TAP joins.
     pub bridge: Option<String>,
+    /// IPv4 address and netmask of the TAP.
+    pub ipv4: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
 }
 
 impl SessionSpec {
@@ -128,6 +130,7 @@ impl SessionSpec {
             mac: None,
             vlan_id: None,
             bridge: None,
+            ipv4: None,
         }
     }
 }
@@ -339,6 +342,9 @@ impl UserspaceDataplane {
         tap.set_mtu(mtu)?;
         if let Some(bridge) = &spec.bridge {
             tap.add_to_bridge(bridge)?;
+        }
+        if let Some((ip, mask)) = spec.ipv4 {
+            tap.set_ipv4(ip, mask)?;
         }
         tap.set_up()?;
         let interface_name = tap.name().to_owned();

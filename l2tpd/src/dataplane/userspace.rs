@@ -11,6 +11,7 @@
 //! sees are left to the data path ([`Dataplane::handle_data`]).
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::BorrowedFd;
 
 use l2tp_config::{Encap, L2specType, L2tpVersion, PseudowireType};
@@ -72,6 +73,19 @@ fn error(e: dp::Error) -> DataplaneError {
         dp::Error::Io(e) => DataplaneError::Io(e),
         dp::Error::UnknownTunnel(tid) => DataplaneError::Unknown { tid, sid: None },
         other => DataplaneError::Unavailable(other.to_string()),
+    }
+}
+
+/// The TAP's IPv4 address and netmask from `local_ip` and `netmask` (a host route, /32, when
+/// no netmask is given).
+fn ipv4(spec: &SessionSpec) -> Result<Option<(Ipv4Addr, Ipv4Addr)>, DataplaneError> {
+    match (spec.local_ip, spec.netmask) {
+        (None, _) => Ok(None),
+        (Some(IpAddr::V4(ip)), None) => Ok(Some((ip, Ipv4Addr::BROADCAST))),
+        (Some(IpAddr::V4(ip)), Some(IpAddr::V4(mask))) => Ok(Some((ip, mask))),
+        (Some(ip), _) => Err(DataplaneError::Unavailable(format!(
+            "local_ip {ip}: the userspace data plane sets IPv4 addresses only"
+        ))),
     }
 }
 
@@ -159,6 +173,7 @@ impl Dataplane for UserspaceAdapter {
             mac: spec.mac.map(|m| m.0),
             vlan_id: spec.vlan_id,
             bridge: spec.bridge.clone(),
+            ipv4: ipv4(spec)?,
         };
         match self.dp.add_session(s) {
             Ok(name) => {

@@ -319,6 +319,16 @@ impl Lab {
         ProcId(self.procs.len() - 1)
     }
 
+    /// Runs `argv` inside `side`'s namespace to completion, bounded by `limit`.
+    pub fn run(&self, side: Side, argv: &[&str], limit: Duration) -> Output {
+        run_bounded(
+            Command::new("ip")
+                .args(["netns", "exec", self.ns(side)])
+                .args(argv),
+            limit,
+        )
+    }
+
     /// The pid of a process (the program's own: `ip netns exec` execs it).
     pub fn pid(&self, p: ProcId) -> Pid {
         Pid::from_raw(self.procs[p.0].child.id() as i32)
@@ -686,9 +696,15 @@ impl Lab {
         let x = side.letter();
         let sock = self.path(&format!("l2tpd-{x}.sock"));
         let log = self.path(&format!("l2tpd-{x}.log"));
+        // `dataplane none` unless the test chooses one.
+        let dataplane = if system_extra.contains("dataplane") {
+            ""
+        } else {
+            "    dataplane none\n"
+        };
         let text = format!(
             "system {{\n    listen {listen}\n    host_name \"l2tpd-{x}\"\n    control_socket {}\n    \
-             pid_file {}\n    dataplane none\n    log_level debug\n{system_extra}}}\n\n{rest}",
+             pid_file {}\n{dataplane}    log_level debug\n{system_extra}}}\n\n{rest}",
             sock.display(),
             self.path(&format!("l2tpd-{x}.pid")).display(),
         );

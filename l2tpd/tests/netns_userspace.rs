@@ -1,0 +1,353 @@
+//! Two l2tpd with `dataplane userspace` carry an L2TPv3 Ethernet pseudowire between two network
+//! namespaces (issue 6): each session gets a TAP in its daemon's namespace, frames cross it over
+//! UDP and over IP, a bridge can take the TAP as a port, and packets with a wrong cookie are
+//! dropped and counted. tshark judges the captured data packets. Needs root; see `netns/mod.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod netns;
+
+use std::time::Duration;
+
+use netns::{DEADLINE, L2TP_FILTER, L2tpd, Lab, Side, num, poll};
+use serde_json::Value;
+
+/// The overlay: side A's TAP and side B's TAP (or bridge) addresses.
+const OVERLAY_A: &str = "198.51.100.1";
+const OVERLAY_B: &str = "198.51.100.2";
+
+struct Pw {
+    lab: Lab,
+    a: L2tpd,
+    b: L2tpd,
+    /// Side A's and side B's session objects once up.
+    sessions: [Value; 2],
+}
+
+/// Starts a client on A and a server on B with `dataplane userspace`, an Ethernet pseudowire
+/// with 8-octet cookies, the default L2-Specific Sublayer and sequencing on both sides; B's
+/// pseudowire profile gets `b_pw` (its address, or a bridge). Waits until both are up and
+/// their interfaces exist.
+fn start(tag: &str, encap: &str, b_pw: &str, b_setup: impl FnOnce(&Lab)) -> Pw {
+    let mut lab = Lab::new(tag, &["iperf3", "python3"]);
+    b_setup(&lab);
+    let session = "    pseudowire_type eth\n    cookie_length 8\n    l2spec_type default\n    \
+                   data_sequencing all\n";
+    let server_conf = format!(
+        "peer profile \"clients\" {{\n    peer_ipaddr 192.0.2.0/24\n    tunnel_profile_name \"srv\"\n    \
+         session_profile_name \"srv\"\n    pseudowire_profile_name \"srv\"\n}}\n\n\
+         tunnel profile \"srv\" {{\n    version 3\n    encap {encap}\n}}\n\n\
+         session profile \"srv\" {{\n{session}}}\n\n\
+         pseudowire profile \"srv\" {{\n    interface_name pwb%d\n{b_pw}}}\n"
+    );
+    let client_conf = format!(
+        "tunnel \"t1\" {{\n    version 3\n    encap {encap}\n    peer 192.0.2.2\n    persist false\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n{session}    pseudowire_profile_name \"cli\"\n}}\n\n\
+         pseudowire profile \"cli\" {{\n    interface_name pwa%d\n    local_ip {OVERLAY_A}\n    \
+         netmask 255.255.255.0\n}}\n"
+    );
+    let dp = "    dataplane userspace\n";
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, &server_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
+    let (_, sa) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    let (_, sb) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    let pw = Pw {
+        lab,
+        a,
+        b,
+        sessions: [sa, sb],
+    };
+    // Each daemon made its TAP in its own namespace, with the name the session shows.
+    for (side, s, want) in [
+        (Side::A, &pw.sessions[0], "pwa0"),
+        (Side::B, &pw.sessions[1], "pwb0"),
+    ] {
+        assert_eq!(s["interface_name"], want, "{}", pw.context());
+        let out = pw
+            .lab
+            .run(side, &["ip", "-d", "link", "show", want], netns::SHORT);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("tun type tap") && text.contains("UP"),
+            "side {side:?}: {want} is not an up TAP: {text}{}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            pw.context()
+        );
+    }
+    pw
+}
+
+impl Pw {
+    fn context(&self) -> String {
+        self.lab.pair_context(&self.a, &self.b)
+    }
+
+    /// Pings B's overlay address from A; whether replies came.
+    fn ping(&self, count: u32) -> bool {
+        let out = self.lab.run(
+            Side::A,
+            &[
+                "ping",
+                "-c",
+                &count.to_string(),
+                "-i",
+                "0.2",
+                "-W",
+                "2",
+                "-w",
+                "15",
+                OVERLAY_B,
+            ],
+            Duration::from_secs(20),
+        );
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+        out.status.success()
+    }
+
+    /// `show session` of `d`'s only session.
+    fn session_detail(&self, d: &L2tpd, s: &Value) -> Value {
+        let tid = num(s, "tid").to_string();
+        let sid = num(s, "sid").to_string();
+        self.lab
+            .ctl(d, &["show", "session", &tid, &sid])
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()))
+    }
+
+    /// Runs iperf3 (TCP, 3 s) from A to B across the pseudowire; returns Mbit/s received.
+    fn iperf3(&self) -> f64 {
+        let mut lab_server = std::process::Command::new("ip")
+            .args(["netns", "exec", self.lab.ns(Side::B), "timeout", "30"])
+            .args(["iperf3", "-s", "-1", "-B", OVERLAY_B])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let out = self.lab.run(
+            Side::A,
+            &["iperf3", "-c", OVERLAY_B, "-t", "3", "-J"],
+            Duration::from_secs(30),
+        );
+        let _ = lab_server.kill();
+        let _ = lab_server.wait();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "iperf3 printed no JSON ({e}): {}{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                self.context()
+            )
+        });
+        let bps = v["end"]["sum_received"]["bits_per_second"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no throughput in iperf3's report: {v}"));
+        bps / 1e6
+    }
+}
+
+/// Ping across, tshark's view of the data packets, iperf3, the counters, and clean-up.
+fn ping_and_iperf(encap: &str) {
+    let tag = format!("userspace-{encap}");
+    let b_pw = format!("    local_ip {OVERLAY_B}\n    netmask 255.255.255.0\n");
+    let mut pw = start(&tag, encap, &b_pw, |_| {});
+    let cap = pw.lab.capture(Side::A, L2TP_FILTER);
+    assert!(
+        pw.ping(3),
+        "no ping reply across the pseudowire\n{}",
+        pw.context()
+    );
+    // tshark decodes our data packets as L2TPv3 carrying Ethernet frames with the ICMP inside.
+    let packets = pw.lab.judge(
+        &cap,
+        &[
+            "-o",
+            "l2tp.cookie_size:8 Byte Cookie",
+            "-o",
+            "l2tp.l2_specific:Default L2-Specific",
+            // The capture starts after the ICRQ that names the pseudowire type.
+            "-d",
+            "l2tp.pw_type==0,eth",
+        ],
+    );
+    let icmp = packets
+        .iter()
+        .filter(|p| p.protocols.contains("l2tp:eth") && p.protocols.contains("icmp"))
+        .count();
+    assert!(
+        icmp >= 6,
+        "tshark saw {icmp} ICMP-in-Ethernet-in-L2TPv3 packets, expected 3 requests and 3 replies:\n{}",
+        netns::summary(&packets)
+    );
+
+    let mbps = pw.iperf3();
+    println!("iperf3 over the {encap} pseudowire: {mbps:.0} Mbit/s");
+    assert!(
+        mbps > 5.0,
+        "iperf3: only {mbps:.1} Mbit/s\n{}",
+        pw.context()
+    );
+
+    // Both sides count what crossed (show session merges the data plane's counters).
+    let da = pw.session_detail(&pw.a, &pw.sessions[0]);
+    let db = pw.session_detail(&pw.b, &pw.sessions[1]);
+    for d in [&da, &db] {
+        let st = &d["stats"];
+        assert!(
+            num(st, "rx_packets") >= 1000 && num(st, "tx_packets") >= 1000,
+            "counters: {d}"
+        );
+        assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{d}");
+        assert_eq!(num(st, "rx_seq_errors"), 0, "{d}");
+    }
+
+    // Stopping the client tears the session down on both sides and deletes both TAPs.
+    pw.lab.stop_l2tpd(&pw.a);
+    poll(
+        DEADLINE,
+        "both TAPs deleted",
+        || {
+            let gone = |side, name| {
+                !pw.lab
+                    .run(side, &["ip", "link", "show", name], netns::SHORT)
+                    .status
+                    .success()
+            };
+            (gone(Side::A, "pwa0") && gone(Side::B, "pwb0")).then_some(())
+        },
+        || pw.context(),
+    );
+}
+
+#[test]
+fn eth_pseudowire_over_udp_carries_ping_and_iperf3() {
+    ping_and_iperf("udp");
+}
+
+#[test]
+fn eth_pseudowire_over_ip_carries_ping_and_iperf3() {
+    ping_and_iperf("ip");
+}
+
+#[test]
+fn the_pseudowire_joins_a_bridge() {
+    let pw = start("userspace-bridge", "udp", "    bridge br-pw\n", |lab| {
+        let ns = lab.ns(Side::B);
+        netns::ip(&["-n", ns, "link", "add", "br-pw", "type", "bridge"]);
+        netns::ip(&[
+            "-n",
+            ns,
+            "addr",
+            "add",
+            &format!("{OVERLAY_B}/24"),
+            "dev",
+            "br-pw",
+        ]);
+        netns::ip(&["-n", ns, "link", "set", "br-pw", "up"]);
+    });
+    let out = pw
+        .lab
+        .run(Side::B, &["ip", "link", "show", "pwb0"], netns::SHORT);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("master br-pw"),
+        "pwb0 is not a port of br-pw: {text}"
+    );
+    // B's TAP has no address: the replies come from the bridge.
+    assert!(
+        pw.ping(3),
+        "no ping reply through the bridge\n{}",
+        pw.context()
+    );
+}
+
+/// Sends `count` L2TPv3 data packets over UDP for session `sid` with the cookie
+/// ee:ee:ee:ee:ee:ee:ee:ee from side A port `sport` (0: any) to B.
+fn send_bad_cookies(lab: &Lab, sid: u64, sport: u16, count: u32) {
+    const SCRIPT: &str = "import socket, struct, sys\n\
+        sid, sport, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+        s.bind(('192.0.2.1', sport))\n\
+        frame = b'\\xff' * 6 + b'\\x02' * 6 + b'\\x08\\x00' + b'\\x00' * 46\n\
+        for n in range(count):\n\
+        \x20   pkt = struct.pack('!HHI', 3, 0, sid) + b'\\xee' * 8 + struct.pack('!I', 0x40000000 | n) + frame\n\
+        \x20   s.sendto(pkt, ('192.0.2.2', 1701))\n";
+    let out = lab.run(
+        Side::A,
+        &[
+            "python3",
+            "-c",
+            SCRIPT,
+            &sid.to_string(),
+            &sport.to_string(),
+            &count.to_string(),
+        ],
+        netns::SHORT,
+    );
+    assert!(
+        out.status.success(),
+        "sending bad cookies: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
+    let b_pw = format!("    local_ip {OVERLAY_B}\n    netmask 255.255.255.0\n");
+    let pw = start("userspace-cookie", "udp", &b_pw, |_| {});
+    assert!(pw.ping(2), "no ping reply before\n{}", pw.context());
+    let sid_b = num(&pw.sessions[1], "sid");
+    let before = pw.session_detail(&pw.b, &pw.sessions[1]);
+    // From the tunnel's own port (the socket the data plane adopted) and from another port
+    // (the listen socket, which hands data packets to the data plane).
+    send_bad_cookies(&pw.lab, sid_b, 1701, 5);
+    send_bad_cookies(&pw.lab, sid_b, 0, 5);
+    let after = poll(
+        DEADLINE,
+        "10 cookie mismatches counted on side B",
+        || {
+            let d = pw.session_detail(&pw.b, &pw.sessions[1]);
+            (num(&d["stats"], "rx_cookie_mismatches") >= 10).then_some(d)
+        },
+        || pw.context(),
+    );
+    assert_eq!(
+        num(&after["stats"], "rx_cookie_mismatches"),
+        10,
+        "before: {before}\nafter: {after}"
+    );
+    // None was delivered: the received-packet count grew only by what the pings bring.
+    assert_eq!(
+        num(&after["stats"], "rx_packets"),
+        num(&before["stats"], "rx_packets"),
+        "a packet with a wrong cookie was delivered\nbefore: {before}\nafter: {after}"
+    );
+    assert!(num(&after["stats"], "rx_errors") >= 10, "{after}");
+    // The session is untouched.
+    assert_eq!(after["state"], "up", "{after}");
+    assert!(pw.ping(2), "no ping reply after\n{}", pw.context());
+}
+
+#[test]
+fn l2tpd_n_refuses_a_ppp_session_on_the_userspace_data_plane() {
+    let dir = std::env::temp_dir().join(format!("l2tp-userspace-n-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("l2tpd.conf");
+    std::fs::write(
+        &conf,
+        "system {\n    dataplane userspace\n}\n\ntunnel \"t\" {\n    peer 192.0.2.9\n    version 2\n}\n\n\
+         session \"s\" {\n    tunnel \"t\"\n    pseudowire_type ppp\n}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(netns::l2tpd_bin())
+        .args(["-n", "-c"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("session \"s\" (tunnel \"t\"): pseudowire_type ppp")
+            && err.contains("only L2TPv3"),
+        "{err}"
+    );
+}
