@@ -54,6 +54,8 @@ use crate::notice;
 use crate::scripts::{self, ScriptEvent, SessionFacts};
 use crate::view;
 
+mod statics;
+
 /// The first wait before retrying a persistent instance; it doubles up to the configured cap.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 
@@ -180,6 +182,10 @@ pub struct ProtoEngine {
     sessions_refused: BTreeMap<String, u64>,
     /// The parameters of tunnels created with `l2tpctl`, to check their sessions against.
     cli_tunnels: BTreeMap<String, Vec<(String, String)>>,
+    /// Static tunnels (no control connection), by handle.
+    statics: HashMap<u64, statics::StaticTunnel>,
+    /// Static sessions, by handle.
+    static_sessions: std::collections::HashSet<u64>,
 }
 
 fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
@@ -458,6 +464,8 @@ impl ProtoEngine {
             tunnels_refused: BTreeMap::new(),
             sessions_refused: BTreeMap::new(),
             cli_tunnels: BTreeMap::new(),
+            statics: HashMap::new(),
+            static_sessions: std::collections::HashSet::new(),
         }
     }
 
@@ -606,13 +614,7 @@ impl ProtoEngine {
         let resolved = inst.resolved.clone();
         let created_by = inst.created_by;
         if resolved.is_static() {
-            tracing::warn!(
-                "tunnel \"{name}\": static L2TPv3 tunnels (peer_tunnel_id) are not supported \
-                 yet; not started"
-            );
-            if let Some(inst) = self.tunnel_instances.get_mut(name) {
-                inst.stopped = true;
-            }
+            self.start_static_tunnel(now, name);
             return;
         }
         let outcome = Self::peer_addr(&resolved).and_then(|remote| {
@@ -736,6 +738,10 @@ impl ProtoEngine {
         let Some((th, tid)) = self.live_tunnel(&resolved.tunnel) else {
             return; // started when its tunnel is.
         };
+        if self.statics.contains_key(&th) {
+            self.start_static_session(now, name, th, tid);
+            return;
+        }
         let version = self
             .tunnels
             .get(&th)
@@ -823,6 +829,10 @@ impl ProtoEngine {
     }
 
     fn close_tunnel_handle(&mut self, now: Instant, handle: u64) {
+        if self.is_static(handle) {
+            self.close_static_tunnel(now, handle);
+            return;
+        }
         if let Some(rec) = self.tunnels.get(&handle) {
             let tid = rec.tid;
             let _ = self
@@ -832,6 +842,10 @@ impl ProtoEngine {
     }
 
     fn close_session_handle(&mut self, now: Instant, handle: u64) {
+        if self.is_static(handle) {
+            self.close_static_session(now, handle, proto::DownCause::Local);
+            return;
+        }
         if let Some(rec) = self.sessions.get(&handle) {
             let (tid, sid) = (rec.tid, rec.sid);
             let _ = self.ep.handle_command(
@@ -1665,14 +1679,17 @@ impl ProtoEngine {
 
     fn tunnel_info(&self, now: Instant, rec: &TunnelRec) -> TunnelInfo {
         let info = self.ep.tunnel(rec.tid);
+        let statik = self.static_view(rec);
         let sessions = self.sessions.values().filter(|s| s.tid == rec.tid).count();
         TunnelInfo {
             tid: rec.tid,
             peer_tid: info.as_ref().map_or(rec.peer_tid, |i| i.peer_tunnel_id),
             name: rec.origin.name.clone(),
-            state: info
-                .as_ref()
-                .map_or(ctl::State::Closing, |i| tunnel_state(i.state, rec.down)),
+            state: match (&info, &statik) {
+                (Some(i), _) => tunnel_state(i.state, rec.down),
+                (None, Some((state, _, _))) => *state,
+                (None, None) => ctl::State::Closing,
+            },
             version: info.as_ref().map_or_else(
                 || match rec.settings.version {
                     Some(cfg::L2tpVersion::V2) => 2,
@@ -1681,12 +1698,14 @@ impl ProtoEngine {
                 |i| i.version.number(),
             ),
             encap: ctl_encap(encap_of(rec.settings.encap)),
-            local: info
-                .as_ref()
-                .map_or_else(String::new, |i| i.local.to_string()),
-            peer: info
-                .as_ref()
-                .map_or_else(String::new, |i| i.remote.to_string()),
+            local: info.as_ref().map_or_else(
+                || statik.as_ref().map_or_else(String::new, |s| s.1.clone()),
+                |i| i.local.to_string(),
+            ),
+            peer: info.as_ref().map_or_else(
+                || statik.as_ref().map_or_else(String::new, |s| s.2.clone()),
+                |i| i.remote.to_string(),
+            ),
             created_by: rec.origin.created_by,
             sessions: u32::try_from(sessions).unwrap_or(u32::MAX),
             uptime_s: now.saturating_duration_since(rec.created).as_secs(),
@@ -1740,9 +1759,13 @@ impl ProtoEngine {
             peer_tid,
             peer_sid: info.as_ref().map_or(rec.peer_sid, |i| i.peer_session_id),
             name: rec.origin.name.clone(),
-            state: info
-                .as_ref()
-                .map_or(ctl::State::Closing, |i| session_state(i.state, rec.down)),
+            state: match &info {
+                Some(i) => session_state(i.state, rec.down),
+                None if self.static_sessions.contains(&handle) && rec.up && !rec.down => {
+                    ctl::State::Up
+                }
+                None => ctl::State::Closing,
+            },
             pseudowire_type: ctl::PseudowireType::from_number(rec.pw_type),
             interface_name: rec.interface_name.clone().or_else(|| {
                 rec.settings
