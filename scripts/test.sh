@@ -17,6 +17,8 @@ bash tests/vm/build-guest.sh
 echo "== tests"
 # Tests that cannot run here fail instead of skipping: a skipped test is not a passed one.
 L2TP_REQUIRE_ALL=1 L2TP_REQUIRE_TSHARK=1 cargo test --workspace --quiet
+echo "== README quick start (two daemons, userspace pseudowire, ping)"
+bash scripts/quickstart.sh
 echo "== kernel data plane in a qemu guest (tests/vm)"
 bash tests/vm/run-all.sh
 echo "== fuzzing smoke"
