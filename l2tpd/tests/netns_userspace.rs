@@ -480,3 +480,42 @@ fn static_pseudowire_over_udp() {
 fn static_pseudowire_over_ip() {
     static_pseudowire("ip");
 }
+
+#[test]
+fn a_ppp_session_from_a_peer_is_refused_at_run_time() {
+    let mut lab = Lab::new("userspace-refuse-ppp", &[]);
+    let server_conf = "peer profile \"clients\" {\n    peer_ipaddr 192.0.2.0/24\n}\n";
+    let client_conf = "tunnel \"t1\" {\n    version 3\n    peer 192.0.2.2\n    persist false\n}\n\n\
+                       session \"s1\" {\n    tunnel \"t1\"\n    pseudowire_type ppp\n}\n";
+    let b = lab.start_l2tpd(
+        Side::B,
+        "192.0.2.2:1701",
+        "    dataplane userspace\n",
+        server_conf,
+    );
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", "", client_conf);
+    // The server refuses the session with a CDN and says why; the tunnel stays up.
+    let log = |d: &L2tpd| {
+        lab.signal(d.proc, nix::sys::signal::Signal::SIGUSR1);
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::read_to_string(&d.log).unwrap_or_default()
+    };
+    poll(
+        DEADLINE,
+        "the server refusing the PPP session and the client seeing its CDN",
+        || {
+            let (la, lb) = (log(&a), log(&b));
+            let tunnel_up = lab.list(&a, "tunnels").iter().any(|t| t["state"] == "up");
+            (tunnel_up
+                && lb.contains("carries only Ethernet pseudowires")
+                && la.contains("down (Peer, result 3"))
+            .then_some(())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    assert!(
+        lab.list(&a, "sessions").iter().all(|s| s["state"] != "up"),
+        "{}",
+        lab.pair_context(&a, &b)
+    );
+}

@@ -217,10 +217,11 @@ impl ProtoEngine {
                 peer_tunnel_id: peer_tid,
                 peer_session_id: peer_sid,
                 pw_type: s.pseudowire_type.number(),
-                // `cookie` is what we send and `peer_cookie` what we expect, as with
-                // `ip l2tp add session`.
-                cookie: cookie(s.peer_cookie.as_deref()).unwrap_or_default(),
-                peer_cookie: cookie(s.cookie.as_deref()).unwrap_or_default(),
+                // As for managed sessions (l2tpd.conf(5)): `cookie` is ours, which the peer
+                // puts on what it sends; `peer_cookie` is the peer's, which we send. (The
+                // reverse of `ip l2tp add session`'s `cookie` and `peer_cookie`.)
+                cookie: cookie(s.cookie.as_deref()).unwrap_or_default(),
+                peer_cookie: cookie(s.peer_cookie.as_deref()).unwrap_or_default(),
                 l2spec: match s.l2spec_type {
                     cfg::L2specType::None => L2SpecificSublayer::None,
                     cfg::L2specType::Default => L2SpecificSublayer::Default,
