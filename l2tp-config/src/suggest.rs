@@ -1,5 +1,8 @@
 //! "Did you mean" suggestions by edit distance.
 
+/// Words longer than this get no suggestion (the longest name is far shorter).
+const MAX_WORD: usize = 64;
+
 /// The candidate closest to `word` by optimal-string-alignment distance (Levenshtein plus
 /// transposition of neighbours), if it is close enough to be a plausible typo.
 pub(crate) fn did_you_mean<'a>(
@@ -7,13 +10,17 @@ pub(crate) fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let len = word.chars().count();
-    if len < 3 {
-        // Any short word is one or two edits from any other: suggestions would be noise.
+    if !(3..=MAX_WORD).contains(&len) {
+        // Any short word is one or two edits from any other: suggestions would be noise. A
+        // long one is no typo of any name, and its distances would cost time per candidate.
         return None;
     }
     let limit = (len / 3).max(1);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: skip the matrix when that
+        // alone rules a candidate out (most candidates, for most words).
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
         .map(|c| (distance(word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
@@ -64,5 +71,8 @@ mod tests {
         assert_eq!(distance("", "abc"), 3);
         assert_eq!(did_you_mean("tunel", ["tunnel", "session"]), Some("tunnel"));
         assert_eq!(did_you_mean("zzzz", ["tunnel", "session"]), None);
+        assert_eq!(did_you_mean("hello_timout", ["hello_timeout", "tunnel"]), Some("hello_timeout"));
+        // A long word costs no matrix and gets no suggestion.
+        assert_eq!(did_you_mean(&"x".repeat(5000), ["tunnel"]), None);
     }
 }
