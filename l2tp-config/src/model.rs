@@ -109,6 +109,13 @@ params! {
         max_tunnels: u32 => u32 = 0, p::number(0, u32::MAX.into());
         /// `max_sessions`, 0 = no limit \[0\].
         max_sessions: u32 => u32 = 0, p::number(0, u32::MAX.into());
+        /// `max_setup_tunnels`: most tunnels requested by peers and not yet established; a
+        /// further SCCRQ is dropped unanswered until one finishes, 0 = no cap \[1000\].
+        max_setup_tunnels: u32 => u32 = 1000, p::number(0, u32::MAX.into());
+        /// `peer_setup_rate`: new tunnels accepted per second from one peer address, with a
+        /// burst of as many; further SCCRQs are dropped unanswered (the peer retransmits),
+        /// 0 = no limit \[100\].
+        peer_setup_rate: u32 => u32 = 100, p::number(0, 1_000_000);
         /// `deny_local_tunnel_creates`: refuse tunnels requested through `l2tpctl` \[false\].
         deny_local_tunnel_creates: bool => bool = false, p::boolean;
         /// `deny_remote_tunnel_creates`: refuse tunnels requested by peers \[false\].

@@ -71,7 +71,10 @@ mod tests {
         assert_eq!(distance("", "abc"), 3);
         assert_eq!(did_you_mean("tunel", ["tunnel", "session"]), Some("tunnel"));
         assert_eq!(did_you_mean("zzzz", ["tunnel", "session"]), None);
-        assert_eq!(did_you_mean("hello_timout", ["hello_timeout", "tunnel"]), Some("hello_timeout"));
+        assert_eq!(
+            did_you_mean("hello_timout", ["hello_timeout", "tunnel"]),
+            Some("hello_timeout")
+        );
         // A long word costs no matrix and gets no suggestion.
         assert_eq!(did_you_mean(&"x".repeat(5000), ["tunnel"]), None);
     }

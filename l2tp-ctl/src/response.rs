@@ -249,14 +249,21 @@ pub struct Limits {
     pub max_tunnels: u32,
     /// `max_sessions`.
     pub max_sessions: u32,
+    /// `max_setup_tunnels`: most tunnels in set-up at once.
+    #[serde(default)]
+    pub max_setup_tunnels: u32,
+    /// `peer_setup_rate`: new tunnels per second from one peer address.
+    #[serde(default)]
+    pub peer_setup_rate: u32,
 }
 
 /// Daemon-wide counters since start.
 ///
 /// The maps are keyed by name: message types by their RFC abbreviation (`SCCRQ`, `StopCCN`,
-/// `ACK` ...), refusals by reason (`max_tunnels`, `deny_remote_tunnel_creates`, ...), malformed
-/// packets by kind (`header`, `body`, `unknown_tunnel`, `unknown_session`, `data`). A name
-/// that never counted may be absent.
+/// `ACK` ...), refusals by reason (`max_tunnels`, `deny_remote_tunnel_creates`,
+/// `peer_setup_rate`, `max_setup_tunnels`, ...), malformed or unusable input by kind (`header`,
+/// `l2f` (also in `header`), `body`, `unknown_tunnel`, `unknown_session`, `data`,
+/// `outside_window`, `invalid_nr`, `wrong_state`). A name that never counted may be absent.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct SystemStats {
     /// Datagrams received on the L2TP sockets.

@@ -29,6 +29,7 @@ use crate::event::{
     Command, CommandError, CommandOutcome, Decision, DecisionId, Event, Refusal, SessionHandle,
     SessionInfo, Stats, Transmit, TunnelHandle, TunnelInfo,
 };
+use crate::guard::Discard;
 use crate::rng::Rng;
 use crate::seq::Seq;
 use crate::session::{Session, SessionConfig, v2_key};
@@ -88,6 +89,8 @@ pub struct Endpoint {
     pub(crate) decisions: VecDeque<Decision>,
     pub(crate) stats: Stats,
     pub(crate) next_serial: u32,
+    /// The cap on tunnels in set-up and the per-peer SCCRQ rate.
+    pub(crate) admission: crate::guard::Admission,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -119,6 +122,7 @@ impl Endpoint {
             decisions: VecDeque::new(),
             stats: Stats::default(),
             next_serial: 0,
+            admission: crate::guard::Admission::default(),
         }
     }
 
@@ -140,10 +144,12 @@ impl Endpoint {
             }) => (header, message, body),
             Ok(_) => {
                 self.stats.malformed.data += 1;
+                self.discard(remote, 0, Discard::Data);
                 return;
             }
-            Err(_) => {
+            Err(e) => {
                 self.stats.malformed.header += 1;
+                self.discard(remote, 0, Discard::Header(e));
                 return;
             }
         };
@@ -158,11 +164,13 @@ impl Endpoint {
                 self.new_sccrq(now, local, remote, encap, datagram);
             } else {
                 self.stats.malformed.unknown_tunnel += 1;
+                self.discard(remote, 0, Discard::NotSccrq);
             }
             return;
         }
         let Some(&index) = self.tunnel_ids.get(&header.tunnel_id) else {
             self.stats.malformed.unknown_tunnel += 1;
+            self.discard(remote, 0, Discard::UnknownTunnel(header.tunnel_id));
             return;
         };
         self.tunnel_datagram(now, index, remote, header, message, body);
@@ -463,6 +471,40 @@ impl Endpoint {
     /// Entries in the timer heap (stale ones included), for tests of timer cost.
     pub fn timer_entries(&self) -> usize {
         self.timers.len()
+    }
+
+    /// Reports discarded input (the caller logs it; the counters are kept by the caller of
+    /// this function).
+    pub(crate) fn discard(&mut self, remote: SocketAddr, tunnel_id: u32, problem: Discard) {
+        match &problem {
+            Discard::Header(crate::wire::header::HeaderError::UnsupportedVersion(1)) => {
+                self.stats.malformed.l2f += 1;
+            }
+            Discard::Body(_) => self.stats.malformed.body += 1,
+            Discard::OutsideWindow { .. } => self.stats.malformed.outside_window += 1,
+            Discard::InvalidNr { .. } => self.stats.malformed.invalid_nr += 1,
+            Discard::WrongState(_) => self.stats.malformed.wrong_state += 1,
+            Discard::PeerSetupRate => self.stats.malformed.peer_setup_rate += 1,
+            Discard::MaxSetupTunnels => self.stats.malformed.max_setup_tunnels += 1,
+            _ => {}
+        }
+        self.events.push_back(Event::Discarded {
+            remote,
+            tunnel_id,
+            problem,
+        });
+    }
+
+    /// Sets the cap on tunnels in set-up (0: none) and the SCCRQs accepted per second from
+    /// one peer address (0: no limit). Takes effect for the next SCCRQ.
+    pub fn set_setup_limits(&mut self, max_setup_tunnels: usize, peer_setup_rate: u32) {
+        self.admission.max_setup_tunnels = max_setup_tunnels;
+        self.admission.peer_setup_rate = peer_setup_rate;
+    }
+
+    /// Tunnels created by a peer's SCCRQ and not yet established.
+    pub fn setup_tunnels(&self) -> usize {
+        self.admission.setting_up()
     }
 
     pub(crate) fn tunnel_limit_reached(&self) -> bool {

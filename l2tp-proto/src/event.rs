@@ -375,6 +375,16 @@ pub enum Event {
     },
     /// Install or remove data-plane state.
     Dataplane(DataplaneRequest),
+    /// Input from `remote` was discarded or refused as malformed, unexpected or unwanted;
+    /// `problem` says why and what the engine did (it is also counted in [`Stats`]).
+    Discarded {
+        /// Who sent it.
+        remote: SocketAddr,
+        /// The local tunnel id it was for (0: none or unknown).
+        tunnel_id: u32,
+        /// What was wrong.
+        problem: crate::guard::Discard,
+    },
 }
 
 /// A request to the data plane, carrying everything the kernel needs.
@@ -534,6 +544,18 @@ pub struct MalformedCounts {
     pub unknown_session: u64,
     /// Data packets, which the control engine does not handle.
     pub data: u64,
+    /// Version 1 (L2F) headers (RFC 2661 §3.1); also counted in `header`.
+    pub l2f: u64,
+    /// Messages with Ns beyond the receive window (RFC 2661 §5.8).
+    pub outside_window: u64,
+    /// Messages whose Nr acknowledges nothing sent.
+    pub invalid_nr: u64,
+    /// Messages unexpected in the tunnel's or session's state (FSM errors).
+    pub wrong_state: u64,
+    /// SCCRQs dropped by the per-peer set-up rate.
+    pub peer_setup_rate: u64,
+    /// SCCRQs dropped by the cap on tunnels in set-up.
+    pub max_setup_tunnels: u64,
 }
 
 /// Endpoint-wide counters the daemon shows.

@@ -35,6 +35,7 @@
 pub mod auth;
 pub mod endpoint;
 pub mod event;
+pub mod guard;
 pub mod reliable;
 pub mod rng;
 pub mod seq;
@@ -54,6 +55,7 @@ pub use event::{
     DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams, SessionRequest,
     Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
 };
+pub use guard::{Admission, Discard};
 pub use rng::{DeterministicRng, Rng};
 pub use session::{CallType, DataSequencing, SessionConfig, SessionState};
 pub use tunnel::{AuthMode, TunnelConfig, TunnelState, VersionMode};

@@ -11,6 +11,7 @@
 //! This crate must not depend on `l2tp-proto`: `l2tp-proto`'s tests depend
 //! on it.
 
+pub mod captures;
 pub mod pcap;
 pub mod tshark;
 pub mod vectors;

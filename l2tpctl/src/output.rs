@@ -134,6 +134,14 @@ fn system(s: &SystemInfo) -> String {
                 limit(s.limits.max_sessions)
             ),
         ),
+        (
+            "tunnel set-up",
+            format!(
+                "{} at once, {} per second per peer",
+                limit(s.limits.max_setup_tunnels),
+                limit(s.limits.peer_setup_rate)
+            ),
+        ),
     ];
     let mut out = format!(
         "l2tpd {}, pid {}, up {}\n",

@@ -404,6 +404,8 @@ impl Core {
             limits: l2tp_ctl::Limits {
                 max_tunnels: sys.max_tunnels,
                 max_sessions: sys.max_sessions,
+                max_setup_tunnels: sys.max_setup_tunnels,
+                peer_setup_rate: sys.peer_setup_rate,
             },
             statistics,
         }

@@ -32,6 +32,7 @@ pub mod control;
 pub mod core;
 pub mod daemon;
 pub mod dataplane;
+pub mod discards;
 pub mod engine;
 pub mod logging;
 pub mod net;

@@ -186,6 +186,8 @@ pub struct ProtoEngine {
     statics: HashMap<u64, statics::StaticTunnel>,
     /// Static sessions, by handle.
     static_sessions: std::collections::HashSet<u64>,
+    /// Log lines for discarded input, within a budget.
+    discard_log: crate::discards::DiscardLog,
 }
 
 fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
@@ -466,6 +468,7 @@ impl ProtoEngine {
             cli_tunnels: BTreeMap::new(),
             statics: HashMap::new(),
             static_sessions: std::collections::HashSet::new(),
+            discard_log: crate::discards::DiscardLog::default(),
         }
     }
 
@@ -1464,6 +1467,11 @@ impl ProtoEngine {
                 tracing::info!("session {session_id}: Set-Link-Info from the peer: {accm:?}");
             }
             PEvent::Dataplane(req) => self.on_dataplane(req),
+            PEvent::Discarded {
+                remote,
+                tunnel_id,
+                problem,
+            } => self.discard_log.record(now, remote, tunnel_id, &problem),
             _ => {}
         }
     }
@@ -1817,6 +1825,11 @@ fn describe(datagram: &[u8], encap: Encapsulation) -> String {
 impl Engine for ProtoEngine {
     fn apply_config(&mut self, now: Instant, config: &Config, diff: Option<&ConfigDiff>) {
         self.config = config.clone();
+        let sys = config.system();
+        self.ep.set_setup_limits(
+            usize::try_from(sys.max_setup_tunnels).unwrap_or(usize::MAX),
+            sys.peer_setup_rate,
+        );
         let Some(diff) = diff else {
             for t in config.resolved_tunnels() {
                 self.tunnel_instances
@@ -2313,6 +2326,10 @@ impl Engine for ProtoEngine {
             ("unknown_tunnel", m.unknown_tunnel),
             ("unknown_session", m.unknown_session),
             ("data", m.data),
+            ("l2f", m.l2f),
+            ("outside_window", m.outside_window),
+            ("invalid_nr", m.invalid_nr),
+            ("wrong_state", m.wrong_state),
         ]
         .into_iter()
         .map(|(k, n)| (k.to_owned(), n))
@@ -2322,10 +2339,29 @@ impl Engine for ProtoEngine {
             acks_received: s.acks_received,
             messages_sent: by_type(&s.sent),
             messages_received: by_type(&s.received),
-            tunnels_refused: self.tunnels_refused.clone(),
+            tunnels_refused: {
+                let mut refused = self.tunnels_refused.clone();
+                for (reason, n) in [
+                    ("peer_setup_rate", m.peer_setup_rate),
+                    ("max_setup_tunnels", m.max_setup_tunnels),
+                ] {
+                    if n > 0 {
+                        *refused.entry(reason.to_owned()).or_default() += n;
+                    }
+                }
+                refused
+            },
             sessions_refused: self.sessions_refused.clone(),
             malformed,
-            rx_discards: m.header + m.body + m.unknown_tunnel + m.unknown_session + m.data,
+            rx_discards: m.header
+                + m.body
+                + m.unknown_tunnel
+                + m.unknown_session
+                + m.data
+                + m.outside_window
+                + m.invalid_nr
+                + m.peer_setup_rate
+                + m.max_setup_tunnels,
             retransmits: s.retransmissions,
             auth_failures: s.auth_failures,
             tunnels_created: s.tunnels_created,

@@ -363,6 +363,12 @@ impl Endpoint {
             return;
         };
         if t.state != TunnelState::Established {
+            let (remote, id) = (t.remote, t.local_id);
+            self.discard(
+                remote,
+                id,
+                crate::guard::Discard::WrongState(msg.message_type),
+            );
             let refusal = Refusal {
                 result: crate::wire::result::result_code::stop_ccn::FSM_ERROR,
                 error: None,
@@ -377,10 +383,15 @@ impl Endpoint {
             Version::V2 => u32::from(v2_sid),
             Version::V3 => msg.remote_session_id().copied().unwrap_or(0),
         };
+        let remote = t.remote;
         if ours == 0 {
             match msg.message_type {
                 MessageType::Icrq | MessageType::Ocrq => self.on_request(now, ti, msg),
-                _ => self.stats.malformed.unknown_session += 1,
+                _ => {
+                    self.stats.malformed.unknown_session += 1;
+                    let problem = crate::guard::Discard::UnknownSession(0);
+                    self.discard(remote, tunnel_local, problem);
+                }
             }
             return;
         }
@@ -392,6 +403,8 @@ impl Endpoint {
         .filter(|si| self.sessions.get(*si).is_some_and(|s| s.tunnel == ti));
         let Some(si) = si else {
             self.stats.malformed.unknown_session += 1;
+            let problem = crate::guard::Discard::UnknownSession(ours);
+            self.discard(remote, tunnel_local, problem);
             return;
         };
         let Some(s) = self.sessions.get_mut(si) else {
@@ -450,6 +463,14 @@ impl Endpoint {
             }
             _ => {
                 // RFC 3931 §7.3-§7.4: any other message in this state: CDN and clean up.
+                if let Some(t) = self.tunnels.get(ti) {
+                    let (remote, id) = (t.remote, t.local_id);
+                    self.discard(
+                        remote,
+                        id,
+                        crate::guard::Discard::WrongState(msg.message_type),
+                    );
+                }
                 let refusal = Refusal {
                     result: if version == Version::V3 {
                         cdn::FSM_ERROR

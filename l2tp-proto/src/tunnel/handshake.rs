@@ -135,6 +135,12 @@ impl Endpoint {
             self.tunnel_datagram(now, index, remote, header, message, body);
             return;
         }
+        if let Err(problem) = self.admission.admit(remote.ip(), now) {
+            // Dropped without an answer: a StopCCN would need the very state the limit
+            // protects, and would answer a flood.
+            self.discard(remote, 0, problem);
+            return;
+        }
         let offers_v3 = raw_avp(body, AvpType::AssignedConnectionId).is_some();
         let host_name = raw_avp(body, AvpType::HostName)
             .filter(|(hidden, _)| !hidden)
@@ -198,6 +204,7 @@ impl Endpoint {
         t.timers
             .set(TimerKind::Decision, now + self.config.decision_timeout);
         let (index, generation) = self.tunnels.insert(t);
+        self.admission.started(index);
         self.peer_requests.insert((remote, peer_key), index);
         let id = crate::event::DecisionId { index, generation };
         if refused {
@@ -338,6 +345,7 @@ impl Endpoint {
                     ns: Seq::new(header.ns),
                     session_id: header.session_id,
                     message: decoded,
+                    peer_session: 0,
                 }),
                 now,
             );

@@ -109,6 +109,9 @@ pub(crate) struct Inbound {
     /// The Session ID field of an L2TPv2 header (0 in L2TPv3).
     pub(crate) session_id: u16,
     pub(crate) message: Result<Message, MessageError>,
+    /// For an undecodable ICRQ or OCRQ: the session id the peer assigned, read from the raw
+    /// AVPs, so that the call can be refused with a CDN (RFC 2661 §4.1); else 0.
+    pub(crate) peer_session: u32,
 }
 
 /// Keys and values of tunnel authentication.

@@ -3,6 +3,8 @@
 //! §5.8, §6.5; RFC 3931 §4.2, §4.4).
 
 use super::*;
+use crate::guard::Discard;
+use crate::reliable::ReceiveOutcome;
 
 impl Endpoint {
     /// A control message for an existing tunnel: authenticate, decode, hand to the channel,
@@ -44,6 +46,8 @@ impl Endpoint {
         };
         if header.version != t.version {
             self.stats.malformed.header += 1;
+            let id = t.local_id;
+            self.discard(remote, id, Discard::VersionMismatch);
             return;
         }
         if t.state == TunnelState::WaitCtlReply {
@@ -67,6 +71,11 @@ impl Endpoint {
             };
             if !t.verify_digest(message, msg_type == Some(MessageType::Sccrq), &peer_nonce) {
                 self.stats.auth_failures += 1;
+                let id = t.local_id;
+                self.discard(remote, id, Discard::Authentication);
+                let Some(t) = self.tunnels.get_mut(index) else {
+                    return;
+                };
                 let sccrp = msg_type == Some(MessageType::Sccrp);
                 if sccrp && t.state == TunnelState::WaitCtlReply {
                     // The reply to our SCCRQ is not authentic: refuse it (result 4).
@@ -88,10 +97,17 @@ impl Endpoint {
             version: Some(t.version),
             hiding_key: t.security.hiding_key.as_ref(),
         };
+        // A decoding error is counted (in `malformed.body`) and reported when the message is
+        // delivered in order, as it is then acted on.
         let decoded = Message::decode(body, ctx);
-        if decoded.is_err() {
-            self.stats.malformed.body += 1;
-        }
+        let peer_session = match (&decoded, msg_type) {
+            (Err(_), Some(MessageType::Icrq | MessageType::Ocrq)) => match t.version {
+                Version::V2 => raw_u32(body, AvpType::AssignedSessionId),
+                Version::V3 => raw_u32(body, AvpType::LocalSessionId),
+            }
+            .unwrap_or(0),
+            _ => 0,
+        };
         let Some(t) = self.tunnels.get_mut(index) else {
             return;
         };
@@ -103,16 +119,27 @@ impl Endpoint {
         }
         t.last_rx = now;
         let ns = Seq::new(header.ns);
-        let _ = t.channel.on_receive(
+        let outcome = t.channel.on_receive(
             ns,
             Seq::new(header.nr),
             Some(Inbound {
                 ns,
                 session_id: header.session_id,
                 message: decoded,
+                peer_session,
             }),
             now,
         );
+        let id = t.local_id;
+        match outcome {
+            ReceiveOutcome::OutsideWindow => {
+                self.discard(remote, id, Discard::OutsideWindow { ns: header.ns });
+            }
+            ReceiveOutcome::InvalidNr => {
+                self.discard(remote, id, Discard::InvalidNr { nr: header.nr });
+            }
+            _ => {}
+        }
         self.deliver(now, index);
         self.flush(now, index);
         self.reschedule_tunnel(index);
@@ -148,7 +175,10 @@ impl Endpoint {
             let msg = match inbound.message {
                 Ok(msg) => msg,
                 Err(error) => {
-                    self.malformed_message(now, index, inbound.session_id, &error);
+                    let (remote, id) = (t.remote, t.local_id);
+                    self.discard(remote, id, Discard::Body(error.clone()));
+                    let (v2_session, peer_session) = (inbound.session_id, inbound.peer_session);
+                    self.malformed_message(now, index, (v2_session, peer_session), &error);
                     continue;
                 }
             };
@@ -168,6 +198,10 @@ impl Endpoint {
                 (_, MessageType::Hello) => {}
                 _ => {
                     // RFC 3931 §7.2: an unexpected SCCRQ/SCCRP/SCCCN tears the connection down.
+                    if let Some(t) = self.tunnels.get(index) {
+                        let (remote, id) = (t.remote, t.local_id);
+                        self.discard(remote, id, Discard::WrongState(msg.message_type));
+                    }
                     let refusal = self.fsm_error();
                     self.close_tunnel(now, index, refusal, DownCause::Local);
                 }
@@ -187,7 +221,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         index: u32,
-        v2_session: u16,
+        (v2_session, peer_session): (u16, u32),
         error: &MessageError,
     ) {
         match error.reaction() {
@@ -210,6 +244,10 @@ impl Endpoint {
                 // L2TPv2 names the session in the header; an undecodable L2TPv3 message does
                 // not say which session it is for, so the session's setup timer cleans up.
                 let Some(si) = self.find_session(index, u32::from(v2_session)) else {
+                    if peer_session != 0 {
+                        // A call request: refuse the call it asks for.
+                        self.refuse_call(now, index, peer_session, result, code, error);
+                    }
                     return;
                 };
                 let refusal = Refusal {
@@ -220,6 +258,46 @@ impl Endpoint {
                 self.close_session(now, si, refusal);
             }
         }
+    }
+
+    /// Sends a CDN for a call the peer asked for (peer session id `peer_session`) but that
+    /// was never created because its request was malformed (RFC 2661 §4.1: the session MUST
+    /// be terminated).
+    fn refuse_call(
+        &mut self,
+        now: Instant,
+        index: u32,
+        peer_session: u32,
+        result: u16,
+        code: crate::wire::result::ErrorCode,
+        error: &MessageError,
+    ) {
+        let Some(t) = self.tunnels.get(index) else {
+            return;
+        };
+        let version = t.version;
+        let mut msg = Message::new(MessageType::Cdn);
+        msg.push(
+            Avp::ResultCode(ResultCode {
+                result,
+                error: Some(code.code()),
+                message: Some(error.to_string().into_bytes()),
+            }),
+            version,
+        );
+        match version {
+            Version::V2 => msg.push(Avp::AssignedSessionId(0), version),
+            Version::V3 => {
+                msg.push(Avp::LocalSessionId(0), version);
+                msg.push(Avp::RemoteSessionId(peer_session), version)
+            }
+        };
+        // L2TPv2 addresses the peer's session in the header (its id fits in 16 bits).
+        let header_session = match version {
+            Version::V2 => u16::try_from(peer_session).unwrap_or(0),
+            Version::V3 => 0,
+        };
+        self.send(now, index, msg, header_session);
     }
 
     pub(super) fn on_stopccn(&mut self, now: Instant, index: u32, msg: &Message) {
@@ -252,6 +330,7 @@ impl Endpoint {
             return;
         };
         t.state = TunnelState::Established;
+        self.admission.finished(index);
         t.timers.stop(TimerKind::Establish);
         t.security.challenge = None;
         if !t.config.hello_timeout.is_zero() {
@@ -377,6 +456,7 @@ impl Endpoint {
         let Some(t) = self.tunnels.remove(index) else {
             return;
         };
+        self.admission.finished(index);
         if self.tunnel_ids.get(&t.local_id) == Some(&index) {
             self.tunnel_ids.remove(&t.local_id);
         }

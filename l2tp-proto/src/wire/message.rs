@@ -501,8 +501,10 @@ impl Message {
         let mut padding = Vec::new();
         let unhidden;
         let value = if raw.hidden {
-            let key = ctx.hiding_key.ok_or(Fault::HiddenWithoutSecret)?;
+            // The message's own structure first: with no Random Vector before it, a hidden AVP
+            // is malformed whatever the configuration (RFC 2661 §4.3).
             let rv = random_vector.ok_or(Fault::HiddenWithoutRandomVector)?;
+            let key = ctx.hiding_key.ok_or(Fault::HiddenWithoutSecret)?;
             let (value, pad) = hidden::unhide_with_padding(raw.attr_type, raw.value, key, rv)?;
             padding = pad;
             unhidden = value;

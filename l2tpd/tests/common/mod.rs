@@ -251,3 +251,28 @@ pub fn wait_output(mut child: Child) -> Output {
 pub fn redact(text: &str, dir: &Path) -> String {
     text.replace(&dir.display().to_string(), "[DIR]")
 }
+
+/// Writes what the daemon sent (`datagrams`) to the captures directory as `NAME.pcap` and has
+/// tshark judge it: no malformed packet, no expert info of severity error.
+pub fn judge_capture(name: &str, datagrams: &[l2tp_testkit::pcap::Datagram]) {
+    assert!(!datagrams.is_empty(), "{name}: nothing captured");
+    let path = l2tp_testkit::captures::write_udp(name, datagrams).unwrap();
+    if !l2tp_testkit::tshark::tshark_available() {
+        assert!(
+            std::env::var_os("L2TP_REQUIRE_TSHARK").is_none(),
+            "tshark is required (L2TP_REQUIRE_TSHARK) but not installed"
+        );
+        eprintln!(
+            "{name}: tshark not installed; capture kept at {}",
+            path.display()
+        );
+        return;
+    }
+    let problems = l2tp_testkit::captures::problems(&path).unwrap();
+    assert!(
+        problems.is_empty(),
+        "tshark found problems in {}:\n{}",
+        path.display(),
+        problems.join("\n")
+    );
+}

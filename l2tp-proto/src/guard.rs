@@ -1,0 +1,237 @@
+//! Hostile-input bookkeeping: what the engine discards and why ([`Discard`], reported as
+//! [`crate::event::Event::Discarded`] so that the caller can log the peer and the problem), and
+//! admission of new tunnels under load ([`Admission`]: a cap on tunnels in set-up and a
+//! per-peer rate of SCCRQs).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::time::Instant;
+use crate::wire::header::HeaderError;
+use crate::wire::message::{MessageError, MessageType, Reaction};
+
+/// Why a received datagram or message was not acted on as the peer meant it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Discard {
+    /// The header is malformed, or its version is not 2 or 3 (1 is L2F): discarded
+    /// (RFC 2661 §3.1, RFC 3931 §7.1).
+    Header(HeaderError),
+    /// A data packet reached the control engine.
+    Data,
+    /// Tunnel id 0 on a message that is not an SCCRQ.
+    NotSccrq,
+    /// No tunnel has this id.
+    UnknownTunnel(u32),
+    /// The header's version is not the tunnel's.
+    VersionMismatch,
+    /// The AVPs are malformed; the reaction is what the RFCs require (RFC 2661 §4.1, §7.1;
+    /// RFC 3931 §5.2).
+    Body(MessageError),
+    /// A session message for a session the tunnel does not have.
+    UnknownSession(u32),
+    /// Ns beyond the receive window (RFC 2661 §5.8): discarded, not acknowledged.
+    OutsideWindow {
+        /// The message's Ns.
+        ns: u16,
+    },
+    /// Nr acknowledges a message never sent (RFC 2661 §5.8): discarded.
+    InvalidNr {
+        /// The message's Nr.
+        nr: u16,
+    },
+    /// A message the tunnel or session state does not expect (RFC 2661 §7.1, RFC 3931 §7.2).
+    WrongState(MessageType),
+    /// The message digest or challenge response did not verify.
+    Authentication,
+    /// An SCCRQ dropped because this peer sends them faster than `peer_setup_rate`.
+    PeerSetupRate,
+    /// An SCCRQ dropped because `max_setup_tunnels` tunnels are being set up.
+    MaxSetupTunnels,
+}
+
+impl Discard {
+    /// A short name for counters: `header`, `l2f`, `body`, `unknown_tunnel`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Header(HeaderError::UnsupportedVersion(1)) => "l2f",
+            Self::Header(_) | Self::VersionMismatch => "header",
+            Self::Data => "data",
+            Self::NotSccrq | Self::UnknownTunnel(_) => "unknown_tunnel",
+            Self::Body(_) => "body",
+            Self::UnknownSession(_) => "unknown_session",
+            Self::OutsideWindow { .. } => "outside_window",
+            Self::InvalidNr { .. } => "invalid_nr",
+            Self::WrongState(_) => "wrong_state",
+            Self::Authentication => "authentication",
+            Self::PeerSetupRate => "peer_setup_rate",
+            Self::MaxSetupTunnels => "max_setup_tunnels",
+        }
+    }
+}
+
+impl fmt::Display for Discard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Header(e) => write!(f, "malformed header ({e}): discarded"),
+            Self::Data => f.write_str("data packet on the control path: discarded"),
+            Self::NotSccrq => {
+                f.write_str("tunnel id 0 on a message that is not an SCCRQ: discarded")
+            }
+            Self::UnknownTunnel(id) => write!(f, "unknown tunnel id {id}: discarded"),
+            Self::VersionMismatch => {
+                f.write_str("header version differs from the tunnel's: discarded")
+            }
+            Self::Body(e) => {
+                let reaction = match e.reaction() {
+                    Reaction::Ignore => "ignored".to_owned(),
+                    Reaction::StopCcn { result, error } => {
+                        format!("StopCCN result {result} error {}", error.code())
+                    }
+                    Reaction::Cdn { result, error } => {
+                        format!("CDN result {result} error {}", error.code())
+                    }
+                };
+                write!(f, "malformed message ({e}): {reaction}")
+            }
+            Self::UnknownSession(id) => write!(f, "message for unknown session id {id}: discarded"),
+            Self::OutsideWindow { ns } => {
+                write!(f, "Ns {ns} outside the receive window: discarded")
+            }
+            Self::InvalidNr { nr } => write!(f, "Nr {nr} acknowledges nothing sent: discarded"),
+            Self::WrongState(t) => write!(f, "unexpected {} in this state: FSM error", t.name()),
+            Self::Authentication => f.write_str("message failed authentication: discarded"),
+            Self::PeerSetupRate => f.write_str("SCCRQ over peer_setup_rate: dropped"),
+            Self::MaxSetupTunnels => f.write_str("SCCRQ over max_setup_tunnels: dropped"),
+        }
+    }
+}
+
+/// Peers remembered by the rate limiter at most; beyond it, idle peers are forgotten.
+const MAX_PEERS: usize = 4096;
+
+/// Admission of new tunnels requested by peers.
+#[derive(Debug, Default)]
+pub struct Admission {
+    /// Most tunnels in set-up at once (created by an SCCRQ, not yet established); 0: no cap.
+    pub max_setup_tunnels: usize,
+    /// SCCRQs accepted per second from one peer address (with a burst of as many); 0: no limit.
+    pub peer_setup_rate: u32,
+    setting_up: HashSet<u32>,
+    buckets: HashMap<IpAddr, Bucket>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Admission {
+    /// Whether a new SCCRQ from `peer` may create a tunnel now; `Err` says why not.
+    pub(crate) fn admit(&mut self, peer: IpAddr, now: Instant) -> Result<(), Discard> {
+        if self.max_setup_tunnels != 0 && self.setting_up.len() >= self.max_setup_tunnels {
+            return Err(Discard::MaxSetupTunnels);
+        }
+        if self.peer_setup_rate == 0 {
+            return Ok(());
+        }
+        let rate = f64::from(self.peer_setup_rate);
+        if self.buckets.len() >= MAX_PEERS && !self.buckets.contains_key(&peer) {
+            // Forget the peers whose buckets have refilled: they are as good as new.
+            self.buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < rate
+            });
+            if self.buckets.len() >= MAX_PEERS {
+                self.buckets.clear();
+            }
+        }
+        let b = self.buckets.entry(peer).or_insert(Bucket {
+            tokens: rate,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate).min(rate);
+        b.at = now;
+        if b.tokens < 1.0 {
+            return Err(Discard::PeerSetupRate);
+        }
+        b.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// The tunnel at slab `index` is in set-up.
+    pub(crate) fn started(&mut self, index: u32) {
+        self.setting_up.insert(index);
+    }
+
+    /// The tunnel at slab `index` is established or gone.
+    pub(crate) fn finished(&mut self, index: u32) {
+        self.setting_up.remove(&index);
+    }
+
+    /// Tunnels in set-up now.
+    pub fn setting_up(&self) -> usize {
+        self.setting_up.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_rate_limit_refills_over_time() {
+        let mut a = Admission {
+            peer_setup_rate: 2,
+            ..Admission::default()
+        };
+        let peer = IpAddr::from([192, 0, 2, 1]);
+        let other = IpAddr::from([192, 0, 2, 2]);
+        let t0 = Instant::from_micros(1_000_000);
+        assert_eq!(a.admit(peer, t0), Ok(()));
+        assert_eq!(a.admit(peer, t0), Ok(()));
+        assert_eq!(a.admit(peer, t0), Err(Discard::PeerSetupRate));
+        assert_eq!(
+            a.admit(other, t0),
+            Ok(()),
+            "another peer has its own budget"
+        );
+        assert_eq!(a.admit(peer, t0 + Duration::from_millis(500)), Ok(()));
+        assert_eq!(
+            a.admit(peer, t0 + Duration::from_millis(500)),
+            Err(Discard::PeerSetupRate)
+        );
+    }
+
+    #[test]
+    fn the_setup_cap_counts_tunnels_until_they_finish() {
+        let mut a = Admission {
+            max_setup_tunnels: 2,
+            ..Admission::default()
+        };
+        let peer = IpAddr::from([192, 0, 2, 1]);
+        let t0 = Instant::from_micros(0);
+        a.started(1);
+        a.started(2);
+        assert_eq!(a.admit(peer, t0), Err(Discard::MaxSetupTunnels));
+        a.finished(1);
+        assert_eq!(a.admit(peer, t0), Ok(()));
+        assert_eq!(a.setting_up(), 1);
+    }
+
+    #[test]
+    fn the_rate_limiter_remembers_a_bounded_number_of_peers() {
+        let mut a = Admission {
+            peer_setup_rate: 1,
+            ..Admission::default()
+        };
+        let t0 = Instant::from_micros(0);
+        for i in 0..(MAX_PEERS as u32 * 3) {
+            let _ = a.admit(IpAddr::from(i.to_be_bytes()), t0);
+        }
+        assert!(a.buckets.len() <= MAX_PEERS);
+    }
+}

@@ -1,0 +1,487 @@
+//! Hostile input against a live l2tpd: malformed headers and AVPs, unknown mandatory AVPs,
+//! hidden AVPs without a Random Vector, unknown ids, Ns outside the window, messages in the
+//! wrong state and L2F version bits. For each, the daemon must react as the RFC says (checked
+//! on the wire, and by tshark on what it sent), log a line naming the peer and the problem,
+//! count it in `show system`, and leave an established tunnel with a session untouched: that
+//! tunnel keeps exchanging HELLOs throughout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::Env;
+use l2tp_ctl::{Request, Response, State, SystemStats};
+use raw::{RawPeer, Rx, avp, msg_type, mt};
+
+const QUIET: Duration = Duration::from_millis(600);
+
+fn stats(env: &Env) -> SystemStats {
+    match env.request(&Request::ShowSystem) {
+        Ok(Response::System(s)) => s.statistics,
+        other => panic!("show system: {other:?}"),
+    }
+}
+
+fn count(map: &BTreeMap<String, u64>, key: &str) -> u64 {
+    map.get(key).copied().unwrap_or(0)
+}
+
+/// The daemon's state of tunnel `tid` and of its sessions.
+fn tunnel_state(env: &Env, tid: u16) -> (Option<State>, Vec<State>) {
+    let tunnels = match env.request(&Request::ShowTunnels) {
+        Ok(Response::Tunnels(t)) => t,
+        other => panic!("show tunnels: {other:?}"),
+    };
+    let sessions = match env.request(&Request::ShowSessions { tunnel: None }) {
+        Ok(Response::Sessions(s)) => s,
+        other => panic!("show sessions: {other:?}"),
+    };
+    (
+        tunnels
+            .iter()
+            .find(|t| t.tid == u32::from(tid))
+            .map(|t| t.state),
+        sessions
+            .iter()
+            .filter(|s| s.tid == u32::from(tid))
+            .map(|s| s.state)
+            .collect(),
+    )
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What the daemon must send back to one bad input.
+#[derive(Debug)]
+enum Expect {
+    /// Nothing at all.
+    Silence,
+    /// A StopCCN with (result, error).
+    StopCcn(u16, Option<u16>),
+    /// A CDN with (result, error).
+    Cdn(u16, Option<u16>),
+}
+
+struct Case {
+    name: &'static str,
+    /// The RFC text the reaction follows.
+    rfc: &'static str,
+    expect: Expect,
+    /// Words the log line must hold after `from ADDR`.
+    log: &'static str,
+    /// The counter that must grow: (`malformed` or `tunnels_refused` key).
+    counter: &'static str,
+}
+
+/// Checks one case: the reply, the log line and the counter. Returns the daemon's replies.
+fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Case) -> Vec<Rx> {
+    let replies = match case.expect {
+        Expect::Silence => {
+            std::thread::sleep(QUIET);
+            let got: Vec<Rx> = peer
+                .since(mark)
+                .into_iter()
+                .filter(|r| r.msg_type.is_some())
+                .collect();
+            assert!(
+                got.is_empty(),
+                "{}: {} says the message is discarded, but the daemon answered {got:?}",
+                case.name,
+                case.rfc
+            );
+            peer.since(mark)
+        }
+        Expect::StopCcn(result, error) | Expect::Cdn(result, error) => {
+            let t = if matches!(case.expect, Expect::StopCcn(..)) {
+                mt::STOPCCN
+            } else {
+                mt::CDN
+            };
+            let rx = peer
+                .wait_type(mark, t, Duration::from_secs(5))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: {} requires {:?}; got {:?}",
+                        case.name,
+                        case.rfc,
+                        case.expect,
+                        peer.since(mark)
+                    )
+                });
+            assert_eq!(
+                rx.result_code(),
+                Some((result, error)),
+                "{}: result and error code ({})",
+                case.name,
+                case.rfc
+            );
+            peer.since(mark)
+        }
+    };
+    let needle = format!("from {}", peer.addr());
+    let text = env.wait_log(&needle);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&needle) && l.contains(case.log))
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: no log line naming {} and {:?}:\n{text}",
+                case.name,
+                peer.addr(),
+                case.log
+            )
+        });
+    eprintln!("{}: {line}", case.name);
+    let after = stats(env);
+    let grew = |m: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
+        count(m, case.counter) > count(b, case.counter)
+    };
+    assert!(
+        grew(&after.malformed, &before.malformed)
+            || grew(&after.tunnels_refused, &before.tunnels_refused),
+        "{}: counter {} did not grow: {:?} -> {:?}",
+        case.name,
+        case.counter,
+        before.malformed,
+        after.malformed
+    );
+    replies
+}
+
+#[test]
+fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunnel() {
+    let mut env = Env::new("bad-input");
+    env.write_config(
+        "    dataplane none\n    log_level info\n",
+        "tunnel profile \"default\" {\n    hello_timeout 1\n    retry_timeout 1\n}\n",
+    );
+    env.start(&[]);
+    let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));
+
+    // The bystander: an established tunnel with a session, which must stay untouched.
+    let good = RawPeer::new(daemon);
+    let good_tid = good.establish(100);
+    let good_sid = good.open_session(good_tid, 200);
+    wait_until("the bystander's session is up", || {
+        tunnel_state(&env, good_tid) == (Some(State::Up), vec![State::Up])
+    });
+    let good_start = good.mark();
+    let mut replies: Vec<(std::net::SocketAddr, Rx)> = Vec::new();
+    let mut record = |peer: &RawPeer, rxs: Vec<Rx>| {
+        replies.extend(rxs.into_iter().map(|r| (peer.addr(), r)));
+    };
+
+    // Each bad input comes from its own port, so that its log line is its own.
+    let header_cases: Vec<(Case, Vec<u8>)> = vec![
+        (
+            Case {
+                name: "truncated header",
+                rfc: "RFC 3931 §7.1 (a malformed header MUST be discarded)",
+                expect: Expect::Silence,
+                log: "truncated header",
+                counter: "header",
+            },
+            vec![0xC8, 0x02, 0x00],
+        ),
+        (
+            Case {
+                name: "length field larger than the datagram",
+                rfc: "RFC 3931 §7.1",
+                expect: Expect::Silence,
+                log: "length field says 200",
+                counter: "header",
+            },
+            {
+                let mut m = raw::control(0, 0, 0, 0, &raw::sccrq_body(1));
+                m[2..4].copy_from_slice(&200u16.to_be_bytes());
+                m
+            },
+        ),
+        (
+            Case {
+                name: "length field shorter than the header",
+                rfc: "RFC 3931 §7.1",
+                expect: Expect::Silence,
+                log: "malformed header",
+                counter: "header",
+            },
+            {
+                let mut m = raw::control(0, 0, 0, 0, &raw::sccrq_body(1));
+                m[2..4].copy_from_slice(&4u16.to_be_bytes());
+                m
+            },
+        ),
+        (
+            Case {
+                name: "oversize datagram with a lying length",
+                rfc: "RFC 3931 §7.1",
+                expect: Expect::Silence,
+                log: "length field says 65535",
+                counter: "header",
+            },
+            {
+                let mut m = raw::control(0, 0, 0, 0, &vec![0u8; 60_000]);
+                m[2..4].copy_from_slice(&65_535u16.to_be_bytes());
+                m
+            },
+        ),
+        (
+            Case {
+                name: "version 1 (L2F)",
+                rfc: "RFC 2661 §3.1 (unknown Ver MUST be discarded; 1 is L2F)",
+                expect: Expect::Silence,
+                log: "(L2F)",
+                counter: "l2f",
+            },
+            {
+                let mut m = raw::control(0, 0, 0, 0, &raw::sccrq_body(1));
+                m[1] = (m[1] & 0xF0) | 1;
+                m
+            },
+        ),
+        (
+            Case {
+                name: "unknown tunnel id",
+                rfc: "RFC 2661 §3.1 (no such tunnel: nothing to answer for)",
+                expect: Expect::Silence,
+                log: "unknown tunnel id 4242",
+                counter: "unknown_tunnel",
+            },
+            raw::control(4242, 0, 0, 0, &msg_type(mt::HELLO)),
+        ),
+    ];
+    for (case, bytes) in &header_cases {
+        let before = stats(&env);
+        let peer = RawPeer::new(daemon);
+        let m = peer.mark();
+        peer.send_raw(bytes);
+        record(&peer, check(&env, &peer, &before, m, case));
+    }
+
+    // SCCRQs with bad AVPs: the tunnel they ask for is refused with StopCCN (RFC 2661 §4.1:
+    // "the entire tunnel MUST be terminated"; §7.1 for malformed AVPs with the M bit).
+    let zero_len = [0x80u8, 0x00, 0, 0, 0, 7];
+    let overrun = {
+        let mut a = avp(true, 7, b"host");
+        a[0..2].copy_from_slice(&(0x8000u16 | 200).to_be_bytes());
+        a
+    };
+    let hidden_host = {
+        let mut a = avp(true, 7, b"host");
+        a[0] |= 0x40;
+        a
+    };
+    let sccrq_cases: Vec<(Case, Vec<u8>)> = vec![
+        (
+            Case {
+                name: "AVP of zero length in an SCCRQ",
+                rfc: "RFC 2661 §4.1, §7.1",
+                expect: Expect::StopCcn(2, Some(2)),
+                log: "StopCCN result 2 error 2",
+                counter: "body",
+            },
+            [raw::sccrq_body(11), zero_len.to_vec()].concat(),
+        ),
+        (
+            Case {
+                name: "AVP that overruns the SCCRQ",
+                rfc: "RFC 2661 §4.1, §7.1",
+                expect: Expect::StopCcn(2, Some(2)),
+                log: "StopCCN result 2 error 2",
+                counter: "body",
+            },
+            [raw::sccrq_body(12), overrun.clone()].concat(),
+        ),
+        (
+            Case {
+                name: "unknown AVP with the M bit in an SCCRQ",
+                rfc: "RFC 2661 §4.1 (M bit on an unrecognized AVP: the tunnel MUST be \
+                      terminated), RFC 3931 §5.2 (error 8)",
+                expect: Expect::StopCcn(2, Some(8)),
+                log: "StopCCN result 2 error 8",
+                counter: "body",
+            },
+            [raw::sccrq_body(13), avp(true, 999, &[1, 2])].concat(),
+        ),
+        (
+            Case {
+                name: "hidden AVP without a Random Vector in an SCCRQ",
+                rfc: "RFC 2661 §4.3 (a hidden AVP needs a preceding Random Vector), §7.1",
+                expect: Expect::StopCcn(2, Some(3)),
+                log: "hidden AVP without a preceding Random Vector): StopCCN result 2 error 3",
+                counter: "body",
+            },
+            [raw::sccrq_body(14), hidden_host.clone()].concat(),
+        ),
+    ];
+    for (case, body) in &sccrq_cases {
+        let before = stats(&env);
+        let peer = RawPeer::new(daemon);
+        let m = peer.mark();
+        peer.send(0, 0, body);
+        record(&peer, check(&env, &peer, &before, m, case));
+    }
+
+    // On an attacker's own established tunnel: session-level and sequencing problems.
+    let bad = RawPeer::new(daemon);
+    let bad_tid = bad.establish(300);
+    let bad_sid = bad.open_session(bad_tid, 400);
+    wait_until("the attacker's session is up", || {
+        tunnel_state(&env, bad_tid) == (Some(State::Up), vec![State::Up])
+    });
+    type Send = Box<dyn Fn(&RawPeer)>;
+    let tunnel_cases: Vec<(Case, Send)> = vec![
+        (
+            Case {
+                name: "unknown AVP with the M bit in an ICRQ",
+                rfc: "RFC 2661 §4.1 (M bit on an unrecognized AVP in a session message: the \
+                      session MUST be terminated)",
+                expect: Expect::Cdn(2, Some(8)),
+                log: "CDN result 2 error 8",
+                counter: "body",
+            },
+            Box::new(move |p: &RawPeer| {
+                p.send(
+                    bad_tid,
+                    0,
+                    &[raw::icrq_body(401), avp(true, 999, &[0])].concat(),
+                );
+            }),
+        ),
+        (
+            Case {
+                name: "hidden AVP without a Random Vector in an ICRQ",
+                rfc: "RFC 2661 §4.3, §7.1",
+                expect: Expect::Cdn(2, Some(3)),
+                log: "hidden AVP without a preceding Random Vector): CDN result 2 error 3",
+                counter: "body",
+            },
+            Box::new(move |p: &RawPeer| {
+                let mut serial = avp(true, 15, &9u32.to_be_bytes());
+                serial[0] |= 0x40;
+                let body = [
+                    msg_type(mt::ICRQ),
+                    avp(true, 14, &402u16.to_be_bytes()),
+                    serial,
+                ]
+                .concat();
+                p.send(bad_tid, 0, &body);
+            }),
+        ),
+        (
+            Case {
+                name: "message for an unknown session id",
+                rfc: "RFC 2661 §3.1 (session ids are the receiver's)",
+                expect: Expect::Silence,
+                log: "unknown session id 777",
+                counter: "unknown_session",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 777, &raw::iccn_body())),
+        ),
+        (
+            Case {
+                name: "Ns outside the receive window",
+                rfc: "RFC 2661 §5.8 (messages outside the window are discarded)",
+                expect: Expect::Silence,
+                log: "outside the receive window",
+                counter: "outside_window",
+            },
+            Box::new(move |p: &RawPeer| {
+                let ns = p.state.lock().unwrap().ns.wrapping_add(1000);
+                p.send_with_ns(bad_tid, 0, ns, &msg_type(mt::HELLO));
+            }),
+        ),
+        (
+            Case {
+                name: "ICCN for an established session",
+                rfc: "RFC 2661 §7.4/§7.5 state tables (unexpected message: send CDN, clean up)",
+                expect: Expect::Cdn(2, Some(0)),
+                log: "unexpected ICCN",
+                counter: "wrong_state",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, bad_sid, &raw::iccn_body())),
+        ),
+        (
+            Case {
+                name: "SCCCN on an established tunnel",
+                rfc: "RFC 2661 §7.2 state table (unexpected message: StopCCN, clean up), \
+                      result 7 (FSM error)",
+                expect: Expect::StopCcn(7, None),
+                log: "unexpected SCCCN",
+                counter: "wrong_state",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 0, &msg_type(mt::SCCCN))),
+        ),
+    ];
+    for (case, send) in &tunnel_cases {
+        let before = stats(&env);
+        let m = bad.mark();
+        send(&bad);
+        record(&bad, check(&env, &bad, &before, m, case));
+        if !matches!(case.expect, Expect::StopCcn(..)) {
+            assert_eq!(
+                tunnel_state(&env, bad_tid).0,
+                Some(State::Up),
+                "{}: the attacker's own tunnel stays up",
+                case.name
+            );
+        }
+    }
+
+    // A session message before the tunnel is up (SCCRP sent, no SCCCN yet).
+    let before = stats(&env);
+    let early = RawPeer::new(daemon);
+    let m = early.mark();
+    early.send(0, 0, &raw::sccrq_body(500));
+    let sccrp = early
+        .wait_type(m, mt::SCCRP, Duration::from_secs(5))
+        .expect("SCCRP");
+    let early_tid = u16::from_be_bytes(sccrp.avp(9).unwrap().try_into().unwrap());
+    early.send(early_tid, 0, &raw::icrq_body(501));
+    let case = Case {
+        name: "ICRQ before the tunnel is up",
+        rfc: "RFC 2661 §7.2 state table (wait-ctl-conn: unexpected message, StopCCN)",
+        expect: Expect::StopCcn(7, Some(0)),
+        log: "unexpected ICRQ",
+        counter: "wrong_state",
+    };
+    record(&early, check(&env, &early, &before, m, &case));
+
+    // The bystander is untouched: up, its session up, HELLOs exchanged all along.
+    assert_eq!(
+        tunnel_state(&env, good_tid),
+        (Some(State::Up), vec![State::Up]),
+        "the bystander tunnel and session"
+    );
+    let hellos_during = good
+        .since(good_start)
+        .iter()
+        .filter(|r| r.msg_type == Some(mt::HELLO))
+        .count();
+    assert!(
+        hellos_during >= 2,
+        "the bystander kept exchanging HELLOs: {hellos_during} received"
+    );
+    let m = good.mark();
+    good.send(good_tid, 0, &msg_type(mt::HELLO));
+    good.wait_for(m, Duration::from_secs(3), |r| r.msg_type.is_none())
+        .expect("the daemon acknowledges the bystander's HELLO");
+    let _ = good_sid;
+
+    // tshark judges everything the daemon sent: well-formed, and the codes we checked.
+    let datagrams: Vec<l2tp_testkit::pcap::Datagram> = replies
+        .iter()
+        .map(|(to, r)| l2tp_testkit::pcap::Datagram::new(r.from, *to, r.raw.clone()))
+        .collect();
+    common::judge_capture("bad_input", &datagrams);
+}
