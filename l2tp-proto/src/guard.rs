@@ -130,10 +130,17 @@ struct Bucket {
 
 impl Admission {
     /// Whether a new SCCRQ from `peer` may create a tunnel now; `Err` says why not.
+    /// A peer over its own rate is refused first, so that one peer's flood is counted as such
+    /// and cannot by itself hold the cap.
     pub(crate) fn admit(&mut self, peer: IpAddr, now: Instant) -> Result<(), Discard> {
+        self.rate(peer, now)?;
         if self.max_setup_tunnels != 0 && self.setting_up.len() >= self.max_setup_tunnels {
             return Err(Discard::MaxSetupTunnels);
         }
+        Ok(())
+    }
+
+    fn rate(&mut self, peer: IpAddr, now: Instant) -> Result<(), Discard> {
         if self.peer_setup_rate == 0 {
             return Ok(());
         }
