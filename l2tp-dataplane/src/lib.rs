@@ -77,6 +77,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod codec;
+pub mod kernel;
 pub mod socket;
 pub mod stats;
 #[allow(unsafe_code)]

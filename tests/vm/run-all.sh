@@ -3,6 +3,9 @@
 # A case is a script run in a fresh guest with tests/vm shared as /mnt/host; one whose header
 # says "# vm-guests: 2" runs in two guests, NAME-a and NAME-b, linked eth0 to eth0
 # (192.0.2.1/24 and 192.0.2.2/24). Prints one line per case, then "N passed, M failed".
+# The guest sees a staging directory as /mnt/host: cases/ and bin/ (the project's l2tpd and
+# l2tpctl, built here with cargo unless L2TP_VM_BIN names a directory that holds them).
+# Files named lib-*.sh in cases/ are helpers, not cases.
 # Env: CASE_TIMEOUT (seconds per case, default 120), L2TP_VM_PORT_BASE (default 47000: the
 #      127.0.0.1 UDP ports of two-guest links), L2TP_VM_DIR (see build-guest.sh)
 set -uo pipefail
@@ -21,8 +24,28 @@ if ! bash "$HERE/build-guest.sh" >"$LOGS/build.log" 2>&1; then
 fi
 echo "$(tail -n 1 "$LOGS/build.log") [$(elapsed "$s")]"
 
+# The share: the cases and the project's binaries.
+SHARE=$(mktemp -d "${L2TP_VM_DIR:-/var/tmp/l2tp-vm}/share.XXXXXX")
+trap 'rm -rf "$SHARE"' EXIT
+BIN=${L2TP_VM_BIN:-}
+if [ -z "$BIN" ]; then
+    s=$(date +%s.%N)
+    ROOT=$(cd "$HERE/../.." && pwd)
+    if ! (cd "$ROOT" && cargo build -q -p l2tpd -p l2tpctl) >"$LOGS/cargo.log" 2>&1; then
+        cat "$LOGS/cargo.log"; echo "cargo build FAILED"; echo "0 passed, 1 failed"; exit 1
+    fi
+    BIN=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug
+    echo "binaries: $BIN [$(elapsed "$s")]"
+fi
+mkdir -p "$SHARE/bin"
+cp -r "$HERE/cases" "$SHARE/cases"
+for b in l2tpd l2tpctl; do
+    cp "$BIN/$b" "$SHARE/bin/$b" || { echo "no $BIN/$b"; echo "0 passed, 1 failed"; exit 1; }
+done
+
 run_case() { # NAME
-    local name=$1 f=$HERE/cases/$1.sh g=(-s "$HERE" -r "/mnt/host/cases/$1.sh" -T "$TMO")
+    local name=$1 f=$HERE/cases/$1.sh g=(-s "$SHARE" -r "/mnt/host/cases/$1.sh" -T "$TMO")
     if grep -q '^# vm-guests: 2' "$f"; then
         local p1=$port p2=$((port + 1)) ra=0 rb=0 pa
         port=$((port + 2))
@@ -37,7 +60,7 @@ run_case() { # NAME
     fi
 }
 
-if [ $# -gt 0 ]; then cases=("$@"); else cases=($(cd "$HERE/cases" && ls *.sh | sed 's/\.sh$//')); fi
+if [ $# -gt 0 ]; then cases=("$@"); else cases=($(cd "$HERE/cases" && ls *.sh | grep -v '^lib-' | sed 's/\.sh$//')); fi
 for c in "${cases[@]}"; do
     s=$(date +%s.%N)
     if [ -f "$HERE/cases/$c.sh" ] && run_case "$c"; then r=PASS pass=$((pass + 1)); else r=FAIL fail=$((fail + 1)); fi

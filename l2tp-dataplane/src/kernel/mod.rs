@@ -1,0 +1,32 @@
+//! The Linux kernel's L2TP data plane, as a library: the generic netlink family `l2tp`
+//! ([`genl`]), rtnetlink for the sessions' interfaces ([`rtnl`]), and PPPoL2TP sockets for
+//! pppd ([`pppol2tp_connect`]). Calls are synchronous netlink round trips, each bounded by a
+//! receive timeout.
+
+pub mod genl;
+mod netlink;
+pub mod rtnl;
+#[allow(unsafe_code)]
+mod sys;
+
+pub use genl::{
+    Encap, KernelSession, KernelSessionInfo, KernelTunnel, L2tpGenl, PwType, session_create,
+    tunnel_create,
+};
+pub use rtnl::{LinkSetup, Rtnl};
+pub use sys::{PppoL2tpAddr, pppol2tp_connect, sockaddr as pppol2tp_sockaddr};
+
+/// The kernel modules of the L2TP data plane, in load order.
+pub const MODULES: &[&str] = &[
+    "l2tp_core",
+    "l2tp_netlink",
+    "l2tp_eth",
+    "l2tp_ip",
+    "l2tp_ip6",
+    "l2tp_ppp",
+];
+
+/// Turns UDP checksums off on transmit on a (managed) tunnel's IPv4 UDP socket.
+pub fn disable_udp_checksums(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    crate::sys::set_udp_no_checksum(fd)
+}

@@ -1,0 +1,407 @@
+//! The Linux kernel's L2TP data plane in l2tpd: an adapter from the daemon's [`Dataplane`] to
+//! `l2tp_dataplane::kernel` (generic netlink `l2tp`, rtnetlink, PPPoL2TP sockets), with pppd
+//! for PPP pseudowires.
+//!
+//! - Tunnels over UDP are *managed*: the kernel is given the tunnel's own connected UDP socket
+//!   (RFC 3931 §4.1.2, RFC 2661 §8.1). It takes the data packets off that socket and leaves the
+//!   control messages to the daemon, which keeps reading the same socket.
+//! - Tunnels over IP (protocol 115, RFC 3931 §4.1.1) are *unmanaged*: the kernel opens its own
+//!   L2TP/IP socket from the local and peer addresses. The daemon's raw protocol-115 socket
+//!   still receives a copy of every control message.
+//! - Ethernet sessions (`eth`, `eth_vlan`) get an `l2tpeth`-style interface named by
+//!   [`InterfaceNames`], set up over rtnetlink from the pseudowire profile (mtu, mac, bridge,
+//!   local_ip/peer_ip/netmask) and brought up.
+//! - PPP sessions get a PPPoL2TP socket (L2TPv3: after the kernel session is created over
+//!   netlink; L2TPv2: connecting it creates the session) and a pppd with its pppol2tp plugin,
+//!   whose interface is named with pppd's `ifname`. When pppd exits on its own, the session is
+//!   reported down ([`DataplaneEvent::SessionDown`]); removing a session stops its pppd.
+//! - What a killed daemon leaves behind is recorded in a state file ([`state`]) and removed by
+//!   the next one at start-up.
+
+mod pppd;
+mod state;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use l2tp_config::{Encap, L2specType, L2tpVersion, PseudowireType};
+use l2tp_dataplane::kernel as k;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::names::{InterfaceNames, template};
+use super::{
+    DataStats, Dataplane, DataplaneError, DataplaneEvent, SessionInstalled, SessionSpec,
+    TunnelInstalled, TunnelSpec,
+};
+use pppd::{Pppd, PppdArgs};
+use state::StateFile;
+
+#[derive(Debug)]
+struct Tunnel {
+    spec: TunnelSpec,
+    /// A duplicate of the tunnel's socket (managed tunnels), for PPPoL2TP sockets.
+    socket: Option<OwnedFd>,
+}
+
+#[derive(Debug)]
+struct Session {
+    ifname: String,
+    pppd: Option<Pppd>,
+}
+
+/// The kernel data plane.
+#[derive(Debug)]
+pub struct KernelDataplane {
+    genl: k::L2tpGenl,
+    rtnl: k::Rtnl,
+    tunnels: HashMap<u32, Tunnel>,
+    sessions: HashMap<(u32, u32), Session>,
+    names: InterfaceNames,
+    state: RefCell<StateFile>,
+    events_tx: UnboundedSender<DataplaneEvent>,
+    events: Option<UnboundedReceiver<DataplaneEvent>>,
+}
+
+/// Tries to load the L2TP modules (failures are ignored: they may be built in, or loaded).
+fn load_modules() {
+    for m in k::MODULES {
+        let _ = std::process::Command::new("modprobe")
+            .args(["-q", m])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Whether this host's kernel has the `l2tp` generic netlink family, after trying to load the
+/// L2TP modules; else why not.
+pub fn probe() -> Result<(), String> {
+    if k::L2tpGenl::open().is_ok() {
+        return Ok(());
+    }
+    load_modules();
+    k::L2tpGenl::open().map(drop).map_err(|e| e.to_string())
+}
+
+fn io_err(what: &str, e: io::Error) -> DataplaneError {
+    DataplaneError::Io(io::Error::new(e.kind(), format!("{what}: {e}")))
+}
+
+impl KernelDataplane {
+    /// Connects to the kernel's `l2tp` generic netlink family, loading the L2TP modules first
+    /// when it is missing, and removes what an earlier, killed daemon left in this network
+    /// namespace.
+    pub fn open() -> Result<Self, String> {
+        probe()?;
+        let genl = k::L2tpGenl::open().map_err(|e| format!("generic netlink l2tp: {e}"))?;
+        let rtnl = k::Rtnl::open().map_err(|e| format!("rtnetlink: {e}"))?;
+        let (mut state, left) = StateFile::open();
+        for pid in &left.pppds {
+            pppd::kill_leftover(*pid);
+        }
+        if !left.tunnels.is_empty() {
+            let present = genl.tunnel_ids().unwrap_or_default();
+            for tid in left.tunnels.iter().filter(|t| present.contains(t)) {
+                tracing::warn!("removing kernel tunnel {tid}, left by an earlier l2tpd");
+                if let Err(e) = genl.delete_tunnel(*tid) {
+                    tracing::warn!("cannot remove kernel tunnel {tid}: {e}");
+                }
+            }
+        }
+        state.clear();
+        let (events_tx, events) = unbounded_channel();
+        Ok(Self {
+            genl,
+            rtnl,
+            tunnels: HashMap::new(),
+            sessions: HashMap::new(),
+            names: InterfaceNames::default(),
+            state: RefCell::new(state),
+            events_tx,
+            events: Some(events),
+        })
+    }
+
+    fn stop_session(&mut self, tid: u32, sid: u32) -> Option<Session> {
+        let mut s = self.sessions.remove(&(tid, sid))?;
+        if let Some(p) = s.pppd.as_mut() {
+            p.stop();
+            self.state.borrow_mut().remove_pppd(p.pid);
+        }
+        self.names.release(tid, sid);
+        Some(s)
+    }
+
+    fn install_eth(&mut self, spec: &SessionSpec, ifname: &str) -> Result<(), DataplaneError> {
+        let ks = kernel_session(spec, k::PwType::Eth, Some(ifname.to_owned()));
+        self.genl
+            .create_session(&ks)
+            .map_err(|e| io_err("creating the kernel session", e))?;
+        let setup = k::LinkSetup {
+            mtu: spec.mtu,
+            mac: spec.mac.map(|m| m.0),
+            bridge: spec.bridge.clone(),
+            local_ip: spec.local_ip,
+            peer_ip: spec.peer_ip,
+            prefix_len: spec.netmask.and_then(k::rtnl::prefix_len),
+        };
+        if let Err(e) = self.rtnl.setup(ifname, &setup) {
+            let _ = self.genl.delete_session(spec.tid, spec.sid);
+            return Err(io_err(&format!("setting up {ifname}"), e));
+        }
+        Ok(())
+    }
+
+    fn install_ppp(&mut self, spec: &SessionSpec, ifname: &str) -> Result<Pppd, DataplaneError> {
+        let Some(ppp) = &spec.ppp else {
+            return Err(DataplaneError::Unavailable(
+                "a PPP session needs pppd (pppd_path)".into(),
+            ));
+        };
+        let t = self.tunnels.get(&spec.tid).ok_or(DataplaneError::Unknown {
+            tid: spec.tid,
+            sid: None,
+        })?;
+        let v3 = t.spec.version == L2tpVersion::V3;
+        let fd = t.socket.as_ref().map_or(-1, AsRawFd::as_raw_fd);
+        if v3 {
+            let ks = kernel_session(spec, k::PwType::Ppp, None);
+            self.genl
+                .create_session(&ks)
+                .map_err(|e| io_err("creating the kernel session", e))?;
+        }
+        let addr = k::PppoL2tpAddr {
+            tunnel_fd: fd,
+            peer: t.spec.peer,
+            tid: spec.tid,
+            sid: spec.sid,
+            peer_tid: spec.peer_tid,
+            peer_sid: spec.peer_sid,
+            v3,
+        };
+        let started = k::pppol2tp_connect(&addr)
+            .map_err(|e| io_err("connecting the PPPoL2TP socket", e))
+            .and_then(|socket| {
+                let args = PppdArgs {
+                    tid: spec.tid,
+                    sid: spec.sid,
+                    ifname,
+                    lns: spec.lns,
+                    send_seq: spec.send_seq,
+                    recv_seq: spec.recv_seq,
+                    spec: ppp,
+                };
+                Pppd::start(&args, socket, self.events_tx.clone())
+                    .map_err(|e| io_err(&format!("starting {}", ppp.pppd_path.display()), e))
+            });
+        if started.is_err() {
+            let _ = self.genl.delete_session(spec.tid, spec.sid);
+        }
+        started
+    }
+}
+
+fn kernel_session(spec: &SessionSpec, pw: k::PwType, ifname: Option<String>) -> k::KernelSession {
+    k::KernelSession {
+        tid: spec.tid,
+        sid: spec.sid,
+        peer_sid: spec.peer_sid,
+        pw_type: Some(pw),
+        ifname,
+        cookie: spec.cookie.clone(),
+        peer_cookie: spec.peer_cookie.clone(),
+        l2spec_default: spec.l2spec == L2specType::Default,
+        send_seq: spec.send_seq,
+        recv_seq: spec.recv_seq,
+        lns_mode: spec.lns,
+        reorder_timeout_ms: spec.reorder_timeout_ms,
+    }
+}
+
+impl Dataplane for KernelDataplane {
+    fn name(&self) -> &'static str {
+        "kernel"
+    }
+
+    fn install_tunnel(
+        &mut self,
+        spec: &TunnelSpec,
+        socket: Option<BorrowedFd<'_>>,
+    ) -> Result<TunnelInstalled, DataplaneError> {
+        let (fd, owned) = match spec.encap {
+            Encap::Udp => {
+                let Some(fd) = socket else {
+                    return Err(DataplaneError::Unavailable(format!(
+                        "tunnel {}: the kernel data plane needs the tunnel's own UDP socket",
+                        spec.tid
+                    )));
+                };
+                if !spec.udp_checksums && spec.local.is_ipv4() {
+                    k::disable_udp_checksums(fd)?;
+                }
+                (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?))
+            }
+            Encap::Ip => (None, None),
+        };
+        let kt = k::KernelTunnel {
+            tid: spec.tid,
+            peer_tid: spec.peer_tid,
+            version: if spec.version == L2tpVersion::V2 {
+                2
+            } else {
+                3
+            },
+            encap: match spec.encap {
+                Encap::Udp => k::Encap::Udp,
+                Encap::Ip => k::Encap::Ip,
+            },
+            fd,
+            local: spec.local,
+            peer: spec.peer,
+            udp_checksums: spec.udp_checksums,
+        };
+        self.genl
+            .create_tunnel(&kt)
+            .map_err(|e| io_err("creating the kernel tunnel", e))?;
+        if fd.is_none() {
+            self.state.borrow_mut().add_tunnel(spec.tid);
+        }
+        self.tunnels.insert(
+            spec.tid,
+            Tunnel {
+                spec: spec.clone(),
+                socket: owned,
+            },
+        );
+        Ok(TunnelInstalled {
+            adopted_socket: false,
+        })
+    }
+
+    fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
+        let sids: Vec<u32> = self
+            .sessions
+            .keys()
+            .filter(|(t, _)| *t == tid)
+            .map(|(_, s)| *s)
+            .collect();
+        for sid in sids {
+            self.stop_session(tid, sid);
+        }
+        let Some(t) = self.tunnels.remove(&tid) else {
+            return Err(DataplaneError::Unknown { tid, sid: None });
+        };
+        let r = self.genl.delete_tunnel(tid);
+        if t.socket.is_none() {
+            self.state.borrow_mut().remove_tunnel(tid);
+        }
+        r.map_err(|e| io_err("deleting the kernel tunnel", e))
+    }
+
+    fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
+        if !self.tunnels.contains_key(&spec.tid) {
+            return Err(DataplaneError::Unknown {
+                tid: spec.tid,
+                sid: None,
+            });
+        }
+        let ppp = match spec.pseudowire_type {
+            PseudowireType::Ppp => true,
+            PseudowireType::Eth | PseudowireType::EthVlan => false,
+            PseudowireType::Other(n) => {
+                return Err(DataplaneError::Unavailable(format!(
+                    "the kernel data plane carries ppp, eth and eth_vlan pseudowires, not type \
+                     {n}"
+                )));
+            }
+        };
+        let ifname = self.names.take(
+            spec.tid,
+            spec.sid,
+            template(spec.interface_name.as_deref(), ppp),
+        );
+        let pppd = if ppp {
+            self.install_ppp(spec, &ifname).map(Some)
+        } else {
+            self.install_eth(spec, &ifname).map(|()| None)
+        };
+        match pppd {
+            Ok(pppd) => {
+                if let Some(p) = &pppd {
+                    self.state.borrow_mut().add_pppd(p.pid);
+                }
+                self.sessions.insert(
+                    (spec.tid, spec.sid),
+                    Session {
+                        ifname: ifname.clone(),
+                        pppd,
+                    },
+                );
+                Ok(SessionInstalled {
+                    interface_name: Some(ifname),
+                })
+            }
+            Err(e) => {
+                self.names.release(spec.tid, spec.sid);
+                Err(e)
+            }
+        }
+    }
+
+    fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        let Some(s) = self.stop_session(tid, sid) else {
+            return Err(DataplaneError::Unknown {
+                tid,
+                sid: Some(sid),
+            });
+        };
+        match self.genl.delete_session(tid, sid) {
+            Ok(()) => Ok(()),
+            // A PPP session goes with its PPPoL2TP socket when pppd exits.
+            Err(e) if s.pppd.is_some() && e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(
+                &format!("deleting the kernel session ({})", s.ifname),
+                e,
+            )),
+        }
+    }
+
+    fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
+        if !self.sessions.contains_key(&(tid, sid)) {
+            return None;
+        }
+        let i = self.genl.session_info(tid, sid).ok()?;
+        Some(DataStats {
+            rx_packets: i.rx_packets,
+            rx_bytes: i.rx_bytes,
+            rx_errors: i.rx_errors + i.rx_seq_discards + i.rx_cookie_discards + i.rx_invalid,
+            rx_cookie_mismatches: i.rx_cookie_discards,
+            rx_seq_errors: i.rx_seq_discards + i.rx_oos_packets,
+            tx_packets: i.tx_packets,
+            tx_bytes: i.tx_bytes,
+            tx_errors: i.tx_errors,
+        })
+    }
+
+    fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
+        self.events.take()
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        (self.tunnels.len(), self.sessions.len())
+    }
+
+    fn remove_all(&mut self) {
+        let tids: Vec<u32> = self.tunnels.keys().copied().collect();
+        for tid in tids {
+            if let Err(e) = self.remove_tunnel(tid) {
+                tracing::warn!("removing tunnel {tid}: {e}");
+            }
+        }
+        self.names.clear();
+        self.state.borrow_mut().clear();
+    }
+}

@@ -1,0 +1,168 @@
+//! pppd for the PPP pseudowires of the kernel data plane: started with its pppol2tp plugin on
+//! a PPPoL2TP socket, logged, watched, and stopped.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+use super::super::{DataplaneEvent, PppSpec};
+
+/// How long pppd has to exit after SIGTERM before it gets SIGKILL.
+const STOP_BOUND: Duration = Duration::from_secs(3);
+
+/// What pppd needs to know of its session.
+#[derive(Debug)]
+pub(super) struct PppdArgs<'a> {
+    pub(super) tid: u32,
+    pub(super) sid: u32,
+    pub(super) ifname: &'a str,
+    pub(super) lns: bool,
+    pub(super) send_seq: bool,
+    pub(super) recv_seq: bool,
+    pub(super) spec: &'a PppSpec,
+}
+
+/// pppd's arguments: the plugin on descriptor `fd`, the session's mode, sequencing and ids,
+/// its interface name, then the profile's `pppd_options`.
+pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "plugin".into(),
+        "pppol2tp.so".into(),
+        "pppol2tp".into(),
+        fd.to_string(),
+    ];
+    if a.lns {
+        v.push("pppol2tp_lns_mode".into());
+    }
+    if a.send_seq {
+        v.push("pppol2tp_send_seq".into());
+    }
+    if a.recv_seq {
+        v.push("pppol2tp_recv_seq".into());
+    }
+    v.extend([
+        "pppol2tp_tunnel_id".into(),
+        a.tid.to_string(),
+        "pppol2tp_session_id".into(),
+        a.sid.to_string(),
+        "ifname".into(),
+        a.ifname.to_owned(),
+        // The daemon watches pppd: it must stay in the foreground, and log to stderr.
+        "nodetach".into(),
+        "logfd".into(),
+        "2".into(),
+    ]);
+    v.extend(a.spec.pppd_options.iter().cloned());
+    v
+}
+
+/// A running pppd.
+#[derive(Debug)]
+pub(super) struct Pppd {
+    pub(super) pid: u32,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Pppd {
+    /// Starts pppd on PPPoL2TP socket `socket` (pppd inherits it; our copy is closed). When
+    /// pppd exits on its own, `events` gets a [`DataplaneEvent::SessionDown`].
+    pub(super) fn start(
+        a: &PppdArgs<'_>,
+        socket: OwnedFd,
+        events: UnboundedSender<DataplaneEvent>,
+    ) -> std::io::Result<Self> {
+        let fd = socket.as_raw_fd();
+        // The one descriptor pppd inherits. The daemon's runtime has one thread, so no other
+        // child is spawned while the flag is off; our copy is closed right after the spawn.
+        fcntl(&socket, FcntlArg::F_SETFD(FdFlag::empty()))?;
+        let args = argv(a, fd);
+        let spawned = tokio::process::Command::new(&a.spec.pppd_path)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        drop(socket);
+        let mut child = spawned?;
+        let pid = child.id().unwrap_or(0);
+        let (tid, sid) = (a.tid, a.sid);
+        tracing::info!(
+            "session {tid}/{sid}: started {} (pid {pid}) on {}",
+            a.spec.pppd_path.display(),
+            a.ifname
+        );
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(log_lines(out, pid, tid, sid));
+        }
+        if let Some(out) = child.stderr.take() {
+            tokio::spawn(log_lines(out, pid, tid, sid));
+        }
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            tokio::select! {
+                status = child.wait() => {
+                    let reason = match status {
+                        Ok(s) => format!("pppd (pid {pid}) exited: {s}"),
+                        Err(e) => format!("pppd (pid {pid}) lost: {e}"),
+                    };
+                    let _ = events.send(DataplaneEvent::SessionDown { tid, sid, reason });
+                }
+                _ = stop_rx => {
+                    signal(pid, Signal::SIGTERM);
+                    if tokio::time::timeout(STOP_BOUND, child.wait()).await.is_err() {
+                        tracing::warn!(
+                            "session {tid}/{sid}: pppd {pid} ignored SIGTERM; killing it"
+                        );
+                        let _ = child.kill().await;
+                    }
+                    tracing::debug!("session {tid}/{sid}: pppd {pid} stopped");
+                }
+            }
+        });
+        Ok(Self {
+            pid,
+            stop: Some(stop_tx),
+        })
+    }
+
+    /// Stops pppd: SIGTERM now, SIGKILL if it is still there after a bound. No
+    /// [`DataplaneEvent::SessionDown`] follows.
+    pub(super) fn stop(&mut self) {
+        if let Some(tx) = self.stop.take()
+            && tx.send(()).is_err()
+        {
+            // The watcher is gone (pppd has exited, or the runtime is stopping).
+            signal(self.pid, Signal::SIGTERM);
+        }
+    }
+}
+
+async fn log_lines<R: tokio::io::AsyncRead + Unpin>(out: R, pid: u32, tid: u32, sid: u32) {
+    let mut lines = BufReader::new(out).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        tracing::info!("pppd[{pid}] (session {tid}/{sid}): {line}");
+    }
+}
+
+fn signal(pid: u32, sig: Signal) {
+    if let Ok(raw) = i32::try_from(pid)
+        && raw > 0
+    {
+        let _ = kill(Pid::from_raw(raw), sig);
+    }
+}
+
+/// Kills a pppd that an earlier daemon left running.
+pub(super) fn kill_leftover(pid: u32) {
+    if super::state::is_pppd(pid) {
+        tracing::warn!("killing pppd {pid}, left by an earlier l2tpd");
+        signal(pid, Signal::SIGKILL);
+    }
+}

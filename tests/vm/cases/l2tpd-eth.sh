@@ -1,0 +1,89 @@
+# Guest case: two l2tpd with the kernel data plane, in two network namespaces, set up an L2TPv3
+# Ethernet pseudowire, first over UDP, then over IP (protocol 115). Each side's interface gets
+# its address, MTU and MAC from the pseudowire profile (rtnetlink); a ping crosses it, the kernel
+# counters show in `l2tpctl show session`, and stopping the daemons removes the kernel state.
+set -u
+. /mnt/host/cases/lib-l2tpd.sh
+fail=0
+
+run() { # ENCAP
+    local e=$1 rc=0
+    netns_pair a b
+    start_l2tpd b srv "system {
+    listen 192.0.2.2:1701
+    dataplane kernel
+    control_socket $W/srv.sock
+    pid_file $W/srv.pid
+}
+peer profile \"clients\" {
+    peer_ipaddr 192.0.2.0/24
+    tunnel_profile_name \"t\"
+    session_profile_name \"s\"
+    pseudowire_profile_name \"pw\"
+}
+tunnel profile \"t\" {
+    version 3
+    encap $e
+}
+session profile \"s\" {
+    pseudowire_type eth
+    cookie hex:0102030405060708
+}
+pseudowire profile \"pw\" {
+    interface_name \"pw%d\"
+    local_ip 198.51.100.2
+    netmask 255.255.255.0
+    mtu 1400
+    mac 02:00:00:00:00:02
+}" || return 1
+    start_l2tpd a cli "system {
+    listen 192.0.2.1:1701
+    dataplane kernel
+    control_socket $W/cli.sock
+    pid_file $W/cli.pid
+}
+pseudowire profile \"pw\" {
+    interface_name \"l2tpeth%d\"
+    local_ip 198.51.100.1
+    netmask 255.255.255.0
+    mtu 1400
+}
+tunnel \"t1\" {
+    version 3
+    encap $e
+    peer 192.0.2.2
+    persist false
+    pseudowire_profile_name \"pw\"
+}
+session \"s1\" {
+    tunnel \"t1\"
+    pseudowire_type eth
+    cookie hex:a1a2a3a4a5a6a7a8
+}" || return 1
+    wait_until 20 session_up cli && wait_until 10 session_up srv || { echo "session not up"; rc=1; }
+    ip -n a l2tp show tunnel; ip -n a l2tp show session; ip -n b l2tp show session
+    ip -n a addr show dev l2tpeth0 || rc=1
+    ip -n b link show dev pw0 | grep -q 'mtu 1400' || { echo "pw0: mtu not set"; rc=1; }
+    ip -n b link show dev pw0 | grep -q '02:00:00:00:00:02' || { echo "pw0: mac not set"; rc=1; }
+    ip -n b -4 addr show dev pw0 | grep -q '198.51.100.2/24' || { echo "pw0: address not set"; rc=1; }
+    ip -n a l2tp show session | grep -q "encap $(echo $e | tr a-z A-Z)\|Session" || rc=1
+    ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.2 || rc=1
+    # kernel counters through l2tpctl
+    local tid; tid=$(ctl cli -j show tunnels | sed -n 's/.*"tid": *\([0-9]*\).*/\1/p' | head -n 1)
+    ctl cli show session "$tid" s1 | tee $W/show.txt
+    local rx; rx=$(sed -n 's/^ *rx_packets *:\? *\([0-9]*\).*/\1/p' $W/show.txt | head -n 1)
+    echo "l2tpctl: rx_packets ${rx:-none}"
+    [ "${rx:-0}" -ge 3 ] || { echo "kernel counters not shown"; rc=1; }
+    # stopping the daemons removes the kernel state
+    kill $PID_cli $PID_srv; wait $PID_cli $PID_srv
+    [ -z "$(ip -n a l2tp show tunnel)" ] || { echo "kernel tunnel left in a"; ip -n a l2tp show tunnel; rc=1; }
+    [ -z "$(ip -n b l2tp show tunnel)" ] || { echo "kernel tunnel left in b"; rc=1; }
+    ip -n a link show dev l2tpeth0 2>/dev/null && { echo "l2tpeth0 left"; rc=1; }
+    [ $rc = 0 ] || show_logs cli.log srv.log cli.out srv.out
+    ip netns del a; ip netns del b; rm -f $W/*
+    return $rc
+}
+for e in udp ip; do
+    if run $e; then echo "PASS l2tpd <-> l2tpd, kernel L2TPv3 eth over $e"; else echo "FAIL l2tpd <-> l2tpd, kernel L2TPv3 eth over $e"; fail=1; fi
+done
+exit $fail

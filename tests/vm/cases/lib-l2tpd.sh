@@ -1,0 +1,41 @@
+# Helpers for the guest cases that run the project's own l2tpd (sourced, not a case).
+# The binaries are in /mnt/host/bin (run-all.sh copies them there).
+BIN=/mnt/host/bin
+W=/tmp/l2tpd-case; mkdir -p $W
+
+# netns_pair A B: namespaces A (192.0.2.1) and B (192.0.2.2) joined by a veth pair.
+netns_pair() {
+    ip netns add "$1"; ip netns add "$2"
+    ip link add "v$1" netns "$1" type veth peer name "v$2" netns "$2"
+    ip -n "$1" addr add 192.0.2.1/24 dev "v$1"; ip -n "$1" link set "v$1" up; ip -n "$1" link set lo up
+    ip -n "$2" addr add 192.0.2.2/24 dev "v$2"; ip -n "$2" link set "v$2" up; ip -n "$2" link set lo up
+}
+
+# start_l2tpd NS NAME CONF_TEXT: writes $W/NAME.conf and starts l2tpd in NS in the foreground,
+# its control socket at $W/NAME.sock and its log in $W/NAME.log; sets PID_<NAME>.
+start_l2tpd() {
+    local ns=$1 name=$2
+    printf '%s\n' "$3" >"$W/$name.conf"
+    ip netns exec "$ns" "$BIN/l2tpd" -f -d -d -c "$W/$name.conf" -o "$W/$name.log" >>"$W/$name.out" 2>&1 &
+    eval "PID_$name=$!"
+    for _ in $(seq 100); do
+        ctl "$name" show system >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "l2tpd $name did not start"; cat "$W/$name.out" "$W/$name.log"; return 1
+}
+
+# ctl NAME ARGS...: l2tpctl against daemon NAME.
+ctl() { local n=$1; shift; "$BIN/l2tpctl" -S "$W/$n.sock" "$@"; }
+
+# wait_until SECONDS COMMAND...: retries COMMAND every 0.2 s.
+wait_until() {
+    local n=$(($1 * 5)); shift
+    for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    return 1
+}
+
+# session_up NAME: the daemon has a session in state up.
+session_up() { ctl "$1" -j show sessions 2>/dev/null | grep -q '"state": *"up"'; }
+
+show_logs() { for f in "$@"; do echo "---- $f"; tail -n 60 "$W/$f"; done; }
