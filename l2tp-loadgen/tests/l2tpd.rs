@@ -495,3 +495,73 @@ fn sigint_during_the_hold_tears_down_at_once() {
         s["counts"]["tunnels_up"] == 0
     });
 }
+
+/// A reload arrives during a heavy set-up: 20 tunnels × 250 sessions while l2tpd re-reads a
+/// changed config five times. Every tunnel and session comes up, every reload is applied, and
+/// the daemon stays up.
+#[test]
+fn reloads_during_a_heavy_setup_lose_nothing() {
+    let lns = Lns::start("reload", "");
+    let conf = lns.dir.join("l2tpd.conf");
+    let base = std::fs::read_to_string(&conf).unwrap();
+    let peer = lns.peer();
+    let child = spawn_loadgen(&[
+        "--peer",
+        &peer,
+        "--tunnels",
+        "20",
+        "--sessions",
+        "250",
+        "--version",
+        "2",
+        "--hold",
+        "1",
+        "--json",
+    ]);
+    // Reload while the set-up runs: each time the config gains a tunnel profile.
+    lns.wait_system("the set-up has begun", |s| s["counts"]["sessions"] != 0);
+    let mut during = 0;
+    for i in 0..5 {
+        let extra: String = (0..=i)
+            .map(|j| {
+                format!(
+                    "tunnel profile \"p{j}\" {{\n    hello_timeout {}\n}}\n",
+                    30 + j
+                )
+            })
+            .collect();
+        std::fs::write(&conf, format!("{base}{extra}")).unwrap();
+        let hup = Command::new("kill")
+            .args(["-HUP", &lns.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hup.success());
+        std::thread::sleep(Duration::from_millis(100));
+        if lns
+            .try_system()
+            .is_some_and(|s| s["counts"]["sessions_up"] != 5000)
+        {
+            during += 1;
+        }
+    }
+    let sys = lns.wait_system("five reloads applied", |s| s["statistics"]["reloads"] == 5);
+    assert_eq!(sys["statistics"]["reload_failures"], 0, "{sys}");
+    let out = wait_output(child, Duration::from_secs(120));
+    let r = report(&out);
+    assert!(out.status.success(), "{r}\n{}", lns.log());
+    assert_eq!(r["tunnels_up"], 20, "{r}");
+    assert_eq!(r["sessions_up"], 5000, "{r}");
+    assert_eq!(r["failed"], 0, "{r}");
+    assert!(
+        during > 0,
+        "no reload landed while sessions were still being set up (the set-up was too fast)"
+    );
+    let log = lns.log();
+    assert_eq!(log.matches("SIGHUP").count(), 5, "{log}");
+    // (Closed tunnels linger to answer a retransmitted StopCCN: count the up ones.)
+    let sys = lns.wait_system("everything torn down", |s| {
+        s["counts"]["tunnels_up"] == 0 && s["counts"]["sessions"] == 0
+    });
+    assert_eq!(sys["statistics"]["sessions_created"], 5000, "{sys}");
+    assert_eq!(sys["statistics"]["session_setup_failures"], 0, "{sys}");
+}
