@@ -109,6 +109,20 @@ impl RxSequence {
     pub fn expected(&self) -> Option<u32> {
         self.expected
     }
+
+    /// Takes `seq` as delivered: the next one expected is `seq + 1`.
+    pub fn accept(&mut self, seq: u32) {
+        self.behind_run = 0;
+        self.expected = Some(seq.wrapping_add(1) & SUBLAYER_SEQUENCE_MASK);
+    }
+
+    /// Whether `seq` is ahead of the expected number (a gap before it).
+    fn is_ahead(&self, seq: u32) -> bool {
+        self.expected.is_some_and(|e| {
+            let d = seq.wrapping_sub(e) & SUBLAYER_SEQUENCE_MASK;
+            d != 0 && d <= SUBLAYER_SEQUENCE_MASK / 2
+        })
+    }
 }
 
 /// Everything that shapes a session's data packets.
@@ -132,6 +146,23 @@ pub struct CodecSpec {
     pub pseudowire_type: PseudowireType,
     /// VLAN id pushed on transmit and popped on receipt (Ethernet VLAN pseudowires).
     pub vlan_id: Option<u16>,
+    /// Hold packets that arrive ahead of a gap for reordering ([`Received::Hold`]) rather than
+    /// taking the gap as loss at once. Needs `recv_seq`.
+    pub reorder: bool,
+}
+
+/// What to do with a received frame.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum Received {
+    /// Deliver the frame at this range now.
+    Deliver(Range<usize>),
+    /// The frame is ahead of a gap: hold it for reordering.
+    Hold {
+        /// Its sequence number.
+        seq: u32,
+        /// The frame.
+        frame: Range<usize>,
+    },
 }
 
 /// The per-session encapsulation state.
@@ -183,7 +214,7 @@ impl SessionCodec {
     /// Decapsulates the part of a data packet after its session id (`rest` of
     /// `Packet::V3Data`), checking the cookie and the sequence number. Returns the range of the
     /// Ethernet frame within `rest` (which may be rewritten in place to pop a VLAN tag).
-    pub fn decap(&mut self, session_id: u32, rest: &mut [u8]) -> Result<Range<usize>, RxDrop> {
+    pub fn decap(&mut self, session_id: u32, rest: &mut [u8]) -> Result<Received, RxDrop> {
         let (header, frame) =
             V3DataHeader::parse(session_id, rest, self.spec.peer_cookie, self.spec.l2spec)
                 .map_err(|e| match e {
@@ -194,7 +225,15 @@ impl SessionCodec {
         if frame.len() < 14 {
             return Err(RxDrop::Truncated);
         }
-        self.rx.check(header.sublayer)?;
+        let hold = match header.sublayer {
+            Some(s) if self.spec.reorder && s.sequenced && self.rx.is_ahead(s.sequence) => {
+                Some(s.sequence)
+            }
+            _ => {
+                self.rx.check(header.sublayer)?;
+                None
+            }
+        };
         let pop = self
             .spec
             .vlan_id
@@ -209,7 +248,16 @@ impl SessionCodec {
                 start += 4;
             }
         }
-        Ok(start..rest.len())
+        let frame = start..rest.len();
+        Ok(match hold {
+            Some(seq) => Received::Hold { seq, frame },
+            None => Received::Deliver(frame),
+        })
+    }
+
+    /// The receive sequence state, for the reorder queue.
+    pub fn rx_sequence_mut(&mut self) -> &mut RxSequence {
+        &mut self.rx
     }
 
     /// Length of the session header this codec writes (over UDP, without the UDP header).
@@ -263,6 +311,7 @@ mod tests {
             recv_seq: false,
             pseudowire_type: PseudowireType::Eth,
             vlan_id: None,
+            reorder: false,
         }
     }
 
@@ -295,8 +344,9 @@ mod tests {
             other => panic!("not a data packet: {other:?}"),
         };
         let rest = &mut packet[offset..];
-        let r = rx.decap(sid, rest)?;
-        Ok(rest[r].to_vec())
+        match rx.decap(sid, rest)? {
+            Received::Deliver(r) | Received::Hold { frame: r, .. } => Ok(rest[r].to_vec()),
+        }
     }
 
     #[test]

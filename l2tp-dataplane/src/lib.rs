@@ -67,8 +67,6 @@
 //!
 //! # Not done (yet)
 //!
-//! - A reorder queue: `reorder_timeout` other than 0 behaves as 0 (out-of-order packets are
-//!   dropped at once).
 //! - L2TPv2 and PPP pseudowires; the kernel data plane (netlink); multi-queue TAPs and
 //!   offloads (`IFF_VNET_HDR`, GSO/GRO); one data-path thread serves every session.
 //!
@@ -78,6 +76,7 @@
 
 pub mod codec;
 pub mod kernel;
+pub mod reorder;
 pub mod socket;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -93,8 +93,8 @@ pub struct SessionSpec {
     /// Require sequence numbers on receipt; drop (and count) out-of-order and duplicate
     /// packets. Needs the default sublayer.
     pub recv_seq: bool,
-    /// Reorder timeout in milliseconds. Only 0 is implemented: out-of-order packets are dropped
-    /// at once; a larger value is accepted and behaves as 0.
+    /// Reorder timeout in milliseconds, with `recv_seq`: packets that arrive ahead of a gap are
+    /// held that long for the missing ones ([`crate::reorder`]). 0: a gap is loss at once.
     pub reorder_timeout_ms: u32,
     /// Interface name, or a `%d` template; `None` for [`DEFAULT_INTERFACE_TEMPLATE`].
     pub interface_name: Option<String>,
@@ -326,6 +326,7 @@ impl UserspaceDataplane {
             recv_seq: spec.recv_seq,
             pseudowire_type: spec.pseudowire_type,
             vlan_id: spec.vlan_id,
+            reorder: spec.recv_seq && spec.reorder_timeout_ms > 0,
         });
         let name = spec
             .interface_name
@@ -349,11 +350,15 @@ impl UserspaceDataplane {
         tap.set_up()?;
         let interface_name = tap.name().to_owned();
         let counters = Arc::new(SessionCounters::default());
+        let reorder = (spec.recv_seq && spec.reorder_timeout_ms > 0).then(|| {
+            crate::reorder::ReorderQueue::new(Duration::from_millis(spec.reorder_timeout_ms.into()))
+        });
         let state = SessionState {
             sid: spec.sid,
             tid: spec.tid,
             tap,
             codec,
+            reorder,
             counters: Arc::clone(&counters),
         };
         let (reply, answer) = mpsc::sync_channel(1);

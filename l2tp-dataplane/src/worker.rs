@@ -11,20 +11,22 @@
 //! Epoll is level-triggered: a descriptor with more than one batch queued is reported again on
 //! the next `epoll_wait`, so one busy session cannot starve the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::ops::Range;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
+use std::time::Instant;
 
 use l2tp_proto::wire::header::{Encapsulation, Packet};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::EventFd;
 
-use crate::codec::{HEADROOM, RxDrop, SessionCodec};
+use crate::codec::{HEADROOM, Received, RxDrop, SessionCodec};
+use crate::reorder::ReorderQueue;
 use crate::socket::l2tp_payload;
 use crate::stats::{SessionCounters, TunnelCounters};
 use crate::sys;
@@ -58,6 +60,8 @@ pub(crate) struct SessionState {
     pub(crate) tid: u32,
     pub(crate) tap: Tap,
     pub(crate) codec: SessionCodec,
+    /// Packets held for reordering, when the session has a reorder timeout.
+    pub(crate) reorder: Option<ReorderQueue>,
     pub(crate) counters: Arc<SessionCounters>,
 }
 
@@ -82,6 +86,8 @@ pub(crate) struct Worker {
     control_sink: Option<ControlSink>,
     tunnels: HashMap<u32, TunnelState>,
     sessions: HashMap<u32, SessionState>,
+    /// Sessions with packets held for reordering.
+    held: HashSet<u32>,
     rx_bufs: Vec<Vec<u8>>,
     rx_lens: Vec<usize>,
     tx_bufs: Vec<Vec<u8>>,
@@ -106,6 +112,7 @@ impl Worker {
             control_sink,
             tunnels: HashMap::new(),
             sessions: HashMap::new(),
+            held: HashSet::new(),
             rx_bufs: vec![vec![0; BUF_LEN]; BATCH],
             rx_lens: vec![0; BATCH],
             tx_bufs: vec![vec![0; BUF_LEN]; BATCH],
@@ -117,7 +124,8 @@ impl Worker {
     pub(crate) fn run(mut self) {
         let mut events = vec![EpollEvent::empty(); 64];
         loop {
-            let n = match self.epoll.wait(&mut events, EpollTimeout::NONE) {
+            let timeout = self.reorder_timeout();
+            let n = match self.epoll.wait(&mut events, timeout) {
                 Ok(n) => n,
                 Err(Errno::EINTR) => continue,
                 Err(_) => return,
@@ -136,7 +144,41 @@ impl Worker {
                     }
                 }
             }
+            if !self.held.is_empty() {
+                self.release_held(Instant::now());
+            }
         }
+    }
+
+    /// How long `epoll_wait` may sleep: until the first held packet times out.
+    fn reorder_timeout(&self) -> EpollTimeout {
+        let first = self
+            .held
+            .iter()
+            .filter_map(|sid| self.sessions.get(sid)?.reorder.as_ref()?.deadline())
+            .min();
+        match first {
+            None => EpollTimeout::NONE,
+            Some(at) => {
+                let ms = at
+                    .saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .saturating_add(1);
+                EpollTimeout::from(u16::try_from(ms).unwrap_or(u16::MAX))
+            }
+        }
+    }
+
+    /// Delivers the held packets whose gap closed or whose time is up.
+    fn release_held(&mut self, now: Instant) {
+        let Self { held, sessions, .. } = self;
+        held.retain(|sid| {
+            let Some(s) = sessions.get_mut(sid) else {
+                return false;
+            };
+            release(s, now);
+            s.reorder.as_ref().is_some_and(|q| !q.is_empty())
+        });
     }
 
     /// Executes the queued commands; false when the worker should stop.
@@ -196,6 +238,7 @@ impl Worker {
                 Command::Inject(encap, mut packet) => {
                     deliver(
                         &mut self.sessions,
+                        &mut self.held,
                         None,
                         self.control_sink.as_ref(),
                         None,
@@ -220,6 +263,7 @@ impl Worker {
         let Self {
             tunnels,
             sessions,
+            held,
             rx_bufs,
             rx_lens,
             control_sink,
@@ -252,6 +296,7 @@ impl Worker {
             };
             deliver(
                 sessions,
+                held,
                 Some(t),
                 control_sink.as_ref(),
                 Some(tid),
@@ -324,6 +369,7 @@ impl Worker {
 /// `tid` is the tunnel it arrived on, `None` for packets injected from the control plane.
 fn deliver(
     sessions: &mut HashMap<u32, SessionState>,
+    held: &mut HashSet<u32>,
     tunnel: Option<&TunnelState>,
     control_sink: Option<&ControlSink>,
     tid: Option<u32>,
@@ -362,16 +408,22 @@ fn deliver(
     let rest = &mut packet[offset..];
     let c = &s.counters;
     match s.codec.decap(sid, rest) {
-        Ok(frame) => {
-            let len = frame.len();
-            match s.tap.write(&rest[frame]) {
-                Ok(_) => {
-                    c.rx_packets.fetch_add(1, Relaxed);
-                    c.rx_bytes.fetch_add(len as u64, Relaxed);
-                }
-                Err(_) => {
-                    c.rx_errors.fetch_add(1, Relaxed);
-                }
+        Ok(Received::Deliver(frame)) => {
+            write_frame(&s.tap, c, &rest[frame]);
+            if s.reorder.as_ref().is_some_and(|q| !q.is_empty()) {
+                // The gap may have closed.
+                release(s, Instant::now());
+            }
+        }
+        Ok(Received::Hold { seq, frame }) => {
+            let Some(q) = s.reorder.as_mut() else {
+                return;
+            };
+            if q.hold(s.codec.rx_sequence(), seq, &rest[frame], Instant::now()) {
+                held.insert(sid);
+            } else {
+                c.rx_errors.fetch_add(1, Relaxed);
+                c.seq_errors.fetch_add(1, Relaxed);
             }
         }
         Err(drop) => {
@@ -382,5 +434,36 @@ fn deliver(
                 RxDrop::Truncated => 0,
             };
         }
+    }
+}
+
+/// Writes a received frame to the session's TAP and counts it.
+fn write_frame(tap: &Tap, c: &SessionCounters, frame: &[u8]) {
+    match tap.write(frame) {
+        Ok(_) => {
+            c.rx_packets.fetch_add(1, Relaxed);
+            c.rx_bytes.fetch_add(frame.len() as u64, Relaxed);
+        }
+        Err(_) => {
+            c.rx_errors.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// Delivers a session's held packets that can go now.
+fn release(s: &mut SessionState, now: Instant) {
+    let SessionState {
+        tap,
+        codec,
+        reorder,
+        counters,
+        ..
+    } = s;
+    if let Some(q) = reorder.as_mut() {
+        let dropped = q.release(codec.rx_sequence_mut(), now, |f| {
+            write_frame(tap, counters, f)
+        });
+        counters.rx_errors.fetch_add(dropped, Relaxed);
+        counters.seq_errors.fetch_add(dropped, Relaxed);
     }
 }
