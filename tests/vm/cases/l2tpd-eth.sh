@@ -74,6 +74,20 @@ session \"s1\" {
     local rx; rx=$(sed -n 's/^ *rx_packets *:\? *\([0-9]*\).*/\1/p' $W/show.txt | head -n 1)
     echo "l2tpctl: rx_packets ${rx:-none}"
     [ "${rx:-0}" -ge 3 ] || { echo "kernel counters not shown"; rc=1; }
+    # SIGKILL, then a new l2tpd: it removes what the old one left (over IP: the kernel tunnel,
+    # which the kernel owns; over UDP the kernel drops the tunnel with its socket)
+    local old; old=$(ip -n a l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p')
+    kill -9 $PID_cli; wait $PID_cli
+    echo "after SIGKILL:"; ip -n a l2tp show tunnel
+    if [ "$e" = ip ]; then
+        ip -n a l2tp show tunnel | grep -q "^Tunnel $old," || { echo "expected a left-over tunnel"; rc=1; }
+    fi
+    start_l2tpd a cli "$(cat $W/cli.conf)" || rc=1
+    old_gone() { ! ip -n a l2tp show tunnel | grep -q "^Tunnel $old,"; }
+    wait_until 10 old_gone || { echo "tunnel $old left over after the restart"; rc=1; }
+    grep -q "removing kernel tunnel $old, left by an earlier l2tpd" $W/cli.log || [ "$e" = udp ] || rc=1
+    wait_until 20 session_up cli || { echo "session not up after the restart"; rc=1; }
+    ip -n a l2tp show session | grep -q 'interface name: l2tpeth0' || { echo "no l2tpeth0 after the restart"; rc=1; }
     # stopping the daemons removes the kernel state
     kill $PID_cli $PID_srv; wait $PID_cli $PID_srv
     [ -z "$(ip -n a l2tp show tunnel)" ] || { echo "kernel tunnel left in a"; ip -n a l2tp show tunnel; rc=1; }

@@ -35,6 +35,7 @@ use super::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, SessionInstalled, SessionSpec,
     TunnelInstalled, TunnelSpec,
 };
+use crate::engine::Transport;
 use pppd::{Pppd, PppdArgs};
 use state::StateFile;
 
@@ -192,6 +193,8 @@ impl KernelDataplane {
                     lns: spec.lns,
                     send_seq: spec.send_seq,
                     recv_seq: spec.recv_seq,
+                    local_ip: spec.local_ip,
+                    peer_ip: spec.peer_ip,
                     spec: ppp,
                 };
                 Pppd::start(&args, socket, self.events_tx.clone())
@@ -361,12 +364,26 @@ impl Dataplane for KernelDataplane {
         match self.genl.delete_session(tid, sid) {
             Ok(()) => Ok(()),
             // A PPP session goes with its PPPoL2TP socket when pppd exits.
-            Err(e) if s.pppd.is_some() && e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e)
+                if s.pppd.is_some()
+                    && matches!(
+                        e.raw_os_error(),
+                        Some(nix::libc::ENODEV | nix::libc::ENOENT)
+                    ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(io_err(
                 &format!("deleting the kernel session ({})", s.ifname),
                 e,
             )),
         }
+    }
+
+    fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
+        // The raw protocol-115 socket sees a copy of every packet; the kernel has the data
+        // packets (session id not 0, RFC 3931 §4.1.1) already.
+        transport == Transport::Ip && packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0])
     }
 
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {

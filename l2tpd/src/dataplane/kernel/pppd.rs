@@ -1,6 +1,7 @@
 //! pppd for the PPP pseudowires of the kernel data plane: started with its pppol2tp plugin on
 //! a PPPoL2TP socket, logged, watched, and stopped.
 
+use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Stdio;
 use std::time::Duration;
@@ -26,11 +27,14 @@ pub(super) struct PppdArgs<'a> {
     pub(super) lns: bool,
     pub(super) send_seq: bool,
     pub(super) recv_seq: bool,
+    /// The pseudowire profile's `local_ip` and `peer_ip`, given to pppd as `LOCAL:PEER`.
+    pub(super) local_ip: Option<IpAddr>,
+    pub(super) peer_ip: Option<IpAddr>,
     pub(super) spec: &'a PppSpec,
 }
 
 /// pppd's arguments: the plugin on descriptor `fd`, the session's mode, sequencing and ids,
-/// its interface name, then the profile's `pppd_options`.
+/// its interface name, the link's addresses, then the profile's `pppd_options`.
 pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
     let mut v: Vec<String> = vec![
         "plugin".into(),
@@ -59,6 +63,10 @@ pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
         "logfd".into(),
         "2".into(),
     ]);
+    if a.local_ip.is_some() || a.peer_ip.is_some() {
+        let ip = |x: Option<IpAddr>| x.map(|x| x.to_string()).unwrap_or_default();
+        v.push(format!("{}:{}", ip(a.local_ip), ip(a.peer_ip)));
+    }
     v.extend(a.spec.pppd_options.iter().cloned());
     v
 }
@@ -164,5 +172,45 @@ pub(super) fn kill_leftover(pid: u32) {
     if super::state::is_pppd(pid) {
         tracing::warn!("killing pppd {pid}, left by an earlier l2tpd");
         signal(pid, Signal::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn pppd_arguments() {
+        let spec = PppSpec {
+            pppd_path: PathBuf::from("/usr/sbin/pppd"),
+            pppd_options: vec!["noauth".into(), "mtu".into(), "1400".into()],
+        };
+        let mut a = PppdArgs {
+            tid: 7,
+            sid: 9,
+            ifname: "ppp3",
+            lns: true,
+            send_seq: false,
+            recv_seq: true,
+            local_ip: Some("198.51.100.1".parse().unwrap_or(IpAddr::from([0; 4]))),
+            peer_ip: Some("198.51.100.2".parse().unwrap_or(IpAddr::from([0; 4]))),
+            spec: &spec,
+        };
+        assert_eq!(
+            argv(&a, 5).join(" "),
+            "plugin pppol2tp.so pppol2tp 5 pppol2tp_lns_mode pppol2tp_recv_seq \
+             pppol2tp_tunnel_id 7 pppol2tp_session_id 9 ifname ppp3 nodetach logfd 2 \
+             198.51.100.1:198.51.100.2 noauth mtu 1400"
+        );
+        a.lns = false;
+        a.send_seq = true;
+        a.recv_seq = false;
+        a.local_ip = None;
+        let v = argv(&a, 5);
+        assert!(v.contains(&"pppol2tp_send_seq".to_owned()));
+        assert!(!v.contains(&"pppol2tp_lns_mode".to_owned()));
+        assert!(v.contains(&":198.51.100.2".to_owned()));
     }
 }

@@ -1,0 +1,65 @@
+# Guest case: a static L2TPv3 Ethernet pseudowire (no control connection) between l2tpd on the
+# kernel data plane (namespace a, `peer_tunnel_id`/`peer_session_id` in its config) and a static
+# `ip l2tp` peer (namespace b): over UDP with no L2-Specific Sublayer, then over IP with cookies,
+# the default L2-Specific Sublayer and sequence numbers both ways. A ping crosses each.
+set -u
+. /mnt/host/cases/lib-l2tpd.sh
+fail=0
+
+run() { # ENCAP L2SPEC SEQ(l2tpd) SEQ(ip l2tp) COOKIES(yes|no)
+    local e=$1 l2spec=$2 dseq=$3 iseq=$4 ck=$5 rc=0 udp="" ipck="" cfgck=""
+    netns_pair a b
+    [ "$e" = udp ] && udp="udp_sport 1701 udp_dport 1701"
+    if [ "$ck" = yes ]; then
+        # ip l2tp's cookie is the one it sends; l2tpd's cookie is the one it expects
+        ipck="cookie 0102030405060708 peer_cookie a1a2a3a4a5a6a7a8"
+        cfgck="cookie hex:0102030405060708
+    peer_cookie hex:a1a2a3a4a5a6a7a8"
+    fi
+    ip -n b l2tp add tunnel tunnel_id 20 peer_tunnel_id 10 encap "$e" local 192.0.2.2 remote 192.0.2.1 $udp || rc=1
+    ip -n b l2tp add session name l2tpeth0 tunnel_id 20 session_id 200 peer_session_id 100 \
+        $ipck l2spec_type "$l2spec" seq "$iseq" || rc=1
+    ip -n b link set l2tpeth0 up; ip -n b addr add 198.51.100.2/24 dev l2tpeth0
+    start_l2tpd a st "system {
+    listen 192.0.2.1:1701
+    dataplane kernel
+    control_socket $W/st.sock
+    pid_file $W/st.pid
+}
+pseudowire profile \"pw\" {
+    local_ip 198.51.100.1
+    netmask 255.255.255.0
+}
+tunnel \"static\" {
+    version 3
+    encap $e
+    peer 192.0.2.2
+    tunnel_id 10
+    peer_tunnel_id 20
+    pseudowire_profile_name \"pw\"
+}
+session \"pw1\" {
+    tunnel \"static\"
+    session_id 100
+    peer_session_id 200
+    pseudowire_type eth
+    l2spec_type $l2spec
+    data_sequencing $dseq
+    $cfgck
+}" || return 1
+    wait_until 10 session_up st || { echo "static session not up"; rc=1; }
+    ip -n a l2tp show tunnel; ip -n a l2tp show session
+    ip -n a l2tp show session | grep -q 'Session 100 in tunnel 10' || { echo "no kernel session 100 in a"; rc=1; }
+    ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.2 || rc=1
+    local rx; rx=$(ip netns exec b cat /sys/class/net/l2tpeth0/statistics/rx_packets)
+    [ "${rx:-0}" -ge 3 ] || { echo "the ip l2tp peer received ${rx:-no} packets"; rc=1; }
+    ctl st show session static pw1 | grep -E 'rx_packets|tx_packets|rx_cookie'
+    kill $PID_st; wait $PID_st
+    [ -z "$(ip -n a l2tp show tunnel)" ] || { echo "kernel tunnel left in a"; rc=1; }
+    [ $rc = 0 ] || show_logs st.log st.out
+    ip netns del a; ip netns del b; rm -f $W/*
+    return $rc
+}
+if run udp none none none no; then echo "PASS l2tpd static <-> ip l2tp over udp"; else echo "FAIL l2tpd static <-> ip l2tp over udp"; fail=1; fi
+if run ip default all both yes; then echo "PASS l2tpd static <-> ip l2tp over ip, cookies, l2spec, seq"; else echo "FAIL l2tpd static <-> ip l2tp over ip"; fail=1; fi
+exit $fail
