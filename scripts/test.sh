@@ -15,8 +15,12 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== qemu test guest (tests/vm)"
 bash tests/vm/build-guest.sh
 echo "== tests"
+# Integration tests leave their captures here for the judge below.
+rm -rf target/captures
 # Tests that cannot run here fail instead of skipping: a skipped test is not a passed one.
 L2TP_REQUIRE_ALL=1 L2TP_REQUIRE_TSHARK=1 cargo test --workspace --quiet
+echo "== tshark judges every integration capture"
+bash scripts/judge-captures.sh target/captures
 echo "== README quick start (two daemons, userspace pseudowire, ping)"
 bash scripts/quickstart.sh
 echo "== kernel data plane in a qemu guest (tests/vm)"

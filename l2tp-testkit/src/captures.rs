@@ -37,10 +37,24 @@ pub fn write_udp(name: &str, datagrams: &[Datagram]) -> Result<PathBuf, pcap::Er
     Ok(to)
 }
 
-/// Has tshark decode `path`; the problems it finds (malformed packets, expert infos of
-/// severity error), one per line, or an error if tshark cannot run.
-pub fn problems(path: &Path) -> Result<Vec<String>, tshark::Error> {
-    let packets = tshark::decode(path)?;
+/// Records the extra tshark arguments `NAME.pcap` is to be decoded with (`NAME.args`, one per
+/// line), for `scripts/judge-captures.sh`.
+pub fn set_args(name: &str, args: &[&str]) -> std::io::Result<()> {
+    let text: String = args.iter().map(|a| format!("{a}\n")).collect();
+    std::fs::write(dir().join(format!("{name}.args")), text)
+}
+
+/// Has tshark decode `path` (with `extra_args`); the problems it finds (malformed packets,
+/// expert infos of severity error, no L2TP at all), one per line, or an error if tshark cannot
+/// run.
+pub fn problems(path: &Path, extra_args: &[&str]) -> Result<Vec<String>, tshark::Error> {
+    let packets = tshark::decode_with(path, extra_args)?;
+    if packets.iter().all(|p| p.l2tp.is_empty()) {
+        return Ok(vec![format!(
+            "no packet of {} decodes as L2TP",
+            packets.len()
+        )]);
+    }
     let mut out = Vec::new();
     for p in &packets {
         if p.malformed {

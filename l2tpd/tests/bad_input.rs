@@ -483,5 +483,5 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         .iter()
         .map(|(to, r)| l2tp_testkit::pcap::Datagram::new(r.from, *to, r.raw.clone()))
         .collect();
-    common::judge_capture("bad_input", &datagrams);
+    common::judge_capture("bad_input", env.port, &datagrams);
 }

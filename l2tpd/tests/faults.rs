@@ -148,6 +148,7 @@ fn a_vanished_peer_is_found_dead_cleaned_up_and_its_scripts_run_with_verbatim_va
         }
         other => panic!("{other:?}"),
     }
+    common::judge_capture("faults_vanished_peer", env.port, &peer.capture());
 }
 
 /// Time to answer `show system` on a fresh connection.

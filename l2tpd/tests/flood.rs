@@ -211,4 +211,5 @@ fn an_sccrq_flood_is_bounded_and_harms_no_established_tunnel() {
         "flood: RSS once the half-open tunnels expired: {} KiB",
         rss_kib(&env)
     );
+    common::judge_capture("flood_bystander", env.port, &good.capture());
 }

@@ -252,11 +252,15 @@ pub fn redact(text: &str, dir: &Path) -> String {
     text.replace(&dir.display().to_string(), "[DIR]")
 }
 
-/// Writes what the daemon sent (`datagrams`) to the captures directory as `NAME.pcap` and has
-/// tshark judge it: no malformed packet, no expert info of severity error.
-pub fn judge_capture(name: &str, datagrams: &[l2tp_testkit::pcap::Datagram]) {
+/// Writes what the daemon sent (`datagrams`, from its L2TP port `port`) to the captures
+/// directory as `NAME.pcap` and has tshark judge it as L2TP: no malformed packet, no expert
+/// info of severity error.
+pub fn judge_capture(name: &str, port: u16, datagrams: &[l2tp_testkit::pcap::Datagram]) {
     assert!(!datagrams.is_empty(), "{name}: nothing captured");
     let path = l2tp_testkit::captures::write_udp(name, datagrams).unwrap();
+    let decode_as = format!("udp.port=={port},l2tp");
+    let args = ["-d", decode_as.as_str()];
+    l2tp_testkit::captures::set_args(name, &args).unwrap();
     if !l2tp_testkit::tshark::tshark_available() {
         assert!(
             std::env::var_os("L2TP_REQUIRE_TSHARK").is_none(),
@@ -268,7 +272,7 @@ pub fn judge_capture(name: &str, datagrams: &[l2tp_testkit::pcap::Datagram]) {
         );
         return;
     }
-    let problems = l2tp_testkit::captures::problems(&path).unwrap();
+    let problems = l2tp_testkit::captures::problems(&path, &args).unwrap();
     assert!(
         problems.is_empty(),
         "tshark found problems in {}:\n{}",

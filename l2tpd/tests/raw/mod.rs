@@ -229,6 +229,15 @@ impl RawPeer {
         self.sock.send_to(&bytes, to).unwrap();
     }
 
+    /// Everything received so far, as datagrams for a capture file.
+    pub fn capture(&self) -> Vec<l2tp_testkit::pcap::Datagram> {
+        let me = self.addr();
+        self.since(0)
+            .into_iter()
+            .map(|r| l2tp_testkit::pcap::Datagram::new(r.from, me, r.raw))
+            .collect()
+    }
+
     /// How many datagrams were received so far.
     pub fn mark(&self) -> usize {
         self.state.lock().unwrap().received.len()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Has tshark judge every capture the integration tests left in the captures directory
+# ($L2TP_CAPTURE_DIR, else target/captures): fails on any malformed packet or any expert info of
+# severity error, and fails if the directory holds no capture at all (the tests did not run, or
+# stopped capturing). A capture NAME.pcap may come with NAME.args, the extra tshark arguments
+# (one per line) its test decodes it with, e.g. `-d` for L2TP on a non-standard port.
+# Usage: scripts/judge-captures.sh [DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-${L2TP_CAPTURE_DIR:-target/captures}}
+
+shopt -s nullglob
+pcaps=("$dir"/*.pcap)
+if [ ${#pcaps[@]} -eq 0 ]; then
+    echo "judge-captures: no capture in $dir: the integration tests left nothing to judge" >&2
+    exit 1
+fi
+bad=0
+for pcap in "${pcaps[@]}"; do
+    args=()
+    if [ -f "${pcap%.pcap}.args" ]; then
+        mapfile -t args <"${pcap%.pcap}.args"
+    fi
+    frames=$(tshark -n "${args[@]}" -r "$pcap" -T fields -e frame.number 2>/dev/null | wc -l)
+    problems=$(tshark -n "${args[@]}" -r "$pcap" \
+        -Y '_ws.malformed || _ws.expert.severity >= error' \
+        -T fields -e frame.number -e _ws.expert.message 2>/dev/null)
+    l2tp=$(tshark -n "${args[@]}" -r "$pcap" -Y l2tp -T fields -e frame.number 2>/dev/null | wc -l)
+    if [ -n "$problems" ]; then
+        echo "judge-captures: $pcap:" >&2
+        sed 's/^/  frame /' <<<"$problems" >&2
+        bad=1
+    elif [ "$l2tp" -eq 0 ]; then
+        echo "judge-captures: $pcap: no packet decodes as L2TP (of $frames)" >&2
+        bad=1
+    else
+        echo "judge-captures: $pcap: $frames frames ($l2tp L2TP), clean"
+    fi
+done
+exit $bad
