@@ -403,6 +403,16 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         ),
         (
             Case {
+                name: "Nr acknowledging messages never sent",
+                rfc: "RFC 2661 §5.8 (Nr acknowledges what the peer received)",
+                expect: Expect::Silence,
+                log: "acknowledges nothing sent",
+                counter: "invalid_nr",
+            },
+            Box::new(move |p: &RawPeer| p.send_zlb_nr_ahead(bad_tid, 500)),
+        ),
+        (
+            Case {
                 name: "ICCN for an established session",
                 rfc: "RFC 2661 §7.4/§7.5 state tables (unexpected message: send CDN, clean up)",
                 expect: Expect::Cdn(2, Some(0)),

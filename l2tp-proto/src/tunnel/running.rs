@@ -150,9 +150,13 @@ impl Endpoint {
             return;
         };
         t.last_rx = now;
-        let _ = t
+        let outcome = t
             .channel
             .on_receive(Seq::new(header.ns), Seq::new(header.nr), None, now);
+        if outcome == ReceiveOutcome::InvalidNr {
+            let (remote, id) = (t.remote, t.local_id);
+            self.discard(remote, id, Discard::InvalidNr { nr: header.nr });
+        }
         self.stats.acks_received += 1;
         self.flush(now, index);
         self.reschedule_tunnel(index);

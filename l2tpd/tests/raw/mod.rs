@@ -217,6 +217,18 @@ impl RawPeer {
         self.sock.send_to(&bytes, to).unwrap();
     }
 
+    /// Sends a ZLB on tunnel `tid` whose Nr is `ahead` past the right one.
+    pub fn send_zlb_nr_ahead(&self, tid: u16, ahead: u16) {
+        let (bytes, to) = {
+            let s = self.state.lock().unwrap();
+            (
+                control(tid, 0, s.ns, s.nr.wrapping_add(ahead), &[]),
+                s.daemon_addr.unwrap_or(self.daemon),
+            )
+        };
+        self.sock.send_to(&bytes, to).unwrap();
+    }
+
     /// Sends with an explicit Ns (and the current Nr), leaving our Ns alone.
     pub fn send_with_ns(&self, tid: u16, sid: u16, ns: u16, body: &[u8]) {
         let (bytes, to) = {
