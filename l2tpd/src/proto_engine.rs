@@ -100,6 +100,41 @@ struct TunnelRec {
     tx: u64,
 }
 
+impl TunnelRec {
+    /// The record of tunnel instance `name` (a `tunnel` block or `l2tpctl create tunnel`).
+    fn for_instance(
+        tid: u32,
+        peer_tid: u32,
+        name: &str,
+        created_by: ctl::CreatedBy,
+        resolved: &cfg::ResolvedTunnel,
+        now: Instant,
+    ) -> Self {
+        let s = &resolved.settings;
+        TunnelRec {
+            tid,
+            peer_tid,
+            origin: Origin {
+                created_by,
+                name: Some(name.to_owned()),
+            },
+            profile: resolved.profile.clone(),
+            session_profile: s.session_profile_name.clone(),
+            pw_profile: s.pseudowire_profile_name.clone(),
+            lac_lns: cfg::LacLns::Both,
+            settings: s.clone(),
+            debug: s.debug,
+            created: now,
+            up: false,
+            down: false,
+            socket: None,
+            last_result: None,
+            rx: 0,
+            tx: 0,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct SessionRec {
     tunnel: u64,
@@ -667,27 +702,7 @@ impl ProtoEngine {
                 resolved.profile
             ),
         );
-        let rec = TunnelRec {
-            tid,
-            peer_tid: 0,
-            origin: Origin {
-                created_by,
-                name: Some(name.to_owned()),
-            },
-            profile: resolved.profile.clone(),
-            session_profile: s.session_profile_name.clone(),
-            pw_profile: s.pseudowire_profile_name.clone(),
-            lac_lns: cfg::LacLns::Both,
-            settings: s.clone(),
-            debug: s.debug,
-            created: now,
-            up: false,
-            down: false,
-            socket: None,
-            last_result: None,
-            rx: 0,
-            tx: 0,
-        };
+        let rec = TunnelRec::for_instance(tid, 0, name, created_by, &resolved, now);
         self.tunnels.insert(handle, rec);
         self.by_tid.insert(tid, handle);
         if s.encap == cfg::Encap::Udp {

@@ -63,27 +63,7 @@ impl ProtoEngine {
         let handle = self.handle();
         self.tunnels.insert(
             handle,
-            TunnelRec {
-                tid,
-                peer_tid,
-                origin: Origin {
-                    created_by,
-                    name: Some(name.to_owned()),
-                },
-                profile: resolved.profile.clone(),
-                session_profile: s.session_profile_name.clone(),
-                pw_profile: s.pseudowire_profile_name.clone(),
-                lac_lns: cfg::LacLns::Both,
-                settings: s.clone(),
-                debug: s.debug,
-                created: now,
-                up: false,
-                down: false,
-                socket: None,
-                last_result: None,
-                rx: 0,
-                tx: 0,
-            },
+            TunnelRec::for_instance(tid, peer_tid, name, created_by, &resolved, now),
         );
         self.by_tid.insert(tid, handle);
         self.statics.insert(handle, StaticTunnel { local, remote });
