@@ -495,3 +495,140 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         .collect();
     common::judge_capture("bad_input", env.port, &datagrams);
 }
+
+/// An L2TPv3 control message over UDP (RFC 3931 §3.2.1): T, L, S bits, Ver 3, 32-bit Control
+/// Connection ID.
+fn v3_control(ccid: u32, ns: u16, nr: u16, body: &[u8]) -> Vec<u8> {
+    let mut v = 0xC803u16.to_be_bytes().to_vec();
+    v.extend_from_slice(&(12 + body.len() as u16).to_be_bytes());
+    v.extend_from_slice(&ccid.to_be_bytes());
+    v.extend_from_slice(&ns.to_be_bytes());
+    v.extend_from_slice(&nr.to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// Reads L2TPv3 messages from `sock` until one of type `want` (skipping ZLBs and others):
+/// (Ns, AVPs as (type, value)).
+fn v3_wait(sock: &std::net::UdpSocket, want: u16) -> (u16, Vec<(u16, Vec<u8>)>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut buf = [0u8; 4096];
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no message type {want}"
+        );
+        let Ok((n, _)) = sock.recv_from(&mut buf) else {
+            continue;
+        };
+        let m = &buf[..n];
+        let mut avps = Vec::new();
+        let mut at = 12;
+        while at + 6 <= n {
+            let len = usize::from(u16::from_be_bytes([m[at], m[at + 1]]) & 0x3FF);
+            if len < 6 || at + len > n {
+                break;
+            }
+            avps.push((
+                u16::from_be_bytes([m[at + 4], m[at + 5]]),
+                m[at + 6..at + len].to_vec(),
+            ));
+            at += len;
+        }
+        let t = avps
+            .first()
+            .filter(|(a, v)| *a == 0 && v.len() == 2)
+            .map(|(_, v)| u16::from_be_bytes([v[0], v[1]]));
+        if t == Some(want) {
+            return (u16::from_be_bytes([m[8], m[9]]), avps);
+        }
+    }
+}
+
+fn v3_avp(avps: &[(u16, Vec<u8>)], t: u16) -> Vec<u8> {
+    avps.iter()
+        .find(|(a, _)| *a == t)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no AVP {t} in {avps:?}"))
+}
+
+/// L2TPv3: an ICRQ with an unknown AVP with the M bit, or with a hidden AVP and no Random
+/// Vector, is refused with a CDN naming the session the peer assigned (RFC 3931 §5.2, §7.1;
+/// error 8 and 3), and the tunnel stays up.
+#[test]
+fn l2tpv3_call_requests_with_bad_avps_are_refused_with_cdn() {
+    let mut env = Env::new("bad-input-v3");
+    env.write_config("    dataplane none\n", "");
+    env.start(&[]);
+    let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let our_ccid = 0x0102_0304u32;
+    let sccrq = [
+        msg_type(mt::SCCRQ),
+        avp(true, 7, b"raw-v3"),
+        avp(true, 60, &0xC000_0201u32.to_be_bytes()),
+        avp(true, 61, &our_ccid.to_be_bytes()),
+        avp(true, 62, &5u16.to_be_bytes()),
+    ]
+    .concat();
+    sock.send_to(&v3_control(0, 0, 0, &sccrq), daemon).unwrap();
+    let (ns, avps) = v3_wait(&sock, mt::SCCRP);
+    let ccid = u32::from_be_bytes(v3_avp(&avps, 61).try_into().unwrap());
+    let mut nr = ns.wrapping_add(1);
+    let mut our_ns = 1u16;
+    let mut send = |body: &[u8], nr: u16| {
+        sock.send_to(&v3_control(ccid, our_ns, nr, body), daemon)
+            .unwrap();
+        our_ns += 1;
+    };
+    send(&msg_type(mt::SCCCN), nr);
+
+    let icrq = |sid: u32, extra: Vec<u8>| {
+        [
+            msg_type(mt::ICRQ),
+            avp(true, 63, &sid.to_be_bytes()),
+            avp(true, 64, &0u32.to_be_bytes()),
+            avp(true, 15, &1u32.to_be_bytes()),
+            avp(true, 68, &5u16.to_be_bytes()),
+            avp(true, 66, b"end"),
+            avp(true, 71, &3u16.to_be_bytes()),
+            extra,
+        ]
+        .concat()
+    };
+    let mut hidden = avp(true, 7, b"x");
+    hidden[0] |= 0x40;
+    for (sid, extra, error) in [
+        (0x1111u32, avp(true, 999, &[1]), 8u16),
+        (0x2222u32, hidden, 3u16),
+    ] {
+        send(&icrq(sid, extra), nr);
+        let (cdn_ns, avps) = v3_wait(&sock, mt::CDN);
+        nr = cdn_ns.wrapping_add(1);
+        let result = v3_avp(&avps, 1);
+        assert_eq!(
+            (
+                u16::from_be_bytes([result[0], result[1]]),
+                u16::from_be_bytes([result[2], result[3]])
+            ),
+            (2, error),
+            "CDN result and error code"
+        );
+        assert_eq!(
+            v3_avp(&avps, 64),
+            sid.to_be_bytes(),
+            "the CDN names the session we assigned"
+        );
+        env.wait_log(&format!("CDN result 2 error {error}"));
+    }
+    let tunnels = match env.request(&Request::ShowTunnels) {
+        Ok(Response::Tunnels(t)) => t,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(tunnels.len(), 1);
+    assert_eq!(tunnels[0].state, State::Up, "the tunnel stays up");
+    let s = stats(&env);
+    assert!(count(&s.malformed, "body") >= 2, "{:?}", s.malformed);
+}
