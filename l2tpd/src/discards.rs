@@ -2,7 +2,8 @@
 //!
 //! A flood of bad packets must not become a flood of log lines, so each kind of problem
 //! gets at most [`LINES_PER_WINDOW`] lines per [`WINDOW`]; the rest are counted and summed up in
-//! one line when the next window opens. Every discard is counted in `show system` regardless.
+//! one line once the window has passed (at the next input or timer, see [`DiscardLog::tick`]).
+//! Every discard is counted in `show system` regardless.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -29,6 +30,25 @@ pub struct DiscardLog {
 }
 
 impl DiscardLog {
+    /// Sums up the problems not logged in windows that have passed.
+    pub fn tick(&mut self, now: Instant) {
+        for (kind, b) in &mut self.budgets {
+            let age = now.saturating_duration_since(b.start);
+            if b.suppressed > 0 && age >= WINDOW {
+                tracing::warn!(
+                    "{} more `{kind}` problem(s) in the last {}s not logged",
+                    b.suppressed,
+                    age.as_secs().max(1)
+                );
+                *b = Budget {
+                    start: now,
+                    lines: 0,
+                    suppressed: 0,
+                };
+            }
+        }
+    }
+
     /// Logs (within budget) that input from `remote` for local tunnel `tunnel_id` had
     /// `problem`.
     pub fn record(&mut self, now: Instant, remote: SocketAddr, tunnel_id: u32, problem: &Discard) {

@@ -1942,9 +1942,11 @@ impl Engine for ProtoEngine {
         self.ep
             .handle_datagram(t, datagram.local, datagram.remote, encap, datagram.payload);
         self.pump(now);
+        self.discard_log.tick(now);
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        self.discard_log.tick(now);
         let t = self.t(now);
         self.ep.handle_timeout(t);
         self.pump(now);

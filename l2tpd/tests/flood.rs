@@ -211,5 +211,22 @@ fn an_sccrq_flood_is_bounded_and_harms_no_established_tunnel() {
         "flood: RSS once the half-open tunnels expired: {} KiB",
         rss_kib(&env)
     );
+    // The log names the flooding peers, within its budget of lines per second and kind, and
+    // sums up the rest.
+    let log = env.wait_log("more `peer_setup_rate` problem(s)");
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("SCCRQ over peer_setup_rate"))
+        .count();
+    let seconds = t0.elapsed().as_secs() + 1;
+    assert!(
+        lines > 0 && lines as u64 <= 10 * seconds,
+        "{lines} log lines for dropped SCCRQs in {seconds} s"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("from 127.0.0.") && l.contains("SCCRQ over peer_setup_rate")),
+        "the log names the peer"
+    );
     common::judge_capture("flood_bystander", env.port, &good.capture());
 }
