@@ -188,6 +188,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::wire::header::Encapsulation;
 
     #[test]
     fn the_rate_limit_refills_over_time() {
@@ -227,6 +228,80 @@ mod tests {
         a.finished(1);
         assert_eq!(a.admit(peer, t0), Ok(()));
         assert_eq!(a.setting_up(), 1);
+    }
+
+    /// A plain L2TPv2 SCCRQ assigning tunnel id `assigned`.
+    fn sccrq(assigned: u16) -> Vec<u8> {
+        let avp = |attr: u16, value: &[u8]| {
+            let mut v = (0x8000u16 | (6 + value.len() as u16))
+                .to_be_bytes()
+                .to_vec();
+            v.extend_from_slice(&[0, 0]);
+            v.extend_from_slice(&attr.to_be_bytes());
+            v.extend_from_slice(value);
+            v
+        };
+        let body = [
+            avp(0, &1u16.to_be_bytes()),
+            avp(2, &[1, 0]),
+            avp(7, b"lac"),
+            avp(3, &3u32.to_be_bytes()),
+            avp(9, &assigned.to_be_bytes()),
+        ]
+        .concat();
+        let mut m = vec![0xC8, 0x02];
+        m.extend_from_slice(&(12 + body.len() as u16).to_be_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&body);
+        m
+    }
+
+    /// Feeds SCCRQs from `peers` (one each, in order); returns how many became decisions and
+    /// the problems reported.
+    fn feed(ep: &mut crate::Endpoint, peers: &[u8]) -> (usize, Vec<Discard>) {
+        let local = std::net::SocketAddr::from(([192, 0, 2, 1], 1701));
+        let now = Instant::from_secs(1);
+        for (i, p) in peers.iter().enumerate() {
+            let remote = std::net::SocketAddr::from(([198, 51, 100, *p], 1701));
+            let id = u16::try_from(i + 1).unwrap_or(1);
+            ep.handle_datagram(now, local, remote, Encapsulation::Udp, &sccrq(id));
+        }
+        let decisions = std::iter::from_fn(|| ep.poll_decision()).count();
+        let problems = std::iter::from_fn(|| ep.poll_event())
+            .filter_map(|e| match e {
+                crate::Event::Discarded { problem, .. } => Some(problem),
+                _ => None,
+            })
+            .collect();
+        (decisions, problems)
+    }
+
+    fn endpoint() -> crate::Endpoint {
+        crate::Endpoint::new(
+            crate::EndpointConfig::default(),
+            Box::new(crate::DeterministicRng::new(7)),
+        )
+    }
+
+    #[test]
+    fn the_endpoint_drops_sccrqs_over_the_setup_cap_and_reports_them() {
+        let mut ep = endpoint();
+        ep.set_setup_limits(2, 0);
+        let (decisions, problems) = feed(&mut ep, &[1, 2, 3, 4]);
+        assert_eq!(decisions, 2);
+        assert_eq!(problems, vec![Discard::MaxSetupTunnels; 2]);
+        assert_eq!(ep.setup_tunnels(), 2);
+        assert_eq!(ep.stats().malformed.max_setup_tunnels, 2);
+    }
+
+    #[test]
+    fn the_endpoint_drops_sccrqs_over_a_peers_rate_and_reports_them() {
+        let mut ep = endpoint();
+        ep.set_setup_limits(0, 2);
+        let (decisions, problems) = feed(&mut ep, &[1, 1, 1, 2]);
+        assert_eq!(decisions, 3, "two from the first peer, one from the second");
+        assert_eq!(problems, vec![Discard::PeerSetupRate]);
+        assert_eq!(ep.stats().malformed.peer_setup_rate, 1);
     }
 
     #[test]
