@@ -1,22 +1,35 @@
 # Guest case: two l2tpd with the kernel data plane, in two network namespaces, set up an L2TPv3
-# Ethernet pseudowire, first over UDP, then over IP (protocol 115). Each side's interface gets
-# its address, MTU and MAC from the pseudowire profile (rtnetlink); a ping crosses it, the kernel
-# counters show in `l2tpctl show session`, and stopping the daemons removes the kernel state.
+# Ethernet pseudowire over UDP and over IP (protocol 115), on IPv4 and then on IPv6. Each
+# side's interface gets its address (on IPv6, b's joins a bridge instead), MTU and MAC from the pseudowire profile
+# (rtnetlink); a ping crosses it, the kernel counters show in `l2tpctl show session`, and
+# stopping the daemons removes the kernel state. On
+# IPv4, one daemon is also killed with SIGKILL and started again: the new one removes what the
+# old one left in the kernel.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
 
-run() { # ENCAP
-    local e=$1 rc=0
+run() { # ENCAP FAMILY(4|6)
+    local e=$1 rc=0 A=192.0.2.1 B=192.0.2.2 NET=192.0.2.0/24 LA=192.0.2.1:1701 LB=192.0.2.2:1701
+    [ "$2" = 6 ] && A=2001:db8::1 B=2001:db8::2 NET=2001:db8::/64 LA=[2001:db8::1]:1701 LB=[2001:db8::2]:1701
+    step "run $1 IPv$2"
     netns_pair a b
+    # On IPv6, b's interface is a port of bridge br0, which holds the address.
+    local SRVADDR="local_ip 198.51.100.2
+    netmask 255.255.255.0" ADDRDEV=pw0
+    if [ "$2" = 6 ]; then
+        SRVADDR="bridge br0" ADDRDEV=br0
+        ip -n b link add br0 type bridge; ip -n b link set br0 up
+        ip -n b addr add 198.51.100.2/24 dev br0
+    fi
     start_l2tpd b srv "system {
-    listen 192.0.2.2:1701
+    listen $LB
     dataplane kernel
     control_socket $W/srv.sock
     pid_file $W/srv.pid
 }
 peer profile \"clients\" {
-    peer_ipaddr 192.0.2.0/24
+    peer_ipaddr $NET
     tunnel_profile_name \"t\"
     session_profile_name \"s\"
     pseudowire_profile_name \"pw\"
@@ -31,13 +44,12 @@ session profile \"s\" {
 }
 pseudowire profile \"pw\" {
     interface_name \"pw%d\"
-    local_ip 198.51.100.2
-    netmask 255.255.255.0
+    $SRVADDR
     mtu 1400
     mac 02:00:00:00:00:02
 }" || return 1
     start_l2tpd a cli "system {
-    listen 192.0.2.1:1701
+    listen $LA
     dataplane kernel
     control_socket $W/cli.sock
     pid_file $W/cli.pid
@@ -51,7 +63,7 @@ pseudowire profile \"pw\" {
 tunnel \"t1\" {
     version 3
     encap $e
-    peer 192.0.2.2
+    peer $B
     persist false
     pseudowire_profile_name \"pw\"
 }
@@ -60,12 +72,17 @@ session \"s1\" {
     pseudowire_type eth
     cookie hex:a1a2a3a4a5a6a7a8
 }" || return 1
+    step "daemons started"
     wait_until 20 session_up cli && wait_until 10 session_up srv || { echo "session not up"; rc=1; }
+    step "session up"
     ip -n a l2tp show tunnel; ip -n a l2tp show session; ip -n b l2tp show session
     ip -n a addr show dev l2tpeth0 || rc=1
     ip -n b link show dev pw0 | grep -q 'mtu 1400' || { echo "pw0: mtu not set"; rc=1; }
     ip -n b link show dev pw0 | grep -q '02:00:00:00:00:02' || { echo "pw0: mac not set"; rc=1; }
-    ip -n b -4 addr show dev pw0 | grep -q '198.51.100.2/24' || { echo "pw0: address not set"; rc=1; }
+    ip -n b -4 addr show dev $ADDRDEV | grep -q '198.51.100.2/24' || { echo "$ADDRDEV: address not set"; rc=1; }
+    if [ "$2" = 6 ]; then
+        ip -n b link show dev pw0 | grep -q 'master br0' || { echo "pw0 is not a port of br0"; rc=1; }
+    fi
     ip -n a l2tp show session | grep -q "encap $(echo $e | tr a-z A-Z)\|Session" || rc=1
     ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.2 || rc=1
     # kernel counters through l2tpctl
@@ -74,30 +91,40 @@ session \"s1\" {
     local rx; rx=$(sed -n 's/^ *rx_packets *:\? *\([0-9]*\).*/\1/p' $W/show.txt | head -n 1)
     echo "l2tpctl: rx_packets ${rx:-none}"
     [ "${rx:-0}" -ge 3 ] || { echo "kernel counters not shown"; rc=1; }
-    # SIGKILL, then a new l2tpd: it removes what the old one left (over IP: the kernel tunnel,
-    # which the kernel owns; over UDP the kernel drops the tunnel with its socket)
-    local old; old=$(ip -n a l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p')
-    kill -9 $PID_cli; wait $PID_cli
-    echo "after SIGKILL:"; ip -n a l2tp show tunnel
-    if [ "$e" = ip ]; then
-        ip -n a l2tp show tunnel | grep -q "^Tunnel $old," || { echo "expected a left-over tunnel"; rc=1; }
+    if [ "$2" = 6 ]; then
+        ip -n a l2tp show tunnel | grep -q "From $A to $B" || { echo "not an IPv6 kernel tunnel"; rc=1; }
     fi
-    start_l2tpd a cli "$(cat $W/cli.conf)" || rc=1
-    old_gone() { ! ip -n a l2tp show tunnel | grep -q "^Tunnel $old,"; }
-    wait_until 10 old_gone || { echo "tunnel $old left over after the restart"; rc=1; }
-    grep -q "removing kernel tunnel $old, left by an earlier l2tpd" $W/cli.log || [ "$e" = udp ] || rc=1
-    wait_until 20 session_up cli || { echo "session not up after the restart"; rc=1; }
-    ip -n a l2tp show session | grep -q 'interface name: l2tpeth0' || { echo "no l2tpeth0 after the restart"; rc=1; }
+    if [ "$2" = 4 ]; then
+        # SIGKILL, then a new l2tpd: it removes what the old one left (over IP: the kernel tunnel,
+        # which the kernel owns; over UDP the kernel drops the tunnel with its socket)
+        local old; old=$(ip -n a l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p')
+        kill -9 $PID_cli; wait $PID_cli
+        echo "after SIGKILL:"; ip -n a l2tp show tunnel
+        if [ "$e" = ip ]; then
+            ip -n a l2tp show tunnel | grep -q "^Tunnel $old," || { echo "expected a left-over tunnel"; rc=1; }
+        fi
+        start_l2tpd a cli "$(cat $W/cli.conf)" || rc=1
+        old_gone() { ! ip -n a l2tp show tunnel | grep -q "^Tunnel $old,"; }
+        wait_until 10 old_gone || { echo "tunnel $old left over after the restart"; rc=1; }
+        grep -q "removing kernel tunnel $old, left by an earlier l2tpd" $W/cli.log || [ "$e" = udp ] || rc=1
+        wait_until 20 session_up cli || { echo "session not up after the restart"; rc=1; }
+        ip -n a l2tp show session | grep -q 'interface name: l2tpeth0' || { echo "no l2tpeth0 after the restart"; rc=1; }
+    fi
+    step "stopping"
     # stopping the daemons removes the kernel state
-    kill $PID_cli $PID_srv; wait $PID_cli $PID_srv
+    # the client first, so that the server has its StopCCN acknowledged and stops at once
+    kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
     [ -z "$(ip -n a l2tp show tunnel)" ] || { echo "kernel tunnel left in a"; ip -n a l2tp show tunnel; rc=1; }
     [ -z "$(ip -n b l2tp show tunnel)" ] || { echo "kernel tunnel left in b"; rc=1; }
     ip -n a link show dev l2tpeth0 2>/dev/null && { echo "l2tpeth0 left"; rc=1; }
+    step "stopped"
     [ $rc = 0 ] || show_logs cli.log srv.log cli.out srv.out
     ip netns del a; ip netns del b; rm -f $W/*
     return $rc
 }
-for e in udp ip; do
-    if run $e; then echo "PASS l2tpd <-> l2tpd, kernel L2TPv3 eth over $e"; else echo "FAIL l2tpd <-> l2tpd, kernel L2TPv3 eth over $e"; fail=1; fi
+for f in 4 6; do
+    for e in udp ip; do
+        if run $e $f; then echo "PASS l2tpd <-> l2tpd, kernel L2TPv3 eth over $e, IPv$f"; else echo "FAIL l2tpd <-> l2tpd, kernel L2TPv3 eth over $e, IPv$f"; fail=1; fi
+    done
 done
 exit $fail

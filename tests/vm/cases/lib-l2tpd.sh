@@ -1,14 +1,21 @@
 # Helpers for the guest cases that run the project's own l2tpd (sourced, not a case).
-# The binaries are in /mnt/host/bin (run-all.sh copies them there).
-BIN=/mnt/host/bin
+# The binaries are in /mnt/host/bin (run-all.sh puts them there).
+# They are copied to the guest's memory first: each exec from the 9p share reads the whole file.
 W=/tmp/l2tpd-case; mkdir -p $W
+BIN=/tmp/l2tpd-bin
+if [ ! -x $BIN/l2tpctl ]; then
+    mkdir -p $BIN.tmp && cp /mnt/host/bin/l2tpd /mnt/host/bin/l2tpctl $BIN.tmp/ && mv $BIN.tmp $BIN
+fi
 
-# netns_pair A B: namespaces A (192.0.2.1) and B (192.0.2.2) joined by a veth pair.
+# netns_pair A B: namespaces A (192.0.2.1, 2001:db8::1) and B (192.0.2.2, 2001:db8::2) joined
+# by a veth pair.
 netns_pair() {
     ip netns add "$1"; ip netns add "$2"
     ip link add "v$1" netns "$1" type veth peer name "v$2" netns "$2"
     ip -n "$1" addr add 192.0.2.1/24 dev "v$1"; ip -n "$1" link set "v$1" up; ip -n "$1" link set lo up
     ip -n "$2" addr add 192.0.2.2/24 dev "v$2"; ip -n "$2" link set "v$2" up; ip -n "$2" link set lo up
+    ip -n "$1" addr add 2001:db8::1/64 dev "v$1" nodad
+    ip -n "$2" addr add 2001:db8::2/64 dev "v$2" nodad
 }
 
 # start_l2tpd NS NAME CONF_TEXT: writes $W/NAME.conf and starts l2tpd in NS in the foreground,
@@ -39,3 +46,6 @@ wait_until() {
 session_up() { ctl "$1" -j show sessions 2>/dev/null | grep -q '"state": *"up"'; }
 
 show_logs() { for f in "$@"; do echo "---- $f"; tail -n 60 "$W/$f"; done; }
+
+# step TEXT: prints the guest's uptime and TEXT (where the time goes).
+step() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
