@@ -3,7 +3,7 @@
 # installs what is missing.
 set -euo pipefail
 
-APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps)
+APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -129,6 +129,7 @@ fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
              (use -o FILE to log to a file)"
         );
     }
+    crate::limits::raise_nofile(sys.max_tunnels);
     let prepared = match prepare(&config) {
         Ok(p) => p,
         Err(e) => {

@@ -52,6 +52,7 @@ use crate::engine::{
 };
 use crate::notice;
 use crate::scripts::{self, ScriptEvent, SessionFacts};
+use crate::tables::{Flags, InstanceKind, Tables};
 use crate::view;
 
 mod statics;
@@ -223,6 +224,8 @@ pub struct ProtoEngine {
     static_sessions: std::collections::HashSet<u64>,
     /// Log lines for discarded input, within a budget.
     discard_log: crate::discards::DiscardLog,
+    /// Counts, the session index and the retry queue, kept in step with the tables above.
+    tables: Tables,
 }
 
 fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
@@ -504,6 +507,7 @@ impl ProtoEngine {
             statics: HashMap::new(),
             static_sessions: std::collections::HashSet::new(),
             discard_log: crate::discards::DiscardLog::default(),
+            tables: Tables::default(),
         }
     }
 
@@ -684,6 +688,8 @@ impl ProtoEngine {
                 if let Some(inst) = self.tunnel_instances.get_mut(name) {
                     if persist {
                         let wait = inst.schedule_retry(now, cap);
+                        self.tables
+                            .retry_at(now + wait, InstanceKind::Tunnel, name);
                         tracing::warn!("tunnel \"{name}\": {e}; retrying in {}s", wait.as_secs());
                     } else {
                         inst.stopped = true;
@@ -704,6 +710,7 @@ impl ProtoEngine {
         );
         let rec = TunnelRec::for_instance(tid, 0, name, created_by, &resolved, now);
         self.tunnels.insert(handle, rec);
+        self.tables.tunnel(None, Some(Flags::NEW));
         self.by_tid.insert(tid, handle);
         if s.encap == cfg::Encap::Udp {
             self.open_socket(handle, local, remote);
@@ -798,6 +805,8 @@ impl ProtoEngine {
                 let cap = self.session_cap();
                 if let Some(inst) = self.session_instances.get_mut(name) {
                     let wait = inst.schedule_retry(now, cap);
+                    self.tables
+                        .retry_at(now + wait, InstanceKind::Session, name);
                     tracing::warn!(
                         "session \"{name}\": cannot place the call ({other:?}); retrying in {}s",
                         wait.as_secs()
@@ -841,6 +850,8 @@ impl ProtoEngine {
                 tunnel_name,
             },
         );
+        self.tables
+            .session(th, handle, (tid, sid), None, Some(Flags::NEW));
         if let Some(inst) = self.session_instances.get_mut(name) {
             inst.handle = Some(handle);
         }
@@ -1052,10 +1063,7 @@ impl ProtoEngine {
             };
             return self.refuse_tunnel(now, &req, Refusal::not_authorized(), why);
         }
-        // Only counted when there is a limit: an O(tunnels) scan per request otherwise.
-        if sys.max_tunnels != 0
-            && self.tunnels.values().filter(|t| !t.down).count() >= sys.max_tunnels as usize
-        {
+        if sys.max_tunnels != 0 && self.tables.tunnels.live >= sys.max_tunnels as usize {
             return self.refuse_tunnel(now, &req, Refusal::limit_reached(), "max_tunnels");
         }
         let host = String::from_utf8_lossy(&req.host_name).into_owned();
@@ -1144,6 +1152,7 @@ impl ProtoEngine {
                 tx: 0,
             },
         );
+        self.tables.tunnel(None, Some(Flags::NEW));
         self.by_tid.insert(tid, handle);
         if req.encap == Encapsulation::Udp {
             self.open_socket(handle, req.local, req.remote);
@@ -1178,8 +1187,7 @@ impl ProtoEngine {
             return refuse(self, cdn::ADMINISTRATIVE, None, "shutting down");
         }
         let max = self.config.system().max_sessions;
-        // Only counted when there is a limit: an O(sessions) scan per request otherwise.
-        if max != 0 && self.sessions.values().filter(|s| !s.down).count() >= max as usize {
+        if max != 0 && self.tables.sessions.live >= max as usize {
             let r = Refusal::limit_reached();
             return refuse(self, r.result, r.error, "max_sessions reached");
         }
@@ -1265,6 +1273,9 @@ impl ProtoEngine {
                 tunnel_name,
             },
         );
+        let ids = (req.tunnel_id, req.session_id);
+        self.tables
+            .session(th, handle, ids, None, Some(Flags::NEW));
     }
 
     // ---------------------------------------------------------------- engine output
@@ -1343,7 +1354,10 @@ impl ProtoEngine {
                 let Some(rec) = self.tunnels.get_mut(&handle.0) else {
                     return;
                 };
+                let before = Flags::of(rec.up, rec.down);
                 rec.up = true;
+                self.tables
+                    .tunnel(Some(before), Some(Flags::of(rec.up, rec.down)));
                 rec.peer_tid = peer_tunnel_id;
                 let name = rec.origin.name.clone();
                 notice!(
@@ -1383,6 +1397,7 @@ impl ProtoEngine {
                 }
                 self.notify_tunnel(ev, name.as_deref());
                 if let Some(rec) = self.tunnels.remove(&handle.0) {
+                    self.tables.tunnel(Some(Flags::of(rec.up, rec.down)), None);
                     if self.by_tid.get(&tunnel_id) == Some(&handle.0) {
                         self.by_tid.remove(&tunnel_id);
                     }
@@ -1402,7 +1417,9 @@ impl ProtoEngine {
                 let Some(rec) = self.sessions.get_mut(&handle.0) else {
                     return;
                 };
+                let old = (rec.tid, rec.sid);
                 rec.sid = session_id;
+                self.tables.renumber(handle.0, old, (rec.tid, rec.sid));
                 let mut ev = event(EventKind::SessionCreated, tunnel_id);
                 ev.sid = Some(session_id);
                 ev.name = rec.origin.name.clone();
@@ -1423,7 +1440,12 @@ impl ProtoEngine {
                 let Some(rec) = self.sessions.get_mut(&handle.0) else {
                     return;
                 };
+                let before = Flags::of(rec.up, rec.down);
                 rec.up = true;
+                let after = Flags::of(rec.up, rec.down);
+                let ids = (rec.tid, rec.sid);
+                self.tables
+                    .session(rec.tunnel, handle.0, ids, Some(before), Some(after));
                 rec.peer_tid = peer_tunnel_id;
                 rec.peer_sid = peer_session_id;
                 let name = rec.origin.name.clone();
@@ -1463,6 +1485,10 @@ impl ProtoEngine {
                 let mut ev = event(EventKind::SessionDeleted, tunnel_id);
                 ev.sid = Some(session_id);
                 if let Some(rec) = self.sessions.remove(&handle.0) {
+                    let ids = (rec.tid, rec.sid);
+                    let before = Some(Flags::of(rec.up, rec.down));
+                    self.tables
+                        .session(rec.tunnel, handle.0, ids, before, None);
                     ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
                     ev.peer_sid = (rec.peer_sid != 0).then_some(rec.peer_sid);
                     ev.result = rec.last_result.clone();
@@ -1503,7 +1529,10 @@ impl ProtoEngine {
         let Some(rec) = self.tunnels.get_mut(&handle) else {
             return;
         };
+        let before = Flags::of(rec.up, rec.down);
         rec.down = true;
+        self.tables
+            .tunnel(Some(before), Some(Flags::of(rec.up, rec.down)));
         rec.last_result = Some(result_code(reason));
         if !rec.up {
             self.tunnel_setup_failures += 1;
@@ -1549,6 +1578,7 @@ impl ProtoEngine {
         }
         if inst.resolved.persist {
             let wait = inst.schedule_retry(now, cap);
+            self.tables.retry_at(now + wait, InstanceKind::Tunnel, &n);
             notice!("tunnel \"{n}\": retrying in {}s", wait.as_secs());
         } else {
             inst.stopped = true;
@@ -1567,7 +1597,12 @@ impl ProtoEngine {
         let Some(rec) = self.sessions.get_mut(&handle) else {
             return;
         };
+        let before = Flags::of(rec.up, rec.down);
         rec.down = true;
+        let after = Flags::of(rec.up, rec.down);
+        let ids = (rec.tid, rec.sid);
+        self.tables
+            .session(rec.tunnel, handle, ids, Some(before), Some(after));
         rec.last_result = Some(result_code(reason));
         if !rec.up {
             self.session_setup_failures += 1;
@@ -1608,6 +1643,7 @@ impl ProtoEngine {
             return;
         }
         let wait = inst.schedule_retry(now, cap);
+        self.tables.retry_at(now + wait, InstanceKind::Session, &n);
         notice!("session \"{n}\": retrying in {}s", wait.as_secs());
     }
 
@@ -1703,7 +1739,13 @@ impl ProtoEngine {
     fn tunnel_info(&self, now: Instant, rec: &TunnelRec) -> TunnelInfo {
         let info = self.ep.tunnel(rec.tid);
         let statik = self.static_view(rec);
-        let sessions = self.sessions.values().filter(|s| s.tid == rec.tid).count();
+        let sessions = self.by_tid.get(&rec.tid).map_or(0, |h| self.tables.sessions_of(*h));
+        debug_assert_eq!(
+            sessions as usize,
+            self.sessions.values().filter(|s| s.tid == rec.tid).count(),
+            "tunnel {}: session count out of step",
+            rec.tid
+        );
         TunnelInfo {
             tid: rec.tid,
             peer_tid: info.as_ref().map_or(rec.peer_tid, |i| i.peer_tunnel_id),
@@ -1950,25 +1992,26 @@ impl Engine for ProtoEngine {
         let t = self.t(now);
         self.ep.handle_timeout(t);
         self.pump(now);
-        let due: Vec<String> = self
-            .tunnel_instances
-            .iter()
-            .filter(|(_, i)| i.retry_at.is_some_and(|at| at <= now))
-            .map(|(n, _)| n.clone())
-            .collect();
-        for n in due {
-            notice!("tunnel \"{n}\": retrying");
-            self.start_tunnel_instance(now, &n);
-        }
-        let due: Vec<String> = self
-            .session_instances
-            .iter()
-            .filter(|(_, i)| i.retry_at.is_some_and(|at| at <= now))
-            .map(|(n, _)| n.clone())
-            .collect();
-        for n in due {
-            notice!("session \"{n}\": retrying");
-            self.start_session_instance(now, &n);
+        // Tunnels first, then sessions (a session retries into its tunnel). An entry whose
+        // instance has started, gone or been rescheduled since is stale: skipped.
+        let mut due = self.tables.due_retries(now);
+        due.sort_by_key(|(_, kind, _)| *kind);
+        for (_, kind, n) in due {
+            let pending = |r: Option<Instant>| r.is_some_and(|at| at <= now);
+            match kind {
+                InstanceKind::Tunnel => {
+                    if self.tunnel_instances.get(&n).is_some_and(|i| pending(i.retry_at)) {
+                        notice!("tunnel \"{n}\": retrying");
+                        self.start_tunnel_instance(now, &n);
+                    }
+                }
+                InstanceKind::Session => {
+                    if self.session_instances.get(&n).is_some_and(|i| pending(i.retry_at)) {
+                        notice!("session \"{n}\": retrying");
+                        self.start_session_instance(now, &n);
+                    }
+                }
+            }
         }
         self.pump(now);
     }
@@ -1984,11 +2027,7 @@ impl Engine for ProtoEngine {
                 }
             }
             DataplaneOutcome::SessionInstalled { tid, sid, result } => {
-                let handle = self
-                    .sessions
-                    .iter()
-                    .find(|(_, s)| s.tid == tid && s.sid == sid)
-                    .map(|(h, _)| *h);
+                let handle = self.tables.session_handle(tid, sid);
                 match (result, handle) {
                     (Ok(installed), Some(h)) => {
                         if let Some(rec) = self.sessions.get_mut(&h)
@@ -2143,10 +2182,8 @@ impl Engine for ProtoEngine {
         // A session's data plane is set up just before its up event, and its answer (the
         // interface's name) arrives after the event was queued: fill the name in now.
         let iface = |this: &Self, tid: u32, sid: Option<u32>| {
-            this.sessions
-                .values()
-                .find(|s| s.tid == tid && Some(s.sid) == sid)
-                .and_then(session_interface)
+            let h = this.tables.session_handle(tid, sid?)?;
+            this.sessions.get(&h).and_then(session_interface)
         };
         match &mut e {
             EngineEvent::Notify(ev)
@@ -2168,12 +2205,7 @@ impl Engine for ProtoEngine {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let engine = self.ep.poll_timeout().map(|t| self.std_time(t));
-        let retries = self
-            .tunnel_instances
-            .values()
-            .filter_map(|i| i.retry_at)
-            .chain(self.session_instances.values().filter_map(|i| i.retry_at))
-            .min();
+        let retries = self.tables.next_retry();
         match (engine, retries) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -2185,6 +2217,7 @@ impl Engine for ProtoEngine {
     }
 
     fn finish_shutdown(&mut self) {
+        self.tables.clear_records();
         for (_, rec) in std::mem::take(&mut self.sessions) {
             let mut ev = event(EventKind::SessionDeleted, rec.tid);
             ev.sid = Some(rec.sid);
@@ -2319,11 +2352,20 @@ impl Engine for ProtoEngine {
 
     fn counts(&self) -> Counts {
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        // Debug builds (every test) check the kept counts against a scan.
+        debug_assert_eq!(
+            (self.tables.tunnels.up, self.tables.sessions.up),
+            (
+                self.tunnels.values().filter(|t| t.up && !t.down).count(),
+                self.sessions.values().filter(|s| s.up && !s.down).count()
+            ),
+            "tunnel and session counts out of step"
+        );
         Counts {
-            tunnels: n(self.tunnels.len()),
-            tunnels_up: n(self.tunnels.values().filter(|t| t.up && !t.down).count()),
-            sessions: n(self.sessions.len()),
-            sessions_up: n(self.sessions.values().filter(|s| s.up && !s.down).count()),
+            tunnels: n(self.tables.tunnels.total),
+            tunnels_up: n(self.tables.tunnels.up),
+            sessions: n(self.tables.sessions.total),
+            sessions_up: n(self.tables.sessions.up),
         }
     }
 

@@ -14,11 +14,16 @@
 //!
 //! A script that hangs holds its own instance's queue and one of the permits; the protocol,
 //! other instances and other scripts go on.
+//!
+//! An event whose script is absent costs nothing: no queue or task is made for it (whether a
+//! script exists is looked up at most once a second per file, so a script added to
+//! `script_dir` runs from the next event a second later).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use l2tp_ctl::EventKind;
 use tokio::sync::{Semaphore, mpsc};
@@ -201,7 +206,12 @@ pub struct ScriptRunner {
     limit: Arc<Semaphore>,
     queues: HashMap<(u32, Option<u32>), mpsc::UnboundedSender<Job>>,
     workers: JoinSet<()>,
+    /// Whether each script file existed, and when that was looked up.
+    present: HashMap<PathBuf, (Instant, bool)>,
 }
+
+/// How long a lookup of whether a script exists is trusted.
+const PRESENCE_TTL: Duration = Duration::from_secs(1);
 
 impl ScriptRunner {
     /// A runner that lets at most `max_running` scripts run at once (at least one).
@@ -210,7 +220,22 @@ impl ScriptRunner {
             limit: Arc::new(Semaphore::new(max_running.max(1))),
             queues: HashMap::new(),
             workers: JoinSet::new(),
+            present: HashMap::new(),
         }
+    }
+
+    /// Whether the script at `path` exists (looked up at most once per [`PRESENCE_TTL`]).
+    fn present(&mut self, path: &Path) -> bool {
+        let now = Instant::now();
+        if let Some((at, yes)) = self.present.get(path)
+            && now.duration_since(*at) < PRESENCE_TTL
+        {
+            return *yes;
+        }
+        // Anything but "not found" goes to the worker, which logs it.
+        let yes = !matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        self.present.insert(path.to_owned(), (now, yes));
+        yes
     }
 
     /// Queues the script for `event` from `dir`. Never blocks; needs the runtime.
@@ -221,6 +246,10 @@ impl ScriptRunner {
             EventKind::TunnelDeleted | EventKind::SessionDeleted
         );
         let path = dir.join(event.file_name());
+        if !self.queues.contains_key(&key) && !self.present(&path) {
+            // Nothing to run and nothing queued before it: no queue, no task.
+            return;
+        }
         let job = (path, event);
         let job = match self.queues.get(&key) {
             Some(tx) => match tx.send(job) {
@@ -309,6 +338,19 @@ async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absent_scripts_cost_no_queue() {
+        let dir = std::env::temp_dir().join(format!("l2tpd-noscripts-{}", std::process::id()));
+        let mut runner = ScriptRunner::new(1);
+        for sid in 1..=100 {
+            let e = session_event(EventKind::SessionUp, 7, sid, &SessionFacts::default());
+            runner.submit(&dir, e);
+        }
+        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None));
+        assert_eq!(runner.queues(), 0);
+        assert_eq!(runner.present.len(), 2, "one lookup per script file");
+    }
 
     #[test]
     fn remote_end_id_printable_or_hex() {

@@ -20,6 +20,7 @@ use l2tp_proto::{DataplaneRequest as PReq, Event as PEvent, SessionHandle, Tunne
 
 use super::{Origin, ProtoEngine, SessionRec, TunnelRec, cookie, encap_of};
 use crate::notice;
+use crate::tables::Flags;
 
 /// The local and peer addresses of a static tunnel.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +66,7 @@ impl ProtoEngine {
             handle,
             TunnelRec::for_instance(tid, peer_tid, name, created_by, &resolved, now),
         );
+        self.tables.tunnel(None, Some(Flags::NEW));
         self.by_tid.insert(tid, handle);
         self.statics.insert(handle, StaticTunnel { local, remote });
         if s.encap == cfg::Encap::Udp {
@@ -171,6 +173,8 @@ impl ProtoEngine {
                 tunnel_name,
             },
         );
+        self.tables
+            .session(th, handle, (tid, sid), None, Some(Flags::NEW));
         self.static_sessions.insert(handle);
         if let Some(inst) = self.session_instances.get_mut(name) {
             inst.handle = Some(handle);
