@@ -14,7 +14,7 @@ pub const SPARE_FDS: u64 = 64;
 
 /// Tunnels the descriptor limit leaves room for when the config sets no `max_tunnels`; below
 /// this a warning is logged.
-pub const WANT_TUNNELS: u64 = 65_536;
+pub const WANT_TUNNELS: u64 = 60_000;
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit and returns the soft limit in force.
 /// `max_tunnels` (0: no limit) says how many tunnel sockets are wanted; a limit that leaves

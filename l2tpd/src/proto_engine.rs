@@ -146,8 +146,9 @@ struct SessionRec {
     origin: Origin,
     profile: String,
     pw_profile: String,
-    settings: cfg::SessionSettings,
-    pseudowire: cfg::PseudowireSettings,
+    /// Shared by the sessions resolved from the same profiles (see `ProfileCache`).
+    settings: Arc<cfg::SessionSettings>,
+    pseudowire: Arc<cfg::PseudowireSettings>,
     pw_type: u16,
     debug: bool,
     created: Instant,
@@ -204,7 +205,8 @@ pub struct ProtoEngine {
     facts: HostFacts,
     next_handle: u64,
     tunnels: BTreeMap<u64, TunnelRec>,
-    sessions: BTreeMap<u64, SessionRec>,
+    /// Boxed: a map node then holds pointers, not half-empty slots of whole records.
+    sessions: BTreeMap<u64, Box<SessionRec>>,
     by_tid: HashMap<u32, u64>,
     tunnel_instances: BTreeMap<String, Instance<cfg::ResolvedTunnel>>,
     session_instances: BTreeMap<String, Instance<cfg::ResolvedSession>>,
@@ -226,6 +228,21 @@ pub struct ProtoEngine {
     discard_log: crate::discards::DiscardLog,
     /// Counts, the session index and the retry queue, kept in step with the tables above.
     tables: Tables,
+    /// Profiles resolved for sessions accepted from the network; emptied by a reload.
+    profile_cache: ProfileCache,
+}
+
+/// What a session accepted from the network gets from its profiles, by (session profile,
+/// the tunnel's pseudowire profile, pseudowire type): resolved once and shared, so that a
+/// session costs a few pointers rather than copies of its settings.
+type ProfileCache = HashMap<(String, String, u16), ResolvedProfiles>;
+
+#[derive(Debug, Clone)]
+struct ResolvedProfiles {
+    settings: Arc<cfg::SessionSettings>,
+    pw_profile: String,
+    pseudowire: Arc<cfg::PseudowireSettings>,
+    config: Arc<SessionConfig>,
 }
 
 fn ctl_err(kind: ErrorKind, msg: impl Into<String>) -> CtlError {
@@ -508,6 +525,7 @@ impl ProtoEngine {
             static_sessions: std::collections::HashSet::new(),
             discard_log: crate::discards::DiscardLog::default(),
             tables: Tables::default(),
+            profile_cache: HashMap::new(),
         }
     }
 
@@ -688,8 +706,7 @@ impl ProtoEngine {
                 if let Some(inst) = self.tunnel_instances.get_mut(name) {
                     if persist {
                         let wait = inst.schedule_retry(now, cap);
-                        self.tables
-                            .retry_at(now + wait, InstanceKind::Tunnel, name);
+                        self.tables.retry_at(now + wait, InstanceKind::Tunnel, name);
                         tracing::warn!("tunnel \"{name}\": {e}; retrying in {}s", wait.as_secs());
                     } else {
                         inst.stopped = true;
@@ -826,7 +843,7 @@ impl ProtoEngine {
         let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
-            SessionRec {
+            Box::new(SessionRec {
                 tunnel: th,
                 tid,
                 sid,
@@ -838,8 +855,8 @@ impl ProtoEngine {
                 },
                 profile: resolved.profile.clone(),
                 pw_profile: resolved.pseudowire_profile.clone(),
-                settings: s.clone(),
-                pseudowire: resolved.pseudowire.clone(),
+                settings: Arc::new(s.clone()),
+                pseudowire: Arc::new(resolved.pseudowire.clone()),
                 pw_type,
                 debug: s.debug,
                 created: now,
@@ -848,7 +865,7 @@ impl ProtoEngine {
                 interface_name: None,
                 last_result: None,
                 tunnel_name,
-            },
+            }),
         );
         self.tables
             .session(th, handle, (tid, sid), None, Some(Flags::NEW));
@@ -1159,6 +1176,40 @@ impl ProtoEngine {
         }
     }
 
+    /// The settings a session accepted from the network gets from session profile `profile`
+    /// and pseudowire profile `tunnel_pw` (or the default ones).
+    fn resolve_profiles(
+        &self,
+        profile: &str,
+        tunnel_pw: &str,
+        pw_type: u16,
+    ) -> Option<ResolvedProfiles> {
+        let settings = self.config.session_profile_settings(profile).or_else(|| {
+            self.config
+                .session_profile_settings(l2tp_config::DEFAULT_PROFILE)
+        })?;
+        let pw_profile = settings
+            .pseudowire_profile_name
+            .clone()
+            .unwrap_or_else(|| tunnel_pw.to_owned());
+        let pseudowire = self
+            .config
+            .pseudowire_profile_settings(&pw_profile)
+            .or_else(|| {
+                self.config
+                    .pseudowire_profile_settings(l2tp_config::DEFAULT_PROFILE)
+            })
+            .unwrap_or_else(|| cfg::PseudowireParams::default().resolve());
+        let mut config = session_config(&settings, &pseudowire, self.config.system());
+        config.pw_type = pw_type;
+        Some(ResolvedProfiles {
+            settings: Arc::new(settings),
+            pw_profile,
+            pseudowire: Arc::new(pseudowire),
+            config: Arc::new(config),
+        })
+    }
+
     fn decide_session(&mut self, now: Instant, req: proto::SessionRequest) {
         let refuse = |this: &mut Self, result: u16, error, message: &str| {
             let reason = match message {
@@ -1208,32 +1259,29 @@ impl ProtoEngine {
             };
             return refuse(self, cdn::NO_FACILITIES_PERMANENT, None, msg);
         }
-        let (profile, tunnel_pw, tdebug) =
-            (t.session_profile.clone(), t.pw_profile.clone(), t.debug);
-        let Some(settings) = self.config.session_profile_settings(&profile).or_else(|| {
-            self.config
-                .session_profile_settings(l2tp_config::DEFAULT_PROFILE)
-        }) else {
-            return refuse(self, cdn::GENERAL_ERROR, None, "no session profile");
+        let key = (t.session_profile.clone(), t.pw_profile.clone(), req.pw_type);
+        let tdebug = t.debug;
+        let resolved = match self.profile_cache.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                let Some(r) = self.resolve_profiles(&key.0, &key.1, req.pw_type) else {
+                    return refuse(self, cdn::GENERAL_ERROR, None, "no session profile");
+                };
+                self.profile_cache.insert(key.clone(), r.clone());
+                r
+            }
         };
-        let pw_profile = settings
-            .pseudowire_profile_name
-            .clone()
-            .unwrap_or(tunnel_pw);
-        let pseudowire = self
-            .config
-            .pseudowire_profile_settings(&pw_profile)
-            .or_else(|| {
-                self.config
-                    .pseudowire_profile_settings(l2tp_config::DEFAULT_PROFILE)
-            })
-            .unwrap_or_else(|| cfg::PseudowireParams::default().resolve());
-        let mut config = session_config(&settings, &pseudowire, self.config.system());
-        config.pw_type = req.pw_type;
+        let profile = key.0;
+        let ResolvedProfiles {
+            settings,
+            pw_profile,
+            pseudowire,
+            config,
+        } = resolved;
         let handle = self.handle();
-        if let Err(e) =
-            self.ep
-                .accept_session(self.t(now), req.id, SessionHandle(handle), Arc::new(config))
+        if let Err(e) = self
+            .ep
+            .accept_session(self.t(now), req.id, SessionHandle(handle), config)
         {
             tracing::warn!("tunnel {}: cannot accept a session: {e}", req.tunnel_id);
             return;
@@ -1249,7 +1297,7 @@ impl ProtoEngine {
         let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
-            SessionRec {
+            Box::new(SessionRec {
                 tunnel: th,
                 tid: req.tunnel_id,
                 sid: req.session_id,
@@ -1271,11 +1319,10 @@ impl ProtoEngine {
                 interface_name: None,
                 last_result: None,
                 tunnel_name,
-            },
+            }),
         );
         let ids = (req.tunnel_id, req.session_id);
-        self.tables
-            .session(th, handle, ids, None, Some(Flags::NEW));
+        self.tables.session(th, handle, ids, None, Some(Flags::NEW));
     }
 
     // ---------------------------------------------------------------- engine output
@@ -1487,8 +1534,7 @@ impl ProtoEngine {
                 if let Some(rec) = self.sessions.remove(&handle.0) {
                     let ids = (rec.tid, rec.sid);
                     let before = Some(Flags::of(rec.up, rec.down));
-                    self.tables
-                        .session(rec.tunnel, handle.0, ids, before, None);
+                    self.tables.session(rec.tunnel, handle.0, ids, before, None);
                     ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
                     ev.peer_sid = (rec.peer_sid != 0).then_some(rec.peer_sid);
                     ev.result = rec.last_result.clone();
@@ -1739,7 +1785,10 @@ impl ProtoEngine {
     fn tunnel_info(&self, now: Instant, rec: &TunnelRec) -> TunnelInfo {
         let info = self.ep.tunnel(rec.tid);
         let statik = self.static_view(rec);
-        let sessions = self.by_tid.get(&rec.tid).map_or(0, |h| self.tables.sessions_of(*h));
+        let sessions = self
+            .by_tid
+            .get(&rec.tid)
+            .map_or(0, |h| self.tables.sessions_of(*h));
         debug_assert_eq!(
             sessions as usize,
             self.sessions.values().filter(|s| s.tid == rec.tid).count(),
@@ -1772,7 +1821,7 @@ impl ProtoEngine {
                 |i| i.remote.to_string(),
             ),
             created_by: rec.origin.created_by,
-            sessions: u32::try_from(sessions).unwrap_or(u32::MAX),
+            sessions,
             uptime_s: now.saturating_duration_since(rec.created).as_secs(),
             profile: rec.profile.clone(),
             peer_host_name: info
@@ -1887,6 +1936,7 @@ impl Engine for ProtoEngine {
             usize::try_from(sys.max_setup_tunnels).unwrap_or(usize::MAX),
             sys.peer_setup_rate,
         );
+        self.profile_cache.clear();
         let Some(diff) = diff else {
             for t in config.resolved_tunnels() {
                 self.tunnel_instances
@@ -2000,13 +2050,21 @@ impl Engine for ProtoEngine {
             let pending = |r: Option<Instant>| r.is_some_and(|at| at <= now);
             match kind {
                 InstanceKind::Tunnel => {
-                    if self.tunnel_instances.get(&n).is_some_and(|i| pending(i.retry_at)) {
+                    if self
+                        .tunnel_instances
+                        .get(&n)
+                        .is_some_and(|i| pending(i.retry_at))
+                    {
                         notice!("tunnel \"{n}\": retrying");
                         self.start_tunnel_instance(now, &n);
                     }
                 }
                 InstanceKind::Session => {
-                    if self.session_instances.get(&n).is_some_and(|i| pending(i.retry_at)) {
+                    if self
+                        .session_instances
+                        .get(&n)
+                        .is_some_and(|i| pending(i.retry_at))
+                    {
                         notice!("session \"{n}\": retrying");
                         self.start_session_instance(now, &n);
                     }
@@ -2183,7 +2241,7 @@ impl Engine for ProtoEngine {
         // interface's name) arrives after the event was queued: fill the name in now.
         let iface = |this: &Self, tid: u32, sid: Option<u32>| {
             let h = this.tables.session_handle(tid, sid?)?;
-            this.sessions.get(&h).and_then(session_interface)
+            this.sessions.get(&h).and_then(|r| session_interface(r))
         };
         match &mut e {
             EngineEvent::Notify(ev)

@@ -233,7 +233,8 @@ impl ScriptRunner {
             return *yes;
         }
         // Anything but "not found" goes to the worker, which logs it.
-        let yes = !matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        let yes =
+            !matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
         self.present.insert(path.to_owned(), (now, yes));
         yes
     }

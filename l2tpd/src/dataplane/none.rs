@@ -1,7 +1,7 @@
 //! The `none` data plane: carries no data, but records what it was asked to install (and
 //! names interfaces as a real data plane would) so that `show` and tests can see it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::BorrowedFd;
 
 use l2tp_config::PseudowireType;
@@ -15,7 +15,9 @@ use super::{
 #[derive(Debug, Default)]
 pub struct NoneDataplane {
     tunnels: BTreeMap<u32, TunnelSpec>,
-    sessions: BTreeMap<(u32, u32), SessionSpec>,
+    /// The installed sessions, (tunnel id, session id): only their interface names (in
+    /// `names`) are kept, so that a session costs a few bytes here.
+    sessions: BTreeSet<(u32, u32)>,
     names: InterfaceNames,
 }
 
@@ -25,9 +27,9 @@ impl NoneDataplane {
         self.tunnels.values()
     }
 
-    /// The installed sessions.
-    pub fn sessions(&self) -> impl Iterator<Item = &SessionSpec> {
-        self.sessions.values()
+    /// The installed sessions, as (tunnel id, session id).
+    pub fn sessions(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.sessions.iter().copied()
     }
 }
 
@@ -49,7 +51,7 @@ impl Dataplane for NoneDataplane {
         let gone: Vec<(u32, u32)> = self
             .sessions
             .range((tid, 0)..=(tid, u32::MAX))
-            .map(|(k, _)| *k)
+            .copied()
             .collect();
         for (t, sid) in gone {
             self.sessions.remove(&(t, sid));
@@ -74,21 +76,19 @@ impl Dataplane for NoneDataplane {
             spec.sid,
             template(spec.interface_name.as_deref(), ppp),
         );
-        let mut spec = spec.clone();
-        spec.interface_name = Some(name.clone());
-        self.sessions.insert((spec.tid, spec.sid), spec);
+        self.sessions.insert((spec.tid, spec.sid));
         Ok(SessionInstalled {
             interface_name: Some(name),
         })
     }
 
     fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
-        self.sessions
-            .remove(&(tid, sid))
-            .ok_or(DataplaneError::Unknown {
+        if !self.sessions.remove(&(tid, sid)) {
+            return Err(DataplaneError::Unknown {
                 tid,
                 sid: Some(sid),
-            })?;
+            });
+        }
         self.names.release(tid, sid);
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! engine would have emitted for a managed tunnel ([`ProtoEngine::on_event`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_config as cfg;
@@ -149,7 +150,7 @@ impl ProtoEngine {
         let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
-            SessionRec {
+            Box::new(SessionRec {
                 tunnel: th,
                 tid,
                 sid,
@@ -161,8 +162,8 @@ impl ProtoEngine {
                 },
                 profile: resolved.profile.clone(),
                 pw_profile: resolved.pseudowire_profile.clone(),
-                settings: s.clone(),
-                pseudowire: resolved.pseudowire.clone(),
+                settings: Arc::new(s.clone()),
+                pseudowire: Arc::new(resolved.pseudowire.clone()),
                 pw_type: s.pseudowire_type.number(),
                 debug: s.debug,
                 created: now,
@@ -171,7 +172,7 @@ impl ProtoEngine {
                 interface_name: None,
                 last_result: None,
                 tunnel_name,
-            },
+            }),
         );
         self.tables
             .session(th, handle, (tid, sid), None, Some(Flags::NEW));
