@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
 
@@ -82,6 +84,20 @@ pub fn address_message(index: u32, setup: &LinkSetup) -> Option<AddressMessage> 
     Some(m)
 }
 
+/// The `RTM_NEWLINK` message making VLAN interface `name` with id `vid` on interface `parent`
+/// (802.1Q: frames sent through it are tagged on the parent, tagged frames received on the
+/// parent are untagged into it).
+pub fn vlan_message(name: &str, parent: u32, vid: u16) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_owned()));
+    m.attributes.push(LinkAttribute::Link(parent));
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Vlan),
+        LinkInfo::Data(InfoData::Vlan(vec![InfoVlan::Id(vid)])),
+    ]));
+    m
+}
+
 impl Rtnl {
     /// Opens a rtnetlink socket.
     pub fn open() -> io::Result<Self> {
@@ -122,6 +138,17 @@ impl Rtnl {
             )?;
         }
         Ok(())
+    }
+
+    /// Makes VLAN interface `name` with id `vid` on interface `parent`.
+    pub fn add_vlan(&self, parent: &str, name: &str, vid: u16) -> io::Result<()> {
+        let parent = self.index(parent)?;
+        self.nl
+            .request(
+                RouteNetlinkMessage::NewLink(vlan_message(name, parent, vid)),
+                NLM_F_CREATE | NLM_F_EXCL,
+            )
+            .map(drop)
     }
 
     /// Deletes interface `name`.
@@ -200,5 +227,27 @@ mod tests {
         assert_eq!(u32::from_ne_bytes(b[20..24].try_into().unwrap()), 7);
         assert!(b.windows(4).any(|w| w == [198, 51, 100, 1]));
         assert!(address_message(7, &LinkSetup::default()).is_none());
+    }
+
+    #[test]
+    fn vlan_on_the_wire() {
+        let b = encode(
+            RouteNetlinkMessage::NewLink(vlan_message("l2tpeth0.100", 4, 100)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            3,
+        );
+        assert_eq!(u16::from_ne_bytes([b[4], b[5]]), 16, "RTM_NEWLINK");
+        // IFLA_IFNAME 3, IFLA_LINK 5, IFLA_LINKINFO 18 { IFLA_INFO_KIND 1 "vlan",
+        // IFLA_INFO_DATA 2 { IFLA_VLAN_ID 1: 100 } }.
+        assert!(b.windows(13).any(|w| w == b"l2tpeth0.100\0"));
+        assert!(
+            b.windows(8)
+                .any(|w| w[..4] == [8, 0, 5, 0] && w[4..] == 4u32.to_ne_bytes())
+        );
+        assert!(b.windows(5).any(|w| w == b"vlan\0"));
+        assert!(
+            b.windows(6)
+                .any(|w| w[..4] == [6, 0, 1, 0] && w[4..] == 100u16.to_ne_bytes())
+        );
     }
 }

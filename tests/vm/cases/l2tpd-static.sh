@@ -1,13 +1,16 @@
 # Guest case: a static L2TPv3 Ethernet pseudowire (no control connection) between l2tpd on the
 # kernel data plane (namespace a, `peer_tunnel_id`/`peer_session_id` in its config) and a static
 # `ip l2tp` peer (namespace b): over UDP with no L2-Specific Sublayer, then over IP with cookies,
-# the default L2-Specific Sublayer and sequence numbers both ways. A ping crosses each.
+# the default L2-Specific Sublayer and sequence numbers both ways, and last an eth_vlan session
+# with vlan_id 100 against a peer that tags by hand (a VLAN interface on its l2tpeth0). A ping
+# crosses each.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
 
-run() { # ENCAP L2SPEC SEQ(l2tpd) SEQ(ip l2tp) COOKIES(yes|no)
-    local e=$1 l2spec=$2 dseq=$3 iseq=$4 ck=$5 rc=0 udp="" ipck="" cfgck=""
+run() { # ENCAP L2SPEC SEQ(l2tpd) SEQ(ip l2tp) COOKIES(yes|no) [VLAN_ID]
+    local e=$1 l2spec=$2 dseq=$3 iseq=$4 ck=$5 vid=${6:-} rc=0 udp="" ipck="" cfgck="" dev=l2tpeth0
+    local pwlines="pseudowire_type eth"
     netns_pair a b
     [ "$e" = udp ] && udp="udp_sport 1701 udp_dport 1701"
     if [ "$ck" = yes ]; then
@@ -19,7 +22,16 @@ run() { # ENCAP L2SPEC SEQ(l2tpd) SEQ(ip l2tp) COOKIES(yes|no)
     ip -n b l2tp add tunnel tunnel_id 20 peer_tunnel_id 10 encap "$e" local 192.0.2.2 remote 192.0.2.1 $udp || rc=1
     ip -n b l2tp add session name l2tpeth0 tunnel_id 20 session_id 200 peer_session_id 100 \
         $ipck l2spec_type "$l2spec" seq "$iseq" || rc=1
-    ip -n b link set l2tpeth0 up; ip -n b addr add 198.51.100.2/24 dev l2tpeth0
+    ip -n b link set l2tpeth0 up
+    if [ -n "$vid" ]; then
+        # b tags by hand; l2tpd's eth_vlan session must tag and untag itself
+        dev=l2tpeth0.$vid
+        ip -n b link add link l2tpeth0 name "$dev" type vlan id "$vid" || rc=1
+        ip -n b link set "$dev" up
+        pwlines="pseudowire_type eth_vlan
+    vlan_id $vid"
+    fi
+    ip -n b addr add 198.51.100.2/24 dev "$dev"
     start_l2tpd a st "system {
     listen 192.0.2.1:1701
     dataplane kernel
@@ -42,7 +54,7 @@ session \"pw1\" {
     tunnel \"static\"
     session_id 100
     peer_session_id 200
-    pseudowire_type eth
+    $pwlines
     l2spec_type $l2spec
     data_sequencing $dseq
     $cfgck
@@ -50,8 +62,10 @@ session \"pw1\" {
     wait_until 10 session_up st || { echo "static session not up"; rc=1; }
     ip -n a l2tp show tunnel; ip -n a l2tp show session
     ip -n a l2tp show session | grep -q 'Session 100 in tunnel 10' || { echo "no kernel session 100 in a"; rc=1; }
+    ip -n a -4 addr show dev "$dev" | grep -q 198.51.100.1/24 || { echo "$dev in a has no address"; rc=1; }
+    ctl st -j show sessions | grep -q "\"interface_name\": *\"$dev\"" || { echo "interface_name is not $dev"; rc=1; }
     ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.2 || rc=1
-    local rx; rx=$(ip netns exec b cat /sys/class/net/l2tpeth0/statistics/rx_packets)
+    local rx; rx=$(ip netns exec b cat /sys/class/net/$dev/statistics/rx_packets)
     [ "${rx:-0}" -ge 3 ] || { echo "the ip l2tp peer received ${rx:-no} packets"; rc=1; }
     ctl st show session static pw1 | grep -E 'rx_packets|tx_packets|rx_cookie'
     kill $PID_st; wait $PID_st
@@ -62,4 +76,5 @@ session \"pw1\" {
 }
 if run udp none none none no; then echo "PASS l2tpd static <-> ip l2tp over udp"; else echo "FAIL l2tpd static <-> ip l2tp over udp"; fail=1; fi
 if run ip default all both yes; then echo "PASS l2tpd static <-> ip l2tp over ip, cookies, l2spec, seq"; else echo "FAIL l2tpd static <-> ip l2tp over ip"; fail=1; fi
+if run udp none none none no 100; then echo "PASS l2tpd static eth_vlan (vlan_id 100) <-> ip l2tp with a VLAN"; else echo "FAIL l2tpd static eth_vlan <-> ip l2tp"; fail=1; fi
 exit $fail

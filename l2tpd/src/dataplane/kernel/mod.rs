@@ -136,7 +136,8 @@ impl KernelDataplane {
         Some(s)
     }
 
-    fn install_eth(&mut self, spec: &SessionSpec, ifname: &str) -> Result<(), DataplaneError> {
+    /// Makes an Ethernet session and sets its interface up; returns the interface's name.
+    fn install_eth(&mut self, spec: &SessionSpec, ifname: &str) -> Result<String, DataplaneError> {
         let ks = kernel_session(spec, k::PwType::Eth, Some(ifname.to_owned()));
         self.genl
             .create_session(&ks)
@@ -149,11 +150,24 @@ impl KernelDataplane {
             peer_ip: spec.peer_ip,
             prefix_len: spec.netmask.and_then(k::rtnl::prefix_len),
         };
-        if let Err(e) = self.rtnl.setup(ifname, &setup) {
+        let r = match (spec.pseudowire_type, spec.vlan_id) {
+            // An Ethernet VLAN pseudowire with a VLAN id (RFC 4719 §4.2): the session's
+            // interface carries tagged frames; the VLAN interface on it carries the untagged
+            // ones, and is the one set up from the profile.
+            (PseudowireType::EthVlan, Some(vid)) => {
+                let name = format!("{ifname}.{vid}");
+                self.rtnl
+                    .setup(ifname, &k::LinkSetup::default())
+                    .and_then(|()| self.rtnl.add_vlan(ifname, &name, vid))
+                    .and_then(|()| self.rtnl.setup(&name, &setup))
+                    .map(|()| name)
+            }
+            _ => self.rtnl.setup(ifname, &setup).map(|()| ifname.to_owned()),
+        };
+        r.map_err(|e| {
             let _ = self.genl.delete_session(spec.tid, spec.sid);
-            return Err(io_err(&format!("setting up {ifname}"), e));
-        }
-        Ok(())
+            io_err(&format!("setting up {ifname}"), e)
+        })
     }
 
     fn install_ppp(&mut self, spec: &SessionSpec, ifname: &str) -> Result<Pppd, DataplaneError> {
@@ -326,13 +340,14 @@ impl Dataplane for KernelDataplane {
             spec.sid,
             template(spec.interface_name.as_deref(), ppp),
         );
-        let pppd = if ppp {
-            self.install_ppp(spec, &ifname).map(Some)
+        let installed = if ppp {
+            self.install_ppp(spec, &ifname)
+                .map(|p| (ifname.clone(), Some(p)))
         } else {
-            self.install_eth(spec, &ifname).map(|()| None)
+            self.install_eth(spec, &ifname).map(|name| (name, None))
         };
-        match pppd {
-            Ok(pppd) => {
+        match installed {
+            Ok((ifname, pppd)) => {
                 if let Some(p) = &pppd {
                     self.state.borrow_mut().add_pppd(p.pid);
                 }

@@ -1,0 +1,60 @@
+# Guest case: an L2TPv3 PPP pseudowire (type 7) between two l2tpd on the kernel data plane, over
+# UDP with data sequencing, each side running its own pppd on a PPPoL2TP socket (the L2TPv3
+# sockaddr, after the kernel session is made over netlink). A ping crosses ppp0.
+set -u
+. /mnt/host/cases/lib-l2tpd.sh
+rc=0
+has_addr() { ip -n "$1" -4 addr show dev ppp0 2>/dev/null | grep -q 'inet '; }
+OPTS='"noauth" "nodefaultroute" "noipdefault" "noccp" "novj"'
+netns_pair a b
+start_l2tpd b srv "system {
+    listen 192.0.2.2:1701
+    dataplane kernel
+    control_socket $W/srv.sock
+    pid_file $W/srv.pid
+}
+peer profile \"clients\" {
+    peer_ipaddr 192.0.2.0/24
+    session_profile_name \"s\"
+    pseudowire_profile_name \"pw\"
+}
+session profile \"s\" {
+    pseudowire_type ppp
+    data_sequencing all
+}
+pseudowire profile \"pw\" {
+    local_ip 198.51.100.1
+    peer_ip 198.51.100.2
+    pppd_options $OPTS
+}" || exit 1
+start_l2tpd a cli "system {
+    listen 192.0.2.1:1701
+    dataplane kernel
+    control_socket $W/cli.sock
+    pid_file $W/cli.pid
+}
+pseudowire profile \"pw\" {
+    pppd_options $OPTS
+}
+tunnel \"t1\" {
+    version 3
+    peer 192.0.2.2
+    persist false
+    pseudowire_profile_name \"pw\"
+}
+session \"s1\" {
+    tunnel \"t1\"
+    pseudowire_type ppp
+    data_sequencing all
+}" || exit 1
+wait_until 30 has_addr a && wait_until 10 has_addr b || { echo "ppp0 not up"; rc=1; }
+ip -n a l2tp show session
+ip -n a l2tp show session | grep -q 'Session' || { echo "no kernel session in a"; rc=1; }
+ip -n a addr show dev ppp0
+ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.1 || rc=1
+ctl cli show sessions
+kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
+[ -z "$(ip -n a l2tp show tunnel)$(ip -n b l2tp show tunnel)" ] || { echo "kernel tunnel left"; rc=1; }
+[ $rc = 0 ] || show_logs cli.log srv.log
+[ $rc = 0 ] && echo "PASS l2tpd <-> l2tpd, L2TPv3 PPP over the kernel" || echo "FAIL l2tpd <-> l2tpd, L2TPv3 PPP"
+exit $rc
