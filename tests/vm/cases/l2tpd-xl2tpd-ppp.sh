@@ -3,7 +3,8 @@
 # 198.51.100.0/24). Each run waits for ppp0 on both sides and pings across it.
 #   1. l2tpd as LNS <-> xl2tpd as LAC; then l2tpd's pppd is killed with SIGKILL: l2tpd tears the
 #      session down with a CDN (xl2tpd's pppd goes away) and keeps the tunnel.
-#   2. l2tpd as LAC <-> xl2tpd as LNS.
+#   2. l2tpd as LAC <-> xl2tpd as LNS; then l2tpd is killed with SIGKILL and started again: the
+#      new one kills the pppd the old one left, and the call comes up again.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
@@ -121,9 +122,14 @@ session \"call1\" {
     local pid; pid=$(ip netns pids lac | while read -r p; do [ "$(cat /proc/$p/comm)" = pppd ] && echo "$p"; done | head -n 1)
     kill -9 $PID_cli; wait $PID_cli
     gone() { ! kill -0 "$1" 2>/dev/null; }
+    local outlived=no
+    gone "$pid" && echo "pppd $pid went with l2tpd" || { outlived=yes; echo "pppd $pid outlived l2tpd"; }
     start_l2tpd lac cli "$(cat $W/cli.conf)" || rc=1
     wait_until 10 gone "$pid" || { echo "the old pppd $pid is still there"; rc=1; }
     wait_until 30 has_addr lac || { echo "ppp0 not up again"; rc=1; }
+    if [ $outlived = yes ]; then
+        grep "killing pppd $pid, left by an earlier l2tpd" $W/cli.log || { echo "the new l2tpd did not kill pppd $pid"; rc=1; }
+    fi
     ip netns exec lac ping -c 2 -i 0.2 -W 2 198.51.100.1 || rc=1
     kill $PID_cli; wait $PID_cli
     wait_until 10 no_ppp0 lac || { echo "l2tpd's pppd still there after l2tpd stopped"; rc=1; }
