@@ -135,7 +135,10 @@ setup_row() { # LABEL DAEMON_PID T S VERSION TIMEOUT
     [ "$pid" != 0 ] && c0=$(cpu_ticks "$pid")
     loadgen "$out" --peer 127.0.0.1:1701 --tunnels "$t" --sessions "$s" --version "$v" \
         --timeout "$timeout" --teardown-timeout 30
-    [ "$pid" != 0 ] && c1=$(cpu_ticks "$pid")
+    local gone=""
+    if [ "$pid" != 0 ]; then
+        if [ -r "/proc/$pid/stat" ]; then c1=$(cpu_ticks "$pid"); else gone=" (the LNS process had exited)"; c1=$c0; fi
+    fi
     if [ ! -s "$out" ]; then
         emit "| $label | ${t}×${s} v$v | no report: $(head -c 200 "$out.err" | tr '\n|' '  ') | | | | | |"
         return 1
@@ -146,7 +149,7 @@ setup_row() { # LABEL DAEMON_PID T S VERSION TIMEOUT
     fail=$(json "$out" failed); rtx=$(json "$out" setup_retransmissions)
     lcpu=$(cat "$out.cpu")
     dcpu=$([ "$pid" != 0 ] && awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz}' || echo "")
-    emit "| $label | ${t}×${s} v$v | $up / $((t * s)) | $el | $rate | $tdrate | $rtx | ${dcpu:-n/a} s / $lcpu s |"
+    emit "| $label | ${t}×${s} v$v | $up / $((t * s))$gone | $el | $rate | $tdrate | $rtx | ${dcpu:-n/a} s / $lcpu s |"
     echo "  $label ${t}x${s} v$v: $up up in ${el}s ($rate/s), teardown ${td}s ($tdrate/s), failed $fail"
     [ "$up" = $((t * s)) ]
 }
@@ -231,7 +234,7 @@ for size in "${SIZES[@]}"; do
     done
     if ! setup_row "xl2tpd $(xl2tpd -v 2>&1 | awk '/version/ {print $NF}')" "$XPID" "$t" "$s" 2 "$XL2TPD_TIMEOUT"; then
         XL2TPD_LIMIT="xl2tpd stopped at ${t}×${s} (see above)"
-        why=$(grep -m3 -i -E 'error|unable|fail|max' "$W/xl2tpd.log" | tr '\n|' '  ' | head -c 300)
+        why=$(grep -m3 -i -E 'error|unable|fail|max|limit' "$W/xl2tpd.log" | tr '\n|' '  ' | head -c 300 || true)
         [ -n "$why" ] && emit "|  | xl2tpd's log | $why | | | | | |"
     fi
     stop_pid "$XPID"

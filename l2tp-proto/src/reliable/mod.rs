@@ -79,6 +79,8 @@ pub struct ReliableChannel<S, R> {
     delivered: VecDeque<R>,
     /// When an explicit acknowledgement is due, if one is pending.
     ack_at: Option<Instant>,
+    /// Messages delivered since we last sent an Nr.
+    unacked: u16,
 
     stats: Stats,
 }
@@ -104,6 +106,7 @@ impl<S, R> ReliableChannel<S, R> {
             out_of_order: VecDeque::new(),
             delivered: VecDeque::new(),
             ack_at: None,
+            unacked: 0,
             stats: Stats::default(),
         }
     }
@@ -174,14 +177,22 @@ impl<S, R> ReliableChannel<S, R> {
         self.stats.received += 1;
         self.delivered.push_back(payload);
         self.receive_next = self.receive_next.next();
+        self.unacked = self.unacked.saturating_add(1);
         // The slot for the new `receive_next` leads the out-of-order queue; release the run of
         // messages that the arrival made contiguous.
         while let Some(slot) = self.out_of_order.pop_front() {
             let Some(payload) = slot else { break };
             self.delivered.push_back(payload);
             self.receive_next = self.receive_next.next();
+            self.unacked = self.unacked.saturating_add(1);
         }
-        self.schedule_ack(now + self.config.ack_delay);
+        // Half our window unacknowledged: acknowledge now, so that a peer sending a burst
+        // (many sessions at once) does not stall on a full window for `ack_delay`.
+        if self.unacked >= (self.receive_window() / 2).max(1) {
+            self.schedule_ack(now);
+        } else {
+            self.schedule_ack(now + self.config.ack_delay);
+        }
         ReceiveOutcome::Delivered
     }
 
@@ -219,6 +230,7 @@ impl<S, R> ReliableChannel<S, R> {
             }
             // The message carries the acknowledgement (RFC 2661 §5.8 piggybacking).
             self.ack_at = None;
+            self.unacked = 0;
             if self.retransmit_at.is_none() {
                 self.retransmit_at = Some(now + self.config.retransmit_interval(self.retries));
             }
@@ -234,6 +246,7 @@ impl<S, R> ReliableChannel<S, R> {
         }
         if self.ack_at.is_some_and(|at| at <= now) {
             self.ack_at = None;
+            self.unacked = 0;
             self.stats.acks_sent += 1;
             let ns = self.send_base.wrapping_add(self.transmitted);
             return Some(Transmit {

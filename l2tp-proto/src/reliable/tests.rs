@@ -998,3 +998,24 @@ proptest! {
         simulate(seed, 40, LOSSY, config);
     }
 }
+
+#[test]
+fn half_a_window_unacknowledged_is_acknowledged_at_once() {
+    // Our window is 10 (the default): four messages wait for `ack_delay`, the fifth is
+    // acknowledged at once, so that a peer sending a burst does not stall on a full window.
+    let mut lns = channel();
+    for ns in 0..4u16 {
+        let _ = lns.on_receive(seq(ns), seq(0), Some(u32::from(ns)), t(0));
+        assert_eq!(
+            poll(&mut lns, t(0)),
+            None,
+            "message {ns} acknowledged early"
+        );
+    }
+    let _ = lns.on_receive(seq(4), seq(0), Some(4), t(0));
+    assert_eq!(poll(&mut lns, t(0)), Some((0, 5, None)));
+    // After that acknowledgement the count starts again.
+    let _ = lns.on_receive(seq(5), seq(0), Some(5), t(1));
+    assert_eq!(poll(&mut lns, t(1)), None);
+    assert_eq!(poll(&mut lns, t(101)), Some((0, 6, None)));
+}
