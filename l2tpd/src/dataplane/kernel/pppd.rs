@@ -4,6 +4,8 @@
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -76,6 +78,8 @@ pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
 pub(super) struct Pppd {
     pub(super) pid: u32,
     stop: Option<oneshot::Sender<()>>,
+    /// Set once the watcher has reaped pppd: its pid may then belong to another process.
+    reaped: Arc<AtomicBool>,
 }
 
 impl Pppd {
@@ -113,9 +117,12 @@ impl Pppd {
             tokio::spawn(log_lines(out, pid, tid, sid));
         }
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let reaped = Arc::new(AtomicBool::new(false));
+        let reaped_w = reaped.clone();
         tokio::spawn(async move {
             tokio::select! {
                 status = child.wait() => {
+                    reaped_w.store(true, Ordering::Relaxed);
                     let reason = match status {
                         Ok(s) => format!("pppd (pid {pid}) exited: {s}"),
                         Err(e) => format!("pppd (pid {pid}) lost: {e}"),
@@ -123,7 +130,6 @@ impl Pppd {
                     let _ = events.send(DataplaneEvent::SessionDown { tid, sid, reason });
                 }
                 _ = stop_rx => {
-                    signal(pid, Signal::SIGTERM);
                     if tokio::time::timeout(STOP_BOUND, child.wait()).await.is_err() {
                         tracing::warn!(
                             "session {tid}/{sid}: pppd {pid} ignored SIGTERM; killing it"
@@ -137,17 +143,21 @@ impl Pppd {
         Ok(Self {
             pid,
             stop: Some(stop_tx),
+            reaped,
         })
     }
 
     /// Stops pppd: SIGTERM now, SIGKILL if it is still there after a bound. No
     /// [`DataplaneEvent::SessionDown`] follows.
     pub(super) fn stop(&mut self) {
-        if let Some(tx) = self.stop.take()
-            && tx.send(()).is_err()
-        {
-            // The watcher is gone (pppd has exited, or the runtime is stopping).
-            signal(self.pid, Signal::SIGTERM);
+        if let Some(tx) = self.stop.take() {
+            // SIGTERM now, even if the runtime stops before the watcher runs (at shutdown);
+            // the watcher then escalates to SIGKILL after the bound. pppd is our child and
+            // its watcher has not reaped it unless it has exited already.
+            if !self.reaped.load(Ordering::Relaxed) {
+                signal(self.pid, Signal::SIGTERM);
+            }
+            let _ = tx.send(());
         }
     }
 }
