@@ -552,9 +552,9 @@ fn v3_avp(avps: &[(u16, Vec<u8>)], t: u16) -> Vec<u8> {
         .unwrap_or_else(|| panic!("no AVP {t} in {avps:?}"))
 }
 
-/// L2TPv3: an ICRQ with an unknown AVP with the M bit, or with a hidden AVP and no Random
-/// Vector, is refused with a CDN naming the session the peer assigned (RFC 3931 §5.2, §7.1;
-/// error 8 and 3), and the tunnel stays up.
+/// L2TPv3: an SCCRQ with an unknown AVP with the M bit is refused with StopCCN 2/8; an ICRQ
+/// with one, or with a hidden AVP and no Random Vector, is refused with a CDN naming the session
+/// the peer assigned (RFC 3931 §5.2, §7.1; error 8 and 3), and the tunnel stays up.
 #[test]
 fn l2tpv3_call_requests_with_bad_avps_are_refused_with_cdn() {
     let mut env = Env::new("bad-input-v3");
@@ -573,6 +573,20 @@ fn l2tpv3_call_requests_with_bad_avps_are_refused_with_cdn() {
         avp(true, 62, &5u16.to_be_bytes()),
     ]
     .concat();
+    // First an SCCRQ with an unknown AVP with the M bit: StopCCN 2/8 (RFC 3931 §5.2).
+    let other = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let bad_sccrq = [sccrq.clone(), avp(true, 999, &[1])].concat();
+    other
+        .send_to(&v3_control(0, 0, 0, &bad_sccrq), daemon)
+        .unwrap();
+    let (_, avps) = v3_wait(&other, mt::STOPCCN);
+    let result = v3_avp(&avps, 1);
+    assert_eq!(&result[..4], &[0, 2, 0, 8], "StopCCN result 2 error 8");
+    env.wait_log(&format!("from {}", other.local_addr().unwrap()));
+
     sock.send_to(&v3_control(0, 0, 0, &sccrq), daemon).unwrap();
     let (ns, avps) = v3_wait(&sock, mt::SCCRP);
     let ccid = u32::from_be_bytes(v3_avp(&avps, 61).try_into().unwrap());
@@ -627,8 +641,13 @@ fn l2tpv3_call_requests_with_bad_avps_are_refused_with_cdn() {
         Ok(Response::Tunnels(t)) => t,
         other => panic!("{other:?}"),
     };
-    assert_eq!(tunnels.len(), 1);
-    assert_eq!(tunnels[0].state, State::Up, "the tunnel stays up");
+    // The refused SCCRQ's tunnel lingers while closing; ours is up.
+    let ours: Vec<_> = tunnels
+        .iter()
+        .filter(|t| t.peer == sock.local_addr().unwrap().to_string())
+        .collect();
+    assert_eq!(ours.len(), 1, "{tunnels:?}");
+    assert_eq!(ours[0].state, State::Up, "the tunnel stays up");
     let s = stats(&env);
-    assert!(count(&s.malformed, "body") >= 2, "{:?}", s.malformed);
+    assert!(count(&s.malformed, "body") >= 3, "{:?}", s.malformed);
 }
