@@ -203,6 +203,13 @@ pub(crate) fn set_udp_no_checksum(fd: BorrowedFd<'_>) -> io::Result<()> {
     set_int_option(fd, libc::SOL_SOCKET, SO_NO_CHECK, 1)
 }
 
+/// `UDP_NO_CHECK6_RX` (linux/udp.h): accept IPv6 UDP datagrams with a zero checksum
+/// (RFC 6936), as tunnels that send them need.
+pub(crate) fn set_udp6_accept_zero_checksum(fd: BorrowedFd<'_>) -> io::Result<()> {
+    const UDP_NO_CHECK6_RX: c_int = 102;
+    set_int_option(fd, libc::IPPROTO_UDP, UDP_NO_CHECK6_RX, 1)
+}
+
 /// Receives up to `bufs.len()` (at most [`MAX_BATCH`]) datagrams without blocking, storing each
 /// one's length in `lens`. Returns how many arrived; `WouldBlock` when none had.
 /// A datagram longer than its buffer is reported with the length `usize::MAX`.

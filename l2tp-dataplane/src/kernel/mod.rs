@@ -26,7 +26,13 @@ pub const MODULES: &[&str] = &[
     "l2tp_ppp",
 ];
 
-/// Turns UDP checksums off on transmit on a (managed) tunnel's IPv4 UDP socket.
-pub fn disable_udp_checksums(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
-    crate::sys::set_udp_no_checksum(fd)
+/// Turns UDP checksums off on a (managed) tunnel's UDP socket: on IPv4, datagrams go out with a
+/// zero checksum; on IPv6, where senders must checksum, datagrams with a zero checksum are
+/// accepted (RFC 6936).
+pub fn disable_udp_checksums(fd: std::os::fd::BorrowedFd<'_>, ipv6: bool) -> std::io::Result<()> {
+    if ipv6 {
+        crate::sys::set_udp6_accept_zero_checksum(fd)
+    } else {
+        crate::sys::set_udp_no_checksum(fd)
+    }
 }

@@ -1,7 +1,8 @@
 # Guest case: a static L2TPv3 Ethernet pseudowire (no control connection) between l2tpd on the
 # kernel data plane (namespace a, `peer_tunnel_id`/`peer_session_id` in its config) and a static
-# `ip l2tp` peer (namespace b): over UDP with no L2-Specific Sublayer, then over IP with cookies,
-# the default L2-Specific Sublayer and sequence numbers both ways, and last an eth_vlan session
+# `ip l2tp` peer (namespace b): over UDP with no L2-Specific Sublayer and no UDP checksums
+# (checked with tcpdump), then over IP with cookies, the default L2-Specific Sublayer and
+# sequence numbers both ways, and last an eth_vlan session
 # with vlan_id 100 against a peer that tags by hand (a VLAN interface on its l2tpeth0). A ping
 # crosses each.
 set -u
@@ -48,6 +49,7 @@ tunnel \"static\" {
     peer 192.0.2.2
     tunnel_id 10
     peer_tunnel_id 20
+    use_udp_checksums false
     pseudowire_profile_name \"pw\"
 }
 session \"pw1\" {
@@ -60,11 +62,23 @@ session \"pw1\" {
     $cfgck
 }" || return 1
     wait_until 10 session_up st || { echo "static session not up"; rc=1; }
+    ip netns exec b tcpdump -l -n -i vb -c 3 'src 192.0.2.1 and udp and udp[6:2] = 0' >$W/tcpdump.txt 2>/dev/null & local td=$!
     ip -n a l2tp show tunnel; ip -n a l2tp show session
     ip -n a l2tp show session | grep -q 'Session 100 in tunnel 10' || { echo "no kernel session 100 in a"; rc=1; }
     ip -n a -4 addr show dev "$dev" | grep -q 198.51.100.1/24 || { echo "$dev in a has no address"; rc=1; }
     ctl st -j show sessions | grep -q "\"interface_name\": *\"$dev\"" || { echo "interface_name is not $dev"; rc=1; }
     ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.2 || rc=1
+    if [ "$e" = udp ]; then
+        tcpdump_done() { ! kill -0 $td 2>/dev/null; }
+        wait_until 5 tcpdump_done
+        kill $td 2>/dev/null; wait $td 2>/dev/null
+        head -n 2 $W/tcpdump.txt
+        # use_udp_checksums false: our data packets carry a zero UDP checksum (the capture
+        # filter takes only those)
+        [ "$(grep -c '192.0.2.1.1701 >' $W/tcpdump.txt)" -ge 3 ] || { echo "UDP checksums not off"; rc=1; }
+    else
+        kill $td 2>/dev/null; wait $td 2>/dev/null
+    fi
     local rx; rx=$(ip netns exec b cat /sys/class/net/$dev/statistics/rx_packets)
     [ "${rx:-0}" -ge 3 ] || { echo "the ip l2tp peer received ${rx:-no} packets"; rc=1; }
     ctl st show session static pw1 | grep -E 'rx_packets|tx_packets|rx_cookie'

@@ -256,8 +256,8 @@ impl Dataplane for KernelDataplane {
                         spec.tid
                     )));
                 };
-                if !spec.udp_checksums && spec.local.is_ipv4() {
-                    k::disable_udp_checksums(fd)?;
+                if !spec.udp_checksums {
+                    k::disable_udp_checksums(fd, spec.local.is_ipv6())?;
                 }
                 (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?))
             }
