@@ -6,6 +6,10 @@
 //! pseudowire with 8-octet cookies and the sequenced default sublayer; l2tpd's counters must
 //! show the traffic with no cookie or sequence errors.
 //!
+//! A second test runs l2tpd at both ends: `dataplane userspace` on the host and
+//! `dataplane kernel` in the guest, with a managed L2TPv3 tunnel and an Ethernet session with
+//! cookies and sequencing between them.
+//!
 //! Needs root, qemu and the guest built by `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`,
 //! default `/var/tmp/l2tp-vm`); fails, rather than skips, without them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -78,31 +82,30 @@ fn vm_dir() -> PathBuf {
     std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
 }
 
-#[test]
-fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
+/// Boots the guest with `share` as /mnt/host running `script`, its eth0 (192.0.2.2/24) on a tap
+/// in side A's namespace, which gets 192.0.2.1/24; returns qemu, still running.
+fn boot_guest(lab: &Lab, share: &Path, script: &str, mac_suffix: u8) -> std::process::Child {
     let vm = vm_dir();
     assert!(
         vm.join("vmlinux").exists() && vm.join("initrd.img").exists(),
         "no test guest in {}: run tests/vm/build-guest.sh",
         vm.display()
     );
-    let mut lab = Lab::new("kernel-interop", &["qemu-system-x86_64"]);
-    // Side A's veth is not used: the guest's link is a tap in side A's namespace.
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let run_guest = manifest.join("../tests/vm/run-guest.sh");
-    let share = manifest.join("../l2tp-dataplane/tests/vm");
     let tag = std::process::id() % 100_000;
-    let tap = format!("l2vm{tag}");
-    let guest = format!("l2tpd-kernel-peer-{tag}");
+    let tap = format!("l2vm{tag}{mac_suffix:x}");
+    let guest = format!("l2tpd-kernel-peer-{tag}-{mac_suffix}");
     let ns = lab.ns(Side::A).to_owned();
-    // The guest's eth0 is 192.0.2.2; move side A's veth address out of its way.
+    // Side A's veth is not used: the guest's eth0 is 192.0.2.2; move side A's veth address
+    // out of the way of the tap's.
     netns::ip(&["-n", &ns, "addr", "flush", "dev", lab.ifname(Side::A)]);
     let qemu = Command::new("ip")
         .args(["netns", "exec", &ns, "bash"])
         .arg(&run_guest)
         .args(["-n", &guest, "-s"])
-        .arg(&share)
-        .args(["-r", "/mnt/host/kernel-peer.sh"])
+        .arg(share)
+        .args(["-r", script])
         .args(["-T", &GUEST_TIMEOUT_S.to_string()])
         .args(["-a", "vm.ip0=192.0.2.2/24", "--"])
         .args([
@@ -111,7 +114,7 @@ fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
         ])
         .args([
             "-device",
-            "virtio-net-pci,netdev=t0,romfile=,mac=52:54:00:d9:00:12",
+            &format!("virtio-net-pci,netdev=t0,romfile=,mac=52:54:00:d9:00:{mac_suffix:02x}"),
         ])
         .stdout(Stdio::piped())
         .spawn()
@@ -127,7 +130,14 @@ fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
     }
     netns::ip(&["-n", &ns, "addr", "add", "192.0.2.1/24", "dev", &tap]);
     netns::ip(&["-n", &ns, "link", "set", &tap, "up"]);
+    qemu
+}
 
+#[test]
+fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
+    let mut lab = Lab::new("kernel-interop", &["qemu-system-x86_64"]);
+    let share = Path::new(env!("CARGO_MANIFEST_DIR")).join("../l2tp-dataplane/tests/vm");
+    let qemu = boot_guest(&lab, &share, "/mnt/host/kernel-peer.sh", 0x12);
     let d = lab.start_l2tpd(
         Side::A,
         "192.0.2.1:1701",
@@ -158,4 +168,106 @@ fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
         assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{s}");
         assert_eq!(num(st, "rx_seq_errors"), 0, "{s}");
     }
+}
+
+/// The guest's side of the managed pseudowire: l2tpd with the kernel data plane accepting the
+/// host's tunnel, then pings the host's end of the session.
+const GUEST_SCRIPT: &str = r#"set -u
+mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
+ip link set lo up
+cat >/tmp/w/l2tpd.conf <<EOF
+system {
+    listen 192.0.2.2:1701
+    dataplane kernel
+    control_socket /tmp/w/l2tpd.sock
+    pid_file /tmp/w/l2tpd.pid
+}
+peer profile "host" {
+    peer_ipaddr 192.0.2.1
+    tunnel_profile_name "v3"
+    session_profile_name "eth"
+    pseudowire_profile_name "pw"
+}
+tunnel profile "v3" {
+    version 3
+}
+session profile "eth" {
+    pseudowire_type eth
+    cookie_length 8
+    l2spec_type default
+    data_sequencing all
+}
+pseudowire profile "pw" {
+    interface_name l2tpeth0
+    local_ip 198.51.100.2
+    netmask 255.255.255.0
+}
+EOF
+/tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
+ok=0
+for _ in $(seq 1 150); do
+    if ip link show l2tpeth0 >/dev/null 2>&1 && ping -c 1 -W 1 198.51.100.1 >/dev/null 2>&1; then
+        ok=1; break
+    fi
+    sleep 0.2
+done
+/tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show sessions
+if [ "$ok" = 1 ] && ping -c 5 -i 0.2 -W 2 198.51.100.1; then
+    ip -s l2tp show session
+    echo "PASS l2tpd kernel <-> l2tpd userspace"
+    # The guest powers off with l2tpd still running: no StopCCN, so the host's session stays
+    # up for the test to read its counters.
+    exit 0
+fi
+echo "FAIL l2tpd kernel <-> l2tpd userspace"
+ip -s l2tp show session; ip addr; cat /tmp/w/l2tpd.out; tail -n 60 /tmp/w/l2tpd.log
+exit 1
+"#;
+
+#[test]
+fn l2tpd_userspace_on_the_host_and_l2tpd_kernel_in_the_guest() {
+    let mut lab = Lab::new("kernel-interop-managed", &["qemu-system-x86_64"]);
+    // The share: the guest script and the binaries under test.
+    let share = lab.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("peer.sh"), GUEST_SCRIPT).unwrap();
+    // Without debug information: the guest copies them into its memory.
+    for (bin, name) in [
+        (PathBuf::from(netns::l2tpd_bin()), "l2tpd"),
+        (netns::l2tpctl_bin(), "l2tpctl"),
+    ] {
+        let out = Command::new("strip")
+            .arg("--strip-debug")
+            .arg(&bin)
+            .arg("-o")
+            .arg(share.join(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "strip {}: {out:?}", bin.display());
+    }
+    let qemu = boot_guest(&lab, &share, "/mnt/host/peer.sh", 0x13);
+    let conf = "tunnel \"k\" {\n    version 3\n    peer 192.0.2.2\n}\n\n\
+                session \"s\" {\n    tunnel \"k\"\n    pseudowire_type eth\n    cookie_length 8\n    \
+                l2spec_type default\n    data_sequencing all\n    pseudowire_profile_name \"pw\"\n}\n\n\
+                pseudowire profile \"pw\" {\n    interface_name pwk0\n    local_ip 198.51.100.1\n    \
+                netmask 255.255.255.0\n}\n";
+    let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", "    dataplane userspace\n", conf);
+    let out = qemu.wait_with_output().unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    println!("{console}");
+    assert!(
+        out.status.success() && console.contains("PASS l2tpd kernel <-> l2tpd userspace"),
+        "the guest's pings failed\n{}",
+        lab.l2tpd_logs(&d)
+    );
+    let s = lab
+        .ctl(&d, &["show", "session", "k", "s"])
+        .unwrap_or_else(|e| panic!("{e}\n{}", lab.l2tpd_logs(&d)));
+    let st = &s["stats"];
+    assert!(
+        num(st, "rx_packets") >= 5 && num(st, "tx_packets") >= 5,
+        "{s}"
+    );
+    assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{s}");
+    assert_eq!(num(st, "rx_seq_errors"), 0, "{s}");
 }
