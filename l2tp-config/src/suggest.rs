@@ -21,8 +21,7 @@ pub(crate) fn did_you_mean<'a>(
         // The distance is at least the difference in length: skip the matrix when that
         // alone rules a candidate out (most candidates, for most words).
         .filter(|c| c.chars().count().abs_diff(len) <= limit)
-        .map(|c| (distance(word, c), c))
-        .filter(|&(d, _)| d <= limit)
+        .filter_map(|c| distance_within(word, c, limit).map(|d| (d, c)))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }
@@ -34,6 +33,45 @@ pub(crate) fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>
         .unwrap_or_default()
 }
 
+/// The distance from `a` to `b` if it is at most `limit`. The matrix is abandoned as soon as two
+/// consecutive rows exceed `limit` everywhere: every later cell derives from those two rows
+/// (or from its left neighbour, itself derived from them) and cannot come back under it.
+fn distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut rows = [
+        (0..width).collect::<Vec<_>>(),
+        vec![0usize; width],
+        vec![0usize; width],
+    ];
+    // rows[0] is the newest row (i-1), rows[1] the one before; rotating makes the oldest the
+    // scratch row for row i.
+    let mut prev_min = 0;
+    for i in 1..=a.len() {
+        rows.rotate_right(1);
+        let [cur, up, up2] = &mut rows;
+        cur[0] = i;
+        let mut row_min = i;
+        for j in 1..width {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (up[j] + 1).min(cur[j - 1] + 1).min(up[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(up2[j - 2] + 1);
+            }
+            cur[j] = best;
+            row_min = row_min.min(best);
+        }
+        if row_min > limit && prev_min > limit {
+            return None;
+        }
+        prev_min = row_min;
+    }
+    let d = rows[0][b.len()];
+    (d <= limit).then_some(d)
+}
+
+#[cfg(test)]
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -75,6 +113,39 @@ mod tests {
             did_you_mean("hello_timout", ["hello_timeout", "tunnel"]),
             Some("hello_timeout")
         );
+        // The bounded distance agrees with the full one wherever it is within the limit.
+        let words = [
+            "",
+            "a",
+            "ab",
+            "tunnel",
+            "tunel",
+            "tunnle",
+            "session",
+            "sesion",
+            "hello_timeout",
+            "hello_timout",
+            "helo_timeout",
+            "secret",
+            "secrte",
+            "max_tunnels",
+            "max_sessions",
+            "xyzzy",
+            "listen",
+            "lsiten",
+        ];
+        for a in words {
+            for b in words {
+                for limit in 0..6 {
+                    let full = distance(a, b);
+                    assert_eq!(
+                        distance_within(a, b, limit),
+                        (full <= limit).then_some(full),
+                        "{a:?} {b:?} {limit}"
+                    );
+                }
+            }
+        }
         // A long word costs no matrix and gets no suggestion.
         assert_eq!(did_you_mean(&"x".repeat(5000), ["tunnel"]), None);
     }
