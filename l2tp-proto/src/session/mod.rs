@@ -212,6 +212,12 @@ impl Endpoint {
                 s.local_id = id;
                 s.cookie = cookie;
                 s.lns = new == Version::V2 && (call == CallType::Incoming) != initiator;
+                // L2TPv2 carries only PPP (RFC 2661); L2TPv3 the configured type.
+                s.pw_type = if new == Version::V2 {
+                    pw_type::PPP
+                } else {
+                    config.pw_type
+                };
             }
             match new {
                 Version::V2 => self.v2_sessions.insert(v2_key(tunnel_local, id), si),

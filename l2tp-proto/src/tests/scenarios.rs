@@ -265,6 +265,33 @@ fn v3_falls_back_to_v2() {
 }
 
 #[test]
+fn a_session_opened_during_the_probe_keeps_its_pseudowire_type() {
+    // The session is opened while the version is still open; when the peer answers in
+    // L2TPv3, its ICRQ must carry the configured type (Ethernet), not L2TPv2's PPP.
+    let fallback = cfg(VersionMode::V3WithFallback);
+    let mut mesh = Mesh::new(2, 8, Link::CLEAN, accept_all(fallback.clone()));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(fallback));
+    let eth = SessionConfig {
+        pw_type: crate::wire::avp::types::pw_type::ETH,
+        ..SessionConfig::default()
+    };
+    mesh.open_session(0, tid, CallType::Incoming, Arc::new(eth));
+    mesh.run_for(Duration::from_secs(5));
+    assert_eq!(mesh.established_sessions(0), 1);
+    for node in 0..2 {
+        let types: Vec<u16> = mesh
+            .events(node)
+            .iter()
+            .filter_map(|e| match e {
+                Event::Dataplane(DataplaneRequest::InstallSession(p)) => Some(p.pw_type),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(types, [5], "node {node}");
+    }
+}
+
+#[test]
 fn v3_with_auth_falls_back_to_v2_with_challenge() {
     let mut mesh = Mesh::new(
         2,
