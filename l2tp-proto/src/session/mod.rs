@@ -87,6 +87,9 @@ pub(crate) struct Session {
     pub(crate) scheduled: Option<Instant>,
     pub(crate) cookie: Cookie,
     pub(crate) peer_cookie: Cookie,
+    /// The L2-Specific Sublayer in use: ours until the peer says which it requires
+    /// (RFC 3931 §5.4.4), then the peer's.
+    pub(crate) l2spec: L2SpecificSublayer,
     pub(crate) pw_type: u16,
     pub(crate) state: SessionState,
     pub(crate) call: CallType,
@@ -254,6 +257,7 @@ impl Endpoint {
             scheduled: None,
             cookie,
             peer_cookie: config.peer_cookie.unwrap_or_default(),
+            l2spec: config.l2spec,
             pw_type: if version == Version::V2 {
                 pw_type::PPP
             } else {
@@ -642,7 +646,7 @@ impl Endpoint {
             l2spec: if t.version == Version::V2 {
                 L2SpecificSublayer::None
             } else {
-                s.config.l2spec
+                s.l2spec
             },
             send_seq: s.send_seq,
             recv_seq: s.recv_seq,
@@ -837,6 +841,22 @@ fn learn_session(s: &mut Session, msg: &Message, version: Version) {
             if let Some(seq) = msg.data_sequencing() {
                 s.send_seq = *seq != 0;
             }
+            // RFC 3931 §5.4.4: the sublayer the peer requires on what it receives MUST be
+            // included in what we send; without the AVP there is none. The data planes use one
+            // sublayer both ways, so the session takes the peer's (and a recipient's reply
+            // then announces the same). Types other than 0 and 1 are not known here; the
+            // session keeps its own. The first message of each side carries the AVP; later
+            // ones (ICCN, OCCN) change it only if they carry it.
+            let first = matches!(
+                msg.message_type,
+                MessageType::Icrq | MessageType::Icrp | MessageType::Ocrq | MessageType::Ocrp
+            );
+            match msg.l2_specific_sublayer().copied() {
+                Some(0) => s.l2spec = L2SpecificSublayer::None,
+                Some(1) => s.l2spec = L2SpecificSublayer::Default,
+                None if first => s.l2spec = L2SpecificSublayer::None,
+                _ => {}
+            }
         }
     }
 }
@@ -859,7 +879,7 @@ fn push_v3_session_params(msg: &mut Message, s: &Session) {
     if !s.cookie.is_empty() {
         msg.push(Avp::AssignedCookie(s.cookie), version);
     }
-    let l2spec = match s.config.l2spec {
+    let l2spec = match s.l2spec {
         L2SpecificSublayer::None => 0,
         L2SpecificSublayer::Default => 1,
     };

@@ -292,6 +292,41 @@ fn a_session_opened_during_the_probe_keeps_its_pseudowire_type() {
 }
 
 #[test]
+fn the_recipient_takes_the_l2_specific_sublayer_the_initiator_requires() {
+    use crate::wire::header::L2SpecificSublayer;
+    // RFC 3931 §5.4.4: the initiator requires no sublayer; the recipient's own profile says
+    // default, but it must send what the initiator requires (and, with one sublayer both
+    // ways, use it for what it receives too).
+    let v3 = cfg(VersionMode::V3);
+    let recipient = SessionConfig {
+        l2spec: L2SpecificSublayer::Default,
+        ..SessionConfig::default()
+    };
+    let mut policy = accept_all(v3.clone());
+    policy.session = Ok(Arc::new(recipient));
+    let mut mesh = Mesh::new(2, 9, Link::CLEAN, policy);
+    let tid = mesh.open_tunnel(0, 1, Arc::new(v3));
+    let initiator = SessionConfig {
+        l2spec: L2SpecificSublayer::None,
+        ..SessionConfig::default()
+    };
+    mesh.open_session(0, tid, CallType::Incoming, Arc::new(initiator));
+    mesh.run_for(Duration::from_secs(5));
+    assert_eq!(mesh.established_sessions(0), 1);
+    for node in 0..2 {
+        let l2spec: Vec<L2SpecificSublayer> = mesh
+            .events(node)
+            .iter()
+            .filter_map(|e| match e {
+                Event::Dataplane(DataplaneRequest::InstallSession(p)) => Some(p.l2spec),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(l2spec, [L2SpecificSublayer::None], "node {node}");
+    }
+}
+
+#[test]
 fn v3_with_auth_falls_back_to_v2_with_challenge() {
     let mut mesh = Mesh::new(
         2,
