@@ -7,7 +7,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use l2tp_proto::wire::header::Encapsulation;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -54,14 +54,28 @@ pub(crate) fn open(
     socket.set_reuse_address(true)?;
     socket.bind(&local.into())?;
     socket.connect(&peer.into())?;
+    let socket: OwnedFd = socket.into();
+    configure(socket.as_fd(), encap, local.is_ipv6(), udp_checksums)?;
+    Ok(socket)
+}
+
+/// Sets a data socket's options: large buffers, fragmentation allowed, and no UDP checksums
+/// when asked (IPv4). Also applied to a socket the data plane adopts.
+pub(crate) fn configure(
+    socket: BorrowedFd<'_>,
+    encap: Encapsulation,
+    ipv6: bool,
+    udp_checksums: bool,
+) -> io::Result<()> {
+    let s = socket2::SockRef::from(&socket);
     // Best effort: a smaller buffer only costs throughput.
-    let _ = socket.set_recv_buffer_size(BUFFER_SIZE);
-    let _ = socket.set_send_buffer_size(BUFFER_SIZE);
-    sys::set_fragmentation_allowed(socket.as_fd(), local.is_ipv6())?;
-    if encap == Encapsulation::Udp && local.is_ipv4() && !udp_checksums {
-        sys::set_udp_no_checksum(socket.as_fd())?;
+    let _ = s.set_recv_buffer_size(BUFFER_SIZE);
+    let _ = s.set_send_buffer_size(BUFFER_SIZE);
+    sys::set_fragmentation_allowed(socket, ipv6)?;
+    if encap == Encapsulation::Udp && !ipv6 && !udp_checksums {
+        sys::set_udp_no_checksum(socket)?;
     }
-    Ok(socket.into())
+    Ok(())
 }
 
 /// The L2TP part of a datagram received on a tunnel's data socket: everything for UDP and raw

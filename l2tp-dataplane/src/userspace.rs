@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
@@ -266,7 +266,15 @@ impl UserspaceDataplane {
             return Err(Error::TunnelExists(spec.tid));
         }
         let socket = match spec.socket {
-            Some(s) => s,
+            Some(s) => {
+                socket::configure(
+                    s.as_fd(),
+                    spec.encap,
+                    spec.local.is_ipv6(),
+                    spec.udp_checksums,
+                )?;
+                s
+            }
             None => socket::open(spec.encap, spec.local, spec.peer, spec.udp_checksums)?,
         };
         let counters = Arc::new(TunnelCounters::default());

@@ -69,7 +69,10 @@ impl Signals {
 #[derive(Debug)]
 pub struct Sockets {
     list: Vec<(Transport, SocketAddr, Arc<UdpSocket>)>,
-    tunnels: HashMap<u32, (Arc<UdpSocket>, Option<tokio::task::JoinHandle<()>>)>,
+    tunnels: HashMap<u32, (Arc<UdpSocket>, tokio::task::JoinHandle<()>)>,
+    /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
+    /// registered with the runtime, which would otherwise wake for every data packet.
+    adopted: HashMap<u32, std::net::UdpSocket>,
 }
 
 impl Sockets {
@@ -87,6 +90,7 @@ impl Sockets {
         Ok(Sockets {
             list,
             tunnels: HashMap::new(),
+            adopted: HashMap::new(),
         })
     }
 
@@ -114,22 +118,32 @@ impl Sockets {
             to_core.clone(),
             stop.clone(),
         ));
-        self.tunnels.insert(tid, (socket, Some(task)));
+        self.tunnels.insert(tid, (socket, task));
     }
 
-    /// Stops reading a tunnel's socket (the data plane reads it now); sending goes on.
+    /// Stops reading a tunnel's socket (the data plane reads it now); sending goes on, on a
+    /// duplicate that the runtime does not watch. The registered one is deregistered and closed
+    /// when the aborted reader lets go of it.
     fn stop_reading(&mut self, tid: u32) {
-        if let Some((_, task)) = self.tunnels.get_mut(&tid)
-            && let Some(task) = task.take()
-        {
-            task.abort();
+        let Some((socket, task)) = self.tunnels.remove(&tid) else {
+            return;
+        };
+        task.abort();
+        match socket2::SockRef::from(&*socket).try_clone() {
+            Ok(dup) => {
+                self.adopted.insert(tid, std::net::UdpSocket::from(dup));
+            }
+            Err(e) => {
+                tracing::warn!("tunnel {tid}: cannot keep its socket for sending: {e}");
+            }
         }
     }
 
     fn close_tunnel(&mut self, tid: u32) {
-        if let Some((_, Some(task))) = self.tunnels.remove(&tid) {
+        if let Some((_, task)) = self.tunnels.remove(&tid) {
             task.abort();
         }
+        self.adopted.remove(&tid);
     }
 
     /// The socket to send `t` from: the one bound to its local address, else the first of its
@@ -308,6 +322,14 @@ fn far_future() -> tokio::time::Instant {
 
 async fn send_all(core: &mut Core, sockets: &Sockets) {
     while let Some(t) = core.poll_transmit() {
+        if let Some(socket) = t.tunnel.and_then(|tid| sockets.adopted.get(&tid)) {
+            // Non-blocking: a full send buffer drops the message, which the reliable channel
+            // sends again.
+            match socket.send(&t.payload) {
+                Ok(_) => continue,
+                Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
+            }
+        }
         if let Some((socket, _)) = t.tunnel.and_then(|tid| sockets.tunnels.get(&tid)) {
             match socket.send(&t.payload).await {
                 Ok(_) => continue,
