@@ -87,8 +87,8 @@ mod worker;
 
 pub use codec::PseudowireType;
 pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
-pub use stats::{SessionStats, TunnelStats};
+pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, ControlSink, DEFAULT_INTERFACE_TEMPLATE, Error, SessionSpec, TunnelSpec,
-    UserspaceDataplane, default_mtu,
+    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, SessionSpec,
+    SinkEvent, TunnelSpec, UserspaceDataplane, default_mtu,
 };

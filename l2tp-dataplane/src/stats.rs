@@ -90,3 +90,24 @@ pub struct TunnelStats {
     /// Control messages seen on the data socket (handed to the control sink, if any).
     pub rx_control: u64,
 }
+
+/// Counters over all sessions, kept by the data path.
+#[derive(Debug, Default)]
+pub(crate) struct TotalCounters {
+    pub(crate) cookie_mismatches: AtomicU64,
+}
+
+impl TotalCounters {
+    pub(crate) fn snapshot(&self) -> DataplaneTotals {
+        DataplaneTotals {
+            cookie_mismatches: self.cookie_mismatches.load(Relaxed),
+        }
+    }
+}
+
+/// A snapshot of the counters over all sessions, removed ones included.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct DataplaneTotals {
+    /// Data packets dropped for a wrong cookie (RFC 3931 §8.2).
+    pub cookie_mismatches: u64,
+}

@@ -16,9 +16,11 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::codec::{CodecSpec, PseudowireType, SessionCodec};
 use crate::socket;
-use crate::stats::{SessionCounters, SessionStats, TunnelCounters, TunnelStats};
+use crate::stats::{
+    DataplaneTotals, SessionCounters, SessionStats, TotalCounters, TunnelCounters, TunnelStats,
+};
 use crate::tap::Tap;
-use crate::worker::{Command, SessionState, TunnelState, Worker};
+use crate::worker::{Command, CookieReporting, SessionState, TunnelState, Worker};
 
 /// The longest the control side waits for the data-path thread to take a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -171,27 +173,50 @@ pub struct ControlPacket {
     pub packet: Vec<u8>,
 }
 
-/// Where the data-path thread hands the control messages that arrive on data sockets: a
-/// callback run on that thread (it must not block; typically it queues the packet for the
-/// control plane's runtime).
-pub struct ControlSink(Box<dyn Fn(ControlPacket) + Send>);
+/// Data packets a session dropped for a wrong cookie (RFC 3931 §8.2), reported at most once a
+/// second per session so that the control plane can log who sends them.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct CookieReport {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// Packets dropped since the last report.
+    pub dropped: u64,
+}
+
+/// What the data-path thread hands the control plane.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum SinkEvent {
+    /// A control message that arrived on a data socket.
+    Control(ControlPacket),
+    /// Data packets with a wrong cookie.
+    WrongCookie(CookieReport),
+}
+
+/// Where the data-path thread hands the control messages that arrive on data sockets, and its
+/// reports: a callback run on that thread (it must not block; typically it queues the event for
+/// the control plane's runtime).
+pub struct ControlSink(Box<dyn Fn(SinkEvent) + Send>);
 
 impl ControlSink {
-    /// A sink that calls `f` with each control packet.
-    pub fn new(f: impl Fn(ControlPacket) + Send + 'static) -> Self {
+    /// A sink that calls `f` with each event.
+    pub fn new(f: impl Fn(SinkEvent) + Send + 'static) -> Self {
         Self(Box::new(f))
     }
 
-    /// A sink that sends each control packet on a standard channel.
+    /// A sink that sends each control packet on a standard channel (and drops the reports).
     pub fn channel(tx: Sender<ControlPacket>) -> Self {
-        Self::new(move |p| {
-            // The control plane may have gone; the packet is then dropped.
-            let _ = tx.send(p);
+        Self::new(move |e| {
+            if let SinkEvent::Control(p) = e {
+                // The control plane may have gone; the packet is then dropped.
+                let _ = tx.send(p);
+            }
         })
     }
 
-    pub(crate) fn deliver(&self, packet: ControlPacket) {
-        (self.0)(packet);
+    pub(crate) fn deliver(&self, event: SinkEvent) {
+        (self.0)(event);
     }
 }
 
@@ -220,6 +245,7 @@ struct SessionEntry {
 /// and deletes every TAP.
 #[derive(Debug)]
 pub struct UserspaceDataplane {
+    totals: Arc<TotalCounters>,
     commands: Sender<Command>,
     wake: Arc<EventFd>,
     worker: Option<JoinHandle<()>>,
@@ -251,6 +277,7 @@ impl UserspaceDataplane {
             .name("l2tp-dataplane".into())
             .spawn(move || worker.run())?;
         Ok(Self {
+            totals: Arc::new(TotalCounters::default()),
             commands,
             wake,
             worker: Some(worker),
@@ -368,6 +395,8 @@ impl UserspaceDataplane {
             codec,
             reorder,
             counters: Arc::clone(&counters),
+            totals: Arc::clone(&self.totals),
+            cookie_report: CookieReporting::default(),
         };
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(Command::AddSession(Box::new(state), reply))?;
@@ -431,6 +460,11 @@ impl UserspaceDataplane {
     /// A snapshot of a session's counters.
     pub fn stats(&self, sid: u32) -> Option<SessionStats> {
         self.sessions.get(&sid).map(|s| s.counters.snapshot())
+    }
+
+    /// Counters over every session, including those removed since.
+    pub fn totals(&self) -> DataplaneTotals {
+        self.totals.snapshot()
     }
 
     /// A snapshot of a tunnel's counters.

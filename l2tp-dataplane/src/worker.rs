@@ -28,10 +28,10 @@ use nix::sys::eventfd::EventFd;
 use crate::codec::{HEADROOM, Received, RxDrop, SessionCodec};
 use crate::reorder::ReorderQueue;
 use crate::socket::l2tp_payload;
-use crate::stats::{SessionCounters, TunnelCounters};
+use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::sys;
 use crate::tap::Tap;
-use crate::{ControlPacket, ControlSink};
+use crate::{ControlPacket, ControlSink, CookieReport, SinkEvent};
 
 /// Datagrams or frames moved per system call.
 pub(crate) const BATCH: usize = 32;
@@ -63,6 +63,18 @@ pub(crate) struct SessionState {
     /// Packets held for reordering, when the session has a reorder timeout.
     pub(crate) reorder: Option<ReorderQueue>,
     pub(crate) counters: Arc<SessionCounters>,
+    pub(crate) totals: Arc<TotalCounters>,
+    pub(crate) cookie_report: CookieReporting,
+}
+
+/// How often a session reports packets with a wrong cookie to the control plane.
+const COOKIE_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The wrong-cookie drops of a session not yet reported, and when it last reported.
+#[derive(Debug, Default)]
+pub(crate) struct CookieReporting {
+    unreported: u64,
+    last: Option<Instant>,
 }
 
 /// What the control side asks of the worker.
@@ -386,10 +398,10 @@ fn deliver(
         Ok(Packet::Control { .. }) => {
             count(|c| &c.rx_control);
             if let (Some(sink), Some(tid)) = (control_sink, tid) {
-                sink.deliver(ControlPacket {
+                sink.deliver(SinkEvent::Control(ControlPacket {
                     tid,
                     packet: packet.to_vec(),
-                });
+                }));
             }
             return;
         }
@@ -429,12 +441,39 @@ fn deliver(
         Err(drop) => {
             c.rx_errors.fetch_add(1, Relaxed);
             match drop {
-                RxDrop::CookieMismatch => c.cookie_mismatches.fetch_add(1, Relaxed),
+                RxDrop::CookieMismatch => {
+                    c.cookie_mismatches.fetch_add(1, Relaxed);
+                    s.totals.cookie_mismatches.fetch_add(1, Relaxed);
+                    report_cookie(s, control_sink);
+                    0
+                }
                 RxDrop::SequenceMissing | RxDrop::OutOfOrder => c.seq_errors.fetch_add(1, Relaxed),
                 RxDrop::Truncated => 0,
             };
         }
     }
+}
+
+/// Counts a packet with a wrong cookie for the session's next report, and reports when the
+/// last report is a second old.
+fn report_cookie(s: &mut SessionState, sink: Option<&ControlSink>) {
+    let r = &mut s.cookie_report;
+    r.unreported += 1;
+    let now = Instant::now();
+    if r.last
+        .is_some_and(|t| now.duration_since(t) < COOKIE_REPORT_INTERVAL)
+    {
+        return;
+    }
+    if let Some(sink) = sink {
+        sink.deliver(SinkEvent::WrongCookie(CookieReport {
+            tid: s.tid,
+            sid: s.sid,
+            dropped: r.unreported,
+        }));
+    }
+    r.unreported = 0;
+    r.last = Some(now);
 }
 
 /// Writes a received frame to the session's TAP and counts it.

@@ -233,6 +233,16 @@ impl Core {
                     );
                 }
             }
+            DataplaneEvent::WrongCookie { tid, sid, dropped } => {
+                let peer = self
+                    .dataplane
+                    .peer(tid)
+                    .map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+                tracing::warn!(
+                    "peer {peer}: {dropped} data packet(s) for session {tid}/{sid} dropped: wrong \
+                     cookie (RFC 3931 §8.2)"
+                );
+            }
             DataplaneEvent::SessionDown { tid, sid, reason } => {
                 notice!("session {tid}/{sid}: {reason}; disconnecting it");
                 let r = self.engine.handle_command(
@@ -374,6 +384,12 @@ impl Core {
         statistics.tunnels_refused = engine.tunnels_refused;
         statistics.sessions_refused = engine.sessions_refused;
         statistics.malformed = engine.malformed;
+        let wrong_cookie = self.dataplane.cookie_mismatches();
+        if wrong_cookie > 0 {
+            statistics
+                .malformed
+                .insert("data_wrong_cookie".to_owned(), wrong_cookie);
+        }
         statistics.rx_discards += engine.rx_discards;
         statistics.retransmits += engine.retransmits;
         statistics.auth_failures += engine.auth_failures;

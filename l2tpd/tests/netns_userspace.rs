@@ -322,6 +322,28 @@ fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
         "packets with a wrong cookie were delivered\nbefore: {before}\nafter: {after}"
     );
     assert!(num(&after["stats"], "rx_errors") >= 10, "{after}");
+    // `show system` counts them with the other bad input, and the log names the sender.
+    let system = pw.lab.ctl(&pw.b, &["show", "system"]).unwrap();
+    assert_eq!(
+        system["statistics"]["malformed"]["data_wrong_cookie"].as_u64(),
+        Some(10),
+        "{system}"
+    );
+    let log = poll(
+        DEADLINE,
+        "a log line naming the sender of the wrong cookies",
+        || {
+            pw.lab.signal(pw.b.proc, nix::sys::signal::Signal::SIGUSR1);
+            std::thread::sleep(Duration::from_millis(100));
+            let log = std::fs::read_to_string(&pw.b.log).unwrap_or_default();
+            log.lines()
+                .any(|l| l.contains("peer 192.0.2.1:1701") && l.contains("wrong cookie"))
+                .then_some(log)
+        },
+        || pw.context(),
+    );
+    let lines = log.lines().filter(|l| l.contains("wrong cookie")).count();
+    assert!(lines <= 2, "more than one report a second:\n{log}");
     // The session is untouched.
     assert_eq!(after["state"], "up", "{after}");
     assert!(pw.ping(2), "no ping reply after\n{}", pw.context());

@@ -45,6 +45,8 @@ struct TunnelSocket {
 pub struct DataplaneHost {
     dataplane: Box<dyn Dataplane>,
     tunnels: HashMap<u32, TunnelSocket>,
+    /// The peer of each installed tunnel, for log lines about its data.
+    peers: HashMap<u32, SocketAddr>,
     changes: std::collections::VecDeque<ShellSocket>,
 }
 
@@ -54,6 +56,7 @@ impl DataplaneHost {
         Self {
             dataplane,
             tunnels: HashMap::new(),
+            peers: HashMap::new(),
             changes: Default::default(),
         }
     }
@@ -127,6 +130,9 @@ impl DataplaneHost {
                     .and_then(|t| t.socket.as_ref())
                     .map(AsFd::as_fd);
                 let result = self.dataplane.install_tunnel(spec, fd);
+                if result.is_ok() {
+                    self.peers.insert(spec.tid, spec.peer);
+                }
                 if let Ok(TunnelInstalled {
                     adopted_socket: true,
                 }) = result
@@ -148,6 +154,7 @@ impl DataplaneHost {
                 }
             }
             DataplaneRequest::RemoveTunnel { tid } => {
+                self.peers.remove(tid);
                 if let Some(t) = self.tunnels.get_mut(tid) {
                     t.adopted = false;
                 }
@@ -184,6 +191,16 @@ impl DataplaneHost {
             .get(&tid)
             .filter(|t| t.adopted)
             .map(|t| (t.local, t.remote))
+    }
+
+    /// The peer of installed tunnel `tid`.
+    pub fn peer(&self, tid: u32) -> Option<SocketAddr> {
+        self.peers.get(&tid).copied()
+    }
+
+    /// Data packets dropped for a wrong cookie, over all sessions.
+    pub fn cookie_mismatches(&self) -> u64 {
+        self.dataplane.cookie_mismatches()
     }
 
     /// A session's data counters.

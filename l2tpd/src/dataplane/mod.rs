@@ -134,6 +134,16 @@ pub enum DataplaneEvent {
         /// The L2TP message.
         packet: Vec<u8>,
     },
+    /// A session dropped data packets with a wrong cookie (RFC 3931 §8.2); reported at most
+    /// once a second per session.
+    WrongCookie {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// Packets dropped since the last report.
+        dropped: u64,
+    },
     /// A session's data plane failed (pppd exited, its interface vanished): the session must
     /// be torn down.
     SessionDown {
@@ -270,6 +280,11 @@ pub trait Dataplane: fmt::Debug {
     /// A session's data counters, when the data plane keeps them.
     fn session_stats(&self, _tid: u32, _sid: u32) -> Option<DataStats> {
         None
+    }
+
+    /// Data packets dropped for a wrong cookie, over all sessions (for `show system`).
+    fn cookie_mismatches(&self) -> u64 {
+        0
     }
 
     /// The channel of [`DataplaneEvent`]s; the first call takes it.

@@ -50,12 +50,20 @@ impl UserspaceAdapter {
     pub fn open() -> Result<Self, String> {
         probe()?;
         let (tx, rx) = unbounded_channel();
-        let sink = dp::ControlSink::new(move |p: dp::ControlPacket| {
-            // The daemon may be stopping; the message is then dropped.
-            let _ = tx.send(DataplaneEvent::Control {
-                tid: p.tid,
-                packet: p.packet,
-            });
+        let sink = dp::ControlSink::new(move |e: dp::SinkEvent| {
+            let event = match e {
+                dp::SinkEvent::Control(p) => DataplaneEvent::Control {
+                    tid: p.tid,
+                    packet: p.packet,
+                },
+                dp::SinkEvent::WrongCookie(r) => DataplaneEvent::WrongCookie {
+                    tid: r.tid,
+                    sid: r.sid,
+                    dropped: r.dropped,
+                },
+            };
+            // The daemon may be stopping; the event is then dropped.
+            let _ = tx.send(event);
         });
         let dp = dp::UserspaceDataplane::with_control_sink(sink)
             .map_err(|e| format!("cannot start the data path: {e}"))?;
@@ -221,6 +229,10 @@ impl Dataplane for UserspaceAdapter {
             tx_bytes: s.tx_bytes,
             tx_errors: s.tx_errors,
         })
+    }
+
+    fn cookie_mismatches(&self) -> u64 {
+        self.dp.totals().cookie_mismatches
     }
 
     fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
