@@ -231,6 +231,8 @@ struct TunnelEntry {
     encap: Encapsulation,
     ipv6: bool,
     counters: Arc<TunnelCounters>,
+    /// Its sessions' ids, so that removing it costs what it holds, not a scan of all sessions.
+    sessions: std::collections::HashSet<u32>,
 }
 
 #[derive(Debug)]
@@ -323,6 +325,7 @@ impl UserspaceDataplane {
                 encap: spec.encap,
                 ipv6: spec.local.is_ipv6(),
                 counters,
+                sessions: std::collections::HashSet::new(),
             },
         );
         Ok(())
@@ -403,6 +406,9 @@ impl UserspaceDataplane {
         answer
             .recv_timeout(REPLY_TIMEOUT)
             .map_err(|_| Error::WorkerGone)??;
+        if let Some(t) = self.tunnels.get_mut(&spec.tid) {
+            t.sessions.insert(spec.sid);
+        }
         self.sessions.insert(
             spec.sid,
             SessionEntry {
@@ -416,8 +422,11 @@ impl UserspaceDataplane {
 
     /// Removes a session and deletes its TAP.
     pub fn remove_session(&mut self, sid: u32) -> Result<(), Error> {
-        if self.sessions.remove(&sid).is_none() {
+        let Some(entry) = self.sessions.remove(&sid) else {
             return Err(Error::UnknownSession(sid));
+        };
+        if let Some(t) = self.tunnels.get_mut(&entry.tid) {
+            t.sessions.remove(&sid);
         }
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(Command::RemoveSession(sid, reply))?;
@@ -428,12 +437,15 @@ impl UserspaceDataplane {
 
     /// Removes a tunnel, its sessions and their TAPs.
     pub fn remove_tunnel(&mut self, tid: u32) -> Result<(), Error> {
-        if self.tunnels.remove(&tid).is_none() {
+        let Some(entry) = self.tunnels.remove(&tid) else {
             return Err(Error::UnknownTunnel(tid));
+        };
+        let sids: Vec<u32> = entry.sessions.into_iter().collect();
+        for sid in &sids {
+            self.sessions.remove(sid);
         }
-        self.sessions.retain(|_, s| s.tid != tid);
         let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Command::RemoveTunnel(tid, reply))?;
+        self.send(Command::RemoveTunnel(tid, sids, reply))?;
         answer
             .recv_timeout(REPLY_TIMEOUT)
             .map_err(|_| Error::WorkerGone)

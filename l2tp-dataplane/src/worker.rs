@@ -82,7 +82,8 @@ pub(crate) struct CookieReporting {
 pub(crate) enum Command {
     AddTunnel(Box<TunnelState>, SyncSender<io::Result<()>>),
     AddSession(Box<SessionState>, SyncSender<io::Result<()>>),
-    RemoveTunnel(u32, SyncSender<()>),
+    /// A tunnel and its sessions' ids.
+    RemoveTunnel(u32, Vec<u32>, SyncSender<()>),
     RemoveSession(u32, SyncSender<()>),
     /// A data packet that arrived on a control-plane socket.
     Inject(Encapsulation, Vec<u8>),
@@ -232,13 +233,7 @@ impl Worker {
                     self.drop_session(sid);
                     let _ = reply.send(());
                 }
-                Command::RemoveTunnel(tid, reply) => {
-                    let sids: Vec<u32> = self
-                        .sessions
-                        .values()
-                        .filter(|s| s.tid == tid)
-                        .map(|s| s.sid)
-                        .collect();
+                Command::RemoveTunnel(tid, sids, reply) => {
                     for sid in sids {
                         self.drop_session(sid);
                     }

@@ -10,7 +10,7 @@
 //! the daemon's listen socket still gets the control messages, and the data packets it also
 //! sees are left to the data path ([`Dataplane::handle_data`]).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::BorrowedFd;
 
@@ -31,7 +31,8 @@ pub struct UserspaceAdapter {
     dp: dp::UserspaceDataplane,
     events: Option<UnboundedReceiver<DataplaneEvent>>,
     /// Local session ids by (tid, sid): the data path keys sessions by session id alone.
-    sessions: HashMap<(u32, u32), u32>,
+    /// Ordered, so that a tunnel's sessions are a range.
+    sessions: BTreeMap<(u32, u32), u32>,
     names: InterfaceNames,
 }
 
@@ -70,7 +71,7 @@ impl UserspaceAdapter {
         Ok(Self {
             dp,
             events: Some(rx),
-            sessions: HashMap::new(),
+            sessions: BTreeMap::new(),
             names: InterfaceNames::default(),
         })
     }
@@ -133,9 +134,8 @@ impl Dataplane for UserspaceAdapter {
     fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
         let gone: Vec<(u32, u32)> = self
             .sessions
-            .keys()
-            .filter(|(t, _)| *t == tid)
-            .copied()
+            .range((tid, 0)..=(tid, u32::MAX))
+            .map(|(k, _)| *k)
             .collect();
         for (t, sid) in gone {
             self.sessions.remove(&(t, sid));
