@@ -278,11 +278,12 @@ impl ProtoEngine {
             return;
         };
         let (tid, peer_tid) = (rec.tid, rec.peer_tid);
+        // Only static sessions live in a static tunnel: no scan of all sessions.
         let sessions: Vec<u64> = self
-            .sessions
+            .static_sessions
             .iter()
-            .filter(|(_, s)| s.tunnel == handle)
-            .map(|(h, _)| *h)
+            .filter(|h| self.sessions.get(h).is_some_and(|s| s.tunnel == handle))
+            .copied()
             .collect();
         for s in sessions {
             self.close_static_session(now, s, DownCause::TunnelDown);
