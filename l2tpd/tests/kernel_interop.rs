@@ -170,15 +170,16 @@ fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
     }
 }
 
-/// The guest's side of the managed pseudowire: l2tpd with the kernel data plane accepting the
-/// host's tunnel, then pings the host's end of the session.
+/// The guest's side of the managed pseudowire: l2tpd with `dataplane auto`, which must take the
+/// kernel's L2TP there, accepting the host's tunnel; then it pings the host's end of the
+/// session.
 const GUEST_SCRIPT: &str = r#"set -u
 mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
 ip link set lo up
 cat >/tmp/w/l2tpd.conf <<EOF
 system {
     listen 192.0.2.2:1701
-    dataplane kernel
+    dataplane auto
     control_socket /tmp/w/l2tpd.sock
     pid_file /tmp/w/l2tpd.pid
 }
@@ -212,6 +213,9 @@ for _ in $(seq 1 150); do
     sleep 0.2
 done
 /tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show sessions
+# `dataplane auto` took the kernel's L2TP: the session is in the kernel.
+/tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show system | grep -i "data plane" | grep -q kernel || ok=0
+ip l2tp show session | grep -q "Session" || ok=0
 if [ "$ok" = 1 ] && ping -c 5 -i 0.2 -W 2 198.51.100.1; then
     ip -s l2tp show session
     echo "PASS l2tpd kernel <-> l2tpd userspace"

@@ -643,3 +643,18 @@ fn a_reorder_timeout_puts_packets_back_in_order() {
     assert_eq!(num(&d["stats"], "rx_packets"), 5, "{d}\n{s}");
     assert_eq!(num(&d["stats"], "rx_seq_errors"), 0, "{d}");
 }
+
+#[test]
+fn dataplane_auto_takes_userspace_on_a_kernel_without_l2tp() {
+    // This host's kernel has no L2TP (the qemu guest cases cover `auto` choosing the kernel).
+    let mut lab = Lab::new("userspace-auto", &[]);
+    let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", "    dataplane auto\n", "");
+    let system = lab.ctl(&d, &["show", "system"]).unwrap();
+    assert_eq!(system["dataplane"], "userspace", "{system}");
+    let log = lab.l2tpd_logs(&d);
+    assert!(
+        log.contains("dataplane auto: no kernel L2TP")
+            && log.contains("using the userspace data plane"),
+        "{log}"
+    );
+}
