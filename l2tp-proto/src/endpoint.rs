@@ -404,6 +404,13 @@ impl Endpoint {
             .map(|(_, t)| tunnel_info(t))
     }
 
+    /// Session `session_id` of the tunnel with local id `tunnel_id`: a lookup, not a scan.
+    pub fn session(&self, tunnel_id: u32, session_id: u32) -> Option<SessionInfo> {
+        let ti = *self.tunnel_ids.get(&tunnel_id)?;
+        let s = self.sessions.get(self.find_session(ti, session_id)?)?;
+        Some(session_info(tunnel_id, s))
+    }
+
     /// The sessions of the tunnel with local id `tunnel_id`.
     pub fn sessions(&self, tunnel_id: u32) -> impl Iterator<Item = SessionInfo> + '_ {
         let list = self
@@ -414,16 +421,7 @@ impl Endpoint {
             .unwrap_or_default();
         list.iter()
             .filter_map(|si| self.sessions.get(*si))
-            .map(move |s| SessionInfo {
-                handle: s.handle,
-                tunnel_id,
-                session_id: s.local_id,
-                peer_session_id: s.peer_id,
-                state: s.state,
-                pw_type: s.pw_type,
-                control_rx: s.rx_messages,
-                control_tx: s.tx_messages,
-            })
+            .map(move |s| session_info(tunnel_id, s))
     }
 
     /// Whether every control message sent on every tunnel has been acknowledged by its peer
@@ -669,5 +667,19 @@ impl TunnelInfo {
     /// Whether the control connection is established.
     pub fn is_established(&self) -> bool {
         self.state == TunnelState::Established
+    }
+}
+
+/// The public view of session `s` of the tunnel with local id `tunnel_id`.
+fn session_info(tunnel_id: u32, s: &crate::session::Session) -> SessionInfo {
+    SessionInfo {
+        handle: s.handle,
+        tunnel_id,
+        session_id: s.local_id,
+        peer_session_id: s.peer_id,
+        state: s.state,
+        pw_type: s.pw_type,
+        control_rx: s.rx_messages,
+        control_tx: s.tx_messages,
     }
 }

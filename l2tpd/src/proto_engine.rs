@@ -1856,8 +1856,14 @@ impl ProtoEngine {
     fn session_info(&self, now: Instant, handle: u64, rec: &SessionRec) -> SessionInfo {
         let info = self
             .ep
-            .sessions(rec.tid)
-            .find(|s| s.handle == SessionHandle(handle));
+            .session(rec.tid, rec.sid)
+            .filter(|s| s.handle == SessionHandle(handle))
+            // A session renumbered without an event is still found, by a scan of its tunnel.
+            .or_else(|| {
+                self.ep
+                    .sessions(rec.tid)
+                    .find(|s| s.handle == SessionHandle(handle))
+            });
         let tunnel_name = self
             .tunnels
             .get(&rec.tunnel)
@@ -2389,8 +2395,14 @@ impl Engine for ProtoEngine {
         let rec = self.sessions.get(&sh).ok_or_else(|| no_tunnel(tunnel))?;
         let engine = self
             .ep
-            .sessions(rec.tid)
-            .find(|s| s.handle == SessionHandle(sh));
+            .session(rec.tid, rec.sid)
+            .filter(|s| s.handle == SessionHandle(sh))
+            // A session renumbered without an event is still found, by a scan of its tunnel.
+            .or_else(|| {
+                self.ep
+                    .sessions(rec.tid)
+                    .find(|s| s.handle == SessionHandle(sh))
+            });
         let state = engine
             .as_ref()
             .map_or_else(|| "deleted".to_owned(), |s| s.state.to_string());

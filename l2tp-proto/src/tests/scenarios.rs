@@ -327,6 +327,35 @@ fn the_recipient_takes_the_l2_specific_sublayer_the_initiator_requires() {
 }
 
 #[test]
+fn a_session_is_looked_up_by_its_ids() {
+    for version in [VersionMode::V2, VersionMode::V3] {
+        let mut mesh = Mesh::new(2, 10, Link::CLEAN, accept_all(cfg(version)));
+        let tid = mesh.open_tunnel(0, 1, Arc::new(cfg(version)));
+        for _ in 0..3 {
+            mesh.open_session(
+                0,
+                tid,
+                CallType::Incoming,
+                Arc::new(SessionConfig::default()),
+            );
+        }
+        mesh.run_for(Duration::from_secs(5));
+        let ep = &mesh.nodes[0].endpoint;
+        let all: Vec<_> = ep.sessions(tid).collect();
+        assert_eq!(all.len(), 3, "{version:?}");
+        for s in &all {
+            assert_eq!(
+                ep.session(tid, s.session_id).as_ref(),
+                Some(s),
+                "{version:?}"
+            );
+        }
+        assert!(ep.session(tid, 0xdead).is_none());
+        assert!(ep.session(tid + 1, all[0].session_id).is_none());
+    }
+}
+
+#[test]
 fn v3_with_auth_falls_back_to_v2_with_challenge() {
     let mut mesh = Mesh::new(
         2,
