@@ -5,191 +5,38 @@
 //! build fails, an `l2tpd` already there is used). Every wait is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::UdpSocket;
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use l2tp_ctl::Request;
+use l2tp_testkit::daemon::{
+    Env, free_port, l2tpd_beside, spawn_piped, wait_output_within as wait_output,
+};
 use serde_json::Value;
 
+/// The longest wait for the LNS to reach a state.
 const WAIT: Duration = Duration::from_secs(20);
 
 fn loadgen() -> &'static str {
     env!("CARGO_BIN_EXE_l2tp-loadgen")
 }
 
-fn l2tpd() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("L2TPD_BIN") {
-            return p.into();
-        }
-        let beside = PathBuf::from(loadgen()).with_file_name("l2tpd");
-        let built = build_l2tpd(&beside);
-        assert!(
-            beside.exists(),
-            "{} not found and `cargo build -p l2tpd` failed: {built}; set L2TPD_BIN",
-            beside.display()
-        );
-        if !built.is_empty() {
-            eprintln!("cargo build -p l2tpd failed, using the existing binary: {built}");
-        }
-        beside
-    })
-    .clone()
-}
-
-/// `cargo build -p l2tpd` into the target directory and profile of `bin`; the error text on
-/// failure, empty on success.
-fn build_l2tpd(bin: &Path) -> String {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let (Some(profile_dir), Some(target)) = (bin.parent(), bin.parent().and_then(Path::parent))
-    else {
-        return "no target directory".into();
-    };
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => "dev",
-        Some(other) => other,
-        None => return "no profile".into(),
-    };
-    let child = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "l2tpd", "--profile", profile])
-        .env("CARGO_TARGET_DIR", target)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    match child {
-        Ok(c) => {
-            let out = wait_output(c, Duration::from_secs(300));
-            if out.status.success() {
-                String::new()
-            } else {
-                String::from_utf8_lossy(&out.stderr).into_owned()
-            }
-        }
-        Err(e) => e.to_string(),
-    }
-}
-
-/// Waits (bounded) for `child` and collects its output; kills it on timeout.
-fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!(
-                "process did not finish in time: {:?}",
-                child.wait_with_output()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A running `l2tpd -f` as LNS, with its files in a temporary directory; killed on drop.
-struct Lns {
-    dir: PathBuf,
-    port: u16,
-    child: Child,
+/// It runs with `dataplane none`, the built-in permissive default peer profile, and `rest`
+/// after the system block.
+fn start_lns(name: &str, rest: &str) -> Env {
+    Env::started(l2tpd_beside(loadgen()), name, "    dataplane none\n", rest)
 }
 
-impl Lns {
-    /// Starts it with `dataplane none`, the built-in permissive default peer profile, and
-    /// `rest` after the system block.
-    fn start(name: &str, rest: &str) -> Lns {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "l2tp-loadgen-test-{}-{name}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
-        let conf = dir.join("l2tpd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "system {{\n    listen 127.0.0.1:{port}\n    control_socket {}\n    \
-                 pid_file {}\n    dataplane none\n}}\n{rest}",
-                dir.join("ctl.sock").display(),
-                dir.join("l2tpd.pid").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(l2tpd())
-            .arg("-f")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-o")
-            .arg(dir.join("l2tpd.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lns = Lns { dir, port, child };
-        let deadline = Instant::now() + WAIT;
-        while lns.try_system().is_none() {
-            if let Ok(Some(status)) = lns.child.try_wait() {
-                panic!(
-                    "l2tpd exited during start-up: {status}; log:\n{}",
-                    lns.log()
-                );
-            }
-            assert!(Instant::now() < deadline, "l2tpd did not answer in time");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        lns
-    }
-
-    fn peer(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("l2tpd.log")).unwrap_or_default()
-    }
-
+/// What these tests ask of the LNS.
+trait Lns {
+    /// What `l2tp-loadgen` is to connect to.
+    fn peer(&self) -> String;
     /// `show system` as JSON, if the daemon answers.
-    fn try_system(&self) -> Option<Value> {
-        let stream = UnixStream::connect(self.dir.join("ctl.sock")).ok()?;
-        stream.set_read_timeout(Some(WAIT)).ok()?;
-        (&stream)
-            .write_all(l2tp_ctl::encode_request(&Request::ShowSystem).as_bytes())
-            .ok()?;
-        let mut reply = String::new();
-        BufReader::new(&stream).read_line(&mut reply).ok()?;
-        let response = l2tp_ctl::decode_reply(&reply)
-            .and_then(l2tp_ctl::Reply::into_result)
-            .ok()?;
-        // `{"system": {...}}` → `{...}`.
-        let v = serde_json::to_value(response).ok()?;
-        v.as_object().and_then(|o| o.values().next().cloned())
-    }
-
+    fn try_system(&self) -> Option<Value>;
     fn system(&self) -> Value {
         self.try_system().expect("show system")
     }
-
     /// Waits (bounded) until `show system` satisfies `f`.
     fn wait_system(&self, what: &str, f: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + WAIT;
@@ -207,22 +54,21 @@ impl Lns {
     }
 }
 
-impl Drop for Lns {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+impl Lns for Env {
+    fn peer(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn try_system(&self) -> Option<Value> {
+        let response = self.try_request(&Request::ShowSystem).ok()?.ok()?;
+        // `{"system": {...}}` → `{...}`.
+        let v = serde_json::to_value(response).ok()?;
+        v.as_object().and_then(|o| o.values().next().cloned())
     }
 }
 
 fn spawn_loadgen(args: &[&str]) -> Child {
-    Command::new(loadgen())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_piped(Command::new(loadgen()).args(args))
 }
 
 fn report(out: &Output) -> Value {
@@ -237,7 +83,7 @@ fn report(out: &Output) -> Value {
 
 /// 5 tunnels × 20 sessions of `version`, held for 2 s while l2tpd's counts are checked.
 fn five_by_twenty(version: &str) {
-    let lns = Lns::start(&format!("v{version}"), "");
+    let lns = start_lns(&format!("v{version}"), "");
     let peer = lns.peer();
     let child = spawn_loadgen(&[
         "--peer",
@@ -260,7 +106,7 @@ fn five_by_twenty(version: &str) {
     assert_eq!(sys["counts"]["sessions"], 100, "{sys}");
     let out = wait_output(child, Duration::from_secs(60));
     let r = report(&out);
-    assert!(out.status.success(), "{r}\n{}", lns.log());
+    assert!(out.status.success(), "{r}\n{}", lns.log_text());
     assert_eq!(r["version"], version.parse::<u64>().unwrap(), "{r}");
     assert_eq!(r["tunnels_up"], 5, "{r}");
     assert_eq!(r["sessions_up"], 100, "{r}");
@@ -298,7 +144,7 @@ fn five_tunnels_by_twenty_v2_sessions_come_up_and_go_down() {
 
 #[test]
 fn the_right_secret_authenticates_both_ways() {
-    let lns = Lns::start(
+    let lns = start_lns(
         "secret",
         "tunnel profile \"default\" {\n    secret \"right\"\n}\n",
     );
@@ -329,7 +175,7 @@ fn the_right_secret_authenticates_both_ways() {
 
 #[test]
 fn a_wrong_secret_reports_failures_and_exits_non_zero() {
-    let lns = Lns::start(
+    let lns = start_lns(
         "wrong-secret",
         "tunnel profile \"default\" {\n    secret \"right\"\n}\n",
     );
@@ -432,7 +278,7 @@ fn usage_errors_exit_with_2() {
 
 #[test]
 fn tunnels_can_share_a_small_pool_of_sockets() {
-    let lns = Lns::start("pool", "");
+    let lns = start_lns("pool", "");
     let peer = lns.peer();
     let out = wait_output(
         spawn_loadgen(&[
@@ -451,7 +297,7 @@ fn tunnels_can_share_a_small_pool_of_sockets() {
         Duration::from_secs(60),
     );
     let r = report(&out);
-    assert!(out.status.success(), "{r}\n{}", lns.log());
+    assert!(out.status.success(), "{r}\n{}", lns.log_text());
     assert_eq!(r["sockets"], 2, "{r}");
     assert_eq!(r["concurrency"], 3, "{r}");
     assert_eq!(r["tunnels_up"], 6, "{r}");
@@ -462,7 +308,7 @@ fn tunnels_can_share_a_small_pool_of_sockets() {
 
 #[test]
 fn sigint_during_the_hold_tears_down_at_once() {
-    let lns = Lns::start("sigint", "");
+    let lns = start_lns("sigint", "");
     let peer = lns.peer();
     let child = spawn_loadgen(&[
         "--peer",
@@ -501,7 +347,7 @@ fn sigint_during_the_hold_tears_down_at_once() {
 /// the daemon stays up.
 #[test]
 fn reloads_during_a_heavy_setup_lose_nothing() {
-    let lns = Lns::start("reload", "");
+    let lns = start_lns("reload", "");
     let conf = lns.dir.join("l2tpd.conf");
     let base = std::fs::read_to_string(&conf).unwrap();
     let peer = lns.peer();
@@ -532,7 +378,7 @@ fn reloads_during_a_heavy_setup_lose_nothing() {
             .collect();
         std::fs::write(&conf, format!("{base}{extra}")).unwrap();
         let hup = Command::new("kill")
-            .args(["-HUP", &lns.child.id().to_string()])
+            .args(["-HUP", &lns.pid().to_string()])
             .status()
             .unwrap();
         assert!(hup.success());
@@ -548,7 +394,7 @@ fn reloads_during_a_heavy_setup_lose_nothing() {
     assert_eq!(sys["statistics"]["reload_failures"], 0, "{sys}");
     let out = wait_output(child, Duration::from_secs(120));
     let r = report(&out);
-    assert!(out.status.success(), "{r}\n{}", lns.log());
+    assert!(out.status.success(), "{r}\n{}", lns.log_text());
     assert_eq!(r["tunnels_up"], 20, "{r}");
     assert_eq!(r["sessions_up"], 5000, "{r}");
     assert_eq!(r["failed"], 0, "{r}");
@@ -556,7 +402,7 @@ fn reloads_during_a_heavy_setup_lose_nothing() {
         during > 0,
         "no reload landed while sessions were still being set up (the set-up was too fast)"
     );
-    let log = lns.log();
+    let log = lns.log_text();
     assert_eq!(log.matches("SIGHUP").count(), 5, "{log}");
     // (Closed tunnels linger to answer a retransmitted StopCCN: count the up ones.)
     let sys = lns.wait_system("everything torn down", |s| {

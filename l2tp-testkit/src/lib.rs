@@ -7,11 +7,14 @@
 //!   malformed or has expert errors, plus the decoded L2TP header and AVPs.
 //! * [`vectors`]: the real xl2tpd captures in `testdata/xl2tpd/` and the
 //!   secrets they were made with.
+//! * [`daemon`]: run the real `l2tpd` in a temporary directory and talk to it over its
+//!   control socket.
 //!
 //! This crate must not depend on `l2tp-proto`: `l2tp-proto`'s tests depend
 //! on it.
 
 pub mod captures;
+pub mod daemon;
 pub mod pcap;
 pub mod tshark;
 pub mod vectors;

@@ -1,59 +1,16 @@
 //! `l2tpctl` against a real `l2tpd`, both as built binaries.
 //!
-//! `l2tpd` is looked for beside `l2tpctl` (the same target directory), or at `$L2TPD_BIN`.
-//! Build it first when testing this crate alone: `cargo test -p l2tpd -p l2tpctl` or
-//! `cargo test --workspace` build both. Every wait is bounded.
+//! `l2tpd` is `$L2TPD_BIN`, else the one beside `l2tpctl` in the same target directory, built
+//! first with `cargo build -p l2tpd` (see `l2tp_testkit::daemon::l2tpd_beside`). Every wait is
+//! bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, UdpSocket};
-use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-const WAIT: Duration = Duration::from_secs(10);
+use l2tp_testkit::daemon::{Env, l2tpd_beside, spawn_piped, wait_output};
 
 fn l2tpctl() -> &'static str {
     env!("CARGO_BIN_EXE_l2tpctl")
-}
-
-fn l2tpd() -> PathBuf {
-    if let Some(p) = std::env::var_os("L2TPD_BIN") {
-        return p.into();
-    }
-    let beside = PathBuf::from(l2tpctl()).with_file_name("l2tpd");
-    assert!(
-        beside.exists(),
-        "{} not found: build l2tpd first (cargo test -p l2tpd -p l2tpctl, or cargo build -p \
-         l2tpd), or set L2TPD_BIN",
-        beside.display()
-    );
-    beside
-}
-
-fn free_port() -> u16 {
-    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    for _ in 0..100 {
-        let v4 = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = v4.local_addr().unwrap().port();
-        if !given.contains(&port)
-            && UdpSocket::bind(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))).is_ok()
-        {
-            given.push(port);
-            return port;
-        }
-    }
-    panic!("no free port");
-}
-
-/// A running `l2tpd -f` with its files in a temporary directory; killed and cleaned on drop.
-struct Daemon {
-    dir: PathBuf,
-    child: Child,
 }
 
 const PROFILES: &str = "\
@@ -64,71 +21,23 @@ tunnel profile \"v3\" {
 }
 ";
 
-impl Daemon {
-    fn start(name: &str, rest: &str) -> Daemon {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "l2tpctl-test-{}-{name}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
-        let conf = dir.join("l2tpd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "system {{\n    listen 127.0.0.1:{port} [::1]:{port}\n    control_socket {}\n    \
-                 pid_file {}\n    host_name test-host\n    router_id 192.0.2.9\n}}\n{rest}",
-                dir.join("ctl.sock").display(),
-                dir.join("l2tpd.pid").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(l2tpd())
-            .arg("-f")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-o")
-            .arg(dir.join("l2tpd.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut d = Daemon { dir, child };
-        d.wait_ready();
-        d
-    }
+/// A running `l2tpd -f` with its files in a temporary directory (killed and cleaned on drop),
+/// named `test-host` with router id 192.0.2.9, and `rest` after the system block.
+fn start(name: &str, rest: &str) -> Env {
+    Env::started(
+        l2tpd_beside(l2tpctl()),
+        name,
+        "    host_name test-host\n    router_id 192.0.2.9\n",
+        rest,
+    )
+}
 
-    fn sock(&self) -> PathBuf {
-        self.dir.join("ctl.sock")
-    }
+trait Ctl {
+    /// Runs `l2tpctl -S SOCK ARGS` against this daemon.
+    fn ctl(&self, args: &[&str]) -> Output;
+}
 
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + WAIT;
-        let line = l2tp_ctl::encode_request(&l2tp_ctl::Request::ShowSystem);
-        loop {
-            if let Ok(stream) = UnixStream::connect(self.sock()) {
-                stream.set_read_timeout(Some(WAIT)).unwrap();
-                let mut reply = String::new();
-                if (&stream).write_all(line.as_bytes()).is_ok()
-                    && BufReader::new(&stream).read_line(&mut reply).is_ok()
-                    && reply.contains("\"system\"")
-                {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("l2tpd exited during start-up: {status}");
-            }
-            assert!(Instant::now() < deadline, "l2tpd did not answer in time");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Runs `l2tpctl -S SOCK ARGS`.
+impl Ctl for Env {
     fn ctl(&self, args: &[&str]) -> Output {
         let sock = self.sock();
         let mut all = vec!["-S", sock.to_str().unwrap()];
@@ -137,31 +46,8 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn run_ctl(args: &[&str]) -> Output {
-    let mut child = Command::new(l2tpctl())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + WAIT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("l2tpctl {args:?} did not finish in time");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    wait_output(spawn_piped(Command::new(l2tpctl()).args(args)))
 }
 
 fn out(o: &Output) -> String {
@@ -179,7 +65,7 @@ fn json(o: &Output) -> serde_json::Value {
 
 #[test]
 fn show_system_as_text_and_json() {
-    let d = Daemon::start("system", "");
+    let d = start("system", "");
     let o = d.ctl(&["show", "system"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let text = out(&o);
@@ -211,7 +97,7 @@ fn show_system_as_text_and_json() {
 
 #[test]
 fn show_tunnels_and_sessions_are_empty_tables() {
-    let d = Daemon::start("tables", "");
+    let d = start("tables", "");
     let o = d.ctl(&["show", "tunnels"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(
@@ -239,7 +125,7 @@ fn show_tunnels_and_sessions_are_empty_tables() {
 
 #[test]
 fn profiles_as_text_and_json() {
-    let d = Daemon::start("profiles", PROFILES);
+    let d = start("profiles", PROFILES);
     let o = d.ctl(&["show", "tunnel", "profiles"]);
     assert_eq!(out(&o), "v3\ndefault (built-in)\n");
     assert_eq!(
@@ -270,7 +156,7 @@ fn profiles_as_text_and_json() {
 
 #[test]
 fn reload_create_delete_and_debug() {
-    let d = Daemon::start("commands", "");
+    let d = start("commands", "");
     let o = d.ctl(&["reload"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(out(&o), "config reloaded: no changes\n");
@@ -367,7 +253,7 @@ fn reload_create_delete_and_debug() {
 
 #[test]
 fn reload_of_a_broken_file_fails_and_prints_the_problems() {
-    let d = Daemon::start("reload-bad", "");
+    let d = start("reload-bad", "");
     std::fs::write(d.dir.join("l2tpd.conf"), "system {\n    bogus 1\n}\n").unwrap();
     let o = d.ctl(&["reload"]);
     assert_eq!(o.status.code(), Some(1));

@@ -13,7 +13,7 @@ mod raw;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::Env;
+use common::{Env, l2tpd};
 use l2tp_ctl::{Request, Response, State, SystemStats};
 use raw::{RawPeer, Rx, avp, msg_type, mt};
 
@@ -160,7 +160,7 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
 
 #[test]
 fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunnel() {
-    let mut env = Env::new("bad-input");
+    let mut env = Env::new(l2tpd(), "bad-input");
     env.write_config(
         "    dataplane none\n    log_level info\n",
         "tunnel profile \"default\" {\n    hello_timeout 1\n    retry_timeout 1\n}\n",
@@ -557,7 +557,7 @@ fn v3_avp(avps: &[(u16, Vec<u8>)], t: u16) -> Vec<u8> {
 /// the peer assigned (RFC 3931 §5.2, §7.1; error 8 and 3), and the tunnel stays up.
 #[test]
 fn l2tpv3_call_requests_with_bad_avps_are_refused_with_cdn() {
-    let mut env = Env::new("bad-input-v3");
+    let mut env = Env::new(l2tpd(), "bad-input-v3");
     env.write_config("    dataplane none\n", "");
     env.start(&[]);
     let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));

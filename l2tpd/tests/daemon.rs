@@ -33,7 +33,7 @@ fn stderr(o: &std::process::Output) -> String {
 
 #[test]
 fn help_and_version() {
-    let env = Env::new("help");
+    let env = Env::new(l2tpd(), "help");
     let o = env.run(&["-h"]);
     assert_eq!(o.status.code(), Some(0));
     for opt in [
@@ -63,7 +63,7 @@ fn help_and_version() {
 
 #[test]
 fn dry_run_of_a_good_config() {
-    let env = Env::new("dry-good");
+    let env = Env::new(l2tpd(), "dry-good");
     env.write_config("", "tunnel profile \"v3\" {\n    version 3\n}\n");
     let conf = env.conf();
     let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
@@ -75,7 +75,7 @@ fn dry_run_of_a_good_config() {
 
 #[test]
 fn dry_run_reports_every_problem_with_its_location() {
-    let env = Env::new("dry-bad");
+    let env = Env::new(l2tpd(), "dry-bad");
     std::fs::write(env.conf(), BAD_CONFIG).unwrap();
     let conf = env.conf();
     let o = env.run(&["--dry-run", "--config-file", conf.to_str().unwrap()]);
@@ -91,7 +91,7 @@ fn the_example_configs_pass_a_dry_run() {
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return; // no examples in this checkout
     };
-    let env = Env::new("examples");
+    let env = Env::new(l2tpd(), "examples");
     for e in entries.flatten() {
         let path = e.path();
         if path.extension().is_some_and(|x| x == "conf") {
@@ -109,7 +109,7 @@ fn the_example_configs_pass_a_dry_run() {
 
 #[test]
 fn start_up_with_a_bad_config_fails_with_the_problems_on_stderr() {
-    let env = Env::new("start-bad");
+    let env = Env::new(l2tpd(), "start-bad");
     std::fs::write(env.conf(), BAD_CONFIG).unwrap();
     let conf = env.conf();
     let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
@@ -126,7 +126,7 @@ fn start_up_with_a_bad_config_fails_with_the_problems_on_stderr() {
 
 #[test]
 fn a_missing_config_file_is_a_start_up_error() {
-    let env = Env::new("no-config");
+    let env = Env::new(l2tpd(), "no-config");
     let conf = env.dir.join("absent.conf");
     let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -135,7 +135,7 @@ fn a_missing_config_file_is_a_start_up_error() {
 
 #[test]
 fn a_port_in_use_is_a_start_up_error_naming_the_address() {
-    let mut env = Env::new("port-busy");
+    let mut env = Env::new(l2tpd(), "port-busy");
     // Hold a port the kernel picked, rather than racing other tests for a free one.
     let busy = UdpSocket::bind("127.0.0.1:0").unwrap();
     env.port = busy.local_addr().unwrap().port();
@@ -153,7 +153,7 @@ fn a_port_in_use_is_a_start_up_error_naming_the_address() {
 
 #[test]
 fn background_mode_writes_the_pid_file_and_the_parent_exits_0() {
-    let env = Env::new("background");
+    let env = Env::new(l2tpd(), "background");
     env.write_config("", "");
     let (conf, log) = (env.conf(), env.log());
     let o = env.run(&["-c", conf.to_str().unwrap(), "-o", log.to_str().unwrap()]);
@@ -183,7 +183,7 @@ fn background_mode_writes_the_pid_file_and_the_parent_exits_0() {
 
 #[test]
 fn the_control_socket_is_0600_by_default() {
-    let mut env = Env::new("mode-600");
+    let mut env = Env::new(l2tpd(), "mode-600");
     env.write_config("", "");
     env.start(&[]);
     let m = std::fs::metadata(env.sock()).unwrap();
@@ -200,7 +200,7 @@ fn the_control_socket_is_0660_with_a_group() {
         .into_iter()
         .find_map(|g| nix::unistd::Group::from_name(g).ok().flatten())
         .expect("a system group");
-    let mut env = Env::new("mode-660");
+    let mut env = Env::new(l2tpd(), "mode-660");
     env.write_config(&format!("    control_socket_group {}\n", group.name), "");
     env.start(&[]);
     let m = std::fs::metadata(env.sock()).unwrap();
@@ -210,7 +210,7 @@ fn the_control_socket_is_0660_with_a_group() {
 
 #[test]
 fn an_unknown_control_socket_group_is_a_start_up_error() {
-    let env = Env::new("bad-group");
+    let env = Env::new(l2tpd(), "bad-group");
     env.write_config("    control_socket_group no-such-group-l2tpd\n", "");
     let conf = env.conf();
     let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
@@ -220,11 +220,11 @@ fn an_unknown_control_socket_group_is_a_start_up_error() {
 
 #[test]
 fn a_second_daemon_on_the_same_socket_is_refused() {
-    let mut first = Env::new("first");
+    let mut first = Env::new(l2tpd(), "first");
     first.write_config("", "");
     first.start(&[]);
     // Another port, the same control socket.
-    let second = Env::new("second");
+    let second = Env::new(l2tpd(), "second");
     let text = first
         .config_text("", "")
         .replace(&first.port.to_string(), &second.port.to_string())
@@ -247,7 +247,7 @@ fn a_second_daemon_on_the_same_socket_is_refused() {
 
 #[test]
 fn a_stale_socket_file_is_replaced() {
-    let mut env = Env::new("stale");
+    let mut env = Env::new(l2tpd(), "stale");
     env.write_config("", "");
     drop(std::os::unix::net::UnixListener::bind(env.sock()).unwrap());
     assert!(env.sock().exists());
@@ -257,7 +257,7 @@ fn a_stale_socket_file_is_replaced() {
 
 #[test]
 fn sighup_applies_a_valid_change_and_logs_the_diff() {
-    let mut env = Env::new("hup-good");
+    let mut env = Env::new(l2tpd(), "hup-good");
     env.write_config("", "tunnel profile \"a\" {\n    hello_timeout 5\n}\n");
     env.start(&[]);
     env.write_config(
@@ -282,7 +282,7 @@ fn sighup_applies_a_valid_change_and_logs_the_diff() {
 
 #[test]
 fn sighup_with_an_invalid_file_keeps_the_running_config() {
-    let mut env = Env::new("hup-bad");
+    let mut env = Env::new(l2tpd(), "hup-bad");
     env.write_config("", "tunnel profile \"keep\" {\n}\n");
     env.start(&[]);
     std::fs::write(env.conf(), BAD_CONFIG).unwrap();
@@ -309,7 +309,7 @@ fn sighup_with_an_invalid_file_keeps_the_running_config() {
 
 #[test]
 fn sighup_can_raise_the_log_level() {
-    let mut env = Env::new("hup-level");
+    let mut env = Env::new(l2tpd(), "hup-level");
     env.write_config("", "");
     env.start(&[]);
     env.write_config("    log_level debug\n", "");
@@ -323,7 +323,7 @@ fn sighup_can_raise_the_log_level() {
 
 #[test]
 fn debug_flags_raise_the_log_level() {
-    let mut env = Env::new("debug-flags");
+    let mut env = Env::new(l2tpd(), "debug-flags");
     env.write_config("", "");
     env.start(&["-d", "-d"]);
     let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
@@ -337,7 +337,7 @@ fn debug_flags_raise_the_log_level() {
 #[test]
 fn sigterm_stops_cleanly() {
     for sig in [Signal::SIGTERM, Signal::SIGINT] {
-        let mut env = Env::new("term");
+        let mut env = Env::new(l2tpd(), "term");
         env.write_config("", "");
         env.start(&[]);
         assert!(env.sock().exists() && env.pid_file().exists());
@@ -353,7 +353,7 @@ fn sigterm_stops_cleanly() {
 
 #[test]
 fn sigusr1_flushes_and_reopens_the_log() {
-    let mut env = Env::new("usr1");
+    let mut env = Env::new(l2tpd(), "usr1");
     env.write_config("", "");
     env.start(&[]);
     env.wait_log("started");
@@ -376,7 +376,7 @@ fn sigusr1_flushes_and_reopens_the_log() {
 
 #[test]
 fn the_control_protocol_reports_errors_and_keeps_the_connection() {
-    let mut env = Env::new("protocol");
+    let mut env = Env::new(l2tpd(), "protocol");
     env.write_config("", "");
     env.start(&[]);
     let r = env
@@ -425,7 +425,7 @@ fn the_control_protocol_reports_errors_and_keeps_the_connection() {
 
 #[test]
 fn listen_on_v4_and_v6_wildcards_with_one_port() {
-    let mut env = Env::new("wildcards");
+    let mut env = Env::new(l2tpd(), "wildcards");
     let text = env
         .config_text("", "")
         .replace("127.0.0.1:", "0.0.0.0:")
@@ -446,7 +446,7 @@ fn listen_on_v4_and_v6_wildcards_with_one_port() {
 
 #[test]
 fn encap_ip_opens_protocol_115_sockets_or_says_why_not() {
-    let mut env = Env::new("encap-ip");
+    let mut env = Env::new(l2tpd(), "encap-ip");
     env.write_config(
         "",
         "tunnel profile \"ip\" {\n    encap ip\n    version 3\n}\n",
@@ -465,7 +465,7 @@ fn encap_ip_opens_protocol_115_sockets_or_says_why_not() {
 
 #[test]
 fn secrets_stay_out_of_logs_and_answers() {
-    let mut env = Env::new("secrets");
+    let mut env = Env::new(l2tpd(), "secrets");
     env.write_config(
         "",
         "tunnel profile \"s\" {\n    secret \"hunter2-secret\"\n}\n",
@@ -504,7 +504,7 @@ fn secrets_stay_out_of_logs_and_answers() {
 
 #[test]
 fn a_watcher_is_acknowledged_and_released_when_the_daemon_stops() {
-    let mut env = Env::new("watch");
+    let mut env = Env::new(l2tpd(), "watch");
     env.write_config("", "");
     env.start(&[]);
     let stream = std::os::unix::net::UnixStream::connect(env.sock()).unwrap();
@@ -531,7 +531,7 @@ fn a_watcher_is_acknowledged_and_released_when_the_daemon_stops() {
 
 #[test]
 fn datagrams_reach_the_core_on_both_families() {
-    let mut env = Env::new("datagrams");
+    let mut env = Env::new(l2tpd(), "datagrams");
     env.write_config("", "");
     env.start(&[]);
     // Client ports come from the harness too, so no daemon of a parallel test is given them.
@@ -561,7 +561,7 @@ fn datagrams_reach_the_core_on_both_families() {
 /// syslog is not involved.
 #[test]
 fn without_a_log_file_messages_go_to_syslog_facility_daemon() {
-    let env = Env::new("syslog");
+    let env = Env::new(l2tpd(), "syslog");
     env.write_config("", "");
     let listener = r#"
 import socket, subprocess, sys, time

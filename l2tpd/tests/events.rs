@@ -12,10 +12,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{Env, l2tpd, wait_output};
+use common::{Env, l2tpd, spawn_piped, wait_output};
 use l2tp_ctl::{Request, Response, Selector, SessionInfo, TunnelInfo};
 use nix::sys::signal::Signal;
 
@@ -208,7 +208,7 @@ fn assert_vars(r: &Record, expected: &BTreeMap<&'static str, String>) {
 }
 
 fn server(scripts: Option<&Path>) -> Env {
-    let mut s = Env::new("server");
+    let mut s = Env::new(l2tpd(), "server");
     let extra = scripts.map_or(String::new(), |d| {
         format!("    script_dir {}\n", d.display())
     });
@@ -259,7 +259,7 @@ session \"eth2\" {
 #[test]
 fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
     let s = server(None);
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     let scripts = write_scripts(&c.dir, None);
     client_config(&c, s.port, &scripts, V3_ETH);
     c.start(&["-d"]);
@@ -353,7 +353,7 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
 
 #[test]
 fn l2tpv2_ppp_scripts_on_both_sides() {
-    let mut s = Env::new("server");
+    let mut s = Env::new(l2tpd(), "server");
     let server_scripts = write_scripts(&s.dir, None);
     s.write_config(
         &format!(
@@ -364,7 +364,7 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
         "tunnel profile \"default\" {\n    max_retries 1\n}\n",
     );
     s.start(&["-d"]);
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     let scripts = write_scripts(&c.dir, None);
     client_config(
         &c,
@@ -471,7 +471,7 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
 #[test]
 fn a_script_sleeping_60s_does_not_delay_another_tunnel() {
     let s = server(None);
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     // The tunnel-created script of tunnel "slow" sleeps for 60 s.
     let scripts = write_scripts(&c.dir, Some("slow"));
     client_config(
@@ -533,15 +533,12 @@ fn a_script_sleeping_60s_does_not_delay_another_tunnel() {
 // ------------------------------------------------------------------------------- l2tpwatch
 
 fn watch(env: &Env, args: &[&str]) -> Child {
-    Command::new(beside_l2tpd("l2tpwatch"))
-        .arg("-S")
-        .arg(env.sock())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_piped(
+        Command::new(beside_l2tpd("l2tpwatch"))
+            .arg("-S")
+            .arg(env.sock())
+            .args(args),
+    )
 }
 
 fn text(o: &Output) -> String {
@@ -564,7 +561,7 @@ fn settle(env: &Env) {
 #[test]
 fn l2tpwatch_prints_a_whole_lifecycle_as_text_verbose_and_csv() {
     let s = server(None);
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     let scripts = write_scripts(&c.dir, None);
     client_config(&c, s.port, &scripts, "");
     c.start(&["-d"]);
@@ -706,14 +703,14 @@ fn system_stats(env: &Env) -> l2tp_ctl::SystemStats {
 
 #[test]
 fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
-    let mut s = Env::new("server");
+    let mut s = Env::new(l2tpd(), "server");
     s.write_config(
         "    dataplane none\n    max_tunnels 1\n    max_sessions 1\n",
         "",
     );
     s.start(&["-d"]);
     let silent = common::free_port();
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     let scripts = write_scripts(&c.dir, None);
     client_config(
         &c,
@@ -730,7 +727,7 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
     session_up(&c, "s1");
     // A second session and a second tunnel, both over the server's limits.
     c.request(&Request::ShowSystem).unwrap();
-    let mut b = Env::new("client2");
+    let mut b = Env::new(l2tpd(), "client2");
     client_config(
         &b,
         s.port,
@@ -831,7 +828,7 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
 #[test]
 fn a_stopping_daemon_reports_its_tunnels_and_sessions_deleted() {
     let s = server(None);
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     let scripts = write_scripts(&c.dir, None);
     client_config(
         &c,

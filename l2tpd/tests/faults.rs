@@ -15,7 +15,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::Env;
+use common::{Env, l2tpd};
 use l2tp_ctl::{Request, Response, State};
 use raw::{RawPeer, mt};
 
@@ -83,7 +83,7 @@ fn tunnel_states(env: &Env) -> Vec<(u32, State)> {
 
 #[test]
 fn a_vanished_peer_is_found_dead_cleaned_up_and_its_scripts_run_with_verbatim_values() {
-    let mut env = Env::new("vanish");
+    let mut env = Env::new(l2tpd(), "vanish");
     let scripts = write_scripts(&env.dir);
     env.write_config(
         &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
@@ -162,7 +162,7 @@ fn timed_request(env: &Env) -> Duration {
 
 #[test]
 fn misbehaving_control_clients_do_not_affect_the_daemon() {
-    let mut env = Env::new("clients");
+    let mut env = Env::new(l2tpd(), "clients");
     env.write_config(
         "    dataplane none\n",
         "tunnel profile \"default\" {\n    hello_timeout 1\n}\n",

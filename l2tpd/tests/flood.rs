@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::Env;
+use common::{Env, l2tpd};
 use l2tp_ctl::{Request, Response, State, SystemInfo};
 use raw::{RawPeer, mt};
 
@@ -46,7 +46,7 @@ fn rss_kib(env: &Env) -> u64 {
 
 #[test]
 fn an_sccrq_flood_is_bounded_and_harms_no_established_tunnel() {
-    let mut env = Env::new("flood");
+    let mut env = Env::new(l2tpd(), "flood");
     env.write_config(
         &format!(
             "    dataplane none\n    max_setup_tunnels {MAX_SETUP}\n    peer_setup_rate \

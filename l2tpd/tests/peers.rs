@@ -104,14 +104,14 @@ fn session_up(env: &Env, name: &str) -> Value {
 }
 
 fn server(extra: &str, rest: &str) -> Env {
-    let mut s = Env::new("server");
+    let mut s = Env::new(l2tpd(), "server");
     s.write_config(&format!("    dataplane none\n{extra}"), rest);
     s.start(&["-d"]);
     s
 }
 
 fn client(server: &Env, extra: &str, tunnels: &[(&str, &str)], sessions: &[(&str, &str)]) -> Env {
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     let mut rest = String::new();
     for (name, body) in tunnels {
         rest.push_str(&format!(
@@ -538,7 +538,7 @@ fn sessions_come_up_in_two_tunnels_that_negotiate_their_version() {
 #[test]
 fn a_peer_given_by_dns_name_is_resolved() {
     let s = server("", "");
-    let mut c = Env::new("client");
+    let mut c = Env::new(l2tpd(), "client");
     c.write_config(
         "    dataplane none\n",
         &format!(

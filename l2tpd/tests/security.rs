@@ -7,9 +7,9 @@ mod common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{Env, l2tpd, wait_output};
+use common::{Env, l2tpd, spawn_piped, wait_output};
 
 /// `nobody` and `nogroup` on Debian; the ids need no passwd entry.
 const NOBODY: u32 = 65_534;
@@ -50,17 +50,12 @@ fn l2tpctl_as(env: &Env, uid: u32, gid: u32, groups: &[u32]) -> Output {
         let list: Vec<String> = groups.iter().map(u32::to_string).collect();
         cmd.arg(format!("--groups={}", list.join(",")));
     }
-    let child = cmd
-        .arg(l2tpctl())
-        .arg("-S")
-        .arg(env.sock())
-        .args(["show", "system"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child)
+    wait_output(spawn_piped(
+        cmd.arg(l2tpctl())
+            .arg("-S")
+            .arg(env.sock())
+            .args(["show", "system"]),
+    ))
 }
 
 fn refused(out: &Output, who: &str) {
@@ -78,7 +73,7 @@ fn accepted(out: &Output, who: &str) {
 #[test]
 fn without_a_group_only_root_may_use_the_control_socket() {
     require_root();
-    let mut env = Env::new("perm-root");
+    let mut env = Env::new(l2tpd(), "perm-root");
     env.write_config("    dataplane none\n", "");
     env.start(&[]);
     let m = std::fs::metadata(env.sock()).unwrap();
@@ -94,7 +89,7 @@ fn without_a_group_only_root_may_use_the_control_socket() {
 #[test]
 fn control_socket_group_members_may_use_it_and_others_may_not() {
     require_root();
-    let mut env = Env::new("perm-group");
+    let mut env = Env::new(l2tpd(), "perm-group");
     env.write_config(
         &format!("    dataplane none\n    control_socket_group {GROUP}\n"),
         "",
