@@ -465,6 +465,10 @@ pub struct SessionStats {
     /// Of those, packets dropped by data sequencing.
     #[serde(default)]
     pub rx_seq_errors: u64,
+    /// Packets that arrived out of sequence and were put back in order by the session's
+    /// reorder queue (`reorder_timeout`): delivered, not errors.
+    #[serde(default)]
+    pub rx_reordered: u64,
     /// Packets sent.
     pub tx_packets: u64,
     /// Bytes sent.

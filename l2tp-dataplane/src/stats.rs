@@ -15,6 +15,7 @@ pub(crate) struct SessionCounters {
     pub(crate) tx_errors: AtomicU64,
     pub(crate) cookie_mismatches: AtomicU64,
     pub(crate) seq_errors: AtomicU64,
+    pub(crate) reordered: AtomicU64,
 }
 
 impl SessionCounters {
@@ -28,6 +29,7 @@ impl SessionCounters {
             tx_errors: self.tx_errors.load(Relaxed),
             cookie_mismatches: self.cookie_mismatches.load(Relaxed),
             seq_errors: self.seq_errors.load(Relaxed),
+            reordered: self.reordered.load(Relaxed),
         }
     }
 }
@@ -52,6 +54,9 @@ pub struct SessionStats {
     /// Received packets dropped by sequencing: missing, duplicate or out-of-order sequence
     /// numbers (RFC 3931 §4.6).
     pub seq_errors: u64,
+    /// Received packets that arrived ahead of a gap, were held by the reorder queue and then
+    /// delivered in sequence order (when the gap closed or at the reorder timeout).
+    pub reordered: u64,
 }
 
 /// Counters of one tunnel's data socket.

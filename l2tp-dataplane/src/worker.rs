@@ -495,6 +495,7 @@ fn release(s: &mut SessionState, now: Instant) {
     } = s;
     if let Some(q) = reorder.as_mut() {
         let dropped = q.release(codec.rx_sequence_mut(), now, |f| {
+            counters.reordered.fetch_add(1, Relaxed);
             write_frame(tap, counters, f)
         });
         counters.rx_errors.fetch_add(dropped, Relaxed);

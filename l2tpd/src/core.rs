@@ -276,6 +276,7 @@ impl Core {
             s.rx_errors = d.rx_errors;
             s.rx_cookie_mismatches = d.rx_cookie_mismatches;
             s.rx_seq_errors = d.rx_seq_errors;
+            s.rx_reordered = d.rx_reordered;
             s.tx_packets = d.tx_packets;
             s.tx_bytes = d.tx_bytes;
             s.tx_errors = d.tx_errors;

@@ -642,6 +642,8 @@ fn a_reorder_timeout_puts_packets_back_in_order() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(num(&d["stats"], "rx_packets"), 5, "{d}\n{s}");
     assert_eq!(num(&d["stats"], "rx_seq_errors"), 0, "{d}");
+    // 2, 3 and 5 came ahead of a gap and went through the reorder queue.
+    assert_eq!(num(&d["stats"], "rx_reordered"), 3, "{d}");
 }
 
 #[test]

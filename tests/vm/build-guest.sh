@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test guest: Debian's stock kernel (the one linux-image-amd64 points to, which has
 # L2TP and PPP as modules) and a busybox initramfs carrying the L2TP/PPP modules and host binaries
-# (iproute2, xl2tpd, pppd + pppol2tp.so, tcpdump, iperf3, ...) with their libraries.
+# (iproute2 with tc, xl2tpd, pppd + pppol2tp.so, tcpdump, iperf3, ...) with their libraries.
 #
 # Run as root on Debian 12. Outputs, in $L2TP_VM_DIR (default /var/tmp/l2tp-vm):
 #   vmlinux, initrd.img   what run-guest.sh boots
@@ -64,7 +64,7 @@ if [ ! "$WORK/vmlinux" -nt "$KX/.done" ]; then
 fi
 
 # --- what goes in: modules (with dependencies) and files (binaries, their libraries, plugins)
-MODS="virtio_pci virtio_net 9pnet_virtio 9p veth bridge 8021q dummy tun
+MODS="virtio_pci virtio_net 9pnet_virtio 9p veth bridge 8021q dummy tun sch_netem
       l2tp_core l2tp_netlink l2tp_eth l2tp_ip l2tp_ip6 l2tp_ppp ppp_generic pppox ppp_async
       ${EXTRA_MODULES:-}"
 modfiles=()
@@ -77,7 +77,7 @@ done
 mapfile -t modfiles < <(printf '%s\n' "${modfiles[@]}" | sort -u)
 
 # util-linux setsid and mount: busybox's would run its own ash for "sh". bash is /bin/sh.
-BINS="bash ip bridge ping xl2tpd xl2tpd-control pppd tcpdump iperf3 setsid mount umount ${EXTRA_BINS:-}"
+BINS="bash ip bridge tc ping xl2tpd xl2tpd-control pppd tcpdump iperf3 setsid mount umount ${EXTRA_BINS:-}"
 files=()
 for b in $BINS; do
     p=$(command -v "$b") || { echo "build-guest: $b not found on the host" >&2; exit 1; }

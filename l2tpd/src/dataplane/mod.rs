@@ -169,6 +169,8 @@ pub struct DataStats {
     pub rx_cookie_mismatches: u64,
     /// Of those, packets dropped by sequencing (missing, duplicate, out of order).
     pub rx_seq_errors: u64,
+    /// Packets that arrived out of sequence and were put back in order (reorder timeout).
+    pub rx_reordered: u64,
     /// Packets sent to the peer.
     pub tx_packets: u64,
     /// Their bytes.

@@ -225,6 +225,7 @@ impl Dataplane for UserspaceAdapter {
             rx_errors: s.rx_errors,
             rx_cookie_mismatches: s.cookie_mismatches,
             rx_seq_errors: s.seq_errors,
+            rx_reordered: s.reordered,
             tx_packets: s.tx_packets,
             tx_bytes: s.tx_bytes,
             tx_errors: s.tx_errors,

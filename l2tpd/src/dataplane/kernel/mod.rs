@@ -409,9 +409,13 @@ impl Dataplane for KernelDataplane {
         Some(DataStats {
             rx_packets: i.rx_packets,
             rx_bytes: i.rx_bytes,
-            rx_errors: i.rx_errors + i.rx_seq_discards + i.rx_cookie_discards + i.rx_invalid,
+            // The kernel's rx_errors counts its cookie and sequence discards already.
+            rx_errors: i.rx_errors + i.rx_invalid,
             rx_cookie_mismatches: i.rx_cookie_discards,
-            rx_seq_errors: i.rx_seq_discards + i.rx_oos_packets,
+            // The kernel counts in rx_oos_packets the packets it put back in order (with a
+            // reorder timeout), and in rx_seq_discards those it dropped.
+            rx_seq_errors: i.rx_seq_discards,
+            rx_reordered: i.rx_oos_packets,
             tx_packets: i.tx_packets,
             tx_bytes: i.tx_bytes,
             tx_errors: i.tx_errors,
