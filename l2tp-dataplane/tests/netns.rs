@@ -49,81 +49,55 @@ impl Pair {
 
     /// Starts the `l2tp-static` pair: `common` for both, `a_extra`/`b_extra` for one side.
     fn start(&self, common: &[&str], a_extra: &[&str], b_extra: &[&str]) -> (Static, Static) {
-        let a = Static::start(
-            &self.a.0,
-            &self.dir.join("a.stats"),
-            &[
-                &[
-                    "--local",
-                    "192.0.2.1",
-                    "--peer",
-                    "192.0.2.2",
-                    "--tunnel-id",
-                    "10",
-                    "--peer-tunnel-id",
-                    "20",
-                    "--session-id",
-                    "100",
-                    "--peer-session-id",
-                    "200",
-                    "--ifname",
-                    "pw%d",
-                ][..],
-                common,
-                a_extra,
-            ]
-            .concat(),
+        // (local, peer) addresses and (tunnel, peer tunnel, session, peer session) ids.
+        let side = |ns: &Netns, stats, (local, peer), (tid, ptid, sid, psid), extra| {
+            let own = [
+                "--local",
+                local,
+                "--peer",
+                peer,
+                "--tunnel-id",
+                tid,
+                "--peer-tunnel-id",
+                ptid,
+                "--session-id",
+                sid,
+                "--peer-session-id",
+                psid,
+                "--ifname",
+                "pw%d",
+            ];
+            Static::start(
+                &ns.0,
+                &self.dir.join(stats),
+                &[&own[..], common, extra].concat(),
+            )
+        };
+        let a = side(
+            &self.a,
+            "a.stats",
+            ("192.0.2.1", "192.0.2.2"),
+            ("10", "20", "100", "200"),
+            a_extra,
         );
-        let b = Static::start(
-            &self.b.0,
-            &self.dir.join("b.stats"),
-            &[
-                &[
-                    "--local",
-                    "192.0.2.2",
-                    "--peer",
-                    "192.0.2.1",
-                    "--tunnel-id",
-                    "20",
-                    "--peer-tunnel-id",
-                    "10",
-                    "--session-id",
-                    "200",
-                    "--peer-session-id",
-                    "100",
-                    "--ifname",
-                    "pw%d",
-                ][..],
-                common,
-                b_extra,
-            ]
-            .concat(),
+        let b = side(
+            &self.b,
+            "b.stats",
+            ("192.0.2.2", "192.0.2.1"),
+            ("20", "10", "200", "100"),
+            b_extra,
         );
         (a, b)
     }
 
-    /// Addresses the two TAPs (198.51.100.1 in a, .2 in b).
-    fn address(&self, a: &Static, b: &Static) {
-        run(&[
-            "ip",
-            "-n",
-            &self.a.0,
-            "addr",
-            "add",
-            "198.51.100.1/24",
-            "dev",
-            &a.ifname,
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &self.b.0,
-            "addr",
-            "add",
-            "198.51.100.2/24",
-            "dev",
-            &b.ifname,
-        ]);
+    /// Addresses the overlay: 198.51.100.1 on `a_dev` in a, .2 on `b_dev` in b.
+    fn address(&self, a_dev: &str, b_dev: &str) {
+        for (ns, addr, dev) in [
+            (&self.a, "198.51.100.1/24", a_dev),
+            (&self.b, "198.51.100.2/24", b_dev),
+        ] {
+            run(&["ip", "-n", &ns.0, "addr", "add", addr, "dev", dev]);
+        }
     }
 
     /// Pings 198.51.100.2 from a; whether any reply came.
@@ -145,11 +119,27 @@ impl Drop for Pair {
     }
 }
 
+/// Options for 8-octet cookies that match: what a sends, b expects, and back.
+const COOKIES_A: [&str; 4] = [
+    "--cookie",
+    "0102030405060708",
+    "--peer-cookie",
+    "a1a2a3a4a5a6a7a8",
+];
+const COOKIES_B: [&str; 4] = [
+    "--cookie",
+    "a1a2a3a4a5a6a7a8",
+    "--peer-cookie",
+    "0102030405060708",
+];
+/// L2TPv3 over UDP with the default L2-specific sublayer and sequencing.
+const UDP_SEQ: [&str; 5] = ["--encap", "udp", "--l2spec", "default", "--seq"];
+
 /// Sets up a pseudowire with `common` options, pings across it and checks the counters.
 fn ping_across(common: &[&str], a_extra: &[&str], b_extra: &[&str]) {
     let pair = Pair::new();
     let (a, b) = pair.start(common, a_extra, b_extra);
-    pair.address(&a, &b);
+    pair.address(&a.ifname, &b.ifname);
     assert!(pair.ping(3), "no ping reply across the pseudowire");
     let sa = a.session_stats();
     let sb = b.session_stats();
@@ -177,21 +167,7 @@ fn ping_over_ip() {
 #[test]
 fn ping_with_8_octet_cookies_and_sequencing_over_udp() {
     require_privileges!();
-    ping_across(
-        &["--encap", "udp", "--l2spec", "default", "--seq"],
-        &[
-            "--cookie",
-            "0102030405060708",
-            "--peer-cookie",
-            "a1a2a3a4a5a6a7a8",
-        ],
-        &[
-            "--cookie",
-            "a1a2a3a4a5a6a7a8",
-            "--peer-cookie",
-            "0102030405060708",
-        ],
-    );
+    ping_across(&UDP_SEQ, &COOKIES_A, &COOKIES_B);
 }
 
 #[test]
@@ -227,12 +203,7 @@ fn mismatched_cookies_are_dropped_and_counted() {
     let pair = Pair::new();
     let (a, b) = pair.start(
         &["--encap", "udp"],
-        &[
-            "--cookie",
-            "0102030405060708",
-            "--peer-cookie",
-            "a1a2a3a4a5a6a7a8",
-        ],
+        &COOKIES_A,
         // b expects another cookie than a sends.
         &[
             "--cookie",
@@ -241,7 +212,7 @@ fn mismatched_cookies_are_dropped_and_counted() {
             "0102030405060799",
         ],
     );
-    pair.address(&a, &b);
+    pair.address(&a.ifname, &b.ifname);
     let out = Command::new("ip")
         .args([
             "netns", "exec", &pair.a.0, "ping", "-c", "3", "-i", "0.2", "-W", "1",
@@ -270,26 +241,7 @@ fn ping_through_a_bridge() {
     run(&["ip", "-n", &b_ns, "link", "add", "br0", "type", "bridge"]);
     run(&["ip", "-n", &b_ns, "link", "set", "br0", "up"]);
     let (a, b) = pair.start(&["--encap", "udp"], &[], &["--bridge", "br0"]);
-    run(&[
-        "ip",
-        "-n",
-        &pair.a.0,
-        "addr",
-        "add",
-        "198.51.100.1/24",
-        "dev",
-        &a.ifname,
-    ]);
-    run(&[
-        "ip",
-        "-n",
-        &b_ns,
-        "addr",
-        "add",
-        "198.51.100.2/24",
-        "dev",
-        "br0",
-    ]);
+    pair.address(&a.ifname, "br0");
     let master = Command::new("ip")
         .args(["-n", &b_ns, "-o", "link", "show", &b.ifname])
         .output()
@@ -315,22 +267,8 @@ fn iperf3_tcp_across_the_pseudowire() {
         return;
     }
     let pair = Pair::new();
-    let (a, b) = pair.start(
-        &["--encap", "udp", "--l2spec", "default", "--seq"],
-        &[
-            "--cookie",
-            "0102030405060708",
-            "--peer-cookie",
-            "a1a2a3a4a5a6a7a8",
-        ],
-        &[
-            "--cookie",
-            "a1a2a3a4a5a6a7a8",
-            "--peer-cookie",
-            "0102030405060708",
-        ],
-    );
-    pair.address(&a, &b);
+    let (a, b) = pair.start(&UDP_SEQ, &COOKIES_A, &COOKIES_B);
+    pair.address(&a.ifname, &b.ifname);
     assert!(pair.ping(1));
     let mut server = Command::new("ip")
         .args([

@@ -71,6 +71,14 @@ fn spawn_loadgen(args: &[&str]) -> Child {
     spawn_piped(Command::new(loadgen()).args(args))
 }
 
+/// Starts `l2tp-loadgen --peer PEER --tunnels TUNNELS --sessions SESSIONS OPTIONS --json`.
+fn loadgen_json(peer: &str, tunnels: &str, sessions: &str, options: &[&str]) -> Child {
+    let mut args = vec!["--peer", peer, "--tunnels", tunnels, "--sessions", sessions];
+    args.extend_from_slice(options);
+    args.push("--json");
+    spawn_loadgen(&args)
+}
+
 fn report(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -85,19 +93,7 @@ fn report(out: &Output) -> Value {
 fn five_by_twenty(version: &str) {
     let lns = start_lns(&format!("v{version}"), "");
     let peer = lns.peer();
-    let child = spawn_loadgen(&[
-        "--peer",
-        &peer,
-        "--tunnels",
-        "5",
-        "--sessions",
-        "20",
-        "--version",
-        version,
-        "--hold",
-        "2",
-        "--json",
-    ]);
+    let child = loadgen_json(&peer, "5", "20", &["--version", version, "--hold", "2"]);
     // While held: the LNS counts the same tunnels and sessions up.
     let sys = lns.wait_system("5 tunnels and 100 sessions up on the LNS", |s| {
         s["counts"]["sessions_up"] == 100 && s["counts"]["tunnels_up"] == 5
@@ -151,19 +147,12 @@ fn the_right_secret_authenticates_both_ways() {
     let peer = lns.peer();
     for version in ["2", "3"] {
         let out = wait_output(
-            spawn_loadgen(&[
-                "--peer",
+            loadgen_json(
                 &peer,
-                "--tunnels",
                 "2",
-                "--sessions",
                 "3",
-                "--version",
-                version,
-                "--secret",
-                "right",
-                "--json",
-            ]),
+                &["--version", version, "--secret", "right"],
+            ),
             Duration::from_secs(60),
         );
         let r = report(&out);
@@ -182,19 +171,7 @@ fn a_wrong_secret_reports_failures_and_exits_non_zero() {
     let peer = lns.peer();
     // L2TPv2: the LNS's challenge response does not match ours; we refuse with result 4.
     let out = wait_output(
-        spawn_loadgen(&[
-            "--peer",
-            &peer,
-            "--tunnels",
-            "5",
-            "--sessions",
-            "20",
-            "--version",
-            "2",
-            "--secret",
-            "wrong",
-            "--json",
-        ]),
+        loadgen_json(&peer, "5", "20", &["--version", "2", "--secret", "wrong"]),
         Duration::from_secs(60),
     );
     let r = report(&out);
@@ -210,21 +187,12 @@ fn a_wrong_secret_reports_failures_and_exits_non_zero() {
     // L2TPv3: the LNS drops our unauthentic SCCRQs; the set-up deadline ends the run.
     let start = Instant::now();
     let out = wait_output(
-        spawn_loadgen(&[
-            "--peer",
+        loadgen_json(
             &peer,
-            "--tunnels",
             "2",
-            "--sessions",
             "2",
-            "--version",
-            "3",
-            "--secret",
-            "wrong",
-            "--timeout",
-            "1.5",
-            "--json",
-        ]),
+            &["--version", "3", "--secret", "wrong", "--timeout", "1.5"],
+        ),
         Duration::from_secs(30),
     );
     let r = report(&out);
@@ -281,19 +249,12 @@ fn tunnels_can_share_a_small_pool_of_sockets() {
     let lns = start_lns("pool", "");
     let peer = lns.peer();
     let out = wait_output(
-        spawn_loadgen(&[
-            "--peer",
+        loadgen_json(
             &peer,
-            "--tunnels",
             "6",
-            "--sessions",
             "5",
-            "--max-sockets",
-            "2",
-            "--concurrency",
-            "3",
-            "--json",
-        ]),
+            &["--max-sockets", "2", "--concurrency", "3"],
+        ),
         Duration::from_secs(60),
     );
     let r = report(&out);
@@ -310,17 +271,7 @@ fn tunnels_can_share_a_small_pool_of_sockets() {
 fn sigint_during_the_hold_tears_down_at_once() {
     let lns = start_lns("sigint", "");
     let peer = lns.peer();
-    let child = spawn_loadgen(&[
-        "--peer",
-        &peer,
-        "--tunnels",
-        "2",
-        "--sessions",
-        "5",
-        "--hold",
-        "60",
-        "--json",
-    ]);
+    let child = loadgen_json(&peer, "2", "5", &["--hold", "60"]);
     lns.wait_system("10 sessions up on the LNS", |s| {
         s["counts"]["sessions_up"] == 10
     });
@@ -351,19 +302,7 @@ fn reloads_during_a_heavy_setup_lose_nothing() {
     let conf = lns.dir.join("l2tpd.conf");
     let base = std::fs::read_to_string(&conf).unwrap();
     let peer = lns.peer();
-    let child = spawn_loadgen(&[
-        "--peer",
-        &peer,
-        "--tunnels",
-        "20",
-        "--sessions",
-        "250",
-        "--version",
-        "2",
-        "--hold",
-        "1",
-        "--json",
-    ]);
+    let child = loadgen_json(&peer, "20", "250", &["--version", "2", "--hold", "1"]);
     // Reload while the set-up runs: each time the config gains a tunnel profile.
     lns.wait_system("the set-up has begun", |s| s["counts"]["sessions"] != 0);
     let mut during = 0;

@@ -61,6 +61,13 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// A control message (tunnel 0, session 0) with `body` whose length field says `length`.
+fn lying_length(body: &[u8], length: u16) -> Vec<u8> {
+    let mut m = raw::control(0, 0, 0, 0, body);
+    m[2..4].copy_from_slice(&length.to_be_bytes());
+    m
+}
+
 /// What the daemon must send back to one bad input.
 #[derive(Debug)]
 enum Expect {
@@ -201,11 +208,7 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
                 log: "length field says 200",
                 counter: "header",
             },
-            {
-                let mut m = raw::control(0, 0, 0, 0, &raw::sccrq_body(1));
-                m[2..4].copy_from_slice(&200u16.to_be_bytes());
-                m
-            },
+            lying_length(&raw::sccrq_body(1), 200),
         ),
         (
             Case {
@@ -215,11 +218,7 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
                 log: "malformed header",
                 counter: "header",
             },
-            {
-                let mut m = raw::control(0, 0, 0, 0, &raw::sccrq_body(1));
-                m[2..4].copy_from_slice(&4u16.to_be_bytes());
-                m
-            },
+            lying_length(&raw::sccrq_body(1), 4),
         ),
         (
             Case {
@@ -229,11 +228,7 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
                 log: "length field says 65535",
                 counter: "header",
             },
-            {
-                let mut m = raw::control(0, 0, 0, 0, &vec![0u8; 60_000]);
-                m[2..4].copy_from_slice(&65_535u16.to_be_bytes());
-                m
-            },
+            lying_length(&vec![0u8; 60_000], 65_535),
         ),
         (
             Case {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{Env, l2tpd, spawn_piped, wait_output};
+use common::{Env, l2tpd, spawn_piped, wait_for, wait_output};
 use l2tp_ctl::{Request, Response, Selector, SessionInfo, TunnelInfo};
 use nix::sys::signal::Signal;
 
@@ -43,21 +43,6 @@ fn beside_l2tpd(name: &str) -> PathBuf {
         p.display()
     );
     p
-}
-
-fn wait_for<T>(limit: Duration, what: &str, env: &Env, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(x) = f() {
-            return x;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; log:\n{}",
-            env.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn tunnels(env: &Env) -> Vec<TunnelInfo> {
@@ -207,6 +192,62 @@ fn assert_vars(r: &Record, expected: &BTreeMap<&'static str, String>) {
     assert!(r.env.contains_key("PATH"), "{r:?}");
 }
 
+/// The scripts of a tunnel's life, in order.
+const TUNNEL_LIFE: [&str; 4] = [
+    "tunnel-created",
+    "tunnel-up",
+    "tunnel-down",
+    "tunnel-deleted",
+];
+/// The scripts of a session's life, in order.
+const SESSION_LIFE: [&str; 4] = [
+    "session-created",
+    "session-up",
+    "session-down",
+    "session-deleted",
+];
+
+/// The scripts that ran for tunnel `tid` (`sid` `None`) or its session `sid`, in order.
+fn order(records: &[Record], tid: u32, sid: Option<u32>) -> Vec<&str> {
+    of_instance(records, tid, sid)
+        .iter()
+        .map(|r| r.script.as_str())
+        .collect()
+}
+
+/// Whether a tunnel-deleted and a session-deleted script have run.
+fn tunnel_and_session_deleted(r: &[Record]) -> bool {
+    r.iter().any(|x| x.script == "tunnel-deleted")
+        && r.iter().any(|x| x.script == "session-deleted")
+}
+
+/// Checks the arguments and environment of the script runs `runs` of session `sid` of tunnel
+/// `tid`: `TID SID` for session-created, `TID SID PW` for the others; the variables `every`,
+/// and `up_down` for session-up and session-down.
+fn assert_session_runs(
+    runs: &[&Record],
+    (tid, sid, pw): (&str, &str, &str),
+    every: &[(&'static str, &str)],
+    up_down: &[(&'static str, &str)],
+) {
+    for r in runs {
+        match r.script.as_str() {
+            "session-created" => {
+                assert_eq!(r.args, [tid, sid]);
+                assert_vars(r, &vars(every));
+            }
+            "session-up" | "session-down" => {
+                assert_eq!(r.args, [tid, sid, pw]);
+                assert_vars(r, &vars(up_down));
+            }
+            _ => {
+                assert_eq!(r.args, [tid, sid, pw]);
+                assert_vars(r, &vars(every));
+            }
+        }
+    }
+}
+
 fn server(scripts: Option<&Path>) -> Env {
     let mut s = Env::new(l2tpd(), "server");
     let extra = scripts.map_or(String::new(), |d| {
@@ -281,18 +322,8 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
     });
 
     let tid = t.tid.to_string();
-    let tunnel_runs = of_instance(&all, t.tid, None);
-    let order: Vec<&str> = tunnel_runs.iter().map(|r| r.script.as_str()).collect();
-    assert_eq!(
-        order,
-        [
-            "tunnel-created",
-            "tunnel-up",
-            "tunnel-down",
-            "tunnel-deleted"
-        ]
-    );
-    for r in &tunnel_runs {
+    assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
+    for r in &of_instance(&all, t.tid, None) {
         assert_eq!(r.args, [tid.as_str()]);
         assert_vars(r, &vars(&[("TUNNEL_NAME", "t3")]));
     }
@@ -301,18 +332,7 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
         (&e1, "l2tpeth0", ("REMOTE_END_ID", "pw-1 printable")),
         (&e2, "pwbin", ("REMOTE_END_ID_BIN", "01ff20")),
     ] {
-        let runs = of_instance(&all, t.tid, Some(sess.sid));
-        let order: Vec<&str> = runs.iter().map(|r| r.script.as_str()).collect();
-        assert_eq!(
-            order,
-            [
-                "session-created",
-                "session-up",
-                "session-down",
-                "session-deleted"
-            ],
-            "{sess:?}"
-        );
+        assert_eq!(order(&all, t.tid, Some(sess.sid)), SESSION_LIFE, "{sess:?}");
         let name = sess.name.clone().unwrap();
         let every = [
             ("TUNNEL_NAME", "t3"),
@@ -331,23 +351,12 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
             ("PEER_IP", "10.1.0.2"),
             ("NETMASK", "255.255.255.0"),
         ]);
-        let sid = sess.sid.to_string();
-        for r in &runs {
-            match r.script.as_str() {
-                "session-created" => {
-                    assert_eq!(r.args, [tid.clone(), sid.clone()]);
-                    assert_vars(r, &vars(&every));
-                }
-                "session-up" | "session-down" => {
-                    assert_eq!(r.args, [tid.clone(), sid.clone(), "ETH".to_owned()]);
-                    assert_vars(r, &vars(&up_down));
-                }
-                _ => {
-                    assert_eq!(r.args, [tid.clone(), sid.clone(), "ETH".to_owned()]);
-                    assert_vars(r, &vars(&every));
-                }
-            }
-        }
+        assert_session_runs(
+            &of_instance(&all, t.tid, Some(sess.sid)),
+            (&tid, &sess.sid.to_string(), "ETH"),
+            &every,
+            &up_down,
+        );
     }
 }
 
@@ -383,22 +392,12 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
         tunnel: Selector::Name("t2".into()),
     })
     .unwrap();
-    let all = wait_records(&c, "the client's deleted scripts", |r| {
-        r.iter().any(|x| x.script == "tunnel-deleted")
-            && r.iter().any(|x| x.script == "session-deleted")
-    });
-    let (tid, sid) = (t.tid.to_string(), sess.sid.to_string());
-    let runs = of_instance(&all, t.tid, Some(sess.sid));
-    let order: Vec<&str> = runs.iter().map(|r| r.script.as_str()).collect();
-    assert_eq!(
-        order,
-        [
-            "session-created",
-            "session-up",
-            "session-down",
-            "session-deleted"
-        ]
+    let all = wait_records(
+        &c,
+        "the client's deleted scripts",
+        tunnel_and_session_deleted,
     );
+    assert_eq!(order(&all, t.tid, Some(sess.sid)), SESSION_LIFE);
     let every = [
         ("TUNNEL_NAME", "t2"),
         ("SESSION_NAME", "ppp1"),
@@ -407,41 +406,20 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
     ];
     let mut up_down = every.to_vec();
     up_down.push(("INTERFACE_NAME", "ppp0"));
-    for r in &runs {
-        match r.script.as_str() {
-            "session-created" => {
-                assert_eq!(r.args, [tid.clone(), sid.clone()]);
-                assert_vars(r, &vars(&every));
-            }
-            "session-up" | "session-down" => {
-                assert_eq!(r.args, [tid.clone(), sid.clone(), "PPP".to_owned()]);
-                assert_vars(r, &vars(&up_down));
-            }
-            _ => {
-                assert_eq!(r.args, [tid.clone(), sid.clone(), "PPP".to_owned()]);
-                assert_vars(r, &vars(&every));
-            }
-        }
-    }
-    let order: Vec<String> = of_instance(&all, t.tid, None)
-        .iter()
-        .map(|r| r.script.clone())
-        .collect();
-    assert_eq!(
-        order,
-        [
-            "tunnel-created",
-            "tunnel-up",
-            "tunnel-down",
-            "tunnel-deleted"
-        ]
+    assert_session_runs(
+        &of_instance(&all, t.tid, Some(sess.sid)),
+        (&t.tid.to_string(), &sess.sid.to_string(), "PPP"),
+        &every,
+        &up_down,
     );
+    assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
 
     // The server's tunnel and session were made by the network: no names.
-    let all = wait_records(&s, "the server's deleted scripts", |r| {
-        r.iter().any(|x| x.script == "tunnel-deleted")
-            && r.iter().any(|x| x.script == "session-deleted")
-    });
+    let all = wait_records(
+        &s,
+        "the server's deleted scripts",
+        tunnel_and_session_deleted,
+    );
     for r in &all {
         assert!(r.args[0] == t.peer_tid.to_string(), "{r:?}");
         match r.script.as_str() {
@@ -506,22 +484,10 @@ fn a_script_sleeping_60s_does_not_delay_another_tunnel() {
         assert!(Instant::now() < deadline, "the slow script never started");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(
-        of_instance(&all, fast.tid, None)
-            .iter()
-            .map(|r| r.script.as_str())
-            .collect::<Vec<_>>(),
-        ["tunnel-created", "tunnel-up"]
-    );
+    assert_eq!(order(&all, fast.tid, None), ["tunnel-created", "tunnel-up"]);
     assert_eq!(of_instance(&all, fast.tid, Some(fs.sid)).len(), 2);
     // The slow tunnel is up, but its tunnel-up script waits for the sleeping one.
-    assert_eq!(
-        of_instance(&all, slow.tid, None)
-            .iter()
-            .map(|r| r.script.as_str())
-            .collect::<Vec<_>>(),
-        ["tunnel-created"]
-    );
+    assert_eq!(order(&all, slow.tid, None), ["tunnel-created"]);
     let pid: i32 = std::fs::read_to_string(c.dir.join("records/slow.pid"))
         .unwrap()
         .trim()
@@ -844,30 +810,9 @@ fn a_stopping_daemon_reports_its_tunnels_and_sessions_deleted() {
     settle(&c);
     c.signal(Signal::SIGTERM);
     assert!(c.wait_exit().success());
-    let order = |sid| {
-        of_instance(&records(&c.dir), t.tid, sid)
-            .iter()
-            .map(|r| r.script.clone())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        order(None),
-        [
-            "tunnel-created",
-            "tunnel-up",
-            "tunnel-down",
-            "tunnel-deleted"
-        ]
-    );
-    assert_eq!(
-        order(Some(sess.sid)),
-        [
-            "session-created",
-            "session-up",
-            "session-down",
-            "session-deleted"
-        ]
-    );
+    let all = records(&c.dir);
+    assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
+    assert_eq!(order(&all, t.tid, Some(sess.sid)), SESSION_LIFE);
     let out = text(&wait_output(w));
     let kinds: Vec<&str> = out.lines().map(|l| l.split(':').next().unwrap()).collect();
     assert_eq!(

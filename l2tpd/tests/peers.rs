@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Env, l2tpd};
+use common::{Env, l2tpd, wait_for};
 use l2tp_ctl::{Request, Selector};
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -67,22 +67,6 @@ fn sessions(env: &Env) -> Vec<Value> {
 
 fn by_name(list: &[Value], name: &str) -> Option<Value> {
     list.iter().find(|t| t["name"] == name).cloned()
-}
-
-/// Waits (bounded by `limit`) until `f` returns `Some`.
-fn wait_for<T>(limit: Duration, what: &str, env: &Env, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(x) = f() {
-            return x;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; log:\n{}",
-            env.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The entry named `name` that satisfies `f` (an instance may have an old record closing

@@ -10,10 +10,28 @@
     clippy::expect_used
 )]
 
+use std::time::{Duration, Instant};
+
 pub use l2tp_testkit::daemon::{Env, WAIT, free_port, redact, spawn_piped, wait_output};
 
 pub fn l2tpd() -> &'static str {
     env!("CARGO_BIN_EXE_l2tpd")
+}
+
+/// Waits (bounded by `limit`) until `f` returns `Some`; on timeout, shows `env`'s log.
+pub fn wait_for<T>(limit: Duration, what: &str, env: &Env, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(x) = f() {
+            return x;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log:\n{}",
+            env.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Writes what the daemon sent (`datagrams`, from its L2TP port `port`) to the captures
