@@ -7,11 +7,10 @@
 #      new one kills the pppd the old one left, and the call comes up again.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
+. /mnt/host/cases/lib-xl2tpd.sh
 fail=0
 PPPOPTS='"noauth" "nodefaultroute" "noipdefault" "mtu" "1400" "mru" "1400" "noccp" "novj"'
-ppp="noauth nodetach debug logfd 2 nodefaultroute noipdefault mtu 1400 mru 1400 noccp novj"
-echo "$ppp name lac" | tr ' ' '\n' >$W/options.lac
-echo "$ppp" | tr ' ' '\n' >$W/options.lns
+xl2tpd_configs $W
 
 has_addr() { ip -n "$1" -4 addr show dev ppp0 2>/dev/null | grep -q 'inet '; }
 no_ppp0() { ! ip -n "$1" link show dev ppp0 >/dev/null 2>&1; }
@@ -47,16 +46,6 @@ pseudowire profile \"ppp\" {
     peer_ip 198.51.100.2
     pppd_options $PPPOPTS
 }" || return 1
-    cat >$W/lac.conf <<CONF
-[global]
-listen-addr = 192.0.2.1
-[lac test]
-lns = 192.0.2.2
-require authentication = no
-pppoptfile = $W/options.lac
-autodial = yes
-redial = no
-CONF
     ip netns exec lac xl2tpd -D -c $W/lac.conf -p $W/lac.pid -C $W/lac.ctl >$W/xl2tpd.log 2>&1 & local x=$!
     wait_until 30 has_addr lac && wait_until 10 has_addr lns || { echo "ppp0 not up"; rc=1; }
     ip -n lns addr show dev ppp0; ip -n lac addr show dev ppp0
@@ -83,15 +72,6 @@ CONF
 lac_run() {
     local rc=0
     netns_pair lac lns
-    cat >$W/lns.conf <<CONF
-[global]
-listen-addr = 192.0.2.2
-[lns default]
-ip range = 198.51.100.10-198.51.100.20
-local ip = 198.51.100.1
-require authentication = no
-pppoptfile = $W/options.lns
-CONF
     ip netns exec lns xl2tpd -D -c $W/lns.conf -p $W/lns.pid -C $W/lns.ctl >$W/xl2tpd.log 2>&1 & local x=$!
     start_l2tpd lac cli "system {
     listen 192.0.2.1:1701

@@ -2,34 +2,14 @@
 # its own network namespace (veth underlay 192.0.2.0/24), each handing the call to a real pppd
 # with the pppol2tp plugin. PPP comes up (198.51.100.0/24) and a ping crosses ppp0.
 set -u
+. /mnt/host/cases/lib-xl2tpd.sh
 D=/tmp/xl2tpd; mkdir -p $D
 ip netns add lac; ip netns add lns
 ip link add veth-lac netns lac type veth peer name veth-lns netns lns
 ip -n lac addr add 192.0.2.1/24 dev veth-lac; ip -n lac link set veth-lac up; ip -n lac link set lo up
 ip -n lns addr add 192.0.2.2/24 dev veth-lns; ip -n lns link set veth-lns up; ip -n lns link set lo up
 
-ppp="noauth nodetach debug logfd 2 nodefaultroute noipdefault mtu 1400 mru 1400 noccp novj"
-echo "$ppp" | tr ' ' '\n' >$D/options.lns
-echo "$ppp name lac" | tr ' ' '\n' >$D/options.lac
-cat >$D/lns.conf <<CONF
-[global]
-listen-addr = 192.0.2.2
-[lns default]
-ip range = 198.51.100.10-198.51.100.20
-local ip = 198.51.100.1
-require authentication = no
-pppoptfile = $D/options.lns
-CONF
-cat >$D/lac.conf <<CONF
-[global]
-listen-addr = 192.0.2.1
-[lac test]
-lns = 192.0.2.2
-require authentication = no
-pppoptfile = $D/options.lac
-autodial = yes
-redial = no
-CONF
+xl2tpd_configs $D
 ip netns exec lns xl2tpd -D -c $D/lns.conf -p $D/lns.pid -C $D/lns.ctl >$D/lns.log 2>&1 & lns=$!
 ip netns exec lac xl2tpd -D -c $D/lac.conf -p $D/lac.pid -C $D/lac.ctl >$D/lac.log 2>&1 & lac=$!
 
