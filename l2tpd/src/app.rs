@@ -188,6 +188,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     let facts = HostFacts {
         listen: udp.iter().map(|b| b.local).collect(),
         ip_encap: !ip.is_empty(),
+        ip_tunnel_sockets: ip.iter().any(|b| b.framing == net::Framing::L2tpIp),
         control_socket: control_path,
         host_name: net::host_name(),
         router_id: net::derive_router_id(&sys.listen),
@@ -244,7 +245,13 @@ fn run_daemon(
     let listen: Vec<String> = facts.listen.iter().map(|a| a.to_string()).collect();
     let ip_listen: String = ip
         .iter()
-        .map(|b| format!(", IP protocol 115 on {}", b.local.ip()))
+        .map(|b| {
+            let kind = match b.framing {
+                net::Framing::L2tpIp => "L2TP/IP",
+                _ => "raw",
+            };
+            format!(", IP protocol 115 on {} ({kind})", b.local.ip())
+        })
         .collect();
     let setup = runtime.block_on(async {
         let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;

@@ -27,6 +27,9 @@ pub struct HostFacts {
     pub listen: Vec<SocketAddr>,
     /// Whether IP-encapsulation (protocol 115) sockets are open.
     pub ip_encap: bool,
+    /// Whether they are the kernel's L2TP/IP sockets, so that each tunnel over IP gets a
+    /// socket of its own ([`crate::net::Framing::L2tpIp`]).
+    pub ip_tunnel_sockets: bool,
     /// The control socket's path.
     pub control_socket: PathBuf,
     /// The system's host name, used when the config sets no `host_name`.
@@ -67,7 +70,7 @@ impl Core {
             config,
             config_path,
             engine,
-            dataplane: DataplaneHost::new(dataplane),
+            dataplane: DataplaneHost::new(dataplane, facts.ip_tunnel_sockets),
             log,
             debug_steps,
             facts,
@@ -528,6 +531,7 @@ mod tests {
             HostFacts {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
                 ip_encap: false,
+                ip_tunnel_sockets: false,
                 control_socket: PathBuf::from("/tmp/x.sock"),
                 host_name: "host".into(),
                 router_id: 7,

@@ -15,6 +15,7 @@ use l2tp_ctl::{
     Counts, CtlError, DebugTarget, ErrorKind, Event, Params, Response, Selector, SessionDetail,
     SessionInfo, SystemStats, TunnelDetail, TunnelInfo,
 };
+use l2tp_proto::wire::header::Encapsulation;
 
 use crate::dataplane::{DataplaneOutcome, DataplaneRequest};
 use crate::scripts::ScriptEvent;
@@ -24,9 +25,27 @@ use crate::scripts::ScriptEvent;
 pub enum Transport {
     /// UDP (L2TPv2, or L2TPv3 over UDP).
     Udp,
-    /// L2TPv3 over IP, protocol 115 (RFC 3931 §4.1.1.1). The shell strips the IPv4 header, so
-    /// the payload starts at the L2TP session id.
+    /// L2TPv3 over IP, protocol 115 (RFC 3931 §4.1.1.1). The payload starts at the L2TP
+    /// Session ID, whatever the socket delivers ([`crate::net::Framing`]).
     Ip,
+}
+
+impl From<Encapsulation> for Transport {
+    fn from(e: Encapsulation) -> Self {
+        match e {
+            Encapsulation::Udp => Transport::Udp,
+            Encapsulation::Ip => Transport::Ip,
+        }
+    }
+}
+
+impl From<Transport> for Encapsulation {
+    fn from(t: Transport) -> Self {
+        match t {
+            Transport::Udp => Encapsulation::Udp,
+            Transport::Ip => Encapsulation::Ip,
+        }
+    }
 }
 
 /// A datagram that arrived on one of the daemon's sockets.
@@ -58,13 +77,16 @@ pub struct Transmit {
     pub payload: Vec<u8>,
 }
 
-/// A tunnel's own UDP socket: bound to the same local address and port as the listen socket
-/// (with `SO_REUSEADDR`) and connected to the peer, so that the kernel hands the tunnel's
-/// datagrams to it and a kernel data plane can take it over.
+/// A tunnel's own socket, connected to the peer, so that the kernel hands the tunnel's
+/// datagrams to it and a kernel data plane can take it over. Over UDP it is bound to the same
+/// local address and port as the listen socket (with `SO_REUSEADDR`); over IP it is an L2TP/IP
+/// socket bound with the local tunnel id, where the kernel has those.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct TunnelSocket {
     /// Local tunnel id.
     pub tid: u32,
+    /// UDP or IP.
+    pub transport: Transport,
     /// The local address (and port) to bind.
     pub local: SocketAddr,
     /// The peer to connect to.

@@ -1,5 +1,7 @@
-//! The L2TP sockets: UDP on every `listen` address, and raw IP protocol 115 sockets for
-//! L2TPv3 over IP (RFC 3931 §4.1.1.1) when the config uses `encap ip`.
+//! The L2TP sockets: UDP on every `listen` address, and IP protocol 115 sockets for L2TPv3
+//! over IP (RFC 3931 §4.1.1.1) when the config uses `encap ip`: the kernel's L2TP/IP sockets
+//! where it has them (then each IP tunnel gets one of its own, as UDP tunnels do), else raw
+//! sockets.
 //!
 //! Sockets are opened before the daemon forks, so that a bind failure reaches the terminal and
 //! the exit status; they become tokio sockets once the runtime exists.
@@ -10,17 +12,74 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::engine::Transport;
+
 /// The IP protocol number of L2TP (RFC 3931 §4.1.1.1).
 pub const IPPROTO_L2TP: i32 = 115;
+
+/// How the datagrams of an L2TP socket are framed.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Framing {
+    /// UDP: a datagram is an L2TP message.
+    Udp,
+    /// A raw IP protocol-115 socket: it sees every packet, data ones too; IPv4 ones come with
+    /// their IP header. The L2TP part starts at the Session ID (RFC 3931 §4.1.1.1).
+    RawIp,
+    /// An L2TP/IP socket of the kernel (`l2tp_ip`, `l2tp_ip6`): control messages only, without
+    /// the four zero octets of the Session ID, which the kernel removes and adds.
+    L2tpIp,
+}
+
+/// The Session ID of a control message over IP (RFC 3931 §4.1.1.1).
+const CONTROL_SESSION_ID: [u8; 4] = [0; 4];
+
+impl Framing {
+    /// The transport of sockets of this framing.
+    pub fn transport(self) -> Transport {
+        match self {
+            Framing::Udp => Transport::Udp,
+            Framing::RawIp | Framing::L2tpIp => Transport::Ip,
+        }
+    }
+
+    /// The L2TP message in a datagram read on a socket of this framing bound to `local`, as the
+    /// engine takes it (over IP, from the Session ID on). `None` if truncated.
+    pub fn decode(self, local: SocketAddr, datagram: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Framing::Udp => Some(datagram.to_vec()),
+            Framing::RawIp => strip_ip_header(local, datagram).map(<[u8]>::to_vec),
+            Framing::L2tpIp => {
+                let mut m = Vec::with_capacity(datagram.len() + 4);
+                m.extend_from_slice(&CONTROL_SESSION_ID);
+                m.extend_from_slice(datagram);
+                Some(m)
+            }
+        }
+    }
+
+    /// What to write on a socket of this framing for the engine's message `payload`. `None`
+    /// for a message that such a socket cannot carry (over L2TP/IP, anything but a control
+    /// message).
+    pub fn encode(self, payload: &[u8]) -> Option<&[u8]> {
+        match self {
+            Framing::Udp | Framing::RawIp => Some(payload),
+            Framing::L2tpIp => payload
+                .strip_prefix(&CONTROL_SESSION_ID[..])
+                .filter(|rest| !rest.is_empty()),
+        }
+    }
+}
 
 /// A bound L2TP socket, not yet registered with the runtime.
 #[derive(Debug)]
 pub struct Bound {
-    /// The socket. IP-encapsulation sockets are raw sockets held as a `UdpSocket`, which
-    /// offers the same datagram calls.
+    /// The socket. IP-encapsulation sockets are held as a `UdpSocket`, which offers the same
+    /// datagram calls.
     pub socket: UdpSocket,
     /// The address it is bound to (the kernel's choice for port 0).
     pub local: SocketAddr,
+    /// How its datagrams are framed.
+    pub framing: Framing,
 }
 
 /// Binds a UDP socket on each of `listen`. IPv6 sockets are IPv6-only, so `0.0.0.0:1701` and
@@ -57,7 +116,11 @@ fn udp(addr: SocketAddr) -> io::Result<Bound> {
     s.set_reuse_address(true)?;
     let socket = UdpSocket::from(s);
     let local = socket.local_addr()?;
-    Ok(Bound { socket, local })
+    Ok(Bound {
+        socket,
+        local,
+        framing: Framing::Udp,
+    })
 }
 
 /// A tunnel's own UDP socket: bound to `local` (the listen socket's address and port, which
@@ -77,15 +140,37 @@ pub fn tunnel_udp(local: SocketAddr, remote: SocketAddr) -> io::Result<UdpSocket
     Ok(UdpSocket::from(s))
 }
 
-/// Opens a raw IP protocol 115 socket on each distinct address of `listen`. Failures are
-/// logged with their reason and skipped: the daemon still runs UDP tunnels.
+/// A tunnel's own L2TP/IP socket, for [`Framing::L2tpIp`]: bound to `local`'s address with
+/// our tunnel id `tid` as its connection id, and connected to `remote`'s address, so that the
+/// kernel hands it the tunnel's control messages and a kernel data plane can take it as a
+/// managed tunnel's socket.
+pub fn tunnel_ip(local: SocketAddr, tid: u32, remote: SocketAddr) -> io::Result<UdpSocket> {
+    let fd = l2tp_dataplane::kernel::l2tpip_socket(local.ip(), tid, Some(remote.ip()))?;
+    Ok(UdpSocket::from(fd))
+}
+
+/// Opens an IP protocol 115 socket on each distinct address of `listen`: an L2TP/IP socket
+/// with connection id 0 where the kernel has L2TP/IP, else a raw socket. Failures are logged
+/// with their reason and skipped: the daemon still runs UDP tunnels.
 pub fn open_ip(listen: &[SocketAddr]) -> Vec<Bound> {
     let ips: BTreeSet<IpAddr> = listen.iter().map(SocketAddr::ip).collect();
     let mut out = Vec::new();
     for ip in ips {
-        match raw(ip) {
+        let opened = l2tpip_listener(ip).or_else(|e| {
+            if !no_l2tpip(&e) {
+                tracing::warn!(
+                    "cannot open an L2TP/IP socket on {ip}: {e}; using a raw socket, so \
+                     tunnels over IP are not given to the kernel with a socket of their own"
+                );
+            }
+            raw(ip)
+        });
+        match opened {
             Ok(b) => {
-                tracing::info!("listening for L2TPv3 over IP (protocol 115) on {ip}");
+                tracing::debug!(
+                    "listening for L2TPv3 over IP (protocol 115) on {ip} ({:?})",
+                    b.framing
+                );
                 out.push(b);
             }
             Err(e) => tracing::error!(
@@ -96,6 +181,24 @@ pub fn open_ip(listen: &[SocketAddr]) -> Vec<Bound> {
         }
     }
     out
+}
+
+/// Whether `e` says that this kernel has no L2TP/IP sockets.
+fn no_l2tpip(e: &io::Error) -> bool {
+    use nix::libc;
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EPROTONOSUPPORT | libc::ESOCKTNOSUPPORT | libc::EAFNOSUPPORT)
+    )
+}
+
+fn l2tpip_listener(ip: IpAddr) -> io::Result<Bound> {
+    let fd = l2tp_dataplane::kernel::l2tpip_socket(ip, 0, None)?;
+    Ok(Bound {
+        socket: UdpSocket::from(fd),
+        local: SocketAddr::new(ip, 0),
+        framing: Framing::L2tpIp,
+    })
 }
 
 fn raw(ip: IpAddr) -> io::Result<Bound> {
@@ -113,6 +216,7 @@ fn raw(ip: IpAddr) -> io::Result<Bound> {
     Ok(Bound {
         socket: UdpSocket::from(s),
         local: addr,
+        framing: Framing::RawIp,
     })
 }
 
@@ -129,9 +233,9 @@ fn hint(e: &io::Error) -> &'static str {
     }
 }
 
-/// The payload of a datagram read from an IP-encapsulation socket: IPv4 raw sockets deliver
+/// The payload of a datagram read from a raw IP-encapsulation socket: IPv4 raw sockets deliver
 /// the IP header too (IPv6 ones do not), which is skipped here. `None` if truncated.
-pub fn strip_ip_header(local: SocketAddr, packet: &[u8]) -> Option<&[u8]> {
+fn strip_ip_header(local: SocketAddr, packet: &[u8]) -> Option<&[u8]> {
     if local.is_ipv6() {
         return Some(packet);
     }
@@ -239,5 +343,23 @@ mod tests {
         assert_eq!(strip_ip_header(v4, &[0x4f]), None);
         let v6 = SocketAddr::from(([0u16; 8], 0));
         assert_eq!(strip_ip_header(v6, &[9]), Some(&[9u8][..]));
+        assert_eq!(Framing::RawIp.decode(v4, &p), Some(vec![1u8, 2, 3, 4]));
+    }
+
+    #[test]
+    fn l2tp_ip_sockets_carry_control_messages_without_the_session_id() {
+        let any = SocketAddr::from(([0, 0, 0, 0], 0));
+        let control = [0xc8u8, 0x03, 0, 12, 0, 0, 0, 7, 0, 0, 0, 0];
+        let mut engine = vec![0u8; 4];
+        engine.extend_from_slice(&control);
+        assert_eq!(Framing::L2tpIp.decode(any, &control), Some(engine.clone()));
+        assert_eq!(Framing::L2tpIp.encode(&engine), Some(&control[..]));
+        // A data packet (Session ID not 0) cannot go out on such a socket.
+        assert_eq!(Framing::L2tpIp.encode(&[0, 0, 0, 1, 9]), None);
+        assert_eq!(Framing::L2tpIp.encode(&[0, 0, 0, 0]), None);
+        assert_eq!(Framing::RawIp.encode(&engine), Some(&engine[..]));
+        assert_eq!(Framing::Udp.encode(&control), Some(&control[..]));
+        assert_eq!(Framing::Udp.transport(), Transport::Udp);
+        assert_eq!(Framing::L2tpIp.transport(), Transport::Ip);
     }
 }

@@ -356,6 +356,10 @@ fn encap_of(e: cfg::Encap) -> Encapsulation {
     }
 }
 
+fn transport_of(e: cfg::Encap) -> Transport {
+    encap_of(e).into()
+}
+
 fn ctl_encap(e: Encapsulation) -> ctl::Encap {
     match e {
         Encapsulation::Udp => ctl::Encap::Udp,
@@ -729,9 +733,7 @@ impl ProtoEngine {
         self.tunnels.insert(handle, rec);
         self.tables.tunnel(None, Some(Flags::NEW));
         self.by_tid.insert(tid, handle);
-        if s.encap == cfg::Encap::Udp {
-            self.open_socket(handle, local, remote);
-        }
+        self.open_socket(handle, transport_of(s.encap), local, remote);
         if let Some(inst) = self.tunnel_instances.get_mut(name) {
             inst.handle = Some(handle);
         }
@@ -746,7 +748,15 @@ impl ProtoEngine {
         }
     }
 
-    fn open_socket(&mut self, handle: u64, local: SocketAddr, remote: SocketAddr) {
+    /// Asks the shell for the tunnel's own socket (over UDP always; over IP the shell opens one
+    /// where the kernel has L2TP/IP sockets).
+    fn open_socket(
+        &mut self,
+        handle: u64,
+        transport: Transport,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) {
         let Some(rec) = self.tunnels.get_mut(&handle) else {
             return;
         };
@@ -754,6 +764,7 @@ impl ProtoEngine {
         self.events
             .push_back(EngineEvent::Socket(SocketChange::Open(TunnelSocket {
                 tid: rec.tid,
+                transport,
                 local,
                 remote,
             })));
@@ -1171,9 +1182,7 @@ impl ProtoEngine {
         );
         self.tables.tunnel(None, Some(Flags::NEW));
         self.by_tid.insert(tid, handle);
-        if req.encap == Encapsulation::Udp {
-            self.open_socket(handle, req.local, req.remote);
-        }
+        self.open_socket(handle, req.encap.into(), req.local, req.remote);
     }
 
     /// The settings a session accepted from the network gets from session profile `profile`
@@ -1366,10 +1375,7 @@ impl ProtoEngine {
             }
         }
         self.transmits.push_back(Transmit {
-            transport: match t.encap {
-                Encapsulation::Udp => Transport::Udp,
-                Encapsulation::Ip => Transport::Ip,
-            },
+            transport: t.encap.into(),
             local: Some(t.local),
             remote: t.remote,
             tunnel,
@@ -2015,10 +2021,7 @@ impl Engine for ProtoEngine {
     }
 
     fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
-        let encap = match datagram.transport {
-            Transport::Udp => Encapsulation::Udp,
-            Transport::Ip => Encapsulation::Ip,
-        };
+        let encap: Encapsulation = datagram.transport.into();
         if let Ok(proto::wire::Packet::Control { header, .. }) =
             proto::wire::Packet::parse(datagram.payload, encap)
             && let Some(rec) = self
@@ -2517,6 +2520,7 @@ mod tests {
         HostFacts {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
             ip_encap: false,
+            ip_tunnel_sockets: false,
             control_socket: "/tmp/x.sock".into(),
             host_name: "sys-host".into(),
             router_id: 0x0a00_0001,

@@ -21,7 +21,7 @@ use crate::core::Core;
 use crate::dataplane::ShellSocket;
 use crate::engine::{Datagram, Transmit, Transport};
 use crate::logging::LogHandle;
-use crate::net::{self, Bound};
+use crate::net::{Bound, Framing};
 use crate::notice;
 use crate::scripts::ScriptRunner;
 
@@ -68,8 +68,8 @@ impl Signals {
 /// connected socket with the task reading it.
 #[derive(Debug)]
 pub struct Sockets {
-    list: Vec<(Transport, SocketAddr, Arc<UdpSocket>)>,
-    tunnels: HashMap<u32, (Arc<UdpSocket>, tokio::task::JoinHandle<()>)>,
+    list: Vec<(Framing, SocketAddr, Arc<UdpSocket>)>,
+    tunnels: HashMap<u32, TunnelSocket>,
     /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
     /// registered with the runtime, which would otherwise wake for every data packet.
     adopted: HashMap<u32, std::net::UdpSocket>,
@@ -79,13 +79,9 @@ impl Sockets {
     /// Registers bound UDP and IP sockets. Needs the runtime.
     pub fn register(udp: Vec<Bound>, ip: Vec<Bound>) -> io::Result<Sockets> {
         let mut list = Vec::new();
-        for (transport, bound) in udp
-            .into_iter()
-            .map(|b| (Transport::Udp, b))
-            .chain(ip.into_iter().map(|b| (Transport::Ip, b)))
-        {
+        for bound in udp.into_iter().chain(ip) {
             let s = UdpSocket::from_std(bound.socket)?;
-            list.push((transport, bound.local, Arc::new(s)));
+            list.push((bound.framing, bound.local, Arc::new(s)));
         }
         Ok(Sockets {
             list,
@@ -100,6 +96,7 @@ impl Sockets {
         tid: u32,
         socket: std::net::UdpSocket,
         local: SocketAddr,
+        framing: Framing,
         to_core: &mpsc::Sender<Inbound>,
         stop: &watch::Receiver<bool>,
     ) {
@@ -112,20 +109,27 @@ impl Sockets {
             }
         };
         let task = tokio::spawn(receive(
-            Transport::Udp,
+            framing,
             local,
             socket.clone(),
             to_core.clone(),
             stop.clone(),
         ));
-        self.tunnels.insert(tid, (socket, task));
+        self.tunnels.insert(
+            tid,
+            TunnelSocket {
+                socket,
+                framing,
+                task,
+            },
+        );
     }
 
     /// Stops reading a tunnel's socket (the data plane reads it now); sending goes on, on a
     /// duplicate that the runtime does not watch. The registered one is deregistered and closed
     /// when the aborted reader lets go of it.
     fn stop_reading(&mut self, tid: u32) {
-        let Some((socket, task)) = self.tunnels.remove(&tid) else {
+        let Some(TunnelSocket { socket, task, .. }) = self.tunnels.remove(&tid) else {
             return;
         };
         task.abort();
@@ -140,25 +144,33 @@ impl Sockets {
     }
 
     fn close_tunnel(&mut self, tid: u32) {
-        if let Some((_, task)) = self.tunnels.remove(&tid) {
-            task.abort();
+        if let Some(t) = self.tunnels.remove(&tid) {
+            t.task.abort();
         }
         self.adopted.remove(&tid);
     }
 
     /// The socket to send `t` from: the one bound to its local address, else the first of its
     /// transport and address family.
-    fn for_transmit(&self, t: &Transmit) -> Option<&UdpSocket> {
-        let same = |(tr, local, _): &&(Transport, SocketAddr, Arc<UdpSocket>)| {
-            *tr == t.transport && local.is_ipv4() == t.remote.is_ipv4()
+    fn for_transmit(&self, t: &Transmit) -> Option<(Framing, &UdpSocket)> {
+        let same = |(framing, local, _): &&(Framing, SocketAddr, Arc<UdpSocket>)| {
+            framing.transport() == t.transport && local.is_ipv4() == t.remote.is_ipv4()
         };
         self.list
             .iter()
             .filter(same)
             .find(|(_, local, _)| Some(*local) == t.local)
             .or_else(|| self.list.iter().find(same))
-            .map(|(_, _, s)| &**s)
+            .map(|(framing, _, s)| (*framing, &**s))
     }
+}
+
+/// A tunnel's own socket, registered with the runtime, and the task reading it.
+#[derive(Debug)]
+struct TunnelSocket {
+    socket: Arc<UdpSocket>,
+    framing: Framing,
+    task: tokio::task::JoinHandle<()>,
 }
 
 struct Inbound {
@@ -181,9 +193,9 @@ pub async fn run(
     let (events_tx, _) = broadcast::channel::<Event>(1024);
     let (dgram_tx, mut datagrams) = mpsc::channel::<Inbound>(1024);
 
-    for (transport, local, socket) in &sockets.list {
+    for (framing, local, socket) in &sockets.list {
         tokio::spawn(receive(
-            *transport,
+            *framing,
             *local,
             socket.clone(),
             dgram_tx.clone(),
@@ -259,8 +271,13 @@ pub async fn run(
         }
         while let Some(change) = core.poll_socket_change() {
             match change {
-                ShellSocket::Open { tid, socket, local } => {
-                    sockets.open_tunnel(tid, socket, local, &dgram_tx, &stop_rx);
+                ShellSocket::Open {
+                    tid,
+                    socket,
+                    local,
+                    framing,
+                } => {
+                    sockets.open_tunnel(tid, socket, local, framing, &dgram_tx, &stop_rx);
                 }
                 ShellSocket::StopReading(tid) => sockets.stop_reading(tid),
                 ShellSocket::Close(tid) => sockets.close_tunnel(tid),
@@ -330,25 +347,43 @@ async fn send_all(core: &mut Core, sockets: &Sockets) {
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
             }
         }
-        if let Some((socket, _)) = t.tunnel.and_then(|tid| sockets.tunnels.get(&tid)) {
-            match socket.send(&t.payload).await {
+        if let Some(ts) = t.tunnel.and_then(|tid| sockets.tunnels.get(&tid))
+            && let Some(datagram) = encode(ts.framing, &t)
+        {
+            match ts.socket.send(datagram).await {
                 Ok(_) => continue,
                 // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
             }
         }
-        let Some(socket) = sockets.for_transmit(&t) else {
+        let Some((framing, socket)) = sockets.for_transmit(&t) else {
             tracing::warn!("no {:?} socket to send to {}", t.transport, t.remote);
             continue;
         };
-        if let Err(e) = socket.send_to(&t.payload, t.remote).await {
+        let Some(datagram) = encode(framing, &t) else {
+            continue;
+        };
+        if let Err(e) = socket.send_to(datagram, t.remote).await {
             tracing::warn!("sending to {}: {e}", t.remote);
         }
     }
 }
 
+/// The datagram to write for `t` on a socket of `framing`; `None` (logged) when such a socket
+/// cannot carry it.
+fn encode(framing: Framing, t: &Transmit) -> Option<&[u8]> {
+    let d = framing.encode(&t.payload);
+    if d.is_none() {
+        tracing::debug!(
+            "not sending a non-control message to {} on an L2TP/IP socket",
+            t.remote
+        );
+    }
+    d
+}
+
 async fn receive(
-    transport: Transport,
+    framing: Framing,
     local: SocketAddr,
     socket: Arc<UdpSocket>,
     to_core: mpsc::Sender<Inbound>,
@@ -366,14 +401,7 @@ async fn receive(
         // await: a task waiting on an idle tunnel's socket holds no 64 KiB buffer of its own
         // (that was 19 MB for 300 half-open tunnels of an SCCRQ flood).
         let read = SCRATCH.with_borrow_mut(|buf| match socket.try_recv_from(buf) {
-            Ok((n, remote)) => {
-                let packet = &buf[..n];
-                let payload = match transport {
-                    Transport::Udp => Some(packet),
-                    Transport::Ip => net::strip_ip_header(local, packet),
-                };
-                Ok(payload.map(|p| (p.to_vec(), remote)))
-            }
+            Ok((n, remote)) => Ok(framing.decode(local, &buf[..n]).map(|p| (p, remote))),
             Err(e) => Err(e),
         });
         let (data, remote) = match read {
@@ -387,7 +415,7 @@ async fn receive(
             }
         };
         let inbound = Inbound {
-            transport,
+            transport: framing.transport(),
             local,
             remote,
             data,

@@ -208,22 +208,44 @@ session profile "eth" {
 pseudowire profile "pw" {
     interface_name l2tpeth0
     local_ip 198.51.100.2
-    netmask 255.255.255.0
+    netmask 255.255.255.128
+}
+# Over IP, the guest calls: its L2TP/IP sockets against the host's raw ones.
+tunnel "ki" {
+    version 3
+    encap ip
+    peer 192.0.2.1
+}
+session "si" {
+    tunnel "ki"
+    pseudowire_type eth
+    cookie_length 4
+    pseudowire_profile_name "pwi"
+}
+pseudowire profile "pwi" {
+    interface_name l2tpeth1
+    local_ip 198.51.100.130
+    netmask 255.255.255.128
 }
 EOF
 /tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
 ok=0
 for _ in $(seq 1 300); do
-    if ip link show l2tpeth0 >/dev/null 2>&1 && ping -c 1 -W 1 198.51.100.1 >/dev/null 2>&1; then
+    if ip link show l2tpeth0 >/dev/null 2>&1 && ip link show l2tpeth1 >/dev/null 2>&1 &&
+        ping -c 1 -W 1 198.51.100.1 >/dev/null 2>&1 && ping -c 1 -W 1 198.51.100.129 >/dev/null 2>&1; then
         ok=1; break
     fi
     sleep 0.2
 done
 /tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show sessions
-# `dataplane auto` took the kernel's L2TP: the session is in the kernel.
+/tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show tunnels
+# `dataplane auto` took the kernel's L2TP: the sessions are in the kernel, and the tunnel over
+# IP has an L2TP/IP socket.
 /tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show system | grep -i "data plane" | grep -q kernel || ok=0
 ip l2tp show session | grep -q "Session" || ok=0
-if [ "$ok" = 1 ] && ping -c 5 -i 0.2 -W 2 198.51.100.1; then
+ip l2tp show tunnel | grep -q "encap IP" || ok=0
+grep -q "IP protocol 115 on 192.0.2.2 (L2TP/IP)" /tmp/w/l2tpd.log || ok=0
+if [ "$ok" = 1 ] && ping -c 5 -i 0.2 -W 2 198.51.100.1 && ping -c 5 -i 0.2 -W 2 198.51.100.129; then
     ip -s l2tp show session
     echo "PASS l2tpd kernel <-> l2tpd userspace"
     # The guest powers off with l2tpd still running: no StopCCN, so the host's session stays
@@ -264,7 +286,12 @@ fn l2tpd_userspace_on_the_host_and_l2tpd_kernel_in_the_guest() {
                 session \"s\" {\n    tunnel \"k\"\n    pseudowire_type eth\n    cookie_length 8\n    \
                 l2spec_type default\n    data_sequencing all\n    pseudowire_profile_name \"pw\"\n}\n\n\
                 pseudowire profile \"pw\" {\n    interface_name pwk0\n    local_ip 198.51.100.1\n    \
-                netmask 255.255.255.0\n}\n";
+                netmask 255.255.255.128\n}\n\n\
+                peer profile \"guest\" {\n    peer_ipaddr 192.0.2.2\n    tunnel_profile_name \"ip\"\n    \
+                pseudowire_profile_name \"pwi\"\n}\n\n\
+                tunnel profile \"ip\" {\n    version 3\n    encap ip\n}\n\n\
+                pseudowire profile \"pwi\" {\n    interface_name pwi0\n    local_ip 198.51.100.129\n    \
+                netmask 255.255.255.128\n}\n";
     let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", "    dataplane userspace\n", conf);
     let out = qemu.wait_with_output().unwrap();
     let console = String::from_utf8_lossy(&out.stdout);

@@ -4,6 +4,7 @@
 //! receive timeout.
 
 pub mod genl;
+mod l2tpip;
 mod netlink;
 pub mod rtnl;
 #[allow(unsafe_code)]
@@ -13,6 +14,7 @@ pub use genl::{
     Encap, KernelSession, KernelSessionInfo, KernelTunnel, L2tpGenl, PwType, session_create,
     tunnel_create,
 };
+pub use l2tpip::l2tpip_socket;
 pub use rtnl::{LinkSetup, Rtnl};
 pub use sys::{PppoL2tpAddr, pppol2tp_connect, sockaddr as pppol2tp_sockaddr};
 

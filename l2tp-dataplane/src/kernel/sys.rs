@@ -1,10 +1,11 @@
 //! The kernel data plane's only `unsafe` code: the PPPoL2TP socket (`AF_PPPOX`,
-//! `PX_PROTO_OL2TP`, linux/if_pppox.h and linux/if_pppol2tp.h), which neither `nix` nor
-//! `socket2` can open or connect. Each block has a `// SAFETY:` comment.
+//! `PX_PROTO_OL2TP`, linux/if_pppox.h and linux/if_pppol2tp.h), and the binding and
+//! connecting of L2TP/IP sockets (`sockaddr_l2tpip`, `sockaddr_l2tpip6`, linux/l2tp.h), which
+//! neither `nix` nor `socket2` can do. Each block has a `// SAFETY:` comment.
 
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::libc;
 
@@ -109,6 +110,65 @@ pub fn pppol2tp_connect(a: &PppoL2tpAddr) -> io::Result<OwnedFd> {
     Ok(owned)
 }
 
+/// The packed `sockaddr_l2tpip` (16 octets, the size of `struct sockaddr`) or
+/// `sockaddr_l2tpip6` (32 octets) for `ip` and connection (tunnel) id `conn_id`. Their first
+/// fields are those of `sockaddr_in` and `sockaddr_in6`; the connection id is in host order.
+pub(super) fn sockaddr_l2tpip(ip: IpAddr, conn_id: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32);
+    match ip {
+        IpAddr::V4(ip) => {
+            out.extend_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            out.extend_from_slice(&[0; 2]); // l2tp_unused (the port)
+            out.extend_from_slice(&ip.octets());
+            out.extend_from_slice(&conn_id.to_ne_bytes());
+            out.extend_from_slice(&[0; 4]); // pad to sizeof(struct sockaddr)
+        }
+        IpAddr::V6(ip) => {
+            out.extend_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+            out.extend_from_slice(&[0; 2]); // l2tp_unused
+            out.extend_from_slice(&[0; 4]); // l2tp_flowinfo
+            out.extend_from_slice(&ip.octets());
+            out.extend_from_slice(&0u32.to_ne_bytes()); // l2tp_scope_id
+            out.extend_from_slice(&conn_id.to_ne_bytes());
+        }
+    }
+    out
+}
+
+/// Which of bind(2) and connect(2) to call with a `sockaddr_l2tpip*`.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum L2tpIpCall {
+    /// bind(2): the local address and our tunnel id.
+    Bind,
+    /// connect(2): the peer's address and its tunnel id.
+    Connect,
+}
+
+/// Binds or connects L2TP/IP socket `fd` with address `ip` and connection id `conn_id`.
+pub(super) fn l2tpip_address(
+    fd: BorrowedFd<'_>,
+    call: L2tpIpCall,
+    ip: IpAddr,
+    conn_id: u32,
+) -> io::Result<()> {
+    let addr = sockaddr_l2tpip(ip, conn_id);
+    let len = libc::socklen_t::try_from(addr.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "sockaddr too long"))?;
+    let ptr = addr.as_ptr().cast::<libc::sockaddr>();
+    // SAFETY: `addr` is a live buffer of `len` bytes holding a packed sockaddr_l2tpip(6),
+    // which the kernel copies before reading it; `fd` is open for the borrow's lifetime.
+    let rc = unsafe {
+        match call {
+            L2tpIpCall::Bind => libc::bind(fd.as_raw_fd(), ptr, len),
+            L2tpIpCall::Connect => libc::connect(fd.as_raw_fd(), ptr, len),
+        }
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -140,5 +200,27 @@ mod tests {
         assert_eq!(&b[14..16], &1u16.to_ne_bytes());
         a.tid = 70_000;
         assert!(sockaddr(&a).is_err());
+    }
+
+    #[test]
+    fn l2tpip_sockaddrs_match_the_kernel_structs() {
+        let v4 = sockaddr_l2tpip("192.0.2.1".parse().unwrap(), 0x0102_0304);
+        // sizeof(struct sockaddr_l2tpip) == sizeof(struct sockaddr)
+        assert_eq!(v4.len(), 16);
+        assert_eq!(&v4[0..2], &(libc::AF_INET as u16).to_ne_bytes());
+        assert_eq!(&v4[4..8], &[192, 0, 2, 1]);
+        assert_eq!(&v4[8..12], &0x0102_0304u32.to_ne_bytes());
+        let v6 = sockaddr_l2tpip("2001:db8::1".parse().unwrap(), 9);
+        // sizeof(struct sockaddr_l2tpip6)
+        assert_eq!(v6.len(), 32);
+        assert_eq!(&v6[0..2], &(libc::AF_INET6 as u16).to_ne_bytes());
+        assert_eq!(
+            v6[8..24],
+            "2001:db8::1"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets()
+        );
+        assert_eq!(&v6[28..32], &9u32.to_ne_bytes());
     }
 }

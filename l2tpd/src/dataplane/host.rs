@@ -1,6 +1,7 @@
 //! [`DataplaneHost`]: the core's side of the data plane. It owns the [`Dataplane`] in use and
-//! each tunnel's own UDP socket, so that a tunnel's socket can be handed to the data plane when
-//! the tunnel is installed, and tells the shell which sockets to read.
+//! each tunnel's own socket (UDP, or L2TP/IP where the kernel has it), so that a tunnel's
+//! socket can be handed to the data plane when the tunnel is installed, and tells the shell
+//! which sockets to read.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -12,7 +13,7 @@ use super::{
     DataStats, Dataplane, DataplaneEvent, DataplaneOutcome, DataplaneRequest, TunnelInstalled,
 };
 use crate::engine::{SocketChange, Transport};
-use crate::net;
+use crate::net::{self, Framing};
 
 /// A change to the tunnels' own sockets, for the shell.
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub enum ShellSocket {
         socket: UdpSocket,
         /// Its local address, as the engine asked for it.
         local: SocketAddr,
+        /// How its datagrams are framed.
+        framing: Framing,
     },
     /// The data plane reads the tunnel's socket now: stop reading it, keep sending on it.
     StopReading(u32),
@@ -48,16 +51,22 @@ pub struct DataplaneHost {
     /// The peer of each installed tunnel, for log lines about its data.
     peers: HashMap<u32, SocketAddr>,
     changes: std::collections::VecDeque<ShellSocket>,
+    /// Whether tunnels over IP get L2TP/IP sockets of their own (else they share the raw
+    /// listen sockets).
+    ip_tunnel_sockets: bool,
 }
 
 impl DataplaneHost {
-    /// Hosts `dataplane`.
-    pub fn new(dataplane: Box<dyn Dataplane>) -> Self {
+    /// Hosts `dataplane`; `ip_tunnel_sockets` when the IP listen sockets are L2TP/IP ones
+    /// ([`Framing::L2tpIp`]), so that each tunnel over IP needs a socket of its own to get its
+    /// control messages.
+    pub fn new(dataplane: Box<dyn Dataplane>, ip_tunnel_sockets: bool) -> Self {
         Self {
             dataplane,
             tunnels: HashMap::new(),
             peers: HashMap::new(),
             changes: Default::default(),
+            ip_tunnel_sockets,
         }
     }
 
@@ -72,18 +81,35 @@ impl DataplaneHost {
         match change {
             SocketChange::Open(spec) => {
                 self.close(spec.tid);
-                let socket = match net::tunnel_udp(spec.local, spec.remote) {
-                    Ok(s) => Some(s),
-                    Err(e) => {
+                let opened = match spec.transport {
+                    Transport::Udp => {
+                        Some((net::tunnel_udp(spec.local, spec.remote), Framing::Udp))
+                    }
+                    Transport::Ip if self.ip_tunnel_sockets => Some((
+                        net::tunnel_ip(spec.local, spec.tid, spec.remote),
+                        Framing::L2tpIp,
+                    )),
+                    // The raw listen sockets see every packet.
+                    Transport::Ip => None,
+                };
+                let (socket, framing) = match opened {
+                    Some((Ok(s), framing)) => (Some(s), framing),
+                    Some((Err(e), framing)) => {
                         tracing::warn!(
                             "tunnel {}: cannot open its own socket {} -> {}: {e}; using the \
-                             listen socket",
+                             listen socket{}",
                             spec.tid,
                             spec.local,
-                            spec.remote
+                            spec.remote,
+                            if framing == Framing::L2tpIp {
+                                ", which does not get this tunnel's control messages"
+                            } else {
+                                ""
+                            }
                         );
-                        None
+                        (None, framing)
                     }
+                    None => (None, Framing::RawIp),
                 };
                 if let Some(dup) = socket.as_ref().and_then(|s| s.try_clone().ok()) {
                     tracing::debug!(
@@ -96,6 +122,7 @@ impl DataplaneHost {
                         tid: spec.tid,
                         socket: dup,
                         local: spec.local,
+                        framing,
                     });
                 }
                 self.tunnels.insert(

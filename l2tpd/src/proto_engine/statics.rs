@@ -19,7 +19,7 @@ use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use l2tp_proto::wire::result::result_code::{cdn, stop_ccn};
 use l2tp_proto::{DataplaneRequest as PReq, Event as PEvent, SessionHandle, TunnelHandle};
 
-use super::{Origin, ProtoEngine, SessionRec, TunnelRec, cookie, encap_of};
+use super::{Origin, ProtoEngine, SessionRec, TunnelRec, cookie, encap_of, transport_of};
 use crate::notice;
 use crate::tables::Flags;
 
@@ -70,9 +70,7 @@ impl ProtoEngine {
         self.tables.tunnel(None, Some(Flags::NEW));
         self.by_tid.insert(tid, handle);
         self.statics.insert(handle, StaticTunnel { local, remote });
-        if s.encap == cfg::Encap::Udp {
-            self.open_socket(handle, local, remote);
-        }
+        self.open_socket(handle, transport_of(s.encap), local, remote);
         if let Some(inst) = self.tunnel_instances.get_mut(name) {
             inst.handle = Some(handle);
         }

@@ -1,30 +1,33 @@
-# Guest case: PPP sessions between two l2tpd on the kernel data plane over IPv6 (UDP), each side
-# running its own pppd on a PPPoL2TP socket: an L2TPv3 PPP pseudowire (type 7) with data
-# sequencing (the kernel session made over netlink, then the L2TPv3 IPv6 sockaddr), then an
-# L2TPv2 call (the L2TPv2 IPv6 sockaddr). A ping crosses ppp0 each time.
+# Guest case: PPP sessions between two l2tpd on the kernel data plane, each side running its
+# own pppd on a PPPoL2TP socket: an L2TPv3 PPP pseudowire (type 7) with data sequencing over
+# IPv6 and UDP (the kernel session made over netlink, then the L2TPv3 IPv6 sockaddr), an L2TPv2
+# call over IPv6 (the L2TPv2 IPv6 sockaddr), and an L2TPv3 PPP pseudowire over IP (protocol
+# 115, IPv4: the PPPoL2TP socket on a tunnel whose socket is an L2TP/IP one). A ping crosses
+# ppp0 each time.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
 has_addr() { ip -n "$1" -4 addr show dev ppp0 2>/dev/null | grep -q 'inet '; }
 OPTS='"noauth" "nodefaultroute" "noipdefault" "noccp" "novj"'
-run() { # VERSION
-    local v=$1 rc=0 lns="" lac=""
-    [ "$v" = 2 ] && lns="session_type lnic" lac="session_type laic"
+run() { # VERSION ENCAP FAMILY(4|6)
+    local v=$1 e=$2 rc=0 A=[2001:db8::1]:1701 B=[2001:db8::2]:1701 NET=2001:db8::/64 PEER=2001:db8::2
+    [ "$3" = 4 ] && A=192.0.2.1:1701 B=192.0.2.2:1701 NET=192.0.2.0/24 PEER=192.0.2.2
     netns_pair a b
     start_l2tpd b srv "system {
-        listen [2001:db8::2]:1701
+        listen $B
         dataplane kernel
         control_socket $W/srv.sock
         pid_file $W/srv.pid
     }
     peer profile \"clients\" {
-        peer_ipaddr 2001:db8::/64
+        peer_ipaddr $NET
         tunnel_profile_name \"t\"
         session_profile_name \"s\"
         pseudowire_profile_name \"pw\"
     }
     tunnel profile \"t\" {
         version $v
+        encap $e
     }
     session profile \"s\" {
         pseudowire_type ppp
@@ -36,7 +39,7 @@ run() { # VERSION
         pppd_options $OPTS
     }" || return 1
     start_l2tpd a cli "system {
-        listen [2001:db8::1]:1701
+        listen $A
         dataplane kernel
         control_socket $W/cli.sock
         pid_file $W/cli.pid
@@ -46,7 +49,8 @@ run() { # VERSION
     }
     tunnel \"t1\" {
         version $v
-        peer 2001:db8::2
+        encap $e
+        peer $PEER
         persist false
         pseudowire_profile_name \"pw\"
     }
@@ -67,7 +71,8 @@ run() { # VERSION
     ip netns del a; ip netns del b; rm -f $W/*.log $W/*.out
     return $rc
 }
-for v in 3 2; do
-    if run $v; then echo "PASS l2tpd <-> l2tpd, L2TPv$v PPP over the kernel, IPv6"; else echo "FAIL l2tpd <-> l2tpd, L2TPv$v PPP"; fail=1; fi
+for r in "3 udp 6" "2 udp 6" "3 ip 4"; do
+    set -- $r
+    if run $r; then echo "PASS l2tpd <-> l2tpd, L2TPv$1 PPP over $2 on the kernel, IPv$3"; else echo "FAIL l2tpd <-> l2tpd, L2TPv$1 PPP over $2, IPv$3"; fail=1; fi
 done
 exit $fail

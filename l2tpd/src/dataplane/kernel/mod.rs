@@ -2,12 +2,14 @@
 //! `l2tp_dataplane::kernel` (generic netlink `l2tp`, rtnetlink, PPPoL2TP sockets), with pppd
 //! for PPP pseudowires.
 //!
-//! - Tunnels over UDP are *managed*: the kernel is given the tunnel's own connected UDP socket
-//!   (RFC 3931 §4.1.2, RFC 2661 §8.1). It takes the data packets off that socket and leaves the
-//!   control messages to the daemon, which keeps reading the same socket.
-//! - Tunnels over IP (protocol 115, RFC 3931 §4.1.1) are *unmanaged*: the kernel opens its own
-//!   L2TP/IP socket from the local and peer addresses. The daemon's raw protocol-115 socket
-//!   still receives a copy of every control message.
+//! - Tunnels are *managed*: the kernel is given the tunnel's own connected socket, UDP
+//!   (RFC 3931 §4.1.2, RFC 2661 §8.1) or L2TP/IP (protocol 115, RFC 3931 §4.1.1) bound with the
+//!   tunnel id. It takes the data packets and leaves the control messages to the daemon, which
+//!   keeps reading the same socket. When the daemon dies, its sockets close and the kernel
+//!   removes their tunnels.
+//! - Only a tunnel over IP without a socket of its own (the daemon fell back to raw
+//!   protocol-115 listen sockets) is *unmanaged*: the kernel opens its own L2TP/IP socket from
+//!   the local and peer addresses, and the daemon's raw socket sees a copy of every packet.
 //! - Ethernet sessions (`eth`, `eth_vlan`) get an `l2tpeth`-style interface named by
 //!   [`InterfaceNames`], set up over rtnetlink from the pseudowire profile (mtu, mac, bridge,
 //!   local_ip/peer_ip/netmask) and brought up.
@@ -248,20 +250,21 @@ impl Dataplane for KernelDataplane {
         spec: &TunnelSpec,
         socket: Option<BorrowedFd<'_>>,
     ) -> Result<TunnelInstalled, DataplaneError> {
-        let (fd, owned) = match spec.encap {
-            Encap::Udp => {
-                let Some(fd) = socket else {
-                    return Err(DataplaneError::Unavailable(format!(
-                        "tunnel {}: the kernel data plane needs the tunnel's own UDP socket",
-                        spec.tid
-                    )));
-                };
+        let (fd, owned) = match (spec.encap, socket) {
+            (Encap::Udp, None) => {
+                return Err(DataplaneError::Unavailable(format!(
+                    "tunnel {}: the kernel data plane needs the tunnel's own UDP socket",
+                    spec.tid
+                )));
+            }
+            (Encap::Udp, Some(fd)) => {
                 if !spec.udp_checksums {
                     k::disable_udp_checksums(fd, spec.local.is_ipv6())?;
                 }
                 (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?))
             }
-            Encap::Ip => (None, None),
+            (Encap::Ip, Some(fd)) => (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?)),
+            (Encap::Ip, None) => (None, None),
         };
         let kt = k::KernelTunnel {
             tid: spec.tid,
@@ -396,8 +399,9 @@ impl Dataplane for KernelDataplane {
     }
 
     fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
-        // The raw protocol-115 socket sees a copy of every packet; the kernel has the data
-        // packets (session id not 0, RFC 3931 §4.1.1) already.
+        // A raw protocol-115 listen socket sees a copy of every packet; the kernel has the
+        // data packets (session id not 0, RFC 3931 §4.1.1) already. (L2TP/IP sockets get
+        // control messages only.)
         transport == Transport::Ip && packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0])
     }
 
