@@ -574,22 +574,17 @@ fn l2tpwatch_prints_a_whole_lifecycle_as_text_verbose_and_csv() {
     let verbose = ids(text(&wait_output(verbose)));
     let lines: Vec<&str> = verbose.lines().collect();
     assert_eq!(lines.len(), 8, "{verbose}");
-    assert!(
-        lines[0].ends_with("peer=127.0.0.1:PORT version=3 encap=udp"),
-        "{verbose}"
-    );
-    assert!(
-        lines[2].ends_with("TUNNEL UP: tid=T peer_tid=PT version=3 encap=udp peer=127.0.0.1:PORT"),
-        "{verbose}"
-    );
-    assert!(
-        lines[3].ends_with("pw_type=eth interface=\"l2tpeth0\""),
-        "{verbose}"
-    );
-    assert!(
-        lines[1].ends_with("pw_type=eth interface=\"\""),
-        "{verbose}"
-    );
+    for (i, end) in [
+        (0, "peer=127.0.0.1:PORT version=3 encap=udp"),
+        (
+            2,
+            "TUNNEL UP: tid=T peer_tid=PT version=3 encap=udp peer=127.0.0.1:PORT",
+        ),
+        (3, "pw_type=eth interface=\"l2tpeth0\""),
+        (1, "pw_type=eth interface=\"\""),
+    ] {
+        assert!(lines[i].ends_with(end), "line {i}: {verbose}");
+    }
     let csv = ids(text(&wait_output(csv)));
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(

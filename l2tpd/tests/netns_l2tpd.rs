@@ -12,7 +12,7 @@ mod netns;
 
 use std::time::Instant;
 
-use netns::{Family, L2TP_FILTER, Lab, Side, message_names, num};
+use netns::{Family, L2TP_FILTER, Lab, Side, num};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug)]
@@ -161,14 +161,10 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
         bad_digests.is_empty(),
         "tshark: Incorrect Digest in frames {bad_digests:?}"
     );
-    let names = message_names(&packets);
-    for m in ["SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "StopCCN"] {
-        assert!(
-            names.contains(&m),
-            "no {m} in the capture: {names:?}\n{}",
-            netns::summary(&packets)
-        );
-    }
+    netns::assert_messages(
+        &packets,
+        &["SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "StopCCN"],
+    );
     let avps = || packets.iter().flat_map(|p| &p.l2tp).flat_map(|l| &l.avps);
     let hidden = avps().filter(|a| a.hidden).count();
     if matches!(auth, Auth::SecretHidden(_)) {

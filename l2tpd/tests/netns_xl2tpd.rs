@@ -19,9 +19,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::Instant;
 
-use netns::{
-    DEADLINE, Family, L2TP_FILTER, Lab, ProcId, SHORT, Side, message_names, num, run_bounded,
-};
+use netns::{DEADLINE, Family, L2TP_FILTER, Lab, ProcId, SHORT, Side, num, run_bounded};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,14 +249,10 @@ fn scenario(tag: &str, xl2tpd_is_lac: bool, auth: Auth) {
     }
 
     let packets = lab.judge(&cap, &[]);
-    let names = message_names(&packets);
-    for m in ["SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "StopCCN"] {
-        assert!(
-            names.contains(&m),
-            "no {m} in the capture: {names:?}\n{}",
-            netns::summary(&packets)
-        );
-    }
+    netns::assert_messages(
+        &packets,
+        &["SCCRQ", "SCCRP", "SCCCN", "ICRQ", "ICRP", "ICCN", "StopCCN"],
+    );
     let avps = || packets.iter().flat_map(|p| &p.l2tp).flat_map(|l| &l.avps);
     // With a secret both ends challenge (Challenge AVP 11 in SCCRQ and SCCRP) and both answer
     // (Challenge Response AVP 13 in SCCRP and SCCCN); without, neither AVP appears.

@@ -504,6 +504,18 @@ pub fn summary(packets: &[Packet]) -> String {
     s
 }
 
+/// Asserts that `packets` hold each of the control messages `wanted` (by name).
+pub fn assert_messages(packets: &[Packet], wanted: &[&str]) {
+    let names = message_names(packets);
+    for m in wanted {
+        assert!(
+            names.contains(m),
+            "no {m} in the capture: {names:?}\n{}",
+            summary(packets)
+        );
+    }
+}
+
 /// The names of the control messages in the capture, in order (`ZLB` for acknowledgements).
 pub fn message_names(packets: &[Packet]) -> Vec<&'static str> {
     packets
