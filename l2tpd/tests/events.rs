@@ -673,16 +673,18 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
     let silent = common::free_port();
     let mut c = Env::new(l2tpd(), "client");
     let scripts = write_scripts(&c.dir, None);
-    client_config(
-        &c,
-        s.port,
-        &scripts,
-        &format!(
-            "tunnel \"a\" {{\n    peer 127.0.0.1:PORT\n    version 3\n}}\n\
-             session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n\
+    // Tunnel "a" with the sessions `sessions` (eth), and a tunnel to a silent port.
+    let config = |sessions: &[&str]| {
+        let sessions: String = sessions
+            .iter()
+            .map(|s| format!("session \"{s}\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n"))
+            .collect();
+        format!(
+            "tunnel \"a\" {{\n    peer 127.0.0.1:PORT\n    version 3\n}}\n{sessions}\
              tunnel \"silent\" {{\n    peer 127.0.0.1:{silent}\n    version 3\n}}\n"
-        ),
-    );
+        )
+    };
+    client_config(&c, s.port, &scripts, &config(&["s1"]));
     c.start(&["-d"]);
     let a = tunnel_up(&c, "a");
     session_up(&c, "s1");
@@ -696,17 +698,7 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
         "tunnel \"b\" {\n    peer 127.0.0.1:PORT\n    version 3\n}\n",
     );
     b.start(&["-d"]);
-    client_config(
-        &c,
-        s.port,
-        &scripts,
-        &format!(
-            "tunnel \"a\" {{\n    peer 127.0.0.1:PORT\n    version 3\n}}\n\
-             session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n\
-             session \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n}}\n\
-             tunnel \"silent\" {{\n    peer 127.0.0.1:{silent}\n    version 3\n}}\n"
-        ),
-    );
+    client_config(&c, s.port, &scripts, &config(&["s1", "s2"]));
     c.signal(Signal::SIGHUP);
     // Malformed: a datagram too short for any L2TP header.
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
