@@ -265,6 +265,16 @@ fn client_config(env: &Env, server_port: u16, scripts: &Path, body: &str) {
     );
 }
 
+/// A client that records its scripts, with the config `body` (`PORT`: `server`'s port),
+/// started.
+fn client(server: &Env, body: &str) -> Env {
+    let mut c = Env::new(l2tpd(), "client");
+    let scripts = write_scripts(&c.dir, None);
+    client_config(&c, server.port, &scripts, body);
+    c.start(&["-d"]);
+    c
+}
+
 const V3_ETH: &str = "\
 session profile \"sp\" {
     pseudowire_type eth
@@ -300,10 +310,7 @@ session \"eth2\" {
 #[test]
 fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
     let s = server(None);
-    let mut c = Env::new(l2tpd(), "client");
-    let scripts = write_scripts(&c.dir, None);
-    client_config(&c, s.port, &scripts, V3_ETH);
-    c.start(&["-d"]);
+    let c = client(&s, V3_ETH);
     let t = tunnel_up(&c, "t3");
     let e1 = session_up(&c, "eth1");
     let e2 = session_up(&c, "eth2");
@@ -373,16 +380,11 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
         "tunnel profile \"default\" {\n    max_retries 1\n}\n",
     );
     s.start(&["-d"]);
-    let mut c = Env::new(l2tpd(), "client");
-    let scripts = write_scripts(&c.dir, None);
-    client_config(
-        &c,
-        s.port,
-        &scripts,
+    let c = client(
+        &s,
         "tunnel \"t2\" {\n    peer 127.0.0.1:PORT\n    version 2\n    max_retries 1\n}\n\
          session \"ppp1\" {\n    tunnel \"t2\"\n}\n",
     );
-    c.start(&["-d"]);
     let t = tunnel_up(&c, "t2");
     let sess = session_up(&c, "ppp1");
     wait_records(&s, "the server's session-up", |r| {
@@ -781,16 +783,11 @@ fn statistics_count_messages_refusals_retransmissions_and_malformed_packets() {
 #[test]
 fn a_stopping_daemon_reports_its_tunnels_and_sessions_deleted() {
     let s = server(None);
-    let mut c = Env::new(l2tpd(), "client");
-    let scripts = write_scripts(&c.dir, None);
-    client_config(
-        &c,
-        s.port,
-        &scripts,
+    let mut c = client(
+        &s,
         "tunnel \"t\" {\n    peer 127.0.0.1:PORT\n    version 3\n}\n\
          session \"s\" {\n    tunnel \"t\"\n    pseudowire_type eth\n}\n",
     );
-    c.start(&["-d"]);
     let t = tunnel_up(&c, "t");
     let sess = session_up(&c, "s");
     let w = watch(&c, &[]);
