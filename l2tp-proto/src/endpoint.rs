@@ -154,17 +154,23 @@ impl Endpoint {
             }
         };
         if header.tunnel_id == 0 {
-            let is_sccrq = crate::wire::avp::AvpIter::new(body)
+            let message_type = crate::wire::avp::AvpIter::new(body)
                 .next()
                 .and_then(Result::ok)
-                .is_some_and(|a| {
-                    a.attr_type == 0 && a.value == (MessageType::Sccrq as u16).to_be_bytes()
-                });
-            if is_sccrq {
-                self.new_sccrq(now, local, remote, encap, datagram);
-            } else {
-                self.stats.malformed.unknown_tunnel += 1;
-                self.discard(remote, 0, Discard::NotSccrq);
+                .filter(|a| a.vendor_id == 0 && a.attr_type == 0)
+                .and_then(|a| Some(u16::from_be_bytes(a.value.try_into().ok()?)))
+                .and_then(MessageType::from_u16);
+            match message_type {
+                Some(MessageType::Sccrq) => self.new_sccrq(now, local, remote, encap, datagram),
+                Some(MessageType::StopCcn)
+                    if let Some(index) = self.refused_reply(remote, body) =>
+                {
+                    self.tunnel_datagram(now, index, remote, header, message, body);
+                }
+                _ => {
+                    self.stats.malformed.unknown_tunnel += 1;
+                    self.discard(remote, 0, Discard::NotSccrq);
+                }
             }
             return;
         }

@@ -8,7 +8,7 @@ use crate::event::{DataplaneRequest, DownCause, Event};
 use crate::session::{CallType, SessionConfig};
 use crate::tunnel::{TunnelConfig, VersionMode};
 use crate::wire::MessageType;
-use crate::wire::header::Version;
+use crate::wire::header::{Encapsulation, Version};
 
 fn cfg(version: VersionMode) -> TunnelConfig {
     TunnelConfig {
@@ -167,6 +167,104 @@ fn wrong_secret_gives_stopccn_result_4_on_the_checking_side() {
         }
         assert_eq!(mesh.nodes[0].endpoint.tunnel_count(), 0);
         assert_eq!(mesh.nodes[1].endpoint.tunnel_count(), 0);
+    }
+}
+
+#[test]
+fn a_stopccn_on_tunnel_id_0_closes_the_tunnel_whose_sccrp_it_refuses() {
+    // Node 0 (L2TPv2 LAC) refuses node 1's SCCRP (wrong secret) with a StopCCN whose header
+    // says tunnel id 0, as xl2tpd does; its Assigned Tunnel ID AVP names the tunnel.
+    let mut mesh = Mesh::new(
+        2,
+        3,
+        Link::CLEAN,
+        accept_all(secret_cfg(VersionMode::V2, "other")),
+    );
+    mesh.tamper = Some(|from, datagram, _| {
+        let stop = crate::wire::avp::AvpIter::new(datagram.get(12..).unwrap_or_default())
+            .next()
+            .and_then(Result::ok)
+            .is_some_and(|a| a.attr_type == 0 && a.value == [0, MessageType::StopCcn as u8]);
+        if from == 0 && stop {
+            // L2TPv2 header with the L bit: flags, length, then the tunnel id.
+            datagram[4..6].copy_from_slice(&[0, 0]);
+        }
+    });
+    mesh.open_tunnel(0, 1, Arc::new(secret_cfg(VersionMode::V2, "s3cret")));
+    mesh.run_for(Duration::from_secs(60));
+    let stops = mesh.sent_by(0, MessageType::StopCcn);
+    assert!(!stops.is_empty() && stops.iter().all(|s| s.header.tunnel_id == 0));
+    // The recipient takes it: down at once with the peer's reason, not after its SCCRP's
+    // retries, and its SCCRP is not sent again.
+    assert_eq!(
+        tunnel_down_results(&mesh, 1),
+        vec![(DownCause::Peer, 4)],
+        "{:?}",
+        mesh.events(1)
+    );
+    assert_eq!(mesh.sent_by(1, MessageType::Sccrp).len(), 1);
+    assert_eq!(mesh.nodes[1].endpoint.tunnel_count(), 0);
+    assert_eq!(mesh.nodes[1].endpoint.stats().malformed.unknown_tunnel, 0);
+}
+
+#[test]
+fn a_stopccn_on_tunnel_id_0_from_elsewhere_closes_nothing() {
+    // The same StopCCN from another address, or naming another tunnel, is discarded.
+    for bad in [0usize, 1] {
+        let mut mesh = Mesh::new(
+            3,
+            3,
+            Link::CLEAN,
+            accept_all(secret_cfg(VersionMode::V2, "s3cret")),
+        );
+        let tid = mesh.open_tunnel(0, 1, Arc::new(secret_cfg(VersionMode::V2, "s3cret")));
+        mesh.run_for(Duration::from_secs(5));
+        assert_eq!(mesh.established_tunnels(1), 1);
+        let peer_tid = u16::try_from(tid).unwrap_or(0);
+        let mut stop = crate::wire::message::Message::new(MessageType::StopCcn);
+        stop.push(
+            crate::wire::avp::Avp::AssignedTunnelId(if bad == 1 {
+                peer_tid.wrapping_add(1)
+            } else {
+                peer_tid
+            }),
+            Version::V2,
+        );
+        stop.push(
+            crate::wire::avp::Avp::ResultCode(crate::wire::avp::types::ResultCode {
+                result: 1,
+                error: None,
+                message: None,
+            }),
+            Version::V2,
+        );
+        let header = crate::wire::ControlHeader {
+            version: Version::V2,
+            tunnel_id: 0,
+            session_id: 0,
+            ns: 5,
+            nr: 5,
+        };
+        let bytes = stop
+            .encode(&header, Encapsulation::Udp, None)
+            .unwrap_or_default();
+        // bad 0: right tunnel, wrong address (node 2's); bad 1: right address, wrong tunnel.
+        let from = if bad == 0 {
+            crate::tests::util::addr(2)
+        } else {
+            crate::tests::util::addr(0)
+        };
+        let now = mesh.now;
+        mesh.nodes[1].endpoint.handle_datagram(
+            now,
+            crate::tests::util::addr(1),
+            from,
+            Encapsulation::Udp,
+            &bytes,
+        );
+        mesh.run_for(Duration::from_secs(5));
+        assert_eq!(mesh.established_tunnels(1), 1, "case {bad}");
+        assert_eq!(mesh.nodes[1].endpoint.stats().malformed.unknown_tunnel, 1);
     }
 }
 

@@ -90,6 +90,9 @@ pub(crate) struct Mesh {
     pub(crate) sent: Vec<Sent>,
     /// Stop delivering anything to these nodes (a silent peer).
     pub(crate) muted: Vec<bool>,
+    /// Rewrites what a node sends before it goes on the wire (a peer that does things its own
+    /// way): called with the sender's index and the datagram.
+    pub(crate) tamper: Option<fn(usize, &mut Vec<u8>, Encapsulation)>,
     in_flight: BinaryHeap<Reverse<(Instant, u64, usize)>>,
     flights: Vec<Option<Flight>>,
     order: u64,
@@ -133,6 +136,7 @@ impl Mesh {
             link,
             sent: Vec::new(),
             muted,
+            tamper: None,
             in_flight: BinaryHeap::new(),
             flights: Vec::new(),
             order: 0,
@@ -297,7 +301,10 @@ impl Mesh {
             while let Some(tx) = n.endpoint.poll_transmit() {
                 out.push(tx);
             }
-            for tx in out {
+            for mut tx in out {
+                if let Some(tamper) = self.tamper {
+                    tamper(i, &mut tx.contents, tx.encap);
+                }
                 let Some(to) = self
                     .nodes
                     .iter()

@@ -101,6 +101,21 @@ impl Endpoint {
         Ok(local_id)
     }
 
+    /// The tunnel that a StopCCN on tunnel id 0 closes: one that `remote` asked for with an
+    /// SCCRQ, by the Assigned Tunnel (Control Connection) ID the StopCCN carries (RFC 2661
+    /// §6.4 and RFC 3931 §6.4 require it). Some peers (xl2tpd among them) send their StopCCN
+    /// with tunnel id 0 when they refuse our SCCRP; without this the tunnel would retransmit
+    /// its SCCRP until its retries run out.
+    pub(crate) fn refused_reply(&self, remote: SocketAddr, body: &[u8]) -> Option<u32> {
+        let peer_key = raw_u32(body, AvpType::AssignedConnectionId)
+            .or_else(|| raw_u32(body, AvpType::AssignedTunnelId))?;
+        let index = *self.peer_requests.get(&(remote, peer_key))?;
+        self.tunnels
+            .get(index)
+            .filter(|t| t.pending.is_none())
+            .map(|_| index)
+    }
+
     /// An SCCRQ on tunnel id 0 (RFC 2661 §7.2.1 idle, receive SCCRQ): deduplicate, admit,
     /// break ties, then ask the caller.
     pub(crate) fn new_sccrq(
