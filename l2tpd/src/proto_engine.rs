@@ -81,6 +81,16 @@ struct Origin {
     name: Option<String>,
 }
 
+impl Origin {
+    /// An instance's: it has a name.
+    fn instance(created_by: ctl::CreatedBy, name: &str) -> Self {
+        Origin {
+            created_by,
+            name: Some(name.to_owned()),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct TunnelRec {
     tid: u32,
@@ -115,10 +125,7 @@ impl TunnelRec {
         TunnelRec {
             tid,
             peer_tid,
-            origin: Origin {
-                created_by,
-                name: Some(name.to_owned()),
-            },
+            origin: Origin::instance(created_by, name),
             profile: resolved.profile.clone(),
             session_profile: s.session_profile_name.clone(),
             pw_profile: s.pseudowire_profile_name.clone(),
@@ -158,6 +165,51 @@ struct SessionRec {
     last_result: Option<ctl::ResultCode>,
     /// The parent tunnel's name, for scripts.
     tunnel_name: Option<String>,
+}
+
+/// The ids of a session: ours and the peer's.
+#[derive(Clone, Copy, Debug)]
+struct SessionIds {
+    tid: u32,
+    sid: u32,
+    peer_tid: u32,
+    peer_sid: u32,
+}
+
+impl SessionRec {
+    /// The record of session instance `name` (a `session` block or `l2tpctl create session`)
+    /// in tunnel `tunnel`.
+    fn for_instance(
+        tunnel: u64,
+        ids: SessionIds,
+        origin: Origin,
+        resolved: &cfg::ResolvedSession,
+        pw_type: u16,
+        now: Instant,
+        tunnel_name: Option<String>,
+    ) -> Self {
+        let s = &resolved.settings;
+        SessionRec {
+            tunnel,
+            tid: ids.tid,
+            sid: ids.sid,
+            peer_tid: ids.peer_tid,
+            peer_sid: ids.peer_sid,
+            origin,
+            profile: resolved.profile.clone(),
+            pw_profile: resolved.pseudowire_profile.clone(),
+            settings: Arc::new(s.clone()),
+            pseudowire: Arc::new(resolved.pseudowire.clone()),
+            pw_type,
+            debug: s.debug,
+            created: now,
+            up: false,
+            down: false,
+            interface_name: None,
+            last_result: None,
+            tunnel_name,
+        }
+    }
 }
 
 /// A persistent instance (`tunnel` or `session` block, or `l2tpctl create`).
@@ -854,29 +906,20 @@ impl ProtoEngine {
         let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
-            Box::new(SessionRec {
-                tunnel: th,
-                tid,
-                sid,
-                peer_tid: 0,
-                peer_sid: 0,
-                origin: Origin {
-                    created_by,
-                    name: Some(name.to_owned()),
+            Box::new(SessionRec::for_instance(
+                th,
+                SessionIds {
+                    tid,
+                    sid,
+                    peer_tid: 0,
+                    peer_sid: 0,
                 },
-                profile: resolved.profile.clone(),
-                pw_profile: resolved.pseudowire_profile.clone(),
-                settings: Arc::new(s.clone()),
-                pseudowire: Arc::new(resolved.pseudowire.clone()),
+                Origin::instance(created_by, name),
+                &resolved,
                 pw_type,
-                debug: s.debug,
-                created: now,
-                up: false,
-                down: false,
-                interface_name: None,
-                last_result: None,
+                now,
                 tunnel_name,
-            }),
+            )),
         );
         self.tables
             .session(th, handle, (tid, sid), None, Some(Flags::NEW));

@@ -9,7 +9,6 @@
 //! engine would have emitted for a managed tunnel ([`ProtoEngine::on_event`]).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_config as cfg;
@@ -19,7 +18,9 @@ use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use l2tp_proto::wire::result::result_code::{cdn, stop_ccn};
 use l2tp_proto::{DataplaneRequest as PReq, Event as PEvent, SessionHandle, TunnelHandle};
 
-use super::{Origin, ProtoEngine, SessionRec, TunnelRec, cookie, encap_of, transport_of};
+use super::{
+    Origin, ProtoEngine, SessionIds, SessionRec, TunnelRec, cookie, encap_of, transport_of,
+};
 use crate::notice;
 use crate::tables::Flags;
 
@@ -148,29 +149,20 @@ impl ProtoEngine {
         let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
-            Box::new(SessionRec {
-                tunnel: th,
-                tid,
-                sid,
-                peer_tid,
-                peer_sid,
-                origin: Origin {
-                    created_by,
-                    name: Some(name.to_owned()),
+            Box::new(SessionRec::for_instance(
+                th,
+                SessionIds {
+                    tid,
+                    sid,
+                    peer_tid,
+                    peer_sid,
                 },
-                profile: resolved.profile.clone(),
-                pw_profile: resolved.pseudowire_profile.clone(),
-                settings: Arc::new(s.clone()),
-                pseudowire: Arc::new(resolved.pseudowire.clone()),
-                pw_type: s.pseudowire_type.number(),
-                debug: s.debug,
-                created: now,
-                up: false,
-                down: false,
-                interface_name: None,
-                last_result: None,
+                Origin::instance(created_by, name),
+                &resolved,
+                s.pseudowire_type.number(),
+                now,
                 tunnel_name,
-            }),
+            )),
         );
         self.tables
             .session(th, handle, (tid, sid), None, Some(Flags::NEW));
