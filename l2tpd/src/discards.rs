@@ -87,7 +87,64 @@ impl DiscardLog {
             Discard::PeerSetupRate | Discard::MaxSetupTunnels => {
                 crate::notice!("from {remote}{tunnel}: {problem}");
             }
+            // The peer's data for a session that was just deleted keeps coming for a moment
+            // (or its data plane sends on a tunnel whose sessions we do not carry): counted,
+            // and only worth a debug line.
+            Discard::Data => tracing::debug!("from {remote}{tunnel}: {problem}"),
             _ => tracing::warn!("from {remote}{tunnel}: {problem}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::{Context, Layer};
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    /// Keeps the level and message of every event.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<(tracing::Level, String)>>>);
+
+    struct Message<'a>(&'a mut String);
+
+    impl tracing::field::Visit for Message<'_> {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                *self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl<S: tracing::Subscriber> Layer<S> for Recorder {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            let mut text = String::new();
+            event.record(&mut Message(&mut text));
+            if let Ok(mut v) = self.0.lock() {
+                v.push((*event.metadata().level(), text));
+            }
+        }
+    }
+
+    #[test]
+    fn late_data_packets_are_not_warnings() {
+        let recorder = Recorder::default();
+        let subscriber = tracing_subscriber::registry().with(recorder.clone());
+        let remote = SocketAddr::from(([192, 0, 2, 2], 1701));
+        let now = Instant::now();
+        tracing::subscriber::with_default(subscriber, || {
+            let mut log = DiscardLog::default();
+            log.record(now, remote, 7, &Discard::Data);
+            log.record(now, remote, 7, &Discard::UnknownSession(9));
+        });
+        let events = recorder.0.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].0, tracing::Level::DEBUG, "{events:?}");
+        assert!(events[0].1.contains("data packet"), "{events:?}");
+        assert_eq!(events[1].0, tracing::Level::WARN, "{events:?}");
+        assert!(events[1].1.contains("(tunnel 7)"), "{events:?}");
     }
 }
