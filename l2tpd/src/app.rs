@@ -49,6 +49,14 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     start(&args, config_path, config)
 }
 
+/// What `autoname_interfaces false` gets: l2tpd numbers interface names itself all the same.
+fn autoname_warning(config: &Config) -> Option<&'static str> {
+    (!config.system().autoname_interfaces).then_some(
+        "autoname_interfaces false is ignored: l2tpd numbers `%d` interface names itself \
+         (skipping names already in use), which has no 32768-name limit",
+    )
+}
+
 /// `l2tpd -n`: the config is valid; check that the data plane it asks for exists here and can
 /// carry its sessions.
 fn dry_run(path: &Path, config: &Config) -> ExitCode {
@@ -60,6 +68,9 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(w) = autoname_warning(config) {
+        eprintln!("l2tpd: {}: warning: {w}", path.display());
+    }
     let refused = dataplane::refusals(config, kind);
     // With `auto` the config is not at fault: another host may have the kernel's L2TP.
     if refused.is_empty() || wanted == l2tp_config::Dataplane::Auto {
@@ -173,6 +184,9 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     let (dataplane, note) = dataplane::choose(sys.dataplane)?;
     if let Some(note) = note {
         notice!("{note}");
+    }
+    if let Some(w) = autoname_warning(config) {
+        tracing::warn!("{w}");
     }
     for r in dataplane::refusals(config, dataplane) {
         tracing::error!("{r}; the session will be refused");

@@ -62,6 +62,24 @@ fn help_and_version() {
 }
 
 #[test]
+fn autoname_interfaces_false_is_accepted_with_a_warning() {
+    let env = Env::new(l2tpd(), "dry-autoname");
+    env.write_config("    autoname_interfaces false\n", "");
+    let conf = env.conf();
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("config OK"));
+    assert!(
+        stderr(&o).contains("warning: autoname_interfaces false is ignored"),
+        "{}",
+        stderr(&o)
+    );
+    env.write_config("    autoname_interfaces true\n", "");
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
 fn dry_run_of_a_good_config() {
     let env = Env::new(l2tpd(), "dry-good");
     env.write_config("", "tunnel profile \"v3\" {\n    version 3\n}\n");

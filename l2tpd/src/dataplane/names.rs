@@ -1,16 +1,30 @@
 //! Interface names for sessions, numbered by the daemon rather than the kernel: the kernel's
 //! own `%d` numbering stops at 32 768 names per template, and asking it costs a scan of every
-//! interface. Each name costs O(log n) here.
+//! interface. Each name costs O(log n) here, plus one look-up of the name in the system, so
+//! that an interface made by someone else (`ip link add l2tpeth0 ...`) is not asked for again.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The names in use, and per `%d` template the numbers handed out and freed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InterfaceNames {
     names: HashSet<String>,
     pools: HashMap<String, NumberPool>,
     /// The template, number and name of each session's interface.
     taken: HashMap<(u32, u32), Taken>,
+    /// Whether an interface of this name exists in the network namespace.
+    exists: fn(&str) -> bool,
+}
+
+impl Default for InterfaceNames {
+    fn default() -> Self {
+        Self::with_lookup(system_has)
+    }
+}
+
+/// Whether this network namespace has an interface named `name`.
+fn system_has(name: &str) -> bool {
+    nix::net::if_::if_nametoindex(name).is_ok()
 }
 
 #[derive(Debug)]
@@ -27,8 +41,18 @@ struct NumberPool {
 }
 
 impl InterfaceNames {
+    /// Names with `exists` telling which names the system has.
+    fn with_lookup(exists: fn(&str) -> bool) -> Self {
+        Self {
+            names: HashSet::new(),
+            pools: HashMap::new(),
+            taken: HashMap::new(),
+            exists,
+        }
+    }
+
     /// Names session `(tid, sid)`'s interface: `template` itself when it has no `%d`, else the
-    /// template with the lowest number whose name no session uses.
+    /// template with the lowest number whose name neither a session nor the system uses.
     pub fn take(&mut self, tid: u32, sid: u32, template: &str) -> String {
         self.release(tid, sid);
         if !template.contains("%d") {
@@ -43,14 +67,21 @@ impl InterfaceNames {
             return template.to_owned();
         }
         let pool = self.pools.entry(template.to_owned()).or_default();
+        // Numbers whose names the system has: tried again next time.
+        let mut foreign = Vec::new();
         loop {
             let n = pool.freed.pop_first().unwrap_or_else(|| {
                 pool.next += 1;
                 pool.next - 1
             });
             let name = template.replacen("%d", &n.to_string(), 1);
+            if !self.names.contains(&name) && (self.exists)(&name) {
+                foreign.push(n);
+                continue;
+            }
             // A number whose name a fixed `interface_name` already took is skipped for good.
             if self.names.insert(name.clone()) {
+                pool.freed.extend(foreign);
                 self.taken.insert(
                     (tid, sid),
                     Taken {
@@ -77,7 +108,7 @@ impl InterfaceNames {
 
     /// Forgets every name.
     pub fn clear(&mut self) {
-        *self = Self::default();
+        *self = Self::with_lookup(self.exists);
     }
 }
 
@@ -112,5 +143,29 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 40_000);
         assert!(names.contains("l2tpeth40003"));
+    }
+
+    #[test]
+    fn names_the_system_has_are_skipped_while_it_has_them() {
+        fn has_1_and_2(name: &str) -> bool {
+            name == "l2tpeth1" || name == "l2tpeth2"
+        }
+        fn has_none(_: &str) -> bool {
+            false
+        }
+        let mut n = InterfaceNames::with_lookup(has_1_and_2);
+        assert_eq!(n.take(1, 1, "l2tpeth%d"), "l2tpeth0");
+        assert_eq!(n.take(1, 2, "l2tpeth%d"), "l2tpeth3");
+        // A fixed name is the operator's choice: not checked.
+        assert_eq!(n.take(1, 3, "l2tpeth2"), "l2tpeth2");
+        // Once the system's l2tpeth1 is gone, its number is handed out again.
+        n.exists = has_none;
+        assert_eq!(n.take(1, 4, "l2tpeth%d"), "l2tpeth1");
+        assert_eq!(n.take(1, 5, "l2tpeth%d"), "l2tpeth4");
+        // The real look-up: this test's host has a loopback interface.
+        let mut real = InterfaceNames::default();
+        assert_eq!(real.take(1, 1, "lo%d"), "lo0");
+        assert!(system_has("lo"));
+        assert!(!system_has("l2tpd-no-such0"));
     }
 }
