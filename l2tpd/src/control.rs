@@ -4,12 +4,17 @@
 //! start when another daemon answers on the path, and sets the mode to 0600 (root only) or 0660
 //! with group `control_socket_group`. [`serve`] accepts clients once the runtime runs; each
 //! request is handed to the main loop as a [`Call`] and answered in order on its connection.
+//!
+//! Clients are limited ([`MAX_CLIENTS`] in all, [`MAX_CLIENTS_PER_USER`] for each user other
+//! than root, and [`ROOT_RESERVED`] slots that only root's clients take), so that no member of
+//! `control_socket_group` can lock root, or the other members, out.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use l2tp_ctl::{CtlError, ErrorKind, Event, MAX_LINE, Reply, Request, Response};
 use nix::sys::stat::{Mode, umask};
@@ -18,6 +23,87 @@ use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
 
 /// The most clients served at once; more are told the daemon is busy.
 pub const MAX_CLIENTS: usize = 64;
+/// The most clients one user other than root may have at once.
+pub const MAX_CLIENTS_PER_USER: usize = 16;
+/// Client slots that only root's clients take.
+pub const ROOT_RESERVED: usize = 8;
+
+/// The number of clients of each user other than root.
+type PerUser = Arc<Mutex<HashMap<u32, usize>>>;
+
+/// The client slots: all of them, those users other than root may take, and each user's count.
+#[derive(Clone, Debug)]
+struct Slots {
+    all: Arc<Semaphore>,
+    not_root: Arc<Semaphore>,
+    per_user: PerUser,
+}
+
+/// A client's slot, given back when dropped.
+#[derive(Debug)]
+struct Slot {
+    _all: tokio::sync::OwnedSemaphorePermit,
+    _not_root: Option<tokio::sync::OwnedSemaphorePermit>,
+    user: Option<(u32, PerUser)>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some((uid, map)) = &self.user
+            && let Ok(mut m) = map.lock()
+            && let Some(n) = m.get_mut(uid)
+        {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(uid);
+            }
+        }
+    }
+}
+
+impl Slots {
+    fn new() -> Self {
+        Self {
+            all: Arc::new(Semaphore::new(MAX_CLIENTS)),
+            not_root: Arc::new(Semaphore::new(MAX_CLIENTS - ROOT_RESERVED)),
+            per_user: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// A slot for a client of user `uid` (`None`: unknown, counted as one user), or why not.
+    fn take(&self, uid: Option<u32>) -> Result<Slot, &'static str> {
+        if uid == Some(0) {
+            let all = self.all.clone().try_acquire_owned();
+            return all
+                .map(|p| Slot {
+                    _all: p,
+                    _not_root: None,
+                    user: None,
+                })
+                .map_err(|_| "too many control clients; try again");
+        }
+        let uid = uid.unwrap_or(u32::MAX);
+        let mut users = self
+            .per_user
+            .lock()
+            .map_err(|_| "too many control clients; try again")?;
+        let n = users.entry(uid).or_insert(0);
+        if *n >= MAX_CLIENTS_PER_USER {
+            return Err("too many control clients of this user; try again");
+        }
+        let not_root = self.not_root.clone().try_acquire_owned();
+        let all = self.all.clone().try_acquire_owned();
+        let (Ok(not_root), Ok(all)) = (not_root, all) else {
+            return Err("too many control clients; try again");
+        };
+        *n += 1;
+        Ok(Slot {
+            _all: all,
+            _not_root: Some(not_root),
+            user: Some((uid, self.per_user.clone())),
+        })
+    }
+}
 
 /// A request from a client, for the main loop, with where to send the answer.
 #[derive(Debug)]
@@ -136,7 +222,7 @@ pub async fn serve(
     events: broadcast::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    let slots = Slots::new();
     loop {
         let stream = tokio::select! {
             r = listener.accept() => match r {
@@ -149,15 +235,14 @@ pub async fn serve(
             },
             _ = shutdown.changed() => return,
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(async move {
-                let mut stream = stream;
-                let busy = CtlError::new(ErrorKind::Busy, "too many control clients; try again");
-                let _ = stream
-                    .write_all(l2tp_ctl::encode_reply(&Reply::Error(busy)).as_bytes())
-                    .await;
-            });
-            continue;
+        let uid = stream.peer_cred().ok().map(|c| c.uid());
+        let permit = match slots.take(uid) {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::debug!("control client of uid {uid:?} refused: {why}");
+                tokio::spawn(refuse(stream, why));
+                continue;
+            }
         };
         let (calls, events, shutdown) = (calls.clone(), events.clone(), shutdown.clone());
         tokio::spawn(async move {
@@ -168,6 +253,32 @@ pub async fn serve(
         });
     }
 }
+
+/// Tells a client it cannot be served. Its request is read (for a moment) and dropped rather
+/// than left unread, so that the client's write does not fail before it reads why.
+async fn refuse(mut stream: tokio::net::UnixStream, why: &'static str) {
+    let busy = CtlError::new(ErrorKind::Busy, why);
+    if stream
+        .write_all(l2tp_ctl::encode_reply(&Reply::Error(busy)).as_bytes())
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 1024];
+    let drain = async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSAL_DRAIN, drain).await;
+}
+
+/// How long a refused client's request is waited for.
+const REFUSAL_DRAIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 async fn connection(
     stream: tokio::net::UnixStream,
@@ -251,5 +362,42 @@ async fn watch_events(
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_user_can_lock_out_root_or_the_others() {
+        let slots = Slots::new();
+        let mut held = Vec::new();
+        // One user: up to its own cap.
+        for _ in 0..MAX_CLIENTS_PER_USER {
+            held.push(slots.take(Some(1000)).unwrap_or_else(|e| panic!("{e}")));
+        }
+        assert_eq!(
+            slots.take(Some(1000)).err(),
+            Some("too many control clients of this user; try again")
+        );
+        // Other users fill what is left to them, but not root's reserve.
+        let mut uid = 1001;
+        while let Ok(s) = slots.take(Some(uid)) {
+            held.push(s);
+            if held.len() % MAX_CLIENTS_PER_USER == 0 {
+                uid += 1;
+            }
+        }
+        assert_eq!(held.len(), MAX_CLIENTS - ROOT_RESERVED);
+        for _ in 0..ROOT_RESERVED {
+            held.push(slots.take(Some(0)).unwrap_or_else(|e| panic!("{e}")));
+        }
+        assert!(slots.take(Some(0)).is_err());
+        // A client that leaves gives its slot back, to its user.
+        held.remove(0);
+        assert!(slots.take(Some(1000)).is_ok());
+        let counts = slots.per_user.lock().map(|m| m.get(&1000).copied());
+        assert_eq!(counts.ok().flatten(), Some(MAX_CLIENTS_PER_USER - 1));
     }
 }

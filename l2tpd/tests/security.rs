@@ -112,3 +112,67 @@ fn control_socket_group_members_may_use_it_and_others_may_not() {
         "nobody outside the group",
     );
 }
+
+/// A member of `control_socket_group` holding [`MAX_PER_USER`] connections (watchers) gets no
+/// more, while root still does.
+#[test]
+fn one_user_cannot_take_every_control_slot() {
+    const MAX_PER_USER: usize = 16;
+    require_root();
+    let mut env = Env::new(l2tpd(), "perm-slots");
+    env.write_config(
+        &format!("    dataplane none\n    control_socket_group {GROUP}\n"),
+        "",
+    );
+    env.start(&[]);
+    let watch = PathBuf::from(l2tpd()).with_file_name("l2tpwatch");
+    let mut watchers: Vec<std::process::Child> = (0..MAX_PER_USER)
+        .map(|_| {
+            Command::new("/usr/bin/setpriv")
+                .arg(format!("--reuid={NOBODY}"))
+                .arg(format!("--regid={GROUP_ID}"))
+                .arg("--clear-groups")
+                .arg(&watch)
+                .arg("-S")
+                .arg(env.sock())
+                .args(["-T", "60"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let refusal = loop {
+        let out = l2tpctl_as(&env, NOBODY, GROUP_ID, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !out.status.success() {
+            break stderr;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nobody still gets slots with {MAX_PER_USER} watchers"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        refusal.contains("too many control clients of this user"),
+        "{refusal}"
+    );
+    accepted(
+        &l2tpctl_as(&env, 0, 0, &[]),
+        "root, while nobody holds its share",
+    );
+    for w in &mut watchers {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    // The slots come back when the watchers go.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !l2tpctl_as(&env, NOBODY, GROUP_ID, &[]).status.success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nobody's slots never came back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
