@@ -581,6 +581,8 @@ pub struct Stats {
     pub tunnels_created: u64,
     /// Sessions ever created.
     pub sessions_created: u64,
+    /// Tunnels in set-up deleted to make room for a new SCCRQ under the set-up cap.
+    pub setup_evicted: u64,
 }
 
 /// One datagram to send.

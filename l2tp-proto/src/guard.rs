@@ -3,9 +3,10 @@
 //! admission of new tunnels under load ([`Admission`]: a cap on tunnels in set-up and a
 //! per-peer rate of SCCRQs).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::time::Instant;
 use crate::wire::header::HeaderError;
@@ -111,6 +112,10 @@ impl fmt::Display for Discard {
 /// Peers remembered by the rate limiter at most; beyond it, idle peers are forgotten.
 const MAX_PEERS: usize = 4096;
 
+/// How long a tunnel in set-up is safe from eviction ([`Admission::evictable`]): long enough
+/// for a peer's SCCCN to come back over any sane path.
+pub const EVICTION_GRACE: Duration = Duration::from_secs(2);
+
 /// Admission of new tunnels requested by peers.
 #[derive(Debug, Default)]
 pub struct Admission {
@@ -118,7 +123,10 @@ pub struct Admission {
     pub max_setup_tunnels: usize,
     /// SCCRQs accepted per second from one peer address (with a burst of as many); 0: no limit.
     pub peer_setup_rate: u32,
-    setting_up: HashSet<u32>,
+    /// Tunnels in set-up, by slab index, with when they started.
+    setting_up: HashMap<u32, Instant>,
+    /// The same, oldest first; entries of tunnels that have finished are skipped lazily.
+    order: VecDeque<(Instant, u32)>,
     buckets: HashMap<IpAddr, Bucket>,
 }
 
@@ -167,14 +175,35 @@ impl Admission {
         Ok(())
     }
 
-    /// The tunnel at slab `index` is in set-up.
-    pub(crate) fn started(&mut self, index: u32) {
-        self.setting_up.insert(index);
+    /// The tunnel at slab `index` is in set-up since `now`.
+    pub(crate) fn started(&mut self, index: u32, now: Instant) {
+        self.setting_up.insert(index, now);
+        self.order.push_back((now, index));
     }
 
     /// The tunnel at slab `index` is established or gone.
     pub(crate) fn finished(&mut self, index: u32) {
-        self.setting_up.remove(&index);
+        if self.setting_up.remove(&index).is_some()
+            && self.order.len() > 2 * self.setting_up.len() + 64
+        {
+            let live = &self.setting_up;
+            self.order.retain(|(t, i)| live.get(i) == Some(t));
+        }
+    }
+
+    /// With the set-up cap reached, the tunnel in set-up that may make room for a new SCCRQ:
+    /// the oldest, if it has waited [`EVICTION_GRACE`] or more. A flood of SCCRQs from
+    /// addresses that never answer then delays a real peer by the grace, not by the whole
+    /// set-up timeout.
+    pub(crate) fn evictable(&mut self, now: Instant) -> Option<u32> {
+        while let Some(&(t, i)) = self.order.front() {
+            if self.setting_up.get(&i) != Some(&t) {
+                self.order.pop_front();
+                continue;
+            }
+            return (now.saturating_duration_since(t) >= EVICTION_GRACE).then_some(i);
+        }
+        None
     }
 
     /// Tunnels in set-up now.
@@ -222,12 +251,36 @@ mod tests {
         };
         let peer = IpAddr::from([192, 0, 2, 1]);
         let t0 = Instant::from_micros(0);
-        a.started(1);
-        a.started(2);
+        a.started(1, t0);
+        a.started(2, t0);
         assert_eq!(a.admit(peer, t0), Err(Discard::MaxSetupTunnels));
         a.finished(1);
         assert_eq!(a.admit(peer, t0), Ok(()));
         assert_eq!(a.setting_up(), 1);
+    }
+
+    #[test]
+    fn the_oldest_tunnel_in_set_up_is_evictable_after_the_grace() {
+        let mut a = Admission::default();
+        let t0 = Instant::from_micros(1_000_000);
+        let later = t0 + Duration::from_millis(500);
+        a.started(1, t0);
+        a.started(2, later);
+        assert_eq!(a.evictable(t0 + Duration::from_secs(1)), None);
+        assert_eq!(a.evictable(t0 + EVICTION_GRACE), Some(1));
+        a.finished(1);
+        assert_eq!(a.evictable(t0 + EVICTION_GRACE), None);
+        assert_eq!(a.evictable(later + EVICTION_GRACE), Some(2));
+        // A slab index used again by a newer tunnel is not the old entry.
+        a.finished(2);
+        a.started(2, later + EVICTION_GRACE);
+        assert_eq!(a.evictable(later + EVICTION_GRACE), None);
+        // Finished entries do not pile up.
+        for i in 0..10_000u32 {
+            a.started(100 + i, later);
+            a.finished(100 + i);
+        }
+        assert!(a.order.len() < 200, "{}", a.order.len());
     }
 
     /// A plain L2TPv2 SCCRQ assigning tunnel id `assigned`.

@@ -2519,6 +2519,7 @@ impl Engine for ProtoEngine {
                 for (reason, n) in [
                     ("peer_setup_rate", m.peer_setup_rate),
                     ("max_setup_tunnels", m.max_setup_tunnels),
+                    ("setup_evicted", s.setup_evicted),
                 ] {
                     if n > 0 {
                         *refused.entry(reason.to_owned()).or_default() += n;

@@ -142,12 +142,13 @@ fn an_sccrq_flood_is_bounded_and_harms_no_established_tunnel() {
     eprintln!(
         "flood: {SCCRQS} SCCRQs in {flood_time:?}; daemon received {} datagrams; tunnels \
          created {}, most at once {max_tunnels}; dropped by peer_setup_rate {}, by \
-         max_setup_tunnels {}; l2tpctl answered {} times, median {median:?}, max \
+         max_setup_tunnels {}; set-up tunnels evicted {}; l2tpctl answered {} times, median {median:?}, max \
          {max_latency:?}; RSS {rss_before} KiB -> {rss_after} KiB",
         during.statistics.rx_packets,
         during.statistics.tunnels_created,
         refused("peer_setup_rate"),
         refused("max_setup_tunnels"),
+        refused("setup_evicted"),
         latencies.len(),
     );
     assert!(

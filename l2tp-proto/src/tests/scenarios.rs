@@ -269,6 +269,49 @@ fn a_stopccn_on_tunnel_id_0_from_elsewhere_closes_nothing() {
 }
 
 #[test]
+fn a_full_set_up_cap_makes_room_for_a_real_peer_after_the_grace() {
+    for evicting in [true, false] {
+        let mut mesh = Mesh::new(4, 9, Link::CLEAN, accept_all(cfg(VersionMode::V3)));
+        mesh.nodes[1].endpoint.set_setup_limits(2, 0);
+        // Nodes 2 and 3 never hear back (forged addresses): their tunnels stay in set-up.
+        mesh.muted[2] = true;
+        mesh.muted[3] = true;
+        mesh.open_tunnel(2, 1, Arc::new(cfg(VersionMode::V3)));
+        mesh.open_tunnel(3, 1, Arc::new(cfg(VersionMode::V3)));
+        mesh.run_for(Duration::from_millis(100));
+        assert_eq!(mesh.nodes[1].endpoint.setup_tunnels(), 2);
+        if !evicting {
+            // The control: while both are young, a third SCCRQ is dropped.
+            mesh.open_tunnel(0, 1, Arc::new(cfg(VersionMode::V3)));
+            mesh.run_for(Duration::from_millis(500));
+            assert_eq!(mesh.established_tunnels(0), 0);
+            assert_eq!(
+                mesh.nodes[1].endpoint.stats().malformed.max_setup_tunnels,
+                1
+            );
+            continue;
+        }
+        mesh.run_for(crate::guard::EVICTION_GRACE);
+        mesh.open_tunnel(0, 1, Arc::new(cfg(VersionMode::V3)));
+        mesh.run_for(Duration::from_secs(1));
+        assert_eq!(mesh.established_tunnels(0), 1);
+        assert_eq!(mesh.established_tunnels(1), 1);
+        // The oldest went (and then, for their retransmitted SCCRQs, the forged ones take
+        // each other's places), without a StopCCN to a forged address.
+        let stats = mesh.nodes[1].endpoint.stats();
+        assert!(stats.setup_evicted >= 1);
+        assert_eq!(stats.malformed.max_setup_tunnels, 0);
+        assert!(mesh.nodes[1].endpoint.setup_tunnels() <= 2);
+        assert!(mesh.sent_by(1, MessageType::StopCcn).is_empty());
+        let downs = tunnel_down_results(&mesh, 1);
+        assert!(
+            !downs.is_empty() && downs.iter().all(|d| *d == (DownCause::EstablishTimeout, 2)),
+            "{downs:?}"
+        );
+    }
+}
+
+#[test]
 fn hidden_avps_are_sent_and_understood() {
     for mode in BOTH {
         let config = TunnelConfig {

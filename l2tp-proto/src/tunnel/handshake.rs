@@ -116,6 +116,24 @@ impl Endpoint {
             .map(|_| index)
     }
 
+    /// Deletes the oldest tunnel in set-up, if it has waited long enough
+    /// ([`crate::guard::EVICTION_GRACE`]); no StopCCN goes to its (likely forged) peer.
+    fn evict_oldest_in_setup(&mut self, now: Instant) -> bool {
+        let Some(index) = self.admission.evictable(now) else {
+            return false;
+        };
+        let reason = DownReason {
+            cause: DownCause::EstablishTimeout,
+            result: stop_ccn::GENERAL_ERROR,
+            error: None,
+            message: Some("set-up cap reached: the oldest tunnel in set-up made room".into()),
+        };
+        self.tunnel_down(now, index, reason);
+        self.destroy_tunnel(index);
+        self.stats.setup_evicted += 1;
+        true
+    }
+
     /// An SCCRQ on tunnel id 0 (RFC 2661 §7.2.1 idle, receive SCCRQ): deduplicate, admit,
     /// break ties, then ask the caller.
     pub(crate) fn new_sccrq(
@@ -151,10 +169,16 @@ impl Endpoint {
             return;
         }
         if let Err(problem) = self.admission.admit(remote.ip(), now) {
-            // Dropped without an answer: a StopCCN would need the very state the limit
-            // protects, and would answer a flood.
-            self.discard(remote, 0, problem);
-            return;
+            // With the cap reached, the oldest tunnel still in set-up after the grace makes
+            // room (its peer is likely a forged address that will never answer).
+            let room = problem == crate::guard::Discard::MaxSetupTunnels
+                && self.evict_oldest_in_setup(now);
+            if !room {
+                // Dropped without an answer: a StopCCN would need the very state the limit
+                // protects, and would answer a flood.
+                self.discard(remote, 0, problem);
+                return;
+            }
         }
         let offers_v3 = raw_avp(body, AvpType::AssignedConnectionId).is_some();
         let host_name = raw_avp(body, AvpType::HostName)
@@ -219,7 +243,7 @@ impl Endpoint {
         t.timers
             .set(TimerKind::Decision, now + self.config.decision_timeout);
         let (index, generation) = self.tunnels.insert(t);
-        self.admission.started(index);
+        self.admission.started(index, now);
         self.peer_requests.insert((remote, peer_key), index);
         let id = crate::event::DecisionId { index, generation };
         if refused {
