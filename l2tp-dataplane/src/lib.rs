@@ -17,6 +17,8 @@
 //!   per-tunnel counters ([`SessionStats`], [`TunnelStats`]).
 //! - Batched I/O: `recvmmsg` and `sendmmsg` of up to 32 datagrams per call, and TAP reads in
 //!   batches of 32 frames sent with one `sendmmsg`.
+//! - A session whose TAP interface is deleted by someone else is dropped by the data path and
+//!   reported to the control sink ([`SinkEvent::SessionDown`]).
 //!
 //! # Threads: why a std thread and epoll rather than tokio `AsyncFd`
 //!
@@ -89,6 +91,6 @@ pub use codec::PseudowireType;
 pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, SessionSpec,
-    SinkEvent, TunnelSpec, UserspaceDataplane, default_mtu,
+    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, SessionDown,
+    SessionSpec, SinkEvent, TunnelSpec, UserspaceDataplane, default_mtu,
 };

@@ -185,6 +185,18 @@ pub struct CookieReport {
     pub dropped: u64,
 }
 
+/// A session the data path dropped because its TAP is gone (its interface was deleted): the
+/// control plane should tear it down, and then remove it ([`UserspaceDataplane::remove_session`]).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SessionDown {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// Why, naming the interface.
+    pub reason: String,
+}
+
 /// What the data-path thread hands the control plane.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub enum SinkEvent {
@@ -192,6 +204,8 @@ pub enum SinkEvent {
     Control(ControlPacket),
     /// Data packets with a wrong cookie.
     WrongCookie(CookieReport),
+    /// A session's TAP is gone; the data path no longer carries it.
+    SessionDown(SessionDown),
 }
 
 /// Where the data-path thread hands the control messages that arrive on data sockets, and its

@@ -10,6 +10,11 @@
 //!
 //! Epoll is level-triggered: a descriptor with more than one batch queued is reported again on
 //! the next `epoll_wait`, so one busy session cannot starve the others.
+//!
+//! A TAP whose interface is deleted (`ip link del`, persistent or not) stays open but detached:
+//! epoll reports it in error at every wait and its reads fail with `EBADFD`. The worker then
+//! drops the session (closing the descriptor, so it does not spin on it) and reports it down
+//! to the control sink ([`SinkEvent::SessionDown`]).
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -31,7 +36,7 @@ use crate::socket::l2tp_payload;
 use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::sys;
 use crate::tap::Tap;
-use crate::{ControlPacket, ControlSink, CookieReport, SinkEvent};
+use crate::{ControlPacket, ControlSink, CookieReport, SessionDown, SinkEvent};
 
 /// Datagrams or frames moved per system call.
 pub(crate) const BATCH: usize = 32;
@@ -147,7 +152,15 @@ impl Worker {
                 let token = event.data();
                 match token & !0xffff_ffff {
                     KIND_TUNNEL => self.tunnel_readable(token as u32),
-                    KIND_SESSION => self.tap_readable(token as u32),
+                    KIND_SESSION => {
+                        let sid = token as u32;
+                        let failed = event
+                            .events()
+                            .intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP);
+                        if let Some(reason) = self.tap_readable(sid, failed) {
+                            self.session_gone(sid, reason);
+                        }
+                    }
                     _ => {
                         // Drain the eventfd; it is non-blocking and a count of 0 means none.
                         let _ = self.wake.read();
@@ -265,6 +278,22 @@ impl Worker {
         }
     }
 
+    /// Drops a session whose TAP is unusable and reports it down.
+    fn session_gone(&mut self, sid: u32, reason: String) {
+        let Some(s) = self.sessions.remove(&sid) else {
+            return;
+        };
+        let _ = self.epoll.delete(s.tap.as_fd());
+        self.held.remove(&sid);
+        if let Some(sink) = &self.control_sink {
+            sink.deliver(SinkEvent::SessionDown(SessionDown {
+                tid: s.tid,
+                sid,
+                reason,
+            }));
+        }
+    }
+
     /// Receives a batch on a tunnel's socket and delivers each datagram.
     fn tunnel_readable(&mut self, tid: u32) {
         let Self {
@@ -313,8 +342,10 @@ impl Worker {
         }
     }
 
-    /// Reads a batch of frames from a session's TAP and sends them in one `sendmmsg`.
-    fn tap_readable(&mut self, sid: u32) {
+    /// Reads a batch of frames from a session's TAP and sends them in one `sendmmsg`. `failed`:
+    /// epoll reported the TAP in error. Returns why the session cannot go on, when its TAP is
+    /// gone.
+    fn tap_readable(&mut self, sid: u32, failed: bool) -> Option<String> {
         let Self {
             tunnels,
             sessions,
@@ -322,12 +353,11 @@ impl Worker {
             tx_ranges,
             ..
         } = self;
-        let Some(s) = sessions.get_mut(&sid) else {
-            return;
-        };
-        let Some(t) = tunnels.get(&s.tid) else { return };
+        let s = sessions.get_mut(&sid)?;
+        let t = tunnels.get(&s.tid)?;
         let mut n = 0;
         let mut bytes = [0usize; BATCH];
+        let mut gone = None;
         while n < BATCH {
             let buf = &mut tx_bufs[n];
             match s.tap.read(&mut buf[HEADROOM..]) {
@@ -338,6 +368,14 @@ impl Worker {
                     n += 1;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.raw_os_error() == Some(nix::libc::EBADFD) => {
+                    gone = Some(format!("its TAP interface {} was deleted", s.tap.name()));
+                    break;
+                }
+                Err(e) if failed => {
+                    gone = Some(format!("its TAP interface {} failed: {e}", s.tap.name()));
+                    break;
+                }
                 Err(_) => {
                     s.counters.tx_errors.fetch_add(1, Relaxed);
                     break;
@@ -369,6 +407,7 @@ impl Worker {
         }
         // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
         s.counters.tx_errors.fetch_add((n - sent) as u64, Relaxed);
+        gone
     }
 }
 

@@ -660,3 +660,79 @@ fn dataplane_auto_takes_userspace_on_a_kernel_without_l2tp() {
         "{log}"
     );
 }
+
+/// `show sessions` and `show tunnels` of `d`: whether it has no session and one tunnel, up.
+fn only_the_tunnel_left(lab: &Lab, d: &L2tpd) -> bool {
+    let tunnels = lab.list(d, "tunnels");
+    lab.list(d, "sessions").is_empty() && tunnels.len() == 1 && tunnels[0]["state"] == "up"
+}
+
+#[test]
+fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
+    let b_pw = format!("    local_ip {OVERLAY_B}\n    netmask 255.255.255.0\n");
+    let mut pw = start("userspace-tap-deleted", "udp", &b_pw, |_| {});
+    let cap = pw.lab.capture(Side::A, L2TP_FILTER);
+    let sid_a = num(&pw.sessions[0], "sid");
+    // Someone else deletes A's TAP.
+    netns::ip(&["-n", pw.lab.ns(Side::A), "link", "del", "pwa0"]);
+    // A notices, says which interface went, and disconnects the session; the tunnel stays.
+    let log = |d: &L2tpd| {
+        pw.lab.signal(d.proc, nix::sys::signal::Signal::SIGUSR1);
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::read_to_string(&d.log).unwrap_or_default()
+    };
+    poll(
+        DEADLINE,
+        "side A: the session down, its deleted TAP named, the tunnel up",
+        || {
+            let la = log(&pw.a);
+            (only_the_tunnel_left(&pw.lab, &pw.a)
+                && la.contains(&format!("{sid_a}: its TAP interface pwa0 was deleted"))
+                && la.contains(&format!("{sid_a} \"s1\": down (Local")))
+            .then_some(())
+        },
+        || pw.context(),
+    );
+    // B gets the CDN: its session goes too, with its TAP; its tunnel stays.
+    poll(
+        DEADLINE,
+        "side B: the session down after the peer's CDN, pwb0 deleted, the tunnel up",
+        || {
+            let pwb0_gone = !pw
+                .lab
+                .run(Side::B, &["ip", "link", "show", "pwb0"], netns::SHORT)
+                .status
+                .success();
+            (only_the_tunnel_left(&pw.lab, &pw.b) && pwb0_gone && log(&pw.b).contains("down (Peer"))
+                .then_some(())
+        },
+        || pw.context(),
+    );
+    // The session is not brought up again (it was disconnected, not lost), and the tunnel
+    // still works: Hellos or none, it stays up over a few seconds.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        only_the_tunnel_left(&pw.lab, &pw.a) && only_the_tunnel_left(&pw.lab, &pw.b),
+        "{}",
+        pw.context()
+    );
+    // On the wire, A sent a CDN (RFC 3931 §3.3.3) to B's tunnel id; nothing closed the tunnel.
+    let packets = pw.lab.judge(&cap, &[]);
+    let names = netns::message_names(&packets);
+    assert!(
+        !names.contains(&"StopCCN"),
+        "control messages after the TAP was deleted: {names:?}\n{}",
+        netns::summary(&packets)
+    );
+    let tid_b = num(&pw.sessions[1], "tid");
+    let cdn_to_b = packets.iter().filter_map(|p| p.first_l2tp()).any(|l| {
+        l.control == Some(true)
+            && l.message_type == Some(14)
+            && l.tunnel_id.map(u64::from) == Some(tid_b)
+    });
+    assert!(
+        cdn_to_b,
+        "no CDN from A to B's tunnel {tid_b}: {names:?}\n{}",
+        netns::summary(&packets)
+    );
+}

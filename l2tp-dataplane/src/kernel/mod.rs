@@ -1,10 +1,12 @@
 //! The Linux kernel's L2TP data plane, as a library: the generic netlink family `l2tp`
-//! ([`genl`]), rtnetlink for the sessions' interfaces ([`rtnl`]), and PPPoL2TP sockets for
-//! pppd ([`pppol2tp_connect`]). Calls are synchronous netlink round trips, each bounded by a
-//! receive timeout.
+//! ([`genl`]), rtnetlink for the sessions' interfaces ([`rtnl`]) and for news of their going
+//! ([`links`]), and PPPoL2TP sockets for pppd ([`pppol2tp_connect`]). Calls are synchronous
+//! netlink round trips, each bounded by a receive timeout; the link monitor's socket is read
+//! without blocking.
 
 pub mod genl;
 mod l2tpip;
+pub mod links;
 mod netlink;
 pub mod rtnl;
 #[allow(unsafe_code)]
@@ -15,6 +17,7 @@ pub use genl::{
     tunnel_create,
 };
 pub use l2tpip::l2tpip_socket;
+pub use links::{LinkGone, LinkMonitor};
 pub use rtnl::{LinkSetup, Rtnl};
 pub use sys::{PppoL2tpAddr, pppol2tp_connect, sockaddr as pppol2tp_sockaddr};
 

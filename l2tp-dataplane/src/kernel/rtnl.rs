@@ -120,6 +120,19 @@ impl Rtnl {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no interface {name}")))
     }
 
+    /// Whether interface `index` exists in this network namespace.
+    pub fn exists(&self, index: u32) -> io::Result<bool> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        match self.nl.request(RouteNetlinkMessage::GetLink(m), 0) {
+            Ok(r) => Ok(r
+                .iter()
+                .any(|r| matches!(r, RouteNetlinkMessage::NewLink(l) if l.header.index == index))),
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENODEV) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sets up interface `name` as `setup` says, and brings it up.
     pub fn setup(&self, name: &str, setup: &LinkSetup) -> io::Result<()> {
         let index = self.index(name)?;

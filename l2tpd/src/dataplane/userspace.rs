@@ -9,6 +9,9 @@
 //! protocol-115 socket of the data path's own; raw sockets each see a copy of every packet, so
 //! the daemon's listen socket still gets the control messages, and the data packets it also
 //! sees are left to the data path ([`Dataplane::handle_data`]).
+//!
+//! A session whose TAP interface is deleted by someone else (`ip link del`) is dropped by the
+//! data path and reported down ([`DataplaneEvent::SessionDown`]); the core disconnects it.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -61,6 +64,11 @@ impl UserspaceAdapter {
                     tid: r.tid,
                     sid: r.sid,
                     dropped: r.dropped,
+                },
+                dp::SinkEvent::SessionDown(d) => DataplaneEvent::SessionDown {
+                    tid: d.tid,
+                    sid: d.sid,
+                    reason: d.reason,
                 },
             };
             // The daemon may be stopping; the event is then dropped.

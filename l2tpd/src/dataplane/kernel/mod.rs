@@ -12,7 +12,10 @@
 //!   the local and peer addresses, and the daemon's raw socket sees a copy of every packet.
 //! - Ethernet sessions (`eth`, `eth_vlan`) get an `l2tpeth`-style interface named by
 //!   [`InterfaceNames`], set up over rtnetlink from the pseudowire profile (mtu, mac, bridge,
-//!   local_ip/peer_ip/netmask) and brought up.
+//!   local_ip/peer_ip/netmask) and brought up. They are watched ([`links`]): when one is deleted
+//!   by someone else (the VLAN interface of an `eth_vlan` session, or an `l2tpeth` interface
+//!   with its kernel session by `ip l2tp del session`), the session is reported down
+//!   ([`DataplaneEvent::SessionDown`]).
 //! - PPP sessions get a PPPoL2TP socket (L2TPv3: after the kernel session is created over
 //!   netlink; L2TPv2: connecting it creates the session) and a pppd with its pppol2tp plugin,
 //!   whose interface is named with pppd's `ifname`. When pppd exits on its own, the session is
@@ -20,6 +23,7 @@
 //! - What a killed daemon leaves behind is recorded in a state file ([`state`]) and removed by
 //!   the next one at start-up.
 
+mod links;
 mod pppd;
 mod state;
 
@@ -38,6 +42,7 @@ use super::{
     TunnelInstalled, TunnelSpec,
 };
 use crate::engine::Transport;
+use links::LinkWatch;
 use pppd::{Pppd, PppdArgs};
 use state::StateFile;
 
@@ -63,6 +68,8 @@ pub struct KernelDataplane {
     sessions: HashMap<(u32, u32), Session>,
     names: InterfaceNames,
     state: RefCell<StateFile>,
+    /// The Ethernet sessions' interfaces, watched for deletion.
+    links: LinkWatch,
     events_tx: UnboundedSender<DataplaneEvent>,
     events: Option<UnboundedReceiver<DataplaneEvent>>,
 }
@@ -116,6 +123,7 @@ impl KernelDataplane {
         }
         state.clear();
         let (events_tx, events) = unbounded_channel();
+        let links = LinkWatch::start(events_tx.clone());
         Ok(Self {
             genl,
             rtnl,
@@ -123,6 +131,7 @@ impl KernelDataplane {
             sessions: HashMap::new(),
             names: InterfaceNames::default(),
             state: RefCell::new(state),
+            links,
             events_tx,
             events: Some(events),
         })
@@ -130,6 +139,8 @@ impl KernelDataplane {
 
     fn stop_session(&mut self, tid: u32, sid: u32) -> Option<Session> {
         let mut s = self.sessions.remove(&(tid, sid))?;
+        // Before the interfaces go: their deletion is ours, not news.
+        self.links.forget(tid, sid);
         if let Some(p) = s.pppd.as_mut() {
             p.stop();
             self.state.borrow_mut().remove_pppd(p.pid);
@@ -138,7 +149,8 @@ impl KernelDataplane {
         Some(s)
     }
 
-    /// Makes an Ethernet session and sets its interface up; returns the interface's name.
+    /// Makes an Ethernet session and sets its interface up; returns the interface's name, and
+    /// watches its interfaces.
     fn install_eth(&mut self, spec: &SessionSpec, ifname: &str) -> Result<String, DataplaneError> {
         let ks = kernel_session(spec, k::PwType::Eth, Some(ifname.to_owned()));
         self.genl
@@ -166,7 +178,18 @@ impl KernelDataplane {
             }
             _ => self.rtnl.setup(ifname, &setup).map(|()| ifname.to_owned()),
         };
+        let r = r.and_then(|name| {
+            let watched = [ifname, name.as_str()]
+                .into_iter()
+                .map(|n| Ok((self.rtnl.index(n)?, n)))
+                .collect::<io::Result<Vec<_>>>()?;
+            for (index, n) in watched {
+                self.links.watch(spec.tid, spec.sid, index, n);
+            }
+            Ok(name)
+        });
         r.map_err(|e| {
+            self.links.forget(spec.tid, spec.sid);
             let _ = self.genl.delete_session(spec.tid, spec.sid);
             io_err(&format!("setting up {ifname}"), e)
         })
@@ -381,14 +404,16 @@ impl Dataplane for KernelDataplane {
         };
         match self.genl.delete_session(tid, sid) {
             Ok(()) => Ok(()),
-            // A PPP session goes with its PPPoL2TP socket when pppd exits.
+            // A PPP session goes with its PPPoL2TP socket when pppd exits; an Ethernet session
+            // may have been deleted by someone else (`ip l2tp del session`), which is how its
+            // interface went and the session came to be removed.
             Err(e)
-                if s.pppd.is_some()
-                    && matches!(
-                        e.raw_os_error(),
-                        Some(nix::libc::ENODEV | nix::libc::ENOENT)
-                    ) =>
+                if matches!(
+                    e.raw_os_error(),
+                    Some(nix::libc::ENODEV | nix::libc::ENOENT)
+                ) =>
             {
+                tracing::debug!("session {tid}/{sid}: the kernel session was gone already");
                 Ok(())
             }
             Err(e) => Err(io_err(

@@ -1,0 +1,122 @@
+# Guest case: someone else deletes the interfaces of a kernel Ethernet session. Two l2tpd with
+# the kernel data plane, in two network namespaces, set up one L2TPv3 tunnel over UDP with two
+# sessions: an eth session (l2tpeth0) and an eth_vlan session with vlan_id 100 (vl0, and the
+# VLAN interface vl0.100 on it). Then, on the client:
+#   1. `ip link del vl0.100` (the eth_vlan session's VLAN interface);
+#   2. `ip l2tp del session` of the eth session (its l2tpeth0 goes with it; the kernel refuses
+#      `ip link del` of an l2tpeth interface).
+# Each time the client notices (rtnetlink RTM_DELLINK), logs the interface, and disconnects the
+# session with a CDN: the session leaves `l2tpctl show sessions` on both sides, the server's
+# interface goes, and the tunnel stays up, in the daemons and in the kernel.
+set -u
+. /mnt/host/cases/lib-l2tpd.sh
+rc=0
+
+# sessions_up NAME N: the daemon has exactly N sessions, all up.
+sessions_up() {
+    local j; j=$(ctl "$1" -j show sessions) || return 1
+    [ "$(printf '%s' "$j" | grep -o '"sid"' | wc -l)" = "$2" ] &&
+        [ "$(printf '%s' "$j" | grep -o '"state": *"up"' | wc -l)" = "$2" ]
+}
+# tunnel_up NAME: the daemon's one tunnel is up.
+tunnel_up() { ctl "$1" -j show tunnels | grep -q '"state": *"up"'; }
+# kernel_sessions NS: how many sessions the kernel has in NS.
+kernel_sessions() { ip -n "$1" l2tp show session | grep -c '^Session'; }
+# gone NAME N NS: the daemon has N sessions left, all up, its tunnel is up, and NS's kernel has
+# N sessions.
+gone() { sessions_up "$1" "$2" && tunnel_up "$1" && [ "$(kernel_sessions "$3")" = "$2" ]; }
+
+netns_pair a b
+start_l2tpd b srv "system {
+    listen 192.0.2.2:1701
+    dataplane kernel
+    control_socket $W/srv.sock
+    pid_file $W/srv.pid
+}
+peer profile \"clients\" {
+    peer_ipaddr 192.0.2.0/24
+    tunnel_profile_name \"t\"
+    pseudowire_profile_name \"pw\"
+}
+tunnel profile \"t\" {
+    version 3
+}
+pseudowire profile \"pw\" {
+    interface_name \"pw%d\"
+}" || exit 1
+start_l2tpd a cli "system {
+    listen 192.0.2.1:1701
+    dataplane kernel
+    control_socket $W/cli.sock
+    pid_file $W/cli.pid
+}
+pseudowire profile \"eth\" {
+    interface_name \"l2tpeth%d\"
+}
+pseudowire profile \"vlan\" {
+    interface_name \"vl%d\"
+    local_ip 198.51.100.1
+    netmask 255.255.255.0
+}
+tunnel \"t1\" {
+    version 3
+    peer 192.0.2.2
+    persist false
+}
+session \"s1\" {
+    tunnel \"t1\"
+    pseudowire_type eth
+    pseudowire_profile_name \"eth\"
+}
+session \"s2\" {
+    tunnel \"t1\"
+    pseudowire_type eth_vlan
+    vlan_id 100
+    pseudowire_profile_name \"vlan\"
+}" || exit 1
+step "daemons started"
+wait_until 20 sessions_up cli 2 && wait_until 10 sessions_up srv 2 || { echo "sessions not up"; rc=1; }
+step "sessions up"
+ip -n a l2tp show session
+ip -n a link show dev l2tpeth0 >/dev/null || { echo "no l2tpeth0"; rc=1; }
+ip -n a -4 addr show dev vl0.100 | grep -q 198.51.100.1 || { echo "no vl0.100 with its address"; rc=1; }
+
+# 1. The eth_vlan session's VLAN interface is deleted.
+ip -n a link del vl0.100 || { echo "cannot delete vl0.100"; rc=1; }
+wait_until 10 gone cli 1 a && wait_until 10 gone srv 1 b ||
+    { echo "the eth_vlan session did not go down on both sides"; rc=1; }
+grep -q 'its interface vl0.100 (index [0-9]*) was deleted; disconnecting it' $W/cli.log ||
+    { echo "the client did not log the deleted vl0.100"; rc=1; }
+ip -n a link show dev vl0 2>/dev/null && { echo "vl0 left after its session went"; rc=1; }
+step "eth_vlan session down"
+
+# 2. The eth session's kernel session (and its l2tpeth0) is deleted behind the daemon's back.
+# (The kernel refuses `ip link del` of an l2tpeth interface.)
+ip -n a link del l2tpeth0 2>/dev/null && echo "note: this kernel lets l2tpeth0 be deleted by ip link"
+if ip -n a link show dev l2tpeth0 >/dev/null 2>&1; then
+    ids=$(ip -n a l2tp show session | sed -n 's/^Session \([0-9]*\) in tunnel \([0-9]*\).*/\2 \1/p' | head -n 1)
+    set -- $ids
+    ip -n a l2tp del session tunnel_id "$1" session_id "$2" || { echo "ip l2tp del session failed"; rc=1; }
+fi
+wait_until 10 gone cli 0 a && wait_until 10 gone srv 0 b ||
+    { echo "the eth session did not go down on both sides"; rc=1; }
+grep -q 'its interface l2tpeth0 (index [0-9]*) was deleted; disconnecting it' $W/cli.log ||
+    { echo "the client did not log the deleted l2tpeth0"; rc=1; }
+step "eth session down"
+
+# The server saw two CDNs; the client removed its sessions without complaint; the kernel
+# tunnels stay.
+[ "$(grep -c 'down (Peer' $W/srv.log)" = 2 ] || { echo "the server did not see two CDNs"; rc=1; }
+grep -q 'deleting the kernel session' $W/cli.log && { echo "the client failed removing a session"; rc=1; }
+[ -n "$(ip -n a l2tp show tunnel)" ] && [ -n "$(ip -n b l2tp show tunnel)" ] ||
+    { echo "a kernel tunnel went"; rc=1; }
+ctl cli show sessions; ctl srv show sessions; ctl cli show tunnels
+
+kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
+[ $rc = 0 ] || show_logs cli.log srv.log cli.out srv.out
+if [ $rc = 0 ]; then
+    echo "PASS l2tpd kernel eth and eth_vlan sessions whose interfaces are deleted go down with a CDN"
+else
+    echo "FAIL l2tpd kernel eth and eth_vlan sessions whose interfaces are deleted"
+fi
+exit $rc
