@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test guest: Debian's stock kernel (the one linux-image-amd64 points to, which has
-# L2TP and PPP as modules) and a busybox initramfs carrying the L2TP/PPP modules and host binaries
-# (iproute2 with tc, xl2tpd, pppd + pppol2tp.so, tcpdump, iperf3, ...) with their libraries.
+# L2TP and PPP as modules) and a busybox initramfs carrying the L2TP/PPP/ESP modules and host
+# binaries (iproute2 with tc, xl2tpd, pppd + pppol2tp.so, tcpdump, iperf3, strongSwan's
+# charon-systemd and swanctl with its plugins, ...) with their libraries.
 #
 # Run as root on Debian 12. Outputs, in $L2TP_VM_DIR (default /var/tmp/l2tp-vm):
 #   vmlinux, initrd.img   what run-guest.sh boots
@@ -19,7 +20,8 @@ mkdir -p "$WORK/debs"
 t0=$(date +%s.%N)
 
 # Keep in step with scripts/deps.sh.
-PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping xl2tpd ppp tcpdump iperf3"
+PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping xl2tpd ppp tcpdump iperf3
+      charon-systemd strongswan-swanctl netbase"
 if [ "${L2TP_VM_NO_APT:-0}" != 1 ]; then
     missing=()
     for p in $PKGS; do
@@ -66,6 +68,7 @@ fi
 # --- what goes in: modules (with dependencies) and files (binaries, their libraries, plugins)
 MODS="virtio_pci virtio_net 9pnet_virtio 9p veth bridge 8021q dummy tun sch_netem
       l2tp_core l2tp_netlink l2tp_eth l2tp_ip l2tp_ip6 l2tp_ppp ppp_generic pppox ppp_async
+      xfrm_user esp4 esp6 gcm ghash_generic ctr seqiv echainiv authenc drbg
       ${EXTRA_MODULES:-}"
 modfiles=()
 for m in $MODS; do
@@ -77,13 +80,16 @@ done
 mapfile -t modfiles < <(printf '%s\n' "${modfiles[@]}" | sort -u)
 
 # util-linux setsid and mount: busybox's would run its own ash for "sh". bash is /bin/sh.
-BINS="bash ip bridge tc ping xl2tpd xl2tpd-control pppd tcpdump iperf3 setsid mount umount ${EXTRA_BINS:-}"
+BINS="bash ip bridge tc ping xl2tpd xl2tpd-control pppd tcpdump iperf3 setsid mount umount
+      charon-systemd swanctl ${EXTRA_BINS:-}"
 files=()
 for b in $BINS; do
     p=$(command -v "$b") || { echo "build-guest: $b not found on the host" >&2; exit 1; }
     files+=("$p")
 done
 files+=(/usr/lib/pppd/*/pppol2tp.so)
+# strongSwan's plugins (IKE for the IPsec test; the ESP modules above do the rest)
+files+=(/usr/lib/ipsec/plugins/*.so)
 # Rust binaries from the host need libgcc_s (and often libm) besides libc.
 files+=(/lib/x86_64-linux-gnu/libgcc_s.so.1 /lib/x86_64-linux-gnu/libm.so.6)
 libs=$(for f in "${files[@]}"; do ldd "$f" 2>/dev/null; done | awk '/=> \// {print $3} /^\t\// {print $1}' | sort -u)
@@ -121,6 +127,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\ntcpdump:x:100:101::/nonexistent:/bin/fals
 printf 'root:x:0:\ntcpdump:x:101:\nnogroup:x:65534:\n' >"$R/etc/group"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$R/etc/hosts"
 : >"$R/etc/ppp/options"   # pppd refuses to start without it
+cp /etc/protocols /etc/services "$R/etc/"   # protocol and port names (swanctl.conf's udp/1701)
 install -m 0755 "$HERE/guest-init.sh" "$R/init"
 
 # uncompressed: unpacking gzip under emulation costs more than reading the larger file
