@@ -319,3 +319,29 @@ fn iperf3_tcp_across_the_pseudowire() {
     println!("a: {sa:?}\nb: {sb:?}");
     assert_eq!(sb["cookie_mismatches"], 0);
 }
+
+#[test]
+fn a_deleted_tap_is_reported_and_not_spun_on() {
+    require_privileges!();
+    let pair = Pair::new();
+    let (a, b) = pair.start(&["--encap", "udp"], &[], &[]);
+    pair.address(&a.ifname, &b.ifname);
+    run(&["ip", "-n", &pair.a.0, "link", "del", &a.ifname]);
+    let line = a.wait_line("session down: ", Duration::from_secs(5));
+    assert_eq!(
+        line,
+        Some(format!(
+            "session down: its TAP interface {} was deleted",
+            a.ifname
+        ))
+    );
+    // The detached TAP is in error at every epoll_wait: the data path closed it rather than
+    // spin on it (a spinning thread would use about a second of CPU in this second).
+    let before = a.cpu_time();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = a.cpu_time() - before;
+    assert!(
+        used < Duration::from_millis(300),
+        "l2tp-static used {used:?} of CPU in 1 s after its TAP was deleted"
+    );
+}

@@ -4,7 +4,8 @@
 //!
 //! Output on stdout: `ready ifname=NAME` once the TAP is up and frames flow; on SIGUSR1 and at
 //! exit, one `session ...` and one `tunnel ...` line of counters (also written to
-//! `--stats-file`, replaced atomically, when given).
+//! `--stats-file`, replaced atomically, when given); `session down: REASON` if the TAP is
+//! deleted meanwhile (the pseudowire then carries nothing until the end of the run).
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -13,8 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use l2tp_dataplane::{
-    Cookie, Encapsulation, L2SpecificSublayer, PseudowireType, SessionSpec, TunnelSpec,
-    UserspaceDataplane,
+    ControlSink, Cookie, Encapsulation, L2SpecificSublayer, PseudowireType, SessionSpec, SinkEvent,
+    TunnelSpec, UserspaceDataplane,
 };
 use nix::sys::signal::{SigSet, Signal};
 
@@ -135,7 +136,13 @@ fn main() -> Result<()> {
     session.mtu = args.mtu;
     session.bridge = args.bridge.clone();
 
-    let mut dp = UserspaceDataplane::new().context("starting the data plane")?;
+    // There is no control connection: the sink only says when the session's TAP is gone.
+    let sink = ControlSink::new(|e| {
+        if let SinkEvent::SessionDown(d) = e {
+            say(&format!("session down: {}\n", d.reason));
+        }
+    });
+    let mut dp = UserspaceDataplane::with_control_sink(sink).context("starting the data plane")?;
     dp.add_tunnel(tunnel).context("adding the tunnel")?;
     let ifname = dp.add_session(session).context("adding the session")?;
     say(&format!("ready ifname={ifname}\n"));

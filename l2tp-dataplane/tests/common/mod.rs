@@ -75,6 +75,8 @@ pub struct Static {
     pub child: Child,
     pub ifname: String,
     pub stats_file: PathBuf,
+    /// The lines it printed after `ready`.
+    lines: mpsc::Receiver<String>,
 }
 
 impl Static {
@@ -99,8 +101,10 @@ impl Static {
             child,
             ifname: String::new(),
             stats_file: stats_file.to_owned(),
+            lines: rx,
         };
-        let line = rx
+        let line = me
+            .lines
             .recv_timeout(Duration::from_secs(10))
             .unwrap_or_else(|_| panic!("l2tp-static in {netns} did not get ready"));
         me.ifname = line
@@ -108,6 +112,31 @@ impl Static {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
         me
+    }
+
+    /// Waits (up to `limit`) for a printed line that starts with `prefix`, skipping others.
+    pub fn wait_line(&self, prefix: &str, limit: Duration) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return Some(l),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// CPU time (user and system) the process has used so far.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // After the parenthesised command name come the state (the line's 3rd field), ...,
+        // utime and stime (its 14th and 15th).
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // (/proc counts in USER_HZ, 100 a second on Linux.)
+        let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10)
     }
 
     /// The counters of the `session` line, fetched with SIGUSR1.
