@@ -4,10 +4,12 @@
 //! Debian kernel has it), in two network namespaces: each has its own strongSwan IKE daemon
 //! (`charon-systemd`, configured with `swanctl` from `examples/ipsec/swanctl-{a,b}.conf`: IKEv2,
 //! a pre-shared key, transport-mode CHILD_SAs for UDP port 1701 and for IP protocol 115) and
-//! its own l2tpd with `dataplane userspace`. The guest script (`ipsec/guest.sh`) brings each
-//! CHILD_SA up with `swanctl --initiate`, then an L2TPv3 Ethernet pseudowire over UDP and over
-//! IP, pings across it, and leaves a capture of side A's veth (every packet) and the kernel's
-//! and charon's state for this test, which judges them with tshark:
+//! its own l2tpd with `dataplane userspace`. The guest script (`ipsec/guest.sh`) loads the
+//! files (which installs the policies), brings the UDP CHILD_SA up with `swanctl --initiate`
+//! and starts an L2TPv3 Ethernet pseudowire over UDP; then one over IP, whose CHILD_SA nothing
+//! but l2tpd's first packet starts (the trap policy). It pings across each, and leaves a
+//! capture of side A's veth (every packet) and the kernel's and charon's state for this test,
+//! which judges them with tshark:
 //!
 //! - without keys, the capture holds ESP (and IKE) and no L2TP at all: nothing to or from UDP
 //!   port 1701, no IP protocol 115;
@@ -397,6 +399,17 @@ fn strongswan_protects_l2tpv3_over_udp_and_over_ip() {
     }
     assert!(out.status.success(), "the guest failed:\n{console}");
 
+    // Loading the files installed the policies (start_action = trap), before any SA.
+    let trap = share.read("trap-xfrm-policy-a.txt");
+    for selector in [
+        "src 192.0.2.1/32 dst 192.0.2.2/32 proto udp sport 1701 dport 1701",
+        "src 192.0.2.1/32 dst 192.0.2.2/32 proto l2tp",
+    ] {
+        assert!(
+            trap.contains(selector),
+            "no trap policy {selector:?} after loading swanctl-a.conf:\n{trap}"
+        );
+    }
     judge_protected(&share, "udp");
     judge_protected(&share, "ip");
 
