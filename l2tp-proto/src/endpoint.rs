@@ -83,6 +83,9 @@ pub struct Endpoint {
     pub(crate) v2_sessions: HashMap<u32, u32>,
     /// L2TPv3 session id → session.
     pub(crate) v3_sessions: HashMap<u32, u32>,
+    /// (tunnel, End ID) → our call for that circuit, for session tie breaking
+    /// (RFC 3931 §5.4.4); only calls of configured End IDs are in it.
+    pub(crate) calling_circuits: HashMap<(u32, Vec<u8>), u32>,
     pub(crate) timers: TimerHeap,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
@@ -116,6 +119,7 @@ impl Endpoint {
             initiating: HashMap::new(),
             v2_sessions: HashMap::new(),
             v3_sessions: HashMap::new(),
+            calling_circuits: HashMap::new(),
             timers: TimerHeap::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),

@@ -1311,6 +1311,12 @@ impl ProtoEngine {
             };
             return refuse(self, cdn::NO_FACILITIES_PERMANENT, None, msg);
         }
+        if let Some(name) = self.circuit_instance(th, &req) {
+            return self.adopt_call(now, th, &name, &req);
+        }
+        let Some(t) = self.tunnels.get(&th) else {
+            return;
+        };
         let key = (t.session_profile.clone(), t.pw_profile.clone(), req.pw_type);
         let tdebug = t.debug;
         let resolved = match self.profile_cache.get(&key) {
@@ -1375,6 +1381,82 @@ impl ProtoEngine {
         );
         let ids = (req.tunnel_id, req.session_id);
         self.tables.session(th, handle, ids, None, Some(Flags::NEW));
+    }
+
+    /// The session instance of tunnel `th`'s instance that the peer's call `req` is for: one
+    /// with the same `remote_end_id` (RFC 3931 §5.4.4: the End ID names the circuit) and the
+    /// same pseudowire type, whose own call is not up (it lost a tie breaker to this call, or
+    /// waits to try again).
+    fn circuit_instance(&self, th: u64, req: &proto::SessionRequest) -> Option<String> {
+        let end_id = req.remote_end_id.as_deref().filter(|e| !e.is_empty())?;
+        let tunnel = self.tunnels.get(&th)?.origin.name.as_deref()?;
+        self.session_instances
+            .iter()
+            .find(|(_, inst)| {
+                let s = &inst.resolved.settings;
+                inst.resolved.tunnel == tunnel
+                    && !inst.stopped
+                    && s.remote_end_id.as_ref().map(|r| r.as_bytes()) == Some(end_id)
+                    && s.pseudowire_type.number() == req.pw_type
+                    && inst
+                        .handle
+                        .is_none_or(|h| self.sessions.get(&h).is_none_or(|r| !r.up))
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Accepts the peer's call `req` as session instance `name`'s session, with the instance's
+    /// settings; the instance's own call, if any, is left to go (the peer refuses it).
+    fn adopt_call(&mut self, now: Instant, th: u64, name: &str, req: &proto::SessionRequest) {
+        let Some(inst) = self.session_instances.get(name) else {
+            return;
+        };
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        let config = session_config(
+            &resolved.settings,
+            &resolved.pseudowire,
+            self.config.system(),
+        );
+        let handle = self.handle();
+        if let Err(e) =
+            self.ep
+                .accept_session(self.t(now), req.id, SessionHandle(handle), Arc::new(config))
+        {
+            tracing::warn!("tunnel {}: cannot accept a session: {e}", req.tunnel_id);
+            return;
+        }
+        notice!(
+            "session \"{name}\": the peer's call for the same circuit (tid {} sid {}) is this \
+             session now",
+            req.tunnel_id,
+            req.session_id
+        );
+        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
+        self.sessions.insert(
+            handle,
+            Box::new(SessionRec::for_instance(
+                th,
+                SessionIds {
+                    tid: req.tunnel_id,
+                    sid: req.session_id,
+                    peer_tid: 0,
+                    peer_sid: req.peer_session_id,
+                },
+                Origin::instance(created_by, name),
+                &resolved,
+                req.pw_type,
+                now,
+                tunnel_name,
+            )),
+        );
+        let ids = (req.tunnel_id, req.session_id);
+        self.tables.session(th, handle, ids, None, Some(Flags::NEW));
+        if let Some(inst) = self.session_instances.get_mut(name) {
+            inst.handle = Some(handle);
+            inst.retry_at = None;
+            inst.backoff = FIRST_RETRY;
+        }
     }
 
     // ---------------------------------------------------------------- engine output

@@ -103,6 +103,8 @@ pub(crate) struct Session {
     /// Control messages of this session received and sent.
     pub(crate) rx_messages: u32,
     pub(crate) tx_messages: u32,
+    /// The Session Tie Breaker we sent in our ICRQ/OCRQ (RFC 3931 §5.4.4).
+    pub(crate) tie_breaker: Option<u64>,
 }
 
 impl Endpoint {
@@ -277,6 +279,7 @@ impl Endpoint {
             announced: false,
             rx_messages: 0,
             tx_messages: 0,
+            tie_breaker: None,
             config,
         };
         let (si, _) = self.sessions.insert(session);
@@ -324,6 +327,20 @@ impl Endpoint {
         let version = t.version;
         s.state = SessionState::WaitReply;
         let cfg = Arc::clone(&s.config);
+        // RFC 3931 §5.4.4: a session for a named circuit (an End ID of the configuration)
+        // carries a Session Tie Breaker, so that a peer calling for the same circuit at the
+        // same time can tell which call stays.
+        let tie_breaker =
+            (version == Version::V3 && !cfg.remote_end_id.is_empty() && t.config.use_tiebreaker)
+                .then(|| self.rng.next_u64());
+        let Some(s) = self.sessions.get_mut(si) else {
+            return;
+        };
+        s.tie_breaker = tie_breaker;
+        if version == Version::V3 && !cfg.remote_end_id.is_empty() {
+            self.calling_circuits
+                .insert((s.tunnel, cfg.remote_end_id.clone()), si);
+        }
         let kind = match s.call {
             CallType::Incoming => MessageType::Icrq,
             CallType::Outgoing => MessageType::Ocrq,
@@ -355,6 +372,9 @@ impl Endpoint {
                     cfg.remote_end_id.clone()
                 };
                 msg.push(Avp::RemoteEndId(end_id), version);
+                if let Some(tb) = s.tie_breaker {
+                    msg.push(Avp::TieBreaker(tb), version);
+                }
                 msg.push(
                     Avp::CircuitStatus(circuit_status::ACTIVE | circuit_status::NEW),
                     version,
@@ -528,6 +548,12 @@ impl Endpoint {
             self.close_session(now, si, Refusal::limit_reached());
             return;
         }
+        if version == Version::V3 && !self.break_session_tie(now, ti, si, &msg) {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(si) else {
+            return;
+        };
         s.deadline = Some(now + self.config.decision_timeout);
         let (local_id, peer_id, pw) = (s.local_id, s.peer_id, s.pw_type);
         let generation = self.sessions.generation(si);
@@ -745,10 +771,62 @@ impl Endpoint {
     }
 
     /// Deletes the session record, its id and its place in the tunnel's list.
+    /// RFC 3931 §5.4.4: an ICRQ or OCRQ (new session `si`) for the circuit that our own call
+    /// in the same tunnel, still waiting for its reply, is for. The lower Session Tie Breaker
+    /// wins (or the only one sent); the winner refuses the loser's call with CDN result 13.
+    /// Equal values, or none on either side: both calls go. Returns whether `si` goes on.
+    fn break_session_tie(&mut self, now: Instant, ti: u32, si: u32, msg: &Message) -> bool {
+        let Some(end_id) = msg.remote_end_id().filter(|e| !e.is_empty()) else {
+            return true;
+        };
+        let key = (ti, end_id.clone());
+        let Some(&mine) = self.calling_circuits.get(&key) else {
+            return true;
+        };
+        let Some(ours) = self
+            .sessions
+            .get(mine)
+            .filter(|s| s.tunnel == ti && s.initiator && s.state == SessionState::WaitReply)
+            .map(|s| s.tie_breaker)
+        else {
+            return true;
+        };
+        let lost = |what: &str| Refusal {
+            result: crate::wire::result::result_code::cdn::LOST_TIE_BREAKER,
+            error: None,
+            message: Some(format!("lost tie breaker ({what})")),
+        };
+        match (ours, msg.tie_breaker().copied()) {
+            (Some(o), Some(t)) if o < t => {
+                self.close_session(now, si, lost("the peer's was higher"));
+                false
+            }
+            (Some(_), None) => {
+                self.close_session(now, si, lost("the peer sent none"));
+                false
+            }
+            // The peer wins: its call goes on; it refuses ours with CDN result 13.
+            (Some(o), Some(t)) if o > t => true,
+            (None, Some(_)) => true,
+            _ => {
+                // Equal, or neither side sent one: both calls go, and are made again.
+                self.close_session(now, mine, lost("a tie with no winner"));
+                self.close_session(now, si, lost("a tie with no winner"));
+                false
+            }
+        }
+    }
+
     fn destroy_session(&mut self, si: u32) {
         let Some(s) = self.sessions.remove(si) else {
             return;
         };
+        if s.initiator && !s.config.remote_end_id.is_empty() {
+            let key = (s.tunnel, s.config.remote_end_id.clone());
+            if self.calling_circuits.get(&key) == Some(&si) {
+                self.calling_circuits.remove(&key);
+            }
+        }
         let mut tunnel_id = 0;
         if let Some(t) = self.tunnels.get_mut(s.tunnel) {
             tunnel_id = t.local_id;

@@ -311,6 +311,63 @@ fn a_full_set_up_cap_makes_room_for_a_real_peer_after_the_grace() {
     }
 }
 
+/// Both ends call for the same circuit (End ID) at the same moment (RFC 3931 §5.4.4).
+fn simultaneous_calls(seed: u64, tie_breakers: bool) -> Mesh {
+    let tunnel = TunnelConfig {
+        use_tiebreaker: tie_breakers,
+        ..cfg(VersionMode::V3)
+    };
+    let mut mesh = Mesh::new(2, seed, Link::CLEAN, accept_all(tunnel.clone()));
+    let tid0 = mesh.open_tunnel(0, 1, Arc::new(tunnel));
+    mesh.run_for(Duration::from_secs(2));
+    let tid1 = mesh
+        .events(1)
+        .iter()
+        .find_map(|e| match e {
+            Event::TunnelUp { tunnel_id, .. } => Some(*tunnel_id),
+            _ => None,
+        })
+        .expect("tunnel up on node 1");
+    let circuit = Arc::new(SessionConfig {
+        remote_end_id: b"vc-100".to_vec(),
+        ..SessionConfig::default()
+    });
+    mesh.open_session(0, tid0, CallType::Incoming, Arc::clone(&circuit));
+    mesh.open_session(1, tid1, CallType::Incoming, circuit);
+    mesh.run_for(Duration::from_secs(5));
+    mesh
+}
+
+fn cdn_results(mesh: &Mesh, node: usize) -> Vec<Option<u16>> {
+    mesh.sent_by(node, MessageType::Cdn)
+        .iter()
+        .map(|s| s.result)
+        .collect()
+}
+
+#[test]
+fn simultaneous_calls_for_one_circuit_leave_one_session() {
+    for seed in 0..8 {
+        let mesh = simultaneous_calls(seed, true);
+        assert_eq!(mesh.established_sessions(0), 1, "seed {seed}");
+        assert_eq!(mesh.established_sessions(1), 1, "seed {seed}");
+        // Exactly one side refused the other's call, with result 13.
+        let (c0, c1) = (cdn_results(&mesh, 0), cdn_results(&mesh, 1));
+        let mut all = c0.clone();
+        all.extend(&c1);
+        assert_eq!(all, vec![Some(13)], "seed {seed}: {c0:?} {c1:?}");
+    }
+}
+
+#[test]
+fn simultaneous_calls_without_tie_breakers_both_go() {
+    let mesh = simultaneous_calls(1, false);
+    assert_eq!(mesh.established_sessions(0), 0);
+    assert_eq!(mesh.established_sessions(1), 0);
+    assert!(cdn_results(&mesh, 0).iter().all(|r| *r == Some(13)));
+    assert!(!cdn_results(&mesh, 0).is_empty() && !cdn_results(&mesh, 1).is_empty());
+}
+
 #[test]
 fn hidden_avps_are_sent_and_understood() {
     for mode in BOTH {
