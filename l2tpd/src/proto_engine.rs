@@ -1137,6 +1137,9 @@ impl ProtoEngine {
         if sys.max_tunnels != 0 && self.tables.tunnels.live >= sys.max_tunnels as usize {
             return self.refuse_tunnel(now, &req, Refusal::limit_reached(), "max_tunnels");
         }
+        if let Some(name) = self.peer_instance(&req) {
+            return self.adopt_tunnel(now, &name, &req);
+        }
         let host = String::from_utf8_lossy(&req.host_name).into_owned();
         let peer = self.config.match_peer(req.remote.ip(), Some(&host)).clone();
         let peer_settings = peer.params.resolve();
@@ -1383,6 +1386,88 @@ impl ProtoEngine {
         self.tables.session(th, handle, ids, None, Some(Flags::NEW));
     }
 
+    /// The tunnel instance that the peer's SCCRQ `req` can serve: one for that peer address
+    /// and encapsulation without a tunnel up (its own attempt lost the tie breaker to this
+    /// SCCRQ, RFC 3931 §5.4.3 and RFC 2661 §4.4.3, or waits to try again), so that the two
+    /// ends share one control connection and their sessions meet on it.
+    fn peer_instance(&self, req: &proto::TunnelRequest) -> Option<String> {
+        self.tunnel_instances
+            .iter()
+            .find(|(_, inst)| {
+                let t = &inst.resolved;
+                !inst.stopped
+                    && !t.is_static()
+                    && matches!(t.peer.host, cfg::Host::Ip(ip) if ip == req.remote.ip())
+                    && encap_of(t.settings.encap) == req.encap
+                    && inst
+                        .handle
+                        .is_none_or(|h| self.tunnels.get(&h).is_none_or(|r| !r.up))
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Accepts the peer's SCCRQ `req` as tunnel instance `name`'s tunnel, with the instance's
+    /// settings, and places the instance's calls in it.
+    fn adopt_tunnel(&mut self, now: Instant, name: &str, req: &proto::TunnelRequest) {
+        let Some(inst) = self.tunnel_instances.get(name) else {
+            return;
+        };
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        let mut config = tunnel_config(&resolved.settings, self.config.system(), &self.facts);
+        config.encap = req.encap;
+        if req.encap == Encapsulation::Ip {
+            config.version = proto::VersionMode::V3;
+        }
+        let handle = self.handle();
+        let tid =
+            match self
+                .ep
+                .accept_tunnel(self.t(now), req.id, TunnelHandle(handle), Arc::new(config))
+            {
+                Ok(tid) => tid,
+                Err(e) => {
+                    tracing::warn!(
+                        "tunnel \"{name}\": cannot take the tunnel {} opened: {e}",
+                        req.remote
+                    );
+                    let _ = self
+                        .ep
+                        .reject_tunnel(self.t(now), req.id, Refusal::not_authorized());
+                    return;
+                }
+            };
+        notice!(
+            "tunnel \"{name}\": the tunnel {} opened (tid {tid}) is this tunnel now",
+            req.remote
+        );
+        let rec = TunnelRec::for_instance(tid, 0, name, created_by, &resolved, now);
+        self.tunnels.insert(handle, rec);
+        self.tables.tunnel(None, Some(Flags::NEW));
+        self.by_tid.insert(tid, handle);
+        self.open_socket(handle, req.encap.into(), req.local, req.remote);
+        if let Some(inst) = self.tunnel_instances.get_mut(name) {
+            inst.handle = Some(handle);
+            inst.retry_at = None;
+            inst.backoff = FIRST_RETRY;
+        }
+        // The instance's calls move here; those in its lost tunnel go down with it.
+        let sessions: Vec<String> = self
+            .session_instances
+            .iter_mut()
+            .filter(|(_, s)| s.resolved.tunnel == name)
+            .map(|(n, s)| {
+                s.handle = None;
+                s.retry_at = None;
+                s.backoff = FIRST_RETRY;
+                n.clone()
+            })
+            .collect();
+        for s in sessions {
+            self.start_session_instance(now, &s);
+        }
+    }
+
     /// The session instance of tunnel `th`'s instance that the peer's call `req` is for: one
     /// with the same `remote_end_id` (RFC 3931 §5.4.4: the End ID names the circuit) and the
     /// same pseudowire type, whose own call is not up (it lost a tie breaker to this call, or
@@ -1452,10 +1537,28 @@ impl ProtoEngine {
         );
         let ids = (req.tunnel_id, req.session_id);
         self.tables.session(th, handle, ids, None, Some(Flags::NEW));
-        if let Some(inst) = self.session_instances.get_mut(name) {
-            inst.handle = Some(handle);
-            inst.retry_at = None;
-            inst.backoff = FIRST_RETRY;
+        let Some(inst) = self.session_instances.get_mut(name) else {
+            return;
+        };
+        let own = inst.handle.replace(handle);
+        inst.retry_at = None;
+        inst.backoff = FIRST_RETRY;
+        // The instance's own call: one that lost the tie breaker is refused by the peer; one
+        // still waiting for its tunnel is withdrawn before it is placed.
+        if let Some(rec) = own.and_then(|h| self.sessions.get(&h))
+            && self
+                .ep
+                .session(rec.tid, rec.sid)
+                .is_some_and(|i| i.state == proto::SessionState::WaitTunnel)
+        {
+            let (tunnel_id, session_id) = (rec.tid, rec.sid);
+            let _ = self.ep.handle_command(
+                self.t(now),
+                PCommand::CloseSession {
+                    tunnel_id,
+                    session_id,
+                },
+            );
         }
     }
 

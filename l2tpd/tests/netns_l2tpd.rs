@@ -266,3 +266,77 @@ fn v3_ip_ipv4_secret() {
         Auth::Secret("v3-netns-secret"),
     );
 }
+
+/// Both ends are configured alike, as LCCEs of a pseudowire usually are: a tunnel to the other
+/// and a session for circuit "vc-100" (its End ID). They start together, so their SCCRQs and
+/// then their ICRQs cross. The tie breakers (RFC 3931 §5.4.3, §5.4.4) leave one tunnel and one
+/// session, which each side shows as its own instances ("t1", "s1").
+#[test]
+fn symmetric_ends_meet_on_one_tunnel_and_one_session() {
+    let mut lab = Lab::new("symmetric", &[]);
+    let cap = lab.capture(Side::A, L2TP_FILTER);
+    let conf = |peer: Side| {
+        format!(
+            "tunnel \"t1\" {{\n    version 3\n    peer {}\n}}\n\n\
+             session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type eth\n    \
+             remote_end_id \"vc-100\"\n}}\n",
+            Family::V4.addr(peer)
+        )
+    };
+    let a = lab.start_l2tpd(
+        Side::A,
+        &Family::V4.sockaddr(Side::A, 1701),
+        "",
+        &conf(Side::B),
+    );
+    let b = lab.start_l2tpd(
+        Side::B,
+        &Family::V4.sockaddr(Side::B, 1701),
+        "",
+        &conf(Side::A),
+    );
+    // (A tunnel that lost a tie breaker may linger in state "closing", RFC 3931 §4.2.)
+    let settled = |d: &netns::L2tpd| {
+        let t: Vec<Value> = lab
+            .list(d, "tunnels")
+            .into_iter()
+            .filter(|x| x["state"] != "closing")
+            .collect();
+        let s = lab.list(d, "sessions");
+        let up = |v: &Vec<Value>| v.iter().filter(|x| x["state"] == "up").count();
+        (up(&t), up(&s), t.len(), s.len())
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if settled(&a) == (1, 1, 1, 1) && settled(&b) == (1, 1, 1, 1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a: {:?} b: {:?}\n{}",
+            settled(&a),
+            settled(&b),
+            lab.pair_context(&a, &b)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    for d in [&a, &b] {
+        let t: Vec<Value> = lab
+            .list(d, "tunnels")
+            .into_iter()
+            .filter(|x| x["state"] == "up")
+            .collect();
+        let s = lab.list(d, "sessions");
+        assert_eq!(t[0]["name"], "t1", "{t:?}");
+        assert_eq!(s[0]["name"], "s1", "{s:?}");
+    }
+    // One session: the two ends' ids match.
+    let (sa, sb) = (&lab.list(&a, "sessions")[0], &lab.list(&b, "sessions")[0]);
+    assert_eq!(num(sa, "sid"), num(sb, "peer_sid"));
+    assert_eq!(num(sb, "sid"), num(sa, "peer_sid"));
+    lab.stop_l2tpd(&a);
+    lab.stop_l2tpd(&b);
+    let packets = lab.judge(&cap, &[]);
+    let names = netns::message_names(&packets);
+    assert!(names.contains(&"ICRQ"), "{names:?}");
+}

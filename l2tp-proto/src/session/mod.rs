@@ -719,7 +719,10 @@ impl Endpoint {
             }
         }
         let peer_sid = s.peer_id as u16;
-        self.send_session(now, si, ti, msg, peer_sid);
+        // A call still waiting for its tunnel has told the peer nothing: no CDN.
+        if s.state != SessionState::WaitTunnel {
+            self.send_session(now, si, ti, msg, peer_sid);
+        }
         let reason = DownReason {
             cause: DownCause::Local,
             result: refusal.result,
