@@ -235,6 +235,11 @@ impl Endpoint {
             Command::CloseSession {
                 tunnel_id,
                 session_id,
+            }
+            | Command::LoseSession {
+                tunnel_id,
+                session_id,
+                ..
             } => {
                 let index = *self
                     .tunnel_ids
@@ -243,10 +248,18 @@ impl Endpoint {
                 let si = self
                     .find_session(index, session_id)
                     .ok_or(CommandError::NoSuchSession)?;
-                let refusal = Refusal {
-                    result: crate::wire::result::result_code::cdn::ADMINISTRATIVE,
-                    error: None,
-                    message: None,
+                use crate::wire::result::result_code::cdn;
+                let refusal = match command {
+                    Command::LoseSession { why, .. } => Refusal {
+                        result: cdn::LOST_CARRIER,
+                        error: None,
+                        message: Some(why),
+                    },
+                    _ => Refusal {
+                        result: cdn::ADMINISTRATIVE,
+                        error: None,
+                        message: None,
+                    },
                 };
                 self.close_session(now, si, refusal);
                 self.flush(now, index);

@@ -72,6 +72,16 @@ pub enum Command {
         /// The local session id.
         session_id: u32,
     },
+    /// Disconnect a session whose data path is gone (its pppd exited, its interface was
+    /// deleted) with CDN result 1 (loss of carrier) and `why` as the message.
+    LoseSession {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The local session id.
+        session_id: u32,
+        /// Why, for the peer.
+        why: String,
+    },
 }
 
 /// What a successful command created.

@@ -250,10 +250,11 @@ impl Core {
                 notice!("session {tid}/{sid}: {reason}; disconnecting it");
                 let r = self.engine.handle_command(
                     now,
-                    Command::DeleteSession(
-                        l2tp_ctl::Selector::Id(tid),
-                        l2tp_ctl::Selector::Id(sid),
-                    ),
+                    Command::SessionLost {
+                        tid,
+                        sid,
+                        why: reason,
+                    },
                 );
                 if let Err(e) = r {
                     tracing::debug!("session {tid}/{sid}: {}", e.message);

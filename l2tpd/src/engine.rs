@@ -139,6 +139,17 @@ pub enum Command {
     },
     /// `delete session TUNNEL ID|NAME`.
     DeleteSession(Selector, Selector),
+    /// The data plane lost session `sid` of tunnel `tid` (its pppd exited, its interface was
+    /// deleted): disconnect it (CDN result 1). A session instance places its call again, as
+    /// after any failure.
+    SessionLost {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// Why.
+        why: String,
+    },
     /// `debug ... on|off`.
     Debug(DebugTarget, bool),
 }
@@ -270,6 +281,7 @@ impl Engine for NoEngine {
             Command::CreateSession { .. } => Err(not_supported("creating sessions")),
             Command::DeleteTunnel(t) => Err(no_tunnel(&t)),
             Command::DeleteSession(t, _) => Err(no_tunnel(&t)),
+            Command::SessionLost { tid, .. } => Err(no_tunnel(&Selector::Id(tid))),
             Command::Debug(DebugTarget::Tunnel { tunnel }, _) => Err(no_tunnel(&tunnel)),
             Command::Debug(DebugTarget::Session { tunnel, .. }, _) => Err(no_tunnel(&tunnel)),
         }

@@ -2411,6 +2411,29 @@ impl Engine for ProtoEngine {
                 self.close_session_handle(now, sh);
                 Ok(Response::Done(format!("session {sid} deleted")))
             }
+            Command::SessionLost { tid, sid, why } => {
+                let th = self.by_tid.get(&tid).copied();
+                let sh = th.and_then(|th| self.find_session(th, &Selector::Id(sid)));
+                let Some(sh) = sh else {
+                    return Err(ctl_err(
+                        ErrorKind::NotFound,
+                        format!("no session {sid} in tunnel {tid}"),
+                    ));
+                };
+                if self.is_static(sh) {
+                    self.close_static_session(now, sh, proto::DownCause::Local);
+                } else {
+                    let _ = self.ep.handle_command(
+                        self.t(now),
+                        PCommand::LoseSession {
+                            tunnel_id: tid,
+                            session_id: sid,
+                            why,
+                        },
+                    );
+                }
+                Ok(Response::Done(format!("session {sid} disconnected")))
+            }
             Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
                 let h = self
                     .find_tunnel(&tunnel)

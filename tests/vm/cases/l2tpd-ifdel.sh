@@ -6,8 +6,9 @@
 #   2. `ip l2tp del session` of the eth session (its l2tpeth0 goes with it; the kernel refuses
 #      `ip link del` of an l2tpeth interface).
 # Each time the client notices (rtnetlink RTM_DELLINK), logs the interface, and disconnects the
-# session with a CDN: the session leaves `l2tpctl show sessions` on both sides, the server's
-# interface goes, and the tunnel stays up, in the daemons and in the kernel.
+# session with a CDN (result 1, loss of carrier), which the server sees; the tunnel stays up, in
+# the daemons and in the kernel. Then the session instance places its call again, as after any
+# failure: the session and its interfaces come back on both sides.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 rc=0
@@ -22,9 +23,13 @@ sessions_up() {
 tunnel_up() { ctl "$1" -j show tunnels | grep -q '"state": *"up"'; }
 # kernel_sessions NS: how many sessions the kernel has in NS.
 kernel_sessions() { ip -n "$1" l2tp show session | grep -c '^Session'; }
-# gone NAME N NS: the daemon has N sessions left, all up, its tunnel is up, and NS's kernel has
-# N sessions.
-gone() { sessions_up "$1" "$2" && tunnel_up "$1" && [ "$(kernel_sessions "$3")" = "$2" ]; }
+# all_up NAME N NS: the daemon has N sessions, all up, its tunnel is up, and NS's kernel has N
+# sessions.
+all_up() { sessions_up "$1" "$2" && tunnel_up "$1" && [ "$(kernel_sessions "$3")" = "$2" ]; }
+# peer_cdns N: the server has seen N or more CDNs with result 1.
+peer_cdns() { [ "$(grep -c 'down (Peer, result 1' $W/srv.log)" -ge "$1" ]; }
+# logged TEXT: the client's log has TEXT (a basic regular expression).
+logged() { grep -q "$1" $W/cli.log; }
 
 netns_pair a b
 start_l2tpd b srv "system {
@@ -83,30 +88,35 @@ ip -n a -4 addr show dev vl0.100 | grep -q 198.51.100.1 || { echo "no vl0.100 wi
 
 # 1. The eth_vlan session's VLAN interface is deleted.
 ip -n a link del vl0.100 || { echo "cannot delete vl0.100"; rc=1; }
-wait_until 10 gone cli 1 a && wait_until 10 gone srv 1 b ||
-    { echo "the eth_vlan session did not go down on both sides"; rc=1; }
-grep -q 'its interface vl0.100 (index [0-9]*) was deleted; disconnecting it' $W/cli.log ||
+wait_until 10 logged 'its interface vl0.100 (index [0-9]*) was deleted; disconnecting it' ||
     { echo "the client did not log the deleted vl0.100"; rc=1; }
-ip -n a link show dev vl0 2>/dev/null && { echo "vl0 left after its session went"; rc=1; }
+wait_until 10 peer_cdns 1 || { echo "the server saw no CDN for the eth_vlan session"; rc=1; }
 step "eth_vlan session down"
+wait_until 20 all_up cli 2 a && wait_until 10 all_up srv 2 b ||
+    { echo "the eth_vlan session did not come back"; rc=1; }
+ip -n a -4 addr show dev vl0.100 | grep -q 198.51.100.1 || { echo "vl0.100 not back with its address"; rc=1; }
+step "eth_vlan session back"
 
 # 2. The eth session's kernel session (and its l2tpeth0) is deleted behind the daemon's back.
 # (The kernel refuses `ip link del` of an l2tpeth interface.)
 ip -n a link del l2tpeth0 2>/dev/null && echo "note: this kernel lets l2tpeth0 be deleted by ip link"
 if ip -n a link show dev l2tpeth0 >/dev/null 2>&1; then
-    ids=$(ip -n a l2tp show session | sed -n 's/^Session \([0-9]*\) in tunnel \([0-9]*\).*/\2 \1/p' | head -n 1)
+    ids=$(ip -n a l2tp show session | awk '/^Session/ { s = $2; t = $5 } /interface name: l2tpeth0$/ { print t, s }')
     set -- $ids
     ip -n a l2tp del session tunnel_id "$1" session_id "$2" || { echo "ip l2tp del session failed"; rc=1; }
 fi
-wait_until 10 gone cli 0 a && wait_until 10 gone srv 0 b ||
-    { echo "the eth session did not go down on both sides"; rc=1; }
-grep -q 'its interface l2tpeth0 (index [0-9]*) was deleted; disconnecting it' $W/cli.log ||
+wait_until 10 logged 'its interface l2tpeth0 (index [0-9]*) was deleted; disconnecting it' ||
     { echo "the client did not log the deleted l2tpeth0"; rc=1; }
+wait_until 10 peer_cdns 2 || { echo "the server saw no CDN for the eth session"; rc=1; }
 step "eth session down"
+wait_until 20 all_up cli 2 a && wait_until 10 all_up srv 2 b ||
+    { echo "the eth session did not come back"; rc=1; }
+ip -n a link show dev l2tpeth0 >/dev/null || { echo "l2tpeth0 not back"; rc=1; }
+step "eth session back"
 
 # The server saw two CDNs; the client removed its sessions without complaint; the kernel
 # tunnels stay.
-[ "$(grep -c 'down (Peer' $W/srv.log)" = 2 ] || { echo "the server did not see two CDNs"; rc=1; }
+[ "$(grep -c 'down (Peer' $W/srv.log)" = 2 ] || { echo "the server did not see exactly two CDNs"; rc=1; }
 grep -q 'deleting the kernel session' $W/cli.log && { echo "the client failed removing a session"; rc=1; }
 [ -n "$(ip -n a l2tp show tunnel)" ] && [ -n "$(ip -n b l2tp show tunnel)" ] ||
     { echo "a kernel tunnel went"; rc=1; }
@@ -115,7 +125,7 @@ ctl cli show sessions; ctl srv show sessions; ctl cli show tunnels
 kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
 [ $rc = 0 ] || show_logs cli.log srv.log cli.out srv.out
 if [ $rc = 0 ]; then
-    echo "PASS l2tpd kernel eth and eth_vlan sessions whose interfaces are deleted go down with a CDN"
+    echo "PASS l2tpd kernel eth and eth_vlan sessions whose interfaces are deleted go down with a CDN and come back"
 else
     echo "FAIL l2tpd kernel eth and eth_vlan sessions whose interfaces are deleted"
 fi
