@@ -782,10 +782,7 @@ impl ProtoEngine {
             ),
         );
         let rec = TunnelRec::for_instance(tid, 0, name, created_by, &resolved, now);
-        self.tunnels.insert(handle, rec);
-        self.tables.tunnel(None, Some(Flags::NEW));
-        self.by_tid.insert(tid, handle);
-        self.open_socket(handle, transport_of(s.encap), local, remote);
+        self.add_tunnel(handle, rec, transport_of(s.encap), local, remote);
         if let Some(inst) = self.tunnel_instances.get_mut(name) {
             inst.handle = Some(handle);
         }
@@ -903,26 +900,14 @@ impl ProtoEngine {
                 resolved.profile, resolved.pseudowire_profile
             ),
         );
-        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
-        self.sessions.insert(
-            handle,
-            Box::new(SessionRec::for_instance(
-                th,
-                SessionIds {
-                    tid,
-                    sid,
-                    peer_tid: 0,
-                    peer_sid: 0,
-                },
-                Origin::instance(created_by, name),
-                &resolved,
-                pw_type,
-                now,
-                tunnel_name,
-            )),
-        );
-        self.tables
-            .session(th, handle, (tid, sid), None, Some(Flags::NEW));
+        let ids = SessionIds {
+            tid,
+            sid,
+            peer_tid: 0,
+            peer_sid: 0,
+        };
+        let origin = (created_by, name);
+        self.add_instance_session(now, handle, (th, ids), origin, &resolved, pw_type);
         if let Some(inst) = self.session_instances.get_mut(name) {
             inst.handle = Some(handle);
         }
@@ -1155,33 +1140,17 @@ impl ProtoEngine {
             );
         };
         let mut config = tunnel_config(&settings, &sys, &self.facts);
-        config.encap = req.encap;
-        if req.encap == Encapsulation::Ip {
-            config.version = proto::VersionMode::V3;
-        }
         config.peer_host_name = peer_settings
             .peer_host_name
             .as_ref()
             .map(|h| h.as_bytes().to_vec());
-        let handle = self.handle();
-        let tid =
-            match self
-                .ep
-                .accept_tunnel(self.t(now), req.id, TunnelHandle(handle), Arc::new(config))
-            {
-                Ok(tid) => tid,
-                Err(e) => {
-                    tracing::warn!(
-                        "tunnel from {}: cannot accept with tunnel profile \"{}\": {e}",
-                        req.remote,
-                        peer_settings.tunnel_profile_name
-                    );
-                    let _ = self
-                        .ep
-                        .reject_tunnel(self.t(now), req.id, Refusal::not_authorized());
-                    return;
-                }
-            };
+        let what = format!(
+            "with tunnel profile \"{}\"",
+            peer_settings.tunnel_profile_name
+        );
+        let Some((handle, tid)) = self.accept_peer_tunnel(now, &req, config, &what) else {
+            return;
+        };
         // The peer profile names the session and pseudowire profiles when it sets them,
         // else its tunnel profile does.
         let session_profile = if peer.params.is_set("session_profile_name") {
@@ -1202,33 +1171,28 @@ impl ProtoEngine {
                 req.remote, peer.name, peer_settings.tunnel_profile_name
             ),
         );
-        self.tunnels.insert(
-            handle,
-            TunnelRec {
-                tid,
-                peer_tid: 0,
-                origin: Origin {
-                    created_by: ctl::CreatedBy::Net,
-                    name: None,
-                },
-                profile: peer_settings.tunnel_profile_name.clone(),
-                session_profile,
-                pw_profile,
-                lac_lns: peer_settings.lac_lns,
-                debug: settings.debug,
-                settings,
-                created: now,
-                up: false,
-                down: false,
-                socket: None,
-                last_result: None,
-                rx: 0,
-                tx: 0,
+        let rec = TunnelRec {
+            tid,
+            peer_tid: 0,
+            origin: Origin {
+                created_by: ctl::CreatedBy::Net,
+                name: None,
             },
-        );
-        self.tables.tunnel(None, Some(Flags::NEW));
-        self.by_tid.insert(tid, handle);
-        self.open_socket(handle, req.encap.into(), req.local, req.remote);
+            profile: peer_settings.tunnel_profile_name.clone(),
+            session_profile,
+            pw_profile,
+            lac_lns: peer_settings.lac_lns,
+            debug: settings.debug,
+            settings,
+            created: now,
+            up: false,
+            down: false,
+            socket: None,
+            last_result: None,
+            rx: 0,
+            tx: 0,
+        };
+        self.add_tunnel(handle, rec, req.encap.into(), req.local, req.remote);
     }
 
     /// The settings a session accepted from the network gets from session profile `profile`
@@ -1386,6 +1350,78 @@ impl ProtoEngine {
         self.tables.session(th, handle, ids, None, Some(Flags::NEW));
     }
 
+    /// Accepts the peer's SCCRQ `req` with `config` (over IP, as L2TPv3); on failure, logs
+    /// why (`what`: how it was to be accepted) and refuses it. Returns the tunnel's handle and
+    /// id.
+    fn accept_peer_tunnel(
+        &mut self,
+        now: Instant,
+        req: &proto::TunnelRequest,
+        mut config: TunnelConfig,
+        what: &str,
+    ) -> Option<(u64, u32)> {
+        config.encap = req.encap;
+        if req.encap == Encapsulation::Ip {
+            config.version = proto::VersionMode::V3;
+        }
+        let handle = self.handle();
+        let t = self.t(now);
+        match self
+            .ep
+            .accept_tunnel(t, req.id, TunnelHandle(handle), Arc::new(config))
+        {
+            Ok(tid) => Some((handle, tid)),
+            Err(e) => {
+                tracing::warn!("tunnel from {}: cannot accept {what}: {e}", req.remote);
+                let _ = self.ep.reject_tunnel(t, req.id, Refusal::not_authorized());
+                None
+            }
+        }
+    }
+
+    /// Records tunnel `rec` under `handle` and asks for its own socket.
+    fn add_tunnel(
+        &mut self,
+        handle: u64,
+        rec: TunnelRec,
+        transport: Transport,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) {
+        let tid = rec.tid;
+        self.tunnels.insert(handle, rec);
+        self.tables.tunnel(None, Some(Flags::NEW));
+        self.by_tid.insert(tid, handle);
+        self.open_socket(handle, transport, local, remote);
+    }
+
+    /// Records session `handle` (with `ids`) of session instance `name` in tunnel `th`.
+    fn add_instance_session(
+        &mut self,
+        now: Instant,
+        handle: u64,
+        (th, ids): (u64, SessionIds),
+        (created_by, name): (ctl::CreatedBy, &str),
+        resolved: &cfg::ResolvedSession,
+        pw_type: u16,
+    ) {
+        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
+        self.sessions.insert(
+            handle,
+            Box::new(SessionRec::for_instance(
+                th,
+                ids,
+                Origin::instance(created_by, name),
+                resolved,
+                pw_type,
+                now,
+                tunnel_name,
+            )),
+        );
+        self.tables
+            .session(th, handle, (ids.tid, ids.sid), None, Some(Flags::NEW));
+    }
+
     /// The tunnel instance that the peer's SCCRQ `req` can serve: one for that peer address
     /// and encapsulation without a tunnel up (its own attempt lost the tie breaker to this
     /// SCCRQ, RFC 3931 §5.4.3 and RFC 2661 §4.4.3, or waits to try again), so that the two
@@ -1414,38 +1450,17 @@ impl ProtoEngine {
         };
         let resolved = inst.resolved.clone();
         let created_by = inst.created_by;
-        let mut config = tunnel_config(&resolved.settings, self.config.system(), &self.facts);
-        config.encap = req.encap;
-        if req.encap == Encapsulation::Ip {
-            config.version = proto::VersionMode::V3;
-        }
-        let handle = self.handle();
-        let tid =
-            match self
-                .ep
-                .accept_tunnel(self.t(now), req.id, TunnelHandle(handle), Arc::new(config))
-            {
-                Ok(tid) => tid,
-                Err(e) => {
-                    tracing::warn!(
-                        "tunnel \"{name}\": cannot take the tunnel {} opened: {e}",
-                        req.remote
-                    );
-                    let _ = self
-                        .ep
-                        .reject_tunnel(self.t(now), req.id, Refusal::not_authorized());
-                    return;
-                }
-            };
+        let config = tunnel_config(&resolved.settings, self.config.system(), &self.facts);
+        let what = format!("as tunnel \"{name}\"");
+        let Some((handle, tid)) = self.accept_peer_tunnel(now, req, config, &what) else {
+            return;
+        };
         notice!(
             "tunnel \"{name}\": the tunnel {} opened (tid {tid}) is this tunnel now",
             req.remote
         );
         let rec = TunnelRec::for_instance(tid, 0, name, created_by, &resolved, now);
-        self.tunnels.insert(handle, rec);
-        self.tables.tunnel(None, Some(Flags::NEW));
-        self.by_tid.insert(tid, handle);
-        self.open_socket(handle, req.encap.into(), req.local, req.remote);
+        self.add_tunnel(handle, rec, req.encap.into(), req.local, req.remote);
         if let Some(inst) = self.tunnel_instances.get_mut(name) {
             inst.handle = Some(handle);
             inst.retry_at = None;
@@ -1517,26 +1532,14 @@ impl ProtoEngine {
             req.tunnel_id,
             req.session_id
         );
-        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
-        self.sessions.insert(
-            handle,
-            Box::new(SessionRec::for_instance(
-                th,
-                SessionIds {
-                    tid: req.tunnel_id,
-                    sid: req.session_id,
-                    peer_tid: 0,
-                    peer_sid: req.peer_session_id,
-                },
-                Origin::instance(created_by, name),
-                &resolved,
-                req.pw_type,
-                now,
-                tunnel_name,
-            )),
-        );
-        let ids = (req.tunnel_id, req.session_id);
-        self.tables.session(th, handle, ids, None, Some(Flags::NEW));
+        let ids = SessionIds {
+            tid: req.tunnel_id,
+            sid: req.session_id,
+            peer_tid: 0,
+            peer_sid: req.peer_session_id,
+        };
+        let origin = (created_by, name);
+        self.add_instance_session(now, handle, (th, ids), origin, &resolved, req.pw_type);
         let Some(inst) = self.session_instances.get_mut(name) else {
             return;
         };

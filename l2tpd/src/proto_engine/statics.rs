@@ -18,11 +18,8 @@ use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use l2tp_proto::wire::result::result_code::{cdn, stop_ccn};
 use l2tp_proto::{DataplaneRequest as PReq, Event as PEvent, SessionHandle, TunnelHandle};
 
-use super::{
-    Origin, ProtoEngine, SessionIds, SessionRec, TunnelRec, cookie, encap_of, transport_of,
-};
+use super::{ProtoEngine, SessionIds, TunnelRec, cookie, encap_of, transport_of};
 use crate::notice;
-use crate::tables::Flags;
 
 /// The local and peer addresses of a static tunnel.
 #[derive(Clone, Copy, Debug)]
@@ -64,14 +61,9 @@ impl ProtoEngine {
         let local = self.local_for(&resolved.settings, remote);
         let s = &resolved.settings;
         let handle = self.handle();
-        self.tunnels.insert(
-            handle,
-            TunnelRec::for_instance(tid, peer_tid, name, created_by, &resolved, now),
-        );
-        self.tables.tunnel(None, Some(Flags::NEW));
-        self.by_tid.insert(tid, handle);
+        let rec = TunnelRec::for_instance(tid, peer_tid, name, created_by, &resolved, now);
         self.statics.insert(handle, StaticTunnel { local, remote });
-        self.open_socket(handle, transport_of(s.encap), local, remote);
+        self.add_tunnel(handle, rec, transport_of(s.encap), local, remote);
         if let Some(inst) = self.tunnel_instances.get_mut(name) {
             inst.handle = Some(handle);
         }
@@ -146,26 +138,21 @@ impl ProtoEngine {
         }
         let s = &resolved.settings;
         let handle = self.handle();
-        let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
-        self.sessions.insert(
+        let ids = SessionIds {
+            tid,
+            sid,
+            peer_tid,
+            peer_sid,
+        };
+        let pw_type = s.pseudowire_type.number();
+        self.add_instance_session(
+            now,
             handle,
-            Box::new(SessionRec::for_instance(
-                th,
-                SessionIds {
-                    tid,
-                    sid,
-                    peer_tid,
-                    peer_sid,
-                },
-                Origin::instance(created_by, name),
-                &resolved,
-                s.pseudowire_type.number(),
-                now,
-                tunnel_name,
-            )),
+            (th, ids),
+            (created_by, name),
+            &resolved,
+            pw_type,
         );
-        self.tables
-            .session(th, handle, (tid, sid), None, Some(Flags::NEW));
         self.static_sessions.insert(handle);
         if let Some(inst) = self.session_instances.get_mut(name) {
             inst.handle = Some(handle);
