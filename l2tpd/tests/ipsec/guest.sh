@@ -96,12 +96,7 @@ pseudowire() {
     ip netns exec a tcpdump -n -U -s 0 -Z root -i va -w $W/$ph.pcap >$W/$ph.tcpdump 2>&1 &
     local tpid=$!
     wait_until 10 grep -q 'listening on' $W/$ph.tcpdump || { echo "tcpdump did not start"; rc=1; }
-    start_l2tpd b srv_$ph "system {
-    listen 192.0.2.2:1701
-    dataplane userspace
-    control_socket $W/srv_$ph.sock
-    pid_file $W/srv_$ph.pid
-}
+    start_l2tpd b srv_$ph "$(l2tpd_system srv_$ph 192.0.2.2:1701 userspace)
 peer profile \"a\" {
     peer_ipaddr 192.0.2.1
     tunnel_profile_name \"t\"
@@ -122,12 +117,7 @@ pseudowire profile \"pw\" {
     local_ip 198.51.100.2
     netmask 255.255.255.0
 }" || rc=1
-    start_l2tpd a cli_$ph "system {
-    listen 192.0.2.1:1701
-    dataplane userspace
-    control_socket $W/cli_$ph.sock
-    pid_file $W/cli_$ph.pid
-}
+    start_l2tpd a cli_$ph "$(l2tpd_system cli_$ph 192.0.2.1:1701 userspace)
 tunnel \"t1\" {
     version 3
     encap $e

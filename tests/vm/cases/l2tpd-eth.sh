@@ -23,12 +23,7 @@ run() { # ENCAP FAMILY(4|6)
         ip -n b link add br0 type bridge; ip -n b link set br0 up
         ip -n b addr add 198.51.100.2/24 dev br0
     fi
-    start_l2tpd b srv "system {
-    listen $LB
-    dataplane kernel
-    control_socket $W/srv.sock
-    pid_file $W/srv.pid
-}
+    start_l2tpd b srv "$(l2tpd_system srv $LB kernel)
 peer profile \"clients\" {
     peer_ipaddr $NET
     tunnel_profile_name \"t\"
@@ -49,12 +44,7 @@ pseudowire profile \"pw\" {
     mtu 1400
     mac 02:00:00:00:00:02
 }" || return 1
-    start_l2tpd a cli "system {
-    listen $LA
-    dataplane kernel
-    control_socket $W/cli.sock
-    pid_file $W/cli.pid
-}
+    start_l2tpd a cli "$(l2tpd_system cli $LA kernel)
 pseudowire profile \"pw\" {
     interface_name \"l2tpeth%d\"
     local_ip 198.51.100.1

@@ -32,12 +32,7 @@ peer_cdns() { [ "$(grep -c 'down (Peer, result 1' $W/srv.log)" -ge "$1" ]; }
 logged() { grep -q "$1" $W/cli.log; }
 
 netns_pair a b
-start_l2tpd b srv "system {
-    listen 192.0.2.2:1701
-    dataplane kernel
-    control_socket $W/srv.sock
-    pid_file $W/srv.pid
-}
+start_l2tpd b srv "$(l2tpd_system srv 192.0.2.2:1701 kernel)
 peer profile \"clients\" {
     peer_ipaddr 192.0.2.0/24
     tunnel_profile_name \"t\"
@@ -49,12 +44,7 @@ tunnel profile \"t\" {
 pseudowire profile \"pw\" {
     interface_name \"pw%d\"
 }" || exit 1
-start_l2tpd a cli "system {
-    listen 192.0.2.1:1701
-    dataplane kernel
-    control_socket $W/cli.sock
-    pid_file $W/cli.pid
-}
+start_l2tpd a cli "$(l2tpd_system cli 192.0.2.1:1701 kernel)
 pseudowire profile \"eth\" {
     interface_name \"l2tpeth%d\"
 }

@@ -13,12 +13,7 @@ run() { # VERSION ENCAP FAMILY(4|6)
     local v=$1 e=$2 rc=0 A=[2001:db8::1]:1701 B=[2001:db8::2]:1701 NET=2001:db8::/64 PEER=2001:db8::2
     [ "$3" = 4 ] && A=192.0.2.1:1701 B=192.0.2.2:1701 NET=192.0.2.0/24 PEER=192.0.2.2
     netns_pair a b
-    start_l2tpd b srv "system {
-        listen $B
-        dataplane kernel
-        control_socket $W/srv.sock
-        pid_file $W/srv.pid
-    }
+    start_l2tpd b srv "$(l2tpd_system srv $B kernel)
     peer profile \"clients\" {
         peer_ipaddr $NET
         tunnel_profile_name \"t\"
@@ -38,12 +33,7 @@ run() { # VERSION ENCAP FAMILY(4|6)
         peer_ip 198.51.100.2
         pppd_options $OPTS
     }" || return 1
-    start_l2tpd a cli "system {
-        listen $A
-        dataplane kernel
-        control_socket $W/cli.sock
-        pid_file $W/cli.pid
-    }
+    start_l2tpd a cli "$(l2tpd_system cli $A kernel)
     pseudowire profile \"pw\" {
         pppd_options $OPTS
     }

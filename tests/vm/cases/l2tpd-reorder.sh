@@ -22,12 +22,7 @@ run() { # REORDER_TIMEOUT_MS (0: none)
     local rto=$1 rc=0
     step "run reorder_timeout $rto"
     netns_pair a b
-    start_l2tpd b srv "system {
-    listen 192.0.2.2:1701
-    dataplane kernel
-    control_socket $W/srv.sock
-    pid_file $W/srv.pid
-}
+    start_l2tpd b srv "$(l2tpd_system srv 192.0.2.2:1701 kernel)
 peer profile \"clients\" {
     peer_ipaddr 192.0.2.0/24
     tunnel_profile_name \"t\"
@@ -47,12 +42,7 @@ pseudowire profile \"pw\" {
     local_ip 198.51.100.2
     netmask 255.255.255.0
 }" || return 1
-    start_l2tpd a cli "system {
-    listen 192.0.2.1:1701
-    dataplane kernel
-    control_socket $W/cli.sock
-    pid_file $W/cli.pid
-}
+    start_l2tpd a cli "$(l2tpd_system cli 192.0.2.1:1701 kernel)
 pseudowire profile \"pw\" {
     interface_name \"l2tpeth%d\"
     local_ip 198.51.100.1

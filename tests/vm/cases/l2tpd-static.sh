@@ -33,12 +33,7 @@ run() { # ENCAP L2SPEC SEQ(l2tpd) SEQ(ip l2tp) COOKIES(yes|no) [VLAN_ID]
     vlan_id $vid"
     fi
     ip -n b addr add 198.51.100.2/24 dev "$dev"
-    start_l2tpd a st "system {
-    listen 192.0.2.1:1701
-    dataplane kernel
-    control_socket $W/st.sock
-    pid_file $W/st.pid
-}
+    start_l2tpd a st "$(l2tpd_system st 192.0.2.1:1701 kernel)
 pseudowire profile \"pw\" {
     local_ip 198.51.100.1
     netmask 255.255.255.0

@@ -21,12 +21,7 @@ tunnel_up_no_session() {
 lns_run() {
     local rc=0
     netns_pair lac lns
-    start_l2tpd lns srv "system {
-    listen 192.0.2.2:1701
-    dataplane kernel
-    control_socket $W/srv.sock
-    pid_file $W/srv.pid
-}
+    start_l2tpd lns srv "$(l2tpd_system srv 192.0.2.2:1701 kernel)
 peer profile \"lacs\" {
     peer_ipaddr 192.0.2.0/24
     lac_lns lac
@@ -73,12 +68,7 @@ lac_run() {
     local rc=0
     netns_pair lac lns
     ip netns exec lns xl2tpd -D -c $W/lns.conf -p $W/lns.pid -C $W/lns.ctl >$W/xl2tpd.log 2>&1 & local x=$!
-    start_l2tpd lac cli "system {
-    listen 192.0.2.1:1701
-    dataplane kernel
-    control_socket $W/cli.sock
-    pid_file $W/cli.pid
-}
+    start_l2tpd lac cli "$(l2tpd_system cli 192.0.2.1:1701 kernel)
 pseudowire profile \"ppp\" {
     pppd_options $PPPOPTS
 }

@@ -32,6 +32,13 @@ start_l2tpd() {
     echo "l2tpd $name did not start"; cat "$W/$name.out" "$W/$name.log"; return 1
 }
 
+# l2tpd_system NAME LISTEN DATAPLANE: the system block of daemon NAME (for start_l2tpd): it
+# listens on LISTEN, with its control socket and pid file in $W.
+l2tpd_system() {
+    printf 'system {\n    listen %s\n    dataplane %s\n    control_socket %s\n    pid_file %s\n}' \
+        "$2" "$3" "$W/$1.sock" "$W/$1.pid"
+}
+
 # ctl NAME ARGS...: l2tpctl against daemon NAME.
 ctl() { local n=$1; shift; "$BIN/l2tpctl" -S "$W/$n.sock" "$@"; }
 
