@@ -77,8 +77,9 @@ pub struct Endpoint {
     pub(crate) tunnel_ids: HashMap<u32, u32>,
     /// (peer address, peer's assigned id) → tunnel created by that SCCRQ.
     pub(crate) peer_requests: HashMap<(SocketAddr, u32), u32>,
-    /// Peer IP → our tunnel in wait-ctl-reply to it, for tie breaking.
-    pub(crate) initiating: HashMap<IpAddr, u32>,
+    /// (peer IP, encapsulation) → our tunnel in wait-ctl-reply to it, for tie breaking: a
+    /// tunnel over UDP and one over IP are different control connections.
+    pub(crate) initiating: HashMap<(IpAddr, Encapsulation), u32>,
     /// L2TPv2 (tunnel id, session id) → session.
     pub(crate) v2_sessions: HashMap<u32, u32>,
     /// L2TPv3 session id → session.

@@ -588,6 +588,25 @@ fn v3_with_auth_falls_back_to_v2_with_challenge() {
 }
 
 #[test]
+fn simultaneous_opens_over_udp_and_over_ip_are_no_tie() {
+    // A tunnel over UDP and one over IP between the same two hosts are two control
+    // connections: opened at the same moment, both come up.
+    let udp = cfg(VersionMode::V3);
+    let ip = TunnelConfig {
+        encap: Encapsulation::Ip,
+        ..cfg(VersionMode::V3)
+    };
+    let mut mesh = Mesh::new(2, 4, Link::CLEAN, accept_all(udp.clone()));
+    mesh.open_tunnel(0, 1, Arc::new(udp));
+    mesh.open_tunnel(1, 0, Arc::new(ip));
+    mesh.run_for(Duration::from_secs(5));
+    assert_eq!(mesh.established_tunnels(0), 2);
+    assert_eq!(mesh.established_tunnels(1), 2);
+    assert!(mesh.sent_by(0, MessageType::StopCcn).is_empty());
+    assert!(mesh.sent_by(1, MessageType::StopCcn).is_empty());
+}
+
+#[test]
 fn v3_over_ip() {
     let config = TunnelConfig {
         encap: crate::wire::header::Encapsulation::Ip,

@@ -89,7 +89,7 @@ impl Endpoint {
         t.state = TunnelState::WaitCtlReply;
         let (index, _) = self.tunnels.insert(t);
         self.tunnel_ids.insert(local_id, index);
-        self.initiating.insert(remote.ip(), index);
+        self.initiating.insert((remote.ip(), encap), index);
         self.stats.tunnels_created += 1;
         self.events.push_back(Event::TunnelCreated {
             handle,
@@ -187,7 +187,7 @@ impl Endpoint {
             .unwrap_or_default();
         let mut refusal = None;
         // RFC 2661 §4.4.3 / RFC 3931 §5.4.3: simultaneous open from the same peer.
-        if let Some(&mine) = self.initiating.get(&remote.ip())
+        if let Some(&mine) = self.initiating.get(&(remote.ip(), encap))
             && let Some(t) = self.tunnels.get(mine)
             && t.state == TunnelState::WaitCtlReply
         {
@@ -478,7 +478,7 @@ impl Endpoint {
             Version::V3 => msg.assigned_connection_id().copied(),
         }
         .unwrap_or(0);
-        self.initiating.remove(&t.remote.ip());
+        self.initiating.remove(&(t.remote.ip(), t.encap));
         if let Err(refusal) = check_peer_name(&cfg, msg) {
             self.refuse(now, index, refusal);
             return;

@@ -416,8 +416,8 @@ impl Endpoint {
         t.state = TunnelState::Closing;
         t.timers.stop(TimerKind::Hello);
         t.timers.stop(TimerKind::Establish);
-        if self.initiating.get(&t.remote.ip()) == Some(&index) {
-            self.initiating.remove(&t.remote.ip());
+        if self.initiating.get(&(t.remote.ip(), t.encap)) == Some(&index) {
+            self.initiating.remove(&(t.remote.ip(), t.encap));
         }
         if std::mem::take(&mut t.installed) {
             self.events
@@ -469,8 +469,8 @@ impl Endpoint {
         {
             self.peer_requests.remove(&(t.remote, key));
         }
-        if self.initiating.get(&t.remote.ip()) == Some(&index) {
-            self.initiating.remove(&t.remote.ip());
+        if self.initiating.get(&(t.remote.ip(), t.encap)) == Some(&index) {
+            self.initiating.remove(&(t.remote.ip(), t.encap));
         }
         if t.announced {
             self.events.push_back(Event::TunnelDeleted {
