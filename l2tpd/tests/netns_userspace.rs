@@ -226,6 +226,64 @@ fn eth_pseudowire_over_ip_carries_ping_and_iperf3() {
     ping_and_iperf("ip");
 }
 
+/// B's pseudowire profile gives its TAP an IPv6 address (set over rtnetlink; the data path
+/// sets IPv4 ones itself), and a ping over IPv6 crosses the pseudowire.
+#[test]
+fn an_ipv6_address_on_the_pseudowire() {
+    let pw = start(
+        "userspace-ipv6",
+        "udp",
+        "    local_ip 2001:db8:100::2\n    netmask ffff:ffff:ffff:ffff::\n",
+        |_| {},
+    );
+    let out = pw.lab.run(
+        Side::B,
+        &["ip", "-6", "addr", "show", "dev", "pwb0"],
+        netns::SHORT,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("inet6 2001:db8:100::2/64"),
+        "pwb0: {text}\n{}",
+        pw.context()
+    );
+    // A's own end (its profile sets an IPv4 address only) gets one by hand.
+    let ns_a = pw.lab.ns(Side::A);
+    netns::ip(&[
+        "-n",
+        ns_a,
+        "addr",
+        "add",
+        "2001:db8:100::1/64",
+        "dev",
+        "pwa0",
+        "nodad",
+    ]);
+    let out = pw.lab.run(
+        Side::A,
+        &[
+            "ping",
+            "-6",
+            "-c",
+            "3",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+            "-w",
+            "15",
+            "2001:db8:100::2",
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(
+        out.status.success(),
+        "ping over IPv6: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        pw.context()
+    );
+}
+
 #[test]
 fn the_pseudowire_joins_a_bridge() {
     let pw = start("userspace-bridge", "udp", "    bridge br-pw\n", |lab| {

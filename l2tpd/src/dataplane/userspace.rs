@@ -37,6 +37,9 @@ pub struct UserspaceAdapter {
     /// Ordered, so that a tunnel's sessions are a range.
     sessions: BTreeMap<(u32, u32), u32>,
     names: InterfaceNames,
+    /// rtnetlink, for the addresses the data path does not set itself (IPv6), opened when
+    /// first needed.
+    rtnl: Option<l2tp_dataplane::kernel::Rtnl>,
 }
 
 /// Whether this host can make TAP devices; else why not.
@@ -81,6 +84,34 @@ impl UserspaceAdapter {
             events: Some(rx),
             sessions: BTreeMap::new(),
             names: InterfaceNames::default(),
+            rtnl: None,
+        })
+    }
+
+    /// Gives TAP `name` the session's IPv6 address (with its peer address, if any) over
+    /// rtnetlink; the data path sets IPv4 ones itself.
+    fn set_ipv6(&mut self, name: &str, spec: &SessionSpec) -> Result<(), DataplaneError> {
+        use l2tp_dataplane::kernel::{LinkSetup, Rtnl, rtnl};
+        let Some(local @ IpAddr::V6(_)) = spec.local_ip else {
+            return Ok(());
+        };
+        let rtnl = match &mut self.rtnl {
+            Some(r) => r,
+            slot => slot.insert(Rtnl::open().map_err(|e| {
+                DataplaneError::Io(std::io::Error::new(e.kind(), format!("rtnetlink: {e}")))
+            })?),
+        };
+        let setup = LinkSetup {
+            local_ip: Some(local),
+            peer_ip: spec.peer_ip,
+            prefix_len: spec.netmask.and_then(rtnl::prefix_len),
+            ..LinkSetup::default()
+        };
+        rtnl.setup(name, &setup).map_err(|e| {
+            DataplaneError::Io(std::io::Error::new(
+                e.kind(),
+                format!("setting {local} on {name}: {e}"),
+            ))
         })
     }
 }
@@ -94,14 +125,15 @@ fn error(e: dp::Error) -> DataplaneError {
 }
 
 /// The TAP's IPv4 address and netmask from `local_ip` and `netmask` (a host route, /32, when
-/// no netmask is given).
+/// no netmask is given), which the data path sets itself; IPv6 addresses are set over
+/// rtnetlink ([`UserspaceAdapter::set_ipv6`]).
 fn ipv4(spec: &SessionSpec) -> Result<Option<(Ipv4Addr, Ipv4Addr)>, DataplaneError> {
     match (spec.local_ip, spec.netmask) {
-        (None, _) => Ok(None),
+        (None | Some(IpAddr::V6(_)), _) => Ok(None),
         (Some(IpAddr::V4(ip)), None) => Ok(Some((ip, Ipv4Addr::BROADCAST))),
         (Some(IpAddr::V4(ip)), Some(IpAddr::V4(mask))) => Ok(Some((ip, mask))),
-        (Some(ip), _) => Err(DataplaneError::Unavailable(format!(
-            "local_ip {ip}: the userspace data plane sets IPv4 addresses only"
+        (Some(ip), Some(mask)) => Err(DataplaneError::Unavailable(format!(
+            "local_ip {ip} with netmask {mask}: not of the same family"
         ))),
     }
 }
@@ -193,6 +225,11 @@ impl Dataplane for UserspaceAdapter {
         };
         match self.dp.add_session(s) {
             Ok(name) => {
+                if let Err(e) = self.set_ipv6(&name, spec) {
+                    let _ = self.dp.remove_session(spec.sid);
+                    self.names.release(spec.tid, spec.sid);
+                    return Err(e);
+                }
                 self.sessions.insert((spec.tid, spec.sid), spec.sid);
                 Ok(SessionInstalled {
                     interface_name: Some(name),
