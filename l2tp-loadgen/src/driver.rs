@@ -338,6 +338,7 @@ fn describe(what: &str, r: &DownReason) -> String {
         DownCause::EstablishTimeout => "set-up timed out",
         DownCause::LostTieBreaker => "lost a tie breaker",
         DownCause::TunnelDown => "its tunnel went down",
+        DownCause::IdleTimeout => "closed for having no session (idle_timeout)",
     };
     let mut s = format!("{what}: {cause}");
     if r.cause != DownCause::TunnelDown {

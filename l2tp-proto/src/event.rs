@@ -260,6 +260,8 @@ pub enum DownCause {
     LostTieBreaker,
     /// The session's tunnel went down.
     TunnelDown,
+    /// The tunnel had no session for its idle timeout (we sent StopCCN result 1).
+    IdleTimeout,
 }
 
 /// Why something went down: the cause and the result/error codes sent or received.

@@ -28,9 +28,11 @@ pub(crate) enum TimerKind {
     Linger,
     /// The caller has not answered a decision about an incoming SCCRQ by then: drop it.
     Decision,
+    /// The tunnel has had no session since its last one closed, for its idle timeout: close it.
+    Idle,
 }
 
-const KINDS: usize = 4;
+const KINDS: usize = 5;
 
 /// Deadlines of one tunnel, one optional [`Instant`] per [`TimerKind`].
 #[derive(Clone, Copy, Debug, Default)]

@@ -477,6 +477,7 @@ pub fn tunnel_config(
         peer_host_name: None,
         hide_avps: settings.hide_avps,
         hello_timeout: Duration::from_secs(settings.hello_timeout.into()),
+        idle_timeout: Duration::from_secs(settings.idle_timeout.into()),
         retry_timeout: Duration::from_secs(settings.retry_timeout.into()),
         max_retries: u16::try_from(settings.max_retries).unwrap_or(u16::MAX),
         rx_window: window(settings.rx_window_size),
@@ -838,7 +839,16 @@ impl ProtoEngine {
         let resolved = inst.resolved.clone();
         let created_by = inst.created_by;
         let Some((th, tid)) = self.live_tunnel(&resolved.tunnel) else {
-            return; // started when its tunnel is.
+            // Started when its tunnel is; a tunnel instance closed for being idle (no live
+            // tunnel, no retry pending) is opened again for it.
+            let idle = self
+                .tunnel_instances
+                .get(&resolved.tunnel)
+                .is_some_and(|t| t.handle.is_none() && t.retry_at.is_none() && !t.stopped);
+            if idle {
+                self.start_tunnel_instance(now, &resolved.tunnel);
+            }
+            return;
         };
         if self.statics.contains_key(&th) {
             self.start_static_session(now, name, th, tid);
@@ -1859,6 +1869,11 @@ impl ProtoEngine {
         if shutting_down || inst.stopped {
             return;
         }
+        if reason.cause == proto::DownCause::IdleTimeout {
+            // Closed for having no session: made again when one of its sessions starts.
+            notice!("tunnel \"{n}\": idle; opened again for its next session");
+            return;
+        }
         if inst.resolved.persist {
             let wait = inst.schedule_retry(now, cap);
             self.tables.retry_at(now + wait, InstanceKind::Tunnel, &n);
@@ -2006,10 +2021,20 @@ impl ProtoEngine {
     // ---------------------------------------------------------------- views
 
     fn find_tunnel(&self, sel: &Selector) -> Option<u64> {
-        self.tunnels
-            .iter()
-            .find(|(_, t)| sel.matches(t.tid, t.origin.name.as_deref()))
-            .map(|(h, _)| *h)
+        // The current tunnel first: by id, or the tunnel instance's own (an earlier tunnel of
+        // the same name may still be closing).
+        let current = match sel {
+            Selector::Id(tid) => self.by_tid.get(tid).copied(),
+            Selector::Name(n) => self.tunnel_instances.get(n).and_then(|i| i.handle),
+        };
+        current
+            .filter(|h| self.tunnels.contains_key(h))
+            .or_else(|| {
+                self.tunnels
+                    .iter()
+                    .find(|(_, t)| sel.matches(t.tid, t.origin.name.as_deref()))
+                    .map(|(h, _)| *h)
+            })
     }
 
     fn find_session(&self, tunnel: u64, sel: &Selector) -> Option<u64> {
@@ -2365,12 +2390,19 @@ impl Engine for ProtoEngine {
             } => {
                 self.create_session(now, &tunnel, &name, params.0)?;
                 self.pump(now);
-                let th = self
-                    .find_tunnel(&tunnel)
-                    .ok_or_else(|| no_tunnel(&tunnel))?;
-                let tid = self.tunnels.get(&th).map_or(0, |t| t.tid);
+                let placed = self
+                    .session_instances
+                    .get(&name)
+                    .and_then(|i| i.handle)
+                    .and_then(|h| self.sessions.get(&h))
+                    .map(|s| (s.tid, s.sid));
+                let Some((tid, sid)) = placed else {
+                    return Ok(Response::Done(format!(
+                        "session \"{name}\" created; its call is placed when tunnel {tunnel} is up"
+                    )));
+                };
                 return self
-                    .session(now, &Selector::Id(tid), &Selector::Name(name))
+                    .session(now, &Selector::Id(tid), &Selector::Id(sid))
                     .map(Response::Session);
             }
             Command::DeleteTunnel(sel) => {

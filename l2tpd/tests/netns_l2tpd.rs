@@ -340,3 +340,56 @@ fn symmetric_ends_meet_on_one_tunnel_and_one_session() {
     let names = netns::message_names(&packets);
     assert!(names.contains(&"ICRQ"), "{names:?}");
 }
+
+/// `idle_timeout`: the client's tunnel closes (StopCCN result 1) once it has had no session for
+/// that long, and opens again for the next session made in it.
+#[test]
+fn an_idle_tunnel_closes_and_opens_again_for_its_next_session() {
+    let mut lab = Lab::new("idle-timeout", &[]);
+    let server = "peer profile \"c\" {\n    peer_ipaddr 192.0.2.0/24\n}\n";
+    let client = format!(
+        "tunnel \"t1\" {{\n    version 3\n    peer {}\n    idle_timeout 2\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type eth\n}}\n",
+        Family::V4.addr(Side::B)
+    );
+    let b = lab.start_l2tpd(Side::B, &Family::V4.sockaddr(Side::B, 1701), "", server);
+    let a = lab.start_l2tpd(Side::A, &Family::V4.sockaddr(Side::A, 1701), "", &client);
+    let (t, _) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    let first = num(&t, "tid");
+    // (`delete` prints no JSON.)
+    let _ = lab.ctl(&a, &["delete", "session", "t1", "s1"]);
+    assert!(
+        lab.list(&a, "sessions").is_empty(),
+        "{}",
+        lab.pair_context(&a, &b)
+    );
+    // Kept while younger than the timeout, closed after it.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert!(
+        lab.list(&a, "tunnels").iter().any(|t| t["state"] == "up"),
+        "closed too early\n{}",
+        lab.pair_context(&a, &b)
+    );
+    let down = lab.wait_tunnels_down(&a, || lab.pair_context(&a, &b));
+    assert!(down.iter().all(|t| t["state"] != "up"), "{down:?}");
+    let logs = lab.l2tpd_logs(&a);
+    assert!(logs.contains("IdleTimeout, result 1"), "{logs}");
+    lab.wait_tunnels_down(&b, || lab.pair_context(&a, &b));
+    // The next session opens the tunnel again.
+    lab.ctl(
+        &a,
+        &["create", "session", "t1", "s2", "pseudowire_type=eth"],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // (The closed tunnel lingers in state "closing" for a retransmission cycle.)
+    let up = |v: Vec<Value>| v.into_iter().find(|x| x["state"] == "up");
+    let (t, s) = netns::poll(
+        netns::DEADLINE,
+        "side a: tunnel t1 open again, with session s2 up",
+        || Some((up(lab.list(&a, "tunnels"))?, up(lab.list(&a, "sessions"))?)),
+        || lab.pair_context(&a, &b),
+    );
+    assert_ne!(num(&t, "tid"), first, "{t}");
+    assert_eq!(t["name"], "t1", "{t}");
+    assert_eq!(s["name"], "s2", "{s}");
+}

@@ -287,6 +287,7 @@ impl Endpoint {
             return Err(CommandError::NoSuchTunnel);
         };
         let position = t.sessions.len() as u32;
+        t.timers.stop(crate::timer::TimerKind::Idle);
         t.sessions.push(si);
         if let Some(s) = self.sessions.get_mut(si) {
             s.position = position;
@@ -454,7 +455,7 @@ impl Endpoint {
                         .map(|m| String::from_utf8_lossy(&m).into_owned()),
                 };
                 self.session_down(si, reason);
-                self.destroy_session(si);
+                self.destroy_session(now, si);
             }
             (MessageType::Icrp, SessionState::WaitReply) if s.call == CallType::Incoming => {
                 learn_session(s, &msg, version);
@@ -730,11 +731,11 @@ impl Endpoint {
             message: refusal.message,
         };
         self.session_down(si, reason);
-        self.destroy_session(si);
+        self.destroy_session(now, si);
     }
 
     /// The tunnel went down: every session goes down without CDN (RFC 2661 §5.7).
-    pub(crate) fn clear_sessions(&mut self, _now: Instant, ti: u32, tunnel_reason: &DownReason) {
+    pub(crate) fn clear_sessions(&mut self, now: Instant, ti: u32, tunnel_reason: &DownReason) {
         let Some(t) = self.tunnels.get_mut(ti) else {
             return;
         };
@@ -747,7 +748,7 @@ impl Endpoint {
         };
         for si in sessions {
             self.session_down(si, reason.clone());
-            self.destroy_session(si);
+            self.destroy_session(now, si);
         }
     }
 
@@ -820,7 +821,7 @@ impl Endpoint {
         }
     }
 
-    fn destroy_session(&mut self, si: u32) {
+    fn destroy_session(&mut self, now: Instant, si: u32) {
         let Some(s) = self.sessions.remove(si) else {
             return;
         };
@@ -846,6 +847,13 @@ impl Endpoint {
                 Version::V2 => self.v2_sessions.remove(&v2_key(t.local_id, s.local_id)),
                 Version::V3 => self.v3_sessions.remove(&s.local_id),
             };
+            // `idle_timeout`: the tunnel's last session closed.
+            let idle = t.config.idle_timeout;
+            if t.sessions.is_empty() && t.state == TunnelState::Established && !idle.is_zero() {
+                t.timers.set(crate::timer::TimerKind::Idle, now + idle);
+                let ti = s.tunnel;
+                self.reschedule_tunnel(ti);
+            }
         } else {
             self.v3_sessions.remove(&s.local_id);
         }

@@ -607,6 +607,59 @@ fn simultaneous_opens_over_udp_and_over_ip_are_no_tie() {
 }
 
 #[test]
+fn idle_timeout_closes_a_tunnel_left_without_sessions() {
+    let idle = TunnelConfig {
+        idle_timeout: Duration::from_secs(5),
+        hello_timeout: Duration::ZERO,
+        ..cfg(VersionMode::V3)
+    };
+    let mut mesh = Mesh::new(2, 5, Link::CLEAN, accept_all(cfg(VersionMode::V3)));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(idle));
+    // A tunnel that never had a session is kept.
+    mesh.run_for(Duration::from_secs(10));
+    assert_eq!(mesh.established_tunnels(0), 1);
+    let sid = mesh.open_session(
+        0,
+        tid,
+        CallType::Incoming,
+        Arc::new(SessionConfig::default()),
+    );
+    mesh.run_for(Duration::from_secs(2));
+    assert_eq!(mesh.established_sessions(0), 1);
+    let close = |mesh: &mut Mesh, sid| {
+        mesh.command(
+            0,
+            crate::event::Command::CloseSession {
+                tunnel_id: tid,
+                session_id: sid,
+            },
+        );
+    };
+    close(&mut mesh, sid);
+    // A new session within the timeout keeps the tunnel.
+    mesh.run_for(Duration::from_secs(3));
+    let sid = mesh.open_session(
+        0,
+        tid,
+        CallType::Incoming,
+        Arc::new(SessionConfig::default()),
+    );
+    mesh.run_for(Duration::from_secs(4));
+    assert_eq!(mesh.established_tunnels(0), 1);
+    assert_eq!(mesh.established_sessions(0), 1);
+    close(&mut mesh, sid);
+    mesh.run_for(Duration::from_secs(4));
+    assert_eq!(mesh.established_tunnels(0), 1, "before the timeout");
+    mesh.run_for(Duration::from_secs(2));
+    assert_eq!(mesh.established_tunnels(0), 0, "after the timeout");
+    assert_eq!(
+        tunnel_down_results(&mesh, 0),
+        vec![(DownCause::IdleTimeout, 1)]
+    );
+    assert_eq!(tunnel_down_results(&mesh, 1), vec![(DownCause::Peer, 1)]);
+}
+
+#[test]
 fn v3_over_ip() {
     let config = TunnelConfig {
         encap: crate::wire::header::Encapsulation::Ip,

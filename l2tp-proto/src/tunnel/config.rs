@@ -49,6 +49,9 @@ pub struct TunnelConfig {
     pub hide_avps: bool,
     /// Send HELLO after this much silence; zero disables. Default 60 s.
     pub hello_timeout: Duration,
+    /// Close the tunnel (StopCCN result 1) when it has had no session for this long after
+    /// its last session closed; zero keeps it. Default zero.
+    pub idle_timeout: Duration,
     /// First retransmission interval. Default 1 s.
     pub retry_timeout: Duration,
     /// Retransmissions before the peer is declared unreachable. Default 5.
@@ -85,6 +88,7 @@ impl Default for TunnelConfig {
             peer_host_name: None,
             hide_avps: false,
             hello_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::ZERO,
             retry_timeout: Duration::from_secs(1),
             max_retries: 5,
             rx_window: NonZeroU16::new(10).unwrap_or(NonZeroU16::MIN),

@@ -507,6 +507,23 @@ impl Endpoint {
             self.destroy_tunnel(index);
             return;
         }
+        if t.timers.take_expired(TimerKind::Idle, now)
+            && t.sessions.is_empty()
+            && t.state == TunnelState::Established
+        {
+            let refusal = Refusal {
+                result: stop_ccn::CLEAR,
+                error: None,
+                message: Some("idle_timeout: no session".into()),
+            };
+            self.close_tunnel(now, index, refusal, DownCause::IdleTimeout);
+            self.flush(now, index);
+            self.reschedule_tunnel(index);
+            return;
+        }
+        let Some(t) = self.tunnels.get_mut(index) else {
+            return;
+        };
         if t.timers.take_expired(TimerKind::Establish, now) {
             let refusal = Refusal {
                 result: stop_ccn::FSM_ERROR,
