@@ -522,6 +522,7 @@ pub fn session_config(
         calling_number: text(&settings.calling_number),
         called_number: text(&settings.called_number),
         sub_address: text(&settings.sub_address),
+        private_group_id: text(&settings.priv_group_id),
         tx_connect_speed: settings
             .tx_connect_speed
             .unwrap_or(defaults.tx_connect_speed),

@@ -60,6 +60,9 @@ pub struct SessionConfig {
     pub called_number: Vec<u8>,
     /// Sub-Address AVP.
     pub sub_address: Vec<u8>,
+    /// Private Group ID AVP (RFC 2661 §4.4.5), sent in the ICCN of a call we place as LAC;
+    /// empty: not sent.
+    pub private_group_id: Vec<u8>,
     /// Tx Connect Speed, in bits per second.
     pub tx_connect_speed: u32,
     /// Rx Connect Speed, in bits per second (0: not sent).
@@ -87,6 +90,7 @@ impl Default for SessionConfig {
             calling_number: Vec::new(),
             called_number: Vec::new(),
             sub_address: Vec::new(),
+            private_group_id: Vec::new(),
             tx_connect_speed: 100_000_000,
             rx_connect_speed: 0,
             framing_type: 0x3,

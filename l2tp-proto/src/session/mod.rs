@@ -1010,6 +1010,9 @@ fn push_connected(msg: &mut Message, s: &Session, version: Version) {
             if s.recv_seq {
                 msg.push(Avp::SequencingRequired(()), version);
             }
+            if !cfg.private_group_id.is_empty() && s.initiator && !s.lns {
+                msg.push(Avp::PrivateGroupId(cfg.private_group_id.clone()), version);
+            }
         }
         Version::V3 => {
             msg.push(Avp::LocalSessionId(s.local_id), version);

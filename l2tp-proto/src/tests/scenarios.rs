@@ -660,6 +660,35 @@ fn idle_timeout_closes_a_tunnel_left_without_sessions() {
 }
 
 #[test]
+fn a_lac_call_carries_its_private_group_id_in_the_iccn() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SEEN: AtomicBool = AtomicBool::new(false);
+    let mut mesh = Mesh::new(2, 6, Link::CLEAN, accept_all(cfg(VersionMode::V2)));
+    mesh.tamper = Some(|from, datagram, _| {
+        let body = datagram.get(12..).unwrap_or_default();
+        let mut avps = crate::wire::avp::AvpIter::new(body).filter_map(Result::ok);
+        let iccn = avps
+            .next()
+            .is_some_and(|a| a.attr_type == 0 && a.value == [0, MessageType::Iccn as u8]);
+        if from == 0 && iccn && avps.any(|a| a.attr_type == 37 && a.value == b"grp-7") {
+            SEEN.store(true, Ordering::Relaxed);
+        }
+    });
+    let tid = mesh.open_tunnel(0, 1, Arc::new(cfg(VersionMode::V2)));
+    let call = SessionConfig {
+        private_group_id: b"grp-7".to_vec(),
+        ..SessionConfig::default()
+    };
+    mesh.open_session(0, tid, CallType::Incoming, Arc::new(call));
+    mesh.run_for(Duration::from_secs(5));
+    assert_eq!(mesh.established_sessions(1), 1);
+    assert!(
+        SEEN.load(Ordering::Relaxed),
+        "no Private Group ID in the ICCN"
+    );
+}
+
+#[test]
 fn v3_over_ip() {
     let config = TunnelConfig {
         encap: crate::wire::header::Encapsulation::Ip,
