@@ -207,15 +207,23 @@ impl Endpoint {
             } => self
                 .open_tunnel(now, handle, config, local, remote)
                 .map(CommandOutcome::Tunnel),
-            Command::CloseTunnel { tunnel_id } => {
+            Command::CloseTunnel { tunnel_id } | Command::LoseTunnel { tunnel_id, .. } => {
                 let index = *self
                     .tunnel_ids
                     .get(&tunnel_id)
                     .ok_or(CommandError::NoSuchTunnel)?;
-                let refusal = Refusal {
-                    result: crate::wire::result::result_code::stop_ccn::CLEAR,
-                    error: None,
-                    message: None,
+                use crate::wire::result::result_code::stop_ccn;
+                let refusal = match command {
+                    Command::LoseTunnel { why, .. } => Refusal {
+                        result: stop_ccn::GENERAL_ERROR,
+                        error: None,
+                        message: Some(why),
+                    },
+                    _ => Refusal {
+                        result: stop_ccn::CLEAR,
+                        error: None,
+                        message: None,
+                    },
                 };
                 self.close_tunnel(now, index, refusal, crate::event::DownCause::Local);
                 self.flush(now, index);

@@ -72,6 +72,14 @@ pub enum Command {
         /// The local session id.
         session_id: u32,
     },
+    /// Close a tunnel whose data path is gone (its kernel tunnel was deleted) with StopCCN
+    /// result 2 (general error) and `why` as the message.
+    LoseTunnel {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// Why, for the peer.
+        why: String,
+    },
     /// Disconnect a session whose data path is gone (its pppd exited, its interface was
     /// deleted) with CDN result 1 (loss of carrier) and `why` as the message.
     LoseSession {

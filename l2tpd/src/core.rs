@@ -246,6 +246,15 @@ impl Core {
                      cookie (RFC 3931 §8.2)"
                 );
             }
+            DataplaneEvent::TunnelDown { tid, reason } => {
+                notice!("tunnel {tid}: {reason}; closing it");
+                let r = self
+                    .engine
+                    .handle_command(now, Command::TunnelLost { tid, why: reason });
+                if let Err(e) = r {
+                    tracing::debug!("tunnel {tid}: {}", e.message);
+                }
+            }
             DataplaneEvent::SessionDown { tid, sid, reason } => {
                 notice!("session {tid}/{sid}: {reason}; disconnecting it");
                 let r = self.engine.handle_command(

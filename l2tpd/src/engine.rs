@@ -139,6 +139,14 @@ pub enum Command {
     },
     /// `delete session TUNNEL ID|NAME`.
     DeleteSession(Selector, Selector),
+    /// The data plane lost tunnel `tid` (its kernel tunnel was deleted outside the daemon):
+    /// close it (StopCCN result 2). A tunnel instance opens it again, as after any failure.
+    TunnelLost {
+        /// Local tunnel id.
+        tid: u32,
+        /// Why.
+        why: String,
+    },
     /// The data plane lost session `sid` of tunnel `tid` (its pppd exited, its interface was
     /// deleted): disconnect it (CDN result 1). A session instance places its call again, as
     /// after any failure.
@@ -281,7 +289,9 @@ impl Engine for NoEngine {
             Command::CreateSession { .. } => Err(not_supported("creating sessions")),
             Command::DeleteTunnel(t) => Err(no_tunnel(&t)),
             Command::DeleteSession(t, _) => Err(no_tunnel(&t)),
-            Command::SessionLost { tid, .. } => Err(no_tunnel(&Selector::Id(tid))),
+            Command::SessionLost { tid, .. } | Command::TunnelLost { tid, .. } => {
+                Err(no_tunnel(&Selector::Id(tid)))
+            }
             Command::Debug(DebugTarget::Tunnel { tunnel }, _) => Err(no_tunnel(&tunnel)),
             Command::Debug(DebugTarget::Session { tunnel, .. }, _) => Err(no_tunnel(&tunnel)),
         }

@@ -2447,6 +2447,23 @@ impl Engine for ProtoEngine {
                 self.close_session_handle(now, sh);
                 Ok(Response::Done(format!("session {sid} deleted")))
             }
+            Command::TunnelLost { tid, why } => {
+                let Some(h) = self.by_tid.get(&tid).copied() else {
+                    return Err(no_tunnel(&Selector::Id(tid)));
+                };
+                if self.statics.contains_key(&h) {
+                    self.close_tunnel_handle(now, h);
+                } else {
+                    let _ = self.ep.handle_command(
+                        self.t(now),
+                        PCommand::LoseTunnel {
+                            tunnel_id: tid,
+                            why,
+                        },
+                    );
+                }
+                Ok(Response::Done(format!("tunnel {tid} closed")))
+            }
             Command::SessionLost { tid, sid, why } => {
                 let th = self.by_tid.get(&tid).copied();
                 let sh = th.and_then(|th| self.find_session(th, &Selector::Id(sid)));

@@ -154,6 +154,14 @@ pub enum DataplaneEvent {
         /// Why, for the log and the CDN's message.
         reason: String,
     },
+    /// A tunnel's data plane is gone (its kernel tunnel was deleted outside the daemon): the
+    /// tunnel must be closed, and made again if it persists.
+    TunnelDown {
+        /// Local tunnel id.
+        tid: u32,
+        /// Why, for the log and the StopCCN's message.
+        reason: String,
+    },
 }
 
 /// Data counters of one session.

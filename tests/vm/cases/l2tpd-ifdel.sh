@@ -9,6 +9,8 @@
 # session with a CDN (result 1, loss of carrier), which the server sees; the tunnel stays up, in
 # the daemons and in the kernel. Then the session instance places its call again, as after any
 # failure: the session and its interfaces come back on both sides.
+#   3. `ip l2tp del tunnel`: the client closes its tunnel when it finds the kernel tunnel gone,
+#      and makes it again with both sessions.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 rc=0
@@ -56,7 +58,6 @@ pseudowire profile \"vlan\" {
 tunnel \"t1\" {
     version 3
     peer 192.0.2.2
-    persist false
 }
 session \"s1\" {
     tunnel \"t1\"
@@ -105,12 +106,25 @@ ip -n a link show dev l2tpeth0 >/dev/null || { echo "l2tpeth0 not back"; rc=1; }
 step "eth session back"
 
 # The server saw two CDNs; the client removed its sessions without complaint; the kernel
-# tunnels stay.
+# tunnels stayed.
 [ "$(grep -c 'down (Peer' $W/srv.log)" = 2 ] || { echo "the server did not see exactly two CDNs"; rc=1; }
 grep -q 'deleting the kernel session' $W/cli.log && { echo "the client failed removing a session"; rc=1; }
 [ -n "$(ip -n a l2tp show tunnel)" ] && [ -n "$(ip -n b l2tp show tunnel)" ] ||
     { echo "a kernel tunnel went"; rc=1; }
 ctl cli show sessions; ctl srv show sessions; ctl cli show tunnels
+
+# 3. The whole kernel tunnel is deleted behind the client's back: its sessions go with it, the
+# client finds the kernel tunnel gone when it places them again, closes its tunnel (StopCCN)
+# and, the tunnel persisting, makes it again with its sessions.
+old=$(ip -n a l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p' | head -n 1)
+ip -n a l2tp del tunnel tunnel_id "$old" || { echo "ip l2tp del tunnel failed"; rc=1; }
+wait_until 20 logged "its kernel tunnel $old is gone" || { echo "the client did not see its kernel tunnel gone"; rc=1; }
+new_tunnel() { ! ip -n a l2tp show tunnel | grep -q "^Tunnel $old,"; all_up cli 2 a; }
+wait_until 30 new_tunnel && wait_until 10 all_up srv 2 b ||
+    { echo "the tunnel and its sessions did not come back"; rc=1; }
+grep -q 'down (Peer, result 2' $W/srv.log || { echo "the server saw no StopCCN"; rc=1; }
+step "tunnel back"
+ctl cli show tunnels; ip -n a l2tp show tunnel
 
 kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
 [ $rc = 0 ] || show_logs cli.log srv.log cli.out srv.out

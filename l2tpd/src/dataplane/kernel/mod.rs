@@ -149,13 +149,28 @@ impl KernelDataplane {
         Some(s)
     }
 
+    /// Makes a kernel session. When its kernel tunnel is gone (deleted outside the daemon,
+    /// e.g. by `ip l2tp del tunnel`), the tunnel is reported down, so that it is closed and,
+    /// if it persists, made again.
+    fn create_session(&self, ks: &k::KernelSession) -> Result<(), DataplaneError> {
+        self.genl.create_session(ks).map_err(|e| {
+            if e.raw_os_error() == Some(nix::libc::ENODEV) {
+                let reason = format!("its kernel tunnel {} is gone", ks.tid);
+                tracing::warn!("session {}/{}: {reason}", ks.tid, ks.sid);
+                let _ = self.events_tx.send(DataplaneEvent::TunnelDown {
+                    tid: ks.tid,
+                    reason,
+                });
+            }
+            io_err("creating the kernel session", e)
+        })
+    }
+
     /// Makes an Ethernet session and sets its interface up; returns the interface's name, and
     /// watches its interfaces.
     fn install_eth(&mut self, spec: &SessionSpec, ifname: &str) -> Result<String, DataplaneError> {
         let ks = kernel_session(spec, k::PwType::Eth, Some(ifname.to_owned()));
-        self.genl
-            .create_session(&ks)
-            .map_err(|e| io_err("creating the kernel session", e))?;
+        self.create_session(&ks)?;
         let setup = k::LinkSetup {
             mtu: spec.mtu,
             mac: spec.mac.map(|m| m.0),
@@ -209,9 +224,7 @@ impl KernelDataplane {
         let fd = t.socket.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         if v3 {
             let ks = kernel_session(spec, k::PwType::Ppp, None);
-            self.genl
-                .create_session(&ks)
-                .map_err(|e| io_err("creating the kernel session", e))?;
+            self.create_session(&ks)?;
         }
         let addr = k::PppoL2tpAddr {
             tunnel_fd: fd,
@@ -341,7 +354,18 @@ impl Dataplane for KernelDataplane {
         if t.socket.is_none() {
             self.state.borrow_mut().remove_tunnel(tid);
         }
-        r.map_err(|e| io_err("deleting the kernel tunnel", e))
+        match r {
+            // Already gone (deleted outside the daemon).
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(nix::libc::ENODEV | nix::libc::ENOENT)
+                ) =>
+            {
+                Ok(())
+            }
+            r => r.map_err(|e| io_err("deleting the kernel tunnel", e)),
+        }
     }
 
     fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
