@@ -20,6 +20,8 @@ pub(crate) fn json(response: &Response) -> String {
         Response::Session(s) => pretty(s),
         Response::Profiles(p) => pretty(&p.iter().map(|p| &p.name).collect::<Vec<_>>()),
         Response::Profile(p) => pretty(&profile_json(p)),
+        Response::Reloaded(r) => pretty(r),
+        Response::Done(msg) => pretty(&serde_json::json!({ "ok": true, "message": msg })),
         _ => return String::new(),
     };
     match text {
@@ -437,10 +439,17 @@ mod tests {
     }
 
     #[test]
-    fn commands_without_output_print_nothing_in_json() {
-        assert_eq!(json(&Response::Done("deleted".into())), "");
+    fn every_command_prints_one_json_value() {
+        let done: Value =
+            serde_json::from_str(&json(&Response::Done("deleted".into()))).unwrap_or(Value::Null);
+        assert_eq!(done, serde_json::json!({"ok": true, "message": "deleted"}));
         assert_eq!(text(&Response::Done("deleted".into())), "deleted\n");
-        assert_eq!(json(&Response::Reloaded(Default::default())), "");
+        let reloaded: Value = serde_json::from_str(&json(&Response::Reloaded(Default::default())))
+            .unwrap_or(Value::Null);
+        assert_eq!(
+            reloaded,
+            serde_json::json!({"changes": [], "restart_needed": []})
+        );
         assert_eq!(
             text(&Response::Reloaded(Default::default())),
             "config reloaded: no changes\n"

@@ -356,8 +356,10 @@ fn an_idle_tunnel_closes_and_opens_again_for_its_next_session() {
     let a = lab.start_l2tpd(Side::A, &Family::V4.sockaddr(Side::A, 1701), "", &client);
     let (t, _) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
     let first = num(&t, "tid");
-    // (`delete` prints no JSON.)
-    let _ = lab.ctl(&a, &["delete", "session", "t1", "s1"]);
+    let done = lab
+        .ctl(&a, &["delete", "session", "t1", "s1"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done["ok"], true, "{done}");
     assert!(
         lab.list(&a, "sessions").is_empty(),
         "{}",
