@@ -214,16 +214,8 @@ impl Endpoint {
                     .ok_or(CommandError::NoSuchTunnel)?;
                 use crate::wire::result::result_code::stop_ccn;
                 let refusal = match command {
-                    Command::LoseTunnel { why, .. } => Refusal {
-                        result: stop_ccn::GENERAL_ERROR,
-                        error: None,
-                        message: Some(why),
-                    },
-                    _ => Refusal {
-                        result: stop_ccn::CLEAR,
-                        error: None,
-                        message: None,
-                    },
+                    Command::LoseTunnel { why, .. } => Refusal::with(stop_ccn::GENERAL_ERROR, why),
+                    _ => Refusal::result(stop_ccn::CLEAR),
                 };
                 self.close_tunnel(now, index, refusal, crate::event::DownCause::Local);
                 self.flush(now, index);
@@ -259,16 +251,8 @@ impl Endpoint {
                     .ok_or(CommandError::NoSuchSession)?;
                 use crate::wire::result::result_code::cdn;
                 let refusal = match command {
-                    Command::LoseSession { why, .. } => Refusal {
-                        result: cdn::LOST_CARRIER,
-                        error: None,
-                        message: Some(why),
-                    },
-                    _ => Refusal {
-                        result: cdn::ADMINISTRATIVE,
-                        error: None,
-                        message: None,
-                    },
+                    Command::LoseSession { why, .. } => Refusal::with(cdn::LOST_CARRIER, why),
+                    _ => Refusal::result(cdn::ADMINISTRATIVE),
                 };
                 self.close_session(now, si, refusal);
                 self.flush(now, index);

@@ -148,6 +148,23 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// Result code `result`, with no error code or message.
+    pub fn result(result: u16) -> Self {
+        Self {
+            result,
+            error: None,
+            message: None,
+        }
+    }
+
+    /// Result code `result` with `message`.
+    pub fn with(result: u16, message: impl Into<String>) -> Self {
+        Self {
+            message: Some(message.into()),
+            ..Self::result(result)
+        }
+    }
+
     /// StopCCN result 4: the requester is not authorized (authentication, profile).
     pub fn not_authorized() -> Self {
         Self {

@@ -188,6 +188,24 @@ impl Packet {
     }
 }
 
+/// One line for each packet of `packets` that is not [`Packet::is_clean`]: its frame number,
+/// protocols, whether it is malformed and its expert errors. Empty when all are clean.
+pub fn unclean(packets: &[Packet]) -> String {
+    packets
+        .iter()
+        .filter(|p| !p.is_clean())
+        .map(|p| {
+            format!(
+                "frame {} ({}): malformed={} errors={:?}\n",
+                p.number,
+                p.protocols,
+                p.malformed,
+                p.errors().map(|e| e.message.as_str()).collect::<Vec<_>>()
+            )
+        })
+        .collect()
+}
+
 /// An L2TP header and its AVPs as tshark decoded them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct L2tp {

@@ -112,6 +112,36 @@ struct TunnelRec {
 }
 
 impl TunnelRec {
+    /// A tunnel's record: profiles as its tunnel profile names them, the peer not limited to
+    /// one role.
+    fn new(
+        tid: u32,
+        peer_tid: u32,
+        origin: Origin,
+        profile: String,
+        settings: cfg::TunnelSettings,
+        now: Instant,
+    ) -> Self {
+        TunnelRec {
+            tid,
+            peer_tid,
+            origin,
+            profile,
+            session_profile: settings.session_profile_name.clone(),
+            pw_profile: settings.pseudowire_profile_name.clone(),
+            lac_lns: cfg::LacLns::Both,
+            debug: settings.debug,
+            settings,
+            created: now,
+            up: false,
+            down: false,
+            socket: None,
+            last_result: None,
+            rx: 0,
+            tx: 0,
+        }
+    }
+
     /// The record of tunnel instance `name` (a `tunnel` block or `l2tpctl create tunnel`).
     fn for_instance(
         tid: u32,
@@ -121,25 +151,9 @@ impl TunnelRec {
         resolved: &cfg::ResolvedTunnel,
         now: Instant,
     ) -> Self {
-        let s = &resolved.settings;
-        TunnelRec {
-            tid,
-            peer_tid,
-            origin: Origin::instance(created_by, name),
-            profile: resolved.profile.clone(),
-            session_profile: s.session_profile_name.clone(),
-            pw_profile: s.pseudowire_profile_name.clone(),
-            lac_lns: cfg::LacLns::Both,
-            settings: s.clone(),
-            debug: s.debug,
-            created: now,
-            up: false,
-            down: false,
-            socket: None,
-            last_result: None,
-            rx: 0,
-            tx: 0,
-        }
+        let origin = Origin::instance(created_by, name);
+        let s = resolved.settings.clone();
+        Self::new(tid, peer_tid, origin, resolved.profile.clone(), s, now)
     }
 }
 
@@ -176,7 +190,48 @@ struct SessionIds {
     peer_sid: u32,
 }
 
+/// The profiles a session was made from, and their settings.
+#[derive(Debug)]
+struct SessionProfiles {
+    profile: String,
+    pw_profile: String,
+    settings: Arc<cfg::SessionSettings>,
+    pseudowire: Arc<cfg::PseudowireSettings>,
+}
+
 impl SessionRec {
+    /// A session's record, in tunnel `tunnel`.
+    fn new(
+        tunnel: u64,
+        ids: SessionIds,
+        origin: Origin,
+        profiles: SessionProfiles,
+        pw_type: u16,
+        now: Instant,
+        tunnel_name: Option<String>,
+    ) -> Self {
+        SessionRec {
+            tunnel,
+            tid: ids.tid,
+            sid: ids.sid,
+            peer_tid: ids.peer_tid,
+            peer_sid: ids.peer_sid,
+            origin,
+            profile: profiles.profile,
+            pw_profile: profiles.pw_profile,
+            debug: profiles.settings.debug,
+            settings: profiles.settings,
+            pseudowire: profiles.pseudowire,
+            pw_type,
+            created: now,
+            up: false,
+            down: false,
+            interface_name: None,
+            last_result: None,
+            tunnel_name,
+        }
+    }
+
     /// The record of session instance `name` (a `session` block or `l2tpctl create session`)
     /// in tunnel `tunnel`.
     fn for_instance(
@@ -188,27 +243,13 @@ impl SessionRec {
         now: Instant,
         tunnel_name: Option<String>,
     ) -> Self {
-        let s = &resolved.settings;
-        SessionRec {
-            tunnel,
-            tid: ids.tid,
-            sid: ids.sid,
-            peer_tid: ids.peer_tid,
-            peer_sid: ids.peer_sid,
-            origin,
+        let profiles = SessionProfiles {
             profile: resolved.profile.clone(),
             pw_profile: resolved.pseudowire_profile.clone(),
-            settings: Arc::new(s.clone()),
+            settings: Arc::new(resolved.settings.clone()),
             pseudowire: Arc::new(resolved.pseudowire.clone()),
-            pw_type,
-            debug: s.debug,
-            created: now,
-            up: false,
-            down: false,
-            interface_name: None,
-            last_result: None,
-            tunnel_name,
-        }
+        };
+        Self::new(tunnel, ids, origin, profiles, pw_type, now, tunnel_name)
     }
 }
 
@@ -1182,27 +1223,15 @@ impl ProtoEngine {
                 req.remote, peer.name, peer_settings.tunnel_profile_name
             ),
         );
-        let rec = TunnelRec {
-            tid,
-            peer_tid: 0,
-            origin: Origin {
-                created_by: ctl::CreatedBy::Net,
-                name: None,
-            },
-            profile: peer_settings.tunnel_profile_name.clone(),
-            session_profile,
-            pw_profile,
-            lac_lns: peer_settings.lac_lns,
-            debug: settings.debug,
-            settings,
-            created: now,
-            up: false,
-            down: false,
-            socket: None,
-            last_result: None,
-            rx: 0,
-            tx: 0,
+        let origin = Origin {
+            created_by: ctl::CreatedBy::Net,
+            name: None,
         };
+        let profile = peer_settings.tunnel_profile_name.clone();
+        let mut rec = TunnelRec::new(tid, 0, origin, profile, settings, now);
+        rec.session_profile = session_profile;
+        rec.pw_profile = pw_profile;
+        rec.lac_lns = peer_settings.lac_lns;
         self.add_tunnel(handle, rec, req.encap.into(), req.local, req.remote);
     }
 
@@ -1333,29 +1362,28 @@ impl ProtoEngine {
         let tunnel_name = self.tunnels.get(&th).and_then(|t| t.origin.name.clone());
         self.sessions.insert(
             handle,
-            Box::new(SessionRec {
-                tunnel: th,
-                tid: req.tunnel_id,
-                sid: req.session_id,
-                peer_tid: 0,
-                peer_sid: req.peer_session_id,
-                origin: Origin {
+            Box::new(SessionRec::new(
+                th,
+                SessionIds {
+                    tid: req.tunnel_id,
+                    sid: req.session_id,
+                    peer_tid: 0,
+                    peer_sid: req.peer_session_id,
+                },
+                Origin {
                     created_by: ctl::CreatedBy::Net,
                     name: None,
                 },
-                profile,
-                pw_profile,
-                debug: settings.debug,
-                settings,
-                pseudowire,
-                pw_type: req.pw_type,
-                created: now,
-                up: false,
-                down: false,
-                interface_name: None,
-                last_result: None,
+                SessionProfiles {
+                    profile,
+                    pw_profile,
+                    settings,
+                    pseudowire,
+                },
+                req.pw_type,
+                now,
                 tunnel_name,
-            }),
+            )),
         );
         let ids = (req.tunnel_id, req.session_id);
         self.tables.session(th, handle, ids, None, Some(Flags::NEW));

@@ -26,7 +26,6 @@
 
 mod netns;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -221,17 +220,7 @@ fn esp_args(sas: &[Sa]) -> Vec<String> {
 fn decode(path: &Path, args: &[&str]) -> Vec<Packet> {
     let packets = tshark::decode_with(path, args)
         .unwrap_or_else(|e| panic!("tshark on {}: {e}", path.display()));
-    let mut bad = String::new();
-    for p in packets.iter().filter(|p| !p.is_clean()) {
-        let _ = writeln!(
-            bad,
-            "frame {} ({}): malformed={} errors={:?}",
-            p.number,
-            p.protocols,
-            p.malformed,
-            p.errors().map(|e| e.message.as_str()).collect::<Vec<_>>()
-        );
-    }
+    let bad = tshark::unclean(&packets);
     assert!(
         bad.is_empty(),
         "tshark found problems in {}:\n{bad}\n{}",

@@ -575,11 +575,7 @@ fn a_ppp_session_from_a_peer_is_refused_at_run_time() {
     );
     let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", "", client_conf);
     // The server refuses the session with a CDN and says why; the tunnel stays up.
-    let log = |d: &L2tpd| {
-        lab.signal(d.proc, nix::sys::signal::Signal::SIGUSR1);
-        std::thread::sleep(Duration::from_millis(100));
-        std::fs::read_to_string(&d.log).unwrap_or_default()
-    };
+    let log = |d: &L2tpd| flushed_log(&lab, d);
     poll(
         DEADLINE,
         "the server refusing the PPP session and the client seeing its CDN",
@@ -720,6 +716,13 @@ fn dataplane_auto_takes_userspace_on_a_kernel_without_l2tp() {
 }
 
 /// `show sessions` and `show tunnels` of `d`: whether it has no session and one tunnel, up.
+/// `d`'s log, after asking it to flush (SIGUSR1).
+fn flushed_log(lab: &Lab, d: &L2tpd) -> String {
+    lab.signal(d.proc, nix::sys::signal::Signal::SIGUSR1);
+    std::thread::sleep(Duration::from_millis(100));
+    std::fs::read_to_string(&d.log).unwrap_or_default()
+}
+
 /// The daemon's one tunnel is up, with one session in state up other than session `old`.
 fn a_new_session_up(lab: &Lab, d: &L2tpd, old: u64) -> bool {
     let tunnels = lab.list(d, "tunnels");
@@ -742,11 +745,7 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
     netns::ip(&["-n", pw.lab.ns(Side::A), "link", "del", "pwa0"]);
     // A notices, says which interface went, and disconnects the session (CDN result 1, loss of
     // carrier); B gets the CDN. The tunnel stays on both sides.
-    let log = |d: &L2tpd| {
-        pw.lab.signal(d.proc, nix::sys::signal::Signal::SIGUSR1);
-        std::thread::sleep(Duration::from_millis(100));
-        std::fs::read_to_string(&d.log).unwrap_or_default()
-    };
+    let log = |d: &L2tpd| flushed_log(&pw.lab, d);
     poll(
         DEADLINE,
         "side A: the session down with CDN result 1, its deleted TAP named",

@@ -451,19 +451,7 @@ impl Lab {
             .map_or_else(|| "netns".into(), |n| n.to_string_lossy().into_owned());
         l2tp_testkit::captures::keep(&name, &cap.path).unwrap();
         l2tp_testkit::captures::set_args(&name, extra_args).unwrap();
-        let mut bad = String::new();
-        for p in &packets {
-            if !p.is_clean() {
-                let _ = writeln!(
-                    bad,
-                    "frame {} ({}): malformed={} errors={:?}",
-                    p.number,
-                    p.protocols,
-                    p.malformed,
-                    p.errors().map(|e| e.message.as_str()).collect::<Vec<_>>()
-                );
-            }
-        }
+        let bad = l2tp_testkit::tshark::unclean(&packets);
         assert!(
             bad.is_empty(),
             "tshark found problems in {}:\n{bad}\n{}",

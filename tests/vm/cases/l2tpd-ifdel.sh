@@ -32,6 +32,16 @@ all_up() { sessions_up "$1" "$2" && tunnel_up "$1" && [ "$(kernel_sessions "$3")
 peer_cdns() { [ "$(grep -c 'down (Peer, result 1' $W/srv.log)" -ge "$1" ]; }
 # logged TEXT: the client's log has TEXT (a basic regular expression).
 logged() { grep -q "$1" $W/cli.log; }
+# lost_and_back IFACE N WHAT: after IFACE of session WHAT was deleted, the client logs it and
+# sends a CDN (the server's Nth), and the session comes back up on both sides.
+lost_and_back() {
+    wait_until 10 logged "its interface $1 (index [0-9]*) was deleted; disconnecting it" ||
+        { echo "the client did not log the deleted $1"; rc=1; }
+    wait_until 10 peer_cdns "$2" || { echo "the server saw no CDN for the $3 session"; rc=1; }
+    step "$3 session down"
+    wait_until 20 all_up cli 2 a && wait_until 10 all_up srv 2 b ||
+        { echo "the $3 session did not come back"; rc=1; }
+}
 
 netns_pair a b
 start_l2tpd b srv "$(l2tpd_system srv 192.0.2.2:1701 kernel)
@@ -79,12 +89,7 @@ ip -n a -4 addr show dev vl0.100 | grep -q 198.51.100.1 || { echo "no vl0.100 wi
 
 # 1. The eth_vlan session's VLAN interface is deleted.
 ip -n a link del vl0.100 || { echo "cannot delete vl0.100"; rc=1; }
-wait_until 10 logged 'its interface vl0.100 (index [0-9]*) was deleted; disconnecting it' ||
-    { echo "the client did not log the deleted vl0.100"; rc=1; }
-wait_until 10 peer_cdns 1 || { echo "the server saw no CDN for the eth_vlan session"; rc=1; }
-step "eth_vlan session down"
-wait_until 20 all_up cli 2 a && wait_until 10 all_up srv 2 b ||
-    { echo "the eth_vlan session did not come back"; rc=1; }
+lost_and_back vl0.100 1 eth_vlan
 ip -n a -4 addr show dev vl0.100 | grep -q 198.51.100.1 || { echo "vl0.100 not back with its address"; rc=1; }
 step "eth_vlan session back"
 
@@ -96,12 +101,7 @@ if ip -n a link show dev l2tpeth0 >/dev/null 2>&1; then
     set -- $ids
     ip -n a l2tp del session tunnel_id "$1" session_id "$2" || { echo "ip l2tp del session failed"; rc=1; }
 fi
-wait_until 10 logged 'its interface l2tpeth0 (index [0-9]*) was deleted; disconnecting it' ||
-    { echo "the client did not log the deleted l2tpeth0"; rc=1; }
-wait_until 10 peer_cdns 2 || { echo "the server saw no CDN for the eth session"; rc=1; }
-step "eth session down"
-wait_until 20 all_up cli 2 a && wait_until 10 all_up srv 2 b ||
-    { echo "the eth session did not come back"; rc=1; }
+lost_and_back l2tpeth0 2 eth
 ip -n a link show dev l2tpeth0 >/dev/null || { echo "l2tpeth0 not back"; rc=1; }
 step "eth session back"
 
