@@ -141,7 +141,21 @@ impl Endpoint {
         encap: Encapsulation,
         datagram: &[u8],
     ) {
-        let (header, message, body) = match Packet::parse(datagram, encap) {
+        self.handle_packet(now, local, remote, encap, Packet::parse(datagram, encap));
+    }
+
+    /// As [`Endpoint::handle_datagram`], for a datagram the caller has classified already with
+    /// [`Packet::parse`] (to hand data packets to a data plane first): the header is not read
+    /// twice.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        encap: Encapsulation,
+        packet: Result<Packet<'_>, crate::wire::header::HeaderError>,
+    ) {
+        let (header, message, body) = match packet {
             Ok(Packet::Control {
                 header,
                 message,
@@ -159,14 +173,10 @@ impl Endpoint {
             }
         };
         if header.tunnel_id == 0 {
-            let message_type = crate::wire::avp::AvpIter::new(body)
-                .next()
-                .and_then(Result::ok)
-                .filter(|a| a.vendor_id == 0 && a.attr_type == 0)
-                .and_then(|a| Some(u16::from_be_bytes(a.value.try_into().ok()?)))
-                .and_then(MessageType::from_u16);
-            match message_type {
-                Some(MessageType::Sccrq) => self.new_sccrq(now, local, remote, encap, datagram),
+            match crate::wire::avp::message_type(body) {
+                Some(MessageType::Sccrq) => {
+                    self.new_sccrq(now, local, remote, encap, (header, message, body));
+                }
                 Some(MessageType::StopCcn)
                     if let Some(index) = self.refused_reply(remote, body) =>
                 {

@@ -142,16 +142,8 @@ impl Endpoint {
         local: SocketAddr,
         remote: SocketAddr,
         encap: Encapsulation,
-        datagram: &[u8],
+        (header, message, body): (ControlHeader, &[u8], &[u8]),
     ) {
-        let Ok(crate::wire::Packet::Control {
-            header,
-            message,
-            body,
-        }) = crate::wire::Packet::parse(datagram, encap)
-        else {
-            return;
-        };
         // The peer's assigned id, or (if hidden) a fingerprint of the hidden value: either way
         // retransmissions of one SCCRQ map to the same key.
         let peer_key = raw_u32(body, AvpType::AssignedConnectionId)
@@ -233,7 +225,12 @@ impl Endpoint {
         );
         let refused = refusal.is_some();
         t.pending = Some(Box::new(PendingSccrq {
-            datagram: datagram.to_vec(),
+            // The datagram as received (over IP, after the zero Session ID), read again when
+            // the caller decides.
+            datagram: match encap {
+                Encapsulation::Udp => message.to_vec(),
+                Encapsulation::Ip => [&[0u8; 4][..], message].concat(),
+            },
             header_version: header.version,
             offers_v3,
             peer_key,

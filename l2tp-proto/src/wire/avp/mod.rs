@@ -81,6 +81,18 @@ impl<'a> AvpIter<'a> {
     }
 }
 
+/// The message type of a control message body, read from its first AVP (RFC 2661 §4.4.1,
+/// RFC 3931 §5.4.1: the Message Type AVP comes first); `None` for a ZLB or when the first AVP
+/// is not a readable Message Type. Cheaper than decoding the message.
+pub fn message_type(body: &[u8]) -> Option<crate::wire::MessageType> {
+    AvpIter::new(body)
+        .next()
+        .and_then(Result::ok)
+        .filter(|a| a.vendor_id == 0 && a.attr_type == 0)
+        .and_then(|a| Some(u16::from_be_bytes(a.value.try_into().ok()?)))
+        .and_then(crate::wire::MessageType::from_u16)
+}
+
 /// A framing error together with where it occurred and what could still be read of the AVP.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct FramingFault {
