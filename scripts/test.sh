@@ -11,6 +11,7 @@ echo "== format"
 cargo fmt --all --check
 echo "== lints"
 bash scripts/check-deps.sh
+python3 scripts/check-imports.py l2tpd/src
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== qemu test guest (tests/vm)"
 bash tests/vm/build-guest.sh

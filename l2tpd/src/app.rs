@@ -19,7 +19,6 @@ use crate::dataplane;
 use crate::logging::{Destination, Level, LogHandle};
 use crate::net::{self, Bound};
 use crate::notice;
-use crate::proto_engine::ProtoEngine;
 use crate::shell::{self, Signals, Sockets};
 
 /// Runs `l2tpd` with `args` (the program name first) and returns its exit status.
@@ -276,21 +275,21 @@ fn run_daemon(
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
-        let dataplane = dataplane::open(dataplane)?;
-        let engine = ProtoEngine::new(&config, facts.clone());
+        let plane =
+            dataplane::DataplaneHost::new(dataplane::open(dataplane)?, facts.ip_tunnel_sockets);
+        let now = Instant::now();
         let mut core = Core::new(
             config,
             config_path,
-            Box::new(engine),
-            dataplane,
             facts,
             args.debug,
             Some(log.clone()),
+            now,
         );
-        core.start(Instant::now());
-        Ok::<_, String>((core, sockets, listener, signals))
+        core.start(now);
+        Ok::<_, String>((core, sockets, plane, listener, signals))
     });
-    let (core, sockets, listener, signals) = match setup {
+    let (core, sockets, plane, listener, signals) = match setup {
         Ok(s) => s,
         Err(e) => {
             pid_file.remove();
@@ -311,7 +310,14 @@ fn run_daemon(
         control.path().display(),
         log.level()
     );
-    runtime.block_on(shell::run(core, sockets, listener, signals, log.clone()));
+    runtime.block_on(shell::run(
+        core,
+        sockets,
+        plane,
+        listener,
+        signals,
+        log.clone(),
+    ));
     control.remove_file();
     pid_file.remove();
     notice!("l2tpd stopped");

@@ -1,57 +1,39 @@
-//! The daemon's core: owns the config, the protocol engine and the data plane, answers control
-//! requests and applies reloads. It does no I/O of its own apart from re-reading the config
-//! file; the shell ([`crate::shell`]) feeds it and carries out what it returns.
+//! The daemon's core: it routes between the shell and the engine. It hands the engine what
+//! the shell received (control messages, commands, data-plane outcomes and reports, time),
+//! hands the shell what the engine asks for ([`Core::poll_event`], [`Core::poll_transmit`]),
+//! answers control requests, and re-reads the config on a reload. It owns no socket and no data
+//! plane: the shell does ([`crate::shell`]), and lends the data plane for the answers that
+//! need its counters.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_config::{Config, ConfigDiff, LoadError, NameDiff};
 use l2tp_ctl::{
-    ChangeKind, ConfigChange, CtlError, ErrorKind, Event, ProfileKind, ReloadSummary, Request,
-    Response, SystemInfo, SystemStats,
+    ChangeKind, ConfigChange, CtlError, ErrorKind, ProfileKind, ReloadSummary, Request, Response,
+    SystemInfo, SystemStats,
 };
+use l2tp_proto::Transmit;
+use l2tp_proto::wire::header::{Encapsulation, HeaderError, Packet};
 
-use crate::dataplane::{Dataplane, DataplaneEvent, DataplaneHost, ShellSocket};
-use crate::engine::{Command, Datagram, Engine, EngineEvent, Transmit, Transport};
+use crate::dataplane::{DataplaneEvent, DataplaneHost, DataplaneOutcome};
+pub use crate::engine::HostFacts;
+use crate::engine::{Command, Engine, EngineEvent};
 use crate::logging::{Level, LogHandle};
 use crate::notice;
-use crate::scripts::ScriptEvent;
 use crate::view;
 
-/// Facts about the running daemon that `show system` reports and the config does not hold.
-#[derive(Clone, Debug)]
-pub struct HostFacts {
-    /// The UDP addresses actually bound (ports filled in).
-    pub listen: Vec<SocketAddr>,
-    /// Whether IP-encapsulation (protocol 115) sockets are open.
-    pub ip_encap: bool,
-    /// Whether they are the kernel's L2TP/IP sockets, so that each tunnel over IP gets a
-    /// socket of its own ([`crate::net::Framing::L2tpIp`]).
-    pub ip_tunnel_sockets: bool,
-    /// The control socket's path.
-    pub control_socket: PathBuf,
-    /// The system's host name, used when the config sets no `host_name`.
-    pub host_name: String,
-    /// The router id derived from a local IPv4 address, used when the config sets none.
-    pub router_id: u32,
-}
-
-/// The config, the engine and the data plane, with the shell's counters.
+/// The engine, the config file it came from, and the core's counters.
 #[derive(Debug)]
 pub struct Core {
-    config: Config,
+    engine: Engine,
     config_path: PathBuf,
-    engine: Box<dyn Engine>,
-    dataplane: DataplaneHost,
     log: Option<LogHandle>,
     debug_steps: u8,
-    facts: HostFacts,
     started: Instant,
     stats: SystemStats,
-    notifications: VecDeque<Event>,
-    scripts: VecDeque<ScriptEvent>,
 }
 
 impl Core {
@@ -60,93 +42,103 @@ impl Core {
     pub fn new(
         config: Config,
         config_path: PathBuf,
-        engine: Box<dyn Engine>,
-        dataplane: Box<dyn Dataplane>,
         facts: HostFacts,
         debug_steps: u8,
         log: Option<LogHandle>,
+        now: Instant,
+    ) -> Self {
+        Self::with_engine(
+            Engine::new(Arc::new(config), facts, now),
+            config_path,
+            debug_steps,
+            log,
+            now,
+        )
+    }
+
+    /// A core around `engine` (tests give it a seeded one).
+    pub fn with_engine(
+        engine: Engine,
+        config_path: PathBuf,
+        debug_steps: u8,
+        log: Option<LogHandle>,
+        now: Instant,
     ) -> Self {
         Self {
-            config,
-            config_path,
             engine,
-            dataplane: DataplaneHost::new(dataplane, facts.ip_tunnel_sockets),
+            config_path,
             log,
             debug_steps,
-            facts,
-            started: Instant::now(),
+            started: now,
             stats: SystemStats::default(),
-            notifications: VecDeque::new(),
-            scripts: VecDeque::new(),
         }
     }
 
     /// Starts the config's instances. Call once, inside the runtime.
     pub fn start(&mut self, now: Instant) {
         self.started = now;
-        self.engine.apply_config(now, &self.config, None);
-        self.drive(now);
+        let config = Arc::clone(self.engine.config());
+        self.engine.apply_config(now, config, None);
     }
 
-    /// Answers a control request. [`Request::Watch`] is the shell's business and is refused
-    /// here.
-    pub fn handle_request(&mut self, now: Instant, request: Request) -> Result<Response, CtlError> {
+    /// Answers a control request; `plane` lends its counters. [`Request::Watch`] is the
+    /// shell's business and is refused here.
+    pub fn handle_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        plane: &DataplaneHost,
+    ) -> Result<Response, CtlError> {
         self.stats.control_requests += 1;
-        let r = match request {
-            Request::ShowSystem => Ok(Response::System(self.system_info(now))),
-            Request::ShowTunnels => Ok(Response::Tunnels(self.engine.tunnels(now))),
+        let command = match request {
+            Request::ShowSystem => return Ok(Response::System(self.system_info(now, plane))),
+            Request::ShowTunnels => return Ok(Response::Tunnels(self.engine.tunnels(now))),
             Request::ShowTunnel { tunnel } => {
-                self.engine.tunnel(now, &tunnel).map(Response::Tunnel)
+                return self.engine.tunnel(now, &tunnel).map(Response::Tunnel);
             }
-            Request::ShowSessions { tunnel } => self
-                .engine
-                .sessions(now, tunnel.as_ref())
-                .map(Response::Sessions),
+            Request::ShowSessions { tunnel } => {
+                return self
+                    .engine
+                    .sessions(now, tunnel.as_ref())
+                    .map(Response::Sessions);
+            }
             Request::ShowSession { tunnel, session } => {
-                self.engine.session(now, &tunnel, &session).map(|mut d| {
-                    self.add_data_stats(&mut d);
+                return self.engine.session(now, &tunnel, &session).map(|mut d| {
+                    add_data_stats(plane, &mut d);
                     Response::Session(d)
-                })
+                });
             }
             Request::ShowProfiles { kind } => {
-                Ok(Response::Profiles(view::profiles(&self.config, kind)))
+                return Ok(Response::Profiles(view::profiles(self.config(), kind)));
             }
-            Request::ShowProfile { kind, name } => view::profile(&self.config, kind, &name)
-                .map(Response::Profile)
-                .ok_or_else(|| no_profile(kind, &name)),
-            Request::Reload => self.reload(now).map(Response::Reloaded),
-            Request::CreateTunnel { name, params } => self
-                .engine
-                .handle_command(now, Command::CreateTunnel { name, params }),
-            Request::DeleteTunnel { tunnel } => self
-                .engine
-                .handle_command(now, Command::DeleteTunnel(tunnel)),
+            Request::ShowProfile { kind, name } => {
+                return view::profile(self.config(), kind, &name)
+                    .map(Response::Profile)
+                    .ok_or_else(|| no_profile(kind, &name));
+            }
+            Request::Reload => return self.reload(now).map(Response::Reloaded),
+            Request::CreateTunnel { name, params } => Command::CreateTunnel { name, params },
+            Request::DeleteTunnel { tunnel } => Command::DeleteTunnel(tunnel),
             Request::CreateSession {
                 tunnel,
                 name,
                 params,
-            } => self.engine.handle_command(
-                now,
-                Command::CreateSession {
-                    tunnel,
-                    name,
-                    params,
-                },
-            ),
-            Request::DeleteSession { tunnel, session } => self
-                .engine
-                .handle_command(now, Command::DeleteSession(tunnel, session)),
-            Request::Debug { target, enable } => self
-                .engine
-                .handle_command(now, Command::Debug(target, enable)),
-            Request::Watch => Err(CtlError::new(
-                ErrorKind::BadRequest,
-                "watch is handled by the connection, not the core",
-            )),
-            _ => Err(CtlError::new(ErrorKind::NotSupported, "unknown request")),
+            } => Command::CreateSession {
+                tunnel,
+                name,
+                params,
+            },
+            Request::DeleteSession { tunnel, session } => Command::DeleteSession(tunnel, session),
+            Request::Debug { target, enable } => Command::Debug(target, enable),
+            Request::Watch => {
+                return Err(CtlError::new(
+                    ErrorKind::BadRequest,
+                    "watch is handled by the connection, not the core",
+                ));
+            }
+            _ => return Err(CtlError::new(ErrorKind::NotSupported, "unknown request")),
         };
-        self.drive(now);
-        r
+        self.engine.handle_command(now, command)
     }
 
     /// Re-reads the config file (SIGHUP, `l2tpctl reload`).
@@ -183,8 +175,8 @@ impl Core {
                 return Err(CtlError::new(ErrorKind::InvalidConfig, msg));
             }
         };
-        let diff = l2tp_config::diff(&self.config, &new);
-        let summary = summarize(&diff, &self.config, &new, self.facts.ip_encap);
+        let diff = l2tp_config::diff(self.config(), &new);
+        let summary = summarize(&diff, self.config(), &new, self.engine.facts().ip_encap);
         if summary.changes.is_empty() {
             notice!("config reloaded from {path}: no changes");
         } else {
@@ -195,50 +187,44 @@ impl Core {
             tracing::warn!("{r}");
         }
         self.stats.reloads += 1;
-        self.config = new;
+        self.engine.apply_config(now, Arc::new(new), Some(&diff));
         self.apply_log_level();
-        self.engine.apply_config(now, &self.config, Some(&diff));
-        self.drive(now);
         Ok(summary)
     }
 
-    /// A datagram arrived on one of the daemon's sockets. Data packets go to the data plane.
-    pub fn handle_datagram(&mut self, now: Instant, datagram: Datagram<'_>) {
-        if self
-            .dataplane
-            .handle_data(datagram.transport, datagram.payload)
-        {
-            return;
-        }
+    /// A datagram from one of the shell's sockets, classified once by [`Packet::parse`], that
+    /// the data plane did not take: a control message, or something to count and discard.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        addrs: (SocketAddr, SocketAddr),
+        encap: Encapsulation,
+        packet: Result<Packet<'_>, HeaderError>,
+        len: usize,
+    ) {
         self.stats.rx_packets += 1;
-        self.stats.rx_bytes += datagram.payload.len() as u64;
-        self.engine.handle_datagram(now, datagram);
-        self.drive(now);
+        self.stats.rx_bytes += len as u64;
+        self.engine.handle_packet(now, addrs, encap, packet);
     }
 
     /// Something the data plane reported: a control message read on a socket it adopted, or a
-    /// session whose data plane failed.
-    pub fn handle_dataplane_event(&mut self, now: Instant, event: DataplaneEvent) {
+    /// tunnel or session whose data plane failed.
+    pub fn handle_dataplane_event(
+        &mut self,
+        now: Instant,
+        event: DataplaneEvent,
+        plane: &DataplaneHost,
+    ) {
         match event {
             DataplaneEvent::Control { tid, packet } => {
                 // Without an adopted socket this is a copy the shell has seen already.
-                if let Some((local, remote)) = self.dataplane.control_source(tid) {
-                    self.stats.rx_packets += 1;
-                    self.stats.rx_bytes += packet.len() as u64;
-                    self.engine.handle_datagram(
-                        now,
-                        Datagram {
-                            transport: Transport::Udp,
-                            local,
-                            remote,
-                            payload: &packet,
-                        },
-                    );
+                if let Some(addrs) = plane.control_source(tid) {
+                    let parsed = Packet::parse(&packet, Encapsulation::Udp);
+                    self.handle_packet(now, addrs, Encapsulation::Udp, parsed, packet.len());
                 }
             }
             DataplaneEvent::WrongCookie { tid, sid, dropped } => {
-                let peer = self
-                    .dataplane
+                let peer = plane
                     .peer(tid)
                     .map_or_else(|| "unknown".to_owned(), |p| p.to_string());
                 tracing::warn!(
@@ -270,76 +256,40 @@ impl Core {
                 }
             }
         }
-        self.drive(now);
     }
 
-    /// The data plane's event channel, for the shell (the first call takes it).
-    pub fn take_dataplane_events(
-        &mut self,
-    ) -> Option<tokio::sync::mpsc::UnboundedReceiver<DataplaneEvent>> {
-        self.dataplane.take_events()
-    }
-
-    fn add_data_stats(&self, detail: &mut l2tp_ctl::SessionDetail) {
-        let (tid, sid) = (detail.info.tid, detail.info.sid);
-        if let Some(d) = self.dataplane.session_stats(tid, sid) {
-            let s = &mut detail.stats;
-            s.rx_packets = d.rx_packets;
-            s.rx_bytes = d.rx_bytes;
-            s.rx_errors = d.rx_errors;
-            s.rx_cookie_mismatches = d.rx_cookie_mismatches;
-            s.rx_seq_errors = d.rx_seq_errors;
-            s.rx_reordered = d.rx_reordered;
-            s.tx_packets = d.tx_packets;
-            s.tx_bytes = d.tx_bytes;
-            s.tx_errors = d.tx_errors;
-        }
+    /// The data plane carried out one of the engine's requests.
+    pub fn handle_dataplane_outcome(&mut self, now: Instant, outcome: DataplaneOutcome) {
+        self.engine.handle_dataplane_outcome(now, outcome);
     }
 
     /// The deadline of [`Core::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.engine.handle_timeout(now);
-        self.drive(now);
     }
 
     /// Begins a graceful stop.
     pub fn begin_shutdown(&mut self, now: Instant) {
         self.engine.begin_shutdown(now);
-        self.drive(now);
     }
 
-    /// Removes whatever data-plane state is left. Call last.
+    /// Reports every remaining tunnel and session deleted. Call last; the shell then removes
+    /// what is left in the data plane.
     pub fn finish_shutdown(&mut self) {
         self.engine.finish_shutdown();
-        self.drive(Instant::now());
-        let (t, s) = self.dataplane.counts();
-        if t + s > 0 {
-            tracing::info!("removing {t} tunnel(s) and {s} session(s) from the data plane");
-        }
-        self.dataplane.remove_all();
     }
 
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         let t = self.engine.poll_transmit()?;
         self.stats.tx_packets += 1;
-        self.stats.tx_bytes += t.payload.len() as u64;
+        self.stats.tx_bytes += t.contents.len() as u64;
         Some(t)
     }
 
-    /// The next event for watchers.
-    pub fn poll_notification(&mut self) -> Option<Event> {
-        self.notifications.pop_front()
-    }
-
-    /// The next user script to run.
-    pub fn poll_script(&mut self) -> Option<ScriptEvent> {
-        self.scripts.pop_front()
-    }
-
-    /// The next change to the tunnels' own sockets, for the shell to carry out.
-    pub fn poll_socket_change(&mut self) -> Option<ShellSocket> {
-        self.dataplane.poll_change()
+    /// The next thing the engine asks of the shell.
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.engine.poll_event()
     }
 
     /// When [`Core::handle_timeout`] is next due.
@@ -354,12 +304,12 @@ impl Core {
 
     /// The running config.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.engine.config()
     }
 
     /// The log level the config and `-d` ask for.
     pub fn log_level(&self) -> Level {
-        Level::from(self.config.system().log_level).raised(self.debug_steps)
+        Level::from(self.config().system().log_level).raised(self.debug_steps)
     }
 
     fn apply_log_level(&self) {
@@ -372,23 +322,9 @@ impl Core {
         }
     }
 
-    /// Executes the engine's data-plane requests and queues its notifications.
-    fn drive(&mut self, now: Instant) {
-        while let Some(ev) = self.engine.poll_event() {
-            match ev {
-                EngineEvent::Notify(e) => self.notifications.push_back(e),
-                EngineEvent::Socket(c) => self.dataplane.socket_change(c),
-                EngineEvent::Script(s) => self.scripts.push_back(s),
-                EngineEvent::Dataplane(req) => {
-                    let outcome = self.dataplane.execute(&req);
-                    self.engine.handle_dataplane_outcome(now, outcome);
-                }
-            }
-        }
-    }
-
-    fn system_info(&self, now: Instant) -> SystemInfo {
-        let sys = self.config.system();
+    fn system_info(&self, now: Instant, plane: &DataplaneHost) -> SystemInfo {
+        let sys = self.config().system();
+        let facts = self.engine.facts();
         let engine = self.engine.stats();
         let mut statistics = self.stats.clone();
         statistics.acks_sent += engine.acks_sent;
@@ -398,7 +334,7 @@ impl Core {
         statistics.tunnels_refused = engine.tunnels_refused;
         statistics.sessions_refused = engine.sessions_refused;
         statistics.malformed = engine.malformed;
-        let wrong_cookie = self.dataplane.cookie_mismatches();
+        let wrong_cookie = plane.cookie_mismatches();
         if wrong_cookie > 0 {
             statistics
                 .malformed
@@ -416,20 +352,20 @@ impl Core {
             pid: std::process::id(),
             uptime_s: now.saturating_duration_since(self.started).as_secs(),
             config_file: self.config_path.display().to_string(),
-            listen: self.facts.listen.iter().map(|a| a.to_string()).collect(),
-            ip_encap: self.facts.ip_encap,
+            listen: facts.listen.iter().map(|a| a.to_string()).collect(),
+            ip_encap: facts.ip_encap,
             host_name: sys
                 .host_name
                 .clone()
-                .unwrap_or_else(|| self.facts.host_name.clone()),
-            router_id: sys.router_id.unwrap_or(self.facts.router_id),
+                .unwrap_or_else(|| facts.host_name.clone()),
+            router_id: sys.router_id.unwrap_or(facts.router_id),
             log_level: self
                 .log
                 .as_ref()
                 .map_or(self.log_level(), LogHandle::level)
                 .to_string(),
-            dataplane: self.dataplane.dataplane().name().to_owned(),
-            control_socket: self.facts.control_socket.display().to_string(),
+            dataplane: plane.dataplane().name().to_owned(),
+            control_socket: facts.control_socket.display().to_string(),
             counts: self.engine.counts(),
             limits: l2tp_ctl::Limits {
                 max_tunnels: sys.max_tunnels,
@@ -439,6 +375,23 @@ impl Core {
             },
             statistics,
         }
+    }
+}
+
+/// Adds the data plane's counters of the session to its detail.
+fn add_data_stats(plane: &DataplaneHost, detail: &mut l2tp_ctl::SessionDetail) {
+    let (tid, sid) = (detail.info.tid, detail.info.sid);
+    if let Some(d) = plane.session_stats(tid, sid) {
+        let s = &mut detail.stats;
+        s.rx_packets = d.rx_packets;
+        s.rx_bytes = d.rx_bytes;
+        s.rx_errors = d.rx_errors;
+        s.rx_cookie_mismatches = d.rx_cookie_mismatches;
+        s.rx_seq_errors = d.rx_seq_errors;
+        s.rx_reordered = d.rx_reordered;
+        s.tx_packets = d.tx_packets;
+        s.tx_bytes = d.tx_bytes;
+        s.tx_errors = d.tx_errors;
     }
 }
 
@@ -523,7 +476,6 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
 mod tests {
     use super::*;
     use crate::dataplane::NoneDataplane;
-    use crate::engine::NoEngine;
 
     fn parse(text: &str) -> Config {
         match l2tp_config::parse("t.conf", text) {
@@ -536,8 +488,6 @@ mod tests {
         Core::new(
             parse(text),
             PathBuf::from("/nonexistent/l2tpd.conf"),
-            Box::new(NoEngine::new()),
-            Box::new(NoneDataplane::default()),
             HostFacts {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
                 ip_encap: false,
@@ -548,26 +498,34 @@ mod tests {
             },
             1,
             None,
+            Instant::now(),
         )
+    }
+
+    fn plane() -> DataplaneHost {
+        DataplaneHost::new(Box::new(NoneDataplane::default()), false)
     }
 
     #[test]
     fn show_requests_answer_from_config_and_empty_tables() {
-        let mut c = core("system {\n router_id 9\n log_level warning\n}\n");
+        let mut c = core(
+            "system {\n router_id 9\n log_level warning\n deny_local_tunnel_creates true\n}\n",
+        );
+        let p = plane();
         let now = Instant::now();
         c.start(now);
-        let Ok(Response::System(s)) = c.handle_request(now, Request::ShowSystem) else {
+        let Ok(Response::System(s)) = c.handle_request(now, Request::ShowSystem, &p) else {
             panic!("no system info");
         };
         assert_eq!((s.router_id, s.host_name.as_str()), (9, "host"));
         assert_eq!(s.log_level, "notice");
         assert_eq!(s.listen, ["127.0.0.1:1701"]);
         assert!(matches!(
-            c.handle_request(now, Request::ShowTunnels),
+            c.handle_request(now, Request::ShowTunnels, &p),
             Ok(Response::Tunnels(t)) if t.is_empty()
         ));
         assert!(matches!(
-            c.handle_request(now, Request::ShowSessions { tunnel: None }),
+            c.handle_request(now, Request::ShowSessions { tunnel: None }, &p),
             Ok(Response::Sessions(s)) if s.is_empty()
         ));
         let e = c.handle_request(
@@ -576,17 +534,19 @@ mod tests {
                 name: "t".into(),
                 params: Default::default(),
             },
+            &p,
         );
-        assert_eq!(e.map_err(|e| e.kind).err(), Some(ErrorKind::NotSupported));
+        assert_eq!(e.map_err(|e| e.kind).err(), Some(ErrorKind::Refused));
         let e = c.handle_request(
             now,
             Request::ShowProfile {
                 kind: ProfileKind::Session,
                 name: "x".into(),
             },
+            &p,
         );
         assert_eq!(e.map_err(|e| e.kind).err(), Some(ErrorKind::NotFound));
-        let Ok(Response::System(s)) = c.handle_request(now, Request::ShowSystem) else {
+        let Ok(Response::System(s)) = c.handle_request(now, Request::ShowSystem, &p) else {
             panic!("no system info");
         };
         assert_eq!(s.statistics.control_requests, 6);

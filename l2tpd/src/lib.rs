@@ -1,22 +1,22 @@
 //! `l2tpd`, the L2TP daemon: a tokio shell around the sans-IO protocol engine.
 //!
-//! The shell reads the config ([`l2tp_config`]), binds the L2TP sockets and the control socket,
-//! forks into the background, and then runs one main loop ([`shell`]) that owns the [`core`]:
-//! the config, the protocol engine ([`engine`]) and the data plane ([`dataplane`]). Clients
+//! Start-up ([`app`]) reads the config ([`l2tp_config`]), binds the L2TP sockets and the control
+//! socket, forks into the background, and then runs one main loop ([`shell`]). Clients
 //! (`l2tpctl`, `l2tpwatch`) talk to it over the control socket ([`control`]) in the
 //! [`l2tp_ctl`] protocol.
 //!
-//! The engine is [`proto_engine::ProtoEngine`], an adapter over `l2tp_proto`'s sans-IO
-//! endpoint: it brings up the config's tunnel and session instances and keeps them up,
-//! answers peers' requests from the matching profiles, and applies reloads instance by
-//! instance. ([`engine::NoEngine`], the engine-less stand-in, remains for tests.)
+//! The flow is one way: the shell ([`shell`]) owns the sockets, the data plane and the tasks;
+//! the core ([`core`]) routes between them and the engine and answers control requests; the
+//! engine ([`engine`]) decides, over `l2tp_proto`'s sans-IO endpoint: it brings up the config's
+//! tunnel and session instances and keeps them up, answers peers' requests from the matching
+//! profiles, and applies reloads instance by instance.
 //!
 //! # Seams
 //!
-//! - [`engine::Engine`]: what the shell needs from the protocol engine (datagrams, time,
-//!   config, commands in; datagrams, events, data-plane requests out).
-//! - [`dataplane::Dataplane`]: what carries session data (`none` now; kernel and userspace
-//!   later).
+//! - [`engine::Engine`]: datagrams, time, config and commands in; datagrams, events,
+//!   socket changes and data-plane requests out.
+//! - [`dataplane::Dataplane`]: what carries session data: the kernel's L2TP
+//!   ([`dataplane::kernel`]), the userspace data plane ([`dataplane::userspace`]), or none.
 //!
 //! # Secrets
 //!
@@ -37,8 +37,6 @@ pub mod engine;
 pub mod limits;
 pub mod logging;
 pub mod net;
-pub mod proto_engine;
 pub mod scripts;
 pub mod shell;
-mod tables;
 pub mod view;

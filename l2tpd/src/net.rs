@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::engine::Transport;
+use l2tp_proto::wire::header::Encapsulation;
 
 /// The IP protocol number of L2TP (RFC 3931 §4.1.1.1).
 pub const IPPROTO_L2TP: i32 = 115;
@@ -34,11 +34,11 @@ pub enum Framing {
 const CONTROL_SESSION_ID: [u8; 4] = [0; 4];
 
 impl Framing {
-    /// The transport of sockets of this framing.
-    pub fn transport(self) -> Transport {
+    /// The encapsulation of the datagrams of sockets of this framing.
+    pub fn encap(self) -> Encapsulation {
         match self {
-            Framing::Udp => Transport::Udp,
-            Framing::RawIp | Framing::L2tpIp => Transport::Ip,
+            Framing::Udp => Encapsulation::Udp,
+            Framing::RawIp | Framing::L2tpIp => Encapsulation::Ip,
         }
     }
 
@@ -359,7 +359,7 @@ mod tests {
         assert_eq!(Framing::L2tpIp.encode(&[0, 0, 0, 0]), None);
         assert_eq!(Framing::RawIp.encode(&engine), Some(&engine[..]));
         assert_eq!(Framing::Udp.encode(&control), Some(&control[..]));
-        assert_eq!(Framing::Udp.transport(), Transport::Udp);
-        assert_eq!(Framing::L2tpIp.transport(), Transport::Ip);
+        assert_eq!(Framing::Udp.encap(), Encapsulation::Udp);
+        assert_eq!(Framing::L2tpIp.encap(), Encapsulation::Ip);
     }
 }

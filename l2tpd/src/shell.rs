@@ -1,5 +1,7 @@
-//! The main loop: one task owns the [`Core`] and feeds it datagrams, control requests, signals
-//! and timeouts, then carries out what it returns (datagrams to send, events for watchers).
+//! The main loop: one task owns the [`Core`], the sockets and the data plane. It feeds the core
+//! datagrams, control requests, data-plane reports, signals and timeouts, then carries out what
+//! the engine asks for: datagrams to send, tunnel sockets to open and close, data-plane
+//! requests (whose outcome it hands back), events for watchers and user scripts.
 //!
 //! Signals: SIGHUP re-reads the config; SIGTERM and SIGINT stop gracefully, waiting at most
 //! [`SHUTDOWN_GRACE`] for the engine to finish (a second signal stops at once); SIGUSR1 flushes
@@ -12,14 +14,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use l2tp_ctl::Event;
+use l2tp_proto::Transmit;
+use l2tp_proto::wire::header::{Encapsulation, Packet};
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::control::{self, Call};
 use crate::core::Core;
-use crate::dataplane::ShellSocket;
-use crate::engine::{Datagram, Transmit, Transport};
+use crate::dataplane::{DataplaneHost, ShellSocket};
+use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
 use crate::net::{Bound, Framing};
 use crate::notice;
@@ -154,12 +158,12 @@ impl Sockets {
     /// transport and address family.
     fn for_transmit(&self, t: &Transmit) -> Option<(Framing, &UdpSocket)> {
         let same = |(framing, local, _): &&(Framing, SocketAddr, Arc<UdpSocket>)| {
-            framing.transport() == t.transport && local.is_ipv4() == t.remote.is_ipv4()
+            framing.encap() == t.encap && local.is_ipv4() == t.remote.is_ipv4()
         };
         self.list
             .iter()
             .filter(same)
-            .find(|(_, local, _)| Some(*local) == t.local)
+            .find(|(_, local, _)| *local == t.local)
             .or_else(|| self.list.iter().find(same))
             .map(|(framing, _, s)| (*framing, &**s))
     }
@@ -174,7 +178,7 @@ struct TunnelSocket {
 }
 
 struct Inbound {
-    transport: Transport,
+    encap: Encapsulation,
     local: SocketAddr,
     remote: SocketAddr,
     data: Vec<u8>,
@@ -184,6 +188,7 @@ struct Inbound {
 pub async fn run(
     mut core: Core,
     mut sockets: Sockets,
+    mut plane: DataplaneHost,
     control: tokio::net::UnixListener,
     mut signals: Signals,
     log: LogHandle,
@@ -212,9 +217,23 @@ pub async fn run(
     let mut scripts = ScriptRunner::new(
         usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
     );
-    let mut dataplane_events = core.take_dataplane_events();
+    let mut dataplane_events = plane.take_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
+    let io = Io {
+        to_core: dgram_tx.clone(),
+        stop: stop_rx.clone(),
+    };
     let mut stopping: Option<Instant> = None;
+    // What the config's instances asked for at start.
+    carry_out(
+        &mut core,
+        &mut plane,
+        &mut sockets,
+        &mut scripts,
+        &events_tx,
+        &io,
+    );
+    send_all(&mut core, &sockets).await;
     loop {
         let wake = match (core.poll_timeout(), stopping) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -241,20 +260,21 @@ pub async fn run(
                 }
             }
             Some(call) = calls.recv() => {
-                let answer = core.handle_request(Instant::now(), call.request);
+                let answer = core.handle_request(Instant::now(), call.request, &plane);
                 // The client may have gone; nothing to do then.
                 let _ = call.reply.send(answer);
             }
             Some(d) = datagrams.recv() => {
-                core.handle_datagram(Instant::now(), Datagram {
-                    transport: d.transport,
-                    local: d.local,
-                    remote: d.remote,
-                    payload: &d.data,
-                });
+                // Classified once: data packets go to the data plane, the rest to the core.
+                let packet = Packet::parse(&d.data, d.encap);
+                let data = matches!(packet, Ok(Packet::V2Data { .. } | Packet::V3Data { .. }));
+                if !(data && plane.handle_data(d.encap, &d.data)) {
+                    let addrs = (d.local, d.remote);
+                    core.handle_packet(Instant::now(), addrs, d.encap, packet, d.data.len());
+                }
             }
             Some(e) = next_event(&mut dataplane_events) => {
-                core.handle_dataplane_event(Instant::now(), e);
+                core.handle_dataplane_event(Instant::now(), e, &plane);
             }
             _ = sleep, if wake.is_some() => {
                 let now = Instant::now();
@@ -269,45 +289,91 @@ pub async fn run(
             }
             _ = flush.tick() => log.flush(),
         }
-        while let Some(change) = core.poll_socket_change() {
+        carry_out(
+            &mut core,
+            &mut plane,
+            &mut sockets,
+            &mut scripts,
+            &events_tx,
+            &io,
+        );
+        send_all(&mut core, &sockets).await;
+        if stopping.is_some() && core.is_idle() {
+            break;
+        }
+    }
+    core.finish_shutdown();
+    let mut last_scripts = Vec::new();
+    while let Some(e) = core.poll_event() {
+        match e {
+            EngineEvent::Notify(e) => {
+                let _ = events_tx.send(e);
+            }
+            EngineEvent::Script(s) => last_scripts.push(s),
+            // Nothing else comes after the engine has finished.
+            _ => {}
+        }
+    }
+    let (t, s) = plane.counts();
+    if t + s > 0 {
+        tracing::info!("removing {t} tunnel(s) and {s} session(s) from the data plane");
+    }
+    plane.remove_all();
+    let _ = stop_tx.send(true);
+    // Give the watchers a moment to write those last events before the runtime ends.
+    tokio::time::sleep(WATCHER_FLUSH).await;
+    let dir = core.config().system().script_dir.clone();
+    for e in last_scripts {
+        scripts.submit(&dir, e);
+    }
+    scripts.drain(SCRIPT_GRACE).await;
+}
+
+/// What the reading tasks of new tunnel sockets need.
+struct Io {
+    to_core: mpsc::Sender<Inbound>,
+    stop: watch::Receiver<bool>,
+}
+
+/// Carries out what the engine asked for: events for watchers, user scripts, tunnel sockets,
+/// and data-plane requests, whose outcome goes back to the engine (and may ask for more).
+fn carry_out(
+    core: &mut Core,
+    plane: &mut DataplaneHost,
+    sockets: &mut Sockets,
+    scripts: &mut ScriptRunner,
+    events: &broadcast::Sender<Event>,
+    io: &Io,
+) {
+    while let Some(e) = core.poll_event() {
+        match e {
+            // No watcher is not an error.
+            EngineEvent::Notify(e) => {
+                let _ = events.send(e);
+            }
+            EngineEvent::Script(s) => {
+                let dir = core.config().system().script_dir.clone();
+                scripts.submit(&dir, s);
+            }
+            EngineEvent::Socket(change) => plane.socket_change(change),
+            EngineEvent::Dataplane(req) => {
+                let outcome = plane.execute(&req);
+                core.handle_dataplane_outcome(Instant::now(), outcome);
+            }
+        }
+        while let Some(change) = plane.poll_change() {
             match change {
                 ShellSocket::Open {
                     tid,
                     socket,
                     local,
                     framing,
-                } => {
-                    sockets.open_tunnel(tid, socket, local, framing, &dgram_tx, &stop_rx);
-                }
+                } => sockets.open_tunnel(tid, socket, local, framing, &io.to_core, &io.stop),
                 ShellSocket::StopReading(tid) => sockets.stop_reading(tid),
                 ShellSocket::Close(tid) => sockets.close_tunnel(tid),
             }
         }
-        send_all(&mut core, &sockets).await;
-        while let Some(e) = core.poll_notification() {
-            // No watcher is not an error.
-            let _ = events_tx.send(e);
-        }
-        while let Some(e) = core.poll_script() {
-            let dir = core.config().system().script_dir.clone();
-            scripts.submit(&dir, e);
-        }
-        if stopping.is_some() && core.is_idle() {
-            break;
-        }
     }
-    core.finish_shutdown();
-    while let Some(e) = core.poll_notification() {
-        let _ = events_tx.send(e);
-    }
-    let _ = stop_tx.send(true);
-    // Give the watchers a moment to write those last events before the runtime ends.
-    tokio::time::sleep(WATCHER_FLUSH).await;
-    while let Some(e) = core.poll_script() {
-        let dir = core.config().system().script_dir.clone();
-        scripts.submit(&dir, e);
-    }
-    scripts.drain(SCRIPT_GRACE).await;
 }
 
 /// Starts (or, on a second signal, ends) a graceful stop; returns whether to stop at once.
@@ -339,15 +405,15 @@ fn far_future() -> tokio::time::Instant {
 
 async fn send_all(core: &mut Core, sockets: &Sockets) {
     while let Some(t) = core.poll_transmit() {
-        if let Some(socket) = t.tunnel.and_then(|tid| sockets.adopted.get(&tid)) {
+        if let Some(socket) = sockets.adopted.get(&t.tunnel_id) {
             // Non-blocking: a full send buffer drops the message, which the reliable channel
             // sends again.
-            match socket.send(&t.payload) {
+            match socket.send(&t.contents) {
                 Ok(_) => continue,
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
             }
         }
-        if let Some(ts) = t.tunnel.and_then(|tid| sockets.tunnels.get(&tid))
+        if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
             && let Some(datagram) = encode(ts.framing, &t)
         {
             match ts.socket.send(datagram).await {
@@ -357,7 +423,7 @@ async fn send_all(core: &mut Core, sockets: &Sockets) {
             }
         }
         let Some((framing, socket)) = sockets.for_transmit(&t) else {
-            tracing::warn!("no {:?} socket to send to {}", t.transport, t.remote);
+            tracing::warn!("no {:?} socket to send to {}", t.encap, t.remote);
             continue;
         };
         let Some(datagram) = encode(framing, &t) else {
@@ -372,7 +438,7 @@ async fn send_all(core: &mut Core, sockets: &Sockets) {
 /// The datagram to write for `t` on a socket of `framing`; `None` (logged) when such a socket
 /// cannot carry it.
 fn encode(framing: Framing, t: &Transmit) -> Option<&[u8]> {
-    let d = framing.encode(&t.payload);
+    let d = framing.encode(&t.contents);
     if d.is_none() {
         tracing::debug!(
             "not sending a non-control message to {} on an L2TP/IP socket",
@@ -415,7 +481,7 @@ async fn receive(
             }
         };
         let inbound = Inbound {
-            transport: framing.transport(),
+            encap: framing.encap(),
             local,
             remote,
             data,

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
 
+use l2tp_proto::wire::header::Encapsulation;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::{
-    DataStats, Dataplane, DataplaneEvent, DataplaneOutcome, DataplaneRequest, TunnelInstalled,
+use super::api::{
+    DataStats, Dataplane, DataplaneEvent, DataplaneOutcome, DataplaneRequest, SocketChange,
+    TunnelInstalled,
 };
-use crate::engine::{SocketChange, Transport};
 use crate::net::{self, Framing};
 
 /// A change to the tunnels' own sockets, for the shell.
@@ -81,16 +82,16 @@ impl DataplaneHost {
         match change {
             SocketChange::Open(spec) => {
                 self.close(spec.tid);
-                let opened = match spec.transport {
-                    Transport::Udp => {
+                let opened = match spec.encap {
+                    Encapsulation::Udp => {
                         Some((net::tunnel_udp(spec.local, spec.remote), Framing::Udp))
                     }
-                    Transport::Ip if self.ip_tunnel_sockets => Some((
+                    Encapsulation::Ip if self.ip_tunnel_sockets => Some((
                         net::tunnel_ip(spec.local, spec.tid, spec.remote),
                         Framing::L2tpIp,
                     )),
                     // The raw listen sockets see every packet.
-                    Transport::Ip => None,
+                    Encapsulation::Ip => None,
                 };
                 let (socket, framing) = match opened {
                     Some((Ok(s), framing)) => (Some(s), framing),
@@ -206,8 +207,8 @@ impl DataplaneHost {
 
     /// Offers a packet from one of the shell's sockets to the data plane; see
     /// [`Dataplane::handle_data`].
-    pub fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
-        self.dataplane.handle_data(transport, packet)
+    pub fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
+        self.dataplane.handle_data(encap, packet)
     }
 
     /// The addresses (local, remote) a control message that the data plane read on tunnel

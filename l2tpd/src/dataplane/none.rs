@@ -6,10 +6,10 @@ use std::os::fd::BorrowedFd;
 
 use l2tp_config::PseudowireType;
 
-use super::names::{InterfaceNames, template};
-use super::{
+use super::api::{
     Dataplane, DataplaneError, SessionInstalled, SessionSpec, TunnelInstalled, TunnelSpec,
 };
+use super::names::{InterfaceNames, template};
 
 /// The control plane only.
 #[derive(Debug, Default)]

@@ -17,16 +17,16 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::BorrowedFd;
 
-use l2tp_config::{Encap, L2specType, L2tpVersion, PseudowireType};
+use l2tp_config::PseudowireType;
 use l2tp_dataplane as dp;
+use l2tp_proto::wire::header::{Encapsulation, Version};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::names::{InterfaceNames, template};
-use super::{
+use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, Kind, SessionInstalled, SessionSpec,
     TunnelInstalled, TunnelSpec,
 };
-use crate::engine::Transport;
+use super::names::{InterfaceNames, template};
 
 /// The userspace data plane.
 #[derive(Debug)]
@@ -138,13 +138,6 @@ fn ipv4(spec: &SessionSpec) -> Result<Option<(Ipv4Addr, Ipv4Addr)>, DataplaneErr
     }
 }
 
-fn encapsulation(encap: Encap) -> dp::Encapsulation {
-    match encap {
-        Encap::Udp => dp::Encapsulation::Udp,
-        Encap::Ip => dp::Encapsulation::Ip,
-    }
-}
-
 impl Dataplane for UserspaceAdapter {
     fn name(&self) -> &'static str {
         "userspace"
@@ -158,7 +151,7 @@ impl Dataplane for UserspaceAdapter {
         if let Some(why) = Kind::Userspace.refusal(spec.version, PseudowireType::Eth) {
             return Err(DataplaneError::Unavailable(why));
         }
-        let encap = encapsulation(spec.encap);
+        let encap = spec.encap;
         let mut t = dp::TunnelSpec::new(spec.tid, spec.peer_tid, encap, spec.local, spec.peer);
         t.udp_checksums = spec.udp_checksums;
         let adopted = encap == dp::Encapsulation::Udp;
@@ -185,7 +178,7 @@ impl Dataplane for UserspaceAdapter {
     }
 
     fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
-        if let Some(why) = Kind::Userspace.refusal(L2tpVersion::V3, spec.pseudowire_type) {
+        if let Some(why) = Kind::Userspace.refusal(Version::V3, spec.pseudowire_type) {
             return Err(DataplaneError::Unavailable(why));
         }
         let cookie = |b: &[u8]| {
@@ -209,10 +202,7 @@ impl Dataplane for UserspaceAdapter {
             },
             cookie: cookie(&spec.cookie)?,
             peer_cookie: cookie(&spec.peer_cookie)?,
-            l2spec: match spec.l2spec {
-                L2specType::None => dp::L2SpecificSublayer::None,
-                L2specType::Default => dp::L2SpecificSublayer::Default,
-            },
+            l2spec: spec.l2spec,
             send_seq: spec.send_seq,
             recv_seq: spec.recv_seq,
             reorder_timeout_ms: spec.reorder_timeout_ms,
@@ -253,11 +243,11 @@ impl Dataplane for UserspaceAdapter {
         self.dp.remove_session(sid).map_err(error)
     }
 
-    fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
-        match transport {
-            Transport::Udp => self.dp.handle_data(dp::Encapsulation::Udp, packet),
+    fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
+        match encap {
+            Encapsulation::Udp => self.dp.handle_data(dp::Encapsulation::Udp, packet),
             // The data path's own raw socket has a copy already.
-            Transport::Ip => packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0]),
+            Encapsulation::Ip => packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0]),
         }
     }
 

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use l2tp_dataplane::kernel::{self as k, LinkGone, LinkMonitor};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::super::DataplaneEvent;
+use super::super::api::DataplaneEvent;
 
 /// A watched interface.
 #[derive(Clone, Debug)]

@@ -32,16 +32,16 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
-use l2tp_config::{Encap, L2specType, L2tpVersion, PseudowireType};
+use l2tp_config::PseudowireType;
 use l2tp_dataplane::kernel as k;
+use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::names::{InterfaceNames, template};
-use super::{
+use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, SessionInstalled, SessionSpec,
     TunnelInstalled, TunnelSpec,
 };
-use crate::engine::Transport;
+use super::names::{InterfaceNames, template};
 use links::LinkWatch;
 use pppd::{Pppd, PppdArgs};
 use state::StateFile;
@@ -220,7 +220,7 @@ impl KernelDataplane {
             tid: spec.tid,
             sid: None,
         })?;
-        let v3 = t.spec.version == L2tpVersion::V3;
+        let v3 = t.spec.version == Version::V3;
         let fd = t.socket.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         if v3 {
             let ks = kernel_session(spec, k::PwType::Ppp, None);
@@ -268,7 +268,7 @@ fn kernel_session(spec: &SessionSpec, pw: k::PwType, ifname: Option<String>) -> 
         ifname,
         cookie: spec.cookie.clone(),
         peer_cookie: spec.peer_cookie.clone(),
-        l2spec_default: spec.l2spec == L2specType::Default,
+        l2spec_default: spec.l2spec == L2SpecificSublayer::Default,
         send_seq: spec.send_seq,
         recv_seq: spec.recv_seq,
         lns_mode: spec.lns,
@@ -287,32 +287,28 @@ impl Dataplane for KernelDataplane {
         socket: Option<BorrowedFd<'_>>,
     ) -> Result<TunnelInstalled, DataplaneError> {
         let (fd, owned) = match (spec.encap, socket) {
-            (Encap::Udp, None) => {
+            (Encapsulation::Udp, None) => {
                 return Err(DataplaneError::Unavailable(format!(
                     "tunnel {}: the kernel data plane needs the tunnel's own UDP socket",
                     spec.tid
                 )));
             }
-            (Encap::Udp, Some(fd)) => {
+            (Encapsulation::Udp, Some(fd)) => {
                 if !spec.udp_checksums {
                     k::disable_udp_checksums(fd, spec.local.is_ipv6())?;
                 }
                 (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?))
             }
-            (Encap::Ip, Some(fd)) => (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?)),
-            (Encap::Ip, None) => (None, None),
+            (Encapsulation::Ip, Some(fd)) => (Some(fd.as_raw_fd()), Some(fd.try_clone_to_owned()?)),
+            (Encapsulation::Ip, None) => (None, None),
         };
         let kt = k::KernelTunnel {
             tid: spec.tid,
             peer_tid: spec.peer_tid,
-            version: if spec.version == L2tpVersion::V2 {
-                2
-            } else {
-                3
-            },
+            version: if spec.version == Version::V2 { 2 } else { 3 },
             encap: match spec.encap {
-                Encap::Udp => k::Encap::Udp,
-                Encap::Ip => k::Encap::Ip,
+                Encapsulation::Udp => k::Encap::Udp,
+                Encapsulation::Ip => k::Encap::Ip,
             },
             fd,
             local: spec.local,
@@ -447,11 +443,11 @@ impl Dataplane for KernelDataplane {
         }
     }
 
-    fn handle_data(&mut self, transport: Transport, packet: &[u8]) -> bool {
+    fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
         // A raw protocol-115 listen socket sees a copy of every packet; the kernel has the
         // data packets (session id not 0, RFC 3931 §4.1.1) already. (L2TP/IP sockets get
         // control messages only.)
-        transport == Transport::Ip && packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0])
+        encap == Encapsulation::Ip && packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0])
     }
 
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {

@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use super::super::{DataplaneEvent, PppSpec};
+use super::super::api::{DataplaneEvent, PppSpec};
 
 /// How long pppd has to exit after SIGTERM before it gets SIGKILL.
 const STOP_BOUND: Duration = Duration::from_secs(3);

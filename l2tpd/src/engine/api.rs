@@ -1,0 +1,88 @@
+//! What the engine and the shell say to each other: the facts the engine starts with, the
+//! commands it takes, and the events it asks the shell to carry out.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use l2tp_ctl::{DebugTarget, Params, Selector};
+
+use crate::dataplane::{DataplaneRequest, SocketChange};
+use crate::scripts::ScriptEvent;
+
+/// Facts about the running daemon that the config does not hold.
+#[derive(Clone, Debug)]
+pub struct HostFacts {
+    /// The UDP addresses actually bound (ports filled in).
+    pub listen: Vec<SocketAddr>,
+    /// Whether IP-encapsulation (protocol 115) sockets are open.
+    pub ip_encap: bool,
+    /// Whether they are the kernel's L2TP/IP sockets, so that each tunnel over IP gets a
+    /// socket of its own ([`crate::net::Framing::L2tpIp`]).
+    pub ip_tunnel_sockets: bool,
+    /// The control socket's path.
+    pub control_socket: PathBuf,
+    /// The system's host name, used when the config sets no `host_name`.
+    pub host_name: String,
+    /// The router id derived from a local IPv4 address, used when the config sets none.
+    pub router_id: u32,
+}
+
+/// Something the engine asks of the shell.
+#[derive(Clone, Debug)]
+pub enum EngineEvent {
+    /// A tunnel or session event for watchers.
+    Notify(l2tp_ctl::Event),
+    /// A request to the data plane; its outcome goes back through
+    /// [`Engine::handle_dataplane_outcome`].
+    Dataplane(DataplaneRequest),
+    /// Open or close a tunnel's own socket.
+    Socket(SocketChange),
+    /// A user script to run (it follows the [`EngineEvent::Notify`] of the same event).
+    Script(ScriptEvent),
+}
+
+/// Requests from `l2tpctl`, and from the data plane, that act on tunnels and sessions.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// `create tunnel NAME key=value ...`.
+    CreateTunnel {
+        /// Name.
+        name: String,
+        /// Parameters as written.
+        params: Params,
+    },
+    /// `delete tunnel ID|NAME`.
+    DeleteTunnel(Selector),
+    /// `create session TUNNEL NAME key=value ...`.
+    CreateSession {
+        /// Parent tunnel.
+        tunnel: Selector,
+        /// Name.
+        name: String,
+        /// Parameters as written.
+        params: Params,
+    },
+    /// `delete session TUNNEL ID|NAME`.
+    DeleteSession(Selector, Selector),
+    /// The data plane lost tunnel `tid` (its kernel tunnel was deleted outside the daemon):
+    /// close it (StopCCN result 2). A tunnel instance opens it again, as after any failure.
+    TunnelLost {
+        /// Local tunnel id.
+        tid: u32,
+        /// Why.
+        why: String,
+    },
+    /// The data plane lost session `sid` of tunnel `tid` (its pppd exited, its interface was
+    /// deleted): disconnect it (CDN result 1). A session instance places its call again, as
+    /// after any failure.
+    SessionLost {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// Why.
+        why: String,
+    },
+    /// `debug ... on|off`.
+    Debug(DebugTarget, bool),
+}

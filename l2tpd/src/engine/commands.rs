@@ -1,0 +1,272 @@
+//! The `l2tpctl` commands that act on tunnels and sessions (create, delete, debug), and the
+//! data plane's reports of tunnels and sessions it lost. Each command acts through the
+//! supervisor and the context; the engine builds the answer once the protocol has run
+//! ([`Answer`]).
+
+use l2tp_config::{self as cfg, Config};
+use l2tp_ctl::{self as ctl, CtlError, DebugTarget, ErrorKind, Selector};
+use l2tp_proto::Command as ProtoCommand;
+
+use super::api::Command;
+use super::ctx::Ctx;
+use super::instances::{InstanceKind, InstanceState, Instances};
+use super::views::{Views, no_session, no_tunnel};
+use crate::notice;
+
+/// What a command's answer shows, once the protocol has run.
+#[derive(Debug)]
+pub(super) enum Answer {
+    /// The tunnel made.
+    Tunnel(Selector),
+    /// The session instance made, in its tunnel.
+    Session { name: String, tunnel: Selector },
+    /// A line of text.
+    Done(String),
+}
+
+fn refused(msg: impl Into<String>) -> CtlError {
+    CtlError::new(ErrorKind::Refused, msg)
+}
+
+/// The parser's problems with `l2tpctl create` parameters, one per line.
+fn invalid_params(what: &str, name: &str, problems: &[String]) -> CtlError {
+    let mut msg = format!("cannot create {what} \"{name}\":");
+    for p in problems {
+        msg.push_str("\n  ");
+        msg.push_str(p);
+    }
+    CtlError::new(ErrorKind::InvalidConfig, msg)
+}
+
+/// Carries out `command`.
+pub(super) fn execute(
+    ctx: &mut Ctx<'_>,
+    instances: &mut Instances,
+    command: Command,
+) -> Result<Answer, CtlError> {
+    match command {
+        Command::CreateTunnel { name, params } => {
+            create_tunnel(ctx, instances, &name, params.0)?;
+            Ok(Answer::Tunnel(Selector::Name(name)))
+        }
+        Command::CreateSession {
+            tunnel,
+            name,
+            params,
+        } => {
+            create_session(ctx, instances, &tunnel, &name, params.0)?;
+            Ok(Answer::Session { name, tunnel })
+        }
+        Command::DeleteTunnel(sel) => {
+            let h = find_tunnel(ctx, instances, &sel).ok_or_else(|| no_tunnel(&sel))?;
+            let (tid, name) = ctx
+                .registry
+                .tunnel(h)
+                .map(|t| (t.tid(), t.origin.name.clone()))
+                .unwrap_or_default();
+            if let Some(n) = &name {
+                // Not tried again until the config is reloaded with it changed.
+                instances.stop(InstanceKind::Tunnel, n);
+            }
+            notice!("l2tpctl: deleting tunnel {tid}");
+            ctx.close_tunnel(h);
+            Ok(Answer::Done(format!("tunnel {tid} deleted")))
+        }
+        Command::DeleteSession(tsel, ssel) => {
+            let sh = find_session(ctx, instances, &tsel, &ssel)?;
+            let (sid, name) = ctx
+                .registry
+                .session(sh)
+                .map(|s| (s.sid(), s.origin.name.clone()))
+                .unwrap_or_default();
+            if let Some(n) = &name {
+                instances.stop(InstanceKind::Session, n);
+            }
+            notice!("l2tpctl: deleting session {sid}");
+            ctx.close_session(sh);
+            Ok(Answer::Done(format!("session {sid} deleted")))
+        }
+        Command::TunnelLost { tid, why } => {
+            let h = ctx
+                .registry
+                .tunnel_handle(tid)
+                .ok_or_else(|| no_tunnel(&Selector::Id(tid)))?;
+            if ctx.registry.tunnel(h).is_some_and(|t| t.is_static()) {
+                ctx.close_tunnel(h);
+            } else {
+                let lose = ProtoCommand::LoseTunnel {
+                    tunnel_id: tid,
+                    why,
+                };
+                // An unknown tunnel has gone already.
+                let _ = ctx.protocol.command(ctx.now, lose);
+            }
+            Ok(Answer::Done(format!("tunnel {tid} closed")))
+        }
+        Command::SessionLost { tid, sid, why } => {
+            let sh = find_session(ctx, instances, &Selector::Id(tid), &Selector::Id(sid))?;
+            if ctx.registry.session(sh).is_some_and(|s| s.is_static) {
+                ctx.close_session(sh);
+            } else {
+                let lose = ProtoCommand::LoseSession {
+                    tunnel_id: tid,
+                    session_id: sid,
+                    why,
+                };
+                // An unknown session has gone already.
+                let _ = ctx.protocol.command(ctx.now, lose);
+            }
+            Ok(Answer::Done(format!("session {sid} disconnected")))
+        }
+        Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
+            let h = find_tunnel(ctx, instances, &tunnel).ok_or_else(|| no_tunnel(&tunnel))?;
+            let rec = ctx
+                .registry
+                .tunnel_mut(h)
+                .ok_or_else(|| no_tunnel(&tunnel))?;
+            rec.debug = on;
+            let state = if on { "on" } else { "off" };
+            notice!("tunnel {}: debug {state}", rec.tid());
+            Ok(Answer::Done(format!("tunnel {} debug {state}", rec.tid())))
+        }
+        Command::Debug(DebugTarget::Session { tunnel, session }, on) => {
+            let sh = find_session(ctx, instances, &tunnel, &session)?;
+            let rec = ctx
+                .registry
+                .session_mut(sh)
+                .ok_or_else(|| no_tunnel(&tunnel))?;
+            rec.debug = on;
+            let state = if on { "on" } else { "off" };
+            notice!("session {}/{}: debug {state}", rec.tid(), rec.sid());
+            Ok(Answer::Done(format!("session {} debug {state}", rec.sid())))
+        }
+    }
+}
+
+fn find_tunnel(ctx: &Ctx<'_>, instances: &Instances, sel: &Selector) -> Option<u64> {
+    let views = Views {
+        registry: ctx.registry,
+        instances,
+        protocol: ctx.protocol,
+    };
+    views.find_tunnel(sel)
+}
+
+fn find_session(
+    ctx: &Ctx<'_>,
+    instances: &Instances,
+    tunnel: &Selector,
+    session: &Selector,
+) -> Result<u64, CtlError> {
+    let views = Views {
+        registry: ctx.registry,
+        instances,
+        protocol: ctx.protocol,
+    };
+    let th = views.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
+    views
+        .find_session(th, session)
+        .ok_or_else(|| no_session(tunnel, session))
+}
+
+/// Whether instance `created_by`, `state` may be made again by `l2tpctl create`: only one that
+/// `l2tpctl` made and deleted.
+fn replaceable(created_by: ctl::CreatedBy, state: InstanceState) -> bool {
+    created_by == ctl::CreatedBy::Cli && state == InstanceState::Stopped
+}
+
+fn create_tunnel(
+    ctx: &mut Ctx<'_>,
+    instances: &mut Instances,
+    name: &str,
+    pairs: Vec<(String, String)>,
+) -> Result<(), CtlError> {
+    if ctx.config.system().deny_local_tunnel_creates {
+        return Err(refused(
+            "creating tunnels is switched off (deny_local_tunnel_creates)",
+        ));
+    }
+    if ctx.shutting_down {
+        return Err(refused("l2tpd is shutting down"));
+    }
+    if let Some(inst) = instances.tunnel(name)
+        && !replaceable(inst.created_by, inst.state)
+    {
+        let from = match inst.created_by {
+            ctl::CreatedBy::Config => "the config file",
+            _ => "l2tpctl",
+        };
+        return Err(refused(format!(
+            "tunnel \"{name}\" already exists (created by {from})"
+        )));
+    }
+    let config = cfg::with_instance(ctx.config, cfg::InstanceKind::Tunnel, name, &pairs)
+        .map_err(|problems| invalid_params("tunnel", name, &problems))?;
+    let resolved = config
+        .resolve_tunnel(name)
+        .ok_or_else(|| CtlError::new(ErrorKind::Internal, "the new tunnel did not resolve"))?;
+    notice!("l2tpctl: creating tunnel \"{name}\"");
+    instances.add_cli_tunnel(ctx, name, resolved, pairs);
+    Ok(())
+}
+
+fn create_session(
+    ctx: &mut Ctx<'_>,
+    instances: &mut Instances,
+    tunnel: &Selector,
+    name: &str,
+    mut pairs: Vec<(String, String)>,
+) -> Result<(), CtlError> {
+    if ctx.shutting_down {
+        return Err(refused("l2tpd is shutting down"));
+    }
+    // The tunnel: a named instance, by name or by the id of its live tunnel.
+    let tunnel_name = match tunnel {
+        Selector::Name(n) if instances.tunnel(n).is_some() => n.clone(),
+        sel => {
+            let h = find_tunnel(ctx, instances, sel).ok_or_else(|| no_tunnel(sel))?;
+            ctx.registry
+                .tunnel(h)
+                .and_then(|t| t.origin.name.clone())
+                .filter(|n| instances.tunnel(n).is_some())
+                .ok_or_else(|| {
+                    refused(format!(
+                        "tunnel {sel} was created by a peer; sessions can be created only in \
+                         tunnels of the config file or of l2tpctl"
+                    ))
+                })?
+        }
+    };
+    if instances
+        .tunnel(&tunnel_name)
+        .is_some_and(|i| i.state.is_stopped())
+    {
+        return Err(refused(format!("tunnel \"{tunnel_name}\" was deleted")));
+    }
+    if let Some(inst) = instances.session(name)
+        && !replaceable(inst.created_by, inst.state)
+    {
+        return Err(refused(format!("session \"{name}\" already exists")));
+    }
+    // A tunnel made with l2tpctl is not in the config: check against both.
+    let with_tunnel;
+    let base: &Config = match instances.cli_tunnel(&tunnel_name) {
+        Some(tp) => {
+            with_tunnel =
+                cfg::with_instance(ctx.config, cfg::InstanceKind::Tunnel, &tunnel_name, tp)
+                    .map_err(|problems| invalid_params("tunnel", &tunnel_name, &problems))?;
+            &with_tunnel
+        }
+        None => ctx.config,
+    };
+    pairs.retain(|(k, _)| k != "tunnel");
+    pairs.insert(0, ("tunnel".to_owned(), tunnel_name.clone()));
+    let config = cfg::with_instance(base, cfg::InstanceKind::Session, name, &pairs)
+        .map_err(|problems| invalid_params("session", name, &problems))?;
+    let resolved = config
+        .resolve_session(name)
+        .ok_or_else(|| CtlError::new(ErrorKind::Internal, "the new session did not resolve"))?;
+    notice!("l2tpctl: creating session \"{name}\" in tunnel \"{tunnel_name}\"");
+    instances.add_cli_session(ctx, name, resolved);
+    Ok(())
+}

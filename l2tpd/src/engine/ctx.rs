@@ -1,0 +1,124 @@
+//! [`Ctx`]: the parts of the engine that an operation on tunnels and sessions touches, borrowed
+//! together for the length of one input, so that the supervisor of instances, the handlers of
+//! protocol events and the commands can be functions of their own types rather than methods of
+//! one engine object.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use l2tp_config::Config;
+use l2tp_proto::wire::header::Encapsulation;
+use l2tp_proto::{self as proto, DownCause, Refusal, TunnelConfig};
+
+use super::api::HostFacts;
+use super::notify::Outbox;
+use super::protocol::Protocol;
+use super::registry::{Control, Registry, TunnelRec};
+use crate::dataplane::{SocketChange, SocketRequest};
+use crate::notice;
+
+/// One input's view of the engine.
+#[derive(Debug)]
+pub(super) struct Ctx<'a> {
+    pub(super) now: Instant,
+    pub(super) protocol: &'a mut Protocol,
+    pub(super) registry: &'a mut Registry,
+    pub(super) out: &'a mut Outbox,
+    pub(super) config: &'a Config,
+    pub(super) facts: &'a HostFacts,
+    pub(super) shutting_down: bool,
+}
+
+impl Ctx<'_> {
+    /// Records tunnel `rec` under `handle` and asks the shell for its own socket (over UDP
+    /// always; over IP the shell opens one where the kernel has L2TP/IP sockets).
+    pub(super) fn add_tunnel(
+        &mut self,
+        handle: u64,
+        mut rec: TunnelRec,
+        encap: Encapsulation,
+        (local, remote): (SocketAddr, SocketAddr),
+    ) {
+        rec.socket = Some((local, remote));
+        let request = SocketRequest {
+            tid: rec.tid(),
+            encap,
+            local,
+            remote,
+        };
+        self.registry.insert_tunnel(handle, rec);
+        self.out.socket(SocketChange::Open(request));
+    }
+
+    /// Accepts the peer's SCCRQ `req` with `config` (over IP, as L2TPv3); on failure, logs why
+    /// (`what`: how it was to be accepted) and refuses it. Returns the tunnel's handle and id.
+    pub(super) fn accept_peer_tunnel(
+        &mut self,
+        req: &proto::TunnelRequest,
+        mut config: TunnelConfig,
+        what: &str,
+    ) -> Option<(u64, u32)> {
+        config.encap = req.encap;
+        if req.encap == Encapsulation::Ip {
+            config.version = proto::VersionMode::V3;
+        }
+        let handle = self.registry.next_handle();
+        match self
+            .protocol
+            .accept_tunnel(self.now, req.id, handle, config)
+        {
+            Ok(tid) => Some((handle, tid)),
+            Err(e) => {
+                tracing::warn!("tunnel from {}: cannot accept {what}: {e}", req.remote);
+                self.protocol
+                    .reject_tunnel(self.now, req.id, Refusal::not_authorized());
+                None
+            }
+        }
+    }
+
+    /// Closes the tunnel with this handle: a StopCCN for a managed one, at once for a static
+    /// one.
+    pub(super) fn close_tunnel(&mut self, handle: u64) {
+        let Some(rec) = self.registry.tunnel(handle) else {
+            return;
+        };
+        let (tid, peer_tid) = (rec.tid(), rec.peer_tid);
+        match rec.control {
+            Control::Managed => self.protocol.close_tunnel(self.now, tid),
+            Control::Static { .. } => {
+                for (h, ids) in self.registry.static_sessions_of(handle) {
+                    self.registry.forget_static_session(h);
+                    self.protocol
+                        .static_session_down(h, ids, DownCause::TunnelDown);
+                }
+                self.protocol.static_tunnel_down(handle, tid, peer_tid);
+            }
+        }
+    }
+
+    /// Disconnects the session with this handle: a CDN for a managed one, at once for a static
+    /// one.
+    pub(super) fn close_session(&mut self, handle: u64) {
+        let Some(rec) = self.registry.session(handle) else {
+            return;
+        };
+        let (tid, sid) = (rec.tid(), rec.sid());
+        if rec.is_static {
+            self.registry.forget_static_session(handle);
+            self.protocol
+                .static_session_down(handle, (tid, sid), DownCause::Local);
+        } else {
+            self.protocol.close_session(self.now, tid, sid);
+        }
+    }
+}
+
+/// Logs at notice level when `debug` is set for the tunnel or session, else at debug.
+pub(super) fn trace(debug: bool, msg: std::fmt::Arguments<'_>) {
+    if debug {
+        notice!("{msg}");
+    } else {
+        tracing::debug!("{msg}");
+    }
+}

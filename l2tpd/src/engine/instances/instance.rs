@@ -1,0 +1,133 @@
+//! One persistent instance: where it is ([`InstanceState`]) and how long it waits before its
+//! next attempt (exponential back-off, 1 s doubling up to a cap).
+
+use std::time::{Duration, Instant};
+
+use l2tp_ctl as ctl;
+
+/// The first wait before retrying a persistent instance; it doubles up to the configured cap.
+pub(in crate::engine) const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// Which of the two kinds of instance a retry belongs to (tunnels sort first: a session
+/// retries into its tunnel).
+#[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
+pub(in crate::engine) enum InstanceKind {
+    Tunnel,
+    Session,
+}
+
+/// Where a persistent instance is.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(in crate::engine) enum InstanceState {
+    /// Neither running nor waiting: started when it is needed (a session when its tunnel is
+    /// up; a tunnel closed for being idle when one of its sessions starts).
+    Idle,
+    /// Its tunnel or session, by handle.
+    Running { handle: u64 },
+    /// Deleted with `l2tpctl` while its tunnel or session goes down.
+    Stopping { handle: u64 },
+    /// Waiting to try again.
+    Waiting { until: Instant },
+    /// Not tried again (deleted with `l2tpctl`, or `persist false` after a failure) until a
+    /// reload changes it.
+    Stopped,
+}
+
+impl InstanceState {
+    /// Its tunnel or session, while there is one.
+    pub(in crate::engine) fn handle(self) -> Option<u64> {
+        match self {
+            InstanceState::Running { handle } | InstanceState::Stopping { handle } => Some(handle),
+            _ => None,
+        }
+    }
+
+    /// Deleted or given up.
+    pub(in crate::engine) fn is_stopped(self) -> bool {
+        matches!(
+            self,
+            InstanceState::Stopping { .. } | InstanceState::Stopped
+        )
+    }
+
+    /// Its tunnel or session went (or is no longer its own): idle, or stopped if it was
+    /// being deleted.
+    pub(super) fn released(self) -> Self {
+        if self.is_stopped() {
+            InstanceState::Stopped
+        } else {
+            InstanceState::Idle
+        }
+    }
+}
+
+/// A persistent instance (`tunnel` or `session` block, or `l2tpctl create`).
+#[derive(Debug)]
+pub(in crate::engine) struct Instance<R> {
+    pub(in crate::engine) resolved: R,
+    pub(in crate::engine) created_by: ctl::CreatedBy,
+    pub(in crate::engine) state: InstanceState,
+    pub(super) backoff: Duration,
+    /// Why its last attempt went down, shown while it waits.
+    pub(in crate::engine) last_result: Option<ctl::ResultCode>,
+}
+
+impl<R> Instance<R> {
+    pub(super) fn new(resolved: R, created_by: ctl::CreatedBy) -> Self {
+        Self {
+            resolved,
+            created_by,
+            state: InstanceState::Idle,
+            backoff: FIRST_RETRY,
+            last_result: None,
+        }
+    }
+
+    /// Waits before the next try: the back-off, doubled for the try after (up to `cap`).
+    pub(super) fn schedule_retry(&mut self, now: Instant, cap: Duration) -> Duration {
+        let wait = self.backoff.min(cap);
+        self.state = InstanceState::Waiting { until: now + wait };
+        self.backoff = (self.backoff * 2).min(cap);
+        wait
+    }
+
+    /// Its tunnel or session is this one now: running, the back-off started over.
+    pub(super) fn runs(&mut self, handle: u64) {
+        self.state = InstanceState::Running { handle };
+        self.backoff = FIRST_RETRY;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persist_back_off_doubles_up_to_the_cap() {
+        let mut i = Instance::new((), ctl::CreatedBy::Config);
+        let now = Instant::now();
+        let cap = Duration::from_secs(5);
+        let waits: Vec<u64> = (0..5)
+            .map(|_| i.schedule_retry(now, cap).as_secs())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 5, 5]);
+        assert_eq!(
+            i.state,
+            InstanceState::Waiting {
+                until: now + Duration::from_secs(5)
+            }
+        );
+        i.runs(7);
+        assert_eq!(i.schedule_retry(now, cap), FIRST_RETRY);
+    }
+
+    #[test]
+    fn a_deleted_instance_stays_stopped_when_its_tunnel_goes() {
+        let running = InstanceState::Running { handle: 3 };
+        assert_eq!(running.released(), InstanceState::Idle);
+        let stopping = InstanceState::Stopping { handle: 3 };
+        assert!(stopping.is_stopped());
+        assert_eq!(stopping.handle(), Some(3));
+        assert_eq!(stopping.released(), InstanceState::Stopped);
+    }
+}

@@ -1,0 +1,739 @@
+//! The supervisor of persistent instances: the config's `tunnel` and `session` blocks and the
+//! tunnels and sessions made with `l2tpctl create`. It brings them up, keeps them up (after a
+//! failure each is tried again with exponential back-off, 1 s doubling up to
+//! `tunnel_persist_pend_timeout` / `session_persist_pend_timeout`), re-opens a tunnel closed
+//! for being idle when one of its sessions needs it, lets an instance take the tunnel or call
+//! its peer opened for it (tie breaking), and applies reload diffs instance by instance.
+
+mod instance;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use l2tp_config::{self as cfg, Config, ConfigDiff};
+use l2tp_ctl as ctl;
+use l2tp_proto::{self as proto, CallType, Command, CommandOutcome, SessionHandle};
+
+use super::ctx::{self, Ctx};
+use super::notify;
+use super::registry::{Origin, Registry, SessionIds, SessionProfiles, SessionRec, TunnelRec};
+use super::{statics, translate};
+use crate::notice;
+
+pub(super) use instance::{FIRST_RETRY, Instance, InstanceKind, InstanceState};
+
+/// Every persistent instance, and the retries pending.
+#[derive(Debug, Default)]
+pub(super) struct Instances {
+    tunnels: BTreeMap<String, Instance<cfg::ResolvedTunnel>>,
+    sessions: BTreeMap<String, Instance<cfg::ResolvedSession>>,
+    /// Retry times, earliest first. An entry may be stale (its instance started, was removed
+    /// or rescheduled since); it is checked when it falls due.
+    retries: BTreeSet<(Instant, InstanceKind, String)>,
+    /// The parameters of tunnels made with `l2tpctl`, to check their sessions against.
+    cli_tunnels: BTreeMap<String, Vec<(String, String)>>,
+}
+
+impl Instances {
+    // ---------------------------------------------------------------- lookups
+
+    /// Tunnel instance `name`.
+    pub(super) fn tunnel(&self, name: &str) -> Option<&Instance<cfg::ResolvedTunnel>> {
+        self.tunnels.get(name)
+    }
+
+    /// Session instance `name`.
+    pub(super) fn session(&self, name: &str) -> Option<&Instance<cfg::ResolvedSession>> {
+        self.sessions.get(name)
+    }
+
+    /// Every tunnel instance, by name.
+    pub(super) fn tunnels(
+        &self,
+    ) -> impl Iterator<Item = (&String, &Instance<cfg::ResolvedTunnel>)> {
+        self.tunnels.iter()
+    }
+
+    /// The parameters of tunnel `name` if `l2tpctl` made it.
+    pub(super) fn cli_tunnel(&self, name: &str) -> Option<&[(String, String)]> {
+        self.cli_tunnels.get(name).map(Vec::as_slice)
+    }
+
+    /// The session instances of tunnel instance `tunnel`.
+    fn sessions_of(&self, tunnel: &str) -> Vec<String> {
+        self.sessions
+            .iter()
+            .filter(|(_, s)| s.resolved.tunnel == tunnel)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The live tunnel of tunnel instance `name`, if it can take sessions: (handle, tid).
+    fn live_tunnel(&self, registry: &Registry, name: &str) -> Option<(u64, u32)> {
+        let h = self.tunnels.get(name)?.state.handle()?;
+        let rec = registry.tunnel(h).filter(|r| r.phase().is_live())?;
+        Some((h, rec.tid()))
+    }
+
+    /// When the next retry is due.
+    pub(super) fn next_retry(&self) -> Option<Instant> {
+        self.retries.first().map(|(at, _, _)| *at)
+    }
+
+    // ---------------------------------------------------------------- config and commands
+
+    /// Applies a config: the first call (`diff` is `None`) starts every instance; a reload
+    /// removes, re-creates and adds what `diff` names and leaves the rest alone.
+    pub(super) fn apply(&mut self, ctx: &mut Ctx<'_>, config: &Config, diff: Option<&ConfigDiff>) {
+        let Some(diff) = diff else {
+            for t in config.resolved_tunnels() {
+                let name = t.name.clone();
+                self.tunnels
+                    .insert(name, Instance::new(t, ctl::CreatedBy::Config));
+            }
+            for s in config.resolved_sessions() {
+                let name = s.name.clone();
+                self.sessions
+                    .insert(name, Instance::new(s, ctl::CreatedBy::Config));
+            }
+            let names: Vec<String> = self.tunnels.keys().cloned().collect();
+            for n in names {
+                self.start_tunnel(ctx, &n);
+            }
+            return;
+        };
+        // Sessions first: a removed or changed session of an untouched tunnel gets its CDN.
+        let recreated: Vec<&String> = diff
+            .tunnels
+            .removed
+            .iter()
+            .chain(&diff.tunnels.changed)
+            .collect();
+        for name in diff.sessions.removed.iter().chain(&diff.sessions.changed) {
+            self.remove_session(ctx, name);
+        }
+        for name in &recreated {
+            // Its sessions go down with it (the engine sends one StopCCN).
+            for s in self.sessions_of(name) {
+                self.sessions.remove(&s);
+            }
+            self.remove_tunnel(ctx, name);
+        }
+        // (Re-)create what is new or changed, and the sessions of re-created tunnels.
+        for name in diff.tunnels.added.iter().chain(&diff.tunnels.changed) {
+            if let Some(t) = config.resolve_tunnel(name) {
+                self.tunnels
+                    .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            }
+        }
+        for s in config.resolved_sessions() {
+            if !self.sessions.contains_key(&s.name)
+                && (diff.sessions.added.contains(&s.name)
+                    || diff.sessions.changed.contains(&s.name)
+                    || recreated.contains(&&s.tunnel))
+            {
+                let name = s.name.clone();
+                self.sessions
+                    .insert(name, Instance::new(s, ctl::CreatedBy::Config));
+            }
+        }
+        for name in diff.tunnels.added.iter().chain(&diff.tunnels.changed) {
+            self.start_tunnel(ctx, name);
+        }
+        let idle: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| matches!(s.state, InstanceState::Idle | InstanceState::Stopped))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for s in idle {
+            self.start_session(ctx, &s);
+        }
+    }
+
+    /// Adds tunnel instance `name` made with `l2tpctl` (with the parameters it was given) and
+    /// starts it.
+    pub(super) fn add_cli_tunnel(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        resolved: cfg::ResolvedTunnel,
+        params: Vec<(String, String)>,
+    ) {
+        self.cli_tunnels.insert(name.to_owned(), params);
+        self.tunnels.insert(
+            name.to_owned(),
+            Instance::new(resolved, ctl::CreatedBy::Cli),
+        );
+        self.start_tunnel(ctx, name);
+    }
+
+    /// Adds session instance `name` made with `l2tpctl` and starts it.
+    pub(super) fn add_cli_session(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        resolved: cfg::ResolvedSession,
+    ) {
+        self.sessions.insert(
+            name.to_owned(),
+            Instance::new(resolved, ctl::CreatedBy::Cli),
+        );
+        self.start_session(ctx, name);
+    }
+
+    /// `l2tpctl delete` of the tunnel or session `name` made: its instance is not tried again
+    /// until a reload changes it.
+    pub(super) fn stop(&mut self, kind: InstanceKind, name: &str) {
+        let state = match kind {
+            InstanceKind::Tunnel => self.tunnels.get_mut(name).map(|i| &mut i.state),
+            InstanceKind::Session => self.sessions.get_mut(name).map(|i| &mut i.state),
+        };
+        if let Some(state) = state {
+            *state = match *state {
+                InstanceState::Running { handle } | InstanceState::Stopping { handle } => {
+                    InstanceState::Stopping { handle }
+                }
+                _ => InstanceState::Stopped,
+            };
+        }
+    }
+
+    /// The daemon is stopping: nothing is tried again.
+    pub(super) fn cancel_retries(&mut self) {
+        self.retries.clear();
+        let states = self
+            .tunnels
+            .values_mut()
+            .map(|i| &mut i.state)
+            .chain(self.sessions.values_mut().map(|i| &mut i.state));
+        for state in states {
+            if let InstanceState::Waiting { .. } = state {
+                *state = InstanceState::Idle;
+            }
+        }
+    }
+
+    /// Starts the instances whose retry is due at `ctx.now`: tunnels first, then sessions (a
+    /// session retries into its tunnel).
+    pub(super) fn run_due(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        let mut due = Vec::new();
+        while self.retries.first().is_some_and(|(at, _, _)| *at <= now) {
+            if let Some(e) = self.retries.pop_first() {
+                due.push(e);
+            }
+        }
+        due.sort_by_key(|(_, kind, _)| *kind);
+        let pending =
+            |s: InstanceState| matches!(s, InstanceState::Waiting { until } if until <= now);
+        for (_, kind, n) in due {
+            match kind {
+                InstanceKind::Tunnel if self.tunnels.get(&n).is_some_and(|i| pending(i.state)) => {
+                    notice!("tunnel \"{n}\": retrying");
+                    self.start_tunnel(ctx, &n);
+                }
+                InstanceKind::Session
+                    if self.sessions.get(&n).is_some_and(|i| pending(i.state)) =>
+                {
+                    notice!("session \"{n}\": retrying");
+                    self.start_session(ctx, &n);
+                }
+                // Stale: started, removed or rescheduled since.
+                _ => {}
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- starting and removing
+
+    /// Brings up tunnel instance `name` (and its session instances).
+    pub(super) fn start_tunnel(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+        let Some(inst) = self.tunnels.get_mut(name) else {
+            return;
+        };
+        match inst.state {
+            InstanceState::Waiting { .. } | InstanceState::Idle => inst.state = InstanceState::Idle,
+            _ => return,
+        }
+        if ctx.shutting_down {
+            return;
+        }
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        if resolved.is_static() {
+            match statics::start_tunnel(ctx, name, created_by, &resolved) {
+                Ok(handle) => inst.state = InstanceState::Running { handle },
+                Err(why) => {
+                    tracing::error!("static tunnel \"{name}\": {why}; not started");
+                    inst.state = InstanceState::Stopped;
+                    return;
+                }
+            }
+            for s in self.sessions_of(name) {
+                self.start_session(ctx, &s);
+            }
+            return;
+        }
+        let s = &resolved.settings;
+        let opened = translate::peer_addr(&resolved).and_then(|remote| {
+            let local = translate::local_for(ctx.facts, s, remote);
+            let config = translate::tunnel_config(s, ctx.config.system(), ctx.facts);
+            let handle = ctx.registry.next_handle();
+            let tid = ctx
+                .protocol
+                .open_tunnel(ctx.now, handle, config, local, remote)?;
+            Ok((handle, tid, local, remote))
+        });
+        let (handle, tid, local, remote) = match opened {
+            Ok(x) => x,
+            Err(e) => {
+                if resolved.persist {
+                    let cap = tunnel_cap(ctx.config);
+                    let wait = inst.schedule_retry(ctx.now, cap);
+                    self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
+                    tracing::warn!("tunnel \"{name}\": {e}; retrying in {}s", wait.as_secs());
+                } else {
+                    inst.state = InstanceState::Stopped;
+                    tracing::warn!("tunnel \"{name}\": {e}");
+                }
+                return;
+            }
+        };
+        ctx::trace(
+            s.debug,
+            format_args!(
+                "tunnel \"{name}\" (tid {tid}): connecting to {remote} from {local} (profile \
+                 \"{}\")",
+                resolved.profile
+            ),
+        );
+        inst.state = InstanceState::Running { handle };
+        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
+        ctx.add_tunnel(handle, rec, translate::encap(s.encap), (local, remote));
+        for s in self.sessions_of(name) {
+            self.start_session(ctx, &s);
+        }
+    }
+
+    /// Places the call of session instance `name` in its tunnel, if that tunnel is live.
+    pub(super) fn start_session(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+        let Some(inst) = self.sessions.get_mut(name) else {
+            return;
+        };
+        match inst.state {
+            InstanceState::Waiting { .. } | InstanceState::Idle => inst.state = InstanceState::Idle,
+            _ => return,
+        }
+        if ctx.shutting_down {
+            return;
+        }
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        let Some((th, tid)) = self.live_tunnel(ctx.registry, &resolved.tunnel) else {
+            // Started when its tunnel is; a tunnel instance closed for being idle (no live
+            // tunnel, no retry pending) is opened again for it.
+            if self
+                .tunnels
+                .get(&resolved.tunnel)
+                .is_some_and(|t| t.state == InstanceState::Idle)
+            {
+                self.start_tunnel(ctx, &resolved.tunnel);
+            }
+            return;
+        };
+        let Some(tunnel) = ctx.registry.tunnel(th) else {
+            return;
+        };
+        if tunnel.is_static() {
+            let inst = self.sessions.get_mut(name);
+            match statics::start_session(ctx, name, created_by, &resolved, (th, tid)) {
+                Ok(handle) => {
+                    if let Some(inst) = inst {
+                        inst.state = InstanceState::Running { handle };
+                    }
+                }
+                Err(why) => {
+                    tracing::error!("static session \"{name}\": {why}; not started");
+                    if let Some(inst) = inst {
+                        inst.state = InstanceState::Stopped;
+                    }
+                }
+            }
+            return;
+        }
+        let version = tunnel.settings.version.unwrap_or(cfg::L2tpVersion::V3);
+        let tdebug = tunnel.debug;
+        let s = &resolved.settings;
+        let call = match s.session_type {
+            None | Some(cfg::SessionType::Laic) => CallType::Incoming,
+            Some(cfg::SessionType::Lnoc) => CallType::Outgoing,
+            Some(t @ (cfg::SessionType::Laoc | cfg::SessionType::Lnic)) => {
+                if version == cfg::L2tpVersion::V2 {
+                    tracing::info!(
+                        "session \"{name}\": session_type {t}: the peer places this call; \
+                         waiting for it"
+                    );
+                    return;
+                }
+                CallType::Incoming
+            }
+        };
+        let config = translate::session_config(s, &resolved.pseudowire, ctx.config.system());
+        let pw_type = config.pw_type;
+        let handle = ctx.registry.next_handle();
+        let open = Command::OpenSession {
+            tunnel_id: tid,
+            handle: SessionHandle(handle),
+            call,
+            config: std::sync::Arc::new(config),
+        };
+        let sid = match ctx.protocol.command(ctx.now, open) {
+            Ok(CommandOutcome::Session { session_id, .. }) => session_id,
+            other => {
+                let cap = session_cap(ctx.config);
+                if let Some(inst) = self.sessions.get_mut(name) {
+                    let wait = inst.schedule_retry(ctx.now, cap);
+                    self.retry(ctx.now + wait, InstanceKind::Session, name);
+                    tracing::warn!(
+                        "session \"{name}\": cannot place the call ({other:?}); retrying in {}s",
+                        wait.as_secs()
+                    );
+                }
+                return;
+            }
+        };
+        ctx::trace(
+            s.debug || tdebug,
+            format_args!(
+                "session \"{name}\" (tid {tid} sid {sid}): placing {call:?} call (profile \
+                 \"{}\", pseudowire profile \"{}\")",
+                resolved.profile, resolved.pseudowire_profile
+            ),
+        );
+        let ids = SessionIds {
+            tid,
+            sid,
+            peer_tid: 0,
+            peer_sid: 0,
+        };
+        add_session(
+            ctx,
+            handle,
+            (th, ids),
+            (created_by, name),
+            &resolved,
+            pw_type,
+        );
+        if let Some(inst) = self.sessions.get_mut(name) {
+            inst.state = InstanceState::Running { handle };
+        }
+    }
+
+    /// Removes tunnel instance `name` (reload) and closes its tunnel.
+    fn remove_tunnel(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+        if let Some(inst) = self.tunnels.remove(name)
+            && let Some(h) = inst.state.handle()
+        {
+            notice!("tunnel \"{name}\": removed; closing it");
+            ctx.close_tunnel(h);
+        }
+    }
+
+    /// Removes session instance `name` (reload) and disconnects its session.
+    fn remove_session(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+        if let Some(inst) = self.sessions.remove(name)
+            && let Some(h) = inst.state.handle()
+        {
+            notice!("session \"{name}\": removed; disconnecting it");
+            ctx.close_session(h);
+        }
+    }
+
+    fn retry(&mut self, at: Instant, kind: InstanceKind, name: &str) {
+        self.retries.insert((at, kind, name.to_owned()));
+    }
+
+    // ---------------------------------------------------------------- tie breaking
+
+    /// The tunnel instance that the peer's SCCRQ `req` can serve: one for that peer address
+    /// and encapsulation without a tunnel up (its own attempt lost the tie breaker to this
+    /// SCCRQ, RFC 3931 §5.4.3 and RFC 2661 §4.4.3, or waits to try again), so that the two
+    /// ends share one control connection and their sessions meet on it.
+    pub(super) fn peer_instance(
+        &self,
+        registry: &Registry,
+        req: &proto::TunnelRequest,
+    ) -> Option<String> {
+        self.tunnels
+            .iter()
+            .find(|(_, inst)| {
+                let t = &inst.resolved;
+                !inst.state.is_stopped()
+                    && !t.is_static()
+                    && matches!(t.peer.host, cfg::Host::Ip(ip) if ip == req.remote.ip())
+                    && translate::encap(t.settings.encap) == req.encap
+                    && inst
+                        .state
+                        .handle()
+                        .is_none_or(|h| registry.tunnel(h).is_none_or(|r| !r.phase().was_up()))
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Accepts the peer's SCCRQ `req` as tunnel instance `name`'s tunnel, with the instance's
+    /// settings, and places the instance's calls in it.
+    pub(super) fn adopt_tunnel(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        req: &proto::TunnelRequest,
+    ) {
+        let Some(inst) = self.tunnels.get(name) else {
+            return;
+        };
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        let config = translate::tunnel_config(&resolved.settings, ctx.config.system(), ctx.facts);
+        let what = format!("as tunnel \"{name}\"");
+        let Some((handle, tid)) = ctx.accept_peer_tunnel(req, config, &what) else {
+            return;
+        };
+        notice!(
+            "tunnel \"{name}\": the tunnel {} opened (tid {tid}) is this tunnel now",
+            req.remote
+        );
+        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
+        ctx.add_tunnel(handle, rec, req.encap, (req.local, req.remote));
+        if let Some(inst) = self.tunnels.get_mut(name) {
+            inst.runs(handle);
+        }
+        // The instance's calls move here; those in its lost tunnel go down with it.
+        let sessions = self.sessions_of(name);
+        for s in &sessions {
+            if let Some(i) = self.sessions.get_mut(s) {
+                i.state = i.state.released();
+                i.backoff = FIRST_RETRY;
+            }
+        }
+        for s in sessions {
+            self.start_session(ctx, &s);
+        }
+    }
+
+    /// The session instance of tunnel `th`'s instance that the peer's call `req` is for: one
+    /// with the same `remote_end_id` (RFC 3931 §5.4.4: the End ID names the circuit) and the
+    /// same pseudowire type, whose own call is not up (it lost a tie breaker to this call, or
+    /// waits to try again).
+    pub(super) fn circuit_instance(
+        &self,
+        registry: &Registry,
+        th: u64,
+        req: &proto::SessionRequest,
+    ) -> Option<String> {
+        let end_id = req.remote_end_id.as_deref().filter(|e| !e.is_empty())?;
+        let tunnel = registry.tunnel(th)?.origin.name.as_deref()?;
+        self.sessions
+            .iter()
+            .find(|(_, inst)| {
+                let s = &inst.resolved.settings;
+                inst.resolved.tunnel == tunnel
+                    && !inst.state.is_stopped()
+                    && s.remote_end_id.as_ref().map(|r| r.as_bytes()) == Some(end_id)
+                    && s.pseudowire_type.number() == req.pw_type
+                    && inst
+                        .state
+                        .handle()
+                        .is_none_or(|h| registry.session(h).is_none_or(|r| !r.phase().was_up()))
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Accepts the peer's call `req` as session instance `name`'s session, with the instance's
+    /// settings; the instance's own call, if any, is left to go (the peer refuses it).
+    pub(super) fn adopt_call(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        th: u64,
+        name: &str,
+        req: &proto::SessionRequest,
+    ) {
+        let Some(inst) = self.sessions.get(name) else {
+            return;
+        };
+        let resolved = inst.resolved.clone();
+        let created_by = inst.created_by;
+        let config = translate::session_config(
+            &resolved.settings,
+            &resolved.pseudowire,
+            ctx.config.system(),
+        );
+        let handle = ctx.registry.next_handle();
+        let accepted =
+            ctx.protocol
+                .accept_session(ctx.now, req.id, handle, std::sync::Arc::new(config));
+        if let Err(e) = accepted {
+            tracing::warn!("tunnel {}: cannot accept a session: {e}", req.tunnel_id);
+            return;
+        }
+        notice!(
+            "session \"{name}\": the peer's call for the same circuit (tid {} sid {}) is this \
+             session now",
+            req.tunnel_id,
+            req.session_id
+        );
+        let ids = SessionIds {
+            tid: req.tunnel_id,
+            sid: req.session_id,
+            peer_tid: 0,
+            peer_sid: req.peer_session_id,
+        };
+        add_session(
+            ctx,
+            handle,
+            (th, ids),
+            (created_by, name),
+            &resolved,
+            req.pw_type,
+        );
+        let Some(inst) = self.sessions.get_mut(name) else {
+            return;
+        };
+        let own = inst.state.handle();
+        inst.runs(handle);
+        // The instance's own call: one that lost the tie breaker is refused by the peer; one
+        // still waiting for its tunnel is withdrawn before it is placed.
+        if let Some(rec) = own.and_then(|h| ctx.registry.session(h))
+            && ctx
+                .protocol
+                .ep()
+                .session(rec.tid(), rec.sid())
+                .is_some_and(|i| i.state == proto::SessionState::WaitTunnel)
+        {
+            let (tid, sid) = (rec.tid(), rec.sid());
+            ctx.protocol.close_session(ctx.now, tid, sid);
+        }
+    }
+
+    // ---------------------------------------------------------------- what happened
+
+    /// Tunnel `handle` of instance `name` came up.
+    pub(super) fn tunnel_up(&mut self, name: &str, handle: u64) {
+        if let Some(inst) = self.tunnels.get_mut(name)
+            && inst.state.handle() == Some(handle)
+        {
+            inst.backoff = FIRST_RETRY;
+        }
+    }
+
+    /// Session `handle` of instance `name` came up.
+    pub(super) fn session_up(&mut self, name: &str, handle: u64) {
+        if let Some(inst) = self.sessions.get_mut(name)
+            && inst.state.handle() == Some(handle)
+        {
+            inst.backoff = FIRST_RETRY;
+        }
+    }
+
+    /// Tunnel `handle` of instance `name` went down: its sessions wait for the next one; the
+    /// instance tries again after its back-off (`persist`), waits for a session to need it
+    /// (closed for being idle), or stops.
+    pub(super) fn tunnel_down(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        handle: u64,
+        reason: &proto::DownReason,
+    ) {
+        let Some(inst) = self.tunnels.get_mut(name) else {
+            return;
+        };
+        if inst.state.handle() != Some(handle) {
+            return;
+        }
+        let stopped = inst.state.is_stopped();
+        inst.state = inst.state.released();
+        inst.last_result = Some(notify::result_code(reason));
+        for s in self.sessions.values_mut() {
+            if s.resolved.tunnel == name {
+                s.state = s.state.released();
+                s.backoff = FIRST_RETRY;
+            }
+        }
+        if ctx.shutting_down || stopped {
+            return;
+        }
+        if reason.cause == proto::DownCause::IdleTimeout {
+            // Closed for having no session: made again when one of its sessions starts.
+            notice!("tunnel \"{name}\": idle; opened again for its next session");
+            return;
+        }
+        let cap = tunnel_cap(ctx.config);
+        let Some(inst) = self.tunnels.get_mut(name) else {
+            return;
+        };
+        if inst.resolved.persist {
+            let wait = inst.schedule_retry(ctx.now, cap);
+            self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
+            notice!("tunnel \"{name}\": retrying in {}s", wait.as_secs());
+        } else {
+            inst.state = InstanceState::Stopped;
+        }
+    }
+
+    /// Session `handle` of instance `name` went down: it places its call again after its
+    /// back-off, unless it was deleted, the daemon stops, or its tunnel went down too (then it
+    /// starts with the tunnel's next attempt).
+    pub(super) fn session_down(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        handle: u64,
+        reason: &proto::DownReason,
+    ) {
+        let Some(inst) = self.sessions.get_mut(name) else {
+            return;
+        };
+        if inst.state.handle() != Some(handle) {
+            return;
+        }
+        let stopped = inst.state.is_stopped();
+        inst.state = inst.state.released();
+        if ctx.shutting_down || stopped || reason.cause == proto::DownCause::TunnelDown {
+            return;
+        }
+        let wait = inst.schedule_retry(ctx.now, session_cap(ctx.config));
+        self.retry(ctx.now + wait, InstanceKind::Session, name);
+        notice!("session \"{name}\": retrying in {}s", wait.as_secs());
+    }
+}
+
+/// Records session `handle` (with `ids`) of session instance `name` in tunnel `th`.
+fn add_session(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    (th, ids): (u64, SessionIds),
+    (created_by, name): (ctl::CreatedBy, &str),
+    resolved: &cfg::ResolvedSession,
+    pw_type: u16,
+) {
+    let tunnel_name = ctx.registry.tunnel(th).and_then(|t| t.origin.name.clone());
+    let rec = SessionRec::new(
+        th,
+        ids,
+        Origin::instance(created_by, name),
+        SessionProfiles::of_instance(resolved),
+        pw_type,
+        ctx.now,
+        tunnel_name,
+    );
+    ctx.registry.insert_session(handle, rec);
+}
+
+fn tunnel_cap(config: &Config) -> Duration {
+    Duration::from_secs(config.system().tunnel_persist_pend_timeout.into())
+}
+
+fn session_cap(config: &Config) -> Duration {
+    Duration::from_secs(config.system().session_persist_pend_timeout.into())
+}

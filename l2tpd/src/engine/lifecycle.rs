@@ -1,0 +1,307 @@
+//! The records follow the protocol: each event of `l2tp_proto` (a tunnel or session created,
+//! up, down, deleted; a data-plane request; a discarded input) moves its record through the
+//! registry, tells watchers and scripts, tells the supervisor what happened to its instance,
+//! and turns data-plane requests into the data plane's specs.
+
+use l2tp_ctl::EventKind;
+use l2tp_proto::{self as proto, Event};
+
+use super::ctx::{self, Ctx};
+use super::instances::Instances;
+use super::notify::{self, event, result_code};
+use super::translate::{self, SessionData};
+use crate::dataplane::{DataplaneRequest, SocketChange};
+use crate::discards::DiscardLog;
+use crate::notice;
+
+/// Handles one event of the protocol (or one synthesized for a static tunnel).
+pub(super) fn on_event(
+    ctx: &mut Ctx<'_>,
+    instances: &mut Instances,
+    discards: &mut DiscardLog,
+    e: Event,
+) {
+    match e {
+        Event::TunnelCreated {
+            handle, tunnel_id, ..
+        } => {
+            let Some(rec) = ctx.registry.tunnel(handle.0) else {
+                return;
+            };
+            let mut ev = event(EventKind::TunnelCreated, tunnel_id);
+            ev.name = rec.origin.name.clone();
+            ev.profile = Some(rec.profile.clone());
+            let name = rec.origin.name.clone();
+            let info = ctx.protocol.ep().tunnel(tunnel_id);
+            ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
+        }
+        Event::TunnelUp {
+            handle,
+            tunnel_id,
+            peer_tunnel_id,
+            version,
+        } => {
+            let Some(rec) = ctx.registry.tunnel_up(handle.0, ctx.now, peer_tunnel_id) else {
+                return;
+            };
+            let name = rec.origin.name.clone();
+            notice!(
+                "tunnel {tunnel_id}{}: up (peer tid {peer_tunnel_id}, L2TPv{})",
+                quoted(name.as_deref()),
+                version.number()
+            );
+            if let Some(n) = &name {
+                instances.tunnel_up(n, handle.0);
+            }
+            let mut ev = event(EventKind::TunnelUp, tunnel_id);
+            ev.peer_tid = Some(peer_tunnel_id);
+            let info = ctx.protocol.ep().tunnel(tunnel_id);
+            ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
+        }
+        Event::TunnelDown {
+            handle,
+            tunnel_id,
+            peer_tunnel_id,
+            reason,
+        } => tunnel_down(
+            ctx,
+            instances,
+            handle.0,
+            (tunnel_id, peer_tunnel_id),
+            &reason,
+        ),
+        Event::TunnelDeleted { handle, tunnel_id } => tunnel_deleted(ctx, handle.0, tunnel_id),
+        Event::SessionCreated {
+            handle,
+            tunnel_id,
+            session_id,
+            ..
+        } => {
+            let Some(rec) = ctx.registry.renumber_session(handle.0, session_id) else {
+                return;
+            };
+            let mut ev = event(EventKind::SessionCreated, tunnel_id);
+            ev.sid = Some(session_id);
+            ev.name = rec.origin.name.clone();
+            ev.profile = Some(rec.profile.clone());
+            ev.pw_profile = Some(rec.pw_profile.clone());
+            ctx.out.session(ev, rec);
+        }
+        Event::SessionUp {
+            handle,
+            tunnel_id,
+            session_id,
+            peer_tunnel_id,
+            peer_session_id,
+        } => {
+            let peer = (peer_tunnel_id, peer_session_id);
+            let Some(rec) = ctx.registry.session_up(handle.0, ctx.now, peer) else {
+                return;
+            };
+            let name = rec.origin.name.clone();
+            notice!(
+                "session {tunnel_id}/{session_id}{}: up (peer {peer_tunnel_id}/\
+                 {peer_session_id})",
+                quoted(name.as_deref())
+            );
+            let mut ev = event(EventKind::SessionUp, tunnel_id);
+            ev.sid = Some(session_id);
+            ev.peer_tid = Some(peer_tunnel_id);
+            ev.peer_sid = Some(peer_session_id);
+            ev.interface_name = rec.interface_name.clone();
+            ctx.out.session(ev, rec);
+            if let Some(n) = name {
+                instances.session_up(&n, handle.0);
+            }
+        }
+        Event::SessionDown {
+            handle,
+            tunnel_id,
+            session_id,
+            reason,
+        } => session_down(ctx, instances, handle.0, (tunnel_id, session_id), &reason),
+        Event::SessionDeleted {
+            handle,
+            tunnel_id,
+            session_id,
+        } => match ctx.registry.remove_session(handle.0) {
+            Some(rec) => ctx.out.session(notify::session_deleted(&rec), &rec),
+            None => {
+                let mut ev = event(EventKind::SessionDeleted, tunnel_id);
+                ev.sid = Some(session_id);
+                ctx.out.notify(ev);
+            }
+        },
+        Event::WanErrorNotify {
+            session_id, errors, ..
+        } => {
+            tracing::info!("session {session_id}: WAN-Error-Notify from the peer: {errors:?}");
+        }
+        Event::SetLinkInfo {
+            session_id, accm, ..
+        } => {
+            tracing::info!("session {session_id}: Set-Link-Info from the peer: {accm:?}");
+        }
+        Event::Dataplane(req) => dataplane(ctx, req),
+        Event::Discarded {
+            remote,
+            tunnel_id,
+            problem,
+        } => discards.record(ctx.now, remote, tunnel_id, &problem),
+        _ => {}
+    }
+}
+
+/// ` "name"` for a named record, nothing for a peer's.
+fn quoted(name: Option<&str>) -> String {
+    name.map_or(String::new(), |n| format!(" \"{n}\""))
+}
+
+fn describe_reason(reason: &proto::DownReason) -> String {
+    format!(
+        "{:?}, result {} error {}{}",
+        reason.cause,
+        reason.result,
+        reason.error.unwrap_or(0),
+        reason
+            .message
+            .as_ref()
+            .map_or(String::new(), |m| format!(": {m}"))
+    )
+}
+
+fn tunnel_down(
+    ctx: &mut Ctx<'_>,
+    instances: &mut Instances,
+    handle: u64,
+    (tid, peer_tid): (u32, u32),
+    reason: &proto::DownReason,
+) {
+    let Some(rec) = ctx.registry.tunnel_closing(handle) else {
+        return;
+    };
+    rec.last_result = Some(result_code(reason));
+    let name = rec.origin.name.clone();
+    notice!(
+        "tunnel {tid}{}: down ({})",
+        quoted(name.as_deref()),
+        describe_reason(reason)
+    );
+    let mut ev = event(EventKind::TunnelDown, tid);
+    ev.peer_tid = Some(peer_tid);
+    ev.result = Some(result_code(reason));
+    let info = ctx.protocol.ep().tunnel(tid);
+    ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
+    if let Some(n) = name {
+        instances.tunnel_down(ctx, &n, handle, reason);
+    }
+}
+
+fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
+    let mut ev = event(EventKind::TunnelDeleted, tid);
+    let info = ctx.protocol.ep().tunnel(tid);
+    let Some(rec) = ctx.registry.remove_tunnel(handle) else {
+        ctx.out.tunnel(ev, None, info.as_ref());
+        return;
+    };
+    ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+    ev.result = rec.last_result.clone();
+    ev.version = rec.settings.version.map(|v| match v {
+        l2tp_config::L2tpVersion::V2 => 2,
+        l2tp_config::L2tpVersion::V3 => 3,
+    });
+    ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
+    ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
+    ctx.out
+        .tunnel(ev, rec.origin.name.as_deref(), info.as_ref());
+    if rec.socket.is_some() {
+        ctx.out.socket(SocketChange::Close(tid));
+    }
+    ctx::trace(rec.debug, format_args!("tunnel {tid}: deleted"));
+}
+
+fn session_down(
+    ctx: &mut Ctx<'_>,
+    instances: &mut Instances,
+    handle: u64,
+    (tid, sid): (u32, u32),
+    reason: &proto::DownReason,
+) {
+    let Some(rec) = ctx.registry.session_closing(handle) else {
+        return;
+    };
+    rec.last_result = Some(result_code(reason));
+    let name = rec.origin.name.clone();
+    notice!(
+        "session {tid}/{sid}{}: down ({})",
+        quoted(name.as_deref()),
+        describe_reason(reason)
+    );
+    let mut ev = event(EventKind::SessionDown, tid);
+    ev.sid = Some(sid);
+    ev.peer_tid = Some(rec.peer_tid);
+    ev.peer_sid = Some(rec.peer_sid);
+    ev.result = Some(result_code(reason));
+    let Some(rec) = ctx.registry.session(handle) else {
+        return;
+    };
+    ctx.out.session(ev, rec);
+    if let Some(n) = name {
+        instances.session_down(ctx, &n, handle, reason);
+    }
+}
+
+/// Passes a data-plane request of the protocol on, in the data plane's terms.
+fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
+    let out = match req {
+        proto::DataplaneRequest::InstallTunnel(p) => {
+            let debug = ctx
+                .registry
+                .tunnel_by_tid(p.tunnel_id)
+                .is_some_and(|t| t.debug);
+            DataplaneRequest::InstallTunnel(translate::tunnel_spec(&p, debug))
+        }
+        proto::DataplaneRequest::RemoveTunnel { tunnel_id } => {
+            DataplaneRequest::RemoveTunnel { tid: tunnel_id }
+        }
+        proto::DataplaneRequest::InstallSession(p) => {
+            let Some(rec) = ctx.registry.session(p.handle.0) else {
+                return;
+            };
+            let data = SessionData {
+                settings: &rec.settings,
+                pseudowire: &rec.pseudowire,
+                debug: rec.debug,
+            };
+            DataplaneRequest::InstallSession(Box::new(translate::session_spec(&p, data)))
+        }
+        proto::DataplaneRequest::RemoveSession {
+            tunnel_id,
+            session_id,
+        } => DataplaneRequest::RemoveSession {
+            tid: tunnel_id,
+            sid: session_id,
+        },
+        _ => return,
+    };
+    ctx.out.dataplane(out);
+}
+
+/// Every remaining session and tunnel is reported deleted (the daemon exits and they end with
+/// it).
+pub(super) fn finish(ctx: &mut Ctx<'_>) {
+    let (sessions, tunnels) = ctx.registry.drain();
+    for rec in sessions {
+        ctx.out.session(notify::session_deleted(&rec), &rec);
+    }
+    for rec in tunnels {
+        let mut ev = event(EventKind::TunnelDeleted, rec.tid());
+        ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+        ev.result = rec.last_result.clone();
+        ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
+        ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
+        let info = ctx.protocol.ep().tunnel(rec.tid());
+        ctx.out
+            .tunnel(ev, rec.origin.name.as_deref(), info.as_ref());
+    }
+}

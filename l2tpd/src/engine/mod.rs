@@ -1,0 +1,441 @@
+//! The engine: what the daemon decides. [`Engine`] drives `l2tp_proto`'s sans-IO endpoint with
+//! the config: it brings up the config's tunnels and sessions and keeps them up, answers peers'
+//! requests from the profiles, applies reloads and `l2tpctl` commands, and reports what the
+//! shell must do (datagrams to send, sockets to open, data-plane requests, events for watchers
+//! and scripts). It does no I/O and reads no clock: every input carries `now`.
+//!
+//! Each part owns one concern and its own types:
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `registry` | the tunnel and session records, their phase (`Connecting`, `Up`, `Closing`), the id indexes and tallies: the only code that changes a record's phase |
+//! | `instances` | the supervisor of the config's and `l2tpctl`'s instances (`Idle`, `Running`, `Stopping`, `Waiting`, `Stopped`), back-off, idle re-open, tie-break adoption, reload diffs |
+//! | `admission` | the verdict on a peer's SCCRQ or call: accept, adopt, or refuse with a typed reason |
+//! | `lifecycle` | the records following the protocol's events |
+//! | `commands` | `l2tpctl create`, `delete`, `debug`, and the data plane's lost tunnels and sessions |
+//! | `statics` | static tunnels and sessions, which have no control connection |
+//! | `translate` | config → protocol → data-plane specs |
+//! | `notify`, `views` | pure functions from records to events, scripts and `show` answers |
+//! | `protocol`, `clock` | the endpoint with its clock, and the events standing in for it for static tunnels |
+//! | `ctx` | the parts one input borrows together |
+//!
+//! Secrets are copied into the protocol's own redacting type and never logged.
+
+mod admission;
+mod api;
+mod clock;
+mod commands;
+mod ctx;
+mod instances;
+mod lifecycle;
+mod notify;
+mod protocol;
+mod registry;
+mod statics;
+mod translate;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use l2tp_config::{Config, ConfigDiff};
+use l2tp_ctl::{
+    Counts, CtlError, EventKind, Response, Selector, SessionDetail, SessionInfo, SystemStats,
+    TunnelDetail, TunnelInfo,
+};
+use l2tp_proto::wire::header::{Encapsulation, HeaderError, Packet};
+use l2tp_proto::{self as proto, Decision};
+
+pub use api::{Command, EngineEvent, HostFacts};
+pub use clock::OsRng;
+pub use translate::{session_config, tunnel_config};
+
+use admission::Admission;
+use commands::Answer;
+use ctx::Ctx;
+use instances::Instances;
+use protocol::Protocol;
+use registry::Registry;
+use views::Views;
+
+use crate::dataplane::DataplaneOutcome;
+use crate::discards::DiscardLog;
+use crate::notice;
+
+/// The engine. See the [module documentation](self).
+///
+/// Every input takes `now`; after any input the caller drains [`Engine::poll_transmit`] and
+/// [`Engine::poll_event`] until both are empty, then calls [`Engine::handle_timeout`] at
+/// [`Engine::poll_timeout`].
+#[derive(Debug)]
+pub struct Engine {
+    protocol: Protocol,
+    config: Arc<Config>,
+    facts: HostFacts,
+    registry: Registry,
+    instances: Instances,
+    admission: Admission,
+    out: notify::Outbox,
+    discards: DiscardLog,
+    shutting_down: bool,
+}
+
+impl Engine {
+    /// An engine with no tunnels; [`Engine::apply_config`] starts the config's instances.
+    pub fn new(config: Arc<Config>, facts: HostFacts, now: Instant) -> Self {
+        Self::with_rng(config, facts, now, Box::new(OsRng))
+    }
+
+    /// As [`Engine::new`] with another source of randomness (tests).
+    pub fn with_rng(
+        config: Arc<Config>,
+        facts: HostFacts,
+        now: Instant,
+        rng: Box<dyn proto::Rng + Send>,
+    ) -> Self {
+        Self {
+            protocol: Protocol::new(now, rng),
+            config,
+            facts,
+            registry: Registry::default(),
+            instances: Instances::default(),
+            admission: Admission::default(),
+            out: notify::Outbox::default(),
+            discards: DiscardLog::default(),
+            shutting_down: false,
+        }
+    }
+
+    /// The running config.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The facts the engine was started with.
+    pub fn facts(&self) -> &HostFacts {
+        &self.facts
+    }
+
+    fn parts(
+        &mut self,
+        now: Instant,
+    ) -> (Ctx<'_>, &mut Instances, &mut Admission, &mut DiscardLog) {
+        (
+            Ctx {
+                now,
+                protocol: &mut self.protocol,
+                registry: &mut self.registry,
+                out: &mut self.out,
+                config: &self.config,
+                facts: &self.facts,
+                shutting_down: self.shutting_down,
+            },
+            &mut self.instances,
+            &mut self.admission,
+            &mut self.discards,
+        )
+    }
+
+    fn views(&self) -> Views<'_> {
+        Views {
+            registry: &self.registry,
+            instances: &self.instances,
+            protocol: &self.protocol,
+        }
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /// Applies a config: the first call (`diff` is `None`) starts every `tunnel` and `session`
+    /// instance; later calls apply a reload whose differences are `diff`. Profiles in `config`
+    /// apply to tunnels and sessions made afterwards.
+    pub fn apply_config(&mut self, now: Instant, config: Arc<Config>, diff: Option<&ConfigDiff>) {
+        let sys = config.system();
+        self.protocol
+            .set_setup_limits(sys.max_setup_tunnels, sys.peer_setup_rate);
+        self.config = config;
+        self.admission.clear_cache();
+        let config = Arc::clone(&self.config);
+        let (mut ctx, instances, _, _) = self.parts(now);
+        instances.apply(&mut ctx, &config, diff);
+        self.pump(now);
+    }
+
+    /// A datagram arrived on one of the daemon's sockets, from `remote` to `local`, classified
+    /// once by [`Packet::parse`]: control messages, and anything the data plane did not take.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        addrs: (SocketAddr, SocketAddr),
+        encap: Encapsulation,
+        packet: Result<Packet<'_>, HeaderError>,
+    ) {
+        if let Ok(Packet::Control { header, body, .. }) = &packet
+            && let Some(rec) = self.registry.tunnel_by_tid_mut(header.tunnel_id)
+        {
+            rec.rx += 1;
+            if rec.debug {
+                notice!(
+                    "tunnel {}: received {} from {}",
+                    header.tunnel_id,
+                    describe(header, body),
+                    addrs.1
+                );
+            }
+        }
+        self.protocol.handle_packet(now, addrs, encap, packet);
+        self.pump(now);
+        self.discards.tick(now);
+    }
+
+    /// The deadline from [`Engine::poll_timeout`] has passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.discards.tick(now);
+        self.protocol.handle_timeout(now);
+        self.pump(now);
+        let (mut ctx, instances, _, _) = self.parts(now);
+        instances.run_due(&mut ctx);
+        self.pump(now);
+    }
+
+    /// The data plane finished a request.
+    pub fn handle_dataplane_outcome(&mut self, now: Instant, outcome: DataplaneOutcome) {
+        let (mut ctx, _, _, _) = self.parts(now);
+        match outcome {
+            DataplaneOutcome::TunnelInstalled { tid, result } => {
+                if let Err(e) = result {
+                    tracing::error!("tunnel {tid}: data plane: {e}; closing the tunnel");
+                    if let Some(h) = ctx.registry.tunnel_handle(tid) {
+                        ctx.close_tunnel(h);
+                    }
+                }
+            }
+            DataplaneOutcome::SessionInstalled { tid, sid, result } => {
+                let handle = ctx.registry.session_handle(tid, sid);
+                match (result, handle) {
+                    (Ok(installed), Some(h)) => {
+                        if let Some(rec) = ctx.registry.session_mut(h)
+                            && installed.interface_name.is_some()
+                        {
+                            rec.interface_name = installed.interface_name;
+                        }
+                    }
+                    (Err(e), Some(h)) => {
+                        tracing::error!(
+                            "session {tid}/{sid}: data plane: {e}; disconnecting the session"
+                        );
+                        ctx.close_session(h);
+                    }
+                    _ => {}
+                }
+            }
+            DataplaneOutcome::Removed => {}
+        }
+        self.pump(now);
+    }
+
+    /// An `l2tpctl` command (or a data plane's report); the answer goes back to the client.
+    pub fn handle_command(&mut self, now: Instant, command: Command) -> Result<Response, CtlError> {
+        let (mut ctx, instances, _, _) = self.parts(now);
+        let answer = commands::execute(&mut ctx, instances, command);
+        self.pump(now);
+        match answer? {
+            Answer::Done(text) => Ok(Response::Done(text)),
+            Answer::Tunnel(sel) => self.tunnel(now, &sel).map(Response::Tunnel),
+            Answer::Session { name, tunnel } => {
+                let placed = self
+                    .instances
+                    .session(&name)
+                    .and_then(|i| i.state.handle())
+                    .and_then(|h| self.registry.session(h))
+                    .map(|s| (s.tid(), s.sid()));
+                let Some((tid, sid)) = placed else {
+                    return Ok(Response::Done(format!(
+                        "session \"{name}\" created; its call is placed when tunnel {tunnel} is up"
+                    )));
+                };
+                self.session(now, &Selector::Id(tid), &Selector::Id(sid))
+                    .map(Response::Session)
+            }
+        }
+    }
+
+    /// Begins a graceful stop: StopCCN to every peer, data-plane state removed.
+    pub fn begin_shutdown(&mut self, now: Instant) {
+        self.shutting_down = true;
+        self.instances.cancel_retries();
+        let live: Vec<u64> = self
+            .registry
+            .tunnels()
+            .filter(|(_, t)| t.phase().is_live())
+            .map(|(h, _)| h)
+            .collect();
+        if !live.is_empty() {
+            notice!("closing {} tunnel(s)", live.len());
+        }
+        let (mut ctx, _, _, _) = self.parts(now);
+        for h in live {
+            ctx.close_tunnel(h);
+        }
+        self.pump(now);
+    }
+
+    /// The daemon is about to exit: every remaining session and tunnel is reported deleted
+    /// (events and scripts), since they end with the process.
+    pub fn finish_shutdown(&mut self) {
+        let (mut ctx, _, _, _) = self.parts(Instant::now());
+        lifecycle::finish(&mut ctx);
+    }
+
+    /// Answers the protocol's decisions and handles its events until nothing is left.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut progress = false;
+            while let Some(d) = self.protocol.poll_decision() {
+                progress = true;
+                let (mut ctx, instances, admission, _) = self.parts(now);
+                match d {
+                    Decision::Tunnel(req) => admission.on_tunnel_request(&mut ctx, instances, req),
+                    Decision::Session(req) => {
+                        admission.on_session_request(&mut ctx, instances, req)
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(e) = self.protocol.poll_event() {
+                progress = true;
+                let (mut ctx, instances, _, discards) = self.parts(now);
+                lifecycle::on_event(&mut ctx, instances, discards, e);
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- outputs
+
+    /// The next datagram to send: on its tunnel's own socket when the shell has one for
+    /// `tunnel_id`, else on a listen socket. Changes after any input.
+    pub fn poll_transmit(&mut self) -> Option<proto::Transmit> {
+        let t = self.protocol.poll_transmit()?;
+        if let Some(rec) = self.registry.tunnel_by_tid_mut(t.tunnel_id) {
+            rec.tx += 1;
+            if rec.debug {
+                let what = Packet::parse(&t.contents, t.encap).map_or_else(
+                    |_| "malformed datagram".to_owned(),
+                    |p| match p {
+                        Packet::Control { header, body, .. } => describe(&header, body),
+                        _ => "data packet".to_owned(),
+                    },
+                );
+                notice!("tunnel {}: sending {what} to {}", t.tunnel_id, t.remote);
+            }
+        }
+        Some(t)
+    }
+
+    /// The next event. Changes after any input.
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        let mut e = self.out.pop()?;
+        // A session's data plane is set up just before its up event, and its answer (the
+        // interface's name) arrives after the event was queued: fill the name in now.
+        let iface = |this: &Self, tid: u32, sid: Option<u32>| {
+            let h = this.registry.session_handle(tid, sid?)?;
+            this.registry.session(h).and_then(|r| r.interface())
+        };
+        match &mut e {
+            EngineEvent::Notify(ev)
+                if ev.event == EventKind::SessionUp && ev.interface_name.is_none() =>
+            {
+                ev.interface_name = iface(self, ev.tid, ev.sid);
+            }
+            EngineEvent::Script(s)
+                if s.kind == EventKind::SessionUp && s.var("INTERFACE_NAME").is_none() =>
+            {
+                if let Some(n) = iface(self, s.tid, s.sid) {
+                    s.set_var("INTERFACE_NAME", n);
+                }
+            }
+            _ => {}
+        }
+        Some(e)
+    }
+
+    /// When [`Engine::handle_timeout`] is next due; `None` when nothing is pending.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.protocol.poll_timeout(), self.instances.next_retry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether nothing is left to do after [`Engine::begin_shutdown`] (every peer has
+    /// acknowledged, or given up on).
+    pub fn is_idle(&self) -> bool {
+        self.protocol.ep().all_acked()
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// `show tunnels`.
+    pub fn tunnels(&self, now: Instant) -> Vec<TunnelInfo> {
+        self.views().tunnels(now)
+    }
+
+    /// `show tunnel ID|NAME`.
+    pub fn tunnel(&self, now: Instant, tunnel: &Selector) -> Result<TunnelDetail, CtlError> {
+        self.views().tunnel(now, tunnel)
+    }
+
+    /// `show sessions [TUNNEL]`.
+    pub fn sessions(
+        &self,
+        now: Instant,
+        tunnel: Option<&Selector>,
+    ) -> Result<Vec<SessionInfo>, CtlError> {
+        self.views().sessions(now, tunnel)
+    }
+
+    /// `show session TUNNEL ID|NAME`.
+    pub fn session(
+        &self,
+        now: Instant,
+        tunnel: &Selector,
+        session: &Selector,
+    ) -> Result<SessionDetail, CtlError> {
+        self.views().session(now, tunnel, session)
+    }
+
+    /// The numbers of tunnels and sessions.
+    pub fn counts(&self) -> Counts {
+        self.views().counts()
+    }
+
+    /// The engine's counters (the protocol fields of [`SystemStats`]; the core adds its own).
+    pub fn stats(&self) -> SystemStats {
+        views::stats(&self.protocol, &self.registry, &self.admission)
+    }
+}
+
+/// A control message for debug logs: message type, Ns and Nr. Never any AVP value.
+fn describe(header: &proto::wire::header::ControlHeader, body: &[u8]) -> String {
+    let kind = proto::wire::avp::message_type(body).map_or_else(
+        || {
+            if body.is_empty() {
+                "ZLB".to_owned()
+            } else {
+                "control message".to_owned()
+            }
+        },
+        |m| m.name().to_owned(),
+    );
+    format!(
+        "{kind} (tid {}, ns {}, nr {})",
+        header.tunnel_id, header.ns, header.nr
+    )
+}

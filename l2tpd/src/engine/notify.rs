@@ -1,0 +1,147 @@
+//! What the engine tells the shell: the [`Outbox`] of [`EngineEvent`]s, and the pure
+//! functions that turn records into the watchers' events ([`ctl::Event`]) and the user
+//! scripts' events ([`ScriptEvent`]).
+
+use std::collections::VecDeque;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use l2tp_ctl::{self as ctl, EventKind};
+use l2tp_proto as proto;
+
+use super::api::EngineEvent;
+use super::registry::SessionRec;
+use crate::dataplane::{DataplaneRequest, SocketChange};
+use crate::scripts::{self, ScriptEvent, SessionFacts};
+
+/// The engine's output to the shell, in order.
+#[derive(Debug, Default)]
+pub(super) struct Outbox {
+    events: VecDeque<EngineEvent>,
+}
+
+impl Outbox {
+    /// The next event.
+    pub(super) fn pop(&mut self) -> Option<EngineEvent> {
+        self.events.pop_front()
+    }
+
+    /// A request for the data plane.
+    pub(super) fn dataplane(&mut self, req: DataplaneRequest) {
+        self.events.push_back(EngineEvent::Dataplane(req));
+    }
+
+    /// A change to the tunnels' own sockets.
+    pub(super) fn socket(&mut self, change: SocketChange) {
+        self.events.push_back(EngineEvent::Socket(change));
+    }
+
+    /// An event for watchers without a script (an unknown session's deletion).
+    pub(super) fn notify(&mut self, e: ctl::Event) {
+        self.events.push_back(EngineEvent::Notify(e));
+    }
+
+    /// A tunnel event for watchers, with the verbose facts (version, encapsulation, peer) the
+    /// protocol has of it, and its script.
+    pub(super) fn tunnel(
+        &mut self,
+        mut ev: ctl::Event,
+        name: Option<&str>,
+        info: Option<&proto::TunnelInfo>,
+    ) {
+        if let Some(info) = info {
+            ev.peer.get_or_insert_with(|| info.remote.to_string());
+            ev.version.get_or_insert(info.version.number());
+            ev.encap.get_or_insert(ctl_encap(info.encap));
+        }
+        let script = scripts::tunnel_event(ev.event, ev.tid, name);
+        self.events.push_back(EngineEvent::Notify(ev));
+        self.events.push_back(EngineEvent::Script(script));
+    }
+
+    /// A session event for watchers, with the verbose facts (pseudowire type, interface), and
+    /// its script.
+    pub(super) fn session(&mut self, mut ev: ctl::Event, rec: &SessionRec) {
+        ev.pseudowire_type = Some(ctl::PseudowireType::from_number(rec.pw_type));
+        if ev.interface_name.is_none() {
+            ev.interface_name = rec.interface();
+        }
+        let script = session_script(ev.event, rec);
+        self.events.push_back(EngineEvent::Notify(ev));
+        self.events.push_back(EngineEvent::Script(script));
+    }
+}
+
+/// The control protocol's name of an encapsulation.
+pub(super) fn ctl_encap(e: proto::wire::header::Encapsulation) -> ctl::Encap {
+    match e {
+        proto::wire::header::Encapsulation::Udp => ctl::Encap::Udp,
+        proto::wire::header::Encapsulation::Ip => ctl::Encap::Ip,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// An event of `kind` about tunnel `tid`, with nothing else filled in.
+pub(super) fn event(kind: EventKind, tid: u32) -> ctl::Event {
+    ctl::Event {
+        event: kind,
+        time_ms: now_ms(),
+        tid,
+        peer_tid: None,
+        sid: None,
+        peer_sid: None,
+        name: None,
+        profile: None,
+        pw_profile: None,
+        peer: None,
+        version: None,
+        encap: None,
+        pseudowire_type: None,
+        interface_name: None,
+        result: None,
+    }
+}
+
+/// The result of a protocol teardown as watchers and `show` report it.
+pub(super) fn result_code(reason: &proto::DownReason) -> ctl::ResultCode {
+    ctl::ResultCode {
+        result: reason.result,
+        error: reason.error.unwrap_or(0),
+        message: reason.message.clone(),
+    }
+}
+
+/// The session-deleted event of `rec`, with what is known of its end.
+pub(super) fn session_deleted(rec: &SessionRec) -> ctl::Event {
+    let mut ev = event(EventKind::SessionDeleted, rec.tid());
+    ev.sid = Some(rec.sid());
+    ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
+    ev.peer_sid = (rec.peer_sid != 0).then_some(rec.peer_sid);
+    ev.result = rec.last_result.clone();
+    ev
+}
+
+/// The script of session event `kind` of `rec`.
+fn session_script(kind: EventKind, rec: &SessionRec) -> ScriptEvent {
+    let interface_name = rec.interface();
+    let facts = SessionFacts {
+        tunnel_name: rec.tunnel_name.as_deref(),
+        session_name: rec.origin.name.as_deref(),
+        profile: Some(&rec.profile),
+        pw_profile: Some(&rec.pw_profile),
+        pw_type: rec.pw_type,
+        user_data: rec.settings.user_data.as_deref(),
+        remote_end_id: rec.settings.remote_end_id.as_ref().map(|r| r.as_bytes()),
+        bridge: rec.pseudowire.bridge.as_deref(),
+        interface_name: interface_name.as_deref(),
+        mtu: rec.pseudowire.mtu,
+        local_ip: rec.pseudowire.local_ip,
+        peer_ip: rec.pseudowire.peer_ip,
+        netmask: rec.pseudowire.netmask,
+    };
+    scripts::session_event(kind, rec.tid(), rec.sid(), &facts)
+}

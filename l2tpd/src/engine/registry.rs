@@ -1,0 +1,683 @@
+//! The tunnel and session records: what the daemon knows of each tunnel and session beyond the
+//! protocol's own state (names, profiles, creator, interface, last result), their phase, the
+//! id indexes and the tallies that `show system` and the limits read.
+//!
+//! A record's phase and ids are private to this module: the [`Registry`] is the only code that
+//! changes them, and it keeps the indexes and the tallies in step as it does, so that no view,
+//! limit check or lookup needs a scan and no count can drift.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use l2tp_config as cfg;
+use l2tp_ctl as ctl;
+
+/// Where a tunnel or session is in its life, as the daemon sees it.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(super) enum Phase {
+    /// Being set up.
+    Connecting,
+    /// Established.
+    Up {
+        /// When it came up.
+        since: Instant,
+    },
+    /// Going down (a StopCCN or CDN sent or received); the record goes when the protocol
+    /// deletes it.
+    Closing {
+        /// When it had come up, if it ever did.
+        up_since: Option<Instant>,
+    },
+}
+
+impl Phase {
+    /// Not closing.
+    pub(super) fn is_live(self) -> bool {
+        !matches!(self, Phase::Closing { .. })
+    }
+
+    /// Up and not closing.
+    pub(super) fn is_up(self) -> bool {
+        matches!(self, Phase::Up { .. })
+    }
+
+    /// Up now, or up before it began to close.
+    pub(super) fn was_up(self) -> bool {
+        self.up_since().is_some()
+    }
+
+    /// When it came up, if it did.
+    pub(super) fn up_since(self) -> Option<Instant> {
+        match self {
+            Phase::Connecting => None,
+            Phase::Up { since } => Some(since),
+            Phase::Closing { up_since } => up_since,
+        }
+    }
+
+    fn closing(self) -> Phase {
+        Phase::Closing {
+            up_since: self.up_since(),
+        }
+    }
+}
+
+/// Who made a tunnel or session, and under which name.
+#[derive(Clone, Debug)]
+pub(super) struct Origin {
+    pub(super) created_by: ctl::CreatedBy,
+    pub(super) name: Option<String>,
+}
+
+impl Origin {
+    /// A peer's: no name.
+    pub(super) fn net() -> Self {
+        Origin {
+            created_by: ctl::CreatedBy::Net,
+            name: None,
+        }
+    }
+
+    /// An instance's: it has a name.
+    pub(super) fn instance(created_by: ctl::CreatedBy, name: &str) -> Self {
+        Origin {
+            created_by,
+            name: Some(name.to_owned()),
+        }
+    }
+}
+
+/// How a tunnel is carried.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(super) enum Control {
+    /// By a control connection of the protocol engine.
+    Managed,
+    /// Static (`peer_tunnel_id`): no control connection, between these addresses.
+    Static {
+        local: SocketAddr,
+        remote: SocketAddr,
+    },
+}
+
+/// A tunnel.
+#[derive(Debug)]
+pub(super) struct TunnelRec {
+    tid: u32,
+    phase: Phase,
+    pub(super) peer_tid: u32,
+    pub(super) control: Control,
+    pub(super) origin: Origin,
+    pub(super) profile: String,
+    pub(super) session_profile: String,
+    pub(super) pw_profile: String,
+    pub(super) lac_lns: cfg::LacLns,
+    pub(super) settings: cfg::TunnelSettings,
+    pub(super) debug: bool,
+    pub(super) created: Instant,
+    /// Its own socket's (local, remote) addresses, once asked for.
+    pub(super) socket: Option<(SocketAddr, SocketAddr)>,
+    pub(super) last_result: Option<ctl::ResultCode>,
+    pub(super) rx: u64,
+    pub(super) tx: u64,
+}
+
+impl TunnelRec {
+    /// A tunnel's record: profiles as its tunnel profile names them, the peer not limited to
+    /// one role.
+    pub(super) fn new(
+        tid: u32,
+        origin: Origin,
+        profile: String,
+        settings: cfg::TunnelSettings,
+        now: Instant,
+    ) -> Self {
+        TunnelRec {
+            tid,
+            phase: Phase::Connecting,
+            peer_tid: 0,
+            control: Control::Managed,
+            origin,
+            profile,
+            session_profile: settings.session_profile_name.clone(),
+            pw_profile: settings.pseudowire_profile_name.clone(),
+            lac_lns: cfg::LacLns::Both,
+            debug: settings.debug,
+            settings,
+            created: now,
+            socket: None,
+            last_result: None,
+            rx: 0,
+            tx: 0,
+        }
+    }
+
+    /// The record of tunnel instance `name` (a `tunnel` block or `l2tpctl create tunnel`).
+    pub(super) fn for_instance(
+        tid: u32,
+        name: &str,
+        created_by: ctl::CreatedBy,
+        resolved: &cfg::ResolvedTunnel,
+        now: Instant,
+    ) -> Self {
+        let origin = Origin::instance(created_by, name);
+        let s = resolved.settings.clone();
+        Self::new(tid, origin, resolved.profile.clone(), s, now)
+    }
+
+    /// Local tunnel id.
+    pub(super) fn tid(&self) -> u32 {
+        self.tid
+    }
+
+    /// Where it is in its life.
+    pub(super) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether it has no control connection.
+    pub(super) fn is_static(&self) -> bool {
+        matches!(self.control, Control::Static { .. })
+    }
+}
+
+/// The ids of a session: ours and the peer's.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SessionIds {
+    pub(super) tid: u32,
+    pub(super) sid: u32,
+    pub(super) peer_tid: u32,
+    pub(super) peer_sid: u32,
+}
+
+/// The profiles a session was made from, and their settings.
+#[derive(Debug)]
+pub(super) struct SessionProfiles {
+    pub(super) profile: String,
+    pub(super) pw_profile: String,
+    pub(super) settings: Arc<cfg::SessionSettings>,
+    pub(super) pseudowire: Arc<cfg::PseudowireSettings>,
+}
+
+impl SessionProfiles {
+    /// The profiles of session instance `resolved`.
+    pub(super) fn of_instance(resolved: &cfg::ResolvedSession) -> Self {
+        SessionProfiles {
+            profile: resolved.profile.clone(),
+            pw_profile: resolved.pseudowire_profile.clone(),
+            settings: Arc::new(resolved.settings.clone()),
+            pseudowire: Arc::new(resolved.pseudowire.clone()),
+        }
+    }
+}
+
+/// A session.
+#[derive(Debug)]
+pub(super) struct SessionRec {
+    tid: u32,
+    sid: u32,
+    phase: Phase,
+    /// Its tunnel's handle.
+    pub(super) tunnel: u64,
+    pub(super) peer_tid: u32,
+    pub(super) peer_sid: u32,
+    /// Static (`peer_session_id`): no control messages.
+    pub(super) is_static: bool,
+    pub(super) origin: Origin,
+    pub(super) profile: String,
+    pub(super) pw_profile: String,
+    /// Shared by the sessions resolved from the same profiles.
+    pub(super) settings: Arc<cfg::SessionSettings>,
+    pub(super) pseudowire: Arc<cfg::PseudowireSettings>,
+    pub(super) pw_type: u16,
+    pub(super) debug: bool,
+    pub(super) created: Instant,
+    pub(super) interface_name: Option<String>,
+    pub(super) last_result: Option<ctl::ResultCode>,
+    /// The parent tunnel's name, for scripts.
+    pub(super) tunnel_name: Option<String>,
+}
+
+impl SessionRec {
+    /// A session's record, in tunnel `tunnel`.
+    pub(super) fn new(
+        tunnel: u64,
+        ids: SessionIds,
+        origin: Origin,
+        profiles: SessionProfiles,
+        pw_type: u16,
+        now: Instant,
+        tunnel_name: Option<String>,
+    ) -> Self {
+        SessionRec {
+            tid: ids.tid,
+            sid: ids.sid,
+            phase: Phase::Connecting,
+            tunnel,
+            peer_tid: ids.peer_tid,
+            peer_sid: ids.peer_sid,
+            is_static: false,
+            origin,
+            profile: profiles.profile,
+            pw_profile: profiles.pw_profile,
+            debug: profiles.settings.debug,
+            settings: profiles.settings,
+            pseudowire: profiles.pseudowire,
+            pw_type,
+            created: now,
+            interface_name: None,
+            last_result: None,
+            tunnel_name,
+        }
+    }
+
+    /// Local tunnel id.
+    pub(super) fn tid(&self) -> u32 {
+        self.tid
+    }
+
+    /// Local session id.
+    pub(super) fn sid(&self) -> u32 {
+        self.sid
+    }
+
+    /// Where it is in its life.
+    pub(super) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The session's interface: the data plane's name, else a configured name that is not a
+    /// template.
+    pub(super) fn interface(&self) -> Option<String> {
+        self.interface_name
+            .clone()
+            .or_else(|| self.configured_interface().filter(|n| !n.contains('%')))
+    }
+
+    /// The configured interface name or template.
+    pub(super) fn configured_interface(&self) -> Option<String> {
+        self.settings
+            .interface_name
+            .clone()
+            .or_else(|| self.pseudowire.interface_name.clone())
+    }
+}
+
+/// How many records exist, are live (not closing) and are up.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub(super) struct Tally {
+    pub(super) total: usize,
+    pub(super) live: usize,
+    pub(super) up: usize,
+}
+
+impl Tally {
+    fn change(&mut self, before: Option<Phase>, after: Option<Phase>) {
+        fn step(n: &mut usize, was: bool, is: bool) {
+            match (was, is) {
+                (false, true) => *n += 1,
+                (true, false) => *n = n.saturating_sub(1),
+                _ => {}
+            }
+        }
+        step(&mut self.total, before.is_some(), after.is_some());
+        step(
+            &mut self.live,
+            before.is_some_and(Phase::is_live),
+            after.is_some_and(Phase::is_live),
+        );
+        step(
+            &mut self.up,
+            before.is_some_and(Phase::is_up),
+            after.is_some_and(Phase::is_up),
+        );
+    }
+}
+
+/// Every tunnel and session record, by handle, with the indexes and tallies.
+#[derive(Debug, Default)]
+pub(super) struct Registry {
+    next_handle: u64,
+    tunnels: BTreeMap<u64, TunnelRec>,
+    /// Boxed: a map node then holds pointers, not half-empty slots of whole records.
+    sessions: BTreeMap<u64, Box<SessionRec>>,
+    by_tid: HashMap<u32, u64>,
+    /// Session handle by (tunnel id, session id).
+    by_sid: HashMap<(u32, u32), u64>,
+    /// Sessions (of any phase) per tunnel handle.
+    per_tunnel: HashMap<u64, u32>,
+    /// Static sessions not yet closed (few; found without a scan of every session).
+    static_sessions: HashSet<u64>,
+    tunnel_tally: Tally,
+    session_tally: Tally,
+    /// Tunnels and sessions that closed without having come up.
+    tunnel_setup_failures: u64,
+    session_setup_failures: u64,
+}
+
+impl Registry {
+    /// A new handle for a tunnel or session.
+    pub(super) fn next_handle(&mut self) -> u64 {
+        self.next_handle += 1;
+        self.next_handle
+    }
+
+    // ---------------------------------------------------------------- tunnels
+
+    /// Records tunnel `rec` under `handle`.
+    pub(super) fn insert_tunnel(&mut self, handle: u64, rec: TunnelRec) {
+        self.tunnel_tally.change(None, Some(rec.phase));
+        self.by_tid.insert(rec.tid, handle);
+        self.tunnels.insert(handle, rec);
+    }
+
+    /// The tunnel with this handle.
+    pub(super) fn tunnel(&self, handle: u64) -> Option<&TunnelRec> {
+        self.tunnels.get(&handle)
+    }
+
+    /// The tunnel with this handle, to change what is not its phase or id.
+    pub(super) fn tunnel_mut(&mut self, handle: u64) -> Option<&mut TunnelRec> {
+        self.tunnels.get_mut(&handle)
+    }
+
+    /// The handle of the tunnel with local id `tid`.
+    pub(super) fn tunnel_handle(&self, tid: u32) -> Option<u64> {
+        self.by_tid.get(&tid).copied()
+    }
+
+    /// The tunnel with local id `tid`.
+    pub(super) fn tunnel_by_tid(&self, tid: u32) -> Option<&TunnelRec> {
+        self.tunnels.get(self.by_tid.get(&tid)?)
+    }
+
+    /// The tunnel with local id `tid`, to change what is not its phase or id.
+    pub(super) fn tunnel_by_tid_mut(&mut self, tid: u32) -> Option<&mut TunnelRec> {
+        self.tunnels.get_mut(self.by_tid.get(&tid)?)
+    }
+
+    /// Every tunnel, by handle.
+    pub(super) fn tunnels(&self) -> impl Iterator<Item = (u64, &TunnelRec)> {
+        self.tunnels.iter().map(|(h, t)| (*h, t))
+    }
+
+    /// Tunnel `handle` came up at `now`, with the peer's tunnel id.
+    pub(super) fn tunnel_up(
+        &mut self,
+        handle: u64,
+        now: Instant,
+        peer_tid: u32,
+    ) -> Option<&mut TunnelRec> {
+        let rec = self.tunnels.get_mut(&handle)?;
+        let before = rec.phase;
+        if before.is_live() {
+            rec.phase = Phase::Up { since: now };
+        }
+        rec.peer_tid = peer_tid;
+        self.tunnel_tally.change(Some(before), Some(rec.phase));
+        Some(rec)
+    }
+
+    /// Tunnel `handle` began to close.
+    pub(super) fn tunnel_closing(&mut self, handle: u64) -> Option<&mut TunnelRec> {
+        let rec = self.tunnels.get_mut(&handle)?;
+        let before = rec.phase;
+        rec.phase = before.closing();
+        if before.is_live() && !before.was_up() {
+            self.tunnel_setup_failures += 1;
+        }
+        self.tunnel_tally.change(Some(before), Some(rec.phase));
+        Some(rec)
+    }
+
+    /// Forgets tunnel `handle`.
+    pub(super) fn remove_tunnel(&mut self, handle: u64) -> Option<TunnelRec> {
+        let rec = self.tunnels.remove(&handle)?;
+        self.tunnel_tally.change(Some(rec.phase), None);
+        if self.by_tid.get(&rec.tid) == Some(&handle) {
+            self.by_tid.remove(&rec.tid);
+        }
+        Some(rec)
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    /// Records session `rec` under `handle`.
+    pub(super) fn insert_session(&mut self, handle: u64, rec: SessionRec) {
+        self.session_tally.change(None, Some(rec.phase));
+        *self.per_tunnel.entry(rec.tunnel).or_default() += 1;
+        self.by_sid.insert((rec.tid, rec.sid), handle);
+        if rec.is_static {
+            self.static_sessions.insert(handle);
+        }
+        self.sessions.insert(handle, Box::new(rec));
+    }
+
+    /// The static sessions of tunnel handle `tunnel` not yet closed, with their (tunnel id,
+    /// session id).
+    pub(super) fn static_sessions_of(&self, tunnel: u64) -> Vec<(u64, (u32, u32))> {
+        self.static_sessions
+            .iter()
+            .filter_map(|h| {
+                let s = self.sessions.get(h)?;
+                (s.tunnel == tunnel).then_some((*h, (s.tid, s.sid)))
+            })
+            .collect()
+    }
+
+    /// Whether a static session not yet closed has session id `sid`.
+    pub(super) fn static_sid_taken(&self, sid: u32) -> bool {
+        self.static_sessions
+            .iter()
+            .any(|h| self.sessions.get(h).is_some_and(|s| s.sid == sid))
+    }
+
+    /// Static session `handle` is being closed: it is no longer one to close with its tunnel.
+    pub(super) fn forget_static_session(&mut self, handle: u64) {
+        self.static_sessions.remove(&handle);
+    }
+
+    /// The session with this handle.
+    pub(super) fn session(&self, handle: u64) -> Option<&SessionRec> {
+        self.sessions.get(&handle).map(|b| &**b)
+    }
+
+    /// The session with this handle, to change what is not its phase or ids.
+    pub(super) fn session_mut(&mut self, handle: u64) -> Option<&mut SessionRec> {
+        self.sessions.get_mut(&handle).map(|b| &mut **b)
+    }
+
+    /// The handle of the session numbered (tunnel id, session id).
+    pub(super) fn session_handle(&self, tid: u32, sid: u32) -> Option<u64> {
+        self.by_sid.get(&(tid, sid)).copied()
+    }
+
+    /// Every session, by handle.
+    pub(super) fn sessions(&self) -> impl Iterator<Item = (u64, &SessionRec)> {
+        self.sessions.iter().map(|(h, s)| (*h, &**s))
+    }
+
+    /// Sessions of tunnel handle `tunnel`.
+    pub(super) fn sessions_of(&self, tunnel: u64) -> u32 {
+        self.per_tunnel.get(&tunnel).copied().unwrap_or(0)
+    }
+
+    /// Session `handle` got its session id `sid` from the protocol.
+    pub(super) fn renumber_session(&mut self, handle: u64, sid: u32) -> Option<&mut SessionRec> {
+        let rec = self.sessions.get_mut(&handle)?;
+        let old = (rec.tid, rec.sid);
+        rec.sid = sid;
+        let new = (rec.tid, rec.sid);
+        if old != new {
+            if self.by_sid.get(&old) == Some(&handle) {
+                self.by_sid.remove(&old);
+            }
+            self.by_sid.insert(new, handle);
+        }
+        Some(rec)
+    }
+
+    /// Session `handle` came up at `now`, with the peer's ids.
+    pub(super) fn session_up(
+        &mut self,
+        handle: u64,
+        now: Instant,
+        peer: (u32, u32),
+    ) -> Option<&mut SessionRec> {
+        let rec = self.sessions.get_mut(&handle)?;
+        let before = rec.phase;
+        if before.is_live() {
+            rec.phase = Phase::Up { since: now };
+        }
+        (rec.peer_tid, rec.peer_sid) = peer;
+        self.session_tally.change(Some(before), Some(rec.phase));
+        Some(rec)
+    }
+
+    /// Session `handle` began to close.
+    pub(super) fn session_closing(&mut self, handle: u64) -> Option<&mut SessionRec> {
+        let rec = self.sessions.get_mut(&handle)?;
+        let before = rec.phase;
+        rec.phase = before.closing();
+        if before.is_live() && !before.was_up() {
+            self.session_setup_failures += 1;
+        }
+        self.session_tally.change(Some(before), Some(rec.phase));
+        Some(rec)
+    }
+
+    /// Forgets session `handle`.
+    pub(super) fn remove_session(&mut self, handle: u64) -> Option<Box<SessionRec>> {
+        let rec = self.sessions.remove(&handle)?;
+        self.session_tally.change(Some(rec.phase), None);
+        if let Some(n) = self.per_tunnel.get_mut(&rec.tunnel) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_tunnel.remove(&rec.tunnel);
+            }
+        }
+        let ids = (rec.tid, rec.sid);
+        if self.by_sid.get(&ids) == Some(&handle) {
+            self.by_sid.remove(&ids);
+        }
+        self.static_sessions.remove(&handle);
+        Some(rec)
+    }
+
+    // ---------------------------------------------------------------- tallies
+
+    /// Tunnels that exist, are live and are up.
+    pub(super) fn tunnel_tally(&self) -> Tally {
+        self.tunnel_tally
+    }
+
+    /// Sessions that exist, are live and are up.
+    pub(super) fn session_tally(&self) -> Tally {
+        self.session_tally
+    }
+
+    /// Tunnels and sessions that closed without having come up.
+    pub(super) fn setup_failures(&self) -> (u64, u64) {
+        (self.tunnel_setup_failures, self.session_setup_failures)
+    }
+
+    /// Takes every record out (the daemon is stopping): sessions, then tunnels.
+    pub(super) fn drain(&mut self) -> (Vec<SessionRec>, Vec<TunnelRec>) {
+        self.by_tid.clear();
+        self.by_sid.clear();
+        self.per_tunnel.clear();
+        self.static_sessions.clear();
+        self.tunnel_tally = Tally::default();
+        self.session_tally = Tally::default();
+        (
+            std::mem::take(&mut self.sessions)
+                .into_values()
+                .map(|b| *b)
+                .collect(),
+            std::mem::take(&mut self.tunnels).into_values().collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tunnel(tid: u32, now: Instant) -> TunnelRec {
+        let settings = cfg::TunnelParams::default().resolve();
+        TunnelRec::new(tid, Origin::net(), "default".into(), settings, now)
+    }
+
+    fn session(tunnel: u64, tid: u32, sid: u32, now: Instant) -> SessionRec {
+        let ids = SessionIds {
+            tid,
+            sid,
+            peer_tid: 0,
+            peer_sid: 0,
+        };
+        let profiles = SessionProfiles {
+            profile: "default".into(),
+            pw_profile: "default".into(),
+            settings: Arc::new(cfg::SessionParams::default().resolve()),
+            pseudowire: Arc::new(cfg::PseudowireParams::default().resolve()),
+        };
+        SessionRec::new(tunnel, ids, Origin::net(), profiles, 5, now, None)
+    }
+
+    fn tally(total: usize, live: usize, up: usize) -> Tally {
+        Tally { total, live, up }
+    }
+
+    #[test]
+    fn tallies_follow_every_phase() {
+        let now = Instant::now();
+        let mut r = Registry::default();
+        let (a, b) = (r.next_handle(), r.next_handle());
+        r.insert_tunnel(a, tunnel(10, now));
+        r.insert_tunnel(b, tunnel(11, now));
+        r.tunnel_up(a, now, 99);
+        assert_eq!(r.tunnel_tally(), tally(2, 2, 1));
+        assert_eq!(r.tunnel_by_tid(10).map(|t| t.peer_tid), Some(99));
+        r.tunnel_closing(a);
+        r.tunnel_closing(b);
+        assert_eq!(r.tunnel_tally(), tally(2, 0, 0));
+        // Only b never came up.
+        assert_eq!(r.setup_failures(), (1, 0));
+        // A late "up" of a closing tunnel does not make it live again.
+        r.tunnel_up(b, now, 1);
+        assert_eq!(r.tunnel_tally(), tally(2, 0, 0));
+        r.remove_tunnel(a);
+        r.remove_tunnel(b);
+        assert_eq!(r.tunnel_tally(), Tally::default());
+        assert_eq!(r.tunnel_handle(10), None);
+    }
+
+    #[test]
+    fn sessions_are_counted_per_tunnel_and_found_by_number() {
+        let now = Instant::now();
+        let mut r = Registry::default();
+        let (t1, t2) = (r.next_handle(), r.next_handle());
+        let (s1, s2, s3) = (r.next_handle(), r.next_handle(), r.next_handle());
+        r.insert_session(s1, session(t1, 100, 5, now));
+        r.insert_session(s2, session(t1, 100, 6, now));
+        r.insert_session(s3, session(t2, 200, 5, now));
+        r.session_up(s1, now, (7, 8));
+        assert_eq!((r.sessions_of(t1), r.sessions_of(t2)), (2, 1));
+        assert_eq!(r.session_tally(), tally(3, 3, 1));
+        assert_eq!(r.session_handle(100, 6), Some(s2));
+        r.renumber_session(s2, 7);
+        assert_eq!(r.session_handle(100, 6), None);
+        assert_eq!(r.session_handle(100, 7), Some(s2));
+        r.session_closing(s2);
+        assert_eq!(r.setup_failures(), (0, 1));
+        r.remove_session(s2);
+        assert_eq!(r.sessions_of(t1), 1);
+        assert_eq!(r.session_handle(100, 7), None);
+        assert_eq!(r.session_tally(), tally(2, 2, 1));
+        let (sessions, tunnels) = r.drain();
+        assert_eq!((sessions.len(), tunnels.len()), (2, 0));
+        assert_eq!(r.session_tally(), Tally::default());
+        assert_eq!(r.sessions_of(t1), 0);
+    }
+}

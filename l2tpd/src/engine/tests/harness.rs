@@ -1,0 +1,275 @@
+//! Two or more engines on a virtual network: datagrams pass between them in memory, time is
+//! virtual and jumps to the next deadline, randomness is seeded, and data-plane requests are
+//! answered as the `none` data plane answers them. Optional seeded loss.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use l2tp_config::Config;
+use l2tp_ctl::{self as ctl, EventKind, Response};
+use l2tp_proto::wire::header::Packet;
+use l2tp_proto::{self as proto, Rng};
+
+use super::super::{Command, Engine, EngineEvent, HostFacts};
+use crate::dataplane::{Dataplane, DataplaneOutcome, DataplaneRequest, NoneDataplane};
+
+/// Parses a config text, panicking with the rendered diagnostics.
+pub(crate) fn parse(text: &str) -> Config {
+    match l2tp_config::parse("t.conf", text) {
+        Ok(c) => c,
+        Err(d) => panic!("{}", l2tp_config::render_all(&d, text)),
+    }
+}
+
+/// The address of node `i`: 192.0.2.(i+1), port 1701.
+pub(crate) fn addr(i: usize) -> SocketAddr {
+    let last = u8::try_from(i + 1).unwrap_or(u8::MAX);
+    SocketAddr::from(([192, 0, 2, last], 1701))
+}
+
+fn facts(i: usize) -> HostFacts {
+    HostFacts {
+        listen: vec![addr(i)],
+        ip_encap: true,
+        ip_tunnel_sockets: false,
+        control_socket: "/nonexistent/l2tpd.sock".into(),
+        host_name: format!("node{i}"),
+        router_id: 0x0a00_0001 + u32::try_from(i).unwrap_or(0),
+    }
+}
+
+/// One daemon's engine and what it reported.
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub(crate) engine: Engine,
+    dataplane: NoneDataplane,
+    /// Every watcher event, in order.
+    pub(crate) events: Vec<ctl::Event>,
+    /// Every data-plane request, in order.
+    pub(crate) requests: Vec<DataplaneRequest>,
+    /// Datagrams sent, with the time.
+    pub(crate) sent: Vec<(Duration, proto::Transmit)>,
+}
+
+impl Node {
+    /// Whether a watcher event of `kind` about tunnel `tid` was reported.
+    pub(crate) fn saw(&self, kind: EventKind) -> usize {
+        self.events.iter().filter(|e| e.event == kind).count()
+    }
+
+    /// The tunnels and sessions up now.
+    pub(crate) fn up(&self) -> (u32, u32) {
+        let c = self.engine.counts();
+        (c.tunnels_up, c.sessions_up)
+    }
+}
+
+/// Engines on one virtual network.
+#[derive(Debug)]
+pub(crate) struct Net {
+    pub(crate) nodes: Vec<Node>,
+    start: Instant,
+    pub(crate) now: Instant,
+    /// Chance (per million) that a datagram is lost.
+    loss_ppm: u32,
+    rng: proto::DeterministicRng,
+}
+
+impl Net {
+    /// Engines for `configs`, node `i` at [`addr`]`(i)`, each started with its config.
+    pub(crate) fn new(configs: &[&str], seed: u64) -> Net {
+        let start = Instant::now();
+        let nodes = configs
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let config = Arc::new(parse(text));
+                let rng = Box::new(proto::DeterministicRng::new(seed + i as u64));
+                Node {
+                    engine: Engine::with_rng(config, facts(i), start, rng),
+                    dataplane: NoneDataplane::default(),
+                    events: Vec::new(),
+                    requests: Vec::new(),
+                    sent: Vec::new(),
+                }
+            })
+            .collect();
+        let mut net = Net {
+            nodes,
+            start,
+            now: start,
+            loss_ppm: 0,
+            rng: proto::DeterministicRng::new(seed ^ 0x5eed),
+        };
+        for i in 0..net.nodes.len() {
+            let config = Arc::clone(net.nodes[i].engine.config());
+            net.nodes[i].engine.apply_config(start, config, None);
+        }
+        net.settle();
+        net
+    }
+
+    /// Loses each datagram with probability `ppm` per million from now on.
+    pub(crate) fn with_loss(mut self, ppm: u32) -> Self {
+        self.loss_ppm = ppm;
+        self
+    }
+
+    /// Virtual time since the start.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// Delivers datagrams and answers data-plane requests until nothing moves.
+    pub(crate) fn settle(&mut self) {
+        for _ in 0..100_000 {
+            let mut moved = false;
+            for i in 0..self.nodes.len() {
+                moved |= self.drain_events(i);
+            }
+            let mut flight = Vec::new();
+            for i in 0..self.nodes.len() {
+                while let Some(t) = self.nodes[i].engine.poll_transmit() {
+                    self.nodes[i].sent.push((self.now - self.start, t.clone()));
+                    flight.push(t);
+                }
+            }
+            for t in flight {
+                moved = true;
+                if self.lost() {
+                    continue;
+                }
+                let Some(to) = (0..self.nodes.len()).find(|j| addr(*j).ip() == t.remote.ip())
+                else {
+                    continue;
+                };
+                let packet = Packet::parse(&t.contents, t.encap);
+                let local = SocketAddr::new(t.remote.ip(), addr(to).port());
+                let from = if t.encap == l2tp_proto::wire::header::Encapsulation::Ip {
+                    SocketAddr::new(t.local.ip(), 0)
+                } else {
+                    t.local
+                };
+                let now = self.now;
+                self.nodes[to]
+                    .engine
+                    .handle_packet(now, (local, from), t.encap, packet);
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the network never settled");
+    }
+
+    fn lost(&mut self) -> bool {
+        if self.loss_ppm == 0 {
+            return false;
+        }
+        let mut b = [0u8; 4];
+        self.rng.fill(&mut b);
+        u32::from_be_bytes(b) % 1_000_000 < self.loss_ppm
+    }
+
+    fn drain_events(&mut self, i: usize) -> bool {
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        let mut moved = false;
+        while let Some(e) = node.engine.poll_event() {
+            moved = true;
+            match e {
+                EngineEvent::Notify(ev) => node.events.push(ev),
+                EngineEvent::Dataplane(req) => {
+                    let outcome = answer(&mut node.dataplane, &req);
+                    node.requests.push(req);
+                    node.engine.handle_dataplane_outcome(now, outcome);
+                }
+                EngineEvent::Socket(_) | EngineEvent::Script(_) => {}
+            }
+        }
+        moved
+    }
+
+    /// Runs the network for `d` of virtual time, handling every deadline on the way.
+    pub(crate) fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            self.settle();
+            let next = self
+                .nodes
+                .iter()
+                .filter_map(|n| n.engine.poll_timeout())
+                .min();
+            match next {
+                Some(t) if t <= end => {
+                    self.now = self.now.max(t);
+                    let now = self.now;
+                    for n in &mut self.nodes {
+                        if n.engine.poll_timeout().is_some_and(|t| t <= now) {
+                            n.engine.handle_timeout(now);
+                        }
+                    }
+                }
+                _ => {
+                    self.now = end;
+                    self.settle();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs until `done` holds, at most `limit` of virtual time; panics if it never does.
+    pub(crate) fn run_until(&mut self, limit: Duration, what: &str, done: impl Fn(&Net) -> bool) {
+        let end = self.now + limit;
+        while !done(self) {
+            assert!(self.now < end, "not within {limit:?}: {what}");
+            self.run_for(Duration::from_millis(100));
+        }
+    }
+
+    /// Node `i` takes `command`.
+    pub(crate) fn command(
+        &mut self,
+        i: usize,
+        command: Command,
+    ) -> Result<Response, ctl::CtlError> {
+        let now = self.now;
+        let r = self.nodes[i].engine.handle_command(now, command);
+        self.settle();
+        r
+    }
+
+    /// Node `i` reloads with config `text`.
+    pub(crate) fn reload(&mut self, i: usize, text: &str) {
+        let new = Arc::new(parse(text));
+        let diff = l2tp_config::diff(self.nodes[i].engine.config(), &new);
+        let now = self.now;
+        self.nodes[i].engine.apply_config(now, new, Some(&diff));
+        self.settle();
+    }
+}
+
+/// What the `none` data plane answers to `req`.
+fn answer(dp: &mut NoneDataplane, req: &DataplaneRequest) -> DataplaneOutcome {
+    match req {
+        DataplaneRequest::InstallTunnel(spec) => DataplaneOutcome::TunnelInstalled {
+            tid: spec.tid,
+            result: dp.install_tunnel(spec, None).map(|_| ()),
+        },
+        DataplaneRequest::InstallSession(spec) => DataplaneOutcome::SessionInstalled {
+            tid: spec.tid,
+            sid: spec.sid,
+            result: dp.install_session(spec),
+        },
+        DataplaneRequest::RemoveTunnel { tid } => {
+            let _ = dp.remove_tunnel(*tid);
+            DataplaneOutcome::Removed
+        }
+        DataplaneRequest::RemoveSession { tid, sid } => {
+            let _ = dp.remove_session(*tid, *sid);
+            DataplaneOutcome::Removed
+        }
+    }
+}

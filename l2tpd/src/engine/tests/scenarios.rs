@@ -1,0 +1,378 @@
+//! Scenarios of the daemon's logic: admission, reload, instance back-off, tie-break adoption
+//! and static tunnels, each between engines on the virtual network of [`super::harness`].
+
+use std::time::Duration;
+
+use l2tp_ctl::{self as ctl, EventKind, Selector};
+use l2tp_proto::wire::header::Packet;
+use l2tp_proto::wire::message::MessageType;
+
+use super::super::{Command, EngineEvent};
+use super::harness::{Net, addr};
+use crate::dataplane::DataplaneRequest;
+use crate::dataplane::SocketChange;
+
+const SERVER: &str = "";
+
+fn client(tunnels: &str) -> String {
+    let mut text = String::from("session profile \"default\" {\n    pseudowire_type eth\n}\n");
+    text.push_str(tunnels);
+    text
+}
+
+fn tunnel(name: &str, extra: &str) -> String {
+    format!(
+        "tunnel \"{name}\" {{\n    peer {}\n    version 3\n{extra}}}\n",
+        addr(1).ip()
+    )
+}
+
+fn session(name: &str, tunnel: &str, extra: &str) -> String {
+    format!("session \"{name}\" {{\n    tunnel \"{tunnel}\"\n    pseudowire_type eth\n{extra}}}\n")
+}
+
+/// The times at which node `i` first sent each of its SCCRQs (one per attempt).
+fn sccrq_times(net: &Net, i: usize) -> Vec<Duration> {
+    let mut seen = std::collections::HashSet::new();
+    net.nodes[i]
+        .sent
+        .iter()
+        .filter(|(_, t)| {
+            matches!(Packet::parse(&t.contents, t.encap),
+                Ok(Packet::Control { body, .. })
+                    if l2tp_proto::wire::avp::message_type(body) == Some(MessageType::Sccrq))
+        })
+        .filter(|(_, t)| seen.insert(t.tunnel_id))
+        .map(|(at, _)| *at)
+        .collect()
+}
+
+#[test]
+fn a_config_tunnel_opens_with_its_own_socket_and_shows_as_connecting() {
+    use std::sync::Arc;
+    let c = Arc::new(super::harness::parse(&format!(
+        "{}{}",
+        tunnel("t", ""),
+        session("s", "t", "")
+    )));
+    let now = std::time::Instant::now();
+    let facts = super::super::HostFacts {
+        listen: vec![addr(0)],
+        ip_encap: false,
+        ip_tunnel_sockets: false,
+        control_socket: "/tmp/x.sock".into(),
+        host_name: "sys-host".into(),
+        router_id: 1,
+    };
+    let rng = Box::new(l2tp_proto::DeterministicRng::new(1));
+    let mut e = super::super::Engine::with_rng(c.clone(), facts, now, rng);
+    e.apply_config(now, c, None);
+    let Some(EngineEvent::Socket(SocketChange::Open(sock))) = e.poll_event() else {
+        panic!("no socket request");
+    };
+    assert_eq!(sock.local, addr(0));
+    assert_eq!(sock.remote, addr(1));
+    let Some(t) = e.poll_transmit() else {
+        panic!("no SCCRQ");
+    };
+    assert_eq!(t.tunnel_id, sock.tid);
+    let list = e.tunnels(now);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].state, ctl::State::Connecting);
+    assert_eq!(list[0].created_by, ctl::CreatedBy::Config);
+    assert_eq!(list[0].name.as_deref(), Some("t"));
+    let sessions = e.sessions(now, None).unwrap_or_default();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].name.as_deref(), Some("s"));
+    // A graceful stop of a tunnel that never heard from its peer has nothing to wait for.
+    e.begin_shutdown(now);
+    assert!(e.is_idle());
+}
+
+#[test]
+fn a_client_and_a_server_bring_up_a_tunnel_and_a_session() {
+    let c = client(&format!("{}{}", tunnel("t", ""), session("s", "t", "")));
+    let mut net = Net::new(&[&c, SERVER], 1);
+    net.run_until(Duration::from_secs(5), "both up", |n| {
+        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
+    });
+    assert!(
+        net.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        net.elapsed()
+    );
+    // The data plane was asked for both, on both ends.
+    for n in &net.nodes {
+        assert!(
+            n.requests
+                .iter()
+                .any(|r| matches!(r, DataplaneRequest::InstallTunnel(_)))
+        );
+        assert!(
+            n.requests
+                .iter()
+                .any(|r| matches!(r, DataplaneRequest::InstallSession(_)))
+        );
+    }
+    let server_tunnel = &net.nodes[1].engine.tunnels(net.now)[0];
+    assert_eq!(server_tunnel.created_by, ctl::CreatedBy::Net);
+    assert_eq!(server_tunnel.peer, addr(0).to_string());
+}
+
+#[test]
+fn max_tunnels_refuses_the_second_tunnel_and_counts_the_reason() {
+    let c = client(&format!(
+        "{}{}",
+        tunnel("t1", ""),
+        tunnel("t2", "    local 192.0.2.1\n")
+    ));
+    let server = "system {\n    max_tunnels 1\n}\n";
+    let mut net = Net::new(&[&c, server], 2);
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.nodes[1].engine.counts().tunnels_up, 1);
+    assert_eq!(net.nodes[0].engine.counts().tunnels_up, 1);
+    let stats = net.nodes[1].engine.stats();
+    let refused = stats
+        .tunnels_refused
+        .get("max_tunnels")
+        .copied()
+        .unwrap_or(0);
+    assert!(refused >= 1, "{:?}", stats.tunnels_refused);
+    assert_eq!(
+        stats.tunnels_refused.len(),
+        1,
+        "{:?}",
+        stats.tunnels_refused
+    );
+    // The refused client saw StopCCN result 2 error 4 (RFC 2661 §4.4.2).
+    let down = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::TunnelDown)
+        .and_then(|e| e.result.clone());
+    assert_eq!(down.map(|r| (r.result, r.error)), Some((2, 4)));
+}
+
+#[test]
+fn lac_lns_refuses_the_calls_a_peer_may_not_place() {
+    let c = format!(
+        "tunnel \"t\" {{\n    peer {}\n    version 2\n}}\n{}",
+        addr(1).ip(),
+        "session \"s\" {\n    tunnel \"t\"\n    pseudowire_type ppp\n}\n"
+    );
+    // The server takes this peer for an LNS only: it may not place incoming calls as a LAC.
+    let server = format!(
+        "peer profile \"p\" {{\n    peer_ipaddr {}\n    lac_lns lns\n}}\n",
+        addr(0).ip()
+    );
+    let mut net = Net::new(&[&c, &server], 3);
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(net.nodes[0].up().0, 1, "the tunnel is accepted");
+    let stats = net.nodes[1].engine.stats();
+    assert!(
+        stats.sessions_refused.get("lac_lns").copied().unwrap_or(0) >= 1,
+        "{:?}",
+        stats.sessions_refused
+    );
+    let cdn = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::SessionDown)
+        .and_then(|e| e.result.clone());
+    let cdn = cdn.unwrap_or_else(|| panic!("no CDN: {:?}", net.nodes[0].events));
+    // RFC 2661 §4.4.2: result 5, permanent lack of facilities.
+    assert_eq!(cdn.result, 5);
+    assert_eq!(
+        cdn.message.as_deref(),
+        Some("the peer may not act as a LAC (lac_lns)")
+    );
+}
+
+#[test]
+fn a_refused_instance_retries_with_doubling_back_off_up_to_the_cap() {
+    let c = format!(
+        "system {{\n    tunnel_persist_pend_timeout 8\n}}\n{}",
+        tunnel("t", "")
+    );
+    let server = "system {\n    deny_remote_tunnel_creates true\n}\n";
+    let mut net = Net::new(&[&c, server], 5);
+    net.run_for(Duration::from_secs(40));
+    let times = sccrq_times(&net, 0);
+    let gaps: Vec<u64> = times.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+    assert!(gaps.len() >= 5, "{times:?}");
+    assert_eq!(gaps[..5], [1, 2, 4, 8, 8], "{times:?}");
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(
+        stats
+            .tunnels_refused
+            .get("deny_remote_tunnel_creates")
+            .copied(),
+        Some(times.len() as u64)
+    );
+    // While it waits, the instance shows as idle.
+    let t = net.nodes[0].engine.tunnels(net.now);
+    assert!(t.iter().any(|t| t.state == ctl::State::Idle), "{t:?}");
+}
+
+#[test]
+fn a_reload_recreates_only_what_changed() {
+    let t = tunnel("t", "");
+    let before = client(&format!(
+        "{t}{}{}",
+        session("a", "t", ""),
+        session("b", "t", "")
+    ));
+    let mut net = Net::new(&[&before, SERVER], 6);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
+    let sessions = |net: &Net| -> Vec<(String, u32)> {
+        let mut v: Vec<(String, u32)> = net.nodes[0]
+            .engine
+            .sessions(net.now, None)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s.state == ctl::State::Up)
+            .map(|s| (s.name.unwrap_or_default(), s.sid))
+            .collect();
+        v.sort();
+        v
+    };
+    let tid = net.nodes[0].engine.tunnels(net.now)[0].tid;
+    let old = sessions(&net);
+    // Session b changes; a and the tunnel do not.
+    let after = client(&format!(
+        "{t}{}{}",
+        session("a", "t", ""),
+        session("b", "t", "    remote_end_id \"far\"\n")
+    ));
+    net.reload(0, &after);
+    net.run_until(Duration::from_secs(5), "b again", |n| {
+        n.nodes[0].up() == (1, 2)
+    });
+    let new = sessions(&net);
+    assert_eq!(new[0], old[0], "session a untouched");
+    assert_ne!(new[1].1, old[1].1, "session b made again");
+    assert_eq!(net.nodes[0].engine.tunnels(net.now)[0].tid, tid);
+    assert_eq!(net.nodes[1].saw(EventKind::SessionDown), 1, "one CDN");
+    assert_eq!(net.nodes[1].saw(EventKind::TunnelDown), 0);
+    // The tunnel removed: one StopCCN, and its sessions go with it.
+    net.reload(0, &client(""));
+    net.run_for(Duration::from_secs(2));
+    assert_eq!(net.nodes[1].engine.counts().tunnels_up, 0);
+    assert_eq!(net.nodes[1].saw(EventKind::TunnelDown), 1);
+}
+
+#[test]
+fn two_ends_configured_alike_meet_on_one_tunnel_and_one_session() {
+    let end = |peer: usize| {
+        format!(
+            "tunnel \"t\" {{\n    peer {}\n    version 3\n}}\n\
+             session \"s\" {{\n    tunnel \"t\"\n    pseudowire_type eth\n    \
+             remote_end_id \"circuit-1\"\n}}\n",
+            addr(peer).ip()
+        )
+    };
+    let (a, b) = (end(1), end(0));
+    let mut net = Net::new(&[&a, &b], 7);
+    net.run_until(
+        Duration::from_secs(20),
+        "one tunnel and one session up",
+        |n| n.nodes.iter().all(|n| n.up() == (1, 1)),
+    );
+    // Whatever lost the ties has gone after its StopCCN and CDN lingered.
+    net.run_for(Duration::from_secs(60));
+    for n in &net.nodes {
+        let c = n.engine.counts();
+        assert_eq!(
+            (c.tunnels, c.tunnels_up, c.sessions, c.sessions_up),
+            (1, 1, 1, 1)
+        );
+    }
+    // Both ends' instances own what is up.
+    for n in &net.nodes {
+        let t = &n.engine.tunnels(net.now)[0];
+        assert_eq!(t.name.as_deref(), Some("t"));
+        let s = &n.engine.sessions(net.now, None).unwrap_or_default()[0];
+        assert_eq!(s.name.as_deref(), Some("s"));
+    }
+}
+
+#[test]
+fn static_tunnels_come_up_at_once_and_go_with_a_reload() {
+    let text = format!(
+        "tunnel \"st\" {{\n    version 3\n    peer {}\n    tunnel_id 100\n    \
+         peer_tunnel_id 200\n}}\n\
+         session \"ss\" {{\n    tunnel \"st\"\n    session_id 1000\n    peer_session_id 2000\n    \
+         pseudowire_type eth\n    cookie hex:0a0b0c0d\n    peer_cookie hex:1a1b1c1d\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::new(&[&text], 8);
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    assert!(net.nodes[0].sent.is_empty(), "no control connection");
+    let installed: Vec<&DataplaneRequest> = net.nodes[0].requests.iter().collect();
+    let [
+        DataplaneRequest::InstallTunnel(t),
+        DataplaneRequest::InstallSession(s),
+    ] = &installed[..]
+    else {
+        panic!("{installed:?}");
+    };
+    assert_eq!((t.tid, t.peer_tid), (100, 200));
+    assert_eq!((s.sid, s.peer_sid), (1000, 2000));
+    // We send the peer's cookie and expect ours.
+    assert_eq!(
+        (s.cookie.as_slice(), s.peer_cookie.as_slice()),
+        (&[0x1a, 0x1b, 0x1c, 0x1d][..], &[0x0a, 0x0b, 0x0c, 0x0d][..])
+    );
+    let info = &net.nodes[0].engine.tunnels(net.now)[0];
+    assert_eq!(info.state, ctl::State::Up);
+    assert_eq!(info.peer, addr(1).to_string());
+    // l2tpctl deletes the session at once.
+    let r = net.command(
+        0,
+        Command::DeleteSession(Selector::Name("st".into()), Selector::Id(1000)),
+    );
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(net.nodes[0].up(), (1, 0));
+    assert!(matches!(
+        net.nodes[0].requests.last(),
+        Some(DataplaneRequest::RemoveSession {
+            tid: 100,
+            sid: 1000
+        })
+    ));
+    // A reload without the tunnel removes it.
+    net.reload(0, "");
+    assert_eq!(net.nodes[0].engine.counts().tunnels, 0);
+    assert!(matches!(
+        net.nodes[0].requests.last(),
+        Some(DataplaneRequest::RemoveTunnel { tid: 100 })
+    ));
+    assert_eq!(net.nodes[0].saw(EventKind::TunnelDeleted), 1);
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDeleted), 1);
+}
+
+#[test]
+fn sessions_survive_loss_and_counts_stay_in_step() {
+    let c = client(&format!(
+        "{}{}{}",
+        tunnel("t", ""),
+        session("a", "t", ""),
+        session("b", "t", "")
+    ));
+    let mut net = Net::new(&[&c, SERVER], 9).with_loss(200_000);
+    net.run_until(Duration::from_secs(120), "up under 20 % loss", |n| {
+        n.nodes[0].up() == (1, 2) && n.nodes[1].up() == (1, 2)
+    });
+    // The counts the registry keeps agree with the records.
+    for n in &net.nodes {
+        let c = n.engine.counts();
+        let up = n
+            .engine
+            .sessions(net.now, None)
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| s.state == ctl::State::Up)
+            .count();
+        assert_eq!(c.sessions_up as usize, up);
+    }
+}

@@ -1,0 +1,393 @@
+//! The answers of `l2tpctl show`: pure functions of the records, the instances and the
+//! protocol's own state. Nothing here changes the engine.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use l2tp_ctl::{
+    self as ctl, Counts, CtlError, ErrorKind, Selector, SessionDetail, SessionInfo, SystemStats,
+    TunnelDetail, TunnelInfo,
+};
+use l2tp_proto::wire::message::MessageType;
+use l2tp_proto::{self as proto, SessionState, TunnelState};
+
+use super::admission::Admission;
+use super::instances::{Instance, Instances};
+use super::notify::ctl_encap;
+use super::protocol::Protocol;
+use super::registry::{Control, Registry, SessionRec, TunnelRec};
+use super::translate;
+use crate::view;
+
+/// `no tunnel SEL`.
+pub(super) fn no_tunnel(t: &Selector) -> CtlError {
+    CtlError::new(ErrorKind::NotFound, format!("no tunnel {t}"))
+}
+
+/// `no session SEL in tunnel SEL`.
+pub(super) fn no_session(t: &Selector, s: &Selector) -> CtlError {
+    CtlError::new(ErrorKind::NotFound, format!("no session {s} in tunnel {t}"))
+}
+
+/// What the views read.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Views<'a> {
+    pub(super) registry: &'a Registry,
+    pub(super) instances: &'a Instances,
+    pub(super) protocol: &'a Protocol,
+}
+
+impl Views<'_> {
+    /// The tunnel `sel` names: the current tunnel by id, or the tunnel instance's own (an
+    /// earlier tunnel of the same name may still be closing), else any tunnel it matches.
+    pub(super) fn find_tunnel(&self, sel: &Selector) -> Option<u64> {
+        let current = match sel {
+            Selector::Id(tid) => self.registry.tunnel_handle(*tid),
+            Selector::Name(n) => self.instances.tunnel(n).and_then(|i| i.state.handle()),
+        };
+        current
+            .filter(|h| self.registry.tunnel(*h).is_some())
+            .or_else(|| {
+                self.registry
+                    .tunnels()
+                    .find(|(_, t)| sel.matches(t.tid(), t.origin.name.as_deref()))
+                    .map(|(h, _)| h)
+            })
+    }
+
+    /// The session `sel` names in tunnel `tunnel`.
+    pub(super) fn find_session(&self, tunnel: u64, sel: &Selector) -> Option<u64> {
+        if let Selector::Id(sid) = sel {
+            let tid = self.registry.tunnel(tunnel)?.tid();
+            return self.registry.session_handle(tid, *sid).filter(|h| {
+                self.registry
+                    .session(*h)
+                    .is_some_and(|s| s.tunnel == tunnel)
+            });
+        }
+        self.registry
+            .sessions()
+            .find(|(_, s)| s.tunnel == tunnel && sel.matches(s.sid(), s.origin.name.as_deref()))
+            .map(|(h, _)| h)
+    }
+
+    /// `show tunnels`: every tunnel, then the instances waiting between attempts.
+    pub(super) fn tunnels(&self, now: Instant) -> Vec<TunnelInfo> {
+        let mut out: Vec<TunnelInfo> = self
+            .registry
+            .tunnels()
+            .map(|(h, t)| self.tunnel_info(now, h, t))
+            .collect();
+        for (name, inst) in self.instances.tunnels() {
+            if inst.state.handle().is_none() {
+                out.push(idle_tunnel_info(name, inst));
+            }
+        }
+        out
+    }
+
+    /// `show tunnel SEL`.
+    pub(super) fn tunnel(&self, now: Instant, sel: &Selector) -> Result<TunnelDetail, CtlError> {
+        let Some(h) = self.find_tunnel(sel) else {
+            if let Selector::Name(n) = sel
+                && let Some(inst) = self.instances.tunnel(n)
+            {
+                return Ok(TunnelDetail {
+                    info: idle_tunnel_info(n, inst),
+                    protocol_state: if inst.state.is_stopped() {
+                        "stopped".into()
+                    } else {
+                        "waiting to retry".into()
+                    },
+                    debug: inst.resolved.settings.debug,
+                    settings: view::tunnel_settings(&inst.resolved.settings),
+                    stats: ctl::TunnelStats::default(),
+                    last_result: inst.last_result.clone(),
+                });
+            }
+            return Err(no_tunnel(sel));
+        };
+        let rec = self.registry.tunnel(h).ok_or_else(|| no_tunnel(sel))?;
+        let ep = self.protocol.ep();
+        let state = ep
+            .tunnel(rec.tid())
+            .map_or_else(|| "deleted".to_owned(), |i| i.state.to_string());
+        let c = ep.tunnel_channel_stats(rec.tid()).unwrap_or_default();
+        Ok(TunnelDetail {
+            info: self.tunnel_info(now, h, rec),
+            protocol_state: state,
+            debug: rec.debug,
+            settings: view::tunnel_settings(&rec.settings),
+            stats: ctl::TunnelStats {
+                control_rx_packets: rec.rx,
+                control_tx_packets: rec.tx,
+                retransmits: c.retransmitted,
+                duplicates: c.duplicates,
+                acks_sent: c.acks_sent,
+                acks_received: c.acks_received,
+                out_of_order: c.out_of_order,
+                outside_window: c.outside_window,
+                ..ctl::TunnelStats::default()
+            },
+            last_result: rec.last_result.clone(),
+        })
+    }
+
+    /// `show sessions [TUNNEL]`.
+    pub(super) fn sessions(
+        &self,
+        now: Instant,
+        tunnel: Option<&Selector>,
+    ) -> Result<Vec<SessionInfo>, CtlError> {
+        let only = match tunnel {
+            Some(sel) => Some(self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?),
+            None => None,
+        };
+        Ok(self
+            .registry
+            .sessions()
+            .filter(|(_, s)| only.is_none_or(|h| s.tunnel == h))
+            .map(|(h, s)| self.session_info(now, h, s))
+            .collect())
+    }
+
+    /// `show session TUNNEL SEL`.
+    pub(super) fn session(
+        &self,
+        now: Instant,
+        tunnel: &Selector,
+        session: &Selector,
+    ) -> Result<SessionDetail, CtlError> {
+        let th = self.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
+        let sh = self
+            .find_session(th, session)
+            .ok_or_else(|| no_session(tunnel, session))?;
+        let rec = self.registry.session(sh).ok_or_else(|| no_tunnel(tunnel))?;
+        let engine = self.protocol.session_info(sh, rec.tid(), rec.sid());
+        let state = engine
+            .as_ref()
+            .map_or_else(|| "deleted".to_owned(), |s| s.state.to_string());
+        Ok(SessionDetail {
+            info: self.session_info(now, sh, rec),
+            protocol_state: state,
+            debug: rec.debug,
+            settings: view::session_settings(&rec.settings),
+            stats: ctl::SessionStats {
+                control_rx_packets: engine.as_ref().map_or(0, |s| s.control_rx.into()),
+                control_tx_packets: engine.as_ref().map_or(0, |s| s.control_tx.into()),
+                ..ctl::SessionStats::default()
+            },
+            last_result: rec.last_result.clone(),
+        })
+    }
+
+    /// The numbers of tunnels and sessions.
+    pub(super) fn counts(&self) -> Counts {
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        let (t, s) = (self.registry.tunnel_tally(), self.registry.session_tally());
+        Counts {
+            tunnels: n(t.total),
+            tunnels_up: n(t.up),
+            sessions: n(s.total),
+            sessions_up: n(s.up),
+        }
+    }
+
+    fn tunnel_info(&self, now: Instant, handle: u64, rec: &TunnelRec) -> TunnelInfo {
+        let info = self.protocol.ep().tunnel(rec.tid());
+        let live = rec.phase().is_live();
+        let (state, local, peer) = match (&info, rec.control) {
+            (Some(i), _) => (
+                tunnel_state(i.state, live),
+                i.local.to_string(),
+                i.remote.to_string(),
+            ),
+            (None, Control::Static { local, remote }) => {
+                let state = if rec.phase().is_up() {
+                    ctl::State::Up
+                } else {
+                    ctl::State::Closing
+                };
+                let over_ip =
+                    translate::encap(rec.settings.encap) == proto::wire::header::Encapsulation::Ip;
+                let show = |a: std::net::SocketAddr| {
+                    if over_ip {
+                        a.ip().to_string()
+                    } else {
+                        a.to_string()
+                    }
+                };
+                (state, show(local), show(remote))
+            }
+            (None, Control::Managed) => (ctl::State::Closing, String::new(), String::new()),
+        };
+        TunnelInfo {
+            tid: rec.tid(),
+            peer_tid: info.as_ref().map_or(rec.peer_tid, |i| i.peer_tunnel_id),
+            name: rec.origin.name.clone(),
+            state,
+            version: info.as_ref().map_or_else(
+                || translate::version(rec.settings.version).number(),
+                |i| i.version.number(),
+            ),
+            encap: ctl_encap(translate::encap(rec.settings.encap)),
+            local,
+            peer,
+            created_by: rec.origin.created_by,
+            sessions: self.registry.sessions_of(handle),
+            uptime_s: now.saturating_duration_since(rec.created).as_secs(),
+            profile: rec.profile.clone(),
+            peer_host_name: info
+                .as_ref()
+                .filter(|i| !i.peer_host_name.is_empty())
+                .map(|i| String::from_utf8_lossy(&i.peer_host_name).into_owned()),
+        }
+    }
+
+    fn session_info(&self, now: Instant, handle: u64, rec: &SessionRec) -> SessionInfo {
+        let info = self.protocol.session_info(handle, rec.tid(), rec.sid());
+        let tunnel = self.registry.tunnel(rec.tunnel);
+        let peer_tid = if rec.peer_tid != 0 {
+            rec.peer_tid
+        } else {
+            tunnel.map_or(0, |t| t.peer_tid)
+        };
+        SessionInfo {
+            tid: rec.tid(),
+            sid: rec.sid(),
+            peer_tid,
+            peer_sid: info.as_ref().map_or(rec.peer_sid, |i| i.peer_session_id),
+            name: rec.origin.name.clone(),
+            state: match &info {
+                Some(i) => session_state(i.state, rec.phase().is_live()),
+                None if rec.is_static && rec.phase().is_up() => ctl::State::Up,
+                None => ctl::State::Closing,
+            },
+            pseudowire_type: ctl::PseudowireType::from_number(rec.pw_type),
+            interface_name: rec
+                .interface_name
+                .clone()
+                .or_else(|| rec.configured_interface()),
+            tunnel_name: tunnel.and_then(|t| t.origin.name.clone()),
+            created_by: rec.origin.created_by,
+            uptime_s: now.saturating_duration_since(rec.created).as_secs(),
+            profile: rec.profile.clone(),
+            pseudowire_profile: rec.pw_profile.clone(),
+        }
+    }
+}
+
+/// A persistent tunnel instance between attempts.
+fn idle_tunnel_info(name: &str, inst: &Instance<l2tp_config::ResolvedTunnel>) -> TunnelInfo {
+    let s = &inst.resolved.settings;
+    TunnelInfo {
+        tid: 0,
+        peer_tid: 0,
+        name: Some(name.to_owned()),
+        state: ctl::State::Idle,
+        version: translate::version(s.version).number(),
+        encap: ctl_encap(translate::encap(s.encap)),
+        local: String::new(),
+        peer: inst.resolved.peer.to_string(),
+        created_by: inst.created_by,
+        sessions: 0,
+        uptime_s: 0,
+        profile: inst.resolved.profile.clone(),
+        peer_host_name: None,
+    }
+}
+
+fn tunnel_state(state: TunnelState, live: bool) -> ctl::State {
+    match state {
+        _ if !live => ctl::State::Closing,
+        TunnelState::Idle => ctl::State::Idle,
+        TunnelState::WaitCtlReply | TunnelState::WaitCtlConn => ctl::State::Connecting,
+        TunnelState::Established => ctl::State::Up,
+        TunnelState::Closing => ctl::State::Closing,
+    }
+}
+
+fn session_state(state: SessionState, live: bool) -> ctl::State {
+    match state {
+        _ if !live => ctl::State::Closing,
+        SessionState::Idle => ctl::State::Idle,
+        SessionState::Established => ctl::State::Up,
+        _ => ctl::State::Connecting,
+    }
+}
+
+/// The engine's counters: the protocol fields of [`SystemStats`] (the shell adds its own).
+pub(super) fn stats(
+    protocol: &Protocol,
+    registry: &Registry,
+    admission: &Admission,
+) -> SystemStats {
+    let s = protocol.ep().stats();
+    let m = &s.malformed;
+    let by_type = |c: &proto::event::MessageCounts| -> BTreeMap<String, u64> {
+        MessageType::ALL
+            .into_iter()
+            .filter(|t| c.get(*t) > 0)
+            .map(|t| (t.name().to_owned(), c.get(t)))
+            .collect()
+    };
+    let malformed = [
+        ("header", m.header),
+        ("body", m.body),
+        ("unknown_tunnel", m.unknown_tunnel),
+        ("unknown_session", m.unknown_session),
+        ("data", m.data),
+        ("l2f", m.l2f),
+        ("outside_window", m.outside_window),
+        ("invalid_nr", m.invalid_nr),
+        ("wrong_state", m.wrong_state),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_owned(), n))
+    .collect();
+    let refused: u64 = admission.tunnels_refused().values().sum();
+    let mut tunnels_refused: BTreeMap<String, u64> = admission
+        .tunnels_refused()
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), *n))
+        .collect();
+    for (reason, n) in [
+        ("peer_setup_rate", m.peer_setup_rate),
+        ("max_setup_tunnels", m.max_setup_tunnels),
+        ("setup_evicted", s.setup_evicted),
+    ] {
+        if n > 0 {
+            *tunnels_refused.entry(reason.to_owned()).or_default() += n;
+        }
+    }
+    let (tunnel_failures, session_failures) = registry.setup_failures();
+    SystemStats {
+        acks_sent: s.acks_sent,
+        acks_received: s.acks_received,
+        messages_sent: by_type(&s.sent),
+        messages_received: by_type(&s.received),
+        tunnels_refused,
+        sessions_refused: admission
+            .sessions_refused()
+            .iter()
+            .map(|(k, n)| ((*k).to_owned(), *n))
+            .collect(),
+        malformed,
+        rx_discards: m.header
+            + m.body
+            + m.unknown_tunnel
+            + m.unknown_session
+            + m.data
+            + m.outside_window
+            + m.invalid_nr
+            + m.peer_setup_rate
+            + m.max_setup_tunnels,
+        retransmits: s.retransmissions,
+        auth_failures: s.auth_failures,
+        tunnels_created: s.tunnels_created,
+        tunnel_setup_failures: tunnel_failures + refused,
+        sessions_created: s.sessions_created,
+        session_setup_failures: session_failures,
+        ..SystemStats::default()
+    }
+}
