@@ -253,8 +253,7 @@ impl Admission {
                         req.remote, a.peer_profile, a.tunnel_profile
                     ),
                 );
-                let mut rec =
-                    TunnelRec::new(tid, Origin::net(), a.tunnel_profile, a.settings, ctx.now);
+                let mut rec = TunnelRec::new(tid, Origin::net(), a.tunnel_profile, a.settings);
                 rec.session_profile = a.session_profile;
                 rec.pw_profile = a.pw_profile;
                 rec.lac_lns = a.lac_lns;
@@ -482,15 +481,7 @@ fn accept_session(
         pseudowire,
     };
     let tunnel_name = t.origin.name.clone();
-    let rec = SessionRec::new(
-        th,
-        ids,
-        Origin::net(),
-        profiles,
-        req.pw_type,
-        ctx.now,
-        tunnel_name,
-    );
+    let rec = SessionRec::new(th, ids, Origin::net(), profiles, req.pw_type, tunnel_name);
     ctx.registry.insert_session(handle, rec);
 }
 

@@ -48,6 +48,14 @@ impl Phase {
         self.up_since().is_some()
     }
 
+    /// How long it has been up at `now`: 0 when it is not up (connecting or closing).
+    pub(super) fn uptime(self, now: Instant) -> std::time::Duration {
+        match self {
+            Phase::Up { since } => now.saturating_duration_since(since),
+            _ => std::time::Duration::ZERO,
+        }
+    }
+
     /// When it came up, if it did.
     pub(super) fn up_since(self) -> Option<Instant> {
         match self {
@@ -115,7 +123,6 @@ pub(super) struct TunnelRec {
     pub(super) lac_lns: cfg::LacLns,
     pub(super) settings: cfg::TunnelSettings,
     pub(super) debug: bool,
-    pub(super) created: Instant,
     /// Its own socket's (local, remote) addresses, once asked for.
     pub(super) socket: Option<(SocketAddr, SocketAddr)>,
     pub(super) last_result: Option<ctl::ResultCode>,
@@ -131,7 +138,6 @@ impl TunnelRec {
         origin: Origin,
         profile: String,
         settings: cfg::TunnelSettings,
-        now: Instant,
     ) -> Self {
         TunnelRec {
             tid,
@@ -145,7 +151,6 @@ impl TunnelRec {
             lac_lns: cfg::LacLns::Both,
             debug: settings.debug,
             settings,
-            created: now,
             socket: None,
             last_result: None,
             rx: 0,
@@ -159,11 +164,10 @@ impl TunnelRec {
         name: &str,
         created_by: ctl::CreatedBy,
         resolved: &cfg::ResolvedTunnel,
-        now: Instant,
     ) -> Self {
         let origin = Origin::instance(created_by, name);
         let s = resolved.settings.clone();
-        Self::new(tid, origin, resolved.profile.clone(), s, now)
+        Self::new(tid, origin, resolved.profile.clone(), s)
     }
 
     /// Local tunnel id.
@@ -232,7 +236,6 @@ pub(super) struct SessionRec {
     pub(super) pseudowire: Arc<cfg::PseudowireSettings>,
     pub(super) pw_type: u16,
     pub(super) debug: bool,
-    pub(super) created: Instant,
     pub(super) interface_name: Option<String>,
     pub(super) last_result: Option<ctl::ResultCode>,
     /// The parent tunnel's name, for scripts.
@@ -247,7 +250,6 @@ impl SessionRec {
         origin: Origin,
         profiles: SessionProfiles,
         pw_type: u16,
-        now: Instant,
         tunnel_name: Option<String>,
     ) -> Self {
         SessionRec {
@@ -265,7 +267,6 @@ impl SessionRec {
             settings: profiles.settings,
             pseudowire: profiles.pseudowire,
             pw_type,
-            created: now,
             interface_name: None,
             last_result: None,
             tunnel_name,
@@ -604,12 +605,12 @@ impl Registry {
 mod tests {
     use super::*;
 
-    fn tunnel(tid: u32, now: Instant) -> TunnelRec {
+    fn tunnel(tid: u32) -> TunnelRec {
         let settings = cfg::TunnelParams::default().resolve();
-        TunnelRec::new(tid, Origin::net(), "default".into(), settings, now)
+        TunnelRec::new(tid, Origin::net(), "default".into(), settings)
     }
 
-    fn session(tunnel: u64, tid: u32, sid: u32, now: Instant) -> SessionRec {
+    fn session(tunnel: u64, tid: u32, sid: u32) -> SessionRec {
         let ids = SessionIds {
             tid,
             sid,
@@ -622,7 +623,7 @@ mod tests {
             settings: Arc::new(cfg::SessionParams::default().resolve()),
             pseudowire: Arc::new(cfg::PseudowireParams::default().resolve()),
         };
-        SessionRec::new(tunnel, ids, Origin::net(), profiles, 5, now, None)
+        SessionRec::new(tunnel, ids, Origin::net(), profiles, 5, None)
     }
 
     fn tally(total: usize, live: usize, up: usize) -> Tally {
@@ -634,8 +635,8 @@ mod tests {
         let now = Instant::now();
         let mut r = Registry::default();
         let (a, b) = (r.next_handle(), r.next_handle());
-        r.insert_tunnel(a, tunnel(10, now));
-        r.insert_tunnel(b, tunnel(11, now));
+        r.insert_tunnel(a, tunnel(10));
+        r.insert_tunnel(b, tunnel(11));
         r.tunnel_up(a, now, 99);
         assert_eq!(r.tunnel_tally(), tally(2, 2, 1));
         assert_eq!(r.tunnel_by_tid(10).map(|t| t.peer_tid), Some(99));
@@ -659,9 +660,9 @@ mod tests {
         let mut r = Registry::default();
         let (t1, t2) = (r.next_handle(), r.next_handle());
         let (s1, s2, s3) = (r.next_handle(), r.next_handle(), r.next_handle());
-        r.insert_session(s1, session(t1, 100, 5, now));
-        r.insert_session(s2, session(t1, 100, 6, now));
-        r.insert_session(s3, session(t2, 200, 5, now));
+        r.insert_session(s1, session(t1, 100, 5));
+        r.insert_session(s2, session(t1, 100, 6));
+        r.insert_session(s3, session(t2, 200, 5));
         r.session_up(s1, now, (7, 8));
         assert_eq!((r.sessions_of(t1), r.sessions_of(t2)), (2, 1));
         assert_eq!(r.session_tally(), tally(3, 3, 1));

@@ -235,7 +235,7 @@ impl Views<'_> {
             peer,
             created_by: rec.origin.created_by,
             sessions: self.registry.sessions_of(handle),
-            uptime_s: now.saturating_duration_since(rec.created).as_secs(),
+            uptime_s: rec.phase().uptime(now).as_secs(),
             profile: rec.profile.clone(),
             peer_host_name: info
                 .as_ref()
@@ -270,7 +270,7 @@ impl Views<'_> {
                 .or_else(|| rec.configured_interface()),
             tunnel_name: tunnel.and_then(|t| t.origin.name.clone()),
             created_by: rec.origin.created_by,
-            uptime_s: now.saturating_duration_since(rec.created).as_secs(),
+            uptime_s: rec.phase().uptime(now).as_secs(),
             profile: rec.profile.clone(),
             pseudowire_profile: rec.pw_profile.clone(),
         }

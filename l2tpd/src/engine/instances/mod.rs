@@ -309,7 +309,7 @@ impl Instances {
             ),
         );
         inst.state = InstanceState::Running { handle };
-        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
+        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved);
         ctx.add_tunnel(handle, rec, translate::encap(s.encap), (local, remote));
         for s in self.sessions_of(name) {
             self.start_session(ctx, &s);
@@ -503,7 +503,7 @@ impl Instances {
             "tunnel \"{name}\": the tunnel {} opened (tid {tid}) is this tunnel now",
             req.remote
         );
-        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
+        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved);
         ctx.add_tunnel(handle, rec, req.encap, (req.local, req.remote));
         if let Some(inst) = self.tunnels.get_mut(name) {
             inst.runs(handle);
@@ -724,7 +724,6 @@ fn add_session(
         Origin::instance(created_by, name),
         SessionProfiles::of_instance(resolved),
         pw_type,
-        ctx.now,
         tunnel_name,
     );
     ctx.registry.insert_session(handle, rec);

@@ -73,12 +73,19 @@ pub(crate) struct Net {
     pub(crate) now: Instant,
     /// Chance (per million) that a datagram is lost.
     loss_ppm: u32,
+    /// Every datagram is lost while this is set.
+    pub(crate) blackhole: bool,
     rng: proto::DeterministicRng,
 }
 
 impl Net {
     /// Engines for `configs`, node `i` at [`addr`]`(i)`, each started with its config.
     pub(crate) fn new(configs: &[&str], seed: u64) -> Net {
+        Self::unstarted(configs, seed).start()
+    }
+
+    /// As [`Net::new`], but the configs are not applied yet ([`Net::start`]).
+    pub(crate) fn unstarted(configs: &[&str], seed: u64) -> Net {
         let start = Instant::now();
         let nodes = configs
             .iter()
@@ -95,19 +102,25 @@ impl Net {
                 }
             })
             .collect();
-        let mut net = Net {
+        Net {
             nodes,
             start,
             now: start,
             loss_ppm: 0,
+            blackhole: false,
             rng: proto::DeterministicRng::new(seed ^ 0x5eed),
-        };
-        for i in 0..net.nodes.len() {
-            let config = Arc::clone(net.nodes[i].engine.config());
-            net.nodes[i].engine.apply_config(start, config, None);
         }
-        net.settle();
-        net
+    }
+
+    /// Starts every engine with its config.
+    pub(crate) fn start(mut self) -> Net {
+        let now = self.now;
+        for n in &mut self.nodes {
+            let config = Arc::clone(n.engine.config());
+            n.engine.apply_config(now, config, None);
+        }
+        self.settle();
+        self
     }
 
     /// Loses each datagram with probability `ppm` per million from now on.
@@ -164,6 +177,9 @@ impl Net {
     }
 
     fn lost(&mut self) -> bool {
+        if self.blackhole {
+            return true;
+        }
         if self.loss_ppm == 0 {
             return false;
         }

@@ -376,3 +376,29 @@ fn sessions_survive_loss_and_counts_stay_in_step() {
         assert_eq!(c.sessions_up as usize, up);
     }
 }
+
+#[test]
+fn uptime_counts_from_when_a_tunnel_and_session_came_up() {
+    let c = client(&format!("{}{}", tunnel("t", ""), session("s", "t", "")));
+    let mut net = Net::unstarted(&[&c, SERVER], 10);
+    // The peer is unreachable for a while: the tunnel and its session wait, connecting.
+    net.blackhole = true;
+    let mut net = net.start();
+    net.run_for(Duration::from_secs(5));
+    let t = &net.nodes[0].engine.tunnels(net.now)[0];
+    assert_eq!((t.state, t.uptime_s), (ctl::State::Connecting, 0));
+    net.blackhole = false;
+    net.run_until(Duration::from_secs(30), "up", |n| n.nodes[0].up() == (1, 1));
+    let came_up = net.elapsed();
+    net.run_for(Duration::from_secs(4));
+    let expected = (net.elapsed() - came_up).as_secs();
+    let t = &net.nodes[0].engine.tunnels(net.now)[0];
+    assert_eq!(t.uptime_s, expected, "not from its creation, {:?} ago", net.elapsed());
+    let s = &net.nodes[0].engine.sessions(net.now, None).unwrap_or_default()[0];
+    assert_eq!(s.uptime_s, expected);
+    // Closing: no longer up.
+    let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
+    assert!(r.is_ok(), "{r:?}");
+    let t = &net.nodes[0].engine.tunnels(net.now)[0];
+    assert_eq!((t.state, t.uptime_s), (ctl::State::Closing, 0));
+}
