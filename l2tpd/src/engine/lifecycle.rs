@@ -50,9 +50,6 @@ pub(super) fn on_event(
                 quoted(name.as_deref()),
                 version.number()
             );
-            if let Some(n) = &name {
-                instances.tunnel_up(n, handle.0);
-            }
             let mut ev = event(EventKind::TunnelUp, tunnel_id);
             ev.peer_tid = Some(peer_tunnel_id);
             let info = ctx.protocol.ep().tunnel(tunnel_id);
@@ -110,9 +107,6 @@ pub(super) fn on_event(
             ev.peer_sid = Some(peer_session_id);
             ev.interface_name = rec.interface_name.clone();
             ctx.out.session(ev, rec);
-            if let Some(n) = name {
-                instances.session_up(&n, handle.0);
-            }
         }
         Event::SessionDown {
             handle,
@@ -180,6 +174,10 @@ fn tunnel_down(
     let Some(rec) = ctx.registry.tunnel_closing(handle) else {
         return;
     };
+    let up_for = rec
+        .phase()
+        .up_since()
+        .map(|t| ctx.now.saturating_duration_since(t));
     rec.last_result = Some(result_code(reason));
     let name = rec.origin.name.clone();
     notice!(
@@ -193,7 +191,7 @@ fn tunnel_down(
     let info = ctx.protocol.ep().tunnel(tid);
     ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
     if let Some(n) = name {
-        instances.tunnel_down(ctx, &n, handle, reason);
+        instances.tunnel_down(ctx, &n, (handle, up_for), reason);
     }
 }
 
@@ -230,6 +228,10 @@ fn session_down(
     let Some(rec) = ctx.registry.session_closing(handle) else {
         return;
     };
+    let up_for = rec
+        .phase()
+        .up_since()
+        .map(|t| ctx.now.saturating_duration_since(t));
     rec.last_result = Some(result_code(reason));
     let name = rec.origin.name.clone();
     notice!(
@@ -247,7 +249,7 @@ fn session_down(
     };
     ctx.out.session(ev, rec);
     if let Some(n) = name {
-        instances.session_down(ctx, &n, handle, reason);
+        instances.session_down(ctx, &n, (handle, up_for), reason);
     }
 }
 

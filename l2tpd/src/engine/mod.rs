@@ -95,14 +95,16 @@ impl Engine {
         config: Arc<Config>,
         facts: HostFacts,
         now: Instant,
-        rng: Box<dyn proto::Rng + Send>,
+        mut rng: Box<dyn proto::Rng + Send>,
     ) -> Self {
+        let mut seed = [0u8; 8];
+        rng.fill(&mut seed);
         Self {
+            instances: Instances::new(u64::from_be_bytes(seed)),
             protocol: Protocol::new(now, rng),
             config,
             facts,
             registry: Registry::default(),
-            instances: Instances::default(),
             admission: Admission::default(),
             out: notify::Outbox::default(),
             discards: DiscardLog::default(),

@@ -1,5 +1,8 @@
 //! One persistent instance: where it is ([`InstanceState`]) and how long it waits before its
-//! next attempt (exponential back-off, 1 s doubling up to a cap).
+//! next attempt: exponential back-off, 1 s doubling up to a cap, less a random part of up to a
+//! quarter (jitter, so that many instances failing together do not retry together). A tunnel
+//! or session that goes down less than [`STABLE`] after it came up (a peer that accepts and
+//! drops at once) counts as a failure: its back-off goes on growing.
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +10,10 @@ use l2tp_ctl as ctl;
 
 /// The first wait before retrying a persistent instance; it doubles up to the configured cap.
 pub(in crate::engine) const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// How long a tunnel or session must have been up for its going down to start the back-off
+/// over.
+pub(in crate::engine) const STABLE: Duration = Duration::from_secs(60);
 
 /// Which of the two kinds of instance a retry belongs to (tunnels sort first: a session
 /// retries into its tunnel).
@@ -83,12 +90,28 @@ impl<R> Instance<R> {
         }
     }
 
-    /// Waits before the next try: the back-off, doubled for the try after (up to `cap`).
-    pub(super) fn schedule_retry(&mut self, now: Instant, cap: Duration) -> Duration {
-        let wait = self.backoff.min(cap);
+    /// Waits before the next try: the back-off less up to a quarter of it (`jitter`, a random
+    /// fraction in `[0, 1)`), the back-off doubled for the try after (up to `cap`).
+    pub(super) fn schedule_retry(&mut self, now: Instant, cap: Duration, jitter: f64) -> Duration {
+        let base = self.backoff.min(cap);
+        let wait = base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0));
         self.state = InstanceState::Waiting { until: now + wait };
         self.backoff = (self.backoff * 2).min(cap);
         wait
+    }
+
+    /// Its tunnel or session went down after being up for `up_for` (`None`: it never came
+    /// up). Long enough up, the back-off starts over; returns whether it was up, but not for
+    /// long (a peer that accepts and drops at once).
+    pub(super) fn went_down(&mut self, up_for: Option<Duration>) -> bool {
+        match up_for {
+            Some(d) if d >= STABLE => {
+                self.backoff = FIRST_RETRY;
+                false
+            }
+            Some(_) => true,
+            None => false,
+        }
     }
 
     /// Its tunnel or session is this one now: running, the back-off started over.
@@ -108,7 +131,7 @@ mod tests {
         let now = Instant::now();
         let cap = Duration::from_secs(5);
         let waits: Vec<u64> = (0..5)
-            .map(|_| i.schedule_retry(now, cap).as_secs())
+            .map(|_| i.schedule_retry(now, cap, 0.0).as_secs())
             .collect();
         assert_eq!(waits, [1, 2, 4, 5, 5]);
         assert_eq!(
@@ -118,7 +141,28 @@ mod tests {
             }
         );
         i.runs(7);
-        assert_eq!(i.schedule_retry(now, cap), FIRST_RETRY);
+        assert_eq!(i.schedule_retry(now, cap, 0.0), FIRST_RETRY);
+        // Jitter takes up to a quarter off, never adds.
+        let w = i.schedule_retry(now, cap, 0.999);
+        assert!(
+            w > Duration::from_millis(1500) && w <= Duration::from_secs(2),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_quick_drop_keeps_the_back_off_growing() {
+        let mut i = Instance::new((), ctl::CreatedBy::Config);
+        let now = Instant::now();
+        let cap = Duration::from_secs(60);
+        i.schedule_retry(now, cap, 0.0);
+        i.schedule_retry(now, cap, 0.0);
+        assert!(i.went_down(Some(Duration::from_secs(2))));
+        assert_eq!(i.schedule_retry(now, cap, 0.0), Duration::from_secs(4));
+        assert!(!i.went_down(None));
+        assert_eq!(i.schedule_retry(now, cap, 0.0), Duration::from_secs(8));
+        assert!(!i.went_down(Some(STABLE)));
+        assert_eq!(i.schedule_retry(now, cap, 0.0), FIRST_RETRY);
     }
 
     #[test]

@@ -22,9 +22,13 @@ use crate::notice;
 
 pub(super) use instance::{FIRST_RETRY, Instance, InstanceKind, InstanceState};
 
+use l2tp_proto::Rng;
+
 /// Every persistent instance, and the retries pending.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Instances {
+    /// Randomness for the back-off's jitter.
+    jitter: proto::DeterministicRng,
     tunnels: BTreeMap<String, Instance<cfg::ResolvedTunnel>>,
     sessions: BTreeMap<String, Instance<cfg::ResolvedSession>>,
     /// Retry times, earliest first. An entry may be stale (its instance started, was removed
@@ -35,6 +39,24 @@ pub(super) struct Instances {
 }
 
 impl Instances {
+    /// No instances; `seed` seeds the back-off's jitter.
+    pub(super) fn new(seed: u64) -> Self {
+        Self {
+            jitter: proto::DeterministicRng::new(seed),
+            tunnels: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            retries: BTreeSet::new(),
+            cli_tunnels: BTreeMap::new(),
+        }
+    }
+
+    /// A random fraction in `[0, 1)` for the jitter of a back-off.
+    fn jitter(&mut self) -> f64 {
+        let mut b = [0u8; 4];
+        self.jitter.fill(&mut b);
+        f64::from(u32::from_be_bytes(b)) / (f64::from(u32::MAX) + 1.0)
+    }
+
     // ---------------------------------------------------------------- lookups
 
     /// Tunnel instance `name`.
@@ -290,9 +312,13 @@ impl Instances {
             Err(e) => {
                 if resolved.persist {
                     let cap = tunnel_cap(ctx.config);
-                    let wait = inst.schedule_retry(ctx.now, cap);
+                    let jitter = self.jitter();
+                    let Some(inst) = self.tunnels.get_mut(name) else {
+                        return;
+                    };
+                    let wait = inst.schedule_retry(ctx.now, cap, jitter);
                     self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
-                    tracing::warn!("tunnel \"{name}\": {e}; retrying in {}s", wait.as_secs());
+                    tracing::warn!("tunnel \"{name}\": {e}; retrying in {}", secs(wait));
                 } else {
                     inst.state = InstanceState::Stopped;
                     tracing::warn!("tunnel \"{name}\": {e}");
@@ -392,12 +418,13 @@ impl Instances {
             Ok(CommandOutcome::Session { session_id, .. }) => session_id,
             other => {
                 let cap = session_cap(ctx.config);
+                let jitter = self.jitter();
                 if let Some(inst) = self.sessions.get_mut(name) {
-                    let wait = inst.schedule_retry(ctx.now, cap);
+                    let wait = inst.schedule_retry(ctx.now, cap, jitter);
                     self.retry(ctx.now + wait, InstanceKind::Session, name);
                     tracing::warn!(
-                        "session \"{name}\": cannot place the call ({other:?}); retrying in {}s",
-                        wait.as_secs()
+                        "session \"{name}\": cannot place the call ({other:?}); retrying in {}",
+                        secs(wait)
                     );
                 }
                 return;
@@ -617,32 +644,15 @@ impl Instances {
 
     // ---------------------------------------------------------------- what happened
 
-    /// Tunnel `handle` of instance `name` came up.
-    pub(super) fn tunnel_up(&mut self, name: &str, handle: u64) {
-        if let Some(inst) = self.tunnels.get_mut(name)
-            && inst.state.handle() == Some(handle)
-        {
-            inst.backoff = FIRST_RETRY;
-        }
-    }
-
-    /// Session `handle` of instance `name` came up.
-    pub(super) fn session_up(&mut self, name: &str, handle: u64) {
-        if let Some(inst) = self.sessions.get_mut(name)
-            && inst.state.handle() == Some(handle)
-        {
-            inst.backoff = FIRST_RETRY;
-        }
-    }
-
-    /// Tunnel `handle` of instance `name` went down: its sessions wait for the next one; the
-    /// instance tries again after its back-off (`persist`), waits for a session to need it
-    /// (closed for being idle), or stops.
+    /// Tunnel `handle` of instance `name` went down after being up for `up_for` (`None`:
+    /// it never came up): its sessions wait for the next one; the instance tries again after
+    /// its back-off (`persist`), waits for a session to need it (closed for being idle), or
+    /// stops.
     pub(super) fn tunnel_down(
         &mut self,
         ctx: &mut Ctx<'_>,
         name: &str,
-        handle: u64,
+        (handle, up_for): (u64, Option<Duration>),
         reason: &proto::DownReason,
     ) {
         let Some(inst) = self.tunnels.get_mut(name) else {
@@ -654,6 +664,7 @@ impl Instances {
         let stopped = inst.state.is_stopped();
         inst.state = inst.state.released();
         inst.last_result = Some(notify::result_code(reason));
+        let dropped = inst.went_down(up_for);
         for s in self.sessions.values_mut() {
             if s.resolved.tunnel == name {
                 s.state = s.state.released();
@@ -669,28 +680,38 @@ impl Instances {
             return;
         }
         let cap = tunnel_cap(ctx.config);
+        let jitter = self.jitter();
         let Some(inst) = self.tunnels.get_mut(name) else {
             return;
         };
-        if inst.resolved.persist {
-            let wait = inst.schedule_retry(ctx.now, cap);
-            self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
-            notice!("tunnel \"{name}\": retrying in {}s", wait.as_secs());
-        } else {
+        if !inst.resolved.persist {
             inst.state = InstanceState::Stopped;
+            return;
+        }
+        let wait = inst.schedule_retry(ctx.now, cap, jitter);
+        self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
+        if dropped {
+            notice!(
+                "tunnel \"{name}\": closed {} after it came up; backing off: retrying in {}",
+                secs(up_for.unwrap_or_default()),
+                secs(wait)
+            );
+        } else {
+            notice!("tunnel \"{name}\": retrying in {}", secs(wait));
         }
     }
 
-    /// Session `handle` of instance `name` went down: it places its call again after its
-    /// back-off, unless it was deleted, the daemon stops, or its tunnel went down too (then it
-    /// starts with the tunnel's next attempt).
+    /// Session `handle` of instance `name` went down after being up for `up_for`: it places
+    /// its call again after its back-off, unless it was deleted, the daemon stops, or its
+    /// tunnel went down too (then it starts with the tunnel's next attempt).
     pub(super) fn session_down(
         &mut self,
         ctx: &mut Ctx<'_>,
         name: &str,
-        handle: u64,
+        (handle, up_for): (u64, Option<Duration>),
         reason: &proto::DownReason,
     ) {
+        let jitter = self.jitter();
         let Some(inst) = self.sessions.get_mut(name) else {
             return;
         };
@@ -699,13 +720,27 @@ impl Instances {
         }
         let stopped = inst.state.is_stopped();
         inst.state = inst.state.released();
+        let dropped = inst.went_down(up_for);
         if ctx.shutting_down || stopped || reason.cause == proto::DownCause::TunnelDown {
             return;
         }
-        let wait = inst.schedule_retry(ctx.now, session_cap(ctx.config));
+        let wait = inst.schedule_retry(ctx.now, session_cap(ctx.config), jitter);
         self.retry(ctx.now + wait, InstanceKind::Session, name);
-        notice!("session \"{name}\": retrying in {}s", wait.as_secs());
+        if dropped {
+            notice!(
+                "session \"{name}\": closed {} after it came up; backing off: retrying in {}",
+                secs(up_for.unwrap_or_default()),
+                secs(wait)
+            );
+        } else {
+            notice!("session \"{name}\": retrying in {}", secs(wait));
+        }
     }
+}
+
+/// A wait as the log shows it: `1.5s`.
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
 }
 
 /// Records session `handle` (with `ids`) of session instance `name` in tunnel `th`.

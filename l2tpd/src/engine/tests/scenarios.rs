@@ -198,9 +198,14 @@ fn a_refused_instance_retries_with_doubling_back_off_up_to_the_cap() {
     let mut net = Net::new(&[&c, server], 5);
     net.run_for(Duration::from_secs(40));
     let times = sccrq_times(&net, 0);
-    let gaps: Vec<u64> = times.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(gaps.len() >= 5, "{times:?}");
-    assert_eq!(gaps[..5], [1, 2, 4, 8, 8], "{times:?}");
+    // Each wait is the back-off less up to a quarter of it (jitter).
+    for (gap, backoff) in gaps.iter().zip([1, 2, 4, 8, 8]) {
+        let b = Duration::from_secs(backoff);
+        assert!(*gap <= b && *gap >= b.mul_f64(0.75), "{gaps:?}");
+    }
+    assert_ne!(gaps[3], gaps[4], "jitter: {gaps:?}");
     let stats = net.nodes[1].engine.stats();
     assert_eq!(
         stats
@@ -393,12 +398,52 @@ fn uptime_counts_from_when_a_tunnel_and_session_came_up() {
     net.run_for(Duration::from_secs(4));
     let expected = (net.elapsed() - came_up).as_secs();
     let t = &net.nodes[0].engine.tunnels(net.now)[0];
-    assert_eq!(t.uptime_s, expected, "not from its creation, {:?} ago", net.elapsed());
-    let s = &net.nodes[0].engine.sessions(net.now, None).unwrap_or_default()[0];
+    assert_eq!(
+        t.uptime_s,
+        expected,
+        "not from its creation, {:?} ago",
+        net.elapsed()
+    );
+    let s = &net.nodes[0]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default()[0];
     assert_eq!(s.uptime_s, expected);
     // Closing: no longer up.
     let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
     assert!(r.is_ok(), "{r:?}");
     let t = &net.nodes[0].engine.tunnels(net.now)[0];
     assert_eq!((t.state, t.uptime_s), (ctl::State::Closing, 0));
+}
+
+#[test]
+fn a_peer_that_accepts_and_drops_at_once_meets_a_growing_back_off() {
+    // The server refuses the client's call and closes the tunnel, empty, one second later.
+    let c = format!(
+        "system {{\n    tunnel_persist_pend_timeout 16\n}}\n\
+         tunnel \"t\" {{\n    peer {}\n    version 2\n}}\n\
+         session \"s\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n}}\n",
+        addr(1).ip()
+    );
+    let server = format!(
+        "peer profile \"p\" {{\n    peer_ipaddr {}\n    lac_lns lns\n    \
+         tunnel_profile_name \"idle\"\n}}\ntunnel profile \"idle\" {{\n    idle_timeout 1\n}}\n",
+        addr(0).ip()
+    );
+    let mut net = Net::new(&[&c, &server], 11);
+    net.run_for(Duration::from_secs(60));
+    let times = sccrq_times(&net, 0);
+    // Each attempt lives a second or two; the waits between attempts grow towards the cap
+    // (16 s less jitter), where without back-off an attempt would follow every 2 s or so.
+    let gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f64())
+        .collect();
+    assert!(gaps.len() >= 4, "{times:?}");
+    assert!(
+        gaps.windows(2).take(3).all(|w| w[1] > w[0] * 1.3),
+        "{gaps:?}"
+    );
+    assert!(gaps.last().is_some_and(|g| *g >= 12.0), "{gaps:?}");
+    assert!(times.len() <= 8, "{times:?}");
 }
