@@ -52,7 +52,40 @@ impl DiscardLog {
     /// Logs (within budget) that input from `remote` for local tunnel `tunnel_id` had
     /// `problem`.
     pub fn record(&mut self, now: Instant, remote: SocketAddr, tunnel_id: u32, problem: &Discard) {
-        let kind = problem.kind();
+        if !self.admit(now, problem.kind()) {
+            return;
+        }
+        let tunnel = tunnel_suffix(tunnel_id);
+        match problem {
+            // Expected under load and limited on purpose: a notice, not a warning.
+            Discard::PeerSetupRate | Discard::MaxSetupTunnels => {
+                crate::notice!("from {remote}{tunnel}: {problem}");
+            }
+            // The peer's data for a session that was just deleted keeps coming for a moment
+            // (or its data plane sends on a tunnel whose sessions we do not carry): counted,
+            // and only worth a debug line.
+            Discard::Data => tracing::debug!("from {remote}{tunnel}: {problem}"),
+            _ => tracing::warn!("from {remote}{tunnel}: {problem}"),
+        }
+    }
+
+    /// Logs (within the budget of `kind`) a warning that input from `remote` for local tunnel
+    /// `tunnel_id` was discarded, for a reason of the daemon's own (not the protocol's).
+    pub fn record_other(
+        &mut self,
+        now: Instant,
+        (remote, tunnel_id): (SocketAddr, u32),
+        kind: &'static str,
+        what: std::fmt::Arguments<'_>,
+    ) {
+        if self.admit(now, kind) {
+            tracing::warn!("from {remote}{}: {what}", tunnel_suffix(tunnel_id));
+        }
+    }
+
+    /// Whether a line of `kind` is within its budget; the window restarts (with a summary of
+    /// what it did not log) when it has passed.
+    fn admit(&mut self, now: Instant, kind: &'static str) -> bool {
         let b = self.budgets.entry(kind).or_insert(Budget {
             start: now,
             lines: 0,
@@ -74,25 +107,18 @@ impl DiscardLog {
         }
         if b.lines >= LINES_PER_WINDOW {
             b.suppressed += 1;
-            return;
+            return false;
         }
         b.lines += 1;
-        let tunnel = if tunnel_id == 0 {
-            String::new()
-        } else {
-            format!(" (tunnel {tunnel_id})")
-        };
-        match problem {
-            // Expected under load and limited on purpose: a notice, not a warning.
-            Discard::PeerSetupRate | Discard::MaxSetupTunnels => {
-                crate::notice!("from {remote}{tunnel}: {problem}");
-            }
-            // The peer's data for a session that was just deleted keeps coming for a moment
-            // (or its data plane sends on a tunnel whose sessions we do not carry): counted,
-            // and only worth a debug line.
-            Discard::Data => tracing::debug!("from {remote}{tunnel}: {problem}"),
-            _ => tracing::warn!("from {remote}{tunnel}: {problem}"),
-        }
+        true
+    }
+}
+
+fn tunnel_suffix(tunnel_id: u32) -> String {
+    if tunnel_id == 0 {
+        String::new()
+    } else {
+        format!(" (tunnel {tunnel_id})")
     }
 }
 
@@ -139,12 +165,23 @@ mod tests {
             let mut log = DiscardLog::default();
             log.record(now, remote, 7, &Discard::Data);
             log.record(now, remote, 7, &Discard::UnknownSession(9));
+            log.record_other(
+                now,
+                (remote, 100),
+                "static_tunnel",
+                format_args!("a control message for a static tunnel"),
+            );
         });
         let events = recorder.0.lock().map(|v| v.clone()).unwrap_or_default();
-        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events.len(), 3, "{events:?}");
         assert_eq!(events[0].0, tracing::Level::DEBUG, "{events:?}");
         assert!(events[0].1.contains("data packet"), "{events:?}");
         assert_eq!(events[1].0, tracing::Level::WARN, "{events:?}");
         assert!(events[1].1.contains("(tunnel 7)"), "{events:?}");
+        assert_eq!(events[2].0, tracing::Level::WARN, "{events:?}");
+        assert!(
+            events[2].1.contains("(tunnel 100): a control message"),
+            "{events:?}"
+        );
     }
 }

@@ -81,6 +81,8 @@ pub struct Engine {
     admission: Admission,
     out: notify::Outbox,
     discards: DiscardLog,
+    /// Control messages for static tunnels, discarded.
+    static_discards: u64,
     shutting_down: bool,
 }
 
@@ -108,6 +110,7 @@ impl Engine {
             admission: Admission::default(),
             out: notify::Outbox::default(),
             discards: DiscardLog::default(),
+            static_discards: 0,
             shutting_down: false,
         }
     }
@@ -179,6 +182,20 @@ impl Engine {
         if let Ok(Packet::Control { header, body, .. }) = &packet
             && let Some(rec) = self.registry.tunnel_by_tid_mut(header.tunnel_id)
         {
+            if rec.is_static() {
+                // The protocol does not know static tunnels: it would call the id unknown.
+                self.static_discards += 1;
+                self.discards.record_other(
+                    now,
+                    (addrs.1, header.tunnel_id),
+                    "static_tunnel",
+                    format_args!(
+                        "a control message for a static tunnel, which has no control \
+                         connection: discarded"
+                    ),
+                );
+                return;
+            }
             rec.rx += 1;
             if rec.debug {
                 notice!(
@@ -420,7 +437,13 @@ impl Engine {
 
     /// The engine's counters (the protocol fields of [`SystemStats`]; the core adds its own).
     pub fn stats(&self) -> SystemStats {
-        views::stats(&self.protocol, &self.registry, &self.admission)
+        let mut s = views::stats(&self.protocol, &self.registry, &self.admission);
+        if self.static_discards > 0 {
+            s.malformed
+                .insert("static_tunnel".to_owned(), self.static_discards);
+            s.rx_discards += self.static_discards;
+        }
+        s
     }
 }
 

@@ -331,6 +331,25 @@ fn static_tunnels_come_up_at_once_and_go_with_a_reload() {
     let info = &net.nodes[0].engine.tunnels(net.now)[0];
     assert_eq!(info.state, ctl::State::Up);
     assert_eq!(info.peer, addr(1).to_string());
+    // A control message for the static tunnel's id is discarded as such, not as one for an
+    // unknown tunnel.
+    let hello = l2tp_proto::wire::Message::new(MessageType::Hello);
+    let header = l2tp_proto::wire::header::ControlHeader {
+        version: l2tp_proto::wire::header::Version::V3,
+        tunnel_id: 100,
+        session_id: 0,
+        ns: 0,
+        nr: 0,
+    };
+    let udp = l2tp_proto::wire::header::Encapsulation::Udp;
+    let bytes = hello.encode(&header, udp, None).unwrap_or_default();
+    let now = net.now;
+    net.nodes[0]
+        .engine
+        .handle_packet(now, (addr(0), addr(1)), udp, Packet::parse(&bytes, udp));
+    let stats = net.nodes[0].engine.stats();
+    assert_eq!(stats.malformed.get("static_tunnel"), Some(&1));
+    assert_eq!(stats.malformed.get("unknown_tunnel"), Some(&0));
     // l2tpctl deletes the session at once.
     let r = net.command(
         0,
