@@ -346,6 +346,11 @@ pub struct TunnelInfo {
     pub profile: String,
     /// The peer's Host Name AVP, when received.
     pub peer_host_name: Option<String>,
+    /// The local ids of the other tunnels whose peer has the same address and port (UDP):
+    /// several clients behind one NAT. The kernel's data plane tells such tunnels' data apart
+    /// by address and port only on some kernels. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_peer: Vec<u32>,
 }
 
 /// `show tunnel ID|NAME`: the row of `show tunnels` plus settings and counters.

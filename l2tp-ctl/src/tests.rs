@@ -4,6 +4,7 @@ use super::*;
 
 fn tunnel() -> TunnelInfo {
     TunnelInfo {
+        same_peer: Vec::new(),
         tid: 4711,
         peer_tid: 17,
         name: Some("lns1".into()),

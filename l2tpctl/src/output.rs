@@ -228,9 +228,15 @@ fn or_dash(s: &Option<String>) -> String {
 }
 
 fn tunnels(list: &[TunnelInfo]) -> String {
+    let shared = list.iter().any(|t| !t.same_peer.is_empty());
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|t| {
+            let peer = if t.same_peer.is_empty() {
+                t.peer.clone()
+            } else {
+                format!("{} *", t.peer)
+            };
             vec![
                 t.created_by.flag().to_string(),
                 t.tid.to_string(),
@@ -239,18 +245,25 @@ fn tunnels(list: &[TunnelInfo]) -> String {
                 t.state.to_string(),
                 t.version.to_string(),
                 t.encap.to_string(),
-                t.peer.clone(),
+                peer,
                 t.sessions.to_string(),
                 duration(t.uptime_s),
             ]
         })
         .collect();
-    table(
+    let mut out = table(
         &[
             "", "TID", "PEER-TID", "NAME", "STATE", "VER", "ENCAP", "PEER", "SESSIONS", "UPTIME",
         ],
         &rows,
-    )
+    );
+    if shared {
+        out.push_str(
+            "* another tunnel has the same peer address and port (clients behind one NAT); \
+             see l2tpd(8), IPSEC\n",
+        );
+    }
+    out
 }
 
 fn tunnel(t: &TunnelDetail) -> String {
@@ -372,6 +385,7 @@ mod tests {
 
     fn tunnel_info() -> TunnelInfo {
         TunnelInfo {
+            same_peer: Vec::new(),
             tid: 4711,
             peer_tid: 17,
             name: Some("lns1".into()),
@@ -397,6 +411,20 @@ mod tests {
         other.state = State::Connecting;
         other.uptime_s = 0;
         insta::assert_snapshot!(text(&Response::Tunnels(vec![tunnel_info(), other])));
+    }
+
+    #[test]
+    fn tunnels_sharing_a_peer_address_are_marked() {
+        let mut a = tunnel_info();
+        let mut b = tunnel_info();
+        b.tid = 4712;
+        a.same_peer = vec![4712];
+        b.same_peer = vec![4711];
+        let shown = text(&Response::Tunnels(vec![a, b]));
+        assert_eq!(shown.matches("]:1701 *").count(), 2, "{shown}");
+        assert!(shown.contains("same peer address and port"), "{shown}");
+        let alone = text(&Response::Tunnels(vec![tunnel_info()]));
+        assert!(!alone.contains('*'), "{alone}");
     }
 
     #[test]

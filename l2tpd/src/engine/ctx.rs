@@ -40,6 +40,22 @@ impl Ctx<'_> {
         (local, remote): (SocketAddr, SocketAddr),
     ) {
         rec.socket = Some((local, remote));
+        let tid = rec.tid();
+        if encap == Encapsulation::Udp {
+            let others = self.registry.same_peer(handle, remote);
+            if !others.is_empty() {
+                tracing::warn!(
+                    "tunnel {tid}: the peer {remote} has tunnel(s) {} from the same address and \
+                     port already (several clients behind one NAT?); on kernels that deliver \
+                     by address and port only, the data of one can reach another's socket",
+                    others
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
         let request = SocketRequest {
             tid: rec.tid(),
             encap,

@@ -180,6 +180,14 @@ impl TunnelRec {
         self.phase
     }
 
+    /// The peer's address and port, for a tunnel over UDP (over IP the port is 0) with its
+    /// own socket.
+    pub(super) fn udp_peer(&self) -> Option<SocketAddr> {
+        self.socket
+            .map(|(_, remote)| remote)
+            .filter(|remote| remote.port() != 0)
+    }
+
     /// Whether it has no control connection.
     pub(super) fn is_static(&self) -> bool {
         matches!(self.control, Control::Static { .. })
@@ -350,6 +358,8 @@ pub(super) struct Registry {
     per_tunnel: HashMap<u64, u32>,
     /// Static sessions not yet closed (few; found without a scan of every session).
     static_sessions: HashSet<u64>,
+    /// Tunnels over UDP by their peer's address and port (several share one behind a NAT).
+    by_peer: HashMap<SocketAddr, Vec<u64>>,
     tunnel_tally: Tally,
     session_tally: Tally,
     /// Tunnels and sessions that closed without having come up.
@@ -370,7 +380,21 @@ impl Registry {
     pub(super) fn insert_tunnel(&mut self, handle: u64, rec: TunnelRec) {
         self.tunnel_tally.change(None, Some(rec.phase));
         self.by_tid.insert(rec.tid, handle);
+        if let Some(peer) = rec.udp_peer() {
+            self.by_peer.entry(peer).or_default().push(handle);
+        }
         self.tunnels.insert(handle, rec);
+    }
+
+    /// The local ids of the tunnels other than `handle` whose peer is `peer` (over UDP).
+    pub(super) fn same_peer(&self, handle: u64, peer: SocketAddr) -> Vec<u32> {
+        self.by_peer.get(&peer).map_or_else(Vec::new, |handles| {
+            handles
+                .iter()
+                .filter(|h| **h != handle)
+                .filter_map(|h| self.tunnels.get(h).map(|t| t.tid))
+                .collect()
+        })
     }
 
     /// The tunnel with this handle.
@@ -436,6 +460,14 @@ impl Registry {
     pub(super) fn remove_tunnel(&mut self, handle: u64) -> Option<TunnelRec> {
         let rec = self.tunnels.remove(&handle)?;
         self.tunnel_tally.change(Some(rec.phase), None);
+        if let Some(peer) = rec.udp_peer()
+            && let Some(handles) = self.by_peer.get_mut(&peer)
+        {
+            handles.retain(|h| *h != handle);
+            if handles.is_empty() {
+                self.by_peer.remove(&peer);
+            }
+        }
         if self.by_tid.get(&rec.tid) == Some(&handle) {
             self.by_tid.remove(&rec.tid);
         }
@@ -589,6 +621,7 @@ impl Registry {
         self.by_sid.clear();
         self.per_tunnel.clear();
         self.static_sessions.clear();
+        self.by_peer.clear();
         self.tunnel_tally = Tally::default();
         self.session_tally = Tally::default();
         (

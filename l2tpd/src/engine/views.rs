@@ -241,6 +241,9 @@ impl Views<'_> {
                 .as_ref()
                 .filter(|i| !i.peer_host_name.is_empty())
                 .map(|i| String::from_utf8_lossy(&i.peer_host_name).into_owned()),
+            same_peer: rec
+                .udp_peer()
+                .map_or_else(Vec::new, |p| self.registry.same_peer(handle, p)),
         }
     }
 
@@ -294,6 +297,7 @@ fn idle_tunnel_info(name: &str, inst: &Instance<l2tp_config::ResolvedTunnel>) ->
         uptime_s: 0,
         profile: inst.resolved.profile.clone(),
         peer_host_name: None,
+        same_peer: Vec::new(),
     }
 }
 

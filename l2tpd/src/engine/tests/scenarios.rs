@@ -466,3 +466,31 @@ fn a_peer_that_accepts_and_drops_at_once_meets_a_growing_back_off() {
     assert!(gaps.last().is_some_and(|g| *g >= 12.0), "{gaps:?}");
     assert!(times.len() <= 8, "{times:?}");
 }
+
+#[test]
+fn tunnels_from_one_peer_address_and_port_are_shown_as_sharing_it() {
+    // Two tunnels from 192.0.2.1:1701, as two clients behind one NAT look to a server.
+    let once = "    persist false\n";
+    let c = client(&format!("{}{}", tunnel("t1", once), tunnel("t2", once)));
+    let mut net = Net::new(&[&c, SERVER], 12);
+    net.run_until(Duration::from_secs(5), "both up", |n| {
+        n.nodes[1].up().0 == 2
+    });
+    let tunnels = net.nodes[1].engine.tunnels(net.now);
+    let (a, b) = (&tunnels[0], &tunnels[1]);
+    assert_eq!(a.peer, b.peer);
+    assert_eq!(
+        (a.same_peer.as_slice(), b.same_peer.as_slice()),
+        (&[b.tid][..], &[a.tid][..])
+    );
+    // On the wire of the control protocol.
+    let json = serde_json::to_value(a).unwrap_or_default();
+    assert_eq!(json["same_peer"], serde_json::json!([b.tid]));
+    // One goes: the other no longer shares.
+    let r = net.command(1, Command::DeleteTunnel(Selector::Id(a.tid)));
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(40));
+    let tunnels = net.nodes[1].engine.tunnels(net.now);
+    assert_eq!(tunnels.len(), 1, "{tunnels:?}");
+    assert!(tunnels[0].same_peer.is_empty(), "{tunnels:?}");
+}
