@@ -46,9 +46,9 @@ pub use event::{Event, EventKind, ResultCode};
 pub use map::{OrderedMap, Params, SettingValue, Settings};
 pub use request::{DebugTarget, ProfileKind, Request, Selector};
 pub use response::{
-    ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo, PseudowireType,
-    ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State, SystemInfo,
-    SystemStats, TunnelDetail, TunnelInfo, TunnelStats,
+    CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo,
+    PseudowireType, ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State,
+    SystemInfo, SystemStats, TunnelDetail, TunnelInfo, TunnelStats,
 };
 
 /// The version of this protocol. Every frame carries it.

@@ -447,6 +447,28 @@ pub struct SessionDetail {
     pub stats: SessionStats,
     /// The last result sent or received (CDN), if any.
     pub last_result: Option<ResultCode>,
+    /// What is known of the call: the Calling Number, Called Number and Sub-Address the peer
+    /// sent (or, for a call placed here, those of the config), and the peer's Host Name.
+    #[serde(default)]
+    pub call: CallInfo,
+}
+
+/// What is known of a call. A value that is not printable text is given in hexadecimal,
+/// prefixed with `hex:`. Absent members are omitted.
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct CallInfo {
+    /// The Calling Number AVP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_number: Option<String>,
+    /// The Called Number AVP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called_number: Option<String>,
+    /// The Sub-Address AVP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_address: Option<String>,
+    /// The Host Name AVP of the peer of the session's tunnel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_host_name: Option<String>,
 }
 
 /// Per-session data counters.

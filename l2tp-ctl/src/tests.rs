@@ -152,6 +152,7 @@ fn every_reply() -> Vec<Reply> {
         })),
         Reply::Ok(Response::Sessions(vec![session()])),
         Reply::Ok(Response::Session(SessionDetail {
+            call: Default::default(),
             info: session(),
             protocol_state: "wait-reply".into(),
             debug: true,

@@ -257,6 +257,8 @@ pub struct SessionRequest {
     pub calling_number: Option<Vec<u8>>,
     /// The Called Number AVP.
     pub called_number: Option<Vec<u8>>,
+    /// The Sub-Address AVP.
+    pub sub_address: Option<Vec<u8>>,
     /// The Call Serial Number AVP.
     pub serial: Option<u32>,
 }

@@ -92,12 +92,23 @@ pub fn session_type(pw_type: u16) -> String {
     }
 }
 
-/// A tunnel event: `P1` and, for a named tunnel, `TUNNEL_NAME`.
-pub fn tunnel_event(kind: EventKind, tid: u32, name: Option<&str>) -> ScriptEvent {
+/// A tunnel event: `P1`, and `TUNNEL_NAME` for a named tunnel, `PEER_HOST_NAME` when the peer
+/// sent one.
+pub fn tunnel_event(
+    kind: EventKind,
+    tid: u32,
+    name: Option<&str>,
+    peer_host_name: Option<&[u8]>,
+) -> ScriptEvent {
     let mut env = Vec::new();
     if let Some(n) = name {
         env.push(("TUNNEL_NAME", n.to_owned()));
     }
+    put_bytes(
+        &mut env,
+        ("PEER_HOST_NAME", "PEER_HOST_NAME_BIN"),
+        peer_host_name,
+    );
     ScriptEvent {
         kind,
         tid,
@@ -136,6 +147,27 @@ pub struct SessionFacts<'a> {
     pub peer_ip: Option<std::net::IpAddr>,
     /// `netmask`.
     pub netmask: Option<std::net::IpAddr>,
+    /// The call's Calling Number (the peer's, or the configured one for a call placed here).
+    pub calling_number: Option<&'a [u8]>,
+    /// The call's Called Number.
+    pub called_number: Option<&'a [u8]>,
+    /// The call's Sub-Address.
+    pub sub_address: Option<&'a [u8]>,
+    /// The Host Name the peer of the session's tunnel sent.
+    pub peer_host_name: Option<&'a [u8]>,
+}
+
+/// Sets `names.0` to `value` when every byte is printable, else `names.1` to its hexadecimal.
+fn put_bytes(
+    env: &mut Vec<(&'static str, String)>,
+    names: (&'static str, &'static str),
+    value: Option<&[u8]>,
+) {
+    match value {
+        Some(v) if is_printable(v) => env.push((names.0, String::from_utf8_lossy(v).into_owned())),
+        Some(v) => env.push((names.1, hex(v))),
+        None => {}
+    }
 }
 
 /// A session event: `P1`, `P2`, `P3` (not for `session-created`) and the environment that
@@ -158,16 +190,6 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
     put("PSEUDOWIRE_PROFILE_NAME", own(f.pw_profile));
     put("USER_DATA", own(f.user_data));
     put("BRIDGE", own(f.bridge));
-    if let Some(id) = f.remote_end_id {
-        if is_printable(id) {
-            put(
-                "REMOTE_END_ID",
-                Some(String::from_utf8_lossy(id).into_owned()),
-            );
-        } else {
-            put("REMOTE_END_ID_BIN", Some(hex(id)));
-        }
-    }
     if matches!(kind, EventKind::SessionUp | EventKind::SessionDown) {
         put("INTERFACE_NAME", own(f.interface_name));
         put("MTU", f.mtu.map(|m| m.to_string()));
@@ -175,6 +197,27 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
         put("PEER_IP", f.peer_ip.map(|a| a.to_string()));
         put("NETMASK", f.netmask.map(|a| a.to_string()));
     }
+    put_bytes(
+        &mut env,
+        ("REMOTE_END_ID", "REMOTE_END_ID_BIN"),
+        f.remote_end_id,
+    );
+    put_bytes(
+        &mut env,
+        ("CALLING_NUMBER", "CALLING_NUMBER_BIN"),
+        f.calling_number,
+    );
+    put_bytes(
+        &mut env,
+        ("CALLED_NUMBER", "CALLED_NUMBER_BIN"),
+        f.called_number,
+    );
+    put_bytes(&mut env, ("SUB_ADDRESS", "SUB_ADDRESS_BIN"), f.sub_address);
+    put_bytes(
+        &mut env,
+        ("PEER_HOST_NAME", "PEER_HOST_NAME_BIN"),
+        f.peer_host_name,
+    );
     ScriptEvent {
         kind,
         tid,
@@ -348,7 +391,7 @@ mod tests {
             let e = session_event(EventKind::SessionUp, 7, sid, &SessionFacts::default());
             runner.submit(&dir, e);
         }
-        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None));
+        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None, None));
         assert_eq!(runner.queues(), 0);
         assert_eq!(runner.present.len(), 2, "one lookup per script file");
     }

@@ -572,6 +572,7 @@ impl Endpoint {
             remote_end_id: msg.remote_end_id().cloned(),
             calling_number: msg.calling_number().cloned(),
             called_number: msg.called_number().cloned(),
+            sub_address: msg.sub_address().cloned(),
             serial: msg.call_serial_number().copied(),
         };
         self.decisions.push_back(Decision::Session(request));

@@ -117,6 +117,11 @@ pub struct PppSpec {
     pub pppd_path: PathBuf,
     /// Extra arguments.
     pub pppd_options: Vec<String>,
+    /// The call's Calling Number, for pppd's `remotenumber` (printable ones only).
+    pub remote_number: Option<String>,
+    /// pppd's `ipparam`: the peer's address, as xl2tpd passes it (the sixth argument of the
+    /// `ip-up` scripts).
+    pub ipparam: Option<String>,
 }
 
 /// What the data plane did with a tunnel.

@@ -21,7 +21,7 @@ use l2tp_proto::{self as proto, CallType, Refusal, SessionConfig, TunnelConfig};
 use super::api::HostFacts;
 use super::ctx::{self, Ctx};
 use super::instances::Instances;
-use super::registry::{Origin, SessionIds, SessionProfiles, SessionRec, TunnelRec};
+use super::registry::{CallFacts, Origin, SessionIds, SessionProfiles, SessionRec, TunnelRec};
 use super::translate;
 use crate::notice;
 
@@ -481,7 +481,8 @@ fn accept_session(
         pseudowire,
     };
     let tunnel_name = t.origin.name.clone();
-    let rec = SessionRec::new(th, ids, Origin::net(), profiles, req.pw_type, tunnel_name);
+    let mut rec = SessionRec::new(th, ids, Origin::net(), profiles, req.pw_type, tunnel_name);
+    rec.call = CallFacts::of_request(req);
     ctx.registry.insert_session(handle, rec);
 }
 

@@ -9,6 +9,7 @@ use l2tp_proto::{self as proto, Event};
 use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
+use super::protocol::Protocol;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
 use crate::discards::DiscardLog;
@@ -82,7 +83,8 @@ pub(super) fn on_event(
             ev.name = rec.origin.name.clone();
             ev.profile = Some(rec.profile.clone());
             ev.pw_profile = Some(rec.pw_profile.clone());
-            ctx.out.session(ev, rec);
+            let host = peer_host_name(ctx.protocol, tunnel_id);
+            ctx.out.session(ev, rec, host.as_deref());
         }
         Event::SessionUp {
             handle,
@@ -106,7 +108,8 @@ pub(super) fn on_event(
             ev.peer_tid = Some(peer_tunnel_id);
             ev.peer_sid = Some(peer_session_id);
             ev.interface_name = rec.interface_name.clone();
-            ctx.out.session(ev, rec);
+            let host = peer_host_name(ctx.protocol, tunnel_id);
+            ctx.out.session(ev, rec, host.as_deref());
         }
         Event::SessionDown {
             handle,
@@ -119,7 +122,11 @@ pub(super) fn on_event(
             tunnel_id,
             session_id,
         } => match ctx.registry.remove_session(handle.0) {
-            Some(rec) => ctx.out.session(notify::session_deleted(&rec), &rec),
+            Some(rec) => {
+                let host = peer_host_name(ctx.protocol, tunnel_id);
+                ctx.out
+                    .session(notify::session_deleted(&rec), &rec, host.as_deref());
+            }
             None => {
                 let mut ev = event(EventKind::SessionDeleted, tunnel_id);
                 ev.sid = Some(session_id);
@@ -144,6 +151,15 @@ pub(super) fn on_event(
         } => discards.record(ctx.now, remote, tunnel_id, &problem),
         _ => {}
     }
+}
+
+/// The Host Name the peer of tunnel `tid` sent, if any.
+fn peer_host_name(protocol: &Protocol, tid: u32) -> Option<Vec<u8>> {
+    protocol
+        .ep()
+        .tunnel(tid)
+        .map(|t| t.peer_host_name)
+        .filter(|h| !h.is_empty())
 }
 
 /// ` "name"` for a named record, nothing for a peer's.
@@ -247,7 +263,8 @@ fn session_down(
     let Some(rec) = ctx.registry.session(handle) else {
         return;
     };
-    ctx.out.session(ev, rec);
+    let host = peer_host_name(ctx.protocol, tid);
+    ctx.out.session(ev, rec, host.as_deref());
     if let Some(n) = name {
         instances.session_down(ctx, &n, (handle, up_for), reason);
     }
@@ -270,10 +287,17 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
             let Some(rec) = ctx.registry.session(p.handle.0) else {
                 return;
             };
+            let peer = ctx
+                .registry
+                .tunnel(rec.tunnel)
+                .and_then(|t| t.socket)
+                .map(|(_, remote)| remote);
             let data = SessionData {
                 settings: &rec.settings,
                 pseudowire: &rec.pseudowire,
                 debug: rec.debug,
+                calling_number: rec.calling_number(),
+                peer,
             };
             DataplaneRequest::InstallSession(Box::new(translate::session_spec(&p, data)))
         }
@@ -294,7 +318,9 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
 pub(super) fn finish(ctx: &mut Ctx<'_>) {
     let (sessions, tunnels) = ctx.registry.drain();
     for rec in sessions {
-        ctx.out.session(notify::session_deleted(&rec), &rec);
+        let host = peer_host_name(ctx.protocol, rec.tid());
+        ctx.out
+            .session(notify::session_deleted(&rec), &rec, host.as_deref());
     }
     for rec in tunnels {
         let mut ev = event(EventKind::TunnelDeleted, rec.tid());

@@ -53,19 +53,27 @@ impl Outbox {
             ev.version.get_or_insert(info.version.number());
             ev.encap.get_or_insert(ctl_encap(info.encap));
         }
-        let script = scripts::tunnel_event(ev.event, ev.tid, name);
+        let host = info
+            .map(|i| i.peer_host_name.as_slice())
+            .filter(|h| !h.is_empty());
+        let script = scripts::tunnel_event(ev.event, ev.tid, name, host);
         self.events.push_back(EngineEvent::Notify(ev));
         self.events.push_back(EngineEvent::Script(script));
     }
 
     /// A session event for watchers, with the verbose facts (pseudowire type, interface), and
-    /// its script.
-    pub(super) fn session(&mut self, mut ev: ctl::Event, rec: &SessionRec) {
+    /// its script, which also gets the Host Name the peer of the session's tunnel sent.
+    pub(super) fn session(
+        &mut self,
+        mut ev: ctl::Event,
+        rec: &SessionRec,
+        peer_host_name: Option<&[u8]>,
+    ) {
         ev.pseudowire_type = Some(ctl::PseudowireType::from_number(rec.pw_type));
         if ev.interface_name.is_none() {
             ev.interface_name = rec.interface();
         }
-        let script = session_script(ev.event, rec);
+        let script = session_script(ev.event, rec, peer_host_name);
         self.events.push_back(EngineEvent::Notify(ev));
         self.events.push_back(EngineEvent::Script(script));
     }
@@ -126,7 +134,7 @@ pub(super) fn session_deleted(rec: &SessionRec) -> ctl::Event {
 }
 
 /// The script of session event `kind` of `rec`.
-fn session_script(kind: EventKind, rec: &SessionRec) -> ScriptEvent {
+fn session_script(kind: EventKind, rec: &SessionRec, peer_host_name: Option<&[u8]>) -> ScriptEvent {
     let interface_name = rec.interface();
     let facts = SessionFacts {
         tunnel_name: rec.tunnel_name.as_deref(),
@@ -142,6 +150,10 @@ fn session_script(kind: EventKind, rec: &SessionRec) -> ScriptEvent {
         local_ip: rec.pseudowire.local_ip,
         peer_ip: rec.pseudowire.peer_ip,
         netmask: rec.pseudowire.netmask,
+        calling_number: rec.calling_number(),
+        called_number: rec.called_number(),
+        sub_address: rec.sub_address(),
+        peer_host_name: peer_host_name.filter(|h| !h.is_empty()),
     };
     scripts::session_event(kind, rec.tid(), rec.sid(), &facts)
 }

@@ -224,6 +224,29 @@ impl SessionProfiles {
     }
 }
 
+/// What a peer told of a call it placed (ICRQ, OCRQ).
+#[derive(Clone, Debug, Default)]
+pub(super) struct CallFacts {
+    pub(super) calling_number: Option<Vec<u8>>,
+    pub(super) called_number: Option<Vec<u8>>,
+    pub(super) sub_address: Option<Vec<u8>>,
+}
+
+impl CallFacts {
+    /// The facts of the peer's call `req`, if it told any.
+    pub(super) fn of_request(req: &l2tp_proto::SessionRequest) -> Option<Box<CallFacts>> {
+        let facts = CallFacts {
+            calling_number: req.calling_number.clone().filter(|v| !v.is_empty()),
+            called_number: req.called_number.clone().filter(|v| !v.is_empty()),
+            sub_address: req.sub_address.clone().filter(|v| !v.is_empty()),
+        };
+        let any = facts.calling_number.is_some()
+            || facts.called_number.is_some()
+            || facts.sub_address.is_some();
+        any.then(|| Box::new(facts))
+    }
+}
+
 /// A session.
 #[derive(Debug)]
 pub(super) struct SessionRec {
@@ -248,6 +271,8 @@ pub(super) struct SessionRec {
     pub(super) last_result: Option<ctl::ResultCode>,
     /// The parent tunnel's name, for scripts.
     pub(super) tunnel_name: Option<String>,
+    /// What the peer told of its call (boxed: most calls placed here carry none).
+    pub(super) call: Option<Box<CallFacts>>,
 }
 
 impl SessionRec {
@@ -278,6 +303,7 @@ impl SessionRec {
             interface_name: None,
             last_result: None,
             tunnel_name,
+            call: None,
         }
     }
 
@@ -302,6 +328,33 @@ impl SessionRec {
         self.interface_name
             .clone()
             .or_else(|| self.configured_interface().filter(|n| !n.contains('%')))
+    }
+
+    /// The Calling Number: the peer's, for a call it placed, else the configured one.
+    pub(super) fn calling_number(&self) -> Option<&[u8]> {
+        let own = self.settings.calling_number.as_deref().map(str::as_bytes);
+        self.call
+            .as_ref()
+            .and_then(|c| c.calling_number.as_deref())
+            .or(own.filter(|v| !v.is_empty()))
+    }
+
+    /// The Called Number: the peer's, for a call it placed, else the configured one.
+    pub(super) fn called_number(&self) -> Option<&[u8]> {
+        let own = self.settings.called_number.as_deref().map(str::as_bytes);
+        self.call
+            .as_ref()
+            .and_then(|c| c.called_number.as_deref())
+            .or(own.filter(|v| !v.is_empty()))
+    }
+
+    /// The Sub-Address: the peer's, for a call it placed, else the configured one.
+    pub(super) fn sub_address(&self) -> Option<&[u8]> {
+        let own = self.settings.sub_address.as_deref().map(str::as_bytes);
+        self.call
+            .as_ref()
+            .and_then(|c| c.sub_address.as_deref())
+            .or(own.filter(|v| !v.is_empty()))
     }
 
     /// The configured interface name or template.

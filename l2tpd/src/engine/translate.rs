@@ -247,6 +247,10 @@ pub(super) struct SessionData<'a> {
     pub(super) settings: &'a cfg::SessionSettings,
     pub(super) pseudowire: &'a cfg::PseudowireSettings,
     pub(super) debug: bool,
+    /// The call's Calling Number.
+    pub(super) calling_number: Option<&'a [u8]>,
+    /// The tunnel's peer.
+    pub(super) peer: Option<SocketAddr>,
 }
 
 /// The data plane's spec of a session the protocol installs.
@@ -277,6 +281,11 @@ pub(super) fn session_spec(p: &proto::event::SessionParams, d: SessionData<'_>) 
         ppp: (pw == cfg::PseudowireType::Ppp).then(|| PppSpec {
             pppd_path: d.pseudowire.pppd_path.clone(),
             pppd_options: d.pseudowire.pppd_options.clone(),
+            remote_number: d
+                .calling_number
+                .filter(|n| crate::scripts::is_printable(n))
+                .map(|n| String::from_utf8_lossy(n).into_owned()),
+            ipparam: d.peer.map(|p| p.ip().to_string()),
         }),
         debug: d.debug,
     }

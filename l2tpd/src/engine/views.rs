@@ -17,7 +17,7 @@ use super::notify::ctl_encap;
 use super::protocol::Protocol;
 use super::registry::{Control, Registry, SessionRec, TunnelRec};
 use super::translate;
-use crate::view;
+use crate::{scripts, view};
 
 /// `no tunnel SEL`.
 pub(super) fn no_tunnel(t: &Selector) -> CtlError {
@@ -178,6 +178,18 @@ impl Views<'_> {
                 ..ctl::SessionStats::default()
             },
             last_result: rec.last_result.clone(),
+            call: ctl::CallInfo {
+                calling_number: rec.calling_number().map(text),
+                called_number: rec.called_number().map(text),
+                sub_address: rec.sub_address().map(text),
+                peer_host_name: self
+                    .protocol
+                    .ep()
+                    .tunnel(rec.tid())
+                    .map(|t| t.peer_host_name)
+                    .filter(|h| !h.is_empty())
+                    .map(|h| text(&h)),
+            },
         })
     }
 
@@ -277,6 +289,15 @@ impl Views<'_> {
             profile: rec.profile.clone(),
             pseudowire_profile: rec.pw_profile.clone(),
         }
+    }
+}
+
+/// An AVP's octets as text: as they are when printable, else `hex:` and their hexadecimal.
+fn text(bytes: &[u8]) -> String {
+    if scripts::is_printable(bytes) {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        format!("hex:{}", scripts::hex(bytes))
     }
 }
 

@@ -69,6 +69,12 @@ pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
         let ip = |x: Option<IpAddr>| x.map(|x| x.to_string()).unwrap_or_default();
         v.push(format!("{}:{}", ip(a.local_ip), ip(a.peer_ip)));
     }
+    if let Some(n) = &a.spec.remote_number {
+        v.extend(["remotenumber".into(), n.clone()]);
+    }
+    if let Some(p) = &a.spec.ipparam {
+        v.extend(["ipparam".into(), p.clone()]);
+    }
     v.extend(a.spec.pppd_options.iter().cloned());
     v
 }
@@ -196,6 +202,8 @@ mod tests {
         let spec = PppSpec {
             pppd_path: PathBuf::from("/usr/sbin/pppd"),
             pppd_options: vec!["noauth".into(), "mtu".into(), "1400".into()],
+            remote_number: None,
+            ipparam: None,
         };
         let mut a = PppdArgs {
             tid: 7,
@@ -222,5 +230,31 @@ mod tests {
         assert!(v.contains(&"pppol2tp_send_seq".to_owned()));
         assert!(!v.contains(&"pppol2tp_lns_mode".to_owned()));
         assert!(v.contains(&":198.51.100.2".to_owned()));
+    }
+
+    #[test]
+    fn the_calling_number_and_the_peer_reach_pppd() {
+        let spec = PppSpec {
+            pppd_path: PathBuf::from("/usr/sbin/pppd"),
+            pppd_options: vec!["noauth".into()],
+            remote_number: Some("5551234".into()),
+            ipparam: Some("192.0.2.2".into()),
+        };
+        let a = PppdArgs {
+            tid: 7,
+            sid: 9,
+            ifname: "ppp3",
+            lns: true,
+            send_seq: false,
+            recv_seq: false,
+            local_ip: None,
+            peer_ip: None,
+            spec: &spec,
+        };
+        let v = argv(&a, 5).join(" ");
+        assert!(
+            v.ends_with("remotenumber 5551234 ipparam 192.0.2.2 noauth"),
+            "{v}"
+        );
     }
 }

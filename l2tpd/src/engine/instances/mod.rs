@@ -16,7 +16,9 @@ use l2tp_proto::{self as proto, CallType, Command, CommandOutcome, SessionHandle
 
 use super::ctx::{self, Ctx};
 use super::notify;
-use super::registry::{Origin, Registry, SessionIds, SessionProfiles, SessionRec, TunnelRec};
+use super::registry::{
+    CallFacts, Origin, Registry, SessionIds, SessionProfiles, SessionRec, TunnelRec,
+};
 use super::{statics, translate};
 use crate::notice;
 
@@ -451,6 +453,7 @@ impl Instances {
             (created_by, name),
             &resolved,
             pw_type,
+            None,
         );
         if let Some(inst) = self.sessions.get_mut(name) {
             inst.state = InstanceState::Running { handle };
@@ -622,6 +625,7 @@ impl Instances {
             (created_by, name),
             &resolved,
             req.pw_type,
+            CallFacts::of_request(req),
         );
         let Some(inst) = self.sessions.get_mut(name) else {
             return;
@@ -751,9 +755,10 @@ fn add_session(
     (created_by, name): (ctl::CreatedBy, &str),
     resolved: &cfg::ResolvedSession,
     pw_type: u16,
+    call: Option<Box<CallFacts>>,
 ) {
     let tunnel_name = ctx.registry.tunnel(th).and_then(|t| t.origin.name.clone());
-    let rec = SessionRec::new(
+    let mut rec = SessionRec::new(
         th,
         ids,
         Origin::instance(created_by, name),
@@ -761,6 +766,7 @@ fn add_session(
         pw_type,
         tunnel_name,
     );
+    rec.call = call;
     ctx.registry.insert_session(handle, rec);
 }
 

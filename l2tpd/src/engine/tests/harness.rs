@@ -48,6 +48,8 @@ pub(crate) struct Node {
     pub(crate) events: Vec<ctl::Event>,
     /// Every data-plane request, in order.
     pub(crate) requests: Vec<DataplaneRequest>,
+    /// Every user script to run, in order.
+    pub(crate) scripts: Vec<crate::scripts::ScriptEvent>,
     /// Datagrams sent, with the time.
     pub(crate) sent: Vec<(Duration, proto::Transmit)>,
 }
@@ -98,6 +100,7 @@ impl Net {
                     dataplane: NoneDataplane::default(),
                     events: Vec::new(),
                     requests: Vec::new(),
+                    scripts: Vec::new(),
                     sent: Vec::new(),
                 }
             })
@@ -201,7 +204,8 @@ impl Net {
                     node.requests.push(req);
                     node.engine.handle_dataplane_outcome(now, outcome);
                 }
-                EngineEvent::Socket(_) | EngineEvent::Script(_) => {}
+                EngineEvent::Script(s) => node.scripts.push(s),
+                EngineEvent::Socket(_) => {}
             }
         }
         moved

@@ -494,3 +494,53 @@ fn tunnels_from_one_peer_address_and_port_are_shown_as_sharing_it() {
     assert_eq!(tunnels.len(), 1, "{tunnels:?}");
     assert!(tunnels[0].same_peer.is_empty(), "{tunnels:?}");
 }
+
+#[test]
+fn what_a_peer_tells_of_a_call_reaches_show_scripts_and_pppd() {
+    let c = format!(
+        "tunnel \"t\" {{\n    peer {}\n    version 2\n    host_name \"lac-7\"\n}}\n\
+         session \"s\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n    \
+         calling_number \"5551234\"\n    called_number \"100\"\n    sub_address \"7\"\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::new(&[&c, SERVER], 13);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[1].up() == (1, 1));
+    let server = &net.nodes[1];
+    let s = &server.engine.sessions(net.now, None).unwrap_or_default()[0];
+    let d = server
+        .engine
+        .session(net.now, &Selector::Id(s.tid), &Selector::Id(s.sid))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(d.call.calling_number.as_deref(), Some("5551234"));
+    assert_eq!(d.call.called_number.as_deref(), Some("100"));
+    assert_eq!(d.call.sub_address.as_deref(), Some("7"));
+    assert_eq!(d.call.peer_host_name.as_deref(), Some("lac-7"));
+    // The session-up script's environment.
+    let up = server
+        .scripts
+        .iter()
+        .find(|e| e.kind == EventKind::SessionUp)
+        .unwrap_or_else(|| panic!("no session-up script"));
+    for (k, v) in [
+        ("CALLING_NUMBER", "5551234"),
+        ("CALLED_NUMBER", "100"),
+        ("SUB_ADDRESS", "7"),
+        ("PEER_HOST_NAME", "lac-7"),
+    ] {
+        assert_eq!(up.var(k), Some(v), "{k}: {:?}", up.env);
+    }
+    let tunnel_up = server
+        .scripts
+        .iter()
+        .find(|e| e.kind == EventKind::TunnelUp)
+        .unwrap_or_else(|| panic!("no tunnel-up script"));
+    assert_eq!(tunnel_up.var("PEER_HOST_NAME"), Some("lac-7"));
+    // pppd gets the Calling Number and the peer's address.
+    let ppp = server.requests.iter().find_map(|r| match r {
+        DataplaneRequest::InstallSession(s) => s.ppp.clone(),
+        _ => None,
+    });
+    let ppp = ppp.unwrap_or_else(|| panic!("no PPP session installed"));
+    assert_eq!(ppp.remote_number.as_deref(), Some("5551234"));
+    assert_eq!(ppp.ipparam, Some(addr(0).ip().to_string()));
+}
