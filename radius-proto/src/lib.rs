@@ -1,0 +1,15 @@
+//! Sans-IO RADIUS.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod attr;
+pub mod code;
+pub mod crypt;
+pub mod dict;
+pub mod packet;
+
+pub use attr::{Attribute, Attributes, EncodeError, Ipv6Prefix};
+pub use code::Code;
+pub use dict::{AttrType, VendorType};
+pub use l2tp_proto::auth::Secret;
+pub use packet::{DecodeError, Packet, VerifyError};
