@@ -390,6 +390,25 @@ impl Attributes {
         self
     }
 
+    /// Overwrites the value of the last attribute if it is an `attr` of four octets; returns
+    /// whether it did.
+    pub(crate) fn set_last_u32(&mut self, attr: AttrType, value: u32) -> bool {
+        let n = self.buf.len();
+        if n < 6 || self.buf[n - 6] != attr.0 || self.buf[n - 5] != 6 {
+            return false;
+        }
+        // The last attribute starts 6 octets from the end only if the walk lands there.
+        let mut offset = 0;
+        while offset + 6 < n {
+            offset += usize::from(self.buf[offset + 1]).max(2);
+        }
+        if offset != n - 6 {
+            return false;
+        }
+        self.buf[n - 4..].copy_from_slice(&value.to_be_bytes());
+        true
+    }
+
     fn push_fixed(&mut self, attr: AttrType, value: &[u8]) -> &mut Self {
         // Every caller passes at most 18 octets.
         self.buf.push(attr.0);
@@ -786,9 +805,9 @@ fn validate(attr: AttrType, value: &[u8]) -> Result<(), AttrError> {
         return Err(bad);
     }
     match entry.data_type {
-        DataType::UserPassword if len % 16 != 0 => Err(bad),
-        DataType::TunnelPassword if (len - 3) % 16 != 0 => Err(bad),
-        DataType::Salted if (len - 2) % 16 != 0 => Err(bad),
+        DataType::UserPassword if !len.is_multiple_of(16) => Err(bad),
+        DataType::TunnelPassword if !(len - 3).is_multiple_of(16) => Err(bad),
+        DataType::Salted if !(len - 2).is_multiple_of(16) => Err(bad),
         DataType::Ipv6Prefix if ipv6_prefix(value).is_none() => Err(AttrError::Prefix { attr }),
         DataType::VendorSpecific => validate_vendor(value),
         _ => Ok(()),
@@ -815,8 +834,8 @@ fn validate_vendor(value: &[u8]) -> Result<(), AttrError> {
             continue;
         };
         let (min, max) = entry.data_type.value_len();
-        let salted_ok =
-            entry.data_type != DataType::Salted || (v.len() >= 2 && (v.len() - 2) % 16 == 0);
+        let salted_ok = entry.data_type != DataType::Salted
+            || (v.len() >= 2 && (v.len() - 2).is_multiple_of(16));
         if v.len() < min || v.len() > max || !salted_ok {
             return Err(AttrError::VendorLength {
                 attr: vt,

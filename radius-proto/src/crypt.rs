@@ -98,7 +98,7 @@ pub fn reveal_user_password(
     secret: &Secret,
     request_authenticator: &[u8; AUTHENTICATOR_LEN],
 ) -> Result<Vec<u8>, CryptError> {
-    if hidden.is_empty() || hidden.len() % 16 != 0 || hidden.len() > MAX_PASSWORD_LEN {
+    if hidden.is_empty() || !hidden.len().is_multiple_of(16) || hidden.len() > MAX_PASSWORD_LEN {
         return Err(CryptError::BadLength(hidden.len()));
     }
     let mut plain = reveal_blocks(hidden, secret, request_authenticator, &[]);
@@ -153,7 +153,7 @@ pub fn salt_decrypt(
     let (salt, hidden) = data
         .split_at_checked(2)
         .ok_or(CryptError::BadLength(data.len()))?;
-    if hidden.is_empty() || hidden.len() % 16 != 0 {
+    if hidden.is_empty() || !hidden.len().is_multiple_of(16) {
         return Err(CryptError::BadLength(data.len()));
     }
     if salt[0] & 0x80 == 0 {

@@ -3,10 +3,12 @@
 #![warn(missing_docs)]
 
 pub mod attr;
+pub mod client;
 pub mod code;
 pub mod crypt;
 pub mod dict;
 pub mod packet;
+mod slab;
 
 pub use attr::{Attribute, Attributes, EncodeError, Ipv6Prefix};
 pub use code::Code;
