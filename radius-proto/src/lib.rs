@@ -7,6 +7,7 @@ pub mod client;
 pub mod code;
 pub mod crypt;
 pub mod dict;
+pub mod dynauth;
 pub mod packet;
 mod slab;
 
