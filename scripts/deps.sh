@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
-    charon-systemd strongswan-swanctl netbase)
+    charon-systemd strongswan-swanctl netbase freeradius freeradius-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
