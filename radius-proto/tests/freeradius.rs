@@ -350,7 +350,10 @@ fn accounting_start_interim_and_stop_reach_the_detail_file() {
     assert_eq!(packets.len(), 6, "{packets:?}");
     // tshark checks the Response Authenticators with the secret.
     assert!(
-        packets.iter().filter(|p| p.0 == 5).all(|p| p.1 == Some(true)),
+        packets
+            .iter()
+            .filter(|p| p.0 == 5)
+            .all(|p| p.1 == Some(true)),
         "{packets:?}"
     );
 }
