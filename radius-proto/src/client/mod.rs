@@ -37,6 +37,7 @@
 //! [`Client::poll_transmit`], into the caller's buffer.
 
 mod ids;
+mod queue;
 mod types;
 
 use std::cmp::Reverse;
@@ -58,6 +59,7 @@ use crate::dict::{AttrType, values};
 use crate::packet;
 use crate::slab::Slab;
 use ids::IdSpace;
+use queue::Queue;
 
 /// The RADIUS client. See the [module documentation](self).
 pub struct Client {
@@ -120,76 +122,6 @@ struct Sent {
     transmissions: u32,
     last_sent: Instant,
     deadline: Instant,
-}
-
-/// Requests waiting for a server: entries of cancelled requests are skipped lazily.
-#[derive(Debug, Default)]
-struct Queue {
-    /// Interim-Updates (accounting only), which are dropped first when the queue is full.
-    interim: VecDeque<(u64, u32, u32)>,
-    other: VecDeque<(u64, u32, u32)>,
-    len: usize,
-    seq: u64,
-}
-
-impl Queue {
-    fn push_back(&mut self, interim: bool, index: u32, generation: u32) {
-        self.seq += 1;
-        let q = if interim {
-            &mut self.interim
-        } else {
-            &mut self.other
-        };
-        q.push_back((self.seq, index, generation));
-        self.len += 1;
-    }
-
-    /// Puts a request that failed over back at the head, before everything submitted later.
-    fn push_front(&mut self, interim: bool, index: u32, generation: u32) {
-        let q = if interim {
-            &mut self.interim
-        } else {
-            &mut self.other
-        };
-        let seq = q.front().map_or(0, |e| e.0.saturating_sub(1));
-        q.push_front((seq, index, generation));
-        self.len += 1;
-    }
-
-    /// The oldest entry of both lists.
-    fn front(&self) -> Option<(u32, u32)> {
-        match (self.interim.front(), self.other.front()) {
-            (Some(a), Some(b)) => Some(if a.0 < b.0 { (a.1, a.2) } else { (b.1, b.2) }),
-            (Some(a), None) | (None, Some(a)) => Some((a.1, a.2)),
-            (None, None) => None,
-        }
-    }
-
-    fn pop_front(&mut self) {
-        let take_interim = match (self.interim.front(), self.other.front()) {
-            (Some(a), Some(b)) => a.0 < b.0,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let popped = if take_interim {
-            self.interim.pop_front()
-        } else {
-            self.other.pop_front()
-        };
-        if popped.is_some() {
-            self.len -= 1;
-        }
-    }
-
-    /// Removes the oldest Interim-Update, else the oldest entry.
-    fn pop_victim(&mut self) -> Option<(u32, u32)> {
-        let e = self
-            .interim
-            .pop_front()
-            .or_else(|| self.other.pop_front())?;
-        self.len -= 1;
-        Some((e.1, e.2))
-    }
 }
 
 /// What [`Client::pick`] found for a request.
@@ -279,6 +211,7 @@ impl Client {
             }
             attributes.push_u32(AttrType::ACCT_DELAY_TIME, 0);
         }
+        let too_long = encoded_len(service, &attributes) > packet::MAX_PACKET_LEN;
         let (index, generation) = self.requests.insert(Request {
             service,
             attributes,
@@ -288,6 +221,14 @@ impl Client {
             sent: None,
         });
         let handle = RequestHandle { index, generation };
+        if too_long {
+            self.requests.remove(index, generation);
+            self.events.push_back(Event::Failed {
+                handle,
+                failure: Failure::TooLong,
+            });
+            return handle;
+        }
         let queued = self.queues[service as usize].len;
         match service {
             Service::Access if queued >= self.config.max_queued_access => {
@@ -500,14 +441,14 @@ impl Client {
                 ),
             };
             if outcome.is_err() {
-                // Only a request too long to encode gets here; it can never be sent.
+                // Not reached: `submit` refuses requests too long to encode.
                 let sent = *sent;
                 let handle = RequestHandle { index, generation };
                 self.requests.remove(index, generation);
                 self.release(sent);
                 self.events.push_back(Event::Failed {
                     handle,
-                    failure: Failure::NoServer,
+                    failure: Failure::TooLong,
                 });
                 continue;
             }
@@ -840,6 +781,24 @@ fn set_last_u32(attributes: &mut Attributes, attr: AttrType, value: u32) {
     if !attributes.set_last_u32(attr, value) {
         attributes.push_u32(attr, value);
     }
+}
+
+/// The length of the packet `attributes` make: header, Message-Authenticator of an
+/// Access-Request, User-Password padded to 16-octet blocks.
+fn encoded_len(service: Service, attributes: &Attributes) -> usize {
+    let fixed = match service {
+        Service::Access => packet::HEADER_LEN + 18,
+        Service::Accounting => packet::HEADER_LEN,
+    };
+    fixed
+        + attributes
+            .iter()
+            .map(|a| match a.attr_type {
+                AttrType::MESSAGE_AUTHENTICATOR => 0,
+                AttrType::USER_PASSWORD => 2 + a.value.len().div_ceil(16).max(1) * 16,
+                _ => 2 + a.value.len(),
+            })
+            .sum::<usize>()
 }
 
 /// The address with an IPv4-mapped IPv6 address turned into IPv4 (a dual-stack socket reports

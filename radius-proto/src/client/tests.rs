@@ -580,6 +580,25 @@ fn cancel_in_flight_frees_the_slot() {
 }
 
 #[test]
+fn requests_too_long_for_a_packet_fail_at_once() {
+    let mut sim = Sim::new(one_server());
+    let mut a = Attributes::new();
+    for _ in 0..15 {
+        a.push(AttrType::CLASS, &[7; 253]).unwrap();
+    }
+    a.push(AttrType::CLASS, &[7; 233]).unwrap();
+    // 20 + 18 + 15 * 255 + 235 = 4098 octets.
+    let h = sim.client.submit(sim.now, Service::Access, a.clone());
+    assert_eq!(failure(&sim.events(), h), Some(Failure::TooLong));
+    // Without the Message-Authenticator of an Access-Request it fits.
+    sim.client.submit(sim.now, Service::Accounting, a);
+    let sent = sim.transmits();
+    assert_eq!(sent[0].bytes.len(), 20 + 15 * 255 + 235 + 6);
+    assert_eq!(ServerState::Alive.to_string(), "alive");
+    assert_eq!(Service::Accounting.to_string(), "accounting");
+}
+
+#[test]
 fn config_errors() {
     let mut config = one_server();
     config.access_servers[0].max_outstanding = 0;

@@ -211,9 +211,11 @@ pub enum Failure {
     NoServer,
     /// Too many Access-Requests already wait ([`ClientConfig::max_queued_access`]).
     QueueFull,
+    /// The attributes do not fit in a packet of 4096 octets.
+    TooLong,
 }
 
-/// A server's state.
+/// A server's state (`Display`: `alive` or `dead`).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum ServerState {
     /// In use.
@@ -223,6 +225,25 @@ pub enum ServerState {
         /// The end of its dead time.
         until: Instant,
     },
+}
+
+impl std::fmt::Display for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Alive => "alive",
+            Self::Dead { .. } => "dead",
+        })
+    }
+}
+
+impl std::fmt::Display for Service {
+    /// `authentication` or `accounting`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Access => "authentication",
+            Self::Accounting => "accounting",
+        })
+    }
 }
 
 /// Counters of one server.
