@@ -599,6 +599,54 @@ fn requests_too_long_for_a_packet_fail_at_once() {
 }
 
 #[test]
+fn answers_to_a_dual_stack_socket_are_matched() {
+    let mut sim = Sim::new(one_server());
+    let h = sim.access("v6");
+    let sent = sim.transmits();
+    let mut mapped = sent[0].clone();
+    // A dual-stack socket reports an IPv4 peer as an IPv4-mapped IPv6 address.
+    mapped.t.destination = "[::ffff:192.0.2.1]:1812".parse().unwrap();
+    let secret = Secret::from("secret-1");
+    sim.answer_with(&mapped, Code::AccessAccept, &Attributes::new(), &secret);
+    assert_eq!(reply_code(&sim.events(), h), Some(Code::AccessAccept));
+}
+
+#[test]
+fn a_storm_of_twenty_thousand_requests_is_served_in_order() {
+    let mut config = one_server();
+    config.access_servers[0].max_outstanding = 100;
+    config.max_queued_access = 20_000;
+    let mut sim = Sim::new(config);
+    let handles: Vec<_> = (0..20_000).map(|i| sim.access(&format!("u{i}"))).collect();
+    assert_eq!(sim.client.queued(Service::Access), 19_900);
+    let mut order = Vec::new();
+    loop {
+        let sent = sim.transmits();
+        if sent.is_empty() {
+            break;
+        }
+        assert!(sim.server_info(0).outstanding <= 100);
+        for s in sent {
+            order.push(s.packet().attributes.user_name().unwrap().to_string());
+            sim.answer(&s, Code::AccessAccept);
+        }
+    }
+    let expected: Vec<String> = (0..20_000).map(|i| format!("u{i}")).collect();
+    assert_eq!(order, expected);
+    let events = sim.events();
+    assert_eq!(events.len(), 20_000);
+    let answered: HashSet<RequestHandle> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Reply { handle, .. } => Some(*handle),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, handles.into_iter().collect());
+    assert_eq!(sim.client.pending(), 0);
+}
+
+#[test]
 fn config_errors() {
     let mut config = one_server();
     config.access_servers[0].max_outstanding = 0;
