@@ -16,8 +16,17 @@ fuzz_target!(|data: &[u8]| {
     let Ok(p) = Packet::decode(data) else { return };
     let a = &p.attributes;
     let _ = format!("{a:?}");
-    let _ = (a.framed_ip_address(), a.framed_ipv6_prefix(), a.delegated_ipv6_prefix());
-    let _ = (a.session_timeout(), a.framed_pool(), a.ms_chap2_success(), a.ms_primary_dns_server());
+    let _ = (
+        a.framed_ip_address(),
+        a.framed_ipv6_prefix(),
+        a.delegated_ipv6_prefix(),
+    );
+    let _ = (
+        a.session_timeout(),
+        a.framed_pool(),
+        a.ms_chap2_success(),
+        a.ms_primary_dns_server(),
+    );
     let _ = a.tagged_u32(AttrType::TUNNEL_TYPE).count();
     let _ = a.tagged_text(AttrType::TUNNEL_SERVER_ENDPOINT).count();
     let _ = a.tunnel_password(&secret, &ra);
