@@ -87,6 +87,7 @@ impl Lab {
             eprintln!("skipped: {why}");
             return None;
         }
+        remove_stale_namespaces();
         let pid = std::process::id();
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let ns = format!("radt-{pid}-{n}");
@@ -392,6 +393,38 @@ impl Drop for Lab {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Deletes the namespaces of earlier test processes that were killed before their `Drop` ran
+/// (ours only: `radt-PID-N` with a PID that no longer runs), and what still runs in them.
+fn remove_stale_namespaces() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+            return;
+        };
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            let Some(Ok(pid)) = name
+                .strip_prefix("radt-")
+                .and_then(|rest| rest.split('-').next())
+                .map(str::parse::<i32>)
+            else {
+                continue;
+            };
+            if kill(Pid::from_raw(pid), None).is_ok() {
+                continue;
+            }
+            if let Ok(pids) = Command::new("ip").args(["netns", "pids", name]).output() {
+                for p in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+                    if let Ok(p) = p.parse::<i32>() {
+                        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+                    }
+                }
+            }
+            let _ = Command::new("ip").args(["netns", "del", name]).output();
+        }
+    });
 }
 
 fn ip(args: &[&str]) {
