@@ -250,14 +250,17 @@ impl Client {
         handle
     }
 
-    /// Forgets request `handle` (its session went away): no event will come for it. Returns
-    /// whether it was still pending.
-    pub fn cancel(&mut self, handle: RequestHandle) -> bool {
+    /// Forgets request `handle` (its session went away): no event will come for it, and a
+    /// request waiting in the queue may take its place. Returns whether it was still pending.
+    pub fn cancel(&mut self, now: Instant, handle: RequestHandle) -> bool {
         let Some(request) = self.requests.remove(handle.index, handle.generation) else {
             return false;
         };
         match request.sent {
-            Some(sent) => self.release(sent),
+            Some(sent) => {
+                self.release(sent);
+                self.dispatch(now, request.service);
+            }
             // Its queue entry is skipped when it reaches the head.
             None => self.queues[request.service as usize].len -= 1,
         }
@@ -411,7 +414,7 @@ impl Client {
 
     /// Writes the next datagram to send into `buf` (cleared first) and says where it goes.
     ///
-    /// Its answer changes after every `submit`, `handle_*` and `add_socket` call.
+    /// Its answer changes after every `submit`, `cancel`, `handle_*` and `add_socket` call.
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<Transmit> {
         while let Some((index, generation)) = self.transmits.pop_front() {

@@ -367,8 +367,8 @@ fn outstanding_cap_queues_a_storm() {
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].packet().attributes.user_name(), Some("u2"));
     // A cancelled queued request is skipped.
-    assert!(sim.client.cancel(handles[3]));
-    assert!(!sim.client.cancel(handles[3]));
+    assert!(sim.client.cancel(sim.now, handles[3]));
+    assert!(!sim.client.cancel(sim.now, handles[3]));
     sim.answer(&sent[1], Code::AccessAccept);
     sim.answer(&next[0], Code::AccessAccept);
     let last = sim.transmits();
@@ -571,9 +571,8 @@ fn cancel_in_flight_frees_the_slot() {
     let a = sim.access("a");
     sim.access("b");
     assert_eq!(sim.transmits().len(), 1);
-    assert!(sim.client.cancel(a));
-    // The slot went to the queued request... on the next input.
-    sim.advance(Duration::ZERO);
+    assert!(sim.client.cancel(sim.now, a));
+    // The slot goes to the queued request at once.
     let sent = sim.transmits();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].packet().attributes.user_name(), Some("b"));
