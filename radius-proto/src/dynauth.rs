@@ -57,7 +57,7 @@ pub enum DynAuthKind {
 pub struct DynAuthRequest {
     /// What is asked.
     pub kind: DynAuthKind,
-    /// Where it came from (the answer goes back there).
+    /// Where it came from, as the socket reported it (the answer goes back there).
     pub from: SocketAddr,
     /// The request; its attributes identify the session(s) (RFC 5176 §3).
     pub packet: Packet,
@@ -166,10 +166,10 @@ impl DynAuthServer {
         bytes: &[u8],
     ) -> Result<Incoming, DynAuthError> {
         self.expire(now);
-        let from = SocketAddr::new(from.ip().to_canonical(), from.port());
-        let Some(client) = self.clients.get(&from.ip()) else {
+        let source = canonical(from);
+        let Some(client) = self.clients.get(&source.ip()) else {
             self.stats.unknown_clients += 1;
-            return Err(DynAuthError::UnknownClient(from.ip()));
+            return Err(DynAuthError::UnknownClient(source.ip()));
         };
         let kind = match packet::peek(bytes).and_then(|(c, _, _)| Code::from_u8(c)) {
             Some(Code::DisconnectRequest) => DynAuthKind::Disconnect,
@@ -194,7 +194,7 @@ impl DynAuthServer {
                 return Err(DynAuthError::Verify(e));
             }
         };
-        let key = (from, packet.identifier);
+        let key = (source, packet.identifier);
         if let Some(r) = self.recent.get(&key)
             && r.authenticator == packet.authenticator
         {
@@ -213,7 +213,7 @@ impl DynAuthServer {
                 until,
             },
         );
-        self.expiry.push_back((until, from, packet.identifier));
+        self.expiry.push_back((until, source, packet.identifier));
         self.stats.requests += 1;
         Ok(Incoming::Request(DynAuthRequest { kind, from, packet }))
     }
@@ -233,7 +233,8 @@ impl DynAuthServer {
         attributes: &Attributes,
         out: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
-        let Some(client) = self.clients.get(&request.from.ip()) else {
+        let source = canonical(request.from);
+        let Some(client) = self.clients.get(&source.ip()) else {
             return Err(EncodeError::PacketTooLong(0));
         };
         let (code, cause) = match (request.kind, answer) {
@@ -267,9 +268,7 @@ impl DynAuthServer {
             Answer::Ack(_) => self.stats.acks += 1,
             Answer::Nak(_) => self.stats.naks += 1,
         }
-        if let Some(r) = self
-            .recent
-            .get_mut(&(request.from, request.packet.identifier))
+        if let Some(r) = self.recent.get_mut(&(source, request.packet.identifier))
             && r.authenticator == request.packet.authenticator
         {
             r.answer = Some(out.clone());
@@ -297,6 +296,12 @@ impl DynAuthServer {
             }
         }
     }
+}
+
+/// The address with an IPv4-mapped IPv6 address turned into IPv4 (a dual-stack socket reports
+/// IPv4 peers so).
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
 #[cfg(test)]
@@ -429,6 +434,25 @@ mod tests {
             (s.bad_authenticators, s.unknown_clients, s.malformed),
             (2, 1, 1)
         );
+    }
+
+    #[test]
+    fn dual_stack_sources_are_recognised_and_answered_where_they_came_from() {
+        let mut das = das();
+        let mapped: SocketAddr = "[::ffff:192.0.2.9]:40000".parse().unwrap();
+        let bytes = request(Code::DisconnectRequest, 3, "coa-secret", false);
+        let Ok(Incoming::Request(r)) = das.handle_request(Instant::ZERO, mapped, &bytes) else {
+            panic!("not accepted");
+        };
+        assert_eq!(r.from, mapped);
+        let mut out = Vec::new();
+        das.respond(&r, Answer::Ack(None), &Attributes::new(), &mut out)
+            .unwrap();
+        // The same request from the IPv4 form of the address is a duplicate.
+        assert!(matches!(
+            das.handle_request(Instant::ZERO, from(), &bytes),
+            Ok(Incoming::Duplicate(_))
+        ));
     }
 
     #[test]
