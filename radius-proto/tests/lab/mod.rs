@@ -354,10 +354,12 @@ impl Lab {
             .lines()
             .map(|line| {
                 let f: Vec<&str> = line.split(';').collect();
-                let valid = match (f.get(1), f.get(2)) {
-                    (Some(v), _) if !v.is_empty() => Some(true),
-                    (_, Some(i)) if !i.is_empty() => Some(false),
-                    _ => None,
+                // tshark sets both booleans where it checks: valid 1 and invalid 0, or the
+                // other way round.
+                let valid = match (f.get(1).copied(), f.get(2).copied()) {
+                    (Some("1"), Some("0")) => Some(true),
+                    (Some(""), Some("")) | (None, _) => None,
+                    _ => Some(false),
                 };
                 (f[0].parse().unwrap_or(0), valid)
             })
