@@ -8,8 +8,9 @@
 //! length, value per vendor attribute) are reached with [`Attributes::vendor`] and
 //! [`Attributes::vendor_attributes`].
 //!
-//! The values of User-Password, Tunnel-Password and the MPPE keys are never shown by
-//! `Display` or `Debug` (they print as `<hidden>`).
+//! The values of User-Password, Tunnel-Password and the MPPE keys, and the CHAP and MS-CHAP
+//! responses (which would let an eavesdropper of the logs guess the password offline), are
+//! never shown by `Display` or `Debug`: they print as `<hidden>`.
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -137,9 +138,12 @@ impl fmt::Display for Attribute<'_> {
                     f.write_str(", ")?;
                 }
                 first = false;
-                let ty = dict::lookup_vendor(vt).map(|e| e.data_type);
                 write!(f, "{vt} = ")?;
-                fmt_value(f, ty, value)?;
+                if vt.is_secret() {
+                    f.write_str("<hidden>")?;
+                } else {
+                    fmt_value(f, dict::lookup_vendor(vt).map(|e| e.data_type), value)?;
+                }
             }
             if first {
                 write!(f, "Vendor-Specific = ")?;
@@ -148,6 +152,9 @@ impl fmt::Display for Attribute<'_> {
             return Ok(());
         }
         write!(f, "{} = ", self.attr_type)?;
+        if self.attr_type.is_secret() {
+            return f.write_str("<hidden>");
+        }
         fmt_value(f, self.data_type(), self.value)
     }
 }
@@ -737,6 +744,13 @@ mod tests {
         let shown = format!("{a:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("User-Password = <hidden>"));
+        let mut chap = Attributes::new();
+        chap.push_chap_password(&[1; 17]).unwrap();
+        chap.push_ms_chap2_response(&[2; 50]).unwrap();
+        assert_eq!(
+            format!("{chap:?}"),
+            "[CHAP-Password = <hidden>, MS-CHAP2-Response = <hidden>]"
+        );
     }
 
     #[test]

@@ -249,6 +249,12 @@ impl AttrType {
     pub fn name(self) -> Option<&'static str> {
         lookup(self).map(|e| e.name)
     }
+
+    /// Whether the value must never be logged: a hidden password, or a CHAP response (from
+    /// which, with the challenge, the password can be guessed offline).
+    pub fn is_secret(self) -> bool {
+        self == Self::CHAP_PASSWORD || lookup(self).is_some_and(|e| e.data_type.is_secret())
+    }
 }
 
 impl fmt::Display for AttrType {
@@ -265,6 +271,12 @@ impl VendorType {
     /// The RFC name, if the dictionary knows the attribute.
     pub fn name(self) -> Option<&'static str> {
         lookup_vendor(self).map(|e| e.name)
+    }
+
+    /// Whether the value must never be logged: the MPPE keys, and the MS-CHAP responses.
+    pub fn is_secret(self) -> bool {
+        [ms::CHAP_RESPONSE, ms::CHAP2_RESPONSE, ms::CHAP_MPPE_KEYS].contains(&self)
+            || lookup_vendor(self).is_some_and(|e| e.data_type.is_secret())
     }
 }
 
