@@ -7,6 +7,7 @@
 //!   against the RFC's authenticator response).
 //! - Accounting Start, Interim-Update and Stop, found in FreeRADIUS's detail file with their
 //!   counters.
+//! - PAP and accounting over IPv6 (NAS-IPv6-Address).
 //! - Two servers, the preferred one down: fail-over, then back to it after its dead time once
 //!   it runs.
 //! - `radclient` sends Disconnect- and CoA-Requests to the test's socket: the crate
@@ -249,6 +250,51 @@ fn pap_chap_and_mschapv2_accepted_and_rejected() {
         packets
             .iter()
             .filter(|p| p.0 != 1)
+            .all(|p| p.1 == Some(true)),
+        "{packets:?}"
+    );
+}
+
+#[test]
+fn pap_and_accounting_over_ipv6() {
+    let Some(mut lab) = Lab::new("ipv6") else {
+        return;
+    };
+    lab.start_freeradius_on("2001:db8::1", "freeradius-v6");
+    lab.capture();
+    let server = |port| {
+        ServerConfig::new(
+            SocketAddr::new("2001:db8::1".parse().unwrap(), port),
+            Secret::from(SECRET),
+        )
+    };
+    let config = ClientConfig {
+        access_servers: vec![server(1812)],
+        accounting_servers: vec![server(1813)],
+        ..ClientConfig::default()
+    };
+    let mut d = Driver::new(config, lab.socket("[2001:db8::3]:0"));
+    let mut a = nas_attributes("pap-user");
+    a.push_nas_ipv6_address("2001:db8::3".parse().unwrap())
+        .unwrap();
+    a.push_user_password(b"pap-password").unwrap();
+    let h = d.submit(Service::Access, a);
+    let (code, p, _) = reply(d.wait(h));
+    assert_eq!(code, Code::AccessAccept);
+    assert_eq!(p.attributes.framed_pool(), Some("pool-pap"));
+    let mut a = nas_attributes("pap-user");
+    a.push_nas_ipv6_address("2001:db8::3".parse().unwrap())
+        .unwrap();
+    a.push_acct_status_type(acct_status_type::START).unwrap();
+    a.push_acct_session_id("0000v6").unwrap();
+    let h = d.submit(Service::Accounting, a);
+    assert_eq!(reply(d.wait(h)).0, Code::AccountingResponse);
+    let packets = lab.judge();
+    assert_eq!(packets.len(), 4, "{packets:?}");
+    assert!(
+        packets
+            .iter()
+            .filter(|p| p.0 == 2 || p.0 == 5)
             .all(|p| p.1 == Some(true)),
         "{packets:?}"
     );

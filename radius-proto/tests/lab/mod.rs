@@ -2,8 +2,8 @@
 //! sockets from the test.
 //!
 //! The namespace (`radt-PID-N`, unique per test process and lab) has only a loopback
-//! interface, with 192.0.2.1, .2 and .3: FreeRADIUS instances listen on .1 and .2, the test's
-//! sockets use .3. The test's sockets are made inside the namespace by a thread that enters it
+//! interface, with 192.0.2.1, .2 and .3 and 2001:db8::1, ::2 and ::3: FreeRADIUS instances
+//! listen on .1 and .2 (or ::1), the test's sockets use .3 (or ::3). The test's sockets are made inside the namespace by a thread that enters it
 //! (`setns`), so the test process itself stays where it is. Each FreeRADIUS instance runs
 //! `examples/radius` (copied, with its `raddbdir` and `listen_address` lines replaced) in the
 //! foreground with `-X`, its output in a log in the lab's directory. [`Lab::capture`] runs
@@ -103,15 +103,10 @@ impl Lab {
         };
         ip(&["-n", &lab.ns, "link", "set", "lo", "up"]);
         for last in 1..=3 {
-            ip(&[
-                "-n",
-                &lab.ns,
-                "addr",
-                "add",
-                &format!("192.0.2.{last}/32"),
-                "dev",
-                "lo",
-            ]);
+            let v4 = format!("192.0.2.{last}/32");
+            ip(&["-n", &lab.ns, "addr", "add", &v4, "dev", "lo"]);
+            let v6 = format!("2001:db8::{last}/128");
+            ip(&["-n", &lab.ns, "addr", "add", &v6, "dev", "lo", "nodad"]);
         }
         Some(lab)
     }
@@ -195,8 +190,13 @@ impl Lab {
     /// Starts FreeRADIUS on `192.0.2.LAST` with the configuration of `examples/radius`;
     /// returns its process and its configuration directory.
     pub fn start_freeradius(&mut self, last: u8) -> (usize, PathBuf) {
+        self.start_freeradius_on(&format!("192.0.2.{last}"), &format!("freeradius-{last}"))
+    }
+
+    /// Starts FreeRADIUS on `address` (in the `listen_address` syntax) under `label`.
+    pub fn start_freeradius_on(&mut self, address: &str, label: &str) -> (usize, PathBuf) {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
-        let conf = self.dir.join(format!("freeradius-{last}"));
+        let conf = self.dir.join(label);
         std::fs::create_dir_all(&conf).unwrap();
         for entry in std::fs::read_dir(&example).unwrap() {
             let entry = entry.unwrap();
@@ -213,7 +213,10 @@ impl Lab {
                 let new = if line.starts_with("raddbdir = ") {
                     format!("raddbdir = {}", conf.display())
                 } else if line.starts_with("listen_address = ") {
-                    format!("listen_address = 192.0.2.{last}")
+                    format!("listen_address = {address}")
+                } else if line.trim() == "ipaddr = ${listen_address}" && address.contains(':') {
+                    // FreeRADIUS reads `ipaddr` as IPv4.
+                    "\t\tipv6addr = ${listen_address}".to_string()
                 } else {
                     return format!("{line}\n");
                 };
@@ -221,18 +224,16 @@ impl Lab {
                 format!("{new}\n")
             })
             .collect();
+        let expected = if address.contains(':') { 4 } else { 2 };
         assert_eq!(
-            replaced, 2,
+            replaced, expected,
             "examples/radius/radiusd.conf lost a line the tests set"
         );
         std::fs::write(&main, text).unwrap();
         for d in ["run", "log", "radacct"] {
             std::fs::create_dir_all(conf.join(d)).unwrap();
         }
-        let p = self.spawn(
-            &format!("freeradius-{last}"),
-            &["freeradius", "-X", "-d", conf.to_str().unwrap()],
-        );
+        let p = self.spawn(label, &["freeradius", "-X", "-d", conf.to_str().unwrap()]);
         self.wait_log(p, "Ready to process requests");
         (p, conf)
     }
