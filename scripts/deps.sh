@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
-    charon-systemd strongswan-swanctl netbase)
+    charon-systemd strongswan-swanctl netbase freeradius freeradius-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -17,6 +17,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The FreeRADIUS tests start their own servers in network namespaces. The packaged service is
+# not wanted at boot, and its unit (MemoryLimit=) would make `systemd-analyze verify` of
+# dist/l2tpd.service, which pulls in multi-user.target, report a warning.
+if [ -e /etc/systemd/system/multi-user.target.wants/freeradius.service ]; then
+    systemctl disable freeradius >/dev/null 2>&1 ||
+        rm -f /etc/systemd/system/multi-user.target.wants/freeradius.service
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

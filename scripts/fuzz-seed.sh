@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds the cargo-fuzz corpora: the UDP payloads of every captured packet in testdata/ for the
-# wire-format targets, the example and test configs for `config`, and control-socket request
-# lines for `ctl_request`. Existing corpus files are kept. Used by fuzz-smoke.sh and fuzz-long.sh.
+# wire-format targets, the example and test configs for `config`, control-socket request lines
+# for `ctl_request`, and the example packets of RFC 2865 §7 for the `radius_*` targets. Existing corpus files are kept. Used by fuzz-smoke.sh and fuzz-long.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,11 +35,27 @@ for line in '{"version":1,"request":"ShowSystem"}' \
     printf '%s\n' "$line" >"$ctl_seeds/line-$i"
 done
 
+radius_seeds=fuzz/corpus/radius-seeds
+rm -rf "$radius_seeds"
+mkdir -p "$radius_seeds"
+i=0
+# RFC 2865 §7.1 and §7.2: Access-Requests (PAP, CHAP) and their Access-Accepts.
+while read -r hex; do
+    i=$((i + 1))
+    printf '%s' "$hex" | xxd -r -p >"$radius_seeds/rfc2865-$i"
+done <<'HEX'
+010000380f403f9473978057bd83d5cb98f4227a01066e656d6f02120dbe708d93d413ce3196e43f782a0aee0406c0a80110050600000003
+0200002686fe220e7624ba2a1005f6bf9b55e0b20606000000010f06000000000e06c0a80103
+010100472aee86f08d0d55969ca5978e0d3367a20108666c6f707379031316e97557c316185895f293ff63440772750406c0a80110050600000014060600000002070600000001
+0201003815efbc7dab26cfa3dc34d9c03c8601a40606000000020706000000010806fffffffe0a06000000020d06000000010c06000005dc
+HEX
+
 for target in $(cd fuzz && cargo +nightly fuzz list); do
     mkdir -p "fuzz/corpus/$target"
     case "$target" in
         config) from=$conf_seeds ;;
         ctl_request) from=$ctl_seeds ;;
+        radius_*) from=$radius_seeds ;;
         *) from=$seeds ;;
     esac
     cp -n "$from"/* "fuzz/corpus/$target/" 2>/dev/null || true
