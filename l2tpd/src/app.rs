@@ -19,6 +19,7 @@ use crate::dataplane;
 use crate::logging::{Destination, Level, LogHandle};
 use crate::net::{self, Bound};
 use crate::notice;
+use crate::notify::Notifier;
 use crate::proto_engine::ProtoEngine;
 use crate::shell::{self, Signals, Sockets};
 
@@ -297,6 +298,7 @@ fn run_daemon(
             return fail(readiness, e);
         }
     };
+    let notifier = Notifier::from_env(readiness.is_some());
     if let Some(r) = readiness
         && let Err(e) = r.ready()
     {
@@ -311,7 +313,14 @@ fn run_daemon(
         control.path().display(),
         log.level()
     );
-    runtime.block_on(shell::run(core, sockets, listener, signals, log.clone()));
+    runtime.block_on(shell::run(
+        core,
+        sockets,
+        listener,
+        signals,
+        log.clone(),
+        notifier,
+    ));
     control.remove_file();
     pid_file.remove();
     notice!("l2tpd stopped");
