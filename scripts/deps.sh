@@ -4,7 +4,8 @@
 set -euo pipefail
 
 APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
-    charon-systemd strongswan-swanctl netbase freeradius freeradius-utils)
+    charon-systemd strongswan-swanctl netbase freeradius freeradius-utils
+    lintian man-db logrotate dpkg-dev binutils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -30,6 +31,10 @@ fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "deps: installing cargo-fuzz"
     cargo install cargo-fuzz --locked --quiet
+fi
+if ! cargo deb --version >/dev/null 2>&1; then
+    echo "deps: installing cargo-deb (the Debian package, scripts/package-test.sh)"
+    cargo install cargo-deb --locked --quiet
 fi
 if ! rustup toolchain list | grep -q '^nightly'; then
     echo "deps: installing a nightly toolchain for cargo-fuzz"

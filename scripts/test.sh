@@ -25,6 +25,8 @@ bash scripts/judge-captures.sh target/captures
 echo "== README quick start (two daemons, userspace pseudowire, ping)"
 bash scripts/quickstart.sh
 bash bench/run.sh --smoke # benchmark smoke: every part of the benchmark at small counts
+echo "== Debian package: build, lintian, install, check, remove, purge"
+bash scripts/package-test.sh
 echo "== kernel data plane in a qemu guest (tests/vm)"
 bash tests/vm/run-all.sh
 echo "== fuzzing smoke"

@@ -5,6 +5,8 @@
 //! running `groff`, reading man(7) sources, reading the interface contract
 //! (`shared/spec/interface.md`, beside the repository) and reading systemd unit files.
 
+pub mod help;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -60,7 +60,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub(crate) teardown_timeout: f64,
     /// Pseudowire type of L2TPv3 sessions (L2TPv2 sessions are always PPP).
-    #[arg(long, value_enum, default_value_t = PwType::Eth)]
+    #[arg(long, value_enum, value_name = "eth|eth-vlan|ppp", default_value_t = PwType::Eth)]
     pub(crate) pw_type: PwType,
     /// Host Name AVP to send.
     #[arg(long, value_name = "NAME", default_value = "l2tp-loadgen")]

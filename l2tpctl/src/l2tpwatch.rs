@@ -421,9 +421,18 @@ fn civil_date(days: i64) -> (i64, u32, u32) {
 }
 
 #[cfg(test)]
+mod completion_files;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use l2tp_ctl::{Encap, PseudowireType, ResultCode};
+
+    #[test]
+    fn the_completion_files_are_the_command_lines() {
+        use clap::CommandFactory;
+        completion_files::check(&Args::command(), "l2tpwatch");
+    }
 
     fn ev(kind: EventKind) -> Event {
         Event {

@@ -5,6 +5,10 @@
 //! 3 the daemon could not be reached. Errors go to stderr as text, also with `--json`.
 
 mod command;
+#[cfg(test)]
+mod completion;
+#[cfg(test)]
+mod completion_files;
 mod output;
 
 use std::io::{self, BufRead, BufReader, Read, Write};

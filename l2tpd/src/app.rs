@@ -19,6 +19,7 @@ use crate::dataplane;
 use crate::logging::{Destination, Level, LogHandle};
 use crate::net::{self, Bound};
 use crate::notice;
+use crate::notify::Notifier;
 use crate::shell::{self, Signals, Sockets};
 
 /// Runs `l2tpd` with `args` (the program name first) and returns its exit status.
@@ -296,6 +297,7 @@ fn run_daemon(
             return fail(readiness, e);
         }
     };
+    let notifier = Notifier::from_env(readiness.is_some());
     if let Some(r) = readiness
         && let Err(e) = r.ready()
     {
@@ -317,6 +319,7 @@ fn run_daemon(
         listener,
         signals,
         log.clone(),
+        notifier,
     ));
     control.remove_file();
     pid_file.remove();

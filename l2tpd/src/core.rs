@@ -307,6 +307,11 @@ impl Core {
         self.engine.config()
     }
 
+    /// The current numbers of tunnels and sessions.
+    pub fn counts(&self) -> l2tp_ctl::Counts {
+        self.engine.counts()
+    }
+
     /// The log level the config and `-d` ask for.
     pub fn log_level(&self) -> Level {
         Level::from(self.config().system().log_level).raised(self.debug_steps)

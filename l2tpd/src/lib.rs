@@ -37,6 +37,7 @@ pub mod engine;
 pub mod limits;
 pub mod logging;
 pub mod net;
+pub mod notify;
 pub mod scripts;
 pub mod shell;
 pub mod view;

@@ -6,6 +6,10 @@
 //! Signals: SIGHUP re-reads the config; SIGTERM and SIGINT stop gracefully, waiting at most
 //! [`SHUTDOWN_GRACE`] for the engine to finish (a second signal stops at once); SIGUSR1 flushes
 //! the log and re-opens the log file.
+//!
+//! Under systemd ([`Notifier`]) the loop says when it is ready, reloading and stopping, keeps
+//! the status line's counts current, and sends the watchdog's pings itself: a loop that hangs
+//! stops pinging.
 
 use std::collections::HashMap;
 use std::io;
@@ -27,6 +31,7 @@ use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
 use crate::net::{Bound, Framing};
 use crate::notice;
+use crate::notify::Notifier;
 use crate::scripts::ScriptRunner;
 
 /// The longest a graceful stop waits for peers.
@@ -192,6 +197,7 @@ pub async fn run(
     control: tokio::net::UnixListener,
     mut signals: Signals,
     log: LogHandle,
+    mut notifier: Notifier,
 ) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let (calls_tx, mut calls) = mpsc::channel::<Call>(64);
@@ -223,6 +229,9 @@ pub async fn run(
         to_core: dgram_tx.clone(),
         stop: stop_rx.clone(),
     };
+    let watchdog_every = notifier.watchdog_interval();
+    let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
+    watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping: Option<Instant> = None;
     // What the config's instances asked for at start.
     carry_out(
@@ -234,6 +243,7 @@ pub async fn run(
         &io,
     );
     send_all(&mut core, &sockets).await;
+    notifier.ready(core.counts());
     loop {
         let wake = match (core.poll_timeout(), stopping) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -243,15 +253,17 @@ pub async fn run(
             tokio::time::sleep_until(wake.map_or_else(far_future, tokio::time::Instant::from_std));
         tokio::select! {
             _ = signals.term.recv() => {
-                if begin_stop(&mut core, &mut stopping, "SIGTERM") { break; }
+                if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGTERM") { break; }
             }
             _ = signals.int.recv() => {
-                if begin_stop(&mut core, &mut stopping, "SIGINT") { break; }
+                if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGINT") { break; }
             }
             _ = signals.hup.recv() => {
                 notice!("SIGHUP: re-reading the config");
+                notifier.reloading();
                 // Problems are logged by the core; the running config stays.
-                let _ = core.reload(Instant::now());
+                let ok = core.reload(Instant::now()).is_ok();
+                notifier.reloaded(ok, core.counts());
             }
             _ = signals.usr1.recv() => {
                 log.flush();
@@ -260,7 +272,14 @@ pub async fn run(
                 }
             }
             Some(call) = calls.recv() => {
+                let reload = matches!(call.request, l2tp_ctl::Request::Reload);
+                if reload {
+                    notifier.reloading();
+                }
                 let answer = core.handle_request(Instant::now(), call.request, &plane);
+                if reload {
+                    notifier.reloaded(answer.is_ok(), core.counts());
+                }
                 // The client may have gone; nothing to do then.
                 let _ = call.reply.send(answer);
             }
@@ -287,7 +306,11 @@ pub async fn run(
                 }
                 core.handle_timeout(now);
             }
-            _ = flush.tick() => log.flush(),
+            _ = flush.tick() => {
+                log.flush();
+                notifier.update_status(core.counts());
+            }
+            _ = watchdog.tick(), if watchdog_every.is_some() => notifier.watchdog(),
         }
         carry_out(
             &mut core,
@@ -377,12 +400,18 @@ fn carry_out(
 }
 
 /// Starts (or, on a second signal, ends) a graceful stop; returns whether to stop at once.
-fn begin_stop(core: &mut Core, stopping: &mut Option<Instant>, name: &str) -> bool {
+fn begin_stop(
+    core: &mut Core,
+    stopping: &mut Option<Instant>,
+    notifier: &mut Notifier,
+    name: &str,
+) -> bool {
     if stopping.is_some() {
         notice!("{name} again: stopping now");
         return true;
     }
     notice!("{name}: stopping");
+    notifier.stopping();
     let now = Instant::now();
     *stopping = Some(now + SHUTDOWN_GRACE);
     core.begin_shutdown(now);

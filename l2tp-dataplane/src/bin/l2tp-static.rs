@@ -45,58 +45,58 @@ enum PwArg {
 #[command(name = "l2tp-static", version)]
 struct Args {
     /// Local address, IP or IP:PORT (UDP port default 1701)
-    #[arg(long)]
+    #[arg(long, value_name = "IP[:PORT]")]
     local: String,
     /// Peer address, IP or IP:PORT (UDP port default 1701)
-    #[arg(long)]
+    #[arg(long, value_name = "IP[:PORT]")]
     peer: String,
     /// Encapsulation
-    #[arg(long, value_enum, default_value = "udp")]
+    #[arg(long, value_enum, value_name = "udp|ip", default_value = "udp")]
     encap: EncapArg,
     /// Local tunnel id
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     tunnel_id: u32,
     /// Peer tunnel id
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     peer_tunnel_id: u32,
     /// Local session id (data packets to us carry it)
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     session_id: u32,
     /// Peer session id (written into the packets we send)
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     peer_session_id: u32,
     /// Cookie we send: 4 or 8 octets in hex
-    #[arg(long)]
+    #[arg(long, value_name = "HEX")]
     cookie: Option<String>,
     /// Cookie we expect from the peer: 4 or 8 octets in hex
-    #[arg(long)]
+    #[arg(long, value_name = "HEX")]
     peer_cookie: Option<String>,
     /// L2-Specific Sublayer
-    #[arg(long, value_enum, default_value = "none")]
+    #[arg(long, value_enum, value_name = "none|default", default_value = "none")]
     l2spec: L2specArg,
     /// Send sequence numbers and require them on receipt (needs --l2spec default)
     #[arg(long)]
     seq: bool,
     /// Pseudowire type
-    #[arg(long, value_enum, default_value = "eth")]
+    #[arg(long, value_enum, value_name = "eth|eth-vlan", default_value = "eth")]
     pw_type: PwArg,
     /// VLAN id of an eth-vlan pseudowire (pushed on transmit, popped on receipt)
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     vlan_id: Option<u16>,
     /// Interface name or %d template
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     ifname: String,
     /// Interface MTU (default: fits a 1500-octet underlay)
-    #[arg(long)]
+    #[arg(long, value_name = "MTU")]
     mtu: Option<u16>,
     /// Bridge the interface joins
-    #[arg(long)]
+    #[arg(long, value_name = "BRIDGE")]
     bridge: Option<String>,
     /// Send no UDP checksums (IPv4)
     #[arg(long)]
     no_udp_checksums: bool,
     /// Write the counters here on SIGUSR1 and at exit
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     stats_file: Option<PathBuf>,
 }
 
