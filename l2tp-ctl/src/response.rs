@@ -449,7 +449,8 @@ pub struct SessionDetail {
     pub last_result: Option<ResultCode>,
     /// What is known of the call: the Calling Number, Called Number and Sub-Address the peer
     /// sent (or, for a call placed here, those of the config), and the peer's Host Name.
-    #[serde(default)]
+    /// Omitted when nothing is known.
+    #[serde(default, skip_serializing_if = "CallInfo::is_empty")]
     pub call: CallInfo,
 }
 
@@ -469,6 +470,13 @@ pub struct CallInfo {
     /// The Host Name AVP of the peer of the session's tunnel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_host_name: Option<String>,
+}
+
+impl CallInfo {
+    /// Whether nothing is known of the call.
+    pub fn is_empty(&self) -> bool {
+        *self == CallInfo::default()
+    }
 }
 
 /// Per-session data counters.
