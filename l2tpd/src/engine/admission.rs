@@ -253,7 +253,8 @@ impl Admission {
                         req.remote, a.peer_profile, a.tunnel_profile
                     ),
                 );
-                let mut rec = TunnelRec::new(tid, Origin::net(), a.tunnel_profile, a.settings);
+                let mut rec =
+                    TunnelRec::new(tid, Origin::net(), a.tunnel_profile, a.settings, ctx.now);
                 rec.session_profile = a.session_profile;
                 rec.pw_profile = a.pw_profile;
                 rec.lac_lns = a.lac_lns;
@@ -481,7 +482,15 @@ fn accept_session(
         pseudowire,
     };
     let tunnel_name = t.origin.name.clone();
-    let mut rec = SessionRec::new(th, ids, Origin::net(), profiles, req.pw_type, tunnel_name);
+    let mut rec = SessionRec::new(
+        th,
+        ids,
+        Origin::net(),
+        profiles,
+        req.pw_type,
+        tunnel_name,
+        ctx.now,
+    );
     rec.call = CallFacts::of_request(req);
     ctx.registry.insert_session(handle, rec);
 }

@@ -18,7 +18,10 @@ use l2tp_ctl as ctl;
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub(super) enum Phase {
     /// Being set up.
-    Connecting,
+    Connecting {
+        /// Since when.
+        since: Instant,
+    },
     /// Established.
     Up {
         /// When it came up.
@@ -59,7 +62,7 @@ impl Phase {
     /// When it came up, if it did.
     pub(super) fn up_since(self) -> Option<Instant> {
         match self {
-            Phase::Connecting => None,
+            Phase::Connecting { .. } => None,
             Phase::Up { since } => Some(since),
             Phase::Closing { up_since } => up_since,
         }
@@ -138,10 +141,11 @@ impl TunnelRec {
         origin: Origin,
         profile: String,
         settings: cfg::TunnelSettings,
+        now: Instant,
     ) -> Self {
         TunnelRec {
             tid,
-            phase: Phase::Connecting,
+            phase: Phase::Connecting { since: now },
             peer_tid: 0,
             control: Control::Managed,
             origin,
@@ -164,10 +168,11 @@ impl TunnelRec {
         name: &str,
         created_by: ctl::CreatedBy,
         resolved: &cfg::ResolvedTunnel,
+        now: Instant,
     ) -> Self {
         let origin = Origin::instance(created_by, name);
         let s = resolved.settings.clone();
-        Self::new(tid, origin, resolved.profile.clone(), s)
+        Self::new(tid, origin, resolved.profile.clone(), s, now)
     }
 
     /// Local tunnel id.
@@ -284,11 +289,12 @@ impl SessionRec {
         profiles: SessionProfiles,
         pw_type: u16,
         tunnel_name: Option<String>,
+        now: Instant,
     ) -> Self {
         SessionRec {
             tid: ids.tid,
             sid: ids.sid,
-            phase: Phase::Connecting,
+            phase: Phase::Connecting { since: now },
             tunnel,
             peer_tid: ids.peer_tid,
             peer_sid: ids.peer_sid,
@@ -693,7 +699,13 @@ mod tests {
 
     fn tunnel(tid: u32) -> TunnelRec {
         let settings = cfg::TunnelParams::default().resolve();
-        TunnelRec::new(tid, Origin::net(), "default".into(), settings)
+        TunnelRec::new(
+            tid,
+            Origin::net(),
+            "default".into(),
+            settings,
+            Instant::now(),
+        )
     }
 
     fn session(tunnel: u64, tid: u32, sid: u32) -> SessionRec {
@@ -709,7 +721,15 @@ mod tests {
             settings: Arc::new(cfg::SessionParams::default().resolve()),
             pseudowire: Arc::new(cfg::PseudowireParams::default().resolve()),
         };
-        SessionRec::new(tunnel, ids, Origin::net(), profiles, 5, None)
+        SessionRec::new(
+            tunnel,
+            ids,
+            Origin::net(),
+            profiles,
+            5,
+            None,
+            Instant::now(),
+        )
     }
 
     fn tally(total: usize, live: usize, up: usize) -> Tally {

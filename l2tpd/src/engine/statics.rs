@@ -38,7 +38,7 @@ pub(super) fn start_tunnel(
     let local = translate::local_for(ctx.facts, s, remote);
     let encap = translate::encap(s.encap);
     let handle = ctx.registry.next_handle();
-    let mut rec = TunnelRec::for_instance(tid, name, created_by, resolved);
+    let mut rec = TunnelRec::for_instance(tid, name, created_by, resolved, ctx.now);
     rec.peer_tid = peer_tid;
     rec.control = Control::Static { local, remote };
     ctx.add_tunnel(handle, rec, encap, (local, remote));
@@ -102,7 +102,7 @@ pub(super) fn start_session(
     let pw_type = s.pseudowire_type.number();
     let origin = Origin::instance(created_by, name);
     let profiles = SessionProfiles::of_instance(resolved);
-    let mut rec = SessionRec::new(th, ids, origin, profiles, pw_type, tunnel_name);
+    let mut rec = SessionRec::new(th, ids, origin, profiles, pw_type, tunnel_name, ctx.now);
     rec.is_static = true;
     ctx.registry.insert_session(handle, rec);
     notice!("static session \"{name}\" (tid {tid} sid {sid}, peer sid {peer_sid})");

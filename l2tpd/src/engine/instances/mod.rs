@@ -337,7 +337,7 @@ impl Instances {
             ),
         );
         inst.state = InstanceState::Running { handle };
-        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved);
+        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
         ctx.add_tunnel(handle, rec, translate::encap(s.encap), (local, remote));
         for s in self.sessions_of(name) {
             self.start_session(ctx, &s);
@@ -533,7 +533,7 @@ impl Instances {
             "tunnel \"{name}\": the tunnel {} opened (tid {tid}) is this tunnel now",
             req.remote
         );
-        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved);
+        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
         ctx.add_tunnel(handle, rec, req.encap, (req.local, req.remote));
         if let Some(inst) = self.tunnels.get_mut(name) {
             inst.runs(handle);
@@ -765,6 +765,7 @@ fn add_session(
         SessionProfiles::of_instance(resolved),
         pw_type,
         tunnel_name,
+        ctx.now,
     );
     rec.call = call;
     ctx.registry.insert_session(handle, rec);
