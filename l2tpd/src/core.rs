@@ -258,6 +258,16 @@ impl Core {
         }
     }
 
+    /// The answer for a peer's name the engine asked to resolve.
+    pub fn handle_resolved(
+        &mut self,
+        now: Instant,
+        host: &str,
+        result: Result<Vec<std::net::IpAddr>, String>,
+    ) {
+        self.engine.handle_resolved(now, host, result);
+    }
+
     /// The data plane carried out one of the engine's requests.
     pub fn handle_dataplane_outcome(&mut self, now: Instant, outcome: DataplaneOutcome) {
         self.engine.handle_dataplane_outcome(now, outcome);

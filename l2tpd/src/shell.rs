@@ -43,6 +43,9 @@ const WATCHER_FLUSH: Duration = Duration::from_millis(100);
 /// The longest a stopping daemon waits for the scripts of the last events.
 pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
 
+/// The longest a peer's name may take to resolve.
+pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
 
@@ -225,9 +228,11 @@ pub async fn run(
     );
     let mut dataplane_events = plane.take_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
+    let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
         to_core: dgram_tx.clone(),
         stop: stop_rx.clone(),
+        resolved: resolved_tx,
     };
     let watchdog_every = notifier.watchdog_interval();
     let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
@@ -292,6 +297,9 @@ pub async fn run(
                     core.handle_packet(Instant::now(), addrs, d.encap, packet, d.data.len());
                 }
             }
+            Some((host, result)) = resolved_rx.recv() => {
+                core.handle_resolved(Instant::now(), &host, result);
+            }
             Some(e) = next_event(&mut dataplane_events) => {
                 core.handle_dataplane_event(Instant::now(), e, &plane);
             }
@@ -352,10 +360,28 @@ pub async fn run(
     scripts.drain(SCRIPT_GRACE).await;
 }
 
-/// What the reading tasks of new tunnel sockets need.
+/// What the tasks the shell starts need: the readers of new tunnel sockets, and the resolvers
+/// of peers' names.
 struct Io {
     to_core: mpsc::Sender<Inbound>,
     stop: watch::Receiver<bool>,
+    resolved: mpsc::Sender<Resolved>,
+}
+
+/// A peer's name and its addresses, or why it has none.
+type Resolved = (String, Result<Vec<std::net::IpAddr>, String>);
+
+/// Resolves `host` off the event loop (the system resolver runs on a blocking thread), within
+/// [`RESOLVE_TIMEOUT`], and sends the answer to the main loop.
+async fn resolve(host: String, to_core: mpsc::Sender<Resolved>) {
+    let lookup = tokio::net::lookup_host((host.as_str(), 0));
+    let result = match tokio::time::timeout(RESOLVE_TIMEOUT, lookup).await {
+        Ok(Ok(addrs)) => Ok(addrs.map(|a| a.ip()).collect()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {}s", RESOLVE_TIMEOUT.as_secs())),
+    };
+    // The daemon may be stopping; nothing to do then.
+    let _ = to_core.send((host, result)).await;
 }
 
 /// Carries out what the engine asked for: events for watchers, user scripts, tunnel sockets,
@@ -379,6 +405,9 @@ fn carry_out(
                 scripts.submit(&dir, s);
             }
             EngineEvent::Socket(change) => plane.socket_change(change),
+            EngineEvent::Resolve { host } => {
+                tokio::spawn(resolve(host, io.resolved.clone()));
+            }
             EngineEvent::Dataplane(req) => {
                 let outcome = plane.execute(&req);
                 core.handle_dataplane_outcome(Instant::now(), outcome);

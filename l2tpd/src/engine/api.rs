@@ -39,6 +39,12 @@ pub enum EngineEvent {
     Socket(SocketChange),
     /// A user script to run (it follows the [`EngineEvent::Notify`] of the same event).
     Script(ScriptEvent),
+    /// Resolve a peer's name, off the event loop and within a bound; the answer goes back
+    /// through [`super::Engine::handle_resolved`].
+    Resolve {
+        /// The name.
+        host: String,
+    },
 }
 
 /// Requests from `l2tpctl`, and from the data plane, that act on tunnels and sessions.

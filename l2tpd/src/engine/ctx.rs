@@ -11,6 +11,7 @@ use l2tp_proto::wire::header::Encapsulation;
 use l2tp_proto::{self as proto, DownCause, Refusal, TunnelConfig};
 
 use super::api::HostFacts;
+use super::names::Names;
 use super::notify::Outbox;
 use super::protocol::Protocol;
 use super::registry::{Control, Registry, TunnelRec};
@@ -23,6 +24,7 @@ pub(super) struct Ctx<'a> {
     pub(super) now: Instant,
     pub(super) protocol: &'a mut Protocol,
     pub(super) registry: &'a mut Registry,
+    pub(super) names: &'a mut Names,
     pub(super) out: &'a mut Outbox,
     pub(super) config: &'a Config,
     pub(super) facts: &'a HostFacts,

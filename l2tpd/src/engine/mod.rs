@@ -28,6 +28,7 @@ mod commands;
 mod ctx;
 mod instances;
 mod lifecycle;
+mod names;
 mod notify;
 mod protocol;
 mod registry;
@@ -58,6 +59,7 @@ use admission::Admission;
 use commands::Answer;
 use ctx::Ctx;
 use instances::Instances;
+use names::Names;
 use protocol::Protocol;
 use registry::Registry;
 use views::Views;
@@ -77,6 +79,7 @@ pub struct Engine {
     config: Arc<Config>,
     facts: HostFacts,
     registry: Registry,
+    names: Names,
     instances: Instances,
     admission: Admission,
     out: notify::Outbox,
@@ -107,6 +110,7 @@ impl Engine {
             config,
             facts,
             registry: Registry::default(),
+            names: Names::default(),
             admission: Admission::default(),
             out: notify::Outbox::default(),
             discards: DiscardLog::default(),
@@ -134,6 +138,7 @@ impl Engine {
                 now,
                 protocol: &mut self.protocol,
                 registry: &mut self.registry,
+                names: &mut self.names,
                 out: &mut self.out,
                 config: &self.config,
                 facts: &self.facts,
@@ -218,6 +223,20 @@ impl Engine {
         self.pump(now);
         let (mut ctx, instances, _, _) = self.parts(now);
         instances.run_due(&mut ctx);
+        self.pump(now);
+    }
+
+    /// The shell's answer to [`EngineEvent::Resolve`] for `host`: its addresses, or why it has
+    /// none (the shell bounds the wait).
+    pub fn handle_resolved(
+        &mut self,
+        now: Instant,
+        host: &str,
+        result: Result<Vec<std::net::IpAddr>, String>,
+    ) {
+        self.names.answer(host, now, result);
+        let (mut ctx, instances, _, _) = self.parts(now);
+        instances.resolved(&mut ctx, host);
         self.pump(now);
     }
 
@@ -360,6 +379,9 @@ impl Engine {
 
     /// The next event. Changes after any input.
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        if let Some(host) = self.names.poll_request() {
+            return Some(EngineEvent::Resolve { host });
+        }
         let mut e = self.out.pop()?;
         // A session's data plane is set up just before its up event, and its answer (the
         // interface's name) arrives after the event was queued: fill the name in now.

@@ -19,12 +19,13 @@ use super::registry::{Control, Origin, SessionIds, SessionProfiles, SessionRec, 
 use super::translate;
 use crate::notice;
 
-/// Starts static tunnel instance `name` and returns its handle, or why it cannot start.
+/// Starts static tunnel instance `name`, whose peer is `remote`, and returns its handle, or why
+/// it cannot start.
 pub(super) fn start_tunnel(
     ctx: &mut Ctx<'_>,
     name: &str,
-    created_by: ctl::CreatedBy,
-    resolved: &cfg::ResolvedTunnel,
+    (created_by, resolved): (ctl::CreatedBy, &cfg::ResolvedTunnel),
+    remote: std::net::SocketAddr,
 ) -> Result<u64, String> {
     // The config checks make both ids present on a static tunnel.
     let (Some(tid), Some(peer_tid)) = (resolved.tunnel_id, resolved.peer_tunnel_id) else {
@@ -33,7 +34,6 @@ pub(super) fn start_tunnel(
     if ctx.registry.tunnel_handle(tid).is_some() {
         return Err(format!("tunnel_id {tid} is in use"));
     }
-    let remote = translate::peer_addr(resolved)?;
     let s = &resolved.settings;
     let local = translate::local_for(ctx.facts, s, remote);
     let encap = translate::encap(s.encap);

@@ -3,15 +3,16 @@
 //! addresses, and the protocol's data-plane requests become the data plane's specs. From here on
 //! the daemon speaks `l2tp_proto`'s types (encapsulation, version, sublayer, sequencing).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU16;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use l2tp_config as cfg;
 use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 use l2tp_proto::{self as proto, SessionConfig, TunnelConfig};
 
 use super::api::HostFacts;
+use super::names::{Lookup, Names};
 use crate::dataplane::{PppSpec, SessionSpec, TunnelSpec};
 
 /// The encapsulation of a config `encap`.
@@ -210,20 +211,25 @@ pub(super) fn local_for(
         .unwrap_or_else(|| SocketAddr::new(unspecified(peer.is_ipv4()), 0))
 }
 
-/// The peer address of tunnel instance `t` (its port: none over IP).
-pub(super) fn peer_addr(t: &cfg::ResolvedTunnel) -> Result<SocketAddr, String> {
+/// The peer address of tunnel instance `t` (its port: none over IP); `None` while its name is
+/// being resolved (see [`Names`]).
+pub(super) fn peer_addr(
+    t: &cfg::ResolvedTunnel,
+    names: &mut Names,
+    now: Instant,
+) -> Result<Option<SocketAddr>, String> {
     let port = if t.settings.encap == cfg::Encap::Ip {
         0
     } else {
         t.peer.port_or_default()
     };
     match &t.peer.host {
-        cfg::Host::Ip(ip) => Ok(SocketAddr::new(*ip, port)),
-        cfg::Host::Name(name) => (name.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {name}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{name} has no address")),
+        cfg::Host::Ip(ip) => Ok(Some(SocketAddr::new(*ip, port))),
+        cfg::Host::Name(name) => match names.lookup(name, now) {
+            Lookup::Ready(ip) => Ok(Some(SocketAddr::new(ip, port))),
+            Lookup::Pending => Ok(None),
+            Lookup::Failed(why) => Err(why),
+        },
     }
 }
 

@@ -12,7 +12,7 @@ use l2tp_proto::wire::message::MessageType;
 use l2tp_proto::{self as proto, SessionState, TunnelState};
 
 use super::admission::Admission;
-use super::instances::{Instance, Instances};
+use super::instances::{Instance, InstanceState, Instances};
 use super::notify::ctl_encap;
 use super::protocol::Protocol;
 use super::registry::{Control, Registry, SessionRec, TunnelRec};
@@ -94,10 +94,10 @@ impl Views<'_> {
             {
                 return Ok(TunnelDetail {
                     info: idle_tunnel_info(n, inst),
-                    protocol_state: if inst.state.is_stopped() {
-                        "stopped".into()
-                    } else {
-                        "waiting to retry".into()
+                    protocol_state: match inst.state {
+                        _ if inst.state.is_stopped() => "stopped".into(),
+                        InstanceState::Resolving => "resolving its peer's name".into(),
+                        _ => "waiting to retry".into(),
                     },
                     debug: inst.resolved.settings.debug,
                     settings: view::tunnel_settings(&inst.resolved.settings),

@@ -35,6 +35,8 @@ pub(in crate::engine) enum InstanceState {
     Stopping { handle: u64 },
     /// Waiting to try again.
     Waiting { until: Instant },
+    /// Waiting for the name of its peer to resolve.
+    Resolving,
     /// Not tried again (deleted with `l2tpctl`, or `persist false` after a failure) until a
     /// reload changes it.
     Stopped,

@@ -232,9 +232,25 @@ impl Instances {
             .map(|i| &mut i.state)
             .chain(self.sessions.values_mut().map(|i| &mut i.state));
         for state in states {
-            if let InstanceState::Waiting { .. } = state {
+            if let InstanceState::Waiting { .. } | InstanceState::Resolving = state {
                 *state = InstanceState::Idle;
             }
+        }
+    }
+
+    /// The answer for peer name `name` came: the tunnel instances waiting for it start.
+    pub(super) fn resolved(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+        let waiting: Vec<String> = self
+            .tunnels
+            .iter()
+            .filter(|(_, i)| {
+                i.state == InstanceState::Resolving
+                    && matches!(&i.resolved.peer.host, cfg::Host::Name(n) if n == name)
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in waiting {
+            self.start_tunnel(ctx, &n);
         }
     }
 
@@ -277,7 +293,9 @@ impl Instances {
             return;
         };
         match inst.state {
-            InstanceState::Waiting { .. } | InstanceState::Idle => inst.state = InstanceState::Idle,
+            InstanceState::Waiting { .. } | InstanceState::Idle | InstanceState::Resolving => {
+                inst.state = InstanceState::Idle;
+            }
             _ => return,
         }
         if ctx.shutting_down {
@@ -285,8 +303,24 @@ impl Instances {
         }
         let resolved = inst.resolved.clone();
         let created_by = inst.created_by;
+        let remote = match translate::peer_addr(&resolved, ctx.names, ctx.now) {
+            Ok(Some(remote)) => Ok(remote),
+            Ok(None) => {
+                // Started again when the name's answer comes (`resolved`).
+                inst.state = InstanceState::Resolving;
+                ctx::trace(
+                    resolved.settings.debug,
+                    format_args!("tunnel \"{name}\": resolving {}", resolved.peer),
+                );
+                return;
+            }
+            Err(why) => Err(why),
+        };
         if resolved.is_static() {
-            match statics::start_tunnel(ctx, name, created_by, &resolved) {
+            let started = remote.and_then(|remote| {
+                statics::start_tunnel(ctx, name, (created_by, &resolved), remote)
+            });
+            match started {
                 Ok(handle) => inst.state = InstanceState::Running { handle },
                 Err(why) => {
                     tracing::error!("static tunnel \"{name}\": {why}; not started");
@@ -300,7 +334,7 @@ impl Instances {
             return;
         }
         let s = &resolved.settings;
-        let opened = translate::peer_addr(&resolved).and_then(|remote| {
+        let opened = remote.and_then(|remote| {
             let local = translate::local_for(ctx.facts, s, remote);
             let config = translate::tunnel_config(s, ctx.config.system(), ctx.facts);
             let handle = ctx.registry.next_handle();

@@ -52,6 +52,8 @@ pub(crate) struct Node {
     pub(crate) scripts: Vec<crate::scripts::ScriptEvent>,
     /// Datagrams sent, with the time.
     pub(crate) sent: Vec<(Duration, proto::Transmit)>,
+    /// How many names it asked to resolve.
+    pub(crate) resolves: usize,
 }
 
 impl Node {
@@ -77,6 +79,11 @@ pub(crate) struct Net {
     loss_ppm: u32,
     /// Every datagram is lost while this is set.
     pub(crate) blackhole: bool,
+    /// What the virtual resolver answers, by name: an address, or no answer at all (`None`).
+    /// A name not listed does not resolve.
+    pub(crate) dns: std::collections::HashMap<String, Option<std::net::IpAddr>>,
+    /// Names asked for and not answered yet, by node.
+    unanswered: Vec<(usize, String)>,
     rng: proto::DeterministicRng,
 }
 
@@ -102,6 +109,7 @@ impl Net {
                     requests: Vec::new(),
                     scripts: Vec::new(),
                     sent: Vec::new(),
+                    resolves: 0,
                 }
             })
             .collect();
@@ -111,6 +119,8 @@ impl Net {
             now: start,
             loss_ppm: 0,
             blackhole: false,
+            dns: std::collections::HashMap::new(),
+            unanswered: Vec::new(),
             rng: proto::DeterministicRng::new(seed ^ 0x5eed),
         }
     }
@@ -193,8 +203,8 @@ impl Net {
 
     fn drain_events(&mut self, i: usize) -> bool {
         let now = self.now;
+        let mut moved = self.answer_names(i);
         let node = &mut self.nodes[i];
-        let mut moved = false;
         while let Some(e) = node.engine.poll_event() {
             moved = true;
             match e {
@@ -205,9 +215,37 @@ impl Net {
                     node.engine.handle_dataplane_outcome(now, outcome);
                 }
                 EngineEvent::Script(s) => node.scripts.push(s),
+                EngineEvent::Resolve { host } => {
+                    node.resolves += 1;
+                    self.unanswered.push((i, host));
+                }
                 EngineEvent::Socket(_) => {}
             }
         }
+        moved
+    }
+
+    /// Answers the names node `i` asked for that the virtual resolver answers now.
+    fn answer_names(&mut self, i: usize) -> bool {
+        let now = self.now;
+        let mut moved = false;
+        let mut keep = Vec::new();
+        for (node, host) in std::mem::take(&mut self.unanswered) {
+            let answer = match self.dns.get(&host) {
+                _ if node != i => None,
+                Some(None) => None,
+                Some(Some(ip)) => Some(Ok(vec![*ip])),
+                None => Some(Err("no such name".to_owned())),
+            };
+            match answer {
+                Some(r) => {
+                    moved = true;
+                    self.nodes[i].engine.handle_resolved(now, &host, r);
+                }
+                None => keep.push((node, host)),
+            }
+        }
+        self.unanswered = keep;
         moved
     }
 

@@ -544,3 +544,43 @@ fn what_a_peer_tells_of_a_call_reaches_show_scripts_and_pppd() {
     assert_eq!(ppp.remote_number.as_deref(), Some("5551234"));
     assert_eq!(ppp.ipparam, Some(addr(0).ip().to_string()));
 }
+
+#[test]
+fn a_peer_name_that_does_not_resolve_stalls_nothing_else() {
+    let c = format!(
+        "{}tunnel \"slow\" {{\n    peer lns.test\n    version 3\n}}\n",
+        tunnel("fast", "")
+    );
+    let mut net = Net::unstarted(&[&c, SERVER], 14);
+    // The resolver does not answer for lns.test (yet).
+    net.dns.insert("lns.test".into(), None);
+    let mut net = net.start();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.nodes[0].up().0, 1, "the tunnel with an address is up");
+    let slow = net.nodes[0]
+        .engine
+        .tunnel(net.now, &Selector::Name("slow".into()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(slow.protocol_state, "resolving its peer's name");
+    assert_eq!(slow.info.state, ctl::State::Idle);
+    // The answer comes: the tunnel opens to that address.
+    net.dns.insert("lns.test".into(), Some(addr(1).ip()));
+    net.run_until(Duration::from_secs(5), "slow up", |n| {
+        n.nodes[0].up().0 == 2
+    });
+}
+
+#[test]
+fn a_peer_name_that_fails_to_resolve_is_tried_again_with_back_off() {
+    let c = "tunnel \"t\" {\n    peer nowhere.test\n    version 3\n}\n";
+    let mut net = Net::new(&[c, SERVER], 15);
+    net.run_for(Duration::from_secs(10));
+    // Asked for at 0, then after about 1, 2 and 4 s of back-off.
+    let asked = net.nodes[0].resolves;
+    assert!((3..=5).contains(&asked), "{asked}");
+    let t = net.nodes[0]
+        .engine
+        .tunnel(net.now, &Selector::Name("t".into()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.protocol_state, "waiting to retry");
+}
