@@ -246,6 +246,34 @@ for size in "${SIZES[@]}"; do
 done
 emit ""
 
+# Times l2tpctl's listings with $1 sessions up (into LISTING), and the slowest `show system`
+# while a listing pages through.
+LISTING=$W/listing.md
+: >"$LISTING"
+listing_rows() {
+    local n=$1 t0 what args secs lines
+    for what in "show sessions" "--json show sessions" "show tunnels" "show sessions state up limit 10"; do
+        read -r -a args <<<"$what"
+        t0=$(date +%s.%N)
+        lines=$("$L2TPCTL" -S "$W/ctl.sock" "${args[@]}" | wc -l) || fail "l2tpctl $what"
+        secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+        printf '| %s | `l2tpctl %s` | %s | %s |\n' "$n" "$what" "$secs" "$lines" >>"$LISTING"
+        echo "  $n sessions: l2tpctl $what: ${secs}s, $lines lines"
+    done
+    # The slowest `show system` while `show sessions` pages through every session.
+    "$L2TPCTL" -S "$W/ctl.sock" --json show sessions >/dev/null &
+    local lp=$! worst=0 a b
+    while kill -0 "$lp" 2>/dev/null; do
+        a=$(date +%s%N)
+        "$L2TPCTL" -S "$W/ctl.sock" show system >/dev/null
+        b=$(date +%s%N)
+        [ $(((b - a) / 1000000)) -gt "$worst" ] && worst=$(((b - a) / 1000000))
+    done
+    wait "$lp" || true
+    printf '| %s | slowest `l2tpctl show system` during a listing | %s ms | |\n' "$n" "$worst" >>"$LISTING"
+    echo "  $n sessions: slowest show system during a listing: ${worst} ms"
+}
+
 # ------------------------------------------------------------------ b. memory
 echo "== b. resident memory"
 emit "### Resident memory of l2tpd, dataplane none (b)"
@@ -269,10 +297,21 @@ for size in "${RSS_SIZES[@]}"; do
     emit "| $got | $rss | $((rss - base)) | $per |"
     echo "  $got sessions: VmRSS $rss KiB (baseline $base KiB): $per bytes per session"
     [ "$got" = "$n" ] || fail "only $got of $n sessions up for the memory figure"
+    listing_rows "$got"
     stop_loadgens
     wait "$lg" 2>/dev/null || true
     stop_pid "$DPID"
 done
+emit ""
+
+emit "### Listing sessions and tunnels with l2tpctl (b)"
+emit ""
+emit "The daemon answers in pages of at most 1 024 tunnels or sessions, serving its tunnels between"
+emit 'two pages; `l2tpctl` prints the whole list (time: the whole command, output to a pipe).'
+emit ""
+emit "| sessions established | command | seconds | lines |"
+emit "| ---: | --- | ---: | ---: |"
+cat "$LISTING" >>"$RESULTS"
 emit ""
 
 # ------------------------------------------------------------------ c. idle tunnels

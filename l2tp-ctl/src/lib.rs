@@ -14,6 +14,16 @@
 //! < {"version":1,"error":{"kind":"not_supported","message":"..."}}
 //! ```
 //!
+//! A listing (`show_tunnels`, `show_sessions`) asked for with `"stream": true`
+//! ([`ListOptions`]) is answered in pages, one line each; every line but the last carries
+//! `"more": true`, and the client concatenates their lists:
+//!
+//! ```text
+//! > {"version":1,"request":{"command":"show_sessions","state":"up","stream":true}}
+//! < {"version":1,"ok":{"sessions":[{...},...]},"more":true}
+//! < {"version":1,"ok":{"sessions":[{...},...]}}
+//! ```
+//!
 //! After a [`Request::Watch`] is answered with [`Response::Watching`], the daemon sends one
 //! [`Reply::Event`] line per tunnel or session event until the client disconnects or the daemon
 //! stops.
@@ -44,7 +54,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{CtlError, ErrorKind};
 pub use event::{Event, EventKind, ResultCode};
 pub use map::{OrderedMap, Params, SettingValue, Settings};
-pub use request::{DebugTarget, ProfileKind, Request, Selector};
+pub use request::{DebugTarget, ListOptions, ProfileKind, Request, Selector};
 pub use response::{
     CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo,
     PseudowireType, ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State,
@@ -77,6 +87,9 @@ pub struct ReplyFrame {
     /// The answer or event.
     #[serde(flatten)]
     pub reply: Reply,
+    /// A page of a streamed list ([`ListOptions::stream`]) that more pages follow.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
 
 /// The body of a [`ReplyFrame`]: `{"ok": ...}`, `{"error": ...}` or `{"event": ...}`.
@@ -151,9 +164,15 @@ pub fn decode_request(line: &str) -> Result<Request, CtlError> {
 
 /// The line (with its trailing newline) that carries `reply` at [`PROTOCOL_VERSION`].
 pub fn encode_reply(reply: &Reply) -> String {
+    encode_page(reply, false)
+}
+
+/// The line that carries `reply`, one page of a streamed list; `more` when pages follow.
+pub fn encode_page(reply: &Reply, more: bool) -> String {
     encode_line(&ReplyFrame {
         version: PROTOCOL_VERSION,
         reply: reply.clone(),
+        more,
     })
 }
 
@@ -163,6 +182,11 @@ pub fn encode_reply(reply: &Reply) -> String {
 /// reply is passed through whatever its version, so that the daemon's own explanation of a
 /// mismatch reaches the user.
 pub fn decode_reply(line: &str) -> Result<Reply, CtlError> {
+    decode_page(line).map(|(reply, _)| reply)
+}
+
+/// As [`decode_reply`], with whether more pages of a streamed list follow.
+pub fn decode_page(line: &str) -> Result<(Reply, bool), CtlError> {
     let frame: ReplyFrame = serde_json::from_str(line).map_err(|e| {
         CtlError::new(
             ErrorKind::Protocol,
@@ -172,7 +196,7 @@ pub fn decode_reply(line: &str) -> Result<Reply, CtlError> {
     if frame.version != PROTOCOL_VERSION && !matches!(frame.reply, Reply::Error(_)) {
         return Err(version_mismatch(frame.version));
     }
-    Ok(frame.reply)
+    Ok((frame.reply, frame.more))
 }
 
 fn version_mismatch(theirs: u32) -> CtlError {

@@ -13,18 +13,27 @@ use crate::map::Params;
 pub enum Request {
     /// `show system`: answered with [`Response::System`](crate::Response::System).
     ShowSystem,
-    /// `show tunnels`: answered with [`Response::Tunnels`](crate::Response::Tunnels).
-    ShowTunnels,
+    /// `show tunnels`: answered with [`Response::Tunnels`](crate::Response::Tunnels) (in pages
+    /// when [`ListOptions::stream`] is set).
+    ShowTunnels {
+        /// Filters, and how to answer.
+        #[serde(flatten)]
+        list: ListOptions,
+    },
     /// `show tunnel ID|NAME`: answered with [`Response::Tunnel`](crate::Response::Tunnel).
     ShowTunnel {
         /// The tunnel.
         tunnel: Selector,
     },
-    /// `show sessions [TUNNEL]`: answered with [`Response::Sessions`](crate::Response::Sessions).
+    /// `show sessions [TUNNEL]`: answered with [`Response::Sessions`](crate::Response::Sessions)
+    /// (in pages when [`ListOptions::stream`] is set).
     ShowSessions {
         /// Only the sessions of this tunnel; every session when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tunnel: Option<Selector>,
+        /// Filters, and how to answer.
+        #[serde(flatten)]
+        list: ListOptions,
     },
     /// `show session TUNNEL ID|NAME`: answered with
     /// [`Response::Session`](crate::Response::Session).
@@ -92,6 +101,46 @@ pub enum Request {
     /// Subscribe to tunnel and session events: answered with
     /// [`Response::Watching`](crate::Response::Watching), then one event line per event.
     Watch,
+}
+
+impl Request {
+    /// `show tunnels`, every tunnel, in one answer.
+    pub fn show_tunnels() -> Self {
+        Self::ShowTunnels {
+            list: ListOptions::default(),
+        }
+    }
+
+    /// `show sessions [TUNNEL]`, every session (of `tunnel`), in one answer.
+    pub fn show_sessions(tunnel: Option<Selector>) -> Self {
+        Self::ShowSessions {
+            tunnel,
+            list: ListOptions::default(),
+        }
+    }
+}
+
+/// Filters of `show tunnels` and `show sessions`, and how the answer comes.
+///
+/// Without `stream` the answer is one line, however long. With it, the answer comes in pages:
+/// one reply line each, every one but the last marked `"more": true`
+/// ([`ReplyFrame::more`](crate::ReplyFrame::more)); a client concatenates their lists. Each line
+/// stays short, and the daemon serves its tunnels between two pages.
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct ListOptions {
+    /// Only those in this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::State>,
+    /// At most this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Answer in pages.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stream: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A tunnel or session named by its local id or by its name. On the wire a number is an id and

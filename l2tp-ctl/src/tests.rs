@@ -79,12 +79,10 @@ fn every_request() -> Vec<Request> {
     let t = Selector::Name("lns1".into());
     vec![
         Request::ShowSystem,
-        Request::ShowTunnels,
+        Request::show_tunnels(),
         Request::ShowTunnel { tunnel: t.clone() },
-        Request::ShowSessions { tunnel: None },
-        Request::ShowSessions {
-            tunnel: Some(Selector::Id(4711)),
-        },
+        Request::show_sessions(None),
+        Request::show_sessions(Some(Selector::Id(4711))),
         Request::ShowSession {
             tunnel: t.clone(),
             session: Selector::Id(7),
@@ -378,4 +376,35 @@ fn setting_values_print_as_config_text() {
         ]
     );
     assert_eq!(SettingValue::from("a b").to_string(), "\"a b\"");
+}
+
+#[test]
+fn pages_of_a_listing_say_whether_more_follow() {
+    let page = Reply::Ok(Response::Sessions(Vec::new()));
+    let line = crate::encode_page(&page, true);
+    assert!(line.contains("\"more\":true"), "{line}");
+    assert_eq!(crate::decode_page(&line).ok(), Some((page.clone(), true)));
+    // The last page, and every other reply, has no `more`.
+    let last = crate::encode_page(&page, false);
+    assert!(!last.contains("more"), "{last}");
+    assert_eq!(crate::decode_page(&last).ok(), Some((page, false)));
+    // A listing request's filters, and a plain one as clients always sent it.
+    let r = Request::ShowSessions {
+        tunnel: None,
+        list: ListOptions {
+            state: Some(State::Up),
+            limit: Some(5),
+            stream: true,
+        },
+    };
+    let line = crate::encode_request(&r);
+    assert!(
+        line.contains("\"state\":\"up\",\"limit\":5,\"stream\":true"),
+        "{line}"
+    );
+    assert_eq!(crate::decode_request(&line).ok(), Some(r));
+    assert_eq!(
+        crate::decode_request(r#"{"version":1,"request":{"command":"show_tunnels"}}"#).ok(),
+        Some(Request::show_tunnels())
+    );
 }

@@ -94,9 +94,9 @@ const L2TPD_OPTIONS: &[&str] = &[
 /// The tags of the COMMANDS section of `l2tpctl.1`, in order.
 const L2TPCTL_COMMANDS: &[&str] = &[
     "show system",
-    "show tunnels",
+    "show tunnels [state STATE] [limit N]",
     "show tunnel ID|NAME",
-    "show sessions [TUNNEL]",
+    "show sessions [TUNNEL] [state STATE] [limit N]",
     "show session TUNNEL ID|NAME",
     "show peer profiles",
     "show tunnel profiles",

@@ -28,28 +28,39 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// `l2tpd` already there is used). Looked up once per test process.
 pub fn l2tpd_beside(own_bin: &str) -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("L2TPD_BIN") {
-            return p.into();
-        }
-        let beside = PathBuf::from(own_bin).with_file_name("l2tpd");
-        let built = build_l2tpd(&beside);
-        assert!(
-            beside.exists(),
-            "{} not found and `cargo build -p l2tpd` failed: {built}; set L2TPD_BIN",
-            beside.display()
-        );
-        if !built.is_empty() {
-            eprintln!("cargo build -p l2tpd failed, using the existing binary: {built}");
-        }
-        beside
-    })
-    .clone()
+    BIN.get_or_init(|| program_beside(own_bin, "l2tpd", "l2tpd", "L2TPD_BIN"))
+        .clone()
 }
 
-/// `cargo build -p l2tpd` into the target directory and profile of `bin`; the error text on
+/// The `l2tpctl` binary for the tests of another crate whose binary is `own_bin`, found or
+/// built as [`l2tpd_beside`] finds `l2tpd` (`$L2TPCTL_BIN` first).
+pub fn l2tpctl_beside(own_bin: &str) -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| program_beside(own_bin, "l2tpctl", "l2tpctl", "L2TPCTL_BIN"))
+        .clone()
+}
+
+/// Program `name` of package `package` beside `own_bin` (or `$var`), built first.
+fn program_beside(own_bin: &str, package: &str, name: &str, var: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(var) {
+        return p.into();
+    }
+    let beside = PathBuf::from(own_bin).with_file_name(name);
+    let built = build(&beside, package);
+    assert!(
+        beside.exists(),
+        "{} not found and `cargo build -p {package}` failed: {built}; set {var}",
+        beside.display()
+    );
+    if !built.is_empty() {
+        eprintln!("cargo build -p {package} failed, using the existing binary: {built}");
+    }
+    beside
+}
+
+/// `cargo build -p PACKAGE` into the target directory and profile of `bin`; the error text on
 /// failure, empty on success.
-fn build_l2tpd(bin: &Path) -> String {
+fn build(bin: &Path, package: &str) -> String {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let (Some(profile_dir), Some(target)) = (bin.parent(), bin.parent().and_then(Path::parent))
     else {
@@ -61,7 +72,7 @@ fn build_l2tpd(bin: &Path) -> String {
         None => return "no profile".into(),
     };
     let child = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "l2tpd", "--profile", profile])
+        .args(["build", "--quiet", "-p", package, "--profile", profile])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())

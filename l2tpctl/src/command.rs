@@ -4,15 +4,15 @@
 //! `profiles`), the keyword wins; such a tunnel is still reachable by its id.
 
 use l2tp_config::{SessionInstanceParams, SessionParams, TunnelInstanceParams, TunnelParams};
-use l2tp_ctl::{DebugTarget, Params, ProfileKind, Request, Selector};
+use l2tp_ctl::{DebugTarget, ListOptions, Params, ProfileKind, Request, Selector, State};
 
 /// The command summary printed by `--help` and after a usage error.
 pub(crate) const COMMANDS: &str = "\
 Commands:
   show system
-  show tunnels
+  show tunnels [state STATE] [limit N]
   show tunnel ID|NAME
-  show sessions [TUNNEL]
+  show sessions [TUNNEL] [state STATE] [limit N]
   show session TUNNEL ID|NAME
   show peer|tunnel|session|pseudowire profiles
   show peer|tunnel|session|pseudowire profile NAME
@@ -24,7 +24,8 @@ Commands:
   debug tunnel ID|NAME on|off
   debug session TUNNEL ID|NAME on|off
 
-A tunnel or session is given by its local id (digits) or its name.";
+A tunnel or session is given by its local id (digits) or its name.
+STATE is idle, connecting, up or closing.";
 
 /// The request that `words` ask for, or a usage message.
 pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
@@ -78,19 +79,69 @@ fn show(w: &[&str]) -> Result<Request, String> {
             name: (*name).to_owned(),
         }),
         (_, ["system"]) => Ok(Request::ShowSystem),
-        (_, ["tunnels"]) => Ok(Request::ShowTunnels),
+        (_, ["tunnels", rest @ ..]) => Ok(Request::ShowTunnels {
+            list: list_options(rest)?,
+        }),
         (_, ["tunnel", t]) => Ok(Request::ShowTunnel {
             tunnel: Selector::parse(t),
         }),
-        (_, ["sessions"]) => Ok(Request::ShowSessions { tunnel: None }),
-        (_, ["sessions", t]) => Ok(Request::ShowSessions {
-            tunnel: Some(Selector::parse(t)),
-        }),
+        (_, ["sessions", rest @ ..]) => {
+            // A first word that is not a filter's keyword names the tunnel.
+            let (tunnel, filters) = match rest.split_first() {
+                Some((t, filters)) if !LIST_KEYWORDS.contains(t) => {
+                    (Some(Selector::parse(t)), filters)
+                }
+                _ => (None, rest),
+            };
+            Ok(Request::ShowSessions {
+                tunnel,
+                list: list_options(filters)?,
+            })
+        }
         (_, ["session", t, s]) => Ok(Request::ShowSession {
             tunnel: Selector::parse(t),
             session: Selector::parse(s),
         }),
         _ => Err(format!("cannot show `{}`", w.join(" "))),
+    }
+}
+
+/// The keywords of the filters of `show tunnels` and `show sessions`.
+const LIST_KEYWORDS: [&str; 2] = ["state", "limit"];
+
+/// `state STATE` and `limit N`, each at most once, in any order.
+fn list_options(words: &[&str]) -> Result<ListOptions, String> {
+    let mut o = ListOptions::default();
+    let mut rest = words;
+    while let [key, value, tail @ ..] = rest {
+        match *key {
+            "state" if o.state.is_none() => {
+                o.state = Some(match *value {
+                    "idle" => State::Idle,
+                    "connecting" => State::Connecting,
+                    "up" => State::Up,
+                    "closing" => State::Closing,
+                    other => {
+                        return Err(format!(
+                            "unknown state `{other}`: expected idle, connecting, up or closing"
+                        ));
+                    }
+                });
+            }
+            "limit" if o.limit.is_none() => {
+                o.limit = Some(value.parse().map_err(|_| {
+                    format!("limit `{value}`: expected a number of at most 4294967295")
+                })?);
+            }
+            "state" | "limit" => return Err(format!("`{key}` given twice")),
+            other => return Err(format!("unknown filter `{other}`: expected state or limit")),
+        }
+        rest = tail;
+    }
+    match rest {
+        [] => Ok(o),
+        [word] => Err(format!("`{word}` needs a value")),
+        _ => Err(format!("cannot show `{}`", words.join(" "))),
     }
 }
 
@@ -159,11 +210,50 @@ mod tests {
     }
 
     #[test]
+    fn listings_take_filters() {
+        let list = |state, limit| ListOptions {
+            state,
+            limit,
+            stream: false,
+        };
+        assert_eq!(
+            p("show tunnels state up limit 10"),
+            Ok(Request::ShowTunnels {
+                list: list(Some(State::Up), Some(10))
+            })
+        );
+        assert_eq!(
+            p("show sessions lns limit 5 state connecting"),
+            Ok(Request::ShowSessions {
+                tunnel: Some(Selector::Name("lns".into())),
+                list: list(Some(State::Connecting), Some(5))
+            })
+        );
+        assert_eq!(
+            p("show sessions state closing"),
+            Ok(Request::ShowSessions {
+                tunnel: None,
+                list: list(Some(State::Closing), None)
+            })
+        );
+        for bad in [
+            "show tunnels state sleepy",
+            "show tunnels limit -1",
+            "show tunnels limit",
+            "show sessions lns state up state up",
+            "show sessions lns colour blue",
+            "show sessions a b",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn every_command_of_the_interface_parses() {
         let name = |s: &str| Selector::Name(s.into());
         let cases = [
             ("show system", Request::ShowSystem),
-            ("show tunnels", Request::ShowTunnels),
+            ("show tunnels", Request::show_tunnels()),
             (
                 "show tunnel 12",
                 Request::ShowTunnel {
@@ -176,12 +266,10 @@ mod tests {
                     tunnel: name("lns"),
                 },
             ),
-            ("show sessions", Request::ShowSessions { tunnel: None }),
+            ("show sessions", Request::show_sessions(None)),
             (
                 "show sessions lns",
-                Request::ShowSessions {
-                    tunnel: Some(name("lns")),
-                },
+                Request::show_sessions(Some(name("lns"))),
             ),
             (
                 "show session lns 7",

@@ -84,7 +84,11 @@ fn show() -> Command {
         .about("Show the daemon, tunnels, sessions or profiles")
         .subcommand_required(true)
         .subcommand(Command::new("system").about("The daemon and its counters"))
-        .subcommand(Command::new("tunnels").about("Every tunnel"))
+        .subcommand(
+            Command::new("tunnels")
+                .about("Every tunnel, or those in a state, up to a limit")
+                .arg(filters("[state STATE] [limit N]")),
+        )
         .subcommand(with_profiles(
             Command::new("tunnel")
                 .about("One tunnel, or the tunnel profiles")
@@ -94,8 +98,8 @@ fn show() -> Command {
         ))
         .subcommand(
             Command::new("sessions")
-                .about("Every session, or those of one tunnel")
-                .arg(Arg::new("tunnel").value_name("TUNNEL")),
+                .about("Every session, or those of one tunnel, in a state, up to a limit")
+                .arg(filters("[TUNNEL] [state STATE] [limit N]")),
         )
         .subcommand(with_profiles(
             Command::new("session")
@@ -121,6 +125,14 @@ fn show() -> Command {
 
 fn name(id: &'static str, value_name: &'static str) -> Arg {
     Arg::new(id).value_name(value_name).required(true)
+}
+
+/// The optional words of a listing: its tunnel and its filters (`state STATE`, `limit N`).
+fn filters(value_name: &'static str) -> Arg {
+    Arg::new("filters")
+        .value_name(value_name)
+        .num_args(0..)
+        .action(ArgAction::Append)
 }
 
 fn key_values() -> Arg {
@@ -196,7 +208,7 @@ mod tests {
             let words: Vec<&str> = line.split_whitespace().collect();
             for w in &words {
                 let choices: Vec<String> = match *w {
-                    "[key=value" | "...]" => continue,
+                    "[key=value" | "...]" | "[state" | "STATE]" | "[limit" | "N]" => continue,
                     "[TUNNEL]" => {
                         // With and without: two variants each.
                         let mut with: Vec<Vec<String>> = variants.clone();

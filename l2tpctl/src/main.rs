@@ -84,7 +84,11 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let request = command::parse(&args.command).map_err(Failure::Usage)?;
+    let mut request = command::parse(&args.command).map_err(Failure::Usage)?;
+    // Listings come in pages: no line grows with the number of sessions.
+    if let Request::ShowTunnels { list } | Request::ShowSessions { list, .. } = &mut request {
+        list.stream = true;
+    }
     let response = ask(&args.socket, &request)?;
     let out = if args.json {
         output::json(&response)
@@ -128,8 +132,38 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     writer
         .write_all(l2tp_ctl::encode_request(request).as_bytes())
         .map_err(broken)?;
+    // A listing comes in pages, one line each, until one is not marked `more`.
+    let mut reader = BufReader::new(&stream);
+    let mut answer: Option<Response> = None;
+    loop {
+        let line = read_line(&mut reader, &shown)?;
+        let (reply, more) = l2tp_ctl::decode_page(&line)
+            .map_err(|e| Failure::Unreachable(format!("{shown}: {e}")))?;
+        let page = reply.into_result().map_err(Failure::Refused)?;
+        answer = Some(match (answer, page) {
+            (Some(Response::Tunnels(mut all)), Response::Tunnels(t)) => {
+                all.extend(t);
+                Response::Tunnels(all)
+            }
+            (Some(Response::Sessions(mut all)), Response::Sessions(s)) => {
+                all.extend(s);
+                Response::Sessions(all)
+            }
+            (_, page) => page,
+        });
+        if !more {
+            break;
+        }
+    }
+    answer.ok_or_else(|| Failure::Unreachable(format!("{shown}: no answer")))
+}
+
+/// One line of the daemon's answer (at most [`l2tp_ctl::MAX_LINE`] bytes).
+fn read_line(reader: &mut impl BufRead, shown: &std::path::Display<'_>) -> Result<String, Failure> {
+    let broken = |e: io::Error| Failure::Unreachable(format!("talking to l2tpd on {shown}: {e}"));
     let mut line = String::new();
-    let n = BufReader::new((&stream).take(l2tp_ctl::MAX_LINE as u64 + 1))
+    let n = reader
+        .take(l2tp_ctl::MAX_LINE as u64 + 1)
         .read_line(&mut line)
         .map_err(|e| match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Failure::Unreachable(format!(
@@ -143,8 +177,5 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
             "l2tpd closed the connection on {shown} without answering"
         )));
     }
-    match l2tp_ctl::decode_reply(&line) {
-        Ok(reply) => reply.into_result().map_err(Failure::Refused),
-        Err(e) => Err(Failure::Unreachable(format!("{shown}: {e}"))),
-    }
+    Ok(line)
 }

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use l2tp_ctl::{CtlError, ErrorKind, Event, MAX_LINE, Reply, Request, Response};
+
+use crate::engine::ListCursor;
 use nix::sys::stat::{Mode, umask};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
@@ -112,6 +114,20 @@ pub struct Call {
     pub request: Request,
     /// Where the answer goes.
     pub reply: oneshot::Sender<Result<Response, CtlError>>,
+}
+
+/// One page of `show tunnels` or `show sessions`, asked of the main loop: the connection task
+/// asks page after page, so that a listing of 100 000 sessions never holds the loop for long,
+/// and writes them out (one line per page when the client asked for a stream).
+#[derive(Debug)]
+pub struct PageCall {
+    /// The listing.
+    pub request: Request,
+    /// Where the page starts (`None`: at the beginning).
+    pub from: Option<ListCursor>,
+    /// The page (a [`Response::Tunnels`] or [`Response::Sessions`]), and where the next one
+    /// starts.
+    pub reply: oneshot::Sender<Result<(Response, Option<ListCursor>), CtlError>>,
 }
 
 /// The bound control socket and the identity of its file, so that only our own file is
@@ -215,10 +231,19 @@ pub fn prepare(path: &Path, group: Option<&str>) -> Result<ControlSocket, String
     })
 }
 
+/// The main loop's side of the control socket: where requests and pages go.
+#[derive(Clone, Debug)]
+pub struct Lines {
+    /// Requests.
+    pub calls: mpsc::Sender<Call>,
+    /// Pages of listings.
+    pub pages: mpsc::Sender<PageCall>,
+}
+
 /// Accepts clients until `shutdown` turns true.
 pub async fn serve(
     listener: tokio::net::UnixListener,
-    calls: mpsc::Sender<Call>,
+    calls: Lines,
     events: broadcast::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -282,7 +307,7 @@ const REFUSAL_DRAIN: std::time::Duration = std::time::Duration::from_millis(200)
 
 async fn connection(
     stream: tokio::net::UnixStream,
-    calls: mpsc::Sender<Call>,
+    calls: Lines,
     events: broadcast::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
@@ -317,11 +342,16 @@ async fn connection(
                     .await?;
                 return watch_events(rd, wr, rx, shutdown).await;
             }
+            Ok(request @ (Request::ShowTunnels { .. } | Request::ShowSessions { .. })) => {
+                tracing::debug!("control request: {request:?}");
+                list(&mut wr, &calls.pages, request).await?;
+                continue;
+            }
             Ok(request) => {
                 tracing::debug!("control request: {request:?}");
                 let (tx, rx) = oneshot::channel();
                 let stopping = || CtlError::new(ErrorKind::Busy, "l2tpd is shutting down");
-                if calls.send(Call { request, reply: tx }).await.is_err() {
+                if calls.calls.send(Call { request, reply: tx }).await.is_err() {
                     Reply::Error(stopping())
                 } else {
                     Reply::from(rx.await.unwrap_or_else(|_| Err(stopping())))
@@ -330,6 +360,81 @@ async fn connection(
         };
         wr.write_all(l2tp_ctl::encode_reply(&reply).as_bytes())
             .await?;
+    }
+}
+
+/// Answers `show tunnels` or `show sessions` page by page: each page is one short turn of the
+/// main loop. With `stream`, each page goes out as its own line (all but the last marked
+/// `more`); without, the pages are gathered into one line, however long. `limit` stops the
+/// listing once that many have been sent.
+async fn list(
+    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    pages: &mpsc::Sender<PageCall>,
+    request: Request,
+) -> io::Result<()> {
+    let options = match &request {
+        Request::ShowTunnels { list } | Request::ShowSessions { list, .. } => list.clone(),
+        _ => Default::default(),
+    };
+    let mut left = options.limit.map_or(usize::MAX, |n| n as usize);
+    let mut gathered: Option<Response> = None;
+    let mut from = None;
+    loop {
+        let (tx, rx) = oneshot::channel();
+        let call = PageCall {
+            request: request.clone(),
+            from: from.take(),
+            reply: tx,
+        };
+        let stopping = || CtlError::new(ErrorKind::Busy, "l2tpd is shutting down");
+        let answer = if pages.send(call).await.is_err() {
+            Err(stopping())
+        } else {
+            rx.await.unwrap_or_else(|_| Err(stopping()))
+        };
+        let (mut page, next) = match answer {
+            Ok(x) => x,
+            Err(e) => {
+                let line = l2tp_ctl::encode_reply(&Reply::Error(e));
+                return wr.write_all(line.as_bytes()).await;
+            }
+        };
+        left -= truncate(&mut page, left);
+        let more = next.is_some() && left > 0;
+        if options.stream {
+            let line = l2tp_ctl::encode_page(&Reply::Ok(page), more);
+            wr.write_all(line.as_bytes()).await?;
+        } else {
+            match (&mut gathered, page) {
+                (Some(Response::Tunnels(all)), Response::Tunnels(t)) => all.extend(t),
+                (Some(Response::Sessions(all)), Response::Sessions(s)) => all.extend(s),
+                (g, page) => *g = Some(page),
+            }
+        }
+        if !more {
+            break;
+        }
+        from = next;
+    }
+    if let Some(all) = gathered {
+        let line = l2tp_ctl::encode_reply(&Reply::Ok(all));
+        wr.write_all(line.as_bytes()).await?;
+    }
+    Ok(())
+}
+
+/// Keeps at most `left` items of a page; returns how many it kept.
+fn truncate(page: &mut Response, left: usize) -> usize {
+    match page {
+        Response::Tunnels(t) => {
+            t.truncate(left);
+            t.len()
+        }
+        Response::Sessions(s) => {
+            s.truncate(left);
+            s.len()
+        }
+        _ => 0,
     }
 }
 

@@ -20,7 +20,11 @@ use l2tp_proto::wire::header::{Encapsulation, HeaderError, Packet};
 
 use crate::dataplane::{DataplaneEvent, DataplaneHost, DataplaneOutcome};
 pub use crate::engine::HostFacts;
-use crate::engine::{Command, Engine, EngineEvent};
+use crate::engine::{Command, Engine, EngineEvent, ListCursor};
+
+/// The most tunnels or sessions one page of a listing looks at: the main loop's work for one
+/// page stays bounded (a few milliseconds), and it serves its tunnels between pages.
+pub const PAGE_BUDGET: usize = 1024;
 use crate::logging::{Level, LogHandle};
 use crate::notice;
 use crate::view;
@@ -92,15 +96,11 @@ impl Core {
         self.stats.control_requests += 1;
         let command = match request {
             Request::ShowSystem => return Ok(Response::System(self.system_info(now, plane))),
-            Request::ShowTunnels => return Ok(Response::Tunnels(self.engine.tunnels(now))),
+            list @ (Request::ShowTunnels { .. } | Request::ShowSessions { .. }) => {
+                return self.whole_list(now, &list);
+            }
             Request::ShowTunnel { tunnel } => {
                 return self.engine.tunnel(now, &tunnel).map(Response::Tunnel);
-            }
-            Request::ShowSessions { tunnel } => {
-                return self
-                    .engine
-                    .sessions(now, tunnel.as_ref())
-                    .map(Response::Sessions);
             }
             Request::ShowSession { tunnel, session } => {
                 return self.engine.session(now, &tunnel, &session).map(|mut d| {
@@ -139,6 +139,76 @@ impl Core {
             _ => return Err(CtlError::new(ErrorKind::NotSupported, "unknown request")),
         };
         self.engine.handle_command(now, command)
+    }
+
+    /// A page of `show tunnels` or `show sessions` (`request`), from `from` (the beginning for
+    /// `None`): at most [`PAGE_BUDGET`] tunnels or sessions looked at, those that pass its
+    /// filters answered (its `limit` is the caller's business). The second value is where the
+    /// next page starts, `None` after the last.
+    pub fn handle_page(
+        &mut self,
+        now: Instant,
+        request: &Request,
+        from: Option<&ListCursor>,
+    ) -> Result<(Response, Option<ListCursor>), CtlError> {
+        if from.is_none() {
+            self.stats.control_requests += 1;
+        }
+        self.page(now, request, from)
+    }
+
+    fn page(
+        &self,
+        now: Instant,
+        request: &Request,
+        from: Option<&ListCursor>,
+    ) -> Result<(Response, Option<ListCursor>), CtlError> {
+        match request {
+            Request::ShowTunnels { list } => {
+                let page = self.engine.tunnels_page(now, list.state, from, PAGE_BUDGET);
+                Ok((Response::Tunnels(page.items), page.next))
+            }
+            Request::ShowSessions { tunnel, list } => {
+                let filter = (tunnel.as_ref(), list.state);
+                let page = self.engine.sessions_page(now, filter, from, PAGE_BUDGET)?;
+                Ok((Response::Sessions(page.items), page.next))
+            }
+            _ => Err(CtlError::new(
+                ErrorKind::BadRequest,
+                "only show tunnels and show sessions come in pages",
+            )),
+        }
+    }
+
+    /// The whole answer to `show tunnels` or `show sessions`, in one turn (tests, and clients
+    /// that are lent the core directly; the control socket pages).
+    fn whole_list(&mut self, now: Instant, request: &Request) -> Result<Response, CtlError> {
+        let (limit, mut tunnels, mut sessions) = match request {
+            Request::ShowTunnels { list } | Request::ShowSessions { list, .. } => {
+                (list.limit, Vec::new(), Vec::new())
+            }
+            _ => (None, Vec::new(), Vec::new()),
+        };
+        let mut from = None;
+        loop {
+            let (page, next) = self.page(now, request, from.as_ref())?;
+            match page {
+                Response::Tunnels(t) => tunnels.extend(t),
+                Response::Sessions(s) => sessions.extend(s),
+                _ => {}
+            }
+            if next.is_none() {
+                break;
+            }
+            from = next;
+        }
+        let limit = limit.map_or(usize::MAX, |n| n as usize);
+        tunnels.truncate(limit);
+        sessions.truncate(limit);
+        Ok(match request {
+            Request::ShowTunnels { .. } => Response::Tunnels(tunnels),
+            _ => Response::Sessions(sessions),
+        })
     }
 
     /// Re-reads the config file (SIGHUP, `l2tpctl reload`).
@@ -536,11 +606,11 @@ mod tests {
         assert_eq!(s.log_level, "notice");
         assert_eq!(s.listen, ["127.0.0.1:1701"]);
         assert!(matches!(
-            c.handle_request(now, Request::ShowTunnels, &p),
+            c.handle_request(now, Request::show_tunnels(), &p),
             Ok(Response::Tunnels(t)) if t.is_empty()
         ));
         assert!(matches!(
-            c.handle_request(now, Request::ShowSessions { tunnel: None }, &p),
+            c.handle_request(now, Request::show_sessions(None), &p),
             Ok(Response::Sessions(s)) if s.is_empty()
         ));
         let e = c.handle_request(

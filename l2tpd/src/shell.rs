@@ -24,7 +24,7 @@ use tokio::net::UdpSocket;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::control::{self, Call};
+use crate::control::{self, Call, Lines, PageCall};
 use crate::core::Core;
 use crate::dataplane::{DataplaneHost, ShellSocket};
 use crate::engine::EngineEvent;
@@ -204,6 +204,7 @@ pub async fn run(
 ) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let (calls_tx, mut calls) = mpsc::channel::<Call>(64);
+    let (pages_tx, mut pages) = mpsc::channel::<PageCall>(64);
     let (events_tx, _) = broadcast::channel::<Event>(1024);
     let (dgram_tx, mut datagrams) = mpsc::channel::<Inbound>(1024);
 
@@ -218,7 +219,10 @@ pub async fn run(
     }
     tokio::spawn(control::serve(
         control,
-        calls_tx,
+        Lines {
+            calls: calls_tx,
+            pages: pages_tx,
+        },
         events_tx.clone(),
         stop_rx.clone(),
     ));
@@ -275,6 +279,11 @@ pub async fn run(
                 if let Err(e) = log.reopen() {
                     tracing::error!("SIGUSR1: {e}");
                 }
+            }
+            Some(page) = pages.recv() => {
+                let answer = core.handle_page(Instant::now(), &page.request, page.from.as_ref());
+                // The client may have gone; nothing to do then.
+                let _ = page.reply.send(answer);
             }
             Some(call) = calls.recv() => {
                 let reload = matches!(call.request, l2tp_ctl::Request::Reload);

@@ -32,11 +32,11 @@ fn count(map: &BTreeMap<String, u64>, key: &str) -> u64 {
 
 /// The daemon's state of tunnel `tid` and of its sessions.
 fn tunnel_state(env: &Env, tid: u16) -> (Option<State>, Vec<State>) {
-    let tunnels = match env.request(&Request::ShowTunnels) {
+    let tunnels = match env.request(&Request::show_tunnels()) {
         Ok(Response::Tunnels(t)) => t,
         other => panic!("show tunnels: {other:?}"),
     };
-    let sessions = match env.request(&Request::ShowSessions { tunnel: None }) {
+    let sessions = match env.request(&Request::show_sessions(None)) {
         Ok(Response::Sessions(s)) => s,
         other => panic!("show sessions: {other:?}"),
     };
@@ -632,7 +632,7 @@ fn l2tpv3_call_requests_with_bad_avps_are_refused_with_cdn() {
         );
         env.wait_log(&format!("CDN result 2 error {error}"));
     }
-    let tunnels = match env.request(&Request::ShowTunnels) {
+    let tunnels = match env.request(&Request::show_tunnels()) {
         Ok(Response::Tunnels(t)) => t,
         other => panic!("{other:?}"),
     };

@@ -424,13 +424,13 @@ fn the_control_protocol_reports_errors_and_keeps_the_connection() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
     assert!(matches!(
-        env.request(&Request::ShowTunnels),
+        env.request(&Request::show_tunnels()),
         Ok(Response::Tunnels(t)) if t.is_empty()
     ));
     // Several requests on one connection are answered in order.
     let two = format!(
         "{}{}",
-        l2tp_ctl::encode_request(&Request::ShowTunnels),
+        l2tp_ctl::encode_request(&Request::show_tunnels()),
         l2tp_ctl::encode_request(&Request::ShowSystem)
     );
     let stream = std::os::unix::net::UnixStream::connect(env.sock()).unwrap();

@@ -46,14 +46,14 @@ fn beside_l2tpd(name: &str) -> PathBuf {
 }
 
 fn tunnels(env: &Env) -> Vec<TunnelInfo> {
-    match env.request(&Request::ShowTunnels) {
+    match env.request(&Request::show_tunnels()) {
         Ok(Response::Tunnels(t)) => t,
         other => panic!("{other:?}"),
     }
 }
 
 fn sessions(env: &Env) -> Vec<SessionInfo> {
-    match env.request(&Request::ShowSessions { tunnel: None }) {
+    match env.request(&Request::show_sessions(None)) {
         Ok(Response::Sessions(s)) => s,
         other => panic!("{other:?}"),
     }

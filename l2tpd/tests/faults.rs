@@ -75,7 +75,7 @@ fn wait_file(path: &Path, limit: Duration) -> String {
 }
 
 fn tunnel_states(env: &Env) -> Vec<(u32, State)> {
-    match env.request(&Request::ShowTunnels) {
+    match env.request(&Request::show_tunnels()) {
         Ok(Response::Tunnels(t)) => t.iter().map(|t| (t.tid, t.state)).collect(),
         other => panic!("show tunnels: {other:?}"),
     }

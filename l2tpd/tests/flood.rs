@@ -201,7 +201,7 @@ fn an_sccrq_flood_is_bounded_and_harms_no_established_tunnel() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let tunnels = match env.request(&Request::ShowTunnels) {
+    let tunnels = match env.request(&Request::show_tunnels()) {
         Ok(Response::Tunnels(t)) => t,
         other => panic!("{other:?}"),
     };

@@ -42,8 +42,8 @@ fn ctl(env: &Env, args: &[&str]) -> Value {
         return serde_json::from_slice(&o.stdout).unwrap();
     }
     let request = match args {
-        ["show", "tunnels"] => Request::ShowTunnels,
-        ["show", "sessions"] => Request::ShowSessions { tunnel: None },
+        ["show", "tunnels"] => Request::show_tunnels(),
+        ["show", "sessions"] => Request::show_sessions(None),
         ["show", "system"] => Request::ShowSystem,
         ["show", "tunnel", t] => Request::ShowTunnel {
             tunnel: Selector::parse(t),

@@ -54,6 +54,7 @@ use l2tp_proto::{self as proto, Decision};
 pub use api::{Command, EngineEvent, HostFacts};
 pub use clock::OsRng;
 pub use translate::{session_config, tunnel_config};
+pub use views::{ListCursor, ListPage};
 
 use admission::Admission;
 use commands::Answer;
@@ -426,6 +427,30 @@ impl Engine {
     /// `show tunnels`.
     pub fn tunnels(&self, now: Instant) -> Vec<TunnelInfo> {
         self.views().tunnels(now)
+    }
+
+    /// A page of `show tunnels`: at most `budget` tunnels looked at, from `from` (the
+    /// beginning for `None`), those in `state` kept; bounded work, so that the event loop
+    /// serves its tunnels between two pages of a long listing.
+    pub fn tunnels_page(
+        &self,
+        now: Instant,
+        state: Option<l2tp_ctl::State>,
+        from: Option<&ListCursor>,
+        budget: usize,
+    ) -> ListPage<TunnelInfo> {
+        self.views().tunnels_page(now, state, from, budget)
+    }
+
+    /// A page of `show sessions [TUNNEL]`, as [`Engine::tunnels_page`].
+    pub fn sessions_page(
+        &self,
+        now: Instant,
+        filter: (Option<&Selector>, Option<l2tp_ctl::State>),
+        from: Option<&ListCursor>,
+        budget: usize,
+    ) -> Result<ListPage<SessionInfo>, CtlError> {
+        self.views().sessions_page(now, filter, from, budget)
     }
 
     /// `show tunnel ID|NAME`.

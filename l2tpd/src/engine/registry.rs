@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -486,6 +487,17 @@ impl Registry {
         self.tunnels.iter().map(|(h, t)| (*h, t))
     }
 
+    /// The tunnels from handle `from` on (all of them for `None`), by handle.
+    pub(super) fn tunnels_from(
+        &self,
+        from: Option<u64>,
+    ) -> impl Iterator<Item = (u64, &TunnelRec)> {
+        let from = from.map_or(Bound::Unbounded, Bound::Included);
+        self.tunnels
+            .range((from, Bound::Unbounded))
+            .map(|(h, t)| (*h, t))
+    }
+
     /// Tunnel `handle` came up at `now`, with the peer's tunnel id.
     pub(super) fn tunnel_up(
         &mut self,
@@ -588,6 +600,17 @@ impl Registry {
     /// Every session, by handle.
     pub(super) fn sessions(&self) -> impl Iterator<Item = (u64, &SessionRec)> {
         self.sessions.iter().map(|(h, s)| (*h, &**s))
+    }
+
+    /// The sessions from handle `from` on (all of them for `None`), by handle.
+    pub(super) fn sessions_from(
+        &self,
+        from: Option<u64>,
+    ) -> impl Iterator<Item = (u64, &SessionRec)> {
+        let from = from.map_or(Bound::Unbounded, Bound::Included);
+        self.sessions
+            .range((from, Bound::Unbounded))
+            .map(|(h, s)| (*h, &**s))
     }
 
     /// Sessions of tunnel handle `tunnel`.

@@ -29,6 +29,26 @@ pub(super) fn no_session(t: &Selector, s: &Selector) -> CtlError {
     CtlError::new(ErrorKind::NotFound, format!("no session {s} in tunnel {t}"))
 }
 
+/// Where the next page of `show tunnels` or `show sessions` starts: at this tunnel or session
+/// record, or (for tunnels, once the records are done) at this idle instance. Opaque to the
+/// clients of the engine.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum ListCursor {
+    /// At the record with this handle.
+    Record(u64),
+    /// At the tunnel instance of this name.
+    Instance(String),
+}
+
+/// One page of a listing, and where the next one starts (`None`: this is the last).
+#[derive(Clone, Debug)]
+pub struct ListPage<T> {
+    /// The items of this page that pass the filters.
+    pub items: Vec<T>,
+    /// Where the next page starts.
+    pub next: Option<ListCursor>,
+}
+
 /// What the views read.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Views<'a> {
@@ -84,6 +104,90 @@ impl Views<'_> {
             }
         }
         out
+    }
+
+    /// A page of `show tunnels`: at most `budget` tunnels looked at, from `from`, those in
+    /// `state` (every one for `None`) kept. Records come first, then the instances waiting
+    /// between attempts.
+    pub(super) fn tunnels_page(
+        &self,
+        now: Instant,
+        state: Option<ctl::State>,
+        from: Option<&ListCursor>,
+        budget: usize,
+    ) -> ListPage<TunnelInfo> {
+        let keep = |s: ctl::State| state.is_none_or(|want| want == s);
+        let mut items = Vec::new();
+        let mut looked = 0;
+        let instances_from = match from {
+            Some(ListCursor::Instance(name)) => Some(name.as_str()),
+            records => {
+                let at = match records {
+                    Some(ListCursor::Record(h)) => Some(*h),
+                    _ => None,
+                };
+                for (h, t) in self.registry.tunnels_from(at) {
+                    if looked == budget {
+                        let next = Some(ListCursor::Record(h));
+                        return ListPage { items, next };
+                    }
+                    looked += 1;
+                    let info = self.tunnel_info(now, h, t);
+                    if keep(info.state) {
+                        items.push(info);
+                    }
+                }
+                None
+            }
+        };
+        for (name, inst) in self.instances.tunnels_from(instances_from) {
+            if inst.state.handle().is_some() {
+                continue;
+            }
+            if looked == budget {
+                let next = Some(ListCursor::Instance(name.clone()));
+                return ListPage { items, next };
+            }
+            looked += 1;
+            if keep(ctl::State::Idle) {
+                items.push(idle_tunnel_info(name, inst));
+            }
+        }
+        ListPage { items, next: None }
+    }
+
+    /// A page of `show sessions [TUNNEL]`: at most `budget` sessions looked at, from `from`,
+    /// those of `tunnel` (every tunnel for `None`) in `state` kept.
+    pub(super) fn sessions_page(
+        &self,
+        now: Instant,
+        (tunnel, state): (Option<&Selector>, Option<ctl::State>),
+        from: Option<&ListCursor>,
+        budget: usize,
+    ) -> Result<ListPage<SessionInfo>, CtlError> {
+        let only = match tunnel {
+            Some(sel) => Some(self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?),
+            None => None,
+        };
+        let at = match from {
+            Some(ListCursor::Record(h)) => Some(*h),
+            Some(ListCursor::Instance(_)) | None => None,
+        };
+        let mut items = Vec::new();
+        for (looked, (h, s)) in self.registry.sessions_from(at).enumerate() {
+            if looked == budget {
+                let next = Some(ListCursor::Record(h));
+                return Ok(ListPage { items, next });
+            }
+            if only.is_some_and(|t| s.tunnel != t) {
+                continue;
+            }
+            let info = self.session_info(now, h, s);
+            if state.is_none_or(|want| want == info.state) {
+                items.push(info);
+            }
+        }
+        Ok(ListPage { items, next: None })
     }
 
     /// `show tunnel SEL`.

@@ -78,6 +78,16 @@ impl Instances {
         self.tunnels.iter()
     }
 
+    /// The tunnel instances from name `from` on (all of them for `None`), by name.
+    pub(super) fn tunnels_from<'a>(
+        &'a self,
+        from: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a String, &'a Instance<cfg::ResolvedTunnel>)> {
+        use std::ops::Bound;
+        let from = from.map_or(Bound::Unbounded, Bound::Included);
+        self.tunnels.range::<str, _>((from, Bound::Unbounded))
+    }
+
     /// The parameters of tunnel `name` if `l2tpctl` made it.
     pub(super) fn cli_tunnel(&self, name: &str) -> Option<&[(String, String)]> {
         self.cli_tunnels.get(name).map(Vec::as_slice)

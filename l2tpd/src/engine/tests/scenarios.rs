@@ -584,3 +584,72 @@ fn a_peer_name_that_fails_to_resolve_is_tried_again_with_back_off() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(t.protocol_state, "waiting to retry");
 }
+
+#[test]
+fn listings_come_in_bounded_pages_that_add_up_to_the_whole() {
+    let mut sessions = String::new();
+    for i in 0..7 {
+        sessions.push_str(&session(&format!("s{i}"), "t", ""));
+    }
+    let c = client(&format!("{}{}{sessions}", tunnel("t", ""), tunnel("u", "")));
+    let mut net = Net::new(&[&c, SERVER], 16);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[1].up() == (2, 7));
+    let server = &net.nodes[1].engine;
+    // Sessions, three looked at per page.
+    let mut from = None;
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = server
+            .sessions_page(net.now, (None, None), from.as_ref(), 3)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(page.items.len() <= 3);
+        pages += 1;
+        seen.extend(page.items.iter().map(|s| s.sid));
+        match page.next {
+            Some(n) => from = Some(n),
+            None => break,
+        }
+    }
+    let mut all: Vec<u32> = server
+        .sessions(net.now, None)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.sid)
+        .collect();
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 7, "each session exactly once");
+    seen.sort_unstable();
+    all.sort_unstable();
+    assert_eq!(seen, all);
+    // Filters: a state nothing is in.
+    let none = server
+        .sessions_page(net.now, (None, Some(ctl::State::Closing)), None, 100)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(none.items.is_empty() && none.next.is_none());
+    // Tunnels of the client, records then idle instances: one page each of one.
+    let never = "tunnel \"v\" {\n    peer never.test\n    version 3\n}\n";
+    net.reload(
+        0,
+        &client(&format!("{}{}{never}", tunnel("t", ""), tunnel("u", ""))),
+    );
+    let client_engine = &net.nodes[0].engine;
+    let mut from = None;
+    let mut names = Vec::new();
+    loop {
+        let page = client_engine.tunnels_page(net.now, None, from.as_ref(), 1);
+        names.extend(
+            page.items
+                .iter()
+                .map(|t| t.name.clone().unwrap_or_default()),
+        );
+        match page.next {
+            Some(n) => from = Some(n),
+            None => break,
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["t", "u", "v"]);
+    let idle = client_engine.tunnels_page(net.now, Some(ctl::State::Idle), None, 100);
+    assert_eq!(idle.items.len(), 1);
+}
