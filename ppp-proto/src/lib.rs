@@ -1,0 +1,9 @@
+//! Sans-IO PPP for L2TP.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[allow(dead_code)]
+mod outq;
+#[allow(dead_code)]
+mod timer;
+pub mod wire;
