@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fsm;
 #[allow(dead_code)]
 mod outq;
 #[allow(dead_code)]
