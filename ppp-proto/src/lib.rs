@@ -2,9 +2,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod config;
+pub mod event;
 pub mod fsm;
-#[allow(dead_code)]
+pub mod ipcp;
+pub mod ipv6cp;
+pub mod lcp;
+pub mod link;
 mod outq;
-#[allow(dead_code)]
 mod timer;
 pub mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use auth::{AuthId, AuthMethod, AuthRequest, AuthenticatorResponse, NtHash, Password, PeerCredentials, Verdict};
+pub use config::{Credentials, InterfaceId, Ipv4Config, Ipv4Params, Ipv6Config, Ipv6Params, LcpConfig, LinkConfig, NetworkParams, Retries};
+pub use event::{CloseReason, Counters, DownReason, Event, Ipv4Info, Ipv6Info, LinkInfo};
+pub use link::{Activity, Link, Phase, VerdictError};
+pub use l2tp_proto::rng::{DeterministicRng, Rng};
+pub use l2tp_proto::time::Instant;
