@@ -261,9 +261,13 @@ impl Negotiator for LcpOptions {
                 }
             }
             option::AUTH if self.want_auth.is_some() => {
-                let current = self.want_auth.map_or(0, AuthMethod::bit);
-                self.auth_refused |= current;
-                self.want_auth = match AuthMethod::from_option_value(o.value) {
+                let suggested = AuthMethod::from_option_value(o.value);
+                if suggested == self.want_auth {
+                    // A Nak toward what we asked for says nothing new: ask again.
+                    return Ok(());
+                }
+                self.auth_refused |= self.want_auth.map_or(0, AuthMethod::bit);
+                self.want_auth = match suggested {
                     Some(m)
                         if self.authenticate_peer.contains(m) && self.auth_refused & m.bit() == 0 =>
                     {

@@ -431,20 +431,22 @@ impl Fsm {
         id
     }
 
-    /// Puts the automaton in `state` with a full Restart counter (tests).
+    /// Puts the automaton in `state` with a full Restart counter, as if it had sent a
+    /// Configure-Request with Identifier 0 (tests).
     #[cfg(test)]
     pub(crate) fn in_state(state: State) -> Self {
         Self {
             state,
             restart: 10,
+            next_id: 1,
             ..Self::default()
         }
     }
 
-    /// The Identifier of our last Configure-Request (tests).
+    /// The Restart counter (tests).
     #[cfg(test)]
-    pub(crate) fn request_id(&self) -> u8 {
-        self.request_id
+    pub(crate) fn restart_count(&self) -> u8 {
+        self.restart
     }
 }
 

@@ -191,7 +191,12 @@ impl Link {
             Received::Fatal(reason) => self.close_with(now, reason),
             Received::Malformed | Received::Invalid => self.malformed(),
         }
-        if self.lcp_opts.loops > self.shared.config.retries.max_failure {
+        self.check_loopback(now);
+    }
+
+    /// Closes a link whose own Magic-Number keeps coming back (RFC 1661 §6.4).
+    fn check_loopback(&mut self, now: Instant) {
+        if self.lcp_opts.loops >= self.shared.config.retries.max_failure.max(1) {
             self.close_with(now, DownReason::Loopback);
         }
     }
@@ -229,9 +234,7 @@ impl Link {
         if magic != 0 && magic == ours {
             // Our own packet came back (RFC 1661 §6.4).
             self.lcp_opts.loops = self.lcp_opts.loops.saturating_add(1);
-            if self.lcp_opts.loops > self.shared.config.retries.max_failure {
-                self.close_with(now, DownReason::Loopback);
-            }
+            self.check_loopback(now);
             return;
         }
         if p.code == code::ECHO_REPLY {

@@ -48,6 +48,8 @@ pub(crate) struct Pair {
     pub(crate) network: [NetworkParams; 2],
     /// Rewrites (or drops, returning false) what a node sends.
     pub(crate) tamper: Option<Box<dyn FnMut(usize, &mut Vec<u8>) -> bool>>,
+    /// Node 0's frames come back to node 0 (a looped-back line); node 1 hears nothing.
+    pub(crate) loopback: bool,
     rngs: [DeterministicRng; 2],
     net: DeterministicRng,
     in_flight: BinaryHeap<Reverse<(Instant, u64, usize)>>,
@@ -125,6 +127,7 @@ impl Pair {
             ],
             network: [lns_network(), NetworkParams::default()],
             tamper: None,
+            loopback: false,
             rngs,
             net: DeterministicRng::new(seed ^ 0x5eed),
             in_flight: BinaryHeap::new(),
@@ -232,9 +235,13 @@ impl Pair {
                     bytes: bytes.clone(),
                     dropped: !keep,
                 });
+                if keep && self.loopback && i == 1 {
+                    keep = false;
+                }
                 if keep {
+                    let to = if self.loopback { 0 } else { 1 - i };
                     let slot = self.flights.len();
-                    self.flights.push(Some((1 - i, bytes)));
+                    self.flights.push(Some((to, bytes)));
                     self.order += 1;
                     self.in_flight
                         .push(Reverse((now + self.delay, self.order, slot)));
