@@ -213,25 +213,25 @@ mod tests {
     }
 
     /// RFC 1994 has no vectors; this one is the CHAP exchange of testdata/pppd/chap.pcap
-    /// (identifier 0x31, password "alice-secret"), computed independently by pppd.
+    /// (identifier 40, password "alice-secret"), computed independently by pppd.
     #[test]
     fn chap_md5_matches_pppd() {
-        let challenge = hex("11 1a 24 55 79 e5 e9 33 b0 66 ae b6 a0 4d 23 dc c6 f9 26");
-        let response = hex("cb f5 38 b3 31 a3 6a 80 fa c8 00 94 18 41 c6 c2");
+        let challenge = hex("6a f8 fd c0 4f f7 b5 7e 02 45 85 90 f1 f0 63 7f ac 10 e9");
+        let response = hex("f6 b5 03 4e 30 0d 0b 32 7f 0c 52 a6 c4 71 b8 02");
         let secret = Password::from("alice-secret");
-        assert_eq!(chap_md5_response(0x31, &secret, &challenge).to_vec(), response);
-        assert!(chap_md5_matches(0x31, &secret, &challenge, &response));
-        assert!(!chap_md5_matches(0x32, &secret, &challenge, &response));
-        assert!(!chap_md5_matches(0x31, &Password::from("x"), &challenge, &response));
+        assert_eq!(chap_md5_response(40, &secret, &challenge).to_vec(), response);
+        assert!(chap_md5_matches(40, &secret, &challenge, &response));
+        assert!(!chap_md5_matches(41, &secret, &challenge, &response));
+        assert!(!chap_md5_matches(40, &Password::from("x"), &challenge, &response));
     }
 
     /// The MS-CHAPv2 exchange of testdata/pppd/mschapv2.pcap, computed by pppd.
     #[test]
     fn mschapv2_matches_pppd() {
-        let auth: [u8; 16] = arr("b3 9c 79 79 c5 aa 3d 03 0f a1 53 e3 63 d0 b0 04");
+        let auth: [u8; 16] = arr("b4 d3 d3 d9 cc 52 61 49 6a 2a 23 b8 12 2d e4 22");
         let value = hex(
-            "8b 7b 92 4c c4 21 cd 57 53 12 05 3d 90 e2 4e 60 00 00 00 00 00 00 00 00 \
-             a4 4f 7e 92 e1 32 fa b6 15 d9 70 72 56 40 66 e8 bc db 72 23 06 89 de ff 00",
+            "32 00 a7 cf ca 2d 30 f9 21 88 a2 f2 4c 69 ef 8e 00 00 00 00 00 00 00 00 \
+             6a 09 43 87 75 04 1f cf b4 f3 93 91 eb e2 29 67 50 b0 77 1b 30 a9 24 57 00",
         );
         let peer: [u8; 16] = value[..16].try_into().unwrap_or_default();
         let nt: [u8; 24] = value[24..48].try_into().unwrap_or_default();
@@ -240,7 +240,7 @@ mod tests {
         let response = generate_authenticator_response(&hash, &nt, &peer, &auth, b"alice");
         assert_eq!(
             super::super::AuthenticatorResponse(response).to_string(),
-            "S=022712FF675C1F20307B94651BDF38D1C033693B"
+            "S=82A45AC109BE9F1CF67F375F19AC60FEB2B6DF7A"
         );
     }
 

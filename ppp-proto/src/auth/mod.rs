@@ -94,6 +94,13 @@ impl fmt::Display for AuthMethod {
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub struct AuthId(pub(crate) u32);
 
+impl AuthId {
+    /// An id from a number (for requests a host builds itself, e.g. from captures).
+    pub fn from_raw(n: u32) -> Self {
+        Self(n)
+    }
+}
+
 /// What the peer sent to authenticate itself: the host answers with `Link::auth_verdict`.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct AuthRequest {
