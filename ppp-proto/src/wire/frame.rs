@@ -64,6 +64,9 @@ pub fn split_protocol(frame: &[u8]) -> Option<(u16, &[u8])> {
         rest => rest,
     };
     match rest {
+        // 0x00ff is reserved ("compression inefficient", RFC 1661 §2), and in one octet it
+        // would read as an Address field.
+        [0xff, ..] => None,
         // One octet: a compressed Protocol field (RFC 1661 §6.5).
         [first, info @ ..] if first & 1 == 1 => Some((u16::from(*first), info)),
         [high, low, info @ ..] if low & 1 == 1 => {
@@ -94,7 +97,7 @@ impl Framing {
     /// Octets of the header of a frame of `protocol`: 1 to 4.
     pub fn header_len(self, protocol: u16) -> usize {
         let address = if self.acfc { 0 } else { 2 };
-        let proto = if self.pfc && protocol < 0x100 { 1 } else { 2 };
+        let proto = if self.pfc && protocol < 0xff { 1 } else { 2 };
         address + proto
     }
 
@@ -162,6 +165,7 @@ mod tests {
             &[0x00, 0x20][..],
             &[0xc0][..],
             &[0xff, 0x03, 0x00, 0x00, 0x21][..],
+            &[0xff, 0x03, 0xff, 0x45][..],
         ] {
             assert_eq!(classify(frame), FrameKind::Invalid, "{frame:02x?}");
         }
