@@ -113,7 +113,13 @@ impl Negotiator for IpcpOptions {
     fn restart(&mut self) {
         self.send_address = true;
         self.local = self.params.local.map_or(0, u32::from);
-        let ask = |yes: bool| if yes { [Some(0), Some(0)] } else { [None, None] };
+        let ask = |yes: bool| {
+            if yes {
+                [Some(0), Some(0)]
+            } else {
+                [None, None]
+            }
+        };
         self.servers = [ask(self.request_dns), ask(self.request_nbns)];
         self.peer = 0;
     }

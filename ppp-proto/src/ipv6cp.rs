@@ -96,7 +96,11 @@ impl Negotiator for Ipv6cpOptions {
             _ => return Answer::Reject,
         };
         let ours = if self.send_id { self.local } else { 0 };
-        let assigned = self.params.peer.map(InterfaceId::to_u64).filter(|a| *a != 0);
+        let assigned = self
+            .params
+            .peer
+            .map(InterfaceId::to_u64)
+            .filter(|a| *a != 0);
         if id == 0 && ours == 0 {
             Answer::Reject
         } else if id == 0 || id == ours || assigned.is_some_and(|a| a != id) {

@@ -72,7 +72,11 @@ impl Methods {
     }
 
     fn first_not_in(&self, mask: u8) -> Option<AuthMethod> {
-        self.0.iter().flatten().copied().find(|m| mask & m.bit() == 0)
+        self.0
+            .iter()
+            .flatten()
+            .copied()
+            .find(|m| mask & m.bit() == 0)
     }
 }
 
@@ -269,7 +273,8 @@ impl Negotiator for LcpOptions {
                 self.auth_refused |= self.want_auth.map_or(0, AuthMethod::bit);
                 self.want_auth = match suggested {
                     Some(m)
-                        if self.authenticate_peer.contains(m) && self.auth_refused & m.bit() == 0 =>
+                        if self.authenticate_peer.contains(m)
+                            && self.auth_refused & m.bit() == 0 =>
                     {
                         Some(m)
                     }

@@ -244,7 +244,7 @@ mod tests {
         while q.packet(protocol::LCP, 9, 1, 1500, |w| w.bytes(&[0; 1000])) {
             queued += 1;
         }
-        assert!(queued >= 15 && queued < 17, "{queued}");
+        assert!((15..17).contains(&queued), "{queued}");
         assert!(q.heap_bytes() <= 2 * MAX_QUEUED);
         while q.pop().is_some() {}
         assert_eq!(q.heap_bytes(), 0);

@@ -14,7 +14,9 @@ use l2tp_proto::wire::{Encapsulation, Packet};
 use l2tp_testkit::pcap;
 use l2tp_testkit::vectors::testdata_dir;
 use ppp_proto::auth::wire::{ChapPacket, MsChapV2Failure, MsChapV2Response, PapPacket};
-use ppp_proto::auth::{AuthId, AuthRequest, AuthenticatorResponse, Password, PeerCredentials, maths};
+use ppp_proto::auth::{
+    AuthId, AuthRequest, AuthenticatorResponse, Password, PeerCredentials, maths,
+};
 use ppp_proto::wire::{ControlPacket, FrameKind, OptionIter, classify, code, protocol};
 use ppp_proto::{Verdict, ipcp, ipv6cp, lcp};
 
@@ -117,7 +119,10 @@ fn lcp_requests_of_pppd() {
         ("mschapv2", &[0xc2, 0x23, 0x81]),
     ] {
         for f in frames(name) {
-            let FrameKind::Link { protocol: protocol::LCP } = classify(&f.bytes) else {
+            let FrameKind::Link {
+                protocol: protocol::LCP,
+            } = classify(&f.bytes)
+            else {
                 continue;
             };
             let (_, p) = control(&f);
@@ -129,11 +134,27 @@ fn lcp_requests_of_pppd() {
                 .map(|o| o.unwrap())
                 .map(|o| (o.kind, o.value.to_vec()))
                 .collect();
-            assert!(kinds.contains(&(lcp::option::ACCM, vec![0, 0, 0, 0])), "{name}: {kinds:?}");
-            assert!(kinds.iter().any(|(k, v)| *k == lcp::option::MAGIC && v.len() == 4));
-            assert!(!kinds.iter().any(|(k, _)| *k == lcp::option::PFC || *k == lcp::option::ACFC));
-            let asks_auth = kinds.iter().any(|(k, v)| *k == lcp::option::AUTH && v == auth);
-            assert_eq!(asks_auth, !f.from_lac, "{name}: only the LNS asks for authentication");
+            assert!(
+                kinds.contains(&(lcp::option::ACCM, vec![0, 0, 0, 0])),
+                "{name}: {kinds:?}"
+            );
+            assert!(
+                kinds
+                    .iter()
+                    .any(|(k, v)| *k == lcp::option::MAGIC && v.len() == 4)
+            );
+            assert!(
+                !kinds
+                    .iter()
+                    .any(|(k, _)| *k == lcp::option::PFC || *k == lcp::option::ACFC)
+            );
+            let asks_auth = kinds
+                .iter()
+                .any(|(k, v)| *k == lcp::option::AUTH && v == auth);
+            assert_eq!(
+                asks_auth, !f.from_lac,
+                "{name}: only the LNS asks for authentication"
+            );
         }
     }
 }
@@ -142,7 +163,10 @@ fn lcp_requests_of_pppd() {
 fn pap_exchange() {
     let mut seen = 0;
     for f in frames("pap") {
-        let FrameKind::Link { protocol: protocol::PAP } = classify(&f.bytes) else {
+        let FrameKind::Link {
+            protocol: protocol::PAP,
+        } = classify(&f.bytes)
+        else {
             continue;
         };
         let (_, p) = control(&f);
@@ -186,7 +210,10 @@ fn chap_exchange(name: &str) -> ChapExchange {
     let mut response = None;
     let mut result = None;
     for f in frames(name) {
-        let FrameKind::Link { protocol: protocol::CHAP } = classify(&f.bytes) else {
+        let FrameKind::Link {
+            protocol: protocol::CHAP,
+        } = classify(&f.bytes)
+        else {
             continue;
         };
         let (_, p) = control(&f);
@@ -239,8 +266,18 @@ fn chap_md5_exchange() {
     assert_eq!(x.message, b"Access granted");
     assert_eq!(x.user, b"alice");
     let good = Password::from("alice-secret");
-    assert!(maths::chap_md5_matches(x.identifier, &good, &x.challenge, &x.response));
-    assert!(!maths::chap_md5_matches(x.identifier, &Password::from("x"), &x.challenge, &x.response));
+    assert!(maths::chap_md5_matches(
+        x.identifier,
+        &good,
+        &x.challenge,
+        &x.response
+    ));
+    assert!(!maths::chap_md5_matches(
+        x.identifier,
+        &Password::from("x"),
+        &x.challenge,
+        &x.response
+    ));
 }
 
 #[test]
@@ -312,7 +349,10 @@ fn ipcp_and_ipv6cp_exchanges() {
             ]),
             "{name}"
         );
-        let acks = v6.iter().filter(|(c, _, _)| *c == code::CONFIGURE_ACK).count();
+        let acks = v6
+            .iter()
+            .filter(|(c, _, _)| *c == code::CONFIGURE_ACK)
+            .count();
         assert_eq!(acks, 2, "{name}");
         for (c, from_lac, id) in &v6 {
             if *c == code::CONFIGURE_ACK {

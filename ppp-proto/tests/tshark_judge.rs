@@ -19,8 +19,8 @@ use l2tp_testkit::pcap::Datagram;
 use l2tp_testkit::tshark;
 use ppp_proto::wire::{ControlPacket, FrameKind, classify, protocol, split_protocol};
 use ppp_proto::{
-    AuthMethod, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv4Params,
-    Ipv6Config, Link, LinkConfig, NetworkParams, Password,
+    AuthMethod, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv4Params, Ipv6Config,
+    Link, LinkConfig, NetworkParams, Password,
 };
 
 const LNS: ([u8; 4], u16) = ([192, 0, 2, 2], 1701);
@@ -55,7 +55,11 @@ fn client_config(password: &str) -> LinkConfig {
 
 /// An L2TPv2 data packet (no length, no sequence) carrying a PPP frame.
 fn l2tp(frame: &[u8], to_lns: bool) -> Datagram {
-    let (tunnel, session) = if to_lns { (0x1111u16, 0x2222u16) } else { (0x3333, 0x4444) };
+    let (tunnel, session) = if to_lns {
+        (0x1111u16, 0x2222u16)
+    } else {
+        (0x3333, 0x4444)
+    };
     let mut p = vec![0x00, 0x02];
     p.extend_from_slice(&tunnel.to_be_bytes());
     p.extend_from_slice(&session.to_be_bytes());
@@ -76,7 +80,10 @@ fn session(methods: &[AuthMethod], password: &str, wire: &mut Vec<Datagram>) -> 
         ipv4: Ipv4Params {
             local: Some([198, 51, 100, 1].into()),
             peer: Some([198, 51, 100, 10].into()),
-            dns: [Some([203, 0, 113, 53].into()), Some([203, 0, 113, 54].into())],
+            dns: [
+                Some([203, 0, 113, 53].into()),
+                Some([203, 0, 113, 54].into()),
+            ],
             nbns: [None, None],
         },
         ipv6: Default::default(),
@@ -176,12 +183,18 @@ fn theirs(path: &std::path::Path) -> Vec<Vec<String>> {
         "lcp.rej_proto",
     ];
     let mut cmd = Command::new(std::env::var_os("TSHARK").unwrap_or("tshark".into()));
-    cmd.arg("-r").arg(path).args(["-n", "-T", "fields", "-E", "occurrence=f"]);
+    cmd.arg("-r")
+        .arg(path)
+        .args(["-n", "-T", "fields", "-E", "occurrence=f"]);
     for f in fields {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("tshark runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.split('\t').map(str::to_string).collect())
@@ -198,7 +211,10 @@ fn tshark_decodes_every_frame_we_send() {
     for m in AuthMethod::ALL {
         let mut links = session(&[m], "alice-secret", &mut wire);
         // Close from the LNS: Terminate-Request and -Ack.
-        links[0].close(Instant::from_secs(41), ppp_proto::CloseReason::Administrative);
+        links[0].close(
+            Instant::from_secs(41),
+            ppp_proto::CloseReason::Administrative,
+        );
         while let Some(f) = links[0].poll_transmit() {
             wire.push(l2tp(f, false));
         }
@@ -212,7 +228,9 @@ fn tshark_decodes_every_frame_we_send() {
     for input in [
         &[0xff, 0x03, 0x80, 0xfd, 1, 1, 0, 10, 0x12, 6, 0, 0, 0, 1][..],
         &[0xff, 0x03, 0xc0, 0x21, 77, 3, 0, 6, 1, 2],
-        &[0xff, 0x03, 0xc0, 0x21, 1, 9, 0, 15, 1, 4, 5, 0x78, 13, 3, 6, 17, 4, 6, 0x4e],
+        &[
+            0xff, 0x03, 0xc0, 0x21, 1, 9, 0, 15, 1, 4, 5, 0x78, 13, 3, 6, 17, 4, 6, 0x4e,
+        ],
     ] {
         wire.push(l2tp(input, true));
         links[0].handle_frame(now, input, &mut rng);
@@ -226,14 +244,22 @@ fn tshark_decodes_every_frame_we_send() {
             .filter_map(ours)
             .any(|s| s.protocol == protocol::LCP && s.code == code)
     };
-    assert!(sent(4) && sent(7) && sent(8), "Configure-, Code- and Protocol-Reject sent");
+    assert!(
+        sent(4) && sent(7) && sent(8),
+        "Configure-, Code- and Protocol-Reject sent"
+    );
     let path = captures::write_udp("ppp-proto-judge", &wire).expect("pcap written");
     let packets = tshark::decode(&path).expect("tshark decodes");
     assert_eq!(packets.len(), wire.len());
     let unclean = tshark::unclean(&packets);
     assert!(unclean.is_empty(), "{unclean}");
     for p in &packets {
-        assert!(p.protocols.contains(":l2tp:ppp"), "{}: {}", p.number, p.protocols);
+        assert!(
+            p.protocols.contains(":l2tp:ppp"),
+            "{}: {}",
+            p.number,
+            p.protocols
+        );
     }
     // Field by field.
     let rows = theirs(&path);
@@ -242,14 +268,26 @@ fn tshark_decodes_every_frame_we_send() {
     for (i, (d, row)) in wire.iter().zip(&rows).enumerate() {
         let Some(seen) = ours(d) else { continue };
         let n = i + 1;
-        assert_eq!(number(&row[0]), u32::from(seen.protocol), "frame {n}: {row:?}");
+        assert_eq!(
+            number(&row[0]),
+            u32::from(seen.protocol),
+            "frame {n}: {row:?}"
+        );
         let (code, id) = match seen.protocol {
             protocol::PAP => (&row[3], &row[4]),
             protocol::CHAP => (&row[5], &row[6]),
             _ => (&row[1], &row[2]),
         };
-        assert_eq!(number(code), u32::from(seen.code), "frame {n} code: {row:?}");
-        assert_eq!(number(id), u32::from(seen.identifier), "frame {n} id: {row:?}");
+        assert_eq!(
+            number(code),
+            u32::from(seen.code),
+            "frame {n} code: {row:?}"
+        );
+        assert_eq!(
+            number(id),
+            u32::from(seen.identifier),
+            "frame {n} id: {row:?}"
+        );
         if seen.protocol == protocol::PAP && seen.code == 1 {
             assert_eq!(row[7], "alice", "frame {n}");
         }
@@ -266,7 +304,11 @@ fn tshark_decodes_every_frame_we_send() {
     }
     assert!(compared > 100, "{compared} frames compared");
     // Some option values: the addresses and identifiers of the IPCP and IPv6CP Acks.
-    let addresses: Vec<&str> = rows.iter().map(|r| r[9].as_str()).filter(|s| !s.is_empty()).collect();
+    let addresses: Vec<&str> = rows
+        .iter()
+        .map(|r| r[9].as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
     assert!(addresses.contains(&"198.51.100.10") && addresses.contains(&"198.51.100.1"));
     assert!(rows.iter().any(|r| !r[10].is_empty()));
 }

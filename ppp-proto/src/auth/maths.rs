@@ -118,7 +118,11 @@ pub fn generate_authenticator_response(
     let digest: [u8; 20] = h.finalize().into();
     let mut h = Sha1::new();
     h.update(digest);
-    h.update(challenge_hash(peer_challenge, authenticator_challenge, user));
+    h.update(challenge_hash(
+        peer_challenge,
+        authenticator_challenge,
+        user,
+    ));
     h.update(MAGIC2);
     h.finalize().into()
 }
@@ -133,7 +137,7 @@ fn des_encrypt(clear: &[u8; 8], key7: &[u8; 7]) -> [u8; 8] {
     for (i, out) in key.iter_mut().enumerate() {
         let seven = ((k >> (49 - 7 * i)) & 0x7f) as u8;
         let byte = seven << 1;
-        *out = byte | u8::from(byte.count_ones() % 2 == 0);
+        *out = byte | u8::from(byte.count_ones().is_multiple_of(2));
     }
     let cipher = Des::new(&key.into());
     let mut block = (*clear).into();
@@ -187,7 +191,10 @@ mod tests {
             "S=407A5589115FD0D6209F510FE9C04566932CDA56"
         );
         // A domain before the user name does not change the hashes (RFC 2759 §4).
-        assert_eq!(generate_nt_response(&auth, &peer, b"BIGCO\\User", &hash), nt);
+        assert_eq!(
+            generate_nt_response(&auth, &peer, b"BIGCO\\User", &hash),
+            nt
+        );
     }
 
     /// RFC 2759 §9.3: the DES keys of the password "MyPw".
@@ -219,10 +226,18 @@ mod tests {
         let challenge = hex("6a f8 fd c0 4f f7 b5 7e 02 45 85 90 f1 f0 63 7f ac 10 e9");
         let response = hex("f6 b5 03 4e 30 0d 0b 32 7f 0c 52 a6 c4 71 b8 02");
         let secret = Password::from("alice-secret");
-        assert_eq!(chap_md5_response(40, &secret, &challenge).to_vec(), response);
+        assert_eq!(
+            chap_md5_response(40, &secret, &challenge).to_vec(),
+            response
+        );
         assert!(chap_md5_matches(40, &secret, &challenge, &response));
         assert!(!chap_md5_matches(41, &secret, &challenge, &response));
-        assert!(!chap_md5_matches(40, &Password::from("x"), &challenge, &response));
+        assert!(!chap_md5_matches(
+            40,
+            &Password::from("x"),
+            &challenge,
+            &response
+        ));
     }
 
     /// The MS-CHAPv2 exchange of testdata/pppd/mschapv2.pcap, computed by pppd.

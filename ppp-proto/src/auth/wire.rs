@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn pap_packets() {
-        let req = [1, 1, 0, 16, 5, b'a', b'l', b'i', b'c', b'e', 5, b's', b'e', b'c', b'r', b't'];
+        let req = [
+            1, 1, 0, 16, 5, b'a', b'l', b'i', b'c', b'e', 5, b's', b'e', b'c', b'r', b't',
+        ];
         assert_eq!(
             PapPacket::parse(&packet(&req)),
             Ok(Some(PapPacket::Request {
@@ -228,8 +230,14 @@ mod tests {
             }))
         );
         let ack = [2, 1, 0, 7, 2, b'o', b'k'];
-        assert_eq!(PapPacket::parse(&packet(&ack)), Ok(Some(PapPacket::Ack(b"ok"))));
-        assert_eq!(PapPacket::parse(&packet(&[3, 1, 0, 4])), Ok(Some(PapPacket::Nak(b""))));
+        assert_eq!(
+            PapPacket::parse(&packet(&ack)),
+            Ok(Some(PapPacket::Ack(b"ok")))
+        );
+        assert_eq!(
+            PapPacket::parse(&packet(&[3, 1, 0, 4])),
+            Ok(Some(PapPacket::Nak(b"")))
+        );
         assert_eq!(
             PapPacket::parse(&packet(&[1, 1, 0, 6, 5, b'a'])),
             Err(PacketError::BadField)
@@ -272,6 +280,9 @@ mod tests {
         assert!(f.retry);
         assert_eq!(f.version, Some(0));
         assert_eq!(f.message, b"Access denied");
-        assert_eq!(MsChapV2Failure::parse(b"garbage"), MsChapV2Failure::default());
+        assert_eq!(
+            MsChapV2Failure::parse(b"garbage"),
+            MsChapV2Failure::default()
+        );
     }
 }

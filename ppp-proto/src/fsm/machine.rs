@@ -141,7 +141,10 @@ impl Cx<'_> {
         identifier: u8,
         body: impl FnOnce(&mut crate::outq::PacketWriter<'_>),
     ) {
-        if !self.out.packet(protocol, code, identifier, self.peer_mru, body) {
+        if !self
+            .out
+            .packet(protocol, code, identifier, self.peer_mru, body)
+        {
             *self.queue_full += 1;
         }
     }
@@ -180,13 +183,17 @@ pub(crate) struct Fsm {
 }
 
 /// The layer actions the caller carries out.
-const LAYER: Actions = Actions(
-    Actions::TLU.0 | Actions::TLD.0 | Actions::TLS.0 | Actions::TLF.0 | Actions::SER.0,
-);
+const LAYER: Actions =
+    Actions(Actions::TLU.0 | Actions::TLD.0 | Actions::TLS.0 | Actions::TLF.0 | Actions::SER.0);
 
 impl Fsm {
     /// Runs an event that carries no packet (Up, Down, Open, Close, the timeouts, RXJ).
-    pub(crate) fn event<N: Negotiator>(&mut self, neg: &mut N, cx: &mut Cx<'_>, e: Event) -> Actions {
+    pub(crate) fn event<N: Negotiator>(
+        &mut self,
+        neg: &mut N,
+        cx: &mut Cx<'_>,
+        e: Event,
+    ) -> Actions {
         let Some((actions, next)) = transition(self.state, e) else {
             return Actions::NONE;
         };
@@ -220,8 +227,7 @@ impl Fsm {
                 }
                 let mut ours = OptBuf::new();
                 neg.request(&mut ours);
-                if p.identifier != self.request_id || self.answered || p.data != ours.as_slice()
-                {
+                if p.identifier != self.request_id || self.answered || p.data != ours.as_slice() {
                     return Received::Invalid;
                 }
                 self.answered = true;
@@ -238,7 +244,11 @@ impl Fsm {
                 neg.request(&mut ours);
                 let reject = p.code == code::CONFIGURE_REJECT;
                 // A Configure-Reject names options of our request, unchanged (RFC 1661 §5.4).
-                if reject && !OptionIter::new(p.data).flatten().all(|o| contains(&ours, o)) {
+                if reject
+                    && !OptionIter::new(p.data)
+                        .flatten()
+                        .all(|o| contains(&ours, o))
+                {
                     return Received::Invalid;
                 }
                 self.answered = true;
@@ -371,7 +381,9 @@ impl Fsm {
             let id = self.take_id();
             self.restart = self.restart.saturating_sub(1);
             let message = cx.term_message.as_bytes();
-            cx.send(N::PROTOCOL, code::TERMINATE_REQUEST, id, |w| w.bytes(message));
+            cx.send(N::PROTOCOL, code::TERMINATE_REQUEST, id, |w| {
+                w.bytes(message)
+            });
         }
         if actions.contains(Actions::SCR)
             || actions.contains(Actions::STR)

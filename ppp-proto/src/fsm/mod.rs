@@ -330,9 +330,7 @@ pub fn transition(state: State, event: Event) -> Option<(Actions, State)> {
         (S::ReqSent | S::AckRcvd, E::TimeoutRetry) => (SCR, S::ReqSent),
         (S::AckSent, E::TimeoutRetry) => (SCR, S::AckSent),
         (S::Closing, E::TimeoutGiveUp) => (TLF, S::Closed),
-        (S::Stopping | S::ReqSent | S::AckRcvd | S::AckSent, E::TimeoutGiveUp) => {
-            (TLF, S::Stopped)
-        }
+        (S::Stopping | S::ReqSent | S::AckRcvd | S::AckSent, E::TimeoutGiveUp) => (TLF, S::Stopped),
         (_, E::TimeoutRetry | E::TimeoutGiveUp) => return None,
 
         (

@@ -18,9 +18,7 @@ use l2tp_proto::rng::Rng;
 use l2tp_proto::time::Instant;
 
 use super::{Link, Phase, VerdictError};
-use crate::auth::wire::{
-    ChapPacket, MsChapV2Response, PapPacket, chap_code, pap_code,
-};
+use crate::auth::wire::{ChapPacket, MsChapV2Response, PapPacket, chap_code, pap_code};
 use crate::auth::{
     AuthId, AuthMethod, AuthRequest, AuthenticatorResponse, Password, PeerCredentials, Verdict,
     ct_eq, maths,
@@ -45,7 +43,9 @@ impl AuthState {
     }
 
     fn done(&self) -> bool {
-        self.peer.as_ref().is_none_or(|a| a.status == Status::Accepted)
+        self.peer
+            .as_ref()
+            .is_none_or(|a| a.status == Status::Accepted)
             && self.us.as_ref().is_none_or(|s| s.done)
     }
 }
@@ -201,12 +201,14 @@ impl Link {
         };
         let mut exhausted = false;
         let mut challenge = false;
-        if let Some(a) = state.peer.as_mut().filter(|a| a.method != AuthMethod::Pap) {
-            if a.status == Status::Waiting {
-                exhausted |= a.retries == 0;
-                a.retries = a.retries.saturating_sub(1);
-                challenge = true;
-            }
+        if let Some(a) = state
+            .peer
+            .as_mut()
+            .filter(|a| a.method != AuthMethod::Pap && a.status == Status::Waiting)
+        {
+            exhausted |= a.retries == 0;
+            a.retries = a.retries.saturating_sub(1);
+            challenge = true;
         }
         let mut request = false;
         if let Some(s) = state.us.as_mut().filter(|s| !s.done) {
@@ -290,7 +292,9 @@ impl Link {
                         }));
                     }
                     // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
-                    Status::Accepted => self.send_auth(protocol::PAP, pap_code::ACK, id, b"Login ok"),
+                    Status::Accepted => {
+                        self.send_auth(protocol::PAP, pap_code::ACK, id, b"Login ok")
+                    }
                     Status::Pending(_) | Status::Rejected => {}
                 }
                 true
@@ -404,7 +408,12 @@ impl Link {
                     self.send_auth(protocol::PAP, pap_code::ACK, identifier, b"Login ok");
                 } else {
                     let message = success_message(method, authenticator_response);
-                    self.send_auth(protocol::CHAP, chap_code::SUCCESS, identifier, message.as_bytes());
+                    self.send_auth(
+                        protocol::CHAP,
+                        chap_code::SUCCESS,
+                        identifier,
+                        message.as_bytes(),
+                    );
                 }
                 self.maybe_network(now);
             }
@@ -420,7 +429,12 @@ impl Link {
                     } else {
                         message
                     };
-                    self.send_auth(protocol::CHAP, chap_code::FAILURE, identifier, text.as_bytes());
+                    self.send_auth(
+                        protocol::CHAP,
+                        chap_code::FAILURE,
+                        identifier,
+                        text.as_bytes(),
+                    );
                 }
                 self.close_with(now, DownReason::AuthFailed);
             }
@@ -457,8 +471,12 @@ impl Link {
                     let mut peer_challenge = [0u8; 16];
                     rng.fill(&mut peer_challenge);
                     let hash = maths::nt_password_hash(&creds.password);
-                    let nt_response =
-                        maths::generate_nt_response(&challenge, &peer_challenge, &creds.user, &hash);
+                    let nt_response = maths::generate_nt_response(
+                        &challenge,
+                        &peer_challenge,
+                        &creds.user,
+                        &hash,
+                    );
                     s.expected = maths::generate_authenticator_response(
                         &hash,
                         &nt_response,
@@ -547,7 +565,9 @@ impl Link {
         }
         s.done = true;
         if !self.auth.as_ref().is_some_and(|a| {
-            a.peer.as_ref().is_some_and(|p| p.status == Status::Waiting && p.method != AuthMethod::Pap)
+            a.peer
+                .as_ref()
+                .is_some_and(|p| p.status == Status::Waiting && p.method != AuthMethod::Pap)
         }) {
             self.shared.timers.stop(TimerKind::AuthRestart);
         }

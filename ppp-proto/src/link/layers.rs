@@ -166,7 +166,9 @@ impl Link {
             }
             code::TERMINATE_REQUEST if opened => {
                 // RTR in Opened ends the link (tld, zrc, sta: Stopping, then tlf).
-                self.shared.closing.get_or_insert(DownReason::PeerTerminated);
+                self.shared
+                    .closing
+                    .get_or_insert(DownReason::PeerTerminated);
                 self.phase = Phase::Terminate;
             }
             code::CODE_REJECT => match p.data.first() {
@@ -213,7 +215,8 @@ impl Link {
                 self.lcp_event(now, FsmEvent::CatastrophicReject);
             }
             proto @ (protocol::IPCP | protocol::IPV6CP) => {
-                let received = self.ncp_run(now, proto, NcpStep::Event(FsmEvent::CatastrophicReject));
+                let received =
+                    self.ncp_run(now, proto, NcpStep::Event(FsmEvent::CatastrophicReject));
                 self.ncp_result(now, proto, received);
             }
             protocol::PAP | protocol::CHAP if self.phase == Phase::Authenticate => {

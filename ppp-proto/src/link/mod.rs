@@ -351,7 +351,9 @@ impl Link {
     pub fn close(&mut self, now: Instant, reason: CloseReason) {
         if self.flags & flag::OPENED == 0 {
             // Never opened: nothing to tell the peer.
-            self.shared.closing.get_or_insert(DownReason::Closed(reason));
+            self.shared
+                .closing
+                .get_or_insert(DownReason::Closed(reason));
             self.finish();
             return;
         }
@@ -365,7 +367,9 @@ impl Link {
         if !self.is_running() {
             return;
         }
-        self.shared.closing.get_or_insert(DownReason::LowerLayerDown);
+        self.shared
+            .closing
+            .get_or_insert(DownReason::LowerLayerDown);
         self.lcp_event(now, crate::fsm::Event::Down);
         self.finish();
     }
@@ -513,7 +517,12 @@ impl Link {
     }
 
     /// Sends an LCP packet outside the automaton (echo, Protocol-Reject).
-    fn send_lcp(&mut self, code: u8, id: u8, body: impl FnOnce(&mut crate::outq::PacketWriter<'_>)) {
+    fn send_lcp(
+        &mut self,
+        code: u8,
+        id: u8,
+        body: impl FnOnce(&mut crate::outq::PacketWriter<'_>),
+    ) {
         let limit = usize::from(self.lcp_opts.peer_mru);
         if !self.shared.out.packet(protocol::LCP, code, id, limit, body) {
             self.shared.counters.queue_full = self.shared.counters.queue_full.wrapping_add(1);
@@ -527,7 +536,8 @@ impl Link {
             self.discard();
             return;
         }
-        self.shared.counters.protocol_rejects = self.shared.counters.protocol_rejects.wrapping_add(1);
+        self.shared.counters.protocol_rejects =
+            self.shared.counters.protocol_rejects.wrapping_add(1);
         let id = self.echo_id;
         self.echo_id = self.echo_id.wrapping_add(1);
         self.send_lcp(code::PROTOCOL_REJECT, id, |w| {

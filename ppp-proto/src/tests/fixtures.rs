@@ -233,7 +233,11 @@ fn every_transition_through_the_running_automaton() {
             // follows), zrc zeroes it, each request sent uses one.
             let mut count = before;
             if actions.contains(Actions::IRC) {
-                count = if actions.contains(Actions::STR) { 2 } else { 10 };
+                count = if actions.contains(Actions::STR) {
+                    2
+                } else {
+                    10
+                };
             }
             if actions.contains(Actions::ZRC) {
                 count = 0;
@@ -308,7 +312,10 @@ fn answers_to_requests_we_did_not_send_are_discarded() {
     assert_eq!(f.fsm.state, State::ReqSent);
     assert!(f.env.out.pop().is_none());
     // The real Ack is taken once; a duplicate is discarded.
-    assert!(matches!(f.packet(&[2, 0, 0, 7, 1, 3, 0xaa]), Received::Done(_)));
+    assert!(matches!(
+        f.packet(&[2, 0, 0, 7, 1, 3, 0xaa]),
+        Received::Done(_)
+    ));
     assert_eq!(f.fsm.state, State::AckRcvd);
     assert_eq!(f.packet(&[2, 0, 0, 7, 1, 3, 0xaa]), Received::Invalid);
 }

@@ -63,7 +63,11 @@ impl One {
         while let Some(f) = self.link.poll_transmit() {
             let (proto, info) = split_protocol(f).unwrap_or((0, &[]));
             let p = ControlPacket::parse(info).unwrap_or_else(|e| panic!("we sent {f:02x?}: {e}"));
-            assert_eq!(&f[..2], &[0xff, 0x03], "control frames are never compressed");
+            assert_eq!(
+                &f[..2],
+                &[0xff, 0x03],
+                "control frames are never compressed"
+            );
             out.push(Out {
                 proto,
                 code: p.code,
@@ -84,13 +88,19 @@ impl One {
     }
 
     /// Opens the link and completes LCP with a peer asking for nothing but `peer_options`.
-    pub(crate) fn opened(config: crate::config::LinkConfig, peer_options: &[u8]) -> (Self, Vec<Out>) {
+    pub(crate) fn opened(
+        config: crate::config::LinkConfig,
+        peer_options: &[u8],
+    ) -> (Self, Vec<Out>) {
         let mut one = Self::new(config);
         let now = one.now;
         one.link.set_network(lns_network());
         one.link.open(now);
         let out = one.take();
-        let req = out.iter().find(|o| o.proto == protocol::LCP && o.code == 1).cloned();
+        let req = out
+            .iter()
+            .find(|o| o.proto == protocol::LCP && o.code == 1)
+            .cloned();
         let req = req.unwrap_or_else(|| panic!("no Configure-Request: {out:?}"));
         let answer = one.send(&frame(protocol::LCP, 1, 0x40, peer_options));
         assert_eq!(answer[0].code, code::CONFIGURE_ACK, "{answer:?}");
@@ -148,9 +158,15 @@ fn lcp_option_answers() {
     // An MRU below the minimum is Nak'ed with it.
     assert_eq!(nak(&mut one, &[1, 4, 0, 64]), vec![1, 4, 0, 128]);
     // EAP is Nak'ed toward the best method we can answer (MS-CHAPv2).
-    assert_eq!(nak(&mut one, &[3, 4, 0xc2, 0x27]), vec![3, 5, 0xc2, 0x23, 0x81]);
+    assert_eq!(
+        nak(&mut one, &[3, 4, 0xc2, 0x27]),
+        vec![3, 5, 0xc2, 0x23, 0x81]
+    );
     // MS-CHAPv1 (0x80) too.
-    assert_eq!(nak(&mut one, &[3, 5, 0xc2, 0x23, 0x80]), vec![3, 5, 0xc2, 0x23, 0x81]);
+    assert_eq!(
+        nak(&mut one, &[3, 5, 0xc2, 0x23, 0x80]),
+        vec![3, 5, 0xc2, 0x23, 0x81]
+    );
     // A zero Magic-Number is Nak'ed with a non-zero one.
     let v = nak(&mut one, &[5, 6, 0, 0, 0, 0]);
     assert_eq!(v[..2], [5, 6]);
@@ -160,7 +176,11 @@ fn lcp_option_answers() {
     assert_eq!(out[0].code, code::CONFIGURE_REJECT);
     assert_eq!(out[0].data, vec![1, 3, 5, 7, 3, 0xc0]);
     // ACCM, PAP and CHAP-MD5 are acknowledged.
-    for ok in [&[2, 6, 0, 0, 0, 0][..], &[3, 4, 0xc0, 0x23], &[3, 5, 0xc2, 0x23, 5]] {
+    for ok in [
+        &[2, 6, 0, 0, 0, 0][..],
+        &[3, 4, 0xc0, 0x23],
+        &[3, 5, 0xc2, 0x23, 5],
+    ] {
         let out = one.send(&frame(protocol::LCP, 1, 4, ok));
         assert_eq!(out[0].code, code::CONFIGURE_ACK, "{ok:02x?}");
     }
@@ -211,21 +231,38 @@ fn our_request_follows_naks_and_rejects() {
 fn lcp_codes_outside_the_automaton() {
     let (mut one, _) = One::opened(lns_config(&[]), &MAGIC);
     // Echo-Request: a reply with our Magic-Number and the rest of the data.
-    let out = one.send(&frame(protocol::LCP, code::ECHO_REQUEST, 7, &[0x12, 0x34, 0x56, 0x78, 1, 2, 3]));
+    let out = one.send(&frame(
+        protocol::LCP,
+        code::ECHO_REQUEST,
+        7,
+        &[0x12, 0x34, 0x56, 0x78, 1, 2, 3],
+    ));
     assert_eq!(out.len(), 1);
     assert_eq!((out[0].code, out[0].id), (code::ECHO_REPLY, 7));
     assert_eq!(out[0].data[4..], [1, 2, 3]);
     assert_ne!(out[0].data[..4], [0, 0, 0, 0]);
     // Discard-Request, Identification and Time-Remaining: nothing.
-    for c in [code::DISCARD_REQUEST, code::IDENTIFICATION, code::TIME_REMAINING] {
-        assert!(one.send(&frame(protocol::LCP, c, 1, &[0x12, 0x34, 0x56, 0x78, b'x'])).is_empty());
+    for c in [
+        code::DISCARD_REQUEST,
+        code::IDENTIFICATION,
+        code::TIME_REMAINING,
+    ] {
+        assert!(
+            one.send(&frame(protocol::LCP, c, 1, &[0x12, 0x34, 0x56, 0x78, b'x']))
+                .is_empty()
+        );
     }
     // An unknown code: Code-Reject carrying the packet.
     let out = one.send(&frame(protocol::LCP, 99, 5, &[1, 2]));
     assert_eq!(out[0].code, code::CODE_REJECT);
     assert_eq!(out[0].data, vec![99, 5, 0, 6, 1, 2]);
     // A Code-Reject of our Echo-Request: no more echoes.
-    let _ = one.send(&frame(protocol::LCP, code::CODE_REJECT, 1, &[9, 0, 0, 8, 0, 0, 0, 0]));
+    let _ = one.send(&frame(
+        protocol::LCP,
+        code::CODE_REJECT,
+        1,
+        &[9, 0, 0, 8, 0, 0, 0, 0],
+    ));
     let out = one.advance(Duration::from_secs(300));
     assert!(out.iter().all(|o| o.code != code::ECHO_REQUEST), "{out:?}");
     assert_eq!(one.link.lcp_state(), State::Opened);
@@ -236,32 +273,56 @@ fn other_protocols_are_rejected_only_in_the_network_phase() {
     let (mut one, _) = One::opened(lns_config(&[AuthMethod::Pap]), &MAGIC);
     assert_eq!(one.link.phase(), Phase::Authenticate);
     let ccp = frame(protocol::CCP, 1, 1, &[0x12, 6, 0, 0, 0, 1]);
-    assert!(one.send(&ccp).is_empty(), "discarded while authenticating (RFC 1661 §3.5)");
-    assert!(one.send(&frame(protocol::IPCP, 1, 1, &[3, 6, 0, 0, 0, 0])).is_empty());
+    assert!(
+        one.send(&ccp).is_empty(),
+        "discarded while authenticating (RFC 1661 §3.5)"
+    );
+    assert!(
+        one.send(&frame(protocol::IPCP, 1, 1, &[3, 6, 0, 0, 0, 0]))
+            .is_empty()
+    );
     // The peer authenticates.
     let mut pap = vec![USER.len() as u8];
     pap.extend_from_slice(USER);
     pap.push(PASSWORD.len() as u8);
     pap.extend_from_slice(PASSWORD.as_bytes());
     assert!(one.send(&frame(protocol::PAP, 1, 3, &pap)).is_empty());
-    let Some(Event::Authenticate(req)) = one.events.iter().rev().find(|e| matches!(e, Event::Authenticate(_))).cloned() else {
+    let Some(Event::Authenticate(req)) = one
+        .events
+        .iter()
+        .rev()
+        .find(|e| matches!(e, Event::Authenticate(_)))
+        .cloned()
+    else {
         panic!("{:?}", one.events)
     };
     let now = one.now;
     assert_eq!(
-        one.link.auth_verdict(now, crate::auth::AuthId(999), Verdict::accept()),
+        one.link
+            .auth_verdict(now, crate::auth::AuthId(999), Verdict::accept()),
         Err(VerdictError::NoSuchRequest)
     );
-    one.link.auth_verdict(now, req.id, req.verify(&PASSWORD.into())).unwrap_or_else(|e| panic!("{e}"));
+    one.link
+        .auth_verdict(now, req.id, req.verify(&PASSWORD.into()))
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = one.take();
-    assert_eq!((out[0].proto, out[0].code, out[0].id), (protocol::PAP, 2, 3));
+    assert_eq!(
+        (out[0].proto, out[0].code, out[0].id),
+        (protocol::PAP, 2, 3)
+    );
     assert_eq!(one.link.phase(), Phase::Network);
     // A repeated request gets the same answer.
     let out = one.send(&frame(protocol::PAP, 1, 4, &pap));
-    assert_eq!((out[0].proto, out[0].code, out[0].id), (protocol::PAP, 2, 4));
+    assert_eq!(
+        (out[0].proto, out[0].code, out[0].id),
+        (protocol::PAP, 2, 4)
+    );
     // CCP and an unknown protocol: Protocol-Reject with the protocol and the information.
     let out = one.send(&ccp);
-    assert_eq!((out[0].proto, out[0].code), (protocol::LCP, code::PROTOCOL_REJECT));
+    assert_eq!(
+        (out[0].proto, out[0].code),
+        (protocol::LCP, code::PROTOCOL_REJECT)
+    );
     assert_eq!(out[0].data, [0x80, 0xfd, 1, 1, 0, 10, 0x12, 6, 0, 0, 0, 1]);
     let out = one.send(&[0xff, 0x03, 0x00, 0x3d, 1, 2, 3]);
     assert_eq!(out[0].data, [0x00, 0x3d, 1, 2, 3]);
@@ -279,19 +340,41 @@ fn ipcp_option_answers() {
         (out[0].code, out[0].data.clone())
     };
     // 0.0.0.0 and DNS: Nak'ed with the assignment and the servers.
-    let (c, d) = ask(&mut one, &[3, 6, 0, 0, 0, 0, 129, 6, 0, 0, 0, 0, 131, 6, 0, 0, 0, 0]);
+    let (c, d) = ask(
+        &mut one,
+        &[3, 6, 0, 0, 0, 0, 129, 6, 0, 0, 0, 0, 131, 6, 0, 0, 0, 0],
+    );
     assert_eq!(c, code::CONFIGURE_NAK);
-    assert_eq!(d, [3, 6, 198, 51, 100, 10, 129, 6, 203, 0, 113, 53, 131, 6, 203, 0, 113, 54]);
+    assert_eq!(
+        d,
+        [
+            3, 6, 198, 51, 100, 10, 129, 6, 203, 0, 113, 53, 131, 6, 203, 0, 113, 54
+        ]
+    );
     // Another address: Nak'ed too; the assigned one: acknowledged.
-    assert_eq!(ask(&mut one, &[3, 6, 198, 51, 100, 99]).1, [3, 6, 198, 51, 100, 10]);
-    assert_eq!(ask(&mut one, &[3, 6, 198, 51, 100, 10]).0, code::CONFIGURE_ACK);
+    assert_eq!(
+        ask(&mut one, &[3, 6, 198, 51, 100, 99]).1,
+        [3, 6, 198, 51, 100, 10]
+    );
+    assert_eq!(
+        ask(&mut one, &[3, 6, 198, 51, 100, 10]).0,
+        code::CONFIGURE_ACK
+    );
     // NBNS (none configured), VJ compression, the old IP-Addresses: rejected.
     let (c, d) = ask(
         &mut one,
-        &[3, 6, 198, 51, 100, 10, 130, 6, 0, 0, 0, 0, 2, 6, 0, 0x2d, 15, 1, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0],
+        &[
+            3, 6, 198, 51, 100, 10, 130, 6, 0, 0, 0, 0, 2, 6, 0, 0x2d, 15, 1, 1, 10, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        ],
     );
     assert_eq!(c, code::CONFIGURE_REJECT);
-    assert_eq!(d, [130, 6, 0, 0, 0, 0, 2, 6, 0, 0x2d, 15, 1, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        d,
+        [
+            130, 6, 0, 0, 0, 0, 2, 6, 0, 0x2d, 15, 1, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0
+        ]
+    );
 }
 
 #[test]
@@ -316,8 +399,14 @@ fn ipv6cp_option_answers() {
         assert_ne!(d[2..], ours[..]);
     }
     // Another: acknowledged. Compression: rejected.
-    assert_eq!(ask(&mut one, &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8]).0, code::CONFIGURE_ACK);
-    assert_eq!(ask(&mut one, &[2, 6, 0, 0x4f, 0, 0]).0, code::CONFIGURE_REJECT);
+    assert_eq!(
+        ask(&mut one, &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8]).0,
+        code::CONFIGURE_ACK
+    );
+    assert_eq!(
+        ask(&mut one, &[2, 6, 0, 0x4f, 0, 0]).0,
+        code::CONFIGURE_REJECT
+    );
 }
 
 #[test]
@@ -330,7 +419,10 @@ fn mschapv2_verdicts() {
     let mut value = vec![49];
     value.extend_from_slice(&[7; 49]);
     value.extend_from_slice(b"DOMAIN\\alice");
-    assert!(one.send(&frame(protocol::CHAP, 2, challenge.id, &value)).is_empty());
+    assert!(
+        one.send(&frame(protocol::CHAP, 2, challenge.id, &value))
+            .is_empty()
+    );
     let Some(Event::Authenticate(req)) = one.events.last().cloned() else {
         panic!("{:?}", one.events)
     };
@@ -342,7 +434,13 @@ fn mschapv2_verdicts() {
     );
     let r = AuthenticatorResponse([0xab; 20]);
     one.link
-        .auth_verdict(now, req.id, Verdict::Accept { authenticator_response: Some(r) })
+        .auth_verdict(
+            now,
+            req.id,
+            Verdict::Accept {
+                authenticator_response: Some(r),
+            },
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     let out = one.take();
     assert_eq!(out[0].code, 3);
@@ -353,30 +451,56 @@ fn mschapv2_verdicts() {
 
     // A rejection: E=691 R=0 C=<our challenge> V=3 M=..., then the link closes.
     let (mut one, out) = One::opened(lns_config(&[AuthMethod::MsChapV2]), &MAGIC);
-    let challenge = out.iter().find(|o| o.proto == protocol::CHAP).cloned().unwrap_or_else(|| panic!());
-    assert!(one.send(&frame(protocol::CHAP, 2, challenge.id, &value)).is_empty());
-    let Some(Event::Authenticate(req)) = one.events.last().cloned() else { panic!() };
+    let challenge = out
+        .iter()
+        .find(|o| o.proto == protocol::CHAP)
+        .cloned()
+        .unwrap_or_else(|| panic!());
+    assert!(
+        one.send(&frame(protocol::CHAP, 2, challenge.id, &value))
+            .is_empty()
+    );
+    let Some(Event::Authenticate(req)) = one.events.last().cloned() else {
+        panic!()
+    };
     let now = one.now;
-    one.link.auth_verdict(now, req.id, Verdict::reject("Denied")).unwrap_or_else(|e| panic!("{e}"));
+    one.link
+        .auth_verdict(now, req.id, Verdict::reject("Denied"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = one.take();
-    let hex: String = challenge.data[1..17].iter().map(|b| format!("{b:02X}")).collect();
+    let hex: String = challenge.data[1..17]
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
     assert_eq!(out[0].code, 4);
-    assert_eq!(out[0].data, format!("E=691 R=0 C={hex} V=3 M=Denied").into_bytes());
+    assert_eq!(
+        out[0].data,
+        format!("E=691 R=0 C={hex} V=3 M=Denied").into_bytes()
+    );
     let f = crate::auth::wire::MsChapV2Failure::parse(&out[0].data);
     assert_eq!((f.error, f.retry, f.version), (Some(691), false, Some(3)));
-    assert_eq!((out[1].proto, out[1].code), (protocol::LCP, code::TERMINATE_REQUEST));
+    assert_eq!(
+        (out[1].proto, out[1].code),
+        (protocol::LCP, code::TERMINATE_REQUEST)
+    );
     assert_eq!(one.link.down_reason(), Some(DownReason::AuthFailed));
 }
 
 #[test]
 fn the_peer_checks_the_authenticator_response() {
-    let (mut one, _) = One::opened(client_config(PASSWORD), &[3, 5, 0xc2, 0x23, 0x81, 5, 6, 1, 2, 3, 4]);
+    let (mut one, _) = One::opened(
+        client_config(PASSWORD),
+        &[3, 5, 0xc2, 0x23, 0x81, 5, 6, 1, 2, 3, 4],
+    );
     assert_eq!(one.link.phase(), Phase::Authenticate);
     let mut ch = vec![16];
     ch.extend_from_slice(&[0x5a; 16]);
     ch.extend_from_slice(b"lns");
     let out = one.send(&frame(protocol::CHAP, 1, 77, &ch));
-    assert_eq!((out[0].proto, out[0].code, out[0].id), (protocol::CHAP, 2, 77));
+    assert_eq!(
+        (out[0].proto, out[0].code, out[0].id),
+        (protocol::CHAP, 2, 77)
+    );
     assert_eq!(out[0].data[0], 49);
     assert_eq!(&out[0].data[50..], USER);
     // A repeated Challenge gets the very same Response.
@@ -385,7 +509,10 @@ fn the_peer_checks_the_authenticator_response() {
     // A Success whose S= is wrong ends the link (RFC 2759 §5).
     let bad = format!("{} M=hi", AuthenticatorResponse([1; 20]));
     let _ = one.send(&frame(protocol::CHAP, 3, 77, bad.as_bytes()));
-    assert_eq!(one.link.down_reason(), Some(DownReason::AuthenticatorInvalid));
+    assert_eq!(
+        one.link.down_reason(),
+        Some(DownReason::AuthenticatorInvalid)
+    );
 }
 
 /// Malformed packets of every protocol, in every phase: counted, never a panic, never an
@@ -418,7 +545,12 @@ fn malformed_packets_of_every_protocol() {
         protocol::IPV6CP,
         protocol::CCP,
     ];
-    for config in [lns_config(&[AuthMethod::MsChapV2]), lns_config(&[AuthMethod::Pap]), lns_config(&[]), client_config(PASSWORD)] {
+    for config in [
+        lns_config(&[AuthMethod::MsChapV2]),
+        lns_config(&[AuthMethod::Pap]),
+        lns_config(&[]),
+        client_config(PASSWORD),
+    ] {
         let (mut one, _) = One::opened(config, &MAGIC);
         for proto in protos {
             for info in bad_infos {

@@ -95,7 +95,10 @@ fn compatible(lns: &Side, client: &Side) -> bool {
 
 /// Every event stream ends with at most one Down, which is the last event.
 fn well_formed(events: &[Event]) -> bool {
-    let downs = events.iter().filter(|e| matches!(e, Event::Down(_))).count();
+    let downs = events
+        .iter()
+        .filter(|e| matches!(e, Event::Down(_)))
+        .count();
     downs == 0 || (downs == 1 && matches!(events.last(), Some(Event::Down(_))))
 }
 

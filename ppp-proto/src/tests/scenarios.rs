@@ -19,7 +19,12 @@ fn converge(seed: u64, methods: &[AuthMethod], loss: f64) -> Pair {
 
 fn assert_up(p: &Pair, method: Option<AuthMethod>) {
     for i in 0..2 {
-        assert_eq!(p.links[i].phase(), Phase::Network, "node {i}: {:?}", p.events[i]);
+        assert_eq!(
+            p.links[i].phase(),
+            Phase::Network,
+            "node {i}: {:?}",
+            p.events[i]
+        );
         assert_eq!(p.links[i].ipcp_state(), State::Opened, "node {i}");
         assert_eq!(p.links[i].ipv6cp_state(), State::Opened, "node {i}");
         assert_eq!(p.down(i), None);
@@ -41,7 +46,11 @@ fn assert_up(p: &Pair, method: Option<AuthMethod>) {
     assert_eq!((a.local, a.peer), (b.peer, b.local));
     assert_ne!(a.local, a.peer);
     assert_ne!(a.local.to_u64(), 0);
-    assert_eq!(a.local.0[0] & 0x02, 0, "the u bit of a random identifier is clear");
+    assert_eq!(
+        a.local.0[0] & 0x02,
+        0,
+        "the u bit of a random identifier is clear"
+    );
 }
 
 #[test]
@@ -75,16 +84,30 @@ fn wrong_password_fails_cleanly() {
         let mut p = Pair::lns_and_client(3, &[m], "wrong-password");
         p.open();
         p.run_for(Duration::from_secs(60));
-        assert_eq!(p.down(0), Some(DownReason::AuthFailed), "{m}: {:?}", p.events[0]);
-        assert_eq!(p.down(1), Some(DownReason::AuthRejectedByPeer), "{m}: {:?}", p.events[1]);
+        assert_eq!(
+            p.down(0),
+            Some(DownReason::AuthFailed),
+            "{m}: {:?}",
+            p.events[0]
+        );
+        assert_eq!(
+            p.down(1),
+            Some(DownReason::AuthRejectedByPeer),
+            "{m}: {:?}",
+            p.events[1]
+        );
         assert!(p.ipv4_up(0).is_none());
-        assert!(p.links.iter().all(|l| l.is_finished() && l.poll_timeout().is_none()));
+        assert!(
+            p.links
+                .iter()
+                .all(|l| l.is_finished() && l.poll_timeout().is_none())
+        );
     }
 }
 
 /// Rewrites every LCP Configure-Ack node 1 sends into a Configure-Nak of the Magic-Number: node
 /// 0 never gets its request acknowledged.
-fn nak_forever(from: usize, frame: &mut Vec<u8>) -> bool {
+fn nak_forever(from: usize, frame: &mut [u8]) -> bool {
     if from == 1 && frame.get(2..5) == Some(&[0xc0, 0x21, 2]) {
         frame[4] = 3;
     }
@@ -94,17 +117,27 @@ fn nak_forever(from: usize, frame: &mut Vec<u8>) -> bool {
 #[test]
 fn a_peer_that_naks_forever_ends_the_link_within_max_failure() {
     let mut p = Pair::lns_and_client(4, &[AuthMethod::Pap], PASSWORD);
-    p.tamper = Some(Box::new(nak_forever));
+    p.tamper = Some(Box::new(|from, f: &mut Vec<u8>| nak_forever(from, f)));
     p.open();
     p.run_for(Duration::from_secs(120));
-    assert_eq!(p.down(0), Some(DownReason::NegotiationFailed), "{}", trace(&p.sent));
+    assert_eq!(
+        p.down(0),
+        Some(DownReason::NegotiationFailed),
+        "{}",
+        trace(&p.sent)
+    );
     let naks = p
         .frames_of(1, crate::wire::protocol::LCP)
         .iter()
         .filter(|s| s.bytes[4] == 3)
         .count();
     let max = usize::from(crate::config::Retries::default().max_failure);
-    assert_eq!(naks, max + 1, "given up after Max-Failure Naks: {}", trace(&p.sent));
+    assert_eq!(
+        naks,
+        max + 1,
+        "given up after Max-Failure Naks: {}",
+        trace(&p.sent)
+    );
     // Node 0 gave up at once, not after its Restart timer ran out.
     let end = p.sent.iter().filter(|s| s.from == 0).map(|s| s.at).max();
     assert!(end.is_some_and(|t| t < p.now), "{}", trace(&p.sent));
@@ -121,7 +154,12 @@ fn a_peer_that_never_authenticates_times_out() {
         }));
         p.open();
         p.run_for(Duration::from_secs(120));
-        assert_eq!(p.down(0), Some(DownReason::AuthTimeout), "{m}: {:?}", p.events[0]);
+        assert_eq!(
+            p.down(0),
+            Some(DownReason::AuthTimeout),
+            "{m}: {:?}",
+            p.events[0]
+        );
         let at = p.sent.iter().filter(|s| s.from == 0).map(|s| s.at).max();
         // Opened at about 1 s, 30 s to authenticate, two Terminate-Requests 3 s apart.
         let bound = l2tp_proto::time::Instant::from_secs(1 + 30 + 3 + 1);
@@ -137,7 +175,9 @@ fn a_host_that_never_answers_times_out() {
     p.run_for(Duration::from_secs(120));
     assert_eq!(p.down(0), Some(DownReason::AuthTimeout));
     assert!(matches!(
-        p.events[0].iter().find(|e| matches!(e, Event::Authenticate(_))),
+        p.events[0]
+            .iter()
+            .find(|e| matches!(e, Event::Authenticate(_))),
         Some(Event::Authenticate(_))
     ));
 }
@@ -177,7 +217,12 @@ fn method_negotiation_follows_the_peers_nak() {
     let mut p = Pair::new(9, [lns_config(&[AuthMethod::Pap]), client]);
     p.open();
     p.run_for(Duration::from_secs(60));
-    assert_eq!(p.down(0), Some(DownReason::AuthNotNegotiated), "{}", trace(&p.sent));
+    assert_eq!(
+        p.down(0),
+        Some(DownReason::AuthNotNegotiated),
+        "{}",
+        trace(&p.sent)
+    );
     assert!(p.down(1).is_some());
 
     // A client without credentials rejects the option: the LNS gives up.
@@ -197,7 +242,9 @@ fn closing_terminates_both_ends() {
     p.run_for(Duration::from_secs(30));
     assert_eq!(
         p.down(0),
-        Some(DownReason::Closed(crate::event::CloseReason::Administrative))
+        Some(DownReason::Closed(
+            crate::event::CloseReason::Administrative
+        ))
     );
     assert_eq!(p.down(1), Some(DownReason::PeerTerminated));
     for i in 0..2 {
@@ -219,7 +266,10 @@ fn lower_layer_down_ends_the_link_at_once() {
     p.drain();
     assert_eq!(p.down(1), Some(DownReason::LowerLayerDown));
     let ev = &p.events[1];
-    assert!(matches!(ev[ev.len() - 3..], [Event::Ipv4Down, Event::Ipv6Down, Event::Down(_)]));
+    assert!(matches!(
+        ev[ev.len() - 3..],
+        [Event::Ipv4Down, Event::Ipv6Down, Event::Down(_)]
+    ));
 }
 
 #[test]
@@ -256,7 +306,11 @@ fn echoes_keep_a_live_link_up_and_adaptive_echo_skips_them() {
         p.links[0].note_activity(now, crate::link::Activity::Received);
         p.run_for(Duration::from_secs(30));
     }
-    assert_eq!(p.links[0].counters().echo_sent, before, "data received: no echo needed");
+    assert_eq!(
+        p.links[0].counters().echo_sent,
+        before,
+        "data received: no echo needed"
+    );
 }
 
 #[test]
@@ -294,7 +348,10 @@ fn idle_and_session_timeouts() {
     assert!(first_term.is_some_and(|t| t - up <= Duration::from_secs(3601)));
 
     // The host's own session timeout replaces the configured one.
-    let mut p = Pair::new(18, [lns_config(&[AuthMethod::Pap]), client_config(PASSWORD)]);
+    let mut p = Pair::new(
+        18,
+        [lns_config(&[AuthMethod::Pap]), client_config(PASSWORD)],
+    );
     p.open();
     let now = p.now;
     p.links[0].set_session_timeout(now, Some(Duration::from_secs(90)));
@@ -332,7 +389,10 @@ fn interface_identifier_collision_is_resolved() {
     p.network[0].ipv6.peer = Some(iid(0x0011_2233_4455_6677));
     p.open();
     p.run_for(Duration::from_secs(30));
-    assert_eq!(p.ipv6_up(1).map(|i| i.local), Some(iid(0x0011_2233_4455_6677)));
+    assert_eq!(
+        p.ipv6_up(1).map(|i| i.local),
+        Some(iid(0x0011_2233_4455_6677))
+    );
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub(crate) struct Sent {
     pub(crate) dropped: bool,
 }
 
+/// Rewrites what node `usize` sends; `false` drops it.
+pub(crate) type Tamper = Box<dyn FnMut(usize, &mut Vec<u8>) -> bool>;
+
 pub(crate) struct Pair {
     pub(crate) links: [Link; 2],
     pub(crate) now: Instant,
@@ -47,7 +50,7 @@ pub(crate) struct Pair {
     pub(crate) hosts: [Host; 2],
     pub(crate) network: [NetworkParams; 2],
     /// Rewrites (or drops, returning false) what a node sends.
-    pub(crate) tamper: Option<Box<dyn FnMut(usize, &mut Vec<u8>) -> bool>>,
+    pub(crate) tamper: Option<Tamper>,
     /// Node 0's frames come back to node 0 (a looped-back line); node 1 hears nothing.
     pub(crate) loopback: bool,
     rngs: [DeterministicRng; 2],
@@ -61,7 +64,10 @@ pub(crate) const USER: &[u8] = b"alice";
 pub(crate) const PASSWORD: &str = "alice-secret";
 pub(crate) const LNS_ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 pub(crate) const PEER_ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
-pub(crate) const DNS: [Ipv4Addr; 2] = [Ipv4Addr::new(203, 0, 113, 53), Ipv4Addr::new(203, 0, 113, 54)];
+pub(crate) const DNS: [Ipv4Addr; 2] = [
+    Ipv4Addr::new(203, 0, 113, 53),
+    Ipv4Addr::new(203, 0, 113, 54),
+];
 
 /// An LNS profile: authenticates with `methods`, IPv4 and IPv6.
 pub(crate) fn lns_config(methods: &[AuthMethod]) -> LinkConfig {
@@ -248,17 +254,17 @@ impl Pair {
                 }
             }
             while let Some(e) = self.links[i].poll_event() {
-                if let Event::Authenticate(req) = &e {
-                    if let Host::Users(users) = &self.hosts[i] {
-                        let verdict = match users.iter().find(|(u, _)| *u == req.user) {
-                            Some((_, password)) => req.verify(password),
-                            None => crate::auth::Verdict::reject("No such user"),
-                        };
-                        self.links[i].set_network(self.network[i]);
-                        self.links[i]
-                            .auth_verdict(now, req.id, verdict)
-                            .unwrap_or_else(|e| panic!("verdict: {e}"));
-                    }
+                if let Event::Authenticate(req) = &e
+                    && let Host::Users(users) = &self.hosts[i]
+                {
+                    let verdict = match users.iter().find(|(u, _)| *u == req.user) {
+                        Some((_, password)) => req.verify(password),
+                        None => crate::auth::Verdict::reject("No such user"),
+                    };
+                    self.links[i].set_network(self.network[i]);
+                    self.links[i]
+                        .auth_verdict(now, req.id, verdict)
+                        .unwrap_or_else(|e| panic!("verdict: {e}"));
                 }
                 self.events[i].push(e);
             }
@@ -291,7 +297,10 @@ impl Pair {
     pub(crate) fn frames_of(&self, from: usize, protocol: u16) -> Vec<&Sent> {
         self.sent
             .iter()
-            .filter(|s| s.from == from && crate::wire::split_protocol(&s.bytes).map(|(p, _)| p) == Some(protocol))
+            .filter(|s| {
+                s.from == from
+                    && crate::wire::split_protocol(&s.bytes).map(|(p, _)| p) == Some(protocol)
+            })
             .collect()
     }
 }

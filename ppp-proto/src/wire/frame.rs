@@ -69,9 +69,7 @@ pub fn split_protocol(frame: &[u8]) -> Option<(u16, &[u8])> {
         [0xff, ..] => None,
         // One octet: a compressed Protocol field (RFC 1661 §6.5).
         [first, info @ ..] if first & 1 == 1 => Some((u16::from(*first), info)),
-        [high, low, info @ ..] if low & 1 == 1 => {
-            Some((u16::from_be_bytes([*high, *low]), info))
-        }
+        [high, low, info @ ..] if low & 1 == 1 => Some((u16::from_be_bytes([*high, *low]), info)),
         _ => None,
     }
 }
@@ -192,6 +190,9 @@ mod tests {
                 assert_eq!(split_protocol(&lcp[..n]), Some((protocol::LCP, &[][..])));
             }
         }
-        assert_eq!(Framing::FULL.write_header(protocol::IPV4, &mut [0; 3]), None);
+        assert_eq!(
+            Framing::FULL.write_header(protocol::IPV4, &mut [0; 3]),
+            None
+        );
     }
 }

@@ -192,7 +192,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_lengths() {
-        assert_eq!(ControlPacket::parse(&[1, 1, 0]), Err(PacketError::Truncated));
+        assert_eq!(
+            ControlPacket::parse(&[1, 1, 0]),
+            Err(PacketError::Truncated)
+        );
         assert!(matches!(
             ControlPacket::parse(&[1, 1, 0, 3]),
             Err(PacketError::BadLength { length: 3, .. })
@@ -205,7 +208,13 @@ mod tests {
 
     #[test]
     fn bad_options_end_the_iteration() {
-        for data in [&[1][..], &[1, 1], &[1, 0, 0], &[5, 6, 0, 0, 0], &[7, 2, 1, 9]] {
+        for data in [
+            &[1][..],
+            &[1, 1],
+            &[1, 0, 0],
+            &[5, 6, 0, 0, 0],
+            &[7, 2, 1, 9],
+        ] {
             let items: Vec<_> = OptionIter::new(data).collect();
             let last = items.last().copied();
             assert!(
