@@ -49,7 +49,6 @@ impl TimerTable {
         self.0[kind as usize] = UNSET;
     }
 
-    #[cfg(test)]
     pub(crate) fn get(&self, kind: TimerKind) -> Option<Instant> {
         let at = self.0[kind as usize];
         (at != UNSET).then(|| Instant::from_micros(at))

@@ -1,7 +1,7 @@
 //! The authentication phase (RFC 1661 §3.5) in both directions.
 //!
-//! Authenticator: CHAP sends a Challenge (16 random octets, our name) and repeats it on the
-//! Restart timer, Max-Configure times (RFC 1994 §4.1); PAP waits for the peer's
+//! Authenticator: CHAP sends a Challenge (16 random octets, our name) and repeats it, with a new
+//! Identifier, on the Restart timer, Max-Configure times (RFC 1994 §4.1); PAP waits for the peer's
 //! Authenticate-Request (RFC 1334 §2.2.1: the peer retransmits). The peer's values go to the
 //! host as an [`Event::Authenticate`]; its verdict becomes Success / Authenticate-Ack, or
 //! Failure / Authenticate-Nak and the end of the link (RFC 1994 §4.2: the authenticator SHOULD
@@ -208,6 +208,9 @@ impl Link {
         {
             exhausted |= a.retries == 0;
             a.retries = a.retries.saturating_sub(1);
+            // "The Identifier field MUST be changed each time a Challenge is sent" (RFC 1994
+            // §4.1); the value stays, as the new Identifier changes the expected Response.
+            a.identifier = a.identifier.wrapping_add(1);
             challenge = true;
         }
         let mut request = false;

@@ -369,6 +369,10 @@ impl Link {
     fn network_up(&mut self, now: Instant) {
         // The peer is past authentication: no Success needs repeating.
         self.auth = None;
+        if self.idle_ms != 0 && self.shared.timers.get(TimerKind::Idle).is_none() {
+            self.last_activity = now;
+            self.arm_idle(now);
+        }
         if self.flags & flag::NETWORK_WAS_UP != 0 {
             return;
         }
@@ -377,10 +381,6 @@ impl Link {
             && self.flags & flag::SESSION_SET == 0
         {
             self.shared.timers.set(TimerKind::Session, now + d);
-        }
-        if self.idle_ms != 0 {
-            self.last_activity = now;
-            self.arm_idle(now);
         }
     }
 

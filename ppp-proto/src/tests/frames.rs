@@ -577,3 +577,38 @@ fn malformed_packets_of_every_protocol() {
     }
     assert_eq!(one.link.counters().malformed, 4);
 }
+
+#[test]
+fn a_repeated_challenge_has_a_new_identifier() {
+    let (mut one, out) = One::opened(lns_config(&[AuthMethod::ChapMd5]), &MAGIC);
+    let first = out.iter().find(|o| o.proto == protocol::CHAP).cloned();
+    let first = first.unwrap_or_else(|| panic!("{out:?}"));
+    let again = one.advance(Duration::from_secs(3));
+    let second = again.iter().find(|o| o.proto == protocol::CHAP).cloned();
+    let second = second.unwrap_or_else(|| panic!("{again:?}"));
+    // RFC 1994 §4.1: the Identifier MUST change each time a Challenge is sent.
+    assert_eq!(second.id, first.id.wrapping_add(1));
+    assert_eq!(second.data, first.data);
+    // A Response to the first Challenge is stale now.
+    let mut value = vec![16];
+    value.extend_from_slice(&[1; 16]);
+    value.extend_from_slice(USER);
+    assert!(
+        one.send(&frame(protocol::CHAP, 2, first.id, &value))
+            .is_empty()
+    );
+    assert!(
+        !one.events
+            .iter()
+            .any(|e| matches!(e, Event::Authenticate(_)))
+    );
+    assert!(
+        one.send(&frame(protocol::CHAP, 2, second.id, &value))
+            .is_empty()
+    );
+    assert!(
+        one.events
+            .iter()
+            .any(|e| matches!(e, Event::Authenticate(_)))
+    );
+}

@@ -417,3 +417,38 @@ fn only_one_network_protocol() {
     p.run_for(Duration::from_secs(60));
     assert_eq!(p.down(0), Some(DownReason::NoNetworkProtocol));
 }
+
+#[test]
+fn timers_survive_an_lcp_renegotiation() {
+    let mut lns = lns_config(&[AuthMethod::Pap]);
+    lns.idle_timeout = Some(Duration::from_secs(100));
+    let mut p = Pair::new(24, [lns, client_config(PASSWORD)]);
+    p.open();
+    p.run_while(Duration::from_secs(60), |p| !p.both_up());
+    // The peer starts LCP over (a new Configure-Request in Opened): both renegotiate.
+    let now = p.now;
+    let mut rng = l2tp_proto::rng::DeterministicRng::new(5);
+    p.links[0].handle_frame(
+        now,
+        &super::frames::frame(crate::wire::protocol::LCP, 1, 200, &[5, 6, 9, 9, 9, 9]),
+        &mut rng,
+    );
+    p.run_while(Duration::from_secs(60), |p| !p.both_up());
+    assert!(p.both_up(), "{}", trace(&p.sent));
+    let up_again = p.now;
+    assert_eq!(
+        p.events[0]
+            .iter()
+            .filter(|e| matches!(e, Event::LinkUp(_)))
+            .count(),
+        2
+    );
+    p.run_for(Duration::from_secs(150));
+    assert_eq!(p.down(0), Some(DownReason::IdleTimeout));
+    let term = p
+        .frames_of(0, crate::wire::protocol::LCP)
+        .iter()
+        .find(|s| s.bytes[4] == 5)
+        .map(|s| s.at);
+    assert!(term.is_some_and(|t| t - up_again <= Duration::from_secs(101)));
+}
