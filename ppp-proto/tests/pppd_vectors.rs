@@ -252,6 +252,7 @@ fn mschapv2_request(x: &ChapExchange) -> AuthRequest {
         id: AuthId::from_raw(1),
         user: x.user.clone(),
         credentials: PeerCredentials::MsChapV2 {
+            identifier: x.identifier,
             authenticator_challenge: x.challenge.clone().try_into().expect("16 octets"),
             peer_challenge: r.peer_challenge,
             nt_response: r.nt_response,

@@ -132,6 +132,9 @@ pub enum PeerCredentials {
     },
     /// MS-CHAPv2 (RFC 2759 §4).
     MsChapV2 {
+        /// The Identifier of the Challenge and Response (the Ident of RADIUS's
+        /// MS-CHAP2-Response, RFC 2548 §2.3.2).
+        identifier: u8,
         /// The 16-octet challenge this link sent.
         authenticator_challenge: [u8; 16],
         /// The peer's 16-octet challenge.
@@ -179,6 +182,7 @@ impl AuthRequest {
             authenticator_challenge,
             peer_challenge,
             nt_response,
+            ..
         } = &self.credentials
         else {
             return Verdict::reject("Authentication failed");
@@ -210,8 +214,10 @@ pub enum Verdict {
         /// Required for MS-CHAPv2, ignored otherwise.
         authenticator_response: Option<AuthenticatorResponse>,
     },
-    /// Refuse: PAP Authenticate-Nak or CHAP Failure carrying `message` (for MS-CHAPv2 in the
-    /// `E=691 R=0 C=... V=3 M=message` form of RFC 2759 §6), then the link is closed.
+    /// Refuse: PAP Authenticate-Nak or CHAP Failure carrying `message`, then the link is
+    /// closed. For MS-CHAPv2 the message goes into the `E=691 R=0 C=... V=3 M=message` form of
+    /// RFC 2759 §6, unless it already has that form (it starts with `E=`, as the String of a
+    /// RADIUS MS-CHAP-Error does, RFC 2548 §2.1.5): then it is sent as it is.
     Reject {
         /// Human-readable text for the peer.
         message: String,
@@ -351,6 +357,7 @@ mod tests {
             id: AuthId(3),
             user: b"DOM\\User".to_vec(),
             credentials: PeerCredentials::MsChapV2 {
+                identifier: 9,
                 authenticator_challenge: auth,
                 peer_challenge: peer,
                 nt_response: nt,

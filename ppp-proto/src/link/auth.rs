@@ -363,6 +363,7 @@ impl Link {
             },
             _ => match MsChapV2Response::parse(value) {
                 Some(r) => PeerCredentials::MsChapV2 {
+                    identifier: id,
                     authenticator_challenge: a.challenge,
                     peer_challenge: r.peer_challenge,
                     nt_response: r.nt_response,
@@ -425,7 +426,7 @@ impl Link {
                 if method == AuthMethod::Pap {
                     self.send_auth(protocol::PAP, pap_code::NAK, identifier, message.as_bytes());
                 } else {
-                    let text = if method == AuthMethod::MsChapV2 {
+                    let text = if method == AuthMethod::MsChapV2 && !message.starts_with("E=") {
                         let challenge: String =
                             a.challenge.iter().map(|b| format!("{b:02X}")).collect();
                         format!("E=691 R=0 C={challenge} V=3 M={message}")

@@ -484,6 +484,30 @@ fn mschapv2_verdicts() {
         (protocol::LCP, code::TERMINATE_REQUEST)
     );
     assert_eq!(one.link.down_reason(), Some(DownReason::AuthFailed));
+    match &req.credentials {
+        crate::auth::PeerCredentials::MsChapV2 { identifier, .. } => {
+            assert_eq!(*identifier, challenge.id)
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A RADIUS server's MS-CHAP-Error goes out as it is.
+    let (mut one, out) = One::opened(lns_config(&[AuthMethod::MsChapV2]), &MAGIC);
+    let challenge = out.iter().find(|o| o.proto == protocol::CHAP).cloned();
+    let challenge = challenge.unwrap_or_else(|| panic!());
+    assert!(
+        one.send(&frame(protocol::CHAP, 2, challenge.id, &value))
+            .is_empty()
+    );
+    let Some(Event::Authenticate(req)) = one.events.last().cloned() else {
+        panic!()
+    };
+    let radius = "E=648 R=0 C=00112233445566778899AABBCCDDEEFF V=3 M=Password expired";
+    let now = one.now;
+    one.link
+        .auth_verdict(now, req.id, Verdict::reject(radius))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(one.take()[0].data, radius.as_bytes());
 }
 
 #[test]
