@@ -254,45 +254,43 @@ impl Link {
     /// Runs every timer due at `now`: restart timers, authentication retransmissions and
     /// deadline, echo, idle and session timeouts. Harmless to call early.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if !self.is_running() {
-            return;
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::LcpRestart, now) {
-            let actions = {
-                let mru = self.lcp_opts.peer_mru;
-                let mut cx = self.shared.cx(now, mru);
-                self.lcp.timeout(&mut self.lcp_opts, &mut cx)
-            };
-            self.lcp_actions(now, actions, None);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::IpcpRestart, now) {
-            self.ncp_timeout(now, protocol::IPCP);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::Ipv6cpRestart, now) {
-            self.ncp_timeout(now, protocol::IPV6CP);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::AuthRestart, now) {
-            self.auth_retransmit(now);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::AuthDeadline, now) && self.phase == Phase::Authenticate {
-            self.close_with(now, DownReason::AuthTimeout);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::Echo, now) {
-            self.echo_tick(now);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::Idle, now) {
-            self.idle_tick(now);
-        }
-        let t = &mut self.shared.timers;
-        if t.take_expired(TimerKind::Session, now) {
-            self.close_with(now, DownReason::SessionTimeout);
+        use TimerKind as T;
+        for kind in [
+            T::LcpRestart,
+            T::IpcpRestart,
+            T::Ipv6cpRestart,
+            T::AuthRestart,
+            T::AuthDeadline,
+            T::Echo,
+            T::Idle,
+            T::Session,
+        ] {
+            if !self.is_running() {
+                return;
+            }
+            if !self.shared.timers.take_expired(kind, now) {
+                continue;
+            }
+            match kind {
+                T::LcpRestart => {
+                    let actions = {
+                        let mru = self.lcp_opts.peer_mru;
+                        let mut cx = self.shared.cx(now, mru);
+                        self.lcp.timeout(&mut self.lcp_opts, &mut cx)
+                    };
+                    self.lcp_actions(now, actions, None);
+                }
+                T::IpcpRestart => self.ncp_timeout(now, protocol::IPCP),
+                T::Ipv6cpRestart => self.ncp_timeout(now, protocol::IPV6CP),
+                T::AuthRestart => self.auth_retransmit(now),
+                T::AuthDeadline if self.phase == Phase::Authenticate => {
+                    self.close_with(now, DownReason::AuthTimeout)
+                }
+                T::AuthDeadline => {}
+                T::Echo => self.echo_tick(now),
+                T::Idle => self.idle_tick(now),
+                T::Session => self.close_with(now, DownReason::SessionTimeout),
+            }
         }
     }
 
