@@ -396,8 +396,10 @@ impl Fsm {
         actions.intersection(LAYER)
     }
 
-    /// Sends a Configure-Nak, or a Configure-Reject if any option is rejected or Max-Failure
-    /// Naks were already sent (RFC 1661 §4.6: further Naks become Rejects).
+    /// Sends a Configure-Reject of the options we cannot take at all, if any (RFC 1661 §5.4:
+    /// the Nak'able ones wait for the next round); else a Configure-Nak, or a Configure-Reject
+    /// of the Nak'able options once Max-Failure Naks were sent (RFC 1661 §4.6: further Naks
+    /// become Rejects).
     fn configure_nak<N: Negotiator>(&mut self, neg: &mut N, cx: &mut Cx<'_>, input: Input<'_, '_>) {
         let p = input.packet;
         let answers = || OptionIter::new(p.data).flatten();
@@ -405,12 +407,17 @@ impl Fsm {
         for o in answers() {
             any_reject |= neg.check(o, input.rng) == Answer::Reject;
         }
-        let reject = any_reject || self.failures >= cx.retries.max_failure;
-        if reject {
+        let naks_too = !any_reject && self.failures >= cx.retries.max_failure;
+        if any_reject || naks_too {
             let rng = &mut *input.rng;
             cx.send(N::PROTOCOL, code::CONFIGURE_REJECT, p.identifier, |w| {
                 for o in answers() {
-                    if neg.check(o, rng) != Answer::Ack {
+                    let rejected = match neg.check(o, rng) {
+                        Answer::Reject => true,
+                        Answer::Nak(_) => naks_too,
+                        Answer::Ack => false,
+                    };
+                    if rejected {
                         w.option(o.kind, o.value);
                     }
                 }

@@ -280,11 +280,12 @@ fn configure_answers_carry_the_right_options() {
     assert!(matches!(r, Received::Done(_)));
     let frame = f.env.out.pop().map(<[u8]>::to_vec).unwrap_or_default();
     assert_eq!(&frame[4..], &[3, 3, 0, 7, 2, 3, 0xbb]);
-    // Any rejected option makes it a Reject listing only those.
+    // Any rejected option makes it a Reject listing only those (RFC 1661 §5.4): the
+    // Nak'able one waits for the next request.
     let r = f.packet(&[1, 4, 0, 13, 1, 3, 0xaa, 2, 3, 0x01, 9, 3, 7]);
     assert!(matches!(r, Received::Done(_)));
     let frame = f.env.out.pop().map(<[u8]>::to_vec).unwrap_or_default();
-    assert_eq!(&frame[4..], &[4, 4, 0, 10, 2, 3, 0x01, 9, 3, 7]);
+    assert_eq!(&frame[4..], &[4, 4, 0, 7, 9, 3, 7]);
     // After Max-Failure Naks without an Ack, Naks become Rejects (RFC 1661 §4.6).
     let mut f = Fixture::in_state(State::ReqSent);
     for i in 0..5u8 {
