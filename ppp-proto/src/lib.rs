@@ -69,6 +69,11 @@
 //!   heap memory while Opened and idle: its frame queue keeps an echo exchange in place, its
 //!   event queue and authentication state are released once drained or done.
 //!
+//! The tests hold it to the RFC 1661 transition table cell by cell, to real pppd (in the qemu
+//! guest of `tests/vm/`, both roles, every method; and pppd's captured negotiations in
+//! `testdata/pppd/`), to tshark's decoding of what it sends, and to two simulated links over a
+//! lossy wire with arbitrary option sets.
+//!
 //! # What is deliberately not
 //!
 //! EAP (a peer asking for it is Nak'ed toward an allowed method), MS-CHAPv1 and MS-CHAPv2
