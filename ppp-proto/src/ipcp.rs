@@ -5,8 +5,8 @@
 //! addresses as 0.0.0.0 (RFC 1877: the peer Naks with its servers; a Reject stops asking).
 //!
 //! Asked by the peer: IP-Address (Nak'ed with the address the host assigned when it asks for
-//! another or for 0.0.0.0; without an assignment a non-zero address is kept and 0.0.0.0 is
-//! rejected), DNS and NBNS (Nak'ed with the configured servers, rejected when there are
+//! another or for 0.0.0.0, and appended to a Nak, once, when it does not ask, §3.3; without an
+//! assignment a non-zero address is kept and 0.0.0.0 is rejected), DNS and NBNS (Nak'ed with the configured servers, rejected when there are
 //! none). IP-Addresses (§3.1, deprecated), IP-Compression-Protocol (§3.2, Van Jacobson) and
 //! unknown options are rejected.
 
@@ -18,7 +18,7 @@ use crate::config::{Ipv4Config, Ipv4Params};
 use crate::event::{DownReason, Ipv4Info};
 use crate::fsm::machine::{Answer, NakValue, Negotiator, OptBuf};
 use crate::timer::TimerKind;
-use crate::wire::{PppOption, protocol};
+use crate::wire::{OptionIter, PppOption, protocol};
 
 /// IPCP option types.
 pub mod option {
@@ -69,6 +69,8 @@ pub(crate) struct IpcpOptions {
     servers: [[Option<u32>; 2]; 2],
     // What the peer asked for and we acknowledged.
     peer: u32,
+    /// The peer's address was hinted in a Nak in this negotiation.
+    hinted: bool,
 }
 
 impl IpcpOptions {
@@ -81,6 +83,7 @@ impl IpcpOptions {
             local: 0,
             servers: [[None; 2]; 2],
             peer: 0,
+            hinted: false,
         };
         s.restart();
         s
@@ -122,6 +125,7 @@ impl Negotiator for IpcpOptions {
         };
         self.servers = [ask(self.request_dns), ask(self.request_nbns)];
         self.peer = 0;
+        self.hinted = false;
     }
 
     fn request(&self, out: &mut OptBuf) {
@@ -158,6 +162,23 @@ impl Negotiator for IpcpOptions {
     fn accept(&mut self, o: PppOption<'_>) {
         if o.kind == option::IP_ADDRESS {
             self.peer = o.u32().unwrap_or(0);
+        }
+    }
+
+    fn hint(&self, request: &[u8], out: &mut OptBuf) {
+        // RFC 1332 §3.3: a peer that does not ask for an address is told the one assigned to
+        // it, once.
+        let asks = OptionIter::new(request)
+            .flatten()
+            .any(|o| o.kind == option::IP_ADDRESS);
+        if let (Some(p), false, false) = (self.params.peer, asks, self.hinted) {
+            out.option(option::IP_ADDRESS, &p.octets());
+        }
+    }
+
+    fn naked(&mut self, kind: u8, _value: &[u8]) {
+        if kind == option::IP_ADDRESS {
+            self.hinted = true;
         }
     }
 

@@ -4,7 +4,8 @@
 //! the host sets one. A peer asking for zero, for ours (a collision), or for another than the
 //! one the host assigned is Nak'ed with a non-zero suggestion different from ours; both zero is
 //! rejected. A Nak from the peer gives us its suggestion, unless it repeats the one we last
-//! suggested, in which case we choose a new random identifier. IPv6-Compression-Protocol
+//! suggested, in which case we choose a new random identifier. A peer that asks for none is
+//! given the host's assignment, if any, in a Nak, once. IPv6-Compression-Protocol
 //! and unknown options are rejected.
 
 use l2tp_proto::rng::Rng;
@@ -13,7 +14,7 @@ use crate::config::{InterfaceId, Ipv6Params};
 use crate::event::{DownReason, Ipv6Info};
 use crate::fsm::machine::{Answer, NakValue, Negotiator, OptBuf};
 use crate::timer::TimerKind;
-use crate::wire::{PppOption, protocol};
+use crate::wire::{OptionIter, PppOption, protocol};
 
 /// IPv6CP option types.
 pub mod option {
@@ -33,6 +34,8 @@ pub(crate) struct Ipv6cpOptions {
     /// The peer's acknowledged identifier.
     peer: u64,
     last_naked: u64,
+    /// An identifier was suggested in a Nak in this negotiation.
+    hinted: bool,
 }
 
 impl Ipv6cpOptions {
@@ -47,6 +50,7 @@ impl Ipv6cpOptions {
             send_id: true,
             peer: 0,
             last_naked: 0,
+            hinted: false,
         }
     }
 
@@ -82,6 +86,7 @@ impl Negotiator for Ipv6cpOptions {
     fn restart(&mut self) {
         self.send_id = true;
         self.peer = 0;
+        self.hinted = false;
     }
 
     fn request(&self, out: &mut OptBuf) {
@@ -116,9 +121,26 @@ impl Negotiator for Ipv6cpOptions {
         }
     }
 
+    fn hint(&self, request: &[u8], out: &mut OptBuf) {
+        // RFC 5072 §4.1: the identifier assigned to a peer that does not ask for one is
+        // appended to a Nak, once.
+        let asks = OptionIter::new(request)
+            .flatten()
+            .any(|o| o.kind == option::INTERFACE_ID);
+        let assigned = self.params.peer.map(InterfaceId::to_u64);
+        if let (Some(id), false, false) = (
+            assigned.filter(|a| *a != 0 && *a != self.local),
+            asks,
+            self.hinted,
+        ) {
+            out.option(option::INTERFACE_ID, &id.to_be_bytes());
+        }
+    }
+
     fn naked(&mut self, kind: u8, value: &[u8]) {
         if kind == option::INTERFACE_ID {
             self.last_naked = value.try_into().map(u64::from_be_bytes).unwrap_or(0);
+            self.hinted = true;
         }
     }
 

@@ -35,8 +35,13 @@ pub(crate) trait Negotiator {
     /// The option of a peer's Configure-Request we are acknowledging.
     fn accept(&mut self, option: PppOption<'_>);
 
-    /// We sent a Configure-Nak suggesting `value` for option `kind` (loop-back detection
-    /// remembers it).
+    /// Options missing from the peer's Configure-Request that we want it to include: they are
+    /// appended to a Configure-Nak (RFC 1661 §5.3 hints; RFC 1332 §3.3 and RFC 5072 §4.1 ask
+    /// for it), once per negotiation (`naked` hears of them).
+    fn hint(&self, _request: &[u8], _out: &mut OptBuf) {}
+
+    /// We sent a Configure-Nak suggesting `value` for option `kind`, asked for or hinted
+    /// (loop-back detection and hints remember it).
     fn naked(&mut self, _kind: u8, _value: &[u8]) {}
 
     /// The peer Nak'ed our request with this option.
@@ -308,7 +313,9 @@ impl Fsm {
                 _ => {}
             }
         }
-        let e = if worst == Answer::Ack {
+        let mut hints = OptBuf::new();
+        neg.hint(data, &mut hints);
+        let e = if worst == Answer::Ack && hints.as_slice().is_empty() {
             Event::GoodConfigureRequest
         } else {
             Event::BadConfigureRequest
@@ -427,6 +434,8 @@ impl Fsm {
         self.failures = self.failures.saturating_add(1);
         let mut naked = [(0u8, NakValue::new(&[])); 8];
         let mut n = 0;
+        let mut hints = OptBuf::new();
+        neg.hint(p.data, &mut hints);
         let rng = &mut *input.rng;
         cx.send(N::PROTOCOL, code::CONFIGURE_NAK, p.identifier, |w| {
             for o in answers() {
@@ -438,9 +447,13 @@ impl Fsm {
                     }
                 }
             }
+            w.bytes(hints.as_slice());
         });
         for (kind, v) in &naked[..n] {
             neg.naked(*kind, v.as_slice());
+        }
+        for o in OptionIter::new(hints.as_slice()).flatten() {
+            neg.naked(o.kind, o.value);
         }
     }
 

@@ -636,3 +636,25 @@ fn a_repeated_challenge_has_a_new_identifier() {
             .any(|e| matches!(e, Event::Authenticate(_)))
     );
 }
+
+#[test]
+fn a_peer_that_asks_for_no_address_is_told_once() {
+    let (mut one, _) = One::opened(lns_config(&[]), &MAGIC);
+    // No IP-Address: Nak'ed with the assignment appended (RFC 1332 §3.3), after its DNS.
+    let out = one.send(&frame(protocol::IPCP, 1, 1, &[129, 6, 203, 0, 113, 53]));
+    assert_eq!(out[0].code, code::CONFIGURE_NAK);
+    assert_eq!(out[0].data, [3, 6, 198, 51, 100, 10]);
+    // The peer does not take the hint: not again; the request is acknowledged.
+    let out = one.send(&frame(protocol::IPCP, 1, 2, &[129, 6, 203, 0, 113, 53]));
+    assert_eq!(out[0].code, code::CONFIGURE_ACK);
+    // Likewise the interface identifier the host assigned (RFC 5072 §4.1).
+    let (mut one, _) = One::opened(lns_config(&[]), &MAGIC);
+    let mut params = lns_network();
+    params.ipv6.peer = Some(super::util::iid(0x0200_0000_0000_0001));
+    one.link.set_network(params);
+    let out = one.send(&frame(protocol::IPV6CP, 1, 1, &[]));
+    assert_eq!(out[0].code, code::CONFIGURE_NAK);
+    assert_eq!(out[0].data, [1, 10, 2, 0, 0, 0, 0, 0, 0, 1]);
+    let out = one.send(&frame(protocol::IPV6CP, 1, 2, &[]));
+    assert_eq!(out[0].code, code::CONFIGURE_ACK);
+}
