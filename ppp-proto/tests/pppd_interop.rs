@@ -249,7 +249,7 @@ fn peer(args: &[String]) -> ExitCode {
         }
         if up == (true, true) && close_at.is_none() {
             // A few seconds of echoes both ways, then the Link ends the link.
-            close_at = Some(now + Duration::from_secs(3));
+            close_at = Some(now + Duration::from_secs(2));
         }
         if close_at.is_some_and(|t| t <= now) {
             close_at = Some(Instant::from_micros(u64::MAX));
@@ -404,6 +404,8 @@ fn interop() {
         "local  LL address fe80::",
         // Van Jacobson compression, which pppd asks for, is rejected.
         "rcvd [IPCP ConfRej",
+        // The Link answers pppd's echoes.
+        "rcvd [LCP EchoRep",
         "rcvd [LCP TermReq",
     ];
     for (m, auth, pppd_auth) in [
