@@ -43,7 +43,7 @@ for pcap in testdata/pppd/*.pcap; do
         m=$((m + 1))
         printf '%s' "$frame" | xxd -r -p >"$ppp_seeds/$(basename "$pcap" .pcap)-$m"
         len=$((${#frame} / 2))
-        [ "$len" -lt 256 ] && stream="$stream$(printf '%02x' "$len")$frame"
+        if [ "$len" -lt 256 ]; then stream="$stream$(printf '%02x' "$len")$frame"; fi
     done < <(tshark -r "$pcap" -T fields -e udp.payload 2>/dev/null)
     for role in 00 01 02 13 32; do
         printf '%s%s' "$role" "$stream" | xxd -r -p >"$link_seeds/$(basename "$pcap" .pcap)-$role"

@@ -164,7 +164,8 @@ pub struct Link {
     /// Success).
     auth: Option<Box<AuthState>>,
     events: VecDeque<Event>,
-    /// Identifier of the next Echo-Request; the link's other LCP packets use the automaton's.
+    /// Identifier of the next Echo-Request or Protocol-Reject (the automaton numbers the
+    /// other LCP packets).
     echo_id: u8,
     /// Echo-Requests sent and not answered.
     echo_outstanding: u8,
