@@ -19,6 +19,38 @@ for pcap in testdata/*/*.pcap; do
 done
 echo "fuzz: $n seed inputs from testdata"
 
+# The PPP frames inside the L2TPv2 data messages of the pppd captures (the L2TP header cut off:
+# flags, the length if L, tunnel and session ids, Ns and Nr if S, the offset if O), for the
+# ppp_* targets; ppp_link gets them as one role octet and (length, frame) pairs.
+ppp_seeds=fuzz/corpus/ppp-seeds
+link_seeds=fuzz/corpus/ppp-link-seeds
+rm -rf "$ppp_seeds" "$link_seeds"
+mkdir -p "$ppp_seeds" "$link_seeds"
+m=0
+for pcap in testdata/pppd/*.pcap; do
+    [ -e "$pcap" ] || continue
+    stream=""
+    while read -r hex; do
+        flags=$((16#${hex:0:4}))
+        [ $((flags & 0x8000)) = 0 ] || continue
+        skip=6
+        [ $((flags & 0x4000)) = 0 ] || skip=$((skip + 2))
+        [ $((flags & 0x0800)) = 0 ] || skip=$((skip + 4))
+        if [ $((flags & 0x0200)) != 0 ]; then
+            skip=$((skip + 2 + 16#${hex:$((skip * 2)):4}))
+        fi
+        frame=${hex:$((skip * 2))}
+        m=$((m + 1))
+        printf '%s' "$frame" | xxd -r -p >"$ppp_seeds/$(basename "$pcap" .pcap)-$m"
+        len=$((${#frame} / 2))
+        if [ "$len" -lt 256 ]; then stream="$stream$(printf '%02x' "$len")$frame"; fi
+    done < <(tshark -r "$pcap" -T fields -e udp.payload 2>/dev/null)
+    for role in 00 01 02 13 32; do
+        printf '%s%s' "$role" "$stream" | xxd -r -p >"$link_seeds/$(basename "$pcap" .pcap)-$role"
+    done
+done
+echo "fuzz: $m PPP frames from testdata/pppd"
+
 conf_seeds=fuzz/corpus/conf-seeds
 ctl_seeds=fuzz/corpus/ctl-seeds
 rm -rf "$conf_seeds" "$ctl_seeds"
@@ -56,6 +88,8 @@ for target in $(cd fuzz && cargo +nightly fuzz list); do
         config) from=$conf_seeds ;;
         ctl_request) from=$ctl_seeds ;;
         radius_*) from=$radius_seeds ;;
+        ppp_frame | ppp_auth) from=$ppp_seeds ;;
+        ppp_link) from=$link_seeds ;;
         *) from=$seeds ;;
     esac
     cp -n "$from"/* "fuzz/corpus/$target/" 2>/dev/null || true

@@ -1,0 +1,72 @@
+//! A whole link fed hostile frames: the first octet picks its role (an authenticator with each
+//! method, or a client), then frames follow as (length, octets) with a time step between them.
+//! Authentication requests are answered from a local user. Nothing may panic, and the link's
+//! events must stay well formed.
+#![no_main]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use ppp_proto::{
+    AuthMethod, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv6Config, Link,
+    LinkConfig, Password,
+};
+
+fn config(role: u8) -> LinkConfig {
+    let mut c = LinkConfig {
+        ipv4: Some(Ipv4Config { request_dns: role & 0x10 != 0, ..Ipv4Config::default() }),
+        ipv6: (role & 0x20 != 0).then(Ipv6Config::default),
+        echo_interval: Some(Duration::from_secs(5)),
+        ..LinkConfig::default()
+    };
+    match role & 3 {
+        0 => c.authenticate_peer = vec![AuthMethod::MsChapV2],
+        1 => c.authenticate_peer = vec![AuthMethod::ChapMd5, AuthMethod::Pap],
+        2 => {
+            c.credentials = Some(Credentials {
+                user: b"alice".to_vec(),
+                password: Password::from("alice-secret"),
+            })
+        }
+        _ => {}
+    }
+    c
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&role, mut rest)) = data.split_first() else { return };
+    let mut rng = DeterministicRng::new(u64::from(role));
+    let mut link = Link::new(Arc::new(config(role)), &mut rng);
+    let mut now = Instant::from_secs(1);
+    link.open(now);
+    let mut downs = 0;
+    let mut after_down = false;
+    let password = Password::from("alice-secret");
+    while let Some((&len, tail)) = rest.split_first() {
+        let (frame, next) = tail.split_at(usize::from(len).min(tail.len()));
+        rest = next;
+        link.handle_frame(now, frame, &mut rng);
+        let step = frame.first().copied().unwrap_or(0);
+        now += Duration::from_millis(u64::from(step) * 40);
+        link.handle_timeout(now);
+        while link.poll_transmit().is_some() {}
+        while let Some(e) = link.poll_event() {
+            assert!(!after_down, "an event after Down: {e:?}");
+            match e {
+                Event::Authenticate(req) => {
+                    let _ = link.auth_verdict(now, req.id, req.verify(&password));
+                }
+                Event::Down(_) => {
+                    downs += 1;
+                    after_down = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(downs <= 1);
+    if link.is_finished() {
+        assert_eq!(link.poll_timeout(), None);
+    }
+});

@@ -1,0 +1,612 @@
+//! The authentication phase (RFC 1661 §3.5) in both directions.
+//!
+//! Authenticator: CHAP sends a Challenge (16 random octets, our name) and repeats it, with a new
+//! Identifier, on the Restart timer, Max-Configure times (RFC 1994 §4.1); PAP waits for the peer's
+//! Authenticate-Request (RFC 1334 §2.2.1: the peer retransmits). The peer's values go to the
+//! host as an [`Event::Authenticate`]; its verdict becomes Success / Authenticate-Ack, or
+//! Failure / Authenticate-Nak and the end of the link (RFC 1994 §4.2: the authenticator SHOULD
+//! terminate the link). A repeated Response or Request after the verdict gets the same answer
+//! again; one while the verdict is pending is ignored.
+//!
+//! Peer: PAP sends the Authenticate-Request and repeats it on the Restart timer; CHAP answers
+//! each Challenge (a repeated one, same Identifier, with the same Response), with MS-CHAPv2
+//! checking the authenticator response of the Success (RFC 2759 §5).
+//!
+//! The whole phase is bounded by the configured `auth_timeout`.
+
+use l2tp_proto::rng::Rng;
+use l2tp_proto::time::Instant;
+
+use super::{Link, Phase, VerdictError};
+use crate::auth::wire::{ChapPacket, MsChapV2Response, PapPacket, chap_code, pap_code};
+use crate::auth::{
+    AuthId, AuthMethod, AuthRequest, AuthenticatorResponse, Password, PeerCredentials, Verdict,
+    ct_eq, maths,
+};
+use crate::event::{DownReason, Event};
+use crate::timer::TimerKind;
+use crate::wire::{ControlPacket, protocol};
+
+/// Authentication in progress (boxed: only links that authenticate hold it, and only until a
+/// network protocol is up).
+#[derive(Debug, Default)]
+pub(super) struct AuthState {
+    /// We authenticate the peer.
+    peer: Option<Authenticator>,
+    /// The peer authenticates us.
+    us: Option<Supplicant>,
+}
+
+impl AuthState {
+    pub(super) fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+
+    fn done(&self) -> bool {
+        self.peer
+            .as_ref()
+            .is_none_or(|a| a.status == Status::Accepted)
+            && self.us.as_ref().is_none_or(|s| s.done)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Status {
+    /// Waiting for the peer's Response (CHAP) or Authenticate-Request (PAP).
+    Waiting,
+    /// The host has the request.
+    Pending(AuthId),
+    Accepted,
+    Rejected,
+}
+
+#[derive(Debug)]
+struct Authenticator {
+    method: AuthMethod,
+    status: Status,
+    /// The Challenge's Identifier (CHAP) or the last Authenticate-Request's (PAP).
+    identifier: u8,
+    challenge: [u8; 16],
+    /// The MS-CHAPv2 authenticator response of an accepted request, to repeat the Success.
+    success: Option<AuthenticatorResponse>,
+    /// Challenges left to send.
+    retries: u8,
+}
+
+#[derive(Debug)]
+struct Supplicant {
+    method: AuthMethod,
+    done: bool,
+    /// Identifier of the last Challenge answered or Authenticate-Request sent.
+    identifier: u8,
+    /// Whether a Challenge has been answered (so a repeated one gets the same answer).
+    answered: bool,
+    /// The last CHAP Response value (MD5: 16 octets; MS-CHAPv2: 49).
+    response: [u8; 49],
+    response_len: u8,
+    /// The authenticator response MS-CHAPv2 expects in the Success.
+    expected: [u8; 20],
+    /// Authenticate-Requests left to send (PAP).
+    retries: u8,
+}
+
+impl Link {
+    /// LCP is up and some direction authenticates: start it.
+    pub(super) fn start_auth(&mut self, now: Instant, rng: &mut dyn Rng) {
+        let deadline = now + self.shared.config.auth_timeout;
+        self.shared.timers.set(TimerKind::AuthDeadline, deadline);
+        let retries = self.shared.config.retries.max_configure;
+        let mut state = Box::<AuthState>::default();
+        if let Some(method) = self.lcp_opts.auth_peer() {
+            let mut a = Authenticator {
+                method,
+                status: Status::Waiting,
+                identifier: 0,
+                challenge: [0; 16],
+                success: None,
+                retries: retries.saturating_sub(1),
+            };
+            if method != AuthMethod::Pap {
+                let mut id = [0u8; 1];
+                rng.fill(&mut id);
+                a.identifier = id[0];
+                rng.fill(&mut a.challenge);
+            }
+            state.peer = Some(a);
+        }
+        if let Some(method) = self.lcp_opts.auth_self {
+            state.us = Some(Supplicant {
+                method,
+                done: false,
+                identifier: 0,
+                answered: false,
+                response: [0; 49],
+                response_len: 0,
+                expected: [0; 20],
+                retries: retries.saturating_sub(1),
+            });
+        }
+        self.auth = Some(state);
+        self.send_challenge(now);
+        self.send_pap_request(now);
+    }
+
+    /// (Re)sends our CHAP Challenge if one is due.
+    fn send_challenge(&mut self, now: Instant) {
+        let Some(a) = self.auth.as_ref().and_then(|s| s.peer.as_ref()) else {
+            return;
+        };
+        if a.method == AuthMethod::Pap || a.status != Status::Waiting {
+            return;
+        }
+        let (id, challenge) = (a.identifier, a.challenge);
+        let name = &self.shared.config.name;
+        let limit = usize::from(self.lcp_opts.peer_mru);
+        if !self
+            .shared
+            .out
+            .packet(protocol::CHAP, chap_code::CHALLENGE, id, limit, |w| {
+                w.u8(16);
+                w.bytes(&challenge);
+                w.bytes(name);
+            })
+        {
+            self.shared.counters.queue_full += 1;
+        }
+        self.arm_auth_restart(now);
+    }
+
+    /// (Re)sends our PAP Authenticate-Request if one is due.
+    fn send_pap_request(&mut self, now: Instant) {
+        let Some(s) = self.auth.as_mut().and_then(|s| s.us.as_mut()) else {
+            return;
+        };
+        if s.method != AuthMethod::Pap || s.done {
+            return;
+        }
+        let Some(creds) = self.shared.config.credentials.as_ref() else {
+            return;
+        };
+        s.identifier = s.identifier.wrapping_add(1);
+        let id = s.identifier;
+        let limit = usize::from(self.lcp_opts.peer_mru);
+        let ok = self
+            .shared
+            .out
+            .packet(protocol::PAP, pap_code::REQUEST, id, limit, |w| {
+                w.u8(creds.user.len().min(255) as u8);
+                w.bytes(&creds.user[..creds.user.len().min(255)]);
+                let pw = creds.password.as_bytes();
+                w.u8(pw.len().min(255) as u8);
+                w.bytes(&pw[..pw.len().min(255)]);
+            });
+        if !ok {
+            self.shared.counters.queue_full += 1;
+        }
+        self.arm_auth_restart(now);
+    }
+
+    fn arm_auth_restart(&mut self, now: Instant) {
+        let at = now + self.shared.config.retries.restart;
+        self.shared.timers.set(TimerKind::AuthRestart, at);
+    }
+
+    /// The retransmission timer of CHAP Challenges and PAP Authenticate-Requests.
+    pub(super) fn auth_retransmit(&mut self, now: Instant) {
+        if !matches!(self.phase, Phase::Authenticate | Phase::Network) {
+            return;
+        }
+        let Some(state) = self.auth.as_mut() else {
+            return;
+        };
+        let mut exhausted = false;
+        let mut challenge = false;
+        if let Some(a) = state
+            .peer
+            .as_mut()
+            .filter(|a| a.method != AuthMethod::Pap && a.status == Status::Waiting)
+        {
+            exhausted |= a.retries == 0;
+            a.retries = a.retries.saturating_sub(1);
+            // "The Identifier field MUST be changed each time a Challenge is sent" (RFC 1994
+            // §4.1); the value stays, as the new Identifier changes the expected Response.
+            a.identifier = a.identifier.wrapping_add(1);
+            challenge = true;
+        }
+        let mut request = false;
+        if let Some(s) = state.us.as_mut().filter(|s| !s.done) {
+            // PAP repeats its request; CHAP repeats a Response whose Success or Failure has
+            // not come (RFC 1994 §4.1: the authenticator answers a repeated Response again).
+            if s.method == AuthMethod::Pap || s.answered {
+                exhausted |= s.retries == 0;
+                s.retries = s.retries.saturating_sub(1);
+                request = true;
+            }
+        }
+        if exhausted {
+            self.close_with(now, DownReason::AuthTimeout);
+            return;
+        }
+        if challenge {
+            self.send_challenge(now);
+        }
+        if request {
+            self.send_pap_request(now);
+            self.send_chap_response(now);
+        }
+    }
+
+    /// A PAP or CHAP frame.
+    pub(super) fn auth_frame(&mut self, now: Instant, proto: u16, info: &[u8], rng: &mut dyn Rng) {
+        if !matches!(self.phase, Phase::Authenticate | Phase::Network) {
+            self.discard();
+            return;
+        }
+        let Ok(p) = ControlPacket::parse(info) else {
+            self.malformed();
+            return;
+        };
+        let handled = if proto == protocol::PAP {
+            match PapPacket::parse(&p) {
+                Ok(Some(pap)) => self.pap(now, p.identifier, pap),
+                Ok(None) => false,
+                Err(_) => {
+                    self.malformed();
+                    return;
+                }
+            }
+        } else {
+            match ChapPacket::parse(&p) {
+                Ok(Some(chap)) => self.chap(now, p.identifier, chap, rng),
+                Ok(None) => false,
+                Err(_) => {
+                    self.malformed();
+                    return;
+                }
+            }
+        };
+        if !handled {
+            self.discard();
+        }
+        self.maybe_network(now);
+    }
+
+    fn pap(&mut self, now: Instant, id: u8, pap: PapPacket<'_>) -> bool {
+        let Some(state) = self.auth.as_mut() else {
+            return false;
+        };
+        match pap {
+            PapPacket::Request { peer_id, password } => {
+                let Some(a) = state.peer.as_mut().filter(|a| a.method == AuthMethod::Pap) else {
+                    return false;
+                };
+                match a.status {
+                    Status::Waiting => {
+                        a.identifier = id;
+                        self.auth_serial = self.auth_serial.wrapping_add(1);
+                        let request_id = AuthId(self.auth_serial);
+                        a.status = Status::Pending(request_id);
+                        self.push(Event::Authenticate(AuthRequest {
+                            id: request_id,
+                            user: peer_id.to_vec(),
+                            credentials: PeerCredentials::Pap {
+                                password: Password::new(password),
+                            },
+                        }));
+                    }
+                    // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
+                    Status::Accepted => {
+                        self.send_auth(protocol::PAP, pap_code::ACK, id, b"Login ok")
+                    }
+                    Status::Pending(_) | Status::Rejected => {}
+                }
+                true
+            }
+            PapPacket::Ack(_) | PapPacket::Nak(_) => {
+                let Some(s) = state
+                    .us
+                    .as_mut()
+                    .filter(|s| s.method == AuthMethod::Pap && !s.done && s.identifier == id)
+                else {
+                    return false;
+                };
+                if matches!(pap, PapPacket::Ack(_)) {
+                    s.done = true;
+                    self.shared.timers.stop(TimerKind::AuthRestart);
+                } else {
+                    self.close_with(now, DownReason::AuthRejectedByPeer);
+                }
+                true
+            }
+        }
+    }
+
+    fn chap(&mut self, now: Instant, id: u8, chap: ChapPacket<'_>, rng: &mut dyn Rng) -> bool {
+        match chap {
+            ChapPacket::Challenge { value, .. } => self.chap_challenge(now, id, value, rng),
+            ChapPacket::Response { value, name } => self.chap_response(id, value, name),
+            ChapPacket::Success(message) | ChapPacket::Failure(message) => {
+                let success = matches!(chap, ChapPacket::Success(_));
+                self.chap_result(now, id, success, message)
+            }
+        }
+    }
+
+    /// The peer's Response to our Challenge.
+    fn chap_response(&mut self, id: u8, value: &[u8], name: &[u8]) -> bool {
+        let Some(a) = self
+            .auth
+            .as_mut()
+            .and_then(|s| s.peer.as_mut())
+            .filter(|a| a.method != AuthMethod::Pap && a.identifier == id)
+        else {
+            return false;
+        };
+        match a.status {
+            Status::Waiting => {}
+            // The Success was lost: send it again (RFC 1994 §4.2).
+            Status::Accepted => {
+                let message = success_message(a.method, a.success);
+                self.send_auth(protocol::CHAP, chap_code::SUCCESS, id, message.as_bytes());
+                return true;
+            }
+            Status::Pending(_) | Status::Rejected => return true,
+        }
+        let credentials = match a.method {
+            AuthMethod::ChapMd5 => match <[u8; 16]>::try_from(value) {
+                Ok(response) => PeerCredentials::ChapMd5 {
+                    identifier: id,
+                    challenge: a.challenge,
+                    response,
+                },
+                Err(_) => return false,
+            },
+            _ => match MsChapV2Response::parse(value) {
+                Some(r) => PeerCredentials::MsChapV2 {
+                    identifier: id,
+                    authenticator_challenge: a.challenge,
+                    peer_challenge: r.peer_challenge,
+                    nt_response: r.nt_response,
+                },
+                None => return false,
+            },
+        };
+        self.auth_serial = self.auth_serial.wrapping_add(1);
+        let request_id = AuthId(self.auth_serial);
+        a.status = Status::Pending(request_id);
+        self.shared.timers.stop(TimerKind::AuthRestart);
+        self.push(Event::Authenticate(AuthRequest {
+            id: request_id,
+            user: name.to_vec(),
+            credentials,
+        }));
+        true
+    }
+
+    /// The host's verdict on a request.
+    pub(super) fn verdict(
+        &mut self,
+        now: Instant,
+        id: AuthId,
+        verdict: Verdict,
+    ) -> Result<(), VerdictError> {
+        let Some(a) = self
+            .auth
+            .as_mut()
+            .and_then(|s| s.peer.as_mut())
+            .filter(|a| a.status == Status::Pending(id))
+        else {
+            return Err(VerdictError::NoSuchRequest);
+        };
+        let (method, identifier) = (a.method, a.identifier);
+        match verdict {
+            Verdict::Accept {
+                authenticator_response,
+            } => {
+                if method == AuthMethod::MsChapV2 && authenticator_response.is_none() {
+                    return Err(VerdictError::MissingAuthenticatorResponse);
+                }
+                a.status = Status::Accepted;
+                a.success = authenticator_response;
+                if method == AuthMethod::Pap {
+                    self.send_auth(protocol::PAP, pap_code::ACK, identifier, b"Login ok");
+                } else {
+                    let message = success_message(method, authenticator_response);
+                    self.send_auth(
+                        protocol::CHAP,
+                        chap_code::SUCCESS,
+                        identifier,
+                        message.as_bytes(),
+                    );
+                }
+                self.maybe_network(now);
+            }
+            Verdict::Reject { message } => {
+                a.status = Status::Rejected;
+                if method == AuthMethod::Pap {
+                    self.send_auth(protocol::PAP, pap_code::NAK, identifier, message.as_bytes());
+                } else {
+                    let text = if method == AuthMethod::MsChapV2 && !message.starts_with("E=") {
+                        let challenge: String =
+                            a.challenge.iter().map(|b| format!("{b:02X}")).collect();
+                        format!("E=691 R=0 C={challenge} V=3 M={message}")
+                    } else {
+                        message
+                    };
+                    self.send_auth(
+                        protocol::CHAP,
+                        chap_code::FAILURE,
+                        identifier,
+                        text.as_bytes(),
+                    );
+                }
+                self.close_with(now, DownReason::AuthFailed);
+            }
+        }
+        Ok(())
+    }
+
+    /// A Challenge from the peer: answer with our credentials.
+    fn chap_challenge(&mut self, now: Instant, id: u8, value: &[u8], rng: &mut dyn Rng) -> bool {
+        let Some(method) = self.lcp_opts.auth_self.filter(|m| *m != AuthMethod::Pap) else {
+            return false;
+        };
+        let Some(creds) = self.shared.config.credentials.as_ref() else {
+            return false;
+        };
+        // A Challenge in the network phase (a re-authentication) needs the state again.
+        let state = self.auth.get_or_insert_with(Box::default);
+        let s = state.us.get_or_insert(Supplicant {
+            method,
+            done: false,
+            identifier: 0,
+            answered: false,
+            response: [0; 49],
+            response_len: 0,
+            expected: [0; 20],
+            retries: 0,
+        });
+        if !(s.answered && s.identifier == id) {
+            match method {
+                AuthMethod::MsChapV2 => {
+                    let Ok(challenge) = <[u8; 16]>::try_from(value) else {
+                        return false;
+                    };
+                    let mut peer_challenge = [0u8; 16];
+                    rng.fill(&mut peer_challenge);
+                    let hash = maths::nt_password_hash(&creds.password);
+                    let nt_response = maths::generate_nt_response(
+                        &challenge,
+                        &peer_challenge,
+                        &creds.user,
+                        &hash,
+                    );
+                    s.expected = maths::generate_authenticator_response(
+                        &hash,
+                        &nt_response,
+                        &peer_challenge,
+                        &challenge,
+                        &creds.user,
+                    );
+                    let r = MsChapV2Response {
+                        peer_challenge,
+                        nt_response,
+                        flags: 0,
+                    };
+                    s.response = r.to_bytes();
+                    s.response_len = MsChapV2Response::LEN as u8;
+                }
+                _ => {
+                    let r = maths::chap_md5_response(id, &creds.password, value);
+                    s.response[..16].copy_from_slice(&r);
+                    s.response_len = 16;
+                }
+            }
+            s.identifier = id;
+            s.answered = true;
+            s.done = false;
+            s.retries = self.shared.config.retries.max_configure.saturating_sub(1);
+        }
+        self.send_chap_response(now);
+        true
+    }
+
+    /// (Re)sends our last CHAP Response while its Success or Failure has not come.
+    fn send_chap_response(&mut self, now: Instant) {
+        let Some(s) = self.auth.as_ref().and_then(|s| s.us.as_ref()) else {
+            return;
+        };
+        let Some(creds) = self.shared.config.credentials.as_ref() else {
+            return;
+        };
+        if s.method == AuthMethod::Pap || !s.answered || s.done {
+            return;
+        }
+        let (id, response) = (s.identifier, &s.response[..usize::from(s.response_len)]);
+        let limit = usize::from(self.lcp_opts.peer_mru);
+        let user = &creds.user[..creds.user.len().min(255)];
+        if !self
+            .shared
+            .out
+            .packet(protocol::CHAP, chap_code::RESPONSE, id, limit, |w| {
+                w.u8(response.len() as u8);
+                w.bytes(response);
+                w.bytes(user);
+            })
+        {
+            self.shared.counters.queue_full += 1;
+        }
+        self.arm_auth_restart(now);
+    }
+
+    /// The peer's Success or Failure after our Response.
+    fn chap_result(&mut self, now: Instant, id: u8, success: bool, message: &[u8]) -> bool {
+        let Some(s) = self
+            .auth
+            .as_mut()
+            .and_then(|s| s.us.as_mut())
+            .filter(|s| s.method != AuthMethod::Pap && s.answered && s.identifier == id)
+        else {
+            return false;
+        };
+        if s.done {
+            return true;
+        }
+        if !success {
+            self.close_with(now, DownReason::AuthRejectedByPeer);
+            return true;
+        }
+        if s.method == AuthMethod::MsChapV2 {
+            // "S=<40 hex digits>" then, optionally, " M=<message>" (RFC 2759 §5).
+            let ok = message
+                .get(..42)
+                .and_then(AuthenticatorResponse::parse)
+                .is_some_and(|r| ct_eq(&r.0, &s.expected));
+            if !ok {
+                self.close_with(now, DownReason::AuthenticatorInvalid);
+                return true;
+            }
+        }
+        s.done = true;
+        if !self.auth.as_ref().is_some_and(|a| {
+            a.peer
+                .as_ref()
+                .is_some_and(|p| p.status == Status::Waiting && p.method != AuthMethod::Pap)
+        }) {
+            self.shared.timers.stop(TimerKind::AuthRestart);
+        }
+        true
+    }
+
+    /// Enters the network phase once every direction is authenticated.
+    fn maybe_network(&mut self, now: Instant) {
+        if self.phase == Phase::Authenticate && self.auth.as_ref().is_some_and(|s| s.done()) {
+            self.start_network(now);
+        }
+    }
+
+    fn send_auth(&mut self, proto: u16, code: u8, id: u8, message: &[u8]) {
+        let limit = usize::from(self.lcp_opts.peer_mru);
+        let pap = proto == protocol::PAP;
+        let ok = self.shared.out.packet(proto, code, id, limit, |w| {
+            if pap {
+                // PAP's Ack and Nak carry a Msg-Length (RFC 1334 §2.2.2).
+                w.u8(message.len().min(255) as u8);
+                w.bytes(&message[..message.len().min(255)]);
+            } else {
+                w.bytes(message);
+            }
+        });
+        if !ok {
+            self.shared.counters.queue_full += 1;
+        }
+    }
+}
+
+/// The message of a CHAP Success: MS-CHAPv2's "S=... M=..." (RFC 2759 §5), else a greeting.
+fn success_message(method: AuthMethod, response: Option<AuthenticatorResponse>) -> String {
+    match (method, response) {
+        (AuthMethod::MsChapV2, Some(r)) => format!("{r} M=Access granted"),
+        _ => "Access granted".to_string(),
+    }
+}

@@ -1,0 +1,7 @@
+//! Scenario tests over the two-link harness of [`util`].
+
+mod fixtures;
+mod frames;
+mod property;
+mod scenarios;
+pub(crate) mod util;
