@@ -213,11 +213,22 @@ impl Endpoint {
                     .get(&tunnel_id)
                     .ok_or(CommandError::NoSuchTunnel)?;
                 use crate::wire::result::result_code::stop_ccn;
-                let refusal = match command {
-                    Command::LoseTunnel { why, .. } => Refusal::with(stop_ccn::GENERAL_ERROR, why),
-                    _ => Refusal::result(stop_ccn::CLEAR),
+                // The peer learns that the data path is gone, not how: `why` names processes,
+                // interfaces and kernel objects of this host, and stays in the local reason.
+                let (refusal, detail) = match command {
+                    Command::LoseTunnel { why, .. } => (
+                        Refusal::with(stop_ccn::GENERAL_ERROR, crate::event::DATA_PATH_LOST),
+                        Some(why),
+                    ),
+                    _ => (Refusal::result(stop_ccn::CLEAR), None),
                 };
-                self.close_tunnel(now, index, refusal, crate::event::DownCause::Local);
+                self.close_tunnel_noting(
+                    now,
+                    index,
+                    refusal,
+                    crate::event::DownCause::Local,
+                    detail,
+                );
                 self.flush(now, index);
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)
@@ -250,11 +261,14 @@ impl Endpoint {
                     .find_session(index, session_id)
                     .ok_or(CommandError::NoSuchSession)?;
                 use crate::wire::result::result_code::cdn;
-                let refusal = match command {
-                    Command::LoseSession { why, .. } => Refusal::with(cdn::LOST_CARRIER, why),
-                    _ => Refusal::result(cdn::ADMINISTRATIVE),
+                let (refusal, detail) = match command {
+                    Command::LoseSession { why, .. } => (
+                        Refusal::with(cdn::LOST_CARRIER, crate::event::DATA_PATH_LOST),
+                        Some(why),
+                    ),
+                    _ => (Refusal::result(cdn::ADMINISTRATIVE), None),
                 };
-                self.close_session(now, si, refusal);
+                self.close_session_noting(now, si, refusal, detail);
                 self.flush(now, index);
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)

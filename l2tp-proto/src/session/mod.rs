@@ -693,6 +693,19 @@ impl Endpoint {
 
     /// Sends CDN with `refusal`'s result, reports the session down and deletes it.
     pub(crate) fn close_session(&mut self, now: Instant, si: u32, refusal: Refusal) {
+        self.close_session_noting(now, si, refusal, None);
+    }
+
+    /// [`Self::close_session`], reporting `detail` (when given) as the local reason instead
+    /// of the text the CDN carries: what the peer is told stays generic, the detail stays
+    /// here.
+    pub(crate) fn close_session_noting(
+        &mut self,
+        now: Instant,
+        si: u32,
+        refusal: Refusal,
+        detail: Option<String>,
+    ) {
         let Some(s) = self.sessions.get(si) else {
             return;
         };
@@ -728,7 +741,7 @@ impl Endpoint {
             cause: DownCause::Local,
             result: refusal.result,
             error: refusal.error.map(|e| e.code()),
-            message: refusal.message,
+            message: detail.or(refusal.message),
         };
         self.session_down(si, reason);
         self.destroy_session(now, si);

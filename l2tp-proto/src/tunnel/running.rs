@@ -370,6 +370,19 @@ impl Endpoint {
         refusal: Refusal,
         cause: DownCause,
     ) {
+        self.close_tunnel_noting(now, index, refusal, cause, None);
+    }
+
+    /// [`Self::close_tunnel`], reporting `detail` (when given) as the local reason instead of
+    /// the text the StopCCN carries.
+    pub(crate) fn close_tunnel_noting(
+        &mut self,
+        now: Instant,
+        index: u32,
+        refusal: Refusal,
+        cause: DownCause,
+        detail: Option<String>,
+    ) {
         let Some(t) = self.tunnels.get_mut(index) else {
             return;
         };
@@ -397,7 +410,7 @@ impl Endpoint {
             cause,
             result: refusal.result,
             error: refusal.error.map(|e| e.code()),
-            message: refusal.message,
+            message: detail.or(refusal.message),
         };
         self.tunnel_down(now, index, reason);
         if has_peer {
