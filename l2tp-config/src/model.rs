@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use crate::convert::{self as p, Res, Values};
 use crate::value::{
-    AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, Encap, Endpoint, Framing, FramingCaps,
-    IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType, Secret,
-    SessionType, TextOrBytes,
+    AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
+    FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType,
+    Secret, SessionType, TextOrBytes,
 };
 
 /// Defines a `*Params` struct (every field `Option`, as written in one block) and its resolved
@@ -210,6 +210,9 @@ params! {
             p::keyword;
         /// `hide_avps`: hide sensitive AVPs with the secret \[false\].
         hide_avps: bool => bool = false, p::boolean;
+        /// `digest_type`: the hash of the L2TPv3 Message Digest we send \[`hmac_md5`\]. A
+        /// received digest is checked with the hash it names, whichever this is.
+        digest_type: DigestType => DigestType = DigestType::HmacMd5, p::keyword;
         /// `hello_timeout`: seconds of silence before a HELLO, 0 = off \[60\].
         hello_timeout: u32 => u32 = 60, p::number(0, u32::MAX.into());
         /// `retry_timeout`: initial retransmission timeout, seconds \[1\].

@@ -164,6 +164,11 @@ case!(
     "tunnel profile \"x\" {\n    hide_avps true\n    auth_mode challenge\n}\n"
 );
 case!(
+    digest_type_conflicts,
+    "tunnel profile \"x\" {\n    version 2\n    secret \"s\"\n    digest_type hmac_sha1\n}\n\
+     tunnel profile \"y\" {\n    digest_type hmac_md5\n}\n"
+);
+case!(
     vlan_id_without_eth_vlan,
     "session profile \"s\" {\n    pseudowire_type eth\n    vlan_id 10\n}\n"
 );

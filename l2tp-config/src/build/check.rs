@@ -175,7 +175,28 @@ impl Builder {
                  only over UDP)",
             );
         }
+        if effective.digest_type.is_some()
+            && effective.version == Some(L2tpVersion::V2)
+            && (set("digest_type") || set("version"))
+        {
+            let key = if set("digest_type") {
+                "digest_type"
+            } else {
+                "version"
+            };
+            self.error(
+                info.at(key),
+                "conflicting settings: `digest_type` chooses the hash of the L2TPv3 Message \
+                 Digest, but `version` is 2 (L2TPv2 has no Message Digest)",
+            );
+        }
         if effective.secret.is_none() {
+            if effective.digest_type.is_some() && set("digest_type") {
+                self.error(
+                    info.at("digest_type"),
+                    "`digest_type` needs a `secret`: without one no Message Digest is sent",
+                );
+            }
             if effective.hide_avps == Some(true) && set("hide_avps") {
                 self.error(
                     info.at("hide_avps"),

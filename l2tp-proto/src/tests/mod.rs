@@ -6,4 +6,5 @@
 mod lifecycle;
 mod property;
 mod scenarios;
+mod sent;
 mod util;

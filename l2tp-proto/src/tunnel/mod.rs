@@ -271,8 +271,8 @@ impl Tunnel {
         if signed {
             let mut entry = AvpEntry::new(
                 Avp::MessageDigest(crate::wire::avp::types::MessageDigest {
-                    digest_type: DigestType::HmacMd5 as u8,
-                    digest: vec![0; DigestType::HmacMd5.digest_len()],
+                    digest_type: self.config.digest_type as u8,
+                    digest: vec![0; self.config.digest_type.digest_len()],
                 }),
                 Version::V3,
             );
@@ -321,10 +321,11 @@ impl Tunnel {
                 receiver: &self.security.peer_nonce,
             }
         };
-        let field = digest::field_range(DIGEST_AVP_OFFSET, DigestType::HmacMd5);
+        let ty = self.config.digest_type;
+        let field = digest::field_range(DIGEST_AVP_OFFSET, ty);
         if let Some(message) = bytes.get_mut(start..) {
             // Cannot fail: the placeholder was laid out by `encode` at this offset.
-            let _ = digest::sign(DigestType::HmacMd5, key, nonces, message, field);
+            let _ = digest::sign(ty, key, nonces, message, field);
         }
     }
 
