@@ -606,7 +606,7 @@ impl Endpoint {
             return;
         };
         self.stats.sent.add(msg.message_type);
-        let out = t.encode(msg, v2_session, Some(random_vector));
+        let out = t.encode(msg, v2_session, Some((random_vector, &mut *self.rng)));
         let _ = t.channel.send(out);
         self.flush(now, ti);
     }

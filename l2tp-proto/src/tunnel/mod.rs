@@ -48,6 +48,7 @@ use crate::event::{
     DataplaneRequest, DownCause, DownReason, Event, Origin, Refusal, TunnelHandle, TunnelParams,
 };
 use crate::reliable::{self, ReliableChannel};
+use crate::rng::Rng;
 use crate::seq::Seq;
 use crate::time::Instant;
 use crate::timer::{Owner, TimerKind, TimerTable};
@@ -237,19 +238,20 @@ impl Tunnel {
         msg.push(avp, self.version);
     }
 
-    /// Encodes `msg` for this tunnel: hides what should be hidden, adds the Message Digest
+    /// Encodes `msg` for this tunnel: hides what should be hidden (with `hiding`: the Random
+    /// Vector and the source of each hidden value's padding), adds the Message Digest
     /// placeholder, and lays out the header with Ns/Nr zero.
     pub(crate) fn encode(
         &self,
         mut msg: Message,
         v2_session: u16,
-        random_vector: Option<Vec<u8>>,
+        hiding: Option<(Vec<u8>, &mut dyn Rng)>,
     ) -> OutMsg {
         // Nothing is hidden in SCCRQ and SCCRP: a responder can only pick the secret (by peer
         // address or Host Name) once it has read the whole SCCRQ, and implementations such as
         // xl2tpd unhide before they know it. RFC 2661 §4.3 makes hiding optional per AVP.
         let hide_here = !matches!(msg.message_type, MessageType::Sccrq | MessageType::Sccrp);
-        if let (Some(rv), true) = (random_vector, self.hides() && hide_here) {
+        if let (Some((rv, rng)), true) = (hiding, self.hides() && hide_here) {
             let mut any = false;
             for entry in &mut msg.avps {
                 if entry
@@ -258,6 +260,10 @@ impl Tunnel {
                     .is_some_and(|t| hideable(t, self.version))
                 {
                     entry.hidden = true;
+                    let mut value = Vec::new();
+                    entry.avp.encode_value(&mut value);
+                    entry.padding = vec![0; hidden_padding_len(value.len(), rng)];
+                    rng.fill(&mut entry.padding);
                     any = true;
                 }
             }
@@ -358,6 +364,25 @@ impl Tunnel {
         let at = crate::wire::header::CONTROL_HEADER_LEN + raw.offset;
         digest::verify(ty, key, nonces, message, digest::field_range(at, ty)).is_ok()
     }
+}
+
+/// The hidden values we send are at least this long (the 2-octet original length, the value
+/// and random padding): one MD5 block of the hiding chain, so that a short value such as a
+/// session id does not show its length, and implementations that refuse hidden values shorter
+/// than 8 octets (l2tpns) take ours.
+const MIN_HIDDEN_LEN: usize = 16;
+
+/// At most this many random octets are added beyond [`MIN_HIDDEN_LEN`] (RFC 2661 §4.3 lets
+/// the sender pad a hidden value to hide its length).
+const HIDDEN_EXTRA_PADDING: usize = 15;
+
+/// The random padding for a hidden value of `value_len` octets: up to [`MIN_HIDDEN_LEN`], plus
+/// 0 to [`HIDDEN_EXTRA_PADDING`] octets drawn from `rng`, within the largest hidden subformat.
+fn hidden_padding_len(value_len: usize, rng: &mut dyn Rng) -> usize {
+    let subformat = 2 + value_len;
+    let extra = (rng.next_u32() as usize) % (HIDDEN_EXTRA_PADDING + 1);
+    let wanted = MIN_HIDDEN_LEN.saturating_sub(subformat) + extra;
+    wanted.min(crate::wire::hidden::MAX_SUBFORMAT_LEN.saturating_sub(subformat))
 }
 
 /// Offset of the Message Digest AVP in a control message we send: after the 12-octet header
