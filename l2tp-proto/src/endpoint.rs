@@ -512,6 +512,7 @@ impl Endpoint {
             Discard::OutsideWindow { .. } => self.stats.malformed.outside_window += 1,
             Discard::InvalidNr { .. } => self.stats.malformed.invalid_nr += 1,
             Discard::WrongState(_) => self.stats.malformed.wrong_state += 1,
+            Discard::UnsupportedMessage { .. } => self.stats.malformed.unsupported_message += 1,
             Discard::PeerSetupRate => self.stats.malformed.peer_setup_rate += 1,
             Discard::MaxSetupTunnels => self.stats.malformed.max_setup_tunnels += 1,
             _ => {}

@@ -596,6 +596,9 @@ pub struct MalformedCounts {
     pub invalid_nr: u64,
     /// Messages unexpected in the tunnel's or session's state (FSM errors).
     pub wrong_state: u64,
+    /// Messages of a type we do not implement sent with the M bit clear (such as an RFC 5515
+    /// CSURQ): acknowledged and ignored, not malformed.
+    pub unsupported_message: u64,
     /// SCCRQs dropped by the per-peer set-up rate.
     pub peer_setup_rate: u64,
     /// SCCRQs dropped by the cap on tunnels in set-up.

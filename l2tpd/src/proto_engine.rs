@@ -2798,6 +2798,7 @@ impl Engine for ProtoEngine {
             ("outside_window", m.outside_window),
             ("invalid_nr", m.invalid_nr),
             ("wrong_state", m.wrong_state),
+            ("unsupported_message", m.unsupported_message),
         ]
         .into_iter()
         .map(|(k, n)| (k.to_owned(), n))

@@ -97,7 +97,8 @@ impl Endpoint {
             version: Some(t.version),
             hiding_key: t.security.hiding_key.as_ref(),
         };
-        // A decoding error is counted (in `malformed.body`) and reported when the message is
+        // A decoding error is counted (in `malformed.body`, or `malformed.unsupported_message`
+        // for an optional message type we do not implement) and reported when the message is
         // delivered in order, as it is then acted on.
         let decoded = Message::decode(body, ctx);
         let peer_session = match (&decoded, msg_type) {
@@ -180,7 +181,14 @@ impl Endpoint {
                 Ok(msg) => msg,
                 Err(error) => {
                     let (remote, id) = (t.remote, t.local_id);
-                    self.discard(remote, id, Discard::Body(error.clone()));
+                    let problem = match error.ignorable_message_type() {
+                        Some((vendor_id, message_type)) => Discard::UnsupportedMessage {
+                            vendor_id,
+                            message_type,
+                        },
+                        None => Discard::Body(error.clone()),
+                    };
+                    self.discard(remote, id, problem);
                     let (v2_session, peer_session) = (inbound.session_id, inbound.peer_session);
                     self.malformed_message(now, index, (v2_session, peer_session), &error);
                     continue;

@@ -175,6 +175,29 @@ impl MessageType {
     }
 }
 
+/// The name of a message type that RFCs other than RFC 2661 and RFC 3931 define and this
+/// implementation does not implement (IANA's L2TP Message Type registry), for logs. Sent with
+/// the M bit clear, as those RFCs ask, such a message is acknowledged and ignored (RFC 2661
+/// §4.4.1, RFC 3931 §5.4.1); with the M bit set it clears the control connection like any
+/// message type we do not know.
+pub fn unsupported_message_name(value: u16) -> Option<&'static str> {
+    Some(match value {
+        17 => "Modem-Status",
+        18 => "Service-Relay-Request",
+        19 => "Service-Relay-Reply",
+        21 => "FSQ (Failover-Session-Query, RFC 4951)",
+        22 => "FSR (Failover-Session-Response, RFC 4951)",
+        23 => "MSRQ (Multicast-Session-Request, RFC 4045)",
+        24 => "MSRP (Multicast-Session-Response, RFC 4045)",
+        25 => "MSE (Multicast-Session-Establishment, RFC 4045)",
+        26 => "MSI (Multicast-Session-Information, RFC 4045)",
+        27 => "MSEN (Multicast-Session-End-Notify, RFC 4045)",
+        28 => "CSUN (Connect-Speed-Update-Notification, RFC 5515)",
+        29 => "CSURQ (Connect-Speed-Update-Request, RFC 5515)",
+        _ => return None,
+    })
+}
+
 impl fmt::Display for MessageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -339,6 +362,18 @@ impl MessageError {
                 result: result_code::stop_ccn::GENERAL_ERROR,
                 error,
             },
+        }
+    }
+
+    /// For a message whose type we do not implement and whose Message Type AVP has the M bit
+    /// clear (which the RFCs let us acknowledge and ignore, not a malformed message): its
+    /// Vendor ID and Message Type.
+    pub fn ignorable_message_type(&self) -> Option<(u16, u16)> {
+        match self.fault {
+            Fault::UnknownMessageType { vendor_id, value } if !self.mandatory => {
+                Some((vendor_id, value))
+            }
+            _ => None,
         }
     }
 
