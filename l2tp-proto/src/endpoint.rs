@@ -513,6 +513,7 @@ impl Endpoint {
             Discard::InvalidNr { .. } => self.stats.malformed.invalid_nr += 1,
             Discard::WrongState(_) => self.stats.malformed.wrong_state += 1,
             Discard::UnsupportedMessage { .. } => self.stats.malformed.unsupported_message += 1,
+            Discard::CallRefused { .. } => self.stats.malformed.call_parameters += 1,
             Discard::PeerSetupRate => self.stats.malformed.peer_setup_rate += 1,
             Discard::MaxSetupTunnels => self.stats.malformed.max_setup_tunnels += 1,
             _ => {}

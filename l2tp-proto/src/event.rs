@@ -596,6 +596,8 @@ pub struct MalformedCounts {
     pub invalid_nr: u64,
     /// Messages unexpected in the tunnel's or session's state (FSM errors).
     pub wrong_state: u64,
+    /// Calls refused for parameters the RFC rules out (RFC 3931 §5.4.4: CDN result 14 or 15).
+    pub call_parameters: u64,
     /// Messages of a type we do not implement sent with the M bit clear (such as an RFC 5515
     /// CSURQ): acknowledged and ignored, not malformed.
     pub unsupported_message: u64,

@@ -44,6 +44,17 @@ pub enum Discard {
     },
     /// A message the tunnel or session state does not expect (RFC 2661 §7.1, RFC 3931 §7.2).
     WrongState(MessageType),
+    /// A call request (or its reply) whose parameters the RFC says to refuse with a CDN of
+    /// its own result code (RFC 3931 §5.4.4: 14, a pseudowire type we did not offer; 15, data
+    /// sequencing without an L2-Specific Sublayer).
+    CallRefused {
+        /// The ICRQ, OCRQ, ICRP or OCRP.
+        message_type: MessageType,
+        /// The CDN's result code.
+        result: u16,
+        /// Why, as the CDN says.
+        why: String,
+    },
     /// A message of a type we do not implement, its Message Type AVP's M bit clear: well
     /// formed as far as we can tell, acknowledged and ignored (RFC 2661 §4.4.1, RFC 3931
     /// §5.4.1), e.g. an RFC 5515 CSURQ.
@@ -75,6 +86,7 @@ impl Discard {
             Self::InvalidNr { .. } => "invalid_nr",
             Self::WrongState(_) => "wrong_state",
             Self::UnsupportedMessage { .. } => "unsupported_message",
+            Self::CallRefused { .. } => "call_parameters",
             Self::Authentication => "authentication",
             Self::PeerSetupRate => "peer_setup_rate",
             Self::MaxSetupTunnels => "max_setup_tunnels",
@@ -112,6 +124,11 @@ impl fmt::Display for Discard {
             }
             Self::InvalidNr { nr } => write!(f, "Nr {nr} acknowledges nothing sent: discarded"),
             Self::WrongState(t) => write!(f, "unexpected {} in this state: FSM error", t.name()),
+            Self::CallRefused {
+                message_type,
+                result,
+                why,
+            } => write!(f, "{message_type} refused: {why}: CDN result {result}"),
             Self::UnsupportedMessage {
                 vendor_id: 0,
                 message_type,

@@ -2799,6 +2799,7 @@ impl Engine for ProtoEngine {
             ("invalid_nr", m.invalid_nr),
             ("wrong_state", m.wrong_state),
             ("unsupported_message", m.unsupported_message),
+            ("call_parameters", m.call_parameters),
         ]
         .into_iter()
         .map(|(k, n)| (k.to_owned(), n))

@@ -352,6 +352,18 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
             },
             [raw::sccrq_body(14), hidden_host.clone()].concat(),
         ),
+        (
+            Case {
+                name: "SCCRQ assigning tunnel id 0",
+                rfc: "RFC 2661 §4.4.3 (the Assigned Tunnel ID is non-zero), §7.1 (an \
+                      out-of-range value in an AVP with the M bit: StopCCN, error 3)",
+                expect: Expect::StopCcn(2, Some(3)),
+                log: "value 0 out of range, expected a non-zero Assigned Tunnel ID (RFC 2661 \
+                      §4.4.3)): StopCCN result 2 error 3",
+                counter: "body",
+            },
+            raw::sccrq_body(0),
+        ),
     ];
     for (case, body) in &sccrq_cases {
         let before = stats(&env);
@@ -406,6 +418,17 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
                 .concat();
                 p.send(bad_tid, 0, &body);
             }),
+        ),
+        (
+            Case {
+                name: "ICRQ assigning session id 0",
+                rfc: "RFC 2661 §5.3 (0 MUST NOT be used as an Assigned Session ID), §7.1",
+                expect: Expect::Cdn(2, Some(3)),
+                log: "expected a non-zero Assigned Session ID (RFC 2661 §4.4.4)): CDN result 2 \
+                      error 3",
+                counter: "body",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 0, &raw::icrq_body(0))),
         ),
         (
             Case {

@@ -38,6 +38,7 @@ use crate::wire::message::{Message, MessageType};
 use crate::wire::result::result_code::cdn;
 
 mod config;
+mod refusals;
 
 pub use config::{CallType, DataSequencing, SessionConfig};
 
@@ -457,6 +458,12 @@ impl Endpoint {
                 self.session_down(si, reason);
                 self.destroy_session(now, si);
             }
+            (MessageType::Icrp | MessageType::Ocrp, SessionState::WaitReply)
+                if version == Version::V3
+                    && let Some(refusal) = refusals::call_refusal(&msg, &[]) =>
+            {
+                self.refuse_parameters(now, ti, si, msg.message_type, refusal);
+            }
             (MessageType::Icrp, SessionState::WaitReply) if s.call == CallType::Incoming => {
                 learn_session(s, &msg, version);
                 let mut reply = Message::new(MessageType::Iccn);
@@ -528,6 +535,7 @@ impl Endpoint {
             CallType::Outgoing
         };
         let limit = t.config.max_sessions;
+        let pw_caps = t.config.pseudowire_caps.clone();
         let full =
             (limit != 0 && t.sessions.len() >= limit as usize) || self.session_limit_reached();
         let tunnel_handle = t.handle;
@@ -547,6 +555,12 @@ impl Endpoint {
         }
         if full {
             self.close_session(now, si, Refusal::limit_reached());
+            return;
+        }
+        if version == Version::V3
+            && let Some(refusal) = refusals::call_refusal(&msg, &pw_caps)
+        {
+            self.refuse_parameters(now, ti, si, msg.message_type, refusal);
             return;
         }
         if version == Version::V3 && !self.break_session_tie(now, ti, si, &msg) {

@@ -111,8 +111,9 @@ pub(crate) struct Inbound {
     pub(crate) session_id: u16,
     pub(crate) message: Result<Message, MessageError>,
     /// For an undecodable ICRQ or OCRQ: the session id the peer assigned, read from the raw
-    /// AVPs, so that the call can be refused with a CDN (RFC 2661 §4.1); else 0.
-    pub(crate) peer_session: u32,
+    /// AVPs (0 when it has none, or assigned 0), so that the call can be refused with a CDN
+    /// (RFC 2661 §4.1); else `None`.
+    pub(crate) peer_session: Option<u32>,
 }
 
 /// Keys and values of tunnel authentication.
