@@ -98,6 +98,10 @@ params! {
             SocketAddr::from(([0, 0, 0, 0], 1701)),
             SocketAddr::from(([0u16; 8], 1701)),
         ], p::socket_addrs;
+        /// `listen_encap_ip`: accept L2TPv3 over IP (protocol 115) on the `listen` addresses
+        /// even when no tunnel profile or instance sets `encap ip` \[false: only when one
+        /// does\].
+        listen_encap_ip: bool => bool = false, p::boolean;
         /// `host_name`: Host Name AVP \[`None`: the system host name\].
         host_name: String => Option<String> = None, p::name;
         /// `router_id`: L2TPv3 Router ID, a number or an IPv4 address read as a big-endian u32

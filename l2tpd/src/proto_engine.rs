@@ -1233,6 +1233,12 @@ impl ProtoEngine {
         };
         let profile = peer_settings.tunnel_profile_name.clone();
         let mut rec = TunnelRec::new(tid, 0, origin, profile, settings, now);
+        // The transport is the one the peer chose (over IP with a UDP profile, for instance
+        // under `listen_encap_ip`), as the engine runs it.
+        rec.settings.encap = match req.encap {
+            Encapsulation::Ip => cfg::Encap::Ip,
+            Encapsulation::Udp => cfg::Encap::Udp,
+        };
         rec.session_profile = session_profile;
         rec.pw_profile = pw_profile;
         rec.lac_lns = peer_settings.lac_lns;

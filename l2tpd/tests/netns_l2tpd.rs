@@ -444,3 +444,54 @@ fn an_idle_tunnel_closes_and_opens_again_for_its_next_session() {
     assert_eq!(t["name"], "t1", "{t}");
     assert_eq!(s["name"], "s2", "{s}");
 }
+
+/// l2tpd.conf(5), `listen_encap_ip`: a server whose config has only a peer profile (its tunnel
+/// profile the built-in `default`, over UDP) listens on IP protocol 115 only when asked to.
+/// With `listen_encap_ip true` it accepts an L2TPv3-over-IP tunnel and session from another
+/// daemon; without it, it opens no protocol 115 socket and the client's SCCRQs over IP get
+/// no answer.
+#[test]
+fn listen_encap_ip_takes_l2tpv3_over_ip_with_peer_profiles_only() {
+    let server = "peer profile \"c\" {\n    peer_ipaddr 192.0.2.0/24\n}\n";
+    let client = format!(
+        "tunnel \"t1\" {{\n    version 3\n    encap ip\n    peer {}\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type eth\n}}\n",
+        Family::V4.addr(Side::B)
+    );
+    for listen in [true, false] {
+        let mut lab = Lab::new(&format!("listen-encap-ip-{listen}"), &[]);
+        let extra = if listen {
+            "    listen_encap_ip true\n"
+        } else {
+            ""
+        };
+        let b = lab.start_l2tpd(Side::B, &Family::V4.sockaddr(Side::B, 1701), extra, server);
+        let logs = lab.l2tpd_logs(&b);
+        let ip = format!("IP protocol 115 on {}", Family::V4.addr(Side::B));
+        assert_eq!(logs.contains(&ip), listen, "{logs}");
+        let a = lab.start_l2tpd(Side::A, &Family::V4.sockaddr(Side::A, 1701), "", &client);
+        if listen {
+            let (t, _) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+            assert_eq!(t["encap"], "ip", "{t}");
+            assert_eq!(num(&t, "version"), 3, "{t}");
+            lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+            continue;
+        }
+        // The client sends its SCCRQ and retransmits it; nothing on the server hears it.
+        netns::poll(
+            netns::DEADLINE,
+            "the client's SCCRQ retransmitted",
+            || {
+                let s = lab.ctl(&a, &["show", "system"]).ok()?;
+                (s["statistics"]["retransmits"].as_u64()? >= 1).then_some(())
+            },
+            || lab.pair_context(&a, &b),
+        );
+        let s = lab.ctl(&b, &["show", "system"]).unwrap();
+        assert_eq!(
+            s["statistics"]["rx_packets"], 0,
+            "the server heard something: {s}"
+        );
+        assert!(lab.list(&b, "tunnels").is_empty());
+    }
+}
