@@ -138,17 +138,13 @@ case!(
 );
 case!(
     cookie_length_conflict,
-    "session profile \"s\" {\n    cookie_length 4\n    peer_cookie hex:0011223344556677\n}\n"
+    "session profile \"s\" {\n    cookie_length 4\n    cookie hex:0011223344556677\n}\n"
 );
 case!(
     cookie_conflict_across_profiles,
     "session profile \"s\" {\n    cookie_length 8\n}\n\
      session \"x\" {\n    tunnel \"t\"\n    profile \"s\"\n    cookie hex:00112233\n}\n\
      tunnel \"t\" {\n    peer 192.0.2.1\n}\n"
-);
-case!(
-    peer_cookie_differs_from_cookie,
-    "session profile \"s\" {\n    cookie hex:00112233\n    peer_cookie hex:0011223344556677\n}\n"
 );
 case!(
     encap_ip_with_v2,
