@@ -162,7 +162,7 @@ impl fmt::Display for Discard {
 /// Peers remembered by the rate limiter at most; beyond it, idle peers are forgotten.
 const MAX_PEERS: usize = 4096;
 
-/// How long a tunnel in set-up is safe from eviction ([`Admission::evictable`]): long enough
+/// How long a tunnel in set-up is safe from eviction (`Admission::evictable`): long enough
 /// for a peer's SCCCN to come back over any sane path.
 pub const EVICTION_GRACE: Duration = Duration::from_secs(2);
 

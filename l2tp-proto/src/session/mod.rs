@@ -14,8 +14,13 @@
 //! - Data sequencing: we require sequenced data from the peer when
 //!   [`SessionConfig::data_sequencing`] says so; we send sequenced data when the peer's Data
 //!   Sequencing AVP (L2TPv3) or Sequencing Required AVP (L2TPv2, both directions) asks for it.
-//! - Session tie breakers (RFC 3931 §5.4.4) are not sent; a colliding ICRQ is simply a second
-//!   session.
+//! - Session tie breakers (RFC 3931 §5.4.4): a call for a configured Remote End ID carries a
+//!   Session Tie Breaker; of two calls for the same circuit crossing in one tunnel, the lower
+//!   value (or the only one sent) wins and its side refuses the other with CDN result 13;
+//!   with equal values, or none on either side, both calls are disconnected.
+//! - Call parameters RFC 3931 §5.4.4 rules out (a pseudowire type we did not offer, data
+//!   sequencing without an L2-Specific Sublayer) are refused with CDN 14 or 15 before the
+//!   caller is asked (`refusals`).
 //! - A session keeps only what the data plane and the later messages need (ids, cookies,
 //!   flags, a shared `Arc` of its profile); per established idle session this is about
 //!   100 octets plus the id map entries.
@@ -801,7 +806,6 @@ impl Endpoint {
         }
     }
 
-    /// Deletes the session record, its id and its place in the tunnel's list.
     /// RFC 3931 §5.4.4: an ICRQ or OCRQ (new session `si`) for the circuit that our own call
     /// in the same tunnel, still waiting for its reply, is for. The lower Session Tie Breaker
     /// wins (or the only one sent); the winner refuses the loser's call with CDN result 13.
@@ -848,6 +852,7 @@ impl Endpoint {
         }
     }
 
+    /// Deletes the session record, its id and its place in the tunnel's list.
     fn destroy_session(&mut self, now: Instant, si: u32) {
         let Some(s) = self.sessions.remove(si) else {
             return;

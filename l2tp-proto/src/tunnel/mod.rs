@@ -19,18 +19,23 @@
 //!   so that Assigned Tunnel ID and Assigned Control Connection ID agree. The Ver of the first
 //!   reply decides. A recipient answers a probe in L2TPv3 unless its profile says version 2.
 //! - **Authentication.** L2TPv2 uses Challenge/Response in both directions (RFC 2661 §5.1.1);
-//!   L2TPv3 uses the Message Digest with nonces (RFC 3931 §4.3). A digest failure on the SCCRQ or
-//!   on the SCCRP is a refusal with StopCCN result 4 (the RFC's "not acceptable"), since dropping
-//!   the very first message would only make the peer retransmit until it gives up; later
-//!   messages failing the digest are dropped (RFC 3931 §5.4.1). [`AuthMode::Simple`] checks the
+//!   L2TPv3 uses the Message Digest with nonces (RFC 3931 §4.3), signed with the hash the
+//!   profile chooses ([`TunnelConfig::digest_type`]) and checked with the one each received
+//!   digest names. A digest failure on the SCCRQ or on the SCCRP is a refusal with StopCCN
+//!   result 4 (the RFC's "not acceptable"), since dropping the very first message would only
+//!   make the peer retransmit until it gives up; later messages failing the digest are dropped
+//!   (RFC 3931 §5.4.1). [`AuthMode::Simple`] checks the
 //!   peer's Host Name against [`TunnelConfig::peer_host_name`].
 //! - **Tie breaker.** An SCCRQ from an address to which we have an SCCRQ outstanding is compared
 //!   by Tie Breaker (lower wins, RFC 2661 §4.4.3, RFC 3931 §5.4.3). The loser discards its own
 //!   tunnel silently; the winner refuses the losing SCCRQ with StopCCN result 3 (RFC 3931: "A
 //!   StopCCN SHOULD be sent by the winner"), which also keeps a record so that late
-//!   retransmissions of it do not open a second tunnel. "Same peer" means the same IP address.
-//! - **Hidden AVPs** are never used in an SCCRQ sent as a v3→v2 probe (the hiding key depends on
-//!   the version, which the reply decides).
+//!   retransmissions of it do not open a second tunnel. "Same peer" means the same IP address
+//!   and the same encapsulation: a tunnel over UDP and one over IP are no tie.
+//! - **Hidden AVPs** are never used in SCCRQ and SCCRP: a recipient can only pick the secret
+//!   once it has read the whole SCCRQ, and the hiding key of a v3→v2 probe depends on the
+//!   version, which the reply decides. Hidden values are padded with random octets to at least
+//!   16 octets plus up to 15 more (RFC 2661 §4.3), so that their length tells nothing.
 //! - **Closing.** After StopCCN, sent or received, the tunnel stays in the `closing` state for
 //!   the full retransmission span ([`crate::reliable::Config::retransmission_span`]) so that
 //!   the peer's retransmissions are acknowledged, then it is deleted. Its sessions and
