@@ -2,7 +2,9 @@
 # Quick start: builds l2tpd and l2tpctl, starts two daemons in network namespaces joined by a
 # veth, with an L2TPv3 Ethernet pseudowire between them on the userspace data plane, shows
 # `l2tpctl show tunnels` and `show sessions` on both sides, and pings across the pseudowire.
-# Everything it made is removed when it ends. Run as root on Linux with TUN/TAP.
+# Everything it made is removed when it ends. Run as root on Linux with TUN/TAP and Rust; on
+# Debian it first installs what else it needs (iproute2, iputils-ping, and a C linker for cargo)
+# with apt-get. Run with sudo, it builds as the invoking user with that user's cargo.
 #
 #   underlay: qs-a 192.0.2.1 <-veth-> qs-b 192.0.2.2   (L2TPv3 over UDP port 1701)
 #   overlay:  qs-a l2tpeth0 198.51.100.1 <-pseudowire-> qs-b l2tpeth0 198.51.100.2
@@ -33,16 +35,39 @@ if [ "$(id -u)" != 0 ]; then
     echo "quickstart: run as root (it makes network namespaces and TAP devices)" >&2
     exit 1
 fi
-for tool in ip cargo ping; do
-    command -v "$tool" >/dev/null || {
-        echo "quickstart: $tool is missing (Debian: apt-get install iproute2 iputils-ping; cargo from rustup)" >&2
+# The Debian packages of the commands it runs, installed when missing (as scripts/deps.sh does
+# for the tests).
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+if [ "${#need[@]}" -gt 0 ]; then
+    if ! command -v apt-get >/dev/null; then
+        echo "quickstart: install ${need[*]} (their Debian names) first" >&2
         exit 1
-    }
-done
+    fi
+    echo "== installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# cargo: root's, else (under sudo, which resets PATH) the invoking user's rustup install, which
+# then builds as that user so that target/ stays theirs.
+as_user=()
+if ! command -v cargo >/dev/null; then
+    home=$(getent passwd "${SUDO_USER:-}" | cut -d: -f6)
+    if [ -n "${SUDO_USER:-}" ] && [ -x "$home/.cargo/bin/cargo" ]; then
+        as_user=(runuser -u "$SUDO_USER" -- env "HOME=$home" "PATH=$home/.cargo/bin:$PATH")
+    else
+        echo "quickstart: cargo is missing: install Rust (https://rustup.rs)" >&2
+        exit 1
+    fi
+fi
 
 echo "== building l2tpd and l2tpctl"
-cargo build --quiet -p l2tpd -p l2tpctl
-target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+"${as_user[@]}" cargo build --quiet -p l2tpd -p l2tpctl
+target=$("${as_user[@]}" cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 l2tpd="$target/debug/l2tpd"
 l2tpctl="$target/debug/l2tpctl"
 

@@ -22,8 +22,8 @@ rm -rf target/captures
 L2TP_REQUIRE_ALL=1 L2TP_REQUIRE_TSHARK=1 cargo test --workspace --quiet
 echo "== tshark judges every integration capture"
 bash scripts/judge-captures.sh target/captures
-echo "== README quick start (two daemons, userspace pseudowire, ping)"
-bash scripts/quickstart.sh
+echo "== README quick start on a fresh machine (its packages purged; two daemons, userspace pseudowire, ping)"
+bash scripts/quickstart-fresh.sh
 bash bench/run.sh --smoke # benchmark smoke: every part of the benchmark at small counts
 echo "== Debian package: build, lintian, install, check, remove, purge"
 bash scripts/package-test.sh

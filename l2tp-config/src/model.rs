@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use crate::convert::{self as p, Res, Values};
 use crate::value::{
-    AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, Encap, Endpoint, Framing, FramingCaps,
-    IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType, Secret,
-    SessionType, TextOrBytes,
+    AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
+    FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType,
+    Secret, SessionType, TextOrBytes,
 };
 
 /// Defines a `*Params` struct (every field `Option`, as written in one block) and its resolved
@@ -98,6 +98,10 @@ params! {
             SocketAddr::from(([0, 0, 0, 0], 1701)),
             SocketAddr::from(([0u16; 8], 1701)),
         ], p::socket_addrs;
+        /// `listen_encap_ip`: accept L2TPv3 over IP (protocol 115) on the `listen` addresses
+        /// even when no tunnel profile or instance sets `encap ip` \[false: only when one
+        /// does\].
+        listen_encap_ip: bool => bool = false, p::boolean;
         /// `host_name`: Host Name AVP \[`None`: the system host name\].
         host_name: String => Option<String> = None, p::name;
         /// `router_id`: L2TPv3 Router ID, a number or an IPv4 address read as a big-endian u32
@@ -210,6 +214,9 @@ params! {
             p::keyword;
         /// `hide_avps`: hide sensitive AVPs with the secret \[false\].
         hide_avps: bool => bool = false, p::boolean;
+        /// `digest_type`: the hash of the L2TPv3 Message Digest we send \[`hmac_md5`\]. A
+        /// received digest is checked with the hash it names, whichever this is.
+        digest_type: DigestType => DigestType = DigestType::HmacMd5, p::keyword;
         /// `hello_timeout`: seconds of silence before a HELLO, 0 = off \[60\].
         hello_timeout: u32 => u32 = 60, p::number(0, u32::MAX.into());
         /// `retry_timeout`: initial retransmission timeout, seconds \[1\].

@@ -226,6 +226,16 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// `digest_type`: the hash of the L2TPv3 Message Digest AVP we send (RFC 3931 §5.4.1).
+    DigestType {
+        /// HMAC-MD5 (Digest Type 0), which every L2TPv3 implementation supports.
+        HmacMd5 = "hmac_md5",
+        /// HMAC-SHA-1 (Digest Type 1).
+        HmacSha1 = "hmac_sha1",
+    }
+}
+
+keyword_enum! {
     /// One entry of `framing_caps` or a session's `framing_type`.
     Framing {
         /// `sync`

@@ -343,12 +343,14 @@ session "ss" {
     session_id 1
     peer_session_id 2
     cookie hex:01020304
-    peer_cookie hex:05060708
+    peer_cookie hex:05060708090a0b0c
 }
 "#);
     assert!(config.resolve_tunnel("st").unwrap().is_static());
     let s = config.resolve_session("ss").unwrap();
     assert_eq!(s.settings.cookie_length, 4, "implied by the cookie");
+    // RFC 3931 §4.1: each end chooses its own cookie, of its own length.
+    assert_eq!(s.settings.peer_cookie.as_ref().map(Vec::len), Some(8));
     assert_eq!(s.settings.vlan_id, Some(42));
 }
 

@@ -138,17 +138,13 @@ case!(
 );
 case!(
     cookie_length_conflict,
-    "session profile \"s\" {\n    cookie_length 4\n    peer_cookie hex:0011223344556677\n}\n"
+    "session profile \"s\" {\n    cookie_length 4\n    cookie hex:0011223344556677\n}\n"
 );
 case!(
     cookie_conflict_across_profiles,
     "session profile \"s\" {\n    cookie_length 8\n}\n\
      session \"x\" {\n    tunnel \"t\"\n    profile \"s\"\n    cookie hex:00112233\n}\n\
      tunnel \"t\" {\n    peer 192.0.2.1\n}\n"
-);
-case!(
-    peer_cookie_differs_from_cookie,
-    "session profile \"s\" {\n    cookie hex:00112233\n    peer_cookie hex:0011223344556677\n}\n"
 );
 case!(
     encap_ip_with_v2,
@@ -162,6 +158,11 @@ case!(
 case!(
     hide_avps_without_secret,
     "tunnel profile \"x\" {\n    hide_avps true\n    auth_mode challenge\n}\n"
+);
+case!(
+    digest_type_conflicts,
+    "tunnel profile \"x\" {\n    version 2\n    secret \"s\"\n    digest_type hmac_sha1\n}\n\
+     tunnel profile \"y\" {\n    digest_type hmac_md5\n}\n"
 );
 case!(
     vlan_id_without_eth_vlan,

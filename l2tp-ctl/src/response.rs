@@ -263,7 +263,9 @@ pub struct Limits {
 /// `ACK` ...), refusals by reason (`max_tunnels`, `deny_remote_tunnel_creates`,
 /// `peer_setup_rate`, `max_setup_tunnels`, ...), malformed or unusable input by kind (`header`,
 /// `l2f` (also in `header`), `body`, `unknown_tunnel`, `unknown_session`, `data`,
-/// `outside_window`, `invalid_nr`, `wrong_state`). A name that never counted may be absent.
+/// `outside_window`, `invalid_nr`, `wrong_state`, `unsupported_message`: optional messages of
+/// types not implemented, acknowledged and ignored; `call_parameters`: calls refused with CDN
+/// result 14 or 15). A name that never counted may be absent.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct SystemStats {
     /// Datagrams received on the L2TP sockets.

@@ -1,18 +1,33 @@
-//! Linux data planes for the L2TP suite. So far: the **userspace data plane** for L2TPv3
-//! Ethernet pseudowires (RFC 3931, RFC 4719), and the TAP devices it uses.
+//! Linux data planes for the L2TP suite:
 //!
-//! # What it does
+//! - the **userspace data plane** ([`UserspaceDataplane`]) for L2TPv3 Ethernet and Ethernet
+//!   VLAN pseudowires (RFC 3931, RFC 4719) over TAP devices, for kernels without L2TP;
+//! - the **kernel data plane** as a library ([`kernel`]): the generic netlink family `l2tp`,
+//!   rtnetlink for the sessions' interfaces and their deletion, PPPoL2TP sockets for pppd, and
+//!   L2TP/IP sockets;
+//! - `l2tp-static`, a small binary that carries one static pseudowire on the userspace data
+//!   plane (for tests and benchmarks).
+//!
+//! `l2tpd` drives both through its `Dataplane` trait (`l2tpd/src/dataplane/`): `userspace.rs`
+//! adapts [`UserspaceDataplane`], `kernel/` programs the kernel with [`kernel`] and runs pppd.
+//!
+//! # The userspace data plane
 //!
 //! - One TAP per session ([`tap::Tap`]: `/dev/net/tun`, `TUNSETIFF` with
 //!   `IFF_TAP | IFF_NO_PI`, a fixed name or a `%d` template, MTU, MAC, bridge port, up; deleted
 //!   when dropped).
 //! - One data socket per tunnel, bound to the local address and connected to the peer: UDP
 //!   (RFC 3931 §4.1.2) or raw IP protocol 115 (§4.1.1; the IPv4 header is stripped on receipt).
+//!   The caller may pass in its own connected socket instead ([`TunnelSpec::socket`]); control
+//!   messages arriving on it then go to the control sink
+//!   ([`UserspaceDataplane::with_control_sink`]). Data packets the caller receives on another
+//!   socket are fed in with [`UserspaceDataplane::handle_data`].
 //! - Pseudowire types 5 (Ethernet) and 4 (Ethernet VLAN, with an optional VLAN id pushed on
-//!   transmit and popped on receipt), cookies of 0, 4 or 8 octets (a mismatch drops the packet
-//!   and is counted, §8.2), the Default L2-Specific Sublayer (§4.6) with sequence numbers sent
-//!   when asked and, when required on receipt, duplicates and out-of-order packets dropped and
-//!   counted ([`codec`]).
+//!   transmit and popped on receipt), cookies of 0, 4 or 8 octets, one length each way (a
+//!   mismatch drops the packet and is counted, §8.2, and reported at most once a second), the
+//!   Default L2-Specific Sublayer (§4.6) with sequence numbers sent when asked and, when
+//!   required on receipt, duplicates and out-of-order packets dropped and counted, or held up
+//!   to a reorder timeout ([`codec`], [`reorder`]).
 //! - A session table keyed by session id (a `HashMap`: O(1) per packet), per-session and
 //!   per-tunnel counters ([`SessionStats`], [`TunnelStats`]).
 //! - Batched I/O: `recvmmsg` and `sendmmsg` of up to 32 datagrams per call, and TAP reads in
@@ -20,7 +35,7 @@
 //! - A session whose TAP interface is deleted by someone else is dropped by the data path and
 //!   reported to the control sink ([`SinkEvent::SessionDown`]).
 //!
-//! # Threads: why a std thread and epoll rather than tokio `AsyncFd`
+//! ## Threads: why a std thread and epoll rather than tokio `AsyncFd`
 //!
 //! The data path runs on one thread of its own, blocked in `epoll_wait` over every data socket,
 //! every TAP and an `eventfd` for commands. The daemon's control plane runs on a
@@ -32,45 +47,17 @@
 //! (a few system calls), queue a command, ring the eventfd, and wait at most 5 s for the thread
 //! to take it. Counters are relaxed atomics that [`UserspaceDataplane::stats`] reads directly.
 //!
-//! # Fitting l2tpd's `Dataplane` trait
+//! ## Not done
 //!
-//! The daemon's author writes a small adapter (`l2tpd/src/dataplane.rs` is theirs):
+//! L2TPv2 and PPP pseudowires (the kernel data plane carries those), multi-queue TAPs and
+//! offloads (`IFF_VNET_HDR`, GSO/GRO); one data-path thread serves every session.
 //!
-//! ```text
-//! struct UserspaceAdapter { dp: l2tp_dataplane::UserspaceDataplane, tids: HashMap<u32, ...> }
-//! install_tunnel(spec)   -> reject version 2 (Unavailable: only L2TPv3 pseudowires);
-//!                           dp.add_tunnel(TunnelSpec { tid, peer_tid, encap (Udp|Ip),
-//!                           local, peer, udp_checksums, socket: None or a dup of the
-//!                           tunnel's connected socket })
-//! install_session(spec)  -> reject pseudowire types other than eth/eth_vlan (Unavailable);
-//!                           cookies with Cookie::new(&spec.cookie / &spec.peer_cookie)
-//!                           (same meaning: `cookie` is sent, `peer_cookie` expected);
-//!                           l2spec None|Default; recv_seq = data_sequencing != None (our
-//!                           config asks the peer to sequence); send_seq = what the peer's
-//!                           Data Sequencing AVP asked (until the engine reports it:
-//!                           the same as recv_seq); reorder_timeout_ms, interface_name, mtu,
-//!                           mac.0, vlan_id, bridge as they are;
-//!                           Ok(SessionInstalled { interface_name: Some(dp.add_session(..)?) })
-//! remove_session(tid, sid) -> dp.remove_session(sid)
-//! remove_tunnel(tid)     -> dp.remove_tunnel(tid)
-//! handle_data(from, pkt) -> dp.handle_data(encap_of_the_socket, pkt)
-//! counts()/remove_all()  -> dp.counts() / dp.remove_all()
-//! Error::Io(e)           -> DataplaneError::Io(e); UnknownTunnel/UnknownSession -> Unknown;
-//!                           everything else -> Unavailable(e.to_string())
-//! ```
+//! # `unsafe`
 //!
-//! Sockets: the data plane opens its own data socket per tunnel with `SO_REUSEADDR`, on the
-//! tunnel's local address and connected to its peer. When the daemon already holds a connected
-//! socket on the very same addresses, the kernel gives each datagram to one of the two, so the
-//! daemon should either pass its socket in ([`TunnelSpec::socket`], the way the kernel's data
-//! plane takes over a tunnel socket) and receive its control messages from the control sink
-//! ([`UserspaceDataplane::with_control_sink`]), or feed the data packets its own socket
-//! receives to [`UserspaceDataplane::handle_data`]. Both paths are implemented.
-//!
-//! # Not done (yet)
-//!
-//! - L2TPv2 and PPP pseudowires; the kernel data plane (netlink); multi-queue TAPs and
-//!   offloads (`IFF_VNET_HDR`, GSO/GRO); one data-path thread serves every session.
+//! This crate holds the suite's system calls that neither `nix` nor `socket2` offer, in two
+//! modules allowed `unsafe` (each block with a `// SAFETY:` comment): `sys` for the userspace
+//! data plane (TAP ioctls, `recvmmsg`/`sendmmsg`, socket options) and `kernel::sys` for the
+//! kernel one (PPPoL2TP and L2TP/IP socket addresses).
 //!
 //! Logs: this crate logs nothing; cookies are never printed by it.
 

@@ -1,7 +1,7 @@
 //! The per-tunnel data sockets: UDP (RFC 3931 §4.1.2) or raw IP protocol 115 (§4.1.1), bound to
 //! the local address and connected to the peer, non-blocking.
 //!
-//! A raw IPv4 socket receives the IP header in front of each datagram; [`l2tp_payload`] strips
+//! A raw IPv4 socket receives the IP header in front of each datagram; `l2tp_payload` strips
 //! it. Connecting a raw socket makes the kernel deliver only the peer's datagrams to it, so
 //! several tunnels over IP can coexist, and demultiplexing by session id does the rest.
 

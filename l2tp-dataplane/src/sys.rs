@@ -1,5 +1,5 @@
-//! The crate's only `unsafe` code: the Linux calls that neither `nix` nor `socket2` wrap in the
-//! shape the data plane needs. Each function is a thin, safe wrapper with a `// SAFETY:` comment
+//! The userspace data plane's `unsafe` code (the kernel data plane's is in `kernel::sys`): the
+//! Linux calls that neither `nix` nor `socket2` wrap in the shape the data plane needs. Each function is a thin, safe wrapper with a `// SAFETY:` comment
 //! at every `unsafe` block.
 //!
 //! - TAP creation: `open("/dev/net/tun")` + `TUNSETIFF` with `IFF_TAP | IFF_NO_PI`

@@ -3,7 +3,10 @@
 //! the pseudowire matches side A with the same settings), and documentation uses only the
 //! address ranges reserved for documentation.
 //!
-//! When the `l2tpd` binary exists, its own tests also run `l2tpd -n` on these files.
+//! When the `l2tpd` binary exists, its own tests also run `l2tpd -n` on these files. A check
+//! that passes is not a working file: every example is also brought up as shipped, by the
+//! guest case `tests/vm/cases/examples.sh` (the configs) and by `l2tpd/tests/ipsec.rs` (the
+//! strongSwan files), and the last test here keeps both lists complete.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
@@ -219,5 +222,42 @@ fn documentation_uses_documentation_addresses() {
         bad.is_empty(),
         "addresses outside 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32:\n{}",
         bad.join("\n")
+    );
+}
+
+/// Every example is run as shipped, not only checked: each `examples/*.conf` is started by the
+/// guest case `tests/vm/cases/examples.sh` (outside a comment), and `examples/ipsec/` holds
+/// exactly the two files `l2tpd/tests/ipsec.rs` loads.
+#[test]
+fn every_example_is_brought_up_by_a_test() {
+    let case = read("tests/vm/cases/examples.sh");
+    let code: Vec<&str> = case
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    let mut missing = Vec::new();
+    for path in files_with_suffix("examples", ".conf") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !code.iter().any(|l| l.contains(&format!("conf={name}"))) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "tests/vm/cases/examples.sh does not bring up {missing:?}"
+    );
+
+    let ipsec = read("l2tpd/tests/ipsec.rs");
+    assert!(
+        ipsec.contains("examples/ipsec/swanctl-{side}.conf") && ipsec.contains("[\"a\", \"b\"]")
+    );
+    let names: Vec<String> = files_with_suffix("examples/ipsec", "")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["swanctl-a.conf", "swanctl-b.conf"],
+        "examples/ipsec/ holds files that l2tpd/tests/ipsec.rs does not run"
     );
 }

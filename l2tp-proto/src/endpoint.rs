@@ -223,11 +223,22 @@ impl Endpoint {
                     .get(&tunnel_id)
                     .ok_or(CommandError::NoSuchTunnel)?;
                 use crate::wire::result::result_code::stop_ccn;
-                let refusal = match command {
-                    Command::LoseTunnel { why, .. } => Refusal::with(stop_ccn::GENERAL_ERROR, why),
-                    _ => Refusal::result(stop_ccn::CLEAR),
+                // The peer learns that the data path is gone, not how: `why` names processes,
+                // interfaces and kernel objects of this host, and stays in the local reason.
+                let (refusal, detail) = match command {
+                    Command::LoseTunnel { why, .. } => (
+                        Refusal::with(stop_ccn::GENERAL_ERROR, crate::event::DATA_PATH_LOST),
+                        Some(why),
+                    ),
+                    _ => (Refusal::result(stop_ccn::CLEAR), None),
                 };
-                self.close_tunnel(now, index, refusal, crate::event::DownCause::Local);
+                self.close_tunnel_noting(
+                    now,
+                    index,
+                    refusal,
+                    crate::event::DownCause::Local,
+                    detail,
+                );
                 self.flush(now, index);
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)
@@ -260,11 +271,14 @@ impl Endpoint {
                     .find_session(index, session_id)
                     .ok_or(CommandError::NoSuchSession)?;
                 use crate::wire::result::result_code::cdn;
-                let refusal = match command {
-                    Command::LoseSession { why, .. } => Refusal::with(cdn::LOST_CARRIER, why),
-                    _ => Refusal::result(cdn::ADMINISTRATIVE),
+                let (refusal, detail) = match command {
+                    Command::LoseSession { why, .. } => (
+                        Refusal::with(cdn::LOST_CARRIER, crate::event::DATA_PATH_LOST),
+                        Some(why),
+                    ),
+                    _ => (Refusal::result(cdn::ADMINISTRATIVE), None),
                 };
-                self.close_session(now, si, refusal);
+                self.close_session_noting(now, si, refusal, detail);
                 self.flush(now, index);
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)
@@ -508,6 +522,8 @@ impl Endpoint {
             Discard::OutsideWindow { .. } => self.stats.malformed.outside_window += 1,
             Discard::InvalidNr { .. } => self.stats.malformed.invalid_nr += 1,
             Discard::WrongState(_) => self.stats.malformed.wrong_state += 1,
+            Discard::UnsupportedMessage { .. } => self.stats.malformed.unsupported_message += 1,
+            Discard::CallRefused { .. } => self.stats.malformed.call_parameters += 1,
             Discard::PeerSetupRate => self.stats.malformed.peer_setup_rate += 1,
             Discard::MaxSetupTunnels => self.stats.malformed.max_setup_tunnels += 1,
             _ => {}
@@ -602,7 +618,7 @@ impl Endpoint {
             return;
         };
         self.stats.sent.add(msg.message_type);
-        let out = t.encode(msg, v2_session, Some(random_vector));
+        let out = t.encode(msg, v2_session, Some((random_vector, &mut *self.rng)));
         let _ = t.channel.send(out);
         self.flush(now, ti);
     }

@@ -73,24 +73,31 @@ pub enum Command {
         session_id: u32,
     },
     /// Close a tunnel whose data path is gone (its kernel tunnel was deleted) with StopCCN
-    /// result 2 (general error) and `why` as the message.
+    /// result 2 (general error). The StopCCN's message is [`DATA_PATH_LOST`]; `why` is only
+    /// the local reason of the [`Event::TunnelDown`].
     LoseTunnel {
         /// The local tunnel id.
         tunnel_id: u32,
-        /// Why, for the peer.
+        /// Why, for the local reason only (never sent).
         why: String,
     },
     /// Disconnect a session whose data path is gone (its pppd exited, its interface was
-    /// deleted) with CDN result 1 (loss of carrier) and `why` as the message.
+    /// deleted) with CDN result 1 (loss of carrier). The CDN's message is
+    /// [`DATA_PATH_LOST`]; `why` is only the local reason of the [`Event::SessionDown`].
     LoseSession {
         /// The local tunnel id.
         tunnel_id: u32,
         /// The local session id.
         session_id: u32,
-        /// Why, for the peer.
+        /// Why, for the local reason only (never sent).
         why: String,
     },
 }
+
+/// The error message of the StopCCN or CDN that [`Command::LoseTunnel`] and
+/// [`Command::LoseSession`] send: the peer learns that the data path is gone, not which
+/// process, interface or kernel object of this host went.
+pub const DATA_PATH_LOST: &str = "data path lost";
 
 /// What a successful command created.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -591,6 +598,11 @@ pub struct MalformedCounts {
     pub invalid_nr: u64,
     /// Messages unexpected in the tunnel's or session's state (FSM errors).
     pub wrong_state: u64,
+    /// Calls refused for parameters the RFC rules out (RFC 3931 §5.4.4: CDN result 14 or 15).
+    pub call_parameters: u64,
+    /// Messages of a type we do not implement sent with the M bit clear (such as an RFC 5515
+    /// CSURQ): acknowledged and ignored, not malformed.
+    pub unsupported_message: u64,
     /// SCCRQs dropped by the per-peer set-up rate.
     pub peer_setup_rate: u64,
     /// SCCRQs dropped by the cap on tunnels in set-up.

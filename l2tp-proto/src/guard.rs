@@ -44,6 +44,26 @@ pub enum Discard {
     },
     /// A message the tunnel or session state does not expect (RFC 2661 §7.1, RFC 3931 §7.2).
     WrongState(MessageType),
+    /// A call request (or its reply) whose parameters the RFC says to refuse with a CDN of
+    /// its own result code (RFC 3931 §5.4.4: 14, a pseudowire type we did not offer; 15, data
+    /// sequencing without an L2-Specific Sublayer).
+    CallRefused {
+        /// The ICRQ, OCRQ, ICRP or OCRP.
+        message_type: MessageType,
+        /// The CDN's result code.
+        result: u16,
+        /// Why, as the CDN says.
+        why: String,
+    },
+    /// A message of a type we do not implement, its Message Type AVP's M bit clear: well
+    /// formed as far as we can tell, acknowledged and ignored (RFC 2661 §4.4.1, RFC 3931
+    /// §5.4.1), e.g. an RFC 5515 CSURQ.
+    UnsupportedMessage {
+        /// The Message Type AVP's Vendor ID (0 for IETF message types).
+        vendor_id: u16,
+        /// The Message Type.
+        message_type: u16,
+    },
     /// The message digest or challenge response did not verify.
     Authentication,
     /// An SCCRQ dropped because this peer sends them faster than `peer_setup_rate`.
@@ -65,6 +85,8 @@ impl Discard {
             Self::OutsideWindow { .. } => "outside_window",
             Self::InvalidNr { .. } => "invalid_nr",
             Self::WrongState(_) => "wrong_state",
+            Self::UnsupportedMessage { .. } => "unsupported_message",
+            Self::CallRefused { .. } => "call_parameters",
             Self::Authentication => "authentication",
             Self::PeerSetupRate => "peer_setup_rate",
             Self::MaxSetupTunnels => "max_setup_tunnels",
@@ -102,6 +124,34 @@ impl fmt::Display for Discard {
             }
             Self::InvalidNr { nr } => write!(f, "Nr {nr} acknowledges nothing sent: discarded"),
             Self::WrongState(t) => write!(f, "unexpected {} in this state: FSM error", t.name()),
+            Self::CallRefused {
+                message_type,
+                result,
+                why,
+            } => write!(f, "{message_type} refused: {why}: CDN result {result}"),
+            Self::UnsupportedMessage {
+                vendor_id: 0,
+                message_type,
+            } => match crate::wire::message::unsupported_message_name(*message_type) {
+                Some(name) => write!(
+                    f,
+                    "unsupported optional message {name}, type {message_type}: acknowledged, \
+                     ignored"
+                ),
+                None => write!(
+                    f,
+                    "unknown optional message type {message_type} (M bit clear): acknowledged, \
+                     ignored"
+                ),
+            },
+            Self::UnsupportedMessage {
+                vendor_id,
+                message_type,
+            } => write!(
+                f,
+                "vendor {vendor_id} message type {message_type} (M bit clear): acknowledged, \
+                 ignored"
+            ),
             Self::Authentication => f.write_str("message failed authentication: discarded"),
             Self::PeerSetupRate => f.write_str("SCCRQ over peer_setup_rate: dropped"),
             Self::MaxSetupTunnels => f.write_str("SCCRQ over max_setup_tunnels: dropped"),
@@ -112,7 +162,7 @@ impl fmt::Display for Discard {
 /// Peers remembered by the rate limiter at most; beyond it, idle peers are forgotten.
 const MAX_PEERS: usize = 4096;
 
-/// How long a tunnel in set-up is safe from eviction ([`Admission::evictable`]): long enough
+/// How long a tunnel in set-up is safe from eviction (`Admission::evictable`): long enough
 /// for a peer's SCCCN to come back over any sane path.
 pub const EVICTION_GRACE: Duration = Duration::from_secs(2);
 

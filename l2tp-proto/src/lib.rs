@@ -20,15 +20,23 @@
 //!   teardown after exhausted retransmissions, HELLO after silence, StopCCN lingering;
 //! - control connection setup as initiator and recipient, L2TPv2 and L2TPv3 over UDP, L2TPv3
 //!   over IP, the RFC 3931 §4.7.3 v3→v2 fallback probe, tie breaking of simultaneous opens,
-//!   Challenge/Response (L2TPv2) and Message Digest (L2TPv3) authentication, hidden AVPs,
-//!   refusals with result codes;
-//! - incoming and outgoing calls for L2TPv2 (LAC and LNS) and L2TPv3, CDN from either side,
-//!   WEN and SLI passed up, data-plane install/remove requests with every kernel parameter.
+//!   Challenge/Response (L2TPv2) and Message Digest (L2TPv3, HMAC-MD5 or HMAC-SHA-1 as
+//!   configured) authentication, hidden AVPs with random padding, refusals with result codes;
+//! - incoming and outgoing calls for L2TPv2 (LAC and LNS) and L2TPv3, session tie breakers
+//!   for calls of the same circuit (RFC 3931 §5.4.4), CDN from either side, WEN and SLI
+//!   passed up, data-plane install/remove requests with every kernel parameter, and the
+//!   closing of tunnels and sessions whose data path the caller reports lost;
+//! - hostile input ([`guard`]): every discarded or refused input reported and counted, values
+//!   the RFCs forbid refused as they say (`wire::ranges`), optional message types we do not
+//!   implement acknowledged and ignored, and admission of new tunnels under load (a cap on
+//!   tunnels in set-up, a per-peer SCCRQ rate).
 //!
-//! Deliberately not implemented (yet): session tie breakers (RFC 3931 §5.4.4), sending WEN/SLI
-//! on command, proxy LCP/authentication AVPs, a second Message Digest during a secret change,
-//! static (control-channel-less) L2TPv3 tunnels, and moving sessions of a tunnel that lost a
-//! tie breaker to the winning one (they go down with it).
+//! Not here: static (control-channel-less) L2TPv3 tunnels, which have no control connection
+//! (the daemon keeps them); sending WEN or SLI on command; proxy LCP and proxy
+//! authentication AVPs (decoded, never produced); a second Message Digest during a change of
+//! secret (received messages are checked against the first); and moving the sessions of a
+//! tunnel that lost a tie breaker to the winning one (they go down with it; the daemon's
+//! instances place their calls again).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

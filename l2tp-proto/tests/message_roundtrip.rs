@@ -22,12 +22,34 @@ fn sample(t: AvpType, bytes: &[u8]) -> Avp {
         ValueLen::ResultCode => [2, 4, 9][bytes.len() % 3],
     };
     let value: Vec<u8> = bytes.iter().copied().cycle().take(len).collect();
-    let value = if value.len() < len {
+    let mut value = if value.len() < len {
         vec![1; len]
     } else {
         value
     };
-    Avp::decode(t, &value).unwrap_or(Avp::Raw(RawValue::default()))
+    // Identifiers and windows of 0 are out of range (RFC 2661 §4.4.3, RFC 3931 §5.4.3-§5.4.4).
+    let id = matches!(
+        t,
+        AvpType::AssignedTunnelId
+            | AvpType::AssignedSessionId
+            | AvpType::AssignedConnectionId
+            | AvpType::LocalSessionId
+            | AvpType::RemoteSessionId
+            | AvpType::ReceiveWindowSize
+    );
+    if id
+        && value.iter().all(|b| *b == 0)
+        && let Some(last) = value.last_mut()
+    {
+        *last = 1;
+    }
+    match Avp::decode(t, &value) {
+        // Only the levels and sublayer types RFC 3931 §5.4.4 defines.
+        Ok(Avp::DataSequencing(level)) => Avp::DataSequencing(level % 3),
+        Ok(Avp::L2SpecificSublayer(ty)) => Avp::L2SpecificSublayer(ty % 2),
+        Ok(avp) => avp,
+        Err(_) => Avp::Raw(RawValue::default()),
+    }
 }
 
 fn key(version: Version) -> HidingKey {
@@ -71,7 +93,7 @@ fn arb_message() -> impl Strategy<Value = (Version, Message)> {
                 }
                 let mut entry = AvpEntry::new(sample(t, &bytes), version);
                 entry.mandatory = mandatory;
-                if hide && !t.must_not_be_hidden() {
+                if hide && !t.never_hidden() {
                     entry.hidden = true;
                     entry.padding = bytes[..bytes.len() % 5].to_vec();
                 }

@@ -92,7 +92,7 @@ fn build(bin: &Path, package: &str) -> String {
     }
 }
 
-/// A port free on both 127.0.0.1 and [::1] (UDP), found by binding and releasing, and never
+/// A port free on both 127.0.0.1 and `[::1]` (UDP), found by binding and releasing, and never
 /// handed to two tests of this process (which run in parallel).
 pub fn free_port() -> u16 {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());

@@ -9,6 +9,8 @@
 //!   secrets they were made with.
 //! * [`daemon`]: run the real `l2tpd` in a temporary directory and talk to it over its
 //!   control socket.
+//! * [`captures`]: the directory where integration tests leave their captures (with their
+//!   tshark arguments) for the CI step that judges them all.
 //!
 //! This crate must not depend on `l2tp-proto`: `l2tp-proto`'s tests depend
 //! on it.

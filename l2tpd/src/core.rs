@@ -484,13 +484,15 @@ fn no_profile(kind: ProfileKind, name: &str) -> CtlError {
     CtlError::new(ErrorKind::NotFound, format!("no {kind} profile \"{name}\""))
 }
 
-/// Whether any tunnel profile or instance of `config` uses IP encapsulation.
+/// Whether `config` has the daemon listen on IP protocol 115: `listen_encap_ip`, or any
+/// tunnel profile or instance using IP encapsulation (l2tpd.conf(5), `listen_encap_ip`).
 pub fn uses_ip_encap(config: &Config) -> bool {
-    config
-        .tunnel_profiles()
-        .iter()
-        .filter_map(|p| config.tunnel_profile_settings(&p.name))
-        .any(|s| s.encap == l2tp_config::Encap::Ip)
+    config.system().listen_encap_ip
+        || config
+            .tunnel_profiles()
+            .iter()
+            .filter_map(|p| config.tunnel_profile_settings(&p.name))
+            .any(|s| s.encap == l2tp_config::Encap::Ip)
         || config
             .resolved_tunnels()
             .iter()
@@ -548,7 +550,9 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     needs("dataplane", o.dataplane != n.dataplane);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(
-            "encap ip is now in use: restart l2tpd to open the IP (protocol 115) sockets".into(),
+            "encap ip or listen_encap_ip is now in use: restart l2tpd to open the IP \
+             (protocol 115) sockets"
+                .into(),
         );
     }
     ReloadSummary {
@@ -665,5 +669,23 @@ mod tests {
         );
         assert_eq!(s.restart_needed.len(), 2, "{:?}", s.restart_needed);
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
+    }
+
+    #[test]
+    fn listen_encap_ip_opens_protocol_115_without_an_ip_profile() {
+        let peers_only = "peer profile \"c\" {\n peer_ipaddr 192.0.2.0/24\n}\n";
+        let old = parse(peers_only);
+        let new = parse(&format!(
+            "system {{\n listen_encap_ip true\n}}\n{peers_only}"
+        ));
+        assert!(!uses_ip_encap(&old) && uses_ip_encap(&new));
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
+        assert!(
+            s.restart_needed
+                .iter()
+                .any(|r| r.contains("listen_encap_ip")),
+            "{:?}",
+            s.restart_needed
+        );
     }
 }

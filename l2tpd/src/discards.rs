@@ -57,8 +57,11 @@ impl DiscardLog {
         }
         let tunnel = tunnel_suffix(tunnel_id);
         match problem {
-            // Expected under load and limited on purpose: a notice, not a warning.
-            Discard::PeerSetupRate | Discard::MaxSetupTunnels => {
+            // Expected under load and limited on purpose, or an optional message the peer may
+            // send (RFC 5515 CSURQ ...): a notice, not a warning.
+            Discard::PeerSetupRate
+            | Discard::MaxSetupTunnels
+            | Discard::UnsupportedMessage { .. } => {
                 crate::notice!("from {remote}{tunnel}: {problem}");
             }
             // The peer's data for a session that was just deleted keeps coming for a moment

@@ -150,6 +150,7 @@ pub fn tunnel_settings(s: &TunnelSettings) -> Settings {
     m.push("secret", s.secret.as_ref().and_then(|_| text(REDACTED)));
     m.push("auth_mode", text(s.auth_mode));
     m.push("hide_avps", Some(s.hide_avps.into()));
+    m.push("digest_type", text(s.digest_type));
     m.push("hello_timeout", Some(s.hello_timeout.into()));
     m.push("retry_timeout", Some(s.retry_timeout.into()));
     m.push("max_retries", Some(s.max_retries.into()));

@@ -77,6 +77,8 @@ enum Expect {
     StopCcn(u16, Option<u16>),
     /// A CDN with (result, error).
     Cdn(u16, Option<u16>),
+    /// An acknowledgement (ZLB) and no message.
+    Ack,
 }
 
 struct Case {
@@ -103,6 +105,30 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
             assert!(
                 got.is_empty(),
                 "{}: {} says the message is discarded, but the daemon answered {got:?}",
+                case.name,
+                case.rfc
+            );
+            peer.since(mark)
+        }
+        Expect::Ack => {
+            peer.wait_for(mark, Duration::from_secs(5), |r| r.msg_type.is_none())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: {} requires an acknowledgement; got {:?}",
+                        case.name,
+                        case.rfc,
+                        peer.since(mark)
+                    )
+                });
+            std::thread::sleep(QUIET);
+            let got: Vec<Rx> = peer
+                .since(mark)
+                .into_iter()
+                .filter(|r| r.msg_type.is_some_and(|t| t != mt::HELLO))
+                .collect();
+            assert!(
+                got.is_empty(),
+                "{}: {} says the message is ignored, but the daemon answered {got:?}",
                 case.name,
                 case.rfc
             );
@@ -149,6 +175,14 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
             )
         });
     eprintln!("{}: {line}", case.name);
+    if matches!(case.expect, Expect::Ack) {
+        // An optional message the RFCs let us ignore is no fault of the peer's.
+        assert!(
+            line.contains("notice") && !line.contains("malformed"),
+            "{}: logged as a fault: {line}",
+            case.name
+        );
+    }
     let after = stats(env);
     let grew = |m: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
         count(m, case.counter) > count(b, case.counter)
@@ -318,6 +352,18 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
             },
             [raw::sccrq_body(14), hidden_host.clone()].concat(),
         ),
+        (
+            Case {
+                name: "SCCRQ assigning tunnel id 0",
+                rfc: "RFC 2661 §4.4.3 (the Assigned Tunnel ID is non-zero), §7.1 (an \
+                      out-of-range value in an AVP with the M bit: StopCCN, error 3)",
+                expect: Expect::StopCcn(2, Some(3)),
+                log: "value 0 out of range, expected a non-zero Assigned Tunnel ID (RFC 2661 \
+                      §4.4.3)): StopCCN result 2 error 3",
+                counter: "body",
+            },
+            raw::sccrq_body(0),
+        ),
     ];
     for (case, body) in &sccrq_cases {
         let before = stats(&env);
@@ -375,6 +421,17 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         ),
         (
             Case {
+                name: "ICRQ assigning session id 0",
+                rfc: "RFC 2661 §5.3 (0 MUST NOT be used as an Assigned Session ID), §7.1",
+                expect: Expect::Cdn(2, Some(3)),
+                log: "expected a non-zero Assigned Session ID (RFC 2661 §4.4.4)): CDN result 2 \
+                      error 3",
+                counter: "body",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 0, &raw::icrq_body(0))),
+        ),
+        (
+            Case {
                 name: "message for an unknown session id",
                 rfc: "RFC 2661 §3.1 (session ids are the receiver's)",
                 expect: Expect::Silence,
@@ -405,6 +462,62 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
                 counter: "invalid_nr",
             },
             Box::new(move |p: &RawPeer| p.send_zlb_nr_ahead(bad_tid, 500)),
+        ),
+        (
+            Case {
+                name: "RFC 5515 CSURQ, M bit clear",
+                rfc: "RFC 2661 §4.4.1 (an unknown message type without the M bit may be \
+                      ignored), RFC 5515 §4 (CSURQ is optional, M bit clear)",
+                expect: Expect::Ack,
+                log: "unsupported optional message CSURQ (Connect-Speed-Update-Request, RFC \
+                      5515), type 29: acknowledged, ignored",
+                counter: "unsupported_message",
+            },
+            Box::new(move |p: &RawPeer| {
+                // One Connect Speed Update AVP (97): a session id, speeds 0 as in a CSURQ.
+                let update = avp(false, 97, &[&401u16.to_be_bytes()[..], &[0; 8]].concat());
+                p.send(
+                    bad_tid,
+                    0,
+                    &[avp(false, 0, &29u16.to_be_bytes()), update].concat(),
+                );
+            }),
+        ),
+        (
+            Case {
+                name: "RFC 5515 CSUN, M bit clear",
+                rfc: "RFC 2661 §4.4.1, RFC 5515 §4",
+                expect: Expect::Ack,
+                log: "unsupported optional message CSUN (Connect-Speed-Update-Notification, \
+                      RFC 5515), type 28: acknowledged, ignored",
+                counter: "unsupported_message",
+            },
+            Box::new(move |p: &RawPeer| {
+                let update = avp(
+                    false,
+                    97,
+                    &[
+                        &401u16.to_be_bytes()[..],
+                        &[0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10],
+                    ]
+                    .concat(),
+                );
+                p.send(
+                    bad_tid,
+                    0,
+                    &[avp(false, 0, &28u16.to_be_bytes()), update].concat(),
+                );
+            }),
+        ),
+        (
+            Case {
+                name: "unknown message type, M bit clear",
+                rfc: "RFC 2661 §4.4.1, RFC 3931 §5.4.1",
+                expect: Expect::Ack,
+                log: "unknown optional message type 999 (M bit clear): acknowledged, ignored",
+                counter: "unsupported_message",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 0, &avp(false, 0, &999u16.to_be_bytes()))),
         ),
         (
             Case {

@@ -38,6 +38,8 @@ enum Auth {
     Secret(&'static str),
     /// A shared secret and hidden AVPs.
     SecretHidden(&'static str),
+    /// A shared secret, and the L2TPv3 Message Digest as HMAC-SHA-1 (`digest_type`).
+    SecretSha1(&'static str),
 }
 
 impl Auth {
@@ -48,12 +50,15 @@ impl Auth {
             Auth::SecretHidden(s) => {
                 format!("    secret \"{s}\"\n    auth_mode challenge\n    hide_avps true\n")
             }
+            Auth::SecretSha1(s) => {
+                format!("    secret \"{s}\"\n    auth_mode challenge\n    digest_type hmac_sha1\n")
+            }
         }
     }
     fn secret(self) -> Option<&'static str> {
         match self {
             Auth::None => None,
-            Auth::Secret(s) | Auth::SecretHidden(s) => Some(s),
+            Auth::Secret(s) | Auth::SecretHidden(s) | Auth::SecretSha1(s) => Some(s),
         }
     }
 }
@@ -185,6 +190,39 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
             assert_eq!(l.version, Some(version), "frame {}", p.number);
         }
     }
+    if let Auth::SecretSha1(s) = auth {
+        // Every Message Digest AVP is HMAC-SHA-1: 6 octets of header, the Digest Type octet
+        // and 20 of digest (RFC 3931 §5.4.1), on every control message, both ways. tshark
+        // verified each above; with another secret it rejects each, so it did check them.
+        let digests: Vec<u16> = avps()
+            .filter(|a| a.vendor_id == 0 && a.attr_type == 59)
+            .map(|a| a.length)
+            .collect();
+        let control = packets
+            .iter()
+            .filter_map(|p| p.first_l2tp())
+            .filter(|l| l.control == Some(true) && l.message_type.is_some())
+            .count();
+        assert!(
+            digests.len() == control && digests.iter().all(|&len| len == 27),
+            "Message Digest AVP lengths {digests:?} for {control} control messages\n{}",
+            netns::summary(&packets)
+        );
+        let wrong = format!("l2tp.shared_secret:not-{s}");
+        let packets = l2tp_testkit::tshark::decode_with(&cap.path, &["-o", &wrong]).unwrap();
+        let rejected = packets
+            .iter()
+            .filter(|p| {
+                p.expert
+                    .iter()
+                    .any(|e| e.message.contains("Incorrect Digest"))
+            })
+            .count();
+        assert_eq!(
+            rejected, control,
+            "tshark did not reject every digest under a wrong secret"
+        );
+    }
     eprintln!(
         "{tag}: up after {:.2?}, done in {:.2?} ({} packets)",
         up_after,
@@ -264,6 +302,17 @@ fn v3_ip_ipv4_secret() {
         Encap::Ip,
         Family::V4,
         Auth::Secret("v3-netns-secret"),
+    );
+}
+
+#[test]
+fn v3_udp_ipv4_sha1_digest() {
+    scenario(
+        "v3-udp-4-sha1",
+        3,
+        Encap::Udp,
+        Family::V4,
+        Auth::SecretSha1("v3-netns-secret"),
     );
 }
 
@@ -394,4 +443,55 @@ fn an_idle_tunnel_closes_and_opens_again_for_its_next_session() {
     assert_ne!(num(&t, "tid"), first, "{t}");
     assert_eq!(t["name"], "t1", "{t}");
     assert_eq!(s["name"], "s2", "{s}");
+}
+
+/// l2tpd.conf(5), `listen_encap_ip`: a server whose config has only a peer profile (its tunnel
+/// profile the built-in `default`, over UDP) listens on IP protocol 115 only when asked to.
+/// With `listen_encap_ip true` it accepts an L2TPv3-over-IP tunnel and session from another
+/// daemon; without it, it opens no protocol 115 socket and the client's SCCRQs over IP get
+/// no answer.
+#[test]
+fn listen_encap_ip_takes_l2tpv3_over_ip_with_peer_profiles_only() {
+    let server = "peer profile \"c\" {\n    peer_ipaddr 192.0.2.0/24\n}\n";
+    let client = format!(
+        "tunnel \"t1\" {{\n    version 3\n    encap ip\n    peer {}\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type eth\n}}\n",
+        Family::V4.addr(Side::B)
+    );
+    for listen in [true, false] {
+        let mut lab = Lab::new(&format!("listen-encap-ip-{listen}"), &[]);
+        let extra = if listen {
+            "    listen_encap_ip true\n"
+        } else {
+            ""
+        };
+        let b = lab.start_l2tpd(Side::B, &Family::V4.sockaddr(Side::B, 1701), extra, server);
+        let logs = lab.l2tpd_logs(&b);
+        let ip = format!("IP protocol 115 on {}", Family::V4.addr(Side::B));
+        assert_eq!(logs.contains(&ip), listen, "{logs}");
+        let a = lab.start_l2tpd(Side::A, &Family::V4.sockaddr(Side::A, 1701), "", &client);
+        if listen {
+            let (t, _) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+            assert_eq!(t["encap"], "ip", "{t}");
+            assert_eq!(num(&t, "version"), 3, "{t}");
+            lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+            continue;
+        }
+        // The client sends its SCCRQ and retransmits it; nothing on the server hears it.
+        netns::poll(
+            netns::DEADLINE,
+            "the client's SCCRQ retransmitted",
+            || {
+                let s = lab.ctl(&a, &["show", "system"]).ok()?;
+                (s["statistics"]["retransmits"].as_u64()? >= 1).then_some(())
+            },
+            || lab.pair_context(&a, &b),
+        );
+        let s = lab.ctl(&b, &["show", "system"]).unwrap();
+        assert_eq!(
+            s["statistics"]["rx_packets"], 0,
+            "the server heard something: {s}"
+        );
+        assert!(lab.list(&b, "tunnels").is_empty());
+    }
 }

@@ -731,7 +731,8 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
     // Someone else deletes A's TAP.
     netns::ip(&["-n", pw.lab.ns(Side::A), "link", "del", "pwa0"]);
     // A notices, says which interface went, and disconnects the session (CDN result 1, loss of
-    // carrier); B gets the CDN. The tunnel stays on both sides.
+    // carrier); B gets the CDN, whose text says the data path is lost but not which of A's
+    // interfaces went. The tunnel stays on both sides.
     let log = |d: &L2tpd| flushed_log(&pw.lab, d);
     poll(
         DEADLINE,
@@ -753,6 +754,13 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
                 .then_some(())
         },
         || pw.context(),
+    );
+    let lb = log(&pw.b);
+    assert!(
+        lb.contains(&format!(
+            "{sid_b}: down (Peer, result 1 error 0: data path lost)"
+        )) && !lb.contains("pwa0"),
+        "the CDN told B more than that the data path is lost:\n{lb}"
     );
     // The session instance places its call again, as after any failure: a new session with a
     // new pwa0 on A (and pwb0 on B) carries traffic again, in the same tunnel.

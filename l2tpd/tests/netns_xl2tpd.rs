@@ -282,6 +282,17 @@ fn scenario(tag: &str, xl2tpd_is_lac: bool, auth: Auth) {
     let hidden = avps().filter(|a| a.hidden).count();
     if auth == Auth::HideAvps {
         assert!(hidden > 0, "l2tpd hid no AVP\n{}", netns::summary(&packets));
+        // l2tpd pads each hidden value (RFC 2661 §4.3) to at least 16 octets: a 22-octet AVP
+        // at least. xl2tpd unhid them (the call came up with the hidden ids) and tshark found
+        // them well formed (the judge above).
+        let short: Vec<(u16, u16)> = avps()
+            .filter(|a| a.hidden && a.length < 6 + 16)
+            .map(|a| (a.attr_type, a.length))
+            .collect();
+        assert!(
+            short.is_empty(),
+            "hidden AVPs (type, length) shorter than 16 octets of value: {short:?}"
+        );
     } else {
         assert_eq!(hidden, 0, "{}", netns::summary(&packets));
     }

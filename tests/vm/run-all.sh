@@ -3,8 +3,9 @@
 # A case is a script run in a fresh guest with tests/vm shared as /mnt/host; one whose header
 # says "# vm-guests: 2" runs in two guests, NAME-a and NAME-b, linked eth0 to eth0
 # (192.0.2.1/24 and 192.0.2.2/24). Prints one line per case, then "N passed, M failed".
-# The guest sees a staging directory as /mnt/host: cases/ and bin/ (the project's l2tpd and
-# l2tpctl, built here with cargo unless L2TP_VM_BIN names a directory that holds them).
+# The guest sees a staging directory as /mnt/host: cases/, examples/ (the shipped example
+# configs) and bin/ (the project's l2tpd and l2tpctl, built here with cargo unless L2TP_VM_BIN
+# names a directory that holds them).
 # Files named lib-*.sh in cases/ are helpers, not cases.
 # Env: CASE_TIMEOUT (seconds per case, default 120), L2TP_VM_PORT_BASE (default 47000: the
 #      127.0.0.1 UDP ports of two-guest links), L2TP_VM_DIR (see build-guest.sh)
@@ -40,6 +41,7 @@ if [ -z "$BIN" ]; then
 fi
 mkdir -p "$SHARE/bin"
 cp -r "$HERE/cases" "$SHARE/cases"
+cp -r "$HERE/../../examples" "$SHARE/examples"
 for b in l2tpd l2tpctl; do
     cp "$BIN/$b" "$SHARE/bin/$b" || { echo "no $BIN/$b"; echo "0 passed, 1 failed"; exit 1; }
     # Without debug info: the guest copies them into its memory (256 MB).

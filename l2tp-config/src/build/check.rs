@@ -175,7 +175,28 @@ impl Builder {
                  only over UDP)",
             );
         }
+        if effective.digest_type.is_some()
+            && effective.version == Some(L2tpVersion::V2)
+            && (set("digest_type") || set("version"))
+        {
+            let key = if set("digest_type") {
+                "digest_type"
+            } else {
+                "version"
+            };
+            self.error(
+                info.at(key),
+                "conflicting settings: `digest_type` chooses the hash of the L2TPv3 Message \
+                 Digest, but `version` is 2 (L2TPv2 has no Message Digest)",
+            );
+        }
         if effective.secret.is_none() {
+            if effective.digest_type.is_some() && set("digest_type") {
+                self.error(
+                    info.at("digest_type"),
+                    "`digest_type` needs a `secret`: without one no Message Digest is sent",
+                );
+            }
             if effective.hide_avps == Some(true) && set("hide_avps") {
                 self.error(
                     info.at("hide_avps"),
@@ -320,40 +341,34 @@ impl Builder {
                 );
             }
         }
-        // The cookie length in force: `cookie_length`, else the length of `cookie`.
-        let (len, len_key) = match (effective.cookie_length, &effective.cookie) {
-            (Some(len), _) => (len, "cookie_length"),
-            (None, Some(c)) => (c.len() as u8, "cookie"),
-            (None, None) => return,
+        // `cookie_length` is the length of our own cookie, `cookie`: they must agree. The
+        // peer's cookie (`peer_cookie`) has a length of its own: RFC 3931 §4.1 lets each end
+        // choose its cookie (a 4-byte one one way and an 8-byte one the other).
+        let (Some(len), Some(cookie)) = (effective.cookie_length, &effective.cookie) else {
+            return;
         };
-        for (key, cookie) in [
-            ("cookie", &effective.cookie),
-            ("peer_cookie", &effective.peer_cookie),
-        ] {
-            let Some(cookie) = cookie else { continue };
-            // Report only where the conflict first appears: in a layer that sets one side.
-            if key == len_key || cookie.len() == usize::from(len) || !(set(key) || set(len_key)) {
-                continue;
-            }
-            let len = if len_key == "cookie" {
-                format!("{len} bytes long")
-            } else {
-                len.to_string()
-            };
-            let mut d = Diagnostic::error(
-                info.at(if set(key) { key } else { len_key }),
-                format!(
-                    "conflicting settings: `{key}` is {} bytes long, but `{len_key}` is {len}",
-                    cookie.len()
-                ),
-            );
-            if set(key)
-                && let Some(other) = info.value(len_key)
-            {
-                d = d.with_note(other, "length set here");
-            }
-            self.diags.push(d);
+        // Report only where the conflict first appears: in a layer that sets one side.
+        if cookie.len() == usize::from(len) || !(set("cookie") || set("cookie_length")) {
+            return;
         }
+        let key = if set("cookie") {
+            "cookie"
+        } else {
+            "cookie_length"
+        };
+        let mut d = Diagnostic::error(
+            info.at(key),
+            format!(
+                "conflicting settings: `cookie` is {} bytes long, but `cookie_length` is {len}",
+                cookie.len()
+            ),
+        );
+        if set("cookie")
+            && let Some(other) = info.value("cookie_length")
+        {
+            d = d.with_note(other, "length set here");
+        }
+        self.diags.push(d);
     }
 
     pub(super) fn check_sessions(&mut self, config: &Config) {

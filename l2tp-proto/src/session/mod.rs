@@ -14,8 +14,13 @@
 //! - Data sequencing: we require sequenced data from the peer when
 //!   [`SessionConfig::data_sequencing`] says so; we send sequenced data when the peer's Data
 //!   Sequencing AVP (L2TPv3) or Sequencing Required AVP (L2TPv2, both directions) asks for it.
-//! - Session tie breakers (RFC 3931 §5.4.4) are not sent; a colliding ICRQ is simply a second
-//!   session.
+//! - Session tie breakers (RFC 3931 §5.4.4): a call for a configured Remote End ID carries a
+//!   Session Tie Breaker; of two calls for the same circuit crossing in one tunnel, the lower
+//!   value (or the only one sent) wins and its side refuses the other with CDN result 13;
+//!   with equal values, or none on either side, both calls are disconnected.
+//! - Call parameters RFC 3931 §5.4.4 rules out (a pseudowire type we did not offer, data
+//!   sequencing without an L2-Specific Sublayer) are refused with CDN 14 or 15 before the
+//!   caller is asked (`refusals`).
 //! - A session keeps only what the data plane and the later messages need (ids, cookies,
 //!   flags, a shared `Arc` of its profile); per established idle session this is about
 //!   100 octets plus the id map entries.
@@ -38,6 +43,7 @@ use crate::wire::message::{Message, MessageType};
 use crate::wire::result::result_code::cdn;
 
 mod config;
+mod refusals;
 
 pub use config::{CallType, DataSequencing, SessionConfig};
 
@@ -457,6 +463,12 @@ impl Endpoint {
                 self.session_down(si, reason);
                 self.destroy_session(now, si);
             }
+            (MessageType::Icrp | MessageType::Ocrp, SessionState::WaitReply)
+                if version == Version::V3
+                    && let Some(refusal) = refusals::call_refusal(&msg, &[]) =>
+            {
+                self.refuse_parameters(now, ti, si, msg.message_type, refusal);
+            }
             (MessageType::Icrp, SessionState::WaitReply) if s.call == CallType::Incoming => {
                 learn_session(s, &msg, version);
                 let mut reply = Message::new(MessageType::Iccn);
@@ -528,6 +540,7 @@ impl Endpoint {
             CallType::Outgoing
         };
         let limit = t.config.max_sessions;
+        let pw_caps = t.config.pseudowire_caps.clone();
         let full =
             (limit != 0 && t.sessions.len() >= limit as usize) || self.session_limit_reached();
         let tunnel_handle = t.handle;
@@ -547,6 +560,12 @@ impl Endpoint {
         }
         if full {
             self.close_session(now, si, Refusal::limit_reached());
+            return;
+        }
+        if version == Version::V3
+            && let Some(refusal) = refusals::call_refusal(&msg, &pw_caps)
+        {
+            self.refuse_parameters(now, ti, si, msg.message_type, refusal);
             return;
         }
         if version == Version::V3 && !self.break_session_tie(now, ti, si, &msg) {
@@ -694,6 +713,19 @@ impl Endpoint {
 
     /// Sends CDN with `refusal`'s result, reports the session down and deletes it.
     pub(crate) fn close_session(&mut self, now: Instant, si: u32, refusal: Refusal) {
+        self.close_session_noting(now, si, refusal, None);
+    }
+
+    /// [`Self::close_session`], reporting `detail` (when given) as the local reason instead
+    /// of the text the CDN carries: what the peer is told stays generic, the detail stays
+    /// here.
+    pub(crate) fn close_session_noting(
+        &mut self,
+        now: Instant,
+        si: u32,
+        refusal: Refusal,
+        detail: Option<String>,
+    ) {
         let Some(s) = self.sessions.get(si) else {
             return;
         };
@@ -729,7 +761,7 @@ impl Endpoint {
             cause: DownCause::Local,
             result: refusal.result,
             error: refusal.error.map(|e| e.code()),
-            message: refusal.message,
+            message: detail.or(refusal.message),
         };
         self.session_down(si, reason);
         self.destroy_session(now, si);
@@ -775,7 +807,6 @@ impl Endpoint {
         }
     }
 
-    /// Deletes the session record, its id and its place in the tunnel's list.
     /// RFC 3931 §5.4.4: an ICRQ or OCRQ (new session `si`) for the circuit that our own call
     /// in the same tunnel, still waiting for its reply, is for. The lower Session Tie Breaker
     /// wins (or the only one sent); the winner refuses the loser's call with CDN result 13.
@@ -822,6 +853,7 @@ impl Endpoint {
         }
     }
 
+    /// Deletes the session record, its id and its place in the tunnel's list.
     fn destroy_session(&mut self, now: Instant, si: u32) {
         let Some(s) = self.sessions.remove(si) else {
             return;

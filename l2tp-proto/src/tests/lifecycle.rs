@@ -537,3 +537,72 @@ fn unknown_mandatory_avp_clears_the_session_or_the_tunnel() {
     assert_eq!(mesh.sent_by(1, MessageType::StopCcn)[0].result, Some(2));
     assert_eq!(down_causes(&mesh, 0), vec![DownCause::Peer]);
 }
+
+/// The reasons of the `SessionDown` (or, with `tunnel`, `TunnelDown`) events of `node`.
+fn down_reasons(mesh: &Mesh, node: usize, tunnel: bool) -> Vec<crate::event::DownReason> {
+    mesh.events(node)
+        .iter()
+        .filter_map(|e| match e {
+            Event::SessionDown { reason, .. } if !tunnel => Some(reason.clone()),
+            Event::TunnelDown { reason, .. } if tunnel => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A lost data path (pppd gone, interface deleted) closes the session with CDN result 1 or
+/// the tunnel with StopCCN result 2, and the peer reads only a generic text: what went,
+/// with its process id or interface name, stays in the local reason.
+#[test]
+fn lost_data_path_tells_the_peer_no_details() {
+    let detail = "pppd (pid 352) exited: exit status: 2";
+    for mode in BOTH {
+        let (mut mesh, tid) = up(mode, 1, Link::CLEAN);
+        let sid = mesh.nodes[0]
+            .endpoint
+            .sessions(tid)
+            .next()
+            .expect("session")
+            .session_id;
+        mesh.command(
+            0,
+            Command::LoseSession {
+                tunnel_id: tid,
+                session_id: sid,
+                why: detail.into(),
+            },
+        );
+        mesh.run_for(Duration::from_secs(5));
+        let (mine, theirs) = (down_reasons(&mesh, 0, false), down_reasons(&mesh, 1, false));
+        assert_eq!((mine.len(), theirs.len()), (1, 1), "{mode:?}");
+        assert_eq!((mine[0].cause, mine[0].result), (DownCause::Local, 1));
+        assert_eq!(mine[0].message.as_deref(), Some(detail), "{mode:?}");
+        assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 1));
+        assert_eq!(
+            theirs[0].message.as_deref(),
+            Some("data path lost"),
+            "{mode:?}: the CDN told the peer {:?}",
+            theirs[0].message
+        );
+
+        let detail = "its kernel tunnel 7 is gone";
+        mesh.command(
+            0,
+            Command::LoseTunnel {
+                tunnel_id: tid,
+                why: detail.into(),
+            },
+        );
+        mesh.run_for(Duration::from_secs(5));
+        let (mine, theirs) = (down_reasons(&mesh, 0, true), down_reasons(&mesh, 1, true));
+        assert_eq!((mine.len(), theirs.len()), (1, 1), "{mode:?}");
+        assert_eq!(mine[0].message.as_deref(), Some(detail), "{mode:?}");
+        assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 2));
+        assert_eq!(
+            theirs[0].message.as_deref(),
+            Some("data path lost"),
+            "{mode:?}: the StopCCN told the peer {:?}",
+            theirs[0].message
+        );
+    }
+}

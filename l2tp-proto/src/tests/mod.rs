@@ -5,5 +5,7 @@
 
 mod lifecycle;
 mod property;
+mod ranges;
 mod scenarios;
+mod sent;
 mod util;

@@ -65,6 +65,8 @@ pub(crate) struct Sent {
     pub(crate) result: Option<u16>,
     pub(crate) hidden_avps: usize,
     pub(crate) header: ControlHeader,
+    /// The AVPs after the control header, as sent.
+    pub(crate) body: Vec<u8>,
 }
 
 pub(crate) struct Node {
@@ -373,6 +375,7 @@ impl Mesh {
             result,
             hidden_avps,
             header,
+            body: body.to_vec(),
         });
     }
 

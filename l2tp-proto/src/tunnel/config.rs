@@ -47,6 +47,10 @@ pub struct TunnelConfig {
     pub peer_host_name: Option<Vec<u8>>,
     /// Hide sensitive AVPs (RFC 2661 §4.3, RFC 3931 §5.3); needs `secret`.
     pub hide_avps: bool,
+    /// The hash of the Message Digest AVPs we send (L2TPv3 with a secret, RFC 3931 §5.4.1).
+    /// Received digests are checked with the hash their Digest Type names. Default HMAC-MD5,
+    /// which every implementation must support.
+    pub digest_type: DigestType,
     /// Send HELLO after this much silence; zero disables. Default 60 s.
     pub hello_timeout: Duration,
     /// Close the tunnel (StopCCN result 1) when it has had no session for this long after
@@ -87,6 +91,7 @@ impl Default for TunnelConfig {
             auth_mode: AuthMode::None,
             peer_host_name: None,
             hide_avps: false,
+            digest_type: DigestType::HmacMd5,
             hello_timeout: Duration::from_secs(60),
             idle_timeout: Duration::ZERO,
             retry_timeout: Duration::from_secs(1),

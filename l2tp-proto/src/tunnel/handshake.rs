@@ -381,7 +381,7 @@ impl Endpoint {
                     ns: Seq::new(header.ns),
                     session_id: header.session_id,
                     message: decoded,
-                    peer_session: 0,
+                    peer_session: None,
                 }),
                 now,
             );
@@ -476,6 +476,16 @@ impl Endpoint {
         }
         .unwrap_or(0);
         self.initiating.remove(&(t.remote.ip(), t.encap));
+        // RFC 2661 §7.2 wait-ctl-reply: a reply in a version we do not support is answered
+        // with a StopCCN (result 5), as an SCCRQ in one is (`on_sccrq`).
+        if t.version == Version::V2
+            && msg
+                .protocol_version()
+                .is_some_and(|p| p.version != 1 || p.revision != 0)
+        {
+            self.close_tunnel(now, index, Refusal::unsupported_version(), DownCause::Local);
+            return;
+        }
         if let Err(refusal) = check_peer_name(&cfg, msg) {
             self.refuse(now, index, refusal);
             return;

@@ -19,18 +19,23 @@
 //!   so that Assigned Tunnel ID and Assigned Control Connection ID agree. The Ver of the first
 //!   reply decides. A recipient answers a probe in L2TPv3 unless its profile says version 2.
 //! - **Authentication.** L2TPv2 uses Challenge/Response in both directions (RFC 2661 §5.1.1);
-//!   L2TPv3 uses the Message Digest with nonces (RFC 3931 §4.3). A digest failure on the SCCRQ or
-//!   on the SCCRP is a refusal with StopCCN result 4 (the RFC's "not acceptable"), since dropping
-//!   the very first message would only make the peer retransmit until it gives up; later
-//!   messages failing the digest are dropped (RFC 3931 §5.4.1). [`AuthMode::Simple`] checks the
+//!   L2TPv3 uses the Message Digest with nonces (RFC 3931 §4.3), signed with the hash the
+//!   profile chooses ([`TunnelConfig::digest_type`]) and checked with the one each received
+//!   digest names. A digest failure on the SCCRQ or on the SCCRP is a refusal with StopCCN
+//!   result 4 (the RFC's "not acceptable"), since dropping the very first message would only
+//!   make the peer retransmit until it gives up; later messages failing the digest are dropped
+//!   (RFC 3931 §5.4.1). [`AuthMode::Simple`] checks the
 //!   peer's Host Name against [`TunnelConfig::peer_host_name`].
 //! - **Tie breaker.** An SCCRQ from an address to which we have an SCCRQ outstanding is compared
 //!   by Tie Breaker (lower wins, RFC 2661 §4.4.3, RFC 3931 §5.4.3). The loser discards its own
 //!   tunnel silently; the winner refuses the losing SCCRQ with StopCCN result 3 (RFC 3931: "A
 //!   StopCCN SHOULD be sent by the winner"), which also keeps a record so that late
-//!   retransmissions of it do not open a second tunnel. "Same peer" means the same IP address.
-//! - **Hidden AVPs** are never used in an SCCRQ sent as a v3→v2 probe (the hiding key depends on
-//!   the version, which the reply decides).
+//!   retransmissions of it do not open a second tunnel. "Same peer" means the same IP address
+//!   and the same encapsulation: a tunnel over UDP and one over IP are no tie.
+//! - **Hidden AVPs** are never used in SCCRQ and SCCRP: a recipient can only pick the secret
+//!   once it has read the whole SCCRQ, and the hiding key of a v3→v2 probe depends on the
+//!   version, which the reply decides. Hidden values are padded with random octets to at least
+//!   16 octets plus up to 15 more (RFC 2661 §4.3), so that their length tells nothing.
 //! - **Closing.** After StopCCN, sent or received, the tunnel stays in the `closing` state for
 //!   the full retransmission span ([`crate::reliable::Config::retransmission_span`]) so that
 //!   the peer's retransmissions are acknowledged, then it is deleted. Its sessions and
@@ -48,6 +53,7 @@ use crate::event::{
     DataplaneRequest, DownCause, DownReason, Event, Origin, Refusal, TunnelHandle, TunnelParams,
 };
 use crate::reliable::{self, ReliableChannel};
+use crate::rng::Rng;
 use crate::seq::Seq;
 use crate::time::Instant;
 use crate::timer::{Owner, TimerKind, TimerTable};
@@ -110,8 +116,9 @@ pub(crate) struct Inbound {
     pub(crate) session_id: u16,
     pub(crate) message: Result<Message, MessageError>,
     /// For an undecodable ICRQ or OCRQ: the session id the peer assigned, read from the raw
-    /// AVPs, so that the call can be refused with a CDN (RFC 2661 §4.1); else 0.
-    pub(crate) peer_session: u32,
+    /// AVPs (0 when it has none, or assigned 0), so that the call can be refused with a CDN
+    /// (RFC 2661 §4.1); else `None`.
+    pub(crate) peer_session: Option<u32>,
 }
 
 /// Keys and values of tunnel authentication.
@@ -237,19 +244,20 @@ impl Tunnel {
         msg.push(avp, self.version);
     }
 
-    /// Encodes `msg` for this tunnel: hides what should be hidden, adds the Message Digest
+    /// Encodes `msg` for this tunnel: hides what should be hidden (with `hiding`: the Random
+    /// Vector and the source of each hidden value's padding), adds the Message Digest
     /// placeholder, and lays out the header with Ns/Nr zero.
     pub(crate) fn encode(
         &self,
         mut msg: Message,
         v2_session: u16,
-        random_vector: Option<Vec<u8>>,
+        hiding: Option<(Vec<u8>, &mut dyn Rng)>,
     ) -> OutMsg {
         // Nothing is hidden in SCCRQ and SCCRP: a responder can only pick the secret (by peer
         // address or Host Name) once it has read the whole SCCRQ, and implementations such as
         // xl2tpd unhide before they know it. RFC 2661 §4.3 makes hiding optional per AVP.
         let hide_here = !matches!(msg.message_type, MessageType::Sccrq | MessageType::Sccrp);
-        if let (Some(rv), true) = (random_vector, self.hides() && hide_here) {
+        if let (Some((rv, rng)), true) = (hiding, self.hides() && hide_here) {
             let mut any = false;
             for entry in &mut msg.avps {
                 if entry
@@ -258,6 +266,10 @@ impl Tunnel {
                     .is_some_and(|t| hideable(t, self.version))
                 {
                     entry.hidden = true;
+                    let mut value = Vec::new();
+                    entry.avp.encode_value(&mut value);
+                    entry.padding = vec![0; hidden_padding_len(value.len(), rng)];
+                    rng.fill(&mut entry.padding);
                     any = true;
                 }
             }
@@ -271,8 +283,8 @@ impl Tunnel {
         if signed {
             let mut entry = AvpEntry::new(
                 Avp::MessageDigest(crate::wire::avp::types::MessageDigest {
-                    digest_type: DigestType::HmacMd5 as u8,
-                    digest: vec![0; DigestType::HmacMd5.digest_len()],
+                    digest_type: self.config.digest_type as u8,
+                    digest: vec![0; self.config.digest_type.digest_len()],
                 }),
                 Version::V3,
             );
@@ -321,10 +333,11 @@ impl Tunnel {
                 receiver: &self.security.peer_nonce,
             }
         };
-        let field = digest::field_range(DIGEST_AVP_OFFSET, DigestType::HmacMd5);
+        let ty = self.config.digest_type;
+        let field = digest::field_range(DIGEST_AVP_OFFSET, ty);
         if let Some(message) = bytes.get_mut(start..) {
             // Cannot fail: the placeholder was laid out by `encode` at this offset.
-            let _ = digest::sign(DigestType::HmacMd5, key, nonces, message, field);
+            let _ = digest::sign(ty, key, nonces, message, field);
         }
     }
 
@@ -357,6 +370,25 @@ impl Tunnel {
         let at = crate::wire::header::CONTROL_HEADER_LEN + raw.offset;
         digest::verify(ty, key, nonces, message, digest::field_range(at, ty)).is_ok()
     }
+}
+
+/// The hidden values we send are at least this long (the 2-octet original length, the value
+/// and random padding): one MD5 block of the hiding chain, so that a short value such as a
+/// session id does not show its length, and implementations that refuse hidden values shorter
+/// than 8 octets (l2tpns) take ours.
+const MIN_HIDDEN_LEN: usize = 16;
+
+/// At most this many random octets are added beyond [`MIN_HIDDEN_LEN`] (RFC 2661 §4.3 lets
+/// the sender pad a hidden value to hide its length).
+const HIDDEN_EXTRA_PADDING: usize = 15;
+
+/// The random padding for a hidden value of `value_len` octets: up to [`MIN_HIDDEN_LEN`], plus
+/// 0 to [`HIDDEN_EXTRA_PADDING`] octets drawn from `rng`, within the largest hidden subformat.
+fn hidden_padding_len(value_len: usize, rng: &mut dyn Rng) -> usize {
+    let subformat = 2 + value_len;
+    let extra = (rng.next_u32() as usize) % (HIDDEN_EXTRA_PADDING + 1);
+    let wanted = MIN_HIDDEN_LEN.saturating_sub(subformat) + extra;
+    wanted.min(crate::wire::hidden::MAX_SUBFORMAT_LEN.saturating_sub(subformat))
 }
 
 /// Offset of the Message Digest AVP in a control message we send: after the 12-octet header

@@ -97,16 +97,19 @@ impl Endpoint {
             version: Some(t.version),
             hiding_key: t.security.hiding_key.as_ref(),
         };
-        // A decoding error is counted (in `malformed.body`) and reported when the message is
+        // A decoding error is counted (in `malformed.body`, or `malformed.unsupported_message`
+        // for an optional message type we do not implement) and reported when the message is
         // delivered in order, as it is then acted on.
         let decoded = Message::decode(body, ctx);
         let peer_session = match (&decoded, msg_type) {
-            (Err(_), Some(MessageType::Icrq | MessageType::Ocrq)) => match t.version {
-                Version::V2 => raw_u32(body, AvpType::AssignedSessionId),
-                Version::V3 => raw_u32(body, AvpType::LocalSessionId),
-            }
-            .unwrap_or(0),
-            _ => 0,
+            (Err(_), Some(MessageType::Icrq | MessageType::Ocrq)) => Some(
+                match t.version {
+                    Version::V2 => raw_u32(body, AvpType::AssignedSessionId),
+                    Version::V3 => raw_u32(body, AvpType::LocalSessionId),
+                }
+                .unwrap_or(0),
+            ),
+            _ => None,
         };
         let Some(t) = self.tunnels.get_mut(index) else {
             return;
@@ -180,7 +183,14 @@ impl Endpoint {
                 Ok(msg) => msg,
                 Err(error) => {
                     let (remote, id) = (t.remote, t.local_id);
-                    self.discard(remote, id, Discard::Body(error.clone()));
+                    let problem = match error.ignorable_message_type() {
+                        Some((vendor_id, message_type)) => Discard::UnsupportedMessage {
+                            vendor_id,
+                            message_type,
+                        },
+                        None => Discard::Body(error.clone()),
+                    };
+                    self.discard(remote, id, problem);
                     let (v2_session, peer_session) = (inbound.session_id, inbound.peer_session);
                     self.malformed_message(now, index, (v2_session, peer_session), &error);
                     continue;
@@ -225,7 +235,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         index: u32,
-        (v2_session, peer_session): (u16, u32),
+        (v2_session, peer_session): (u16, Option<u32>),
         error: &MessageError,
     ) {
         match error.reaction() {
@@ -248,8 +258,9 @@ impl Endpoint {
                 // L2TPv2 names the session in the header; an undecodable L2TPv3 message does
                 // not say which session it is for, so the session's setup timer cleans up.
                 let Some(si) = self.find_session(index, u32::from(v2_session)) else {
-                    if peer_session != 0 {
-                        // A call request: refuse the call it asks for.
+                    if let Some(peer_session) = peer_session {
+                        // A call request: refuse the call it asks for (even one whose id is
+                        // the forbidden 0: the refusal is what the RFCs ask for).
                         self.refuse_call(now, index, peer_session, result, code, error);
                     }
                     return;
@@ -279,7 +290,10 @@ impl Endpoint {
         let Some(t) = self.tunnels.get(index) else {
             return;
         };
-        let version = t.version;
+        let (version, tunnel_id) = (t.version, t.local_id);
+        // The call never had a session here, but 0 MUST NOT be assigned (RFC 2661 §5.3, RFC
+        // 3931 §5.4.4): the CDN carries an id that is free now, which nothing will use.
+        let own = self.allocate_session_id(version, tunnel_id).unwrap_or(1);
         let mut msg = Message::new(MessageType::Cdn);
         msg.push(
             Avp::ResultCode(ResultCode {
@@ -290,9 +304,9 @@ impl Endpoint {
             version,
         );
         match version {
-            Version::V2 => msg.push(Avp::AssignedSessionId(0), version),
+            Version::V2 => msg.push(Avp::AssignedSessionId(own as u16), version),
             Version::V3 => {
-                msg.push(Avp::LocalSessionId(0), version);
+                msg.push(Avp::LocalSessionId(own), version);
                 msg.push(Avp::RemoteSessionId(peer_session), version)
             }
         };
@@ -370,6 +384,19 @@ impl Endpoint {
         refusal: Refusal,
         cause: DownCause,
     ) {
+        self.close_tunnel_noting(now, index, refusal, cause, None);
+    }
+
+    /// [`Self::close_tunnel`], reporting `detail` (when given) as the local reason instead of
+    /// the text the StopCCN carries.
+    pub(crate) fn close_tunnel_noting(
+        &mut self,
+        now: Instant,
+        index: u32,
+        refusal: Refusal,
+        cause: DownCause,
+        detail: Option<String>,
+    ) {
         let Some(t) = self.tunnels.get_mut(index) else {
             return;
         };
@@ -377,7 +404,11 @@ impl Endpoint {
             return;
         }
         let has_peer = t.peer_id != 0;
-        if has_peer {
+        // A peer whose SCCRQ assigned no usable id (0) still gets its StopCCN, on tunnel id 0
+        // with our Assigned Tunnel ID (RFC 2661 §4.4.3); nothing can acknowledge it there, so
+        // the tunnel does not linger.
+        let unnamed_requester = !has_peer && t.origin == Origin::Peer;
+        if has_peer || unnamed_requester {
             let mut msg = Message::new(MessageType::StopCcn);
             match t.version {
                 Version::V2 => t.push(&mut msg, Avp::AssignedTunnelId(t.local_id as u16)),
@@ -397,7 +428,7 @@ impl Endpoint {
             cause,
             result: refusal.result,
             error: refusal.error.map(|e| e.code()),
-            message: refusal.message,
+            message: detail.or(refusal.message),
         };
         self.tunnel_down(now, index, reason);
         if has_peer {

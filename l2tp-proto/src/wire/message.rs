@@ -18,8 +18,8 @@ use thiserror::Error;
 use crate::wire::avp::types::{RawValue, ValueError};
 use crate::wire::avp::{self, Avp, AvpIter, AvpType, FramingError, RawAvp};
 use crate::wire::header::{ControlHeader, Encapsulation, Version};
-use crate::wire::hidden;
 use crate::wire::result::{ErrorCode, result_code};
+use crate::wire::{hidden, ranges};
 
 /// Control message types (RFC 2661 §3.2, RFC 3931 §3.1).
 #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -175,6 +175,29 @@ impl MessageType {
     }
 }
 
+/// The name of a message type that RFCs other than RFC 2661 and RFC 3931 define and this
+/// implementation does not implement (IANA's L2TP Message Type registry), for logs. Sent with
+/// the M bit clear, as those RFCs ask, such a message is acknowledged and ignored (RFC 2661
+/// §4.4.1, RFC 3931 §5.4.1); with the M bit set it clears the control connection like any
+/// message type we do not know.
+pub fn unsupported_message_name(value: u16) -> Option<&'static str> {
+    Some(match value {
+        17 => "Modem-Status",
+        18 => "Service-Relay-Request",
+        19 => "Service-Relay-Reply",
+        21 => "FSQ (Failover-Session-Query, RFC 4951)",
+        22 => "FSR (Failover-Session-Response, RFC 4951)",
+        23 => "MSRQ (Multicast-Session-Request, RFC 4045)",
+        24 => "MSRP (Multicast-Session-Response, RFC 4045)",
+        25 => "MSE (Multicast-Session-Establishment, RFC 4045)",
+        26 => "MSI (Multicast-Session-Information, RFC 4045)",
+        27 => "MSEN (Multicast-Session-End-Notify, RFC 4045)",
+        28 => "CSUN (Connect-Speed-Update-Notification, RFC 5515)",
+        29 => "CSURQ (Connect-Speed-Update-Request, RFC 5515)",
+        _ => return None,
+    })
+}
+
 impl fmt::Display for MessageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -270,6 +293,10 @@ pub enum Fault {
     /// An AVP with the M bit set that this implementation does not recognise.
     #[error("unrecognised AVP with the M bit set")]
     UnknownMandatoryAvp,
+    /// An L2TPv2 AVP with a reserved bit of its header set, which RFC 2661 §4.1 says to treat
+    /// as an unrecognized AVP (L2TPv3 ignores the bits, RFC 3931 §5.1).
+    #[error("reserved bit set in the AVP header: treated as unrecognised")]
+    ReservedBits,
     /// A value of the wrong format.
     #[error(transparent)]
     BadValue(#[from] ValueError),
@@ -309,7 +336,9 @@ impl MessageError {
     ///   cleared (RFC 3931 §5.4.1);
     /// - an unrecognised AVP with the M bit: StopCCN or CDN, result 2, error 8 (§5.2);
     /// - a malformed AVP with the M bit: StopCCN or CDN, result 2, error 2 (wrong length) or
-    ///   3 (value out of range), since §7.1 treats it as unrecognised;
+    ///   3 (value out of range, such as an id of 0, or an AVP hidden that MUST NOT be), since
+    ///   §7.1 treats it as unrecognised; an L2TPv2 AVP with a reserved header bit set is
+    ///   unrecognised (RFC 2661 §4.1: error 8);
     /// - a missing required AVP or broken framing: StopCCN or CDN, result 2, error 6 with the
     ///   message naming the fault (§7.1: the connection is cleared to recover).
     pub fn reaction(&self) -> Reaction {
@@ -321,10 +350,11 @@ impl MessageError {
                     error: ErrorCode::VendorSpecific,
                 };
             }
-            Fault::UnknownMandatoryAvp => ErrorCode::UnknownMandatoryAvp,
+            Fault::UnknownMandatoryAvp | Fault::ReservedBits => ErrorCode::UnknownMandatoryAvp,
             Fault::BadValue(ValueError::BadLength { .. }) | Fault::Framing(_) => {
                 ErrorCode::BadLength
             }
+            Fault::BadValue(_) => ErrorCode::BadValue,
             Fault::HiddenWithoutRandomVector | Fault::HiddenWithoutSecret | Fault::Unhide(_) => {
                 ErrorCode::BadValue
             }
@@ -339,6 +369,18 @@ impl MessageError {
                 result: result_code::stop_ccn::GENERAL_ERROR,
                 error,
             },
+        }
+    }
+
+    /// For a message whose type we do not implement and whose Message Type AVP has the M bit
+    /// clear (which the RFCs let us acknowledge and ignore, not a malformed message): its
+    /// Vendor ID and Message Type.
+    pub fn ignorable_message_type(&self) -> Option<(u16, u16)> {
+        match self.fault {
+            Fault::UnknownMessageType { vendor_id, value } if !self.mandatory => {
+                Some((vendor_id, value))
+            }
+            _ => None,
         }
     }
 
@@ -430,6 +472,7 @@ impl Message {
         };
         let message_type = message_type_of(&first)?;
         let mut message = Self::new(message_type);
+        let mut offsets = Vec::new();
         let mut random_vector: Option<&[u8]> = None;
         for raw in iter {
             let raw = raw.map_err(|framing| {
@@ -464,11 +507,42 @@ impl Message {
                 }
                 Err(fault) => return Err(fail(fault)),
             }
+            offsets.push(raw.offset);
         }
         if let Some(version) = ctx.version {
+            message.check_values(version, &offsets)?;
             message.check_required(version)?;
         }
         Ok(message)
+    }
+
+    /// Applies [`ranges::check_message`]: an identifier that must be non-zero and is 0 fails
+    /// the message when its AVP has the M bit, and is ignored (kept raw, so that a required
+    /// AVP is then missing) when it has not (RFC 2661 §7.1, RFC 3931 §7.1).
+    fn check_values(&mut self, version: Version, offsets: &[usize]) -> Result<(), MessageError> {
+        while let Some((i, fault)) = ranges::check_message(self, version) {
+            let entry = &self.avps[i];
+            let error = MessageError {
+                message_type: Some(self.message_type),
+                avp: Some(entry.avp.id()),
+                mandatory: entry.mandatory,
+                offset: offsets.get(i).copied().unwrap_or(0),
+                fault: Fault::BadValue(fault),
+            };
+            if entry.mandatory {
+                return Err(error);
+            }
+            let (vendor_id, attr_type) = entry.avp.id();
+            let mut value = Vec::new();
+            entry.avp.encode_value(&mut value);
+            self.avps[i].avp = Avp::Raw(RawValue {
+                vendor_id,
+                attr_type,
+                value,
+            });
+            self.ignored.push(error);
+        }
+        Ok(())
     }
 
     /// Checks that every AVP `version` requires for this message type is present.
@@ -498,12 +572,18 @@ impl Message {
         ctx: DecodeContext<'_>,
     ) -> Result<AvpEntry, Fault> {
         let known = AvpType::from_u16(raw.attr_type).filter(|_| raw.vendor_id == 0);
+        if raw.reserved && ctx.version == Some(Version::V2) {
+            return Err(Fault::ReservedBits);
+        }
         let mut padding = Vec::new();
         let unhidden;
         let value = if raw.hidden {
             // The message's own structure first: with no Random Vector before it, a hidden AVP
             // is malformed whatever the configuration (RFC 2661 §4.3).
             let rv = random_vector.ok_or(Fault::HiddenWithoutRandomVector)?;
+            if known.is_some_and(AvpType::never_hidden) {
+                return Err(Fault::BadValue(ValueError::MustNotBeHidden));
+            }
             let key = ctx.hiding_key.ok_or(Fault::HiddenWithoutSecret)?;
             let (value, pad) = hidden::unhide_with_padding(raw.attr_type, raw.value, key, rv)?;
             padding = pad;
@@ -513,7 +593,11 @@ impl Message {
             raw.value
         };
         let avp = match known {
-            Some(t) => Avp::decode(t, value)?,
+            Some(t) => {
+                let avp = Avp::decode(t, value)?;
+                ranges::check_avp(&avp)?;
+                avp
+            }
             None if raw.mandatory => return Err(Fault::UnknownMandatoryAvp),
             None => Avp::Raw(RawValue {
                 vendor_id: raw.vendor_id,

@@ -5,6 +5,7 @@ pub mod digest;
 pub mod header;
 pub mod hidden;
 pub mod message;
+pub(crate) mod ranges;
 pub mod result;
 
 pub use avp::{Avp, AvpType};

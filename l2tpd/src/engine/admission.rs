@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use l2tp_config::{self as cfg, Config};
-use l2tp_proto::wire::header::Version;
+use l2tp_proto::wire::header::{Encapsulation, Version};
 use l2tp_proto::wire::result::result_code::{cdn, stop_ccn};
 use l2tp_proto::{self as proto, CallType, Refusal, SessionConfig, TunnelConfig};
 
@@ -255,6 +255,12 @@ impl Admission {
                 );
                 let mut rec =
                     TunnelRec::new(tid, Origin::net(), a.tunnel_profile, a.settings, ctx.now);
+                // The encapsulation is the one the peer chose (over IP with a UDP profile, under
+                // `listen_encap_ip` for instance), as the protocol runs it.
+                rec.settings.encap = match req.encap {
+                    Encapsulation::Ip => cfg::Encap::Ip,
+                    Encapsulation::Udp => cfg::Encap::Udp,
+                };
                 rec.session_profile = a.session_profile;
                 rec.pw_profile = a.pw_profile;
                 rec.lac_lns = a.lac_lns;

@@ -106,6 +106,10 @@ pub fn tunnel_config(
         },
         peer_host_name: None,
         hide_avps: settings.hide_avps,
+        digest_type: match settings.digest_type {
+            cfg::DigestType::HmacMd5 => proto::wire::digest::DigestType::HmacMd5,
+            cfg::DigestType::HmacSha1 => proto::wire::digest::DigestType::HmacSha1,
+        },
         hello_timeout: Duration::from_secs(settings.hello_timeout.into()),
         idle_timeout: Duration::from_secs(settings.idle_timeout.into()),
         retry_timeout: Duration::from_secs(settings.retry_timeout.into()),

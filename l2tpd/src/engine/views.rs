@@ -470,6 +470,8 @@ pub(super) fn stats(
         ("outside_window", m.outside_window),
         ("invalid_nr", m.invalid_nr),
         ("wrong_state", m.wrong_state),
+        ("unsupported_message", m.unsupported_message),
+        ("call_parameters", m.call_parameters),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_owned(), n))

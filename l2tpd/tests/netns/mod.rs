@@ -434,14 +434,19 @@ impl Lab {
         Capture { proc, path }
     }
 
-    /// Stops the capture and has tshark decode it (`extra_args` as for
-    /// [`tshark::decode_with`]); fails the test if any packet is malformed or carries an expert
-    /// error, or if there is no L2TP packet at all. Returns the packets.
-    pub fn judge(&mut self, cap: &Capture, extra_args: &[&str]) -> Vec<Packet> {
+    /// Stops the capture (its file is then complete at `cap.path`).
+    pub fn end_capture(&mut self, cap: &Capture) {
         // tcpdump writes every packet as it comes (-U); give the last ones a moment.
         std::thread::sleep(Duration::from_millis(300));
         let status = self.stop(cap.proc, Signal::SIGINT, SHORT);
         assert!(status.is_some(), "tcpdump did not stop on SIGINT");
+    }
+
+    /// Stops the capture and has tshark decode it (`extra_args` as for
+    /// [`tshark::decode_with`]); fails the test if any packet is malformed or carries an expert
+    /// error, or if there is no L2TP packet at all. Returns the packets.
+    pub fn judge(&mut self, cap: &Capture, extra_args: &[&str]) -> Vec<Packet> {
+        self.end_capture(cap);
         let packets = tshark::decode_with(&cap.path, extra_args)
             .unwrap_or_else(|e| panic!("tshark on {}: {e}", cap.path.display()));
         // Kept for the CI step that judges every capture (scripts/judge-captures.sh).

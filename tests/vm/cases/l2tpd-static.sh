@@ -1,7 +1,8 @@
 # Guest case: a static L2TPv3 Ethernet pseudowire (no control connection) between l2tpd on the
 # kernel data plane (namespace a, `peer_tunnel_id`/`peer_session_id` in its config) and a static
 # `ip l2tp` peer (namespace b): over UDP with no L2-Specific Sublayer and no UDP checksums
-# (checked with tcpdump), then over IP with cookies, the default L2-Specific Sublayer and
+# (checked with tcpdump), then over IP with cookies of different lengths each way (8 octets
+# from the peer, 4 to it), the default L2-Specific Sublayer and
 # sequence numbers both ways, and last an eth_vlan session
 # with vlan_id 100 against a peer that tags by hand (a VLAN interface on its l2tpeth0). A ping
 # crosses each.
@@ -15,10 +16,11 @@ run() { # ENCAP L2SPEC SEQ(l2tpd) SEQ(ip l2tp) COOKIES(yes|no) [VLAN_ID]
     netns_pair a b
     [ "$e" = udp ] && udp="udp_sport 1701 udp_dport 1701"
     if [ "$ck" = yes ]; then
-        # ip l2tp's cookie is the one it sends; l2tpd's cookie is the one it expects
-        ipck="cookie 0102030405060708 peer_cookie a1a2a3a4a5a6a7a8"
+        # ip l2tp's cookie is the one it sends; l2tpd's cookie is the one it expects. The two
+        # ends choose cookies of different lengths (RFC 3931 §4.1): 8 octets b to a, 4 a to b.
+        ipck="cookie 0102030405060708 peer_cookie a1a2a3a4"
         cfgck="cookie hex:0102030405060708
-    peer_cookie hex:a1a2a3a4a5a6a7a8"
+    peer_cookie hex:a1a2a3a4"
     fi
     ip -n b l2tp add tunnel tunnel_id 20 peer_tunnel_id 10 encap "$e" local 192.0.2.2 remote 192.0.2.1 $udp || rc=1
     ip -n b l2tp add session name l2tpeth0 tunnel_id 20 session_id 200 peer_session_id 100 \

@@ -16,6 +16,7 @@ pub const MAX_AVP_VALUE_LEN: usize = MAX_AVP_LEN - AVP_HEADER_LEN;
 
 const M_BIT: u16 = 0x8000;
 const H_BIT: u16 = 0x4000;
+const RESERVED_BITS: u16 = 0x3c00;
 const LENGTH_MASK: u16 = 0x03ff;
 
 /// One AVP as it sits on the wire, not yet interpreted.
@@ -25,6 +26,9 @@ pub struct RawAvp<'a> {
     pub mandatory: bool,
     /// The H (hidden) bit: `value` is hidden (RFC 2661 §4.3).
     pub hidden: bool,
+    /// One of the four reserved bits is set: L2TPv2 treats such an AVP as unrecognized
+    /// (RFC 2661 §4.1), L2TPv3 ignores the bits (RFC 3931 §5.1).
+    pub reserved: bool,
     /// The Vendor ID; 0 for IETF AVPs.
     pub vendor_id: u16,
     /// The Attribute Type.
@@ -150,8 +154,8 @@ impl<'a> Iterator for AvpIter<'a> {
         self.offset += length;
         Some(Ok(RawAvp {
             mandatory,
-            // Reserved bits are ignored on receipt (RFC 3931 §5.1).
             hidden: bits & H_BIT != 0,
+            reserved: bits & RESERVED_BITS != 0,
             vendor_id,
             attr_type,
             value: &rest[AVP_HEADER_LEN..length],
@@ -203,6 +207,7 @@ mod tests {
             RawAvp {
                 mandatory: false,
                 hidden: true,
+                reserved: false,
                 vendor_id: 9,
                 attr_type: 77,
                 value: b"xyz",
@@ -243,12 +248,12 @@ mod tests {
     }
 
     #[test]
-    fn reserved_bits_are_ignored() {
+    fn reserved_bits_are_reported_apart() {
         let body = [0x80 | 0x3c, 0x08, 0, 0, 0, 0, 0, 1];
         let avp = AvpIter::new(&body).next().and_then(Result::ok);
         assert_eq!(
-            avp.map(|a| (a.mandatory, a.hidden, a.value)),
-            Some((true, false, &[0u8, 1][..]))
+            avp.map(|a| (a.mandatory, a.hidden, a.reserved, a.value)),
+            Some((true, false, true, &[0u8, 1][..]))
         );
     }
 }

@@ -19,6 +19,18 @@ pub enum ValueError {
         /// The length received.
         found: usize,
     },
+    /// A value the AVP (or the AVP in this message) does not allow, such as an Assigned
+    /// Tunnel ID of 0 (RFC 2661 §4.4.3) or a Data Sequencing level above 2 (RFC 3931 §5.4.4).
+    #[error("value {found} out of range, expected {expected}")]
+    OutOfRange {
+        /// What the AVP allows, in words.
+        expected: &'static str,
+        /// The value received.
+        found: u64,
+    },
+    /// The H bit on an AVP that MUST NOT be hidden (RFC 2661 §4.4, RFC 3931 §5.4).
+    #[error("hidden, but this AVP MUST NOT be hidden")]
+    MustNotBeHidden,
 }
 
 /// The lengths an Attribute Value may have.
@@ -63,6 +75,7 @@ impl ValueLen {
             Self::AtLeast(6) => "at least 6",
             Self::AtLeast(_) => "more",
             Self::OneOf(&[4, 8]) => "4 or 8",
+            Self::OneOf(&[0, 4, 8]) => "0, 4 or 8",
             Self::OneOf(&[17, 21]) => "17 or 21",
             Self::OneOf(&[18, 26]) => "26 (or 18)",
             Self::OneOf(_) => "one of a fixed set",
@@ -555,8 +568,8 @@ avps! {
     LocalSessionId = 63, u32, ValueLen::Exactly(4), "Local Session ID", local_session_id;
     /// Remote Session ID (RFC 3931 §5.4.4).
     RemoteSessionId = 64, u32, ValueLen::Exactly(4), "Remote Session ID", remote_session_id;
-    /// Assigned Cookie (RFC 3931 §5.4.4): 4 or 8 octets.
-    AssignedCookie = 65, Cookie, ValueLen::OneOf(&[4, 8]), "Assigned Cookie", assigned_cookie;
+    /// Assigned Cookie (RFC 3931 §5.4.4): 4 or 8 octets, or none (no cookie).
+    AssignedCookie = 65, Cookie, ValueLen::OneOf(&[0, 4, 8]), "Assigned Cookie", assigned_cookie;
     /// Remote End ID (RFC 3931 §5.4.4).
     RemoteEndId = 66, Vec<u8>, ValueLen::AtLeast(1), "Remote End ID", remote_end_id;
     /// Pseudowire Type (RFC 3931 §5.4.4).
@@ -578,6 +591,22 @@ avps! {
 }
 
 impl AvpType {
+    /// Whether the RFCs say the H bit of this AVP MUST be 0 (RFC 2661 §4.4, RFC 3931 §5.4):
+    /// on receipt such an AVP with the H bit set is malformed.
+    pub fn never_hidden(self) -> bool {
+        self.must_not_be_hidden()
+            || matches!(
+                self,
+                Self::ProtocolVersion
+                    | Self::TieBreaker
+                    | Self::HostName
+                    | Self::ReceiveWindowSize
+                    | Self::Q931CauseCode
+                    | Self::SequencingRequired
+                    | Self::RouterId
+            )
+    }
+
     /// Whether the AVP is defined only by RFC 3931. When falling back to L2TPv2 these are sent
     /// with the M bit clear (RFC 3931 §4.7.3).
     pub fn is_v3_only(self) -> bool {
@@ -698,6 +727,11 @@ mod tests {
         );
         assert!(Avp::decode(AvpType::HostName, &[]).is_err());
         assert!(Avp::decode(AvpType::AssignedCookie, &[1, 2]).is_err());
+        // RFC 3931 §5.4.4: an Assigned Cookie of zero length means no cookie.
+        assert_eq!(
+            Avp::decode(AvpType::AssignedCookie, &[]),
+            Ok(Avp::AssignedCookie(Cookie::default()))
+        );
         assert!(Avp::decode(AvpType::PseudowireCapabilities, &[0, 5, 0]).is_err());
         assert!(Avp::decode(AvpType::MessageDigest, &[0; 16]).is_err());
     }

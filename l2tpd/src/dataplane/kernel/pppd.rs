@@ -36,7 +36,9 @@ pub(super) struct PppdArgs<'a> {
 }
 
 /// pppd's arguments: the plugin on descriptor `fd`, the session's mode, sequencing and ids,
-/// its interface name, the link's addresses, then the profile's `pppd_options`.
+/// its interface name, the link's addresses, then the profile's `pppd_options`, each string
+/// split at white space into separate arguments (l2tpd.conf(5): `"ms-dns 192.0.2.53"` is the
+/// option `ms-dns` and its value, as pppd reads them from an options file).
 pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
     let mut v: Vec<String> = vec![
         "plugin".into(),
@@ -75,7 +77,12 @@ pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
     if let Some(p) = &a.spec.ipparam {
         v.extend(["ipparam".into(), p.clone()]);
     }
-    v.extend(a.spec.pppd_options.iter().cloned());
+    v.extend(
+        a.spec
+            .pppd_options
+            .iter()
+            .flat_map(|o| o.split_whitespace().map(str::to_owned)),
+    );
     v
 }
 
@@ -201,7 +208,13 @@ mod tests {
     fn pppd_arguments() {
         let spec = PppSpec {
             pppd_path: PathBuf::from("/usr/sbin/pppd"),
-            pppd_options: vec!["noauth".into(), "mtu".into(), "1400".into()],
+            pppd_options: vec![
+                "noauth".into(),
+                "mtu".into(),
+                "1400".into(),
+                "ms-dns 192.0.2.53".into(),
+                " lcp-echo-interval\t30 ".into(),
+            ],
             remote_number: None,
             ipparam: None,
         };
@@ -220,7 +233,22 @@ mod tests {
             argv(&a, 5).join(" "),
             "plugin pppol2tp.so pppol2tp 5 pppol2tp_lns_mode pppol2tp_recv_seq \
              pppol2tp_tunnel_id 7 pppol2tp_session_id 9 ifname ppp3 nodetach logfd 2 \
-             198.51.100.1:198.51.100.2 noauth mtu 1400"
+             198.51.100.1:198.51.100.2 noauth mtu 1400 ms-dns 192.0.2.53 lcp-echo-interval 30"
+        );
+        // One argument per word: pppd takes "ms-dns 192.0.2.53" as one unknown option.
+        let v = argv(&a, 5);
+        let tail: Vec<&str> = v[v.len() - 7..].iter().map(String::as_str).collect();
+        assert_eq!(
+            tail,
+            [
+                "noauth",
+                "mtu",
+                "1400",
+                "ms-dns",
+                "192.0.2.53",
+                "lcp-echo-interval",
+                "30"
+            ]
         );
         a.lns = false;
         a.send_seq = true;
