@@ -293,6 +293,9 @@ impl Core {
                     self.handle_packet(now, addrs, Encapsulation::Udp, parsed, packet.len());
                 }
             }
+            DataplaneEvent::PppFrame { tid, sid, .. } => {
+                tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP here");
+            }
             DataplaneEvent::WrongCookie { tid, sid, dropped } => {
                 let peer = plane
                     .peer(tid)

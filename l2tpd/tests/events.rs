@@ -233,8 +233,14 @@ fn assert_session_runs(
     for r in runs {
         match r.script.as_str() {
             "session-created" => {
+                // A call placed before its tunnel is up knows no Host Name of the peer yet.
+                let before_up: Vec<(&'static str, &str)> = every
+                    .iter()
+                    .copied()
+                    .filter(|(k, _)| *k != "PEER_HOST_NAME")
+                    .collect();
                 assert_eq!(r.args, [tid, sid]);
-                assert_vars(r, &vars(every));
+                assert_vars(r, &vars(&before_up));
             }
             "session-up" | "session-down" => {
                 assert_eq!(r.args, [tid, sid, pw]);
@@ -329,10 +335,19 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
     });
 
     let tid = t.tid.to_string();
+    // The peer's Host Name is known once it has answered: from tunnel-up on.
+    let host = t.peer_host_name.clone().unwrap();
     assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
     for r in &of_instance(&all, t.tid, None) {
         assert_eq!(r.args, [tid.as_str()]);
-        assert_vars(r, &vars(&[("TUNNEL_NAME", "t3")]));
+        if r.script == "tunnel-created" {
+            assert_vars(r, &vars(&[("TUNNEL_NAME", "t3")]));
+        } else {
+            assert_vars(
+                r,
+                &vars(&[("TUNNEL_NAME", "t3"), ("PEER_HOST_NAME", &host)]),
+            );
+        }
     }
 
     for (sess, iface, id) in [
@@ -348,6 +363,7 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
             ("PSEUDOWIRE_PROFILE_NAME", "pw"),
             ("USER_DATA", "customer 42, rack 7"),
             ("BRIDGE", "br-test"),
+            ("PEER_HOST_NAME", host.as_str()),
             id,
         ];
         let mut up_down = every.to_vec();
@@ -400,11 +416,13 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
         tunnel_and_session_deleted,
     );
     assert_eq!(order(&all, t.tid, Some(sess.sid)), SESSION_LIFE);
+    let host = t.peer_host_name.clone().unwrap();
     let every = [
         ("TUNNEL_NAME", "t2"),
         ("SESSION_NAME", "ppp1"),
         ("SESSION_PROFILE_NAME", "default"),
         ("PSEUDOWIRE_PROFILE_NAME", "default"),
+        ("PEER_HOST_NAME", host.as_str()),
     ];
     let mut up_down = every.to_vec();
     up_down.push(("INTERFACE_NAME", "ppp0"));
@@ -416,7 +434,16 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
     );
     assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
 
-    // The server's tunnel and session were made by the network: no names.
+    // The server's tunnel and session were made by the network: no names. The client's Host
+    // Name came with its SCCRQ.
+    let client_host = s
+        .request(&Request::show_tunnels())
+        .ok()
+        .and_then(|r| match r {
+            l2tp_ctl::Response::Tunnels(t) => t.first().and_then(|t| t.peer_host_name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| host.clone());
     let all = wait_records(
         &s,
         "the server's deleted scripts",
@@ -425,7 +452,9 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
     for r in &all {
         assert!(r.args[0] == t.peer_tid.to_string(), "{r:?}");
         match r.script.as_str() {
-            s if s.starts_with("tunnel-") => assert_vars(r, &vars(&[])),
+            s if s.starts_with("tunnel-") => {
+                assert_vars(r, &vars(&[("PEER_HOST_NAME", &client_host)]));
+            }
             "session-up" | "session-down" => {
                 assert_eq!(r.args[2], "PPP");
                 assert_vars(
@@ -434,6 +463,7 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
                         ("SESSION_PROFILE_NAME", "default"),
                         ("PSEUDOWIRE_PROFILE_NAME", "default"),
                         ("INTERFACE_NAME", "ppp0"),
+                        ("PEER_HOST_NAME", &client_host),
                     ]),
                 );
             }
@@ -442,6 +472,7 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
                 &vars(&[
                     ("SESSION_PROFILE_NAME", "default"),
                     ("PSEUDOWIRE_PROFILE_NAME", "default"),
+                    ("PEER_HOST_NAME", &client_host),
                 ]),
             ),
         }

@@ -104,15 +104,28 @@ pub struct SessionSpec {
     pub send_seq: bool,
     /// Whether we require sequence numbers on received data (our `data_sequencing`).
     pub recv_seq: bool,
-    /// How to run pppd for a PPP pseudowire (kernel data plane).
+    /// Who terminates the PPP of a PPP pseudowire: pppd (kernel data plane), or the daemon
+    /// itself ([`PppSpec::Native`]).
     pub ppp: Option<PppSpec>,
     /// Data-plane debugging.
     pub debug: bool,
 }
 
+/// Who terminates the PPP of a session.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum PppSpec {
+    /// A pppd per session (kernel data plane), as configured.
+    Pppd(PppdSpec),
+    /// The daemon's own PPP: the data plane carries the session's PPP control frames to and
+    /// from the engine ([`DataplaneEvent::PppFrame`], [`DataplaneRequest::SendPpp`]) and its IP
+    /// packets itself once the engine says the network layer is up
+    /// ([`DataplaneRequest::PppUp`]).
+    Native,
+}
+
 /// How to start pppd on a PPP session.
 #[derive(Clone, Debug, Eq, PartialEq)]
-pub struct PppSpec {
+pub struct PppdSpec {
     /// The pppd executable.
     pub pppd_path: PathBuf,
     /// Extra arguments.
@@ -151,6 +164,17 @@ pub enum DataplaneEvent {
         sid: u32,
         /// Packets dropped since the last report.
         dropped: u64,
+    },
+    /// A PPP control frame (LCP, authentication, IPCP, IPv6CP, or any protocol but IPv4 and
+    /// IPv6) received on native-PPP session `sid` of tunnel `tid`, from its Protocol field on
+    /// or with its `FF 03` address and control fields, as the peer sent it.
+    PppFrame {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// The frame.
+        frame: Vec<u8>,
     },
     /// A session's data plane failed (pppd exited, its interface vanished): the session must
     /// be torn down.
@@ -221,6 +245,49 @@ pub enum DataplaneRequest {
         /// Local session id.
         sid: u32,
     },
+    /// Send a PPP control frame on native-PPP session `sid` of tunnel `tid`.
+    SendPpp {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// The frame, as `ppp_proto::Link::poll_transmit` gives it (`FF 03`, Protocol, ...).
+        frame: Vec<u8>,
+    },
+    /// The network layer of native-PPP session `sid` of tunnel `tid` is up, or changed: carry
+    /// its IP packets as `net` says.
+    PppUp {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// Addresses, MTU and framing.
+        net: PppNetwork,
+    },
+    /// The network layer of native-PPP session `sid` of tunnel `tid` is down: carry no more
+    /// IP packets for it (its control frames still flow).
+    PppDown {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+    },
+}
+
+/// What a data plane needs to carry the IP packets of a native-PPP session.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct PppNetwork {
+    /// IPv4: our address and the peer's, when IPCP is Opened.
+    pub ipv4: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    /// IPv6: our interface identifier and the peer's, when IPv6CP is Opened.
+    pub ipv6: Option<(u64, u64)>,
+    /// The largest packet the peer receives (its MRU).
+    pub mtu: u16,
+    /// Whether data frames to the peer may omit the `FF 03` address and control fields
+    /// (ACFC) and shorten the Protocol field to one octet (PFC).
+    pub acfc: bool,
+    /// See `acfc`.
+    pub pfc: bool,
 }
 
 /// The outcome of a [`DataplaneRequest`], reported back to the engine.
@@ -293,6 +360,33 @@ pub trait Dataplane: fmt::Debug {
     /// which see a copy of every packet, already has); control messages are never taken.
     fn handle_data(&mut self, _encap: Encapsulation, _packet: &[u8]) -> bool {
         false
+    }
+
+    /// Sends a PPP control frame on native-PPP session `sid` of tunnel `tid`.
+    fn send_ppp(&mut self, tid: u32, _sid: u32, _frame: &[u8]) -> Result<(), DataplaneError> {
+        Err(DataplaneError::Unavailable(format!(
+            "{} carries no native PPP (tunnel {tid})",
+            self.name()
+        )))
+    }
+
+    /// Starts (or changes) carrying the IP packets of native-PPP session `sid` of tunnel
+    /// `tid`; answers with the session's interface, when it has one of its own.
+    fn ppp_up(
+        &mut self,
+        tid: u32,
+        _sid: u32,
+        _net: &PppNetwork,
+    ) -> Result<SessionInstalled, DataplaneError> {
+        Err(DataplaneError::Unavailable(format!(
+            "{} carries no native PPP (tunnel {tid})",
+            self.name()
+        )))
+    }
+
+    /// Stops carrying the IP packets of native-PPP session `sid` of tunnel `tid`.
+    fn ppp_down(&mut self, _tid: u32, _sid: u32) -> Result<(), DataplaneError> {
+        Ok(())
     }
 
     /// A session's data counters, when the data plane keeps them.

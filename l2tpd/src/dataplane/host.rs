@@ -202,6 +202,23 @@ impl DataplaneHost {
                 }
                 DataplaneOutcome::Removed
             }
+            DataplaneRequest::SendPpp { tid, sid, frame } => {
+                if let Err(e) = self.dataplane.send_ppp(*tid, *sid, frame) {
+                    tracing::debug!("session {tid}/{sid}: sending a PPP frame: {e}");
+                }
+                DataplaneOutcome::Removed
+            }
+            DataplaneRequest::PppUp { tid, sid, net } => DataplaneOutcome::SessionInstalled {
+                tid: *tid,
+                sid: *sid,
+                result: self.dataplane.ppp_up(*tid, *sid, net),
+            },
+            DataplaneRequest::PppDown { tid, sid } => {
+                if let Err(e) = self.dataplane.ppp_down(*tid, *sid) {
+                    tracing::warn!("session {tid}/{sid}: stopping its IP: {e}");
+                }
+                DataplaneOutcome::Removed
+            }
         }
     }
 

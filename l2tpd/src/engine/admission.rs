@@ -261,6 +261,7 @@ impl Admission {
                     Encapsulation::Ip => cfg::Encap::Ip,
                     Encapsulation::Udp => cfg::Encap::Udp,
                 };
+                rec.set_peer_host(&req.host_name);
                 rec.session_profile = a.session_profile;
                 rec.pw_profile = a.pw_profile;
                 rec.lac_lns = a.lac_lns;

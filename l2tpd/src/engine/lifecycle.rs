@@ -9,7 +9,7 @@ use l2tp_proto::{self as proto, Event};
 use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
-use super::protocol::Protocol;
+use super::registry::Registry;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
 use crate::discards::DiscardLog;
@@ -32,9 +32,12 @@ pub(super) fn on_event(
             let mut ev = event(EventKind::TunnelCreated, tunnel_id);
             ev.name = rec.origin.name.clone();
             ev.profile = Some(rec.profile.clone());
-            let name = rec.origin.name.clone();
             let info = ctx.protocol.ep().tunnel(tunnel_id);
-            ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
+            ctx.out.tunnel(
+                ev,
+                (rec.origin.name.as_deref(), rec.peer_host()),
+                info.as_ref(),
+            );
         }
         Event::TunnelUp {
             handle,
@@ -42,9 +45,13 @@ pub(super) fn on_event(
             peer_tunnel_id,
             version,
         } => {
+            let info = ctx.protocol.ep().tunnel(tunnel_id);
             let Some(rec) = ctx.registry.tunnel_up(handle.0, ctx.now, peer_tunnel_id) else {
                 return;
             };
+            if let Some(i) = &info {
+                rec.set_peer_host(&i.peer_host_name);
+            }
             let name = rec.origin.name.clone();
             notice!(
                 "tunnel {tunnel_id}{}: up (peer tid {peer_tunnel_id}, L2TPv{})",
@@ -53,8 +60,8 @@ pub(super) fn on_event(
             );
             let mut ev = event(EventKind::TunnelUp, tunnel_id);
             ev.peer_tid = Some(peer_tunnel_id);
-            let info = ctx.protocol.ep().tunnel(tunnel_id);
-            ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
+            ctx.out
+                .tunnel(ev, (name.as_deref(), rec.peer_host()), info.as_ref());
         }
         Event::TunnelDown {
             handle,
@@ -75,6 +82,7 @@ pub(super) fn on_event(
             session_id,
             ..
         } => {
+            let host = peer_host_name(ctx.registry, tunnel_id);
             let Some(rec) = ctx.registry.renumber_session(handle.0, session_id) else {
                 return;
             };
@@ -83,7 +91,6 @@ pub(super) fn on_event(
             ev.name = rec.origin.name.clone();
             ev.profile = Some(rec.profile.clone());
             ev.pw_profile = Some(rec.pw_profile.clone());
-            let host = peer_host_name(ctx.protocol, tunnel_id);
             ctx.out.session(ev, rec, host.as_deref());
         }
         Event::SessionUp {
@@ -94,6 +101,7 @@ pub(super) fn on_event(
             peer_session_id,
         } => {
             let peer = (peer_tunnel_id, peer_session_id);
+            let host = peer_host_name(ctx.registry, tunnel_id);
             let Some(rec) = ctx.registry.session_up(handle.0, ctx.now, peer) else {
                 return;
             };
@@ -108,7 +116,6 @@ pub(super) fn on_event(
             ev.peer_tid = Some(peer_tunnel_id);
             ev.peer_sid = Some(peer_session_id);
             ev.interface_name = rec.interface_name.clone();
-            let host = peer_host_name(ctx.protocol, tunnel_id);
             ctx.out.session(ev, rec, host.as_deref());
         }
         Event::SessionDown {
@@ -123,7 +130,7 @@ pub(super) fn on_event(
             session_id,
         } => match ctx.registry.remove_session(handle.0) {
             Some(rec) => {
-                let host = peer_host_name(ctx.protocol, tunnel_id);
+                let host = peer_host_name(ctx.registry, tunnel_id);
                 ctx.out
                     .session(notify::session_deleted(&rec), &rec, host.as_deref());
             }
@@ -154,12 +161,11 @@ pub(super) fn on_event(
 }
 
 /// The Host Name the peer of tunnel `tid` sent, if any.
-fn peer_host_name(protocol: &Protocol, tid: u32) -> Option<Vec<u8>> {
-    protocol
-        .ep()
-        .tunnel(tid)
-        .map(|t| t.peer_host_name)
-        .filter(|h| !h.is_empty())
+fn peer_host_name(registry: &Registry, tid: u32) -> Option<Vec<u8>> {
+    registry
+        .tunnel_by_tid(tid)
+        .and_then(|t| t.peer_host())
+        .map(<[u8]>::to_vec)
 }
 
 /// ` "name"` for a named record, nothing for a peer's.
@@ -205,7 +211,8 @@ fn tunnel_down(
     ev.peer_tid = Some(peer_tid);
     ev.result = Some(result_code(reason));
     let info = ctx.protocol.ep().tunnel(tid);
-    ctx.out.tunnel(ev, name.as_deref(), info.as_ref());
+    ctx.out
+        .tunnel(ev, (name.as_deref(), rec.peer_host()), info.as_ref());
     if let Some(n) = name {
         instances.tunnel_down(ctx, &n, (handle, up_for), reason);
     }
@@ -215,7 +222,7 @@ fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
     let mut ev = event(EventKind::TunnelDeleted, tid);
     let info = ctx.protocol.ep().tunnel(tid);
     let Some(rec) = ctx.registry.remove_tunnel(handle) else {
-        ctx.out.tunnel(ev, None, info.as_ref());
+        ctx.out.tunnel(ev, (None, None), info.as_ref());
         return;
     };
     ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
@@ -226,8 +233,11 @@ fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
     });
     ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
     ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
-    ctx.out
-        .tunnel(ev, rec.origin.name.as_deref(), info.as_ref());
+    ctx.out.tunnel(
+        ev,
+        (rec.origin.name.as_deref(), rec.peer_host()),
+        info.as_ref(),
+    );
     if rec.socket.is_some() {
         ctx.out.socket(SocketChange::Close(tid));
     }
@@ -263,7 +273,7 @@ fn session_down(
     let Some(rec) = ctx.registry.session(handle) else {
         return;
     };
-    let host = peer_host_name(ctx.protocol, tid);
+    let host = peer_host_name(ctx.registry, tid);
     ctx.out.session(ev, rec, host.as_deref());
     if let Some(n) = name {
         instances.session_down(ctx, &n, (handle, up_for), reason);
@@ -317,10 +327,13 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
 /// it).
 pub(super) fn finish(ctx: &mut Ctx<'_>) {
     let (sessions, tunnels) = ctx.registry.drain();
+    let hosts: std::collections::HashMap<u32, &[u8]> = tunnels
+        .iter()
+        .filter_map(|t| Some((t.tid(), t.peer_host()?)))
+        .collect();
     for rec in sessions {
-        let host = peer_host_name(ctx.protocol, rec.tid());
-        ctx.out
-            .session(notify::session_deleted(&rec), &rec, host.as_deref());
+        let host = hosts.get(&rec.tid()).copied();
+        ctx.out.session(notify::session_deleted(&rec), &rec, host);
     }
     for rec in tunnels {
         let mut ev = event(EventKind::TunnelDeleted, rec.tid());
@@ -329,7 +342,10 @@ pub(super) fn finish(ctx: &mut Ctx<'_>) {
         ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
         ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
         let info = ctx.protocol.ep().tunnel(rec.tid());
-        ctx.out
-            .tunnel(ev, rec.origin.name.as_deref(), info.as_ref());
+        ctx.out.tunnel(
+            ev,
+            (rec.origin.name.as_deref(), rec.peer_host()),
+            info.as_ref(),
+        );
     }
 }

@@ -45,7 +45,7 @@ impl Outbox {
     pub(super) fn tunnel(
         &mut self,
         mut ev: ctl::Event,
-        name: Option<&str>,
+        (name, peer_host_name): (Option<&str>, Option<&[u8]>),
         info: Option<&proto::TunnelInfo>,
     ) {
         if let Some(info) = info {
@@ -53,10 +53,7 @@ impl Outbox {
             ev.version.get_or_insert(info.version.number());
             ev.encap.get_or_insert(ctl_encap(info.encap));
         }
-        let host = info
-            .map(|i| i.peer_host_name.as_slice())
-            .filter(|h| !h.is_empty());
-        let script = scripts::tunnel_event(ev.event, ev.tid, name, host);
+        let script = scripts::tunnel_event(ev.event, ev.tid, name, peer_host_name);
         self.events.push_back(EngineEvent::Notify(ev));
         self.events.push_back(EngineEvent::Script(script));
     }

@@ -130,6 +130,8 @@ pub(super) struct TunnelRec {
     /// Its own socket's (local, remote) addresses, once asked for.
     pub(super) socket: Option<(SocketAddr, SocketAddr)>,
     pub(super) last_result: Option<ctl::ResultCode>,
+    /// The Host Name the peer sent (its SCCRQ, or its SCCRP once up), when it sent one.
+    pub(super) peer_host_name: Option<Box<[u8]>>,
     pub(super) rx: u64,
     pub(super) tx: u64,
 }
@@ -158,6 +160,7 @@ impl TunnelRec {
             settings,
             socket: None,
             last_result: None,
+            peer_host_name: None,
             rx: 0,
             tx: 0,
         }
@@ -184,6 +187,18 @@ impl TunnelRec {
     /// Where it is in its life.
     pub(super) fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// The Host Name the peer sent, if it did.
+    pub(super) fn peer_host(&self) -> Option<&[u8]> {
+        self.peer_host_name.as_deref()
+    }
+
+    /// Keeps the Host Name the peer sent (nothing for an empty one).
+    pub(super) fn set_peer_host(&mut self, name: &[u8]) {
+        if !name.is_empty() {
+            self.peer_host_name = Some(name.into());
+        }
     }
 
     /// The peer's address and port, for a tunnel over UDP (over IP the port is 0) with its

@@ -13,7 +13,7 @@ use l2tp_proto::{self as proto, SessionConfig, TunnelConfig};
 
 use super::api::HostFacts;
 use super::names::{Lookup, Names};
-use crate::dataplane::{PppSpec, SessionSpec, TunnelSpec};
+use crate::dataplane::{PppSpec, PppdSpec, SessionSpec, TunnelSpec};
 
 /// The encapsulation of a config `encap`.
 pub(super) fn encap(e: cfg::Encap) -> Encapsulation {
@@ -288,14 +288,16 @@ pub(super) fn session_spec(p: &proto::event::SessionParams, d: SessionData<'_>) 
         lns: p.lns,
         send_seq: p.send_seq,
         recv_seq: p.recv_seq,
-        ppp: (pw == cfg::PseudowireType::Ppp).then(|| PppSpec {
-            pppd_path: d.pseudowire.pppd_path.clone(),
-            pppd_options: d.pseudowire.pppd_options.clone(),
-            remote_number: d
-                .calling_number
-                .filter(|n| crate::scripts::is_printable(n))
-                .map(|n| String::from_utf8_lossy(n).into_owned()),
-            ipparam: d.peer.map(|p| p.ip().to_string()),
+        ppp: (pw == cfg::PseudowireType::Ppp).then(|| {
+            PppSpec::Pppd(PppdSpec {
+                pppd_path: d.pseudowire.pppd_path.clone(),
+                pppd_options: d.pseudowire.pppd_options.clone(),
+                remote_number: d
+                    .calling_number
+                    .filter(|n| crate::scripts::is_printable(n))
+                    .map(|n| String::from_utf8_lossy(n).into_owned()),
+                ipparam: d.peer.map(|p| p.ip().to_string()),
+            })
         }),
         debug: d.debug,
     }

@@ -38,7 +38,7 @@ use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::api::{
-    DataStats, Dataplane, DataplaneError, DataplaneEvent, SessionInstalled, SessionSpec,
+    DataStats, Dataplane, DataplaneError, DataplaneEvent, PppSpec, SessionInstalled, SessionSpec,
     TunnelInstalled, TunnelSpec,
 };
 use super::names::{InterfaceNames, template};
@@ -211,10 +211,18 @@ impl KernelDataplane {
     }
 
     fn install_ppp(&mut self, spec: &SessionSpec, ifname: &str) -> Result<Pppd, DataplaneError> {
-        let Some(ppp) = &spec.ppp else {
-            return Err(DataplaneError::Unavailable(
-                "a PPP session needs pppd (pppd_path)".into(),
-            ));
+        let ppp = match &spec.ppp {
+            Some(PppSpec::Pppd(p)) => p,
+            Some(PppSpec::Native) => {
+                return Err(DataplaneError::Unavailable(
+                    "the kernel data plane does not carry native PPP yet; set use_pppd".into(),
+                ));
+            }
+            None => {
+                return Err(DataplaneError::Unavailable(
+                    "a PPP session needs pppd (pppd_path)".into(),
+                ));
+            }
         };
         let t = self.tunnels.get(&spec.tid).ok_or(DataplaneError::Unknown {
             tid: spec.tid,

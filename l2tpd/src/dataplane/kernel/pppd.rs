@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use super::super::api::{DataplaneEvent, PppSpec};
+use super::super::api::{DataplaneEvent, PppdSpec};
 
 /// How long pppd has to exit after SIGTERM before it gets SIGKILL.
 const STOP_BOUND: Duration = Duration::from_secs(3);
@@ -32,7 +32,7 @@ pub(super) struct PppdArgs<'a> {
     /// The pseudowire profile's `local_ip` and `peer_ip`, given to pppd as `LOCAL:PEER`.
     pub(super) local_ip: Option<IpAddr>,
     pub(super) peer_ip: Option<IpAddr>,
-    pub(super) spec: &'a PppSpec,
+    pub(super) spec: &'a PppdSpec,
 }
 
 /// pppd's arguments: the plugin on descriptor `fd`, the session's mode, sequencing and ids,
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn pppd_arguments() {
-        let spec = PppSpec {
+        let spec = PppdSpec {
             pppd_path: PathBuf::from("/usr/sbin/pppd"),
             pppd_options: vec![
                 "noauth".into(),
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn the_calling_number_and_the_peer_reach_pppd() {
-        let spec = PppSpec {
+        let spec = PppdSpec {
             pppd_path: PathBuf::from("/usr/sbin/pppd"),
             pppd_options: vec!["noauth".into()],
             remote_number: Some("5551234".into()),

@@ -577,7 +577,8 @@ impl Instances {
             "tunnel \"{name}\": the tunnel {} opened (tid {tid}) is this tunnel now",
             req.remote
         );
-        let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
+        let mut rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
+        rec.set_peer_host(&req.host_name);
         ctx.add_tunnel(handle, rec, req.encap, (req.local, req.remote));
         if let Some(inst) = self.tunnels.get_mut(name) {
             inst.runs(handle);

@@ -329,5 +329,13 @@ fn answer(dp: &mut NoneDataplane, req: &DataplaneRequest) -> DataplaneOutcome {
             let _ = dp.remove_session(*tid, *sid);
             DataplaneOutcome::Removed
         }
+        DataplaneRequest::SendPpp { .. } | DataplaneRequest::PppDown { .. } => {
+            DataplaneOutcome::Removed
+        }
+        DataplaneRequest::PppUp { tid, sid, net } => DataplaneOutcome::SessionInstalled {
+            tid: *tid,
+            sid: *sid,
+            result: dp.ppp_up(*tid, *sid, net),
+        },
     }
 }

@@ -540,7 +540,9 @@ fn what_a_peer_tells_of_a_call_reaches_show_scripts_and_pppd() {
         DataplaneRequest::InstallSession(s) => s.ppp.clone(),
         _ => None,
     });
-    let ppp = ppp.unwrap_or_else(|| panic!("no PPP session installed"));
+    let Some(crate::dataplane::PppSpec::Pppd(ppp)) = ppp else {
+        panic!("no pppd session installed");
+    };
     assert_eq!(ppp.remote_number.as_deref(), Some("5551234"));
     assert_eq!(ppp.ipparam, Some(addr(0).ip().to_string()));
 }
