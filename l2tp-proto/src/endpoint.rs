@@ -262,6 +262,11 @@ impl Endpoint {
                 tunnel_id,
                 session_id,
                 ..
+            }
+            | Command::EndSession {
+                tunnel_id,
+                session_id,
+                ..
             } => {
                 let index = *self
                     .tunnel_ids
@@ -276,6 +281,7 @@ impl Endpoint {
                         Refusal::with(cdn::LOST_CARRIER, crate::event::DATA_PATH_LOST),
                         Some(why),
                     ),
+                    Command::EndSession { refusal, why, .. } => (refusal, Some(why)),
                     _ => (Refusal::result(cdn::ADMINISTRATIVE), None),
                 };
                 self.close_session_noting(now, si, refusal, detail);

@@ -92,6 +92,19 @@ pub enum Command {
         /// Why, for the local reason only (never sent).
         why: String,
     },
+    /// Disconnect a session with the CDN `refusal` gives (result, error, message sent to the
+    /// peer): for a reason of the layer above, e.g. its PPP ended. `why` is only the local
+    /// reason of the [`Event::SessionDown`].
+    EndSession {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The local session id.
+        session_id: u32,
+        /// The CDN's result and error codes and message.
+        refusal: Refusal,
+        /// Why, for the local reason only (never sent).
+        why: String,
+    },
 }
 
 /// The error message of the StopCCN or CDN that [`Command::LoseTunnel`] and

@@ -606,3 +606,43 @@ fn lost_data_path_tells_the_peer_no_details() {
         );
     }
 }
+
+/// A layer above L2TP (its PPP failed authentication, say) ends a session with a CDN of its
+/// own choosing: the peer reads exactly that result and message; the local reason keeps `why`.
+#[test]
+fn end_session_sends_the_callers_cdn() {
+    for mode in BOTH {
+        let (mut mesh, tid) = up(mode, 1, Link::CLEAN);
+        let sid = mesh.nodes[0]
+            .endpoint
+            .sessions(tid)
+            .next()
+            .expect("session")
+            .session_id;
+        mesh.command(
+            0,
+            Command::EndSession {
+                tunnel_id: tid,
+                session_id: sid,
+                refusal: Refusal::with(2, "PPP authentication failed"),
+                why: "PAP: user \"alice\" refused".into(),
+            },
+        );
+        mesh.run_for(Duration::from_secs(5));
+        let (mine, theirs) = (down_reasons(&mesh, 0, false), down_reasons(&mesh, 1, false));
+        assert_eq!((mine.len(), theirs.len()), (1, 1), "{mode:?}");
+        assert_eq!((mine[0].cause, mine[0].result), (DownCause::Local, 2));
+        assert_eq!(
+            mine[0].message.as_deref(),
+            Some("PAP: user \"alice\" refused")
+        );
+        assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 2));
+        assert_eq!(
+            theirs[0].message.as_deref(),
+            Some("PPP authentication failed"),
+            "{mode:?}"
+        );
+        // The tunnel stays up for the other sessions.
+        assert_eq!(mesh.nodes[0].endpoint.tunnels().count(), 1, "{mode:?}");
+    }
+}
