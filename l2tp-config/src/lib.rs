@@ -77,8 +77,8 @@ pub use model::{
 pub use span::Span;
 pub use value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, Encap, Endpoint, Framing, FramingCaps,
-    Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType,
-    Secret, SessionType, TextOrBytes,
+    Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, MetricsDetail,
+    PseudowireType, Secret, SessionType, TextOrBytes,
 };
 
 /// Parses and checks config text. `file_name` is used only in diagnostics.
