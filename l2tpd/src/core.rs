@@ -22,6 +22,7 @@ use crate::dataplane::{DataplaneEvent, DataplaneHost, DataplaneOutcome};
 pub use crate::engine::HostFacts;
 use crate::engine::{Command, Engine, EngineEvent};
 use crate::logging::{Level, LogHandle};
+use crate::metrics::Snapshot;
 use crate::notice;
 use crate::view;
 
@@ -327,6 +328,27 @@ impl Core {
         }
     }
 
+    /// What a metrics scrape reads: the counters of `show system` and the engine's and data
+    /// plane's figures (the shell adds the scripts').
+    pub fn metrics(&self, now: Instant, plane: &DataplaneHost) -> Snapshot {
+        let sys = self.config().system();
+        let mut engine = self.engine.figures(sys.metrics_detail);
+        for row in &mut engine.session_rows {
+            row.data = plane.session_stats(row.tid, row.sid);
+        }
+        Snapshot {
+            version: env!("CARGO_PKG_VERSION"),
+            dataplane: plane.dataplane().name(),
+            uptime: now.saturating_duration_since(self.started),
+            system: self.system_info(now, plane).statistics,
+            limits: (sys.max_tunnels, sys.max_sessions),
+            engine,
+            data: plane.data_totals(),
+            scripts: Default::default(),
+            detail: sys.metrics_detail,
+        }
+    }
+
     fn system_info(&self, now: Instant, plane: &DataplaneHost) -> SystemInfo {
         let sys = self.config().system();
         let facts = self.engine.facts();
@@ -465,6 +487,7 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
         o.control_socket_group != n.control_socket_group,
     );
     needs("pid_file", o.pid_file != n.pid_file);
+    needs("metrics_listen", o.metrics_listen != n.metrics_listen);
     needs("dataplane", o.dataplane != n.dataplane);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(

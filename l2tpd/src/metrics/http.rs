@@ -38,6 +38,20 @@ pub struct Scrape {
     pub reply: oneshot::Sender<Snapshot>,
 }
 
+/// Binds the listening sockets of `metrics_listen` (before the fork, so that a failure is seen).
+pub fn bind(addrs: &[std::net::SocketAddr]) -> Result<Vec<std::net::TcpListener>, String> {
+    addrs
+        .iter()
+        .map(|a| {
+            let l = std::net::TcpListener::bind(a)
+                .map_err(|e| format!("cannot listen for metrics on {a}: {e}"))?;
+            l.set_nonblocking(true)
+                .map_err(|e| format!("metrics socket {a}: {e}"))?;
+            Ok(l)
+        })
+        .collect()
+}
+
 /// Serves the metrics on every listener until `shutdown` turns true.
 pub async fn serve(
     listeners: Vec<TcpListener>,

@@ -12,7 +12,7 @@ pub mod http;
 pub mod snapshot;
 
 pub use encode::{Format, families};
-pub use http::{Scrape, serve};
+pub use http::{Scrape, bind, serve};
 pub use snapshot::Snapshot;
 
 #[cfg(test)]
