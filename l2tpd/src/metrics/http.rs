@@ -159,7 +159,12 @@ async fn connection(mut stream: TcpStream, scrapes: &mpsc::Sender<Scrape>) -> io
         Ok(r) => r?,
         Err(_) => return Ok(()),
     };
-    let answer = match head.map_or(Request::Bad, |h| parse(&h)) {
+    let request = head.map_or(Request::Bad, |h| parse(&h));
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "?".to_owned(), |a| a.to_string());
+    tracing::debug!("metrics: {request:?} from {peer}");
+    let answer = match request {
         Request::Metrics { format, head } => match snapshot(scrapes).await {
             // Encoded on the blocking pool: the runtime has one thread, the main loop's.
             Some(s) => {
