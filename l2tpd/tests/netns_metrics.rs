@@ -314,6 +314,11 @@ fn prometheus_scrapes_b(mut p: Pair, system: &Value) {
                 .replace('"', "%22")
                 .replace('=', "%3D")
                 .replace(' ', "%20")
+                .replace('+', "%2B")
+                .replace('$', "%24")
+                .replace('[', "%5B")
+                .replace(']', "%5D")
+                .replace('~', "%7E")
         );
         let (_, body) = fetch(&p.lab, Side::B, &url, "application/json").ok()?;
         let v: Value = serde_json::from_str(&body).ok()?;
@@ -346,6 +351,34 @@ fn prometheus_scrapes_b(mut p: Pair, system: &Value) {
     let q = query("histogram_quantile(0.5, l2tpd_tunnel_setup_duration_seconds_bucket)")
         .and_then(|r| scalar(&r));
     assert!(q.is_some_and(|q| q > 0.0 && q <= 60.0), "{q:?}");
+    // Every query of the dashboard in dist/ is one Prometheus evaluates, and those of figures
+    // that exist here have a value.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../dist/grafana-dashboard.json"
+    ))
+    .unwrap();
+    let dashboard: Value = serde_json::from_str(&text).unwrap();
+    let mut with_values = 0;
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    for expr in &exprs {
+        let q = expr
+            .replace("$instance", ".*")
+            .replace("$__rate_interval", "1m");
+        let r = query(&q).unwrap_or_else(|| panic!("Prometheus cannot evaluate {q}"));
+        with_values += usize::from(!r.is_empty());
+    }
+    assert!(
+        with_values * 2 > exprs.len(),
+        "only {with_values} of the dashboard's {} queries have a value",
+        exprs.len()
+    );
     // Prometheus asked for OpenMetrics and got it.
     let log = p.lab.l2tpd_logs(&p.b);
     assert!(
