@@ -592,7 +592,8 @@ mod tests {
     fn summaries_list_changes_and_restart_needs() {
         let old = parse("tunnel profile \"a\" {\n}\ntunnel profile \"b\" {\n}\n");
         let new = parse(
-            "system {\n listen 127.0.0.1:1\n}\ntunnel profile \"b\" {\n hello_timeout 3\n}\n\
+            "system {\n listen 127.0.0.1:1\n metrics_listen 127.0.0.1:2\n}\n\
+             tunnel profile \"b\" {\n hello_timeout 3\n}\n\
              tunnel profile \"c\" {\n encap ip\n}\n",
         );
         let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
@@ -606,7 +607,12 @@ mod tests {
                 "tunnel profile \"b\" changed",
             ]
         );
-        assert_eq!(s.restart_needed.len(), 2, "{:?}", s.restart_needed);
+        assert_eq!(s.restart_needed.len(), 3, "{:?}", s.restart_needed);
+        assert!(
+            s.restart_needed
+                .iter()
+                .any(|r| r.starts_with("metrics_listen changed"))
+        );
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
     }
 }
