@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
     charon-systemd strongswan-swanctl netbase freeradius freeradius-utils
-    lintian man-db logrotate dpkg-dev binutils)
+    lintian man-db logrotate dpkg-dev binutils prometheus)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -26,6 +26,13 @@ fi
 if [ -e /etc/systemd/system/multi-user.target.wants/freeradius.service ]; then
     systemctl disable freeradius >/dev/null 2>&1 ||
         rm -f /etc/systemd/system/multi-user.target.wants/freeradius.service
+fi
+
+# The metrics test (l2tpd/tests/netns_metrics.rs) starts its own Prometheus server in a network
+# namespace; the packaged service is not wanted at boot.
+if [ -e /etc/systemd/system/multi-user.target.wants/prometheus.service ]; then
+    systemctl disable prometheus >/dev/null 2>&1 ||
+        rm -f /etc/systemd/system/multi-user.target.wants/prometheus.service
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -391,6 +391,27 @@ pub(crate) fn socket_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
     Ok(out)
 }
 
+/// A list of `ip:port` socket addresses, the port required (no port is the metrics' own).
+pub(crate) fn metrics_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
+    const WHAT: &str = "one or more IP addresses with ports (`127.0.0.1:9701`, `[::1]:9701`)";
+    let mut out = Vec::new();
+    for item in list(v, WHAT)? {
+        let ep = endpoint_item(item, WHAT)?;
+        match (ep.host, ep.port) {
+            (Host::Ip(ip), Some(port)) if port != 0 => out.push(SocketAddr::new(ip, port)),
+            (Host::Ip(ip), _) => {
+                let example = SocketAddr::new(ip, 9701);
+                return err(
+                    item.span,
+                    format!("`{}` needs a port (e.g. `{example}`)", item.text),
+                );
+            }
+            (Host::Name(_), _) => return mismatch(item, WHAT),
+        }
+    }
+    Ok(out)
+}
+
 /// A 32-bit router id, as a number or in dotted IPv4 form.
 pub(crate) fn router_id(v: Values<'_>) -> Res<u32> {
     const WHAT: &str = "a router id (a 32-bit number or an IPv4 address)";

@@ -78,6 +78,7 @@ pub use span::Span;
 pub use value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
     FramingCaps, Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr,
+    MetricsDetail,
     PseudowireType, Secret, SessionType, TextOrBytes,
 };
 

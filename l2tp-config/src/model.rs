@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use crate::convert::{self as p, Res, Values};
 use crate::value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
-    FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType,
+    FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, MetricsDetail,
+    PseudowireType,
     Secret, SessionType, TextOrBytes,
 };
 
@@ -149,6 +150,11 @@ params! {
         script_dir: PathBuf => PathBuf = PathBuf::from("/etc/l2tpd"), p::path;
         /// `max_scripts`: the most user scripts running at once \[16\].
         max_scripts: u32 => u32 = 16, p::number(1, 4096);
+        /// `metrics_listen`: addresses and ports to serve Prometheus metrics on over HTTP
+        /// (`GET /metrics`) \[none: no metrics endpoint\].
+        metrics_listen: Vec<SocketAddr> => Vec<SocketAddr> = Vec::new(), p::metrics_addrs;
+        /// `metrics_detail`: series per tunnel or per session besides the totals \[`none`\].
+        metrics_detail: MetricsDetail => MetricsDetail = MetricsDetail::None, p::keyword;
         /// `pid_file` \[`/run/l2tpd/l2tpd.pid`\].
         pid_file: PathBuf => PathBuf = PathBuf::from("/run/l2tpd/l2tpd.pid"), p::path;
     }

@@ -182,6 +182,18 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// `metrics_detail`: which series the metrics endpoint gives per tunnel and per session.
+    MetricsDetail {
+        /// `none`: totals only; no label names a tunnel or a session.
+        None = "none",
+        /// `tunnels`: a few series per tunnel too.
+        Tunnels = "tunnels",
+        /// `sessions`: a few series per tunnel and per session too.
+        Sessions = "sessions",
+    }
+}
+
+keyword_enum! {
     /// `lac_lns`: which L2TPv2 roles a peer may take with us.
     LacLns {
         /// `lac`

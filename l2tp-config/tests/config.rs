@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use l2tp_config::{
     AuthMode, Config, DataSequencing, Encap, Endpoint, Host, L2specType, L2tpVersion, LogLevel,
-    MacAddr, PseudowireType, Secret, TextOrBytes, parse,
+    MacAddr, MetricsDetail, PseudowireType, Secret, TextOrBytes, parse,
 };
 
 fn ok(source: &str) -> Config {
@@ -113,6 +113,11 @@ fn empty_file_gives_defaults() {
     assert_eq!(sys.control_socket.to_str(), Some("/run/l2tpd/l2tpd.sock"));
     assert_eq!(sys.script_dir.to_str(), Some("/etc/l2tpd"));
     assert_eq!(sys.pid_file.to_str(), Some("/run/l2tpd/l2tpd.pid"));
+    assert!(
+        sys.metrics_listen.is_empty(),
+        "no metrics endpoint unless asked for"
+    );
+    assert_eq!(sys.metrics_detail, MetricsDetail::None);
 
     for kind in [
         config.tunnel_profiles().len(),
@@ -199,6 +204,19 @@ session "s" {
         s.settings.remote_end_id,
         Some(TextOrBytes::Bytes(vec![1, 2]))
     );
+
+    let m = ok(
+        "system {\n metrics_listen 127.0.0.1:9701 [2001:db8::1]:9702\n metrics_detail \
+                sessions\n}\n",
+    );
+    assert_eq!(
+        m.system().metrics_listen,
+        [
+            "127.0.0.1:9701".parse::<SocketAddr>().unwrap(),
+            "[2001:db8::1]:9702".parse().unwrap()
+        ]
+    );
+    assert_eq!(m.system().metrics_detail, MetricsDetail::Sessions);
 
     let pw = ok("pseudowire profile \"e\" {\n mac 02:00:5E:10:00:01\n mtu 1400\n}\n");
     assert_eq!(

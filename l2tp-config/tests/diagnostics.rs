@@ -68,6 +68,10 @@ case!(
     wrong_ip,
     "tunnel \"t\" {\n    peer 2001:db8::1:1701x\n    local lns.example.net\n}\n"
 );
+case!(
+    metrics_listen_without_port,
+    "system {\n    metrics_listen 127.0.0.1 ::1 metrics.example.net:9701\n    metrics_detail all\n}\n"
+);
 case!(bad_ipv4, "tunnel \"t\" {\n    peer 192.0.2.300\n}\n");
 case!(
     wrong_mac,

@@ -120,6 +120,7 @@ struct Prepared {
     control: ControlSocket,
     facts: HostFacts,
     dataplane: dataplane::Kind,
+    metrics: Vec<std::net::TcpListener>,
 }
 
 fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
@@ -197,6 +198,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     } else {
         Vec::new()
     };
+    let metrics = crate::metrics::bind(&sys.metrics_listen)?;
     let control_path = absolute(&sys.control_socket);
     let control = control::prepare(&control_path, sys.control_socket_group.as_deref())?;
     let facts = HostFacts {
@@ -213,6 +215,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
         control,
         facts,
         dataplane,
+        metrics,
     })
 }
 
@@ -231,7 +234,13 @@ fn run_daemon(
         control,
         facts,
         dataplane,
+        metrics,
     } = prepared;
+    let metrics_at: String = metrics
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| format!(", metrics on http://{a}/metrics"))
+        .collect();
     let fail = |readiness: Option<Readiness>, msg: String| {
         tracing::error!("start-up failed: {msg}");
         log.flush();
@@ -269,8 +278,9 @@ fn run_daemon(
         .collect();
     let setup = runtime.block_on(async {
         let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
-        let sockets =
-            Sockets::register(udp, ip).map_err(|e| format!("cannot register sockets: {e}"))?;
+        let sockets = Sockets::register(udp, ip)
+            .map_err(|e| format!("cannot register sockets: {e}"))?
+            .with_metrics(metrics);
         let listener = control
             .listener
             .try_clone()
@@ -304,7 +314,8 @@ fn run_daemon(
         tracing::error!("cannot detach from the terminal: {e}");
     }
     notice!(
-        "l2tpd {} started (pid {}): listening on UDP {}{}, control socket {}, log level {}",
+        "l2tpd {} started (pid {}): listening on UDP {}{}, control socket {}{metrics_at}, log \
+         level {}",
         env!("CARGO_PKG_VERSION"),
         std::process::id(),
         listen.join(" "),

@@ -26,6 +26,7 @@ use crate::engine::{Command, Engine, EngineEvent, ListCursor};
 /// page stays bounded (a few milliseconds), and it serves its tunnels between pages.
 pub const PAGE_BUDGET: usize = 1024;
 use crate::logging::{Level, LogHandle};
+use crate::metrics::Snapshot;
 use crate::notice;
 use crate::view;
 
@@ -410,6 +411,27 @@ impl Core {
         }
     }
 
+    /// What a metrics scrape reads: the counters of `show system` and the engine's and data
+    /// plane's figures (the shell adds the scripts').
+    pub fn metrics(&self, now: Instant, plane: &DataplaneHost) -> Snapshot {
+        let sys = self.config().system();
+        let mut engine = self.engine.figures(sys.metrics_detail);
+        for row in &mut engine.session_rows {
+            row.data = plane.session_stats(row.tid, row.sid);
+        }
+        Snapshot {
+            version: env!("CARGO_PKG_VERSION"),
+            dataplane: plane.dataplane().name(),
+            uptime: now.saturating_duration_since(self.started),
+            system: self.system_info(now, plane).statistics,
+            limits: (sys.max_tunnels, sys.max_sessions),
+            engine,
+            data: plane.data_totals(),
+            scripts: Default::default(),
+            detail: sys.metrics_detail,
+        }
+    }
+
     fn system_info(&self, now: Instant, plane: &DataplaneHost) -> SystemInfo {
         let sys = self.config().system();
         let facts = self.engine.facts();
@@ -550,6 +572,7 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
         o.control_socket_group != n.control_socket_group,
     );
     needs("pid_file", o.pid_file != n.pid_file);
+    needs("metrics_listen", o.metrics_listen != n.metrics_listen);
     needs("dataplane", o.dataplane != n.dataplane);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(
@@ -656,7 +679,8 @@ mod tests {
     fn summaries_list_changes_and_restart_needs() {
         let old = parse("tunnel profile \"a\" {\n}\ntunnel profile \"b\" {\n}\n");
         let new = parse(
-            "system {\n listen 127.0.0.1:1\n}\ntunnel profile \"b\" {\n hello_timeout 3\n}\n\
+            "system {\n listen 127.0.0.1:1\n metrics_listen 127.0.0.1:2\n}\n\
+             tunnel profile \"b\" {\n hello_timeout 3\n}\n\
              tunnel profile \"c\" {\n encap ip\n}\n",
         );
         let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
@@ -670,7 +694,12 @@ mod tests {
                 "tunnel profile \"b\" changed",
             ]
         );
-        assert_eq!(s.restart_needed.len(), 2, "{:?}", s.restart_needed);
+        assert_eq!(s.restart_needed.len(), 3, "{:?}", s.restart_needed);
+        assert!(
+            s.restart_needed
+                .iter()
+                .any(|r| r.starts_with("metrics_listen changed"))
+        );
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
     }
 

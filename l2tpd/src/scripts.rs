@@ -22,12 +22,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use l2tp_ctl::EventKind;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
+
+use crate::metrics::snapshot::ScriptFigures;
 
 /// The `PATH` a script gets.
 pub const SCRIPT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -243,6 +246,27 @@ pub fn hex(bytes: &[u8]) -> String {
 
 type Job = (PathBuf, ScriptEvent);
 
+/// How the scripts' runs ended, for the metrics: shared by the workers.
+#[derive(Debug, Default)]
+struct Tally {
+    /// By (script name, an index of `metrics::snapshot::SCRIPT_RESULTS`).
+    runs: Mutex<std::collections::BTreeMap<(&'static str, usize), u64>>,
+    running: AtomicU64,
+}
+
+impl Tally {
+    fn count(&self, script: &'static str, result: usize) {
+        if let Ok(mut runs) = self.runs.lock() {
+            *runs.entry((script, result)).or_default() += 1;
+        }
+    }
+}
+
+/// The `result` index of a run that exited with `status`.
+const SUCCESS: usize = 0;
+const FAILURE: usize = 1;
+const ERROR: usize = 2;
+
 /// Runs scripts: one queue per tunnel or session, a bound on how many run at once.
 #[derive(Debug)]
 pub struct ScriptRunner {
@@ -251,6 +275,7 @@ pub struct ScriptRunner {
     workers: JoinSet<()>,
     /// Whether each script file existed, and when that was looked up.
     present: HashMap<PathBuf, (Instant, bool)>,
+    tally: Arc<Tally>,
 }
 
 /// How long a lookup of whether a script exists is trusted.
@@ -264,6 +289,7 @@ impl ScriptRunner {
             queues: HashMap::new(),
             workers: JoinSet::new(),
             present: HashMap::new(),
+            tally: Arc::default(),
         }
     }
 
@@ -307,7 +333,8 @@ impl ScriptRunner {
             // A fresh channel with its receiver alive accepts the job.
             let _ = tx.send(job);
             while self.workers.try_join_next().is_some() {}
-            self.workers.spawn(worker(rx, self.limit.clone()));
+            self.workers
+                .spawn(worker(rx, self.limit.clone(), self.tally.clone()));
             self.queues.insert(key, tx);
         }
         if last {
@@ -329,33 +356,50 @@ impl ScriptRunner {
         }
     }
 
+    /// The runs so far, by script and result, and how many run now.
+    pub fn figures(&self) -> ScriptFigures {
+        ScriptFigures {
+            runs: self
+                .tally
+                .runs
+                .lock()
+                .map(|r| r.clone())
+                .unwrap_or_default(),
+            running: self.tally.running.load(Ordering::Relaxed),
+        }
+    }
+
     /// How many tunnels and sessions have a queue.
     pub fn queues(&self) -> usize {
         self.queues.len()
     }
 }
 
-async fn worker(mut rx: mpsc::UnboundedReceiver<Job>, limit: Arc<Semaphore>) {
+async fn worker(mut rx: mpsc::UnboundedReceiver<Job>, limit: Arc<Semaphore>, tally: Arc<Tally>) {
     while let Some((path, event)) = rx.recv().await {
-        run(&path, &event, &limit).await;
+        if let Some(result) = run(&path, &event, &limit, &tally).await {
+            tally.count(event.file_name(), result);
+        }
     }
 }
 
-async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore) {
+/// Runs one script; how it ended (an index of `SCRIPT_RESULTS`), or `None` when there was
+/// none to run.
+async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore, tally: &Tally) -> Option<usize> {
     match tokio::fs::metadata(path).await {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
             tracing::warn!("script {}: not a file; skipped", path.display());
-            return;
+            return Some(ERROR);
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
             tracing::warn!("script {}: {e}; skipped", path.display());
-            return;
+            return Some(ERROR);
         }
     }
     let Ok(_permit) = limit.acquire().await else {
-        return;
+        return None;
     };
     let mut cmd = tokio::process::Command::new(path);
     cmd.args(&event.args)
@@ -371,11 +415,25 @@ async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore) {
     }
     tracing::debug!("script {} {}", path.display(), event.args.join(" "));
     match cmd.spawn() {
-        Err(e) => tracing::warn!("script {}: cannot run it: {e}", path.display()),
-        Ok(mut child) => match child.wait().await {
-            Ok(status) => tracing::debug!("script {}: {status}", path.display()),
-            Err(e) => tracing::warn!("script {}: {e}", path.display()),
-        },
+        Err(e) => {
+            tracing::warn!("script {}: cannot run it: {e}", path.display());
+            Some(ERROR)
+        }
+        Ok(mut child) => {
+            tally.running.fetch_add(1, Ordering::Relaxed);
+            let status = child.wait().await;
+            tally.running.fetch_sub(1, Ordering::Relaxed);
+            match status {
+                Ok(status) => {
+                    tracing::debug!("script {}: {status}", path.display());
+                    Some(if status.success() { SUCCESS } else { FAILURE })
+                }
+                Err(e) => {
+                    tracing::warn!("script {}: {e}", path.display());
+                    Some(ERROR)
+                }
+            }
+        }
     }
 }
 
@@ -394,6 +452,46 @@ mod tests {
         runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None, None));
         assert_eq!(runner.queues(), 0);
         assert_eq!(runner.present.len(), 2, "one lookup per script file");
+    }
+
+    #[tokio::test]
+    async fn runs_are_counted_by_script_and_result() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("l2tpd-script-runs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("session-up")).unwrap_or_else(|e| panic!("{e}"));
+        for (name, body) in [("tunnel-up", "exit 0"), ("tunnel-down", "exit 3")] {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut runner = ScriptRunner::new(4);
+        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None, None));
+        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 8, None, None));
+        runner.submit(&dir, tunnel_event(EventKind::TunnelDown, 7, None, None));
+        let e = session_event(EventKind::SessionUp, 7, 1, &SessionFacts::default());
+        runner.submit(&dir, e);
+        // No script: not counted.
+        runner.submit(&dir, tunnel_event(EventKind::TunnelCreated, 9, None, None));
+        let mut figures = runner.figures();
+        for _ in 0..400 {
+            if figures.runs.values().sum::<u64>() >= 4 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            figures = runner.figures();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let want: std::collections::BTreeMap<_, _> = [
+            (("tunnel-up", SUCCESS), 2),
+            (("tunnel-down", FAILURE), 1),
+            (("session-up", ERROR), 1),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(figures.runs, want);
+        assert_eq!(figures.running, 0);
     }
 
     #[test]

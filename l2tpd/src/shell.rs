@@ -29,6 +29,7 @@ use crate::core::Core;
 use crate::dataplane::{DataplaneHost, ShellSocket};
 use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
+use crate::metrics;
 use crate::net::{Bound, Framing};
 use crate::notice;
 use crate::notify::Notifier;
@@ -85,6 +86,8 @@ pub struct Sockets {
     /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
     /// registered with the runtime, which would otherwise wake for every data packet.
     adopted: HashMap<u32, std::net::UdpSocket>,
+    /// The metrics endpoint's listening sockets (`metrics_listen`), until it starts.
+    metrics: Vec<std::net::TcpListener>,
 }
 
 impl Sockets {
@@ -99,7 +102,14 @@ impl Sockets {
             list,
             tunnels: HashMap::new(),
             adopted: HashMap::new(),
+            metrics: Vec::new(),
         })
+    }
+
+    /// Adds the metrics endpoint's listening sockets (non-blocking), served once the loop runs.
+    pub fn with_metrics(mut self, listeners: Vec<std::net::TcpListener>) -> Sockets {
+        self.metrics = listeners;
+        self
     }
 
     /// Registers a tunnel's own socket (opened by the core) and starts reading it.
@@ -226,6 +236,25 @@ pub async fn run(
         events_tx.clone(),
         stop_rx.clone(),
     ));
+    // Scrapes ask the loop for a snapshot, which the endpoint encodes on its own.
+    let (scrapes_tx, mut scrapes) = mpsc::channel::<metrics::Scrape>(8);
+    let listeners: Vec<tokio::net::TcpListener> = std::mem::take(&mut sockets.metrics)
+        .into_iter()
+        .filter_map(|l| match tokio::net::TcpListener::from_std(l) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::error!("metrics: cannot register a listening socket: {e}");
+                None
+            }
+        })
+        .collect();
+    if !listeners.is_empty() {
+        tokio::spawn(metrics::serve(
+            listeners,
+            scrapes_tx.clone(),
+            stop_rx.clone(),
+        ));
+    }
 
     let mut scripts = ScriptRunner::new(
         usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
@@ -297,6 +326,12 @@ pub async fn run(
                 // The client may have gone; nothing to do then.
                 let _ = call.reply.send(answer);
             }
+            Some(scrape) = scrapes.recv() => {
+                let mut snapshot = core.metrics(Instant::now(), &plane);
+                snapshot.scripts = scripts.figures();
+                // The client may have gone; nothing to do then.
+                let _ = scrape.reply.send(snapshot);
+            }
             Some(d) = datagrams.recv() => {
                 // Classified once: data packets go to the data plane, the rest to the core.
                 let packet = Packet::parse(&d.data, d.encap);
@@ -342,6 +377,7 @@ pub async fn run(
             break;
         }
     }
+    drop(scrapes_tx);
     core.finish_shutdown();
     let mut last_scripts = Vec::new();
     while let Some(e) = core.poll_event() {

@@ -291,6 +291,30 @@ impl L2tpGenl {
         Ok(session_info(&m))
     }
 
+    /// The counters of every session in the kernel (in this network namespace), by (tunnel id,
+    /// session id): one dump, whatever the number of sessions.
+    pub fn session_infos(&self) -> io::Result<Vec<((u32, u32), KernelSessionInfo)>> {
+        let mut g = GenlMessage::from_payload(L2tpMessage::new(L2tpCmd::SessionGet));
+        g.set_resolved_family_id(self.family);
+        Ok(self
+            .nl
+            .dump(g)?
+            .iter()
+            .filter_map(|m| {
+                let a = &m.payload.attributes;
+                let tid = a.iter().find_map(|a| match a {
+                    L2tpAttribute::ConnId(id) => Some(*id),
+                    _ => None,
+                })?;
+                let sid = a.iter().find_map(|a| match a {
+                    L2tpAttribute::SessionId(id) => Some(*id),
+                    _ => None,
+                })?;
+                Some(((tid, sid), session_info(&m.payload)))
+            })
+            .collect())
+    }
+
     /// The connection ids of every tunnel in the kernel (in this network namespace).
     pub fn tunnel_ids(&self) -> io::Result<Vec<u32>> {
         let mut g = GenlMessage::from_payload(L2tpMessage::new(L2tpCmd::TunnelGet));

@@ -219,6 +219,21 @@ pub struct DataStats {
     pub tx_errors: u64,
 }
 
+impl DataStats {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &DataStats) {
+        self.rx_packets += other.rx_packets;
+        self.rx_bytes += other.rx_bytes;
+        self.rx_errors += other.rx_errors;
+        self.rx_cookie_mismatches += other.rx_cookie_mismatches;
+        self.rx_seq_errors += other.rx_seq_errors;
+        self.rx_reordered += other.rx_reordered;
+        self.tx_packets += other.tx_packets;
+        self.tx_bytes += other.tx_bytes;
+        self.tx_errors += other.tx_errors;
+    }
+}
+
 /// What the data plane made for a session.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct SessionInstalled {
@@ -391,6 +406,12 @@ pub trait Dataplane: fmt::Debug {
 
     /// A session's data counters, when the data plane keeps them.
     fn session_stats(&self, _tid: u32, _sid: u32) -> Option<DataStats> {
+        None
+    }
+
+    /// Data counters over every session it carried, removed ones included (for the metrics);
+    /// `None` when it carries no data.
+    fn data_totals(&self) -> Option<DataStats> {
         None
     }
 

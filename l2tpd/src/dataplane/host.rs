@@ -248,6 +248,11 @@ impl DataplaneHost {
         self.dataplane.cookie_mismatches()
     }
 
+    /// Data counters over every session, removed ones included; `None` without data.
+    pub fn data_totals(&self) -> Option<DataStats> {
+        self.dataplane.data_totals()
+    }
+
     /// A session's data counters.
     pub fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
         self.dataplane.session_stats(tid, sid)

@@ -37,6 +37,8 @@ pub struct UserspaceAdapter {
     /// Ordered, so that a tunnel's sessions are a range.
     sessions: BTreeMap<(u32, u32), u32>,
     names: InterfaceNames,
+    /// The last counts of the sessions removed so far.
+    retired: DataStats,
     /// rtnetlink, for the addresses the data path does not set itself (IPv6), opened when
     /// first needed.
     rtnl: Option<l2tp_dataplane::kernel::Rtnl>,
@@ -84,8 +86,16 @@ impl UserspaceAdapter {
             events: Some(rx),
             sessions: BTreeMap::new(),
             names: InterfaceNames::default(),
+            retired: DataStats::default(),
             rtnl: None,
         })
+    }
+
+    /// Keeps the last counts of data-path session `sid`, which is being removed.
+    fn retire(&mut self, sid: u32) {
+        if let Some(s) = self.dp.stats(sid) {
+            self.retired.add(&data_stats(s));
+        }
     }
 
     /// Gives TAP `name` the session's IPv6 address (with its peer address, if any) over
@@ -113,6 +123,21 @@ impl UserspaceAdapter {
                 format!("setting {local} on {name}: {e}"),
             ))
         })
+    }
+}
+
+/// The data path's counters of a session in the daemon's terms.
+fn data_stats(s: dp::SessionStats) -> DataStats {
+    DataStats {
+        rx_packets: s.rx_packets,
+        rx_bytes: s.rx_bytes,
+        rx_errors: s.rx_errors,
+        rx_cookie_mismatches: s.cookie_mismatches,
+        rx_seq_errors: s.seq_errors,
+        rx_reordered: s.reordered,
+        tx_packets: s.tx_packets,
+        tx_bytes: s.tx_bytes,
+        tx_errors: s.tx_errors,
     }
 }
 
@@ -171,7 +196,9 @@ impl Dataplane for UserspaceAdapter {
             .map(|(k, _)| *k)
             .collect();
         for (t, sid) in gone {
-            self.sessions.remove(&(t, sid));
+            if let Some(local) = self.sessions.remove(&(t, sid)) {
+                self.retire(local);
+            }
             self.names.release(t, sid);
         }
         self.dp.remove_tunnel(tid).map_err(error)
@@ -240,6 +267,7 @@ impl Dataplane for UserspaceAdapter {
             });
         };
         self.names.release(tid, sid);
+        self.retire(sid);
         self.dp.remove_session(sid).map_err(error)
     }
 
@@ -253,18 +281,17 @@ impl Dataplane for UserspaceAdapter {
 
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
         let sid = self.sessions.get(&(tid, sid))?;
-        let s = self.dp.stats(*sid)?;
-        Some(DataStats {
-            rx_packets: s.rx_packets,
-            rx_bytes: s.rx_bytes,
-            rx_errors: s.rx_errors,
-            rx_cookie_mismatches: s.cookie_mismatches,
-            rx_seq_errors: s.seq_errors,
-            rx_reordered: s.reordered,
-            tx_packets: s.tx_packets,
-            tx_bytes: s.tx_bytes,
-            tx_errors: s.tx_errors,
-        })
+        self.dp.stats(*sid).map(data_stats)
+    }
+
+    fn data_totals(&self) -> Option<DataStats> {
+        let mut total = self.retired;
+        for sid in self.sessions.values() {
+            if let Some(s) = self.dp.stats(*sid) {
+                total.add(&data_stats(s));
+            }
+        }
+        Some(total)
     }
 
     fn cookie_mismatches(&self) -> u64 {

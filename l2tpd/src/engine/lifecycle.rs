@@ -193,7 +193,7 @@ fn tunnel_down(
     (tid, peer_tid): (u32, u32),
     reason: &proto::DownReason,
 ) {
-    let Some(rec) = ctx.registry.tunnel_closing(handle) else {
+    let Some(rec) = ctx.registry.tunnel_closing(handle, reason.cause) else {
         return;
     };
     let up_for = rec
@@ -251,7 +251,7 @@ fn session_down(
     (tid, sid): (u32, u32),
     reason: &proto::DownReason,
 ) {
-    let Some(rec) = ctx.registry.session_closing(handle) else {
+    let Some(rec) = ctx.registry.session_closing(handle, reason.cause) else {
         return;
     };
     let up_for = rec

@@ -482,6 +482,14 @@ impl Engine {
         self.views().counts()
     }
 
+    /// What a metrics scrape reads of the engine; rows per tunnel and session as `detail` asks.
+    pub fn figures(
+        &self,
+        detail: l2tp_config::MetricsDetail,
+    ) -> crate::metrics::snapshot::EngineFigures {
+        self.views().figures(detail)
+    }
+
     /// The engine's counters (the protocol fields of [`SystemStats`]; the core adds its own).
     pub fn stats(&self) -> SystemStats {
         let mut s = views::stats(&self.protocol, &self.registry, &self.admission);

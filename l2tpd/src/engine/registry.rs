@@ -14,6 +14,9 @@ use std::time::Instant;
 
 use l2tp_config as cfg;
 use l2tp_ctl as ctl;
+use l2tp_proto::DownCause;
+
+use crate::metrics::snapshot::{Histogram, Teardowns};
 
 /// Where a tunnel or session is in its life, as the daemon sees it.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -440,6 +443,12 @@ pub(super) struct Registry {
     /// Tunnels and sessions that closed without having come up.
     tunnel_setup_failures: u64,
     session_setup_failures: u64,
+    /// How long tunnels and sessions with a control connection took to come up.
+    tunnel_setup: Histogram,
+    session_setup: Histogram,
+    /// Tunnels and sessions that went down, by cause.
+    tunnel_teardowns: Teardowns,
+    session_teardowns: Teardowns,
 }
 
 impl Registry {
@@ -525,15 +534,28 @@ impl Registry {
         if before.is_live() {
             rec.phase = Phase::Up { since: now };
         }
+        if let Phase::Connecting { since } = before
+            && !rec.is_static()
+        {
+            self.tunnel_setup
+                .observe(now.saturating_duration_since(since));
+        }
         rec.peer_tid = peer_tid;
         self.tunnel_tally.change(Some(before), Some(rec.phase));
         Some(rec)
     }
 
-    /// Tunnel `handle` began to close.
-    pub(super) fn tunnel_closing(&mut self, handle: u64) -> Option<&mut TunnelRec> {
+    /// Tunnel `handle` began to close, for `cause`.
+    pub(super) fn tunnel_closing(
+        &mut self,
+        handle: u64,
+        cause: DownCause,
+    ) -> Option<&mut TunnelRec> {
         let rec = self.tunnels.get_mut(&handle)?;
         let before = rec.phase;
+        if before.is_live() {
+            self.tunnel_teardowns.add(cause);
+        }
         rec.phase = before.closing();
         if before.is_live() && !before.was_up() {
             self.tunnel_setup_failures += 1;
@@ -660,15 +682,28 @@ impl Registry {
         if before.is_live() {
             rec.phase = Phase::Up { since: now };
         }
+        if let Phase::Connecting { since } = before
+            && !rec.is_static
+        {
+            self.session_setup
+                .observe(now.saturating_duration_since(since));
+        }
         (rec.peer_tid, rec.peer_sid) = peer;
         self.session_tally.change(Some(before), Some(rec.phase));
         Some(rec)
     }
 
-    /// Session `handle` began to close.
-    pub(super) fn session_closing(&mut self, handle: u64) -> Option<&mut SessionRec> {
+    /// Session `handle` began to close, for `cause`.
+    pub(super) fn session_closing(
+        &mut self,
+        handle: u64,
+        cause: DownCause,
+    ) -> Option<&mut SessionRec> {
         let rec = self.sessions.get_mut(&handle)?;
         let before = rec.phase;
+        if before.is_live() {
+            self.session_teardowns.add(cause);
+        }
         rec.phase = before.closing();
         if before.is_live() && !before.was_up() {
             self.session_setup_failures += 1;
@@ -710,6 +745,16 @@ impl Registry {
     /// Tunnels and sessions that closed without having come up.
     pub(super) fn setup_failures(&self) -> (u64, u64) {
         (self.tunnel_setup_failures, self.session_setup_failures)
+    }
+
+    /// How long tunnels and sessions with a control connection took to come up.
+    pub(super) fn setup_latency(&self) -> (&Histogram, &Histogram) {
+        (&self.tunnel_setup, &self.session_setup)
+    }
+
+    /// Tunnels and sessions that went down, by cause.
+    pub(super) fn teardowns(&self) -> (Teardowns, Teardowns) {
+        (self.tunnel_teardowns, self.session_teardowns)
     }
 
     /// Takes every record out (the daemon is stopping): sessions, then tunnels.
@@ -784,8 +829,8 @@ mod tests {
         r.tunnel_up(a, now, 99);
         assert_eq!(r.tunnel_tally(), tally(2, 2, 1));
         assert_eq!(r.tunnel_by_tid(10).map(|t| t.peer_tid), Some(99));
-        r.tunnel_closing(a);
-        r.tunnel_closing(b);
+        r.tunnel_closing(a, DownCause::Peer);
+        r.tunnel_closing(b, DownCause::EstablishTimeout);
         assert_eq!(r.tunnel_tally(), tally(2, 0, 0));
         // Only b never came up.
         assert_eq!(r.setup_failures(), (1, 0));
@@ -796,6 +841,45 @@ mod tests {
         r.remove_tunnel(b);
         assert_eq!(r.tunnel_tally(), Tally::default());
         assert_eq!(r.tunnel_handle(10), None);
+    }
+
+    #[test]
+    fn setup_latency_and_teardowns_are_counted_once_per_record() {
+        let mut r = Registry::default();
+        let (a, b) = (r.next_handle(), r.next_handle());
+        let t = tunnel(10);
+        let Phase::Connecting { since } = t.phase() else {
+            panic!("a new tunnel is connecting");
+        };
+        r.insert_tunnel(a, t);
+        r.insert_tunnel(b, tunnel(11));
+        r.tunnel_up(a, since + std::time::Duration::from_millis(240), 99);
+        // Up again (a duplicate event): no second observation.
+        r.tunnel_up(a, since + std::time::Duration::from_secs(9), 99);
+        let (tunnels, sessions) = r.setup_latency();
+        assert_eq!((tunnels.count(), sessions.count()), (1, 0));
+        let le_250ms = tunnels
+            .buckets()
+            .iter()
+            .find(|(le, _)| *le == 0.25)
+            .map(|b| b.1);
+        assert_eq!(le_250ms, Some(1));
+        r.tunnel_closing(a, DownCause::Peer);
+        r.tunnel_closing(a, DownCause::Local);
+        r.tunnel_closing(b, DownCause::RetriesExhausted);
+        let (down, _) = r.teardowns();
+        let down: BTreeMap<_, _> = down.by_cause().collect();
+        assert_eq!(
+            (down["peer"], down["local"], down["retries_exhausted"]),
+            (1, 0, 1)
+        );
+        // A static session comes up at once: no set-up to measure.
+        let mut st = session(a, 10, 5);
+        st.is_static = true;
+        let s = r.next_handle();
+        r.insert_session(s, st);
+        r.session_up(s, since + std::time::Duration::from_secs(1), (1, 2));
+        assert_eq!(r.setup_latency().1.count(), 0);
     }
 
     #[test]
@@ -814,7 +898,7 @@ mod tests {
         r.renumber_session(s2, 7);
         assert_eq!(r.session_handle(100, 6), None);
         assert_eq!(r.session_handle(100, 7), Some(s2));
-        r.session_closing(s2);
+        r.session_closing(s2, DownCause::Local);
         assert_eq!(r.setup_failures(), (0, 1));
         r.remove_session(s2);
         assert_eq!(r.sessions_of(t1), 1);

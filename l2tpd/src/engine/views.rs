@@ -1,9 +1,10 @@
 //! The answers of `l2tpctl show`: pure functions of the records, the instances and the
 //! protocol's own state. Nothing here changes the engine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use l2tp_config::MetricsDetail;
 use l2tp_ctl::{
     self as ctl, Counts, CtlError, ErrorKind, Selector, SessionDetail, SessionInfo, SystemStats,
     TunnelDetail, TunnelInfo,
@@ -15,8 +16,9 @@ use super::admission::Admission;
 use super::instances::{Instance, InstanceState, Instances};
 use super::notify::ctl_encap;
 use super::protocol::Protocol;
-use super::registry::{Control, Registry, SessionRec, TunnelRec};
+use super::registry::{Control, Phase, Registry, SessionRec, TunnelRec};
 use super::translate;
+use crate::metrics::snapshot::{EngineFigures, SessionRow, TunnelRow};
 use crate::{scripts, view};
 
 /// `no tunnel SEL`.
@@ -309,6 +311,61 @@ impl Views<'_> {
         }
     }
 
+    /// What a scrape reads: tunnels and sessions by state and version, set-up latency,
+    /// teardowns, and a row per tunnel (and per session) when `detail` asks for them. One pass
+    /// over the tunnels and one over the sessions.
+    pub(super) fn figures(&self, detail: MetricsDetail) -> EngineFigures {
+        let ep = self.protocol.ep();
+        let mut f = EngineFigures::default();
+        let mut versions = HashMap::with_capacity(self.registry.tunnel_tally().total);
+        for (h, t) in self.registry.tunnels() {
+            let info = ep.tunnel(t.tid());
+            let version = info.as_ref().map_or_else(
+                || translate::version(t.settings.version).number(),
+                |i| i.version.number(),
+            );
+            versions.insert(h, version);
+            f.tunnels.add(phase_index(t.phase()), version);
+            if detail != MetricsDetail::None {
+                f.tunnel_rows.push(TunnelRow {
+                    tid: t.tid(),
+                    name: t.origin.name.clone(),
+                    peer: info.map_or_else(
+                        || t.udp_peer().map(|p| p.to_string()).unwrap_or_default(),
+                        |i| i.remote.to_string(),
+                    ),
+                    version,
+                    state: phase_index(t.phase()),
+                    sessions: self.registry.sessions_of(h),
+                    control_rx: t.rx,
+                    control_tx: t.tx,
+                    retransmits: ep
+                        .tunnel_channel_stats(t.tid())
+                        .map_or(0, |c| c.retransmitted),
+                });
+            }
+        }
+        for (_, s) in self.registry.sessions() {
+            let version = versions.get(&s.tunnel).copied().unwrap_or(3);
+            f.sessions.add(phase_index(s.phase()), version);
+            if detail == MetricsDetail::Sessions {
+                f.session_rows.push(SessionRow {
+                    tid: s.tid(),
+                    sid: s.sid(),
+                    name: s.origin.name.clone(),
+                    interface: s.interface(),
+                    state: phase_index(s.phase()),
+                    data: None,
+                });
+            }
+        }
+        let (tunnel_setup, session_setup) = self.registry.setup_latency();
+        f.tunnel_setup = tunnel_setup.clone();
+        f.session_setup = session_setup.clone();
+        (f.tunnel_teardowns, f.session_teardowns) = self.registry.teardowns();
+        f
+    }
+
     fn tunnel_info(&self, now: Instant, handle: u64, rec: &TunnelRec) -> TunnelInfo {
         let info = self.protocol.ep().tunnel(rec.tid());
         let live = rec.phase().is_live();
@@ -423,6 +480,15 @@ fn idle_tunnel_info(name: &str, inst: &Instance<l2tp_config::ResolvedTunnel>) ->
         profile: inst.resolved.profile.clone(),
         peer_host_name: None,
         same_peer: Vec::new(),
+    }
+}
+
+/// The index in `metrics::snapshot::STATES` of a phase.
+fn phase_index(phase: Phase) -> usize {
+    match phase {
+        Phase::Connecting { .. } => 0,
+        Phase::Up { .. } => 1,
+        Phase::Closing { .. } => 2,
     }
 }
 

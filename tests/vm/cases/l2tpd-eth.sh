@@ -5,7 +5,8 @@
 # stopping the daemons removes the kernel state. Over IP, the daemons listen on L2TP/IP sockets
 # and give each kernel tunnel a socket of its own, as over UDP (managed tunnels). On IPv4, one
 # daemon is also killed with SIGKILL: its kernel tunnel goes with its socket, and a new daemon
-# brings the session up again.
+# brings the session up again. The server's metrics endpoint gives the kernel's data counters
+# (one SESSION_GET dump), and (IPv6) keeps a session's counts when it goes.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
@@ -23,7 +24,9 @@ run() { # ENCAP FAMILY(4|6)
         ip -n b link add br0 type bridge; ip -n b link set br0 up
         ip -n b addr add 198.51.100.2/24 dev br0
     fi
-    start_l2tpd b srv "$(l2tpd_system srv $LB kernel)
+    local M=http://127.0.0.1:9701/metrics
+    start_l2tpd b srv "$(l2tpd_system srv $LB kernel "    metrics_listen 127.0.0.1:9701
+")
 peer profile \"clients\" {
     peer_ipaddr $NET
     tunnel_profile_name \"t\"
@@ -82,6 +85,11 @@ session \"s1\" {
     local rx; rx=$(sed -n 's/^ *rx_packets *:\? *\([0-9]*\).*/\1/p' $W/show.txt | head -n 1)
     echo "l2tpctl: rx_packets ${rx:-none}"
     [ "${rx:-0}" -ge 3 ] || { echo "kernel counters not shown"; rc=1; }
+    # The server's metrics: the kernel's data counters over its sessions.
+    local mrx; mrx=$(metric b $M l2tpd_data_receive_packets_total)
+    echo "metrics: data rx ${mrx:-none}"
+    [ "${mrx:-0}" -ge 3 ] || { echo "metrics: no kernel data counters"; rc=1; }
+    metric b $M 'l2tpd_info{version="0.1.0",dataplane="kernel"}' | grep -q '^1$' || { echo "metrics: not the kernel data plane"; rc=1; }
     if [ "$2" = 6 ]; then
         ip -n a l2tp show tunnel | grep -q "From $A to $B" || { echo "not an IPv6 kernel tunnel"; rc=1; }
     fi
@@ -99,6 +107,15 @@ session \"s1\" {
         start_l2tpd a cli "$(cat $W/cli.conf)" || rc=1
         wait_until 20 session_up cli || { echo "session not up after the restart"; rc=1; }
         ip -n a l2tp show session | grep -q 'interface name: l2tpeth0' || { echo "no l2tpeth0 after the restart"; rc=1; }
+    fi
+    if [ "$2" = 6 ]; then
+        # A session that goes keeps its counts in the totals.
+        ctl cli delete session "$tid" s1 || rc=1
+        srv_session_gone() { [ -z "$(ip -n b l2tp show session)" ]; }
+        wait_until 10 srv_session_gone || { echo "the server's kernel session stayed"; rc=1; }
+        local after; after=$(metric b $M l2tpd_data_receive_packets_total)
+        echo "metrics: data rx ${after:-none} after the session went"
+        [ "${after:-0}" -ge "${mrx:-1}" ] || { echo "metrics: the counts went with the session"; rc=1; }
     fi
     step "stopping"
     # stopping the daemons removes the kernel state

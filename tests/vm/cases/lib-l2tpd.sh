@@ -32,11 +32,17 @@ start_l2tpd() {
     echo "l2tpd $name did not start"; cat "$W/$name.out" "$W/$name.log"; return 1
 }
 
-# l2tpd_system NAME LISTEN DATAPLANE: the system block of daemon NAME (for start_l2tpd): it
-# listens on LISTEN, with its control socket and pid file in $W.
+# l2tpd_system NAME LISTEN DATAPLANE [EXTRA]: the system block of daemon NAME (for start_l2tpd):
+# it listens on LISTEN, with its control socket and pid file in $W, and EXTRA (whole lines).
 l2tpd_system() {
-    printf 'system {\n    listen %s\n    dataplane %s\n    control_socket %s\n    pid_file %s\n}' \
-        "$2" "$3" "$W/$1.sock" "$W/$1.pid"
+    printf 'system {\n    listen %s\n    dataplane %s\n    control_socket %s\n    pid_file %s\n%s}' \
+        "$2" "$3" "$W/$1.sock" "$W/$1.pid" "${4:-}"
+}
+
+# metric NS URL SERIES: the value of SERIES (name and labels as a scrape writes them, without
+# spaces) in a scrape of URL from namespace NS.
+metric() {
+    ip netns exec "$1" wget -q -O - "$2" | awk -v s="$3" '$1 == s { print $2 }'
 }
 
 # ctl NAME ARGS...: l2tpctl against daemon NAME.

@@ -72,6 +72,10 @@ pub struct KernelDataplane {
     links: LinkWatch,
     events_tx: UnboundedSender<DataplaneEvent>,
     events: Option<UnboundedReceiver<DataplaneEvent>>,
+    /// The last counts of the sessions removed so far.
+    retired: DataStats,
+    /// Everything is being removed (the daemon stops): no counts to keep.
+    removing_all: bool,
 }
 
 /// Tries to load the L2TP modules (failures are ignored: they may be built in, or loaded).
@@ -134,11 +138,20 @@ impl KernelDataplane {
             links,
             events_tx,
             events: Some(events),
+            retired: DataStats::default(),
+            removing_all: false,
         })
     }
 
     fn stop_session(&mut self, tid: u32, sid: u32) -> Option<Session> {
         let mut s = self.sessions.remove(&(tid, sid))?;
+        // Its last counts, before pppd (and with it a PPP session) goes. A PPP session whose
+        // pppd exited by itself is gone already, and its counts with it.
+        if !self.removing_all
+            && let Ok(i) = self.genl.session_info(tid, sid)
+        {
+            self.retired.add(&data_stats(&i));
+        }
         // Before the interfaces go: their deletion is ours, not news.
         self.links.forget(tid, sid);
         if let Some(p) = s.pppd.as_mut() {
@@ -264,6 +277,24 @@ impl KernelDataplane {
             let _ = self.genl.delete_session(spec.tid, spec.sid);
         }
         started
+    }
+}
+
+/// A kernel session's counters in the daemon's terms.
+fn data_stats(i: &k::KernelSessionInfo) -> DataStats {
+    DataStats {
+        rx_packets: i.rx_packets,
+        rx_bytes: i.rx_bytes,
+        // The kernel's rx_errors counts its cookie and sequence discards already.
+        rx_errors: i.rx_errors + i.rx_invalid,
+        rx_cookie_mismatches: i.rx_cookie_discards,
+        // The kernel counts in rx_oos_packets the packets it put back in order (with a
+        // reorder timeout), and in rx_seq_discards those it dropped.
+        rx_seq_errors: i.rx_seq_discards,
+        rx_reordered: i.rx_oos_packets,
+        tx_packets: i.tx_packets,
+        tx_bytes: i.tx_bytes,
+        tx_errors: i.tx_errors,
     }
 }
 
@@ -463,20 +494,23 @@ impl Dataplane for KernelDataplane {
             return None;
         }
         let i = self.genl.session_info(tid, sid).ok()?;
-        Some(DataStats {
-            rx_packets: i.rx_packets,
-            rx_bytes: i.rx_bytes,
-            // The kernel's rx_errors counts its cookie and sequence discards already.
-            rx_errors: i.rx_errors + i.rx_invalid,
-            rx_cookie_mismatches: i.rx_cookie_discards,
-            // The kernel counts in rx_oos_packets the packets it put back in order (with a
-            // reorder timeout), and in rx_seq_discards those it dropped.
-            rx_seq_errors: i.rx_seq_discards,
-            rx_reordered: i.rx_oos_packets,
-            tx_packets: i.tx_packets,
-            tx_bytes: i.tx_bytes,
-            tx_errors: i.tx_errors,
-        })
+        Some(data_stats(&i))
+    }
+
+    fn data_totals(&self) -> Option<DataStats> {
+        let mut total = self.retired;
+        // One dump for every session (others' ones in this namespace left out).
+        match self.genl.session_infos() {
+            Ok(all) => {
+                for (ids, i) in all {
+                    if self.sessions.contains_key(&ids) {
+                        total.add(&data_stats(&i));
+                    }
+                }
+            }
+            Err(e) => tracing::debug!("kernel session counters: {e}"),
+        }
+        Some(total)
     }
 
     fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
@@ -488,6 +522,7 @@ impl Dataplane for KernelDataplane {
     }
 
     fn remove_all(&mut self) {
+        self.removing_all = true;
         let tids: Vec<u32> = self.tunnels.keys().copied().collect();
         for tid in tids {
             if let Err(e) = self.remove_tunnel(tid) {
