@@ -25,6 +25,9 @@ _l2tpctl() {
             l2tpctl,delete)
                 cmd="l2tpctl__subcmd__delete"
                 ;;
+            l2tpctl,disconnect)
+                cmd="l2tpctl__subcmd__disconnect"
+                ;;
             l2tpctl,reload)
                 cmd="l2tpctl__subcmd__reload"
                 ;;
@@ -48,6 +51,12 @@ _l2tpctl() {
                 ;;
             l2tpctl__subcmd__delete,tunnel)
                 cmd="l2tpctl__subcmd__delete__subcmd__tunnel"
+                ;;
+            l2tpctl__subcmd__disconnect,address)
+                cmd="l2tpctl__subcmd__disconnect__subcmd__address"
+                ;;
+            l2tpctl__subcmd__disconnect,user)
+                cmd="l2tpctl__subcmd__disconnect__subcmd__user"
                 ;;
             l2tpctl__subcmd__show,peer)
                 cmd="l2tpctl__subcmd__show__subcmd__peer"
@@ -101,7 +110,7 @@ _l2tpctl() {
 
     case "${cmd}" in
         l2tpctl)
-            opts="-S -j -h -V --json --help --version show create delete reload debug"
+            opts="-S -j -h -V --json --help --version show create delete reload disconnect debug"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,6 +240,48 @@ _l2tpctl() {
             return 0
             ;;
         l2tpctl__subcmd__delete__subcmd__tunnel)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__disconnect)
+            opts="-h --help user address"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__disconnect__subcmd__address)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__disconnect__subcmd__user)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

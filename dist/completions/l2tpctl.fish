@@ -32,6 +32,7 @@ complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "show" -d 'Show the 
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "create" -d 'Create a tunnel or a session'
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "delete" -d 'Delete a tunnel or a session'
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "reload" -d 'Re-read the config file'
+complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "disconnect" -d 'End the native-PPP sessions of a user, or the one holding an address'
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "debug" -d 'Switch protocol tracing of a tunnel or session on or off'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand show; and not __fish_seen_subcommand_from system tunnels tunnel sessions session peer pseudowire" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand show; and not __fish_seen_subcommand_from system tunnels tunnel sessions session peer pseudowire" -f -a "system" -d 'The daemon and its counters'
@@ -67,6 +68,11 @@ complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand delete; and not __fish_s
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand delete; and __fish_seen_subcommand_from tunnel" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand delete; and __fish_seen_subcommand_from session" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand reload" -s h -l help -d 'Print help'
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and not __fish_seen_subcommand_from user address" -s h -l help -d 'Print help'
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and not __fish_seen_subcommand_from user address" -f -a "user"
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and not __fish_seen_subcommand_from user address" -f -a "address"
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and __fish_seen_subcommand_from user" -s h -l help -d 'Print help'
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and __fish_seen_subcommand_from address" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand debug; and not __fish_seen_subcommand_from tunnel session" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand debug; and not __fish_seen_subcommand_from tunnel session" -f -a "tunnel"
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand debug; and not __fish_seen_subcommand_from tunnel session" -f -a "session"

@@ -23,7 +23,7 @@ _l2tpwatch() {
 
     case "${cmd}" in
         l2tpwatch)
-            opts="-S -n -T -t -s -v -p -c -h -V --help --version"
+            opts="-S -n -T -t -s -P -v -p -c -h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,10 @@ _l2tpwatch() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

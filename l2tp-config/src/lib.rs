@@ -78,8 +78,7 @@ pub use span::Span;
 pub use value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
     FramingCaps, Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr,
-    MetricsDetail,
-    PseudowireType, Secret, SessionType, TextOrBytes,
+    MetricsDetail, PseudowireType, Secret, SessionType, TextOrBytes,
 };
 
 /// Parses and checks config text. `file_name` is used only in diagnostics.

@@ -12,8 +12,7 @@ use crate::convert::{self as p, Res, Values};
 use crate::value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
     FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, MetricsDetail,
-    PseudowireType,
-    Secret, SessionType, TextOrBytes,
+    PseudowireType, Secret, SessionType, TextOrBytes,
 };
 
 /// Defines a `*Params` struct (every field `Option`, as written in one block) and its resolved

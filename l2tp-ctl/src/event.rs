@@ -54,6 +54,9 @@ pub struct Event {
     /// Result and error code with message (down events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultCode>,
+    /// The user and addresses of a native-PPP session (`ppp_up`, `ppp_down`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppp: Option<Box<crate::ppp::PppEventInfo>>,
 }
 
 /// The kind of an [`Event`].
@@ -76,6 +79,11 @@ pub enum EventKind {
     SessionDown,
     /// A session instance was deleted.
     SessionDeleted,
+    /// The PPP of a native-PPP session reached the network phase with an address: the user is
+    /// online.
+    PppUp,
+    /// The PPP of a native-PPP session that was up went down.
+    PppDown,
 }
 
 impl EventKind {
@@ -90,6 +98,8 @@ impl EventKind {
             Self::SessionUp => "SESSION UP",
             Self::SessionDown => "SESSION DOWN",
             Self::SessionDeleted => "SESSION DELETED",
+            Self::PppUp => "PPP UP",
+            Self::PppDown => "PPP DOWN",
         }
     }
 
@@ -97,7 +107,12 @@ impl EventKind {
     pub fn is_session(self) -> bool {
         matches!(
             self,
-            Self::SessionCreated | Self::SessionUp | Self::SessionDown | Self::SessionDeleted
+            Self::SessionCreated
+                | Self::SessionUp
+                | Self::SessionDown
+                | Self::SessionDeleted
+                | Self::PppUp
+                | Self::PppDown
         )
     }
 }

@@ -46,6 +46,7 @@
 mod error;
 mod event;
 mod map;
+mod ppp;
 mod request;
 mod response;
 
@@ -54,7 +55,8 @@ use serde::{Deserialize, Serialize};
 pub use error::{CtlError, ErrorKind};
 pub use event::{Event, EventKind, ResultCode};
 pub use map::{OrderedMap, Params, SettingValue, Settings};
-pub use request::{DebugTarget, ListOptions, ProfileKind, Request, Selector};
+pub use ppp::{PppDetail, PppEventInfo, format_ifid};
+pub use request::{DebugTarget, ListOptions, PppSelector, ProfileKind, Request, Selector};
 pub use response::{
     CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo,
     PseudowireType, ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State,

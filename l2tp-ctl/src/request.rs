@@ -101,6 +101,32 @@ pub enum Request {
     /// Subscribe to tunnel and session events: answered with
     /// [`Response::Watching`](crate::Response::Watching), then one event line per event.
     Watch,
+    /// `disconnect user NAME` or `disconnect address ADDR`: ends the native-PPP sessions of a
+    /// user, or the one that holds an address (LCP Terminate-Request, then a CDN). Answered with
+    /// [`Response::Done`](crate::Response::Done).
+    Disconnect {
+        /// Whose sessions.
+        who: PppSelector,
+    },
+}
+
+/// Which native-PPP sessions `disconnect` ends.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PppSelector {
+    /// Every session of the user of this name.
+    User(String),
+    /// The session whose peer holds this IPv4 address.
+    Address(std::net::Ipv4Addr),
+}
+
+impl std::fmt::Display for PppSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PppSelector::User(u) => write!(f, "user {u:?}"),
+            PppSelector::Address(a) => write!(f, "address {a}"),
+        }
+    }
 }
 
 impl Request {

@@ -317,6 +317,23 @@ pub struct SystemStats {
     /// Malformed or unusable datagrams discarded, by kind.
     #[serde(default)]
     pub malformed: BTreeMap<String, u64>,
+    /// Native PPP: links whose network came up (users online, counted once per session).
+    #[serde(default)]
+    pub ppp_up: u64,
+    /// Native PPP: links ended, by reason (`auth_failed`, `echo_timeout`, `lower_down`, ...).
+    #[serde(default)]
+    pub ppp_down: BTreeMap<String, u64>,
+    /// Native PPP: peers refused at authentication, by reason (`unknown_user`,
+    /// `wrong_credentials`).
+    #[serde(default)]
+    pub ppp_auth_failures: BTreeMap<String, u64>,
+    /// Native PPP: authenticated peers refused for want of an address (`pool_exhausted`,
+    /// `address_in_use`, `no_pool`).
+    #[serde(default)]
+    pub ppp_address_refusals: BTreeMap<String, u64>,
+    /// Native PPP: control frames for no native-PPP session, discarded.
+    #[serde(default)]
+    pub ppp_frames_discarded: u64,
 }
 
 /// One row of `show tunnels`.
@@ -431,6 +448,12 @@ pub struct SessionInfo {
     pub profile: String,
     /// The pseudowire profile in use.
     pub pseudowire_profile: String,
+    /// For a native-PPP session: the user the peer authenticated as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppp_user: Option<String>,
+    /// For a native-PPP session: the peer's IPv4 address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppp_ipv4: Option<std::net::Ipv4Addr>,
 }
 
 /// `show session TUNNEL ID|NAME`: the row of `show sessions` plus settings and counters.
@@ -454,6 +477,9 @@ pub struct SessionDetail {
     /// Omitted when nothing is known.
     #[serde(default, skip_serializing_if = "CallInfo::is_empty")]
     pub call: CallInfo,
+    /// The PPP that l2tpd terminates itself on this session (native PPP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppp: Option<crate::ppp::PppDetail>,
 }
 
 /// What is known of a call. A value that is not printable text is given in hexadecimal,

@@ -36,6 +36,8 @@ fn session() -> SessionInfo {
         uptime_s: 0,
         profile: "default".into(),
         pseudowire_profile: "default".into(),
+        ppp_user: Some("alice".into()),
+        ppp_ipv4: Some(std::net::Ipv4Addr::new(198, 51, 100, 10)),
     }
 }
 
@@ -111,6 +113,12 @@ fn every_request() -> Vec<Request> {
                 .into_iter()
                 .collect(),
         },
+        Request::Disconnect {
+            who: crate::PppSelector::User("alice".into()),
+        },
+        Request::Disconnect {
+            who: crate::PppSelector::Address(std::net::Ipv4Addr::new(198, 51, 100, 10)),
+        },
         Request::DeleteSession {
             tunnel: t.clone(),
             session: Selector::Name("s1".into()),
@@ -151,6 +159,16 @@ fn every_reply() -> Vec<Reply> {
         Reply::Ok(Response::Sessions(vec![session()])),
         Reply::Ok(Response::Session(SessionDetail {
             call: Default::default(),
+            ppp: Some(crate::PppDetail {
+                profile: "default".into(),
+                role: "server".into(),
+                phase: "network".into(),
+                user: Some("alice".into()),
+                auth: Some("mschapv2".into()),
+                peer_ipv4: Some(std::net::Ipv4Addr::new(198, 51, 100, 10)),
+                local_ipv6_ifid: Some(crate::format_ifid(2)),
+                ..Default::default()
+            }),
             info: session(),
             protocol_state: "wait-reply".into(),
             debug: true,
@@ -195,6 +213,11 @@ fn every_reply() -> Vec<Reply> {
                 error: 0,
                 message: None,
             }),
+            ppp: Some(Box::new(crate::PppEventInfo {
+                user: Some("alice".into()),
+                reason: Some("echo_timeout".into()),
+                ..Default::default()
+            })),
         }),
     ]
 }

@@ -4,7 +4,9 @@
 //! `profiles`), the keyword wins; such a tunnel is still reachable by its id.
 
 use l2tp_config::{SessionInstanceParams, SessionParams, TunnelInstanceParams, TunnelParams};
-use l2tp_ctl::{DebugTarget, ListOptions, Params, ProfileKind, Request, Selector, State};
+use l2tp_ctl::{
+    DebugTarget, ListOptions, Params, PppSelector, ProfileKind, Request, Selector, State,
+};
 
 /// The command summary printed by `--help` and after a usage error.
 pub(crate) const COMMANDS: &str = "\
@@ -23,6 +25,8 @@ Commands:
   reload
   debug tunnel ID|NAME on|off
   debug session TUNNEL ID|NAME on|off
+  disconnect user NAME
+  disconnect address ADDRESS
 
 A tunnel or session is given by its local id (digits) or its name.
 STATE is idle, connecting, up or closing.";
@@ -50,6 +54,15 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
             session: Selector::parse(s),
         }),
         ["reload"] => Ok(Request::Reload),
+        ["disconnect", "user", u] => Ok(Request::Disconnect {
+            who: PppSelector::User((*u).to_owned()),
+        }),
+        ["disconnect", "address", a] => Ok(Request::Disconnect {
+            who: PppSelector::Address(
+                a.parse()
+                    .map_err(|_| format!("`{a}` is not an IPv4 address"))?,
+            ),
+        }),
         ["debug", "tunnel", t, on] => Ok(Request::Debug {
             target: DebugTarget::Tunnel {
                 tunnel: Selector::parse(t),
@@ -63,7 +76,7 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
             },
             enable: on_off(on)?,
         }),
-        [first, ..] if ["create", "delete", "debug", "reload"].contains(first) => {
+        [first, ..] if ["create", "delete", "debug", "reload", "disconnect"].contains(first) => {
             Err(format!("wrong arguments for `{}`", w.join(" ")))
         }
         [first, ..] => Err(format!("unknown command `{first}`")),
@@ -279,6 +292,18 @@ mod tests {
                 },
             ),
             ("reload", Request::Reload),
+            (
+                "disconnect user alice",
+                Request::Disconnect {
+                    who: PppSelector::User("alice".into()),
+                },
+            ),
+            (
+                "disconnect address 198.51.100.10",
+                Request::Disconnect {
+                    who: PppSelector::Address([198, 51, 100, 10].into()),
+                },
+            ),
             (
                 "delete tunnel lns",
                 Request::DeleteTunnel {

@@ -54,6 +54,13 @@ pub(crate) fn grammar() -> Command {
         )
         .subcommand(Command::new("reload").about("Re-read the config file"))
         .subcommand(
+            Command::new("disconnect")
+                .about("End the native-PPP sessions of a user, or the one holding an address")
+                .subcommand_required(true)
+                .subcommand(Command::new("user").arg(name("user", "NAME")))
+                .subcommand(Command::new("address").arg(name("address", "ADDRESS"))),
+        )
+        .subcommand(
             Command::new("debug")
                 .about("Switch protocol tracing of a tunnel or session on or off")
                 .subcommand_required(true)
@@ -165,6 +172,8 @@ mod tests {
             .unwrap_or_default();
         if names.contains("ID") {
             "7".into()
+        } else if names.contains("ADDRESS") {
+            "198.51.100.10".into()
         } else {
             "lns".into()
         }
@@ -218,6 +227,7 @@ mod tests {
                         variants.extend(with);
                         continue;
                     }
+                    w if w.contains("ADDRESS") => vec!["198.51.100.10".to_owned()],
                     w if w.chars().any(|c| c.is_ascii_uppercase()) => {
                         vec![if w.contains("ID") { "7" } else { "lns" }.to_owned()]
                     }
@@ -334,7 +344,11 @@ mod tests {
                 );
             }
         };
-        has("l2tpctl ", &["show", "create", "delete", "reload", "debug"]);
+        has(
+            "l2tpctl ",
+            &["show", "create", "delete", "reload", "debug", "disconnect"],
+        );
+        has("l2tpctl disconnect ", &["user", "address"]);
         has(
             "l2tpctl show ",
             &[

@@ -1,4 +1,5 @@
-//! `l2tpwatch [-S socket] [-n max-events] [-T seconds] [-t types] [-s types] [-v] [-p] [-c]`:
+//! `l2tpwatch [-S socket] [-n max-events] [-T seconds] [-t types] [-s types] [-P types] [-v]
+//! [-p] [-c]`:
 //! print the tunnel and session events of a running `l2tpd`, one line each (see
 //! `l2tpwatch(1)`).
 //!
@@ -36,6 +37,9 @@ struct Args {
     /// Session events to show: a comma list of created,up,down,deleted (default all).
     #[arg(short = 's', value_name = "types", value_parser = parse_types)]
     session_types: Option<Types>,
+    /// PPP events of native-PPP sessions to show: a comma list of up,down (default both).
+    #[arg(short = 'P', value_name = "types", value_parser = parse_types)]
+    ppp_types: Option<Types>,
     /// Verbose: protocol version, encapsulation and peer of tunnels; pseudowire type and
     /// interface of sessions.
     #[arg(short = 'v')]
@@ -104,6 +108,7 @@ impl Args {
         use EventKind as K;
         let t = self.tunnel_types.unwrap_or(Types::ALL);
         let s = self.session_types.unwrap_or(Types::ALL);
+        let p = self.ppp_types.unwrap_or(Types::ALL);
         match kind {
             K::TunnelCreated => t.created,
             K::TunnelUp => t.up,
@@ -113,6 +118,8 @@ impl Args {
             K::SessionUp => s.up,
             K::SessionDown => s.down,
             K::SessionDeleted => s.deleted,
+            K::PppUp => p.up,
+            K::PppDown => p.down,
         }
     }
 
@@ -249,6 +256,7 @@ fn csv_columns(format: Format) -> Vec<&'static str> {
     if format.verbose {
         cols.extend(["version", "encap", "pseudowire_type", "interface_name"]);
     }
+    cols.extend(["ppp_user", "ppp_address", "ppp_reason"]);
     cols
 }
 
@@ -271,6 +279,17 @@ fn format_event(ev: &Event, format: Format) -> String {
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// `-` for an empty value.
+trait OrDash {
+    fn or_dash(&self) -> &str;
+}
+
+impl OrDash for str {
+    fn or_dash(&self) -> &str {
+        if self.is_empty() { "-" } else { self }
+    }
 }
 
 fn csv_line(ev: &Event, format: Format) -> String {
@@ -301,6 +320,12 @@ fn csv_line(ev: &Event, format: Format) -> String {
             opt(ev.interface_name.as_deref()),
         ]);
     }
+    let p = ev.ppp.as_deref();
+    fields.extend([
+        opt(p.and_then(|p| p.user.as_deref())),
+        opt(p.and_then(|p| p.peer_ipv4)),
+        opt(p.and_then(|p| p.reason.as_deref())),
+    ]);
     fields
         .iter()
         .map(|f| csv_field(f))
@@ -364,6 +389,17 @@ fn text_line(ev: &Event, format: Format) -> String {
             f.push(num("peer_sid", ev.peer_sid));
         }
         K::TunnelDeleted | K::SessionDeleted => {}
+        K::PppUp | K::PppDown => {
+            f.push(num("peer_tid", ev.peer_tid));
+            f.push(num("peer_sid", ev.peer_sid));
+            let p = ev.ppp.as_deref().cloned().unwrap_or_default();
+            f.push(text("user", p.user.as_deref()));
+            f.push(format!("address={}", opt(p.peer_ipv4).as_str().or_dash()));
+            f.push(format!("auth={}", p.auth.as_deref().unwrap_or("-")));
+            if ev.event == K::PppDown {
+                f.push(format!("reason={}", p.reason.as_deref().unwrap_or("-")));
+            }
+        }
     }
     let down = matches!(ev.event, K::TunnelDown | K::SessionDown);
     // Deleted events carry the result when the instance went down with one.
@@ -451,6 +487,7 @@ mod tests {
             pseudowire_type: None,
             interface_name: None,
             result: None,
+            ppp: None,
         }
     }
 
@@ -509,12 +546,12 @@ mod tests {
         };
         assert_eq!(
             format_event(&e, csv),
-            "2026-11-18T11:06:40.123Z,SESSION DOWN,7,9,1,2,,,,,3,0,\"a \"\"b\"\"\"\n"
+            "2026-11-18T11:06:40.123Z,SESSION DOWN,7,9,1,2,,,,,3,0,\"a \"\"b\"\"\",,,\n"
         );
         assert_eq!(
             csv_header(csv),
             "time,event,tid,sid,peer_tid,peer_sid,name,profile,pw_profile,peer,result,error,\
-             message\n"
+             message,ppp_user,ppp_address,ppp_reason\n"
         );
         let e = ev(EventKind::TunnelDeleted);
         assert_eq!(format_event(&e, PLAIN), "TUNNEL DELETED: tid=7\n");

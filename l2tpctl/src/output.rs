@@ -311,10 +311,14 @@ fn tunnel(t: &TunnelDetail) -> String {
 }
 
 fn sessions(list: &[SessionInfo]) -> String {
+    // Native-PPP sessions add who is online: the user and the address.
+    let ppp = list
+        .iter()
+        .any(|s| s.ppp_user.is_some() || s.ppp_ipv4.is_some());
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|s| {
-            vec![
+            let mut row = vec![
                 s.created_by.flag().to_string(),
                 s.tid.to_string(),
                 s.sid.to_string(),
@@ -325,24 +329,30 @@ fn sessions(list: &[SessionInfo]) -> String {
                 s.pseudowire_type.to_string(),
                 or_dash(&s.interface_name),
                 duration(s.uptime_s),
-            ]
+            ];
+            if ppp {
+                row.push(or_dash(&s.ppp_user));
+                row.push(s.ppp_ipv4.map_or("-".into(), |a| a.to_string()));
+            }
+            row
         })
         .collect();
-    table(
-        &[
-            "",
-            "TID",
-            "SID",
-            "PEER-TID",
-            "PEER-SID",
-            "NAME",
-            "STATE",
-            "PW",
-            "INTERFACE",
-            "UPTIME",
-        ],
-        &rows,
-    )
+    let mut head = vec![
+        "",
+        "TID",
+        "SID",
+        "PEER-TID",
+        "PEER-SID",
+        "NAME",
+        "STATE",
+        "PW",
+        "INTERFACE",
+        "UPTIME",
+    ];
+    if ppp {
+        head.extend(["USER", "ADDRESS"]);
+    }
+    table(&head, &rows)
 }
 
 fn session(s: &SessionDetail) -> String {
@@ -368,12 +378,80 @@ fn session(s: &SessionDetail) -> String {
     for (k, v) in rows {
         let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
     }
+    if let Some(r) = &s.last_result {
+        let _ = writeln!(
+            out,
+            "  {:<20}{} error {}{}",
+            "last result:",
+            r.result,
+            r.error,
+            r.message
+                .as_ref()
+                .map_or(String::new(), |m| format!(": {m}"))
+        );
+    }
+    let c = &s.call;
+    for (k, v) in [
+        ("calling number", &c.calling_number),
+        ("called number", &c.called_number),
+        ("sub-address", &c.sub_address),
+        ("peer host name", &c.peer_host_name),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
+        }
+    }
+    if let Some(p) = &s.ppp {
+        out.push_str(&ppp(p));
+    }
     out.push_str("settings:\n");
     out.push_str(&settings(&s.settings, "  "));
     out.push_str("statistics:\n");
     out.push_str(&counters(
         &serde_json::to_value(s.stats).unwrap_or(Value::Null),
     ));
+    out
+}
+
+/// The `ppp:` part of `show session`.
+fn ppp(p: &l2tp_ctl::PppDetail) -> String {
+    let mut out = String::from("ppp:\n");
+    let addr = |a: Option<std::net::Ipv4Addr>| a.map_or("-".to_owned(), |a| a.to_string());
+    let dns = p
+        .dns
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rows = [
+        ("profile", p.profile.clone()),
+        ("role", p.role.clone()),
+        ("phase", p.phase.clone()),
+        ("user", or_dash(&p.user)),
+        ("authentication", or_dash(&p.auth)),
+        ("local address", addr(p.local_ipv4)),
+        ("peer address", addr(p.peer_ipv4)),
+        ("dns", if dns.is_empty() { "-".into() } else { dns }),
+        ("local ipv6 ifid", or_dash(&p.local_ipv6_ifid)),
+        ("peer ipv6 ifid", or_dash(&p.peer_ipv6_ifid)),
+        ("peer mru", p.peer_mru.map_or("-".into(), |m| m.to_string())),
+        ("up for", duration(p.uptime_s)),
+        (
+            "echo",
+            format!("{} sent, {} unanswered now", p.echo_sent, p.echo_missed),
+        ),
+        (
+            "frames",
+            format!(
+                "{} in, {} out, {} discarded",
+                p.frames_in, p.frames_out, p.frames_discarded
+            ),
+        ),
+        ("down reason", or_dash(&p.down_reason)),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
+    }
     out
 }
 
@@ -443,8 +521,62 @@ mod tests {
             uptime_s: 90_061,
             profile: "default".into(),
             pseudowire_profile: "default".into(),
+            ppp_user: None,
+            ppp_ipv4: None,
         };
         insta::assert_snapshot!(text(&Response::Sessions(vec![s])));
+    }
+
+    #[test]
+    fn native_ppp_sessions_show_who_is_online() {
+        let s = SessionInfo {
+            tid: 4711,
+            sid: 90001,
+            peer_tid: 17,
+            peer_sid: 33,
+            name: None,
+            state: State::Up,
+            pseudowire_type: PseudowireType::Ppp,
+            interface_name: None,
+            tunnel_name: None,
+            created_by: CreatedBy::Net,
+            uptime_s: 61,
+            profile: "default".into(),
+            pseudowire_profile: "default".into(),
+            ppp_user: Some("alice".into()),
+            ppp_ipv4: Some([198, 51, 100, 10].into()),
+        };
+        insta::assert_snapshot!(text(&Response::Sessions(vec![s.clone()])));
+        let d = SessionDetail {
+            info: s,
+            protocol_state: "established".into(),
+            debug: false,
+            settings: Settings::new(),
+            stats: Default::default(),
+            last_result: None,
+            call: l2tp_ctl::CallInfo {
+                calling_number: Some("5551234".into()),
+                ..Default::default()
+            },
+            ppp: Some(l2tp_ctl::PppDetail {
+                profile: "default".into(),
+                role: "server".into(),
+                phase: "network".into(),
+                user: Some("alice".into()),
+                auth: Some("mschapv2".into()),
+                local_ipv4: Some([198, 51, 100, 1].into()),
+                peer_ipv4: Some([198, 51, 100, 10].into()),
+                dns: vec![[192, 0, 2, 53].into()],
+                peer_ipv6_ifid: Some(l2tp_ctl::format_ifid(0x0200_5eff_fe00_5301)),
+                peer_mru: Some(1400),
+                uptime_s: 59,
+                echo_sent: 2,
+                frames_in: 12,
+                frames_out: 13,
+                ..Default::default()
+            }),
+        };
+        insta::assert_snapshot!(text(&Response::Session(d)));
     }
 
     #[test]

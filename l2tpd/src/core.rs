@@ -131,6 +131,7 @@ impl Core {
             },
             Request::DeleteSession { tunnel, session } => Command::DeleteSession(tunnel, session),
             Request::Debug { target, enable } => Command::Debug(target, enable),
+            Request::Disconnect { who } => Command::Disconnect(who),
             Request::Watch => {
                 return Err(CtlError::new(
                     ErrorKind::BadRequest,
@@ -294,8 +295,8 @@ impl Core {
                     self.handle_packet(now, addrs, Encapsulation::Udp, parsed, packet.len());
                 }
             }
-            DataplaneEvent::PppFrame { tid, sid, .. } => {
-                tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP here");
+            DataplaneEvent::PppFrame { tid, sid, frame } => {
+                self.engine.handle_ppp_frame(now, (tid, sid), &frame);
             }
             DataplaneEvent::WrongCookie { tid, sid, dropped } => {
                 let peer = plane

@@ -82,6 +82,8 @@ pub fn script_name(kind: EventKind) -> &'static str {
         EventKind::SessionUp => "session-up",
         EventKind::SessionDown => "session-down",
         EventKind::SessionDeleted => "session-deleted",
+        EventKind::PppUp => "ppp-up",
+        EventKind::PppDown => "ppp-down",
     }
 }
 
@@ -158,6 +160,8 @@ pub struct SessionFacts<'a> {
     pub sub_address: Option<&'a [u8]>,
     /// The Host Name the peer of the session's tunnel sent.
     pub peer_host_name: Option<&'a [u8]>,
+    /// The native PPP's user and addresses, once known.
+    pub ppp: Option<&'a l2tp_ctl::PppEventInfo>,
 }
 
 /// Sets `names.0` to `value` when every byte is printable, else `names.1` to its hexadecimal.
@@ -193,7 +197,18 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
     put("PSEUDOWIRE_PROFILE_NAME", own(f.pw_profile));
     put("USER_DATA", own(f.user_data));
     put("BRIDGE", own(f.bridge));
-    if matches!(kind, EventKind::SessionUp | EventKind::SessionDown) {
+    if let Some(p) = f.ppp {
+        put("PPP_USER", p.user.clone());
+        put("PPP_AUTH_METHOD", p.auth.clone());
+        put("PPP_IPADDR", p.peer_ipv4.map(|a| a.to_string()));
+        put("PPP_LOCAL_IPADDR", p.local_ipv4.map(|a| a.to_string()));
+        put("PPP_IPV6_IFID", p.peer_ipv6_ifid.clone());
+        put("PPP_DOWN_REASON", p.reason.clone());
+    }
+    if matches!(
+        kind,
+        EventKind::SessionUp | EventKind::SessionDown | EventKind::PppUp | EventKind::PppDown
+    ) {
         put("INTERFACE_NAME", own(f.interface_name));
         put("MTU", f.mtu.map(|m| m.to_string()));
         put("LOCAL_IP", f.local_ip.map(|a| a.to_string()));

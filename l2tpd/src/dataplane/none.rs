@@ -7,7 +7,8 @@ use std::os::fd::BorrowedFd;
 use l2tp_config::PseudowireType;
 
 use super::api::{
-    Dataplane, DataplaneError, SessionInstalled, SessionSpec, TunnelInstalled, TunnelSpec,
+    Dataplane, DataplaneError, PppNetwork, SessionInstalled, SessionSpec, TunnelInstalled,
+    TunnelSpec,
 };
 use super::names::{InterfaceNames, template};
 
@@ -30,6 +31,19 @@ impl NoneDataplane {
     /// The installed sessions, as (tunnel id, session id).
     pub fn sessions(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.sessions.iter().copied()
+    }
+}
+
+impl NoneDataplane {
+    fn known(&self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        if self.sessions.contains(&(tid, sid)) {
+            Ok(())
+        } else {
+            Err(DataplaneError::Unknown {
+                tid,
+                sid: Some(sid),
+            })
+        }
     }
 }
 
@@ -91,6 +105,24 @@ impl Dataplane for NoneDataplane {
         }
         self.names.release(tid, sid);
         Ok(())
+    }
+
+    /// Carries nothing: a native-PPP session's frames are dropped like its data.
+    fn send_ppp(&mut self, tid: u32, sid: u32, _frame: &[u8]) -> Result<(), DataplaneError> {
+        self.known(tid, sid)
+    }
+
+    fn ppp_up(
+        &mut self,
+        tid: u32,
+        sid: u32,
+        _net: &PppNetwork,
+    ) -> Result<SessionInstalled, DataplaneError> {
+        self.known(tid, sid).map(|()| SessionInstalled::default())
+    }
+
+    fn ppp_down(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        self.known(tid, sid)
     }
 
     fn counts(&self) -> (usize, usize) {

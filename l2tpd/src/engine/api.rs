@@ -91,4 +91,6 @@ pub enum Command {
     },
     /// `debug ... on|off`.
     Debug(DebugTarget, bool),
+    /// `disconnect user NAME|address ADDR`: end native-PPP sessions gracefully.
+    Disconnect(l2tp_ctl::PppSelector),
 }

@@ -72,6 +72,19 @@ pub(super) fn execute(
             ctx.close_tunnel(h);
             Ok(Answer::Done(format!("tunnel {tid} deleted")))
         }
+        Command::Disconnect(who) => {
+            let n = super::ppp::disconnect(ctx, &who);
+            if n == 0 {
+                return Err(CtlError::new(
+                    ErrorKind::NotFound,
+                    format!("no native-PPP session of {who} is up"),
+                ));
+            }
+            notice!("l2tpctl: disconnecting {n} session(s) of {who}");
+            Ok(Answer::Done(format!(
+                "{n} session(s) of {who} disconnected"
+            )))
+        }
         Command::DeleteSession(tsel, ssel) => {
             let sh = find_session(ctx, instances, &tsel, &ssel)?;
             let (sid, name) = ctx

@@ -9,6 +9,7 @@ use l2tp_proto::{self as proto, Event};
 use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
+use super::ppp;
 use super::registry::Registry;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
@@ -117,6 +118,7 @@ pub(super) fn on_event(
             ev.peer_sid = Some(peer_session_id);
             ev.interface_name = rec.interface_name.clone();
             ctx.out.session(ev, rec, host.as_deref());
+            ppp::open(ctx, handle.0);
         }
         Event::SessionDown {
             handle,
@@ -251,6 +253,8 @@ fn session_down(
     (tid, sid): (u32, u32),
     reason: &proto::DownReason,
 ) {
+    // Its PPP ends first (watchers see PPP down before the session's down).
+    ppp::lower_down(ctx, handle);
     let Some(rec) = ctx.registry.session_closing(handle, reason.cause) else {
         return;
     };
@@ -294,6 +298,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
             DataplaneRequest::RemoveTunnel { tid: tunnel_id }
         }
         proto::DataplaneRequest::InstallSession(p) => {
+            ppp::prepare(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {
                 return;
             };
@@ -308,6 +313,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
                 debug: rec.debug,
                 calling_number: rec.calling_number(),
                 peer,
+                native_ppp: rec.ppp.is_some(),
             };
             DataplaneRequest::InstallSession(Box::new(translate::session_spec(&p, data)))
         }

@@ -30,6 +30,8 @@ mod instances;
 mod lifecycle;
 mod names;
 mod notify;
+mod pools;
+mod ppp;
 mod protocol;
 mod registry;
 mod statics;
@@ -84,6 +86,7 @@ pub struct Engine {
     instances: Instances,
     admission: Admission,
     out: notify::Outbox,
+    ppp: ppp::Ppp,
     discards: DiscardLog,
     /// Control messages for static tunnels, discarded.
     static_discards: u64,
@@ -93,21 +96,45 @@ pub struct Engine {
 impl Engine {
     /// An engine with no tunnels; [`Engine::apply_config`] starts the config's instances.
     pub fn new(config: Arc<Config>, facts: HostFacts, now: Instant) -> Self {
-        Self::with_rng(config, facts, now, Box::new(OsRng))
+        Self::build(config, facts, now, Box::new(OsRng), false)
     }
 
-    /// As [`Engine::new`] with another source of randomness (tests).
+    /// As [`Engine::new`] with another source of randomness (tests): every random choice,
+    /// PPP's included, follows from `rng`.
     pub fn with_rng(
         config: Arc<Config>,
         facts: HostFacts,
         now: Instant,
+        rng: Box<dyn proto::Rng + Send>,
+    ) -> Self {
+        Self::build(config, facts, now, rng, true)
+    }
+
+    fn build(
+        config: Arc<Config>,
+        facts: HostFacts,
+        now: Instant,
         mut rng: Box<dyn proto::Rng + Send>,
+        deterministic: bool,
     ) -> Self {
         let mut seed = [0u8; 8];
         rng.fill(&mut seed);
+        let mut ppp_seed = [0u8; 8];
+        rng.fill(&mut ppp_seed);
+        let protocol = Protocol::new(now, rng);
+        // Magic numbers, challenges and interface identifiers: the operating system's in a
+        // deployment, a generator seeded from `rng` in tests.
+        let ppp_rng: Box<dyn proto::Rng + Send> = if deterministic {
+            Box::new(proto::rng::DeterministicRng::new(u64::from_be_bytes(
+                ppp_seed,
+            )))
+        } else {
+            Box::new(OsRng)
+        };
         Self {
             instances: Instances::new(u64::from_be_bytes(seed)),
-            protocol: Protocol::new(now, rng),
+            ppp: ppp::Ppp::new(protocol.clock(), ppp_rng),
+            protocol,
             config,
             facts,
             registry: Registry::default(),
@@ -141,6 +168,7 @@ impl Engine {
                 registry: &mut self.registry,
                 names: &mut self.names,
                 out: &mut self.out,
+                ppp: &mut self.ppp,
                 config: &self.config,
                 facts: &self.facts,
                 shutting_down: self.shutting_down,
@@ -224,6 +252,26 @@ impl Engine {
         self.pump(now);
         let (mut ctx, instances, _, _) = self.parts(now);
         instances.run_due(&mut ctx);
+        ppp::run_due(&mut ctx);
+        self.pump(now);
+    }
+
+    /// Sets the native-PPP policies and pools directly (tests of the engine alone).
+    #[cfg(test)]
+    pub(in crate::engine) fn configure_ppp(
+        &mut self,
+        policies: Vec<ppp::PppPolicy>,
+        pools: &[(&str, &[(std::net::Ipv4Addr, std::net::Ipv4Addr)])],
+    ) {
+        self.ppp
+            .configure(policies, pools.iter().map(|(n, r)| (*n, *r)));
+    }
+
+    /// A PPP control frame from the peer of native-PPP session `tid`/`sid`
+    /// ([`crate::dataplane::DataplaneEvent::PppFrame`]).
+    pub fn handle_ppp_frame(&mut self, now: Instant, (tid, sid): (u32, u32), frame: &[u8]) {
+        let (mut ctx, _, _, _) = self.parts(now);
+        ppp::frame(&mut ctx, (tid, sid), frame);
         self.pump(now);
     }
 
@@ -410,10 +458,14 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] is next due; `None` when nothing is pending.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.protocol.poll_timeout(), self.instances.next_retry()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.protocol.poll_timeout(),
+            self.instances.next_retry(),
+            self.ppp.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Whether nothing is left to do after [`Engine::begin_shutdown`] (every peer has
@@ -493,6 +545,15 @@ impl Engine {
     /// The engine's counters (the protocol fields of [`SystemStats`]; the core adds its own).
     pub fn stats(&self) -> SystemStats {
         let mut s = views::stats(&self.protocol, &self.registry, &self.admission);
+        let owned = |m: &std::collections::BTreeMap<&'static str, u64>| {
+            m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+        };
+        let c = &self.ppp.counters;
+        s.ppp_up = c.up;
+        s.ppp_down = owned(&c.down);
+        s.ppp_auth_failures = owned(&c.auth_failures);
+        s.ppp_address_refusals = owned(&c.address_refusals);
+        s.ppp_frames_discarded = c.frames_discarded;
         if self.static_discards > 0 {
             s.malformed
                 .insert("static_tunnel".to_owned(), self.static_discards);

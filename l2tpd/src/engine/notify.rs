@@ -70,7 +70,13 @@ impl Outbox {
         if ev.interface_name.is_none() {
             ev.interface_name = rec.interface();
         }
-        let script = session_script(ev.event, rec, peer_host_name);
+        // A PPP event carries its own facts; other session events those known so far.
+        let ppp = ev
+            .ppp
+            .as_deref()
+            .cloned()
+            .or_else(|| rec.ppp.as_ref().map(|p| p.event_info(None)));
+        let script = session_script(ev.event, rec, peer_host_name, ppp.as_ref());
         self.events.push_back(EngineEvent::Notify(ev));
         self.events.push_back(EngineEvent::Script(script));
     }
@@ -108,6 +114,7 @@ pub(super) fn event(kind: EventKind, tid: u32) -> ctl::Event {
         pseudowire_type: None,
         interface_name: None,
         result: None,
+        ppp: None,
     }
 }
 
@@ -131,7 +138,12 @@ pub(super) fn session_deleted(rec: &SessionRec) -> ctl::Event {
 }
 
 /// The script of session event `kind` of `rec`.
-fn session_script(kind: EventKind, rec: &SessionRec, peer_host_name: Option<&[u8]>) -> ScriptEvent {
+fn session_script(
+    kind: EventKind,
+    rec: &SessionRec,
+    peer_host_name: Option<&[u8]>,
+    ppp: Option<&ctl::PppEventInfo>,
+) -> ScriptEvent {
     let interface_name = rec.interface();
     let facts = SessionFacts {
         tunnel_name: rec.tunnel_name.as_deref(),
@@ -151,6 +163,7 @@ fn session_script(kind: EventKind, rec: &SessionRec, peer_host_name: Option<&[u8
         called_number: rec.called_number(),
         sub_address: rec.sub_address(),
         peer_host_name: peer_host_name.filter(|h| !h.is_empty()),
+        ppp,
     };
     scripts::session_event(kind, rec.tid(), rec.sid(), &facts)
 }

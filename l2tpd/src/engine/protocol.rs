@@ -44,6 +44,11 @@ impl Protocol {
         }
     }
 
+    /// The clock the endpoint's instants count from.
+    pub(super) fn clock(&self) -> Clock {
+        self.clock
+    }
+
     /// The endpoint, to read.
     pub(super) fn ep(&self) -> &Endpoint {
         &self.ep

@@ -297,6 +297,9 @@ pub(super) struct SessionRec {
     pub(super) tunnel_name: Option<String>,
     /// What the peer told of its call (boxed: most calls placed here carry none).
     pub(super) call: Option<Box<CallFacts>>,
+    /// The PPP l2tpd terminates on this session itself (native PPP), from when its data plane
+    /// is installed.
+    pub(super) ppp: Option<Box<super::ppp::PppLink>>,
 }
 
 impl SessionRec {
@@ -329,6 +332,7 @@ impl SessionRec {
             last_result: None,
             tunnel_name,
             call: None,
+            ppp: None,
         }
     }
 

@@ -261,6 +261,8 @@ pub(super) struct SessionData<'a> {
     pub(super) calling_number: Option<&'a [u8]>,
     /// The tunnel's peer.
     pub(super) peer: Option<SocketAddr>,
+    /// Whether l2tpd terminates the session's PPP itself.
+    pub(super) native_ppp: bool,
 }
 
 /// The data plane's spec of a session the protocol installs.
@@ -289,6 +291,9 @@ pub(super) fn session_spec(p: &proto::event::SessionParams, d: SessionData<'_>) 
         send_seq: p.send_seq,
         recv_seq: p.recv_seq,
         ppp: (pw == cfg::PseudowireType::Ppp).then(|| {
+            if d.native_ppp {
+                return PppSpec::Native;
+            }
             PppSpec::Pppd(PppdSpec {
                 pppd_path: d.pseudowire.pppd_path.clone(),
                 pppd_options: d.pseudowire.pppd_options.clone(),

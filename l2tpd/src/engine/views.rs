@@ -296,6 +296,7 @@ impl Views<'_> {
                     .filter(|h| !h.is_empty())
                     .map(|h| text(&h)),
             },
+            ppp: rec.ppp.as_ref().map(|p| p.detail(now)),
         })
     }
 
@@ -449,6 +450,8 @@ impl Views<'_> {
             uptime_s: rec.phase().uptime(now).as_secs(),
             profile: rec.profile.clone(),
             pseudowire_profile: rec.pw_profile.clone(),
+            ppp_user: rec.ppp.as_ref().and_then(|p| p.user()),
+            ppp_ipv4: rec.ppp.as_ref().and_then(|p| p.peer_ipv4()),
         }
     }
 }

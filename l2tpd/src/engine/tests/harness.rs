@@ -84,7 +84,22 @@ pub(crate) struct Net {
     pub(crate) dns: std::collections::HashMap<String, Option<std::net::IpAddr>>,
     /// Names asked for and not answered yet, by node.
     unanswered: Vec<(usize, String)>,
+    /// PPP frames sent and not delivered yet: (node, tid, sid, frame).
+    ppp_flight: Vec<(usize, u32, u32, Vec<u8>)>,
+    /// Decides, for each PPP frame node `i` sends on its session (tid, sid), whether it
+    /// arrives (it may change it); every frame arrives when unset.
+    pub(crate) ppp_wire: Option<PppWire>,
     rng: proto::DeterministicRng,
+}
+
+/// What happens to a PPP frame on the virtual wire: `true` to deliver it (perhaps changed).
+#[allow(clippy::type_complexity)]
+pub(crate) struct PppWire(pub(crate) Box<dyn FnMut(usize, (u32, u32), &mut Vec<u8>) -> bool>);
+
+impl std::fmt::Debug for PppWire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PppWire")
+    }
 }
 
 impl Net {
@@ -121,6 +136,8 @@ impl Net {
             blackhole: false,
             dns: std::collections::HashMap::new(),
             unanswered: Vec::new(),
+            ppp_flight: Vec::new(),
+            ppp_wire: None,
             rng: proto::DeterministicRng::new(seed ^ 0x5eed),
         }
     }
@@ -161,6 +178,18 @@ impl Net {
                     flight.push(t);
                 }
             }
+            for (i, tid, sid, mut frame) in std::mem::take(&mut self.ppp_flight) {
+                moved = true;
+                if let Some(wire) = self.ppp_wire.as_mut()
+                    && !(wire.0)(i, (tid, sid), &mut frame)
+                {
+                    continue;
+                }
+                if let Some((to, peer)) = self.ppp_peer(i, tid, sid) {
+                    let now = self.now;
+                    self.nodes[to].engine.handle_ppp_frame(now, peer, &frame);
+                }
+            }
             for t in flight {
                 moved = true;
                 if self.lost() {
@@ -189,6 +218,22 @@ impl Net {
         panic!("the network never settled");
     }
 
+    /// Where a PPP frame of node `i`'s session `tid`/`sid` goes: the peer node and its ids
+    /// for the session, from the data-plane specs node `i` was given.
+    fn ppp_peer(&self, i: usize, tid: u32, sid: u32) -> Option<(usize, (u32, u32))> {
+        let reqs = &self.nodes[i].requests;
+        let session = reqs.iter().rev().find_map(|r| match r {
+            DataplaneRequest::InstallSession(s) if (s.tid, s.sid) == (tid, sid) => Some(s),
+            _ => None,
+        })?;
+        let peer = reqs.iter().rev().find_map(|r| match r {
+            DataplaneRequest::InstallTunnel(t) if t.tid == tid => Some(t.peer),
+            _ => None,
+        })?;
+        let to = (0..self.nodes.len()).find(|j| addr(*j).ip() == peer.ip())?;
+        Some((to, (session.peer_tid, session.peer_sid)))
+    }
+
     fn lost(&mut self) -> bool {
         if self.blackhole {
             return true;
@@ -209,6 +254,9 @@ impl Net {
             moved = true;
             match e {
                 EngineEvent::Notify(ev) => node.events.push(ev),
+                EngineEvent::Dataplane(DataplaneRequest::SendPpp { tid, sid, frame }) => {
+                    self.ppp_flight.push((i, tid, sid, frame));
+                }
                 EngineEvent::Dataplane(req) => {
                     let outcome = answer(&mut node.dataplane, &req);
                     node.requests.push(req);

@@ -3,4 +3,5 @@
 
 mod figures;
 mod harness;
+mod ppp;
 mod scenarios;

@@ -1,0 +1,378 @@
+//! IPv4 address pools for PPP sessions: each pool is a set of ranges, handed out one address per
+//! session; users may have fixed addresses of their own. Every address in use is held by exactly
+//! one session, so no two sessions ever get the same address, whichever way they got it. A pool
+//! that runs out says so; the caller refuses the session.
+//!
+//! A pool keeps one bit per address and a cursor, so that taking and giving back an address is
+//! O(1) amortised, and 100 000 addresses cost 12.5 KiB.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// Why no address could be given.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(super) enum PoolError {
+    /// The pool has no free address.
+    Exhausted {
+        /// The pool.
+        pool: String,
+        /// How many addresses it has.
+        size: u64,
+    },
+    /// No pool of this name (a reload removed it).
+    NoSuchPool(String),
+    /// A fixed address that another session holds.
+    InUse(Ipv4Addr),
+}
+
+impl PoolError {
+    /// The label of the refusal counter.
+    pub(super) fn label(&self) -> &'static str {
+        match self {
+            PoolError::Exhausted { .. } => "pool_exhausted",
+            PoolError::NoSuchPool(_) => "no_pool",
+            PoolError::InUse(_) => "address_in_use",
+        }
+    }
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::Exhausted { pool, size } => {
+                write!(
+                    f,
+                    "ip pool \"{pool}\" is exhausted (all {size} addresses in use)"
+                )
+            }
+            PoolError::NoSuchPool(p) => write!(f, "no ip pool \"{p}\""),
+            PoolError::InUse(a) => write!(f, "address {a} is in use by another session"),
+        }
+    }
+}
+
+/// One pool.
+#[derive(Debug)]
+struct Pool {
+    /// The ranges, first and last address as numbers.
+    ranges: Vec<(u32, u32)>,
+    /// One bit per address of the ranges, in order: set when in use.
+    used: Vec<u64>,
+    size: u64,
+    in_use: u64,
+    /// Where the search for a free address goes on from (an index into the bits).
+    cursor: u64,
+}
+
+impl Pool {
+    fn new(ranges: &[(Ipv4Addr, Ipv4Addr)]) -> Pool {
+        let ranges: Vec<(u32, u32)> = ranges
+            .iter()
+            .map(|(a, b)| (u32::from(*a), u32::from(*b)))
+            .filter(|(a, b)| a <= b)
+            .collect();
+        let size: u64 = ranges.iter().map(|(a, b)| u64::from(b - a) + 1).sum();
+        let words = usize::try_from(size.div_ceil(64)).unwrap_or(0);
+        Pool {
+            ranges,
+            used: vec![0; words],
+            size,
+            in_use: 0,
+            cursor: 0,
+        }
+    }
+
+    /// The bit index of `addr`, if the pool has it.
+    fn index(&self, addr: Ipv4Addr) -> Option<u64> {
+        let a = u32::from(addr);
+        let mut base = 0u64;
+        for (first, last) in &self.ranges {
+            if (*first..=*last).contains(&a) {
+                return Some(base + u64::from(a - first));
+            }
+            base += u64::from(last - first) + 1;
+        }
+        None
+    }
+
+    /// The address of bit index `i`.
+    fn address(&self, mut i: u64) -> Option<Ipv4Addr> {
+        for (first, last) in &self.ranges {
+            let n = u64::from(last - first) + 1;
+            if i < n {
+                return Some(Ipv4Addr::from(first + u32::try_from(i).ok()?));
+            }
+            i -= n;
+        }
+        None
+    }
+
+    fn is_set(&self, i: u64) -> bool {
+        let (w, b) = (usize::try_from(i / 64).unwrap_or(usize::MAX), i % 64);
+        self.used.get(w).is_some_and(|word| word & (1 << b) != 0)
+    }
+
+    fn set(&mut self, i: u64, on: bool) {
+        let (w, b) = (usize::try_from(i / 64).unwrap_or(usize::MAX), i % 64);
+        if let Some(word) = self.used.get_mut(w) {
+            let was = *word & (1 << b) != 0;
+            if on {
+                *word |= 1 << b;
+            } else {
+                *word &= !(1 << b);
+            }
+            match (was, on) {
+                (false, true) => self.in_use += 1,
+                (true, false) => self.in_use -= 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// The next free bit from the cursor on, wrapping once; whole used words are skipped.
+    fn take_free(&mut self) -> Option<u64> {
+        if self.in_use >= self.size {
+            return None;
+        }
+        let words = self.used.len() as u64;
+        let start = self.cursor / 64;
+        for k in 0..=words {
+            let w = (start + k) % words;
+            let word = self.used[usize::try_from(w).ok()?];
+            if word == u64::MAX {
+                continue;
+            }
+            for b in 0..64 {
+                let i = w * 64 + b;
+                if i >= self.size {
+                    break;
+                }
+                if word & (1 << b) == 0 {
+                    self.set(i, true);
+                    self.cursor = i + 1;
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Every pool, and every address in use with the session (handle) that holds it.
+#[derive(Debug, Default)]
+pub(super) struct Pools {
+    pools: HashMap<String, Pool>,
+    /// Address → holder, for pool and fixed addresses alike.
+    holders: HashMap<Ipv4Addr, u64>,
+    /// Holder → its address (one per session).
+    leases: HashMap<u64, Ipv4Addr>,
+}
+
+/// How full a pool is, for `show` and metrics.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(super) struct PoolUsage {
+    pub(super) name: String,
+    pub(super) size: u64,
+    pub(super) in_use: u64,
+}
+
+impl Pools {
+    /// Sets the pools to `pools` (name, ranges): a reload. Addresses in use stay with their
+    /// sessions; those inside the new ranges are marked used there.
+    pub(super) fn configure<'a>(
+        &mut self,
+        pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
+    ) {
+        self.pools = pools
+            .into_iter()
+            .map(|(name, ranges)| (name.to_owned(), Pool::new(ranges)))
+            .collect();
+        let held: Vec<Ipv4Addr> = self.holders.keys().copied().collect();
+        for addr in held {
+            for pool in self.pools.values_mut() {
+                if let Some(i) = pool.index(addr) {
+                    pool.set(i, true);
+                }
+            }
+        }
+    }
+
+    /// An address from pool `pool` for session `holder` (its lease, if it has one already).
+    pub(super) fn allocate(&mut self, pool: &str, holder: u64) -> Result<Ipv4Addr, PoolError> {
+        if let Some(a) = self.leases.get(&holder) {
+            return Ok(*a);
+        }
+        let p = self
+            .pools
+            .get_mut(pool)
+            .ok_or_else(|| PoolError::NoSuchPool(pool.to_owned()))?;
+        // A bit may be free in the pool while its address is held as another user's fixed
+        // address: skip those (they are marked as we meet them).
+        loop {
+            let Some(i) = p.take_free() else {
+                return Err(PoolError::Exhausted {
+                    pool: pool.to_owned(),
+                    size: p.size,
+                });
+            };
+            let Some(addr) = p.address(i) else {
+                continue;
+            };
+            if self.holders.contains_key(&addr) {
+                continue;
+            }
+            self.holders.insert(addr, holder);
+            self.leases.insert(holder, addr);
+            return Ok(addr);
+        }
+    }
+
+    /// Fixed address `addr` for session `holder` (a user's own address).
+    pub(super) fn reserve(&mut self, addr: Ipv4Addr, holder: u64) -> Result<Ipv4Addr, PoolError> {
+        match self.holders.get(&addr) {
+            Some(h) if *h == holder => return Ok(addr),
+            Some(_) => return Err(PoolError::InUse(addr)),
+            None => {}
+        }
+        if let Some(old) = self.leases.get(&holder).copied() {
+            self.release(holder);
+            let _ = old;
+        }
+        for pool in self.pools.values_mut() {
+            if let Some(i) = pool.index(addr) {
+                pool.set(i, true);
+            }
+        }
+        self.holders.insert(addr, holder);
+        self.leases.insert(holder, addr);
+        Ok(addr)
+    }
+
+    /// Session `holder` gives its address back.
+    pub(super) fn release(&mut self, holder: u64) {
+        let Some(addr) = self.leases.remove(&holder) else {
+            return;
+        };
+        self.holders.remove(&addr);
+        for pool in self.pools.values_mut() {
+            if let Some(i) = pool.index(addr) {
+                pool.set(i, false);
+            }
+        }
+    }
+
+    /// The address session `holder` holds.
+    pub(super) fn lease(&self, holder: u64) -> Option<Ipv4Addr> {
+        self.leases.get(&holder).copied()
+    }
+
+    /// The session that holds `addr`.
+    pub(super) fn holder(&self, addr: Ipv4Addr) -> Option<u64> {
+        self.holders.get(&addr).copied()
+    }
+
+    /// How full each pool is, by name.
+    pub(super) fn usage(&self) -> Vec<PoolUsage> {
+        let mut v: Vec<PoolUsage> = self
+            .pools
+            .iter()
+            .map(|(name, p)| PoolUsage {
+                name: name.clone(),
+                size: p.size,
+                in_use: p.in_use,
+            })
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> Ipv4Addr {
+        s.parse().unwrap_or(Ipv4Addr::UNSPECIFIED)
+    }
+
+    #[test]
+    fn a_pool_hands_out_each_address_once_then_says_it_is_exhausted() {
+        let mut p = Pools::default();
+        let ranges = [
+            (a("198.51.100.10"), a("198.51.100.12")),
+            (a("198.51.100.200"), a("198.51.100.200")),
+        ];
+        p.configure([("users", &ranges[..])]);
+        let got: Vec<Ipv4Addr> = (1..=4)
+            .map(|h| p.allocate("users", h).unwrap_or(Ipv4Addr::UNSPECIFIED))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                a("198.51.100.10"),
+                a("198.51.100.11"),
+                a("198.51.100.12"),
+                a("198.51.100.200")
+            ]
+        );
+        assert_eq!(
+            p.allocate("users", 5),
+            Err(PoolError::Exhausted {
+                pool: "users".into(),
+                size: 4
+            })
+        );
+        // A session asking again keeps its address.
+        assert_eq!(p.allocate("users", 2), Ok(a("198.51.100.11")));
+        p.release(2);
+        assert_eq!(p.allocate("users", 5), Ok(a("198.51.100.11")));
+        assert_eq!(p.holder(a("198.51.100.11")), Some(5));
+        assert_eq!(p.usage()[0].in_use, 4);
+        assert_eq!(
+            p.allocate("none", 9),
+            Err(PoolError::NoSuchPool("none".into()))
+        );
+    }
+
+    #[test]
+    fn fixed_addresses_and_pool_addresses_never_meet() {
+        let mut p = Pools::default();
+        let ranges = [(a("198.51.100.1"), a("198.51.100.3"))];
+        p.configure([("p", &ranges[..])]);
+        // A user's fixed address inside the pool.
+        assert_eq!(p.reserve(a("198.51.100.2"), 100), Ok(a("198.51.100.2")));
+        assert_eq!(
+            p.reserve(a("198.51.100.2"), 101),
+            Err(PoolError::InUse(a("198.51.100.2")))
+        );
+        let x = p.allocate("p", 1).ok();
+        let y = p.allocate("p", 2).ok();
+        assert_eq!((x, y), (Some(a("198.51.100.1")), Some(a("198.51.100.3"))));
+        assert!(p.allocate("p", 3).is_err());
+        // A reload keeps the addresses in use out of the new pool's hands.
+        let bigger = [(a("198.51.100.1"), a("198.51.100.4"))];
+        p.configure([("p", &bigger[..])]);
+        assert_eq!(p.allocate("p", 3), Ok(a("198.51.100.4")));
+        assert_eq!(p.usage()[0].in_use, 4);
+    }
+
+    #[test]
+    fn a_hundred_thousand_addresses_go_out_and_back() {
+        let mut p = Pools::default();
+        let ranges = [(a("198.18.0.1"), a("198.19.134.160"))];
+        p.configure([("big", &ranges[..])]);
+        assert_eq!(p.usage()[0].size, 100_000);
+        for h in 0..100_000 {
+            assert!(p.allocate("big", h).is_ok(), "{h}");
+        }
+        assert!(p.allocate("big", 100_000).is_err());
+        for h in (0..100_000).step_by(2) {
+            p.release(h);
+        }
+        for h in 100_000..150_000 {
+            assert!(p.allocate("big", h).is_ok(), "{h}");
+        }
+        assert_eq!(p.usage()[0].in_use, 100_000);
+    }
+}

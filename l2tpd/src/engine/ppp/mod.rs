@@ -1,0 +1,748 @@
+//! Native PPP: the PPP of a session that l2tpd terminates itself, a `ppp_proto::Link` per
+//! session driven like the L2TP endpoint is (frames, timeouts and `now` in; frames, events and
+//! the next deadline out).
+//!
+//! Each native-PPP session's record holds its [`PppLink`]; the [`Ppp`] part of the engine
+//! holds what links share: the ppp profiles' policies, the local users, the address
+//! [`Pools`], one timer list for every link, the randomness for magic numbers and challenges,
+//! and the counters. What a link asks for becomes data-plane requests (its frames to send; its
+//! network layer up or down), watchers' and scripts' `ppp_up`/`ppp_down` events, and, when the
+//! link ends of its own accord, the end of its L2TP session with a CDN saying why.
+//!
+//! The authenticator checks credentials against the local users; an accepted peer gets its
+//! address (the user's own, the profile's `peer_ip_addr`, or one from the profile's pool)
+//! before the verdict goes out, so that an address that cannot be given refuses the peer
+//! instead of starting IPCP without one.
+
+pub(super) mod policy;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use l2tp_ctl::{self as ctl, EventKind};
+use l2tp_proto::{self as proto, Refusal};
+use ppp_proto::{
+    AuthMethod, AuthRequest, DownReason, Event as LinkEvent, Ipv4Info, Ipv6Info, Link, LinkInfo,
+    NetworkParams, Verdict,
+};
+
+#[cfg(test)]
+pub(super) use policy::{LocalUser, Users};
+pub(super) use policy::{PppPolicy, Role};
+
+use super::clock::Clock;
+use super::ctx::Ctx;
+use super::notify;
+use super::pools::{PoolError, Pools};
+use crate::dataplane::{DataplaneRequest, PppNetwork};
+use crate::notice;
+
+type PInstant = proto::time::Instant;
+
+/// The PPP of one native-PPP session.
+#[derive(Debug)]
+pub(super) struct PppLink {
+    link: Link,
+    role: Role,
+    policy: Arc<PppPolicy>,
+    /// Its entry in the timer list.
+    deadline: Option<PInstant>,
+    /// The user the peer authenticated as (server), or we did (client).
+    user: Option<Box<[u8]>>,
+    method: Option<AuthMethod>,
+    info: Option<LinkInfo>,
+    /// What IPCP and IPv6CP last negotiated (kept once they close, for the down event).
+    ipv4: Option<Ipv4Info>,
+    ipv6: Option<Ipv6Info>,
+    /// Which of them are open now.
+    open: NetOpen,
+    /// When the first network protocol came up.
+    up_since: Option<Instant>,
+    /// Why the session must end, decided before the link says it is down (no address).
+    refusal: Option<Refusal>,
+    /// The session ends then with this CDN, unless the peer ends it first: the link ended at
+    /// the peer's word, and the peer's CDN, which says why, is the one to hear.
+    end_at: Option<Box<(PInstant, Refusal, String)>>,
+}
+
+/// The network protocols open on a link.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+struct NetOpen {
+    ipv4: bool,
+    ipv6: bool,
+}
+
+impl PppLink {
+    /// The data plane's view of the network layer, if any protocol is up.
+    fn network(&self) -> Option<PppNetwork> {
+        let ipv4 = self.ipv4.filter(|_| self.open.ipv4);
+        let ipv6 = self.ipv6.filter(|_| self.open.ipv6);
+        if ipv4.is_none() && ipv6.is_none() {
+            return None;
+        }
+        let framing = self.info.map(|i| i.framing).unwrap_or_default();
+        Some(PppNetwork {
+            ipv4: ipv4.map(|i| (i.local, i.peer)),
+            ipv6: ipv6.map(|i| (i.local.to_u64(), i.peer.to_u64())),
+            mtu: self.info.map_or(1500, |i| i.peer_mru),
+            acfc: framing.acfc,
+            pfc: framing.pfc,
+        })
+    }
+
+    /// The user, as text for logs and `show` (bytes that are not UTF-8 replaced).
+    pub(super) fn user(&self) -> Option<String> {
+        self.user
+            .as_deref()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+    }
+
+    /// The peer's IPv4 address, once IPCP is up.
+    pub(super) fn peer_ipv4(&self) -> Option<Ipv4Addr> {
+        self.ipv4.map(|i| i.peer)
+    }
+
+    /// What `show session` says of it.
+    pub(super) fn detail(&self, now: Instant) -> ctl::PppDetail {
+        let c = self.link.counters();
+        // The servers we give (server), or were given (client).
+        let servers = match self.role {
+            Role::Server => self.policy.server.ipv4.map(|c| c.defaults.dns),
+            Role::Client => self.ipv4.map(|i| i.dns),
+        };
+        let mut dns: Vec<Ipv4Addr> = servers.iter().flatten().flatten().copied().collect();
+        dns.dedup();
+        ctl::PppDetail {
+            profile: self.policy.profile.clone(),
+            role: self.role.label().to_owned(),
+            phase: phase_label(self.link.phase()).to_owned(),
+            user: self.user(),
+            auth: self.method.map(method_label).map(str::to_owned),
+            local_ipv4: self.ipv4.map(|i| i.local),
+            peer_ipv4: self.peer_ipv4(),
+            dns,
+            local_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.local.to_u64())),
+            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
+            peer_mru: self.info.map(|i| i.peer_mru),
+            uptime_s: self
+                .up_since
+                .filter(|_| self.network().is_some())
+                .map_or(0, |t| now.saturating_duration_since(t).as_secs()),
+            echo_sent: c.echo_sent,
+            echo_missed: c.echo_missed,
+            frames_in: c.frames_in,
+            frames_out: c.frames_out,
+            frames_discarded: c.malformed + c.discarded,
+            down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
+        }
+    }
+
+    pub(super) fn event_info(&self, reason: Option<&DownReason>) -> ctl::PppEventInfo {
+        ctl::PppEventInfo {
+            user: self.user(),
+            auth: self.method.map(method_label).map(str::to_owned),
+            peer_ipv4: self.peer_ipv4(),
+            local_ipv4: self.ipv4.map(|i| i.local),
+            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
+            reason: reason.map(|r| r.kind().to_owned()),
+        }
+    }
+}
+
+/// `pap`, `chap`, `mschapv2`.
+fn method_label(m: AuthMethod) -> &'static str {
+    match m {
+        AuthMethod::Pap => "pap",
+        AuthMethod::ChapMd5 => "chap",
+        AuthMethod::MsChapV2 => "mschapv2",
+    }
+}
+
+fn phase_label(p: ppp_proto::Phase) -> &'static str {
+    match p {
+        ppp_proto::Phase::Dead => "dead",
+        ppp_proto::Phase::Establish => "establish",
+        ppp_proto::Phase::Authenticate => "authenticate",
+        ppp_proto::Phase::Network => "network",
+        ppp_proto::Phase::Terminate => "terminate",
+    }
+}
+
+/// Native PPP's counters, for `show system` and the metrics.
+#[derive(Clone, Debug, Default)]
+pub(super) struct PppCounters {
+    /// Links whose network came up.
+    pub(super) up: u64,
+    /// Links ended, by reason.
+    pub(super) down: BTreeMap<&'static str, u64>,
+    /// Peers refused at authentication, by reason.
+    pub(super) auth_failures: BTreeMap<&'static str, u64>,
+    /// Authenticated peers refused for want of an address, by reason.
+    pub(super) address_refusals: BTreeMap<&'static str, u64>,
+    /// Frames for no native-PPP session.
+    pub(super) frames_discarded: u64,
+}
+
+/// What every native-PPP link shares. See the [module documentation](self).
+pub(super) struct Ppp {
+    clock: Clock,
+    rng: Box<dyn proto::Rng + Send>,
+    /// (deadline, session handle) of every link with a timer running.
+    timers: BTreeSet<(PInstant, u64)>,
+    policies: HashMap<String, Arc<PppPolicy>>,
+    pub(super) pools: Pools,
+    pub(super) counters: PppCounters,
+}
+
+impl std::fmt::Debug for Ppp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ppp")
+            .field("timers", &self.timers.len())
+            .field("policies", &self.policies.keys().collect::<Vec<_>>())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ppp {
+    /// No policies, users or pools yet; `clock` is the protocol's, `rng` a source for magic
+    /// numbers, challenges and interface identifiers.
+    pub(super) fn new(clock: Clock, rng: Box<dyn proto::Rng + Send>) -> Self {
+        Ppp {
+            clock,
+            rng,
+            timers: BTreeSet::new(),
+            policies: HashMap::new(),
+            pools: Pools::default(),
+            counters: PppCounters::default(),
+        }
+    }
+
+    /// Replaces the policies and pools (a config load or reload). Running links keep the
+    /// policy they started with and their addresses.
+    pub(super) fn configure<'a>(
+        &mut self,
+        policies: impl IntoIterator<Item = PppPolicy>,
+        pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
+    ) {
+        self.policies = policies
+            .into_iter()
+            .map(|p| (p.profile.clone(), Arc::new(p)))
+            .collect();
+        self.pools.configure(pools);
+    }
+
+    /// The policy of ppp profile `name`.
+    pub(super) fn policy(&self, name: &str) -> Option<Arc<PppPolicy>> {
+        self.policies.get(name).cloned()
+    }
+
+    /// When the earliest link timer is due.
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| self.clock.to_std(*t))
+    }
+
+    /// A new link for a session in `role` under `policy` (not opened yet).
+    pub(super) fn new_link(&mut self, role: Role, policy: Arc<PppPolicy>) -> Box<PppLink> {
+        let link = Link::new(Arc::clone(policy.link_config(role)), self.rng.as_mut());
+        Box::new(PppLink {
+            link,
+            role,
+            policy,
+            deadline: None,
+            user: None,
+            method: None,
+            info: None,
+            ipv4: None,
+            ipv6: None,
+            open: NetOpen::default(),
+            up_since: None,
+            refusal: None,
+            end_at: None,
+        })
+    }
+
+    fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
+        let next = match (st.link.poll_timeout(), st.end_at.as_deref()) {
+            (Some(a), Some((b, ..))) => Some(a.min(*b)),
+            (a, b) => a.or(b.map(|e| e.0)),
+        };
+        if next != st.deadline {
+            if let Some(old) = st.deadline {
+                self.timers.remove(&(old, handle));
+            }
+            if let Some(new) = next {
+                self.timers.insert((new, handle));
+            }
+            st.deadline = next;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ inputs
+
+/// A PPP session's data plane is about to be installed: when l2tpd terminates its PPP itself
+/// (its pseudowire profile's ppp profile has a policy and does not ask for pppd), its link is
+/// made, in the role the session gives: the server when we are the LNS of an L2TPv2 call or
+/// answered an L2TPv3 peer's call, else the client.
+pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) {
+    if p.pw_type != l2tp_config::PseudowireType::Ppp.number() {
+        return;
+    }
+    let Some(rec) = ctx.registry.session(p.handle.0) else {
+        return;
+    };
+    let Some(policy) = native_policy(ctx.ppp, &rec.pseudowire) else {
+        return;
+    };
+    let v3 = ctx
+        .protocol
+        .ep()
+        .tunnel(p.tunnel_id)
+        .is_some_and(|t| t.version == proto::wire::header::Version::V3);
+    let answered = rec.origin.created_by == ctl::CreatedBy::Net;
+    let role = if p.lns || (v3 && answered) {
+        Role::Server
+    } else {
+        Role::Client
+    };
+    let link = ctx.ppp.new_link(role, policy);
+    if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
+        rec.ppp = Some(link);
+    }
+}
+
+/// The policy of the PPP a pseudowire profile asks l2tpd to terminate, if it does.
+fn native_policy(
+    ppp: &Ppp,
+    pseudowire: &l2tp_config::PseudowireSettings,
+) -> Option<Arc<PppPolicy>> {
+    let _ = pseudowire;
+    ppp.policy("default")
+}
+
+/// Session `handle`'s L2TP session is up: its PPP starts (LCP Configure-Request).
+pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    else {
+        return;
+    };
+    // A server that authenticates nobody gives the address now, before IPCP starts.
+    if st.role == Role::Server && st.policy.server.authenticate_peer.is_empty() {
+        let local_v4 = tunnel_local_ipv4(ctx, handle);
+        let Ctx { registry, ppp, .. } = &mut *ctx;
+        let Some(rec) = registry.session_mut(handle) else {
+            return;
+        };
+        let (tid, sid) = (rec.tid(), rec.sid());
+        let Some(st) = rec.ppp.as_deref_mut() else {
+            return;
+        };
+        if let Err(e) = assign_address(ppp, handle, st, None, local_v4) {
+            let _ = refuse_address(ppp, (tid, sid), st, "(not authenticated)", &e);
+            let refusal = st.refusal.take().unwrap_or_else(|| Refusal::result(4));
+            let command = proto::Command::EndSession {
+                tunnel_id: tid,
+                session_id: sid,
+                refusal,
+                why: format!("PPP: no address to give: {e}"),
+            };
+            if let Err(e) = ctx.protocol.command(ctx.now, command) {
+                tracing::debug!("session {tid}/{sid}: {e:?}");
+            }
+            return;
+        }
+    }
+    let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    else {
+        return;
+    };
+    st.link.open(now);
+    drive(ctx, handle);
+}
+
+/// A PPP control frame from the peer of session `tid`/`sid`.
+pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let Some(handle) = ctx.registry.session_handle(tid, sid) else {
+        ctx.ppp.counters.frames_discarded += 1;
+        tracing::debug!("session {tid}/{sid}: a PPP frame for no session: discarded");
+        return;
+    };
+    let Ctx { registry, ppp, .. } = ctx;
+    let Some(st) = registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    else {
+        ppp.counters.frames_discarded += 1;
+        tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP: discarded");
+        return;
+    };
+    st.link.handle_frame(now, frame, ppp.rng.as_mut());
+    drive(ctx, handle);
+}
+
+/// Runs the link timers that are due.
+pub(super) fn run_due(ctx: &mut Ctx<'_>) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    while let Some(&(t, handle)) = ctx.ppp.timers.first() {
+        if t > now {
+            break;
+        }
+        ctx.ppp.timers.remove(&(t, handle));
+        let Some(st) = ctx
+            .registry
+            .session_mut(handle)
+            .and_then(|r| r.ppp.as_deref_mut())
+        else {
+            continue;
+        };
+        st.deadline = None;
+        st.link.handle_timeout(now);
+        drive(ctx, handle);
+    }
+}
+
+/// Session `handle`'s L2TP session is going down: its PPP ends at once (no CDN of its own).
+pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    else {
+        return;
+    };
+    st.link.lower_down(now);
+    drive(ctx, handle);
+}
+
+/// Closes the PPP of the sessions `who` names (LCP Terminate-Request; their L2TP sessions end
+/// when their links are down). Returns how many. The user is looked for among every session
+/// (the cost of a scan of the records); an address through the pools' index.
+pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
+    let handles: Vec<u64> = match who {
+        ctl::PppSelector::Address(a) => ctx.ppp.pools.holder(*a).into_iter().collect(),
+        ctl::PppSelector::User(u) => ctx
+            .registry
+            .sessions()
+            .filter(|(_, r)| {
+                r.ppp.as_ref().is_some_and(|p| {
+                    p.role == Role::Server && p.user.as_deref() == Some(u.as_bytes())
+                })
+            })
+            .map(|(h, _)| h)
+            .collect(),
+    };
+    handles
+        .into_iter()
+        .filter(|h| close(ctx, *h, ppp_proto::CloseReason::Administrative))
+        .count()
+}
+
+/// Closes session `handle`'s PPP (LCP Terminate-Request); its L2TP session ends when the link
+/// is down. Returns false when the session has no running PPP.
+pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: ppp_proto::CloseReason) -> bool {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+        .filter(|st| !st.link.is_finished())
+    else {
+        return false;
+    };
+    st.link.close(now, reason);
+    drive(ctx, handle);
+    true
+}
+
+// ------------------------------------------------------------------ the link's outputs
+
+/// Carries out what session `handle`'s link asks for until it asks nothing more.
+fn drive(ctx: &mut Ctx<'_>, handle: u64) {
+    let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
+    let local_v4 = tunnel_local_ipv4(ctx, handle);
+    let mut end: Option<(Refusal, String)> = None;
+    let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
+    {
+        let Ctx {
+            registry, ppp, out, ..
+        } = &mut *ctx;
+        let Some(rec) = registry.session_mut(handle) else {
+            return;
+        };
+        let (tid, sid) = (rec.tid(), rec.sid());
+        let Some(st) = rec.ppp.as_deref_mut() else {
+            return;
+        };
+        if st.end_at.as_deref().is_some_and(|(at, ..)| *at <= now) {
+            end = st.end_at.take().map(|e| (e.1, e.2));
+        }
+        loop {
+            let mut progress = false;
+            while let Some(f) = st.link.poll_transmit() {
+                progress = true;
+                out.dataplane(DataplaneRequest::SendPpp {
+                    tid,
+                    sid,
+                    frame: f.to_vec(),
+                });
+            }
+            while let Some(ev) = st.link.poll_event() {
+                progress = true;
+                match ev {
+                    LinkEvent::LinkUp(info) => {
+                        st.info = Some(info);
+                        if st.role == Role::Client {
+                            st.method = info.auth_self;
+                            st.user = st
+                                .policy
+                                .client
+                                .credentials
+                                .as_ref()
+                                .map(|c| c.user.clone().into_boxed_slice());
+                        }
+                    }
+                    LinkEvent::Authenticate(req) => {
+                        let verdict = authenticate(ppp, (tid, sid, handle), st, &req, local_v4);
+                        if let Err(e) = st.link.auth_verdict(now, req.id, verdict) {
+                            tracing::debug!("session {tid}/{sid}: PPP verdict not taken: {e}");
+                        }
+                    }
+                    LinkEvent::Ipv4Up(i) => {
+                        st.ipv4 = Some(i);
+                        st.open.ipv4 = true;
+                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                    }
+                    LinkEvent::Ipv6Up(i) => {
+                        st.ipv6 = Some(i);
+                        st.open.ipv6 = true;
+                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                    }
+                    LinkEvent::Ipv4Down => {
+                        st.open.ipv4 = false;
+                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                    }
+                    LinkEvent::Ipv6Down => {
+                        st.open.ipv6 = false;
+                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                    }
+                    LinkEvent::Down(reason) => {
+                        *ppp.counters.down.entry(reason.kind()).or_default() += 1;
+                        ppp.pools.release(handle);
+                        if st.up_since.is_some() {
+                            events.push((EventKind::PppDown, st.event_info(Some(&reason))));
+                        }
+                        let who = st
+                            .user()
+                            .map_or(String::new(), |u| format!(" (user {u:?})"));
+                        notice!("session {tid}/{sid}: PPP down{who}: {reason}");
+                        let refusal = st.refusal.take().unwrap_or_else(|| cdn_for(&reason));
+                        let why = format!("PPP: {reason}");
+                        match reason {
+                            DownReason::LowerLayerDown => {}
+                            // The peer ended the link; its CDN is to follow.
+                            DownReason::PeerTerminated | DownReason::AuthRejectedByPeer => {
+                                let r = st.policy.link_config(st.role).retries;
+                                let grace = r.restart * (u32::from(r.max_terminate) + 1);
+                                st.end_at = Some(Box::new((now + grace, refusal, why)));
+                            }
+                            _ => end = Some((refusal, why)),
+                        }
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        ppp.reschedule(handle, st);
+    }
+    // Events first: the PPP went down before its session does.
+    let Some(rec) = ctx.registry.session(handle) else {
+        return;
+    };
+    let (tid, sid) = (rec.tid(), rec.sid());
+    for (kind, info) in events {
+        let host = ctx
+            .registry
+            .tunnel_by_tid(tid)
+            .and_then(|t| t.peer_host())
+            .map(<[u8]>::to_vec);
+        let mut ev = notify::event(kind, tid);
+        ev.sid = Some(sid);
+        ev.peer_tid = Some(rec.peer_tid);
+        ev.peer_sid = Some(rec.peer_sid);
+        ev.ppp = Some(Box::new(info));
+        ctx.out.session(ev, rec, host.as_deref());
+    }
+    if let Some((refusal, why)) = end {
+        let command = proto::Command::EndSession {
+            tunnel_id: tid,
+            session_id: sid,
+            refusal,
+            why,
+        };
+        if let Err(e) = ctx.protocol.command(ctx.now, command) {
+            tracing::debug!("session {tid}/{sid}: {e:?}");
+        }
+    }
+}
+
+/// The IPv4 address of session `handle`'s tunnel at our end, if it runs over IPv4: our address
+/// on its links when the profile sets none.
+fn tunnel_local_ipv4(ctx: &Ctx<'_>, handle: u64) -> Option<Ipv4Addr> {
+    let rec = ctx.registry.session(handle)?;
+    let (local, _) = ctx.registry.tunnel(rec.tunnel)?.socket?;
+    match local.ip() {
+        IpAddr::V4(a) if !a.is_unspecified() => Some(a),
+        _ => None,
+    }
+}
+
+/// The verdict on the peer's credentials, with its address set on the link when accepted.
+fn authenticate(
+    ppp: &mut Ppp,
+    (tid, sid, handle): (u32, u32, u64),
+    st: &mut PppLink,
+    req: &AuthRequest,
+    local_v4: Option<Ipv4Addr>,
+) -> Verdict {
+    let name = String::from_utf8_lossy(&req.user).into_owned();
+    let method = method_label(req.method());
+    st.method = Some(req.method());
+    st.user = Some(req.user.clone().into_boxed_slice());
+    let (user_ip, verdict) = match st.policy.users.verify(req) {
+        Ok((user, verdict)) => (user.ip, verdict),
+        Err(refusal) => {
+            *ppp.counters
+                .auth_failures
+                .entry(refusal.label())
+                .or_default() += 1;
+            tracing::warn!(
+                "session {tid}/{sid}: PPP authentication of user {name:?} ({method}) failed: \
+                 {refusal}"
+            );
+            st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
+            return Verdict::reject("Authentication failed");
+        }
+    };
+    match assign_address(ppp, handle, st, user_ip, local_v4) {
+        Ok(()) => verdict,
+        Err(e) => refuse_address(ppp, (tid, sid), st, &name, &e),
+    }
+}
+
+/// Sets the addresses the server link assigns: ours, and the peer's (the user's own
+/// address, else the profile's `peer_ip_addr`, else one from its pool), held in the pools
+/// so that no other session gets it.
+fn assign_address(
+    ppp: &mut Ppp,
+    handle: u64,
+    st: &mut PppLink,
+    user_ip: Option<Ipv4Addr>,
+    local_v4: Option<Ipv4Addr>,
+) -> Result<(), PoolError> {
+    let Some(ipv4) = st.policy.server.ipv4 else {
+        return Ok(());
+    };
+    let local = st.policy.local_ip.or(local_v4);
+    let peer = match (user_ip, st.policy.peer_ip, st.policy.pool.as_deref()) {
+        (Some(a), _, _) | (None, Some(a), _) => Some(ppp.pools.reserve(a, handle)?),
+        (None, None, Some(pool)) => Some(ppp.pools.allocate(pool, handle)?),
+        // No address to give: the peer must bring its own.
+        (None, None, None) => None,
+    };
+    set_network(st, ipv4.defaults, local, peer);
+    Ok(())
+}
+
+fn set_network(
+    st: &mut PppLink,
+    defaults: ppp_proto::Ipv4Params,
+    local: Option<Ipv4Addr>,
+    peer: Option<Ipv4Addr>,
+) {
+    let mut params = NetworkParams {
+        ipv4: defaults,
+        ..NetworkParams::default()
+    };
+    params.ipv4.local = local.or(defaults.local);
+    params.ipv4.peer = peer;
+    if let Some(v6) = st.policy.server.ipv6 {
+        params.ipv6 = v6.defaults;
+    }
+    st.link.set_network(params);
+}
+
+fn refuse_address(
+    ppp: &mut Ppp,
+    (tid, sid): (u32, u32),
+    st: &mut PppLink,
+    user: &str,
+    e: &PoolError,
+) -> Verdict {
+    *ppp.counters.address_refusals.entry(e.label()).or_default() += 1;
+    tracing::warn!("session {tid}/{sid}: user {user:?} refused: no address to give: {e}");
+    st.refusal = Some(Refusal::with(4, "no address available"));
+    Verdict::reject("No address available")
+}
+
+/// Tells the data plane the network layer changed, and watchers when it first came up.
+fn network_changed(
+    out: &mut super::notify::Outbox,
+    ppp: &mut Ppp,
+    (tid, sid): (u32, u32),
+    st: &mut PppLink,
+    events: &mut Vec<(EventKind, ctl::PppEventInfo)>,
+    now: Instant,
+) {
+    match st.network() {
+        Some(net) => {
+            out.dataplane(DataplaneRequest::PppUp { tid, sid, net });
+            if st.up_since.is_none() {
+                st.up_since = Some(now);
+                ppp.counters.up += 1;
+                let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
+                let addr = st
+                    .peer_ipv4()
+                    .map_or(String::new(), |a| format!(", peer {a}"));
+                notice!("session {tid}/{sid}: PPP up:{who}{addr}");
+                events.push((EventKind::PppUp, st.event_info(None)));
+            }
+        }
+        None => out.dataplane(DataplaneRequest::PppDown { tid, sid }),
+    }
+}
+
+/// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).
+fn cdn_for(reason: &DownReason) -> Refusal {
+    let (result, text) = match reason {
+        DownReason::EchoTimeout => (1, "PPP peer not responding"),
+        DownReason::AuthFailed
+        | DownReason::AuthNotNegotiated
+        | DownReason::AuthTimeout
+        | DownReason::AuthRejectedByPeer
+        | DownReason::AuthenticatorInvalid => (2, "PPP authentication failed"),
+        DownReason::NegotiationFailed | DownReason::Rejected | DownReason::Loopback => {
+            (2, "PPP negotiation failed")
+        }
+        DownReason::NoNetworkProtocol => (2, "PPP: no network protocol"),
+        DownReason::IdleTimeout => (3, "PPP idle timeout"),
+        DownReason::SessionTimeout => (3, "PPP session timeout"),
+        DownReason::PeerTerminated => (3, "PPP terminated by the peer"),
+        DownReason::Closed(_) => (3, "PPP closed by the administrator"),
+        _ => (3, "PPP closed"),
+    };
+    Refusal::with(result, text)
+}

@@ -1,0 +1,436 @@
+//! Native PPP between engines: an L2TPv2 LAC whose PPP authenticates itself and an LNS that
+//! authenticates it and hands it an address from a pool, over the virtual network (PPP frames
+//! pass between the engines as the data plane would carry them).
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use l2tp_ctl::{EventKind, Selector};
+use ppp_proto::{AuthMethod, Credentials, Ipv4Config, LinkConfig, Password};
+
+use super::super::Command;
+use super::super::ppp::{LocalUser, PppPolicy, Users};
+use super::harness::{Net, PppWire, addr};
+use crate::dataplane::{DataplaneRequest, PppNetwork};
+
+const POOL: &str = "customers";
+
+fn a(s: &str) -> Ipv4Addr {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// The LNS's policy: CHAP and MS-CHAPv2, users alice (a pool address) and bob (his own).
+fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
+    let users = Users::new([
+        (
+            b"alice".to_vec(),
+            LocalUser {
+                password: Password::new("wonderland"),
+                ip: None,
+            },
+        ),
+        (
+            b"bob".to_vec(),
+            LocalUser {
+                password: Password::new("builder"),
+                ip: Some(a("198.51.100.200")),
+            },
+        ),
+    ]);
+    let mut ipv4 = Ipv4Config::default();
+    ipv4.defaults.dns = [Some(a("192.0.2.53")), None];
+    let config = LinkConfig {
+        authenticate_peer: vec![AuthMethod::MsChapV2, AuthMethod::ChapMd5],
+        ipv4: Some(ipv4),
+        echo_interval: echo,
+        ..LinkConfig::default()
+    };
+    PppPolicy {
+        profile: "default".into(),
+        server: Arc::new(config.clone()),
+        client: Arc::new(config),
+        local_ip: Some(a("198.51.100.1")),
+        peer_ip: None,
+        pool: pool.map(str::to_owned),
+        users: Arc::new(users),
+    }
+}
+
+/// The LAC's policy: authenticates as `user` with `password`.
+fn client(user: &str, password: &str) -> PppPolicy {
+    let config = LinkConfig {
+        credentials: Some(Credentials {
+            user: user.as_bytes().to_vec(),
+            password: Password::new(password),
+        }),
+        ipv4: Some(Ipv4Config {
+            request_dns: true,
+            ..Ipv4Config::default()
+        }),
+        ..LinkConfig::default()
+    };
+    PppPolicy {
+        profile: "default".into(),
+        server: Arc::new(config.clone()),
+        client: Arc::new(config),
+        local_ip: None,
+        peer_ip: None,
+        pool: None,
+        users: Arc::new(Users::default()),
+    }
+}
+
+/// A LAC config with `n` PPP sessions in one L2TPv2 tunnel to node 1.
+fn lac(n: usize) -> String {
+    let mut text = format!(
+        "tunnel \"t\" {{\n    peer {}\n    version 2\n}}\n",
+        addr(1).ip()
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "session \"s{i}\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n}}\n"
+        ));
+    }
+    text
+}
+
+/// A LAC (node 0) with `clients` (one per session) and an LNS (node 1) with `server` and a
+/// pool of `pool` (first, last).
+fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
+    let lac_text = lac(clients.len());
+    let mut net = Net::unstarted(&[&lac_text, ""], 21);
+    let ranges = [(a(pool.0), a(pool.1))];
+    net.nodes[1]
+        .engine
+        .configure_ppp(vec![server], &[(POOL, &ranges[..])]);
+    // Every session of the LAC follows the one "default" policy: the first client's.
+    let mut it = clients.iter();
+    if let Some(c) = it.next() {
+        let c = PppPolicy {
+            profile: c.profile.clone(),
+            server: Arc::clone(&c.server),
+            client: Arc::clone(&c.client),
+            local_ip: c.local_ip,
+            peer_ip: c.peer_ip,
+            pool: c.pool.clone(),
+            users: Arc::clone(&c.users),
+        };
+        net.nodes[0].engine.configure_ppp(vec![c], &[]);
+    }
+    net.start()
+}
+
+/// The `PppUp` networks node `i` asked its data plane for.
+fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
+    net.nodes[i]
+        .requests
+        .iter()
+        .filter_map(|r| match r {
+            DataplaneRequest::PppUp { net, .. } => Some(*net),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
+    let mut net = net(
+        &[client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 1 && n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    // The LNS gave the first pool address and its own; the LAC took them.
+    let lns = ppp_ups(&net, 1);
+    assert_eq!(lns[0].ipv4, Some((a("198.51.100.1"), a("198.51.100.10"))));
+    let lac = ppp_ups(&net, 0);
+    assert_eq!(lac[0].ipv4, Some((a("198.51.100.10"), a("198.51.100.1"))));
+    // Who is online, as show and the watchers see it.
+    let server = &net.nodes[1];
+    let rows = server
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_else(|e| panic!("sessions: {e:?}"));
+    assert_eq!(rows[0].ppp_user.as_deref(), Some("alice"));
+    assert_eq!(rows[0].ppp_ipv4, Some(a("198.51.100.10")));
+    let d = server
+        .engine
+        .session(
+            net.now,
+            &Selector::Id(rows[0].tid),
+            &Selector::Id(rows[0].sid),
+        )
+        .unwrap_or_else(|e| panic!("session: {e:?}"));
+    let ppp = d.ppp.unwrap_or_else(|| panic!("ppp detail"));
+    assert_eq!(
+        (ppp.role.as_str(), ppp.phase.as_str(), ppp.auth.as_deref()),
+        ("server", "network", Some("mschapv2"))
+    );
+    assert_eq!(ppp.dns, vec![a("192.0.2.53")]);
+    let up = server
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PppUp)
+        .and_then(|e| e.ppp.clone())
+        .unwrap_or_else(|| panic!("ppp up event"));
+    assert_eq!(up.user.as_deref(), Some("alice"));
+    assert_eq!(up.peer_ipv4, Some(a("198.51.100.10")));
+    // The script of the event gets the user and the address.
+    let script = server
+        .scripts
+        .iter()
+        .find(|s| s.kind == EventKind::PppUp)
+        .unwrap_or_else(|| panic!("ppp-up script"));
+    assert_eq!(script.file_name(), "ppp-up");
+    assert_eq!(script.var("PPP_USER"), Some("alice"));
+    assert_eq!(script.var("PPP_IPADDR"), Some("198.51.100.10"));
+    assert_eq!(script.var("PPP_AUTH_METHOD"), Some("mschapv2"));
+    let stats = server.engine.stats();
+    assert_eq!(stats.ppp_up, 1);
+    // The LAC's view: the client role, the DNS server it was given.
+    let rows = net.nodes[0]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_else(|e| panic!("sessions: {e:?}"));
+    let d = net.nodes[0]
+        .engine
+        .session(
+            net.now,
+            &Selector::Id(rows[0].tid),
+            &Selector::Id(rows[0].sid),
+        )
+        .unwrap_or_else(|e| panic!("session: {e:?}"));
+    let ppp = d.ppp.unwrap_or_else(|| panic!("ppp detail"));
+    assert_eq!(ppp.role, "client");
+    assert_eq!(ppp.dns, vec![a("192.0.2.53")]);
+}
+
+#[test]
+fn a_wrong_password_ends_the_session_with_cdn_2_and_is_counted() {
+    let mut net = net(
+        &[client("alice", "looking-glass")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "session down", |n| {
+        n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    let down = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::SessionDown)
+        .and_then(|e| e.result.clone())
+        .unwrap_or_else(|| panic!("a result"));
+    assert_eq!(down.result, 2, "{down:?}");
+    assert_eq!(down.message.as_deref(), Some("PPP authentication failed"));
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(stats.ppp_auth_failures.get("wrong_credentials"), Some(&1));
+    assert_eq!(stats.ppp_up, 0);
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 0);
+    // The password never reaches an event, a script or a log-bound detail.
+    let all = format!("{:?}{:?}", net.nodes[1].events, net.nodes[1].scripts);
+    assert!(!all.contains("looking-glass") && !all.contains("wonderland"));
+}
+
+#[test]
+fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
+    let mut net = net(
+        &[
+            client("alice", "wonderland"),
+            client("alice", "wonderland"),
+            client("alice", "wonderland"),
+        ],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.11"),
+    );
+    net.run_until(Duration::from_secs(20), "two up, one refused", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    let mut given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
+        .collect();
+    given.sort();
+    assert_eq!(given, vec![a("198.51.100.10"), a("198.51.100.11")]);
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
+    let refused = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::SessionDown)
+        .and_then(|e| e.result.clone())
+        .unwrap_or_else(|| panic!("a result"));
+    assert_eq!(refused.result, 4, "{refused:?}");
+}
+
+#[test]
+fn a_user_with_an_address_of_their_own_gets_it() {
+    let mut net = net(
+        &[client("bob", "builder")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    assert_eq!(
+        ppp_ups(&net, 1)[0].ipv4,
+        Some((a("198.51.100.1"), a("198.51.100.200")))
+    );
+}
+
+#[test]
+fn a_peer_that_stops_answering_echoes_is_cut_off_alone() {
+    let mut net = net(
+        &[client("alice", "wonderland"), client("alice", "wonderland")],
+        server(Some(POOL), Some(Duration::from_secs(10))),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "both up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    // From now on the LAC's first session sends nothing: its peer's echoes go unanswered.
+    let rows = net.nodes[0]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_else(|e| panic!("rows: {e:?}"));
+    let (tid, sid) = (rows[0].tid, rows[0].sid);
+    let other = rows[1].sid;
+    net.ppp_wire = Some(PppWire(Box::new(move |from, ids, _frame: &mut Vec<u8>| {
+        !(from == 0 && ids == (tid, sid))
+    })));
+    net.run_until(Duration::from_secs(120), "one session cut off", |n| {
+        n.nodes[1].saw(EventKind::PppDown) >= 1
+    });
+    // Only that one: the other session stays up all along (the LAC places the first call
+    // again, and that one comes up anew).
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
+    let rows = net.nodes[0]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_else(|e| panic!("rows: {e:?}"));
+    assert!(
+        rows.iter()
+            .any(|r| r.sid == other && r.state == l2tp_ctl::State::Up)
+    );
+    assert_eq!(net.nodes[0].saw(EventKind::PppDown), 1);
+    let stats = net.nodes[1].engine.stats();
+    assert!(stats.ppp_down.contains_key("echo_timeout"), "{stats:?}");
+    // The LAC heard why: CDN result 1.
+    let down = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::SessionDown)
+        .and_then(|e| e.result.clone())
+        .unwrap_or_else(|| panic!("a result"));
+    assert_eq!(down.result, 1, "{down:?} {:#?}", net.nodes[0].events);
+}
+
+#[test]
+fn deleting_a_session_ends_its_ppp_and_gives_its_address_back() {
+    let mut net = net(
+        &[client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.10"),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    let r = net.command(
+        0,
+        Command::DeleteSession(Selector::Name("t".into()), Selector::Name("s0".into())),
+    );
+    assert!(r.is_ok(), "{r:?}");
+    net.run_until(Duration::from_secs(30), "down and up again", |n| {
+        n.nodes[1].saw(EventKind::PppDown) == 1
+    });
+    let down = net.nodes[1]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PppDown)
+        .and_then(|e| e.ppp.clone())
+        .unwrap_or_else(|| panic!("ppp down"));
+    assert_eq!(down.reason.as_deref(), Some("lower_down"));
+    assert_eq!(down.user.as_deref(), Some("alice"));
+    // The one address is free again: a new session gets it.
+    let r = net.command(
+        0,
+        Command::CreateSession {
+            tunnel: Selector::Name("t".into()),
+            name: "again".into(),
+            params: l2tp_ctl::Params::default(),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+    net.run_until(Duration::from_secs(10), "PPP up again", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    assert_eq!(
+        ppp_ups(&net, 1).last().and_then(|n| n.ipv4),
+        Some((a("198.51.100.1"), a("198.51.100.10")))
+    );
+}
+
+#[test]
+fn l2tpctl_disconnects_by_user_and_by_address() {
+    let mut net = net(
+        &[client("alice", "wonderland"), client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "both up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    // By address: only the session holding it.
+    let who = l2tp_ctl::PppSelector::Address(a("198.51.100.11"));
+    let r = net.command(1, Command::Disconnect(who));
+    assert!(r.is_ok(), "{r:?}");
+    net.run_until(Duration::from_secs(30), "one down", |n| {
+        n.nodes[0].saw(EventKind::SessionDown) == 1
+    });
+    let down = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::SessionDown)
+        .and_then(|e| e.result.clone())
+        .unwrap_or_else(|| panic!("a result"));
+    assert_eq!(down.result, 3, "{down:?}");
+    let gone = net.nodes[1]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PppDown)
+        .and_then(|e| e.ppp.clone())
+        .unwrap_or_else(|| panic!("ppp down"));
+    assert_eq!(gone.peer_ipv4, Some(a("198.51.100.11")));
+    assert_eq!(gone.reason.as_deref(), Some("closed"));
+    // By user: every session of alice (the LAC has placed the first call again meanwhile).
+    net.run_until(Duration::from_secs(30), "up again", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 3
+    });
+    let r = net.command(
+        1,
+        Command::Disconnect(l2tp_ctl::PppSelector::User("alice".into())),
+    );
+    assert!(
+        matches!(&r, Ok(l2tp_ctl::Response::Done(t)) if t.starts_with("2 session(s)")),
+        "{r:?}"
+    );
+    // Nobody of that name, no such address: a clear error.
+    let r = net.command(
+        1,
+        Command::Disconnect(l2tp_ctl::PppSelector::User("mallory".into())),
+    );
+    assert!(
+        matches!(&r, Err(e) if e.kind == l2tp_ctl::ErrorKind::NotFound),
+        "{r:?}"
+    );
+    let r = net.command(
+        1,
+        Command::Disconnect(l2tp_ctl::PppSelector::Address(a("203.0.113.9"))),
+    );
+    assert!(r.is_err(), "{r:?}");
+}
