@@ -26,6 +26,8 @@ const SCRIPTS: &[&str] = &[
     "session-up",
     "session-down",
     "session-deleted",
+    "ppp-up",
+    "ppp-down",
 ];
 
 /// Each script environment variable with the events it is set for, as `prol2tpd.8.txt` states
@@ -52,6 +54,12 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("SUB_ADDRESS_BIN", SESSION_EVENTS),
     ("PEER_HOST_NAME", ALL_EVENTS),
     ("PEER_HOST_NAME_BIN", ALL_EVENTS),
+    ("PPP_USER", PPP_EVENTS),
+    ("PPP_AUTH_METHOD", ""),
+    ("PPP_IPADDR", PPP_EVENTS),
+    ("PPP_LOCAL_IPADDR", ""),
+    ("PPP_IPV6_IFID", ""),
+    ("PPP_DOWN_REASON", "Set for the PPP down event"),
 ];
 /// The variables of [`ENVIRONMENT`] that the original contract (prol2tpd.8.txt,
 /// interface.md) does not name.
@@ -64,10 +72,17 @@ const MORE_ENVIRONMENT: &[&str] = &[
     "SUB_ADDRESS_BIN",
     "PEER_HOST_NAME",
     "PEER_HOST_NAME_BIN",
+    "PPP_USER",
+    "PPP_AUTH_METHOD",
+    "PPP_IPADDR",
+    "PPP_LOCAL_IPADDR",
+    "PPP_IPV6_IFID",
+    "PPP_DOWN_REASON",
 ];
 const ALL_EVENTS: &str = "Set for all events";
 const SESSION_EVENTS: &str = "Set for all session events";
 const UP_DOWN_EVENTS: &str = "Set for the session up and down events";
+const PPP_EVENTS: &str = "Set for the PPP up and down events";
 
 /// The values of the session type argument P3, besides a number.
 const SESSION_TYPES: &[&str] = &["PPP", "ETH", "ETH_VLAN"];
@@ -113,6 +128,8 @@ const L2TPCTL_COMMANDS: &[&str] = &[
     "reload",
     "debug tunnel ID|NAME on|off",
     "debug session TUNNEL ID|NAME on|off",
+    "disconnect user NAME",
+    "disconnect address ADDRESS",
 ];
 
 const TUNNEL_FIELDS: &[&str] = &[
@@ -131,7 +148,7 @@ const TUNNEL_FIELDS: &[&str] = &[
 /// Tunnel fields l2tpctl(1) documents beyond the original contract.
 const MORE_TUNNEL_FIELDS: &[&str] = &["same_peer"];
 /// Session fields l2tpctl(1) documents beyond the original contract.
-const MORE_SESSION_FIELDS: &[&str] = &["uptime_s"];
+const MORE_SESSION_FIELDS: &[&str] = &["uptime_s", "ppp_user", "ppp_ipv4"];
 const SESSION_FIELDS: &[&str] = &[
     "tid",
     "sid",
@@ -349,7 +366,9 @@ fn l2tpd_user_scripts_are_the_contracts() {
             .copied()
             .filter(|s| s.starts_with("tunnel-") || s.starts_with("session-"))
             .collect();
-        assert_eq!(scripts, set(SCRIPTS.iter().copied()));
+        // The contract's eight; the PPP scripts are this project's own.
+        let eight = SCRIPTS.iter().copied().filter(|s| !s.starts_with("ppp-"));
+        assert_eq!(scripts, set(eight));
         let upper: BTreeSet<&str> = spans
             .iter()
             .copied()
@@ -531,6 +550,7 @@ const L2TPWATCH_OPTIONS: &[&str] = &[
     "-T",
     "-t",
     "-s",
+    "-P",
     "-v",
     "-p",
     "-c",
@@ -566,13 +586,21 @@ fn l2tpwatch_options_and_lines_are_the_contracts() {
         .filter(|l| l.starts_with("TUNNEL ") || l.starts_with("SESSION "))
         .collect();
     assert_eq!(lines.len(), 8, "interface.md's l2tpwatch lines");
-    let tags: Vec<&str> = output.iter().map(|e| e.tag.as_str()).collect();
+    // The contract's eight; PPP UP and PPP DOWN are this project's own.
+    let tags: Vec<&str> = output
+        .iter()
+        .map(|e| e.tag.as_str())
+        .filter(|t| !t.starts_with("PPP "))
+        .collect();
     let labels: Vec<&str> = lines
         .iter()
         .filter_map(|l| l.split_once(':').map(|(label, _)| label))
         .collect();
     assert_eq!(tags, labels, "the events of l2tpwatch.1 OUTPUT");
-    for (line, entry) in lines.iter().zip(&output) {
+    for (line, entry) in lines
+        .iter()
+        .zip(output.iter().filter(|e| !e.tag.starts_with("PPP ")))
+    {
         let fields: Vec<&str> = line
             .split_whitespace()
             .filter_map(|w| w.split_once('=').map(|(k, _)| k))

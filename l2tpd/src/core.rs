@@ -298,6 +298,9 @@ impl Core {
             DataplaneEvent::PppFrame { tid, sid, frame } => {
                 self.engine.handle_ppp_frame(now, (tid, sid), &frame);
             }
+            DataplaneEvent::PppActivity { sessions } => {
+                self.engine.handle_ppp_activity(now, &sessions);
+            }
             DataplaneEvent::WrongCookie { tid, sid, dropped } => {
                 let peer = plane
                     .peer(tid)

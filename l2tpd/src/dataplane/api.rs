@@ -176,6 +176,14 @@ pub enum DataplaneEvent {
         /// The frame.
         frame: Vec<u8>,
     },
+    /// Native-PPP sessions that carried IP packets since the last such report, as (tid, sid,
+    /// received, sent): their links are not idle, and traffic received counts as a sign of
+    /// life for adaptive LCP echo. A data plane reports at most once every
+    /// [`PPP_ACTIVITY_PERIOD`], and only sessions that had traffic.
+    PppActivity {
+        /// (local tunnel id, local session id, packets received, packets sent).
+        sessions: Vec<(u32, u32, bool, bool)>,
+    },
     /// A session's data plane failed (pppd exited, its interface vanished): the session must
     /// be torn down.
     SessionDown {
@@ -195,6 +203,10 @@ pub enum DataplaneEvent {
         reason: String,
     },
 }
+
+/// How often at most a data plane reports [`DataplaneEvent::PppActivity`]: idle timeouts are
+/// exact to within this much.
+pub const PPP_ACTIVITY_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Data counters of one session.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]

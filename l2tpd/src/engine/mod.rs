@@ -267,6 +267,12 @@ impl Engine {
             .configure(policies, pools.iter().map(|(n, r)| (*n, *r)));
     }
 
+    /// Native-PPP sessions that carried data ([`crate::dataplane::DataplaneEvent::PppActivity`]).
+    pub fn handle_ppp_activity(&mut self, now: Instant, sessions: &[(u32, u32, bool, bool)]) {
+        let (mut ctx, _, _, _) = self.parts(now);
+        ppp::activity(&mut ctx, sessions);
+    }
+
     /// A PPP control frame from the peer of native-PPP session `tid`/`sid`
     /// ([`crate::dataplane::DataplaneEvent::PppFrame`]).
     pub fn handle_ppp_frame(&mut self, now: Instant, (tid, sid): (u32, u32), frame: &[u8]) {

@@ -391,6 +391,28 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
     drive(ctx, handle);
 }
 
+/// Sessions that carried data: their links are not idle (and, for adaptive echo, alive).
+/// Cheap: no timer moves.
+pub(super) fn activity(ctx: &mut Ctx<'_>, sessions: &[(u32, u32, bool, bool)]) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    for &(tid, sid, rx, tx) in sessions {
+        let Some(st) = ctx
+            .registry
+            .session_handle(tid, sid)
+            .and_then(|h| ctx.registry.session_mut(h))
+            .and_then(|r| r.ppp.as_deref_mut())
+        else {
+            continue;
+        };
+        if rx {
+            st.link.note_activity(now, ppp_proto::Activity::Received);
+        }
+        if tx {
+            st.link.note_activity(now, ppp_proto::Activity::Sent);
+        }
+    }
+}
+
 /// Runs the link timers that are due.
 pub(super) fn run_due(ctx: &mut Ctx<'_>) {
     let now = ctx.ppp.clock.to_proto(ctx.now);

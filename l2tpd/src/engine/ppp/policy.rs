@@ -78,10 +78,11 @@ impl fmt::Debug for LocalUser {
     }
 }
 
-/// The local users, by name.
+/// The local users, by name, and the one any name matches (a users file's `*` line).
 #[derive(Clone, Debug, Default)]
 pub(in crate::engine) struct Users {
     by_name: HashMap<Box<[u8]>, LocalUser>,
+    any: Option<LocalUser>,
 }
 
 /// Why a peer's credentials were refused, for the log and the counters (never the secret).
@@ -114,26 +115,32 @@ impl fmt::Display for AuthRefusal {
 
 impl Users {
     /// Users from (name, user) pairs; a later name replaces an earlier one.
+    #[cfg(test)]
     pub(in crate::engine) fn new(users: impl IntoIterator<Item = (Vec<u8>, LocalUser)>) -> Self {
+        Self::with_wildcard(users, None)
+    }
+
+    /// Users from (name, user) pairs, and the one that any other name matches.
+    pub(in crate::engine) fn with_wildcard(
+        users: impl IntoIterator<Item = (Vec<u8>, LocalUser)>,
+        any: Option<LocalUser>,
+    ) -> Self {
         Users {
             by_name: users
                 .into_iter()
                 .map(|(n, u)| (n.into_boxed_slice(), u))
                 .collect(),
+            any,
         }
     }
 
-    /// How many there are.
-    pub(in crate::engine) fn len(&self) -> usize {
-        self.by_name.len()
-    }
-
     /// The user the peer named: by the name as sent, else (MS-CHAPv2 from Windows sends
-    /// `DOMAIN\user`) without its domain.
+    /// `DOMAIN\user`) without its domain, else the wildcard user.
     pub(in crate::engine) fn find(&self, name: &[u8]) -> Option<&LocalUser> {
         self.by_name
             .get(name)
             .or_else(|| self.by_name.get(strip_domain(name)))
+            .or(self.any.as_ref())
     }
 
     /// Checks `req` against the local users: the user and the verdict for the link, or why
