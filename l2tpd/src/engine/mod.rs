@@ -545,7 +545,15 @@ impl Engine {
         &self,
         detail: l2tp_config::MetricsDetail,
     ) -> crate::metrics::snapshot::EngineFigures {
-        self.views().figures(detail)
+        let mut f = self.views().figures(detail);
+        f.pools = self
+            .ppp
+            .pools
+            .usage()
+            .into_iter()
+            .map(|u| (u.name, u.size, u.in_use))
+            .collect();
+        f
     }
 
     /// The engine's counters (the protocol fields of [`SystemStats`]; the core adds its own).

@@ -262,11 +262,6 @@ impl Pools {
         }
     }
 
-    /// The address session `holder` holds.
-    pub(super) fn lease(&self, holder: u64) -> Option<Ipv4Addr> {
-        self.leases.get(&holder).copied()
-    }
-
     /// The session that holds `addr`.
     pub(super) fn holder(&self, addr: Ipv4Addr) -> Option<u64> {
         self.holders.get(&addr).copied()

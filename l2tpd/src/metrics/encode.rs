@@ -114,6 +114,7 @@ impl Collector for Scrape {
             data(&mut e, d)?;
         }
         scripts(&mut e, s)?;
+        ppp(&mut e, s)?;
         if s.detail != MetricsDetail::None {
             per_tunnel(&mut e, s)?;
         }
@@ -464,6 +465,92 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     )?;
     let all = with_zeros(&s.system.malformed, DISCARD_KINDS);
     labelled(&mut m, all.into_iter().map(|(k, n)| ([("kind", k)], n)))
+}
+
+/// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
+const PPP_DOWN_REASONS: [&str; 15] = [
+    "closed",
+    "peer_terminated",
+    "lower_down",
+    "negotiation_failed",
+    "rejected",
+    "auth_not_negotiated",
+    "auth_failed",
+    "auth_rejected_by_peer",
+    "authenticator_invalid",
+    "auth_timeout",
+    "no_network_protocol",
+    "echo_timeout",
+    "idle_timeout",
+    "session_timeout",
+    "loopback",
+];
+const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
+const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
+
+fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
+    let sys = &s.system;
+    counter(
+        e,
+        "l2tpd_ppp_links_up",
+        "Native-PPP links whose network came up (users online), once per session.",
+        sys.ppp_up,
+    )?;
+    for (name, help, by, known) in [
+        (
+            "l2tpd_ppp_links_down",
+            "Native-PPP links ended, by reason.",
+            &sys.ppp_down,
+            &PPP_DOWN_REASONS[..],
+        ),
+        (
+            "l2tpd_ppp_auth_failures",
+            "Native-PPP peers refused at authentication, by reason.",
+            &sys.ppp_auth_failures,
+            &PPP_AUTH_FAILURES[..],
+        ),
+        (
+            "l2tpd_ppp_address_refusals",
+            "Authenticated native-PPP peers refused for want of an address, by reason.",
+            &sys.ppp_address_refusals,
+            &PPP_ADDRESS_REFUSALS[..],
+        ),
+    ] {
+        let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+        let all = with_zeros(by, known.iter().copied());
+        labelled(&mut m, all.into_iter().map(|(k, n)| ([("reason", k)], n)))?;
+    }
+    counter(
+        e,
+        "l2tpd_ppp_frames_discarded",
+        "PPP control frames for no native-PPP session, discarded.",
+        sys.ppp_frames_discarded,
+    )?;
+    let pools = &s.engine.pools;
+    let mut m = e.encode_descriptor(
+        "l2tpd_ip_pool_addresses",
+        "The addresses of each ip pool.",
+        None,
+        MetricType::Gauge,
+    )?;
+    labelled_gauges(
+        &mut m,
+        pools
+            .iter()
+            .map(|(p, size, _)| ([("pool", p.as_str())], *size)),
+    )?;
+    let mut m = e.encode_descriptor(
+        "l2tpd_ip_pool_addresses_in_use",
+        "The addresses of each ip pool held by sessions now.",
+        None,
+        MetricType::Gauge,
+    )?;
+    labelled_gauges(
+        &mut m,
+        pools
+            .iter()
+            .map(|(p, _, used)| ([("pool", p.as_str())], *used)),
+    )
 }
 
 fn data(e: &mut DescriptorEncoder, d: &DataStats) -> fmt::Result {

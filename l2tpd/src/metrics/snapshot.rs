@@ -200,6 +200,8 @@ pub struct EngineFigures {
     pub tunnel_rows: Vec<TunnelRow>,
     /// One row per session, when `metrics_detail sessions` asks for them.
     pub session_rows: Vec<SessionRow>,
+    /// The address pools of native PPP: (name, addresses, addresses in use).
+    pub pools: Vec<(String, u64, u64)>,
 }
 
 /// The results of a user script's run, as the `result` label spells them.

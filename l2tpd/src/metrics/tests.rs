@@ -394,3 +394,40 @@ async fn idle_clients_beyond_the_cap_are_closed_and_the_endpoint_still_answers()
     }
     assert!(answered, "the slots of closed clients are given back");
 }
+
+#[test]
+fn native_ppp_counters_and_pools_are_exposed() {
+    let mut s = sample();
+    s.system.ppp_up = 12;
+    s.system.ppp_down.insert("echo_timeout".into(), 2);
+    s.system
+        .ppp_auth_failures
+        .insert("wrong_credentials".into(), 3);
+    s.system
+        .ppp_address_refusals
+        .insert("pool_exhausted".into(), 1);
+    s.engine.pools = vec![("customers".into(), 254, 11)];
+    let text = prometheus(s);
+    has(&text, "l2tpd_ppp_links_up_total 12");
+    has(
+        &text,
+        "l2tpd_ppp_links_down_total{reason=\"echo_timeout\"} 2",
+    );
+    has(
+        &text,
+        "l2tpd_ppp_links_down_total{reason=\"auth_failed\"} 0",
+    );
+    has(
+        &text,
+        "l2tpd_ppp_auth_failures_total{reason=\"wrong_credentials\"} 3",
+    );
+    has(
+        &text,
+        "l2tpd_ppp_address_refusals_total{reason=\"pool_exhausted\"} 1",
+    );
+    has(&text, "l2tpd_ip_pool_addresses{pool=\"customers\"} 254");
+    has(
+        &text,
+        "l2tpd_ip_pool_addresses_in_use{pool=\"customers\"} 11",
+    );
+}
