@@ -85,8 +85,9 @@ impl Driver {
                     let micros = now.saturating_duration_since(s.opened).as_micros();
                     self.latencies
                         .push(u64::try_from(micros).unwrap_or(u64::MAX));
-                    if self.ppp.is_some() {
-                        self.starting.push(i);
+                    let t = self.t(now);
+                    if let Some(ppp) = &mut self.ppp {
+                        ppp.start(t, i);
                     }
                 }
             }

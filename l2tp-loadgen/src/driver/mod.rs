@@ -114,9 +114,6 @@ struct Driver {
     next_progress: Instant,
     /// With `--ppp`: the PPP side of every session.
     ppp: Option<ppp::Sessions>,
-    /// Sessions just up whose PPP starts once the engine's messages (the ICCN) are sent: a
-    /// first Configure-Request ahead of the ICCN would find no session at the LNS.
-    starting: Vec<usize>,
     /// Buffers of handled datagrams go back here.
     pool: Pool,
 }
@@ -351,7 +348,6 @@ impl Driver {
             progress: !plan.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             next_progress: now + Duration::from_secs(1),
             ppp,
-            starting: Vec::new(),
             pool,
             plan,
         }
@@ -694,13 +690,6 @@ impl Driver {
                 };
                 if sent.is_err() {
                     self.send_errors += 1;
-                }
-            }
-            let t = self.t(now);
-            if let Some(ppp) = &mut self.ppp {
-                for si in self.starting.drain(..) {
-                    progress = true;
-                    ppp.start(t, si, &mut sender(&self.sockets, &mut self.send_errors));
                 }
             }
             if !progress {

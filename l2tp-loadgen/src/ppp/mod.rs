@@ -3,6 +3,11 @@
 //! the address it is given and answers LCP echoes), its frames carried in the session's L2TP
 //! data messages ([`lower`]) on its tunnel's socket.
 //!
+//! A link starts passive: it opens when the LNS's first LCP Configure-Request arrives, which
+//! shows that the LNS has the session (a first Configure-Request of ours could otherwise
+//! overtake the ICCN still queued behind the tunnel's send window, and the LNS would drop
+//! it), or after [`PASSIVE`] without one.
+//!
 //! One [`Sessions`] value holds the links of every session in one slab indexed like the
 //! driver's sessions, a map from the key of a received data message to its session, and one
 //! timer heap keyed by session: no task or thread per session, and no allocation per frame
@@ -28,6 +33,9 @@ use ppp_proto::{
 use crate::report::{Latency, PppReport};
 use crate::sys::OsRng;
 use lower::{Lower, packet_key, session_key};
+
+/// How long a link waits for the LNS's first Configure-Request before it sends its own.
+const PASSIVE: Duration = Duration::from_secs(1);
 
 /// What the command line asks of PPP.
 #[derive(Clone, Debug)]
@@ -66,6 +74,8 @@ enum State {
     /// Its L2TP session is not up (yet).
     #[default]
     Idle,
+    /// Up at the L2TP level; the link waits for the LNS's first LCP packet.
+    Passive,
     /// LCP, authentication or IPCP is under way.
     Negotiating,
     /// IPCP is Opened.
@@ -194,22 +204,22 @@ impl Sessions {
         self.by_key.insert(slot.key, si);
     }
 
-    /// Session `si` is up at the L2TP level: its link opens and sends its first
-    /// Configure-Request (RFC 1661 §4.3 Up, Open).
-    pub(crate) fn start(&mut self, now: Instant, si: usize, send: &mut SendFn<'_>) {
+    /// Session `si` is up at the L2TP level: its link waits (passive) for the LNS's first
+    /// Configure-Request, at most [`PASSIVE`].
+    pub(crate) fn start(&mut self, now: Instant, si: usize) {
         let Some(slot) = self.slots.get_mut(si) else {
             return;
         };
         if slot.state != State::Idle || slot.lower.is_none() {
             return;
         }
-        let mut link = Link::new(self.config.clone(), &mut self.rng);
-        link.open(now);
-        slot.link = Some(link);
-        slot.state = State::Negotiating;
+        slot.link = Some(Link::new(self.config.clone(), &mut self.rng));
+        slot.state = State::Passive;
         slot.l2tp_up = now;
         self.counts.negotiating += 1;
-        self.drive(now, si, send);
+        let at = now + PASSIVE;
+        slot.scheduled = Some(at);
+        self.timers.push(Reverse((at, si)));
     }
 
     /// A data message: handed to its session's link. Messages for no session of ours, or
@@ -231,8 +241,16 @@ impl Sessions {
             return;
         };
         self.counts.frames_in += 1;
-        if let Some((protocol::LCP, [code::ECHO_REQUEST, ..])) = split_protocol(frame) {
-            self.counts.echo_requests += 1;
+        match split_protocol(frame) {
+            Some((protocol::LCP, [code::ECHO_REQUEST, ..])) => self.counts.echo_requests += 1,
+            // RFC 1661 §4.3: Up, then Open; the packet is then taken in Req-Sent.
+            Some((protocol::LCP, [code::CONFIGURE_REQUEST, ..]))
+                if slot.state == State::Passive =>
+            {
+                slot.state = State::Negotiating;
+                link.open(now);
+            }
+            _ => {}
         }
         link.handle_frame(now, frame, &mut self.rng);
         self.drive(now, si, send);
@@ -253,6 +271,10 @@ impl Sessions {
             }
             slot.scheduled = None;
             if let Some(link) = &mut slot.link {
+                if slot.state == State::Passive {
+                    slot.state = State::Negotiating;
+                    link.open(now);
+                }
                 link.handle_timeout(now);
                 self.drive(now, si, send);
             }
@@ -289,7 +311,7 @@ impl Sessions {
                 self.forget(si);
                 false
             }
-            State::Negotiating | State::Up => {
+            State::Passive | State::Negotiating | State::Up => {
                 let why = match reason {
                     Some(r) => describe(r),
                     // Some LNSes answer wrong credentials with a CDN alone (l2tpns does).
@@ -314,7 +336,7 @@ impl Sessions {
             if self
                 .slots
                 .get(si)
-                .is_some_and(|s| s.state == State::Negotiating)
+                .is_some_and(|s| matches!(s.state, State::Passive | State::Negotiating))
             {
                 self.end(now, si, Some(format!("ppp: {why}")));
             }
@@ -490,7 +512,7 @@ impl Sessions {
         let was = slot.state;
         slot.link = None;
         slot.state = match (was, &why) {
-            (State::Negotiating, _) => {
+            (State::Passive | State::Negotiating, _) => {
                 self.counts.negotiating = self.counts.negotiating.saturating_sub(1);
                 self.counts.failed += 1;
                 self.last_settled = Some(now);
@@ -508,7 +530,7 @@ impl Sessions {
         {
             self.release(a);
         }
-        if let (State::Negotiating | State::Up, Some(why)) = (was, why) {
+        if let (State::Passive | State::Negotiating | State::Up, Some(why)) = (was, why) {
             let why = if was == State::Up {
                 format!("{why} after it was up")
             } else {
