@@ -260,6 +260,66 @@ mod tests {
         assert!(parse_peer("no such host.invalid").is_err());
     }
 
+    fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {
+        let mut argv = vec![
+            "l2tp-loadgen",
+            "--peer",
+            "127.0.0.1",
+            "--tunnels",
+            "1",
+            "--sessions",
+            "1",
+        ];
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv)
+            .map_err(|e| e.to_string())
+            .and_then(|a| a.plan())
+    }
+
+    #[test]
+    fn ppp_takes_a_user_a_password_and_a_ppp_pseudowire() {
+        let plan = ppp_plan(&["--ppp", "--user", "u", "--password", "p", "--auth", "pap"]).unwrap();
+        let ppp = plan.ppp.unwrap();
+        assert_eq!(ppp.auth, AuthMethod::Pap);
+        assert_eq!(ppp.user, "u");
+        assert_eq!(ppp.password, Password::from("p"));
+        assert_eq!(ppp.echo_interval, None);
+        assert!(
+            !format!("{ppp:?}").contains("\"p\""),
+            "the password stays out of Debug"
+        );
+        // L2TPv3 sessions become PPP pseudowires.
+        assert_eq!(plan.pw_type, pw_type::PPP);
+        let plan = ppp_plan(&[
+            "--ppp",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--lcp-echo-interval",
+            "30",
+        ])
+        .unwrap();
+        assert_eq!(plan.ppp.unwrap().auth, AuthMethod::ChapMd5);
+        assert!(ppp_plan(&["--ppp", "--user", "u"]).is_err());
+        assert!(ppp_plan(&["--ppp", "--password", "p"]).is_err());
+        assert!(
+            ppp_plan(&["--user", "u", "--password", "p"]).is_err(),
+            "needs --ppp"
+        );
+        let eth = ppp_plan(&[
+            "--ppp",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--pw-type",
+            "eth",
+        ]);
+        assert!(eth.is_err());
+        assert_eq!(ppp_plan(&[]).unwrap().pw_type, pw_type::ETH);
+    }
+
     #[test]
     fn the_command_line_becomes_a_plan() {
         let args = Args::try_parse_from([
@@ -285,6 +345,7 @@ mod tests {
         assert_eq!(plan.hold, Duration::from_millis(1500));
         assert!(plan.json);
         assert!(Args::try_parse_from(["l2tp-loadgen", "--peer", "x", "--tunnels", "0"]).is_err());
+        assert!(plan.ppp.is_none());
         assert!(
             Args::try_parse_from([
                 "l2tp-loadgen",

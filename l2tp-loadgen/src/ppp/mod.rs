@@ -554,3 +554,6 @@ impl Sessions {
 fn describe(reason: DownReason) -> String {
     format!("ppp: {reason} ({})", reason.kind())
 }
+
+#[cfg(test)]
+mod tests;
