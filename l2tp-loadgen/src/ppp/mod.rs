@@ -242,7 +242,12 @@ impl Sessions {
         };
         self.counts.frames_in += 1;
         match split_protocol(frame) {
-            Some((protocol::LCP, [code::ECHO_REQUEST, ..])) => self.counts.echo_requests += 1,
+            // Answered in LCP Opened only (RFC 1661 §5.8).
+            Some((protocol::LCP, [code::ECHO_REQUEST, ..]))
+                if link.lcp_state() == ppp_proto::fsm::State::Opened =>
+            {
+                self.counts.echo_requests += 1
+            }
             // RFC 1661 §4.3: Up, then Open; the packet is then taken in Req-Sent.
             Some((protocol::LCP, [code::CONFIGURE_REQUEST, ..]))
                 if slot.state == State::Passive =>

@@ -326,3 +326,11 @@ fn data_for_no_session_or_with_a_wrong_cookie_is_dropped() {
     let r = s.report(Duration::ZERO, &mut reasons);
     assert_eq!((r.data_discarded, r.frames_in), (2, 0), "{r:?}");
 }
+
+#[test]
+fn a_session_costs_about_half_a_kib() {
+    // The link (about 424 octets) and its framing, state and timer; no heap while idle.
+    let size = std::mem::size_of::<Slot>();
+    eprintln!("{size} octets per session");
+    assert!(size <= 512, "{size} octets per session");
+}
