@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
     charon-systemd strongswan-swanctl netbase freeradius freeradius-utils
-    lintian man-db logrotate dpkg-dev binutils prometheus)
+    lintian man-db logrotate dpkg-dev binutils prometheus l2tpns)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -17,7 +17,26 @@ if [ "${#missing[@]}" -gt 0 ]; then
     # tshark asks whether non-root users may capture; the answer does not matter here.
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -qq
+    # No service may start while packages install: l2tpns would take UDP port 1701 on every
+    # address of the machine. invoke-rc.d and deb-systemd-invoke ask policy-rc.d first.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The l2tpns tests of l2tp-loadgen start their own l2tpns in network namespaces; the packaged
+# service must not run (it would listen on port 1701 of every address) nor start at boot.
+if [ -e /etc/init.d/l2tpns ]; then
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now l2tpns >/dev/null 2>&1 || true
+    else
+        update-rc.d l2tpns disable >/dev/null 2>&1 || true
+        [ -s /var/run/l2tpns.pid ] && /etc/init.d/l2tpns stop >/dev/null 2>&1 || true
+    fi
+    rm -f /etc/systemd/system/multi-user.target.wants/l2tpns.service
 fi
 
 # The FreeRADIUS tests start their own servers in network namespaces. The packaged service is

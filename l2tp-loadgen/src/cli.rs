@@ -6,13 +6,17 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use l2tp_proto::wire::avp::types::pw_type;
 use l2tp_proto::wire::header::Version;
+use ppp_proto::{AuthMethod, Password};
+
+use crate::ppp::PppPlan;
 
 /// The L2TP port (RFC 2661 §8.1, RFC 3931 §4.1.2.1).
 const L2TP_PORT: u16 = 1701;
 
 /// Opens T tunnels × S sessions (L2TPv2 or L2TPv3 over UDP) as a LAC against an LNS, reports
 /// how fast they came up, optionally holds them, then tears them down (StopCCN per tunnel)
-/// and reports how fast that went.
+/// and reports how fast that went. With --ppp, every session also runs PPP as a client
+/// (LCP, authentication, IPCP) and the report has the PPP figures.
 ///
 /// Exit status: 0 if every tunnel and session came up, stayed up and was torn down; 1 if
 /// anything failed or the run could not start; 2 for usage errors.
@@ -59,12 +63,56 @@ pub(crate) struct Args {
     /// Seconds to wait for the peer to acknowledge the StopCCNs.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub(crate) teardown_timeout: f64,
-    /// Pseudowire type of L2TPv3 sessions (L2TPv2 sessions are always PPP).
-    #[arg(long, value_enum, value_name = "eth|eth-vlan|ppp", default_value_t = PwType::Eth)]
-    pub(crate) pw_type: PwType,
+    /// Pseudowire type of L2TPv3 sessions (L2TPv2 sessions are always PPP) [default: eth, ppp
+    /// with --ppp].
+    #[arg(long, value_enum, value_name = "eth|eth-vlan|ppp")]
+    pub(crate) pw_type: Option<PwType>,
     /// Host Name AVP to send.
     #[arg(long, value_name = "NAME", default_value = "l2tp-loadgen")]
     pub(crate) host_name: String,
+    /// Run PPP in every session as a client: LCP, authentication with --user and --password,
+    /// IPCP (it takes the address it is given); answer LCP echoes until the teardown.
+    #[arg(long)]
+    pub(crate) ppp: bool,
+    /// PPP user name (with --ppp).
+    #[arg(long, value_name = "NAME", requires = "ppp")]
+    pub(crate) user: Option<String>,
+    /// PPP password (with --ppp).
+    #[arg(long, value_name = "PASSWORD", requires = "ppp", value_parser = password)]
+    pub(crate) password: Option<Password>,
+    /// The one PPP authentication method to accept (with --ppp).
+    #[arg(long, value_enum, value_name = "pap|chap|mschapv2", default_value_t = Auth::Chap)]
+    pub(crate) auth: Auth,
+    /// Seconds between our own LCP Echo-Requests (with --ppp); 0: send none, only answer the
+    /// peer's.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub(crate) lcp_echo_interval: f64,
+}
+
+/// PPP authentication methods.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Auth {
+    /// PAP (RFC 1334).
+    Pap,
+    /// CHAP with MD5 (RFC 1994).
+    Chap,
+    /// MS-CHAPv2 (RFC 2759).
+    Mschapv2,
+}
+
+impl Auth {
+    fn method(self) -> AuthMethod {
+        match self {
+            Auth::Pap => AuthMethod::Pap,
+            Auth::Chap => AuthMethod::ChapMd5,
+            Auth::Mschapv2 => AuthMethod::MsChapV2,
+        }
+    }
+}
+
+/// A password, kept out of `Debug` output.
+fn password(s: &str) -> Result<Password, String> {
+    Ok(Password::from(s))
 }
 
 /// L2TPv3 pseudowire types.
@@ -95,6 +143,7 @@ pub(crate) struct Plan {
     pub(crate) pw_type: u16,
     pub(crate) host_name: String,
     pub(crate) json: bool,
+    pub(crate) ppp: Option<PppPlan>,
 }
 
 fn seconds(name: &str, s: f64) -> Result<Duration, String> {
@@ -119,6 +168,17 @@ impl Args {
         if timeout.is_zero() {
             return Err("--timeout must be positive".into());
         }
+        let ppp = self.ppp_plan()?;
+        let pw = match (self.version, self.pw_type, &ppp) {
+            (2, _, _) | (_, None | Some(PwType::Ppp), Some(_)) | (_, Some(PwType::Ppp), None) => {
+                pw_type::PPP
+            }
+            (_, Some(other), Some(_)) => {
+                return Err(format!("--ppp needs --pw-type ppp, not {other:?}"));
+            }
+            (_, None | Some(PwType::Eth), None) => pw_type::ETH,
+            (_, Some(PwType::EthVlan), None) => pw_type::ETH_VLAN,
+        };
         Ok(Plan {
             peer,
             local: self.local,
@@ -135,14 +195,27 @@ impl Args {
             max_sockets: self.max_sockets.map(|n| n as usize),
             timeout,
             teardown_timeout: seconds("teardown-timeout", self.teardown_timeout)?,
-            pw_type: match (self.version, self.pw_type) {
-                (2, _) | (_, PwType::Ppp) => pw_type::PPP,
-                (_, PwType::Eth) => pw_type::ETH,
-                (_, PwType::EthVlan) => pw_type::ETH_VLAN,
-            },
+            pw_type: pw,
             host_name: self.host_name.clone(),
             json: self.json,
+            ppp,
         })
+    }
+
+    fn ppp_plan(&self) -> Result<Option<PppPlan>, String> {
+        if !self.ppp {
+            return Ok(None);
+        }
+        let (Some(user), Some(password)) = (&self.user, &self.password) else {
+            return Err("--ppp needs --user and --password".into());
+        };
+        let echo = seconds("lcp-echo-interval", self.lcp_echo_interval)?;
+        Ok(Some(PppPlan {
+            user: user.clone(),
+            password: password.clone(),
+            auth: self.auth.method(),
+            echo_interval: (!echo.is_zero()).then_some(echo),
+        }))
     }
 }
 
@@ -187,6 +260,66 @@ mod tests {
         assert!(parse_peer("no such host.invalid").is_err());
     }
 
+    fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {
+        let mut argv = vec![
+            "l2tp-loadgen",
+            "--peer",
+            "127.0.0.1",
+            "--tunnels",
+            "1",
+            "--sessions",
+            "1",
+        ];
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv)
+            .map_err(|e| e.to_string())
+            .and_then(|a| a.plan())
+    }
+
+    #[test]
+    fn ppp_takes_a_user_a_password_and_a_ppp_pseudowire() {
+        let plan = ppp_plan(&["--ppp", "--user", "u", "--password", "p", "--auth", "pap"]).unwrap();
+        let ppp = plan.ppp.unwrap();
+        assert_eq!(ppp.auth, AuthMethod::Pap);
+        assert_eq!(ppp.user, "u");
+        assert_eq!(ppp.password, Password::from("p"));
+        assert_eq!(ppp.echo_interval, None);
+        assert!(
+            !format!("{ppp:?}").contains("\"p\""),
+            "the password stays out of Debug"
+        );
+        // L2TPv3 sessions become PPP pseudowires.
+        assert_eq!(plan.pw_type, pw_type::PPP);
+        let plan = ppp_plan(&[
+            "--ppp",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--lcp-echo-interval",
+            "30",
+        ])
+        .unwrap();
+        assert_eq!(plan.ppp.unwrap().auth, AuthMethod::ChapMd5);
+        assert!(ppp_plan(&["--ppp", "--user", "u"]).is_err());
+        assert!(ppp_plan(&["--ppp", "--password", "p"]).is_err());
+        assert!(
+            ppp_plan(&["--user", "u", "--password", "p"]).is_err(),
+            "needs --ppp"
+        );
+        let eth = ppp_plan(&[
+            "--ppp",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--pw-type",
+            "eth",
+        ]);
+        assert!(eth.is_err());
+        assert_eq!(ppp_plan(&[]).unwrap().pw_type, pw_type::ETH);
+    }
+
     #[test]
     fn the_command_line_becomes_a_plan() {
         let args = Args::try_parse_from([
@@ -212,6 +345,7 @@ mod tests {
         assert_eq!(plan.hold, Duration::from_millis(1500));
         assert!(plan.json);
         assert!(Args::try_parse_from(["l2tp-loadgen", "--peer", "x", "--tunnels", "0"]).is_err());
+        assert!(plan.ppp.is_none());
         assert!(
             Args::try_parse_from([
                 "l2tp-loadgen",

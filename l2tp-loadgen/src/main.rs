@@ -1,11 +1,14 @@
 //! `l2tp-loadgen`: a load generator built on the sans-IO engine. It acts as T LAC tunnels × S
 //! sessions (L2TPv2 or L2TPv3 over UDP) against an LNS, at a bounded concurrency, one UDP
 //! socket per tunnel, and reports set-up and teardown rates, failures and retransmissions.
+//! With `--ppp`, every session runs PPP as a client over the session's data messages.
 #![forbid(unsafe_code)]
 
 mod cli;
 mod driver;
+mod ppp;
 mod report;
+mod sys;
 
 use std::process::ExitCode;
 

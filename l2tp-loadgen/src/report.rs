@@ -80,6 +80,40 @@ pub(crate) struct Report {
     pub(crate) auth_failures: u64,
     pub(crate) send_errors: u64,
     pub(crate) failure_reasons: BTreeMap<String, u64>,
+    /// With `--ppp`: the PPP figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ppp: Option<PppReport>,
+}
+
+/// The PPP figures of a run with `--ppp`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct PppReport {
+    /// The authentication method offered: `pap`, `chap-md5` or `mschapv2`.
+    pub(crate) auth: &'static str,
+    /// Sessions whose IPCP opened.
+    pub(crate) sessions_up: usize,
+    /// Sessions whose PPP never came up (their L2TP session did): authentication refused,
+    /// negotiation failed, timed out...
+    pub(crate) sessions_failed: usize,
+    /// Sessions whose PPP went down after it was up, before the teardown.
+    pub(crate) sessions_lost: usize,
+    /// Seconds from the start of the run until the last PPP session came up or failed;
+    /// `sessions_per_s` is over this time, so it includes the L2TP set-up.
+    pub(crate) elapsed_s: f64,
+    pub(crate) sessions_per_s: f64,
+    /// From the L2TP session up (ICCN acknowledged) to IPCP Opened, in milliseconds.
+    pub(crate) setup_ms: Latency,
+    /// Distinct IPv4 addresses received.
+    pub(crate) addresses: usize,
+    /// Sessions given an address that another session held (a failure of the LNS).
+    pub(crate) duplicate_addresses: usize,
+    /// LCP Echo-Requests of the peer answered.
+    pub(crate) echo_requests_answered: u64,
+    /// PPP frames received and sent.
+    pub(crate) frames_in: u64,
+    pub(crate) frames_out: u64,
+    /// Data messages for no session, or refused by their session (wrong cookie, version).
+    pub(crate) data_discarded: u64,
 }
 
 impl Report {
@@ -127,8 +161,41 @@ impl Report {
                 l.min, l.p50, l.p90, l.p99, l.max
             );
         }
+        if let Some(p) = &self.ppp {
+            let _ = writeln!(
+                w,
+                "ppp:       {}/{} PPP sessions up (IPCP opened, {}) in {:.3} s from the start \
+                 ({:.1} sessions/s), {} failed, {} lost; {} distinct addresses, {} duplicates",
+                p.sessions_up,
+                self.tunnels * self.sessions_per_tunnel,
+                p.auth,
+                p.elapsed_s,
+                p.sessions_per_s,
+                p.sessions_failed,
+                p.sessions_lost,
+                p.addresses,
+                p.duplicate_addresses
+            );
+            if p.sessions_up > 0 {
+                let l = &p.setup_ms;
+                let _ = writeln!(
+                    w,
+                    "latency:   PPP from L2TP session up to IPCP opened min {} ms, p50 {} ms, \
+                     p90 {} ms, p99 {} ms, max {} ms",
+                    l.min, l.p50, l.p90, l.p99, l.max
+                );
+            }
+        }
         if self.hold_s > 0.0 {
             let _ = writeln!(w, "hold:      {:.3} s", self.hold_s);
+        }
+        if let Some(p) = &self.ppp {
+            let _ = writeln!(
+                w,
+                "ppp data:  {} LCP echo requests answered, {} frames in, {} out, {} data \
+                 messages discarded",
+                p.echo_requests_answered, p.frames_in, p.frames_out, p.data_discarded
+            );
         }
         let _ = writeln!(
             w,

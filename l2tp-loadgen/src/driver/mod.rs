@@ -1,52 +1,41 @@
 //! The run: one [`Endpoint`] driven from a tokio current-thread loop, one UDP socket per
 //! tunnel (or a pool when file descriptors are short), set-up at bounded concurrency, hold,
-//! teardown with StopCCN.
+//! teardown with StopCCN. With `--ppp`, every session that comes up runs PPP ([`crate::ppp`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU16;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use l2tp_proto::auth::Secret;
 use l2tp_proto::time::Instant as ProtoInstant;
-use l2tp_proto::wire::header::{Encapsulation, Version};
+use l2tp_proto::wire::avp::types::pw_type;
+use l2tp_proto::wire::header::{Encapsulation, Packet, Version};
 use l2tp_proto::{
-    AuthMode, CallType, Command, CommandOutcome, Decision, DeterministicRng, DownCause, DownReason,
-    Endpoint, EndpointConfig, Event, Refusal, Rng, SessionConfig, SessionHandle, TunnelConfig,
-    TunnelHandle, VersionMode,
+    AuthMode, CallType, Command, CommandOutcome, DeterministicRng, Endpoint, EndpointConfig,
+    SessionConfig, SessionHandle, TunnelConfig, TunnelHandle, VersionMode,
 };
-use tokio::net::UdpSocket;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::cli::Plan;
-use crate::report::{Latency, Report};
+use crate::ppp;
+use crate::report::Report;
+use crate::sys::{Inbound, OsRng, Pool, Sockets, open_sockets, raise_nofile, receive};
 
-/// File descriptors kept free for everything but the tunnel sockets.
-const SPARE_FDS: u64 = 64;
-/// The largest datagram read.
-const MAX_DATAGRAM: usize = 65_535;
+mod events;
+mod summary;
+
+use summary::ReportInput;
+
 /// Datagrams handled before the loop looks at timers and transmits again.
 const BATCH: usize = 256;
 /// How much later than `--timeout` the engine's own set-up timers fire.
 const SLACK: Duration = Duration::from_secs(5);
 /// Our receive window (the peer's clips what we send).
 const WINDOW: u16 = 32;
-
-/// Randomness from the operating system, with a seeded fallback should `getrandom` fail (a
-/// load generator keeps running; ids only need to be distinct).
-#[derive(Debug)]
-struct OsRng(DeterministicRng);
-
-impl Rng for OsRng {
-    fn fill(&mut self, buf: &mut [u8]) {
-        if getrandom::fill(buf).is_err() {
-            self.0.fill(buf);
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 enum TState {
@@ -82,6 +71,8 @@ struct TunnelSlot {
 struct SessionSlot {
     state: SState,
     opened: Instant,
+    /// Our session id, once up.
+    sid: u32,
 }
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -91,26 +82,12 @@ enum Phase {
     Teardown,
 }
 
-#[derive(Debug)]
-struct Inbound {
-    socket: usize,
-    from: SocketAddr,
-    data: Vec<u8>,
-}
-
 /// How a phase ended.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 enum End {
     Done,
     Deadline,
     Interrupted,
-}
-
-/// The socket set: local addresses (as the engine sees them) and the sockets.
-#[derive(Debug)]
-struct Sockets {
-    list: Vec<Arc<UdpSocket>>,
-    local: Vec<SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -135,63 +112,10 @@ struct Driver {
     tunnels_settled: Option<Instant>,
     progress: bool,
     next_progress: Instant,
-}
-
-/// Raises `RLIMIT_NOFILE` towards `want` descriptors; returns how many tunnel sockets fit.
-fn raise_nofile(want: u64) -> u64 {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    let need = want + SPARE_FDS;
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return want.min(1024 - SPARE_FDS);
-    };
-    let mut limit = soft;
-    if soft < need {
-        if hard >= need {
-            if setrlimit(Resource::RLIMIT_NOFILE, need, hard).is_ok() {
-                limit = need;
-            }
-        } else if setrlimit(Resource::RLIMIT_NOFILE, need, need).is_ok() {
-            limit = need;
-        } else if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-            limit = hard;
-        }
-    }
-    want.min(limit.saturating_sub(SPARE_FDS)).max(1)
-}
-
-/// The source address the kernel would use towards `peer`.
-fn route_source(peer: SocketAddr) -> Option<IpAddr> {
-    let any: SocketAddr = if peer.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let probe = StdUdpSocket::bind(any).ok()?;
-    probe.connect(peer).ok()?;
-    probe.local_addr().ok().map(|a| a.ip())
-}
-
-fn open_sockets(plan: &Plan, count: usize) -> io::Result<Sockets> {
-    let bind_ip = plan.local.unwrap_or(if plan.peer.is_ipv4() {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-    });
-    let shown_ip = if bind_ip.is_unspecified() {
-        route_source(plan.peer).unwrap_or(bind_ip)
-    } else {
-        bind_ip
-    };
-    let mut list = Vec::with_capacity(count);
-    let mut local = Vec::with_capacity(count);
-    for _ in 0..count {
-        let s = StdUdpSocket::bind(SocketAddr::new(bind_ip, 0))?;
-        s.set_nonblocking(true)?;
-        let port = s.local_addr()?.port();
-        list.push(Arc::new(UdpSocket::from_std(s)?));
-        local.push(SocketAddr::new(shown_ip, port));
-    }
-    Ok(Sockets { list, local })
+    /// With `--ppp`: the PPP side of every session.
+    ppp: Option<ppp::Sessions>,
+    /// Buffers of handled datagrams go back here.
+    pool: Pool,
 }
 
 fn router_id(ip: IpAddr) -> u32 {
@@ -209,11 +133,12 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     let sockets =
         open_sockets(&plan, count).map_err(|e| format!("cannot open the UDP sockets: {e}"))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let pool = Pool::default();
     for (i, s) in sockets.list.iter().enumerate() {
-        tokio::spawn(receive(i, s.clone(), tx.clone()));
+        tokio::spawn(receive(i, s.clone(), pool.clone(), tx.clone()));
     }
     drop(tx);
-    let mut d = Driver::new(plan, sockets);
+    let mut d = Driver::new(plan, sockets, pool);
     let (sig_tx, mut signals) = mpsc::unbounded_channel();
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
@@ -250,7 +175,17 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     }
     let setup_retransmissions = d.ep.stats().retransmissions;
     let tunnels_up = d.count_t(|s| s == TState::Up);
-    let sessions_up = d.count_s(|s| s == SState::Up);
+    // With PPP, a session whose PPP failed is closed: count the L2TP sessions that came up.
+    let sessions_up = if d.ppp.is_some() {
+        d.latencies.len()
+    } else {
+        d.count_s(|s| s == SState::Up)
+    };
+    let ppp_elapsed = d
+        .ppp
+        .as_ref()
+        .and_then(ppp::Sessions::last_settled)
+        .map_or(elapsed, |t| d.std_time(t).saturating_duration_since(start));
 
     // Hold.
     let mut interrupted = end == End::Interrupted;
@@ -291,6 +226,7 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
         tunnels_elapsed,
         tunnels_up,
         sessions_up,
+        ppp_elapsed,
         setup_retransmissions,
         held,
         teardown,
@@ -300,61 +236,22 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     }))
 }
 
-#[derive(Debug)]
-struct ReportInput {
-    elapsed: Duration,
-    tunnels_elapsed: Duration,
-    tunnels_up: usize,
-    sessions_up: usize,
-    setup_retransmissions: u64,
-    held: Duration,
-    teardown: Duration,
-    teardown_complete: bool,
-    closed_tunnels: usize,
-    closed_sessions: usize,
-}
-
-async fn receive(socket: usize, s: Arc<UdpSocket>, to: mpsc::UnboundedSender<Inbound>) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        match s.recv_from(&mut buf).await {
-            Ok((n, from)) => {
-                let data = buf.get(..n).unwrap_or_default().to_vec();
-                if to.send(Inbound { socket, from, data }).is_err() {
-                    return;
-                }
-            }
-            // ICMP errors may surface here; keep reading.
-            Err(_) => tokio::task::yield_now().await,
+/// Sends a PPP data message; one that the socket cannot take now is counted and dropped
+/// (PPP retransmits what matters).
+fn sender<'a>(
+    sockets: &'a Sockets,
+    errors: &'a mut u64,
+) -> impl FnMut(usize, SocketAddr, &[u8]) + 'a {
+    move |socket, to, data| {
+        let sent = sockets.list.get(socket).map(|s| s.try_send_to(data, to));
+        if !matches!(sent, Some(Ok(_))) {
+            *errors += 1;
         }
     }
-}
-
-fn describe(what: &str, r: &DownReason) -> String {
-    let cause = match r.cause {
-        DownCause::Local => "closed locally",
-        DownCause::Peer => "closed by the peer",
-        DownCause::RetriesExhausted => "peer stopped acknowledging",
-        DownCause::EstablishTimeout => "set-up timed out",
-        DownCause::LostTieBreaker => "lost a tie breaker",
-        DownCause::TunnelDown => "its tunnel went down",
-        DownCause::IdleTimeout => "closed for having no session (idle_timeout)",
-    };
-    let mut s = format!("{what}: {cause}");
-    if r.cause != DownCause::TunnelDown {
-        s.push_str(&format!(", result {}", r.result));
-        if let Some(e) = r.error {
-            s.push_str(&format!(" error {e}"));
-        }
-        if let Some(m) = &r.message {
-            s.push_str(&format!(" ({m})"));
-        }
-    }
-    s
 }
 
 impl Driver {
-    fn new(plan: Plan, sockets: Sockets) -> Driver {
+    fn new(plan: Plan, sockets: Sockets, pool: Pool) -> Driver {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
@@ -394,8 +291,22 @@ impl Driver {
             establish_timeout: plan.timeout + SLACK,
             ..TunnelConfig::default()
         });
+        let ppp = plan.ppp.as_ref().map(|p| {
+            ppp::Sessions::new(
+                p,
+                plan.timeout,
+                plan.version,
+                plan.tunnels,
+                plan.sessions,
+                OsRng(DeterministicRng::new(seed.rotate_left(17))),
+            )
+        });
         let session_config = Arc::new(SessionConfig {
-            pw_type: plan.pw_type,
+            pw_type: if ppp.is_some() {
+                pw_type::PPP
+            } else {
+                plan.pw_type
+            },
             establish_timeout: plan.timeout + SLACK,
             ..SessionConfig::default()
         });
@@ -414,6 +325,7 @@ impl Driver {
             .map(|_| SessionSlot {
                 state: SState::Waiting,
                 opened: now,
+                sid: 0,
             })
             .collect();
         Driver {
@@ -435,6 +347,8 @@ impl Driver {
             tunnels_settled: None,
             progress: !plan.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             next_progress: now + Duration::from_secs(1),
+            ppp,
+            pool,
             plan,
         }
     }
@@ -460,8 +374,13 @@ impl Driver {
         *self.reasons.entry(reason).or_default() += 1;
     }
 
+    /// Tunnels and sessions in set-up: opening at the L2TP level, or negotiating PPP.
+    fn in_setup(&self) -> usize {
+        self.inflight + self.ppp.as_ref().map_or(0, ppp::Sessions::negotiating)
+    }
+
     fn setup_done(&self) -> bool {
-        self.next_tunnel == self.tunnels.len() && self.ready.is_empty() && self.inflight == 0
+        self.next_tunnel == self.tunnels.len() && self.ready.is_empty() && self.in_setup() == 0
     }
 
     /// Loops over input, timers and transmits until `done`, the deadline or a signal.
@@ -493,6 +412,9 @@ impl Driver {
             if let Some(t) = self.ep.poll_timeout() {
                 wake = wake.min(self.std_time(t));
             }
+            if let Some(t) = self.ppp.as_ref().and_then(ppp::Sessions::poll_timeout) {
+                wake = wake.min(self.std_time(t));
+            }
             if self.progress {
                 wake = wake.min(self.next_progress);
             }
@@ -507,42 +429,64 @@ impl Driver {
                             Err(_) => break,
                         }
                     }
-                    self.ep.handle_timeout(self.t(now));
+                    self.timers(now);
                 }
-                () = tokio::time::sleep_until(wake.into()) => {
-                    self.ep.handle_timeout(self.t(Instant::now()));
-                }
+                () = tokio::time::sleep_until(wake.into()) => self.timers(Instant::now()),
                 Some(()) = signals.recv() => return End::Interrupted,
             }
         }
     }
 
+    /// Runs the engine's and the PPP links' timers.
+    fn timers(&mut self, now: Instant) {
+        let t = self.t(now);
+        self.ep.handle_timeout(t);
+        if let Some(ppp) = &mut self.ppp {
+            ppp.handle_timeout(t, &mut sender(&self.sockets, &mut self.send_errors));
+        }
+    }
+
     fn print_progress(&self) {
+        let ppp = self
+            .ppp
+            .as_ref()
+            .map(|p| format!(", PPP {}/{} up", p.up_now(), self.sessions.len()))
+            .unwrap_or_default();
         eprintln!(
-            "l2tp-loadgen: {:?}: tunnels {}/{} up, sessions {}/{} up, {} failed, {} \
+            "l2tp-loadgen: {:?}: tunnels {}/{} up, sessions {}/{} up{ppp}, {} failed, {} \
              retransmissions",
             self.phase,
             self.count_t(|s| s == TState::Up),
             self.tunnels.len(),
             self.count_s(|s| s == SState::Up),
             self.sessions.len(),
-            self.reasons.values().sum::<u64>(),
+            self.reasons.values().sum::<u64>()
+                + self.ppp.as_ref().map_or(0, |p| p.failures() as u64),
             self.ep.stats().retransmissions
         );
     }
 
+    /// A datagram: data messages go to the PPP links, everything else to the engine.
     fn input(&mut self, now: Instant, d: Inbound) {
-        let Some(&local) = self.sockets.local.get(d.socket) else {
-            return;
-        };
-        self.ep
-            .handle_datagram(self.t(now), local, d.from, Encapsulation::Udp, &d.data);
+        let t = self.t(now);
+        if let Some(&local) = self.sockets.local.get(d.socket) {
+            let packet = Packet::parse(&d.data, Encapsulation::Udp);
+            match (&mut self.ppp, packet) {
+                (Some(ppp), Ok(p @ (Packet::V2Data { .. } | Packet::V3Data { .. }))) => {
+                    ppp.handle_data(t, p, &mut sender(&self.sockets, &mut self.send_errors));
+                }
+                (_, packet) => self
+                    .ep
+                    .handle_packet(t, local, d.from, Encapsulation::Udp, packet),
+            }
+        }
+        self.pool.put(d.data);
     }
 
     /// Opens tunnels, then sessions (round robin over the tunnels that are up), while fewer
     /// than `--concurrency` are being set up.
     fn fill(&mut self, now: Instant) {
-        while self.inflight < self.plan.concurrency {
+        while self.in_setup() < self.plan.concurrency {
             if self.next_tunnel < self.tunnels.len() {
                 let i = self.next_tunnel;
                 self.next_tunnel += 1;
@@ -678,6 +622,10 @@ impl Driver {
         self.ready.clear();
         self.next_tunnel = self.tunnels.len();
         self.inflight = 0;
+        let t = self.t(Instant::now());
+        if let Some(ppp) = &mut self.ppp {
+            ppp.expire(t, why);
+        }
     }
 
     /// StopCCN on every tunnel that has an id; returns the tunnels and sessions closed.
@@ -720,6 +668,10 @@ impl Driver {
                 progress = true;
                 self.on_event(now, e);
             }
+            while let Some(si) = self.ppp.as_mut().and_then(ppp::Sessions::pop_close) {
+                progress = true;
+                self.close_session(now, si);
+            }
             while let Some(t) = self.ep.poll_transmit() {
                 progress = true;
                 let socket = self
@@ -746,142 +698,19 @@ impl Driver {
         }
     }
 
-    fn refuse(&mut self, now: Instant, d: Decision) {
-        let t = self.t(now);
-        let _ = match d {
-            Decision::Tunnel(r) => self.ep.reject_tunnel(t, r.id, Refusal::not_authorized()),
-            Decision::Session(r) => self.ep.reject_session(
-                t,
-                r.id,
-                Refusal {
-                    result: l2tp_proto::wire::result::result_code::cdn::NO_FACILITIES_PERMANENT,
-                    error: None,
-                    message: Some("a load generator takes no calls".into()),
-                },
-            ),
-            _ => Ok(()),
+    /// The PPP of session `si` ended on our side: its L2TP session goes too (CDN).
+    fn close_session(&mut self, now: Instant, si: usize) {
+        let per = self.plan.sessions.max(1);
+        let Some(tid) = self.tunnels.get(si / per).map(|t| t.tid) else {
+            return;
         };
-    }
-
-    fn on_event(&mut self, now: Instant, e: Event) {
-        match e {
-            Event::TunnelUp { handle, .. } => {
-                let i = handle.0 as usize;
-                if let Some(t) = self.tunnels.get_mut(i)
-                    && t.state == TState::Opening
-                {
-                    t.state = TState::Up;
-                    self.inflight = self.inflight.saturating_sub(1);
-                    self.tunnels_settled = Some(now);
-                    if self.plan.sessions > 0 && self.phase == Phase::Setup {
-                        self.ready.push_back(i);
-                    }
-                }
-            }
-            Event::TunnelDown { handle, reason, .. } => {
-                let i = handle.0 as usize;
-                let Some(state) = self.tunnels.get(i).map(|t| t.state) else {
-                    return;
-                };
-                match state {
-                    TState::Opening => {
-                        self.inflight = self.inflight.saturating_sub(1);
-                        self.tunnels_settled = Some(now);
-                        self.tunnel_failed(i, TState::Failed, describe("tunnel", &reason));
-                    }
-                    TState::Up => {
-                        let why = format!("{} after it was up", describe("tunnel", &reason));
-                        self.tunnel_failed(i, TState::Lost, why);
-                    }
-                    _ => {}
-                }
-            }
-            Event::SessionUp { handle, .. } => {
-                let i = handle.0 as usize;
-                if let Some(s) = self.sessions.get_mut(i)
-                    && s.state == SState::Opening
-                {
-                    s.state = SState::Up;
-                    self.inflight = self.inflight.saturating_sub(1);
-                    let micros = now.saturating_duration_since(s.opened).as_micros();
-                    self.latencies
-                        .push(u64::try_from(micros).unwrap_or(u64::MAX));
-                }
-            }
-            Event::SessionDown { handle, reason, .. } => {
-                let i = handle.0 as usize;
-                let teardown = self.phase == Phase::Teardown;
-                let Some(s) = self.sessions.get_mut(i) else {
-                    return;
-                };
-                match s.state {
-                    SState::Opening => {
-                        s.state = SState::Failed;
-                        self.inflight = self.inflight.saturating_sub(1);
-                        self.fail(describe("session", &reason));
-                    }
-                    SState::Up if teardown => s.state = SState::Closed,
-                    SState::Up => {
-                        s.state = SState::Lost;
-                        self.fail(format!("{} after it was up", describe("session", &reason)));
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn report(&mut self, r: ReportInput) -> Report {
-        let secs = |d: Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
-        let rate = |n: usize, d: Duration| {
-            if d.is_zero() || n == 0 {
-                0.0
-            } else {
-                (n as f64 / d.as_secs_f64() * 10.0).round() / 10.0
-            }
+        let Some(sid) = self.sessions.get(si).map(|s| s.sid) else {
+            return;
         };
-        let stats = *self.ep.stats();
-        let tunnels_failed = self.count_t(|s| s == TState::Failed);
-        let sessions_failed = self.count_s(|s| s == SState::Failed);
-        let tunnels_lost = self.count_t(|s| s == TState::Lost);
-        let sessions_lost = self.count_s(|s| s == SState::Lost);
-        self.latencies.sort_unstable();
-        Report {
-            peer: self.plan.peer.to_string(),
-            version: if self.plan.version == Version::V2 {
-                2
-            } else {
-                3
-            },
-            tunnels: self.tunnels.len(),
-            sessions_per_tunnel: self.plan.sessions,
-            concurrency: self.plan.concurrency,
-            sockets: self.sockets.list.len(),
-            tunnels_up: r.tunnels_up,
-            sessions_up: r.sessions_up,
-            tunnels_failed,
-            sessions_failed,
-            tunnels_lost,
-            sessions_lost,
-            failed: tunnels_failed + sessions_failed + tunnels_lost + sessions_lost,
-            elapsed_s: secs(r.elapsed),
-            tunnels_elapsed_s: secs(r.tunnels_elapsed),
-            tunnels_per_s: rate(r.tunnels_up, r.tunnels_elapsed),
-            sessions_per_s: rate(r.sessions_up, r.elapsed),
-            session_setup_ms: Latency::of(&self.latencies),
-            hold_s: secs(r.held),
-            teardown_tunnels: r.closed_tunnels,
-            teardown_sessions: r.closed_sessions,
-            teardown_s: secs(r.teardown),
-            teardown_tunnels_per_s: rate(r.closed_tunnels, r.teardown),
-            teardown_sessions_per_s: rate(r.closed_sessions, r.teardown),
-            teardown_complete: r.teardown_complete,
-            retransmissions: stats.retransmissions,
-            setup_retransmissions: r.setup_retransmissions,
-            auth_failures: stats.auth_failures,
-            send_errors: self.send_errors,
-            failure_reasons: std::mem::take(&mut self.reasons),
-        }
+        let cmd = Command::CloseSession {
+            tunnel_id: tid,
+            session_id: sid,
+        };
+        let _ = self.ep.handle_command(self.t(now), cmd);
     }
 }
