@@ -65,7 +65,14 @@ pub(super) struct PppLink {
     /// The session ends then with this CDN, unless the peer ends it first: the link ended at
     /// the peer's word, and the peer's CDN, which says why, is the one to hear.
     end_at: Option<Box<(PInstant, Refusal, String)>>,
+    /// A client's link opens then, or at the peer's first frame if sooner: an L2TPv2 LAC's
+    /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
+    /// the peer before the ICCN, which drops it and waits a Restart period.
+    start_at: Option<PInstant>,
 }
+
+/// How long a client waits for the server's first frame before it speaks first.
+const CLIENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The network protocols open on a link.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -261,14 +268,19 @@ impl Ppp {
             up_since: None,
             refusal: None,
             end_at: None,
+            start_at: None,
         })
     }
 
     fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
-        let next = match (st.link.poll_timeout(), st.end_at.as_deref()) {
-            (Some(a), Some((b, ..))) => Some(a.min(*b)),
-            (a, b) => a.or(b.map(|e| e.0)),
-        };
+        let next = [
+            st.link.poll_timeout(),
+            st.end_at.as_deref().map(|e| e.0),
+            st.start_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if next != st.deadline {
             if let Some(old) = st.deadline {
                 self.timers.remove(&(old, handle));
@@ -366,7 +378,10 @@ pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
     else {
         return;
     };
-    st.link.open(now);
+    match st.role {
+        Role::Server => st.link.open(now),
+        Role::Client => st.start_at = Some(now + CLIENT_WAIT),
+    }
     drive(ctx, handle);
 }
 
@@ -387,6 +402,9 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
         tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP: discarded");
         return;
     };
+    if st.start_at.take().is_some() {
+        st.link.open(now);
+    }
     st.link.handle_frame(now, frame, ppp.rng.as_mut());
     drive(ctx, handle);
 }
@@ -507,6 +525,10 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         let Some(st) = rec.ppp.as_deref_mut() else {
             return;
         };
+        if st.start_at.is_some_and(|at| at <= now) {
+            st.start_at = None;
+            st.link.open(now);
+        }
         if st.end_at.as_deref().is_some_and(|(at, ..)| *at <= now) {
             end = st.end_at.take().map(|e| (e.1, e.2));
         }

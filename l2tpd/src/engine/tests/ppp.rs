@@ -98,6 +98,11 @@ fn lac(n: usize) -> String {
 /// A LAC (node 0) with `clients` (one per session) and an LNS (node 1) with `server` and a
 /// pool of `pool` (first, last).
 fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
+    unstarted(clients, server, pool).start()
+}
+
+/// As [`net`], the configs not applied yet.
+fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
     let lac_text = lac(clients.len());
     let mut net = Net::unstarted(&[&lac_text, ""], 21);
     let ranges = [(a(pool.0), a(pool.1))];
@@ -118,7 +123,7 @@ fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
         };
         net.nodes[0].engine.configure_ppp(vec![c], &[]);
     }
-    net.start()
+    net
 }
 
 /// The `PppUp` networks node `i` asked its data plane for.
@@ -433,4 +438,27 @@ fn l2tpctl_disconnects_by_user_and_by_address() {
         Command::Disconnect(l2tp_ctl::PppSelector::Address(a("203.0.113.9"))),
     );
     assert!(r.is_err(), "{r:?}");
+}
+
+#[test]
+fn a_client_lets_the_server_speak_first() {
+    use std::sync::Mutex;
+    let mut net = unstarted(
+        &[client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    let order: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let log = Arc::clone(&order);
+    net.ppp_wire = Some(PppWire(Box::new(move |from, _, _: &mut Vec<u8>| {
+        log.lock().map(|mut v| v.push(from)).is_ok()
+    })));
+    let mut net = net.start();
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 1
+    });
+    let order = order.lock().map(|v| v.clone()).unwrap_or_default();
+    // The LAC's session is up before the LNS's (its ICCN is on the way): it waits for the
+    // LNS's Configure-Request rather than send one the LNS would drop.
+    assert_eq!(order.first(), Some(&1), "{order:?}");
 }
