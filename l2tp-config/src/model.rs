@@ -8,7 +8,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::convert::{self as p, Res, Values};
+use crate::convert as p;
 use crate::value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
     FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, PseudowireType,
@@ -66,7 +66,10 @@ macro_rules! params {
             }
 
             /// Parses and stores one parameter; `None` when the key is not one of this type.
-            pub(crate) fn set(&mut self, v: Values<'_>) -> Option<Res<()>> {
+            pub(crate) fn set(
+                &mut self,
+                v: $crate::convert::Values<'_>,
+            ) -> Option<$crate::convert::Res<()>> {
                 match v.key.text.as_str() {
                     $( stringify!($field) => Some(($parse)(v).map(|x| self.$field = Some(x))), )*
                     _ => None,
@@ -81,6 +84,7 @@ macro_rules! params {
         }
     };
 }
+pub(crate) use params;
 
 fn default_name() -> String {
     "default".to_owned()
@@ -369,9 +373,15 @@ params! {
         netmask: IpAddr => Option<IpAddr> = None, p::netmask;
         /// `bridge`: bridge to attach an Ethernet pseudowire to \[`None`\].
         bridge: String => Option<String> = None, p::interface_name;
-        /// `pppd_path` \[`/usr/sbin/pppd`\].
+        /// `use_pppd`: PPP sessions run pppd (`pppd_path`, `pppd_options`) instead of the
+        /// daemon's own PPP (`ppp_profile_name`) \[false\].
+        use_pppd: bool => bool = false, p::boolean;
+        /// `ppp_profile_name`: the `ppp profile` of the native PPP of PPP sessions
+        /// \[`default`\].
+        ppp_profile_name: String => String = default_name(), p::name;
+        /// `pppd_path`, with `use_pppd` \[`/usr/sbin/pppd`\].
         pppd_path: PathBuf => PathBuf = PathBuf::from("/usr/sbin/pppd"), p::path;
-        /// `pppd_options`: extra arguments for pppd \[none\].
+        /// `pppd_options`: extra arguments for pppd, with `use_pppd` \[none\].
         pppd_options: Vec<String> => Vec<String> = Vec::new(), p::strings;
     }
 }
@@ -395,6 +405,8 @@ pub type TunnelProfile = Profile<TunnelParams>;
 pub type SessionProfile = Profile<SessionParams>;
 /// A `pseudowire profile`.
 pub type PseudowireProfile = Profile<PseudowireParams>;
+/// A `ppp profile`.
+pub type PppProfile = Profile<crate::ppp::PppParams>;
 
 /// A `tunnel "name"` block: a tunnel the daemon brings up itself.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -468,4 +480,7 @@ pub struct ResolvedSession {
     pub pseudowire_profile: String,
     /// That pseudowire profile's settings.
     pub pseudowire: PseudowireSettings,
+    /// The settings of the native PPP of a PPP session (the PPP profile its pseudowire profile
+    /// names); `None` for other pseudowires and with `use_pppd`.
+    pub ppp: Option<crate::ppp::PppSettings>,
 }
