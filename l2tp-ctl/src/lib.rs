@@ -56,7 +56,7 @@ pub use event::{Event, EventKind, ResultCode};
 pub use map::{OrderedMap, Params, SettingValue, Settings};
 pub use request::{DebugTarget, ListOptions, ProfileKind, Request, Selector};
 pub use response::{
-    CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo,
+    CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, IpPoolInfo, Limits, ProfileInfo,
     PseudowireType, ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State,
     SystemInfo, SystemStats, TunnelDetail, TunnelInfo, TunnelStats,
 };
