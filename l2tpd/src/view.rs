@@ -342,7 +342,9 @@ mod tests {
         let Ok(config) = config else {
             panic!("test config is invalid");
         };
-        let p = profile(&config, ProfileKind::Ppp, "site").unwrap();
+        let Some(p) = profile(&config, ProfileKind::Ppp, "site") else {
+            panic!("no ppp profile site");
+        };
         let keys: Vec<&str> = p.settings.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, l2tp_config::PppParams::KEYS);
         let json = serde_json::to_string(&p).unwrap_or_default();
@@ -365,7 +367,9 @@ mod tests {
             .map(|p| p.name)
             .collect();
         assert_eq!(names, ["site", "default"]);
-        let pw = profile(&config, ProfileKind::Pseudowire, "default").unwrap();
+        let Some(pw) = profile(&config, ProfileKind::Pseudowire, "default") else {
+            panic!("no pseudowire profile default");
+        };
         let keys: Vec<&str> = pw.settings.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, l2tp_config::PseudowireParams::KEYS);
     }
