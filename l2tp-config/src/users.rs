@@ -103,11 +103,13 @@ fn user(words: &[Vec<u8>]) -> Result<User, String> {
         [] => None,
         [a] if a.as_slice() == b"*" || a.as_slice() == b"-" => None,
         [a] => {
-            let a = String::from_utf8_lossy(a);
-            let Ok(ip) = a.parse::<Ipv4Addr>() else {
+            // The word is not quoted back: it may be the end of a password with an unquoted
+            // space in it.
+            let Ok(ip) = String::from_utf8_lossy(a).parse::<Ipv4Addr>() else {
                 return Err(format!(
-                    "user `{name}`: `{a}` is not an IPv4 address (only one address, `*` or `-` \
-                     is supported)"
+                    "user `{name}`: the word after the secret is not an IPv4 address (only one \
+                     address, `*` or `-` is supported; a secret with white space in it must be \
+                     quoted)"
                 ));
             };
             if let Some(why) = ipv4_unusable(ip) {
@@ -119,7 +121,8 @@ fn user(words: &[Vec<u8>]) -> Result<User, String> {
         }
         more => {
             return Err(format!(
-                "user `{name}` has {} addresses: only one address, `*` or `-` is supported",
+                "user `{name}` has {} words after the secret: only one address, `*` or `-` is \
+                 supported (a secret with white space in it must be quoted)",
                 more.len()
             ));
         }

@@ -258,6 +258,7 @@ mcast   *  mcast-pw 224.0.0.1
 at      *  @/etc/secret-file
 ok      *  again-pw
 empty   *  \"\"
+spaced  *  half-of-pw other-half-of-pw
 ";
     let diags = with_files(&full(), &[("/etc/l2tpd/chap-secrets", file)]).unwrap_err();
     let lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
@@ -268,12 +269,13 @@ empty   *  \"\"
             format!("{f}:2: error: expected `client server secret [address]`, found 2 words"),
             format!("{f}:3: error: unterminated quote `\"`"),
             format!(
-                "{f}:4: error: user `addr`: `192.0.2.0/24` is not an IPv4 address (only one \
-                 address, `*` or `-` is supported)"
+                "{f}:4: error: user `addr`: the word after the secret is not an IPv4 address \
+                 (only one address, `*` or `-` is supported; a secret with white space in it \
+                 must be quoted)"
             ),
             format!(
-                "{f}:5: error: user `two` has 2 addresses: only one address, `*` or `-` is \
-                 supported"
+                "{f}:5: error: user `two` has 2 words after the secret: only one address, `*` \
+                 or `-` is supported (a secret with white space in it must be quoted)"
             ),
             format!(
                 "{f}:6: error: user `mcast`: `224.0.0.1` is a multicast address: expected the \
@@ -285,6 +287,11 @@ empty   *  \"\"
             ),
             format!("{f}:8: error: user `ok` for server `*` is already defined on line 1"),
             format!("{f}:9: error: user `empty` has an empty secret"),
+            format!(
+                "{f}:10: error: user `spaced`: the word after the secret is not an IPv4 \
+                 address (only one address, `*` or `-` is supported; a secret with white space \
+                 in it must be quoted)"
+            ),
         ]
     );
     let rendered = l2tp_config::render_all(&diags, &full());
@@ -294,6 +301,7 @@ empty   *  \"\"
         "addr-pw",
         "again-pw",
         "/etc/secret-file",
+        "half-of-pw",
     ] {
         assert!(!rendered.contains(secret), "{rendered}");
     }

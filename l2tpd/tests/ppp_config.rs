@@ -175,8 +175,8 @@ fn a_dry_run_rejects_bad_users_files_and_bad_ppp_settings() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
         err.contains(
-            "[DIR]/chap-secrets:1: error: user `carol` has 2 addresses: only one address, `*` or \
-             `-` is supported"
+            "[DIR]/chap-secrets:1: error: user `carol` has 2 words after the secret: only one \
+             address, `*` or `-` is supported"
         ),
         "{err}"
     );
