@@ -65,6 +65,7 @@ mod diagnostic;
 mod diff;
 mod lexer;
 mod model;
+mod params;
 mod ppp;
 mod span;
 mod suggest;

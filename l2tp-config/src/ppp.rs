@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use crate::convert as p;
-use crate::model::params;
+use crate::params::params;
 use crate::value::Secret;
 
 params! {
