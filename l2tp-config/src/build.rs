@@ -173,7 +173,7 @@ pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagno
         ),
         (
             Kind::User,
-            base.users.blocks.iter().map(|u| &u.name).collect(),
+            base.users.blocks().iter().map(|u| &u.name).collect(),
         ),
         (Kind::Tunnel, base.tunnels.iter().map(|t| &t.name).collect()),
         (
@@ -522,9 +522,8 @@ impl Builder {
                         ranges: p.ranges.clone().unwrap_or_default(),
                     })
                     .collect(),
-                UserTable {
-                    blocks: self
-                        .users
+                UserTable::new(
+                    self.users
                         .iter()
                         .filter_map(|((name, p), _)| {
                             Some(User {
@@ -536,8 +535,7 @@ impl Builder {
                             })
                         })
                         .collect(),
-                    files: Default::default(),
-                },
+                ),
                 Vec::new(),
             ),
         };

@@ -5,7 +5,7 @@
 //! The config only describes; the engine authenticates, hands out pool addresses and refuses a
 //! session when its pool is exhausted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -212,13 +212,48 @@ pub enum UserOrigin {
 
 /// The local users: `user` blocks, which apply to every PPP profile, and the users files that
 /// PPP profiles name (`users_file`), each of which applies to the profiles that name it.
+///
+/// Look-ups are by hash, whatever the number of users.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct UserTable {
-    pub(crate) blocks: Vec<User>,
-    pub(crate) files: BTreeMap<PathBuf, Vec<User>>,
+    blocks: Vec<User>,
+    /// Block users by name (the first, if a name is given twice).
+    block_index: HashMap<String, usize>,
+    files: BTreeMap<PathBuf, UsersFile>,
+}
+
+/// The users of one users file, with an index by client and server.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+struct UsersFile {
+    users: Vec<User>,
+    index: HashMap<(String, Option<String>), usize>,
 }
 
 impl UserTable {
+    /// A table of the `user` blocks `blocks`, without users files.
+    pub(crate) fn new(blocks: Vec<User>) -> Self {
+        let mut block_index = HashMap::new();
+        for (i, u) in blocks.iter().enumerate() {
+            block_index.entry(u.name.clone()).or_insert(i);
+        }
+        Self {
+            blocks,
+            block_index,
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the users of users file `path` (read with
+    /// [`parse_users_file`](crate::parse_users_file), so no two share a client and server).
+    pub(crate) fn insert_file(&mut self, path: PathBuf, users: Vec<User>) {
+        let index = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| ((u.name.clone(), u.server.clone()), i))
+            .collect();
+        self.files.insert(path, UsersFile { users, index });
+    }
+
     /// The user `name` who authenticates with us, whose name is `server` (the profile's
     /// `local_name`), in a PPP profile whose `users_file` is `users_file`.
     ///
@@ -226,29 +261,26 @@ impl UserTable {
     /// client and server are both `name` and `server`, then client `name` with server `*`,
     /// then client `*` with server `server`, then `* *` (as pppd chooses).
     pub fn lookup(&self, name: &str, server: &str, users_file: Option<&Path>) -> Option<&User> {
-        if let Some(u) = self.blocks.iter().find(|u| u.name == name) {
-            return Some(u);
+        if let Some(&i) = self.block_index.get(name) {
+            return self.blocks.get(i);
         }
-        let lines = self.files.get(users_file?)?;
-        let score = |u: &User| -> Option<u8> {
-            let client = match u.name.as_str() {
-                n if n == name => 2,
-                "*" => 0,
-                _ => return None,
-            };
-            let srv = match u.server.as_deref() {
-                Some(s) if s == server => 1,
-                None => 0,
-                Some(_) => return None,
-            };
-            Some(client + srv)
-        };
-        // `max_by_key` would take the last of equals; a file has no two equal lines.
-        lines
-            .iter()
-            .filter_map(|u| score(u).map(|s| (s, u)))
-            .max_by_key(|(s, _)| *s)
-            .map(|(_, u)| u)
+        let file = self.files.get(users_file?)?;
+        [
+            (name, Some(server)),
+            (name, None),
+            ("*", Some(server)),
+            ("*", None),
+        ]
+        .into_iter()
+        .find_map(|(client, server)| {
+            let key = (client.to_owned(), server.map(str::to_owned));
+            file.index.get(&key).and_then(|&i| file.users.get(i))
+        })
+    }
+
+    /// The `user` block named `name`.
+    pub fn block(&self, name: &str) -> Option<&User> {
+        self.block_index.get(name).and_then(|&i| self.blocks.get(i))
     }
 
     /// The users of `user` blocks, in file order.
@@ -259,12 +291,14 @@ impl UserTable {
     /// The users of users file `path`, in line order; `None` if no profile names it, or if it
     /// was not read ([`parse`](crate::parse) reads no files).
     pub fn file(&self, path: &Path) -> Option<&[User]> {
-        self.files.get(path).map(Vec::as_slice)
+        self.files.get(path).map(|f| f.users.as_slice())
     }
 
     /// Every user: the `user` blocks, then each users file's lines.
     pub fn iter(&self) -> impl Iterator<Item = &User> {
-        self.blocks.iter().chain(self.files.values().flatten())
+        self.blocks
+            .iter()
+            .chain(self.files.values().flat_map(|f| &f.users))
     }
 
     /// Every user by name, with what matters to a session (server, password, address and

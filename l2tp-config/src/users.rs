@@ -16,6 +16,7 @@
 //! always gets. Every problem names the file and the line (`FILE:LINE: problem`); none quotes
 //! the line, which holds a password.
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -28,6 +29,8 @@ use crate::value::Secret;
 pub fn parse_users_file(path: &Path, text: &str) -> Result<Vec<User>, Vec<Diagnostic>> {
     let file = path.display().to_string();
     let mut users: Vec<User> = Vec::new();
+    // (client, server) → the line that defines it.
+    let mut seen: HashMap<(String, Option<String>), usize> = HashMap::new();
     let mut problems = Vec::new();
     for (line, words) in entries(text) {
         let problem = |m: String| Diagnostic::external(&file, line, m);
@@ -40,13 +43,8 @@ pub fn parse_users_file(path: &Path, text: &str) -> Result<Vec<User>, Vec<Diagno
         };
         match user(&words) {
             Ok(mut u) => {
-                if let Some(first) = users
-                    .iter()
-                    .find(|o| o.name == u.name && o.server == u.server)
-                {
-                    let UserOrigin::File { line: first, .. } = first.origin else {
-                        continue;
-                    };
+                let key = (u.name.clone(), u.server.clone());
+                if let Some(first) = seen.get(&key) {
                     problems.push(problem(format!(
                         "user `{}` for server `{}` is already defined on line {first}",
                         u.name,
@@ -54,6 +52,7 @@ pub fn parse_users_file(path: &Path, text: &str) -> Result<Vec<User>, Vec<Diagno
                     )));
                     continue;
                 }
+                seen.insert(key, line);
                 u.origin = UserOrigin::File {
                     path: path.to_owned(),
                     line,

@@ -395,3 +395,28 @@ pseudowire profile \"b\" {
     );
     assert_eq!(w.len(), 2, "{w:?}");
 }
+
+#[test]
+fn a_hundred_thousand_users_read_and_look_up_quickly() {
+    let mut file = String::new();
+    for i in 0..100_000u32 {
+        let [_, _, c, d] = (0x0a00_0000 + i).to_be_bytes();
+        // Fixed addresses 10.x.c.d, none of them alike.
+        let x = 1 + i / 65_536;
+        file.push_str(&format!("user{i} * \"pw-{i}\" 10.{x}.{c}.{d}\n"));
+    }
+    let source = "ppp profile \"default\" {\n    users_file /big\n}\n";
+    let start = std::time::Instant::now();
+    let c = with_files(source, &[("/big", &file)]).unwrap();
+    let s = c.ppp_profile_settings("default").unwrap();
+    for i in (0..100_000).step_by(97) {
+        let u = c.ppp_user(&s, &format!("user{i}")).unwrap();
+        assert_eq!(u.password.as_bytes(), format!("pw-{i}").as_bytes());
+    }
+    assert!(c.ppp_user(&s, "user100000").is_none());
+    let d = l2tp_config::diff(&c, &c);
+    assert!(d.is_empty() && d.users.unchanged.len() == 100_000);
+    // Linear work: well under a minute even in a debug build on a loaded machine (a
+    // quadratic check of duplicates would take hours).
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -1,7 +1,7 @@
 //! Checks of the daemon's own PPP: PPP profiles, address pools, users and the users files
 //! (read here), and which pseudowire settings have no effect with or without `use_pppd`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -244,7 +244,7 @@ impl Builder {
             match read(&path) {
                 Ok(text) => match parse_users_file(&path, &text) {
                     Ok(users) => {
-                        config.users.files.insert(path, users);
+                        config.users.insert_file(path, users);
                     }
                     Err(problems) => self.diags.extend(problems),
                 },
@@ -272,13 +272,12 @@ impl Builder {
                 self.error(info.name, format!("user `{name}` has no `password`"));
             }
         }
-        let block_at = |name: &str| {
-            blocks
-                .iter()
-                .find(|((n, _), _)| n == name)
-                .map(|(_, info)| info.clone())
-        };
-        for u in config.users.files.values().flatten() {
+        let mut block_infos: HashMap<&str, &Info> = HashMap::new();
+        for ((name, _), info) in &blocks {
+            block_infos.entry(name.as_str()).or_insert(info);
+        }
+        let block_at = |name: &str| block_infos.get(name).copied();
+        for u in config.users.iter() {
             let (Some(info), UserOrigin::File { path, line }) = (block_at(&u.name), &u.origin)
             else {
                 continue;
