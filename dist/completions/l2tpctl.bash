@@ -58,8 +58,14 @@ _l2tpctl() {
             l2tpctl__subcmd__disconnect,user)
                 cmd="l2tpctl__subcmd__disconnect__subcmd__user"
                 ;;
+            l2tpctl__subcmd__show,ip)
+                cmd="l2tpctl__subcmd__show__subcmd__ip"
+                ;;
             l2tpctl__subcmd__show,peer)
                 cmd="l2tpctl__subcmd__show__subcmd__peer"
+                ;;
+            l2tpctl__subcmd__show,ppp)
+                cmd="l2tpctl__subcmd__show__subcmd__ppp"
                 ;;
             l2tpctl__subcmd__show,pseudowire)
                 cmd="l2tpctl__subcmd__show__subcmd__pseudowire"
@@ -79,11 +85,23 @@ _l2tpctl() {
             l2tpctl__subcmd__show,tunnels)
                 cmd="l2tpctl__subcmd__show__subcmd__tunnels"
                 ;;
+            l2tpctl__subcmd__show__subcmd__ip,pool)
+                cmd="l2tpctl__subcmd__show__subcmd__ip__subcmd__pool"
+                ;;
+            l2tpctl__subcmd__show__subcmd__ip,pools)
+                cmd="l2tpctl__subcmd__show__subcmd__ip__subcmd__pools"
+                ;;
             l2tpctl__subcmd__show__subcmd__peer,profile)
                 cmd="l2tpctl__subcmd__show__subcmd__peer__subcmd__profile"
                 ;;
             l2tpctl__subcmd__show__subcmd__peer,profiles)
                 cmd="l2tpctl__subcmd__show__subcmd__peer__subcmd__profiles"
+                ;;
+            l2tpctl__subcmd__show__subcmd__ppp,profile)
+                cmd="l2tpctl__subcmd__show__subcmd__ppp__subcmd__profile"
+                ;;
+            l2tpctl__subcmd__show__subcmd__ppp,profiles)
+                cmd="l2tpctl__subcmd__show__subcmd__ppp__subcmd__profiles"
                 ;;
             l2tpctl__subcmd__show__subcmd__pseudowire,profile)
                 cmd="l2tpctl__subcmd__show__subcmd__pseudowire__subcmd__profile"
@@ -310,8 +328,50 @@ _l2tpctl() {
             return 0
             ;;
         l2tpctl__subcmd__show)
-            opts="-h --help system tunnels tunnel sessions session peer pseudowire"
+            opts="-h --help system tunnels tunnel sessions session peer pseudowire ppp ip"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__ip)
+            opts="-h --help pools pool"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__ip__subcmd__pool)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__ip__subcmd__pools)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -352,6 +412,48 @@ _l2tpctl() {
             return 0
             ;;
         l2tpctl__subcmd__show__subcmd__peer__subcmd__profiles)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__ppp)
+            opts="-h --help profiles profile"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__ppp__subcmd__profile)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__ppp__subcmd__profiles)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

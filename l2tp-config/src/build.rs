@@ -6,6 +6,7 @@
 //! instance) where it appears.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use crate::config::{Config, DEFAULT_PROFILE, builtin};
 use crate::convert::{Res, Values};
@@ -14,11 +15,16 @@ use crate::model::{
     PeerParams, Profile, PseudowireParams, SessionInstance, SessionInstanceParams, SessionParams,
     SystemParams, TunnelInstance, TunnelInstanceParams, TunnelParams,
 };
+use crate::ppp::{IpPool, IpPoolParams, PppParams, User, UserOrigin, UserParams, UserTable};
 use crate::span::Span;
 use crate::suggest::hint;
 use crate::syntax::{Block, Item, Node};
 
 mod check;
+mod ppp;
+
+/// Reads a users file, given its path.
+pub(crate) type ReadFile<'a> = &'a mut dyn FnMut(&Path) -> std::io::Result<String>;
 
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 enum Kind {
@@ -27,6 +33,9 @@ enum Kind {
     TunnelProfile,
     SessionProfile,
     PseudowireProfile,
+    PppProfile,
+    IpPool,
+    User,
     Tunnel,
     Session,
 }
@@ -37,6 +46,9 @@ const KINDS: &[(&str, Kind)] = &[
     ("tunnel profile", Kind::TunnelProfile),
     ("session profile", Kind::SessionProfile),
     ("pseudowire profile", Kind::PseudowireProfile),
+    ("ppp profile", Kind::PppProfile),
+    ("ip pool", Kind::IpPool),
+    ("user", Kind::User),
     ("tunnel", Kind::Tunnel),
     ("session", Kind::Session),
 ];
@@ -56,6 +68,9 @@ impl Kind {
             Kind::TunnelProfile => TunnelParams::KEYS.to_vec(),
             Kind::SessionProfile => SessionParams::KEYS.to_vec(),
             Kind::PseudowireProfile => PseudowireParams::KEYS.to_vec(),
+            Kind::PppProfile => PppParams::KEYS.to_vec(),
+            Kind::IpPool => IpPoolParams::KEYS.to_vec(),
+            Kind::User => UserParams::KEYS.to_vec(),
             Kind::Tunnel => [TunnelInstanceParams::KEYS, TunnelParams::KEYS].concat(),
             Kind::Session => [SessionInstanceParams::KEYS, SessionParams::KEYS].concat(),
         }
@@ -93,10 +108,16 @@ struct Builder {
     tunnel_profiles: Located<Profile<TunnelParams>>,
     session_profiles: Located<Profile<SessionParams>>,
     pseudowire_profiles: Located<Profile<PseudowireParams>>,
+    ppp_profiles: Located<Profile<PppParams>>,
+    ip_pools: Located<(String, IpPoolParams)>,
+    users: Located<(String, UserParams)>,
     tunnels: Located<TunnelInstance>,
     sessions: Located<SessionInstance>,
     /// The resolved `system` of a base config ([`build_onto`]).
     base_system: Option<crate::model::System>,
+    /// The PPP parts of a base config ([`build_onto`]): pools, users (files read) and
+    /// warnings, taken as they are.
+    base_ppp: Option<(Vec<IpPool>, UserTable, Vec<Diagnostic>)>,
 }
 
 /// Builds `blocks` on top of the checked config `base`: its profiles, instances and system
@@ -112,8 +133,14 @@ pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagno
         tunnel_profiles: located(&base.tunnel_profiles),
         session_profiles: located(&base.session_profiles),
         pseudowire_profiles: located(&base.pseudowire_profiles),
+        ppp_profiles: located(&base.ppp_profiles),
         tunnels: located(&base.tunnels),
         sessions: located(&base.sessions),
+        base_ppp: Some((
+            base.ip_pools.clone(),
+            base.users.clone(),
+            base.warnings.clone(),
+        )),
         ..Builder::default()
     };
     for (kind, list) in [
@@ -136,6 +163,18 @@ pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagno
             Kind::PseudowireProfile,
             base.pseudowire_profiles.iter().map(|p| &p.name).collect(),
         ),
+        (
+            Kind::PppProfile,
+            base.ppp_profiles.iter().map(|p| &p.name).collect(),
+        ),
+        (
+            Kind::IpPool,
+            base.ip_pools.iter().map(|p| &p.name).collect(),
+        ),
+        (
+            Kind::User,
+            base.users.blocks().iter().map(|u| &u.name).collect(),
+        ),
         (Kind::Tunnel, base.tunnels.iter().map(|t| &t.name).collect()),
         (
             Kind::Session,
@@ -149,15 +188,19 @@ pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagno
     for block in blocks {
         b.block(block);
     }
-    b.finish()
+    b.finish(None)
 }
 
-pub(crate) fn build(blocks: &[Block]) -> (Config, Vec<Diagnostic>) {
+/// Builds the config of `blocks`, reading the users files with `read_file` if given.
+pub(crate) fn build(
+    blocks: &[Block],
+    read_file: Option<ReadFile<'_>>,
+) -> (Config, Vec<Diagnostic>) {
     let mut b = Builder::default();
     for block in blocks {
         b.block(block);
     }
-    b.finish()
+    b.finish(read_file)
 }
 
 impl Builder {
@@ -230,6 +273,21 @@ impl Builder {
                 let info = self.entries(block, kind, name_span, |v| params.set(v));
                 self.pseudowire_profiles
                     .push((profile(&name_text, params), info));
+            }
+            Kind::PppProfile => {
+                let mut params = PppParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.ppp_profiles.push((profile(&name_text, params), info));
+            }
+            Kind::IpPool => {
+                let mut params = IpPoolParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.ip_pools.push(((name_text, params), info));
+            }
+            Kind::User => {
+                let mut params = UserParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.users.push(((name_text, params), info));
             }
             Kind::Tunnel => {
                 let mut instance = TunnelInstanceParams::default();
@@ -442,7 +500,7 @@ impl Builder {
         self.error(key.span, msg);
     }
 
-    fn finish(mut self) -> (Config, Vec<Diagnostic>) {
+    fn finish(mut self, read_file: Option<ReadFile<'_>>) -> (Config, Vec<Diagnostic>) {
         fn ensure_default<P: Default>(list: &mut Located<Profile<P>>) {
             if find_located(list, DEFAULT_PROFILE).is_none() {
                 list.push((builtin(), Info::default()));
@@ -452,8 +510,36 @@ impl Builder {
         ensure_default(&mut self.tunnel_profiles);
         ensure_default(&mut self.session_profiles);
         ensure_default(&mut self.pseudowire_profiles);
+        ensure_default(&mut self.ppp_profiles);
 
-        let config = Config {
+        let (ip_pools, users, warnings) = match self.base_ppp.take() {
+            Some(base) => base,
+            None => (
+                self.ip_pools
+                    .iter()
+                    .map(|((name, p), _)| IpPool {
+                        name: name.clone(),
+                        ranges: p.ranges.clone().unwrap_or_default(),
+                    })
+                    .collect(),
+                UserTable::new(
+                    self.users
+                        .iter()
+                        .filter_map(|((name, p), _)| {
+                            Some(User {
+                                name: name.clone(),
+                                server: None,
+                                password: p.password.clone()?,
+                                ip_addr: p.ip_addr,
+                                origin: UserOrigin::Block,
+                            })
+                        })
+                        .collect(),
+                ),
+                Vec::new(),
+            ),
+        };
+        let mut config = Config {
             system: match (&self.base_system, &self.system) {
                 (Some(base), _) => base.clone(),
                 (None, Some((p, _))) => p.resolve(),
@@ -475,13 +561,21 @@ impl Builder {
                 .iter()
                 .map(|(p, _)| p.clone())
                 .collect(),
+            ppp_profiles: self.ppp_profiles.iter().map(|(p, _)| p.clone()).collect(),
+            ip_pools,
+            users,
             tunnels: self.tunnels.iter().map(|(t, _)| t.clone()).collect(),
             sessions: self.sessions.iter().map(|(s, _)| s.clone()).collect(),
+            warnings,
         };
         self.check_references(&config);
         self.check_peer_profiles();
         self.check_tunnels(&config);
         self.check_sessions(&config);
+        if self.base_system.is_none() {
+            // A base config's PPP parts were checked with it; `build_onto` adds no PPP block.
+            self.check_ppp(&mut config, read_file);
+        }
         (config, self.diags)
     }
 }

@@ -3,12 +3,15 @@
 
 use std::net::IpAddr;
 
+use crate::diagnostic::Diagnostic;
 use crate::model::{
-    PeerProfile, PeerSettings, Profile, PseudowireParams, PseudowireProfile, PseudowireSettings,
-    ResolvedSession, ResolvedTunnel, SessionInstance, SessionParams, SessionProfile,
-    SessionSettings, System, TunnelInstance, TunnelParams, TunnelProfile, TunnelSettings,
+    PeerProfile, PeerSettings, PppProfile, Profile, PseudowireParams, PseudowireProfile,
+    PseudowireSettings, ResolvedSession, ResolvedTunnel, SessionInstance, SessionParams,
+    SessionProfile, SessionSettings, System, TunnelInstance, TunnelParams, TunnelProfile,
+    TunnelSettings,
 };
-use crate::value::Encap;
+use crate::ppp::{IpPool, PppParams, PppSettings, User, UserTable};
+use crate::value::{Encap, PseudowireType};
 
 /// The name of the built-in profile of every kind.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -25,8 +28,12 @@ pub struct Config {
     pub(crate) tunnel_profiles: Vec<TunnelProfile>,
     pub(crate) session_profiles: Vec<SessionProfile>,
     pub(crate) pseudowire_profiles: Vec<PseudowireProfile>,
+    pub(crate) ppp_profiles: Vec<PppProfile>,
+    pub(crate) ip_pools: Vec<IpPool>,
+    pub(crate) users: UserTable,
     pub(crate) tunnels: Vec<TunnelInstance>,
     pub(crate) sessions: Vec<SessionInstance>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl Default for Config {
@@ -37,8 +44,12 @@ impl Default for Config {
             tunnel_profiles: vec![builtin()],
             session_profiles: vec![builtin()],
             pseudowire_profiles: vec![builtin()],
+            ppp_profiles: vec![builtin()],
+            ip_pools: Vec::new(),
+            users: UserTable::default(),
             tunnels: Vec::new(),
             sessions: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -97,6 +108,50 @@ impl Config {
         &self.pseudowire_profiles
     }
 
+    /// Every PPP profile, the `default` one included.
+    pub fn ppp_profiles(&self) -> &[PppProfile] {
+        &self.ppp_profiles
+    }
+
+    /// Every `ip pool`, in file order.
+    pub fn ip_pools(&self) -> &[IpPool] {
+        &self.ip_pools
+    }
+
+    /// The `ip pool` named `name`.
+    pub fn ip_pool(&self, name: &str) -> Option<&IpPool> {
+        self.ip_pools.iter().find(|p| p.name == name)
+    }
+
+    /// The ranges of `ip pool` `name`, for [`diff`](crate::diff).
+    pub(crate) fn ip_pool_ranges(
+        &self,
+        name: &str,
+    ) -> Option<Vec<(std::net::Ipv4Addr, std::net::Ipv4Addr)>> {
+        self.ip_pool(name).map(|p| p.ranges.clone())
+    }
+
+    /// The local users: `user` blocks and the users files that PPP profiles name (read by
+    /// [`load`](crate::load) and [`parse_with`](crate::parse_with), not by
+    /// [`parse`](crate::parse)).
+    pub fn users(&self) -> &UserTable {
+        &self.users
+    }
+
+    /// The local user `name` as a PPP profile with `settings` sees it: a `user` block, else
+    /// the best line of the profile's users file for its `local_name` (see
+    /// [`UserTable::lookup`]).
+    pub fn ppp_user(&self, settings: &PppSettings, name: &str) -> Option<&User> {
+        self.users
+            .lookup(name, &settings.local_name, settings.users_file.as_deref())
+    }
+
+    /// What is accepted but has no effect, or is overridden (e.g. `pppd_options` without
+    /// `use_pppd`, a user both in a `user` block and in a users file), in file order.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
     /// Every `tunnel` instance.
     pub fn tunnels(&self) -> &[TunnelInstance] {
         &self.tunnels
@@ -125,6 +180,11 @@ impl Config {
     /// The pseudowire profile `name`.
     pub fn pseudowire_profile(&self, name: &str) -> Option<&PseudowireProfile> {
         find(&self.pseudowire_profiles, name)
+    }
+
+    /// The PPP profile `name`.
+    pub fn ppp_profile(&self, name: &str) -> Option<&PppProfile> {
+        find(&self.ppp_profiles, name)
     }
 
     /// The tunnel instance `name`.
@@ -172,6 +232,17 @@ impl Config {
     /// The effective settings of pseudowire profile `name`, as for tunnel profiles.
     pub fn pseudowire_profile_settings(&self, name: &str) -> Option<PseudowireSettings> {
         self.pseudowire_profile_params(name).map(|p| p.resolve())
+    }
+
+    /// The parameters of PPP profile `name` over those of the `default` one.
+    pub fn ppp_profile_params(&self, name: &str) -> Option<PppParams> {
+        chain(&self.ppp_profiles, name, PppParams::overlay)
+    }
+
+    /// The effective settings of PPP profile `name`: the profile over the file's `default`
+    /// PPP profile over the built-in defaults.
+    pub fn ppp_profile_settings(&self, name: &str) -> Option<PppSettings> {
+        self.ppp_profile_params(name).map(|p| p.resolve())
     }
 
     /// The effective settings of tunnel instance `name`; `None` if there is no such tunnel.
@@ -225,6 +296,9 @@ impl Config {
             .clone()
             .unwrap_or_else(|| tunnel.settings.pseudowire_profile_name.clone());
         let pseudowire = self.pseudowire_profile_settings(&pseudowire_profile)?;
+        let ppp = (settings.pseudowire_type == PseudowireType::Ppp && !pseudowire.use_pppd)
+            .then(|| self.ppp_profile_settings(&pseudowire.ppp_profile_name))
+            .flatten();
         Some(ResolvedSession {
             name: s.name.clone(),
             tunnel: tunnel.name,
@@ -234,6 +308,7 @@ impl Config {
             settings,
             pseudowire_profile,
             pseudowire,
+            ppp,
         })
     }
 

@@ -221,6 +221,86 @@ pub(crate) fn ip(v: Values<'_>) -> Res<IpAddr> {
     item.text.parse().or_else(|_| mismatch(item, IP_WHAT))
 }
 
+/// Why `addr` cannot be a host's address on a PPP link, if it cannot: the addresses of "this
+/// network" (0.0.0.0/8), loopback (127.0.0.0/8), multicast (224.0.0.0/4), the reserved block
+/// (240.0.0.0/4) and the limited broadcast address 255.255.255.255.
+pub(crate) fn ipv4_unusable(addr: Ipv4Addr) -> Option<&'static str> {
+    let [a, ..] = addr.octets();
+    if addr.is_broadcast() {
+        Some("the broadcast address")
+    } else if a == 0 {
+        Some("in 0.0.0.0/8 (\"this network\")")
+    } else if addr.is_loopback() {
+        Some("a loopback address")
+    } else if addr.is_multicast() {
+        Some("a multicast address")
+    } else if a >= 240 {
+        Some("in the reserved block 240.0.0.0/4")
+    } else {
+        None
+    }
+}
+
+/// An IPv4 address a host can have on a PPP link (see [`ipv4_unusable`]).
+pub(crate) fn ipv4_host(v: Values<'_>) -> Res<Ipv4Addr> {
+    const WHAT: &str = "an IPv4 address";
+    let item = single(v, WHAT)?;
+    let addr: Ipv4Addr = item.text.parse().or_else(|_| mismatch(item, WHAT))?;
+    match ipv4_unusable(addr) {
+        Some(why) => err(
+            item.span,
+            format!("`{addr}` is {why}: expected the address of a host"),
+        ),
+        None => Ok(addr),
+    }
+}
+
+/// A list of IPv4 ranges `first-last` (or single addresses) of host addresses.
+pub(crate) fn ipv4_ranges(v: Values<'_>) -> Res<Vec<(Ipv4Addr, Ipv4Addr)>> {
+    const WHAT: &str = "IPv4 address ranges such as `192.0.2.10-192.0.2.99`";
+    let mut out = Vec::new();
+    for item in list(v, WHAT)? {
+        let (a, b) = item
+            .text
+            .split_once('-')
+            .unwrap_or((&item.text, &item.text));
+        let (Ok(first), Ok(last)) = (a.parse::<Ipv4Addr>(), b.parse::<Ipv4Addr>()) else {
+            return mismatch(
+                item,
+                "an IPv4 address range such as `192.0.2.10-192.0.2.99`",
+            );
+        };
+        if first > last {
+            return err(
+                item.span,
+                format!(
+                    "range `{}` is backwards: {first} comes after {last}",
+                    item.text
+                ),
+            );
+        }
+        let bad = [first, last]
+            .into_iter()
+            .chain(
+                // The first address of each unusable block the range may cross.
+                [0x0000_0000, 0x7f00_0000, 0xe000_0000].map(Ipv4Addr::from_bits),
+            )
+            .filter(|a| (first..=last).contains(a))
+            .find_map(|a| ipv4_unusable(a).map(|why| (a, why)));
+        if let Some((a, why)) = bad {
+            return err(
+                item.span,
+                format!(
+                    "range `{}` holds {a}, which is {why}: a pool holds host addresses only",
+                    item.text
+                ),
+            );
+        }
+        out.push((first, last));
+    }
+    Ok(out)
+}
+
 /// A contiguous netmask, IPv4 or IPv6.
 pub(crate) fn netmask(v: Values<'_>) -> Res<IpAddr> {
     let item = single(v, "a netmask")?;

@@ -1,7 +1,11 @@
 //! Config problems with their source location, and their rendering for people and for logs.
 //!
-//! Every problem is an error; a config with any problem is rejected whole. Rendering follows the
-//! compiler convention `FILE:LINE:COL: error: message`, so editors can jump to the location.
+//! A config with any error is rejected whole; a warning (a setting that is accepted but has no
+//! effect, a user defined twice) leaves it valid, and the config keeps it
+//! ([`Config::warnings`](crate::Config::warnings)). Rendering follows the compiler convention
+//! `FILE:LINE:COL: error: message`, so editors can jump to the location. A problem in a users
+//! file has no column (`FILE:LINE: error: message`), and its line is never shown: it holds a
+//! password.
 
 use std::fmt;
 
@@ -15,11 +19,32 @@ use crate::span::{LineIndex, Span, line_at};
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Diagnostic {
     file: String,
+    severity: Severity,
     message: String,
     span: Span,
     line: usize,
     column: usize,
+    /// Located in another file than the config (a users file), by line only.
+    external: bool,
     notes: Vec<Note>,
+}
+
+/// How bad a [`Diagnostic`] is.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum Severity {
+    /// The config is rejected.
+    Error,
+    /// The config is valid; something in it has no effect or is overridden.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        })
+    }
 }
 
 /// A secondary location attached to a [`Diagnostic`], e.g. where a duplicate was first defined.
@@ -36,11 +61,32 @@ impl Diagnostic {
     pub(crate) fn error(span: Span, message: impl Into<String>) -> Self {
         Self {
             file: String::new(),
+            severity: Severity::Error,
             message: message.into(),
             span,
             line: 0,
             column: 0,
+            external: false,
             notes: Vec::new(),
+        }
+    }
+
+    /// A warning at `span`, located like an error.
+    pub(crate) fn warning(span: Span, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(span, message)
+        }
+    }
+
+    /// An error at line `line` of another file than the config (a users file). It is already
+    /// located: [`Diagnostic::locate`] leaves it alone.
+    pub(crate) fn external(file: &str, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_owned(),
+            line,
+            external: true,
+            ..Self::error(Span::new(usize::MAX, usize::MAX), message)
         }
     }
 
@@ -57,6 +103,9 @@ impl Diagnostic {
 
     /// Fills in the file name and the line/column of the error and of every note.
     pub(crate) fn locate(&mut self, file: &str, index: &LineIndex, source: &str) {
+        if self.external {
+            return;
+        }
         self.file = file.to_owned();
         (self.line, self.column) = index.line_col(source, self.span.start);
         for note in &mut self.notes {
@@ -64,9 +113,14 @@ impl Diagnostic {
         }
     }
 
-    /// The file name given to [`parse`](crate::parse).
+    /// The file name given to [`parse`](crate::parse), or the users file the problem is in.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// Whether this is an error or a warning.
+    pub fn severity(&self) -> Severity {
+        self.severity
     }
 
     /// The message, without location.
@@ -84,7 +138,8 @@ impl Diagnostic {
         self.line
     }
 
-    /// 1-based column (in characters) of the start of the offending text.
+    /// 1-based column (in characters) of the start of the offending text; 0 for a problem in a
+    /// users file, which is located by line only.
     pub fn column(&self) -> usize {
         self.column
     }
@@ -99,9 +154,15 @@ impl Diagnostic {
     /// [`parse`](crate::parse). The result ends with a newline.
     pub fn render(&self, source: &str) -> String {
         let mut out = String::new();
+        if self.external {
+            // The line of a users file holds a password: never shown.
+            out.push_str(&self.to_string());
+            out.push('\n');
+            return out;
+        }
         let header = format!(
-            "{}:{}:{}: error: {}",
-            self.file, self.line, self.column, self.message
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.severity, self.message
         );
         push_located(&mut out, &header, source, self.span);
         for note in &self.notes {
@@ -117,10 +178,17 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.external {
+            return write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file, self.line, self.severity, self.message
+            );
+        }
         write!(
             f,
-            "{}:{}:{}: error: {}",
-            self.file, self.line, self.column, self.message
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.severity, self.message
         )?;
         for note in &self.notes {
             write!(

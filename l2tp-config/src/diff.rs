@@ -41,7 +41,7 @@ impl NameDiff {
 ///
 /// Instances are compared by their *effective* settings, so an instance whose profile changed
 /// counts as changed even if its own block did not. A session's effective settings include its
-/// pseudowire profile, but not its tunnel's settings: when a tunnel is changed or removed, the
+/// pseudowire profile (and, for native PPP, its PPP profile), but not its tunnel's settings: when a tunnel is changed or removed, the
 /// caller re-creates or removes its sessions as well.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct ConfigDiff {
@@ -55,6 +55,14 @@ pub struct ConfigDiff {
     pub session_profiles: NameDiff,
     /// Pseudowire profiles, as tunnel profiles.
     pub pseudowire_profiles: NameDiff,
+    /// PPP profiles, as tunnel profiles.
+    pub ppp_profiles: NameDiff,
+    /// Address pools, compared by their ranges.
+    pub ip_pools: NameDiff,
+    /// Local users by name (`*`: a users file's wildcard lines), compared by what their
+    /// `user` blocks and users-file lines say (server, password, fixed address, which file);
+    /// a line that only moved is unchanged.
+    pub users: NameDiff,
     /// Tunnel instances, compared by their effective settings.
     pub tunnels: NameDiff,
     /// Session instances, compared by their effective settings.
@@ -69,6 +77,9 @@ impl ConfigDiff {
             && self.tunnel_profiles.is_empty()
             && self.session_profiles.is_empty()
             && self.pseudowire_profiles.is_empty()
+            && self.ppp_profiles.is_empty()
+            && self.ip_pools.is_empty()
+            && self.users.is_empty()
             && self.tunnels.is_empty()
             && self.sessions.is_empty()
     }
@@ -78,7 +89,8 @@ impl ConfigDiff {
         !(self.peer_profiles.is_empty()
             && self.tunnel_profiles.is_empty()
             && self.session_profiles.is_empty()
-            && self.pseudowire_profiles.is_empty())
+            && self.pseudowire_profiles.is_empty()
+            && self.ppp_profiles.is_empty())
     }
 }
 
@@ -116,6 +128,9 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         tunnel_profiles: compare!(tunnel_profiles, tunnel_profile_settings),
         session_profiles: compare!(session_profiles, session_profile_settings),
         pseudowire_profiles: compare!(pseudowire_profiles, pseudowire_profile_settings),
+        ppp_profiles: compare!(ppp_profiles, ppp_profile_settings),
+        ip_pools: compare!(ip_pools, ip_pool_ranges),
+        users: NameDiff::of(old.users().by_name(), new.users().by_name()),
         tunnels: compare!(tunnels, resolve_tunnel),
         sessions: compare!(sessions, resolve_session),
     }

@@ -3,7 +3,8 @@
 //! The syntax is that of ProL2TP's `prol2tpd.conf(5)`: blocks `block-type "name" { ... }` holding
 //! one `parameter value [value...]` per line, with `#` comments. The block types are `system`
 //! (unnamed, at most once), `peer profile`, `tunnel profile`, `session profile`,
-//! `pseudowire profile`, `tunnel` and `session`. Values are booleans (`true`/`false`), numbers
+//! `pseudowire profile`, `ppp profile` (the daemon's own PPP, named as in OpenL2TP's PPP
+//! profiles), `ip pool`, `user`, `tunnel` and `session`. Values are booleans (`true`/`false`), numbers
 //! (decimal or `0x` hex), strings (quoted when they hold spaces or `#`), IP addresses with an
 //! optional port (`192.0.2.1:1701`, `[2001:db8::1]:1701`, or a DNS name, kept unresolved), IP
 //! prefixes, MAC addresses, `hex:` byte strings and lists (separated by spaces or commas).
@@ -14,7 +15,10 @@
 //! [`Diagnostic`]s (`FILE:LINE:COL: error: message`, plus the source line and a caret line with
 //! [`Diagnostic::render`]). The result is a [`Config`]; [`Config::resolve_tunnel`] and
 //! [`Config::resolve_session`] give the effective settings of an instance, and [`diff`] compares
-//! two configs for SIGHUP reload.
+//! two configs for SIGHUP reload. [`load`] and [`parse_with`] also read the users files that
+//! PPP profiles name ([`parse_users_file`]); a problem in one is a [`Diagnostic`] too
+//! (`FILE:LINE: error: message`), so a bad users file rejects the config like a bad line of it.
+//! Settings that are accepted but have no effect are [`Config::warnings`].
 //!
 //! # Inheritance
 //!
@@ -34,19 +38,23 @@
 //! # Parameters left out
 //!
 //! From the reconstructed ProL2TP reference these are not accepted (an unknown parameter is an
-//! error): the 1.x names `trace_flags`, system-wide `debug` categories, `ppp_profile_name`,
-//! `ethernet_profile_name` and the `ppp profile`/`ethernet profile` blocks; the peer profile's
+//! error): the 1.x names `trace_flags`, system-wide `debug` categories,
+//! `ethernet_profile_name` and the `ethernet profile` block; the peer profile's
 //! `peer_port`; the tunnel's `mtu` (set `mtu` in the pseudowire profile); the session's
 //! `sequencing_required` and `use_sequence_numbers` (covered by `data_sequencing`),
 //! `minimum_bps`, `maximum_bps` and `connect_speed` (covered by `tx_connect_speed` and
 //! `rx_connect_speed`), `user_name`, `user_password` and `no_ppp` (pppd's side), and the
 //! pppac parameters `pppoe_session_id` and `pppoe_peer_mac`; the pseudowire profile's
-//! propppd `ppp_profile` and the per-protocol PPP options (pass them with `pppd_options`).
-//! `debug` takes a boolean, not a list of categories.
+//! propppd `ppp_profile` (its `ppp_profile_name` names a `ppp profile` of this file); and from
+//! OpenL2TP's PPP profile the options that only pppd or a serial line had (`asyncmap`,
+//! `sync_mode`, `auth_mschapv1`, `auth_eap`, the CHAP, PAP and IPCP counters, `multilink`,
+//! `use_radius`, `default_route`, `remote_name`). `debug` takes a boolean, not a list of
+//! categories.
 //!
 //! # Secrets
 //!
-//! [`Secret`] values print as `<redacted>` in `Debug` output, so configs can be logged.
+//! [`Secret`] values (tunnel secrets, `user_password`, users' passwords) print as `<redacted>`
+//! in `Debug` output, so configs can be logged; no diagnostic quotes a line of a users file.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -57,48 +65,80 @@ mod diagnostic;
 mod diff;
 mod lexer;
 mod model;
+mod params;
+mod ppp;
 mod span;
 mod suggest;
 mod syntax;
+mod users;
 mod value;
 
 use std::path::{Path, PathBuf};
 
 pub use config::{Config, DEFAULT_PROFILE};
-pub use diagnostic::{Diagnostic, Note, render_all};
+pub use diagnostic::{Diagnostic, Note, Severity, render_all};
 pub use diff::{ConfigDiff, NameDiff, diff};
 pub use model::{
-    PeerParams, PeerProfile, PeerSettings, Profile, PseudowireParams, PseudowireProfile,
-    PseudowireSettings, ResolvedSession, ResolvedTunnel, SessionInstance, SessionInstanceParams,
-    SessionInstanceSettings, SessionParams, SessionProfile, SessionSettings, System, SystemParams,
-    TunnelInstance, TunnelInstanceParams, TunnelInstanceSettings, TunnelParams, TunnelProfile,
-    TunnelSettings,
+    PeerParams, PeerProfile, PeerSettings, PppProfile, Profile, PseudowireParams,
+    PseudowireProfile, PseudowireSettings, ResolvedSession, ResolvedTunnel, SessionInstance,
+    SessionInstanceParams, SessionInstanceSettings, SessionParams, SessionProfile, SessionSettings,
+    System, SystemParams, TunnelInstance, TunnelInstanceParams, TunnelInstanceSettings,
+    TunnelParams, TunnelProfile, TunnelSettings,
+};
+pub use ppp::{
+    IpPool, IpPoolParams, IpPoolSettings, PppAuthMethod, PppParams, PppSettings, User, UserOrigin,
+    UserParams, UserSettings, UserTable,
 };
 pub use span::Span;
+pub use users::parse_users_file;
 pub use value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
     FramingCaps, Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr,
     MetricsDetail, PseudowireType, Secret, SessionType, TextOrBytes,
 };
 
-/// Parses and checks config text. `file_name` is used only in diagnostics.
+/// Parses and checks config text. `file_name` is used only in diagnostics. Reads no file: the
+/// users files that PPP profiles name are left unread (see [`parse_with`]).
 ///
-/// Returns every problem found, sorted by position, if there is any.
+/// Returns every error found, sorted by position, if there is any; the warnings of a valid
+/// config are in [`Config::warnings`].
 pub fn parse(file_name: &str, source: &str) -> Result<Config, Vec<Diagnostic>> {
+    parse_inner(file_name, source, None)
+}
+
+/// [`parse`], reading each users file that a PPP profile names with `read_file` (given its
+/// path): a file that cannot be read, or that has problems, is an error of the config.
+pub fn parse_with(
+    file_name: &str,
+    source: &str,
+    mut read_file: impl FnMut(&Path) -> std::io::Result<String>,
+) -> Result<Config, Vec<Diagnostic>> {
+    parse_inner(file_name, source, Some(&mut read_file))
+}
+
+fn parse_inner(
+    file_name: &str,
+    source: &str,
+    read_file: Option<build::ReadFile<'_>>,
+) -> Result<Config, Vec<Diagnostic>> {
     let (tokens, mut diags) = lexer::lex(source);
     let (blocks, syntax_diags) = syntax::parse(&tokens);
     diags.extend(syntax_diags);
-    let (config, build_diags) = build::build(&blocks);
+    let (mut config, build_diags) = build::build(&blocks, read_file);
     diags.extend(build_diags);
-    if diags.is_empty() {
-        return Ok(config);
-    }
     let index = span::LineIndex::new(source);
     for d in &mut diags {
         d.locate(file_name, &index, source);
     }
     diags.sort_by_key(|d| d.span().start);
-    Err(diags)
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags
+        .into_iter()
+        .partition(|d| d.severity() == Severity::Error);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    config.warnings = warnings;
+    Ok(config)
 }
 
 /// Which instance block [`with_instance`] adds.
@@ -170,6 +210,7 @@ pub fn with_instance(
     diags.extend(syntax_diags);
     let (config, build_diags) = build::build_onto(base, &blocks);
     diags.extend(build_diags);
+    diags.retain(|d| d.severity() == Severity::Error);
     if diags.is_empty() {
         Ok(config)
     } else {
@@ -195,14 +236,17 @@ pub fn with_instance(
     }
 }
 
-/// Reads and parses the config file at `path`.
+/// Reads and parses the config file at `path`, and the users files its PPP profiles name.
 pub fn load(path: impl AsRef<Path>) -> Result<Config, LoadError> {
     let path = path.as_ref();
     let source = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
         path: path.to_owned(),
         source,
     })?;
-    parse(&path.display().to_string(), &source).map_err(|diagnostics| LoadError::Invalid {
+    parse_with(&path.display().to_string(), &source, |p| {
+        std::fs::read_to_string(p)
+    })
+    .map_err(|diagnostics| LoadError::Invalid {
         text: source,
         diagnostics,
     })

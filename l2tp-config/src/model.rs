@@ -8,79 +8,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::convert::{self as p, Res, Values};
+use crate::convert as p;
+use crate::params::params;
 use crate::value::{
     AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
     FramingCaps, IpPrefix, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr, MetricsDetail,
     PseudowireType, Secret, SessionType, TextOrBytes,
 };
-
-/// Defines a `*Params` struct (every field `Option`, as written in one block) and its resolved
-/// `*Settings` struct, the key table, the value parsers, `overlay` and `resolve`.
-///
-/// Each field reads `name: WrittenType => ResolvedType = default, parser;`. The default may use
-/// the params struct through the identifier given in parentheses.
-macro_rules! params {
-    (
-        $(#[$pmeta:meta])* pub struct $params:ident;
-        $(#[$smeta:meta])* pub struct $settings:ident;
-        ($p:ident) {
-            $( $(#[$fmeta:meta])* $field:ident : $pty:ty => $sty:ty = $default:expr, $parse:expr; )*
-        }
-    ) => {
-        $(#[$pmeta])*
-        #[derive(Clone, Debug, Default, Eq, PartialEq)]
-        pub struct $params {
-            $( $(#[$fmeta])* pub $field: Option<$pty>, )*
-        }
-
-        $(#[$smeta])*
-        #[derive(Clone, Debug, Eq, PartialEq)]
-        pub struct $settings {
-            $( $(#[$fmeta])* pub $field: $sty, )*
-        }
-
-        impl $params {
-            /// Every parameter name of this block type.
-            pub const KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
-
-            /// `self` with every unset parameter taken from `base`.
-            pub fn overlay(&self, base: &Self) -> Self {
-                Self { $( $field: self.$field.clone().or_else(|| base.$field.clone()), )* }
-            }
-
-            /// The settings with every unset parameter at its built-in default.
-            pub fn resolve(&self) -> $settings {
-                let $p = self;
-                $settings {
-                    $( $field: $p.$field.clone().map(<$sty>::from).unwrap_or_else(|| $default), )*
-                }
-            }
-
-            /// Whether parameter `key` is set.
-            pub fn is_set(&self, key: &str) -> bool {
-                match key {
-                    $( stringify!($field) => self.$field.is_some(), )*
-                    _ => false,
-                }
-            }
-
-            /// Parses and stores one parameter; `None` when the key is not one of this type.
-            pub(crate) fn set(&mut self, v: Values<'_>) -> Option<Res<()>> {
-                match v.key.text.as_str() {
-                    $( stringify!($field) => Some(($parse)(v).map(|x| self.$field = Some(x))), )*
-                    _ => None,
-                }
-            }
-        }
-
-        impl Default for $settings {
-            fn default() -> Self {
-                $params::default().resolve()
-            }
-        }
-    };
-}
 
 fn default_name() -> String {
     "default".to_owned()
@@ -374,9 +308,15 @@ params! {
         netmask: IpAddr => Option<IpAddr> = None, p::netmask;
         /// `bridge`: bridge to attach an Ethernet pseudowire to \[`None`\].
         bridge: String => Option<String> = None, p::interface_name;
-        /// `pppd_path` \[`/usr/sbin/pppd`\].
+        /// `use_pppd`: PPP sessions run pppd (`pppd_path`, `pppd_options`) instead of the
+        /// daemon's own PPP (`ppp_profile_name`) \[false\].
+        use_pppd: bool => bool = false, p::boolean;
+        /// `ppp_profile_name`: the `ppp profile` of the native PPP of PPP sessions
+        /// \[`default`\].
+        ppp_profile_name: String => String = default_name(), p::name;
+        /// `pppd_path`, with `use_pppd` \[`/usr/sbin/pppd`\].
         pppd_path: PathBuf => PathBuf = PathBuf::from("/usr/sbin/pppd"), p::path;
-        /// `pppd_options`: extra arguments for pppd \[none\].
+        /// `pppd_options`: extra arguments for pppd, with `use_pppd` \[none\].
         pppd_options: Vec<String> => Vec<String> = Vec::new(), p::strings;
     }
 }
@@ -400,6 +340,8 @@ pub type TunnelProfile = Profile<TunnelParams>;
 pub type SessionProfile = Profile<SessionParams>;
 /// A `pseudowire profile`.
 pub type PseudowireProfile = Profile<PseudowireParams>;
+/// A `ppp profile`.
+pub type PppProfile = Profile<crate::ppp::PppParams>;
 
 /// A `tunnel "name"` block: a tunnel the daemon brings up itself.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -473,4 +415,7 @@ pub struct ResolvedSession {
     pub pseudowire_profile: String,
     /// That pseudowire profile's settings.
     pub pseudowire: PseudowireSettings,
+    /// The settings of the native PPP of a PPP session (the PPP profile its pseudowire profile
+    /// names); `None` for other pseudowires and with `use_pppd`.
+    pub ppp: Option<crate::ppp::PppSettings>,
 }

@@ -57,7 +57,16 @@ pub(crate) struct Entry {
 /// Words that open a top-level block. A line inside a block that starts with one of them and
 /// ends with `{` is taken as the start of the next top-level block, i.e. the current block lacks
 /// its `}`.
-const TOP_LEVEL_WORDS: &[&str] = &["system", "peer", "tunnel", "session", "pseudowire"];
+const TOP_LEVEL_WORDS: &[&str] = &[
+    "system",
+    "peer",
+    "tunnel",
+    "session",
+    "pseudowire",
+    "ppp",
+    "ip",
+    "user",
+];
 
 pub(crate) fn parse(tokens: &[Token]) -> (Vec<Block>, Vec<Diagnostic>) {
     let mut p = Parser {

@@ -214,3 +214,80 @@ case!(
 );
 case!(bad_escape, "system {\n    host_name \"a\\qb\"\n}\n");
 case!(relative_path, "system {\n    pid_file run/l2tpd.pid\n}\n");
+case!(
+    pool_bad_ranges,
+    "ip pool \"p\" {\n    ranges 192.0.2.20-192.0.2.10\n}\n\
+     ip pool \"q\" {\n    ranges 223.255.255.250-224.0.0.10\n}\n\
+     ip pool \"r\" {\n    ranges 0.0.0.0-0.0.0.9\n}\n\
+     ip pool \"s\" {\n    ranges 255.255.255.255\n}\n\
+     ip pool \"t\" {\n    ranges 126.255.255.0-128.0.0.0\n}\n\
+     ip pool \"u\" {\n    ranges 192.0.2.1..192.0.2.9\n}\n"
+);
+case!(
+    pool_overlaps,
+    "ip pool \"a\" {\n    ranges 192.0.2.10-192.0.2.20 192.0.2.15-192.0.2.16\n}\n\
+     ip pool \"b\" {\n    ranges 192.0.2.30-192.0.2.40\n}\n\
+     ip pool \"c\" {\n    ranges 192.0.2.1-192.0.2.30\n}\n"
+);
+case!(pool_without_ranges, "ip pool \"empty\" {\n}\n");
+case!(
+    ppp_unknown_references,
+    "ppp profile \"p\" {\n    ip_pool_name \"custmers\"\n}\n\
+     ip pool \"customers\" {\n    ranges 192.0.2.10-192.0.2.20\n}\n\
+     pseudowire profile \"w\" {\n    ppp_profile_name \"q\"\n}\n"
+);
+case!(
+    ppp_no_auth_method,
+    "ppp profile \"default\" {\n    auth_chap false\n}\n\
+     ppp profile \"p\" {\n    auth_mschapv2 false\n}\n\
+     ppp profile \"q\" {\n    auth_none false\n    auth_pap false\n}\n\
+     ppp profile \"ok\" {\n    auth_mschapv2 false\n    auth_none true\n}\n"
+);
+case!(
+    ppp_addresses,
+    "ip pool \"pool\" {\n    ranges 198.51.100.10-198.51.100.99\n}\n\
+     ppp profile \"a\" {\n    local_ip_addr 198.51.100.10\n    peer_ip_addr 198.51.100.99\n}\n\
+     ppp profile \"b\" {\n    local_ip_addr 203.0.113.1\n    peer_ip_addr 203.0.113.1\n}\n\
+     ppp profile \"c\" {\n    dns_addr_1 224.0.0.251\n    wins_addr_2 127.0.0.1\n}\n"
+);
+case!(
+    ppp_half_credentials,
+    "ppp profile \"default\" {\n    user_name \"me\"\n}\n\
+     ppp profile \"p\" {\n    user_password \"pw\"\n    user_name \"\"\n}\n"
+);
+case!(
+    ppp_value_ranges,
+    "ppp profile \"p\" {\n    mru 100\n    lcp_echo_fail_count 0\n    lcp_retransmit_interval 0\n\
+     \x20   users_file etc/chap-secrets\n    auth_pap yes\n}\n"
+);
+case!(
+    user_problems,
+    "ppp profile \"p\" {\n    local_ip_addr 203.0.113.1\n}\n\
+     user \"*\" {\n    password \"x\"\n}\n\
+     user \"nopw\" {\n    ip_addr 198.51.100.7\n}\n\
+     user \"a\" {\n    password \"a\"\n    ip_addr 198.51.100.7\n}\n\
+     user \"b\" {\n    password \"b\"\n    ip_addr 203.0.113.1\n}\n\
+     user \"a\" {\n    password \"\"\n    passwd \"x\"\n}\n\
+     user \"c\" {\n    password \"c\"\n    ip_addr 198.51.100.7\n}\n"
+);
+case!(
+    ppp_block_unterminated,
+    "ppp profile \"p\" {\n    mru 1400\nuser \"u\" {\n    password \"x\"\n}\n"
+);
+
+#[test]
+fn a_users_file_problem_is_rendered_without_its_line() {
+    let source = "ppp profile \"p\" {\n    users_file /etc/l2tpd/users\n}\n\
+                  user \"a\" {\n    password \"a\"\n    ip_addr 192.0.2.7\n}\n";
+    let secrets = "b * \"secret-of-b\" 192.0.2.7\nc * \"secret of c\" 192.0.2.8 #\nc * x\n";
+    let diags = l2tp_config::parse_with("l2tpd.conf", source, |_| Ok(secrets.to_owned()))
+        .expect_err("problems");
+    let mut text = render_all(&diags, source);
+    // A file that reads well, but gives user `a`'s address to `b` too.
+    let diags =
+        l2tp_config::parse_with("l2tpd.conf", source, |_| Ok(secrets.replace("c * x\n", "")))
+            .expect_err("problems");
+    text.push_str(&render_all(&diags, source));
+    assert!(!text.contains("of-b") && !text.contains("of c"), "{text}");
+    insta::assert_snapshot!(text);
+}

@@ -144,3 +144,142 @@ fn secret_change_is_a_change() {
     let d = diff(&ok(&old), &ok(&new));
     assert_eq!(d.tunnels.changed, names(&["a"]));
 }
+
+const PPP: &str = r#"
+ppp profile "lns" {
+    ip_pool_name "customers"
+    users_file /etc/l2tpd/users
+}
+ppp profile "site" {
+    user_name "me"
+    user_password "pw"
+}
+ip pool "customers" {
+    ranges 198.51.100.10-198.51.100.99
+}
+ip pool "spare" {
+    ranges 198.51.100.100-198.51.100.199
+}
+user "alice" {
+    password "a"
+}
+pseudowire profile "native" {
+    ppp_profile_name "site"
+}
+session profile "eth" {
+    pseudowire_type eth
+    pseudowire_profile_name "native"
+}
+tunnel "t" {
+    peer 192.0.2.1
+}
+session "ppp" {
+    tunnel "t"
+    pseudowire_profile_name "native"
+}
+session "eth" {
+    tunnel "t"
+    profile "eth"
+}
+"#;
+
+const USERS: &str = "bob * b-pw 198.51.100.200\ncarol * c-pw\n";
+
+/// `source` with `users` as the text of every users file.
+fn with_users(source: &str, users: &str) -> Config {
+    match l2tp_config::parse_with("test.conf", source, |_| Ok(users.to_owned())) {
+        Ok(c) => c,
+        Err(diags) => panic!("{}", l2tp_config::render_all(&diags, source)),
+    }
+}
+
+#[test]
+fn identical_ppp_configs() {
+    let d = diff(&with_users(PPP, USERS), &with_users(PPP, USERS));
+    assert!(d.is_empty());
+    assert_eq!(d.ppp_profiles.unchanged, names(&["default", "lns", "site"]));
+    assert_eq!(d.ip_pools.unchanged, names(&["customers", "spare"]));
+    assert_eq!(d.users.unchanged, names(&["alice", "bob", "carol"]));
+}
+
+#[test]
+fn ppp_profile_changes_reach_native_ppp_sessions_only() {
+    let new = PPP.replace("user_password \"pw\"", "user_password \"new-pw\"");
+    let d = diff(&with_users(PPP, USERS), &with_users(&new, USERS));
+    assert_eq!(d.ppp_profiles.changed, names(&["site"]));
+    assert_eq!(d.sessions.changed, names(&["ppp"]));
+    assert_eq!(d.sessions.unchanged, names(&["eth"]));
+    assert!(d.profiles_changed());
+
+    // With pppd, the PPP profile does not matter to the session.
+    let pppd = PPP.replace(
+        "    ppp_profile_name \"site\"\n",
+        "    ppp_profile_name \"site\"\n    use_pppd true\n",
+    );
+    let d = diff(
+        &with_users(&pppd, USERS),
+        &with_users(&pppd.replace("\"pw\"", "\"new-pw\""), USERS),
+    );
+    assert_eq!(d.ppp_profiles.changed, names(&["site"]));
+    assert!(d.sessions.is_empty());
+
+    let new = format!("{PPP}\nppp profile \"default\" {{\n    mru 1400\n}}\n");
+    let d = diff(&with_users(PPP, USERS), &with_users(&new, USERS));
+    assert_eq!(d.ppp_profiles.changed, names(&["default", "lns", "site"]));
+}
+
+#[test]
+fn pool_changes() {
+    let new = PPP
+        .replace("198.51.100.10-198.51.100.99", "198.51.100.10-198.51.100.98")
+        .replace(
+            "ip pool \"spare\" {\n    ranges 198.51.100.100-198.51.100.199\n}\n",
+            "ip pool \"more\" {\n    ranges 203.0.113.10-203.0.113.20\n}\n",
+        );
+    let d = diff(&with_users(PPP, USERS), &with_users(&new, USERS));
+    assert_eq!(
+        d.ip_pools,
+        NameDiff {
+            added: names(&["more"]),
+            removed: names(&["spare"]),
+            changed: names(&["customers"]),
+            unchanged: vec![],
+        }
+    );
+    assert!(d.sessions.is_empty() && d.ppp_profiles.is_empty());
+    assert!(!d.is_empty());
+}
+
+#[test]
+fn user_changes_from_blocks_and_files() {
+    let old = with_users(PPP, USERS);
+    // Lines that only move, and comments, change nothing.
+    let moved = with_users(
+        PPP,
+        "# users\ncarol * c-pw\n\nbob  *  \"b-pw\"  198.51.100.200\n",
+    );
+    assert!(diff(&old, &moved).is_empty());
+
+    let new = with_users(
+        &PPP.replace("password \"a\"", "password \"a2\""),
+        "bob * b-pw 198.51.100.201\ndave * d-pw\n",
+    );
+    let d = diff(&old, &new);
+    assert_eq!(
+        d.users,
+        NameDiff {
+            added: names(&["dave"]),
+            removed: names(&["carol"]),
+            changed: names(&["alice", "bob"]),
+            unchanged: vec![],
+        }
+    );
+    assert!(d.sessions.is_empty() && d.ppp_profiles.is_empty() && !d.profiles_changed());
+
+    // A user moved from the file to a block is a change (it now applies to every profile).
+    let block = with_users(
+        &format!("{PPP}\nuser \"carol\" {{\n    password c-pw\n}}\n"),
+        "bob * b-pw 198.51.100.200\n",
+    );
+    assert_eq!(diff(&old, &block).users.changed, names(&["carol"]));
+}

@@ -31,8 +31,46 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("pseudowire_type eth_vlan".to_owned()),
         Just("peer_tunnel_id 3".to_owned()),
         Just("tunnel_profile_name \"x\"".to_owned()),
+        Just("ppp".to_owned()),
+        Just("ip pool".to_owned()),
+        Just("user".to_owned()),
+        Just("ranges 192.0.2.1-192.0.2.9".to_owned()),
+        Just("ranges 192.0.2.5".to_owned()),
+        Just("ip_pool_name \"x\"".to_owned()),
+        Just("ppp_profile_name \"x\"".to_owned()),
+        Just("use_pppd true".to_owned()),
+        Just("pppd_options a".to_owned()),
+        Just("auth_mschapv2 false".to_owned()),
+        Just("auth_chap false".to_owned()),
+        Just("local_ip_addr 192.0.2.5".to_owned()),
+        Just("ip_addr 192.0.2.5".to_owned()),
+        Just("password pw".to_owned()),
+        Just("users_file /u".to_owned()),
         "[a-z_]{1,12}",
         "[0-9:./x\\[\\]]{1,10}",
+        any::<String>(),
+    ]
+}
+
+/// Fragments of users files: words, quotes, escapes, comments and line ends.
+fn users_fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(" ".to_owned()),
+        Just("\n".to_owned()),
+        Just("\\\n".to_owned()),
+        Just("*".to_owned()),
+        Just("-".to_owned()),
+        Just("\"".to_owned()),
+        Just("'".to_owned()),
+        Just("#".to_owned()),
+        Just("\\".to_owned()),
+        Just("\\x4".to_owned()),
+        Just("\\777".to_owned()),
+        Just("\\^".to_owned()),
+        Just("@".to_owned()),
+        Just("192.0.2.5".to_owned()),
+        Just("224.0.0.1".to_owned()),
+        "[a-z]{1,6}",
         any::<String>(),
     ]
 }
@@ -49,9 +87,34 @@ proptest! {
     }
 
     #[test]
+    fn the_users_file_reader_never_panics(text in any::<String>()) {
+        let path = std::path::Path::new("/u");
+        if let Err(diags) = l2tp_config::parse_users_file(path, &text) {
+            prop_assert!(!diags.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_users_file_reader_never_panics_on_users_like_text(
+        parts in prop::collection::vec(users_fragment(), 0..40),
+    ) {
+        let text = parts.concat();
+        match l2tp_config::parse_users_file(std::path::Path::new("/u"), &text) {
+            Ok(users) => prop_assert!(users.iter().all(|u| !u.password.as_bytes().is_empty())),
+            Err(diags) => {
+                for d in &diags {
+                    prop_assert!(d.to_string().starts_with("/u:"));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn parse_never_panics_on_config_like_text(parts in prop::collection::vec(fragment(), 0..60)) {
         let source = parts.join(" ");
-        match l2tp_config::parse("fuzz.conf", &source) {
+        // Every users file reads as `users`, a valid file.
+        let users = "a * pw 192.0.2.5\n* * any\n";
+        match l2tp_config::parse_with("fuzz.conf", &source, |_| Ok(users.to_owned())) {
             Ok(config) => {
                 let _ = config.resolved_tunnels();
                 let _ = config.resolved_sessions();

@@ -102,3 +102,40 @@ fn problems_are_reported_like_the_parser_without_a_file_position() {
     .unwrap_err();
     assert!(e.iter().any(|m| m.contains("missing")), "{e:?}");
 }
+
+#[test]
+fn the_ppp_configuration_of_the_base_is_kept() {
+    let source = "ppp profile \"site\" {\n user_name me\n user_password pw\n \
+                  users_file /etc/l2tpd/users\n}\n\
+                  ip pool \"p\" {\n ranges 192.0.2.10-192.0.2.20\n}\n\
+                  user \"u\" {\n password x\n}\n\
+                  pseudowire profile \"native\" {\n ppp_profile_name \"site\"\n \
+                  pppd_options x\n}\n\
+                  tunnel \"t\" {\n peer 192.0.2.9\n}\n";
+    let base = l2tp_config::parse_with("t.conf", source, |_| Ok("f * fpw\n".to_owned())).unwrap();
+    assert_eq!(base.warnings().len(), 1);
+    let c = with_instance(
+        &base,
+        InstanceKind::Session,
+        "s",
+        &kv(&[("tunnel", "t"), ("pseudowire_profile_name", "native")]),
+    )
+    .unwrap();
+    let s = c.resolve_session("s").unwrap();
+    assert_eq!(s.ppp, c.ppp_profile_settings("site"));
+    assert!(s.ppp.is_some());
+    assert_eq!(c.ip_pools(), base.ip_pools());
+    assert_eq!(c.users(), base.users());
+    assert!(c.ppp_user(s.ppp.as_ref().unwrap(), "f").is_some());
+    assert_eq!(c.warnings(), base.warnings());
+    assert!(l2tp_config::diff(&base, &c).ppp_profiles.is_empty());
+    // A session naming a PPP block kind's parameters is checked like a file's.
+    let e = with_instance(
+        &base,
+        InstanceKind::Session,
+        "s2",
+        &kv(&[("tunnel", "t"), ("ip_pool_name", "p")]),
+    )
+    .unwrap_err();
+    assert!(e[0].contains("belongs in a `ppp profile` block"), "{e:?}");
+}

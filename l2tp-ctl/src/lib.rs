@@ -58,7 +58,7 @@ pub use map::{OrderedMap, Params, SettingValue, Settings};
 pub use ppp::{PppDetail, PppEventInfo, format_ifid};
 pub use request::{DebugTarget, ListOptions, PppSelector, ProfileKind, Request, Selector};
 pub use response::{
-    CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, Limits, ProfileInfo,
+    CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, IpPoolInfo, Limits, ProfileInfo,
     PseudowireType, ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State,
     SystemInfo, SystemStats, TunnelDetail, TunnelInfo, TunnelStats,
 };

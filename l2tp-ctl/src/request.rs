@@ -55,6 +55,13 @@ pub enum Request {
         /// The profile's name.
         name: String,
     },
+    /// `show ip pools`: answered with [`Response::IpPools`](crate::Response::IpPools).
+    ShowIpPools,
+    /// `show ip pool NAME`: answered with [`Response::IpPool`](crate::Response::IpPool).
+    ShowIpPool {
+        /// The pool's name.
+        name: String,
+    },
     /// `create tunnel NAME key=value ...`: answered with
     /// [`Response::Tunnel`](crate::Response::Tunnel).
     CreateTunnel {
@@ -212,7 +219,7 @@ impl fmt::Display for Selector {
     }
 }
 
-/// The four profile kinds of the config file.
+/// The profile kinds of the config file.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileKind {
@@ -224,20 +231,29 @@ pub enum ProfileKind {
     Session,
     /// `pseudowire profile`.
     Pseudowire,
+    /// `ppp profile`: the daemon's own PPP.
+    Ppp,
 }
 
 impl ProfileKind {
     /// Every kind, in config-file order.
-    pub const ALL: [ProfileKind; 4] = [Self::Peer, Self::Tunnel, Self::Session, Self::Pseudowire];
+    pub const ALL: [ProfileKind; 5] = [
+        Self::Peer,
+        Self::Tunnel,
+        Self::Session,
+        Self::Pseudowire,
+        Self::Ppp,
+    ];
 
     /// The word used in commands and in the config file: `peer`, `tunnel`, `session`,
-    /// `pseudowire`.
+    /// `pseudowire`, `ppp`.
     pub fn word(self) -> &'static str {
         match self {
             Self::Peer => "peer",
             Self::Tunnel => "tunnel",
             Self::Session => "session",
             Self::Pseudowire => "pseudowire",
+            Self::Ppp => "ppp",
         }
     }
 

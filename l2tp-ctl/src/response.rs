@@ -32,6 +32,10 @@ pub enum Response {
     Profiles(Vec<ProfileInfo>),
     /// For `show KIND profile NAME`.
     Profile(ProfileInfo),
+    /// For `show ip pools`, in file order.
+    IpPools(Vec<IpPoolInfo>),
+    /// For `show ip pool NAME`.
+    IpPool(IpPoolInfo),
     /// For `reload`.
     Reloaded(ReloadSummary),
     /// For requests that only report success (`delete`, `debug`), with a message for people.
@@ -554,11 +558,22 @@ pub struct ProfileInfo {
     pub settings: Settings,
 }
 
+/// One address pool (`ip pool` in the config file).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct IpPoolInfo {
+    /// The pool's name.
+    pub name: String,
+    /// Its ranges, `first-last`, in file order.
+    pub ranges: Vec<String>,
+    /// How many addresses the ranges hold.
+    pub size: u64,
+}
+
 /// What a reload changed.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct ReloadSummary {
-    /// Every change, in the order: system, peer, tunnel, session and pseudowire profiles,
-    /// tunnels, sessions; empty when the new file is equivalent.
+    /// Every change, in the order: system, peer, tunnel, session, pseudowire and PPP profiles,
+    /// address pools, users, tunnels, sessions; empty when the new file is equivalent.
     pub changes: Vec<ConfigChange>,
     /// Changes the daemon cannot apply without a restart (e.g. `listen`), as messages.
     pub restart_needed: Vec<String>,
@@ -568,7 +583,7 @@ pub struct ReloadSummary {
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
 pub struct ConfigChange {
     /// `system`, `peer_profile`, `tunnel_profile`, `session_profile`, `pseudowire_profile`,
-    /// `tunnel` or `session`.
+    /// `ppp_profile`, `ip_pool`, `user`, `tunnel` or `session`.
     pub item: String,
     /// The item's name (absent for `system`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

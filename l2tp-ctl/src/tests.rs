@@ -136,6 +136,13 @@ fn every_request() -> Vec<Request> {
             enable: false,
         },
         Request::Watch,
+        Request::ShowProfiles {
+            kind: ProfileKind::Ppp,
+        },
+        Request::ShowIpPools,
+        Request::ShowIpPool {
+            name: "customers".into(),
+        },
     ]
 }
 
@@ -182,6 +189,16 @@ fn every_reply() -> Vec<Reply> {
             builtin: true,
             settings: settings(),
         }])),
+        Reply::Ok(Response::IpPools(vec![IpPoolInfo {
+            name: "customers".into(),
+            ranges: vec!["198.51.100.10-198.51.100.99".into()],
+            size: 90,
+        }])),
+        Reply::Ok(Response::IpPool(IpPoolInfo {
+            name: "spare".into(),
+            ranges: vec!["203.0.113.7-203.0.113.7".into()],
+            size: 1,
+        })),
         Reply::Ok(Response::Reloaded(ReloadSummary {
             changes: vec![ConfigChange {
                 item: "tunnel_profile".into(),

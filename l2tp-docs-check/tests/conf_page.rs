@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use l2tp_config::{
-    PeerParams, PeerSettings, PseudowireParams, PseudowireSettings, SessionInstanceParams,
-    SessionInstanceSettings, SessionParams, SessionSettings, System, SystemParams,
-    TunnelInstanceParams, TunnelInstanceSettings, TunnelParams, TunnelSettings,
+    IpPoolParams, IpPoolSettings, PeerParams, PeerSettings, PppParams, PppSettings,
+    PseudowireParams, PseudowireSettings, SessionInstanceParams, SessionInstanceSettings,
+    SessionParams, SessionSettings, System, SystemParams, TunnelInstanceParams,
+    TunnelInstanceSettings, TunnelParams, TunnelSettings, UserParams, UserSettings,
 };
 use l2tp_docs_check::{Section, entries, read, rendered_text, repo_root, section, sections};
 
@@ -21,6 +22,9 @@ const BLOCK_TYPES: &[&str] = &[
     "tunnel profile",
     "session profile",
     "pseudowire profile",
+    "ppp profile",
+    "ip pool",
+    "user",
     "tunnel",
     "session",
 ];
@@ -63,6 +67,21 @@ fn block_subsections() -> Vec<(&'static str, &'static [&'static str], String)> {
             "Pseudowire profiles",
             PseudowireParams::KEYS,
             format!("{:#?}", PseudowireSettings::default()),
+        ),
+        (
+            "PPP profiles",
+            PppParams::KEYS,
+            format!("{:#?}", PppSettings::default()),
+        ),
+        (
+            "Address pools",
+            IpPoolParams::KEYS,
+            format!("{:#?}", IpPoolSettings::default()),
+        ),
+        (
+            "Users",
+            UserParams::KEYS,
+            format!("{:#?}", UserSettings::default()),
         ),
     ]
 }
@@ -111,6 +130,8 @@ fn block_types_match_the_parser() {
                 "tunnel \"t\" {\n    peer 192.0.2.1\n}\nsession \"s\" {\n    tunnel \"t\"\n}\n"
                     .to_owned()
             }
+            "ip pool" => "ip pool \"x\" {\n    ranges 192.0.2.10\n}\n".to_owned(),
+            "user" => "user \"x\" {\n    password \"pw\"\n}\n".to_owned(),
             other => format!("{other} \"x\" {{\n}}\n"),
         };
         if let Err(d) = l2tp_config::parse("probe.conf", &text) {
@@ -282,7 +303,52 @@ fn the_example_parses() {
     let examples = l2tp_docs_check::examples(&section(&all, "EXAMPLE").lines);
     assert_eq!(examples.len(), 1, "the EXAMPLE section has one example");
     let text = &examples[0];
-    if let Err(d) = l2tp_config::parse("l2tpd.conf.5 EXAMPLE", text) {
-        panic!("{}", l2tp_config::render_all(&d, text));
+    match l2tp_config::parse("l2tpd.conf.5 EXAMPLE", text) {
+        Ok(config) => assert!(
+            config.warnings().is_empty(),
+            "the example has warnings: {:?}",
+            config.warnings()
+        ),
+        Err(d) => panic!("{}", l2tp_config::render_all(&d, text)),
     }
+}
+
+#[test]
+fn the_examples_of_pools_users_and_users_files_read() {
+    let all = page_sections();
+    for title in ["Address pools", "Users"] {
+        for text in l2tp_docs_check::examples(&section(&all, title).lines) {
+            if let Err(d) = l2tp_config::parse(title, &text) {
+                panic!("{}", l2tp_config::render_all(&d, &text));
+            }
+        }
+    }
+    let examples = l2tp_docs_check::examples(&section(&all, "USERS FILES").lines);
+    assert_eq!(examples.len(), 1, "USERS FILES has one example");
+    let users = l2tp_config::parse_users_file(std::path::Path::new("chap-secrets"), &examples[0])
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let got: Vec<(&str, Option<&str>, String, Option<String>)> = users
+        .iter()
+        .map(|u| {
+            (
+                u.name.as_str(),
+                u.server.as_deref(),
+                String::from_utf8_lossy(u.password.as_bytes()).into_owned(),
+                u.ip_addr.map(|a| a.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "alice",
+                None,
+                "alice's password".to_owned(),
+                Some("198.51.100.5".to_owned())
+            ),
+            ("bob", Some("l2tpd"), "bob-password".to_owned(), None),
+            ("carol smith", None, "carol password".to_owned(), None),
+        ]
+    );
 }

@@ -16,8 +16,10 @@ Commands:
   show tunnel ID|NAME
   show sessions [TUNNEL] [state STATE] [limit N]
   show session TUNNEL ID|NAME
-  show peer|tunnel|session|pseudowire profiles
-  show peer|tunnel|session|pseudowire profile NAME
+  show peer|tunnel|session|pseudowire|ppp profiles
+  show peer|tunnel|session|pseudowire|ppp profile NAME
+  show ip pools
+  show ip pool NAME
   create tunnel NAME [key=value ...]
   delete tunnel ID|NAME
   create session TUNNEL NAME [key=value ...]
@@ -92,6 +94,10 @@ fn show(w: &[&str]) -> Result<Request, String> {
             name: (*name).to_owned(),
         }),
         (_, ["system"]) => Ok(Request::ShowSystem),
+        (_, ["ip", "pools"]) => Ok(Request::ShowIpPools),
+        (_, ["ip", "pool", name]) => Ok(Request::ShowIpPool {
+            name: (*name).to_owned(),
+        }),
         (_, ["tunnels", rest @ ..]) => Ok(Request::ShowTunnels {
             list: list_options(rest)?,
         }),
@@ -340,6 +346,14 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(p(line), Ok(want), "{line}");
         }
+        assert_eq!(p("show ip pools"), Ok(Request::ShowIpPools));
+        assert_eq!(
+            p("show ip pool customers"),
+            Ok(Request::ShowIpPool {
+                name: "customers".into()
+            })
+        );
+        assert!(p("show ip pool").is_err());
         for kind in ProfileKind::ALL {
             assert_eq!(
                 p(&format!("show {kind} profiles")),

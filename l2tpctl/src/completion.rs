@@ -88,7 +88,7 @@ fn show() -> Command {
             )
     };
     Command::new("show")
-        .about("Show the daemon, tunnels, sessions or profiles")
+        .about("Show the daemon, tunnels, sessions, profiles or address pools")
         .subcommand_required(true)
         .subcommand(Command::new("system").about("The daemon and its counters"))
         .subcommand(
@@ -128,6 +128,23 @@ fn show() -> Command {
                 .subcommand_required(true),
             "pseudowire",
         ))
+        .subcommand(with_profiles(
+            Command::new("ppp")
+                .about("The PPP profiles")
+                .subcommand_required(true),
+            "PPP",
+        ))
+        .subcommand(
+            Command::new("ip")
+                .about("The address pools")
+                .subcommand_required(true)
+                .subcommand(Command::new("pools").about("List the address pools"))
+                .subcommand(
+                    Command::new("pool")
+                        .about("Show an address pool")
+                        .arg(name("name", "NAME")),
+                ),
+        )
 }
 
 fn name(id: &'static str, value_name: &'static str) -> Arg {

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 use l2tp_ctl::{
-    OrderedMap, ProfileInfo, Response, SessionDetail, SessionInfo, Settings, SystemInfo,
-    TunnelDetail, TunnelInfo,
+    IpPoolInfo, OrderedMap, ProfileInfo, Response, SessionDetail, SessionInfo, Settings,
+    SystemInfo, TunnelDetail, TunnelInfo,
 };
 use serde_json::Value;
 
@@ -20,6 +20,8 @@ pub(crate) fn json(response: &Response) -> String {
         Response::Session(s) => pretty(s),
         Response::Profiles(p) => pretty(&p.iter().map(|p| &p.name).collect::<Vec<_>>()),
         Response::Profile(p) => pretty(&profile_json(p)),
+        Response::IpPools(p) => pretty(p),
+        Response::IpPool(p) => pretty(p),
         Response::Reloaded(r) => pretty(r),
         Response::Done(msg) => pretty(&serde_json::json!({ "ok": true, "message": msg })),
         _ => return String::new(),
@@ -38,6 +40,17 @@ fn profile_json(p: &ProfileInfo) -> OrderedMap<Value> {
         m.push(k, serde_json::to_value(v).unwrap_or(Value::Null));
     }
     m
+}
+
+/// `NAME: N addresses, FIRST-LAST ...`.
+fn ip_pool(p: &IpPoolInfo) -> String {
+    let plural = if p.size == 1 { "" } else { "es" };
+    format!(
+        "{}: {} address{plural}, {}\n",
+        p.name,
+        p.size,
+        p.ranges.join(" ")
+    )
 }
 
 /// `response` as text.
@@ -64,6 +77,8 @@ pub(crate) fn text(response: &Response) -> String {
             out.push_str(&settings(&p.settings, "  "));
             out
         }
+        Response::IpPools(pools) => pools.iter().map(ip_pool).collect(),
+        Response::IpPool(p) => ip_pool(p),
         Response::Reloaded(r) => {
             let mut out = String::from("config reloaded");
             if r.changes.is_empty() {
@@ -596,6 +611,39 @@ mod tests {
         assert_eq!(text(&list), "v3\n");
         insta::assert_snapshot!(json(&Response::Profile(p.clone())));
         insta::assert_snapshot!(text(&Response::Profile(p)));
+    }
+
+    #[test]
+    fn pools_as_lines_and_as_objects() {
+        let pools = vec![
+            l2tp_ctl::IpPoolInfo {
+                name: "customers".into(),
+                ranges: vec![
+                    "198.51.100.10-198.51.100.99".into(),
+                    "198.51.100.200-198.51.100.250".into(),
+                ],
+                size: 141,
+            },
+            l2tp_ctl::IpPoolInfo {
+                name: "one".into(),
+                ranges: vec!["192.0.2.7-192.0.2.7".into()],
+                size: 1,
+            },
+        ];
+        assert_eq!(
+            text(&Response::IpPools(pools.clone())),
+            "customers: 141 addresses, 198.51.100.10-198.51.100.99 198.51.100.200-198.51.100.250\n\
+             one: 1 address, 192.0.2.7-192.0.2.7\n"
+        );
+        let v: Value =
+            serde_json::from_str(&json(&Response::IpPool(pools[1].clone()))).unwrap_or(Value::Null);
+        assert_eq!(
+            v,
+            serde_json::json!({"name": "one", "ranges": ["192.0.2.7-192.0.2.7"], "size": 1})
+        );
+        let v: Value =
+            serde_json::from_str(&json(&Response::IpPools(pools))).unwrap_or(Value::Null);
+        assert_eq!(v[0]["size"], 141);
     }
 
     #[test]

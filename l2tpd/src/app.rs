@@ -68,6 +68,9 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    for w in config.warnings() {
+        eprintln!("l2tpd: {w}");
+    }
     if let Some(w) = autoname_warning(config) {
         eprintln!("l2tpd: {}: warning: {w}", path.display());
     }
@@ -185,6 +188,9 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     let (dataplane, note) = dataplane::choose(sys.dataplane)?;
     if let Some(note) = note {
         notice!("{note}");
+    }
+    for w in config.warnings() {
+        tracing::warn!("{w}");
     }
     if let Some(w) = autoname_warning(config) {
         tracing::warn!("{w}");

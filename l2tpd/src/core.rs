@@ -117,6 +117,14 @@ impl Core {
                     .map(Response::Profile)
                     .ok_or_else(|| no_profile(kind, &name));
             }
+            Request::ShowIpPools => return Ok(Response::IpPools(view::ip_pools(self.config()))),
+            Request::ShowIpPool { name } => {
+                return view::ip_pool(self.config(), &name)
+                    .map(Response::IpPool)
+                    .ok_or_else(|| {
+                        CtlError::new(ErrorKind::NotFound, format!("no ip pool \"{name}\""))
+                    });
+            }
             Request::Reload => return self.reload(now).map(Response::Reloaded),
             Request::CreateTunnel { name, params } => Command::CreateTunnel { name, params },
             Request::DeleteTunnel { tunnel } => Command::DeleteTunnel(tunnel),
@@ -247,6 +255,9 @@ impl Core {
                 return Err(CtlError::new(ErrorKind::InvalidConfig, msg));
             }
         };
+        for w in new.warnings() {
+            tracing::warn!("{w}");
+        }
         let diff = l2tp_config::diff(self.config(), &new);
         let summary = summarize(&diff, self.config(), &new, self.engine.facts().ip_encap);
         if summary.changes.is_empty() {
@@ -539,11 +550,14 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
             change: ChangeKind::Changed,
         });
     }
-    let lists: [(&str, &NameDiff); 6] = [
+    let lists: [(&str, &NameDiff); 9] = [
         ("peer_profile", &diff.peer_profiles),
         ("tunnel_profile", &diff.tunnel_profiles),
         ("session_profile", &diff.session_profiles),
         ("pseudowire_profile", &diff.pseudowire_profiles),
+        ("ppp_profile", &diff.ppp_profiles),
+        ("ip_pool", &diff.ip_pools),
+        ("user", &diff.users),
         ("tunnel", &diff.tunnels),
         ("session", &diff.sessions),
     ];
@@ -705,6 +719,59 @@ mod tests {
                 .any(|r| r.starts_with("metrics_listen changed"))
         );
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
+    }
+
+    #[test]
+    fn summaries_list_ppp_profiles_pools_and_users() {
+        let old = parse(
+            "ppp profile \"p\" {\n mru 1400\n}\nip pool \"a\" {\n ranges 192.0.2.10\n}\n\
+             user \"u\" {\n password x\n}\n",
+        );
+        let new = parse(
+            "ppp profile \"p\" {\n mru 1300\n}\nip pool \"b\" {\n ranges 192.0.2.10\n}\n\
+             user \"u\" {\n password y\n}\nuser \"v\" {\n password z\n}\n",
+        );
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
+        let shown: Vec<String> = s.changes.iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "ppp profile \"p\" changed",
+                "ip pool \"b\" added",
+                "ip pool \"a\" removed",
+                "user \"v\" added",
+                "user \"u\" changed",
+            ]
+        );
+        assert!(s.restart_needed.is_empty());
+    }
+
+    #[test]
+    fn show_ppp_profiles_and_pools() {
+        let mut c = core(
+            "ppp profile \"lns\" {\n ip_pool_name \"a\"\n}\n\
+             ip pool \"a\" {\n ranges 192.0.2.10-192.0.2.12\n}\n",
+        );
+        let (p, now) = (plane(), Instant::now());
+        let Ok(Response::Profiles(list)) = c.handle_request(
+            now,
+            Request::ShowProfiles {
+                kind: ProfileKind::Ppp,
+            },
+            &p,
+        ) else {
+            panic!("no ppp profiles");
+        };
+        let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["lns", "default"]);
+        let Ok(Response::IpPools(pools)) = c.handle_request(now, Request::ShowIpPools, &p) else {
+            panic!("no pools");
+        };
+        assert_eq!((pools.len(), pools[0].size), (1, 3));
+        let one = c.handle_request(now, Request::ShowIpPool { name: "a".into() }, &p);
+        assert!(matches!(one, Ok(Response::IpPool(i)) if i.name == "a"));
+        let none = c.handle_request(now, Request::ShowIpPool { name: "b".into() }, &p);
+        assert_eq!(none.map_err(|e| e.kind).err(), Some(ErrorKind::NotFound));
     }
 
     #[test]

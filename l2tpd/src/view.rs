@@ -1,14 +1,14 @@
-//! Views of the config for `l2tpctl show ... profile(s)`: effective settings as ordered
-//! `key: value` maps, spelled as in the config file. Secrets are never shown, only whether one
-//! is set.
+//! Views of the config for `l2tpctl show ... profile(s)` and `show ip pool(s)`: effective
+//! settings as ordered `key: value` maps, spelled as in the config file. Secrets are never shown,
+//! only whether one is set.
 
 use std::fmt::Display;
 
 use l2tp_config::{
-    BearerCaps, Config, FramingCaps, L2tpVersion, PeerSettings, PseudowireSettings,
-    SessionSettings, TextOrBytes, TunnelSettings,
+    BearerCaps, Config, FramingCaps, IpPool, L2tpVersion, PeerSettings, PppSettings,
+    PseudowireSettings, SessionSettings, TextOrBytes, TunnelSettings,
 };
-use l2tp_ctl::{ProfileInfo, ProfileKind, SettingValue, Settings};
+use l2tp_ctl::{IpPoolInfo, ProfileInfo, ProfileKind, SettingValue, Settings};
 
 /// What a set secret reads as.
 pub const REDACTED: &str = "<redacted>";
@@ -33,6 +33,11 @@ pub fn profiles(config: &Config, kind: ProfileKind) -> Vec<ProfileInfo> {
             .collect(),
         ProfileKind::Pseudowire => config
             .pseudowire_profiles()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect(),
+        ProfileKind::Ppp => config
+            .ppp_profiles()
             .iter()
             .map(|p| p.name.as_str())
             .collect(),
@@ -62,6 +67,10 @@ pub fn profile(config: &Config, kind: ProfileKind, name: &str) -> Option<Profile
             config.pseudowire_profile(name)?.builtin,
             pseudowire_settings(&config.pseudowire_profile_settings(name)?),
         ),
+        ProfileKind::Ppp => (
+            config.ppp_profile(name)?.builtin,
+            ppp_settings(&config.ppp_profile_settings(name)?),
+        ),
     };
     Some(ProfileInfo {
         kind,
@@ -69,6 +78,24 @@ pub fn profile(config: &Config, kind: ProfileKind, name: &str) -> Option<Profile
         builtin,
         settings,
     })
+}
+
+/// Every address pool, in file order.
+pub fn ip_pools(config: &Config) -> Vec<IpPoolInfo> {
+    config.ip_pools().iter().map(pool_info).collect()
+}
+
+/// The address pool `name`.
+pub fn ip_pool(config: &Config, name: &str) -> Option<IpPoolInfo> {
+    config.ip_pool(name).map(pool_info)
+}
+
+fn pool_info(p: &IpPool) -> IpPoolInfo {
+    IpPoolInfo {
+        name: p.name.clone(),
+        ranges: p.ranges.iter().map(|(a, b)| format!("{a}-{b}")).collect(),
+        size: p.size(),
+    }
 }
 
 fn text(v: impl Display) -> Option<SettingValue> {
@@ -218,10 +245,50 @@ pub fn pseudowire_settings(s: &PseudowireSettings) -> Settings {
     m.push("peer_ip", opt_text(&s.peer_ip));
     m.push("netmask", opt_text(&s.netmask));
     m.push("bridge", opt_text(&s.bridge));
+    m.push("use_pppd", Some(s.use_pppd.into()));
+    m.push("ppp_profile_name", text(&s.ppp_profile_name));
     m.push("pppd_path", text(s.pppd_path.display()));
     m.push(
         "pppd_options",
         Some(SettingValue::List(s.pppd_options.clone())),
+    );
+    m
+}
+
+/// A PPP profile's settings.
+pub fn ppp_settings(s: &PppSettings) -> Settings {
+    let mut m = Settings::new();
+    m.push("auth_pap", Some(s.auth_pap.into()));
+    m.push("auth_chap", Some(s.auth_chap.into()));
+    m.push("auth_mschapv2", Some(s.auth_mschapv2.into()));
+    m.push("auth_none", Some(s.auth_none.into()));
+    m.push("local_name", text(&s.local_name));
+    m.push("user_name", opt_text(&s.user_name));
+    m.push(
+        "user_password",
+        s.user_password.as_ref().and_then(|_| text(REDACTED)),
+    );
+    m.push("local_ip_addr", opt_text(&s.local_ip_addr));
+    m.push("peer_ip_addr", opt_text(&s.peer_ip_addr));
+    m.push("ip_pool_name", opt_text(&s.ip_pool_name));
+    m.push("dns_addr_1", opt_text(&s.dns_addr_1));
+    m.push("dns_addr_2", opt_text(&s.dns_addr_2));
+    m.push("wins_addr_1", opt_text(&s.wins_addr_1));
+    m.push("wins_addr_2", opt_text(&s.wins_addr_2));
+    m.push("mru", Some(s.mru.into()));
+    m.push("lcp_echo_interval", Some(s.lcp_echo_interval.into()));
+    m.push("lcp_echo_fail_count", Some(s.lcp_echo_fail_count.into()));
+    m.push("idle_timeout", Some(s.idle_timeout.into()));
+    m.push("max_connect_time", Some(s.max_connect_time.into()));
+    m.push("ipv6cp", Some(s.ipv6cp.into()));
+    m.push(
+        "lcp_retransmit_interval",
+        Some(s.lcp_retransmit_interval.into()),
+    );
+    m.push("lcp_max_cfg_reqs", Some(s.lcp_max_cfg_reqs.into()));
+    m.push(
+        "users_file",
+        s.users_file.as_ref().and_then(|p| text(p.display())),
     );
     m
 }
@@ -263,5 +330,80 @@ mod tests {
         for kind in ProfileKind::ALL {
             assert!(profile(&config, kind, "default").is_some_and(|p| p.builtin));
         }
+    }
+
+    #[test]
+    fn ppp_profiles_show_every_parameter_and_hide_the_password() {
+        let config = l2tp_config::parse(
+            "t.conf",
+            "ppp profile \"site\" {\n user_name \"me\"\n user_password \"hunter2\"\n \
+             mru 1400\n users_file /etc/l2tpd/users\n}\n",
+        );
+        let Ok(config) = config else {
+            panic!("test config is invalid");
+        };
+        let Some(p) = profile(&config, ProfileKind::Ppp, "site") else {
+            panic!("no ppp profile site");
+        };
+        let keys: Vec<&str> = p.settings.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, l2tp_config::PppParams::KEYS);
+        let json = serde_json::to_string(&p).unwrap_or_default();
+        assert!(!json.contains("hunter2"), "{json}");
+        assert_eq!(
+            p.settings.get("user_password"),
+            Some(&Some(SettingValue::Text(REDACTED.into())))
+        );
+        assert_eq!(
+            p.settings.get("mru"),
+            Some(&Some(SettingValue::Number(1400)))
+        );
+        assert_eq!(
+            p.settings.get("users_file"),
+            Some(&Some(SettingValue::Text("/etc/l2tpd/users".into())))
+        );
+        assert_eq!(p.settings.get("dns_addr_1"), Some(&None));
+        let names: Vec<String> = profiles(&config, ProfileKind::Ppp)
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["site", "default"]);
+        let Some(pw) = profile(&config, ProfileKind::Pseudowire, "default") else {
+            panic!("no pseudowire profile default");
+        };
+        let keys: Vec<&str> = pw.settings.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, l2tp_config::PseudowireParams::KEYS);
+    }
+
+    #[test]
+    fn pools_show_their_ranges_and_size() {
+        let config = l2tp_config::parse(
+            "t.conf",
+            "ip pool \"a\" {\n ranges 192.0.2.10-192.0.2.19 192.0.2.30\n}\n\
+             ip pool \"b\" {\n ranges 198.51.100.0-198.51.100.255\n}\n",
+        );
+        let Ok(config) = config else {
+            panic!("test config is invalid");
+        };
+        let all = ip_pools(&config);
+        assert_eq!(
+            all,
+            [
+                IpPoolInfo {
+                    name: "a".into(),
+                    ranges: vec![
+                        "192.0.2.10-192.0.2.19".into(),
+                        "192.0.2.30-192.0.2.30".into()
+                    ],
+                    size: 11,
+                },
+                IpPoolInfo {
+                    name: "b".into(),
+                    ranges: vec!["198.51.100.0-198.51.100.255".into()],
+                    size: 256,
+                }
+            ]
+        );
+        assert_eq!(ip_pool(&config, "b").as_ref(), all.get(1));
+        assert!(ip_pool(&config, "c").is_none());
     }
 }

@@ -14,7 +14,13 @@ use crate::suggest::hint;
 use crate::value::{AuthMode, Encap, Host, L2tpVersion, PseudowireType};
 
 impl Builder {
-    fn reference(&mut self, kind: Kind, name: Option<&String>, span: Span, exists: &[&str]) {
+    pub(super) fn reference(
+        &mut self,
+        kind: Kind,
+        name: Option<&String>,
+        span: Span,
+        exists: &[&str],
+    ) {
         let Some(name) = name else { return };
         if !exists.contains(&name.as_str()) {
             self.error(

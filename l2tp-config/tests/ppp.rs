@@ -1,0 +1,422 @@
+//! The daemon's own PPP in the config: PPP profiles and their inheritance, address pools, local
+//! users from `user` blocks and users files, warnings, and secrets kept out of `Debug`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::io;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use l2tp_config::{
+    Config, Diagnostic, PppAuthMethod, Secret, Severity, UserOrigin, parse, parse_users_file,
+    parse_with,
+};
+
+fn ok(source: &str) -> Config {
+    match parse("test.conf", source) {
+        Ok(c) => c,
+        Err(diags) => panic!("{}", l2tp_config::render_all(&diags, source)),
+    }
+}
+
+/// `parse_with` over an in-memory file system.
+fn with_files(source: &str, files: &[(&str, &str)]) -> Result<Config, Vec<Diagnostic>> {
+    let fs: HashMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), (*t).to_owned()))
+        .collect();
+    parse_with("test.conf", source, |p: &Path| {
+        fs.get(p)
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "No such file or directory"))
+    })
+}
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn full() -> String {
+    include_str!("fixtures/ppp.conf").to_owned()
+}
+
+#[test]
+fn ppp_profiles_inherit_from_the_default_one() {
+    let c = ok(&full());
+    let d = c.ppp_profile_settings("default").unwrap();
+    assert_eq!(
+        d.auth_methods(),
+        [PppAuthMethod::MsChapV2, PppAuthMethod::Chap]
+    );
+    assert_eq!(d.dns(), [Some(ip("192.0.2.53")), None]);
+    assert_eq!(
+        (d.mru, d.lcp_echo_interval, d.lcp_echo_fail_count),
+        (1500, 10, 3)
+    );
+    assert_eq!((d.idle_timeout, d.max_connect_time), (0, 0));
+    assert!(d.ipv6cp);
+    assert_eq!((d.lcp_retransmit_interval, d.lcp_max_cfg_reqs), (3, 10));
+    assert_eq!(d.local_name, "l2tpd");
+    assert_eq!(d.credentials(), None);
+
+    let lns = c.ppp_profile_settings("lns").unwrap();
+    assert_eq!(
+        lns.auth_methods(),
+        [PppAuthMethod::MsChapV2, PppAuthMethod::Pap]
+    );
+    assert_eq!(lns.dns(), [Some(ip("192.0.2.53")), Some(ip("192.0.2.54"))]);
+    assert_eq!(lns.wins(), [Some(ip("192.0.2.60")), None]);
+    assert_eq!(lns.local_ip_addr, Some(ip("198.51.100.1")));
+    assert_eq!(lns.ip_pool_name.as_deref(), Some("customers"));
+    assert_eq!((lns.mru, lns.lcp_echo_interval), (1400, 10));
+    assert_eq!((lns.idle_timeout, lns.max_connect_time), (600, 86400));
+    assert!(!lns.ipv6cp);
+    assert_eq!(
+        lns.users_file.as_deref(),
+        Some(Path::new("/etc/l2tpd/chap-secrets"))
+    );
+
+    let site = c.ppp_profile_settings("site").unwrap();
+    assert!(site.auth_methods().is_empty(), "auth_none wins");
+    assert_eq!(
+        site.credentials(),
+        Some(("branch-7", &Secret::new("s3cr3t-pw")))
+    );
+    assert_eq!(site.peer_ip_addr, Some(ip("203.0.113.2")));
+    assert_eq!(
+        (
+            site.lcp_echo_fail_count,
+            site.lcp_retransmit_interval,
+            site.lcp_max_cfg_reqs
+        ),
+        (5, 2, 20)
+    );
+    assert!(c.ppp_profile_settings("nope").is_none());
+    let names: Vec<&str> = c.ppp_profiles().iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["default", "lns", "site"]);
+    assert!(!c.ppp_profile("default").unwrap().builtin);
+}
+
+#[test]
+fn an_empty_file_has_a_builtin_default_ppp_profile_and_no_pools_or_users() {
+    let c = ok("");
+    let d = c.ppp_profile("default").unwrap();
+    assert!(d.builtin);
+    assert!(c.ip_pools().is_empty());
+    assert_eq!(c.users().iter().count(), 0);
+    assert!(c.warnings().is_empty());
+    let pw = c.pseudowire_profile_settings("default").unwrap();
+    assert!(!pw.use_pppd, "native PPP is the default");
+    assert_eq!(pw.ppp_profile_name, "default");
+}
+
+#[test]
+fn pools_hold_their_ranges() {
+    let c = ok(&full());
+    let pool = c.ip_pool("customers").unwrap();
+    assert_eq!(
+        pool.ranges,
+        [
+            (ip("198.51.100.10"), ip("198.51.100.99")),
+            (ip("198.51.100.200"), ip("198.51.100.250"))
+        ]
+    );
+    assert_eq!(pool.size(), 90 + 51);
+    assert!(pool.contains(ip("198.51.100.10")) && pool.contains(ip("198.51.100.250")));
+    assert!(!pool.contains(ip("198.51.100.100")) && !pool.contains(ip("198.51.100.1")));
+    let single = ok("ip pool \"one\" {\n    ranges 192.0.2.9\n}\n");
+    assert_eq!(
+        single.ip_pools()[0].ranges,
+        [(ip("192.0.2.9"), ip("192.0.2.9"))]
+    );
+    assert_eq!(single.ip_pools()[0].size(), 1);
+}
+
+#[test]
+fn sessions_see_the_ppp_of_their_pseudowire_profile() {
+    let c = ok(&full());
+    let native = c.resolve_session("s-native").unwrap();
+    assert_eq!(native.pseudowire_profile, "native");
+    assert_eq!(native.ppp, c.ppp_profile_settings("lns"));
+    let pppd = c.resolve_session("s-pppd").unwrap();
+    assert!(pppd.pseudowire.use_pppd);
+    assert_eq!(pppd.ppp, None, "pppd does the PPP");
+    let eth = c.resolve_session("s-eth").unwrap();
+    assert_eq!(eth.ppp, None, "an Ethernet session has no PPP");
+}
+
+#[test]
+fn user_blocks_and_the_users_file() {
+    let file = "\
+# client  server  secret            addresses
+carol     *       \"carol pw\"        198.51.100.6
+dave      hq      dave-hq-pw        -
+dave      *       dave-any-pw       *
+*         l2tpd   shared-pw
+alice     *       alice-file-pw
+";
+    let c = with_files(&full(), &[("/etc/l2tpd/chap-secrets", file)]).unwrap();
+    let lns = c.ppp_profile_settings("lns").unwrap();
+    let site = c.ppp_profile_settings("site").unwrap();
+
+    // A block applies to every profile, and wins over the file.
+    let alice = c.ppp_user(&lns, "alice").unwrap();
+    assert_eq!(alice.password, Secret::new("alice-pw"));
+    assert_eq!(alice.ip_addr, Some(ip("198.51.100.5")));
+    assert_eq!(alice.origin, UserOrigin::Block);
+    assert!(c.ppp_user(&site, "alice").is_some());
+    assert_eq!(
+        c.ppp_user(&lns, "bob").unwrap().password,
+        Secret::new("bob")
+    );
+
+    // The file applies to the profiles that name it.
+    let carol = c.ppp_user(&lns, "carol").unwrap();
+    assert_eq!(carol.password, Secret::new("carol pw"));
+    assert_eq!(carol.ip_addr, Some(ip("198.51.100.6")));
+    assert_eq!(
+        carol.origin,
+        UserOrigin::File {
+            path: PathBuf::from("/etc/l2tpd/chap-secrets"),
+            line: 2
+        }
+    );
+    assert!(c.ppp_user(&site, "carol").is_none());
+
+    // Server names: `lns` is `l2tpd`, so dave's `hq` line is not for it, his `*` line is.
+    let dave = c.ppp_user(&lns, "dave").unwrap();
+    assert_eq!(dave.password, Secret::new("dave-any-pw"));
+    assert_eq!(dave.ip_addr, None);
+    let users = c.users();
+    let hq = users
+        .lookup("dave", "hq", Some(Path::new("/etc/l2tpd/chap-secrets")))
+        .unwrap();
+    assert_eq!(hq.password, Secret::new("dave-hq-pw"));
+    assert_eq!(hq.server.as_deref(), Some("hq"));
+
+    // The client wildcard, for our name only.
+    let anyone = c.ppp_user(&lns, "erin").unwrap();
+    assert_eq!(
+        (anyone.name.as_str(), anyone.password.as_bytes()),
+        ("*", &b"shared-pw"[..])
+    );
+    assert!(
+        users
+            .lookup("erin", "hq", Some(Path::new("/etc/l2tpd/chap-secrets")))
+            .is_none()
+    );
+
+    // alice is in both: the block wins, with a warning at the block.
+    let w: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        [
+            "test.conf:37:6: warning: user `alice` is also in users file /etc/l2tpd/chap-secrets \
+          (line 6); this `user` block wins"
+        ]
+    );
+    assert!(
+        c.warnings()
+            .iter()
+            .all(|d| d.severity() == Severity::Warning)
+    );
+
+    // `parse` reads no file.
+    let unread = ok(&full());
+    assert!(
+        unread
+            .users()
+            .file(Path::new("/etc/l2tpd/chap-secrets"))
+            .is_none()
+    );
+    assert!(unread.ppp_user(&lns, "carol").is_none());
+    assert!(unread.ppp_user(&lns, "alice").is_some());
+}
+
+#[test]
+fn secrets_stay_out_of_debug() {
+    let file = "carol * file-secret-pw\n";
+    let c = with_files(&full(), &[("/etc/l2tpd/chap-secrets", file)]).unwrap();
+    let dump = format!("{c:?}");
+    for secret in ["s3cr3t-pw", "alice-pw", "file-secret-pw", "626f62"] {
+        assert!(!dump.contains(secret), "`{secret}` in {dump}");
+    }
+    assert!(dump.contains("<redacted>"));
+    let site = format!("{:?}", c.ppp_profile_settings("site").unwrap());
+    assert!(!site.contains("s3cr3t-pw") && site.contains("user_password: Some(<redacted>)"));
+}
+
+#[test]
+fn users_file_problems_name_the_file_and_line_and_never_the_secret() {
+    let file = "\
+ok      *  fine-pw
+short   *
+bad     *  \"unterminated-pw
+addr    *  addr-pw  192.0.2.0/24
+two     *  two-pw   192.0.2.7 192.0.2.8
+mcast   *  mcast-pw 224.0.0.1
+at      *  @/etc/secret-file
+ok      *  again-pw
+empty   *  \"\"
+spaced  *  half-of-pw other-half-of-pw
+";
+    let diags = with_files(&full(), &[("/etc/l2tpd/chap-secrets", file)]).unwrap_err();
+    let lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    let f = "/etc/l2tpd/chap-secrets";
+    assert_eq!(
+        lines,
+        [
+            format!("{f}:2: error: expected `client server secret [address]`, found 2 words"),
+            format!("{f}:3: error: unterminated quote `\"`"),
+            format!(
+                "{f}:4: error: user `addr`: the word after the secret is not an IPv4 address \
+                 (only one address, `*` or `-` is supported; a secret with white space in it \
+                 must be quoted)"
+            ),
+            format!(
+                "{f}:5: error: user `two` has 2 words after the secret: only one address, `*` \
+                 or `-` is supported (a secret with white space in it must be quoted)"
+            ),
+            format!(
+                "{f}:6: error: user `mcast`: `224.0.0.1` is a multicast address: expected the \
+                 address of a host"
+            ),
+            format!(
+                "{f}:7: error: user `at`: a secret read from another file (`@file`) is not \
+                 supported"
+            ),
+            format!("{f}:8: error: user `ok` for server `*` is already defined on line 1"),
+            format!("{f}:9: error: user `empty` has an empty secret"),
+            format!(
+                "{f}:10: error: user `spaced`: the word after the secret is not an IPv4 \
+                 address (only one address, `*` or `-` is supported; a secret with white space \
+                 in it must be quoted)"
+            ),
+        ]
+    );
+    let rendered = l2tp_config::render_all(&diags, &full());
+    for secret in [
+        "fine-pw",
+        "unterminated-pw",
+        "addr-pw",
+        "again-pw",
+        "/etc/secret-file",
+        "half-of-pw",
+    ] {
+        assert!(!rendered.contains(secret), "{rendered}");
+    }
+    assert!(diags.iter().all(|d| d.column() == 0));
+}
+
+#[test]
+fn a_users_file_that_cannot_be_read_is_an_error_at_its_parameter() {
+    let diags = with_files(&full(), &[]).unwrap_err();
+    let lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "test.conf:18:16: error: cannot read users file /etc/l2tpd/chap-secrets: No such file \
+          or directory"
+        ]
+    );
+}
+
+#[test]
+fn the_users_file_reader_is_pure() {
+    let users = parse_users_file(
+        Path::new("/x"),
+        "a b c\n\n# only a comment\n\"d e\" * 'f g' 192.0.2.1\r\n",
+    )
+    .unwrap();
+    type Line<'a> = (&'a str, Option<&'a str>, &'a [u8], Option<Ipv4Addr>);
+    let got: Vec<Line<'_>> = users
+        .iter()
+        .map(|u| {
+            (
+                u.name.as_str(),
+                u.server.as_deref(),
+                u.password.as_bytes(),
+                u.ip_addr,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a", Some("b"), &b"c"[..], None),
+            ("d e", None, &b"f g"[..], Some(ip("192.0.2.1")))
+        ]
+    );
+    assert_eq!(
+        users[1].origin,
+        UserOrigin::File {
+            path: PathBuf::from("/x"),
+            line: 4
+        }
+    );
+    assert_eq!(parse_users_file(Path::new("/x"), "").unwrap(), []);
+}
+
+#[test]
+fn pppd_and_native_parameters_where_they_have_no_effect_are_warned_about() {
+    let source = "\
+pseudowire profile \"default\" {
+    pppd_options \"debug\"
+}
+pseudowire profile \"a\" {
+    pppd_path /usr/local/sbin/pppd
+}
+pseudowire profile \"b\" {
+    use_pppd true
+    ppp_profile_name \"default\"
+}
+";
+    let c = ok(source);
+    let w: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        [
+            "test.conf:5:15: warning: `pppd_path` has no effect: pseudowire profile `a` runs the \
+             daemon's own PPP (`use_pppd` is false); set `use_pppd true` to start pppd"
+                .to_owned(),
+            "test.conf:9:22: warning: `ppp_profile_name` has no effect: pseudowire profile `b` \
+             starts pppd (`use_pppd true`), which takes its settings from `pppd_options`"
+                .to_owned(),
+        ]
+    );
+    // The default profile's pppd_options reach `b`, which starts pppd: no warning for them;
+    // without `use_pppd` in `b` they reach no profile that does.
+    let c = ok(&source.replace("    use_pppd true\n", ""));
+    let w: Vec<String> = c.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w[0],
+        "test.conf:2:18: warning: `pppd_options` has no effect: pseudowire profile `default` \
+         runs the daemon's own PPP (`use_pppd` is false); set `use_pppd true` to start pppd"
+    );
+    assert_eq!(w.len(), 2, "{w:?}");
+}
+
+#[test]
+fn a_hundred_thousand_users_read_and_look_up_quickly() {
+    let mut file = String::new();
+    for i in 0..100_000u32 {
+        let [_, _, c, d] = (0x0a00_0000 + i).to_be_bytes();
+        // Fixed addresses 10.x.c.d, none of them alike.
+        let x = 1 + i / 65_536;
+        file.push_str(&format!("user{i} * \"pw-{i}\" 10.{x}.{c}.{d}\n"));
+    }
+    let source = "ppp profile \"default\" {\n    users_file /big\n}\n";
+    let start = std::time::Instant::now();
+    let c = with_files(source, &[("/big", &file)]).unwrap();
+    let s = c.ppp_profile_settings("default").unwrap();
+    for i in (0..100_000).step_by(97) {
+        let u = c.ppp_user(&s, &format!("user{i}")).unwrap();
+        assert_eq!(u.password.as_bytes(), format!("pw-{i}").as_bytes());
+    }
+    assert!(c.ppp_user(&s, "user100000").is_none());
+    let d = l2tp_config::diff(&c, &c);
+    assert!(d.is_empty() && d.users.unchanged.len() == 100_000);
+    // Linear work: well under a minute even in a debug build on a loaded machine (a
+    // quadratic check of duplicates would take hours).
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+}
