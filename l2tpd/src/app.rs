@@ -214,6 +214,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
         control_socket: control_path,
         host_name: net::host_name(),
         router_id: net::derive_router_id(&sys.listen),
+        native_ppp: dataplane.carries_native_ppp(),
     };
     Ok(Prepared {
         udp,

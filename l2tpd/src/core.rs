@@ -628,6 +628,7 @@ mod tests {
                 control_socket: PathBuf::from("/tmp/x.sock"),
                 host_name: "host".into(),
                 router_id: 7,
+                native_ppp: false,
             },
             1,
             None,

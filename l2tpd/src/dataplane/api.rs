@@ -465,6 +465,14 @@ impl Kind {
         }
     }
 
+    /// Whether this data plane carries the frames of native PPP ([`PppSpec::Native`]): without
+    /// it, l2tpd runs no PPP of its own on a session (`none` carries nothing at all).
+    pub fn carries_native_ppp(self) -> bool {
+        match self {
+            Kind::None | Kind::Kernel | Kind::Userspace => false,
+        }
+    }
+
     /// Why this data plane cannot carry sessions of `pseudowire_type` in tunnels of `version`,
     /// or `None` when it can. `l2tpd -n` and the daemon refuse such sessions with this text.
     pub fn refusal(self, version: Version, pseudowire_type: PseudowireType) -> Option<String> {

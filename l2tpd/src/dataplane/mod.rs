@@ -26,8 +26,8 @@ pub mod userspace;
 
 pub use api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest, Kind,
-    PppNetwork, PppSpec, PppdSpec, SessionInstalled, SessionSpec, SocketChange, SocketRequest,
-    TunnelInstalled, TunnelSpec,
+    PPP_ACTIVITY_PERIOD, PppNetwork, PppSpec, PppdSpec, SessionInstalled, SessionSpec,
+    SocketChange, SocketRequest, TunnelInstalled, TunnelSpec,
 };
 pub use host::{DataplaneHost, ShellSocket};
 pub use names::InterfaceNames;

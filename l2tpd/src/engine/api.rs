@@ -25,6 +25,9 @@ pub struct HostFacts {
     pub host_name: String,
     /// The router id derived from a local IPv4 address, used when the config sets none.
     pub router_id: u32,
+    /// Whether the data plane carries native PPP's frames, so that l2tpd can terminate the PPP
+    /// of sessions itself.
+    pub native_ppp: bool,
 }
 
 /// Something the engine asks of the shell.

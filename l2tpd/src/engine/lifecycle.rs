@@ -298,7 +298,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
             DataplaneRequest::RemoveTunnel { tid: tunnel_id }
         }
         proto::DataplaneRequest::InstallSession(p) => {
-            ppp::prepare(ctx, &p);
+            let native_ppp = ppp::prepare(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {
                 return;
             };
@@ -313,7 +313,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
                 debug: rec.debug,
                 calling_number: rec.calling_number(),
                 peer,
-                native_ppp: rec.ppp.is_some(),
+                native_ppp,
             };
             DataplaneRequest::InstallSession(Box::new(translate::session_spec(&p, data)))
         }

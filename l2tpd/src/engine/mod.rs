@@ -196,6 +196,7 @@ impl Engine {
         let sys = config.system();
         self.protocol
             .set_setup_limits(sys.max_setup_tunnels, sys.peer_setup_rate);
+        self.ppp.apply(&config);
         self.config = config;
         self.admission.clear_cache();
         let config = Arc::clone(&self.config);
@@ -265,6 +266,7 @@ impl Engine {
     ) {
         self.ppp
             .configure(policies, pools.iter().map(|(n, r)| (*n, *r)));
+        self.ppp.pinned = true;
     }
 
     /// Native-PPP sessions that carried data ([`crate::dataplane::DataplaneEvent::PppActivity`]).

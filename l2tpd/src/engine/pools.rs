@@ -108,11 +108,6 @@ impl Pool {
         None
     }
 
-    fn is_set(&self, i: u64) -> bool {
-        let (w, b) = (usize::try_from(i / 64).unwrap_or(usize::MAX), i % 64);
-        self.used.get(w).is_some_and(|word| word & (1 << b) != 0)
-    }
-
     fn set(&mut self, i: u64, on: bool) {
         let (w, b) = (usize::try_from(i / 64).unwrap_or(usize::MAX), i % 64);
         if let Some(word) = self.used.get_mut(w) {

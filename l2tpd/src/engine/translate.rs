@@ -329,6 +329,7 @@ mod tests {
             control_socket: "/tmp/x.sock".into(),
             host_name: "sys-host".into(),
             router_id: 0x0a00_0001,
+            native_ppp: false,
         }
     }
 

@@ -14,6 +14,7 @@
 //! before the verdict goes out, so that an address that cannot be given refuses the peer
 //! instead of starting IPCP without one.
 
+mod config;
 pub(super) mod policy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -201,6 +202,9 @@ pub(super) struct Ppp {
     policies: HashMap<String, Arc<PppPolicy>>,
     pub(super) pools: Pools,
     pub(super) counters: PppCounters,
+    /// Set by tests that give the policies directly: the config's do not replace them.
+    #[cfg(test)]
+    pub(super) pinned: bool,
 }
 
 impl std::fmt::Debug for Ppp {
@@ -224,11 +228,25 @@ impl Ppp {
             policies: HashMap::new(),
             pools: Pools::default(),
             counters: PppCounters::default(),
+            #[cfg(test)]
+            pinned: false,
         }
     }
 
-    /// Replaces the policies and pools (a config load or reload). Running links keep the
-    /// policy they started with and their addresses.
+    /// Takes the ppp profiles, users and pools of `config` (a load or a reload). Running links
+    /// keep the policy they started with, and their addresses.
+    pub(super) fn apply(&mut self, config: &l2tp_config::Config) {
+        #[cfg(test)]
+        if self.pinned {
+            return;
+        }
+        let policies = config::policies(config);
+        let pools = config::pools(config);
+        self.configure(policies, pools);
+    }
+
+    /// Replaces the policies and pools. Running links keep the policy they started with and
+    /// their addresses.
     pub(super) fn configure<'a>(
         &mut self,
         policies: impl IntoIterator<Item = PppPolicy>,
@@ -296,19 +314,33 @@ impl Ppp {
 // ------------------------------------------------------------------ inputs
 
 /// A PPP session's data plane is about to be installed: when l2tpd terminates its PPP itself
-/// (its pseudowire profile's ppp profile has a policy and does not ask for pppd), its link is
-/// made, in the role the session gives: the server when we are the LNS of an L2TPv2 call or
-/// answered an L2TPv3 peer's call, else the client.
-pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) {
+/// (its pseudowire profile does not ask for pppd), its link is made, in the role the session
+/// gives: the server when we are the LNS of an L2TPv2 call or answered an L2TPv3 peer's call,
+/// else the client. Returns whether the session's PPP is native (its data plane is told so
+/// even when it carries no native PPP: it then refuses the session, or, `none`, carries
+/// nothing).
+pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) -> bool {
     if p.pw_type != l2tp_config::PseudowireType::Ppp.number() {
-        return;
+        return false;
     }
     let Some(rec) = ctx.registry.session(p.handle.0) else {
-        return;
+        return false;
     };
+    if rec.pseudowire.use_pppd {
+        return false;
+    }
     let Some(policy) = native_policy(ctx.ppp, &rec.pseudowire) else {
-        return;
+        tracing::error!(
+            "session {}/{}: no ppp profile \"{}\"; its PPP does not start",
+            p.tunnel_id,
+            p.session_id,
+            rec.pseudowire.ppp_profile_name
+        );
+        return true;
     };
+    if !ctx.facts.native_ppp {
+        return true;
+    }
     let v3 = ctx
         .protocol
         .ep()
@@ -324,15 +356,15 @@ pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) {
     if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
         rec.ppp = Some(link);
     }
+    true
 }
 
-/// The policy of the PPP a pseudowire profile asks l2tpd to terminate, if it does.
+/// The policy of the ppp profile a pseudowire profile names.
 fn native_policy(
     ppp: &Ppp,
     pseudowire: &l2tp_config::PseudowireSettings,
 ) -> Option<Arc<PppPolicy>> {
-    let _ = pseudowire;
-    ppp.policy("default")
+    ppp.policy(&pseudowire.ppp_profile_name)
 }
 
 /// Session `handle`'s L2TP session is up: its PPP starts (LCP Configure-Request).

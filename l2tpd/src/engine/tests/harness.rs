@@ -36,6 +36,7 @@ fn facts(i: usize) -> HostFacts {
         control_socket: "/nonexistent/l2tpd.sock".into(),
         host_name: format!("node{i}"),
         router_id: 0x0a00_0001 + u32::try_from(i).unwrap_or(0),
+        native_ppp: true,
     }
 }
 

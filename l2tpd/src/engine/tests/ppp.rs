@@ -462,3 +462,59 @@ fn a_client_lets_the_server_speak_first() {
     // LNS's Configure-Request rather than send one the LNS would drop.
     assert_eq!(order.first(), Some(&1), "{order:?}");
 }
+
+/// The config's blocks, as a user writes them: the LNS's ppp profile, pool and users; the
+/// LAC's credentials; a reload that changes the pool applies to the next user only.
+#[test]
+fn ppp_profiles_pools_and_users_come_from_the_config() {
+    let lns = "ppp profile \"default\" {\n    auth_pap true\n    local_ip_addr 198.51.100.1\n    \
+               ip_pool_name \"customers\"\n    dns_addr_1 192.0.2.53\n}\n\
+               ip pool \"customers\" {\n    ranges 198.51.100.10-198.51.100.11\n}\n\
+               user \"carol\" {\n    password \"s3cret\"\n}\n";
+    let lac = format!(
+        "ppp profile \"default\" {{\n    user_name \"carol\"\n    user_password \"s3cret\"\n}}\n{}",
+        lac(1)
+    );
+    let mut net = Net::new(&[&lac, lns], 5);
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    // IPCP and IPv6CP (on by default) both open.
+    let up = ppp_ups(&net, 1);
+    let last = up.last().copied().unwrap_or_default();
+    assert_eq!(last.ipv4, Some((a("198.51.100.1"), a("198.51.100.10"))));
+    assert!(last.ipv6.is_some(), "{last:?}");
+    let lac_up = ppp_ups(&net, 0).last().copied().unwrap_or_default();
+    assert_eq!(lac_up.ipv4, Some((a("198.51.100.10"), a("198.51.100.1"))));
+    // A reload moves the pool: the user online keeps the address; the next one gets the new.
+    let moved = lns.replace("198.51.100.10-198.51.100.11", "203.0.113.20-203.0.113.29");
+    net.reload(1, &moved);
+    let r = net.command(
+        0,
+        Command::CreateSession {
+            tunnel: Selector::Name("t".into()),
+            name: "second".into(),
+            params: l2tp_ctl::Params::default(),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+    net.run_until(Duration::from_secs(10), "second up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    let mut peers: Vec<Ipv4Addr> = ppp_ups(&net, 1)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|v| v.1))
+        .collect();
+    peers.dedup();
+    assert_eq!(peers, vec![a("198.51.100.10"), a("203.0.113.20")]);
+    let rows = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.ppp_user.as_deref() == Some("carol"))
+            .count(),
+        2
+    );
+}

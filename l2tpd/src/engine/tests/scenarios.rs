@@ -63,6 +63,7 @@ fn a_config_tunnel_opens_with_its_own_socket_and_shows_as_connecting() {
         control_socket: "/tmp/x.sock".into(),
         host_name: "sys-host".into(),
         router_id: 1,
+        native_ppp: false,
     };
     let rng = Box::new(l2tp_proto::DeterministicRng::new(1));
     let mut e = super::super::Engine::with_rng(c.clone(), facts, now, rng);
@@ -503,7 +504,9 @@ fn what_a_peer_tells_of_a_call_reaches_show_scripts_and_pppd() {
          calling_number \"5551234\"\n    called_number \"100\"\n    sub_address \"7\"\n}}\n",
         addr(1).ip()
     );
-    let mut net = Net::new(&[&c, SERVER], 13);
+    // pppd runs the PPP (use_pppd): it gets the call's facts.
+    let server_config = "pseudowire profile \"default\" {\n    use_pppd true\n}\n";
+    let mut net = Net::new(&[&c, server_config], 13);
     net.run_until(Duration::from_secs(5), "up", |n| n.nodes[1].up() == (1, 1));
     let server = &net.nodes[1];
     let s = &server.engine.sessions(net.now, None).unwrap_or_default()[0];
