@@ -5,7 +5,8 @@
 //! In the guest (`tests/ppp_native/guest.sh`), two network namespaces have a static L2TPv3/UDP
 //! tunnel between them (`ip l2tp`). In one, this binary (`--pppd`) connects a PPPoL2TP socket
 //! and hands it to pppd as the client alice; in the other (`--native`), it connects its own,
-//! attaches the channel, makes unit `pppn0`, and runs a Link that authenticates alice with
+//! attaches the channel, makes unit `pppn0` (then pppd starts), and runs a Link, opened by
+//! pppd's first frame, that authenticates alice with
 //! CHAP-MD5, assigns her 198.51.100.2, and negotiates IPv6CP. When IPCP and IPv6CP are Opened,
 //! it gives the interface its addresses (198.51.100.1 peer 198.51.100.2, the link-local
 //! addresses from the interface identifiers), its MTU, sets it up and lets IPv4 and IPv6 pass.
@@ -205,6 +206,8 @@ fn native(out: &Path) -> ExitCode {
         n.unit.index()
     )
     .unwrap();
+    // pppd starts now: nothing it sends can be lost before this end reads the channel.
+    std::fs::write(out.join("attached"), "").unwrap();
 
     let config = LinkConfig {
         authenticate_peer: vec![AuthMethod::ChapMd5],
@@ -227,7 +230,9 @@ fn native(out: &Path) -> ExitCode {
         },
         ipv6: Default::default(),
     });
-    link.open(clock());
+    // The link opens with pppd's first frame (its Configure-Request), so that neither end's
+    // first frames go before the other end reads them.
+    let mut opened = false;
     let mut peer_mru = 1500;
     let mut ll = None;
     let mut closing = false;
@@ -317,6 +322,10 @@ fn native(out: &Path) -> ExitCode {
                         writeln!(n.frames, "rcvd {}", describe(f)).unwrap();
                         if matches!(protocol(f), Some(0x21 | 0x57)) {
                             panic!("an IP packet on the control files");
+                        }
+                        if !opened {
+                            opened = true;
+                            link.open(clock());
                         }
                         link.handle_frame(clock(), f, &mut rng);
                     }

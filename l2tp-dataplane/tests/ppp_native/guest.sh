@@ -21,12 +21,14 @@ ip -n a l2tp add tunnel tunnel_id 10 peer_tunnel_id 20 encap udp local 192.0.2.1
 ip -n b l2tp add tunnel tunnel_id 20 peer_tunnel_id 10 encap udp local 192.0.2.2 \
     remote 192.0.2.1 udp_sport 1701 udp_dport 1701 || echo "FAIL tunnel b"
 
+# The native end first: pppd starts once its channel is attached, so that no frame is lost.
+ip netns exec a timeout 90 $BIN --native $OUT >$OUT/native.log 2>&1 &
+native=$!
+for _ in $(seq 100); do [ -e $OUT/attached ] && break; sleep 0.1; done
 ip netns exec b timeout 90 $BIN --pppd 20 200 10 100 192.0.2.1 -- nodetach debug debug logfd 2 \
     noauth user alice password alice-secret noipdefault +ipv6 ifname pppd0 \
     nodefaultroute noproxyarp lcp-echo-interval 1 lcp-echo-failure 10 >$OUT/pppd.log 2>&1 &
 pppd=$!
-ip netns exec a timeout 90 $BIN --native $OUT >$OUT/native.log 2>&1 &
-native=$!
 
 for _ in $(seq 300); do [ -s $OUT/ready ] && break; sleep 0.1; done
 if [ -s $OUT/ready ]; then
