@@ -585,3 +585,31 @@ impl Dataplane for KernelDataplane {
         self.state.borrow_mut().clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_native_sessions_take_ppp_frames() {
+        let mut sessions = HashMap::new();
+        sessions.insert(
+            (1, 2),
+            Session {
+                ifname: "l2tpeth0".into(),
+                ppp: None,
+            },
+        );
+        assert!(matches!(
+            native_of(&mut sessions, 1, 3),
+            Err(DataplaneError::Unknown {
+                tid: 1,
+                sid: Some(3)
+            })
+        ));
+        assert!(matches!(
+            native_of(&mut sessions, 1, 2),
+            Err(DataplaneError::Unavailable(m)) if m.contains("not a native PPP session")
+        ));
+    }
+}

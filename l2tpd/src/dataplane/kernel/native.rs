@@ -10,7 +10,10 @@
 //! stay blocked (NP mode drop, interface down) until the engine says a network layer is up
 //! ([`NativePpp::up`]): the interface then gets its MTU, its addresses (IPv4: ours with the
 //! peer's as a /32 point-to-point peer; IPv6: the link-local addresses `fe80::/64` of both
-//! interface identifiers, RFC 5072 §5) and is set up, and the kernel carries the packets.
+//! interface identifiers, RFC 5072 §5) and is set up, and the kernel carries the packets. The
+//! kernel sends every frame with `FF 03` and a two-octet Protocol field: ACFC and PFC only
+//! allow the shorter forms (RFC 1661 §6.5, §6.6), so `PppNetwork::acfc` and `pfc` change
+//! nothing here.
 //!
 //! One thread reads the files of every native session, blocked in `epoll_wait` (a thread
 //! rather than tasks: registering a file with the runtime is `unsafe` in tokio, and one
