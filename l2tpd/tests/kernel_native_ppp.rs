@@ -11,7 +11,9 @@
 //! stops IP while the link's own termination still flows; `remove_session` removes the
 //! interface and the kernel session. In the L2TPv3 round, a second session's interface is
 //! deleted from outside (`ip link del`): the data plane reports that session down, and only
-//! it. Every frame pppd logs is one the Link received or sent.
+//! it; a third one's kernel session is deleted from outside (`ip l2tp del session`), which the
+//! kernel does not signal, and is still removed cleanly. Every frame pppd logs is one the Link
+//! received or sent.
 //!
 //! Needs qemu and the guest built by `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`, default
 //! `/var/tmp/l2tp-vm`); without them the test is skipped, or fails under `L2TP_REQUIRE_ALL=1`
@@ -398,6 +400,22 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
         // Nothing more: the first session's end was not news.
         let more = tokio::time::timeout(Duration::from_millis(500), events.recv()).await;
         writeln!(checks, "then: {more:?}").unwrap();
+        // A third session, whose kernel session someone else deletes: Debian 12's kernel
+        // tells the PPP channel nothing (the link's echoes find it, as pppd's do), and the
+        // session is still removed cleanly.
+        let third = session_spec([tid, sid + 4, peer_tid, peer_sid + 4], false);
+        let name = dp.install_session(&third).unwrap().interface_name.unwrap();
+        std::fs::write(file("third"), format!("{name}\n")).unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(2), events.recv()).await;
+        writeln!(checks, "after ip l2tp del session: {got:?}").unwrap();
+        let r = dp.remove_session(tid, sid + 4);
+        let (there, _) = run("ip", &["link", "show", "dev", &name]);
+        writeln!(
+            checks,
+            "removed after ip l2tp del session: {r:?}, {name} {}",
+            if there { "there" } else { "gone" }
+        )
+        .unwrap();
     }
     dp.remove_tunnel(tid).expect("remove_tunnel");
     writeln!(checks, "done").unwrap();
@@ -645,4 +663,9 @@ fn host() {
     );
     assert!(checks.contains("then: Err(Elapsed"), "{checks}");
     assert!(read("v3.results").contains("deleted pppk0"));
+    assert!(read("v3.results").contains("deleted session 104"));
+    assert!(
+        checks.contains("removed after ip l2tp del session: Ok(()), pppk0 gone"),
+        "{checks}"
+    );
 }

@@ -5,7 +5,8 @@
 # PPPoL2TP socket and becomes pppd). One round per L2TP version: v3 on UDP port 1701, v2 on
 # 1702. Each round: PPP comes up, pings cross both ways (IPv4, IPv6); the binary takes IP
 # down, closes the link and removes the session and tunnel. The v3 round then makes one more
-# session whose interface this script deletes. Results go to /mnt/host/out.
+# session whose interface this script deletes, and another whose kernel session it deletes.
+# Results go to /mnt/host/out.
 set -u
 BIN=/mnt/host/bin/kernel_native_ppp
 OUT=/mnt/host/out
@@ -62,6 +63,8 @@ for v in 3 2; do
         if [ $v = 3 ] && waitfile $OUT/v$v.second 30; then
             read -r IF2 <$OUT/v$v.second
             ip -n a link del "$IF2" && echo "deleted $IF2" >>$OUT/v$v.results
+            waitfile $OUT/v$v.third 30 && ip -n a l2tp del session tunnel_id 10 session_id 104 &&
+                echo "deleted session 104" >>$OUT/v$v.results
         fi
     else
         echo "v$v NOT READY"
