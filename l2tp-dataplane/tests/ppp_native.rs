@@ -161,6 +161,7 @@ impl Native {
     /// Gives the interface what a network layer needs, as the daemon's `ppp_up` does.
     fn network_up(&mut self, mtu: u16, address: PeerAddress, protocol: NetworkProtocol) {
         let index = self.unit.index();
+        self.unit.set_mru(mtu).expect("PPPIOCSMRU");
         self.rtnl.set_state(index, true, Some(mtu)).unwrap();
         self.rtnl.add_address(index, &address).unwrap();
         self.unit.set_npmode(protocol, NpMode::Pass).unwrap();
@@ -344,6 +345,14 @@ fn native(out: &Path) -> ExitCode {
         c.frames_in, c.frames_out, c.protocol_rejects
     )
     .unwrap();
+    // A unit without a channel reads end-of-file.
+    n.channel.disconnect().expect("PPPIOCDISCONN");
+    writeln!(
+        n.events,
+        "unit read after disconnect: {:?}",
+        n.unit.recv(&mut buf)
+    )
+    .unwrap();
     // Closing the unit's file deletes the interface; closing the socket, the kernel session.
     drop(n);
     ExitCode::SUCCESS
@@ -513,6 +522,11 @@ fn host() {
     }
     assert!(events.contains("verdict accept=true"), "{}", ctx());
     assert!(events.contains("Down(Closed(Administrative))"), "{}", ctx());
+    assert!(
+        events.contains("unit read after disconnect: Ok(0)"),
+        "{}",
+        ctx()
+    );
     // Every frame, both ways, as the other end logged it.
     let frames = read("native.frames");
     let ours = |dir: &str| -> Vec<String> {
