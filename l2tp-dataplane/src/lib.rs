@@ -3,8 +3,9 @@
 //! - the **userspace data plane** ([`UserspaceDataplane`]) for L2TPv3 Ethernet and Ethernet
 //!   VLAN pseudowires (RFC 3931, RFC 4719) over TAP devices, for kernels without L2TP;
 //! - the **kernel data plane** as a library ([`kernel`]): the generic netlink family `l2tp`,
-//!   rtnetlink for the sessions' interfaces and their deletion, PPPoL2TP sockets for pppd, and
-//!   L2TP/IP sockets;
+//!   rtnetlink for the sessions' interfaces and their deletion, PPPoL2TP sockets for pppd, the
+//!   PPP channels and units of `/dev/ppp` for PPP without pppd ([`kernel::ppp`]), and L2TP/IP
+//!   sockets;
 //! - `l2tp-static`, a small binary that carries one static pseudowire on the userspace data
 //!   plane (for tests and benchmarks).
 //!
@@ -57,7 +58,8 @@
 //! This crate holds the suite's system calls that neither `nix` nor `socket2` offer, in two
 //! modules allowed `unsafe` (each block with a `// SAFETY:` comment): `sys` for the userspace
 //! data plane (TAP ioctls, `recvmmsg`/`sendmmsg`, socket options) and `kernel::sys` for the
-//! kernel one (PPPoL2TP and L2TP/IP socket addresses).
+//! kernel one (PPPoL2TP and L2TP/IP socket addresses, PPPoL2TP session options, the `/dev/ppp`
+//! ioctls).
 //!
 //! Logs: this crate logs nothing; cookies are never printed by it.
 

@@ -623,7 +623,7 @@ fn l2tpwatch_prints_a_whole_lifecycle_as_text_verbose_and_csv() {
     assert_eq!(
         lines[0],
         "event,tid,sid,peer_tid,peer_sid,name,profile,pw_profile,peer,result,error,message,\
-         version,encap,pseudowire_type,interface_name"
+         version,encap,pseudowire_type,interface_name,ppp_user,ppp_address,ppp_reason"
     );
     assert_eq!(lines.len(), 9, "{csv}");
     let tid = t.tid.to_string();
@@ -633,15 +633,15 @@ fn l2tpwatch_prints_a_whole_lifecycle_as_text_verbose_and_csv() {
     let port = ids(port);
     assert_eq!(
         lines[1],
-        format!("TUNNEL CREATED,{tid},,,,t,default,,{port},,,,3,udp,,")
+        format!("TUNNEL CREATED,{tid},,,,t,default,,{port},,,,3,udp,,,,,")
     );
     assert_eq!(
         lines[4],
-        format!("SESSION UP,{tid},{sid},{ptid},{psid},,,,,,,,,,eth,l2tpeth0")
+        format!("SESSION UP,{tid},{sid},{ptid},{psid},,,,,,,,,,eth,l2tpeth0,,,")
     );
     assert_eq!(
         lines[5],
-        format!("SESSION DOWN,{tid},{sid},{ptid},{psid},,,,,1,0,,,,eth,l2tpeth0")
+        format!("SESSION DOWN,{tid},{sid},{ptid},{psid},,,,,1,0,,,,eth,l2tpeth0,,,")
     );
     let stamped = text(&wait_output(stamped));
     for line in stamped.lines() {

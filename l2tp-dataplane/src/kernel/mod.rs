@@ -1,13 +1,14 @@
 //! The Linux kernel's L2TP data plane, as a library: the generic netlink family `l2tp`
 //! ([`genl`]), rtnetlink for the sessions' interfaces ([`rtnl`]) and for news of their going
-//! ([`links`]), and PPPoL2TP sockets for pppd ([`pppol2tp_connect`]). Calls are synchronous
-//! netlink round trips, each bounded by a receive timeout; the link monitor's socket is read
-//! without blocking.
+//! ([`links`]), PPPoL2TP sockets for pppd ([`pppol2tp_connect`]), and PPP channels and units
+//! of `/dev/ppp` for PPP without pppd ([`ppp`]). Calls are synchronous netlink round trips,
+//! each bounded by a receive timeout; the link monitor's socket is read without blocking.
 
 pub mod genl;
 mod l2tpip;
 pub mod links;
 mod netlink;
+pub mod ppp;
 pub mod rtnl;
 #[allow(unsafe_code)]
 mod sys;
@@ -18,7 +19,8 @@ pub use genl::{
 };
 pub use l2tpip::l2tpip_socket;
 pub use links::{LinkGone, LinkMonitor};
-pub use rtnl::{LinkSetup, Rtnl};
+pub use ppp::{Channel, NetworkProtocol, NpMode, SessionOptions, Unit};
+pub use rtnl::{LinkSetup, PeerAddress, Rtnl};
 pub use sys::{PppoL2tpAddr, pppol2tp_connect, sockaddr as pppol2tp_sockaddr};
 
 /// The kernel modules of the L2TP data plane, in load order.

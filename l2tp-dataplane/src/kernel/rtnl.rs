@@ -1,10 +1,12 @@
 //! Interface set-up over rtnetlink (`netlink-packet-route`): MTU, MAC address, bridge port,
-//! addresses and link up, for the interfaces of kernel sessions.
+//! addresses and link up, for the interfaces of kernel sessions; and the `ppp` interfaces of
+//! native PPP sessions (a unit made from a `/dev/ppp` file, its point-to-point addresses).
 
 use std::io;
 use std::net::IpAddr;
+use std::os::fd::RawFd;
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
@@ -40,6 +42,20 @@ pub fn prefix_len(netmask: IpAddr) -> Option<u8> {
     let ones = bits.leading_ones();
     (bits.count_ones() == ones && ones <= len).then_some(ones as u8)
 }
+
+/// An address with its peer on a point-to-point interface: `IFA_LOCAL` and `IFA_ADDRESS`.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct PeerAddress {
+    /// Our address.
+    pub local: IpAddr,
+    /// The peer's address (of the same family).
+    pub peer: IpAddr,
+    /// The prefix length: the kernel routes this prefix of `peer` through the interface.
+    pub prefix_len: u8,
+}
+
+/// `IFLA_PPP_DEV_FD` (linux/if_link.h), the one attribute of a `ppp` link's `IFLA_INFO_DATA`.
+const IFLA_PPP_DEV_FD: u16 = 1;
 
 /// A connection to rtnetlink.
 #[derive(Debug)]
@@ -82,6 +98,39 @@ pub fn address_message(index: u32, setup: &LinkSetup) -> Option<AddressMessage> 
     m.attributes
         .push(AddressAttribute::Address(setup.peer_ip.unwrap_or(local)));
     Some(m)
+}
+
+/// The `RTM_NEWADDR` or `RTM_DELADDR` message of address `a` on interface `index`.
+pub fn peer_address_message(index: u32, a: &PeerAddress) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = if a.local.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    m.header.prefix_len = a.prefix_len;
+    m.header.index = index;
+    m.attributes.push(AddressAttribute::Local(a.local));
+    m.attributes.push(AddressAttribute::Address(a.peer));
+    m
+}
+
+/// The `RTM_NEWLINK` message making PPP interface `name` of the unit that `/dev/ppp` file
+/// `ppp_fd` (a descriptor of the sending process, still unattached) becomes (kind `ppp`,
+/// `IFLA_PPP_DEV_FD`). The kernel names the interface `name` at once: no rename, no clash
+/// with the `pppN` names of other units.
+pub fn ppp_message(name: &str, ppp_fd: RawFd) -> LinkMessage {
+    let mut data = Vec::with_capacity(8);
+    data.extend_from_slice(&8u16.to_ne_bytes());
+    data.extend_from_slice(&IFLA_PPP_DEV_FD.to_ne_bytes());
+    data.extend_from_slice(&ppp_fd.to_ne_bytes());
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_owned()));
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Other("ppp".into())),
+        LinkInfo::Data(InfoData::Other(data)),
+    ]));
+    m
 }
 
 /// The `RTM_NEWLINK` message making VLAN interface `name` with id `vid` on interface `parent`
@@ -161,6 +210,65 @@ impl Rtnl {
                 RouteNetlinkMessage::NewLink(vlan_message(name, parent, vid)),
                 NLM_F_CREATE | NLM_F_EXCL,
             )
+            .map(drop)
+    }
+
+    /// Makes PPP interface `name` for the `/dev/ppp` file `ppp_fd` ([`ppp_message`]), down.
+    /// The kernel refuses with `EBUSY` while another process holds the PPP lock: callers
+    /// retry.
+    pub fn add_ppp(&self, name: &str, ppp_fd: RawFd) -> io::Result<()> {
+        self.nl
+            .request(
+                RouteNetlinkMessage::NewLink(ppp_message(name, ppp_fd)),
+                NLM_F_CREATE | NLM_F_EXCL,
+            )
+            .map(drop)
+    }
+
+    /// Sets interface `index` up or down, and its MTU when given.
+    pub fn set_state(&self, index: u32, up: bool, mtu: Option<u16>) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.header.flags = if up {
+            LinkFlags::Up
+        } else {
+            LinkFlags::empty()
+        };
+        m.header.change_mask = LinkFlags::Up;
+        if let Some(mtu) = mtu {
+            m.attributes.push(LinkAttribute::Mtu(u32::from(mtu)));
+        }
+        self.nl
+            .request(RouteNetlinkMessage::SetLink(m), 0)
+            .map(drop)
+    }
+
+    /// Gives interface `index` address `a` (replacing one with the same local address).
+    pub fn add_address(&self, index: u32, a: &PeerAddress) -> io::Result<()> {
+        self.nl
+            .request(
+                RouteNetlinkMessage::NewAddress(peer_address_message(index, a)),
+                NLM_F_CREATE | NLM_F_REPLACE,
+            )
+            .map(drop)
+    }
+
+    /// Takes address `a` off interface `index`.
+    pub fn delete_address(&self, index: u32, a: &PeerAddress) -> io::Result<()> {
+        self.nl
+            .request(
+                RouteNetlinkMessage::DelAddress(peer_address_message(index, a)),
+                0,
+            )
+            .map(drop)
+    }
+
+    /// Deletes interface `index`.
+    pub fn delete_index(&self, index: u32) -> io::Result<()> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        self.nl
+            .request(RouteNetlinkMessage::DelLink(m), 0)
             .map(drop)
     }
 
@@ -262,5 +370,52 @@ mod tests {
             b.windows(6)
                 .any(|w| w[..4] == [6, 0, 1, 0] && w[4..] == 100u16.to_ne_bytes())
         );
+    }
+
+    #[test]
+    fn ppp_link_and_peer_addresses_on_the_wire() {
+        let b = encode(
+            RouteNetlinkMessage::NewLink(ppp_message("ppp7", 9)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            4,
+        );
+        assert_eq!(u16::from_ne_bytes([b[4], b[5]]), 16, "RTM_NEWLINK");
+        assert!(b.windows(5).any(|w| w == b"ppp7\0"));
+        // IFLA_LINKINFO { IFLA_INFO_KIND "ppp", IFLA_INFO_DATA { IFLA_PPP_DEV_FD: 9 } }.
+        assert!(
+            b.windows(8)
+                .any(|w| w[..4] == [8, 0, 1, 0] && w[4..] == b"ppp\0"[..])
+        );
+        let data = [
+            &12u16.to_ne_bytes()[..],
+            &2u16.to_ne_bytes(),
+            &8u16.to_ne_bytes(),
+            &1u16.to_ne_bytes(),
+            &9i32.to_ne_bytes(),
+        ]
+        .concat();
+        assert!(b.windows(12).any(|w| w == data), "{b:?}");
+
+        let a = PeerAddress {
+            local: "fe80::1".parse().unwrap(),
+            peer: "fe80::2".parse().unwrap(),
+            prefix_len: 64,
+        };
+        let b = encode(
+            RouteNetlinkMessage::DelAddress(peer_address_message(3, &a)),
+            NLM_F_REQUEST | NLM_F_ACK,
+            5,
+        );
+        assert_eq!(u16::from_ne_bytes([b[4], b[5]]), 21, "RTM_DELADDR");
+        // ifaddrmsg: AF_INET6, prefix 64, index 3; IFA_LOCAL (2) fe80::1, IFA_ADDRESS (1)
+        // fe80::2.
+        assert_eq!((b[16], b[17]), (10, 64));
+        assert_eq!(u32::from_ne_bytes(b[20..24].try_into().unwrap()), 3);
+        let attr = |ty: u16, ip: &str| {
+            let ip: std::net::Ipv6Addr = ip.parse().unwrap();
+            [&20u16.to_ne_bytes()[..], &ty.to_ne_bytes(), &ip.octets()].concat()
+        };
+        assert!(b.windows(20).any(|w| w == attr(2, "fe80::1")));
+        assert!(b.windows(20).any(|w| w == attr(1, "fe80::2")));
     }
 }

@@ -1,7 +1,9 @@
 //! The kernel data plane's only `unsafe` code: the PPPoL2TP socket (`AF_PPPOX`,
-//! `PX_PROTO_OL2TP`, linux/if_pppox.h and linux/if_pppol2tp.h), and the binding and
-//! connecting of L2TP/IP sockets (`sockaddr_l2tpip`, `sockaddr_l2tpip6`, linux/l2tp.h), which
-//! neither `nix` nor `socket2` can do. Each block has a `// SAFETY:` comment.
+//! `PX_PROTO_OL2TP`, linux/if_pppox.h and linux/if_pppol2tp.h) and its session options, the
+//! `/dev/ppp` ioctls of `ppp_generic` (linux/ppp-ioctl.h) behind [`super::ppp`], and the
+//! binding and connecting of L2TP/IP sockets (`sockaddr_l2tpip`, `sockaddr_l2tpip6`,
+//! linux/l2tp.h), which neither `nix` nor `socket2` can do. Each block has a `// SAFETY:`
+//! comment.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -169,6 +171,128 @@ pub(super) fn l2tpip_address(
     Ok(())
 }
 
+// ---- /dev/ppp (ppp_generic, linux/ppp-ioctl.h) and the options of a PPPoL2TP session
+// (linux/if_pppol2tp.h). libc has neither the request numbers nor `struct npioctl`.
+
+/// The `ppp_generic` ioctl requests used here, encoded for this architecture by nix as
+/// `_IOR`, `_IOW` and `_IO` encode them.
+pub(super) mod request {
+    use nix::libc;
+    use nix::sys::ioctl::ioctl_num_type;
+
+    const INT: usize = size_of::<libc::c_int>();
+
+    /// `PPPIOCGCHAN`, `_IOR('t', 55, int)`: a PPPoX socket's channel number (it marks the
+    /// socket bound: its frames go to the channel from then on).
+    pub(in super::super) const PPPIOCGCHAN: ioctl_num_type = nix::request_code_read!(b't', 55, INT);
+    /// `PPPIOCATTCHAN`, `_IOW('t', 56, int)`: attaches a `/dev/ppp` file to a channel.
+    pub(in super::super) const PPPIOCATTCHAN: ioctl_num_type =
+        nix::request_code_write!(b't', 56, INT);
+    /// `PPPIOCDISCONN`, `_IO('t', 57)`: disconnects a channel from its unit.
+    pub(in super::super) const PPPIOCDISCONN: ioctl_num_type = nix::request_code_none!(b't', 57);
+    /// `PPPIOCCONNECT`, `_IOW('t', 58, int)`: connects a channel to unit N.
+    pub(in super::super) const PPPIOCCONNECT: ioctl_num_type =
+        nix::request_code_write!(b't', 58, INT);
+    /// `PPPIOCSNPMODE`, `_IOW('t', 75, struct npioctl)`: what a unit does with a network
+    /// protocol's packets.
+    pub(in super::super) const PPPIOCSNPMODE: ioctl_num_type =
+        nix::request_code_write!(b't', 75, size_of::<super::NpIoctl>());
+    /// `PPPIOCSMRU`, `_IOW('t', 82, int)`: a unit's MRU.
+    pub(in super::super) const PPPIOCSMRU: ioctl_num_type = nix::request_code_write!(b't', 82, INT);
+    /// `PPPIOCGUNIT`, `_IOR('t', 86, int)`: a unit's number.
+    pub(in super::super) const PPPIOCGUNIT: ioctl_num_type = nix::request_code_read!(b't', 86, INT);
+}
+
+/// `struct npioctl`: a PPP network protocol (`PPP_IP`, `PPP_IPV6`, ...) and its `enum NPmode`.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[repr(C)]
+pub(super) struct NpIoctl {
+    pub(super) protocol: libc::c_int,
+    pub(super) mode: libc::c_int,
+}
+
+/// Runs a `/dev/ppp` or PPPoX ioctl whose argument is one `int`, read or written by the kernel.
+pub(super) fn ppp_ioctl_int(
+    fd: BorrowedFd<'_>,
+    request: nix::sys::ioctl::ioctl_num_type,
+    value: &mut libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `fd` is open for the borrow's lifetime; `value` is a valid, exclusively borrowed
+    // int, and each request passed here (PPPIOCGCHAN, PPPIOCATTCHAN, PPPIOCCONNECT,
+    // PPPIOCSMRU, PPPIOCGUNIT) reads or writes exactly one int through the pointer.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request, std::ptr::from_mut(value)) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `PPPIOCSNPMODE` on unit file `fd`.
+pub(super) fn ppp_set_npmode(fd: BorrowedFd<'_>, np: NpIoctl) -> io::Result<()> {
+    // SAFETY: `fd` is open; `np` is a live `struct npioctl` (repr(C), two ints), which the
+    // kernel copies in and does not keep.
+    let rc = unsafe {
+        libc::ioctl(
+            fd.as_raw_fd(),
+            request::PPPIOCSNPMODE,
+            std::ptr::from_ref(&np),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `PPPIOCDISCONN` on channel file `fd`.
+pub(super) fn ppp_disconnect(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: `fd` is open; the request takes no argument.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request::PPPIOCDISCONN, 0) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `SOL_PPPOL2TP` (linux/socket.h).
+const SOL_PPPOL2TP: libc::c_int = 273;
+
+/// The options of a PPPoL2TP session socket (`PPPOL2TP_SO_*`, linux/if_pppol2tp.h).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(super) enum PppoL2tpOption {
+    /// `PPPOL2TP_SO_RECVSEQ`: require sequence numbers on received data.
+    RecvSeq = 2,
+    /// `PPPOL2TP_SO_SENDSEQ`: send sequence numbers.
+    SendSeq = 3,
+    /// `PPPOL2TP_SO_LNSMODE`: the LNS's side (it decides about sequencing, RFC 2661 §5.4).
+    LnsMode = 4,
+    /// `PPPOL2TP_SO_REORDERTO`: reorder timeout, milliseconds.
+    ReorderTimeout = 5,
+}
+
+/// Sets option `option` of PPPoL2TP socket `fd` to `value`.
+pub(super) fn pppol2tp_set(
+    fd: BorrowedFd<'_>,
+    option: PppoL2tpOption,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `value` lives across the call and the length passed is its size; the kernel
+    // only reads it. `fd` is open.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            SOL_PPPOL2TP,
+            option as libc::c_int,
+            std::ptr::from_ref(&value).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -222,5 +346,19 @@ mod tests {
                 .octets()
         );
         assert_eq!(&v6[28..32], &9u32.to_ne_bytes());
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn ppp_requests_match_linux_ppp_ioctl_h() {
+        // The values of the C macros on x86_64 (generic _IOC encoding).
+        assert_eq!(request::PPPIOCGCHAN, 0x8004_7437);
+        assert_eq!(request::PPPIOCATTCHAN, 0x4004_7438);
+        assert_eq!(request::PPPIOCDISCONN, 0x0000_7439);
+        assert_eq!(request::PPPIOCCONNECT, 0x4004_743a);
+        assert_eq!(request::PPPIOCSNPMODE, 0x4008_744b);
+        assert_eq!(request::PPPIOCSMRU, 0x4004_7452);
+        assert_eq!(request::PPPIOCGUNIT, 0x8004_7456);
+        assert_eq!(size_of::<NpIoctl>(), 8);
     }
 }

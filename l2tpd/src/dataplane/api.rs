@@ -469,7 +469,8 @@ impl Kind {
     /// it, l2tpd runs no PPP of its own on a session (`none` carries nothing at all).
     pub fn carries_native_ppp(self) -> bool {
         match self {
-            Kind::None | Kind::Kernel | Kind::Userspace => false,
+            Kind::Kernel => true,
+            Kind::None | Kind::Userspace => false,
         }
     }
 

@@ -20,10 +20,16 @@
 //!   netlink; L2TPv2: connecting it creates the session) and a pppd with its pppol2tp plugin,
 //!   whose interface is named with pppd's `ifname`. When pppd exits on its own, the session is
 //!   reported down ([`DataplaneEvent::SessionDown`]); removing a session stops its pppd.
+//! - Native PPP sessions ([`PppSpec::Native`]) get the same socket and no pppd: the daemon
+//!   reads and writes the session's PPP control frames on its channel and makes its PPP unit
+//!   and interface itself ([`native`]), and carries IP once the engine's network layers are
+//!   up ([`Dataplane::ppp_up`]). A unit interface deleted by someone else brings the session
+//!   down; removing a session deletes its interface.
 //! - What a killed daemon leaves behind is recorded in a state file ([`state`]) and removed by
 //!   the next one at start-up.
 
 mod links;
+mod native;
 mod pppd;
 mod state;
 
@@ -38,11 +44,12 @@ use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::api::{
-    DataStats, Dataplane, DataplaneError, DataplaneEvent, PppSpec, SessionInstalled, SessionSpec,
-    TunnelInstalled, TunnelSpec,
+    DataStats, Dataplane, DataplaneError, DataplaneEvent, PppNetwork, PppSpec, SessionInstalled,
+    SessionSpec, TunnelInstalled, TunnelSpec,
 };
 use super::names::{InterfaceNames, template};
 use links::LinkWatch;
+use native::{NativePpp, Readers};
 use pppd::{Pppd, PppdArgs};
 use state::StateFile;
 
@@ -56,7 +63,14 @@ struct Tunnel {
 #[derive(Debug)]
 struct Session {
     ifname: String,
-    pppd: Option<Pppd>,
+    ppp: Option<Ppp>,
+}
+
+/// Who terminates a PPP session's PPP.
+#[derive(Debug)]
+enum Ppp {
+    Pppd(Pppd),
+    Native(NativePpp),
 }
 
 /// The kernel data plane.
@@ -70,6 +84,8 @@ pub struct KernelDataplane {
     state: RefCell<StateFile>,
     /// The Ethernet sessions' interfaces, watched for deletion.
     links: LinkWatch,
+    /// The thread that reads the native PPP sessions' frames.
+    readers: Readers,
     events_tx: UnboundedSender<DataplaneEvent>,
     events: Option<UnboundedReceiver<DataplaneEvent>>,
     /// The last counts of the sessions removed so far.
@@ -136,6 +152,7 @@ impl KernelDataplane {
             names: InterfaceNames::default(),
             state: RefCell::new(state),
             links,
+            readers: Readers::default(),
             events_tx,
             events: Some(events),
             retired: DataStats::default(),
@@ -154,9 +171,13 @@ impl KernelDataplane {
         }
         // Before the interfaces go: their deletion is ours, not news.
         self.links.forget(tid, sid);
-        if let Some(p) = s.pppd.as_mut() {
-            p.stop();
-            self.state.borrow_mut().remove_pppd(p.pid);
+        match s.ppp.take() {
+            Some(Ppp::Pppd(mut p)) => {
+                p.stop();
+                self.state.borrow_mut().remove_pppd(p.pid);
+            }
+            Some(Ppp::Native(n)) => n.stop(&self.rtnl, &self.readers),
+            None => {}
         }
         self.names.release(tid, sid);
         Some(s)
@@ -223,14 +244,9 @@ impl KernelDataplane {
         })
     }
 
-    fn install_ppp(&mut self, spec: &SessionSpec, ifname: &str) -> Result<Pppd, DataplaneError> {
+    fn install_ppp(&mut self, spec: &SessionSpec, ifname: &str) -> Result<Ppp, DataplaneError> {
         let ppp = match &spec.ppp {
-            Some(PppSpec::Pppd(p)) => p,
-            Some(PppSpec::Native) => {
-                return Err(DataplaneError::Unavailable(
-                    "the kernel data plane does not carry native PPP yet; set use_pppd".into(),
-                ));
-            }
+            Some(p) => p,
             None => {
                 return Err(DataplaneError::Unavailable(
                     "a PPP session needs pppd (pppd_path)".into(),
@@ -259,6 +275,28 @@ impl KernelDataplane {
         let started = k::pppol2tp_connect(&addr)
             .map_err(|e| io_err("connecting the PPPoL2TP socket", e))
             .and_then(|socket| {
+                let ppp = match ppp {
+                    PppSpec::Pppd(p) => p,
+                    PppSpec::Native => {
+                        let options = k::SessionOptions {
+                            lns_mode: spec.lns,
+                            send_seq: spec.send_seq,
+                            recv_seq: spec.recv_seq,
+                            reorder_timeout_ms: spec.reorder_timeout_ms,
+                        };
+                        return NativePpp::start(
+                            socket,
+                            &options,
+                            &self.rtnl,
+                            ifname,
+                            (spec.tid, spec.sid),
+                            &mut self.readers,
+                            &self.events_tx,
+                        )
+                        .map(Ppp::Native)
+                        .map_err(|e| io_err(&format!("setting up PPP on {ifname}"), e));
+                    }
+                };
                 let args = PppdArgs {
                     tid: spec.tid,
                     sid: spec.sid,
@@ -271,6 +309,7 @@ impl KernelDataplane {
                     spec: ppp,
                 };
                 Pppd::start(&args, socket, self.events_tx.clone())
+                    .map(Ppp::Pppd)
                     .map_err(|e| io_err(&format!("starting {}", ppp.pppd_path.display()), e))
             });
         if started.is_err() {
@@ -295,6 +334,27 @@ fn data_stats(i: &k::KernelSessionInfo) -> DataStats {
         tx_packets: i.tx_packets,
         tx_bytes: i.tx_bytes,
         tx_errors: i.tx_errors,
+    }
+}
+
+/// Session `tid`/`sid`'s native PPP.
+fn native_of(
+    sessions: &mut HashMap<(u32, u32), Session>,
+    tid: u32,
+    sid: u32,
+) -> Result<&mut NativePpp, DataplaneError> {
+    match sessions.get_mut(&(tid, sid)) {
+        None => Err(DataplaneError::Unknown {
+            tid,
+            sid: Some(sid),
+        }),
+        Some(Session {
+            ppp: Some(Ppp::Native(n)),
+            ..
+        }) => Ok(n),
+        Some(_) => Err(DataplaneError::Unavailable(format!(
+            "session {tid}/{sid} is not a native PPP session"
+        ))),
     }
 }
 
@@ -432,15 +492,15 @@ impl Dataplane for KernelDataplane {
             self.install_eth(spec, &ifname).map(|name| (name, None))
         };
         match installed {
-            Ok((ifname, pppd)) => {
-                if let Some(p) = &pppd {
+            Ok((ifname, ppp)) => {
+                if let Some(Ppp::Pppd(p)) = &ppp {
                     self.state.borrow_mut().add_pppd(p.pid);
                 }
                 self.sessions.insert(
                     (spec.tid, spec.sid),
                     Session {
                         ifname: ifname.clone(),
-                        pppd,
+                        ppp,
                     },
                 );
                 Ok(SessionInstalled {
@@ -480,6 +540,33 @@ impl Dataplane for KernelDataplane {
                 e,
             )),
         }
+    }
+
+    fn send_ppp(&mut self, tid: u32, sid: u32, frame: &[u8]) -> Result<(), DataplaneError> {
+        native_of(&mut self.sessions, tid, sid)?
+            .send(frame)
+            .map_err(|e| io_err("sending a PPP frame", e))
+    }
+
+    fn ppp_up(
+        &mut self,
+        tid: u32,
+        sid: u32,
+        net: &PppNetwork,
+    ) -> Result<SessionInstalled, DataplaneError> {
+        native_of(&mut self.sessions, tid, sid)?
+            .up(&self.rtnl, net)
+            .map_err(|e| io_err("setting up the PPP interface", e))?;
+        let ifname = self.sessions.get(&(tid, sid)).map(|s| s.ifname.clone());
+        Ok(SessionInstalled {
+            interface_name: ifname,
+        })
+    }
+
+    fn ppp_down(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        native_of(&mut self.sessions, tid, sid)?
+            .down(&self.rtnl)
+            .map_err(|e| io_err("taking IP off the PPP interface", e))
     }
 
     fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
@@ -531,5 +618,33 @@ impl Dataplane for KernelDataplane {
         }
         self.names.clear();
         self.state.borrow_mut().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_native_sessions_take_ppp_frames() {
+        let mut sessions = HashMap::new();
+        sessions.insert(
+            (1, 2),
+            Session {
+                ifname: "l2tpeth0".into(),
+                ppp: None,
+            },
+        );
+        assert!(matches!(
+            native_of(&mut sessions, 1, 3),
+            Err(DataplaneError::Unknown {
+                tid: 1,
+                sid: Some(3)
+            })
+        ));
+        assert!(matches!(
+            native_of(&mut sessions, 1, 2),
+            Err(DataplaneError::Unavailable(m)) if m.contains("not a native PPP session")
+        ));
     }
 }
