@@ -31,10 +31,12 @@ run() { # VERSION ENCAP FAMILY(4|6)
     pseudowire profile \"pw\" {
         local_ip 198.51.100.1
         peer_ip 198.51.100.2
+        use_pppd true
         pppd_options $OPTS
     }" || return 1
     start_l2tpd a cli "$(l2tpd_system cli $A kernel)
     pseudowire profile \"pw\" {
+        use_pppd true
         pppd_options $OPTS
     }
     tunnel \"t1\" {

@@ -39,6 +39,7 @@ session profile \"ppp-in\" {
 pseudowire profile \"ppp\" {
     local_ip 198.51.100.1
     peer_ip 198.51.100.2
+    use_pppd true
     pppd_options $PPPOPTS
 }" || return 1
     ip netns exec lac xl2tpd -D -c $W/lac.conf -p $W/lac.pid -C $W/lac.ctl >$W/xl2tpd.log 2>&1 & local x=$!
@@ -70,6 +71,7 @@ lac_run() {
     ip netns exec lns xl2tpd -D -c $W/lns.conf -p $W/lns.pid -C $W/lns.ctl >$W/xl2tpd.log 2>&1 & local x=$!
     start_l2tpd lac cli "$(l2tpd_system cli 192.0.2.1:1701 kernel)
 pseudowire profile \"ppp\" {
+    use_pppd true
     pppd_options $PPPOPTS
 }
 tunnel \"lns\" {
