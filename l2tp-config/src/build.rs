@@ -16,12 +16,14 @@ use crate::model::{
     SystemParams, TunnelInstance, TunnelInstanceParams, TunnelParams,
 };
 use crate::ppp::{IpPool, IpPoolParams, PppParams, User, UserOrigin, UserParams, UserTable};
+use crate::radius::{DynauthClient, DynauthClientParams, RadiusServer, RadiusServerParams};
 use crate::span::Span;
 use crate::suggest::hint;
 use crate::syntax::{Block, Item, Node};
 
 mod check;
 mod ppp;
+mod radius;
 
 /// Reads a users file, given its path.
 pub(crate) type ReadFile<'a> = &'a mut dyn FnMut(&Path) -> std::io::Result<String>;
@@ -36,6 +38,8 @@ enum Kind {
     PppProfile,
     IpPool,
     User,
+    RadiusServer,
+    DynauthClient,
     Tunnel,
     Session,
 }
@@ -49,6 +53,8 @@ const KINDS: &[(&str, Kind)] = &[
     ("ppp profile", Kind::PppProfile),
     ("ip pool", Kind::IpPool),
     ("user", Kind::User),
+    ("radius server", Kind::RadiusServer),
+    ("dynauth client", Kind::DynauthClient),
     ("tunnel", Kind::Tunnel),
     ("session", Kind::Session),
 ];
@@ -71,6 +77,8 @@ impl Kind {
             Kind::PppProfile => PppParams::KEYS.to_vec(),
             Kind::IpPool => IpPoolParams::KEYS.to_vec(),
             Kind::User => UserParams::KEYS.to_vec(),
+            Kind::RadiusServer => RadiusServerParams::KEYS.to_vec(),
+            Kind::DynauthClient => DynauthClientParams::KEYS.to_vec(),
             Kind::Tunnel => [TunnelInstanceParams::KEYS, TunnelParams::KEYS].concat(),
             Kind::Session => [SessionInstanceParams::KEYS, SessionParams::KEYS].concat(),
         }
@@ -111,6 +119,8 @@ struct Builder {
     ppp_profiles: Located<Profile<PppParams>>,
     ip_pools: Located<(String, IpPoolParams)>,
     users: Located<(String, UserParams)>,
+    radius_servers: Located<(String, RadiusServerParams)>,
+    dynauth_clients: Located<(String, DynauthClientParams)>,
     tunnels: Located<TunnelInstance>,
     sessions: Located<SessionInstance>,
     /// The resolved `system` of a base config ([`build_onto`]).
@@ -118,6 +128,9 @@ struct Builder {
     /// The PPP parts of a base config ([`build_onto`]): pools, users (files read) and
     /// warnings, taken as they are.
     base_ppp: Option<(Vec<IpPool>, UserTable, Vec<Diagnostic>)>,
+    /// The RADIUS servers and dynamic authorization clients of a base config
+    /// ([`build_onto`]), taken as they are.
+    base_radius: Option<(Vec<RadiusServer>, Vec<DynauthClient>)>,
 }
 
 /// Builds `blocks` on top of the checked config `base`: its profiles, instances and system
@@ -141,6 +154,7 @@ pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagno
             base.users.clone(),
             base.warnings.clone(),
         )),
+        base_radius: Some((base.radius_servers.clone(), base.dynauth_clients.clone())),
         ..Builder::default()
     };
     for (kind, list) in [
@@ -174,6 +188,14 @@ pub(crate) fn build_onto(base: &Config, blocks: &[Block]) -> (Config, Vec<Diagno
         (
             Kind::User,
             base.users.blocks().iter().map(|u| &u.name).collect(),
+        ),
+        (
+            Kind::RadiusServer,
+            base.radius_servers.iter().map(|r| &r.name).collect(),
+        ),
+        (
+            Kind::DynauthClient,
+            base.dynauth_clients.iter().map(|c| &c.name).collect(),
         ),
         (Kind::Tunnel, base.tunnels.iter().map(|t| &t.name).collect()),
         (
@@ -288,6 +310,16 @@ impl Builder {
                 let mut params = UserParams::default();
                 let info = self.entries(block, kind, name_span, |v| params.set(v));
                 self.users.push(((name_text, params), info));
+            }
+            Kind::RadiusServer => {
+                let mut params = RadiusServerParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.radius_servers.push(((name_text, params), info));
+            }
+            Kind::DynauthClient => {
+                let mut params = DynauthClientParams::default();
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
+                self.dynauth_clients.push(((name_text, params), info));
             }
             Kind::Tunnel => {
                 let mut instance = TunnelInstanceParams::default();
@@ -539,6 +571,25 @@ impl Builder {
                 Vec::new(),
             ),
         };
+        let (radius_servers, dynauth_clients) = match self.base_radius.take() {
+            Some(base) => base,
+            None => (
+                self.radius_servers
+                    .iter()
+                    .map(|((name, p), _)| RadiusServer {
+                        name: name.clone(),
+                        settings: p.resolve(),
+                    })
+                    .collect(),
+                self.dynauth_clients
+                    .iter()
+                    .map(|((name, p), _)| DynauthClient {
+                        name: name.clone(),
+                        settings: p.resolve(),
+                    })
+                    .collect(),
+            ),
+        };
         let mut config = Config {
             system: match (&self.base_system, &self.system) {
                 (Some(base), _) => base.clone(),
@@ -564,6 +615,8 @@ impl Builder {
             ppp_profiles: self.ppp_profiles.iter().map(|(p, _)| p.clone()).collect(),
             ip_pools,
             users,
+            radius_servers,
+            dynauth_clients,
             tunnels: self.tunnels.iter().map(|(t, _)| t.clone()).collect(),
             sessions: self.sessions.iter().map(|(s, _)| s.clone()).collect(),
             warnings,
@@ -575,6 +628,7 @@ impl Builder {
         if self.base_system.is_none() {
             // A base config's PPP parts were checked with it; `build_onto` adds no PPP block.
             self.check_ppp(&mut config, read_file);
+            self.check_radius(&config);
         }
         (config, self.diags)
     }

@@ -11,6 +11,7 @@ use crate::model::{
     TunnelSettings,
 };
 use crate::ppp::{IpPool, PppParams, PppSettings, User, UserTable};
+use crate::radius::{DynauthClient, RadiusServer};
 use crate::value::{Encap, PseudowireType};
 
 /// The name of the built-in profile of every kind.
@@ -31,6 +32,8 @@ pub struct Config {
     pub(crate) ppp_profiles: Vec<PppProfile>,
     pub(crate) ip_pools: Vec<IpPool>,
     pub(crate) users: UserTable,
+    pub(crate) radius_servers: Vec<RadiusServer>,
+    pub(crate) dynauth_clients: Vec<DynauthClient>,
     pub(crate) tunnels: Vec<TunnelInstance>,
     pub(crate) sessions: Vec<SessionInstance>,
     pub(crate) warnings: Vec<Diagnostic>,
@@ -47,6 +50,8 @@ impl Default for Config {
             ppp_profiles: vec![builtin()],
             ip_pools: Vec::new(),
             users: UserTable::default(),
+            radius_servers: Vec::new(),
+            dynauth_clients: Vec::new(),
             tunnels: Vec::new(),
             sessions: Vec::new(),
             warnings: Vec::new(),
@@ -129,6 +134,26 @@ impl Config {
         name: &str,
     ) -> Option<Vec<(std::net::Ipv4Addr, std::net::Ipv4Addr)>> {
         self.ip_pool(name).map(|p| p.ranges.clone())
+    }
+
+    /// Every `radius server`, in file order.
+    pub fn radius_servers(&self) -> &[RadiusServer] {
+        &self.radius_servers
+    }
+
+    /// The `radius server` named `name`.
+    pub fn radius_server(&self, name: &str) -> Option<&RadiusServer> {
+        self.radius_servers.iter().find(|r| r.name == name)
+    }
+
+    /// Every `dynauth client`, in file order.
+    pub fn dynauth_clients(&self) -> &[DynauthClient] {
+        &self.dynauth_clients
+    }
+
+    /// The `dynauth client` named `name`.
+    pub fn dynauth_client(&self, name: &str) -> Option<&DynauthClient> {
+        self.dynauth_clients.iter().find(|c| c.name == name)
     }
 
     /// The local users: `user` blocks and the users files that PPP profiles name (read by

@@ -471,6 +471,25 @@ pub(crate) fn socket_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
     Ok(out)
 }
 
+/// A list of `ip[:port]` socket addresses where dynamic authorization requests are taken;
+/// the port defaults to 3799 (RFC 5176 §3).
+pub(crate) fn dynauth_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
+    const WHAT: &str =
+        "one or more IP addresses, optionally with ports (`192.0.2.1:3799`, `[2001:db8::1]:3799`)";
+    let mut out = Vec::new();
+    for item in list(v, WHAT)? {
+        let ep = endpoint_item(item, WHAT)?;
+        match ep.host {
+            Host::Ip(ip) => out.push(SocketAddr::new(
+                ip,
+                ep.port.unwrap_or(crate::radius::DYNAUTH_PORT),
+            )),
+            Host::Name(_) => return mismatch(item, WHAT),
+        }
+    }
+    Ok(out)
+}
+
 /// A list of `ip:port` socket addresses, the port required (no port is the metrics' own).
 pub(crate) fn metrics_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
     const WHAT: &str = "one or more IP addresses with ports (`127.0.0.1:9701`, `[::1]:9701`)";

@@ -63,6 +63,10 @@ pub struct ConfigDiff {
     /// `user` blocks and users-file lines say (server, password, fixed address, which file);
     /// a line that only moved is unchanged.
     pub users: NameDiff,
+    /// RADIUS servers, compared by their settings.
+    pub radius_servers: NameDiff,
+    /// Dynamic authorization clients, compared by their settings.
+    pub dynauth_clients: NameDiff,
     /// Tunnel instances, compared by their effective settings.
     pub tunnels: NameDiff,
     /// Session instances, compared by their effective settings.
@@ -80,6 +84,8 @@ impl ConfigDiff {
             && self.ppp_profiles.is_empty()
             && self.ip_pools.is_empty()
             && self.users.is_empty()
+            && self.radius_servers.is_empty()
+            && self.dynauth_clients.is_empty()
             && self.tunnels.is_empty()
             && self.sessions.is_empty()
     }
@@ -131,6 +137,26 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         ppp_profiles: compare!(ppp_profiles, ppp_profile_settings),
         ip_pools: compare!(ip_pools, ip_pool_ranges),
         users: NameDiff::of(old.users().by_name(), new.users().by_name()),
+        radius_servers: NameDiff::of(
+            old.radius_servers()
+                .iter()
+                .map(|r| (r.name.clone(), r.settings.clone()))
+                .collect(),
+            new.radius_servers()
+                .iter()
+                .map(|r| (r.name.clone(), r.settings.clone()))
+                .collect(),
+        ),
+        dynauth_clients: NameDiff::of(
+            old.dynauth_clients()
+                .iter()
+                .map(|c| (c.name.clone(), c.settings.clone()))
+                .collect(),
+            new.dynauth_clients()
+                .iter()
+                .map(|c| (c.name.clone(), c.settings.clone()))
+                .collect(),
+        ),
         tunnels: compare!(tunnels, resolve_tunnel),
         sessions: compare!(sessions, resolve_session),
     }

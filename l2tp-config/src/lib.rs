@@ -4,7 +4,7 @@
 //! one `parameter value [value...]` per line, with `#` comments. The block types are `system`
 //! (unnamed, at most once), `peer profile`, `tunnel profile`, `session profile`,
 //! `pseudowire profile`, `ppp profile` (the daemon's own PPP, named as in OpenL2TP's PPP
-//! profiles), `ip pool`, `user`, `tunnel` and `session`. Values are booleans (`true`/`false`), numbers
+//! profiles), `ip pool`, `user`, `radius server`, `dynauth client`, `tunnel` and `session`. Values are booleans (`true`/`false`), numbers
 //! (decimal or `0x` hex), strings (quoted when they hold spaces or `#`), IP addresses with an
 //! optional port (`192.0.2.1:1701`, `[2001:db8::1]:1701`, or a DNS name, kept unresolved), IP
 //! prefixes, MAC addresses, `hex:` byte strings and lists (separated by spaces or commas).
@@ -67,6 +67,7 @@ mod lexer;
 mod model;
 mod params;
 mod ppp;
+mod radius;
 mod span;
 mod suggest;
 mod syntax;
@@ -89,12 +90,16 @@ pub use ppp::{
     IpPool, IpPoolParams, IpPoolSettings, PppAuthMethod, PppParams, PppSettings, User, UserOrigin,
     UserParams, UserSettings, UserTable,
 };
+pub use radius::{
+    DYNAUTH_PORT, DynauthClient, DynauthClientParams, DynauthClientSettings, RADIUS_ACCT_PORT,
+    RADIUS_AUTH_PORT, RadiusServer, RadiusServerParams, RadiusServerSettings,
+};
 pub use span::Span;
 pub use users::parse_users_file;
 pub use value::{
-    AuthMode, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap, Endpoint, Framing,
-    FramingCaps, Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns, LogLevel, MacAddr,
-    MetricsDetail, PseudowireType, Secret, SessionType, TextOrBytes,
+    AuthMode, AuthSource, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap,
+    Endpoint, Framing, FramingCaps, Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns,
+    LogLevel, MacAddr, MetricsDetail, PseudowireType, Secret, SessionType, TextOrBytes,
 };
 
 /// Parses and checks config text. `file_name` is used only in diagnostics. Reads no file: the

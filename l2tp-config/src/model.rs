@@ -88,6 +88,26 @@ params! {
         metrics_listen: Vec<SocketAddr> => Vec<SocketAddr> = Vec::new(), p::metrics_addrs;
         /// `metrics_detail`: series per tunnel or per session besides the totals \[`none`\].
         metrics_detail: MetricsDetail => MetricsDetail = MetricsDetail::None, p::keyword;
+        /// `radius_nas_identifier`: the NAS-Identifier of RADIUS requests \[`None`: the host
+        /// name\].
+        radius_nas_identifier: String => Option<String> = None, p::name;
+        /// `radius_nas_ip_address`: the NAS-IP-Address (or NAS-IPv6-Address) of RADIUS
+        /// requests \[`None`: the session's tunnel's local address\].
+        radius_nas_ip_address: IpAddr => Option<IpAddr> = None, p::ip;
+        /// `radius_dynauth_listen`: addresses (port 3799 by default) where Disconnect- and
+        /// CoA-Requests from the `dynauth client`s are taken \[none\].
+        radius_dynauth_listen: Vec<SocketAddr> => Vec<SocketAddr> = Vec::new(),
+            p::dynauth_addrs;
+        /// `radius_max_queued_access`: Access-Requests waiting for a server beyond which a
+        /// new one fails at once \[10000\].
+        radius_max_queued_access: u32 => u32 = 10_000, p::number(1, 10_000_000);
+        /// `radius_max_queued_accounting`: Accounting-Requests kept while no server takes
+        /// them; beyond, the oldest Interim-Update (else the oldest record) is dropped, logged
+        /// and counted \[10000\].
+        radius_max_queued_accounting: u32 => u32 = 10_000, p::number(1, 10_000_000);
+        /// `radius_accounting_on_off`: send Accounting-On when the daemon starts and
+        /// Accounting-Off when it stops \[true\].
+        radius_accounting_on_off: bool => bool = true, p::boolean;
         /// `pid_file` \[`/run/l2tpd/l2tpd.pid`\].
         pid_file: PathBuf => PathBuf = PathBuf::from("/run/l2tpd/l2tpd.pid"), p::path;
     }

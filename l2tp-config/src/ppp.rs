@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::convert as p;
 use crate::params::params;
-use crate::value::Secret;
+use crate::value::{AuthSource, Secret};
 
 params! {
     /// A `ppp profile` block as written.
@@ -72,6 +72,15 @@ params! {
         lcp_max_cfg_reqs: u8 => u8 = 10, p::number(1, 255);
         /// `users_file`: local users in pppd's `chap-secrets` format \[`None`\].
         users_file: PathBuf => Option<PathBuf> = None, p::path;
+        /// `auth_source`: who checks the peer's credentials: the local users, the RADIUS
+        /// servers, or the RADIUS servers and the local users when none answers \[`local`\].
+        auth_source: AuthSource => AuthSource = AuthSource::Local, p::keyword;
+        /// `radius_accounting`: send RADIUS accounting (Start, Interim-Update, Stop) for the
+        /// sessions of this profile \[false\].
+        radius_accounting: bool => bool = false, p::boolean;
+        /// `acct_interim_interval`: seconds between Interim-Updates, 0 = none unless the
+        /// Access-Accept gives an Acct-Interim-Interval \[0\].
+        acct_interim_interval: u32 => u32 = 0, p::number(0, 86_400);
     }
 }
 

@@ -150,6 +150,19 @@ macro_rules! keyword_enum {
 }
 
 keyword_enum! {
+    /// `auth_source`: who checks the credentials of the peers of a ppp profile.
+    AuthSource {
+        /// `local`: the local users (`user` blocks, `users_file`).
+        Local = "local",
+        /// `radius`: the RADIUS servers; no answer from any of them refuses the peer.
+        Radius = "radius",
+        /// `radius_then_local`: the RADIUS servers, and the local users when none of them
+        /// answers (a RADIUS rejection stands).
+        RadiusThenLocal = "radius_then_local",
+    }
+}
+
+keyword_enum! {
     /// `log_level`.
     LogLevel {
         /// `critical`
