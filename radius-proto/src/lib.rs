@@ -25,7 +25,8 @@
 //!   dead time; a cap on requests in flight per server with a FIFO queue behind it;
 //!   Identifiers per (socket, server), with more sockets asked for past 256 requests in flight;
 //!   Acct-Delay-Time kept up to date; accounting that cannot be delivered kept in a bounded
-//!   queue, and what falls out of it reported; per-server statistics.
+//!   queue, and what falls out of it reported; per-server statistics; a new server list taken
+//!   over without losing the requests in flight.
 //! - [`dynauth`]: Disconnect-Request and CoA-Request authenticated against the listed clients'
 //!   secrets, duplicates detected, ACK and NAK (with Error-Cause) built.
 //!

@@ -79,6 +79,14 @@ impl<T> Slab<T> {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Every value with its index and generation.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (u32, u32, &mut T)> {
+        self.slots.iter_mut().enumerate().filter_map(|(i, slot)| {
+            let generation = slot.generation;
+            slot.value.as_mut().map(|v| (i as u32, generation, v))
+        })
+    }
 }
 
 #[cfg(test)]
