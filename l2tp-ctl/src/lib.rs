@@ -55,12 +55,13 @@ use serde::{Deserialize, Serialize};
 pub use error::{CtlError, ErrorKind};
 pub use event::{Event, EventKind, ResultCode};
 pub use map::{OrderedMap, Params, SettingValue, Settings};
-pub use ppp::{PppDetail, PppEventInfo, format_ifid};
+pub use ppp::{PppDetail, PppEventInfo, PppRadius, format_ifid, radius_text};
 pub use request::{DebugTarget, ListOptions, PppSelector, ProfileKind, Request, Selector};
 pub use response::{
     CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, IpPoolInfo, Limits, ProfileInfo,
-    PseudowireType, ReloadSummary, Response, SessionDetail, SessionInfo, SessionStats, State,
-    SystemInfo, SystemStats, TunnelDetail, TunnelInfo, TunnelStats,
+    PseudowireType, RadiusInfo, RadiusServerInfo, ReloadSummary, Response, SessionDetail,
+    SessionInfo, SessionStats, State, SystemInfo, SystemStats, TunnelDetail, TunnelInfo,
+    TunnelStats,
 };
 
 /// The version of this protocol. Every frame carries it.

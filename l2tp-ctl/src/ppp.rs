@@ -54,6 +54,50 @@ pub struct PppDetail {
     /// Why the link ended (a `ppp_proto` down reason's kind), once it has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub down_reason: Option<String>,
+    /// RADIUS authentication and accounting, for a session of a profile that uses RADIUS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius: Option<Box<PppRadius>>,
+}
+
+/// The RADIUS side of a native-PPP session, in `show session`.
+#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+pub struct PppRadius {
+    /// Its Acct-Session-Id, in every RADIUS request about it.
+    pub acct_session_id: String,
+    /// Who authenticated the peer: `radius` or `local`; absent until it is authenticated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentic: Option<String>,
+    /// The Class attributes of the Access-Accept, echoed in accounting (text, or `0x` and hex
+    /// digits when not printable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class: Vec<String>,
+    /// Where its accounting is: `off`, `start-sent`, `started`, `stopped`.
+    pub accounting: String,
+    /// Seconds between Interim-Updates, when they are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interim_interval_s: Option<u64>,
+    /// Session-Timeout, as the server (or a CoA-Request) set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_timeout_s: Option<u32>,
+    /// Idle-Timeout, as the server (or a CoA-Request) set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_s: Option<u32>,
+    /// Framed-MTU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framed_mtu: Option<u16>,
+}
+
+/// A RADIUS value for display: its text when printable ASCII, else `0x` and hex digits.
+pub fn radius_text(v: &[u8]) -> String {
+    if !v.is_empty() && v.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+        String::from_utf8_lossy(v).into_owned()
+    } else {
+        let mut s = String::from("0x");
+        for b in v {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
 }
 
 /// What a `ppp_up` or `ppp_down` event tells.

@@ -62,6 +62,8 @@ pub enum Request {
         /// The pool's name.
         name: String,
     },
+    /// `show radius`: answered with [`Response::Radius`](crate::Response::Radius).
+    ShowRadius,
     /// `create tunnel NAME key=value ...`: answered with
     /// [`Response::Tunnel`](crate::Response::Tunnel).
     CreateTunnel {

@@ -453,6 +453,7 @@ fn carry_out(
             EngineEvent::Resolve { host } => {
                 tokio::spawn(resolve(host, io.resolved.clone()));
             }
+            EngineEvent::Radius(_) => {}
             EngineEvent::Dataplane(req) => {
                 let outcome = plane.execute(&req);
                 core.handle_dataplane_outcome(Instant::now(), outcome);

@@ -290,6 +290,12 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
         "users_file",
         s.users_file.as_ref().and_then(|p| text(p.display())),
     );
+    m.push("auth_source", text(s.auth_source));
+    m.push("radius_accounting", Some(s.radius_accounting.into()));
+    m.push(
+        "acct_interim_interval",
+        Some(s.acct_interim_interval.into()),
+    );
     m
 }
 

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use l2tp_ctl::{DebugTarget, Params, Selector};
+use radius_proto::client::{Failure, Service};
+use radius_proto::{Attributes, Code};
 
 use crate::dataplane::{DataplaneRequest, SocketChange};
 use crate::scripts::ScriptEvent;
@@ -48,6 +50,53 @@ pub enum EngineEvent {
         /// The name.
         host: String,
     },
+    /// A request for the RADIUS client; its answer goes back through
+    /// [`super::Engine::handle_radius`].
+    Radius(RadiusRequest),
+}
+
+/// What the engine asks of the shell's RADIUS client.
+#[derive(Clone, Debug)]
+pub enum RadiusRequest {
+    /// Send an Access-Request (`Service::Access`) or an Accounting-Request
+    /// (`Service::Accounting`) with `attributes`; the outcome comes back with `key`.
+    Submit {
+        /// Names the request in its outcome.
+        key: u64,
+        /// Authentication or accounting.
+        service: Service,
+        /// The request's attributes (a User-Password in clear: the client hides it).
+        attributes: Attributes,
+        /// For accounting: the session (tunnel id, session id) whose data counters the shell
+        /// adds (octets with gigawords, packets, both ways), read from the data plane when it
+        /// sends the request.
+        counters: Option<(u32, u32)>,
+    },
+    /// Forget request `key` (its session went away): no outcome comes for it.
+    Cancel {
+        /// The request.
+        key: u64,
+    },
+}
+
+/// How a RADIUS request ended.
+#[derive(Clone, Debug)]
+pub enum RadiusOutcome {
+    /// A server answered (Access-Accept, -Reject or -Challenge, or Accounting-Response), its
+    /// authenticators checked.
+    Reply {
+        /// The answer's code.
+        code: Code,
+        /// Its attributes.
+        attributes: Attributes,
+        /// The server that answered.
+        server: SocketAddr,
+    },
+    /// No server answered: every one stayed silent or is dead, too many requests wait, or the
+    /// request does not fit in a packet.
+    Failed(Failure),
+    /// An Accounting-Request dropped from the full queue: its record is lost.
+    Dropped,
 }
 
 /// Requests from `l2tpctl`, and from the data plane, that act on tunnels and sessions.

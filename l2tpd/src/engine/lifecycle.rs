@@ -130,18 +130,21 @@ pub(super) fn on_event(
             handle,
             tunnel_id,
             session_id,
-        } => match ctx.registry.remove_session(handle.0) {
-            Some(rec) => {
-                let host = peer_host_name(ctx.registry, tunnel_id);
-                ctx.out
-                    .session(notify::session_deleted(&rec), &rec, host.as_deref());
+        } => {
+            ppp::release_removal(ctx, handle.0);
+            match ctx.registry.remove_session(handle.0) {
+                Some(rec) => {
+                    let host = peer_host_name(ctx.registry, tunnel_id);
+                    ctx.out
+                        .session(notify::session_deleted(&rec), &rec, host.as_deref());
+                }
+                None => {
+                    let mut ev = event(EventKind::SessionDeleted, tunnel_id);
+                    ev.sid = Some(session_id);
+                    ctx.out.notify(ev);
+                }
             }
-            None => {
-                let mut ev = event(EventKind::SessionDeleted, tunnel_id);
-                ev.sid = Some(session_id);
-                ctx.out.notify(ev);
-            }
-        },
+        }
         Event::WanErrorNotify {
             session_id, errors, ..
         } => {
@@ -253,8 +256,10 @@ fn session_down(
     (tid, sid): (u32, u32),
     reason: &proto::DownReason,
 ) {
-    // Its PPP ends first (watchers see PPP down before the session's down).
-    ppp::lower_down(ctx, handle);
+    // Its PPP ends first (watchers see PPP down before the session's down), and its
+    // accounting Stop goes out before the data plane removes it (its counters go with it).
+    ppp::lower_down(ctx, handle, reason.cause);
+    ppp::release_removal(ctx, handle);
     let Some(rec) = ctx.registry.session_closing(handle, reason.cause) else {
         return;
     };
@@ -320,10 +325,16 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
         proto::DataplaneRequest::RemoveSession {
             tunnel_id,
             session_id,
-        } => DataplaneRequest::RemoveSession {
-            tid: tunnel_id,
-            sid: session_id,
-        },
+        } => {
+            // Sent after the session's accounting Stop, which reads its counters.
+            if ppp::hold_removal(ctx, (tunnel_id, session_id)) {
+                return;
+            }
+            DataplaneRequest::RemoveSession {
+                tid: tunnel_id,
+                sid: session_id,
+            }
+        }
         _ => return,
     };
     ctx.out.dataplane(out);

@@ -53,7 +53,7 @@ use l2tp_ctl::{
 use l2tp_proto::wire::header::{Encapsulation, HeaderError, Packet};
 use l2tp_proto::{self as proto, Decision};
 
-pub use api::{Command, EngineEvent, HostFacts};
+pub use api::{Command, EngineEvent, HostFacts, RadiusOutcome, RadiusRequest};
 pub use clock::OsRng;
 pub use translate::{session_config, tunnel_config};
 pub use views::{ListCursor, ListPage};
@@ -201,6 +201,9 @@ impl Engine {
         self.admission.clear_cache();
         let config = Arc::clone(&self.config);
         let (mut ctx, instances, _, _) = self.parts(now);
+        if diff.is_none() {
+            ppp::accounting_on(&mut ctx);
+        }
         instances.apply(&mut ctx, &config, diff);
         self.pump(now);
     }
@@ -297,6 +300,27 @@ impl Engine {
         self.pump(now);
     }
 
+    /// The outcome of RADIUS request `key` ([`EngineEvent::Radius`]).
+    pub fn handle_radius(&mut self, now: Instant, key: u64, outcome: RadiusOutcome) {
+        let (mut ctx, _, _, _) = self.parts(now);
+        ppp::radius_outcome(&mut ctx, key, outcome);
+        self.pump(now);
+    }
+
+    /// An authenticated Disconnect- or CoA-Request (RFC 5176) with `attributes`: the answer to
+    /// send, after what it asks is done.
+    pub fn handle_dynauth(
+        &mut self,
+        now: Instant,
+        kind: radius_proto::dynauth::DynAuthKind,
+        attributes: &radius_proto::Attributes,
+    ) -> radius_proto::dynauth::Answer {
+        let (mut ctx, _, _, _) = self.parts(now);
+        let answer = ppp::dynauth(&mut ctx, kind, attributes);
+        self.pump(now);
+        answer
+    }
+
     /// The data plane finished a request.
     pub fn handle_dataplane_outcome(&mut self, now: Instant, outcome: DataplaneOutcome) {
         let (mut ctx, _, _, _) = self.parts(now);
@@ -383,6 +407,7 @@ impl Engine {
     /// (events and scripts), since they end with the process.
     pub fn finish_shutdown(&mut self) {
         let (mut ctx, _, _, _) = self.parts(Instant::now());
+        ppp::finish(&mut ctx);
         lifecycle::finish(&mut ctx);
     }
 
@@ -556,6 +581,28 @@ impl Engine {
             .map(|u| (u.name, u.size, u.in_use))
             .collect();
         f
+    }
+
+    /// What `show radius` says of the PPP sessions' RADIUS requests and of dynamic
+    /// authorization (the core adds the client's servers and counters).
+    pub fn radius_figures(&self) -> l2tp_ctl::RadiusInfo {
+        let c = &self.ppp.aaa.counters;
+        let owned = |m: &std::collections::BTreeMap<&'static str, u64>| {
+            m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+        };
+        l2tp_ctl::RadiusInfo {
+            access_requests: c.access_requests,
+            accepts: c.accepts,
+            rejects: c.rejects,
+            no_answer: c.no_answer,
+            local_fallbacks: c.local_fallbacks,
+            accounting_requests: owned(&c.accounting),
+            accounting_responses: c.accounting_responses,
+            accounting_lost: c.accounting_lost,
+            dynauth: owned(&c.dynauth),
+            pending: ppp::radius_pending(&self.ppp) as u64,
+            ..l2tp_ctl::RadiusInfo::default()
+        }
     }
 
     /// The engine's counters (the protocol fields of [`SystemStats`]; the core adds its own).

@@ -35,6 +35,11 @@ impl Outbox {
         self.events.push_back(EngineEvent::Socket(change));
     }
 
+    /// A request for the RADIUS client.
+    pub(super) fn radius(&mut self, req: super::api::RadiusRequest) {
+        self.events.push_back(EngineEvent::Radius(req));
+    }
+
     /// An event for watchers without a script (an unknown session's deletion).
     pub(super) fn notify(&mut self, e: ctl::Event) {
         self.events.push_back(EngineEvent::Notify(e));

@@ -13,7 +13,7 @@ use ppp_proto::{
     Retries,
 };
 
-use super::policy::{LocalUser, PppPolicy, Users};
+use super::policy::{LocalUser, PppPolicy, RadiusPolicy, Users};
 
 /// The policy of every ppp profile of `config`.
 pub(in crate::engine) fn policies(config: &Config) -> Vec<PppPolicy> {
@@ -116,6 +116,11 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
         peer_ip: s.peer_ip_addr,
         pool: s.ip_pool_name.clone(),
         users,
+        radius: RadiusPolicy {
+            auth: s.auth_source,
+            accounting: s.radius_accounting,
+            interim: secs(s.acct_interim_interval),
+        },
     }
 }
 

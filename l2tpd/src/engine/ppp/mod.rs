@@ -14,302 +14,37 @@
 //! before the verdict goes out, so that an address that cannot be given refuses the peer
 //! instead of starting IPCP without one.
 
+mod aaa;
+mod access;
+mod acct;
 mod config;
+mod dynauth;
+pub(super) mod link;
+mod local;
 pub(super) mod policy;
+mod request;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_ctl::{self as ctl, EventKind};
 use l2tp_proto::{self as proto, Refusal};
-use ppp_proto::{
-    AuthMethod, AuthRequest, DownReason, Event as LinkEvent, Ipv4Info, Ipv6Info, Link, LinkInfo,
-    NetworkParams, Verdict,
-};
+use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
 
+pub(super) use acct::{hold_removal, release_removal};
+pub(super) use link::{Ppp, PppLink};
 #[cfg(test)]
 pub(super) use policy::{LocalUser, Users};
 pub(super) use policy::{PppPolicy, Role};
 
-use super::clock::Clock;
+use super::api::RadiusOutcome;
 use super::ctx::Ctx;
 use super::notify;
-use super::pools::{PoolError, Pools};
-use crate::dataplane::{DataplaneRequest, PppNetwork};
+use crate::dataplane::DataplaneRequest;
 use crate::notice;
-
-type PInstant = proto::time::Instant;
-
-/// The PPP of one native-PPP session.
-#[derive(Debug)]
-pub(super) struct PppLink {
-    link: Link,
-    role: Role,
-    policy: Arc<PppPolicy>,
-    /// Its entry in the timer list.
-    deadline: Option<PInstant>,
-    /// The user the peer authenticated as (server), or we did (client).
-    user: Option<Box<[u8]>>,
-    method: Option<AuthMethod>,
-    info: Option<LinkInfo>,
-    /// What IPCP and IPv6CP last negotiated (kept once they close, for the down event).
-    ipv4: Option<Ipv4Info>,
-    ipv6: Option<Ipv6Info>,
-    /// Which of them are open now.
-    open: NetOpen,
-    /// When the first network protocol came up.
-    up_since: Option<Instant>,
-    /// Why the session must end, decided before the link says it is down (no address).
-    refusal: Option<Refusal>,
-    /// The session ends then with this CDN, unless the peer ends it first: the link ended at
-    /// the peer's word, and the peer's CDN, which says why, is the one to hear.
-    end_at: Option<Box<(PInstant, Refusal, String)>>,
-    /// A client's link opens then, or at the peer's first frame if sooner: an L2TPv2 LAC's
-    /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
-    /// the peer before the ICCN, which drops it and waits a Restart period.
-    start_at: Option<PInstant>,
-}
-
-/// How long a client waits for the server's first frame before it speaks first.
-const CLIENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The network protocols open on a link.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-struct NetOpen {
-    ipv4: bool,
-    ipv6: bool,
-}
-
-impl PppLink {
-    /// The data plane's view of the network layer, if any protocol is up.
-    fn network(&self) -> Option<PppNetwork> {
-        let ipv4 = self.ipv4.filter(|_| self.open.ipv4);
-        let ipv6 = self.ipv6.filter(|_| self.open.ipv6);
-        if ipv4.is_none() && ipv6.is_none() {
-            return None;
-        }
-        let framing = self.info.map(|i| i.framing).unwrap_or_default();
-        Some(PppNetwork {
-            ipv4: ipv4.map(|i| (i.local, i.peer)),
-            ipv6: ipv6.map(|i| (i.local.to_u64(), i.peer.to_u64())),
-            mtu: self.info.map_or(1500, |i| i.peer_mru),
-            acfc: framing.acfc,
-            pfc: framing.pfc,
-        })
-    }
-
-    /// The user, as text for logs and `show` (bytes that are not UTF-8 replaced).
-    pub(super) fn user(&self) -> Option<String> {
-        self.user
-            .as_deref()
-            .map(|u| String::from_utf8_lossy(u).into_owned())
-    }
-
-    /// The peer's IPv4 address, once IPCP is up.
-    pub(super) fn peer_ipv4(&self) -> Option<Ipv4Addr> {
-        self.ipv4.map(|i| i.peer)
-    }
-
-    /// What `show session` says of it.
-    pub(super) fn detail(&self, now: Instant) -> ctl::PppDetail {
-        let c = self.link.counters();
-        // The servers we give (server), or were given (client).
-        let servers = match self.role {
-            Role::Server => self.policy.server.ipv4.map(|c| c.defaults.dns),
-            Role::Client => self.ipv4.map(|i| i.dns),
-        };
-        let mut dns: Vec<Ipv4Addr> = servers.iter().flatten().flatten().copied().collect();
-        dns.dedup();
-        ctl::PppDetail {
-            profile: self.policy.profile.clone(),
-            role: self.role.label().to_owned(),
-            phase: phase_label(self.link.phase()).to_owned(),
-            user: self.user(),
-            auth: self.method.map(method_label).map(str::to_owned),
-            local_ipv4: self.ipv4.map(|i| i.local),
-            peer_ipv4: self.peer_ipv4(),
-            dns,
-            local_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.local.to_u64())),
-            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
-            peer_mru: self.info.map(|i| i.peer_mru),
-            uptime_s: self
-                .up_since
-                .filter(|_| self.network().is_some())
-                .map_or(0, |t| now.saturating_duration_since(t).as_secs()),
-            echo_sent: c.echo_sent,
-            echo_missed: c.echo_missed,
-            frames_in: c.frames_in,
-            frames_out: c.frames_out,
-            frames_discarded: c.malformed + c.discarded,
-            down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
-        }
-    }
-
-    pub(super) fn event_info(&self, reason: Option<&DownReason>) -> ctl::PppEventInfo {
-        ctl::PppEventInfo {
-            user: self.user(),
-            auth: self.method.map(method_label).map(str::to_owned),
-            peer_ipv4: self.peer_ipv4(),
-            local_ipv4: self.ipv4.map(|i| i.local),
-            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
-            reason: reason.map(|r| r.kind().to_owned()),
-        }
-    }
-}
-
-/// `pap`, `chap`, `mschapv2`.
-fn method_label(m: AuthMethod) -> &'static str {
-    match m {
-        AuthMethod::Pap => "pap",
-        AuthMethod::ChapMd5 => "chap",
-        AuthMethod::MsChapV2 => "mschapv2",
-    }
-}
-
-fn phase_label(p: ppp_proto::Phase) -> &'static str {
-    match p {
-        ppp_proto::Phase::Dead => "dead",
-        ppp_proto::Phase::Establish => "establish",
-        ppp_proto::Phase::Authenticate => "authenticate",
-        ppp_proto::Phase::Network => "network",
-        ppp_proto::Phase::Terminate => "terminate",
-    }
-}
-
-/// Native PPP's counters, for `show system` and the metrics.
-#[derive(Clone, Debug, Default)]
-pub(super) struct PppCounters {
-    /// Links whose network came up.
-    pub(super) up: u64,
-    /// Links ended, by reason.
-    pub(super) down: BTreeMap<&'static str, u64>,
-    /// Peers refused at authentication, by reason.
-    pub(super) auth_failures: BTreeMap<&'static str, u64>,
-    /// Authenticated peers refused for want of an address, by reason.
-    pub(super) address_refusals: BTreeMap<&'static str, u64>,
-    /// Frames for no native-PPP session.
-    pub(super) frames_discarded: u64,
-}
-
-/// What every native-PPP link shares. See the [module documentation](self).
-pub(super) struct Ppp {
-    clock: Clock,
-    rng: Box<dyn proto::Rng + Send>,
-    /// (deadline, session handle) of every link with a timer running.
-    timers: BTreeSet<(PInstant, u64)>,
-    policies: HashMap<String, Arc<PppPolicy>>,
-    pub(super) pools: Pools,
-    pub(super) counters: PppCounters,
-    /// Set by tests that give the policies directly: the config's do not replace them.
-    #[cfg(test)]
-    pub(super) pinned: bool,
-}
-
-impl std::fmt::Debug for Ppp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ppp")
-            .field("timers", &self.timers.len())
-            .field("policies", &self.policies.keys().collect::<Vec<_>>())
-            .field("counters", &self.counters)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Ppp {
-    /// No policies, users or pools yet; `clock` is the protocol's, `rng` a source for magic
-    /// numbers, challenges and interface identifiers.
-    pub(super) fn new(clock: Clock, rng: Box<dyn proto::Rng + Send>) -> Self {
-        Ppp {
-            clock,
-            rng,
-            timers: BTreeSet::new(),
-            policies: HashMap::new(),
-            pools: Pools::default(),
-            counters: PppCounters::default(),
-            #[cfg(test)]
-            pinned: false,
-        }
-    }
-
-    /// Takes the ppp profiles, users and pools of `config` (a load or a reload). Running links
-    /// keep the policy they started with, and their addresses.
-    pub(super) fn apply(&mut self, config: &l2tp_config::Config) {
-        #[cfg(test)]
-        if self.pinned {
-            return;
-        }
-        let policies = config::policies(config);
-        let pools = config::pools(config);
-        self.configure(policies, pools);
-    }
-
-    /// Replaces the policies and pools. Running links keep the policy they started with and
-    /// their addresses.
-    pub(super) fn configure<'a>(
-        &mut self,
-        policies: impl IntoIterator<Item = PppPolicy>,
-        pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
-    ) {
-        self.policies = policies
-            .into_iter()
-            .map(|p| (p.profile.clone(), Arc::new(p)))
-            .collect();
-        self.pools.configure(pools);
-    }
-
-    /// The policy of ppp profile `name`.
-    pub(super) fn policy(&self, name: &str) -> Option<Arc<PppPolicy>> {
-        self.policies.get(name).cloned()
-    }
-
-    /// When the earliest link timer is due.
-    pub(super) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| self.clock.to_std(*t))
-    }
-
-    /// A new link for a session in `role` under `policy` (not opened yet).
-    pub(super) fn new_link(&mut self, role: Role, policy: Arc<PppPolicy>) -> Box<PppLink> {
-        let link = Link::new(Arc::clone(policy.link_config(role)), self.rng.as_mut());
-        Box::new(PppLink {
-            link,
-            role,
-            policy,
-            deadline: None,
-            user: None,
-            method: None,
-            info: None,
-            ipv4: None,
-            ipv6: None,
-            open: NetOpen::default(),
-            up_since: None,
-            refusal: None,
-            end_at: None,
-            start_at: None,
-        })
-    }
-
-    fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
-        let next = [
-            st.link.poll_timeout(),
-            st.end_at.as_deref().map(|e| e.0),
-            st.start_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        if next != st.deadline {
-            if let Some(old) = st.deadline {
-                self.timers.remove(&(old, handle));
-            }
-            if let Some(new) = next {
-                self.timers.insert((new, handle));
-            }
-            st.deadline = next;
-        }
-    }
-}
+use aaa::Purpose;
+use link::CLIENT_WAIT;
+use local::{assign_address, authenticate, refuse_address, tunnel_local_ipv4};
 
 // ------------------------------------------------------------------ inputs
 
@@ -484,9 +219,11 @@ pub(super) fn run_due(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// Session `handle`'s L2TP session is going down: its PPP ends at once (no CDN of its own).
-pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64) {
+/// Session `handle`'s L2TP session is going down for `cause`: its PPP ends at once (no CDN
+/// of its own).
+pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64, cause: proto::DownCause) {
     let now = ctx.ppp.clock.to_proto(ctx.now);
+    let shutting_down = ctx.shutting_down;
     let Some(st) = ctx
         .registry
         .session_mut(handle)
@@ -494,6 +231,12 @@ pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64) {
     else {
         return;
     };
+    if let Some(rl) = st.radius.as_deref_mut()
+        && !st.link.is_finished()
+    {
+        rl.cause
+            .get_or_insert(aaa::lower_cause(cause, shutting_down));
+    }
     st.link.lower_down(now);
     drive(ctx, handle);
 }
@@ -538,6 +281,83 @@ pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: ppp_proto::CloseReas
     true
 }
 
+/// The outcome of RADIUS request `key` (from the shell's RADIUS client).
+pub(super) fn radius_outcome(ctx: &mut Ctx<'_>, key: u64, outcome: RadiusOutcome) {
+    let Some(p) = ctx.ppp.aaa.take(key) else {
+        return;
+    };
+    let lost = matches!(outcome, RadiusOutcome::Dropped | RadiusOutcome::Failed(_));
+    match p.purpose {
+        Purpose::Auth(_) => {
+            access::answered(ctx, p.handle, key, outcome);
+            drive(ctx, p.handle);
+        }
+        Purpose::Acct(_) | Purpose::Daemon(_) if lost => {
+            ctx.ppp.aaa.counters.accounting_lost += 1;
+        }
+        Purpose::Acct(status) => acct::answered(ctx, p.handle, status),
+        Purpose::Daemon(_) => ctx.ppp.aaa.counters.accounting_responses += 1,
+    }
+}
+
+/// The daemon starts: Accounting-On (RFC 2866 §5.1), if the config asks for it.
+pub(super) fn accounting_on(ctx: &mut Ctx<'_>) {
+    request::daemon_accounting(
+        ctx,
+        radius_proto::dict::values::acct_status_type::ACCOUNTING_ON,
+    );
+}
+
+/// The daemon is about to exit: every session whose accounting is open gets its Stop
+/// (Admin-Reboot), then Accounting-Off goes out.
+pub(super) fn finish(ctx: &mut Ctx<'_>) {
+    let open: Vec<u64> = ctx
+        .registry
+        .sessions()
+        .filter(|(_, r)| {
+            r.ppp
+                .as_deref()
+                .and_then(|st| st.radius.as_deref())
+                .is_some_and(|rl| rl.accounting.is_open())
+        })
+        .map(|(h, _)| h)
+        .collect();
+    for h in open {
+        if let Some(rl) = ctx
+            .registry
+            .session_mut(h)
+            .and_then(|r| r.ppp.as_deref_mut())
+            .and_then(|st| st.radius.as_deref_mut())
+        {
+            rl.cause = Some(radius_proto::dict::values::acct_terminate_cause::ADMIN_REBOOT);
+        }
+        lower_down(ctx, h, proto::DownCause::Local);
+    }
+    request::daemon_accounting(
+        ctx,
+        radius_proto::dict::values::acct_status_type::ACCOUNTING_OFF,
+    );
+}
+
+/// RADIUS requests waiting for their outcome.
+pub(super) fn radius_pending(ppp: &Ppp) -> usize {
+    ppp.aaa.pending()
+}
+
+/// An authenticated Disconnect- or CoA-Request (RFC 5176): its answer, after the sessions it
+/// names are disconnected or changed.
+pub(super) fn dynauth(
+    ctx: &mut Ctx<'_>,
+    kind: radius_proto::dynauth::DynAuthKind,
+    attrs: &radius_proto::Attributes,
+) -> radius_proto::dynauth::Answer {
+    let (answer, disconnect) = dynauth::decide(ctx, kind, attrs);
+    for h in disconnect {
+        close(ctx, h, ppp_proto::CloseReason::Disconnect);
+    }
+    answer
+}
+
 // ------------------------------------------------------------------ the link's outputs
 
 /// Carries out what session `handle`'s link asks for until it asks nothing more.
@@ -546,6 +366,9 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let local_v4 = tunnel_local_ipv4(ctx, handle);
     let mut end: Option<(Refusal, String)> = None;
     let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
+    // For RADIUS, after the link has run: a request to ask about, accounting that fell due.
+    let mut ask: Option<AuthRequest> = None;
+    let mut due = acct::Due::default();
     {
         let Ctx {
             registry, ppp, out, ..
@@ -563,6 +386,12 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         }
         if st.end_at.as_deref().is_some_and(|(at, ..)| *at <= now) {
             end = st.end_at.take().map(|e| (e.1, e.2));
+        }
+        if let Some(rl) = st.radius.as_deref_mut()
+            && rl.interim_at.is_some_and(|at| at <= now)
+        {
+            rl.interim_at = None;
+            due.interim = true;
         }
         loop {
             let mut progress = false;
@@ -589,8 +418,22 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                                 .map(|c| c.user.clone().into_boxed_slice());
                         }
                     }
+                    LinkEvent::Authenticate(req)
+                        if st.radius.is_some() && st.policy.radius.auth.uses_radius() =>
+                    {
+                        // The verdict waits for the RADIUS server.
+                        st.method = Some(req.method());
+                        st.user = Some(req.user.clone().into_boxed_slice());
+                        ask = Some(req);
+                    }
                     LinkEvent::Authenticate(req) => {
                         let verdict = authenticate(ppp, (tid, sid, handle), st, &req, local_v4);
+                        if let Some(rl) = st.radius.as_deref_mut()
+                            && verdict.is_accept()
+                        {
+                            rl.authentic = Some(radius_proto::dict::values::acct_authentic::LOCAL);
+                            rl.authenticated_at = Some(now);
+                        }
                         if let Err(e) = st.link.auth_verdict(now, req.id, verdict) {
                             tracing::debug!("session {tid}/{sid}: PPP verdict not taken: {e}");
                         }
@@ -614,6 +457,12 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
                     }
                     LinkEvent::Down(reason) => {
+                        due.down = Some(reason);
+                        if let Some((key, _)) = st.radius.as_deref_mut().and_then(|r| r.auth.take())
+                            && let Some(r) = ppp.aaa.cancel(key)
+                        {
+                            out.radius(r);
+                        }
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
                         ppp.pools.release(handle);
                         if st.up_since.is_some() {
@@ -644,6 +493,16 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         }
         ppp.reschedule(handle, st);
     }
+    if let Some(req) = ask
+        && access::ask(ctx, handle, req)
+    {
+        // Refused at once (the request could not be built): the link has more to say.
+        drive(ctx, handle);
+        return;
+    }
+    // Accounting before the events: the Stop reads the session's counters before anything
+    // removes the session.
+    acct::progress(ctx, handle, &due);
     // Events first: the PPP went down before its session does.
     let Some(rec) = ctx.registry.session(handle) else {
         return;
@@ -673,105 +532,6 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
             tracing::debug!("session {tid}/{sid}: {e:?}");
         }
     }
-}
-
-/// The IPv4 address of session `handle`'s tunnel at our end, if it runs over IPv4: our address
-/// on its links when the profile sets none.
-fn tunnel_local_ipv4(ctx: &Ctx<'_>, handle: u64) -> Option<Ipv4Addr> {
-    let rec = ctx.registry.session(handle)?;
-    let (local, _) = ctx.registry.tunnel(rec.tunnel)?.socket?;
-    match local.ip() {
-        IpAddr::V4(a) if !a.is_unspecified() => Some(a),
-        _ => None,
-    }
-}
-
-/// The verdict on the peer's credentials, with its address set on the link when accepted.
-fn authenticate(
-    ppp: &mut Ppp,
-    (tid, sid, handle): (u32, u32, u64),
-    st: &mut PppLink,
-    req: &AuthRequest,
-    local_v4: Option<Ipv4Addr>,
-) -> Verdict {
-    let name = String::from_utf8_lossy(&req.user).into_owned();
-    let method = method_label(req.method());
-    st.method = Some(req.method());
-    st.user = Some(req.user.clone().into_boxed_slice());
-    let (user_ip, verdict) = match st.policy.users.verify(req) {
-        Ok((user, verdict)) => (user.ip, verdict),
-        Err(refusal) => {
-            *ppp.counters
-                .auth_failures
-                .entry(refusal.label())
-                .or_default() += 1;
-            tracing::warn!(
-                "session {tid}/{sid}: PPP authentication of user {name:?} ({method}) failed: \
-                 {refusal}"
-            );
-            st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
-            return Verdict::reject("Authentication failed");
-        }
-    };
-    match assign_address(ppp, handle, st, user_ip, local_v4) {
-        Ok(()) => verdict,
-        Err(e) => refuse_address(ppp, (tid, sid), st, &name, &e),
-    }
-}
-
-/// Sets the addresses the server link assigns: ours, and the peer's (the user's own
-/// address, else the profile's `peer_ip_addr`, else one from its pool), held in the pools
-/// so that no other session gets it.
-fn assign_address(
-    ppp: &mut Ppp,
-    handle: u64,
-    st: &mut PppLink,
-    user_ip: Option<Ipv4Addr>,
-    local_v4: Option<Ipv4Addr>,
-) -> Result<(), PoolError> {
-    let Some(ipv4) = st.policy.server.ipv4 else {
-        return Ok(());
-    };
-    let local = st.policy.local_ip.or(local_v4);
-    let peer = match (user_ip, st.policy.peer_ip, st.policy.pool.as_deref()) {
-        (Some(a), _, _) | (None, Some(a), _) => Some(ppp.pools.reserve(a, handle)?),
-        (None, None, Some(pool)) => Some(ppp.pools.allocate(pool, handle)?),
-        // No address to give: the peer must bring its own.
-        (None, None, None) => None,
-    };
-    set_network(st, ipv4.defaults, local, peer);
-    Ok(())
-}
-
-fn set_network(
-    st: &mut PppLink,
-    defaults: ppp_proto::Ipv4Params,
-    local: Option<Ipv4Addr>,
-    peer: Option<Ipv4Addr>,
-) {
-    let mut params = NetworkParams {
-        ipv4: defaults,
-        ..NetworkParams::default()
-    };
-    params.ipv4.local = local.or(defaults.local);
-    params.ipv4.peer = peer;
-    if let Some(v6) = st.policy.server.ipv6 {
-        params.ipv6 = v6.defaults;
-    }
-    st.link.set_network(params);
-}
-
-fn refuse_address(
-    ppp: &mut Ppp,
-    (tid, sid): (u32, u32),
-    st: &mut PppLink,
-    user: &str,
-    e: &PoolError,
-) -> Verdict {
-    *ppp.counters.address_refusals.entry(e.label()).or_default() += 1;
-    tracing::warn!("session {tid}/{sid}: user {user:?} refused: no address to give: {e}");
-    st.refusal = Some(Refusal::with(4, "no address available"));
-    Verdict::reject("No address available")
 }
 
 /// Tells the data plane the network layer changed, and watchers when it first came up.

@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use l2tp_config::AuthSource;
 use ppp_proto::auth::maths::strip_domain;
 use ppp_proto::{AuthRequest, LinkConfig, Password, Verdict};
 
@@ -48,6 +49,37 @@ pub(in crate::engine) struct PppPolicy {
     pub(in crate::engine) pool: Option<String>,
     /// The users the server role accepts (`user` blocks and the profile's `users_file`).
     pub(in crate::engine) users: Arc<Users>,
+    /// How the server role uses RADIUS.
+    pub(in crate::engine) radius: RadiusPolicy,
+}
+
+/// How a profile's server links use RADIUS (`auth_source`, `radius_accounting`,
+/// `acct_interim_interval`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(in crate::engine) struct RadiusPolicy {
+    /// Who checks the peer's credentials.
+    pub(in crate::engine) auth: AuthSource,
+    /// Whether sessions are accounted.
+    pub(in crate::engine) accounting: bool,
+    /// Interim-Updates unless the Access-Accept gives its own interval.
+    pub(in crate::engine) interim: Option<std::time::Duration>,
+}
+
+impl Default for RadiusPolicy {
+    fn default() -> Self {
+        RadiusPolicy {
+            auth: AuthSource::Local,
+            accounting: false,
+            interim: None,
+        }
+    }
+}
+
+impl RadiusPolicy {
+    /// Whether server links keep RADIUS state (an Acct-Session-Id, Class, accounting).
+    pub(in crate::engine) fn is_used(&self) -> bool {
+        self.auth.uses_radius() || self.accounting
+    }
 }
 
 impl PppPolicy {

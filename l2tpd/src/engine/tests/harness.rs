@@ -11,7 +11,7 @@ use l2tp_ctl::{self as ctl, EventKind, Response};
 use l2tp_proto::wire::header::Packet;
 use l2tp_proto::{self as proto, Rng};
 
-use super::super::{Command, Engine, EngineEvent, HostFacts};
+use super::super::{Command, Engine, EngineEvent, HostFacts, RadiusOutcome, RadiusRequest};
 use crate::dataplane::{Dataplane, DataplaneOutcome, DataplaneRequest, NoneDataplane};
 
 /// Parses a config text, panicking with the rendered diagnostics.
@@ -55,6 +55,30 @@ pub(crate) struct Node {
     pub(crate) sent: Vec<(Duration, proto::Transmit)>,
     /// How many names it asked to resolve.
     pub(crate) resolves: usize,
+    /// Every RADIUS request, in order.
+    pub(crate) radius: Vec<RadiusRequest>,
+    /// RADIUS requests and data-plane removals of sessions, in the order asked:
+    /// `radius:start`, `radius:cancel`, `dataplane:remove_session TID/SID`, ...
+    pub(crate) order: Vec<String>,
+    /// Answers its RADIUS requests: the outcome, or `None` to leave one unanswered.
+    pub(crate) radius_server: Option<RadiusServer>,
+}
+
+/// Plays the RADIUS servers of a node.
+#[allow(clippy::type_complexity)]
+pub(crate) struct RadiusServer(
+    pub(crate)  Box<
+        dyn FnMut(
+            radius_proto::client::Service,
+            &radius_proto::Attributes,
+        ) -> Option<RadiusOutcome>,
+    >,
+);
+
+impl std::fmt::Debug for RadiusServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RadiusServer")
+    }
 }
 
 impl Node {
@@ -87,6 +111,8 @@ pub(crate) struct Net {
     unanswered: Vec<(usize, String)>,
     /// PPP frames sent and not delivered yet: (node, tid, sid, frame).
     ppp_flight: Vec<(usize, u32, u32, Vec<u8>)>,
+    /// RADIUS answers not delivered yet: (node, key, outcome).
+    radius_flight: Vec<(usize, u64, RadiusOutcome)>,
     /// Decides, for each PPP frame node `i` sends on its session (tid, sid), whether it
     /// arrives (it may change it); every frame arrives when unset.
     pub(crate) ppp_wire: Option<PppWire>,
@@ -126,6 +152,9 @@ impl Net {
                     scripts: Vec::new(),
                     sent: Vec::new(),
                     resolves: 0,
+                    radius: Vec::new(),
+                    order: Vec::new(),
+                    radius_server: None,
                 }
             })
             .collect();
@@ -138,6 +167,7 @@ impl Net {
             dns: std::collections::HashMap::new(),
             unanswered: Vec::new(),
             ppp_flight: Vec::new(),
+            radius_flight: Vec::new(),
             ppp_wire: None,
             rng: proto::DeterministicRng::new(seed ^ 0x5eed),
         }
@@ -178,6 +208,11 @@ impl Net {
                     self.nodes[i].sent.push((self.now - self.start, t.clone()));
                     flight.push(t);
                 }
+            }
+            for (i, key, outcome) in std::mem::take(&mut self.radius_flight) {
+                moved = true;
+                let now = self.now;
+                self.nodes[i].engine.handle_radius(now, key, outcome);
             }
             for (i, tid, sid, mut frame) in std::mem::take(&mut self.ppp_flight) {
                 moved = true;
@@ -259,6 +294,10 @@ impl Net {
                     self.ppp_flight.push((i, tid, sid, frame));
                 }
                 EngineEvent::Dataplane(req) => {
+                    if let DataplaneRequest::RemoveSession { tid, sid } = &req {
+                        node.order
+                            .push(format!("dataplane:remove_session {tid}/{sid}"));
+                    }
                     let outcome = answer(&mut node.dataplane, &req);
                     node.requests.push(req);
                     node.engine.handle_dataplane_outcome(now, outcome);
@@ -269,6 +308,36 @@ impl Net {
                     self.unanswered.push((i, host));
                 }
                 EngineEvent::Socket(_) => {}
+                EngineEvent::Radius(req) => {
+                    node.order.push(match &req {
+                        RadiusRequest::Submit { attributes, .. } => format!(
+                            "radius:{}",
+                            match attributes.acct_status_type() {
+                                Some(1) => "start",
+                                Some(2) => "stop",
+                                Some(3) => "interim",
+                                Some(7) => "on",
+                                Some(8) => "off",
+                                _ => "access",
+                            }
+                        ),
+                        RadiusRequest::Cancel { .. } => "radius:cancel".to_owned(),
+                    });
+                    if let (
+                        RadiusRequest::Submit {
+                            key,
+                            service,
+                            attributes,
+                            ..
+                        },
+                        Some(server),
+                    ) = (&req, node.radius_server.as_mut())
+                        && let Some(outcome) = (server.0)(*service, attributes)
+                    {
+                        self.radius_flight.push((i, *key, outcome));
+                    }
+                    node.radius.push(req);
+                }
             }
         }
         moved

@@ -4,4 +4,5 @@
 mod figures;
 mod harness;
 mod ppp;
+mod radius;
 mod scenarios;

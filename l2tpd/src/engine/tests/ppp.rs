@@ -54,6 +54,7 @@ fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
         peer_ip: None,
         pool: pool.map(str::to_owned),
         users: Arc::new(users),
+        radius: Default::default(),
     }
 }
 
@@ -78,6 +79,7 @@ fn client(user: &str, password: &str) -> PppPolicy {
         peer_ip: None,
         pool: None,
         users: Arc::new(Users::default()),
+        radius: Default::default(),
     }
 }
 
@@ -120,6 +122,7 @@ fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Ne
             peer_ip: c.peer_ip,
             pool: c.pool.clone(),
             users: Arc::clone(&c.users),
+            radius: c.radius,
         };
         net.nodes[0].engine.configure_ppp(vec![c], &[]);
     }

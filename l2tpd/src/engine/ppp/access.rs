@@ -1,0 +1,445 @@
+//! Authentication by RADIUS (RFC 2865): a server link's request becomes an Access-Request,
+//! and the answer its verdict. An Access-Accept gives the peer its address (Framed-IP-Address,
+//! Framed-Pool, else the profile's), DNS and NBNS servers (RFC 2548 §2.2), interface
+//! identifier (Framed-Interface-Id), timeouts, interim interval, MTU and Class; an MS-CHAPv2
+//! acceptance carries the server's MS-CHAP2-Success, whose authenticator response the peer
+//! checks (RFC 2759 §5). What l2tpd does not use is logged at debug level by name. An
+//! Access-Reject's Reply-Message (or MS-CHAP-Error) goes to the peer. No answer refuses the
+//! peer, or, with `radius_then_local`, has the local users decide.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use l2tp_config::AuthSource;
+use l2tp_proto::Refusal;
+use ppp_proto::{AuthMethod, AuthRequest, AuthenticatorResponse, NetworkParams, Verdict};
+use radius_proto::client::{Failure, Service};
+use radius_proto::dict::{AttrType, VendorType, ms, values};
+use radius_proto::{Attributes, Code};
+
+use super::super::api::RadiusOutcome;
+use super::super::ctx::Ctx;
+use super::aaa::{MIN_INTERIM, Pending, Purpose, push_credentials};
+use super::link::{PppLink, method_label};
+use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
+use super::request::{SessionFacts, session_attributes, submit};
+
+/// Framed-IP-Address 255.255.255.255: the peer picks its address (RFC 2865 §5.8).
+const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
+/// Framed-IP-Address 255.255.255.254: the NAS picks one (RFC 2865 §5.8).
+const NAS_PICKS: Ipv4Addr = Ipv4Addr::new(255, 255, 255, 254);
+
+/// The attributes of an Access-Accept that l2tpd honours, or that say nothing it must act on.
+const USED: &[AttrType] = &[
+    AttrType::USER_NAME,
+    AttrType::SERVICE_TYPE,
+    AttrType::FRAMED_PROTOCOL,
+    AttrType::FRAMED_IP_ADDRESS,
+    AttrType::FRAMED_IP_NETMASK,
+    AttrType::FRAMED_POOL,
+    AttrType::FRAMED_MTU,
+    AttrType::FRAMED_INTERFACE_ID,
+    AttrType::FRAMED_IPV6_PREFIX,
+    AttrType::DELEGATED_IPV6_PREFIX,
+    AttrType::SESSION_TIMEOUT,
+    AttrType::IDLE_TIMEOUT,
+    AttrType::ACCT_INTERIM_INTERVAL,
+    AttrType::CLASS,
+    AttrType::REPLY_MESSAGE,
+    AttrType::MESSAGE_AUTHENTICATOR,
+    AttrType::PROXY_STATE,
+];
+
+/// The Microsoft attributes l2tpd honours.
+const USED_MS: &[VendorType] = &[
+    ms::CHAP2_SUCCESS,
+    ms::CHAP_ERROR,
+    ms::PRIMARY_DNS_SERVER,
+    ms::SECONDARY_DNS_SERVER,
+    ms::PRIMARY_NBNS_SERVER,
+    ms::SECONDARY_NBNS_SERVER,
+];
+
+/// Session `handle`'s link waits for a verdict on `req`, and its profile asks RADIUS: the
+/// Access-Request goes out. A request that cannot be built (a user name longer than an
+/// attribute) counts as one no server answered: the link gets its verdict at once, and the
+/// answer is true (drive the link again).
+pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
+    let Some(f) = SessionFacts::of(ctx, handle) else {
+        return false;
+    };
+    let Some(rl) = ctx
+        .registry
+        .session(handle)
+        .and_then(|r| r.ppp.as_deref())
+        .and_then(|st| st.radius.as_deref())
+    else {
+        return false;
+    };
+    let built = session_attributes(ctx, &f, &req.user, &rl.acct_session_id).and_then(|mut a| {
+        push_credentials(&mut a, &req)?;
+        Ok(a)
+    });
+    match built {
+        Ok(a) => {
+            let pending = Pending {
+                handle,
+                purpose: Purpose::Auth(req.id),
+            };
+            let key = submit(ctx, pending, Service::Access, a, None);
+            if let Some(rl) = radius_mut(ctx, handle) {
+                rl.auth = Some((key, Box::new(req)));
+            }
+            false
+        }
+        Err(e) => {
+            tracing::warn!(
+                "session {}/{}: cannot ask RADIUS about user {:?}: {e}",
+                f.tid,
+                f.sid,
+                String::from_utf8_lossy(&req.user)
+            );
+            no_answer(ctx, handle, &req, None);
+            true
+        }
+    }
+}
+
+fn radius_mut<'a>(ctx: &'a mut Ctx<'_>, handle: u64) -> Option<&'a mut super::aaa::RadiusLink> {
+    ctx.registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+        .and_then(|st| st.radius.as_deref_mut())
+}
+
+/// The outcome of Access-Request `key` of session `handle`: the link gets its verdict (drive it
+/// afterwards). An outcome for a request the link no longer waits for is dropped.
+pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: RadiusOutcome) {
+    let Some(req) = radius_mut(ctx, handle)
+        .and_then(|rl| rl.auth.take_if(|(k, _)| *k == key))
+        .map(|(_, req)| req)
+    else {
+        return;
+    };
+    match outcome {
+        RadiusOutcome::Reply {
+            code: Code::AccessAccept,
+            attributes,
+            server,
+        } => accept(ctx, handle, &req, &attributes, server),
+        RadiusOutcome::Reply {
+            code, attributes, ..
+        } if code == Code::AccessReject || code == Code::AccessChallenge => {
+            reject(ctx, handle, &req, code, &attributes);
+        }
+        RadiusOutcome::Failed(f) => no_answer(ctx, handle, &req, Some(f)),
+        RadiusOutcome::Reply { .. } | RadiusOutcome::Dropped => no_answer(ctx, handle, &req, None),
+    }
+}
+
+/// Why an Access-Accept cannot be taken.
+fn unusable(
+    attrs: &Attributes,
+    req: &AuthRequest,
+) -> Result<Option<AuthenticatorResponse>, String> {
+    if let Some(t) = attrs.service_type()
+        && t != values::service_type::FRAMED
+    {
+        return Err(format!("Service-Type {t} is not Framed-User"));
+    }
+    if let Some(p) = attrs.framed_protocol()
+        && p != values::framed_protocol::PPP
+    {
+        return Err(format!("Framed-Protocol {p} is not PPP"));
+    }
+    if req.method() != AuthMethod::MsChapV2 {
+        return Ok(None);
+    }
+    match attrs
+        .ms_chap2_success()
+        .and_then(AuthenticatorResponse::from_ms_chap2_success)
+    {
+        Some(r) => Ok(Some(r)),
+        None => Err("no valid MS-CHAP2-Success for the MS-CHAPv2 peer".to_owned()),
+    }
+}
+
+/// An Access-Accept: the link gets its addresses and timeouts, then the acceptance.
+fn accept(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    req: &AuthRequest,
+    attrs: &Attributes,
+    server: std::net::SocketAddr,
+) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let local_v4 = tunnel_local_ipv4(ctx, handle);
+    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Some(rec) = registry.session_mut(handle) else {
+        return;
+    };
+    let (tid, sid) = (rec.tid(), rec.sid());
+    let Some(st) = rec.ppp.as_deref_mut() else {
+        return;
+    };
+    let name = String::from_utf8_lossy(&req.user).into_owned();
+    ppp.aaa.counters.accepts += 1;
+    let authenticator_response = match unusable(attrs, req) {
+        Ok(r) => r,
+        Err(why) => {
+            *ppp.counters
+                .auth_failures
+                .entry("radius_unusable")
+                .or_default() += 1;
+            tracing::warn!(
+                "session {tid}/{sid}: user {name:?}: the Access-Accept of {server} cannot be \
+                 used: {why}; refusing the peer"
+            );
+            st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
+            verdict(
+                st,
+                now,
+                req,
+                Verdict::reject("Authentication failed"),
+                (tid, sid),
+            );
+            return;
+        }
+    };
+    let ignored = ignored(attrs);
+    if !ignored.is_empty() {
+        tracing::debug!(
+            "session {tid}/{sid}: Access-Accept attributes not used: {}",
+            ignored.join(", ")
+        );
+    }
+    let framed = attrs.framed_ip_address();
+    let peer = match framed {
+        Some(PEER_PICKS) => Ok(None),
+        Some(a) if a != NAS_PICKS => ppp.pools.reserve(a, handle).map(Some),
+        _ => match attrs.framed_pool() {
+            Some(pool) => ppp.pools.allocate(pool, handle).map(Some),
+            None => match (st.policy.peer_ip, st.policy.pool.as_deref()) {
+                (Some(a), _) => ppp.pools.reserve(a, handle).map(Some),
+                (None, Some(pool)) => ppp.pools.allocate(pool, handle).map(Some),
+                (None, None) => Ok(None),
+            },
+        },
+    };
+    let peer = match peer {
+        Ok(p) => p,
+        Err(e) => {
+            let v = refuse_address(ppp, (tid, sid), st, &name, &e);
+            verdict(st, now, req, v, (tid, sid));
+            return;
+        }
+    };
+    set_network(st, attrs, local_v4, peer);
+    let Some(rl) = st.radius.as_deref_mut() else {
+        return;
+    };
+    rl.authentic = Some(values::acct_authentic::RADIUS);
+    rl.authenticated_at = Some(now);
+    rl.class = attrs.classes().map(Box::from).collect();
+    rl.acct_user = attrs.get(AttrType::USER_NAME).map(Box::from);
+    if let Some(m) = attrs.framed_mtu() {
+        rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
+    }
+    if let Some(i) = attrs.acct_interim_interval() {
+        rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
+    }
+    if let Some(t) = attrs.session_timeout() {
+        rl.session_timeout = Some(t);
+        let d = (t > 0).then(|| Duration::from_secs(u64::from(t)));
+        st.link.set_session_timeout(now, d);
+    }
+    if let Some(t) = attrs.idle_timeout() {
+        rl.idle_timeout = Some(t);
+        let d = (t > 0).then(|| Duration::from_secs(u64::from(t)));
+        st.link.set_idle_timeout(now, d);
+    }
+    tracing::info!(
+        "session {tid}/{sid}: user {name:?} ({}) accepted by RADIUS server {server}",
+        method_label(req.method())
+    );
+    verdict(
+        st,
+        now,
+        req,
+        Verdict::Accept {
+            authenticator_response,
+        },
+        (tid, sid),
+    );
+}
+
+/// The names of the attributes of `attrs` that l2tpd does not use (vendor attributes by their
+/// own names).
+fn ignored(attrs: &Attributes) -> Vec<String> {
+    let plain = attrs
+        .iter()
+        .filter(|a| a.attr_type != AttrType::VENDOR_SPECIFIC && !USED.contains(&a.attr_type))
+        .map(|a| a.attr_type.to_string());
+    let vendor = attrs
+        .vendor_attributes()
+        .filter(|(vt, _)| !USED_MS.contains(vt))
+        .map(|(vt, _)| vt.to_string());
+    plain.chain(vendor).collect()
+}
+
+/// Sets the link's network parameters from an Access-Accept: our address (the profile's, else
+/// the tunnel's), the peer's (`peer`), DNS and NBNS servers (the Microsoft attributes over the
+/// profile's), the peer's IPv6 interface identifier (Framed-Interface-Id).
+fn set_network(
+    st: &mut PppLink,
+    attrs: &Attributes,
+    local_v4: Option<Ipv4Addr>,
+    peer: Option<Ipv4Addr>,
+) {
+    let mut params = NetworkParams::default();
+    if let Some(ipv4) = st.policy.server.ipv4 {
+        let mut v4 = ipv4.defaults;
+        v4.local = st.policy.local_ip.or(local_v4).or(v4.local);
+        v4.peer = peer;
+        let given = |a: Option<Ipv4Addr>, b: Option<Ipv4Addr>, d: [Option<Ipv4Addr>; 2]| {
+            if a.is_some() || b.is_some() {
+                [a, b]
+            } else {
+                d
+            }
+        };
+        v4.dns = given(
+            attrs.ms_primary_dns_server(),
+            attrs.ms_secondary_dns_server(),
+            v4.dns,
+        );
+        v4.nbns = given(
+            attrs.ms_primary_nbns_server(),
+            attrs.ms_secondary_nbns_server(),
+            v4.nbns,
+        );
+        params.ipv4 = v4;
+    }
+    if let Some(v6) = st.policy.server.ipv6 {
+        params.ipv6 = v6.defaults;
+        if let Some(id) = attrs.framed_interface_id() {
+            params.ipv6.peer = Some(ppp_proto::InterfaceId(id));
+        }
+    }
+    st.link.set_network(params);
+}
+
+/// An Access-Reject (or an Access-Challenge, which l2tpd cannot answer: no EAP): the peer is
+/// refused with the server's message.
+fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: &Attributes) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Some(rec) = registry.session_mut(handle) else {
+        return;
+    };
+    let (tid, sid) = (rec.tid(), rec.sid());
+    let Some(st) = rec.ppp.as_deref_mut() else {
+        return;
+    };
+    ppp.aaa.counters.rejects += 1;
+    let label = if code == Code::AccessChallenge {
+        "radius_challenge"
+    } else {
+        "radius_reject"
+    };
+    *ppp.counters.auth_failures.entry(label).or_default() += 1;
+    let name = String::from_utf8_lossy(&req.user);
+    tracing::warn!(
+        "session {tid}/{sid}: PPP authentication of user {name:?} ({}) failed: {}",
+        method_label(req.method()),
+        if code == Code::AccessChallenge {
+            "the RADIUS server sent an Access-Challenge, which l2tpd does not answer"
+        } else {
+            "rejected by the RADIUS server"
+        }
+    );
+    let ms_error = (req.method() == AuthMethod::MsChapV2)
+        .then(|| attrs.ms_chap_error().and_then(|v| v.get(1..)))
+        .flatten()
+        .map(<[u8]>::to_vec);
+    let text = ms_error
+        .or_else(|| attrs.reply_message().map(|m| m.as_bytes().to_vec()))
+        .map(|m| printable(&m))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "Authentication failed".to_owned());
+    st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
+    verdict(st, now, req, Verdict::reject(text), (tid, sid));
+}
+
+/// At most 200 printable ASCII characters of a server's message, for the peer.
+fn printable(m: &[u8]) -> String {
+    m.iter()
+        .filter(|c| c.is_ascii_graphic() || **c == b' ')
+        .take(200)
+        .map(|&c| char::from(c))
+        .collect()
+}
+
+/// No server answered Access-Request for `req`: the local users decide
+/// (`radius_then_local`), else the peer is refused.
+fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, failure: Option<Failure>) {
+    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let local_v4 = tunnel_local_ipv4(ctx, handle);
+    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Some(rec) = registry.session_mut(handle) else {
+        return;
+    };
+    let (tid, sid) = (rec.tid(), rec.sid());
+    let Some(st) = rec.ppp.as_deref_mut() else {
+        return;
+    };
+    ppp.aaa.counters.no_answer += 1;
+    let why = match failure {
+        Some(Failure::NoServer) => "no RADIUS server is alive",
+        Some(Failure::QueueFull) => "too many requests wait for a RADIUS server",
+        Some(Failure::TooLong) | None => "the request cannot be sent",
+        Some(_) => "no RADIUS server answered",
+    };
+    let name = String::from_utf8_lossy(&req.user).into_owned();
+    if st.policy.radius.auth == AuthSource::RadiusThenLocal {
+        ppp.aaa.counters.local_fallbacks += 1;
+        tracing::info!("session {tid}/{sid}: user {name:?}: {why}; asking the local users");
+        let v = authenticate(ppp, (tid, sid, handle), st, req, local_v4);
+        if let Some(rl) = st.radius.as_deref_mut()
+            && v.is_accept()
+        {
+            rl.authentic = Some(values::acct_authentic::LOCAL);
+            rl.authenticated_at = Some(now);
+        }
+        verdict(st, now, req, v, (tid, sid));
+        return;
+    }
+    *ppp.counters
+        .auth_failures
+        .entry("radius_no_answer")
+        .or_default() += 1;
+    tracing::warn!(
+        "session {tid}/{sid}: PPP authentication of user {name:?} ({}) failed: {why}",
+        method_label(req.method())
+    );
+    st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
+    verdict(
+        st,
+        now,
+        req,
+        Verdict::reject("Authentication failed"),
+        (tid, sid),
+    );
+}
+
+fn verdict(
+    st: &mut PppLink,
+    now: l2tp_proto::time::Instant,
+    req: &AuthRequest,
+    v: Verdict,
+    (tid, sid): (u32, u32),
+) {
+    if let Err(e) = st.link.auth_verdict(now, req.id, v) {
+        tracing::debug!("session {tid}/{sid}: PPP verdict not taken: {e}");
+    }
+}

@@ -1,0 +1,159 @@
+//! The attributes of RADIUS requests that come from the session's record and the config: the
+//! session's identity (NAS, port, stations, tunnel, Acct-Session-Id), and the daemon's own
+//! Accounting-On and -Off; and the submission of a request to the shell.
+
+use std::net::{IpAddr, SocketAddr};
+
+use radius_proto::client::Service;
+use radius_proto::dict::{AttrType, values};
+use radius_proto::{Attributes, EncodeError};
+
+use super::super::ctx::Ctx;
+use super::aaa::{Pending, Purpose, status_label};
+
+/// The tag of the tunnel attributes of our requests (RFC 2868 §3: one tunnel).
+const TUNNEL_TAG: u8 = 1;
+
+/// Asks the shell to send `attributes`; returns the request's key.
+pub(super) fn submit(
+    ctx: &mut Ctx<'_>,
+    pending: Pending,
+    service: Service,
+    attributes: Attributes,
+    counters: Option<(u32, u32)>,
+) -> u64 {
+    let (key, request) = ctx.ppp.aaa.submit(pending, service, attributes, counters);
+    ctx.out.radius(request);
+    key
+}
+
+/// What identifies a session in a request: its ids, its tunnel's addresses, the peer's call.
+#[derive(Clone, Debug)]
+pub(super) struct SessionFacts {
+    pub(super) tid: u32,
+    pub(super) sid: u32,
+    /// The tunnel's (local, remote) addresses.
+    pub(super) addrs: Option<(SocketAddr, SocketAddr)>,
+    pub(super) calling: Option<Vec<u8>>,
+    pub(super) called: Option<Vec<u8>>,
+}
+
+impl SessionFacts {
+    /// The facts of session `handle`.
+    pub(super) fn of(ctx: &Ctx<'_>, handle: u64) -> Option<SessionFacts> {
+        let rec = ctx.registry.session(handle)?;
+        let addrs = ctx.registry.tunnel(rec.tunnel).and_then(|t| t.socket);
+        Some(SessionFacts {
+            tid: rec.tid(),
+            sid: rec.sid(),
+            addrs,
+            calling: rec.calling_number().map(<[u8]>::to_vec),
+            called: rec.called_number().map(<[u8]>::to_vec),
+        })
+    }
+}
+
+/// The NAS-Identifier: `radius_nas_identifier`, else the host name.
+pub(super) fn nas_identifier<'a>(ctx: &'a Ctx<'_>) -> &'a str {
+    let sys = ctx.config.system();
+    sys.radius_nas_identifier
+        .as_deref()
+        .or(sys.host_name.as_deref())
+        .unwrap_or(&ctx.facts.host_name)
+}
+
+/// Adds NAS-Identifier and, when known, NAS-IP-Address or NAS-IPv6-Address (`local`: the
+/// tunnel's local address, when the config sets none).
+fn push_nas(ctx: &Ctx<'_>, a: &mut Attributes, local: Option<IpAddr>) -> Result<(), EncodeError> {
+    a.push_nas_identifier(nas_identifier(ctx))?;
+    let ip = ctx
+        .config
+        .system()
+        .radius_nas_ip_address
+        .or(local.filter(|ip| !ip.is_unspecified()));
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => a.push_nas_ip_address(v4).map(|_| ()),
+        Some(IpAddr::V6(v6)) => a.push_nas_ipv6_address(v6).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+/// The attributes that say which session a request is about, in Access- and
+/// Accounting-Requests alike (RFC 2865 §5, RFC 2868 §3): User-Name, the NAS, the port, the
+/// service, the stations, the tunnel and the Acct-Session-Id.
+pub(super) fn session_attributes(
+    ctx: &Ctx<'_>,
+    f: &SessionFacts,
+    user: &[u8],
+    acct_session_id: &str,
+) -> Result<Attributes, EncodeError> {
+    let mut a = Attributes::with_capacity(256);
+    a.push(AttrType::USER_NAME, user)?;
+    let (local, remote) = match f.addrs {
+        Some((l, r)) => (Some(l.ip().to_canonical()), Some(r.ip().to_canonical())),
+        None => (None, None),
+    };
+    push_nas(ctx, &mut a, local)?;
+    a.push_nas_port(f.sid)?;
+    a.push_nas_port_id(&format!("{}/{}", f.tid, f.sid))?;
+    a.push_nas_port_type(values::nas_port_type::VIRTUAL)?;
+    a.push_service_type(values::service_type::FRAMED)?;
+    a.push_framed_protocol(values::framed_protocol::PPP)?;
+    // RFC 2865 §5.31, §5.30: the L2TP Calling and Called Numbers, else the addresses.
+    let text = |ip: Option<IpAddr>| ip.map(|ip| ip.to_string().into_bytes());
+    if let Some(v) = f.calling.clone().or_else(|| text(remote)) {
+        a.push(AttrType::CALLING_STATION_ID, clip(&v))?;
+    }
+    if let Some(v) = f.called.clone().or_else(|| text(local)) {
+        a.push(AttrType::CALLED_STATION_ID, clip(&v))?;
+    }
+    if let (Some(l), Some(r)) = (local, remote) {
+        let medium = if r.is_ipv4() {
+            values::tunnel_medium_type::IPV4
+        } else {
+            values::tunnel_medium_type::IPV6
+        };
+        a.push_tunnel_type(TUNNEL_TAG, values::tunnel_type::L2TP)?;
+        a.push_tunnel_medium_type(TUNNEL_TAG, medium)?;
+        a.push_tunnel_client_endpoint(TUNNEL_TAG, &r.to_string())?;
+        a.push_tunnel_server_endpoint(TUNNEL_TAG, &l.to_string())?;
+    }
+    a.push_acct_session_id(acct_session_id)?;
+    Ok(a)
+}
+
+/// At most the 253 octets of an attribute.
+fn clip(v: &[u8]) -> &[u8] {
+    &v[..v.len().min(radius_proto::attr::MAX_VALUE_LEN)]
+}
+
+/// Accounting-On or Accounting-Off for the whole daemon (RFC 2866 §5.1), when the config has
+/// an accounting server and `radius_accounting_on_off`.
+pub(super) fn daemon_accounting(ctx: &mut Ctx<'_>, status: u32) {
+    let sys = ctx.config.system();
+    let any = ctx
+        .config
+        .radius_servers()
+        .iter()
+        .any(|r| r.acct_address().is_some());
+    if !any || !sys.radius_accounting_on_off {
+        return;
+    }
+    let mut a = Attributes::with_capacity(64);
+    let built = (|| -> Result<(), EncodeError> {
+        a.push_acct_status_type(status)?;
+        push_nas(ctx, &mut a, None)?;
+        // RFC 2866 §5.5: every Accounting-Request has an Acct-Session-Id.
+        a.push_acct_session_id(&format!("{:08X}00000000", ctx.ppp.aaa.id_prefix()))?;
+        Ok(())
+    })();
+    if let Err(e) = built {
+        tracing::warn!("RADIUS accounting {}: {e}", status_label(status));
+        return;
+    }
+    let pending = Pending {
+        handle: 0,
+        purpose: Purpose::Daemon(status),
+    };
+    submit(ctx, pending, Service::Accounting, a, None);
+}
