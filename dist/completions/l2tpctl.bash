@@ -70,6 +70,9 @@ _l2tpctl() {
             l2tpctl__subcmd__show,pseudowire)
                 cmd="l2tpctl__subcmd__show__subcmd__pseudowire"
                 ;;
+            l2tpctl__subcmd__show,radius)
+                cmd="l2tpctl__subcmd__show__subcmd__radius"
+                ;;
             l2tpctl__subcmd__show,session)
                 cmd="l2tpctl__subcmd__show__subcmd__session"
                 ;;
@@ -328,7 +331,7 @@ _l2tpctl() {
             return 0
             ;;
         l2tpctl__subcmd__show)
-            opts="-h --help system tunnels tunnel sessions session peer pseudowire ppp ip"
+            opts="-h --help system tunnels tunnel sessions session peer pseudowire ppp ip radius"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +501,20 @@ _l2tpctl() {
         l2tpctl__subcmd__show__subcmd__pseudowire__subcmd__profiles)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__show__subcmd__radius)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -20,6 +20,7 @@ Commands:
   show peer|tunnel|session|pseudowire|ppp profile NAME
   show ip pools
   show ip pool NAME
+  show radius
   create tunnel NAME [key=value ...]
   delete tunnel ID|NAME
   create session TUNNEL NAME [key=value ...]
@@ -94,6 +95,7 @@ fn show(w: &[&str]) -> Result<Request, String> {
             name: (*name).to_owned(),
         }),
         (_, ["system"]) => Ok(Request::ShowSystem),
+        (_, ["radius"]) => Ok(Request::ShowRadius),
         (_, ["ip", "pools"]) => Ok(Request::ShowIpPools),
         (_, ["ip", "pool", name]) => Ok(Request::ShowIpPool {
             name: (*name).to_owned(),
@@ -347,6 +349,8 @@ mod tests {
             assert_eq!(p(line), Ok(want), "{line}");
         }
         assert_eq!(p("show ip pools"), Ok(Request::ShowIpPools));
+        assert_eq!(p("show radius"), Ok(Request::ShowRadius));
+        assert!(p("show radius servers").is_err());
         assert_eq!(
             p("show ip pool customers"),
             Ok(Request::ShowIpPool {

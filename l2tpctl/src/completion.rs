@@ -88,7 +88,7 @@ fn show() -> Command {
             )
     };
     Command::new("show")
-        .about("Show the daemon, tunnels, sessions, profiles or address pools")
+        .about("Show the daemon, tunnels, sessions, profiles, address pools or RADIUS")
         .subcommand_required(true)
         .subcommand(Command::new("system").about("The daemon and its counters"))
         .subcommand(
@@ -144,6 +144,10 @@ fn show() -> Command {
                         .about("Show an address pool")
                         .arg(name("name", "NAME")),
                 ),
+        )
+        .subcommand(
+            Command::new("radius")
+                .about("The RADIUS servers, their state and counters, and dynamic authorization"),
         )
 }
 

@@ -22,6 +22,7 @@ pub(crate) fn json(response: &Response) -> String {
         Response::Profile(p) => pretty(&profile_json(p)),
         Response::IpPools(p) => pretty(p),
         Response::IpPool(p) => pretty(p),
+        Response::Radius(r) => pretty(r),
         Response::Reloaded(r) => pretty(r),
         Response::Done(msg) => pretty(&serde_json::json!({ "ok": true, "message": msg })),
         _ => return String::new(),
@@ -79,6 +80,7 @@ pub(crate) fn text(response: &Response) -> String {
         }
         Response::IpPools(pools) => pools.iter().map(ip_pool).collect(),
         Response::IpPool(p) => ip_pool(p),
+        Response::Radius(r) => radius(r),
         Response::Reloaded(r) => {
             let mut out = String::from("config reloaded");
             if r.changes.is_empty() {
@@ -467,6 +469,130 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
     for (k, v) in rows {
         let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
     }
+    if let Some(r) = &p.radius {
+        let secs = |s: Option<u32>| s.map_or("-".to_owned(), |s| format!("{s}s"));
+        let class = if r.class.is_empty() {
+            "-".to_owned()
+        } else {
+            r.class.join(" ")
+        };
+        let rows = [
+            ("acct session id", r.acct_session_id.clone()),
+            ("authenticated by", or_dash(&r.authentic)),
+            ("class", class),
+            ("accounting", r.accounting.clone()),
+            (
+                "interim interval",
+                r.interim_interval_s
+                    .map_or("-".to_owned(), |s| format!("{s}s")),
+            ),
+            ("session timeout", secs(r.session_timeout_s)),
+            ("idle timeout", secs(r.idle_timeout_s)),
+            (
+                "framed mtu",
+                r.framed_mtu.map_or("-".into(), |m| m.to_string()),
+            ),
+        ];
+        out.push_str("  radius:\n");
+        for (k, v) in rows {
+            let _ = writeln!(out, "    {:<18}{v}", format!("{k}:"));
+        }
+    }
+    out
+}
+
+/// `show radius`: one line per server, then the requests and dynamic authorization.
+fn radius(r: &l2tp_ctl::RadiusInfo) -> String {
+    let mut out = String::new();
+    if r.servers.is_empty() {
+        out.push_str("no RADIUS server\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<14} {:<26} {:>3} {:<6} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9}",
+            "SERVER",
+            "SERVICE",
+            "ADDRESS",
+            "PRI",
+            "STATE",
+            "OUT",
+            "REQUESTS",
+            "RETRIES",
+            "TIMEOUTS",
+            "ACCEPTS",
+            "REJECTS",
+            "RTT(ms)"
+        );
+        for s in &r.servers {
+            let state = match s.dead_for_s {
+                Some(d) => format!("dead {d}s"),
+                None => s.state.clone(),
+            };
+            let answers = if s.service == "accounting" {
+                (s.accounting_responses.to_string(), "-".to_owned())
+            } else {
+                (s.accepts.to_string(), s.rejects.to_string())
+            };
+            let _ = writeln!(
+                out,
+                "{:<16} {:<14} {:<26} {:>3} {:<6} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1}",
+                s.name,
+                s.service,
+                s.address,
+                s.priority,
+                state,
+                s.outstanding,
+                s.requests,
+                s.retransmissions,
+                s.timeouts,
+                answers.0,
+                answers.1,
+                s.smoothed_rtt_us as f64 / 1000.0
+            );
+        }
+    }
+    let kv = |m: &std::collections::BTreeMap<String, u64>| {
+        if m.is_empty() {
+            "none".to_owned()
+        } else {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "authentication: {} requests, {} accepted, {} rejected, {} unanswered ({} checked \
+         locally), {} refused (queue full)",
+        r.access_requests,
+        r.accepts,
+        r.rejects,
+        r.no_answer,
+        r.local_fallbacks,
+        r.access_queue_full
+    );
+    let _ = writeln!(
+        out,
+        "accounting: {}; {} answered, {} lost",
+        kv(&r.accounting_requests),
+        r.accounting_responses,
+        r.accounting_lost
+    );
+    let _ = writeln!(
+        out,
+        "queued: {} authentication, {} accounting; {} pending, {} socket(s)",
+        r.queued_access, r.queued_accounting, r.pending, r.sockets
+    );
+    if !r.dynauth_listen.is_empty() {
+        let _ = writeln!(
+            out,
+            "dynamic authorization on {}: {}; dropped: {}",
+            r.dynauth_listen.join(" "),
+            kv(&r.dynauth),
+            kv(&r.dynauth_dropped)
+        );
+    }
     out
 }
 
@@ -662,6 +788,70 @@ mod tests {
             text(&Response::Reloaded(Default::default())),
             "config reloaded: no changes\n"
         );
+    }
+
+    #[test]
+    fn radius_servers_and_counters_as_text_and_json() {
+        let mut info = l2tp_ctl::RadiusInfo {
+            servers: vec![
+                l2tp_ctl::RadiusServerInfo {
+                    name: "primary".into(),
+                    service: "authentication".into(),
+                    address: "192.0.2.10:1812".into(),
+                    priority: 1,
+                    state: "dead".into(),
+                    dead_for_s: Some(12),
+                    requests: 40,
+                    timeouts: 3,
+                    accepts: 30,
+                    rejects: 7,
+                    smoothed_rtt_us: 1500,
+                    ..Default::default()
+                },
+                l2tp_ctl::RadiusServerInfo {
+                    name: "primary".into(),
+                    service: "accounting".into(),
+                    address: "192.0.2.10:1813".into(),
+                    priority: 1,
+                    state: "alive".into(),
+                    requests: 90,
+                    accounting_responses: 88,
+                    ..Default::default()
+                },
+            ],
+            access_requests: 40,
+            accepts: 30,
+            rejects: 7,
+            no_answer: 3,
+            accounting_lost: 1,
+            ..Default::default()
+        };
+        info.accounting_requests.insert("start".into(), 30);
+        info.dynauth_listen = vec!["192.0.2.3:3799".into()];
+        info.dynauth.insert("disconnect_ack".into(), 2);
+        let shown = text(&Response::Radius(info.clone()));
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines[0].starts_with("SERVER"), "{shown}");
+        assert!(
+            lines[1].contains("dead 12s") && lines[1].contains("1.5"),
+            "{shown}"
+        );
+        assert!(
+            lines[2].contains("accounting") && lines[2].contains(" 88 "),
+            "{shown}"
+        );
+        assert!(shown.contains("40 requests, 30 accepted, 7 rejected, 3 unanswered"));
+        assert!(
+            shown.contains("accounting: start 30; 0 answered, 1 lost"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("on 192.0.2.3:3799: disconnect_ack 2"),
+            "{shown}"
+        );
+        let v: Value = serde_json::from_str(&json(&Response::Radius(info))).unwrap_or(Value::Null);
+        assert_eq!(v["servers"][0]["dead_for_s"], 12);
+        assert_eq!(v["accounting_requests"]["start"], 30);
     }
 
     #[test]

@@ -118,6 +118,8 @@ impl Core {
                     .ok_or_else(|| no_profile(kind, &name));
             }
             Request::ShowIpPools => return Ok(Response::IpPools(view::ip_pools(self.config()))),
+            // The engine's counters; the shell adds its RADIUS client's servers and queues.
+            Request::ShowRadius => return Ok(Response::Radius(self.engine.radius_figures())),
             Request::ShowIpPool { name } => {
                 return view::ip_pool(self.config(), &name)
                     .map(Response::IpPool)
@@ -355,6 +357,21 @@ impl Core {
         result: Result<Vec<std::net::IpAddr>, String>,
     ) {
         self.engine.handle_resolved(now, host, result);
+    }
+
+    /// The outcome of the engine's RADIUS request `key`.
+    pub fn handle_radius(&mut self, now: Instant, key: u64, outcome: crate::engine::RadiusOutcome) {
+        self.engine.handle_radius(now, key, outcome);
+    }
+
+    /// An authentic Disconnect- or CoA-Request: the answer, after what it asks is done.
+    pub fn handle_dynauth(
+        &mut self,
+        now: Instant,
+        kind: radius_proto::dynauth::DynAuthKind,
+        attributes: &radius_proto::Attributes,
+    ) -> radius_proto::dynauth::Answer {
+        self.engine.handle_dynauth(now, kind, attributes)
     }
 
     /// The data plane carried out one of the engine's requests.

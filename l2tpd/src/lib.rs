@@ -39,6 +39,7 @@ pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod notify;
+pub mod radius;
 pub mod scripts;
 pub mod shell;
 pub mod view;

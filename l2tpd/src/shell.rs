@@ -33,6 +33,7 @@ use crate::metrics;
 use crate::net::{Bound, Framing};
 use crate::notice;
 use crate::notify::Notifier;
+use crate::radius::{FromRadius, Radius, Setup};
 use crate::scripts::ScriptRunner;
 
 /// The longest a graceful stop waits for peers.
@@ -46,6 +47,9 @@ pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
 
 /// The longest a peer's name may take to resolve.
 pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest a stopping daemon waits for its last accounting records to be answered.
+pub const RADIUS_GRACE: Duration = Duration::from_secs(3);
 
 /// The largest datagram read.
 const MAX_DATAGRAM: usize = 65_535;
@@ -260,12 +264,15 @@ pub async fn run(
         usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
     );
     let mut dataplane_events = plane.take_events();
+    let (radius_tx, mut radius_rx) = mpsc::channel::<FromRadius>(1024);
+    let radius = Radius::start(Setup::of(core.config()), radius_tx, stop_rx.clone());
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
         to_core: dgram_tx.clone(),
         stop: stop_rx.clone(),
         resolved: resolved_tx,
+        radius: &radius,
     };
     let watchdog_every = notifier.watchdog_interval();
     let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
@@ -301,6 +308,9 @@ pub async fn run(
                 notifier.reloading();
                 // Problems are logged by the core; the running config stays.
                 let ok = core.reload(Instant::now()).is_ok();
+                if ok {
+                    radius.configure(Setup::of(core.config()));
+                }
                 notifier.reloaded(ok, core.counts());
             }
             _ = signals.usr1.recv() => {
@@ -319,9 +329,15 @@ pub async fn run(
                 if reload {
                     notifier.reloading();
                 }
-                let answer = core.handle_request(Instant::now(), call.request, &plane);
+                let mut answer = core.handle_request(Instant::now(), call.request, &plane);
                 if reload {
+                    if answer.is_ok() {
+                        radius.configure(Setup::of(core.config()));
+                    }
                     notifier.reloaded(answer.is_ok(), core.counts());
+                }
+                if let Ok(l2tp_ctl::Response::Radius(info)) = &mut answer {
+                    radius.add_status(info);
                 }
                 // The client may have gone; nothing to do then.
                 let _ = call.reply.send(answer);
@@ -344,6 +360,16 @@ pub async fn run(
             Some((host, result)) = resolved_rx.recv() => {
                 core.handle_resolved(Instant::now(), &host, result);
             }
+            Some(r) = radius_rx.recv() => match r {
+                FromRadius::Outcome { key, outcome } => {
+                    core.handle_radius(Instant::now(), key, outcome);
+                }
+                FromRadius::DynAuth { id, kind, attributes, from } => {
+                    tracing::info!("RADIUS: {kind:?}-Request from {from}");
+                    let answer = core.handle_dynauth(Instant::now(), kind, &attributes);
+                    radius.answer(id, answer);
+                }
+            },
             Some(e) = next_event(&mut dataplane_events) => {
                 core.handle_dataplane_event(Instant::now(), e, &plane);
             }
@@ -386,9 +412,20 @@ pub async fn run(
                 let _ = events_tx.send(e);
             }
             EngineEvent::Script(s) => last_scripts.push(s),
+            // The last Stops (with the counters, still in the data plane) and Accounting-Off.
+            EngineEvent::Radius(r) => {
+                let stats = radius_counters(&r, &plane);
+                radius.send(r, stats.as_ref());
+            }
             // Nothing else comes after the engine has finished.
             _ => {}
         }
+    }
+    if !radius.flush(RADIUS_GRACE).await {
+        tracing::warn!(
+            "RADIUS: accounting records still unanswered after {}s are lost",
+            RADIUS_GRACE.as_secs()
+        );
     }
     let (t, s) = plane.counts();
     if t + s > 0 {
@@ -405,12 +442,27 @@ pub async fn run(
     scripts.drain(SCRIPT_GRACE).await;
 }
 
-/// What the tasks the shell starts need: the readers of new tunnel sockets, and the resolvers
-/// of peers' names.
-struct Io {
+/// What the tasks the shell starts need: the readers of new tunnel sockets, the resolvers of
+/// peers' names, and the RADIUS client.
+struct Io<'a> {
     to_core: mpsc::Sender<Inbound>,
     stop: watch::Receiver<bool>,
     resolved: mpsc::Sender<Resolved>,
+    radius: &'a Radius,
+}
+
+/// The data counters an accounting request `r` asks for, read from the data plane now.
+fn radius_counters(
+    r: &crate::engine::RadiusRequest,
+    plane: &DataplaneHost,
+) -> Option<crate::dataplane::DataStats> {
+    match r {
+        crate::engine::RadiusRequest::Submit {
+            counters: Some((tid, sid)),
+            ..
+        } => plane.session_stats(*tid, *sid),
+        _ => None,
+    }
 }
 
 /// A peer's name and its addresses, or why it has none.
@@ -437,7 +489,7 @@ fn carry_out(
     sockets: &mut Sockets,
     scripts: &mut ScriptRunner,
     events: &broadcast::Sender<Event>,
-    io: &Io,
+    io: &Io<'_>,
 ) {
     while let Some(e) = core.poll_event() {
         match e {
@@ -453,7 +505,10 @@ fn carry_out(
             EngineEvent::Resolve { host } => {
                 tokio::spawn(resolve(host, io.resolved.clone()));
             }
-            EngineEvent::Radius(_) => {}
+            EngineEvent::Radius(r) => {
+                let stats = radius_counters(&r, plane);
+                io.radius.send(r, stats.as_ref());
+            }
             EngineEvent::Dataplane(req) => {
                 let outcome = plane.execute(&req);
                 core.handle_dataplane_outcome(Instant::now(), outcome);
