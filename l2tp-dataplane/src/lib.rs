@@ -78,6 +78,7 @@
 
 pub mod codec;
 pub mod kernel;
+pub mod offload;
 pub mod reorder;
 pub mod socket;
 pub mod stats;
