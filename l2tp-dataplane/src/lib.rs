@@ -79,6 +79,7 @@
 pub mod codec;
 pub mod kernel;
 pub mod offload;
+mod options;
 pub mod reorder;
 pub mod socket;
 pub mod stats;
@@ -90,6 +91,7 @@ mod worker;
 
 pub use codec::PseudowireType;
 pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
+pub use options::{DataplaneOptions, OffloadSupport};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
     ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, SessionDown,

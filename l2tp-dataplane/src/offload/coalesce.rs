@@ -62,6 +62,20 @@ pub struct Write {
     meta: Meta,
 }
 
+impl Write {
+    /// The frames this write carries.
+    pub fn frames(&self) -> usize {
+        1 + self.tails.len()
+    }
+
+    /// The octets of those frames, each with its headers (as they arrived).
+    pub fn frame_bytes(&self) -> usize {
+        let head = self.head.range().len();
+        let headers = usize::from(self.meta.payload) * self.tails.len();
+        head + headers + self.tails.iter().map(|t| t.range().len()).sum::<usize>()
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Meta {
     v6: bool,
@@ -102,25 +116,22 @@ struct Candidate {
 /// Collects a batch of received frames into writes.
 #[derive(Debug, Default)]
 pub struct Coalescer {
-    udp: bool,
     writes: Vec<Write>,
     open: Vec<Open>,
     pool: Vec<Vec<FrameRef>>,
 }
 
 impl Coalescer {
-    /// A coalescer of TCP segments, and of UDP datagrams when `udp`.
-    pub fn new(udp: bool) -> Self {
-        Self {
-            udp,
-            ..Self::default()
-        }
+    /// An empty coalescer.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Adds a frame (`bytes` are its octets, the IP header at `l3`) under `tag`; frames of
-    /// different tags are never joined.
-    pub fn push(&mut self, tag: u32, frame: FrameRef, bytes: &[u8], l3: usize) {
-        let Some(c) = classify(bytes, l3, self.udp) else {
+    /// different tags are never joined. TCP segments may be joined, and UDP datagrams when
+    /// `udp` (the device takes UDP super-frames).
+    pub fn push(&mut self, tag: u32, frame: FrameRef, bytes: &[u8], l3: usize, udp: bool) {
+        let Some(c) = classify(bytes, l3, udp) else {
             self.single(tag, frame);
             return;
         };
@@ -171,6 +182,11 @@ impl Coalescer {
     /// The writes of the batch so far, in order.
     pub fn writes(&self) -> &[Write] {
         &self.writes
+    }
+
+    /// How many frames are pending.
+    pub fn frames(&self) -> usize {
+        self.writes.iter().map(|w| 1 + w.tails.len()).sum()
     }
 
     /// Whether nothing is pending.
@@ -233,7 +249,8 @@ impl Coalescer {
         }
     }
 
-    fn single(&mut self, tag: u32, frame: FrameRef) {
+    /// Adds a frame that is written as it is (not IP, or its device takes no super-frames).
+    pub fn single(&mut self, tag: u32, frame: FrameRef) {
         let tails = self.pool.pop().unwrap_or_default();
         self.writes.push(Write {
             tag,

@@ -31,12 +31,16 @@ impl Batch {
     }
 
     fn push(&self, c: &mut Coalescer, tag: u32, id: usize, l3: usize) {
+        self.push_udp(c, tag, id, l3, false);
+    }
+
+    fn push_udp(&self, c: &mut Coalescer, tag: u32, id: usize, l3: usize, udp: bool) {
         let f = FrameRef {
             buf: id as u32,
             start: 0,
             end: self.bufs[id].len() as u32,
         };
-        c.push(tag, f, &self.bufs[id], l3);
+        c.push(tag, f, &self.bufs[id], l3, udp);
     }
 
     /// Finishes every write and returns (virtio-net header, the gathered octets).
@@ -80,7 +84,7 @@ fn segments_of_a_tcp_flow_become_one_super_frame_and_split_back_the_same() {
         let l3 = if l2 { 14 } else { 0 };
         let mut b = Batch::new();
         let ids = b.add_segments(proto, l2, 1400, &payload);
-        let mut c = Coalescer::new(false);
+        let mut c = Coalescer::new();
         for &id in &ids {
             b.push(&mut c, 1, id, l3);
         }
@@ -104,7 +108,7 @@ fn a_gap_another_flow_and_a_bad_checksum_are_kept_apart() {
     let mut b = Batch::new();
     let flow = b.add_segments(Proto::TcpV4, true, 1000, &[7; 4000]);
     let other = b.add_segments(Proto::TcpV6, true, 1000, &[8; 2000]);
-    let mut c = Coalescer::new(false);
+    let mut c = Coalescer::new();
     // Flow 1 segment 0, flow 2 segment 0, flow 1 segment 1, flow 2 segment 1: two writes.
     b.push(&mut c, 1, flow[0], 14);
     b.push(&mut c, 1, other[0], 14);
@@ -153,7 +157,7 @@ fn push_and_a_short_segment_close_the_super_frame() {
         &[4; 1000],
     );
     let next = b.add(next);
-    let mut c = Coalescer::new(false);
+    let mut c = Coalescer::new();
     for &id in ids.iter().chain([&next]) {
         b.push(&mut c, 1, id, 14);
     }
@@ -171,16 +175,21 @@ fn udp_is_joined_only_when_the_device_takes_udp_super_frames() {
     for proto in [Proto::UdpV4, Proto::UdpV6] {
         let mut b = Batch::new();
         let ids = b.add_segments(proto, false, 200, &[9; 700]);
-        let mut c = Coalescer::new(false);
+        let mut c = Coalescer::new();
         for &id in &ids {
             b.push(&mut c, 1, id, 0);
         }
         assert_eq!(c.writes().len(), 4);
-        let mut c = Coalescer::new(true);
+        let mut c = Coalescer::new();
         for &id in &ids {
-            b.push(&mut c, 1, id, 0);
+            b.push_udp(&mut c, 1, id, 0, true);
         }
         assert_eq!(c.writes().len(), 1);
+        assert_eq!(c.frames(), 4);
+        assert_eq!(
+            c.writes()[0].frame_bytes(),
+            ids.iter().map(|&i| b.bufs[i].len()).sum()
+        );
         let written = b.gather(&c);
         assert_eq!(written[0].0.gso_type, GsoType::UdpL4);
         let again = resegment(&written[0].0, &written[0].1, 0);
@@ -195,8 +204,8 @@ fn anything_else_goes_through_alone_and_garbage_does_not_panic() {
     let mut b = Batch::new();
     let syn = b.add(testpkt::packet(Proto::TcpV4, true, 0x02, 1, &[]));
     let ack = b.add(testpkt::packet(Proto::TcpV4, true, 0x10, 1, &[]));
-    let mut c = Coalescer::new(true);
-    b.push(&mut c, 1, syn, 14);
+    let mut c = Coalescer::new();
+    b.push_udp(&mut c, 1, syn, 14, true);
     b.push(&mut c, 1, ack, 14);
     assert_eq!(c.writes().len(), 2);
     assert!(c.writes().iter().all(|w| w.tails.is_empty()));

@@ -1,0 +1,304 @@
+//! The send side of a worker: frames from its queue of a session's TAP to the tunnel's socket.
+//!
+//! Without offloads, up to [`BATCH`] frames are read, each into a buffer with [`HEADROOM`] in
+//! front so that the session header is written in place, and sent with one `sendmmsg`.
+//!
+//! With offloads, each read returns a virtio-net header and a frame that may be a super-frame
+//! of up to 64 KiB. It is segmented into an arena, each segment written right behind the
+//! previous datagram with room for its session header, then numbered and encapsulated
+//! (segment before numbering: with sequencing, every L2TP packet carries its own number).
+//! Runs of datagrams of one size (the last of a run may be shorter) leave in one `sendmmsg`
+//! message each, with `UDP_SEGMENT` telling the kernel where to cut. A frame with a partial
+//! checksum gets it completed first. When the kernel refuses GSO for a message (an IPsec
+//! policy on the socket, or datagrams over the path MTU, which are then fragmented as
+//! without offloads), its datagrams go out one by one; after an IPsec refusal the tunnel
+//! stops asking for GSO.
+
+use std::io;
+use std::ops::Range;
+use std::os::fd::AsFd;
+use std::sync::atomic::Ordering::Relaxed;
+
+use nix::libc;
+
+use super::{BATCH, BUF_LEN, SessionState, Worker};
+use crate::codec::HEADROOM;
+use crate::offload::{GsoType, Segmenter, VNET_HDR_LEN, VnetHdr, complete_checksum, ethernet_l3};
+use crate::sys::{self, MAX_BATCH};
+
+/// Octets of the arena that super-frames are segmented into.
+const ARENA_LEN: usize = 2 << 20;
+/// Most datagrams in one GSO message (the kernel's `UDP_MAX_SEGMENTS` is 64 or more).
+const GSO_MAX_SEGMENTS: usize = 64;
+/// Most octets in one GSO message (a UDP datagram's payload is at most 65 507 over IPv4).
+const GSO_MAX_BYTES: usize = 65_000;
+
+/// The send buffers of a worker.
+#[derive(Debug)]
+pub(super) struct TxBuffers {
+    /// One buffer per frame, for sessions without offloads.
+    bufs: Vec<Vec<u8>>,
+    ranges: Vec<Range<usize>>,
+    /// One read at a time, for sessions with offloads.
+    read: Vec<u8>,
+    arena: Vec<u8>,
+    /// The datagrams in the arena, and the frame octets each carries.
+    datagrams: Vec<(Range<usize>, usize)>,
+}
+
+impl TxBuffers {
+    pub(super) fn new() -> Self {
+        Self {
+            bufs: vec![vec![0; BUF_LEN]; BATCH],
+            ranges: vec![0..0; BATCH],
+            read: vec![0; VNET_HDR_LEN + BUF_LEN + HEADROOM],
+            arena: vec![0; ARENA_LEN],
+            datagrams: Vec::with_capacity(4 * BATCH),
+        }
+    }
+}
+
+/// Why reading a TAP stopped.
+enum ReadEnd {
+    /// Nothing more to read now (or a transient error, counted).
+    Drained,
+    /// The TAP is gone: the reason.
+    Gone(String),
+}
+
+/// Reads one frame from the session's queue; `Err` when reading should stop.
+fn read_frame(s: &SessionState, buf: &mut [u8], failed: bool) -> Result<usize, ReadEnd> {
+    match s.tap.read(buf) {
+        Ok(0) => Err(ReadEnd::Drained),
+        Ok(len) => Ok(len),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(ReadEnd::Drained),
+        Err(e) if e.raw_os_error() == Some(libc::EBADFD) => Err(ReadEnd::Gone(format!(
+            "its TAP interface {} was deleted",
+            s.tap.name()
+        ))),
+        Err(e) if failed => Err(ReadEnd::Gone(format!(
+            "its TAP interface {} failed: {e}",
+            s.tap.name()
+        ))),
+        Err(_) => {
+            s.counters.tx_errors.fetch_add(1, Relaxed);
+            Err(ReadEnd::Drained)
+        }
+    }
+}
+
+impl Worker {
+    /// Reads a batch of frames from this worker's queue of a session's TAP and sends them.
+    /// `failed`: epoll reported the TAP in error. Returns why the session cannot go on, when
+    /// its TAP is gone.
+    pub(super) fn tap_readable(&mut self, sid: u32, failed: bool) -> Option<String> {
+        let Self { sessions, tx, .. } = self;
+        let s = sessions.get_mut(&sid)?;
+        if s.tap.vnet() {
+            send_offloaded(s, tx, failed)
+        } else {
+            send_plain(s, tx, failed)
+        }
+    }
+}
+
+/// Sessions without offloads: one frame per datagram, encapsulated in place.
+// Several arrays are walked in step by index.
+#[allow(clippy::needless_range_loop)]
+fn send_plain(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Option<String> {
+    let mut n = 0;
+    let mut bytes = [0usize; BATCH];
+    let mut gone = None;
+    while n < BATCH {
+        let buf = &mut tx.bufs[n];
+        match read_frame(s, &mut buf[HEADROOM..], failed) {
+            Ok(len) => {
+                tx.ranges[n] = s.codec.encap(buf, HEADROOM..HEADROOM + len);
+                bytes[n] = len;
+                n += 1;
+            }
+            Err(ReadEnd::Drained) => break,
+            Err(ReadEnd::Gone(why)) => {
+                gone = Some(why);
+                break;
+            }
+        }
+    }
+    let mut msgs: [&[u8]; BATCH] = [&[]; BATCH];
+    for i in 0..n {
+        msgs[i] = &tx.bufs[i][tx.ranges[i].clone()];
+    }
+    let sent = send_each(s, &msgs[..n], &bytes[..n]);
+    // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
+    s.counters.tx_errors.fetch_add((n - sent) as u64, Relaxed);
+    gone
+}
+
+/// Sends `msgs` (datagrams carrying `bytes` frame octets each) one datagram per message;
+/// returns how many were sent or skipped after an error (counted), stopping only when the
+/// socket's buffer is full.
+fn send_each(s: &SessionState, msgs: &[&[u8]], bytes: &[usize]) -> usize {
+    let mut sent = 0;
+    while sent < msgs.len() {
+        let end = msgs.len().min(sent + MAX_BATCH);
+        match sys::sendmmsg(s.tunnel.socket.as_fd(), &msgs[sent..end]) {
+            Ok(0) => break,
+            Ok(k) => {
+                s.counters.tx_packets.fetch_add(k as u64, Relaxed);
+                let b: usize = bytes[sent..sent + k].iter().sum();
+                s.counters.tx_bytes.fetch_add(b as u64, Relaxed);
+                sent += k;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => {
+                // This datagram failed (for example EMSGSIZE, or ECONNREFUSED left by an
+                // ICMP error); skip it and go on with the rest.
+                s.counters.tx_errors.fetch_add(1, Relaxed);
+                sent += 1;
+            }
+        }
+    }
+    sent
+}
+
+/// Sessions with offloads: super-frames segmented, datagrams sent in GSO runs.
+fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Option<String> {
+    let TxBuffers {
+        read,
+        arena,
+        datagrams,
+        ..
+    } = tx;
+    datagrams.clear();
+    let mut cursor = 0;
+    let mut gone = None;
+    for _ in 0..BATCH {
+        let len = match read_frame(s, read, failed) {
+            Ok(len) => len,
+            Err(ReadEnd::Drained) => break,
+            Err(ReadEnd::Gone(why)) => {
+                gone = Some(why);
+                break;
+            }
+        };
+        let Some(hdr) = read.get(..len).and_then(|b| VnetHdr::parse(b).ok()) else {
+            s.counters.tx_errors.fetch_add(1, Relaxed);
+            continue;
+        };
+        let frame = &mut read[VNET_HDR_LEN..len];
+        let l3 = ethernet_l3(frame).map_or(14, |(l3, _)| l3);
+        if hdr.gso_type == GsoType::None {
+            if hdr.needs_csum
+                && complete_checksum(frame, l3, hdr.csum_start, hdr.csum_offset).is_err()
+            {
+                s.counters.tx_errors.fetch_add(1, Relaxed);
+                continue;
+            }
+            if cursor + HEADROOM + frame.len() > arena.len() {
+                send_datagrams(s, arena, datagrams);
+                cursor = 0;
+            }
+            let at = cursor + s.codec.overhead(frame);
+            arena[at..at + frame.len()].copy_from_slice(frame);
+            let r = s.codec.encap(arena, at..at + frame.len());
+            cursor = r.end;
+            datagrams.push((r, frame.len()));
+            continue;
+        }
+        let Ok(mut seg) = Segmenter::new(frame, l3, &hdr) else {
+            s.counters.tx_errors.fetch_add(1, Relaxed);
+            continue;
+        };
+        let overhead = s.codec.overhead(frame);
+        let need = seg.remaining() * (seg.max_segment_len() + overhead);
+        if need > arena.len() {
+            s.counters.tx_errors.fetch_add(1, Relaxed);
+            continue;
+        }
+        if cursor + need > arena.len() {
+            send_datagrams(s, arena, datagrams);
+            cursor = 0;
+        }
+        while let Some(n) = seg.next_into(&mut arena[cursor + overhead..]) {
+            let at = cursor + overhead;
+            let r = s.codec.encap(arena, at..at + n);
+            cursor = r.end;
+            datagrams.push((r, n));
+        }
+    }
+    send_datagrams(s, arena, datagrams);
+    gone
+}
+
+/// Sends the datagrams in the arena: runs of one size (contiguous, the last of a run may be
+/// shorter) as one GSO message each when the tunnel allows it, else one by one.
+fn send_datagrams(s: &SessionState, arena: &[u8], datagrams: &mut Vec<(Range<usize>, usize)>) {
+    let gso = s.tunnel.gso.load(Relaxed);
+    // (message, segment size, its datagrams)
+    let mut msgs: Vec<(&[u8], u16, Range<usize>)> = Vec::with_capacity(datagrams.len());
+    let mut i = 0;
+    while i < datagrams.len() {
+        let first = &datagrams[i].0;
+        let size = first.len();
+        let mut end = first.end;
+        let mut j = i + 1;
+        while gso && j < datagrams.len() && j - i < GSO_MAX_SEGMENTS {
+            let next = &datagrams[j].0;
+            if next.start != end || next.len() > size || next.end - first.start > GSO_MAX_BYTES {
+                break;
+            }
+            end = next.end;
+            j += 1;
+            if next.len() < size {
+                break;
+            }
+        }
+        let seg = if j - i > 1 { size as u16 } else { 0 };
+        msgs.push((&arena[first.start..end], seg, i..j));
+        i = j;
+    }
+    let frame_bytes =
+        |r: &Range<usize>| -> u64 { datagrams[r.clone()].iter().map(|d| d.1 as u64).sum() };
+    let mut m = 0;
+    while m < msgs.len() {
+        let end = msgs.len().min(m + MAX_BATCH);
+        let batch: Vec<(&[u8], u16)> = msgs[m..end].iter().map(|(b, g, _)| (*b, *g)).collect();
+        match sys::udp_gso_send(s.tunnel.socket.as_fd(), &batch) {
+            Ok(0) => break,
+            Ok(k) => {
+                for (_, _, d) in &msgs[m..m + k] {
+                    s.counters.tx_packets.fetch_add(d.len() as u64, Relaxed);
+                    s.counters.tx_bytes.fetch_add(frame_bytes(d), Relaxed);
+                }
+                m += k;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => {
+                let (_, seg, d) = &msgs[m];
+                if *seg != 0 {
+                    // GSO refused for this message: EIO under an IPsec policy (for good),
+                    // EINVAL for datagrams over the path MTU. Send them one by one.
+                    if e.raw_os_error() == Some(libc::EIO) {
+                        s.tunnel.gso.store(false, Relaxed);
+                    }
+                    let each: Vec<&[u8]> = datagrams[d.clone()]
+                        .iter()
+                        .map(|(r, _)| &arena[r.clone()])
+                        .collect();
+                    let bytes: Vec<usize> = datagrams[d.clone()].iter().map(|x| x.1).collect();
+                    let sent = send_each(s, &each, &bytes);
+                    s.counters
+                        .tx_errors
+                        .fetch_add((each.len() - sent) as u64, Relaxed);
+                } else {
+                    s.counters.tx_errors.fetch_add(1, Relaxed);
+                }
+                m += 1;
+            }
+        }
+    }
+    // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
+    let dropped: usize = msgs[m..].iter().map(|(_, _, d)| d.len()).sum();
+    s.counters.tx_errors.fetch_add(dropped as u64, Relaxed);
+    datagrams.clear();
+}
