@@ -276,7 +276,7 @@ fn run_daemon(
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
-        let dataplane = dataplane::open(dataplane)?;
+        let dataplane = dataplane::open(dataplane, config.system())?;
         let engine = ProtoEngine::new(&config, facts.clone());
         let mut core = Core::new(
             config,
