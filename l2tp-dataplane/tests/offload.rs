@@ -525,5 +525,5 @@ fn pings_around_the_mtu_and_a_clean_capture_of_the_underlay() {
         );
     }
     println!("largest IP packet on the underlay: {largest} octets");
-    assert!(largest <= 1500 && largest >= 1490, "largest {largest}");
+    assert!((1490..=1500).contains(&largest), "largest {largest}");
 }
