@@ -337,10 +337,59 @@ tcp_gbps() { # SERVER_IP STREAMS
     iperf_json "$1" -P "$2"
     python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$W/iperf.json" 2>/dev/null || true
 }
-# 64-octet UDP datagrams as fast as one iperf3 sends them; prints those received per second.
-udp_pps() { # SERVER_IP
+# Frames that reached the receiving end: the data plane's receive counter of l2tpd's sessions
+# when $CARRIED_SOCK names B's control socket (the TAP counts coalesced super-frames once),
+# else the receive counter of the interface holding SERVER_IP.
+carried_count() { # SERVER_IP
+    if [ -n "${CARRIED_SOCK:-}" ]; then
+        python3 - "$L2TPCTL" "$CARRIED_SOCK" <<'PY'
+import json, subprocess, sys
+ctl, sock = sys.argv[1], sys.argv[2]
+def q(*args):
+    out = subprocess.run([ctl, "-S", sock, "-j", *args], capture_output=True, text=True).stdout
+    return json.loads(out)
+def find(v, key):
+    if isinstance(v, dict):
+        if key in v:
+            return v[key]
+        for x in v.values():
+            r = find(x, key)
+            if r is not None:
+                return r
+    if isinstance(v, list):
+        for x in v:
+            r = find(x, key)
+            if r is not None:
+                return r
+    return None
+sessions = q("show", "sessions")
+items = sessions if isinstance(sessions, list) else next(v for v in sessions.values() if isinstance(v, list))
+total = 0
+for s in items:
+    d = q("show", "session", str(find(s, "tid")), str(find(s, "sid")))
+    total += find(d, "stats")["rx_packets"]
+print(total)
+PY
+    else
+        local dev
+        dev=$(in_ns "$NS_B" ip -o addr show to "$1" | awk '{print $2; exit}')
+        in_ns "$NS_B" cat "/sys/class/net/$dev/statistics/rx_packets"
+    fi
+}
+# 64-octet UDP datagrams as fast as one iperf3 sends them. Prints three rates per second:
+# datagrams sent by iperf3, frames that reached the receiving end (what the tunnel carried),
+# and datagrams the receiving iperf3 got (a single thread; often the slowest part).
+udp_rates() { # SERVER_IP
+    local r0 r1
+    r0=$(carried_count "$1")
     iperf_json "$1" -u -l 64 -b 0
-    python3 -c 'import json,sys; s = json.load(open(sys.argv[1]))["end"]["sum"]; print("%.0f" % ((s["packets"] - s["lost_packets"]) / s["seconds"]))' "$W/iperf.json" 2>/dev/null || true
+    r1=$(carried_count "$1")
+    python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["end"]["sum"]
+t = s["seconds"]
+print("%.0f %.0f %.0f" % (s["packets"] / t, int(sys.argv[2]) / t, (s["packets"] - s["lost_packets"]) / t))
+' "$W/iperf.json" "$((r1 - r0))" 2>/dev/null || true
 }
 # CPU ticks of the data-path threads (named l2tp-dataplane*) of PID, or of the whole process
 # when it has none (OpenVPN).
@@ -365,24 +414,27 @@ path_mtu() { # IP
 # ends (PID_A sends the UDP, PID_B receives it) during the UDP run.
 row() { # LABEL SERVER_IP [PID_A PID_B]
     local label=$1 ip=$2 pa=${3:-} pb=${4:-}
-    local t1 t8 pps a0=0 b0=0 a1 b1 s0 s1 cpu="" per=""
+    local t1 t8 udp sent carried got a0=0 b0=0 a1 b1 s0 s1 cpu="" per=""
     t1=$(tcp_gbps "$ip" 1)
     if [ "${PROFILE_ROW:-}" = "$label" ]; then profile_tcp "$ip"; fi
     t8=$(tcp_gbps "$ip" 8)
     if [ -n "$pa" ]; then a0=$(dp_ticks "$pa"); b0=$(dp_ticks "$pb"); fi
     s0=$(date +%s.%N)
-    pps=$(udp_pps "$ip")
+    udp=$(udp_rates "$ip")
     s1=$(date +%s.%N)
+    read -r sent carried got <<<"${udp:-}"
     if [ -n "$pa" ]; then
         a1=$(dp_ticks "$pa"); b1=$(dp_ticks "$pb")
         cpu=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v hz="$HZ" -v t0="$s0" -v t1="$s1" \
             'BEGIN { printf "%.0f %% / %.0f %%", 100 * a / hz / (t1 - t0), 100 * b / hz / (t1 - t0) }')
-        per=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v hz="$HZ" -v t0="$s0" -v t1="$s1" -v p="${pps:-0}" \
-            'BEGIN { m = (a > b ? a : b) / hz / (t1 - t0); if (m > 0 && p > 0) printf "%.0f", p / m }')
+        # The UDP run's CPU is counted over its whole wall time, iperf3's start included; the
+        # rate is over its sending seconds: frames carried in all over the busier end's CPU.
+        per=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v hz="$HZ" -v c="${carried:-0}" -v t="$IPERF_SECONDS" \
+            'BEGIN { m = (a > b ? a : b) / hz; if (m > 0 && c > 0) printf "%.0f", c * t / m }')
     fi
-    emit "| $label | ${t1:-failed} | ${t8:-failed} | ${pps:-failed} | $cpu | $per | $(path_mtu "$ip") |"
-    echo "  $label: TCP ${t1:-failed} Gbit/s, 8 streams ${t8:-failed} Gbit/s, UDP 64 B ${pps:-failed}/s, data-path CPU ${cpu:-n/a}, frames/s per core ${per:-n/a}"
-    [ -n "$t1" ] && [ -n "$t8" ] && [ -n "$pps" ]
+    emit "| $label | ${t1:-failed} | ${t8:-failed} | ${sent:-failed} | ${carried:-failed} | ${got:-failed} | $cpu | $per | $(path_mtu "$ip") |"
+    echo "  $label: TCP ${t1:-failed} Gbit/s, 8 streams ${t8:-failed} Gbit/s; UDP 64 B/s: sent ${sent:-failed}, carried ${carried:-failed}, received ${got:-failed}; data-path CPU ${cpu:-n/a}; frames/s per data-path core ${per:-n/a}"
+    [ -n "$t1" ] && [ -n "$t8" ] && [ -n "$carried" ]
 }
 # perf over the whole machine while a single TCP stream runs (PROFILE=1): the hottest symbols.
 profile_tcp() { # IP
@@ -413,13 +465,15 @@ wait_ping() { # IP
 emit "### Throughput and packet rate between two namespaces (d)"
 emit ""
 emit "TCP: iperf3, ${IPERF_SECONDS} s, one stream and eight (\`-P 8\`). UDP: 64-octet datagrams from"
-emit "one iperf3 sender as fast as it sends them (\`-u -l 64 -b 0\`), counted as received per second."
-emit "Data-path CPU: the data-path threads of the sending and of the receiving end during the UDP"
-emit "run (for OpenVPN its processes), in % of a core; frames/s per data-path core: the UDP rate"
-emit "divided by the busier end's share of a core."
+emit "one iperf3 sender as fast as it sends them (\`-u -l 64 -b 0\`), per second: sent by iperf3,"
+emit "carried (frames that reached the receiving end's interface: what the tunnel delivered) and"
+emit "received by the iperf3 server (a single thread; often the slowest part). Data-path CPU: the"
+emit "data-path threads of the sending and of the receiving end over the UDP run (for OpenVPN its"
+emit "processes), in % of a core; frames/s per data-path core: the frames carried over the CPU"
+emit "seconds of the busier end."
 emit ""
-emit "| path | TCP Gbit/s, 1 stream | TCP Gbit/s, 8 streams | UDP 64 B, datagrams/s | data-path CPU, sender / receiver | frames/s per data-path core | MTU |"
-emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+emit "| path | TCP Gbit/s, 1 stream | TCP Gbit/s, 8 streams | UDP 64 B/s sent | carried | received | data-path CPU, sender / receiver | frames/s per data-path core | MTU |"
+emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 row "bare veth pair" 192.0.2.2 || fail "veth"
 
 ovpn() { # NS LOCAL REMOTE TAPIP
@@ -495,10 +549,12 @@ EOF
         in_ns "$NS_B" ip addr add 198.51.100.2/24 dev "$ifb"
         in_ns "$NS_B" ip link set "$ifb" up
         grep -h "userspace data plane:" "$W/pw-a.log" | head -1 | sed 's/^/  /'
+        CARRIED_SOCK=$W/pw-b.sock
         if wait_ping 198.51.100.2 && row "$2" 198.51.100.2 "$a" "$b"; then rc=0; fi
+        CARRIED_SOCK=
     fi
     if [ $rc != 0 ]; then
-        emit "| $2 | failed: no interface, no ping or no figure | | | | | |"
+        emit "| $2 | failed: no interface, no ping or no figure | | | | | | | |"
         tail -5 "$W/pw-a.log" "$W/pw-b.log" >&2
     fi
     stop_pid "$a"; stop_pid "$b"
