@@ -11,7 +11,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -378,6 +378,7 @@ impl UserspaceDataplane {
             socket,
             counters: Arc::clone(&counters),
             gso: AtomicBool::new(gso),
+            gso_max: AtomicUsize::new(usize::MAX),
             gro,
         });
         let home = (0..self.workers.len())
@@ -455,8 +456,13 @@ impl UserspaceDataplane {
         if let Some(mac) = spec.mac {
             tap.set_mac(mac)?;
         }
+        // An Ethernet VLAN pseudowire pushes its tag on frames that leave the TAP untagged.
+        let tag = match (spec.pseudowire_type, spec.vlan_id) {
+            (PseudowireType::EthVlan, Some(_)) => 4,
+            _ => 0,
+        };
         let mtu = spec.mtu.map_or_else(
-            || default_mtu(tunnel.encap, tunnel.ipv6, codec.header_len()),
+            || default_mtu(tunnel.encap, tunnel.ipv6, codec.header_len() + tag),
             u32::from,
         );
         tap.set_mtu(mtu)?;
@@ -682,7 +688,8 @@ fn is_data(encap: Encapsulation, packet: &[u8]) -> bool {
 }
 
 /// The MTU a session's TAP gets when none is configured: an Ethernet frame of that payload, in
-/// its L2TP, UDP and IP headers, fits a 1500-octet underlay without fragmentation (the kernel's
+/// its L2TP, UDP and IP headers (and a VLAN tag the data plane pushes, counted in
+/// `session_header_len`), fits a 1500-octet underlay without fragmentation (the kernel's
 /// `l2tp_eth` computes the same from the route's MTU).
 pub fn default_mtu(encap: Encapsulation, ipv6: bool, session_header_len: usize) -> u32 {
     let ip = if ipv6 { 40 } else { 20 };

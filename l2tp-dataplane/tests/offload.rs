@@ -527,3 +527,53 @@ fn pings_around_the_mtu_and_a_clean_capture_of_the_underlay() {
     println!("largest IP packet on the underlay: {largest} octets");
     assert!((1490..=1500).contains(&largest), "largest {largest}");
 }
+
+#[test]
+fn tcp_over_an_eth_vlan_pseudowire_fits_the_path() {
+    // The tag pushed on every segment is counted in the default MTU: 1500 - IPv4 20 - UDP 8 -
+    // L2TPv3 over UDP 8 - Ethernet 14 - tag 4.
+    require_tools!();
+    let pair = Pair::new();
+    let vlan = ["--pw-type", "eth-vlan", "--vlan-id", "100"];
+    let (a, b) = pseudowire(&pair, &vlan, &vlan);
+    let mtu = String::from_utf8_lossy(
+        &in_ns(
+            &pair.a.0,
+            &["cat", &format!("/sys/class/net/{}/mtu", a.ifname)],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(mtu, "1446");
+    for r in [&[][..], &["-R"][..]] {
+        let tcp = iperf3(&pair, V4_B, &[&["-t", "2"], r].concat());
+        let mbps = tcp["end"]["sum_received"]["bits_per_second"]
+            .as_f64()
+            .unwrap()
+            / 1e6;
+        println!("TCP over eth-vlan {r:?}: {mbps:.0} Mbit/s");
+        assert!(mbps > 20.0);
+    }
+    for s in [a.session_stats(), b.session_stats()] {
+        assert_eq!(s["rx_errors"], 0, "{s:?}");
+    }
+}
+
+#[test]
+fn an_mtu_over_the_path_is_fragmented_not_refused() {
+    // With a TAP MTU of 1500 the datagrams exceed the underlay's MTU: the kernel refuses them
+    // as GSO runs, and the data path sends them one by one, fragmented, as without offloads.
+    require_tools!();
+    let pair = Pair::new();
+    let (a, _b) = pseudowire(&pair, &["--mtu", "1500"], &["--mtu", "1500"]);
+    let tcp = iperf3(&pair, V4_B, &["-t", "2"]);
+    let mbps = tcp["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .unwrap()
+        / 1e6;
+    println!("TCP with a TAP MTU over the path's: {mbps:.0} Mbit/s");
+    assert!(mbps > 20.0);
+    let s = a.session_stats();
+    assert!(s["tx_errors"] * 100 < s["tx_packets"], "{s:?}");
+}

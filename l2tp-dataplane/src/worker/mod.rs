@@ -31,7 +31,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::time::Instant;
 
@@ -69,6 +69,9 @@ pub(crate) struct TunnelShared {
     /// Send runs of datagrams with UDP GSO. Cleared for good when the kernel refuses it on
     /// this socket (under an IPsec policy, for one).
     pub(crate) gso: AtomicBool,
+    /// The largest datagram sent with GSO: lowered below a size the kernel refused (datagrams
+    /// over the path MTU, which the kernel then fragments as without offloads).
+    pub(crate) gso_max: AtomicUsize,
     /// The socket coalesces what it receives (UDP GRO is on).
     pub(crate) gro: bool,
 }

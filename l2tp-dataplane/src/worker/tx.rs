@@ -12,7 +12,7 @@
 //! checksum gets it completed first. When the kernel refuses GSO for a message (an IPsec
 //! policy on the socket, or datagrams over the path MTU, which are then fragmented as
 //! without offloads), its datagrams go out one by one; after an IPsec refusal the tunnel
-//! stops asking for GSO.
+//! stops asking for GSO, and after a refusal for size it asks only for smaller datagrams.
 
 use std::io;
 use std::ops::Range;
@@ -234,6 +234,7 @@ fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Opt
 /// shorter) as one GSO message each when the tunnel allows it, else one by one.
 fn send_datagrams(s: &SessionState, arena: &[u8], datagrams: &mut Vec<(Range<usize>, usize)>) {
     let gso = s.tunnel.gso.load(Relaxed);
+    let gso_max = s.tunnel.gso_max.load(Relaxed);
     // (message, segment size, its datagrams)
     let mut msgs: Vec<(&[u8], u16, Range<usize>)> = Vec::with_capacity(datagrams.len());
     let mut i = 0;
@@ -242,7 +243,7 @@ fn send_datagrams(s: &SessionState, arena: &[u8], datagrams: &mut Vec<(Range<usi
         let size = first.len();
         let mut end = first.end;
         let mut j = i + 1;
-        while gso && j < datagrams.len() && j - i < GSO_MAX_SEGMENTS {
+        while gso && size <= gso_max && j < datagrams.len() && j - i < GSO_MAX_SEGMENTS {
             let next = &datagrams[j].0;
             if next.start != end || next.len() > size || next.end - first.start > GSO_MAX_BYTES {
                 break;
@@ -278,8 +279,12 @@ fn send_datagrams(s: &SessionState, arena: &[u8], datagrams: &mut Vec<(Range<usi
                 if *seg != 0 {
                     // GSO refused for this message: EIO under an IPsec policy (for good),
                     // EINVAL for datagrams over the path MTU. Send them one by one.
-                    if e.raw_os_error() == Some(libc::EIO) {
-                        s.tunnel.gso.store(false, Relaxed);
+                    match e.raw_os_error() {
+                        Some(libc::EIO) => s.tunnel.gso.store(false, Relaxed),
+                        Some(libc::EINVAL) => {
+                            s.tunnel.gso_max.fetch_min(usize::from(*seg) - 1, Relaxed);
+                        }
+                        _ => {}
                     }
                     let each: Vec<&[u8]> = datagrams[d.clone()]
                         .iter()
