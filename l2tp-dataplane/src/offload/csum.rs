@@ -7,21 +7,40 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Adds the 16-bit big-endian words of `data` to `acc` (an odd last octet is padded with zero).
-pub(crate) fn sum(data: &[u8], mut acc: u64) -> u64 {
-    // Four octets at a time: a sum of 32-bit big-endian words folds to the same 16-bit sum as
-    // the sum of their 16-bit halves, and 2^32 of them cannot overflow the accumulator.
-    let mut chunks = data.chunks_exact(4);
+pub(crate) fn sum(data: &[u8], acc: u64) -> u64 {
+    // Eight octets at a time with the carry added back in (RFC 1071 §2: the ones' complement
+    // sum can be taken in any word size, and folds to the same 16-bit sum, since 2^64 and 2^16
+    // are both 1 modulo 2^16 - 1). Two accumulators let the additions run side by side.
+    let add = |a: u64, w: u64| {
+        let (s, carry) = a.overflowing_add(w);
+        s + u64::from(carry)
+    };
+    let (mut a, mut b) = (acc, 0u64);
+    let mut chunks = data.chunks_exact(16);
     for c in &mut chunks {
-        acc += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        let (x, y) = c.split_at(8);
+        a = add(a, u64::from_be_bytes(x.try_into().unwrap_or_default()));
+        b = add(b, u64::from_be_bytes(y.try_into().unwrap_or_default()));
     }
-    let rest = chunks.remainder();
+    let mut acc = add(a, b);
+    let mut rest = chunks.remainder();
+    if rest.len() >= 8 {
+        acc = add(
+            acc,
+            u64::from_be_bytes(rest[..8].try_into().unwrap_or_default()),
+        );
+        rest = &rest[8..];
+    }
     let mut i = 0;
     while i + 1 < rest.len() {
-        acc += u64::from(u16::from_be_bytes([rest[i], rest[i + 1]]));
+        acc = add(
+            acc,
+            u64::from(u16::from_be_bytes([rest[i], rest[i + 1]])) << (48 - 8 * i),
+        );
         i += 2;
     }
     if i < rest.len() {
-        acc += u64::from(rest[i]) << 8;
+        acc = add(acc, u64::from(rest[i]) << (56 - 8 * i));
     }
     acc
 }

@@ -12,6 +12,8 @@
 //! completed in place ([`complete_checksum`]).
 
 use super::vnet::{GsoType, VnetHdr};
+use std::ops::Range;
+
 use super::{Addrs, csum};
 use super::{IPPROTO_TCP, IPPROTO_UDP, OffloadError};
 
@@ -107,9 +109,27 @@ impl<'a> Segmenter<'a> {
         self.payload + self.mss.min(self.end - self.payload)
     }
 
+    /// The length of a segment's headers (L2, IP and transport).
+    pub fn headers_len(&self) -> usize {
+        self.payload
+    }
+
     /// Writes the next segment at the start of `out` and returns its length; `None` when every
     /// segment has been written. `out` must hold [`Segmenter::max_segment_len`] octets.
     pub fn next_into(&mut self, out: &mut [u8]) -> Option<usize> {
+        let hdrs = self.payload;
+        let (_, payload) = self.next_headers(out)?;
+        let len = hdrs + payload.len();
+        out.get_mut(hdrs..len)?
+            .copy_from_slice(&self.packet[payload]);
+        Some(len)
+    }
+
+    /// Writes the headers of the next segment at the start of `out`, its payload staying where
+    /// it is in the super-frame (to be sent from there, gathered), and returns their length and
+    /// the payload's range in the super-frame; `None` when every segment has been done. `out`
+    /// must hold [`Segmenter::headers_len`] octets.
+    pub fn next_headers(&mut self, out: &mut [u8]) -> Option<(usize, Range<usize>)> {
         if self.next >= self.end {
             return None;
         }
@@ -118,9 +138,8 @@ impl<'a> Segmenter<'a> {
         let last = self.next + chunk >= self.end;
         let hdrs = self.payload;
         let len = hdrs + chunk;
-        let out = out.get_mut(..len)?;
-        out[..hdrs].copy_from_slice(&self.packet[..hdrs]);
-        out[hdrs..].copy_from_slice(&self.packet[self.next..self.next + chunk]);
+        let out = out.get_mut(..hdrs)?;
+        out.copy_from_slice(&self.packet[..hdrs]);
         let (l3, l4) = (self.l3, self.l4);
         if self.v6 {
             let plen = (len - l3 - 40) as u16;
@@ -149,11 +168,14 @@ impl<'a> Segmenter<'a> {
             l4 + 6
         };
         out[check_at..check_at + 2].fill(0);
+        let payload = self.next..self.next + chunk;
+        // The transport header has an even length, so the two sums add up.
         let acc = csum::sum(&out[l4..], self.addrs.pseudo(self.proto, len - l4));
+        let acc = csum::sum(&self.packet[payload.clone()], acc);
         out[check_at..check_at + 2].copy_from_slice(&csum::finish_nonzero(acc).to_be_bytes());
         self.next += chunk;
         self.index = self.index.wrapping_add(1);
-        Some(len)
+        Some((hdrs, payload))
     }
 }
 
@@ -257,6 +279,27 @@ mod tests {
             let segs = split(&frame, 0, &hdr);
             let lens: Vec<usize> = segs.iter().map(|s| s.payload.len()).collect();
             assert_eq!(lens, [300, 300, 300, 100], "{proto:?}");
+        }
+    }
+
+    #[test]
+    fn headers_with_the_payload_in_place_make_the_same_segments() {
+        for proto in [Proto::TcpV4, Proto::TcpV6, Proto::UdpV4, Proto::UdpV6] {
+            let payload: Vec<u8> = (0..2999u32).map(|i| (i * 13) as u8).collect();
+            let (frame, hdr) = testpkt::super_frame(proto, true, 1000, 0x18, &payload);
+            let mut whole = Segmenter::new(&frame, 14, &hdr).unwrap_or_else(|e| panic!("{e}"));
+            let mut gathered = Segmenter::new(&frame, 14, &hdr).unwrap_or_else(|e| panic!("{e}"));
+            let mut a = vec![0u8; whole.max_segment_len()];
+            let mut b = vec![0u8; gathered.headers_len()];
+            while let Some(len) = whole.next_into(&mut a) {
+                let (h, p) = gathered
+                    .next_headers(&mut b)
+                    .unwrap_or_else(|| panic!("ended early"));
+                let mut joined = b[..h].to_vec();
+                joined.extend_from_slice(&frame[p]);
+                assert_eq!(joined, a[..len], "{proto:?}");
+            }
+            assert!(gathered.next_headers(&mut b).is_none());
         }
     }
 

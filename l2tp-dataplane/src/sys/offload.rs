@@ -4,7 +4,7 @@
 //! `sendmmsg` message) and generic receive offload on receipt (`UDP_GRO`, udp(7)).
 
 use std::ffi::{c_int, c_uint};
-use std::io;
+use std::io::{self, IoSlice};
 use std::mem;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr;
@@ -63,27 +63,28 @@ pub(crate) fn probe_udp_segment(fd: BorrowedFd<'_>) -> bool {
     set_int_option(fd, libc::SOL_UDP, libc::UDP_SEGMENT, 1400).is_ok()
 }
 
-/// Sends on a connected UDP socket, without blocking, up to [`MAX_BATCH`] messages in one
-/// `sendmmsg`: each one a buffer and a segment size; a non-zero size sends the buffer as
-/// datagrams of that size (the last one may be shorter) through `UDP_SEGMENT`. Returns how
-/// many messages were sent; an error only when the first one could not be.
-pub(crate) fn udp_gso_send(fd: BorrowedFd<'_>, msgs: &[(&[u8], u16)]) -> io::Result<usize> {
+/// Sends on a connected socket, without blocking, up to [`MAX_BATCH`] messages in one
+/// `sendmmsg`: each one gathered from its slices, with a segment size; a non-zero size sends it
+/// as UDP datagrams of that size (the last one may be shorter) through `UDP_SEGMENT`. Returns
+/// how many messages were sent; an error only when the first one could not be.
+pub(crate) fn udp_gso_send(
+    fd: BorrowedFd<'_>,
+    msgs: &[(&[IoSlice<'_>], u16)],
+) -> io::Result<usize> {
     let n = msgs.len().min(MAX_BATCH);
     if n == 0 {
         return Ok(0);
     }
-    // SAFETY: `iovec` and `mmsghdr` are plain old data (integers and null pointers when zero).
-    let mut iov: [libc::iovec; MAX_BATCH] = unsafe { mem::zeroed() };
-    // SAFETY: as above.
+    // SAFETY: `mmsghdr` is plain old data (integers and null pointers when zero).
     let mut hdrs: [libc::mmsghdr; MAX_BATCH] = unsafe { mem::zeroed() };
     let mut control = [[0u64; CONTROL_WORDS]; MAX_BATCH];
     for i in 0..n {
-        let (buf, seg) = msgs[i];
-        iov[i].iov_base = buf.as_ptr().cast_mut().cast();
-        iov[i].iov_len = buf.len();
+        let (parts, seg) = msgs[i];
         let h = &mut hdrs[i].msg_hdr;
-        h.msg_iov = ptr::from_mut(&mut iov[i]);
-        h.msg_iovlen = 1;
+        // `IoSlice` is ABI-compatible with `iovec` on Unix (std's documented guarantee); the
+        // kernel only reads through it on send, whatever the C type's mutability says.
+        h.msg_iov = parts.as_ptr().cast_mut().cast();
+        h.msg_iovlen = parts.len() as _;
         if seg == 0 {
             continue;
         }
@@ -101,9 +102,10 @@ pub(crate) fn udp_gso_send(fd: BorrowedFd<'_>, msgs: &[(&[u8], u16)]) -> io::Res
             ptr::write_unaligned(libc::CMSG_DATA(c).cast::<u16>(), seg);
         }
     }
-    // SAFETY: the first `n` headers each point at one iovec describing a live buffer of the
-    // given length, and at a live control buffer of the given length or none; the socket is
-    // connected, so no name is passed. The kernel reads those and writes only `msg_len`.
+    // SAFETY: the first `n` headers each point at the live iovecs of one message, each of those
+    // describing a live buffer of the given length, and at a live control buffer of the given
+    // length or none; the socket is connected, so no name is passed. The kernel reads those and
+    // writes only `msg_len`.
     let rc = unsafe {
         libc::sendmmsg(
             fd.as_raw_fd(),
@@ -223,7 +225,9 @@ mod tests {
         let (a, b) = pair();
         // 10 datagrams of 100 octets (the last of 50) in one message, and one plain one.
         let data: Vec<u8> = (0..950u32).map(|i| i as u8).collect();
-        let sent = udp_gso_send(a.as_fd(), &[(&data, 100), (&[7; 30], 0)])
+        let gather = [IoSlice::new(&data[..500]), IoSlice::new(&data[500..])];
+        let plain = [IoSlice::new(&[7; 30])];
+        let sent = udp_gso_send(a.as_fd(), &[(&gather, 100), (&plain, 0)])
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sent, 2);
         let mut bufs = vec![vec![0u8; 65_536]; 4];
@@ -238,7 +242,8 @@ mod tests {
         set_udp_gro(b.as_fd()).unwrap_or_else(|e| panic!("{e}"));
         let _ = udp_gro_recv(b.as_fd(), &mut bufs, &mut out);
         let _ = udp_gro_recv(b.as_fd(), &mut bufs, &mut out);
-        udp_gso_send(a.as_fd(), &[(&data, 100)]).unwrap_or_else(|e| panic!("{e}"));
+        let whole = [IoSlice::new(&data)];
+        udp_gso_send(a.as_fd(), &[(&whole, 100)]).unwrap_or_else(|e| panic!("{e}"));
         let n = udp_gro_recv(b.as_fd(), &mut bufs, &mut out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, 1);
         assert_eq!((out.lens[0], out.segs[0]), (950, 100));
