@@ -7,6 +7,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Adds the 16-bit big-endian words of `data` to `acc` (an odd last octet is padded with zero).
+/// The result is below 2^33.
 pub(crate) fn sum(data: &[u8], acc: u64) -> u64 {
     // Eight octets at a time with the carry added back in (RFC 1071 §2: the ones' complement
     // sum can be taken in any word size, and folds to the same 16-bit sum, since 2^64 and 2^16
@@ -42,7 +43,10 @@ pub(crate) fn sum(data: &[u8], acc: u64) -> u64 {
     if i < rest.len() {
         acc = add(acc, u64::from(rest[i]) << (56 - 8 * i));
     }
-    acc
+    // Folded to 33 bits at most, so that callers can add lengths and protocol numbers (and
+    // further sums) without overflow.
+    let acc = (acc & 0xffff_ffff) + (acc >> 32);
+    (acc & 0xffff_ffff) + (acc >> 32)
 }
 
 /// Folds a sum to 16 bits (without complementing it).
@@ -124,6 +128,14 @@ mod tests {
         // Partial sums over even-length pieces add up to the whole.
         let (a, b) = data.split_at(150);
         assert_eq!(finish(sum(b, sum(a, 0))), reference(&data));
+        // A sum of all-ones words stays small enough to add lengths to (found by fuzzing).
+        let ones = [0xffu8; 4000];
+        let acc = sum(&ones, sum(&ones, 0));
+        assert!(acc < 1 << 33);
+        assert_eq!(
+            finish(acc + 65_535 + 17),
+            finish(sum(&[0xff, 0xff, 0, 17], acc))
+        );
     }
 
     #[test]

@@ -71,7 +71,8 @@ impl<'a> Segmenter<'a> {
             8
         };
         let min_l4 = if v6 { l3 + 40 } else { l3 + 20 };
-        if l4 < min_l4 || l4_len < 8 || l4 + l4_len > end {
+        let min_l4_len = if proto == IPPROTO_TCP { 20 } else { 8 };
+        if l4 < min_l4 || l4_len < min_l4_len || l4 + l4_len > end {
             return Err(OffloadError::Malformed);
         }
         // A fragment (MF or an offset) cannot be a super-frame, nor can one without payload.
@@ -329,6 +330,11 @@ mod tests {
         hdr.gso_size = 100;
         hdr.csum_start = 60_000;
         assert!(Segmenter::new(&frame, 14, &hdr).is_err());
+        // A TCP header shorter than its fixed 20 octets (found by fuzzing).
+        hdr.csum_start = 34;
+        let mut short = frame.clone();
+        short[34 + 12] = 0x20;
+        assert!(Segmenter::new(&short, 14, &hdr).is_err());
         for cut in 0..frame.len() {
             let _ = Segmenter::new(&frame[..cut], 14, &hdr);
             let mut f = frame[..cut].to_vec();
