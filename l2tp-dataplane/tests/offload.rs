@@ -107,7 +107,9 @@ fn pseudowire_over(
     a_extra: &[&str],
     b_extra: &[&str],
 ) -> (common::Static, common::Static) {
-    let (a, b) = pair.start(&["--encap", encap], a_extra, b_extra);
+    let ipv6 = encap.ends_with('6');
+    let encap = encap.trim_end_matches('6');
+    let (a, b) = pair.start_over(ipv6, &["--encap", encap], a_extra, b_extra);
     pair.address(&a.ifname, &b.ifname);
     for (ns, dev, addr) in [
         (&pair.a.0, &a.ifname, "2001:db8:1::1/64"),
@@ -154,10 +156,12 @@ fn both_ways(pair: &Pair) {
                 &[&["-t", "2", "-u", "-b", "50M", "-l", "1200"], r].concat(),
             );
             let sum = &udp["end"]["sum"];
-            let (lost, packets) = (
-                sum["lost_packets"].as_u64().unwrap(),
-                sum["packets"].as_u64().unwrap(),
-            );
+            let field = |k: &str| {
+                sum[k]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("UDP to {dst} reverse={reverse}: no {k} in {udp}"))
+            };
+            let (lost, packets) = (field("lost_packets"), field("packets"));
             println!("UDP to {dst} reverse={reverse}: {lost} of {packets} lost");
             assert!(
                 packets > 1000 && lost * 20 < packets,
@@ -207,6 +211,17 @@ fn tcp_and_udp_both_ways_over_multi_queue_taps() {
     assert!(mbps > 20.0);
     for s in [a.session_stats(), b.session_stats()] {
         assert_eq!(s["rx_errors"], 0, "{s:?}");
+    }
+}
+
+#[test]
+fn tcp_and_udp_both_ways_over_an_ipv6_underlay() {
+    require_tools!();
+    let pair = Pair::new();
+    let (a, b) = pseudowire_over(&pair, "udp6", &SEQ_A, &SEQ_B);
+    both_ways(&pair);
+    for s in [a.session_stats(), b.session_stats()] {
+        assert_eq!((s["seq_errors"], s["rx_errors"]), (0, 0), "{s:?}");
     }
 }
 

@@ -176,7 +176,7 @@ impl Drop for Static {
     }
 }
 
-/// Two namespaces joined by a veth pair, with the underlay addresses.
+/// Two namespaces joined by a veth pair, with the underlay addresses (IPv4 and IPv6).
 pub struct Pair {
     pub a: Netns,
     pub b: Netns,
@@ -198,8 +198,12 @@ impl Pair {
             "ip", "link", "add", &va, "netns", &a.0, "type", "veth", "peer", "name", &vb, "netns",
             &b.0,
         ]);
-        for (ns, dev, addr) in [(&a.0, &va, "192.0.2.1/24"), (&b.0, &vb, "192.0.2.2/24")] {
+        for (ns, dev, addr, addr6) in [
+            (&a.0, &va, "192.0.2.1/24", "2001:db8:ff::1/64"),
+            (&b.0, &vb, "192.0.2.2/24", "2001:db8:ff::2/64"),
+        ] {
             run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
+            run(&["ip", "-n", ns, "addr", "add", addr6, "dev", dev, "nodad"]);
             run(&["ip", "-n", ns, "link", "set", dev, "up"]);
             run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
         }
@@ -210,6 +214,22 @@ impl Pair {
 
     /// Starts the `l2tp-static` pair: `common` for both, `a_extra`/`b_extra` for one side.
     pub fn start(&self, common: &[&str], a_extra: &[&str], b_extra: &[&str]) -> (Static, Static) {
+        self.start_over(false, common, a_extra, b_extra)
+    }
+
+    /// As [`Pair::start`], over the IPv6 underlay (2001:db8:ff::1 and ::2) when `ipv6`.
+    pub fn start_over(
+        &self,
+        ipv6: bool,
+        common: &[&str],
+        a_extra: &[&str],
+        b_extra: &[&str],
+    ) -> (Static, Static) {
+        let (ua, ub) = if ipv6 {
+            ("2001:db8:ff::1", "2001:db8:ff::2")
+        } else {
+            ("192.0.2.1", "192.0.2.2")
+        };
         // (local, peer) addresses and (tunnel, peer tunnel, session, peer session) ids.
         let side = |ns: &Netns, stats, (local, peer), (tid, ptid, sid, psid), extra| {
             let own = [
@@ -237,14 +257,14 @@ impl Pair {
         let a = side(
             &self.a,
             "a.stats",
-            ("192.0.2.1", "192.0.2.2"),
+            (ua, ub),
             ("10", "20", "100", "200"),
             a_extra,
         );
         let b = side(
             &self.b,
             "b.stats",
-            ("192.0.2.2", "192.0.2.1"),
+            (ub, ua),
             ("20", "10", "200", "100"),
             b_extra,
         );
