@@ -68,7 +68,7 @@ fn userspace_pseudowire_talks_to_the_kernel_one() {
             "-T",
             &GUEST_TIMEOUT_S.to_string(),
         ])
-        .args(["-a", "vm.ip0=192.0.2.2/24", "--"])
+        .args(["-a", "vm.ip0=192.0.2.2/24", "-a", "vm.iperf=1", "--"])
         .args([
             "-netdev",
             &format!("tap,id=t0,ifname={tap},script=no,downscript=no"),
