@@ -70,6 +70,8 @@ pub(super) struct PppLink {
     /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
     /// the peer before the ICCN, which drops it and waits a Restart period.
     start_at: Option<PInstant>,
+    /// The ACCM of the peer's last Set-Link-Info.
+    sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
@@ -144,6 +146,9 @@ impl PppLink {
             frames_out: c.frames_out,
             frames_discarded: c.malformed + c.discarded,
             down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
+            sli_accm: self
+                .sli_accm
+                .map(|a| format!("send {:#010x} receive {:#010x}", a.send, a.receive)),
         }
     }
 
@@ -287,6 +292,7 @@ impl Ppp {
             refusal: None,
             end_at: None,
             start_at: None,
+            sli_accm: None,
         })
     }
 
@@ -441,6 +447,23 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
     drive(ctx, handle);
 }
 
+/// The peer's Set-Link-Info (RFC 2661 §6.14) for session `handle`: the ACCM the LNS's PPP
+/// negotiated, for a LAC's asynchronous line. A native-PPP LAC has no such line (its frames
+/// have no HDLC framing), so the ACCM is kept and shown, and changes nothing else.
+pub(super) fn link_info(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    accm: Option<l2tp_proto::wire::avp::types::Accm>,
+) {
+    if let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    {
+        st.sli_accm = accm;
+    }
+}
+
 /// Sessions that carried data: their links are not idle (and, for adaptive echo, alive).
 /// Cheap: no timer moves.
 pub(super) fn activity(ctx: &mut Ctx<'_>, sessions: &[(u32, u32, bool, bool)]) {
@@ -545,6 +568,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
     let local_v4 = tunnel_local_ipv4(ctx, handle);
     let mut end: Option<(Refusal, String)> = None;
+    let mut sli: Option<l2tp_proto::wire::avp::types::Accm> = None;
     let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
     {
         let Ctx {
@@ -579,6 +603,15 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                 match ev {
                     LinkEvent::LinkUp(info) => {
                         st.info = Some(info);
+                        // RFC 2661 §6.14: the LNS tells the LAC what ACCM LCP negotiated.
+                        if st.role == Role::Server
+                            && (info.peer_accm.is_some() || info.local_accm.is_some())
+                        {
+                            sli = Some(l2tp_proto::wire::avp::types::Accm {
+                                send: info.peer_accm.unwrap_or(u32::MAX),
+                                receive: info.local_accm.unwrap_or(u32::MAX),
+                            });
+                        }
                         if st.role == Role::Client {
                             st.method = info.auth_self;
                             st.user = st
@@ -661,6 +694,21 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         ev.peer_sid = Some(rec.peer_sid);
         ev.ppp = Some(Box::new(info));
         ctx.out.session(ev, rec, host.as_deref());
+    }
+    let v2 = ctx
+        .protocol
+        .ep()
+        .tunnel(tid)
+        .is_some_and(|t| t.version == proto::wire::header::Version::V2);
+    if let Some(accm) = sli.filter(|_| v2) {
+        let command = proto::Command::SetLinkInfo {
+            tunnel_id: tid,
+            session_id: sid,
+            accm,
+        };
+        if let Err(e) = ctx.protocol.command(ctx.now, command) {
+            tracing::debug!("session {tid}/{sid}: no Set-Link-Info: {e:?}");
+        }
     }
     if let Some((refusal, why)) = end {
         let command = proto::Command::EndSession {
