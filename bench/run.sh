@@ -5,11 +5,18 @@
 #      driven by l2tp-loadgen, and e. their teardown rate;
 #   b. l2tpd's resident memory with 0, 10 000 and 100 000 sessions established;
 #   c. l2tpd's CPU while it holds 10 000 idle tunnels (60 s hello);
-#   d. TCP throughput (iperf3) over a bare veth pair, over OpenVPN in TAP mode without crypto,
-#      and over a userspace L2TPv3 Ethernet pseudowire (two l2tpd; l2tp-static as well).
+#   d. single-stream and eight-stream TCP throughput and the rate of 64-octet UDP datagrams
+#      (iperf3) over a bare veth pair, over OpenVPN in TAP mode without crypto, and over a
+#      userspace L2TPv3 Ethernet pseudowire (two l2tpd with offloads on and off; l2tp-static in
+#      the full run), with the data-path threads' CPU during the UDP run.
 #
-# Usage: bench/run.sh [--smoke] [--out FILE]
+# PROFILE=1 also records a profile of the whole machine (perf, cpu-clock) while one TCP stream
+# crosses the pseudowire with offloads on, and writes its hottest symbols to PROFILE_OUT
+# (default /tmp/l2tp-bench-profile.txt).
+#
+# Usage: bench/run.sh [--smoke] [--out FILE] [--parts LETTERS]
 #   (default)  the full run; rewrites the generated part of docs/benchmarks.md.
+#   --parts    only these parts (e.g. `d`); the figures then go to FILE, not to the page.
 #   --smoke    small counts and short windows (CI, under 2 minutes); checks that every part
 #              runs and its figures are sane, writes them to FILE (default: a temp file), and
 #              leaves docs/benchmarks.md alone.
@@ -21,11 +28,13 @@ ROOT=$PWD
 
 MODE=full
 OUT=
+PARTS=abcd
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) MODE=smoke ;;
         --out) OUT=$2; shift ;;
-        *) echo "usage: bench/run.sh [--smoke] [--out FILE]" >&2; exit 2 ;;
+        --parts) PARTS=$2; shift ;;
+        *) echo "usage: bench/run.sh [--smoke] [--out FILE] [--parts LETTERS]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -79,6 +88,7 @@ json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.ge
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+part() { [[ "$PARTS" == *"$1"* ]]; }
 
 # ------------------------------------------------------------------ l2tpd as LNS
 l2tpd_conf() { # FILE LISTEN DATAPLANE [EXTRA]
@@ -154,6 +164,7 @@ setup_row() { # LABEL DAEMON_PID T S VERSION TIMEOUT
     [ "$up" = $((t * s)) ]
 }
 
+if part a; then
 echo "== a/e. set-up and teardown rate"
 emit "### Session set-up and teardown (a, e)"
 emit ""
@@ -246,6 +257,8 @@ for size in "${SIZES[@]}"; do
 done
 emit ""
 
+fi
+
 # Times l2tpctl's listings with $1 sessions up (into LISTING), and the slowest `show system`
 # while a listing pages through.
 LISTING=$W/listing.md
@@ -275,6 +288,7 @@ listing_rows() {
 }
 
 # ------------------------------------------------------------------ b. memory
+if part b; then
 echo "== b. resident memory"
 emit "### Resident memory of l2tpd, dataplane none (b)"
 emit ""
@@ -314,7 +328,9 @@ emit "| ---: | --- | ---: | ---: |"
 cat "$LISTING" >>"$RESULTS"
 emit ""
 
+fi
 # ------------------------------------------------------------------ c. idle tunnels
+if part c; then
 echo "== c. CPU of $IDLE_TUNNELS idle tunnels over ${IDLE_WINDOW}s"
 start_l2tpd "$NS_LNS" "$W/lns.conf"
 loadgen "$W/idle.json" --peer 127.0.0.1:1701 --tunnels "$IDLE_TUNNELS" --sessions 0 \
@@ -344,23 +360,147 @@ stop_loadgens
 wait "$lg" 2>/dev/null || true
 stop_pid "$DPID"
 
+fi
 # ------------------------------------------------------------------ d. throughput
-echo "== d. TCP throughput, ${IPERF_SECONDS}s each"
-iperf() { # SERVER_IP LABEL
+if part d; then
+echo "== d. throughput and packet rate, ${IPERF_SECONDS}s each"
+# iperf3 from NS_A to a server in NS_B, its JSON report in $W/iperf.json (empty on failure).
+iperf_json() { # SERVER_IP ARGS...
+    local ip=$1; shift
+    ip netns exec "$NS_B" iperf3 -s -1 -B "$ip" >/dev/null 2>&1 &
+    local srv=$!
+    sleep 0.5
+    in_ns "$NS_A" timeout $((IPERF_SECONDS + 20)) iperf3 -c "$ip" -t "$IPERF_SECONDS" -J "$@" >"$W/iperf.json" 2>/dev/null || : >"$W/iperf.json"
+    kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
+}
+tcp_gbps() { # SERVER_IP STREAMS
+    iperf_json "$1" -P "$2"
+    python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$W/iperf.json" 2>/dev/null || true
+}
+# Frames that reached the receiving end: the data plane's receive counter of l2tpd's sessions
+# when $CARRIED_SOCK names B's control socket, or of the l2tp-static whose PID is
+# $CARRIED_STATIC (the TAP counts coalesced super-frames once), else the receive counter of the
+# interface holding SERVER_IP.
+carried_count() { # SERVER_IP
+    if [ -n "${CARRIED_STATIC:-}" ]; then
+        # l2tp-static writes its counters to its --stats-file on SIGUSR1.
+        rm -f "$W/static-b.stats"
+        kill -USR1 "$CARRIED_STATIC"
+        for _ in $(seq 50); do [ -s "$W/static-b.stats" ] && break; sleep 0.1; done
+        awk '/^session / { for (i = 1; i <= NF; i++) if ($i ~ /^rx_packets=/) { sub(/rx_packets=/, "", $i); print $i } }' "$W/static-b.stats"
+    elif [ -n "${CARRIED_SOCK:-}" ]; then
+        python3 - "$L2TPCTL" "$CARRIED_SOCK" <<'PY'
+import json, subprocess, sys
+ctl, sock = sys.argv[1], sys.argv[2]
+def q(*args):
+    out = subprocess.run([ctl, "-S", sock, "-j", *args], capture_output=True, text=True).stdout
+    return json.loads(out)
+def find(v, key):
+    if isinstance(v, dict):
+        if key in v:
+            return v[key]
+        for x in v.values():
+            r = find(x, key)
+            if r is not None:
+                return r
+    if isinstance(v, list):
+        for x in v:
+            r = find(x, key)
+            if r is not None:
+                return r
+    return None
+sessions = q("show", "sessions")
+items = sessions if isinstance(sessions, list) else next(v for v in sessions.values() if isinstance(v, list))
+total = 0
+for s in items:
+    d = q("show", "session", str(find(s, "tid")), str(find(s, "sid")))
+    total += find(d, "stats")["rx_packets"]
+print(total)
+PY
+    else
+        local dev
+        dev=$(in_ns "$NS_B" ip -o addr show to "$1" | awk '{print $2; exit}')
+        in_ns "$NS_B" cat "/sys/class/net/$dev/statistics/rx_packets"
+    fi
+}
+# 64-octet UDP datagrams as fast as one iperf3 sends them. Prints three rates per second:
+# datagrams sent by iperf3, frames that reached the receiving end (what the tunnel carried),
+# and datagrams the receiving iperf3 got (a single thread; often the slowest part).
+udp_rates() { # SERVER_IP
+    local r0 r1
+    r0=$(carried_count "$1")
+    iperf_json "$1" -u -l 64 -b 0
+    r1=$(carried_count "$1")
+    python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["end"]["sum"]
+t = s["seconds"]
+print("%.0f %.0f %.0f" % (s["packets"] / t, int(sys.argv[2]) / t, (s["packets"] - s["lost_packets"]) / t))
+' "$W/iperf.json" "$((r1 - r0))" 2>/dev/null || true
+}
+# CPU ticks of the data-path threads (named l2tp-dataplane*) of PID, or of the whole process
+# when it has none (OpenVPN).
+dp_ticks() { # PID
+    local t total=0 any=0 v
+    for t in /proc/"$1"/task/*; do
+        case "$(cat "$t/comm" 2>/dev/null)" in
+            l2tp-dataplane*)
+                any=1
+                v=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$t/stat")
+                total=$((total + v)) ;;
+        esac
+    done
+    if [ $any = 1 ]; then echo "$total"; else cpu_ticks "$1"; fi
+}
+path_mtu() { # IP
+    local dev
+    dev=$(in_ns "$NS_A" ip route get "$1" | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}' | head -1)
+    in_ns "$NS_A" cat "/sys/class/net/$dev/mtu" 2>/dev/null || echo "?"
+}
+# One row: single-stream and eight-stream TCP, 64-octet UDP, and the data-path CPU of the two
+# ends (PID_A sends the UDP, PID_B receives it) during the UDP run.
+row() { # LABEL SERVER_IP [PID_A PID_B]
+    local label=$1 ip=$2 pa=${3:-} pb=${4:-}
+    local t1 t8 udp sent carried got a0=0 b0=0 a1 b1 s0 s1 cpu="" per=""
+    t1=$(tcp_gbps "$ip" 1)
+    if [ "${PROFILE_ROW:-}" = "$label" ]; then profile_tcp "$ip"; fi
+    t8=$(tcp_gbps "$ip" 8)
+    if [ -n "$pa" ]; then a0=$(dp_ticks "$pa"); b0=$(dp_ticks "$pb"); fi
+    s0=$(date +%s.%N)
+    udp=$(udp_rates "$ip")
+    s1=$(date +%s.%N)
+    read -r sent carried got <<<"${udp:-}"
+    if [ -n "$pa" ]; then
+        a1=$(dp_ticks "$pa"); b1=$(dp_ticks "$pb")
+        cpu=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v hz="$HZ" -v t0="$s0" -v t1="$s1" \
+            'BEGIN { printf "%.0f %% / %.0f %%", 100 * a / hz / (t1 - t0), 100 * b / hz / (t1 - t0) }')
+        # The UDP run's CPU is counted over its whole wall time, iperf3's start included; the
+        # rate is over its sending seconds: frames carried in all over the busier end's CPU.
+        per=$(awk -v a="$((a1 - a0))" -v b="$((b1 - b0))" -v hz="$HZ" -v c="${carried:-0}" -v t="$IPERF_SECONDS" \
+            'BEGIN { m = (a > b ? a : b) / hz; if (m > 0 && c > 0) printf "%.0f", c * t / m }')
+    fi
+    emit "| $label | ${t1:-failed} | ${t8:-failed} | ${sent:-failed} | ${carried:-failed} | ${got:-failed} | $cpu | $per | $(path_mtu "$ip") |"
+    echo "  $label: TCP ${t1:-failed} Gbit/s, 8 streams ${t8:-failed} Gbit/s; UDP 64 B/s: sent ${sent:-failed}, carried ${carried:-failed}, received ${got:-failed}; data-path CPU ${cpu:-n/a}; frames/s per data-path core ${per:-n/a}"
+    [ -n "$t1" ] && [ -n "$t8" ] && [ -n "$carried" ]
+}
+# perf over the whole machine while a single TCP stream runs (PROFILE=1): the hottest symbols.
+profile_tcp() { # IP
+    command -v perf >/dev/null || return 0
+    local out=${PROFILE_OUT:-/tmp/l2tp-bench-profile.txt}
     ip netns exec "$NS_B" iperf3 -s -1 -B "$1" >/dev/null 2>&1 &
     local srv=$!
     sleep 0.5
-    local bps=""
-    if in_ns "$NS_A" timeout $((IPERF_SECONDS + 20)) iperf3 -c "$1" -t "$IPERF_SECONDS" -J >"$W/iperf.json" 2>/dev/null; then
-        bps=$(python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$W/iperf.json")
-    fi
-    kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
-    local mtu
-    mtu=$(in_ns "$NS_A" ip route get "$1" | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}' | head -1)
-    mtu=$(in_ns "$NS_A" cat "/sys/class/net/$mtu/mtu" 2>/dev/null || echo "?")
-    emit "| $2 | ${bps:-failed} | $mtu |"
-    echo "  $2: ${bps:-failed} Gbit/s"
-    [ -n "$bps" ]
+    in_ns "$NS_A" iperf3 -c "$1" -t $((IPERF_SECONDS + 2)) >"$W/profile-iperf.txt" 2>&1 &
+    local cl=$!
+    sleep 1
+    perf record -q -a -g -e cpu-clock -o "$W/perf.data" -- sleep "$IPERF_SECONDS" >/dev/null 2>&1 || true
+    wait "$cl" 2>/dev/null || true; kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
+    {
+        grep -E "sender|receiver" "$W/profile-iperf.txt"
+        perf report -q -i "$W/perf.data" --no-children --sort comm --stdio -g none
+        perf report -q -i "$W/perf.data" --no-children --sort comm,dso,symbol --percent-limit 0.5 --stdio -g none
+    } >"$out" 2>/dev/null || true
+    echo "  profile: $out"
 }
 wait_ping() { # IP
     for _ in $(seq 50); do
@@ -369,13 +509,22 @@ wait_ping() { # IP
     done
     return 1
 }
-emit "### TCP throughput between two namespaces (d)"
+emit "### Throughput and packet rate between two namespaces (d)"
 emit ""
-emit "| path | Gbit/s (iperf3, ${IPERF_SECONDS} s, 1 stream) | MTU of the path |"
-emit "| --- | ---: | ---: |"
-iperf 192.0.2.2 "bare veth pair" || fail "iperf over veth"
+emit "TCP: iperf3, ${IPERF_SECONDS} s, one stream and eight (\`-P 8\`). UDP: 64-octet datagrams from"
+emit "one iperf3 sender as fast as it sends them (\`-u -l 64 -b 0\`), per second: sent by iperf3,"
+emit "carried (frames that reached the receiving end's interface: what the tunnel delivered) and"
+emit "received by the iperf3 server (a single thread; often the slowest part). Data-path CPU: the"
+emit "data-path threads of the sending and of the receiving end over the UDP run (for OpenVPN its"
+emit "processes), in % of a core; frames/s per data-path core: the frames carried over the CPU"
+emit "seconds of the busier end."
+emit ""
+emit "| path | TCP Gbit/s, 1 stream | TCP Gbit/s, 8 streams | UDP 64 B/s sent | carried | received | data-path CPU, sender / receiver | frames/s per data-path core | MTU |"
+emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+row "bare veth pair" 192.0.2.2 || fail "veth"
 
 ovpn() { # NS LOCAL REMOTE TAPIP
+    # `ip netns exec` execs openvpn: the PID started is openvpn's.
     ip netns exec "$1" openvpn --dev ovtap0 --dev-type tap --proto udp --local "$2" --remote "$3" \
         --port 1194 --cipher none --data-ciphers none --auth none --disable-dco \
         --ifconfig "$4" 255.255.255.0 --verb 1 >"$W/openvpn-$1.log" 2>&1 &
@@ -386,21 +535,23 @@ OVPIDS=()
 ovpn "$NS_A" 192.0.2.1 192.0.2.2 198.51.100.1
 ovpn "$NS_B" 192.0.2.2 192.0.2.1 198.51.100.2
 if wait_ping 198.51.100.2; then
-    iperf 198.51.100.2 "OpenVPN $(openvpn --version | awk 'NR == 1 {print $2}'), TAP, no cipher, no auth, UDP" || fail "iperf over OpenVPN"
+    row "OpenVPN $(openvpn --version | awk 'NR == 1 {print $2}'), TAP, no cipher, no auth, UDP" 198.51.100.2 \
+        "${OVPIDS[0]}" "${OVPIDS[1]}" || fail "OpenVPN"
 else
     fail "OpenVPN link did not come up"
 fi
 for p in "${OVPIDS[@]}"; do stop_pid "$p"; done
 
 # The userspace pseudowire: two l2tpd with `dataplane userspace`, A opening an L2TPv3
-# Ethernet session to B.
-pw_l2tpd() {
+# Ethernet session to B; OFFLOADS is `dataplane_offloads`.
+pw_l2tpd() { # OFFLOADS LABEL
     cat >"$W/pw-a.conf" <<EOF
 system {
     listen 192.0.2.1:1701
     control_socket $W/pw-a.sock
     pid_file $W/pw-a.pid
     dataplane userspace
+    dataplane_offloads $1
 }
 pseudowire profile "eth" {
     interface_name "l2tpeth0"
@@ -421,8 +572,10 @@ system {
     control_socket $W/pw-b.sock
     pid_file $W/pw-b.pid
     dataplane userspace
+    dataplane_offloads $1
 }
 EOF
+    # `ip netns exec` execs l2tpd: the PIDs started are the daemons'.
     ip netns exec "$NS_B" "$L2TPD" -f -c "$W/pw-b.conf" -o "$W/pw-b.log" &
     local b=$!
     PIDS+=("$b")
@@ -436,32 +589,36 @@ EOF
         [ -n "$ifb" ] && in_ns "$NS_A" ip link show l2tpeth0 >/dev/null 2>&1 && break
         sleep 0.2
     done
-    local rc=0
+    local rc=1
     if [ -n "$ifb" ]; then
         in_ns "$NS_A" ip addr add 198.51.100.1/24 dev l2tpeth0
         in_ns "$NS_A" ip link set l2tpeth0 up
         in_ns "$NS_B" ip addr add 198.51.100.2/24 dev "$ifb"
         in_ns "$NS_B" ip link set "$ifb" up
-        if wait_ping 198.51.100.2; then
-            iperf 198.51.100.2 "L2TPv3 Ethernet pseudowire, two l2tpd, dataplane userspace, UDP" || rc=1
-        else
-            rc=1
-        fi
-    else
-        rc=1
+        grep -h "userspace data plane:" "$W/pw-a.log" | head -1 | sed 's/^/  /'
+        CARRIED_SOCK=$W/pw-b.sock
+        if wait_ping 198.51.100.2 && row "$2" 198.51.100.2 "$a" "$b"; then rc=0; fi
+        CARRIED_SOCK=
     fi
-    [ $rc = 0 ] || { emit "| L2TPv3 pseudowire, two l2tpd, dataplane userspace | failed: no interface or no ping | |"; tail -5 "$W/pw-a.log" "$W/pw-b.log" >&2; }
+    if [ $rc != 0 ]; then
+        emit "| $2 | failed: no interface, no ping or no figure | | | | | | | |"
+        tail -5 "$W/pw-a.log" "$W/pw-b.log" >&2
+    fi
     stop_pid "$a"; stop_pid "$b"
     return $rc
 }
-pw_l2tpd || fail "l2tpd userspace pseudowire"
+PROFILE_ROW=""
+[ -n "${PROFILE:-}" ] && PROFILE_ROW="L2TPv3 Ethernet pseudowire, two l2tpd, offloads on"
+pw_l2tpd true "L2TPv3 Ethernet pseudowire, two l2tpd, offloads on" || fail "l2tpd userspace pseudowire, offloads on"
+pw_l2tpd false "L2TPv3 Ethernet pseudowire, two l2tpd, offloads off (dataplane_offloads false)" || fail "l2tpd userspace pseudowire, offloads off"
 
-# The same data path without the control plane: two l2tp-static.
+# The same data path without the control plane: two l2tp-static (full run only).
 pw_static() {
     local common=(--encap udp --tunnel-id 1 --peer-tunnel-id 1 --session-id 1 --peer-session-id 1)
     ip netns exec "$NS_A" "$STATIC" --local 192.0.2.1 --peer 192.0.2.2 "${common[@]}" --ifname l2tps0 >"$W/static-a.log" 2>&1 &
     local a=$!
-    ip netns exec "$NS_B" "$STATIC" --local 192.0.2.2 --peer 192.0.2.1 "${common[@]}" --ifname l2tps0 >"$W/static-b.log" 2>&1 &
+    ip netns exec "$NS_B" "$STATIC" --local 192.0.2.2 --peer 192.0.2.1 "${common[@]}" --ifname l2tps0 \
+        --stats-file "$W/static-b.stats" >"$W/static-b.log" 2>&1 &
     local b=$!
     PIDS+=("$a" "$b")
     for _ in $(seq 50); do
@@ -471,23 +628,26 @@ pw_static() {
     in_ns "$NS_A" ip addr add 198.51.100.1/24 dev l2tps0; in_ns "$NS_A" ip link set l2tps0 up
     in_ns "$NS_B" ip addr add 198.51.100.2/24 dev l2tps0; in_ns "$NS_B" ip link set l2tps0 up
     local rc=1
-    wait_ping 198.51.100.2 && iperf 198.51.100.2 "L2TPv3 Ethernet pseudowire, two l2tp-static (the same data plane, static)" && rc=0
+    CARRIED_STATIC=$b
+    if wait_ping 198.51.100.2 && row "L2TPv3 Ethernet pseudowire, two l2tp-static (the same data plane, static), offloads on" 198.51.100.2 "$a" "$b"; then rc=0; fi
+    CARRIED_STATIC=
     stop_pid "$a"; stop_pid "$b"
     return $rc
 }
-pw_static || fail "l2tp-static pseudowire"
+if [ "$MODE" = full ]; then pw_static || fail "l2tp-static pseudowire"; fi
 emit ""
 
+fi
 # ------------------------------------------------------------------ report
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "<!-- bench:begin (generated by bench/run.sh; edit the script, not this part) -->"
     echo "## Benchmark run ($(date -u +%Y-%m-%d\ %H:%M) UTC)"
     echo ""
-    echo "Reproduce: \`sudo bench/run.sh\` (as root; about 6 minutes; needs the packages of"
+    echo "Reproduce: \`sudo bench/run.sh\` (as root; about 11 minutes; needs the packages of"
     echo "\`scripts/deps.sh\`). Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),"
     echo "$(uname -sr), release build; load average $load at the end of the run (the machine is"
-    echo "shared with other builds). l2tpd: \`dataplane none\`, logging to a file; every daemon"
+    echo "shared with other builds). l2tpd: \`dataplane none\` for a to c, logging to a file; every daemon"
     echo "fresh for each row; l2tp-loadgen runs in the same namespace, over loopback, at its"
     echo "default concurrency (100); the default hello of 60 s on both sides. xl2tpd is L2TPv2 only"
     echo "and starts a pppd (here a stub) per call; its file limit is the shell's ($(ulimit -n))."
@@ -496,7 +656,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "<!-- bench:end -->"
 } >"$W/block.md"
 
-if [ "$MODE" = full ] && [ -z "$OUT" ]; then
+if [ "$MODE" = full ] && [ -z "$OUT" ] && [ "$PARTS" = abcd ]; then
     python3 - "$ROOT/docs/benchmarks.md" "$W/block.md" <<'EOF'
 import re, sys
 doc_path, block_path = sys.argv[1], sys.argv[2]

@@ -75,6 +75,12 @@ params! {
         autoname_interfaces: bool => bool = true, p::boolean;
         /// `dataplane` \[`auto`\].
         dataplane: Dataplane => Dataplane = Dataplane::Auto, p::keyword;
+        /// `dataplane_offloads`: the userspace data plane uses the kernel's offloads (TAP
+        /// super-frames segmented and coalesced in the data path, UDP GSO and GRO) \[true\].
+        dataplane_offloads: bool => bool = true, p::boolean;
+        /// `dataplane_threads`: data-path threads of the userspace data plane, 0 = one per
+        /// core \[0\].
+        dataplane_threads: u32 => u32 = 0, p::number(0, 256);
         /// `control_socket` \[`/run/l2tpd/l2tpd.sock`\].
         control_socket: PathBuf => PathBuf = PathBuf::from("/run/l2tpd/l2tpd.sock"), p::path;
         /// `control_socket_group`: group allowed to use the control socket \[`None`: root only\].

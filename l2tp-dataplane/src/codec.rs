@@ -265,6 +265,28 @@ impl SessionCodec {
         self.header_len
     }
 
+    /// How many octets [`SessionCodec::encap`] puts in front of `frame`: the session header,
+    /// and a VLAN tag when it pushes one.
+    pub fn overhead(&self, frame: &[u8]) -> usize {
+        self.header_len
+            + if self.vlan_to_push(frame).is_some() {
+                4
+            } else {
+                0
+            }
+    }
+
+    /// A codec with the same spec in its initial state, for another queue of the session's
+    /// device (only for sessions that send no sequence numbers, whose send side has no state).
+    pub fn fresh(&self) -> Self {
+        Self::new(self.spec.clone())
+    }
+
+    /// Whether the session numbers the packets it sends.
+    pub fn sends_sequence(&self) -> bool {
+        self.spec.send_seq && self.spec.l2spec == L2SpecificSublayer::Default
+    }
+
     /// The receive sequence state.
     pub fn rx_sequence(&self) -> &RxSequence {
         &self.rx

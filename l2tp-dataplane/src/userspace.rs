@@ -1,12 +1,17 @@
 //! [`UserspaceDataplane`]: the control side of the userspace data plane. It validates specs,
 //! opens sockets and TAPs on the caller's thread (each a quick system call), then hands them to
-//! the data-path thread ([`crate::worker`]) and waits, bounded, for it to take them.
+//! the data-path threads ([`crate::worker`]) and waits, bounded, for them to take them.
+//!
+//! Each tunnel gets a home thread (the one with the fewest tunnels), which reads its socket.
+//! Each session's TAP gets one queue per thread, the first read by the tunnel's home thread
+//! (a session that numbers its packets gets that one queue only).
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -15,12 +20,13 @@ use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::codec::{CodecSpec, PseudowireType, SessionCodec};
-use crate::socket;
+use crate::options::{DataplaneOptions, OffloadSupport};
 use crate::stats::{
     DataplaneTotals, SessionCounters, SessionStats, TotalCounters, TunnelCounters, TunnelStats,
 };
-use crate::tap::Tap;
-use crate::worker::{Command, CookieReporting, SessionState, TunnelState, Worker};
+use crate::tap::{Tap, TapOptions};
+use crate::worker::{Command, CookieReporting, SessionState, TunnelShared, Worker};
+use crate::{socket, sys};
 
 /// The longest the control side waits for the data-path thread to take a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -208,14 +214,14 @@ pub enum SinkEvent {
     SessionDown(SessionDown),
 }
 
-/// Where the data-path thread hands the control messages that arrive on data sockets, and its
-/// reports: a callback run on that thread (it must not block; typically it queues the event for
-/// the control plane's runtime).
-pub struct ControlSink(Box<dyn Fn(SinkEvent) + Send>);
+/// Where the data-path threads hand the control messages that arrive on data sockets, and their
+/// reports: a callback run on those threads (it must not block; typically it queues the event
+/// for the control plane's runtime).
+pub struct ControlSink(Box<dyn Fn(SinkEvent) + Send + Sync>);
 
 impl ControlSink {
     /// A sink that calls `f` with each event.
-    pub fn new(f: impl Fn(SinkEvent) + Send + 'static) -> Self {
+    pub fn new(f: impl Fn(SinkEvent) + Send + Sync + 'static) -> Self {
         Self(Box::new(f))
     }
 
@@ -244,6 +250,9 @@ impl std::fmt::Debug for ControlSink {
 struct TunnelEntry {
     encap: Encapsulation,
     ipv6: bool,
+    /// The worker that reads its socket.
+    home: usize,
+    shared: Arc<TunnelShared>,
     counters: Arc<TunnelCounters>,
     /// Its sessions' ids, so that removing it costs what it holds, not a scan of all sessions.
     sessions: std::collections::HashSet<u32>,
@@ -252,54 +261,90 @@ struct TunnelEntry {
 #[derive(Debug)]
 struct SessionEntry {
     tid: u32,
+    /// The workers holding a queue of its TAP, its home worker first.
+    workers: Vec<usize>,
     interface_name: String,
     counters: Arc<SessionCounters>,
 }
 
+/// A data-path thread as the control side holds it.
+#[derive(Debug)]
+struct WorkerHandle {
+    commands: Sender<Command>,
+    wake: Arc<EventFd>,
+    thread: Option<JoinHandle<()>>,
+    /// Tunnels it is the home of.
+    tunnels: usize,
+}
+
 /// The userspace L2TPv3 Ethernet data plane: a session table, one data socket per tunnel and
-/// one TAP per session, served by a data-path thread of its own. Dropping it stops the thread
+/// one TAP per session, served by data-path threads of its own. Dropping it stops the threads
 /// and deletes every TAP.
 #[derive(Debug)]
 pub struct UserspaceDataplane {
     totals: Arc<TotalCounters>,
-    commands: Sender<Command>,
-    wake: Arc<EventFd>,
-    worker: Option<JoinHandle<()>>,
+    workers: Vec<WorkerHandle>,
+    support: OffloadSupport,
     tunnels: HashMap<u32, TunnelEntry>,
     sessions: HashMap<u32, SessionEntry>,
 }
 
 impl UserspaceDataplane {
-    /// Starts the data-path thread. Control messages that arrive on data sockets are counted
-    /// and dropped.
+    /// Starts the data-path threads, with offloads, one per core. Control messages that
+    /// arrive on data sockets are counted and dropped.
     pub fn new() -> Result<Self, Error> {
-        Self::start(None)
+        Self::start(None, DataplaneOptions::default())
     }
 
-    /// Starts the data-path thread; control messages that arrive on data sockets (adopted
+    /// Starts the data-path threads; control messages that arrive on data sockets (adopted
     /// ones, typically) are sent to `sink`.
     pub fn with_control_sink(sink: ControlSink) -> Result<Self, Error> {
-        Self::start(Some(sink))
+        Self::start(Some(sink), DataplaneOptions::default())
     }
 
-    fn start(sink: Option<ControlSink>) -> Result<Self, Error> {
-        let wake = Arc::new(
-            EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
-                .map_err(io::Error::from)?,
-        );
-        let (commands, rx) = mpsc::channel();
-        let worker = Worker::new(Arc::clone(&wake), rx, sink)?;
-        let worker = std::thread::Builder::new()
-            .name("l2tp-dataplane".into())
-            .spawn(move || worker.run())?;
+    /// Starts the data-path threads as `options` say, after probing what the kernel offers
+    /// ([`UserspaceDataplane::support`]); control messages that arrive on data sockets go to
+    /// `sink`, if any.
+    pub fn with_options(
+        sink: Option<ControlSink>,
+        options: DataplaneOptions,
+    ) -> Result<Self, Error> {
+        Self::start(sink, options)
+    }
+
+    fn start(sink: Option<ControlSink>, options: DataplaneOptions) -> Result<Self, Error> {
+        let support = OffloadSupport::probe(&options);
+        let sink = sink.map(Arc::new);
+        let mut workers = Vec::with_capacity(support.threads);
+        for i in 0..support.threads {
+            let wake = Arc::new(
+                EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+                    .map_err(io::Error::from)?,
+            );
+            let (commands, rx) = mpsc::channel();
+            let worker = Worker::new(Arc::clone(&wake), rx, sink.clone())?;
+            let thread = std::thread::Builder::new()
+                .name(format!("l2tp-dataplane-{i}"))
+                .spawn(move || worker.run())?;
+            workers.push(WorkerHandle {
+                commands,
+                wake,
+                thread: Some(thread),
+                tunnels: 0,
+            });
+        }
         Ok(Self {
             totals: Arc::new(TotalCounters::default()),
-            commands,
-            wake,
-            worker: Some(worker),
+            workers,
+            support,
             tunnels: HashMap::new(),
             sessions: HashMap::new(),
         })
+    }
+
+    /// What the data plane uses: threads, multi-queue TAPs and offloads, as probed at start.
+    pub fn support(&self) -> OffloadSupport {
+        self.support
     }
 
     /// Installs a tunnel: opens (or adopts) its data socket, bound to `local` and connected to
@@ -320,24 +365,38 @@ impl UserspaceDataplane {
             }
             None => socket::open(spec.encap, spec.local, spec.peer, spec.udp_checksums)?,
         };
+        let udp = spec.encap == Encapsulation::Udp;
+        let offloads = self.support.requested && udp;
+        // GSO needs UDP checksums (the kernel refuses it with SO_NO_CHECK).
+        let gso = offloads && self.support.udp_gso && (spec.udp_checksums || spec.local.is_ipv6());
+        let gro = offloads && self.support.udp_gro && sys::set_udp_gro(socket.as_fd()).is_ok();
         let counters = Arc::new(TunnelCounters::default());
-        let state = TunnelState {
+        let shared = Arc::new(TunnelShared {
             tid: spec.tid,
             encap: spec.encap,
             ipv4: spec.local.is_ipv4(),
             socket,
             counters: Arc::clone(&counters),
-        };
+            gso: AtomicBool::new(gso),
+            gso_max: AtomicUsize::new(usize::MAX),
+            gro,
+        });
+        let home = (0..self.workers.len())
+            .min_by_key(|&w| self.workers[w].tunnels)
+            .unwrap_or(0);
         let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Command::AddTunnel(Box::new(state), reply))?;
+        self.send(home, Command::AddTunnel(Arc::clone(&shared), reply))?;
         answer
             .recv_timeout(REPLY_TIMEOUT)
             .map_err(|_| Error::WorkerGone)??;
+        self.workers[home].tunnels += 1;
         self.tunnels.insert(
             spec.tid,
             TunnelEntry {
                 encap: spec.encap,
                 ipv6: spec.local.is_ipv6(),
+                home,
+                shared,
                 counters,
                 sessions: std::collections::HashSet::new(),
             },
@@ -384,12 +443,26 @@ impl UserspaceDataplane {
             .interface_name
             .as_deref()
             .unwrap_or(DEFAULT_INTERFACE_TEMPLATE);
-        let tap = Tap::create(name)?;
+        let n = self.workers.len();
+        // A session that numbers its packets has one queue, so that they leave in order.
+        let queues = if codec.sends_sequence() || !self.support.multi_queue {
+            1
+        } else {
+            n
+        };
+        let vnet = self.support.requested && self.support.tap_tso;
+        let (taps, offloads) = Tap::create_queues(name, TapOptions { vnet, queues })?;
+        let tap = &taps[0];
         if let Some(mac) = spec.mac {
             tap.set_mac(mac)?;
         }
+        // An Ethernet VLAN pseudowire pushes its tag on frames that leave the TAP untagged.
+        let tag = match (spec.pseudowire_type, spec.vlan_id) {
+            (PseudowireType::EthVlan, Some(_)) => 4,
+            _ => 0,
+        };
         let mtu = spec.mtu.map_or_else(
-            || default_mtu(tunnel.encap, tunnel.ipv6, codec.header_len()),
+            || default_mtu(tunnel.encap, tunnel.ipv6, codec.header_len() + tag),
             u32::from,
         );
         tap.set_mtu(mtu)?;
@@ -402,24 +475,70 @@ impl UserspaceDataplane {
         tap.set_up()?;
         let interface_name = tap.name().to_owned();
         let counters = Arc::new(SessionCounters::default());
-        let reorder = (spec.recv_seq && spec.reorder_timeout_ms > 0).then(|| {
-            crate::reorder::ReorderQueue::new(Duration::from_millis(spec.reorder_timeout_ms.into()))
-        });
-        let state = SessionState {
-            sid: spec.sid,
-            tid: spec.tid,
-            tap,
-            codec,
-            reorder,
-            counters: Arc::clone(&counters),
-            totals: Arc::clone(&self.totals),
-            cookie_report: CookieReporting::default(),
-        };
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Command::AddSession(Box::new(state), reply))?;
-        answer
-            .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|_| Error::WorkerGone)??;
+        let home = tunnel.home;
+        let shared = Arc::clone(&tunnel.shared);
+        let mut states = Vec::with_capacity(taps.len());
+        let mut codecs = Vec::with_capacity(taps.len());
+        for _ in 1..taps.len() {
+            codecs.push(codec.fresh());
+        }
+        codecs.insert(0, codec);
+        for (j, (tap, codec)) in taps.into_iter().zip(codecs).enumerate() {
+            let first = j == 0;
+            let reorder = (first && spec.recv_seq && spec.reorder_timeout_ms > 0).then(|| {
+                crate::reorder::ReorderQueue::new(Duration::from_millis(
+                    spec.reorder_timeout_ms.into(),
+                ))
+            });
+            states.push((
+                (home + j) % n,
+                SessionState {
+                    sid: spec.sid,
+                    tid: spec.tid,
+                    tap,
+                    tunnel: Arc::clone(&shared),
+                    codec,
+                    home: first,
+                    offloads,
+                    reorder,
+                    counters: Arc::clone(&counters),
+                    totals: Arc::clone(&self.totals),
+                    cookie_report: CookieReporting::default(),
+                },
+            ));
+        }
+        let mut workers = Vec::with_capacity(states.len());
+        let mut failed = None;
+        for (w, state) in states {
+            let (reply, answer) = mpsc::sync_channel(1);
+            let r = self
+                .send(w, Command::AddSession(Box::new(state), reply))
+                .and_then(|()| {
+                    answer
+                        .recv_timeout(REPLY_TIMEOUT)
+                        .map_err(|_| Error::WorkerGone)?
+                        .map_err(Error::from)
+                });
+            match r {
+                Ok(()) => workers.push(w),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failed {
+            for w in workers {
+                let (reply, answer) = mpsc::sync_channel(1);
+                if self
+                    .send(w, Command::RemoveSession(spec.sid, reply))
+                    .is_ok()
+                {
+                    let _ = answer.recv_timeout(REPLY_TIMEOUT);
+                }
+            }
+            return Err(e);
+        }
         if let Some(t) = self.tunnels.get_mut(&spec.tid) {
             t.sessions.insert(spec.sid);
         }
@@ -427,6 +546,7 @@ impl UserspaceDataplane {
             spec.sid,
             SessionEntry {
                 tid: spec.tid,
+                workers,
                 interface_name: interface_name.clone(),
                 counters,
             },
@@ -442,11 +562,18 @@ impl UserspaceDataplane {
         if let Some(t) = self.tunnels.get_mut(&entry.tid) {
             t.sessions.remove(&sid);
         }
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Command::RemoveSession(sid, reply))?;
-        answer
-            .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|_| Error::WorkerGone)
+        let mut answers = Vec::with_capacity(entry.workers.len());
+        for &w in &entry.workers {
+            let (reply, answer) = mpsc::sync_channel(1);
+            self.send(w, Command::RemoveSession(sid, reply))?;
+            answers.push(answer);
+        }
+        for answer in answers {
+            answer
+                .recv_timeout(REPLY_TIMEOUT)
+                .map_err(|_| Error::WorkerGone)?;
+        }
+        Ok(())
     }
 
     /// Removes a tunnel, its sessions and their TAPs.
@@ -458,11 +585,21 @@ impl UserspaceDataplane {
         for sid in &sids {
             self.sessions.remove(sid);
         }
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Command::RemoveTunnel(tid, sids, reply))?;
-        answer
-            .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|_| Error::WorkerGone)
+        if let Some(w) = self.workers.get_mut(entry.home) {
+            w.tunnels = w.tunnels.saturating_sub(1);
+        }
+        let mut answers = Vec::with_capacity(self.workers.len());
+        for w in 0..self.workers.len() {
+            let (reply, answer) = mpsc::sync_channel(1);
+            self.send(w, Command::RemoveTunnel(tid, sids.clone(), reply))?;
+            answers.push(answer);
+        }
+        for answer in answers {
+            answer
+                .recv_timeout(REPLY_TIMEOUT)
+                .map_err(|_| Error::WorkerGone)?;
+        }
+        Ok(())
     }
 
     /// Removes every tunnel and session.
@@ -480,7 +617,17 @@ impl UserspaceDataplane {
         if !is_data(encap, packet) {
             return false;
         }
-        self.send(Command::Inject(encap, packet.to_vec())).is_ok()
+        // The session's home worker decapsulates it; an unknown session is counted by any.
+        let home = match l2tp_proto::wire::header::Packet::parse(packet, encap) {
+            Ok(l2tp_proto::wire::header::Packet::V3Data { session_id, .. }) => self
+                .sessions
+                .get(&session_id)
+                .and_then(|s| s.workers.first().copied())
+                .unwrap_or(0),
+            _ => 0,
+        };
+        self.send(home, Command::Inject(encap, packet.to_vec()))
+            .is_ok()
     }
 
     /// A snapshot of a session's counters.
@@ -508,19 +655,23 @@ impl UserspaceDataplane {
         (self.tunnels.len(), self.sessions.len())
     }
 
-    fn send(&self, command: Command) -> Result<(), Error> {
-        self.commands.send(command).map_err(|_| Error::WorkerGone)?;
-        self.wake.write(1).map_err(io::Error::from)?;
+    fn send(&self, worker: usize, command: Command) -> Result<(), Error> {
+        let w = self.workers.get(worker).ok_or(Error::WorkerGone)?;
+        w.commands.send(command).map_err(|_| Error::WorkerGone)?;
+        w.wake.write(1).map_err(io::Error::from)?;
         Ok(())
     }
 }
 
 impl Drop for UserspaceDataplane {
     fn drop(&mut self) {
-        if self.send(Command::Stop).is_ok()
-            && let Some(worker) = self.worker.take()
-        {
-            let _ = worker.join();
+        for w in 0..self.workers.len() {
+            let _ = self.send(w, Command::Stop);
+        }
+        for w in &mut self.workers {
+            if let Some(t) = w.thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }
@@ -537,7 +688,8 @@ fn is_data(encap: Encapsulation, packet: &[u8]) -> bool {
 }
 
 /// The MTU a session's TAP gets when none is configured: an Ethernet frame of that payload, in
-/// its L2TP, UDP and IP headers, fits a 1500-octet underlay without fragmentation (the kernel's
+/// its L2TP, UDP and IP headers (and a VLAN tag the data plane pushes, counted in
+/// `session_header_len`), fits a 1500-octet underlay without fragmentation (the kernel's
 /// `l2tp_eth` computes the same from the route's MTU).
 pub fn default_mtu(encap: Encapsulation, ipv6: bool, session_header_len: usize) -> u32 {
     let ip = if ipv6 { 40 } else { 20 };

@@ -2,7 +2,10 @@
 //! (`l2tp-static`) in a network namespace of the host, the kernel's `ip l2tp` pseudowires in the
 //! project's qemu guest (tests/vm), linked by a tap that qemu opens in that namespace
 //! (`-netdev tap`). The guest (`tests/vm/kernel-peer.sh`) pings across a UDP pseudowire and
-//! across an IP pseudowire with 8-octet cookies and the sequenced default sublayer.
+//! across an IP pseudowire with 8-octet cookies and the sequenced default sublayer, and runs
+//! iperf3 TCP both ways over each against servers in the host's namespace, so that TCP
+//! super-frames are segmented for the kernel's `l2tp_eth` and its segments coalesced (the host
+//! side runs with offloads, the default).
 //!
 //! Runs only as root where the guest is built (`tests/vm/build-guest.sh`, in `$L2TP_VM_DIR`,
 //! default `/var/tmp/l2tp-vm`) and qemu is installed; says why it skipped otherwise.
@@ -65,7 +68,7 @@ fn userspace_pseudowire_talks_to_the_kernel_one() {
             "-T",
             &GUEST_TIMEOUT_S.to_string(),
         ])
-        .args(["-a", "vm.ip0=192.0.2.2/24", "--"])
+        .args(["-a", "vm.ip0=192.0.2.2/24", "-a", "vm.iperf=1", "--"])
         .args([
             "-netdev",
             &format!("tap,id=t0,ifname={tap},script=no,downscript=no"),
@@ -178,7 +181,23 @@ fn userspace_pseudowire_talks_to_the_kernel_one() {
         &ip.ifname,
     ]);
 
+    let mut servers: Vec<std::process::Child> = ["198.51.100.1", "198.51.100.129"]
+        .iter()
+        .map(|addr| {
+            // `ip netns exec` execs iperf3: killing the child kills the server.
+            Command::new("ip")
+                .args(["netns", "exec", &host.0, "iperf3", "-s", "-B", addr])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+
     let out = qemu.wait_with_output().unwrap();
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
     let console = String::from_utf8_lossy(&out.stdout);
     println!("{console}");
     let (su, si) = (udp.session_stats(), ip.session_stats());
@@ -188,6 +207,8 @@ fn userspace_pseudowire_talks_to_the_kernel_one() {
     assert!(out.status.success(), "the guest's pings failed");
     assert!(console.contains("PASS kernel <-> userspace pseudowire over udp"));
     assert!(console.contains("PASS kernel <-> userspace pseudowire over ip+cookie+seq"));
+    assert!(console.contains("PASS iperf3 TCP both ways over udp"));
+    assert!(console.contains("PASS iperf3 TCP both ways over ip+cookie+seq"));
     for s in [&su, &si] {
         assert!(s["rx_packets"] >= 5 && s["tx_packets"] >= 5, "{s:?}");
         assert_eq!(s["cookie_mismatches"], 0);

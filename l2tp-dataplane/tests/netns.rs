@@ -8,116 +8,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::{Netns, Static, run};
-
-/// Two namespaces joined by a veth pair, with the underlay addresses.
-struct Pair {
-    a: Netns,
-    b: Netns,
-    dir: PathBuf,
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-impl Pair {
-    fn new() -> Self {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tag = format!("{}x{n}", std::process::id() % 100_000);
-        let a = Netns(format!("l2dp{tag}a"));
-        let b = Netns(format!("l2dp{tag}b"));
-        run(&["ip", "netns", "add", &a.0]);
-        run(&["ip", "netns", "add", &b.0]);
-        let (va, vb) = (format!("dp{tag}a"), format!("dp{tag}b"));
-        run(&[
-            "ip", "link", "add", &va, "netns", &a.0, "type", "veth", "peer", "name", &vb, "netns",
-            &b.0,
-        ]);
-        for (ns, dev, addr) in [(&a.0, &va, "192.0.2.1/24"), (&b.0, &vb, "192.0.2.2/24")] {
-            run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
-            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
-            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        }
-        let dir = std::env::temp_dir().join(format!("l2tp-dataplane-{tag}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self { a, b, dir }
-    }
-
-    /// Starts the `l2tp-static` pair: `common` for both, `a_extra`/`b_extra` for one side.
-    fn start(&self, common: &[&str], a_extra: &[&str], b_extra: &[&str]) -> (Static, Static) {
-        // (local, peer) addresses and (tunnel, peer tunnel, session, peer session) ids.
-        let side = |ns: &Netns, stats, (local, peer), (tid, ptid, sid, psid), extra| {
-            let own = [
-                "--local",
-                local,
-                "--peer",
-                peer,
-                "--tunnel-id",
-                tid,
-                "--peer-tunnel-id",
-                ptid,
-                "--session-id",
-                sid,
-                "--peer-session-id",
-                psid,
-                "--ifname",
-                "pw%d",
-            ];
-            Static::start(
-                &ns.0,
-                &self.dir.join(stats),
-                &[&own[..], common, extra].concat(),
-            )
-        };
-        let a = side(
-            &self.a,
-            "a.stats",
-            ("192.0.2.1", "192.0.2.2"),
-            ("10", "20", "100", "200"),
-            a_extra,
-        );
-        let b = side(
-            &self.b,
-            "b.stats",
-            ("192.0.2.2", "192.0.2.1"),
-            ("20", "10", "200", "100"),
-            b_extra,
-        );
-        (a, b)
-    }
-
-    /// Addresses the overlay: 198.51.100.1 on `a_dev` in a, .2 on `b_dev` in b.
-    fn address(&self, a_dev: &str, b_dev: &str) {
-        for (ns, addr, dev) in [
-            (&self.a, "198.51.100.1/24", a_dev),
-            (&self.b, "198.51.100.2/24", b_dev),
-        ] {
-            run(&["ip", "-n", &ns.0, "addr", "add", addr, "dev", dev]);
-        }
-    }
-
-    /// Pings 198.51.100.2 from a; whether any reply came.
-    fn ping(&self, count: u32) -> bool {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.a.0, "ping", "-c"])
-            .arg(count.to_string())
-            .args(["-i", "0.2", "-W", "2", "-w", "10", "198.51.100.2"])
-            .output()
-            .unwrap();
-        println!("{}", String::from_utf8_lossy(&out.stdout));
-        out.status.success()
-    }
-}
-
-impl Drop for Pair {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use common::{Pair, run};
 
 /// Options for 8-octet cookies that match: what a sends, b expects, and back.
 const COOKIES_A: [&str; 4] = [
@@ -156,6 +50,16 @@ fn ping_across(common: &[&str], a_extra: &[&str], b_extra: &[&str]) {
 fn ping_over_udp() {
     require_privileges!();
     ping_across(&["--encap", "udp"], &[], &[]);
+}
+
+#[test]
+fn ping_over_udp_without_offloads_on_one_thread() {
+    require_privileges!();
+    ping_across(
+        &["--encap", "udp", "--no-offloads", "--threads", "1"],
+        &[],
+        &[],
+    );
 }
 
 #[test]
@@ -267,7 +171,9 @@ fn iperf3_tcp_across_the_pseudowire() {
         return;
     }
     let pair = Pair::new();
-    let (a, b) = pair.start(&UDP_SEQ, &COOKIES_A, &COOKIES_B);
+    // Without offloads: one frame per read, write and datagram (`tests/offload.rs` has them).
+    let plain = [&UDP_SEQ[..], &["--no-offloads"]].concat();
+    let (a, b) = pair.start(&plain, &COOKIES_A, &COOKIES_B);
     pair.address(&a.ifname, &b.ifname);
     assert!(pair.ping(1));
     let mut server = Command::new("ip")

@@ -293,8 +293,10 @@ fn run_daemon(
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
-        let plane =
-            dataplane::DataplaneHost::new(dataplane::open(dataplane)?, facts.ip_tunnel_sockets);
+        let plane = dataplane::DataplaneHost::new(
+            dataplane::open(dataplane, config.system())?,
+            facts.ip_tunnel_sockets,
+        );
         let now = Instant::now();
         let mut core = Core::new(
             config,

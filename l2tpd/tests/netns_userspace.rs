@@ -28,6 +28,11 @@ struct Pw {
 /// pseudowire profile gets `b_pw` (its address, or a bridge). Waits until both are up and
 /// their interfaces exist.
 fn start(tag: &str, encap: &str, b_pw: &str, b_setup: impl FnOnce(&Lab)) -> Pw {
+    start_dp(tag, encap, b_pw, "    dataplane userspace\n", b_setup)
+}
+
+/// As [`start`], with `dp` as the data-plane lines of both `system` blocks.
+fn start_dp(tag: &str, encap: &str, b_pw: &str, dp: &str, b_setup: impl FnOnce(&Lab)) -> Pw {
     let mut lab = Lab::new(tag, &["iperf3", "python3"]);
     b_setup(&lab);
     let session = "    pseudowire_type eth\n    cookie_length 8\n    l2spec_type default\n    \
@@ -45,7 +50,6 @@ fn start(tag: &str, encap: &str, b_pw: &str, b_setup: impl FnOnce(&Lab)) -> Pw {
          pseudowire profile \"cli\" {{\n    interface_name pwa%d\n    local_ip {OVERLAY_A}\n    \
          netmask 255.255.255.0\n}}\n"
     );
-    let dp = "    dataplane userspace\n";
     let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, &server_conf);
     let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
     let (_, sa) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
@@ -153,6 +157,21 @@ fn ping_and_iperf(encap: &str) {
     let tag = format!("userspace-{encap}");
     let b_pw = format!("    local_ip {OVERLAY_B}\n    netmask 255.255.255.0\n");
     let mut pw = start(&tag, encap, &b_pw, |_| {});
+    // Offloads are on by default: the TAP has a virtio-net header, and the daemon said so once.
+    assert!(
+        tap_details(&pw, Side::A).contains("vnet_hdr on"),
+        "{}",
+        pw.context()
+    );
+    let log = flushed_log(&pw.lab, &pw.a);
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("userspace data plane: "))
+        .collect();
+    assert!(
+        said.len() == 1 && said[0].contains("offloads on: TAP TCP super-frames on"),
+        "{said:?}"
+    );
     let cap = pw.lab.capture(Side::A, L2TP_FILTER);
     assert!(
         pw.ping(3),
@@ -233,6 +252,40 @@ fn eth_pseudowire_over_ip_carries_ping_and_iperf3() {
 
 /// B's pseudowire profile gives its TAP an IPv6 address (set over rtnetlink; the data path
 /// sets IPv4 ones itself), and a ping over IPv6 crosses the pseudowire.
+/// `ip -d link show` of side's TAP (`pwa0` or `pwb0`).
+fn tap_details(pw: &Pw, side: Side) -> String {
+    let name = if side == Side::A { "pwa0" } else { "pwb0" };
+    let out = pw
+        .lab
+        .run(side, &["ip", "-d", "link", "show", name], netns::SHORT);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn offloads_off_and_one_data_path_thread_as_configured() {
+    let b_pw = format!("    local_ip {OVERLAY_B}\n    netmask 255.255.255.0\n");
+    let dp = "    dataplane userspace\n    dataplane_offloads false\n    dataplane_threads 1\n";
+    let pw = start_dp("userspace-plain", "udp", &b_pw, dp, |_| {});
+    for side in [Side::A, Side::B] {
+        let tap = tap_details(&pw, side);
+        assert!(
+            tap.contains("vnet_hdr off") && !tap.contains("multi_queue"),
+            "{tap}"
+        );
+    }
+    assert!(pw.ping(3), "no ping reply\n{}", pw.context());
+    let mbps = pw.iperf3();
+    println!("iperf3 without offloads: {mbps:.0} Mbit/s");
+    assert!(mbps > 5.0, "{}", pw.context());
+    let log = flushed_log(&pw.lab, &pw.b);
+    assert!(
+        log.contains(
+            "userspace data plane: 1 data-path thread, multi-queue TAPs off; offloads off"
+        ),
+        "{log}"
+    );
+}
+
 #[test]
 fn an_ipv6_address_on_the_pseudowire() {
     let pw = start(

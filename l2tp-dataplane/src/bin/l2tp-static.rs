@@ -5,7 +5,8 @@
 //! Output on stdout: `ready ifname=NAME` once the TAP is up and frames flow; on SIGUSR1 and at
 //! exit, one `session ...` and one `tunnel ...` line of counters (also written to
 //! `--stats-file`, replaced atomically, when given); `session down: REASON` if the TAP is
-//! deleted meanwhile (the pseudowire then carries nothing until the end of the run).
+//! deleted meanwhile (the pseudowire then carries nothing until the end of the run). On stderr,
+//! at start: the data-path threads and offloads in use, and each one the kernel lacks.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -14,8 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use l2tp_dataplane::{
-    ControlSink, Cookie, Encapsulation, L2SpecificSublayer, PseudowireType, SessionSpec, SinkEvent,
-    TunnelSpec, UserspaceDataplane,
+    ControlSink, Cookie, DataplaneOptions, Encapsulation, L2SpecificSublayer, PseudowireType,
+    SessionSpec, SinkEvent, TunnelSpec, UserspaceDataplane,
 };
 use nix::sys::signal::{SigSet, Signal};
 
@@ -98,6 +99,12 @@ struct Args {
     /// Write the counters here on SIGUSR1 and at exit
     #[arg(long, value_name = "FILE")]
     stats_file: Option<PathBuf>,
+    /// Carry one frame per read, write and datagram (no TAP offloads, no UDP GSO or GRO)
+    #[arg(long)]
+    no_offloads: bool,
+    /// Data-path threads (0: one per core)
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 fn main() -> Result<()> {
@@ -142,7 +149,16 @@ fn main() -> Result<()> {
             say(&format!("session down: {}\n", d.reason));
         }
     });
-    let mut dp = UserspaceDataplane::with_control_sink(sink).context("starting the data plane")?;
+    let options = DataplaneOptions {
+        offloads: !args.no_offloads,
+        threads: args.threads,
+    };
+    let mut dp =
+        UserspaceDataplane::with_options(Some(sink), options).context("starting the data plane")?;
+    eprintln!("l2tp-static: {}", dp.support());
+    for m in dp.support().missing() {
+        eprintln!("l2tp-static: not available here, carried without: {m}");
+    }
     dp.add_tunnel(tunnel).context("adding the tunnel")?;
     let ifname = dp.add_session(session).context("adding the session")?;
     say(&format!("ready ifname={ifname}\n"));

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -172,5 +173,129 @@ impl Drop for Static {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Two namespaces joined by a veth pair, with the underlay addresses (IPv4 and IPv6).
+pub struct Pair {
+    pub a: Netns,
+    pub b: Netns,
+    pub dir: PathBuf,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Pair {
+    pub fn new() -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tag = format!("{}x{n}", std::process::id() % 100_000);
+        let a = Netns(format!("l2dp{tag}a"));
+        let b = Netns(format!("l2dp{tag}b"));
+        run(&["ip", "netns", "add", &a.0]);
+        run(&["ip", "netns", "add", &b.0]);
+        let (va, vb) = (format!("dp{tag}a"), format!("dp{tag}b"));
+        run(&[
+            "ip", "link", "add", &va, "netns", &a.0, "type", "veth", "peer", "name", &vb, "netns",
+            &b.0,
+        ]);
+        for (ns, dev, addr, addr6) in [
+            (&a.0, &va, "192.0.2.1/24", "2001:db8:ff::1/64"),
+            (&b.0, &vb, "192.0.2.2/24", "2001:db8:ff::2/64"),
+        ] {
+            run(&["ip", "-n", ns, "addr", "add", addr, "dev", dev]);
+            run(&["ip", "-n", ns, "addr", "add", addr6, "dev", dev, "nodad"]);
+            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+        }
+        let dir = std::env::temp_dir().join(format!("l2tp-dataplane-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { a, b, dir }
+    }
+
+    /// Starts the `l2tp-static` pair: `common` for both, `a_extra`/`b_extra` for one side.
+    pub fn start(&self, common: &[&str], a_extra: &[&str], b_extra: &[&str]) -> (Static, Static) {
+        self.start_over(false, common, a_extra, b_extra)
+    }
+
+    /// As [`Pair::start`], over the IPv6 underlay (2001:db8:ff::1 and ::2) when `ipv6`.
+    pub fn start_over(
+        &self,
+        ipv6: bool,
+        common: &[&str],
+        a_extra: &[&str],
+        b_extra: &[&str],
+    ) -> (Static, Static) {
+        let (ua, ub) = if ipv6 {
+            ("2001:db8:ff::1", "2001:db8:ff::2")
+        } else {
+            ("192.0.2.1", "192.0.2.2")
+        };
+        // (local, peer) addresses and (tunnel, peer tunnel, session, peer session) ids.
+        let side = |ns: &Netns, stats, (local, peer), (tid, ptid, sid, psid), extra| {
+            let own = [
+                "--local",
+                local,
+                "--peer",
+                peer,
+                "--tunnel-id",
+                tid,
+                "--peer-tunnel-id",
+                ptid,
+                "--session-id",
+                sid,
+                "--peer-session-id",
+                psid,
+                "--ifname",
+                "pw%d",
+            ];
+            Static::start(
+                &ns.0,
+                &self.dir.join(stats),
+                &[&own[..], common, extra].concat(),
+            )
+        };
+        let a = side(
+            &self.a,
+            "a.stats",
+            (ua, ub),
+            ("10", "20", "100", "200"),
+            a_extra,
+        );
+        let b = side(
+            &self.b,
+            "b.stats",
+            (ub, ua),
+            ("20", "10", "200", "100"),
+            b_extra,
+        );
+        (a, b)
+    }
+
+    /// Addresses the overlay: 198.51.100.1 on `a_dev` in a, .2 on `b_dev` in b.
+    pub fn address(&self, a_dev: &str, b_dev: &str) {
+        for (ns, addr, dev) in [
+            (&self.a, "198.51.100.1/24", a_dev),
+            (&self.b, "198.51.100.2/24", b_dev),
+        ] {
+            run(&["ip", "-n", &ns.0, "addr", "add", addr, "dev", dev]);
+        }
+    }
+
+    /// Pings 198.51.100.2 from a; whether any reply came.
+    pub fn ping(&self, count: u32) -> bool {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.a.0, "ping", "-c"])
+            .arg(count.to_string())
+            .args(["-i", "0.2", "-W", "2", "-w", "10", "198.51.100.2"])
+            .output()
+            .unwrap();
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+        out.status.success()
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

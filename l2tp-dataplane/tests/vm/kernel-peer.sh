@@ -5,7 +5,9 @@
 #   ip:  tunnel 21 -> 11, session 201 -> 101, 8-octet cookies, default sublayer, seq both,
 #        198.51.100.130/25
 # Pings the host's end of each pseudowire (retrying while the host side comes up) and checks
-# that the kernel's session devices saw the replies.
+# that the kernel's session devices saw the replies; then, with vm.iperf=1, runs iperf3 TCP both
+# ways over each against the host's iperf3 servers (the host segments its TAP's super-frames for the kernel's
+# l2tp_eth and coalesces what the kernel sends).
 set -u
 ip link set lo up
 ip l2tp add tunnel tunnel_id 20 peer_tunnel_id 10 encap udp local 192.0.2.2 remote 192.0.2.1 \
@@ -33,5 +35,16 @@ for target in "198.51.100.1 l2tpeth0 udp" "198.51.100.129 l2tpeth1 ip+cookie+seq
         echo "FAIL kernel <-> userspace pseudowire over $3"; fail=1
     fi
 done
+# With vm.iperf=1 on the kernel command line the host runs iperf3 servers on its ends.
+if grep -qw vm.iperf=1 /proc/cmdline; then
+    for target in "198.51.100.1 udp" "198.51.100.129 ip+cookie+seq"; do
+        set -- $target
+        if iperf3 -c "$1" -t 2 -f m && iperf3 -c "$1" -t 2 -f m -R; then
+            echo "PASS iperf3 TCP both ways over $2"
+        else
+            echo "FAIL iperf3 TCP over $2"; fail=1
+        fi
+    done
+fi
 ip -s l2tp show session
 exit $fail

@@ -73,12 +73,18 @@ pub fn choose(wanted: l2tp_config::Dataplane) -> Result<(Kind, Option<String>), 
     }
 }
 
-/// Opens the data plane `kind`. Data planes start threads, so call this after the fork.
-pub fn open(kind: Kind) -> Result<Box<dyn Dataplane>, String> {
+/// Opens the data plane `kind`, with the `system` block's settings for it. Data planes start
+/// threads, so call this after the fork.
+pub fn open(kind: Kind, system: &l2tp_config::System) -> Result<Box<dyn Dataplane>, String> {
     Ok(match kind {
         Kind::None => Box::new(NoneDataplane::default()),
         Kind::Kernel => Box::new(kernel::KernelDataplane::open()?),
-        Kind::Userspace => Box::new(userspace::UserspaceAdapter::open()?),
+        Kind::Userspace => Box::new(userspace::UserspaceAdapter::open(
+            l2tp_dataplane::DataplaneOptions {
+                offloads: system.dataplane_offloads,
+                threads: system.dataplane_threads as usize,
+            },
+        )?),
     })
 }
 

@@ -10,6 +10,9 @@
 //! the daemon's listen socket still gets the control messages, and the data packets it also
 //! sees are left to the data path ([`Dataplane::handle_data`]).
 //!
+//! The data path's threads and offloads come from `dataplane_threads` and `dataplane_offloads`;
+//! what the kernel lacks of them is logged once at start.
+//!
 //! A session whose TAP interface is deleted by someone else (`ip link del`) is dropped by the
 //! data path and reported down ([`DataplaneEvent::SessionDown`]); the core disconnects it.
 
@@ -55,8 +58,9 @@ pub fn probe() -> Result<(), String> {
 }
 
 impl UserspaceAdapter {
-    /// Starts the data-path thread.
-    pub fn open() -> Result<Self, String> {
+    /// Starts the data-path threads with `options`, and logs once what the kernel lets them
+    /// use.
+    pub fn open(options: dp::DataplaneOptions) -> Result<Self, String> {
         probe()?;
         let (tx, rx) = unbounded_channel();
         let sink = dp::ControlSink::new(move |e: dp::SinkEvent| {
@@ -79,8 +83,13 @@ impl UserspaceAdapter {
             // The daemon may be stopping; the event is then dropped.
             let _ = tx.send(event);
         });
-        let dp = dp::UserspaceDataplane::with_control_sink(sink)
+        let dp = dp::UserspaceDataplane::with_options(Some(sink), options)
             .map_err(|e| format!("cannot start the data path: {e}"))?;
+        let support = dp.support();
+        crate::notice!("userspace data plane: {support}");
+        for missing in support.missing() {
+            tracing::warn!("userspace data plane: the kernel lacks {missing}; carrying without");
+        }
         Ok(Self {
             dp,
             events: Some(rx),

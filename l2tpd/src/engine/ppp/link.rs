@@ -48,6 +48,8 @@ pub(in crate::engine) struct PppLink {
     /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
     /// the peer before the ICCN, which drops it and waits a Restart period.
     pub(super) start_at: Option<PInstant>,
+    /// The ACCM of the peer's last Set-Link-Info.
+    pub(super) sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
     /// RADIUS authentication and accounting, for a server link of a profile that uses it.
     pub(super) radius: Option<Box<RadiusLink>>,
 }
@@ -127,6 +129,9 @@ impl PppLink {
             frames_out: c.frames_out,
             frames_discarded: c.malformed + c.discarded,
             down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
+            sli_accm: self
+                .sli_accm
+                .map(|a| format!("send {:#010x} receive {:#010x}", a.send, a.receive)),
             radius: self.radius.as_deref().map(|rl| {
                 let interim = rl.interim.or(self.policy.radius.interim);
                 Box::new(ctl::PppRadius {
@@ -300,6 +305,7 @@ impl Ppp {
             refusal: None,
             end_at: None,
             start_at: None,
+            sli_accm: None,
             radius,
         })
     }

@@ -176,6 +176,23 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
     drive(ctx, handle);
 }
 
+/// The peer's Set-Link-Info (RFC 2661 §6.14) for session `handle`: the ACCM the LNS's PPP
+/// negotiated, for a LAC's asynchronous line. A native-PPP LAC has no such line (its frames
+/// have no HDLC framing), so the ACCM is kept and shown, and changes nothing else.
+pub(super) fn link_info(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    accm: Option<l2tp_proto::wire::avp::types::Accm>,
+) {
+    if let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    {
+        st.sli_accm = accm;
+    }
+}
+
 /// Sessions that carried data: their links are not idle (and, for adaptive echo, alive).
 /// Cheap: no timer moves.
 pub(super) fn activity(ctx: &mut Ctx<'_>, sessions: &[(u32, u32, bool, bool)]) {
@@ -365,6 +382,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
     let local_v4 = tunnel_local_ipv4(ctx, handle);
     let mut end: Option<(Refusal, String)> = None;
+    let mut sli: Option<l2tp_proto::wire::avp::types::Accm> = None;
     let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
     // For RADIUS, after the link has run: a request to ask about, accounting that fell due.
     let mut ask: Option<AuthRequest> = None;
@@ -408,6 +426,15 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                 match ev {
                     LinkEvent::LinkUp(info) => {
                         st.info = Some(info);
+                        // RFC 2661 §6.14: the LNS tells the LAC what ACCM LCP negotiated.
+                        if st.role == Role::Server
+                            && (info.peer_accm.is_some() || info.local_accm.is_some())
+                        {
+                            sli = Some(l2tp_proto::wire::avp::types::Accm {
+                                send: info.peer_accm.unwrap_or(u32::MAX),
+                                receive: info.local_accm.unwrap_or(u32::MAX),
+                            });
+                        }
                         if st.role == Role::Client {
                             st.method = info.auth_self;
                             st.user = st
@@ -493,13 +520,8 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         }
         ppp.reschedule(handle, st);
     }
-    if let Some(req) = ask
-        && access::ask(ctx, handle, req)
-    {
-        // Refused at once (the request could not be built): the link has more to say.
-        drive(ctx, handle);
-        return;
-    }
+    // Refused at once (the request could not be built): the link has more to say.
+    let again = ask.is_some_and(|req| access::ask(ctx, handle, req));
     // Accounting before the events: the Stop reads the session's counters before anything
     // removes the session.
     acct::progress(ctx, handle, &due);
@@ -521,6 +543,21 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         ev.ppp = Some(Box::new(info));
         ctx.out.session(ev, rec, host.as_deref());
     }
+    let v2 = ctx
+        .protocol
+        .ep()
+        .tunnel(tid)
+        .is_some_and(|t| t.version == proto::wire::header::Version::V2);
+    if let Some(accm) = sli.filter(|_| v2) {
+        let command = proto::Command::SetLinkInfo {
+            tunnel_id: tid,
+            session_id: sid,
+            accm,
+        };
+        if let Err(e) = ctx.protocol.command(ctx.now, command) {
+            tracing::debug!("session {tid}/{sid}: no Set-Link-Info: {e:?}");
+        }
+    }
     if let Some((refusal, why)) = end {
         let command = proto::Command::EndSession {
             tunnel_id: tid,
@@ -531,6 +568,9 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         if let Err(e) = ctx.protocol.command(ctx.now, command) {
             tracing::debug!("session {tid}/{sid}: {e:?}");
         }
+    }
+    if again {
+        drive(ctx, handle);
     }
 }
 

@@ -521,3 +521,38 @@ fn ppp_profiles_pools_and_users_come_from_the_config() {
         2
     );
 }
+
+/// RFC 2661 §6.14: when the peer's LCP asks for an ACCM, the LNS tells the LAC in a
+/// Set-Link-Info, which the LAC keeps and shows.
+#[test]
+fn an_lns_sends_the_negotiated_accm_in_a_set_link_info() {
+    let c = client("alice", "wonderland");
+    let mut cfg = (*c.client).clone();
+    cfg.lcp.accm = Some(0x000a_0000);
+    let c = PppPolicy {
+        client: Arc::new(cfg),
+        ..c
+    };
+    let mut net = net(
+        &[c],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 1
+    });
+    let rows = net.nodes[0]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    let d = net.nodes[0]
+        .engine
+        .session(
+            net.now,
+            &Selector::Id(rows[0].tid),
+            &Selector::Id(rows[0].sid),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let accm = d.ppp.and_then(|p| p.sli_accm);
+    assert_eq!(accm.as_deref(), Some("send 0x000a0000 receive 0xffffffff"));
+}

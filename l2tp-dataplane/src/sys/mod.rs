@@ -8,6 +8,8 @@
 //!   the bridge's `SIOCBRADDIF`, on a throw-away `AF_INET` datagram socket (netdevice(7)).
 //! - Batched datagram I/O: `recvmmsg(2)` and `sendmmsg(2)` on connected sockets.
 //! - Integer socket options that socket2 lacks (`IP_MTU_DISCOVER`, `SO_NO_CHECK`).
+//! - Offloads ([`offload`]): the TAP's virtio-net header and `TUNSETOFFLOAD`, UDP GSO
+//!   (`UDP_SEGMENT`) sends and UDP GRO receives.
 
 use std::ffi::c_int;
 use std::fs::OpenOptions;
@@ -18,6 +20,13 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::ptr;
 
 use nix::libc;
+
+mod offload;
+
+pub(crate) use offload::{
+    GroBatch, probe_udp_segment, set_udp_gro, tap_set_offload, tap_set_vnet_header, udp_gro_recv,
+    udp_gso_send,
+};
 
 /// Most datagrams one `recvmmsg`/`sendmmsg` call handles.
 pub(crate) const MAX_BATCH: usize = 64;
@@ -79,10 +88,12 @@ fn control_socket() -> io::Result<OwnedFd> {
     Ok(socket.into())
 }
 
-/// Creates a TAP device (`IFF_TAP | IFF_NO_PI`), named `name` or from a `%d` template, and
-/// returns its non-blocking descriptor and its real name. The device is not persistent: the
-/// kernel deletes it when the descriptor is closed.
-pub(crate) fn tap_open(name: &str) -> io::Result<(OwnedFd, String)> {
+/// Creates a TAP device (`IFF_TAP | IFF_NO_PI`, with `extra` flags such as `IFF_VNET_HDR` and
+/// `IFF_MULTI_QUEUE`), named `name` or from a `%d` template, and returns its non-blocking
+/// descriptor and its real name. The device is not persistent: the kernel deletes it when its
+/// last descriptor is closed. With `IFF_MULTI_QUEUE`, opening the same name again with the
+/// same flags attaches one more queue.
+pub(crate) fn tap_open(name: &str, extra: c_int) -> io::Result<(OwnedFd, String)> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -90,7 +101,7 @@ pub(crate) fn tap_open(name: &str) -> io::Result<(OwnedFd, String)> {
         .open("/dev/net/tun")?;
     let fd = OwnedFd::from(file);
     let mut req = ifreq(name)?;
-    req.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+    req.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI | extra) as libc::c_short;
     // `TUNSETIFF` reads the name and flags and writes back the allocated name (a `%d` template
     // is expanded by the kernel's dev_alloc_name()).
     ioctl_ifreq(fd.as_fd(), libc::TUNSETIFF as libc::c_ulong, &mut req)?;
@@ -160,7 +171,12 @@ pub(crate) fn bridge_add(bridge: &str, ifindex: u32) -> io::Result<()> {
 }
 
 /// Sets an integer socket option.
-fn set_int_option(fd: BorrowedFd<'_>, level: c_int, name: c_int, value: c_int) -> io::Result<()> {
+pub(crate) fn set_int_option(
+    fd: BorrowedFd<'_>,
+    level: c_int,
+    name: c_int,
+    value: c_int,
+) -> io::Result<()> {
     // SAFETY: `value` lives across the call and the length passed is its size; the kernel only
     // reads it.
     let rc = unsafe {

@@ -1,0 +1,342 @@
+//! The receive side of a worker: datagrams from a tunnel's socket to its sessions' TAPs.
+//!
+//! One `recvmmsg` fills up to [`BATCH`] buffers; with UDP GRO each buffer may hold many
+//! datagrams of one size back to back (the last may be shorter), which are split here. Each
+//! datagram is parsed, its session looked up and the packet decapsulated (cookie, sublayer,
+//! sequence checks: per datagram, so per segment). Frames for a session whose TAP takes
+//! super-frames are handed to the [`Coalescer`], and once the whole batch is through, each
+//! resulting write (a super-frame or a frame on its own) goes to the TAP in one `writev` with
+//! its virtio-net header. Frames stay in the receive buffers until then; nothing is copied.
+//!
+//! A session with a reorder queue writes its frames at once instead, so that frames released
+//! from the queue cannot overtake them.
+
+use std::io::IoSlice;
+use std::os::fd::AsFd;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+use std::{collections::HashMap, collections::HashSet, io};
+
+use l2tp_proto::wire::header::{Encapsulation, Packet};
+
+use super::{BATCH, BUF_LEN, COOKIE_REPORT_INTERVAL, SessionState, TunnelShared, Worker};
+use crate::codec::{Received, RxDrop};
+use crate::offload::{Coalescer, FrameRef, VNET_HDR_LEN, ethernet_l3};
+use crate::socket::l2tp_payload;
+use crate::stats::{SessionCounters, TunnelCounters};
+use crate::sys::{self, GroBatch};
+use crate::tap::Tap;
+use crate::{ControlPacket, ControlSink, CookieReport, SinkEvent};
+
+/// Most pieces of one write: the virtio-net header, the head frame and 64 payloads.
+const MAX_PARTS: usize = 66;
+
+/// The receive buffers of a worker, and the coalescer of a batch.
+#[derive(Debug)]
+pub(super) struct RxBuffers {
+    bufs: Vec<Vec<u8>>,
+    batch: GroBatch,
+    coalescer: Coalescer,
+}
+
+impl RxBuffers {
+    pub(super) fn new() -> Self {
+        Self {
+            bufs: vec![vec![0; BUF_LEN]; BATCH],
+            batch: GroBatch::new(),
+            coalescer: Coalescer::new(),
+        }
+    }
+}
+
+/// Where a received packet sits, so that its frame can be written later from there.
+struct Place<'a> {
+    coalescer: &'a mut Coalescer,
+    buf: u32,
+    /// Offset of the packet in the buffer.
+    base: usize,
+}
+
+impl Worker {
+    /// Receives a batch on a tunnel's socket and delivers each datagram.
+    // Several arrays are walked in step by index.
+    #[allow(clippy::needless_range_loop)]
+    pub(super) fn tunnel_readable(&mut self, tid: u32) {
+        let Self {
+            tunnels,
+            sessions,
+            held,
+            rx,
+            control_sink,
+            ..
+        } = self;
+        let Some(t) = tunnels.get(&tid) else { return };
+        let RxBuffers {
+            bufs,
+            batch,
+            coalescer,
+        } = rx;
+        let got = if t.gro {
+            sys::udp_gro_recv(t.socket.as_fd(), bufs, batch)
+        } else {
+            sys::recvmmsg(t.socket.as_fd(), bufs, &mut batch.lens).inspect(|&n| {
+                batch.segs[..n].fill(0);
+            })
+        };
+        let n = match got {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(_) => {
+                // For example ECONNREFUSED from an ICMP error on the connected socket; reading
+                // it cleared it.
+                t.counters.rx_errors.fetch_add(1, Relaxed);
+                return;
+            }
+        };
+        let sink = control_sink.as_deref();
+        for i in 0..n {
+            let len = batch.lens[i];
+            if len > bufs[i].len() {
+                t.counters.rx_packets.fetch_add(1, Relaxed);
+                t.counters.rx_errors.fetch_add(1, Relaxed);
+                continue;
+            }
+            let step = match batch.segs[i] {
+                0 => len,
+                s => s,
+            };
+            let mut at = 0;
+            while at < len {
+                let end = (at + step).min(len);
+                t.counters.rx_packets.fetch_add(1, Relaxed);
+                let datagram = &mut bufs[i][at..end];
+                let Some(offset) =
+                    l2tp_payload(datagram, t.encap, t.ipv4).map(|p| end - at - p.len())
+                else {
+                    t.counters.rx_malformed.fetch_add(1, Relaxed);
+                    at = end;
+                    continue;
+                };
+                let place = Place {
+                    coalescer,
+                    buf: i as u32,
+                    base: at + offset,
+                };
+                deliver(
+                    sessions,
+                    held,
+                    Some(t),
+                    sink,
+                    t.encap,
+                    &mut bufs[i][at + offset..end],
+                    Some(place),
+                );
+                at = end;
+            }
+        }
+        flush(sessions, bufs, coalescer);
+    }
+
+    /// Delivers a data packet that arrived on a control-plane socket.
+    pub(super) fn inject(&mut self, encap: Encapsulation, packet: &mut [u8]) {
+        deliver(
+            &mut self.sessions,
+            &mut self.held,
+            None,
+            self.control_sink.as_deref(),
+            encap,
+            packet,
+            None,
+        );
+    }
+}
+
+/// Writes the batch's pending writes to their sessions' TAPs.
+fn flush(sessions: &HashMap<u32, SessionState>, bufs: &mut [Vec<u8>], c: &mut Coalescer) {
+    for w in c.writes() {
+        let Some(s) = sessions.get(&w.tag) else {
+            continue;
+        };
+        let head = w.head.range();
+        let hdr = Coalescer::finish(w, &mut bufs[w.head.buf as usize][head.clone()]);
+        let hdr = hdr.to_bytes();
+        let mut parts = [IoSlice::new(&[]); MAX_PARTS];
+        parts[0] = IoSlice::new(&hdr);
+        parts[1] = IoSlice::new(&bufs[w.head.buf as usize][head]);
+        let mut k = 2;
+        for t in w.tails.iter().take(MAX_PARTS - 2) {
+            parts[k] = IoSlice::new(&bufs[t.buf as usize][t.range()]);
+            k += 1;
+        }
+        let c = &s.counters;
+        match s.tap.write_parts(&parts[..k]) {
+            Ok(_) => {
+                c.rx_packets.fetch_add(w.frames() as u64, Relaxed);
+                c.rx_bytes.fetch_add(w.frame_bytes() as u64, Relaxed);
+            }
+            Err(_) => {
+                c.rx_errors.fetch_add(w.frames() as u64, Relaxed);
+            }
+        }
+    }
+    c.clear();
+}
+
+/// Delivers one L2TP packet (from the session id or the UDP header on) to its session's TAP:
+/// at once, or through `place`'s coalescer. `tunnel` is the tunnel it arrived on, `None` for
+/// packets injected from the control plane.
+fn deliver(
+    sessions: &mut HashMap<u32, SessionState>,
+    held: &mut HashSet<u32>,
+    tunnel: Option<&std::sync::Arc<TunnelShared>>,
+    control_sink: Option<&ControlSink>,
+    encap: Encapsulation,
+    packet: &mut [u8],
+    place: Option<Place<'_>>,
+) {
+    let count = |f: fn(&TunnelCounters) -> &std::sync::atomic::AtomicU64| {
+        if let Some(t) = tunnel {
+            f(&t.counters).fetch_add(1, Relaxed);
+        }
+    };
+    let tid = tunnel.map(|t| t.tid);
+    let (sid, offset) = match Packet::parse(packet, encap) {
+        Ok(Packet::V3Data { session_id, rest }) => (session_id, packet.len() - rest.len()),
+        Ok(Packet::Control { .. }) => {
+            count(|c| &c.rx_control);
+            if let (Some(sink), Some(tid)) = (control_sink, tid) {
+                sink.deliver(SinkEvent::Control(ControlPacket {
+                    tid,
+                    packet: packet.to_vec(),
+                }));
+            }
+            return;
+        }
+        Ok(Packet::V2Data { .. }) | Err(_) => {
+            count(|c| &c.rx_malformed);
+            return;
+        }
+    };
+    let Some(s) = sessions
+        .get_mut(&sid)
+        .filter(|s| s.home && tid.is_none_or(|t| t == s.tid))
+    else {
+        count(|c| &c.rx_unknown_session);
+        return;
+    };
+    let rest = &mut packet[offset..];
+    let c = &s.counters;
+    match s.codec.decap(sid, rest) {
+        Ok(Received::Deliver(frame)) => {
+            let bytes = &rest[frame.clone()];
+            match place {
+                Some(p) if s.offloads.vnet && s.reorder.is_none() => {
+                    let at = p.base + offset;
+                    let fref = FrameRef {
+                        buf: p.buf,
+                        start: (at + frame.start) as u32,
+                        end: (at + frame.end) as u32,
+                    };
+                    match ethernet_l3(bytes) {
+                        Some((l3, 0x0800 | 0x86dd)) if s.offloads.tso => {
+                            p.coalescer.push(sid, fref, bytes, l3, s.offloads.uso);
+                        }
+                        _ => p.coalescer.single(sid, fref),
+                    }
+                }
+                _ => {
+                    write_frame(&s.tap, c, bytes);
+                    if s.reorder.as_ref().is_some_and(|q| !q.is_empty()) {
+                        // The gap may have closed.
+                        release(s, Instant::now());
+                    }
+                }
+            }
+        }
+        Ok(Received::Hold { seq, frame }) => {
+            let Some(q) = s.reorder.as_mut() else {
+                return;
+            };
+            if q.hold(s.codec.rx_sequence(), seq, &rest[frame], Instant::now()) {
+                held.insert(sid);
+            } else {
+                c.rx_errors.fetch_add(1, Relaxed);
+                c.seq_errors.fetch_add(1, Relaxed);
+            }
+        }
+        Err(drop) => {
+            c.rx_errors.fetch_add(1, Relaxed);
+            match drop {
+                RxDrop::CookieMismatch => {
+                    c.cookie_mismatches.fetch_add(1, Relaxed);
+                    s.totals.cookie_mismatches.fetch_add(1, Relaxed);
+                    report_cookie(s, control_sink);
+                    0
+                }
+                RxDrop::SequenceMissing | RxDrop::OutOfOrder => c.seq_errors.fetch_add(1, Relaxed),
+                RxDrop::Truncated => 0,
+            };
+        }
+    }
+}
+
+/// Counts a packet with a wrong cookie for the session's next report, and reports when the
+/// last report is a second old.
+fn report_cookie(s: &mut SessionState, sink: Option<&ControlSink>) {
+    let r = &mut s.cookie_report;
+    r.unreported += 1;
+    let now = Instant::now();
+    if r.last
+        .is_some_and(|t| now.duration_since(t) < COOKIE_REPORT_INTERVAL)
+    {
+        return;
+    }
+    if let Some(sink) = sink {
+        sink.deliver(SinkEvent::WrongCookie(CookieReport {
+            tid: s.tid,
+            sid: s.sid,
+            dropped: r.unreported,
+        }));
+    }
+    r.unreported = 0;
+    r.last = Some(now);
+}
+
+/// Writes a received frame to the session's TAP (behind an empty virtio-net header when the
+/// TAP has them) and counts it.
+fn write_frame(tap: &Tap, c: &SessionCounters, frame: &[u8]) {
+    let written = if tap.vnet() {
+        let hdr = [0u8; VNET_HDR_LEN];
+        tap.write_parts(&[IoSlice::new(&hdr), IoSlice::new(frame)])
+    } else {
+        tap.write(frame)
+    };
+    match written {
+        Ok(_) => {
+            c.rx_packets.fetch_add(1, Relaxed);
+            c.rx_bytes.fetch_add(frame.len() as u64, Relaxed);
+        }
+        Err(_) => {
+            c.rx_errors.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// Delivers a session's held packets that can go now.
+pub(crate) fn release(s: &mut SessionState, now: Instant) {
+    let SessionState {
+        tap,
+        codec,
+        reorder,
+        counters,
+        ..
+    } = s;
+    if let Some(q) = reorder.as_mut() {
+        let dropped = q.release(codec.rx_sequence_mut(), now, |f| {
+            counters.reordered.fetch_add(1, Relaxed);
+            write_frame(tap, counters, f)
+        });
+        counters.rx_errors.fetch_add(dropped, Relaxed);
+        counters.seq_errors.fetch_add(dropped, Relaxed);
+    }
+}
