@@ -210,13 +210,23 @@ fn missing_and_conflicting_settings_are_errors() {
         e.iter().any(|m| m.contains("no `radius server` takes it")),
         "{e:?}"
     );
-    let e = errors("ppp profile \"p\" {\n acct_interim_interval 30\n}\n");
+    let e = errors("ppp profile \"p\" {\n acct_interim_interval 5\n}\n");
     assert!(e.iter().any(|m| m.contains("too short")), "{e:?}");
     let e = errors("ppp profile \"p\" {\n auth_source ldap\n}\n");
     assert!(
         e.iter()
             .any(|m| m.contains("`local`, `radius` or `radius_then_local`")),
         "{e:?}"
+    );
+}
+
+#[test]
+fn an_interim_interval_under_a_minute_is_a_warning() {
+    let c = ok("ppp profile \"p\" {\n acct_interim_interval 30\n}\n");
+    assert!(
+        c.warnings()[0].message().contains("RFC 2869"),
+        "{:?}",
+        c.warnings()
     );
 }
 

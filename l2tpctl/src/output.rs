@@ -510,7 +510,7 @@ fn radius(r: &l2tp_ctl::RadiusInfo) -> String {
     } else {
         let _ = writeln!(
             out,
-            "{:<16} {:<14} {:<26} {:>3} {:<6} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9}",
+            "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9}",
             "SERVER",
             "SERVICE",
             "ADDRESS",
@@ -526,7 +526,7 @@ fn radius(r: &l2tp_ctl::RadiusInfo) -> String {
         );
         for s in &r.servers {
             let state = match s.dead_for_s {
-                Some(d) => format!("dead {d}s"),
+                Some(d) => format!("dead({d}s)"),
                 None => s.state.clone(),
             };
             let answers = if s.service == "accounting" {
@@ -536,7 +536,7 @@ fn radius(r: &l2tp_ctl::RadiusInfo) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<16} {:<14} {:<26} {:>3} {:<6} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1}",
+                "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1}",
                 s.name,
                 s.service,
                 s.address,
@@ -834,7 +834,7 @@ mod tests {
         let lines: Vec<&str> = shown.lines().collect();
         assert!(lines[0].starts_with("SERVER"), "{shown}");
         assert!(
-            lines[1].contains("dead 12s") && lines[1].contains("1.5"),
+            lines[1].contains("dead(12s)") && lines[1].contains("1.5"),
             "{shown}"
         );
         assert!(

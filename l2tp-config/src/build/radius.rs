@@ -106,8 +106,9 @@ impl Builder {
     }
 
     /// A ppp profile that authenticates with RADIUS needs an authentication server, one with
-    /// accounting an accounting server; an interim interval is 60 s or more (RFC 2869
-    /// §2.1). Each problem is reported in the first layer where it arises.
+    /// accounting an accounting server; an interim interval is 10 s or more (a warning under
+    /// the 60 s of RFC 2869 §2.1). Each problem is reported in the first layer where it
+    /// arises.
     fn check_ppp_radius(&mut self, config: &Config) {
         let auth = config
             .radius_servers
@@ -149,14 +150,22 @@ impl Builder {
                     ),
                 );
             }
-            if let Some(n @ 1..60) = own.acct_interim_interval {
-                self.error(
+            match own.acct_interim_interval {
+                Some(n @ 1..10) => self.error(
                     info.at("acct_interim_interval"),
                     format!(
-                        "`acct_interim_interval` {n} is too short: 0 (none) or at least 60 \
-                         seconds (RFC 2869 §2.1)"
+                        "`acct_interim_interval` {n} is too short: 0 (none) or at least 10 \
+                         seconds"
                     ),
-                );
+                ),
+                Some(n @ 10..60) => self.diags.push(Diagnostic::warning(
+                    info.at("acct_interim_interval"),
+                    format!(
+                        "`acct_interim_interval` {n} is under the 60 seconds RFC 2869 §2.1 \
+                         advises"
+                    ),
+                )),
+                _ => {}
             }
         }
     }
