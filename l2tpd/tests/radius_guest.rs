@@ -222,6 +222,7 @@ fn host() {
     assert!(!results.contains("FAIL"), "{}", ctx());
     for want in [
         "PASS accepted pap-ok at 198.51.100.10",
+        "PASS prefixes routed",
         "PASS rejected pap-bad",
         "PASS accepted chap-ok at 198.51.100.11",
         "PASS rejected chap-bad",

@@ -11,6 +11,9 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
 
@@ -112,6 +115,45 @@ pub fn peer_address_message(index: u32, a: &PeerAddress) -> AddressMessage {
     m.header.index = index;
     m.attributes.push(AddressAttribute::Local(a.local));
     m.attributes.push(AddressAttribute::Address(a.peer));
+    m
+}
+
+/// The `RTM_NEWROUTE` message of a route to `dst`/`len` through interface `index`: the main
+/// table, protocol static, link scope for IPv4 (universe for IPv6, as `ip -6 route` makes
+/// them). `dst` is taken with its host bits cleared.
+pub fn route_message(index: u32, dst: IpAddr, len: u8) -> RouteMessage {
+    let (family, scope, dst, len) = match dst {
+        IpAddr::V4(a) => {
+            let len = len.min(32);
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            (
+                AddressFamily::Inet,
+                RouteScope::Link,
+                IpAddr::V4((u32::from(a) & mask).into()),
+                len,
+            )
+        }
+        IpAddr::V6(a) => {
+            let len = len.min(128);
+            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            (
+                AddressFamily::Inet6,
+                RouteScope::Universe,
+                IpAddr::V6((u128::from(a) & mask).into()),
+                len,
+            )
+        }
+    };
+    let mut m = RouteMessage::default();
+    m.header.address_family = family;
+    m.header.destination_prefix_length = len;
+    m.header.table = RouteHeader::RT_TABLE_MAIN;
+    m.header.protocol = RouteProtocol::Static;
+    m.header.scope = scope;
+    m.header.kind = RouteType::Unicast;
+    m.attributes
+        .push(RouteAttribute::Destination(RouteAddress::from(dst)));
+    m.attributes.push(RouteAttribute::Oif(index));
     m
 }
 
@@ -253,6 +295,16 @@ impl Rtnl {
             .map(drop)
     }
 
+    /// Routes `dst`/`len` through interface `index` (replacing a route to the same prefix).
+    pub fn add_route(&self, index: u32, dst: IpAddr, len: u8) -> io::Result<()> {
+        self.nl
+            .request(
+                RouteNetlinkMessage::NewRoute(route_message(index, dst, len)),
+                NLM_F_CREATE | NLM_F_REPLACE,
+            )
+            .map(drop)
+    }
+
     /// Takes address `a` off interface `index`.
     pub fn delete_address(&self, index: u32, a: &PeerAddress) -> io::Result<()> {
         self.nl
@@ -370,6 +422,44 @@ mod tests {
             b.windows(6)
                 .any(|w| w[..4] == [6, 0, 1, 0] && w[4..] == 100u16.to_ne_bytes())
         );
+    }
+
+    #[test]
+    fn routes_on_the_wire() {
+        let b = encode(
+            RouteNetlinkMessage::NewRoute(route_message(7, "2001:db8:100::9".parse().unwrap(), 56)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+            6,
+        );
+        assert_eq!(u16::from_ne_bytes([b[4], b[5]]), 24, "RTM_NEWROUTE");
+        // rtmsg: AF_INET6, dst_len 56, src_len 0, tos 0, table main, protocol static (4),
+        // scope universe (0), type unicast (1).
+        assert_eq!(&b[16..24], &[10, 56, 0, 0, 254, 4, 0, 1]);
+        // RTA_DST (1) with the host bits cleared, RTA_OIF (4) 7.
+        let dst: std::net::Ipv6Addr = "2001:db8:100::".parse().unwrap();
+        let rta_dst = [&20u16.to_ne_bytes()[..], &1u16.to_ne_bytes(), &dst.octets()].concat();
+        assert!(b.windows(20).any(|w| w == rta_dst), "{b:?}");
+        let oif = [
+            &8u16.to_ne_bytes()[..],
+            &4u16.to_ne_bytes(),
+            &7u32.to_ne_bytes(),
+        ]
+        .concat();
+        assert!(b.windows(8).any(|w| w == oif), "{b:?}");
+        let b = encode(
+            RouteNetlinkMessage::NewRoute(route_message(7, "198.51.100.77".parse().unwrap(), 29)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+            7,
+        );
+        // AF_INET, /29, link scope (253); 198.51.100.72.
+        assert_eq!((b[16], b[17], b[22]), (2, 29, 253));
+        let rta_dst = [
+            &8u16.to_ne_bytes()[..],
+            &1u16.to_ne_bytes(),
+            &[198, 51, 100, 72],
+        ]
+        .concat();
+        assert!(b.windows(8).any(|w| w == rta_dst), "{b:?}");
     }
 
     #[test]

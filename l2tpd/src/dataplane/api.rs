@@ -291,6 +291,18 @@ pub enum DataplaneRequest {
         /// Addresses, MTU and framing.
         net: PppNetwork,
     },
+    /// Route these prefixes (address, length) to native-PPP session `sid` of tunnel `tid`,
+    /// whose network layer is up: the networks behind the peer that RADIUS gave
+    /// (Framed-IPv6-Prefix, Delegated-IPv6-Prefix, Framed-IP-Netmask). They go with the
+    /// session.
+    PppRoutes {
+        /// Local tunnel id.
+        tid: u32,
+        /// Local session id.
+        sid: u32,
+        /// The prefixes.
+        routes: Vec<(std::net::IpAddr, u8)>,
+    },
     /// The network layer of native-PPP session `sid` of tunnel `tid` is down: carry no more
     /// IP packets for it (its control frames still flow).
     PppDown {
@@ -414,6 +426,20 @@ pub trait Dataplane: fmt::Debug {
     /// Stops carrying the IP packets of native-PPP session `sid` of tunnel `tid`.
     fn ppp_down(&mut self, _tid: u32, _sid: u32) -> Result<(), DataplaneError> {
         Ok(())
+    }
+
+    /// Routes `routes` (prefix, length) to native-PPP session `sid` of tunnel `tid`, whose
+    /// network layer is up ([`DataplaneRequest::PppRoutes`]).
+    fn ppp_routes(
+        &mut self,
+        tid: u32,
+        _sid: u32,
+        _routes: &[(std::net::IpAddr, u8)],
+    ) -> Result<(), DataplaneError> {
+        Err(DataplaneError::Unavailable(format!(
+            "{} routes nothing to native-PPP sessions (tunnel {tid})",
+            self.name()
+        )))
     }
 
     /// A session's data counters, when the data plane keeps them.

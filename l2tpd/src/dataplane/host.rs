@@ -219,6 +219,12 @@ impl DataplaneHost {
                 }
                 DataplaneOutcome::Removed
             }
+            DataplaneRequest::PppRoutes { tid, sid, routes } => {
+                if let Err(e) = self.dataplane.ppp_routes(*tid, *sid, routes) {
+                    tracing::warn!("session {tid}/{sid}: its routes: {e}");
+                }
+                DataplaneOutcome::Removed
+            }
         }
     }
 

@@ -125,6 +125,15 @@ impl Dataplane for NoneDataplane {
         self.known(tid, sid)
     }
 
+    fn ppp_routes(
+        &mut self,
+        tid: u32,
+        sid: u32,
+        _routes: &[(std::net::IpAddr, u8)],
+    ) -> Result<(), DataplaneError> {
+        self.known(tid, sid)
+    }
+
     fn counts(&self) -> (usize, usize) {
         (self.tunnels.len(), self.sessions.len())
     }

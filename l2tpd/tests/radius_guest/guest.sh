@@ -142,11 +142,23 @@ call() { # NAME PSEUDOWIRE: the LAC places a call handed to pppd with that profi
 hangup() { wait_until 40 lac delete session t "$1" || failed "call $1 could not be ended"; }
 
 # ---- PAP, CHAP and MS-CHAPv2, accepted (with the server's address) and rejected
-accepted() { # NAME PSEUDOWIRE ADDRESS
-    call "$1" "$2"
-    if wait_until 40 has_addr "$3"; then pass "accepted $2 at $3"; else failed "accepted $2 at $3"; fi
-    hangup "$1"
-    wait_until 20 no_addr "$3" || failed "$2 still up after its call ended"
+accepted() { # NAME PSEUDOWIRE ADDRESS [CHECK...]: CHECK runs while the call is up
+    local name=$1 pw=$2 addr=$3; shift 3
+    call "$name" "$pw"
+    if wait_until 40 has_addr "$addr"; then pass "accepted $pw at $addr"; else failed "accepted $pw at $addr"; fi
+    [ $# -gt 0 ] && "$@"
+    hangup "$name"
+    wait_until 20 no_addr "$addr" || failed "$pw still up after its call ended"
+}
+# pap-user's Access-Accept has Framed-IPv6-Prefix 2001:db8:10::/64 and Delegated-IPv6-Prefix
+# 2001:db8:100::/56: both routed to its PPP interface.
+pap_routes() {
+    ip -6 route show >$OUT/pap-routes.txt
+    if grep -q '^2001:db8:10::/64 dev ' $OUT/pap-routes.txt && grep -q '^2001:db8:100::/56 dev ' $OUT/pap-routes.txt; then
+        pass "prefixes routed"
+    else
+        failed "prefixes routed"
+    fi
 }
 rejected() { # NAME PSEUDOWIRE USER METHOD
     local before; before=$(lns_log "user \"$3\" ($4) failed: rejected by the RADIUS server")
@@ -158,7 +170,7 @@ rejected() { # NAME PSEUDOWIRE USER METHOD
     fi
     hangup "$1"
 }
-accepted c1 pap-ok 198.51.100.10
+accepted c1 pap-ok 198.51.100.10 pap_routes
 rejected c2 pap-bad pap-user pap
 accepted c3 chap-ok 198.51.100.11
 rejected c4 chap-bad chap-user chap

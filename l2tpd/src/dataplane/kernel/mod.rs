@@ -569,6 +569,17 @@ impl Dataplane for KernelDataplane {
             .map_err(|e| io_err("taking IP off the PPP interface", e))
     }
 
+    fn ppp_routes(
+        &mut self,
+        tid: u32,
+        sid: u32,
+        routes: &[(std::net::IpAddr, u8)],
+    ) -> Result<(), DataplaneError> {
+        native_of(&mut self.sessions, tid, sid)?
+            .routes(&self.rtnl, routes)
+            .map_err(|e| io_err("routing to the PPP interface", e))
+    }
+
     fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
         // A raw protocol-115 listen socket sees a copy of every packet; the kernel has the
         // data packets (session id not 0, RFC 3931 §4.1.1) already. (L2TP/IP sockets get

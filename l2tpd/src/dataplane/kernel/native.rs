@@ -199,6 +199,14 @@ impl NativePpp {
         unit.set_npmode(NetworkProtocol::Ipv6, mode(net.ipv6.is_some()))
     }
 
+    /// Routes `routes` (prefix, length) through the unit's interface; they go with it.
+    pub(super) fn routes(&self, rtnl: &Rtnl, routes: &[(IpAddr, u8)]) -> io::Result<()> {
+        let index = self.files.unit.index();
+        routes
+            .iter()
+            .try_for_each(|&(dst, len)| rtnl.add_route(index, dst, len))
+    }
+
     /// Stops carrying IP: NP modes drop, the addresses removed, the interface down. Control
     /// frames still flow.
     pub(super) fn down(&mut self, rtnl: &Rtnl) -> io::Result<()> {

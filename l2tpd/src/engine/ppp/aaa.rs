@@ -221,6 +221,9 @@ pub(in crate::engine) struct RadiusLink {
     pub(super) interim_at: Option<PInstant>,
     /// Framed-MTU: the interface's MTU is at most this.
     pub(super) framed_mtu: Option<u16>,
+    /// Prefixes routed to the session: Framed-IPv6-Prefix, Delegated-IPv6-Prefix, and the
+    /// subnet of Framed-IP-Address and Framed-IP-Netmask when it is wider than the address.
+    pub(super) routes: Vec<(std::net::IpAddr, u8)>,
     /// Session-Timeout and Idle-Timeout as the server (or a CoA-Request) set them, seconds.
     pub(super) session_timeout: Option<u32>,
     pub(super) idle_timeout: Option<u32>,

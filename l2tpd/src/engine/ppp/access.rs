@@ -245,6 +245,7 @@ fn accept(
     if let Some(m) = attrs.framed_mtu() {
         rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
     }
+    rl.routes = routes(attrs, peer);
     if let Some(i) = attrs.acct_interim_interval() {
         rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
     }
@@ -271,6 +272,27 @@ fn accept(
         },
         (tid, sid),
     );
+}
+
+/// The prefixes an Access-Accept routes to the session: Framed-IPv6-Prefix (RFC 3162 §2.3),
+/// Delegated-IPv6-Prefix (RFC 4818), and the subnet of the peer's address when
+/// Framed-IP-Netmask (RFC 2865 §5.9) is wider than one address.
+fn routes(attrs: &Attributes, peer: Option<Ipv4Addr>) -> Vec<(std::net::IpAddr, u8)> {
+    let mut out = Vec::new();
+    if let (Some(a), Some(mask)) = (peer, attrs.framed_ip_netmask()) {
+        let bits = u32::from(mask);
+        let len = bits.leading_ones();
+        if bits.count_ones() == len && len < 32 {
+            out.push((std::net::IpAddr::V4(a), len as u8));
+        }
+    }
+    for p in [attrs.framed_ipv6_prefix(), attrs.delegated_ipv6_prefix()]
+        .into_iter()
+        .flatten()
+    {
+        out.push((std::net::IpAddr::V6(p.addr), p.len));
+    }
+    out
 }
 
 /// The names of the attributes of `attrs` that l2tpd does not use (vendor attributes by their

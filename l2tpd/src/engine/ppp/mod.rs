@@ -586,6 +586,16 @@ fn network_changed(
     match st.network() {
         Some(net) => {
             out.dataplane(DataplaneRequest::PppUp { tid, sid, net });
+            // The networks RADIUS put behind the peer (again: an interface that went down
+            // lost its IPv4 routes).
+            if let Some(routes) = st
+                .radius
+                .as_deref()
+                .map(|rl| rl.routes.clone())
+                .filter(|r| !r.is_empty())
+            {
+                out.dataplane(DataplaneRequest::PppRoutes { tid, sid, routes });
+            }
             if st.up_since.is_none() {
                 st.up_since = Some(now);
                 ppp.counters.up += 1;

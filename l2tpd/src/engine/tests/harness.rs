@@ -447,9 +447,9 @@ fn answer(dp: &mut NoneDataplane, req: &DataplaneRequest) -> DataplaneOutcome {
             let _ = dp.remove_session(*tid, *sid);
             DataplaneOutcome::Removed
         }
-        DataplaneRequest::SendPpp { .. } | DataplaneRequest::PppDown { .. } => {
-            DataplaneOutcome::Removed
-        }
+        DataplaneRequest::SendPpp { .. }
+        | DataplaneRequest::PppDown { .. }
+        | DataplaneRequest::PppRoutes { .. } => DataplaneOutcome::Removed,
         DataplaneRequest::PppUp { tid, sid, net } => DataplaneOutcome::SessionInstalled {
             tid: *tid,
             sid: *sid,

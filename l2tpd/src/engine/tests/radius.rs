@@ -14,7 +14,7 @@ use radius_proto::client::{Failure, Service};
 use radius_proto::dict::values::{acct_status_type, acct_terminate_cause, error_cause};
 use radius_proto::dict::{AttrType, ms};
 use radius_proto::dynauth::{Answer, DynAuthKind};
-use radius_proto::{Attributes, Code};
+use radius_proto::{Attributes, Code, Ipv6Prefix};
 
 use super::super::{Command, RadiusOutcome, RadiusRequest};
 use super::harness::{Net, RadiusServer, addr};
@@ -179,6 +179,14 @@ fn gold() -> Attributes {
         .unwrap_or_else(|e| panic!("{e}"));
     a.push_vendor(ms::PRIMARY_DNS_SERVER, &[203, 0, 113, 53])
         .unwrap_or_else(|e| panic!("{e}"));
+    // Routed to the session.
+    let prefix = |s: &str, len| Ipv6Prefix::new(s.parse().unwrap_or_else(|e| panic!("{e}")), len);
+    a.push_framed_ipv6_prefix(prefix("2001:db8:10::", 64))
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.push_delegated_ipv6_prefix(prefix("2001:db8:100::", 56))
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.push_framed_ip_netmask(Ipv4Addr::new(255, 255, 255, 252))
+        .unwrap_or_else(|e| panic!("{e}"));
     // Not used by l2tpd: logged at debug level, otherwise harmless.
     a.push_u32(AttrType::FRAMED_ROUTING, 0);
     a
@@ -206,6 +214,29 @@ fn pap_chap_and_mschapv2_are_asked_of_radius_and_the_accept_is_honoured() {
         let last = lns_up.last().copied().unwrap_or_default();
         assert_eq!(last.ipv4, Some((a("198.51.100.1"), a("198.51.100.200"))));
         assert_eq!(last.mtu, 1400, "{method}");
+        let routes: Vec<_> = net.nodes[1]
+            .requests
+            .iter()
+            .filter_map(|r| match r {
+                DataplaneRequest::PppRoutes { routes, .. } => Some(routes.clone()),
+                _ => None,
+            })
+            .collect();
+        let want: Vec<(std::net::IpAddr, u8)> = vec![
+            (
+                "198.51.100.200".parse().unwrap_or_else(|e| panic!("{e}")),
+                30,
+            ),
+            (
+                "2001:db8:10::".parse().unwrap_or_else(|e| panic!("{e}")),
+                64,
+            ),
+            (
+                "2001:db8:100::".parse().unwrap_or_else(|e| panic!("{e}")),
+                56,
+            ),
+        ];
+        assert_eq!(routes.last(), Some(&want), "{method}");
         let lac = &net.nodes[0];
         let rows = lac.engine.sessions(net.now, None).unwrap_or_default();
         let d = lac
