@@ -662,7 +662,8 @@ pub struct RadiusServerInfo {
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct ReloadSummary {
     /// Every change, in the order: system, peer, tunnel, session, pseudowire and PPP profiles,
-    /// address pools, users, tunnels, sessions; empty when the new file is equivalent.
+    /// address pools, users, RADIUS servers, dynamic authorization clients, tunnels,
+    /// sessions; empty when the new file is equivalent.
     pub changes: Vec<ConfigChange>,
     /// Changes the daemon cannot apply without a restart (e.g. `listen`), as messages.
     pub restart_needed: Vec<String>,
@@ -672,7 +673,8 @@ pub struct ReloadSummary {
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
 pub struct ConfigChange {
     /// `system`, `peer_profile`, `tunnel_profile`, `session_profile`, `pseudowire_profile`,
-    /// `ppp_profile`, `ip_pool`, `user`, `tunnel` or `session`.
+    /// `ppp_profile`, `ip_pool`, `user`, `radius_server`, `dynauth_client`, `tunnel` or
+    /// `session`.
     pub item: String,
     /// The item's name (absent for `system`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

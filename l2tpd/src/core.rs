@@ -567,7 +567,7 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
             change: ChangeKind::Changed,
         });
     }
-    let lists: [(&str, &NameDiff); 9] = [
+    let lists: [(&str, &NameDiff); 11] = [
         ("peer_profile", &diff.peer_profiles),
         ("tunnel_profile", &diff.tunnel_profiles),
         ("session_profile", &diff.session_profiles),
@@ -575,6 +575,8 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
         ("ppp_profile", &diff.ppp_profiles),
         ("ip_pool", &diff.ip_pools),
         ("user", &diff.users),
+        ("radius_server", &diff.radius_servers),
+        ("dynauth_client", &diff.dynauth_clients),
         ("tunnel", &diff.tunnels),
         ("session", &diff.sessions),
     ];

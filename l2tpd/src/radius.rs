@@ -520,7 +520,7 @@ impl Task {
                 }
                 Ok(Incoming::Duplicate(answer)) => {
                     if let Some((s, _)) = self.dynauth_sockets.get(i) {
-                        let _ = s.try_send_to(&answer, d.from);
+                        let _ = send_now(s, &answer, d.from);
                     }
                 }
                 Ok(_) => {}
@@ -545,7 +545,7 @@ impl Task {
         {
             Ok(()) => {
                 if let Some((s, _)) = self.dynauth_sockets.get(i)
-                    && let Err(e) = s.try_send_to(&out, req.from)
+                    && let Err(e) = send_now(s, &out, req.from)
                 {
                     tracing::warn!("RADIUS: cannot answer {}: {e}", req.from);
                 }
@@ -564,7 +564,7 @@ impl Task {
                     continue;
                 };
                 // A full send buffer drops the datagram; the client sends it again.
-                if let Err(e) = s.try_send_to(&self.buf, t.destination) {
+                if let Err(e) = send_now(s, &self.buf, t.destination) {
                     tracing::debug!("RADIUS: sending to {}: {e}", t.destination);
                 }
             }
@@ -743,6 +743,13 @@ pub fn add_counters(a: &mut Attributes, s: &DataStats) {
     a.push_u32(T::ACCT_OUTPUT_GIGAWORDS, high(s.tx_bytes));
     a.push_u32(T::ACCT_INPUT_PACKETS, low(s.rx_packets));
     a.push_u32(T::ACCT_OUTPUT_PACKETS, low(s.tx_packets));
+}
+
+/// Sends `buf` to `to` at once, without waiting (a full send buffer drops it). Not through
+/// tokio: its `try_send_to` refuses until it has seen the socket writable, which a new socket
+/// has not.
+fn send_now(s: &UdpSocket, buf: &[u8], to: SocketAddr) -> std::io::Result<usize> {
+    socket2::SockRef::from(s).send_to(buf, &to.into())
 }
 
 /// A non-blocking UDP socket bound to `local` (an IPv6 one also takes IPv4).

@@ -29,7 +29,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-#[path = "radius_guest/lab.rs"]
+#[path = "common/radius_lab.rs"]
 mod radius_guest_lab;
 
 use std::io::Read;
@@ -133,11 +133,11 @@ fn host() {
     )
     .unwrap();
 
-    let mut lab = Lab::new();
+    let mut lab = Lab::new("guest");
     let (guest_port, host_port) = lab.link();
     let first = lab.start_freeradius("192.0.2.10");
     let second = lab.start_freeradius("192.0.2.11");
-    lab.capture();
+    lab.capture("radt0");
     let started = Instant::now();
     let mut child = Command::new("bash")
         .arg(here.join("../tests/vm/run-guest.sh"))

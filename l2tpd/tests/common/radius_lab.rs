@@ -1,8 +1,10 @@
-//! The host's side of `radius_guest`: a network namespace (`radg-PID`) with a TAP interface
-//! holding 192.0.2.10 and 192.0.2.11, whose Ethernet frames a relay thread carries to and from
-//! the guest's `-l` link (qemu sends each frame as one UDP datagram on 127.0.0.1), FreeRADIUS
-//! instances on those addresses running `examples/radius`, tcpdump on the TAP, `radclient`,
-//! and a reader of FreeRADIUS's detail files.
+//! A network namespace for the RADIUS tests of l2tpd (`radg-PID-TAG`): FreeRADIUS instances
+//! running `examples/radius` on addresses of the namespace, tcpdump, `radclient`, a reader of
+//! FreeRADIUS's detail files, and processes of the test (l2tpd) in the namespace.
+//! `radius_guest` gives it a TAP interface holding 192.0.2.10 and 192.0.2.11, whose Ethernet
+//! frames a relay thread carries to and from the qemu guest's `-l` link (qemu sends each
+//! frame as one UDP datagram on 127.0.0.1); `radius_netns` puts its addresses on the
+//! loopback.
 //!
 //! Dropping the lab stops its processes (by pid) and deletes the namespace; its directory is
 //! kept when the test failed.
@@ -45,11 +47,11 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// The namespace with its TAP `radt0` (192.0.2.10 and .11) and a directory.
-    pub fn new() -> Lab {
+    /// The namespace, its loopback up, and a directory.
+    pub fn new(tag: &str) -> Lab {
         let pid = std::process::id();
-        let ns = format!("radg-{pid}");
-        let dir = std::env::temp_dir().join(format!("radius-guest-lab-{pid}"));
+        let ns = format!("radg-{pid}-{tag}");
+        let dir = std::env::temp_dir().join(format!("radius-lab-{pid}-{tag}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let _ = Command::new("ip").args(["netns", "del", &ns]).output();
@@ -61,6 +63,13 @@ impl Lab {
             procs: Vec::new(),
             capture: None,
             starts: 0,
+        }
+    }
+
+    /// Adds `addresses` (`a.b.c.d/32`) to the loopback.
+    pub fn loopback(&self, addresses: &[&str]) {
+        for a in addresses {
+            ip(&["-n", &self.ns, "addr", "add", a, "dev", "lo"]);
         }
     }
 
@@ -119,7 +128,8 @@ impl Lab {
         (guest, host)
     }
 
-    fn spawn(&mut self, label: &str, argv: &[&str]) -> Proc {
+    /// Starts `argv` in the namespace, its output in a log of the lab.
+    pub fn spawn(&mut self, label: &str, argv: &[&str]) -> Proc {
         self.starts += 1;
         let log = self.dir.join(format!("{label}-{}.log", self.starts));
         let out = File::create(&log).unwrap();
@@ -140,12 +150,14 @@ impl Lab {
         Proc(self.procs.len() - 1)
     }
 
-    fn log(&self, p: &Proc) -> String {
+    /// What process `p` wrote.
+    pub fn log(&self, p: &Proc) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.procs[p.0].log).unwrap_or_default())
             .into_owned()
     }
 
-    fn wait_log(&mut self, p: &Proc, needle: &str) {
+    /// Waits until process `p` writes `needle`.
+    pub fn wait_log(&mut self, p: &Proc, needle: &str) {
         let deadline = Instant::now() + LIMIT;
         while !self.log(p).contains(needle) {
             if let Some(status) = self.procs[p.0].child.try_wait().unwrap() {
@@ -220,6 +232,20 @@ impl Lab {
         p
     }
 
+    /// Waits, at most `limit`, until process `p` exits; whether it did, with status 0.
+    pub fn wait_exit(&mut self, p: &Proc, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.procs[p.0].child.try_wait().unwrap() {
+                return status.success();
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Stops process `p` (SIGTERM, then SIGKILL).
     pub fn stop(&mut self, p: Proc) {
         let child = &mut self.procs[p.0].child;
@@ -236,9 +262,9 @@ impl Lab {
         }
     }
 
-    /// Starts tcpdump on the TAP for every UDP datagram (ICMP errors about a stopped server
-    /// quote truncated RADIUS, so they are left out).
-    pub fn capture(&mut self) {
+    /// Starts tcpdump on `interface` for every UDP datagram (ICMP errors about a stopped
+    /// server quote truncated RADIUS, so they are left out).
+    pub fn capture(&mut self, interface: &str) {
         let path = self.dir.join("radius.pcap");
         let p = self.spawn(
             "tcpdump",
@@ -250,7 +276,7 @@ impl Lab {
                 "-s",
                 "0",
                 "-i",
-                "radt0",
+                interface,
                 "-w",
                 path.to_str().unwrap(),
                 "udp",
@@ -310,12 +336,19 @@ impl Lab {
     /// `radclient` sends a Disconnect-Request for Acct-Session-Id `id` to `target`; its
     /// output.
     pub fn radclient_disconnect(&self, target: &str, id: &str) -> String {
+        let input = format!("Acct-Session-Id = \"{id}\"\nNAS-Identifier = \"lns-guest\"\n");
+        self.radclient(target, "disconnect", SECRET, &input)
+    }
+
+    /// `radclient` sends a request of `kind` (`disconnect`, `coa`, `auth`, ...) with the
+    /// attributes `input` to `target` with `secret` (one try, a 3 s wait); its output.
+    pub fn radclient(&self, target: &str, kind: &str, secret: &str, input: &str) -> String {
         let dictionary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.ns])
-            .args(["radclient", "-x", "-t", "3", "-r", "2", "-d"])
+            .args(["radclient", "-x", "-t", "3", "-r", "1", "-d"])
             .arg(&dictionary)
-            .args([target, "disconnect", SECRET])
+            .args([target, kind, secret])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -323,9 +356,8 @@ impl Lab {
             .expect("radclient");
         {
             use std::io::Write;
-            let mut input = child.stdin.take().unwrap();
-            writeln!(input, "Acct-Session-Id = \"{id}\"").unwrap();
-            writeln!(input, "NAS-Identifier = \"lns-guest\"").unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(input.as_bytes()).unwrap();
         }
         let out = child.wait_with_output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
