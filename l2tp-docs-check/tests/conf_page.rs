@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 
 use l2tp_config::{
-    IpPoolParams, IpPoolSettings, PeerParams, PeerSettings, PppParams, PppSettings,
-    PseudowireParams, PseudowireSettings, SessionInstanceParams, SessionInstanceSettings,
-    SessionParams, SessionSettings, System, SystemParams, TunnelInstanceParams,
-    TunnelInstanceSettings, TunnelParams, TunnelSettings, UserParams, UserSettings,
+    DynauthClientParams, DynauthClientSettings, IpPoolParams, IpPoolSettings, PeerParams,
+    PeerSettings, PppParams, PppSettings, PseudowireParams, PseudowireSettings, RadiusServerParams,
+    RadiusServerSettings, SessionInstanceParams, SessionInstanceSettings, SessionParams,
+    SessionSettings, System, SystemParams, TunnelInstanceParams, TunnelInstanceSettings,
+    TunnelParams, TunnelSettings, UserParams, UserSettings,
 };
 use l2tp_docs_check::{Section, entries, read, rendered_text, repo_root, section, sections};
 
@@ -25,6 +26,8 @@ const BLOCK_TYPES: &[&str] = &[
     "ppp profile",
     "ip pool",
     "user",
+    "radius server",
+    "dynauth client",
     "tunnel",
     "session",
 ];
@@ -83,6 +86,16 @@ fn block_subsections() -> Vec<(&'static str, &'static [&'static str], String)> {
             UserParams::KEYS,
             format!("{:#?}", UserSettings::default()),
         ),
+        (
+            "RADIUS servers",
+            RadiusServerParams::KEYS,
+            format!("{:#?}", RadiusServerSettings::default()),
+        ),
+        (
+            "Dynamic authorization clients",
+            DynauthClientParams::KEYS,
+            format!("{:#?}", DynauthClientSettings::default()),
+        ),
     ]
 }
 
@@ -132,6 +145,9 @@ fn block_types_match_the_parser() {
             }
             "ip pool" => "ip pool \"x\" {\n    ranges 192.0.2.10\n}\n".to_owned(),
             "user" => "user \"x\" {\n    password \"pw\"\n}\n".to_owned(),
+            "radius server" | "dynauth client" => {
+                format!("{ty} \"x\" {{\n    address 192.0.2.1\n    secret \"s\"\n}}\n")
+            }
             other => format!("{other} \"x\" {{\n}}\n"),
         };
         if let Err(d) = l2tp_config::parse("probe.conf", &text) {
@@ -316,7 +332,12 @@ fn the_example_parses() {
 #[test]
 fn the_examples_of_pools_users_and_users_files_read() {
     let all = page_sections();
-    for title in ["Address pools", "Users"] {
+    for title in [
+        "Address pools",
+        "Users",
+        "RADIUS servers",
+        "Dynamic authorization clients",
+    ] {
         for text in l2tp_docs_check::examples(&section(&all, title).lines) {
             if let Err(d) = l2tp_config::parse(title, &text) {
                 panic!("{}", l2tp_config::render_all(&d, &text));

@@ -1,5 +1,6 @@
 //! RADIUS against FreeRADIUS, with pppd as the PPP client: l2tpd as an LNS on the kernel data
-//! plane in the qemu test guest (`tests/vm/`) terminates the PPP itself (native PPP), and asks
+//! plane in the qemu test guest (`tests/vm/`), with `examples/lns-radius.conf` as shipped,
+//! terminates the PPP itself (native PPP), and asks
 //! two FreeRADIUS servers that run on the host, in a network namespace linked to the guest's
 //! eth0 (`radius_guest/lab.rs`: a TAP in the namespace relays the Ethernet frames of the
 //! guest's UDP link). The LAC is l2tpd in a namespace of the guest, handing each call to pppd
@@ -130,6 +131,12 @@ fn host() {
     std::fs::copy(
         here.join("tests/radius_guest/guest.sh"),
         share.0.join("guest.sh"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(share.0.join("examples")).unwrap();
+    std::fs::copy(
+        here.join("../examples/lns-radius.conf"),
+        share.0.join("examples/lns-radius.conf"),
     )
     .unwrap();
 
@@ -275,18 +282,21 @@ fn host() {
             .unwrap_or_else(|| panic!("no {name} {service} in {v}"))
     };
     let (failover, back) = (radius("failover"), radius("back"));
-    let first = server(&failover, "first", "authentication");
+    let first = server(&failover, "radius-1", "authentication");
     assert_eq!(first["state"], "dead", "{failover}");
     assert!(first["timeouts"].as_u64() >= Some(1), "{failover}");
-    let second = server(&failover, "second", "authentication");
+    let second = server(&failover, "radius-2", "authentication");
     assert_eq!(second["accepts"], 1, "{failover}");
-    assert_eq!(server(&back, "first", "authentication")["state"], "alive");
     assert_eq!(
-        server(&back, "first", "authentication")["accepts"].as_u64(),
+        server(&back, "radius-1", "authentication")["state"],
+        "alive"
+    );
+    assert_eq!(
+        server(&back, "radius-1", "authentication")["accepts"].as_u64(),
         first["accepts"].as_u64().map(|n| n + 1),
         "the first server was not used again:\n{failover}\n{back}"
     );
-    assert_eq!(server(&back, "second", "authentication")["accepts"], 1);
+    assert_eq!(server(&back, "radius-2", "authentication")["accepts"], 1);
     // The Stop of the outage waited in the queue, and none was lost.
     let outage = radius("outage");
     assert!(outage["pending"].as_u64() >= Some(1), "{outage}");
@@ -313,7 +323,7 @@ fn host() {
         "no Accounting-Off:\n{detail}"
     );
     for r in records {
-        assert_eq!(r.get("NAS-Identifier"), Some("\"lns-guest\""), "{r}");
+        assert_eq!(r.get("NAS-Identifier"), Some("\"lns-1\""), "{r}");
         assert_eq!(r.get("NAS-IP-Address"), Some("192.0.2.1"), "{r}");
     }
     // Every Start has its Stop, with the same user, and the Stop has the session's counters.

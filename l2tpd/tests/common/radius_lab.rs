@@ -336,7 +336,7 @@ impl Lab {
     /// `radclient` sends a Disconnect-Request for Acct-Session-Id `id` to `target`; its
     /// output.
     pub fn radclient_disconnect(&self, target: &str, id: &str) -> String {
-        let input = format!("Acct-Session-Id = \"{id}\"\nNAS-Identifier = \"lns-guest\"\n");
+        let input = format!("Acct-Session-Id = \"{id}\"\nNAS-Identifier = \"lns-1\"\n");
         self.radclient(target, "disconnect", SECRET, &input)
     }
 

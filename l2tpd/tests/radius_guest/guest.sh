@@ -1,8 +1,9 @@
-# Guest half of l2tpd/tests/radius_guest.rs: l2tpd as an LNS on the kernel data plane, its
-# native PPP authenticated and accounted by the two FreeRADIUS servers the test runs on the
-# host (192.0.2.10 and .11, reached over eth0, 192.0.2.1), against pppd: a LAC l2tpd in
-# namespace "lac" (203.0.113.2) hands each call to pppd (use_pppd), with the user and the
-# authentication methods of its pseudowire profile. The LNS listens on 203.0.113.1.
+# Guest half of l2tpd/tests/radius_guest.rs: l2tpd as an LNS on the kernel data plane with
+# examples/lns-radius.conf as shipped, its native PPP authenticated and accounted by the two
+# FreeRADIUS servers the test runs on the host (192.0.2.10 and .11, reached over eth0,
+# 192.0.2.1), against pppd: a LAC l2tpd in namespace "lac" (203.0.113.2) hands each call to
+# pppd (use_pppd), with the user and the authentication methods of its pseudowire profile. The
+# LNS is 203.0.113.1 on the LAC's link.
 #
 # Phases: PAP, CHAP and MS-CHAPv2 accepted and rejected, with the address the server gives
 # (Framed-IP-Address) or a pool it names (Framed-Pool); accounting with an Interim-Update
@@ -30,7 +31,9 @@ host_do() { # NAME [CONTENT]: asks the host to act, waits until it has
     echo "${2:-}" >$OUT/want-$1.tmp && mv $OUT/want-$1.tmp $OUT/want-$1
     wait_until 60 test -e $OUT/done-$1 || { failed "the host did not do $1"; return 1; }
 }
-lns() { $BIN/l2tpctl -S $W/lns.sock "$@"; }
+# The LNS runs examples/lns-radius.conf as shipped, with its default control socket.
+LNS_CONF=/mnt/host/examples/lns-radius.conf
+lns() { $BIN/l2tpctl "$@"; }
 lac() { $BIN/l2tpctl -S $W/lac.sock "$@"; }
 # has_addr ADDR: a PPP interface of the LAC's pppd has ADDR.
 has_addr() { ip -n lac -o -4 addr show | grep -q "inet $1 peer"; }
@@ -53,52 +56,6 @@ pw() { # NAME USER PASSWORD REFUSE...: a pseudowire profile whose pppd authentic
         "$name" "$OPTS" "$user" "$password" "$refuse"
 }
 
-cat >$W/lns.conf <<EOF
-system {
-    listen 203.0.113.1:1701
-    dataplane kernel
-    control_socket $W/lns.sock
-    pid_file $W/lns.pid
-    radius_nas_identifier "lns-guest"
-    radius_nas_ip_address 192.0.2.1
-    radius_dynauth_listen 192.0.2.1
-}
-radius server "first" {
-    address 192.0.2.10
-    secret "radius-test-secret"
-    priority 1
-    timeout 1
-    retries 1
-    dead_time 8
-}
-radius server "second" {
-    address 192.0.2.11
-    secret "radius-test-secret"
-    priority 2
-    timeout 1
-    retries 1
-    dead_time 8
-}
-dynauth client "radclient" {
-    address 192.0.2.10
-    secret "radius-test-secret"
-}
-ip pool "customers" {
-    ranges 198.51.100.100-198.51.100.150
-}
-ip pool "gold" {
-    ranges 198.51.100.200-198.51.100.201
-}
-ppp profile "default" {
-    auth_pap true
-    auth_source radius
-    radius_accounting true
-    local_ip_addr 198.51.100.1
-    ip_pool_name "customers"
-    ipv6cp false
-    lcp_echo_interval 0
-}
-EOF
 {
     cat <<EOF
 system {
@@ -123,8 +80,8 @@ EOF
     pw timeout timeout-user timeout-password
 } >$W/lac.conf
 
-$BIN/l2tpd -n -c $W/lns.conf || failed "l2tpd -n refuses the LNS config"
-$BIN/l2tpd -f -d -d -c $W/lns.conf -o $W/lns.log >$W/lns.out 2>&1 &
+$BIN/l2tpd -n -c $LNS_CONF || failed "l2tpd -n refuses the LNS config"
+$BIN/l2tpd -f -d -d -c $LNS_CONF -o $W/lns.log >$W/lns.out 2>&1 &
 LNS=$!
 ip netns exec lac $BIN/l2tpd -f -d -c $W/lac.conf -o $W/lac.log >$W/lac.out 2>&1 &
 LAC=$!
@@ -237,7 +194,8 @@ lns show radius >$OUT/radius-failover.txt 2>&1; lns -j show radius >$OUT/radius-
 hangup f1
 wait_until 20 no_addr 198.51.100.10
 host_do start-first
-sleep 9
+# The example's dead_time is 10 s.
+sleep 11
 call f2 chap-ok
 if wait_until 40 has_addr 198.51.100.11; then pass "authenticated after the dead time"; else failed "authenticated after the dead time"; fi
 lns show radius >$OUT/radius-back.txt 2>&1; lns -j show radius >$OUT/radius-back.json 2>&1
@@ -256,8 +214,8 @@ if wait_until 40 has_addr 198.51.100.20; then
     lns show radius >$OUT/radius-outage.txt 2>&1; lns -j show radius >$OUT/radius-outage.json 2>&1
     host_do start-all
     # Both servers are dead until their dead time ends; the queued Stop goes then.
-    if wait_until 30 sh -c "$BIN/l2tpctl -S $W/lns.sock -j show radius | grep -q '\"queued_accounting\": 0' &&
-                              $BIN/l2tpctl -S $W/lns.sock -j show radius | grep -q '\"pending\": 0'"; then
+    if wait_until 30 sh -c "$BIN/l2tpctl -j show radius | grep -q '\"queued_accounting\": 0' &&
+                              $BIN/l2tpctl -j show radius | grep -q '\"pending\": 0'"; then
         pass "the queued Stop was answered"
     else
         failed "the queued Stop was answered"
@@ -271,5 +229,5 @@ fi
 kill $LAC; wait $LAC
 kill $LNS; wait $LNS; echo "lns exit $?" >>$RES
 cp $W/lns.log $OUT/lns.log; cp $W/lac.log $OUT/lac.log
-cp $W/lns.conf $W/lac.conf $OUT/
+cp $W/lac.conf $OUT/
 echo "GUEST DONE"
