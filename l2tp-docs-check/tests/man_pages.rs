@@ -125,6 +125,7 @@ const L2TPCTL_COMMANDS: &[&str] = &[
     "show ppp profile NAME",
     "show ip pools",
     "show ip pool NAME",
+    "show radius",
     "create tunnel NAME [key=value ...]",
     "delete tunnel ID|NAME",
     "create session TUNNEL NAME [key=value ...]",
