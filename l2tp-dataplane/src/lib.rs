@@ -94,6 +94,7 @@ pub mod codec;
 pub mod kernel;
 pub mod offload;
 mod options;
+pub mod ppp;
 pub mod reorder;
 pub mod socket;
 pub mod stats;
@@ -104,10 +105,12 @@ mod userspace;
 mod worker;
 
 pub use codec::PseudowireType;
-pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
+pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 pub use options::{DataplaneOptions, OffloadSupport};
+pub use ppp::{PppNet, PppSessionSpec};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, SessionDown,
-    SessionSpec, SinkEvent, TunnelSpec, UserspaceDataplane, default_mtu,
+    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, PppActivity,
+    PppFrame, SessionDown, SessionSpec, SinkEvent, SpoofReport, TunnelSpec, UserspaceDataplane,
+    default_mtu,
 };
