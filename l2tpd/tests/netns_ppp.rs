@@ -13,6 +13,9 @@
 //! - tshark decodes the captured L2TP and PPP without a malformed packet;
 //! - when A stops, B's route to A's address goes.
 //!
+//! And the data plane's activity reports keep a busy link from the LNS's idle timeout, which
+//! ends it once the traffic stops.
+//!
 //! Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,8 +35,9 @@ const SPOOFED: &str = "203.0.113.99";
 const TUN: &str = "l2tpppp0";
 
 /// The LNS: peers of 192.0.2.0/24 get PPP sessions terminated by l2tpd, CHAP-MD5 against the
-/// local user `alice`, an address from the pool. `session` adds to the session profile.
-fn lns_conf(version: u8, session: &str) -> String {
+/// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
+/// to the ppp profile.
+fn lns_conf(version: u8, session: &str, ppp: &str) -> String {
     let lac = if version == 2 {
         "    lac_lns lac\n"
     } else {
@@ -46,7 +50,7 @@ fn lns_conf(version: u8, session: &str) -> String {
          session profile \"ppp-in\" {{\n    pseudowire_type ppp\n{session}}}\n\n\
          pseudowire profile \"native\" {{\n    ppp_profile_name \"customers\"\n}}\n\n\
          ppp profile \"customers\" {{\n    auth_mschapv2 false\n    local_ip_addr {LNS_PPP}\n    \
-         ip_pool_name \"pool\"\n    mru 1400\n    lcp_echo_interval 5\n    ipv6cp false\n}}\n\n\
+         ip_pool_name \"pool\"\n    mru 1400\n    lcp_echo_interval 5\n    ipv6cp false\n{ppp}}}\n\n\
          ip pool \"pool\" {{\n    ranges {CLIENT_PPP}\n}}\n\n\
          user \"alice\" {{\n    password \"alice-chap-7731\"\n}}\n"
     )
@@ -158,12 +162,17 @@ impl Ppp {
 }
 
 /// Starts both daemons and waits until PPP is up at both ends with their addresses.
-fn start(tag: &str, version: u8, session: &str) -> (Ppp, netns::Capture) {
+fn start(tag: &str, version: u8, session: &str, lns_ppp: &str) -> (Ppp, netns::Capture) {
     let mut lab = Lab::new(tag, &["iperf3"]);
     // Captured from the start, so that tshark sees the call's pseudowire type.
     let cap = lab.capture(Side::A, L2TP_FILTER);
     let dp = "    dataplane userspace\n";
-    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, &lns_conf(version, session));
+    let b = lab.start_l2tpd(
+        Side::B,
+        "192.0.2.2:1701",
+        dp,
+        &lns_conf(version, session, lns_ppp),
+    );
     let a = lab.start_l2tpd(
         Side::A,
         "192.0.2.1:1701",
@@ -197,7 +206,7 @@ fn start(tag: &str, version: u8, session: &str) -> (Ppp, netns::Capture) {
 }
 
 fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
-    let (mut p, cap) = start(tag, version, session);
+    let (mut p, cap) = start(tag, version, session, "");
     let (da, db) = (p.detail(Side::A), p.detail(Side::B));
     // The roles and what they agreed.
     assert_eq!(da["ppp"]["role"], "client", "{da}");
@@ -359,5 +368,43 @@ fn l2tpv3_ppp_pseudowire_carries_ping_and_iperf3() {
             "-d",
             "l2tp.pw_type==0,ppp",
         ],
+    );
+}
+
+/// The data plane reports the sessions that carry IP (at most every 5 s), which keeps the LNS's
+/// idle timeout from ending a busy link; once the traffic stops, the link ends idle.
+#[test]
+fn traffic_keeps_an_idle_timeout_away() {
+    let (p, _cap) = start("ppp-idle", 2, "", "    idle_timeout 8\n");
+    // Pings for 14 s, longer than the idle timeout: the link stays up.
+    let out = p.lab.run(
+        Side::A,
+        &[
+            "ping", "-c", "28", "-i", "0.5", "-W", "2", "-w", "20", LNS_PPP,
+        ],
+        Duration::from_secs(25),
+    );
+    assert!(
+        out.status.success(),
+        "pings lost: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        p.context()
+    );
+    let d = p.detail(Side::B);
+    assert_eq!(
+        d["ppp"]["phase"], "network",
+        "the link did not stay up: {d}"
+    );
+    // Quiet now: the LNS ends the link for idleness.
+    poll(
+        DEADLINE,
+        "B ending the idle link",
+        || {
+            p.log(Side::B)
+                .lines()
+                .any(|l| l.contains("PPP down") && l.contains("idle timeout"))
+                .then_some(())
+        },
+        || p.context(),
     );
 }
