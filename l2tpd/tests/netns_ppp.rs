@@ -11,7 +11,8 @@
 //! - packets with a spoofed source from side A are dropped by B, counted in the session's
 //!   `rx_errors` and logged;
 //! - tshark decodes the captured L2TP and PPP without a malformed packet;
-//! - when A stops, B's route to A's address goes.
+//! - when A stops, B's route to A's address goes (L2TPv2); when someone deletes B's TUN, B
+//!   disconnects the session whose IP it carried (L2TPv3).
 //!
 //! And the data plane's activity reports keep a busy link from the LNS's idle timeout, which
 //! ends it once the traffic stops.
@@ -328,6 +329,24 @@ fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
         );
     }
 
+    if version == 3 {
+        // Someone deletes B's TUN: the session whose IP it carried is disconnected.
+        let ns_b = p.lab.ns(Side::B).to_owned();
+        netns::ip(&["-n", &ns_b, "link", "del", TUN]);
+        poll(
+            DEADLINE,
+            "B disconnecting the session of the deleted TUN",
+            || {
+                let gone = p.lab.list(&p.b, "sessions").is_empty();
+                let said = p
+                    .log(Side::B)
+                    .contains(&format!("the TUN {TUN} was deleted, which carried its IP"));
+                (gone && said).then_some(())
+            },
+            || p.context(),
+        );
+        return;
+    }
     // The client goes: B's session, and its route to the client's address, go.
     p.lab.stop_l2tpd(&p.a);
     poll(

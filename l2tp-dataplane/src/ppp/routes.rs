@@ -84,11 +84,6 @@ impl<T> Routes<T> {
         self.map.get(&u32::from_be_bytes(dst)).map(|(_, s)| s)
     }
 
-    /// Removes every route that session `key` owns (when it goes, whatever it routed).
-    pub fn remove_session(&mut self, key: u64) {
-        self.map.retain(|_, (k, _)| *k != key);
-    }
-
     /// The sessions routed to (one per route).
     pub fn sessions(&self) -> impl Iterator<Item = &T> {
         self.map.values().map(|(_, s)| s)
@@ -135,16 +130,6 @@ mod tests {
         assert!(r.remove(A, 2));
         assert_eq!(r.get(A.octets()), None);
         assert!(!r.remove(A, 2));
-    }
-
-    #[test]
-    fn a_session_takes_its_routes_with_it() {
-        let mut r = Routes::default();
-        r.insert(A, 7, 'a');
-        r.insert(B, 8, 'b');
-        r.remove_session(7);
-        assert_eq!(r.get(A.octets()), None);
-        assert_eq!(r.get(B.octets()), Some(&'b'));
     }
 
     #[test]

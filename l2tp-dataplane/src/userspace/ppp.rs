@@ -476,13 +476,20 @@ impl UserspaceDataplane {
             .tun_gone
             .swap(false, std::sync::atomic::Ordering::Relaxed)
         {
-            // Its addresses and routes went with it; its sessions are reported down.
+            // Its addresses and routes went with it; its sessions are reported down. The
+            // workers forget their routes too.
             self.ppp.tun = None;
             self.ppp.routed.clear();
             self.ppp.locals.clear();
-            for e in self.ppp.sessions.values_mut() {
-                e.routed = None;
+            let mut gone = Vec::new();
+            for (key, e) in &mut self.ppp.sessions {
+                if let Some((_, peer, _)) = e.routed.take() {
+                    gone.push((peer, *key));
+                }
                 e.shared.set_net(NetState::default());
+            }
+            for (peer, key) in gone {
+                self.broadcast(|reply| Command::Route(peer, key, None, reply))?;
             }
         }
         if self.ppp.tun.is_some() {

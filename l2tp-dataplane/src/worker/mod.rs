@@ -124,7 +124,7 @@ pub(crate) struct CookieReporting {
 pub(crate) enum Command {
     /// A native-PPP session this worker receives for (its tunnel's home).
     AddPpp(Box<PppRx>, SyncSender<()>),
-    /// A native-PPP session's key: its receive state and routes go.
+    /// A native-PPP session's key: its receive state goes (its route is removed first).
     RemovePpp(u64, SyncSender<()>),
     /// Routes an address to a native-PPP session (`Some`), or removes the route if that
     /// session (the key) owns it (`None`).
@@ -345,8 +345,8 @@ impl Worker {
                     let _ = reply.send(());
                 }
                 Command::RemovePpp(key, reply) => {
+                    // Its route went before (`Command::Route`).
                     self.ppp.remove(&key);
-                    self.routes.remove_session(key);
                     let _ = reply.send(());
                 }
                 Command::Route(addr, key, session, reply) => {
