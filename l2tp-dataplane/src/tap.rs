@@ -147,6 +147,16 @@ impl Tap {
         Ok((taps, offloads))
     }
 
+    /// Another descriptor of the same queue (`dup`): writing to the device through it is the
+    /// same as through this one.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            fd: self.fd.try_clone()?,
+            name: self.name.clone(),
+            vnet: self.vnet,
+        })
+    }
+
     /// Sets the interface's MTU.
     pub fn set_mtu(&self, mtu: u32) -> io::Result<()> {
         sys::set_mtu(&self.name, mtu)

@@ -1,8 +1,8 @@
 //! Native PPP on the userspace data plane, end to end: two l2tpd with `dataplane userspace` in
 //! two network namespaces, neither with the kernel's L2TP or PPP. Side B is the LNS (an address
 //! pool, a local user, CHAP); side A places the call and runs PPP as the client (user name and
-//! password). Over L2TPv2, and over an L2TPv3 PPP pseudowire with cookies, the sublayer and
-//! sequencing:
+//! password). Over L2TPv2, and over an L2TPv3 PPP pseudowire over IP with cookies, the
+//! sublayer and sequencing:
 //!
 //! - PPP comes up (CHAP, IPCP); each side's session names the shared TUN `l2tpppp0` as its
 //!   interface; each TUN has its side's address (/32) and a host route to the other's, with the
@@ -39,6 +39,7 @@ const TUN: &str = "l2tpppp0";
 /// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
 /// to the ppp profile.
 fn lns_conf(version: u8, session: &str, ppp: &str) -> String {
+    let encap = encap(version);
     let lac = if version == 2 {
         "    lac_lns lac\n"
     } else {
@@ -47,7 +48,7 @@ fn lns_conf(version: u8, session: &str, ppp: &str) -> String {
     format!(
         "peer profile \"lacs\" {{\n    peer_ipaddr 192.0.2.0/24\n{lac}    tunnel_profile_name \"lns\"\n    \
          session_profile_name \"ppp-in\"\n    pseudowire_profile_name \"native\"\n}}\n\n\
-         tunnel profile \"lns\" {{\n    version {version}\n}}\n\n\
+         tunnel profile \"lns\" {{\n    version {version}\n{encap}}}\n\n\
          session profile \"ppp-in\" {{\n    pseudowire_type ppp\n{session}}}\n\n\
          pseudowire profile \"native\" {{\n    ppp_profile_name \"customers\"\n}}\n\n\
          ppp profile \"customers\" {{\n    auth_mschapv2 false\n    local_ip_addr {LNS_PPP}\n    \
@@ -57,15 +58,22 @@ fn lns_conf(version: u8, session: &str, ppp: &str) -> String {
     )
 }
 
+/// L2TPv2 runs over UDP; the L2TPv3 pseudowire here over IP (UDP is L2TPv2's, and the
+/// codec's unit tests have both).
+fn encap(version: u8) -> &'static str {
+    if version == 3 { "    encap ip\n" } else { "" }
+}
+
 /// The client: one tunnel and one PPP session to the LNS, PPP as user `alice`.
 fn client_conf(version: u8, session: &str) -> String {
+    let encap = encap(version);
     let kind = if version == 2 {
         "    session_type laic\n"
     } else {
         ""
     };
     format!(
-        "tunnel \"t1\" {{\n    version {version}\n    peer 192.0.2.2\n    persist false\n}}\n\n\
+        "tunnel \"t1\" {{\n    version {version}\n{encap}    peer 192.0.2.2\n    persist false\n}}\n\n\
          session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type ppp\n{kind}{session}    \
          pseudowire_profile_name \"cli\"\n}}\n\n\
          pseudowire profile \"cli\" {{\n    ppp_profile_name \"cli\"\n}}\n\n\

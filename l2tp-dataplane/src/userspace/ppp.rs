@@ -516,9 +516,22 @@ impl UserspaceDataplane {
             .rtnl()
             .and_then(|r| r.index(&real))
             .map_err(|e| what(&e))?;
+        // A worker without a queue of its own (fewer queues than workers) writes what it
+        // receives through a duplicate of another's.
+        let mut handed = Vec::with_capacity(n);
+        for w in n.min(tuns.len())..n {
+            handed.push((
+                w,
+                tuns[w % tuns.len()].try_clone().map_err(|e| what(&e))?,
+                false,
+            ));
+        }
         for (w, tun) in tuns.into_iter().enumerate() {
+            handed.push((w, tun, true));
+        }
+        for (w, tun, read) in handed {
             let (reply, answer) = mpsc::sync_channel(1);
-            self.send(w % n, Command::AddTun(tun, offloads, reply))?;
+            self.send(w % n, Command::AddTun(tun, offloads, read, reply))?;
             answer
                 .recv_timeout(REPLY_TIMEOUT)
                 .map_err(|_| Error::WorkerGone)??;

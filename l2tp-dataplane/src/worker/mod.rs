@@ -134,8 +134,9 @@ pub(crate) enum Command {
         Option<Arc<PppShared>>,
         SyncSender<()>,
     ),
-    /// This worker's queue of the shared TUN.
-    AddTun(Tap, TapOffloads, SyncSender<io::Result<()>>),
+    /// This worker's queue of the shared TUN, to read when `true` (else a descriptor of
+    /// another worker's queue, to write received packets through).
+    AddTun(Tap, TapOffloads, bool, SyncSender<io::Result<()>>),
     /// A tunnel this worker is the home of.
     AddTunnel(Arc<TunnelShared>, SyncSender<io::Result<()>>),
     AddSession(Box<SessionState>, SyncSender<io::Result<()>>),
@@ -360,14 +361,17 @@ impl Worker {
                     }
                     let _ = reply.send(());
                 }
-                Command::AddTun(tun, offloads, reply) => {
+                Command::AddTun(tun, offloads, read, reply) => {
                     if let Some(old) = self.tun.take() {
                         let _ = self.epoll.delete(old.as_fd());
                     }
-                    let r = self
-                        .epoll
-                        .add(tun.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, KIND_TUN))
-                        .map_err(io::Error::from);
+                    let r = if read {
+                        self.epoll
+                            .add(tun.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, KIND_TUN))
+                            .map_err(io::Error::from)
+                    } else {
+                        Ok(())
+                    };
                     if r.is_ok() {
                         self.tun = Some(tun);
                         self.tun_offloads = offloads;

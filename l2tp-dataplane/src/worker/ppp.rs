@@ -11,7 +11,7 @@ use std::io::IoSlice;
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Instant;
 
 use l2tp_proto::wire::header::Packet;
@@ -103,8 +103,9 @@ impl PppShared {
 /// What the workers and the control side share about native PPP.
 #[derive(Debug)]
 pub(crate) struct PppCommon {
-    /// Sessions that carried IP since the last report.
-    active: Mutex<Vec<Arc<PppShared>>>,
+    /// Sessions that carried IP since the last report (weakly: a session removed meanwhile
+    /// is not kept, nor its tunnel's socket open).
+    active: Mutex<Vec<Weak<PppShared>>>,
     /// The list has entries and the reporter has not taken them yet.
     pending: AtomicBool,
     /// The reporting worker's eventfd, rung when the list gets its first entry.
@@ -128,7 +129,7 @@ impl PppCommon {
 
     fn note_active(&self, s: &Arc<PppShared>) {
         let mut list = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-        list.push(Arc::clone(s));
+        list.push(Arc::downgrade(s));
         if list.len() == 1 {
             self.pending.store(true, Relaxed);
             drop(list);
@@ -150,6 +151,7 @@ impl PppCommon {
             std::mem::take(&mut *l)
         };
         list.iter()
+            .filter_map(Weak::upgrade)
             .map(|s| {
                 let a = s.activity.swap(0, Relaxed);
                 PppActivity {
