@@ -16,6 +16,9 @@
 //!   (ACFC, PFC) and the session's L2TP header ([`codec`]). A packet received from a session
 //!   is written to the TUN only if its source is the peer's address: others are dropped and
 //!   counted (anti-spoofing, [`crate::SinkEvent::Spoofed`]).
+//! - Routing by the peer's address and checking sources against it fit the PPP server (an
+//!   LNS: each peer has the one address it was given). A PPP client on the shared TUN reaches
+//!   the server's own address only; packets to other destinations match no route here.
 //! - IPv6: IPv6CP negotiates interface identifiers only, so a PPP link has only link-local
 //!   addresses, and on one shared interface those of different sessions would collide (and
 //!   the kernel would have no way to tell whose `fe80::1` a packet is for). The shared TUN
