@@ -106,6 +106,7 @@ pub mod offload;
 mod options;
 pub mod ppp;
 pub mod reorder;
+mod sink;
 pub mod socket;
 pub mod stats;
 #[allow(unsafe_code)]
