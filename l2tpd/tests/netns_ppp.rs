@@ -34,6 +34,8 @@ const CLIENT_PPP: &str = "203.0.113.10";
 /// An address the client owns but was not given.
 const SPOOFED: &str = "203.0.113.99";
 const TUN: &str = "l2tpppp0";
+/// The data plane of both sides, offloads on (the default).
+const DP: &str = "    dataplane userspace\n";
 
 /// The LNS: peers of 192.0.2.0/24 get PPP sessions terminated by l2tpd, CHAP-MD5 against the
 /// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
@@ -171,11 +173,16 @@ impl Ppp {
 }
 
 /// Starts both daemons and waits until PPP is up at both ends with their addresses.
-fn start(tag: &str, version: u8, session: &str, lns_ppp: &str) -> (Ppp, netns::Capture) {
+/// `dp` is the data-plane lines of both `system` blocks.
+fn start(
+    tag: &str,
+    (version, dp): (u8, &str),
+    session: &str,
+    lns_ppp: &str,
+) -> (Ppp, netns::Capture) {
     let mut lab = Lab::new(tag, &["iperf3"]);
     // Captured from the start, so that tshark sees the call's pseudowire type.
     let cap = lab.capture(Side::A, L2TP_FILTER);
-    let dp = "    dataplane userspace\n";
     let b = lab.start_l2tpd(
         Side::B,
         "192.0.2.2:1701",
@@ -215,7 +222,7 @@ fn start(tag: &str, version: u8, session: &str, lns_ppp: &str) -> (Ppp, netns::C
 }
 
 fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
-    let (mut p, cap) = start(tag, version, session, "");
+    let (mut p, cap) = start(tag, (version, DP), session, "");
     let (da, db) = (p.detail(Side::A), p.detail(Side::B));
     // The roles and what they agreed.
     assert_eq!(da["ppp"]["role"], "client", "{da}");
@@ -399,10 +406,15 @@ fn l2tpv3_ppp_pseudowire_carries_ping_and_iperf3() {
 }
 
 /// The data plane reports the sessions that carry IP (at most every 5 s), which keeps the LNS's
-/// idle timeout from ending a busy link; once the traffic stops, the link ends idle.
+/// idle timeout from ending a busy link; once the traffic stops, the link ends idle. Without
+/// offloads, on one data-path thread.
 #[test]
 fn traffic_keeps_an_idle_timeout_away() {
-    let (p, _cap) = start("ppp-idle", 2, "", "    idle_timeout 8\n");
+    // Without offloads, on one thread: the plain paths to and from the TUN.
+    let dp = "    dataplane userspace\n    dataplane_offloads false\n    dataplane_threads 1\n";
+    let (p, _cap) = start("ppp-idle", (2, dp), "", "    idle_timeout 8\n");
+    let link = p.ip(Side::B, &["-d", "link", "show", TUN]);
+    assert!(link.contains("vnet_hdr off"), "{link}");
     // Pings for 14 s, longer than the idle timeout: the link stays up.
     let out = p.lab.run(
         Side::A,

@@ -279,14 +279,24 @@ impl UserspaceDataplane {
             )));
         }
         self.ensure_tun()?;
-        let mtu = if net.mtu == 0 { 1500 } else { net.mtu };
+        // No MRU below IPv4's minimum MTU (RFC 791: 68) reaches a route.
+        let mtu = if net.mtu == 0 {
+            TUN_MTU as u16
+        } else {
+            net.mtu.max(68)
+        };
         if was != Some((local, peer, mtu)) {
             if let Some((l, p, _)) = was
                 && (l, p) != (local, peer)
             {
                 self.unroute(key);
             }
-            self.route(key, (local, peer, mtu))?;
+            // Carried from the first packet the route brings.
+            self.set_net(key, Some(peer), net);
+            if let Err(e) = self.route(key, (local, peer, mtu)) {
+                self.set_net(key, None, net);
+                return Err(e);
+            }
         }
         self.set_net(key, Some(peer), net);
         Ok(self.ppp_interface().map(str::to_owned))
