@@ -86,7 +86,7 @@ pub struct Engine {
     instances: Instances,
     admission: Admission,
     out: notify::Outbox,
-    ppp: ppp::Ppp,
+    ppp: ppp::state::Ppp,
     discards: DiscardLog,
     /// Control messages for static tunnels, discarded.
     static_discards: u64,
@@ -133,7 +133,7 @@ impl Engine {
         };
         Self {
             instances: Instances::new(u64::from_be_bytes(seed)),
-            ppp: ppp::Ppp::new(protocol.clock(), ppp_rng),
+            ppp: ppp::state::Ppp::new(protocol.clock(), ppp_rng),
             protocol,
             config,
             facts,
