@@ -191,6 +191,8 @@ pub(super) struct PppCounters {
     pub(super) address_refusals: BTreeMap<&'static str, u64>,
     /// Frames for no native-PPP session.
     pub(super) frames_discarded: u64,
+    /// Frames a link found malformed (bad lengths, options or fields) and dropped.
+    pub(super) frames_malformed: u64,
 }
 
 /// What every native-PPP link shares. See the [module documentation](self).
@@ -417,13 +419,18 @@ pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
     drive(ctx, handle);
 }
 
-/// A PPP control frame from the peer of session `tid`/`sid`.
-pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
+/// A PPP control frame from the peer of session `tid`/`sid`. Returns the tunnel's peer when
+/// the link found the frame malformed (counted here; the caller logs it within a budget).
+pub(super) fn frame(
+    ctx: &mut Ctx<'_>,
+    (tid, sid): (u32, u32),
+    frame: &[u8],
+) -> Option<std::net::SocketAddr> {
     let now = ctx.ppp.clock.to_proto(ctx.now);
     let Some(handle) = ctx.registry.session_handle(tid, sid) else {
         ctx.ppp.counters.frames_discarded += 1;
         tracing::debug!("session {tid}/{sid}: a PPP frame for no session: discarded");
-        return;
+        return None;
     };
     let Ctx { registry, ppp, .. } = ctx;
     let Some(st) = registry
@@ -432,13 +439,40 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
     else {
         ppp.counters.frames_discarded += 1;
         tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP: discarded");
-        return;
+        return None;
     };
     if st.start_at.take().is_some() {
         st.link.open(now);
     }
+    let malformed = st.link.counters().malformed;
     st.link.handle_frame(now, frame, ppp.rng.as_mut());
+    let malformed = st.link.counters().malformed != malformed;
+    if malformed {
+        ppp.counters.frames_malformed += 1;
+    }
     drive(ctx, handle);
+    if !malformed {
+        return None;
+    }
+    let peer = ctx
+        .registry
+        .tunnel_by_tid(tid)
+        .and_then(|t| t.socket)
+        .map(|(_, peer)| peer);
+    Some(peer.unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0))))
+}
+
+/// The name of a PPP frame's protocol, for logs.
+pub(super) fn protocol_name(frame: &[u8]) -> String {
+    match ppp_proto::wire::split_protocol(frame).map(|(p, _)| p) {
+        Some(0xc021) => "LCP".into(),
+        Some(0xc023) => "PAP".into(),
+        Some(0xc223) => "CHAP".into(),
+        Some(0x8021) => "IPCP".into(),
+        Some(0x8057) => "IPv6CP".into(),
+        Some(p) => format!("protocol {p:#06x}"),
+        None => "no protocol".into(),
+    }
 }
 
 /// Sessions that carried data: their links are not idle (and, for adaptive echo, alive).
