@@ -632,20 +632,20 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     LinkEvent::Ipv4Up(i) => {
                         st.ipv4 = Some(i);
                         st.open.ipv4 = true;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Up(i) => {
                         st.ipv6 = Some(i);
                         st.open.ipv6 = true;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv4Down => {
                         st.open.ipv4 = false;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Down => {
                         st.open.ipv6 = false;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Down(reason) => {
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
@@ -671,11 +671,14 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                     }
                 }
+                announce(ppp, (tid, sid), st, &mut events, std_now);
             }
             if !progress {
                 break;
             }
         }
+        // IPCP may have given up without an event (IPv6 alone then): the user is online.
+        announce(ppp, (tid, sid), st, &mut events, std_now);
         ppp.reschedule(handle, st);
     }
     // Events first: the PPP went down before its session does.
@@ -808,31 +811,44 @@ fn refuse_address(
     Verdict::reject("No address available")
 }
 
-/// Tells the data plane the network layer changed, and watchers when it first came up.
-fn network_changed(
-    out: &mut super::notify::Outbox,
+/// Tells the data plane the network layer changed.
+fn network_changed(out: &mut super::notify::Outbox, (tid, sid): (u32, u32), st: &PppLink) {
+    match st.network() {
+        Some(net) => out.dataplane(DataplaneRequest::PppUp { tid, sid, net }),
+        None => out.dataplane(DataplaneRequest::PppDown { tid, sid }),
+    }
+}
+
+/// Tells watchers, scripts and the log that the user is online, once: when IPCP is Opened,
+/// or IPv6CP is and IPCP will not open (the link does not run it, or it stopped negotiating).
+/// IPv6CP often opens first; the `ppp-up` script and `PPP UP` then wait the moment it takes
+/// IPCP to give the peer its IPv4 address.
+fn announce(
     ppp: &mut Ppp,
     (tid, sid): (u32, u32),
     st: &mut PppLink,
     events: &mut Vec<(EventKind, ctl::PppEventInfo)>,
     now: Instant,
 ) {
-    match st.network() {
-        Some(net) => {
-            out.dataplane(DataplaneRequest::PppUp { tid, sid, net });
-            if st.up_since.is_none() {
-                st.up_since = Some(now);
-                ppp.counters.up += 1;
-                let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
-                let addr = st
-                    .peer_ipv4()
-                    .map_or(String::new(), |a| format!(", peer {a}"));
-                notice!("session {tid}/{sid}: PPP up:{who}{addr}");
-                events.push((EventKind::PppUp, st.event_info(None)));
-            }
-        }
-        None => out.dataplane(DataplaneRequest::PppDown { tid, sid }),
+    use ppp_proto::fsm::State;
+    if st.up_since.is_some() || st.network().is_none() {
+        return;
     }
+    let ipcp_pending = matches!(
+        st.link.ipcp_state(),
+        State::Starting | State::ReqSent | State::AckRcvd | State::AckSent
+    );
+    if !st.open.ipv4 && ipcp_pending {
+        return;
+    }
+    st.up_since = Some(now);
+    ppp.counters.up += 1;
+    let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
+    let addr = st
+        .peer_ipv4()
+        .map_or(String::new(), |a| format!(", peer {a}"));
+    notice!("session {tid}/{sid}: PPP up:{who}{addr}");
+    events.push((EventKind::PppUp, st.event_info(None)));
 }
 
 /// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).

@@ -621,3 +621,74 @@ fn a_peer_that_stops_answering_echoes_is_logged_counted_and_alone() {
         "{lines:#?}"
     );
 }
+
+/// The PPP UP of watchers and scripts (`ppp-up`) carries the user's IPv4 address even when
+/// IPv6CP opens first (as with pppd, whose IPCP takes a Nak for its address): here the
+/// LAC's first IPCP Configure-Request is lost, so IPCP opens a Restart period after IPv6CP.
+#[test]
+fn the_user_is_online_with_an_address_when_ipcp_opens_after_ipv6cp() {
+    let mut lost = false;
+    let mut net = hostile_net(PppWire(Box::new(move |from, _, f: &mut Vec<u8>| {
+        if from == 0 && !lost && proto_code(f) == (IPCP, 1) {
+            lost = true;
+            return false;
+        }
+        true
+    })));
+    net.run_until(Duration::from_secs(20), "both up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    let mut addrs: Vec<_> = net.nodes[1]
+        .events
+        .iter()
+        .filter(|e| e.event == EventKind::PppUp)
+        .map(|e| e.ppp.as_ref().and_then(|p| p.peer_ipv4))
+        .collect();
+    addrs.sort();
+    assert_eq!(
+        addrs,
+        vec![
+            Some("198.51.100.10".parse().unwrap_or(Ipv4Addr::UNSPECIFIED)),
+            Some("198.51.100.11".parse().unwrap_or(Ipv4Addr::UNSPECIFIED)),
+        ]
+    );
+    // The late one's IPv6 was carried before: its data plane had IPv6 first.
+    let first_up: Vec<_> = net.nodes[1]
+        .requests
+        .iter()
+        .filter_map(|r| match r {
+            DataplaneRequest::PppUp { net, .. } => Some(net.ipv4.is_some()),
+            _ => None,
+        })
+        .collect();
+    assert!(first_up.contains(&false), "{first_up:?}");
+    assert_eq!(net.nodes[1].engine.stats().ppp_up, 2);
+}
+
+/// A link whose IPCP never opens (the peer Naks it for ever) but whose IPv6CP does: the user
+/// is online, without an IPv4 address, once IPCP gives up.
+#[test]
+fn the_user_is_online_on_ipv6_alone_once_ipcp_gives_up() {
+    let mut net = hostile_net(first_session_only(
+        |f| proto_code(f) == (IPCP, 2),
+        |f| {
+            f[4] = 3;
+            true
+        },
+    ));
+    net.run_until(Duration::from_secs(60), "both up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    let ups: Vec<_> = net.nodes[1]
+        .events
+        .iter()
+        .filter(|e| e.event == EventKind::PppUp)
+        .map(|e| {
+            e.ppp
+                .as_ref()
+                .map(|p| (p.peer_ipv4, p.peer_ipv6_ifid.is_some()))
+        })
+        .collect();
+    assert!(ups.contains(&Some((None, true))), "{ups:?}");
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+}
