@@ -10,6 +10,7 @@
 # (scripts/judge-captures.sh: no malformed packet, and what each NAME.expect asks for), and
 # fails if they are not clean.
 # Files named lib-*.sh in cases/ are helpers, not cases.
+# A case's header may give its own bound, "# vm-timeout: SECONDS", instead of CASE_TIMEOUT.
 # Env: CASE_TIMEOUT (seconds per case, default 120), L2TP_VM_PORT_BASE (default 47000: the
 #      127.0.0.1 UDP ports of two-guest links), L2TP_VM_DIR (see build-guest.sh)
 set -uo pipefail
@@ -52,7 +53,10 @@ for b in l2tpd l2tpctl l2tpwatch; do
 done
 
 run_case() { # NAME
-    local name=$1 f=$HERE/cases/$1.sh g=(-s "$SHARE" -r "/mnt/host/cases/$1.sh" -T "$TMO")
+    local name=$1 f=$HERE/cases/$1.sh tmo
+    # A case may need longer than CASE_TIMEOUT: "# vm-timeout: SECONDS" in its header.
+    tmo=$(sed -n 's/^# vm-timeout: *\([0-9][0-9]*\)$/\1/p' "$f" | head -n 1)
+    local g=(-s "$SHARE" -r "/mnt/host/cases/$1.sh" -T "${tmo:-$TMO}")
     if grep -q '^# vm-guests: 2' "$f"; then
         local p1=$port p2=$((port + 1)) ra=0 rb=0 pa
         port=$((port + 2))

@@ -1,3 +1,4 @@
+# vm-timeout: 180
 # Guest case: the idle timeout of l2tpd's own PPP (native PPP) on the kernel data plane, which
 # learns of a session's data from the kernel data plane's activity reports (its session
 # counters, read once every 5 s, less the PPP control frames). xl2tpd + pppd as the LAC,
@@ -44,8 +45,9 @@ gone() { ! ctl srv -j show sessions | grep -q '"sid"'; }
 wait_until 30 gone || { echo "the idle session was not closed"; rc=1; }
 took=$(awk -v a="$stopped" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%d", b - a }')
 step "session closed ${took}s after the ping stopped"
-# Not before the timeout (the last ping counts), within it and a report period (and slack).
-[ "$took" -ge 9 ] && [ "$took" -le 22 ] || { echo "closed after ${took}s, not 10-15 s"; rc=1; }
+# Not before the timeout (the last ping counts), within it and a report period (and slack
+# for a loaded machine).
+[ "$took" -ge 8 ] && [ "$took" -le 25 ] || { echo "closed after ${took}s, not 10-15 s"; rc=1; }
 wait_until 5 grep -q "PPP DOWN: tid=$tid sid=$sid .*reason=idle_timeout" "$W/srv.watch" ||
     { echo "l2tpwatch saw no PPP DOWN for the idle timeout"; cat "$W/srv.watch"; rc=1; }
 grep "SESSION DOWN: tid=$tid sid=$sid " "$W/srv.watch"

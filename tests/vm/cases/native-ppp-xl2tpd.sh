@@ -1,3 +1,4 @@
+# vm-timeout: 240
 # Guest case: l2tpd terminating PPP itself (native PPP, kernel data plane) against real
 # xl2tpd and pppd, in two network namespaces (veth underlay 192.0.2.0/24, PPP
 # 198.51.100.0/24). Each run is captured (tcpdump on the LNS's veth) for tshark on the host.

@@ -21,7 +21,9 @@
 //! is deleted by someone else (`ip link del`) or a channel goes, the thread reports the
 //! session down ([`DataplaneEvent::SessionDown`]), once. Stopping a session forgets its files
 //! first, so that its end is not news, then deletes its interface at once; the files close
-//! when the last reference goes, and the socket's closing deletes the kernel session.
+//! when the last reference goes, and the socket's closing deletes the kernel session. While
+//! there are sessions, the thread also reports their data activity once a period
+//! ([`super::activity`]).
 
 use std::collections::HashMap;
 use std::io;
