@@ -173,6 +173,8 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) address_refusals: BTreeMap<&'static str, u64>,
     /// Frames for no native-PPP session.
     pub(in crate::engine) frames_discarded: u64,
+    /// Frames a link found malformed (bad lengths, options or fields) and dropped.
+    pub(in crate::engine) frames_malformed: u64,
 }
 
 /// What every native-PPP link shares. See the [module documentation](self).
