@@ -85,11 +85,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // Sent: the rest as an IP packet, framed and encapsulated, then received again.
-    let head = c.overhead(net.framing, false);
+    let numbered = mode & 16 != 0 && c.sequence_mask().is_some();
+    let head = c.overhead(net.framing, false, numbered);
     let mut buf = vec![0u8; head + rest.len()];
     buf[head..].copy_from_slice(rest);
     let end = buf.len();
     let ns = u32::from_le_bytes(*cookie.first_chunk::<4>().unwrap_or(&[0; 4]));
+    let ns = numbered.then_some(ns);
     let r = c.encap_ip(ns, net.framing, false, &mut buf, head..end);
     let packet = &buf[r];
     let mut rx = RxSequence::new(false);

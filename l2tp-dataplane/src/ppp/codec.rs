@@ -6,8 +6,9 @@
 //! What is sent: an IP packet behind the PPP header the peer allows ([`Framing`]: `FF 03` left
 //! out with ACFC, a one-octet Protocol field with PFC), behind the session header; a control
 //! frame from the PPP link as it is (it starts with `FF 03`). The L2TPv2 header has no Length
-//! field, no offset and no priority, and Ns (Nr 0) only when the session numbers its packets,
-//! as the kernel's L2TP writes it. What is received: every header form a peer may send (L bit,
+//! field, no offset and no priority, and Ns (Nr 0) only when the packet is numbered, as the
+//! kernel's L2TP writes it. Whether a packet is numbered is the caller's (an L2TPv2 LAC
+//! follows its LNS, RFC 2661 §5.4): each call takes the sequence number, or `None`. What is received: every header form a peer may send (L bit,
 //! S bit, an offset pad, the P bit; a cookie and a sublayer as negotiated), then
 //! [`judge`] decides what the PPP frame is and whether it may reach the TUN.
 
@@ -63,8 +64,8 @@ pub struct PppCodecSpec {
     pub encap: Encapsulation,
     /// The version and its ids.
     pub l2tp: PppL2tp,
-    /// Number the packets we send (the peer asked for sequencing): Ns in L2TPv2, the
-    /// sublayer's sequence number in L2TPv3 (which needs the default sublayer).
+    /// Number the packets we send, at first (the peer asked for sequencing): Ns in L2TPv2,
+    /// the sublayer's sequence number in L2TPv3 (which needs the default sublayer).
     pub send_seq: bool,
     /// Require numbered packets on receipt; drop out-of-order and duplicate ones.
     pub recv_seq: bool,
@@ -75,6 +76,7 @@ pub struct PppCodecSpec {
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct PppCodec {
     spec: PppCodecSpec,
+    /// The session header's length, unnumbered.
     header_len: u8,
 }
 
@@ -82,7 +84,7 @@ impl PppCodec {
     /// The codec of `spec`.
     pub fn new(spec: PppCodecSpec) -> Self {
         let header_len = match spec.l2tp {
-            PppL2tp::V2 { .. } => 6 + if spec.send_seq { 4 } else { 0 },
+            PppL2tp::V2 { .. } => 6,
             PppL2tp::V3 { cookie, l2spec, .. } => {
                 let prefix = if spec.encap == Encapsulation::Udp {
                     8
@@ -108,17 +110,21 @@ impl PppCodec {
         &self.spec
     }
 
-    /// Octets of the L2TP session header it writes (over UDP, without the UDP header).
-    pub fn header_len(&self) -> usize {
-        usize::from(self.header_len)
+    /// Octets of the L2TP session header it writes (over UDP, without the UDP header), for a
+    /// packet that is `numbered` or not (Ns and Nr take 4 octets in L2TPv2; the L2TPv3 sublayer
+    /// is there either way).
+    pub fn header_len(&self, numbered: bool) -> usize {
+        let ns_nr = match self.spec.l2tp {
+            PppL2tp::V2 { .. } if numbered => 4,
+            _ => 0,
+        };
+        usize::from(self.header_len) + ns_nr
     }
 
-    /// The mask of the sequence numbers it writes, when it writes any: 16 bits for L2TPv2,
-    /// 24 for the L2TPv3 sublayer. A sender takes the next number from a counter and masks it.
+    /// The mask of the sequence numbers it can write: 16 bits for L2TPv2, 24 for the L2TPv3
+    /// sublayer; `None` for an L2TPv3 session without one. A sender takes the next number from
+    /// a counter and masks it.
     pub fn sequence_mask(&self) -> Option<u32> {
-        if !self.spec.send_seq {
-            return None;
-        }
         match self.spec.l2tp {
             PppL2tp::V2 { .. } => Some(V2_SEQUENCE_MASK),
             PppL2tp::V3 {
@@ -138,26 +144,26 @@ impl PppCodec {
     }
 
     /// Octets [`PppCodec::encap_ip`] puts in front of an IP packet.
-    pub fn overhead(&self, framing: Framing, v6: bool) -> usize {
+    pub fn overhead(&self, framing: Framing, v6: bool, numbered: bool) -> usize {
         let proto = if v6 { protocol::IPV6 } else { protocol::IPV4 };
-        self.header_len() + framing.header_len(proto)
+        self.header_len(numbered) + framing.header_len(proto)
     }
 
     /// Writes the session header so that it ends at `end` of `buf` (there must be
-    /// [`PppCodec::header_len`] octets before it), numbered `ns` when the session numbers its
-    /// packets. Returns where it starts.
-    pub fn write_header(&self, ns: u32, buf: &mut [u8], end: usize) -> usize {
-        let begin = end - self.header_len();
+    /// [`PppCodec::header_len`] octets before it), numbered `ns` if given. Returns where it
+    /// starts.
+    pub fn write_header(&self, ns: Option<u32>, buf: &mut [u8], end: usize) -> usize {
+        let begin = end - self.header_len(ns.is_some());
         let h = &mut buf[begin..end];
         match self.spec.l2tp {
             PppL2tp::V2 { peer_tid, peer_sid } => {
-                // RFC 2661 §3.1: T = 0 (data), no Length, no offset, P = 0; Ns when sequencing,
+                // RFC 2661 §3.1: T = 0 (data), no Length, no offset, P = 0; Ns when numbered,
                 // and Nr, reserved in data messages, 0.
-                let flags = V2_VERSION | if self.spec.send_seq { V2_FLAG_S } else { 0 };
+                let flags = V2_VERSION | if ns.is_some() { V2_FLAG_S } else { 0 };
                 h[0..2].copy_from_slice(&flags.to_be_bytes());
                 h[2..4].copy_from_slice(&peer_tid.to_be_bytes());
                 h[4..6].copy_from_slice(&peer_sid.to_be_bytes());
-                if self.spec.send_seq {
+                if let Some(ns) = ns {
                     h[6..8].copy_from_slice(&((ns & V2_SEQUENCE_MASK) as u16).to_be_bytes());
                     h[8..10].copy_from_slice(&[0, 0]);
                 }
@@ -180,12 +186,8 @@ impl PppCodec {
                 at += cookie.len();
                 if l2spec == L2SpecificSublayer::Default {
                     let sublayer = DefaultSublayer {
-                        sequenced: self.spec.send_seq,
-                        sequence: if self.spec.send_seq {
-                            ns & SUBLAYER_SEQUENCE_MASK
-                        } else {
-                            0
-                        },
+                        sequenced: ns.is_some(),
+                        sequence: ns.unwrap_or(0) & SUBLAYER_SEQUENCE_MASK,
                     };
                     h[at..at + 4].copy_from_slice(&sublayer.to_bytes());
                 }
@@ -195,11 +197,11 @@ impl PppCodec {
     }
 
     /// Encapsulates the IP packet at `buf[packet]` (IPv6 when `v6`): its PPP header as
-    /// `framing` allows, then the session header numbered `ns`, written in front of it
+    /// `framing` allows, then the session header numbered `ns` if given, written in front of it
     /// (`packet.start` must be at least [`PppCodec::overhead`]). Returns the L2TP packet's range.
     pub fn encap_ip(
         &self,
-        ns: u32,
+        ns: Option<u32>,
         framing: Framing,
         v6: bool,
         buf: &mut [u8],
@@ -213,8 +215,13 @@ impl PppCodec {
     }
 
     /// Encapsulates a PPP frame from the link (`FF 03`, Protocol, information) at
-    /// `buf[frame]`, numbered `ns`. Returns the L2TP packet's range.
-    pub fn encap_frame(&self, ns: u32, buf: &mut [u8], frame: Range<usize>) -> Range<usize> {
+    /// `buf[frame]`, numbered `ns` if given. Returns the L2TP packet's range.
+    pub fn encap_frame(
+        &self,
+        ns: Option<u32>,
+        buf: &mut [u8],
+        frame: Range<usize>,
+    ) -> Range<usize> {
         self.write_header(ns, buf, frame.start)..frame.end
     }
 

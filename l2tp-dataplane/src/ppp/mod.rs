@@ -30,7 +30,8 @@
 //!
 //! Sequencing (Ns in L2TPv2, the sublayer's number in L2TPv3) is one counter per session shared
 //! by the threads and the control side, so every packet the session sends, control frames
-//! included, has a number of its own. With more than one data-path thread, two flows of one
+//! included, has a number of its own. An L2TPv2 LAC numbers its packets while its LNS numbers
+//! its own (RFC 2661 §5.4). With more than one data-path thread, two flows of one
 //! session read from two TUN queues at once may leave in an order other than their numbers;
 //! a peer that requires sequencing then drops the late one. A reorder timeout is not applied
 //! to PPP sessions: out-of-order packets are dropped and counted.
@@ -70,10 +71,13 @@ pub struct PppSessionSpec {
     pub peer_cookie: Cookie,
     /// L2TPv3: the L2-Specific Sublayer.
     pub l2spec: L2SpecificSublayer,
-    /// Number the packets we send.
+    /// Number the packets we send (at first: an L2TPv2 LAC then follows its LNS).
     pub send_seq: bool,
     /// Require numbered packets on receipt.
     pub recv_seq: bool,
+    /// We are the LNS of this L2TPv2 session. As the LAC, we number our packets when the
+    /// LNS's are numbered, and stop when they are not (RFC 2661 §5.4).
+    pub lns: bool,
 }
 
 impl PppSessionSpec {
@@ -89,6 +93,7 @@ impl PppSessionSpec {
             l2spec: L2SpecificSublayer::None,
             send_seq: false,
             recv_seq: false,
+            lns: false,
         }
     }
 }

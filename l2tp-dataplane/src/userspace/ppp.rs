@@ -196,10 +196,12 @@ impl UserspaceDataplane {
             recv_seq: spec.recv_seq,
         });
         let home = tunnel.home;
+        let follows_lns = tunnel.version == Version::V2 && !spec.lns;
         let shared = Arc::new(PppShared::new(
             (spec.tid, spec.sid, key),
             Arc::clone(&tunnel.shared),
             codec,
+            follows_lns,
         ));
         let (reply, answer) = mpsc::sync_channel(1);
         let rx = Box::new(PppRx::new(Arc::clone(&shared)));
@@ -228,11 +230,12 @@ impl UserspaceDataplane {
     pub fn send_ppp(&self, tid: u32, sid: u32, frame: &[u8]) -> Result<(), Error> {
         let (_, e) = self.ppp_entry(tid, sid)?;
         let s = &e.shared;
-        let head = s.codec.header_len();
+        let numbered = s.numbered();
+        let head = s.codec.header_len(numbered);
         let mut buf = vec![0u8; head + frame.len()];
         buf[head..].copy_from_slice(frame);
         let end = buf.len();
-        let r = s.codec.encap_frame(s.next_ns(), &mut buf, head..end);
+        let r = s.codec.encap_frame(s.ns(numbered), &mut buf, head..end);
         let c = &s.counters;
         match send(s.tunnel.socket.as_raw_fd(), &buf[r], MsgFlags::MSG_DONTWAIT) {
             Ok(_) => {

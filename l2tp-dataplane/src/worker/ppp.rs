@@ -44,6 +44,10 @@ pub(crate) struct PppShared {
     pub(crate) key: u64,
     pub(crate) tunnel: Arc<TunnelShared>,
     pub(crate) codec: PppCodec,
+    /// Whether the packets it sends are numbered now.
+    numbered: AtomicBool,
+    /// An L2TPv2 LAC's session numbers its packets as its LNS does (RFC 2661 §5.4).
+    follows_lns: bool,
     /// The next sequence number to send (masked by the codec's width).
     ns: AtomicU32,
     /// The [`NetState`], packed.
@@ -54,17 +58,23 @@ pub(crate) struct PppShared {
 }
 
 impl PppShared {
+    /// Session `tid`/`sid` (data-path key `key`) of `tunnel`; `follows_lns`: an L2TPv2 LAC's
+    /// session, which numbers its packets when its LNS does.
     pub(crate) fn new(
         (tid, sid, key): (u32, u32, u64),
         tunnel: Arc<TunnelShared>,
         codec: PppCodec,
+        follows_lns: bool,
     ) -> Self {
+        let numbered = codec.spec().send_seq && codec.sequence_mask().is_some();
         Self {
             tid,
             sid,
             key,
             tunnel,
             codec,
+            numbered: AtomicBool::new(numbered),
+            follows_lns,
             ns: AtomicU32::new(0),
             net: AtomicU64::new(0),
             counters: SessionCounters::default(),
@@ -72,11 +82,25 @@ impl PppShared {
         }
     }
 
-    /// The sequence number of the next packet (0 when the session numbers none).
-    pub(crate) fn next_ns(&self) -> u32 {
-        match self.codec.sequence_mask() {
-            Some(mask) => self.ns.fetch_add(1, Relaxed) & mask,
-            None => 0,
+    /// Whether the packets it sends are numbered now.
+    pub(crate) fn numbered(&self) -> bool {
+        self.numbered.load(Relaxed)
+    }
+
+    /// The sequence number of the next packet, if `numbered` (as [`PppShared::numbered`] said
+    /// when the packet's header room was measured).
+    pub(crate) fn ns(&self, numbered: bool) -> Option<u32> {
+        let mask = self.codec.sequence_mask().filter(|_| numbered)?;
+        Some(self.ns.fetch_add(1, Relaxed) & mask)
+    }
+
+    /// An L2TPv2 data message arrived, `with_ns` or without: an LAC numbers its packets from
+    /// now on as its LNS does (RFC 2661 §5.4: "if the LAC receives a data message without
+    /// sequence numbers present, it MUST stop sending sequence numbers"; with them, it MUST
+    /// begin). The numbers pick up where they left off.
+    pub(crate) fn follow(&self, with_ns: bool) {
+        if self.follows_lns && self.numbered.load(Relaxed) != with_ns {
+            self.numbered.store(with_ns, Relaxed);
         }
     }
 
@@ -229,8 +253,14 @@ pub(super) fn deliver(
         return false;
     };
     let c = &s.shared.counters;
+    let with_ns = matches!(parsed, Packet::V2Data { header, .. } if header.sequence.is_some());
     let frame = match s.shared.codec.decap(&mut s.rx, parsed) {
-        Ok(f) => f,
+        Ok(f) => {
+            if let Packet::V2Data { .. } = parsed {
+                s.shared.follow(with_ns);
+            }
+            f
+        }
         Err(drop) => {
             c.rx_errors.fetch_add(1, Relaxed);
             match drop {
@@ -396,7 +426,68 @@ pub(super) fn mark_sent(s: &Arc<PppShared>, common: &PppCommon) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use l2tp_proto::wire::header::Encapsulation;
+
     use super::*;
+    use crate::ppp::codec::{PppCodecSpec, PppL2tp};
+    use crate::stats::TunnelCounters;
+
+    fn session(send_seq: bool, follows_lns: bool) -> PppShared {
+        let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:0") else {
+            panic!("a UDP socket");
+        };
+        let tunnel = Arc::new(TunnelShared {
+            tid: 1,
+            encap: Encapsulation::Udp,
+            ipv4: true,
+            socket: socket.into(),
+            counters: Arc::new(TunnelCounters::default()),
+            gso: AtomicBool::new(false),
+            gso_max: AtomicUsize::new(usize::MAX),
+            gro: false,
+        });
+        let codec = PppCodec::new(PppCodecSpec {
+            encap: Encapsulation::Udp,
+            l2tp: PppL2tp::V2 {
+                peer_tid: 2,
+                peer_sid: 3,
+            },
+            send_seq,
+            recv_seq: false,
+        });
+        PppShared::new((1, 4, v2_key(1, 4)), tunnel, codec, follows_lns)
+    }
+
+    #[test]
+    fn an_l2tpv2_lac_numbers_its_packets_as_its_lns_does() {
+        let lac = session(false, true);
+        assert!(!lac.numbered());
+        assert_eq!(lac.ns(lac.numbered()), None);
+        // The LNS numbers its packets: so does the LAC, from 0.
+        lac.follow(true);
+        assert!(lac.numbered());
+        assert_eq!(lac.ns(lac.numbered()), Some(0));
+        assert_eq!(lac.ns(lac.numbered()), Some(1));
+        // It stops; and starts again where it left off (RFC 2661 §5.4).
+        lac.follow(false);
+        assert_eq!(lac.ns(lac.numbered()), None);
+        lac.follow(true);
+        assert_eq!(lac.ns(lac.numbered()), Some(2));
+        // An LNS numbers as it was told to, whatever its LAC does.
+        let lns = session(true, false);
+        lns.follow(false);
+        assert_eq!(lns.ns(lns.numbered()), Some(0));
+    }
+
+    #[test]
+    fn sixteen_bit_numbers_wrap() {
+        let s = session(true, false);
+        s.ns.store(0xffff, Relaxed);
+        assert_eq!(s.ns(true), Some(0xffff));
+        assert_eq!(s.ns(true), Some(0));
+    }
 
     #[test]
     fn v2_keys_are_apart_from_v3_session_ids() {

@@ -115,9 +115,10 @@ fn send_plain(
             continue;
         };
         let framing = s.net().framing;
+        let ns = s.ns(s.numbered());
         tx.ranges[n] = s
             .codec
-            .encap_ip(s.next_ns(), framing, false, buf, HEADROOM..HEADROOM + len);
+            .encap_ip(ns, framing, false, buf, HEADROOM..HEADROOM + len);
         mark_sent(s, common);
         to[n] = Some(s);
         bytes[n] = len;
@@ -200,9 +201,10 @@ fn send_offloaded(
                 s.counters.tx_errors.fetch_add(1, Relaxed);
                 continue;
             }
+            let ns = s.ns(s.numbered());
             let r = s
                 .codec
-                .encap_ip(s.next_ns(), framing, false, &mut bufs[n], HEADROOM..end);
+                .encap_ip(ns, framing, false, &mut bufs[n], HEADROOM..end);
             datagrams.push(Datagram {
                 head_in: n,
                 head: r,
@@ -217,7 +219,9 @@ fn send_offloaded(
             s.counters.tx_errors.fetch_add(1, Relaxed);
             continue;
         };
-        let overhead = s.codec.overhead(framing, false);
+        // One header length for every segment of the super-frame.
+        let numbered = s.numbered();
+        let overhead = s.codec.overhead(framing, false, numbered);
         let need = seg.remaining() * (overhead + seg.headers_len());
         if need > ARENA_LEN {
             s.counters.tx_errors.fetch_add(1, Relaxed);
@@ -231,7 +235,7 @@ fn send_offloaded(
             let start = cursor + overhead;
             let r = s
                 .codec
-                .encap_ip(s.next_ns(), framing, false, arena, start..start + h);
+                .encap_ip(s.ns(numbered), framing, false, arena, start..start + h);
             cursor = r.end;
             datagrams.push(Datagram {
                 head_in: IN_ARENA,

@@ -171,6 +171,7 @@ impl UserspaceAdapter {
             l2spec: spec.l2spec,
             send_seq: spec.send_seq,
             recv_seq: spec.recv_seq,
+            lns: spec.lns,
         };
         self.dp.add_ppp_session(s).map_err(error)?;
         self.ppp.insert((spec.tid, spec.sid));

@@ -40,13 +40,13 @@ fn v3(encap: Encapsulation, cookie: &[u8], l2spec: L2SpecificSublayer, seq: bool
     })
 }
 
-/// Encapsulates IP packet `p` as `c` does with `framing` and sequence number `ns`.
-fn send_ip(c: &PppCodec, ns: u32, framing: Framing, p: &[u8]) -> Vec<u8> {
+/// Encapsulates IP packet `p` as `c` does with `framing`, numbered `ns` if given.
+fn send_ip(c: &PppCodec, ns: Option<u32>, framing: Framing, p: &[u8]) -> Vec<u8> {
     let mut buf = vec![0u8; PPP_HEADROOM + p.len()];
     buf[PPP_HEADROOM..].copy_from_slice(p);
     let end = buf.len();
     let r = c.encap_ip(ns, framing, false, &mut buf, PPP_HEADROOM..end);
-    assert_eq!(r.len(), c.overhead(framing, false) + p.len());
+    assert_eq!(r.len(), c.overhead(framing, false, ns.is_some()) + p.len());
     buf[r].to_vec()
 }
 
@@ -64,10 +64,9 @@ fn receive<'a>(
 #[test]
 fn l2tpv2_without_sequencing_is_six_octets_of_header() {
     let c = v2(false, false);
-    assert_eq!(c.header_len(), 6);
-    assert_eq!(c.sequence_mask(), None);
+    assert_eq!(c.header_len(false), 6);
     let ip = ipv4(PEER);
-    let p = send_ip(&c, 7, Framing::FULL, &ip);
+    let p = send_ip(&c, None, Framing::FULL, &ip);
     // T = 0, L = 0, S = 0, O = 0, P = 0, Ver 2; the peer's ids; FF 03 00 21.
     assert_eq!(
         &p[..10],
@@ -94,13 +93,13 @@ fn l2tpv2_without_sequencing_is_six_octets_of_header() {
 #[test]
 fn l2tpv2_sequencing_numbers_sixteen_bits_and_drops_late_packets() {
     let c = v2(true, true);
-    assert_eq!(c.header_len(), 10);
+    assert_eq!(c.header_len(true), 10);
     assert_eq!(c.sequence_mask(), Some(0xffff));
     let ip = ipv4(PEER);
     let mut rx = c.rx_sequence();
     let mut sent = Vec::new();
     for ns in [0xfffe_u32, 0xffff, 0x1_0000, 0x1_0001] {
-        let p = send_ip(&c, ns, Framing::FULL, &ip);
+        let p = send_ip(&c, Some(ns), Framing::FULL, &ip);
         // S bit; Ns masked to 16 bits; Nr 0.
         assert_eq!(&p[..2], &[0x08, 0x02]);
         assert_eq!(&p[6..8], &((ns & 0xffff) as u16).to_be_bytes());
@@ -122,7 +121,7 @@ fn l2tpv2_sequencing_numbers_sixteen_bits_and_drops_late_packets() {
         Err(RxDrop::OutOfOrder)
     );
     // A packet without Ns is refused when sequencing is required.
-    let plain = send_ip(&v2(false, false), 0, Framing::FULL, &ip);
+    let plain = send_ip(&v2(false, false), None, Framing::FULL, &ip);
     assert_eq!(
         receive(&c, &mut rx, Encapsulation::Udp, &plain),
         Err(RxDrop::SequenceMissing)
@@ -180,7 +179,7 @@ fn l2tpv3_ppp_with_a_cookie_over_udp_and_ip() {
         for l2spec in [L2SpecificSublayer::None, L2SpecificSublayer::Default] {
             let c = v3(encap, &[1, 2, 3, 4, 5, 6, 7, 8], l2spec, false);
             let ip = ipv4(PEER);
-            let p = send_ip(&c, 0, Framing::FULL, &ip);
+            let p = send_ip(&c, None, Framing::FULL, &ip);
             // The same header as the L2TPv3 Ethernet path writes.
             let mut want = Vec::new();
             V3DataHeader {
@@ -190,7 +189,8 @@ fn l2tpv3_ppp_with_a_cookie_over_udp_and_ip() {
                     .then_some(DefaultSublayer::default()),
             }
             .emit(encap, &mut want);
-            assert_eq!(c.header_len(), want.len());
+            assert_eq!(c.header_len(false), want.len());
+            assert_eq!(c.header_len(true), want.len());
             assert_eq!(&p[..want.len()], &want[..], "{encap:?} {l2spec:?}");
             assert_eq!(&p[want.len()..want.len() + 4], &[0xff, 0x03, 0x00, 0x21]);
             let mut rx = c.rx_sequence();
@@ -198,7 +198,7 @@ fn l2tpv3_ppp_with_a_cookie_over_udp_and_ip() {
             assert_eq!(&frame[4..], &ip[..]);
             // Another cookie: dropped (RFC 3931 §8.2).
             let other = v3(encap, &[9, 9, 9, 9, 9, 9, 9, 9], l2spec, false);
-            let bad = send_ip(&other, 0, Framing::FULL, &ip);
+            let bad = send_ip(&other, None, Framing::FULL, &ip);
             assert_eq!(
                 receive(&c, &mut rx, encap, &bad),
                 Err(RxDrop::CookieMismatch)
@@ -223,16 +223,24 @@ fn l2tpv3_sequencing_uses_the_sublayer() {
     assert_eq!(c.sequence_mask(), Some(SUBLAYER_SEQUENCE_MASK));
     let mut rx = c.rx_sequence();
     let ip = ipv4(PEER);
-    let a = send_ip(&c, 0x1ff_ffff, Framing::FULL, &ip);
+    let a = send_ip(&c, Some(0x1ff_ffff), Framing::FULL, &ip);
     // S bit and the number masked to 24 bits, after 8 octets of header and the cookie.
     assert_eq!(&a[12..16], &[0x40, 0xff, 0xff, 0xff]);
-    let b = send_ip(&c, 0x200_0000, Framing::FULL, &ip);
+    let b = send_ip(&c, Some(0x200_0000), Framing::FULL, &ip);
     assert_eq!(&b[12..16], &[0x40, 0, 0, 0]);
     assert!(receive(&c, &mut rx, Encapsulation::Udp, &a).is_ok());
     assert!(receive(&c, &mut rx, Encapsulation::Udp, &b).is_ok());
     assert_eq!(
         receive(&c, &mut rx, Encapsulation::Udp, &a),
         Err(RxDrop::OutOfOrder)
+    );
+    // Unnumbered: the sublayer is there, its S bit clear, and a receiver that requires
+    // sequencing drops it.
+    let u = send_ip(&c, None, Framing::FULL, &ip);
+    assert_eq!(&u[12..16], &[0, 0, 0, 0]);
+    assert_eq!(
+        receive(&c, &mut rx, Encapsulation::Udp, &u),
+        Err(RxDrop::SequenceMissing)
     );
     // Without the sublayer there is nothing to number.
     let none = v3(Encapsulation::Ip, &[], L2SpecificSublayer::None, true);
@@ -271,7 +279,7 @@ fn acfc_and_pfc_both_ways() {
             &[0x21][..],
         ),
     ] {
-        let p = send_ip(&c, 0, framing, &ip);
+        let p = send_ip(&c, None, framing, &ip);
         assert_eq!(&p[6..6 + header.len()], header, "{framing:?}");
         let mut rx = c.rx_sequence();
         let frame = receive(&c, &mut rx, Encapsulation::Udp, &p).unwrap_or_default();
@@ -288,7 +296,7 @@ fn acfc_and_pfc_both_ways() {
     buf[PPP_HEADROOM] = 0x60;
     let end = buf.len();
     let r = c.encap_ip(
-        0,
+        None,
         Framing {
             acfc: true,
             pfc: true,
@@ -307,7 +315,7 @@ fn control_frames_go_out_as_the_link_wrote_them() {
     let mut buf = vec![0u8; PPP_HEADROOM + lcp.len()];
     buf[PPP_HEADROOM..].copy_from_slice(&lcp);
     let end = buf.len();
-    let r = c.encap_frame(0, &mut buf, PPP_HEADROOM..end);
+    let r = c.encap_frame(None, &mut buf, PPP_HEADROOM..end);
     let p = &buf[r];
     assert_eq!(&p[..4], &0x0a0b_0c0d_u32.to_be_bytes());
     assert_eq!(&p[4..], &lcp);
@@ -388,7 +396,7 @@ fn the_net_state_packs_into_one_word() {
 #[test]
 fn a_packet_of_the_other_version_is_refused() {
     let c = v3(Encapsulation::Udp, &[], L2SpecificSublayer::None, false);
-    let p = send_ip(&v2(false, false), 0, Framing::FULL, &ipv4(PEER));
+    let p = send_ip(&v2(false, false), None, Framing::FULL, &ipv4(PEER));
     let mut rx = c.rx_sequence();
     assert_eq!(
         receive(&c, &mut rx, Encapsulation::Udp, &p),
