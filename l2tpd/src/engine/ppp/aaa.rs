@@ -243,6 +243,31 @@ impl RadiusLink {
             ..RadiusLink::default()
         })
     }
+
+    /// What `show session` says of it, for a link of `policy`.
+    pub(super) fn detail(&self, policy: &super::policy::PppPolicy) -> l2tp_ctl::PppRadius {
+        let interim = self.interim.or(policy.radius.interim);
+        l2tp_ctl::PppRadius {
+            acct_session_id: self.acct_session_id.to_string(),
+            authentic: self.authentic.map(|a| {
+                if a == values::acct_authentic::RADIUS {
+                    "radius".to_owned()
+                } else {
+                    "local".to_owned()
+                }
+            }),
+            class: self
+                .class
+                .iter()
+                .map(|c| l2tp_ctl::radius_text(c))
+                .collect(),
+            accounting: self.accounting.label().to_owned(),
+            interim_interval_s: interim.map(|d| d.as_secs()),
+            session_timeout_s: self.session_timeout,
+            idle_timeout_s: self.idle_timeout,
+            framed_mtu: self.framed_mtu,
+        }
+    }
 }
 
 /// Adds the peer's credentials to an Access-Request: User-Password (PAP, RFC 2865 §5.2),

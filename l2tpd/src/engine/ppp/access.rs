@@ -20,9 +20,9 @@ use radius_proto::{Attributes, Code};
 use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
 use super::aaa::{MIN_INTERIM, Pending, Purpose, push_credentials};
-use super::link::{PppLink, method_label};
 use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
 use super::request::{SessionFacts, session_attributes, submit};
+use super::state::{PppLink, method_label};
 
 /// Framed-IP-Address 255.255.255.255: the peer picks its address (RFC 2865 §5.8).
 const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;

@@ -9,7 +9,7 @@ use ppp_proto::{AuthRequest, NetworkParams, Verdict};
 
 use super::super::ctx::Ctx;
 use super::super::pools::PoolError;
-use super::link::{Ppp, PppLink, method_label};
+use super::state::{Ppp, PppLink, method_label};
 
 /// The IPv4 address of session `handle`'s tunnel at our end, if it runs over IPv4: our address
 /// on its links when the profile sets none.

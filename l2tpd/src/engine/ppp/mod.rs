@@ -9,20 +9,22 @@
 //! network layer up or down), watchers' and scripts' `ppp_up`/`ppp_down` events, and, when the
 //! link ends of its own accord, the end of its L2TP session with a CDN saying why.
 //!
-//! The authenticator checks credentials against the local users; an accepted peer gets its
-//! address (the user's own, the profile's `peer_ip_addr`, or one from the profile's pool)
+//! The authenticator checks credentials against the local users (`local`), or asks RADIUS
+//! (`access`, with `aaa` and `request`) and waits for its answer; an accepted peer gets its
+//! address (the user's own, the server's, the profile's `peer_ip_addr`, or one from a pool)
 //! before the verdict goes out, so that an address that cannot be given refuses the peer
-//! instead of starting IPCP without one.
+//! instead of starting IPCP without one. RADIUS accounting (`acct`) follows the link, and
+//! Disconnect- and CoA-Requests (`dynauth`) act on it.
 
 mod aaa;
 mod access;
 mod acct;
 mod config;
 mod dynauth;
-pub(super) mod link;
 mod local;
 pub(super) mod policy;
 mod request;
+pub(super) mod state;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,10 +34,10 @@ use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
 
 pub(super) use acct::{hold_removal, release_removal};
-pub(super) use link::{Ppp, PppLink};
 #[cfg(test)]
 pub(super) use policy::{LocalUser, Users};
 pub(super) use policy::{PppPolicy, Role};
+use state::{CLIENT_WAIT, Ppp, PppLink};
 
 use super::api::RadiusOutcome;
 use super::ctx::Ctx;
@@ -43,7 +45,6 @@ use super::notify;
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 use aaa::Purpose;
-use link::CLIENT_WAIT;
 use local::{assign_address, authenticate, refuse_address, tunnel_local_ipv4};
 
 // ------------------------------------------------------------------ inputs
@@ -152,13 +153,18 @@ pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
     drive(ctx, handle);
 }
 
-/// A PPP control frame from the peer of session `tid`/`sid`.
-pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
+/// A PPP control frame from the peer of session `tid`/`sid`. Returns the tunnel's peer when
+/// the link found the frame malformed (counted here; the caller logs it within a budget).
+pub(super) fn frame(
+    ctx: &mut Ctx<'_>,
+    (tid, sid): (u32, u32),
+    frame: &[u8],
+) -> Option<std::net::SocketAddr> {
     let now = ctx.ppp.clock.to_proto(ctx.now);
     let Some(handle) = ctx.registry.session_handle(tid, sid) else {
         ctx.ppp.counters.frames_discarded += 1;
         tracing::debug!("session {tid}/{sid}: a PPP frame for no session: discarded");
-        return;
+        return None;
     };
     let Ctx { registry, ppp, .. } = ctx;
     let Some(st) = registry
@@ -167,13 +173,40 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
     else {
         ppp.counters.frames_discarded += 1;
         tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP: discarded");
-        return;
+        return None;
     };
     if st.start_at.take().is_some() {
         st.link.open(now);
     }
+    let malformed = st.link.counters().malformed;
     st.link.handle_frame(now, frame, ppp.rng.as_mut());
+    let malformed = st.link.counters().malformed != malformed;
+    if malformed {
+        ppp.counters.frames_malformed += 1;
+    }
     drive(ctx, handle);
+    if !malformed {
+        return None;
+    }
+    let peer = ctx
+        .registry
+        .tunnel_by_tid(tid)
+        .and_then(|t| t.socket)
+        .map(|(_, peer)| peer);
+    Some(peer.unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0))))
+}
+
+/// The name of a PPP frame's protocol, for logs.
+pub(super) fn protocol_name(frame: &[u8]) -> String {
+    match ppp_proto::wire::split_protocol(frame).map(|(p, _)| p) {
+        Some(0xc021) => "LCP".into(),
+        Some(0xc023) => "PAP".into(),
+        Some(0xc223) => "CHAP".into(),
+        Some(0x8021) => "IPCP".into(),
+        Some(0x8057) => "IPv6CP".into(),
+        Some(p) => format!("protocol {p:#06x}"),
+        None => "no protocol".into(),
+    }
 }
 
 /// The peer's Set-Link-Info (RFC 2661 §6.14) for session `handle`: the ACCM the LNS's PPP
@@ -468,20 +501,20 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     LinkEvent::Ipv4Up(i) => {
                         st.ipv4 = Some(i);
                         st.open.ipv4 = true;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Up(i) => {
                         st.ipv6 = Some(i);
                         st.open.ipv6 = true;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv4Down => {
                         st.open.ipv4 = false;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Down => {
                         st.open.ipv6 = false;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Down(reason) => {
                         due.down = Some(reason);
@@ -513,11 +546,14 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                     }
                 }
+                announce(ppp, (tid, sid), st, &mut events, std_now);
             }
             if !progress {
                 break;
             }
         }
+        // IPCP may have given up without an event (IPv6 alone then): the user is online.
+        announce(ppp, (tid, sid), st, &mut events, std_now);
         ppp.reschedule(handle, st);
     }
     // Refused at once (the request could not be built): the link has more to say.
@@ -574,20 +610,12 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     }
 }
 
-/// Tells the data plane the network layer changed, and watchers when it first came up.
-fn network_changed(
-    out: &mut super::notify::Outbox,
-    ppp: &mut Ppp,
-    (tid, sid): (u32, u32),
-    st: &mut PppLink,
-    events: &mut Vec<(EventKind, ctl::PppEventInfo)>,
-    now: Instant,
-) {
+/// Tells the data plane the network layer changed, with the networks RADIUS put behind the
+/// peer (again on every change: an interface that went down lost its IPv4 routes).
+fn network_changed(out: &mut super::notify::Outbox, (tid, sid): (u32, u32), st: &PppLink) {
     match st.network() {
         Some(net) => {
             out.dataplane(DataplaneRequest::PppUp { tid, sid, net });
-            // The networks RADIUS put behind the peer (again: an interface that went down
-            // lost its IPv4 routes).
             if let Some(routes) = st
                 .radius
                 .as_deref()
@@ -596,19 +624,41 @@ fn network_changed(
             {
                 out.dataplane(DataplaneRequest::PppRoutes { tid, sid, routes });
             }
-            if st.up_since.is_none() {
-                st.up_since = Some(now);
-                ppp.counters.up += 1;
-                let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
-                let addr = st
-                    .peer_ipv4()
-                    .map_or(String::new(), |a| format!(", peer {a}"));
-                notice!("session {tid}/{sid}: PPP up:{who}{addr}");
-                events.push((EventKind::PppUp, st.event_info(None)));
-            }
         }
         None => out.dataplane(DataplaneRequest::PppDown { tid, sid }),
     }
+}
+
+/// Tells watchers, scripts and the log that the user is online, once: when IPCP is Opened,
+/// or IPv6CP is and IPCP will not open (the link does not run it, or it stopped negotiating).
+/// IPv6CP often opens first; the `ppp-up` script and `PPP UP` then wait the moment it takes
+/// IPCP to give the peer its IPv4 address.
+fn announce(
+    ppp: &mut Ppp,
+    (tid, sid): (u32, u32),
+    st: &mut PppLink,
+    events: &mut Vec<(EventKind, ctl::PppEventInfo)>,
+    now: Instant,
+) {
+    use ppp_proto::fsm::State;
+    if st.up_since.is_some() || st.network().is_none() {
+        return;
+    }
+    let ipcp_pending = matches!(
+        st.link.ipcp_state(),
+        State::Starting | State::ReqSent | State::AckRcvd | State::AckSent
+    );
+    if !st.open.ipv4 && ipcp_pending {
+        return;
+    }
+    st.up_since = Some(now);
+    ppp.counters.up += 1;
+    let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
+    let addr = st
+        .peer_ipv4()
+        .map_or(String::new(), |a| format!(", peer {a}"));
+    notice!("session {tid}/{sid}: PPP up:{who}{addr}");
+    events.push((EventKind::PppUp, st.event_info(None)));
 }
 
 /// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).

@@ -3,6 +3,8 @@
 
 mod figures;
 mod harness;
+mod logs;
 mod ppp;
+mod ppp_hostile;
 mod radius;
 mod scenarios;

@@ -14,14 +14,14 @@ use super::super::ppp::{LocalUser, PppPolicy, Users};
 use super::harness::{Net, PppWire, addr};
 use crate::dataplane::{DataplaneRequest, PppNetwork};
 
-const POOL: &str = "customers";
+pub(super) const POOL: &str = "customers";
 
-fn a(s: &str) -> Ipv4Addr {
+pub(super) fn a(s: &str) -> Ipv4Addr {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 /// The LNS's policy: CHAP and MS-CHAPv2, users alice (a pool address) and bob (his own).
-fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
+pub(super) fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
     let users = Users::new([
         (
             b"alice".to_vec(),
@@ -59,7 +59,7 @@ fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
 }
 
 /// The LAC's policy: authenticates as `user` with `password`.
-fn client(user: &str, password: &str) -> PppPolicy {
+pub(super) fn client(user: &str, password: &str) -> PppPolicy {
     let config = LinkConfig {
         credentials: Some(Credentials {
             user: user.as_bytes().to_vec(),
@@ -99,12 +99,12 @@ fn lac(n: usize) -> String {
 
 /// A LAC (node 0) with `clients` (one per session) and an LNS (node 1) with `server` and a
 /// pool of `pool` (first, last).
-fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
+pub(super) fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
     unstarted(clients, server, pool).start()
 }
 
 /// As [`net`], the configs not applied yet.
-fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
+pub(super) fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
     let lac_text = lac(clients.len());
     let mut net = Net::unstarted(&[&lac_text, ""], 21);
     let ranges = [(a(pool.0), a(pool.1))];
@@ -130,7 +130,7 @@ fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Ne
 }
 
 /// The `PppUp` networks node `i` asked its data plane for.
-fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
+pub(super) fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
     net.nodes[i]
         .requests
         .iter()

@@ -1,6 +1,6 @@
-//! The state of native PPP: [`PppLink`], the PPP of one session (its `ppp_proto::Link`, what it
-//! negotiated, its RADIUS side), and [`Ppp`], what every link shares (the profiles' policies,
-//! the address pools, one timer list, the randomness, the counters, the RADIUS requests).
+//! The state of native PPP: each session's [`PppLink`] (kept in its registry record) and what
+//! the links share ([`Ppp`]: policies, pools, the timer list, randomness, counters). The inputs
+//! and outputs that act on them are the parent module's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
@@ -11,57 +11,57 @@ use l2tp_ctl as ctl;
 use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthMethod, DownReason, Ipv4Info, Ipv6Info, Link, LinkInfo};
 
-use super::super::clock::Clock;
-use super::super::pools::Pools;
 use super::aaa::{Aaa, RadiusLink};
 use super::config;
 use super::policy::{PppPolicy, Role};
 use crate::dataplane::PppNetwork;
+use crate::engine::clock::Clock;
+use crate::engine::pools::Pools;
 
-type PInstant = proto::time::Instant;
+pub(in crate::engine) type PInstant = proto::time::Instant;
 
 /// The PPP of one native-PPP session.
 #[derive(Debug)]
 pub(in crate::engine) struct PppLink {
-    pub(super) link: Link,
-    pub(super) role: Role,
-    pub(super) policy: Arc<PppPolicy>,
+    pub(in crate::engine) link: Link,
+    pub(in crate::engine) role: Role,
+    pub(in crate::engine) policy: Arc<PppPolicy>,
     /// Its entry in the timer list.
-    pub(super) deadline: Option<PInstant>,
+    pub(in crate::engine) deadline: Option<PInstant>,
     /// The user the peer authenticated as (server), or we did (client).
-    pub(super) user: Option<Box<[u8]>>,
-    pub(super) method: Option<AuthMethod>,
-    pub(super) info: Option<LinkInfo>,
+    pub(in crate::engine) user: Option<Box<[u8]>>,
+    pub(in crate::engine) method: Option<AuthMethod>,
+    pub(in crate::engine) info: Option<LinkInfo>,
     /// What IPCP and IPv6CP last negotiated (kept once they close, for the down event).
-    pub(super) ipv4: Option<Ipv4Info>,
-    pub(super) ipv6: Option<Ipv6Info>,
+    pub(in crate::engine) ipv4: Option<Ipv4Info>,
+    pub(in crate::engine) ipv6: Option<Ipv6Info>,
     /// Which of them are open now.
-    pub(super) open: NetOpen,
+    pub(in crate::engine) open: NetOpen,
     /// When the first network protocol came up.
-    pub(super) up_since: Option<Instant>,
+    pub(in crate::engine) up_since: Option<Instant>,
     /// Why the session must end, decided before the link says it is down (no address).
-    pub(super) refusal: Option<Refusal>,
+    pub(in crate::engine) refusal: Option<Refusal>,
     /// The session ends then with this CDN, unless the peer ends it first: the link ended at
     /// the peer's word, and the peer's CDN, which says why, is the one to hear.
-    pub(super) end_at: Option<Box<(PInstant, Refusal, String)>>,
+    pub(in crate::engine) end_at: Option<Box<(PInstant, Refusal, String)>>,
     /// A client's link opens then, or at the peer's first frame if sooner: an L2TPv2 LAC's
     /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
     /// the peer before the ICCN, which drops it and waits a Restart period.
-    pub(super) start_at: Option<PInstant>,
+    pub(in crate::engine) start_at: Option<PInstant>,
     /// The ACCM of the peer's last Set-Link-Info.
-    pub(super) sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
+    pub(in crate::engine) sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
     /// RADIUS authentication and accounting, for a server link of a profile that uses it.
-    pub(super) radius: Option<Box<RadiusLink>>,
+    pub(in crate::engine) radius: Option<Box<RadiusLink>>,
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
-pub(super) const CLIENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+pub(in crate::engine) const CLIENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The network protocols open on a link.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-pub(super) struct NetOpen {
-    pub(super) ipv4: bool,
-    pub(super) ipv6: bool,
+pub(in crate::engine) struct NetOpen {
+    pub(in crate::engine) ipv4: bool,
+    pub(in crate::engine) ipv6: bool,
 }
 
 impl PppLink {
@@ -132,25 +132,10 @@ impl PppLink {
             sli_accm: self
                 .sli_accm
                 .map(|a| format!("send {:#010x} receive {:#010x}", a.send, a.receive)),
-            radius: self.radius.as_deref().map(|rl| {
-                let interim = rl.interim.or(self.policy.radius.interim);
-                Box::new(ctl::PppRadius {
-                    acct_session_id: rl.acct_session_id.to_string(),
-                    authentic: rl.authentic.map(|a| {
-                        if a == radius_proto::dict::values::acct_authentic::RADIUS {
-                            "radius".to_owned()
-                        } else {
-                            "local".to_owned()
-                        }
-                    }),
-                    class: rl.class.iter().map(|c| ctl::radius_text(c)).collect(),
-                    accounting: rl.accounting.label().to_owned(),
-                    interim_interval_s: interim.map(|d| d.as_secs()),
-                    session_timeout_s: rl.session_timeout,
-                    idle_timeout_s: rl.idle_timeout,
-                    framed_mtu: rl.framed_mtu,
-                })
-            }),
+            radius: self
+                .radius
+                .as_deref()
+                .map(|rl| Box::new(rl.detail(&self.policy))),
         }
     }
 
@@ -167,7 +152,7 @@ impl PppLink {
 }
 
 /// `pap`, `chap`, `mschapv2`.
-pub(super) fn method_label(m: AuthMethod) -> &'static str {
+pub(in crate::engine) fn method_label(m: AuthMethod) -> &'static str {
     match m {
         AuthMethod::Pap => "pap",
         AuthMethod::ChapMd5 => "chap",
@@ -175,7 +160,7 @@ pub(super) fn method_label(m: AuthMethod) -> &'static str {
     }
 }
 
-fn phase_label(p: ppp_proto::Phase) -> &'static str {
+pub(in crate::engine) fn phase_label(p: ppp_proto::Phase) -> &'static str {
     match p {
         ppp_proto::Phase::Dead => "dead",
         ppp_proto::Phase::Establish => "establish",
@@ -198,15 +183,17 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) address_refusals: BTreeMap<&'static str, u64>,
     /// Frames for no native-PPP session.
     pub(in crate::engine) frames_discarded: u64,
+    /// Frames a link found malformed (bad lengths, options or fields) and dropped.
+    pub(in crate::engine) frames_malformed: u64,
 }
 
 /// What every native-PPP link shares. See the [module documentation](self).
 pub(in crate::engine) struct Ppp {
-    pub(super) clock: Clock,
-    pub(super) rng: Box<dyn proto::Rng + Send>,
+    pub(in crate::engine) clock: Clock,
+    pub(in crate::engine) rng: Box<dyn proto::Rng + Send>,
     /// (deadline, session handle) of every link with a timer running.
-    pub(super) timers: BTreeSet<(PInstant, u64)>,
-    policies: HashMap<String, Arc<PppPolicy>>,
+    pub(in crate::engine) timers: BTreeSet<(PInstant, u64)>,
+    pub(in crate::engine) policies: HashMap<String, Arc<PppPolicy>>,
     pub(in crate::engine) pools: Pools,
     pub(in crate::engine) counters: PppCounters,
     /// The RADIUS requests of every link.
@@ -310,7 +297,7 @@ impl Ppp {
         })
     }
 
-    pub(super) fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
+    pub(in crate::engine) fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
         let next = [
             st.link.poll_timeout(),
             st.end_at.as_deref().map(|e| e.0),
