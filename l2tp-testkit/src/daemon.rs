@@ -40,6 +40,14 @@ pub fn l2tpctl_beside(own_bin: &str) -> PathBuf {
         .clone()
 }
 
+/// The `l2tp-loadgen` binary for the tests of another crate whose binary is `own_bin`, found
+/// or built as [`l2tpd_beside`] finds `l2tpd` (`$L2TP_LOADGEN_BIN` first).
+pub fn loadgen_beside(own_bin: &str) -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| program_beside(own_bin, "l2tp-loadgen", "l2tp-loadgen", "L2TP_LOADGEN_BIN"))
+        .clone()
+}
+
 /// Program `name` of package `package` beside `own_bin` (or `$var`), built first.
 fn program_beside(own_bin: &str, package: &str, name: &str, var: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(var) {

@@ -264,3 +264,143 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
     assert!(packets >= 8, "{packets} RADIUS packets");
     assert_eq!(invalid, 0);
 }
+
+/// Runs `l2tp-loadgen` in the lab's namespace: one L2TPv2 tunnel with `sessions` PPP
+/// sessions to 192.0.2.3, authenticating as `user` with `password` by `auth`; its JSON report.
+fn loadgen(
+    lab: &Lab,
+    sessions: u32,
+    (auth, user, password): (&str, &str, &str),
+) -> serde_json::Value {
+    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.ns])
+        .arg(bin)
+        .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
+        .args(["--sessions", &sessions.to_string()])
+        .args([
+            "--ppp",
+            "--auth",
+            auth,
+            "--user",
+            user,
+            "--password",
+            password,
+        ])
+        .args(["--hold", "1", "--timeout", "40", "--json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "l2tp-loadgen: {e}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The PPP client of `l2tp-loadgen` (`ppp-proto`'s, as l2tpd's own client role uses) on the
+/// host, against l2tpd on the userspace data plane: PAP, CHAP and MS-CHAPv2 accepted by
+/// FreeRADIUS with the address it gives, and rejected; Framed-Pool's addresses from l2tpd's
+/// pool; a Start and a Stop in the detail file for every session that came up.
+#[test]
+fn native_clients_on_the_host_are_authenticated_and_accounted() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("native");
+    lab.loopback(&["192.0.2.3/32", "192.0.2.10/32"]);
+    let _radius = lab.start_freeradius("192.0.2.10");
+    lab.capture("lo");
+    let dir = lab.dir.clone();
+    let conf = dir.join("l2tpd.conf");
+    let socket = dir.join("l2tpd.sock");
+    let text = format!(
+        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
+         pid_file {d}/l2tpd.pid\n    radius_nas_identifier \"nas-native\"\n    \
+         radius_nas_ip_address 192.0.2.3\n}}\n\
+         radius server \"r\" {{\n    address 192.0.2.10\n    secret \"{SECRET}\"\n}}\n\
+         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
+         ip pool \"gold\" {{\n    ranges 198.51.100.200-198.51.100.209\n}}\n\
+         ppp profile \"default\" {{\n    auth_pap true\n    auth_source radius\n    \
+         radius_accounting true\n    local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    \
+         ipv6cp false\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(&conf, text).unwrap();
+    let log = dir.join("l2tpd.log");
+    let l2tpd = lab.spawn(
+        "l2tpd",
+        &[
+            env!("CARGO_BIN_EXE_l2tpd"),
+            "-f",
+            "-d",
+            "-c",
+            conf.to_str().unwrap(),
+            "-o",
+            log.to_str().unwrap(),
+        ],
+    );
+    wait(Duration::from_secs(10), "l2tpd answers", || {
+        ctl(&socket, &["show", "system"]).contains("control socket")
+    });
+    let context = || std::fs::read_to_string(&log).unwrap_or_default();
+    for (auth, user, password, address) in [
+        ("pap", "pap-user", "pap-password", "198.51.100.10"),
+        ("chap", "chap-user", "chap-password", "198.51.100.11"),
+        ("mschapv2", "User", "clientPass", "198.51.100.12"),
+    ] {
+        let r = loadgen(&lab, 1, (auth, user, password));
+        assert_eq!(r["ppp"]["sessions_up"], 1, "{auth}: {r}\n{}", context());
+        assert_eq!(r["ppp"]["addresses"], 1, "{auth}: {r}");
+        assert!(
+            context().contains(&format!("PPP up: user \"{user}\", peer {address}")),
+            "{auth}: {}",
+            context()
+        );
+        let r = loadgen(&lab, 1, (auth, user, "wrong-password"));
+        assert_eq!(r["ppp"]["sessions_up"], 0, "{auth}: {r}");
+        assert_eq!(r["ppp"]["sessions_failed"], 1, "{auth}: {r}");
+    }
+    // Three sessions of the pool user: three addresses of l2tpd's pool "gold".
+    let r = loadgen(&lab, 3, ("chap", "pool-user", "pool-password"));
+    assert_eq!(r["ppp"]["sessions_up"], 3, "{r}\n{}", context());
+    assert_eq!(r["ppp"]["addresses"], 3, "{r}");
+    assert_eq!(r["ppp"]["duplicate_addresses"], 0, "{r}");
+    for a in ["198.51.100.200", "198.51.100.201", "198.51.100.202"] {
+        assert!(context().contains(&format!("peer {a}")), "{}", context());
+    }
+    let shown: serde_json::Value =
+        serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap();
+    assert_eq!(shown["accepts"], 6, "{shown}");
+    assert_eq!(shown["rejects"], 3, "{shown}");
+    // Every session that came up has its Start and its Stop, with its counters.
+    let detail = lab.detail("192.0.2.10");
+    wait(Duration::from_secs(10), "six Stops", || {
+        Detail::read(&[&detail])
+            .records
+            .iter()
+            .filter(|r| r.get("Acct-Status-Type") == Some("Stop"))
+            .count()
+            == 6
+    });
+    let records = Detail::read(&[&detail]).records;
+    let starts: Vec<_> = records
+        .iter()
+        .filter(|r| r.get("Acct-Status-Type") == Some("Start"))
+        .collect();
+    assert_eq!(starts.len(), 6);
+    for s in &starts {
+        let id = s.get("Acct-Session-Id");
+        let stop = records
+            .iter()
+            .find(|r| r.get("Acct-Status-Type") == Some("Stop") && r.get("Acct-Session-Id") == id)
+            .unwrap_or_else(|| panic!("no Stop for {s}"));
+        assert!(stop.get("Acct-Input-Packets").is_some(), "{stop}");
+        assert_eq!(stop.get("NAS-Identifier"), Some("\"nas-native\""), "{stop}");
+    }
+    let (packets, invalid) = lab.judge();
+    assert!(packets >= 9 * 2, "{packets} RADIUS packets");
+    assert_eq!(invalid, 0);
+    drop(l2tpd);
+}

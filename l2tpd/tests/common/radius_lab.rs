@@ -262,8 +262,8 @@ impl Lab {
         }
     }
 
-    /// Starts tcpdump on `interface` for every UDP datagram (ICMP errors about a stopped
-    /// server quote truncated RADIUS, so they are left out).
+    /// Starts tcpdump on `interface` for the RADIUS ports (ICMP errors about a stopped server
+    /// quote truncated RADIUS, so they are left out, and L2TP is not RADIUS).
     pub fn capture(&mut self, interface: &str) {
         let path = self.dir.join("radius.pcap");
         let p = self.spawn(
@@ -279,7 +279,7 @@ impl Lab {
                 interface,
                 "-w",
                 path.to_str().unwrap(),
-                "udp",
+                "udp port 1812 or udp port 1813 or udp port 3799 or udp port 1645",
             ],
         );
         self.wait_log(&p, "listening on");
