@@ -402,5 +402,5 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
     let (packets, invalid) = lab.judge();
     assert!(packets >= 9 * 2, "{packets} RADIUS packets");
     assert_eq!(invalid, 0);
-    drop(l2tpd);
+    lab.stop(l2tpd);
 }
