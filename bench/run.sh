@@ -8,7 +8,10 @@
 #   d. single-stream and eight-stream TCP throughput and the rate of 64-octet UDP datagrams
 #      (iperf3) over a bare veth pair, over OpenVPN in TAP mode without crypto, and over a
 #      userspace L2TPv3 Ethernet pseudowire (two l2tpd with offloads on and off; l2tp-static in
-#      the full run), with the data-path threads' CPU during the UDP run.
+#      the full run), with the data-path threads' CPU during the UDP run;
+#   f. the PPP set-up rate of l2tpd (dataplane userspace) terminating PPP itself, its users
+#      local and then authenticated and accounted by FreeRADIUS, 10 000 sessions each, with
+#      the CPU of l2tpd and of FreeRADIUS.
 #
 # PROFILE=1 also records a profile of the whole machine (perf, cpu-clock) while one TCP stream
 # crosses the pseudowire with offloads on, and writes its hottest symbols to PROFILE_OUT
@@ -28,7 +31,7 @@ ROOT=$PWD
 
 MODE=full
 OUT=
-PARTS=abcd
+PARTS=abcdf
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) MODE=smoke ;;
@@ -42,15 +45,21 @@ done
 for t in ip iperf3 xl2tpd openvpn python3 taskset; do
     command -v "$t" >/dev/null || { echo "bench: $t not found (scripts/deps.sh installs it)" >&2; exit 1; }
 done
+if [[ "$PARTS" == *f* ]] && ! command -v freeradius >/dev/null; then
+    echo "bench: freeradius not found (scripts/deps.sh installs it)" >&2
+    exit 1
+fi
 
 if [ "$MODE" = full ]; then
     SIZES=("1 1000" "10 1000" "100 1000")
     RSS_SIZES=("10 1000" "100 1000")
     IDLE_TUNNELS=10000 IDLE_WINDOW=${IDLE_WINDOW:-120} IPERF_SECONDS=10 XL2TPD_TIMEOUT=60
+    PPP_ROUNDS=20 PPP_TUNNELS=5 PPP_SESSIONS=100 PPP_CONCURRENCY=${PPP_CONCURRENCY:-400}
 else
     SIZES=("1 100" "4 100")
     RSS_SIZES=("2 500")
     IDLE_TUNNELS=200 IDLE_WINDOW=3 IPERF_SECONDS=2 XL2TPD_TIMEOUT=20
+    PPP_ROUNDS=2 PPP_TUNNELS=2 PPP_SESSIONS=25 PPP_CONCURRENCY=100
 fi
 
 echo "== bench ($MODE): building"
@@ -638,16 +647,149 @@ if [ "$MODE" = full ]; then pw_static || fail "l2tp-static pseudowire"; fi
 emit ""
 
 fi
+# ------------------------------------------------------------------ f. PPP set-up with RADIUS
+if part f; then
+echo "== f. PPP set-up: local users and FreeRADIUS, $PPP_ROUNDS rounds of ${PPP_TUNNELS}×${PPP_SESSIONS}"
+# l2tpd on 192.0.2.3 and FreeRADIUS on 192.0.2.10, both on NS_LNS's loopback.
+ip -n "$NS_LNS" addr add 192.0.2.3/32 dev lo
+ip -n "$NS_LNS" addr add 192.0.2.10/32 dev lo
+# FreeRADIUS as the project's tests run it (examples/radius), threaded and without its debug
+# trace, with the benchmark's user added: an Access-Accept without an address, so that l2tpd
+# gives one from its pool as it does for its local user.
+RADDB=$W/raddb
+mkdir -p "$RADDB/run" "$RADDB/log" "$RADDB/radacct"
+for f in examples/radius/*; do [ -f "$f" ] && cp "$f" "$RADDB/"; done
+sed -i -e "s|^raddbdir = .*|raddbdir = $RADDB|" -e 's|^listen_address = .*|listen_address = 192.0.2.10|' "$RADDB/radiusd.conf"
+[ "$(grep -c -e "^raddbdir = $RADDB\$" -e '^listen_address = 192.0.2.10$' "$RADDB/radiusd.conf")" = 2 ] \
+    || fail "f: examples/radius/radiusd.conf lost a line the benchmark sets"
+cat >>"$RADDB/users" <<'USERS'
+
+bench-user	Cleartext-Password := "bench-password"
+		Service-Type = Framed-User,
+		Framed-Protocol = PPP,
+		Class = "bench"
+USERS
+ip netns exec "$NS_LNS" freeradius -f -l stdout -d "$RADDB" >"$W/freeradius.log" 2>&1 &
+RPID=$!
+PIDS+=("$RPID")
+for _ in $(seq 100); do grep -q "Ready to process requests" "$W/freeradius.log" && break; sleep 0.1; done
+grep -q "Ready to process requests" "$W/freeradius.log" || { fail "f: FreeRADIUS did not start"; tail -5 "$W/freeradius.log" >&2; }
+
+# The pool holds a round's sessions: rounds of at most 500 (the documentation ranges have no
+# room for 10 000 addresses at once), each set up, then torn down before the next.
+ppp_profile() { # AUTH_SOURCE ACCOUNTING (the RADIUS server unless AUTH_SOURCE is local)
+    cat <<PROFILE
+ip pool "bench" {
+    ranges 198.51.100.1-198.51.100.254 203.0.113.1-203.0.113.253
+}
+ppp profile "default" {
+    auth_source $1
+    radius_accounting $2
+    local_ip_addr 203.0.113.254
+    ip_pool_name "bench"
+    ipv6cp false
+}
+user "bench-user" {
+    password "bench-password"
+}
+PROFILE
+    [ "$1" = local ] || printf 'radius server "freeradius" {\n    address 192.0.2.10\n    secret "radius-test-secret"\n}\n'
+}
+radius_json() { "$L2TPCTL" -S "$W/ctl.sock" -j show radius; }
+radius_pending() { radius_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["pending"])' 2>/dev/null || echo 1; }
+sessions_left() { "$L2TPCTL" -S "$W/ctl.sock" -j show system | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["sessions"])' 2>/dev/null || echo 1; }
+emit "### PPP set-up with local users and with FreeRADIUS (f)"
+emit ""
+emit "$PPP_ROUNDS rounds of ${PPP_TUNNELS} L2TPv2 tunnels × ${PPP_SESSIONS} PPP sessions (CHAP-MD5, IPCP with an address"
+emit "from l2tpd's pool; l2tp-loadgen's concurrency $PPP_CONCURRENCY), each round set up, then torn down and its"
+emit "sessions gone (and, with RADIUS, their Accounting-Stops answered) before the next;"
+emit "one l2tpd (\`dataplane userspace\`) for all the rounds of a row. Set-up: from each"
+emit "round's start until the last PPP session of it was up, summed. CPU: over every round, set-up,"
+emit "teardown and accounting included."
+emit ""
+emit "| users | PPP sessions up | set-up s | PPP sessions/s | L2TP up → IPCP opened ms, p50 / p99 (median over rounds) | l2tpd CPU s | l2tpd CPU per session | FreeRADIUS CPU s | loadgen CPU s | RADIUS |"
+emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+ppp_row() { # LABEL AUTH_SOURCE ACCOUNTING
+    local label=$1 n=$((PPP_TUNNELS * PPP_SESSIONS)) r c0 c1 f0 f1 ok=1 left
+    l2tpd_conf "$W/ppp.conf" 192.0.2.3:1701 userspace "$(ppp_profile "$2" "$3")"
+    start_l2tpd "$NS_LNS" "$W/ppp.conf" || { emit "| $label | l2tpd did not start | | | | | | | | |"; return 1; }
+    c0=$(cpu_ticks "$DPID"); f0=$(cpu_ticks "$RPID")
+    rm -f "$W"/ppp-*.json*
+    for r in $(seq "$PPP_ROUNDS"); do
+        loadgen "$W/ppp-$r.json" --peer 192.0.2.3 --version 2 --tunnels "$PPP_TUNNELS" \
+            --sessions "$PPP_SESSIONS" --ppp --auth chap --user bench-user \
+            --password bench-password --concurrency "$PPP_CONCURRENCY" --timeout 120 --teardown-timeout 60
+        [ -s "$W/ppp-$r.json" ] || { ok=0; head -c 300 "$W/ppp-$r.json.err" >&2; break; }
+        # The next round once every session of this one is gone and every RADIUS request of
+        # it answered (its Accounting-Stop).
+        for _ in $(seq 600); do left=$(sessions_left); [ "$left" = 0 ] && break; sleep 0.1; done
+        [ "$left" = 0 ] || { ok=0; echo "bench: f: $left sessions still there after a round" >&2; break; }
+        if [ "$2" != local ]; then
+            for _ in $(seq 600); do left=$(radius_pending); [ "$left" = 0 ] && break; sleep 0.1; done
+            [ "$left" = 0 ] || { ok=0; echo "bench: f: $left RADIUS requests unanswered after a round" >&2; break; }
+        fi
+    done
+    c1=$(cpu_ticks "$DPID"); f1=$(cpu_ticks "$RPID")
+    local radius=""
+    [ "$2" != local ] && radius=$(radius_json)
+    python3 - "$W" "$PPP_ROUNDS" "$n" "$label" "$((c1 - c0))" "$((f1 - f0))" "$HZ" "$2" "$radius" "$RADDB/radacct/detail" >>"$RESULTS" <<'PY' || ok=0
+import glob, json, statistics, sys
+w, rounds, n, label, dticks, fticks, hz, source, radius, detail = sys.argv[1:11]
+rounds, n, hz = int(rounds), int(n), int(hz)
+runs = [json.load(open(f)) for f in sorted(glob.glob(w + "/ppp-*.json"))]
+up = sum(r["ppp"]["sessions_up"] for r in runs)
+secs = sum(r["ppp"]["elapsed_s"] for r in runs)
+p50 = statistics.median(r["ppp"]["setup_ms"]["p50"] for r in runs) if runs else 0
+p99 = statistics.median(r["ppp"]["setup_ms"]["p99"] for r in runs) if runs else 0
+lcpu = sum(float(open(f"{w}/ppp-{i + 1}.json.cpu").read() or 0) for i in range(len(runs)))
+dcpu, fcpu = int(dticks) / hz, int(fticks) / hz
+rate = up / secs if secs else 0
+per = f"{dcpu / up * 1000:.2f} ms" if up else ""
+failed = []
+if up != rounds * n:
+    failed.append(f"{up} of {rounds * n} PPP sessions up")
+if source == "local":
+    rad, fr = "none", ""
+else:
+    d = json.loads(radius)
+    text = open(detail, errors="replace").read() if detail else ""
+    starts = text.count("Acct-Status-Type = Start")
+    stops = text.count("Acct-Status-Type = Stop")
+    timeouts = sum(s["timeouts"] for s in d["servers"])
+    rtt = max((s["smoothed_rtt_us"] for s in d["servers"]), default=0) / 1000
+    rad = (f"{d['accepts']} accepts, {d['rejects']} rejects; accounting: {starts} Starts and "
+           f"{stops} Stops in the detail file, {d['accounting_lost']} lost; {timeouts} timeouts; "
+           f"smoothed RTT {rtt:.1f} ms")
+    fr = f"{fcpu:.2f}"
+    if d["accepts"] != up or starts != up or stops != up or d["accounting_lost"] or d["no_answer"]:
+        failed.append("RADIUS figures short: " + rad)
+print(f"| {label} | {up} / {rounds * n} | {secs:.2f} | {rate:.1f} | {p50:.1f} / {p99:.1f} | "
+      f"{dcpu:.2f} | {per} | {fr} | {lcpu:.2f} | {rad} |")
+print(f"  {label}: {up} PPP sessions up in {secs:.2f}s ({rate:.1f}/s); l2tpd {dcpu:.2f} s of CPU "
+      f"({per} per session), FreeRADIUS {fcpu:.2f} s", file=sys.stderr)
+for f in failed:
+    print("bench: f: " + f, file=sys.stderr)
+sys.exit(1 if failed else 0)
+PY
+    stop_pid "$DPID"
+    [ $ok = 1 ]
+}
+ppp_row "local (\`auth_source local\`, no accounting)" local false || fail "f: PPP with local users"
+ppp_row "FreeRADIUS $(freeradius -v 2>/dev/null | sed -n 's/.*FreeRADIUS Version \([0-9.]*\).*/\1/p' | head -1) (\`auth_source radius\`, \`radius_accounting true\`)" radius true || fail "f: PPP with FreeRADIUS"
+stop_pid "$RPID"
+emit ""
+
+fi
 # ------------------------------------------------------------------ report
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "<!-- bench:begin (generated by bench/run.sh; edit the script, not this part) -->"
     echo "## Benchmark run ($(date -u +%Y-%m-%d\ %H:%M) UTC)"
     echo ""
-    echo "Reproduce: \`sudo bench/run.sh\` (as root; about 11 minutes; needs the packages of"
+    echo "Reproduce: \`sudo bench/run.sh\` (as root; about 12 minutes; needs the packages of"
     echo "\`scripts/deps.sh\`). Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),"
     echo "$(uname -sr), release build; load average $load at the end of the run (the machine is"
-    echo "shared with other builds). l2tpd: \`dataplane none\` for a to c, logging to a file; every daemon"
+    echo "shared with other builds). l2tpd: \`dataplane none\` for a to c (\`userspace\` for f), logging to a file; every daemon"
     echo "fresh for each row; l2tp-loadgen runs in the same namespace, over loopback, at its"
     echo "default concurrency (100); the default hello of 60 s on both sides. xl2tpd is L2TPv2 only"
     echo "and starts a pppd (here a stub) per call; its file limit is the shell's ($(ulimit -n))."
@@ -656,7 +798,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "<!-- bench:end -->"
 } >"$W/block.md"
 
-if [ "$MODE" = full ] && [ -z "$OUT" ] && [ "$PARTS" = abcd ]; then
+if [ "$MODE" = full ] && [ -z "$OUT" ] && [ "$PARTS" = abcdf ]; then
     python3 - "$ROOT/docs/benchmarks.md" "$W/block.md" <<'EOF'
 import re, sys
 doc_path, block_path = sys.argv[1], sys.argv[2]
