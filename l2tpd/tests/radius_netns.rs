@@ -302,7 +302,8 @@ fn loadgen(
 /// The PPP client of `l2tp-loadgen` (`ppp-proto`'s, as l2tpd's own client role uses) on the
 /// host, against l2tpd on the userspace data plane: PAP, CHAP and MS-CHAPv2 accepted by
 /// FreeRADIUS with the address it gives, and rejected; Framed-Pool's addresses from l2tpd's
-/// pool; a Start and a Stop in the detail file for every session that came up.
+/// pool; the Access-Accept's attributes l2tpd does not use named in its debug log; a Start and
+/// a Stop in the detail file for every session that came up.
 #[test]
 fn native_clients_on_the_host_are_authenticated_and_accounted() {
     if skip() {
@@ -335,6 +336,7 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
             env!("CARGO_BIN_EXE_l2tpd"),
             "-f",
             "-d",
+            "-d",
             "-c",
             conf.to_str().unwrap(),
             "-o",
@@ -358,6 +360,19 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
             "{auth}: {}",
             context()
         );
+        if user == "pap-user" {
+            // Its Access-Accept has tunnel attributes l2tpd does not use: named at debug level,
+            // the secret of Tunnel-Password never shown.
+            let log = context();
+            let line = log
+                .lines()
+                .find(|l| l.contains("Access-Accept attributes not used: "))
+                .unwrap_or_else(|| panic!("the unused attributes are not logged:\n{log}"));
+            for name in ["Tunnel-Type", "Tunnel-Medium-Type", "Tunnel-Password"] {
+                assert!(line.contains(name), "{name} not named: {line}");
+            }
+            assert!(!log.contains("tunnel-secret-pap"), "a secret in the log");
+        }
         let r = loadgen(&lab, 1, (auth, user, "wrong-password"));
         assert_eq!(r["ppp"]["sessions_up"], 0, "{auth}: {r}");
         assert_eq!(r["ppp"]["sessions_failed"], 1, "{auth}: {r}");
