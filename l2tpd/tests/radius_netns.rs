@@ -1,5 +1,7 @@
-//! The daemon's RADIUS plumbing on the host, without PPP: l2tpd (data plane `none`) in a
-//! network namespace with FreeRADIUS (`examples/radius`) on two of its addresses.
+//! The daemon's RADIUS on the host: l2tpd in a network namespace with FreeRADIUS
+//! (`examples/radius`) on two of its addresses; first without PPP (data plane `none`), then
+//! with `l2tp-loadgen`'s PPP clients on the userspace data plane (see
+//! `native_clients_on_the_host_are_authenticated_and_accounted`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -272,9 +274,28 @@ fn loadgen(
     sessions: u32,
     (auth, user, password): (&str, &str, &str),
 ) -> serde_json::Value {
+    let out = loadgen_command(lab, sessions, (auth, user, password), 1)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "l2tp-loadgen: {e}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The command of `l2tp-loadgen` for [`loadgen`], holding the sessions `hold` seconds.
+fn loadgen_command(
+    lab: &Lab,
+    sessions: u32,
+    (auth, user, password): (&str, &str, &str),
+    hold: u32,
+) -> Command {
     let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
-    let out = Command::new("ip")
-        .args(["netns", "exec", &lab.ns])
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", &lab.ns])
         .arg(bin)
         .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
         .args(["--sessions", &sessions.to_string()])
@@ -287,16 +308,132 @@ fn loadgen(
             "--password",
             password,
         ])
-        .args(["--hold", "1", "--timeout", "40", "--json"])
-        .output()
+        .args(["--hold", &hold.to_string(), "--timeout", "40", "--json"]);
+    c
+}
+
+/// The sessions `show sessions` lists with a PPP user: (tid, sid) of each.
+fn ppp_sessions(socket: &Path) -> Vec<(String, String)> {
+    let v: serde_json::Value =
+        serde_json::from_str(&ctl(socket, &["-j", "show", "sessions"])).unwrap_or_default();
+    let list = v
+        .as_array()
+        .or_else(|| v["sessions"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    list.iter()
+        .filter(|s| s["ppp_user"].is_string())
+        .map(|s| (s["tid"].to_string(), s["sid"].to_string()))
+        .collect()
+}
+
+/// Dynamic authorization (RFC 5176) of live sessions, from `radclient` through l2tpd's
+/// dynauth socket: two sessions of the pool user held open by `l2tp-loadgen`; `show session`
+/// gives their RADIUS side (Class, accounting started); CoA-Requests set one's
+/// Session-Timeout and Idle-Timeout (shown), then a Session-Timeout that ends it; a
+/// Disconnect-Request names the other by its Framed-IP-Address and ends exactly it.
+fn dynamic_authorization_of_live_sessions(lab: &Lab, socket: &Path, log: &Path) {
+    let context = || std::fs::read_to_string(log).unwrap_or_default();
+    let mut held = loadgen_command(lab, 2, ("chap", "pool-user", "pool-password"), 60)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "l2tp-loadgen: {e}\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    wait(Duration::from_secs(30), "two held PPP sessions", || {
+        ppp_sessions(socket).len() == 2
+            && ppp_sessions(socket)
+                .iter()
+                .all(|(t, s)| ctl(socket, &["-j", "show", "session", t, s]).contains("\"started\""))
+    });
+    let detail = |t: &str, s: &str| -> serde_json::Value {
+        serde_json::from_str(&ctl(socket, &["-j", "show", "session", t, s])).unwrap()
+    };
+    let sessions = ppp_sessions(socket);
+    let (a, b) = (&sessions[0], &sessions[1]);
+    let (da, db) = (detail(&a.0, &a.1), detail(&b.0, &b.1));
+    for d in [&da, &db] {
+        let r = &d["ppp"]["radius"];
+        assert_eq!(r["class"][0], "class-pool", "{d}");
+        assert_eq!(r["accounting"], "started", "{d}");
+        assert_eq!(r["authentic"], "radius", "{d}");
+    }
+    let text = ctl(socket, &["show", "session", &a.0, &a.1]);
+    assert!(text.contains("class-pool"), "{text}");
+    let id_a = da["ppp"]["radius"]["acct_session_id"].as_str().unwrap();
+    let id_b = db["ppp"]["radius"]["acct_session_id"].as_str().unwrap();
+    let ip_b = db["ppp"]["peer_ipv4"].as_str().unwrap();
+
+    // CoA-Requests: the first session's timeouts, shown; then a Session-Timeout it has
+    // already passed (counted from its authentication) ends it.
+    let coa = |attrs: &str| {
+        let out = lab.radclient(
+            "192.0.2.3:3799",
+            "coa",
+            SECRET,
+            &format!("Acct-Session-Id = \"{id_a}\"\nNAS-Identifier = \"nas-native\"\n{attrs}"),
+        );
+        assert!(out.contains("Received CoA-ACK"), "{out}");
+    };
+    coa("Session-Timeout = 3600\nIdle-Timeout = 300\n");
+    let now = detail(&a.0, &a.1);
+    assert_eq!(now["ppp"]["radius"]["session_timeout_s"], 3600, "{now}");
+    assert_eq!(now["ppp"]["radius"]["idle_timeout_s"], 300, "{now}");
+    let gone = |t: &String, s: &String| {
+        !ppp_sessions(socket)
+            .iter()
+            .any(|(tid, sid)| tid == t && sid == s)
+    };
+    coa("Session-Timeout = 1\n");
+    wait(Duration::from_secs(10), "the CoA's Session-Timeout", || {
+        gone(&a.0, &a.1)
+    });
+    assert!(
+        !gone(&b.0, &b.1),
+        "the other session went too\n{}",
+        context()
+    );
+
+    // Disconnect-Request by Framed-IP-Address: exactly the second session goes.
+    let out = lab.radclient(
+        "192.0.2.3:3799",
+        "disconnect",
+        SECRET,
+        &format!("Framed-IP-Address = {ip_b}\n"),
+    );
+    assert!(out.contains("Received Disconnect-ACK"), "{out}");
+    wait(
+        Duration::from_secs(10),
+        "the disconnected session gone",
+        || gone(&b.0, &b.1),
+    );
+    let _ = held.kill();
+    let _ = held.wait();
+
+    // Their Stops: Session-Timeout and Admin-Reset, each with its Class.
+    let file = lab.detail("192.0.2.10");
+    let stop = |id: &str| {
+        Detail::read(&[&file]).records.into_iter().find(|r| {
+            r.get("Acct-Status-Type") == Some("Stop")
+                && r.get("Acct-Session-Id") == Some(&format!("\"{id}\""))
+        })
+    };
+    wait(Duration::from_secs(10), "the two Stops", || {
+        stop(id_a).is_some() && stop(id_b).is_some()
+    });
+    let (sa, sb) = (stop(id_a).unwrap(), stop(id_b).unwrap());
+    assert_eq!(
+        sa.get("Acct-Terminate-Cause"),
+        Some("Session-Timeout"),
+        "{sa}"
+    );
+    assert_eq!(sb.get("Acct-Terminate-Cause"), Some("Admin-Reset"), "{sb}");
+    for st in [&sa, &sb] {
+        assert_eq!(st.get("Class"), Some("0x636c6173732d706f6f6c"), "{st}");
+    }
+    let shown: serde_json::Value =
+        serde_json::from_str(&ctl(socket, &["-j", "show", "radius"])).unwrap();
+    assert_eq!(shown["dynauth"]["coa_ack"], 2, "{shown}");
+    assert_eq!(shown["dynauth"]["disconnect_ack"], 1, "{shown}");
 }
 
 /// The PPP client of `l2tp-loadgen` (`ppp-proto`'s, as l2tpd's own client role uses) on the
@@ -319,7 +456,8 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
     let text = format!(
         "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
          pid_file {d}/l2tpd.pid\n    radius_nas_identifier \"nas-native\"\n    \
-         radius_nas_ip_address 192.0.2.3\n}}\n\
+         radius_nas_ip_address 192.0.2.3\n    radius_dynauth_listen 192.0.2.3\n}}\n\
+         dynauth client \"radclient\" {{\n    address 192.0.2.3\n    secret \"{SECRET}\"\n}}\n\
          radius server \"r\" {{\n    address 192.0.2.10\n    secret \"{SECRET}\"\n}}\n\
          ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
          ip pool \"gold\" {{\n    ranges 198.51.100.200-198.51.100.209\n}}\n\
@@ -414,6 +552,7 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
         assert!(stop.get("Acct-Input-Packets").is_some(), "{stop}");
         assert_eq!(stop.get("NAS-Identifier"), Some("\"nas-native\""), "{stop}");
     }
+    dynamic_authorization_of_live_sessions(&lab, &socket, &log);
     let (packets, invalid) = lab.judge();
     assert!(packets >= 9 * 2, "{packets} RADIUS packets");
     assert_eq!(invalid, 0);
