@@ -784,3 +784,6 @@ async fn read(socket: Arc<UdpSocket>, on: Socket, to: mpsc::Sender<Datagram>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
