@@ -493,6 +493,49 @@ fn session_timeout_ends_the_session_on_time() {
 }
 
 #[test]
+fn idle_timeout_from_the_accept_ends_an_idle_session() {
+    let mut accept = Attributes::new();
+    accept
+        .push_idle_timeout(20)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut net = net(
+        &lns("auth_pap", "auth_source radius\n radius_accounting true"),
+        &lac(1, PASSWORD),
+        Some(server(accept)),
+    );
+    up(&mut net, "up");
+    let at = net.elapsed();
+    net.run_until(Duration::from_secs(40), "idle timeout", |n| {
+        n.nodes[1].saw(EventKind::PppDown) == 1
+    });
+    // No data crosses the simulated link: it is idle from the start (activity is reported
+    // every PPP_ACTIVITY_PERIOD at most, so the timeout is exact to within that).
+    let took = net.elapsed() - at;
+    assert!(
+        took >= Duration::from_secs(19) && took <= Duration::from_secs(26),
+        "{took:?}"
+    );
+    net.run_for(Duration::from_secs(5));
+    let down = net.nodes[1]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::PppDown)
+        .and_then(|e| e.ppp.clone())
+        .and_then(|p| p.reason);
+    assert_eq!(down.as_deref(), Some("idle_timeout"));
+    let acct = accounting(&net);
+    let (_, stop, _) = acct
+        .iter()
+        .find(|(s, ..)| *s == acct_status_type::STOP)
+        .cloned()
+        .unwrap_or_else(|| panic!("no Stop: {:?}", net.nodes[1].order));
+    assert_eq!(
+        stop.acct_terminate_cause(),
+        Some(acct_terminate_cause::IDLE_TIMEOUT)
+    );
+}
+
+#[test]
 fn a_session_that_goes_away_drops_its_access_request() {
     // The server never answers.
     let mut net = net(
