@@ -1,7 +1,8 @@
 //! The daemon's RADIUS on the host: l2tpd in a network namespace with FreeRADIUS
 //! (`examples/radius`) on two of its addresses; first without PPP (data plane `none`), then
 //! with `l2tp-loadgen`'s PPP clients on the userspace data plane (see
-//! `native_clients_on_the_host_are_authenticated_and_accounted`).
+//! `native_clients_on_the_host_are_authenticated_and_accounted`), and a set-up storm against
+//! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -556,5 +557,96 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
     let (packets, invalid) = lab.judge();
     assert!(packets >= 9 * 2, "{packets} RADIUS packets");
     assert_eq!(invalid, 0);
+    lab.stop(l2tpd);
+}
+
+/// A set-up storm against a server that does not answer (an address with no listener): no
+/// more than `max_outstanding` Access-Requests in flight to it, the rest queued; past 256 in
+/// flight a second socket (RADIUS identifiers are per socket). The peers' sessions wait, and
+/// nothing is answered while they do.
+#[test]
+fn a_set_up_storm_queues_past_max_outstanding_on_two_sockets() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("storm");
+    lab.loopback(&["192.0.2.3/32", "192.0.2.11/32"]);
+    let dir = lab.dir.clone();
+    let conf = dir.join("l2tpd.conf");
+    let socket = dir.join("l2tpd.sock");
+    let text = format!(
+        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
+         pid_file {d}/l2tpd.pid\n    radius_nas_ip_address 192.0.2.3\n    \
+         radius_accounting_on_off false\n}}\n\
+         radius server \"silent\" {{\n    address 192.0.2.11\n    secret \"{SECRET}\"\n    \
+         timeout 30\n    retries 0\n    max_outstanding 300\n}}\n\
+         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
+         ppp profile \"default\" {{\n    auth_chap true\n    auth_source radius\n    \
+         local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    ipv6cp false\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(&conf, text).unwrap();
+    let log = dir.join("l2tpd.log");
+    let l2tpd = lab.spawn(
+        "l2tpd",
+        &[
+            env!("CARGO_BIN_EXE_l2tpd"),
+            "-f",
+            "-c",
+            conf.to_str().unwrap(),
+            "-o",
+            log.to_str().unwrap(),
+        ],
+    );
+    wait(Duration::from_secs(10), "l2tpd answers", || {
+        ctl(&socket, &["show", "system"]).contains("control socket")
+    });
+    // 400 sessions in set-up at once (4 tunnels of 100).
+    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
+    let mut storm = Command::new("ip")
+        .args(["netns", "exec", &lab.ns])
+        .arg(bin)
+        .args(["--peer", "192.0.2.3", "--tunnels", "4", "--version", "2"])
+        .args([
+            "--sessions",
+            "100",
+            "--concurrency",
+            "400",
+            "--ppp",
+            "--auth",
+            "chap",
+        ])
+        .args([
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--timeout",
+            "60",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let shown = || -> serde_json::Value {
+        serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last = shown();
+    while !(last["servers"][0]["outstanding"] == 300 && last["queued_access"] == 100) {
+        assert!(
+            Instant::now() < deadline,
+            "not 300 in flight and 100 queued: {last}\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        last = shown();
+    }
+    assert_eq!(last["sockets"], 2, "{last}");
+    assert_eq!(last["servers"][0]["requests"], 300, "{last}");
+    assert_eq!(last["accepts"], 0, "{last}");
+    let _ = storm.kill();
+    let _ = storm.wait();
     lab.stop(l2tpd);
 }
