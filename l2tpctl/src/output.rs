@@ -9,6 +9,8 @@ use l2tp_ctl::{
 };
 use serde_json::Value;
 
+mod radius;
+
 /// `response` as JSON: one value and a newline, or nothing for commands that only succeed.
 pub(crate) fn json(response: &Response) -> String {
     use serde_json::to_string_pretty as pretty;
@@ -80,7 +82,7 @@ pub(crate) fn text(response: &Response) -> String {
         }
         Response::IpPools(pools) => pools.iter().map(ip_pool).collect(),
         Response::IpPool(p) => ip_pool(p),
-        Response::Radius(r) => radius(r),
+        Response::Radius(r) => radius::show(r),
         Response::Reloaded(r) => {
             let mut out = String::from("config reloaded");
             if r.changes.is_empty() {
@@ -471,128 +473,7 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
         let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
     }
     if let Some(r) = &p.radius {
-        let secs = |s: Option<u32>| s.map_or("-".to_owned(), |s| format!("{s}s"));
-        let class = if r.class.is_empty() {
-            "-".to_owned()
-        } else {
-            r.class.join(" ")
-        };
-        let rows = [
-            ("acct session id", r.acct_session_id.clone()),
-            ("authenticated by", or_dash(&r.authentic)),
-            ("class", class),
-            ("accounting", r.accounting.clone()),
-            (
-                "interim interval",
-                r.interim_interval_s
-                    .map_or("-".to_owned(), |s| format!("{s}s")),
-            ),
-            ("session timeout", secs(r.session_timeout_s)),
-            ("idle timeout", secs(r.idle_timeout_s)),
-            (
-                "framed mtu",
-                r.framed_mtu.map_or("-".into(), |m| m.to_string()),
-            ),
-        ];
-        out.push_str("  radius:\n");
-        for (k, v) in rows {
-            let _ = writeln!(out, "    {:<18}{v}", format!("{k}:"));
-        }
-    }
-    out
-}
-
-/// `show radius`: one line per server, then the requests and dynamic authorization.
-fn radius(r: &l2tp_ctl::RadiusInfo) -> String {
-    let mut out = String::new();
-    if r.servers.is_empty() {
-        out.push_str("no RADIUS server\n");
-    } else {
-        let _ = writeln!(
-            out,
-            "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9}",
-            "SERVER",
-            "SERVICE",
-            "ADDRESS",
-            "PRI",
-            "STATE",
-            "OUT",
-            "REQUESTS",
-            "RETRIES",
-            "TIMEOUTS",
-            "ACCEPTS",
-            "REJECTS",
-            "RTT(ms)"
-        );
-        for s in &r.servers {
-            let state = match s.dead_for_s {
-                Some(d) => format!("dead({d}s)"),
-                None => s.state.clone(),
-            };
-            let answers = if s.service == "accounting" {
-                (s.accounting_responses.to_string(), "-".to_owned())
-            } else {
-                (s.accepts.to_string(), s.rejects.to_string())
-            };
-            let _ = writeln!(
-                out,
-                "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1}",
-                s.name,
-                s.service,
-                s.address,
-                s.priority,
-                state,
-                s.outstanding,
-                s.requests,
-                s.retransmissions,
-                s.timeouts,
-                answers.0,
-                answers.1,
-                s.smoothed_rtt_us as f64 / 1000.0
-            );
-        }
-    }
-    let kv = |m: &std::collections::BTreeMap<String, u64>| {
-        if m.is_empty() {
-            "none".to_owned()
-        } else {
-            m.iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    let _ = writeln!(
-        out,
-        "authentication: {} requests, {} accepted, {} rejected, {} unanswered ({} checked \
-         locally), {} refused (queue full)",
-        r.access_requests,
-        r.accepts,
-        r.rejects,
-        r.no_answer,
-        r.local_fallbacks,
-        r.access_queue_full
-    );
-    let _ = writeln!(
-        out,
-        "accounting: {}; {} answered, {} lost",
-        kv(&r.accounting_requests),
-        r.accounting_responses,
-        r.accounting_lost
-    );
-    let _ = writeln!(
-        out,
-        "queued: {} authentication, {} accounting; {} pending, {} socket(s)",
-        r.queued_access, r.queued_accounting, r.pending, r.sockets
-    );
-    if !r.dynauth_listen.is_empty() {
-        let _ = writeln!(
-            out,
-            "dynamic authorization on {}: {}; dropped: {}",
-            r.dynauth_listen.join(" "),
-            kv(&r.dynauth),
-            kv(&r.dynauth_dropped)
-        );
+        out.push_str(&radius::session(r));
     }
     out
 }
