@@ -536,6 +536,48 @@ fn idle_timeout_from_the_accept_ends_an_idle_session() {
 }
 
 #[test]
+fn framed_interface_id_is_the_peers_ipv6_interface_identifier() {
+    let id = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x01];
+    let mut accept = Attributes::new();
+    accept
+        .push_framed_interface_id(id)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut net = net(
+        &lns("auth_pap", "auth_source radius"),
+        &lac(1, PASSWORD),
+        Some(server(accept)),
+    );
+    up(&mut net, "up");
+    let want = l2tp_ctl::format_ifid(u64::from_be_bytes(id));
+    net.run_until(Duration::from_secs(10), "IPv6CP opened", |n| {
+        ifids(n, 1).1.is_some()
+    });
+    assert_eq!(
+        ifids(&net, 1).1.as_deref(),
+        Some(want.as_str()),
+        "the LNS's view"
+    );
+    assert_eq!(
+        ifids(&net, 0).0.as_deref(),
+        Some(want.as_str()),
+        "the LAC's own"
+    );
+}
+
+/// The (local, peer) IPv6 interface identifiers of node `i`'s first session.
+fn ifids(net: &Net, i: usize) -> (Option<String>, Option<String>) {
+    let e = &net.nodes[i].engine;
+    let rows = e.sessions(net.now, None).unwrap_or_default();
+    let Some(row) = rows.first() else {
+        return (None, None);
+    };
+    e.session(net.now, &Selector::Id(row.tid), &Selector::Id(row.sid))
+        .ok()
+        .and_then(|d| d.ppp)
+        .map_or((None, None), |p| (p.local_ipv6_ifid, p.peer_ipv6_ifid))
+}
+
+#[test]
 fn a_session_that_goes_away_drops_its_access_request() {
     // The server never answers.
     let mut net = net(
