@@ -578,6 +578,25 @@ fn ifids(net: &Net, i: usize) -> (Option<String>, Option<String>) {
 }
 
 #[test]
+fn an_ipv6_nas_address_goes_as_nas_ipv6_address() {
+    let text = lns("auth_pap", "auth_source radius").replacen(
+        "radius_nas_identifier \"lns-test\"",
+        "radius_nas_identifier \"lns-test\"\n radius_nas_ip_address 2001:db8::2",
+        1,
+    );
+    let mut net = net(&text, &lac(1, PASSWORD), Some(server(Attributes::new())));
+    up(&mut net, "up");
+    let reqs = submits(&net, 1);
+    let (_, r, _) = reqs
+        .iter()
+        .find(|(s, ..)| *s == Service::Access)
+        .unwrap_or_else(|| panic!("no Access-Request"));
+    let want: std::net::Ipv6Addr = "2001:db8::2".parse().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.nas_ipv6_address(), Some(want));
+    assert_eq!(r.nas_ip_address(), None);
+}
+
+#[test]
 fn a_session_that_goes_away_drops_its_access_request() {
     // The server never answers.
     let mut net = net(
