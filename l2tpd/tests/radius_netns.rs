@@ -2,7 +2,8 @@
 //! (`examples/radius`) on two of its addresses; first without PPP (data plane `none`), then
 //! with `l2tp-loadgen`'s PPP clients on the userspace data plane (see
 //! `native_clients_on_the_host_are_authenticated_and_accounted`), and a set-up storm against
-//! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`).
+//! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`)
+//! and accounting past its queue (`accounting_past_its_queue_is_dropped_logged_and_counted`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -648,5 +649,89 @@ fn a_set_up_storm_queues_past_max_outstanding_on_two_sockets() {
     assert_eq!(last["accepts"], 0, "{last}");
     let _ = storm.kill();
     let _ = storm.wait();
+    lab.stop(l2tpd);
+}
+
+/// Accounting that no server takes: local users, accounted to a server that does not answer,
+/// with one request in flight and `radius_max_queued_accounting 5`. Of 20 Starts, one is in
+/// flight, five wait, and the other fourteen are dropped, each logged and counted in
+/// `show radius` (nothing lost silently).
+#[test]
+fn accounting_past_its_queue_is_dropped_logged_and_counted() {
+    if skip() {
+        return;
+    }
+    let mut lab = Lab::new("acctq");
+    lab.loopback(&["192.0.2.3/32", "192.0.2.11/32"]);
+    let dir = lab.dir.clone();
+    let conf = dir.join("l2tpd.conf");
+    let socket = dir.join("l2tpd.sock");
+    let text = format!(
+        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
+         pid_file {d}/l2tpd.pid\n    radius_nas_ip_address 192.0.2.3\n    \
+         radius_accounting_on_off false\n    radius_max_queued_accounting 5\n}}\n\
+         radius server \"silent\" {{\n    address 192.0.2.11\n    secret \"{SECRET}\"\n    \
+         timeout 30\n    retries 0\n    max_outstanding 1\n}}\n\
+         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
+         user \"u\" {{\n    password \"p\"\n}}\n\
+         ppp profile \"default\" {{\n    auth_chap true\n    auth_source local\n    \
+         radius_accounting true\n    local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    \
+         ipv6cp false\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(&conf, text).unwrap();
+    let log = dir.join("l2tpd.log");
+    let l2tpd = lab.spawn(
+        "l2tpd",
+        &[
+            env!("CARGO_BIN_EXE_l2tpd"),
+            "-f",
+            "-c",
+            conf.to_str().unwrap(),
+            "-o",
+            log.to_str().unwrap(),
+        ],
+    );
+    wait(Duration::from_secs(10), "l2tpd answers", || {
+        ctl(&socket, &["show", "system"]).contains("control socket")
+    });
+    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
+    let mut sessions = Command::new("ip")
+        .args(["netns", "exec", &lab.ns])
+        .arg(bin)
+        .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
+        .args(["--sessions", "20", "--ppp", "--auth", "chap"])
+        .args(["--user", "u", "--password", "p", "--hold", "60", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let shown = || -> serde_json::Value {
+        serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last = shown();
+    while last["accounting_lost"] != 14 {
+        assert!(
+            Instant::now() < deadline,
+            "not 14 records lost: {last}\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        last = shown();
+    }
+    assert_eq!(last["accounting_requests"]["start"], 20, "{last}");
+    // The server's accounting line comes after its authentication line.
+    assert_eq!(last["servers"][1]["service"], "accounting", "{last}");
+    assert_eq!(last["servers"][1]["outstanding"], 1, "{last}");
+    assert_eq!(last["queued_accounting"], 5, "{last}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let logged = text
+        .lines()
+        .filter(|l| l.contains("an accounting record was dropped"))
+        .count();
+    assert_eq!(logged, 14, "{text}");
+    let _ = sessions.kill();
+    let _ = sessions.wait();
     lab.stop(l2tpd);
 }
