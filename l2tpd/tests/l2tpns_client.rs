@@ -299,6 +299,21 @@ fn comes_up_and_carries_ping(tag: &str, authtypes: &str, auth_shown: &str) {
     );
     assert_eq!(logins, vec![addr.clone()], "{}", c.context());
     assert!(addr.starts_with("198.51.100."), "{addr}");
+    // l2tpd's TUN holds it, with a host route to l2tpns's end.
+    let ip = |args: &[&str]| {
+        let mut argv = vec!["ip"];
+        argv.extend_from_slice(args);
+        String::from_utf8_lossy(&c.lab.run(Side::A, &argv, SHORT).stdout).into_owned()
+    };
+    let tun_addr = ip(&["-4", "addr", "show", "dev", TUN]);
+    assert!(tun_addr.contains(&format!("inet {addr}/32")), "{tun_addr}");
+    let routes = ip(&["-4", "route", "show", "dev", TUN]);
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.starts_with(LNS_PPP) && l.contains(&format!("src {addr}"))),
+        "{routes}"
+    );
     // `show sessions` names l2tpns's end of the link.
     let rows = c.lab.list(&c.l2tpd, "sessions");
     assert_eq!(rows[0]["ppp_ipv4"], LNS_PPP, "{rows:?}");
