@@ -468,7 +468,7 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 }
 
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
-const PPP_DOWN_REASONS: [&str; 15] = [
+const PPP_DOWN_REASONS: [&str; 16] = [
     "closed",
     "peer_terminated",
     "lower_down",
@@ -477,6 +477,7 @@ const PPP_DOWN_REASONS: [&str; 15] = [
     "auth_not_negotiated",
     "auth_failed",
     "auth_rejected_by_peer",
+    "auth_no_verdict",
     "authenticator_invalid",
     "auth_timeout",
     "no_network_protocol",
