@@ -92,6 +92,7 @@
 
 pub mod codec;
 pub mod kernel;
+pub mod marks;
 pub mod offload;
 mod options;
 pub mod reorder;

@@ -7,7 +7,8 @@
 //! - Interface settings through `SIOCSIFMTU`, `SIOCGIFFLAGS`/`SIOCSIFFLAGS`, `SIOCSIFHWADDR` and
 //!   the bridge's `SIOCBRADDIF`, on a throw-away `AF_INET` datagram socket (netdevice(7)).
 //! - Batched datagram I/O: `recvmmsg(2)` and `sendmmsg(2)` on connected sockets.
-//! - Integer socket options that socket2 lacks (`IP_MTU_DISCOVER`, `SO_NO_CHECK`).
+//! - Integer socket options that socket2 lacks (`IP_MTU_DISCOVER`, `SO_NO_CHECK`,
+//!   `SO_RCVMARK`), and `recvmsg(2)` with the datagram's mark ([`mark`]).
 //! - Offloads ([`offload`]): the TAP's virtio-net header and `TUNSETOFFLOAD`, UDP GSO
 //!   (`UDP_SEGMENT`) sends and UDP GRO receives.
 
@@ -21,8 +22,10 @@ use std::ptr;
 
 use nix::libc;
 
+mod mark;
 mod offload;
 
+pub(crate) use mark::{recv_from_with_mark, set_receive_mark};
 pub(crate) use offload::{
     GroBatch, probe_udp_segment, set_udp_gro, tap_set_offload, tap_set_vnet_header, udp_gro_recv,
     udp_gso_send,
