@@ -162,6 +162,7 @@ fn every_reply() -> Vec<Reply> {
                 error: 0,
                 message: Some("bye".into()),
             }),
+            socket_mark: Some(3),
         })),
         Reply::Ok(Response::Sessions(vec![session()])),
         Reply::Ok(Response::Session(SessionDetail {

@@ -313,7 +313,8 @@ fn tunnel(t: &TunnelDetail) -> String {
             }),
         ),
     ];
-    for (k, v) in rows {
+    let mark = t.socket_mark.map(|m| ("socket mark", format!("{m:#x}")));
+    for (k, v) in rows.into_iter().chain(mark) {
         let _ = writeln!(out, "  {:<18}{}", format!("{k}:"), v.trim_end());
     }
     out.push_str("settings:\n");

@@ -101,7 +101,10 @@ impl Core {
                 return self.whole_list(now, &list);
             }
             Request::ShowTunnel { tunnel } => {
-                return self.engine.tunnel(now, &tunnel).map(Response::Tunnel);
+                return self.engine.tunnel(now, &tunnel).map(|mut d| {
+                    d.socket_mark = plane.tunnel_mark(d.info.tid);
+                    Response::Tunnel(d)
+                });
             }
             Request::ShowSession { tunnel, session } => {
                 return self.engine.session(now, &tunnel, &session).map(|mut d| {
@@ -592,6 +595,8 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     needs("pid_file", o.pid_file != n.pid_file);
     needs("metrics_listen", o.metrics_listen != n.metrics_listen);
     needs("dataplane", o.dataplane != n.dataplane);
+    needs("learn_sccrq_mark", o.learn_sccrq_mark != n.learn_sccrq_mark);
+    needs("nfq_socket", o.nfq_socket != n.nfq_socket);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(
             "encap ip or listen_encap_ip is now in use: restart l2tpd to open the IP \

@@ -27,6 +27,10 @@ pub struct SocketRequest {
     pub local: SocketAddr,
     /// The peer to connect to.
     pub remote: SocketAddr,
+    /// The tunnel id the peer assigned in its SCCRQ, for a tunnel the peer opened; 0 for one
+    /// we open (the peer assigns its id later). With the peer's address it finds the netfilter
+    /// mark learnt for the tunnel ([`crate::marks`]).
+    pub peer_tid: u32,
 }
 
 /// A change to the tunnels' own sockets.

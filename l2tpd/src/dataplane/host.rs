@@ -1,11 +1,13 @@
 //! [`DataplaneHost`]: the core's side of the data plane. It owns the [`Dataplane`] in use and
 //! each tunnel's own socket (UDP, or L2TP/IP where the kernel has it), so that a tunnel's
 //! socket can be handed to the data plane when the tunnel is installed, and tells the shell
-//! which sockets to read.
+//! which sockets to read. It gives each tunnel's socket the netfilter mark learnt for the
+//! tunnel ([`crate::marks`]): when it opens the socket, or at once when the mark comes later.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
+use std::time::Instant;
 
 use l2tp_proto::wire::header::Encapsulation;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -14,6 +16,7 @@ use super::api::{
     DataStats, Dataplane, DataplaneEvent, DataplaneOutcome, DataplaneRequest, SocketChange,
     TunnelInstalled,
 };
+use crate::marks::{Learnt, MarkSource, Marks, PeerTunnel};
 use crate::net::{self, Framing};
 
 /// A change to the tunnels' own sockets, for the shell.
@@ -42,6 +45,10 @@ struct TunnelSocket {
     remote: SocketAddr,
     socket: Option<UdpSocket>,
     adopted: bool,
+    /// The peer's address and tunnel id, for a tunnel the peer opened.
+    peer: Option<PeerTunnel>,
+    /// The netfilter mark its socket sends with.
+    mark: Option<u32>,
 }
 
 /// The data plane and the tunnels' sockets.
@@ -55,6 +62,10 @@ pub struct DataplaneHost {
     /// Whether tunnels over IP get L2TP/IP sockets of their own (else they share the raw
     /// listen sockets).
     ip_tunnel_sockets: bool,
+    /// Marks learnt for tunnels that have no socket yet.
+    marks: Marks,
+    /// The tunnel of each (peer address, peer tunnel id), for marks learnt late.
+    by_peer: HashMap<PeerTunnel, u32>,
 }
 
 impl DataplaneHost {
@@ -68,6 +79,8 @@ impl DataplaneHost {
             peers: HashMap::new(),
             changes: Default::default(),
             ip_tunnel_sockets,
+            marks: Marks::default(),
+            by_peer: HashMap::new(),
         }
     }
 
@@ -77,14 +90,18 @@ impl DataplaneHost {
     }
 
     /// Carries out the engine's socket change: opens a tunnel's socket (a failure is logged;
-    /// the tunnel then uses a listen socket) or closes it.
-    pub fn socket_change(&mut self, change: SocketChange) {
+    /// the tunnel then uses a listen socket), with the mark learnt for the tunnel if any, or
+    /// closes it.
+    pub fn socket_change(&mut self, now: Instant, change: SocketChange) {
         match change {
             SocketChange::Open(spec) => {
                 self.close(spec.tid);
+                let peer = (spec.peer_tid != 0).then_some((spec.remote.ip(), spec.peer_tid));
+                let learnt = peer.and_then(|key| self.marks.take(now, key));
+                let mark = learnt.as_ref().map(|l| l.mark);
                 let opened = match spec.encap {
                     Encapsulation::Udp => {
-                        Some((net::tunnel_udp(spec.local, spec.remote), Framing::Udp))
+                        Some((net::tunnel_udp(spec.local, spec.remote, mark), Framing::Udp))
                     }
                     Encapsulation::Ip if self.ip_tunnel_sockets => Some((
                         net::tunnel_ip(spec.local, spec.tid, spec.remote),
@@ -126,6 +143,9 @@ impl DataplaneHost {
                         framing,
                     });
                 }
+                if let Some(key) = peer {
+                    self.by_peer.insert(key, spec.tid);
+                }
                 self.tunnels.insert(
                     spec.tid,
                     TunnelSocket {
@@ -133,18 +153,102 @@ impl DataplaneHost {
                         remote: spec.remote,
                         socket,
                         adopted: false,
+                        peer,
+                        mark: None,
                     },
                 );
+                if let Some(learnt) = learnt {
+                    self.apply_mark(spec.tid, &learnt);
+                }
             }
             SocketChange::Close(tid) => self.close(tid),
         }
     }
 
     fn close(&mut self, tid: u32) {
-        if let Some(t) = self.tunnels.remove(&tid)
-            && t.socket.is_some()
-        {
-            self.changes.push_back(ShellSocket::Close(tid));
+        if let Some(t) = self.tunnels.remove(&tid) {
+            if let Some(key) = t.peer
+                && self.by_peer.get(&key) == Some(&tid)
+            {
+                self.by_peer.remove(&key);
+            }
+            if t.socket.is_some() {
+                self.changes.push_back(ShellSocket::Close(tid));
+            }
+        }
+    }
+
+    /// A netfilter mark for the tunnel that the peer at `key.0` opened with tunnel id `key.1`:
+    /// its socket takes it at once if the tunnel exists, else when it is opened (within
+    /// [`crate::marks::PENDING_TTL`]).
+    pub fn learn_mark(&mut self, now: Instant, key: PeerTunnel, learnt: Learnt) {
+        match self.by_peer.get(&key) {
+            Some(&tid) => self.apply_mark(tid, &learnt),
+            None => self.marks.learn(now, key, learnt),
+        }
+    }
+
+    /// Forgets the marks that waited too long for their tunnel.
+    pub fn expire_marks(&mut self, now: Instant) {
+        if self.marks.is_empty() {
+            return;
+        }
+        for ((ip, peer_tid), learnt) in self.marks.expire(now) {
+            match learnt.source {
+                MarkSource::Nfq { host_name } => tracing::info!(
+                    "l2tp-nfqd: no tunnel from {ip} with peer tunnel id {peer_tid} (host name \
+                     {host_name:?}) within {}s; its mark {:#x} is dropped",
+                    crate::marks::PENDING_TTL.as_secs(),
+                    learnt.mark
+                ),
+                MarkSource::Sccrq => tracing::debug!(
+                    "the marked SCCRQ from {ip} (peer tunnel id {peer_tid}) made no tunnel"
+                ),
+            }
+        }
+    }
+
+    /// The netfilter mark of tunnel `tid`'s socket, if it has one.
+    pub fn tunnel_mark(&self, tid: u32) -> Option<u32> {
+        self.tunnels.get(&tid).and_then(|t| t.mark)
+    }
+
+    /// Gives tunnel `tid`'s socket the mark `learnt`.
+    fn apply_mark(&mut self, tid: u32, learnt: &Learnt) {
+        let Some(t) = self.tunnels.get_mut(&tid) else {
+            return;
+        };
+        if t.mark == Some(learnt.mark) {
+            return;
+        }
+        let Some(socket) = &t.socket else {
+            tracing::warn!(
+                "tunnel {tid}: no socket of its own to send with mark {:#x} ({}): its \
+                 messages leave through the listen socket, unmarked",
+                learnt.mark,
+                learnt.source
+            );
+            return;
+        };
+        if let Err(e) = l2tp_dataplane::marks::set_mark(socket.as_fd(), learnt.mark) {
+            tracing::warn!(
+                "tunnel {tid}: cannot mark its socket {:#x} ({}): {e}",
+                learnt.mark,
+                learnt.source
+            );
+            return;
+        }
+        match t.mark.replace(learnt.mark) {
+            None => tracing::info!(
+                "tunnel {tid}: its socket sends with mark {:#x} ({})",
+                learnt.mark,
+                learnt.source
+            ),
+            Some(old) => crate::notice!(
+                "tunnel {tid}: its socket's mark changes from {old:#x} to {:#x} ({})",
+                learnt.mark,
+                learnt.source
+            ),
         }
     }
 
@@ -170,6 +274,8 @@ impl DataplaneHost {
                         remote: spec.peer,
                         socket: None,
                         adopted: false,
+                        peer: None,
+                        mark: None,
                     });
                     t.adopted = true;
                     if t.socket.is_some() {

@@ -59,11 +59,18 @@ impl Ctx<'_> {
                 );
             }
         }
+        // A tunnel the peer opened knows the peer's tunnel id from its SCCRQ already.
+        let peer_tid = self
+            .protocol
+            .ep()
+            .tunnel(tid)
+            .map_or(0, |t| t.peer_tunnel_id);
         let request = SocketRequest {
-            tid: rec.tid(),
+            tid,
             encap,
             local,
             remote,
+            peer_tid,
         };
         self.registry.insert_tunnel(handle, rec);
         self.out.socket(SocketChange::Open(request));
