@@ -322,7 +322,8 @@ fn run_daemon(
         let plane = dataplane::DataplaneHost::new(
             dataplane::open(dataplane, config.system())?,
             facts.ip_tunnel_sockets,
-        );
+        )
+        .with_sccrq_marks(config.system().learn_sccrq_mark);
         let now = Instant::now();
         let mut core = Core::new(
             config,

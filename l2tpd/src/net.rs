@@ -174,6 +174,26 @@ pub fn tunnel_udp(
     Ok(UdpSocket::from(s))
 }
 
+/// The own UDP socket of a tunnel carried apart (its peer's address and port are another
+/// tunnel's too, on a kernel that cannot tell their data apart: see
+/// `dataplane::shared`): bound to `local` like [`tunnel_udp`], with `mark`, but *not*
+/// connected, so that the datagrams of that address and port keep going to the first
+/// tunnel's socket. It sends with an explicit destination.
+pub fn tunnel_udp_apart(local: SocketAddr, mark: Option<u32>) -> io::Result<UdpSocket> {
+    let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
+    if local.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    if let Some(mark) = mark {
+        s.set_mark(mark)?;
+    }
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.set_cloexec(true)?;
+    s.bind(&local.into())?;
+    Ok(UdpSocket::from(s))
+}
+
 /// A tunnel's own L2TP/IP socket, for [`Framing::L2tpIp`]: bound to `local`'s address with
 /// our tunnel id `tid` as its connection id, and connected to `remote`'s address, so that the
 /// kernel hands it the tunnel's control messages and a kernel data plane can take it as a

@@ -88,8 +88,9 @@ pub struct Sockets {
     list: Vec<(Framing, SocketAddr, Arc<UdpSocket>, bool)>,
     tunnels: HashMap<u32, TunnelSocket>,
     /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
-    /// registered with the runtime, which would otherwise wake for every data packet.
-    adopted: HashMap<u32, std::net::UdpSocket>,
+    /// registered with the runtime, which would otherwise wake for every data packet. With
+    /// the peer to send to when the socket is not connected.
+    adopted: HashMap<u32, (std::net::UdpSocket, Option<SocketAddr>)>,
     /// The metrics endpoint's listening sockets (`metrics_listen`), until it starts.
     metrics: Vec<std::net::TcpListener>,
     /// The socket that receives l2tp-nfqd's messages (`nfq_socket`), until the loop starts.
@@ -129,9 +130,8 @@ impl Sockets {
     fn open_tunnel(
         &mut self,
         tid: u32,
-        socket: std::net::UdpSocket,
-        local: SocketAddr,
-        framing: Framing,
+        (socket, peer): (std::net::UdpSocket, Option<SocketAddr>),
+        listen: Listen,
         to_core: &mpsc::Sender<Inbound>,
         stop: &watch::Receiver<bool>,
     ) {
@@ -144,11 +144,7 @@ impl Sockets {
             }
         };
         let task = tokio::spawn(receive(
-            Listen {
-                framing,
-                local,
-                marks: false,
-            },
+            listen,
             socket.clone(),
             to_core.clone(),
             stop.clone(),
@@ -157,7 +153,8 @@ impl Sockets {
             tid,
             TunnelSocket {
                 socket,
-                framing,
+                framing: listen.framing,
+                peer,
                 task,
             },
         );
@@ -167,13 +164,17 @@ impl Sockets {
     /// duplicate that the runtime does not watch. The registered one is deregistered and closed
     /// when the aborted reader lets go of it.
     fn stop_reading(&mut self, tid: u32) {
-        let Some(TunnelSocket { socket, task, .. }) = self.tunnels.remove(&tid) else {
+        let Some(TunnelSocket {
+            socket, peer, task, ..
+        }) = self.tunnels.remove(&tid)
+        else {
             return;
         };
         task.abort();
         match socket2::SockRef::from(&*socket).try_clone() {
             Ok(dup) => {
-                self.adopted.insert(tid, std::net::UdpSocket::from(dup));
+                self.adopted
+                    .insert(tid, (std::net::UdpSocket::from(dup), peer));
             }
             Err(e) => {
                 tracing::warn!("tunnel {tid}: cannot keep its socket for sending: {e}");
@@ -208,6 +209,8 @@ impl Sockets {
 struct TunnelSocket {
     socket: Arc<UdpSocket>,
     framing: Framing,
+    /// The peer, when the socket is not connected (a tunnel carried apart).
+    peer: Option<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -299,6 +302,7 @@ pub async fn run(
         usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
     );
     let mut dataplane_events = plane.take_events();
+    let mut fallback_events = plane.take_fallback_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
@@ -403,6 +407,9 @@ pub async fn run(
                 core.handle_resolved(Instant::now(), &host, result);
             }
             Some(e) = next_event(&mut dataplane_events) => {
+                core.handle_dataplane_event(Instant::now(), e, &plane);
+            }
+            Some(e) = next_event(&mut fallback_events) => {
                 core.handle_dataplane_event(Instant::now(), e, &plane);
             }
             _ = sleep, if wake.is_some() => {
@@ -524,7 +531,16 @@ fn carry_out(
                     socket,
                     local,
                     framing,
-                } => sockets.open_tunnel(tid, socket, local, framing, &io.to_core, &io.stop),
+                    marks,
+                    peer,
+                } => {
+                    let listen = Listen {
+                        framing,
+                        local,
+                        marks,
+                    };
+                    sockets.open_tunnel(tid, (socket, peer), listen, &io.to_core, &io.stop);
+                }
                 ShellSocket::StopReading(tid) => sockets.stop_reading(tid),
                 ShellSocket::Close(tid) => sockets.close_tunnel(tid),
             }
@@ -567,10 +583,14 @@ fn far_future() -> tokio::time::Instant {
 
 async fn send_all(core: &mut Core, sockets: &Sockets) {
     while let Some(t) = core.poll_transmit() {
-        if let Some(socket) = sockets.adopted.get(&t.tunnel_id) {
+        if let Some((socket, peer)) = sockets.adopted.get(&t.tunnel_id) {
             // Non-blocking: a full send buffer drops the message, which the reliable channel
             // sends again.
-            match socket.send(&t.contents) {
+            let sent = match peer {
+                Some(peer) => socket.send_to(&t.contents, peer),
+                None => socket.send(&t.contents),
+            };
+            match sent {
                 Ok(_) => continue,
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
             }
@@ -578,7 +598,11 @@ async fn send_all(core: &mut Core, sockets: &Sockets) {
         if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
             && let Some(datagram) = encode(ts.framing, &t)
         {
-            match ts.socket.send(datagram).await {
+            let sent = match ts.peer {
+                Some(peer) => ts.socket.send_to(datagram, peer).await,
+                None => ts.socket.send(datagram).await,
+            };
+            match sent {
                 Ok(_) => continue,
                 // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),

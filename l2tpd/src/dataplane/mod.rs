@@ -22,6 +22,7 @@ mod host;
 pub mod kernel;
 mod names;
 pub mod none;
+mod shared;
 pub mod userspace;
 
 pub use api::{
