@@ -378,10 +378,17 @@ tcp_gbps() { # SERVER_IP STREAMS
     python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$W/iperf.json" 2>/dev/null || true
 }
 # Frames that reached the receiving end: the data plane's receive counter of l2tpd's sessions
-# when $CARRIED_SOCK names B's control socket (the TAP counts coalesced super-frames once),
-# else the receive counter of the interface holding SERVER_IP.
+# when $CARRIED_SOCK names B's control socket, or of the l2tp-static whose PID is
+# $CARRIED_STATIC (the TAP counts coalesced super-frames once), else the receive counter of the
+# interface holding SERVER_IP.
 carried_count() { # SERVER_IP
-    if [ -n "${CARRIED_SOCK:-}" ]; then
+    if [ -n "${CARRIED_STATIC:-}" ]; then
+        # l2tp-static writes its counters to its --stats-file on SIGUSR1.
+        rm -f "$W/static-b.stats"
+        kill -USR1 "$CARRIED_STATIC"
+        for _ in $(seq 50); do [ -s "$W/static-b.stats" ] && break; sleep 0.1; done
+        awk '/^session / { for (i = 1; i <= NF; i++) if ($i ~ /^rx_packets=/) { sub(/rx_packets=/, "", $i); print $i } }' "$W/static-b.stats"
+    elif [ -n "${CARRIED_SOCK:-}" ]; then
         python3 - "$L2TPCTL" "$CARRIED_SOCK" <<'PY'
 import json, subprocess, sys
 ctl, sock = sys.argv[1], sys.argv[2]
@@ -610,7 +617,8 @@ pw_static() {
     local common=(--encap udp --tunnel-id 1 --peer-tunnel-id 1 --session-id 1 --peer-session-id 1)
     ip netns exec "$NS_A" "$STATIC" --local 192.0.2.1 --peer 192.0.2.2 "${common[@]}" --ifname l2tps0 >"$W/static-a.log" 2>&1 &
     local a=$!
-    ip netns exec "$NS_B" "$STATIC" --local 192.0.2.2 --peer 192.0.2.1 "${common[@]}" --ifname l2tps0 >"$W/static-b.log" 2>&1 &
+    ip netns exec "$NS_B" "$STATIC" --local 192.0.2.2 --peer 192.0.2.1 "${common[@]}" --ifname l2tps0 \
+        --stats-file "$W/static-b.stats" >"$W/static-b.log" 2>&1 &
     local b=$!
     PIDS+=("$a" "$b")
     for _ in $(seq 50); do
@@ -620,7 +628,9 @@ pw_static() {
     in_ns "$NS_A" ip addr add 198.51.100.1/24 dev l2tps0; in_ns "$NS_A" ip link set l2tps0 up
     in_ns "$NS_B" ip addr add 198.51.100.2/24 dev l2tps0; in_ns "$NS_B" ip link set l2tps0 up
     local rc=1
+    CARRIED_STATIC=$b
     if wait_ping 198.51.100.2 && row "L2TPv3 Ethernet pseudowire, two l2tp-static (the same data plane, static), offloads on" 198.51.100.2 "$a" "$b"; then rc=0; fi
+    CARRIED_STATIC=
     stop_pid "$a"; stop_pid "$b"
     return $rc
 }

@@ -3,7 +3,9 @@
 # ($L2TP_CAPTURE_DIR, else target/captures): fails on any malformed packet or any expert info of
 # severity error, and fails if the directory holds no capture at all (the tests did not run, or
 # stopped capturing). A capture NAME.pcap may come with NAME.args, the extra tshark arguments
-# (one per line) its test decodes it with, e.g. `-d` for L2TP on a non-standard port.
+# (one per line) its test decodes it with, e.g. `-d` for L2TP on a non-standard port, and
+# NAME.expect, display filters (one per line) of which each must match at least one packet,
+# or, written with a leading `!`, none (e.g. `chap.code == 4`, `!ipcp`).
 # Usage: scripts/judge-captures.sh [DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,24 @@ for pcap in "${pcaps[@]}"; do
         -Y '_ws.malformed || _ws.expert.severity >= error' \
         -T fields -e frame.number -e _ws.expert.message 2>/dev/null)
     l2tp=$(tshark -n "${args[@]}" -r "$pcap" -Y l2tp -T fields -e frame.number 2>/dev/null | wc -l)
+    missing=() checked=""
+    if [ -f "${pcap%.pcap}.expect" ]; then
+        checked=", as expected ($(grep -c . "${pcap%.pcap}.expect") filters)"
+        while IFS= read -r filter; do
+            [ -n "$filter" ] || continue
+            if ! matched=$(tshark -n "${args[@]}" -r "$pcap" -Y "${filter#!}" -T fields \
+                -e frame.number 2>/dev/null); then
+                missing+=("$filter (tshark refuses the filter)")
+                continue
+            fi
+            n=$(grep -c . <<<"$matched" || true)
+            if [ "${filter#!}" != "$filter" ]; then
+                [ "$n" -eq 0 ] || missing+=("$filter (matched frames $(echo $matched))")
+            else
+                [ "$n" -gt 0 ] || missing+=("$filter")
+            fi
+        done <"${pcap%.pcap}.expect"
+    fi
     if [ -n "$problems" ]; then
         echo "judge-captures: $pcap:" >&2
         sed 's/^/  frame /' <<<"$problems" >&2
@@ -33,8 +53,12 @@ for pcap in "${pcaps[@]}"; do
     elif [ "$l2tp" -eq 0 ]; then
         echo "judge-captures: $pcap: no packet decodes as L2TP (of $frames)" >&2
         bad=1
+    elif [ ${#missing[@]} -gt 0 ]; then
+        echo "judge-captures: $pcap: not as expected:" >&2
+        printf '  %s\n' "${missing[@]}" >&2
+        bad=1
     else
-        echo "judge-captures: $pcap: $frames frames ($l2tp L2TP), clean"
+        echo "judge-captures: $pcap: $frames frames ($l2tp L2TP), clean$checked"
     fi
 done
 exit $bad

@@ -54,6 +54,9 @@ pub struct PppDetail {
     /// Why the link ended (a `ppp_proto` down reason's kind), once it has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub down_reason: Option<String>,
+    /// The ACCM the LNS's last Set-Link-Info gave (on a LAC), as `send 0x... receive 0x...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sli_accm: Option<String>,
 }
 
 /// What a `ppp_up` or `ppp_down` event tells.

@@ -338,6 +338,10 @@ pub struct SystemStats {
     /// Native PPP: control frames for no native-PPP session, discarded.
     #[serde(default)]
     pub ppp_frames_discarded: u64,
+    /// Native PPP: control frames a link found malformed (bad lengths, options or fields),
+    /// discarded.
+    #[serde(default)]
+    pub ppp_frames_malformed: u64,
 }
 
 /// One row of `show tunnels`.

@@ -243,6 +243,23 @@ impl Endpoint {
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)
             }
+            Command::SetLinkInfo {
+                tunnel_id,
+                session_id,
+                accm,
+            } => {
+                let index = *self
+                    .tunnel_ids
+                    .get(&tunnel_id)
+                    .ok_or(CommandError::NoSuchTunnel)?;
+                let si = self
+                    .find_session(index, session_id)
+                    .ok_or(CommandError::NoSuchSession)?;
+                self.send_link_info(now, si, accm)?;
+                self.flush(now, index);
+                self.reschedule_tunnel(index);
+                Ok(CommandOutcome::Done)
+            }
             Command::OpenSession {
                 tunnel_id,
                 handle,

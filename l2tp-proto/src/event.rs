@@ -92,6 +92,17 @@ pub enum Command {
         /// Why, for the local reason only (never sent).
         why: String,
     },
+    /// Send a Set-Link-Info with `accm` on an established session (RFC 2661 §6.14: the LNS
+    /// tells the LAC the ACCM its PPP negotiated, for the LAC's asynchronous line). Refused with
+    /// [`CommandError::NoSuchSession`] for a session not established.
+    SetLinkInfo {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The local session id.
+        session_id: u32,
+        /// The Send and Receive ACCM.
+        accm: crate::wire::avp::types::Accm,
+    },
     /// Disconnect a session with the CDN `refusal` gives (result, error, message sent to the
     /// peer): for a reason of the layer above, e.g. its PPP ended. `why` is only the local
     /// reason of the [`Event::SessionDown`].

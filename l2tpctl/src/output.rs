@@ -464,6 +464,7 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
             ),
         ),
         ("down reason", or_dash(&p.down_reason)),
+        ("set-link-info accm", or_dash(&p.sli_accm)),
     ];
     for (k, v) in rows {
         let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));

@@ -475,6 +475,12 @@ impl Core {
         statistics.tunnel_setup_failures += engine.tunnel_setup_failures;
         statistics.sessions_created += engine.sessions_created;
         statistics.session_setup_failures += engine.session_setup_failures;
+        statistics.ppp_up = engine.ppp_up;
+        statistics.ppp_down = engine.ppp_down;
+        statistics.ppp_auth_failures = engine.ppp_auth_failures;
+        statistics.ppp_address_refusals = engine.ppp_address_refusals;
+        statistics.ppp_frames_discarded = engine.ppp_frames_discarded;
+        statistics.ppp_frames_malformed = engine.ppp_frames_malformed;
         SystemInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             pid: std::process::id(),

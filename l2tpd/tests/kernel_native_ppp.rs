@@ -13,7 +13,8 @@
 //! deleted from outside (`ip link del`): the data plane reports that session down, and only
 //! it; a third one's kernel session is deleted from outside (`ip l2tp del session`), which the
 //! kernel does not signal, and is still removed cleanly. Every frame pppd logs is one the Link
-//! received or sent.
+//! received or sent. The data plane reports the pings as the session's data activity
+//! (`PppActivity`, received and sent).
 //!
 //! Needs qemu and the guest built by `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`, default
 //! `/var/tmp/l2tp-vm`); without them the test is skipped, or fails under `L2TP_REQUIRE_ALL=1`
@@ -280,6 +281,10 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
         ..PppNetwork::default()
     };
     let (mut ready, mut closing) = (false, false);
+    // The data plane's report that the pings moved the session's counters both ways
+    // (`PppActivity`, once a period); the link closes once it came, or after two periods.
+    let mut active = false;
+    let mut close_asked: Option<std::time::Instant> = None;
     loop {
         assert!(start.elapsed() < ROUND_BOUND, "the round did not finish");
         let now = clock();
@@ -327,6 +332,10 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
             std::fs::rename(file("ready.tmp"), file("ready")).unwrap();
         }
         if ready && !closing && file("close").exists() {
+            close_asked.get_or_insert_with(std::time::Instant::now);
+        }
+        if !closing && close_asked.is_some_and(|t| active || t.elapsed() > Duration::from_secs(12))
+        {
             closing = true;
             let s = dp
                 .session_stats(tid, sid)
@@ -364,6 +373,10 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
                     }
                     link.handle_frame(clock(), &frame, &mut rng);
                 }
+                Some(DataplaneEvent::PppActivity { sessions }) => {
+                    writeln!(checks, "activity {sessions:?}").unwrap();
+                    active |= sessions.contains(&(tid, sid, true, true));
+                }
                 other => writeln!(checks, "unexpected {other:?}").unwrap(),
             },
             () = tokio::time::sleep(wait) => {}
@@ -393,12 +406,12 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
         let second = session_spec([tid, sid + 2, peer_tid, peer_sid + 2], false);
         let name = dp.install_session(&second).unwrap().interface_name.unwrap();
         std::fs::write(file("second"), format!("{name}\n")).unwrap();
-        let got = tokio::time::timeout(Duration::from_secs(30), events.recv()).await;
+        let got = next_event(&mut events, Duration::from_secs(30)).await;
         writeln!(checks, "after ip link del {name}: {got:?}").unwrap();
         dp.remove_session(tid, sid + 2)
             .expect("removing a session whose interface is gone");
         // Nothing more: the first session's end was not news.
-        let more = tokio::time::timeout(Duration::from_millis(500), events.recv()).await;
+        let more = next_event(&mut events, Duration::from_millis(500)).await;
         writeln!(checks, "then: {more:?}").unwrap();
         // A third session, whose kernel session someone else deletes: Debian 12's kernel
         // tells the PPP channel nothing (the link's echoes find it, as pppd's do), and the
@@ -406,7 +419,7 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
         let third = session_spec([tid, sid + 4, peer_tid, peer_sid + 4], false);
         let name = dp.install_session(&third).unwrap().interface_name.unwrap();
         std::fs::write(file("third"), format!("{name}\n")).unwrap();
-        let got = tokio::time::timeout(Duration::from_secs(2), events.recv()).await;
+        let got = next_event(&mut events, Duration::from_secs(2)).await;
         writeln!(checks, "after ip l2tp del session: {got:?}").unwrap();
         let r = dp.remove_session(tid, sid + 4);
         let (there, _) = run("ip", &["link", "show", "dev", &name]);
@@ -419,6 +432,23 @@ async fn round(out: &Path, version: Version, ids: [u32; 4], port: u16) {
     }
     dp.remove_tunnel(tid).expect("remove_tunnel");
     writeln!(checks, "done").unwrap();
+}
+
+/// The next event within `limit` that is not an activity report (the first session's last
+/// report may still be queued).
+async fn next_event(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<DataplaneEvent>,
+    limit: Duration,
+) -> Result<Option<DataplaneEvent>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(limit, async {
+        loop {
+            match events.recv().await {
+                Some(DataplaneEvent::PppActivity { .. }) => {}
+                other => return other,
+            }
+        }
+    })
+    .await
 }
 
 fn ll(id: u64) -> std::net::Ipv6Addr {
@@ -539,6 +569,8 @@ fn host() {
             .unwrap_or_else(|e| panic!("no {name}: {e}\n{console}"))
     };
     for v in [3, 2] {
+        // The guest's ids (guest.sh).
+        let (tid, sid) = if v == 3 { (10, 100) } else { (11, 101) };
         let f = |name: &str| read(&format!("v{v}.{name}"));
         let (results, checks, pppd, frames) =
             (f("results"), f("checks"), f("pppd.log"), f("frames"));
@@ -574,6 +606,13 @@ fn host() {
             assert!(checks.contains(want), "v{v}: no {want:?}\n{}", ctx());
         }
         assert!(!checks.contains("unexpected"), "v{v}:\n{}", ctx());
+        // The pings were reported as data both ways (the data plane's activity report, one
+        // counter dump a period, control frames left out).
+        assert!(
+            checks.contains(&format!("activity [({tid}, {sid}, true, true)")),
+            "v{v}: no activity report of the pings\n{}",
+            ctx()
+        );
         if v == 2 {
             assert!(
                 checks.contains("/LNS "),

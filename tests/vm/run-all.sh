@@ -4,9 +4,13 @@
 # says "# vm-guests: 2" runs in two guests, NAME-a and NAME-b, linked eth0 to eth0
 # (192.0.2.1/24 and 192.0.2.2/24). Prints one line per case, then "N passed, M failed".
 # The guest sees a staging directory as /mnt/host: cases/, examples/ (the shipped example
-# configs) and bin/ (the project's l2tpd and l2tpctl, built here with cargo unless L2TP_VM_BIN
-# names a directory that holds them).
+# configs), bin/ (the project's l2tpd, l2tpctl and l2tpwatch, built here with cargo unless
+# L2TP_VM_BIN names a directory that holds them) and captures/: a case that leaves packet
+# captures in captures/CASE/ has them judged by tshark on the host
+# (scripts/judge-captures.sh: no malformed packet, and what each NAME.expect asks for), and
+# fails if they are not clean.
 # Files named lib-*.sh in cases/ are helpers, not cases.
+# A case's header may give its own bound, "# vm-timeout: SECONDS", instead of CASE_TIMEOUT.
 # Env: CASE_TIMEOUT (seconds per case, default 120), L2TP_VM_PORT_BASE (default 47000: the
 #      127.0.0.1 UDP ports of two-guest links), L2TP_VM_DIR (see build-guest.sh)
 set -uo pipefail
@@ -42,14 +46,17 @@ fi
 mkdir -p "$SHARE/bin"
 cp -r "$HERE/cases" "$SHARE/cases"
 cp -r "$HERE/../../examples" "$SHARE/examples"
-for b in l2tpd l2tpctl; do
+for b in l2tpd l2tpctl l2tpwatch; do
     cp "$BIN/$b" "$SHARE/bin/$b" || { echo "no $BIN/$b"; echo "0 passed, 1 failed"; exit 1; }
     # Without debug info: the guest copies them into its memory (256 MB).
     strip --strip-debug "$SHARE/bin/$b" 2>/dev/null || true
 done
 
 run_case() { # NAME
-    local name=$1 f=$HERE/cases/$1.sh g=(-s "$SHARE" -r "/mnt/host/cases/$1.sh" -T "$TMO")
+    local name=$1 f=$HERE/cases/$1.sh tmo
+    # A case may need longer than CASE_TIMEOUT: "# vm-timeout: SECONDS" in its header.
+    tmo=$(sed -n 's/^# vm-timeout: *\([0-9][0-9]*\)$/\1/p' "$f" | head -n 1)
+    local g=(-s "$SHARE" -r "/mnt/host/cases/$1.sh" -T "${tmo:-$TMO}")
     if grep -q '^# vm-guests: 2' "$f"; then
         local p1=$port p2=$((port + 1)) ra=0 rb=0 pa
         port=$((port + 2))
@@ -61,7 +68,17 @@ run_case() { # NAME
         [ "$ra" = 0 ] && [ "$rb" = 0 ]
     else
         bash "$HERE/run-guest.sh" -n "$name" "${g[@]}" >/dev/null 2>&1 || { tail -n 40 "$LOGS/$name.log"; false; }
-    fi
+    fi && judge "$name"
+}
+
+# judge NAME: tshark judges the captures case NAME left, if any; captures it does not find
+# clean are kept in $LOGS/NAME.captures.
+judge() {
+    local dir=$SHARE/captures/$1
+    [ -d "$dir" ] || return 0
+    rm -rf "$LOGS/$1.captures"
+    bash "$HERE/../../scripts/judge-captures.sh" "$dir" >"$LOGS/$1.judge.log" 2>&1 && return 0
+    cat "$LOGS/$1.judge.log"; cp -r "$dir" "$LOGS/$1.captures"; false
 }
 
 if [ $# -gt 0 ]; then cases=("$@"); else cases=($(cd "$HERE/cases" && ls *.sh | grep -v '^lib-' | sed 's/\.sh$//')); fi

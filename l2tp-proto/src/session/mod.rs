@@ -122,6 +122,35 @@ impl Endpoint {
         self.send(now, ti, msg, v2_session);
     }
 
+    /// An SLI with `accm` on established session `si` (RFC 2661 §6.14; RFC 3931 §6.15 keeps it
+    /// for PPP pseudowires).
+    pub(crate) fn send_link_info(
+        &mut self,
+        now: Instant,
+        si: u32,
+        accm: crate::wire::avp::types::Accm,
+    ) -> Result<(), CommandError> {
+        let s = self.sessions.get(si).ok_or(CommandError::NoSuchSession)?;
+        if s.state != SessionState::Established {
+            return Err(CommandError::NoSuchSession);
+        }
+        let ti = s.tunnel;
+        let version = self
+            .tunnels
+            .get(ti)
+            .ok_or(CommandError::NoSuchTunnel)?
+            .version;
+        let mut msg = Message::new(MessageType::Sli);
+        if version == Version::V3 {
+            msg.push(Avp::LocalSessionId(s.local_id), version);
+            msg.push(Avp::RemoteSessionId(s.peer_id), version);
+        }
+        msg.push(Avp::Accm(accm), version);
+        let peer_sid = s.peer_id as u16;
+        self.send_session(now, si, ti, msg, peer_sid);
+        Ok(())
+    }
+
     /// A local request to place a call in a tunnel.
     pub(crate) fn open_session(
         &mut self,

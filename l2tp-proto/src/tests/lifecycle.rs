@@ -646,3 +646,54 @@ fn end_session_sends_the_callers_cdn() {
         assert_eq!(mesh.nodes[0].endpoint.tunnels().count(), 1, "{mode:?}");
     }
 }
+
+/// RFC 2661 §6.14: an LNS tells the LAC the ACCM its PPP negotiated with a Set-Link-Info; the
+/// LAC's endpoint reports it, and a session not established cannot send one.
+#[test]
+fn set_link_info_carries_the_accm_to_the_peer() {
+    use crate::wire::avp::types::Accm;
+    for mode in BOTH {
+        let (mut mesh, tid) = up(mode, 1, Link::CLEAN);
+        let sid = mesh.nodes[0]
+            .endpoint
+            .sessions(tid)
+            .next()
+            .expect("session")
+            .session_id;
+        let accm = Accm {
+            send: 0x000a_0000,
+            receive: 0xffff_ffff,
+        };
+        mesh.command(
+            0,
+            Command::SetLinkInfo {
+                tunnel_id: tid,
+                session_id: sid,
+                accm,
+            },
+        );
+        mesh.run_for(Duration::from_secs(2));
+        let got: Vec<_> = mesh
+            .events(1)
+            .iter()
+            .filter_map(|e| match e {
+                Event::SetLinkInfo { accm, .. } => Some(*accm),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, vec![Some(accm)], "{mode:?}");
+        // Still up on both sides: an SLI changes nothing else.
+        assert_eq!(down_reasons(&mesh, 1, false).len(), 0, "{mode:?}");
+        assert_eq!(
+            mesh.nodes[0].endpoint.handle_command(
+                crate::time::Instant::ZERO,
+                Command::SetLinkInfo {
+                    tunnel_id: tid,
+                    session_id: sid ^ 0x5a5a,
+                    accm,
+                }
+            ),
+            Err(crate::event::CommandError::NoSuchSession)
+        );
+    }
+}

@@ -472,7 +472,6 @@ impl Message {
         };
         let message_type = message_type_of(&first)?;
         let mut message = Self::new(message_type);
-        let mut offsets = Vec::new();
         let mut random_vector: Option<&[u8]> = None;
         for raw in iter {
             let raw = raw.map_err(|framing| {
@@ -507,10 +506,9 @@ impl Message {
                 }
                 Err(fault) => return Err(fail(fault)),
             }
-            offsets.push(raw.offset);
         }
         if let Some(version) = ctx.version {
-            message.check_values(version, &offsets)?;
+            message.check_values(version, body)?;
             message.check_required(version)?;
         }
         Ok(message)
@@ -519,14 +517,19 @@ impl Message {
     /// Applies [`ranges::check_message`]: an identifier that must be non-zero and is 0 fails
     /// the message when its AVP has the M bit, and is ignored (kept raw, so that a required
     /// AVP is then missing) when it has not (RFC 2661 §7.1, RFC 3931 §7.1).
-    fn check_values(&mut self, version: Version, offsets: &[usize]) -> Result<(), MessageError> {
+    fn check_values(&mut self, version: Version, body: &[u8]) -> Result<(), MessageError> {
         while let Some((i, fault)) = ranges::check_message(self, version) {
             let entry = &self.avps[i];
             let error = MessageError {
                 message_type: Some(self.message_type),
                 avp: Some(entry.avp.id()),
                 mandatory: entry.mandatory,
-                offset: offsets.get(i).copied().unwrap_or(0),
+                // `avps[i]` is the AVP after the Message Type and `i` others: found again only
+                // on this (rare) path, so that decoding allocates nothing for it.
+                offset: AvpIter::new(body)
+                    .nth(i + 1)
+                    .and_then(Result::ok)
+                    .map_or(0, |raw| raw.offset),
                 fault: Fault::BadValue(fault),
             };
             if entry.mandatory {

@@ -26,7 +26,7 @@ pub(super) struct Ctx<'a> {
     pub(super) registry: &'a mut Registry,
     pub(super) names: &'a mut Names,
     pub(super) out: &'a mut Outbox,
-    pub(super) ppp: &'a mut super::ppp::Ppp,
+    pub(super) ppp: &'a mut super::ppp::state::Ppp,
     pub(super) config: &'a Config,
     pub(super) facts: &'a HostFacts,
     pub(super) shutting_down: bool,

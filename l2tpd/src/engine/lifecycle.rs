@@ -148,9 +148,12 @@ pub(super) fn on_event(
             tracing::info!("session {session_id}: WAN-Error-Notify from the peer: {errors:?}");
         }
         Event::SetLinkInfo {
-            session_id, accm, ..
+            handle,
+            session_id,
+            accm,
         } => {
             tracing::info!("session {session_id}: Set-Link-Info from the peer: {accm:?}");
+            ppp::link_info(ctx, handle.0, accm);
         }
         Event::Dataplane(req) => dataplane(ctx, req),
         Event::Discarded {

@@ -86,7 +86,7 @@ pub struct Engine {
     instances: Instances,
     admission: Admission,
     out: notify::Outbox,
-    ppp: ppp::Ppp,
+    ppp: ppp::state::Ppp,
     discards: DiscardLog,
     /// Control messages for static tunnels, discarded.
     static_discards: u64,
@@ -133,7 +133,7 @@ impl Engine {
         };
         Self {
             instances: Instances::new(u64::from_be_bytes(seed)),
-            ppp: ppp::Ppp::new(protocol.clock(), ppp_rng),
+            ppp: ppp::state::Ppp::new(protocol.clock(), ppp_rng),
             protocol,
             config,
             facts,
@@ -277,9 +277,21 @@ impl Engine {
 
     /// A PPP control frame from the peer of native-PPP session `tid`/`sid`
     /// ([`crate::dataplane::DataplaneEvent::PppFrame`]).
+    /// Malformed ones are counted and logged within the discard log's budget.
     pub fn handle_ppp_frame(&mut self, now: Instant, (tid, sid): (u32, u32), frame: &[u8]) {
-        let (mut ctx, _, _, _) = self.parts(now);
-        ppp::frame(&mut ctx, (tid, sid), frame);
+        let (mut ctx, _, _, discards) = self.parts(now);
+        if let Some(peer) = ppp::frame(&mut ctx, (tid, sid), frame) {
+            discards.record_other(
+                now,
+                (peer, tid),
+                "ppp_malformed",
+                format_args!(
+                    "session {tid}/{sid}: a malformed PPP frame ({}, {} octets) discarded",
+                    ppp::protocol_name(frame),
+                    frame.len()
+                ),
+            );
+        }
         self.pump(now);
     }
 
@@ -570,6 +582,7 @@ impl Engine {
         s.ppp_auth_failures = owned(&c.auth_failures);
         s.ppp_address_refusals = owned(&c.address_refusals);
         s.ppp_frames_discarded = c.frames_discarded;
+        s.ppp_frames_malformed = c.frames_malformed;
         if self.static_discards > 0 {
             s.malformed
                 .insert("static_tunnel".to_owned(), self.static_discards);

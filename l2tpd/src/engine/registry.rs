@@ -299,7 +299,7 @@ pub(super) struct SessionRec {
     pub(super) call: Option<Box<CallFacts>>,
     /// The PPP l2tpd terminates on this session itself (native PPP), from when its data plane
     /// is installed.
-    pub(super) ppp: Option<Box<super::ppp::PppLink>>,
+    pub(super) ppp: Option<Box<super::ppp::state::PppLink>>,
 }
 
 impl SessionRec {

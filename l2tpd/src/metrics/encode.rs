@@ -526,6 +526,12 @@ fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         "PPP control frames for no native-PPP session, discarded.",
         sys.ppp_frames_discarded,
     )?;
+    counter(
+        e,
+        "l2tpd_ppp_frames_malformed",
+        "PPP control frames a native-PPP link found malformed, discarded.",
+        sys.ppp_frames_malformed,
+    )?;
     let pools = &s.engine.pools;
     let mut m = e.encode_descriptor(
         "l2tpd_ip_pool_addresses",

@@ -1,10 +1,11 @@
 # Helpers for the guest cases that run the project's own l2tpd (sourced, not a case).
-# The binaries are in /mnt/host/bin (run-all.sh puts them there).
+# The binaries (l2tpd, l2tpctl, l2tpwatch) are in /mnt/host/bin (run-all.sh puts them there).
 # They are copied to the guest's memory first: each exec from the 9p share reads the whole file.
 W=/tmp/l2tpd-case; mkdir -p $W
 BIN=/tmp/l2tpd-bin
 if [ ! -x $BIN/l2tpctl ]; then
-    mkdir -p $BIN.tmp && cp /mnt/host/bin/l2tpd /mnt/host/bin/l2tpctl $BIN.tmp/ && mv $BIN.tmp $BIN
+    mkdir -p $BIN.tmp && cp /mnt/host/bin/l2tpd /mnt/host/bin/l2tpctl /mnt/host/bin/l2tpwatch $BIN.tmp/ &&
+        mv $BIN.tmp $BIN
 fi
 
 # netns_pair A B: namespaces A (192.0.2.1, 2001:db8::1) and B (192.0.2.2, 2001:db8::2) joined

@@ -28,6 +28,7 @@
 //! - What a killed daemon leaves behind is recorded in a state file ([`state`]) and removed by
 //!   the next one at start-up.
 
+mod activity;
 mod links;
 mod native;
 mod pppd;

@@ -21,7 +21,9 @@
 //! is deleted by someone else (`ip link del`) or a channel goes, the thread reports the
 //! session down ([`DataplaneEvent::SessionDown`]), once. Stopping a session forgets its files
 //! first, so that its end is not news, then deletes its interface at once; the files close
-//! when the last reference goes, and the socket's closing deletes the kernel session.
+//! when the last reference goes, and the socket's closing deletes the kernel session. While
+//! there are sessions, the thread also reports their data activity once a period
+//! ([`super::activity`]).
 
 use std::collections::HashMap;
 use std::io;
@@ -39,12 +41,15 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTime
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::super::api::{DataplaneEvent, PppNetwork};
+use super::activity::{Activity, ControlCount};
 
-/// A session's channel and unit, shared with the reading thread.
+/// A session's channel and unit, shared with the reading thread, and its control frames
+/// counted (for the activity reports).
 #[derive(Debug)]
 struct Files {
     channel: Channel,
     unit: Unit,
+    control: ControlCount,
 }
 
 /// A session whose files the thread reads.
@@ -162,7 +167,11 @@ impl NativePpp {
         channel.set_options(options)?;
         let unit = Unit::create(rtnl, ifname)?;
         channel.connect(&unit)?;
-        let files = Arc::new(Files { channel, unit });
+        let files = Arc::new(Files {
+            channel,
+            unit,
+            control: ControlCount::default(),
+        });
         let key = readers.watch(&files, ids, events)?;
         Ok(Self {
             files,
@@ -173,7 +182,12 @@ impl NativePpp {
 
     /// Sends a PPP frame (with or without `FF 03`) on the channel.
     pub(super) fn send(&self, frame: &[u8]) -> io::Result<()> {
-        self.files.channel.send(frame)
+        self.files.control.sending();
+        let r = self.files.channel.send(frame);
+        if r.is_err() {
+            self.files.control.unsent();
+        }
+        r
     }
 
     /// Carries the network layers that `net` names: the interface's MTU, its addresses (those
@@ -264,12 +278,22 @@ fn lock(table: &Mutex<HashMap<u64, Watched>>) -> MutexGuard<'_, HashMap<u64, Wat
 }
 
 /// The reading thread: reads the control frames of the channels and units into `events` until
-/// the daemon stops listening. A file that is gone brings its session down, once.
+/// the daemon stops listening. A file that is gone brings its session down, once. While there
+/// are sessions, it reports their data activity once a period ([`Activity`]).
 fn run(s: &Shared, events: &UnboundedSender<DataplaneEvent>) {
     let mut ready = [EpollEvent::empty(); 32];
     let mut buf = vec![0u8; MAX_FRAME];
+    let mut activity = Activity::new();
     while !events.is_closed() {
-        let n = match s.epoll.wait(&mut ready, EpollTimeout::NONE) {
+        let any = !lock(&s.table).is_empty();
+        let timeout = match activity.wait(std::time::Instant::now(), any) {
+            None => EpollTimeout::NONE,
+            Some(d) => {
+                let ms = d.as_micros().div_ceil(1000);
+                EpollTimeout::try_from(ms).unwrap_or(EpollTimeout::MAX)
+            }
+        };
+        let n = match s.epoll.wait(&mut ready, timeout) {
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
             Err(e) => {
@@ -280,35 +304,61 @@ fn run(s: &Shared, events: &UnboundedSender<DataplaneEvent>) {
                 return;
             }
         };
-        for e in &ready[..n] {
-            let (key, is_unit) = (e.data() >> 1, e.data() & 1 == 1);
-            let Some(w) = lock(&s.table).get(&key).cloned() else {
-                continue;
-            };
-            let r = if is_unit {
-                drain(|b| w.files.unit.recv(b), &mut buf, &w, events)
-            } else {
-                drain(|b| w.files.channel.recv(b), &mut buf, &w, events)
-            };
-            let Err(why) = r else { continue };
-            // Reported once, and not when the daemon stopped the session meanwhile.
-            if lock(&s.table).remove(&key).is_none() {
-                continue;
+        read_ready(s, &ready[..n], &mut buf, events);
+        let now = std::time::Instant::now();
+        if activity.due(now) {
+            // Frames the kernel counted and this thread has not read yet would look like
+            // data: read them first (a few rounds at most: frames may keep coming).
+            for _ in 0..4 {
+                match s.epoll.wait(&mut ready, EpollTimeout::ZERO) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => read_ready(s, &ready[..n], &mut buf, events),
+                }
             }
-            let _ = s.epoll.delete(w.files.channel.as_fd());
-            let _ = s.epoll.delete(w.files.unit.as_fd());
-            let reason = if is_unit {
-                format!("its PPP interface {} {why}", w.files.unit.name())
-            } else {
-                format!("its PPP channel {why}")
-            };
-            tracing::warn!("session {}/{}: {reason}", w.tid, w.sid);
-            let _ = events.send(DataplaneEvent::SessionDown {
-                tid: w.tid,
-                sid: w.sid,
-                reason,
-            });
+            let table = lock(&s.table).clone();
+            let sessions = table
+                .iter()
+                .map(|(key, w)| ((w.tid, w.sid), *key, &w.files.control));
+            activity.report(now, sessions, events);
         }
+    }
+}
+
+/// Reads the files epoll found `ready`.
+fn read_ready(
+    s: &Shared,
+    ready: &[EpollEvent],
+    buf: &mut [u8],
+    events: &UnboundedSender<DataplaneEvent>,
+) {
+    for e in ready {
+        let (key, is_unit) = (e.data() >> 1, e.data() & 1 == 1);
+        let Some(w) = lock(&s.table).get(&key).cloned() else {
+            continue;
+        };
+        let r = if is_unit {
+            drain(|b| w.files.unit.recv(b), buf, &w, events)
+        } else {
+            drain(|b| w.files.channel.recv(b), buf, &w, events)
+        };
+        let Err(why) = r else { continue };
+        // Reported once, and not when the daemon stopped the session meanwhile.
+        if lock(&s.table).remove(&key).is_none() {
+            continue;
+        }
+        let _ = s.epoll.delete(w.files.channel.as_fd());
+        let _ = s.epoll.delete(w.files.unit.as_fd());
+        let reason = if is_unit {
+            format!("its PPP interface {} {why}", w.files.unit.name())
+        } else {
+            format!("its PPP channel {why}")
+        };
+        tracing::warn!("session {}/{}: {reason}", w.tid, w.sid);
+        let _ = events.send(DataplaneEvent::SessionDown {
+            tid: w.tid,
+            sid: w.sid,
+            reason,
+        });
     }
 }
 
@@ -329,6 +379,7 @@ fn drain(
                 if matches!(protocol(frame), Some(0x0021 | 0x0057) | None) {
                     continue;
                 }
+                w.files.control.received();
                 let _ = events.send(DataplaneEvent::PppFrame {
                     tid,
                     sid,

@@ -16,300 +16,26 @@
 
 mod config;
 pub(super) mod policy;
+pub(super) mod state;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_ctl::{self as ctl, EventKind};
 use l2tp_proto::{self as proto, Refusal};
-use ppp_proto::{
-    AuthMethod, AuthRequest, DownReason, Event as LinkEvent, Ipv4Info, Ipv6Info, Link, LinkInfo,
-    NetworkParams, Verdict,
-};
+use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent, NetworkParams, Verdict};
 
 #[cfg(test)]
 pub(super) use policy::{LocalUser, Users};
 pub(super) use policy::{PppPolicy, Role};
+use state::{CLIENT_WAIT, Ppp, PppLink, method_label};
 
-use super::clock::Clock;
 use super::ctx::Ctx;
 use super::notify;
-use super::pools::{PoolError, Pools};
-use crate::dataplane::{DataplaneRequest, PppNetwork};
+use super::pools::PoolError;
+use crate::dataplane::DataplaneRequest;
 use crate::notice;
-
-type PInstant = proto::time::Instant;
-
-/// The PPP of one native-PPP session.
-#[derive(Debug)]
-pub(super) struct PppLink {
-    link: Link,
-    role: Role,
-    policy: Arc<PppPolicy>,
-    /// Its entry in the timer list.
-    deadline: Option<PInstant>,
-    /// The user the peer authenticated as (server), or we did (client).
-    user: Option<Box<[u8]>>,
-    method: Option<AuthMethod>,
-    info: Option<LinkInfo>,
-    /// What IPCP and IPv6CP last negotiated (kept once they close, for the down event).
-    ipv4: Option<Ipv4Info>,
-    ipv6: Option<Ipv6Info>,
-    /// Which of them are open now.
-    open: NetOpen,
-    /// When the first network protocol came up.
-    up_since: Option<Instant>,
-    /// Why the session must end, decided before the link says it is down (no address).
-    refusal: Option<Refusal>,
-    /// The session ends then with this CDN, unless the peer ends it first: the link ended at
-    /// the peer's word, and the peer's CDN, which says why, is the one to hear.
-    end_at: Option<Box<(PInstant, Refusal, String)>>,
-    /// A client's link opens then, or at the peer's first frame if sooner: an L2TPv2 LAC's
-    /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
-    /// the peer before the ICCN, which drops it and waits a Restart period.
-    start_at: Option<PInstant>,
-}
-
-/// How long a client waits for the server's first frame before it speaks first.
-const CLIENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The network protocols open on a link.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-struct NetOpen {
-    ipv4: bool,
-    ipv6: bool,
-}
-
-impl PppLink {
-    /// The data plane's view of the network layer, if any protocol is up.
-    fn network(&self) -> Option<PppNetwork> {
-        let ipv4 = self.ipv4.filter(|_| self.open.ipv4);
-        let ipv6 = self.ipv6.filter(|_| self.open.ipv6);
-        if ipv4.is_none() && ipv6.is_none() {
-            return None;
-        }
-        let framing = self.info.map(|i| i.framing).unwrap_or_default();
-        Some(PppNetwork {
-            ipv4: ipv4.map(|i| (i.local, i.peer)),
-            ipv6: ipv6.map(|i| (i.local.to_u64(), i.peer.to_u64())),
-            mtu: self.info.map_or(1500, |i| i.peer_mru),
-            acfc: framing.acfc,
-            pfc: framing.pfc,
-        })
-    }
-
-    /// The user, as text for logs and `show` (bytes that are not UTF-8 replaced).
-    pub(super) fn user(&self) -> Option<String> {
-        self.user
-            .as_deref()
-            .map(|u| String::from_utf8_lossy(u).into_owned())
-    }
-
-    /// The peer's IPv4 address, once IPCP is up.
-    pub(super) fn peer_ipv4(&self) -> Option<Ipv4Addr> {
-        self.ipv4.map(|i| i.peer)
-    }
-
-    /// What `show session` says of it.
-    pub(super) fn detail(&self, now: Instant) -> ctl::PppDetail {
-        let c = self.link.counters();
-        // The servers we give (server), or were given (client).
-        let servers = match self.role {
-            Role::Server => self.policy.server.ipv4.map(|c| c.defaults.dns),
-            Role::Client => self.ipv4.map(|i| i.dns),
-        };
-        let mut dns: Vec<Ipv4Addr> = servers.iter().flatten().flatten().copied().collect();
-        dns.dedup();
-        ctl::PppDetail {
-            profile: self.policy.profile.clone(),
-            role: self.role.label().to_owned(),
-            phase: phase_label(self.link.phase()).to_owned(),
-            user: self.user(),
-            auth: self.method.map(method_label).map(str::to_owned),
-            local_ipv4: self.ipv4.map(|i| i.local),
-            peer_ipv4: self.peer_ipv4(),
-            dns,
-            local_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.local.to_u64())),
-            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
-            peer_mru: self.info.map(|i| i.peer_mru),
-            uptime_s: self
-                .up_since
-                .filter(|_| self.network().is_some())
-                .map_or(0, |t| now.saturating_duration_since(t).as_secs()),
-            echo_sent: c.echo_sent,
-            echo_missed: c.echo_missed,
-            frames_in: c.frames_in,
-            frames_out: c.frames_out,
-            frames_discarded: c.malformed + c.discarded,
-            down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
-        }
-    }
-
-    pub(super) fn event_info(&self, reason: Option<&DownReason>) -> ctl::PppEventInfo {
-        ctl::PppEventInfo {
-            user: self.user(),
-            auth: self.method.map(method_label).map(str::to_owned),
-            peer_ipv4: self.peer_ipv4(),
-            local_ipv4: self.ipv4.map(|i| i.local),
-            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
-            reason: reason.map(|r| r.kind().to_owned()),
-        }
-    }
-}
-
-/// `pap`, `chap`, `mschapv2`.
-fn method_label(m: AuthMethod) -> &'static str {
-    match m {
-        AuthMethod::Pap => "pap",
-        AuthMethod::ChapMd5 => "chap",
-        AuthMethod::MsChapV2 => "mschapv2",
-    }
-}
-
-fn phase_label(p: ppp_proto::Phase) -> &'static str {
-    match p {
-        ppp_proto::Phase::Dead => "dead",
-        ppp_proto::Phase::Establish => "establish",
-        ppp_proto::Phase::Authenticate => "authenticate",
-        ppp_proto::Phase::Network => "network",
-        ppp_proto::Phase::Terminate => "terminate",
-    }
-}
-
-/// Native PPP's counters, for `show system` and the metrics.
-#[derive(Clone, Debug, Default)]
-pub(super) struct PppCounters {
-    /// Links whose network came up.
-    pub(super) up: u64,
-    /// Links ended, by reason.
-    pub(super) down: BTreeMap<&'static str, u64>,
-    /// Peers refused at authentication, by reason.
-    pub(super) auth_failures: BTreeMap<&'static str, u64>,
-    /// Authenticated peers refused for want of an address, by reason.
-    pub(super) address_refusals: BTreeMap<&'static str, u64>,
-    /// Frames for no native-PPP session.
-    pub(super) frames_discarded: u64,
-}
-
-/// What every native-PPP link shares. See the [module documentation](self).
-pub(super) struct Ppp {
-    clock: Clock,
-    rng: Box<dyn proto::Rng + Send>,
-    /// (deadline, session handle) of every link with a timer running.
-    timers: BTreeSet<(PInstant, u64)>,
-    policies: HashMap<String, Arc<PppPolicy>>,
-    pub(super) pools: Pools,
-    pub(super) counters: PppCounters,
-    /// Set by tests that give the policies directly: the config's do not replace them.
-    #[cfg(test)]
-    pub(super) pinned: bool,
-}
-
-impl std::fmt::Debug for Ppp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ppp")
-            .field("timers", &self.timers.len())
-            .field("policies", &self.policies.keys().collect::<Vec<_>>())
-            .field("counters", &self.counters)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Ppp {
-    /// No policies, users or pools yet; `clock` is the protocol's, `rng` a source for magic
-    /// numbers, challenges and interface identifiers.
-    pub(super) fn new(clock: Clock, rng: Box<dyn proto::Rng + Send>) -> Self {
-        Ppp {
-            clock,
-            rng,
-            timers: BTreeSet::new(),
-            policies: HashMap::new(),
-            pools: Pools::default(),
-            counters: PppCounters::default(),
-            #[cfg(test)]
-            pinned: false,
-        }
-    }
-
-    /// Takes the ppp profiles, users and pools of `config` (a load or a reload). Running links
-    /// keep the policy they started with, and their addresses.
-    pub(super) fn apply(&mut self, config: &l2tp_config::Config) {
-        #[cfg(test)]
-        if self.pinned {
-            return;
-        }
-        let policies = config::policies(config);
-        let pools = config::pools(config);
-        self.configure(policies, pools);
-    }
-
-    /// Replaces the policies and pools. Running links keep the policy they started with and
-    /// their addresses.
-    pub(super) fn configure<'a>(
-        &mut self,
-        policies: impl IntoIterator<Item = PppPolicy>,
-        pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
-    ) {
-        self.policies = policies
-            .into_iter()
-            .map(|p| (p.profile.clone(), Arc::new(p)))
-            .collect();
-        self.pools.configure(pools);
-    }
-
-    /// The policy of ppp profile `name`.
-    pub(super) fn policy(&self, name: &str) -> Option<Arc<PppPolicy>> {
-        self.policies.get(name).cloned()
-    }
-
-    /// When the earliest link timer is due.
-    pub(super) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| self.clock.to_std(*t))
-    }
-
-    /// A new link for a session in `role` under `policy` (not opened yet).
-    pub(super) fn new_link(&mut self, role: Role, policy: Arc<PppPolicy>) -> Box<PppLink> {
-        let link = Link::new(Arc::clone(policy.link_config(role)), self.rng.as_mut());
-        Box::new(PppLink {
-            link,
-            role,
-            policy,
-            deadline: None,
-            user: None,
-            method: None,
-            info: None,
-            ipv4: None,
-            ipv6: None,
-            open: NetOpen::default(),
-            up_since: None,
-            refusal: None,
-            end_at: None,
-            start_at: None,
-        })
-    }
-
-    fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
-        let next = [
-            st.link.poll_timeout(),
-            st.end_at.as_deref().map(|e| e.0),
-            st.start_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        if next != st.deadline {
-            if let Some(old) = st.deadline {
-                self.timers.remove(&(old, handle));
-            }
-            if let Some(new) = next {
-                self.timers.insert((new, handle));
-            }
-            st.deadline = next;
-        }
-    }
-}
 
 // ------------------------------------------------------------------ inputs
 
@@ -417,13 +143,18 @@ pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
     drive(ctx, handle);
 }
 
-/// A PPP control frame from the peer of session `tid`/`sid`.
-pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
+/// A PPP control frame from the peer of session `tid`/`sid`. Returns the tunnel's peer when
+/// the link found the frame malformed (counted here; the caller logs it within a budget).
+pub(super) fn frame(
+    ctx: &mut Ctx<'_>,
+    (tid, sid): (u32, u32),
+    frame: &[u8],
+) -> Option<std::net::SocketAddr> {
     let now = ctx.ppp.clock.to_proto(ctx.now);
     let Some(handle) = ctx.registry.session_handle(tid, sid) else {
         ctx.ppp.counters.frames_discarded += 1;
         tracing::debug!("session {tid}/{sid}: a PPP frame for no session: discarded");
-        return;
+        return None;
     };
     let Ctx { registry, ppp, .. } = ctx;
     let Some(st) = registry
@@ -432,13 +163,57 @@ pub(super) fn frame(ctx: &mut Ctx<'_>, (tid, sid): (u32, u32), frame: &[u8]) {
     else {
         ppp.counters.frames_discarded += 1;
         tracing::debug!("session {tid}/{sid}: a PPP frame, but no native PPP: discarded");
-        return;
+        return None;
     };
     if st.start_at.take().is_some() {
         st.link.open(now);
     }
+    let malformed = st.link.counters().malformed;
     st.link.handle_frame(now, frame, ppp.rng.as_mut());
+    let malformed = st.link.counters().malformed != malformed;
+    if malformed {
+        ppp.counters.frames_malformed += 1;
+    }
     drive(ctx, handle);
+    if !malformed {
+        return None;
+    }
+    let peer = ctx
+        .registry
+        .tunnel_by_tid(tid)
+        .and_then(|t| t.socket)
+        .map(|(_, peer)| peer);
+    Some(peer.unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0))))
+}
+
+/// The name of a PPP frame's protocol, for logs.
+pub(super) fn protocol_name(frame: &[u8]) -> String {
+    match ppp_proto::wire::split_protocol(frame).map(|(p, _)| p) {
+        Some(0xc021) => "LCP".into(),
+        Some(0xc023) => "PAP".into(),
+        Some(0xc223) => "CHAP".into(),
+        Some(0x8021) => "IPCP".into(),
+        Some(0x8057) => "IPv6CP".into(),
+        Some(p) => format!("protocol {p:#06x}"),
+        None => "no protocol".into(),
+    }
+}
+
+/// The peer's Set-Link-Info (RFC 2661 §6.14) for session `handle`: the ACCM the LNS's PPP
+/// negotiated, for a LAC's asynchronous line. A native-PPP LAC has no such line (its frames
+/// have no HDLC framing), so the ACCM is kept and shown, and changes nothing else.
+pub(super) fn link_info(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    accm: Option<l2tp_proto::wire::avp::types::Accm>,
+) {
+    if let Some(st) = ctx
+        .registry
+        .session_mut(handle)
+        .and_then(|r| r.ppp.as_deref_mut())
+    {
+        st.sli_accm = accm;
+    }
 }
 
 /// Sessions that carried data: their links are not idle (and, for adaptive echo, alive).
@@ -545,6 +320,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
     let local_v4 = tunnel_local_ipv4(ctx, handle);
     let mut end: Option<(Refusal, String)> = None;
+    let mut sli: Option<l2tp_proto::wire::avp::types::Accm> = None;
     let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
     {
         let Ctx {
@@ -579,6 +355,15 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                 match ev {
                     LinkEvent::LinkUp(info) => {
                         st.info = Some(info);
+                        // RFC 2661 §6.14: the LNS tells the LAC what ACCM LCP negotiated.
+                        if st.role == Role::Server
+                            && (info.peer_accm.is_some() || info.local_accm.is_some())
+                        {
+                            sli = Some(l2tp_proto::wire::avp::types::Accm {
+                                send: info.peer_accm.unwrap_or(u32::MAX),
+                                receive: info.local_accm.unwrap_or(u32::MAX),
+                            });
+                        }
                         if st.role == Role::Client {
                             st.method = info.auth_self;
                             st.user = st
@@ -598,20 +383,20 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     LinkEvent::Ipv4Up(i) => {
                         st.ipv4 = Some(i);
                         st.open.ipv4 = true;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Up(i) => {
                         st.ipv6 = Some(i);
                         st.open.ipv6 = true;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv4Down => {
                         st.open.ipv4 = false;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Down => {
                         st.open.ipv6 = false;
-                        network_changed(out, ppp, (tid, sid), st, &mut events, std_now);
+                        network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Down(reason) => {
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
@@ -637,11 +422,14 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                     }
                 }
+                announce(ppp, (tid, sid), st, &mut events, std_now);
             }
             if !progress {
                 break;
             }
         }
+        // IPCP may have given up without an event (IPv6 alone then): the user is online.
+        announce(ppp, (tid, sid), st, &mut events, std_now);
         ppp.reschedule(handle, st);
     }
     // Events first: the PPP went down before its session does.
@@ -661,6 +449,21 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         ev.peer_sid = Some(rec.peer_sid);
         ev.ppp = Some(Box::new(info));
         ctx.out.session(ev, rec, host.as_deref());
+    }
+    let v2 = ctx
+        .protocol
+        .ep()
+        .tunnel(tid)
+        .is_some_and(|t| t.version == proto::wire::header::Version::V2);
+    if let Some(accm) = sli.filter(|_| v2) {
+        let command = proto::Command::SetLinkInfo {
+            tunnel_id: tid,
+            session_id: sid,
+            accm,
+        };
+        if let Err(e) = ctx.protocol.command(ctx.now, command) {
+            tracing::debug!("session {tid}/{sid}: no Set-Link-Info: {e:?}");
+        }
     }
     if let Some((refusal, why)) = end {
         let command = proto::Command::EndSession {
@@ -774,31 +577,44 @@ fn refuse_address(
     Verdict::reject("No address available")
 }
 
-/// Tells the data plane the network layer changed, and watchers when it first came up.
-fn network_changed(
-    out: &mut super::notify::Outbox,
+/// Tells the data plane the network layer changed.
+fn network_changed(out: &mut super::notify::Outbox, (tid, sid): (u32, u32), st: &PppLink) {
+    match st.network() {
+        Some(net) => out.dataplane(DataplaneRequest::PppUp { tid, sid, net }),
+        None => out.dataplane(DataplaneRequest::PppDown { tid, sid }),
+    }
+}
+
+/// Tells watchers, scripts and the log that the user is online, once: when IPCP is Opened,
+/// or IPv6CP is and IPCP will not open (the link does not run it, or it stopped negotiating).
+/// IPv6CP often opens first; the `ppp-up` script and `PPP UP` then wait the moment it takes
+/// IPCP to give the peer its IPv4 address.
+fn announce(
     ppp: &mut Ppp,
     (tid, sid): (u32, u32),
     st: &mut PppLink,
     events: &mut Vec<(EventKind, ctl::PppEventInfo)>,
     now: Instant,
 ) {
-    match st.network() {
-        Some(net) => {
-            out.dataplane(DataplaneRequest::PppUp { tid, sid, net });
-            if st.up_since.is_none() {
-                st.up_since = Some(now);
-                ppp.counters.up += 1;
-                let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
-                let addr = st
-                    .peer_ipv4()
-                    .map_or(String::new(), |a| format!(", peer {a}"));
-                notice!("session {tid}/{sid}: PPP up:{who}{addr}");
-                events.push((EventKind::PppUp, st.event_info(None)));
-            }
-        }
-        None => out.dataplane(DataplaneRequest::PppDown { tid, sid }),
+    use ppp_proto::fsm::State;
+    if st.up_since.is_some() || st.network().is_none() {
+        return;
     }
+    let ipcp_pending = matches!(
+        st.link.ipcp_state(),
+        State::Starting | State::ReqSent | State::AckRcvd | State::AckSent
+    );
+    if !st.open.ipv4 && ipcp_pending {
+        return;
+    }
+    st.up_since = Some(now);
+    ppp.counters.up += 1;
+    let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
+    let addr = st
+        .peer_ipv4()
+        .map_or(String::new(), |a| format!(", peer {a}"));
+    notice!("session {tid}/{sid}: PPP up:{who}{addr}");
+    events.push((EventKind::PppUp, st.event_info(None)));
 }
 
 /// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).

@@ -3,5 +3,7 @@
 
 mod figures;
 mod harness;
+mod logs;
 mod ppp;
+mod ppp_hostile;
 mod scenarios;

@@ -14,14 +14,14 @@ use super::super::ppp::{LocalUser, PppPolicy, Users};
 use super::harness::{Net, PppWire, addr};
 use crate::dataplane::{DataplaneRequest, PppNetwork};
 
-const POOL: &str = "customers";
+pub(super) const POOL: &str = "customers";
 
-fn a(s: &str) -> Ipv4Addr {
+pub(super) fn a(s: &str) -> Ipv4Addr {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 /// The LNS's policy: CHAP and MS-CHAPv2, users alice (a pool address) and bob (his own).
-fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
+pub(super) fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
     let users = Users::new([
         (
             b"alice".to_vec(),
@@ -58,7 +58,7 @@ fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
 }
 
 /// The LAC's policy: authenticates as `user` with `password`.
-fn client(user: &str, password: &str) -> PppPolicy {
+pub(super) fn client(user: &str, password: &str) -> PppPolicy {
     let config = LinkConfig {
         credentials: Some(Credentials {
             user: user.as_bytes().to_vec(),
@@ -97,12 +97,12 @@ fn lac(n: usize) -> String {
 
 /// A LAC (node 0) with `clients` (one per session) and an LNS (node 1) with `server` and a
 /// pool of `pool` (first, last).
-fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
+pub(super) fn net(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
     unstarted(clients, server, pool).start()
 }
 
 /// As [`net`], the configs not applied yet.
-fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
+pub(super) fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Net {
     let lac_text = lac(clients.len());
     let mut net = Net::unstarted(&[&lac_text, ""], 21);
     let ranges = [(a(pool.0), a(pool.1))];
@@ -127,7 +127,7 @@ fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &str)) -> Ne
 }
 
 /// The `PppUp` networks node `i` asked its data plane for.
-fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
+pub(super) fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
     net.nodes[i]
         .requests
         .iter()
@@ -517,4 +517,39 @@ fn ppp_profiles_pools_and_users_come_from_the_config() {
             .count(),
         2
     );
+}
+
+/// RFC 2661 §6.14: when the peer's LCP asks for an ACCM, the LNS tells the LAC in a
+/// Set-Link-Info, which the LAC keeps and shows.
+#[test]
+fn an_lns_sends_the_negotiated_accm_in_a_set_link_info() {
+    let c = client("alice", "wonderland");
+    let mut cfg = (*c.client).clone();
+    cfg.lcp.accm = Some(0x000a_0000);
+    let c = PppPolicy {
+        client: Arc::new(cfg),
+        ..c
+    };
+    let mut net = net(
+        &[c],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 1
+    });
+    let rows = net.nodes[0]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    let d = net.nodes[0]
+        .engine
+        .session(
+            net.now,
+            &Selector::Id(rows[0].tid),
+            &Selector::Id(rows[0].sid),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let accm = d.ppp.and_then(|p| p.sli_accm);
+    assert_eq!(accm.as_deref(), Some("send 0x000a0000 receive 0xffffffff"));
 }

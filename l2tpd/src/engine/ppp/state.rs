@@ -1,0 +1,301 @@
+//! The state of native PPP: each session's [`PppLink`] (kept in its registry record) and what
+//! the links share ([`Ppp`]: policies, pools, the timer list, randomness, counters). The inputs
+//! and outputs that act on them are the parent module's.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use l2tp_ctl as ctl;
+use l2tp_proto::{self as proto, Refusal};
+use ppp_proto::{AuthMethod, DownReason, Ipv4Info, Ipv6Info, Link, LinkInfo};
+
+use super::config;
+use super::policy::{PppPolicy, Role};
+use crate::dataplane::PppNetwork;
+use crate::engine::clock::Clock;
+use crate::engine::pools::Pools;
+
+pub(in crate::engine) type PInstant = proto::time::Instant;
+
+/// The PPP of one native-PPP session.
+#[derive(Debug)]
+pub(in crate::engine) struct PppLink {
+    pub(in crate::engine) link: Link,
+    pub(in crate::engine) role: Role,
+    pub(in crate::engine) policy: Arc<PppPolicy>,
+    /// Its entry in the timer list.
+    pub(in crate::engine) deadline: Option<PInstant>,
+    /// The user the peer authenticated as (server), or we did (client).
+    pub(in crate::engine) user: Option<Box<[u8]>>,
+    pub(in crate::engine) method: Option<AuthMethod>,
+    pub(in crate::engine) info: Option<LinkInfo>,
+    /// What IPCP and IPv6CP last negotiated (kept once they close, for the down event).
+    pub(in crate::engine) ipv4: Option<Ipv4Info>,
+    pub(in crate::engine) ipv6: Option<Ipv6Info>,
+    /// Which of them are open now.
+    pub(in crate::engine) open: NetOpen,
+    /// When the first network protocol came up.
+    pub(in crate::engine) up_since: Option<Instant>,
+    /// Why the session must end, decided before the link says it is down (no address).
+    pub(in crate::engine) refusal: Option<Refusal>,
+    /// The session ends then with this CDN, unless the peer ends it first: the link ended at
+    /// the peer's word, and the peer's CDN, which says why, is the one to hear.
+    pub(in crate::engine) end_at: Option<Box<(PInstant, Refusal, String)>>,
+    /// A client's link opens then, or at the peer's first frame if sooner: an L2TPv2 LAC's
+    /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
+    /// the peer before the ICCN, which drops it and waits a Restart period.
+    pub(in crate::engine) start_at: Option<PInstant>,
+    /// The ACCM of the peer's last Set-Link-Info.
+    pub(in crate::engine) sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
+}
+
+/// How long a client waits for the server's first frame before it speaks first.
+pub(in crate::engine) const CLIENT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The network protocols open on a link.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub(in crate::engine) struct NetOpen {
+    pub(in crate::engine) ipv4: bool,
+    pub(in crate::engine) ipv6: bool,
+}
+
+impl PppLink {
+    /// The data plane's view of the network layer, if any protocol is up.
+    pub(in crate::engine) fn network(&self) -> Option<PppNetwork> {
+        let ipv4 = self.ipv4.filter(|_| self.open.ipv4);
+        let ipv6 = self.ipv6.filter(|_| self.open.ipv6);
+        if ipv4.is_none() && ipv6.is_none() {
+            return None;
+        }
+        let framing = self.info.map(|i| i.framing).unwrap_or_default();
+        Some(PppNetwork {
+            ipv4: ipv4.map(|i| (i.local, i.peer)),
+            ipv6: ipv6.map(|i| (i.local.to_u64(), i.peer.to_u64())),
+            mtu: self.info.map_or(1500, |i| i.peer_mru),
+            acfc: framing.acfc,
+            pfc: framing.pfc,
+        })
+    }
+
+    /// The user, as text for logs and `show` (bytes that are not UTF-8 replaced).
+    pub(in crate::engine) fn user(&self) -> Option<String> {
+        self.user
+            .as_deref()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+    }
+
+    /// The peer's IPv4 address, once IPCP is up.
+    pub(in crate::engine) fn peer_ipv4(&self) -> Option<Ipv4Addr> {
+        self.ipv4.map(|i| i.peer)
+    }
+
+    /// What `show session` says of it.
+    pub(in crate::engine) fn detail(&self, now: Instant) -> ctl::PppDetail {
+        let c = self.link.counters();
+        // The servers we give (server), or were given (client).
+        let servers = match self.role {
+            Role::Server => self.policy.server.ipv4.map(|c| c.defaults.dns),
+            Role::Client => self.ipv4.map(|i| i.dns),
+        };
+        let mut dns: Vec<Ipv4Addr> = servers.iter().flatten().flatten().copied().collect();
+        dns.dedup();
+        ctl::PppDetail {
+            profile: self.policy.profile.clone(),
+            role: self.role.label().to_owned(),
+            phase: phase_label(self.link.phase()).to_owned(),
+            user: self.user(),
+            auth: self.method.map(method_label).map(str::to_owned),
+            local_ipv4: self.ipv4.map(|i| i.local),
+            peer_ipv4: self.peer_ipv4(),
+            dns,
+            local_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.local.to_u64())),
+            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
+            peer_mru: self.info.map(|i| i.peer_mru),
+            uptime_s: self
+                .up_since
+                .filter(|_| self.network().is_some())
+                .map_or(0, |t| now.saturating_duration_since(t).as_secs()),
+            echo_sent: c.echo_sent,
+            echo_missed: c.echo_missed,
+            frames_in: c.frames_in,
+            frames_out: c.frames_out,
+            frames_discarded: c.malformed + c.discarded,
+            down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
+            sli_accm: self
+                .sli_accm
+                .map(|a| format!("send {:#010x} receive {:#010x}", a.send, a.receive)),
+        }
+    }
+
+    pub(in crate::engine) fn event_info(&self, reason: Option<&DownReason>) -> ctl::PppEventInfo {
+        ctl::PppEventInfo {
+            user: self.user(),
+            auth: self.method.map(method_label).map(str::to_owned),
+            peer_ipv4: self.peer_ipv4(),
+            local_ipv4: self.ipv4.map(|i| i.local),
+            peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
+            reason: reason.map(|r| r.kind().to_owned()),
+        }
+    }
+}
+
+/// `pap`, `chap`, `mschapv2`.
+pub(in crate::engine) fn method_label(m: AuthMethod) -> &'static str {
+    match m {
+        AuthMethod::Pap => "pap",
+        AuthMethod::ChapMd5 => "chap",
+        AuthMethod::MsChapV2 => "mschapv2",
+    }
+}
+
+pub(in crate::engine) fn phase_label(p: ppp_proto::Phase) -> &'static str {
+    match p {
+        ppp_proto::Phase::Dead => "dead",
+        ppp_proto::Phase::Establish => "establish",
+        ppp_proto::Phase::Authenticate => "authenticate",
+        ppp_proto::Phase::Network => "network",
+        ppp_proto::Phase::Terminate => "terminate",
+    }
+}
+
+/// Native PPP's counters, for `show system` and the metrics.
+#[derive(Clone, Debug, Default)]
+pub(in crate::engine) struct PppCounters {
+    /// Links whose network came up.
+    pub(in crate::engine) up: u64,
+    /// Links ended, by reason.
+    pub(in crate::engine) down: BTreeMap<&'static str, u64>,
+    /// Peers refused at authentication, by reason.
+    pub(in crate::engine) auth_failures: BTreeMap<&'static str, u64>,
+    /// Authenticated peers refused for want of an address, by reason.
+    pub(in crate::engine) address_refusals: BTreeMap<&'static str, u64>,
+    /// Frames for no native-PPP session.
+    pub(in crate::engine) frames_discarded: u64,
+    /// Frames a link found malformed (bad lengths, options or fields) and dropped.
+    pub(in crate::engine) frames_malformed: u64,
+}
+
+/// What every native-PPP link shares. See the [module documentation](self).
+pub(in crate::engine) struct Ppp {
+    pub(in crate::engine) clock: Clock,
+    pub(in crate::engine) rng: Box<dyn proto::Rng + Send>,
+    /// (deadline, session handle) of every link with a timer running.
+    pub(in crate::engine) timers: BTreeSet<(PInstant, u64)>,
+    pub(in crate::engine) policies: HashMap<String, Arc<PppPolicy>>,
+    pub(in crate::engine) pools: Pools,
+    pub(in crate::engine) counters: PppCounters,
+    /// Set by tests that give the policies directly: the config's do not replace them.
+    #[cfg(test)]
+    pub(in crate::engine) pinned: bool,
+}
+
+impl std::fmt::Debug for Ppp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ppp")
+            .field("timers", &self.timers.len())
+            .field("policies", &self.policies.keys().collect::<Vec<_>>())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ppp {
+    /// No policies, users or pools yet; `clock` is the protocol's, `rng` a source for magic
+    /// numbers, challenges and interface identifiers.
+    pub(in crate::engine) fn new(clock: Clock, rng: Box<dyn proto::Rng + Send>) -> Self {
+        Ppp {
+            clock,
+            rng,
+            timers: BTreeSet::new(),
+            policies: HashMap::new(),
+            pools: Pools::default(),
+            counters: PppCounters::default(),
+            #[cfg(test)]
+            pinned: false,
+        }
+    }
+
+    /// Takes the ppp profiles, users and pools of `config` (a load or a reload). Running links
+    /// keep the policy they started with, and their addresses.
+    pub(in crate::engine) fn apply(&mut self, config: &l2tp_config::Config) {
+        #[cfg(test)]
+        if self.pinned {
+            return;
+        }
+        let policies = config::policies(config);
+        let pools = config::pools(config);
+        self.configure(policies, pools);
+    }
+
+    /// Replaces the policies and pools. Running links keep the policy they started with and
+    /// their addresses.
+    pub(in crate::engine) fn configure<'a>(
+        &mut self,
+        policies: impl IntoIterator<Item = PppPolicy>,
+        pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
+    ) {
+        self.policies = policies
+            .into_iter()
+            .map(|p| (p.profile.clone(), Arc::new(p)))
+            .collect();
+        self.pools.configure(pools);
+    }
+
+    /// The policy of ppp profile `name`.
+    pub(in crate::engine) fn policy(&self, name: &str) -> Option<Arc<PppPolicy>> {
+        self.policies.get(name).cloned()
+    }
+
+    /// When the earliest link timer is due.
+    pub(in crate::engine) fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| self.clock.to_std(*t))
+    }
+
+    /// A new link for a session in `role` under `policy` (not opened yet).
+    pub(in crate::engine) fn new_link(
+        &mut self,
+        role: Role,
+        policy: Arc<PppPolicy>,
+    ) -> Box<PppLink> {
+        let link = Link::new(Arc::clone(policy.link_config(role)), self.rng.as_mut());
+        Box::new(PppLink {
+            link,
+            role,
+            policy,
+            deadline: None,
+            user: None,
+            method: None,
+            info: None,
+            ipv4: None,
+            ipv6: None,
+            open: NetOpen::default(),
+            up_since: None,
+            refusal: None,
+            end_at: None,
+            start_at: None,
+            sli_accm: None,
+        })
+    }
+
+    pub(in crate::engine) fn reschedule(&mut self, handle: u64, st: &mut PppLink) {
+        let next = [
+            st.link.poll_timeout(),
+            st.end_at.as_deref().map(|e| e.0),
+            st.start_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if next != st.deadline {
+            if let Some(old) = st.deadline {
+                self.timers.remove(&(old, handle));
+            }
+            if let Some(new) = next {
+                self.timers.insert((new, handle));
+            }
+            st.deadline = next;
+        }
+    }
+}
