@@ -575,6 +575,9 @@ pub struct IpPoolInfo {
     pub ranges: Vec<String>,
     /// How many addresses the ranges hold.
     pub size: u64,
+    /// How many of them native-PPP sessions hold now.
+    #[serde(default)]
+    pub in_use: u64,
 }
 
 /// What a reload changed.

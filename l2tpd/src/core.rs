@@ -120,10 +120,19 @@ impl Core {
                     .map(Response::Profile)
                     .ok_or_else(|| no_profile(kind, &name));
             }
-            Request::ShowIpPools => return Ok(Response::IpPools(view::ip_pools(self.config()))),
+            Request::ShowIpPools => {
+                let mut pools = view::ip_pools(self.config());
+                for p in &mut pools {
+                    p.in_use = self.engine.pool_in_use(&p.name);
+                }
+                return Ok(Response::IpPools(pools));
+            }
             Request::ShowIpPool { name } => {
                 return view::ip_pool(self.config(), &name)
-                    .map(Response::IpPool)
+                    .map(|mut p| {
+                        p.in_use = self.engine.pool_in_use(&p.name);
+                        Response::IpPool(p)
+                    })
                     .ok_or_else(|| {
                         CtlError::new(ErrorKind::NotFound, format!("no ip pool \"{name}\""))
                     });
