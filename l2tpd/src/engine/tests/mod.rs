@@ -5,5 +5,6 @@ mod figures;
 mod harness;
 mod logs;
 mod ppp;
+mod ppp_clients;
 mod ppp_hostile;
 mod scenarios;
