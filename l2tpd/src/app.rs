@@ -319,11 +319,11 @@ fn run_daemon(
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
-        let plane = dataplane::DataplaneHost::new(
-            dataplane::open(dataplane, config.system())?,
-            facts.ip_tunnel_sockets,
-        )
-        .with_sccrq_marks(config.system().learn_sccrq_mark);
+        let primary = dataplane::open(dataplane, config.system())?;
+        let fallback = dataplane::fallback(&*primary, config.system());
+        let plane = dataplane::DataplaneHost::new(primary, facts.ip_tunnel_sockets)
+            .with_sccrq_marks(config.system().learn_sccrq_mark)
+            .with_fallback(fallback);
         let now = Instant::now();
         let mut core = Core::new(
             config,
