@@ -320,6 +320,14 @@ impl UserspaceDataplane {
             }
             None => socket::open(spec.encap, spec.local, spec.peer, spec.udp_checksums)?,
         };
+        // An adopted socket that is not connected to the peer (the daemon connects the socket
+        // of a tunnel whose peer's address and port are another tunnel's to the address
+        // only) sends to the peer explicitly.
+        let connected = socket2::SockRef::from(&socket)
+            .peer_addr()
+            .ok()
+            .and_then(|a| a.as_socket());
+        let dest = (connected != Some(spec.peer)).then(|| socket2::SockAddr::from(spec.peer));
         let udp = spec.encap == Encapsulation::Udp;
         let offloads = self.support.requested && udp;
         // GSO needs UDP checksums (the kernel refuses it with SO_NO_CHECK).
@@ -331,6 +339,7 @@ impl UserspaceDataplane {
             encap: spec.encap,
             ipv4: spec.local.is_ipv4(),
             socket,
+            dest,
             counters: Arc::clone(&counters),
             gso: AtomicBool::new(gso),
             gso_max: AtomicUsize::new(usize::MAX),
