@@ -176,10 +176,17 @@ pub fn tunnel_udp(
 
 /// The own UDP socket of a tunnel carried apart (its peer's address and port are another
 /// tunnel's too, on a kernel that cannot tell their data apart: see
-/// `dataplane::shared`): bound to `local` like [`tunnel_udp`], with `mark`, but *not*
-/// connected, so that the datagrams of that address and port keep going to the first
-/// tunnel's socket. It sends with an explicit destination.
-pub fn tunnel_udp_apart(local: SocketAddr, mark: Option<u32>) -> io::Result<UdpSocket> {
+/// `dataplane::shared`): bound to `local` like [`tunnel_udp`], with `mark`, but connected to
+/// `remote`'s address with port 0, not to `remote`: the kernel's UDP prefers the socket
+/// connected to the address and port, so the datagrams of that address and port keep going
+/// to the first tunnel's socket, and this one gets no datagram of any other address either
+/// (a socket bound only would take other clients' SCCRQs from the listen socket). It sends
+/// with an explicit destination.
+pub fn tunnel_udp_apart(
+    local: SocketAddr,
+    remote: SocketAddr,
+    mark: Option<u32>,
+) -> io::Result<UdpSocket> {
     let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
     if local.is_ipv6() {
         s.set_only_v6(true)?;
@@ -191,6 +198,7 @@ pub fn tunnel_udp_apart(local: SocketAddr, mark: Option<u32>) -> io::Result<UdpS
     s.set_nonblocking(true)?;
     s.set_cloexec(true)?;
     s.bind(&local.into())?;
+    s.connect(&SocketAddr::new(remote.ip(), 0).into())?;
     Ok(UdpSocket::from(s))
 }
 
@@ -424,6 +432,39 @@ mod tests {
         assert_eq!(got, Some(5));
         // Still exclusive towards anyone else.
         assert!(bind_udp(&[local], false).is_err());
+    }
+
+    /// Reads what `s` has now (it is non-blocking).
+    fn drain(s: &UdpSocket) -> usize {
+        let mut buf = [0u8; 16];
+        std::iter::from_fn(|| s.recv(&mut buf).ok()).count()
+    }
+
+    /// A tunnel carried apart (its peer's address and port are the first tunnel's) gets none
+    /// of the datagrams of that address and port, which go to the first tunnel's socket, nor
+    /// those of other peers, which go to the listen socket; it sends to its peer by name.
+    #[test]
+    fn a_socket_carried_apart_leaves_the_datagrams_to_the_others() {
+        let Ok(listen) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))], false) else {
+            panic!("cannot bind loopback");
+        };
+        let local = listen[0].local;
+        let bind = |a: &str| UdpSocket::bind(a).unwrap_or_else(|e| panic!("{a}: {e}"));
+        let (peer, other) = (bind("127.0.0.2:0"), bind("127.0.0.3:0"));
+        let peer_addr = peer.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let first = tunnel_udp(local, peer_addr, None).unwrap_or_else(|e| panic!("{e}"));
+        let apart = tunnel_udp_apart(local, peer_addr, None).unwrap_or_else(|e| panic!("{e}"));
+        for _ in 0..10 {
+            assert!(peer.send_to(b"peer", local).is_ok());
+            assert!(other.send_to(b"other", local).is_ok());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let listen = &listen[0].socket;
+        assert!(listen.set_nonblocking(true).is_ok());
+        assert_eq!((drain(&first), drain(&apart), drain(listen)), (10, 0, 10));
+        assert!(apart.send_to(b"out", peer_addr).is_ok());
+        let mut buf = [0u8; 16];
+        assert_eq!(peer.recv_from(&mut buf).ok(), Some((3, local)));
     }
 
     #[test]

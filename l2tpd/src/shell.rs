@@ -89,7 +89,7 @@ pub struct Sockets {
     tunnels: HashMap<u32, TunnelSocket>,
     /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
     /// registered with the runtime, which would otherwise wake for every data packet. With
-    /// the peer to send to when the socket is not connected.
+    /// the peer to send to when the socket is not connected to it.
     adopted: HashMap<u32, (std::net::UdpSocket, Option<SocketAddr>)>,
     /// The metrics endpoint's listening sockets (`metrics_listen`), until it starts.
     metrics: Vec<std::net::TcpListener>,
@@ -209,7 +209,7 @@ impl Sockets {
 struct TunnelSocket {
     socket: Arc<UdpSocket>,
     framing: Framing,
-    /// The peer, when the socket is not connected (a tunnel carried apart).
+    /// The peer, when the socket is not connected to it (a tunnel carried apart).
     peer: Option<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
 }

@@ -38,8 +38,8 @@ pub enum ShellSocket {
         /// It reports the netfilter mark of each datagram (`SO_RCVMARK`): a peer behind the
         /// same NAT as this tunnel's sends its SCCRQ to this socket, not to a listen socket.
         marks: bool,
-        /// The peer, for a socket that is not connected (a tunnel carried apart): send to it
-        /// explicitly.
+        /// The peer, for a socket that is not connected to it (a tunnel carried apart, whose
+        /// socket is connected to the peer's address with port 0): send to it explicitly.
         peer: Option<SocketAddr>,
     },
     /// The data plane reads the tunnel's socket now: stop reading it, keep sending on it.
@@ -60,7 +60,8 @@ struct TunnelSocket {
     mark: Option<u32>,
     /// Its (local, remote) over UDP.
     tuple: Option<Tuple>,
-    /// It is carried apart ([`super::shared`]): its socket is not connected.
+    /// It is carried apart ([`super::shared`]): its socket is connected to the peer's address
+    /// with port 0 only.
     apart: bool,
 }
 
@@ -147,9 +148,10 @@ impl DataplaneHost {
                     self.log_apart(spec.tid, spec.remote, &others);
                 }
                 let opened = match spec.encap {
-                    Encapsulation::Udp if apart => {
-                        Some((net::tunnel_udp_apart(spec.local, mark), Framing::Udp))
-                    }
+                    Encapsulation::Udp if apart => Some((
+                        net::tunnel_udp_apart(spec.local, spec.remote, mark),
+                        Framing::Udp,
+                    )),
                     Encapsulation::Udp => {
                         Some((net::tunnel_udp(spec.local, spec.remote, mark), Framing::Udp))
                     }
@@ -258,7 +260,7 @@ impl DataplaneHost {
             "tunnel {tid}: its peer {remote} has tunnel(s) {others} on the same address and \
              port (clients behind one NAT), and this kernel's L2TP gives all their data to one \
              tunnel's socket; tunnel {tid} is carried apart (fallback data plane: {name}; its \
-             socket is not connected): {rest}"
+             socket is not connected to the peer's port): {rest}"
         );
     }
 

@@ -9,9 +9,12 @@
 //! session of the same id in the wrong tunnel.
 //!
 //! So on such a kernel only the first tunnel of a peer address and port is carried by the
-//! kernel; the later ones are carried *apart*: their sockets are not connected (so that the
-//! first one's socket keeps receiving everything, and the kernel passes the datagrams that are
-//! not its own on to the daemon, which routes them by tunnel id), and their sessions go to the
+//! kernel; the later ones are carried *apart*: their sockets are connected to the peer's address
+//! with port 0, not to its port (so that the first one's socket, which matches the datagrams
+//! better, keeps receiving everything, and the kernel passes the datagrams that are not its own
+//! on to the daemon, which routes them by tunnel id; and so that they get no other peer's
+//! datagrams, as a socket bound only would), they send to the peer explicitly, and their
+//! sessions go to the
 //! fallback data plane, the userspace one, where it can carry them. [`Groups`] keeps the
 //! tunnels by peer address and port; [`Apart`] the tunnels and sessions carried apart.
 
