@@ -3,10 +3,10 @@
 //! Windows asks LCP for Multilink (an MRRU and an Endpoint Discriminator) and Callback, CCP for
 //! MPPE, and IPCP for DNS and NBNS (WINS) servers, primary and secondary: the LNS rejects what
 //! it does not do, protocol-rejects CCP (IPsec encrypts already), gives the servers it has and
-//! rejects the rest, and the negotiation converges. Phones (Apple, Android) send LCP echoes at
-//! their own pace, and often vanish without a StopCCN: the LNS answers every echo, notices the
-//! silence, and cleans up: PPP down (event and counters), the address back in its pool, the
-//! session and then the tunnel gone.
+//! rejects the rest, and the negotiation converges. Phones (Apple, Android) send LCP echoes and
+//! L2TP HELLOs at their own pace, and often vanish without a StopCCN: the LNS answers every echo
+//! and acknowledges every HELLO, notices the silence, and cleans up: PPP down (event and
+//! counters), the address back in its pool, the session and then the tunnel gone.
 //!
 //! pppd, in `l2tpd/tests/ipsec_nat.rs`, shows the same against real clients where it can
 //! (MRRU, Callback, CCP, DNS, echoes, vanishing); it cannot ask for NBNS, nor for MPPE without
@@ -20,7 +20,7 @@ use l2tp_ctl::EventKind;
 use ppp_proto::LinkConfig;
 
 use super::super::ppp::PppPolicy;
-use super::harness::{Net, PppWire};
+use super::harness::{Net, PppWire, addr};
 use super::ppp::{POOL, a, client, server, unstarted};
 
 /// Frames as the engines send them: `FF 03`, Protocol, Code, Identifier, Length, data.
@@ -289,14 +289,49 @@ fn lns_session(net: &Net) -> (u32, u32) {
     (row.tid, row.sid)
 }
 
+/// A phone (node 0) that sends an L2TP HELLO after each second of silence on its control
+/// connection, and an LNS (node 1) with `server` and the pool.
+fn phone_net(server: PppPolicy) -> Net {
+    let lac = format!(
+        "tunnel \"t\" {{\n    peer {}\n    version 2\n    hello_timeout 1\n}}\n\
+         session \"s0\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::unstarted(&[&lac, ""], 21);
+    let ranges = [(a("198.51.100.10"), a("198.51.100.19"))];
+    net.nodes[1]
+        .engine
+        .configure_ppp(vec![server], &[(POOL, &ranges[..])]);
+    net.nodes[0]
+        .engine
+        .configure_ppp(vec![client("alice", "wonderland")], &[]);
+    net
+}
+
+/// The (Ns, Message Type) of an L2TPv2 control message as the engines send it (length and
+/// sequence fields, no offset; the Message Type AVP first, RFC 2661 §4.4.1); `None` for a ZLB
+/// or a data packet.
+fn control_message(contents: &[u8]) -> Option<(u16, u16)> {
+    let field = |i: usize| {
+        Some(u16::from_be_bytes([
+            *contents.get(i)?,
+            *contents.get(i + 1)?,
+        ]))
+    };
+    if contents.first()? & 0x80 == 0 || field(16)? != 0 {
+        return None;
+    }
+    Some((field(8)?, field(18)?))
+}
+
+/// RFC 2661 §6.5: the Message Type of a HELLO.
+const HELLO: u16 = 6;
+
 #[test]
 fn a_phone_that_echoes_at_its_own_pace_and_vanishes_is_cleaned_up() {
-    // The LNS echoes every second; the phone every 300 ms, on its own.
-    let mut net = unstarted(
-        &[client("alice", "wonderland")],
-        server(Some(POOL), Some(Duration::from_secs(1))),
-        ("198.51.100.10", "198.51.100.19"),
-    );
+    // The LNS echoes every second; the phone every 300 ms, on its own, and it sends L2TP
+    // HELLOs every second as well.
+    let mut net = phone_net(server(Some(POOL), Some(Duration::from_secs(1))));
     let gone = Arc::new(Mutex::new(false));
     let sent = Arc::new(Mutex::new(Vec::new()));
     let (g, log) = (Arc::clone(&gone), Arc::clone(&sent));
@@ -328,6 +363,22 @@ fn a_phone_that_echoes_at_its_own_pace_and_vanishes_is_cleaned_up() {
         .count();
     assert!(replies >= 20, "{replies} Echo-Replies to 20 Echo-Requests");
     assert_eq!(net.nodes[1].saw(EventKind::PppDown), 0);
+    // The phone's HELLOs were acknowledged in time: none was sent again (RFC 2661 §5.8).
+    let hellos: Vec<u16> = net.nodes[0]
+        .sent
+        .iter()
+        .filter_map(|(_, t)| control_message(&t.contents))
+        .filter(|&(_, kind)| kind == HELLO)
+        .map(|(ns, _)| ns)
+        .collect();
+    let mut distinct = hellos.clone();
+    distinct.dedup();
+    assert!(
+        hellos.len() >= 3,
+        "only {} HELLOs from the phone",
+        hellos.len()
+    );
+    assert_eq!(hellos, distinct, "a HELLO was sent again: {hellos:?}");
 
     // The phone vanishes: no StopCCN, no CDN, no more frames or datagrams.
     *gone.lock().unwrap_or_else(|e| e.into_inner()) = true;
