@@ -53,8 +53,26 @@ const CLIENTS: [(&str, &str, &str); 4] = [
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--nfqd") {
-        return nfqd::run(&args[2..]);
+    match args.get(1).map(String::as_str) {
+        Some("--nfqd") => return nfqd::run(&args[2..]),
+        // Judges again what a failed run kept (the directory it names), phase by phase.
+        Some("--judge") => {
+            let share = std::mem::ManuallyDrop::new(Share(PathBuf::from(&args[2])));
+            let phases: [(&str, Judge); 4] = [
+                ("clear", judge_clear),
+                ("nat", judge_nat),
+                ("leave", judge_leave),
+                ("nfq", judge_nfq),
+            ];
+            for (name, judge) in phases {
+                if args[3..].is_empty() || args[3..].iter().any(|a| a == name) {
+                    judge(&share);
+                    println!("{name}: judged");
+                }
+            }
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     let filters: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
     if !filters.is_empty() && !filters.iter().any(|f| "ipsec_nat".contains(f.as_str())) {
@@ -76,6 +94,9 @@ fn repo() -> PathBuf {
 /// The share: the guest script and what it needs in, its results out (`out/`). Removed on
 /// success, kept (and named) on failure.
 struct Share(PathBuf);
+
+/// A phase's judge of what the guest left.
+type Judge = fn(&Share);
 
 impl Share {
     fn new() -> Share {
@@ -459,6 +480,20 @@ fn judge_nat(share: &Share) {
     }
     let nat_marks = out_policy_marks(&policies, "203.0.113.2");
     assert_eq!(nat_marks.len(), 3, "three SAs behind the NAT:\n{policies}");
+    // The guest's Linux 6.1 cannot tell apart the data of tunnels that share a peer address
+    // and port: of the NAT's three tunnels, the first is the kernel's and the two others are
+    // carried apart, on the userspace data plane, as the log says.
+    // (The first server's log: the second says where it takes l2tp-nfqd's messages.)
+    let log = share.read("l2tpd.log");
+    let log = log
+        .split("l2tp-nfqd messages on")
+        .next()
+        .unwrap_or_default();
+    let apart = log
+        .lines()
+        .filter(|l| l.contains("is carried apart (fallback data plane: userspace"))
+        .count();
+    assert_eq!(apart, 2, "tunnels carried apart in phase nat:\n{log}");
     let addrs = share.read("nat-addresses.txt");
     for (ns, user, _) in CLIENTS {
         assert!(
@@ -495,8 +530,8 @@ fn judge_nat(share: &Share) {
         }
         keep(&format!("ipsec-nat-{ns}"), &pcap);
     }
-    // The server's view: the Windows-like client's MRRU and Callback rejected, CCP
-    // protocol-rejected, a DNS server given; the phone-like client's echoes answered.
+    // The server's view: the Windows-like client's MRRU and Callback rejected, a DNS server
+    // given; the phone-like client's echoes answered.
     let srv = share.out("nat-srv.pcap");
     decode_clean(&srv);
     let c1 = seen["alice"].peer_tid;
@@ -504,30 +539,28 @@ fn judge_nat(share: &Share) {
     assert!(
         count(
             &srv,
-            &format!("{to_c1} && lcp.code == 4 && lcp.opt.type == 17")
+            &format!("{to_c1} && lcp && ppp.code == 4 && lcp.opt.type == 17")
         ) >= 1
             && count(
                 &srv,
-                &format!("{to_c1} && lcp.code == 4 && lcp.opt.type == 13")
+                &format!("{to_c1} && lcp && ppp.code == 4 && lcp.opt.type == 13")
             ) >= 1,
         "no Configure-Reject of MRRU and Callback to c1"
     );
     assert!(
         count(
             &srv,
-            &format!("{to_c1} && lcp.code == 8 && lcp.rej_proto == 0x80fd")
-        ) >= 1,
-        "no Protocol-Reject of CCP to c1"
-    );
-    assert!(
-        count(
-            &srv,
-            &format!("{to_c1} && ipcp.code == 2 && ipcp.opt.pri_dns_address == 198.51.100.53")
+            &format!(
+                "{to_c1} && ipcp && ppp.code == 3 && ipcp.opt.pri_dns_address == 198.51.100.53"
+            )
         ) >= 1,
         "c1 was not given the DNS server"
     );
     let c2 = seen["bob"].peer_tid;
-    let echoes = count(&srv, &format!("l2tp.tunnel == {c2} && lcp.code == 10"));
+    let echoes = count(
+        &srv,
+        &format!("l2tp.tunnel == {c2} && lcp && ppp.code == 10"),
+    );
     assert!(echoes >= 3, "only {echoes} LCP Echo-Replies to c2's echoes");
     keep("ipsec-nat-srv", &srv);
 }
@@ -582,18 +615,40 @@ fn judge_nfq(share: &Share) {
             "{user}'s tunnel has no SA's mark: {s:?}\n{policies}"
         );
     }
+    // The log of the second server, the one with nfq_socket, which says so when it starts.
     let log = share.read("l2tpd.log");
+    let start = log
+        .rfind("l2tp-nfqd messages on /run/l2tpd/nfq")
+        .unwrap_or_else(|| panic!("the server with nfq_socket did not start:\n{log}"));
+    let log = &log[start..];
     assert!(
         log.contains("(from l2tp-nfqd, host name"),
         "no mark came from l2tp-nfqd"
     );
     assert!(
-        !log.contains("(the mark of its SCCRQ)") || log.contains("learn_sccrq_mark false"),
+        !log.contains("(the mark of its SCCRQ)"),
         "marks still learnt from SCCRQs"
     );
     let nfqd = share.read("nfqd.log");
     assert!(nfqd.contains("sent"), "{nfqd}");
-    keep("ipsec-nat-nfq-srv", &share.out("nfq-srv.pcap"));
+    // c4 asked for MPPE through CCP, and the server protocol-rejected CCP.
+    let srv = share.out("nfq-srv.pcap");
+    decode_clean(&srv);
+    assert!(
+        count(
+            &srv,
+            "ccp && ppp.code == 1 && ccp.opt.type == 18 && ip.dst == 203.0.113.1"
+        ) >= 1,
+        "c4 asked for no MPPE"
+    );
+    assert!(
+        count(
+            &srv,
+            "lcp && ppp.code == 8 && lcp.rej_proto == 0x80fd && ip.dst == 203.0.113.4"
+        ) >= 1,
+        "no Protocol-Reject of CCP to c4"
+    );
+    keep("ipsec-nat-nfq-srv", &srv);
 }
 
 /// A stand-in for l2tp-nfqd: reads the packets of a netfilter queue (NFQUEUE, over netlink),
@@ -654,10 +709,8 @@ mod nfqd {
                 break;
             }
             out.insert(t, &b[4..len]);
-            b = &b[(len + 3) & !3..];
-            if b.is_empty() {
-                break;
-            }
+            // The last attribute need not be padded.
+            b = b.get((len + 3) & !3..).unwrap_or_default();
         }
         out
     }

@@ -26,7 +26,13 @@ IP=$(command -v ip)
 fail=0
 
 step() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
-phase() { if [ "$2" = 0 ]; then echo "PASS $1"; else echo "FAIL $1"; fail=1; fi; }
+# phase NAME RC: says how phase NAME went, and keeps the logs so far.
+phase() {
+    if [ "$2" = 0 ]; then echo "PASS $1"; else echo "FAIL $1"; fail=1; fi
+    cp $W/l2tpd.log $W/l2tpwatch.txt $OUT/ 2>/dev/null
+    for i in 1 2 3 4; do cp $W/c$i.xl2tpd.log $OUT/ 2>/dev/null; done
+    cp $W/ipsec-srv/charon.log $OUT/charon-srv.log 2>/dev/null
+}
 # wait_until SECONDS COMMAND...: retries COMMAND every 0.2 s.
 wait_until() {
     local n=$(($1 * 5)); shift
@@ -37,7 +43,7 @@ ctl() { "$BIN/l2tpctl" "$@"; }
 
 for m in xfrm_user esp4 authenc echainiv seqiv drbg nf_tables nft_chain_nat nft_masq nf_nat \
          nf_conntrack nft_ct nfnetlink_log nft_log nfnetlink_queue nft_queue l2tp_ppp ppp_generic \
-         ppp_deflate bsd_comp; do
+         ppp_mppe; do
     modprobe $m || { echo "FAIL setup: modprobe $m (rebuild the guest: tests/vm/build-guest.sh)"; exit 1; }
 done
 for p in charon-systemd swanctl xl2tpd pppd nft tcpdump; do
@@ -247,11 +253,18 @@ NFT
     eval "CAP_${1//-/_}=$!"
     wait_until 10 grep -q 'listening on' "$W/$1.tcpdump" || { echo "tcpdump $1 did not start"; cat "$W/$1.tcpdump"; }
 }
-# end_capture NAME: stops it and keeps it in out/.
+# end_capture NAME: stops it once it has written what nflog had for it (its file has not grown
+# for 1.5 s, within 15 s: nflog hands packets over in batches, once a second), and keeps it in
+# out/
 end_capture() {
-    local p
+    local p size=-1 now _
     eval "p=\$CAP_${1//-/_}"
-    sleep 0.5; kill -INT "$p"; wait "$p"
+    for _ in $(seq 10); do
+        now=$(stat -c %s "$W/$1.pcap")
+        [ "$now" = "$size" ] && break
+        size=$now; sleep 1.5
+    done
+    kill -INT "$p"; wait "$p"
     cp "$W/$1.pcap" "$OUT/$1.pcap"
 }
 # waitall PIDS...: waits for these (a bare `wait` would wait for the daemons too).
@@ -403,6 +416,12 @@ ping_all 2 1 3 4 || rc=1
 show nfq
 # the stand-in's message for no SCCRQ at all is dropped after a while
 wait_until 20 grep -q 'l2tp-nfqd: no tunnel from 203.0.113.99' $W/l2tpd.log || { echo "the stray message was not dropped"; rc=1; }
+# CCP: a client that asks for MPPE (as Windows does) gets a Protocol-Reject; pppd, which can only
+# require MPPE, then ends its link, where Windows goes on without.
+stop_client 4
+echo require-mppe-128 >>$W/c4.options
+start_xl2tpd 4
+wait_until 30 grep -q 'MPPE required but peer negotiation failed' $W/c4.xl2tpd.log || { echo "c4 got no answer to its CCP"; rc=1; }
 end_capture nfq-srv
 kill $PID_nfqd; wait $PID_nfqd
 cp $W/nfqd.log $OUT/
@@ -410,7 +429,5 @@ phase nfq $rc
 
 for i in 1 3 4; do stop_client $i; done
 srv_stop
-cp $W/l2tpd.log $W/l2tpwatch.txt $OUT/
-for i in 1 2 3 4; do cp $W/c$i.xl2tpd.log $OUT/; done
-cp $W/ipsec-srv/charon.log $OUT/charon-srv.log
+phase end 0
 exit $fail
