@@ -258,7 +258,7 @@ impl UserspaceDataplane {
             Err(e) => {
                 c.tx_errors
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Err(Error::Io(e.into()))
+                Err(Error::Io(e))
             }
         }
     }
