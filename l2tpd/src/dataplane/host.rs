@@ -542,13 +542,17 @@ impl DataplaneHost {
         self.peers.get(&tid).copied()
     }
 
-    /// Data packets dropped for a wrong cookie, over all sessions.
-    pub fn cookie_mismatches(&self) -> u64 {
-        self.dataplane.cookie_mismatches()
-            + self
-                .fallback
-                .as_ref()
-                .map_or(0, |fb| fb.cookie_mismatches())
+    /// Data packets dropped outside any one session's counters, the fallback data plane's
+    /// included.
+    pub fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
+        let mut d = self.dataplane.drops();
+        if let Some(fb) = &self.fallback {
+            let f = fb.drops();
+            d.cookie_mismatches += f.cookie_mismatches;
+            d.tun_unrouted += f.tun_unrouted;
+            d.tun_errors += f.tun_errors;
+        }
+        d
     }
 
     /// Data counters over every session, removed ones included; `None` without data.
