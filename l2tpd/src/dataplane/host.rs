@@ -233,12 +233,62 @@ impl DataplaneHost {
             {
                 self.by_peer.remove(&key);
             }
-            if let Some(tuple) = t.tuple {
-                self.groups.leave(tid, tuple);
-            }
             if t.socket.is_some() {
                 self.changes.push_back(ShellSocket::Close(tid));
             }
+            if let Some(tuple) = t.tuple {
+                self.groups.leave(tid, tuple);
+                if !t.apart {
+                    self.take_over(tid, tuple);
+                }
+            }
+        }
+    }
+
+    /// The socket of tunnel `gone`, which received the datagrams of `tuple`'s address and port
+    /// for the tunnels carried apart, is closed: the oldest of those tunnels gets a socket
+    /// connected to that address and port, which the shell reads (their data then reaches
+    /// their data plane through [`Self::handle_data`], as before), and which reports marks
+    /// (the SCCRQs of later clients behind that NAT arrive on it).
+    fn take_over(&mut self, gone: u32, tuple: Tuple) {
+        let Some(tid) = self
+            .groups
+            .others(gone, tuple)
+            .find(|t| self.tunnels.get(t).is_some_and(|t| t.apart))
+        else {
+            return;
+        };
+        let (local, remote) = tuple;
+        let mark = self.tunnels.get(&tid).and_then(|t| t.mark);
+        let socket = match net::tunnel_udp(local, remote, mark) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(
+                    "tunnel {tid}: cannot open a socket {local} -> {remote} in place of tunnel \
+                     {gone}'s: {e}; the data of the tunnels carried apart from {remote} is lost"
+                );
+                return;
+            }
+        };
+        let marks =
+            self.sccrq_marks && l2tp_dataplane::marks::set_receive_mark(socket.as_fd()).is_ok();
+        let Ok(dup) = socket.try_clone() else {
+            return;
+        };
+        crate::notice!(
+            "tunnel {tid}: its socket is connected to {remote} now, in place of tunnel {gone}'s, \
+             which is gone; the datagrams of the tunnels carried apart from {remote} arrive on it"
+        );
+        self.changes.push_back(ShellSocket::Open {
+            tid,
+            socket: dup,
+            local,
+            framing: Framing::Udp,
+            marks,
+            peer: Some(remote),
+        });
+        if let Some(t) = self.tunnels.get_mut(&tid) {
+            t.socket = Some(socket);
         }
     }
 

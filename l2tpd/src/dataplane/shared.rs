@@ -15,7 +15,9 @@
 //! on to the daemon, which routes them by tunnel id; and so that they get no other peer's
 //! datagrams, as a socket bound only would), they send to the peer explicitly, and their
 //! sessions go to the
-//! fallback data plane, the userspace one, where it can carry them. [`Groups`] keeps the
+//! fallback data plane, the userspace one, where it can carry them. When the first tunnel goes,
+//! the oldest one carried apart gets a socket connected to the address and port in its place
+//! (read by the shell, as the first one's was), so that the others' data keeps arriving. [`Groups`] keeps the
 //! tunnels by peer address and port; [`Apart`] the tunnels and sessions carried apart.
 
 use std::collections::{HashMap, HashSet};

@@ -213,10 +213,20 @@ fn on_an_old_kernel_the_second_tunnel_of_a_nat_is_carried_apart() {
     assert!(host.handle_data(Encapsulation::Udp, &data(2)));
     assert!(host.handle_data(Encapsulation::Udp, &data(1)));
     assert_eq!(kernel.borrow().data, vec![1]);
-    // Once the first is gone, a new tunnel of that NAT is still carried apart.
+    // Once the first is gone, the oldest tunnel carried apart gets a socket connected to the
+    // NAT's address and port, which the shell reads, in place of the first one's.
     host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
     host.socket_change(Instant::now(), SocketChange::Close(1));
-    while host.poll_change().is_some() {}
+    assert!(matches!(host.poll_change(), Some(ShellSocket::Close(1))));
+    match host.poll_change() {
+        Some(ShellSocket::Open { tid, socket, .. }) => {
+            assert_eq!(tid, 2);
+            assert_eq!(socket.peer_addr().ok(), Some(nat));
+        }
+        other => panic!("no socket in place of tunnel 1's: {other:?}"),
+    }
+    assert!(host.poll_change().is_none());
+    // And a new tunnel of that NAT is still carried apart.
     assert_eq!(peer_of(&open(&mut host, 5, local, nat)), Some(nat));
     // When all are gone, the next is the kernel's again.
     for tid in [2, 3, 5] {
