@@ -15,12 +15,16 @@
 //! - nat: every client gets its own tunnel, session, pool address and mark; all ping the
 //!   server at once, every reply comes; each client's decrypted L2TP (an nflog capture on the
 //!   client) holds its own tunnel's packets only, and its own pings' replies; the server
-//!   rejects MRRU and Callback, protocol-rejects CCP and gives the DNS server;
+//!   rejects MRRU and Callback and gives the DNS server. The guest's Linux 6.1 cannot tell
+//!   apart the data of tunnels that share a peer address and port: c2's tunnel, the NAT's
+//!   first, is the kernel's, and c1's and c3's are carried apart, on the userspace data plane;
 //! - leave: c2 vanishes; the server notices (LCP echoes), removes its session and tunnel,
-//!   frees its address and says PPP DOWN, while the others' pings all come back;
+//!   frees its address and says PPP DOWN, while the others' pings all come back, as they do
+//!   once c2's tunnel, whose socket the NAT's datagrams went to, is gone;
 //! - nfq: with the marks from l2tp-nfqd's messages instead (the recipe's alternative), this
 //!   binary standing in for l2tp-nfqd (`--nfqd QUEUE SOCKET`: NFQUEUE over netlink, the
-//!   message of l2tp-nfqd's header), the clients work again; a message for no SCCRQ is dropped.
+//!   message of l2tp-nfqd's header), the clients work again; a message for no SCCRQ is
+//!   dropped; c4, asking for MPPE through CCP, gets CCP protocol-rejected.
 //!
 //! Needs root, qemu, strongSwan's `pki`, tshark and the guest built by
 //! `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`, default `/var/tmp/l2tp-vm`); fails, rather
@@ -580,6 +584,17 @@ fn judge_leave(share: &Share) {
             "{user}'s session changed: {b:?} -> {s:?}"
         );
     }
+    // bob's tunnel was the kernel's, the one the NAT's other tunnels' data came through.
+    let log = share.read("l2tpd.log");
+    assert!(
+        !log.contains(&format!("tunnel {}: its peer", before["bob"].tid)),
+        "bob's tunnel was carried apart, not by the kernel"
+    );
+    // Once it was gone, another tunnel of the NAT received the datagrams in its place.
+    assert!(
+        log.contains(&format!("in place of tunnel {}'s", before["bob"].tid)),
+        "no tunnel took the place of bob's:\n{log}"
+    );
     let tunnels = share.json("leave-tunnels.json");
     assert!(
         !tunnels
