@@ -233,14 +233,16 @@ impl DataplaneHost {
             {
                 self.by_peer.remove(&key);
             }
-            if t.socket.is_some() {
-                self.changes.push_back(ShellSocket::Close(tid));
-            }
+            // The socket that takes over from this one first, so that it gets the datagrams
+            // before this one is gone (the kernel prefers the newer of two equal sockets).
             if let Some(tuple) = t.tuple {
                 self.groups.leave(tid, tuple);
                 if !t.apart {
                     self.take_over(tid, tuple);
                 }
+            }
+            if t.socket.is_some() {
+                self.changes.push_back(ShellSocket::Close(tid));
             }
         }
     }
