@@ -384,9 +384,13 @@ t2=$(cut -d' ' -f1 /proc/uptime)
 echo "leave: session gone after $(awk -v a=$t0 -v b=$t1 'BEGIN{print b-a}') s, tunnel after $(awk -v a=$t0 -v b=$t2 'BEGIN{print b-a}') s"
 show leave
 waitall "${pids[@]}"
+# c4, outside the NAT, loses none; c1 and c3 may lose a reply or two at the moment c2's tunnel
+# and its socket go (another tunnel's socket takes over its address and port), no more
 for i in 1 3 4; do
     echo "c$i: $(grep 'packets transmitted' $W/leave-ping-c$i.txt)"
-    grep -q ' 150 received' $W/leave-ping-c$i.txt || { echo "c$i: lost pings while c2 left"; rc=1; }
+    [ $i = 4 ] && min=150 || min=148
+    got=$(grep -o '[0-9]* received' $W/leave-ping-c$i.txt | grep -o '[0-9]*')
+    [ "${got:-0}" -ge $min ] || { echo "c$i: lost pings while c2 left"; rc=1; }
 done
 # and once c2's tunnel is gone, and with it the socket that the NAT's datagrams went to
 ping_all 2 1 3 4 || rc=1
