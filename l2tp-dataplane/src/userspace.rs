@@ -62,7 +62,9 @@ pub struct TunnelSpec {
     /// Send UDP checksums (IPv4 only; IPv6 always has them).
     pub udp_checksums: bool,
     /// An already bound and connected socket to adopt instead of opening one (the daemon's
-    /// per-tunnel socket). Control messages arriving on it go to the control sink.
+    /// per-tunnel socket). Control messages arriving on it go to the control sink. A socket
+    /// that is not connected to `peer` (the daemon's, for a tunnel whose peer's address and
+    /// port are another tunnel's) is sent on with `peer` as the destination of every datagram.
     pub socket: Option<OwnedFd>,
     /// L2TP version: L2TPv2 tunnels (over UDP) carry native-PPP sessions only.
     pub version: Version,
