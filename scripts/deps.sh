@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
-    charon-systemd strongswan-swanctl netbase freeradius freeradius-utils
+    charon-systemd strongswan-swanctl strongswan-pki nftables netbase freeradius freeradius-utils
     lintian man-db logrotate dpkg-dev binutils prometheus l2tpns)
 
 missing=()

@@ -35,7 +35,7 @@ dpkg_() {
 }
 # Every path of the package's kind on the places it installs to.
 leftovers() {
-    find /etc /usr/sbin /usr/bin /usr/share/man /usr/share/doc /usr/share/bash-completion \
+    find /etc /usr/sbin /usr/bin /usr/share/man /usr/share/doc /usr/share/l2tpd /usr/share/bash-completion \
         /usr/share/zsh /usr/share/fish /usr/lib/systemd /lib/systemd /var/lib/systemd \
         /var/lib/dpkg/info -xdev \( -name "*$PKG*" -o -name 'l2tpctl*' -o -name '*l2tpwatch*' \) \
         2>/dev/null | grep -v xl2tpd | sort || true
@@ -46,7 +46,7 @@ if installed; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-for tool in cargo-deb lintian dpkg-deb man logrotate systemd-analyze ip; do
+for tool in cargo-deb lintian dpkg-deb man logrotate systemd-analyze ip nft; do
     command -v "$tool" >/dev/null || { echo "package-test: $tool is missing (bash scripts/deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
 done
 
@@ -71,13 +71,17 @@ for f in /usr/sbin/l2tpd /usr/bin/l2tpctl /usr/bin/l2tpwatch /etc/l2tpd/l2tpd.co
     /etc/logrotate.d/l2tpd /usr/lib/systemd/system/l2tpd.service \
     /usr/share/bash-completion/completions/l2tpctl /usr/share/bash-completion/completions/l2tpwatch \
     /usr/share/zsh/vendor-completions/_l2tpctl /usr/share/fish/vendor_completions.d/l2tpctl.fish \
-    /usr/share/doc/l2tpd/examples/lns-l2tpv2.conf /usr/share/doc/l2tpd/copyright; do
+    /usr/share/doc/l2tpd/examples/lns-l2tpv2.conf /usr/share/doc/l2tpd/copyright \
+    /usr/share/doc/l2tpd/examples/vpn-server/swanctl.conf /usr/share/l2tpd/l2tpd-ipsec.nft; do
     check "installed $f" test -e "$f"
 done
+check "nft accepts the installed firewall rules" nft -c -f /usr/share/l2tpd/l2tpd-ipsec.nft
 check "the config is a conffile" sh -c "dpkg-query -W -f='\${Conffiles}' $PKG | grep -q '/etc/l2tpd/l2tpd.conf'"
 check "l2tpd -n accepts the installed config" sh -c '/usr/sbin/l2tpd -n | grep -q "config OK"'
 check "l2tpd -n -c on the installed examples" sh -c \
-    'for f in /usr/share/doc/l2tpd/examples/*.conf; do /usr/sbin/l2tpd -n -c "$f" >/dev/null || exit 1; done'
+    'for f in /usr/share/doc/l2tpd/examples/*.conf /usr/share/doc/l2tpd/examples/vpn-server/l2tpd.conf; do
+         /usr/sbin/l2tpd -n -c "$f" >/dev/null || exit 1
+     done'
 for page in "8 l2tpd" "5 l2tpd.conf" "1 l2tpctl" "1 l2tpwatch"; do
     set -- $page
     check "man $1 $2" sh -c "MANPAGER=cat MANWIDTH=100 man $1 $2 2>/dev/null | grep -q '^NAME'"

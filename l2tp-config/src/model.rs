@@ -119,6 +119,14 @@ params! {
         radius_accounting_on_off: bool => bool = true, p::boolean;
         /// `pid_file` \[`/run/l2tpd/l2tpd.pid`\].
         pid_file: PathBuf => PathBuf = PathBuf::from("/run/l2tpd/l2tpd.pid"), p::path;
+        /// `learn_sccrq_mark`: a tunnel that a peer opens sends with the netfilter mark its
+        /// SCCRQ arrived with (`SO_RCVMARK`, Linux 5.19 or later), so that L2TP/IPsec clients
+        /// behind one NAT each get their replies through their own security association
+        /// \[true\].
+        learn_sccrq_mark: bool => bool = true, p::boolean;
+        /// `nfq_socket`: a unix datagram socket l2tpd creates to receive l2tp-nfqd's messages
+        /// (the netfilter mark of each SCCRQ, by peer address and peer tunnel id) \[none\].
+        nfq_socket: PathBuf => Option<PathBuf> = None, p::path;
     }
 }
 

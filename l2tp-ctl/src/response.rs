@@ -403,6 +403,10 @@ pub struct TunnelDetail {
     pub stats: TunnelStats,
     /// The last result sent or received (StopCCN), if any.
     pub last_result: Option<ResultCode>,
+    /// The netfilter mark the tunnel's socket sends with, learnt from the peer's SCCRQ or
+    /// from l2tp-nfqd (L2TP/IPsec clients behind one NAT). Omitted when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_mark: Option<u32>,
 }
 
 /// Per-tunnel counters.
@@ -578,6 +582,9 @@ pub struct IpPoolInfo {
     pub ranges: Vec<String>,
     /// How many addresses the ranges hold.
     pub size: u64,
+    /// How many of them native-PPP sessions hold now.
+    #[serde(default)]
+    pub in_use: u64,
 }
 
 /// `show radius`: the RADIUS servers with their state and counters, the requests waiting, and

@@ -162,6 +162,7 @@ fn every_reply() -> Vec<Reply> {
                 error: 0,
                 message: Some("bye".into()),
             }),
+            socket_mark: Some(3),
         })),
         Reply::Ok(Response::Sessions(vec![session()])),
         Reply::Ok(Response::Session(SessionDetail {
@@ -193,11 +194,13 @@ fn every_reply() -> Vec<Reply> {
             name: "customers".into(),
             ranges: vec!["198.51.100.10-198.51.100.99".into()],
             size: 90,
+            in_use: 4,
         }])),
         Reply::Ok(Response::IpPool(IpPoolInfo {
             name: "spare".into(),
             ranges: vec!["203.0.113.7-203.0.113.7".into()],
             size: 1,
+            in_use: 0,
         })),
         Reply::Ok(Response::Reloaded(ReloadSummary {
             changes: vec![ConfigChange {

@@ -70,7 +70,9 @@
 //! daemon should either pass its socket in ([`TunnelSpec::socket`], the way the kernel's data
 //! plane takes over a tunnel socket) and receive its control messages from the control sink
 //! ([`UserspaceDataplane::with_control_sink`]), or feed the data packets its own socket
-//! receives to [`UserspaceDataplane::handle_data`]. Both paths are implemented.
+//! receives to [`UserspaceDataplane::handle_data`]. Both paths are implemented. An adopted
+//! socket that is not connected to the tunnel's peer is sent on by name (`sendto`), so that
+//! the daemon can leave a peer address and port's datagrams to another tunnel's socket.
 //!
 //! ## Native PPP
 //!
@@ -102,6 +104,7 @@
 
 pub mod codec;
 pub mod kernel;
+pub mod marks;
 pub mod offload;
 mod options;
 pub mod ppp;

@@ -62,7 +62,9 @@ pub struct TunnelSpec {
     /// Send UDP checksums (IPv4 only; IPv6 always has them).
     pub udp_checksums: bool,
     /// An already bound and connected socket to adopt instead of opening one (the daemon's
-    /// per-tunnel socket). Control messages arriving on it go to the control sink.
+    /// per-tunnel socket). Control messages arriving on it go to the control sink. A socket
+    /// that is not connected to `peer` (the daemon's, for a tunnel whose peer's address and
+    /// port are another tunnel's) is sent on with `peer` as the destination of every datagram.
     pub socket: Option<OwnedFd>,
     /// L2TP version: L2TPv2 tunnels (over UDP) carry native-PPP sessions only.
     pub version: Version,
@@ -320,6 +322,14 @@ impl UserspaceDataplane {
             }
             None => socket::open(spec.encap, spec.local, spec.peer, spec.udp_checksums)?,
         };
+        // An adopted socket that is not connected to the peer (the daemon connects the socket
+        // of a tunnel whose peer's address and port are another tunnel's to the address
+        // only) sends to the peer explicitly.
+        let connected = socket2::SockRef::from(&socket)
+            .peer_addr()
+            .ok()
+            .and_then(|a| a.as_socket());
+        let dest = (connected != Some(spec.peer)).then(|| socket2::SockAddr::from(spec.peer));
         let udp = spec.encap == Encapsulation::Udp;
         let offloads = self.support.requested && udp;
         // GSO needs UDP checksums (the kernel refuses it with SO_NO_CHECK).
@@ -331,6 +341,7 @@ impl UserspaceDataplane {
             encap: spec.encap,
             ipv4: spec.local.is_ipv4(),
             socket,
+            dest,
             counters: Arc::clone(&counters),
             gso: AtomicBool::new(gso),
             gso_max: AtomicUsize::new(usize::MAX),

@@ -203,6 +203,7 @@ fn the_pseudowire_sides_match() {
 fn documentation_uses_documentation_addresses() {
     let mut files = files_with_suffix("examples", ".conf");
     files.extend(files_with_suffix("examples", ".md"));
+    files.extend(files_with_suffix("examples/vpn-server", ""));
     for suffix in [".1", ".5", ".8"] {
         files.extend(files_with_suffix("man", suffix));
     }
@@ -265,4 +266,31 @@ fn every_example_is_brought_up_by_a_test() {
         ["swanctl-a.conf", "swanctl-b.conf"],
         "examples/ipsec/ holds files that l2tpd/tests/ipsec.rs does not run"
     );
+}
+
+/// The remote-access recipe, `examples/vpn-server/`: its l2tpd.conf parses without a
+/// diagnostic, the README links each file, and the directory holds exactly the three files
+/// `l2tpd/tests/ipsec_nat.rs` runs as they are.
+#[test]
+fn the_vpn_server_recipe_is_what_a_test_runs() {
+    let names: Vec<String> = files_with_suffix("examples/vpn-server", "")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["l2tpd-ipsec.nft", "l2tpd.conf", "swanctl.conf"]);
+    let test = read("l2tpd/tests/ipsec_nat.rs");
+    assert!(
+        test.contains("[\"swanctl.conf\", \"l2tpd.conf\", \"l2tpd-ipsec.nft\"]")
+            && test.contains("examples/vpn-server"),
+        "l2tpd/tests/ipsec_nat.rs does not run the recipe's files"
+    );
+    let readme = read("examples/README.md");
+    for name in &names {
+        assert!(
+            readme.contains(&format!("[`vpn-server/{name}`](vpn-server/{name})")),
+            "examples/README.md does not link vpn-server/{name}"
+        );
+    }
+    let path = repo_root().join("examples/vpn-server/l2tpd.conf");
+    l2tp_config::load(&path).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
 }

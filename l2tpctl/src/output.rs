@@ -45,13 +45,14 @@ fn profile_json(p: &ProfileInfo) -> OrderedMap<Value> {
     m
 }
 
-/// `NAME: N addresses, FIRST-LAST ...`.
+/// `NAME: N addresses (M in use), FIRST-LAST ...`.
 fn ip_pool(p: &IpPoolInfo) -> String {
     let plural = if p.size == 1 { "" } else { "es" };
     format!(
-        "{}: {} address{plural}, {}\n",
+        "{}: {} address{plural} ({} in use), {}\n",
         p.name,
         p.size,
+        p.in_use,
         p.ranges.join(" ")
     )
 }
@@ -317,7 +318,8 @@ fn tunnel(t: &TunnelDetail) -> String {
             }),
         ),
     ];
-    for (k, v) in rows {
+    let mark = t.socket_mark.map(|m| ("socket mark", format!("{m:#x}")));
+    for (k, v) in rows.into_iter().chain(mark) {
         let _ = writeln!(out, "  {:<18}{}", format!("{k}:"), v.trim_end());
     }
     out.push_str("settings:\n");
@@ -631,23 +633,27 @@ mod tests {
                     "198.51.100.200-198.51.100.250".into(),
                 ],
                 size: 141,
+                in_use: 2,
             },
             l2tp_ctl::IpPoolInfo {
                 name: "one".into(),
                 ranges: vec!["192.0.2.7-192.0.2.7".into()],
                 size: 1,
+                in_use: 0,
             },
         ];
         assert_eq!(
             text(&Response::IpPools(pools.clone())),
-            "customers: 141 addresses, 198.51.100.10-198.51.100.99 198.51.100.200-198.51.100.250\n\
-             one: 1 address, 192.0.2.7-192.0.2.7\n"
+            "customers: 141 addresses (2 in use), 198.51.100.10-198.51.100.99 \
+             198.51.100.200-198.51.100.250\none: 1 address (0 in use), 192.0.2.7-192.0.2.7\n"
         );
         let v: Value =
             serde_json::from_str(&json(&Response::IpPool(pools[1].clone()))).unwrap_or(Value::Null);
         assert_eq!(
             v,
-            serde_json::json!({"name": "one", "ranges": ["192.0.2.7-192.0.2.7"], "size": 1})
+            serde_json::json!({
+                "name": "one", "ranges": ["192.0.2.7-192.0.2.7"], "size": 1, "in_use": 0
+            })
         );
         let v: Value =
             serde_json::from_str(&json(&Response::IpPools(pools))).unwrap_or(Value::Null);

@@ -124,6 +124,8 @@ struct Prepared {
     facts: HostFacts,
     dataplane: dataplane::Kind,
     metrics: Vec<std::net::TcpListener>,
+    /// The socket of l2tp-nfqd's messages, and its path.
+    nfq: Option<(std::os::unix::net::UnixDatagram, PathBuf)>,
 }
 
 fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
@@ -198,7 +200,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     for r in dataplane::refusals(config, dataplane) {
         tracing::error!("{r}; the session will be refused");
     }
-    let udp = net::bind_udp(&sys.listen)?;
+    let udp = net::bind_udp(&sys.listen, sys.learn_sccrq_mark)?;
     let ip = if core::uses_ip_encap(config) {
         net::open_ip(&sys.listen)
     } else {
@@ -207,6 +209,16 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     let metrics = crate::metrics::bind(&sys.metrics_listen)?;
     let control_path = absolute(&sys.control_socket);
     let control = control::prepare(&control_path, sys.control_socket_group.as_deref())?;
+    let nfq = match sys.nfq_socket.as_deref().map(absolute) {
+        Some(path) => match net::bind_nfq(&path) {
+            Ok(s) => Some((s, path)),
+            Err(e) => {
+                control.remove_file();
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let facts = HostFacts {
         listen: udp.iter().map(|b| b.local).collect(),
         ip_encap: !ip.is_empty(),
@@ -223,6 +235,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
         facts,
         dataplane,
         metrics,
+        nfq,
     })
 }
 
@@ -242,7 +255,18 @@ fn run_daemon(
         facts,
         dataplane,
         metrics,
+        nfq,
     } = prepared;
+    let (nfq, nfq_path) = nfq.map_or((None, None), |(s, p)| (Some(s), Some(p)));
+    let nfq_at = nfq_path
+        .as_ref()
+        .map(|p| format!(", l2tp-nfqd messages on {}", p.display()))
+        .unwrap_or_default();
+    let remove_nfq = || {
+        if let Some(p) = &nfq_path {
+            let _ = std::fs::remove_file(p);
+        }
+    };
     let metrics_at: String = metrics
         .iter()
         .filter_map(|l| l.local_addr().ok())
@@ -252,6 +276,7 @@ fn run_daemon(
         tracing::error!("start-up failed: {msg}");
         log.flush();
         control.remove_file();
+        remove_nfq();
         match readiness {
             Some(r) => r.fail(&msg),
             None => eprintln!("l2tpd: {msg}"),
@@ -287,16 +312,18 @@ fn run_daemon(
         let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
         let sockets = Sockets::register(udp, ip)
             .map_err(|e| format!("cannot register sockets: {e}"))?
-            .with_metrics(metrics);
+            .with_metrics(metrics)
+            .with_nfq(nfq);
         let listener = control
             .listener
             .try_clone()
             .and_then(tokio::net::UnixListener::from_std)
             .map_err(|e| format!("cannot register the control socket: {e}"))?;
-        let plane = dataplane::DataplaneHost::new(
-            dataplane::open(dataplane, config.system())?,
-            facts.ip_tunnel_sockets,
-        );
+        let primary = dataplane::open(dataplane, config.system())?;
+        let fallback = dataplane::fallback(&*primary, config.system());
+        let plane = dataplane::DataplaneHost::new(primary, facts.ip_tunnel_sockets)
+            .with_sccrq_marks(config.system().learn_sccrq_mark)
+            .with_fallback(fallback);
         let now = Instant::now();
         let mut core = Core::new(
             config,
@@ -323,8 +350,8 @@ fn run_daemon(
         tracing::error!("cannot detach from the terminal: {e}");
     }
     notice!(
-        "l2tpd {} started (pid {}): listening on UDP {}{}, control socket {}{metrics_at}, log \
-         level {}",
+        "l2tpd {} started (pid {}): listening on UDP {}{}, control socket \
+         {}{metrics_at}{nfq_at}, log level {}",
         env!("CARGO_PKG_VERSION"),
         std::process::id(),
         listen.join(" "),
@@ -342,6 +369,7 @@ fn run_daemon(
         notifier,
     ));
     control.remove_file();
+    remove_nfq();
     pid_file.remove();
     notice!("l2tpd stopped");
     log.flush();

@@ -101,7 +101,10 @@ impl Core {
                 return self.whole_list(now, &list);
             }
             Request::ShowTunnel { tunnel } => {
-                return self.engine.tunnel(now, &tunnel).map(Response::Tunnel);
+                return self.engine.tunnel(now, &tunnel).map(|mut d| {
+                    d.socket_mark = plane.tunnel_mark(d.info.tid);
+                    Response::Tunnel(d)
+                });
             }
             Request::ShowSession { tunnel, session } => {
                 return self.engine.session(now, &tunnel, &session).map(|mut d| {
@@ -117,12 +120,21 @@ impl Core {
                     .map(Response::Profile)
                     .ok_or_else(|| no_profile(kind, &name));
             }
-            Request::ShowIpPools => return Ok(Response::IpPools(view::ip_pools(self.config()))),
+            Request::ShowIpPools => {
+                let mut pools = view::ip_pools(self.config());
+                for p in &mut pools {
+                    p.in_use = self.engine.pool_in_use(&p.name);
+                }
+                return Ok(Response::IpPools(pools));
+            }
             // The engine's counters; the shell adds its RADIUS client's servers and queues.
             Request::ShowRadius => return Ok(Response::Radius(self.engine.radius_figures())),
             Request::ShowIpPool { name } => {
                 return view::ip_pool(self.config(), &name)
-                    .map(Response::IpPool)
+                    .map(|mut p| {
+                        p.in_use = self.engine.pool_in_use(&p.name);
+                        Response::IpPool(p)
+                    })
                     .ok_or_else(|| {
                         CtlError::new(ErrorKind::NotFound, format!("no ip pool \"{name}\""))
                     });
@@ -625,6 +637,8 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     needs("pid_file", o.pid_file != n.pid_file);
     needs("metrics_listen", o.metrics_listen != n.metrics_listen);
     needs("dataplane", o.dataplane != n.dataplane);
+    needs("learn_sccrq_mark", o.learn_sccrq_mark != n.learn_sccrq_mark);
+    needs("nfq_socket", o.nfq_socket != n.nfq_socket);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(
             "encap ip or listen_encap_ip is now in use: restart l2tpd to open the IP \

@@ -36,6 +36,7 @@ pub mod discards;
 pub mod engine;
 pub mod limits;
 pub mod logging;
+pub mod marks;
 pub mod metrics;
 pub mod net;
 pub mod notify;

@@ -80,16 +80,25 @@ pub struct Bound {
     pub local: SocketAddr,
     /// How its datagrams are framed.
     pub framing: Framing,
+    /// Whether the kernel reports the netfilter mark of each datagram it receives
+    /// (`SO_RCVMARK`), which is then read with [`l2tp_dataplane::marks::recv_from`].
+    pub marks: bool,
 }
 
 /// Binds a UDP socket on each of `listen`. IPv6 sockets are IPv6-only, so `0.0.0.0:1701` and
 /// `[::]:1701` coexist. An IPv6 address on a host without IPv6 is skipped with a warning; any
-/// other failure is an error naming the address.
-pub fn bind_udp(listen: &[SocketAddr]) -> Result<Vec<Bound>, String> {
+/// other failure is an error naming the address. With `receive_marks` (`learn_sccrq_mark`),
+/// the sockets report each datagram's netfilter mark where the kernel can (Linux 5.19).
+pub fn bind_udp(listen: &[SocketAddr], receive_marks: bool) -> Result<Vec<Bound>, String> {
     let mut out = Vec::new();
     for addr in listen {
         match udp(*addr) {
-            Ok(b) => out.push(b),
+            Ok(mut b) => {
+                if receive_marks {
+                    b.marks = report_marks(&b);
+                }
+                out.push(b);
+            }
             Err(e) if addr.is_ipv6() && e.raw_os_error() == Some(nix::libc::EAFNOSUPPORT) => {
                 tracing::warn!("not listening on UDP {addr}: this host has no IPv6 ({e})");
             }
@@ -100,6 +109,22 @@ pub fn bind_udp(listen: &[SocketAddr]) -> Result<Vec<Bound>, String> {
         return Err("no listen address could be bound".into());
     }
     Ok(out)
+}
+
+/// Asks the kernel to report the mark of each datagram `b` receives; false (logged) where it
+/// cannot.
+fn report_marks(b: &Bound) -> bool {
+    use std::os::fd::AsFd;
+    match l2tp_dataplane::marks::set_receive_mark(b.socket.as_fd()) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::info!(
+                "UDP {}: the kernel does not report the netfilter marks of received datagrams                  ({e}; SO_RCVMARK needs Linux 5.19): tunnels get marks only from l2tp-nfqd                  (nfq_socket)",
+                b.local
+            );
+            false
+        }
+    }
 }
 
 fn udp(addr: SocketAddr) -> io::Result<Bound> {
@@ -120,23 +145,60 @@ fn udp(addr: SocketAddr) -> io::Result<Bound> {
         socket,
         local,
         framing: Framing::Udp,
+        marks: false,
     })
 }
 
 /// A tunnel's own UDP socket: bound to `local` (the listen socket's address and port, which
 /// it shares through `SO_REUSEADDR`) and connected to `remote`, so that the kernel delivers
 /// the peer's datagrams to it rather than to the listen socket, and a kernel data plane can
-/// take it over (one socket per tunnel).
-pub fn tunnel_udp(local: SocketAddr, remote: SocketAddr) -> io::Result<UdpSocket> {
+/// take it over (one socket per tunnel). With `mark`, everything it sends carries that
+/// netfilter mark, set before it is connected so that its route is chosen with it.
+pub fn tunnel_udp(
+    local: SocketAddr,
+    remote: SocketAddr,
+    mark: Option<u32>,
+) -> io::Result<UdpSocket> {
     let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
     if local.is_ipv6() {
         s.set_only_v6(true)?;
+    }
+    if let Some(mark) = mark {
+        s.set_mark(mark)?;
     }
     s.set_reuse_address(true)?;
     s.set_nonblocking(true)?;
     s.set_cloexec(true)?;
     s.bind(&local.into())?;
     s.connect(&remote.into())?;
+    Ok(UdpSocket::from(s))
+}
+
+/// The own UDP socket of a tunnel carried apart (its peer's address and port are another
+/// tunnel's too, on a kernel that cannot tell their data apart: see
+/// `dataplane::shared`): bound to `local` like [`tunnel_udp`], with `mark`, but connected to
+/// `remote`'s address with port 0, not to `remote`: the kernel's UDP prefers the socket
+/// connected to the address and port, so the datagrams of that address and port keep going
+/// to the first tunnel's socket, and this one gets no datagram of any other address either
+/// (a socket bound only would take other clients' SCCRQs from the listen socket). It sends
+/// with an explicit destination.
+pub fn tunnel_udp_apart(
+    local: SocketAddr,
+    remote: SocketAddr,
+    mark: Option<u32>,
+) -> io::Result<UdpSocket> {
+    let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
+    if local.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    if let Some(mark) = mark {
+        s.set_mark(mark)?;
+    }
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.set_cloexec(true)?;
+    s.bind(&local.into())?;
+    s.connect(&SocketAddr::new(remote.ip(), 0).into())?;
     Ok(UdpSocket::from(s))
 }
 
@@ -198,6 +260,7 @@ fn l2tpip_listener(ip: IpAddr) -> io::Result<Bound> {
         socket: UdpSocket::from(fd),
         local: SocketAddr::new(ip, 0),
         framing: Framing::L2tpIp,
+        marks: false,
     })
 }
 
@@ -217,6 +280,7 @@ fn raw(ip: IpAddr) -> io::Result<Bound> {
         socket: UdpSocket::from(s),
         local: addr,
         framing: Framing::RawIp,
+        marks: false,
     })
 }
 
@@ -241,6 +305,42 @@ fn strip_ip_header(local: SocketAddr, packet: &[u8]) -> Option<&[u8]> {
     }
     let ihl = usize::from(*packet.first()? & 0x0f) * 4;
     packet.get(ihl..).filter(|_| ihl >= 20)
+}
+
+/// Creates the unix datagram socket at `path` on which l2tp-nfqd sends its messages
+/// (`nfq_socket`): its directory if missing, mode 0600 (l2tp-nfqd runs as root), a socket file
+/// left there by an earlier daemon replaced. Non-blocking.
+pub fn bind_nfq(path: &std::path::Path) -> Result<std::os::unix::net::UnixDatagram, String> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let shown = path.display();
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("nfq_socket: cannot create {}: {e}", dir.display()))?;
+    }
+    match std::fs::symlink_metadata(path) {
+        // The control socket has told already whether another daemon runs.
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)
+            .map_err(|e| format!("nfq_socket: cannot remove the old socket {shown}: {e}"))?,
+        Ok(_) => {
+            return Err(format!(
+                "nfq_socket: {shown} exists and is not a socket: remove it or set another path"
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("nfq_socket: cannot check {shown}: {e}")),
+    }
+    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let bound = std::os::unix::net::UnixDatagram::bind(path);
+    nix::sys::stat::umask(old);
+    let socket = bound.map_err(|e| format!("nfq_socket: cannot create {shown}: {e}"))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("nfq_socket: cannot set the mode of {shown}: {e}"))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| format!("nfq_socket {shown}: {e}"))?;
+    Ok(socket)
 }
 
 /// The system's host name.
@@ -277,8 +377,8 @@ mod tests {
 
     #[test]
     fn v4_and_v6_wildcards_share_a_port() {
-        let Ok(first) = bind_udp(&["[::]:0".parse().unwrap_or(SocketAddr::from(([0; 4], 0)))])
-        else {
+        let any6 = "[::]:0".parse().unwrap_or(SocketAddr::from(([0; 4], 0)));
+        let Ok(first) = bind_udp(&[any6], false) else {
             return; // no IPv6 here
         };
         let port = first[0].local.port();
@@ -287,16 +387,16 @@ mod tests {
             SocketAddr::from(([0, 0, 0, 0], port)),
             SocketAddr::from(([0u16; 8], port)),
         ];
-        let bound = bind_udp(&both);
+        let bound = bind_udp(&both, false);
         assert!(bound.is_ok_and(|b| b.len() == 2));
     }
 
     #[test]
     fn a_port_in_use_is_an_error_naming_the_address() {
-        let Ok(first) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))]) else {
+        let Ok(first) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))], false) else {
             panic!("cannot bind loopback");
         };
-        let e = bind_udp(&[first[0].local]);
+        let e = bind_udp(&[first[0].local], false);
         assert!(
             e.as_ref()
                 .is_err_and(|m| m.contains(&first[0].local.to_string())),
@@ -306,7 +406,7 @@ mod tests {
 
     #[test]
     fn tunnel_sockets_share_the_listen_port_and_take_their_peer_s_datagrams() {
-        let Ok(listen) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))]) else {
+        let Ok(listen) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))], false) else {
             panic!("cannot bind loopback");
         };
         let local = listen[0].local;
@@ -316,7 +416,7 @@ mod tests {
         let Ok(peer_addr) = peer.local_addr() else {
             panic!("no address");
         };
-        let tunnel = tunnel_udp(local, peer_addr);
+        let tunnel = tunnel_udp(local, peer_addr, None);
         assert!(tunnel.is_ok(), "{tunnel:?}");
         let Ok(tunnel) = tunnel else { return };
         assert!(peer.send_to(b"hello", local).is_ok());
@@ -331,7 +431,40 @@ mod tests {
         }
         assert_eq!(got, Some(5));
         // Still exclusive towards anyone else.
-        assert!(bind_udp(&[local]).is_err());
+        assert!(bind_udp(&[local], false).is_err());
+    }
+
+    /// Reads what `s` has now (it is non-blocking).
+    fn drain(s: &UdpSocket) -> usize {
+        let mut buf = [0u8; 16];
+        std::iter::from_fn(|| s.recv(&mut buf).ok()).count()
+    }
+
+    /// A tunnel carried apart (its peer's address and port are the first tunnel's) gets none
+    /// of the datagrams of that address and port, which go to the first tunnel's socket, nor
+    /// those of other peers, which go to the listen socket; it sends to its peer by name.
+    #[test]
+    fn a_socket_carried_apart_leaves_the_datagrams_to_the_others() {
+        let Ok(listen) = bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))], false) else {
+            panic!("cannot bind loopback");
+        };
+        let local = listen[0].local;
+        let bind = |a: &str| UdpSocket::bind(a).unwrap_or_else(|e| panic!("{a}: {e}"));
+        let (peer, other) = (bind("127.0.0.2:0"), bind("127.0.0.3:0"));
+        let peer_addr = peer.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let first = tunnel_udp(local, peer_addr, None).unwrap_or_else(|e| panic!("{e}"));
+        let apart = tunnel_udp_apart(local, peer_addr, None).unwrap_or_else(|e| panic!("{e}"));
+        for _ in 0..10 {
+            assert!(peer.send_to(b"peer", local).is_ok());
+            assert!(other.send_to(b"other", local).is_ok());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let listen = &listen[0].socket;
+        assert!(listen.set_nonblocking(true).is_ok());
+        assert_eq!((drain(&first), drain(&apart), drain(listen)), (10, 0, 10));
+        assert!(apart.send_to(b"out", peer_addr).is_ok());
+        let mut buf = [0u8; 16];
+        assert_eq!(peer.recv_from(&mut buf).ok(), Some((3, local)));
     }
 
     #[test]

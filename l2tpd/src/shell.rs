@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,8 @@ use crate::core::Core;
 use crate::dataplane::{DataplaneHost, ShellSocket};
 use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
+use crate::marks::nfq::{self, NfqMessage};
+use crate::marks::{self, Learnt, MarkSource};
 use crate::metrics;
 use crate::net::{Bound, Framing};
 use crate::notice;
@@ -85,13 +88,17 @@ impl Signals {
 /// connected socket with the task reading it.
 #[derive(Debug)]
 pub struct Sockets {
-    list: Vec<(Framing, SocketAddr, Arc<UdpSocket>)>,
+    /// The listen sockets, each with whether it reports the netfilter marks of datagrams.
+    list: Vec<(Framing, SocketAddr, Arc<UdpSocket>, bool)>,
     tunnels: HashMap<u32, TunnelSocket>,
     /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
-    /// registered with the runtime, which would otherwise wake for every data packet.
-    adopted: HashMap<u32, std::net::UdpSocket>,
+    /// registered with the runtime, which would otherwise wake for every data packet. With
+    /// the peer to send to when the socket is not connected to it.
+    adopted: HashMap<u32, (std::net::UdpSocket, Option<SocketAddr>)>,
     /// The metrics endpoint's listening sockets (`metrics_listen`), until it starts.
     metrics: Vec<std::net::TcpListener>,
+    /// The socket that receives l2tp-nfqd's messages (`nfq_socket`), until the loop starts.
+    nfq: Option<std::os::unix::net::UnixDatagram>,
 }
 
 impl Sockets {
@@ -100,14 +107,21 @@ impl Sockets {
         let mut list = Vec::new();
         for bound in udp.into_iter().chain(ip) {
             let s = UdpSocket::from_std(bound.socket)?;
-            list.push((bound.framing, bound.local, Arc::new(s)));
+            list.push((bound.framing, bound.local, Arc::new(s), bound.marks));
         }
         Ok(Sockets {
             list,
             tunnels: HashMap::new(),
             adopted: HashMap::new(),
             metrics: Vec::new(),
+            nfq: None,
         })
+    }
+
+    /// Adds the socket of l2tp-nfqd's messages (non-blocking), read once the loop runs.
+    pub fn with_nfq(mut self, nfq: Option<std::os::unix::net::UnixDatagram>) -> Sockets {
+        self.nfq = nfq;
+        self
     }
 
     /// Adds the metrics endpoint's listening sockets (non-blocking), served once the loop runs.
@@ -120,9 +134,8 @@ impl Sockets {
     fn open_tunnel(
         &mut self,
         tid: u32,
-        socket: std::net::UdpSocket,
-        local: SocketAddr,
-        framing: Framing,
+        (socket, peer): (std::net::UdpSocket, Option<SocketAddr>),
+        listen: Listen,
         to_core: &mpsc::Sender<Inbound>,
         stop: &watch::Receiver<bool>,
     ) {
@@ -135,8 +148,7 @@ impl Sockets {
             }
         };
         let task = tokio::spawn(receive(
-            framing,
-            local,
+            listen,
             socket.clone(),
             to_core.clone(),
             stop.clone(),
@@ -145,7 +157,8 @@ impl Sockets {
             tid,
             TunnelSocket {
                 socket,
-                framing,
+                framing: listen.framing,
+                peer,
                 task,
             },
         );
@@ -155,13 +168,17 @@ impl Sockets {
     /// duplicate that the runtime does not watch. The registered one is deregistered and closed
     /// when the aborted reader lets go of it.
     fn stop_reading(&mut self, tid: u32) {
-        let Some(TunnelSocket { socket, task, .. }) = self.tunnels.remove(&tid) else {
+        let Some(TunnelSocket {
+            socket, peer, task, ..
+        }) = self.tunnels.remove(&tid)
+        else {
             return;
         };
         task.abort();
         match socket2::SockRef::from(&*socket).try_clone() {
             Ok(dup) => {
-                self.adopted.insert(tid, std::net::UdpSocket::from(dup));
+                self.adopted
+                    .insert(tid, (std::net::UdpSocket::from(dup), peer));
             }
             Err(e) => {
                 tracing::warn!("tunnel {tid}: cannot keep its socket for sending: {e}");
@@ -179,15 +196,15 @@ impl Sockets {
     /// The socket to send `t` from: the one bound to its local address, else the first of its
     /// transport and address family.
     fn for_transmit(&self, t: &Transmit) -> Option<(Framing, &UdpSocket)> {
-        let same = |(framing, local, _): &&(Framing, SocketAddr, Arc<UdpSocket>)| {
+        let same = |(framing, local, _, _): &&(Framing, SocketAddr, Arc<UdpSocket>, bool)| {
             framing.encap() == t.encap && local.is_ipv4() == t.remote.is_ipv4()
         };
         self.list
             .iter()
             .filter(same)
-            .find(|(_, local, _)| *local == t.local)
+            .find(|(_, local, _, _)| *local == t.local)
             .or_else(|| self.list.iter().find(same))
-            .map(|(framing, _, s)| (*framing, &**s))
+            .map(|(framing, _, s, _)| (*framing, &**s))
     }
 }
 
@@ -196,6 +213,8 @@ impl Sockets {
 struct TunnelSocket {
     socket: Arc<UdpSocket>,
     framing: Framing,
+    /// The peer, when the socket is not connected to it (a tunnel carried apart).
+    peer: Option<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -204,6 +223,17 @@ struct Inbound {
     local: SocketAddr,
     remote: SocketAddr,
     data: Vec<u8>,
+    /// The datagram's netfilter mark, where its socket reports marks; else 0.
+    mark: u32,
+}
+
+/// What a reading task knows of its socket.
+#[derive(Clone, Copy, Debug)]
+struct Listen {
+    framing: Framing,
+    local: SocketAddr,
+    /// The socket reports each datagram's netfilter mark (`SO_RCVMARK`).
+    marks: bool,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT and a graceful stop.
@@ -222,14 +252,26 @@ pub async fn run(
     let (events_tx, _) = broadcast::channel::<Event>(1024);
     let (dgram_tx, mut datagrams) = mpsc::channel::<Inbound>(1024);
 
-    for (framing, local, socket) in &sockets.list {
+    for (framing, local, socket, marks) in &sockets.list {
         tokio::spawn(receive(
-            *framing,
-            *local,
+            Listen {
+                framing: *framing,
+                local: *local,
+                marks: *marks,
+            },
             socket.clone(),
             dgram_tx.clone(),
             stop_rx.clone(),
         ));
+    }
+    let (nfq_tx, mut nfq_messages) = mpsc::channel::<NfqMessage>(64);
+    if let Some(nfq) = sockets.nfq.take() {
+        match tokio::net::UnixDatagram::from_std(nfq) {
+            Ok(nfq) => {
+                tokio::spawn(receive_nfq(nfq, nfq_tx, stop_rx.clone()));
+            }
+            Err(e) => tracing::error!("nfq_socket: cannot register it: {e}"),
+        }
     }
     tokio::spawn(control::serve(
         control,
@@ -266,6 +308,7 @@ pub async fn run(
     let mut dataplane_events = plane.take_events();
     let (radius_tx, mut radius_rx) = mpsc::channel::<FromRadius>(1024);
     let radius = Radius::start(Setup::of(core.config()), radius_tx, stop_rx.clone());
+    let mut fallback_events = plane.take_fallback_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
@@ -351,11 +394,30 @@ pub async fn run(
             Some(d) = datagrams.recv() => {
                 // Classified once: data packets go to the data plane, the rest to the core.
                 let packet = Packet::parse(&d.data, d.encap);
+                if d.mark != 0
+                    && let Ok(p) = &packet
+                    && let Some(peer_tid) = marks::sccrq_peer_tunnel(p)
+                {
+                    // Before the core sees the SCCRQ: the tunnel's socket opens with the mark.
+                    let learnt = Learnt { mark: d.mark, source: MarkSource::Sccrq };
+                    plane.learn_mark(Instant::now(), (d.remote.ip(), peer_tid), learnt);
+                }
                 let data = matches!(packet, Ok(Packet::V2Data { .. } | Packet::V3Data { .. }));
                 if !(data && plane.handle_data(d.encap, &d.data)) {
                     let addrs = (d.local, d.remote);
                     core.handle_packet(Instant::now(), addrs, d.encap, packet, d.data.len());
                 }
+            }
+            Some(m) = nfq_messages.recv() => {
+                let host_name = String::from_utf8_lossy(&m.host_name).into_owned();
+                tracing::debug!(
+                    "l2tp-nfqd: peer {} tunnel id {} (host name {host_name:?}) has mark {:#x}",
+                    m.peer,
+                    m.peer_tid,
+                    m.mark
+                );
+                let learnt = Learnt { mark: m.mark, source: MarkSource::Nfq { host_name } };
+                plane.learn_mark(Instant::now(), (m.peer.into(), m.peer_tid), learnt);
             }
             Some((host, result)) = resolved_rx.recv() => {
                 core.handle_resolved(Instant::now(), &host, result);
@@ -373,6 +435,9 @@ pub async fn run(
             Some(e) = next_event(&mut dataplane_events) => {
                 core.handle_dataplane_event(Instant::now(), e, &plane);
             }
+            Some(e) = next_event(&mut fallback_events) => {
+                core.handle_dataplane_event(Instant::now(), e, &plane);
+            }
             _ = sleep, if wake.is_some() => {
                 let now = Instant::now();
                 if stopping.is_some_and(|deadline| now >= deadline) {
@@ -385,6 +450,7 @@ pub async fn run(
                 core.handle_timeout(now);
             }
             _ = flush.tick() => {
+                plane.expire_marks(Instant::now());
                 log.flush();
                 notifier.update_status(core.counts());
             }
@@ -501,7 +567,7 @@ fn carry_out(
                 let dir = core.config().system().script_dir.clone();
                 scripts.submit(&dir, s);
             }
-            EngineEvent::Socket(change) => plane.socket_change(change),
+            EngineEvent::Socket(change) => plane.socket_change(Instant::now(), change),
             EngineEvent::Resolve { host } => {
                 tokio::spawn(resolve(host, io.resolved.clone()));
             }
@@ -521,7 +587,16 @@ fn carry_out(
                     socket,
                     local,
                     framing,
-                } => sockets.open_tunnel(tid, socket, local, framing, &io.to_core, &io.stop),
+                    marks,
+                    peer,
+                } => {
+                    let listen = Listen {
+                        framing,
+                        local,
+                        marks,
+                    };
+                    sockets.open_tunnel(tid, (socket, peer), listen, &io.to_core, &io.stop);
+                }
                 ShellSocket::StopReading(tid) => sockets.stop_reading(tid),
                 ShellSocket::Close(tid) => sockets.close_tunnel(tid),
             }
@@ -564,10 +639,14 @@ fn far_future() -> tokio::time::Instant {
 
 async fn send_all(core: &mut Core, sockets: &Sockets) {
     while let Some(t) = core.poll_transmit() {
-        if let Some(socket) = sockets.adopted.get(&t.tunnel_id) {
+        if let Some((socket, peer)) = sockets.adopted.get(&t.tunnel_id) {
             // Non-blocking: a full send buffer drops the message, which the reliable channel
             // sends again.
-            match socket.send(&t.contents) {
+            let sent = match peer {
+                Some(peer) => socket.send_to(&t.contents, peer),
+                None => socket.send(&t.contents),
+            };
+            match sent {
                 Ok(_) => continue,
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
             }
@@ -575,7 +654,11 @@ async fn send_all(core: &mut Core, sockets: &Sockets) {
         if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
             && let Some(datagram) = encode(ts.framing, &t)
         {
-            match ts.socket.send(datagram).await {
+            let sent = match ts.peer {
+                Some(peer) => ts.socket.send_to(datagram, peer).await,
+                None => ts.socket.send(datagram).await,
+            };
+            match sent {
                 Ok(_) => continue,
                 // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
                 Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
@@ -608,12 +691,16 @@ fn encode(framing: Framing, t: &Transmit) -> Option<&[u8]> {
 }
 
 async fn receive(
-    framing: Framing,
-    local: SocketAddr,
+    listen: Listen,
     socket: Arc<UdpSocket>,
     to_core: mpsc::Sender<Inbound>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let Listen {
+        framing,
+        local,
+        marks,
+    } = listen;
     loop {
         tokio::select! {
             r = socket.readable() => if let Err(e) = r {
@@ -625,11 +712,24 @@ async fn receive(
         // The datagram is read into the thread's scratch buffer and copied out before the next
         // await: a task waiting on an idle tunnel's socket holds no 64 KiB buffer of its own
         // (that was 19 MB for 300 half-open tunnels of an SCCRQ flood).
-        let read = SCRATCH.with_borrow_mut(|buf| match socket.try_recv_from(buf) {
-            Ok((n, remote)) => Ok(framing.decode(local, &buf[..n]).map(|p| (p, remote))),
-            Err(e) => Err(e),
+        let read = SCRATCH.with_borrow_mut(|buf| {
+            let got = if marks {
+                socket.try_io(tokio::io::Interest::READABLE, || {
+                    l2tp_dataplane::marks::recv_from(socket.as_fd(), buf)
+                })
+            } else {
+                socket.try_recv_from(buf).map(|(n, remote)| (n, remote, 0))
+            };
+            match got {
+                // Longer than any datagram: cannot be.
+                Ok((usize::MAX, ..)) => Ok(None),
+                Ok((n, remote, mark)) => {
+                    Ok(framing.decode(local, &buf[..n]).map(|p| (p, remote, mark)))
+                }
+                Err(e) => Err(e),
+            }
         });
-        let (data, remote) = match read {
+        let (data, remote, mark) = match read {
             Ok(Some(x)) => x,
             Ok(None) => continue,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -644,9 +744,40 @@ async fn receive(
             local,
             remote,
             data,
+            mark,
         };
         if to_core.send(inbound).await.is_err() {
             return;
+        }
+    }
+}
+
+/// Reads l2tp-nfqd's messages until the daemon stops; what does not parse is logged and
+/// dropped.
+async fn receive_nfq(
+    socket: tokio::net::UnixDatagram,
+    to_core: mpsc::Sender<NfqMessage>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut buf = [0u8; nfq::MAX_LEN + 1];
+    loop {
+        let n = tokio::select! {
+            r = socket.recv(&mut buf) => match r {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::debug!("nfq_socket: {e}");
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        match NfqMessage::parse(&buf[..n]) {
+            Ok(m) => {
+                if to_core.send(m).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => tracing::warn!("nfq_socket: a message that is not l2tp-nfqd's: {e}"),
         }
     }
 }

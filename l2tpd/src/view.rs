@@ -95,6 +95,7 @@ fn pool_info(p: &IpPool) -> IpPoolInfo {
         name: p.name.clone(),
         ranges: p.ranges.iter().map(|(a, b)| format!("{a}-{b}")).collect(),
         size: p.size(),
+        in_use: 0,
     }
 }
 
@@ -401,11 +402,13 @@ mod tests {
                         "192.0.2.30-192.0.2.30".into()
                     ],
                     size: 11,
+                    in_use: 0,
                 },
                 IpPoolInfo {
                     name: "b".into(),
                     ranges: vec!["198.51.100.0-198.51.100.255".into()],
                     size: 256,
+                    in_use: 0,
                 }
             ]
         );

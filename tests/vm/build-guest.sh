@@ -21,7 +21,7 @@ t0=$(date +%s.%N)
 
 # Keep in step with scripts/deps.sh.
 PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping xl2tpd ppp tcpdump iperf3
-      charon-systemd strongswan-swanctl netbase"
+      charon-systemd strongswan-swanctl netbase nftables"
 if [ "${L2TP_VM_NO_APT:-0}" != 1 ]; then
     missing=()
     for p in $PKGS; do
@@ -69,6 +69,8 @@ fi
 MODS="virtio_pci virtio_net 9pnet_virtio 9p veth bridge 8021q dummy tun sch_netem
       l2tp_core l2tp_netlink l2tp_eth l2tp_ip l2tp_ip6 l2tp_ppp ppp_generic pppox ppp_async
       xfrm_user esp4 esp6 gcm ghash_generic ctr seqiv echainiv authenc drbg
+      nf_tables nft_chain_nat nft_masq nft_ct nft_queue nfnetlink_queue nft_log nfnetlink_log
+      ppp_deflate bsd_comp ppp_mppe
       ${EXTRA_MODULES:-}"
 modfiles=()
 for m in $MODS; do
@@ -81,7 +83,7 @@ mapfile -t modfiles < <(printf '%s\n' "${modfiles[@]}" | sort -u)
 
 # util-linux setsid and mount: busybox's would run its own ash for "sh". bash is /bin/sh.
 BINS="bash ip bridge tc ping xl2tpd xl2tpd-control pppd tcpdump iperf3 setsid mount umount
-      charon-systemd swanctl ${EXTRA_BINS:-}"
+      charon-systemd swanctl nft ${EXTRA_BINS:-}"
 files=()
 for b in $BINS; do
     p=$(command -v "$b") || { echo "build-guest: $b not found on the host" >&2; exit 1; }

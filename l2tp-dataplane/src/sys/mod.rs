@@ -6,8 +6,10 @@
 //!   and `IFF_NO_PI` (Documentation/networking/tuntap.rst).
 //! - Interface settings through `SIOCSIFMTU`, `SIOCGIFFLAGS`/`SIOCSIFFLAGS`, `SIOCSIFHWADDR` and
 //!   the bridge's `SIOCBRADDIF`, on a throw-away `AF_INET` datagram socket (netdevice(7)).
-//! - Batched datagram I/O: `recvmmsg(2)` and `sendmmsg(2)` on connected sockets.
-//! - Integer socket options that socket2 lacks (`IP_MTU_DISCOVER`, `SO_NO_CHECK`).
+//! - Batched datagram I/O: `recvmmsg(2)` and `sendmmsg(2)` on connected sockets (or, to
+//!   send, with one destination for every datagram).
+//! - Integer socket options that socket2 lacks (`IP_MTU_DISCOVER`, `SO_NO_CHECK`,
+//!   `SO_RCVMARK`), and `recvmsg(2)` with the datagram's mark ([`mark`]).
 //! - Offloads ([`offload`]): the TAP's virtio-net header and `TUNSETOFFLOAD`, UDP GSO
 //!   (`UDP_SEGMENT`) sends and UDP GRO receives.
 
@@ -21,8 +23,10 @@ use std::ptr;
 
 use nix::libc;
 
+mod mark;
 mod offload;
 
+pub(crate) use mark::{recv_from_with_mark, set_receive_mark};
 pub(crate) use offload::{
     GroBatch, probe_udp_segment, set_udp_gro, tap_set_offload, tap_set_vnet_header, udp_gro_recv,
     udp_gso_send,
@@ -273,9 +277,14 @@ pub(crate) fn recvmmsg(
     Ok(got)
 }
 
-/// Sends `msgs` (at most [`MAX_BATCH`] are looked at) on a connected socket without blocking.
-/// Returns how many were sent; an error only when the first one could not be.
-pub(crate) fn sendmmsg(fd: BorrowedFd<'_>, msgs: &[&[u8]]) -> io::Result<usize> {
+/// Sends `msgs` (at most [`MAX_BATCH`] are looked at) without blocking, on a connected socket
+/// (`dest` `None`) or to `dest`. Returns how many were sent; an error only when the first one
+/// could not be.
+pub(crate) fn sendmmsg(
+    fd: BorrowedFd<'_>,
+    dest: Option<&socket2::SockAddr>,
+    msgs: &[&[u8]],
+) -> io::Result<usize> {
     let n = msgs.len().min(MAX_BATCH);
     if n == 0 {
         return Ok(0);
@@ -291,10 +300,15 @@ pub(crate) fn sendmmsg(fd: BorrowedFd<'_>, msgs: &[&[u8]]) -> io::Result<usize> 
         iov[i].iov_len = msgs[i].len();
         hdrs[i].msg_hdr.msg_iov = ptr::from_mut(&mut iov[i]);
         hdrs[i].msg_hdr.msg_iovlen = 1;
+        if let Some(d) = dest {
+            // The kernel only reads the name on send.
+            hdrs[i].msg_hdr.msg_name = d.as_ptr().cast_mut().cast();
+            hdrs[i].msg_hdr.msg_namelen = d.len();
+        }
     }
     // SAFETY: the first `n` headers each point at one iovec describing a live buffer of the
-    // given length; the socket is connected, so no destination name is passed. The kernel
-    // reads the buffers and writes only `msg_len`.
+    // given length, and at `dest` (a live socket address of the given length) or at no name
+    // on a connected socket. The kernel reads those and writes only `msg_len`.
     let rc = unsafe {
         libc::sendmmsg(
             fd.as_raw_fd(),
@@ -335,7 +349,7 @@ mod tests {
         let msgs: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; usize::from(i) + 1]).collect();
         let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
         assert_eq!(
-            sendmmsg(a.as_fd(), &refs).unwrap_or_else(|e| panic!("{e}")),
+            sendmmsg(a.as_fd(), None, &refs).unwrap_or_else(|e| panic!("{e}")),
             5
         );
         let mut bufs = vec![vec![0u8; 3]; 8];
@@ -346,5 +360,31 @@ mod tests {
         assert_eq!(&bufs[2][..3], &[2, 2, 2]);
         let err = recvmmsg(b.as_fd(), &mut bufs, &mut lens).err();
         assert_eq!(err.map(|e| e.kind()), Some(io::ErrorKind::WouldBlock));
+    }
+
+    /// A socket that is not connected to its peer sends to it by name.
+    #[test]
+    fn batched_sends_to_a_destination() {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        b.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
+        let ba = b.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let refs: [&[u8]; 2] = [b"one", b"two"];
+        assert!(
+            sendmmsg(a.as_fd(), None, &refs).is_err(),
+            "sent with no destination"
+        );
+        let dest = socket2::SockAddr::from(ba);
+        assert_eq!(
+            sendmmsg(a.as_fd(), Some(&dest), &refs).unwrap_or_else(|e| panic!("{e}")),
+            2
+        );
+        let mut bufs = vec![vec![0u8; 8]; 4];
+        let mut lens = [0usize; 4];
+        let n = recvmmsg(b.as_fd(), &mut bufs, &mut lens).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (n, &lens[..2], &bufs[1][..3]),
+            (2, &[3, 3][..], &b"two"[..])
+        );
     }
 }

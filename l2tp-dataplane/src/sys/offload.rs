@@ -63,12 +63,14 @@ pub(crate) fn probe_udp_segment(fd: BorrowedFd<'_>) -> bool {
     set_int_option(fd, libc::SOL_UDP, libc::UDP_SEGMENT, 1400).is_ok()
 }
 
-/// Sends on a connected socket, without blocking, up to [`MAX_BATCH`] messages in one
+/// Sends on a connected socket (`dest` `None`) or to `dest`, without blocking, up to
+/// [`MAX_BATCH`] messages in one
 /// `sendmmsg`: each one gathered from its slices, with a segment size; a non-zero size sends it
 /// as UDP datagrams of that size (the last one may be shorter) through `UDP_SEGMENT`. Returns
 /// how many messages were sent; an error only when the first one could not be.
 pub(crate) fn udp_gso_send(
     fd: BorrowedFd<'_>,
+    dest: Option<&socket2::SockAddr>,
     msgs: &[(&[IoSlice<'_>], u16)],
 ) -> io::Result<usize> {
     let n = msgs.len().min(MAX_BATCH);
@@ -85,6 +87,11 @@ pub(crate) fn udp_gso_send(
         // kernel only reads through it on send, whatever the C type's mutability says.
         h.msg_iov = parts.as_ptr().cast_mut().cast();
         h.msg_iovlen = parts.len() as _;
+        if let Some(d) = dest {
+            // The kernel only reads the name on send.
+            h.msg_name = d.as_ptr().cast_mut().cast();
+            h.msg_namelen = d.len();
+        }
         if seg == 0 {
             continue;
         }
@@ -104,7 +111,8 @@ pub(crate) fn udp_gso_send(
     }
     // SAFETY: the first `n` headers each point at the live iovecs of one message, each of those
     // describing a live buffer of the given length, and at a live control buffer of the given
-    // length or none; the socket is connected, so no name is passed. The kernel reads those and
+    // length or none, and at `dest` (a live socket address of the given length) or at no name
+    // on a connected socket. The kernel reads those and
     // writes only `msg_len`.
     let rc = unsafe {
         libc::sendmmsg(
@@ -227,7 +235,7 @@ mod tests {
         let data: Vec<u8> = (0..950u32).map(|i| i as u8).collect();
         let gather = [IoSlice::new(&data[..500]), IoSlice::new(&data[500..])];
         let plain = [IoSlice::new(&[7; 30])];
-        let sent = udp_gso_send(a.as_fd(), &[(&gather, 100), (&plain, 0)])
+        let sent = udp_gso_send(a.as_fd(), None, &[(&gather, 100), (&plain, 0)])
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sent, 2);
         let mut bufs = vec![vec![0u8; 65_536]; 4];
@@ -243,10 +251,28 @@ mod tests {
         let _ = udp_gro_recv(b.as_fd(), &mut bufs, &mut out);
         let _ = udp_gro_recv(b.as_fd(), &mut bufs, &mut out);
         let whole = [IoSlice::new(&data)];
-        udp_gso_send(a.as_fd(), &[(&whole, 100)]).unwrap_or_else(|e| panic!("{e}"));
+        udp_gso_send(a.as_fd(), None, &[(&whole, 100)]).unwrap_or_else(|e| panic!("{e}"));
         let n = udp_gro_recv(b.as_fd(), &mut bufs, &mut out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, 1);
         assert_eq!((out.lens[0], out.segs[0]), (950, 100));
         assert_eq!(&bufs[0][..950], &data[..]);
+    }
+
+    /// A socket that is not connected to its peer sends to it by name, with GSO too.
+    #[test]
+    fn gso_sends_to_a_destination() {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        b.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
+        let dest = socket2::SockAddr::from(b.local_addr().unwrap_or_else(|e| panic!("{e}")));
+        let data = [5u8; 250];
+        let whole = [IoSlice::new(&data)];
+        let sent = udp_gso_send(a.as_fd(), Some(&dest), &[(&whole, 100)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sent, 1);
+        let mut bufs = vec![vec![0u8; 65_536]; 4];
+        let mut out = GroBatch::new();
+        let n = udp_gro_recv(b.as_fd(), &mut bufs, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((n, &out.lens[..3]), (3, &[100, 100, 50][..]));
     }
 }

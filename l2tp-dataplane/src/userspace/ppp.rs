@@ -237,7 +237,17 @@ impl UserspaceDataplane {
         let end = buf.len();
         let r = s.codec.encap_frame(s.ns(numbered), &mut buf, head..end);
         let c = &s.counters;
-        match send(s.tunnel.socket.as_raw_fd(), &buf[r], MsgFlags::MSG_DONTWAIT) {
+        // A tunnel's socket that is not connected sends to its peer explicitly.
+        let sent: io::Result<usize> = match &s.tunnel.dest {
+            Some(dest) => socket2::SockRef::from(&s.tunnel.socket).send_to_with_flags(
+                &buf[r],
+                dest,
+                nix::libc::MSG_DONTWAIT,
+            ),
+            None => send(s.tunnel.socket.as_raw_fd(), &buf[r], MsgFlags::MSG_DONTWAIT)
+                .map_err(io::Error::from),
+        };
+        match sent {
             Ok(_) => {
                 c.tx_packets
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -248,7 +258,7 @@ impl UserspaceDataplane {
             Err(e) => {
                 c.tx_errors
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Err(Error::Io(e.into()))
+                Err(Error::Io(e))
             }
         }
     }

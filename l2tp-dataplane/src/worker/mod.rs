@@ -77,6 +77,10 @@ pub(crate) struct TunnelShared {
     pub(crate) encap: Encapsulation,
     pub(crate) ipv4: bool,
     pub(crate) socket: OwnedFd,
+    /// The peer, for an adopted socket that is not connected (a tunnel whose peer's address
+    /// and port are another tunnel's too, on a kernel that gives that address and port's
+    /// datagrams to the other's socket): every datagram is sent to it explicitly.
+    pub(crate) dest: Option<socket2::SockAddr>,
     pub(crate) counters: Arc<TunnelCounters>,
     /// Send runs of datagrams with UDP GSO. Cleared for good when the kernel refuses it on
     /// this socket (under an IPsec policy, for one).

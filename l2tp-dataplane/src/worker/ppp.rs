@@ -443,6 +443,7 @@ mod tests {
             encap: Encapsulation::Udp,
             ipv4: true,
             socket: socket.into(),
+            dest: None,
             counters: Arc::new(TunnelCounters::default()),
             gso: AtomicBool::new(false),
             gso_max: AtomicUsize::new(usize::MAX),

@@ -167,7 +167,11 @@ pub(super) fn send_each(
     let mut sent = 0;
     while sent < msgs.len() {
         let end = msgs.len().min(sent + MAX_BATCH);
-        match sys::sendmmsg(tunnel.socket.as_fd(), &msgs[sent..end]) {
+        match sys::sendmmsg(
+            tunnel.socket.as_fd(),
+            tunnel.dest.as_ref(),
+            &msgs[sent..end],
+        ) {
             Ok(0) => break,
             Ok(k) => {
                 counters.tx_packets.fetch_add(k as u64, Relaxed);
@@ -337,7 +341,7 @@ pub(super) fn send_datagrams(
         let end = msgs.len().min(m + MAX_BATCH);
         batch.clear();
         batch.extend(msgs[m..end].iter().map(|(p, g, _)| (&parts[p.clone()], *g)));
-        match sys::udp_gso_send(tunnel.socket.as_fd(), &batch) {
+        match sys::udp_gso_send(tunnel.socket.as_fd(), tunnel.dest.as_ref(), &batch) {
             Ok(0) => break,
             Ok(k) => {
                 for (_, _, d) in &msgs[m..m + k] {
@@ -397,7 +401,11 @@ fn send_one_by_one(
     let mut sent = 0;
     while sent < msgs.len() {
         let end = msgs.len().min(sent + MAX_BATCH);
-        match sys::udp_gso_send(tunnel.socket.as_fd(), &msgs[sent..end]) {
+        match sys::udp_gso_send(
+            tunnel.socket.as_fd(),
+            tunnel.dest.as_ref(),
+            &msgs[sent..end],
+        ) {
             Ok(0) => break,
             Ok(k) => {
                 counters.tx_packets.fetch_add(k as u64, Relaxed);

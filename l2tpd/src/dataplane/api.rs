@@ -28,6 +28,12 @@ pub struct SocketRequest {
     pub local: SocketAddr,
     /// The peer to connect to.
     pub remote: SocketAddr,
+    /// The tunnel id the peer assigned in its SCCRQ, for a tunnel the peer opened; 0 for one
+    /// we open (the peer assigns its id later). With the peer's address it finds the netfilter
+    /// mark learnt for the tunnel ([`crate::marks`]).
+    pub peer_tid: u32,
+    /// The tunnel's L2TP version.
+    pub version: Version,
 }
 
 /// A change to the tunnels' own sockets.
@@ -388,6 +394,14 @@ pub trait Dataplane: fmt::Debug {
 
     /// Removes a tunnel's state and that of its sessions.
     fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError>;
+
+    /// Whether tunnels of `version` whose peers share an address and UDP port (clients behind
+    /// one NAT), each with its own socket connected to that address and port, each get their
+    /// own data packets. The kernel's L2TP does from Linux 6.10 (L2TPv2) or 6.11 (L2TPv3) on;
+    /// older kernels give them all to the tunnel of the one socket the datagrams reach.
+    fn separates_shared_peers(&self, _version: Version) -> bool {
+        true
+    }
 
     /// Creates a session's state (its tunnel is installed) and names its interface.
     fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError>;

@@ -1,19 +1,25 @@
 //! [`DataplaneHost`]: the core's side of the data plane. It owns the [`Dataplane`] in use and
 //! each tunnel's own socket (UDP, or L2TP/IP where the kernel has it), so that a tunnel's
 //! socket can be handed to the data plane when the tunnel is installed, and tells the shell
-//! which sockets to read.
+//! which sockets to read. It gives each tunnel's socket the netfilter mark learnt for the
+//! tunnel ([`crate::marks`]): when it opens the socket, or at once when the mark comes later.
+//! On kernels that cannot tell apart the data of tunnels whose peers share an address and
+//! port, it carries the later ones apart ([`super::shared`]).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
+use std::time::Instant;
 
 use l2tp_proto::wire::header::Encapsulation;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::api::{
-    DataStats, Dataplane, DataplaneEvent, DataplaneOutcome, DataplaneRequest, SocketChange,
-    TunnelInstalled,
+    DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest,
+    SessionInstalled, SessionSpec, SocketChange, TunnelInstalled,
 };
+use super::shared::{Apart, Groups, Tuple};
+use crate::marks::{Learnt, MarkSource, Marks, PeerTunnel};
 use crate::net::{self, Framing};
 
 /// A change to the tunnels' own sockets, for the shell.
@@ -29,6 +35,12 @@ pub enum ShellSocket {
         local: SocketAddr,
         /// How its datagrams are framed.
         framing: Framing,
+        /// It reports the netfilter mark of each datagram (`SO_RCVMARK`): a peer behind the
+        /// same NAT as this tunnel's sends its SCCRQ to this socket, not to a listen socket.
+        marks: bool,
+        /// The peer, for a socket that is not connected to it (a tunnel carried apart, whose
+        /// socket is connected to the peer's address with port 0): send to it explicitly.
+        peer: Option<SocketAddr>,
     },
     /// The data plane reads the tunnel's socket now: stop reading it, keep sending on it.
     StopReading(u32),
@@ -42,6 +54,15 @@ struct TunnelSocket {
     remote: SocketAddr,
     socket: Option<UdpSocket>,
     adopted: bool,
+    /// The peer's address and tunnel id, for a tunnel the peer opened.
+    peer: Option<PeerTunnel>,
+    /// The netfilter mark its socket sends with.
+    mark: Option<u32>,
+    /// Its (local, remote) over UDP.
+    tuple: Option<Tuple>,
+    /// It is carried apart ([`super::shared`]): its socket is connected to the peer's address
+    /// with port 0 only.
+    apart: bool,
 }
 
 /// The data plane and the tunnels' sockets.
@@ -55,6 +76,18 @@ pub struct DataplaneHost {
     /// Whether tunnels over IP get L2TP/IP sockets of their own (else they share the raw
     /// listen sockets).
     ip_tunnel_sockets: bool,
+    /// Marks learnt for tunnels that have no socket yet.
+    marks: Marks,
+    /// The tunnel of each (peer address, peer tunnel id), for marks learnt late.
+    by_peer: HashMap<PeerTunnel, u32>,
+    /// Whether the tunnels' sockets report marks (`learn_sccrq_mark`).
+    sccrq_marks: bool,
+    /// The UDP tunnels by their addresses and ports.
+    groups: Groups,
+    /// The tunnels carried apart, and their sessions.
+    apart: Apart,
+    /// What carries them: the userspace data plane, where it can carry PPP.
+    fallback: Option<Box<dyn Dataplane>>,
 }
 
 impl DataplaneHost {
@@ -68,7 +101,28 @@ impl DataplaneHost {
             peers: HashMap::new(),
             changes: Default::default(),
             ip_tunnel_sockets,
+            marks: Marks::default(),
+            by_peer: HashMap::new(),
+            sccrq_marks: false,
+            groups: Groups::default(),
+            apart: Apart::default(),
+            fallback: None,
         }
+    }
+
+    /// Gives the tunnels carried apart a data plane of their own (see [`super::shared`]);
+    /// without one, their sessions are refused.
+    pub fn with_fallback(mut self, fallback: Option<Box<dyn Dataplane>>) -> Self {
+        self.fallback = fallback;
+        self
+    }
+
+    /// Has the tunnels' own UDP sockets report the netfilter mark of each datagram
+    /// (`learn_sccrq_mark`), as the listen sockets do: once a tunnel's socket is connected to
+    /// a NAT's address and port, the SCCRQs of the other clients behind that NAT arrive on it.
+    pub fn with_sccrq_marks(mut self, on: bool) -> Self {
+        self.sccrq_marks = on;
+        self
     }
 
     /// The data plane in use.
@@ -77,14 +131,29 @@ impl DataplaneHost {
     }
 
     /// Carries out the engine's socket change: opens a tunnel's socket (a failure is logged;
-    /// the tunnel then uses a listen socket) or closes it.
-    pub fn socket_change(&mut self, change: SocketChange) {
+    /// the tunnel then uses a listen socket), with the mark learnt for the tunnel if any, or
+    /// closes it.
+    pub fn socket_change(&mut self, now: Instant, change: SocketChange) {
         match change {
             SocketChange::Open(spec) => {
                 self.close(spec.tid);
+                let peer = (spec.peer_tid != 0).then_some((spec.remote.ip(), spec.peer_tid));
+                let learnt = peer.and_then(|key| self.marks.take(now, key));
+                let mark = learnt.as_ref().map(|l| l.mark);
+                let tuple = (spec.encap == Encapsulation::Udp).then_some((spec.local, spec.remote));
+                let others = tuple.map_or_else(Vec::new, |t| self.groups.join(spec.tid, t));
+                let apart =
+                    !others.is_empty() && !self.dataplane.separates_shared_peers(spec.version);
+                if apart {
+                    self.log_apart(spec.tid, spec.remote, &others);
+                }
                 let opened = match spec.encap {
+                    Encapsulation::Udp if apart => Some((
+                        net::tunnel_udp_apart(spec.local, spec.remote, mark),
+                        Framing::Udp,
+                    )),
                     Encapsulation::Udp => {
-                        Some((net::tunnel_udp(spec.local, spec.remote), Framing::Udp))
+                        Some((net::tunnel_udp(spec.local, spec.remote, mark), Framing::Udp))
                     }
                     Encapsulation::Ip if self.ip_tunnel_sockets => Some((
                         net::tunnel_ip(spec.local, spec.tid, spec.remote),
@@ -112,6 +181,11 @@ impl DataplaneHost {
                     }
                     None => (None, Framing::RawIp),
                 };
+                let marks = framing == Framing::Udp
+                    && self.sccrq_marks
+                    && socket.as_ref().is_some_and(|s| {
+                        l2tp_dataplane::marks::set_receive_mark(s.as_fd()).is_ok()
+                    });
                 if let Some(dup) = socket.as_ref().and_then(|s| s.try_clone().ok()) {
                     tracing::debug!(
                         "tunnel {}: own socket {} -> {}",
@@ -124,7 +198,12 @@ impl DataplaneHost {
                         socket: dup,
                         local: spec.local,
                         framing,
+                        marks,
+                        peer: apart.then_some(spec.remote),
                     });
+                }
+                if let Some(key) = peer {
+                    self.by_peer.insert(key, spec.tid);
                 }
                 self.tunnels.insert(
                     spec.tid,
@@ -133,18 +212,181 @@ impl DataplaneHost {
                         remote: spec.remote,
                         socket,
                         adopted: false,
+                        peer,
+                        mark: None,
+                        tuple,
+                        apart,
                     },
                 );
+                if let Some(learnt) = learnt {
+                    self.apply_mark(spec.tid, &learnt);
+                }
             }
             SocketChange::Close(tid) => self.close(tid),
         }
     }
 
     fn close(&mut self, tid: u32) {
-        if let Some(t) = self.tunnels.remove(&tid)
-            && t.socket.is_some()
-        {
-            self.changes.push_back(ShellSocket::Close(tid));
+        if let Some(t) = self.tunnels.remove(&tid) {
+            if let Some(key) = t.peer
+                && self.by_peer.get(&key) == Some(&tid)
+            {
+                self.by_peer.remove(&key);
+            }
+            // The socket that takes over from this one first, so that it gets the datagrams
+            // before this one is gone (the kernel prefers the newer of two equal sockets).
+            if let Some(tuple) = t.tuple {
+                self.groups.leave(tid, tuple);
+                if !t.apart {
+                    self.take_over(tid, tuple);
+                }
+            }
+            if t.socket.is_some() {
+                self.changes.push_back(ShellSocket::Close(tid));
+            }
+        }
+    }
+
+    /// The socket of tunnel `gone`, which received the datagrams of `tuple`'s address and port
+    /// for the tunnels carried apart, is closed: the oldest of those tunnels gets a socket
+    /// connected to that address and port, which the shell reads (their data then reaches
+    /// their data plane through [`Self::handle_data`], as before), and which reports marks
+    /// (the SCCRQs of later clients behind that NAT arrive on it).
+    fn take_over(&mut self, gone: u32, tuple: Tuple) {
+        let Some(tid) = self
+            .groups
+            .others(gone, tuple)
+            .find(|t| self.tunnels.get(t).is_some_and(|t| t.apart))
+        else {
+            return;
+        };
+        let (local, remote) = tuple;
+        let mark = self.tunnels.get(&tid).and_then(|t| t.mark);
+        let socket = match net::tunnel_udp(local, remote, mark) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(
+                    "tunnel {tid}: cannot open a socket {local} -> {remote} in place of tunnel \
+                     {gone}'s: {e}; the data of the tunnels carried apart from {remote} is lost"
+                );
+                return;
+            }
+        };
+        let marks =
+            self.sccrq_marks && l2tp_dataplane::marks::set_receive_mark(socket.as_fd()).is_ok();
+        let Ok(dup) = socket.try_clone() else {
+            return;
+        };
+        crate::notice!(
+            "tunnel {tid}: its socket is connected to {remote} now, in place of tunnel {gone}'s, \
+             which is gone; the datagrams of the tunnels carried apart from {remote} arrive on it"
+        );
+        self.changes.push_back(ShellSocket::Open {
+            tid,
+            socket: dup,
+            local,
+            framing: Framing::Udp,
+            marks,
+            peer: Some(remote),
+        });
+        if let Some(t) = self.tunnels.get_mut(&tid) {
+            t.socket = Some(socket);
+        }
+    }
+
+    /// Says that tunnel `tid` is carried apart, and where.
+    fn log_apart(&self, tid: u32, remote: SocketAddr, others: &[u32]) {
+        let others = others
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (name, rest) = match &self.fallback {
+            Some(fb) => (fb.name(), "carries it"),
+            None => (
+                "none",
+                "the userspace data plane cannot carry PPP here, so its sessions are refused",
+            ),
+        };
+        crate::notice!(
+            "tunnel {tid}: its peer {remote} has tunnel(s) {others} on the same address and \
+             port (clients behind one NAT), and this kernel's L2TP gives all their data to one \
+             tunnel's socket; tunnel {tid} is carried apart (fallback data plane: {name}; its \
+             socket is not connected to the peer's port): {rest}"
+        );
+    }
+
+    /// A netfilter mark for the tunnel that the peer at `key.0` opened with tunnel id `key.1`:
+    /// its socket takes it at once if the tunnel exists, else when it is opened (within
+    /// [`crate::marks::PENDING_TTL`]).
+    pub fn learn_mark(&mut self, now: Instant, key: PeerTunnel, learnt: Learnt) {
+        match self.by_peer.get(&key) {
+            Some(&tid) => self.apply_mark(tid, &learnt),
+            None => self.marks.learn(now, key, learnt),
+        }
+    }
+
+    /// Forgets the marks that waited too long for their tunnel.
+    pub fn expire_marks(&mut self, now: Instant) {
+        if self.marks.is_empty() {
+            return;
+        }
+        for ((ip, peer_tid), learnt) in self.marks.expire(now) {
+            match learnt.source {
+                MarkSource::Nfq { host_name } => tracing::info!(
+                    "l2tp-nfqd: no tunnel from {ip} with peer tunnel id {peer_tid} (host name \
+                     {host_name:?}) within {}s; its mark {:#x} is dropped",
+                    crate::marks::PENDING_TTL.as_secs(),
+                    learnt.mark
+                ),
+                MarkSource::Sccrq => tracing::debug!(
+                    "the marked SCCRQ from {ip} (peer tunnel id {peer_tid}) made no tunnel"
+                ),
+            }
+        }
+    }
+
+    /// The netfilter mark of tunnel `tid`'s socket, if it has one.
+    pub fn tunnel_mark(&self, tid: u32) -> Option<u32> {
+        self.tunnels.get(&tid).and_then(|t| t.mark)
+    }
+
+    /// Gives tunnel `tid`'s socket the mark `learnt`.
+    fn apply_mark(&mut self, tid: u32, learnt: &Learnt) {
+        let Some(t) = self.tunnels.get_mut(&tid) else {
+            return;
+        };
+        if t.mark == Some(learnt.mark) {
+            return;
+        }
+        let Some(socket) = &t.socket else {
+            tracing::warn!(
+                "tunnel {tid}: no socket of its own to send with mark {:#x} ({}): its \
+                 messages leave through the listen socket, unmarked",
+                learnt.mark,
+                learnt.source
+            );
+            return;
+        };
+        if let Err(e) = l2tp_dataplane::marks::set_mark(socket.as_fd(), learnt.mark) {
+            tracing::warn!(
+                "tunnel {tid}: cannot mark its socket {:#x} ({}): {e}",
+                learnt.mark,
+                learnt.source
+            );
+            return;
+        }
+        match t.mark.replace(learnt.mark) {
+            None => tracing::info!(
+                "tunnel {tid}: its socket sends with mark {:#x} ({})",
+                learnt.mark,
+                learnt.source
+            ),
+            Some(old) => crate::notice!(
+                "tunnel {tid}: its socket's mark changes from {old:#x} to {:#x} ({})",
+                learnt.mark,
+                learnt.source
+            ),
         }
     }
 
@@ -157,9 +399,21 @@ impl DataplaneHost {
                     .get(&spec.tid)
                     .and_then(|t| t.socket.as_ref())
                     .map(AsFd::as_fd);
-                let result = self.dataplane.install_tunnel(spec, fd);
+                let apart = self.tunnels.get(&spec.tid).is_some_and(|t| t.apart);
+                let result = if apart {
+                    self.apart.add_tunnel(spec.tid, spec.version);
+                    match &mut self.fallback {
+                        Some(fb) => fb.install_tunnel(spec, fd),
+                        // Its control messages still flow; its sessions are refused.
+                        None => Ok(TunnelInstalled::default()),
+                    }
+                } else {
+                    self.dataplane.install_tunnel(spec, fd)
+                };
                 if result.is_ok() {
                     self.peers.insert(spec.tid, spec.peer);
+                } else {
+                    self.apart.remove_tunnel(spec.tid);
                 }
                 if let Ok(TunnelInstalled {
                     adopted_socket: true,
@@ -170,6 +424,10 @@ impl DataplaneHost {
                         remote: spec.peer,
                         socket: None,
                         adopted: false,
+                        peer: None,
+                        mark: None,
+                        tuple: None,
+                        apart: false,
                     });
                     t.adopted = true;
                     if t.socket.is_some() {
@@ -186,7 +444,15 @@ impl DataplaneHost {
                 if let Some(t) = self.tunnels.get_mut(tid) {
                     t.adopted = false;
                 }
-                if let Err(e) = self.dataplane.remove_tunnel(*tid) {
+                let r = if self.apart.has_tunnel(*tid) {
+                    self.apart.remove_tunnel(*tid);
+                    self.fallback
+                        .as_mut()
+                        .map_or(Ok(()), |fb| fb.remove_tunnel(*tid))
+                } else {
+                    self.dataplane.remove_tunnel(*tid)
+                };
+                if let Err(e) = r {
                     tracing::warn!("removing tunnel {tid}: {e}");
                 }
                 DataplaneOutcome::Removed
@@ -194,16 +460,22 @@ impl DataplaneHost {
             DataplaneRequest::InstallSession(spec) => DataplaneOutcome::SessionInstalled {
                 tid: spec.tid,
                 sid: spec.sid,
-                result: self.dataplane.install_session(spec),
+                result: self.install_session(spec),
             },
             DataplaneRequest::RemoveSession { tid, sid } => {
-                if let Err(e) = self.dataplane.remove_session(*tid, *sid) {
+                if self.apart.has_tunnel(*tid) {
+                    self.apart.remove_session(*tid, *sid);
+                }
+                if let Some(plane) = self.plane_mut(*tid)
+                    && let Err(e) = plane.remove_session(*tid, *sid)
+                {
                     tracing::warn!("removing session {tid}/{sid}: {e}");
                 }
                 DataplaneOutcome::Removed
             }
             DataplaneRequest::SendPpp { tid, sid, frame } => {
-                if let Err(e) = self.dataplane.send_ppp(*tid, *sid, frame) {
+                let r = self.plane_mut(*tid).map(|p| p.send_ppp(*tid, *sid, frame));
+                if let Some(Err(e)) = r {
                     tracing::debug!("session {tid}/{sid}: sending a PPP frame: {e}");
                 }
                 DataplaneOutcome::Removed
@@ -211,10 +483,18 @@ impl DataplaneHost {
             DataplaneRequest::PppUp { tid, sid, net } => DataplaneOutcome::SessionInstalled {
                 tid: *tid,
                 sid: *sid,
-                result: self.dataplane.ppp_up(*tid, *sid, net),
+                result: match self.plane_mut(*tid) {
+                    Some(plane) => plane.ppp_up(*tid, *sid, net),
+                    None => Err(DataplaneError::Unknown {
+                        tid: *tid,
+                        sid: Some(*sid),
+                    }),
+                },
             },
             DataplaneRequest::PppDown { tid, sid } => {
-                if let Err(e) = self.dataplane.ppp_down(*tid, *sid) {
+                if let Some(plane) = self.plane_mut(*tid)
+                    && let Err(e) = plane.ppp_down(*tid, *sid)
+                {
                     tracing::warn!("session {tid}/{sid}: stopping its IP: {e}");
                 }
                 DataplaneOutcome::Removed
@@ -228,9 +508,80 @@ impl DataplaneHost {
         }
     }
 
+    /// The data plane that carries tunnel `tid`: the fallback for a tunnel carried apart
+    /// (`None` when there is none), else the one in use.
+    fn plane_mut(&mut self, tid: u32) -> Option<&mut (dyn Dataplane + 'static)> {
+        if self.apart.has_tunnel(tid) {
+            self.fallback.as_deref_mut()
+        } else {
+            Some(&mut *self.dataplane)
+        }
+    }
+
+    /// Installs a session, on the fallback data plane if its tunnel is carried apart. A
+    /// session whose id is that of a session of another tunnel of the same peer address and
+    /// port, one carried by the kernel and the other apart, is refused: the kernel would give
+    /// the one's data to the other.
+    fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
+        let (tid, sid) = (spec.tid, spec.sid);
+        let here = self.apart.has_tunnel(tid);
+        if let Some(tuple) = self.tunnels.get(&tid).and_then(|t| t.tuple) {
+            let clash = self.groups.others(tid, tuple).find(|&other| {
+                if here {
+                    !self.apart.has_tunnel(other)
+                        && self.dataplane.session_stats(other, sid).is_some()
+                } else {
+                    self.apart.has_session(other, sid)
+                }
+            });
+            if let Some(other) = clash {
+                return Err(DataplaneError::Unavailable(format!(
+                    "session id {sid} is in use in tunnel {other}, whose peer has the same \
+                     address and port: this kernel would give one session's data to the other"
+                )));
+            }
+        }
+        if !here {
+            return self.dataplane.install_session(spec);
+        }
+        let Some(fb) = &mut self.fallback else {
+            let others =
+                self.tunnels
+                    .get(&tid)
+                    .and_then(|t| t.tuple)
+                    .map_or_else(String::new, |tuple| {
+                        self.groups
+                            .others(tid, tuple)
+                            .map(|t| t.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    });
+            return Err(DataplaneError::Unavailable(format!(
+                "tunnel {tid} shares its peer's address and port with tunnel(s) {others}, and \
+                 this kernel's L2TP cannot tell their data apart; its sessions need the \
+                 userspace data plane, which cannot carry them here"
+            )));
+        };
+        let installed = fb.install_session(spec)?;
+        self.apart.add_session(tid, sid);
+        Ok(installed)
+    }
+
     /// Offers a packet from one of the shell's sockets to the data plane; see
-    /// [`Dataplane::handle_data`].
+    /// [`Dataplane::handle_data`]. A data packet for a tunnel carried apart goes to the
+    /// fallback data plane (and is dropped without one).
     pub fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
+        if !self.apart.is_empty()
+            && let Some(tid) = self.apart.tunnel_of(encap, packet)
+        {
+            return match &mut self.fallback {
+                Some(fb) => fb.handle_data(encap, packet),
+                None => {
+                    tracing::trace!("tunnel {tid}: a data packet with no data plane to carry it");
+                    true
+                }
+            };
+        }
         self.dataplane.handle_data(encap, packet)
     }
 
@@ -249,24 +600,47 @@ impl DataplaneHost {
         self.peers.get(&tid).copied()
     }
 
-    /// Data packets dropped outside any one session's counters.
+    /// Data packets dropped outside any one session's counters, the fallback data plane's
+    /// included.
     pub fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
-        self.dataplane.drops()
+        let mut d = self.dataplane.drops();
+        if let Some(fb) = &self.fallback {
+            let f = fb.drops();
+            d.cookie_mismatches += f.cookie_mismatches;
+            d.tun_unrouted += f.tun_unrouted;
+            d.tun_errors += f.tun_errors;
+        }
+        d
     }
 
     /// Data counters over every session, removed ones included; `None` without data.
     pub fn data_totals(&self) -> Option<DataStats> {
-        self.dataplane.data_totals()
+        let fallback = self.fallback.as_ref().and_then(|fb| fb.data_totals());
+        match (self.dataplane.data_totals(), fallback) {
+            (Some(mut a), Some(b)) => {
+                a.add(&b);
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        }
     }
 
     /// A session's data counters.
     pub fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
+        if self.apart.has_tunnel(tid) {
+            return self.fallback.as_ref()?.session_stats(tid, sid);
+        }
         self.dataplane.session_stats(tid, sid)
     }
 
     /// The data plane's event channel (the first call takes it).
     pub fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
         self.dataplane.take_events()
+    }
+
+    /// The fallback data plane's event channel, if there is one (the first call takes it).
+    pub fn take_fallback_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
+        self.fallback.as_mut()?.take_events()
     }
 
     /// The next change to the tunnels' sockets for the shell.
@@ -276,11 +650,19 @@ impl DataplaneHost {
 
     /// Numbers of installed tunnels and sessions.
     pub fn counts(&self) -> (usize, usize) {
-        self.dataplane.counts()
+        let (t, s) = self.dataplane.counts();
+        let (ft, fs) = self.fallback.as_ref().map_or((0, 0), |fb| fb.counts());
+        (t + ft, s + fs)
     }
 
     /// Removes every tunnel and session from the data plane.
     pub fn remove_all(&mut self) {
         self.dataplane.remove_all();
+        if let Some(fb) = &mut self.fallback {
+            fb.remove_all();
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

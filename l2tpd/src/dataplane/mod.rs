@@ -24,6 +24,7 @@ mod host;
 pub mod kernel;
 mod names;
 pub mod none;
+mod shared;
 pub mod userspace;
 
 pub use api::{
@@ -89,6 +90,36 @@ pub fn open(kind: Kind, system: &l2tp_config::System) -> Result<Box<dyn Dataplan
             &system.ppp_interface,
         )?),
     })
+}
+
+/// The data plane for the tunnels that `primary` cannot carry because their peer's address
+/// and port are another tunnel's (clients behind one NAT, on a kernel older than 6.10): the
+/// userspace data plane, where it can carry PPP; `None` when `primary` needs none or there is
+/// none (those tunnels' sessions are then refused). A failure is logged.
+pub fn fallback(
+    primary: &dyn Dataplane,
+    system: &l2tp_config::System,
+) -> Option<Box<dyn Dataplane>> {
+    if primary.separates_shared_peers(Version::V2) && primary.separates_shared_peers(Version::V3) {
+        return None;
+    }
+    if let Err(e) = userspace::probe() {
+        tracing::info!(
+            "no userspace data plane for the tunnels of clients behind one NAT that this \
+             kernel's L2TP cannot tell apart: {e}; their sessions will be refused"
+        );
+        return None;
+    }
+    match open(Kind::Userspace, system) {
+        Ok(dp) => Some(dp),
+        Err(e) => {
+            tracing::warn!(
+                "cannot open the userspace data plane for the tunnels of clients behind one NAT \
+                 that this kernel's L2TP cannot tell apart: {e}; their sessions will be refused"
+            );
+            None
+        }
+    }
 }
 
 /// The sessions of `config` that data plane `kind` cannot carry: one line each, naming the

@@ -47,10 +47,9 @@ impl Ctx<'_> {
         if encap == Encapsulation::Udp {
             let others = self.registry.same_peer(handle, (local, remote));
             if !others.is_empty() {
-                tracing::warn!(
+                tracing::info!(
                     "tunnel {tid}: the peer {remote} has tunnel(s) {} from the same address and \
-                     port already (several clients behind one NAT?); on kernels that deliver \
-                     by address and port only, the data of one can reach another's socket",
+                     port already (several clients behind one NAT?)",
                     others
                         .iter()
                         .map(u32::to_string)
@@ -59,11 +58,15 @@ impl Ctx<'_> {
                 );
             }
         }
+        // A tunnel the peer opened knows the peer's tunnel id from its SCCRQ already.
+        let info = self.protocol.ep().tunnel(tid);
         let request = SocketRequest {
-            tid: rec.tid(),
+            tid,
             encap,
             local,
             remote,
+            peer_tid: info.as_ref().map_or(0, |t| t.peer_tunnel_id),
+            version: info.map_or(proto::wire::Version::V2, |t| t.version),
         };
         self.registry.insert_tunnel(handle, rec);
         self.out.socket(SocketChange::Open(request));

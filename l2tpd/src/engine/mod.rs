@@ -579,6 +579,16 @@ impl Engine {
         self.views().counts()
     }
 
+    /// How many addresses of pool `name` native-PPP sessions hold (0 for an unknown pool).
+    pub fn pool_in_use(&self, name: &str) -> u64 {
+        self.ppp
+            .pools
+            .usage()
+            .into_iter()
+            .find(|u| u.name == name)
+            .map_or(0, |u| u.in_use)
+    }
+
     /// What a metrics scrape reads of the engine; rows per tunnel and session as `detail` asks.
     pub fn figures(
         &self,

@@ -209,6 +209,7 @@ impl Views<'_> {
                     settings: view::tunnel_settings(&inst.resolved.settings),
                     stats: ctl::TunnelStats::default(),
                     last_result: inst.last_result.clone(),
+                    socket_mark: None,
                 });
             }
             return Err(no_tunnel(sel));
@@ -236,6 +237,7 @@ impl Views<'_> {
                 ..ctl::TunnelStats::default()
             },
             last_result: rec.last_result.clone(),
+            socket_mark: None,
         })
     }
 

@@ -32,6 +32,7 @@ mod activity;
 mod links;
 mod native;
 mod pppd;
+mod release;
 mod state;
 
 use std::cell::RefCell;
@@ -93,6 +94,8 @@ pub struct KernelDataplane {
     retired: DataStats,
     /// Everything is being removed (the daemon stops): no counts to keep.
     removing_all: bool,
+    /// The running kernel's release (major, minor), if known.
+    release: Option<(u32, u32)>,
 }
 
 /// Tries to load the L2TP modules (failures are ignored: they may be built in, or loaded).
@@ -158,6 +161,7 @@ impl KernelDataplane {
             events: Some(events),
             retired: DataStats::default(),
             removing_all: false,
+            release: release::running(),
         })
     }
 
@@ -379,6 +383,10 @@ fn kernel_session(spec: &SessionSpec, pw: k::PwType, ifname: Option<String>) -> 
 impl Dataplane for KernelDataplane {
     fn name(&self) -> &'static str {
         "kernel"
+    }
+
+    fn separates_shared_peers(&self, version: Version) -> bool {
+        release::separates_shared_peers(self.release, version)
     }
 
     fn install_tunnel(

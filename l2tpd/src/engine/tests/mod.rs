@@ -5,6 +5,7 @@ mod figures;
 mod harness;
 mod logs;
 mod ppp;
+mod ppp_clients;
 mod ppp_hostile;
 mod radius;
 mod scenarios;

@@ -1,0 +1,283 @@
+//! The data-plane host's tunnels whose peers share an address and port, on a data plane that
+//! cannot tell their data apart (Linux before 6.10) and on one that can.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::os::fd::BorrowedFd;
+use std::rc::Rc;
+
+use l2tp_config::PseudowireType;
+use l2tp_proto::DataSequencing;
+use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
+
+use super::*;
+use crate::dataplane::api::{SessionInstalled, SocketRequest, TunnelSpec};
+
+/// What a [`Recording`] data plane carries.
+#[derive(Debug, Default)]
+struct Log {
+    tunnels: BTreeSet<u32>,
+    sessions: BTreeSet<(u32, u32)>,
+    /// The tunnel id of each data packet handed to it.
+    data: Vec<u32>,
+}
+
+/// A data plane that records what it carries, in a log the test keeps a handle on.
+#[derive(Debug)]
+struct Recording {
+    name: &'static str,
+    separates: bool,
+    log: Rc<RefCell<Log>>,
+}
+
+impl Recording {
+    fn new(name: &'static str, separates: bool) -> (Recording, Rc<RefCell<Log>>) {
+        let log = Rc::default();
+        let r = Recording {
+            name,
+            separates,
+            log: Rc::clone(&log),
+        };
+        (r, log)
+    }
+}
+
+impl Dataplane for Recording {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn separates_shared_peers(&self, _version: Version) -> bool {
+        self.separates
+    }
+    fn install_tunnel(
+        &mut self,
+        spec: &TunnelSpec,
+        _socket: Option<BorrowedFd<'_>>,
+    ) -> Result<TunnelInstalled, DataplaneError> {
+        self.log.borrow_mut().tunnels.insert(spec.tid);
+        Ok(TunnelInstalled::default())
+    }
+    fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
+        let mut log = self.log.borrow_mut();
+        log.tunnels.remove(&tid);
+        log.sessions.retain(|(t, _)| *t != tid);
+        Ok(())
+    }
+    fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
+        self.log.borrow_mut().sessions.insert((spec.tid, spec.sid));
+        Ok(SessionInstalled::default())
+    }
+    fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        self.log.borrow_mut().sessions.remove(&(tid, sid));
+        Ok(())
+    }
+    fn handle_data(&mut self, _encap: Encapsulation, packet: &[u8]) -> bool {
+        let tid = u16::from_be_bytes([packet[4], packet[5]]);
+        self.log.borrow_mut().data.push(u32::from(tid));
+        true
+    }
+    fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
+        let log = self.log.borrow();
+        log.sessions.contains(&(tid, sid)).then(DataStats::default)
+    }
+    fn counts(&self) -> (usize, usize) {
+        let log = self.log.borrow();
+        (log.tunnels.len(), log.sessions.len())
+    }
+    fn remove_all(&mut self) {
+        let mut log = self.log.borrow_mut();
+        log.tunnels.clear();
+        log.sessions.clear();
+    }
+}
+
+/// A listen socket (a free port on 127.0.0.1) and its address, and the NAT's address.
+fn addresses() -> (Vec<crate::net::Bound>, SocketAddr, SocketAddr) {
+    let listen = crate::net::bind_udp(&[SocketAddr::from(([127, 0, 0, 1], 0))], false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let local = listen[0].local;
+    (listen, local, SocketAddr::from(([127, 0, 0, 2], 1701)))
+}
+
+fn open(host: &mut DataplaneHost, tid: u32, local: SocketAddr, remote: SocketAddr) -> ShellSocket {
+    host.socket_change(
+        Instant::now(),
+        SocketChange::Open(SocketRequest {
+            tid,
+            encap: Encapsulation::Udp,
+            local,
+            remote,
+            peer_tid: tid + 1000,
+            version: Version::V2,
+        }),
+    );
+    host.poll_change()
+        .unwrap_or_else(|| panic!("no socket for tunnel {tid}"))
+}
+
+fn tunnel(tid: u32, local: SocketAddr, peer: SocketAddr) -> DataplaneRequest {
+    DataplaneRequest::InstallTunnel(TunnelSpec {
+        tid,
+        peer_tid: tid + 1000,
+        version: Version::V2,
+        encap: Encapsulation::Udp,
+        local,
+        peer,
+        udp_checksums: true,
+        debug: false,
+    })
+}
+
+fn session(tid: u32, sid: u32) -> DataplaneRequest {
+    DataplaneRequest::InstallSession(Box::new(SessionSpec {
+        tid,
+        sid,
+        peer_tid: tid + 1000,
+        peer_sid: sid + 1000,
+        pseudowire_type: PseudowireType::Ppp,
+        cookie: Vec::new(),
+        peer_cookie: Vec::new(),
+        l2spec: L2SpecificSublayer::None,
+        data_sequencing: DataSequencing::None,
+        reorder_timeout_ms: 0,
+        interface_name: None,
+        mtu: None,
+        mac: None,
+        vlan_id: None,
+        bridge: None,
+        local_ip: None,
+        peer_ip: None,
+        netmask: None,
+        lns: true,
+        send_seq: false,
+        recv_seq: false,
+        ppp: Some(crate::dataplane::PppSpec::Native),
+        debug: false,
+    }))
+}
+
+fn installed(outcome: DataplaneOutcome) -> Result<(), String> {
+    match outcome {
+        DataplaneOutcome::TunnelInstalled { result, .. } => result.map_err(|e| e.to_string()),
+        DataplaneOutcome::SessionInstalled { result, .. } => {
+            result.map(drop).map_err(|e| e.to_string())
+        }
+        DataplaneOutcome::Removed => Ok(()),
+    }
+}
+
+/// An L2TPv2 data packet for tunnel `tid`, session 1.
+fn data(tid: u16) -> Vec<u8> {
+    let mut p = vec![0x40, 0x02, 0, 10];
+    p.extend_from_slice(&tid.to_be_bytes());
+    p.extend_from_slice(&[0, 1, 0xff, 0x03]);
+    p
+}
+
+fn peer_of(change: &ShellSocket) -> Option<SocketAddr> {
+    match change {
+        ShellSocket::Open { peer, .. } => *peer,
+        other => panic!("not an open: {other:?}"),
+    }
+}
+
+#[test]
+fn on_an_old_kernel_the_second_tunnel_of_a_nat_is_carried_apart() {
+    let (_listen, local, nat) = addresses();
+    let (old, kernel) = Recording::new("kernel", false);
+    let mut host = DataplaneHost::new(Box::new(old), false);
+    // The first tunnel's socket is connected, the second's and third's are not (they are sent
+    // with an explicit destination).
+    assert_eq!(peer_of(&open(&mut host, 1, local, nat)), None);
+    assert_eq!(peer_of(&open(&mut host, 2, local, nat)), Some(nat));
+    assert_eq!(peer_of(&open(&mut host, 3, local, nat)), Some(nat));
+    // Another NAT's tunnel is on its own.
+    let other = SocketAddr::from(([127, 0, 0, 3], 1701));
+    assert_eq!(peer_of(&open(&mut host, 4, local, other)), None);
+    for (tid, peer) in [(1, nat), (2, nat), (4, other)] {
+        assert_eq!(installed(host.execute(&tunnel(tid, local, peer))), Ok(()));
+    }
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([1, 4]));
+    // The first one's sessions are the kernel's; the second one's cannot be carried here.
+    assert_eq!(installed(host.execute(&session(1, 7))), Ok(()));
+    let refused = installed(host.execute(&session(2, 8)));
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("shares its peer's address and port with tunnel(s) 1, 3")),
+        "{refused:?}"
+    );
+    assert_eq!(kernel.borrow().sessions, BTreeSet::from([(1, 7)]));
+    // Data for the second tunnel does not reach the kernel's first one.
+    assert!(host.handle_data(Encapsulation::Udp, &data(2)));
+    assert!(host.handle_data(Encapsulation::Udp, &data(1)));
+    assert_eq!(kernel.borrow().data, vec![1]);
+    // Once the first is gone, the oldest tunnel carried apart gets a socket connected to the
+    // NAT's address and port, which the shell reads, in place of the first one's.
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
+    host.socket_change(Instant::now(), SocketChange::Close(1));
+    match host.poll_change() {
+        Some(ShellSocket::Open { tid, socket, .. }) => {
+            assert_eq!(tid, 2);
+            assert_eq!(socket.peer_addr().ok(), Some(nat));
+        }
+        other => panic!("no socket in place of tunnel 1's: {other:?}"),
+    }
+    assert!(matches!(host.poll_change(), Some(ShellSocket::Close(1))));
+    assert!(host.poll_change().is_none());
+    // And a new tunnel of that NAT is still carried apart.
+    assert_eq!(peer_of(&open(&mut host, 5, local, nat)), Some(nat));
+    // When all are gone, the next is the kernel's again.
+    for tid in [2, 3, 5] {
+        host.execute(&DataplaneRequest::RemoveTunnel { tid });
+        host.socket_change(Instant::now(), SocketChange::Close(tid));
+    }
+    while host.poll_change().is_some() {}
+    assert_eq!(peer_of(&open(&mut host, 6, local, nat)), None);
+}
+
+#[test]
+fn a_fallback_carries_the_tunnels_apart_and_session_ids_never_clash() {
+    let (_listen, local, nat) = addresses();
+    let (old, kernel) = Recording::new("kernel", false);
+    let (fallback, _) = Recording::new("userspace", true);
+    let mut host = DataplaneHost::new(Box::new(old), false).with_fallback(Some(Box::new(fallback)));
+    open(&mut host, 1, local, nat);
+    open(&mut host, 2, local, nat);
+    for tid in [1, 2] {
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+    }
+    assert_eq!(installed(host.execute(&session(1, 7))), Ok(()));
+    assert_eq!(installed(host.execute(&session(2, 8))), Ok(()));
+    // Session 7 of tunnel 2 would have the kernel give tunnel 1's session 7 its data; session
+    // 8 of tunnel 1 would take tunnel 2's.
+    let clash = installed(host.execute(&session(2, 7)));
+    assert!(clash.is_err_and(|e| e.contains("in use in tunnel 1")));
+    let clash = installed(host.execute(&session(1, 8)));
+    assert!(clash.is_err_and(|e| e.contains("in use in tunnel 2")));
+    assert_eq!(host.counts(), (2, 2));
+    assert!(host.session_stats(2, 8).is_some() && host.session_stats(1, 7).is_some());
+    // Data follows the tunnel id.
+    assert!(host.handle_data(Encapsulation::Udp, &data(2)));
+    assert!(host.handle_data(Encapsulation::Udp, &data(1)));
+    assert_eq!(kernel.borrow().data, vec![1]);
+    host.execute(&DataplaneRequest::RemoveSession { tid: 2, sid: 8 });
+    assert_eq!(installed(host.execute(&session(1, 8))), Ok(()));
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 2 });
+    assert_eq!(host.counts(), (1, 2));
+}
+
+#[test]
+fn a_kernel_that_separates_them_carries_them_all() {
+    let (_listen, local, nat) = addresses();
+    let (new, kernel) = Recording::new("kernel", true);
+    let mut host = DataplaneHost::new(Box::new(new), false);
+    assert_eq!(peer_of(&open(&mut host, 1, local, nat)), None);
+    assert_eq!(peer_of(&open(&mut host, 2, local, nat)), None);
+    for tid in [1, 2] {
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+        assert_eq!(installed(host.execute(&session(tid, 7))), Ok(()));
+    }
+    assert_eq!(kernel.borrow().sessions, BTreeSet::from([(1, 7), (2, 7)]));
+}
