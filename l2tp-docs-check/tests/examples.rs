@@ -294,3 +294,35 @@ fn the_vpn_server_recipe_is_what_a_test_runs() {
     let path = repo_root().join("examples/vpn-server/l2tpd.conf");
     l2tp_config::load(&path).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
 }
+
+/// The recipe's commented RADIUS lines, uncommented as its comment tells, make a config that
+/// uses RADIUS: they stay true to the parser.
+#[test]
+fn the_vpn_server_recipe_with_radius_uncommented_parses() {
+    let text = read("examples/vpn-server/l2tpd.conf");
+    let mut uncommented = 0;
+    let mut in_block = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let opens = t.starts_with("# radius server ");
+            let wanted = opens
+                || in_block
+                || t.starts_with("# auth_source ")
+                || t.starts_with("# radius_accounting ");
+            in_block = (in_block || opens) && t != "# }";
+            if wanted {
+                uncommented += 1;
+                l.replacen("# ", "", 1)
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    assert_eq!(uncommented, 6, "the recipe's RADIUS lines changed");
+    let config = l2tp_config::parse("l2tpd.conf", &lines.join("\n"))
+        .unwrap_or_else(|d| panic!("the recipe with RADIUS: {d:?}"));
+    let ppp = config.ppp_profile_settings("vpn").unwrap();
+    assert_eq!(format!("{:?}", ppp.auth_source), "RadiusThenLocal");
+}
