@@ -456,7 +456,7 @@ impl Core {
     }
 
     /// What a metrics scrape reads: the counters of `show system` and the engine's and data
-    /// plane's figures (the shell adds the scripts').
+    /// plane's figures (the shell adds the scripts' and its RADIUS client's).
     pub fn metrics(&self, now: Instant, plane: &DataplaneHost) -> Snapshot {
         let sys = self.config().system();
         let mut engine = self.engine.figures(sys.metrics_detail);
@@ -473,6 +473,7 @@ impl Core {
             data: plane.data_totals(),
             scripts: Default::default(),
             detail: sys.metrics_detail,
+            radius: self.engine.radius_figures(),
         }
     }
 

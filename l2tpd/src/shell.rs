@@ -388,6 +388,7 @@ pub async fn run(
             Some(scrape) = scrapes.recv() => {
                 let mut snapshot = core.metrics(Instant::now(), &plane);
                 snapshot.scripts = scripts.figures();
+                radius.add_status(&mut snapshot.radius);
                 // The client may have gone; nothing to do then.
                 let _ = scrape.reply.send(snapshot);
             }

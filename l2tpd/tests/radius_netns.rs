@@ -72,6 +72,22 @@ fn wait(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// GET `url` in the lab's namespace; the body.
+fn scrape(lab: &Lab, url: &str) -> String {
+    let script = "import sys, urllib.request\n\
+                  sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())";
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.ns, "python3", "-c", script, url])
+        .output()
+        .expect("ip netns exec python3");
+    assert!(
+        out.status.success(),
+        "GET {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn config(dir: &Path, servers: &str) -> String {
     format!(
         "system {{\n    listen 192.0.2.3:1701\n    dataplane none\n    control_socket {d}/l2tpd.sock\n    \
@@ -458,7 +474,8 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
     let text = format!(
         "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
          pid_file {d}/l2tpd.pid\n    radius_nas_identifier \"nas-native\"\n    \
-         radius_nas_ip_address 192.0.2.3\n    radius_dynauth_listen 192.0.2.3\n}}\n\
+         radius_nas_ip_address 192.0.2.3\n    radius_dynauth_listen 192.0.2.3\n    \
+         metrics_listen 192.0.2.3:9750\n}}\n\
          dynauth client \"radclient\" {{\n    address 192.0.2.3\n    secret \"{SECRET}\"\n}}\n\
          radius server \"r\" {{\n    address 192.0.2.10\n    secret \"{SECRET}\"\n}}\n\
          ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
@@ -529,6 +546,29 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
         serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap();
     assert_eq!(shown["accepts"], 6, "{shown}");
     assert_eq!(shown["rejects"], 3, "{shown}");
+    // The metrics say the same, per server too.
+    let metrics = scrape(&lab, "http://192.0.2.3:9750/metrics");
+    for line in [
+        "l2tpd_radius_access_accepts_total 6",
+        "l2tpd_radius_access_rejects_total 3",
+        "l2tpd_radius_server_rejects_total{server=\"r\",service=\"authentication\"} 3",
+        "l2tpd_radius_server_up{server=\"r\",service=\"authentication\"} 1",
+        "l2tpd_radius_server_up{server=\"r\",service=\"accounting\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line:?} in\n{metrics}"
+        );
+    }
+    let requests = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "l2tpd_radius_server_requests_total{server=\"r\",service=\"authentication\"} ",
+            )
+        })
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(requests >= Some(9), "{metrics}");
     // Every session that came up has its Start and its Stop, with its counters.
     let detail = lab.detail("192.0.2.10");
     wait(Duration::from_secs(10), "six Stops", || {

@@ -88,6 +88,7 @@ pub fn families() -> Vec<(String, String)> {
         ..Snapshot::default()
     };
     s.engine.tunnel_rows.push(Default::default());
+    s.radius.servers.push(Default::default());
     s.engine.session_rows.push(super::snapshot::SessionRow {
         data: Some(DataStats::default()),
         ..Default::default()
@@ -115,6 +116,7 @@ impl Collector for Scrape {
         }
         scripts(&mut e, s)?;
         ppp(&mut e, s)?;
+        super::radius::radius(&mut e, &s.radius)?;
         if s.detail != MetricsDetail::None {
             per_tunnel(&mut e, s)?;
         }
@@ -126,7 +128,7 @@ impl Collector for Scrape {
 }
 
 /// A family of one counter without labels.
-fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, v: u64) -> fmt::Result {
+pub(super) fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, v: u64) -> fmt::Result {
     counter_unit(e, name, help, None, v)
 }
 
@@ -154,7 +156,7 @@ fn gauge(
 }
 
 /// Writes one counter per label set.
-fn labelled<S: EncodeLabelSet>(
+pub(super) fn labelled<S: EncodeLabelSet>(
     m: &mut MetricEncoder,
     rows: impl IntoIterator<Item = (S, u64)>,
 ) -> fmt::Result {
@@ -166,7 +168,7 @@ fn labelled<S: EncodeLabelSet>(
 }
 
 /// Writes one gauge per label set.
-fn labelled_gauges<S: EncodeLabelSet>(
+pub(super) fn labelled_gauges<S: EncodeLabelSet>(
     m: &mut MetricEncoder,
     rows: impl IntoIterator<Item = (S, u64)>,
 ) -> fmt::Result {
@@ -177,7 +179,7 @@ fn labelled_gauges<S: EncodeLabelSet>(
 }
 
 /// `by` (which has only the non-zero entries) with a zero for each of `known` it lacks.
-fn with_zeros<'a>(
+pub(super) fn with_zeros<'a>(
     by: &'a std::collections::BTreeMap<String, u64>,
     known: impl IntoIterator<Item = &'a str>,
 ) -> std::collections::BTreeMap<&'a str, u64> {

@@ -9,6 +9,7 @@
 
 pub mod encode;
 pub mod http;
+mod radius;
 pub mod snapshot;
 
 pub use encode::{Format, families};

@@ -238,6 +238,8 @@ pub struct Snapshot {
     pub scripts: ScriptFigures,
     /// Which series per tunnel and per session to give.
     pub detail: MetricsDetail,
+    /// The RADIUS client's figures, as `l2tpctl show radius` gives them.
+    pub radius: l2tp_ctl::RadiusInfo,
 }
 
 impl Default for Snapshot {
@@ -252,6 +254,7 @@ impl Default for Snapshot {
             data: None,
             scripts: ScriptFigures::default(),
             detail: MetricsDetail::None,
+            radius: l2tp_ctl::RadiusInfo::default(),
         }
     }
 }

@@ -431,3 +431,58 @@ fn native_ppp_counters_and_pools_are_exposed() {
         "l2tpd_ip_pool_addresses_in_use{pool=\"customers\"} 11",
     );
 }
+
+#[test]
+fn radius_figures_and_servers_are_exposed() {
+    let mut s = sample();
+    let r = &mut s.radius;
+    r.access_requests = 9;
+    r.accepts = 7;
+    r.no_answer = 1;
+    r.queued_accounting = 4;
+    r.accounting_requests.insert("start".into(), 6);
+    r.dynauth.insert("disconnect_ack".into(), 2);
+    r.servers.push(l2tp_ctl::RadiusServerInfo {
+        name: "radius-1".into(),
+        service: "authentication".into(),
+        state: "dead".into(),
+        requests: 5,
+        timeouts: 3,
+        smoothed_rtt_us: 1500,
+        ..Default::default()
+    });
+    let text = prometheus(s);
+    has(&text, "l2tpd_radius_access_requests_total 9");
+    has(&text, "l2tpd_radius_access_accepts_total 7");
+    has(&text, "l2tpd_radius_access_no_answer_total 1");
+    has(
+        &text,
+        "l2tpd_radius_accounting_requests_total{type=\"start\"} 6",
+    );
+    has(
+        &text,
+        "l2tpd_radius_accounting_requests_total{type=\"stop\"} 0",
+    );
+    has(
+        &text,
+        "l2tpd_radius_dynauth_requests_total{answer=\"disconnect_ack\"} 2",
+    );
+    has(
+        &text,
+        "l2tpd_radius_queued_requests{service=\"accounting\"} 4",
+    );
+    let server = "server=\"radius-1\",service=\"authentication\"";
+    has(
+        &text,
+        &format!("l2tpd_radius_server_requests_total{{{server}}} 5"),
+    );
+    has(
+        &text,
+        &format!("l2tpd_radius_server_timeouts_total{{{server}}} 3"),
+    );
+    has(&text, &format!("l2tpd_radius_server_up{{{server}}} 0"));
+    has(
+        &text,
+        &format!("l2tpd_radius_server_rtt_seconds{{{server}}} 0.0015"),
+    );
+}
