@@ -211,6 +211,19 @@ pub(crate) fn interface_name(v: Values<'_>) -> Res<String> {
     }
 }
 
+/// A network interface name, without a `%d` template.
+pub(crate) fn fixed_interface_name(v: Values<'_>) -> Res<String> {
+    let name = interface_name(v)?;
+    if name.contains('%') {
+        let item = single(v, "an interface name")?;
+        return err(
+            item.span,
+            format!("invalid interface name `{name}`: one device, so no `%d` template"),
+        );
+    }
+    Ok(name)
+}
+
 const IP_WHAT: &str = "an IP address";
 const ENDPOINT_WHAT: &str =
     "an IP address or host name, optionally with a port (`192.0.2.1:1701`, `[2001:db8::1]:1701`)";

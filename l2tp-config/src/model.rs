@@ -81,6 +81,9 @@ params! {
         /// `dataplane_threads`: data-path threads of the userspace data plane, 0 = one per
         /// core \[0\].
         dataplane_threads: u32 => u32 = 0, p::number(0, 256);
+        /// `ppp_interface`: the TUN device that carries the IP of every native-PPP session on
+        /// the userspace data plane \[`l2tpppp0`\].
+        ppp_interface: String => String = "l2tpppp0".to_owned(), p::fixed_interface_name;
         /// `control_socket` \[`/run/l2tpd/l2tpd.sock`\].
         control_socket: PathBuf => PathBuf = PathBuf::from("/run/l2tpd/l2tpd.sock"), p::path;
         /// `control_socket_group`: group allowed to use the control socket \[`None`: root only\].

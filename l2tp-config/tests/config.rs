@@ -391,3 +391,21 @@ fn load_reads_a_file() {
         Err(l2tp_config::LoadError::Io { .. })
     ));
 }
+
+#[test]
+fn the_shared_tun_of_native_ppp_is_one_named_device() {
+    assert_eq!(ok("").system().ppp_interface, "l2tpppp0");
+    let c = ok("system {\n    ppp_interface ppp-users\n}\n");
+    assert_eq!(c.system().ppp_interface, "ppp-users");
+    for bad in ["ppp%d", "a/b", "sixteen-chars-xx"] {
+        let source = format!("system {{\n    ppp_interface {bad}\n}}\n");
+        let Err(diags) = parse("test.conf", &source) else {
+            panic!("ppp_interface {bad} accepted");
+        };
+        let text = l2tp_config::render_all(&diags, &source);
+        assert!(text.contains("invalid interface name"), "{text}");
+    }
+    let source = "system {\n    ppp_interface ppp%d\n}\n";
+    let text = l2tp_config::render_all(&parse("test.conf", source).unwrap_err(), source);
+    assert!(text.contains("no `%d` template"), "{text}");
+}

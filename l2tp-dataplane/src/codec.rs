@@ -61,27 +61,44 @@ pub enum RxDrop {
     OutOfOrder,
 }
 
-/// The receive side of data sequencing (RFC 3931 §4.6): which sequence number comes next.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+/// The receive side of data sequencing (RFC 3931 §4.6; RFC 2661 §5.8 for L2TPv2's 16-bit Ns):
+/// which sequence number comes next.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct RxSequence {
     required: bool,
+    /// The sequence numbers' width: 24 bits in the sublayer, 16 in an L2TPv2 header.
+    mask: u32,
     expected: Option<u32>,
     behind_run: u32,
 }
 
+impl Default for RxSequence {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
 impl RxSequence {
-    /// A receive window; `required` drops packets without sequence numbers.
+    /// A receive window of 24-bit sequence numbers; `required` drops packets without them.
     pub fn new(required: bool) -> Self {
+        Self::with_mask(required, SUBLAYER_SEQUENCE_MASK)
+    }
+
+    /// A receive window of sequence numbers `mask` wide (a power of two less one, such as
+    /// `0xffff`).
+    pub fn with_mask(required: bool, mask: u32) -> Self {
         Self {
             required,
-            ..Self::default()
+            mask,
+            expected: None,
+            behind_run: 0,
         }
     }
 
     /// Judges a packet's sublayer. A sequence number at or ahead of the expected one is taken
     /// (a gap is loss, and waiting for it would stall the pseudowire for nothing); one behind
-    /// it is a duplicate or arrived out of order and is dropped. Sequence numbers are 24 bits
-    /// and compared modulo 2^24 over half the space.
+    /// it is a duplicate or arrived out of order and is dropped. Sequence numbers are compared
+    /// modulo their width (2^24 in the sublayer) over half the space.
     pub fn check(&mut self, sublayer: Option<DefaultSublayer>) -> Result<(), RxDrop> {
         if !self.required {
             return Ok(());
@@ -91,8 +108,8 @@ impl RxSequence {
             _ => return Err(RxDrop::SequenceMissing),
         };
         if let Some(expected) = self.expected {
-            let distance = seq.wrapping_sub(expected) & SUBLAYER_SEQUENCE_MASK;
-            let behind = distance > SUBLAYER_SEQUENCE_MASK / 2;
+            let distance = seq.wrapping_sub(expected) & self.mask;
+            let behind = distance > self.mask / 2;
             if behind {
                 self.behind_run += 1;
                 if self.behind_run < RESYNC_AFTER {
@@ -101,7 +118,7 @@ impl RxSequence {
             }
         }
         self.behind_run = 0;
-        self.expected = Some(seq.wrapping_add(1) & SUBLAYER_SEQUENCE_MASK);
+        self.expected = Some(seq.wrapping_add(1) & self.mask);
         Ok(())
     }
 
@@ -113,14 +130,14 @@ impl RxSequence {
     /// Takes `seq` as delivered: the next one expected is `seq + 1`.
     pub fn accept(&mut self, seq: u32) {
         self.behind_run = 0;
-        self.expected = Some(seq.wrapping_add(1) & SUBLAYER_SEQUENCE_MASK);
+        self.expected = Some(seq.wrapping_add(1) & self.mask);
     }
 
     /// Whether `seq` is ahead of the expected number (a gap before it).
     fn is_ahead(&self, seq: u32) -> bool {
         self.expected.is_some_and(|e| {
-            let d = seq.wrapping_sub(e) & SUBLAYER_SEQUENCE_MASK;
-            d != 0 && d <= SUBLAYER_SEQUENCE_MASK / 2
+            let d = seq.wrapping_sub(e) & self.mask;
+            d != 0 && d <= self.mask / 2
         })
     }
 }

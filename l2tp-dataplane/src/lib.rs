@@ -1,7 +1,9 @@
 //! Linux data planes for the L2TP suite:
 //!
 //! - the **userspace data plane** ([`UserspaceDataplane`]) for L2TPv3 Ethernet and Ethernet
-//!   VLAN pseudowires (RFC 3931, RFC 4719) over TAP devices, for kernels without L2TP;
+//!   VLAN pseudowires (RFC 3931, RFC 4719) over TAP devices, and for PPP sessions (L2TPv2,
+//!   RFC 2661; L2TPv3 PPP pseudowires) whose PPP the control plane terminates itself, their
+//!   IPv4 over one shared TUN ([`ppp`]), for kernels without L2TP or PPP;
 //! - the **kernel data plane** as a library ([`kernel`]): the generic netlink family `l2tp`,
 //!   rtnetlink for the sessions' interfaces and their deletion, PPPoL2TP sockets for pppd, the
 //!   PPP channels and units of `/dev/ppp` for PPP without pppd ([`kernel::ppp`]), and L2TP/IP
@@ -70,11 +72,18 @@
 //! ([`UserspaceDataplane::with_control_sink`]), or feed the data packets its own socket
 //! receives to [`UserspaceDataplane::handle_data`]. Both paths are implemented.
 //!
+//! ## Native PPP
+//!
+//! See [`ppp`]: L2TPv2 data messages (on an adopted L2TPv2 tunnel socket) and L2TPv3 PPP
+//! pseudowires, their control frames to the control sink ([`SinkEvent::PppFrame`]), their IPv4
+//! through one TUN that every such session shares, routed by the peer's address by each
+//! data-path thread, and checked against it on receipt; the offloads work on the TUN as on the
+//! TAPs (IP packets behind an L2 header of length 0).
+//!
 //! ## Not done (yet)
 //!
-//! - L2TPv2 and PPP pseudowires over the userspace data plane (a PPP session would read IP
-//!   packets from a TUN device: the offload code takes IP packets behind an L2 header of any
-//!   length, 0 included, for that).
+//! - IPv6 over native PPP (see [`ppp`] for why the shared TUN carries IPv4 only), and a
+//!   reorder timeout for PPP sessions.
 //! - Receive steering: a tunnel's socket is read by one thread, so one tunnel's received
 //!   traffic uses one core; many tunnels spread over all.
 //!
@@ -86,7 +95,8 @@
 //! kernel one (PPPoL2TP and L2TP/IP socket addresses, PPPoL2TP session options, the `/dev/ppp`
 //! ioctls).
 //!
-//! Logs: this crate logs nothing; cookies are never printed by it.
+//! Logs: this crate logs nothing (what the control plane should log comes through the control
+//! sink: wrong cookies, spoofed sources, sessions down); cookies are never printed by it.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -94,7 +104,9 @@ pub mod codec;
 pub mod kernel;
 pub mod offload;
 mod options;
+pub mod ppp;
 pub mod reorder;
+mod sink;
 pub mod socket;
 pub mod stats;
 #[allow(unsafe_code)]
@@ -104,10 +116,12 @@ mod userspace;
 mod worker;
 
 pub use codec::PseudowireType;
-pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
+pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 pub use options::{DataplaneOptions, OffloadSupport};
+pub use ppp::{PppNet, PppSessionSpec};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, SessionDown,
-    SessionSpec, SinkEvent, TunnelSpec, UserspaceDataplane, default_mtu,
+    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, PppActivity,
+    PppFrame, SessionDown, SessionSpec, SinkEvent, SpoofReport, TunnelSpec, UserspaceDataplane,
+    default_mtu,
 };

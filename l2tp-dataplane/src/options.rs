@@ -75,6 +75,7 @@ impl OffloadSupport {
             let opts = TapOptions {
                 vnet: options.offloads,
                 queues,
+                tun: false,
             };
             if let Ok((taps, offloads)) = Tap::create_queues("l2tpprobe%d", opts) {
                 s.multi_queue = threads > 1 && taps.len() == queues;

@@ -16,6 +16,7 @@ pub(crate) struct SessionCounters {
     pub(crate) cookie_mismatches: AtomicU64,
     pub(crate) seq_errors: AtomicU64,
     pub(crate) reordered: AtomicU64,
+    pub(crate) spoofed: AtomicU64,
 }
 
 impl SessionCounters {
@@ -30,14 +31,17 @@ impl SessionCounters {
             cookie_mismatches: self.cookie_mismatches.load(Relaxed),
             seq_errors: self.seq_errors.load(Relaxed),
             reordered: self.reordered.load(Relaxed),
+            spoofed: self.spoofed.load(Relaxed),
         }
     }
 }
 
-/// A snapshot of a session's counters. Bytes are those of the Ethernet frames.
+/// A snapshot of a session's counters. Bytes are those of the Ethernet frames (of the IP
+/// packets, for a native-PPP session; its PPP control frames count as packets too).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct SessionStats {
-    /// Frames decapsulated and written to the TAP.
+    /// Frames decapsulated and written to the TAP (for a native-PPP session: IP packets written
+    /// to the TUN, and control frames handed to the control plane).
     pub rx_packets: u64,
     /// Their octets.
     pub rx_bytes: u64,
@@ -57,6 +61,9 @@ pub struct SessionStats {
     /// Received packets that arrived ahead of a gap, were held by the reorder queue and then
     /// delivered in sequence order (when the gap closed or at the reorder timeout).
     pub reordered: u64,
+    /// Native PPP: received IPv4 packets dropped because their source is not the address the
+    /// peer was given (anti-spoofing). Also counted in `rx_errors`.
+    pub spoofed: u64,
 }
 
 /// Counters of one tunnel's data socket.
@@ -100,12 +107,16 @@ pub struct TunnelStats {
 #[derive(Debug, Default)]
 pub(crate) struct TotalCounters {
     pub(crate) cookie_mismatches: AtomicU64,
+    pub(crate) tun_unrouted: AtomicU64,
+    pub(crate) tun_errors: AtomicU64,
 }
 
 impl TotalCounters {
     pub(crate) fn snapshot(&self) -> DataplaneTotals {
         DataplaneTotals {
             cookie_mismatches: self.cookie_mismatches.load(Relaxed),
+            tun_unrouted: self.tun_unrouted.load(Relaxed),
+            tun_errors: self.tun_errors.load(Relaxed),
         }
     }
 }
@@ -115,4 +126,9 @@ impl TotalCounters {
 pub struct DataplaneTotals {
     /// Data packets dropped for a wrong cookie (RFC 3931 §8.2).
     pub cookie_mismatches: u64,
+    /// Packets read from the shared TUN of native PPP that no session's route claims (IPv6,
+    /// or an address whose session went down meanwhile), dropped.
+    pub tun_unrouted: u64,
+    /// Reads from and writes to the shared TUN that failed.
+    pub tun_errors: u64,
 }

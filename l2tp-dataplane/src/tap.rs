@@ -1,4 +1,6 @@
-//! TAP devices (Documentation/networking/tuntap.rst): one per Ethernet pseudowire session.
+//! TAP devices (Documentation/networking/tuntap.rst): one per Ethernet pseudowire session;
+//! and, opened with [`TapOptions::tun`], the TUN device that native-PPP sessions share (IP
+//! packets rather than Ethernet frames, everything else alike).
 //!
 //! A [`Tap`] is one queue of a device created with `IFF_TAP | IFF_NO_PI`, so each `read`
 //! returns one whole Ethernet frame and each `write` injects one, with no packet-information
@@ -26,6 +28,8 @@ pub struct TapOptions {
     pub vnet: bool,
     /// Queues to open (`IFF_MULTI_QUEUE` when more than one).
     pub queues: usize,
+    /// A TUN (`IFF_TUN`: IP packets, no Ethernet header) rather than a TAP.
+    pub tun: bool,
 }
 
 impl Default for TapOptions {
@@ -33,6 +37,7 @@ impl Default for TapOptions {
         Self {
             vnet: false,
             queues: 1,
+            tun: false,
         }
     }
 }
@@ -61,7 +66,7 @@ impl Tap {
     /// Creates a TAP interface named `name`, or the first free name of a `%d` template such as
     /// `l2tpeth%d`, with one queue and no offloads.
     pub fn create(name: &str) -> io::Result<Self> {
-        let (fd, name) = sys::tap_open(name, 0)?;
+        let (fd, name) = sys::tap_open(name, libc::IFF_TAP)?;
         Ok(Self {
             fd,
             name,
@@ -76,7 +81,12 @@ impl Tap {
     pub fn create_queues(name: &str, options: TapOptions) -> io::Result<(Vec<Self>, TapOffloads)> {
         let queues = options.queues.max(1);
         let mq = if queues > 1 { libc::IFF_MULTI_QUEUE } else { 0 };
-        let flags = mq | if options.vnet { libc::IFF_VNET_HDR } else { 0 };
+        let kind = if options.tun {
+            libc::IFF_TUN
+        } else {
+            libc::IFF_TAP
+        };
+        let flags = kind | mq | if options.vnet { libc::IFF_VNET_HDR } else { 0 };
         let (fd, real) = match sys::tap_open(name, flags) {
             Ok(t) => t,
             Err(_) if mq != 0 => {
@@ -135,6 +145,16 @@ impl Tap {
             });
         }
         Ok((taps, offloads))
+    }
+
+    /// Another descriptor of the same queue (`dup`): writing to the device through it is the
+    /// same as through this one.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            fd: self.fd.try_clone()?,
+            name: self.name.clone(),
+            vnet: self.vnet,
+        })
     }
 
     /// Sets the interface's MTU.

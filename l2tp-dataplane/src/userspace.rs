@@ -16,17 +16,26 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer};
+use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::codec::{CodecSpec, PseudowireType, SessionCodec};
 use crate::options::{DataplaneOptions, OffloadSupport};
+pub use crate::sink::{
+    ControlPacket, ControlSink, CookieReport, PppActivity, PppFrame, SessionDown, SinkEvent,
+    SpoofReport,
+};
 use crate::stats::{
     DataplaneTotals, SessionCounters, SessionStats, TotalCounters, TunnelCounters, TunnelStats,
 };
 use crate::tap::{Tap, TapOptions};
+use crate::worker::ppp::{PppCommon, v2_key};
 use crate::worker::{Command, CookieReporting, SessionState, TunnelShared, Worker};
 use crate::{socket, sys};
+
+mod ppp;
+
+pub(crate) use ppp::PppTable;
 
 /// The longest the control side waits for the data-path thread to take a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +64,8 @@ pub struct TunnelSpec {
     /// An already bound and connected socket to adopt instead of opening one (the daemon's
     /// per-tunnel socket). Control messages arriving on it go to the control sink.
     pub socket: Option<OwnedFd>,
+    /// L2TP version: L2TPv2 tunnels (over UDP) carry native-PPP sessions only.
+    pub version: Version,
 }
 
 impl TunnelSpec {
@@ -74,6 +85,7 @@ impl TunnelSpec {
             peer,
             udp_checksums: true,
             socket: None,
+            version: Version::V3,
         }
     }
 }
@@ -170,85 +182,12 @@ pub enum Error {
     Io(#[from] io::Error),
 }
 
-/// A control packet that arrived on a tunnel's data socket, for the control plane.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct ControlPacket {
-    /// The local tunnel id of the socket it arrived on.
-    pub tid: u32,
-    /// The L2TP packet (after the IPv4 header for IP encapsulation).
-    pub packet: Vec<u8>,
-}
-
-/// Data packets a session dropped for a wrong cookie (RFC 3931 §8.2), reported at most once a
-/// second per session so that the control plane can log who sends them.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct CookieReport {
-    /// Local tunnel id.
-    pub tid: u32,
-    /// Local session id.
-    pub sid: u32,
-    /// Packets dropped since the last report.
-    pub dropped: u64,
-}
-
-/// A session the data path dropped because its TAP is gone (its interface was deleted): the
-/// control plane should tear it down, and then remove it ([`UserspaceDataplane::remove_session`]).
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct SessionDown {
-    /// Local tunnel id.
-    pub tid: u32,
-    /// Local session id.
-    pub sid: u32,
-    /// Why, naming the interface.
-    pub reason: String,
-}
-
-/// What the data-path thread hands the control plane.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub enum SinkEvent {
-    /// A control message that arrived on a data socket.
-    Control(ControlPacket),
-    /// Data packets with a wrong cookie.
-    WrongCookie(CookieReport),
-    /// A session's TAP is gone; the data path no longer carries it.
-    SessionDown(SessionDown),
-}
-
-/// Where the data-path threads hand the control messages that arrive on data sockets, and their
-/// reports: a callback run on those threads (it must not block; typically it queues the event
-/// for the control plane's runtime).
-pub struct ControlSink(Box<dyn Fn(SinkEvent) + Send + Sync>);
-
-impl ControlSink {
-    /// A sink that calls `f` with each event.
-    pub fn new(f: impl Fn(SinkEvent) + Send + Sync + 'static) -> Self {
-        Self(Box::new(f))
-    }
-
-    /// A sink that sends each control packet on a standard channel (and drops the reports).
-    pub fn channel(tx: Sender<ControlPacket>) -> Self {
-        Self::new(move |e| {
-            if let SinkEvent::Control(p) = e {
-                // The control plane may have gone; the packet is then dropped.
-                let _ = tx.send(p);
-            }
-        })
-    }
-
-    pub(crate) fn deliver(&self, event: SinkEvent) {
-        (self.0)(event);
-    }
-}
-
-impl std::fmt::Debug for ControlSink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ControlSink")
-    }
-}
-
 #[derive(Debug)]
 struct TunnelEntry {
     encap: Encapsulation,
+    version: Version,
+    /// The peer's address (no PPP route may lead to it).
+    peer_ip: std::net::IpAddr,
     ipv6: bool,
     /// The worker that reads its socket.
     home: usize,
@@ -287,6 +226,8 @@ pub struct UserspaceDataplane {
     support: OffloadSupport,
     tunnels: HashMap<u32, TunnelEntry>,
     sessions: HashMap<u32, SessionEntry>,
+    /// Native-PPP sessions and the shared TUN.
+    ppp: PppTable,
 }
 
 impl UserspaceDataplane {
@@ -315,14 +256,21 @@ impl UserspaceDataplane {
     fn start(sink: Option<ControlSink>, options: DataplaneOptions) -> Result<Self, Error> {
         let support = OffloadSupport::probe(&options);
         let sink = sink.map(Arc::new);
+        let totals = Arc::new(TotalCounters::default());
         let mut workers = Vec::with_capacity(support.threads);
+        let mut common = None;
         for i in 0..support.threads {
             let wake = Arc::new(
                 EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
                     .map_err(io::Error::from)?,
             );
+            // Worker 0 reports native-PPP activity; it is woken when there is some.
+            let common = common
+                .get_or_insert_with(|| Arc::new(PppCommon::new(Arc::clone(&wake))))
+                .clone();
             let (commands, rx) = mpsc::channel();
-            let worker = Worker::new(Arc::clone(&wake), rx, sink.clone())?;
+            let shared = (common, Arc::clone(&totals), i == 0);
+            let worker = Worker::new(Arc::clone(&wake), rx, sink.clone(), shared)?;
             let thread = std::thread::Builder::new()
                 .name(format!("l2tp-dataplane-{i}"))
                 .spawn(move || worker.run())?;
@@ -333,12 +281,14 @@ impl UserspaceDataplane {
                 tunnels: 0,
             });
         }
+        let common = common.ok_or(Error::WorkerGone)?;
         Ok(Self {
-            totals: Arc::new(TotalCounters::default()),
+            totals,
             workers,
             support,
             tunnels: HashMap::new(),
             sessions: HashMap::new(),
+            ppp: PppTable::new(common),
         })
     }
 
@@ -352,6 +302,11 @@ impl UserspaceDataplane {
     pub fn add_tunnel(&mut self, spec: TunnelSpec) -> Result<(), Error> {
         if self.tunnels.contains_key(&spec.tid) {
             return Err(Error::TunnelExists(spec.tid));
+        }
+        if spec.version == Version::V2 && (spec.encap != Encapsulation::Udp || spec.tid > 0xffff) {
+            return Err(Error::Invalid(
+                "L2TPv2 runs over UDP, with 16-bit tunnel ids (RFC 2661 §3.1)".into(),
+            ));
         }
         let socket = match spec.socket {
             Some(s) => {
@@ -394,6 +349,8 @@ impl UserspaceDataplane {
             spec.tid,
             TunnelEntry {
                 encap: spec.encap,
+                version: spec.version,
+                peer_ip: spec.peer.ip(),
                 ipv6: spec.local.is_ipv6(),
                 home,
                 shared,
@@ -411,8 +368,13 @@ impl UserspaceDataplane {
             .tunnels
             .get(&spec.tid)
             .ok_or(Error::UnknownTunnel(spec.tid))?;
-        if self.sessions.contains_key(&spec.sid) {
+        if self.sessions.contains_key(&spec.sid) || self.ppp.has_key(u64::from(spec.sid)) {
             return Err(Error::SessionExists(spec.sid));
+        }
+        if tunnel.version == Version::V2 {
+            return Err(Error::Invalid(
+                "L2TPv2 tunnels carry PPP sessions only".into(),
+            ));
         }
         if spec.sid == 0 || spec.peer_sid == 0 {
             return Err(Error::Invalid(
@@ -451,7 +413,14 @@ impl UserspaceDataplane {
             n
         };
         let vnet = self.support.requested && self.support.tap_tso;
-        let (taps, offloads) = Tap::create_queues(name, TapOptions { vnet, queues })?;
+        let (taps, offloads) = Tap::create_queues(
+            name,
+            TapOptions {
+                vnet,
+                queues,
+                tun: false,
+            },
+        )?;
         let tap = &taps[0];
         if let Some(mac) = spec.mac {
             tap.set_mac(mac)?;
@@ -578,6 +547,10 @@ impl UserspaceDataplane {
 
     /// Removes a tunnel, its sessions and their TAPs.
     pub fn remove_tunnel(&mut self, tid: u32) -> Result<(), Error> {
+        if !self.tunnels.contains_key(&tid) {
+            return Err(Error::UnknownTunnel(tid));
+        }
+        self.remove_tunnel_ppp(tid)?;
         let Some(entry) = self.tunnels.remove(&tid) else {
             return Err(Error::UnknownTunnel(tid));
         };
@@ -623,6 +596,11 @@ impl UserspaceDataplane {
                 .sessions
                 .get(&session_id)
                 .and_then(|s| s.workers.first().copied())
+                .or_else(|| self.ppp.home(u64::from(session_id)))
+                .unwrap_or(0),
+            Ok(l2tp_proto::wire::header::Packet::V2Data { header, .. }) => self
+                .ppp
+                .home(v2_key(header.tunnel_id, header.session_id))
                 .unwrap_or(0),
             _ => 0,
         };
@@ -650,9 +628,9 @@ impl UserspaceDataplane {
         self.sessions.get(&sid).map(|s| s.interface_name.as_str())
     }
 
-    /// Numbers of installed tunnels and sessions.
+    /// Numbers of installed tunnels and sessions (native-PPP ones included).
     pub fn counts(&self) -> (usize, usize) {
-        (self.tunnels.len(), self.sessions.len())
+        (self.tunnels.len(), self.sessions.len() + self.ppp.len())
     }
 
     fn send(&self, worker: usize, command: Command) -> Result<(), Error> {
@@ -676,14 +654,14 @@ impl Drop for UserspaceDataplane {
     }
 }
 
-/// Whether an L2TP packet is an L2TPv3 data packet (the first 32 bits are a non-zero session id
-/// over IP; over UDP, T = 0 and Ver = 3).
+/// Whether an L2TP packet is a data packet: over IP, the first 32 bits are a non-zero session
+/// id; over UDP, T = 0 and Ver is 3, or 2 (an L2TPv2 data message, RFC 2661 §3.1).
 fn is_data(encap: Encapsulation, packet: &[u8]) -> bool {
     match encap {
         Encapsulation::Ip => packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0]),
         Encapsulation::Udp => packet
             .get(..2)
-            .is_some_and(|f| f[0] & 0x80 == 0 && f[1] & 0x0f == 3),
+            .is_some_and(|f| f[0] & 0x80 == 0 && matches!(f[1] & 0x0f, 2 | 3)),
     }
 }
 
@@ -713,7 +691,9 @@ mod tests {
     fn data_packets_are_told_from_control_messages() {
         assert!(is_data(Encapsulation::Udp, &[0x00, 0x03, 0, 0, 0, 0, 0, 1]));
         assert!(!is_data(Encapsulation::Udp, &[0xc8, 0x03, 0, 12]));
-        assert!(!is_data(Encapsulation::Udp, &[0x00, 0x02, 0, 1]));
+        assert!(is_data(Encapsulation::Udp, &[0x00, 0x02, 0, 1]));
+        assert!(!is_data(Encapsulation::Udp, &[0xc8, 0x02, 0, 12]));
+        assert!(!is_data(Encapsulation::Udp, &[0x00, 0x04, 0, 1]));
         assert!(is_data(Encapsulation::Ip, &[0, 0, 0, 9]));
         assert!(!is_data(Encapsulation::Ip, &[0, 0, 0, 0, 0xc8, 0x03]));
         assert!(!is_data(Encapsulation::Ip, &[0, 0]));

@@ -447,28 +447,39 @@ fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
     assert!(pw.ping(2), "no ping reply after\n{}", pw.context());
 }
 
+/// `l2tpd -n` with `dataplane userspace`: a PPP session whose PPP l2tpd terminates itself is
+/// fine; one that asks for pppd is refused, and says why.
 #[test]
-fn l2tpd_n_refuses_a_ppp_session_on_the_userspace_data_plane() {
+fn l2tpd_n_refuses_a_pppd_session_on_the_userspace_data_plane() {
     let dir = std::env::temp_dir().join(format!("l2tp-userspace-n-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("l2tpd.conf");
-    std::fs::write(
-        &conf,
-        "system {\n    dataplane userspace\n}\n\ntunnel \"t\" {\n    peer 192.0.2.9\n    version 2\n}\n\n\
-         session \"s\" {\n    tunnel \"t\"\n    pseudowire_type ppp\n}\n",
-    )
-    .unwrap();
-    let out = std::process::Command::new(netns::l2tpd_bin())
-        .args(["-n", "-c"])
-        .arg(&conf)
-        .output()
+    let check = |pw: &str| {
+        std::fs::write(
+            &conf,
+            format!(
+                "system {{\n    dataplane userspace\n}}\n\ntunnel \"t\" {{\n    peer 192.0.2.9\n    \
+                 version 2\n}}\n\nsession \"s\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n    \
+                 pseudowire_profile_name \"pw\"\n}}\n\npseudowire profile \"pw\" {{\n{pw}}}\n"
+            ),
+        )
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+        std::process::Command::new(netns::l2tpd_bin())
+            .args(["-n", "-c"])
+            .arg(&conf)
+            .output()
+            .unwrap()
+    };
+    let native = check("    ppp_profile_name \"default\"\n");
+    let pppd = check("    use_pppd true\n");
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = String::from_utf8_lossy(&native.stderr);
+    assert_eq!(native.status.code(), Some(0), "{err}");
+    let err = String::from_utf8_lossy(&pppd.stderr);
+    assert_eq!(pppd.status.code(), Some(1), "{err}");
     assert!(
         err.contains("session \"s\" (tunnel \"t\"): pseudowire_type ppp")
-            && err.contains("only L2TPv3"),
+            && err.contains("runs no pppd"),
         "{err}"
     );
 }
@@ -601,10 +612,14 @@ fn static_pseudowire_over_ip() {
     static_pseudowire("ip");
 }
 
+/// A peer's PPP session that the server's profile would give to pppd is refused on the
+/// userspace data plane (there is no kernel PPP for pppd), with a CDN.
 #[test]
-fn a_ppp_session_from_a_peer_is_refused_at_run_time() {
+fn a_pppd_session_from_a_peer_is_refused_at_run_time() {
     let mut lab = Lab::new("userspace-refuse-ppp", &[]);
-    let server_conf = "peer profile \"clients\" {\n    peer_ipaddr 192.0.2.0/24\n}\n";
+    let server_conf = "peer profile \"clients\" {\n    peer_ipaddr 192.0.2.0/24\n    \
+                       pseudowire_profile_name \"pppd\"\n}\n\n\
+                       pseudowire profile \"pppd\" {\n    use_pppd true\n}\n";
     let client_conf = "tunnel \"t1\" {\n    version 3\n    peer 192.0.2.2\n    persist false\n}\n\n\
                        session \"s1\" {\n    tunnel \"t1\"\n    pseudowire_type ppp\n}\n";
     let b = lab.start_l2tpd(
@@ -622,10 +637,8 @@ fn a_ppp_session_from_a_peer_is_refused_at_run_time() {
         || {
             let (la, lb) = (log(&a), log(&b));
             let tunnel_up = lab.list(&a, "tunnels").iter().any(|t| t["state"] == "up");
-            (tunnel_up
-                && lb.contains("carries only Ethernet pseudowires")
-                && la.contains("down (Peer, result 3"))
-            .then_some(())
+            (tunnel_up && lb.contains("runs no pppd") && la.contains("down (Peer, result 3"))
+                .then_some(())
         },
         || lab.pair_context(&a, &b),
     );

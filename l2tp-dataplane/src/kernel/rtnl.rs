@@ -11,6 +11,10 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteMetric, RouteProtocol,
+    RouteScope, RouteType,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
 
@@ -147,6 +151,38 @@ pub fn vlan_message(name: &str, parent: u32, vid: u16) -> LinkMessage {
     m
 }
 
+/// The `RTM_NEWROUTE` or `RTM_DELROUTE` message of a host route (/32) to `dst` through
+/// interface `index`, in the main table; with `src` as the preferred source and `mtu` as its
+/// MTU when adding.
+pub fn host_route_message(
+    index: u32,
+    dst: std::net::Ipv4Addr,
+    src: Option<std::net::Ipv4Addr>,
+    mtu: Option<u16>,
+) -> RouteMessage {
+    let mut m = RouteMessage::default();
+    m.header.address_family = AddressFamily::Inet;
+    m.header.destination_prefix_length = 32;
+    m.header.table = RouteHeader::RT_TABLE_MAIN;
+    m.header.protocol = RouteProtocol::Static;
+    m.header.scope = RouteScope::Link;
+    m.header.kind = RouteType::Unicast;
+    m.attributes
+        .push(RouteAttribute::Destination(RouteAddress::Inet(dst)));
+    m.attributes.push(RouteAttribute::Oif(index));
+    if let Some(src) = src {
+        m.attributes
+            .push(RouteAttribute::PrefSource(RouteAddress::Inet(src)));
+    }
+    if let Some(mtu) = mtu {
+        m.attributes
+            .push(RouteAttribute::Metrics(vec![RouteMetric::Mtu(u32::from(
+                mtu,
+            ))]));
+    }
+    m
+}
+
 impl Rtnl {
     /// Opens a rtnetlink socket.
     pub fn open() -> io::Result<Self> {
@@ -258,6 +294,33 @@ impl Rtnl {
         self.nl
             .request(
                 RouteNetlinkMessage::DelAddress(peer_address_message(index, a)),
+                0,
+            )
+            .map(drop)
+    }
+
+    /// Routes `dst` (/32) through interface `index`, `src` its preferred source and `mtu` its
+    /// MTU, replacing a route to `dst` there was.
+    pub fn replace_route(
+        &self,
+        index: u32,
+        dst: std::net::Ipv4Addr,
+        src: std::net::Ipv4Addr,
+        mtu: u16,
+    ) -> io::Result<()> {
+        self.nl
+            .request(
+                RouteNetlinkMessage::NewRoute(host_route_message(index, dst, Some(src), Some(mtu))),
+                NLM_F_CREATE | NLM_F_REPLACE,
+            )
+            .map(drop)
+    }
+
+    /// Deletes the route to `dst` (/32) through interface `index`.
+    pub fn delete_route(&self, index: u32, dst: std::net::Ipv4Addr) -> io::Result<()> {
+        self.nl
+            .request(
+                RouteNetlinkMessage::DelRoute(host_route_message(index, dst, None, None)),
                 0,
             )
             .map(drop)

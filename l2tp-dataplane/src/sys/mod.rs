@@ -2,8 +2,8 @@
 //! Linux calls that neither `nix` nor `socket2` wrap in the shape the data plane needs. Each function is a thin, safe wrapper with a `// SAFETY:` comment
 //! at every `unsafe` block.
 //!
-//! - TAP creation: `open("/dev/net/tun")` + `TUNSETIFF` with `IFF_TAP | IFF_NO_PI`
-//!   (Documentation/networking/tuntap.rst).
+//! - TAP and TUN creation: `open("/dev/net/tun")` + `TUNSETIFF` with `IFF_TAP` or `IFF_TUN`,
+//!   and `IFF_NO_PI` (Documentation/networking/tuntap.rst).
 //! - Interface settings through `SIOCSIFMTU`, `SIOCGIFFLAGS`/`SIOCSIFFLAGS`, `SIOCSIFHWADDR` and
 //!   the bridge's `SIOCBRADDIF`, on a throw-away `AF_INET` datagram socket (netdevice(7)).
 //! - Batched datagram I/O: `recvmmsg(2)` and `sendmmsg(2)` on connected sockets.
@@ -88,12 +88,13 @@ fn control_socket() -> io::Result<OwnedFd> {
     Ok(socket.into())
 }
 
-/// Creates a TAP device (`IFF_TAP | IFF_NO_PI`, with `extra` flags such as `IFF_VNET_HDR` and
-/// `IFF_MULTI_QUEUE`), named `name` or from a `%d` template, and returns its non-blocking
+/// Creates a TAP or TUN device (`IFF_TAP` or `IFF_TUN` in `flags`, with `IFF_NO_PI`, and other
+/// flags such as `IFF_VNET_HDR` and `IFF_MULTI_QUEUE`), named `name` or from a `%d` template,
+/// and returns its non-blocking
 /// descriptor and its real name. The device is not persistent: the kernel deletes it when its
 /// last descriptor is closed. With `IFF_MULTI_QUEUE`, opening the same name again with the
 /// same flags attaches one more queue.
-pub(crate) fn tap_open(name: &str, extra: c_int) -> io::Result<(OwnedFd, String)> {
+pub(crate) fn tap_open(name: &str, flags: c_int) -> io::Result<(OwnedFd, String)> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -101,7 +102,7 @@ pub(crate) fn tap_open(name: &str, extra: c_int) -> io::Result<(OwnedFd, String)
         .open("/dev/net/tun")?;
     let fd = OwnedFd::from(file);
     let mut req = ifreq(name)?;
-    req.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI | extra) as libc::c_short;
+    req.ifr_ifru.ifru_flags = (libc::IFF_NO_PI | flags) as libc::c_short;
     // `TUNSETIFF` reads the name and flags and writes back the allocated name (a `%d` template
     // is expanded by the kernel's dev_alloc_name()).
     ioctl_ifreq(fd.as_fd(), libc::TUNSETIFF as libc::c_ulong, &mut req)?;

@@ -23,8 +23,17 @@
 //! epoll reports it in error at every wait and its reads fail with `EBADFD`. The worker then
 //! drops the session (closing the descriptor, so it does not spin on it); the session's home
 //! worker reports it down to the control sink ([`SinkEvent::SessionDown`]).
+//!
+//! Native-PPP sessions have no device of their own: every worker reads its queue of the
+//! shared TUN and sends each packet to the session its routing table names ([`tun`]); a
+//! session's packets from the network are decapsulated by its tunnel's home worker and written
+//! to the TUN ([`ppp`]). Worker 0 also reports, at most once per
+//! [`crate::ppp::ACTIVITY_PERIOD`], the sessions that carried IP. A TUN that is deleted is
+//! dropped by every worker, and worker 0 reports the sessions it routed to down.
 
+pub(crate) mod ppp;
 mod rx;
+mod tun;
 mod tx;
 
 use std::collections::{HashMap, HashSet};
@@ -41,10 +50,12 @@ use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::EventFd;
 
 use crate::codec::SessionCodec;
+use crate::ppp::routes::{IdMap, Routes};
 use crate::reorder::ReorderQueue;
 use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::tap::{Tap, TapOffloads};
 use crate::{ControlSink, SessionDown, SinkEvent};
+use ppp::{PppCommon, PppRx, PppShared};
 
 pub(crate) use rx::release;
 
@@ -57,6 +68,7 @@ const BUF_LEN: usize = 65_536;
 const TOKEN_WAKE: u64 = 0;
 const KIND_TUNNEL: u64 = 1 << 32;
 const KIND_SESSION: u64 = 2 << 32;
+const KIND_TUN: u64 = 3 << 32;
 
 /// A tunnel's data socket, shared by every worker that sends on it.
 #[derive(Debug)]
@@ -110,6 +122,21 @@ pub(crate) struct CookieReporting {
 /// What the control side asks of a worker.
 #[derive(Debug)]
 pub(crate) enum Command {
+    /// A native-PPP session this worker receives for (its tunnel's home).
+    AddPpp(Box<PppRx>, SyncSender<()>),
+    /// A native-PPP session's key: its receive state goes (its route is removed first).
+    RemovePpp(u64, SyncSender<()>),
+    /// Routes an address to a native-PPP session (`Some`), or removes the route if that
+    /// session (the key) owns it (`None`).
+    Route(
+        std::net::Ipv4Addr,
+        u64,
+        Option<Arc<PppShared>>,
+        SyncSender<()>,
+    ),
+    /// This worker's queue of the shared TUN, to read when `true` (else a descriptor of
+    /// another worker's queue, to write received packets through).
+    AddTun(Tap, TapOffloads, bool, SyncSender<io::Result<()>>),
     /// A tunnel this worker is the home of.
     AddTunnel(Arc<TunnelShared>, SyncSender<io::Result<()>>),
     AddSession(Box<SessionState>, SyncSender<io::Result<()>>),
@@ -134,6 +161,19 @@ pub(crate) struct Worker {
     held: HashSet<u32>,
     rx: rx::RxBuffers,
     tx: tx::TxBuffers,
+    /// Native-PPP sessions this worker receives for, by key.
+    ppp: IdMap<u64, PppRx>,
+    /// Where packets read from the TUN go.
+    routes: Routes<Arc<PppShared>>,
+    /// This worker's queue of the shared TUN, and what it took.
+    tun: Option<Tap>,
+    tun_offloads: TapOffloads,
+    ppp_common: Arc<PppCommon>,
+    totals: Arc<TotalCounters>,
+    /// Worker 0 reports native-PPP activity: when next, and when it last did.
+    reporter: bool,
+    report_at: Option<Instant>,
+    last_report: Option<Instant>,
 }
 
 impl Worker {
@@ -141,6 +181,7 @@ impl Worker {
         wake: Arc<EventFd>,
         commands: Receiver<Command>,
         control_sink: Option<Arc<ControlSink>>,
+        (ppp_common, totals, reporter): (Arc<PppCommon>, Arc<TotalCounters>, bool),
     ) -> io::Result<Self> {
         let epoll = Epoll::new(nix::sys::epoll::EpollCreateFlags::EPOLL_CLOEXEC)?;
         epoll.add(
@@ -157,6 +198,15 @@ impl Worker {
             held: HashSet::new(),
             rx: rx::RxBuffers::new(),
             tx: tx::TxBuffers::new(),
+            ppp: IdMap::default(),
+            routes: Routes::default(),
+            tun: None,
+            tun_offloads: TapOffloads::default(),
+            ppp_common,
+            totals,
+            reporter,
+            report_at: None,
+            last_report: None,
         })
     }
 
@@ -164,7 +214,7 @@ impl Worker {
     pub(crate) fn run(mut self) {
         let mut events = vec![EpollEvent::empty(); 64];
         loop {
-            let timeout = self.reorder_timeout();
+            let timeout = self.timeout();
             let n = match self.epoll.wait(&mut events, timeout) {
                 Ok(n) => n,
                 Err(Errno::EINTR) => continue,
@@ -183,6 +233,14 @@ impl Worker {
                             self.session_gone(sid, reason);
                         }
                     }
+                    KIND_TUN => {
+                        let failed = event
+                            .events()
+                            .intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP);
+                        if let Some(reason) = self.tun_readable(failed) {
+                            self.tun_gone(&reason);
+                        }
+                    }
                     _ => {
                         // Drain the eventfd; it is non-blocking and a count of 0 means none.
                         let _ = self.wake.read();
@@ -195,15 +253,20 @@ impl Worker {
             if !self.held.is_empty() {
                 self.release_held(Instant::now());
             }
+            if self.reporter {
+                self.report_activity(Instant::now());
+            }
         }
     }
 
-    /// How long `epoll_wait` may sleep: until the first held packet times out.
-    fn reorder_timeout(&self) -> EpollTimeout {
+    /// How long `epoll_wait` may sleep: until the first held packet times out, or the next
+    /// activity report is due.
+    fn timeout(&self) -> EpollTimeout {
         let first = self
             .held
             .iter()
             .filter_map(|sid| self.sessions.get(sid)?.reorder.as_ref()?.deadline())
+            .chain(self.report_at)
             .min();
         match first {
             None => EpollTimeout::NONE,
@@ -278,7 +341,92 @@ impl Worker {
                     let _ = reply.send(());
                 }
                 Command::Inject(encap, mut packet) => self.inject(encap, &mut packet),
+                Command::AddPpp(rx, reply) => {
+                    self.ppp.insert(rx.shared.key, *rx);
+                    let _ = reply.send(());
+                }
+                Command::RemovePpp(key, reply) => {
+                    // Its route went before (`Command::Route`).
+                    self.ppp.remove(&key);
+                    let _ = reply.send(());
+                }
+                Command::Route(addr, key, session, reply) => {
+                    match session {
+                        Some(s) => {
+                            self.routes.insert(addr, key, s);
+                        }
+                        None => {
+                            self.routes.remove(addr, key);
+                        }
+                    }
+                    let _ = reply.send(());
+                }
+                Command::AddTun(tun, offloads, read, reply) => {
+                    if let Some(old) = self.tun.take() {
+                        let _ = self.epoll.delete(old.as_fd());
+                    }
+                    let r = if read {
+                        self.epoll
+                            .add(tun.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, KIND_TUN))
+                            .map_err(io::Error::from)
+                    } else {
+                        Ok(())
+                    };
+                    if r.is_ok() {
+                        self.tun = Some(tun);
+                        self.tun_offloads = offloads;
+                    }
+                    let _ = reply.send(r);
+                }
                 Command::Stop => return false,
+            }
+        }
+    }
+
+    /// Worker 0: reports the native-PPP sessions that carried IP, at most once per
+    /// [`crate::ppp::ACTIVITY_PERIOD`] and only when some did.
+    fn report_activity(&mut self, now: Instant) {
+        let period = crate::ppp::ACTIVITY_PERIOD;
+        if self.report_at.is_none() && self.ppp_common.pending() {
+            let at = self.last_report.map_or(now, |t| (t + period).max(now));
+            self.report_at = Some(at);
+        }
+        if self.report_at.is_none_or(|at| at > now) {
+            return;
+        }
+        self.report_at = None;
+        self.last_report = Some(now);
+        let sessions = self.ppp_common.take_activity();
+        if sessions.is_empty() {
+            return;
+        }
+        if let Some(sink) = &self.control_sink {
+            sink.deliver(SinkEvent::PppActivity(sessions));
+        }
+    }
+
+    /// The shared TUN is unusable (deleted): this worker stops reading it; worker 0 reports the
+    /// sessions whose IP it carried down, and tells the control side to make a new TUN.
+    fn tun_gone(&mut self, reason: &str) {
+        if let Some(tun) = self.tun.take() {
+            let _ = self.epoll.delete(tun.as_fd());
+        }
+        if !self.reporter {
+            return;
+        }
+        self.ppp_common
+            .tun_gone
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut down: Vec<(u32, u32)> = self.routes.sessions().map(|s| (s.tid, s.sid)).collect();
+        down.sort_unstable();
+        down.dedup();
+        if let Some(sink) = &self.control_sink {
+            for (tid, sid) in down {
+                sink.deliver(SinkEvent::SessionDown(SessionDown {
+                    tid,
+                    sid,
+                    reason: format!("{reason}, which carried its IP"),
+                }));
             }
         }
     }

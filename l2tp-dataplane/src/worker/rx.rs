@@ -19,6 +19,7 @@ use std::{collections::HashMap, collections::HashSet, io};
 
 use l2tp_proto::wire::header::{Encapsulation, Packet};
 
+use super::ppp::{self as native, PppCtx, TunPlace, v2_key};
 use super::{BATCH, BUF_LEN, COOKIE_REPORT_INTERVAL, SessionState, TunnelShared, Worker};
 use crate::codec::{Received, RxDrop};
 use crate::offload::{Coalescer, FrameRef, VNET_HDR_LEN, ethernet_l3};
@@ -29,14 +30,15 @@ use crate::tap::Tap;
 use crate::{ControlPacket, ControlSink, CookieReport, SinkEvent};
 
 /// Most pieces of one write: the virtio-net header, the head frame and 64 payloads.
-const MAX_PARTS: usize = 66;
+pub(super) const MAX_PARTS: usize = 66;
 
-/// The receive buffers of a worker, and the coalescer of a batch.
+/// The receive buffers of a worker, and the coalescers of a batch (the TAPs' and the TUN's).
 #[derive(Debug)]
 pub(super) struct RxBuffers {
     bufs: Vec<Vec<u8>>,
     batch: GroBatch,
     coalescer: Coalescer,
+    tun_coalescer: Coalescer,
 }
 
 impl RxBuffers {
@@ -45,6 +47,7 @@ impl RxBuffers {
             bufs: vec![vec![0; BUF_LEN]; BATCH],
             batch: GroBatch::new(),
             coalescer: Coalescer::new(),
+            tun_coalescer: Coalescer::new(),
         }
     }
 }
@@ -52,6 +55,7 @@ impl RxBuffers {
 /// Where a received packet sits, so that its frame can be written later from there.
 struct Place<'a> {
     coalescer: &'a mut Coalescer,
+    tun_coalescer: &'a mut Coalescer,
     buf: u32,
     /// Offset of the packet in the buffer.
     base: usize,
@@ -68,6 +72,11 @@ impl Worker {
             held,
             rx,
             control_sink,
+            ppp,
+            tun,
+            tun_offloads,
+            ppp_common,
+            totals,
             ..
         } = self;
         let Some(t) = tunnels.get(&tid) else { return };
@@ -75,7 +84,15 @@ impl Worker {
             bufs,
             batch,
             coalescer,
+            tun_coalescer,
         } = rx;
+        let mut ppp = PppCtx {
+            sessions: ppp,
+            tun: tun.as_ref(),
+            tun_offloads: *tun_offloads,
+            common: ppp_common,
+            totals,
+        };
         let got = if t.gro {
             sys::udp_gro_recv(t.socket.as_fd(), bufs, batch)
         } else {
@@ -119,12 +136,12 @@ impl Worker {
                 };
                 let place = Place {
                     coalescer,
+                    tun_coalescer,
                     buf: i as u32,
                     base: at + offset,
                 };
                 deliver(
-                    sessions,
-                    held,
+                    (sessions, held, &mut ppp),
                     Some(t),
                     sink,
                     t.encap,
@@ -135,13 +152,20 @@ impl Worker {
             }
         }
         flush(sessions, bufs, coalescer);
+        native::flush_tun(ppp.tun, bufs, tun_coalescer, ppp.totals);
     }
 
     /// Delivers a data packet that arrived on a control-plane socket.
     pub(super) fn inject(&mut self, encap: Encapsulation, packet: &mut [u8]) {
+        let mut ppp = PppCtx {
+            sessions: &mut self.ppp,
+            tun: self.tun.as_ref(),
+            tun_offloads: self.tun_offloads,
+            common: &self.ppp_common,
+            totals: &self.totals,
+        };
         deliver(
-            &mut self.sessions,
-            &mut self.held,
+            (&mut self.sessions, &mut self.held, &mut ppp),
             None,
             self.control_sink.as_deref(),
             encap,
@@ -183,11 +207,15 @@ fn flush(sessions: &HashMap<u32, SessionState>, bufs: &mut [Vec<u8>], c: &mut Co
 }
 
 /// Delivers one L2TP packet (from the session id or the UDP header on) to its session's TAP:
-/// at once, or through `place`'s coalescer. `tunnel` is the tunnel it arrived on, `None` for
-/// packets injected from the control plane.
+/// at once, or through `place`'s coalescer; or, for a native-PPP session, to the TUN or the
+/// control plane. `tunnel` is the tunnel it arrived on, `None` for packets injected from the
+/// control plane.
 fn deliver(
-    sessions: &mut HashMap<u32, SessionState>,
-    held: &mut HashSet<u32>,
+    (sessions, held, ppp): (
+        &mut HashMap<u32, SessionState>,
+        &mut HashSet<u32>,
+        &mut PppCtx<'_>,
+    ),
     tunnel: Option<&std::sync::Arc<TunnelShared>>,
     control_sink: Option<&ControlSink>,
     encap: Encapsulation,
@@ -200,7 +228,30 @@ fn deliver(
         }
     };
     let tid = tunnel.map(|t| t.tid);
-    let (sid, offset) = match Packet::parse(packet, encap) {
+    let parsed = Packet::parse(packet, encap);
+    // A native-PPP session's packet: an L2TPv2 one (named by our tunnel and session ids), or
+    // an L2TPv3 one whose session id is no Ethernet session's.
+    let ppp_key = match parsed {
+        Ok(Packet::V2Data { header, .. }) => Some(v2_key(header.tunnel_id, header.session_id)),
+        Ok(Packet::V3Data { session_id, .. })
+            if !ppp.sessions.is_empty() && !sessions.contains_key(&session_id) =>
+        {
+            Some(u64::from(session_id))
+        }
+        _ => None,
+    };
+    if let (Some(key), Ok(p)) = (ppp_key, &parsed) {
+        let place = place.map(|p| TunPlace {
+            coalescer: p.tun_coalescer,
+            buf: p.buf,
+            base: p.base,
+        });
+        if !native::deliver(ppp, tunnel, control_sink, key, (*p, packet), place) {
+            count(|c| &c.rx_unknown_session);
+        }
+        return;
+    }
+    let (sid, offset) = match parsed {
         Ok(Packet::V3Data { session_id, rest }) => (session_id, packet.len() - rest.len()),
         Ok(Packet::Control { .. }) => {
             count(|c| &c.rx_control);

@@ -23,31 +23,32 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use nix::libc;
 
-use super::{BATCH, BUF_LEN, SessionState, Worker};
+use super::{BATCH, BUF_LEN, SessionState, TunnelShared, Worker};
 use crate::codec::HEADROOM;
 use crate::offload::{GsoType, Segmenter, VNET_HDR_LEN, VnetHdr, complete_checksum, ethernet_l3};
+use crate::stats::SessionCounters;
 use crate::sys::{self, MAX_BATCH};
 
 /// Octets of the arena that super-frames are segmented into.
-const ARENA_LEN: usize = 2 << 20;
+pub(super) const ARENA_LEN: usize = 2 << 20;
 /// Most datagrams in one GSO message (the kernel's `UDP_MAX_SEGMENTS` is 64 or more).
 const GSO_MAX_SEGMENTS: usize = 64;
 /// Most octets in one GSO message (a UDP datagram's payload is at most 65 507 over IPv4).
 const GSO_MAX_BYTES: usize = 65_000;
 
 /// Where a datagram's first part lies: in the arena or in a read buffer.
-const IN_ARENA: usize = usize::MAX;
+pub(super) const IN_ARENA: usize = usize::MAX;
 
 /// A datagram ready to send: its first part (session header and, for a segment, the frame's
 /// headers), the payload of a segment, and how many frame octets it carries.
 #[derive(Clone, Debug)]
-struct Datagram {
+pub(super) struct Datagram {
     /// [`IN_ARENA`] or the read buffer.
-    head_in: usize,
-    head: Range<usize>,
+    pub(super) head_in: usize,
+    pub(super) head: Range<usize>,
     /// The read buffer and range of a segment's payload (empty for a whole frame).
-    payload: (usize, Range<usize>),
-    frame_len: usize,
+    pub(super) payload: (usize, Range<usize>),
+    pub(super) frame_len: usize,
 }
 
 impl Datagram {
@@ -60,11 +61,11 @@ impl Datagram {
 #[derive(Debug)]
 pub(super) struct TxBuffers {
     /// One buffer per frame read (room for a virtio-net header, or a session header, in front).
-    bufs: Vec<Vec<u8>>,
-    ranges: Vec<Range<usize>>,
+    pub(super) bufs: Vec<Vec<u8>>,
+    pub(super) ranges: Vec<Range<usize>>,
     /// Segment headers, with offloads.
-    arena: Vec<u8>,
-    datagrams: Vec<Datagram>,
+    pub(super) arena: Vec<u8>,
+    pub(super) datagrams: Vec<Datagram>,
 }
 
 impl TxBuffers {
@@ -148,7 +149,7 @@ fn send_plain(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Option<
     for i in 0..n {
         msgs[i] = &tx.bufs[i][tx.ranges[i].clone()];
     }
-    let sent = send_each(s, &msgs[..n], &bytes[..n]);
+    let sent = send_each(&s.tunnel, &s.counters, &msgs[..n], &bytes[..n]);
     // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
     s.counters.tx_errors.fetch_add((n - sent) as u64, Relaxed);
     gone
@@ -157,23 +158,28 @@ fn send_plain(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Option<
 /// Sends `msgs` (datagrams carrying `bytes` frame octets each) one datagram per message;
 /// returns how many were sent or skipped after an error (counted), stopping only when the
 /// socket's buffer is full.
-fn send_each(s: &SessionState, msgs: &[&[u8]], bytes: &[usize]) -> usize {
+pub(super) fn send_each(
+    tunnel: &TunnelShared,
+    counters: &SessionCounters,
+    msgs: &[&[u8]],
+    bytes: &[usize],
+) -> usize {
     let mut sent = 0;
     while sent < msgs.len() {
         let end = msgs.len().min(sent + MAX_BATCH);
-        match sys::sendmmsg(s.tunnel.socket.as_fd(), &msgs[sent..end]) {
+        match sys::sendmmsg(tunnel.socket.as_fd(), &msgs[sent..end]) {
             Ok(0) => break,
             Ok(k) => {
-                s.counters.tx_packets.fetch_add(k as u64, Relaxed);
+                counters.tx_packets.fetch_add(k as u64, Relaxed);
                 let b: usize = bytes[sent..sent + k].iter().sum();
-                s.counters.tx_bytes.fetch_add(b as u64, Relaxed);
+                counters.tx_bytes.fetch_add(b as u64, Relaxed);
                 sent += k;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(_) => {
                 // This datagram failed (for example EMSGSIZE, or ECONNREFUSED left by an
                 // ICMP error); skip it and go on with the rest.
-                s.counters.tx_errors.fetch_add(1, Relaxed);
+                counters.tx_errors.fetch_add(1, Relaxed);
                 sent += 1;
             }
         }
@@ -243,7 +249,7 @@ fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Opt
             continue;
         }
         if cursor + need > arena.len() {
-            send_datagrams(s, bufs, arena, datagrams);
+            send_datagrams((&s.tunnel, &s.counters), bufs, arena, datagrams);
             cursor = 0;
         }
         while let Some((h, payload)) = seg.next_headers(&mut arena[cursor + overhead..]) {
@@ -260,18 +266,23 @@ fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Opt
         }
         n += 1;
     }
-    send_datagrams(s, bufs, arena, datagrams);
+    send_datagrams((&s.tunnel, &s.counters), bufs, arena, datagrams);
     gone
 }
 
 /// Sends the datagrams: runs of one size (the last of a run may be shorter) as one GSO message
 /// each when the tunnel allows it, else one by one; each gathered from its parts.
-fn send_datagrams(s: &SessionState, bufs: &[Vec<u8>], arena: &[u8], datagrams: &mut Vec<Datagram>) {
+pub(super) fn send_datagrams(
+    (tunnel, counters): (&TunnelShared, &SessionCounters),
+    bufs: &[Vec<u8>],
+    arena: &[u8],
+    datagrams: &mut Vec<Datagram>,
+) {
     if datagrams.is_empty() {
         return;
     }
-    let gso = s.tunnel.gso.load(Relaxed);
-    let gso_max = s.tunnel.gso_max.load(Relaxed);
+    let gso = tunnel.gso.load(Relaxed);
+    let gso_max = tunnel.gso_max.load(Relaxed);
     let head = |d: &Datagram| -> &[u8] {
         match d.head_in {
             IN_ARENA => &arena[d.head.clone()],
@@ -326,12 +337,12 @@ fn send_datagrams(s: &SessionState, bufs: &[Vec<u8>], arena: &[u8], datagrams: &
         let end = msgs.len().min(m + MAX_BATCH);
         batch.clear();
         batch.extend(msgs[m..end].iter().map(|(p, g, _)| (&parts[p.clone()], *g)));
-        match sys::udp_gso_send(s.tunnel.socket.as_fd(), &batch) {
+        match sys::udp_gso_send(tunnel.socket.as_fd(), &batch) {
             Ok(0) => break,
             Ok(k) => {
                 for (_, _, d) in &msgs[m..m + k] {
-                    s.counters.tx_packets.fetch_add(d.len() as u64, Relaxed);
-                    s.counters.tx_bytes.fetch_add(frame_bytes(d), Relaxed);
+                    counters.tx_packets.fetch_add(d.len() as u64, Relaxed);
+                    counters.tx_bytes.fetch_add(frame_bytes(d), Relaxed);
                 }
                 m += k;
             }
@@ -342,18 +353,22 @@ fn send_datagrams(s: &SessionState, bufs: &[Vec<u8>], arena: &[u8], datagrams: &
                     // GSO refused for this message: EIO under an IPsec policy (for good),
                     // EINVAL for datagrams over the path MTU. Send them one by one.
                     match e.raw_os_error() {
-                        Some(libc::EIO) => s.tunnel.gso.store(false, Relaxed),
+                        Some(libc::EIO) => tunnel.gso.store(false, Relaxed),
                         Some(libc::EINVAL) => {
-                            s.tunnel.gso_max.fetch_min(usize::from(*seg) - 1, Relaxed);
+                            tunnel.gso_max.fetch_min(usize::from(*seg) - 1, Relaxed);
                         }
                         _ => {}
                     }
-                    let sent = send_one_by_one(s, &parts[p.clone()], &datagrams[d.clone()]);
-                    s.counters
+                    let sent = send_one_by_one(
+                        (tunnel, counters),
+                        &parts[p.clone()],
+                        &datagrams[d.clone()],
+                    );
+                    counters
                         .tx_errors
                         .fetch_add((d.len() - sent) as u64, Relaxed);
                 } else {
-                    s.counters.tx_errors.fetch_add(1, Relaxed);
+                    counters.tx_errors.fetch_add(1, Relaxed);
                 }
                 m += 1;
             }
@@ -361,13 +376,17 @@ fn send_datagrams(s: &SessionState, bufs: &[Vec<u8>], arena: &[u8], datagrams: &
     }
     // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
     let dropped: usize = msgs[m..].iter().map(|(_, _, d)| d.len()).sum();
-    s.counters.tx_errors.fetch_add(dropped as u64, Relaxed);
+    counters.tx_errors.fetch_add(dropped as u64, Relaxed);
     datagrams.clear();
 }
 
 /// Sends `datagrams`, whose parts are `parts` in order, one datagram per message; returns how
 /// many were sent or skipped after an error (counted), stopping when the socket is full.
-fn send_one_by_one(s: &SessionState, parts: &[IoSlice<'_>], datagrams: &[Datagram]) -> usize {
+fn send_one_by_one(
+    (tunnel, counters): (&TunnelShared, &SessionCounters),
+    parts: &[IoSlice<'_>],
+    datagrams: &[Datagram],
+) -> usize {
     let mut msgs: Vec<(&[IoSlice<'_>], u16)> = Vec::with_capacity(datagrams.len());
     let mut p = 0;
     for d in datagrams {
@@ -378,17 +397,17 @@ fn send_one_by_one(s: &SessionState, parts: &[IoSlice<'_>], datagrams: &[Datagra
     let mut sent = 0;
     while sent < msgs.len() {
         let end = msgs.len().min(sent + MAX_BATCH);
-        match sys::udp_gso_send(s.tunnel.socket.as_fd(), &msgs[sent..end]) {
+        match sys::udp_gso_send(tunnel.socket.as_fd(), &msgs[sent..end]) {
             Ok(0) => break,
             Ok(k) => {
-                s.counters.tx_packets.fetch_add(k as u64, Relaxed);
+                counters.tx_packets.fetch_add(k as u64, Relaxed);
                 let b: usize = datagrams[sent..sent + k].iter().map(|d| d.frame_len).sum();
-                s.counters.tx_bytes.fetch_add(b as u64, Relaxed);
+                counters.tx_bytes.fetch_add(b as u64, Relaxed);
                 sent += k;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(_) => {
-                s.counters.tx_errors.fetch_add(1, Relaxed);
+                counters.tx_errors.fetch_add(1, Relaxed);
                 sent += 1;
             }
         }

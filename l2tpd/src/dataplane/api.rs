@@ -469,29 +469,35 @@ impl Kind {
     /// it, l2tpd runs no PPP of its own on a session (`none` carries nothing at all).
     pub fn carries_native_ppp(self) -> bool {
         match self {
-            Kind::Kernel => true,
-            Kind::None | Kind::Userspace => false,
+            Kind::Kernel | Kind::Userspace => true,
+            Kind::None => false,
         }
     }
 
-    /// Why this data plane cannot carry sessions of `pseudowire_type` in tunnels of `version`,
-    /// or `None` when it can. `l2tpd -n` and the daemon refuse such sessions with this text.
-    pub fn refusal(self, version: Version, pseudowire_type: PseudowireType) -> Option<String> {
+    /// Why this data plane cannot carry sessions of `pseudowire_type` in tunnels of `version`
+    /// (PPP with pppd when `use_pppd`, else terminated by l2tpd itself), or `None` when it can.
+    /// `l2tpd -n` and the daemon refuse such sessions with this text.
+    pub fn refusal(
+        self,
+        version: Version,
+        pseudowire_type: PseudowireType,
+        use_pppd: bool,
+    ) -> Option<String> {
         if self != Kind::Userspace {
             return None;
         }
-        if version == Version::V2 {
-            return Some(
-                "the userspace data plane carries only L2TPv3 pseudowires; use dataplane kernel \
-                 for L2TPv2"
-                    .into(),
-            );
-        }
+        let ppp = version == Version::V2 || pseudowire_type == PseudowireType::Ppp;
         match pseudowire_type {
+            _ if ppp && use_pppd => Some(
+                "the userspace data plane runs no pppd: l2tpd terminates PPP itself there \
+                 (use_pppd false), or use dataplane kernel for pppd"
+                    .into(),
+            ),
+            _ if ppp => None,
             PseudowireType::Eth | PseudowireType::EthVlan => None,
             _ => Some(
-                "the userspace data plane carries only Ethernet pseudowires (eth, eth_vlan); use \
-                 dataplane kernel for ppp"
+                "the userspace data plane carries only Ethernet (eth, eth_vlan) and PPP \
+                 pseudowires; use dataplane kernel for the others"
                     .into(),
             ),
         }

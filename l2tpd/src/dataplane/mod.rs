@@ -6,8 +6,10 @@
 //!
 //! - [`kernel`]: the Linux kernel's L2TP (generic netlink `l2tp`, PPPoL2TP and pppd,
 //!   rtnetlink for the interfaces);
-//! - [`userspace`]: L2TPv3 Ethernet pseudowires over TAP devices, carried by the
-//!   `l2tp-dataplane` crate's data-path thread, which adopts each tunnel's UDP socket;
+//! - [`userspace`]: L2TPv3 Ethernet pseudowires over TAP devices, and PPP sessions (L2TPv2,
+//!   L2TPv3 PPP pseudowires) whose PPP l2tpd terminates itself, their IP over one shared TUN,
+//!   carried by the `l2tp-dataplane` crate's data-path threads, which adopt each tunnel's UDP
+//!   socket;
 //! - [`none`]: the control plane only.
 //!
 //! Calls are synchronous and must not block for long: kernel requests are quick netlink round
@@ -58,7 +60,7 @@ pub fn choose(wanted: l2tp_config::Dataplane) -> Result<(Kind, Option<String>), 
                     Kind::Userspace,
                     Some(format!(
                         "dataplane auto: no kernel L2TP ({why}); using the userspace data plane \
-                         (L2TPv3 Ethernet pseudowires only)"
+                         (Ethernet pseudowires, and PPP that l2tpd terminates itself)"
                     )),
                 )),
                 Err(e) => Ok((
@@ -84,6 +86,7 @@ pub fn open(kind: Kind, system: &l2tp_config::System) -> Result<Box<dyn Dataplan
                 offloads: system.dataplane_offloads,
                 threads: system.dataplane_threads as usize,
             },
+            &system.ppp_interface,
         )?),
     })
 }
@@ -105,7 +108,8 @@ pub fn refusals(config: &l2tp_config::Config, kind: Kind) -> Vec<String> {
         .collect();
     for s in config.resolved_sessions() {
         let version = versions.get(&s.tunnel).copied().unwrap_or(Version::V3);
-        if let Some(why) = kind.refusal(version, s.settings.pseudowire_type) {
+        if let Some(why) = kind.refusal(version, s.settings.pseudowire_type, s.pseudowire.use_pppd)
+        {
             out.push(format!(
                 "session \"{}\" (tunnel \"{}\"): pseudowire_type {}: {why}",
                 s.name, s.tunnel, s.settings.pseudowire_type

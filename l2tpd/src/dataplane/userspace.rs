@@ -1,6 +1,15 @@
 //! The userspace data plane in l2tpd: an adapter from the daemon's [`Dataplane`] to
 //! `l2tp_dataplane::UserspaceDataplane`, which carries L2TPv3 Ethernet pseudowires over TAP
-//! devices on a data-path thread of its own.
+//! devices, and native-PPP sessions (L2TPv2, and L2TPv3 PPP pseudowires, [`PppSpec::Native`])
+//! with their IP over one shared TUN (`ppp_interface`), on data-path threads of its own.
+//!
+//! Native PPP: the session's control frames come back as [`DataplaneEvent::PppFrame`] and go
+//! out with [`Dataplane::send_ppp`]; [`Dataplane::ppp_up`] routes the peer's IPv4 address
+//! through the TUN (and answers with the TUN's name as the session's interface); the sessions
+//! that carried IP are reported at most every [`super::PPP_ACTIVITY_PERIOD`]
+//! ([`DataplaneEvent::PppActivity`]). IPv4 packets from a session whose source is not the
+//! peer's address are dropped, counted in the session's `rx_errors` and logged at most once a
+//! second per session. PPP with pppd is refused: there is no kernel PPP to give pppd.
 //!
 //! Sockets: an L2TPv3-over-UDP tunnel's own connected socket is handed to the data path (a
 //! duplicate of its descriptor), the way the kernel's data plane takes over a tunnel socket.
@@ -16,7 +25,7 @@
 //! A session whose TAP interface is deleted by someone else (`ip link del`) is dropped by the
 //! data path and reported down ([`DataplaneEvent::SessionDown`]); the core disconnects it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::BorrowedFd;
 
@@ -26,8 +35,8 @@ use l2tp_proto::wire::header::{Encapsulation, Version};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::api::{
-    DataStats, Dataplane, DataplaneError, DataplaneEvent, Kind, SessionInstalled, SessionSpec,
-    TunnelInstalled, TunnelSpec,
+    DataStats, Dataplane, DataplaneError, DataplaneEvent, Kind, PppNetwork, PppSpec,
+    SessionInstalled, SessionSpec, TunnelInstalled, TunnelSpec,
 };
 use super::names::{InterfaceNames, template};
 
@@ -39,6 +48,8 @@ pub struct UserspaceAdapter {
     /// Local session ids by (tid, sid): the data path keys sessions by session id alone.
     /// Ordered, so that a tunnel's sessions are a range.
     sessions: BTreeMap<(u32, u32), u32>,
+    /// The native-PPP sessions, by (tid, sid).
+    ppp: BTreeSet<(u32, u32)>,
     names: InterfaceNames,
     /// The last counts of the sessions removed so far.
     retired: DataStats,
@@ -59,12 +70,39 @@ pub fn probe() -> Result<(), String> {
 
 impl UserspaceAdapter {
     /// Starts the data-path threads with `options`, and logs once what the kernel lets them
-    /// use.
-    pub fn open(options: dp::DataplaneOptions) -> Result<Self, String> {
+    /// use; native-PPP sessions will share the TUN `ppp_interface`.
+    pub fn open(options: dp::DataplaneOptions, ppp_interface: &str) -> Result<Self, String> {
         probe()?;
         let (tx, rx) = unbounded_channel();
         let sink = dp::ControlSink::new(move |e: dp::SinkEvent| {
             let event = match e {
+                dp::SinkEvent::PppFrame(f) => DataplaneEvent::PppFrame {
+                    tid: f.tid,
+                    sid: f.sid,
+                    frame: f.frame,
+                },
+                dp::SinkEvent::PppActivity(a) => DataplaneEvent::PppActivity {
+                    sessions: a
+                        .into_iter()
+                        .map(|s| (s.tid, s.sid, s.received, s.sent))
+                        .collect(),
+                },
+                dp::SinkEvent::Spoofed(r) => {
+                    // Rate-limited by the data path (once a second per session); nothing for
+                    // the engine to do.
+                    let expected = r
+                        .expected
+                        .map_or_else(|| "none (IPv4 down)".to_owned(), |a| a.to_string());
+                    tracing::warn!(
+                        "session {}/{}: {} IPv4 packet(s) dropped: source {} is not the peer's \
+                         address {expected}",
+                        r.tid,
+                        r.sid,
+                        r.dropped,
+                        r.source
+                    );
+                    return;
+                }
                 dp::SinkEvent::Control(p) => DataplaneEvent::Control {
                     tid: p.tid,
                     packet: p.packet,
@@ -83,8 +121,9 @@ impl UserspaceAdapter {
             // The daemon may be stopping; the event is then dropped.
             let _ = tx.send(event);
         });
-        let dp = dp::UserspaceDataplane::with_options(Some(sink), options)
+        let mut dp = dp::UserspaceDataplane::with_options(Some(sink), options)
             .map_err(|e| format!("cannot start the data path: {e}"))?;
+        dp.set_ppp_interface(ppp_interface);
         let support = dp.support();
         crate::notice!("userspace data plane: {support}");
         for missing in support.missing() {
@@ -94,6 +133,7 @@ impl UserspaceAdapter {
             dp,
             events: Some(rx),
             sessions: BTreeMap::new(),
+            ppp: BTreeSet::new(),
             names: InterfaceNames::default(),
             retired: DataStats::default(),
             rtnl: None,
@@ -105,6 +145,38 @@ impl UserspaceAdapter {
         if let Some(s) = self.dp.stats(sid) {
             self.retired.add(&data_stats(s));
         }
+    }
+
+    /// Keeps the last counts of native-PPP session `tid`/`sid`, which is being removed.
+    fn retire_ppp(&mut self, tid: u32, sid: u32) {
+        if let Some(s) = self.dp.ppp_stats(tid, sid) {
+            self.retired.add(&data_stats(s));
+        }
+    }
+
+    /// Installs native-PPP session `spec`.
+    fn install_ppp(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
+        let cookie = |b: &[u8]| {
+            dp::Cookie::new(b).ok_or_else(|| {
+                DataplaneError::Unavailable(format!("a cookie of {} octets", b.len()))
+            })
+        };
+        let s = dp::PppSessionSpec {
+            tid: spec.tid,
+            sid: spec.sid,
+            peer_tid: spec.peer_tid,
+            peer_sid: spec.peer_sid,
+            cookie: cookie(&spec.cookie)?,
+            peer_cookie: cookie(&spec.peer_cookie)?,
+            l2spec: spec.l2spec,
+            send_seq: spec.send_seq,
+            recv_seq: spec.recv_seq,
+            lns: spec.lns,
+        };
+        self.dp.add_ppp_session(s).map_err(error)?;
+        self.ppp.insert((spec.tid, spec.sid));
+        // No interface until its network layer is up (the shared TUN).
+        Ok(SessionInstalled::default())
     }
 
     /// Gives TAP `name` the session's IPv6 address (with its peer address, if any) over
@@ -182,12 +254,13 @@ impl Dataplane for UserspaceAdapter {
         spec: &TunnelSpec,
         socket: Option<BorrowedFd<'_>>,
     ) -> Result<TunnelInstalled, DataplaneError> {
-        if let Some(why) = Kind::Userspace.refusal(spec.version, PseudowireType::Eth) {
-            return Err(DataplaneError::Unavailable(why));
-        }
         let encap = spec.encap;
         let mut t = dp::TunnelSpec::new(spec.tid, spec.peer_tid, encap, spec.local, spec.peer);
         t.udp_checksums = spec.udp_checksums;
+        t.version = match spec.version {
+            Version::V2 => dp::Version::V2,
+            Version::V3 => dp::Version::V3,
+        };
         let adopted = encap == dp::Encapsulation::Udp;
         if adopted && let Some(fd) = socket {
             t.socket = Some(fd.try_clone_to_owned()?);
@@ -210,12 +283,25 @@ impl Dataplane for UserspaceAdapter {
             }
             self.names.release(t, sid);
         }
+        let native: Vec<(u32, u32)> = self
+            .ppp
+            .range((tid, 0)..=(tid, u32::MAX))
+            .copied()
+            .collect();
+        for (t, sid) in native {
+            self.retire_ppp(t, sid);
+            self.ppp.remove(&(t, sid));
+        }
         self.dp.remove_tunnel(tid).map_err(error)
     }
 
     fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
-        if let Some(why) = Kind::Userspace.refusal(Version::V3, spec.pseudowire_type) {
+        let use_pppd = matches!(spec.ppp, Some(PppSpec::Pppd(_)));
+        if let Some(why) = Kind::Userspace.refusal(Version::V3, spec.pseudowire_type, use_pppd) {
             return Err(DataplaneError::Unavailable(why));
+        }
+        if spec.pseudowire_type == PseudowireType::Ppp {
+            return self.install_ppp(spec);
         }
         let cookie = |b: &[u8]| {
             dp::Cookie::new(b).ok_or_else(|| {
@@ -269,6 +355,10 @@ impl Dataplane for UserspaceAdapter {
     }
 
     fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        if self.ppp.remove(&(tid, sid)) {
+            self.retire_ppp(tid, sid);
+            return self.dp.remove_ppp_session(tid, sid).map_err(error);
+        }
         let Some(sid) = self.sessions.remove(&(tid, sid)) else {
             return Err(DataplaneError::Unknown {
                 tid,
@@ -288,7 +378,43 @@ impl Dataplane for UserspaceAdapter {
         }
     }
 
+    fn send_ppp(&mut self, tid: u32, sid: u32, frame: &[u8]) -> Result<(), DataplaneError> {
+        self.dp.send_ppp(tid, sid, frame).map_err(error)
+    }
+
+    fn ppp_up(
+        &mut self,
+        tid: u32,
+        sid: u32,
+        net: &PppNetwork,
+    ) -> Result<SessionInstalled, DataplaneError> {
+        let n = dp::PppNet {
+            ipv4: net.ipv4,
+            mtu: net.mtu,
+            framing: dp::ppp::Framing {
+                acfc: net.acfc,
+                pfc: net.pfc,
+            },
+        };
+        if net.ipv6.is_some() {
+            tracing::debug!(
+                "session {tid}/{sid}: IPv6CP is up, but the shared TUN carries IPv4 only"
+            );
+        }
+        let tun = self.dp.ppp_up(tid, sid, &n).map_err(error)?;
+        Ok(SessionInstalled {
+            interface_name: tun,
+        })
+    }
+
+    fn ppp_down(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
+        self.dp.ppp_down(tid, sid).map_err(error)
+    }
+
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
+        if self.ppp.contains(&(tid, sid)) {
+            return self.dp.ppp_stats(tid, sid).map(data_stats);
+        }
         let sid = self.sessions.get(&(tid, sid))?;
         self.dp.stats(*sid).map(data_stats)
     }
@@ -297,6 +423,11 @@ impl Dataplane for UserspaceAdapter {
         let mut total = self.retired;
         for sid in self.sessions.values() {
             if let Some(s) = self.dp.stats(*sid) {
+                total.add(&data_stats(s));
+            }
+        }
+        for (tid, sid) in &self.ppp {
+            if let Some(s) = self.dp.ppp_stats(*tid, *sid) {
                 total.add(&data_stats(s));
             }
         }
@@ -318,6 +449,7 @@ impl Dataplane for UserspaceAdapter {
     fn remove_all(&mut self) {
         self.dp.remove_all();
         self.sessions.clear();
+        self.ppp.clear();
         self.names.clear();
     }
 }

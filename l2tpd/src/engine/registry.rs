@@ -206,10 +206,8 @@ impl TunnelRec {
 
     /// The peer's address and port, for a tunnel over UDP (over IP the port is 0) with its
     /// own socket.
-    pub(super) fn udp_peer(&self) -> Option<SocketAddr> {
-        self.socket
-            .map(|(_, remote)| remote)
-            .filter(|remote| remote.port() != 0)
+    pub(super) fn udp_peer(&self) -> Option<(SocketAddr, SocketAddr)> {
+        self.socket.filter(|(_, remote)| remote.port() != 0)
     }
 
     /// Whether it has no control connection.
@@ -440,8 +438,9 @@ pub(super) struct Registry {
     per_tunnel: HashMap<u64, u32>,
     /// Static sessions not yet closed (few; found without a scan of every session).
     static_sessions: HashSet<u64>,
-    /// Tunnels over UDP by their peer's address and port (several share one behind a NAT).
-    by_peer: HashMap<SocketAddr, Vec<u64>>,
+    /// Tunnels over UDP by their local address and their peer's address and port (several share
+    /// one pair behind a NAT; tunnels from different local addresses to one peer do not).
+    by_peer: HashMap<(SocketAddr, SocketAddr), Vec<u64>>,
     tunnel_tally: Tally,
     session_tally: Tally,
     /// Tunnels and sessions that closed without having come up.
@@ -475,7 +474,7 @@ impl Registry {
     }
 
     /// The local ids of the tunnels other than `handle` whose peer is `peer` (over UDP).
-    pub(super) fn same_peer(&self, handle: u64, peer: SocketAddr) -> Vec<u32> {
+    pub(super) fn same_peer(&self, handle: u64, peer: (SocketAddr, SocketAddr)) -> Vec<u32> {
         self.by_peer.get(&peer).map_or_else(Vec::new, |handles| {
             handles
                 .iter()
@@ -912,5 +911,34 @@ mod tests {
         assert_eq!((sessions.len(), tunnels.len()), (2, 0));
         assert_eq!(r.session_tally(), Tally::default());
         assert_eq!(r.sessions_of(t1), 0);
+    }
+
+    /// Tunnels share a peer when their local address and their peer's address and port are the
+    /// same (clients behind one NAT, as a server sees them); two tunnels from different local
+    /// addresses to one server do not.
+    #[test]
+    fn tunnels_share_a_peer_only_between_the_same_two_addresses() {
+        let addr = |s: &str| -> SocketAddr { s.parse().unwrap_or_else(|e| panic!("{s}: {e}")) };
+        let server = addr("192.0.2.2:1701");
+        let mut r = Registry::default();
+        for (h, local) in [
+            (1, "192.0.2.1:1701"),
+            (2, "192.0.2.1:1701"),
+            (3, "192.0.2.11:1701"),
+        ] {
+            let mut t = tunnel(u32::try_from(h).unwrap_or(0) + 100);
+            t.socket = Some((addr(local), server));
+            r.insert_tunnel(h, t);
+        }
+        assert_eq!(r.same_peer(1, (addr("192.0.2.1:1701"), server)), vec![102]);
+        assert_eq!(
+            r.same_peer(3, (addr("192.0.2.11:1701"), server)),
+            Vec::<u32>::new()
+        );
+        r.remove_tunnel(2);
+        assert_eq!(
+            r.same_peer(1, (addr("192.0.2.1:1701"), server)),
+            Vec::<u32>::new()
+        );
     }
 }

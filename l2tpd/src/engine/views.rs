@@ -332,7 +332,7 @@ impl Views<'_> {
                     tid: t.tid(),
                     name: t.origin.name.clone(),
                     peer: info.map_or_else(
-                        || t.udp_peer().map(|p| p.to_string()).unwrap_or_default(),
+                        || t.udp_peer().map(|p| p.1.to_string()).unwrap_or_default(),
                         |i| i.remote.to_string(),
                     ),
                     version,

@@ -1,0 +1,110 @@
+//! Native PPP on the userspace data plane: PPP sessions whose PPP the control plane terminates
+//! itself (no pppd, no kernel L2TP, no kernel PPP), L2TPv2 sessions and L2TPv3 PPP
+//! pseudowires alike.
+//!
+//! - A session's PPP control frames (LCP, authentication, IPCP, IPv6CP, anything that is not
+//!   an IP packet) go to the control plane ([`crate::SinkEvent::PppFrame`]); the control plane
+//!   sends its own with [`crate::UserspaceDataplane::send_ppp`].
+//! - IP packets stay on the data-path threads. Every native-PPP session shares one TUN device
+//!   (`IFF_TUN | IFF_NO_PI`, multi-queue, with the virtio-net header and the offloads the TAPs
+//!   have), made when a session's network layer first comes up, so that 100 000 sessions do
+//!   not need 100 000 interfaces. When IPCP is up
+//!   ([`crate::UserspaceDataplane::ppp_up`]), the peer's address gets a host route (/32)
+//!   through the TUN with the peer's MRU as its MTU, and the TUN gets our address (once,
+//!   however many sessions share it). A packet read from the TUN goes to the session whose
+//!   peer has its destination address ([`routes`]), behind the PPP header the peer allows
+//!   (ACFC, PFC) and the session's L2TP header ([`codec`]). A packet received from a session
+//!   is written to the TUN only if its source is the peer's address: others are dropped and
+//!   counted (anti-spoofing, [`crate::SinkEvent::Spoofed`]).
+//! - Routing by the peer's address and checking sources against it fit the PPP server (an
+//!   LNS: each peer has the one address it was given). A PPP client on the shared TUN reaches
+//!   the server's own address only; packets to other destinations match no route here.
+//! - IPv6: IPv6CP negotiates interface identifiers only, so a PPP link has only link-local
+//!   addresses, and on one shared interface those of different sessions would collide (and
+//!   the kernel would have no way to tell whose `fe80::1` a packet is for). The shared TUN
+//!   therefore carries IPv4 only: IPv6 is off on it (`disable_ipv6`), IPv6 packets from a
+//!   session are dropped and counted, and nothing is ever routed into the wrong session.
+//! - Activity: the threads mark the sessions that passed IP packets; at most once every
+//!   [`ACTIVITY_PERIOD`] the marked ones are reported ([`crate::SinkEvent::PppActivity`]), for
+//!   the links' idle timeouts and adaptive echo.
+//!
+//! Sequencing (Ns in L2TPv2, the sublayer's number in L2TPv3) is one counter per session shared
+//! by the threads and the control side, so every packet the session sends, control frames
+//! included, has a number of its own. An L2TPv2 LAC numbers its packets while its LNS numbers
+//! its own (RFC 2661 §5.4). With more than one data-path thread, two flows of one
+//! session read from two TUN queues at once may leave in an order other than their numbers;
+//! a peer that requires sequencing then drops the late one. A reorder timeout is not applied
+//! to PPP sessions: out-of-order packets are dropped and counted.
+
+pub mod codec;
+pub mod routes;
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use l2tp_proto::wire::header::{Cookie, L2SpecificSublayer};
+pub use ppp_proto::wire::Framing;
+
+pub use codec::{Inbound, InboundDrop, NetState, PppCodec, PppCodecSpec, PppL2tp, judge};
+
+/// How often at most the data plane reports which sessions carried IP
+/// ([`crate::SinkEvent::PppActivity`]).
+pub const ACTIVITY_PERIOD: Duration = Duration::from_secs(5);
+
+/// The name of the shared TUN when none is given.
+pub const DEFAULT_TUN_NAME: &str = "l2tpppp0";
+
+/// What the data plane needs to carry a native-PPP session. Its version is its tunnel's.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct PppSessionSpec {
+    /// Local tunnel id (the tunnel must be installed).
+    pub tid: u32,
+    /// Local session id (16 bits in L2TPv2; in L2TPv3 unique in the data plane, never 0).
+    pub sid: u32,
+    /// The peer's tunnel id (L2TPv2 headers carry it).
+    pub peer_tid: u32,
+    /// The peer's session id.
+    pub peer_sid: u32,
+    /// L2TPv3: the cookie we send.
+    pub cookie: Cookie,
+    /// L2TPv3: the cookie we expect.
+    pub peer_cookie: Cookie,
+    /// L2TPv3: the L2-Specific Sublayer.
+    pub l2spec: L2SpecificSublayer,
+    /// Number the packets we send (at first: an L2TPv2 LAC then follows its LNS).
+    pub send_seq: bool,
+    /// Require numbered packets on receipt.
+    pub recv_seq: bool,
+    /// We are the LNS of this L2TPv2 session. As the LAC, we number our packets when the
+    /// LNS's are numbered, and stop when they are not (RFC 2661 §5.4).
+    pub lns: bool,
+}
+
+impl PppSessionSpec {
+    /// A session with no cookie, no sublayer and no sequencing.
+    pub fn new(tid: u32, sid: u32, peer_tid: u32, peer_sid: u32) -> Self {
+        Self {
+            tid,
+            sid,
+            peer_tid,
+            peer_sid,
+            cookie: Cookie::NONE,
+            peer_cookie: Cookie::NONE,
+            l2spec: L2SpecificSublayer::None,
+            send_seq: false,
+            recv_seq: false,
+            lns: false,
+        }
+    }
+}
+
+/// What a native-PPP session carries once its network layer is up.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct PppNet {
+    /// Our address and the peer's, when IPCP is Opened.
+    pub ipv4: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// The largest packet the peer takes (its MRU): the MTU of its route.
+    pub mtu: u16,
+    /// The PPP header of IP packets to the peer.
+    pub framing: Framing,
+}

@@ -1,0 +1,129 @@
+//! What the data-path threads hand the control plane ([`SinkEvent`]) and how
+//! ([`ControlSink`]): control messages that arrive on data sockets, PPP control frames of
+//! native-PPP sessions, and reports (wrong cookies, spoofed sources, sessions down, activity).
+
+use std::sync::mpsc::Sender;
+
+/// A control packet that arrived on a tunnel's data socket, for the control plane.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct ControlPacket {
+    /// The local tunnel id of the socket it arrived on.
+    pub tid: u32,
+    /// The L2TP packet (after the IPv4 header for IP encapsulation).
+    pub packet: Vec<u8>,
+}
+
+/// Data packets a session dropped for a wrong cookie (RFC 3931 §8.2), reported at most once a
+/// second per session so that the control plane can log who sends them.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct CookieReport {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// Packets dropped since the last report.
+    pub dropped: u64,
+}
+
+/// A PPP control frame received on a native-PPP session, for the control plane.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct PppFrame {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// The frame as the peer sent it (with or without `FF 03`), from the PPP header on.
+    pub frame: Vec<u8>,
+}
+
+/// A native-PPP session that carried IP packets since the last report.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct PppActivity {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// It received IP packets from the peer.
+    pub received: bool,
+    /// It sent IP packets to the peer.
+    pub sent: bool,
+}
+
+/// IPv4 packets a native-PPP session dropped because their source is not the peer's address,
+/// reported at most once a second per session.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct SpoofReport {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// Packets dropped since the last report.
+    pub dropped: u64,
+    /// The source of the packet that made this report.
+    pub source: std::net::Ipv4Addr,
+    /// The peer's address, if IPv4 is still up.
+    pub expected: Option<std::net::Ipv4Addr>,
+}
+
+/// A session the data path dropped because its TAP is gone (its interface was deleted), or a
+/// native-PPP session whose shared TUN was deleted: the control plane should tear it down, and
+/// then remove it ([`crate::UserspaceDataplane::remove_session`]).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct SessionDown {
+    /// Local tunnel id.
+    pub tid: u32,
+    /// Local session id.
+    pub sid: u32,
+    /// Why, naming the interface.
+    pub reason: String,
+}
+
+/// What the data-path thread hands the control plane.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum SinkEvent {
+    /// A control message that arrived on a data socket.
+    Control(ControlPacket),
+    /// Data packets with a wrong cookie.
+    WrongCookie(CookieReport),
+    /// A session's TAP is gone; the data path no longer carries it.
+    SessionDown(SessionDown),
+    /// A PPP control frame of a native-PPP session.
+    PppFrame(PppFrame),
+    /// The native-PPP sessions that carried IP since the last report (at most one report per
+    /// [`crate::ppp::ACTIVITY_PERIOD`], and none when no session did).
+    PppActivity(Vec<PppActivity>),
+    /// IPv4 packets with a spoofed source, dropped.
+    Spoofed(SpoofReport),
+}
+
+/// Where the data-path threads hand the control messages that arrive on data sockets, and their
+/// reports: a callback run on those threads (it must not block; typically it queues the event
+/// for the control plane's runtime).
+pub struct ControlSink(Box<dyn Fn(SinkEvent) + Send + Sync>);
+
+impl ControlSink {
+    /// A sink that calls `f` with each event.
+    pub fn new(f: impl Fn(SinkEvent) + Send + Sync + 'static) -> Self {
+        Self(Box::new(f))
+    }
+
+    /// A sink that sends each control packet on a standard channel (and drops the reports).
+    pub fn channel(tx: Sender<ControlPacket>) -> Self {
+        Self::new(move |e| {
+            if let SinkEvent::Control(p) = e {
+                // The control plane may have gone; the packet is then dropped.
+                let _ = tx.send(p);
+            }
+        })
+    }
+
+    pub(crate) fn deliver(&self, event: SinkEvent) {
+        (self.0)(event);
+    }
+}
+
+impl std::fmt::Debug for ControlSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlSink")
+    }
+}

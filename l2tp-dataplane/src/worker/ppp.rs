@@ -1,0 +1,497 @@
+//! Native-PPP sessions on a worker: their state, and their receive side (datagrams from a
+//! tunnel's socket to the shared TUN, or, for control frames, to the control plane). The send
+//! side, from the TUN, is in [`super::tun`].
+//!
+//! A session's [`PppShared`] is shared by every worker (each one's routing table may send to
+//! it) and by the control side (its counters, its sequence numbers for control frames, its
+//! [`NetState`]). Its receive state ([`PppRx`]: the sequence window, the rate of its reports)
+//! is its tunnel's home worker's alone.
+
+use std::io::IoSlice;
+use std::net::Ipv4Addr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Instant;
+
+use l2tp_proto::wire::header::Packet;
+use nix::sys::eventfd::EventFd;
+
+use super::{COOKIE_REPORT_INTERVAL, CookieReporting, TunnelShared};
+use crate::codec::{RxDrop, RxSequence};
+use crate::offload::{Coalescer, FrameRef, VNET_HDR_LEN};
+use crate::ppp::codec::{Inbound, InboundDrop, NetState, PppCodec, judge};
+use crate::ppp::routes::IdMap;
+use crate::stats::{SessionCounters, TotalCounters};
+use crate::tap::{Tap, TapOffloads};
+use crate::{ControlSink, CookieReport, PppActivity, PppFrame, SinkEvent, SpoofReport};
+
+/// Activity bits: IP packets received from the peer, sent to it.
+const ACTIVE_RX: u8 = 1;
+const ACTIVE_TX: u8 = 2;
+
+/// The key of a native-PPP session in the data path: an L2TPv3 session id as it is (unique in
+/// the data plane), an L2TPv2 one with its tunnel's id (unique in its tunnel only).
+pub(crate) fn v2_key(tid: u16, sid: u16) -> u64 {
+    1 << 32 | u64::from(tid) << 16 | u64::from(sid)
+}
+
+/// A native-PPP session as every worker and the control side share it.
+#[derive(Debug)]
+pub(crate) struct PppShared {
+    pub(crate) tid: u32,
+    pub(crate) sid: u32,
+    pub(crate) key: u64,
+    pub(crate) tunnel: Arc<TunnelShared>,
+    pub(crate) codec: PppCodec,
+    /// Whether the packets it sends are numbered now.
+    numbered: AtomicBool,
+    /// An L2TPv2 LAC's session numbers its packets as its LNS does (RFC 2661 §5.4).
+    follows_lns: bool,
+    /// The next sequence number to send (masked by the codec's width).
+    ns: AtomicU32,
+    /// The [`NetState`], packed.
+    net: AtomicU64,
+    pub(crate) counters: SessionCounters,
+    /// [`ACTIVE_RX`] and [`ACTIVE_TX`] since the last report.
+    activity: AtomicU8,
+}
+
+impl PppShared {
+    /// Session `tid`/`sid` (data-path key `key`) of `tunnel`; `follows_lns`: an L2TPv2 LAC's
+    /// session, which numbers its packets when its LNS does.
+    pub(crate) fn new(
+        (tid, sid, key): (u32, u32, u64),
+        tunnel: Arc<TunnelShared>,
+        codec: PppCodec,
+        follows_lns: bool,
+    ) -> Self {
+        let numbered = codec.spec().send_seq && codec.sequence_mask().is_some();
+        Self {
+            tid,
+            sid,
+            key,
+            tunnel,
+            codec,
+            numbered: AtomicBool::new(numbered),
+            follows_lns,
+            ns: AtomicU32::new(0),
+            net: AtomicU64::new(0),
+            counters: SessionCounters::default(),
+            activity: AtomicU8::new(0),
+        }
+    }
+
+    /// Whether the packets it sends are numbered now.
+    pub(crate) fn numbered(&self) -> bool {
+        self.numbered.load(Relaxed)
+    }
+
+    /// The sequence number of the next packet, if `numbered` (as [`PppShared::numbered`] said
+    /// when the packet's header room was measured).
+    pub(crate) fn ns(&self, numbered: bool) -> Option<u32> {
+        let mask = self.codec.sequence_mask().filter(|_| numbered)?;
+        Some(self.ns.fetch_add(1, Relaxed) & mask)
+    }
+
+    /// An L2TPv2 data message arrived, `with_ns` or without: an LAC numbers its packets from
+    /// now on as its LNS does (RFC 2661 §5.4: "if the LAC receives a data message without
+    /// sequence numbers present, it MUST stop sending sequence numbers"; with them, it MUST
+    /// begin). The numbers pick up where they left off.
+    pub(crate) fn follow(&self, with_ns: bool) {
+        if self.follows_lns && self.numbered.load(Relaxed) != with_ns {
+            self.numbered.store(with_ns, Relaxed);
+        }
+    }
+
+    pub(crate) fn net(&self) -> NetState {
+        NetState::unpack(self.net.load(Relaxed))
+    }
+
+    pub(crate) fn set_net(&self, net: NetState) {
+        self.net.store(net.pack(), Relaxed);
+    }
+
+    /// Notes that the session carried IP one way; the first time since the last report puts
+    /// it on the list of active sessions.
+    pub(crate) fn mark(self: &Arc<Self>, bit: u8, common: &PppCommon) {
+        if self.activity.load(Relaxed) & bit != 0 {
+            return;
+        }
+        if self.activity.fetch_or(bit, Relaxed) == 0 {
+            common.note_active(self);
+        }
+    }
+}
+
+/// What the workers and the control side share about native PPP.
+#[derive(Debug)]
+pub(crate) struct PppCommon {
+    /// Sessions that carried IP since the last report (weakly: a session removed meanwhile
+    /// is not kept, nor its tunnel's socket open).
+    active: Mutex<Vec<Weak<PppShared>>>,
+    /// The list has entries and the reporter has not taken them yet.
+    pending: AtomicBool,
+    /// The reporting worker's eventfd, rung when the list gets its first entry.
+    reporter: Arc<EventFd>,
+    /// Native-PPP sessions installed.
+    pub(crate) sessions: AtomicUsize,
+    /// Set by a worker that found the TUN gone; the control side makes a new one.
+    pub(crate) tun_gone: AtomicBool,
+}
+
+impl PppCommon {
+    pub(crate) fn new(reporter: Arc<EventFd>) -> Self {
+        Self {
+            active: Mutex::default(),
+            pending: AtomicBool::new(false),
+            reporter,
+            sessions: AtomicUsize::new(0),
+            tun_gone: AtomicBool::new(false),
+        }
+    }
+
+    fn note_active(&self, s: &Arc<PppShared>) {
+        let mut list = self.active.lock().unwrap_or_else(PoisonError::into_inner);
+        list.push(Arc::downgrade(s));
+        if list.len() == 1 {
+            self.pending.store(true, Relaxed);
+            drop(list);
+            // Non-blocking; a full counter only means that it is rung already.
+            let _ = self.reporter.write(1);
+        }
+    }
+
+    /// Whether sessions wait to be reported.
+    pub(crate) fn pending(&self) -> bool {
+        self.pending.load(Relaxed)
+    }
+
+    /// The sessions active since the last report, with what they did, and a new period.
+    pub(crate) fn take_activity(&self) -> Vec<PppActivity> {
+        let list = {
+            let mut l = self.active.lock().unwrap_or_else(PoisonError::into_inner);
+            self.pending.store(false, Relaxed);
+            std::mem::take(&mut *l)
+        };
+        list.iter()
+            .filter_map(Weak::upgrade)
+            .map(|s| {
+                let a = s.activity.swap(0, Relaxed);
+                PppActivity {
+                    tid: s.tid,
+                    sid: s.sid,
+                    received: a & ACTIVE_RX != 0,
+                    sent: a & ACTIVE_TX != 0,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A native-PPP session's receive state, on its tunnel's home worker.
+#[derive(Debug)]
+pub(crate) struct PppRx {
+    pub(crate) shared: Arc<PppShared>,
+    rx: RxSequence,
+    /// Made at the first packet worth a report (a wrong cookie, a spoofed source).
+    reports: Option<Box<Reports>>,
+}
+
+#[derive(Debug, Default)]
+struct Reports {
+    cookie: CookieReporting,
+    spoof: CookieReporting,
+}
+
+impl PppRx {
+    pub(crate) fn new(shared: Arc<PppShared>) -> Self {
+        let rx = shared.codec.rx_sequence();
+        Self {
+            shared,
+            rx,
+            reports: None,
+        }
+    }
+}
+
+/// What delivering a native-PPP session's packet needs of its worker.
+pub(super) struct PppCtx<'a> {
+    pub(super) sessions: &'a mut IdMap<u64, PppRx>,
+    pub(super) tun: Option<&'a Tap>,
+    pub(super) tun_offloads: TapOffloads,
+    pub(super) common: &'a PppCommon,
+    pub(super) totals: &'a TotalCounters,
+}
+
+/// Where a received packet lies, for writes joined by the TUN's coalescer.
+pub(super) struct TunPlace<'a> {
+    pub(super) coalescer: &'a mut Coalescer,
+    pub(super) buf: u32,
+    /// Offset of the L2TP packet in the buffer.
+    pub(super) base: usize,
+}
+
+/// Delivers one data packet (`parsed` from `packet`, the L2TP packet) of native-PPP session
+/// `key`: an IPv4 packet from the peer's address to the TUN (at once, or through `place`'s
+/// coalescer), a control frame to the control plane; anything else is dropped and counted.
+/// `tunnel` is the tunnel it arrived on (`None`: injected from the control plane). Returns
+/// false when no such session is here.
+pub(super) fn deliver(
+    ctx: &mut PppCtx<'_>,
+    tunnel: Option<&Arc<TunnelShared>>,
+    sink: Option<&ControlSink>,
+    key: u64,
+    (parsed, packet): (Packet<'_>, &[u8]),
+    place: Option<TunPlace<'_>>,
+) -> bool {
+    let Some(s) = ctx
+        .sessions
+        .get_mut(&key)
+        .filter(|s| tunnel.is_none_or(|t| t.tid == s.shared.tid))
+    else {
+        return false;
+    };
+    let c = &s.shared.counters;
+    let with_ns = matches!(parsed, Packet::V2Data { header, .. } if header.sequence.is_some());
+    let frame = match s.shared.codec.decap(&mut s.rx, parsed) {
+        Ok(f) => {
+            if let Packet::V2Data { .. } = parsed {
+                s.shared.follow(with_ns);
+            }
+            f
+        }
+        Err(drop) => {
+            c.rx_errors.fetch_add(1, Relaxed);
+            match drop {
+                RxDrop::CookieMismatch => {
+                    c.cookie_mismatches.fetch_add(1, Relaxed);
+                    ctx.totals.cookie_mismatches.fetch_add(1, Relaxed);
+                    let r = &mut s.reports.get_or_insert_with(Box::default).cookie;
+                    if let Some(dropped) = due(r) {
+                        report(
+                            sink,
+                            SinkEvent::WrongCookie(cookie_report(&s.shared, dropped)),
+                        );
+                    }
+                }
+                RxDrop::SequenceMissing | RxDrop::OutOfOrder => {
+                    c.seq_errors.fetch_add(1, Relaxed);
+                }
+                RxDrop::Truncated => {}
+            }
+            return true;
+        }
+    };
+    let at = packet.len() - frame.len();
+    match judge(frame, s.shared.net()) {
+        Inbound::Ipv4(ip) => {
+            let bytes = &frame[ip.clone()];
+            c.rx_packets.fetch_add(1, Relaxed);
+            c.rx_bytes.fetch_add(bytes.len() as u64, Relaxed);
+            s.shared.mark(ACTIVE_RX, ctx.common);
+            let Some(tun) = ctx.tun else {
+                ctx.totals.tun_errors.fetch_add(1, Relaxed);
+                return true;
+            };
+            match place {
+                Some(p) if tun.vnet() => {
+                    let start = p.base + at + ip.start;
+                    let fref = FrameRef {
+                        buf: p.buf,
+                        start: start as u32,
+                        end: (start + bytes.len()) as u32,
+                    };
+                    if ctx.tun_offloads.tso {
+                        p.coalescer.push(0, fref, bytes, 0, ctx.tun_offloads.uso);
+                    } else {
+                        p.coalescer.single(0, fref);
+                    }
+                }
+                _ => write_packet(tun, bytes, ctx.totals),
+            }
+        }
+        Inbound::Control => {
+            c.rx_packets.fetch_add(1, Relaxed);
+            c.rx_bytes.fetch_add(frame.len() as u64, Relaxed);
+            report(
+                sink,
+                SinkEvent::PppFrame(PppFrame {
+                    tid: s.shared.tid,
+                    sid: s.shared.sid,
+                    frame: frame.to_vec(),
+                }),
+            );
+        }
+        Inbound::Drop(why) => {
+            c.rx_errors.fetch_add(1, Relaxed);
+            if let InboundDrop::Spoofed(source) = why {
+                c.spoofed.fetch_add(1, Relaxed);
+                let r = &mut s.reports.get_or_insert_with(Box::default).spoof;
+                if let Some(dropped) = due(r) {
+                    report(
+                        sink,
+                        SinkEvent::Spoofed(spoof_report(&s.shared, dropped, source)),
+                    );
+                }
+            }
+        }
+    }
+    true
+}
+
+fn cookie_report(s: &PppShared, dropped: u64) -> CookieReport {
+    CookieReport {
+        tid: s.tid,
+        sid: s.sid,
+        dropped,
+    }
+}
+
+fn spoof_report(s: &PppShared, dropped: u64, source: Ipv4Addr) -> SpoofReport {
+    SpoofReport {
+        tid: s.tid,
+        sid: s.sid,
+        dropped,
+        source,
+        expected: s.net().peer_ipv4,
+    }
+}
+
+/// Counts one more drop for a report; returns the drops to report when the last report is a
+/// second old.
+fn due(r: &mut CookieReporting) -> Option<u64> {
+    r.unreported += 1;
+    let now = Instant::now();
+    if r.last
+        .is_some_and(|t| now.duration_since(t) < COOKIE_REPORT_INTERVAL)
+    {
+        return None;
+    }
+    r.last = Some(now);
+    Some(std::mem::take(&mut r.unreported))
+}
+
+fn report(sink: Option<&ControlSink>, event: SinkEvent) {
+    if let Some(sink) = sink {
+        sink.deliver(event);
+    }
+}
+
+/// Writes one IP packet to the TUN (behind an empty virtio-net header when it has them).
+pub(super) fn write_packet(tun: &Tap, packet: &[u8], totals: &TotalCounters) {
+    let written = if tun.vnet() {
+        let hdr = [0u8; VNET_HDR_LEN];
+        tun.write_parts(&[IoSlice::new(&hdr), IoSlice::new(packet)])
+    } else {
+        tun.write(packet)
+    };
+    if written.is_err() {
+        totals.tun_errors.fetch_add(1, Relaxed);
+    }
+}
+
+/// Writes the batch's joined packets to the TUN.
+pub(super) fn flush_tun(
+    tun: Option<&Tap>,
+    bufs: &mut [Vec<u8>],
+    c: &mut Coalescer,
+    totals: &TotalCounters,
+) {
+    if let Some(tun) = tun {
+        for w in c.writes() {
+            let head = w.head.range();
+            let hdr = Coalescer::finish(w, &mut bufs[w.head.buf as usize][head.clone()]);
+            let hdr = hdr.to_bytes();
+            let mut parts = [IoSlice::new(&[]); super::rx::MAX_PARTS];
+            parts[0] = IoSlice::new(&hdr);
+            parts[1] = IoSlice::new(&bufs[w.head.buf as usize][head]);
+            let mut k = 2;
+            for t in w.tails.iter().take(super::rx::MAX_PARTS - 2) {
+                parts[k] = IoSlice::new(&bufs[t.buf as usize][t.range()]);
+                k += 1;
+            }
+            if tun.write_parts(&parts[..k]).is_err() {
+                totals.tun_errors.fetch_add(w.frames() as u64, Relaxed);
+            }
+        }
+    }
+    c.clear();
+}
+
+/// Marks a session's IP sent.
+pub(super) fn mark_sent(s: &Arc<PppShared>, common: &PppCommon) {
+    s.mark(ACTIVE_TX, common);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use l2tp_proto::wire::header::Encapsulation;
+
+    use super::*;
+    use crate::ppp::codec::{PppCodecSpec, PppL2tp};
+    use crate::stats::TunnelCounters;
+
+    fn session(send_seq: bool, follows_lns: bool) -> PppShared {
+        let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:0") else {
+            panic!("a UDP socket");
+        };
+        let tunnel = Arc::new(TunnelShared {
+            tid: 1,
+            encap: Encapsulation::Udp,
+            ipv4: true,
+            socket: socket.into(),
+            counters: Arc::new(TunnelCounters::default()),
+            gso: AtomicBool::new(false),
+            gso_max: AtomicUsize::new(usize::MAX),
+            gro: false,
+        });
+        let codec = PppCodec::new(PppCodecSpec {
+            encap: Encapsulation::Udp,
+            l2tp: PppL2tp::V2 {
+                peer_tid: 2,
+                peer_sid: 3,
+            },
+            send_seq,
+            recv_seq: false,
+        });
+        PppShared::new((1, 4, v2_key(1, 4)), tunnel, codec, follows_lns)
+    }
+
+    #[test]
+    fn an_l2tpv2_lac_numbers_its_packets_as_its_lns_does() {
+        let lac = session(false, true);
+        assert!(!lac.numbered());
+        assert_eq!(lac.ns(lac.numbered()), None);
+        // The LNS numbers its packets: so does the LAC, from 0.
+        lac.follow(true);
+        assert!(lac.numbered());
+        assert_eq!(lac.ns(lac.numbered()), Some(0));
+        assert_eq!(lac.ns(lac.numbered()), Some(1));
+        // It stops; and starts again where it left off (RFC 2661 §5.4).
+        lac.follow(false);
+        assert_eq!(lac.ns(lac.numbered()), None);
+        lac.follow(true);
+        assert_eq!(lac.ns(lac.numbered()), Some(2));
+        // An LNS numbers as it was told to, whatever its LAC does.
+        let lns = session(true, false);
+        lns.follow(false);
+        assert_eq!(lns.ns(lns.numbered()), Some(0));
+    }
+
+    #[test]
+    fn sixteen_bit_numbers_wrap() {
+        let s = session(true, false);
+        s.ns.store(0xffff, Relaxed);
+        assert_eq!(s.ns(true), Some(0xffff));
+        assert_eq!(s.ns(true), Some(0));
+    }
+
+    #[test]
+    fn v2_keys_are_apart_from_v3_session_ids() {
+        assert_eq!(v2_key(0x1234, 0x5678), 0x1_1234_5678);
+        assert!(v2_key(0, 0) > u64::from(u32::MAX));
+    }
+}

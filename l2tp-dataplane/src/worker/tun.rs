@@ -1,0 +1,253 @@
+//! The send side of native PPP: IP packets read from this worker's queue of the shared TUN,
+//! routed to the session whose peer has their destination address, framed and sent on that
+//! session's tunnel socket.
+//!
+//! Without offloads, up to [`BATCH`] packets are read, each encapsulated in place (the PPP and
+//! L2TP headers written into the [`HEADROOM`] in front of it), and runs of packets for one
+//! tunnel leave in one `sendmmsg`. With offloads, the TUN hands out TCP (and UDP) super-frames
+//! behind a virtio-net header, with the IP header at offset 0: they are segmented as the TAP
+//! path segments Ethernet super-frames, each segment framed and numbered on its own, and the
+//! datagrams of one session leave in GSO runs ([`super::tx::send_datagrams`]).
+//!
+//! IPv6, and packets to an address no session claims (its session went down meanwhile), are
+//! dropped and counted in the data plane's totals.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use nix::libc;
+
+use super::ppp::{PppCommon, PppShared, mark_sent};
+use super::tx::{ARENA_LEN, Datagram, IN_ARENA, TxBuffers, send_datagrams, send_each};
+use super::{BATCH, Worker};
+use crate::codec::HEADROOM;
+use crate::offload::{GsoType, Segmenter, VNET_HDR_LEN, VnetHdr, complete_checksum};
+use crate::ppp::routes::Routes;
+use crate::stats::TotalCounters;
+use crate::tap::Tap;
+
+/// What one read from the TUN gave.
+enum Read {
+    Packet(usize),
+    Drained,
+    /// The TUN is unusable (deleted): why.
+    Gone(String),
+}
+
+fn read(tun: &Tap, buf: &mut [u8], failed: bool, totals: &TotalCounters) -> Read {
+    match tun.read(buf) {
+        Ok(0) => Read::Drained,
+        Ok(len) => Read::Packet(len),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Read::Drained,
+        Err(e) if e.raw_os_error() == Some(libc::EBADFD) => {
+            Read::Gone(format!("the TUN {} was deleted", tun.name()))
+        }
+        Err(e) if failed => Read::Gone(format!("the TUN {} failed: {e}", tun.name())),
+        Err(_) => {
+            totals.tun_errors.fetch_add(1, Relaxed);
+            Read::Drained
+        }
+    }
+}
+
+/// The session an IPv4 packet goes to, if its IPv4 is up.
+fn route<'r>(
+    routes: &'r Routes<Arc<PppShared>>,
+    packet: &[u8],
+    totals: &TotalCounters,
+) -> Option<&'r Arc<PppShared>> {
+    let s = packet
+        .get(16..20)
+        .filter(|_| packet[0] >> 4 == 4)
+        .and_then(|dst| routes.get([dst[0], dst[1], dst[2], dst[3]]))
+        .filter(|s| s.net().peer_ipv4.is_some());
+    if s.is_none() {
+        totals.tun_unrouted.fetch_add(1, Relaxed);
+    }
+    s
+}
+
+impl Worker {
+    /// Reads a batch of packets from this worker's queue of the TUN and sends them. Returns
+    /// why the TUN cannot be read any more, when it is gone.
+    pub(super) fn tun_readable(&mut self, failed: bool) -> Option<String> {
+        let Self {
+            tun,
+            routes,
+            tx,
+            ppp_common,
+            totals,
+            ..
+        } = self;
+        let tun = tun.as_ref()?;
+        if tun.vnet() {
+            send_offloaded(tun, routes, tx, (ppp_common, totals), failed)
+        } else {
+            send_plain(tun, routes, tx, (ppp_common, totals), failed)
+        }
+    }
+}
+
+/// Without offloads: one packet per datagram, encapsulated in place.
+fn send_plain(
+    tun: &Tap,
+    routes: &Routes<Arc<PppShared>>,
+    tx: &mut TxBuffers,
+    (common, totals): (&PppCommon, &TotalCounters),
+    failed: bool,
+) -> Option<String> {
+    let mut n = 0;
+    let mut gone = None;
+    let mut to: [Option<&Arc<PppShared>>; BATCH] = [None; BATCH];
+    let mut bytes = [0usize; BATCH];
+    while n < BATCH {
+        let buf = &mut tx.bufs[n];
+        let len = match read(tun, &mut buf[HEADROOM..], failed, totals) {
+            Read::Packet(len) => len,
+            Read::Drained => break,
+            Read::Gone(why) => {
+                gone = Some(why);
+                break;
+            }
+        };
+        let Some(s) = route(routes, &buf[HEADROOM..HEADROOM + len], totals) else {
+            continue;
+        };
+        let framing = s.net().framing;
+        let ns = s.ns(s.numbered());
+        tx.ranges[n] = s
+            .codec
+            .encap_ip(ns, framing, false, buf, HEADROOM..HEADROOM + len);
+        mark_sent(s, common);
+        to[n] = Some(s);
+        bytes[n] = len;
+        n += 1;
+    }
+    // Runs of one session leave together (most batches are one flow's).
+    let mut i = 0;
+    while i < n {
+        let Some(s) = to[i] else { break };
+        let mut j = i + 1;
+        while j < n && to[j].is_some_and(|t| Arc::ptr_eq(t, s)) {
+            j += 1;
+        }
+        let mut msgs: [&[u8]; BATCH] = [&[]; BATCH];
+        for k in i..j {
+            msgs[k - i] = &tx.bufs[k][tx.ranges[k].clone()];
+        }
+        let sent = send_each(&s.tunnel, &s.counters, &msgs[..j - i], &bytes[i..j]);
+        // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
+        s.counters
+            .tx_errors
+            .fetch_add((j - i - sent) as u64, Relaxed);
+        i = j;
+    }
+    gone
+}
+
+/// With offloads: super-frames segmented, each session's datagrams sent in GSO runs.
+fn send_offloaded(
+    tun: &Tap,
+    routes: &Routes<Arc<PppShared>>,
+    tx: &mut TxBuffers,
+    (common, totals): (&PppCommon, &TotalCounters),
+    failed: bool,
+) -> Option<String> {
+    let TxBuffers {
+        bufs,
+        arena,
+        datagrams,
+        ..
+    } = tx;
+    datagrams.clear();
+    let mut cursor = 0;
+    let mut gone = None;
+    // The session of the datagrams collected so far.
+    let mut current: Option<&Arc<PppShared>> = None;
+    let at = HEADROOM - VNET_HDR_LEN;
+    let mut n = 0;
+    while n < BATCH {
+        let len = match read(tun, &mut bufs[n][at..], failed, totals) {
+            Read::Packet(len) => len,
+            Read::Drained => break,
+            Read::Gone(why) => {
+                gone = Some(why);
+                break;
+            }
+        };
+        let end = at + len;
+        let Some(hdr) = bufs[n].get(at..end).and_then(|b| VnetHdr::parse(b).ok()) else {
+            totals.tun_errors.fetch_add(1, Relaxed);
+            continue;
+        };
+        let Some(s) = route(routes, &bufs[n][HEADROOM..end], totals) else {
+            continue;
+        };
+        if current.is_some_and(|c| !Arc::ptr_eq(c, s)) {
+            if let Some(c) = current {
+                send_datagrams((&c.tunnel, &c.counters), bufs, arena, datagrams);
+            }
+            cursor = 0;
+        }
+        current = Some(s);
+        mark_sent(s, common);
+        let framing = s.net().framing;
+        if hdr.gso_type == GsoType::None {
+            let packet = &mut bufs[n][HEADROOM..end];
+            if hdr.needs_csum
+                && complete_checksum(packet, 0, hdr.csum_start, hdr.csum_offset).is_err()
+            {
+                s.counters.tx_errors.fetch_add(1, Relaxed);
+                continue;
+            }
+            let ns = s.ns(s.numbered());
+            let r = s
+                .codec
+                .encap_ip(ns, framing, false, &mut bufs[n], HEADROOM..end);
+            datagrams.push(Datagram {
+                head_in: n,
+                head: r,
+                payload: (n, 0..0),
+                frame_len: end - HEADROOM,
+            });
+            n += 1;
+            continue;
+        }
+        let packet = &bufs[n][HEADROOM..end];
+        let Ok(mut seg) = Segmenter::new(packet, 0, &hdr) else {
+            s.counters.tx_errors.fetch_add(1, Relaxed);
+            continue;
+        };
+        // One header length for every segment of the super-frame.
+        let numbered = s.numbered();
+        let overhead = s.codec.overhead(framing, false, numbered);
+        let need = seg.remaining() * (overhead + seg.headers_len());
+        if need > ARENA_LEN {
+            s.counters.tx_errors.fetch_add(1, Relaxed);
+            continue;
+        }
+        if cursor + need > arena.len() {
+            send_datagrams((&s.tunnel, &s.counters), bufs, arena, datagrams);
+            cursor = 0;
+        }
+        while let Some((h, payload)) = seg.next_headers(&mut arena[cursor + overhead..]) {
+            let start = cursor + overhead;
+            let r = s
+                .codec
+                .encap_ip(s.ns(numbered), framing, false, arena, start..start + h);
+            cursor = r.end;
+            datagrams.push(Datagram {
+                head_in: IN_ARENA,
+                head: r,
+                payload: (n, HEADROOM + payload.start..HEADROOM + payload.end),
+                frame_len: h + payload.len(),
+            });
+        }
+        n += 1;
+    }
+    if let Some(c) = current {
+        send_datagrams((&c.tunnel, &c.counters), bufs, arena, datagrams);
+    }
+    gone
+}

@@ -1,0 +1,449 @@
+//! Native PPP on the userspace data plane, end to end: two l2tpd with `dataplane userspace` in
+//! two network namespaces, neither with the kernel's L2TP or PPP. Side B is the LNS (an address
+//! pool, a local user, CHAP); side A places the call and runs PPP as the client (user name and
+//! password). Over L2TPv2, and over an L2TPv3 PPP pseudowire over IP with cookies, the
+//! sublayer and sequencing:
+//!
+//! - PPP comes up (CHAP, IPCP); each side's session names the shared TUN `l2tpppp0` as its
+//!   interface; each TUN has its side's address (/32) and a host route to the other's, with the
+//!   peer's MRU as its MTU;
+//! - ping and iperf3 (TCP, both ways, bounded) cross the PPP session;
+//! - packets with a spoofed source from side A are dropped by B, counted in the session's
+//!   `rx_errors` and logged;
+//! - tshark decodes the captured L2TP and PPP without a malformed packet;
+//! - when A stops, B's route to A's address goes (L2TPv2); when someone deletes B's TUN, B
+//!   disconnects the session whose IP it carried (L2TPv3).
+//!
+//! And the data plane's activity reports keep a busy link from the LNS's idle timeout, which
+//! ends it once the traffic stops.
+//!
+//! Needs root; see `netns/mod.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod netns;
+
+use std::time::Duration;
+
+use netns::{DEADLINE, L2TP_FILTER, L2tpd, Lab, SHORT, Side, num, poll};
+use serde_json::Value;
+
+/// The LNS's own address on every PPP link (not its tunnel address, 192.0.2.2).
+const LNS_PPP: &str = "203.0.113.1";
+/// The address the LNS gives the client (the only one in its pool).
+const CLIENT_PPP: &str = "203.0.113.10";
+/// An address the client owns but was not given.
+const SPOOFED: &str = "203.0.113.99";
+const TUN: &str = "l2tpppp0";
+/// The data plane of both sides, offloads on (the default).
+const DP: &str = "    dataplane userspace\n";
+
+/// The LNS: peers of 192.0.2.0/24 get PPP sessions terminated by l2tpd, CHAP-MD5 against the
+/// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
+/// to the ppp profile.
+fn lns_conf(version: u8, session: &str, ppp: &str) -> String {
+    let encap = encap(version);
+    let lac = if version == 2 {
+        "    lac_lns lac\n"
+    } else {
+        ""
+    };
+    format!(
+        "peer profile \"lacs\" {{\n    peer_ipaddr 192.0.2.0/24\n{lac}    tunnel_profile_name \"lns\"\n    \
+         session_profile_name \"ppp-in\"\n    pseudowire_profile_name \"native\"\n}}\n\n\
+         tunnel profile \"lns\" {{\n    version {version}\n{encap}}}\n\n\
+         session profile \"ppp-in\" {{\n    pseudowire_type ppp\n{session}}}\n\n\
+         pseudowire profile \"native\" {{\n    ppp_profile_name \"customers\"\n}}\n\n\
+         ppp profile \"customers\" {{\n    auth_mschapv2 false\n    local_ip_addr {LNS_PPP}\n    \
+         ip_pool_name \"pool\"\n    mru 1400\n    lcp_echo_interval 5\n    ipv6cp false\n{ppp}}}\n\n\
+         ip pool \"pool\" {{\n    ranges {CLIENT_PPP}\n}}\n\n\
+         user \"alice\" {{\n    password \"alice-chap-7731\"\n}}\n"
+    )
+}
+
+/// L2TPv2 runs over UDP; the L2TPv3 pseudowire here over IP (UDP is L2TPv2's, and the
+/// codec's unit tests have both).
+fn encap(version: u8) -> &'static str {
+    if version == 3 { "    encap ip\n" } else { "" }
+}
+
+/// The client: one tunnel and one PPP session to the LNS, PPP as user `alice`.
+fn client_conf(version: u8, session: &str) -> String {
+    let encap = encap(version);
+    let kind = if version == 2 {
+        "    session_type laic\n"
+    } else {
+        ""
+    };
+    format!(
+        "tunnel \"t1\" {{\n    version {version}\n{encap}    peer 192.0.2.2\n    persist false\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type ppp\n{kind}{session}    \
+         pseudowire_profile_name \"cli\"\n}}\n\n\
+         pseudowire profile \"cli\" {{\n    ppp_profile_name \"cli\"\n}}\n\n\
+         ppp profile \"cli\" {{\n    user_name \"alice\"\n    user_password \"alice-chap-7731\"\n    \
+         mru 1400\n    ipv6cp false\n}}\n"
+    )
+}
+
+struct Ppp {
+    lab: Lab,
+    a: L2tpd,
+    b: L2tpd,
+    /// (tid, sid) of each side's session.
+    ids: [(String, String); 2],
+}
+
+impl Ppp {
+    fn context(&self) -> String {
+        self.lab.pair_context(&self.a, &self.b)
+    }
+
+    fn daemon(&self, side: Side) -> &L2tpd {
+        if side == Side::A { &self.a } else { &self.b }
+    }
+
+    /// `show session` of `side`'s session.
+    fn detail(&self, side: Side) -> Value {
+        let (tid, sid) = &self.ids[usize::from(side == Side::B)];
+        self.lab
+            .ctl(self.daemon(side), &["show", "session", tid, sid])
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()))
+    }
+
+    /// `ip ARGS` in `side`'s namespace; its output.
+    fn ip(&self, side: Side, args: &[&str]) -> String {
+        let mut argv = vec!["ip"];
+        argv.extend_from_slice(args);
+        let out = self.lab.run(side, &argv, SHORT);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Pings `target` from side A (from `source` when given) `count` times, for at most
+    /// `deadline` seconds; whether replies came.
+    fn ping(&self, target: &str, source: Option<&str>, count: u32, deadline: u32) -> bool {
+        let (count, deadline) = (count.to_string(), deadline.to_string());
+        let mut argv = vec![
+            "ping", "-c", &count, "-i", "0.2", "-W", "2", "-w", &deadline,
+        ];
+        if let Some(s) = source {
+            argv.extend_from_slice(&["-I", s]);
+        }
+        argv.push(target);
+        let out = self.lab.run(Side::A, &argv, Duration::from_secs(20));
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+        out.status.success()
+    }
+
+    /// iperf3 TCP for 3 s from A to B's PPP address (`reverse`: B sends); Mbit/s received.
+    fn iperf3(&self, reverse: bool) -> f64 {
+        let mut server = std::process::Command::new("ip")
+            .args(["netns", "exec", self.lab.ns(Side::B), "timeout", "30"])
+            .args(["iperf3", "-s", "-1", "-B", LNS_PPP])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let mut argv = vec!["timeout", "25", "iperf3", "-c", LNS_PPP, "-t", "3", "-J"];
+        if reverse {
+            argv.push("-R");
+        }
+        let out = self.lab.run(Side::A, &argv, Duration::from_secs(30));
+        let _ = server.kill();
+        let _ = server.wait();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "iperf3 printed no JSON ({e}): {}{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                self.context()
+            )
+        });
+        let bps = v["end"]["sum_received"]["bits_per_second"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no throughput in iperf3's report: {v}"));
+        bps / 1e6
+    }
+
+    /// Side `side`'s log, flushed.
+    fn log(&self, side: Side) -> String {
+        let d = self.daemon(side);
+        let _ = self.lab.l2tpd_logs(d);
+        let x = if side == Side::A { 'a' } else { 'b' };
+        std::fs::read_to_string(self.lab.path(&format!("l2tpd-{x}.log"))).unwrap_or_default()
+    }
+}
+
+/// Starts both daemons and waits until PPP is up at both ends with their addresses.
+/// `dp` is the data-plane lines of both `system` blocks.
+fn start(
+    tag: &str,
+    (version, dp): (u8, &str),
+    session: &str,
+    lns_ppp: &str,
+) -> (Ppp, netns::Capture) {
+    let mut lab = Lab::new(tag, &["iperf3"]);
+    // Captured from the start, so that tshark sees the call's pseudowire type.
+    let cap = lab.capture(Side::A, L2TP_FILTER);
+    let b = lab.start_l2tpd(
+        Side::B,
+        "192.0.2.2:1701",
+        dp,
+        &lns_conf(version, session, lns_ppp),
+    );
+    let a = lab.start_l2tpd(
+        Side::A,
+        "192.0.2.1:1701",
+        dp,
+        &client_conf(version, session),
+    );
+    let (_, sa) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    let (_, sb) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    let ids = |s: &Value| (num(s, "tid").to_string(), num(s, "sid").to_string());
+    let p = Ppp {
+        ids: [ids(&sa), ids(&sb)],
+        lab,
+        a,
+        b,
+    };
+    for side in [Side::A, Side::B] {
+        poll(
+            DEADLINE,
+            &format!("side {side:?}: PPP up with an address"),
+            || {
+                let d = p.detail(side);
+                (d["ppp"]["phase"] == "network"
+                    && d["ppp"]["peer_ipv4"].is_string()
+                    && d["interface_name"] == TUN)
+                    .then_some(())
+            },
+            || format!("{}\n{}", p.detail(side), p.context()),
+        );
+    }
+    (p, cap)
+}
+
+fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
+    let (mut p, cap) = start(tag, (version, DP), session, "");
+    let (da, db) = (p.detail(Side::A), p.detail(Side::B));
+    // The roles and what they agreed.
+    assert_eq!(da["ppp"]["role"], "client", "{da}");
+    assert_eq!(db["ppp"]["role"], "server", "{db}");
+    assert_eq!(db["ppp"]["auth"], "chap", "{db}");
+    assert_eq!(db["ppp"]["user"], "alice", "{db}");
+    assert_eq!(da["ppp"]["peer_ipv4"], LNS_PPP, "{da}");
+    assert_eq!(da["ppp"]["local_ipv4"], CLIENT_PPP, "{da}");
+    assert_eq!(db["ppp"]["peer_ipv4"], CLIENT_PPP, "{db}");
+
+    // Each TUN has its side's address and a host route to the other's, MTU the peer's MRU.
+    for (side, local, peer) in [
+        (Side::A, CLIENT_PPP, LNS_PPP),
+        (Side::B, LNS_PPP, CLIENT_PPP),
+    ] {
+        let link = p.ip(side, &["-d", "link", "show", TUN]);
+        assert!(
+            link.contains("tun type tun") && link.contains("UP"),
+            "{link}"
+        );
+        let addr = p.ip(side, &["-4", "addr", "show", "dev", TUN]);
+        assert!(addr.contains(&format!("inet {local}/32")), "{addr}");
+        let routes = p.ip(side, &["-4", "route", "show", "dev", TUN]);
+        assert!(
+            routes.lines().any(|l| l.starts_with(peer)
+                && l.contains(&format!("src {local}"))
+                && l.contains("mtu 1400")),
+            "side {side:?}: no route to {peer} through {TUN}: {routes}\n{}",
+            p.context()
+        );
+        // The shared TUN carries no IPv6.
+        let v6 = p.ip(side, &["-6", "addr", "show", "dev", TUN]);
+        assert!(!v6.contains("inet6"), "{v6}");
+    }
+
+    assert!(
+        p.ping(LNS_PPP, None, 3, 10),
+        "no ping reply across the PPP session\n{}",
+        p.context()
+    );
+    // A source the LNS did not give: dropped by B, counted, logged; the session is untouched.
+    let before = num(&p.detail(Side::B)["stats"], "rx_errors");
+    let ns_a = p.lab.ns(Side::A).to_owned();
+    netns::ip(&[
+        "-n",
+        &ns_a,
+        "addr",
+        "add",
+        &format!("{SPOOFED}/32"),
+        "dev",
+        "lo",
+    ]);
+    assert!(
+        !p.ping(LNS_PPP, Some(SPOOFED), 3, 2),
+        "a spoofed source got replies\n{}",
+        p.context()
+    );
+    let after = num(&p.detail(Side::B)["stats"], "rx_errors");
+    assert!(
+        after >= before + 3,
+        "rx_errors {before} -> {after}\n{}",
+        p.context()
+    );
+    poll(
+        SHORT,
+        "B logging the spoofed source",
+        || {
+            p.log(Side::B)
+                .lines()
+                .any(|l| {
+                    l.contains(&format!(
+                        "source {SPOOFED} is not the peer's address {CLIENT_PPP}"
+                    ))
+                })
+                .then_some(())
+        },
+        || p.context(),
+    );
+    assert!(
+        p.ping(LNS_PPP, None, 2, 10),
+        "no ping reply after\n{}",
+        p.context()
+    );
+
+    // tshark: L2TP carrying PPP carrying the pings, nothing malformed. (Its protocol list
+    // names `ppp` over L2TPv2 only, `l2tp:ip` over L2TPv3: the frames start with the PPP
+    // header, so ICMP there went through its PPP dissector.)
+    let packets = p.lab.judge(&cap, tshark_prefs);
+    let icmp = packets
+        .iter()
+        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
+        .count();
+    assert!(
+        icmp >= 10,
+        "tshark saw {icmp} ICMP-in-PPP-in-L2TP packets:\n{}",
+        netns::summary(&packets)
+    );
+    assert!(
+        packets
+            .iter()
+            .any(|x| x.protocols.contains("l2tp:") && x.protocols.contains("chap")),
+        "no CHAP in the capture:\n{}",
+        netns::summary(&packets)
+    );
+
+    // TCP both ways (after the capture, which has what it needs).
+    for reverse in [false, true] {
+        let mbps = p.iperf3(reverse);
+        println!("iperf3 over native PPP (L2TPv{version}, reverse {reverse}): {mbps:.0} Mbit/s");
+        assert!(mbps > 5.0, "iperf3: only {mbps:.1} Mbit/s\n{}", p.context());
+    }
+
+    // Both sides count the IP that crossed.
+    for side in [Side::A, Side::B] {
+        let st = &p.detail(side)["stats"];
+        assert!(
+            num(st, "rx_packets") >= 1000 && num(st, "tx_packets") >= 1000,
+            "side {side:?}: {st}"
+        );
+    }
+
+    if version == 3 {
+        // Someone deletes B's TUN: the session whose IP it carried is disconnected.
+        let ns_b = p.lab.ns(Side::B).to_owned();
+        netns::ip(&["-n", &ns_b, "link", "del", TUN]);
+        poll(
+            DEADLINE,
+            "B disconnecting the session of the deleted TUN",
+            || {
+                let gone = p.lab.list(&p.b, "sessions").is_empty();
+                let said = p
+                    .log(Side::B)
+                    .contains(&format!("the TUN {TUN} was deleted, which carried its IP"));
+                (gone && said).then_some(())
+            },
+            || p.context(),
+        );
+        return;
+    }
+    // The client goes: B's session, and its route to the client's address, go.
+    p.lab.stop_l2tpd(&p.a);
+    poll(
+        DEADLINE,
+        "B's route to the client removed",
+        || {
+            let routes = p.ip(Side::B, &["-4", "route", "show", "dev", TUN]);
+            let sessions = p.lab.list(&p.b, "sessions");
+            (!routes.contains(CLIENT_PPP) && sessions.is_empty()).then_some(())
+        },
+        || p.lab.l2tpd_logs(&p.b),
+    );
+    let addr = p.ip(Side::B, &["-4", "addr", "show", "dev", TUN]);
+    assert!(
+        !addr.contains(LNS_PPP),
+        "B's address stayed on the TUN: {addr}"
+    );
+}
+
+#[test]
+fn l2tpv2_native_ppp_carries_ping_and_iperf3() {
+    carries_ip("ppp-v2", 2, "", &[]);
+}
+
+#[test]
+fn l2tpv3_ppp_pseudowire_carries_ping_and_iperf3() {
+    let session = "    cookie_length 8\n    l2spec_type default\n    data_sequencing all\n";
+    carries_ip(
+        "ppp-v3",
+        3,
+        session,
+        &[
+            "-o",
+            "l2tp.cookie_size:8 Byte Cookie",
+            "-o",
+            "l2tp.l2_specific:Default L2-Specific",
+            // tshark does not take the pseudowire type from the ICRQ.
+            "-d",
+            "l2tp.pw_type==0,ppp",
+        ],
+    );
+}
+
+/// The data plane reports the sessions that carry IP (at most every 5 s), which keeps the LNS's
+/// idle timeout from ending a busy link; once the traffic stops, the link ends idle. Without
+/// offloads, on one data-path thread.
+#[test]
+fn traffic_keeps_an_idle_timeout_away() {
+    // Without offloads, on one thread: the plain paths to and from the TUN.
+    let dp = "    dataplane userspace\n    dataplane_offloads false\n    dataplane_threads 1\n";
+    let (p, _cap) = start("ppp-idle", (2, dp), "", "    idle_timeout 8\n");
+    let link = p.ip(Side::B, &["-d", "link", "show", TUN]);
+    assert!(link.contains("vnet_hdr off"), "{link}");
+    // Pings for 14 s, longer than the idle timeout: the link stays up.
+    let out = p.lab.run(
+        Side::A,
+        &[
+            "ping", "-c", "28", "-i", "0.5", "-W", "2", "-w", "20", LNS_PPP,
+        ],
+        Duration::from_secs(25),
+    );
+    assert!(
+        out.status.success(),
+        "pings lost: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        p.context()
+    );
+    let d = p.detail(Side::B);
+    assert_eq!(
+        d["ppp"]["phase"], "network",
+        "the link did not stay up: {d}"
+    );
+    // Quiet now: the LNS ends the link for idleness.
+    poll(
+        DEADLINE,
+        "B ending the idle link",
+        || {
+            p.log(Side::B)
+                .lines()
+                .any(|l| l.contains("PPP down") && l.contains("idle timeout"))
+                .then_some(())
+        },
+        || p.context(),
+    );
+}

@@ -1,0 +1,245 @@
+//! Native PPP on the userspace data plane against real pppd on the kernel's L2TP: the host's
+//! l2tpd (`dataplane userspace`) is the LNS, terminating PPP itself (CHAP, an address pool);
+//! in the qemu test guest (`tests/vm/`), l2tpd on the kernel data plane places two calls with
+//! pppd on each (`use_pppd true`): an L2TPv2 session over UDP and an L2TPv3 PPP pseudowire
+//! over IP, both asking for data sequencing (which the guest's kernel then requires of the
+//! host's packets). pppd authenticates, takes its address, and pings the host's
+//! end of each link through its own interface; the host's sessions show the user, the address
+//! and the packets.
+//!
+//! Needs root, qemu and the guest built by `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`,
+//! default `/var/tmp/l2tp-vm`); fails, rather than skips, without them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod netns;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use netns::{DEADLINE, Lab, Side, num, poll};
+use serde_json::Value;
+
+/// Guest time limit; its own waits give up well before it.
+const GUEST_TIMEOUT_S: u64 = 240;
+
+/// The host: the LNS of the guest's calls. Each version has its own PPP address, so that the
+/// guest's two links do not route to the same one.
+const HOST_CONF: &str = "\
+peer profile \"guest\" {
+    peer_ipaddr 192.0.2.2
+    lac_lns lac
+    session_profile_name \"s\"
+    pseudowire_profile_name \"native\"
+}
+
+session profile \"s\" {
+    pseudowire_type ppp
+}
+
+pseudowire profile \"native\" {
+    ppp_profile_name \"customers\"
+}
+
+ppp profile \"customers\" {
+    auth_mschapv2 false
+    local_ip_addr 203.0.113.1
+    ip_pool_name \"pool\"
+    mru 1400
+    ipv6cp false
+}
+
+ip pool \"pool\" {
+    ranges 203.0.113.10-203.0.113.11
+}
+
+user \"alice\" {
+    password \"alice-chap-7731\"
+}
+";
+
+/// The guest: l2tpd on the kernel's L2TP placing an L2TPv2 call over UDP and an L2TPv3 one
+/// over IP, pppd on each; then pings through each PPP interface.
+const GUEST_SCRIPT: &str = r#"set -u
+mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
+ip link set lo up
+cat >/tmp/w/l2tpd.conf <<EOF
+system {
+    listen 192.0.2.2:1701
+    dataplane kernel
+    control_socket /tmp/w/l2tpd.sock
+    pid_file /tmp/w/l2tpd.pid
+}
+pseudowire profile "pppd" {
+    use_pppd true
+    pppd_options "user alice" "password alice-chap-7731" "noauth" "nodefaultroute" "noipdefault" "noccp" "novj" "mru 1400"
+}
+tunnel "v2" {
+    version 2
+    peer 192.0.2.1
+    persist false
+    pseudowire_profile_name "pppd"
+}
+session "call2" {
+    tunnel "v2"
+    pseudowire_type ppp
+    session_type laic
+    data_sequencing all
+}
+tunnel "v3" {
+    version 3
+    encap ip
+    peer 192.0.2.1
+    persist false
+    pseudowire_profile_name "pppd"
+}
+session "call3" {
+    tunnel "v3"
+    pseudowire_type ppp
+    data_sequencing all
+}
+EOF
+/tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
+links() { ip -4 -o addr show | awk '$2 ~ /^ppp/ {print $2}'; }
+ok=0
+for _ in $(seq 1 300); do
+    [ "$(links | wc -l)" = 2 ] && { ok=1; break; }
+    sleep 0.2
+done
+/tmp/bin/l2tpctl -S /tmp/w/l2tpd.sock show sessions
+ip -4 addr show
+pass=0
+if [ "$ok" = 1 ]; then
+    pass=1
+    for dev in $(links); do
+        ping -I "$dev" -c 5 -i 0.2 -W 2 203.0.113.1 || pass=0
+    done
+fi
+if [ "$pass" = 1 ]; then
+    ip -s l2tp show session
+    echo "PASS pppd on the kernel <-> native PPP on the userspace data plane"
+    # The guest powers off with its sessions up, for the host to read its counters.
+    exit 0
+fi
+echo "FAIL pppd on the kernel <-> native PPP on the userspace data plane"
+cat /tmp/w/l2tpd.out; tail -n 80 /tmp/w/l2tpd.log
+exit 1
+"#;
+
+fn vm_dir() -> PathBuf {
+    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
+}
+
+/// Boots the guest with `share` as /mnt/host running `script`, its eth0 (192.0.2.2/24) on a tap
+/// in side A's namespace, which gets 192.0.2.1/24; returns qemu, still running.
+fn boot_guest(lab: &Lab, share: &Path, script: &str) -> std::process::Child {
+    let vm = vm_dir();
+    assert!(
+        vm.join("vmlinux").exists() && vm.join("initrd.img").exists(),
+        "no test guest in {}: run tests/vm/build-guest.sh",
+        vm.display()
+    );
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run_guest = manifest.join("../tests/vm/run-guest.sh");
+    let tag = std::process::id() % 100_000;
+    let tap = format!("l2vp{tag}");
+    let guest = format!("l2tpd-ppp-peer-{tag}");
+    let ns = lab.ns(Side::A).to_owned();
+    // Side A's veth is not used: the guest's eth0 is 192.0.2.2.
+    netns::ip(&["-n", &ns, "addr", "flush", "dev", lab.ifname(Side::A)]);
+    let qemu = Command::new("ip")
+        .args(["netns", "exec", &ns, "bash"])
+        .arg(&run_guest)
+        .args(["-n", &guest, "-s"])
+        .arg(share)
+        .args(["-r", script])
+        .args(["-T", &GUEST_TIMEOUT_S.to_string()])
+        .args(["-a", "vm.ip0=192.0.2.2/24", "--"])
+        .args([
+            "-netdev",
+            &format!("tap,id=t0,ifname={tap},script=no,downscript=no"),
+        ])
+        .args([
+            "-device",
+            "virtio-net-pci,netdev=t0,romfile=,mac=52:54:00:d9:00:21",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !lab
+        .run(Side::A, &["ip", "link", "show", &tap], netns::SHORT)
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline, "qemu did not create {tap}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    netns::ip(&["-n", &ns, "addr", "add", "192.0.2.1/24", "dev", &tap]);
+    netns::ip(&["-n", &ns, "link", "set", &tap, "up"]);
+    qemu
+}
+
+#[test]
+fn pppd_on_the_kernel_reaches_native_ppp_on_the_userspace_data_plane() {
+    let mut lab = Lab::new("userspace-ppp-pppd", &["qemu-system-x86_64"]);
+    let share = lab.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("peer.sh"), GUEST_SCRIPT).unwrap();
+    // Without debug information: the guest copies them into its memory.
+    for (bin, name) in [
+        (PathBuf::from(netns::l2tpd_bin()), "l2tpd"),
+        (netns::l2tpctl_bin(), "l2tpctl"),
+    ] {
+        let out = Command::new("strip")
+            .arg("--strip-debug")
+            .arg(&bin)
+            .arg("-o")
+            .arg(share.join(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "strip {}: {out:?}", bin.display());
+    }
+    let qemu = boot_guest(&lab, &share, "/mnt/host/peer.sh");
+    let dp = "    dataplane userspace\n    listen_encap_ip true\n";
+    let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, HOST_CONF);
+    let out = qemu.wait_with_output().unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    println!("{console}");
+    assert!(
+        out.status.success()
+            && console.contains("PASS pppd on the kernel <-> native PPP on the userspace"),
+        "the guest's pings failed\n{}",
+        lab.l2tpd_logs(&d)
+    );
+    // Both calls: pppd authenticated as alice, got an address from the pool, and its pings
+    // crossed; the sessions name the shared TUN.
+    let sessions = poll(
+        DEADLINE,
+        "the host's two PPP sessions",
+        || {
+            let s = lab.list(&d, "sessions");
+            (s.len() == 2).then_some(s)
+        },
+        || lab.l2tpd_logs(&d),
+    );
+    let mut addresses = Vec::new();
+    for s in &sessions {
+        let (tid, sid) = (num(s, "tid").to_string(), num(s, "sid").to_string());
+        let detail: Value = lab
+            .ctl(&d, &["show", "session", &tid, &sid])
+            .unwrap_or_else(|e| panic!("{e}\n{}", lab.l2tpd_logs(&d)));
+        assert_eq!(detail["interface_name"], "l2tpppp0", "{detail}");
+        assert_eq!(detail["ppp"]["user"], "alice", "{detail}");
+        assert_eq!(detail["ppp"]["auth"], "chap", "{detail}");
+        let st = &detail["stats"];
+        assert!(
+            num(st, "rx_packets") >= 5 && num(st, "tx_packets") >= 5,
+            "{detail}"
+        );
+        assert_eq!(num(st, "rx_errors"), 0, "{detail}");
+        addresses.push(detail["ppp"]["peer_ipv4"].as_str().unwrap_or("").to_owned());
+    }
+    addresses.sort();
+    assert_eq!(addresses, ["203.0.113.10", "203.0.113.11"]);
+}
