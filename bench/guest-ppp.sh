@@ -28,7 +28,9 @@
 #      results into), SETUP_TIMEOUT (seconds the load generator
 #      may take to bring the sessions up; default 900), STALL (give up waiting once no session
 #      came up for this long; default 120), PROFILE (an LNS, e.g. native: perf records its
-#      set-up in the guest, the hottest symbols kept in KEEP_RESULTS/LNS/profile.txt).
+#      set-up in the guest, the hottest symbols kept in KEEP_RESULTS/LNS/profile.txt),
+#      PPPD_LOG (non-empty: l2tpd's pppd log to its stderr, and l2tpd logs it, so that
+#      KEEP_RESULTS/pppd/lns.log says why a pppd gave up; not for figures).
 # Exit status 0 when every LNS ran and native PPP brought every session up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +86,7 @@ done
 cp bench/guest-ppp/guest.sh "$SHARE/guest.sh"
 cat >"$SHARE/params.sh" <<EOF
 N=$N TUNNELS=$TUNNELS CONCURRENCY=$CONCURRENCY LNSES="$LNSES" SETUP_TIMEOUT=$SETUP_TIMEOUT STALL=$STALL SETTLE=5
-PROFILE="${PROFILE:-}" PROFILE_EVENT="${PROFILE_EVENT:-}" MEM=$MEM
+PROFILE="${PROFILE:-}" PROFILE_EVENT="${PROFILE_EVENT:-}" MEM=$MEM PPPD_LOG="${PPPD_LOG:-}"
 EOF
 cp "$SHARE/params.sh" "$SHARE/results/params.sh"
 # The guest's own bound: every LNS may take its set-up time, its teardown and a margin.

@@ -19,7 +19,9 @@
 # figures on the host.
 #
 # Parameters come from /mnt/host/params.sh: N, TUNNELS, CONCURRENCY, LNSES, SETUP_TIMEOUT, STALL, SETTLE,
-# and PROFILE (an LNS whose set-up perf records: profile.txt; the guest then needs perf).
+# PROFILE (an LNS whose set-up perf records: profile.txt; the guest then needs perf), and
+# PPPD_LOG (non-empty: pppd logs to its stderr, which l2tpd logs at info, so lns.log says why a
+# pppd gave up; not for figures, it costs CPU).
 set -u
 S=/mnt/host
 . $S/params.sh
@@ -155,7 +157,7 @@ ip pool "pool" {
         users_file /etc/ppp/chap-secrets yes
         pw='pseudowire profile "pw" {
     use_pppd true
-    pppd_options "require-chap" "name lns" "192.0.2.2:" "noccp" "novj" "nodefaultroute" "lcp-echo-interval 30" "lcp-echo-failure 3"
+    pppd_options "require-chap" "name lns" "192.0.2.2:" "noccp" "novj" "nodefaultroute" "lcp-echo-interval 30" "lcp-echo-failure 3"'"${PPPD_LOG:+ \"logfd 2\"}"'
 }'
     fi
     cat >"$W/l2tpd.conf" <<EOF
@@ -181,7 +183,8 @@ session profile "ppp-in" {
 }
 $pw
 EOF
-    ip netns exec lns "$BIN/l2tpd" -f -c "$W/l2tpd.conf" -o "$W/lns.log" >"$W/lns.out" 2>&1 &
+    # PPPD_LOG: pppd's own log in l2tpd's (info), to see why a pppd gave up; it costs CPU.
+    ip netns exec lns "$BIN/l2tpd" -f ${PPPD_LOG:+-d} -c "$W/l2tpd.conf" -o "$W/lns.log" >"$W/lns.out" 2>&1 &
     LNS_PID=$!
     for _ in $(seq 100); do
         "$BIN/l2tpctl" -S "$W/l2tpd.sock" show system >/dev/null 2>&1 && return 0
