@@ -27,8 +27,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The l2tpns tests of l2tp-loadgen start their own l2tpns in network namespaces; the packaged
-# service must not run (it would listen on port 1701 of every address) nor start at boot.
+# The l2tpns tests (l2tp-loadgen/tests/l2tpns.rs, l2tpd/tests/l2tpns_client.rs) start their own
+# l2tpns in network namespaces; the packaged service must not run (it would listen on port 1701 of every address) nor start at boot.
 if [ -e /etc/init.d/l2tpns ]; then
     if [ -d /run/systemd/system ]; then
         systemctl disable --now l2tpns >/dev/null 2>&1 || true

@@ -342,6 +342,11 @@ pub struct SystemStats {
     /// discarded.
     #[serde(default)]
     pub ppp_frames_malformed: u64,
+    /// Native PPP on the userspace data plane: packets of the shared TUN dropped, by reason
+    /// (`unrouted`: to an address no session holds, or not IPv4; `io_error`: a read or write
+    /// of the TUN failed).
+    #[serde(default)]
+    pub ppp_tun_discards: BTreeMap<String, u64>,
 }
 
 /// One row of `show tunnels`.

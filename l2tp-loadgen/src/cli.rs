@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use l2tp_proto::auth::Secret;
 use l2tp_proto::wire::avp::types::pw_type;
 use l2tp_proto::wire::header::Version;
 use ppp_proto::{AuthMethod, Password};
@@ -38,8 +39,8 @@ pub(crate) struct Args {
     pub(crate) version: u8,
     /// Shared secret: challenge/response (L2TPv2) or message digest (L2TPv3) authentication,
     /// required in both directions.
-    #[arg(long, value_name = "S")]
-    pub(crate) secret: Option<String>,
+    #[arg(long, value_name = "S", value_parser = secret)]
+    pub(crate) secret: Option<Secret>,
     /// Seconds to hold everything open once set up, before tearing down.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub(crate) hold: f64,
@@ -112,6 +113,11 @@ impl Auth {
 }
 
 /// A password, kept out of `Debug` output.
+/// A secret never shows in `Debug` output (of the arguments or the plan).
+fn secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::from(s))
+}
+
 fn password(s: &str) -> Result<Password, String> {
     Ok(Password::from(s))
 }
@@ -135,7 +141,7 @@ pub(crate) struct Plan {
     pub(crate) tunnels: usize,
     pub(crate) sessions: usize,
     pub(crate) version: Version,
-    pub(crate) secret: Option<String>,
+    pub(crate) secret: Option<Secret>,
     pub(crate) hold: Duration,
     pub(crate) concurrency: usize,
     pub(crate) max_sockets: Option<usize>,
@@ -275,6 +281,28 @@ mod tests {
         Args::try_parse_from(argv)
             .map_err(|e| e.to_string())
             .and_then(|a| a.plan())
+    }
+
+    #[test]
+    fn the_tunnel_secret_stays_out_of_debug() {
+        let argv = [
+            "l2tp-loadgen",
+            "--peer",
+            "127.0.0.1",
+            "--tunnels",
+            "1",
+            "--sessions",
+            "1",
+        ];
+        let args = Args::try_parse_from(argv.iter().chain(&["--secret", "hunter2"])).unwrap();
+        let plan = args.plan().unwrap();
+        assert_eq!(plan.secret, Some(Secret::from("hunter2")));
+        for shown in [format!("{args:?}"), format!("{plan:?}")] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        // An empty secret is no secret.
+        let args = Args::try_parse_from(argv.iter().chain(&["--secret", ""])).unwrap();
+        assert_eq!(args.plan().unwrap().secret, None);
     }
 
     #[test]

@@ -459,11 +459,19 @@ impl Core {
         statistics.tunnels_refused = engine.tunnels_refused;
         statistics.sessions_refused = engine.sessions_refused;
         statistics.malformed = engine.malformed;
-        let wrong_cookie = plane.cookie_mismatches();
-        if wrong_cookie > 0 {
+        let drops = plane.drops();
+        if drops.cookie_mismatches > 0 {
             statistics
                 .malformed
-                .insert("data_wrong_cookie".to_owned(), wrong_cookie);
+                .insert("data_wrong_cookie".to_owned(), drops.cookie_mismatches);
+        }
+        for (reason, n) in [
+            ("unrouted", drops.tun_unrouted),
+            ("io_error", drops.tun_errors),
+        ] {
+            if n > 0 {
+                statistics.ppp_tun_discards.insert(reason.to_owned(), n);
+            }
         }
         statistics.rx_discards += engine.rx_discards;
         statistics.retransmits += engine.retransmits;

@@ -33,6 +33,8 @@ const LNS_PPP: &str = "203.0.113.1";
 const CLIENT_PPP: &str = "203.0.113.10";
 /// An address the client owns but was not given.
 const SPOOFED: &str = "203.0.113.99";
+/// An address no PPP session holds.
+const UNHELD: &str = "203.0.113.77";
 const TUN: &str = "l2tpppp0";
 /// The data plane of both sides, offloads on (the default).
 const DP: &str = "    dataplane userspace\n";
@@ -306,6 +308,29 @@ fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
         "no ping reply after\n{}",
         p.context()
     );
+    // B's kernel routes an address no session holds into the TUN: the data plane drops what
+    // it reads for it, counted in show system.
+    let ns_b = p.lab.ns(Side::B).to_owned();
+    netns::ip(&[
+        "-n",
+        &ns_b,
+        "route",
+        "add",
+        &format!("{UNHELD}/32"),
+        "dev",
+        TUN,
+    ]);
+    let out = p.lab.run(
+        Side::B,
+        &["ping", "-c", "3", "-i", "0.2", "-W", "1", UNHELD],
+        Duration::from_secs(20),
+    );
+    assert!(!out.status.success(), "{UNHELD} answered\n{}", p.context());
+    let system = p.lab.ctl(&p.b, &["show", "system"]).unwrap();
+    let unrouted = system["statistics"]["ppp_tun_discards"]["unrouted"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(unrouted >= 3, "ppp_tun_discards: {system}\n{}", p.context());
 
     // tshark: L2TP carrying PPP carrying the pings, nothing malformed. (Its protocol list
     // names `ppp` over L2TPv2 only, `l2tp:ip` over L2TPv3: the frames start with the PPP

@@ -122,6 +122,10 @@ pub enum DownReason {
     AuthFailed,
     /// The peer rejected our credentials (PAP Authenticate-Nak, CHAP Failure).
     AuthRejectedByPeer,
+    /// The lower layer went down while the peer had our credentials (PAP Authenticate-Request
+    /// or CHAP Response sent) and had not answered them: how some LNSes refuse a login, with
+    /// a CDN and no Authenticate-Nak or Failure (l2tpns does).
+    AuthNoVerdict,
     /// The peer's MS-CHAPv2 authenticator response was missing or wrong (RFC 2759 §5).
     AuthenticatorInvalid,
     /// Authentication did not finish within `auth_timeout`.
@@ -150,6 +154,7 @@ impl DownReason {
             Self::AuthNotNegotiated => "auth_not_negotiated",
             Self::AuthFailed => "auth_failed",
             Self::AuthRejectedByPeer => "auth_rejected_by_peer",
+            Self::AuthNoVerdict => "auth_no_verdict",
             Self::AuthenticatorInvalid => "authenticator_invalid",
             Self::AuthTimeout => "auth_timeout",
             Self::NoNetworkProtocol => "no_network_protocol",
@@ -164,7 +169,7 @@ impl DownReason {
     pub(crate) fn message(&self) -> &'static str {
         match self {
             Self::Closed(r) => r.message(),
-            Self::PeerTerminated | Self::LowerLayerDown => "",
+            Self::PeerTerminated | Self::LowerLayerDown | Self::AuthNoVerdict => "",
             Self::NegotiationFailed => "Negotiation failed",
             Self::Rejected => "LCP rejected",
             Self::AuthNotNegotiated => "No authentication protocol agreed",
@@ -192,6 +197,9 @@ impl fmt::Display for DownReason {
             Self::AuthNotNegotiated => f.write_str("no authentication method agreed"),
             Self::AuthFailed => f.write_str("the peer failed authentication"),
             Self::AuthRejectedByPeer => f.write_str("the peer rejected our credentials"),
+            Self::AuthNoVerdict => f.write_str(
+                "the lower layer went down before the peer's verdict on our credentials",
+            ),
             Self::AuthenticatorInvalid => {
                 f.write_str("the peer's MS-CHAPv2 authenticator response is wrong")
             }

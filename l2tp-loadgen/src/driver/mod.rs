@@ -9,7 +9,6 @@ use std::num::NonZeroU16;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use l2tp_proto::auth::Secret;
 use l2tp_proto::time::Instant as ProtoInstant;
 use l2tp_proto::wire::avp::types::pw_type;
 use l2tp_proto::wire::header::{Encapsulation, Packet, Version};
@@ -273,11 +272,7 @@ impl Driver {
             encap: Encapsulation::Udp,
             host_name: plan.host_name.clone().into_bytes(),
             router_id: router_id(local_ip),
-            secret: plan
-                .secret
-                .as_deref()
-                .map(|s| Secret::new(s.as_bytes()))
-                .unwrap_or_default(),
+            secret: plan.secret.clone().unwrap_or_default(),
             auth_mode: if plan.secret.is_some() {
                 AuthMode::Challenge
             } else {

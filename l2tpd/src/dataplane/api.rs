@@ -9,6 +9,7 @@ use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 
 use l2tp_config::{MacAddr, PseudowireType};
+use l2tp_dataplane::DataplaneTotals;
 use l2tp_proto::DataSequencing;
 use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -427,9 +428,10 @@ pub trait Dataplane: fmt::Debug {
         None
     }
 
-    /// Data packets dropped for a wrong cookie, over all sessions (for `show system`).
-    fn cookie_mismatches(&self) -> u64 {
-        0
+    /// Data packets dropped outside any one session's counters (a wrong cookie, the shared
+    /// TUN of native PPP), over the data plane's life (for `show system`).
+    fn drops(&self) -> DataplaneTotals {
+        DataplaneTotals::default()
     }
 
     /// The channel of [`DataplaneEvent`]s; the first call takes it.

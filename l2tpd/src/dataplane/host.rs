@@ -243,9 +243,9 @@ impl DataplaneHost {
         self.peers.get(&tid).copied()
     }
 
-    /// Data packets dropped for a wrong cookie, over all sessions.
-    pub fn cookie_mismatches(&self) -> u64 {
-        self.dataplane.cookie_mismatches()
+    /// Data packets dropped outside any one session's counters.
+    pub fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
+        self.dataplane.drops()
     }
 
     /// Data counters over every session, removed ones included; `None` without data.

@@ -439,8 +439,8 @@ impl Dataplane for UserspaceAdapter {
         Some(total)
     }
 
-    fn cookie_mismatches(&self) -> u64 {
-        self.dp.totals().cookie_mismatches
+    fn drops(&self) -> dp::DataplaneTotals {
+        self.dp.totals()
     }
 
     fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {

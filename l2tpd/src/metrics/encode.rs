@@ -468,7 +468,7 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 }
 
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
-const PPP_DOWN_REASONS: [&str; 15] = [
+const PPP_DOWN_REASONS: [&str; 16] = [
     "closed",
     "peer_terminated",
     "lower_down",
@@ -477,6 +477,7 @@ const PPP_DOWN_REASONS: [&str; 15] = [
     "auth_not_negotiated",
     "auth_failed",
     "auth_rejected_by_peer",
+    "auth_no_verdict",
     "authenticator_invalid",
     "auth_timeout",
     "no_network_protocol",
@@ -487,6 +488,7 @@ const PPP_DOWN_REASONS: [&str; 15] = [
 ];
 const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
 const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
+const PPP_TUN_DISCARDS: [&str; 2] = ["unrouted", "io_error"];
 
 fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let sys = &s.system;
@@ -514,6 +516,12 @@ fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
             "Authenticated native-PPP peers refused for want of an address, by reason.",
             &sys.ppp_address_refusals,
             &PPP_ADDRESS_REFUSALS[..],
+        ),
+        (
+            "l2tpd_ppp_tun_discards",
+            "Packets of the shared TUN of native PPP (userspace data plane) dropped, by reason.",
+            &sys.ppp_tun_discards,
+            &PPP_TUN_DISCARDS[..],
         ),
     ] {
         let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;

@@ -578,6 +578,18 @@ impl Link {
         true
     }
 
+    /// Whether the peer has our credentials and has not answered them yet: a PAP
+    /// Authenticate-Request or a CHAP Response went out, and no Ack/Nak or Success/Failure came.
+    pub(super) fn awaiting_verdict(&self) -> bool {
+        self.phase == Phase::Authenticate
+            && self.shared.config.credentials.is_some()
+            && self
+                .auth
+                .as_ref()
+                .and_then(|a| a.us.as_ref())
+                .is_some_and(|s| !s.done && (s.method == AuthMethod::Pap || s.answered))
+    }
+
     /// Enters the network phase once every direction is authenticated.
     fn maybe_network(&mut self, now: Instant) {
         if self.phase == Phase::Authenticate && self.auth.as_ref().is_some_and(|s| s.done()) {

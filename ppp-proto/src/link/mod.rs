@@ -361,14 +361,18 @@ impl Link {
 
     /// The lower layer is gone (the L2TP session closed): the link ends at once with
     /// [`DownReason::LowerLayerDown`] (RFC 1661 §4.3 Down), after the down events of its
-    /// network protocols.
+    /// network protocols; with [`DownReason::AuthNoVerdict`] when the peer had our
+    /// credentials and had not answered them.
     pub fn lower_down(&mut self, now: Instant) {
         if !self.is_running() {
             return;
         }
-        self.shared
-            .closing
-            .get_or_insert(DownReason::LowerLayerDown);
+        let reason = if self.awaiting_verdict() {
+            DownReason::AuthNoVerdict
+        } else {
+            DownReason::LowerLayerDown
+        };
+        self.shared.closing.get_or_insert(reason);
         self.lcp_event(now, crate::fsm::Event::Down);
         self.finish();
     }

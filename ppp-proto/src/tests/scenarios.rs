@@ -144,6 +144,29 @@ fn a_peer_that_naks_forever_ends_the_link_within_max_failure() {
     assert!(p.links[0].is_finished());
 }
 
+/// An LNS that answers wrong credentials by closing the session, with no Authenticate-Nak or
+/// Failure (l2tpns): the client's link ends with the reason that says so.
+#[test]
+fn the_lower_layer_going_before_the_verdict_is_told_apart() {
+    for m in AuthMethod::ALL {
+        let mut p = Pair::lns_and_client(13, &[m], PASSWORD);
+        p.hosts[0] = Host::Silent;
+        p.open();
+        p.run_for(Duration::from_secs(5));
+        let now = p.now;
+        p.links[1].lower_down(now);
+        p.drain();
+        assert_eq!(p.down(1), Some(DownReason::AuthNoVerdict), "{m}");
+        // Before our credentials went out, it is the lower layer's going only.
+        let mut p = Pair::lns_and_client(14, &[m], PASSWORD);
+        p.open();
+        let now = p.now;
+        p.links[1].lower_down(now);
+        p.drain();
+        assert_eq!(p.down(1), Some(DownReason::LowerLayerDown), "{m}");
+    }
+}
+
 #[test]
 fn a_peer_that_never_authenticates_times_out() {
     for m in AuthMethod::ALL {

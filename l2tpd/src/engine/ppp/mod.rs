@@ -411,7 +411,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         let refusal = st.refusal.take().unwrap_or_else(|| cdn_for(&reason));
                         let why = format!("PPP: {reason}");
                         match reason {
-                            DownReason::LowerLayerDown => {}
+                            DownReason::LowerLayerDown | DownReason::AuthNoVerdict => {}
                             // The peer ended the link; its CDN is to follow.
                             DownReason::PeerTerminated | DownReason::AuthRejectedByPeer => {
                                 let r = st.policy.link_config(st.role).retries;
