@@ -12,6 +12,10 @@
 #   f. the PPP set-up rate of l2tpd (dataplane userspace) terminating PPP itself, its users
 #      local and then authenticated and accounted by FreeRADIUS, 10 000 sessions each, with
 #      the CPU of l2tpd and of FreeRADIUS.
+#   p. native PPP on the userspace data plane (l2tpd terminating PPP itself, CHAP against a
+#      users file, a pool, one shared TUN), driven by l2tp-loadgen --ppp: the PPP set-up rate,
+#      the resident memory with 10 000 and 100 000 PPP sessions up, and the CPU of the 100 000
+#      held idle while l2tpd sends each an LCP Echo-Request every 30 s.
 #
 # PROFILE=1 also records a profile of the whole machine (perf, cpu-clock) while one TCP stream
 # crosses the pseudowire with offloads on, and writes its hottest symbols to PROFILE_OUT
@@ -19,7 +23,7 @@
 #
 # Usage: bench/run.sh [--smoke] [--out FILE] [--parts LETTERS]
 #   (default)  the full run; rewrites the generated part of docs/benchmarks.md.
-#   --parts    only these parts (e.g. `d`); the figures then go to FILE, not to the page.
+#   --parts    only these parts (e.g. `d`, `p`); the figures then go to FILE, not to the page.
 #   --smoke    small counts and short windows (CI, under 2 minutes); checks that every part
 #              runs and its figures are sane, writes them to FILE (default: a temp file), and
 #              leaves docs/benchmarks.md alone.
@@ -31,7 +35,7 @@ ROOT=$PWD
 
 MODE=full
 OUT=
-PARTS=abcdf
+PARTS=abcdfp
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) MODE=smoke ;;
@@ -55,11 +59,19 @@ if [ "$MODE" = full ]; then
     RSS_SIZES=("10 1000" "100 1000")
     IDLE_TUNNELS=10000 IDLE_WINDOW=${IDLE_WINDOW:-120} IPERF_SECONDS=10 XL2TPD_TIMEOUT=60
     PPP_ROUNDS=20 PPP_TUNNELS=5 PPP_SESSIONS=100 PPP_CONCURRENCY=${PPP_CONCURRENCY:-400}
+    PPP_SIZES=("1 1000" "10 1000" "100 1000")
+    PPP_RSS_SIZES=("10 1000" "100 1000")
+    # Four echo rounds of 30 s.
+    PPP_ECHO=30 PPP_IDLE_WINDOW=${PPP_IDLE_WINDOW:-120}
 else
     SIZES=("1 100" "4 100")
     RSS_SIZES=("2 500")
     IDLE_TUNNELS=200 IDLE_WINDOW=3 IPERF_SECONDS=2 XL2TPD_TIMEOUT=20
     PPP_ROUNDS=2 PPP_TUNNELS=2 PPP_SESSIONS=25 PPP_CONCURRENCY=100
+    PPP_SIZES=("1 50" "4 50")
+    PPP_RSS_SIZES=("2 100")
+    # Echoes every second, so that the short window holds three rounds.
+    PPP_ECHO=1 PPP_IDLE_WINDOW=3
 fi
 
 echo "== bench ($MODE): building"
@@ -368,6 +380,169 @@ echo "  $still tunnels held: $pct % of a core"
 stop_loadgens
 wait "$lg" 2>/dev/null || true
 stop_pid "$DPID"
+
+fi
+# ------------------------------------------------------------------ p. native PPP, userspace
+if part p; then
+echo "== p. native PPP on the userspace data plane"
+# l2tpd terminates PPP itself (L2TPv2, CHAP-MD5 against a users file, an address from a pool,
+# IPv4 through one shared TUN); l2tp-loadgen --ppp runs a PPP client in every session, user
+# benchK for session K. The pool holds the largest run (the full run's 100 000 addresses are
+# beyond the documentation blocks: they stay in the LNS's namespace, on its TUN's routes).
+if [ "$MODE" = full ]; then PPP_POOL=10.64.0.1-10.65.255.254; else PPP_POOL=203.0.113.1-203.0.113.254; fi
+PPP_USERS=0
+for size in "${PPP_SIZES[@]}" "${PPP_RSS_SIZES[@]}"; do
+    read -r t s <<<"$size"
+    [ $((t * s)) -gt $PPP_USERS ] && PPP_USERS=$((t * s))
+done
+PPP_PASSWORD=bench-ppp-secret
+awk -v n="$PPP_USERS" -v pw="$PPP_PASSWORD" \
+    'BEGIN { for (i = 1; i <= n; i++) printf "bench%d * \"%s\" *\n", i, pw }' >"$W/ppp-users"
+chmod 600 "$W/ppp-users"
+cat >"$W/ppp.conf" <<EOF
+system {
+    listen 127.0.0.1:1701
+    control_socket $W/ctl.sock
+    pid_file $W/l2tpd.pid
+    dataplane userspace
+    ppp_interface ${P}ppp
+}
+peer profile "lacs" {
+    peer_ipaddr 127.0.0.1
+    lac_lns lac
+    tunnel_profile_name "v2"
+    session_profile_name "ppp-in"
+    pseudowire_profile_name "native"
+}
+tunnel profile "v2" {
+    version 2
+}
+session profile "ppp-in" {
+    pseudowire_type ppp
+}
+pseudowire profile "native" {
+    ppp_profile_name "users"
+}
+ppp profile "users" {
+    auth_chap true
+    auth_mschapv2 false
+    local_ip_addr 198.51.100.1
+    ip_pool_name "pool"
+    users_file "$W/ppp-users"
+    ipv6cp false
+    lcp_echo_interval $PPP_ECHO
+}
+ip pool "pool" {
+    ranges $PPP_POOL
+}
+EOF
+ppp_loadgen() { # OUT T S [ARGS...]: l2tp-loadgen --ppp against the LNS
+    local out=$1 t=$2 s=$3; shift 3
+    loadgen "$out" --peer 127.0.0.1:1701 --version 2 --tunnels "$t" --sessions "$s" --ppp \
+        --user 'bench%d' --password "$PPP_PASSWORD" --auth chap --timeout 300 --teardown-timeout 60 "$@"
+}
+# PPP links of the LNS whose network is up: came up less went down.
+ppp_online() {
+    "$L2TPCTL" -S "$W/ctl.sock" -j show system | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["statistics"]
+print(s.get("ppp_up", 0) - sum(s.get("ppp_down", {}).values()))' 2>/dev/null || echo 0
+}
+pj() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("ppp", {}).get(sys.argv[2], ""))' "$1" "$2"; }
+
+emit "### Native PPP on the userspace data plane: set-up rate (p)"
+emit ""
+emit "L2TPv2, CHAP-MD5 against a users file of $PPP_USERS users, an address from a pool; PPP up means"
+emit "IPCP opened (the time is from the start of the run, so it includes the L2TP set-up)."
+emit ""
+emit "| LNS | tunnels × sessions | PPP sessions up | PPP set-up s | PPP sessions/s | PPP set-up ms p50 / p99 | CPU s: LNS / loadgen | failures |"
+emit "| --- | --- | ---: | ---: | ---: | --- | --- | --- |"
+for size in "${PPP_SIZES[@]}"; do
+    read -r t s <<<"$size"
+    rm -f "$W/l2tpd.log"
+    start_l2tpd "$NS_LNS" "$W/ppp.conf"
+    c0=$(cpu_ticks "$DPID")
+    ppp_loadgen "$W/ppp.json" "$t" "$s"
+    c1=$(cpu_ticks "$DPID")
+    if [ ! -s "$W/ppp.json" ]; then
+        emit "| l2tpd native PPP | ${t}×${s} | no report: $(head -c 200 "$W/ppp.json.err" | tr '\n|' '  ') | | | | | |"
+        fail "native PPP ${t}x${s}: no report"
+        stop_pid "$DPID"
+        continue
+    fi
+    up=$(pj "$W/ppp.json" sessions_up); el=$(pj "$W/ppp.json" elapsed_s); rate=$(pj "$W/ppp.json" sessions_per_s)
+    lat=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])).get("ppp", {}).get("setup_ms") or {}; print(m.get("p50", "?"), "/", m.get("p99", "?"))' "$W/ppp.json")
+    why=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])).get("failure_reasons") or {}; print("; ".join(f"{k}: {v}" for k, v in sorted(r.items(), key=lambda kv: -kv[1])[:3]) or "none")' "$W/ppp.json")
+    dcpu=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz}')
+    emit "| l2tpd native PPP | ${t}×${s} | $up / $((t * s)) | $el | $rate | $lat | $dcpu s / $(cat "$W/ppp.json.cpu") s | $why |"
+    echo "  native PPP ${t}x${s}: $up up in ${el}s ($rate/s), LNS CPU ${dcpu}s"
+    [ "$up" = $((t * s)) ] || fail "native PPP ${t}x${s}: $up of $((t * s)) up"
+    stop_pid "$DPID"
+    # A set-up and a teardown without trouble leave no warning in the log (but the one about
+    # the file limit).
+    if grep -v RLIMIT_NOFILE "$W/l2tpd.log" | grep -q ' warning: '; then
+        fail "native PPP ${t}x${s}: warnings in l2tpd's log: $(grep -v RLIMIT_NOFILE "$W/l2tpd.log" | grep -m1 ' warning: ')"
+    fi
+done
+emit ""
+
+# Memory with the sessions up, then the CPU of the largest number of them held idle over a
+# window of several LCP echo rounds (the LNS sends the echoes, the load generator answers).
+emit "### Native PPP on the userspace data plane: resident memory and idle CPU (p)"
+emit ""
+emit "| PPP sessions up | VmRSS KiB | above baseline KiB | bytes per session above baseline |"
+emit "| ---: | ---: | ---: | ---: |"
+PPP_IDLE_ROW=""
+ppp_base_done=""
+for size in "${PPP_RSS_SIZES[@]}"; do
+    read -r t s <<<"$size"
+    n=$((t * s))
+    start_l2tpd "$NS_LNS" "$W/ppp.conf"
+    base=$(rss_kib "$DPID")
+    ppp_loadgen "$W/ppp-hold.json" "$t" "$s" --hold $((PPP_IDLE_WINDOW + 400)) &
+    lg=$!
+    end=$((SECONDS + 330))
+    while [ "$(ppp_online)" -lt "$n" ] && [ $SECONDS -lt $end ] && kill -0 "$lg" 2>/dev/null; do sleep 1; done
+    sleep 2
+    got=$(ppp_online)
+    rss=$(rss_kib "$DPID")
+    [ -z "$ppp_base_done" ] && { emit "| 0 | $base | 0 | |"; ppp_base_done=1; }
+    per=$(awk -v r="$rss" -v b="$base" -v n="$got" 'BEGIN {if (n > 0) printf "%.0f", (r - b) * 1024 / n}')
+    emit "| $got | $rss | $((rss - base)) | $per |"
+    echo "  $got PPP sessions: VmRSS $rss KiB (baseline $base KiB): $per bytes per session"
+    [ "$got" = "$n" ] || fail "native PPP: only $got of $n PPP sessions up for the memory figure"
+    if [ "$size" = "${PPP_RSS_SIZES[-1]}" ]; then
+        # The idle CPU: every session sends nothing; the LNS echoes every PPP_ECHO seconds.
+        c0=$(cpu_ticks "$DPID"); t0=$(date +%s.%N)
+        sleep "$PPP_IDLE_WINDOW"
+        c1=$(cpu_ticks "$DPID"); t1=$(date +%s.%N)
+        still=$(ppp_online)
+        pct=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.2f", 100 * (b - a) / hz / (t1 - t0)}')
+        secs=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz}')
+        win=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.0f", t1 - t0}')
+        idle_rss=$(rss_kib "$DPID")
+        echo "  $still idle PPP sessions over ${win}s: $pct % of a core"
+        [ "$still" = "$n" ] || fail "native PPP idle: $still of $n sessions still up after the window"
+    fi
+    stop_loadgens
+    wait "$lg" 2>/dev/null || true
+    stop_pid "$DPID"
+    if [ "$size" = "${PPP_RSS_SIZES[-1]}" ]; then
+        # The window held several echo rounds: the load generator answered at least one
+        # Echo-Request per session and whole round of the window, less one for the rounds'
+        # phase (it counts those of the whole hold, which is longer).
+        echoes=$(pj "$W/ppp-hold.json" echo_requests_answered)
+        rounds=$((PPP_IDLE_WINDOW / PPP_ECHO - 1))
+        PPP_IDLE_ROW="| $still | $PPP_ECHO s | $win | ${echoes:-?} | $secs s | $pct | $idle_rss |"
+        [ "${echoes:-0}" -ge $((n * rounds)) ] ||
+            fail "native PPP idle: ${echoes:-no} LCP echoes answered, fewer than $rounds rounds of $n sessions"
+    fi
+done
+emit ""
+emit "| idle PPP sessions | LNS's LCP echo interval | window s | Echo-Requests answered by the load generator during the hold | l2tpd CPU (user+system) | % of a core | VmRSS KiB |"
+emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+emit "${PPP_IDLE_ROW:-| not measured | | | | | | |}"
+emit ""
 
 fi
 # ------------------------------------------------------------------ d. throughput
@@ -786,10 +961,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "<!-- bench:begin (generated by bench/run.sh; edit the script, not this part) -->"
     echo "## Benchmark run ($(date -u +%Y-%m-%d\ %H:%M) UTC)"
     echo ""
-    echo "Reproduce: \`sudo bench/run.sh\` (as root; about 12 minutes; needs the packages of"
+    echo "Reproduce: \`sudo bench/run.sh\` (as root; about 16 minutes; needs the packages of"
     echo "\`scripts/deps.sh\`). Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),"
     echo "$(uname -sr), release build; load average $load at the end of the run (the machine is"
-    echo "shared with other builds). l2tpd: \`dataplane none\` for a to c (\`userspace\` for f), logging to a file; every daemon"
+    echo "shared with other builds). l2tpd: \`dataplane none\` for a to c, \`dataplane userspace\` for p, logging to a file; every daemon"
     echo "fresh for each row; l2tp-loadgen runs in the same namespace, over loopback, at its"
     echo "default concurrency (100); the default hello of 60 s on both sides. xl2tpd is L2TPv2 only"
     echo "and starts a pppd (here a stub) per call; its file limit is the shell's ($(ulimit -n))."
@@ -798,7 +973,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "<!-- bench:end -->"
 } >"$W/block.md"
 
-if [ "$MODE" = full ] && [ -z "$OUT" ] && [ "$PARTS" = abcdf ]; then
+if [ "$MODE" = full ] && [ -z "$OUT" ] && [ "$PARTS" = abcdfp ]; then
     python3 - "$ROOT/docs/benchmarks.md" "$W/block.md" <<'EOF'
 import re, sys
 doc_path, block_path = sys.argv[1], sys.argv[2]

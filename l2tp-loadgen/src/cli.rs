@@ -75,7 +75,8 @@ pub(crate) struct Args {
     /// IPCP (it takes the address it is given); answer LCP echoes until the teardown.
     #[arg(long)]
     pub(crate) ppp: bool,
-    /// PPP user name (with --ppp).
+    /// PPP user name (with --ppp); `%d` in it stands for the session's number (1 to T × S),
+    /// so that every session logs in as a user of its own.
     #[arg(long, value_name = "NAME", requires = "ppp")]
     pub(crate) user: Option<String>,
     /// PPP password (with --ppp).

@@ -54,10 +54,7 @@ impl PppPlan {
         LinkConfig {
             authenticate_peer: Vec::new(),
             name: b"l2tp-loadgen".to_vec(),
-            credentials: Some(Credentials {
-                user: self.user.as_bytes().to_vec(),
-                password: self.password.clone(),
-            }),
+            credentials: Some(self.credentials(self.user.clone())),
             accept_auth: vec![self.auth],
             auth_timeout: timeout,
             ipv4: Some(Ipv4Config::default()),
@@ -66,7 +63,25 @@ impl PppPlan {
             ..LinkConfig::default()
         }
     }
+
+    /// The user name of session number `n` (from 1) when the name has a `%d` for the number,
+    /// else `None`: every session shares the one name.
+    fn numbered_user(&self, n: usize) -> Option<String> {
+        self.user
+            .contains(USER_NUMBER)
+            .then(|| self.user.replace(USER_NUMBER, &n.to_string()))
+    }
+
+    fn credentials(&self, user: String) -> Credentials {
+        Credentials {
+            user: user.into_bytes(),
+            password: self.password.clone(),
+        }
+    }
 }
+
+/// What stands for the session's number in a user name.
+const USER_NUMBER: &str = "%d";
 
 /// Where a session's PPP is.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -131,6 +146,9 @@ pub(crate) type SendFn<'a> = dyn FnMut(usize, SocketAddr, &[u8]) + 'a;
 #[derive(Debug)]
 pub(crate) struct Sessions {
     config: Arc<LinkConfig>,
+    /// A user name with a number: each link gets a configuration of its own, made as it
+    /// starts (see [`PppPlan::numbered_user`]).
+    plan: Option<PppPlan>,
     auth: AuthMethod,
     version: Version,
     per_tunnel: usize,
@@ -166,6 +184,7 @@ impl Sessions {
         slots.resize_with(tunnels * per_tunnel, Slot::default);
         Sessions {
             config: Arc::new(plan.link_config(timeout)),
+            plan: plan.user.contains(USER_NUMBER).then(|| plan.clone()),
             auth: plan.auth,
             version,
             per_tunnel,
@@ -213,7 +232,18 @@ impl Sessions {
         if slot.state != State::Idle || slot.lower.is_none() {
             return;
         }
-        slot.link = Some(Link::new(self.config.clone(), &mut self.rng));
+        let config = match self
+            .plan
+            .as_ref()
+            .and_then(|p| Some((p, p.numbered_user(si + 1)?)))
+        {
+            Some((plan, user)) => Arc::new(LinkConfig {
+                credentials: Some(plan.credentials(user)),
+                ..LinkConfig::clone(&self.config)
+            }),
+            None => self.config.clone(),
+        };
+        slot.link = Some(Link::new(config, &mut self.rng));
         slot.state = State::Passive;
         slot.l2tp_up = now;
         self.counts.negotiating += 1;

@@ -44,6 +44,8 @@ struct Lns {
     links: Vec<Link>,
     rng: DeterministicRng,
     rejected: usize,
+    /// The user name each session's link authenticated with, by session.
+    users: Vec<Option<String>>,
 }
 
 impl Lns {
@@ -72,6 +74,7 @@ impl Lns {
             links,
             rng,
             rejected: 0,
+            users: vec![None; n as usize],
         }
     }
 
@@ -109,6 +112,7 @@ impl Lns {
             let i = i as u32;
             while let Some(e) = link.poll_event() {
                 if let LinkEvent::Authenticate(req) = e {
+                    self.users[i as usize] = Some(String::from_utf8_lossy(&req.user).into_owned());
                     let verdict = req.verify(&Password::from(PASSWORD));
                     if !verdict.is_accept() {
                         self.rejected += 1;
@@ -247,6 +251,41 @@ fn chap_over_l2tpv2() {
     let mut reasons = BTreeMap::new();
     let r = s.report(Duration::from_secs(1), &mut reasons);
     assert_eq!((r.sessions_up, r.addresses), (2, 2), "{r:?} {reasons:?}");
+}
+
+#[test]
+fn a_numbered_user_name_gives_each_session_its_own() {
+    let mut lns = Lns::new(Version::V2, 3, AuthMethod::ChapMd5, |i| {
+        Ipv4Addr::new(198, 51, 100, 30 + i as u8)
+    });
+    let numbered = PppPlan {
+        user: "bench%d@example.net".into(),
+        ..plan(AuthMethod::ChapMd5, PASSWORD)
+    };
+    let mut s = run(Version::V2, 3, &numbered, &mut lns);
+    let mut reasons = BTreeMap::new();
+    let r = s.report(Duration::from_secs(1), &mut reasons);
+    assert_eq!(r.sessions_up, 3, "{r:?} {reasons:?}");
+    let users: Vec<&str> = lns.users.iter().map(|u| u.as_deref().unwrap()).collect();
+    assert_eq!(
+        users,
+        [
+            "bench1@example.net",
+            "bench2@example.net",
+            "bench3@example.net"
+        ]
+    );
+    // Without %d every session has the one name.
+    let mut lns = Lns::new(Version::V2, 2, AuthMethod::ChapMd5, |i| {
+        Ipv4Addr::new(198, 51, 100, 40 + i as u8)
+    });
+    run(
+        Version::V2,
+        2,
+        &plan(AuthMethod::ChapMd5, PASSWORD),
+        &mut lns,
+    );
+    assert!(lns.users.iter().all(|u| u.as_deref() == Some("user")));
 }
 
 #[test]

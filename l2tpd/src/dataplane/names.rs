@@ -22,9 +22,12 @@ impl Default for InterfaceNames {
     }
 }
 
-/// Whether this network namespace has an interface named `name`.
+/// Whether this network namespace has an interface named `name`, asked over rtnetlink.
+/// Not `if_nametoindex`: its `SIOCGIFINDEX` makes the kernel of a privileged caller run
+/// `modprobe` twice (`netdev-NAME`, then `NAME`: `dev_load`) for every name it lacks, which
+/// is every new session's, and waits for both.
 fn system_has(name: &str) -> bool {
-    nix::net::if_::if_nametoindex(name).is_ok()
+    l2tp_dataplane::kernel::Rtnl::open().is_ok_and(|r| r.index(name).is_ok())
 }
 
 #[derive(Debug)]
@@ -143,6 +146,12 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 40_000);
         assert!(names.contains("l2tpeth40003"));
+    }
+
+    #[test]
+    fn the_system_is_asked_over_rtnetlink() {
+        assert!(system_has("lo"));
+        assert!(!system_has("l2tpnone0"));
     }
 
     #[test]

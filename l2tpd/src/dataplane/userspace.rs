@@ -408,7 +408,12 @@ impl Dataplane for UserspaceAdapter {
     }
 
     fn ppp_down(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
-        self.dp.ppp_down(tid, sid).map_err(error)
+        match self.dp.ppp_down(tid, sid) {
+            // Gone with its tunnel (a StopCCN takes the data plane's sessions before their
+            // links go down): nothing carries its IP any more.
+            Err(dp::Error::UnknownSession(_) | dp::Error::UnknownTunnel(_)) => Ok(()),
+            r => r.map_err(error),
+        }
     }
 
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
