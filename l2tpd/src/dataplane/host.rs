@@ -227,22 +227,35 @@ impl DataplaneHost {
     }
 
     fn close(&mut self, tid: u32) {
+        // The socket that takes over from this one first, so that it gets the datagrams
+        // before this one is gone (the kernel prefers the newer of two equal sockets).
+        self.leave_group(tid);
         if let Some(t) = self.tunnels.remove(&tid) {
             if let Some(key) = t.peer
                 && self.by_peer.get(&key) == Some(&tid)
             {
                 self.by_peer.remove(&key);
             }
-            // The socket that takes over from this one first, so that it gets the datagrams
-            // before this one is gone (the kernel prefers the newer of two equal sockets).
-            if let Some(tuple) = t.tuple {
-                self.groups.leave(tid, tuple);
-                if !t.apart {
-                    self.take_over(tid, tuple);
-                }
-            }
             if t.socket.is_some() {
                 self.changes.push_back(ShellSocket::Close(tid));
+            }
+        }
+    }
+
+    /// Tunnel `tid` carries no more data (its data-plane tunnel is removed, or its socket
+    /// closed): it leaves the group of its peer's address and port, so that the next tunnel
+    /// from there (the same peer's new tunnel while this one waits out its StopCCN, or another
+    /// client behind its NAT) is not carried apart on its account; if its socket took the
+    /// group's datagrams, the oldest tunnel carried apart takes over.
+    fn leave_group(&mut self, tid: u32) {
+        let Some(t) = self.tunnels.get_mut(&tid) else {
+            return;
+        };
+        let apart = t.apart;
+        if let Some(tuple) = t.tuple.take() {
+            self.groups.leave(tid, tuple);
+            if !apart {
+                self.take_over(tid, tuple);
             }
         }
     }
@@ -441,6 +454,7 @@ impl DataplaneHost {
             }
             DataplaneRequest::RemoveTunnel { tid } => {
                 self.peers.remove(tid);
+                self.leave_group(*tid);
                 if let Some(t) = self.tunnels.get_mut(tid) {
                     t.adopted = false;
                 }

@@ -281,3 +281,30 @@ fn a_kernel_that_separates_them_carries_them_all() {
     }
     assert_eq!(kernel.borrow().sessions, BTreeSet::from([(1, 7), (2, 7)]));
 }
+
+/// A tunnel that went down keeps its socket while it waits out its StopCCN (RFC 2661 §5.7,
+/// RFC 3931 §4.4), but carries no data any more: the same peer's next tunnel, opened
+/// meanwhile from the same address and port, is the kernel's, not carried apart.
+#[test]
+fn a_tunnel_gone_down_does_not_push_the_peers_next_one_apart() {
+    let (_listen, local, peer) = addresses();
+    let (old, kernel) = Recording::new("kernel", false);
+    let (fallback, _) = Recording::new("userspace", true);
+    let mut host = DataplaneHost::new(Box::new(old), false).with_fallback(Some(Box::new(fallback)));
+    assert_eq!(peer_of(&open(&mut host, 1, local, peer)), None);
+    assert_eq!(installed(host.execute(&tunnel(1, local, peer))), Ok(()));
+    // Tunnel 1 goes down; its socket stays until the engine lets it go.
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
+    assert_eq!(peer_of(&open(&mut host, 2, local, peer)), None);
+    assert_eq!(installed(host.execute(&tunnel(2, local, peer))), Ok(()));
+    assert_eq!(installed(host.execute(&session(2, 7))), Ok(()));
+    assert_eq!(kernel.borrow().sessions, BTreeSet::from([(2, 7)]));
+    // Tunnel 1's socket closes later without handing anything over.
+    host.socket_change(Instant::now(), SocketChange::Close(1));
+    while let Some(change) = host.poll_change() {
+        assert!(
+            !matches!(change, ShellSocket::Open { tid: 2, .. }),
+            "{change:?}"
+        );
+    }
+}
