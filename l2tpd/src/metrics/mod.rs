@@ -11,6 +11,7 @@ pub mod encode;
 pub mod http;
 mod radius;
 pub mod snapshot;
+mod write;
 
 pub use encode::{Format, families};
 pub use http::{Scrape, bind, serve};

@@ -10,7 +10,7 @@ use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
-use super::encode::{counter, labelled, labelled_gauges, with_zeros};
+use super::write::{counter, labelled, labelled_gauges, with_zeros};
 
 const ACCOUNTING_TYPES: [&str; 5] = ["start", "interim", "stop", "on", "off"];
 const DYNAUTH_ANSWERS: [&str; 4] = ["disconnect_ack", "disconnect_nak", "coa_ack", "coa_nak"];
