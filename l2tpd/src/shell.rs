@@ -562,6 +562,9 @@ fn carry_out(
         match e {
             // No watcher is not an error.
             EngineEvent::Notify(e) => {
+                if e.event == l2tp_ctl::EventKind::TunnelDown {
+                    plane.tunnel_down(e.tid);
+                }
                 let _ = events.send(e);
             }
             EngineEvent::Script(s) => {

@@ -242,6 +242,12 @@ impl DataplaneHost {
         }
     }
 
+    /// Tunnel `tid` went down (it may never have come up, and its socket stays while it waits
+    /// out its StopCCN): see [`Self::leave_group`].
+    pub fn tunnel_down(&mut self, tid: u32) {
+        self.leave_group(tid);
+    }
+
     /// Tunnel `tid` carries no more data (its data-plane tunnel is removed, or its socket
     /// closed): it leaves the group of its peer's address and port, so that the next tunnel
     /// from there (the same peer's new tunnel while this one waits out its StopCCN, or another

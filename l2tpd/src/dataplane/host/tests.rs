@@ -294,6 +294,7 @@ fn a_tunnel_gone_down_does_not_push_the_peers_next_one_apart() {
     assert_eq!(peer_of(&open(&mut host, 1, local, peer)), None);
     assert_eq!(installed(host.execute(&tunnel(1, local, peer))), Ok(()));
     // Tunnel 1 goes down; its socket stays until the engine lets it go.
+    host.tunnel_down(1);
     host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
     assert_eq!(peer_of(&open(&mut host, 2, local, peer)), None);
     assert_eq!(installed(host.execute(&tunnel(2, local, peer))), Ok(()));
@@ -307,4 +308,16 @@ fn a_tunnel_gone_down_does_not_push_the_peers_next_one_apart() {
             "{change:?}"
         );
     }
+}
+
+/// A tunnel that went down before it came up (refused by the peer's StopCCN, never installed)
+/// does not push the peer's next tunnel apart either.
+#[test]
+fn a_tunnel_refused_before_it_came_up_does_not_push_the_next_one_apart() {
+    let (_listen, local, peer) = addresses();
+    let (old, _) = Recording::new("kernel", false);
+    let mut host = DataplaneHost::new(Box::new(old), false);
+    assert_eq!(peer_of(&open(&mut host, 1, local, peer)), None);
+    host.tunnel_down(1);
+    assert_eq!(peer_of(&open(&mut host, 2, local, peer)), None);
 }
