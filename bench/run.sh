@@ -548,12 +548,22 @@ fi
 # ------------------------------------------------------------------ d. throughput
 if part d; then
 echo "== d. throughput and packet rate, ${IPERF_SECONDS}s each"
+# Waits (at most 15 s) until the iperf3 server in NS_B listens: a fixed sleep loses the race on
+# a busy machine and the run reports nothing.
+iperf_listening() {
+    local i
+    for i in $(seq 300); do
+        [ -n "$(ip netns exec "$NS_B" ss -Hltn 'sport = :5201')" ] && return 0
+        sleep 0.05
+    done
+    echo "no iperf3 server listening in $NS_B" >&2
+}
 # iperf3 from NS_A to a server in NS_B, its JSON report in $W/iperf.json (empty on failure).
 iperf_json() { # SERVER_IP ARGS...
     local ip=$1; shift
     ip netns exec "$NS_B" iperf3 -s -1 -B "$ip" >/dev/null 2>&1 &
     local srv=$!
-    sleep 0.5
+    iperf_listening
     in_ns "$NS_A" timeout $((IPERF_SECONDS + 20)) iperf3 -c "$ip" -t "$IPERF_SECONDS" -J "$@" >"$W/iperf.json" 2>/dev/null || : >"$W/iperf.json"
     kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
 }
@@ -673,7 +683,7 @@ profile_tcp() { # IP
     local out=${PROFILE_OUT:-/tmp/l2tp-bench-profile.txt}
     ip netns exec "$NS_B" iperf3 -s -1 -B "$1" >/dev/null 2>&1 &
     local srv=$!
-    sleep 0.5
+    iperf_listening
     in_ns "$NS_A" iperf3 -c "$1" -t $((IPERF_SECONDS + 2)) >"$W/profile-iperf.txt" 2>&1 &
     local cl=$!
     sleep 1

@@ -184,7 +184,7 @@ fn iperf3_tcp_across_the_pseudowire() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    l2tp_testkit::netns::wait_iperf3_server(&pair.b.0);
     let out = Command::new("ip")
         .args([
             "netns",

@@ -127,7 +127,7 @@ fn iperf3(pair: &Pair, dst: &str, extra: &[&str]) -> serde_json::Value {
         &pair.b.0,
         &["timeout", "40", "iperf3", "-s", "-1", "-B", dst],
     );
-    std::thread::sleep(Duration::from_millis(400));
+    l2tp_testkit::netns::wait_iperf3_server(&pair.b.0);
     let mut args = vec!["timeout", "40", "iperf3", "-c", dst, "-J"];
     args.extend_from_slice(extra);
     let out = in_ns(&pair.a.0, &args);

@@ -9,6 +9,7 @@
 //!   secrets they were made with.
 //! * [`daemon`]: run the real `l2tpd` in a temporary directory and talk to it over its
 //!   control socket.
+//! * [`netns`]: wait for a server in a namespace to listen.
 //! * [`captures`]: the directory where integration tests leave their captures (with their
 //!   tshark arguments) for the CI step that judges them all.
 //!
@@ -17,6 +18,7 @@
 
 pub mod captures;
 pub mod daemon;
+pub mod netns;
 pub mod pcap;
 pub mod tshark;
 pub mod vectors;

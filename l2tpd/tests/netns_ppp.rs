@@ -143,7 +143,7 @@ impl Ppp {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(500));
+        l2tp_testkit::netns::wait_iperf3_server(self.lab.ns(Side::B));
         let mut argv = vec!["timeout", "25", "iperf3", "-c", LNS_PPP, "-t", "3", "-J"];
         if reverse {
             argv.push("-R");

@@ -129,7 +129,7 @@ impl Pw {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(500));
+        l2tp_testkit::netns::wait_iperf3_server(self.lab.ns(Side::B));
         let out = self.lab.run(
             Side::A,
             &["iperf3", "-c", OVERLAY_B, "-t", "3", "-J"],
