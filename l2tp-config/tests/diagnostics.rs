@@ -212,6 +212,13 @@ case!(
     bad_interface_name,
     "pseudowire profile \"p\" {\n    interface_name \"much-too-long-name\"\n}\n"
 );
+case!(
+    interface_name_of_the_ppp_tun,
+    "system {\n    ppp_interface users7\n}\n\
+     pseudowire profile \"p\" {\n    interface_name \"users7\"\n}\n\
+     session profile \"s\" {\n    interface_name \"users%d\"\n}\n\
+     session profile \"t\" {\n    interface_name \"user%d\"\n}\n"
+);
 case!(bad_escape, "system {\n    host_name \"a\\qb\"\n}\n");
 case!(relative_path, "system {\n    pid_file run/l2tpd.pid\n}\n");
 case!(

@@ -504,3 +504,80 @@ impl Builder {
         }
     }
 }
+
+/// Whether the interface `name` (a name or a `%d` template) can be the device `device`.
+fn may_name(name: &str, device: &str) -> bool {
+    match name.split_once("%d") {
+        None => name == device,
+        Some((before, after)) => device
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+    }
+}
+
+impl Builder {
+    /// A session's interface may not take the name of native PPP's shared TUN
+    /// (`ppp_interface`): the session's device could not be made, or the TUN could not.
+    pub(super) fn check_interface_names(&mut self, config: &Config) {
+        let tun = config.system.ppp_interface.clone();
+        let mut named: Vec<(String, Span)> = Vec::new();
+        for (p, info) in &self.pseudowire_profiles {
+            named.extend(
+                p.params
+                    .interface_name
+                    .iter()
+                    .map(|n| (n.clone(), info.at("interface_name"))),
+            );
+        }
+        for (p, info) in &self.session_profiles {
+            named.extend(
+                p.params
+                    .interface_name
+                    .iter()
+                    .map(|n| (n.clone(), info.at("interface_name"))),
+            );
+        }
+        for (s, info) in &self.sessions {
+            named.extend(
+                s.params
+                    .interface_name
+                    .iter()
+                    .map(|n| (n.clone(), info.at("interface_name"))),
+            );
+        }
+        for (name, span) in named {
+            if may_name(&name, &tun) {
+                let what = if name.contains("%d") {
+                    format!("interface name template `{name}` can make `{tun}`,")
+                } else {
+                    format!("interface name `{name}` is that of")
+                };
+                self.error(
+                    span,
+                    format!(
+                        "{what} the TUN device of native PPP (`ppp_interface`): choose another \
+                         name, or another `ppp_interface` in `system`"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_name;
+
+    #[test]
+    fn names_and_templates_that_can_be_a_device() {
+        assert!(may_name("l2tpppp0", "l2tpppp0"));
+        assert!(may_name("l2tpppp%d", "l2tpppp0"));
+        assert!(may_name("%d", "7"));
+        assert!(may_name("a%db", "a12b"));
+        assert!(!may_name("l2tpeth%d", "l2tpppp0"));
+        assert!(!may_name("l2tpppp%d", "l2tpppp"));
+        assert!(!may_name("l2tpppp%d", "l2tpppp0x"));
+        assert!(!may_name("l2tpppp1", "l2tpppp0"));
+    }
+}
