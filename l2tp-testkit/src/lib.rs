@@ -10,14 +10,22 @@
 //! * [`daemon`]: run the real `l2tpd` in a temporary directory and talk to it over its
 //!   control socket.
 //! * [`netns`]: wait for a server in a namespace to listen.
+//! * [`lab`]: one network namespace with the processes of a test, their logs, bounded waits
+//!   for a line, tcpdump; skip or fail when a program is missing.
+//! * [`freeradius`]: FreeRADIUS with `examples/radius` for a test, and tshark judging its
+//!   RADIUS.
+//! * [`l2tpns`]: l2tpns, with FreeRADIUS, as a real LNS with its own PPP.
 //! * [`captures`]: the directory where integration tests leave their captures (with their
 //!   tshark arguments) for the CI step that judges them all.
 //!
-//! This crate must not depend on `l2tp-proto`: `l2tp-proto`'s tests depend
+//! This crate must not depend on `l2tp-proto` or `radius-proto`: their tests depend
 //! on it.
 
 pub mod captures;
 pub mod daemon;
+pub mod freeradius;
+pub mod l2tpns;
+pub mod lab;
 pub mod netns;
 pub mod pcap;
 pub mod tshark;
