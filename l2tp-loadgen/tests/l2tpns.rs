@@ -15,13 +15,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use l2tp_testkit::daemon::{spawn_piped, wait_output_within};
+use l2tp_testkit::lab::{NsLab, ProcId};
+use l2tp_testkit::{freeradius, l2tpns};
 use serde_json::Value;
 
 /// The RADIUS secret between l2tpns and FreeRADIUS.
@@ -34,44 +34,23 @@ const READY: Duration = Duration::from_secs(30);
 /// The longest a load generator run may take.
 const RUN: Duration = Duration::from_secs(90);
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
 /// What the tests need that is not there, if anything.
 fn missing() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("not root (network namespaces)".into());
-    }
-    for p in ["ip", "l2tpns", "freeradius", "tcpdump", "tshark"] {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(p).is_file()))
-            || Path::new("/usr/sbin").join(p).is_file();
-        if !found {
-            return Some(format!(
-                "`{p}` is not installed (scripts/deps.sh: l2tpns freeradius iproute2 tcpdump \
-                 tshark)"
-            ));
-        }
-    }
-    if !Path::new("/dev/net/tun").exists() {
-        return Some("no /dev/net/tun (l2tpns needs a TUN device)".into());
-    }
-    None
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("ip");
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    l2tp_testkit::lab::missing(
+        &["ip", "l2tpns", "freeradius", "tcpdump", "tshark"],
+        "scripts/deps.sh: l2tpns freeradius iproute2 tcpdump tshark",
+    )
+    .or_else(|| {
+        (!Path::new(l2tpns::TUN).exists())
+            .then(|| "no /dev/net/tun (l2tpns needs a TUN device)".into())
+    })
 }
 
 /// A namespace with FreeRADIUS and l2tpns in it; stopped, deleted and removed on drop.
 struct Lab {
-    ns: String,
-    dir: PathBuf,
-    procs: Vec<(String, Child, PathBuf)>,
+    lab: NsLab,
+    /// l2tpns's own log.
+    l2tpns_log: PathBuf,
 }
 
 impl Lab {
@@ -80,209 +59,53 @@ impl Lab {
     /// ECHO_TIMEOUT) and drops a session that has sent nothing for `idle` seconds; `None`
     /// (skipped) when something is missing and `L2TP_REQUIRE_ALL` is not 1.
     fn start(tag: &str, authtypes: &str, echo: u32, idle: u32) -> Option<Lab> {
-        if let Some(why) = missing() {
-            assert!(
-                std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
-                "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
-            );
-            eprintln!("skipped: {why}");
+        if l2tp_testkit::lab::skip(missing()) {
             return None;
         }
-        let pid = std::process::id();
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let ns = format!("lgppp-{pid}-{n}");
-        let dir = std::env::temp_dir().join(format!("l2tp-loadgen-{pid}-{n}-{tag}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        ip(&["netns", "add", &ns]);
-        let mut lab = Lab {
-            ns,
-            dir,
-            procs: Vec::new(),
-        };
-        ip(&["-n", &lab.ns, "link", "set", "lo", "up"]);
+        let mut lab = NsLab::new("lgppp", tag);
         for a in ["192.0.2.1/32", "192.0.2.2/32"] {
-            ip(&["-n", &lab.ns, "addr", "add", a, "dev", "lo"]);
+            lab.add_address(a);
         }
-        lab.start_freeradius();
-        lab.start_l2tpns(authtypes, echo, idle);
-        Some(lab)
-    }
-
-    /// Starts `argv` in the namespace, its output in `LABEL.log`.
-    fn spawn(&mut self, label: &str, argv: &[&str]) {
-        let log = self.dir.join(format!("{label}.log"));
-        let out = File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns])
-            .args(argv)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
-        self.procs.push((label.into(), child, log));
-    }
-
-    /// Waits until `file` contains `needle`, while process `label` runs.
-    fn wait_for(&mut self, label: &str, file: &Path, needle: &str) {
-        let deadline = Instant::now() + READY;
-        loop {
-            let text = std::fs::read_to_string(file).unwrap_or_default();
-            if text.contains(needle) {
-                return;
-            }
-            let (_, child, _) = self.procs.iter_mut().find(|p| p.0 == label).unwrap();
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!(
-                    "{label} exited ({status}) before {needle:?}\n{}",
-                    self.logs()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} from {label}\n{}",
-                self.logs()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// FreeRADIUS on 127.0.0.1 with `examples/radius` (its modules and policy), the client
-    /// l2tpns (which sends no Message-Authenticator) and one user without an address of its
-    /// own, so that l2tpns assigns from its pool.
-    fn start_freeradius(&mut self) {
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
-        let conf = self.dir.join("radius");
-        std::fs::create_dir_all(&conf).unwrap();
-        for entry in std::fs::read_dir(&example).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_file() {
-                std::fs::copy(entry.path(), conf.join(entry.file_name())).unwrap();
-            }
-        }
-        let main = conf.join("radiusd.conf");
-        let text: String = std::fs::read_to_string(&main)
-            .unwrap()
-            .lines()
-            .map(|line| {
-                if line.starts_with("raddbdir = ") {
-                    format!("raddbdir = {}\n", conf.display())
-                } else if line.starts_with("listen_address = ") {
-                    "listen_address = 127.0.0.1\n".into()
-                } else {
-                    format!("{line}\n")
-                }
-            })
-            .collect();
-        std::fs::write(&main, text).unwrap();
-        std::fs::write(
-            conf.join("clients.conf"),
-            format!(
-                "client l2tpns {{\n\tipaddr = 127.0.0.1\n\tsecret = \"{RADIUS_SECRET}\"\n\t\
-                 require_message_authenticator = no\n\tnas_type = other\n}}\n"
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            conf.join("users"),
-            format!(
-                "{USER}\tCleartext-Password := \"{PASSWORD}\"\n\t\tService-Type = Framed-User,\n\
-                 \t\tFramed-Protocol = PPP\n"
-            ),
-        )
-        .unwrap();
-        for d in ["run", "log", "radacct"] {
-            std::fs::create_dir_all(conf.join(d)).unwrap();
-        }
-        let conf_arg = conf.to_str().unwrap().to_owned();
-        self.spawn("freeradius", &["freeradius", "-X", "-d", &conf_arg]);
-        let log = self.dir.join("freeradius.log");
-        self.wait_for("freeradius", &log, "Ready to process requests");
-    }
-
-    /// l2tpns on 192.0.2.1: its configuration directory bind-mounted over `/etc/l2tpns` in
-    /// its own mount namespace (it reads `ip_pool` from there), a quick cluster election, one
-    /// user logged in many times, and the address pool 198.51.100.0/24.
-    fn start_l2tpns(&mut self, authtypes: &str, echo: u32, idle: u32) {
-        let etc = self.dir.join("l2tpns");
-        std::fs::create_dir_all(&etc).unwrap();
-        let log = self.dir.join("l2tpns-own.log");
-        let config = format!(
-            "set debug 3\n\
-             set log_file \"{}\"\n\
-             set pid_file \"{}\"\n\
-             set bind_address 192.0.2.1\n\
-             set primary_dns 198.51.100.53\n\
-             set primary_radius 127.0.0.1\n\
-             set radius_secret \"{RADIUS_SECRET}\"\n\
-             set radius_accounting no\n\
-             set radius_authtypes \"{authtypes}\"\n\
-             set cli_bind_address 127.0.0.1\n\
-             set cluster_interface lo\n\
-             set cluster_hb_interval 2\n\
-             set cluster_hb_timeout 10\n\
-             set tundevicename tun0\n\
-             set allow_duplicate_users yes\n\
+        // FreeRADIUS on 127.0.0.1 with l2tpns as its client and one user.
+        let conf = lab.dir.join("radius");
+        l2tpns::configure_freeradius(&conf, RADIUS_SECRET, USER, PASSWORD);
+        let p = lab.spawn("freeradius", &freeradius::argv(&conf));
+        lab.wait_log(p, freeradius::READY, READY);
+        // l2tpns on 192.0.2.1: one user logged in many times, the pool 198.51.100.0/24.
+        let extra = format!(
+            "set allow_duplicate_users yes\n\
              set echo_timeout {echo}\n\
              set ppp_keepalive no\n\
-             set idle_echo_timeout {idle}\n",
-            log.display(),
-            self.dir.join("l2tpns.pid").display(),
+             set idle_echo_timeout {idle}\n"
         );
-        std::fs::write(etc.join("startup-config"), config).unwrap();
-        std::fs::write(etc.join("ip_pool"), "198.51.100.0/24\n").unwrap();
-        std::fs::write(etc.join("users"), "").unwrap();
-        // l2tpns signals its whole process group when it stops: it gets its own (setsid).
-        let script = format!(
-            "mkdir -p /etc/l2tpns && mount --bind {} /etc/l2tpns && \
-             exec l2tpns -c /etc/l2tpns/startup-config",
-            etc.display()
+        let l2tpns = l2tpns::prepare(
+            &lab.dir,
+            &l2tpns::Config {
+                bind_address: "192.0.2.1",
+                radius_secret: RADIUS_SECRET,
+                authtypes,
+                pool: "198.51.100.0/24",
+                extra: &extra,
+            },
         );
-        self.spawn("l2tpns", &["setsid", "sh", "-c", &script]);
-        self.wait_for("l2tpns", &log, "I am declaring myself the master");
+        let p = lab.spawn("l2tpns", &l2tpns.argv);
+        lab.show_log("l2tpns-own", &l2tpns.log);
+        lab.wait_file(p, &l2tpns.log, l2tpns::MASTER, READY);
+        Some(Lab {
+            lab,
+            l2tpns_log: l2tpns.log,
+        })
     }
 
-    /// Starts tcpdump on the loopback for L2TP (UDP port 1701); returns the capture's path.
-    fn capture(&mut self) -> PathBuf {
-        let path = self.dir.join("l2tp.pcap");
-        let p = path.to_str().unwrap().to_owned();
-        self.spawn(
-            "tcpdump",
-            &[
-                "tcpdump",
-                "--immediate-mode",
-                // 32 MiB: the set-up is a burst that a busy machine must not drop.
-                "-B",
-                "32768",
-                "-n",
-                "-U",
-                "-s",
-                "0",
-                "-i",
-                "lo",
-                "-w",
-                &p,
-                "udp port 1701",
-            ],
-        );
-        let log = self.dir.join("tcpdump.log");
-        self.wait_for("tcpdump", &log, "listening on");
-        path
-    }
-
-    /// Stops process `label` (SIGINT, bounded wait, then SIGKILL).
-    fn stop(&mut self, label: &str) {
-        let (_, child, _) = self.procs.iter_mut().find(|p| p.0 == label).unwrap();
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+    /// Starts tcpdump on the loopback for L2TP (UDP port 1701); returns it and the
+    /// capture's path.
+    fn capture(&mut self) -> (ProcId, PathBuf) {
+        let path = self.lab.dir.join("l2tp.pcap");
+        // 32 MiB: the set-up is a burst that a busy machine must not drop.
+        let p = self
+            .lab
+            .tcpdump("lo", &path, "udp port 1701", &["-B", "32768"]);
+        (p, path)
     }
 
     /// Runs `l2tp-loadgen --peer 192.0.2.1 --local 192.0.2.2 ARGS --json` in the namespace
@@ -290,7 +113,7 @@ impl Lab {
     fn loadgen(&self, args: &[&str]) -> (Option<i32>, Value) {
         let child = spawn_piped(
             Command::new("ip")
-                .args(["netns", "exec", &self.ns])
+                .args(["netns", "exec", &self.lab.ns])
                 .arg(env!("CARGO_BIN_EXE_l2tp-loadgen"))
                 .args(["--peer", "192.0.2.1", "--local", "192.0.2.2"])
                 .args(args)
@@ -308,46 +131,19 @@ impl Lab {
         (out.status.code(), report)
     }
 
-    /// The addresses l2tpns says it gave, one per login (`Login by USER at ADDR from ...`).
+    /// l2tpns's own log.
+    fn l2tpns_text(&self) -> String {
+        std::fs::read_to_string(&self.l2tpns_log).unwrap_or_default()
+    }
+
+    /// The addresses l2tpns says it gave, one per login.
     fn logins(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(self.dir.join("l2tpns-own.log")).unwrap_or_default();
-        log.lines()
-            .filter_map(|l| l.split_once(&format!("Login by {USER} at ")))
-            .filter_map(|(_, rest)| rest.split_whitespace().next().map(str::to_owned))
-            .collect()
+        l2tpns::logins(&self.l2tpns_text(), USER)
     }
 
     /// The tail of every log.
     fn logs(&self) -> String {
-        let mut s = String::new();
-        for name in ["freeradius.log", "l2tpns.log", "l2tpns-own.log"] {
-            let text = std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-            s.push_str(&format!("---- {name}\n{tail}\n"));
-        }
-        s
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for (_, child, _) in self.procs.iter_mut().rev() {
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
-        if std::thread::panicking() {
-            eprintln!("lab kept in {}\n{}", self.dir.display(), self.logs());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        self.lab.logs()
     }
 }
 
@@ -401,7 +197,7 @@ fn chap_sessions_each_get_a_distinct_address_and_answer_echoes() {
         "{r}\n{}",
         lab.logs()
     );
-    let log = std::fs::read_to_string(lab.dir.join("l2tpns-own.log")).unwrap();
+    let log = lab.l2tpns_text();
     assert!(!log.contains("No response to LCP ECHO"), "{}", lab.logs());
     assert_eq!(r["teardown_sessions"], 100, "{r}");
     // l2tpns's own account: 100 logins, at 100 distinct addresses of its pool.
@@ -422,7 +218,7 @@ fn pap_sessions_come_up_after_a_nak_toward_pap() {
     let Some(mut lab) = Lab::start("pap", "chap,pap", 10, 240) else {
         return;
     };
-    let pcap = lab.capture();
+    let (tcpdump, pcap) = lab.capture();
     let (status, r) = lab.loadgen(&[
         "--version",
         "2",
@@ -447,8 +243,7 @@ fn pap_sessions_come_up_after_a_nak_toward_pap() {
     // tshark's view of what the load generator sent: for each session an LCP
     // Configure-Request, a PAP Authenticate-Request with the user name and an IPCP
     // Configure-Request, in L2TPv2 data messages; nothing malformed.
-    std::thread::sleep(Duration::from_millis(300));
-    lab.stop("tcpdump");
+    lab.lab.end_capture(tcpdump);
     let problems = l2tp_testkit::captures::problems(&pcap, &[]).expect("tshark");
     assert!(problems.is_empty(), "{problems:?}");
     let ours = "ip.src == 192.0.2.2 && l2tp.type == 0";
@@ -538,6 +333,6 @@ fn a_wrong_password_fails_with_an_authentication_reason() {
         .sum();
     assert_eq!(auth, 10, "{r}");
     assert!(lab.logins().is_empty(), "{}", lab.logs());
-    let radius = std::fs::read_to_string(lab.dir.join("freeradius.log")).unwrap();
+    let radius = std::fs::read_to_string(lab.lab.dir.join("freeradius.log")).unwrap();
     assert!(radius.contains("Access-Reject"), "{}", lab.logs());
 }

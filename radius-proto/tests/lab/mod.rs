@@ -18,284 +18,95 @@
 //! runs them), where they fail.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::net::{SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant as StdInstant};
 
 use l2tp_proto::rng::Rng;
 use l2tp_proto::time::Instant;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use l2tp_testkit::freeradius;
+use l2tp_testkit::lab::{NsLab, ProcId};
 use radius_proto::client::{Client, ClientConfig, Event, RequestHandle, Service, SocketId};
 use radius_proto::{Attributes, Secret};
 
 /// The secret of `examples/radius/clients.conf`.
-pub const SECRET: &str = "radius-test-secret";
+pub const SECRET: &str = freeradius::SECRET;
 /// The longest wait for a program to start or an answer to come.
 pub const LIMIT: Duration = Duration::from_secs(20);
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// What the tests need that is not there, if anything.
-fn missing() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("not root (network namespaces)".into());
-    }
-    for p in ["ip", "freeradius", "radclient", "tcpdump", "tshark"] {
-        let found = std::env::var_os("PATH").is_some_and(|path| {
-            std::env::split_paths(&path).any(|d| d.join(p).is_file())
-                || Path::new("/usr/sbin").join(p).is_file()
-        });
-        if !found {
-            return Some(format!(
-                "`{p}` is not installed (scripts/deps.sh: freeradius freeradius-utils tcpdump \
-                 tshark)"
-            ));
-        }
-    }
-    None
-}
-
-/// A process of the lab.
-struct Proc {
-    label: String,
-    child: Child,
-    log: PathBuf,
-}
-
-/// The namespace, its processes and a work directory.
+/// The namespace, its processes and a work directory (the namespace's processes, logs and
+/// `run` are those of [`NsLab`]).
 pub struct Lab {
-    pub dir: PathBuf,
-    pub ns: String,
-    procs: Vec<Proc>,
-    capture: Option<(usize, PathBuf)>,
+    lab: NsLab,
+    capture: Option<(ProcId, PathBuf)>,
+}
+
+impl Deref for Lab {
+    type Target = NsLab;
+    fn deref(&self) -> &NsLab {
+        &self.lab
+    }
+}
+
+impl DerefMut for Lab {
+    fn deref_mut(&mut self) -> &mut NsLab {
+        &mut self.lab
+    }
 }
 
 impl Lab {
     /// A lab, or `None` (the test is skipped) when something is missing and
     /// `L2TP_REQUIRE_ALL` is not 1.
     pub fn new(tag: &str) -> Option<Lab> {
-        if let Some(why) = missing() {
-            assert!(
-                std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
-                "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
-            );
-            eprintln!("skipped: {why}");
+        let why = l2tp_testkit::lab::missing(
+            &["ip", "freeradius", "radclient", "tcpdump", "tshark"],
+            "scripts/deps.sh: freeradius freeradius-utils tcpdump tshark",
+        );
+        if l2tp_testkit::lab::skip(why) {
             return None;
         }
-        remove_stale_namespaces();
-        let pid = std::process::id();
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let ns = format!("radt-{pid}-{n}");
-        let dir = std::env::temp_dir().join(format!("radius-proto-{pid}-{n}-{tag}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        ip(&["netns", "add", &ns]);
-        let lab = Lab {
-            dir,
-            ns,
-            procs: Vec::new(),
-            capture: None,
-        };
-        ip(&["-n", &lab.ns, "link", "set", "lo", "up"]);
+        let lab = NsLab::new("radt", tag);
         for last in 1..=3 {
-            let v4 = format!("192.0.2.{last}/32");
-            ip(&["-n", &lab.ns, "addr", "add", &v4, "dev", "lo"]);
-            let v6 = format!("2001:db8::{last}/128");
-            ip(&["-n", &lab.ns, "addr", "add", &v6, "dev", "lo", "nodad"]);
+            lab.add_address(&format!("192.0.2.{last}/32"));
+            lab.add_address(&format!("2001:db8::{last}/128"));
         }
-        Some(lab)
-    }
-
-    /// Starts `argv` in the namespace with its output in `LABEL.log`.
-    pub fn spawn(&mut self, label: &str, argv: &[&str]) -> usize {
-        let log = self.dir.join(format!("{label}.log"));
-        let out = File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns])
-            .args(argv)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
-        self.procs.push(Proc {
-            label: label.to_string(),
-            child,
-            log,
-        });
-        self.procs.len() - 1
-    }
-
-    /// Runs `argv` in the namespace to completion (killed after `limit`).
-    pub fn run(&self, argv: &[&str], stdin: &str, limit: Duration) -> Output {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.ns])
-            .args(argv)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {argv:?}: {e}"));
-        {
-            use std::io::Write;
-            let mut input = child.stdin.take().unwrap();
-            input.write_all(stdin.as_bytes()).unwrap();
-        }
-        let deadline = StdInstant::now() + limit;
-        while child.try_wait().unwrap().is_none() {
-            if StdInstant::now() >= deadline {
-                let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    /// The text of a process's log.
-    pub fn log(&self, p: usize) -> String {
-        String::from_utf8_lossy(&std::fs::read(&self.procs[p].log).unwrap_or_default()).into_owned()
-    }
-
-    /// Waits until the log of `p` contains `needle`.
-    pub fn wait_log(&mut self, p: usize, needle: &str) {
-        let deadline = StdInstant::now() + LIMIT;
-        loop {
-            if self.log(p).contains(needle) {
-                return;
-            }
-            if let Some(status) = self.procs[p].child.try_wait().unwrap() {
-                panic!(
-                    "{} exited ({status}) before logging {needle:?}\n{}",
-                    self.procs[p].label,
-                    self.logs()
-                );
-            }
-            assert!(
-                StdInstant::now() < deadline,
-                "no {needle:?} in the log of {}\n{}",
-                self.procs[p].label,
-                self.logs()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        Some(Lab { lab, capture: None })
     }
 
     /// Starts FreeRADIUS on `192.0.2.LAST` with the configuration of `examples/radius`;
     /// returns its process and its configuration directory.
-    pub fn start_freeradius(&mut self, last: u8) -> (usize, PathBuf) {
+    pub fn start_freeradius(&mut self, last: u8) -> (ProcId, PathBuf) {
         self.start_freeradius_on(&format!("192.0.2.{last}"), &format!("freeradius-{last}"))
     }
 
     /// Starts FreeRADIUS on `address` (in the `listen_address` syntax) under `label`.
-    pub fn start_freeradius_on(&mut self, address: &str, label: &str) -> (usize, PathBuf) {
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
-        let conf = self.dir.join(label);
-        std::fs::create_dir_all(&conf).unwrap();
-        for entry in std::fs::read_dir(&example).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_file() {
-                std::fs::copy(entry.path(), conf.join(entry.file_name())).unwrap();
-            }
-        }
-        let main = conf.join("radiusd.conf");
-        let text = std::fs::read_to_string(&main).unwrap();
-        let mut replaced = 0;
-        let text: String = text
-            .lines()
-            .map(|line| {
-                let new = if line.starts_with("raddbdir = ") {
-                    format!("raddbdir = {}", conf.display())
-                } else if line.starts_with("listen_address = ") {
-                    format!("listen_address = {address}")
-                } else if line.trim() == "ipaddr = ${listen_address}" && address.contains(':') {
-                    // FreeRADIUS reads `ipaddr` as IPv4.
-                    "\t\tipv6addr = ${listen_address}".to_string()
-                } else {
-                    return format!("{line}\n");
-                };
-                replaced += 1;
-                format!("{new}\n")
-            })
-            .collect();
-        let expected = if address.contains(':') { 4 } else { 2 };
-        assert_eq!(
-            replaced, expected,
-            "examples/radius/radiusd.conf lost a line the tests set"
-        );
-        std::fs::write(&main, text).unwrap();
-        for d in ["run", "log", "radacct"] {
-            std::fs::create_dir_all(conf.join(d)).unwrap();
-        }
-        let p = self.spawn(label, &["freeradius", "-X", "-d", conf.to_str().unwrap()]);
-        self.wait_log(p, "Ready to process requests");
+    pub fn start_freeradius_on(&mut self, address: &str, label: &str) -> (ProcId, PathBuf) {
+        let conf = self.lab.dir.join(label);
+        freeradius::configure(&conf, address);
+        let p = self.lab.spawn(label, &freeradius::argv(&conf));
+        self.lab.wait_log(p, freeradius::READY, LIMIT);
         (p, conf)
     }
 
     /// The directory radclient reads its local `dictionary` from (`-d`): `examples/radius`.
     pub fn radclient_dictionary() -> String {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples/radius")
-            .to_string_lossy()
-            .into_owned()
-    }
-
-    /// Stops process `p` (SIGTERM, then SIGKILL).
-    pub fn stop(&mut self, p: usize) {
-        let child = &mut self.procs[p].child;
-        if child.try_wait().unwrap().is_none() {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
-            let deadline = StdInstant::now() + Duration::from_secs(5);
-            while child.try_wait().unwrap().is_none() && StdInstant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if child.try_wait().unwrap().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
+        freeradius::example_dir().to_string_lossy().into_owned()
     }
 
     /// A UDP socket bound to `addr` inside the namespace.
     pub fn socket(&self, addr: &str) -> UdpSocket {
-        let ns = PathBuf::from("/run/netns").join(&self.ns);
         let addr: SocketAddr = addr.parse().unwrap();
-        std::thread::spawn(move || {
-            let f = File::open(&ns).unwrap();
-            nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-            UdpSocket::bind(addr).unwrap()
-        })
-        .join()
-        .unwrap()
+        self.lab.in_netns(move || UdpSocket::bind(addr).unwrap())
     }
 
     /// Starts tcpdump on the loopback for every UDP datagram (ICMP errors about the server
     /// that is down quote truncated RADIUS, so they are left out).
     pub fn capture(&mut self) {
-        let path = self.dir.join("capture.pcap");
-        let p = self.spawn(
-            "tcpdump",
-            &[
-                "tcpdump",
-                "--immediate-mode",
-                "-n",
-                "-U",
-                "-s",
-                "0",
-                "-i",
-                "lo",
-                "-w",
-                path.to_str().unwrap(),
-                "udp",
-            ],
-        );
-        self.wait_log(p, "listening on");
+        let path = self.lab.dir.join("capture.pcap");
+        let p = self.lab.tcpdump("lo", &path, "udp", &[]);
         self.capture = Some((p, path));
     }
 
@@ -305,34 +116,10 @@ impl Lab {
     /// whether tshark found its authenticator valid (`None` where it does not check).
     pub fn judge(&mut self) -> Vec<(u8, Option<bool>)> {
         let (p, path) = self.capture.take().expect("no capture");
-        std::thread::sleep(Duration::from_millis(300));
-        let pid = Pid::from_raw(self.procs[p].child.id() as i32);
-        let _ = kill(pid, Signal::SIGINT);
-        self.stop(p);
-        let prefs = [
-            "-o",
-            "radius.shared_secret:radius-test-secret",
-            "-o",
-            "radius.validate_authenticator:TRUE",
-        ];
-        let packets = l2tp_testkit::tshark::decode_with(&path, &prefs)
-            .unwrap_or_else(|e| panic!("tshark on {}: {e}", path.display()));
-        let bad = l2tp_testkit::tshark::unclean(&packets);
-        assert!(
-            bad.is_empty(),
-            "tshark found problems in {}:\n{bad}",
-            path.display()
-        );
-        for p in &packets {
-            assert!(
-                p.protocols.ends_with(":radius"),
-                "frame {} is not RADIUS: {}",
-                p.number,
-                p.protocols
-            );
-        }
+        self.lab.end_capture(p);
+        let packets = freeradius::judge(&path);
         let out = Command::new("tshark")
-            .args(prefs)
+            .args(freeradius::TSHARK_PREFS)
             .arg("-r")
             .arg(&path)
             .args([
@@ -369,75 +156,6 @@ impl Lab {
         assert!(!fields.is_empty(), "the capture is empty");
         fields
     }
-
-    /// The tail of every log.
-    pub fn logs(&self) -> String {
-        let mut s = String::new();
-        for p in &self.procs {
-            let text =
-                String::from_utf8_lossy(&std::fs::read(&p.log).unwrap_or_default()).into_owned();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-            let _ = writeln!(s, "--- {} ({})\n{tail}", p.label, p.log.display());
-        }
-        s
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for p in 0..self.procs.len() {
-            self.stop(p);
-        }
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).output();
-        if std::thread::panicking() {
-            eprintln!("lab kept: {}\n{}", self.dir.display(), self.logs());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// Deletes the namespaces of earlier test processes that were killed before their `Drop` ran
-/// (ours only: `radt-PID-N` with a PID that no longer runs), and what still runs in them.
-fn remove_stale_namespaces() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
-            return;
-        };
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let name = line.split_whitespace().next().unwrap_or("");
-            let Some(Ok(pid)) = name
-                .strip_prefix("radt-")
-                .and_then(|rest| rest.split('-').next())
-                .map(str::parse::<i32>)
-            else {
-                continue;
-            };
-            if kill(Pid::from_raw(pid), None).is_ok() {
-                continue;
-            }
-            if let Ok(pids) = Command::new("ip").args(["netns", "pids", name]).output() {
-                for p in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
-                    if let Ok(p) = p.parse::<i32>() {
-                        let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
-                    }
-                }
-            }
-            let _ = Command::new("ip").args(["netns", "del", name]).output();
-        }
-    });
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Random octets from the operating system, as the daemon will supply them.
