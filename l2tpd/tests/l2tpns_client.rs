@@ -27,6 +27,7 @@ mod netns;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use l2tp_testkit::{freeradius, l2tpns};
 use netns::{Capture, DEADLINE, L2TP_FILTER, L2tpd, Lab, SHORT, Side, num, poll};
 use serde_json::Value;
 
@@ -56,7 +57,7 @@ impl Client {
     fn start(tag: &str, authtypes: &str, password: &str) -> (Client, Capture) {
         let mut lab = Lab::new(tag, &["l2tpns", "freeradius", "ping"]);
         assert!(
-            std::path::Path::new("/dev/net/tun").exists(),
+            std::path::Path::new(l2tpns::TUN).exists(),
             "no /dev/net/tun (l2tpns and l2tpd's userspace PPP need a TUN device)"
         );
         let ns_b = lab.ns(Side::B).to_owned();
@@ -106,11 +107,7 @@ impl Client {
 
     /// The addresses l2tpns says it gave (`Login by USER at ADDR from ...`).
     fn logins(&self) -> Vec<String> {
-        self.l2tpns_text()
-            .lines()
-            .filter_map(|l| l.split_once(&format!("Login by {USER} at ")))
-            .filter_map(|(_, rest)| rest.split_whitespace().next().map(str::to_owned))
-            .collect()
+        l2tpns::logins(&self.l2tpns_text(), USER)
     }
 
     /// l2tpd's log, flushed.
@@ -153,100 +150,35 @@ fn client_conf(password: &str) -> String {
 }
 
 /// FreeRADIUS on 127.0.0.1 of side B with `examples/radius` (its modules and policy), the
-/// client l2tpns (which sends no Message-Authenticator) and one user without an address of
-/// its own, so that l2tpns gives one from its pool.
+/// client l2tpns and one user without an address of its own, so that l2tpns gives one from
+/// its pool.
 fn start_freeradius(lab: &mut Lab) {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
     let conf = lab.path("radius");
-    std::fs::create_dir_all(&conf).unwrap();
-    for entry in std::fs::read_dir(&example).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), conf.join(entry.file_name())).unwrap();
-        }
-    }
-    let main = conf.join("radiusd.conf");
-    let text: String = std::fs::read_to_string(&main)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            if line.starts_with("raddbdir = ") {
-                format!("raddbdir = {}\n", conf.display())
-            } else if line.starts_with("listen_address = ") {
-                "listen_address = 127.0.0.1\n".into()
-            } else {
-                format!("{line}\n")
-            }
-        })
-        .collect();
-    std::fs::write(&main, text).unwrap();
-    std::fs::write(
-        conf.join("clients.conf"),
-        format!(
-            "client l2tpns {{\n\tipaddr = 127.0.0.1\n\tsecret = \"{RADIUS_SECRET}\"\n\t\
-             require_message_authenticator = no\n\tnas_type = other\n}}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        conf.join("users"),
-        format!(
-            "{USER}\tCleartext-Password := \"{PASSWORD}\"\n\t\tService-Type = Framed-User,\n\
-             \t\tFramed-Protocol = PPP\n"
-        ),
-    )
-    .unwrap();
-    for d in ["run", "log", "radacct"] {
-        std::fs::create_dir_all(conf.join(d)).unwrap();
-    }
-    let conf_arg = conf.to_str().unwrap().to_owned();
-    let p = lab.spawn(
-        Side::B,
-        "freeradius",
-        &["freeradius", "-X", "-d", &conf_arg],
-    );
-    lab.wait_log(p, "Ready to process requests", DEADLINE);
+    l2tpns::configure_freeradius(&conf, RADIUS_SECRET, USER, PASSWORD);
+    let argv = freeradius::argv(&conf);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let p = lab.spawn(Side::B, "freeradius", &argv);
+    lab.wait_log(p, freeradius::READY, DEADLINE);
 }
 
-/// l2tpns on 192.0.2.2 in side B: its configuration directory bind-mounted over
-/// `/etc/l2tpns` in its own mount namespace (it reads `ip_pool` from there), a quick cluster
-/// election, `LNS_PPP` as its end of every link, the pool `POOL`, and LCP Echo-Requests
-/// after a second without traffic (then at most one per 10 s). Returns its log's path
-/// once it is the master (and so takes calls).
+/// l2tpns on 192.0.2.2 in side B (see `l2tp_testkit::l2tpns`): `LNS_PPP` as its end of
+/// every link, the pool `POOL`, and LCP Echo-Requests after a second without traffic (then
+/// at most one per 10 s). Returns its log's path once it is the master (and so takes calls).
 fn start_l2tpns(lab: &mut Lab, authtypes: &str) -> PathBuf {
-    let etc = lab.path("l2tpns");
-    std::fs::create_dir_all(&etc).unwrap();
-    let log = lab.path("l2tpns-own.log");
-    let config = format!(
-        "set debug 3\n\
-         set log_file \"{}\"\n\
-         set pid_file \"{}\"\n\
-         set bind_address 192.0.2.2\n\
-         set peer_address {LNS_PPP}\n\
-         set primary_dns 198.51.100.53\n\
-         set primary_radius 127.0.0.1\n\
-         set radius_secret \"{RADIUS_SECRET}\"\n\
-         set radius_accounting no\n\
-         set radius_authtypes \"{authtypes}\"\n\
-         set cli_bind_address 127.0.0.1\n\
-         set cluster_interface lo\n\
-         set cluster_hb_interval 2\n\
-         set cluster_hb_timeout 10\n\
-         set tundevicename tun0\n\
-         set echo_timeout 1\n",
-        log.display(),
-        lab.path("l2tpns.pid").display(),
+    let extra = format!("set peer_address {LNS_PPP}\nset echo_timeout 1\n");
+    let l2tpns = l2tpns::prepare(
+        &lab.dir,
+        &l2tpns::Config {
+            bind_address: "192.0.2.2",
+            radius_secret: RADIUS_SECRET,
+            authtypes,
+            pool: POOL,
+            extra: &extra,
+        },
     );
-    std::fs::write(etc.join("startup-config"), config).unwrap();
-    std::fs::write(etc.join("ip_pool"), format!("{POOL}\n")).unwrap();
-    std::fs::write(etc.join("users"), "").unwrap();
-    // l2tpns signals its whole process group when it stops: it gets its own (setsid).
-    let script = format!(
-        "mkdir -p /etc/l2tpns && mount --bind {} /etc/l2tpns && \
-         exec l2tpns -c /etc/l2tpns/startup-config",
-        etc.display()
-    );
-    let p = lab.spawn(Side::B, "l2tpns", &["setsid", "sh", "-c", &script]);
+    let log = l2tpns.log;
+    let argv: Vec<&str> = l2tpns.argv.iter().map(String::as_str).collect();
+    let p = lab.spawn(Side::B, "l2tpns", &argv);
     poll(
         DEADLINE,
         "l2tpns declaring itself the master",
@@ -256,7 +188,7 @@ fn start_l2tpns(lab: &mut Lab, authtypes: &str) -> PathBuf {
             }
             std::fs::read_to_string(&log)
                 .unwrap_or_default()
-                .contains("I am declaring myself the master")
+                .contains(l2tpns::MASTER)
                 .then_some(())
         },
         || std::fs::read_to_string(&log).unwrap_or_default(),

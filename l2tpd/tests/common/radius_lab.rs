@@ -1,6 +1,7 @@
-//! A network namespace for the RADIUS tests of l2tpd (`radg-PID-TAG`): FreeRADIUS instances
-//! running `examples/radius` on addresses of the namespace, tcpdump, `radclient`, a reader of
-//! FreeRADIUS's detail files, and processes of the test (l2tpd) in the namespace.
+//! A network namespace for the RADIUS tests of l2tpd (`radg-PID-N`, an
+//! [`l2tp_testkit::lab::NsLab`], whose processes, logs and waits it offers): FreeRADIUS
+//! instances running `examples/radius` on addresses of the namespace, tcpdump, `radclient`, a
+//! reader of FreeRADIUS's detail files, and processes of the test (l2tpd) in the namespace.
 //! `radius_guest` gives it a TAP interface holding 192.0.2.10 and 192.0.2.11, whose Ethernet
 //! frames a relay thread carries to and from the qemu guest's `-l` link (qemu sends each
 //! frame as one UDP datagram on 127.0.0.1); `radius_netns` puts its addresses on the
@@ -10,66 +11,55 @@
 //! kept when the test failed.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::fmt::Write as _;
-use std::fs::File;
 use std::net::UdpSocket;
+use std::ops::{Deref, DerefMut};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use l2tp_testkit::freeradius;
+use l2tp_testkit::lab::NsLab;
+pub use l2tp_testkit::lab::ProcId as Proc;
 
 /// The secret of `examples/radius/clients.conf`.
-pub const SECRET: &str = "radius-test-secret";
+pub const SECRET: &str = freeradius::SECRET;
 /// The longest wait for a program to start.
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// A process of the lab, by its index.
-#[derive(Debug)]
-pub struct Proc(usize);
-
-struct Running {
-    label: String,
-    child: Child,
-    log: PathBuf,
-}
-
 /// The namespace, its processes and a work directory.
 pub struct Lab {
-    pub dir: PathBuf,
-    pub ns: String,
-    procs: Vec<Running>,
-    capture: Option<(usize, PathBuf)>,
-    starts: usize,
+    lab: NsLab,
+    capture: Option<(Proc, PathBuf)>,
+}
+
+impl Deref for Lab {
+    type Target = NsLab;
+    fn deref(&self) -> &NsLab {
+        &self.lab
+    }
+}
+
+impl DerefMut for Lab {
+    fn deref_mut(&mut self) -> &mut NsLab {
+        &mut self.lab
+    }
 }
 
 impl Lab {
     /// The namespace, its loopback up, and a directory.
     pub fn new(tag: &str) -> Lab {
-        let pid = std::process::id();
-        let ns = format!("radg-{pid}-{tag}");
-        let dir = std::env::temp_dir().join(format!("radius-lab-{pid}-{tag}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let _ = Command::new("ip").args(["netns", "del", &ns]).output();
-        ip(&["netns", "add", &ns]);
-        ip(&["-n", &ns, "link", "set", "lo", "up"]);
         Lab {
-            dir,
-            ns,
-            procs: Vec::new(),
+            lab: NsLab::new("radg", tag),
             capture: None,
-            starts: 0,
         }
     }
 
     /// Adds `addresses` (`a.b.c.d/32`) to the loopback.
     pub fn loopback(&self, addresses: &[&str]) {
         for a in addresses {
-            ip(&["-n", &self.ns, "addr", "add", a, "dev", "lo"]);
+            self.lab.add_address(a);
         }
     }
 
@@ -78,14 +68,9 @@ impl Lab {
     pub fn link(&mut self) -> (u16, u16) {
         let guest = l2tp_testkit::daemon::free_port();
         let host = l2tp_testkit::daemon::free_port();
-        let ns = PathBuf::from("/run/netns").join(&self.ns);
-        let tap = std::thread::spawn(move || {
-            let f = File::open(&ns).unwrap();
-            nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-            l2tp_dataplane::tap::Tap::create("radt0").unwrap()
-        })
-        .join()
-        .unwrap();
+        let tap = self
+            .lab
+            .in_netns(|| l2tp_dataplane::tap::Tap::create("radt0").unwrap());
         // Blocking reads: the relay thread waits in read(2).
         nix::fcntl::fcntl(
             tap.as_fd(),
@@ -93,9 +78,9 @@ impl Lab {
         )
         .unwrap();
         for a in ["192.0.2.10/24", "192.0.2.11/24"] {
-            ip(&["-n", &self.ns, "addr", "add", a, "dev", "radt0"]);
+            self.lab.ip(&["addr", "add", a, "dev", "radt0"]);
         }
-        ip(&["-n", &self.ns, "link", "set", "radt0", "up"]);
+        self.lab.ip(&["link", "set", "radt0", "up"]);
         let udp = UdpSocket::bind(("127.0.0.1", host)).unwrap();
         udp.connect(("127.0.0.1", guest)).unwrap();
         let (tap, udp) = (Arc::new(tap), Arc::new(udp));
@@ -128,58 +113,9 @@ impl Lab {
         (guest, host)
     }
 
-    /// Starts `argv` in the namespace, its output in a log of the lab.
-    pub fn spawn(&mut self, label: &str, argv: &[&str]) -> Proc {
-        self.starts += 1;
-        let log = self.dir.join(format!("{label}-{}.log", self.starts));
-        let out = File::create(&log).unwrap();
-        let err = out.try_clone().unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns])
-            .args(argv)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
-        self.procs.push(Running {
-            label: label.to_owned(),
-            child,
-            log,
-        });
-        Proc(self.procs.len() - 1)
-    }
-
-    /// What process `p` wrote.
-    pub fn log(&self, p: &Proc) -> String {
-        String::from_utf8_lossy(&std::fs::read(&self.procs[p.0].log).unwrap_or_default())
-            .into_owned()
-    }
-
-    /// Waits until process `p` writes `needle`.
-    pub fn wait_log(&mut self, p: &Proc, needle: &str) {
-        let deadline = Instant::now() + LIMIT;
-        while !self.log(p).contains(needle) {
-            if let Some(status) = self.procs[p.0].child.try_wait().unwrap() {
-                panic!(
-                    "{} exited ({status}) before logging {needle:?}\n{}",
-                    self.procs[p.0].label,
-                    self.logs()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} from {}\n{}",
-                self.procs[p.0].label,
-                self.logs()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     /// The configuration directory of the FreeRADIUS on `address`.
     fn conf(&self, address: &str) -> PathBuf {
-        self.dir.join(format!("freeradius-{address}"))
+        self.lab.dir.join(format!("freeradius-{address}"))
     }
 
     /// The detail file of the FreeRADIUS on `address`.
@@ -192,98 +128,21 @@ impl Lab {
     pub fn start_freeradius(&mut self, address: &str) -> Proc {
         let conf = self.conf(address);
         if !conf.exists() {
-            let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
-            std::fs::create_dir_all(&conf).unwrap();
-            for entry in std::fs::read_dir(&example).unwrap() {
-                let entry = entry.unwrap();
-                if entry.file_type().unwrap().is_file() {
-                    std::fs::copy(entry.path(), conf.join(entry.file_name())).unwrap();
-                }
-            }
-            let main = conf.join("radiusd.conf");
-            let text = std::fs::read_to_string(&main).unwrap();
-            let mut replaced = 0;
-            let text: String = text
-                .lines()
-                .map(|line| {
-                    if line.starts_with("raddbdir = ") {
-                        replaced += 1;
-                        format!("raddbdir = {}\n", conf.display())
-                    } else if line.starts_with("listen_address = ") {
-                        replaced += 1;
-                        format!("listen_address = {address}\n")
-                    } else {
-                        format!("{line}\n")
-                    }
-                })
-                .collect();
-            assert_eq!(
-                replaced, 2,
-                "examples/radius/radiusd.conf lost a line the test sets"
-            );
-            std::fs::write(&main, text).unwrap();
-            for d in ["run", "log", "radacct"] {
-                std::fs::create_dir_all(conf.join(d)).unwrap();
-            }
+            freeradius::configure(&conf, address);
         }
         let label = format!("freeradius-{address}");
-        let p = self.spawn(&label, &["freeradius", "-X", "-d", conf.to_str().unwrap()]);
-        self.wait_log(&p, "Ready to process requests");
+        let p = self.lab.spawn(&label, &freeradius::argv(&conf));
+        self.lab.wait_log(p, freeradius::READY, LIMIT);
         p
-    }
-
-    /// Waits, at most `limit`, until process `p` exits; whether it did, with status 0.
-    pub fn wait_exit(&mut self, p: &Proc, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.procs[p.0].child.try_wait().unwrap() {
-                return status.success();
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Stops process `p` (SIGTERM, then SIGKILL).
-    pub fn stop(&mut self, p: Proc) {
-        let child = &mut self.procs[p.0].child;
-        if child.try_wait().unwrap().is_none() {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if child.try_wait().unwrap().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
     }
 
     /// Starts tcpdump on `interface` for the RADIUS ports (ICMP errors about a stopped server
     /// quote truncated RADIUS, so they are left out, and L2TP is not RADIUS).
     pub fn capture(&mut self, interface: &str) {
-        let path = self.dir.join("radius.pcap");
-        let p = self.spawn(
-            "tcpdump",
-            &[
-                "tcpdump",
-                "--immediate-mode",
-                "-n",
-                "-U",
-                "-s",
-                "0",
-                "-i",
-                interface,
-                "-w",
-                path.to_str().unwrap(),
-                "udp port 1812 or udp port 1813 or udp port 3799 or udp port 1645",
-            ],
-        );
-        self.wait_log(&p, "listening on");
-        self.capture = Some((p.0, path));
+        let path = self.lab.dir.join("radius.pcap");
+        let filter = "udp port 1812 or udp port 1813 or udp port 3799 or udp port 1645";
+        let p = self.lab.tcpdump(interface, &path, filter, &[]);
+        self.capture = Some((p, path));
     }
 
     /// Stops the capture and has tshark decode it with the secret: no packet may be malformed
@@ -291,36 +150,10 @@ impl Lab {
     /// tshark found invalid.
     pub fn judge(&mut self) -> (usize, usize) {
         let (p, path) = self.capture.take().expect("no capture");
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = kill(
-            Pid::from_raw(self.procs[p].child.id() as i32),
-            Signal::SIGINT,
-        );
-        self.stop(Proc(p));
-        let prefs = [
-            "-o",
-            "radius.shared_secret:radius-test-secret",
-            "-o",
-            "radius.validate_authenticator:TRUE",
-        ];
-        let packets = l2tp_testkit::tshark::decode_with(&path, &prefs)
-            .unwrap_or_else(|e| panic!("tshark on {}: {e}", path.display()));
-        let bad = l2tp_testkit::tshark::unclean(&packets);
-        assert!(
-            bad.is_empty(),
-            "tshark found problems in {}:\n{bad}",
-            path.display()
-        );
-        for p in &packets {
-            assert!(
-                p.protocols.ends_with(":radius"),
-                "frame {} is not RADIUS: {}",
-                p.number,
-                p.protocols
-            );
-        }
+        self.lab.end_capture(p);
+        let packets = freeradius::judge(&path);
         let out = Command::new("tshark")
-            .args(prefs)
+            .args(freeradius::TSHARK_PREFS)
             .arg("-r")
             .arg(&path)
             .args(["-n", "-T", "fields", "-e", "radius.authenticator.invalid"])
@@ -343,62 +176,24 @@ impl Lab {
     /// `radclient` sends a request of `kind` (`disconnect`, `coa`, `auth`, ...) with the
     /// attributes `input` to `target` with `secret` (one try, a 3 s wait); its output.
     pub fn radclient(&self, target: &str, kind: &str, secret: &str, input: &str) -> String {
-        let dictionary = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/radius");
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.ns])
-            .args(["radclient", "-x", "-t", "3", "-r", "1", "-d"])
-            .arg(&dictionary)
-            .args([target, kind, secret])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("radclient");
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(input.as_bytes()).unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
+        let dictionary = freeradius::example_dir();
+        let dictionary = dictionary.to_str().unwrap();
+        let argv = [
+            "radclient",
+            "-x",
+            "-t",
+            "3",
+            "-r",
+            "1",
+            "-d",
+            dictionary,
+            target,
+            kind,
+            secret,
+        ];
+        let out = self.lab.run(&argv, input, LIMIT);
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     }
-
-    /// The tail of every log.
-    pub fn logs(&self) -> String {
-        let mut s = String::new();
-        for p in &self.procs {
-            let text =
-                String::from_utf8_lossy(&std::fs::read(&p.log).unwrap_or_default()).into_owned();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(30)..].join("\n");
-            let _ = writeln!(s, "--- {} ({})\n{tail}", p.label, p.log.display());
-        }
-        s
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for p in 0..self.procs.len() {
-            self.stop(Proc(p));
-        }
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).output();
-        if std::thread::panicking() {
-            eprintln!("lab kept: {}", self.dir.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// One record of a detail file: its attributes as FreeRADIUS wrote them (strings quoted,
