@@ -19,37 +19,17 @@
 #[path = "common/radius_lab.rs"]
 mod lab;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lab::{Detail, Lab, SECRET};
 
-fn missing() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("not root (network namespaces)".into());
-    }
-    ["ip", "freeradius", "radclient", "tcpdump", "tshark"]
-        .into_iter()
-        .find(|p| {
-            !std::env::var_os("PATH").is_some_and(|path| {
-                std::env::split_paths(&path).any(|d| d.join(p).is_file())
-                    || Path::new("/usr/sbin").join(p).is_file()
-            })
-        })
-        .map(|p| format!("`{p}` is not installed (scripts/deps.sh)"))
-}
-
 fn skip() -> bool {
-    let Some(why) = missing() else {
-        return false;
-    };
-    assert!(
-        std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
-        "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
-    );
-    eprintln!("skipped: {why}");
-    true
+    l2tp_testkit::lab::skip(l2tp_testkit::lab::missing(
+        &["ip", "freeradius", "radclient", "tcpdump", "tshark"],
+        "scripts/deps.sh",
+    ))
 }
 
 /// Runs `l2tpctl -S SOCKET ARGS`; its output.
@@ -62,6 +42,22 @@ fn ctl(socket: &Path, args: &[&str]) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// Starts l2tpd in the lab with `l2tpd.conf` of its directory (with `flags`, e.g. `-d`),
+/// its log in `l2tpd.log`; returns once its control socket `l2tpd.sock` answers.
+fn start_l2tpd(lab: &mut Lab, flags: &[&str]) -> (lab::Proc, PathBuf) {
+    let conf = lab.dir.join("l2tpd.conf");
+    let log = lab.dir.join("l2tpd.log");
+    let socket = lab.dir.join("l2tpd.sock");
+    let mut argv = vec![env!("CARGO_BIN_EXE_l2tpd"), "-f"];
+    argv.extend_from_slice(flags);
+    argv.extend_from_slice(&["-c", conf.to_str().unwrap(), "-o", log.to_str().unwrap()]);
+    let l2tpd = lab.spawn("l2tpd", &argv);
+    wait(Duration::from_secs(10), "l2tpd answers", || {
+        ctl(&socket, &["show", "system"]).contains("control socket")
+    });
+    (l2tpd, log)
 }
 
 fn wait(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
@@ -121,23 +117,7 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
     let socket = dir.join("l2tpd.sock");
     let servers = server("one", 10, "") + &server("two", 11, "    priority 2\n    acct_port 0\n");
     std::fs::write(&conf, config(&dir, &servers)).unwrap();
-    let log = dir.join("l2tpd.log");
-    let l2tpd = lab.spawn(
-        "l2tpd",
-        &[
-            env!("CARGO_BIN_EXE_l2tpd"),
-            "-f",
-            "-d",
-            "-d",
-            "-c",
-            conf.to_str().unwrap(),
-            "-o",
-            log.to_str().unwrap(),
-        ],
-    );
-    wait(Duration::from_secs(10), "l2tpd answers", || {
-        ctl(&socket, &["show", "system"]).contains("control socket")
-    });
+    let (l2tpd, log) = start_l2tpd(&mut lab, &["-d", "-d"]);
     // Accounting-On, from the configured NAS.
     let detail = lab.detail("192.0.2.10");
     let detail2 = lab.detail("192.0.2.11");
@@ -271,7 +251,8 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
     )
     .unwrap();
     assert!(
-        lab.wait_exit(&l2tpd, Duration::from_secs(10)),
+        lab.wait_exit(l2tpd, Duration::from_secs(10))
+            .is_some_and(|s| s.success()),
         "l2tpd did not stop cleanly:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
@@ -328,6 +309,47 @@ fn loadgen_command(
         ])
         .args(["--hold", &hold.to_string(), "--timeout", "40", "--json"]);
     c
+}
+
+/// Starts `l2tp-loadgen --peer 192.0.2.3 --version 2 ARGS --json` in the lab, its output
+/// ignored.
+fn loadgen_in_background(lab: &Lab, args: &[&str]) -> std::process::Child {
+    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
+    Command::new("ip")
+        .args(["netns", "exec", &lab.ns])
+        .arg(bin)
+        .args(["--peer", "192.0.2.3", "--version", "2"])
+        .args(args)
+        .arg("--json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `show radius` (at most 40 s) until `done` holds for it; returns it. On timeout,
+/// names `what` and shows l2tpd's `log`.
+fn wait_radius(
+    socket: &Path,
+    log: &Path,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let shown = || -> serde_json::Value {
+        serde_json::from_str(&ctl(socket, &["-j", "show", "radius"])).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last = shown();
+    while !done(&last) {
+        assert!(
+            Instant::now() < deadline,
+            "not {what}: {last}\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        last = shown();
+    }
+    last
 }
 
 /// The sessions `show sessions` lists with a PPP user: (tid, sid) of each.
@@ -486,23 +508,7 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
         d = dir.display()
     );
     std::fs::write(&conf, text).unwrap();
-    let log = dir.join("l2tpd.log");
-    let l2tpd = lab.spawn(
-        "l2tpd",
-        &[
-            env!("CARGO_BIN_EXE_l2tpd"),
-            "-f",
-            "-d",
-            "-d",
-            "-c",
-            conf.to_str().unwrap(),
-            "-o",
-            log.to_str().unwrap(),
-        ],
-    );
-    wait(Duration::from_secs(10), "l2tpd answers", || {
-        ctl(&socket, &["show", "system"]).contains("control socket")
-    });
+    let (l2tpd, log) = start_l2tpd(&mut lab, &["-d", "-d"]);
     let context = || std::fs::read_to_string(&log).unwrap_or_default();
     for (auth, user, password, address) in [
         ("pap", "pap-user", "pap-password", "198.51.100.10"),
@@ -627,28 +633,13 @@ fn a_set_up_storm_queues_past_max_outstanding_on_two_sockets() {
         d = dir.display()
     );
     std::fs::write(&conf, text).unwrap();
-    let log = dir.join("l2tpd.log");
-    let l2tpd = lab.spawn(
-        "l2tpd",
-        &[
-            env!("CARGO_BIN_EXE_l2tpd"),
-            "-f",
-            "-c",
-            conf.to_str().unwrap(),
-            "-o",
-            log.to_str().unwrap(),
-        ],
-    );
-    wait(Duration::from_secs(10), "l2tpd answers", || {
-        ctl(&socket, &["show", "system"]).contains("control socket")
-    });
+    let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
     // 400 sessions in set-up at once (4 tunnels of 100).
-    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
-    let mut storm = Command::new("ip")
-        .args(["netns", "exec", &lab.ns])
-        .arg(bin)
-        .args(["--peer", "192.0.2.3", "--tunnels", "4", "--version", "2"])
-        .args([
+    let mut storm = loadgen_in_background(
+        &lab,
+        &[
+            "--tunnels",
+            "4",
             "--sessions",
             "100",
             "--concurrency",
@@ -656,34 +647,17 @@ fn a_set_up_storm_queues_past_max_outstanding_on_two_sockets() {
             "--ppp",
             "--auth",
             "chap",
-        ])
-        .args([
             "--user",
             "u",
             "--password",
             "p",
             "--timeout",
             "60",
-            "--json",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let shown = || -> serde_json::Value {
-        serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap_or_default()
-    };
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let mut last = shown();
-    while !(last["servers"][0]["outstanding"] == 300 && last["queued_access"] == 100) {
-        assert!(
-            Instant::now() < deadline,
-            "not 300 in flight and 100 queued: {last}\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-        last = shown();
-    }
+        ],
+    );
+    let last = wait_radius(&socket, &log, "300 in flight and 100 queued", |last| {
+        last["servers"][0]["outstanding"] == 300 && last["queued_access"] == 100
+    });
     assert_eq!(last["sockets"], 2, "{last}");
     assert_eq!(last["servers"][0]["requests"], 300, "{last}");
     assert_eq!(last["accepts"], 0, "{last}");
@@ -720,46 +694,28 @@ fn accounting_past_its_queue_is_dropped_logged_and_counted() {
         d = dir.display()
     );
     std::fs::write(&conf, text).unwrap();
-    let log = dir.join("l2tpd.log");
-    let l2tpd = lab.spawn(
-        "l2tpd",
+    let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
+    let mut sessions = loadgen_in_background(
+        &lab,
         &[
-            env!("CARGO_BIN_EXE_l2tpd"),
-            "-f",
-            "-c",
-            conf.to_str().unwrap(),
-            "-o",
-            log.to_str().unwrap(),
+            "--tunnels",
+            "1",
+            "--sessions",
+            "20",
+            "--ppp",
+            "--auth",
+            "chap",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--hold",
+            "60",
         ],
     );
-    wait(Duration::from_secs(10), "l2tpd answers", || {
-        ctl(&socket, &["show", "system"]).contains("control socket")
+    let last = wait_radius(&socket, &log, "14 records lost", |last| {
+        last["accounting_lost"] == 14
     });
-    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
-    let mut sessions = Command::new("ip")
-        .args(["netns", "exec", &lab.ns])
-        .arg(bin)
-        .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
-        .args(["--sessions", "20", "--ppp", "--auth", "chap"])
-        .args(["--user", "u", "--password", "p", "--hold", "60", "--json"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let shown = || -> serde_json::Value {
-        serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap_or_default()
-    };
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let mut last = shown();
-    while last["accounting_lost"] != 14 {
-        assert!(
-            Instant::now() < deadline,
-            "not 14 records lost: {last}\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-        last = shown();
-    }
     assert_eq!(last["accounting_requests"]["start"], 20, "{last}");
     // The server's accounting line comes after its authentication line.
     assert_eq!(last["servers"][1]["service"], "accounting", "{last}");
