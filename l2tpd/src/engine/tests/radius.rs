@@ -450,12 +450,16 @@ fn accounting_starts_updates_and_stops_with_the_counters_and_the_cause() {
     );
 }
 
-#[test]
-fn session_timeout_ends_the_session_on_time() {
-    let mut accept = Attributes::new();
-    accept
-        .push_session_timeout(30)
-        .unwrap_or_else(|e| panic!("{e}"));
+/// A PAP session whose Access-Accept carries `accept` goes down within `took` of coming up
+/// (`what` names the wait), with the PPP reason `reason` and the Acct-Terminate-Cause `cause`
+/// in the first Stop (the LAC's session instance places its call again afterwards).
+fn a_timeout_in_the_accept_ends_the_session(
+    accept: Attributes,
+    what: &str,
+    took: std::ops::RangeInclusive<Duration>,
+    reason: &str,
+    cause: u32,
+) {
     let mut net = net(
         &lns("auth_pap", "auth_source radius\n radius_accounting true"),
         &lac(1, PASSWORD),
@@ -463,14 +467,11 @@ fn session_timeout_ends_the_session_on_time() {
     );
     up(&mut net, "up");
     let at = net.elapsed();
-    net.run_until(Duration::from_secs(40), "session timeout", |n| {
+    net.run_until(Duration::from_secs(40), what, |n| {
         n.nodes[1].saw(EventKind::PppDown) == 1
     });
-    let took = net.elapsed() - at;
-    assert!(
-        took >= Duration::from_secs(29) && took <= Duration::from_secs(31),
-        "{took:?}"
-    );
+    let elapsed = net.elapsed() - at;
+    assert!(took.contains(&elapsed), "{elapsed:?}");
     net.run_for(Duration::from_secs(5));
     let down = net.nodes[1]
         .events
@@ -478,17 +479,28 @@ fn session_timeout_ends_the_session_on_time() {
         .find(|e| e.event == EventKind::PppDown)
         .and_then(|e| e.ppp.clone())
         .and_then(|p| p.reason);
-    assert_eq!(down.as_deref(), Some("session_timeout"));
-    // The LAC's session instance places its call again afterwards: the first Stop is ours.
+    assert_eq!(down.as_deref(), Some(reason));
     let acct = accounting(&net);
     let (_, stop, _) = acct
         .iter()
         .find(|(s, ..)| *s == acct_status_type::STOP)
         .cloned()
         .unwrap_or_else(|| panic!("no Stop: {:?}", net.nodes[1].order));
-    assert_eq!(
-        stop.acct_terminate_cause(),
-        Some(acct_terminate_cause::SESSION_TIMEOUT)
+    assert_eq!(stop.acct_terminate_cause(), Some(cause));
+}
+
+#[test]
+fn session_timeout_ends_the_session_on_time() {
+    let mut accept = Attributes::new();
+    accept
+        .push_session_timeout(30)
+        .unwrap_or_else(|e| panic!("{e}"));
+    a_timeout_in_the_accept_ends_the_session(
+        accept,
+        "session timeout",
+        Duration::from_secs(29)..=Duration::from_secs(31),
+        "session_timeout",
+        acct_terminate_cause::SESSION_TIMEOUT,
     );
 }
 
@@ -498,40 +510,14 @@ fn idle_timeout_from_the_accept_ends_an_idle_session() {
     accept
         .push_idle_timeout(20)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut net = net(
-        &lns("auth_pap", "auth_source radius\n radius_accounting true"),
-        &lac(1, PASSWORD),
-        Some(server(accept)),
-    );
-    up(&mut net, "up");
-    let at = net.elapsed();
-    net.run_until(Duration::from_secs(40), "idle timeout", |n| {
-        n.nodes[1].saw(EventKind::PppDown) == 1
-    });
     // No data crosses the simulated link: it is idle from the start (activity is reported
     // every PPP_ACTIVITY_PERIOD at most, so the timeout is exact to within that).
-    let took = net.elapsed() - at;
-    assert!(
-        took >= Duration::from_secs(19) && took <= Duration::from_secs(26),
-        "{took:?}"
-    );
-    net.run_for(Duration::from_secs(5));
-    let down = net.nodes[1]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::PppDown)
-        .and_then(|e| e.ppp.clone())
-        .and_then(|p| p.reason);
-    assert_eq!(down.as_deref(), Some("idle_timeout"));
-    let acct = accounting(&net);
-    let (_, stop, _) = acct
-        .iter()
-        .find(|(s, ..)| *s == acct_status_type::STOP)
-        .cloned()
-        .unwrap_or_else(|| panic!("no Stop: {:?}", net.nodes[1].order));
-    assert_eq!(
-        stop.acct_terminate_cause(),
-        Some(acct_terminate_cause::IDLE_TIMEOUT)
+    a_timeout_in_the_accept_ends_the_session(
+        accept,
+        "idle timeout",
+        Duration::from_secs(19)..=Duration::from_secs(26),
+        "idle_timeout",
+        acct_terminate_cause::IDLE_TIMEOUT,
     );
 }
 
