@@ -17,7 +17,7 @@ use std::time::Duration;
 use l2tp_ctl::{EventKind, Selector, SessionInfo, State};
 
 use super::harness::{Net, PppWire};
-use super::logs::recorded;
+use super::logs::{Line, recorded};
 use ppp_proto::{Ipv6Config, LinkConfig};
 
 use super::super::ppp::PppPolicy;
@@ -81,6 +81,23 @@ fn lns_rows(net: &Net) -> [SessionInfo; 2] {
         Ok(r) => r,
         Err(rows) => panic!("not two sessions: {rows:#?}"),
     }
+}
+
+/// Runs 30 s more, then asserts [`assert_untouched`] for the LNS's session `keep`.
+fn stays_untouched(net: &mut Net, keep: &SessionInfo) {
+    let before = net.nodes[1].requests.len();
+    net.run_for(Duration::from_secs(30));
+    assert_untouched(net, keep, before);
+}
+
+/// Some line of `lines` says PPP went down and contains `what`.
+fn assert_logged_down(lines: &[Line], what: &str) {
+    assert!(
+        lines
+            .iter()
+            .any(|(_, m)| m.contains("PPP down") && m.contains(what)),
+        "{lines:#?}"
+    );
 }
 
 /// The LNS's session `row` is still up with the same address, was never taken down, and its
@@ -460,16 +477,9 @@ fn a_peer_that_naks_every_lcp_request_is_given_up_on() {
         // Max-Failure (5) Naks taken, then no more Configure-Requests.
         let n = naks.lock().map(|n| *n).unwrap_or(0);
         assert!((5..=6).contains(&n), "{n} Naks");
-        let before = net.nodes[1].requests.len();
-        net.run_for(Duration::from_secs(30));
-        assert_untouched(&net, &keep, before);
+        stays_untouched(&mut net, &keep);
     });
-    assert!(
-        lines
-            .iter()
-            .any(|(_, m)| m.contains("PPP down") && m.contains("negotiation")),
-        "{lines:#?}"
-    );
+    assert_logged_down(&lines, "negotiation");
 }
 
 /// A peer that Naks every IPCP Configure-Request (it wants our address to be another) and
@@ -505,9 +515,7 @@ fn a_peer_that_naks_every_ipcp_and_ipv6cp_request_is_given_up_on() {
     );
     // Nobody came online on that session.
     assert_eq!(stats.ppp_up, 1, "{stats:?}");
-    let before = net.nodes[1].requests.len();
-    net.run_for(Duration::from_secs(30));
-    assert_untouched(&net, &keep, before);
+    stays_untouched(&mut net, &keep);
 }
 
 /// A peer that never answers the CHAP Challenge: the authentication times out
@@ -528,16 +536,9 @@ fn a_peer_that_never_authenticates_times_out() {
         let stats = net.nodes[1].engine.stats();
         assert_eq!(stats.ppp_down.get("auth_timeout"), Some(&1), "{stats:?}");
         assert_eq!(stats.ppp_up, 1, "{stats:?}");
-        let before = net.nodes[1].requests.len();
-        net.run_for(Duration::from_secs(30));
-        assert_untouched(&net, &keep, before);
+        stays_untouched(&mut net, &keep);
     });
-    assert!(
-        lines
-            .iter()
-            .any(|(_, m)| m.contains("PPP down") && m.contains("authentication")),
-        "{lines:#?}"
-    );
+    assert_logged_down(&lines, "authentication");
 }
 
 /// A peer with the wrong password (its MS-CHAPv2 response altered on the wire): refused with
@@ -569,9 +570,7 @@ fn a_wrong_password_is_refused_logged_with_the_user_and_never_the_password() {
             "{stats:?}"
         );
         assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
-        let before = net.nodes[1].requests.len();
-        net.run_for(Duration::from_secs(30));
-        assert_untouched(&net, &keep, before);
+        stays_untouched(&mut net, &keep);
     });
     let refused: Vec<_> = lines
         .iter()
@@ -614,12 +613,7 @@ fn a_peer_that_stops_answering_echoes_is_logged_counted_and_alone() {
         net.run_for(Duration::from_secs(30));
         assert_untouched(&net, &other, before);
     });
-    assert!(
-        lines
-            .iter()
-            .any(|(_, m)| m.contains("PPP down") && m.contains("user \"alice\"")),
-        "{lines:#?}"
-    );
+    assert_logged_down(&lines, "user \"alice\"");
 }
 
 /// The PPP UP of watchers and scripts (`ppp-up`) carries the user's IPv4 address even when
