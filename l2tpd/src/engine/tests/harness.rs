@@ -405,6 +405,24 @@ impl Net {
         }
     }
 
+    /// `show session` of node `i`'s first session (in `show sessions`' order).
+    pub(crate) fn first_session(&self, i: usize) -> ctl::SessionDetail {
+        let engine = &self.nodes[i].engine;
+        let rows = engine
+            .sessions(self.now, None)
+            .unwrap_or_else(|e| panic!("sessions: {e:?}"));
+        let row = rows
+            .first()
+            .unwrap_or_else(|| panic!("node {i} has no session"));
+        engine
+            .session(
+                self.now,
+                &ctl::Selector::Id(row.tid),
+                &ctl::Selector::Id(row.sid),
+            )
+            .unwrap_or_else(|e| panic!("session: {e:?}"))
+    }
+
     /// Node `i` takes `command`.
     pub(crate) fn command(
         &mut self,

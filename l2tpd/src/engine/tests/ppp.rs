@@ -164,14 +164,7 @@ fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
         .unwrap_or_else(|e| panic!("sessions: {e:?}"));
     assert_eq!(rows[0].ppp_user.as_deref(), Some("alice"));
     assert_eq!(rows[0].ppp_ipv4, Some(a("198.51.100.10")));
-    let d = server
-        .engine
-        .session(
-            net.now,
-            &Selector::Id(rows[0].tid),
-            &Selector::Id(rows[0].sid),
-        )
-        .unwrap_or_else(|e| panic!("session: {e:?}"));
+    let d = net.first_session(1);
     let ppp = d.ppp.unwrap_or_else(|| panic!("ppp detail"));
     assert_eq!(
         (ppp.role.as_str(), ppp.phase.as_str(), ppp.auth.as_deref()),
@@ -199,18 +192,7 @@ fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
     let stats = server.engine.stats();
     assert_eq!(stats.ppp_up, 1);
     // The LAC's view: the client role, the DNS server it was given.
-    let rows = net.nodes[0]
-        .engine
-        .sessions(net.now, None)
-        .unwrap_or_else(|e| panic!("sessions: {e:?}"));
-    let d = net.nodes[0]
-        .engine
-        .session(
-            net.now,
-            &Selector::Id(rows[0].tid),
-            &Selector::Id(rows[0].sid),
-        )
-        .unwrap_or_else(|e| panic!("session: {e:?}"));
+    let d = net.first_session(0);
     let ppp = d.ppp.unwrap_or_else(|| panic!("ppp detail"));
     assert_eq!(ppp.role, "client");
     assert_eq!(ppp.dns, vec![a("192.0.2.53")]);
@@ -541,18 +523,7 @@ fn an_lns_sends_the_negotiated_accm_in_a_set_link_info() {
     net.run_until(Duration::from_secs(10), "PPP up", |n| {
         n.nodes[0].saw(EventKind::PppUp) == 1
     });
-    let rows = net.nodes[0]
-        .engine
-        .sessions(net.now, None)
-        .unwrap_or_default();
-    let d = net.nodes[0]
-        .engine
-        .session(
-            net.now,
-            &Selector::Id(rows[0].tid),
-            &Selector::Id(rows[0].sid),
-        )
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let d = net.first_session(0);
     let accm = d.ppp.and_then(|p| p.sli_accm);
     assert_eq!(accm.as_deref(), Some("send 0x000a0000 receive 0xffffffff"));
 }

@@ -237,16 +237,7 @@ fn pap_chap_and_mschapv2_are_asked_of_radius_and_the_accept_is_honoured() {
             ),
         ];
         assert_eq!(routes.last(), Some(&want), "{method}");
-        let lac = &net.nodes[0];
-        let rows = lac.engine.sessions(net.now, None).unwrap_or_default();
-        let d = lac
-            .engine
-            .session(
-                net.now,
-                &Selector::Id(rows[0].tid),
-                &Selector::Id(rows[0].sid),
-            )
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let d = net.first_session(0);
         assert_eq!(d.ppp.map(|p| p.dns), Some(vec![a("203.0.113.53")]));
         // The Access-Request names the NAS, the port, the stations and the tunnel.
         let reqs = submits(&net, 1);
@@ -351,18 +342,7 @@ fn no_answer_refuses_the_peer_unless_local_users_are_the_fallback() {
         silent(),
     );
     up(&mut net, "local fallback");
-    let rows = net.nodes[1]
-        .engine
-        .sessions(net.now, None)
-        .unwrap_or_default();
-    let d = net.nodes[1]
-        .engine
-        .session(
-            net.now,
-            &Selector::Id(rows[0].tid),
-            &Selector::Id(rows[0].sid),
-        )
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let d = net.first_session(1);
     let radius = d
         .ppp
         .and_then(|p| p.radius)
