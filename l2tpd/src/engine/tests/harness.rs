@@ -87,6 +87,24 @@ impl Node {
         self.events.iter().filter(|e| e.event == kind).count()
     }
 
+    /// The result (the CDN's) of the first session-down event.
+    pub(crate) fn first_cdn(&self) -> ctl::ResultCode {
+        self.events
+            .iter()
+            .find(|e| e.event == EventKind::SessionDown)
+            .and_then(|e| e.result.clone())
+            .unwrap_or_else(|| panic!("no session-down with a result: {:#?}", self.events))
+    }
+
+    /// The PPP part of the first event of `kind`.
+    pub(crate) fn first_ppp(&self, kind: EventKind) -> ctl::PppEventInfo {
+        self.events
+            .iter()
+            .find(|e| e.event == kind)
+            .and_then(|e| e.ppp.as_deref().cloned())
+            .unwrap_or_else(|| panic!("no {kind:?} event with PPP: {:#?}", self.events))
+    }
+
     /// The tunnels and sessions up now.
     pub(crate) fn up(&self) -> (u32, u32) {
         let c = self.engine.counts();

@@ -171,12 +171,7 @@ fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
         ("server", "network", Some("mschapv2"))
     );
     assert_eq!(ppp.dns, vec![a("192.0.2.53")]);
-    let up = server
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::PppUp)
-        .and_then(|e| e.ppp.clone())
-        .unwrap_or_else(|| panic!("ppp up event"));
+    let up = server.first_ppp(EventKind::PppUp);
     assert_eq!(up.user.as_deref(), Some("alice"));
     assert_eq!(up.peer_ipv4, Some(a("198.51.100.10")));
     // The script of the event gets the user and the address.
@@ -208,12 +203,7 @@ fn a_wrong_password_ends_the_session_with_cdn_2_and_is_counted() {
     net.run_until(Duration::from_secs(10), "session down", |n| {
         n.nodes[0].saw(EventKind::SessionDown) >= 1
     });
-    let down = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::SessionDown)
-        .and_then(|e| e.result.clone())
-        .unwrap_or_else(|| panic!("a result"));
+    let down = net.nodes[0].first_cdn();
     assert_eq!(down.result, 2, "{down:?}");
     assert_eq!(down.message.as_deref(), Some("PPP authentication failed"));
     let stats = net.nodes[1].engine.stats();
@@ -247,12 +237,7 @@ fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
     assert_eq!(given, vec![a("198.51.100.10"), a("198.51.100.11")]);
     let stats = net.nodes[1].engine.stats();
     assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
-    let refused = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::SessionDown)
-        .and_then(|e| e.result.clone())
-        .unwrap_or_else(|| panic!("a result"));
+    let refused = net.nodes[0].first_cdn();
     assert_eq!(refused.result, 4, "{refused:?}");
 }
 
@@ -311,12 +296,7 @@ fn a_peer_that_stops_answering_echoes_is_cut_off_alone() {
     let stats = net.nodes[1].engine.stats();
     assert!(stats.ppp_down.contains_key("echo_timeout"), "{stats:?}");
     // The LAC heard why: CDN result 1.
-    let down = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::SessionDown)
-        .and_then(|e| e.result.clone())
-        .unwrap_or_else(|| panic!("a result"));
+    let down = net.nodes[0].first_cdn();
     assert_eq!(down.result, 1, "{down:?} {:#?}", net.nodes[0].events);
 }
 
@@ -338,12 +318,7 @@ fn deleting_a_session_ends_its_ppp_and_gives_its_address_back() {
     net.run_until(Duration::from_secs(30), "down and up again", |n| {
         n.nodes[1].saw(EventKind::PppDown) == 1
     });
-    let down = net.nodes[1]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::PppDown)
-        .and_then(|e| e.ppp.clone())
-        .unwrap_or_else(|| panic!("ppp down"));
+    let down = net.nodes[1].first_ppp(EventKind::PppDown);
     assert_eq!(down.reason.as_deref(), Some("lower_down"));
     assert_eq!(down.user.as_deref(), Some("alice"));
     // The one address is free again: a new session gets it.
@@ -382,19 +357,9 @@ fn l2tpctl_disconnects_by_user_and_by_address() {
     net.run_until(Duration::from_secs(30), "one down", |n| {
         n.nodes[0].saw(EventKind::SessionDown) == 1
     });
-    let down = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::SessionDown)
-        .and_then(|e| e.result.clone())
-        .unwrap_or_else(|| panic!("a result"));
+    let down = net.nodes[0].first_cdn();
     assert_eq!(down.result, 3, "{down:?}");
-    let gone = net.nodes[1]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::PppDown)
-        .and_then(|e| e.ppp.clone())
-        .unwrap_or_else(|| panic!("ppp down"));
+    let gone = net.nodes[1].first_ppp(EventKind::PppDown);
     assert_eq!(gone.peer_ipv4, Some(a("198.51.100.11")));
     assert_eq!(gone.reason.as_deref(), Some("closed"));
     // By user: every session of alice (the LAC has placed the first call again meanwhile).

@@ -386,12 +386,7 @@ fn a_phone_that_echoes_at_its_own_pace_and_vanishes_is_cleaned_up() {
     net.run_until(Duration::from_secs(120), "the tunnel gone", |n| {
         n.nodes[1].engine.counts().tunnels == 0
     });
-    let down = net.nodes[1]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::PppDown)
-        .and_then(|e| e.ppp.clone())
-        .unwrap_or_else(|| panic!("no PPP DOWN"));
+    let down = net.nodes[1].first_ppp(EventKind::PppDown);
     assert_eq!(down.user.as_deref(), Some("alice"));
     assert_eq!(down.peer_ipv4, Some(a("198.51.100.10")));
     assert_eq!(

@@ -135,12 +135,7 @@ fn assert_untouched(net: &Net, row: &SessionInfo, requests_before: usize) {
 
 /// The first CDN the LAC heard: (result, message).
 fn lac_cdn(net: &Net) -> (u16, String) {
-    let r = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::SessionDown)
-        .and_then(|e| e.result.clone())
-        .unwrap_or_else(|| panic!("no session-down at the LAC: {:#?}", net.nodes[0].events));
+    let r = net.nodes[0].first_cdn();
     (r.result, r.message.unwrap_or_default())
 }
 

@@ -299,12 +299,7 @@ fn a_reject_refuses_the_peer_with_the_servers_message_and_is_counted() {
     net.run_until(Duration::from_secs(20), "refused", |n| {
         n.nodes[0].saw(EventKind::SessionDown) >= 1
     });
-    let down = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::SessionDown)
-        .and_then(|e| e.result.clone())
-        .unwrap_or_else(|| panic!("a result"));
+    let down = net.nodes[0].first_cdn();
     assert_eq!(down.result, 2, "{down:?}");
     let stats = net.nodes[1].engine.stats();
     assert_eq!(stats.ppp_auth_failures.get("radius_reject"), Some(&1));
