@@ -9,7 +9,7 @@
 //!   secrets they were made with.
 //! * [`daemon`]: run the real `l2tpd` in a temporary directory and talk to it over its
 //!   control socket.
-//! * [`netns`]: wait for a server in a namespace to listen.
+//! * [`netns`]: wait for a server in a namespace to listen; iperf3 between namespaces.
 //! * [`lab`]: one network namespace with the processes of a test, their logs, bounded waits
 //!   for a line, tcpdump; skip or fail when a program is missing.
 //! * [`freeradius`]: FreeRADIUS with `examples/radius` for a test, and tshark judging its

@@ -1,4 +1,5 @@
-//! Servers started in a network namespace: wait until they listen instead of sleeping.
+//! Servers started in a network namespace: wait until they listen instead of sleeping, and
+//! iperf3 from one namespace to another.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,4 +45,45 @@ pub fn wait_iperf3_server(ns: &str) {
         wait_tcp_listening(Some(ns), IPERF3_PORT, LISTEN_WAIT),
         "no iperf3 server listening in {ns} after {LISTEN_WAIT:?}"
     );
+}
+
+/// Runs iperf3 from namespace `client_ns` to a one-off server on `server_addr` in
+/// `server_ns`, `iperf3 -c SERVER_ADDR -J ARGS` (`ARGS`: e.g. `-t 3`, `-R`), each bounded
+/// (the server 30 s, the client 25 s); the client's JSON report, or what it printed instead.
+pub fn iperf3(
+    client_ns: &str,
+    server_ns: &str,
+    server_addr: &str,
+    args: &[&str],
+) -> Result<serde_json::Value, String> {
+    let mut server = Command::new("ip")
+        .args(["netns", "exec", server_ns, "timeout", "30"])
+        .args(["iperf3", "-s", "-1", "-B", server_addr])
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start iperf3 -s: {e}"))?;
+    wait_iperf3_server(server_ns);
+    let client = Command::new("ip")
+        .args(["netns", "exec", client_ns, "timeout", "25"])
+        .args(["iperf3", "-c", server_addr, "-J"])
+        .args(args)
+        .output();
+    let _ = server.kill();
+    let _ = server.wait();
+    let out = client.map_err(|e| format!("cannot run iperf3 -c: {e}"))?;
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "iperf3 printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The throughput an iperf3 report says was received, in Mbit/s; panics when it has none.
+pub fn received_mbps(report: &serde_json::Value) -> f64 {
+    report["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no throughput in iperf3's report: {report}"))
+        / 1e6
 }

@@ -137,32 +137,15 @@ impl Ppp {
 
     /// iperf3 TCP for 3 s from A to B's PPP address (`reverse`: B sends); Mbit/s received.
     fn iperf3(&self, reverse: bool) -> f64 {
-        let mut server = std::process::Command::new("ip")
-            .args(["netns", "exec", self.lab.ns(Side::B), "timeout", "30"])
-            .args(["iperf3", "-s", "-1", "-B", LNS_PPP])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        l2tp_testkit::netns::wait_iperf3_server(self.lab.ns(Side::B));
-        let mut argv = vec!["timeout", "25", "iperf3", "-c", LNS_PPP, "-t", "3", "-J"];
-        if reverse {
-            argv.push("-R");
-        }
-        let out = self.lab.run(Side::A, &argv, Duration::from_secs(30));
-        let _ = server.kill();
-        let _ = server.wait();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "iperf3 printed no JSON ({e}): {}{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-                self.context()
-            )
-        });
-        let bps = v["end"]["sum_received"]["bits_per_second"]
-            .as_f64()
-            .unwrap_or_else(|| panic!("no throughput in iperf3's report: {v}"));
-        bps / 1e6
+        let args: &[&str] = if reverse {
+            &["-t", "3", "-R"]
+        } else {
+            &["-t", "3"]
+        };
+        let (a, b) = (self.lab.ns(Side::A), self.lab.ns(Side::B));
+        let report = l2tp_testkit::netns::iperf3(a, b, LNS_PPP, args)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()));
+        l2tp_testkit::netns::received_mbps(&report)
     }
 
     /// Side `side`'s log, flushed.

@@ -123,32 +123,10 @@ impl Pw {
 
     /// Runs iperf3 (TCP, 3 s) from A to B across the pseudowire; returns Mbit/s received.
     fn iperf3(&self) -> f64 {
-        let mut lab_server = std::process::Command::new("ip")
-            .args(["netns", "exec", self.lab.ns(Side::B), "timeout", "30"])
-            .args(["iperf3", "-s", "-1", "-B", OVERLAY_B])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        l2tp_testkit::netns::wait_iperf3_server(self.lab.ns(Side::B));
-        let out = self.lab.run(
-            Side::A,
-            &["iperf3", "-c", OVERLAY_B, "-t", "3", "-J"],
-            Duration::from_secs(30),
-        );
-        let _ = lab_server.kill();
-        let _ = lab_server.wait();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "iperf3 printed no JSON ({e}): {}{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-                self.context()
-            )
-        });
-        let bps = v["end"]["sum_received"]["bits_per_second"]
-            .as_f64()
-            .unwrap_or_else(|| panic!("no throughput in iperf3's report: {v}"));
-        bps / 1e6
+        let (a, b) = (self.lab.ns(Side::A), self.lab.ns(Side::B));
+        let report = l2tp_testkit::netns::iperf3(a, b, OVERLAY_B, &["-t", "3"])
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()));
+        l2tp_testkit::netns::received_mbps(&report)
     }
 }
 
