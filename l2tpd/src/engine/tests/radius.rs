@@ -18,7 +18,8 @@ use radius_proto::{Attributes, Code, Ipv6Prefix};
 
 use super::super::{Command, RadiusOutcome, RadiusRequest};
 use super::harness::{Net, RadiusServer, addr};
-use crate::dataplane::{DataplaneRequest, PppNetwork};
+use super::ppp::ppp_ups;
+use crate::dataplane::DataplaneRequest;
 
 const PASSWORD: &str = "wonderland";
 
@@ -155,17 +156,6 @@ fn accounting(net: &Net) -> Vec<Sent<u32>> {
         .into_iter()
         .filter(|(s, ..)| *s == Service::Accounting)
         .map(|(_, a, c)| (a.acct_status_type().unwrap_or(0), a, c))
-        .collect()
-}
-
-fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
-    net.nodes[i]
-        .requests
-        .iter()
-        .filter_map(|r| match r {
-            DataplaneRequest::PppUp { net, .. } => Some(*net),
-            _ => None,
-        })
         .collect()
 }
 
