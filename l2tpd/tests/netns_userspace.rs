@@ -187,13 +187,15 @@ fn ping_and_iperf(encap: &str) {
         pw.context()
     );
 
-    // Both sides count what crossed (show session merges the data plane's counters).
+    // Both sides count what crossed (show session merges the data plane's counters): the
+    // pings and at least a few hundred frames of iperf3 even on a machine too busy to carry
+    // more than the 5 Mbit/s asked above.
     let da = pw.session_detail(&pw.a, &pw.sessions[0]);
     let db = pw.session_detail(&pw.b, &pw.sessions[1]);
     for d in [&da, &db] {
         let st = &d["stats"];
         assert!(
-            num(st, "rx_packets") >= 1000 && num(st, "tx_packets") >= 1000,
+            num(st, "rx_packets") >= 300 && num(st, "tx_packets") >= 300,
             "counters: {d}"
         );
         assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{d}");
