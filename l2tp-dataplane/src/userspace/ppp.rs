@@ -8,8 +8,8 @@
 //! `ppp_up` the TUN gets our address (/32, once per address however many sessions use it)
 //! and the peer's address a route (/32, through the TUN, our address as its source, the peer's
 //! MRU as its MTU), over rtnetlink; both go at `ppp_down` or when the session is removed. The
-//! data-path threads get the route at the same time, so that a packet the kernel routes into
-//! the TUN finds its session.
+//! data-path threads share one table of the routes, which gets the session before the kernel
+//! gets its route, so that a packet the kernel routes into the TUN finds its session.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -25,7 +25,7 @@ use super::{Error, REPLY_TIMEOUT, UserspaceDataplane};
 use crate::kernel::Rtnl;
 use crate::kernel::rtnl::PeerAddress;
 use crate::ppp::codec::{NetState, PppCodec, PppCodecSpec, PppL2tp};
-use crate::ppp::routes::IdMap;
+use crate::ppp::routes::{IdMap, Routes};
 use crate::ppp::{DEFAULT_TUN_NAME, PppNet, PppSessionSpec};
 use crate::stats::SessionStats;
 use crate::tap::{Tap, TapOptions};
@@ -429,23 +429,30 @@ impl UserspaceDataplane {
             }
             self.ppp.locals.insert(local, uses + 1);
         }
+        // The workers' table first: the kernel's route may bring a packet at once.
+        let shared = self
+            .ppp
+            .sessions
+            .get(&key)
+            .map(|e| Arc::clone(&e.shared))
+            .ok_or(Error::WorkerGone)?;
+        let had = self.ppp.common.routes_mut().insert(peer, key, shared) == Some(key);
         let added = self
             .ppp
             .rtnl()
             .and_then(|r| r.replace_route(index, peer, local, mtu));
         if let Err(e) = added {
+            if !had {
+                self.ppp.common.routes_mut().remove(peer, key);
+            }
             if previous.is_none() {
                 self.release_local(local);
             }
             return Err(io_error(&format!("a route to {peer} through the TUN"), &e));
         }
         self.ppp.routed.insert(peer, key);
-        let shared = self.ppp.sessions.get_mut(&key).map(|e| {
+        if let Some(e) = self.ppp.sessions.get_mut(&key) {
             e.routed = Some((local, peer, mtu));
-            Arc::clone(&e.shared)
-        });
-        if let Some(s) = shared {
-            self.broadcast(|reply| Command::Route(peer, key, Some(Arc::clone(&s)), reply))?;
         }
         Ok(())
     }
@@ -460,7 +467,7 @@ impl UserspaceDataplane {
         else {
             return;
         };
-        let _ = self.broadcast(|reply| Command::Route(peer, key, None, reply));
+        self.ppp.common.routes_mut().remove(peer, key);
         if self.ppp.routed.get(&peer) == Some(&key) {
             self.ppp.routed.remove(&peer);
             if let Some(index) = self.ppp.tun.as_ref().map(|t| t.index) {
@@ -504,16 +511,11 @@ impl UserspaceDataplane {
             self.ppp.tun = None;
             self.ppp.routed.clear();
             self.ppp.locals.clear();
-            let mut gone = Vec::new();
-            for (key, e) in &mut self.ppp.sessions {
-                if let Some((_, peer, _)) = e.routed.take() {
-                    gone.push((peer, *key));
-                }
+            for e in self.ppp.sessions.values_mut() {
+                e.routed = None;
                 e.shared.set_net(NetState::default());
             }
-            for (peer, key) in gone {
-                self.broadcast(|reply| Command::Route(peer, key, None, reply))?;
-            }
+            *self.ppp.common.routes_mut() = Routes::default();
         }
         if self.ppp.tun.is_some() {
             return Ok(());

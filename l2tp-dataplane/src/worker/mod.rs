@@ -50,12 +50,12 @@ use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::EventFd;
 
 use crate::codec::SessionCodec;
-use crate::ppp::routes::{IdMap, Routes};
+use crate::ppp::routes::IdMap;
 use crate::reorder::ReorderQueue;
 use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::tap::{Tap, TapOffloads};
 use crate::{ControlSink, SessionDown, SinkEvent};
-use ppp::{PppCommon, PppRx, PppShared};
+use ppp::{PppCommon, PppRx};
 
 pub(crate) use rx::release;
 
@@ -130,14 +130,6 @@ pub(crate) enum Command {
     AddPpp(Box<PppRx>, SyncSender<()>),
     /// A native-PPP session's key: its receive state goes (its route is removed first).
     RemovePpp(u64, SyncSender<()>),
-    /// Routes an address to a native-PPP session (`Some`), or removes the route if that
-    /// session (the key) owns it (`None`).
-    Route(
-        std::net::Ipv4Addr,
-        u64,
-        Option<Arc<PppShared>>,
-        SyncSender<()>,
-    ),
     /// This worker's queue of the shared TUN, to read when `true` (else a descriptor of
     /// another worker's queue, to write received packets through).
     AddTun(Tap, TapOffloads, bool, SyncSender<io::Result<()>>),
@@ -167,8 +159,6 @@ pub(crate) struct Worker {
     tx: tx::TxBuffers,
     /// Native-PPP sessions this worker receives for, by key.
     ppp: IdMap<u64, PppRx>,
-    /// Where packets read from the TUN go.
-    routes: Routes<Arc<PppShared>>,
     /// This worker's queue of the shared TUN, and what it took.
     tun: Option<Tap>,
     tun_offloads: TapOffloads,
@@ -203,7 +193,6 @@ impl Worker {
             rx: rx::RxBuffers::new(),
             tx: tx::TxBuffers::new(),
             ppp: IdMap::default(),
-            routes: Routes::default(),
             tun: None,
             tun_offloads: TapOffloads::default(),
             ppp_common,
@@ -350,19 +339,8 @@ impl Worker {
                     let _ = reply.send(());
                 }
                 Command::RemovePpp(key, reply) => {
-                    // Its route went before (`Command::Route`).
+                    // Its route went before.
                     self.ppp.remove(&key);
-                    let _ = reply.send(());
-                }
-                Command::Route(addr, key, session, reply) => {
-                    match session {
-                        Some(s) => {
-                            self.routes.insert(addr, key, s);
-                        }
-                        None => {
-                            self.routes.remove(addr, key);
-                        }
-                    }
                     let _ = reply.send(());
                 }
                 Command::AddTun(tun, offloads, read, reply) => {
@@ -421,7 +399,12 @@ impl Worker {
         self.ppp_common
             .tun_gone
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut down: Vec<(u32, u32)> = self.routes.sessions().map(|s| (s.tid, s.sid)).collect();
+        let mut down: Vec<(u32, u32)> = self
+            .ppp_common
+            .routes()
+            .sessions()
+            .map(|s| (s.tid, s.sid))
+            .collect();
         down.sort_unstable();
         down.dedup();
         if let Some(sink) = &self.control_sink {
