@@ -30,7 +30,7 @@ use crate::ppp::{DEFAULT_TUN_NAME, PppNet, PppSessionSpec};
 use crate::stats::SessionStats;
 use crate::tap::{Tap, TapOptions};
 use crate::worker::Command;
-use crate::worker::ppp::{PppCommon, PppRx, PppShared, v2_key};
+use crate::worker::ppp::{PppChange, PppCommon, PppRx, PppShared, v2_key};
 
 /// The MTU of the shared TUN; each session's route has its own (the peer's MRU).
 const TUN_MTU: u32 = 1500;
@@ -203,12 +203,8 @@ impl UserspaceDataplane {
             codec,
             follows_lns,
         ));
-        let (reply, answer) = mpsc::sync_channel(1);
         let rx = Box::new(PppRx::new(Arc::clone(&shared)));
-        self.send(home, Command::AddPpp(rx, reply))?;
-        answer
-            .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|_| Error::WorkerGone)?;
+        self.ppp_change(home, PppChange::Add(rx))?;
         self.ppp.sessions.insert(
             key,
             PppEntry {
@@ -361,13 +357,32 @@ impl UserspaceDataplane {
             e.shared.set_net(NetState::default());
         }
         self.unroute(key);
-        self.ppp.sessions.remove(&key);
+        let home = self.ppp.sessions.remove(&key).map(|e| e.home);
         self.ppp.by_tunnel.remove(&(tid, key));
         self.ppp
             .common
             .sessions
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        self.broadcast(|reply| Command::RemovePpp(key, reply))
+        // Only its home worker holds its receive state.
+        match home {
+            Some(w) => self.ppp_change(w, PppChange::Remove(key)),
+            None => Ok(()),
+        }
+    }
+
+    /// Queues a change of the sessions worker `w` receives for (see [`PppChange`]: it is not
+    /// waited for; the first change since the worker last took them wakes it).
+    fn ppp_change(&self, w: usize, change: PppChange) -> Result<(), Error> {
+        let w = self.workers.get(w).ok_or(Error::WorkerGone)?;
+        w.ppp_changes.send(change).map_err(|_| Error::WorkerGone)?;
+        // Counted after it is queued: the worker clears the count before it takes them.
+        if w.ppp_queued
+            .fetch_add(1, std::sync::atomic::Ordering::Release)
+            == 0
+        {
+            w.wake.write(1).map_err(io::Error::from)?;
+        }
+        Ok(())
     }
 
     fn set_net(&self, key: u64, peer: Option<Ipv4Addr>, net: &PppNet) {
@@ -377,22 +392,6 @@ impl UserspaceDataplane {
                 framing: net.framing,
             });
         }
-    }
-
-    /// Sends a command to every worker and waits for each to take it.
-    fn broadcast(&self, command: impl Fn(mpsc::SyncSender<()>) -> Command) -> Result<(), Error> {
-        let mut answers = Vec::with_capacity(self.workers.len());
-        for w in 0..self.workers.len() {
-            let (reply, answer) = mpsc::sync_channel(1);
-            self.send(w, command(reply))?;
-            answers.push(answer);
-        }
-        for answer in answers {
-            answer
-                .recv_timeout(REPLY_TIMEOUT)
-                .map_err(|_| Error::WorkerGone)?;
-        }
-        Ok(())
     }
 
     /// Routes `peer` to session `key` (our address `local` on the TUN, `mtu` on the route),

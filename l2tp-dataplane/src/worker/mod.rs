@@ -55,7 +55,7 @@ use crate::reorder::ReorderQueue;
 use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::tap::{Tap, TapOffloads};
 use crate::{ControlSink, SessionDown, SinkEvent};
-use ppp::{PppCommon, PppRx};
+use ppp::{PppChange, PppCommon, PppRx};
 
 pub(crate) use rx::release;
 
@@ -126,10 +126,6 @@ pub(crate) struct CookieReporting {
 /// What the control side asks of a worker.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// A native-PPP session this worker receives for (its tunnel's home).
-    AddPpp(Box<PppRx>, SyncSender<()>),
-    /// A native-PPP session's key: its receive state goes (its route is removed first).
-    RemovePpp(u64, SyncSender<()>),
     /// This worker's queue of the shared TUN, to read when `true` (else a descriptor of
     /// another worker's queue, to write received packets through).
     AddTun(Tap, TapOffloads, bool, SyncSender<io::Result<()>>),
@@ -150,6 +146,9 @@ pub(crate) struct Worker {
     epoll: Epoll,
     wake: Arc<EventFd>,
     commands: Receiver<Command>,
+    /// Native-PPP sessions added and removed (see [`PppChange`]), and how many were queued
+    /// since the worker last took them.
+    ppp_changes: (Receiver<PppChange>, Arc<AtomicUsize>),
     control_sink: Option<Arc<ControlSink>>,
     tunnels: HashMap<u32, Arc<TunnelShared>>,
     sessions: HashMap<u32, SessionState>,
@@ -173,7 +172,7 @@ pub(crate) struct Worker {
 impl Worker {
     pub(crate) fn new(
         wake: Arc<EventFd>,
-        commands: Receiver<Command>,
+        (commands, ppp_changes): (Receiver<Command>, (Receiver<PppChange>, Arc<AtomicUsize>)),
         control_sink: Option<Arc<ControlSink>>,
         (ppp_common, totals, reporter): (Arc<PppCommon>, Arc<TotalCounters>, bool),
     ) -> io::Result<Self> {
@@ -186,6 +185,7 @@ impl Worker {
             epoll,
             wake,
             commands,
+            ppp_changes,
             control_sink,
             tunnels: HashMap::new(),
             sessions: HashMap::new(),
@@ -213,6 +213,7 @@ impl Worker {
                 Err(Errno::EINTR) => continue,
                 Err(_) => return,
             };
+            ppp::apply_changes(&mut self.ppp, &self.ppp_changes.0);
             for event in &events[..n] {
                 let token = event.data();
                 match token & !0xffff_ffff {
@@ -237,6 +238,13 @@ impl Worker {
                     _ => {
                         // Drain the eventfd; it is non-blocking and a count of 0 means none.
                         let _ = self.wake.read();
+                        // After the read, so that a change queued from now on rings again;
+                        // cleared before the changes are taken (acquiring what the control
+                        // side queued before it counted), so that none is left behind.
+                        self.ppp_changes
+                            .1
+                            .swap(0, std::sync::atomic::Ordering::Acquire);
+                        ppp::apply_changes(&mut self.ppp, &self.ppp_changes.0);
                         if !self.run_commands() {
                             return;
                         }
@@ -334,15 +342,6 @@ impl Worker {
                     let _ = reply.send(());
                 }
                 Command::Inject(encap, mut packet) => self.inject(encap, &mut packet),
-                Command::AddPpp(rx, reply) => {
-                    self.ppp.insert(rx.shared.key, *rx);
-                    let _ = reply.send(());
-                }
-                Command::RemovePpp(key, reply) => {
-                    // Its route went before.
-                    self.ppp.remove(&key);
-                    let _ = reply.send(());
-                }
                 Command::AddTun(tun, offloads, read, reply) => {
                     if let Some(old) = self.tun.take() {
                         let _ = self.epoll.delete(old.as_fd());

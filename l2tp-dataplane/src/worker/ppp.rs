@@ -232,9 +232,42 @@ impl PppRx {
     }
 }
 
+/// A native-PPP session that a worker receives for (its tunnel's home) comes or goes.
+///
+/// These go on a channel of their own that the control side does not wait on: the worker
+/// takes them at each wake-up, and before it counts a packet as of no session, so a packet
+/// that arrives after the session was queued finds it, as it did when the control side waited
+/// for the worker to take it. The first change queued since the worker last took them wakes
+/// it, not every one. A packet of a session removed meanwhile reaches a session that carries
+/// no IP any more, and a session of the same key comes later on the same channel.
+#[derive(Debug)]
+pub(crate) enum PppChange {
+    Add(Box<PppRx>),
+    /// Its route is removed first.
+    Remove(u64),
+}
+
+/// Applies the queued [`PppChange`]s.
+pub(super) fn apply_changes(
+    sessions: &mut IdMap<u64, PppRx>,
+    changes: &std::sync::mpsc::Receiver<PppChange>,
+) {
+    while let Ok(change) = changes.try_recv() {
+        match change {
+            PppChange::Add(rx) => {
+                sessions.insert(rx.shared.key, *rx);
+            }
+            PppChange::Remove(key) => {
+                sessions.remove(&key);
+            }
+        }
+    }
+}
+
 /// What delivering a native-PPP session's packet needs of its worker.
 pub(super) struct PppCtx<'a> {
     pub(super) sessions: &'a mut IdMap<u64, PppRx>,
+    pub(super) changes: &'a std::sync::mpsc::Receiver<PppChange>,
     pub(super) tun: Option<&'a Tap>,
     pub(super) tun_offloads: TapOffloads,
     pub(super) common: &'a PppCommon,
@@ -262,6 +295,10 @@ pub(super) fn deliver(
     (parsed, packet): (Packet<'_>, &[u8]),
     place: Option<TunPlace<'_>>,
 ) -> bool {
+    // A session just installed may still be on its way (see `PppChange`).
+    if !ctx.sessions.contains_key(&key) {
+        apply_changes(ctx.sessions, ctx.changes);
+    }
     let Some(s) = ctx
         .sessions
         .get_mut(&key)
