@@ -27,6 +27,9 @@
 #   --smoke    small counts and short windows (CI, under 2 minutes); checks that every part
 #              runs and its figures are sane, writes them to FILE (default: a temp file), and
 #              leaves docs/benchmarks.md alone.
+# PPP_SETUP="T S" (with --parts p) measures the native-PPP set-up rate of T tunnels x S sessions
+# only, PPP_RUNS times (default 1), without the memory and idle figures: a run of about 10 s
+# for comparing two builds, e.g. PPP_SETUP="10 1000" PPP_RUNS=5 bench/run.sh --parts p.
 # Every load runs on loopback or between network namespaces made here, and is bounded in count
 # and time. Exit status 0 when every part ran and every l2tpd figure is complete.
 set -euo pipefail
@@ -72,6 +75,12 @@ else
     PPP_RSS_SIZES=("2 100")
     # Echoes every second, so that the short window holds three rounds.
     PPP_ECHO=1 PPP_IDLE_WINDOW=3
+fi
+
+if [ -n "${PPP_SETUP:-}" ]; then
+    PPP_SIZES=()
+    for _ in $(seq "${PPP_RUNS:-1}"); do PPP_SIZES+=("$PPP_SETUP"); done
+    PPP_RSS_SIZES=()
 fi
 
 echo "== bench ($MODE): building"
@@ -391,7 +400,7 @@ echo "== p. native PPP on the userspace data plane"
 # beyond the documentation blocks: they stay in the LNS's namespace, on its TUN's routes).
 if [ "$MODE" = full ]; then PPP_POOL=10.64.0.1-10.65.255.254; else PPP_POOL=203.0.113.1-203.0.113.254; fi
 PPP_USERS=0
-for size in "${PPP_SIZES[@]}" "${PPP_RSS_SIZES[@]}"; do
+for size in "${PPP_SIZES[@]}" ${PPP_RSS_SIZES[@]+"${PPP_RSS_SIZES[@]}"}; do
     read -r t s <<<"$size"
     [ $((t * s)) -gt $PPP_USERS ] && PPP_USERS=$((t * s))
 done
@@ -488,6 +497,7 @@ emit ""
 
 # Memory with the sessions up, then the CPU of the largest number of them held idle over a
 # window of several LCP echo rounds (the LNS sends the echoes, the load generator answers).
+if [ ${#PPP_RSS_SIZES[@]} -gt 0 ]; then
 emit "### Native PPP on the userspace data plane: resident memory and idle CPU (p)"
 emit ""
 emit "| PPP sessions up | VmRSS KiB | above baseline KiB | bytes per session above baseline |"
@@ -543,6 +553,7 @@ emit "| idle PPP sessions | LNS's LCP echo interval | window s | Echo-Requests a
 emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 emit "${PPP_IDLE_ROW:-| not measured | | | | | | |}"
 emit ""
+fi
 
 fi
 # ------------------------------------------------------------------ d. throughput

@@ -29,7 +29,7 @@ use crate::stats::{
     DataplaneTotals, SessionCounters, SessionStats, TotalCounters, TunnelCounters, TunnelStats,
 };
 use crate::tap::{Tap, TapOptions};
-use crate::worker::ppp::{PppCommon, v2_key};
+use crate::worker::ppp::{PppChange, PppCommon, v2_key};
 use crate::worker::{Command, CookieReporting, SessionState, TunnelShared, Worker};
 use crate::{socket, sys};
 
@@ -212,6 +212,10 @@ struct SessionEntry {
 #[derive(Debug)]
 struct WorkerHandle {
     commands: Sender<Command>,
+    /// Native-PPP sessions it receives for, added and removed (see `PppChange`), and the
+    /// changes queued since it last took them.
+    ppp_changes: Sender<PppChange>,
+    ppp_queued: Arc<AtomicUsize>,
     wake: Arc<EventFd>,
     thread: Option<JoinHandle<()>>,
     /// Tunnels it is the home of.
@@ -271,13 +275,18 @@ impl UserspaceDataplane {
                 .get_or_insert_with(|| Arc::new(PppCommon::new(Arc::clone(&wake))))
                 .clone();
             let (commands, rx) = mpsc::channel();
+            let (ppp_changes, ppp_rx) = mpsc::channel();
+            let ppp_queued = Arc::new(AtomicUsize::new(0));
             let shared = (common, Arc::clone(&totals), i == 0);
-            let worker = Worker::new(Arc::clone(&wake), rx, sink.clone(), shared)?;
+            let ppp_in = (ppp_rx, Arc::clone(&ppp_queued));
+            let worker = Worker::new(Arc::clone(&wake), (rx, ppp_in), sink.clone(), shared)?;
             let thread = std::thread::Builder::new()
                 .name(format!("l2tp-dataplane-{i}"))
                 .spawn(move || worker.run())?;
             workers.push(WorkerHandle {
                 commands,
+                ppp_changes,
+                ppp_queued,
                 wake,
                 thread: Some(thread),
                 tunnels: 0,

@@ -415,6 +415,11 @@ impl Core {
         Some(t)
     }
 
+    /// The events whose user script may run ([`Engine::set_script_kinds`]).
+    pub fn set_script_kinds(&mut self, kinds: crate::scripts::ScriptKinds) {
+        self.engine.set_script_kinds(kinds);
+    }
+
     /// The next thing the engine asks of the shell.
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
         self.engine.poll_event()

@@ -87,6 +87,47 @@ pub fn script_name(kind: EventKind) -> &'static str {
     }
 }
 
+/// The events whose script may run, so that the engine builds no [`ScriptEvent`] for the
+/// others (an event whose script does not exist costs nothing). A deletion is always wanted:
+/// it also ends its tunnel's or session's queue.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct ScriptKinds(u16);
+
+impl ScriptKinds {
+    /// Every event (until the script directory has been looked at).
+    pub const ALL: Self = Self(u16::MAX);
+
+    /// Whether an event of `kind` may run a script.
+    pub fn wants(self, kind: EventKind) -> bool {
+        matches!(kind, EventKind::TunnelDeleted | EventKind::SessionDeleted)
+            || self.0 & Self::bit(kind) != 0
+    }
+
+    fn bit(kind: EventKind) -> u16 {
+        1 << KINDS.iter().position(|k| *k == kind).unwrap_or(15)
+    }
+}
+
+impl Default for ScriptKinds {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// Every event that has a script.
+const KINDS: [EventKind; 10] = [
+    EventKind::TunnelCreated,
+    EventKind::TunnelUp,
+    EventKind::TunnelDown,
+    EventKind::TunnelDeleted,
+    EventKind::SessionCreated,
+    EventKind::SessionUp,
+    EventKind::SessionDown,
+    EventKind::SessionDeleted,
+    EventKind::PppUp,
+    EventKind::PppDown,
+];
+
 /// `P3`: `PPP`, `ETH`, `ETH_VLAN` or the pseudowire type's number.
 pub fn session_type(pw_type: u16) -> String {
     match pw_type {
@@ -321,6 +362,21 @@ impl ScriptRunner {
             !matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
         self.present.insert(path.to_owned(), (now, yes));
         yes
+    }
+
+    /// The events whose script exists in `dir`, looked up now (the shell asks once a
+    /// second); an event of another kind is dropped by [`ScriptRunner::submit`] anyway, or,
+    /// when its tunnel or session has a queue, runs nothing there.
+    pub fn kinds(&mut self, dir: &Path) -> ScriptKinds {
+        let mut kinds = ScriptKinds(0);
+        for kind in KINDS {
+            let path = dir.join(script_name(kind));
+            self.present.remove(&path);
+            if self.present(&path) {
+                kinds.0 |= ScriptKinds::bit(kind);
+            }
+        }
+        kinds
     }
 
     /// Queues the script for `event` from `dir`. Never blocks; needs the runtime.

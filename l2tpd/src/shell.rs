@@ -305,6 +305,10 @@ pub async fn run(
     let mut scripts = ScriptRunner::new(
         usize::try_from(core.config().system().max_scripts).unwrap_or(usize::MAX),
     );
+    // Which scripts exist, looked at again every second (`flush`): the engine builds no
+    // event for a script that does not.
+    let kinds = scripts.kinds(&core.config().system().script_dir);
+    core.set_script_kinds(kinds);
     let mut dataplane_events = plane.take_events();
     let (radius_tx, mut radius_rx) = mpsc::channel::<FromRadius>(1024);
     let radius = Radius::start(Setup::of(core.config()), radius_tx, stop_rx.clone());
@@ -451,6 +455,8 @@ pub async fn run(
                 core.handle_timeout(now);
             }
             _ = flush.tick() => {
+                let kinds = scripts.kinds(&core.config().system().script_dir);
+                core.set_script_kinds(kinds);
                 plane.expire_marks(Instant::now());
                 log.flush();
                 notifier.update_status(core.counts());

@@ -2,7 +2,7 @@
 //! up to the acknowledgement (or the end of a dump). Every read is bounded by a receive
 //! timeout, so a call never blocks the daemon for long.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::io;
 use std::time::Duration;
@@ -16,11 +16,18 @@ use netlink_sys::{Socket, SocketAddr};
 /// How long one reply may take.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The largest datagram read. The kernel makes none larger than 32 KiB (a dump's batches
+/// grow to the reader's buffer up to that), so one read takes any whole, without first
+/// peeking at its length.
+const RECV_LEN: usize = 64 * 1024;
+
 /// A netlink socket of one protocol (`NETLINK_GENERIC`, `NETLINK_ROUTE`).
 #[derive(Debug)]
 pub(crate) struct Netlink {
     socket: Socket,
     seq: Cell<u32>,
+    /// Where replies are read into, kept from one request to the next.
+    buf: RefCell<Vec<u8>>,
 }
 
 impl Netlink {
@@ -35,6 +42,7 @@ impl Netlink {
         Ok(Self {
             socket,
             seq: Cell::new(1),
+            buf: RefCell::new(Vec::with_capacity(RECV_LEN)),
         })
     }
 
@@ -61,11 +69,19 @@ impl Netlink {
     {
         let seq = self.seq.get().wrapping_add(1);
         self.seq.set(seq);
-        let buf = encode(message, flags, seq);
-        self.socket.send(&buf, 0)?;
+        let request = encode(message, flags, seq);
+        self.socket.send(&request, 0)?;
         let mut out = Vec::new();
+        let mut buf = self.buf.borrow_mut();
         loop {
-            let (buf, _) = self.socket.recv_from_full()?;
+            buf.clear();
+            let len = self.socket.recv(&mut *buf, nix::libc::MSG_TRUNC)?;
+            if len > buf.len() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("netlink: a reply of {len} bytes is larger than {RECV_LEN}"),
+                ));
+            }
             if buf.is_empty() {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,

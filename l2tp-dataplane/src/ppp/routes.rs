@@ -1,7 +1,8 @@
 //! The routing table of the shared TUN: which native-PPP session an IPv4 packet read from the
 //! TUN goes to, by its destination (the peer's address, which the session's /32 route points
-//! into the TUN). Each data-path thread holds its own copy, changed by the control side's
-//! commands, so that a lookup takes no lock; one entry per session whose IPv4 is up.
+//! into the TUN). The data-path threads share one table, which the control side
+//! changes (a thread takes its read lock once per batch of packets); one entry per session
+//! whose IPv4 is up.
 //!
 //! An address belongs to one session at a time: a route is removed only by the session that
 //! owns it, so that a session going down cannot take away the route of another that was given

@@ -8,8 +8,8 @@
 //! `ppp_up` the TUN gets our address (/32, once per address however many sessions use it)
 //! and the peer's address a route (/32, through the TUN, our address as its source, the peer's
 //! MRU as its MTU), over rtnetlink; both go at `ppp_down` or when the session is removed. The
-//! data-path threads get the route at the same time, so that a packet the kernel routes into
-//! the TUN finds its session.
+//! data-path threads share one table of the routes, which gets the session before the kernel
+//! gets its route, so that a packet the kernel routes into the TUN finds its session.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -25,12 +25,12 @@ use super::{Error, REPLY_TIMEOUT, UserspaceDataplane};
 use crate::kernel::Rtnl;
 use crate::kernel::rtnl::PeerAddress;
 use crate::ppp::codec::{NetState, PppCodec, PppCodecSpec, PppL2tp};
-use crate::ppp::routes::IdMap;
+use crate::ppp::routes::{IdMap, Routes};
 use crate::ppp::{DEFAULT_TUN_NAME, PppNet, PppSessionSpec};
 use crate::stats::SessionStats;
 use crate::tap::{Tap, TapOptions};
 use crate::worker::Command;
-use crate::worker::ppp::{PppCommon, PppRx, PppShared, v2_key};
+use crate::worker::ppp::{PppChange, PppCommon, PppRx, PppShared, v2_key};
 
 /// The MTU of the shared TUN; each session's route has its own (the peer's MRU).
 const TUN_MTU: u32 = 1500;
@@ -203,12 +203,8 @@ impl UserspaceDataplane {
             codec,
             follows_lns,
         ));
-        let (reply, answer) = mpsc::sync_channel(1);
         let rx = Box::new(PppRx::new(Arc::clone(&shared)));
-        self.send(home, Command::AddPpp(rx, reply))?;
-        answer
-            .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|_| Error::WorkerGone)?;
+        self.ppp_change(home, PppChange::Add(rx))?;
         self.ppp.sessions.insert(
             key,
             PppEntry {
@@ -361,13 +357,32 @@ impl UserspaceDataplane {
             e.shared.set_net(NetState::default());
         }
         self.unroute(key);
-        self.ppp.sessions.remove(&key);
+        let home = self.ppp.sessions.remove(&key).map(|e| e.home);
         self.ppp.by_tunnel.remove(&(tid, key));
         self.ppp
             .common
             .sessions
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        self.broadcast(|reply| Command::RemovePpp(key, reply))
+        // Only its home worker holds its receive state.
+        match home {
+            Some(w) => self.ppp_change(w, PppChange::Remove(key)),
+            None => Ok(()),
+        }
+    }
+
+    /// Queues a change of the sessions worker `w` receives for (see [`PppChange`]: it is not
+    /// waited for; the first change since the worker last took them wakes it).
+    fn ppp_change(&self, w: usize, change: PppChange) -> Result<(), Error> {
+        let w = self.workers.get(w).ok_or(Error::WorkerGone)?;
+        w.ppp_changes.send(change).map_err(|_| Error::WorkerGone)?;
+        // Counted after it is queued: the worker clears the count before it takes them.
+        if w.ppp_queued
+            .fetch_add(1, std::sync::atomic::Ordering::Release)
+            == 0
+        {
+            w.wake.write(1).map_err(io::Error::from)?;
+        }
+        Ok(())
     }
 
     fn set_net(&self, key: u64, peer: Option<Ipv4Addr>, net: &PppNet) {
@@ -377,22 +392,6 @@ impl UserspaceDataplane {
                 framing: net.framing,
             });
         }
-    }
-
-    /// Sends a command to every worker and waits for each to take it.
-    fn broadcast(&self, command: impl Fn(mpsc::SyncSender<()>) -> Command) -> Result<(), Error> {
-        let mut answers = Vec::with_capacity(self.workers.len());
-        for w in 0..self.workers.len() {
-            let (reply, answer) = mpsc::sync_channel(1);
-            self.send(w, command(reply))?;
-            answers.push(answer);
-        }
-        for answer in answers {
-            answer
-                .recv_timeout(REPLY_TIMEOUT)
-                .map_err(|_| Error::WorkerGone)?;
-        }
-        Ok(())
     }
 
     /// Routes `peer` to session `key` (our address `local` on the TUN, `mtu` on the route),
@@ -429,23 +428,30 @@ impl UserspaceDataplane {
             }
             self.ppp.locals.insert(local, uses + 1);
         }
+        // The workers' table first: the kernel's route may bring a packet at once.
+        let shared = self
+            .ppp
+            .sessions
+            .get(&key)
+            .map(|e| Arc::clone(&e.shared))
+            .ok_or(Error::WorkerGone)?;
+        let had = self.ppp.common.routes_mut().insert(peer, key, shared) == Some(key);
         let added = self
             .ppp
             .rtnl()
             .and_then(|r| r.replace_route(index, peer, local, mtu));
         if let Err(e) = added {
+            if !had {
+                self.ppp.common.routes_mut().remove(peer, key);
+            }
             if previous.is_none() {
                 self.release_local(local);
             }
             return Err(io_error(&format!("a route to {peer} through the TUN"), &e));
         }
         self.ppp.routed.insert(peer, key);
-        let shared = self.ppp.sessions.get_mut(&key).map(|e| {
+        if let Some(e) = self.ppp.sessions.get_mut(&key) {
             e.routed = Some((local, peer, mtu));
-            Arc::clone(&e.shared)
-        });
-        if let Some(s) = shared {
-            self.broadcast(|reply| Command::Route(peer, key, Some(Arc::clone(&s)), reply))?;
         }
         Ok(())
     }
@@ -460,7 +466,7 @@ impl UserspaceDataplane {
         else {
             return;
         };
-        let _ = self.broadcast(|reply| Command::Route(peer, key, None, reply));
+        self.ppp.common.routes_mut().remove(peer, key);
         if self.ppp.routed.get(&peer) == Some(&key) {
             self.ppp.routed.remove(&peer);
             if let Some(index) = self.ppp.tun.as_ref().map(|t| t.index) {
@@ -504,16 +510,11 @@ impl UserspaceDataplane {
             self.ppp.tun = None;
             self.ppp.routed.clear();
             self.ppp.locals.clear();
-            let mut gone = Vec::new();
-            for (key, e) in &mut self.ppp.sessions {
-                if let Some((_, peer, _)) = e.routed.take() {
-                    gone.push((peer, *key));
-                }
+            for e in self.ppp.sessions.values_mut() {
+                e.routed = None;
                 e.shared.set_net(NetState::default());
             }
-            for (peer, key) in gone {
-                self.broadcast(|reply| Command::Route(peer, key, None, reply))?;
-            }
+            *self.ppp.common.routes_mut() = Routes::default();
         }
         if self.ppp.tun.is_some() {
             return Ok(());

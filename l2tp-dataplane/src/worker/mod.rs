@@ -50,12 +50,12 @@ use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::EventFd;
 
 use crate::codec::SessionCodec;
-use crate::ppp::routes::{IdMap, Routes};
+use crate::ppp::routes::IdMap;
 use crate::reorder::ReorderQueue;
 use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::tap::{Tap, TapOffloads};
 use crate::{ControlSink, SessionDown, SinkEvent};
-use ppp::{PppCommon, PppRx, PppShared};
+use ppp::{PppChange, PppCommon, PppRx};
 
 pub(crate) use rx::release;
 
@@ -126,18 +126,6 @@ pub(crate) struct CookieReporting {
 /// What the control side asks of a worker.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// A native-PPP session this worker receives for (its tunnel's home).
-    AddPpp(Box<PppRx>, SyncSender<()>),
-    /// A native-PPP session's key: its receive state goes (its route is removed first).
-    RemovePpp(u64, SyncSender<()>),
-    /// Routes an address to a native-PPP session (`Some`), or removes the route if that
-    /// session (the key) owns it (`None`).
-    Route(
-        std::net::Ipv4Addr,
-        u64,
-        Option<Arc<PppShared>>,
-        SyncSender<()>,
-    ),
     /// This worker's queue of the shared TUN, to read when `true` (else a descriptor of
     /// another worker's queue, to write received packets through).
     AddTun(Tap, TapOffloads, bool, SyncSender<io::Result<()>>),
@@ -158,6 +146,9 @@ pub(crate) struct Worker {
     epoll: Epoll,
     wake: Arc<EventFd>,
     commands: Receiver<Command>,
+    /// Native-PPP sessions added and removed (see [`PppChange`]), and how many were queued
+    /// since the worker last took them.
+    ppp_changes: (Receiver<PppChange>, Arc<AtomicUsize>),
     control_sink: Option<Arc<ControlSink>>,
     tunnels: HashMap<u32, Arc<TunnelShared>>,
     sessions: HashMap<u32, SessionState>,
@@ -167,8 +158,6 @@ pub(crate) struct Worker {
     tx: tx::TxBuffers,
     /// Native-PPP sessions this worker receives for, by key.
     ppp: IdMap<u64, PppRx>,
-    /// Where packets read from the TUN go.
-    routes: Routes<Arc<PppShared>>,
     /// This worker's queue of the shared TUN, and what it took.
     tun: Option<Tap>,
     tun_offloads: TapOffloads,
@@ -183,7 +172,7 @@ pub(crate) struct Worker {
 impl Worker {
     pub(crate) fn new(
         wake: Arc<EventFd>,
-        commands: Receiver<Command>,
+        (commands, ppp_changes): (Receiver<Command>, (Receiver<PppChange>, Arc<AtomicUsize>)),
         control_sink: Option<Arc<ControlSink>>,
         (ppp_common, totals, reporter): (Arc<PppCommon>, Arc<TotalCounters>, bool),
     ) -> io::Result<Self> {
@@ -196,6 +185,7 @@ impl Worker {
             epoll,
             wake,
             commands,
+            ppp_changes,
             control_sink,
             tunnels: HashMap::new(),
             sessions: HashMap::new(),
@@ -203,7 +193,6 @@ impl Worker {
             rx: rx::RxBuffers::new(),
             tx: tx::TxBuffers::new(),
             ppp: IdMap::default(),
-            routes: Routes::default(),
             tun: None,
             tun_offloads: TapOffloads::default(),
             ppp_common,
@@ -224,6 +213,7 @@ impl Worker {
                 Err(Errno::EINTR) => continue,
                 Err(_) => return,
             };
+            ppp::apply_changes(&mut self.ppp, &self.ppp_changes.0);
             for event in &events[..n] {
                 let token = event.data();
                 match token & !0xffff_ffff {
@@ -248,6 +238,13 @@ impl Worker {
                     _ => {
                         // Drain the eventfd; it is non-blocking and a count of 0 means none.
                         let _ = self.wake.read();
+                        // After the read, so that a change queued from now on rings again;
+                        // cleared before the changes are taken (acquiring what the control
+                        // side queued before it counted), so that none is left behind.
+                        self.ppp_changes
+                            .1
+                            .swap(0, std::sync::atomic::Ordering::Acquire);
+                        ppp::apply_changes(&mut self.ppp, &self.ppp_changes.0);
                         if !self.run_commands() {
                             return;
                         }
@@ -345,26 +342,6 @@ impl Worker {
                     let _ = reply.send(());
                 }
                 Command::Inject(encap, mut packet) => self.inject(encap, &mut packet),
-                Command::AddPpp(rx, reply) => {
-                    self.ppp.insert(rx.shared.key, *rx);
-                    let _ = reply.send(());
-                }
-                Command::RemovePpp(key, reply) => {
-                    // Its route went before (`Command::Route`).
-                    self.ppp.remove(&key);
-                    let _ = reply.send(());
-                }
-                Command::Route(addr, key, session, reply) => {
-                    match session {
-                        Some(s) => {
-                            self.routes.insert(addr, key, s);
-                        }
-                        None => {
-                            self.routes.remove(addr, key);
-                        }
-                    }
-                    let _ = reply.send(());
-                }
                 Command::AddTun(tun, offloads, read, reply) => {
                     if let Some(old) = self.tun.take() {
                         let _ = self.epoll.delete(old.as_fd());
@@ -421,7 +398,12 @@ impl Worker {
         self.ppp_common
             .tun_gone
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut down: Vec<(u32, u32)> = self.routes.sessions().map(|s| (s.tid, s.sid)).collect();
+        let mut down: Vec<(u32, u32)> = self
+            .ppp_common
+            .routes()
+            .sessions()
+            .map(|s| (s.tid, s.sid))
+            .collect();
         down.sort_unstable();
         down.dedup();
         if let Some(sink) = &self.control_sink {

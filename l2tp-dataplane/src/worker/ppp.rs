@@ -11,7 +11,7 @@ use std::io::IoSlice;
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Instant;
 
 use l2tp_proto::wire::header::Packet;
@@ -21,7 +21,7 @@ use super::{COOKIE_REPORT_INTERVAL, CookieReporting, TunnelShared};
 use crate::codec::{RxDrop, RxSequence};
 use crate::offload::{Coalescer, FrameRef, VNET_HDR_LEN};
 use crate::ppp::codec::{Inbound, InboundDrop, NetState, PppCodec, judge};
-use crate::ppp::routes::IdMap;
+use crate::ppp::routes::{IdMap, Routes};
 use crate::stats::{SessionCounters, TotalCounters};
 use crate::tap::{Tap, TapOffloads};
 use crate::{ControlSink, CookieReport, PppActivity, PppFrame, SinkEvent, SpoofReport};
@@ -138,6 +138,12 @@ pub(crate) struct PppCommon {
     pub(crate) sessions: AtomicUsize,
     /// Set by a worker that found the TUN gone; the control side makes a new one.
     pub(crate) tun_gone: AtomicBool,
+    /// Where packets read from the TUN go: one table for every worker, so that routing a
+    /// session is no round trip to each of them. The control side adds a session's entry
+    /// before the kernel's route exists, so a packet the kernel routes into the TUN finds its
+    /// session; a worker holds the read lock over a whole batch, so once an entry is removed
+    /// no worker sends to its session.
+    routes: RwLock<Routes<Arc<PppShared>>>,
 }
 
 impl PppCommon {
@@ -148,7 +154,18 @@ impl PppCommon {
             reporter,
             sessions: AtomicUsize::new(0),
             tun_gone: AtomicBool::new(false),
+            routes: RwLock::default(),
         }
+    }
+
+    /// The routing table, to read (a worker, over one batch of packets from the TUN).
+    pub(crate) fn routes(&self) -> RwLockReadGuard<'_, Routes<Arc<PppShared>>> {
+        self.routes.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The routing table, to change (the control side).
+    pub(crate) fn routes_mut(&self) -> RwLockWriteGuard<'_, Routes<Arc<PppShared>>> {
+        self.routes.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn note_active(&self, s: &Arc<PppShared>) {
@@ -215,9 +232,42 @@ impl PppRx {
     }
 }
 
+/// A native-PPP session that a worker receives for (its tunnel's home) comes or goes.
+///
+/// These go on a channel of their own that the control side does not wait on: the worker
+/// takes them at each wake-up, and before it counts a packet as of no session, so a packet
+/// that arrives after the session was queued finds it, as it did when the control side waited
+/// for the worker to take it. The first change queued since the worker last took them wakes
+/// it, not every one. A packet of a session removed meanwhile reaches a session that carries
+/// no IP any more, and a session of the same key comes later on the same channel.
+#[derive(Debug)]
+pub(crate) enum PppChange {
+    Add(Box<PppRx>),
+    /// Its route is removed first.
+    Remove(u64),
+}
+
+/// Applies the queued [`PppChange`]s.
+pub(super) fn apply_changes(
+    sessions: &mut IdMap<u64, PppRx>,
+    changes: &std::sync::mpsc::Receiver<PppChange>,
+) {
+    while let Ok(change) = changes.try_recv() {
+        match change {
+            PppChange::Add(rx) => {
+                sessions.insert(rx.shared.key, *rx);
+            }
+            PppChange::Remove(key) => {
+                sessions.remove(&key);
+            }
+        }
+    }
+}
+
 /// What delivering a native-PPP session's packet needs of its worker.
 pub(super) struct PppCtx<'a> {
     pub(super) sessions: &'a mut IdMap<u64, PppRx>,
+    pub(super) changes: &'a std::sync::mpsc::Receiver<PppChange>,
     pub(super) tun: Option<&'a Tap>,
     pub(super) tun_offloads: TapOffloads,
     pub(super) common: &'a PppCommon,
@@ -245,6 +295,10 @@ pub(super) fn deliver(
     (parsed, packet): (Packet<'_>, &[u8]),
     place: Option<TunPlace<'_>>,
 ) -> bool {
+    // A session just installed may still be on its way (see `PppChange`).
+    if !ctx.sessions.contains_key(&key) {
+        apply_changes(ctx.sessions, ctx.changes);
+    }
     let Some(s) = ctx
         .sessions
         .get_mut(&key)

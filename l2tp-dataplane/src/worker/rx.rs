@@ -73,6 +73,7 @@ impl Worker {
             rx,
             control_sink,
             ppp,
+            ppp_changes,
             tun,
             tun_offloads,
             ppp_common,
@@ -88,6 +89,7 @@ impl Worker {
         } = rx;
         let mut ppp = PppCtx {
             sessions: ppp,
+            changes: &ppp_changes.0,
             tun: tun.as_ref(),
             tun_offloads: *tun_offloads,
             common: ppp_common,
@@ -159,6 +161,7 @@ impl Worker {
     pub(super) fn inject(&mut self, encap: Encapsulation, packet: &mut [u8]) {
         let mut ppp = PppCtx {
             sessions: &mut self.ppp,
+            changes: &self.ppp_changes.0,
             tun: self.tun.as_ref(),
             tun_offloads: self.tun_offloads,
             common: &self.ppp_common,
@@ -233,9 +236,7 @@ fn deliver(
     // an L2TPv3 one whose session id is no Ethernet session's.
     let ppp_key = match parsed {
         Ok(Packet::V2Data { header, .. }) => Some(v2_key(header.tunnel_id, header.session_id)),
-        Ok(Packet::V3Data { session_id, .. })
-            if !ppp.sessions.is_empty() && !sessions.contains_key(&session_id) =>
-        {
+        Ok(Packet::V3Data { session_id, .. }) if !sessions.contains_key(&session_id) => {
             Some(u64::from(session_id))
         }
         _ => None,

@@ -74,17 +74,18 @@ impl Worker {
     pub(super) fn tun_readable(&mut self, failed: bool) -> Option<String> {
         let Self {
             tun,
-            routes,
             tx,
             ppp_common,
             totals,
             ..
         } = self;
         let tun = tun.as_ref()?;
+        // Held over the batch: a route removed meanwhile waits for its end (see `PppCommon`).
+        let routes = ppp_common.routes();
         if tun.vnet() {
-            send_offloaded(tun, routes, tx, (ppp_common, totals), failed)
+            send_offloaded(tun, &routes, tx, (ppp_common, totals), failed)
         } else {
-            send_plain(tun, routes, tx, (ppp_common, totals), failed)
+            send_plain(tun, &routes, tx, (ppp_common, totals), failed)
         }
     }
 }

@@ -471,6 +471,12 @@ impl Engine {
         Some(t)
     }
 
+    /// The events whose user script may run (the shell looks at the script directory): the
+    /// engine emits [`EngineEvent::Script`] for those only. Every event until told.
+    pub fn set_script_kinds(&mut self, kinds: crate::scripts::ScriptKinds) {
+        self.out.scripts = kinds;
+    }
+
     /// The next event. Changes after any input.
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
         if let Some(host) = self.names.poll_request() {

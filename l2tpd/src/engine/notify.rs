@@ -11,12 +11,14 @@ use l2tp_proto as proto;
 use super::api::EngineEvent;
 use super::registry::SessionRec;
 use crate::dataplane::{DataplaneRequest, SocketChange};
-use crate::scripts::{self, ScriptEvent, SessionFacts};
+use crate::scripts::{self, ScriptEvent, ScriptKinds, SessionFacts};
 
 /// The engine's output to the shell, in order.
 #[derive(Debug, Default)]
 pub(super) struct Outbox {
     events: VecDeque<EngineEvent>,
+    /// The events whose script may run: no script event is built for the others.
+    pub(super) scripts: ScriptKinds,
 }
 
 impl Outbox {
@@ -58,9 +60,12 @@ impl Outbox {
             ev.version.get_or_insert(info.version.number());
             ev.encap.get_or_insert(ctl_encap(info.encap));
         }
-        let script = scripts::tunnel_event(ev.event, ev.tid, name, peer_host_name);
+        let script = self
+            .scripts
+            .wants(ev.event)
+            .then(|| scripts::tunnel_event(ev.event, ev.tid, name, peer_host_name));
         self.events.push_back(EngineEvent::Notify(ev));
-        self.events.push_back(EngineEvent::Script(script));
+        self.events.extend(script.map(EngineEvent::Script));
     }
 
     /// A session event for watchers, with the verbose facts (pseudowire type, interface), and
@@ -81,9 +86,12 @@ impl Outbox {
             .as_deref()
             .cloned()
             .or_else(|| rec.ppp.as_ref().map(|p| p.event_info(None)));
-        let script = session_script(ev.event, rec, peer_host_name, ppp.as_ref());
+        let script = self
+            .scripts
+            .wants(ev.event)
+            .then(|| session_script(ev.event, rec, peer_host_name, ppp.as_ref()));
         self.events.push_back(EngineEvent::Notify(ev));
-        self.events.push_back(EngineEvent::Script(script));
+        self.events.extend(script.map(EngineEvent::Script));
     }
 }
 
