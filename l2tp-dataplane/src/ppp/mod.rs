@@ -103,6 +103,8 @@ impl PppSessionSpec {
 pub struct PppNet {
     /// Our address and the peer's, when IPCP is Opened.
     pub ipv4: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// Our interface identifier and the peer's, when IPv6CP is Opened (RFC 5072 §4.1).
+    pub ipv6: Option<(u64, u64)>,
     /// The largest packet the peer takes (its MRU): the MTU of its route.
     pub mtu: u16,
     /// The PPP header of IP packets to the peer.

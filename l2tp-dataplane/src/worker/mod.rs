@@ -130,10 +130,10 @@ pub(crate) enum Command {
     AddPpp(Box<PppRx>, SyncSender<()>),
     /// A native-PPP session's key: its receive state goes (its route is removed first).
     RemovePpp(u64, SyncSender<()>),
-    /// Routes an address to a native-PPP session (`Some`), or removes the route if that
+    /// Routes a peer address to a native-PPP session (`Some`), or removes the route if that
     /// session (the key) owns it (`None`).
     Route(
-        std::net::Ipv4Addr,
+        crate::ppp::routes::PeerDest,
         u64,
         Option<Arc<PppShared>>,
         SyncSender<()>,
