@@ -179,7 +179,16 @@ pub(super) fn frame(
         st.link.open(now);
     }
     let malformed = st.link.counters().malformed;
-    st.link.handle_frame(now, frame, ppp.rng.as_mut());
+    // The peers of every session must have link-local addresses apart (one shared TUN).
+    let Ppp {
+        rng, peer_ifids, ..
+    } = &mut **ppp;
+    let taken = |id: ppp_proto::InterfaceId| {
+        peer_ifids
+            .get(&id.to_u64())
+            .is_some_and(|owner| *owner != handle)
+    };
+    st.link.handle_frame_with(now, frame, rng.as_mut(), &taken);
     let malformed = st.link.counters().malformed != malformed;
     if malformed {
         ppp.counters.frames_malformed += 1;
@@ -504,6 +513,11 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Up(i) => {
+                        let old = st
+                            .ipv6
+                            .filter(|_| st.open.ipv6)
+                            .map_or(0, |o| o.peer.to_u64());
+                        ppp.note_peer_ifid(handle, old, i.peer.to_u64());
                         st.ipv6 = Some(i);
                         st.open.ipv6 = true;
                         network_changed(out, (tid, sid), st);
@@ -513,6 +527,11 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Down => {
+                        let old = st
+                            .ipv6
+                            .filter(|_| st.open.ipv6)
+                            .map_or(0, |o| o.peer.to_u64());
+                        ppp.note_peer_ifid(handle, old, 0);
                         st.open.ipv6 = false;
                         network_changed(out, (tid, sid), st);
                     }
@@ -525,6 +544,11 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
                         ppp.pools.release(handle);
+                        let old = st
+                            .ipv6
+                            .filter(|_| st.open.ipv6)
+                            .map_or(0, |o| o.peer.to_u64());
+                        ppp.note_peer_ifid(handle, old, 0);
                         if st.up_since.is_some() {
                             events.push((EventKind::PppDown, st.event_info(Some(&reason))));
                         }
