@@ -112,6 +112,11 @@ impl Ipv6cpOptions {
         }
     }
 
+    /// The peer's identifier we acknowledged last in this negotiation (0: none yet).
+    pub(crate) fn acked_peer(&self) -> u64 {
+        self.peer
+    }
+
     /// Takes new parameters from the host.
     pub(crate) fn set_params(&mut self, params: Ipv6Params) {
         self.params = params;

@@ -268,6 +268,14 @@ impl Link {
         }
     }
 
+    /// The interface identifier we acknowledged for the peer in the current IPv6CP
+    /// negotiation, before IPv6CP is Opened too (`None`: none yet). A host that keeps the
+    /// peers of several links apart ([`Link::handle_frame_with`]) holds it from then on.
+    pub fn peer_interface_id(&self) -> Option<InterfaceId> {
+        let id = self.ipv6cp_opts.acked_peer();
+        (id != 0).then(|| InterfaceId::from_u64(id))
+    }
+
     /// Runs every timer due at `now`: restart timers, authentication retransmissions and
     /// deadline, echo, idle and session timeouts. Harmless to call early.
     pub fn handle_timeout(&mut self, now: Instant) {

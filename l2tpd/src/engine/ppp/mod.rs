@@ -189,6 +189,13 @@ pub(super) fn frame(
             .is_some_and(|owner| *owner != handle)
     };
     st.link.handle_frame_with(now, frame, rng.as_mut(), &taken);
+    // Held from the Ack on: two negotiations at once cannot both take one identifier.
+    let acked = st
+        .link
+        .peer_interface_id()
+        .filter(|_| !st.link.is_finished())
+        .map_or(0, |id| id.to_u64());
+    ppp.note_peer_ifid(handle, st, acked);
     let malformed = st.link.counters().malformed != malformed;
     if malformed {
         ppp.counters.frames_malformed += 1;
@@ -513,11 +520,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Up(i) => {
-                        let old = st
-                            .ipv6
-                            .filter(|_| st.open.ipv6)
-                            .map_or(0, |o| o.peer.to_u64());
-                        ppp.note_peer_ifid(handle, old, i.peer.to_u64());
+                        ppp.note_peer_ifid(handle, st, i.peer.to_u64());
                         st.ipv6 = Some(i);
                         st.open.ipv6 = true;
                         network_changed(out, (tid, sid), st);
@@ -527,11 +530,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Down => {
-                        let old = st
-                            .ipv6
-                            .filter(|_| st.open.ipv6)
-                            .map_or(0, |o| o.peer.to_u64());
-                        ppp.note_peer_ifid(handle, old, 0);
+                        ppp.note_peer_ifid(handle, st, 0);
                         st.open.ipv6 = false;
                         network_changed(out, (tid, sid), st);
                     }
@@ -544,11 +543,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
                         ppp.pools.release(handle);
-                        let old = st
-                            .ipv6
-                            .filter(|_| st.open.ipv6)
-                            .map_or(0, |o| o.peer.to_u64());
-                        ppp.note_peer_ifid(handle, old, 0);
+                        ppp.note_peer_ifid(handle, st, 0);
                         if st.up_since.is_some() {
                             events.push((EventKind::PppDown, st.event_info(Some(&reason))));
                         }

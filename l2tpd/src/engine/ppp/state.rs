@@ -52,6 +52,8 @@ pub(in crate::engine) struct PppLink {
     pub(in crate::engine) sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
     /// RADIUS authentication and accounting, for a server link of a profile that uses it.
     pub(in crate::engine) radius: Option<Box<RadiusLink>>,
+    /// The peer's interface identifier this link holds in [`Ppp::peer_ifids`] (0: none).
+    pub(in crate::engine) peer_ifid: u64,
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
@@ -316,13 +318,19 @@ impl Ppp {
             start_at: None,
             sli_accm: None,
             radius,
+            peer_ifid: 0,
         })
     }
 
-    /// Session `handle`'s peer has interface identifier `id` now that its IPv6CP is up (or
-    /// none, `0`, when it goes down); an identifier another session's peer had first stays
-    /// that one's.
-    pub(in crate::engine) fn note_peer_ifid(&mut self, handle: u64, old: u64, id: u64) {
+    /// Session `handle`'s peer has interface identifier `id` (0: none) from the moment its
+    /// link acknowledges it (before IPv6CP is Opened, so that two negotiations at once cannot
+    /// both take one identifier) until IPv6CP or the link goes down. An identifier another
+    /// session's peer had first stays that one's.
+    pub(in crate::engine) fn note_peer_ifid(&mut self, handle: u64, st: &mut PppLink, id: u64) {
+        let old = std::mem::replace(&mut st.peer_ifid, id);
+        if old == id {
+            return;
+        }
         if old != 0 && self.peer_ifids.get(&old) == Some(&handle) {
             self.peer_ifids.remove(&old);
         }
