@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::os::fd::RawFd;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
@@ -104,12 +104,16 @@ pub fn address_message(index: u32, setup: &LinkSetup) -> Option<AddressMessage> 
     Some(m)
 }
 
-/// The `RTM_NEWADDR` or `RTM_DELADDR` message of address `a` on interface `index`.
+/// The `RTM_NEWADDR` or `RTM_DELADDR` message of address `a` on interface `index`. An IPv6
+/// address is added without duplicate address detection (`IFA_F_NODAD`): on these
+/// point-to-point interfaces IPv6CP made the identifiers unique (RFC 5072 §4.1), and an
+/// address still tentative could not be a route's source at once.
 pub fn peer_address_message(index: u32, a: &PeerAddress) -> AddressMessage {
     let mut m = AddressMessage::default();
     m.header.family = if a.local.is_ipv4() {
         AddressFamily::Inet
     } else {
+        m.header.flags = AddressHeaderFlags::Nodad;
         AddressFamily::Inet6
     };
     m.header.prefix_len = a.prefix_len;
