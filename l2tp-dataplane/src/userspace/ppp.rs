@@ -42,7 +42,7 @@ const TUN_MTU: u32 = 1500;
 /// The smallest MTU of an IPv6 route (RFC 8200 §5).
 const IPV6_MIN_MTU: u16 = 1280;
 
-/// The network protocols a session's routes are kept for, as indexes of [`PppEntry::routed`].
+/// The network protocols a session's routes are kept for ([`PppEntry::routed`]).
 const V4: usize = 0;
 const V6: usize = 1;
 
@@ -56,8 +56,10 @@ pub(crate) struct PppTable {
     tun_name: String,
     tun: Option<TunDevice>,
     rtnl: Option<Rtnl>,
-    /// The session (key) whose route each peer address is.
-    routed: HashMap<PeerDest, u64>,
+    /// The session (key) whose route each peer address is: IPv4, and IPv6 by interface
+    /// identifier (apart, so that an IPv4 session's entry stays small).
+    routed: HashMap<std::net::Ipv4Addr, u64>,
+    routed6: HashMap<u64, u64>,
     /// Our addresses on the TUN, and how many sessions use each.
     locals: HashMap<IpAddr, usize>,
 }
@@ -67,9 +69,46 @@ struct PppEntry {
     shared: Arc<PppShared>,
     /// The worker that receives its packets.
     home: usize,
-    /// Our address, the peer's and the route's MTU, while its IPv4 ([`V4`]) or IPv6
-    /// ([`V6`]) is routed.
-    routed: [Option<Route>; 2],
+    /// Our address, the peer's and the route's MTU, while its IPv4 is routed.
+    v4: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr, u16)>,
+    /// The same for IPv6, boxed: most sessions carry IPv4 alone, and this stays one word.
+    v6: Option<Box<Route>>,
+}
+
+impl PppEntry {
+    /// The route of `family` ([`V4`] or [`V6`]), if any.
+    fn routed(&self, family: usize) -> Option<Route> {
+        if family == V4 {
+            return self.v4.map(|(local, peer, mtu)| Route {
+                local: local.into(),
+                peer: PeerDest::V4(peer),
+                mtu,
+            });
+        }
+        self.v6.as_deref().copied()
+    }
+
+    /// Both routes.
+    fn routes(&self) -> [Option<Route>; 2] {
+        [self.routed(V4), self.routed(V6)]
+    }
+
+    fn set_routed(&mut self, family: usize, r: Option<Route>) {
+        if family == V6 {
+            self.v6 = r.map(Box::new);
+            return;
+        }
+        self.v4 = r.and_then(|r| match (r.local, r.peer) {
+            (IpAddr::V4(l), PeerDest::V4(p)) => Some((l, p, r.mtu)),
+            _ => None,
+        });
+    }
+
+    fn take_routed(&mut self, family: usize) -> Option<Route> {
+        let r = self.routed(family);
+        self.set_routed(family, None);
+        r
+    }
 }
 
 /// One route of a session through the TUN.
@@ -96,6 +135,7 @@ impl PppTable {
             tun: None,
             rtnl: None,
             routed: HashMap::new(),
+            routed6: HashMap::new(),
             locals: HashMap::new(),
         }
     }
@@ -111,6 +151,15 @@ impl PppTable {
 
     pub(crate) fn len(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// The session (key) whose route `peer` is.
+    fn owner(&self, peer: PeerDest) -> Option<u64> {
+        match peer {
+            PeerDest::V4(a) => self.routed.get(&a),
+            PeerDest::LinkLocal(id) => self.routed6.get(&id),
+        }
+        .copied()
     }
 
     fn rtnl(&mut self) -> io::Result<&Rtnl> {
@@ -234,7 +283,8 @@ impl UserspaceDataplane {
             PppEntry {
                 shared,
                 home,
-                routed: [None; 2],
+                v4: None,
+                v6: None,
             },
         );
         self.ppp.by_tunnel.insert((spec.tid, key));
@@ -324,11 +374,11 @@ impl UserspaceDataplane {
             )));
         }
         for r in [v4, v6].into_iter().flatten() {
-            if let Some(other) = self.ppp.routed.get(&r.peer).filter(|k| **k != key) {
+            if let Some(other) = self.ppp.owner(r.peer).filter(|k| *k != key) {
                 let other = self
                     .ppp
                     .sessions
-                    .get(other)
+                    .get(&other)
                     .map(|o| (o.shared.tid, o.shared.sid));
                 return Err(Error::Invalid(format!(
                     "the peer's PPP address {} is routed to another session ({other:?})",
@@ -348,7 +398,11 @@ impl UserspaceDataplane {
         self.set_net(key, wanted, net);
         for family in [V4, V6] {
             if let Err(e) = self.carry(key, family, wanted[family]) {
-                let routed = self.ppp.sessions.get(&key).map_or([None; 2], |e| e.routed);
+                let routed = self
+                    .ppp
+                    .sessions
+                    .get(&key)
+                    .map_or([None; 2], PppEntry::routes);
                 self.set_net(key, routed, net);
                 return Err(e);
             }
@@ -435,7 +489,7 @@ impl UserspaceDataplane {
     /// Makes session `key`'s route of `family` what `want` says: replaced when it changed,
     /// removed when `None`.
     fn carry(&mut self, key: u64, family: usize, want: Option<Route>) -> Result<(), Error> {
-        let was = self.ppp.sessions.get(&key).and_then(|e| e.routed[family]);
+        let was = self.ppp.sessions.get(&key).and_then(|e| e.routed(family));
         if was == want {
             return Ok(());
         }
@@ -478,7 +532,7 @@ impl UserspaceDataplane {
             .ppp
             .sessions
             .get(&key)
-            .and_then(|e| e.routed[family])
+            .and_then(|e| e.routed(family))
             .filter(|p| (p.local, p.peer) == (r.local, r.peer));
         if previous.is_none() {
             let uses = self.ppp.locals.get(&r.local).copied().unwrap_or(0);
@@ -501,9 +555,12 @@ impl UserspaceDataplane {
             }
             return Err(io_error(&format!("a route to {peer} through the TUN"), &e));
         }
-        self.ppp.routed.insert(r.peer, key);
+        match r.peer {
+            PeerDest::V4(a) => self.ppp.routed.insert(a, key),
+            PeerDest::LinkLocal(id) => self.ppp.routed6.insert(id, key),
+        };
         let shared = self.ppp.sessions.get_mut(&key).map(|e| {
-            e.routed[family] = Some(r);
+            e.set_routed(family, Some(r));
             Arc::clone(&e.shared)
         });
         if let Some(s) = shared {
@@ -519,13 +576,16 @@ impl UserspaceDataplane {
             .ppp
             .sessions
             .get_mut(&key)
-            .and_then(|e| e.routed[family].take())
+            .and_then(|e| e.take_routed(family))
         else {
             return;
         };
         let _ = self.broadcast(|reply| Command::Route(r.peer, key, None, reply));
-        if self.ppp.routed.get(&r.peer) == Some(&key) {
-            self.ppp.routed.remove(&r.peer);
+        if self.ppp.owner(r.peer) == Some(key) {
+            match r.peer {
+                PeerDest::V4(a) => self.ppp.routed.remove(&a),
+                PeerDest::LinkLocal(id) => self.ppp.routed6.remove(&id),
+            };
             if let Some(index) = self.ppp.tun.as_ref().map(|t| t.index) {
                 // Gone with the TUN, or removed by someone else: nothing left to do.
                 let _ = self
@@ -567,10 +627,11 @@ impl UserspaceDataplane {
             // workers forget their routes too.
             self.ppp.tun = None;
             self.ppp.routed.clear();
+            self.ppp.routed6.clear();
             self.ppp.locals.clear();
             let mut gone = Vec::new();
             for (key, e) in &mut self.ppp.sessions {
-                for r in e.routed.iter_mut().filter_map(Option::take) {
+                for r in [V4, V6].into_iter().filter_map(|f| e.take_routed(f)) {
                     gone.push((r.peer, *key));
                 }
                 e.shared.set_net(NetState::default());
@@ -643,6 +704,7 @@ fn local_address(local: IpAddr) -> PeerAddress {
 /// negotiated, RFC 5072 §4.1), no autoconfiguration. What the kernel still sends on it (MLD
 /// reports for our addresses' multicast groups) is dropped and counted as `multicast`. Best
 /// effort: without IPv6 in the kernel there are no such knobs, and the TUN carries IPv4 only.
+/// `addr_gen_mode` goes first, while the TUN is down: it is read when the TUN comes up.
 fn quiet_ipv6(name: &str) {
     for (knob, value) in [
         ("addr_gen_mode", "1"),
