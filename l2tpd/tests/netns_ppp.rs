@@ -609,6 +609,9 @@ fn ipv6_link_local_through_two_sessions() {
             argv.extend_from_slice(args);
             String::from_utf8_lossy(&lab.run(side, &argv, SHORT).stdout).into_owned()
         };
+        // Offloads on: TCP over IPv6 leaves the TUN as TSO6 super-frames.
+        let link = ip(&["-d", "link", "show", TUN]);
+        assert!(link.contains("vnet_hdr on"), "{ns}: {link}");
         let addr = ip(&["addr", "show", "dev", TUN]);
         let mut locals: Vec<_> = sessions.iter().map(|s| s.local).collect();
         locals.dedup();

@@ -180,13 +180,16 @@ pub(super) fn frame(
     }
     let malformed = st.link.counters().malformed;
     // The peers of every session must have link-local addresses apart (one shared TUN).
+    // (Nor may a peer have the daemon's own identifier, the TUN's address for other links.)
     let Ppp {
-        rng, peer_ifids, ..
+        rng,
+        peer_ifids,
+        local_ifid,
+        ..
     } = &mut **ppp;
     let taken = |id: ppp_proto::InterfaceId| {
-        peer_ifids
-            .get(&id.to_u64())
-            .is_some_and(|owner| *owner != handle)
+        let id = id.to_u64();
+        id == *local_ifid || peer_ifids.get(&id).is_some_and(|owner| *owner != handle)
     };
     st.link.handle_frame_with(now, frame, rng.as_mut(), &taken);
     // Held from the Ack on: two negotiations at once cannot both take one identifier.
