@@ -441,7 +441,7 @@ pub(super) fn mark_sent(s: &Arc<PppShared>, common: &PppCommon) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use l2tp_proto::wire::header::Encapsulation;
@@ -450,7 +450,7 @@ mod tests {
     use crate::ppp::codec::{PppCodecSpec, PppL2tp};
     use crate::stats::TunnelCounters;
 
-    fn session(send_seq: bool, follows_lns: bool) -> PppShared {
+    pub(in crate::worker) fn session(send_seq: bool, follows_lns: bool) -> PppShared {
         let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:0") else {
             panic!("a UDP socket");
         };

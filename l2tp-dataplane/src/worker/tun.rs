@@ -270,3 +270,59 @@ fn send_offloaded(
     }
     gone
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::ppp::codec::NetState;
+    use crate::ppp::routes::{PeerDest, link_local};
+
+    /// An IP packet's first 40 octets: IPv4 to `v4`, or IPv6 to `v6`.
+    fn packet(v4: Option<Ipv4Addr>, v6: Option<std::net::Ipv6Addr>) -> Vec<u8> {
+        let mut p = vec![0u8; 40];
+        if let Some(d) = v4 {
+            p[0] = 0x45;
+            p[16..20].copy_from_slice(&d.octets());
+        }
+        if let Some(d) = v6 {
+            p[0] = 0x60;
+            p[24..40].copy_from_slice(&d.octets());
+        }
+        p
+    }
+
+    #[test]
+    fn ipv6_goes_by_link_local_id_and_multicast_is_counted_apart() {
+        let s = Arc::new(super::super::ppp::tests::session(false, false));
+        let peer = Ipv4Addr::new(203, 0, 113, 10);
+        s.set_net(NetState {
+            peer_ipv4: Some(peer),
+            peer_ifid: Some(7),
+            ..NetState::default()
+        });
+        let mut routes = Routes::default();
+        routes.insert(PeerDest::V4(peer), s.key, Arc::clone(&s));
+        routes.insert(PeerDest::LinkLocal(7), s.key, Arc::clone(&s));
+        let totals = TotalCounters::default();
+        let v6 = |d: &str| packet(None, d.parse().ok());
+        assert!(route(&routes, &packet(Some(peer), None), &totals).is_some_and(|(_, v6)| !v6));
+        assert!(route(&routes, &packet(None, Some(link_local(7))), &totals).is_some_and(|r| r.1));
+        // Another identifier, a global address, a runt: unrouted; multicast apart.
+        assert!(route(&routes, &packet(None, Some(link_local(8))), &totals).is_none());
+        assert!(route(&routes, &v6("2001:db8::7"), &totals).is_none());
+        assert!(route(&routes, &packet(None, Some(link_local(7)))[..30], &totals).is_none());
+        assert!(route(&routes, &v6("ff02::16"), &totals).is_none());
+        assert!(route(&routes, &v6("ff02::1:ff00:7"), &totals).is_none());
+        let t = totals.snapshot();
+        assert_eq!((t.tun_unrouted, t.tun_multicast), (3, 2));
+        // IPv6CP down: its identifier no longer leads anywhere, IPv4 still does.
+        s.set_net(NetState {
+            peer_ipv4: Some(peer),
+            ..NetState::default()
+        });
+        assert!(route(&routes, &packet(None, Some(link_local(7))), &totals).is_none());
+        assert!(route(&routes, &packet(Some(peer), None), &totals).is_some());
+    }
+}
