@@ -132,8 +132,8 @@ pub struct DataplaneTotals {
     /// address whose session went down meanwhile, an IPv6 address that is not a peer's
     /// link-local address), dropped.
     pub tun_unrouted: u64,
-    /// IPv6 multicast packets read from the shared TUN (the kernel's own MLD reports there),
-    /// dropped: no session is theirs.
+    /// IPv6 multicast packets read from the shared TUN (whatever the host sends to a group
+    /// through it), dropped: no one session is theirs.
     pub tun_multicast: u64,
     /// Reads from and writes to the shared TUN that failed.
     pub tun_errors: u64,

@@ -701,8 +701,8 @@ fn local_address(local: IpAddr) -> PeerAddress {
 /// kernel's making (`addr_gen_mode` 1: the TUN gets ours from IPv6CP), no router solicitations
 /// and no router advertisements taken (the peers are PPP clients, not routers; global
 /// addresses are not given out), no duplicate address detection (each identifier is
-/// negotiated, RFC 5072 §4.1), no autoconfiguration. What the kernel still sends on it (MLD
-/// reports for our addresses' multicast groups) is dropped and counted as `multicast`. Best
+/// negotiated, RFC 5072 §4.1), no autoconfiguration. Multicast the host still sends into it
+/// is dropped by the data path and counted as `multicast`. Best
 /// effort: without IPv6 in the kernel there are no such knobs, and the TUN carries IPv4 only.
 /// `addr_gen_mode` goes first, while the TUN is down: it is read when the TUN comes up.
 fn quiet_ipv6(name: &str) {

@@ -11,8 +11,8 @@
 //! datagrams of one session leave in GSO runs ([`super::tx::send_datagrams`]).
 //!
 //! IPv6 packets go by the interface identifier of their link-local destination `fe80::<id>`
-//! (the peer's, as IPv6CP negotiated it). IPv6 multicast (the kernel's own MLD reports on the
-//! TUN) and packets to an address no session claims (its session went down meanwhile, a
+//! (the peer's, as IPv6CP negotiated it). IPv6 multicast (whatever the host sends to a group
+//! through the TUN) and packets to an address no session claims (its session went down meanwhile, a
 //! global IPv6 address) are dropped and counted in the data plane's totals, apart.
 
 use std::io;
@@ -71,7 +71,7 @@ fn route<'r>(
                 .get(24..40)
                 .and_then(|d| <&[u8; 16]>::try_from(d).ok());
             if dst.is_some_and(|d| d[0] == 0xff) {
-                // RFC 4291 §2.7: multicast (the kernel's MLD reports): no session's.
+                // RFC 4291 §2.7: multicast, no one session's.
                 totals.tun_multicast.fetch_add(1, Relaxed);
                 return None;
             }
