@@ -1,13 +1,15 @@
 //! The userspace data path's native PPP on arbitrary input: a datagram from the network parsed
 //! as L2TP (over UDP or IP), decapsulated by a PPP session of either version (cookie, sublayer,
-//! sequencing as the input says) and judged for the shared TUN; and a packet framed and
+//! sequencing as the input says) and judged for the shared TUN (IPv4 from the peer's address,
+//! IPv6 from its link-local address); and a packet framed and
 //! encapsulated as the data path sends it, which must come back whole.
 #![no_main]
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use l2tp_dataplane::codec::RxSequence;
 use l2tp_dataplane::ppp::codec::{Inbound, InboundDrop, NetState, PppCodec, PppCodecSpec, PppL2tp};
+use l2tp_dataplane::ppp::routes::link_local;
 use l2tp_dataplane::ppp::{Framing, judge};
 use l2tp_dataplane::{Cookie, Encapsulation, L2SpecificSublayer};
 use l2tp_proto::wire::header::Packet;
@@ -60,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let c = codec(mode, cookie);
     let net = NetState {
         peer_ipv4: (net_bits & 1 != 0).then(|| Ipv4Addr::new(203, 0, 113, 10)),
+        peer_ifid: (net_bits & 8 != 0).then_some(0x0211_22ff_fe33_4455),
         framing: Framing {
             acfc: net_bits & 2 != 0,
             pfc: net_bits & 4 != 0,
@@ -72,15 +75,26 @@ fuzz_target!(|data: &[u8]| {
         && let Ok(frame) = c.decap(&mut rx, p)
     {
         match judge(frame, net) {
-            Inbound::Ipv4(r) => {
+            Inbound::Ip(r) => {
                 let ip = &frame[r];
-                assert_eq!(ip[0] >> 4, 4);
-                assert_eq!(
-                    Some(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15])),
-                    net.peer_ipv4
-                );
+                if ip[0] >> 4 == 4 {
+                    assert_eq!(
+                        Some(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15])),
+                        net.peer_ipv4
+                    );
+                } else {
+                    assert_eq!(ip[0] >> 4, 6);
+                    let src: [u8; 16] = ip[8..24].try_into().expect("an IPv6 header");
+                    let id = net.peer_ifid.expect("IPv6 carried");
+                    assert_eq!(src, link_local(id).octets());
+                }
             }
-            Inbound::Drop(InboundDrop::Spoofed(src)) => assert_ne!(Some(src), net.peer_ipv4),
+            Inbound::Drop(InboundDrop::Spoofed(IpAddr::V4(src))) => {
+                assert_ne!(Some(src), net.peer_ipv4)
+            }
+            Inbound::Drop(InboundDrop::Spoofed(IpAddr::V6(src))) => {
+                assert_ne!(net.peer_ifid.map(link_local), Some(src))
+            }
             Inbound::Control | Inbound::Drop(_) => {}
         }
     }

@@ -345,8 +345,9 @@ pub struct SystemStats {
     #[serde(default)]
     pub ppp_frames_malformed: u64,
     /// Native PPP on the userspace data plane: packets of the shared TUN dropped, by reason
-    /// (`unrouted`: to an address no session holds, or not IPv4; `io_error`: a read or write
-    /// of the TUN failed).
+    /// (`unrouted`: to an address no session holds, IPv4 or an IPv6 link-local one;
+    /// `multicast`: IPv6 multicast the host sends into the TUN; `io_error`: a read or
+    /// write of the TUN failed).
     #[serde(default)]
     pub ppp_tun_discards: BTreeMap<String, u64>,
 }

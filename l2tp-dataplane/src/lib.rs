@@ -3,7 +3,7 @@
 //! - the **userspace data plane** ([`UserspaceDataplane`]) for L2TPv3 Ethernet and Ethernet
 //!   VLAN pseudowires (RFC 3931, RFC 4719) over TAP devices, and for PPP sessions (L2TPv2,
 //!   RFC 2661; L2TPv3 PPP pseudowires) whose PPP the control plane terminates itself, their
-//!   IPv4 over one shared TUN ([`ppp`]), for kernels without L2TP or PPP;
+//!   IP over one shared TUN ([`ppp`]), for kernels without L2TP or PPP;
 //! - the **kernel data plane** as a library ([`kernel`]): the generic netlink family `l2tp`,
 //!   rtnetlink for the sessions' interfaces and their deletion, PPPoL2TP sockets for pppd, the
 //!   PPP channels and units of `/dev/ppp` for PPP without pppd ([`kernel::ppp`]), and L2TP/IP
@@ -77,15 +77,15 @@
 //! ## Native PPP
 //!
 //! See [`ppp`]: L2TPv2 data messages (on an adopted L2TPv2 tunnel socket) and L2TPv3 PPP
-//! pseudowires, their control frames to the control sink ([`SinkEvent::PppFrame`]), their IPv4
-//! through one TUN that every such session shares, routed by the peer's address by each
-//! data-path thread, and checked against it on receipt; the offloads work on the TUN as on the
-//! TAPs (IP packets behind an L2 header of length 0).
+//! pseudowires, their control frames to the control sink ([`SinkEvent::PppFrame`]), their IP
+//! through one TUN that every such session shares, routed by the peer's address (IPv4, or its
+//! IPv6 link-local address) by each data-path thread, and checked against it on receipt; the
+//! offloads work on the TUN as on the TAPs (IP packets behind an L2 header of length 0).
 //!
 //! ## Not done (yet)
 //!
-//! - IPv6 over native PPP (see [`ppp`] for why the shared TUN carries IPv4 only), and a
-//!   reorder timeout for PPP sessions.
+//! - Global IPv6 over native PPP (the shared TUN carries link-local IPv6 only, see [`ppp`]),
+//!   and a reorder timeout for PPP sessions.
 //! - Receive steering: a tunnel's socket is read by one thread, so one tunnel's received
 //!   traffic uses one core; many tunnels spread over all.
 //!

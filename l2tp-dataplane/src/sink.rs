@@ -49,8 +49,9 @@ pub struct PppActivity {
     pub sent: bool,
 }
 
-/// IPv4 packets a native-PPP session dropped because their source is not the peer's address,
-/// reported at most once a second per session.
+/// IP packets a native-PPP session dropped because their source is not the peer's address
+/// (IPv4: the address it was given; IPv6: its link-local address), reported at most once a
+/// second per session.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct SpoofReport {
     /// Local tunnel id.
@@ -60,9 +61,9 @@ pub struct SpoofReport {
     /// Packets dropped since the last report.
     pub dropped: u64,
     /// The source of the packet that made this report.
-    pub source: std::net::Ipv4Addr,
-    /// The peer's address, if IPv4 is still up.
-    pub expected: Option<std::net::Ipv4Addr>,
+    pub source: std::net::IpAddr,
+    /// The peer's address of the same family, if that protocol is still up.
+    pub expected: Option<std::net::IpAddr>,
 }
 
 /// A session the data path dropped because its TAP is gone (its interface was deleted), or a

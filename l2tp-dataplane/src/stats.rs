@@ -108,6 +108,7 @@ pub struct TunnelStats {
 pub(crate) struct TotalCounters {
     pub(crate) cookie_mismatches: AtomicU64,
     pub(crate) tun_unrouted: AtomicU64,
+    pub(crate) tun_multicast: AtomicU64,
     pub(crate) tun_errors: AtomicU64,
 }
 
@@ -116,6 +117,7 @@ impl TotalCounters {
         DataplaneTotals {
             cookie_mismatches: self.cookie_mismatches.load(Relaxed),
             tun_unrouted: self.tun_unrouted.load(Relaxed),
+            tun_multicast: self.tun_multicast.load(Relaxed),
             tun_errors: self.tun_errors.load(Relaxed),
         }
     }
@@ -126,9 +128,13 @@ impl TotalCounters {
 pub struct DataplaneTotals {
     /// Data packets dropped for a wrong cookie (RFC 3931 §8.2).
     pub cookie_mismatches: u64,
-    /// Packets read from the shared TUN of native PPP that no session's route claims (IPv6,
-    /// or an address whose session went down meanwhile), dropped.
+    /// Packets read from the shared TUN of native PPP that no session's route claims (an
+    /// address whose session went down meanwhile, an IPv6 address that is not a peer's
+    /// link-local address), dropped.
     pub tun_unrouted: u64,
+    /// IPv6 multicast packets read from the shared TUN (whatever the host sends to a group
+    /// through it), dropped: no one session is theirs.
+    pub tun_multicast: u64,
     /// Reads from and writes to the shared TUN that failed.
     pub tun_errors: u64,
 }

@@ -93,6 +93,7 @@ fn a_native_ppp_session_costs_under_a_kilobyte() {
     dp.add_tunnel(t).unwrap();
     let net = |n: u32| PppNet {
         ipv4: Some((Ipv4Addr::new(192, 0, 2, 1), peer(n))),
+        ipv6: None,
         mtu: 1400,
         framing: Framing::default(),
     };

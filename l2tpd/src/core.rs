@@ -502,6 +502,7 @@ impl Core {
         }
         for (reason, n) in [
             ("unrouted", drops.tun_unrouted),
+            ("multicast", drops.tun_multicast),
             ("io_error", drops.tun_errors),
         ] {
             if n > 0 {

@@ -15,7 +15,8 @@
 //!   disconnects the session whose IP it carried (L2TPv3).
 //!
 //! And the data plane's activity reports keep a busy link from the LNS's idle timeout, which
-//! ends it once the traffic stops.
+//! ends it once the traffic stops; and IPv6 link-local traffic of two sessions at once, each
+//! to its own peer ([`ipv6_link_local_through_two_sessions`]).
 //!
 //! Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -238,7 +239,7 @@ fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
             "side {side:?}: no route to {peer} through {TUN}: {routes}\n{}",
             p.context()
         );
-        // The shared TUN carries no IPv6.
+        // IPv6CP is off: no IPv6 address on the TUN, not even one of the kernel's making.
         let v6 = p.ip(side, &["-6", "addr", "show", "dev", TUN]);
         assert!(!v6.contains("inet6"), "{v6}");
     }
@@ -454,4 +455,329 @@ fn traffic_keeps_an_idle_timeout_away() {
         },
         || p.context(),
     );
+}
+
+/// One native-PPP session as a side's `show session` gives it: ids, and the interface
+/// identifiers IPv6CP agreed.
+#[derive(Debug)]
+struct V6Session {
+    ids: (String, String),
+    local: std::net::Ipv6Addr,
+    peer: std::net::Ipv6Addr,
+}
+
+/// `fe80::` with the identifier `show session` prints (`x:x:x:x`).
+fn link_local(ifid: &Value) -> std::net::Ipv6Addr {
+    let text = ifid
+        .as_str()
+        .unwrap_or_else(|| panic!("no identifier: {ifid}"));
+    format!("fe80::{text}")
+        .parse()
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// Waits until `d` has two sessions whose IPv6CP is up; returns them.
+fn two_v6_sessions(lab: &Lab, d: &L2tpd, context: &dyn Fn() -> String) -> Vec<V6Session> {
+    poll(
+        DEADLINE,
+        "two sessions with IPv6CP up",
+        || {
+            let rows = lab.list(d, "sessions");
+            if rows.len() != 2 {
+                return None;
+            }
+            let mut out = Vec::new();
+            for r in &rows {
+                let (tid, sid) = (num(r, "tid").to_string(), num(r, "sid").to_string());
+                let s = lab.ctl(d, &["show", "session", &tid, &sid]).ok()?;
+                let p = &s["ppp"];
+                if p["phase"] != "network" || !p["peer_ipv6_ifid"].is_string() {
+                    return None;
+                }
+                if s["interface_name"] != TUN {
+                    return None;
+                }
+                out.push(V6Session {
+                    ids: (tid, sid),
+                    local: link_local(&p["local_ipv6_ifid"]),
+                    peer: link_local(&p["peer_ipv6_ifid"]),
+                });
+            }
+            Some(out)
+        },
+        context,
+    )
+}
+
+/// The LNS of [`ipv6_link_local_through_two_sessions`]: two peer profiles told apart by the
+/// client's host name, each with a ppp profile of its own address (the client routes each
+/// server address to one session), IPv6CP on, one pool of two addresses.
+fn v6_lns_conf() -> String {
+    let mut c = String::new();
+    for n in 1..=2 {
+        c += &format!(
+            "peer profile \"c{n}\" {{\n    peer_host_name \"c{n}\"\n    lac_lns lac\n    \
+             tunnel_profile_name \"lns\"\n    session_profile_name \"ppp-in\"\n    \
+             pseudowire_profile_name \"native{n}\"\n}}\n\n\
+             pseudowire profile \"native{n}\" {{\n    ppp_profile_name \"customers{n}\"\n}}\n\n\
+             ppp profile \"customers{n}\" {{\n    auth_mschapv2 false\n    \
+             local_ip_addr 203.0.113.{n}\n    ip_pool_name \"pool\"\n    mru 1400\n    \
+             lcp_echo_interval 5\n    ipv6cp true\n}}\n\n"
+        );
+    }
+    c + "tunnel profile \"lns\" {\n    version 2\n}\n\n\
+         session profile \"ppp-in\" {\n    pseudowire_type ppp\n}\n\n\
+         ip pool \"pool\" {\n    ranges 203.0.113.10-203.0.113.11\n}\n\n\
+         user \"alice\" {\n    password \"alice-chap-7731\"\n}\n"
+}
+
+/// The client of [`ipv6_link_local_through_two_sessions`]: two tunnels (host names `c1` and
+/// `c2`, from ports 1701 and 1702: two tunnels between one pair of address and port would
+/// share the data of one socket), a PPP session in each, IPv6CP on.
+fn v6_client_conf() -> String {
+    let mut c = String::new();
+    for n in 1..=2 {
+        c += &format!(
+            "tunnel \"t{n}\" {{\n    version 2\n    peer 192.0.2.2\n    host_name \"c{n}\"\n    \
+             local 192.0.2.1:170{n}\n    persist false\n}}\n\n\
+             session \"s{n}\" {{\n    tunnel \"t{n}\"\n    pseudowire_type ppp\n    \
+             session_type laic\n    pseudowire_profile_name \"cli\"\n}}\n\n"
+        );
+    }
+    c + "pseudowire profile \"cli\" {\n    ppp_profile_name \"cli\"\n}\n\n\
+         ppp profile \"cli\" {\n    user_name \"alice\"\n    user_password \"alice-chap-7731\"\n    \
+         mru 1400\n    ipv6cp true\n}\n"
+}
+
+/// IPv6 through native PPP on the userspace data plane: the client places two L2TPv2 calls to
+/// the LNS (in two tunnels), IPv6CP on at both ends. Each daemon's links start from one
+/// interface identifier of its own, so each end Naks the second session's peer: the peers'
+/// link-local addresses on each shared TUN are apart. Then:
+///
+/// - each TUN has our link-local addresses (/128, nothing the kernel made) and a route to each
+///   peer's `fe80::<id>` with our address of that session as its source, MTU the peer's MRU;
+/// - ping6 reaches each peer over its own session, and only that session counts it;
+/// - a packet into session 1 with session 2's source is dropped by the LNS as spoofed,
+///   counted and logged;
+/// - iperf3 TCP and UDP both ways over IPv6 link-local (with offloads: TSO6 super-frames from
+///   the TUN, coalescing into it);
+/// - `show system`: a quiet TUN drops nothing (the kernel sends no router solicitations or
+///   the like into it), and IPv6 multicast into it is dropped and counted as `multicast`.
+#[test]
+fn ipv6_link_local_through_two_sessions() {
+    let mut lab = Lab::new("ppp-v6", &["iperf3"]);
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", DP, &v6_lns_conf());
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", DP, &v6_client_conf());
+    let context = || lab.pair_context(&a, &b);
+    let sa = two_v6_sessions(&lab, &a, &context);
+    let sb = two_v6_sessions(&lab, &b, &context);
+    println!("A: {sa:?}\nB: {sb:?}");
+    // The peers of each side are apart, and each session of A is one of B's, mirrored.
+    for s in [&sa, &sb] {
+        assert_ne!(s[0].peer, s[1].peer, "peers collide: {s:?}");
+    }
+    let mirror = |x: &V6Session| {
+        sb.iter()
+            .position(|y| y.local == x.peer && y.peer == x.local)
+            .unwrap_or_else(|| panic!("{x:?} is none of B's sessions: {sb:?}"))
+    };
+    let pairs: Vec<(usize, usize)> = (0..2).map(|i| (i, mirror(&sa[i]))).collect();
+    assert_ne!(pairs[0].1, pairs[1].1);
+
+    // Addresses and routes on each TUN.
+    for (side, sessions) in [(Side::A, &sa), (Side::B, &sb)] {
+        let ns = lab.ns(side).to_owned();
+        let ip = |args: &[&str]| {
+            let mut argv = vec!["ip", "-6"];
+            argv.extend_from_slice(args);
+            String::from_utf8_lossy(&lab.run(side, &argv, SHORT).stdout).into_owned()
+        };
+        // Offloads on: TCP over IPv6 leaves the TUN as TSO6 super-frames.
+        let link = ip(&["-d", "link", "show", TUN]);
+        assert!(link.contains("vnet_hdr on"), "{ns}: {link}");
+        let addr = ip(&["addr", "show", "dev", TUN]);
+        let mut locals: Vec<_> = sessions.iter().map(|s| s.local).collect();
+        locals.dedup();
+        for l in &locals {
+            assert!(addr.contains(&format!("inet6 {l}/128")), "{ns}: {addr}");
+        }
+        assert_eq!(
+            addr.matches("inet6 ").count(),
+            locals.len(),
+            "{ns}: addresses other than ours: {addr}"
+        );
+        let routes = ip(&["route", "show", "dev", TUN]);
+        for s in sessions.iter() {
+            assert!(
+                routes
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{} ", s.peer))
+                        && l.contains(&format!("src {}", s.local))
+                        && l.contains("mtu 1400")),
+                "{ns}: no route to {}: {routes}",
+                s.peer
+            );
+        }
+    }
+
+    let ping6 = |target: std::net::Ipv6Addr, count: &str, deadline: &str| {
+        let dest = format!("{target}%{TUN}");
+        let out = lab.run(
+            Side::A,
+            &[
+                "ping", "-6", "-c", count, "-i", "0.05", "-W", "2", "-w", deadline, &dest,
+            ],
+            Duration::from_secs(20),
+        );
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+        out.status.success()
+    };
+    let rx = |d: &L2tpd, s: &V6Session, field: &str| {
+        let v = lab
+            .ctl(d, &["show", "session", &s.ids.0, &s.ids.1])
+            .unwrap_or_else(|e| panic!("{e}"));
+        num(&v["stats"], field)
+    };
+    // Each peer answers over its own session; only that session carries the pings.
+    for (i, j) in pairs.iter().copied() {
+        let other = 1 - j;
+        let before = (
+            rx(&b, &sb[j], "rx_packets"),
+            rx(&b, &sb[other], "rx_packets"),
+        );
+        assert!(
+            ping6(sa[i].peer, "20", "15"),
+            "no ping6 reply from {}\n{}",
+            sa[i].peer,
+            context()
+        );
+        let after = (
+            rx(&b, &sb[j], "rx_packets"),
+            rx(&b, &sb[other], "rx_packets"),
+        );
+        assert!(after.0 >= before.0 + 20, "{before:?} -> {after:?}");
+        // The other session has its LCP echoes only (one every 5 s each way).
+        assert!(
+            after.1 < before.1 + 5,
+            "pings crossed: {before:?} -> {after:?}"
+        );
+    }
+
+    // Into session 1 with session 2's source: B drops them as spoofed.
+    let (i, j) = pairs[0];
+    let spoof = sa[1 - i].local;
+    let peer = sa[i].peer.to_string();
+    let ns_a = lab.ns(Side::A).to_owned();
+    let route = |src: &str| {
+        netns::ip(&[
+            "-n", &ns_a, "-6", "route", "replace", &peer, "dev", TUN, "src", src, "mtu", "1400",
+        ]);
+    };
+    route(&spoof.to_string());
+    let errors = rx(&b, &sb[j], "rx_errors");
+    assert!(
+        !ping6(sa[i].peer, "3", "2"),
+        "a spoofed source got replies\n{}",
+        context()
+    );
+    let after = rx(&b, &sb[j], "rx_errors");
+    assert!(after >= errors + 3, "rx_errors {errors} -> {after}");
+    let needle = format!("source {spoof} is not the peer's address {}", sa[i].local);
+    poll(
+        SHORT,
+        "B logging the spoofed IPv6 source",
+        || lab.l2tpd_logs(&b).contains(&needle).then_some(()),
+        context,
+    );
+    route(&sa[i].local.to_string());
+    assert!(
+        ping6(sa[i].peer, "3", "15"),
+        "no ping6 reply after\n{}",
+        context()
+    );
+
+    // iperf3 over IPv6 link-local, TCP and UDP, both ways, on session 1.
+    let server = format!("{}%{TUN}", sa[i].peer);
+    for (udp, reverse) in [(false, false), (false, true), (true, false), (true, true)] {
+        let mut s = std::process::Command::new("ip")
+            .args(["netns", "exec", lab.ns(Side::B), "timeout", "30"])
+            .args(["iperf3", "-s", "-1"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        l2tp_testkit::netns::wait_iperf3_server(lab.ns(Side::B));
+        let mut argv = vec!["timeout", "25", "iperf3", "-c", &server, "-t", "3", "-J"];
+        if udp {
+            argv.extend_from_slice(&["-u", "-b", "50M", "-l", "1200"]);
+        }
+        if reverse {
+            argv.push("-R");
+        }
+        let out = lab.run(Side::A, &argv, Duration::from_secs(30));
+        let _ = s.kill();
+        let _ = s.wait();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "iperf3 printed no JSON ({e}): {}{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                context()
+            )
+        });
+        // TCP: what the receiver got; UDP: what arrived, less what was lost.
+        let (bps, lost) = if udp {
+            let sum = &v["end"]["sum"];
+            (
+                sum["bits_per_second"].as_f64().unwrap_or(0.0),
+                sum["lost_percent"].as_f64().unwrap_or(100.0),
+            )
+        } else {
+            let r = &v["end"]["sum_received"]["bits_per_second"];
+            (r.as_f64().unwrap_or(0.0), 0.0)
+        };
+        let mbps = bps / 1e6 * (1.0 - lost / 100.0);
+        println!(
+            "iperf3 over IPv6 through native PPP (udp {udp}, reverse {reverse}): {mbps:.0} Mbit/s, {lost:.1} % lost"
+        );
+        assert!(
+            mbps > 5.0,
+            "iperf3 (udp {udp}, reverse {reverse}): {v}\n{}",
+            context()
+        );
+    }
+
+    // The kernel keeps quiet on the TUN (no router solicitations, DAD or MLD reports to
+    // count): nothing more is dropped while it carries nothing.
+    let discards = |d: &L2tpd| {
+        let system = lab.ctl(d, &["show", "system"]).unwrap();
+        let reasons = &system["statistics"]["ppp_tun_discards"];
+        println!("ppp_tun_discards: {reasons}");
+        (
+            reasons["unrouted"].as_u64().unwrap_or(0),
+            reasons["multicast"].as_u64().unwrap_or(0),
+        )
+    };
+    let before = (discards(&a), discards(&b));
+    // A window to watch, not a wait for something to happen.
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        (discards(&a), discards(&b)),
+        before,
+        "the quiet TUN dropped packets\n{}",
+        context()
+    );
+    // IPv6 multicast into the TUN is no session's: dropped and counted apart.
+    let all_nodes = format!("ff02::1%{TUN}");
+    // (The daemon's own host answers, from a looped-back copy: not a session.)
+    lab.run(
+        Side::A,
+        &["ping", "-6", "-c", "3", "-i", "0.2", "-w", "2", &all_nodes],
+        SHORT,
+    );
+    let (unrouted, multicast) = discards(&a);
+    assert!(
+        multicast >= before.0.1 + 3,
+        "multicast {multicast}: {before:?}"
+    );
+    assert_eq!(unrouted, before.0.0);
 }

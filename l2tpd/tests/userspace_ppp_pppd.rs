@@ -7,6 +7,10 @@
 //! end of each link through its own interface; the host's sessions show the user, the address
 //! and the packets.
 //!
+//! And IPv6: pppd with `+ipv6` against the host's IPv6CP, ping6 both ways between the two
+//! link-local addresses through the shared TUN
+//! ([`pppd_pings_over_ipv6_link_local_both_ways`]).
+//!
 //! Needs root, qemu and the guest built by `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`,
 //! default `/var/tmp/l2tp-vm`); fails, rather than skips, without them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -242,4 +246,150 @@ fn pppd_on_the_kernel_reaches_native_ppp_on_the_userspace_data_plane() {
     }
     addresses.sort();
     assert_eq!(addresses, ["203.0.113.10", "203.0.113.11"]);
+}
+
+/// The guest of the IPv6 test: one L2TPv2 call, pppd with `+ipv6`; pings the host's
+/// link-local address (the peer pppd set on ppp0), then stays up until the host has pinged
+/// the guest's (it writes `host-pinged` into the share), for at most 60 s.
+const GUEST_V6_SCRIPT: &str = r#"set -u
+mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
+ip link set lo up
+cat >/tmp/w/l2tpd.conf <<EOF
+system {
+    listen 192.0.2.2:1701
+    dataplane kernel
+    control_socket /tmp/w/l2tpd.sock
+    pid_file /tmp/w/l2tpd.pid
+}
+pseudowire profile "pppd" {
+    use_pppd true
+    pppd_options "user alice" "password alice-chap-7731" "noauth" "nodefaultroute" "noipdefault" "noccp" "novj" "mru 1400" "+ipv6"
+}
+tunnel "v2" {
+    version 2
+    peer 192.0.2.1
+    persist false
+    pseudowire_profile_name "pppd"
+}
+session "call2" {
+    tunnel "v2"
+    pseudowire_type ppp
+    session_type laic
+}
+EOF
+/tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
+peer6() { ip -6 -o addr show dev ppp0 scope link 2>/dev/null | sed -n 's/.* peer \(fe80::[0-9a-f:]*\).*/\1/p' | head -n 1; }
+peer=
+for _ in $(seq 1 300); do
+    peer=$(peer6)
+    [ -n "$peer" ] && break
+    sleep 0.2
+done
+ip -6 addr show dev ppp0
+pass=0
+if [ -n "$peer" ] && ping -6 -c 5 -i 0.2 -W 2 -w 20 "$peer%ppp0"; then
+    echo "GUEST-PINGED $peer"
+    for _ in $(seq 1 300); do
+        [ -e /mnt/host/host-pinged ] && { pass=1; break; }
+        sleep 0.2
+    done
+fi
+ip -s link show ppp0
+if [ "$pass" = 1 ]; then
+    echo "PASS pppd +ipv6 <-> native PPP IPv6 on the userspace data plane"
+    exit 0
+fi
+echo "FAIL pppd +ipv6 <-> native PPP IPv6 on the userspace data plane"
+cat /tmp/w/l2tpd.out; tail -n 80 /tmp/w/l2tpd.log
+exit 1
+"#;
+
+/// pppd with `+ipv6` on the kernel's L2TP in the guest, the host's l2tpd (userspace data
+/// plane, IPv6CP on) its LNS: IPv6CP opens, the guest pings the host's link-local address,
+/// the host pings the guest's (`fe80::<peer id>%l2tpppp0`), and the host's session counts
+/// the IPv6 it carried and no source it refused.
+#[test]
+fn pppd_pings_over_ipv6_link_local_both_ways() {
+    let mut lab = Lab::new("userspace-ppp-pppd-v6", &["qemu-system-x86_64"]);
+    let share = lab.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("peer.sh"), GUEST_V6_SCRIPT).unwrap();
+    for (bin, name) in [
+        (PathBuf::from(netns::l2tpd_bin()), "l2tpd"),
+        (netns::l2tpctl_bin(), "l2tpctl"),
+    ] {
+        let out = Command::new("strip")
+            .arg("--strip-debug")
+            .arg(&bin)
+            .arg("-o")
+            .arg(share.join(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "strip {}: {out:?}", bin.display());
+    }
+    let qemu = boot_guest(&lab, &share, "/mnt/host/peer.sh");
+    let dp = "    dataplane userspace\n";
+    let conf = HOST_CONF.replace("ipv6cp false", "ipv6cp true");
+    let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &conf);
+    // The host's session with IPv6CP up: the guest's identifier.
+    let (ids, detail) = poll(
+        Duration::from_secs(120),
+        "the host's session with IPv6CP up",
+        || {
+            let s = lab.list(&d, "sessions");
+            let s = s.first()?;
+            let (tid, sid) = (num(s, "tid").to_string(), num(s, "sid").to_string());
+            let detail = lab.ctl(&d, &["show", "session", &tid, &sid]).ok()?;
+            detail["ppp"]["peer_ipv6_ifid"]
+                .is_string()
+                .then_some(((tid, sid), detail))
+        },
+        || lab.l2tpd_logs(&d),
+    );
+    let peer = format!(
+        "fe80::{}%l2tpppp0",
+        detail["ppp"]["peer_ipv6_ifid"].as_str().unwrap_or("")
+    );
+    // The host pings the guest, until it answers (its pppd may still be setting up ppp0).
+    poll(
+        Duration::from_secs(60),
+        "the guest answering the host's ping6",
+        || {
+            let out = lab.run(
+                Side::A,
+                &[
+                    "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "-w", "5", &peer,
+                ],
+                Duration::from_secs(10),
+            );
+            println!("{}", String::from_utf8_lossy(&out.stdout));
+            out.status.success().then_some(())
+        },
+        || lab.l2tpd_logs(&d),
+    );
+    std::fs::write(share.join("host-pinged"), "").unwrap();
+    let out = qemu.wait_with_output().unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    println!("{console}");
+    assert!(
+        out.status.success()
+            && console.contains("PASS pppd +ipv6 <-> native PPP IPv6 on the userspace"),
+        "the guest's ping6 failed\n{}",
+        lab.l2tpd_logs(&d)
+    );
+    // The guest pinged the host's address of this session.
+    let ours = format!(
+        "GUEST-PINGED fe80::{}",
+        detail["ppp"]["local_ipv6_ifid"].as_str().unwrap_or("?")
+    );
+    assert!(console.contains(&ours), "{ours} not in the guest's console");
+    let after = lab
+        .ctl(&d, &["show", "session", &ids.0, &ids.1])
+        .unwrap_or_else(|e| panic!("{e}\n{}", lab.l2tpd_logs(&d)));
+    let st = &after["stats"];
+    assert!(
+        num(st, "rx_packets") >= 8 && num(st, "tx_packets") >= 8,
+        "{after}"
+    );
+    assert_eq!(num(st, "rx_errors"), 0, "{after}");
 }

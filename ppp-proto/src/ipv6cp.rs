@@ -1,8 +1,10 @@
 //! IPv6CP Configuration Options (RFC 5072 §4).
 //!
 //! Both ends negotiate an Interface-Identifier (§4.1): ours is random (the "u" bit clear) unless
-//! the host sets one. A peer asking for zero, for ours (a collision), or for another than the
-//! one the host assigned is Nak'ed with a non-zero suggestion different from ours; both zero is
+//! the host sets one. A peer asking for zero, for ours (a collision), for one the host says
+//! another link's peer uses (links that share one interface need their peers' link-local
+//! addresses apart: [`crate::Link::handle_frame_with`]), or for another than the one the host
+//! assigned is Nak'ed with a non-zero suggestion different from ours and free; both zero is
 //! rejected. A Nak from the peer gives us its suggestion, unless it repeats the one we last
 //! suggested, in which case we choose a new random identifier. A peer that asks for none is
 //! given the host's assignment, if any, in a Nak, once. IPv6-Compression-Protocol
@@ -14,7 +16,7 @@ use crate::config::{InterfaceId, Ipv6Params};
 use crate::event::{DownReason, Ipv6Info};
 use crate::fsm::machine::{Answer, NakValue, Negotiator, OptBuf};
 use crate::timer::TimerKind;
-use crate::wire::{OptionIter, PppOption, protocol};
+use crate::wire::{ControlPacket, OptionIter, PppOption, code, protocol};
 
 /// IPv6CP option types.
 pub mod option {
@@ -36,6 +38,11 @@ pub(crate) struct Ipv6cpOptions {
     last_naked: u64,
     /// An identifier was suggested in a Nak in this negotiation.
     hinted: bool,
+    /// The identifier the peer's Configure-Request being answered asks for, when the host
+    /// says another link's peer uses it (0: none); set by [`Ipv6cpOptions::vet`].
+    taken: u64,
+    /// A random suggestion the host found free, for that request (0: none).
+    fresh: u64,
 }
 
 impl Ipv6cpOptions {
@@ -51,7 +58,50 @@ impl Ipv6cpOptions {
             peer: 0,
             last_naked: 0,
             hinted: false,
+            taken: 0,
+            fresh: 0,
         }
+    }
+
+    /// Looks at a received IPv6CP packet (`info`, after the Protocol field) before the
+    /// automaton answers it: when it is a Configure-Request for an identifier that
+    /// `peer_id_taken` says is in use, it will be Nak'ed with a random one that is not (and is
+    /// neither zero nor ours); so will one for zero or for ours. Anything else clears what the
+    /// last request left.
+    pub(crate) fn vet(
+        &mut self,
+        info: &[u8],
+        rng: &mut dyn Rng,
+        peer_id_taken: &dyn Fn(InterfaceId) -> bool,
+    ) {
+        self.taken = 0;
+        self.fresh = 0;
+        let Ok(p) = ControlPacket::parse(info) else {
+            return;
+        };
+        if p.code != code::CONFIGURE_REQUEST || OptionIter::validate(p.data).is_err() {
+            return;
+        }
+        let Some(id) = OptionIter::new(p.data)
+            .flatten()
+            .filter(|o| o.kind == option::INTERFACE_ID)
+            .find_map(|o| <[u8; 8]>::try_from(o.value).ok())
+            .map(u64::from_be_bytes)
+        else {
+            return;
+        };
+        let taken = id != 0 && id != self.local && peer_id_taken(InterfaceId::from_u64(id));
+        if taken {
+            self.taken = id;
+        } else if id != 0 && id != self.local {
+            // Acceptable as it is: no suggestion needed.
+            return;
+        }
+        // A few draws; 2^-63 per draw of hitting an identifier in use by chance.
+        self.fresh = (0..8)
+            .map(|_| random_id(rng, self.local))
+            .find(|c| *c != id && !peer_id_taken(InterfaceId::from_u64(*c)))
+            .unwrap_or(0);
     }
 
     /// What was negotiated, for the up event.
@@ -62,6 +112,11 @@ impl Ipv6cpOptions {
         }
     }
 
+    /// The peer's identifier we acknowledged last in this negotiation (0: none yet).
+    pub(crate) fn acked_peer(&self) -> u64 {
+        self.peer
+    }
+
     /// Takes new parameters from the host.
     pub(crate) fn set_params(&mut self, params: Ipv6Params) {
         self.params = params;
@@ -70,10 +125,12 @@ impl Ipv6cpOptions {
         }
     }
 
-    /// The identifier to suggest to the peer: the host's, or a random one; never ours.
+    /// The identifier to suggest to the peer: the host's, or a random one (free, when the
+    /// host was asked); never ours.
     fn suggestion(&self, rng: &mut dyn Rng) -> u64 {
         match self.params.peer.map(InterfaceId::to_u64) {
             Some(id) if id != 0 && id != self.local => id,
+            _ if self.fresh != 0 => self.fresh,
             _ => random_id(rng, self.local),
         }
     }
@@ -106,9 +163,10 @@ impl Negotiator for Ipv6cpOptions {
             .peer
             .map(InterfaceId::to_u64)
             .filter(|a| *a != 0);
+        let taken = self.taken != 0 && id == self.taken && assigned.is_none();
         if id == 0 && ours == 0 {
             Answer::Reject
-        } else if id == 0 || id == ours || assigned.is_some_and(|a| a != id) {
+        } else if id == 0 || id == ours || taken || assigned.is_some_and(|a| a != id) {
             Answer::Nak(NakValue::new(&self.suggestion(rng).to_be_bytes()))
         } else {
             Answer::Ack

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::os::fd::RawFd;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
@@ -104,12 +104,16 @@ pub fn address_message(index: u32, setup: &LinkSetup) -> Option<AddressMessage> 
     Some(m)
 }
 
-/// The `RTM_NEWADDR` or `RTM_DELADDR` message of address `a` on interface `index`.
+/// The `RTM_NEWADDR` or `RTM_DELADDR` message of address `a` on interface `index`. An IPv6
+/// address is added without duplicate address detection (`IFA_F_NODAD`): on these
+/// point-to-point interfaces IPv6CP made the identifiers unique (RFC 5072 §4.1), and an
+/// address still tentative could not be a route's source at once.
 pub fn peer_address_message(index: u32, a: &PeerAddress) -> AddressMessage {
     let mut m = AddressMessage::default();
     m.header.family = if a.local.is_ipv4() {
         AddressFamily::Inet
     } else {
+        m.header.flags = AddressHeaderFlags::Nodad;
         AddressFamily::Inet6
     };
     m.header.prefix_len = a.prefix_len;
@@ -190,28 +194,32 @@ pub fn vlan_message(name: &str, parent: u32, vid: u16) -> LinkMessage {
     m
 }
 
-/// The `RTM_NEWROUTE` or `RTM_DELROUTE` message of a host route (/32) to `dst` through
-/// interface `index`, in the main table; with `src` as the preferred source and `mtu` as its
-/// MTU when adding.
+/// The `RTM_NEWROUTE` or `RTM_DELROUTE` message of a host route (/32, or /128 for IPv6) to
+/// `dst` through interface `index`, in the main table; with `src` as the preferred source and
+/// `mtu` as its MTU when adding.
 pub fn host_route_message(
     index: u32,
-    dst: std::net::Ipv4Addr,
-    src: Option<std::net::Ipv4Addr>,
+    dst: IpAddr,
+    src: Option<IpAddr>,
     mtu: Option<u16>,
 ) -> RouteMessage {
     let mut m = RouteMessage::default();
-    m.header.address_family = AddressFamily::Inet;
-    m.header.destination_prefix_length = 32;
+    let (family, len, scope) = match dst {
+        IpAddr::V4(_) => (AddressFamily::Inet, 32, RouteScope::Link),
+        IpAddr::V6(_) => (AddressFamily::Inet6, 128, RouteScope::Universe),
+    };
+    m.header.address_family = family;
+    m.header.destination_prefix_length = len;
     m.header.table = RouteHeader::RT_TABLE_MAIN;
     m.header.protocol = RouteProtocol::Static;
-    m.header.scope = RouteScope::Link;
+    m.header.scope = scope;
     m.header.kind = RouteType::Unicast;
     m.attributes
-        .push(RouteAttribute::Destination(RouteAddress::Inet(dst)));
+        .push(RouteAttribute::Destination(RouteAddress::from(dst)));
     m.attributes.push(RouteAttribute::Oif(index));
     if let Some(src) = src {
         m.attributes
-            .push(RouteAttribute::PrefSource(RouteAddress::Inet(src)));
+            .push(RouteAttribute::PrefSource(RouteAddress::from(src)));
     }
     if let Some(mtu) = mtu {
         m.attributes
@@ -348,15 +356,9 @@ impl Rtnl {
             .map(drop)
     }
 
-    /// Routes `dst` (/32) through interface `index`, `src` its preferred source and `mtu` its
-    /// MTU, replacing a route to `dst` there was.
-    pub fn replace_route(
-        &self,
-        index: u32,
-        dst: std::net::Ipv4Addr,
-        src: std::net::Ipv4Addr,
-        mtu: u16,
-    ) -> io::Result<()> {
+    /// Routes `dst` (/32 or /128) through interface `index`, `src` its preferred source and
+    /// `mtu` its MTU, replacing a route to `dst` there was.
+    pub fn replace_route(&self, index: u32, dst: IpAddr, src: IpAddr, mtu: u16) -> io::Result<()> {
         self.nl
             .request(
                 RouteNetlinkMessage::NewRoute(host_route_message(index, dst, Some(src), Some(mtu))),
@@ -365,8 +367,8 @@ impl Rtnl {
             .map(drop)
     }
 
-    /// Deletes the route to `dst` (/32) through interface `index`.
-    pub fn delete_route(&self, index: u32, dst: std::net::Ipv4Addr) -> io::Result<()> {
+    /// Deletes the route to `dst` (/32 or /128) through interface `index`.
+    pub fn delete_route(&self, index: u32, dst: IpAddr) -> io::Result<()> {
         self.nl
             .request(
                 RouteNetlinkMessage::DelRoute(host_route_message(index, dst, None, None)),

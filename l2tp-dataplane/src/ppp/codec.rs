@@ -12,7 +12,7 @@
 //! S bit, an offset pad, the P bit; a cookie and a sublayer as negotiated), then
 //! [`judge`] decides what the PPP frame is and whether it may reach the TUN.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 use l2tp_proto::wire::header::{
@@ -22,6 +22,7 @@ use l2tp_proto::wire::header::{
 use ppp_proto::wire::{FrameKind, Framing, classify, protocol};
 
 use crate::codec::{RxDrop, RxSequence};
+use crate::ppp::routes::link_local_id;
 
 /// The longest header [`PppCodec::encap_ip`] writes in front of an IP packet: an L2TPv3 session
 /// header over UDP with an 8-octet cookie and the sublayer (20), and a full PPP header (4).
@@ -263,13 +264,17 @@ impl PppCodec {
 }
 
 /// What a native-PPP session carries now, as the data path reads it on every packet: the
-/// peer's IPv4 address once IPCP is up (packets to it are routed into the session; packets
-/// from the session must come from it), and the framing the peer allows. Packed into a `u64`
-/// ([`NetState::pack`]) so that the data-path threads read it with one relaxed load.
+/// peer's IPv4 address once IPCP is up, the peer's interface identifier once IPv6CP is up
+/// (packets to its address, or to its link-local address `fe80::<id>`, are routed into the
+/// session; packets from the session must come from it), and the framing the peer allows.
+/// Packed into two `u64`s ([`NetState::pack`]) so that the data-path threads read it with
+/// relaxed loads.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct NetState {
     /// The peer's IPv4 address, while IPv4 is carried.
     pub peer_ipv4: Option<Ipv4Addr>,
+    /// The peer's interface identifier, while IPv6 is carried.
+    pub peer_ifid: Option<u64>,
     /// Leave out `FF 03` and shorten the Protocol field on IP packets to the peer.
     pub framing: Framing,
 }
@@ -277,13 +282,17 @@ pub struct NetState {
 const NET_IPV4: u64 = 1 << 32;
 const NET_ACFC: u64 = 1 << 33;
 const NET_PFC: u64 = 1 << 34;
+const NET_IPV6: u64 = 1 << 35;
 
 impl NetState {
-    /// The state in one word.
-    pub fn pack(self) -> u64 {
+    /// The state in two words: the flags with the IPv4 address, and the interface identifier.
+    pub fn pack(self) -> (u64, u64) {
         let mut w = 0;
         if let Some(a) = self.peer_ipv4 {
             w |= u64::from(u32::from(a)) | NET_IPV4;
+        }
+        if self.peer_ifid.is_some() {
+            w |= NET_IPV6;
         }
         if self.framing.acfc {
             w |= NET_ACFC;
@@ -291,13 +300,14 @@ impl NetState {
         if self.framing.pfc {
             w |= NET_PFC;
         }
-        w
+        (w, self.peer_ifid.unwrap_or(0))
     }
 
     /// The state [`NetState::pack`] packed.
-    pub fn unpack(w: u64) -> Self {
+    pub fn unpack(w: u64, ifid: u64) -> Self {
         Self {
             peer_ipv4: (w & NET_IPV4 != 0).then(|| Ipv4Addr::from(w as u32)),
+            peer_ifid: (w & NET_IPV6 != 0).then_some(ifid),
             framing: Framing {
                 acfc: w & NET_ACFC != 0,
                 pfc: w & NET_PFC != 0,
@@ -309,8 +319,9 @@ impl NetState {
 /// What to do with a PPP frame received on a native-PPP session.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub enum Inbound {
-    /// An IPv4 packet from the peer's address, at this range of the frame: to the TUN.
-    Ipv4(Range<usize>),
+    /// An IP packet (IPv4 from the peer's address, or IPv6 from the peer's link-local
+    /// address), at this range of the frame: to the TUN.
+    Ip(Range<usize>),
     /// A control frame (LCP, authentication, IPCP, IPv6CP, any other protocol): to the
     /// control plane, which answers it or rejects its protocol.
     Control,
@@ -321,12 +332,12 @@ pub enum Inbound {
 /// Why a received PPP frame is dropped.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum InboundDrop {
-    /// An IPv4 packet whose source is not the address the peer was given (anti-spoofing).
-    Spoofed(Ipv4Addr),
-    /// IPv4 while IPCP is not Opened (RFC 1661 §3.5), or IPv6, which the shared TUN does not
-    /// carry.
+    /// An IP packet whose source is not the peer's address: for IPv4 the address the peer was
+    /// given, for IPv6 its link-local address `fe80::<id>` (anti-spoofing).
+    Spoofed(IpAddr),
+    /// IPv4 while IPCP is not Opened, IPv6 while IPv6CP is not (RFC 1661 §3.5).
     NotCarried,
-    /// A frame whose PPP header is invalid (RFC 1661 §2, RFC 1662 §3.1), or an IPv4 packet too
+    /// A frame whose PPP header is invalid (RFC 1661 §2, RFC 1662 §3.1), or an IP packet too
     /// short for its header.
     Invalid,
 }
@@ -349,15 +360,34 @@ pub fn judge(frame: &[u8], net: NetState) -> Inbound {
             }
             let src = Ipv4Addr::new(src[0], src[1], src[2], src[3]);
             if src != peer {
-                return Inbound::Drop(InboundDrop::Spoofed(src));
+                return Inbound::Drop(InboundDrop::Spoofed(src.into()));
             }
-            Inbound::Ipv4(offset..frame.len())
+            Inbound::Ip(offset..frame.len())
         }
-        FrameKind::Ipv6 { .. } => Inbound::Drop(InboundDrop::NotCarried),
+        FrameKind::Ipv6 { offset } => {
+            let Some(peer) = net.peer_ifid else {
+                // RFC 1661 §3.5, as for IPv4.
+                return Inbound::Drop(InboundDrop::NotCarried);
+            };
+            let ip = &frame[offset..];
+            let Some(src) = ip.get(8..24).and_then(|s| <[u8; 16]>::try_from(s).ok()) else {
+                return Inbound::Drop(InboundDrop::Invalid);
+            };
+            if ip.len() < IPV6_HEADER_LEN || ip[0] >> 4 != 6 {
+                return Inbound::Drop(InboundDrop::Invalid);
+            }
+            if link_local_id(&src) != Some(peer) {
+                return Inbound::Drop(InboundDrop::Spoofed(Ipv6Addr::from(src).into()));
+            }
+            Inbound::Ip(offset..frame.len())
+        }
         FrameKind::Link { .. } => Inbound::Control,
         FrameKind::Invalid => Inbound::Drop(InboundDrop::Invalid),
     }
 }
+
+/// The fixed IPv6 header (RFC 8200 §3).
+const IPV6_HEADER_LEN: usize = 40;
 
 #[cfg(test)]
 mod tests;

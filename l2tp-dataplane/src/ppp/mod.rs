@@ -19,11 +19,21 @@
 //! - Routing by the peer's address and checking sources against it fit the PPP server (an
 //!   LNS: each peer has the one address it was given). A PPP client on the shared TUN reaches
 //!   the server's own address only; packets to other destinations match no route here.
-//! - IPv6: IPv6CP negotiates interface identifiers only, so a PPP link has only link-local
-//!   addresses, and on one shared interface those of different sessions would collide (and
-//!   the kernel would have no way to tell whose `fe80::1` a packet is for). The shared TUN
-//!   therefore carries IPv4 only: IPv6 is off on it (`disable_ipv6`), IPv6 packets from a
-//!   session are dropped and counted, and nothing is ever routed into the wrong session.
+//! - IPv6: IPv6CP negotiates interface identifiers only (RFC 5072), so a PPP link has only
+//!   link-local addresses; on the shared TUN they are told apart by the peer's identifier.
+//!   When IPv6CP is up ([`PppNet::ipv6`]), the TUN gets our link-local address `fe80::<our
+//!   id>/128` (once, however many sessions share it: the control plane gives its links one
+//!   identifier of ours unless a peer Naks it) and the peer's `fe80::<peer id>` a /128 route
+//!   through the TUN with our address as its source. A packet read from the TUN for a
+//!   link-local destination goes to the session whose peer has that identifier ([`routes`]);
+//!   a packet from a session reaches the TUN only from the peer's link-local address. The
+//!   peers' identifiers must therefore be unique across the sessions: the control plane Naks
+//!   a peer asking for another session's peer's identifier
+//!   (`ppp_proto::Link::handle_frame_with`), and [`crate::UserspaceDataplane::ppp_up`] refuses
+//!   one that is routed already. The TUN's IPv6 sysctls keep the kernel from making addresses,
+//!   soliciting routers or detecting duplicates on it; IPv6 multicast read from it is no
+//!   session's and is dropped, counted apart from unrouted packets. Global addresses (router
+//!   advertisements, DHCPv6, delegated prefixes) are not carried.
 //! - Activity: the threads mark the sessions that passed IP packets; at most once every
 //!   [`ACTIVITY_PERIOD`] the marked ones are reported ([`crate::SinkEvent::PppActivity`]), for
 //!   the links' idle timeouts and adaptive echo.
@@ -103,6 +113,8 @@ impl PppSessionSpec {
 pub struct PppNet {
     /// Our address and the peer's, when IPCP is Opened.
     pub ipv4: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// Our interface identifier and the peer's, when IPv6CP is Opened (RFC 5072 §4.1).
+    pub ipv6: Option<(u64, u64)>,
     /// The largest packet the peer takes (its MRU): the MTU of its route.
     pub mtu: u16,
     /// The PPP header of IP packets to the peer.

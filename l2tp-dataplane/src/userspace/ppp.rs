@@ -1,19 +1,23 @@
 //! The control side of native PPP ([`crate::ppp`]): sessions, the shared TUN, its addresses
 //! and the sessions' routes.
 //!
-//! The TUN is made when a session's IPv4 first comes up (one queue per data-path thread when
-//! the kernel has multi-queue TUNs, the virtio-net header and offloads when the TAPs have
-//! them), IPv6 off, MTU 1500, and lives as long as the data plane (or until someone deletes
-//! it: the sessions it carried are then reported down, and the next one makes a new TUN). At
-//! `ppp_up` the TUN gets our address (/32, once per address however many sessions use it)
-//! and the peer's address a route (/32, through the TUN, our address as its source, the peer's
-//! MRU as its MTU), over rtnetlink; both go at `ppp_down` or when the session is removed. The
+//! The TUN is made when a session's network layer first comes up (one queue per data-path
+//! thread when the kernel has multi-queue TUNs, the virtio-net header and offloads when the
+//! TAPs have them), MTU 1500, and lives as long as the data plane (or until someone deletes
+//! it: the sessions it carried are then reported down, and the next one makes a new TUN). Its
+//! IPv6 is kept quiet: no address of the kernel's making, no router solicitations, no
+//! duplicate address detection, no router advertisements taken ([`quiet_ipv6`]).
+//!
+//! At `ppp_up` the TUN gets our address (IPv4 /32; IPv6 `fe80::<our id>/128`; each once
+//! however many sessions use it) and the peer's address a route (IPv4 /32; IPv6 the peer's
+//! link-local `fe80::<peer id>/128`; through the TUN, our address as its source, the peer's
+//! MRU as its MTU), over rtnetlink; they go at `ppp_down` or when the session is removed. The
 //! data-path threads share one table of the routes, which gets the session before the kernel
 //! gets its route, so that a packet the kernel routes into the TUN finds its session.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -25,7 +29,7 @@ use super::{Error, REPLY_TIMEOUT, UserspaceDataplane};
 use crate::kernel::Rtnl;
 use crate::kernel::rtnl::PeerAddress;
 use crate::ppp::codec::{NetState, PppCodec, PppCodecSpec, PppL2tp};
-use crate::ppp::routes::{IdMap, Routes};
+use crate::ppp::routes::{IdMap, PeerDest, Routes, link_local};
 use crate::ppp::{DEFAULT_TUN_NAME, PppNet, PppSessionSpec};
 use crate::stats::SessionStats;
 use crate::tap::{Tap, TapOptions};
@@ -34,6 +38,13 @@ use crate::worker::ppp::{PppChange, PppCommon, PppRx, PppShared, v2_key};
 
 /// The MTU of the shared TUN; each session's route has its own (the peer's MRU).
 const TUN_MTU: u32 = 1500;
+
+/// The smallest MTU of an IPv6 route (RFC 8200 §5).
+const IPV6_MIN_MTU: u16 = 1280;
+
+/// The network protocols a session's routes are kept for ([`PppEntry::routed`]).
+const V4: usize = 0;
+const V6: usize = 1;
 
 /// The native-PPP part of the data plane.
 #[derive(Debug)]
@@ -45,10 +56,12 @@ pub(crate) struct PppTable {
     tun_name: String,
     tun: Option<TunDevice>,
     rtnl: Option<Rtnl>,
-    /// The session (key) whose route each peer address is.
-    routed: HashMap<Ipv4Addr, u64>,
+    /// The session (key) whose route each peer address is: IPv4, and IPv6 by interface
+    /// identifier (apart, so that an IPv4 session's entry stays small).
+    routed: HashMap<std::net::Ipv4Addr, u64>,
+    routed6: HashMap<u64, u64>,
     /// Our addresses on the TUN, and how many sessions use each.
-    locals: HashMap<Ipv4Addr, usize>,
+    locals: HashMap<IpAddr, usize>,
 }
 
 #[derive(Debug)]
@@ -57,7 +70,53 @@ struct PppEntry {
     /// The worker that receives its packets.
     home: usize,
     /// Our address, the peer's and the route's MTU, while its IPv4 is routed.
-    routed: Option<(Ipv4Addr, Ipv4Addr, u16)>,
+    v4: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr, u16)>,
+    /// The same for IPv6, boxed: most sessions carry IPv4 alone, and this stays one word.
+    v6: Option<Box<Route>>,
+}
+
+impl PppEntry {
+    /// The route of `family` ([`V4`] or [`V6`]), if any.
+    fn routed(&self, family: usize) -> Option<Route> {
+        if family == V4 {
+            return self.v4.map(|(local, peer, mtu)| Route {
+                local: local.into(),
+                peer: PeerDest::V4(peer),
+                mtu,
+            });
+        }
+        self.v6.as_deref().copied()
+    }
+
+    /// Both routes.
+    fn routes(&self) -> [Option<Route>; 2] {
+        [self.routed(V4), self.routed(V6)]
+    }
+
+    fn set_routed(&mut self, family: usize, r: Option<Route>) {
+        if family == V6 {
+            self.v6 = r.map(Box::new);
+            return;
+        }
+        self.v4 = r.and_then(|r| match (r.local, r.peer) {
+            (IpAddr::V4(l), PeerDest::V4(p)) => Some((l, p, r.mtu)),
+            _ => None,
+        });
+    }
+
+    fn take_routed(&mut self, family: usize) -> Option<Route> {
+        let r = self.routed(family);
+        self.set_routed(family, None);
+        r
+    }
+}
+
+/// One route of a session through the TUN.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+struct Route {
+    local: IpAddr,
+    peer: PeerDest,
+    mtu: u16,
 }
 
 #[derive(Debug)]
@@ -76,6 +135,7 @@ impl PppTable {
             tun: None,
             rtnl: None,
             routed: HashMap::new(),
+            routed6: HashMap::new(),
             locals: HashMap::new(),
         }
     }
@@ -91,6 +151,15 @@ impl PppTable {
 
     pub(crate) fn len(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// The session (key) whose route `peer` is.
+    fn owner(&self, peer: PeerDest) -> Option<u64> {
+        match peer {
+            PeerDest::V4(a) => self.routed.get(&a),
+            PeerDest::LinkLocal(id) => self.routed6.get(&id),
+        }
+        .copied()
     }
 
     fn rtnl(&mut self) -> io::Result<&Rtnl> {
@@ -210,7 +279,8 @@ impl UserspaceDataplane {
             PppEntry {
                 shared,
                 home,
-                routed: None,
+                v4: None,
+                v6: None,
             },
         );
         self.ppp.by_tunnel.insert((spec.tid, key));
@@ -260,54 +330,79 @@ impl UserspaceDataplane {
     }
 
     /// Carries the IP of native-PPP session `sid` of tunnel `tid` as `net` says (called again
-    /// when it changes): IPv4 routed through the shared TUN, made if need be. Returns the
-    /// TUN's name when the session carries IPv4. IPv6 is not carried (see [`crate::ppp`]).
+    /// when it changes): IPv4 routed through the shared TUN by the peer's address, IPv6 by the
+    /// peer's link-local address; the TUN made if need be. Returns the TUN's name when the
+    /// session carries IP.
+    ///
+    /// # Errors
+    ///
+    /// The peer's address (or interface identifier) is routed to another session, the peer's
+    /// IPv4 address is its tunnel's, or the TUN or a route cannot be made.
     pub fn ppp_up(&mut self, tid: u32, sid: u32, net: &PppNet) -> Result<Option<String>, Error> {
-        let (key, e) = self.ppp_entry(tid, sid)?;
-        let was = e.routed;
+        let (key, _) = self.ppp_entry(tid, sid)?;
         let tunnel_peer = self.tunnels.get(&tid).map(|t| t.peer_ip);
-        let Some((local, peer)) = net.ipv4 else {
-            self.ppp_down(tid, sid)?;
-            self.set_net(key, None, net);
-            return Ok(None);
+        // No MRU below IPv4's minimum MTU (RFC 791: 68), or IPv6's (1280), reaches a route.
+        let mtu = if net.mtu == 0 {
+            TUN_MTU as u16
+        } else {
+            net.mtu
         };
-        if tunnel_peer == Some(IpAddr::V4(peer)) {
+        let v4 = net.ipv4.map(|(local, peer)| Route {
+            local: local.into(),
+            peer: PeerDest::V4(peer),
+            mtu: mtu.max(68),
+        });
+        // An identifier of 0 is no address (the option was rejected): IPv6 is not carried.
+        let v6 = net
+            .ipv6
+            .filter(|(local, peer)| *local != 0 && *peer != 0)
+            .map(|(local, peer)| Route {
+                local: link_local(local).into(),
+                peer: PeerDest::LinkLocal(peer),
+                mtu: mtu.max(IPV6_MIN_MTU),
+            });
+        if let Some((_, peer)) = net.ipv4
+            && tunnel_peer == Some(IpAddr::V4(peer))
+        {
             return Err(Error::Invalid(format!(
                 "the peer's PPP address {peer} is its tunnel's address: a route to it through \
                  the PPP session would carry the tunnel into itself"
             )));
         }
-        if let Some(other) = self.ppp.routed.get(&peer).filter(|k| **k != key) {
-            let other = self
-                .ppp
-                .sessions
-                .get(other)
-                .map(|o| (o.shared.tid, o.shared.sid));
-            return Err(Error::Invalid(format!(
-                "the peer's PPP address {peer} is routed to another session ({other:?})"
-            )));
+        for r in [v4, v6].into_iter().flatten() {
+            if let Some(other) = self.ppp.owner(r.peer).filter(|k| *k != key) {
+                let other = self
+                    .ppp
+                    .sessions
+                    .get(&other)
+                    .map(|o| (o.shared.tid, o.shared.sid));
+                return Err(Error::Invalid(format!(
+                    "the peer's PPP address {} is routed to another session ({other:?})",
+                    r.peer.addr()
+                )));
+            }
+        }
+        if v4.is_none() && v6.is_none() {
+            self.unroute(key, V4);
+            self.unroute(key, V6);
+            self.set_net(key, [None, None], net);
+            return Ok(None);
         }
         self.ensure_tun()?;
-        // No MRU below IPv4's minimum MTU (RFC 791: 68) reaches a route.
-        let mtu = if net.mtu == 0 {
-            TUN_MTU as u16
-        } else {
-            net.mtu.max(68)
-        };
-        if was != Some((local, peer, mtu)) {
-            if let Some((l, p, _)) = was
-                && (l, p) != (local, peer)
-            {
-                self.unroute(key);
-            }
-            // Carried from the first packet the route brings.
-            self.set_net(key, Some(peer), net);
-            if let Err(e) = self.route(key, (local, peer, mtu)) {
-                self.set_net(key, None, net);
+        let wanted = [v4, v6];
+        // Carried from the first packet the routes bring.
+        self.set_net(key, wanted, net);
+        for family in [V4, V6] {
+            if let Err(e) = self.carry(key, family, wanted[family]) {
+                let routed = self
+                    .ppp
+                    .sessions
+                    .get(&key)
+                    .map_or([None; 2], PppEntry::routes);
+                self.set_net(key, routed, net);
                 return Err(e);
             }
         }
-        self.set_net(key, Some(peer), net);
         Ok(self.ppp_interface().map(str::to_owned))
     }
 
@@ -318,11 +413,12 @@ impl UserspaceDataplane {
         if let Some(e) = self.ppp.sessions.get(&key) {
             let framing = e.shared.net().framing;
             e.shared.set_net(NetState {
-                peer_ipv4: None,
                 framing,
+                ..NetState::default()
             });
         }
-        self.unroute(key);
+        self.unroute(key, V4);
+        self.unroute(key, V6);
         Ok(())
     }
 
@@ -356,7 +452,8 @@ impl UserspaceDataplane {
         if let Some(e) = self.ppp.sessions.get(&key) {
             e.shared.set_net(NetState::default());
         }
-        self.unroute(key);
+        self.unroute(key, V4);
+        self.unroute(key, V6);
         let home = self.ppp.sessions.remove(&key).map(|e| e.home);
         self.ppp.by_tunnel.remove(&(tid, key));
         self.ppp
@@ -385,22 +482,45 @@ impl UserspaceDataplane {
         Ok(())
     }
 
-    fn set_net(&self, key: u64, peer: Option<Ipv4Addr>, net: &PppNet) {
+    /// Sets what session `key` carries: the peers of `routes`, the framing of `net`.
+    fn set_net(&self, key: u64, routes: [Option<Route>; 2], net: &PppNet) {
+        let peer_ipv4 = match routes[V4].map(|r| r.peer) {
+            Some(PeerDest::V4(a)) => Some(a),
+            _ => None,
+        };
+        let peer_ifid = match routes[V6].map(|r| r.peer) {
+            Some(PeerDest::LinkLocal(id)) => Some(id),
+            _ => None,
+        };
         if let Some(e) = self.ppp.sessions.get(&key) {
             e.shared.set_net(NetState {
-                peer_ipv4: peer,
+                peer_ipv4,
+                peer_ifid,
                 framing: net.framing,
             });
         }
     }
 
-    /// Routes `peer` to session `key` (our address `local` on the TUN, `mtu` on the route),
-    /// in the kernel and in every worker.
-    fn route(
-        &mut self,
-        key: u64,
-        (local, peer, mtu): (Ipv4Addr, Ipv4Addr, u16),
-    ) -> Result<(), Error> {
+    /// Makes session `key`'s route of `family` what `want` says: replaced when it changed,
+    /// removed when `None`.
+    fn carry(&mut self, key: u64, family: usize, want: Option<Route>) -> Result<(), Error> {
+        let was = self.ppp.sessions.get(&key).and_then(|e| e.routed(family));
+        if was == want {
+            return Ok(());
+        }
+        let Some(want) = want else {
+            self.unroute(key, family);
+            return Ok(());
+        };
+        if was.is_some_and(|w| (w.local, w.peer) != (want.local, want.peer)) {
+            self.unroute(key, family);
+        }
+        self.route(key, family, want)
+    }
+
+    /// Routes `r.peer` to session `key` (our address `r.local` on the TUN, `r.mtu` on the
+    /// route), in the kernel and in the workers' table.
+    fn route(&mut self, key: u64, family: usize, r: Route) -> Result<(), Error> {
         let index = self
             .ppp
             .tun
@@ -411,22 +531,17 @@ impl UserspaceDataplane {
             .ppp
             .sessions
             .get(&key)
-            .and_then(|e| e.routed)
-            .filter(|(l, p, _)| (*l, *p) == (local, peer));
+            .and_then(|e| e.routed(family))
+            .filter(|p| (p.local, p.peer) == (r.local, r.peer));
         if previous.is_none() {
-            let uses = self.ppp.locals.get(&local).copied().unwrap_or(0);
+            let uses = self.ppp.locals.get(&r.local).copied().unwrap_or(0);
             if uses == 0 {
-                let a = PeerAddress {
-                    local: local.into(),
-                    peer: local.into(),
-                    prefix_len: 32,
-                };
                 self.ppp
                     .rtnl()
-                    .and_then(|r| r.add_address(index, &a))
-                    .map_err(|e| io_error(&format!("giving the TUN {local}"), &e))?;
+                    .and_then(|n| n.add_address(index, &local_address(r.local)))
+                    .map_err(|e| io_error(&format!("giving the TUN {}", r.local), &e))?;
             }
-            self.ppp.locals.insert(local, uses + 1);
+            self.ppp.locals.insert(r.local, uses + 1);
         }
         // The workers' table first: the kernel's route may bring a packet at once.
         let shared = self
@@ -435,49 +550,60 @@ impl UserspaceDataplane {
             .get(&key)
             .map(|e| Arc::clone(&e.shared))
             .ok_or(Error::WorkerGone)?;
-        let had = self.ppp.common.routes_mut().insert(peer, key, shared) == Some(key);
+        let had = self.ppp.common.routes_mut().insert(r.peer, key, shared) == Some(key);
+        let peer = r.peer.addr();
         let added = self
             .ppp
             .rtnl()
-            .and_then(|r| r.replace_route(index, peer, local, mtu));
+            .and_then(|n| n.replace_route(index, peer, r.local, r.mtu));
         if let Err(e) = added {
             if !had {
-                self.ppp.common.routes_mut().remove(peer, key);
+                self.ppp.common.routes_mut().remove(r.peer, key);
             }
             if previous.is_none() {
-                self.release_local(local);
+                self.release_local(r.local);
             }
             return Err(io_error(&format!("a route to {peer} through the TUN"), &e));
         }
-        self.ppp.routed.insert(peer, key);
+        match r.peer {
+            PeerDest::V4(a) => self.ppp.routed.insert(a, key),
+            PeerDest::LinkLocal(id) => self.ppp.routed6.insert(id, key),
+        };
         if let Some(e) = self.ppp.sessions.get_mut(&key) {
-            e.routed = Some((local, peer, mtu));
+            e.set_routed(family, Some(r));
         }
         Ok(())
     }
 
-    /// Takes session `key`'s route away (and our address, when no other session uses it).
-    fn unroute(&mut self, key: u64) {
-        let Some((local, peer, _)) = self
+    /// Takes session `key`'s route of `family` away (and our address, when no other session
+    /// uses it).
+    fn unroute(&mut self, key: u64, family: usize) {
+        let Some(r) = self
             .ppp
             .sessions
             .get_mut(&key)
-            .and_then(|e| e.routed.take())
+            .and_then(|e| e.take_routed(family))
         else {
             return;
         };
-        self.ppp.common.routes_mut().remove(peer, key);
-        if self.ppp.routed.get(&peer) == Some(&key) {
-            self.ppp.routed.remove(&peer);
+        self.ppp.common.routes_mut().remove(r.peer, key);
+        if self.ppp.owner(r.peer) == Some(key) {
+            match r.peer {
+                PeerDest::V4(a) => self.ppp.routed.remove(&a),
+                PeerDest::LinkLocal(id) => self.ppp.routed6.remove(&id),
+            };
             if let Some(index) = self.ppp.tun.as_ref().map(|t| t.index) {
                 // Gone with the TUN, or removed by someone else: nothing left to do.
-                let _ = self.ppp.rtnl().and_then(|r| r.delete_route(index, peer));
+                let _ = self
+                    .ppp
+                    .rtnl()
+                    .and_then(|n| n.delete_route(index, r.peer.addr()));
             }
         }
-        self.release_local(local);
+        self.release_local(r.local);
     }
 
-    fn release_local(&mut self, local: Ipv4Addr) {
+    fn release_local(&mut self, local: IpAddr) {
         let Some(uses) = self.ppp.locals.get_mut(&local) else {
             return;
         };
@@ -487,12 +613,10 @@ impl UserspaceDataplane {
         }
         self.ppp.locals.remove(&local);
         if let Some(index) = self.ppp.tun.as_ref().map(|t| t.index) {
-            let a = PeerAddress {
-                local: local.into(),
-                peer: local.into(),
-                prefix_len: 32,
-            };
-            let _ = self.ppp.rtnl().and_then(|r| r.delete_address(index, &a));
+            let _ = self
+                .ppp
+                .rtnl()
+                .and_then(|n| n.delete_address(index, &local_address(local)));
         }
     }
 
@@ -509,9 +633,12 @@ impl UserspaceDataplane {
             // workers forget their routes too.
             self.ppp.tun = None;
             self.ppp.routed.clear();
+            self.ppp.routed6.clear();
             self.ppp.locals.clear();
             for e in self.ppp.sessions.values_mut() {
-                e.routed = None;
+                for f in [V4, V6] {
+                    e.take_routed(f);
+                }
                 e.shared.set_net(NetState::default());
             }
             *self.ppp.common.routes_mut() = Routes::default();
@@ -530,9 +657,7 @@ impl UserspaceDataplane {
         let what = |e: &io::Error| io_error(&format!("making the shared TUN {name}"), e);
         let (tuns, offloads) = Tap::create_queues(&name, options).map_err(|e| what(&e))?;
         let real = tuns[0].name().to_owned();
-        // IPv6 is not carried (see `crate::ppp`): no link-local address, no router
-        // solicitations into the TUN. Best effort: without IPv6 in the kernel there is no knob.
-        let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{real}/disable_ipv6"), "1");
+        quiet_ipv6(&real);
         tuns[0].set_mtu(TUN_MTU).map_err(|e| what(&e))?;
         tuns[0].set_up().map_err(|e| what(&e))?;
         let index = self
@@ -562,5 +687,37 @@ impl UserspaceDataplane {
         }
         self.ppp.tun = Some(TunDevice { name: real, index });
         Ok(())
+    }
+}
+
+/// Our address on the TUN: an IPv4 /32, or an IPv6 link-local /128 (the peers' link-local
+/// addresses have routes of their own).
+fn local_address(local: IpAddr) -> PeerAddress {
+    PeerAddress {
+        local,
+        peer: local,
+        prefix_len: if local.is_ipv4() { 32 } else { 128 },
+    }
+}
+
+/// Sets the IPv6 of the TUN `name` before it goes up: on, but with no link-local address of the
+/// kernel's making (`addr_gen_mode` 1: the TUN gets ours from IPv6CP), no router solicitations
+/// and no router advertisements taken (the peers are PPP clients, not routers; global
+/// addresses are not given out), no duplicate address detection (each identifier is
+/// negotiated, RFC 5072 §4.1), no autoconfiguration. Multicast the host still sends into it
+/// is dropped by the data path and counted as `multicast`. Best
+/// effort: without IPv6 in the kernel there are no such knobs, and the TUN carries IPv4 only.
+/// `addr_gen_mode` goes first, while the TUN is down: it is read when the TUN comes up.
+fn quiet_ipv6(name: &str) {
+    for (knob, value) in [
+        ("addr_gen_mode", "1"),
+        ("accept_ra", "0"),
+        ("router_solicitations", "0"),
+        ("accept_dad", "0"),
+        ("dad_transmits", "0"),
+        ("autoconf", "0"),
+        ("disable_ipv6", "0"),
+    ] {
+        let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{name}/{knob}"), value);
     }
 }

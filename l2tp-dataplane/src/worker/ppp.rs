@@ -8,8 +8,8 @@
 //! is its tunnel's home worker's alone.
 
 use std::io::IoSlice;
-use std::net::Ipv4Addr;
-use std::sync::atomic::Ordering::Relaxed;
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::Instant;
@@ -50,8 +50,10 @@ pub(crate) struct PppShared {
     follows_lns: bool,
     /// The next sequence number to send (masked by the codec's width).
     ns: AtomicU32,
-    /// The [`NetState`], packed.
+    /// The [`NetState`], packed: the flags and the IPv4 address, and the IPv6 interface
+    /// identifier (stored before the flags that make it valid).
     net: AtomicU64,
+    ifid: AtomicU64,
     pub(crate) counters: SessionCounters,
     /// [`ACTIVE_RX`] and [`ACTIVE_TX`] since the last report.
     activity: AtomicU8,
@@ -77,6 +79,7 @@ impl PppShared {
             follows_lns,
             ns: AtomicU32::new(0),
             net: AtomicU64::new(0),
+            ifid: AtomicU64::new(0),
             counters: SessionCounters::default(),
             activity: AtomicU8::new(0),
         }
@@ -105,11 +108,17 @@ impl PppShared {
     }
 
     pub(crate) fn net(&self) -> NetState {
-        NetState::unpack(self.net.load(Relaxed))
+        let w = self.net.load(Acquire);
+        NetState::unpack(w, self.ifid.load(Relaxed))
     }
 
+    /// Sets what the session carries. A reader that races a change of identifier may see the
+    /// new one with the old flags for one packet: the control side only changes an identifier
+    /// while its route is out of the tables.
     pub(crate) fn set_net(&self, net: NetState) {
-        self.net.store(net.pack(), Relaxed);
+        let (w, id) = net.pack();
+        self.ifid.store(id, Relaxed);
+        self.net.store(w, Release);
     }
 
     /// Notes that the session carried IP one way; the first time since the last report puts
@@ -283,7 +292,7 @@ pub(super) struct TunPlace<'a> {
 }
 
 /// Delivers one data packet (`parsed` from `packet`, the L2TP packet) of native-PPP session
-/// `key`: an IPv4 packet from the peer's address to the TUN (at once, or through `place`'s
+/// `key`: an IP packet from the peer's address to the TUN (at once, or through `place`'s
 /// coalescer), a control frame to the control plane; anything else is dropped and counted.
 /// `tunnel` is the tunnel it arrived on (`None`: injected from the control plane). Returns
 /// false when no such session is here.
@@ -339,7 +348,7 @@ pub(super) fn deliver(
     };
     let at = packet.len() - frame.len();
     match judge(frame, s.shared.net()) {
-        Inbound::Ipv4(ip) => {
+        Inbound::Ip(ip) => {
             let bytes = &frame[ip.clone()];
             c.rx_packets.fetch_add(1, Relaxed);
             c.rx_bytes.fetch_add(bytes.len() as u64, Relaxed);
@@ -402,13 +411,20 @@ fn cookie_report(s: &PppShared, dropped: u64) -> CookieReport {
     }
 }
 
-fn spoof_report(s: &PppShared, dropped: u64, source: Ipv4Addr) -> SpoofReport {
+fn spoof_report(s: &PppShared, dropped: u64, source: IpAddr) -> SpoofReport {
+    let net = s.net();
+    let expected = match source {
+        IpAddr::V4(_) => net.peer_ipv4.map(IpAddr::from),
+        IpAddr::V6(_) => net
+            .peer_ifid
+            .map(|id| IpAddr::from(crate::ppp::routes::link_local(id))),
+    };
     SpoofReport {
         tid: s.tid,
         sid: s.sid,
         dropped,
         source,
-        expected: s.net().peer_ipv4,
+        expected,
     }
 }
 
@@ -479,7 +495,7 @@ pub(super) fn mark_sent(s: &Arc<PppShared>, common: &PppCommon) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use l2tp_proto::wire::header::Encapsulation;
@@ -488,7 +504,7 @@ mod tests {
     use crate::ppp::codec::{PppCodecSpec, PppL2tp};
     use crate::stats::TunnelCounters;
 
-    fn session(send_seq: bool, follows_lns: bool) -> PppShared {
+    pub(in crate::worker) fn session(send_seq: bool, follows_lns: bool) -> PppShared {
         let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:0") else {
             panic!("a UDP socket");
         };

@@ -1,5 +1,6 @@
 //! The send side of native PPP: IP packets read from this worker's queue of the shared TUN,
-//! routed to the session whose peer has their destination address, framed and sent on that
+//! routed to the session whose peer has their destination address (IPv4, or IPv6
+//! link-local), framed and sent on that
 //! session's tunnel socket.
 //!
 //! Without offloads, up to [`BATCH`] packets are read, each encapsulated in place (the PPP and
@@ -9,8 +10,10 @@
 //! path segments Ethernet super-frames, each segment framed and numbered on its own, and the
 //! datagrams of one session leave in GSO runs ([`super::tx::send_datagrams`]).
 //!
-//! IPv6, and packets to an address no session claims (its session went down meanwhile), are
-//! dropped and counted in the data plane's totals.
+//! IPv6 packets go by the interface identifier of their link-local destination `fe80::<id>`
+//! (the peer's, as IPv6CP negotiated it). IPv6 multicast (whatever the host sends to a group
+//! through the TUN) and packets to an address no session claims (its session went down meanwhile, a
+//! global IPv6 address) are dropped and counted in the data plane's totals, apart.
 
 use std::io;
 use std::sync::Arc;
@@ -51,17 +54,33 @@ fn read(tun: &Tap, buf: &mut [u8], failed: bool, totals: &TotalCounters) -> Read
     }
 }
 
-/// The session an IPv4 packet goes to, if its IPv4 is up.
+/// The session an IP packet goes to, if its network protocol is up, and whether it is IPv6.
 fn route<'r>(
     routes: &'r Routes<Arc<PppShared>>,
     packet: &[u8],
     totals: &TotalCounters,
-) -> Option<&'r Arc<PppShared>> {
-    let s = packet
-        .get(16..20)
-        .filter(|_| packet[0] >> 4 == 4)
-        .and_then(|dst| routes.get([dst[0], dst[1], dst[2], dst[3]]))
-        .filter(|s| s.net().peer_ipv4.is_some());
+) -> Option<(&'r Arc<PppShared>, bool)> {
+    let s = match packet.first().map(|b| b >> 4) {
+        Some(4) => packet
+            .get(16..20)
+            .and_then(|dst| routes.get([dst[0], dst[1], dst[2], dst[3]]))
+            .filter(|s| s.net().peer_ipv4.is_some())
+            .map(|s| (s, false)),
+        Some(6) => {
+            let dst = packet
+                .get(24..40)
+                .and_then(|d| <&[u8; 16]>::try_from(d).ok());
+            if dst.is_some_and(|d| d[0] == 0xff) {
+                // RFC 4291 §2.7: multicast, no one session's.
+                totals.tun_multicast.fetch_add(1, Relaxed);
+                return None;
+            }
+            dst.and_then(|d| routes.get_v6(d))
+                .filter(|s| s.net().peer_ifid.is_some())
+                .map(|s| (s, true))
+        }
+        _ => None,
+    };
     if s.is_none() {
         totals.tun_unrouted.fetch_add(1, Relaxed);
     }
@@ -112,14 +131,14 @@ fn send_plain(
                 break;
             }
         };
-        let Some(s) = route(routes, &buf[HEADROOM..HEADROOM + len], totals) else {
+        let Some((s, v6)) = route(routes, &buf[HEADROOM..HEADROOM + len], totals) else {
             continue;
         };
         let framing = s.net().framing;
         let ns = s.ns(s.numbered());
         tx.ranges[n] = s
             .codec
-            .encap_ip(ns, framing, false, buf, HEADROOM..HEADROOM + len);
+            .encap_ip(ns, framing, v6, buf, HEADROOM..HEADROOM + len);
         mark_sent(s, common);
         to[n] = Some(s);
         bytes[n] = len;
@@ -182,7 +201,7 @@ fn send_offloaded(
             totals.tun_errors.fetch_add(1, Relaxed);
             continue;
         };
-        let Some(s) = route(routes, &bufs[n][HEADROOM..end], totals) else {
+        let Some((s, v6)) = route(routes, &bufs[n][HEADROOM..end], totals) else {
             continue;
         };
         if current.is_some_and(|c| !Arc::ptr_eq(c, s)) {
@@ -205,7 +224,7 @@ fn send_offloaded(
             let ns = s.ns(s.numbered());
             let r = s
                 .codec
-                .encap_ip(ns, framing, false, &mut bufs[n], HEADROOM..end);
+                .encap_ip(ns, framing, v6, &mut bufs[n], HEADROOM..end);
             datagrams.push(Datagram {
                 head_in: n,
                 head: r,
@@ -222,7 +241,7 @@ fn send_offloaded(
         };
         // One header length for every segment of the super-frame.
         let numbered = s.numbered();
-        let overhead = s.codec.overhead(framing, false, numbered);
+        let overhead = s.codec.overhead(framing, v6, numbered);
         let need = seg.remaining() * (overhead + seg.headers_len());
         if need > ARENA_LEN {
             s.counters.tx_errors.fetch_add(1, Relaxed);
@@ -236,7 +255,7 @@ fn send_offloaded(
             let start = cursor + overhead;
             let r = s
                 .codec
-                .encap_ip(s.ns(numbered), framing, false, arena, start..start + h);
+                .encap_ip(s.ns(numbered), framing, v6, arena, start..start + h);
             cursor = r.end;
             datagrams.push(Datagram {
                 head_in: IN_ARENA,
@@ -251,4 +270,60 @@ fn send_offloaded(
         send_datagrams((&c.tunnel, &c.counters), bufs, arena, datagrams);
     }
     gone
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::ppp::codec::NetState;
+    use crate::ppp::routes::{PeerDest, link_local};
+
+    /// An IP packet's first 40 octets: IPv4 to `v4`, or IPv6 to `v6`.
+    fn packet(v4: Option<Ipv4Addr>, v6: Option<std::net::Ipv6Addr>) -> Vec<u8> {
+        let mut p = vec![0u8; 40];
+        if let Some(d) = v4 {
+            p[0] = 0x45;
+            p[16..20].copy_from_slice(&d.octets());
+        }
+        if let Some(d) = v6 {
+            p[0] = 0x60;
+            p[24..40].copy_from_slice(&d.octets());
+        }
+        p
+    }
+
+    #[test]
+    fn ipv6_goes_by_link_local_id_and_multicast_is_counted_apart() {
+        let s = Arc::new(super::super::ppp::tests::session(false, false));
+        let peer = Ipv4Addr::new(203, 0, 113, 10);
+        s.set_net(NetState {
+            peer_ipv4: Some(peer),
+            peer_ifid: Some(7),
+            ..NetState::default()
+        });
+        let mut routes = Routes::default();
+        routes.insert(PeerDest::V4(peer), s.key, Arc::clone(&s));
+        routes.insert(PeerDest::LinkLocal(7), s.key, Arc::clone(&s));
+        let totals = TotalCounters::default();
+        let v6 = |d: &str| packet(None, d.parse().ok());
+        assert!(route(&routes, &packet(Some(peer), None), &totals).is_some_and(|(_, v6)| !v6));
+        assert!(route(&routes, &packet(None, Some(link_local(7))), &totals).is_some_and(|r| r.1));
+        // Another identifier, a global address, a runt: unrouted; multicast apart.
+        assert!(route(&routes, &packet(None, Some(link_local(8))), &totals).is_none());
+        assert!(route(&routes, &v6("2001:db8::7"), &totals).is_none());
+        assert!(route(&routes, &packet(None, Some(link_local(7)))[..30], &totals).is_none());
+        assert!(route(&routes, &v6("ff02::16"), &totals).is_none());
+        assert!(route(&routes, &v6("ff02::1:ff00:7"), &totals).is_none());
+        let t = totals.snapshot();
+        assert_eq!((t.tun_unrouted, t.tun_multicast), (3, 2));
+        // IPv6CP down: its identifier no longer leads anywhere, IPv4 still does.
+        s.set_net(NetState {
+            peer_ipv4: Some(peer),
+            ..NetState::default()
+        });
+        assert!(route(&routes, &packet(None, Some(link_local(7))), &totals).is_none());
+        assert!(route(&routes, &packet(Some(peer), None), &totals).is_some());
+    }
 }

@@ -628,6 +628,7 @@ impl DataplaneHost {
             let f = fb.drops();
             d.cookie_mismatches += f.cookie_mismatches;
             d.tun_unrouted += f.tun_unrouted;
+            d.tun_multicast += f.tun_multicast;
             d.tun_errors += f.tun_errors;
         }
         d

@@ -4,12 +4,12 @@
 //! with their IP over one shared TUN (`ppp_interface`), on data-path threads of its own.
 //!
 //! Native PPP: the session's control frames come back as [`DataplaneEvent::PppFrame`] and go
-//! out with [`Dataplane::send_ppp`]; [`Dataplane::ppp_up`] routes the peer's IPv4 address
-//! through the TUN (and answers with the TUN's name as the session's interface); the sessions
-//! that carried IP are reported at most every [`super::PPP_ACTIVITY_PERIOD`]
-//! ([`DataplaneEvent::PppActivity`]). IPv4 packets from a session whose source is not the
-//! peer's address are dropped, counted in the session's `rx_errors` and logged at most once a
-//! second per session. PPP with pppd is refused: there is no kernel PPP to give pppd.
+//! out with [`Dataplane::send_ppp`]; [`Dataplane::ppp_up`] routes the peer's IPv4 address and
+//! its IPv6 link-local address `fe80::<peer id>` through the TUN (and answers with the TUN's
+//! name as the session's interface); the sessions that carried IP are reported at most every
+//! [`super::PPP_ACTIVITY_PERIOD`] ([`DataplaneEvent::PppActivity`]). IP packets from a
+//! session whose source is not the peer's address are dropped, counted in the session's
+//! `rx_errors` and logged at most once a second per session. PPP with pppd is refused: there is no kernel PPP to give pppd.
 //!
 //! Sockets: an L2TPv3-over-UDP tunnel's own connected socket is handed to the data path (a
 //! duplicate of its descriptor), the way the kernel's data plane takes over a tunnel socket.
@@ -90,12 +90,13 @@ impl UserspaceAdapter {
                 dp::SinkEvent::Spoofed(r) => {
                     // Rate-limited by the data path (once a second per session); nothing for
                     // the engine to do.
+                    let family = if r.source.is_ipv4() { "IPv4" } else { "IPv6" };
                     let expected = r
                         .expected
-                        .map_or_else(|| "none (IPv4 down)".to_owned(), |a| a.to_string());
+                        .map_or_else(|| format!("none ({family} down)"), |a| a.to_string());
                     tracing::warn!(
-                        "session {}/{}: {} IPv4 packet(s) dropped: source {} is not the peer's \
-                         address {expected}",
+                        "session {}/{}: {} {family} packet(s) dropped: source {} is not the \
+                         peer's address {expected}",
                         r.tid,
                         r.sid,
                         r.dropped,
@@ -390,17 +391,13 @@ impl Dataplane for UserspaceAdapter {
     ) -> Result<SessionInstalled, DataplaneError> {
         let n = dp::PppNet {
             ipv4: net.ipv4,
+            ipv6: net.ipv6,
             mtu: net.mtu,
             framing: dp::ppp::Framing {
                 acfc: net.acfc,
                 pfc: net.pfc,
             },
         };
-        if net.ipv6.is_some() {
-            tracing::debug!(
-                "session {tid}/{sid}: IPv6CP is up, but the shared TUN carries IPv4 only"
-            );
-        }
         let tun = self.dp.ppp_up(tid, sid, &n).map_err(error)?;
         Ok(SessionInstalled {
             interface_name: tun,

@@ -427,7 +427,7 @@ const PPP_DOWN_REASONS: [&str; 16] = [
 ];
 const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
 const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
-const PPP_TUN_DISCARDS: [&str; 2] = ["unrouted", "io_error"];
+const PPP_TUN_DISCARDS: [&str; 3] = ["unrouted", "multicast", "io_error"];
 
 fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let sys = &s.system;

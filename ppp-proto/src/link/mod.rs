@@ -29,7 +29,7 @@ use l2tp_proto::rng::Rng;
 use l2tp_proto::time::Instant;
 
 use crate::auth::{AuthId, Verdict};
-use crate::config::{LinkConfig, NetworkParams};
+use crate::config::{InterfaceId, LinkConfig, NetworkParams};
 use crate::event::{CloseReason, Counters, DownReason, Event};
 use crate::fsm::State;
 use crate::fsm::machine::{Cx, Fsm};
@@ -229,6 +229,21 @@ impl Link {
     /// [`crate::wire::classify`]). Malformed frames are counted and dropped; nothing from the
     /// peer makes the link panic.
     pub fn handle_frame(&mut self, now: Instant, frame: &[u8], rng: &mut dyn Rng) {
+        self.handle_frame_with(now, frame, rng, &|_| false);
+    }
+
+    /// [`Link::handle_frame`] for a link that shares an interface with others (every
+    /// native-PPP session of a shared TUN): the peers' link-local addresses `fe80::<id>` must
+    /// be apart, so a peer asking for an interface identifier that `peer_id_taken` says
+    /// another link's peer uses is Nak'ed with a random one that is not (RFC 5072 §4.1: a
+    /// Configure-Nak suggests a unique identifier).
+    pub fn handle_frame_with(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        rng: &mut dyn Rng,
+        peer_id_taken: &dyn Fn(InterfaceId) -> bool,
+    ) {
         self.shared.counters.frames_in = self.shared.counters.frames_in.wrapping_add(1);
         if !self.is_running() {
             self.discard();
@@ -245,11 +260,20 @@ impl Link {
                 self.ncp_frame(now, proto, info, rng)
             }
             protocol::IPV6CP if self.shared.config.ipv6.is_some() => {
+                self.ipv6cp_opts.vet(info, rng, peer_id_taken);
                 self.ncp_frame(now, proto, info, rng)
             }
             protocol::IPV4 | protocol::IPV6 => self.discard(),
             _ => self.protocol_reject(proto, info),
         }
+    }
+
+    /// The interface identifier we acknowledged for the peer in the current IPv6CP
+    /// negotiation, before IPv6CP is Opened too (`None`: none yet). A host that keeps the
+    /// peers of several links apart ([`Link::handle_frame_with`]) holds it from then on.
+    pub fn peer_interface_id(&self) -> Option<InterfaceId> {
+        let id = self.ipv6cp_opts.acked_peer();
+        (id != 0).then(|| InterfaceId::from_u64(id))
     }
 
     /// Runs every timer due at `now`: restart timers, authentication retransmissions and

@@ -10,6 +10,7 @@ use l2tp_proto::time::Instant;
 
 use super::util::{PASSWORD, USER, client_config, lns_config, lns_network};
 use crate::auth::{AuthMethod, AuthenticatorResponse, Verdict};
+use crate::config::InterfaceId;
 use crate::event::{DownReason, Event};
 use crate::fsm::State;
 use crate::link::{Link, Phase, VerdictError};
@@ -407,6 +408,63 @@ fn ipv6cp_option_answers() {
         ask(&mut one, &[2, 6, 0, 0x4f, 0, 0]).0,
         code::CONFIGURE_REJECT
     );
+}
+
+#[test]
+fn an_interface_id_another_links_peer_uses_is_naked_with_a_free_one() {
+    let (mut one, out) = One::opened(lns_config(&[]), &MAGIC);
+    let ours = out
+        .iter()
+        .find(|o| o.proto == protocol::IPV6CP)
+        .map(|o| o.data[2..10].to_vec())
+        .unwrap_or_default();
+    // Another session's peer has 1::2 (fe80::1:0:0:2); the first random suggestion the link
+    // draws is made taken too, so that it must draw again.
+    let in_use = InterfaceId([0, 1, 0, 0, 0, 0, 0, 2]);
+    let first = std::cell::Cell::new(None);
+    let taken = |id: InterfaceId| {
+        if id == in_use {
+            return true;
+        }
+        // The first other identifier asked about is "in use" as well.
+        if first.get().is_none() {
+            first.set(Some(id));
+        }
+        first.get() == Some(id)
+    };
+    let ask = |one: &mut One, id: u8, opts: &[u8]| {
+        let f = frame(protocol::IPV6CP, 1, id, opts);
+        one.link
+            .handle_frame_with(one.now, &f, &mut one.rng, &taken);
+        let out = one.take();
+        (out[0].code, out[0].data.clone())
+    };
+    let (c, d) = ask(&mut one, 9, &[1, 10, 0, 1, 0, 0, 0, 0, 0, 2]);
+    assert_eq!(c, code::CONFIGURE_NAK);
+    let suggested = InterfaceId(d[2..10].try_into().unwrap_or_default());
+    assert_ne!(suggested, in_use);
+    assert_ne!(suggested.0[..], ours[..]);
+    assert_ne!(suggested.to_u64(), 0);
+    assert_ne!(
+        Some(suggested),
+        first.get(),
+        "a suggestion the host said is taken"
+    );
+    assert_eq!(suggested.0[0] & 0x02, 0, "the u bit is clear");
+    // The peer takes it: acknowledged.
+    let (c, d) = ask(&mut one, 10, &d);
+    assert_eq!(c, code::CONFIGURE_ACK);
+    assert_eq!(d[2..10], suggested.0);
+    // Without the host's word (`handle_frame`), the same identifier is acknowledged: only a
+    // shared interface needs the peers apart.
+    let (mut two, _) = One::opened(lns_config(&[]), &MAGIC);
+    let out = two.send(&frame(
+        protocol::IPV6CP,
+        1,
+        9,
+        &[1, 10, 0, 1, 0, 0, 0, 0, 0, 2],
+    ));
+    assert_eq!(out[0].code, code::CONFIGURE_ACK);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 use l2tp_proto::wire::header::V2DataHeader;
 
 use super::*;
+use crate::ppp::routes::link_local;
 
 const PEER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 
@@ -10,6 +11,17 @@ fn ipv4(src: Ipv4Addr) -> Vec<u8> {
     p.extend_from_slice(&src.octets());
     p.extend_from_slice(&[203, 0, 113, 1]);
     p.extend_from_slice(&[8, 0, 0, 0]);
+    p
+}
+
+const PEER_IFID: u64 = 0x0211_22ff_fe33_4455;
+
+/// A minimal IPv6 header (and 8 octets of payload) from `src` to fe80::1.
+fn ipv6(src: Ipv6Addr) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, 8, 58, 64];
+    p.extend_from_slice(&src.octets());
+    p.extend_from_slice(&link_local(1).octets());
+    p.extend_from_slice(&[128, 0, 0, 0, 0, 0, 0, 0]);
     p
 }
 
@@ -84,9 +96,10 @@ fn l2tpv2_without_sequencing_is_six_octets_of_header() {
     let frame = receive(&c, &mut rx, Encapsulation::Udp, &p).unwrap_or_default();
     let net = NetState {
         peer_ipv4: Some(PEER),
+        peer_ifid: None,
         framing: Framing::FULL,
     };
-    assert_eq!(judge(frame, net), Inbound::Ipv4(4..frame.len()));
+    assert_eq!(judge(frame, net), Inbound::Ip(4..frame.len()));
     assert_eq!(&frame[4..], &ip[..]);
 }
 
@@ -253,6 +266,7 @@ fn acfc_and_pfc_both_ways() {
     let ip = ipv4(PEER);
     let net = |framing| NetState {
         peer_ipv4: Some(PEER),
+        peer_ifid: None,
         framing,
     };
     for (framing, header) in [
@@ -287,7 +301,7 @@ fn acfc_and_pfc_both_ways() {
         for ours in [Framing::FULL, framing] {
             assert_eq!(
                 judge(frame, net(ours)),
-                Inbound::Ipv4(header.len()..frame.len())
+                Inbound::Ip(header.len()..frame.len())
             );
         }
     }
@@ -329,22 +343,25 @@ fn only_the_peers_address_reaches_the_tun() {
     let framed = |ip: &[u8]| [&[0xff, 0x03, 0x00, 0x21][..], ip].concat();
     let up = NetState {
         peer_ipv4: Some(PEER),
+        peer_ifid: None,
         framing: Framing::FULL,
     };
     let spoof = Ipv4Addr::new(203, 0, 113, 99);
     assert_eq!(
         judge(&framed(&ipv4(spoof)), up),
-        Inbound::Drop(InboundDrop::Spoofed(spoof))
+        Inbound::Drop(InboundDrop::Spoofed(spoof.into()))
     );
     // IPCP not Opened: nothing is carried, whatever the source (RFC 1661 §3.5).
     assert_eq!(
         judge(&framed(&ipv4(PEER)), NetState::default()),
         Inbound::Drop(InboundDrop::NotCarried)
     );
-    // IPv6 is not carried by the shared TUN.
-    let mut v6 = vec![0xff, 0x03, 0x00, 0x57, 0x60];
-    v6.resize(44, 0);
-    assert_eq!(judge(&v6, up), Inbound::Drop(InboundDrop::NotCarried));
+    // IPv6 while IPv6CP is not Opened is not carried.
+    let framed6 = |src: Ipv6Addr| [&[0xff, 0x03, 0x00, 0x57][..], &ipv6(src)].concat();
+    assert_eq!(
+        judge(&framed6(link_local(PEER_IFID)), up),
+        Inbound::Drop(InboundDrop::NotCarried)
+    );
     // Runts, and a version or header length that is not IPv4's.
     assert_eq!(
         judge(&framed(&ipv4(PEER)[..15]), up),
@@ -370,11 +387,12 @@ fn only_the_peers_address_reaches_the_tun() {
 }
 
 #[test]
-fn the_net_state_packs_into_one_word() {
+fn the_net_state_packs_into_two_words() {
     for s in [
         NetState::default(),
         NetState {
             peer_ipv4: Some(Ipv4Addr::new(255, 255, 255, 255)),
+            peer_ifid: None,
             framing: Framing {
                 acfc: true,
                 pfc: false,
@@ -382,15 +400,24 @@ fn the_net_state_packs_into_one_word() {
         },
         NetState {
             peer_ipv4: Some(Ipv4Addr::UNSPECIFIED),
+            peer_ifid: Some(0),
             framing: Framing {
                 acfc: false,
                 pfc: true,
             },
         },
     ] {
-        assert_eq!(NetState::unpack(s.pack()), s);
+        let (w, id) = s.pack();
+        assert_eq!(NetState::unpack(w, id), s);
     }
-    assert_eq!(NetState::default().pack(), 0);
+    let v6 = NetState {
+        peer_ipv4: None,
+        peer_ifid: Some(u64::MAX),
+        framing: Framing::FULL,
+    };
+    let (w, id) = v6.pack();
+    assert_eq!(NetState::unpack(w, id), v6);
+    assert_eq!(NetState::default().pack(), (0, 0));
 }
 
 #[test]
@@ -402,4 +429,41 @@ fn a_packet_of_the_other_version_is_refused() {
         receive(&c, &mut rx, Encapsulation::Udp, &p),
         Err(RxDrop::Truncated)
     );
+}
+
+#[test]
+fn only_the_peers_link_local_address_reaches_the_tun() {
+    let framed = |src: Ipv6Addr| [&[0xff, 0x03, 0x00, 0x57][..], &ipv6(src)].concat();
+    let up = NetState {
+        peer_ipv4: None,
+        peer_ifid: Some(PEER_IFID),
+        framing: Framing::FULL,
+    };
+    let ok = framed(link_local(PEER_IFID));
+    assert_eq!(judge(&ok, up), Inbound::Ip(4..ok.len()));
+    // Another session's identifier, the same identifier under another prefix, the
+    // unspecified address: spoofed.
+    for src in [
+        link_local(PEER_IFID + 1),
+        Ipv6Addr::from((0x2001_0db8_u128 << 96) | u128::from(PEER_IFID)),
+        Ipv6Addr::UNSPECIFIED,
+    ] {
+        assert_eq!(
+            judge(&framed(src), up),
+            Inbound::Drop(InboundDrop::Spoofed(src.into()))
+        );
+    }
+    // IPv4 is not carried while only IPv6CP is up.
+    assert_eq!(
+        judge(&[&[0xff, 0x03, 0x00, 0x21][..], &ipv4(PEER)].concat(), up),
+        Inbound::Drop(InboundDrop::NotCarried)
+    );
+    // A runt, and a version that is not IPv6's.
+    assert_eq!(
+        judge(&ok[..4 + 39], up),
+        Inbound::Drop(InboundDrop::Invalid)
+    );
+    let mut bad = ok.clone();
+    bad[4] = 0x40;
+    assert_eq!(judge(&bad, up), Inbound::Drop(InboundDrop::Invalid));
 }

@@ -179,7 +179,26 @@ pub(super) fn frame(
         st.link.open(now);
     }
     let malformed = st.link.counters().malformed;
-    st.link.handle_frame(now, frame, ppp.rng.as_mut());
+    // The peers of every session must have link-local addresses apart (one shared TUN).
+    // (Nor may a peer have the daemon's own identifier, the TUN's address for other links.)
+    let Ppp {
+        rng,
+        peer_ifids,
+        local_ifid,
+        ..
+    } = &mut **ppp;
+    let taken = |id: ppp_proto::InterfaceId| {
+        let id = id.to_u64();
+        id == *local_ifid || peer_ifids.get(&id).is_some_and(|owner| *owner != handle)
+    };
+    st.link.handle_frame_with(now, frame, rng.as_mut(), &taken);
+    // Held from the Ack on: two negotiations at once cannot both take one identifier.
+    let acked = st
+        .link
+        .peer_interface_id()
+        .filter(|_| !st.link.is_finished())
+        .map_or(0, |id| id.to_u64());
+    ppp.note_peer_ifid(handle, st, acked);
     let malformed = st.link.counters().malformed != malformed;
     if malformed {
         ppp.counters.frames_malformed += 1;
@@ -504,6 +523,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Up(i) => {
+                        ppp.note_peer_ifid(handle, st, i.peer.to_u64());
                         st.ipv6 = Some(i);
                         st.open.ipv6 = true;
                         network_changed(out, (tid, sid), st);
@@ -513,6 +533,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         network_changed(out, (tid, sid), st);
                     }
                     LinkEvent::Ipv6Down => {
+                        ppp.note_peer_ifid(handle, st, 0);
                         st.open.ipv6 = false;
                         network_changed(out, (tid, sid), st);
                     }
@@ -525,6 +546,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
                         ppp.pools.release(handle);
+                        ppp.note_peer_ifid(handle, st, 0);
                         if st.up_since.is_some() {
                             events.push((EventKind::PppDown, st.event_info(Some(&reason))));
                         }

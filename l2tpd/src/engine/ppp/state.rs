@@ -52,6 +52,8 @@ pub(in crate::engine) struct PppLink {
     pub(in crate::engine) sli_accm: Option<l2tp_proto::wire::avp::types::Accm>,
     /// RADIUS authentication and accounting, for a server link of a profile that uses it.
     pub(in crate::engine) radius: Option<Box<RadiusLink>>,
+    /// The peer's interface identifier this link holds in [`Ppp::peer_ifids`] (0: none).
+    pub(in crate::engine) peer_ifid: u64,
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
@@ -198,6 +200,13 @@ pub(in crate::engine) struct Ppp {
     pub(in crate::engine) counters: PppCounters,
     /// The RADIUS requests of every link.
     pub(in crate::engine) aaa: Aaa,
+    /// Our IPv6 interface identifier on every link whose profile sets none: one link-local
+    /// address `fe80::<id>` for the userspace data plane's shared TUN, however many sessions.
+    pub(in crate::engine) local_ifid: u64,
+    /// The peers' IPv6 interface identifiers while their IPv6CP is up, and whose each is (the
+    /// session handle): a peer asking for one another session's peer has is Nak'ed, so that
+    /// the peers' link-local addresses on a shared TUN are apart.
+    pub(in crate::engine) peer_ifids: HashMap<u64, u64>,
     /// Set by tests that give the policies directly: the config's do not replace them.
     #[cfg(test)]
     pub(in crate::engine) pinned: bool,
@@ -219,8 +228,12 @@ impl Ppp {
     pub(in crate::engine) fn new(clock: Clock, mut rng: Box<dyn proto::Rng + Send>) -> Self {
         let mut prefix = [0u8; 4];
         rng.fill(&mut prefix);
+        // RFC 5072 §4.1: non-zero, the "u" bit clear (not globally unique).
+        let local_ifid = (rng.next_u64() & !0x0200_0000_0000_0000).max(1);
         Ppp {
             aaa: Aaa::new(u32::from_be_bytes(prefix)),
+            local_ifid,
+            peer_ifids: HashMap::new(),
             clock,
             rng,
             timers: BTreeSet::new(),
@@ -245,15 +258,26 @@ impl Ppp {
     }
 
     /// Replaces the policies and pools. Running links keep the policy they started with and
-    /// their addresses.
+    /// their addresses. Links with IPv6CP take [`Ppp::local_ifid`] as theirs unless the
+    /// profile gives one.
     pub(in crate::engine) fn configure<'a>(
         &mut self,
         policies: impl IntoIterator<Item = PppPolicy>,
         pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
     ) {
+        let local = ppp_proto::InterfaceId::from_u64(self.local_ifid);
         self.policies = policies
             .into_iter()
-            .map(|p| (p.profile.clone(), Arc::new(p)))
+            .map(|mut p| {
+                for c in [&mut p.server, &mut p.client] {
+                    if c.ipv6.is_some_and(|v6| v6.defaults.local.is_none())
+                        && let Some(v6) = Arc::make_mut(c).ipv6.as_mut()
+                    {
+                        v6.defaults.local = Some(local);
+                    }
+                }
+                (p.profile.clone(), Arc::new(p))
+            })
             .collect();
         self.pools.configure(pools);
     }
@@ -294,7 +318,25 @@ impl Ppp {
             start_at: None,
             sli_accm: None,
             radius,
+            peer_ifid: 0,
         })
+    }
+
+    /// Session `handle`'s peer has interface identifier `id` (0: none) from the moment its
+    /// link acknowledges it (before IPv6CP is Opened, so that two negotiations at once cannot
+    /// both take one identifier) until IPv6CP or the link goes down. An identifier another
+    /// session's peer had first stays that one's.
+    pub(in crate::engine) fn note_peer_ifid(&mut self, handle: u64, st: &mut PppLink, id: u64) {
+        let old = std::mem::replace(&mut st.peer_ifid, id);
+        if old == id {
+            return;
+        }
+        if old != 0 && self.peer_ifids.get(&old) == Some(&handle) {
+            self.peer_ifids.remove(&old);
+        }
+        if id != 0 {
+            self.peer_ifids.entry(id).or_insert(handle);
+        }
     }
 
     pub(in crate::engine) fn reschedule(&mut self, handle: u64, st: &mut PppLink) {

@@ -681,3 +681,40 @@ fn the_user_is_online_on_ipv6_alone_once_ipcp_gives_up() {
     assert!(ups.contains(&Some((None, true))), "{ups:?}");
     assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
 }
+
+/// Two sessions of one LAC ask for the same interface identifier (the daemon's own, shared by
+/// its links), and so does the LNS of both: on a shared TUN the peers' link-local addresses
+/// must be apart, so each end Naks the second session's peer with a free identifier. Each
+/// end's data plane then gets two peers apart, neither of them one of our own identifiers.
+#[test]
+fn peers_of_two_sessions_get_interface_identifiers_apart() {
+    let mut net = alice_twice(None).start();
+    net.run_until(Duration::from_secs(20), "both up at both ends", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2 && n.nodes[0].saw(EventKind::PppUp) == 2
+    });
+    for node in 0..2 {
+        // The last IPv6 each session's data plane was given.
+        let mut last = std::collections::BTreeMap::new();
+        for r in &net.nodes[node].requests {
+            if let DataplaneRequest::PppUp { tid, sid, net } = r
+                && let Some(ids) = net.ipv6
+            {
+                last.insert((*tid, *sid), ids);
+            }
+        }
+        let ids: Vec<(u64, u64)> = last.into_values().collect();
+        assert_eq!(ids.len(), 2, "node {node}: {ids:x?}");
+        assert_ne!(
+            ids[0].1, ids[1].1,
+            "node {node}: the peers collide: {ids:x?}"
+        );
+        for (local, peer) in &ids {
+            assert_ne!(*peer, 0, "node {node}: {ids:x?}");
+            assert!(ids.iter().all(|(l, _)| l != peer), "node {node}: {ids:x?}");
+            assert_ne!(local, peer);
+        }
+    }
+    // The Naks were for the collision, not a failure: nobody went down.
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    assert_eq!(net.nodes[1].saw(EventKind::PppDown), 0);
+}
