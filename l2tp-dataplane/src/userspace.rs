@@ -193,6 +193,8 @@ struct TunnelEntry {
     ipv6: bool,
     /// The worker that reads its socket.
     home: usize,
+    /// Its socket's (local, peer) addresses and ports, when it is in a group by them.
+    tuple: Option<(SocketAddr, SocketAddr)>,
     shared: Arc<TunnelShared>,
     counters: Arc<TunnelCounters>,
     /// Its sessions' ids, so that removing it costs what it holds, not a scan of all sessions.
@@ -234,6 +236,20 @@ pub struct UserspaceDataplane {
     sessions: HashMap<u32, SessionEntry>,
     /// Native-PPP sessions and the shared TUN.
     ppp: PppTable,
+    /// The groups of tunnels whose sockets share their addresses and ports (see
+    /// [`TunnelShared::group`]), by (local, peer).
+    groups: HashMap<(SocketAddr, SocketAddr), TunnelGroup>,
+    /// The last group number given.
+    last_group: u64,
+}
+
+/// Tunnels whose sockets have the same local and peer addresses and ports.
+#[derive(Debug)]
+struct TunnelGroup {
+    id: u64,
+    /// The worker that reads their sockets.
+    home: usize,
+    tunnels: usize,
 }
 
 impl UserspaceDataplane {
@@ -300,6 +316,8 @@ impl UserspaceDataplane {
             tunnels: HashMap::new(),
             sessions: HashMap::new(),
             ppp: PppTable::new(common),
+            groups: HashMap::new(),
+            last_group: 0,
         })
     }
 
@@ -345,8 +363,29 @@ impl UserspaceDataplane {
         let gso = offloads && self.support.udp_gso && (spec.udp_checksums || spec.local.is_ipv6());
         let gro = offloads && self.support.udp_gro && sys::set_udp_gro(socket.as_fd()).is_ok();
         let counters = Arc::new(TunnelCounters::default());
+        // The tunnels of one (local, peer) pair share a group and a home: the kernel gives
+        // all their datagrams to one of their sockets.
+        let tuple = match (udp, connected) {
+            (true, Some(peer)) => socket2::SockRef::from(&socket)
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_socket())
+                .map(|local| (local, peer)),
+            _ => None,
+        };
+        let (group, home) = match tuple.and_then(|t| self.groups.get(&t)) {
+            Some(g) => (g.id, g.home),
+            None => {
+                self.last_group += 1;
+                let home = (0..self.workers.len())
+                    .min_by_key(|&w| self.workers[w].tunnels)
+                    .unwrap_or(0);
+                (self.last_group, home)
+            }
+        };
         let shared = Arc::new(TunnelShared {
             tid: spec.tid,
+            group,
             encap: spec.encap,
             ipv4: spec.local.is_ipv4(),
             socket,
@@ -356,15 +395,22 @@ impl UserspaceDataplane {
             gso_max: AtomicUsize::new(usize::MAX),
             gro,
         });
-        let home = (0..self.workers.len())
-            .min_by_key(|&w| self.workers[w].tunnels)
-            .unwrap_or(0);
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(home, Command::AddTunnel(Arc::clone(&shared), reply))?;
         answer
             .recv_timeout(REPLY_TIMEOUT)
             .map_err(|_| Error::WorkerGone)??;
         self.workers[home].tunnels += 1;
+        if let Some(t) = tuple {
+            self.groups
+                .entry(t)
+                .or_insert(TunnelGroup {
+                    id: group,
+                    home,
+                    tunnels: 0,
+                })
+                .tunnels += 1;
+        }
         self.tunnels.insert(
             spec.tid,
             TunnelEntry {
@@ -373,6 +419,7 @@ impl UserspaceDataplane {
                 peer_ip: spec.peer.ip(),
                 ipv6: spec.local.is_ipv6(),
                 home,
+                tuple,
                 shared,
                 counters,
                 sessions: std::collections::HashSet::new(),
@@ -580,6 +627,14 @@ impl UserspaceDataplane {
         }
         if let Some(w) = self.workers.get_mut(entry.home) {
             w.tunnels = w.tunnels.saturating_sub(1);
+        }
+        if let Some(t) = entry.tuple
+            && let Some(g) = self.groups.get_mut(&t)
+        {
+            g.tunnels -= 1;
+            if g.tunnels == 0 {
+                self.groups.remove(&t);
+            }
         }
         let mut answers = Vec::with_capacity(self.workers.len());
         for w in 0..self.workers.len() {

@@ -532,14 +532,15 @@ fn v6_lns_conf() -> String {
 }
 
 /// The client of [`ipv6_link_local_through_two_sessions`]: two tunnels (host names `c1` and
-/// `c2`, from ports 1701 and 1702: two tunnels between one pair of address and port would
-/// share the data of one socket), a PPP session in each, IPv6CP on.
+/// `c2`) between the same addresses and ports at both ends, so that the kernel gives the
+/// datagrams of both to one socket and the data plane must hand each to its own tunnel's
+/// session; a PPP session in each, IPv6CP on.
 fn v6_client_conf() -> String {
     let mut c = String::new();
     for n in 1..=2 {
         c += &format!(
             "tunnel \"t{n}\" {{\n    version 2\n    peer 192.0.2.2\n    host_name \"c{n}\"\n    \
-             local 192.0.2.1:170{n}\n    persist false\n}}\n\n\
+             local 192.0.2.1:1701\n    persist false\n}}\n\n\
              session \"s{n}\" {{\n    tunnel \"t{n}\"\n    pseudowire_type ppp\n    \
              session_type laic\n    pseudowire_profile_name \"cli\"\n}}\n\n"
         );

@@ -74,6 +74,11 @@ const KIND_TUN: u64 = 3 << 32;
 #[derive(Debug)]
 pub(crate) struct TunnelShared {
     pub(crate) tid: u32,
+    /// The tunnels whose sockets have the same local and peer addresses and ports (several
+    /// tunnels between two ends, or clients behind one NAT) share a group: the kernel gives
+    /// all their datagrams to one of those sockets, so a packet that arrives on one of them
+    /// may be for a session of any tunnel of the group. They share a home worker too.
+    pub(crate) group: u64,
     pub(crate) encap: Encapsulation,
     pub(crate) ipv4: bool,
     pub(crate) socket: OwnedFd,

@@ -311,7 +311,7 @@ pub(super) fn deliver(
     let Some(s) = ctx
         .sessions
         .get_mut(&key)
-        .filter(|s| tunnel.is_none_or(|t| t.tid == s.shared.tid))
+        .filter(|s| tunnel.is_none_or(|t| t.group == s.shared.tunnel.group))
     else {
         return false;
     };
@@ -509,6 +509,7 @@ pub(super) mod tests {
             panic!("a UDP socket");
         };
         let tunnel = Arc::new(TunnelShared {
+            group: 0,
             tid: 1,
             encap: Encapsulation::Udp,
             ipv4: true,

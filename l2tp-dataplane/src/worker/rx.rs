@@ -269,9 +269,10 @@ fn deliver(
             return;
         }
     };
+    let group = tunnel.map(|t| t.group);
     let Some(s) = sessions
         .get_mut(&sid)
-        .filter(|s| s.home && tid.is_none_or(|t| t == s.tid))
+        .filter(|s| s.home && group.is_none_or(|g| g == s.tunnel.group))
     else {
         count(|c| &c.rx_unknown_session);
         return;
