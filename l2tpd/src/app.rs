@@ -323,6 +323,7 @@ fn run_daemon(
         let fallback = dataplane::fallback(&*primary, config.system());
         let plane = dataplane::DataplaneHost::new(primary, facts.ip_tunnel_sockets)
             .with_sccrq_marks(config.system().learn_sccrq_mark)
+            .with_fd_ceiling(crate::limits::tunnel_fd_ceiling())
             .with_fallback(fallback);
         let now = Instant::now();
         let mut core = Core::new(

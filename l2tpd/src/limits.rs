@@ -1,7 +1,10 @@
 //! Process limits raised at start-up.
 //!
-//! Each tunnel has its own connected UDP socket, so a daemon holding T tunnels needs about
-//! T + 64 file descriptors. The soft `RLIMIT_NOFILE` (often 1024) is raised to the hard limit;
+//! Each tunnel has its own connected UDP socket (two descriptors: the data plane's and the
+//! shell's), so a daemon holding T tunnels needs about 2 T + 64 file descriptors. Tunnel
+//! sockets are kept below the last [`SPARE_FDS`] descriptors ([`tunnel_fd_ceiling`]): a tunnel
+//! that would take one of those uses the listen socket instead, so that the control socket
+//! still accepts `l2tpctl` when the tunnels have taken everything else. The soft `RLIMIT_NOFILE` (often 1024) is raised to the hard limit;
 //! if even the hard limit is below what the config asks for, that is logged. An operator who
 //! expects more tunnels raises the hard limit (`LimitNOFILE=` in the systemd unit, or
 //! `ulimit -Hn` before starting).
@@ -23,7 +26,8 @@ pub fn raise_nofile(max_tunnels: u32) -> Option<u64> {
     let want = match max_tunnels {
         0 => WANT_TUNNELS,
         n => u64::from(n),
-    } + SPARE_FDS;
+    } * 2
+        + SPARE_FDS;
     let (soft, hard) = match getrlimit(Resource::RLIMIT_NOFILE) {
         Ok(l) => l,
         Err(e) => {
@@ -40,14 +44,22 @@ pub fn raise_nofile(max_tunnels: u32) -> Option<u64> {
     }
     if limit < want {
         tracing::warn!(
-            "RLIMIT_NOFILE is {limit}: room for about {} tunnels (each has its own socket); \
-             raise the hard limit for more",
-            limit.saturating_sub(SPARE_FDS)
+            "RLIMIT_NOFILE is {limit}: room for about {} tunnels with sockets of their own (two \
+             descriptors each; the others use the listen socket); raise the hard limit for more",
+            limit.saturating_sub(SPARE_FDS) / 2
         );
     } else {
         tracing::debug!("RLIMIT_NOFILE: {limit}");
     }
     Some(limit)
+}
+
+/// The lowest descriptor number a tunnel's socket may not have: the soft `RLIMIT_NOFILE` less
+/// [`SPARE_FDS`]. The kernel gives the lowest free number, so tunnel sockets kept below it
+/// leave the last `SPARE_FDS` descriptors to the control socket's clients, scripts and logs.
+pub fn tunnel_fd_ceiling() -> Option<i32> {
+    let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    i32::try_from(soft.saturating_sub(SPARE_FDS)).ok()
 }
 
 #[cfg(test)]

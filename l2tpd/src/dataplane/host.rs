@@ -88,6 +88,10 @@ pub struct DataplaneHost {
     apart: Apart,
     /// What carries them: the userspace data plane, where it can carry PPP.
     fallback: Option<Box<dyn Dataplane>>,
+    /// Tunnel sockets must have descriptor numbers below this ([`crate::limits`]).
+    fd_ceiling: Option<i32>,
+    /// Tunnels put on the listen socket for want of descriptors, and when that was last logged.
+    fd_refusals: (u64, Option<Instant>),
 }
 
 impl DataplaneHost {
@@ -107,6 +111,8 @@ impl DataplaneHost {
             groups: Groups::default(),
             apart: Apart::default(),
             fallback: None,
+            fd_ceiling: None,
+            fd_refusals: (0, None),
         }
     }
 
@@ -123,6 +129,42 @@ impl DataplaneHost {
     pub fn with_sccrq_marks(mut self, on: bool) -> Self {
         self.sccrq_marks = on;
         self
+    }
+
+    /// Keeps tunnel sockets below descriptor number `ceiling` (`None`: no ceiling); a tunnel
+    /// whose socket would be above it uses the listen socket, which is logged.
+    pub fn with_fd_ceiling(mut self, ceiling: Option<i32>) -> Self {
+        self.fd_ceiling = ceiling;
+        self
+    }
+
+    /// Whether `fd` is below the descriptor ceiling; a tunnel socket above it is refused and
+    /// logged (at most once a minute, with the number refused).
+    fn within_fd_ceiling(
+        &mut self,
+        now: Instant,
+        tid: u32,
+        fd: std::os::fd::BorrowedFd<'_>,
+    ) -> bool {
+        use std::os::fd::AsRawFd;
+        let Some(ceiling) = self.fd_ceiling else {
+            return true;
+        };
+        if fd.as_raw_fd() < ceiling {
+            return true;
+        }
+        let (refused, last) = &mut self.fd_refusals;
+        *refused += 1;
+        if last.is_none_or(|t| now.duration_since(t) >= std::time::Duration::from_secs(60)) {
+            *last = Some(now);
+            tracing::warn!(
+                "tunnel {tid}: no file descriptor left for a socket of its own below \
+                 RLIMIT_NOFILE less {} kept for the control socket and scripts; it uses the \
+                 listen socket ({refused} tunnels so far); raise the limit (LimitNOFILE=)",
+                crate::limits::SPARE_FDS
+            );
+        }
+        false
     }
 
     /// The data plane in use.
@@ -181,12 +223,23 @@ impl DataplaneHost {
                     }
                     None => (None, Framing::RawIp),
                 };
+                // The shell's copy, both below the ceiling, or neither: the listen socket.
+                let dup = socket.as_ref().and_then(|s| s.try_clone().ok());
+                let fits = |h: &mut Self, s: &Option<UdpSocket>| {
+                    s.as_ref()
+                        .is_none_or(|s| h.within_fd_ceiling(now, spec.tid, s.as_fd()))
+                };
+                let (socket, dup) = if fits(self, &socket) && fits(self, &dup) {
+                    (socket, dup)
+                } else {
+                    (None, None)
+                };
                 let marks = framing == Framing::Udp
                     && self.sccrq_marks
                     && socket.as_ref().is_some_and(|s| {
                         l2tp_dataplane::marks::set_receive_mark(s.as_fd()).is_ok()
                     });
-                if let Some(dup) = socket.as_ref().and_then(|s| s.try_clone().ok()) {
+                if let Some(dup) = dup {
                     tracing::debug!(
                         "tunnel {}: own socket {} -> {}",
                         spec.tid,
