@@ -244,6 +244,9 @@ fn pap_sessions_come_up_after_a_nak_toward_pap() {
     // Configure-Request, a PAP Authenticate-Request with the user name and an IPCP
     // Configure-Request, in L2TPv2 data messages; nothing malformed.
     lab.lab.end_capture(tcpdump);
+    // What tcpdump itself missed (it says so) may lack from the counts below.
+    let dropped = lab.lab.capture_dropped(tcpdump);
+    let seen = |n: usize| n <= 20 && n + dropped >= 20;
     let problems = l2tp_testkit::captures::problems(&pcap, &[]).expect("tshark");
     assert!(problems.is_empty(), "{problems:?}");
     let ours = "ip.src == 192.0.2.2 && l2tp.type == 0";
@@ -253,14 +256,16 @@ fn pap_sessions_come_up_after_a_nak_toward_pap() {
         "l2tp.session",
     );
     let lcp: BTreeSet<&String> = lcp.iter().collect();
-    assert_eq!(
-        lcp.len(),
-        20,
-        "LCP Configure-Requests in {} sessions",
+    assert!(
+        seen(lcp.len()),
+        "LCP Configure-Requests in {} sessions ({dropped} packets dropped by tcpdump)",
         lcp.len()
     );
     let peer_ids = tshark_fields(&pcap, &format!("{ours} && pap.code == 1"), "pap.peer_id");
-    assert!(peer_ids.len() >= 20, "{peer_ids:?}");
+    assert!(
+        peer_ids.len() + dropped >= 20,
+        "{dropped} dropped: {peer_ids:?}"
+    );
     assert!(peer_ids.iter().all(|p| p == USER), "{peer_ids:?}");
     let ipcp = tshark_fields(
         &pcap,
@@ -268,10 +273,9 @@ fn pap_sessions_come_up_after_a_nak_toward_pap() {
         "l2tp.session",
     );
     let ipcp: BTreeSet<&String> = ipcp.iter().collect();
-    assert_eq!(
-        ipcp.len(),
-        20,
-        "IPCP Configure-Requests in {} sessions",
+    assert!(
+        seen(ipcp.len()),
+        "IPCP Configure-Requests in {} sessions ({dropped} packets dropped by tcpdump)",
         ipcp.len()
     );
     l2tp_testkit::captures::keep("l2tp-loadgen-ppp-l2tpns", &pcap).unwrap();

@@ -322,6 +322,16 @@ impl NsLab {
         self.stop_with(p, Signal::SIGINT);
     }
 
+    /// How many packets tcpdump `p` (ended) says the kernel dropped before it could read
+    /// them: what its capture may lack on a busy machine.
+    pub fn capture_dropped(&self, p: ProcId) -> usize {
+        read(&self.procs[p.0].log)
+            .lines()
+            .find_map(|l| l.strip_suffix(" packets dropped by kernel"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// The tail of every log.
     pub fn logs(&self) -> String {
         let mut s = String::new();
