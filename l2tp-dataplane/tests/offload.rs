@@ -123,11 +123,7 @@ fn pseudowire_over(
 
 /// Runs iperf3 from a to `dst` in b (`-R`: b sends) and returns its JSON report.
 fn iperf3(pair: &Pair, dst: &str, extra: &[&str]) -> serde_json::Value {
-    let mut server = spawn_in(
-        &pair.b.0,
-        &["timeout", "40", "iperf3", "-s", "-1", "-B", dst],
-    );
-    l2tp_testkit::netns::wait_iperf3_server(&pair.b.0);
+    let mut server = l2tp_testkit::netns::spawn_iperf3_server(&pair.b.0, &["-B", dst]);
     let mut args = vec!["timeout", "40", "iperf3", "-c", dst, "-J"];
     args.extend_from_slice(extra);
     let out = in_ns(&pair.a.0, &args);

@@ -47,6 +47,28 @@ pub fn wait_iperf3_server(ns: &str) {
     );
 }
 
+/// Starts a one-off iperf3 server in `ns` (`extra`: e.g. `-B ADDR`) once the previous one has
+/// let go of its port, and waits until it listens: a server still closing would otherwise be
+/// taken for the new one, and the client refused.
+pub fn spawn_iperf3_server(ns: &str, extra: &[&str]) -> std::process::Child {
+    let deadline = Instant::now() + LISTEN_WAIT;
+    while wait_tcp_listening(Some(ns), IPERF3_PORT, Duration::ZERO) {
+        assert!(
+            Instant::now() < deadline,
+            "an iperf3 server in {ns} still listens after {LISTEN_WAIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let server = Command::new("ip")
+        .args(["netns", "exec", ns, "timeout", "30", "iperf3", "-s", "-1"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start iperf3 -s in {ns}: {e}"));
+    wait_iperf3_server(ns);
+    server
+}
+
 /// Runs iperf3 from namespace `client_ns` to a one-off server on `server_addr` in
 /// `server_ns`, `iperf3 -c SERVER_ADDR -J ARGS` (`ARGS`: e.g. `-t 3`, `-R`), each bounded
 /// (the server 30 s, the client 25 s); the client's JSON report, or what it printed instead.
@@ -56,13 +78,7 @@ pub fn iperf3(
     server_addr: &str,
     args: &[&str],
 ) -> Result<serde_json::Value, String> {
-    let mut server = Command::new("ip")
-        .args(["netns", "exec", server_ns, "timeout", "30"])
-        .args(["iperf3", "-s", "-1", "-B", server_addr])
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start iperf3 -s: {e}"))?;
-    wait_iperf3_server(server_ns);
+    let mut server = spawn_iperf3_server(server_ns, &["-B", server_addr]);
     let client = Command::new("ip")
         .args(["netns", "exec", client_ns, "timeout", "25"])
         .args(["iperf3", "-c", server_addr, "-J"])

@@ -700,13 +700,7 @@ fn ipv6_link_local_through_two_sessions() {
     // iperf3 over IPv6 link-local, TCP and UDP, both ways, on session 1.
     let server = format!("{}%{TUN}", sa[i].peer);
     for (udp, reverse) in [(false, false), (false, true), (true, false), (true, true)] {
-        let mut s = std::process::Command::new("ip")
-            .args(["netns", "exec", lab.ns(Side::B), "timeout", "30"])
-            .args(["iperf3", "-s", "-1"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        l2tp_testkit::netns::wait_iperf3_server(lab.ns(Side::B));
+        let mut s = l2tp_testkit::netns::spawn_iperf3_server(lab.ns(Side::B), &[]);
         let mut argv = vec!["timeout", "25", "iperf3", "-c", &server, "-t", "3", "-J"];
         if udp {
             argv.extend_from_slice(&["-u", "-b", "50M", "-l", "1200"]);
