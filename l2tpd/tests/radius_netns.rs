@@ -3,7 +3,8 @@
 //! with `l2tp-loadgen`'s PPP clients on the userspace data plane (see
 //! `native_clients_on_the_host_are_authenticated_and_accounted`), and a set-up storm against
 //! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`)
-//! and accounting past its queue (`accounting_past_its_queue_is_dropped_logged_and_counted`).
+//! and accounting past its queue (`accounting_past_its_queue_is_dropped_logged_and_counted`);
+//! the remote-access recipe with RADIUS users (`vpn_server`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -18,6 +19,8 @@
 
 #[path = "common/radius_lab.rs"]
 mod lab;
+#[path = "radius_netns/vpn_server.rs"]
+mod vpn_server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -273,7 +276,7 @@ fn loadgen(
     sessions: u32,
     (auth, user, password): (&str, &str, &str),
 ) -> serde_json::Value {
-    let out = loadgen_command(lab, sessions, (auth, user, password), 1)
+    let out = loadgen_command(lab, "192.0.2.3", sessions, (auth, user, password), 1)
         .output()
         .unwrap();
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -285,9 +288,11 @@ fn loadgen(
     })
 }
 
-/// The command of `l2tp-loadgen` for [`loadgen`], holding the sessions `hold` seconds.
+/// The command of `l2tp-loadgen` for [`loadgen`], to `peer`, holding the sessions `hold`
+/// seconds.
 fn loadgen_command(
     lab: &Lab,
+    peer: &str,
     sessions: u32,
     (auth, user, password): (&str, &str, &str),
     hold: u32,
@@ -296,7 +301,7 @@ fn loadgen_command(
     let mut c = Command::new("ip");
     c.args(["netns", "exec", &lab.ns])
         .arg(bin)
-        .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
+        .args(["--peer", peer, "--tunnels", "1", "--version", "2"])
         .args(["--sessions", &sessions.to_string()])
         .args([
             "--ppp",
@@ -374,11 +379,17 @@ fn ppp_sessions(socket: &Path) -> Vec<(String, String)> {
 /// Disconnect-Request names the other by its Framed-IP-Address and ends exactly it.
 fn dynamic_authorization_of_live_sessions(lab: &Lab, socket: &Path, log: &Path) {
     let context = || std::fs::read_to_string(log).unwrap_or_default();
-    let mut held = loadgen_command(lab, 2, ("chap", "pool-user", "pool-password"), 60)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut held = loadgen_command(
+        lab,
+        "192.0.2.3",
+        2,
+        ("chap", "pool-user", "pool-password"),
+        60,
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
     wait(Duration::from_secs(30), "two held PPP sessions", || {
         ppp_sessions(socket).len() == 2
             && ppp_sessions(socket)
