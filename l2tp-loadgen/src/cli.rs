@@ -89,6 +89,10 @@ pub(crate) struct Args {
     /// peer's.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub(crate) lcp_echo_interval: f64,
+    /// Ask IPCP for the primary and secondary DNS and NBNS (WINS) servers (RFC 1877), as the
+    /// Windows client does (with --ppp); the report lists the servers given.
+    #[arg(long, requires = "ppp")]
+    pub(crate) ask_servers: bool,
 }
 
 /// PPP authentication methods.
@@ -222,6 +226,7 @@ impl Args {
             password: password.clone(),
             auth: self.auth.method(),
             echo_interval: (!echo.is_zero()).then_some(echo),
+            ask_servers: self.ask_servers,
         }))
     }
 }

@@ -1,7 +1,8 @@
 //! The report: JSON for programs, text for people.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
@@ -86,6 +87,13 @@ pub(crate) struct Report {
 }
 
 /// The PPP figures of a run with `--ppp`.
+/// Distinct DNS and NBNS servers received through IPCP (RFC 1877).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub(crate) struct Servers {
+    pub(crate) dns: BTreeSet<Ipv4Addr>,
+    pub(crate) nbns: BTreeSet<Ipv4Addr>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct PppReport {
     /// The authentication method offered: `pap`, `chap-md5` or `mschapv2`.
@@ -107,6 +115,8 @@ pub(crate) struct PppReport {
     pub(crate) addresses: usize,
     /// Sessions given an address that another session held (a failure of the LNS).
     pub(crate) duplicate_addresses: usize,
+    /// The DNS and NBNS servers given (with --ask-servers).
+    pub(crate) servers: Servers,
     /// LCP Echo-Requests of the peer answered.
     pub(crate) echo_requests_answered: u64,
     /// PPP frames received and sent.

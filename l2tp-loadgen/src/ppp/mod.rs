@@ -30,7 +30,7 @@ use ppp_proto::{
     Verdict,
 };
 
-use crate::report::{Latency, PppReport};
+use crate::report::{Latency, PppReport, Servers};
 use crate::sys::OsRng;
 use lower::{Lower, packet_key, session_key};
 
@@ -45,11 +45,14 @@ pub(crate) struct PppPlan {
     pub(crate) auth: AuthMethod,
     /// Our own LCP Echo-Requests; `None`: we only answer the peer's.
     pub(crate) echo_interval: Option<Duration>,
+    /// Ask IPCP for DNS and NBNS servers.
+    pub(crate) ask_servers: bool,
 }
 
 impl PppPlan {
     /// The configuration every link shares: a client that authenticates itself with `auth`
-    /// only, does not authenticate the LNS, asks for an IPv4 address and runs no IPv6CP.
+    /// only, does not authenticate the LNS, asks for an IPv4 address (and DNS and NBNS
+    /// servers with `ask_servers`) and runs no IPv6CP.
     fn link_config(&self, timeout: Duration) -> LinkConfig {
         LinkConfig {
             authenticate_peer: Vec::new(),
@@ -57,7 +60,11 @@ impl PppPlan {
             credentials: Some(self.credentials(self.user.clone())),
             accept_auth: vec![self.auth],
             auth_timeout: timeout,
-            ipv4: Some(Ipv4Config::default()),
+            ipv4: Some(Ipv4Config {
+                request_dns: self.ask_servers,
+                request_nbns: self.ask_servers,
+                ..Ipv4Config::default()
+            }),
             ipv6: None,
             echo_interval: self.echo_interval,
             ..LinkConfig::default()
@@ -160,6 +167,8 @@ pub(crate) struct Sessions {
     out: Vec<u8>,
     /// Every address received, with the number of sessions that hold it now.
     addresses: HashMap<Ipv4Addr, u32>,
+    /// The DNS and NBNS servers received.
+    servers: Servers,
     latencies: Vec<u64>,
     reasons: BTreeMap<String, u64>,
     /// Sessions whose PPP ended on our side: their L2TP sessions are to be closed (CDN).
@@ -195,6 +204,7 @@ impl Sessions {
             rng,
             out: Vec::with_capacity(2048),
             addresses: HashMap::new(),
+            servers: Servers::default(),
             latencies: Vec::new(),
             reasons: BTreeMap::new(),
             to_close: Vec::new(),
@@ -430,6 +440,7 @@ impl Sessions {
             setup_ms: Latency::of(&self.latencies),
             addresses: self.addresses.len(),
             duplicate_addresses: c.duplicates,
+            servers: self.servers.clone(),
             echo_requests_answered: c.echo_requests,
             frames_in: c.frames_in,
             frames_out: c.frames_out,
@@ -476,7 +487,12 @@ impl Sessions {
 
     fn on_event(&mut self, now: Instant, si: usize, event: Event) {
         match event {
-            Event::Ipv4Up(info) => self.address(now, si, info.local),
+            Event::Ipv4Up(info) => {
+                let given = |a: [Option<Ipv4Addr>; 2]| a.into_iter().flatten();
+                self.servers.dns.extend(given(info.dns));
+                self.servers.nbns.extend(given(info.nbns));
+                self.address(now, si, info.local);
+            }
             Event::Authenticate(req) => {
                 // We authenticate no one; the configuration never asks for this.
                 if let Some(link) = self.slots.get_mut(si).and_then(|s| s.link.as_mut()) {

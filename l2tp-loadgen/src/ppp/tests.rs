@@ -150,6 +150,7 @@ fn plan(auth: AuthMethod, password: &str) -> PppPlan {
         password: Password::from(password),
         auth,
         echo_interval: None,
+        ask_servers: false,
     }
 }
 
@@ -251,6 +252,44 @@ fn chap_over_l2tpv2() {
     let mut reasons = BTreeMap::new();
     let r = s.report(Duration::from_secs(1), &mut reasons);
     assert_eq!((r.sessions_up, r.addresses), (2, 2), "{r:?} {reasons:?}");
+}
+
+#[test]
+fn servers_are_asked_for_only_with_ask_servers_and_reported() {
+    let servers = |ask: bool| {
+        let mut lns = Lns::new(Version::V2, 1, AuthMethod::ChapMd5, |_| {
+            Ipv4Addr::new(198, 51, 100, 20)
+        });
+        for link in &mut lns.links {
+            link.set_network(NetworkParams {
+                ipv4: Ipv4Params {
+                    local: Some(Ipv4Addr::new(198, 51, 100, 1)),
+                    peer: Some(Ipv4Addr::new(198, 51, 100, 20)),
+                    dns: [Some(Ipv4Addr::new(198, 51, 100, 53)), None],
+                    nbns: [Some(Ipv4Addr::new(198, 51, 100, 54)), None],
+                },
+                ..NetworkParams::default()
+            });
+        }
+        let plan = PppPlan {
+            ask_servers: ask,
+            ..plan(AuthMethod::ChapMd5, PASSWORD)
+        };
+        let mut s = run(Version::V2, 1, &plan, &mut lns);
+        let r = s.report(Duration::from_secs(1), &mut BTreeMap::new());
+        assert_eq!(r.sessions_up, 1, "{r:?}");
+        r.servers
+    };
+    let given = servers(true);
+    assert_eq!(
+        given.dns.into_iter().collect::<Vec<_>>(),
+        [Ipv4Addr::new(198, 51, 100, 53)]
+    );
+    assert_eq!(
+        given.nbns.into_iter().collect::<Vec<_>>(),
+        [Ipv4Addr::new(198, 51, 100, 54)]
+    );
+    assert_eq!(servers(false), Servers::default());
 }
 
 #[test]
