@@ -8,6 +8,9 @@
 //! - RADIUS answers: its MS-CHAPv2 user is accepted with the address of its Access-Accept,
 //!   and accounted; a wrong password and a user only the local list knows are rejected (a
 //!   RADIUS rejection stands).
+//! - The client asks IPCP for DNS and NBNS servers, primary and secondary, as the Windows
+//!   client does (pppd cannot ask for NBNS): tshark sees the server Nak the primaries with the
+//!   recipe's DNS and WINS servers and reject the secondaries it has none of.
 //! - RADIUS stopped: the local user is accepted from the local users, with an address of the
 //!   recipe's pool, once the RADIUS server has not answered.
 
@@ -73,10 +76,14 @@ fn recipe_with_radius(dir: &Path) -> String {
     out
 }
 
-/// One MS-CHAPv2 session of `user` from the load generator; its report.
+/// One MS-CHAPv2 session of `user` from the load generator, asking for DNS and NBNS
+/// servers; its report.
 fn client(lab: &Lab, user: &str, password: &str) -> serde_json::Value {
     let mut c = loadgen_command(lab, SERVER, 1, ("mschapv2", user, password), 1);
-    let out = c.args(["--local", CLIENT]).output().unwrap();
+    let out = c
+        .args(["--local", CLIENT, "--ask-servers"])
+        .output()
+        .unwrap();
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "l2tp-loadgen: {e}\n{}{}",
@@ -101,6 +108,8 @@ fn the_vpn_server_recipe_with_radius_users_and_local_ones_when_radius_is_down() 
     let dir = lab.dir.clone();
     std::fs::write(dir.join("l2tpd.conf"), recipe_with_radius(&dir)).unwrap();
     let (_l2tpd, log) = start_l2tpd(&mut lab, &["-d"]);
+    let pcap = dir.join("l2tp.pcap");
+    let capture = lab.tcpdump("lo", &pcap, "udp port 1701", &[]);
     let socket = dir.join("l2tpd.sock");
     let context = || std::fs::read_to_string(&log).unwrap_or_default();
 
@@ -112,6 +121,16 @@ fn the_vpn_server_recipe_with_radius_users_and_local_ones_when_radius_is_down() 
         "{}",
         context()
     );
+    assert_eq!(
+        (&r["ppp"]["servers"]["dns"], &r["ppp"]["servers"]["nbns"]),
+        (
+            &serde_json::json!(["198.51.100.53"]),
+            &serde_json::json!(["198.51.100.54"])
+        ),
+        "{r}"
+    );
+    lab.end_capture(capture);
+    judge_ipcp(&pcap);
     let r = client(&lab, "User", "wrong-password");
     assert_eq!(r["ppp"]["sessions_failed"], 1, "{r}");
     // alice is a local user of the recipe, unknown to the RADIUS server, which answers.
@@ -150,4 +169,51 @@ fn the_vpn_server_recipe_with_radius_users_and_local_ones_when_radius_is_down() 
     assert!((10..=250).contains(&last), "{up}");
     let r = client(&lab, "alice", "wrong-password");
     assert_eq!(r["ppp"]["sessions_failed"], 1, "{r}");
+}
+
+/// tshark on the capture `pcap` of the RFC 2759 user's session: no malformed packet, and
+/// the server's IPCP Configure-Nak gives the recipe's DNS and WINS servers as the primaries,
+/// its Configure-Reject refuses both secondaries (option types 131 and 132), and its
+/// Configure-Ack takes the client's request with the primaries it was given.
+fn judge_ipcp(pcap: &Path) {
+    let packets = l2tp_testkit::tshark::decode(pcap).unwrap();
+    let bad = l2tp_testkit::tshark::unclean(&packets);
+    assert!(bad.is_empty(), "tshark: {bad}");
+    let count = |filter: &str| {
+        let out = std::process::Command::new("tshark")
+            .args(["-n", "-r"])
+            .arg(pcap)
+            .args(["-d", "udp.port==1701,l2tp", "-Y", filter])
+            .args(["-T", "fields", "-e", "frame.number"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let from_server = format!("ip.src == {SERVER} && ipcp");
+    for (what, filter) in [
+        (
+            "a Configure-Nak with the DNS server",
+            "ppp.code == 3 && ipcp.opt.pri_dns_address == 198.51.100.53",
+        ),
+        (
+            "a Configure-Nak with the WINS server",
+            "ppp.code == 3 && ipcp.opt.pri_nbns_address == 198.51.100.54",
+        ),
+        (
+            "a Configure-Reject of the secondary DNS",
+            "ppp.code == 4 && ipcp.opt.type == 131",
+        ),
+        (
+            "a Configure-Reject of the secondary NBNS",
+            "ppp.code == 4 && ipcp.opt.type == 132",
+        ),
+        (
+            "a Configure-Ack of the DNS and WINS servers",
+            "ppp.code == 2 && ipcp.opt.pri_dns_address == 198.51.100.53 \
+             && ipcp.opt.pri_nbns_address == 198.51.100.54",
+        ),
+    ] {
+        let filter = format!("{from_server} && {filter}");
+        assert!(count(&filter) >= 1, "no {what} ({filter})");
+    }
 }
