@@ -276,9 +276,18 @@ fn loadgen(
     sessions: u32,
     (auth, user, password): (&str, &str, &str),
 ) -> serde_json::Value {
-    let out = loadgen_command(lab, "192.0.2.3", sessions, (auth, user, password), 1)
-        .output()
-        .unwrap();
+    report(&mut loadgen_command(
+        lab,
+        "192.0.2.3",
+        sessions,
+        (auth, user, password),
+        1,
+    ))
+}
+
+/// Runs the `l2tp-loadgen` command `c` to its end; its JSON report.
+fn report(c: &mut Command) -> serde_json::Value {
+    let out = c.output().unwrap();
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "l2tp-loadgen: {e}\n{}{}",

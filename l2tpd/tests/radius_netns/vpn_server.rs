@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::lab::{Detail, Lab};
-use super::{ctl, loadgen_command, skip, start_l2tpd, wait};
+use super::{ctl, loadgen_command, report, skip, start_l2tpd, wait};
 
 /// The recipe's address for the clients, and the load generator's.
 const SERVER: &str = "203.0.113.1";
@@ -79,18 +79,13 @@ fn recipe_with_radius(dir: &Path) -> String {
 /// One MS-CHAPv2 session of `user` from the load generator, asking for DNS and NBNS
 /// servers; its report.
 fn client(lab: &Lab, user: &str, password: &str) -> serde_json::Value {
-    let mut c = loadgen_command(lab, SERVER, 1, ("mschapv2", user, password), 1);
-    let out = c
-        .args(["--local", CLIENT, "--ask-servers"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "l2tp-loadgen: {e}\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    report(
+        loadgen_command(lab, SERVER, 1, ("mschapv2", user, password), 1).args([
+            "--local",
+            CLIENT,
+            "--ask-servers",
+        ]),
+    )
 }
 
 #[test]
