@@ -521,31 +521,15 @@ impl Builder {
     /// (`ppp_interface`): the session's device could not be made, or the TUN could not.
     pub(super) fn check_interface_names(&mut self, config: &Config) {
         let tun = config.system.ppp_interface.clone();
-        let mut named: Vec<(String, Span)> = Vec::new();
-        for (p, info) in &self.pseudowire_profiles {
-            named.extend(
-                p.params
-                    .interface_name
-                    .iter()
-                    .map(|n| (n.clone(), info.at("interface_name"))),
-            );
-        }
-        for (p, info) in &self.session_profiles {
-            named.extend(
-                p.params
-                    .interface_name
-                    .iter()
-                    .map(|n| (n.clone(), info.at("interface_name"))),
-            );
-        }
-        for (s, info) in &self.sessions {
-            named.extend(
-                s.params
-                    .interface_name
-                    .iter()
-                    .map(|n| (n.clone(), info.at("interface_name"))),
-            );
-        }
+        let pseudowires = self.pseudowire_profiles.iter().map(|(p, i)| (&p.params, i));
+        let profiles = self.session_profiles.iter().map(|(p, i)| (&p.params, i));
+        let sessions = self.sessions.iter().map(|(s, i)| (&s.params, i));
+        let named: Vec<(String, Span)> = pseudowires
+            .map(|(p, i)| (&p.interface_name, i))
+            .chain(profiles.map(|(p, i)| (&p.interface_name, i)))
+            .chain(sessions.map(|(p, i)| (&p.interface_name, i)))
+            .filter_map(|(n, i)| Some((n.clone()?, i.at("interface_name"))))
+            .collect();
         for (name, span) in named {
             if may_name(&name, &tun) {
                 let what = if name.contains("%d") {
