@@ -627,6 +627,21 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
     lab.stop(l2tpd);
 }
 
+/// A configuration on the userspace data plane with a RADIUS server on 192.0.2.11, where
+/// nothing answers (`max_outstanding` requests in flight to it, none retried), the pool
+/// "customers", more `system` lines and then `rest`.
+fn silent_server_config(dir: &Path, system: &str, max_outstanding: u32, rest: &str) -> String {
+    format!(
+        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
+         pid_file {d}/l2tpd.pid\n    radius_nas_ip_address 192.0.2.3\n    \
+         radius_accounting_on_off false\n{system}}}\n\
+         radius server \"silent\" {{\n    address 192.0.2.11\n    secret \"{SECRET}\"\n    \
+         timeout 30\n    retries 0\n    max_outstanding {max_outstanding}\n}}\n\
+         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n{rest}",
+        d = dir.display()
+    )
+}
+
 /// A set-up storm against a server that does not answer (an address with no listener): no
 /// more than `max_outstanding` Access-Requests in flight to it, the rest queued; past 256 in
 /// flight a second socket (RADIUS identifiers are per socket). The peers' sessions wait, and
@@ -641,16 +656,12 @@ fn a_set_up_storm_queues_past_max_outstanding_on_two_sockets() {
     let dir = lab.dir.clone();
     let conf = dir.join("l2tpd.conf");
     let socket = dir.join("l2tpd.sock");
-    let text = format!(
-        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
-         pid_file {d}/l2tpd.pid\n    radius_nas_ip_address 192.0.2.3\n    \
-         radius_accounting_on_off false\n}}\n\
-         radius server \"silent\" {{\n    address 192.0.2.11\n    secret \"{SECRET}\"\n    \
-         timeout 30\n    retries 0\n    max_outstanding 300\n}}\n\
-         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
-         ppp profile \"default\" {{\n    auth_chap true\n    auth_source radius\n    \
-         local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    ipv6cp false\n}}\n",
-        d = dir.display()
+    let text = silent_server_config(
+        &dir,
+        "",
+        300,
+        "ppp profile \"default\" {\n    auth_chap true\n    auth_source radius\n    \
+         local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    ipv6cp false\n}\n",
     );
     std::fs::write(&conf, text).unwrap();
     let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
@@ -700,18 +711,14 @@ fn accounting_past_its_queue_is_dropped_logged_and_counted() {
     let dir = lab.dir.clone();
     let conf = dir.join("l2tpd.conf");
     let socket = dir.join("l2tpd.sock");
-    let text = format!(
-        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
-         pid_file {d}/l2tpd.pid\n    radius_nas_ip_address 192.0.2.3\n    \
-         radius_accounting_on_off false\n    radius_max_queued_accounting 5\n}}\n\
-         radius server \"silent\" {{\n    address 192.0.2.11\n    secret \"{SECRET}\"\n    \
-         timeout 30\n    retries 0\n    max_outstanding 1\n}}\n\
-         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
-         user \"u\" {{\n    password \"p\"\n}}\n\
-         ppp profile \"default\" {{\n    auth_chap true\n    auth_source local\n    \
+    let text = silent_server_config(
+        &dir,
+        "    radius_max_queued_accounting 5\n",
+        1,
+        "user \"u\" {\n    password \"p\"\n}\n\
+         ppp profile \"default\" {\n    auth_chap true\n    auth_source local\n    \
          radius_accounting true\n    local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    \
-         ipv6cp false\n}}\n",
-        d = dir.display()
+         ipv6cp false\n}\n",
     );
     std::fs::write(&conf, text).unwrap();
     let (l2tpd, log) = start_l2tpd(&mut lab, &[]);

@@ -378,14 +378,20 @@ fn ipcp_option_answers() {
     );
 }
 
-#[test]
-fn ipv6cp_option_answers() {
-    let (mut one, out) = One::opened(lns_config(&[]), &MAGIC);
+/// An LNS link opened, and the interface identifier of its own IPv6CP Configure-Request.
+fn opened_with_ipv6cp() -> (One, Vec<u8>) {
+    let (one, out) = One::opened(lns_config(&[]), &MAGIC);
     let ours = out
         .iter()
         .find(|o| o.proto == protocol::IPV6CP)
         .map(|o| o.data[2..10].to_vec())
         .unwrap_or_default();
+    (one, ours)
+}
+
+#[test]
+fn ipv6cp_option_answers() {
+    let (mut one, ours) = opened_with_ipv6cp();
     let ask = |one: &mut One, opts: &[u8]| {
         let out = one.send(&frame(protocol::IPV6CP, 1, 9, opts));
         (out[0].code, out[0].data.clone())
@@ -412,12 +418,7 @@ fn ipv6cp_option_answers() {
 
 #[test]
 fn an_interface_id_another_links_peer_uses_is_naked_with_a_free_one() {
-    let (mut one, out) = One::opened(lns_config(&[]), &MAGIC);
-    let ours = out
-        .iter()
-        .find(|o| o.proto == protocol::IPV6CP)
-        .map(|o| o.data[2..10].to_vec())
-        .unwrap_or_default();
+    let (mut one, ours) = opened_with_ipv6cp();
     // Another session's peer has 1::2 (fe80::1:0:0:2); the first random suggestion the link
     // draws is made taken too, so that it must draw again.
     let in_use = InterfaceId([0, 1, 0, 0, 0, 0, 0, 2]);
