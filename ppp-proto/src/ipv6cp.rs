@@ -67,7 +67,9 @@ impl Ipv6cpOptions {
     /// automaton answers it: when it is a Configure-Request for an identifier that
     /// `peer_id_taken` says is in use, it will be Nak'ed with a random one that is not (and is
     /// neither zero nor ours); so will one for zero or for ours. Anything else clears what the
-    /// last request left.
+    /// last request left. An identifier the host assigned to the peer that `peer_id_taken`
+    /// now says is in use (another link's peer took it first) is given up for good: the peer
+    /// is then answered as one with no assignment.
     pub(crate) fn vet(
         &mut self,
         info: &[u8],
@@ -76,6 +78,13 @@ impl Ipv6cpOptions {
     ) {
         self.taken = 0;
         self.fresh = 0;
+        if self
+            .params
+            .peer
+            .is_some_and(|a| a.to_u64() != 0 && peer_id_taken(a))
+        {
+            self.params.peer = None;
+        }
         let Ok(p) = ControlPacket::parse(info) else {
             return;
         };

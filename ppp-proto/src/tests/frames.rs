@@ -468,6 +468,39 @@ fn an_interface_id_another_links_peer_uses_is_naked_with_a_free_one() {
     assert_eq!(out[0].code, code::CONFIGURE_ACK);
 }
 
+/// The host assigned the peer an identifier (RADIUS's Framed-Interface-Id, say) that another
+/// link's peer took before this one asked for it: the assignment is given up, the peer asking
+/// for it is Nak'ed with a free one, and its next request is acknowledged.
+#[test]
+fn an_assigned_interface_id_another_links_peer_took_is_given_up() {
+    let (mut one, ours) = opened_with_ipv6cp();
+    let assigned = InterfaceId([0, 2, 0, 0, 0, 0, 0, 9]);
+    let mut network = super::util::lns_network();
+    network.ipv6.peer = Some(assigned);
+    one.link.set_network(network);
+    let taken = |id: InterfaceId| id == assigned;
+    let ask = |one: &mut One, id: u8, opts: &[u8]| {
+        let f = frame(protocol::IPV6CP, 1, id, opts);
+        one.link
+            .handle_frame_with(one.now, &f, &mut one.rng, &taken);
+        let out = one.take();
+        (out[0].code, out[0].data.clone())
+    };
+    let mut request = vec![1, 10];
+    request.extend_from_slice(&assigned.0);
+    let (c, d) = ask(&mut one, 9, &request);
+    assert_eq!(c, code::CONFIGURE_NAK);
+    let suggested = InterfaceId(d[2..10].try_into().unwrap_or_default());
+    assert_ne!(suggested, assigned);
+    assert_ne!(suggested.0[..], ours[..]);
+    assert_ne!(suggested.to_u64(), 0);
+    let (c, _) = ask(&mut one, 10, &d);
+    assert_eq!(c, code::CONFIGURE_ACK);
+    // Had it asked for an identifier of its own, that would do as well.
+    let (c, _) = ask(&mut one, 11, &[1, 10, 0, 0, 0, 0, 0, 0, 0x77, 0x77]);
+    assert_eq!(c, code::CONFIGURE_ACK);
+}
+
 #[test]
 fn mschapv2_verdicts() {
     let (mut one, out) = One::opened(lns_config(&[AuthMethod::MsChapV2]), &MAGIC);
