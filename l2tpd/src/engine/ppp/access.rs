@@ -234,7 +234,27 @@ fn accept(
             return;
         }
     };
-    set_network(st, attrs, local_v4, peer);
+    // Every session's peer needs an interface identifier of its own (one shared TUN): an
+    // assigned one that is not is left out, and IPv6CP gives the peer one that is.
+    let ifid = attrs.framed_interface_id().filter(|id| {
+        let n = u64::from_be_bytes(*id);
+        let clash = if n == 0 {
+            "zero"
+        } else if n == ppp.local_ifid {
+            "the daemon's own"
+        } else if ppp.peer_ifids.get(&n).is_some_and(|owner| *owner != handle) {
+            "another session's peer's"
+        } else {
+            return true;
+        };
+        tracing::warn!(
+            "session {tid}/{sid}: user {name:?}: the Framed-Interface-Id of {server} ({}) is \
+             {clash}; IPv6CP gives the peer another",
+            ppp_proto::InterfaceId(*id).link_local(),
+        );
+        false
+    });
+    set_network(st, attrs, local_v4, peer, ifid);
     let Some(rl) = st.radius.as_deref_mut() else {
         return;
     };
@@ -311,12 +331,13 @@ fn ignored(attrs: &Attributes) -> Vec<String> {
 
 /// Sets the link's network parameters from an Access-Accept: our address (the profile's, else
 /// the tunnel's), the peer's (`peer`), DNS and NBNS servers (the Microsoft attributes over the
-/// profile's), the peer's IPv6 interface identifier (Framed-Interface-Id).
+/// profile's), the peer's IPv6 interface identifier (`ifid`, from Framed-Interface-Id).
 fn set_network(
     st: &mut PppLink,
     attrs: &Attributes,
     local_v4: Option<Ipv4Addr>,
     peer: Option<Ipv4Addr>,
+    ifid: Option<[u8; 8]>,
 ) {
     let mut params = NetworkParams::default();
     if let Some(ipv4) = st.policy.server.ipv4 {
@@ -344,7 +365,7 @@ fn set_network(
     }
     if let Some(v6) = st.policy.server.ipv6 {
         params.ipv6 = v6.defaults;
-        if let Some(id) = attrs.framed_interface_id() {
+        if let Some(id) = ifid {
             params.ipv6.peer = Some(ppp_proto::InterfaceId(id));
         }
     }

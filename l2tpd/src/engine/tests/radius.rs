@@ -515,6 +515,45 @@ fn framed_interface_id_is_the_peers_ipv6_interface_identifier() {
     );
 }
 
+/// The server gives two sessions one Framed-Interface-Id: one peer gets it, the other one of
+/// its own (the peers of a shared TUN need link-local addresses apart), and both come up.
+#[test]
+fn a_framed_interface_id_another_sessions_peer_holds_is_left_out() {
+    let id = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x01];
+    let mut accept = Attributes::new();
+    accept
+        .push_framed_interface_id(id)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut net = net(
+        &lns("auth_pap", "auth_source radius"),
+        &lac(2, PASSWORD),
+        Some(server(accept)),
+    );
+    let peers = |n: &Net| -> Vec<Option<String>> {
+        let e = &n.nodes[1].engine;
+        e.sessions(n.now, None)
+            .unwrap_or_default()
+            .iter()
+            .map(|row| {
+                e.session(n.now, &Selector::Id(row.tid), &Selector::Id(row.sid))
+                    .ok()
+                    .and_then(|d| d.ppp)
+                    .and_then(|p| p.peer_ipv6_ifid)
+            })
+            .collect()
+    };
+    net.run_until(Duration::from_secs(30), "both IPv6CPs opened", |n| {
+        let p = peers(n);
+        p.len() == 2 && p.iter().all(Option::is_some)
+    });
+    let p: Vec<String> = peers(&net).into_iter().flatten().collect();
+    let want = l2tp_ctl::format_ifid(u64::from_be_bytes(id));
+    assert_ne!(p[0], p[1], "{p:?}");
+    assert!(p.contains(&want), "{p:?}");
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 2);
+    assert_eq!(net.nodes[1].saw(EventKind::SessionDown), 0);
+}
+
 /// The (local, peer) IPv6 interface identifiers of node `i`'s first session.
 fn ifids(net: &Net, i: usize) -> (Option<String>, Option<String>) {
     let e = &net.nodes[i].engine;
