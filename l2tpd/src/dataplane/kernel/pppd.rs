@@ -60,6 +60,20 @@ pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
         a.tid.to_string(),
         "pppol2tp_session_id".into(),
         a.sid.to_string(),
+    ]);
+    // The kernel names a new unit pppN after its number, and pppd renames it to `ifname`:
+    // while many pppd start at once, the name one is to take can still be another's unit's
+    // kernel name, and its rename fails ("File exists"). For a name of that form, pppd asks
+    // for that unit, which gets the name from the start.
+    if let Some(unit) = a
+        .ifname
+        .strip_prefix("ppp")
+        .filter(|n| *n == "0" || !n.starts_with('0'))
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        v.extend(["unit".into(), unit.to_string()]);
+    }
+    v.extend([
         "ifname".into(),
         a.ifname.to_owned(),
         // The daemon watches pppd: it must stay in the foreground, and log to stderr.
@@ -232,7 +246,7 @@ mod tests {
         assert_eq!(
             argv(&a, 5).join(" "),
             "plugin pppol2tp.so pppol2tp 5 pppol2tp_lns_mode pppol2tp_recv_seq \
-             pppol2tp_tunnel_id 7 pppol2tp_session_id 9 ifname ppp3 nodetach logfd 2 \
+             pppol2tp_tunnel_id 7 pppol2tp_session_id 9 unit 3 ifname ppp3 nodetach logfd 2 \
              198.51.100.1:198.51.100.2 noauth mtu 1400 ms-dns 192.0.2.53 lcp-echo-interval 30"
         );
         // One argument per word: pppd takes "ms-dns 192.0.2.53" as one unknown option.
@@ -258,6 +272,37 @@ mod tests {
         assert!(v.contains(&"pppol2tp_send_seq".to_owned()));
         assert!(!v.contains(&"pppol2tp_lns_mode".to_owned()));
         assert!(v.contains(&":198.51.100.2".to_owned()));
+    }
+
+    #[test]
+    fn a_kernel_like_name_asks_for_its_unit() {
+        let spec = PppdSpec {
+            pppd_path: PathBuf::from("/usr/sbin/pppd"),
+            pppd_options: Vec::new(),
+            remote_number: None,
+            ipparam: None,
+        };
+        let unit = |ifname: &str| {
+            let a = PppdArgs {
+                tid: 7,
+                sid: 9,
+                ifname,
+                lns: true,
+                send_seq: false,
+                recv_seq: false,
+                local_ip: None,
+                peer_ip: None,
+                spec: &spec,
+            };
+            let v = argv(&a, 5);
+            v.iter().position(|w| w == "unit").map(|i| v[i + 1].clone())
+        };
+        assert_eq!(unit("ppp0").as_deref(), Some("0"));
+        assert_eq!(unit("ppp12").as_deref(), Some("12"));
+        // Not a name the kernel gives: pppd renames whatever unit it gets.
+        for name in ["ppp", "ppp01", "pppoe0", "l2tp7", "ppp99999999999"] {
+            assert_eq!(unit(name), None, "{name}");
+        }
     }
 
     #[test]
