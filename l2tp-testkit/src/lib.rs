@@ -15,6 +15,8 @@
 //! * [`freeradius`]: FreeRADIUS with `examples/radius` for a test, and tshark judging its
 //!   RADIUS.
 //! * [`l2tpns`]: l2tpns, with FreeRADIUS, as a real LNS with its own PPP.
+//! * [`guest`]: the project's qemu test guest (`tests/vm/`): whether it can run, a share
+//!   directory, a script run in it.
 //! * [`captures`]: the directory where integration tests leave their captures (with their
 //!   tshark arguments) for the CI step that judges them all.
 //!
@@ -24,6 +26,7 @@
 pub mod captures;
 pub mod daemon;
 pub mod freeradius;
+pub mod guest;
 pub mod l2tpns;
 pub mod lab;
 pub mod netns;

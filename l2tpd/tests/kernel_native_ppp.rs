@@ -23,12 +23,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::path::Path;
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ use l2tp_config::PseudowireType;
 use l2tp_dataplane::kernel::{self as k, PppoL2tpAddr, pppol2tp_connect};
 use l2tp_proto::DataSequencing;
 use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
+use l2tp_testkit::guest::{self, Share, pppd_frames, same_frames};
 use l2tpd::dataplane::kernel::KernelDataplane;
 use l2tpd::dataplane::{Dataplane, DataplaneEvent, PppNetwork, PppSpec, SessionSpec, TunnelSpec};
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -457,117 +458,16 @@ fn ll(id: u64) -> std::net::Ipv6Addr {
 
 // ---- the test on the host ---------------------------------------------------------------------
 
-fn vm_dir() -> PathBuf {
-    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
-}
-
-/// Skips (returns true) when the guest cannot run here, unless `L2TP_REQUIRE_ALL=1`.
-fn cannot_run() -> bool {
-    let vm = vm_dir();
-    let qemu = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("qemu-system-x86_64").is_file()));
-    let why = if !qemu {
-        "qemu-system-x86_64 is not installed".to_string()
-    } else if !vm.join("vmlinux").exists() || !vm.join("initrd.img").exists() {
-        format!(
-            "no test guest in {}: run tests/vm/build-guest.sh",
-            vm.display()
-        )
-    } else {
-        return false;
-    };
-    assert!(
-        std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
-        "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
-    );
-    eprintln!("kernel_native_ppp skipped: {why}");
-    true
-}
-
-/// The share, removed unless the test failed.
-struct Share(PathBuf);
-
-impl Drop for Share {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("guest results kept: {}/out", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-/// The frames of a pppd log: `sent` or `rcvd`, and `PROTO Code id=0xN`.
-fn pppd_frames(log: &str, dir: &str) -> Vec<String> {
-    log.lines()
-        .filter_map(|l| l.strip_prefix(dir)?.strip_prefix(" ["))
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .map(|l| l.trim_end_matches(']').to_owned())
-        .collect()
-}
-
-/// Asserts that `a` (what one end logged) is `b` (the other end's log of the same frames),
-/// except for at most two frames at the end of `b` that were in flight when `a` stopped.
-fn same_frames(what: &str, a: &[String], b: &[String]) {
-    let common = a.len().min(b.len());
-    assert!(
-        a[..common] == b[..common] && a.len() <= b.len() && b.len() - a.len() <= 2,
-        "{what} differ:\n{a:#?}\n---\n{b:#?}"
-    );
-}
-
 fn host() {
-    if cannot_run() {
+    if guest::cannot_run("kernel_native_ppp", &[], false) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("kernel-native-ppp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["bin", "out"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    let share = Share(dir);
-    let me = std::env::current_exe().unwrap();
-    std::fs::copy(&me, share.0.join("bin/kernel_native_ppp")).unwrap();
-    let _ = Command::new("strip")
-        .arg("--strip-debug")
-        .arg(share.0.join("bin/kernel_native_ppp"))
-        .status();
+    let share = Share::new("kernel-native-ppp");
+    share.add_binary(&std::env::current_exe().unwrap(), "kernel_native_ppp");
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        here.join("tests/kernel_native_ppp/guest.sh"),
-        share.0.join("guest.sh"),
-    )
-    .unwrap();
-    let mut child = Command::new("bash")
-        .arg(here.join("../tests/vm/run-guest.sh"))
-        .args(["-n", &format!("kernel-native-ppp-{}", std::process::id())])
-        .arg("-s")
-        .arg(&share.0)
-        .args([
-            "-r",
-            "/mnt/host/guest.sh",
-            "-T",
-            &GUEST_TIMEOUT_S.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run-guest.sh runs");
-    // run-guest.sh kills qemu after GUEST_TIMEOUT_S itself.
-    let mut console = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut console);
-    }
-    let status = child.wait().expect("run-guest.sh ends");
-    assert!(
-        status.success() && console.contains("GUEST DONE"),
-        "the guest failed ({status}):\n{console}"
-    );
-    let read = |name: &str| {
-        std::fs::read_to_string(share.0.join("out").join(name))
-            .unwrap_or_else(|e| panic!("no {name}: {e}\n{console}"))
-    };
+    share.add_file(&here.join("tests/kernel_native_ppp/guest.sh"), "guest.sh");
+    let console = guest::run(&share, "kernel-native-ppp", GUEST_TIMEOUT_S);
+    let read = |name: &str| share.read(name, &console);
     for v in [3, 2] {
         // The guest's ids (guest.sh).
         let (tid, sid) = if v == 3 { (10, 100) } else { (11, 101) };

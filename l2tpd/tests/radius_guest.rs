@@ -35,9 +35,10 @@ mod radius_guest_lab;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use l2tp_testkit::guest::{self, Share};
 use radius_guest_lab::{Detail, Lab, Record};
 
 const GUEST_TIMEOUT_S: u64 = 600;
@@ -54,91 +55,22 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn vm_dir() -> PathBuf {
-    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
-}
-
-fn cannot_run() -> bool {
-    let vm = vm_dir();
-    let on_path = |p: &str| {
-        std::env::var_os("PATH").is_some_and(|path| {
-            std::env::split_paths(&path).any(|d| d.join(p).is_file())
-                || Path::new("/usr/sbin").join(p).is_file()
-        })
-    };
-    let missing = [
-        "qemu-system-x86_64",
-        "freeradius",
-        "radclient",
-        "tcpdump",
-        "tshark",
-        "ip",
-    ]
-    .into_iter()
-    .find(|p| !on_path(p));
-    let why = if !nix::unistd::geteuid().is_root() {
-        "not root".to_owned()
-    } else if let Some(p) = missing {
-        format!("`{p}` is not installed (scripts/deps.sh)")
-    } else if !vm.join("vmlinux").exists() || !vm.join("initrd.img").exists() {
-        format!(
-            "no test guest in {}: run tests/vm/build-guest.sh",
-            vm.display()
-        )
-    } else {
-        return false;
-    };
-    assert!(
-        std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
-        "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
-    );
-    eprintln!("radius_guest skipped: {why}");
-    true
-}
-
-/// The share, removed unless the test failed.
-struct Share(PathBuf);
-
-impl Drop for Share {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("guest results kept: {}/out", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 fn host() {
-    if cannot_run() {
+    let programs = ["freeradius", "radclient", "tcpdump", "tshark", "ip"];
+    if guest::cannot_run("radius_guest", &programs, true) {
         return;
     }
-    let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("radius-guest-{pid}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["bin", "out"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    let share = Share(dir);
+    let share = Share::new("radius-guest");
     let l2tpd = PathBuf::from(env!("CARGO_BIN_EXE_l2tpd"));
     let l2tpctl = l2tp_testkit::daemon::l2tpctl_beside(env!("CARGO_BIN_EXE_l2tpd"));
-    for (from, name) in [(&l2tpd, "l2tpd"), (&l2tpctl, "l2tpctl")] {
-        let to = share.0.join("bin").join(name);
-        std::fs::copy(from, &to).unwrap();
-        let _ = Command::new("strip").arg("--strip-debug").arg(&to).status();
-    }
+    share.add_binary(&l2tpd, "l2tpd");
+    share.add_binary(&l2tpctl, "l2tpctl");
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        here.join("tests/radius_guest/guest.sh"),
-        share.0.join("guest.sh"),
-    )
-    .unwrap();
-    std::fs::create_dir_all(share.0.join("examples")).unwrap();
-    std::fs::copy(
-        here.join("../examples/lns-radius.conf"),
-        share.0.join("examples/lns-radius.conf"),
-    )
-    .unwrap();
+    share.add_file(&here.join("tests/radius_guest/guest.sh"), "guest.sh");
+    share.add_file(
+        &here.join("../examples/lns-radius.conf"),
+        "examples/lns-radius.conf",
+    );
 
     let mut lab = Lab::new("guest");
     let (guest_port, host_port) = lab.link();
@@ -146,23 +78,13 @@ fn host() {
     let second = lab.start_freeradius("192.0.2.11");
     lab.capture("radt0");
     let started = Instant::now();
-    let mut child = Command::new("bash")
-        .arg(here.join("../tests/vm/run-guest.sh"))
-        .args(["-n", &format!("radius-guest-{pid}"), "-m", "384"])
-        .arg("-s")
-        .arg(&share.0)
-        .args([
-            "-r",
-            "/mnt/host/guest.sh",
-            "-T",
-            &GUEST_TIMEOUT_S.to_string(),
-        ])
-        .args(["-l", &format!("{guest_port}:{host_port}:192.0.2.1/24")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run-guest.sh runs");
+    let link = format!("{guest_port}:{host_port}:192.0.2.1/24");
+    let mut child = guest::start(
+        &share,
+        "radius-guest",
+        GUEST_TIMEOUT_S,
+        &["-m", "384", "-l", &link],
+    );
     let console = std::thread::spawn({
         let mut out = child.stdout.take().expect("the console");
         move || {
@@ -172,7 +94,7 @@ fn host() {
         }
     });
     // The guest asks, the host acts.
-    let out = share.0.join("out");
+    let out = share.path().join("out");
     let mut done: Vec<String> = Vec::new();
     let mut radclient = String::new();
     let (mut first, mut second) = (Some(first), Some(second));

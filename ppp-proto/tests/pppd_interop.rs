@@ -20,12 +20,13 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use l2tp_testkit::guest::{self, Share};
 use ppp_proto::wire::{FrameKind, classify};
 use ppp_proto::{
     AuthMethod, CloseReason, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv4Params,
@@ -283,98 +284,16 @@ fn peer(args: &[String]) -> ExitCode {
 
 // ---- the test -------------------------------------------------------------------------------
 
-fn vm_dir() -> PathBuf {
-    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
-}
-
-/// Skips (returns true) when the guest cannot run here, unless `L2TP_REQUIRE_ALL=1`.
-fn cannot_run() -> bool {
-    let vm = vm_dir();
-    let qemu = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("qemu-system-x86_64").is_file()));
-    let why = if !qemu {
-        "qemu-system-x86_64 is not installed".to_string()
-    } else if !vm.join("vmlinux").exists() || !vm.join("initrd.img").exists() {
-        format!(
-            "no test guest in {}: run tests/vm/build-guest.sh",
-            vm.display()
-        )
-    } else {
-        return false;
-    };
-    assert!(
-        std::env::var_os("L2TP_REQUIRE_ALL").is_none_or(|v| v != "1"),
-        "cannot run: {why} (L2TP_REQUIRE_ALL=1)"
-    );
-    eprintln!("pppd_interop skipped: {why}");
-    true
-}
-
-struct Share(PathBuf);
-
-impl Drop for Share {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("guest results kept: {}/out", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 fn interop() {
-    if cannot_run() {
+    if guest::cannot_run("pppd_interop", &[], false) {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("ppp-proto-interop-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["bin", "out"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    let share = Share(dir);
-    let me = std::env::current_exe().unwrap();
-    std::fs::copy(&me, share.0.join("bin/pppd_interop")).unwrap();
-    let _ = Command::new("strip")
-        .arg("--strip-debug")
-        .arg(share.0.join("bin/pppd_interop"))
-        .status();
+    let share = Share::new("ppp-interop");
+    share.add_binary(&std::env::current_exe().unwrap(), "pppd_interop");
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        here.join("tests/pppd_interop/guest.sh"),
-        share.0.join("guest.sh"),
-    )
-    .unwrap();
-    let run_guest = here.join("../tests/vm/run-guest.sh");
-    let mut child = Command::new("bash")
-        .arg(&run_guest)
-        .args(["-n", &format!("ppp-interop-{}", std::process::id())])
-        .arg("-s")
-        .arg(&share.0)
-        .args([
-            "-r",
-            "/mnt/host/guest.sh",
-            "-T",
-            &GUEST_TIMEOUT_S.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run-guest.sh runs");
-    // run-guest.sh kills qemu after GUEST_TIMEOUT_S itself.
-    let mut console = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut console);
-    }
-    let status = child.wait().expect("run-guest.sh ends");
-    assert!(
-        status.success() && console.contains("GUEST DONE"),
-        "the guest failed ({status}):\n{console}"
-    );
-    let read = |name: &str| {
-        std::fs::read_to_string(share.0.join("out").join(name))
-            .unwrap_or_else(|e| panic!("no {name}: {e}\n{console}"))
-    };
+    share.add_file(&here.join("tests/pppd_interop/guest.sh"), "guest.sh");
+    let console = guest::run(&share, "ppp-interop", GUEST_TIMEOUT_S);
+    let read = |name: &str| share.read(name, &console);
     let check = |name: &str, pppd_wants: &[&str], peer_wants: &[&str]| {
         let (pppd, peer) = (read(&format!("{name}.pppd")), read(&format!("{name}.peer")));
         for w in pppd_wants {
