@@ -16,9 +16,7 @@
 
 mod netns;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use netns::{L2tpd, Lab, Side, num};
 
@@ -82,61 +80,6 @@ pseudowire profile \"ip\" {
 }
 ";
 
-fn vm_dir() -> PathBuf {
-    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
-}
-
-/// Boots the guest with `share` as /mnt/host running `script`, its eth0 (192.0.2.2/24) on a tap
-/// in side A's namespace, which gets 192.0.2.1/24; returns qemu, still running.
-fn boot_guest(lab: &Lab, share: &Path, script: &str, mac_suffix: u8) -> std::process::Child {
-    let vm = vm_dir();
-    assert!(
-        vm.join("vmlinux").exists() && vm.join("initrd.img").exists(),
-        "no test guest in {}: run tests/vm/build-guest.sh",
-        vm.display()
-    );
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let run_guest = manifest.join("../tests/vm/run-guest.sh");
-    let tag = std::process::id() % 100_000;
-    let tap = format!("l2vm{tag}{mac_suffix:x}");
-    let guest = format!("l2tpd-kernel-peer-{tag}-{mac_suffix}");
-    let ns = lab.ns(Side::A).to_owned();
-    // Side A's veth is not used: the guest's eth0 is 192.0.2.2; move side A's veth address
-    // out of the way of the tap's.
-    netns::ip(&["-n", &ns, "addr", "flush", "dev", lab.ifname(Side::A)]);
-    let qemu = Command::new("ip")
-        .args(["netns", "exec", &ns, "bash"])
-        .arg(&run_guest)
-        .args(["-n", &guest, "-s"])
-        .arg(share)
-        .args(["-r", script])
-        .args(["-T", &GUEST_TIMEOUT_S.to_string()])
-        .args(["-a", "vm.ip0=192.0.2.2/24", "--"])
-        .args([
-            "-netdev",
-            &format!("tap,id=t0,ifname={tap},script=no,downscript=no"),
-        ])
-        .args([
-            "-device",
-            &format!("virtio-net-pci,netdev=t0,romfile=,mac=52:54:00:d9:00:{mac_suffix:02x}"),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !lab
-        .run(Side::A, &["ip", "link", "show", &tap], netns::SHORT)
-        .status
-        .success()
-    {
-        assert!(Instant::now() < deadline, "qemu did not create {tap}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    netns::ip(&["-n", &ns, "addr", "add", "192.0.2.1/24", "dev", &tap]);
-    netns::ip(&["-n", &ns, "link", "set", &tap, "up"]);
-    qemu
-}
-
 #[test]
 fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
     let _one = ONE_GUEST
@@ -144,7 +87,7 @@ fn l2tpd_userspace_pseudowires_talk_to_the_kernel() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut lab = Lab::new("kernel-interop", &["qemu-system-x86_64"]);
     let share = Path::new(env!("CARGO_MANIFEST_DIR")).join("../l2tp-dataplane/tests/vm");
-    let qemu = boot_guest(&lab, &share, "/mnt/host/kernel-peer.sh", 0x12);
+    let qemu = lab.boot_guest(&share, "/mnt/host/kernel-peer.sh", GUEST_TIMEOUT_S, 0x12);
     let d = lab.start_l2tpd(
         Side::A,
         "192.0.2.1:1701",
@@ -263,25 +206,8 @@ fn l2tpd_userspace_on_the_host_and_l2tpd_kernel_in_the_guest() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut lab = Lab::new("kernel-interop-managed", &["qemu-system-x86_64"]);
-    // The share: the guest script and the binaries under test.
-    let share = lab.path("share");
-    std::fs::create_dir_all(&share).unwrap();
-    std::fs::write(share.join("peer.sh"), GUEST_SCRIPT).unwrap();
-    // Without debug information: the guest copies them into its memory.
-    for (bin, name) in [
-        (PathBuf::from(netns::l2tpd_bin()), "l2tpd"),
-        (netns::l2tpctl_bin(), "l2tpctl"),
-    ] {
-        let out = Command::new("strip")
-            .arg("--strip-debug")
-            .arg(&bin)
-            .arg("-o")
-            .arg(share.join(name))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "strip {}: {out:?}", bin.display());
-    }
-    let qemu = boot_guest(&lab, &share, "/mnt/host/peer.sh", 0x13);
+    let share = lab.guest_share(GUEST_SCRIPT);
+    let qemu = lab.boot_guest(&share, "/mnt/host/peer.sh", GUEST_TIMEOUT_S, 0x13);
     let conf = "tunnel \"k\" {\n    version 3\n    peer 192.0.2.2\n}\n\n\
                 session \"s\" {\n    tunnel \"k\"\n    pseudowire_type eth\n    cookie_length 8\n    \
                 l2spec_type default\n    data_sequencing all\n    pseudowire_profile_name \"pw\"\n}\n\n\

@@ -17,9 +17,7 @@
 
 mod netns;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netns::{DEADLINE, Lab, Side, num, poll};
 use serde_json::Value;
@@ -130,81 +128,11 @@ cat /tmp/w/l2tpd.out; tail -n 80 /tmp/w/l2tpd.log
 exit 1
 "#;
 
-fn vm_dir() -> PathBuf {
-    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
-}
-
-/// Boots the guest with `share` as /mnt/host running `script`, its eth0 (192.0.2.2/24) on a tap
-/// in side A's namespace, which gets 192.0.2.1/24; returns qemu, still running.
-fn boot_guest(lab: &Lab, share: &Path, script: &str) -> std::process::Child {
-    let vm = vm_dir();
-    assert!(
-        vm.join("vmlinux").exists() && vm.join("initrd.img").exists(),
-        "no test guest in {}: run tests/vm/build-guest.sh",
-        vm.display()
-    );
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let run_guest = manifest.join("../tests/vm/run-guest.sh");
-    let tag = std::process::id() % 100_000;
-    let tap = format!("l2vp{tag}");
-    let guest = format!("l2tpd-ppp-peer-{tag}");
-    let ns = lab.ns(Side::A).to_owned();
-    // Side A's veth is not used: the guest's eth0 is 192.0.2.2.
-    netns::ip(&["-n", &ns, "addr", "flush", "dev", lab.ifname(Side::A)]);
-    let qemu = Command::new("ip")
-        .args(["netns", "exec", &ns, "bash"])
-        .arg(&run_guest)
-        .args(["-n", &guest, "-s"])
-        .arg(share)
-        .args(["-r", script])
-        .args(["-T", &GUEST_TIMEOUT_S.to_string()])
-        .args(["-a", "vm.ip0=192.0.2.2/24", "--"])
-        .args([
-            "-netdev",
-            &format!("tap,id=t0,ifname={tap},script=no,downscript=no"),
-        ])
-        .args([
-            "-device",
-            "virtio-net-pci,netdev=t0,romfile=,mac=52:54:00:d9:00:21",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !lab
-        .run(Side::A, &["ip", "link", "show", &tap], netns::SHORT)
-        .status
-        .success()
-    {
-        assert!(Instant::now() < deadline, "qemu did not create {tap}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    netns::ip(&["-n", &ns, "addr", "add", "192.0.2.1/24", "dev", &tap]);
-    netns::ip(&["-n", &ns, "link", "set", &tap, "up"]);
-    qemu
-}
-
 #[test]
 fn pppd_on_the_kernel_reaches_native_ppp_on_the_userspace_data_plane() {
     let mut lab = Lab::new("userspace-ppp-pppd", &["qemu-system-x86_64"]);
-    let share = lab.path("share");
-    std::fs::create_dir_all(&share).unwrap();
-    std::fs::write(share.join("peer.sh"), GUEST_SCRIPT).unwrap();
-    // Without debug information: the guest copies them into its memory.
-    for (bin, name) in [
-        (PathBuf::from(netns::l2tpd_bin()), "l2tpd"),
-        (netns::l2tpctl_bin(), "l2tpctl"),
-    ] {
-        let out = Command::new("strip")
-            .arg("--strip-debug")
-            .arg(&bin)
-            .arg("-o")
-            .arg(share.join(name))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "strip {}: {out:?}", bin.display());
-    }
-    let qemu = boot_guest(&lab, &share, "/mnt/host/peer.sh");
+    let share = lab.guest_share(GUEST_SCRIPT);
+    let qemu = lab.boot_guest(&share, "/mnt/host/peer.sh", GUEST_TIMEOUT_S, 0x21);
     let dp = "    dataplane userspace\n    listen_encap_ip true\n";
     let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, HOST_CONF);
     let out = qemu.wait_with_output().unwrap();
@@ -311,23 +239,8 @@ exit 1
 #[test]
 fn pppd_pings_over_ipv6_link_local_both_ways() {
     let mut lab = Lab::new("userspace-ppp-pppd-v6", &["qemu-system-x86_64"]);
-    let share = lab.path("share");
-    std::fs::create_dir_all(&share).unwrap();
-    std::fs::write(share.join("peer.sh"), GUEST_V6_SCRIPT).unwrap();
-    for (bin, name) in [
-        (PathBuf::from(netns::l2tpd_bin()), "l2tpd"),
-        (netns::l2tpctl_bin(), "l2tpctl"),
-    ] {
-        let out = Command::new("strip")
-            .arg("--strip-debug")
-            .arg(&bin)
-            .arg("-o")
-            .arg(share.join(name))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "strip {}: {out:?}", bin.display());
-    }
-    let qemu = boot_guest(&lab, &share, "/mnt/host/peer.sh");
+    let share = lab.guest_share(GUEST_V6_SCRIPT);
+    let qemu = lab.boot_guest(&share, "/mnt/host/peer.sh", GUEST_TIMEOUT_S, 0x22);
     let dp = "    dataplane userspace\n";
     let conf = HOST_CONF.replace("ipv6cp false", "ipv6cp true");
     let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &conf);

@@ -28,6 +28,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod guest;
+
 use l2tp_testkit::tshark::{self, Packet};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
