@@ -159,17 +159,7 @@ pub fn tunnel_udp(
     remote: SocketAddr,
     mark: Option<u32>,
 ) -> io::Result<UdpSocket> {
-    let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
-    if local.is_ipv6() {
-        s.set_only_v6(true)?;
-    }
-    if let Some(mark) = mark {
-        s.set_mark(mark)?;
-    }
-    s.set_reuse_address(true)?;
-    s.set_nonblocking(true)?;
-    s.set_cloexec(true)?;
-    s.bind(&local.into())?;
+    let s = bound_tunnel_udp(local, mark)?;
     s.connect(&remote.into())?;
     Ok(UdpSocket::from(s))
 }
@@ -187,6 +177,14 @@ pub fn tunnel_udp_apart(
     remote: SocketAddr,
     mark: Option<u32>,
 ) -> io::Result<UdpSocket> {
+    let s = bound_tunnel_udp(local, mark)?;
+    s.connect(&SocketAddr::new(remote.ip(), 0).into())?;
+    Ok(UdpSocket::from(s))
+}
+
+/// A non-blocking UDP socket bound to `local` beside the listen socket (`SO_REUSEADDR`),
+/// with `mark` set before it is connected.
+fn bound_tunnel_udp(local: SocketAddr, mark: Option<u32>) -> io::Result<Socket> {
     let s = Socket::new(Domain::for_address(local), Type::DGRAM, Some(Protocol::UDP))?;
     if local.is_ipv6() {
         s.set_only_v6(true)?;
@@ -198,8 +196,7 @@ pub fn tunnel_udp_apart(
     s.set_nonblocking(true)?;
     s.set_cloexec(true)?;
     s.bind(&local.into())?;
-    s.connect(&SocketAddr::new(remote.ip(), 0).into())?;
-    Ok(UdpSocket::from(s))
+    Ok(s)
 }
 
 /// A tunnel's own L2TP/IP socket, for [`Framing::L2tpIp`]: bound to `local`'s address with
