@@ -374,6 +374,12 @@ impl Driver {
         self.inflight + self.ppp.as_ref().map_or(0, ppp::Sessions::negotiating)
     }
 
+    /// Whether [`Driver::fill`] would start something now.
+    fn can_fill(&self) -> bool {
+        self.in_setup() < self.plan.concurrency
+            && (self.next_tunnel < self.tunnels.len() || !self.ready.is_empty())
+    }
+
     fn setup_done(&self) -> bool {
         self.next_tunnel == self.tunnels.len() && self.ready.is_empty() && self.in_setup() == 0
     }
@@ -388,10 +394,18 @@ impl Driver {
     ) -> End {
         loop {
             let now = Instant::now();
-            if self.phase == Phase::Setup {
-                self.fill(now);
+            // What `pump` handles (a tunnel up, a session that failed) can make room for more
+            // set-ups: start them now, not at the next datagram or timer, which may be the
+            // peer's delayed acknowledgement.
+            loop {
+                if self.phase == Phase::Setup {
+                    self.fill(now);
+                }
+                self.pump(now).await;
+                if !(self.phase == Phase::Setup && self.can_fill()) {
+                    break;
+                }
             }
-            self.pump(now).await;
             if done(self) {
                 return End::Done;
             }

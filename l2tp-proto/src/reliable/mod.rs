@@ -196,6 +196,18 @@ impl<S, R> ReliableChannel<S, R> {
         ReceiveOutcome::Delivered
     }
 
+    /// Makes the acknowledgement owed for what was delivered due at `now`, not after
+    /// [`Config::ack_delay`]: for a message that no reply of ours will carry (an SCCCN, a
+    /// HELLO, a StopCCN; RFC 2661 Appendix B.1 and B.2 show a ZLB for each). The peer's window
+    /// opens and its retransmission timer stops a round trip later, not `ack_delay` later.
+    /// Does nothing when no acknowledgement is owed; a message sent before the acknowledgement
+    /// goes out still carries it instead.
+    pub fn acknowledge_now(&mut self, now: Instant) {
+        if self.ack_at.is_some() {
+            self.schedule_ack(now);
+        }
+    }
+
     /// Sets the peer's Receive Window Size from its SCCRQ or SCCRP (RFC 2661 §5.8). Until
     /// called, the window is 4, as RFC 2661 §4.4.3 prescribes when the AVP is absent.
     ///

@@ -558,6 +558,27 @@ fn explicit_ack_waits_for_the_ack_delay() {
 }
 
 #[test]
+fn acknowledge_now_sends_the_owed_ack_without_the_delay() {
+    let mut a = channel();
+    a.acknowledge_now(t(0));
+    assert_eq!(poll(&mut a, t(0)), None, "nothing is owed yet");
+    assert_eq!(a.poll_timeout(), None);
+    let _ = a.on_receive(seq(0), seq(0), Some(0), t(10));
+    assert_eq!(poll(&mut a, t(10)), None, "delayed by `ack_delay`");
+    a.acknowledge_now(t(10));
+    assert_eq!(a.poll_timeout(), Some(t(10)));
+    assert_eq!(poll(&mut a, t(10)), Some((0, 1, None)));
+    assert_eq!(poll(&mut a, t(200)), None, "one acknowledgement only");
+    // A message queued before the acknowledgement goes out carries it instead.
+    let _ = a.on_receive(seq(1), seq(0), Some(1), t(20));
+    a.acknowledge_now(t(20));
+    a.send(7);
+    assert_eq!(poll(&mut a, t(20)), Some((0, 2, Some(7))));
+    assert_eq!(poll(&mut a, t(20)), None);
+    assert_eq!(a.stats().acks_sent, 1);
+}
+
+#[test]
 fn outgoing_message_carries_the_ack_instead_of_a_zlb() {
     let mut a = channel();
     let _ = a.on_receive(seq(0), seq(0), Some(0), t(0));

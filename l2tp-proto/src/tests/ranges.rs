@@ -1,6 +1,7 @@
 //! Values the RFCs forbid, sent by a hand-driven peer to an endpoint that accepts everything:
 //! each is answered as the RFC says (StopCCN or CDN with its result and error code, or
-//! discarded) and counted. `docs/robustness.md` has the audit these follow.
+//! discarded) and counted. `docs/robustness.md` has the audit these follow. The same peer
+//! checks which messages are acknowledged at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,7 +113,11 @@ impl Peer {
             let msg = (!body.is_empty())
                 .then(|| Message::decode(body, DecodeContext::default()).ok())
                 .flatten();
-            if msg.is_some() {
+            // An L2TPv3 ACK takes no sequence number (RFC 3931 §5.4.1).
+            if msg
+                .as_ref()
+                .is_some_and(|m| m.message_type != MessageType::Ack)
+            {
                 self.nr = header.ns.wrapping_add(1);
             }
             self.sent.push((header, msg));
@@ -464,4 +469,67 @@ fn an_empty_assigned_cookie_is_no_cookie() {
     );
     assert_eq!(p.sent(MessageType::Icrp).len(), 1, "{:?}", p.sent);
     assert!(p.sent(MessageType::Cdn).is_empty());
+}
+
+/// RFC 2661 Appendix B.1 and B.2: no message of ours answers an SCCCN, a HELLO or a StopCCN,
+/// so each is acknowledged at once (a ZLB, in L2TPv3 an ACK message), not after the delay that
+/// lets an acknowledgement ride on a reply. An ICCN, which the LNS may answer with nothing
+/// either but which comes in bursts with other calls' messages, keeps the delay.
+#[test]
+fn an_scccn_a_hello_and_a_stopccn_are_acknowledged_at_once() {
+    /// The Nr of every explicit acknowledgement sent since the last call, which clears them.
+    fn acks(p: &mut Peer) -> Vec<u16> {
+        let nrs = p
+            .sent
+            .iter()
+            .filter(|(_, m)| {
+                m.as_ref()
+                    .is_none_or(|m| m.message_type == MessageType::Ack)
+            })
+            .map(|(h, _)| h.nr)
+            .collect();
+        p.sent.clear();
+        nrs
+    }
+    for version in [Version::V2, Version::V3] {
+        let mut p = Peer::new(version);
+        p.send(MessageType::Sccrq, 0, p.sccrq(u32::from(US)));
+        let (_, sccrp) = p.sent(MessageType::Sccrp)[0];
+        p.tid = match version {
+            Version::V2 => u32::from(*sccrp.assigned_tunnel_id().expect("id")),
+            Version::V3 => *sccrp.assigned_connection_id().expect("id"),
+        };
+        p.sent.clear();
+        p.send(MessageType::Scccn, 0, Vec::new());
+        assert_eq!(acks(&mut p), [2], "{version:?}: SCCCN");
+        p.send(MessageType::Icrq, 0, p.icrq(500, Vec::new()));
+        assert_eq!(p.sent(MessageType::Icrp).len(), 1, "{version:?}");
+        assert_eq!(acks(&mut p), [0u16; 0], "{version:?}: the ICRP carries it");
+        let iccn = match version {
+            Version::V2 => vec![
+                p.avp(Avp::TxConnectSpeed(1_000_000)),
+                p.avp(Avp::FramingType(1)),
+            ],
+            Version::V3 => Vec::new(),
+        };
+        p.send(MessageType::Iccn, 500, iccn);
+        assert_eq!(acks(&mut p), [0u16; 0], "{version:?}: ICCN, delayed");
+        p.run(Duration::from_secs(1));
+        assert_eq!(acks(&mut p), [4], "{version:?}: ICCN, after the delay");
+        p.send(MessageType::Hello, 0, Vec::new());
+        assert_eq!(acks(&mut p), [5], "{version:?}: HELLO");
+        p.send(
+            MessageType::StopCcn,
+            0,
+            vec![
+                p.avp(Avp::AssignedTunnelId(US)),
+                p.avp(Avp::ResultCode(ResultCode {
+                    result: 1,
+                    error: None,
+                    message: None,
+                })),
+            ],
+        );
+        assert_eq!(acks(&mut p), [6], "{version:?}: StopCCN");
+    }
 }

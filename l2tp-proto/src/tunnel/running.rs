@@ -204,6 +204,17 @@ impl Endpoint {
                 self.session_message(now, index, inbound.session_id, msg);
                 continue;
             }
+            if matches!(
+                msg.message_type,
+                MessageType::Scccn | MessageType::Hello | MessageType::StopCcn
+            ) && let Some(t) = self.tunnels.get_mut(index)
+            {
+                // No message of ours answers these: acknowledge at once (RFC 2661 Appendix B),
+                // so that a peer waiting for the acknowledgement of its SCCCN before it opens
+                // sessions, or for that of its StopCCN before it lets the tunnel go, does not
+                // wait for the delayed acknowledgement.
+                t.channel.acknowledge_now(now);
+            }
             match (state, msg.message_type) {
                 (_, MessageType::StopCcn) => self.on_stopccn(now, index, &msg),
                 (TunnelState::Idle, MessageType::Sccrq) => self.on_sccrq(now, index, &msg),
