@@ -189,6 +189,10 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) frames_malformed: u64,
 }
 
+/// The link timers run at the end of slots this long ([`Ppp::poll_timeout`]): a timer is
+/// late by less than that, far less than the seconds of PPP's restart and echo intervals.
+pub(in crate::engine) const TIMER_SLOT: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// What every native-PPP link shares. See the [module documentation](self).
 pub(in crate::engine) struct Ppp {
     pub(in crate::engine) clock: Clock,
@@ -287,9 +291,14 @@ impl Ppp {
         self.policies.get(name).cloned()
     }
 
-    /// When the earliest link timer is due.
+    /// When the link timers are next run: the end of the [`TIMER_SLOT`] that holds the
+    /// earliest, so that the timers of many links (their echoes, most often) that fall due in
+    /// one slot are run in one wake-up and their frames go out together.
     pub(in crate::engine) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| self.clock.to_std(*t))
+        let (t, _) = self.timers.first()?;
+        let slot = TIMER_SLOT.as_micros() as u64;
+        let end = t.as_micros().div_ceil(slot).saturating_mul(slot);
+        Some(self.clock.to_std(PInstant::from_micros(end)))
     }
 
     /// A new link for a session in `role` under `policy` (not opened yet).
