@@ -369,3 +369,31 @@ impl Ppp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::super::clock::{Clock, OsRng};
+    use super::*;
+
+    #[test]
+    fn link_timers_wake_the_engine_at_the_end_of_their_slot() {
+        let epoch = Instant::now();
+        let mut ppp = Ppp::new(Clock::new(epoch), Box::new(OsRng));
+        assert_eq!(ppp.poll_timeout(), None);
+        let at = |ms: u64| epoch + Duration::from_millis(ms);
+        // Deadlines at 30.001 s and 30.015 s fall in the slot that ends at 30.020 s: one
+        // wake-up runs both; 30.021 s waits for the next.
+        for (ms, handle) in [(30_021, 3), (30_015, 2), (30_001, 1)] {
+            ppp.timers
+                .insert((PInstant::from_micros(ms * 1000), handle));
+        }
+        assert_eq!(ppp.poll_timeout(), Some(at(30_020)));
+        assert!(TIMER_SLOT <= Duration::from_millis(20));
+        // A deadline on a slot's end is not put off.
+        ppp.timers.clear();
+        ppp.timers.insert((PInstant::from_micros(40_000_000), 1));
+        assert_eq!(ppp.poll_timeout(), Some(at(40_000)));
+    }
+}
