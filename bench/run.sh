@@ -30,6 +30,9 @@
 # PPP_SETUP="T S" (with --parts p) measures the native-PPP set-up rate of T tunnels x S sessions
 # only, PPP_RUNS times (default 1), without the memory and idle figures: a run of about 10 s
 # for comparing two builds, e.g. PPP_SETUP="10 1000" PPP_RUNS=5 bench/run.sh --parts p.
+# PPP_IDLE="T S" (with --parts p) takes only the memory and idle-CPU figures, with T tunnels x
+# S sessions; PPP_ECHO sets the LCP echo interval (default 30 s), e.g. for a short comparison:
+# PPP_IDLE="100 100" PPP_ECHO=1 PPP_IDLE_WINDOW=30 bench/run.sh --parts p.
 # Every load runs on loopback or between network namespaces made here, and is bounded in count
 # and time. Exit status 0 when every part ran and every l2tpd figure is complete.
 set -euo pipefail
@@ -65,7 +68,7 @@ if [ "$MODE" = full ]; then
     PPP_SIZES=("1 1000" "10 1000" "100 1000")
     PPP_RSS_SIZES=("10 1000" "100 1000")
     # Four echo rounds of 30 s.
-    PPP_ECHO=30 PPP_IDLE_WINDOW=${PPP_IDLE_WINDOW:-120}
+    PPP_ECHO=${PPP_ECHO:-30} PPP_IDLE_WINDOW=${PPP_IDLE_WINDOW:-120}
 else
     SIZES=("1 100" "4 100")
     RSS_SIZES=("2 500")
@@ -77,6 +80,10 @@ else
     PPP_ECHO=1 PPP_IDLE_WINDOW=3
 fi
 
+if [ -n "${PPP_IDLE:-}" ]; then
+    PPP_SIZES=()
+    PPP_RSS_SIZES=("$PPP_IDLE")
+fi
 if [ -n "${PPP_SETUP:-}" ]; then
     PPP_SIZES=()
     for _ in $(seq "${PPP_RUNS:-1}"); do PPP_SIZES+=("$PPP_SETUP"); done

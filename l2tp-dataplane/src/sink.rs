@@ -90,6 +90,11 @@ pub enum SinkEvent {
     SessionDown(SessionDown),
     /// A PPP control frame of a native-PPP session.
     PppFrame(PppFrame),
+    /// LCP Echo-Replies of native-PPP sessions, in the order they arrived: a data-path thread
+    /// holds them a moment ([`crate::ppp::ECHO_REPLY_HOLD`]) and hands over those it gathered
+    /// in one event, so that the replies to many sessions' echoes wake the control plane once.
+    /// Any other control frame of the thread's goes after those held before it.
+    PppEchoReplies(Vec<PppFrame>),
     /// The native-PPP sessions that carried IP since the last report (at most one report per
     /// [`crate::ppp::ACTIVITY_PERIOD`], and none when no session did).
     PppActivity(Vec<PppActivity>),

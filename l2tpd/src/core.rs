@@ -323,6 +323,11 @@ impl Core {
             DataplaneEvent::PppFrame { tid, sid, frame } => {
                 self.engine.handle_ppp_frame(now, (tid, sid), &frame);
             }
+            DataplaneEvent::PppFrames { frames } => {
+                for (tid, sid, frame) in frames {
+                    self.engine.handle_ppp_frame(now, (tid, sid), &frame);
+                }
+            }
             DataplaneEvent::PppActivity { sessions } => {
                 self.engine.handle_ppp_activity(now, &sessions);
             }

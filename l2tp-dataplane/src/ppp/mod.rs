@@ -37,6 +37,11 @@
 //! - Activity: the threads mark the sessions that passed IP packets; at most once every
 //!   [`ACTIVITY_PERIOD`] the marked ones are reported ([`crate::SinkEvent::PppActivity`]), for
 //!   the links' idle timeouts and adaptive echo.
+//! - LCP Echo-Replies: a thread holds those it reads for at most [`ECHO_REPLY_HOLD`] (or until
+//!   it holds [`ECHO_REPLY_BATCH`]) and hands them over together
+//!   ([`crate::SinkEvent::PppEchoReplies`]): idle sessions' echoes then cost the control plane
+//!   one wake-up per batch, not one per reply. The other control frames go at once (after the
+//!   replies the thread held before them), so that negotiations are not slowed.
 //!
 //! Sequencing (Ns in L2TPv2, the sublayer's number in L2TPv3) is one counter per session shared
 //! by the threads and the control side, so every packet the session sends, control frames
@@ -60,6 +65,14 @@ pub use codec::{Inbound, InboundDrop, NetState, PppCodec, PppCodecSpec, PppL2tp,
 /// How often at most the data plane reports which sessions carried IP
 /// ([`crate::SinkEvent::PppActivity`]).
 pub const ACTIVITY_PERIOD: Duration = Duration::from_secs(5);
+
+/// How long at most a data-path thread holds the LCP Echo-Replies it read before it hands them
+/// to the control plane ([`crate::SinkEvent::PppEchoReplies`]); far below any echo interval
+/// (seconds), so that a link's echo failures are counted as without it.
+pub const ECHO_REPLY_HOLD: Duration = Duration::from_millis(20);
+
+/// How many LCP Echo-Replies a data-path thread holds at most before it hands them over.
+pub const ECHO_REPLY_BATCH: usize = 1024;
 
 /// The name of the shared TUN when none is given.
 pub const DEFAULT_TUN_NAME: &str = "l2tpppp0";

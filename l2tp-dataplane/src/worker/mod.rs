@@ -172,6 +172,9 @@ pub(crate) struct Worker {
     reporter: bool,
     report_at: Option<Instant>,
     last_report: Option<Instant>,
+    /// LCP Echo-Replies received and not yet handed over, and when they are due.
+    replies: Vec<crate::PppFrame>,
+    replies_at: Option<Instant>,
 }
 
 impl Worker {
@@ -205,6 +208,8 @@ impl Worker {
             reporter,
             report_at: None,
             last_report: None,
+            replies: Vec::new(),
+            replies_at: None,
         })
     }
 
@@ -262,6 +267,24 @@ impl Worker {
             if self.reporter {
                 self.report_activity(Instant::now());
             }
+            self.hand_over_replies();
+        }
+    }
+
+    /// Hands the held LCP Echo-Replies over when their time is up or they are many; starts
+    /// their time when the first is held.
+    fn hand_over_replies(&mut self) {
+        if self.replies.is_empty() {
+            self.replies_at = None;
+            return;
+        }
+        let now = Instant::now();
+        let at = *self
+            .replies_at
+            .get_or_insert(now + crate::ppp::ECHO_REPLY_HOLD);
+        if at <= now || self.replies.len() >= crate::ppp::ECHO_REPLY_BATCH {
+            ppp::flush_replies(self.control_sink.as_deref(), &mut self.replies);
+            self.replies_at = None;
         }
     }
 
@@ -273,6 +296,7 @@ impl Worker {
             .iter()
             .filter_map(|sid| self.sessions.get(sid)?.reorder.as_ref()?.deadline())
             .chain(self.report_at)
+            .chain(self.replies_at)
             .min();
         match first {
             None => EpollTimeout::NONE,

@@ -281,6 +281,8 @@ pub(super) struct PppCtx<'a> {
     pub(super) tun_offloads: TapOffloads,
     pub(super) common: &'a PppCommon,
     pub(super) totals: &'a TotalCounters,
+    /// The LCP Echo-Replies held for the control plane (see [`SinkEvent::PppEchoReplies`]).
+    pub(super) replies: &'a mut Vec<PppFrame>,
 }
 
 /// Where a received packet lies, for writes joined by the TUN's coalescer.
@@ -377,14 +379,18 @@ pub(super) fn deliver(
         Inbound::Control => {
             c.rx_packets.fetch_add(1, Relaxed);
             c.rx_bytes.fetch_add(frame.len() as u64, Relaxed);
-            report(
-                sink,
-                SinkEvent::PppFrame(PppFrame {
-                    tid: s.shared.tid,
-                    sid: s.shared.sid,
-                    frame: frame.to_vec(),
-                }),
-            );
+            let f = PppFrame {
+                tid: s.shared.tid,
+                sid: s.shared.sid,
+                frame: frame.to_vec(),
+            };
+            if is_echo_reply(frame) {
+                ctx.replies.push(f);
+            } else {
+                // In order: the replies held before it go first.
+                flush_replies(sink, ctx.replies);
+                report(sink, SinkEvent::PppFrame(f));
+            }
         }
         Inbound::Drop(why) => {
             c.rx_errors.fetch_add(1, Relaxed);
@@ -440,6 +446,19 @@ fn due(r: &mut CookieReporting) -> Option<u64> {
     }
     r.last = Some(now);
     Some(std::mem::take(&mut r.unreported))
+}
+
+/// Whether `frame` (with or without `FF 03`) is an LCP Echo-Reply (RFC 1661 §5.8).
+fn is_echo_reply(frame: &[u8]) -> bool {
+    let f = frame.strip_prefix(&[0xff, 0x03]).unwrap_or(frame);
+    matches!(f, [0xc0, 0x21, 10, ..])
+}
+
+/// Hands the held LCP Echo-Replies to the control plane, in one event.
+pub(super) fn flush_replies(sink: Option<&ControlSink>, replies: &mut Vec<PppFrame>) {
+    if !replies.is_empty() {
+        report(sink, SinkEvent::PppEchoReplies(std::mem::take(replies)));
+    }
 }
 
 fn report(sink: Option<&ControlSink>, event: SinkEvent) {

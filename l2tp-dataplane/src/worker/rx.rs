@@ -78,6 +78,7 @@ impl Worker {
             tun_offloads,
             ppp_common,
             totals,
+            replies,
             ..
         } = self;
         let Some(t) = tunnels.get(&tid) else { return };
@@ -94,6 +95,7 @@ impl Worker {
             tun_offloads: *tun_offloads,
             common: ppp_common,
             totals,
+            replies,
         };
         let got = if t.gro {
             sys::udp_gro_recv(t.socket.as_fd(), bufs, batch)
@@ -166,6 +168,7 @@ impl Worker {
             tun_offloads: self.tun_offloads,
             common: &self.ppp_common,
             totals: &self.totals,
+            replies: &mut self.replies,
         };
         deliver(
             (&mut self.sessions, &mut self.held, &mut ppp),

@@ -183,6 +183,13 @@ pub enum DataplaneEvent {
         /// The frame.
         frame: Vec<u8>,
     },
+    /// PPP control frames of several native-PPP sessions, as (tid, sid, frame) in the order
+    /// they arrived: [`DataplaneEvent::PppFrame`] for each, handed over at once (the userspace
+    /// data plane gathers the LCP Echo-Replies of a moment so).
+    PppFrames {
+        /// The frames.
+        frames: Vec<(u32, u32, Vec<u8>)>,
+    },
     /// Native-PPP sessions that carried IP packets since the last such report, as (tid, sid,
     /// received, sent): their links are not idle, and traffic received counts as a sign of
     /// life for adaptive LCP echo. A data plane reports at most once every

@@ -81,6 +81,9 @@ impl UserspaceAdapter {
                     sid: f.sid,
                     frame: f.frame,
                 },
+                dp::SinkEvent::PppEchoReplies(r) => DataplaneEvent::PppFrames {
+                    frames: r.into_iter().map(|f| (f.tid, f.sid, f.frame)).collect(),
+                },
                 dp::SinkEvent::PppActivity(a) => DataplaneEvent::PppActivity {
                     sessions: a
                         .into_iter()

@@ -632,6 +632,17 @@ impl Registry {
         self.sessions.get_mut(&handle).map(|b| &mut **b)
     }
 
+    /// The session with this handle, to change, and its tunnel, to read: one look-up of the
+    /// session where two would walk the (large) map of sessions twice.
+    pub(super) fn session_and_tunnel_mut(
+        &mut self,
+        handle: u64,
+    ) -> Option<(&mut SessionRec, Option<&TunnelRec>)> {
+        let rec = self.sessions.get_mut(&handle)?;
+        let tunnel = self.tunnels.get(&rec.tunnel);
+        Some((&mut **rec, tunnel))
+    }
+
     /// The handle of the session numbered (tunnel id, session id).
     pub(super) fn session_handle(&self, tid: u32, sid: u32) -> Option<u64> {
         self.by_sid.get(&(tid, sid)).copied()

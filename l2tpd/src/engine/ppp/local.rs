@@ -9,13 +9,19 @@ use ppp_proto::{AuthRequest, NetworkParams, Verdict};
 
 use super::super::ctx::Ctx;
 use super::super::pools::PoolError;
+use super::super::registry::TunnelRec;
 use super::state::{Ppp, PppLink, method_label};
 
 /// The IPv4 address of session `handle`'s tunnel at our end, if it runs over IPv4: our address
 /// on its links when the profile sets none.
 pub(super) fn tunnel_local_ipv4(ctx: &Ctx<'_>, handle: u64) -> Option<Ipv4Addr> {
     let rec = ctx.registry.session(handle)?;
-    let (local, _) = ctx.registry.tunnel(rec.tunnel)?.socket?;
+    local_ipv4(ctx.registry.tunnel(rec.tunnel)?)
+}
+
+/// The local IPv4 address of `tunnel` (`None` for IPv6 or an unspecified address).
+pub(super) fn local_ipv4(tunnel: &TunnelRec) -> Option<Ipv4Addr> {
+    let (local, _) = tunnel.socket?;
     match local.ip() {
         IpAddr::V4(a) if !a.is_unspecified() => Some(a),
         _ => None,

@@ -432,20 +432,22 @@ pub(super) fn dynauth(
 /// Carries out what session `handle`'s link asks for until it asks nothing more.
 fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
-    let local_v4 = tunnel_local_ipv4(ctx, handle);
     let mut end: Option<(Refusal, String)> = None;
     let mut sli: Option<l2tp_proto::wire::avp::types::Accm> = None;
     let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
     // For RADIUS, after the link has run: a request to ask about, accounting that fell due.
     let mut ask: Option<AuthRequest> = None;
     let mut due = acct::Due::default();
+    // Whether the link told of anything but frames to send (an echo, most often, does not).
+    let mut eventful = false;
     {
         let Ctx {
             registry, ppp, out, ..
         } = &mut *ctx;
-        let Some(rec) = registry.session_mut(handle) else {
+        let Some((rec, tunnel)) = registry.session_and_tunnel_mut(handle) else {
             return;
         };
+        let local_v4 = tunnel.and_then(local::local_ipv4);
         let (tid, sid) = (rec.tid(), rec.sid());
         let Some(st) = rec.ppp.as_deref_mut() else {
             return;
@@ -475,6 +477,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
             }
             while let Some(ev) = st.link.poll_event() {
                 progress = true;
+                eventful = true;
                 match ev {
                     LinkEvent::LinkUp(info) => {
                         st.info = Some(info);
@@ -577,6 +580,12 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         // IPCP may have given up without an event (IPv6 alone then): the user is online.
         announce(ppp, (tid, sid), st, &mut events, std_now);
         ppp.reschedule(handle, st);
+    }
+    // Nothing but frames (an Echo-Request or its answer): nothing changed that accounting,
+    // watchers or the L2TP session have to hear of.
+    // (Authenticate, a Set-Link-Info and a link down all come of an event.)
+    if !eventful && events.is_empty() && end.is_none() && !due.interim {
+        return;
     }
     // Refused at once (the request could not be built): the link has more to say.
     let again = ask.is_some_and(|req| access::ask(ctx, handle, req));

@@ -189,6 +189,10 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) frames_malformed: u64,
 }
 
+/// The link timers run at the end of slots this long ([`Ppp::poll_timeout`]): a timer is
+/// late by less than that, far less than the seconds of PPP's restart and echo intervals.
+pub(in crate::engine) const TIMER_SLOT: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// What every native-PPP link shares. See the [module documentation](self).
 pub(in crate::engine) struct Ppp {
     pub(in crate::engine) clock: Clock,
@@ -287,9 +291,14 @@ impl Ppp {
         self.policies.get(name).cloned()
     }
 
-    /// When the earliest link timer is due.
+    /// When the link timers are next run: the end of the [`TIMER_SLOT`] that holds the
+    /// earliest, so that the timers of many links (their echoes, most often) that fall due in
+    /// one slot are run in one wake-up and their frames go out together.
     pub(in crate::engine) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| self.clock.to_std(*t))
+        let (t, _) = self.timers.first()?;
+        let slot = TIMER_SLOT.as_micros() as u64;
+        let end = t.as_micros().div_ceil(slot).saturating_mul(slot);
+        Some(self.clock.to_std(PInstant::from_micros(end)))
     }
 
     /// A new link for a session in `role` under `policy` (not opened yet).
@@ -358,5 +367,33 @@ impl Ppp {
             }
             st.deadline = next;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::super::clock::{Clock, OsRng};
+    use super::*;
+
+    #[test]
+    fn link_timers_wake_the_engine_at_the_end_of_their_slot() {
+        let epoch = Instant::now();
+        let mut ppp = Ppp::new(Clock::new(epoch), Box::new(OsRng));
+        assert_eq!(ppp.poll_timeout(), None);
+        let at = |ms: u64| epoch + Duration::from_millis(ms);
+        // Deadlines at 30.001 s and 30.015 s fall in the slot that ends at 30.020 s: one
+        // wake-up runs both; 30.021 s waits for the next.
+        for (ms, handle) in [(30_021, 3), (30_015, 2), (30_001, 1)] {
+            ppp.timers
+                .insert((PInstant::from_micros(ms * 1000), handle));
+        }
+        assert_eq!(ppp.poll_timeout(), Some(at(30_020)));
+        assert!(TIMER_SLOT <= Duration::from_millis(20));
+        // A deadline on a slot's end is not put off.
+        ppp.timers.clear();
+        ppp.timers.insert((PInstant::from_micros(40_000_000), 1));
+        assert_eq!(ppp.poll_timeout(), Some(at(40_000)));
     }
 }
