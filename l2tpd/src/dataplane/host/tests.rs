@@ -321,3 +321,36 @@ fn a_tunnel_refused_before_it_came_up_does_not_push_the_next_one_apart() {
     host.tunnel_down(1);
     assert_eq!(peer_of(&open(&mut host, 2, local, peer)), None);
 }
+
+/// On a kernel that tells them apart, the socket that gets the datagrams of a NAT's address
+/// and port may be that of a tunnel that went down and waits out its StopCCN: its kernel
+/// tunnel stays until that socket closes, so that the other tunnels' data still reaches them
+/// through it, and goes then.
+#[test]
+fn a_kernel_tunnel_that_shares_its_peer_stays_until_its_socket_closes() {
+    let (_listen, local, nat) = addresses();
+    let (new, kernel) = Recording::new("kernel", true);
+    let mut host = DataplaneHost::new(Box::new(new), false);
+    for tid in [1, 2, 3] {
+        open(&mut host, tid, local, nat);
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+    }
+    host.tunnel_down(1);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([1, 2, 3]));
+    host.socket_change(Instant::now(), SocketChange::Close(1));
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([2, 3]));
+    assert!(matches!(host.poll_change(), Some(ShellSocket::Close(1))));
+    assert!(host.poll_change().is_none());
+    // The last of the group has no other tunnel's data to wait for: it goes at once.
+    host.tunnel_down(3);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 3 });
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([2, 3]));
+    host.tunnel_down(2);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 2 });
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([3]));
+    // A socket closed before the tunnel is removed leaves the removal as it was.
+    host.socket_change(Instant::now(), SocketChange::Close(3));
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 3 });
+    assert!(kernel.borrow().tunnels.is_empty());
+}
