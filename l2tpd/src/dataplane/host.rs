@@ -312,11 +312,19 @@ impl DataplaneHost {
         // before this one is gone (the kernel prefers the newer of two equal sockets).
         self.leave_group(tid);
         if let Some(t) = self.tunnels.remove(&tid) {
-            // Its data-plane tunnel goes just before its socket does.
-            if t.linger == Linger::Removing
-                && let Err(e) = self.dataplane.remove_tunnel(tid)
-            {
-                tracing::warn!("removing tunnel {tid}: {e}");
+            // Its data-plane tunnel goes just before its socket does; but first its socket is
+            // connected to the peer's address with port 0, so that the group's datagrams go to
+            // another tunnel's socket from now on, not to one that has no tunnel any more.
+            if t.linger == Linger::Removing {
+                if let Some(s) = &t.socket {
+                    let anyport = SocketAddr::new(t.remote.ip(), 0);
+                    if let Err(e) = socket2::SockRef::from(s).connect(&anyport.into()) {
+                        tracing::debug!("tunnel {tid}: connecting its socket to {anyport}: {e}");
+                    }
+                }
+                if let Err(e) = self.dataplane.remove_tunnel(tid) {
+                    tracing::warn!("removing tunnel {tid}: {e}");
+                }
             }
             if let Some(key) = t.peer
                 && self.by_peer.get(&key) == Some(&tid)

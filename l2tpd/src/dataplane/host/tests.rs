@@ -331,15 +331,25 @@ fn a_kernel_tunnel_that_shares_its_peer_stays_until_its_socket_closes() {
     let (_listen, local, nat) = addresses();
     let (new, kernel) = Recording::new("kernel", true);
     let mut host = DataplaneHost::new(Box::new(new), false);
+    let mut first = None;
     for tid in [1, 2, 3] {
-        open(&mut host, tid, local, nat);
+        let change = open(&mut host, tid, local, nat);
+        first.get_or_insert(change);
         assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
     }
+    // The shell's copy of tunnel 1's socket.
+    let Some(ShellSocket::Open { socket: first, .. }) = first else {
+        panic!("no socket for tunnel 1");
+    };
     host.tunnel_down(1);
     host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
     assert_eq!(kernel.borrow().tunnels, BTreeSet::from([1, 2, 3]));
+    assert_eq!(first.peer_addr().ok(), Some(nat));
     host.socket_change(Instant::now(), SocketChange::Close(1));
     assert_eq!(kernel.borrow().tunnels, BTreeSet::from([2, 3]));
+    // Before its tunnel went, its socket stopped matching the NAT's port (connected to port
+    // 0), so that the NAT's datagrams go to the others' sockets.
+    assert!(first.peer_addr().is_err(), "{:?}", first.peer_addr());
     assert!(matches!(host.poll_change(), Some(ShellSocket::Close(1))));
     assert!(host.poll_change().is_none());
     // The last of the group has no other tunnel's data to wait for: it goes at once.
