@@ -13,8 +13,10 @@ echo "== lints"
 bash scripts/check-deps.sh
 python3 scripts/check-imports.py l2tpd/src
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "== qemu test guest (tests/vm)"
+echo "== qemu test guests (tests/vm): Debian 12's kernel, and bookworm-backports' for ipsec_nat"
 bash tests/vm/build-guest.sh
+L2TP_VM_KERNEL=backports L2TP_VM_DIR="${L2TP_VM_BACKPORTS_DIR:-${L2TP_VM_DIR:-/var/tmp/l2tp-vm}-backports}" \
+    bash tests/vm/build-guest.sh
 echo "== tests"
 # Integration tests leave their captures here for the judge below.
 rm -rf target/captures
