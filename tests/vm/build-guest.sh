@@ -10,11 +10,12 @@
 #   debs/, kernel-VER/    the cached kernel package and its extracted tree
 # Re-runs are quick: nothing is rebuilt unless an input is newer than initrd.img.
 #
-# Env: L2TP_VM_KERNEL  stable (the default): the kernel linux-image-amd64 points to (Debian 12:
-#                      Linux 6.1); backports: the one it points to in bookworm-backports (Linux
-#                      6.12), found and downloaded with a private apt configuration under
+# Env: L2TP_VM_KERNEL  stable: the kernel linux-image-amd64 points to (Debian 12: Linux 6.1);
+#                      backports: the one it points to in bookworm-backports (Linux 6.12),
+#                      found and downloaded with a private apt configuration under
 #                      $L2TP_VM_DIR/apt-backports (the host's is left as it is), its index
-#                      verified by apt with Debian's archive keyring
+#                      verified by apt with Debian's archive keyring. Default: the kind the
+#                      directory was last built with ($L2TP_VM_DIR/kernel.kind), else stable
 #      EXTRA_BINS      more host binaries (names in PATH or absolute paths) to carry, with libs
 #      EXTRA_MODULES   more kernel modules (dependencies are added)
 #      L2TP_VM_NO_APT  =1: do not apt-get install anything
@@ -41,8 +42,10 @@ if [ "${L2TP_VM_NO_APT:-0}" != 1 ]; then
 fi
 
 # --- the kernel package linux-image-amd64 depends on, downloaded once and extracted once
+# A directory keeps the kind of kernel it was built with, unless told otherwise.
+KIND=${L2TP_VM_KERNEL:-$(cat "$WORK/kernel.kind" 2>/dev/null || echo stable)}
 APT_OPTS=()
-case ${L2TP_VM_KERNEL:-stable} in
+case $KIND in
 stable) ;;
 backports)
     # apt with sources, lists, cache and (empty) dpkg status of its own: the host's apt
@@ -63,8 +66,9 @@ backports)
         touch "$A/updated"
     fi
     ;;
-*) echo "build-guest: L2TP_VM_KERNEL is stable or backports, not ${L2TP_VM_KERNEL}" >&2; exit 1 ;;
+*) echo "build-guest: L2TP_VM_KERNEL is stable or backports, not $KIND" >&2; exit 1 ;;
 esac
+echo "$KIND" >"$WORK/kernel.kind"
 kpkg() { apt-cache "${APT_OPTS[@]}" depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
 KPKG=$(kpkg)
 if [ -z "$KPKG" ]; then apt-get "${APT_OPTS[@]}" update -qq; KPKG=$(kpkg); fi
