@@ -21,9 +21,12 @@
 //!   the userspace data plane; where it can (Linux 6.10 on, for L2TPv2), all four are the
 //!   kernel's, and the log says that c1's and c3's share c2's address and port;
 //! - leave: c2 vanishes; the server notices (LCP echoes), removes its session and tunnel,
-//!   frees its address and says PPP DOWN, while the others' pings come back (c1 and c3 may
-//!   lose two of 150 at the moment c2's tunnel, whose socket the NAT's datagrams went to, goes
-//!   and another tunnel's socket takes its place; c4 none), and all of them do afterwards;
+//!   frees its address and says PPP DOWN, while the others ping on until c2's tunnel and its
+//!   socket are gone, and their pings come back: c4's all but the one in flight when they
+//!   stop, c1's and c3's as many on Linux 6.10 on (whichever tunnel's socket the NAT's
+//!   datagrams reach, they find their tunnels), and two fewer at most before (another
+//!   tunnel's socket takes the place of c2's, to which the NAT's datagrams went); all of them
+//!   come back afterwards;
 //! - nfq: with the marks from l2tp-nfqd's messages instead (the recipe's alternative), this
 //!   binary standing in for l2tp-nfqd (`--nfqd QUEUE SOCKET`: NFQUEUE over netlink, the
 //!   message of l2tp-nfqd's header), the clients work again; a message for no SCCRQ is
