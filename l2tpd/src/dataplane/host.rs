@@ -570,7 +570,11 @@ impl DataplaneHost {
             DataplaneRequest::RemoveTunnel { tid } => {
                 self.peers.remove(tid);
                 self.leave_group(*tid);
-                if let Some(t) = self.tunnels.get_mut(tid) {
+                // A data plane that adopted the socket of a tunnel that lingers still reads it
+                // (its StopCCN's acknowledgement among what comes).
+                if let Some(t) = self.tunnels.get_mut(tid)
+                    && t.linger == Linger::No
+                {
                     t.adopted = false;
                 }
                 let linger = self.tunnels.get_mut(tid).filter(|t| t.linger != Linger::No);
@@ -581,8 +585,8 @@ impl DataplaneHost {
                         .map_or(Ok(()), |fb| fb.remove_tunnel(*tid))
                 } else if let Some(t) = linger {
                     tracing::debug!(
-                        "tunnel {tid}: its kernel tunnel stays until its socket closes, for the \
-                         data of the other tunnels from {} that reaches that socket",
+                        "tunnel {tid}: its data-plane tunnel stays until its socket closes, for \
+                         the data of the other tunnels from {} that reaches that socket",
                         t.remote
                     );
                     t.linger = Linger::Removing;

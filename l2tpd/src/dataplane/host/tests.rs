@@ -28,6 +28,8 @@ struct Log {
 struct Recording {
     name: &'static str,
     separates: bool,
+    /// It reads the tunnels' sockets itself, as the userspace data plane does.
+    adopts: bool,
     log: Rc<RefCell<Log>>,
 }
 
@@ -37,6 +39,7 @@ impl Recording {
         let r = Recording {
             name,
             separates,
+            adopts: false,
             log: Rc::clone(&log),
         };
         (r, log)
@@ -56,7 +59,9 @@ impl Dataplane for Recording {
         _socket: Option<BorrowedFd<'_>>,
     ) -> Result<TunnelInstalled, DataplaneError> {
         self.log.borrow_mut().tunnels.insert(spec.tid);
-        Ok(TunnelInstalled::default())
+        Ok(TunnelInstalled {
+            adopted_socket: self.adopts,
+        })
     }
     fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
         let mut log = self.log.borrow_mut();
@@ -363,4 +368,28 @@ fn a_kernel_tunnel_that_shares_its_peer_stays_until_its_socket_closes() {
     host.socket_change(Instant::now(), SocketChange::Close(3));
     host.execute(&DataplaneRequest::RemoveTunnel { tid: 3 });
     assert!(kernel.borrow().tunnels.is_empty());
+}
+
+/// A data plane that reads the tunnels' sockets itself (the userspace one) still reads that of
+/// a tunnel that lingers, and what it reads there is the tunnel's until the socket closes.
+#[test]
+fn a_lingering_tunnel_s_adopted_socket_is_still_read() {
+    let (_listen, local, nat) = addresses();
+    let (mut reads, _) = Recording::new("userspace", true);
+    reads.adopts = true;
+    let mut host = DataplaneHost::new(Box::new(reads), false);
+    for tid in [1, 2] {
+        open(&mut host, tid, local, nat);
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+    }
+    assert_eq!(host.control_source(1), Some((local, nat)));
+    host.tunnel_down(1);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
+    assert_eq!(host.control_source(1), Some((local, nat)));
+    host.socket_change(Instant::now(), SocketChange::Close(1));
+    assert_eq!(host.control_source(1), None);
+    // The last of the group goes at once, and no longer reads.
+    host.tunnel_down(2);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 2 });
+    assert_eq!(host.control_source(2), None);
 }
