@@ -211,7 +211,7 @@ impl Share {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ipsec_nat/guest.sh"),
             "guest.sh",
         );
-        make_pki(&dir.join("pki"));
+        pki::make(&dir.join("pki"));
         Share(dir, captures)
     }
 
@@ -260,89 +260,6 @@ impl Drop for Share {
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
         }
-    }
-}
-
-/// A CA, the server's certificate (vpn.example.net, serverAuth and ikeIntermediate, as the
-/// recipe's swanctl.conf describes it) and dave's, with strongSwan's `pki`.
-fn make_pki(dir: &Path) {
-    let pki = |args: &[&str], stdin: Option<&Path>, out: &str| {
-        let mut cmd = Command::new("pki");
-        cmd.args(args).args(["--outform", "pem"]);
-        if let Some(f) = stdin {
-            cmd.stdin(std::fs::File::open(f).unwrap());
-        }
-        let o = cmd.output().unwrap_or_else(|e| panic!("pki: {e}"));
-        assert!(
-            o.status.success() && !o.stdout.is_empty(),
-            "pki {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        std::fs::write(dir.join(out), o.stdout).unwrap();
-    };
-    let p = |name: &str| dir.join(name);
-    pki(
-        &["--gen", "--type", "rsa", "--size", "2048"],
-        None,
-        "ca.key",
-    );
-    let ca_key = p("ca.key");
-    pki(
-        &[
-            "--self",
-            "--ca",
-            "--lifetime",
-            "30",
-            "--in",
-            ca_key.to_str().unwrap(),
-            "--type",
-            "rsa",
-            "--dn",
-            "O=Example, CN=Example VPN CA",
-        ],
-        None,
-        "ca.pem",
-    );
-    let ca_pem = p("ca.pem");
-    for (name, dn, san, flags) in [
-        (
-            "server",
-            "O=Example, CN=vpn.example.net",
-            "vpn.example.net",
-            &["--flag", "serverAuth", "--flag", "ikeIntermediate"][..],
-        ),
-        (
-            "dave",
-            "O=Example, CN=dave@example.net",
-            "dave@example.net",
-            &["--flag", "clientAuth"][..],
-        ),
-    ] {
-        let key = format!("{name}.key");
-        pki(&["--gen", "--type", "rsa", "--size", "2048"], None, &key);
-        let public = format!("{name}.pub");
-        pki(
-            &["--pub", "--in", p(&key).to_str().unwrap(), "--type", "rsa"],
-            None,
-            &public,
-        );
-        let mut args = vec![
-            "--issue",
-            "--lifetime",
-            "30",
-            "--cacert",
-            ca_pem.to_str().unwrap(),
-            "--cakey",
-            ca_key.to_str().unwrap(),
-            "--type",
-            "pub",
-            "--dn",
-            dn,
-            "--san",
-            san,
-        ];
-        args.extend(flags);
-        pki(&args, Some(&p(&public)), &format!("{name}.pem"));
     }
 }
 
@@ -831,3 +748,7 @@ fn judge_nfq(share: &Share) {
 /// The stand-in for l2tp-nfqd (`--nfqd`).
 #[path = "ipsec_nat/nfqd.rs"]
 mod nfqd;
+
+/// The certificates.
+#[path = "ipsec_nat/pki.rs"]
+mod pki;

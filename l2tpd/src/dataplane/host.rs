@@ -18,7 +18,7 @@ use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest,
     SessionInstalled, SessionSpec, SocketChange, TunnelInstalled,
 };
-use super::shared::{Apart, Groups, Tuple};
+use super::shared::{Apart, Groups, Linger, Tuple, join_ids};
 use crate::marks::{Learnt, MarkSource, Marks, PeerTunnel};
 use crate::net::{self, Framing};
 
@@ -68,17 +68,6 @@ struct TunnelSocket {
     version: Version,
     /// Its data-plane tunnel stays until its socket closes ([`Self::leave_group`]).
     linger: Linger,
-}
-
-/// Whether a tunnel that left its group keeps its data-plane tunnel until its socket closes.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-enum Linger {
-    #[default]
-    No,
-    /// It will, when it is removed.
-    Yes,
-    /// Its removal waits for its socket to close.
-    Removing,
 }
 
 /// The data plane and the tunnels' sockets.
@@ -805,14 +794,6 @@ impl DataplaneHost {
             fb.remove_all();
         }
     }
-}
-
-/// Tunnel ids as a list for the log: "10, 30".
-fn join_ids(ids: &[u32]) -> String {
-    ids.iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
