@@ -3,7 +3,7 @@
 # installs what is missing.
 set -euo pipefail
 
-APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils ppp iperf3 groff-base systemd procps openvpn
+APT_PACKAGES=(tshark tcpdump xl2tpd iproute2 iputils-ping python3 xxd qemu-system-x86 busybox-static cpio kmod xz-utils zstd ppp iperf3 groff-base systemd procps openvpn
     charon-systemd strongswan-swanctl strongswan-pki nftables netbase freeradius freeradius-utils
     lintian man-db logrotate dpkg-dev binutils prometheus l2tpns)
 

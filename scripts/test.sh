@@ -13,8 +13,10 @@ echo "== lints"
 bash scripts/check-deps.sh
 python3 scripts/check-imports.py l2tpd/src
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "== qemu test guest (tests/vm)"
+echo "== qemu test guests (tests/vm): Debian 12's kernel, and bookworm-backports' (ipsec_nat, quick cases)"
 bash tests/vm/build-guest.sh
+BACKPORTS_VM=${L2TP_VM_BACKPORTS_DIR:-${L2TP_VM_DIR:-/var/tmp/l2tp-vm}-backports}
+L2TP_VM_KERNEL=backports L2TP_VM_DIR="$BACKPORTS_VM" bash tests/vm/build-guest.sh
 echo "== tests"
 # Integration tests leave their captures here for the judge below.
 rm -rf target/captures
@@ -29,6 +31,8 @@ echo "== Debian package: build, lintian, install, check, remove, purge"
 bash scripts/package-test.sh
 echo "== kernel data plane in a qemu guest (tests/vm)"
 bash tests/vm/run-all.sh
+echo "== kernel data plane on bookworm-backports' kernel: the quick cases (tests/vm)"
+L2TP_VM_DIR="$BACKPORTS_VM" bash tests/vm/run-all.sh l2tpv3-eth xl2tpd-ppp l2tpd-static
 echo "== fuzzing smoke"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"
 echo "== all tests passed"

@@ -15,21 +15,32 @@
 //! - nat: every client gets its own tunnel, session, pool address and mark; all ping the
 //!   server at once, every reply comes; each client's decrypted L2TP (an nflog capture on the
 //!   client) holds its own tunnel's packets only, and its own pings' replies; the server
-//!   rejects MRRU and Callback and gives the DNS server. The guest's Linux 6.1 cannot tell
-//!   apart the data of tunnels that share a peer address and port: c2's tunnel, the NAT's
-//!   first, is the kernel's, and c1's and c3's are carried apart, on the userspace data plane;
+//!   rejects MRRU and Callback and gives the DNS server. Where the kernel's L2TP cannot tell
+//!   apart the data of tunnels that share a peer address and port (Debian 12's Linux 6.1),
+//!   c2's tunnel, the NAT's first, is the kernel's, and c1's and c3's are carried apart, on
+//!   the userspace data plane; where it can (Linux 6.10 on, for L2TPv2), all four are the
+//!   kernel's, and the log says that c1's and c3's share c2's address and port;
 //! - leave: c2 vanishes; the server notices (LCP echoes), removes its session and tunnel,
-//!   frees its address and says PPP DOWN, while the others' pings come back (c1 and c3 may
-//!   lose two of 150 at the moment c2's tunnel, whose socket the NAT's datagrams went to, goes
-//!   and another tunnel's socket takes its place; c4 none), and all of them do afterwards;
+//!   frees its address and says PPP DOWN, while the others ping on until c2's tunnel and its
+//!   socket are gone, and their pings come back: c4's all but the one in flight when they
+//!   stop, c1's and c3's as many on Linux 6.10 on (whichever tunnel's socket the NAT's
+//!   datagrams reach, they find their tunnels), and two fewer at most before (another
+//!   tunnel's socket takes the place of c2's, to which the NAT's datagrams went); all of them
+//!   come back afterwards;
 //! - nfq: with the marks from l2tp-nfqd's messages instead (the recipe's alternative), this
 //!   binary standing in for l2tp-nfqd (`--nfqd QUEUE SOCKET`: NFQUEUE over netlink, the
 //!   message of l2tp-nfqd's header), the clients work again; a message for no SCCRQ is
 //!   dropped; c4, asking for MPPE through CCP, gets CCP protocol-rejected.
 //!
-//! Needs root, qemu, strongSwan's `pki`, tshark and the guest built by
-//! `tests/vm/build-guest.sh` (in `$L2TP_VM_DIR`, default `/var/tmp/l2tp-vm`); fails, rather
-//! than skips, without them.
+//! It runs twice, at once, on two guests, each asserting by the guest's `uname -r` that it ran
+//! on the kernel it is for: `ipsec_nat` on the guest of Debian 12's kernel that
+//! `tests/vm/build-guest.sh` builds (in `$L2TP_VM_DIR`, default `/var/tmp/l2tp-vm`), and
+//! `ipsec_nat_backports` on the one it builds with `L2TP_VM_KERNEL=backports` (bookworm-
+//! backports' Linux 6.12, in `$L2TP_VM_BACKPORTS_DIR`, default `$L2TP_VM_DIR-backports`).
+//! A name on the command line runs the cases whose names contain it.
+//!
+//! Needs root, qemu, strongSwan's `pki`, tshark and both guests; fails, rather than skips,
+//! without them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod netns;
@@ -62,7 +73,7 @@ fn main() -> ExitCode {
         Some("--nfqd") => return nfqd::run(&args[2..]),
         // Judges again what a failed run kept (the directory it names), phase by phase.
         Some("--judge") => {
-            let share = std::mem::ManuallyDrop::new(Share(PathBuf::from(&args[2])));
+            let share = std::mem::ManuallyDrop::new(Share(PathBuf::from(&args[2]), "ipsec-nat"));
             let phases: [(&str, Judge); 4] = [
                 ("clear", judge_clear),
                 ("nat", judge_nat),
@@ -80,16 +91,70 @@ fn main() -> ExitCode {
         _ => {}
     }
     let filters: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
-    if !filters.is_empty() && !filters.iter().any(|f| "ipsec_nat".contains(f.as_str())) {
-        return ExitCode::SUCCESS;
-    }
-    host();
-    println!("test ipsec_nat ... ok");
+    let cases: Vec<Kernel> = [Kernel::Merges, Kernel::Separates]
+        .into_iter()
+        .filter(|k| filters.is_empty() || filters.iter().any(|f| k.case().contains(f.as_str())))
+        .collect();
+    // Each guest takes one core (TCG): the two run side by side.
+    std::thread::scope(|s| {
+        for kernel in cases {
+            s.spawn(move || {
+                host(kernel);
+                println!("test {} ... ok", kernel.case());
+            });
+        }
+    });
     ExitCode::SUCCESS
 }
 
-fn vm_dir() -> PathBuf {
-    std::env::var_os("L2TP_VM_DIR").map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from)
+/// What a guest's kernel does with the data of L2TPv2 tunnels whose peers share an address
+/// and port; each kind is a case of this test, on a guest of its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kernel {
+    /// Older than Linux 6.10 (Debian 12's 6.1): it gives all of it to the tunnel of the one
+    /// socket the datagrams reach, so l2tpd carries the later tunnels apart.
+    Merges,
+    /// Linux 6.10 or newer (bookworm-backports' 6.12): it finds each packet's tunnel by its
+    /// id, so every tunnel stays on the kernel.
+    Separates,
+}
+
+impl Kernel {
+    fn case(self) -> &'static str {
+        match self {
+            Kernel::Merges => "ipsec_nat",
+            Kernel::Separates => "ipsec_nat_backports",
+        }
+    }
+
+    /// The directory of the guest of this kind (`tests/vm/build-guest.sh`'s `L2TP_VM_DIR`).
+    fn vm_dir(self) -> PathBuf {
+        let stock = std::env::var_os("L2TP_VM_DIR")
+            .map_or_else(|| PathBuf::from("/var/tmp/l2tp-vm"), PathBuf::from);
+        match self {
+            Kernel::Merges => stock,
+            Kernel::Separates => std::env::var_os("L2TP_VM_BACKPORTS_DIR").map_or_else(
+                || PathBuf::from(format!("{}-backports", stock.display())),
+                PathBuf::from,
+            ),
+        }
+    }
+
+    /// The kind of a kernel of `release` (`uname -r`, such as `6.12.95+deb12-amd64`).
+    fn of_release(release: &str) -> Kernel {
+        let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+        let mut number = || -> u32 {
+            parts
+                .next()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| panic!("no kernel release in {release:?}"))
+        };
+        if (number(), number()) >= (6, 10) {
+            Kernel::Separates
+        } else {
+            Kernel::Merges
+        }
+    }
 }
 
 fn repo() -> PathBuf {
@@ -97,15 +162,20 @@ fn repo() -> PathBuf {
 }
 
 /// The share: the guest script and what it needs in, its results out (`out/`). Removed on
-/// success, kept (and named) on failure.
-struct Share(PathBuf);
+/// success, kept (and named) on failure. With the prefix of the names of the captures it
+/// keeps for `scripts/judge-captures.sh`.
+struct Share(PathBuf, &'static str);
 
 /// A phase's judge of what the guest left.
 type Judge = fn(&Share);
 
 impl Share {
-    fn new() -> Share {
-        let dir = std::env::temp_dir().join(format!("l2tp-ipsec-nat-{}", std::process::id()));
+    fn new(kernel: Kernel) -> Share {
+        let captures = match kernel {
+            Kernel::Merges => "ipsec-nat",
+            Kernel::Separates => "ipsec-nat-backports",
+        };
+        let dir = std::env::temp_dir().join(format!("l2tp-{captures}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["bin", "vpn-server", "pki", "out"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -141,8 +211,19 @@ impl Share {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ipsec_nat/guest.sh"),
             "guest.sh",
         );
-        make_pki(&dir.join("pki"));
-        Share(dir)
+        pki::make(&dir.join("pki"));
+        Share(dir, captures)
+    }
+
+    /// Keeps a capture for `scripts/judge-captures.sh`, as `PREFIX-name`.
+    fn keep(&self, name: &str, path: &Path) {
+        l2tp_testkit::captures::keep(&format!("{}-{name}", self.1), path).unwrap();
+    }
+
+    /// What the guest's kernel does with the data of tunnels that share a peer's address and
+    /// port, by the release it ran (`uname -r`).
+    fn kernel(&self) -> Kernel {
+        Kernel::of_release(&self.read("uname.txt"))
     }
 
     fn out(&self, name: &str) -> PathBuf {
@@ -179,89 +260,6 @@ impl Drop for Share {
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
         }
-    }
-}
-
-/// A CA, the server's certificate (vpn.example.net, serverAuth and ikeIntermediate, as the
-/// recipe's swanctl.conf describes it) and dave's, with strongSwan's `pki`.
-fn make_pki(dir: &Path) {
-    let pki = |args: &[&str], stdin: Option<&Path>, out: &str| {
-        let mut cmd = Command::new("pki");
-        cmd.args(args).args(["--outform", "pem"]);
-        if let Some(f) = stdin {
-            cmd.stdin(std::fs::File::open(f).unwrap());
-        }
-        let o = cmd.output().unwrap_or_else(|e| panic!("pki: {e}"));
-        assert!(
-            o.status.success() && !o.stdout.is_empty(),
-            "pki {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        std::fs::write(dir.join(out), o.stdout).unwrap();
-    };
-    let p = |name: &str| dir.join(name);
-    pki(
-        &["--gen", "--type", "rsa", "--size", "2048"],
-        None,
-        "ca.key",
-    );
-    let ca_key = p("ca.key");
-    pki(
-        &[
-            "--self",
-            "--ca",
-            "--lifetime",
-            "30",
-            "--in",
-            ca_key.to_str().unwrap(),
-            "--type",
-            "rsa",
-            "--dn",
-            "O=Example, CN=Example VPN CA",
-        ],
-        None,
-        "ca.pem",
-    );
-    let ca_pem = p("ca.pem");
-    for (name, dn, san, flags) in [
-        (
-            "server",
-            "O=Example, CN=vpn.example.net",
-            "vpn.example.net",
-            &["--flag", "serverAuth", "--flag", "ikeIntermediate"][..],
-        ),
-        (
-            "dave",
-            "O=Example, CN=dave@example.net",
-            "dave@example.net",
-            &["--flag", "clientAuth"][..],
-        ),
-    ] {
-        let key = format!("{name}.key");
-        pki(&["--gen", "--type", "rsa", "--size", "2048"], None, &key);
-        let public = format!("{name}.pub");
-        pki(
-            &["--pub", "--in", p(&key).to_str().unwrap(), "--type", "rsa"],
-            None,
-            &public,
-        );
-        let mut args = vec![
-            "--issue",
-            "--lifetime",
-            "30",
-            "--cacert",
-            ca_pem.to_str().unwrap(),
-            "--cakey",
-            ca_key.to_str().unwrap(),
-            "--type",
-            "pub",
-            "--dn",
-            dn,
-            "--san",
-            san,
-        ];
-        args.extend(flags);
-        pki(&args, Some(&p(&public)), &format!("{name}.pem"));
     }
 }
 
@@ -312,11 +310,6 @@ fn decode_clean(path: &Path) -> Vec<l2tp_testkit::tshark::Packet> {
     packets
 }
 
-/// Keeps a capture for `scripts/judge-captures.sh`.
-fn keep(name: &str, path: &Path) {
-    l2tp_testkit::captures::keep(name, path).unwrap();
-}
-
 /// The server's view of one client: its tunnel (local and peer ids, socket mark) and its
 /// session's address, by user.
 #[derive(Debug)]
@@ -355,6 +348,16 @@ fn seen_by_user(share: &Share, phase: &str) -> BTreeMap<String, Seen> {
     out
 }
 
+/// The ids of the kernel's L2TP tunnels in the server's namespace, from `ip l2tp show tunnel`.
+fn kernel_tunnels(share: &Share, phase: &str) -> BTreeSet<u64> {
+    share
+        .read(&format!("{phase}-kernel-tunnels.txt"))
+        .lines()
+        .filter_map(|l| l.strip_prefix("Tunnel "))
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
 /// The marks of the server's outbound IPsec policies towards `peer`, from `ip xfrm policy`.
 fn out_policy_marks(policies: &str, peer: &str) -> BTreeSet<u64> {
     let mut marks = BTreeSet::new();
@@ -376,20 +379,26 @@ fn out_policy_marks(policies: &str, peer: &str) -> BTreeSet<u64> {
     marks
 }
 
-fn host() {
+fn host(kernel: Kernel) {
     netns::require_root_and(&["qemu-system-x86_64", "swanctl", "pki"]);
-    let vm = vm_dir();
+    let vm = kernel.vm_dir();
+    let build = match kernel {
+        Kernel::Merges => String::new(),
+        Kernel::Separates => format!("L2TP_VM_KERNEL=backports L2TP_VM_DIR={} ", vm.display()),
+    };
     assert!(
         vm.join("vmlinux").exists() && vm.join("initrd.img").exists(),
-        "no test guest in {}: run tests/vm/build-guest.sh",
+        "{}: no test guest in {}: run {build}tests/vm/build-guest.sh",
+        kernel.case(),
         vm.display()
     );
-    let share = Share::new();
+    let share = Share::new(kernel);
     let run_guest = repo().join("tests/vm/run-guest.sh");
     let out = netns::run_bounded(
         Command::new("bash")
+            .env("L2TP_VM_DIR", &vm)
             .arg(&run_guest)
-            .args(["-n", &format!("l2tpd-vpn-{}", std::process::id())])
+            .args(["-n", &format!("{}-{}", share.1, std::process::id())])
             .arg("-s")
             .arg(&share.0)
             .args(["-r", "/mnt/host/guest.sh", "-m", "768"])
@@ -398,6 +407,16 @@ fn host() {
     );
     let console = String::from_utf8_lossy(&out.stdout);
     println!("{console}");
+    // The guest ran the kernel this case is for: the expectations below are that kernel's.
+    let release = share.read("uname.txt");
+    assert_eq!(
+        Kernel::of_release(&release),
+        kernel,
+        "{}: the guest in {} runs Linux {}, not a kernel of this case",
+        kernel.case(),
+        vm.display(),
+        release.trim()
+    );
     for phase in ["clear", "nat", "leave", "nfq"] {
         assert!(
             console.contains(&format!("] PASS {phase}\n")),
@@ -448,8 +467,8 @@ fn judge_clear(share: &Share) {
             && nft.contains("udp sport 1701 rt ipsec missing counter packets"),
         "{nft}"
     );
-    keep("ipsec-nat-clear-fw", &fw);
-    keep("ipsec-nat-clear-open", &open);
+    share.keep("clear-fw", &fw);
+    share.keep("clear-open", &open);
 }
 
 fn judge_nat(share: &Share) {
@@ -485,20 +504,39 @@ fn judge_nat(share: &Share) {
     }
     let nat_marks = out_policy_marks(&policies, "203.0.113.2");
     assert_eq!(nat_marks.len(), 3, "three SAs behind the NAT:\n{policies}");
-    // The guest's Linux 6.1 cannot tell apart the data of tunnels that share a peer address
-    // and port: of the NAT's three tunnels, the first is the kernel's and the two others are
-    // carried apart, on the userspace data plane, as the log says.
+    // Where the kernel cannot tell apart the data of tunnels that share a peer address and
+    // port, of the NAT's three tunnels the first is the kernel's and the two others are
+    // carried apart, on the userspace data plane, as the log says; where it can, the log says
+    // that the two others share the first one's address and port, and all stay on the kernel.
     // (The first server's log: the second says where it takes l2tp-nfqd's messages.)
     let log = share.read("l2tpd.log");
     let log = log
         .split("l2tp-nfqd messages on")
         .next()
         .unwrap_or_default();
-    let apart = log
-        .lines()
-        .filter(|l| l.contains("is carried apart (fallback data plane: userspace"))
-        .count();
-    assert_eq!(apart, 2, "tunnels carried apart in phase nat:\n{log}");
+    let lines = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    let apart = lines("is carried apart (fallback data plane: userspace");
+    let together = lines("the kernel data plane tells their data apart by tunnel and session ids");
+    let expected = match share.kernel() {
+        Kernel::Merges => (2, 0),
+        Kernel::Separates => (0, 2),
+    };
+    assert_eq!(
+        (apart, together),
+        expected,
+        "tunnels carried apart, and tunnels that share an address and port on the kernel, in \
+         phase nat:\n{log}"
+    );
+    // And the kernel has those tunnels that it carries, no more.
+    let on_kernel: BTreeSet<u64> = match share.kernel() {
+        Kernel::Merges => ["bob", "dave"].iter().map(|u| seen[*u].tid).collect(),
+        Kernel::Separates => tids.clone(),
+    };
+    assert_eq!(
+        kernel_tunnels(share, "nat"),
+        on_kernel,
+        "the kernel's tunnels"
+    );
     let addrs = share.read("nat-addresses.txt");
     for (ns, user, _) in CLIENTS {
         assert!(
@@ -533,7 +571,7 @@ fn judge_nat(share: &Share) {
                 r[2]
             );
         }
-        keep(&format!("ipsec-nat-{ns}"), &pcap);
+        share.keep(ns, &pcap);
     }
     // The server's view: the Windows-like client's MRRU and Callback rejected, a DNS server
     // given; the phone-like client's echoes answered.
@@ -567,7 +605,7 @@ fn judge_nat(share: &Share) {
         &format!("l2tp.tunnel == {c2} && lcp && ppp.code == 10"),
     );
     assert!(echoes >= 3, "only {echoes} LCP Echo-Replies to c2's echoes");
-    keep("ipsec-nat-srv", &srv);
+    share.keep("srv", &srv);
 }
 
 fn judge_leave(share: &Share) {
@@ -589,12 +627,24 @@ fn judge_leave(share: &Share) {
     let log = share.read("l2tpd.log");
     assert!(
         !log.contains(&format!("tunnel {}: its peer", before["bob"].tid)),
-        "bob's tunnel was carried apart, not by the kernel"
+        "bob's tunnel was carried apart, or said to share another's address and port"
     );
-    // Once it was gone, another tunnel of the NAT received the datagrams in its place.
-    assert!(
-        log.contains(&format!("in place of tunnel {}'s", before["bob"].tid)),
-        "no tunnel took the place of bob's:\n{log}"
+    // Once it was gone, another tunnel of the NAT received the datagrams in its place; where
+    // the kernel tells the tunnels apart, their sockets are all alike, and none needs to.
+    let replaced = log.contains(&format!("in place of tunnel {}'s", before["bob"].tid));
+    assert_eq!(
+        replaced,
+        share.kernel() == Kernel::Merges,
+        "a tunnel took the place of bob's, or none did where one had to:\n{log}"
+    );
+    let on_kernel: BTreeSet<u64> = match share.kernel() {
+        Kernel::Merges => BTreeSet::from([after["dave"].tid]),
+        Kernel::Separates => after.values().map(|s| s.tid).collect(),
+    };
+    assert_eq!(
+        kernel_tunnels(share, "leave"),
+        on_kernel,
+        "the kernel's tunnels"
     );
     let tunnels = share.json("leave-tunnels.json");
     assert!(
@@ -605,6 +655,34 @@ fn judge_leave(share: &Share) {
             .any(|t| t["tid"].as_u64() == Some(before["bob"].tid)),
         "bob's tunnel is still there: {tunnels}"
     );
+    // The others' pings went on while bob left: c4, outside the NAT, lost none but the one in
+    // flight when they stopped; so did c1 and c3 where the kernel tells the NAT's tunnels
+    // apart, while elsewhere they may lose two more at the moment another tunnel's socket
+    // takes the place of bob's.
+    let behind_nat = match share.kernel() {
+        Kernel::Merges => 3,
+        Kernel::Separates => 1,
+    };
+    for (ns, lost) in [("c1", behind_nat), ("c3", behind_nat), ("c4", 1)] {
+        let pings = share.read(&format!("leave-ping-{ns}.txt"));
+        let number = |what: &str| -> usize {
+            let at = pings
+                .find(what)
+                .unwrap_or_else(|| panic!("{ns}: no {what:?} in:\n{pings}"));
+            let digits: String = pings[..at]
+                .chars()
+                .rev()
+                .skip_while(|c| *c == ' ')
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.chars().rev().collect::<String>().parse().unwrap()
+        };
+        let (sent, got) = (number(" packets transmitted"), number(" received"));
+        assert!(
+            got >= 100 && got + lost >= sent,
+            "{ns}: {got} of {sent} pings answered while bob left:\n{pings}"
+        );
+    }
     // bob's address is back in the pool.
     let pool = share.json("leave-pool.json");
     assert_eq!(pool["in_use"].as_u64(), Some(3), "{pool}");
@@ -664,9 +742,13 @@ fn judge_nfq(share: &Share) {
         ) >= 1,
         "no Protocol-Reject of CCP to c4"
     );
-    keep("ipsec-nat-nfq-srv", &srv);
+    share.keep("nfq-srv", &srv);
 }
 
 /// The stand-in for l2tp-nfqd (`--nfqd`).
 #[path = "ipsec_nat/nfqd.rs"]
 mod nfqd;
+
+/// The certificates.
+#[path = "ipsec_nat/pki.rs"]
+mod pki;

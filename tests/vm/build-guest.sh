@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Builds the test guest: Debian's stock kernel (the one linux-image-amd64 points to, which has
-# L2TP and PPP as modules) and a busybox initramfs carrying the L2TP/PPP/ESP modules and host
-# binaries (iproute2 with tc, xl2tpd, pppd + pppol2tp.so, tcpdump, iperf3, strongSwan's
-# charon-systemd and swanctl with its plugins, ...) with their libraries.
+# L2TP and PPP as modules; or, with L2TP_VM_KERNEL=backports, the newest of bookworm-backports)
+# and a busybox initramfs carrying the L2TP/PPP/ESP modules and host binaries (iproute2 with
+# tc, xl2tpd, pppd + pppol2tp.so, tcpdump, iperf3, strongSwan's charon-systemd and swanctl
+# with its plugins, ...) with their libraries.
 #
 # Run as root on Debian 12. Outputs, in $L2TP_VM_DIR (default /var/tmp/l2tp-vm):
 #   vmlinux, initrd.img   what run-guest.sh boots
 #   debs/, kernel-VER/    the cached kernel package and its extracted tree
 # Re-runs are quick: nothing is rebuilt unless an input is newer than initrd.img.
 #
-# Env: EXTRA_BINS      more host binaries (names in PATH or absolute paths) to carry, with libs
+# Env: L2TP_VM_KERNEL  stable: the kernel linux-image-amd64 points to (Debian 12: Linux 6.1);
+#                      backports: the one it points to in bookworm-backports (Linux 6.12),
+#                      found and downloaded with a private apt configuration under
+#                      $L2TP_VM_DIR/apt-backports (the host's is left as it is), its index
+#                      verified by apt with Debian's archive keyring. Default: the kind the
+#                      directory was last built with ($L2TP_VM_DIR/kernel.kind), else stable
+#      EXTRA_BINS      more host binaries (names in PATH or absolute paths) to carry, with libs
 #      EXTRA_MODULES   more kernel modules (dependencies are added)
 #      L2TP_VM_NO_APT  =1: do not apt-get install anything
 #      FORCE=1         rebuild the initramfs even if it looks up to date
@@ -20,7 +27,7 @@ mkdir -p "$WORK/debs"
 t0=$(date +%s.%N)
 
 # Keep in step with scripts/deps.sh.
-PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 iputils-ping xl2tpd ppp tcpdump iperf3
+PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd iproute2 iputils-ping xl2tpd ppp tcpdump iperf3
       charon-systemd strongswan-swanctl netbase nftables"
 if [ "${L2TP_VM_NO_APT:-0}" != 1 ]; then
     missing=()
@@ -35,16 +42,47 @@ if [ "${L2TP_VM_NO_APT:-0}" != 1 ]; then
 fi
 
 # --- the kernel package linux-image-amd64 depends on, downloaded once and extracted once
-kpkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
+# A directory keeps the kind of kernel it was built with, unless told otherwise.
+KIND=${L2TP_VM_KERNEL:-$(cat "$WORK/kernel.kind" 2>/dev/null || echo stable)}
+APT_OPTS=()
+case $KIND in
+stable) ;;
+backports)
+    # apt with sources, lists, cache and (empty) dpkg status of its own: the host's apt
+    # configuration is not changed, and the host's installed packages do not matter.
+    A=$WORK/apt-backports
+    mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/sources.list.d"
+    keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    [ -f "$keyring" ] || { echo "build-guest: no $keyring (apt-get install debian-archive-keyring)" >&2; exit 1; }
+    echo "deb [signed-by=$keyring] http://deb.debian.org/debian bookworm-backports main" >"$A/sources.list"
+    : >"$A/status"
+    APT_OPTS=(-o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/sources.list.d"
+              -o "Dir::State::Lists=$A/lists" -o "Dir::State::Status=$A/status" -o "Dir::Cache=$A/cache"
+              -o APT::Sandbox::User=root)
+    # The index once a day at most (the newest kernel, without a download on every run).
+    if [ -z "$(find "$A/updated" -mtime -1 2>/dev/null)" ]; then
+        echo "build-guest: apt-get update (bookworm-backports, in $A)"
+        apt-get "${APT_OPTS[@]}" update -qq
+        touch "$A/updated"
+    fi
+    ;;
+*) echo "build-guest: L2TP_VM_KERNEL is stable or backports, not $KIND" >&2; exit 1 ;;
+esac
+echo "$KIND" >"$WORK/kernel.kind"
+kpkg() { apt-cache "${APT_OPTS[@]}" depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
 KPKG=$(kpkg)
-if [ -z "$KPKG" ]; then apt-get update -qq; KPKG=$(kpkg); fi
+if [ -z "$KPKG" ]; then apt-get "${APT_OPTS[@]}" update -qq; KPKG=$(kpkg); fi
 [ -n "$KPKG" ] || { echo "build-guest: cannot resolve linux-image-amd64" >&2; exit 1; }
 KVER=${KPKG#linux-image-}
 DEB=$(ls "$WORK/debs/${KPKG}"_*.deb 2>/dev/null | tail -1 || true)
 if [ -z "$DEB" ]; then
     echo "build-guest: downloading $KPKG"
-    (cd "$WORK/debs" && apt-get download -q "$KPKG" 2>&1 | grep -v 'unsandboxed' || true)
+    # apt checks the package against the index, whose signature it checked
+    (cd "$WORK/debs" && apt-get "${APT_OPTS[@]}" download -q "$KPKG" 2>&1 | grep -v 'unsandboxed' || true)
     DEB=$(ls "$WORK/debs/${KPKG}"_*.deb | tail -1)
+    # a kernel of another version is of no more use here
+    find "$WORK/debs" -name 'linux-image-*.deb' ! -name "${KPKG}_*" -delete
+    for d in "$WORK"/kernel-*; do [ "$d" = "$WORK/kernel-$KVER" ] || rm -rf "$d"; done
 fi
 KX=$WORK/kernel-$KVER
 if [ ! -f "$KX/.done" ]; then
@@ -55,14 +93,23 @@ if [ ! -f "$KX/.done" ]; then
     touch "$KX/.done"
 fi
 # qemu boots the uncompressed ELF kernel through its PVH entry point: that skips decompressing
-# the xz-packed bzImage under emulation, which takes half of the boot time.
-if [ ! "$WORK/vmlinux" -nt "$KX/.done" ]; then
+# the packed bzImage under emulation, which takes half of the boot time. Debian packs 6.1 with
+# xz, 6.12 with zstd: the first stream of either that unpacks to an ELF file is the kernel.
+if [ ! "$WORK/vmlinux" -nt "$KX/.done" ] || [ "$(cat "$WORK/vmlinux.ver" 2>/dev/null)" != "$KVER" ]; then
     bz=$KX/boot/vmlinuz-$KVER
-    off=$(LC_ALL=C grep -abo $'\xfd7zXZ\x00' "$bz" | awk -F: 'NR == 1 { print $1 }')
-    { tail -c +$((${off:-0} + 1)) "$bz" | xz -dc >"$WORK/vmlinux.tmp" 2>/dev/null; } || true  # trailing data
-    [ "$(head -c 4 "$WORK/vmlinux.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
+    elf() { [ "$(head -c 4 "$WORK/vmlinux.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; }
+    rm -f "$WORK/vmlinux.tmp"
+    for packer in "xz $'\xfd7zXZ\x00'" "zstd $'\x28\xb5\x2f\xfd'"; do
+        eval "set -- $packer"
+        for off in $(LC_ALL=C grep -abo "$2" "$bz" | head -3 | cut -d: -f1 || true); do
+            { tail -c +$((off + 1)) "$bz" | "$1" -dc >"$WORK/vmlinux.tmp" 2>/dev/null; } || true  # trailing data
+            elf && break 2
+        done
+    done
+    [ -f "$WORK/vmlinux.tmp" ] && elf ||
         { echo "build-guest: cannot extract an ELF vmlinux from $bz" >&2; exit 1; }
     mv "$WORK/vmlinux.tmp" "$WORK/vmlinux"
+    echo "$KVER" >"$WORK/vmlinux.ver"
 fi
 
 # --- what goes in: modules (with dependencies) and files (binaries, their libraries, plugins)
@@ -114,8 +161,13 @@ for f in "${files[@]}"; do
     f=${f#/usr}; d=$R/usr$(dirname "$f")   # /lib/x -> usr/lib/x
     mkdir -p "$d"; cp -L "/usr$f" "$d/" 2>/dev/null || cp -L "$f" "$d/"
 done
+# Newer kernels' modules come compressed; busybox's modprobe loads them uncompressed.
 for f in "${modfiles[@]}"; do
-    mkdir -p "$R/$(dirname "$f")"; cp "$KX$f" "$R$f"
+    mkdir -p "$R/$(dirname "$f")"
+    case $f in
+    *.ko.xz) xz -dc "$KX$f" >"$R${f%.xz}" ;;
+    *) cp "$KX$f" "$R$f" ;;
+    esac
 done
 cp "$KX/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$R/lib/modules/$KVER/"
 depmod -b "$R" "$KVER"

@@ -11,14 +11,14 @@ use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use l2tp_proto::wire::header::Encapsulation;
+use l2tp_proto::wire::header::{Encapsulation, Version};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest,
     SessionInstalled, SessionSpec, SocketChange, TunnelInstalled,
 };
-use super::shared::{Apart, Groups, Tuple};
+use super::shared::{Apart, Groups, Linger, Tuple, join_ids};
 use crate::marks::{Learnt, MarkSource, Marks, PeerTunnel};
 use crate::net::{self, Framing};
 
@@ -63,6 +63,11 @@ struct TunnelSocket {
     /// It is carried apart ([`super::shared`]): its socket is connected to the peer's address
     /// with port 0 only.
     apart: bool,
+    /// Its L2TP version: whether the data plane tells it apart from the other tunnels of its
+    /// address and port depends on it.
+    version: Version,
+    /// Its data-plane tunnel stays until its socket closes ([`Self::leave_group`]).
+    linger: Linger,
 }
 
 /// The data plane and the tunnels' sockets.
@@ -188,6 +193,16 @@ impl DataplaneHost {
                     !others.is_empty() && !self.dataplane.separates_shared_peers(spec.version);
                 if apart {
                     self.log_apart(spec.tid, spec.remote, &others);
+                } else if !others.is_empty() {
+                    tracing::info!(
+                        "tunnel {}: its peer {} has tunnel(s) {} on the same address and port \
+                         (clients behind one NAT); the {} data plane tells their data apart by \
+                         tunnel and session ids, and carries it too",
+                        spec.tid,
+                        spec.remote,
+                        join_ids(&others),
+                        self.dataplane.name()
+                    );
                 }
                 let opened = match spec.encap {
                     Encapsulation::Udp if apart => Some((
@@ -269,6 +284,8 @@ impl DataplaneHost {
                         mark: None,
                         tuple,
                         apart,
+                        version: spec.version,
+                        linger: Linger::No,
                     },
                 );
                 if let Some(learnt) = learnt {
@@ -284,6 +301,20 @@ impl DataplaneHost {
         // before this one is gone (the kernel prefers the newer of two equal sockets).
         self.leave_group(tid);
         if let Some(t) = self.tunnels.remove(&tid) {
+            // Its data-plane tunnel goes just before its socket does; but first its socket is
+            // connected to the peer's address with port 0, so that the group's datagrams go to
+            // another tunnel's socket from now on, not to one that has no tunnel any more.
+            if t.linger == Linger::Removing {
+                if let Some(s) = &t.socket {
+                    let anyport = SocketAddr::new(t.remote.ip(), 0);
+                    if let Err(e) = socket2::SockRef::from(s).connect(&anyport.into()) {
+                        tracing::debug!("tunnel {tid}: connecting its socket to {anyport}: {e}");
+                    }
+                }
+                if let Err(e) = self.dataplane.remove_tunnel(tid) {
+                    tracing::warn!("removing tunnel {tid}: {e}");
+                }
+            }
             if let Some(key) = t.peer
                 && self.by_peer.get(&key) == Some(&tid)
             {
@@ -306,16 +337,32 @@ impl DataplaneHost {
     /// from there (the same peer's new tunnel while this one waits out its StopCCN, or another
     /// client behind its NAT) is not carried apart on its account; if its socket took the
     /// group's datagrams, the oldest tunnel carried apart takes over.
+    ///
+    /// On a data plane that tells the group's tunnels apart, none is carried apart, and the
+    /// socket that gets the group's datagrams may be this one's still (the kernel gives them
+    /// to one of the equal sockets, and the others' data packets reach their tunnels through
+    /// it): its data-plane tunnel then stays until its socket closes, so that the others' data
+    /// is not passed up to the shell, and lost, while it waits out its StopCCN.
     fn leave_group(&mut self, tid: u32) {
-        let Some(t) = self.tunnels.get_mut(&tid) else {
+        let Some(t) = self.tunnels.get(&tid) else {
             return;
         };
-        let apart = t.apart;
-        if let Some(tuple) = t.tuple.take() {
-            self.groups.leave(tid, tuple);
-            if !apart {
-                self.take_over(tid, tuple);
+        let (apart, version) = (t.apart, t.version);
+        let Some(tuple) = t.tuple else {
+            return;
+        };
+        self.groups.leave(tid, tuple);
+        let linger = !apart
+            && self.dataplane.separates_shared_peers(version)
+            && self.groups.others(tid, tuple).next().is_some();
+        if let Some(t) = self.tunnels.get_mut(&tid) {
+            t.tuple = None;
+            if linger {
+                t.linger = Linger::Yes;
             }
+        }
+        if !apart && !linger {
+            self.take_over(tid, tuple);
         }
     }
 
@@ -368,11 +415,7 @@ impl DataplaneHost {
 
     /// Says that tunnel `tid` is carried apart, and where.
     fn log_apart(&self, tid: u32, remote: SocketAddr, others: &[u32]) {
-        let others = others
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let others = join_ids(others);
         let (name, rest) = match &self.fallback {
             Some(fb) => (fb.name(), "carries it"),
             None => (
@@ -500,6 +543,8 @@ impl DataplaneHost {
                         mark: None,
                         tuple: None,
                         apart: false,
+                        version: spec.version,
+                        linger: Linger::No,
                     });
                     t.adopted = true;
                     if t.socket.is_some() {
@@ -514,14 +559,27 @@ impl DataplaneHost {
             DataplaneRequest::RemoveTunnel { tid } => {
                 self.peers.remove(tid);
                 self.leave_group(*tid);
-                if let Some(t) = self.tunnels.get_mut(tid) {
+                // A data plane that adopted the socket of a tunnel that lingers still reads it
+                // (its StopCCN's acknowledgement among what comes).
+                if let Some(t) = self.tunnels.get_mut(tid)
+                    && t.linger == Linger::No
+                {
                     t.adopted = false;
                 }
+                let linger = self.tunnels.get_mut(tid).filter(|t| t.linger != Linger::No);
                 let r = if self.apart.has_tunnel(*tid) {
                     self.apart.remove_tunnel(*tid);
                     self.fallback
                         .as_mut()
                         .map_or(Ok(()), |fb| fb.remove_tunnel(*tid))
+                } else if let Some(t) = linger {
+                    tracing::debug!(
+                        "tunnel {tid}: its data-plane tunnel stays until its socket closes, for \
+                         the data of the other tunnels from {} that reaches that socket",
+                        t.remote
+                    );
+                    t.linger = Linger::Removing;
+                    Ok(())
                 } else {
                     self.dataplane.remove_tunnel(*tid)
                 };

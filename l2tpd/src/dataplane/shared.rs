@@ -128,6 +128,26 @@ impl Apart {
     }
 }
 
+/// Whether a tunnel that left its group keeps its data-plane tunnel until its socket closes
+/// (on a data plane that tells the group's tunnels apart; `DataplaneHost::leave_group`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(super) enum Linger {
+    #[default]
+    No,
+    /// It will, when it is removed.
+    Yes,
+    /// Its removal waits for its socket to close.
+    Removing,
+}
+
+/// Tunnel ids as a list for the log: "10, 30".
+pub(super) fn join_ids(ids: &[u32]) -> String {
+    ids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,8 @@ struct Log {
 struct Recording {
     name: &'static str,
     separates: bool,
+    /// It reads the tunnels' sockets itself, as the userspace data plane does.
+    adopts: bool,
     log: Rc<RefCell<Log>>,
 }
 
@@ -37,6 +39,7 @@ impl Recording {
         let r = Recording {
             name,
             separates,
+            adopts: false,
             log: Rc::clone(&log),
         };
         (r, log)
@@ -56,7 +59,9 @@ impl Dataplane for Recording {
         _socket: Option<BorrowedFd<'_>>,
     ) -> Result<TunnelInstalled, DataplaneError> {
         self.log.borrow_mut().tunnels.insert(spec.tid);
-        Ok(TunnelInstalled::default())
+        Ok(TunnelInstalled {
+            adopted_socket: self.adopts,
+        })
     }
     fn remove_tunnel(&mut self, tid: u32) -> Result<(), DataplaneError> {
         let mut log = self.log.borrow_mut();
@@ -320,4 +325,71 @@ fn a_tunnel_refused_before_it_came_up_does_not_push_the_next_one_apart() {
     assert_eq!(peer_of(&open(&mut host, 1, local, peer)), None);
     host.tunnel_down(1);
     assert_eq!(peer_of(&open(&mut host, 2, local, peer)), None);
+}
+
+/// On a kernel that tells them apart, the socket that gets the datagrams of a NAT's address
+/// and port may be that of a tunnel that went down and waits out its StopCCN: its kernel
+/// tunnel stays until that socket closes, so that the other tunnels' data still reaches them
+/// through it, and goes then.
+#[test]
+fn a_kernel_tunnel_that_shares_its_peer_stays_until_its_socket_closes() {
+    let (_listen, local, nat) = addresses();
+    let (new, kernel) = Recording::new("kernel", true);
+    let mut host = DataplaneHost::new(Box::new(new), false);
+    let mut first = None;
+    for tid in [1, 2, 3] {
+        let change = open(&mut host, tid, local, nat);
+        first.get_or_insert(change);
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+    }
+    // The shell's copy of tunnel 1's socket.
+    let Some(ShellSocket::Open { socket: first, .. }) = first else {
+        panic!("no socket for tunnel 1");
+    };
+    host.tunnel_down(1);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([1, 2, 3]));
+    assert_eq!(first.peer_addr().ok(), Some(nat));
+    host.socket_change(Instant::now(), SocketChange::Close(1));
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([2, 3]));
+    // Before its tunnel went, its socket stopped matching the NAT's port (connected to port
+    // 0), so that the NAT's datagrams go to the others' sockets.
+    assert!(first.peer_addr().is_err(), "{:?}", first.peer_addr());
+    assert!(matches!(host.poll_change(), Some(ShellSocket::Close(1))));
+    assert!(host.poll_change().is_none());
+    // The last of the group has no other tunnel's data to wait for: it goes at once.
+    host.tunnel_down(3);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 3 });
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([2, 3]));
+    host.tunnel_down(2);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 2 });
+    assert_eq!(kernel.borrow().tunnels, BTreeSet::from([3]));
+    // A socket closed before the tunnel is removed leaves the removal as it was.
+    host.socket_change(Instant::now(), SocketChange::Close(3));
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 3 });
+    assert!(kernel.borrow().tunnels.is_empty());
+}
+
+/// A data plane that reads the tunnels' sockets itself (the userspace one) still reads that of
+/// a tunnel that lingers, and what it reads there is the tunnel's until the socket closes.
+#[test]
+fn a_lingering_tunnel_s_adopted_socket_is_still_read() {
+    let (_listen, local, nat) = addresses();
+    let (mut reads, _) = Recording::new("userspace", true);
+    reads.adopts = true;
+    let mut host = DataplaneHost::new(Box::new(reads), false);
+    for tid in [1, 2] {
+        open(&mut host, tid, local, nat);
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+    }
+    assert_eq!(host.control_source(1), Some((local, nat)));
+    host.tunnel_down(1);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 1 });
+    assert_eq!(host.control_source(1), Some((local, nat)));
+    host.socket_change(Instant::now(), SocketChange::Close(1));
+    assert_eq!(host.control_source(1), None);
+    // The last of the group goes at once, and no longer reads.
+    host.tunnel_down(2);
+    host.execute(&DataplaneRequest::RemoveTunnel { tid: 2 });
+    assert_eq!(host.control_source(2), None);
 }
