@@ -10,7 +10,9 @@ mkdir -p "$CAPTURES"
 
 # capture_start NAME: tcpdump on the LNS's veth, every L2TP packet (UDP port 1701).
 capture_start() {
-    ip netns exec lns tcpdump -n -U -s 0 -Z root -i vlns -w "$W/$1.pcap" udp port 1701 \
+    # --immediate-mode: packets reach tcpdump as they come, not in blocks of the kernel's
+    # capture ring, the last of which tcpdump leaves unread when it is stopped.
+    ip netns exec lns tcpdump -n -U --immediate-mode -s 0 -Z root -i vlns -w "$W/$1.pcap" udp port 1701 \
         >"$W/$1.tcpdump" 2>&1 &
     TCPDUMP=$!
     wait_until 10 grep -q 'listening on' "$W/$1.tcpdump" || echo "tcpdump did not start"
