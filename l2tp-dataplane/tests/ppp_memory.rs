@@ -15,7 +15,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use l2tp_dataplane::kernel::Rtnl;
 use l2tp_dataplane::ppp::Framing;
 use l2tp_dataplane::{
     DataplaneOptions, Encapsulation, PppNet, PppSessionSpec, TunnelSpec, UserspaceDataplane,
@@ -71,15 +70,9 @@ fn peer(n: u32) -> Ipv4Addr {
 
 #[test]
 fn a_native_ppp_session_costs_under_a_kilobyte() {
-    if let Some(why) = common::unavailable() {
-        common::skip(&why);
+    if !common::in_own_netns() {
         return;
     }
-    // This thread (and the data-path threads it starts) in a namespace of its own.
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
-    let rtnl = Rtnl::open().unwrap();
-    rtnl.set_state(rtnl.index("lo").unwrap(), true, None)
-        .unwrap();
 
     let options = DataplaneOptions {
         offloads: true,

@@ -14,7 +14,6 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Command;
 
-use l2tp_dataplane::kernel::Rtnl;
 use l2tp_dataplane::ppp::Framing;
 use l2tp_dataplane::{
     DataplaneOptions, Encapsulation, PppNet, PppSessionSpec, TunnelSpec, UserspaceDataplane,
@@ -38,14 +37,9 @@ fn sysctl(knob: &str) -> String {
 
 #[test]
 fn link_local_routes_by_interface_identifier() {
-    if let Some(why) = common::unavailable() {
-        common::skip(&why);
+    if !common::in_own_netns() {
         return;
     }
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
-    let rtnl = Rtnl::open().unwrap();
-    rtnl.set_state(rtnl.index("lo").unwrap(), true, None)
-        .unwrap();
     let options = DataplaneOptions {
         offloads: true,
         threads: 2,

@@ -53,6 +53,20 @@ pub fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
+/// Moves this thread (and the data-path threads it starts later) into a network namespace of
+/// its own with its loopback up. False, after [`skip`], when these tests cannot run here.
+pub fn in_own_netns() -> bool {
+    if let Some(why) = unavailable() {
+        skip(&why);
+        return false;
+    }
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
+    let rtnl = l2tp_dataplane::kernel::Rtnl::open().unwrap();
+    rtnl.set_state(rtnl.index("lo").unwrap(), true, None)
+        .unwrap();
+    true
+}
+
 pub fn run(args: &[&str]) {
     let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
     assert!(
