@@ -82,6 +82,21 @@ impl One {
         out
     }
 
+    /// Sends the peer's IPv6CP Configure-Request `id` with `opts`, the host saying which
+    /// identifiers other links' peers hold; the code and data of the first answer.
+    pub(crate) fn ipv6cp_request_with(
+        &mut self,
+        id: u8,
+        opts: &[u8],
+        taken: &dyn Fn(InterfaceId) -> bool,
+    ) -> (u8, Vec<u8>) {
+        let f = frame(protocol::IPV6CP, 1, id, opts);
+        self.link
+            .handle_frame_with(self.now, &f, &mut self.rng, taken);
+        let out = self.take();
+        (out[0].code, out[0].data.clone())
+    }
+
     pub(crate) fn advance(&mut self, d: Duration) -> Vec<Out> {
         self.now += d;
         self.link.handle_timeout(self.now);
@@ -433,13 +448,7 @@ fn an_interface_id_another_links_peer_uses_is_naked_with_a_free_one() {
         }
         first.get() == Some(id)
     };
-    let ask = |one: &mut One, id: u8, opts: &[u8]| {
-        let f = frame(protocol::IPV6CP, 1, id, opts);
-        one.link
-            .handle_frame_with(one.now, &f, &mut one.rng, &taken);
-        let out = one.take();
-        (out[0].code, out[0].data.clone())
-    };
+    let ask = |one: &mut One, id: u8, opts: &[u8]| one.ipv6cp_request_with(id, opts, &taken);
     let (c, d) = ask(&mut one, 9, &[1, 10, 0, 1, 0, 0, 0, 0, 0, 2]);
     assert_eq!(c, code::CONFIGURE_NAK);
     let suggested = InterfaceId(d[2..10].try_into().unwrap_or_default());
@@ -479,13 +488,7 @@ fn an_assigned_interface_id_another_links_peer_took_is_given_up() {
     network.ipv6.peer = Some(assigned);
     one.link.set_network(network);
     let taken = |id: InterfaceId| id == assigned;
-    let ask = |one: &mut One, id: u8, opts: &[u8]| {
-        let f = frame(protocol::IPV6CP, 1, id, opts);
-        one.link
-            .handle_frame_with(one.now, &f, &mut one.rng, &taken);
-        let out = one.take();
-        (out[0].code, out[0].data.clone())
-    };
+    let ask = |one: &mut One, id: u8, opts: &[u8]| one.ipv6cp_request_with(id, opts, &taken);
     let mut request = vec![1, 10];
     request.extend_from_slice(&assigned.0);
     let (c, d) = ask(&mut one, 9, &request);
