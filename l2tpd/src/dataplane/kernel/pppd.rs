@@ -274,6 +274,21 @@ mod tests {
         assert!(v.contains(&":198.51.100.2".to_owned()));
     }
 
+    /// The arguments of an LNS's session 7/9 on `ifname`, without sequencing or addresses.
+    fn lns_args<'a>(ifname: &'a str, spec: &'a PppdSpec) -> PppdArgs<'a> {
+        PppdArgs {
+            tid: 7,
+            sid: 9,
+            ifname,
+            lns: true,
+            send_seq: false,
+            recv_seq: false,
+            local_ip: None,
+            peer_ip: None,
+            spec,
+        }
+    }
+
     #[test]
     fn a_kernel_like_name_asks_for_its_unit() {
         let spec = PppdSpec {
@@ -283,18 +298,7 @@ mod tests {
             ipparam: None,
         };
         let unit = |ifname: &str| {
-            let a = PppdArgs {
-                tid: 7,
-                sid: 9,
-                ifname,
-                lns: true,
-                send_seq: false,
-                recv_seq: false,
-                local_ip: None,
-                peer_ip: None,
-                spec: &spec,
-            };
-            let v = argv(&a, 5);
+            let v = argv(&lns_args(ifname, &spec), 5);
             v.iter().position(|w| w == "unit").map(|i| v[i + 1].clone())
         };
         assert_eq!(unit("ppp0").as_deref(), Some("0"));
@@ -313,18 +317,7 @@ mod tests {
             remote_number: Some("5551234".into()),
             ipparam: Some("192.0.2.2".into()),
         };
-        let a = PppdArgs {
-            tid: 7,
-            sid: 9,
-            ifname: "ppp3",
-            lns: true,
-            send_seq: false,
-            recv_seq: false,
-            local_ip: None,
-            peer_ip: None,
-            spec: &spec,
-        };
-        let v = argv(&a, 5).join(" ");
+        let v = argv(&lns_args("ppp3", &spec), 5).join(" ");
         assert!(
             v.ends_with("remotenumber 5551234 ipparam 192.0.2.2 noauth"),
             "{v}"
