@@ -486,18 +486,27 @@ fn idle_timeout_from_the_accept_ends_an_idle_session() {
     );
 }
 
-#[test]
-fn framed_interface_id_is_the_peers_ipv6_interface_identifier() {
-    let id = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x01];
+/// The Framed-Interface-Id the server of [`framed_interface_id_net`] gives every session.
+const FRAMED_IFID: [u8; 8] = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x01];
+
+/// An LNS authenticating by RADIUS, whose server gives every session [`FRAMED_IFID`], and a
+/// LAC of `sessions` sessions.
+fn framed_interface_id_net(sessions: usize) -> Net {
     let mut accept = Attributes::new();
     accept
-        .push_framed_interface_id(id)
+        .push_framed_interface_id(FRAMED_IFID)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut net = net(
+    net(
         &lns("auth_pap", "auth_source radius"),
-        &lac(1, PASSWORD),
+        &lac(sessions, PASSWORD),
         Some(server(accept)),
-    );
+    )
+}
+
+#[test]
+fn framed_interface_id_is_the_peers_ipv6_interface_identifier() {
+    let id = FRAMED_IFID;
+    let mut net = framed_interface_id_net(1);
     up(&mut net, "up");
     let want = l2tp_ctl::format_ifid(u64::from_be_bytes(id));
     net.run_until(Duration::from_secs(10), "IPv6CP opened", |n| {
@@ -519,16 +528,8 @@ fn framed_interface_id_is_the_peers_ipv6_interface_identifier() {
 /// its own (the peers of a shared TUN need link-local addresses apart), and both come up.
 #[test]
 fn a_framed_interface_id_another_sessions_peer_holds_is_left_out() {
-    let id = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x01];
-    let mut accept = Attributes::new();
-    accept
-        .push_framed_interface_id(id)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut net = net(
-        &lns("auth_pap", "auth_source radius"),
-        &lac(2, PASSWORD),
-        Some(server(accept)),
-    );
+    let id = FRAMED_IFID;
+    let mut net = framed_interface_id_net(2);
     let peers = |n: &Net| -> Vec<Option<String>> {
         let e = &n.nodes[1].engine;
         e.sessions(n.now, None)
