@@ -284,6 +284,11 @@ pub struct SystemStats {
     pub tx_bytes: u64,
     /// Received datagrams discarded (malformed, unknown tunnel, no engine).
     pub rx_discards: u64,
+    /// Datagrams the daemon could not send (the kernel refused them, e.g. a firewall or IPsec
+    /// policy, or no socket could carry them); a control message is sent again by its
+    /// retransmission timer.
+    #[serde(default)]
+    pub tx_errors: u64,
     /// Control messages retransmitted.
     pub retransmits: u64,
     /// Tunnels that failed authentication.

@@ -420,6 +420,13 @@ impl Core {
         Some(t)
     }
 
+    /// Counts a datagram from [`Core::poll_transmit`] that no socket would send.
+    pub fn note_send_failure(&mut self, len: usize) {
+        self.stats.tx_packets = self.stats.tx_packets.saturating_sub(1);
+        self.stats.tx_bytes = self.stats.tx_bytes.saturating_sub(len as u64);
+        self.stats.tx_errors += 1;
+    }
+
     /// The events whose user script may run ([`Engine::set_script_kinds`]).
     pub fn set_script_kinds(&mut self, kinds: crate::scripts::ScriptKinds) {
         self.engine.set_script_kinds(kinds);

@@ -42,5 +42,6 @@ pub mod net;
 pub mod notify;
 pub mod radius;
 pub mod scripts;
+pub mod sendlog;
 pub mod shell;
 pub mod view;

@@ -38,6 +38,7 @@ use crate::notice;
 use crate::notify::Notifier;
 use crate::radius::{FromRadius, Radius, Setup};
 use crate::scripts::ScriptRunner;
+use crate::sendlog::SendFailures;
 
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -99,6 +100,8 @@ pub struct Sockets {
     metrics: Vec<std::net::TcpListener>,
     /// The socket that receives l2tp-nfqd's messages (`nfq_socket`), until the loop starts.
     nfq: Option<std::os::unix::net::UnixDatagram>,
+    /// Failures to send, summed up per peer in the log.
+    send_failures: SendFailures,
 }
 
 impl Sockets {
@@ -115,6 +118,7 @@ impl Sockets {
             adopted: HashMap::new(),
             metrics: Vec::new(),
             nfq: None,
+            send_failures: SendFailures::default(),
         })
     }
 
@@ -334,7 +338,7 @@ pub async fn run(
         &events_tx,
         &io,
     );
-    send_all(&mut core, &sockets).await;
+    send_all(&mut core, &mut sockets).await;
     notifier.ready(core.counts());
     loop {
         let wake = match (core.poll_timeout(), stopping) {
@@ -471,7 +475,7 @@ pub async fn run(
             &events_tx,
             &io,
         );
-        send_all(&mut core, &sockets).await;
+        send_all(&mut core, &mut sockets).await;
         if stopping.is_some() && core.is_idle() {
             break;
         }
@@ -647,42 +651,61 @@ fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86_400)
 }
 
-async fn send_all(core: &mut Core, sockets: &Sockets) {
+async fn send_all(core: &mut Core, sockets: &mut Sockets) {
     while let Some(t) = core.poll_transmit() {
-        if let Some((socket, peer)) = sockets.adopted.get(&t.tunnel_id) {
-            // Non-blocking: a full send buffer drops the message, which the reliable channel
-            // sends again.
-            let sent = match peer {
-                Some(peer) => socket.send_to(&t.contents, peer),
-                None => socket.send(&t.contents),
-            };
-            match sent {
-                Ok(_) => continue,
-                Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
-            }
+        if send_one(sockets, &t).await {
+            sockets.send_failures.log_sent(t.remote);
+        } else {
+            core.note_send_failure(t.contents.len());
         }
-        if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
-            && let Some(datagram) = encode(ts.framing, &t)
-        {
-            let sent = match ts.peer {
-                Some(peer) => ts.socket.send_to(datagram, peer).await,
-                None => ts.socket.send(datagram).await,
-            };
-            match sent {
-                Ok(_) => continue,
-                // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
-                Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
-            }
+    }
+}
+
+/// Sends `t` on the tunnel's own socket, else on a listen socket; false (logged) when none
+/// would take it.
+async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
+    if let Some((socket, peer)) = sockets.adopted.get(&t.tunnel_id) {
+        // Non-blocking: a full send buffer drops the message, which the reliable channel
+        // sends again.
+        let sent = match peer {
+            Some(peer) => socket.send_to(&t.contents, peer),
+            None => socket.send(&t.contents),
+        };
+        match sent {
+            Ok(_) => return true,
+            Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
         }
-        let Some((framing, socket)) = sockets.for_transmit(&t) else {
-            tracing::warn!("no {:?} socket to send to {}", t.encap, t.remote);
-            continue;
+    }
+    if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
+        && let Some(datagram) = encode(ts.framing, t)
+    {
+        let sent = match ts.peer {
+            Some(peer) => ts.socket.send_to(datagram, peer).await,
+            None => ts.socket.send(datagram).await,
         };
-        let Some(datagram) = encode(framing, &t) else {
-            continue;
-        };
-        if let Err(e) = socket.send_to(datagram, t.remote).await {
-            tracing::warn!("sending to {}: {e}", t.remote);
+        match sent {
+            Ok(_) => return true,
+            // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
+            Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
+        }
+    }
+    let Some((framing, socket)) = sockets.for_transmit(t) else {
+        let why = format!("no {:?} socket to send on", t.encap);
+        sockets
+            .send_failures
+            .log_failure(Instant::now(), t.remote, &why);
+        return false;
+    };
+    let Some(datagram) = encode(framing, t) else {
+        return false;
+    };
+    match socket.send_to(datagram, t.remote).await {
+        Ok(_) => true,
+        Err(e) => {
+            sockets
+                .send_failures
+                .log_failure(Instant::now(), t.remote, &e);
+            false
         }
     }
 }

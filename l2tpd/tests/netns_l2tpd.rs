@@ -495,3 +495,78 @@ fn listen_encap_ip_takes_l2tpv3_over_ip_with_peer_profiles_only() {
         assert!(lab.list(&b, "tunnels").is_empty());
     }
 }
+
+/// l2tpd(8), `l2tpd_socket_transmit_errors_total`: a peer that a firewall keeps l2tpd from
+/// reaching fails every retransmission; the first failure is logged as a warning, the rest
+/// only counted (`show system`'s `tx_errors`) until a datagram to the peer leaves again,
+/// which is logged with the count. The tunnel then comes up.
+#[test]
+fn sends_a_firewall_refuses_are_counted_and_logged_once() {
+    let mut lab = Lab::new("tx-errors", &["nft"]);
+    let server = "peer profile \"c\" {\n    peer_ipaddr 192.0.2.0/24\n}\n";
+    let client = format!(
+        "tunnel \"t1\" {{\n    version 3\n    peer {}\n    retry_timeout 1\n    \
+         max_retries 8\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type eth\n}}\n",
+        Family::V4.addr(Side::B)
+    );
+    nft(&lab, "add table inet block");
+    nft(
+        &lab,
+        "add chain inet block out { type filter hook output priority 0 ; }",
+    );
+    nft(&lab, "add rule inet block out udp dport 1701 drop");
+    let b = lab.start_l2tpd(Side::B, &Family::V4.sockaddr(Side::B, 1701), "", server);
+    let a = lab.start_l2tpd(Side::A, &Family::V4.sockaddr(Side::A, 1701), "", &client);
+    let errors = |lab: &Lab| {
+        lab.ctl(&a, &["show", "system"])
+            .map_or(0, |v| num(&v["statistics"], "tx_errors"))
+    };
+    // The SCCRQ and its first two retransmissions (after 1 s and 3 s) are refused.
+    netns::poll(
+        netns::SHORT,
+        "side a: three sends refused",
+        || (errors(&lab) >= 3).then_some(()),
+        || lab.pair_context(&a, &b),
+    );
+    let peer = format!("sending to {}:1701", Family::V4.addr(Side::B));
+    // (The debug lines of the tunnel's own socket, tried first, aside.)
+    let warned = |logs: &str| {
+        logs.lines()
+            .filter(|l| l.contains(&peer) && !l.contains("debug:"))
+            .count()
+    };
+    let logs = lab.l2tpd_logs(&a);
+    assert_eq!(
+        warned(&logs),
+        1,
+        "one line for {} failures\n{logs}",
+        errors(&lab)
+    );
+    nft(&lab, "delete table inet block");
+    let (t, _) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    assert_eq!(t["name"], "t1", "{t}");
+    let logs = lab.l2tpd_logs(&a);
+    let refused = errors(&lab);
+    assert!(
+        logs.contains(&format!(
+            "{peer} works again ({} failure(s) since the last logged one)",
+            refused - 1
+        )),
+        "{refused} refused\n{logs}"
+    );
+    assert!(refused >= 3, "{refused}");
+}
+
+/// Runs `nft ARGS` in side A's namespace.
+fn nft(lab: &Lab, args: &str) {
+    let argv: Vec<&str> = std::iter::once("nft")
+        .chain(args.split_whitespace())
+        .collect();
+    let out = lab.run(Side::A, &argv, netns::SHORT);
+    assert!(
+        out.status.success(),
+        "nft {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

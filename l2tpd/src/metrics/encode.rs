@@ -377,6 +377,12 @@ fn control(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         "Octets sent on the L2TP sockets of the control plane.",
         Some(&Unit::Bytes),
         sys.tx_bytes,
+    )?;
+    counter(
+        e,
+        "l2tpd_socket_transmit_errors",
+        "Datagrams of the control plane that no socket would send.",
+        sys.tx_errors,
     )
 }
 
