@@ -11,17 +11,12 @@
 //! the status line's counts current, and sends the watchdog's pings itself: a loop that hangs
 //! stops pinging.
 
-use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::AsFd;
-use std::sync::Arc;
+
 use std::time::{Duration, Instant};
 
 use l2tp_ctl::Event;
-use l2tp_proto::Transmit;
-use l2tp_proto::wire::header::{Encapsulation, Packet};
-use tokio::net::UdpSocket;
+use l2tp_proto::wire::header::Packet;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -30,15 +25,18 @@ use crate::core::Core;
 use crate::dataplane::{DataplaneHost, ShellSocket};
 use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
-use crate::marks::nfq::{self, NfqMessage};
+use crate::marks::nfq::NfqMessage;
 use crate::marks::{self, Learnt, MarkSource};
 use crate::metrics;
-use crate::net::{Bound, Framing};
 use crate::notice;
 use crate::notify::Notifier;
 use crate::radius::{FromRadius, Radius, Setup};
 use crate::scripts::ScriptRunner;
-use crate::sendlog::SendFailures;
+
+mod sockets;
+
+pub use sockets::Sockets;
+use sockets::{Inbound, Listen, receive, receive_nfq, send_all};
 
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -54,14 +52,6 @@ pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest a stopping daemon waits for its last accounting records to be answered.
 pub const RADIUS_GRACE: Duration = Duration::from_secs(3);
-
-/// The largest datagram read.
-const MAX_DATAGRAM: usize = 65_535;
-
-thread_local! {
-    /// The receive buffer shared by the socket tasks of the (single-threaded) runtime.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; MAX_DATAGRAM]);
-}
 
 /// The signals the daemon handles, registered before it reports ready so that none of them
 /// can kill it with its default action.
@@ -83,161 +73,6 @@ impl Signals {
             usr1: signal(SignalKind::user_defined1())?,
         })
     }
-}
-
-/// The L2TP sockets, registered with the runtime: the listen sockets, and each tunnel's own
-/// connected socket with the task reading it.
-#[derive(Debug)]
-pub struct Sockets {
-    /// The listen sockets, each with whether it reports the netfilter marks of datagrams.
-    list: Vec<(Framing, SocketAddr, Arc<UdpSocket>, bool)>,
-    tunnels: HashMap<u32, TunnelSocket>,
-    /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
-    /// registered with the runtime, which would otherwise wake for every data packet. With
-    /// the peer to send to when the socket is not connected to it.
-    adopted: HashMap<u32, (std::net::UdpSocket, Option<SocketAddr>)>,
-    /// The metrics endpoint's listening sockets (`metrics_listen`), until it starts.
-    metrics: Vec<std::net::TcpListener>,
-    /// The socket that receives l2tp-nfqd's messages (`nfq_socket`), until the loop starts.
-    nfq: Option<std::os::unix::net::UnixDatagram>,
-    /// Failures to send, summed up per peer in the log.
-    send_failures: SendFailures,
-}
-
-impl Sockets {
-    /// Registers bound UDP and IP sockets. Needs the runtime.
-    pub fn register(udp: Vec<Bound>, ip: Vec<Bound>) -> io::Result<Sockets> {
-        let mut list = Vec::new();
-        for bound in udp.into_iter().chain(ip) {
-            let s = UdpSocket::from_std(bound.socket)?;
-            list.push((bound.framing, bound.local, Arc::new(s), bound.marks));
-        }
-        Ok(Sockets {
-            list,
-            tunnels: HashMap::new(),
-            adopted: HashMap::new(),
-            metrics: Vec::new(),
-            nfq: None,
-            send_failures: SendFailures::default(),
-        })
-    }
-
-    /// Adds the socket of l2tp-nfqd's messages (non-blocking), read once the loop runs.
-    pub fn with_nfq(mut self, nfq: Option<std::os::unix::net::UnixDatagram>) -> Sockets {
-        self.nfq = nfq;
-        self
-    }
-
-    /// Adds the metrics endpoint's listening sockets (non-blocking), served once the loop runs.
-    pub fn with_metrics(mut self, listeners: Vec<std::net::TcpListener>) -> Sockets {
-        self.metrics = listeners;
-        self
-    }
-
-    /// Registers a tunnel's own socket (opened by the core) and starts reading it.
-    fn open_tunnel(
-        &mut self,
-        tid: u32,
-        (socket, peer): (std::net::UdpSocket, Option<SocketAddr>),
-        listen: Listen,
-        to_core: &mpsc::Sender<Inbound>,
-        stop: &watch::Receiver<bool>,
-    ) {
-        self.close_tunnel(tid);
-        let socket = match UdpSocket::from_std(socket) {
-            Ok(s) => Arc::new(s),
-            Err(e) => {
-                tracing::warn!("tunnel {tid}: cannot register its own socket: {e}");
-                return;
-            }
-        };
-        let task = tokio::spawn(receive(
-            listen,
-            socket.clone(),
-            to_core.clone(),
-            stop.clone(),
-        ));
-        self.tunnels.insert(
-            tid,
-            TunnelSocket {
-                socket,
-                framing: listen.framing,
-                peer,
-                task,
-            },
-        );
-    }
-
-    /// Stops reading a tunnel's socket (the data plane reads it now); sending goes on, on a
-    /// duplicate that the runtime does not watch. The registered one is deregistered and closed
-    /// when the aborted reader lets go of it.
-    fn stop_reading(&mut self, tid: u32) {
-        let Some(TunnelSocket {
-            socket, peer, task, ..
-        }) = self.tunnels.remove(&tid)
-        else {
-            return;
-        };
-        task.abort();
-        match socket2::SockRef::from(&*socket).try_clone() {
-            Ok(dup) => {
-                self.adopted
-                    .insert(tid, (std::net::UdpSocket::from(dup), peer));
-            }
-            Err(e) => {
-                tracing::warn!("tunnel {tid}: cannot keep its socket for sending: {e}");
-            }
-        }
-    }
-
-    fn close_tunnel(&mut self, tid: u32) {
-        if let Some(t) = self.tunnels.remove(&tid) {
-            t.task.abort();
-        }
-        self.adopted.remove(&tid);
-    }
-
-    /// The socket to send `t` from: the one bound to its local address, else the first of its
-    /// transport and address family.
-    fn for_transmit(&self, t: &Transmit) -> Option<(Framing, &UdpSocket)> {
-        let same = |(framing, local, _, _): &&(Framing, SocketAddr, Arc<UdpSocket>, bool)| {
-            framing.encap() == t.encap && local.is_ipv4() == t.remote.is_ipv4()
-        };
-        self.list
-            .iter()
-            .filter(same)
-            .find(|(_, local, _, _)| *local == t.local)
-            .or_else(|| self.list.iter().find(same))
-            .map(|(framing, _, s, _)| (*framing, &**s))
-    }
-}
-
-/// A tunnel's own socket, registered with the runtime, and the task reading it.
-#[derive(Debug)]
-struct TunnelSocket {
-    socket: Arc<UdpSocket>,
-    framing: Framing,
-    /// The peer, when the socket is not connected to it (a tunnel carried apart).
-    peer: Option<SocketAddr>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-struct Inbound {
-    encap: Encapsulation,
-    local: SocketAddr,
-    remote: SocketAddr,
-    data: Vec<u8>,
-    /// The datagram's netfilter mark, where its socket reports marks; else 0.
-    mark: u32,
-}
-
-/// What a reading task knows of its socket.
-#[derive(Clone, Copy, Debug)]
-struct Listen {
-    framing: Framing,
-    local: SocketAddr,
-    /// The socket reports each datagram's netfilter mark (`SO_RCVMARK`).
-    marks: bool,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT and a graceful stop.
@@ -649,168 +484,4 @@ async fn next_event(
 
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(86_400)
-}
-
-async fn send_all(core: &mut Core, sockets: &mut Sockets) {
-    while let Some(t) = core.poll_transmit() {
-        if send_one(sockets, &t).await {
-            sockets.send_failures.log_sent(t.remote);
-        } else {
-            core.note_send_failure(t.contents.len());
-        }
-    }
-}
-
-/// Sends `t` on the tunnel's own socket, else on a listen socket; false (logged) when none
-/// would take it.
-async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
-    if let Some((socket, peer)) = sockets.adopted.get(&t.tunnel_id) {
-        // Non-blocking: a full send buffer drops the message, which the reliable channel
-        // sends again.
-        let sent = match peer {
-            Some(peer) => socket.send_to(&t.contents, peer),
-            None => socket.send(&t.contents),
-        };
-        match sent {
-            Ok(_) => return true,
-            Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
-        }
-    }
-    if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
-        && let Some(datagram) = encode(ts.framing, t)
-    {
-        let sent = match ts.peer {
-            Some(peer) => ts.socket.send_to(datagram, peer).await,
-            None => ts.socket.send(datagram).await,
-        };
-        match sent {
-            Ok(_) => return true,
-            // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
-            Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
-        }
-    }
-    let Some((framing, socket)) = sockets.for_transmit(t) else {
-        let why = format!("no {:?} socket to send on", t.encap);
-        sockets
-            .send_failures
-            .log_failure(Instant::now(), t.remote, &why);
-        return false;
-    };
-    let Some(datagram) = encode(framing, t) else {
-        return false;
-    };
-    match socket.send_to(datagram, t.remote).await {
-        Ok(_) => true,
-        Err(e) => {
-            sockets
-                .send_failures
-                .log_failure(Instant::now(), t.remote, &e);
-            false
-        }
-    }
-}
-
-/// The datagram to write for `t` on a socket of `framing`; `None` (logged) when such a socket
-/// cannot carry it.
-fn encode(framing: Framing, t: &Transmit) -> Option<&[u8]> {
-    let d = framing.encode(&t.contents);
-    if d.is_none() {
-        tracing::debug!(
-            "not sending a non-control message to {} on an L2TP/IP socket",
-            t.remote
-        );
-    }
-    d
-}
-
-async fn receive(
-    listen: Listen,
-    socket: Arc<UdpSocket>,
-    to_core: mpsc::Sender<Inbound>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let Listen {
-        framing,
-        local,
-        marks,
-    } = listen;
-    loop {
-        tokio::select! {
-            r = socket.readable() => if let Err(e) = r {
-                tracing::debug!("waiting on {local}: {e}");
-                continue;
-            },
-            _ = stop.changed() => return,
-        };
-        // The datagram is read into the thread's scratch buffer and copied out before the next
-        // await: a task waiting on an idle tunnel's socket holds no 64 KiB buffer of its own
-        // (that was 19 MB for 300 half-open tunnels of an SCCRQ flood).
-        let read = SCRATCH.with_borrow_mut(|buf| {
-            let got = if marks {
-                socket.try_io(tokio::io::Interest::READABLE, || {
-                    l2tp_dataplane::marks::recv_from(socket.as_fd(), buf)
-                })
-            } else {
-                socket.try_recv_from(buf).map(|(n, remote)| (n, remote, 0))
-            };
-            match got {
-                // Longer than any datagram: cannot be.
-                Ok((usize::MAX, ..)) => Ok(None),
-                Ok((n, remote, mark)) => {
-                    Ok(framing.decode(local, &buf[..n]).map(|p| (p, remote, mark)))
-                }
-                Err(e) => Err(e),
-            }
-        });
-        let (data, remote, mark) = match read {
-            Ok(Some(x)) => x,
-            Ok(None) => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => {
-                // ICMP errors surface here on some kernels; keep reading.
-                tracing::debug!("receiving on {local}: {e}");
-                continue;
-            }
-        };
-        let inbound = Inbound {
-            encap: framing.encap(),
-            local,
-            remote,
-            data,
-            mark,
-        };
-        if to_core.send(inbound).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Reads l2tp-nfqd's messages until the daemon stops; what does not parse is logged and
-/// dropped.
-async fn receive_nfq(
-    socket: tokio::net::UnixDatagram,
-    to_core: mpsc::Sender<NfqMessage>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut buf = [0u8; nfq::MAX_LEN + 1];
-    loop {
-        let n = tokio::select! {
-            r = socket.recv(&mut buf) => match r {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::debug!("nfq_socket: {e}");
-                    continue;
-                }
-            },
-            _ = stop.changed() => return,
-        };
-        match NfqMessage::parse(&buf[..n]) {
-            Ok(m) => {
-                if to_core.send(m).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => tracing::warn!("nfq_socket: a message that is not l2tp-nfqd's: {e}"),
-        }
-    }
 }
