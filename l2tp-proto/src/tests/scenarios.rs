@@ -713,3 +713,53 @@ fn v3_over_ip() {
             .all(|s| s.header.version == Version::V3)
     );
 }
+
+/// RFC 2661 §5.8, RFC 3931 §4.2: an SCCRQ opens a control connection with Ns 0 and Nr 0. One
+/// with another Ns or Nr would never be delivered on a new tunnel's channel: it is discarded
+/// (and counted) rather than leaving a tunnel that waits for ever.
+#[test]
+fn an_sccrq_out_of_sequence_opens_no_tunnel() {
+    for (ns, nr) in [(1u16, 0u16), (0, 3), (7, 7)] {
+        let mut mesh = Mesh::new(2, 5, Link::CLEAN, accept_all(cfg(VersionMode::V2)));
+        let mut sccrq = crate::wire::message::Message::new(MessageType::Sccrq);
+        sccrq.push(
+            crate::wire::avp::Avp::ProtocolVersion(crate::wire::avp::types::ProtocolVersion {
+                version: 1,
+                revision: 0,
+            }),
+            Version::V2,
+        );
+        sccrq.push(
+            crate::wire::avp::Avp::HostName(b"peer".to_vec()),
+            Version::V2,
+        );
+        sccrq.push(crate::wire::avp::Avp::FramingCapabilities(3), Version::V2);
+        sccrq.push(crate::wire::avp::Avp::AssignedTunnelId(77), Version::V2);
+        let header = crate::wire::ControlHeader {
+            version: Version::V2,
+            tunnel_id: 0,
+            session_id: 0,
+            ns,
+            nr,
+        };
+        let bytes = sccrq
+            .encode(&header, Encapsulation::Udp, None)
+            .unwrap_or_default();
+        let now = mesh.now;
+        mesh.nodes[1].endpoint.handle_datagram(
+            now,
+            crate::tests::util::addr(1),
+            crate::tests::util::addr(0),
+            Encapsulation::Udp,
+            &bytes,
+        );
+        mesh.run_for(Duration::from_secs(600));
+        assert_eq!(mesh.nodes[1].endpoint.tunnel_count(), 0, "Ns {ns} Nr {nr}");
+        let m = &mesh.nodes[1].endpoint.stats().malformed;
+        assert_eq!(
+            (m.outside_window, m.invalid_nr),
+            (u64::from(ns != 0), u64::from(ns == 0)),
+            "Ns {ns} Nr {nr}"
+        );
+    }
+}

@@ -160,6 +160,25 @@ impl Endpoint {
             self.tunnel_datagram(now, index, remote, header, message, body);
             return;
         }
+        // RFC 2661 §5.8, RFC 3931 §4.2: the SCCRQ is the first message of a control
+        // connection: its Ns is 0 and it acknowledges nothing. Any other would never be
+        // delivered on a new tunnel's channel, and the tunnel would wait for ever.
+        if header.ns != 0 {
+            self.discard(
+                remote,
+                0,
+                crate::guard::Discard::OutsideWindow { ns: header.ns },
+            );
+            return;
+        }
+        if header.nr != 0 {
+            self.discard(
+                remote,
+                0,
+                crate::guard::Discard::InvalidNr { nr: header.nr },
+            );
+            return;
+        }
         if let Err(problem) = self.admission.admit(remote.ip(), now) {
             // With the cap reached, the oldest tunnel still in set-up after the grace makes
             // room (its peer is likely a forged address that will never answer).
