@@ -134,7 +134,20 @@ pub(crate) struct Net {
     /// Decides, for each PPP frame node `i` sends on its session (tid, sid), whether it
     /// arrives (it may change it); every frame arrives when unset.
     pub(crate) ppp_wire: Option<PppWire>,
+    /// Decides, for each L2TP datagram from node `i` to node `j`, what arrives instead: none,
+    /// the datagram (perhaps changed), or several; every datagram arrives when unset.
+    pub(crate) l2tp_wire: Option<L2tpWire>,
     rng: proto::DeterministicRng,
+}
+
+/// What happens to an L2TP datagram on the virtual wire: the datagrams that arrive instead.
+#[allow(clippy::type_complexity)]
+pub(crate) struct L2tpWire(pub(crate) Box<dyn FnMut(usize, usize, Vec<u8>) -> Vec<Vec<u8>>>);
+
+impl std::fmt::Debug for L2tpWire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("L2tpWire")
+    }
 }
 
 /// What happens to a PPP frame on the virtual wire: `true` to deliver it (perhaps changed).
@@ -187,6 +200,7 @@ impl Net {
             ppp_flight: Vec::new(),
             radius_flight: Vec::new(),
             ppp_wire: None,
+            l2tp_wire: None,
             rng: proto::DeterministicRng::new(seed ^ 0x5eed),
         }
     }
@@ -253,7 +267,6 @@ impl Net {
                 else {
                     continue;
                 };
-                let packet = Packet::parse(&t.contents, t.encap);
                 let local = SocketAddr::new(t.remote.ip(), addr(to).port());
                 let from = if t.encap == l2tp_proto::wire::header::Encapsulation::Ip {
                     SocketAddr::new(t.local.ip(), 0)
@@ -261,9 +274,22 @@ impl Net {
                     t.local
                 };
                 let now = self.now;
-                self.nodes[to]
-                    .engine
-                    .handle_packet(now, (local, from), t.encap, packet);
+                let Some(wire) = self.l2tp_wire.as_mut() else {
+                    let packet = Packet::parse(&t.contents, t.encap);
+                    self.nodes[to]
+                        .engine
+                        .handle_packet(now, (local, from), t.encap, packet);
+                    continue;
+                };
+                let sender = (0..self.nodes.len())
+                    .find(|j| addr(*j).ip() == t.local.ip())
+                    .unwrap_or(usize::MAX);
+                for d in (wire.0)(sender, to, t.contents.to_vec()) {
+                    let packet = Packet::parse(&d, t.encap);
+                    self.nodes[to]
+                        .engine
+                        .handle_packet(now, (local, from), t.encap, packet);
+                }
             }
             if !moved {
                 return;

@@ -9,3 +9,4 @@ mod ppp_clients;
 mod ppp_hostile;
 mod radius;
 mod scenarios;
+mod tamper;
