@@ -386,7 +386,7 @@ fn control(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     )
 }
 
-/// The kinds of `show system`'s malformed counts (engine/views.rs, engine/mod.rs, core.rs).
+/// The kinds of `show system`'s malformed counts (engine/views.rs, engine/mod.rs, core/answers.rs).
 const DISCARD_KINDS: [&str; 11] = [
     "header",
     "body",

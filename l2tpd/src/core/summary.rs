@@ -1,0 +1,90 @@
+//! What a reload reports: the changes of a config diff as the control protocol names them, and
+//! the settings that only a restart applies.
+
+use l2tp_config::{Config, ConfigDiff, NameDiff};
+use l2tp_ctl::{ChangeKind, ConfigChange, ReloadSummary};
+
+/// Whether `config` has the daemon listen on IP protocol 115: `listen_encap_ip`, or any
+/// tunnel profile or instance using IP encapsulation (l2tpd.conf(5), `listen_encap_ip`).
+pub fn uses_ip_encap(config: &Config) -> bool {
+    config.system().listen_encap_ip
+        || config
+            .tunnel_profiles()
+            .iter()
+            .filter_map(|p| config.tunnel_profile_settings(&p.name))
+            .any(|s| s.encap == l2tp_config::Encap::Ip)
+        || config
+            .resolved_tunnels()
+            .iter()
+            .any(|t| t.settings.encap == l2tp_config::Encap::Ip)
+}
+
+/// The changes of a reload as the control protocol reports them, and the settings that only a
+/// restart applies.
+pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -> ReloadSummary {
+    let mut changes = Vec::new();
+    if diff.system_changed {
+        changes.push(ConfigChange {
+            item: "system".into(),
+            name: None,
+            change: ChangeKind::Changed,
+        });
+    }
+    let lists: [(&str, &NameDiff); 11] = [
+        ("peer_profile", &diff.peer_profiles),
+        ("tunnel_profile", &diff.tunnel_profiles),
+        ("session_profile", &diff.session_profiles),
+        ("pseudowire_profile", &diff.pseudowire_profiles),
+        ("ppp_profile", &diff.ppp_profiles),
+        ("ip_pool", &diff.ip_pools),
+        ("user", &diff.users),
+        ("radius_server", &diff.radius_servers),
+        ("dynauth_client", &diff.dynauth_clients),
+        ("tunnel", &diff.tunnels),
+        ("session", &diff.sessions),
+    ];
+    for (item, d) in lists {
+        for (names, change) in [
+            (&d.added, ChangeKind::Added),
+            (&d.removed, ChangeKind::Removed),
+            (&d.changed, ChangeKind::Changed),
+        ] {
+            changes.extend(names.iter().map(|n| ConfigChange {
+                item: item.into(),
+                name: Some(n.clone()),
+                change,
+            }));
+        }
+    }
+    let (o, n) = (old.system(), new.system());
+    let mut restart_needed = Vec::new();
+    let mut needs = |what: &str, changed: bool| {
+        if changed {
+            restart_needed.push(format!(
+                "{what} changed: restart l2tpd to apply it (the running value is kept)"
+            ));
+        }
+    };
+    needs("listen", o.listen != n.listen);
+    needs("control_socket", o.control_socket != n.control_socket);
+    needs(
+        "control_socket_group",
+        o.control_socket_group != n.control_socket_group,
+    );
+    needs("pid_file", o.pid_file != n.pid_file);
+    needs("metrics_listen", o.metrics_listen != n.metrics_listen);
+    needs("dataplane", o.dataplane != n.dataplane);
+    needs("learn_sccrq_mark", o.learn_sccrq_mark != n.learn_sccrq_mark);
+    needs("nfq_socket", o.nfq_socket != n.nfq_socket);
+    if !ip_open && uses_ip_encap(new) {
+        restart_needed.push(
+            "encap ip or listen_encap_ip is now in use: restart l2tpd to open the IP \
+             (protocol 115) sockets"
+                .into(),
+        );
+    }
+    ReloadSummary {
+        changes,
+        restart_needed,
+    }
+}
