@@ -238,7 +238,7 @@ impl Net {
             for i in 0..self.nodes.len() {
                 while let Some(t) = self.nodes[i].engine.poll_transmit() {
                     self.nodes[i].sent.push((self.now - self.start, t.clone()));
-                    flight.push(t);
+                    flight.push((i, t));
                 }
             }
             for (i, key, outcome) in std::mem::take(&mut self.radius_flight) {
@@ -258,7 +258,7 @@ impl Net {
                     self.nodes[to].engine.handle_ppp_frame(now, peer, &frame);
                 }
             }
-            for t in flight {
+            for (sender, t) in flight {
                 moved = true;
                 if self.lost() {
                     continue;
@@ -268,10 +268,17 @@ impl Net {
                     continue;
                 };
                 let local = SocketAddr::new(t.remote.ip(), addr(to).port());
-                let from = if t.encap == l2tp_proto::wire::header::Encapsulation::Ip {
-                    SocketAddr::new(t.local.ip(), 0)
+                // The sender's address where it left the choice to its socket (L2TPv3 over
+                // IP sends from an unbound address).
+                let from_ip = if t.local.ip().is_unspecified() {
+                    addr(sender).ip()
                 } else {
-                    t.local
+                    t.local.ip()
+                };
+                let from = if t.encap == l2tp_proto::wire::header::Encapsulation::Ip {
+                    SocketAddr::new(from_ip, 0)
+                } else {
+                    SocketAddr::new(from_ip, t.local.port())
                 };
                 let now = self.now;
                 let Some(wire) = self.l2tp_wire.as_mut() else {
@@ -281,9 +288,6 @@ impl Net {
                         .handle_packet(now, (local, from), t.encap, packet);
                     continue;
                 };
-                let sender = (0..self.nodes.len())
-                    .find(|j| addr(*j).ip() == t.local.ip())
-                    .unwrap_or(usize::MAX);
                 for d in (wire.0)(sender, to, t.contents.to_vec()) {
                     let packet = Packet::parse(&d, t.encap);
                     self.nodes[to]

@@ -2,7 +2,9 @@
 //! duplicated, replayed, truncated, padded, or changed anywhere (header, message type, AVP
 //! values), and the LAC's PPP frames lost, truncated or changed, for a few minutes of virtual
 //! time while the LAC deletes and places calls, with a seeded generator per run. Meanwhile a
-//! second LAC's tunnels to the same LNS cross a clean wire.
+//! second LAC's tunnels to the same LNS cross a clean wire. Each LAC has an L2TPv2 tunnel of
+//! PPP sessions, an L2TPv3 one of Ethernet pseudowires over UDP and one over IP with a VLAN
+//! pseudowire (cookie, data sequencing), all authenticated.
 //!
 //! Whatever arrives, nothing may panic, the second LAC's tunnels and sessions must not notice
 //! (they stay up, their ids unchanged, no down event on either end), and once the wire is
@@ -46,7 +48,11 @@ fn lac(name: &str) -> String {
          session \"p1\" {{\n    tunnel \"{name}2\"\n    pseudowire_type ppp\n}}\n\
          session \"p2\" {{\n    tunnel \"{name}2\"\n    pseudowire_type ppp\n}}\n\
          session \"e0\" {{\n    tunnel \"{name}3\"\n    pseudowire_type eth\n}}\n\
-         session \"e1\" {{\n    tunnel \"{name}3\"\n    pseudowire_type eth\n}}\n",
+         session \"e1\" {{\n    tunnel \"{name}3\"\n    pseudowire_type eth\n}}\n\
+         tunnel \"{name}i\" {{\n    peer {lns}\n    version 3\n    encap ip\n    \
+         hello_timeout 20\n{AUTH}}}\n\
+         session \"v0\" {{\n    tunnel \"{name}i\"\n    pseudowire_type eth_vlan\n    \
+         vlan_id 7\n    cookie_length 8\n    data_sequencing all\n}}\n",
         lns = addr(LNS).ip()
     )
 }
@@ -223,10 +229,10 @@ fn run(seed: u64) {
     }
     let mut net = net.start();
     net.run_until(Duration::from_secs(30), "both LACs up", |n| {
-        n.nodes[HOSTILE].up() == (2, 5) && n.nodes[CLEAN].up() == (2, 5)
+        n.nodes[HOSTILE].up() == (3, 6) && n.nodes[CLEAN].up() == (3, 6)
     });
     let before = clean_view(&net);
-    assert_eq!((before.0.len(), before.1.len()), (2, 5), "{before:?}");
+    assert_eq!((before.0.len(), before.1.len()), (3, 6), "{before:?}");
     let clean_events = net.nodes[CLEAN].events.len();
 
     // Sessions deleted and placed again while the wire misbehaves (the tunnels and sessions
@@ -236,7 +242,7 @@ fn run(seed: u64) {
     let mut extra = 0;
     for round in 0..18 {
         net.run_for(HOSTILE_FOR / 18);
-        let (tunnel, session) = [("a2", "p1"), ("a3", "e1"), ("a2", "p2")][round % 3];
+        let (tunnel, session) = [("a2", "p1"), ("a3", "e1"), ("a2", "p2"), ("ai", "v0")][round % 4];
         let _ = net.command(
             HOSTILE,
             Command::DeleteSession(
