@@ -92,9 +92,17 @@ struct Info {
     name: Span,
     /// Parameter name → span of its values.
     values: HashMap<String, Span>,
+    /// Parameters whose value was reported as invalid: checks that combine settings leave
+    /// them out, rather than report a conflict with the default that stood in for them.
+    invalid: std::collections::HashSet<String>,
 }
 
 impl Info {
+    /// Whether `key`'s value in this block was invalid (and reported).
+    fn invalid(&self, key: &str) -> bool {
+        self.invalid.contains(key)
+    }
+
     fn value(&self, key: &str) -> Option<Span> {
         self.values.get(key).copied()
     }
@@ -456,7 +464,7 @@ impl Builder {
     ) -> Info {
         let mut info = Info {
             name,
-            values: HashMap::new(),
+            ..Info::default()
         };
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for node in &block.nodes {
@@ -500,6 +508,7 @@ impl Builder {
                     // Remember the key, so that a bad value is not also reported as missing.
                     seen.insert(key, entry.key.span);
                     info.values.insert(key.to_owned(), e.span);
+                    info.invalid.insert(key.to_owned());
                     self.error(e.span, e.message);
                 }
                 None => self.unknown_parameter(kind, &entry.key),

@@ -173,6 +173,12 @@ case!(
     "session profile \"s\" {\n    pseudowire_type eth\n    vlan_id 10\n}\n"
 );
 case!(
+    // An invalid pseudowire type is reported alone, not also as a conflict of `vlan_id` with
+    // the default type that stood in for it.
+    invalid_pseudowire_type_with_vlan_id,
+    "session profile \"s\" {\n    pseudowire_type vlan\n    vlan_id 10\n}\n"
+);
+case!(
     static_tunnel_conflicts,
     "tunnel \"a\" {\n    peer 192.0.2.1\n    version 2\n    peer_tunnel_id 7\n}\n\
      tunnel \"b\" {\n    peer 192.0.2.2\n    tunnel_id 9\n    peer_tunnel_id 9\n}\n\

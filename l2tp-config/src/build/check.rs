@@ -170,7 +170,11 @@ impl Builder {
     /// `default` profile, each named profile, each instance.
     fn tunnel_conflicts(&mut self, effective: &TunnelParams, own: &TunnelParams, info: &Info) {
         let set = |k: &str| own.is_set(k);
-        if effective.encap == Some(Encap::Ip)
+        // A setting whose value was invalid is left out: the default in its place is not
+        // what the user wrote.
+        let known = !info.invalid("encap") && !info.invalid("version");
+        if known
+            && effective.encap == Some(Encap::Ip)
             && effective.version == Some(L2tpVersion::V2)
             && (set("encap") || set("version"))
         {
@@ -181,7 +185,8 @@ impl Builder {
                  only over UDP)",
             );
         }
-        if effective.digest_type.is_some()
+        if known
+            && effective.digest_type.is_some()
             && effective.version == Some(L2tpVersion::V2)
             && (set("digest_type") || set("version"))
         {
@@ -330,7 +335,9 @@ impl Builder {
 
     fn session_conflicts(&mut self, effective: &SessionParams, own: &SessionParams, info: &Info) {
         let set = |k: &str| own.is_set(k);
-        if let Some(vlan) = effective.vlan_id {
+        if let Some(vlan) = effective.vlan_id
+            && !info.invalid("pseudowire_type")
+        {
             let ty = effective.pseudowire_type.unwrap_or(PseudowireType::Ppp);
             if ty != PseudowireType::EthVlan && (set("vlan_id") || set("pseudowire_type")) {
                 let key = if set("vlan_id") {
