@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Seeds the cargo-fuzz corpora: the UDP payloads of every captured packet in testdata/ for the
 # wire-format targets, the example and test configs for `config`, control-socket request lines
-# for `ctl_request`, and the example packets of RFC 2865 §7 for the `radius_*` targets. Existing corpus files are kept. Used by fuzz-smoke.sh and fuzz-long.sh.
+# for `ctl_request`, the example packets of RFC 2865 §7 for the `radius_*` targets, and
+# operation lists for `endpoint`. Existing corpus files are kept. Used by fuzz-smoke.sh and
+# fuzz-long.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,6 +84,29 @@ done <<'HEX'
 0201003815efbc7dab26cfa3dc34d9c03c8601a40606000000020706000000010806fffffffe0a06000000020d06000000010c06000005dc
 HEX
 
+# The endpoint target reads operations, not datagrams (fuzz/fuzz_targets/endpoint.rs): a seed
+# octet, then e.g. 0a (open a tunnel: from, to, profile), 10 (deliver what is in flight),
+# 0b (open a session: node, tunnel, profile), 09 (time passes), 0c/0d (close a session or a
+# tunnel). One life cycle per tunnel profile (L2TPv2, L2TPv3 over UDP and IP, the fallback
+# probe, secrets, hidden AVPs, idle timeout, a window of one), a simultaneous open and
+# decisions left waiting.
+endpoint_seeds=fuzz/corpus/endpoint-seeds
+rm -rf "$endpoint_seeds"
+mkdir -p "$endpoint_seeds"
+i=0
+for profile in 00 01 02 03 04 05 06 07 0c 0e 13 2d 41 86; do
+    i=$((i + 1))
+    printf '%02x0a0000%s100b000000100914100c00000000100d000000100920' "$i" "$profile" |
+        xxd -r -p >"$endpoint_seeds/cycle-$profile"
+done
+while read -r name hex; do
+    printf '%s' "$hex" | xxd -r -p >"$endpoint_seeds/$name"
+done <<'HEX'
+simultaneous 070a0000010a010001101010100b0000000b010021101010091810
+sessions 080a0000050b000000101010100b0000a51010100c0000000210101010
+deferred 090e0004100a000001100e0100101010090e0f0001101010
+HEX
+
 for target in $(cd fuzz && cargo +nightly fuzz list); do
     mkdir -p "fuzz/corpus/$target"
     case "$target" in
@@ -90,6 +115,7 @@ for target in $(cd fuzz && cargo +nightly fuzz list); do
         radius_*) from=$radius_seeds ;;
         ppp_frame | ppp_auth) from=$ppp_seeds ;;
         ppp_link) from=$link_seeds ;;
+        endpoint) from=$endpoint_seeds ;;
         *) from=$seeds ;;
     esac
     cp -n "$from"/* "fuzz/corpus/$target/" 2>/dev/null || true
