@@ -9,6 +9,7 @@ bash scripts/deps.sh
 
 echo "== format"
 cargo fmt --all --check
+(cd fuzz && cargo fmt --check) # the fuzz crate is outside the workspace
 echo "== lints"
 bash scripts/check-deps.sh
 python3 scripts/check-imports.py l2tpd/src

@@ -6,7 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = l2tp_config::parse_users_file(std::path::Path::new("fuzz.users"), text);
     match l2tp_config::parse_with("fuzz.conf", text, |_| Ok(text.to_owned())) {
         Ok(config) => {

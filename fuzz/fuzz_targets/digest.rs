@@ -9,7 +9,13 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let key = DigestKey::derive(&Secret::new(b"fuzz".to_vec()));
-    let nonces = [Nonces::Sccrq, Nonces::Exchanged { sender: b"a", receiver: b"b" }];
+    let nonces = [
+        Nonces::Sccrq,
+        Nonces::Exchanged {
+            sender: b"a",
+            receiver: b"b",
+        },
+    ];
     let body = data.get(12..).unwrap_or_default();
     for avp in AvpIter::new(body).flatten() {
         if avp.vendor_id != 0 || avp.attr_type != 59 {

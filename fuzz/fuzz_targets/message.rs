@@ -9,13 +9,18 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let secret = Secret::new(b"fuzz".to_vec());
-    let Ok(key) = HidingKey::v2(&secret) else { return };
+    let Ok(key) = HidingKey::v2(&secret) else {
+        return;
+    };
     for encap in [Encapsulation::Udp, Encapsulation::Ip] {
         if let Ok(Packet::Control { header, body, .. }) = Packet::parse(data, encap) {
             if body.is_empty() {
                 continue;
             }
-            let ctx = DecodeContext { version: Some(header.version), hiding_key: Some(&key) };
+            let ctx = DecodeContext {
+                version: Some(header.version),
+                hiding_key: Some(&key),
+            };
             if let Ok(message) = Message::decode(body, ctx) {
                 let _ = message.encode(&header, encap, Some(&key));
             }

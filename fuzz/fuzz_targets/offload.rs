@@ -22,9 +22,10 @@ fuzz_target!(|data: &[u8]| {
         } else {
             ethernet_l3(frame).map_or(14, |(l3, _)| l3)
         };
-        if let (Ok(mut whole), Ok(mut gathered)) =
-            (Segmenter::new(frame, l3, &hdr), Segmenter::new(frame, l3, &hdr))
-        {
+        if let (Ok(mut whole), Ok(mut gathered)) = (
+            Segmenter::new(frame, l3, &hdr),
+            Segmenter::new(frame, l3, &hdr),
+        ) {
             let mut a = vec![0u8; whole.max_segment_len()];
             let mut b = vec![0u8; gathered.headers_len()];
             let mut n = 0;

@@ -17,13 +17,19 @@ fuzz_target!(|data: &[u8]| {
         {
             assert!(!value.is_empty());
             if let Some(r) = MsChapV2Response::parse(value) {
-                assert_eq!(MsChapV2Response::parse(&r.to_bytes()).map(|x| x.nt_response), Some(r.nt_response));
+                assert_eq!(
+                    MsChapV2Response::parse(&r.to_bytes()).map(|x| x.nt_response),
+                    Some(r.nt_response)
+                );
             }
         }
     }
     let _ = MsChapV2Failure::parse(data);
     if let Some(r) = AuthenticatorResponse::parse(data) {
-        assert_eq!(AuthenticatorResponse::parse(r.to_string().as_bytes()), Some(r));
+        assert_eq!(
+            AuthenticatorResponse::parse(r.to_string().as_bytes()),
+            Some(r)
+        );
     }
     let _ = AuthenticatorResponse::from_ms_chap2_success(data);
 });

@@ -15,7 +15,10 @@ use ppp_proto::{
 
 fn config(role: u8) -> LinkConfig {
     let mut c = LinkConfig {
-        ipv4: Some(Ipv4Config { request_dns: role & 0x10 != 0, ..Ipv4Config::default() }),
+        ipv4: Some(Ipv4Config {
+            request_dns: role & 0x10 != 0,
+            ..Ipv4Config::default()
+        }),
         ipv6: (role & 0x20 != 0).then(Ipv6Config::default),
         echo_interval: Some(Duration::from_secs(5)),
         ..LinkConfig::default()
@@ -35,7 +38,9 @@ fn config(role: u8) -> LinkConfig {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&role, mut rest)) = data.split_first() else { return };
+    let Some((&role, mut rest)) = data.split_first() else {
+        return;
+    };
     let mut rng = DeterministicRng::new(u64::from(role));
     let mut link = Link::new(Arc::new(config(role)), &mut rng);
     let mut now = Instant::from_secs(1);
