@@ -9,14 +9,14 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
+use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use crate::codec::{CodecSpec, PseudowireType, SessionCodec};
@@ -34,8 +34,10 @@ use crate::worker::{Command, CookieReporting, SessionState, TunnelShared, Worker
 use crate::{socket, sys};
 
 mod ppp;
+mod spec;
 
 pub(crate) use ppp::PppTable;
+pub use spec::{Error, SessionSpec, TunnelSpec};
 
 /// The longest the control side waits for the data-path thread to take a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,144 +47,6 @@ pub const DEFAULT_INTERFACE_TEMPLATE: &str = "l2tpeth%d";
 
 /// The MTU assumed for the underlay when a session gives none (see [`default_mtu`]).
 const UNDERLAY_MTU: u32 = 1500;
-
-/// What the data plane needs to carry a tunnel's data packets.
-#[derive(Debug)]
-pub struct TunnelSpec {
-    /// Local tunnel (control connection) id.
-    pub tid: u32,
-    /// The peer's tunnel id (informational: L2TPv3 data packets carry only session ids).
-    pub peer_tid: u32,
-    /// UDP or IP (protocol 115) encapsulation.
-    pub encap: Encapsulation,
-    /// Local address; for UDP with its port.
-    pub local: SocketAddr,
-    /// The peer's address; for UDP with its port.
-    pub peer: SocketAddr,
-    /// Send UDP checksums (IPv4 only; IPv6 always has them).
-    pub udp_checksums: bool,
-    /// An already bound and connected socket to adopt instead of opening one (the daemon's
-    /// per-tunnel socket). Control messages arriving on it go to the control sink. A socket
-    /// that is not connected to `peer` (the daemon's, for a tunnel whose peer's address and
-    /// port are another tunnel's) is sent on with `peer` as the destination of every datagram.
-    pub socket: Option<OwnedFd>,
-    /// L2TP version: L2TPv2 tunnels (over UDP) carry native-PPP sessions only.
-    pub version: Version,
-}
-
-impl TunnelSpec {
-    /// A tunnel with UDP checksums and a socket of the data plane's own.
-    pub fn new(
-        tid: u32,
-        peer_tid: u32,
-        encap: Encapsulation,
-        local: SocketAddr,
-        peer: SocketAddr,
-    ) -> Self {
-        Self {
-            tid,
-            peer_tid,
-            encap,
-            local,
-            peer,
-            udp_checksums: true,
-            socket: None,
-            version: Version::V3,
-        }
-    }
-}
-
-/// What the data plane needs to carry an Ethernet pseudowire session.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct SessionSpec {
-    /// Local tunnel id (the tunnel must be installed).
-    pub tid: u32,
-    /// Local session id, the key of the session table (unique in the data plane, never 0).
-    pub sid: u32,
-    /// The peer's session id (never 0).
-    pub peer_sid: u32,
-    /// Ethernet (5) or Ethernet VLAN (4).
-    pub pseudowire_type: PseudowireType,
-    /// The cookie we send.
-    pub cookie: Cookie,
-    /// The cookie we expect; packets with another are dropped and counted.
-    pub peer_cookie: Cookie,
-    /// L2-Specific Sublayer.
-    pub l2spec: L2SpecificSublayer,
-    /// Put sequence numbers in the packets we send (the peer asked for them). Needs the
-    /// default sublayer.
-    pub send_seq: bool,
-    /// Require sequence numbers on receipt; drop (and count) out-of-order and duplicate
-    /// packets. Needs the default sublayer.
-    pub recv_seq: bool,
-    /// Reorder timeout in milliseconds, with `recv_seq`: packets that arrive ahead of a gap are
-    /// held that long for the missing ones ([`crate::reorder`]). 0: a gap is loss at once.
-    pub reorder_timeout_ms: u32,
-    /// Interface name, or a `%d` template; `None` for [`DEFAULT_INTERFACE_TEMPLATE`].
-    pub interface_name: Option<String>,
-    /// MTU; `None` for [`default_mtu`].
-    pub mtu: Option<u16>,
-    /// Ethernet address of the TAP; `None` lets the kernel pick a random one.
-    pub mac: Option<[u8; 6]>,
-    /// VLAN id of an Ethernet VLAN pseudowire.
-    pub vlan_id: Option<u16>,
-    /// Bridge the TAP joins.
-    pub bridge: Option<String>,
-    /// IPv4 address and netmask of the TAP.
-    pub ipv4: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
-}
-
-impl SessionSpec {
-    /// An Ethernet session with no cookie, no sublayer and no sequencing, and default
-    /// interface settings.
-    pub fn eth(tid: u32, sid: u32, peer_sid: u32) -> Self {
-        Self {
-            tid,
-            sid,
-            peer_sid,
-            pseudowire_type: PseudowireType::Eth,
-            cookie: Cookie::NONE,
-            peer_cookie: Cookie::NONE,
-            l2spec: L2SpecificSublayer::None,
-            send_seq: false,
-            recv_seq: false,
-            reorder_timeout_ms: 0,
-            interface_name: None,
-            mtu: None,
-            mac: None,
-            vlan_id: None,
-            bridge: None,
-            ipv4: None,
-        }
-    }
-}
-
-/// Why a data-plane operation failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The tunnel id is already installed.
-    #[error("tunnel {0} already exists in the data plane")]
-    TunnelExists(u32),
-    /// The session id is already installed.
-    #[error("session {0} already exists in the data plane")]
-    SessionExists(u32),
-    /// No such tunnel.
-    #[error("no tunnel {0} in the data plane")]
-    UnknownTunnel(u32),
-    /// No such session.
-    #[error("no session {0} in the data plane")]
-    UnknownSession(u32),
-    /// The spec asks for something this data plane cannot do.
-    #[error("invalid spec: {0}")]
-    Invalid(String),
-    /// The data-path thread is gone or did not answer.
-    #[error("the data-path thread is not responding")]
-    WorkerGone,
-    /// An OS call failed.
-    #[error("data plane: {0}")]
-    Io(#[from] io::Error),
-}
 
 #[derive(Debug)]
 struct TunnelEntry {
