@@ -281,15 +281,20 @@ impl Config {
             .params
             .overlay(&self.tunnel_profile_params(&inst.profile)?)
             .resolve();
-        let mut peer = inst.peer?;
+        let mut peers = inst.peer;
+        if peers.is_empty() {
+            return None;
+        }
         if settings.encap == Encap::Udp {
             // `peer x` and `peer x:1701` are the same peer.
-            peer.port = Some(peer.port_or_default());
+            for peer in &mut peers {
+                peer.port = Some(peer.port_or_default());
+            }
         }
         Some(ResolvedTunnel {
             name: t.name.clone(),
             profile: inst.profile,
-            peer,
+            peers,
             persist: inst.persist,
             tunnel_id: inst.tunnel_id,
             peer_tunnel_id: inst.peer_tunnel_id,

@@ -225,8 +225,6 @@ pub(crate) fn fixed_interface_name(v: Values<'_>) -> Res<String> {
 }
 
 const IP_WHAT: &str = "an IP address";
-const ENDPOINT_WHAT: &str =
-    "an IP address or host name, optionally with a port (`192.0.2.1:1701`, `[2001:db8::1]:1701`)";
 
 /// An IPv4 or IPv6 literal without port.
 pub(crate) fn ip(v: Values<'_>) -> Res<IpAddr> {
@@ -453,9 +451,14 @@ fn is_dns_name(s: &str) -> bool {
         })
 }
 
-/// `ip[:port]` or a DNS name with optional port.
-pub(crate) fn endpoint(v: Values<'_>) -> Res<Endpoint> {
-    endpoint_item(single(v, ENDPOINT_WHAT)?, ENDPOINT_WHAT)
+/// One or more of `ip[:port]` or a DNS name with optional port.
+pub(crate) fn endpoints(v: Values<'_>) -> Res<Vec<Endpoint>> {
+    const WHAT: &str = "one or more IP addresses or host names, each optionally with a port \
+                        (`192.0.2.1:1701`, `[2001:db8::1]:1701`)";
+    list(v, WHAT)?
+        .iter()
+        .map(|item| endpoint_item(item, WHAT))
+        .collect()
 }
 
 /// `ip[:port]` where the host must be an IP literal (a local address).

@@ -236,8 +236,8 @@ params! {
     (_p) {
         /// `profile`: the tunnel profile to inherit from \[`default`\].
         profile: String => String = default_name(), p::name;
-        /// `peer`: where to connect (required).
-        peer: Endpoint => Option<Endpoint> = None, p::endpoint;
+        /// `peer`: where to connect, one or more peers tried in turn (required).
+        peer: Vec<Endpoint> => Vec<Endpoint> = Vec::new(), p::endpoints;
         /// `persist`: re-establish after failure \[true\].
         persist: bool => bool = true, p::boolean;
         /// `tunnel_id`: local tunnel id \[`None`: random\].
@@ -410,8 +410,10 @@ pub struct ResolvedTunnel {
     pub name: String,
     /// The tunnel profile it inherits from.
     pub profile: String,
-    /// Where to connect; with `encap udp` the port is always filled in (1701 by default).
-    pub peer: Endpoint,
+    /// Where to connect, never empty: the peers an attempt to open the tunnel may go to, in
+    /// the order they are tried (see [`ResolvedTunnel::peer`]); with `encap udp` each port
+    /// is filled in (1701 by default).
+    pub peers: Vec<Endpoint>,
     /// Re-establish after failure.
     pub persist: bool,
     /// Local tunnel id, if fixed.
@@ -425,6 +427,11 @@ pub struct ResolvedTunnel {
 }
 
 impl ResolvedTunnel {
+    /// The first peer: the one tried first, and a static tunnel's only one.
+    pub fn peer(&self) -> &Endpoint {
+        &self.peers[0]
+    }
+
     /// Whether this is a static L2TPv3 tunnel (no control channel).
     pub fn is_static(&self) -> bool {
         self.peer_tunnel_id.is_some()

@@ -63,7 +63,7 @@ fn reference_example_parses() {
 
     let hq = config.resolve_tunnel("to-hq").unwrap();
     assert_eq!(hq.profile, "v3-eth");
-    assert_eq!(hq.peer.to_string(), "[2001:db8::1]:1701");
+    assert_eq!(hq.peer().to_string(), "[2001:db8::1]:1701");
     assert_eq!(
         hq.settings.encap,
         Encap::Udp,
@@ -187,7 +187,7 @@ session "s" {
     assert_eq!(sys.host_name.as_deref(), Some("lns # one"));
     let a = config.resolve_tunnel("a").unwrap();
     assert_eq!(
-        a.peer,
+        *a.peer(),
         Endpoint {
             host: Host::Name("lns.example.net".into()),
             port: Some(1702)
@@ -196,7 +196,7 @@ session "s" {
     assert_eq!(a.tunnel_id, Some(16));
     let b = config.resolve_tunnel("b").unwrap();
     assert_eq!(
-        b.peer.socket_addr(),
+        b.peer().socket_addr(),
         Some("[2001:db8::2]:1701".parse().unwrap())
     );
     let s = config.resolve_session("s").unwrap();
@@ -408,4 +408,24 @@ fn the_shared_tun_of_native_ppp_is_one_named_device() {
     let source = "system {\n    ppp_interface ppp%d\n}\n";
     let text = l2tp_config::render_all(&parse("test.conf", source).unwrap_err(), source);
     assert!(text.contains("no `%d` template"), "{text}");
+}
+
+#[test]
+fn a_tunnel_may_have_several_peers_tried_in_turn() {
+    let config = ok(r#"
+tunnel "lns" {
+    peer 192.0.2.1 lns-b.example.net:1702 [2001:db8::3]
+}
+"#);
+    let t = config.resolve_tunnel("lns").unwrap();
+    let peers: Vec<String> = t.peers.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        peers,
+        [
+            "192.0.2.1:1701",
+            "lns-b.example.net:1702",
+            "[2001:db8::3]:1701"
+        ]
+    );
+    assert_eq!(t.peer().to_string(), "192.0.2.1:1701");
 }

@@ -304,3 +304,15 @@ fn a_users_file_problem_is_rendered_without_its_line() {
     assert!(!text.contains("of-b") && !text.contains("of c"), "{text}");
     insta::assert_snapshot!(text);
 }
+case!(
+    static_tunnel_with_two_peers,
+    "tunnel \"s\" {\n    version 3\n    peer 192.0.2.1 192.0.2.2\n    tunnel_id 1\n    peer_tunnel_id 2\n}\n"
+);
+case!(
+    one_bad_peer_of_several,
+    "tunnel \"t\" {\n    peer 192.0.2.1 192.0.2.300 lns.example.net\n}\n"
+);
+case!(
+    several_peers_of_another_ip_version,
+    "tunnel \"t\" {\n    local 192.0.2.9\n    peer 192.0.2.1 2001:db8::1\n}\n"
+);

@@ -80,7 +80,10 @@ fn the_lac_reaches_the_lns() {
     let [tunnel] = tunnels.as_slice() else {
         panic!("the LAC has one tunnel instance")
     };
-    let peer = tunnel.peer.socket_addr().expect("the LAC dials an address");
+    let peer = tunnel
+        .peer()
+        .socket_addr()
+        .expect("the LAC dials an address");
     assert!(
         lns.system().listen.contains(&peer),
         "the LAC dials {peer}, the LNS listens on {:?}",
@@ -151,7 +154,10 @@ fn the_pseudowire_sides_match() {
     };
     assert!(b.tunnels().is_empty() && b.sessions().is_empty());
     assert_eq!(tunnel.settings.version, Some(L2tpVersion::V3));
-    let peer = tunnel.peer.socket_addr().expect("side A dials an address");
+    let peer = tunnel
+        .peer()
+        .socket_addr()
+        .expect("side A dials an address");
     assert!(
         b.system().listen.contains(&peer),
         "side B listens on {peer}"

@@ -538,3 +538,25 @@ fn a_peer_given_by_dns_name_is_resolved() {
         "{t}"
     );
 }
+
+#[test]
+fn a_lac_fails_over_to_its_second_lns_when_the_first_refuses() {
+    let refuser = server("    deny_remote_tunnel_creates true\n", "");
+    let s = server("", "");
+    let mut c = Env::new(l2tpd(), "client");
+    c.write_config(
+        "    dataplane none\n",
+        &format!(
+            "tunnel \"t\" {{\n    peer 127.0.0.1:{} 127.0.0.1:{}\n    version 3\n    \
+             persist false\n}}\n",
+            refuser.port, s.port
+        ),
+    );
+    c.start(&["-d"]);
+    let t = up(&c, "t");
+    assert_eq!(t["peer"], format!("127.0.0.1:{}", s.port), "{t}");
+    c.wait_log("trying its next peer");
+    refuser.wait_log("deny_remote_tunnel_creates");
+    let sys = ctl(&s, &["show", "system"]);
+    assert_eq!(sys["counts"]["tunnels"], 1, "{sys}");
+}

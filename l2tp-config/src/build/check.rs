@@ -256,9 +256,16 @@ impl Builder {
             };
             let effective = t.params.overlay(&base);
             self.tunnel_conflicts(&effective, &t.params, info);
-            let Some(peer) = &inst.peer else { continue };
+            let Some(peers) = &inst.peer else { continue };
             let v2 = effective.version == Some(L2tpVersion::V2);
             if inst.peer_tunnel_id.is_some() {
+                if peers.len() > 1 {
+                    self.error(
+                        info.at("peer"),
+                        "a static tunnel (`peer_tunnel_id` set) has one `peer`: with no control \
+                         connection there is no failing over to another",
+                    );
+                }
                 if inst.tunnel_id.is_none() {
                     self.error(
                         info.at("peer_tunnel_id"),
@@ -296,26 +303,28 @@ impl Builder {
                 }
             }
             let local = effective.local.as_ref();
-            if let (Some(l), Host::Ip(p)) = (local, &peer.host)
-                && let Host::Ip(lip) = l.host
-                && lip.is_ipv4() != p.is_ipv4()
-            {
-                let key = if t.params.local.is_some() {
-                    "local"
-                } else {
-                    "peer"
-                };
-                self.error(
-                    info.at(key),
-                    format!(
-                        "conflicting settings: `local` {l} and `peer` {peer} are of different IP \
-                         versions"
-                    ),
-                );
+            for peer in peers {
+                if let (Some(l), Host::Ip(p)) = (local, &peer.host)
+                    && let Host::Ip(lip) = l.host
+                    && lip.is_ipv4() != p.is_ipv4()
+                {
+                    let key = if t.params.local.is_some() {
+                        "local"
+                    } else {
+                        "peer"
+                    };
+                    self.error(
+                        info.at(key),
+                        format!(
+                            "conflicting settings: `local` {l} and `peer` {peer} are of different \
+                             IP versions"
+                        ),
+                    );
+                }
             }
             if effective.encap == Some(Encap::Ip) {
                 let ported = [
-                    ("peer", peer.port.is_some()),
+                    ("peer", peers.iter().any(|p| p.port.is_some())),
                     ("local", local.is_some_and(|l| l.port.is_some())),
                 ];
                 for (key, has_port) in ported {

@@ -26,8 +26,8 @@ enum Entry {
 /// Where a name is.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(super) enum Lookup {
-    /// Its address.
-    Ready(IpAddr),
+    /// Its addresses, in the resolver's order (never none).
+    Ready(Vec<IpAddr>),
     /// Asked for; the instance waits for the answer.
     Pending,
     /// It did not resolve.
@@ -43,15 +43,14 @@ pub(super) struct Names {
 }
 
 impl Names {
-    /// The address of `name` at `now` (of the family `v6` asks for, when the name has both,
-    /// else its first), or a request to resolve it.
+    /// The addresses of `name` at `now`, or a request to resolve it.
     pub(super) fn lookup(&mut self, name: &str, now: Instant) -> Lookup {
         match self.entries.get(name) {
             Some(Entry::Pending) => return Lookup::Pending,
             Some(Entry::Resolved { addrs, at })
                 if now.saturating_duration_since(*at) < FRESH && !addrs.is_empty() =>
             {
-                return Lookup::Ready(addrs[0]);
+                return Lookup::Ready(addrs.clone());
             }
             Some(Entry::Failed(why)) => {
                 let why = why.clone();
@@ -95,7 +94,10 @@ mod tests {
         assert_eq!(n.poll_request(), None);
         let a: IpAddr = [192, 0, 2, 7].into();
         n.answer("lns.example", t0, Ok(vec![a]));
-        assert_eq!(n.lookup("lns.example", t0 + FRESH / 2), Lookup::Ready(a));
+        assert_eq!(
+            n.lookup("lns.example", t0 + FRESH / 2),
+            Lookup::Ready(vec![a])
+        );
         // Stale: asked for again.
         assert_eq!(n.lookup("lns.example", t0 + FRESH), Lookup::Pending);
         assert_eq!(n.poll_request().as_deref(), Some("lns.example"));

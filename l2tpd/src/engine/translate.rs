@@ -215,26 +215,50 @@ pub(super) fn local_for(
         .unwrap_or_else(|| SocketAddr::new(unspecified(peer.is_ipv4()), 0))
 }
 
-/// The peer address of tunnel instance `t` (its port: none over IP); `None` while its name is
-/// being resolved (see [`Names`]).
+/// Where the next attempt of tunnel instance `t` goes: the `attempt`th (modulo their number)
+/// of its peers' addresses, in the order its `peer` gives them, a name standing for each of
+/// its addresses (their port: none over IP); and how many there are. `None` while a name is
+/// being resolved (see [`Names`]). A name that does not resolve is left out, with a warning,
+/// unless it leaves nothing.
 pub(super) fn peer_addr(
     t: &cfg::ResolvedTunnel,
     names: &mut Names,
     now: Instant,
-) -> Result<Option<SocketAddr>, String> {
-    let port = if t.settings.encap == cfg::Encap::Ip {
-        0
-    } else {
-        t.peer.port_or_default()
-    };
-    match &t.peer.host {
-        cfg::Host::Ip(ip) => Ok(Some(SocketAddr::new(*ip, port))),
-        cfg::Host::Name(name) => match names.lookup(name, now) {
-            Lookup::Ready(ip) => Ok(Some(SocketAddr::new(ip, port))),
-            Lookup::Pending => Ok(None),
-            Lookup::Failed(why) => Err(why),
-        },
+    attempt: usize,
+) -> Result<Option<(SocketAddr, usize)>, String> {
+    let mut candidates = Vec::new();
+    let mut failures = Vec::new();
+    let mut pending = false;
+    for peer in &t.peers {
+        let port = if t.settings.encap == cfg::Encap::Ip {
+            0
+        } else {
+            peer.port_or_default()
+        };
+        match &peer.host {
+            cfg::Host::Ip(ip) => candidates.push(SocketAddr::new(*ip, port)),
+            cfg::Host::Name(name) => match names.lookup(name, now) {
+                Lookup::Ready(ips) => {
+                    candidates.extend(ips.into_iter().map(|ip| SocketAddr::new(ip, port)));
+                }
+                Lookup::Pending => pending = true,
+                Lookup::Failed(why) => failures.push(why),
+            },
+        }
     }
+    if pending {
+        return Ok(None);
+    }
+    if candidates.is_empty() {
+        return Err(failures.join("; "));
+    }
+    for why in failures {
+        tracing::warn!("tunnel \"{}\": {why}; trying its other peers", t.name);
+    }
+    Ok(Some((
+        candidates[attempt % candidates.len()],
+        candidates.len(),
+    )))
 }
 
 /// The data plane's spec of a tunnel the protocol installs.

@@ -478,7 +478,7 @@ fn idle_tunnel_info(name: &str, inst: &Instance<l2tp_config::ResolvedTunnel>) ->
         version: translate::version(s.version).number(),
         encap: ctl_encap(translate::encap(s.encap)),
         local: String::new(),
-        peer: inst.resolved.peer.to_string(),
+        peer: peers_text(&inst.resolved.peers),
         created_by: inst.created_by,
         sessions: 0,
         uptime_s: 0,
@@ -486,6 +486,12 @@ fn idle_tunnel_info(name: &str, inst: &Instance<l2tp_config::ResolvedTunnel>) ->
         peer_host_name: None,
         same_peer: Vec::new(),
     }
+}
+
+/// An instance's peers as `show tunnel` gives them: space-separated.
+fn peers_text(peers: &[l2tp_config::Endpoint]) -> String {
+    let text: Vec<String> = peers.iter().map(ToString::to_string).collect();
+    text.join(" ")
 }
 
 /// The index in `metrics::snapshot::STATES` of a phase.

@@ -27,7 +27,9 @@ impl Instances {
                 let t = &inst.resolved;
                 !inst.state.is_stopped()
                     && !t.is_static()
-                    && matches!(t.peer.host, cfg::Host::Ip(ip) if ip == req.remote.ip())
+                    && t.peers
+                        .iter()
+                        .any(|p| matches!(p.host, cfg::Host::Ip(ip) if ip == req.remote.ip()))
                     && translate::encap(t.settings.encap) == req.encap
                     && inst
                         .state

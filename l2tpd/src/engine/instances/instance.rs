@@ -79,6 +79,12 @@ pub(in crate::engine) struct Instance<R> {
     pub(super) backoff: Duration,
     /// Why its last attempt went down, shown while it waits.
     pub(in crate::engine) last_result: Option<ctl::ResultCode>,
+    /// A tunnel's peer address for its next attempt, as an index into the addresses of its
+    /// peers (see `translate::peer_addr`): it moves on when an attempt fails before the
+    /// tunnel came up, and stays while the tunnel works.
+    pub(super) attempt: usize,
+    /// How many peer addresses the tunnel had at its last attempt.
+    pub(super) candidates: usize,
 }
 
 impl<R> Instance<R> {
@@ -89,7 +95,27 @@ impl<R> Instance<R> {
             state: InstanceState::Idle,
             backoff: FIRST_RETRY,
             last_result: None,
+            attempt: 0,
+            candidates: 1,
         }
+    }
+
+    /// An attempt failed before the tunnel came up: the next goes to the next peer address.
+    /// Returns whether one of them is left untried in this round (then the instance fails
+    /// over to it after [`FIRST_RETRY`], [`Self::fail_over`]); once every one failed, the
+    /// back-off grows as with one peer ([`Self::schedule_retry`]).
+    pub(super) fn next_peer(&mut self) -> bool {
+        self.attempt = self.attempt.wrapping_add(1);
+        self.candidates > 1 && !self.attempt.is_multiple_of(self.candidates)
+    }
+
+    /// Waits [`FIRST_RETRY`] before trying the next peer address; the back-off is left as it
+    /// is.
+    pub(super) fn fail_over(&mut self, now: Instant) -> Duration {
+        self.state = InstanceState::Waiting {
+            until: now + FIRST_RETRY,
+        };
+        FIRST_RETRY
     }
 
     /// Waits before the next try: the back-off less up to a quarter of it (`jitter`, a random
@@ -165,6 +191,29 @@ mod tests {
         assert_eq!(i.schedule_retry(now, cap, 0.0), Duration::from_secs(8));
         assert!(!i.went_down(Some(STABLE)));
         assert_eq!(i.schedule_retry(now, cap, 0.0), FIRST_RETRY);
+    }
+
+    #[test]
+    fn failing_peers_are_tried_in_turn_and_the_back_off_grows_per_round() {
+        let mut i = Instance::new((), ctl::CreatedBy::Config);
+        i.candidates = 3;
+        let now = Instant::now();
+        let cap = Duration::from_secs(60);
+        // The first and second fail: on to the next at once (after the first step).
+        assert!(i.next_peer());
+        assert_eq!(i.fail_over(now), FIRST_RETRY);
+        assert!(i.next_peer());
+        // The third fails too: a round is over, back to the first with the back-off.
+        assert!(!i.next_peer());
+        assert!(i.attempt.is_multiple_of(i.candidates));
+        assert_eq!(i.schedule_retry(now, cap, 0.0), FIRST_RETRY);
+        assert!(i.next_peer());
+        assert!(i.next_peer());
+        assert!(!i.next_peer());
+        assert_eq!(i.schedule_retry(now, cap, 0.0), Duration::from_secs(2));
+        // One peer: every failure is a round.
+        let mut one = Instance::new((), ctl::CreatedBy::Config);
+        assert!(!one.next_peer());
     }
 
     #[test]

@@ -262,7 +262,10 @@ impl Instances {
             .iter()
             .filter(|(_, i)| {
                 i.state == InstanceState::Resolving
-                    && matches!(&i.resolved.peer.host, cfg::Host::Name(n) if n == name)
+                    && i.resolved
+                        .peers
+                        .iter()
+                        .any(|p| matches!(&p.host, cfg::Host::Name(n) if n == name))
             })
             .map(|(n, _)| n.clone())
             .collect();
@@ -339,17 +342,17 @@ impl Instances {
             notice!("tunnel \"{name}\": idle; opened again for its next session");
             return;
         }
-        let cap = tunnel_cap(ctx.config);
-        let jitter = self.jitter();
-        let Some(inst) = self.tunnels.get_mut(name) else {
-            return;
+        let wait = match self.retry_tunnel(ctx, name, up_for.is_none()) {
+            Some(Retry::FailOver(wait)) => {
+                notice!(
+                    "tunnel \"{name}\": did not come up; trying its next peer in {}",
+                    secs(wait)
+                );
+                return;
+            }
+            Some(Retry::BackOff(wait)) => wait,
+            None => return,
         };
-        if !inst.resolved.persist {
-            inst.state = InstanceState::Stopped;
-            return;
-        }
-        let wait = inst.schedule_retry(ctx.now, cap, jitter);
-        self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
         if dropped {
             notice!(
                 "tunnel \"{name}\": closed {} after it came up; backing off: retrying in {}",
@@ -359,6 +362,27 @@ impl Instances {
         } else {
             notice!("tunnel \"{name}\": retrying in {}", secs(wait));
         }
+    }
+
+    /// Schedules the next attempt of tunnel instance `name` after one that went down or
+    /// failed (`failed`: before the tunnel came up): its next peer after the first back-off
+    /// step while one is left untried in this round, else the same or first one after its
+    /// back-off (`persist`); `None` when it is not tried again.
+    fn retry_tunnel(&mut self, ctx: &Ctx<'_>, name: &str, failed: bool) -> Option<Retry> {
+        let cap = tunnel_cap(ctx.config);
+        let jitter = self.jitter();
+        let inst = self.tunnels.get_mut(name)?;
+        let retry = if failed && inst.next_peer() {
+            Retry::FailOver(inst.fail_over(ctx.now))
+        } else if inst.resolved.persist {
+            Retry::BackOff(inst.schedule_retry(ctx.now, cap, jitter))
+        } else {
+            inst.state = InstanceState::Stopped;
+            return None;
+        };
+        let (Retry::FailOver(wait) | Retry::BackOff(wait)) = retry;
+        self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
+        Some(retry)
     }
 
     /// Session `handle` of instance `name` went down after being up for `up_for`: it places
@@ -396,6 +420,15 @@ impl Instances {
             notice!("session \"{name}\": retrying in {}", secs(wait));
         }
     }
+}
+
+/// When a tunnel instance is tried again, and how long it waits.
+#[derive(Clone, Copy, Debug)]
+enum Retry {
+    /// With the next of its peers, after the first back-off step.
+    FailOver(Duration),
+    /// After its back-off.
+    BackOff(Duration),
 }
 
 /// A wait as the log shows it: `1.5s`.

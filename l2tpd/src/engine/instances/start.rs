@@ -8,7 +8,7 @@ use l2tp_proto::{CallType, Command, CommandOutcome, SessionHandle};
 use super::super::ctx::{self, Ctx};
 use super::super::registry::{SessionIds, TunnelRec};
 use super::super::{statics, translate};
-use super::{InstanceKind, InstanceState, Instances, add_session, secs, session_cap, tunnel_cap};
+use super::{InstanceKind, InstanceState, Instances, Retry, add_session, secs, session_cap};
 use crate::notice;
 
 impl Instances {
@@ -28,14 +28,17 @@ impl Instances {
         }
         let resolved = inst.resolved.clone();
         let created_by = inst.created_by;
-        let remote = match translate::peer_addr(&resolved, ctx.names, ctx.now) {
-            Ok(Some(remote)) => Ok(remote),
+        let remote = match translate::peer_addr(&resolved, ctx.names, ctx.now, inst.attempt) {
+            Ok(Some((remote, candidates))) => {
+                inst.candidates = candidates;
+                Ok(remote)
+            }
             Ok(None) => {
                 // Started again when the name's answer comes (`resolved`).
                 inst.state = InstanceState::Resolving;
                 ctx::trace(
                     resolved.settings.debug,
-                    format_args!("tunnel \"{name}\": resolving {}", resolved.peer),
+                    format_args!("tunnel \"{name}\": resolving its peers' names"),
                 );
                 return;
             }
@@ -71,18 +74,15 @@ impl Instances {
         let (handle, tid, local, remote) = match opened {
             Ok(x) => x,
             Err(e) => {
-                if resolved.persist {
-                    let cap = tunnel_cap(ctx.config);
-                    let jitter = self.jitter();
-                    let Some(inst) = self.tunnels.get_mut(name) else {
-                        return;
-                    };
-                    let wait = inst.schedule_retry(ctx.now, cap, jitter);
-                    self.retry(ctx.now + wait, InstanceKind::Tunnel, name);
-                    tracing::warn!("tunnel \"{name}\": {e}; retrying in {}", secs(wait));
-                } else {
-                    inst.state = InstanceState::Stopped;
-                    tracing::warn!("tunnel \"{name}\": {e}");
+                match self.retry_tunnel(ctx, name, true) {
+                    Some(Retry::FailOver(wait)) => tracing::warn!(
+                        "tunnel \"{name}\": {e}; trying its next peer in {}",
+                        secs(wait)
+                    ),
+                    Some(Retry::BackOff(wait)) => {
+                        tracing::warn!("tunnel \"{name}\": {e}; retrying in {}", secs(wait));
+                    }
+                    None => tracing::warn!("tunnel \"{name}\": {e}"),
                 }
                 return;
             }

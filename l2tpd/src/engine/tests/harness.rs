@@ -122,9 +122,9 @@ pub(crate) struct Net {
     loss_ppm: u32,
     /// Every datagram is lost while this is set.
     pub(crate) blackhole: bool,
-    /// What the virtual resolver answers, by name: an address, or no answer at all (`None`).
+    /// What the virtual resolver answers, by name: addresses, or no answer at all (`None`).
     /// A name not listed does not resolve.
-    pub(crate) dns: std::collections::HashMap<String, Option<std::net::IpAddr>>,
+    pub(crate) dns: std::collections::HashMap<String, Option<Vec<std::net::IpAddr>>>,
     /// Names asked for and not answered yet, by node.
     unanswered: Vec<(usize, String)>,
     /// PPP frames sent and not delivered yet: (node, tid, sid, frame).
@@ -400,7 +400,7 @@ impl Net {
             let answer = match self.dns.get(&host) {
                 _ if node != i => None,
                 Some(None) => None,
-                Some(Some(ip)) => Some(Ok(vec![*ip])),
+                Some(Some(ips)) => Some(Ok(ips.clone())),
                 None => Some(Err("no such name".to_owned())),
             };
             match answer {

@@ -569,7 +569,7 @@ fn a_peer_name_that_does_not_resolve_stalls_nothing_else() {
     assert_eq!(slow.protocol_state, "resolving its peer's name");
     assert_eq!(slow.info.state, ctl::State::Idle);
     // The answer comes: the tunnel opens to that address.
-    net.dns.insert("lns.test".into(), Some(addr(1).ip()));
+    net.dns.insert("lns.test".into(), Some(vec![addr(1).ip()]));
     net.run_until(Duration::from_secs(5), "slow up", |n| {
         n.nodes[0].up().0 == 2
     });
