@@ -164,6 +164,21 @@ pub(crate) fn text(v: Values<'_>) -> Res<String> {
     Ok(item.text.clone())
 }
 
+/// An Access Line identifier: a string of 2 to 63 octets (RFC 5515 §5.1, §5.2).
+pub(crate) fn access_line_id(v: Values<'_>) -> Res<String> {
+    let item = single(v, "a string of 2 to 63 octets")?;
+    if !(2..=63).contains(&item.text.len()) {
+        return err(
+            item.span,
+            format!(
+                "an Access Line identifier has 2 to 63 octets (RFC 5515), this one {}",
+                item.text.len()
+            ),
+        );
+    }
+    Ok(item.text.clone())
+}
+
 /// A non-empty string or word, e.g. a name.
 pub(crate) fn name(v: Values<'_>) -> Res<String> {
     let item = single(v, "a name")?;

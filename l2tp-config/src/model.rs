@@ -287,6 +287,18 @@ params! {
         tx_connect_speed: u32 => Option<u32> = None, p::number(0, u32::MAX.into());
         /// `rx_connect_speed`, bits per second \[`None`\].
         rx_connect_speed: u32 => Option<u32> = None, p::number(0, u32::MAX.into());
+        /// `agent_circuit_id`: Access Line Agent-Circuit-Id sent in an ICRQ (RFC 5515 §5.1)
+        /// \[`None`\].
+        agent_circuit_id: String => Option<String> = None, p::access_line_id;
+        /// `agent_remote_id`: Access Line Agent-Remote-Id sent in an ICRQ (RFC 5515 §5.2)
+        /// \[`None`\].
+        agent_remote_id: String => Option<String> = None, p::access_line_id;
+        /// `actual_data_rate_upstream`, bits per second, sent in an ICRQ (RFC 5515 §5.3)
+        /// \[`None`\].
+        actual_data_rate_upstream: u64 => Option<u64> = None, p::number(0, u64::MAX);
+        /// `actual_data_rate_downstream`, bits per second, sent in an ICRQ (RFC 5515 §5.4)
+        /// \[`None`\].
+        actual_data_rate_downstream: u64 => Option<u64> = None, p::number(0, u64::MAX);
         /// `framing_type` \[`any`\].
         framing_type: Framing => Framing = Framing::Any, p::keyword;
         /// `bearer_type` \[`any`\].

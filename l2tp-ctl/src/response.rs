@@ -523,6 +523,11 @@ pub struct CallInfo {
     /// The Host Name AVP of the peer of the session's tunnel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_host_name: Option<String>,
+    /// The Access Line Information of the LAC's ICRQ (RFC 5515), by name:
+    /// `agent_circuit_id`, `agent_remote_id`, the data rates in bit/s (e.g.
+    /// `actual_data_rate_upstream`), the interleaving delays in ms, ...
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub access_line: std::collections::BTreeMap<String, String>,
 }
 
 impl CallInfo {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::session::{CallType, SessionConfig, SessionState};
 use crate::tunnel::{TunnelConfig, TunnelState};
+use crate::wire::access_line::AccessLine;
 use crate::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 use crate::wire::result::ErrorCode;
 use crate::wire::{MessageType, avp::types::Accm, avp::types::CallErrors};
@@ -292,6 +293,8 @@ pub struct SessionRequest {
     pub sub_address: Option<Vec<u8>>,
     /// The Call Serial Number AVP.
     pub serial: Option<u32>,
+    /// The Access Line Information AVPs of an ICRQ (RFC 5515 §5), if it had any.
+    pub access_line: Option<Box<AccessLine>>,
 }
 
 /// Who created a tunnel or session.

@@ -422,6 +422,12 @@ fn session(s: &SessionDetail) -> String {
             let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
         }
     }
+    if !c.access_line.is_empty() {
+        out.push_str("  access line:\n");
+        for (k, v) in &c.access_line {
+            let _ = writeln!(out, "    {:<40}{v}", format!("{k}:"));
+        }
+    }
     if let Some(p) = &s.ppp {
         out.push_str(&ppp(p));
     }
@@ -581,6 +587,11 @@ mod tests {
             last_result: None,
             call: l2tp_ctl::CallInfo {
                 calling_number: Some("5551234".into()),
+                access_line: [
+                    ("agent_circuit_id".into(), "dslam-7 eth 1/4:100".into()),
+                    ("actual_data_rate_downstream".into(), "80000000".into()),
+                ]
+                .into(),
                 ..Default::default()
             },
             ppp: Some(l2tp_ctl::PppDetail {

@@ -214,6 +214,16 @@ pub fn session_settings(s: &SessionSettings) -> Settings {
     m.push("calling_number", opt_text(&s.calling_number));
     m.push("called_number", opt_text(&s.called_number));
     m.push("sub_address", opt_text(&s.sub_address));
+    m.push("agent_circuit_id", opt_text(&s.agent_circuit_id));
+    m.push("agent_remote_id", opt_text(&s.agent_remote_id));
+    m.push(
+        "actual_data_rate_upstream",
+        num(&s.actual_data_rate_upstream),
+    );
+    m.push(
+        "actual_data_rate_downstream",
+        num(&s.actual_data_rate_downstream),
+    );
     m.push("tx_connect_speed", num(&s.tx_connect_speed));
     m.push("rx_connect_speed", num(&s.rx_connect_speed));
     m.push("framing_type", text(s.framing_type));

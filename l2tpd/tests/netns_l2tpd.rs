@@ -68,8 +68,14 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
     let mut lab = Lab::new(tag, &[]);
     let cap = lab.capture(Side::A, L2TP_FILTER);
 
+    // An L2TPv2 LAC also tells of its subscriber's access line (RFC 5515).
     let (pw, client_type, server_type) = match version {
-        2 => ("ppp", "    session_type laic\n", "    session_type lnic\n"),
+        2 => (
+            "ppp",
+            "    session_type laic\n    agent_circuit_id \"dslam-7 eth 1/4:100\"\n    \
+             actual_data_rate_downstream 80000000000\n",
+            "    session_type lnic\n",
+        ),
         _ => ("eth", "", ""),
     };
     let e = encap.name();
@@ -188,6 +194,23 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
     for p in &packets {
         for l in &p.l2tp {
             assert_eq!(l.version, Some(version), "frame {}", p.number);
+        }
+    }
+    if version == 2 {
+        // The ICRQ carries the Access Line AVPs (vendor 3561), which tshark reads when they
+        // are not hidden.
+        let line: Vec<&l2tp_testkit::tshark::Avp> =
+            avps().filter(|a| a.vendor_id == 3561).collect();
+        assert_eq!(line.len(), 2, "{}", netns::summary(&packets));
+        if hidden == 0 {
+            let text = |a: &l2tp_testkit::tshark::Avp| {
+                a.fields.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()
+            };
+            assert!(
+                text(line[0]).iter().any(|v| v == "dslam-7 eth 1/4:100")
+                    && text(line[1]).iter().any(|v| v == "80000000000"),
+                "{line:?}"
+            );
         }
     }
     if let Auth::SecretSha1(s) = auth {

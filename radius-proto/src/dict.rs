@@ -98,6 +98,38 @@ pub struct VendorType {
 /// The enterprise number of Microsoft (RFC 2548 §2).
 pub const VENDOR_MICROSOFT: u32 = 311;
 
+/// The enterprise number of the Broadband (ADSL) Forum (RFC 4679).
+pub const VENDOR_BROADBAND_FORUM: u32 = 3561;
+
+/// The DSL Forum's vendor-specific attributes (vendor 3561, RFC 4679): the access line
+/// of a subscriber as a BRAS learnt it, and passed on in L2TP (RFC 5515).
+pub mod dsl {
+    use super::{VENDOR_BROADBAND_FORUM, VendorType};
+
+    const fn dsl(vendor_type: u8) -> VendorType {
+        VendorType {
+            vendor: VENDOR_BROADBAND_FORUM,
+            vendor_type,
+        }
+    }
+
+    /// `Agent-Circuit-Id` (3561/1), text, RFC 4679.
+    pub const AGENT_CIRCUIT_ID: VendorType = dsl(1);
+    /// `Agent-Remote-Id` (3561/2), text, RFC 4679.
+    pub const AGENT_REMOTE_ID: VendorType = dsl(2);
+    /// `Actual-Data-Rate-Upstream` (3561/129), the first of ten data rates in bit/s
+    /// (129–138, in the order of RFC 5515 §5.3–§5.12), RFC 4679.
+    pub const ACTUAL_DATA_RATE_UPSTREAM: VendorType = dsl(129);
+    /// `Maximum-Interleaving-Delay-Upstream` (3561/139), the first of four delays in ms
+    /// (139–142), RFC 4679.
+    pub const MAXIMUM_INTERLEAVING_DELAY_UPSTREAM: VendorType = dsl(139);
+    /// `Access-Loop-Encapsulation` (3561/144), 3 octets, RFC 4679.
+    pub const ACCESS_LOOP_ENCAPSULATION: VendorType = dsl(144);
+    /// `IWF-Session` (3561/254), no value: present when an interworking function was
+    /// performed, RFC 4679.
+    pub const IWF_SESSION: VendorType = dsl(254);
+}
+
 macro_rules! dictionary {
     ($( $num:literal $konst:ident $name:literal $ty:expr, $rfc:literal; )*) => {
         impl AttrType {

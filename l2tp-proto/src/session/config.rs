@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::wire::access_line::AccessLine;
 use crate::wire::avp::types::pw_type;
 use crate::wire::header::{Cookie, L2SpecificSublayer};
 
@@ -63,6 +64,9 @@ pub struct SessionConfig {
     /// Private Group ID AVP (RFC 2661 §4.4.5), sent in the ICCN of a call we place as LAC;
     /// empty: not sent.
     pub private_group_id: Vec<u8>,
+    /// Access Line Information sent in the ICRQ of a call we place as LAC (RFC 5515 §5);
+    /// `None`: none sent.
+    pub access_line: Option<Box<AccessLine>>,
     /// Tx Connect Speed, in bits per second.
     pub tx_connect_speed: u32,
     /// Rx Connect Speed, in bits per second (0: not sent).
@@ -91,6 +95,7 @@ impl Default for SessionConfig {
             called_number: Vec::new(),
             sub_address: Vec::new(),
             private_group_id: Vec::new(),
+            access_line: None,
             tx_connect_speed: 100_000_000,
             rx_connect_speed: 0,
             framing_type: 0x3,

@@ -286,6 +286,10 @@ impl Endpoint {
                 push_numbers(&mut msg, &cfg, version);
             }
         }
+        // RFC 5515 §5: the Access Line Information of an incoming call, in its ICRQ.
+        if let (MessageType::Icrq, Some(line)) = (kind, &cfg.access_line) {
+            line.push_to(&mut msg);
+        }
         let ti = s.tunnel;
         self.send_session(now, si, ti, msg, 0);
     }

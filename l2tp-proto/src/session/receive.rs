@@ -11,6 +11,7 @@ use crate::event::{
 };
 use crate::time::Instant;
 use crate::tunnel::TunnelState;
+use crate::wire::access_line::AccessLine;
 use crate::wire::avp::types::pw_type;
 use crate::wire::header::{Cookie, L2SpecificSublayer, Version};
 use crate::wire::message::{Message, MessageType};
@@ -219,6 +220,7 @@ impl Endpoint {
             called_number: msg.called_number().cloned(),
             sub_address: msg.sub_address().cloned(),
             serial: msg.call_serial_number().copied(),
+            access_line: AccessLine::of_message(&msg),
         };
         self.decisions.push_back(Decision::Session(request));
         self.reschedule_session(si);

@@ -19,7 +19,7 @@ use crate::wire::avp::types::{RawValue, ValueError};
 use crate::wire::avp::{self, Avp, AvpIter, AvpType, FramingError, RawAvp};
 use crate::wire::header::{ControlHeader, Encapsulation, Version};
 use crate::wire::result::{ErrorCode, result_code};
-use crate::wire::{hidden, ranges};
+use crate::wire::{access_line, hidden, ranges};
 
 /// Control message types (RFC 2661 §3.2, RFC 3931 §3.1).
 #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -601,7 +601,10 @@ impl Message {
                 ranges::check_avp(&avp)?;
                 avp
             }
-            None if raw.mandatory => return Err(Fault::UnknownMandatoryAvp),
+            // RFC 5515 §5: a LAC may set the M bit of the Access Line AVPs, which we know.
+            None if raw.mandatory && !access_line::is_known(raw.vendor_id, raw.attr_type) => {
+                return Err(Fault::UnknownMandatoryAvp);
+            }
             None => Avp::Raw(RawValue {
                 vendor_id: raw.vendor_id,
                 attr_type: raw.attr_type,

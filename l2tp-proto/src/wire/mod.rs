@@ -1,5 +1,6 @@
 //! The L2TP wire format: headers, AVPs and control messages.
 
+pub mod access_line;
 pub mod avp;
 pub mod digest;
 pub mod header;

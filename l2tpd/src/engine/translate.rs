@@ -8,6 +8,7 @@ use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
 
 use l2tp_config as cfg;
+use l2tp_proto::wire::access_line::AccessLine;
 use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 use l2tp_proto::{self as proto, SessionConfig, TunnelConfig};
 
@@ -150,6 +151,7 @@ pub fn session_config(
         called_number: text(&settings.called_number),
         sub_address: text(&settings.sub_address),
         private_group_id: text(&settings.priv_group_id),
+        access_line: access_line(settings),
         tx_connect_speed: settings
             .tx_connect_speed
             .unwrap_or(defaults.tx_connect_speed),
@@ -213,6 +215,20 @@ pub(super) fn local_for(
         .find(|a| a.is_ipv4() == peer.is_ipv4())
         .copied()
         .unwrap_or_else(|| SocketAddr::new(unspecified(peer.is_ipv4()), 0))
+}
+
+/// The Access Line Information a session's calls as LAC carry (RFC 5515), if it sets any.
+fn access_line(settings: &cfg::SessionSettings) -> Option<Box<AccessLine>> {
+    let mut rates = [None; 10];
+    rates[0] = settings.actual_data_rate_upstream;
+    rates[1] = settings.actual_data_rate_downstream;
+    let line = AccessLine {
+        agent_circuit_id: settings.agent_circuit_id.clone().map(String::into_bytes),
+        agent_remote_id: settings.agent_remote_id.clone().map(String::into_bytes),
+        rates,
+        ..AccessLine::default()
+    };
+    (line != AccessLine::default()).then(|| Box::new(line))
 }
 
 /// Where the next attempt of tunnel instance `t` goes: the `attempt`th (modulo their number)

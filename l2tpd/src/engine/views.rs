@@ -297,6 +297,12 @@ impl Views<'_> {
                     .map(|t| t.peer_host_name)
                     .filter(|h| !h.is_empty())
                     .map(|h| text(&h)),
+                access_line: rec.access_line().map_or_else(Default::default, |l| {
+                    l.pairs()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect()
+                }),
             },
             ppp: rec.ppp.as_ref().map(|p| p.detail(now)),
         })

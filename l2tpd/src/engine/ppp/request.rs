@@ -4,8 +4,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use l2tp_proto::wire::access_line::AccessLine;
 use radius_proto::client::Service;
-use radius_proto::dict::{AttrType, values};
+use radius_proto::dict::{AttrType, VendorType, dsl, values};
 use radius_proto::{Attributes, EncodeError};
 
 use super::super::ctx::Ctx;
@@ -36,6 +37,8 @@ pub(super) struct SessionFacts {
     pub(super) addrs: Option<(SocketAddr, SocketAddr)>,
     pub(super) calling: Option<Vec<u8>>,
     pub(super) called: Option<Vec<u8>>,
+    /// The Access Line Information of the LAC's call (RFC 5515).
+    pub(super) access_line: Option<Box<AccessLine>>,
 }
 
 impl SessionFacts {
@@ -49,6 +52,7 @@ impl SessionFacts {
             addrs,
             calling: rec.calling_number().map(<[u8]>::to_vec),
             called: rec.called_number().map(<[u8]>::to_vec),
+            access_line: rec.access_line().cloned().map(Box::new),
         })
     }
 }
@@ -118,8 +122,50 @@ pub(super) fn session_attributes(
         a.push_tunnel_client_endpoint(TUNNEL_TAG, &r.to_string())?;
         a.push_tunnel_server_endpoint(TUNNEL_TAG, &l.to_string())?;
     }
+    if let Some(line) = &f.access_line {
+        push_access_line(&mut a, line)?;
+    }
     a.push_acct_session_id(acct_session_id)?;
     Ok(a)
+}
+
+/// The access line a LAC told of in its ICRQ (RFC 5515), as the DSL Forum's attributes
+/// (RFC 4679), which a RADIUS server knows by the same names: the identifiers as they are,
+/// the data rates (64 bits in L2TP) held to the attribute's 32 bits.
+fn push_access_line(a: &mut Attributes, line: &AccessLine) -> Result<(), EncodeError> {
+    if let Some(v) = &line.agent_circuit_id {
+        a.push_vendor(dsl::AGENT_CIRCUIT_ID, v)?;
+    }
+    if let Some(v) = &line.agent_remote_id {
+        a.push_vendor(dsl::AGENT_REMOTE_ID, v)?;
+    }
+    let first_rate = dsl::ACTUAL_DATA_RATE_UPSTREAM.vendor_type;
+    for (vendor_type, rate) in (first_rate..).zip(line.rates) {
+        if let Some(r) = rate {
+            let r = u32::try_from(r).unwrap_or(u32::MAX);
+            a.push_vendor(dsl_type(vendor_type), &r.to_be_bytes())?;
+        }
+    }
+    let first_delay = dsl::MAXIMUM_INTERLEAVING_DELAY_UPSTREAM.vendor_type;
+    for (vendor_type, delay) in (first_delay..).zip(line.delays) {
+        if let Some(d) = delay {
+            a.push_vendor(dsl_type(vendor_type), &d.to_be_bytes())?;
+        }
+    }
+    if let Some(e) = line.encapsulation {
+        a.push_vendor(dsl::ACCESS_LOOP_ENCAPSULATION, &e)?;
+    }
+    if line.iwf_session == Some(true) {
+        a.push_vendor(dsl::IWF_SESSION, &[])?;
+    }
+    Ok(())
+}
+
+fn dsl_type(vendor_type: u8) -> VendorType {
+    VendorType {
+        vendor: dsl::ACTUAL_DATA_RATE_UPSTREAM.vendor,
+        vendor_type,
+    }
 }
 
 /// At most the 253 octets of an attribute.

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use l2tp_config as cfg;
 use l2tp_ctl as ctl;
+use l2tp_proto::wire::access_line::AccessLine;
 
 /// Where a tunnel or session is in its life, as the daemon sees it.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -243,6 +244,8 @@ pub(in crate::engine) struct CallFacts {
     pub(in crate::engine) calling_number: Option<Vec<u8>>,
     pub(in crate::engine) called_number: Option<Vec<u8>>,
     pub(in crate::engine) sub_address: Option<Vec<u8>>,
+    /// The Access Line Information of an ICRQ (RFC 5515).
+    pub(in crate::engine) access_line: Option<Box<AccessLine>>,
 }
 
 impl CallFacts {
@@ -254,10 +257,12 @@ impl CallFacts {
             calling_number: req.calling_number.clone().filter(|v| !v.is_empty()),
             called_number: req.called_number.clone().filter(|v| !v.is_empty()),
             sub_address: req.sub_address.clone().filter(|v| !v.is_empty()),
+            access_line: req.access_line.clone(),
         };
         let any = facts.calling_number.is_some()
             || facts.called_number.is_some()
-            || facts.sub_address.is_some();
+            || facts.sub_address.is_some()
+            || facts.access_line.is_some();
         any.then(|| Box::new(facts))
     }
 }
@@ -348,6 +353,11 @@ impl SessionRec {
         self.interface_name
             .clone()
             .or_else(|| self.configured_interface().filter(|n| !n.contains('%')))
+    }
+
+    /// The Access Line Information of the peer's call (RFC 5515), if it sent any.
+    pub(in crate::engine) fn access_line(&self) -> Option<&AccessLine> {
+        self.call.as_ref()?.access_line.as_deref()
     }
 
     /// The Calling Number: the peer's, for a call it placed, else the configured one.

@@ -1,6 +1,7 @@
 //! Fast, deterministic tests of the engine: engines driven with virtual time, a seeded RNG and
 //! no data plane (its requests are answered as the `none` data plane answers them).
 
+mod access_line;
 mod failover;
 mod figures;
 mod harness;

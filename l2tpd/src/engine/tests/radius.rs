@@ -21,14 +21,14 @@ use super::harness::{Net, RadiusServer, addr};
 use super::ppp::ppp_ups;
 use crate::dataplane::DataplaneRequest;
 
-const PASSWORD: &str = "wonderland";
+pub(super) const PASSWORD: &str = "wonderland";
 
 fn a(s: &str) -> Ipv4Addr {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 /// The LNS: RADIUS server 192.0.2.10, the profile with `auth` (one method) and `extra` lines.
-fn lns(auth: &str, extra: &str) -> String {
+pub(super) fn lns(auth: &str, extra: &str) -> String {
     let methods: Vec<String> = ["auth_pap", "auth_chap", "auth_mschapv2"]
         .iter()
         .map(|m| format!("{m} {}", *m == auth))
@@ -93,7 +93,7 @@ fn check(attrs: &Attributes) -> Option<Option<Vec<u8>>> {
 
 /// A server that accepts alice with `accept` added to the Access-Accept, rejects anyone else,
 /// and answers every Accounting-Request.
-fn server(accept: Attributes) -> RadiusServer {
+pub(super) fn server(accept: Attributes) -> RadiusServer {
     RadiusServer(Box::new(move |service, attrs| {
         let reply = |code, attributes| {
             Some(RadiusOutcome::Reply {
@@ -123,7 +123,7 @@ fn server(accept: Attributes) -> RadiusServer {
 }
 
 /// The two nodes, the LNS answered by `server`, not started.
-fn net(lns_text: &str, lac_text: &str, server: Option<RadiusServer>) -> Net {
+pub(super) fn net(lns_text: &str, lac_text: &str, server: Option<RadiusServer>) -> Net {
     let mut net = Net::unstarted(&[lac_text, lns_text], 31);
     net.nodes[1].radius_server = server;
     net.start()
@@ -132,9 +132,9 @@ fn net(lns_text: &str, lac_text: &str, server: Option<RadiusServer>) -> Net {
 /// The Submits node `i` sent, with their service and attributes.
 /// A request: its service (or Acct-Status-Type), attributes and the session whose counters the
 /// shell adds.
-type Sent<K> = (K, Attributes, Option<(u32, u32)>);
+pub(super) type Sent<K> = (K, Attributes, Option<(u32, u32)>);
 
-fn submits(net: &Net, i: usize) -> Vec<Sent<Service>> {
+pub(super) fn submits(net: &Net, i: usize) -> Vec<Sent<Service>> {
     net.nodes[i]
         .radius
         .iter()
@@ -151,7 +151,7 @@ fn submits(net: &Net, i: usize) -> Vec<Sent<Service>> {
 }
 
 /// The Accounting-Requests of node 1 with their Acct-Status-Type.
-fn accounting(net: &Net) -> Vec<Sent<u32>> {
+pub(super) fn accounting(net: &Net) -> Vec<Sent<u32>> {
     submits(net, 1)
         .into_iter()
         .filter(|(s, ..)| *s == Service::Accounting)
@@ -182,7 +182,7 @@ fn gold() -> Attributes {
     a
 }
 
-fn up(net: &mut Net, what: &str) {
+pub(super) fn up(net: &mut Net, what: &str) {
     net.run_until(Duration::from_secs(20), what, |n| {
         n.nodes[0].saw(EventKind::PppUp) == 1 && n.nodes[1].saw(EventKind::PppUp) == 1
     });
