@@ -143,13 +143,15 @@ impl Instances {
             }
             return;
         };
-        // Sessions first: a removed or changed session of an untouched tunnel gets its CDN.
-        let recreated: Vec<&String> = diff
+        let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
+        let changed: Vec<&String> = diff
             .tunnels
-            .removed
+            .changed
             .iter()
-            .chain(&diff.tunnels.changed)
+            .filter(|n| !in_place.contains(n))
             .collect();
+        // Sessions first: a removed or changed session of an untouched tunnel gets its CDN.
+        let recreated: Vec<&String> = diff.tunnels.removed.iter().chain(changed.clone()).collect();
         for name in diff.sessions.removed.iter().chain(&diff.sessions.changed) {
             self.remove_session(ctx, name);
         }
@@ -161,7 +163,7 @@ impl Instances {
             self.remove_tunnel(ctx, name);
         }
         // (Re-)create what is new or changed, and the sessions of re-created tunnels.
-        for name in diff.tunnels.added.iter().chain(&diff.tunnels.changed) {
+        for name in diff.tunnels.added.iter().chain(changed.clone()) {
             if let Some(t) = config.resolve_tunnel(name) {
                 self.tunnels
                     .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
@@ -178,7 +180,7 @@ impl Instances {
                     .insert(name, Instance::new(s, ctl::CreatedBy::Config));
             }
         }
-        for name in diff.tunnels.added.iter().chain(&diff.tunnels.changed) {
+        for name in diff.tunnels.added.iter().chain(changed) {
             self.start_tunnel(ctx, name);
         }
         let idle: Vec<String> = self
@@ -190,6 +192,57 @@ impl Instances {
         for s in idle {
             self.start_session(ctx, &s);
         }
+    }
+
+    /// The tunnels of `changed` whose only change is their `peer` list and whose tunnel is
+    /// open to an address the new list still has: they take the new list in place, and
+    /// nothing of theirs is closed (adding a backup LNS drops no call). Returns their names.
+    fn take_new_peers(
+        &mut self,
+        ctx: &Ctx<'_>,
+        config: &Config,
+        changed: &[String],
+    ) -> Vec<String> {
+        let mut kept = Vec::new();
+        for name in changed {
+            let (Some(new), Some(inst)) = (config.resolve_tunnel(name), self.tunnels.get_mut(name))
+            else {
+                continue;
+            };
+            let old_but_peers = cfg::ResolvedTunnel {
+                peers: new.peers.clone(),
+                ..inst.resolved.clone()
+            };
+            if old_but_peers != new || new.is_static() {
+                continue;
+            }
+            let Some((_, remote)) = inst
+                .state
+                .handle()
+                .and_then(|h| ctx.registry.tunnel(h))
+                .and_then(|t| t.socket)
+            else {
+                continue;
+            };
+            let over_ip = new.settings.encap == cfg::Encap::Ip;
+            let Some(at) = new.peers.iter().position(|p| {
+                matches!(p.host, cfg::Host::Ip(ip) if ip == remote.ip())
+                    && (over_ip || p.port_or_default() == remote.port())
+            }) else {
+                continue;
+            };
+            // Its next attempt goes to this peer first, as to any peer that worked (exactly
+            // when no name before it stands for several addresses).
+            let plain = new.peers[..at]
+                .iter()
+                .all(|p| matches!(p.host, cfg::Host::Ip(_)));
+            inst.attempt = if plain { at } else { 0 };
+            inst.candidates = new.peers.len();
+            inst.resolved = new;
+            notice!("tunnel \"{name}\": its peers changed; it stays open to {remote}");
+            kept.push(name.clone());
+        }
+        kept
     }
 
     /// Adds tunnel instance `name` made with `l2tpctl` (with the parameters it was given) and

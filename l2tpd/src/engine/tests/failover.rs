@@ -132,3 +132,32 @@ fn a_tunnel_that_worked_goes_back_to_its_peer_first() {
     assert_eq!(to, [addr(1).ip(), addr(1).ip()]);
     assert_eq!(net.nodes[2].up(), (0, 0));
 }
+
+#[test]
+fn adding_a_backup_peer_by_reload_keeps_the_tunnel_and_its_session() {
+    let mut net = Net::new(&[&lac(&addr(1).ip().to_string()), SERVER, SERVER], 45);
+    net.run_until(Duration::from_secs(10), "up", |n| n.nodes[0].up() == (1, 1));
+    let before = net.nodes[0].engine.tunnels(net.now)[0].tid;
+    // A backup in front and behind: the tunnel to node 1 stays as it is.
+    net.reload(0, &lac(&format!("{} {}", addr(2).ip(), addr(1).ip())));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    assert_eq!(net.nodes[0].engine.tunnels(net.now)[0].tid, before);
+    assert_eq!(sccrqs(&net, 0).len(), 1, "no new attempt");
+    assert_eq!(net.nodes[2].up(), (0, 0));
+    // It fails: the next attempt goes to the peer it had (node 1), first.
+    let tid = net.nodes[1].engine.tunnels(net.now)[0].tid;
+    net.command(1, Command::DeleteTunnel(Selector::Id(tid)))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    net.run_until(Duration::from_secs(30), "up again", |n| {
+        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
+    });
+    let to: Vec<IpAddr> = sccrqs(&net, 0).iter().map(|&(_, ip)| ip).collect();
+    assert_eq!(to, [addr(1).ip(), addr(1).ip()]);
+    // Taking its peer out of the list moves it to the one left.
+    net.reload(0, &lac(&addr(2).ip().to_string()));
+    net.run_until(Duration::from_secs(30), "moved", |n| {
+        n.nodes[0].up() == (1, 1) && n.nodes[2].up() == (1, 1)
+    });
+    assert_eq!(peer_of_t(&net), addr(2).to_string());
+}
