@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use l2tp_ctl::EventKind;
+use l2tp_proto::wire::access_line::AccessLine;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
@@ -201,6 +202,8 @@ pub struct SessionFacts<'a> {
     pub sub_address: Option<&'a [u8]>,
     /// The Host Name the peer of the session's tunnel sent.
     pub peer_host_name: Option<&'a [u8]>,
+    /// The Access Line Information of the LAC's ICRQ (RFC 5515).
+    pub access_line: Option<&'a AccessLine>,
     /// The native PPP's user and addresses, once known.
     pub ppp: Option<&'a l2tp_ctl::PppEventInfo>,
 }
@@ -277,6 +280,21 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
         ("PEER_HOST_NAME", "PEER_HOST_NAME_BIN"),
         f.peer_host_name,
     );
+    if let Some(line) = f.access_line {
+        put_bytes(
+            &mut env,
+            ("AGENT_CIRCUIT_ID", "AGENT_CIRCUIT_ID_BIN"),
+            line.agent_circuit_id.as_deref(),
+        );
+        put_bytes(
+            &mut env,
+            ("AGENT_REMOTE_ID", "AGENT_REMOTE_ID_BIN"),
+            line.agent_remote_id.as_deref(),
+        );
+        let [up, down, ..] = line.rates;
+        env.extend(up.map(|r| ("ACTUAL_DATA_RATE_UPSTREAM", r.to_string())));
+        env.extend(down.map(|r| ("ACTUAL_DATA_RATE_DOWNSTREAM", r.to_string())));
+    }
     ScriptEvent {
         kind,
         tid,

@@ -386,6 +386,14 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
     }
 }
 
+/// What the LNS's session scripts get of the access line the LAC's session tells of: text as
+/// it is, other bytes in hexadecimal.
+const LINE: [(&str, &str); 3] = [
+    ("AGENT_CIRCUIT_ID", "dslam-7 eth 1/4:100"),
+    ("AGENT_REMOTE_ID_BIN", "0102206e6f742074657874"),
+    ("ACTUAL_DATA_RATE_DOWNSTREAM", "8000000"),
+];
+
 #[test]
 fn l2tpv2_ppp_scripts_on_both_sides() {
     let mut s = Env::new(l2tpd(), "server");
@@ -402,7 +410,8 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
     let c = client(
         &s,
         "tunnel \"t2\" {\n    peer 127.0.0.1:PORT\n    version 2\n    max_retries 1\n}\n\
-         session \"ppp1\" {\n    tunnel \"t2\"\n}\n",
+         session \"ppp1\" {\n    tunnel \"t2\"\n    agent_circuit_id \"dslam-7 eth 1/4:100\"\n    \
+         agent_remote_id \"\\x01\\x02 not text\"\n    actual_data_rate_downstream 8000000\n}\n",
     );
     let t = tunnel_up(&c, "t2");
     let sess = session_up(&c, "ppp1");
@@ -467,6 +476,9 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
                         ("PSEUDOWIRE_PROFILE_NAME", "default"),
                         ("INTERFACE_NAME", "ppp0"),
                         ("PEER_HOST_NAME", &client_host),
+                        LINE[0],
+                        LINE[1],
+                        LINE[2],
                     ]),
                 );
             }
@@ -476,6 +488,9 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
                     ("SESSION_PROFILE_NAME", "default"),
                     ("PSEUDOWIRE_PROFILE_NAME", "default"),
                     ("PEER_HOST_NAME", &client_host),
+                    LINE[0],
+                    LINE[1],
+                    LINE[2],
                 ]),
             ),
         }

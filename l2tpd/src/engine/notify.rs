@@ -176,6 +176,7 @@ fn session_script(
         called_number: rec.called_number(),
         sub_address: rec.sub_address(),
         peer_host_name: peer_host_name.filter(|h| !h.is_empty()),
+        access_line: rec.access_line(),
         ppp,
     };
     scripts::session_event(kind, rec.tid(), rec.sid(), &facts)
