@@ -34,6 +34,7 @@ fn params(i: u32) -> SessionParams {
         recv_seq: false,
         lns: false,
         interface_name: None,
+        proxy: None,
     }
 }
 

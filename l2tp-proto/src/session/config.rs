@@ -1,5 +1,6 @@
 //! Session parameters: a session profile as the daemon resolves it, and the call type.
 
+use super::proxy::ProxyAvps;
 use std::time::Duration;
 
 use crate::wire::avp::types::pw_type;
@@ -63,6 +64,9 @@ pub struct SessionConfig {
     /// Private Group ID AVP (RFC 2661 §4.4.5), sent in the ICCN of a call we place as LAC;
     /// empty: not sent.
     pub private_group_id: Vec<u8>,
+    /// Proxy LCP and authentication AVPs (RFC 2661 §4.4.5) sent in the ICCN of an L2TPv2
+    /// call we place as LAC; `None`: not sent.
+    pub proxy: Option<Box<ProxyAvps>>,
     /// Tx Connect Speed, in bits per second.
     pub tx_connect_speed: u32,
     /// Rx Connect Speed, in bits per second (0: not sent).
@@ -91,6 +95,7 @@ impl Default for SessionConfig {
             called_number: Vec::new(),
             sub_address: Vec::new(),
             private_group_id: Vec::new(),
+            proxy: None,
             tx_connect_speed: 100_000_000,
             rx_connect_speed: 0,
             framing_type: 0x3,
