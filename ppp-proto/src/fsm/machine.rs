@@ -192,6 +192,14 @@ const LAYER: Actions =
     Actions(Actions::TLU.0 | Actions::TLD.0 | Actions::TLS.0 | Actions::TLF.0 | Actions::SER.0);
 
 impl Fsm {
+    /// Opened without a negotiation of its own: another party negotiated on this side's
+    /// behalf (RFC 2661 §4.4.5 proxy LCP). No timer runs; the next Configure-Request the peer
+    /// sends renegotiates as in any Opened automaton.
+    pub(crate) fn opened_by_proxy(&mut self) {
+        self.state = State::Opened;
+        self.answered = true;
+    }
+
     /// Runs an event that carries no packet (Up, Down, Open, Close, the timeouts, RXJ).
     pub(crate) fn event<N: Negotiator>(
         &mut self,
