@@ -450,6 +450,7 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
         ("phase", p.phase.clone()),
         ("user", or_dash(&p.user)),
         ("authentication", or_dash(&p.auth)),
+        ("proxied from lac", or_dash(&p.proxied)),
         ("local address", addr(p.local_ipv4)),
         ("peer address", addr(p.peer_ipv4)),
         ("dns", if dns.is_empty() { "-".into() } else { dns }),

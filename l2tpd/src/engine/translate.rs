@@ -150,6 +150,7 @@ pub fn session_config(
         called_number: text(&settings.called_number),
         sub_address: text(&settings.sub_address),
         private_group_id: text(&settings.priv_group_id),
+        proxy: None,
         tx_connect_speed: settings
             .tx_connect_speed
             .unwrap_or(defaults.tx_connect_speed),
