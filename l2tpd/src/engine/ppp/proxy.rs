@@ -173,7 +173,8 @@ mod tests {
             panic!("CHAP not read");
         };
         assert_eq!(identifier, 9);
-        let bad: [(fn(&mut ProxyAvps), &str); 6] = [
+        type Change = fn(&mut ProxyAvps);
+        let bad: [(Change, &str); 6] = [
             (|a| a.authen_id = Some(0x109), "a Proxy Authen ID above 255"),
             (|a| a.authen_name = None, "no Proxy Authen Name"),
             (
