@@ -590,6 +590,7 @@ mod tests {
                 phase: "network".into(),
                 user: Some("alice".into()),
                 auth: Some("mschapv2".into()),
+                proxied: Some("lcp".into()),
                 local_ipv4: Some([198, 51, 100, 1].into()),
                 peer_ipv4: Some([198, 51, 100, 10].into()),
                 dns: vec![[192, 0, 2, 53].into()],

@@ -62,13 +62,23 @@ fn config(dir: &Path, extra: &str) -> String {
 
 /// `l2tp-loadgen --proxy` in the lab: one L2TPv2 tunnel with `sessions` sessions; its report.
 fn loadgen(lab: &NsLab, sessions: u32, auth: &str, password: &str) -> serde_json::Value {
+    loadgen_as(lab, sessions, auth, (USER, password))
+}
+
+/// [`loadgen`] as `user`.
+fn loadgen_as(
+    lab: &NsLab,
+    sessions: u32,
+    auth: &str,
+    (user, password): (&str, &str),
+) -> serde_json::Value {
     let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
     let out = Command::new("ip")
         .args(["netns", "exec", &lab.ns])
         .arg(bin)
         .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
         .args(["--sessions", &sessions.to_string(), "--ppp", "--proxy"])
-        .args(["--auth", auth, "--user", USER, "--password", password])
+        .args(["--auth", auth, "--user", user, "--password", password])
         .args(["--hold", "1", "--timeout", "30", "--json"])
         .output()
         .unwrap();
@@ -124,6 +134,7 @@ fn start(lab: &mut NsLab, text: &str) -> (l2tp_testkit::lab::ProcId, PathBuf, Pa
     (p, log, socket)
 }
 
+/// The LNS's `statistics` of `show system`.
 fn system(socket: &Path) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&ctl(socket, &["-j", "show", "system"]))
         .unwrap_or_else(|e| panic!("show system: {e}"));
@@ -243,4 +254,65 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
         &["frame.number"],
     );
     assert_eq!(cdn2.len(), 1, "CDNs of result 2 from the LNS: {cdn2:?}");
+}
+
+/// The proxied answers of a profile that authenticates by RADIUS go to the server as answers
+/// to our own Challenge do (CHAP-Challenge and CHAP-Password, or User-Password): FreeRADIUS
+/// (`examples/radius`) accepts the right ones and rejects a wrong one, and the LNS sends no
+/// Challenge of its own.
+#[test]
+fn proxied_answers_are_checked_by_radius() {
+    if l2tp_testkit::lab::skip(l2tp_testkit::lab::missing(
+        &["ip", "freeradius"],
+        "scripts/deps.sh",
+    )) {
+        return;
+    }
+    use l2tp_testkit::freeradius;
+    let mut lab = NsLab::new("pxlc", "radius");
+    lab.add_address("192.0.2.3/32");
+    lab.add_address("192.0.2.10/32");
+    let conf = lab.dir.join("freeradius");
+    freeradius::configure(&conf, "192.0.2.10");
+    let radius = lab.spawn("freeradius", &freeradius::argv(&conf));
+    lab.wait_log(radius, freeradius::READY, Duration::from_secs(30));
+    let dir = lab.dir.clone();
+    let text = format!(
+        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    \
+         control_socket {d}/l2tpd.sock\n    pid_file {d}/l2tpd.pid\n    \
+         radius_nas_identifier \"nas-proxy\"\n    radius_nas_ip_address 192.0.2.3\n}}\n\
+         radius server \"r\" {{\n    address 192.0.2.10\n    secret \"{secret}\"\n}}\n\
+         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
+         ppp profile \"default\" {{\n    auth_pap true\n    auth_source radius\n    \
+         local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    ipv6cp false\n}}\n",
+        d = dir.display(),
+        secret = freeradius::SECRET,
+    );
+    let (_l2tpd, log, socket) = start(&mut lab, &text);
+    let context = || std::fs::read_to_string(&log).unwrap_or_default();
+    for (auth, user, password, up) in [
+        ("chap", "chap-user", "chap-password", 1),
+        ("pap", "pap-user", "pap-password", 1),
+        ("chap", "chap-user", "wrong-password", 0),
+    ] {
+        let r = loadgen_as(&lab, 1, auth, (user, password));
+        let p = &r["ppp"];
+        assert_eq!(
+            p["sessions_up"],
+            up,
+            "{auth} {password}: {r}\n{}",
+            context()
+        );
+        assert_eq!(p["chap_challenges_in"], 0, "{r}");
+        assert_eq!(p["lcp_configure_requests_in"], 0, "{r}");
+    }
+    let shown: serde_json::Value =
+        serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap();
+    assert_eq!(
+        (shown["accepts"].as_u64(), shown["rejects"].as_u64()),
+        (Some(2), Some(1)),
+        "{shown}"
+    );
+    let sys = system(&socket);
+    assert_eq!(sys["ppp_proxy"]["auth_taken"], 3, "{sys}");
 }
