@@ -166,14 +166,63 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
         assert_eq!(p["lcp_configure_requests_in"], 0, "{r}");
         assert_eq!(p["chap_challenges_in"], 0, "{r}");
     }
+    // Held a while: show session says what was proxied.
+    let mut held = Command::new("ip")
+        .args(["netns", "exec", &lab.ns])
+        .arg(l2tp_testkit::daemon::loadgen_beside(env!(
+            "CARGO_BIN_EXE_l2tpd"
+        )))
+        .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
+        .args(["--sessions", "1", "--ppp", "--proxy", "--auth", "chap"])
+        .args([
+            "--user",
+            USER,
+            "--password",
+            PASSWORD,
+            "--hold",
+            "30",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut shown = serde_json::Value::Null;
+    wait(Duration::from_secs(20), "a proxied session shown", || {
+        let v: serde_json::Value =
+            serde_json::from_str(&ctl(&socket, &["-j", "show", "sessions"])).unwrap_or_default();
+        let list = v.as_array().or_else(|| v["sessions"].as_array()).cloned();
+        let Some(s) = list
+            .unwrap_or_default()
+            .into_iter()
+            .find(|s| s["ppp_user"].is_string())
+        else {
+            return false;
+        };
+        let (tid, sid) = (s["tid"].to_string(), s["sid"].to_string());
+        shown = serde_json::from_str(&ctl(&socket, &["-j", "show", "session", &tid, &sid]))
+            .unwrap_or_default();
+        shown.to_string().contains("\"proxied\"")
+    });
+    let text = shown.to_string();
+    assert!(
+        text.contains("\"proxied\":\"lcp, authentication\""),
+        "{text}"
+    );
+    assert!(text.contains("\"auth\":\"chap\""), "{text}");
+    // SIGINT: the hold ends at once with a clean teardown.
+    let _ = Command::new("kill")
+        .args(["-INT", &held.id().to_string()])
+        .status();
+    let _ = held.wait();
     let taken = context()
         .lines()
         .filter(|l| l.contains("PPP takes the LAC's proxied LCP and authentication"))
         .count();
-    assert_eq!(taken, 4, "{}", context());
+    assert_eq!(taken, 5, "{}", context());
     let sys = system(&socket);
-    assert_eq!(sys["ppp_proxy"]["lcp_taken"], 4, "{sys}");
-    assert_eq!(sys["ppp_proxy"]["auth_taken"], 4, "{sys}");
+    assert_eq!(sys["ppp_proxy"]["lcp_taken"], 5, "{sys}");
+    assert_eq!(sys["ppp_proxy"]["auth_taken"], 5, "{sys}");
 
     // A wrong proxied CHAP answer: CHAP Failure, CDN result 2, a log line with the user.
     let wrong = loadgen(&lab, 1, "chap", "not-the-password");
@@ -222,7 +271,7 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
             "lcp.opt.magic_number",
         ],
     );
-    assert_eq!(iccns.len(), 6, "{iccns:?}");
+    assert_eq!(iccns.len(), 7, "{iccns:?}");
     for line in &iccns {
         let f: Vec<&str> = line.split('\t').collect();
         assert!(matches!(f[0], "2" | "3"), "{line}");
@@ -246,7 +295,7 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
     );
     assert_eq!(from_lns("chap.code == 1"), 1, "LNS CHAP Challenges");
     assert_eq!(from_lns("chap.code == 4"), 1, "LNS CHAP Failures");
-    assert_eq!(from_lns("chap.code == 3"), 4, "LNS CHAP Successes");
+    assert_eq!(from_lns("chap.code == 3"), 5, "LNS CHAP Successes");
     assert_eq!(from_lns("pap.code == 2"), 1, "LNS PAP Acks");
     let cdn2 = tshark(
         &pcap,
