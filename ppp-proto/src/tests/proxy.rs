@@ -348,3 +348,56 @@ fn a_proxied_link_is_opened_once_and_closes_as_any_other() {
     p.run_for(Duration::from_secs(30));
     assert_eq!(p.down(0), Some(DownReason::PeerTerminated));
 }
+
+mod property {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Option lists built from plausible options, or arbitrary octets.
+    fn list() -> impl Strategy<Value = Vec<u8>> {
+        let option = prop_oneof![
+            Just(vec![1, 4, 5, 0x78]),
+            (0u8..=255, 0u8..=255).prop_map(|(a, b)| vec![1, 4, a, b]),
+            Just(CHAP_MD5.to_vec()),
+            Just(PAP.to_vec()),
+            Just(vec![3, 5, 0xc2, 0x23, 0x81]),
+            any::<u32>().prop_map(|m| [&[5u8, 6][..], &m.to_be_bytes()].concat()),
+            Just(vec![7, 2]),
+            Just(vec![8, 2]),
+            Just(vec![2, 6, 0, 0, 0, 0]),
+            proptest::collection::vec(any::<u8>(), 0..6),
+        ];
+        proptest::collection::vec(option, 0..6).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever the lists, the link either takes them (LCP Opened, no Configure-Request,
+        /// and later at most one end), or refuses them and is left as it was.
+        #[test]
+        fn arbitrary_proxied_lists_are_taken_or_refused_cleanly(
+            local in list(),
+            peer in list(),
+            methods in proptest::sample::subsequence(AuthMethod::ALL.to_vec(), 0..=3),
+        ) {
+            let mut p = Pair::lns_and_client(11, &methods, PASSWORD);
+            let lcp = ProxiedLcp { local: &local, peer: &peer };
+            match p.open_proxied(0, lcp, Some(chap_credentials(PASSWORD))) {
+                Ok(_) => {
+                    prop_assert_eq!(p.links[0].lcp_state(), State::Opened);
+                    prop_assert!(p.events[0].iter().any(|e| matches!(e, Event::LinkUp(_))));
+                    prop_assert!(codes(&p, 0, protocol::LCP).is_empty());
+                }
+                Err(_) => {
+                    prop_assert_eq!(p.links[0].lcp_state(), State::Initial);
+                    prop_assert!(p.sent.is_empty() && p.events[0].is_empty());
+                }
+            }
+            p.run_for(Duration::from_secs(120));
+            let downs = p.events[0].iter().filter(|e| matches!(e, Event::Down(_))).count();
+            prop_assert!(downs <= 1);
+        }
+    }
+}
