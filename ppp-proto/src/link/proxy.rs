@@ -155,7 +155,8 @@ impl Link {
         self.lcp_opts = opts;
         self.flags |= flag::OPENED;
         self.phase = Phase::Establish;
-        self.lcp.opened_by_proxy();
+        self.lcp
+            .opened_by_proxy(self.shared.config.retries.max_configure);
         let start = auth.and_then(|a| self.proxied_start(a));
         let taken = start.is_some();
         self.link_up_with(now, rng, start);

@@ -319,7 +319,7 @@ fn options_the_lns_would_not_agree_to_are_refused_and_it_negotiates_afresh() {
 }
 
 #[test]
-fn a_proxied_link_is_opened_once_and_closes_as_any_other() {
+fn a_proxied_link_is_opened_once_renegotiates_and_closes_as_any_other() {
     let (mut p, _) = proxied_pair(
         &[AuthMethod::ChapMd5],
         &CHAP_MD5,
@@ -342,6 +342,32 @@ fn a_proxied_link_is_opened_once_and_closes_as_any_other() {
         &mut rng,
     );
     assert_eq!(again, Err(ProxyRefusal::AlreadyOpened));
+    // The client asks for LCP again (a Configure-Request in Opened), its first requests lost:
+    // the LNS's own requests are repeated until both are Opened again.
+    assert!(p.links[0].lcp_state() == State::Opened);
+    let lost = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = lost.clone();
+    p.tamper = Some(Box::new(move |from, bytes: &mut Vec<u8>| {
+        // The LNS's first three Configure-Requests are lost.
+        let request = from == 0 && bytes.get(2..5) == Some(&[0xc0, 0x21, 1][..]);
+        if request && counter.get() < 3 {
+            counter.set(counter.get() + 1);
+            return false;
+        }
+        true
+    }));
+    let now = p.now;
+    let renegotiate = [0xff, 0x03, 0xc0, 0x21, 1, 0x42, 0, 10, 5, 6, 9, 8, 7, 6];
+    p.links[0].handle_frame(now, &renegotiate, &mut rng);
+    p.run_for(Duration::from_secs(20));
+    assert_eq!(lost.get(), 3);
+    assert!(
+        p.frames_of(0, protocol::LCP).len() >= 4,
+        "{}",
+        trace(&p.sent)
+    );
+    assert_eq!(p.down(0), None, "{}", trace(&p.sent));
+    p.tamper = None;
     // The client closes: Terminate-Request, Terminate-Ack, as on a negotiated link.
     let now = p.now;
     p.links[1].close(now, crate::event::CloseReason::Administrative);
