@@ -2,8 +2,8 @@
 //! as they are: the virtual wire adds them to the LAC engine's ICCN. Options the profile
 //! would not agree to, and lists that do not parse, leave the LNS to negotiate LCP as without
 //! a proxy (the session comes up all the same, counted); a wrong proxied CHAP answer ends the
-//! session as a failed login (CDN result 2, counted); a profile with `proxy_lcp` off ignores
-//! the AVPs.
+//! session as a failed login (CDN result 2, counted); with `proxy_auth` off the LCP is taken
+//! and the caller challenged again; a profile with `proxy_lcp` off ignores the AVPs.
 
 use std::time::Duration;
 
@@ -122,6 +122,25 @@ fn a_wrong_proxied_chap_answer_is_a_failed_login() {
     assert_eq!(
         proxy_counts(&net),
         [("auth_taken".to_owned(), 1), ("lcp_taken".to_owned(), 1)]
+    );
+
+    // With proxy_auth off, the LCP is taken and the LNS challenges the caller itself (the
+    // LAC's own PPP here, which knows nothing of the proxy: it starts LCP again, and logs in).
+    let mut no_auth = server(Some(POOL), None);
+    no_auth.proxy.auth = false;
+    let mut net = proxy_net(no_auth, avps.clone());
+    net.run_until(Duration::from_secs(30), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    assert_eq!(proxy_counts(&net), [("lcp_taken".to_owned(), 1)]);
+    assert_eq!(
+        net.nodes[1]
+            .engine
+            .stats()
+            .ppp_auth_failures
+            .values()
+            .sum::<u64>(),
+        0
     );
 
     // With proxy_lcp off, the same AVPs change nothing: the LAC's own PPP logs in.
