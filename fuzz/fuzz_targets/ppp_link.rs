@@ -1,7 +1,10 @@
 //! A whole link fed hostile frames: the first octet picks its role (an authenticator with each
 //! method, or a client), then frames follow as (length, octets) with a time step between them.
-//! Authentication requests are answered from a local user. Nothing may panic, and the link's
-//! events must stay well formed.
+//! Authentication requests are answered from a local user. With bit 0x40 of the first octet,
+//! the link starts from a proxied LCP negotiation (RFC 2661 §4.4.5) instead: two (length,
+//! octets) option lists, ours then the peer's, and with bit 0x80 a proxied CHAP-MD5 answer
+//! (identifier, then 16 octets of challenge and 16 of response); a refused proxy opens it as
+//! usual. Nothing may panic, and the link's events must stay well formed.
 #![no_main]
 
 use std::sync::Arc;
@@ -10,8 +13,18 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use ppp_proto::{
     AuthMethod, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv6Config, Link,
-    LinkConfig, Password,
+    LinkConfig, Password, PeerCredentials, ProxiedAuth, ProxiedLcp,
 };
+
+/// The next (length, octets) chunk of `rest`.
+fn chunk<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
+    let Some((&len, tail)) = rest.split_first() else {
+        return &[];
+    };
+    let (c, next) = tail.split_at(usize::from(len).min(tail.len()));
+    *rest = next;
+    c
+}
 
 fn config(role: u8) -> LinkConfig {
     let mut c = LinkConfig {
@@ -44,7 +57,31 @@ fuzz_target!(|data: &[u8]| {
     let mut rng = DeterministicRng::new(u64::from(role));
     let mut link = Link::new(Arc::new(config(role)), &mut rng);
     let mut now = Instant::from_secs(1);
-    link.open(now);
+    if role & 0x40 == 0 {
+        link.open(now);
+    } else {
+        let (local, peer) = (chunk(&mut rest), chunk(&mut rest));
+        let auth = (role & 0x80 != 0).then(|| {
+            let a = chunk(&mut rest);
+            let mut v = [0u8; 33];
+            v[..a.len().min(33)].copy_from_slice(&a[..a.len().min(33)]);
+            ProxiedAuth::Peer {
+                identifier: v[0],
+                user: b"alice".to_vec(),
+                credentials: PeerCredentials::ChapMd5 {
+                    identifier: v[0],
+                    challenge: v[1..17].try_into().unwrap_or_default(),
+                    response: v[17..33].try_into().unwrap_or_default(),
+                },
+            }
+        });
+        if link
+            .open_proxied(now, ProxiedLcp { local, peer }, auth, &mut rng)
+            .is_err()
+        {
+            link.open(now);
+        }
+    }
     let mut downs = 0;
     let mut after_down = false;
     let password = Password::from("alice-secret");

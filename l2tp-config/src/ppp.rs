@@ -70,6 +70,14 @@ params! {
         /// `lcp_max_cfg_reqs`: Configure-Requests sent without an answer before giving up
         /// (Max-Configure of RFC 1661 §4.6) \[10\].
         lcp_max_cfg_reqs: u8 => u8 = 10, p::number(1, 255);
+        /// `proxy_lcp`: as LNS of an L2TPv2 call, take the LCP the LAC negotiated with the
+        /// caller (its ICCN's proxy LCP AVPs, RFC 2661 §4.4.5) when every option is one we
+        /// would have agreed to, instead of negotiating again \[true\].
+        proxy_lcp: bool => bool = true, p::boolean;
+        /// `proxy_auth`: with the LAC's LCP taken, judge the caller's answer to the LAC's
+        /// CHAP Challenge or PAP request (the proxy authentication AVPs) instead of
+        /// authenticating it again \[true\].
+        proxy_auth: bool => bool = true, p::boolean;
         /// `users_file`: local users in pppd's `chap-secrets` format \[`None`\].
         users_file: PathBuf => Option<PathBuf> = None, p::path;
         /// `auth_source`: who checks the peer's credentials: the local users, the RADIUS

@@ -58,6 +58,7 @@ fn ppp_profiles_inherit_from_the_default_one() {
     assert_eq!((d.lcp_retransmit_interval, d.lcp_max_cfg_reqs), (3, 10));
     assert_eq!(d.local_name, "l2tpd");
     assert_eq!(d.credentials(), None);
+    assert!(d.proxy_lcp && d.proxy_auth, "proxies taken by default");
 
     let lns = c.ppp_profile_settings("lns").unwrap();
     assert_eq!(
@@ -71,6 +72,7 @@ fn ppp_profiles_inherit_from_the_default_one() {
     assert_eq!((lns.mru, lns.lcp_echo_interval), (1400, 10));
     assert_eq!((lns.idle_timeout, lns.max_connect_time), (600, 86400));
     assert!(!lns.ipv6cp);
+    assert!(lns.proxy_lcp && !lns.proxy_auth);
     assert_eq!(
         lns.users_file.as_deref(),
         Some(Path::new("/etc/l2tpd/chap-secrets"))
@@ -211,7 +213,7 @@ alice     *       alice-file-pw
     assert_eq!(
         w,
         [
-            "test.conf:37:6: warning: user `alice` is also in users file /etc/l2tpd/chap-secrets \
+            "test.conf:38:6: warning: user `alice` is also in users file /etc/l2tpd/chap-secrets \
           (line 6); this `user` block wins"
         ]
     );

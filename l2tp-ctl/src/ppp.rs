@@ -54,6 +54,11 @@ pub struct PppDetail {
     /// Why the link ended (a `ppp_proto` down reason's kind), once it has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub down_reason: Option<String>,
+    /// What the LNS took of the LAC's proxy AVPs (RFC 2661 §4.4.5): `lcp` (its LCP
+    /// negotiation), or `lcp, authentication` (and the caller's answer to its authentication);
+    /// absent when the link negotiated everything itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxied: Option<String>,
     /// The ACCM the LNS's last Set-Link-Info gave (on a LAC), as `send 0x... receive 0x...`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sli_accm: Option<String>,

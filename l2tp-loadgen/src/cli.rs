@@ -93,6 +93,12 @@ pub(crate) struct Args {
     /// Windows client does (with --ppp); the report lists the servers given.
     #[arg(long, requires = "ppp")]
     pub(crate) ask_servers: bool,
+    /// Act as a LAC that negotiated LCP with the caller and authenticated it itself (with
+    /// --ppp, L2TPv2, --auth pap or chap): every ICCN carries the proxy LCP and proxy
+    /// authentication AVPs of RFC 2661 §4.4.5, and each session's PPP starts from them (LCP
+    /// Opened, the answer given) and waits for the LNS's verdict.
+    #[arg(long, requires = "ppp")]
+    pub(crate) proxy: bool,
 }
 
 /// PPP authentication methods.
@@ -221,7 +227,19 @@ impl Args {
             return Err("--ppp needs --user and --password".into());
         };
         let echo = seconds("lcp-echo-interval", self.lcp_echo_interval)?;
+        if self.proxy {
+            if self.version != 2 {
+                return Err("--proxy needs --version 2 (the proxy AVPs are L2TPv2's)".into());
+            }
+            if matches!(self.auth, Auth::Mschapv2) {
+                return Err("--proxy needs --auth pap or chap".into());
+            }
+            if user.contains("%d") {
+                return Err("--proxy takes one user name for every session, without %d".into());
+            }
+        }
         Ok(Some(PppPlan {
+            proxy: self.proxy,
             user: user.clone(),
             password: password.clone(),
             auth: self.auth.method(),
@@ -308,6 +326,27 @@ mod tests {
         // An empty secret is no secret.
         let args = Args::try_parse_from(argv.iter().chain(&["--secret", ""])).unwrap();
         assert_eq!(args.plan().unwrap().secret, None);
+    }
+
+    #[test]
+    fn proxy_needs_l2tpv2_pap_or_chap_and_one_user_name() {
+        let base = ["--ppp", "--user", "u", "--password", "p", "--proxy"];
+        let with = |extra: &[&str]| ppp_plan(&[&base[..], extra].concat());
+        assert!(with(&["--version", "2"]).unwrap().ppp.unwrap().proxy);
+        assert!(with(&["--version", "2", "--auth", "pap"]).is_ok());
+        assert!(with(&["--version", "3"]).is_err());
+        assert!(with(&["--version", "2", "--auth", "mschapv2"]).is_err());
+        let numbered = [
+            "--ppp",
+            "--user",
+            "u%d",
+            "--password",
+            "p",
+            "--proxy",
+            "--version",
+            "2",
+        ];
+        assert!(ppp_plan(&numbered).is_err());
     }
 
     #[test]

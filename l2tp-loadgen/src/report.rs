@@ -124,6 +124,12 @@ pub(crate) struct PppReport {
     pub(crate) frames_out: u64,
     /// Data messages for no session, or refused by their session (wrong cookie, version).
     pub(crate) data_discarded: u64,
+    /// Whether the ICCNs carried proxy LCP and authentication AVPs (`--proxy`).
+    pub(crate) proxy: bool,
+    /// LCP Configure-Requests and CHAP Challenges received from the LNS: with `--proxy`, an
+    /// LNS that takes the proxied LCP and authentication sends neither.
+    pub(crate) lcp_configure_requests_in: u64,
+    pub(crate) chap_challenges_in: u64,
 }
 
 impl Report {
@@ -206,6 +212,14 @@ impl Report {
                  messages discarded",
                 p.echo_requests_answered, p.frames_in, p.frames_out, p.data_discarded
             );
+            if p.proxy {
+                let _ = writeln!(
+                    w,
+                    "ppp proxy: LCP and authentication proxied in every ICCN; {} LCP \
+                     Configure-Requests and {} CHAP Challenges received",
+                    p.lcp_configure_requests_in, p.chap_challenges_in
+                );
+            }
         }
         let _ = writeln!(
             w,

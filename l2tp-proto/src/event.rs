@@ -532,6 +532,9 @@ pub struct SessionParams {
     pub lns: bool,
     /// A name for the interface, from the session config.
     pub interface_name: Option<String>,
+    /// L2TPv2 LNS: the proxy LCP and authentication AVPs of the LAC's ICCN (RFC 2661
+    /// §4.4.5), if it sent any.
+    pub proxy: Option<Box<crate::session::ProxyAvps>>,
 }
 
 /// A read-only view of a tunnel.

@@ -160,6 +160,34 @@ impl LcpOptions {
         self.want_accm
     }
 
+    /// Whether the profile authenticates the peer with `m`.
+    pub(crate) fn allows_auth_peer(&self, m: AuthMethod) -> bool {
+        self.authenticate_peer.contains(m)
+    }
+
+    /// Whether the profile authenticates the peer at all.
+    pub(crate) fn authenticates_peer(&self) -> bool {
+        self.authenticate_peer.first().is_some()
+    }
+
+    /// Our side of a negotiation that another party ran (RFC 2661 §4.4.5 proxy LCP): these
+    /// are the values our request carried and the peer acknowledged.
+    pub(crate) fn set_proxied_request(
+        &mut self,
+        mru: Option<u16>,
+        accm: Option<u32>,
+        auth: Option<AuthMethod>,
+        magic: Option<u32>,
+    ) {
+        self.want_mru = mru;
+        self.want_accm = accm;
+        self.want_auth = auth;
+        self.want_magic = magic.is_some();
+        if let Some(m) = magic {
+            self.local_magic = m;
+        }
+    }
+
     /// Our Magic-Number if negotiated, else 0 (RFC 1661 §6.4: zero where none was).
     pub(crate) fn magic(&self) -> u32 {
         if self.want_magic { self.local_magic } else { 0 }

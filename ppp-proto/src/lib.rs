@@ -110,4 +110,7 @@ pub use config::{
 pub use event::{CloseReason, Counters, DownReason, Event, Ipv4Info, Ipv6Info, LinkInfo};
 pub use l2tp_proto::rng::{DeterministicRng, Rng};
 pub use l2tp_proto::time::Instant;
-pub use link::{Activity, Link, Phase, VerdictError};
+pub use link::{
+    Activity, Link, Phase, Proxied, ProxiedAuth, ProxiedLcp, ProxiedSide, ProxyRefusal,
+    VerdictError,
+};

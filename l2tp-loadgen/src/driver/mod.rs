@@ -303,6 +303,10 @@ impl Driver {
                 plan.pw_type
             },
             establish_timeout: plan.timeout + SLACK,
+            proxy: ppp
+                .as_ref()
+                .and_then(ppp::Sessions::proxy_avps)
+                .map(Box::new),
             ..SessionConfig::default()
         });
         let now = Instant::now();

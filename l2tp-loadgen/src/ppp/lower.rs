@@ -188,6 +188,7 @@ mod tests {
             recv_seq: false,
             lns: false,
             interface_name: None,
+            proxy: None,
         }
     }
 

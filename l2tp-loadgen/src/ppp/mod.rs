@@ -14,6 +14,7 @@
 //! (frames are encoded into one reused buffer and handed to a send function).
 
 mod lower;
+mod proxy;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -47,6 +48,9 @@ pub(crate) struct PppPlan {
     pub(crate) echo_interval: Option<Duration>,
     /// Ask IPCP for DNS and NBNS servers.
     pub(crate) ask_servers: bool,
+    /// Act as a LAC that negotiated LCP and authenticated the caller: proxy AVPs in the ICCN
+    /// ([`proxy`]).
+    pub(crate) proxy: bool,
 }
 
 impl PppPlan {
@@ -133,6 +137,9 @@ struct Counts {
     lost: usize,
     duplicates: usize,
     echo_requests: u64,
+    /// LCP Configure-Requests and CHAP Challenges of the LNS.
+    lcp_requests: u64,
+    challenges: u64,
     frames_in: u64,
     frames_out: u64,
     /// Data messages for no session of ours, or refused by their session (cookie, version).
@@ -176,6 +183,8 @@ pub(crate) struct Sessions {
     counts: Counts,
     /// When the last session came up or failed during the set-up.
     last_settled: Option<Instant>,
+    /// With `--proxy`: the negotiation every session's PPP starts from.
+    proxy: Option<proxy::LacNegotiation>,
 }
 
 impl Sessions {
@@ -191,6 +200,10 @@ impl Sessions {
     ) -> Sessions {
         let mut slots = Vec::new();
         slots.resize_with(tunnels * per_tunnel, Slot::default);
+        let mut rng = rng;
+        let proxy = plan
+            .proxy
+            .then(|| proxy::LacNegotiation::new(plan, &mut rng));
         Sessions {
             config: Arc::new(plan.link_config(timeout)),
             plan: plan.user.contains(USER_NUMBER).then(|| plan.clone()),
@@ -210,7 +223,13 @@ impl Sessions {
             to_close: Vec::new(),
             counts: Counts::default(),
             last_settled: None,
+            proxy,
         }
+    }
+
+    /// With `--proxy`: the proxy AVPs every ICCN carries.
+    pub(crate) fn proxy_avps(&self) -> Option<l2tp_proto::session::ProxyAvps> {
+        self.proxy.as_ref().map(proxy::LacNegotiation::avps)
     }
 
     /// Tunnel `ti` is up: its data goes out on `socket` to `remote`.
@@ -253,11 +272,20 @@ impl Sessions {
             }),
             None => self.config.clone(),
         };
-        slot.link = Some(Link::new(config, &mut self.rng));
+        let mut link = Link::new(config, &mut self.rng);
         slot.state = State::Passive;
+        let mut at = now + PASSIVE;
+        if let Some(lac) = &self.proxy {
+            // LCP is Opened and the answer given at the LAC: the LNS speaks next.
+            // (Refused, which our own options cannot be, it negotiates as without.)
+            if lac.open(&mut link, now, &mut self.rng).is_ok() {
+                slot.state = State::Negotiating;
+                at = link.poll_timeout().unwrap_or(at);
+            }
+        }
+        slot.link = Some(link);
         slot.l2tp_up = now;
         self.counts.negotiating += 1;
-        let at = now + PASSIVE;
         slot.scheduled = Some(at);
         self.timers.push(Reverse((at, si)));
     }
@@ -281,6 +309,11 @@ impl Sessions {
             return;
         };
         self.counts.frames_in += 1;
+        match split_protocol(frame) {
+            Some((protocol::CHAP, [1, ..])) => self.counts.challenges += 1,
+            Some((protocol::LCP, [code::CONFIGURE_REQUEST, ..])) => self.counts.lcp_requests += 1,
+            _ => {}
+        }
         match split_protocol(frame) {
             // Answered in LCP Opened only (RFC 1661 §5.8).
             Some((protocol::LCP, [code::ECHO_REQUEST, ..]))
@@ -445,6 +478,9 @@ impl Sessions {
             frames_in: c.frames_in,
             frames_out: c.frames_out,
             data_discarded: c.data_discarded,
+            proxy: self.proxy.is_some(),
+            lcp_configure_requests_in: c.lcp_requests,
+            chap_challenges_in: c.challenges,
         }
     }
 

@@ -11,7 +11,10 @@ use l2tp_proto::wire::header::{
     Cookie, DefaultSublayer, Encapsulation, L2SpecificSublayer, V2DataHeader, V3DataHeader,
 };
 use l2tp_proto::{DeterministicRng, SessionHandle};
-use ppp_proto::{AuthMethod, Event as LinkEvent, Ipv4Params, NetworkParams};
+use ppp_proto::{
+    AuthMethod, Event as LinkEvent, Ipv4Params, NetworkParams, PeerCredentials, ProxiedAuth,
+    ProxiedLcp,
+};
 
 use super::*;
 
@@ -34,6 +37,7 @@ fn params(i: u32) -> SessionParams {
         recv_seq: false,
         lns: false,
         interface_name: None,
+        proxy: None,
     }
 }
 
@@ -151,6 +155,7 @@ fn plan(auth: AuthMethod, password: &str) -> PppPlan {
         auth,
         echo_interval: None,
         ask_servers: false,
+        proxy: false,
     }
 }
 
@@ -168,10 +173,41 @@ fn run(version: Version, n: u32, plan: &PppPlan, lns: &mut Lns) -> Sessions {
     let remote: SocketAddr = LNS.parse().unwrap();
     s.route(0, 0, remote);
     let mut now = Instant::from_secs(1);
+    let avps = s.proxy_avps();
     for i in 0..n {
         s.install(i as usize, &params(i));
         s.start(now, i as usize);
-        lns.links[i as usize].open(now);
+        let link = &mut lns.links[i as usize];
+        match &avps {
+            // An LNS that takes the proxy AVPs, as l2tpd's engine reads them.
+            Some(a) => {
+                let user = a.authen_name.clone().unwrap();
+                let identifier = a.authen_id.unwrap() as u8;
+                let response = a.authen_response.clone().unwrap();
+                let credentials = match &a.authen_challenge {
+                    Some(c) => PeerCredentials::ChapMd5 {
+                        identifier,
+                        challenge: c.as_slice().try_into().unwrap(),
+                        response: response.as_slice().try_into().unwrap(),
+                    },
+                    None => PeerCredentials::Pap {
+                        password: Password::new(response.as_slice()),
+                    },
+                };
+                let lcp = ProxiedLcp {
+                    local: a.last_sent_lcp_confreq.as_deref().unwrap(),
+                    peer: a.last_received_lcp_confreq.as_deref().unwrap(),
+                };
+                let auth = ProxiedAuth::Peer {
+                    identifier,
+                    user,
+                    credentials,
+                };
+                let taken = link.open_proxied(now, lcp, Some(auth), &mut lns.rng);
+                assert_eq!(taken, Ok(ppp_proto::Proxied::LcpAndAuth));
+            }
+            None => link.open(now),
+        }
     }
     let mut wire: Vec<Vec<u8>> = Vec::new();
     for _ in 0..200 {
@@ -236,6 +272,34 @@ fn mschapv2_over_l2tpv3_with_cookies_and_sublayer() {
     assert_eq!(s.up_now(), 3);
     assert!(reasons.is_empty(), "{reasons:?}");
     assert_eq!(r.data_discarded, 0);
+}
+
+#[test]
+fn proxied_sessions_start_opened_and_wait_for_the_verdict() {
+    for (method, password, up) in [
+        (AuthMethod::ChapMd5, PASSWORD, 2),
+        (AuthMethod::Pap, PASSWORD, 2),
+        (AuthMethod::ChapMd5, "wrong", 0),
+    ] {
+        let mut lns = Lns::new(Version::V2, 2, method, |i| {
+            Ipv4Addr::new(198, 51, 100, 30 + i as u8)
+        });
+        let plan = PppPlan {
+            proxy: true,
+            ..plan(method, password)
+        };
+        let mut s = run(Version::V2, 2, &plan, &mut lns);
+        let mut reasons = BTreeMap::new();
+        let r = s.report(Duration::from_secs(1), &mut reasons);
+        assert_eq!(r.sessions_up, up, "{method}: {r:?} {reasons:?}");
+        assert!(r.proxy);
+        // Neither side negotiated LCP, and the LNS sent no Challenge.
+        assert_eq!((r.lcp_configure_requests_in, r.chap_challenges_in), (0, 0));
+        if up == 0 {
+            assert_eq!(r.sessions_failed, 2, "{reasons:?}");
+            assert_eq!(lns.rejected, 2);
+        }
+    }
 }
 
 #[test]

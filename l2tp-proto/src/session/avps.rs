@@ -113,6 +113,9 @@ pub(super) fn push_connected(msg: &mut Message, s: &Session, version: Version) {
             if !cfg.private_group_id.is_empty() && s.initiator && !s.lns {
                 msg.push(Avp::PrivateGroupId(cfg.private_group_id.clone()), version);
             }
+            if let Some(proxy) = cfg.proxy.as_deref().filter(|_| s.initiator && !s.lns) {
+                proxy.push(msg, version);
+            }
         }
         Version::V3 => {
             msg.push(Avp::LocalSessionId(s.local_id), version);

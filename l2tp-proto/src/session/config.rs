@@ -1,5 +1,6 @@
 //! Session parameters: a session profile as the daemon resolves it, and the call type.
 
+use super::proxy::ProxyAvps;
 use std::time::Duration;
 
 use crate::wire::access_line::AccessLine;
@@ -67,6 +68,9 @@ pub struct SessionConfig {
     /// Access Line Information sent in the ICRQ of a call we place as LAC (RFC 5515 §5);
     /// `None`: none sent.
     pub access_line: Option<Box<AccessLine>>,
+    /// Proxy LCP and authentication AVPs (RFC 2661 §4.4.5) sent in the ICCN of an L2TPv2
+    /// call we place as LAC; `None`: not sent.
+    pub proxy: Option<Box<ProxyAvps>>,
     /// Tx Connect Speed, in bits per second.
     pub tx_connect_speed: u32,
     /// Rx Connect Speed, in bits per second (0: not sent).
@@ -96,6 +100,7 @@ impl Default for SessionConfig {
             sub_address: Vec::new(),
             private_group_id: Vec::new(),
             access_line: None,
+            proxy: None,
             tx_connect_speed: 100_000_000,
             rx_connect_speed: 0,
             framing_type: 0x3,

@@ -43,11 +43,13 @@ use crate::wire::message::{Message, MessageType};
 mod avps;
 mod config;
 mod create;
+pub mod proxy;
 mod receive;
 mod refusals;
 mod teardown;
 
 pub use config::{CallType, DataSequencing, SessionConfig};
+pub use proxy::ProxyAvps;
 
 /// Session states, named as in RFC 2661 §7.3-§7.4 and RFC 3931 §7.3-§7.4.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]

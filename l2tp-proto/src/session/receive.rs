@@ -18,7 +18,7 @@ use crate::wire::message::{Message, MessageType};
 use crate::wire::result::result_code::cdn;
 
 use super::avps::{learn_session, push_connected, push_reply_ids};
-use super::{CallType, DataSequencing, SessionConfig, SessionState, refusals, v2_key};
+use super::{CallType, DataSequencing, ProxyAvps, SessionConfig, SessionState, refusals, v2_key};
 
 impl Endpoint {
     /// A session message delivered in order on an established tunnel.
@@ -114,7 +114,12 @@ impl Endpoint {
             }
             (MessageType::Iccn, SessionState::WaitConnect) if s.call == CallType::Incoming => {
                 learn_session(s, &msg, version);
-                self.session_established(si);
+                let proxy = if version == Version::V2 && s.lns {
+                    ProxyAvps::from_message(&msg).map(Box::new)
+                } else {
+                    None
+                };
+                self.session_established_with(si, proxy);
             }
             (MessageType::Wen, _) => {
                 let errors = msg.call_errors().copied().unwrap_or_default();
@@ -300,6 +305,11 @@ impl Endpoint {
     }
 
     fn session_established(&mut self, si: u32) {
+        self.session_established_with(si, None);
+    }
+
+    /// The session is up; `proxy`: the proxy AVPs of the LAC's ICCN, for the LNS's PPP.
+    fn session_established_with(&mut self, si: u32, proxy: Option<Box<ProxyAvps>>) {
         let Some(s) = self.sessions.get_mut(si) else {
             return;
         };
@@ -327,6 +337,7 @@ impl Endpoint {
             recv_seq: s.recv_seq,
             lns: s.lns,
             interface_name: s.config.interface_name.clone(),
+            proxy,
         };
         self.events
             .push_back(Event::Dataplane(DataplaneRequest::InstallSession(params)));

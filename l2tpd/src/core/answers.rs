@@ -226,6 +226,7 @@ impl Core {
         statistics.ppp_address_refusals = engine.ppp_address_refusals;
         statistics.ppp_frames_discarded = engine.ppp_frames_discarded;
         statistics.ppp_frames_malformed = engine.ppp_frames_malformed;
+        statistics.ppp_proxy = engine.ppp_proxy;
         SystemInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             pid: std::process::id(),

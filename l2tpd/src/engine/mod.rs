@@ -646,6 +646,7 @@ impl Engine {
         s.ppp_address_refusals = owned(&c.address_refusals);
         s.ppp_frames_discarded = c.frames_discarded;
         s.ppp_frames_malformed = c.frames_malformed;
+        s.ppp_proxy = owned(&c.proxy);
         if self.static_discards > 0 {
             s.malformed
                 .insert("static_tunnel".to_owned(), self.static_discards);

@@ -137,6 +137,7 @@ pub(super) fn start_session(
                     .interface_name
                     .clone()
                     .or_else(|| resolved.pseudowire.interface_name.clone()),
+                proxy: None,
             },
         )));
     ctx.protocol.synthesize(Event::SessionUp {

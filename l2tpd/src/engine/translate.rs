@@ -152,6 +152,7 @@ pub fn session_config(
         sub_address: text(&settings.sub_address),
         private_group_id: text(&settings.priv_group_id),
         access_line: access_line(settings),
+        proxy: None,
         tx_connect_speed: settings
             .tx_connect_speed
             .unwrap_or(defaults.tx_connect_speed),

@@ -434,6 +434,13 @@ const PPP_DOWN_REASONS: [&str; 16] = [
 const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
 const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
 const PPP_TUN_DISCARDS: [&str; 3] = ["unrouted", "multicast", "io_error"];
+const PPP_PROXY: [&str; 5] = [
+    "lcp_taken",
+    "lcp_refused",
+    "lcp_malformed",
+    "auth_taken",
+    "auth_ignored",
+];
 
 fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let sys = &s.system;
@@ -467,6 +474,12 @@ fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
             "Packets of the shared TUN of native PPP (userspace data plane) dropped, by reason.",
             &sys.ppp_tun_discards,
             &PPP_TUN_DISCARDS[..],
+        ),
+        (
+            "l2tpd_ppp_proxy",
+            "Proxy LCP and authentication AVPs of LACs' ICCNs (RFC 2661 4.4.5), by outcome.",
+            &sys.ppp_proxy,
+            &PPP_PROXY[..],
         ),
     ] {
         let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;

@@ -192,6 +192,16 @@ const LAYER: Actions =
     Actions(Actions::TLU.0 | Actions::TLD.0 | Actions::TLS.0 | Actions::TLF.0 | Actions::SER.0);
 
 impl Fsm {
+    /// Opened without a negotiation of its own: another party negotiated on this side's
+    /// behalf (RFC 2661 §4.4.5 proxy LCP). No timer runs; the next Configure-Request the peer
+    /// sends renegotiates as in any Opened automaton, with `restart` Configure-Requests left
+    /// (Opened's RCR does not initialize the counter, RFC 1661 §4.1).
+    pub(crate) fn opened_by_proxy(&mut self, restart: u8) {
+        self.state = State::Opened;
+        self.answered = true;
+        self.restart = restart;
+    }
+
     /// Runs an event that carries no packet (Up, Down, Open, Close, the timeouts, RXJ).
     pub(crate) fn event<N: Negotiator>(
         &mut self,

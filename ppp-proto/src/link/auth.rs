@@ -90,9 +90,30 @@ struct Supplicant {
     retries: u8,
 }
 
+/// Where a proxied authentication (RFC 2661 §4.4.5) resumes; `open_proxied` checked that it
+/// fits the negotiated methods.
+#[derive(Debug)]
+pub(super) enum ProxiedStart {
+    /// The peer's answer to the LAC, for the host to judge.
+    Peer {
+        identifier: u8,
+        user: Vec<u8>,
+        credentials: PeerCredentials,
+    },
+    /// We answered the LAC's CHAP-MD5 Challenge.
+    ChapAnswered { identifier: u8, challenge: Vec<u8> },
+    /// Our PAP Authenticate-Request went to the LAC.
+    PapSent { identifier: u8 },
+}
+
 impl Link {
-    /// LCP is up and some direction authenticates: start it.
-    pub(super) fn start_auth(&mut self, now: Instant, rng: &mut dyn Rng) {
+    /// LCP is up and some direction authenticates: start it, or resume it from `proxied`.
+    pub(super) fn start_auth(
+        &mut self,
+        now: Instant,
+        rng: &mut dyn Rng,
+        proxied: Option<ProxiedStart>,
+    ) {
         let deadline = now + self.shared.config.auth_timeout;
         self.shared.timers.set(TimerKind::AuthDeadline, deadline);
         let retries = self.shared.config.retries.max_configure;
@@ -127,7 +148,76 @@ impl Link {
             });
         }
         self.auth = Some(state);
+        match proxied {
+            Some(ProxiedStart::Peer {
+                identifier,
+                user,
+                credentials,
+            }) => self.resume_peer(identifier, user, credentials),
+            Some(ProxiedStart::ChapAnswered {
+                identifier,
+                challenge,
+            }) => self.resume_chap_answered(now, identifier, &challenge),
+            Some(ProxiedStart::PapSent { identifier }) => {
+                if let Some(s) = self.auth.as_mut().and_then(|s| s.us.as_mut()) {
+                    // (`answered` marks the request as sent: PAP has no other use for it.)
+                    s.identifier = identifier;
+                    s.answered = true;
+                }
+                self.arm_auth_restart(now);
+            }
+            None => {}
+        }
         self.send_challenge(now);
+        self.send_pap_request_unless_proxied(now);
+    }
+
+    /// Proxy authentication as authenticator: the peer answered the LAC; the host judges.
+    fn resume_peer(&mut self, identifier: u8, user: Vec<u8>, credentials: PeerCredentials) {
+        let Some(a) = self.auth.as_mut().and_then(|s| s.peer.as_mut()) else {
+            return;
+        };
+        a.identifier = identifier;
+        if let PeerCredentials::ChapMd5 { challenge, .. } = &credentials {
+            a.challenge = *challenge;
+        }
+        self.auth_serial = self.auth_serial.wrapping_add(1);
+        let request_id = AuthId(self.auth_serial);
+        a.status = Status::Pending(request_id);
+        self.push(Event::Authenticate(AuthRequest {
+            id: request_id,
+            user,
+            credentials,
+        }));
+    }
+
+    /// Proxy authentication as the one authenticated: our Response to the LAC's Challenge is
+    /// out; the Success is to come (the Response is repeated on the Restart timer, as usual).
+    fn resume_chap_answered(&mut self, now: Instant, identifier: u8, challenge: &[u8]) {
+        let Some(creds) = self.shared.config.credentials.as_ref() else {
+            return;
+        };
+        let Some(s) = self.auth.as_mut().and_then(|s| s.us.as_mut()) else {
+            return;
+        };
+        let r = maths::chap_md5_response(identifier, &creds.password, challenge);
+        s.response[..16].copy_from_slice(&r);
+        s.response_len = 16;
+        s.identifier = identifier;
+        s.answered = true;
+        self.arm_auth_restart(now);
+    }
+
+    /// Our first PAP Authenticate-Request, unless a proxied one went out already.
+    fn send_pap_request_unless_proxied(&mut self, now: Instant) {
+        if self
+            .auth
+            .as_ref()
+            .and_then(|s| s.us.as_ref())
+            .is_some_and(|s| s.answered)
+        {
+            return;
+        }
         self.send_pap_request(now);
     }
 

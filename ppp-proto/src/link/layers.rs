@@ -6,6 +6,7 @@
 use l2tp_proto::rng::Rng;
 use l2tp_proto::time::Instant;
 
+use super::auth::ProxiedStart;
 use super::{Link, Phase, flag};
 use crate::event::{DownReason, Event, LinkInfo};
 use crate::fsm::machine::{Cx, Fsm, Negotiator, Received};
@@ -65,6 +66,16 @@ impl Link {
 
     /// This-Layer-Up of LCP: Authenticate or Network phase.
     fn link_up(&mut self, now: Instant, rng: &mut dyn Rng) {
+        self.link_up_with(now, rng, None);
+    }
+
+    /// This-Layer-Up of LCP, authentication resuming from `proxied` if given.
+    pub(super) fn link_up_with(
+        &mut self,
+        now: Instant,
+        rng: &mut dyn Rng,
+        proxied: Option<ProxiedStart>,
+    ) {
         let o = &self.lcp_opts;
         self.push(Event::LinkUp(LinkInfo {
             peer_mru: o.peer_mru,
@@ -92,7 +103,7 @@ impl Link {
         }
         if self.lcp_opts.auth_peer().is_some() || self.lcp_opts.auth_self.is_some() {
             self.phase = Phase::Authenticate;
-            self.start_auth(now, rng);
+            self.start_auth(now, rng, proxied);
         } else {
             self.start_network(now);
         }

@@ -19,6 +19,9 @@
 
 mod auth;
 mod layers;
+mod proxy;
+
+pub use proxy::{Proxied, ProxiedAuth, ProxiedLcp, ProxiedSide, ProxyRefusal};
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -3,5 +3,6 @@
 mod fixtures;
 mod frames;
 mod property;
+mod proxy;
 mod scenarios;
 pub(crate) mod util;

@@ -147,6 +147,20 @@ impl Pair {
         Self::new(seed, [lns_config(methods), client_config(password)])
     }
 
+    /// Opens node `i` from a proxied negotiation (RFC 2661 §4.4.5), with its network set.
+    pub(crate) fn open_proxied(
+        &mut self,
+        i: usize,
+        lcp: crate::link::ProxiedLcp<'_>,
+        auth: Option<crate::link::ProxiedAuth>,
+    ) -> Result<crate::link::Proxied, crate::link::ProxyRefusal> {
+        let now = self.now;
+        self.links[i].set_network(self.network[i]);
+        let r = self.links[i].open_proxied(now, lcp, auth, &mut self.rngs[i]);
+        self.drain();
+        r
+    }
+
     pub(crate) fn open(&mut self) {
         let now = self.now;
         for i in 0..2 {

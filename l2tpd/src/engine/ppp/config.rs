@@ -13,7 +13,7 @@ use ppp_proto::{
     Retries,
 };
 
-use super::policy::{LocalUser, PppPolicy, RadiusPolicy, Users};
+use super::policy::{LocalUser, PppPolicy, ProxyPolicy, RadiusPolicy, Users};
 
 /// The policy of every ppp profile of `config`.
 pub(in crate::engine) fn policies(config: &Config) -> Vec<PppPolicy> {
@@ -120,6 +120,10 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
             auth: s.auth_source,
             accounting: s.radius_accounting,
             interim: secs(s.acct_interim_interval),
+        },
+        proxy: ProxyPolicy {
+            lcp: s.proxy_lcp,
+            auth: s.proxy_auth,
         },
     }
 }

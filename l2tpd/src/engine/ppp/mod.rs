@@ -23,6 +23,7 @@ mod config;
 mod dynauth;
 mod local;
 pub(super) mod policy;
+mod proxy;
 mod request;
 pub(super) mod state;
 
@@ -88,7 +89,11 @@ pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) -> boo
     } else {
         Role::Client
     };
-    let link = ctx.ppp.new_link(role, policy);
+    let proxy_lcp = policy.proxy.lcp;
+    let mut link = ctx.ppp.new_link(role, policy);
+    if role == Role::Server && proxy_lcp {
+        link.proxy = p.proxy.clone();
+    }
     if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
         rec.ppp = Some(link);
     }
@@ -139,15 +144,25 @@ pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
             return;
         }
     }
-    let Some(st) = ctx
-        .registry
-        .session_mut(handle)
-        .and_then(|r| r.ppp.as_deref_mut())
-    else {
+    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Some(rec) = registry.session_mut(handle) else {
+        return;
+    };
+    let (tid, sid) = (rec.tid(), rec.sid());
+    let Some(st) = rec.ppp.as_deref_mut() else {
         return;
     };
     match st.role {
-        Role::Server => st.link.open(now),
+        Role::Server => {
+            // RFC 2661 §4.4.5: the LAC's LCP (and authentication), if the profile takes it.
+            let proxied = st
+                .proxy
+                .take()
+                .is_some_and(|avps| proxy::open(ppp, (tid, sid), st, &avps, now));
+            if !proxied {
+                st.link.open(now);
+            }
+        }
         Role::Client => st.start_at = Some(now + CLIENT_WAIT),
     }
     drive(ctx, handle);

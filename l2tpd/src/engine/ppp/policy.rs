@@ -51,6 +51,28 @@ pub(in crate::engine) struct PppPolicy {
     pub(in crate::engine) users: Arc<Users>,
     /// How the server role uses RADIUS.
     pub(in crate::engine) radius: RadiusPolicy,
+    /// What the server role takes of a LAC's proxy AVPs.
+    pub(in crate::engine) proxy: ProxyPolicy,
+}
+
+/// What a profile's server links take of a LAC's proxy LCP and authentication AVPs
+/// (`proxy_lcp`, `proxy_auth`; RFC 2661 §4.4.5).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(in crate::engine) struct ProxyPolicy {
+    /// Start LCP Opened on the LAC's negotiation when acceptable.
+    pub(in crate::engine) lcp: bool,
+    /// With the LAC's LCP taken, judge the caller's answer to the LAC.
+    pub(in crate::engine) auth: bool,
+}
+
+impl Default for ProxyPolicy {
+    /// Both, as the config's defaults.
+    fn default() -> Self {
+        Self {
+            lcp: true,
+            auth: true,
+        }
+    }
 }
 
 /// How a profile's server links use RADIUS (`auth_source`, `radius_accounting`,

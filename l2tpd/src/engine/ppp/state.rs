@@ -54,6 +54,11 @@ pub(in crate::engine) struct PppLink {
     pub(in crate::engine) radius: Option<Box<RadiusLink>>,
     /// The peer's interface identifier this link holds in [`Ppp::peer_ifids`] (0: none).
     pub(in crate::engine) peer_ifid: u64,
+    /// The proxy AVPs of the LAC's ICCN (RFC 2661 §4.4.5), from the session's set-up until
+    /// the link opens, when the profile takes proxy LCP.
+    pub(in crate::engine) proxy: Option<Box<proto::session::ProxyAvps>>,
+    /// What the link took of them.
+    pub(in crate::engine) proxied: Option<ppp_proto::Proxied>,
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
@@ -131,6 +136,13 @@ impl PppLink {
             frames_out: c.frames_out,
             frames_discarded: c.malformed + c.discarded,
             down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
+            proxied: self.proxied.map(|p| {
+                match p {
+                    ppp_proto::Proxied::Lcp => "lcp",
+                    ppp_proto::Proxied::LcpAndAuth => "lcp, authentication",
+                }
+                .to_owned()
+            }),
             sli_accm: self
                 .sli_accm
                 .map(|a| format!("send {:#010x} receive {:#010x}", a.send, a.receive)),
@@ -187,6 +199,8 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) frames_discarded: u64,
     /// Frames a link found malformed (bad lengths, options or fields) and dropped.
     pub(in crate::engine) frames_malformed: u64,
+    /// What became of the proxy LCP and authentication AVPs of LACs' ICCNs, by outcome.
+    pub(in crate::engine) proxy: BTreeMap<&'static str, u64>,
 }
 
 /// The link timers run at the end of slots this long ([`Ppp::poll_timeout`]): a timer is
@@ -328,6 +342,8 @@ impl Ppp {
             sli_accm: None,
             radius,
             peer_ifid: 0,
+            proxy: None,
+            proxied: None,
         })
     }
 

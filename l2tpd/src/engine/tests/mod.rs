@@ -9,6 +9,7 @@ mod logs;
 mod ppp;
 mod ppp_clients;
 mod ppp_hostile;
+mod ppp_proxy;
 mod radius;
 mod scenarios;
 mod tamper;

@@ -55,6 +55,7 @@ pub(super) fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
         pool: pool.map(str::to_owned),
         users: Arc::new(users),
         radius: Default::default(),
+        proxy: Default::default(),
     }
 }
 
@@ -80,6 +81,7 @@ pub(super) fn client(user: &str, password: &str) -> PppPolicy {
         pool: None,
         users: Arc::new(Users::default()),
         radius: Default::default(),
+        proxy: Default::default(),
     }
 }
 
@@ -123,6 +125,7 @@ pub(super) fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &
             pool: c.pool.clone(),
             users: Arc::clone(&c.users),
             radius: c.radius,
+            proxy: c.proxy,
         };
         net.nodes[0].engine.configure_ppp(vec![c], &[]);
     }
