@@ -527,6 +527,12 @@ pub struct CallInfo {
     /// The Host Name AVP of the peer of the session's tunnel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_host_name: Option<String>,
+    /// The Tx Connect Speed of the peer's ICCN or OCCN, bits per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_connect_speed: Option<std::num::NonZeroU64>,
+    /// The Rx Connect Speed of the peer's ICCN or OCCN, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rx_connect_speed: Option<std::num::NonZeroU64>,
     /// The Access Line Information of the LAC's ICRQ (RFC 5515), by name:
     /// `agent_circuit_id`, `agent_remote_id`, the data rates in bit/s (e.g.
     /// `actual_data_rate_upstream`), the interleaving delays in ms, ...

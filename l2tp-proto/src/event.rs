@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use crate::session::{CallType, SessionConfig, SessionState};
@@ -535,6 +536,47 @@ pub struct SessionParams {
     /// L2TPv2 LNS: the proxy LCP and authentication AVPs of the LAC's ICCN (RFC 2661
     /// §4.4.5), if it sent any.
     pub proxy: Option<Box<crate::session::ProxyAvps>>,
+    /// The connect speeds the peer's ICCN or OCCN gave for a call it placed or answered.
+    pub connect_speed: Option<ConnectSpeed>,
+}
+
+/// The speeds of a call's connection as the LAC tells them in its ICCN or OCCN: Tx Connect
+/// Speed and Rx Connect Speed (RFC 2661 §4.4.5, 32 bits) or their BPS forms (RFC 3931
+/// §5.4.5, 64 bits), in bits per second. A speed of 0 (unknown) is none.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub struct ConnectSpeed {
+    /// Tx Connect Speed: the speed towards the user, or both ways when no Rx speed is given.
+    pub tx: NonZeroU64,
+    /// Rx Connect Speed: the speed from the user, when it differs.
+    pub rx: Option<NonZeroU64>,
+}
+
+impl ConnectSpeed {
+    /// The speeds of an ICCN or OCCN, if it gives a Tx speed that is not 0.
+    pub fn of_message(msg: &crate::wire::Message) -> Option<Self> {
+        let tx = msg
+            .tx_connect_speed_bps()
+            .copied()
+            .or_else(|| msg.tx_connect_speed().map(|&s| u64::from(s)))?;
+        let rx = msg
+            .rx_connect_speed_bps()
+            .copied()
+            .or_else(|| msg.rx_connect_speed().map(|&s| u64::from(s)));
+        Some(ConnectSpeed {
+            tx: NonZeroU64::new(tx)?,
+            rx: rx.and_then(NonZeroU64::new),
+        })
+    }
+}
+
+impl fmt::Display for ConnectSpeed {
+    /// `TX` or `TX/RX`, in bits per second.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rx {
+            Some(rx) => write!(f, "{}/{rx}", self.tx),
+            None => write!(f, "{}", self.tx),
+        }
+    }
 }
 
 /// A read-only view of a tunnel.
@@ -688,5 +730,57 @@ impl fmt::Display for Origin {
             Self::Local => "local",
             Self::Peer => "net",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Avp, Message};
+
+    fn iccn(avps: &[Avp], version: Version) -> Message {
+        let mut msg = Message::new(MessageType::Iccn);
+        for a in avps {
+            msg.push(a.clone(), version);
+        }
+        msg
+    }
+
+    #[test]
+    fn connect_speeds_of_both_versions_and_zero_as_unknown() {
+        let v2 = iccn(
+            &[
+                Avp::TxConnectSpeed(80_000_000),
+                Avp::RxConnectSpeed(20_000_000),
+            ],
+            Version::V2,
+        );
+        let speed = ConnectSpeed::of_message(&v2);
+        assert_eq!(
+            speed.map(|s| s.to_string()).as_deref(),
+            Some("80000000/20000000")
+        );
+        // L2TPv3's 64-bit speeds, beyond what 32 bits hold.
+        let v3 = iccn(&[Avp::TxConnectSpeedBps(40_000_000_000)], Version::V3);
+        assert_eq!(
+            ConnectSpeed::of_message(&v3)
+                .map(|s| s.to_string())
+                .as_deref(),
+            Some("40000000000")
+        );
+        // 0 is unknown: no Tx speed is none at all, an Rx of 0 is left out.
+        let zero = iccn(&[Avp::TxConnectSpeed(0)], Version::V2);
+        assert_eq!(ConnectSpeed::of_message(&zero), None);
+        let rx0 = iccn(
+            &[Avp::TxConnectSpeed(1_000), Avp::RxConnectSpeed(0)],
+            Version::V2,
+        );
+        assert_eq!(
+            ConnectSpeed::of_message(&rx0)
+                .map(|s| s.to_string())
+                .as_deref(),
+            Some("1000")
+        );
+        assert_eq!(ConnectSpeed::of_message(&iccn(&[], Version::V2)), None);
     }
 }

@@ -59,9 +59,9 @@ mod tests;
 
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use event::{
-    Command, CommandError, CommandOutcome, DataplaneRequest, Decision, DecisionId, DownCause,
-    DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams, SessionRequest,
-    Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
+    Command, CommandError, CommandOutcome, ConnectSpeed, DataplaneRequest, Decision, DecisionId,
+    DownCause, DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams,
+    SessionRequest, Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
 };
 pub use guard::{Admission, Discard};
 pub use rng::{DeterministicRng, Rng};

@@ -422,6 +422,13 @@ fn session(s: &SessionDetail) -> String {
             let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
         }
     }
+    if let Some(tx) = c.tx_connect_speed {
+        let speed = match c.rx_connect_speed {
+            Some(rx) => format!("{tx}/{rx} bit/s (tx/rx)"),
+            None => format!("{tx} bit/s"),
+        };
+        let _ = writeln!(out, "  {:<20}{speed}", "connect speed:");
+    }
     if !c.access_line.is_empty() {
         out.push_str("  access line:\n");
         for (k, v) in &c.access_line {
@@ -588,6 +595,8 @@ mod tests {
             last_result: None,
             call: l2tp_ctl::CallInfo {
                 calling_number: Some("5551234".into()),
+                tx_connect_speed: std::num::NonZeroU64::new(80_000_000),
+                rx_connect_speed: std::num::NonZeroU64::new(20_000_000),
                 access_line: [
                     ("agent_circuit_id".into(), "dslam-7 eth 1/4:100".into()),
                     ("actual_data_rate_downstream".into(), "80000000".into()),

@@ -189,6 +189,7 @@ mod tests {
             lns: false,
             interface_name: None,
             proxy: None,
+            connect_speed: None,
         }
     }
 

@@ -38,6 +38,7 @@ fn params(i: u32) -> SessionParams {
         lns: false,
         interface_name: None,
         proxy: None,
+        connect_speed: None,
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::endpoint::Endpoint;
 use crate::event::{
-    CommandError, DataplaneRequest, Decision, DecisionId, DownCause, DownReason, Event, Origin,
-    Refusal, SessionHandle, SessionParams, SessionRequest,
+    CommandError, ConnectSpeed, DataplaneRequest, Decision, DecisionId, DownCause, DownReason,
+    Event, Origin, Refusal, SessionHandle, SessionParams, SessionRequest,
 };
 use crate::time::Instant;
 use crate::tunnel::TunnelState;
@@ -110,7 +110,7 @@ impl Endpoint {
             }
             (MessageType::Occn, SessionState::WaitConnect) if s.call == CallType::Outgoing => {
                 learn_session(s, &msg, version);
-                self.session_established(si);
+                self.session_established_with(si, None, ConnectSpeed::of_message(&msg));
             }
             (MessageType::Iccn, SessionState::WaitConnect) if s.call == CallType::Incoming => {
                 learn_session(s, &msg, version);
@@ -119,7 +119,7 @@ impl Endpoint {
                 } else {
                     None
                 };
-                self.session_established_with(si, proxy);
+                self.session_established_with(si, proxy, ConnectSpeed::of_message(&msg));
             }
             (MessageType::Wen, _) => {
                 let errors = msg.call_errors().copied().unwrap_or_default();
@@ -305,11 +305,16 @@ impl Endpoint {
     }
 
     fn session_established(&mut self, si: u32) {
-        self.session_established_with(si, None);
+        self.session_established_with(si, None, None);
     }
 
     /// The session is up; `proxy`: the proxy AVPs of the LAC's ICCN, for the LNS's PPP.
-    fn session_established_with(&mut self, si: u32, proxy: Option<Box<ProxyAvps>>) {
+    fn session_established_with(
+        &mut self,
+        si: u32,
+        proxy: Option<Box<ProxyAvps>>,
+        connect_speed: Option<ConnectSpeed>,
+    ) {
         let Some(s) = self.sessions.get_mut(si) else {
             return;
         };
@@ -338,6 +343,7 @@ impl Endpoint {
             lns: s.lns,
             interface_name: s.config.interface_name.clone(),
             proxy,
+            connect_speed,
         };
         self.events
             .push_back(Event::Dataplane(DataplaneRequest::InstallSession(params)));

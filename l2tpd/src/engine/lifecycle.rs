@@ -306,6 +306,9 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
             DataplaneRequest::RemoveTunnel { tid: tunnel_id }
         }
         proto::DataplaneRequest::InstallSession(p) => {
+            if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
+                rec.connect_speed = p.connect_speed;
+            }
             let native_ppp = ppp::prepare(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {
                 return;

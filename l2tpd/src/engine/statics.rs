@@ -138,6 +138,7 @@ pub(super) fn start_session(
                     .clone()
                     .or_else(|| resolved.pseudowire.interface_name.clone()),
                 proxy: None,
+                connect_speed: None,
             },
         )));
     ctx.protocol.synthesize(Event::SessionUp {

@@ -297,6 +297,8 @@ impl Views<'_> {
                     .map(|t| t.peer_host_name)
                     .filter(|h| !h.is_empty())
                     .map(|h| text(&h)),
+                tx_connect_speed: rec.connect_speed.map(|c| c.tx),
+                rx_connect_speed: rec.connect_speed.and_then(|c| c.rx),
                 access_line: rec.access_line().map_or_else(Default::default, |l| {
                     l.pairs()
                         .into_iter()

@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use l2tp_proto::ConnectSpeed;
 use l2tp_proto::wire::access_line::AccessLine;
 use radius_proto::client::Service;
 use radius_proto::dict::{AttrType, VendorType, dsl, values};
@@ -39,6 +40,8 @@ pub(super) struct SessionFacts {
     pub(super) called: Option<Vec<u8>>,
     /// The Access Line Information of the LAC's call (RFC 5515).
     pub(super) access_line: Option<Box<AccessLine>>,
+    /// The connect speeds of the LAC's ICCN.
+    pub(super) connect_speed: Option<ConnectSpeed>,
 }
 
 impl SessionFacts {
@@ -53,6 +56,7 @@ impl SessionFacts {
             calling: rec.calling_number().map(<[u8]>::to_vec),
             called: rec.called_number().map(<[u8]>::to_vec),
             access_line: rec.access_line().cloned().map(Box::new),
+            connect_speed: rec.connect_speed,
         })
     }
 }
@@ -121,6 +125,11 @@ pub(super) fn session_attributes(
         a.push_tunnel_medium_type(TUNNEL_TAG, medium)?;
         a.push_tunnel_client_endpoint(TUNNEL_TAG, &r.to_string())?;
         a.push_tunnel_server_endpoint(TUNNEL_TAG, &l.to_string())?;
+    }
+    // RFC 2869 §5.11: the nature of the user's connection; here the LAC's connect speeds,
+    // `TX` or `TX/RX` in bits per second.
+    if let Some(speed) = f.connect_speed {
+        a.push(AttrType::CONNECT_INFO, speed.to_string().as_bytes())?;
     }
     if let Some(line) = &f.access_line {
         push_access_line(&mut a, line)?;

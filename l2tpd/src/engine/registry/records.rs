@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use l2tp_config as cfg;
 use l2tp_ctl as ctl;
+use l2tp_proto::ConnectSpeed;
 use l2tp_proto::wire::access_line::AccessLine;
 
 /// Where a tunnel or session is in its life, as the daemon sees it.
@@ -293,6 +294,8 @@ pub(in crate::engine) struct SessionRec {
     pub(in crate::engine) tunnel_name: Option<String>,
     /// What the peer told of its call (boxed: most calls placed here carry none).
     pub(in crate::engine) call: Option<Box<CallFacts>>,
+    /// The connect speeds the peer's ICCN or OCCN gave (RFC 2661 §4.4.5, RFC 3931 §5.4.5).
+    pub(in crate::engine) connect_speed: Option<ConnectSpeed>,
     /// The PPP l2tpd terminates on this session itself (native PPP), from when its data plane
     /// is installed.
     pub(in crate::engine) ppp: Option<Box<crate::engine::ppp::state::PppLink>>,
@@ -328,6 +331,7 @@ impl SessionRec {
             last_result: None,
             tunnel_name,
             call: None,
+            connect_speed: None,
             ppp: None,
         }
     }

@@ -3,8 +3,8 @@
 //! and rates, and an LNS (node 1) that asks a scripted RADIUS server and accounts.
 
 use radius_proto::client::Service;
-use radius_proto::dict::dsl;
 use radius_proto::dict::values::acct_status_type;
+use radius_proto::dict::{AttrType, dsl};
 
 use super::harness::addr;
 use super::radius::{PASSWORD, accounting, lns, net, server, submits, up};
@@ -22,7 +22,9 @@ fn lac(line: &str) -> String {
 const LINE: &str = " agent_circuit_id \"dslam-7 eth 1/4:100\"\n \
                     agent_remote_id \"subscriber-4711\"\n \
                     actual_data_rate_upstream 1024000\n \
-                    actual_data_rate_downstream 80000000000\n";
+                    actual_data_rate_downstream 80000000000\n \
+                    tx_connect_speed 80000000\n \
+                    rx_connect_speed 20000000\n";
 
 #[test]
 fn the_lacs_access_line_reaches_radius_and_show_session() {
@@ -64,8 +66,22 @@ fn the_lacs_access_line_reaches_radius_and_show_session() {
         };
         assert_eq!(attrs.vendor(down), Some(&u32::MAX.to_be_bytes()[..]));
     }
+    // The ICCN's connect speeds, as Connect-Info (RFC 2869 §5.11).
+    for attrs in [&access, &start] {
+        assert_eq!(
+            attrs.get(AttrType::CONNECT_INFO),
+            Some(&b"80000000/20000000"[..])
+        );
+    }
     // `show session` on the LNS tells the line as the LAC sent it.
     let s = net.first_session(1);
+    assert_eq!(
+        (
+            s.call.tx_connect_speed.map(|s| s.get()),
+            s.call.rx_connect_speed.map(|s| s.get())
+        ),
+        (Some(80_000_000), Some(20_000_000))
+    );
     let line: Vec<(&str, &str)> = s
         .call
         .access_line
