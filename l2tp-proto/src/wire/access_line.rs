@@ -139,18 +139,7 @@ impl AccessLine {
     /// Appends these facts to `msg` as Access Line Information AVPs, M bit clear (RFC 5515
     /// §5: an LNS that does not know them ignores them).
     pub fn push_to(&self, msg: &mut Message) {
-        let mut push = |attr_type: u16, value: Vec<u8>| {
-            msg.avps.push(AvpEntry {
-                mandatory: false,
-                hidden: false,
-                avp: Avp::Raw(RawValue {
-                    vendor_id: VENDOR_BROADBAND_FORUM,
-                    attr_type,
-                    value,
-                }),
-                padding: Vec::new(),
-            });
-        };
+        let mut push = |attr_type: u16, value: Vec<u8>| msg.avps.push(entry(attr_type, value));
         if let Some(v) = &self.agent_circuit_id {
             push(attr::AGENT_CIRCUIT_ID, v.clone());
         }
@@ -223,6 +212,20 @@ impl fmt::Display for AccessLine {
             write!(f, "{name}={value}")?;
         }
         Ok(())
+    }
+}
+
+/// An Access Line AVP of `attr_type`, M bit clear.
+fn entry(attr_type: u16, value: Vec<u8>) -> AvpEntry {
+    AvpEntry {
+        mandatory: false,
+        hidden: false,
+        avp: Avp::Raw(RawValue {
+            vendor_id: VENDOR_BROADBAND_FORUM,
+            attr_type,
+            value,
+        }),
+        padding: Vec::new(),
     }
 }
 
@@ -321,16 +324,7 @@ mod tests {
             (attr::IWF_SESSION, vec![1]),
             (attr::ACCESS_LOOP_ENCAPSULATION, vec![1, 2]),
         ] {
-            msg.avps.push(AvpEntry {
-                mandatory: false,
-                hidden: false,
-                avp: Avp::Raw(RawValue {
-                    vendor_id: VENDOR_BROADBAND_FORUM,
-                    attr_type,
-                    value,
-                }),
-                padding: Vec::new(),
-            });
+            msg.avps.push(entry(attr_type, value));
         }
         assert_eq!(AccessLine::of_message(&msg), None);
         // Another vendor's AVP of the same number is not ours.

@@ -30,7 +30,7 @@ fn lac(peers: &str) -> String {
 
 /// Where node `i` sent each of its SCCRQs (one per attempt, retransmissions left out), and
 /// when.
-fn sccrqs(net: &Net, i: usize) -> Vec<(Duration, IpAddr)> {
+pub(super) fn sccrqs(net: &Net, i: usize) -> Vec<(Duration, IpAddr)> {
     let mut seen = std::collections::HashSet::new();
     net.nodes[i]
         .sent
@@ -43,6 +43,19 @@ fn sccrqs(net: &Net, i: usize) -> Vec<(Duration, IpAddr)> {
         .filter(|(_, t)| seen.insert(t.tunnel_id))
         .map(|(at, t)| (*at, t.remote.ip()))
         .collect()
+}
+
+/// Node 1 closes the LAC's tunnel; the LAC's next attempt goes to node 1 again, which takes
+/// it.
+fn closed_by_node_1_and_back_to_it(net: &mut Net) {
+    let tid = net.nodes[1].engine.tunnels(net.now)[0].tid;
+    net.command(1, Command::DeleteTunnel(Selector::Id(tid)))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    net.run_until(Duration::from_secs(30), "up again", |n| {
+        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
+    });
+    let to: Vec<IpAddr> = sccrqs(net, 0).iter().map(|&(_, ip)| ip).collect();
+    assert_eq!(to, [addr(1).ip(), addr(1).ip()]);
 }
 
 fn peer_of_t(net: &Net) -> String {
@@ -122,14 +135,7 @@ fn a_tunnel_that_worked_goes_back_to_its_peer_first() {
     net.run_until(Duration::from_secs(10), "up", |n| n.nodes[0].up() == (1, 1));
     assert_eq!(peer_of_t(&net), addr(1).to_string());
     // The server closes the tunnel; the next attempt goes to the same peer, which takes it.
-    let tid = net.nodes[1].engine.tunnels(net.now)[0].tid;
-    net.command(1, Command::DeleteTunnel(Selector::Id(tid)))
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    net.run_until(Duration::from_secs(30), "up again", |n| {
-        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
-    });
-    let to: Vec<IpAddr> = sccrqs(&net, 0).iter().map(|&(_, ip)| ip).collect();
-    assert_eq!(to, [addr(1).ip(), addr(1).ip()]);
+    closed_by_node_1_and_back_to_it(&mut net);
     assert_eq!(net.nodes[2].up(), (0, 0));
 }
 
@@ -146,14 +152,7 @@ fn adding_a_backup_peer_by_reload_keeps_the_tunnel_and_its_session() {
     assert_eq!(sccrqs(&net, 0).len(), 1, "no new attempt");
     assert_eq!(net.nodes[2].up(), (0, 0));
     // It fails: the next attempt goes to the peer it had (node 1), first.
-    let tid = net.nodes[1].engine.tunnels(net.now)[0].tid;
-    net.command(1, Command::DeleteTunnel(Selector::Id(tid)))
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    net.run_until(Duration::from_secs(30), "up again", |n| {
-        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
-    });
-    let to: Vec<IpAddr> = sccrqs(&net, 0).iter().map(|&(_, ip)| ip).collect();
-    assert_eq!(to, [addr(1).ip(), addr(1).ip()]);
+    closed_by_node_1_and_back_to_it(&mut net);
     // Taking its peer out of the list moves it to the one left.
     net.reload(0, &lac(&addr(2).ip().to_string()));
     net.run_until(Duration::from_secs(30), "moved", |n| {

@@ -33,17 +33,9 @@ fn session(name: &str, tunnel: &str, extra: &str) -> String {
 
 /// The times at which node `i` first sent each of its SCCRQs (one per attempt).
 fn sccrq_times(net: &Net, i: usize) -> Vec<Duration> {
-    let mut seen = std::collections::HashSet::new();
-    net.nodes[i]
-        .sent
-        .iter()
-        .filter(|(_, t)| {
-            matches!(Packet::parse(&t.contents, t.encap),
-                Ok(Packet::Control { body, .. })
-                    if l2tp_proto::wire::avp::message_type(body) == Some(MessageType::Sccrq))
-        })
-        .filter(|(_, t)| seen.insert(t.tunnel_id))
-        .map(|(at, _)| *at)
+    super::failover::sccrqs(net, i)
+        .into_iter()
+        .map(|(at, _)| at)
         .collect()
 }
 
