@@ -40,6 +40,22 @@ pub fn l2tpctl_beside(own_bin: &str) -> PathBuf {
         .clone()
 }
 
+/// Runs `l2tpctl -S SOCKET ARGS` (the `l2tpctl` of [`l2tpctl_beside`]); its standard output
+/// and then its standard error, as text.
+///
+/// # Panics
+///
+/// If `l2tpctl` cannot be started.
+pub fn l2tpctl_text(own_bin: &str, socket: &Path, args: &[&str]) -> String {
+    let out = Command::new(l2tpctl_beside(own_bin))
+        .arg("-S")
+        .arg(socket)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("l2tpctl: {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
 /// The `l2tp-loadgen` binary for the tests of another crate whose binary is `own_bin`, found
 /// or built as [`l2tpd_beside`] finds `l2tpd` (`$L2TP_LOADGEN_BIN` first).
 pub fn loadgen_beside(own_bin: &str) -> PathBuf {

@@ -37,14 +37,7 @@ fn skip() -> bool {
 
 /// Runs `l2tpctl -S SOCKET ARGS`; its output.
 fn ctl(socket: &Path, args: &[&str]) -> String {
-    let bin = l2tp_testkit::daemon::l2tpctl_beside(env!("CARGO_BIN_EXE_l2tpd"));
-    let out = Command::new(bin)
-        .arg("-S")
-        .arg(socket)
-        .args(args)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    l2tp_testkit::daemon::l2tpctl_text(env!("CARGO_BIN_EXE_l2tpd"), socket, args)
 }
 
 /// Starts l2tpd in the lab with `l2tpd.conf` of its directory (with `flags`, e.g. `-d`),
