@@ -471,7 +471,8 @@ fn fail_over_to_the_second_server_and_back_after_dead_time() {
             matches!(
                 e,
                 Event::ServerAlive {
-                    server: ServerId(0)
+                    server: ServerId(0),
+                    ..
                 }
             )
         })
