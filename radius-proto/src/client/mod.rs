@@ -565,12 +565,11 @@ impl Client {
     }
 
     /// Whether server `s` may take a real request: it is alive, or (`fallback`: no server of
-    /// its service is alive) its dead time is over, probe or not.
+    /// its service is alive) its dead time is over, probe in flight or not.
     fn usable(&self, now: Instant, s: u16, fallback: bool) -> bool {
-        let server = &self.servers[usize::from(s)];
-        match server.state {
+        match self.servers[usize::from(s)].state {
             ServerState::Alive => true,
-            ServerState::Dead { until } => fallback && (until <= now || server.probe.is_some()),
+            ServerState::Dead { until } => fallback && until <= now,
         }
     }
 

@@ -310,3 +310,23 @@ fn a_reload_keeps_a_probe_not_yet_sent() {
     sim.answer(&sent[0], Code::AccessAccept);
     assert_eq!(sim.server_info(1).state, ServerState::Alive);
 }
+
+#[test]
+fn a_reload_that_turns_probing_off_brings_the_server_back_as_before() {
+    let mut sim = Sim::new(pair(1812, false));
+    kill_first(&mut sim, "noah");
+    let _probe = probe_after_dead_time(&mut sim);
+    let mut config = pair(1812, false);
+    config.access_servers[0].status_server = false;
+    sim.client.reconfigure(sim.now, config).unwrap();
+    sim.advance(Duration::from_millis(1));
+    assert!(matches!(
+        sim.events()[..],
+        [Event::ServerAlive {
+            server: ServerId(0),
+            reason: AliveReason::DeadTimeOver,
+        }]
+    ));
+    sim.access("olga");
+    assert_eq!(sim.transmits()[0].t.destination, addr(1, 1812));
+}
