@@ -272,4 +272,10 @@ fn a_reload_names_the_servers_and_clients_that_changed() {
     assert!(d.dynauth_clients.is_empty());
     assert!(!d.is_empty());
     assert!(diff(&old, &old).is_empty());
+    // Turning Status-Server probes on is a change of the server like any other.
+    let probed = ok(&LNS.replace(
+        "secret \"s3cret-one\"\n",
+        "secret \"s3cret-one\"\n    status_server true\n",
+    ));
+    assert_eq!(diff(&old, &probed).radius_servers.changed, ["primary"]);
 }
