@@ -65,8 +65,8 @@
 //! # Not implemented, deliberately
 //!
 //! - EAP (RFC 3579): EAP-Message is carried like any attribute, with no EAP state.
-//! - Status-Server as a keep-alive of live servers, and answering Status-Server (RFC 5997 §4.1,
-//!   §5): the client only probes dead servers it is told support it.
+//! - Status-Server as a keep-alive of live servers, and answering Status-Server
+//!   (RFC 5997): the client only probes dead servers it is told support it.
 //! - RADIUS over TCP or TLS (RFC 6613, RFC 6614), proxying, and the extended attributes of
 //!   RFC 6929 (types 241 to 246 are carried as unknown attributes).
 //! - The Event-Timestamp replay window of RFC 5176 §6.3 (the caller has the wall clock).

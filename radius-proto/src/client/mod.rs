@@ -31,7 +31,7 @@
 //!   ([`Event::SocketWanted`]), up to [`ClientConfig::max_sockets`].
 //! - A server with [`ServerConfig::status_server`] is not given real requests when its dead
 //!   time is over: it is probed with one Status-Server (RFC 5997) to its port, with an
-//!   Identifier from the same pool, and no retransmission (RFC 5997 §4.2: a new probe gets a
+//!   Identifier from the same pool, and no retransmission (RFC 5997: a new probe gets a
 //!   new Identifier). A valid answer (Access-Accept, or Accounting-Response on an accounting
 //!   port, authenticators checked) brings it back ([`AliveReason::AnsweredStatusServer`]);
 //!   silence for its timeout leaves it dead for another dead time, then it is probed again.

@@ -36,7 +36,7 @@ impl Client {
             socket,
             id,
             authenticator,
-            // RFC 5997 §4.2: no retransmission; the next probe is a new packet.
+            // RFC 5997: no retransmission; the next probe is a new packet.
             deadline: now + timeout,
             sent: false,
         });
@@ -58,7 +58,7 @@ impl Client {
     }
 
     /// A datagram on `socket` from server `s` whose identifier `id` is a probe's. Only the
-    /// answer RFC 5997 §3 names (Access-Accept from an authentication port, Accounting-Response
+    /// answer RFC 5997 names (Access-Accept from an authentication port, Accounting-Response
     /// from an accounting port), with valid authenticators, counts.
     pub(super) fn probe_answer(&mut self, now: Instant, s: u16, socket: u16, id: u8, bytes: &[u8]) {
         let server = &mut self.servers[usize::from(s)];
@@ -74,7 +74,7 @@ impl Client {
                 Code::AccessAccept,
                 server.config.require_message_authenticator,
             ),
-            // RFC 5997 §3 does not ask for one in Accounting-Response; checked if present.
+            // RFC 5997 does not ask for one in Accounting-Response; checked if present.
             Service::Accounting => (Code::AccountingResponse, false),
         };
         let packet = match packet::verify_response(

@@ -39,7 +39,7 @@ pub struct ServerConfig {
     /// on an authentication port, Accounting-Response on an accounting port), and a probe that
     /// times out leaves it dead for another dead time. While no server of its service is alive,
     /// real requests still go to a server whose dead time is over, as without probing. Off by
-    /// default: RFC 5997 §3 forbids sending Status-Server to a server not known to support it.
+    /// default: RFC 5997 forbids sending Status-Server to a server not known to support it.
     pub status_server: bool,
 }
 
