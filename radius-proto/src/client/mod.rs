@@ -47,6 +47,7 @@
 //! [`Client::poll_transmit`], into the caller's buffer.
 
 mod ids;
+mod probe;
 mod queue;
 mod servers;
 mod types;
@@ -70,6 +71,7 @@ use crate::dict::{AttrType, values};
 use crate::packet;
 use crate::slab::Slab;
 use ids::IdSpace;
+use probe::{PROBE_OWNER, Probe};
 use queue::Queue;
 use servers::{build_servers, index_servers, validate};
 
@@ -115,22 +117,6 @@ struct Server {
     /// The Status-Server probe in flight to it.
     probe: Option<Probe>,
 }
-
-/// A Status-Server probe (RFC 5997). Its identifier is owned by [`PROBE_OWNER`].
-#[derive(Clone, Copy, Debug)]
-struct Probe {
-    socket: u16,
-    id: u8,
-    authenticator: [u8; 16],
-    deadline: Instant,
-    /// Handed to the host by [`Client::poll_transmit`].
-    sent: bool,
-}
-
-/// The owner of a probe's identifier in an [`IdSpace`], and the index of its entry in
-/// `Client::transmits` (its generation is then the server index). Never a slab index: the
-/// slab would need 2^32 requests.
-const PROBE_OWNER: u32 = u32::MAX;
 
 #[derive(Debug)]
 struct Request {
@@ -541,46 +527,6 @@ impl Client {
         self.sockets
     }
 
-    /// Marks dead servers whose dead time is over alive again, or probes them (see
-    /// [`ServerConfig::status_server`]).
-    fn revive(&mut self, now: Instant) {
-        for i in 0..self.servers.len() {
-            let s = &mut self.servers[i];
-            let ServerState::Dead { until } = s.state else {
-                continue;
-            };
-            if until > now {
-                continue;
-            }
-            if !s.config.status_server {
-                s.state = ServerState::Alive;
-                self.events.push_back(Event::ServerAlive {
-                    server: ServerId(i as u16),
-                    reason: AliveReason::DeadTimeOver,
-                });
-            } else if s.probe.is_none() {
-                self.start_probe(now, i as u16);
-            }
-        }
-    }
-
-    /// Whether server `s` may take a real request: it is alive, or (`fallback`: no server of
-    /// its service is alive) its dead time is over, probe in flight or not.
-    fn usable(&self, now: Instant, s: u16, fallback: bool) -> bool {
-        match self.servers[usize::from(s)].state {
-            ServerState::Alive => true,
-            ServerState::Dead { until } => fallback && until <= now,
-        }
-    }
-
-    /// Whether no server of `service` is alive (real requests then fall back on dead servers
-    /// whose dead time is over).
-    fn fallback(&self, service: Service) -> bool {
-        !self.order[service as usize]
-            .iter()
-            .any(|&s| self.servers[usize::from(s)].state == ServerState::Alive)
-    }
-
     /// Sends queued requests of `service` while servers have room.
     fn dispatch(&mut self, now: Instant, service: Service) {
         loop {
@@ -853,8 +799,6 @@ fn encoded_len(service: Service, attributes: &Attributes) -> usize {
 fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
-
-mod probe;
 
 #[cfg(test)]
 mod tests;

@@ -3,14 +3,67 @@
 
 use l2tp_proto::time::Instant;
 
-use super::{
-    AliveReason, Client, Event, PROBE_OWNER, Probe, ServerId, ServerState, Service, SocketId,
-    Transmit,
-};
+use super::{AliveReason, Client, Event, ServerId, ServerState, Service, SocketId, Transmit};
 use crate::code::Code;
 use crate::packet;
 
+/// A Status-Server probe (RFC 5997). Its identifier is owned by [`PROBE_OWNER`].
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Probe {
+    socket: u16,
+    id: u8,
+    authenticator: [u8; 16],
+    pub(super) deadline: Instant,
+    /// Handed to the host by [`Client::poll_transmit`].
+    pub(super) sent: bool,
+}
+
+/// The owner of a probe's identifier in an [`super::ids::IdSpace`], and the index of its entry in
+/// `Client::transmits` (its generation is then the server index). Never a slab index: the
+/// slab would need 2^32 requests.
+pub(super) const PROBE_OWNER: u32 = u32::MAX;
+
 impl Client {
+    /// Marks dead servers whose dead time is over alive again, or probes them (see
+    /// [`super::ServerConfig::status_server`]).
+    pub(super) fn revive(&mut self, now: Instant) {
+        for i in 0..self.servers.len() {
+            let s = &mut self.servers[i];
+            let ServerState::Dead { until } = s.state else {
+                continue;
+            };
+            if until > now {
+                continue;
+            }
+            if !s.config.status_server {
+                s.state = ServerState::Alive;
+                self.events.push_back(Event::ServerAlive {
+                    server: ServerId(i as u16),
+                    reason: AliveReason::DeadTimeOver,
+                });
+            } else if s.probe.is_none() {
+                self.start_probe(now, i as u16);
+            }
+        }
+    }
+
+    /// Whether server `s` may take a real request: it is alive, or (`fallback`: no server of
+    /// its service is alive) its dead time is over, probe in flight or not.
+    pub(super) fn usable(&self, now: Instant, s: u16, fallback: bool) -> bool {
+        match self.servers[usize::from(s)].state {
+            ServerState::Alive => true,
+            ServerState::Dead { until } => fallback && until <= now,
+        }
+    }
+
+    /// Whether no server of `service` is alive (real requests then fall back on dead servers
+    /// whose dead time is over).
+    pub(super) fn fallback(&self, service: Service) -> bool {
+        !self.order[service as usize]
+            .iter()
+            .any(|&s| self.servers[usize::from(s)].state == ServerState::Alive)
+    }
+
     /// Starts a probe of server `s`, whose dead time is over. Without a free identifier, asks
     /// for a socket and tries again after one timeout.
     pub(super) fn start_probe(&mut self, now: Instant, s: u16) {
