@@ -50,6 +50,10 @@ params! {
         /// `require_message_authenticator`: drop answers without a valid Message-Authenticator
         /// (against Blast-RADIUS forgeries) \[true\].
         require_message_authenticator: bool => bool = true, p::boolean;
+        /// `status_server`: when its dead time is over, probe it with Status-Server (RFC 5997)
+        /// and use it again only once it answers, instead of trying it with a user's request
+        /// \[false: RFC 5997 forbids probing a server not known to support it\].
+        status_server: bool => bool = false, p::boolean;
     }
 }
 

@@ -50,6 +50,7 @@ radius server "backup" {
     dead_time 60
     max_outstanding 64
     acct_port 0
+    status_server true
 }
 
 radius server "acct-only" {
@@ -109,12 +110,14 @@ fn servers_clients_and_profiles_are_read() {
         (Duration::from_secs(30), 256)
     );
     assert!(p.settings.require_message_authenticator);
+    assert!(!p.settings.status_server, "off unless asked for");
     let b = c.radius_server("backup").unwrap();
     assert_eq!(
         b.auth_address(),
         Some("[2001:db8::10]:1812".parse().unwrap())
     );
     assert_eq!(b.acct_address(), None);
+    assert!(b.settings.status_server);
     assert_eq!(
         b.settings.secret.as_ref().unwrap().as_bytes(),
         [1, 2, 3, 4, 5]
@@ -212,6 +215,12 @@ fn missing_and_conflicting_settings_are_errors() {
     );
     let e = errors("ppp profile \"p\" {\n acct_interim_interval 5\n}\n");
     assert!(e.iter().any(|m| m.contains("too short")), "{e:?}");
+    let e =
+        errors("radius server \"r\" {\n address 192.0.2.1\n secret x\n status_server maybe\n}\n");
+    assert!(
+        e.iter().any(|m| m.contains("found `maybe`")),
+        "a non-boolean status_server is refused: {e:?}"
+    );
     let e = errors("ppp profile \"p\" {\n auth_source ldap\n}\n");
     assert!(
         e.iter()
@@ -263,4 +272,10 @@ fn a_reload_names_the_servers_and_clients_that_changed() {
     assert!(d.dynauth_clients.is_empty());
     assert!(!d.is_empty());
     assert!(diff(&old, &old).is_empty());
+    // Turning Status-Server probes on is a change of the server like any other.
+    let probed = ok(&LNS.replace(
+        "secret \"s3cret-one\"\n",
+        "secret \"s3cret-one\"\n    status_server true\n",
+    ));
+    assert_eq!(diff(&old, &probed).radius_servers.changed, ["primary"]);
 }

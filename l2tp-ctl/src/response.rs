@@ -693,6 +693,15 @@ pub struct RadiusServerInfo {
     pub last_rtt_us: u64,
     /// Its smoothed round-trip time, microseconds.
     pub smoothed_rtt_us: u64,
+    /// Status-Server probes sent to it while dead (RFC 5997).
+    #[serde(default)]
+    pub probes: u64,
+    /// Probes it answered.
+    #[serde(default)]
+    pub probes_answered: u64,
+    /// Probes it left unanswered.
+    #[serde(default)]
+    pub probes_timed_out: u64,
 }
 
 /// What a reload changed.

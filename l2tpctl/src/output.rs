@@ -716,6 +716,9 @@ mod tests {
                     accepts: 30,
                     rejects: 7,
                     smoothed_rtt_us: 1500,
+                    probes: 3,
+                    probes_answered: 1,
+                    probes_timed_out: 2,
                     ..Default::default()
                 },
                 l2tp_ctl::RadiusServerInfo {
@@ -743,11 +746,15 @@ mod tests {
         let lines: Vec<&str> = shown.lines().collect();
         assert!(lines[0].starts_with("SERVER"), "{shown}");
         assert!(
-            lines[1].contains("dead(12s)") && lines[1].contains("1.5"),
+            lines[1].contains("dead(12s)")
+                && lines[1].contains("1.5")
+                && lines[1].ends_with(" 3/1/2"),
             "{shown}"
         );
         assert!(
-            lines[2].contains("accounting") && lines[2].contains(" 88 "),
+            lines[2].contains("accounting")
+                && lines[2].contains(" 88 ")
+                && lines[2].ends_with(" -"),
             "{shown}"
         );
         assert!(shown.contains("40 requests, 30 accepted, 7 rejected, 3 unanswered"));

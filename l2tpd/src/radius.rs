@@ -112,6 +112,7 @@ impl Setup {
             c.dead_time = r.dead_time();
             c.max_outstanding = usize::try_from(s.max_outstanding).unwrap_or(usize::MAX);
             c.require_message_authenticator = s.require_message_authenticator;
+            c.status_server = s.status_server;
             c
         };
         let mut names = Vec::new();
@@ -635,8 +636,11 @@ impl Task {
                 );
                 return;
             }
-            Event::ServerAlive { server } => {
-                notice!("RADIUS server {} is used again", name(self, server));
+            Event::ServerAlive { server, reason } => {
+                notice!(
+                    "RADIUS server {} is used again ({reason})",
+                    name(self, server)
+                );
                 return;
             }
             Event::SocketWanted => {
@@ -719,6 +723,9 @@ impl Task {
                 bad_authenticators: s.bad_authenticators,
                 last_rtt_us: u64::try_from(s.last_rtt.as_micros()).unwrap_or(u64::MAX),
                 smoothed_rtt_us: u64::try_from(s.smoothed_rtt.as_micros()).unwrap_or(u64::MAX),
+                probes: s.probes,
+                probes_answered: s.probes_answered,
+                probes_timed_out: s.probes_timed_out,
             });
         }
         st.queued_access = c.queued(Service::Access) as u64;

@@ -4,7 +4,8 @@
 //! `native_clients_on_the_host_are_authenticated_and_accounted`), and a set-up storm against
 //! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`)
 //! and accounting past its queue (`accounting_past_its_queue_is_dropped_logged_and_counted`);
-//! the remote-access recipe with RADIUS users (`vpn_server`).
+//! the remote-access recipe with RADIUS users (`vpn_server`); a dead server brought back by
+//! Status-Server (`status_server`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -19,6 +20,8 @@
 
 #[path = "common/radius_lab.rs"]
 mod lab;
+#[path = "radius_netns/status_server.rs"]
+mod status_server;
 #[path = "radius_netns/vpn_server.rs"]
 mod vpn_server;
 

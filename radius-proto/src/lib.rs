@@ -25,7 +25,8 @@
 //!   dead time; a cap on requests in flight per server with a FIFO queue behind it;
 //!   Identifiers per (socket, server), with more sockets asked for past 256 requests in flight;
 //!   Acct-Delay-Time kept up to date; accounting that cannot be delivered kept in a bounded
-//!   queue, and what falls out of it reported; per-server statistics; a new server list taken
+//!   queue, and what falls out of it reported; dead servers probed with Status-Server
+//!   (RFC 5997) where configured; per-server statistics; a new server list taken
 //!   over without losing the requests in flight.
 //! - [`dynauth`]: Disconnect-Request and CoA-Request authenticated against the listed clients'
 //!   secrets, duplicates detected, ACK and NAK (with Error-Cause) built.
@@ -64,8 +65,8 @@
 //! # Not implemented, deliberately
 //!
 //! - EAP (RFC 3579): EAP-Message is carried like any attribute, with no EAP state.
-//! - Status-Server probing of dead servers (RFC 5997): a dead server is tried again after its
-//!   dead time, with a real request.
+//! - Status-Server as a keep-alive of live servers, and answering Status-Server
+//!   (RFC 5997): the client only probes dead servers it is told support it.
 //! - RADIUS over TCP or TLS (RFC 6613, RFC 6614), proxying, and the extended attributes of
 //!   RFC 6929 (types 241 to 246 are carried as unknown attributes).
 //! - The Event-Timestamp replay window of RFC 5176 §6.3 (the caller has the wall clock).

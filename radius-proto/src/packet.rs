@@ -231,6 +231,26 @@ pub fn encode_access_request(
     Ok(())
 }
 
+/// Encodes a Status-Server probe into `out` (cleared first): like an Access-Request, an
+/// unpredictable Request Authenticator (RFC 5997 §3) and a Message-Authenticator, which every
+/// Status-Server MUST carry (RFC 5997 §3), computed over the packet with that authenticator;
+/// no other attribute. The same packet serves the authentication and the accounting port.
+pub fn encode_status_server(
+    out: &mut Vec<u8>,
+    identifier: u8,
+    authenticator: &[u8; AUTHENTICATOR_LEN],
+    secret: &Secret,
+) {
+    out.clear();
+    header(out, Code::StatusServer, identifier, authenticator);
+    out.extend_from_slice(&[AttrType::MESSAGE_AUTHENTICATOR.0, 18]);
+    out.extend_from_slice(&[0; 16]);
+    // 38 octets: within any length limit.
+    let _ = set_length(out);
+    let mac = crypt::hmac_md5(secret, out);
+    out[MA_OFFSET..MA_OFFSET + 16].copy_from_slice(&mac);
+}
+
 /// Encodes an Accounting-Request, Disconnect-Request or CoA-Request into `out`: the Request
 /// Authenticator is `MD5(packet with a zero authenticator + secret)` (RFC 2866 §3, RFC 5176
 /// §2.3); with `message_authenticator`, a Message-Authenticator is put first, computed over the

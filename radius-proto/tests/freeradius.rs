@@ -10,6 +10,9 @@
 //! - PAP and accounting over IPv6 (NAS-IPv6-Address).
 //! - Two servers, the preferred one down: fail-over, then back to it after its dead time once
 //!   it runs.
+//! - The same with the preferred server probed with Status-Server (RFC 5997): its probes go
+//!   unanswered while it is down, and once it runs a probe brings it back, with no login sent
+//!   to it meanwhile.
 //! - `radclient` sends Disconnect- and CoA-Requests to the test's socket: the crate
 //!   authenticates them and answers ACK or NAK, which radclient accepts; a request with the
 //!   wrong secret is dropped.
@@ -25,7 +28,9 @@ use std::time::Duration;
 
 use lab::{Driver, LIMIT, Lab, SECRET};
 use md5::{Digest, Md5};
-use radius_proto::client::{ClientConfig, Event, ServerConfig, ServerId, ServerState, Service};
+use radius_proto::client::{
+    AliveReason, ClientConfig, Event, ServerConfig, ServerId, ServerState, Service,
+};
 use radius_proto::dict::values::{acct_status_type, acct_terminate_cause, error_cause};
 use radius_proto::dict::{AttrType, values};
 use radius_proto::dynauth::{Answer, DynAuthClient, DynAuthServer, Incoming};
@@ -471,7 +476,8 @@ fn fail_over_to_the_second_server_and_back_after_dead_time() {
             matches!(
                 e,
                 Event::ServerAlive {
-                    server: ServerId(0)
+                    server: ServerId(0),
+                    ..
                 }
             )
         })
@@ -492,6 +498,101 @@ fn fail_over_to_the_second_server_and_back_after_dead_time() {
             .all(|p| p.1 == Some(true)),
         "{packets:?}"
     );
+}
+
+#[test]
+fn a_dead_server_is_probed_with_status_server_and_no_login_waits_on_it() {
+    let Some(mut lab) = Lab::new("status") else {
+        return;
+    };
+    lab.start_freeradius(2);
+    lab.capture();
+    let mut first = server(1, 1812);
+    first.priority = 0;
+    first.timeout = Duration::from_millis(300);
+    first.retries = 1;
+    first.dead_time = Duration::from_secs(1);
+    first.status_server = true;
+    let mut second = server(2, 1812);
+    second.priority = 1;
+    let config = ClientConfig {
+        access_servers: vec![first, second],
+        ..ClientConfig::default()
+    };
+    let mut d = Driver::new(config, lab.socket("192.0.2.3:0"));
+    let pap = || {
+        let mut a = nas_attributes("pap-user");
+        a.push_user_password(b"pap-password").unwrap();
+        a
+    };
+    let h = d.submit(Service::Access, pap());
+    let Event::Reply { reply, .. } = d.wait(h) else {
+        panic!("no reply");
+    };
+    assert_eq!(reply.server, ServerId(1));
+    let first_stats = |d: &Driver| d.client.servers().next().unwrap().stats;
+    // Still down: its probes go unanswered and it stays dead.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while first_stats(&d).probes_timed_out == 0 {
+        assert!(std::time::Instant::now() < deadline, "no probe");
+        d.run_for(Duration::from_millis(50));
+    }
+    assert!(matches!(
+        d.client.servers().next().unwrap().state,
+        ServerState::Dead { .. }
+    ));
+    d.events.clear();
+    lab.start_freeradius(1);
+    // Logins keep going to the backup, at once, until a probe brings the first back.
+    let alive = |events: &[Event]| {
+        events.iter().any(|e| {
+            matches!(
+                e,
+                Event::ServerAlive {
+                    server: ServerId(0),
+                    reason: AliveReason::AnsweredStatusServer,
+                }
+            )
+        })
+    };
+    let mut logins = 0;
+    while !alive(&d.events) {
+        assert!(logins < 100, "no probe answered: {:#?}", d.events);
+        let h = d.submit(Service::Access, pap());
+        let Event::Reply { reply, .. } = d.wait(h) else {
+            panic!("no reply");
+        };
+        // Sent while the first was dead.
+        assert_eq!(reply.server, ServerId(1), "a login went to the dead server");
+        logins += 1;
+        d.run_for(Duration::from_millis(100));
+    }
+    // No user's request was sent to it since it died.
+    let s = first_stats(&d);
+    assert_eq!((s.requests, s.timeouts), (1, 1), "{s:?}");
+    assert!(
+        s.probes >= 2 && s.probes_answered == 1 && s.probes_timed_out >= 1,
+        "{s:?}"
+    );
+    let h = d.submit(Service::Access, pap());
+    let Event::Reply { reply, .. } = d.wait(h) else {
+        panic!("no reply");
+    };
+    assert_eq!(
+        (reply.code(), reply.server),
+        (Code::AccessAccept, ServerId(0))
+    );
+    let packets = lab.judge();
+    let status_servers = packets.iter().filter(|p| p.0 == 12).count();
+    assert!(status_servers >= 2, "{packets:?}");
+    // tshark pairs the Access-Accept that answers a Status-Server with an Access-Request of
+    // the same Identifier to the other server, and so finds its authenticator wrong (the
+    // client checked it); every other answer must check.
+    let unchecked = packets
+        .iter()
+        .filter(|p| p.0 != 1 && p.0 != 12 && p.1 != Some(true))
+        .count();
+    assert!(unchecked <= 1, "{packets:?}");
 }
 
 #[test]

@@ -44,7 +44,7 @@ pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
     } else {
         let _ = writeln!(
             out,
-            "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9}",
+            "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9} {:>11}",
             "SERVER",
             "SERVICE",
             "ADDRESS",
@@ -56,7 +56,8 @@ pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
             "TIMEOUTS",
             "ACCEPTS",
             "REJECTS",
-            "RTT(ms)"
+            "RTT(ms)",
+            "PROBES"
         );
         for s in &r.servers {
             let state = match s.dead_for_s {
@@ -68,9 +69,15 @@ pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
             } else {
                 (s.accepts.to_string(), s.rejects.to_string())
             };
+            // Status-Server probes: sent/answered/timed out.
+            let probes = if s.probes == 0 {
+                "-".to_owned()
+            } else {
+                format!("{}/{}/{}", s.probes, s.probes_answered, s.probes_timed_out)
+            };
             let _ = writeln!(
                 out,
-                "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1}",
+                "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1} {:>11}",
                 s.name,
                 s.service,
                 s.address,
@@ -82,7 +89,8 @@ pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
                 s.timeouts,
                 answers.0,
                 answers.1,
-                s.smoothed_rtt_us as f64 / 1000.0
+                s.smoothed_rtt_us as f64 / 1000.0,
+                probes
             );
         }
     }

@@ -121,7 +121,7 @@ fn labels(s: &RadiusServerInfo) -> [(&'static str, &str); 2] {
 
 fn servers(e: &mut DescriptorEncoder, servers: &[RadiusServerInfo]) -> fmt::Result {
     type Field = fn(&RadiusServerInfo) -> u64;
-    let counters: [(&str, &str, Field); 6] = [
+    let counters: [(&str, &str, Field); 9] = [
         (
             "l2tpd_radius_server_requests",
             "Requests sent to the server (first transmissions).",
@@ -151,6 +151,21 @@ fn servers(e: &mut DescriptorEncoder, servers: &[RadiusServerInfo]) -> fmt::Resu
             "l2tpd_radius_server_bad_authenticators",
             "Answers from the server with a wrong or missing authenticator.",
             |s| s.bad_authenticators,
+        ),
+        (
+            "l2tpd_radius_server_status_server_probes",
+            "Status-Server probes sent to the server while dead (RFC 5997).",
+            |s| s.probes,
+        ),
+        (
+            "l2tpd_radius_server_status_server_answered",
+            "Status-Server probes the server answered.",
+            |s| s.probes_answered,
+        ),
+        (
+            "l2tpd_radius_server_status_server_timeouts",
+            "Status-Server probes the server left unanswered.",
+            |s| s.probes_timed_out,
         ),
     ];
     for (name, help, field) in counters {

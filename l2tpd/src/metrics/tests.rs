@@ -449,6 +449,9 @@ fn radius_figures_and_servers_are_exposed() {
         requests: 5,
         timeouts: 3,
         smoothed_rtt_us: 1500,
+        probes: 4,
+        probes_answered: 1,
+        probes_timed_out: 2,
         ..Default::default()
     });
     let text = prometheus(s);
@@ -481,6 +484,12 @@ fn radius_figures_and_servers_are_exposed() {
         &format!("l2tpd_radius_server_timeouts_total{{{server}}} 3"),
     );
     has(&text, &format!("l2tpd_radius_server_up{{{server}}} 0"));
+    for (name, n) in [("probes", 4), ("answered", 1), ("timeouts", 2)] {
+        has(
+            &text,
+            &format!("l2tpd_radius_server_status_server_{name}_total{{{server}}} {n}"),
+        );
+    }
     has(
         &text,
         &format!("l2tpd_radius_server_rtt_seconds{{{server}}} 0.0015"),

@@ -29,6 +29,15 @@
 //! - Identifiers are managed per (socket, server): 256 requests in flight per pair. When
 //!   every socket's identifiers to a server are taken, the client asks for one more socket
 //!   ([`Event::SocketWanted`]), up to [`ClientConfig::max_sockets`].
+//! - A server with [`ServerConfig::status_server`] is not given real requests when its dead
+//!   time is over: it is probed with one Status-Server (RFC 5997) to its port, with an
+//!   Identifier from the same pool, and no retransmission (RFC 5997: a new probe gets a
+//!   new Identifier). A valid answer (Access-Accept, or Accounting-Response on an accounting
+//!   port, authenticators checked) brings it back ([`AliveReason::AnsweredStatusServer`]);
+//!   silence for its timeout leaves it dead for another dead time, then it is probed again.
+//!   While no server of its service is alive, real requests still go to servers whose dead
+//!   time is over (a server that ignores Status-Server then costs no more than without
+//!   probing).
 //! - Answers are matched by (socket, source address, Identifier) in `O(1)` and checked
 //!   ([`crate::packet::verify_response`]): a forged or corrupt answer is counted and dropped,
 //!   and the request keeps waiting for the real one.
@@ -38,6 +47,7 @@
 //! [`Client::poll_transmit`], into the caller's buffer.
 
 mod ids;
+mod probe;
 mod queue;
 mod servers;
 mod types;
@@ -50,8 +60,8 @@ use l2tp_proto::rng::Rng;
 use l2tp_proto::time::Instant;
 
 pub use types::{
-    ClientConfig, ClientStats, ConfigError, Event, Failure, Reply, RequestHandle, ServerConfig,
-    ServerId, ServerInfo, ServerState, ServerStats, Service, SocketId, Transmit,
+    AliveReason, ClientConfig, ClientStats, ConfigError, Event, Failure, Reply, RequestHandle,
+    ServerConfig, ServerId, ServerInfo, ServerState, ServerStats, Service, SocketId, Transmit,
 };
 
 use crate::Secret;
@@ -61,6 +71,7 @@ use crate::dict::{AttrType, values};
 use crate::packet;
 use crate::slab::Slab;
 use ids::IdSpace;
+use probe::{PROBE_OWNER, Probe};
 use queue::Queue;
 use servers::{build_servers, index_servers, validate};
 
@@ -103,6 +114,8 @@ struct Server {
     /// One identifier space per socket.
     ids: Vec<IdSpace>,
     stats: ServerStats,
+    /// The Status-Server probe in flight to it.
+    probe: Option<Probe>,
 }
 
 #[derive(Debug)]
@@ -282,6 +295,10 @@ impl Client {
             }
             return;
         };
+        if owner == PROBE_OWNER {
+            self.probe_answer(now, s, socket.0, id, bytes);
+            return;
+        }
         let Some((generation, sent)) = self.find_sent(owner, s, socket.0, id) else {
             self.servers[usize::from(s)].stats.malformed += 1;
             return;
@@ -322,6 +339,7 @@ impl Client {
             server.state = ServerState::Alive;
             self.events.push_back(Event::ServerAlive {
                 server: ServerId(s),
+                reason: AliveReason::Answered,
             });
         }
         self.requests.remove(owner, generation);
@@ -345,6 +363,7 @@ impl Client {
     /// Harmless to call early.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.revive(now);
+        self.probe_timeouts(now);
         while let Some(&Reverse((at, index, generation))) = self.timers.peek() {
             if at > now {
                 break;
@@ -388,6 +407,12 @@ impl Client {
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<Transmit> {
         while let Some((index, generation)) = self.transmits.pop_front() {
+            if index == PROBE_OWNER {
+                match self.probe_transmit(buf, generation) {
+                    Some(t) => return Some(t),
+                    None => continue,
+                }
+            }
             let Some(request) = self.requests.get_mut(index, generation) else {
                 continue;
             };
@@ -453,9 +478,10 @@ impl Client {
         let revival = self
             .servers
             .iter()
-            .filter_map(|s| match s.state {
-                ServerState::Dead { until } => Some(until),
-                ServerState::Alive => None,
+            .filter_map(|s| match (s.probe, s.state) {
+                (Some(p), _) => Some(p.deadline),
+                (None, ServerState::Dead { until }) => Some(until),
+                (None, ServerState::Alive) => None,
             })
             .min();
         timer.into_iter().chain(revival).min()
@@ -501,20 +527,6 @@ impl Client {
         self.sockets
     }
 
-    /// Marks dead servers whose dead time is over alive again.
-    fn revive(&mut self, now: Instant) {
-        for (i, s) in self.servers.iter_mut().enumerate() {
-            if let ServerState::Dead { until } = s.state
-                && until <= now
-            {
-                s.state = ServerState::Alive;
-                self.events.push_back(Event::ServerAlive {
-                    server: ServerId(i as u16),
-                });
-            }
-        }
-    }
-
     /// Sends queued requests of `service` while servers have room.
     fn dispatch(&mut self, now: Instant, service: Service) {
         loop {
@@ -530,7 +542,7 @@ impl Client {
                 continue;
             };
             let tried = request.tried;
-            match self.pick(service, tried) {
+            match self.pick(now, service, tried) {
                 Pick::Server(s) => {
                     let Some((socket, id)) = self.alloc_id(s, index) else {
                         self.want_socket();
@@ -562,12 +574,11 @@ impl Client {
                 }
                 Pick::Busy => return,
                 Pick::None if service == Service::Accounting => {
-                    // Every alive server was tried: start over with them; with none alive,
+                    // Every usable server was tried: start over with them; with none usable,
                     // wait for one to come back.
-                    let any_alive = self.order[1]
-                        .iter()
-                        .any(|&s| self.servers[usize::from(s)].state == ServerState::Alive);
-                    if !any_alive || tried == 0 {
+                    let fallback = self.fallback(service);
+                    let any_usable = self.order[1].iter().any(|&s| self.usable(now, s, fallback));
+                    if !any_usable || tried == 0 {
                         return;
                     }
                     if let Some(r) = self.requests.get_mut(index, generation) {
@@ -591,15 +602,15 @@ impl Client {
         }
     }
 
-    /// The server for a request that has tried `tried` (see [`Pick`]): among the alive
+    /// The server for a request that has tried `tried` (see [`Pick`]): among the usable
     /// servers it has not tried, those of the best priority; among them, the one with room and
     /// the fewest requests in flight.
-    fn pick(&self, service: Service, tried: u64) -> Pick {
+    fn pick(&self, now: Instant, service: Service, tried: u64) -> Pick {
         let order = &self.order[service as usize];
         let servers = &self.servers;
-        let eligible = |&(bit, &s): &(usize, &u16)| {
-            tried & (1 << bit) == 0 && servers[usize::from(s)].state == ServerState::Alive
-        };
+        let fallback = self.fallback(service);
+        let eligible =
+            |&(bit, &s): &(usize, &u16)| tried & (1 << bit) == 0 && self.usable(now, s, fallback);
         let Some(priority) = order
             .iter()
             .enumerate()
@@ -683,13 +694,22 @@ impl Client {
     fn fail_over(&mut self, now: Instant, index: u32, generation: u32, sent: Sent) {
         let server = &mut self.servers[usize::from(sent.server)];
         server.stats.timeouts += 1;
-        if server.state == ServerState::Alive {
-            server.state = ServerState::Dead {
-                until: now + server.config.dead_time,
-            };
-            self.events.push_back(Event::ServerDead {
-                server: ServerId(sent.server),
-            });
+        match server.state {
+            ServerState::Alive => {
+                server.state = ServerState::Dead {
+                    until: now + server.config.dead_time,
+                };
+                self.events.push_back(Event::ServerDead {
+                    server: ServerId(sent.server),
+                });
+            }
+            // Tried while no server was alive, and still silent: dead for another dead time.
+            ServerState::Dead { until } if until <= now => {
+                server.state = ServerState::Dead {
+                    until: now + server.config.dead_time,
+                };
+            }
+            ServerState::Dead { .. } => {}
         }
         let service = server.service;
         self.release(sent);

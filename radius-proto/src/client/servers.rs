@@ -8,7 +8,8 @@ use l2tp_proto::time::Instant;
 
 use super::ids::IdSpace;
 use super::{
-    Client, ClientConfig, ConfigError, Server, ServerState, ServerStats, Service, canonical,
+    Client, ClientConfig, ConfigError, PROBE_OWNER, Server, ServerState, ServerStats, Service,
+    canonical,
 };
 
 impl Client {
@@ -56,6 +57,13 @@ impl Client {
             self.drop_queued_accounting();
             if self.queues[Service::Accounting as usize].len >= before {
                 break;
+            }
+        }
+        // Probes not yet handed out: their entries name servers by their old index.
+        self.transmits.retain(|&(index, _)| index != PROBE_OWNER);
+        for (i, s) in self.servers.iter().enumerate() {
+            if s.probe.is_some_and(|p| !p.sent) {
+                self.transmits.push_back((PROBE_OWNER, i as u32));
             }
         }
         self.socket_wanted = false;
@@ -123,6 +131,7 @@ pub(super) fn build_servers(
                     outstanding: 0,
                     ids: (0..sockets).map(|_| IdSpace::new()).collect(),
                     stats: ServerStats::default(),
+                    probe: None,
                 },
             };
             servers.push(server);

@@ -274,7 +274,8 @@ fn access_retransmissions_keep_identifier_and_authenticator() {
     assert!(matches!(
         sim.events()[..],
         [Event::ServerAlive {
-            server: ServerId(0)
+            server: ServerId(0),
+            reason: AliveReason::DeadTimeOver,
         }]
     ));
     sim.access("frank");
@@ -321,7 +322,8 @@ fn fail_over_to_the_next_server_and_back_after_dead_time() {
     assert!(sim.events().iter().any(|e| matches!(
         e,
         Event::ServerAlive {
-            server: ServerId(1)
+            server: ServerId(1),
+            ..
         }
     )));
     sim.access("iris");
@@ -794,3 +796,5 @@ fn a_reload_to_no_accounting_server_keeps_the_records_until_one_comes() {
     assert_eq!(e, Err(ConfigError::Zero(addr(1, 1812))));
     assert_eq!(sim.client.servers().count(), 2);
 }
+
+mod status;

@@ -34,11 +34,18 @@ pub struct ServerConfig {
     /// (the default, against Blast-RADIUS forgeries). Turn off only for old servers that
     /// cannot send one.
     pub require_message_authenticator: bool,
+    /// Probe this server with Status-Server (RFC 5997) when its dead time is over, instead of
+    /// giving it the next real request: it stays dead until it answers a probe (Access-Accept
+    /// on an authentication port, Accounting-Response on an accounting port), and a probe that
+    /// times out leaves it dead for another dead time. While no server of its service is alive,
+    /// real requests still go to a server whose dead time is over, as without probing. Off by
+    /// default: RFC 5997 forbids sending Status-Server to a server not known to support it.
+    pub status_server: bool,
 }
 
 impl ServerConfig {
     /// A server with the defaults: priority 0, a 3 s timeout, 2 retries, 30 s dead time, 256
-    /// outstanding requests, Message-Authenticator required.
+    /// outstanding requests, Message-Authenticator required, no Status-Server probes.
     pub fn new(address: SocketAddr, secret: Secret) -> Self {
         Self {
             address,
@@ -49,6 +56,7 @@ impl ServerConfig {
             dead_time: Duration::from_secs(30),
             max_outstanding: 256,
             require_message_authenticator: true,
+            status_server: false,
         }
     }
 }
@@ -172,10 +180,34 @@ pub enum Event {
     ServerAlive {
         /// The server.
         server: ServerId,
+        /// What brought it back.
+        reason: AliveReason,
     },
     /// Every socket has 256 requests in flight to some server: open one more socket and call
     /// [`crate::client::Client::add_socket`]. Asked again only after that call.
     SocketWanted,
+}
+
+/// Why a dead server is used again.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[non_exhaustive]
+pub enum AliveReason {
+    /// It answered a real request.
+    Answered,
+    /// Its dead time is over (a server not probed with Status-Server).
+    DeadTimeOver,
+    /// It answered a Status-Server probe (RFC 5997).
+    AnsweredStatusServer,
+}
+
+impl std::fmt::Display for AliveReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Answered => "answered a request",
+            Self::DeadTimeOver => "dead time over",
+            Self::AnsweredStatusServer => "answered Status-Server",
+        })
+    }
 }
 
 /// A verified answer.
@@ -271,6 +303,12 @@ pub struct ServerStats {
     pub last_rtt: Duration,
     /// Smoothed round-trip time (7/8 old + 1/8 new).
     pub smoothed_rtt: Duration,
+    /// Status-Server probes sent to it (RFC 5997).
+    pub probes: u64,
+    /// Probes it answered validly.
+    pub probes_answered: u64,
+    /// Probes it left unanswered for its timeout.
+    pub probes_timed_out: u64,
 }
 
 /// What [`crate::client::Client::servers`] says of one server.

@@ -242,6 +242,14 @@ impl Driver {
         }
     }
 
+    /// Runs for `time`.
+    pub fn run_for(&mut self, time: Duration) {
+        let end = StdInstant::now() + time;
+        while StdInstant::now() < end {
+            self.step();
+        }
+    }
+
     /// Runs until request `handle` is finished; returns its event.
     pub fn wait(&mut self, handle: RequestHandle) -> &Event {
         self.run_until(LIMIT, |events| events.iter().any(|e| finishes(e, handle)));
