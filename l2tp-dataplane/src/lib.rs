@@ -125,6 +125,6 @@ pub use ppp::{PppNet, PppSessionSpec};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
     ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, PppActivity,
-    PppFrame, SessionDown, SessionSpec, SinkEvent, SpoofReport, TunnelSpec, UserspaceDataplane,
-    default_mtu,
+    PppDrop, PppDropReport, PppFrame, SessionDown, SessionSpec, SinkEvent, TunnelSpec,
+    UserspaceDataplane, default_mtu,
 };

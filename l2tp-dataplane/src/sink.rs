@@ -49,21 +49,36 @@ pub struct PppActivity {
     pub sent: bool,
 }
 
-/// IP packets a native-PPP session dropped because their source is not the peer's address
-/// (IPv4: the address it was given; IPv6: its link-local address), reported at most once a
-/// second per session.
+/// Frames a native-PPP session received and dropped, reported at most once a second per
+/// session and reason (the session's `rx_errors` counts every one).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct SpoofReport {
+pub struct PppDropReport {
     /// Local tunnel id.
     pub tid: u32,
     /// Local session id.
     pub sid: u32,
-    /// Packets dropped since the last report.
+    /// Frames dropped for this reason since the last report.
     pub dropped: u64,
-    /// The source of the packet that made this report.
-    pub source: std::net::IpAddr,
-    /// The peer's address of the same family, if that protocol is still up.
-    pub expected: Option<std::net::IpAddr>,
+    /// Why; for a spoofed source, that of the frame that made this report.
+    pub why: PppDrop,
+}
+
+/// Why a native-PPP session dropped a received frame.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum PppDrop {
+    /// An IP packet whose source is not the peer's address (IPv4: the address it was given;
+    /// IPv6: its link-local address).
+    Spoofed {
+        /// The packet's source.
+        source: std::net::IpAddr,
+        /// The peer's address of the same family, if that protocol is still up.
+        expected: Option<std::net::IpAddr>,
+    },
+    /// IPv4 while IPCP is not Opened, IPv6 while IPv6CP is not: RFC 1661 §3.5 has them
+    /// discarded (a peer's first packets may meet this while its NCP opens a moment before ours).
+    NotCarried(crate::ppp::IpVersion),
+    /// A frame whose PPP header is invalid, or an IP packet too short for its header.
+    Invalid,
 }
 
 /// A session the data path dropped because its TAP is gone (its interface was deleted), or a
@@ -98,8 +113,9 @@ pub enum SinkEvent {
     /// The native-PPP sessions that carried IP since the last report (at most one report per
     /// [`crate::ppp::ACTIVITY_PERIOD`], and none when no session did).
     PppActivity(Vec<PppActivity>),
-    /// IPv4 packets with a spoofed source, dropped.
-    Spoofed(SpoofReport),
+    /// Received frames a native-PPP session dropped: a spoofed source, a network protocol not
+    /// carried yet, an invalid frame.
+    PppDropped(PppDropReport),
 }
 
 /// Where the data-path threads hand the control messages that arrive on data sockets, and their

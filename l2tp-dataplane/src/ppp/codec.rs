@@ -336,10 +336,19 @@ pub enum InboundDrop {
     /// given, for IPv6 its link-local address `fe80::<id>` (anti-spoofing).
     Spoofed(IpAddr),
     /// IPv4 while IPCP is not Opened, IPv6 while IPv6CP is not (RFC 1661 §3.5).
-    NotCarried,
+    NotCarried(IpVersion),
     /// A frame whose PPP header is invalid (RFC 1661 §2, RFC 1662 §3.1), or an IP packet too
     /// short for its header.
     Invalid,
+}
+
+/// Which IP a frame carries.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum IpVersion {
+    /// IPv4, carried once IPCP is Opened.
+    V4,
+    /// IPv6, carried once IPv6CP is Opened.
+    V6,
 }
 
 /// Judges a received PPP frame against what the session carries now.
@@ -349,7 +358,7 @@ pub fn judge(frame: &[u8], net: NetState) -> Inbound {
             let Some(peer) = net.peer_ipv4 else {
                 // RFC 1661 §3.5: packets of a network protocol whose NCP is not Opened MUST be
                 // silently discarded.
-                return Inbound::Drop(InboundDrop::NotCarried);
+                return Inbound::Drop(InboundDrop::NotCarried(IpVersion::V4));
             };
             let ip = &frame[offset..];
             let Some(src) = ip.get(12..16) else {
@@ -367,7 +376,7 @@ pub fn judge(frame: &[u8], net: NetState) -> Inbound {
         FrameKind::Ipv6 { offset } => {
             let Some(peer) = net.peer_ifid else {
                 // RFC 1661 §3.5, as for IPv4.
-                return Inbound::Drop(InboundDrop::NotCarried);
+                return Inbound::Drop(InboundDrop::NotCarried(IpVersion::V6));
             };
             let ip = &frame[offset..];
             let Some(src) = ip.get(8..24).and_then(|s| <[u8; 16]>::try_from(s).ok()) else {

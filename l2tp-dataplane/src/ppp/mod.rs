@@ -15,7 +15,7 @@
 //!   peer has its destination address ([`routes`]), behind the PPP header the peer allows
 //!   (ACFC, PFC) and the session's L2TP header ([`codec`]). A packet received from a session
 //!   is written to the TUN only if its source is the peer's address: others are dropped and
-//!   counted (anti-spoofing, [`crate::SinkEvent::Spoofed`]).
+//!   counted (anti-spoofing, [`crate::PppDrop::Spoofed`]).
 //! - Routing by the peer's address and checking sources against it fit the PPP server (an
 //!   LNS: each peer has the one address it was given). A PPP client on the shared TUN reaches
 //!   the server's own address only; packets to other destinations match no route here.
@@ -60,7 +60,9 @@ use std::time::Duration;
 use l2tp_proto::wire::header::{Cookie, L2SpecificSublayer};
 pub use ppp_proto::wire::Framing;
 
-pub use codec::{Inbound, InboundDrop, NetState, PppCodec, PppCodecSpec, PppL2tp, judge};
+pub use codec::{
+    Inbound, InboundDrop, IpVersion, NetState, PppCodec, PppCodecSpec, PppL2tp, judge,
+};
 
 /// How often at most the data plane reports which sessions carried IP
 /// ([`crate::SinkEvent::PppActivity`]).

@@ -24,7 +24,7 @@ use crate::ppp::codec::{Inbound, InboundDrop, NetState, PppCodec, judge};
 use crate::ppp::routes::{IdMap, Routes};
 use crate::stats::{SessionCounters, TotalCounters};
 use crate::tap::{Tap, TapOffloads};
-use crate::{ControlSink, CookieReport, PppActivity, PppFrame, SinkEvent, SpoofReport};
+use crate::{ControlSink, CookieReport, PppActivity, PppDrop, PppDropReport, PppFrame, SinkEvent};
 
 /// Activity bits: IP packets received from the peer, sent to it.
 const ACTIVE_RX: u8 = 1;
@@ -220,7 +220,7 @@ impl PppCommon {
 pub(crate) struct PppRx {
     pub(crate) shared: Arc<PppShared>,
     rx: RxSequence,
-    /// Made at the first packet worth a report (a wrong cookie, a spoofed source).
+    /// Made at the first packet worth a report (a wrong cookie, a dropped frame).
     reports: Option<Box<Reports>>,
 }
 
@@ -228,6 +228,9 @@ pub(crate) struct PppRx {
 struct Reports {
     cookie: CookieReporting,
     spoof: CookieReporting,
+    /// IPv4, IPv6.
+    not_carried: [CookieReporting; 2],
+    invalid: CookieReporting,
 }
 
 impl PppRx {
@@ -394,15 +397,28 @@ pub(super) fn deliver(
         }
         Inbound::Drop(why) => {
             c.rx_errors.fetch_add(1, Relaxed);
-            if let InboundDrop::Spoofed(source) = why {
-                c.spoofed.fetch_add(1, Relaxed);
-                let r = &mut s.reports.get_or_insert_with(Box::default).spoof;
-                if let Some(dropped) = due(r) {
-                    report(
-                        sink,
-                        SinkEvent::Spoofed(spoof_report(&s.shared, dropped, source)),
-                    );
+            let reports = s.reports.get_or_insert_with(Box::default);
+            let r = match why {
+                InboundDrop::Spoofed(_) => {
+                    c.spoofed.fetch_add(1, Relaxed);
+                    &mut reports.spoof
                 }
+                InboundDrop::NotCarried(v) => &mut reports.not_carried[v as usize],
+                InboundDrop::Invalid => &mut reports.invalid,
+            };
+            if let Some(dropped) = due(r) {
+                let why = match why {
+                    InboundDrop::Spoofed(source) => spoof(&s.shared, source),
+                    InboundDrop::NotCarried(v) => PppDrop::NotCarried(v),
+                    InboundDrop::Invalid => PppDrop::Invalid,
+                };
+                let r = PppDropReport {
+                    tid: s.shared.tid,
+                    sid: s.shared.sid,
+                    dropped,
+                    why,
+                };
+                report(sink, SinkEvent::PppDropped(r));
             }
         }
     }
@@ -417,7 +433,7 @@ fn cookie_report(s: &PppShared, dropped: u64) -> CookieReport {
     }
 }
 
-fn spoof_report(s: &PppShared, dropped: u64, source: IpAddr) -> SpoofReport {
+fn spoof(s: &PppShared, source: IpAddr) -> PppDrop {
     let net = s.net();
     let expected = match source {
         IpAddr::V4(_) => net.peer_ipv4.map(IpAddr::from),
@@ -425,13 +441,7 @@ fn spoof_report(s: &PppShared, dropped: u64, source: IpAddr) -> SpoofReport {
             .peer_ifid
             .map(|id| IpAddr::from(crate::ppp::routes::link_local(id))),
     };
-    SpoofReport {
-        tid: s.tid,
-        sid: s.sid,
-        dropped,
-        source,
-        expected,
-    }
+    PppDrop::Spoofed { source, expected }
 }
 
 /// Counts one more drop for a report; returns the drops to report when the last report is a

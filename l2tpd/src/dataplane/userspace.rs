@@ -90,21 +90,10 @@ impl UserspaceAdapter {
                         .map(|s| (s.tid, s.sid, s.received, s.sent))
                         .collect(),
                 },
-                dp::SinkEvent::Spoofed(r) => {
-                    // Rate-limited by the data path (once a second per session); nothing for
-                    // the engine to do.
-                    let family = if r.source.is_ipv4() { "IPv4" } else { "IPv6" };
-                    let expected = r
-                        .expected
-                        .map_or_else(|| format!("none ({family} down)"), |a| a.to_string());
-                    tracing::warn!(
-                        "session {}/{}: {} {family} packet(s) dropped: source {} is not the \
-                         peer's address {expected}",
-                        r.tid,
-                        r.sid,
-                        r.dropped,
-                        r.source
-                    );
+                dp::SinkEvent::PppDropped(r) => {
+                    // Rate-limited by the data path (once a second per session and reason);
+                    // nothing for the engine to do.
+                    log_ppp_drop(&r);
                     return;
                 }
                 dp::SinkEvent::Control(p) => DataplaneEvent::Control {
@@ -456,5 +445,37 @@ impl Dataplane for UserspaceAdapter {
         self.sessions.clear();
         self.ppp.clear();
         self.names.clear();
+    }
+}
+
+/// The log line of a native-PPP session's dropped frames (counted in its `rx_errors`).
+fn log_ppp_drop(r: &dp::PppDropReport) {
+    let (tid, sid, n) = (r.tid, r.sid, r.dropped);
+    match r.why {
+        dp::PppDrop::Spoofed { source, expected } => {
+            let family = if source.is_ipv4() { "IPv4" } else { "IPv6" };
+            let expected =
+                expected.map_or_else(|| format!("none ({family} down)"), |a| a.to_string());
+            tracing::warn!(
+                "session {tid}/{sid}: {n} {family} packet(s) dropped: source {source} is not the \
+                 peer's address {expected}"
+            );
+        }
+        dp::PppDrop::NotCarried(v) => {
+            let (family, ncp) = match v {
+                dp::ppp::IpVersion::V4 => ("IPv4", "IPCP"),
+                dp::ppp::IpVersion::V6 => ("IPv6", "IPv6CP"),
+            };
+            tracing::info!(
+                "session {tid}/{sid}: {n} {family} packet(s) dropped: {ncp} is not opened \
+                 (RFC 1661 section 3.5)"
+            );
+        }
+        dp::PppDrop::Invalid => {
+            tracing::info!(
+                "session {tid}/{sid}: {n} invalid frame(s) dropped: a bad PPP header, or an IP \
+                 packet shorter than its header"
+            );
+        }
     }
 }

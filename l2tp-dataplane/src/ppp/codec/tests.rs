@@ -354,13 +354,13 @@ fn only_the_peers_address_reaches_the_tun() {
     // IPCP not Opened: nothing is carried, whatever the source (RFC 1661 §3.5).
     assert_eq!(
         judge(&framed(&ipv4(PEER)), NetState::default()),
-        Inbound::Drop(InboundDrop::NotCarried)
+        Inbound::Drop(InboundDrop::NotCarried(IpVersion::V4))
     );
     // IPv6 while IPv6CP is not Opened is not carried.
     let framed6 = |src: Ipv6Addr| [&[0xff, 0x03, 0x00, 0x57][..], &ipv6(src)].concat();
     assert_eq!(
         judge(&framed6(link_local(PEER_IFID)), up),
-        Inbound::Drop(InboundDrop::NotCarried)
+        Inbound::Drop(InboundDrop::NotCarried(IpVersion::V6))
     );
     // Runts, and a version or header length that is not IPv4's.
     assert_eq!(
@@ -456,7 +456,7 @@ fn only_the_peers_link_local_address_reaches_the_tun() {
     // IPv4 is not carried while only IPv6CP is up.
     assert_eq!(
         judge(&[&[0xff, 0x03, 0x00, 0x21][..], &ipv4(PEER)].concat(), up),
-        Inbound::Drop(InboundDrop::NotCarried)
+        Inbound::Drop(InboundDrop::NotCarried(IpVersion::V4))
     );
     // A runt, and a version that is not IPv6's.
     assert_eq!(
