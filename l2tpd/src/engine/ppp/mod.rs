@@ -482,14 +482,6 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         }
         loop {
             let mut progress = false;
-            while let Some(f) = st.link.poll_transmit() {
-                progress = true;
-                out.dataplane(DataplaneRequest::SendPpp {
-                    tid,
-                    sid,
-                    frame: f.to_vec(),
-                });
-            }
             while let Some(ev) = st.link.poll_event() {
                 progress = true;
                 eventful = true;
@@ -587,6 +579,16 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     }
                 }
                 announce(ppp, (tid, sid), st, &mut events, std_now);
+            }
+            // After the events: a network layer the link opened by sending its Configure-Ack
+            // is carried by the data path before the peer can hear of it and send.
+            while let Some(f) = st.link.poll_transmit() {
+                progress = true;
+                out.dataplane(DataplaneRequest::SendPpp {
+                    tid,
+                    sid,
+                    frame: f.to_vec(),
+                });
             }
             if !progress {
                 break;

@@ -339,12 +339,23 @@ impl Net {
             match e {
                 EngineEvent::Notify(ev) => node.events.push(ev),
                 EngineEvent::Dataplane(DataplaneRequest::SendPpp { tid, sid, frame }) => {
+                    // An IPCP Configure-Ack (RFC 1332 §2, RFC 1661 §5.2).
+                    let f = frame.strip_prefix(&[0xff, 0x03]).unwrap_or(&frame);
+                    if f.starts_with(&[0x80, 0x21, 2]) {
+                        node.order.push(format!("ppp:ipcp-ack {tid}/{sid}"));
+                    }
                     self.ppp_flight.push((i, tid, sid, frame));
                 }
                 EngineEvent::Dataplane(req) => {
-                    if let DataplaneRequest::RemoveSession { tid, sid } = &req {
-                        node.order
-                            .push(format!("dataplane:remove_session {tid}/{sid}"));
+                    match &req {
+                        DataplaneRequest::RemoveSession { tid, sid } => node
+                            .order
+                            .push(format!("dataplane:remove_session {tid}/{sid}")),
+                        DataplaneRequest::PppUp { tid, sid, net } if net.ipv4.is_some() => {
+                            node.order
+                                .push(format!("dataplane:ppp_up ipv4 {tid}/{sid}"));
+                        }
+                        _ => {}
                     }
                     let outcome = answer(&mut node.dataplane, &req);
                     node.requests.push(req);

@@ -495,3 +495,34 @@ fn an_lns_sends_the_negotiated_accm_in_a_set_link_info() {
     let accm = d.ppp.and_then(|p| p.sli_accm);
     assert_eq!(accm.as_deref(), Some("send 0x000a0000 receive 0xffffffff"));
 }
+
+#[test]
+fn ipcp_is_carried_before_the_configure_ack_that_opens_it_leaves() {
+    let mut net = net(
+        &[client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 1 && n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    // One end opens IPCP when its Configure-Ack answers the last Configure-Request (RFC 1661
+    // §4.1, event RCR+ in state Ack-Rcvd): the peer may send IPv4 as soon as that Ack arrives,
+    // so the data plane must carry IPv4 before the Ack leaves. The other end opens when the
+    // peer's Ack arrives, after its own went out.
+    let opened_by_sending = (0..2).filter(|&i| {
+        let order = &net.nodes[i].order;
+        let up = order
+            .iter()
+            .position(|o| o.starts_with("dataplane:ppp_up ipv4"));
+        let last_ack = order.iter().rposition(|o| o.starts_with("ppp:ipcp-ack"));
+        assert!(up.is_some() && last_ack.is_some(), "{order:?}");
+        up < last_ack
+    });
+    assert_eq!(
+        opened_by_sending.count(),
+        1,
+        "{:?}",
+        [&net.nodes[0].order, &net.nodes[1].order]
+    );
+}
