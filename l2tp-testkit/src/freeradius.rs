@@ -1,11 +1,12 @@
 //! FreeRADIUS running the configuration of `examples/radius` for a test: copied into a
 //! directory of the test with its `raddbdir` and `listen_address` lines replaced, started in
 //! the foreground with `-X` (see [`crate::lab::NsLab`]), and tshark judging a capture of its
-//! RADIUS with the example's secret.
+//! RADIUS with the example's secret ([`judge`]) and printing chosen fields of it ([`fields`]).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::tshark::{Packet, decode_with, unclean};
+use crate::tshark::{Packet, decode_with, payload_heuristics_off, tshark_bin, unclean};
 
 /// The secret of `examples/radius/clients.conf`.
 pub const SECRET: &str = "radius-test-secret";
@@ -104,4 +105,29 @@ pub fn judge(pcap: &Path) -> Vec<Packet> {
         );
     }
     packets
+}
+
+/// Has tshark print `fields` (e.g. `radius.code`) of every packet of the capture `pcap`,
+/// decoded with [`TSHARK_PREFS`] as [`judge`] does: one row per packet, one string per field,
+/// empty where the packet has none. Panics when tshark cannot run or fails.
+pub fn fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    let out = Command::new(tshark_bin())
+        .args(payload_heuristics_off())
+        .args(TSHARK_PREFS)
+        .arg("-r")
+        .arg(pcap)
+        .args(["-n", "-T", "fields", "-E", "separator=;"])
+        .args(fields.iter().flat_map(|f| ["-e", f]))
+        .output()
+        .unwrap_or_else(|e| panic!("tshark: {e}"));
+    assert!(
+        out.status.success(),
+        "tshark on {}: {}",
+        pcap.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| line.split(';').map(str::to_owned).collect())
+        .collect()
 }

@@ -297,7 +297,7 @@ impl Avp {
     }
 }
 
-fn tshark_bin() -> PathBuf {
+pub(crate) fn tshark_bin() -> PathBuf {
     std::env::var_os("TSHARK")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("tshark"))
