@@ -4,9 +4,8 @@
 //! RADIUS with the example's secret ([`judge`]) and printing chosen fields of it ([`fields`]).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::tshark::{Packet, decode_with, payload_heuristics_off, tshark_bin, unclean};
+use crate::tshark::{Packet, decode_with, fields_with, unclean};
 
 /// The secret of `examples/radius/clients.conf`.
 pub const SECRET: &str = "radius-test-secret";
@@ -108,26 +107,9 @@ pub fn judge(pcap: &Path) -> Vec<Packet> {
 }
 
 /// Has tshark print `fields` (e.g. `radius.code`) of every packet of the capture `pcap`,
-/// decoded with [`TSHARK_PREFS`] as [`judge`] does: one row per packet, one string per field,
-/// empty where the packet has none. Panics when tshark cannot run or fails.
+/// decoded with [`TSHARK_PREFS`] as [`judge`] does (see [`fields_with`]). Panics when tshark
+/// fails.
 pub fn fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
-    let out = Command::new(tshark_bin())
-        .args(payload_heuristics_off())
-        .args(TSHARK_PREFS)
-        .arg("-r")
-        .arg(pcap)
-        .args(["-n", "-T", "fields", "-E", "separator=;"])
-        .args(fields.iter().flat_map(|f| ["-e", f]))
-        .output()
-        .unwrap_or_else(|e| panic!("tshark: {e}"));
-    assert!(
-        out.status.success(),
-        "tshark on {}: {}",
-        pcap.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|line| line.split(';').map(str::to_owned).collect())
-        .collect()
+    fields_with(pcap, &TSHARK_PREFS, fields)
+        .unwrap_or_else(|e| panic!("tshark on {}: {e}", pcap.display()))
 }

@@ -5,7 +5,8 @@
 //! whether tshark flagged it malformed or attached an expert error, and the
 //! L2TP header fields and AVPs it decoded. [`decode_datagrams`] does the same
 //! for datagrams we built ourselves (written with [`crate::pcap`] to a
-//! temporary file). Tests should skip, not fail, when [`tshark_available`]
+//! temporary file), and [`fields_with`] gives chosen fields of every frame
+//! (`-T fields`). Tests should skip, not fail, when [`tshark_available`]
 //! is false. The binary is `$TSHARK` if set, else `tshark` from `PATH`.
 //!
 //! # Field names (Wireshark/TShark 4.0)
@@ -297,7 +298,7 @@ impl Avp {
     }
 }
 
-pub(crate) fn tshark_bin() -> PathBuf {
+fn tshark_bin() -> PathBuf {
     std::env::var_os("TSHARK")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("tshark"))
@@ -355,12 +356,41 @@ pub fn decode(path: impl AsRef<Path>) -> Result<Vec<Packet>, Error> {
 /// `["-o", "l2tp.cookie_size:4 Byte Cookie", "-d", "udp.port==1702,l2tp"]`
 /// or a display filter `["-Y", "l2tp"]`.
 pub fn decode_with(path: impl AsRef<Path>, extra_args: &[&str]) -> Result<Vec<Packet>, Error> {
+    let json = run(
+        path.as_ref(),
+        extra_args,
+        &["json", "--no-duplicate-keys", "-x"],
+    )?;
+    parse_json(&json)
+}
+
+/// `fields` (e.g. `radius.code`) of every packet of a capture file, as `-T fields` prints
+/// them: one row per packet, one string per field, empty where the packet has none.
+/// `extra_args` go to tshark as with [`decode_with`].
+pub fn fields_with(
+    path: impl AsRef<Path>,
+    extra_args: &[&str],
+    fields: &[&str],
+) -> Result<Vec<Vec<String>>, Error> {
+    let mut output = vec!["fields", "-E", "separator=;"];
+    output.extend(fields.iter().flat_map(|f| ["-e", f]));
+    let text = run(path.as_ref(), extra_args, &output)?;
+    Ok(text
+        .lines()
+        .map(|line| line.split(';').map(str::to_owned).collect())
+        .collect())
+}
+
+/// Runs `tshark ARGS -r PATH -n -T OUTPUT` (ARGS: the payload heuristics off, then
+/// `extra_args`) and returns what it printed.
+fn run(path: &Path, extra_args: &[&str], output: &[&str]) -> Result<String, Error> {
     let out = Command::new(tshark_bin())
         .args(payload_heuristics_off())
         .args(extra_args)
         .arg("-r")
-        .arg(path.as_ref())
-        .args(["-n", "-T", "json", "--no-duplicate-keys", "-x"])
+        .arg(path)
+        .args(["-n", "-T"])
+        .args(output)
         .output()
         .map_err(Error::Spawn)?;
     if !out.status.success() {
@@ -369,7 +399,7 @@ pub fn decode_with(path: impl AsRef<Path>, extra_args: &[&str]) -> Result<Vec<Pa
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    parse_json(&String::from_utf8_lossy(&out.stdout))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Writes `datagrams` to a temporary pcap (see [`crate::pcap::write_file`]),
