@@ -1,11 +1,11 @@
 //! FreeRADIUS running the configuration of `examples/radius` for a test: copied into a
 //! directory of the test with its `raddbdir` and `listen_address` lines replaced, started in
 //! the foreground with `-X` (see [`crate::lab::NsLab`]), and tshark judging a capture of its
-//! RADIUS with the example's secret.
+//! RADIUS with the example's secret ([`judge`]) and printing chosen fields of it ([`fields`]).
 
 use std::path::{Path, PathBuf};
 
-use crate::tshark::{Packet, decode_with, unclean};
+use crate::tshark::{Packet, decode_with, fields_with, unclean};
 
 /// The secret of `examples/radius/clients.conf`.
 pub const SECRET: &str = "radius-test-secret";
@@ -104,4 +104,12 @@ pub fn judge(pcap: &Path) -> Vec<Packet> {
         );
     }
     packets
+}
+
+/// Has tshark print `fields` (e.g. `radius.code`) of every packet of the capture `pcap`,
+/// decoded with [`TSHARK_PREFS`] as [`judge`] does (see [`fields_with`]). Panics when tshark
+/// fails.
+pub fn fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    fields_with(pcap, &TSHARK_PREFS, fields)
+        .unwrap_or_else(|e| panic!("tshark on {}: {e}", pcap.display()))
 }

@@ -5,7 +5,8 @@
 //! whether tshark flagged it malformed or attached an expert error, and the
 //! L2TP header fields and AVPs it decoded. [`decode_datagrams`] does the same
 //! for datagrams we built ourselves (written with [`crate::pcap`] to a
-//! temporary file). Tests should skip, not fail, when [`tshark_available`]
+//! temporary file), and [`fields_with`] gives chosen fields of every frame
+//! (`-T fields`). Tests should skip, not fail, when [`tshark_available`]
 //! is false. The binary is `$TSHARK` if set, else `tshark` from `PATH`.
 //!
 //! # Field names (Wireshark/TShark 4.0)
@@ -355,12 +356,41 @@ pub fn decode(path: impl AsRef<Path>) -> Result<Vec<Packet>, Error> {
 /// `["-o", "l2tp.cookie_size:4 Byte Cookie", "-d", "udp.port==1702,l2tp"]`
 /// or a display filter `["-Y", "l2tp"]`.
 pub fn decode_with(path: impl AsRef<Path>, extra_args: &[&str]) -> Result<Vec<Packet>, Error> {
+    let json = run(
+        path.as_ref(),
+        extra_args,
+        &["json", "--no-duplicate-keys", "-x"],
+    )?;
+    parse_json(&json)
+}
+
+/// `fields` (e.g. `radius.code`) of every packet of a capture file, as `-T fields` prints
+/// them: one row per packet, one string per field, empty where the packet has none.
+/// `extra_args` go to tshark as with [`decode_with`].
+pub fn fields_with(
+    path: impl AsRef<Path>,
+    extra_args: &[&str],
+    fields: &[&str],
+) -> Result<Vec<Vec<String>>, Error> {
+    let mut output = vec!["fields", "-E", "separator=;"];
+    output.extend(fields.iter().flat_map(|f| ["-e", f]));
+    let text = run(path.as_ref(), extra_args, &output)?;
+    Ok(text
+        .lines()
+        .map(|line| line.split(';').map(str::to_owned).collect())
+        .collect())
+}
+
+/// Runs `tshark ARGS -r PATH -n -T OUTPUT` (ARGS: the payload heuristics off, then
+/// `extra_args`) and returns what it printed.
+fn run(path: &Path, extra_args: &[&str], output: &[&str]) -> Result<String, Error> {
     let out = Command::new(tshark_bin())
         .args(payload_heuristics_off())
         .args(extra_args)
         .arg("-r")
-        .arg(path.as_ref())
-        .args(["-n", "-T", "json", "--no-duplicate-keys", "-x"])
+        .arg(path)
+        .args(["-n", "-T"])
+        .args(output)
         .output()
         .map_err(Error::Spawn)?;
     if !out.status.success() {
@@ -369,7 +399,7 @@ pub fn decode_with(path: impl AsRef<Path>, extra_args: &[&str]) -> Result<Vec<Pa
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    parse_json(&String::from_utf8_lossy(&out.stdout))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Writes `datagrams` to a temporary pcap (see [`crate::pcap::write_file`]),
@@ -700,78 +730,4 @@ pub fn message_name(t: Option<u16>) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    const SAMPLE: &str = r#"[{"_source":{"layers":{
-        "frame":{"frame.number":"3","frame.protocols":"eth:ethertype:ip:udp:l2tp"},
-        "l2tp_raw":["c80200140001000200030004800800000000000c",42,20,0,1],
-        "l2tp":{
-          "l2tp.flags":"0xc802",
-          "l2tp.flags_tree":{"l2tp.type":"1","l2tp.version":"2"},
-          "l2tp.length":"20","l2tp.tunnel":"1","l2tp.session":"2","l2tp.Ns":"3","l2tp.Nr":"4",
-          "Control Message AVP":{
-            "l2tp.avp.mandatory_raw":["8008",54,2,32768,2],
-            "l2tp.avp.mandatory":"1","l2tp.avp.hidden":"0","l2tp.avp.length":"8",
-            "l2tp.avp.vendor_id":"0","l2tp.avp.type":"0","l2tp.avp.message_type":"12"}
-        },
-        "_ws.malformed":{"_ws.expert":{"_ws.expert.message":"Malformed Packet (Exception occurred)",
-            "_ws.expert.severity":"8388608","_ws.expert.group":"117440512"},
-          "_ws.malformed":"Malformed Packet"}
-    }}}]"#;
-
-    #[test]
-    fn parses_sample_json() {
-        let p = parse_json(SAMPLE).unwrap();
-        assert_eq!(p.len(), 1);
-        let p = &p[0];
-        assert_eq!(p.number, 3);
-        assert!(p.malformed);
-        assert!(!p.is_clean());
-        assert_eq!(p.expert[0].severity, Severity::Error);
-        assert_eq!(p.expert[0].group, 0x0700_0000);
-        let l = p.first_l2tp().unwrap();
-        assert_eq!(l.offset, Some(42));
-        assert_eq!((l.version, l.control), (Some(2), Some(true)));
-        assert_eq!(
-            (l.tunnel_id, l.session_id, l.ns, l.nr),
-            (Some(1), Some(2), Some(3), Some(4))
-        );
-        assert_eq!(l.message_type, Some(12));
-        assert_eq!(message_name(l.message_type), "ICCN");
-        assert_eq!(l.field("l2tp.length"), Some("20"));
-        let a = &l.avps[0];
-        assert_eq!(a.name, "Control Message AVP");
-        assert!(a.mandatory && !a.hidden);
-        assert_eq!(
-            a.raw.as_deref(),
-            Some(&[0x80, 0x08, 0, 0, 0, 0, 0, 0x0c][..])
-        );
-        assert_eq!(a.value(), Some(&[0, 0x0c][..]));
-        assert_eq!(
-            a.fields,
-            vec![("l2tp.avp.message_type".to_string(), "12".to_string())]
-        );
-    }
-
-    #[test]
-    fn severity_mapping() {
-        assert_eq!(Severity::from_raw(0x0060_0000), Severity::Warning);
-        assert_eq!(Severity::from_raw(7), Severity::Other(7));
-        assert!(Severity::Warning < Severity::Error);
-    }
-
-    #[test]
-    fn hex_parsing() {
-        assert_eq!(hex("0a:ff"), Some(vec![0x0a, 0xff]));
-        assert_eq!(hex("0aff"), Some(vec![0x0a, 0xff]));
-        assert_eq!(hex("0af"), None);
-        assert_eq!(parse_num("0xc802"), Some(0xc802));
-    }
-
-    #[test]
-    fn rejects_non_json() {
-        assert!(matches!(parse_json("nope"), Err(Error::Json(_))));
-    }
-}
+mod tests;

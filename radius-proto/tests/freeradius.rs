@@ -77,6 +77,18 @@ fn reply(event: &Event) -> (Code, &Packet, [u8; 16]) {
     }
 }
 
+/// Asserts that tshark found valid the authenticator of every packet whose code `checked`
+/// picks.
+fn assert_valid(packets: &[(u8, Option<bool>)], checked: impl Fn(u8) -> bool) {
+    assert!(
+        packets
+            .iter()
+            .filter(|p| checked(p.0))
+            .all(|p| p.1 == Some(true)),
+        "{packets:?}"
+    );
+}
+
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -251,13 +263,7 @@ fn pap_chap_and_mschapv2_accepted_and_rejected() {
     let count = |code| packets.iter().filter(|p| p.0 == code).count();
     assert_eq!((count(1), count(2), count(3)), (6, 3, 3), "{packets:?}");
     // tshark checks the Response Authenticators with the secret: all valid.
-    assert!(
-        packets
-            .iter()
-            .filter(|p| p.0 != 1)
-            .all(|p| p.1 == Some(true)),
-        "{packets:?}"
-    );
+    assert_valid(&packets, |code| code != 1);
 }
 
 #[test]
@@ -296,13 +302,7 @@ fn pap_and_accounting_over_ipv6() {
     assert_eq!(reply(d.wait(h)).0, Code::AccountingResponse);
     let packets = lab.judge();
     assert_eq!(packets.len(), 4, "{packets:?}");
-    assert!(
-        packets
-            .iter()
-            .filter(|p| p.0 == 2 || p.0 == 5)
-            .all(|p| p.1 == Some(true)),
-        "{packets:?}"
-    );
+    assert_valid(&packets, |code| code == 2 || code == 5);
 }
 
 /// The records FreeRADIUS wrote to its detail file: one map of attribute to value each.
@@ -400,47 +400,59 @@ fn accounting_start_interim_and_stop_reach_the_detail_file() {
     let packets = lab.judge();
     assert_eq!(packets.len(), 6, "{packets:?}");
     // tshark checks the Response Authenticators with the secret.
-    assert!(
-        packets
-            .iter()
-            .filter(|p| p.0 == 5)
-            .all(|p| p.1 == Some(true)),
-        "{packets:?}"
-    );
+    assert_valid(&packets, |code| code == 5);
 }
 
-#[test]
-fn fail_over_to_the_second_server_and_back_after_dead_time() {
-    let Some(mut lab) = Lab::new("failover") else {
-        return;
-    };
-    // Only the second server runs at first.
+/// A lab for fail-over: FreeRADIUS runs on 192.0.2.2 only, the capture is on, and the client
+/// prefers 192.0.2.1 (quick to time out, one retry, `dead_time`, probed with Status-Server if
+/// `status_server`) to 192.0.2.2. `None`: skipped.
+fn two_servers(tag: &str, dead_time: Duration, status_server: bool) -> Option<(Lab, Driver)> {
+    let mut lab = Lab::new(tag)?;
     lab.start_freeradius(2);
     lab.capture();
     let mut first = server(1, 1812);
     first.priority = 0;
     first.timeout = Duration::from_millis(300);
     first.retries = 1;
-    first.dead_time = Duration::from_secs(3);
+    first.dead_time = dead_time;
+    first.status_server = status_server;
     let mut second = server(2, 1812);
     second.priority = 1;
     let config = ClientConfig {
         access_servers: vec![first, second],
         ..ClientConfig::default()
     };
-    let mut d = Driver::new(config, lab.socket("192.0.2.3:0"));
-    let pap = |user: &str, password: &[u8]| {
-        let mut a = nas_attributes(user);
-        a.push_user_password(password).unwrap();
-        a
-    };
-    let h = d.submit(Service::Access, pap("pap-user", b"pap-password"));
-    let event = d.wait(h);
-    let Event::Reply { reply, .. } = event else {
-        panic!("{event:?}");
+    let d = Driver::new(config, lab.socket("192.0.2.3:0"));
+    Some((lab, d))
+}
+
+/// Logs "pap-user" in with PAP and `password`; returns the answer's code and the server that
+/// gave it.
+fn login(d: &mut Driver, password: &[u8]) -> (Code, ServerId) {
+    let mut a = nas_attributes("pap-user");
+    a.push_user_password(password).unwrap();
+    let h = d.submit(Service::Access, a);
+    match d.wait(h) {
+        Event::Reply { reply, .. } => (reply.code(), reply.server),
+        other => panic!("no reply: {other:?}"),
+    }
+}
+
+/// Whether server 0 came back (for `reason`, if given).
+fn first_alive(events: &[Event], reason: Option<AliveReason>) -> bool {
+    events.iter().any(|e| {
+        matches!(e, Event::ServerAlive { server: ServerId(0), reason: r }
+            if reason.is_none_or(|reason| reason == *r))
+    })
+}
+
+#[test]
+fn fail_over_to_the_second_server_and_back_after_dead_time() {
+    let Some((mut lab, mut d)) = two_servers("failover", Duration::from_secs(3), false) else {
+        return;
     };
     assert_eq!(
-        (reply.code(), reply.server),
+        login(&mut d, b"pap-password"),
         (Code::AccessAccept, ServerId(1))
     );
     assert!(d.events.iter().any(|e| matches!(
@@ -460,76 +472,25 @@ fn fail_over_to_the_second_server_and_back_after_dead_time() {
         (1, 1, 1)
     );
     // While the first is dead, requests go straight to the second.
-    let h = d.submit(Service::Access, pap("pap-user", b"wrong"));
-    let Event::Reply { reply, .. } = d.wait(h) else {
-        panic!("no reply");
-    };
-    assert_eq!(
-        (reply.code(), reply.server),
-        (Code::AccessReject, ServerId(1))
-    );
+    assert_eq!(login(&mut d, b"wrong"), (Code::AccessReject, ServerId(1)));
     assert_eq!(d.client.servers().next().unwrap().stats.requests, 1);
     // The first server comes up; after its dead time it is preferred again.
     lab.start_freeradius(1);
-    d.run_until(LIMIT, |events| {
-        events.iter().any(|e| {
-            matches!(
-                e,
-                Event::ServerAlive {
-                    server: ServerId(0),
-                    ..
-                }
-            )
-        })
-    });
-    let h = d.submit(Service::Access, pap("pap-user", b"pap-password"));
-    let Event::Reply { reply, .. } = d.wait(h) else {
-        panic!("no reply");
-    };
+    d.run_until(LIMIT, |events| first_alive(events, None));
     assert_eq!(
-        (reply.code(), reply.server),
+        login(&mut d, b"pap-password"),
         (Code::AccessAccept, ServerId(0))
     );
     let packets = lab.judge();
-    assert!(
-        packets
-            .iter()
-            .filter(|p| p.0 != 1)
-            .all(|p| p.1 == Some(true)),
-        "{packets:?}"
-    );
+    assert_valid(&packets, |code| code != 1);
 }
 
 #[test]
 fn a_dead_server_is_probed_with_status_server_and_no_login_waits_on_it() {
-    let Some(mut lab) = Lab::new("status") else {
+    let Some((mut lab, mut d)) = two_servers("status", Duration::from_secs(1), true) else {
         return;
     };
-    lab.start_freeradius(2);
-    lab.capture();
-    let mut first = server(1, 1812);
-    first.priority = 0;
-    first.timeout = Duration::from_millis(300);
-    first.retries = 1;
-    first.dead_time = Duration::from_secs(1);
-    first.status_server = true;
-    let mut second = server(2, 1812);
-    second.priority = 1;
-    let config = ClientConfig {
-        access_servers: vec![first, second],
-        ..ClientConfig::default()
-    };
-    let mut d = Driver::new(config, lab.socket("192.0.2.3:0"));
-    let pap = || {
-        let mut a = nas_attributes("pap-user");
-        a.push_user_password(b"pap-password").unwrap();
-        a
-    };
-    let h = d.submit(Service::Access, pap());
-    let Event::Reply { reply, .. } = d.wait(h) else {
-        panic!("no reply");
-    };
-    assert_eq!(reply.server, ServerId(1));
+    assert_eq!(login(&mut d, b"pap-password").1, ServerId(1));
     let first_stats = |d: &Driver| d.client.servers().next().unwrap().stats;
     // Still down: its probes go unanswered and it stays dead.
     let deadline = std::time::Instant::now() + LIMIT;
@@ -544,26 +505,12 @@ fn a_dead_server_is_probed_with_status_server_and_no_login_waits_on_it() {
     d.events.clear();
     lab.start_freeradius(1);
     // Logins keep going to the backup, at once, until a probe brings the first back.
-    let alive = |events: &[Event]| {
-        events.iter().any(|e| {
-            matches!(
-                e,
-                Event::ServerAlive {
-                    server: ServerId(0),
-                    reason: AliveReason::AnsweredStatusServer,
-                }
-            )
-        })
-    };
     let mut logins = 0;
-    while !alive(&d.events) {
+    while !first_alive(&d.events, Some(AliveReason::AnsweredStatusServer)) {
         assert!(logins < 100, "no probe answered: {:#?}", d.events);
-        let h = d.submit(Service::Access, pap());
-        let Event::Reply { reply, .. } = d.wait(h) else {
-            panic!("no reply");
-        };
         // Sent while the first was dead.
-        assert_eq!(reply.server, ServerId(1), "a login went to the dead server");
+        let (_, server) = login(&mut d, b"pap-password");
+        assert_eq!(server, ServerId(1), "a login went to the dead server");
         logins += 1;
         d.run_for(Duration::from_millis(100));
     }
@@ -574,12 +521,8 @@ fn a_dead_server_is_probed_with_status_server_and_no_login_waits_on_it() {
         s.probes >= 2 && s.probes_answered == 1 && s.probes_timed_out >= 1,
         "{s:?}"
     );
-    let h = d.submit(Service::Access, pap());
-    let Event::Reply { reply, .. } = d.wait(h) else {
-        panic!("no reply");
-    };
     assert_eq!(
-        (reply.code(), reply.server),
+        login(&mut d, b"pap-password"),
         (Code::AccessAccept, ServerId(0))
     );
     let packets = lab.judge();
@@ -740,11 +683,5 @@ fn radclient_disconnect_and_coa_are_authenticated_and_answered() {
     let count = |code| packets.iter().filter(|p| p.0 == code).count();
     assert_eq!((count(41), count(45)), (1, 1), "{packets:?}");
     // tshark checks the answers' Response Authenticators: valid.
-    assert!(
-        packets
-            .iter()
-            .filter(|p| p.0 == 41 || p.0 == 45)
-            .all(|p| p.1 == Some(true)),
-        "{packets:?}"
-    );
+    assert_valid(&packets, |code| code == 41 || code == 45);
 }

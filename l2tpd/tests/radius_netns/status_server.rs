@@ -5,7 +5,6 @@
 //! `show radius`, seen on the wire by tshark, and no accounting request was sent to it
 //! meanwhile.
 
-use std::process::Command;
 use std::time::Duration;
 
 use super::lab::{Detail, Lab};
@@ -90,33 +89,18 @@ fn a_dead_accounting_server_comes_back_through_status_server() {
 
     // tshark: Status-Server to the accounting port, answered by an Accounting-Response.
     lab.judge();
-    let out = Command::new("tshark")
-        .args(l2tp_testkit::freeradius::TSHARK_PREFS)
-        .arg("-r")
-        .arg(dir.join("radius.pcap"))
-        .args([
-            "-n",
-            "-T",
-            "fields",
-            "-E",
-            "separator=;",
-            "-e",
-            "ip.src",
-            "-e",
-        ])
-        .args(["ip.dst", "-e", "udp.dstport", "-e", "radius.code"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(';').collect()).collect();
+    let rows = l2tp_testkit::freeradius::fields(
+        &dir.join("radius.pcap"),
+        &["ip.src", "ip.dst", "udp.dstport", "radius.code"],
+    );
     let probes = rows
         .iter()
         .filter(|r| r[..] == ["192.0.2.3", "192.0.2.10", "1813", "12"])
         .count();
-    assert!(probes >= 2, "{text}");
+    assert!(probes >= 2, "{rows:?}");
     assert!(
         rows.iter()
-            .any(|r| r[0] == "192.0.2.10" && r.get(3) == Some(&"5")),
-        "{text}"
+            .any(|r| r[0] == "192.0.2.10" && r.get(3).map(String::as_str) == Some("5")),
+        "{rows:?}"
     );
 }

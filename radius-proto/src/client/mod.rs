@@ -305,21 +305,8 @@ impl Client {
         };
         let server = &mut self.servers[usize::from(s)];
         let require = expected == Service::Access && server.config.require_message_authenticator;
-        let packet = match packet::verify_response(
-            bytes,
-            &sent.authenticator,
-            &server.config.secret,
-            require,
-        ) {
-            Ok(p) => p,
-            Err(packet::VerifyError::Decode(_)) => {
-                server.stats.malformed += 1;
-                return;
-            }
-            Err(_) => {
-                server.stats.bad_authenticators += 1;
-                return;
-            }
+        let Some(packet) = server.verify_answer(bytes, &sent.authenticator, require) else {
+            return;
         };
         let rtt = now.saturating_duration_since(sent.last_sent);
         let stats = &mut server.stats;

@@ -130,21 +130,8 @@ impl Client {
             // RFC 5997 does not ask for one in Accounting-Response; checked if present.
             Service::Accounting => (Code::AccountingResponse, false),
         };
-        let packet = match packet::verify_response(
-            bytes,
-            &probe.authenticator,
-            &server.config.secret,
-            require,
-        ) {
-            Ok(p) => p,
-            Err(packet::VerifyError::Decode(_)) => {
-                server.stats.malformed += 1;
-                return;
-            }
-            Err(_) => {
-                server.stats.bad_authenticators += 1;
-                return;
-            }
+        let Some(packet) = server.verify_answer(bytes, &probe.authenticator, require) else {
+            return;
         };
         if packet.code != expected {
             server.stats.malformed += 1;

@@ -1,5 +1,6 @@
 //! The client's server list: checking a configuration, building the servers from it (taking
-//! over those a reload keeps), indexing them, and the reload itself.
+//! over those a reload keeps), indexing them, the reload itself, and checking an answer from
+//! one server.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,6 +12,38 @@ use super::{
     Client, ClientConfig, ConfigError, PROBE_OWNER, Server, ServerState, ServerStats, Service,
     canonical,
 };
+use crate::crypt::AUTHENTICATOR_LEN;
+use crate::packet::{self, Packet, VerifyError};
+
+impl Server {
+    /// Checks `bytes`, an answer to the request sent with `request_authenticator`, against this
+    /// server's secret (RFC 2865 §3 Response Authenticator; a Message-Authenticator when
+    /// `require_message_authenticator`). A datagram that does not decode counts as malformed,
+    /// one that fails the check as a bad authenticator; either is `None`, to be dropped.
+    pub(super) fn verify_answer(
+        &mut self,
+        bytes: &[u8],
+        request_authenticator: &[u8; AUTHENTICATOR_LEN],
+        require_message_authenticator: bool,
+    ) -> Option<Packet> {
+        match packet::verify_response(
+            bytes,
+            request_authenticator,
+            &self.config.secret,
+            require_message_authenticator,
+        ) {
+            Ok(p) => Some(p),
+            Err(VerifyError::Decode(_)) => {
+                self.stats.malformed += 1;
+                None
+            }
+            Err(_) => {
+                self.stats.bad_authenticators += 1;
+                None
+            }
+        }
+    }
+}
 
 impl Client {
     /// Takes a new configuration (a reload), losing no request. A server of the new list with

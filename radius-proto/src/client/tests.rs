@@ -80,22 +80,16 @@ impl Sim {
         std::iter::from_fn(|| self.client.poll_event()).collect()
     }
 
+    /// Hands the client `bytes` from the server `sent` went to, on the socket it left from.
+    fn deliver(&mut self, sent: &Sent, bytes: &[u8]) {
+        self.client
+            .handle_datagram(self.now, sent.t.socket, sent.t.destination, bytes);
+    }
+
     /// Answers `sent` as its server would, with `code` and `attrs`.
     fn answer_with(&mut self, sent: &Sent, code: Code, attrs: &Attributes, secret: &Secret) {
-        let request = sent.packet();
-        let mut out = Vec::new();
-        encode_response(
-            &mut out,
-            code,
-            request.identifier,
-            &request.authenticator,
-            attrs,
-            secret,
-            code != Code::AccountingResponse,
-        )
-        .unwrap();
-        self.client
-            .handle_datagram(self.now, sent.t.socket, sent.t.destination, &out);
+        let ma = code != Code::AccountingResponse;
+        self.deliver(sent, &encode_answer(sent, code, attrs, secret, ma));
     }
 
     fn answer(&mut self, sent: &Sent, code: Code) {
@@ -112,6 +106,67 @@ impl Sim {
     fn server_info(&self, id: u16) -> ServerInfo {
         self.client.servers().nth(usize::from(id)).unwrap()
     }
+}
+
+/// An answer to `sent` with `code` and `attrs`, signed with `secret`; with a
+/// Message-Authenticator if `message_authenticator`.
+fn encode_answer(
+    sent: &Sent,
+    code: Code,
+    attrs: &Attributes,
+    secret: &Secret,
+    message_authenticator: bool,
+) -> Vec<u8> {
+    let request = sent.packet();
+    let mut out = Vec::new();
+    encode_response(
+        &mut out,
+        code,
+        request.identifier,
+        &request.authenticator,
+        attrs,
+        secret,
+        message_authenticator,
+    )
+    .unwrap();
+    out
+}
+
+/// Sends `user`'s Access-Request to the preferred server (192.0.2.1, index `preferred`),
+/// which stays silent until it is dead; the request fails over to the backup (192.0.2.2),
+/// which answers.
+fn fail_over(sim: &mut Sim, user: &str, preferred: u16) {
+    let h = sim.access(user);
+    assert_eq!(sim.transmits()[0].t.destination, addr(1, 1812));
+    for _ in 0..2 {
+        sim.advance(Duration::from_secs(1));
+        assert_eq!(sim.transmits().len(), 1, "a retransmission");
+    }
+    sim.advance(Duration::from_secs(1));
+    let sent = sim.transmits();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].t.destination, addr(2, 1812));
+    assert!(matches!(
+        sim.events()[..],
+        [Event::ServerDead { server }] if server == ServerId(preferred)
+    ));
+    sim.answer(&sent[0], Code::AccessAccept);
+    assert_eq!(reply_code(&sim.events(), h), Some(Code::AccessAccept));
+}
+
+/// The end of server `id`'s dead time.
+fn dead_until(sim: &Sim, id: u16) -> Instant {
+    match sim.server_info(id).state {
+        ServerState::Dead { until } => until,
+        ServerState::Alive => panic!("server {id} is alive"),
+    }
+}
+
+/// Runs the clock to the end of server `id`'s dead time, which a timer is set for.
+fn end_dead_time(sim: &mut Sim, id: u16) {
+    let until = dead_until(sim, id);
+    assert!(sim.client.poll_timeout().unwrap() <= until);
+    sim.advance(until.saturating_duration_since(sim.now));
 }
 
 fn reply_code(events: &[Event], handle: RequestHandle) -> Option<Code> {
@@ -193,21 +248,15 @@ fn forged_and_unsigned_answers_are_dropped() {
     assert!(sim.events().is_empty());
     assert_eq!(sim.server_info(0).stats.bad_authenticators, 1);
     // A correct Response Authenticator but no Message-Authenticator: refused by default.
-    let request = sent[0].packet();
-    let mut out = Vec::new();
     let secret = Secret::from("secret-1");
-    encode_response(
-        &mut out,
+    let out = encode_answer(
+        &sent[0],
         Code::AccessAccept,
-        request.identifier,
-        &request.authenticator,
         &Attributes::new(),
         &secret,
         false,
-    )
-    .unwrap();
-    sim.client
-        .handle_datagram(sim.now, sent[0].t.socket, sent[0].t.destination, &out);
+    );
+    sim.deliver(&sent[0], &out);
     assert!(sim.events().is_empty());
     assert_eq!(sim.server_info(0).stats.bad_authenticators, 2);
     // From an unknown address: counted apart.
@@ -225,20 +274,15 @@ fn old_servers_may_be_allowed_to_omit_message_authenticator() {
     let mut sim = Sim::new(config);
     let h = sim.access("carol");
     let sent = sim.transmits();
-    let request = sent[0].packet();
-    let mut out = Vec::new();
-    encode_response(
-        &mut out,
+    let secret = Secret::from("secret-1");
+    let out = encode_answer(
+        &sent[0],
         Code::AccessAccept,
-        request.identifier,
-        &request.authenticator,
         &Attributes::new(),
-        &Secret::from("secret-1"),
+        &secret,
         false,
-    )
-    .unwrap();
-    sim.client
-        .handle_datagram(sim.now, sent[0].t.socket, sent[0].t.destination, &out);
+    );
+    sim.deliver(&sent[0], &out);
     assert_eq!(reply_code(&sim.events(), h), Some(Code::AccessAccept));
 }
 
@@ -289,34 +333,13 @@ fn fail_over_to_the_next_server_and_back_after_dead_time() {
         ..ClientConfig::default()
     };
     let mut sim = Sim::new(config);
-    let h = sim.access("gina");
     // Priority 0 first: the second in the list.
-    assert_eq!(sim.transmits()[0].t.destination, addr(1, 1812));
-    sim.advance(Duration::from_secs(1));
-    sim.advance(Duration::from_secs(1));
-    assert_eq!(sim.transmits().len(), 2);
-    sim.advance(Duration::from_secs(1));
-    let sent = sim.transmits();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].t.destination, addr(2, 1812));
-    assert!(matches!(
-        sim.events()[..],
-        [Event::ServerDead {
-            server: ServerId(1)
-        }]
-    ));
-    sim.answer(&sent[0], Code::AccessAccept);
-    assert_eq!(reply_code(&sim.events(), h), Some(Code::AccessAccept));
+    fail_over(&mut sim, "gina", 1);
     // While the first is dead, requests go to the second at once.
     sim.access("hank");
     assert_eq!(sim.transmits()[0].t.destination, addr(2, 1812));
     // The dead time is over: back to the preferred server.
-    let until = match sim.server_info(1).state {
-        ServerState::Dead { until } => until,
-        ServerState::Alive => panic!("not dead"),
-    };
-    assert!(sim.client.poll_timeout().unwrap() <= until);
-    sim.advance(until.saturating_duration_since(sim.now));
+    end_dead_time(&mut sim, 1);
     // (Meanwhile the second server, never answering "hank", died too.)
     sim.transmits();
     assert!(sim.events().iter().any(|e| matches!(
@@ -672,129 +695,5 @@ fn secrets_are_not_in_debug_output() {
     assert!(!shown.contains("secret-1"), "{shown}");
 }
 
-#[test]
-fn a_reload_keeps_requests_in_flight_to_servers_that_stay_and_moves_the_others() {
-    let mut sim = Sim::new(ClientConfig {
-        access_servers: vec![server(1, 1812, 0), server(2, 1812, 0)],
-        accounting_servers: vec![server(1, 1813, 0)],
-        ..ClientConfig::default()
-    });
-    // Two Access-Requests, one to each server (equal priority shares the load), and a
-    // Start to the accounting server.
-    let a = sim.access("alice");
-    let b = sim.access("bob");
-    let start = sim.accounting(values::acct_status_type::START, "s-1");
-    let sent = sim.transmits();
-    assert_eq!(sent.len(), 3);
-    let to = |last: u8, port: u16| sent.iter().find(|s| s.t.destination == addr(last, port));
-    let (Some(to1), Some(to2), Some(acct)) = (to(1, 1812), to(2, 1812), to(1, 1813)) else {
-        panic!("{sent:?}");
-    };
-    let (to1, to2, acct) = (to1.clone(), to2.clone(), acct.clone());
-    // The reload keeps server 1 (now with a new priority and timeout) and the accounting
-    // server, drops server 2 and adds server 3.
-    let mut kept = server(1, 1812, 5);
-    kept.timeout = Duration::from_secs(4);
-    sim.client
-        .reconfigure(
-            sim.now,
-            ClientConfig {
-                access_servers: vec![server(3, 1812, 1), kept],
-                accounting_servers: vec![server(1, 1813, 0)],
-                ..ClientConfig::default()
-            },
-        )
-        .unwrap();
-    // The request to server 2 goes to server 3 at once; nothing else is sent again.
-    let again = sim.transmits();
-    assert_eq!(again.len(), 1, "{again:?}");
-    assert_eq!(again[0].t.destination, addr(3, 1812));
-    // Server 1's answer to the request it had is taken, as is the accounting server's
-    // (server ids are positions in the new list: answer with the secrets themselves).
-    let secret1 = Secret::from("secret-1");
-    sim.answer_with(&to1, Code::AccessAccept, &Attributes::new(), &secret1);
-    sim.answer_with(
-        &acct,
-        Code::AccountingResponse,
-        &Attributes::new(),
-        &secret1,
-    );
-    // Server 2's late answer is not (it is no longer a server).
-    let secret2 = Secret::from("secret-2");
-    sim.answer_with(&to2, Code::AccessAccept, &Attributes::new(), &secret2);
-    sim.answer(&again[0], Code::AccessReject);
-    let events = sim.events();
-    assert_eq!(reply_code(&events, a), Some(Code::AccessAccept));
-    assert_eq!(reply_code(&events, b), Some(Code::AccessReject));
-    assert_eq!(reply_code(&events, start), Some(Code::AccountingResponse));
-    assert_eq!(sim.client.pending(), 0);
-    // The kept server has its counters and its new settings; the new one its own.
-    let infos: Vec<ServerInfo> = sim.client.servers().collect();
-    assert_eq!(infos.len(), 3);
-    assert_eq!((infos[0].address, infos[0].priority), (addr(3, 1812), 1));
-    assert_eq!(infos[0].stats.requests, 1);
-    assert_eq!((infos[1].address, infos[1].priority), (addr(1, 1812), 5));
-    assert_eq!(infos[1].stats.requests, 1);
-    assert_eq!(infos[1].stats.accepts, 1);
-    assert_eq!(infos[2].stats.accounting_responses, 1);
-    // The new server is preferred now (priority 1 before 5).
-    let c = sim.access("carol");
-    let sent = sim.transmits();
-    assert_eq!(sent[0].t.destination, addr(3, 1812));
-    sim.answer(&sent[0], Code::AccessAccept);
-    assert_eq!(reply_code(&sim.events(), c), Some(Code::AccessAccept));
-}
-
-#[test]
-fn a_reload_to_no_accounting_server_keeps_the_records_until_one_comes() {
-    let mut sim = Sim::new(one_server());
-    let stop = sim.accounting(values::acct_status_type::STOP, "s-1");
-    assert_eq!(sim.transmits().len(), 1);
-    sim.client
-        .reconfigure(
-            sim.now,
-            ClientConfig {
-                access_servers: vec![server(1, 1812, 0)],
-                ..ClientConfig::default()
-            },
-        )
-        .unwrap();
-    assert!(sim.transmits().is_empty());
-    sim.advance(Duration::from_secs(30));
-    assert!(sim.transmits().is_empty());
-    assert_eq!(sim.client.queued(Service::Accounting), 1);
-    // A server with another secret is another server.
-    let mut other = server(1, 1813, 0);
-    other.secret = Secret::from("new-secret");
-    sim.client
-        .reconfigure(
-            sim.now,
-            ClientConfig {
-                access_servers: vec![server(1, 1812, 0)],
-                accounting_servers: vec![other],
-                ..ClientConfig::default()
-            },
-        )
-        .unwrap();
-    let sent = sim.transmits();
-    assert_eq!(sent.len(), 1);
-    sim.answer(&sent[0], Code::AccountingResponse);
-    assert_eq!(
-        reply_code(&sim.events(), stop),
-        Some(Code::AccountingResponse)
-    );
-    // A bad configuration changes nothing.
-    let mut bad = server(1, 1812, 0);
-    bad.max_outstanding = 0;
-    let e = sim.client.reconfigure(
-        sim.now,
-        ClientConfig {
-            access_servers: vec![bad],
-            ..ClientConfig::default()
-        },
-    );
-    assert_eq!(e, Err(ConfigError::Zero(addr(1, 1812))));
-    assert_eq!(sim.client.servers().count(), 2);
-}
-
+mod reload;
 mod status;

@@ -22,7 +22,6 @@ use std::fs::File;
 use std::net::{SocketAddr, UdpSocket};
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant as StdInstant};
 
 use l2tp_proto::rng::Rng;
@@ -118,33 +117,20 @@ impl Lab {
         let (p, path) = self.capture.take().expect("no capture");
         self.lab.end_capture(p);
         let packets = freeradius::judge(&path);
-        let out = Command::new("tshark")
-            .args(freeradius::TSHARK_PREFS)
-            .arg("-r")
-            .arg(&path)
-            .args([
-                "-n",
-                "-T",
-                "fields",
-                "-E",
-                "separator=;",
-                "-e",
+        let rows = freeradius::fields(
+            &path,
+            &[
                 "radius.code",
-                "-e",
                 "radius.authenticator.valid",
-                "-e",
                 "radius.authenticator.invalid",
-            ])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let fields: Vec<(u8, Option<bool>)> = text
-            .lines()
-            .map(|line| {
-                let f: Vec<&str> = line.split(';').collect();
+            ],
+        );
+        let fields: Vec<(u8, Option<bool>)> = rows
+            .iter()
+            .map(|f| {
                 // tshark sets both booleans where it checks: valid 1 and invalid 0, or the
                 // other way round.
-                let valid = match (f.get(1).copied(), f.get(2).copied()) {
+                let valid = match (f.get(1).map(String::as_str), f.get(2).map(String::as_str)) {
                     (Some("1"), Some("0")) => Some(true),
                     (Some(""), Some("")) | (None, _) => None,
                     _ => Some(false),

@@ -22,37 +22,6 @@ fn pair(port: u16, accounting: bool) -> ClientConfig {
     }
 }
 
-/// Lets the preferred server stay silent to `user`'s request until it is dead; the request
-/// fails over to the backup, which answers.
-fn kill_first(sim: &mut Sim, user: &str) {
-    let h = sim.access(user);
-    assert_eq!(sim.transmits()[0].t.destination, addr(1, 1812));
-    for _ in 0..2 {
-        sim.advance(Duration::from_secs(1));
-        assert_eq!(sim.transmits().len(), 1, "a retransmission");
-    }
-    sim.advance(Duration::from_secs(1));
-    let sent = sim.transmits();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].t.destination, addr(2, 1812));
-    assert!(matches!(
-        sim.events()[..],
-        [Event::ServerDead {
-            server: ServerId(0)
-        }]
-    ));
-    sim.answer(&sent[0], Code::AccessAccept);
-    assert_eq!(reply_code(&sim.events(), h), Some(Code::AccessAccept));
-}
-
-/// The end of server `id`'s dead time.
-fn dead_until(sim: &Sim, id: u16) -> Instant {
-    match sim.server_info(id).state {
-        ServerState::Dead { until } => until,
-        ServerState::Alive => panic!("server {id} is alive"),
-    }
-}
-
 /// Checks that `sent` is a Status-Server with a valid Message-Authenticator and nothing else.
 fn assert_probe(sent: &Sent, secret: &Secret) {
     let p = sent.packet();
@@ -66,9 +35,7 @@ fn assert_probe(sent: &Sent, secret: &Secret) {
 
 /// Runs the clock to the end of server 0's dead time and returns its probe.
 fn probe_after_dead_time(sim: &mut Sim) -> Sent {
-    let until = dead_until(sim, 0);
-    assert!(sim.client.poll_timeout().unwrap() <= until);
-    sim.advance(until.saturating_duration_since(sim.now));
+    end_dead_time(sim, 0);
     let sent = sim.transmits();
     assert_eq!(sent.len(), 1, "one probe: {sent:?}");
     assert_eq!(sent[0].t.destination, addr(1, 1812));
@@ -78,7 +45,7 @@ fn probe_after_dead_time(sim: &mut Sim) -> Sent {
 #[test]
 fn a_dead_server_is_probed_and_comes_back_when_it_answers() {
     let mut sim = Sim::new(pair(1812, false));
-    kill_first(&mut sim, "alice");
+    fail_over(&mut sim, "alice", 0);
     let probe = probe_after_dead_time(&mut sim);
     assert_probe(&probe, &Secret::from("secret-1"));
     // Still dead: no event, and real requests keep going to the backup.
@@ -116,7 +83,7 @@ fn a_dead_server_is_probed_and_comes_back_when_it_answers() {
 #[test]
 fn an_unanswered_probe_leaves_the_server_dead_for_another_dead_time() {
     let mut sim = Sim::new(pair(1812, false));
-    kill_first(&mut sim, "dave");
+    fail_over(&mut sim, "dave", 0);
     let probe = probe_after_dead_time(&mut sim);
     // No retransmission: after one timeout the probe is over and the server dead again.
     sim.advance(Duration::from_millis(999));
@@ -140,7 +107,7 @@ fn an_unanswered_probe_leaves_the_server_dead_for_another_dead_time() {
 #[test]
 fn forged_or_wrong_answers_to_a_probe_are_ignored() {
     let mut sim = Sim::new(pair(1812, false));
-    kill_first(&mut sim, "erin");
+    fail_over(&mut sim, "erin", 0);
     let probe = probe_after_dead_time(&mut sim);
     // Signed with another secret.
     sim.answer_with(
@@ -151,20 +118,15 @@ fn forged_or_wrong_answers_to_a_probe_are_ignored() {
     );
     assert_eq!(sim.server_info(0).stats.bad_authenticators, 1);
     // Without Message-Authenticator (required by default).
-    let request = probe.packet();
-    let mut out = Vec::new();
-    encode_response(
-        &mut out,
+    let secret = Secret::from("secret-1");
+    let out = encode_answer(
+        &probe,
         Code::AccessAccept,
-        request.identifier,
-        &request.authenticator,
         &Attributes::new(),
-        &Secret::from("secret-1"),
+        &secret,
         false,
-    )
-    .unwrap();
-    sim.client
-        .handle_datagram(sim.now, probe.t.socket, probe.t.destination, &out);
+    );
+    sim.deliver(&probe, &out);
     assert_eq!(sim.server_info(0).stats.bad_authenticators, 2);
     // A valid Access-Reject is not the answer RFC 5997 names.
     sim.answer(&probe, Code::AccessReject);
@@ -215,7 +177,7 @@ fn with_no_server_alive_real_requests_still_try_a_probed_server() {
 #[test]
 fn when_the_backup_dies_during_a_probe_requests_fall_back_on_the_probed_server() {
     let mut sim = Sim::new(pair(1812, false));
-    kill_first(&mut sim, "hank");
+    fail_over(&mut sim, "hank", 0);
     let _probe = probe_after_dead_time(&mut sim);
     // The backup goes silent too.
     let h = sim.access("iris");
@@ -229,8 +191,7 @@ fn when_the_backup_dies_during_a_probe_requests_fall_back_on_the_probed_server()
     assert_eq!(failure(&events, h), Some(Failure::TimedOut));
     // Both dead: the next request is refused until a dead time is over, then it may go to
     // the server whose dead time ends first while its probe is in flight.
-    let until = dead_until(&sim, 0);
-    sim.advance(until.saturating_duration_since(sim.now));
+    end_dead_time(&mut sim, 0);
     let sent = sim.transmits();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].packet().code, Code::StatusServer);
@@ -253,8 +214,7 @@ fn an_accounting_server_is_probed_on_its_port_and_answers_with_accounting_respon
     assert_eq!(sent[0].t.destination, addr(2, 1813));
     sim.answer(&sent[0], Code::AccountingResponse);
     assert_eq!(reply_code(&sim.events(), h), Some(Code::AccountingResponse));
-    let until = dead_until(&sim, 0);
-    sim.advance(until.saturating_duration_since(sim.now));
+    end_dead_time(&mut sim, 0);
     let sent = sim.transmits();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].t.destination, addr(1, 1813));
@@ -277,9 +237,8 @@ fn without_status_server_the_dead_time_alone_brings_a_server_back() {
     let mut config = pair(1812, false);
     config.access_servers[0].status_server = false;
     let mut sim = Sim::new(config);
-    kill_first(&mut sim, "kate");
-    let until = dead_until(&sim, 0);
-    sim.advance(until.saturating_duration_since(sim.now));
+    fail_over(&mut sim, "kate", 0);
+    end_dead_time(&mut sim, 0);
     assert!(sim.transmits().is_empty(), "no probe");
     assert!(matches!(
         sim.events()[..],
@@ -296,9 +255,8 @@ fn without_status_server_the_dead_time_alone_brings_a_server_back() {
 #[test]
 fn a_reload_keeps_a_probe_not_yet_sent() {
     let mut sim = Sim::new(pair(1812, false));
-    kill_first(&mut sim, "mia");
-    let until = dead_until(&sim, 0);
-    sim.advance(until.saturating_duration_since(sim.now));
+    fail_over(&mut sim, "mia", 0);
+    end_dead_time(&mut sim, 0);
     // Reload before the probe is handed out, with the backup now listed first.
     let mut config = pair(1812, false);
     config.access_servers.reverse();
@@ -314,7 +272,7 @@ fn a_reload_keeps_a_probe_not_yet_sent() {
 #[test]
 fn a_reload_that_turns_probing_off_brings_the_server_back_as_before() {
     let mut sim = Sim::new(pair(1812, false));
-    kill_first(&mut sim, "noah");
+    fail_over(&mut sim, "noah", 0);
     let _probe = probe_after_dead_time(&mut sim);
     let mut config = pair(1812, false);
     config.access_servers[0].status_server = false;
