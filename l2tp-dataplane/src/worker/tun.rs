@@ -22,9 +22,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use nix::libc;
 
 use super::ppp::{PppCommon, PppShared, mark_sent};
-use super::tx::{
-    ARENA_LEN, Datagram, IN_ARENA, TxBuffers, send_datagrams, send_each, tx_dropped,
-};
+use super::tx::{ARENA_LEN, Datagram, IN_ARENA, TxBuffers, send_datagrams, send_each, tx_dropped};
 use super::{BATCH, Worker};
 use crate::codec::HEADROOM;
 use crate::offload::{GsoType, Segmenter, VNET_HDR_LEN, VnetHdr, complete_checksum};
