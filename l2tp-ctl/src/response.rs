@@ -359,6 +359,12 @@ pub struct SystemStats {
     /// write of the TUN failed).
     #[serde(default)]
     pub ppp_tun_discards: BTreeMap<String, u64>,
+    /// The userspace data plane: data packets and frames dropped, by reason, besides those of
+    /// `malformed` (`data_wrong_cookie`) and `ppp_tun_discards` (`rx_errors`, `rx_malformed`,
+    /// `rx_unknown_session`, `rx_truncated`, `seq_errors`, `tap_errors`, `tx_errors`,
+    /// `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
+    #[serde(default)]
+    pub data_discards: BTreeMap<String, u64>,
 }
 
 /// One row of `show tunnels`.

@@ -103,10 +103,23 @@ pub struct TunnelStats {
     pub rx_control: u64,
 }
 
-/// Counters over all sessions, kept by the data path.
+/// Counters over all sessions and tunnels, kept by the data path: one per reason a packet or
+/// frame is dropped, each drop counted under exactly one reason (besides the session's or
+/// tunnel's own counter), so that the control side can tell what the data path dropped
+/// without walking the sessions.
 #[derive(Debug, Default)]
 pub(crate) struct TotalCounters {
+    pub(crate) rx_errors: AtomicU64,
+    pub(crate) rx_malformed: AtomicU64,
+    pub(crate) rx_unknown_session: AtomicU64,
+    pub(crate) rx_truncated: AtomicU64,
     pub(crate) cookie_mismatches: AtomicU64,
+    pub(crate) seq_errors: AtomicU64,
+    pub(crate) tap_errors: AtomicU64,
+    pub(crate) tx_errors: AtomicU64,
+    pub(crate) spoofed: AtomicU64,
+    pub(crate) ppp_not_carried: AtomicU64,
+    pub(crate) ppp_invalid: AtomicU64,
     pub(crate) tun_unrouted: AtomicU64,
     pub(crate) tun_multicast: AtomicU64,
     pub(crate) tun_errors: AtomicU64,
@@ -115,19 +128,64 @@ pub(crate) struct TotalCounters {
 impl TotalCounters {
     pub(crate) fn snapshot(&self) -> DataplaneTotals {
         DataplaneTotals {
+            rx_errors: self.rx_errors.load(Relaxed),
+            rx_malformed: self.rx_malformed.load(Relaxed),
+            rx_unknown_session: self.rx_unknown_session.load(Relaxed),
+            rx_truncated: self.rx_truncated.load(Relaxed),
             cookie_mismatches: self.cookie_mismatches.load(Relaxed),
+            seq_errors: self.seq_errors.load(Relaxed),
+            tap_errors: self.tap_errors.load(Relaxed),
+            tx_errors: self.tx_errors.load(Relaxed),
+            spoofed: self.spoofed.load(Relaxed),
+            ppp_not_carried: self.ppp_not_carried.load(Relaxed),
+            ppp_invalid: self.ppp_invalid.load(Relaxed),
             tun_unrouted: self.tun_unrouted.load(Relaxed),
             tun_multicast: self.tun_multicast.load(Relaxed),
             tun_errors: self.tun_errors.load(Relaxed),
         }
     }
+
+    /// Counts `n` more under `reason`; nothing when `n` is 0 (the counters are shared by every
+    /// data-path thread: an idle add would still take the cache line).
+    pub(crate) fn add(reason: &AtomicU64, n: u64) {
+        if n > 0 {
+            reason.fetch_add(n, Relaxed);
+        }
+    }
 }
 
-/// A snapshot of the counters over all sessions, removed ones included.
+/// A snapshot of the counters over all sessions and tunnels, removed ones included. Each
+/// dropped packet or frame is counted under one reason only.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct DataplaneTotals {
+    /// Receive errors of the tunnels' data sockets: errors the socket reported (an ICMP error
+    /// on a connected socket), datagrams larger than the receive buffer.
+    pub rx_errors: u64,
+    /// Datagrams whose L2TP header is malformed (or that carry no L2TP payload).
+    pub rx_malformed: u64,
+    /// Data packets for a session id that no tunnel of theirs carries.
+    pub rx_unknown_session: u64,
+    /// Data packets too short for their session's header (cookie, L2-Specific Sublayer), or
+    /// for an Ethernet header.
+    pub rx_truncated: u64,
     /// Data packets dropped for a wrong cookie (RFC 3931 §8.2).
     pub cookie_mismatches: u64,
+    /// Data packets dropped by sequencing: missing, duplicate or out-of-order sequence
+    /// numbers, duplicates of packets held for reordering (RFC 3931 §4.6).
+    pub seq_errors: u64,
+    /// Reads from and writes to the sessions' TAPs that failed (a frame lost each).
+    pub tap_errors: u64,
+    /// Frames or IP packets read from a TAP or the shared TUN that could not be sent: the
+    /// socket refused them or its send buffer was full, or a super-frame could not be
+    /// segmented.
+    pub tx_errors: u64,
+    /// Native PPP: received IP packets whose source is not the peer's address.
+    pub spoofed: u64,
+    /// Native PPP: received IP packets of a network protocol not open (IPCP or IPv6CP).
+    pub ppp_not_carried: u64,
+    /// Native PPP: received frames with a bad PPP header, or IP packets shorter than their
+    /// header.
+    pub ppp_invalid: u64,
     /// Packets read from the shared TUN of native PPP that no session's route claims (an
     /// address whose session went down meanwhile, an IPv6 address that is not a peer's
     /// link-local address), dropped.
@@ -137,4 +195,46 @@ pub struct DataplaneTotals {
     pub tun_multicast: u64,
     /// Reads from and writes to the shared TUN that failed.
     pub tun_errors: u64,
+}
+
+impl std::ops::AddAssign for DataplaneTotals {
+    fn add_assign(&mut self, o: Self) {
+        self.rx_errors += o.rx_errors;
+        self.rx_malformed += o.rx_malformed;
+        self.rx_unknown_session += o.rx_unknown_session;
+        self.rx_truncated += o.rx_truncated;
+        self.cookie_mismatches += o.cookie_mismatches;
+        self.seq_errors += o.seq_errors;
+        self.tap_errors += o.tap_errors;
+        self.tx_errors += o.tx_errors;
+        self.spoofed += o.spoofed;
+        self.ppp_not_carried += o.ppp_not_carried;
+        self.ppp_invalid += o.ppp_invalid;
+        self.tun_unrouted += o.tun_unrouted;
+        self.tun_multicast += o.tun_multicast;
+        self.tun_errors += o.tun_errors;
+    }
+}
+
+impl DataplaneTotals {
+    /// Every reason with its count, named as the fields are, in the order of the fields.
+    #[must_use]
+    pub fn reasons(&self) -> [(&'static str, u64); 14] {
+        [
+            ("rx_errors", self.rx_errors),
+            ("rx_malformed", self.rx_malformed),
+            ("rx_unknown_session", self.rx_unknown_session),
+            ("rx_truncated", self.rx_truncated),
+            ("cookie_mismatches", self.cookie_mismatches),
+            ("seq_errors", self.seq_errors),
+            ("tap_errors", self.tap_errors),
+            ("tx_errors", self.tx_errors),
+            ("spoofed", self.spoofed),
+            ("ppp_not_carried", self.ppp_not_carried),
+            ("ppp_invalid", self.ppp_invalid),
+            ("tun_unrouted", self.tun_unrouted),
+            ("tun_multicast", self.tun_multicast),
+            ("tun_errors", self.tun_errors),
+        ]
+    }
 }

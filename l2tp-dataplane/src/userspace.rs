@@ -255,6 +255,7 @@ impl UserspaceDataplane {
             socket,
             dest,
             counters: Arc::clone(&counters),
+            totals: Arc::clone(&self.totals),
             gso: AtomicBool::new(gso),
             gso_max: AtomicUsize::new(usize::MAX),
             gro,

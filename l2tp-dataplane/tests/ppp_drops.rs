@@ -2,7 +2,7 @@
 //! IPCP is not Opened, IPv6 while IPv6CP is not (RFC 1661 §3.5), and frames whose PPP header is
 //! invalid come out as `SinkEvent::PppDropped` with their reason, at most one report a second
 //! per session and reason, carrying the drops since the last; the session's `rx_errors`
-//! counts every one. A peer's datagrams over real UDP sockets, read by a data-path thread.
+//! counts every one, and the data plane's totals each under its reason. A peer's datagrams over real UDP sockets, read by a data-path thread.
 //!
 //! Runs as root in a network namespace of its own. Fails under `L2TP_REQUIRE_ALL=1` when it
 //! cannot run.
@@ -124,4 +124,12 @@ fn dropped_frames_are_reported_with_their_reason_once_a_second() {
         (PppDrop::NotCarried(IpVersion::V4), 5)
     );
     assert_eq!(dp.ppp_stats(7, 1).unwrap().rx_errors, 21);
+    // The data plane's totals count each under its reason, and nothing else.
+    let t = dp.totals();
+    let want = l2tp_dataplane::DataplaneTotals {
+        ppp_not_carried: 11,
+        ppp_invalid: 10,
+        ..Default::default()
+    };
+    assert_eq!(t, want, "{t:?}");
 }

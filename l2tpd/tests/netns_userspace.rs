@@ -369,6 +369,44 @@ fn send_bad_cookies(lab: &Lab, sid: u64, sport: u16, count: u32) {
     );
 }
 
+/// Sends `count` L2TPv3 data packets over UDP for session `sid` from side A's port 1701 to B,
+/// cut short inside their 8-octet cookie.
+fn send_truncated(lab: &Lab, sid: u64, count: u32) {
+    const SCRIPT: &str = "import socket, struct, sys\n\
+        sid, count = int(sys.argv[1]), int(sys.argv[2])\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+        s.bind(('192.0.2.1', 1701))\n\
+        for n in range(count):\n\
+        \x20   s.sendto(struct.pack('!HHI', 3, 0, sid) + b'\\xee' * 4, ('192.0.2.2', 1701))\n";
+    let out = lab.run(
+        Side::A,
+        &[
+            "python3",
+            "-c",
+            SCRIPT,
+            &sid.to_string(),
+            &count.to_string(),
+        ],
+        netns::SHORT,
+    );
+    assert!(
+        out.status.success(),
+        "sending truncated packets: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The numbers the data plane's periodic summaries in `log` give for drops `phrase`d so.
+fn summed_up(log: &str, phrase: &str) -> u64 {
+    log.lines()
+        .filter_map(|l| l.split_once("userspace data plane dropped in the last "))
+        .flat_map(|(_, rest)| rest.split([':', ',', '(']).map(str::trim))
+        .filter_map(|part| part.strip_suffix(phrase))
+        .filter_map(|n| n.trim().parse::<u64>().ok())
+        .sum()
+}
+
 #[test]
 fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
     let b_pw = format!("    local_ip {OVERLAY_B}\n    netmask 255.255.255.0\n");
@@ -422,8 +460,41 @@ fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
         },
         || pw.context(),
     );
-    let lines = log.lines().filter(|l| l.contains("wrong cookie")).count();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("wrong cookie") && !l.contains("userspace data plane dropped"))
+        .count();
     assert!(lines <= 2, "more than one report a second:\n{log}");
+    // Truncated packets are counted by reason in `show system`; within ten seconds, the
+    // periodic summary of the data plane's drops names both reasons with their numbers.
+    send_truncated(&pw.lab, sid_b, 3);
+    let system = poll(
+        DEADLINE,
+        "3 truncated packets in show system's data_discards",
+        || {
+            let s = pw.lab.ctl(&pw.b, &["show", "system"]).unwrap();
+            (s["statistics"]["data_discards"]["rx_truncated"].as_u64() == Some(3)).then_some(s)
+        },
+        || pw.context(),
+    );
+    assert_eq!(
+        system["statistics"]["malformed"]["data_wrong_cookie"].as_u64(),
+        Some(10),
+        "{system}"
+    );
+    let log = poll(
+        DEADLINE,
+        "the data plane's drops summed up in the log",
+        || {
+            pw.lab.signal(pw.b.proc, nix::sys::signal::Signal::SIGUSR1);
+            std::thread::sleep(Duration::from_millis(100));
+            let log = std::fs::read_to_string(&pw.b.log).unwrap_or_default();
+            (summed_up(&log, "truncated") >= 3).then_some(log)
+        },
+        || pw.context(),
+    );
+    assert_eq!(summed_up(&log, "truncated"), 3, "{log}");
+    assert_eq!(summed_up(&log, "with a wrong cookie"), 10, "{log}");
     // The session is untouched.
     assert_eq!(after["state"], "up", "{after}");
     assert!(pw.ping(2), "no ping reply after\n{}", pw.context());

@@ -324,6 +324,10 @@ impl UserspaceDataplane {
             Err(e) => {
                 c.tx_errors
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                s.tunnel
+                    .totals
+                    .tx_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Err(Error::Io(e))
             }
         }

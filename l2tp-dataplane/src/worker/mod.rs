@@ -87,6 +87,8 @@ pub(crate) struct TunnelShared {
     /// datagrams to the other's socket): every datagram is sent to it explicitly.
     pub(crate) dest: Option<socket2::SockAddr>,
     pub(crate) counters: Arc<TunnelCounters>,
+    /// The data plane's totals, which the drops of the tunnel and its sessions also count in.
+    pub(crate) totals: Arc<TotalCounters>,
     /// Send runs of datagrams with UDP GSO. Cleared for good when the kernel refuses it on
     /// this socket (under an IPsec policy, for one).
     pub(crate) gso: AtomicBool,

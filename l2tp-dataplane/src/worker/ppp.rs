@@ -345,8 +345,11 @@ pub(super) fn deliver(
                 }
                 RxDrop::SequenceMissing | RxDrop::OutOfOrder => {
                     c.seq_errors.fetch_add(1, Relaxed);
+                    ctx.totals.seq_errors.fetch_add(1, Relaxed);
                 }
-                RxDrop::Truncated => {}
+                RxDrop::Truncated => {
+                    ctx.totals.rx_truncated.fetch_add(1, Relaxed);
+                }
             }
             return true;
         }
@@ -401,10 +404,17 @@ pub(super) fn deliver(
             let r = match why {
                 InboundDrop::Spoofed(_) => {
                     c.spoofed.fetch_add(1, Relaxed);
+                    ctx.totals.spoofed.fetch_add(1, Relaxed);
                     &mut reports.spoof
                 }
-                InboundDrop::NotCarried(v) => &mut reports.not_carried[v as usize],
-                InboundDrop::Invalid => &mut reports.invalid,
+                InboundDrop::NotCarried(v) => {
+                    ctx.totals.ppp_not_carried.fetch_add(1, Relaxed);
+                    &mut reports.not_carried[v as usize]
+                }
+                InboundDrop::Invalid => {
+                    ctx.totals.ppp_invalid.fetch_add(1, Relaxed);
+                    &mut reports.invalid
+                }
             };
             if let Some(dropped) = due(r) {
                 let why = match why {
@@ -545,6 +555,7 @@ pub(super) mod tests {
             socket: socket.into(),
             dest: None,
             counters: Arc::new(TunnelCounters::default()),
+            totals: Arc::default(),
             gso: AtomicBool::new(false),
             gso_max: AtomicUsize::new(usize::MAX),
             gro: false,

@@ -13,6 +13,7 @@
 
 use std::io::IoSlice;
 use std::os::fd::AsFd;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 use std::{collections::HashMap, collections::HashSet, io};
@@ -24,7 +25,7 @@ use super::{BATCH, BUF_LEN, COOKIE_REPORT_INTERVAL, SessionState, TunnelShared, 
 use crate::codec::{Received, RxDrop};
 use crate::offload::{Coalescer, FrameRef, VNET_HDR_LEN, ethernet_l3};
 use crate::socket::l2tp_payload;
-use crate::stats::{SessionCounters, TunnelCounters};
+use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::sys::{self, GroBatch};
 use crate::tap::Tap;
 use crate::{ControlPacket, ControlSink, CookieReport, SinkEvent};
@@ -111,6 +112,7 @@ impl Worker {
                 // For example ECONNREFUSED from an ICMP error on the connected socket; reading
                 // it cleared it.
                 t.counters.rx_errors.fetch_add(1, Relaxed);
+                totals.rx_errors.fetch_add(1, Relaxed);
                 return;
             }
         };
@@ -120,6 +122,7 @@ impl Worker {
             if len > bufs[i].len() {
                 t.counters.rx_packets.fetch_add(1, Relaxed);
                 t.counters.rx_errors.fetch_add(1, Relaxed);
+                totals.rx_errors.fetch_add(1, Relaxed);
                 continue;
             }
             let step = match batch.segs[i] {
@@ -135,6 +138,7 @@ impl Worker {
                     l2tp_payload(datagram, t.encap, t.ipv4).map(|p| end - at - p.len())
                 else {
                     t.counters.rx_malformed.fetch_add(1, Relaxed);
+                    totals.rx_malformed.fetch_add(1, Relaxed);
                     at = end;
                     continue;
                 };
@@ -206,6 +210,7 @@ fn flush(sessions: &HashMap<u32, SessionState>, bufs: &mut [Vec<u8>], c: &mut Co
             }
             Err(_) => {
                 c.rx_errors.fetch_add(w.frames() as u64, Relaxed);
+                s.totals.tap_errors.fetch_add(w.frames() as u64, Relaxed);
             }
         }
     }
@@ -228,9 +233,15 @@ fn deliver(
     packet: &mut [u8],
     place: Option<Place<'_>>,
 ) {
-    let count = |f: fn(&TunnelCounters) -> &std::sync::atomic::AtomicU64| {
+    // A drop (or a control message) of the tunnel's, counted in the totals too; one injected
+    // from the control plane has no tunnel's counters.
+    let totals = ppp.totals;
+    let count = |f: fn(&TunnelCounters) -> &AtomicU64, total: Option<&AtomicU64>| {
         if let Some(t) = tunnel {
             f(&t.counters).fetch_add(1, Relaxed);
+        }
+        if let Some(total) = total {
+            total.fetch_add(1, Relaxed);
         }
     };
     let tid = tunnel.map(|t| t.tid);
@@ -251,14 +262,14 @@ fn deliver(
             base: p.base,
         });
         if !native::deliver(ppp, tunnel, control_sink, key, (*p, packet), place) {
-            count(|c| &c.rx_unknown_session);
+            count(|c| &c.rx_unknown_session, Some(&totals.rx_unknown_session));
         }
         return;
     }
     let (sid, offset) = match parsed {
         Ok(Packet::V3Data { session_id, rest }) => (session_id, packet.len() - rest.len()),
         Ok(Packet::Control { .. }) => {
-            count(|c| &c.rx_control);
+            count(|c| &c.rx_control, None);
             if let (Some(sink), Some(tid)) = (control_sink, tid) {
                 sink.deliver(SinkEvent::Control(ControlPacket {
                     tid,
@@ -268,7 +279,7 @@ fn deliver(
             return;
         }
         Ok(Packet::V2Data { .. }) | Err(_) => {
-            count(|c| &c.rx_malformed);
+            count(|c| &c.rx_malformed, Some(&totals.rx_malformed));
             return;
         }
     };
@@ -277,7 +288,7 @@ fn deliver(
         .get_mut(&sid)
         .filter(|s| s.home && group.is_none_or(|g| g == s.tunnel.group))
     else {
-        count(|c| &c.rx_unknown_session);
+        count(|c| &c.rx_unknown_session, Some(&totals.rx_unknown_session));
         return;
     };
     let rest = &mut packet[offset..];
@@ -301,7 +312,7 @@ fn deliver(
                     }
                 }
                 _ => {
-                    write_frame(&s.tap, c, bytes);
+                    write_frame(&s.tap, (c, &s.totals), bytes);
                     if s.reorder.as_ref().is_some_and(|q| !q.is_empty()) {
                         // The gap may have closed.
                         release(s, Instant::now());
@@ -316,8 +327,10 @@ fn deliver(
             if q.hold(s.codec.rx_sequence(), seq, &rest[frame], Instant::now()) {
                 held.insert(sid);
             } else {
+                // A duplicate of a held packet.
                 c.rx_errors.fetch_add(1, Relaxed);
                 c.seq_errors.fetch_add(1, Relaxed);
+                s.totals.seq_errors.fetch_add(1, Relaxed);
             }
         }
         Err(drop) => {
@@ -327,11 +340,15 @@ fn deliver(
                     c.cookie_mismatches.fetch_add(1, Relaxed);
                     s.totals.cookie_mismatches.fetch_add(1, Relaxed);
                     report_cookie(s, control_sink);
-                    0
                 }
-                RxDrop::SequenceMissing | RxDrop::OutOfOrder => c.seq_errors.fetch_add(1, Relaxed),
-                RxDrop::Truncated => 0,
-            };
+                RxDrop::SequenceMissing | RxDrop::OutOfOrder => {
+                    c.seq_errors.fetch_add(1, Relaxed);
+                    s.totals.seq_errors.fetch_add(1, Relaxed);
+                }
+                RxDrop::Truncated => {
+                    s.totals.rx_truncated.fetch_add(1, Relaxed);
+                }
+            }
         }
     }
 }
@@ -360,7 +377,7 @@ fn report_cookie(s: &mut SessionState, sink: Option<&ControlSink>) {
 
 /// Writes a received frame to the session's TAP (behind an empty virtio-net header when the
 /// TAP has them) and counts it.
-fn write_frame(tap: &Tap, c: &SessionCounters, frame: &[u8]) {
+fn write_frame(tap: &Tap, (c, totals): (&SessionCounters, &TotalCounters), frame: &[u8]) {
     let written = if tap.vnet() {
         let hdr = [0u8; VNET_HDR_LEN];
         tap.write_parts(&[IoSlice::new(&hdr), IoSlice::new(frame)])
@@ -374,6 +391,7 @@ fn write_frame(tap: &Tap, c: &SessionCounters, frame: &[u8]) {
         }
         Err(_) => {
             c.rx_errors.fetch_add(1, Relaxed);
+            totals.tap_errors.fetch_add(1, Relaxed);
         }
     }
 }
@@ -385,14 +403,16 @@ pub(crate) fn release(s: &mut SessionState, now: Instant) {
         codec,
         reorder,
         counters,
+        totals,
         ..
     } = s;
     if let Some(q) = reorder.as_mut() {
         let dropped = q.release(codec.rx_sequence_mut(), now, |f| {
             counters.reordered.fetch_add(1, Relaxed);
-            write_frame(tap, counters, f)
+            write_frame(tap, (counters, totals), f)
         });
         counters.rx_errors.fetch_add(dropped, Relaxed);
         counters.seq_errors.fetch_add(dropped, Relaxed);
+        TotalCounters::add(&totals.seq_errors, dropped);
     }
 }

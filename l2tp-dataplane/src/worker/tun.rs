@@ -22,7 +22,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use nix::libc;
 
 use super::ppp::{PppCommon, PppShared, mark_sent};
-use super::tx::{ARENA_LEN, Datagram, IN_ARENA, TxBuffers, send_datagrams, send_each};
+use super::tx::{ARENA_LEN, Datagram, IN_ARENA, TxBuffers, send_datagrams, send_each, tx_dropped};
 use super::{BATCH, Worker};
 use crate::codec::HEADROOM;
 use crate::offload::{GsoType, Segmenter, VNET_HDR_LEN, VnetHdr, complete_checksum};
@@ -158,9 +158,7 @@ fn send_plain(
         }
         let sent = send_each(&s.tunnel, &s.counters, &msgs[..j - i], &bytes[i..j]);
         // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
-        s.counters
-            .tx_errors
-            .fetch_add((j - i - sent) as u64, Relaxed);
+        tx_dropped(&s.tunnel, &s.counters, j - i - sent);
         i = j;
     }
     gone
@@ -218,7 +216,7 @@ fn send_offloaded(
             if hdr.needs_csum
                 && complete_checksum(packet, 0, hdr.csum_start, hdr.csum_offset).is_err()
             {
-                s.counters.tx_errors.fetch_add(1, Relaxed);
+                tx_dropped(&s.tunnel, &s.counters, 1);
                 continue;
             }
             let ns = s.ns(s.numbered());
@@ -236,7 +234,7 @@ fn send_offloaded(
         }
         let packet = &bufs[n][HEADROOM..end];
         let Ok(mut seg) = Segmenter::new(packet, 0, &hdr) else {
-            s.counters.tx_errors.fetch_add(1, Relaxed);
+            tx_dropped(&s.tunnel, &s.counters, 1);
             continue;
         };
         // One header length for every segment of the super-frame.
@@ -244,7 +242,7 @@ fn send_offloaded(
         let overhead = s.codec.overhead(framing, v6, numbered);
         let need = seg.remaining() * (overhead + seg.headers_len());
         if need > ARENA_LEN {
-            s.counters.tx_errors.fetch_add(1, Relaxed);
+            tx_dropped(&s.tunnel, &s.counters, 1);
             continue;
         }
         if cursor + need > arena.len() {

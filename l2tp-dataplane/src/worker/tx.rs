@@ -103,6 +103,7 @@ fn read_frame(s: &SessionState, buf: &mut [u8], failed: bool) -> Result<usize, R
         ))),
         Err(_) => {
             s.counters.tx_errors.fetch_add(1, Relaxed);
+            s.totals.tap_errors.fetch_add(1, Relaxed);
             Err(ReadEnd::Drained)
         }
     }
@@ -151,7 +152,7 @@ fn send_plain(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Option<
     }
     let sent = send_each(&s.tunnel, &s.counters, &msgs[..n], &bytes[..n]);
     // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
-    s.counters.tx_errors.fetch_add((n - sent) as u64, Relaxed);
+    tx_dropped(&s.tunnel, &s.counters, n - sent);
     gone
 }
 
@@ -183,12 +184,21 @@ pub(super) fn send_each(
             Err(_) => {
                 // This datagram failed (for example EMSGSIZE, or ECONNREFUSED left by an
                 // ICMP error); skip it and go on with the rest.
-                counters.tx_errors.fetch_add(1, Relaxed);
+                tx_dropped(tunnel, counters, 1);
                 sent += 1;
             }
         }
     }
     sent
+}
+
+/// Counts `n` frames (or IP packets) that will not be sent, in the session's `tx_errors` and
+/// the data plane's.
+pub(super) fn tx_dropped(tunnel: &TunnelShared, counters: &SessionCounters, n: usize) {
+    if n > 0 {
+        counters.tx_errors.fetch_add(n as u64, Relaxed);
+        tunnel.totals.tx_errors.fetch_add(n as u64, Relaxed);
+    }
 }
 
 /// Sessions with offloads: super-frames segmented, datagrams sent in GSO runs.
@@ -216,7 +226,7 @@ fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Opt
         };
         let buf = &mut bufs[n];
         let Some(hdr) = buf.get(at..at + len).and_then(|b| VnetHdr::parse(b).ok()) else {
-            s.counters.tx_errors.fetch_add(1, Relaxed);
+            tx_dropped(&s.tunnel, &s.counters, 1);
             continue;
         };
         let end = at + len;
@@ -226,7 +236,7 @@ fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Opt
             if hdr.needs_csum
                 && complete_checksum(frame, l3, hdr.csum_start, hdr.csum_offset).is_err()
             {
-                s.counters.tx_errors.fetch_add(1, Relaxed);
+                tx_dropped(&s.tunnel, &s.counters, 1);
                 continue;
             }
             let frame_len = frame.len();
@@ -242,14 +252,14 @@ fn send_offloaded(s: &mut SessionState, tx: &mut TxBuffers, failed: bool) -> Opt
         }
         let frame = &bufs[n][HEADROOM..end];
         let Ok(mut seg) = Segmenter::new(frame, l3, &hdr) else {
-            s.counters.tx_errors.fetch_add(1, Relaxed);
+            tx_dropped(&s.tunnel, &s.counters, 1);
             continue;
         };
         let overhead = s.codec.overhead(frame);
         let per = overhead + seg.headers_len();
         let need = seg.remaining() * per;
         if need > arena.len() {
-            s.counters.tx_errors.fetch_add(1, Relaxed);
+            tx_dropped(&s.tunnel, &s.counters, 1);
             continue;
         }
         if cursor + need > arena.len() {
@@ -368,11 +378,9 @@ pub(super) fn send_datagrams(
                         &parts[p.clone()],
                         &datagrams[d.clone()],
                     );
-                    counters
-                        .tx_errors
-                        .fetch_add((d.len() - sent) as u64, Relaxed);
+                    tx_dropped(tunnel, counters, d.len() - sent);
                 } else {
-                    counters.tx_errors.fetch_add(1, Relaxed);
+                    tx_dropped(tunnel, counters, 1);
                 }
                 m += 1;
             }
@@ -380,7 +388,7 @@ pub(super) fn send_datagrams(
     }
     // The socket's send buffer is full: the rest is dropped, as a NIC queue would.
     let dropped: usize = msgs[m..].iter().map(|(_, _, d)| d.len()).sum();
-    counters.tx_errors.fetch_add(dropped as u64, Relaxed);
+    tx_dropped(tunnel, counters, dropped);
     datagrams.clear();
 }
 
@@ -415,7 +423,7 @@ fn send_one_by_one(
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(_) => {
-                counters.tx_errors.fetch_add(1, Relaxed);
+                tx_dropped(tunnel, counters, 1);
                 sent += 1;
             }
         }

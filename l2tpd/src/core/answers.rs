@@ -213,6 +213,13 @@ impl Core {
                 statistics.ppp_tun_discards.insert(reason.to_owned(), n);
             }
         }
+        // The other reasons, named as the data plane's totals name them.
+        for (reason, n) in drops.reasons() {
+            let shown_above = reason == "cookie_mismatches" || reason.starts_with("tun_");
+            if n > 0 && !shown_above {
+                statistics.data_discards.insert(reason.to_owned(), n);
+            }
+        }
         statistics.rx_discards += engine.rx_discards;
         statistics.retransmits += engine.retransmits;
         statistics.auth_failures += engine.auth_failures;

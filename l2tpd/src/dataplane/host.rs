@@ -736,11 +736,7 @@ impl DataplaneHost {
     pub fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
         let mut d = self.dataplane.drops();
         if let Some(fb) = &self.fallback {
-            let f = fb.drops();
-            d.cookie_mismatches += f.cookie_mismatches;
-            d.tun_unrouted += f.tun_unrouted;
-            d.tun_multicast += f.tun_multicast;
-            d.tun_errors += f.tun_errors;
+            d += fb.drops();
         }
         d
     }

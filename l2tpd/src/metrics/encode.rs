@@ -409,8 +409,31 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         MetricType::Counter,
     )?;
     let all = with_zeros(&s.system.malformed, DISCARD_KINDS);
-    labelled(&mut m, all.into_iter().map(|(k, n)| ([("kind", k)], n)))
+    labelled(&mut m, all.into_iter().map(|(k, n)| ([("kind", k)], n)))?;
+    let mut m = e.encode_descriptor(
+        "l2tpd_data_discards",
+        "Data packets and frames the userspace data plane dropped, by reason (besides wrong \
+         cookies and the shared TUN's discards).",
+        None,
+        MetricType::Counter,
+    )?;
+    let all = with_zeros(&s.system.data_discards, DATA_DISCARD_REASONS);
+    labelled(&mut m, all.into_iter().map(|(k, n)| ([("reason", k)], n)))
 }
+
+/// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
+const DATA_DISCARD_REASONS: [&str; 10] = [
+    "rx_errors",
+    "rx_malformed",
+    "rx_unknown_session",
+    "rx_truncated",
+    "seq_errors",
+    "tap_errors",
+    "tx_errors",
+    "spoofed",
+    "ppp_not_carried",
+    "ppp_invalid",
+];
 
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
 const PPP_DOWN_REASONS: [&str; 16] = [

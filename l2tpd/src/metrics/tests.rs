@@ -37,6 +37,7 @@ fn sample() -> Snapshot {
     sys.messages_received.insert("SCCRQ".into(), 5);
     sys.tunnels_refused.insert("max_tunnels".into(), 4);
     sys.malformed.insert("header".into(), 6);
+    sys.data_discards.insert("seq_errors".into(), 3);
     let f = &mut s.engine;
     f.tunnels.add(1, 3);
     f.tunnels.add(1, 3);
@@ -118,6 +119,8 @@ fn prometheus_text_has_the_snapshots_values() {
         &t,
         "l2tpd_discarded_messages_total{kind=\"data_wrong_cookie\"} 0",
     );
+    has(&t, "l2tpd_data_discards_total{reason=\"seq_errors\"} 3");
+    has(&t, "l2tpd_data_discards_total{reason=\"rx_truncated\"} 0");
     has(&t, "l2tpd_tunnel_teardowns_total{cause=\"peer\"} 1");
     has(&t, "l2tpd_session_teardowns_total{cause=\"tunnel_down\"} 0");
     has(&t, "l2tpd_limit{limit=\"max_tunnels\"} 100");

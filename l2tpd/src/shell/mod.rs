@@ -10,6 +10,10 @@
 //! Under systemd ([`Notifier`]) the loop says when it is ready, reloading and stopping, keeps
 //! the status line's counts current, and sends the watchdog's pings itself: a loop that hangs
 //! stops pinging.
+//!
+//! Once a second the loop also looks after small things: which user scripts exist, learnt
+//! marks that expired, the log's buffer; and every ten seconds it sums up what the data plane
+//! dropped in one warning, if it dropped anything ([`DropSummary`]).
 
 use std::io;
 
@@ -22,6 +26,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::control::{self, Call, Lines, PageCall};
 use crate::core::Core;
+use crate::dataplane::drops::DropSummary;
 use crate::dataplane::{DataplaneHost, ShellSocket};
 use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
@@ -153,6 +158,8 @@ pub async fn run(
     let radius = Radius::start(Setup::of(core.config()), radius_tx, stop_rx.clone());
     let mut fallback_events = plane.take_fallback_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
+    // What the data plane dropped, summed up in one line a period (at a `flush`).
+    let mut drops = DropSummary::new(Instant::now());
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
         to_core: dgram_tx.clone(),
@@ -297,6 +304,9 @@ pub async fn run(
                 let kinds = scripts.kinds(&core.config().system().script_dir);
                 core.set_script_kinds(kinds);
                 plane.expire_marks(Instant::now());
+                if let Some(line) = drops.poll(Instant::now(), || plane.drops()) {
+                    tracing::warn!("{line}");
+                }
                 log.flush();
                 notifier.update_status(core.counts());
             }

@@ -1,0 +1,196 @@
+//! The periodic summary of what the userspace data plane dropped.
+//!
+//! The data path counts every packet or frame it drops in its totals, by reason
+//! ([`l2tp_dataplane::DataplaneTotals`]), and logs none of them itself (only wrong cookies and
+//! native-PPP drops are reported per session, rate-limited): a line per packet would cost the
+//! data path and flood the log. Instead, every [`SUMMARY_PERIOD`] the daemon compares the
+//! totals with its last look and, when any reason grew, logs one warning naming each reason
+//! that grew and by how much. Nothing is logged while nothing is dropped.
+
+use std::time::{Duration, Instant};
+
+use l2tp_dataplane::DataplaneTotals;
+
+/// How often the totals are compared with the last look.
+pub const SUMMARY_PERIOD: Duration = Duration::from_secs(10);
+
+/// The totals at the last look, and when that was.
+#[derive(Debug)]
+pub struct DropSummary {
+    last: DataplaneTotals,
+    looked: Instant,
+}
+
+impl DropSummary {
+    /// A summary whose first period starts `now`, from totals of zero (a data plane that has
+    /// just started).
+    pub fn new(now: Instant) -> Self {
+        Self {
+            last: DataplaneTotals::default(),
+            looked: now,
+        }
+    }
+
+    /// Once a period is over: takes the `totals` (asked for only then) and returns the line
+    /// to log, if any reason grew since the last look.
+    #[must_use]
+    pub fn poll(
+        &mut self,
+        now: Instant,
+        totals: impl FnOnce() -> DataplaneTotals,
+    ) -> Option<String> {
+        let since = now.saturating_duration_since(self.looked);
+        if since < SUMMARY_PERIOD {
+            return None;
+        }
+        let totals = totals();
+        let grown: Vec<(&str, u64)> = totals
+            .reasons()
+            .into_iter()
+            .zip(self.last.reasons())
+            // A data plane started again counts from zero: what it has is new.
+            .map(|((reason, n), (_, was))| (reason, if n >= was { n - was } else { n }))
+            .filter(|(_, d)| *d > 0)
+            .collect();
+        self.last = totals;
+        self.looked = now;
+        describe(&grown, since)
+    }
+}
+
+/// What a reason's drops are called in the summary, after their number.
+fn phrase(reason: &str) -> &'static str {
+    match reason {
+        "rx_errors" => "lost to receive errors of a tunnel's socket",
+        "rx_malformed" => "malformed",
+        "rx_unknown_session" => "for no session",
+        "rx_truncated" => "truncated",
+        "cookie_mismatches" => "with a wrong cookie",
+        "seq_errors" => "out of sequence",
+        "tap_errors" => "lost to TAP read or write errors",
+        "tx_errors" => "that could not be sent",
+        "spoofed" => "PPP packets from a spoofed source",
+        "ppp_not_carried" => "PPP packets of a network protocol not open",
+        "ppp_invalid" => "invalid PPP frames",
+        "tun_unrouted" => "unrouted TUN packets",
+        "tun_multicast" => "multicast TUN packets",
+        "tun_errors" => "lost to TUN read or write errors",
+        _ => "for another reason",
+    }
+}
+
+/// The log line of the drops that `grown` (reason, how many) over the last `since`.
+fn describe(grown: &[(&str, u64)], since: Duration) -> Option<String> {
+    if grown.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = grown
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", phrase(reason)))
+        .collect();
+    Some(format!(
+        "userspace data plane dropped in the last {} s: {} (see l2tpctl show system)",
+        since.as_secs(),
+        each.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_said_before_the_period_is_over_or_when_nothing_grew() {
+        let t0 = Instant::now();
+        let mut s = DropSummary::new(t0);
+        let asked = std::cell::Cell::new(0);
+        let totals = |t: DataplaneTotals| {
+            asked.set(asked.get() + 1);
+            t
+        };
+        let some = DataplaneTotals {
+            seq_errors: 3,
+            ..Default::default()
+        };
+        // Not yet a period: the totals are not even read.
+        assert_eq!(s.poll(t0 + Duration::from_secs(9), || totals(some)), None);
+        assert_eq!(asked.get(), 0);
+        // A period with nothing dropped.
+        let none = DataplaneTotals::default();
+        assert_eq!(s.poll(t0 + Duration::from_secs(10), || totals(none)), None);
+        assert_eq!(asked.get(), 1);
+        // The next period starts at that look.
+        assert_eq!(s.poll(t0 + Duration::from_secs(19), || totals(some)), None);
+        assert!(
+            s.poll(t0 + Duration::from_secs(20), || totals(some))
+                .is_some()
+        );
+        // The same totals again: nothing new.
+        assert_eq!(s.poll(t0 + Duration::from_secs(30), || totals(some)), None);
+    }
+
+    #[test]
+    fn the_line_names_each_reason_that_grew_by_how_much() {
+        let t0 = Instant::now();
+        let mut s = DropSummary::new(t0);
+        let first = DataplaneTotals {
+            seq_errors: 3,
+            rx_truncated: 1,
+            tun_unrouted: 2,
+            tx_errors: 5,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.poll(t0 + Duration::from_secs(10), || first).as_deref(),
+            Some(
+                "userspace data plane dropped in the last 10 s: 1 truncated, 3 out of \
+                 sequence, 5 that could not be sent, 2 unrouted TUN packets (see l2tpctl show \
+                 system)"
+            )
+        );
+        // Only what grew since, by the growth; a late look says how long it covered.
+        let second = DataplaneTotals {
+            rx_malformed: 4,
+            tx_errors: 6,
+            ..first
+        };
+        assert_eq!(
+            s.poll(t0 + Duration::from_secs(21), || second).as_deref(),
+            Some(
+                "userspace data plane dropped in the last 11 s: 4 malformed, 1 that could \
+                 not be sent (see l2tpctl show system)"
+            )
+        );
+    }
+
+    #[test]
+    fn every_reason_has_a_phrase_of_its_own() {
+        let t = DataplaneTotals::default();
+        let phrases: std::collections::BTreeSet<_> =
+            t.reasons().iter().map(|(r, _)| phrase(r)).collect();
+        assert_eq!(phrases.len(), t.reasons().len());
+        assert!(!phrases.contains("for another reason"));
+    }
+
+    #[test]
+    fn a_data_plane_counting_from_zero_again_is_taken_as_new() {
+        let t0 = Instant::now();
+        let mut s = DropSummary::new(t0);
+        let many = DataplaneTotals {
+            rx_errors: 50,
+            ..Default::default()
+        };
+        assert!(s.poll(t0 + Duration::from_secs(10), || many).is_some());
+        let fresh = DataplaneTotals {
+            rx_errors: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.poll(t0 + Duration::from_secs(20), || fresh).as_deref(),
+            Some(
+                "userspace data plane dropped in the last 10 s: 2 lost to receive errors of \
+                 a tunnel's socket (see l2tpctl show system)"
+            )
+        );
+    }
+}
