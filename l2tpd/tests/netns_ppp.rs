@@ -15,8 +15,10 @@
 //!   disconnects the session whose IP it carried (L2TPv3).
 //!
 //! And the data plane's activity reports keep a busy link from the LNS's idle timeout, which
-//! ends it once the traffic stops; and IPv6 link-local traffic of two sessions at once, each
-//! to its own peer ([`ipv6_link_local_through_two_sessions`]).
+//! ends it once the traffic stops; IPv6 link-local traffic of two sessions at once, each to
+//! its own peer ([`ipv6_link_local_through_two_sessions`]); and pings around the session's
+//! path MTU with and without DF, UDP at it both ways and a capture of the underlay with no
+//! packet over its MTU ([`pings_around_the_path_mtu_and_a_clean_underlay`]).
 //!
 //! Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -602,4 +604,176 @@ fn ipv6_link_local_through_two_sessions() {
         "multicast {multicast}: {before:?}"
     );
     assert_eq!(unrouted, before.0.0);
+}
+
+/// The path MTU of the PPP session and of the underlay, with offloads, over L2TPv2 (IPv6CP
+/// on as well): pings from A of one octet under the TUN route's MTU (the peer's MRU, 1400),
+/// at it and one over, to B's IPv4 address and to its IPv6 link-local one. Without DF all
+/// three get replies (over the MTU, A's kernel fragments before the TUN); with DF the first
+/// two do and the third fails at A. Meanwhile TCP crosses both ways, and the capture of the
+/// underlay is judged: tshark decodes every packet cleanly, and no IP packet on the veth is
+/// larger than its MTU nor a fragment. Then UDP iperf3 over IPv4 both ways, each datagram at
+/// the path MTU.
+///
+/// Both veth ends segment UDP super-datagrams before they are captured (`gso_max_segs 1`), as
+/// a NIC without UDP segmentation offload would, so the capture holds what a wire carries.
+/// Were the data path to send an L2TP datagram over the underlay's MTU, the kernel would
+/// fragment it (the data plane's sockets allow it), and the capture would hold fragments; a
+/// GSO run with segments over the MTU the kernel refuses, and the pings at the MTU or TCP
+/// would fail. Either way the test fails. (Shown once by hand: with the veth's MTU lowered
+/// to 1420, under the 1438 octets of an L2TP packet carrying 1400, it fails on a fragment.)
+#[test]
+fn pings_around_the_path_mtu_and_a_clean_underlay() {
+    let ipv6cp = |c: String| c.replace("ipv6cp false", "ipv6cp true");
+    let confs = [
+        ipv6cp(netns::ppp::lns_conf(2, "", "")),
+        ipv6cp(netns::ppp::client_conf(2, "")),
+    ];
+    let (mut p, cap) = netns::ppp::start_with("ppp-mtu", DP, &confs);
+    for side in [Side::A, Side::B] {
+        let (ns, ifname) = (p.lab.ns(side).to_owned(), p.lab.ifname(side).to_owned());
+        netns::ip(&["-n", &ns, "link", "set", &ifname, "gso_max_segs", "1"]);
+    }
+    let mtu_of = |args: &[&str]| -> usize {
+        let text = p.ip(Side::A, args);
+        let mut words = text.split_whitespace();
+        words
+            .find(|w| *w == "mtu")
+            .and_then(|_| words.next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no MTU in `ip {}`: {text}", args.join(" ")))
+    };
+    let path = mtu_of(&["-4", "route", "show", LNS_PPP, "dev", TUN]);
+    let veth = p.lab.ifname(Side::A).to_owned();
+    let underlay = mtu_of(&["link", "show", &veth]);
+    assert_eq!((path, underlay), (1400, 1500));
+    // B's IPv6 link-local address, as A's session names it.
+    let ifid = poll(
+        DEADLINE,
+        "IPv6CP up at both ends",
+        || {
+            let (a, b) = (p.detail(Side::A), p.detail(Side::B));
+            (b["ppp"]["peer_ipv6_ifid"].is_string())
+                .then(|| a["ppp"]["peer_ipv6_ifid"].as_str().map(str::to_owned))
+                .flatten()
+        },
+        || p.context(),
+    );
+    let v6 = format!("fe80::{ifid}%{TUN}");
+
+    for (target, header) in [(LNS_PPP, 28), (v6.as_str(), 48)] {
+        for size in [path - 1, path, path + 1] {
+            let (got, text) = p.ping_size(target, (header, size), false, "6");
+            assert!(
+                got > 0,
+                "{target}: {size} octets without DF: no reply\n{text}\n{}",
+                p.context()
+            );
+            // Over the MTU it fails at once, at A ("message too long").
+            let fits = size <= path;
+            let deadline = if fits { "6" } else { "2" };
+            let (got, text) = p.ping_size(target, (header, size), true, deadline);
+            if fits {
+                assert!(
+                    got > 0,
+                    "{target}: {size} octets with DF: no reply\n{text}\n{}",
+                    p.context()
+                );
+            } else {
+                assert_eq!(
+                    got, 0,
+                    "{target}: {size} octets with DF got a reply\n{text}"
+                );
+                println!("{target}, {size} octets with DF: {}", text.trim());
+            }
+        }
+    }
+    // TCP both ways: the TUN's TSO super-frames cut to the path MTU.
+    let (a, b) = (p.lab.ns(Side::A).to_owned(), p.lab.ns(Side::B).to_owned());
+    for args in [&["-n", "2M"][..], &["-n", "2M", "-R"]] {
+        let report = l2tp_testkit::netns::iperf3(&a, &b, LNS_PPP, args)
+            .unwrap_or_else(|e| panic!("{e}\n{}", p.context()));
+        let mbps = l2tp_testkit::netns::received_mbps(&report);
+        println!("iperf3 TCP {args:?} under capture: {mbps:.0} Mbit/s");
+        assert!(
+            mbps > 5.0,
+            "iperf3 {args:?}: {mbps:.1} Mbit/s\n{}",
+            p.context()
+        );
+    }
+
+    // tshark: every packet clean, the pings in L2TP.
+    let packets = p.lab.judge(&cap, &[]);
+    let icmp = packets
+        .iter()
+        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
+        .count();
+    assert!(
+        icmp >= 24,
+        "{icmp} pings in the capture:\n{}",
+        netns::summary(&packets)
+    );
+    // No IP packet on the underlay over its MTU, and none a fragment (the first of each
+    // field is the underlay's header, the rest the inner packet's).
+    let rows = l2tp_testkit::tshark::fields_with(
+        &cap.path,
+        &["-o", "ip.defragment:FALSE"],
+        &["frame.len", "ip.len", "ip.flags.mf", "ip.frag_offset"],
+    )
+    .unwrap_or_else(|e| panic!("tshark: {e}"));
+    let first = |f: &String| f.split(',').next().unwrap_or("").to_owned();
+    let mut full = 0;
+    let mut largest = 0;
+    for row in &rows {
+        let f: Vec<String> = row.iter().map(first).collect();
+        let len: usize = f[1].parse().unwrap_or(0);
+        let frame: usize = f[0].parse().unwrap_or(0);
+        largest = largest.max(len);
+        assert!(
+            len <= underlay && frame <= underlay + 14,
+            "a packet over the underlay's MTU {underlay}: {row:?}"
+        );
+        assert!(
+            matches!(f[2].as_str(), "0" | "False") && f[3] == "0",
+            "an IP fragment on the underlay: {row:?}"
+        );
+        // IPv4 20, UDP 8, L2TPv2 6 at least, PPP 1 at least.
+        full += usize::from(len >= path + 35);
+    }
+    println!(
+        "{} packets, {full} at the path MTU, the largest {largest} octets",
+        rows.len()
+    );
+    // The pings at the MTU (8 of them at least, and their replies), and TCP's segments.
+    assert!(
+        full >= 500,
+        "{full} packets of a full PPP frame: largest {largest}"
+    );
+
+    // UDP over IPv4 both ways, each datagram at the path MTU; bounded loss on a loaded host.
+    // The receiver's session counts what reached it, besides iperf3's own report.
+    let size = (path - 28).to_string();
+    for reverse in [false, true] {
+        let mut args = vec!["-u", "-b", "50M", "-l", &size, "-t", "2"];
+        if reverse {
+            args.push("-R");
+        }
+        let receiver = if reverse { Side::A } else { Side::B };
+        let before = num(&p.detail(receiver)["stats"], "rx_packets");
+        let report = l2tp_testkit::netns::iperf3(&a, &b, LNS_PPP, &args)
+            .unwrap_or_else(|e| panic!("{e}\n{}", p.context()));
+        let sum = &report["end"]["sum"];
+        let sent = sum["packets"].as_u64().unwrap_or(0);
+        let lost = sum["lost_packets"].as_u64().unwrap_or(u64::MAX);
+        let counted = num(&p.detail(receiver)["stats"], "rx_packets") - before;
+        println!("iperf3 UDP (reverse {reverse}): {lost} of {sent} lost, {counted} counted");
+        assert!(
+            sent >= 1000 && lost.saturating_mul(4) <= sent && counted >= sent - lost,
+            "iperf3 UDP (reverse {reverse}): {counted} counted, {sum}\n{}",
+            p.context()
+        );
+    }
+    for side in [Side::A, Side::B] {
+        let st = &p.detail(side)["stats"];
+        assert_eq!(num(st, "rx_errors"), 0, "side {side:?}: {st}");
+    }
 }

@@ -114,6 +114,36 @@ impl Ppp {
         out.status.success()
     }
 
+    /// `ping -M do|dont` (`df`) of IP packets of `size` octets (`header`: 28 for IPv4, 48 for
+    /// IPv6) from side A to `target`, up to three, for at most `deadline` seconds; how many
+    /// replies came, and ping's output.
+    pub fn ping_size(
+        &self,
+        target: &str,
+        (header, size): (usize, usize),
+        df: bool,
+        deadline: &str,
+    ) -> (u32, String) {
+        let payload = (size - header).to_string();
+        let pmtu = if df { "do" } else { "dont" };
+        let argv = [
+            "ping", "-c", "3", "-i", "0.2", "-W", "2", "-w", deadline, "-M", pmtu, "-s", &payload,
+            target,
+        ];
+        let out = self.lab.run(Side::A, &argv, Duration::from_secs(20));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // "3 packets transmitted, 2 received, ..."
+        let received = text
+            .split(", ")
+            .find_map(|f| f.strip_suffix(" received")?.parse().ok())
+            .unwrap_or(0);
+        (received, text)
+    }
+
     /// iperf3 TCP for 3 s from A to B's PPP address (`reverse`: B sends); Mbit/s received.
     pub fn iperf3(&self, reverse: bool) -> f64 {
         let args: &[&str] = if reverse {
