@@ -15,8 +15,10 @@
 //!   disconnects the session whose IP it carried (L2TPv3).
 //!
 //! And the data plane's activity reports keep a busy link from the LNS's idle timeout, which
-//! ends it once the traffic stops; and IPv6 link-local traffic of two sessions at once, each
-//! to its own peer ([`ipv6_link_local_through_two_sessions`]).
+//! ends it once the traffic stops; IPv6 link-local traffic of two sessions at once, each to
+//! its own peer ([`ipv6_link_local_through_two_sessions`]); and pings around the session's
+//! path MTU with and without DF, UDP at it both ways and a capture of the underlay with no
+//! packet over its MTU ([`pings_around_the_path_mtu_and_a_clean_underlay`]).
 //!
 //! Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -25,187 +27,14 @@ mod netns;
 
 use std::time::Duration;
 
-use netns::{DEADLINE, L2TP_FILTER, L2tpd, Lab, SHORT, Side, num, poll};
+use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN, start};
+use netns::{DEADLINE, L2tpd, Lab, SHORT, Side, num, poll};
 use serde_json::Value;
 
-/// The LNS's own address on every PPP link (not its tunnel address, 192.0.2.2).
-const LNS_PPP: &str = "203.0.113.1";
-/// The address the LNS gives the client (the only one in its pool).
-const CLIENT_PPP: &str = "203.0.113.10";
 /// An address the client owns but was not given.
 const SPOOFED: &str = "203.0.113.99";
 /// An address no PPP session holds.
 const UNHELD: &str = "203.0.113.77";
-const TUN: &str = "l2tpppp0";
-/// The data plane of both sides, offloads on (the default).
-const DP: &str = "    dataplane userspace\n";
-
-/// The LNS: peers of 192.0.2.0/24 get PPP sessions terminated by l2tpd, CHAP-MD5 against the
-/// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
-/// to the ppp profile.
-fn lns_conf(version: u8, session: &str, ppp: &str) -> String {
-    let encap = encap(version);
-    let lac = if version == 2 {
-        "    lac_lns lac\n"
-    } else {
-        ""
-    };
-    format!(
-        "peer profile \"lacs\" {{\n    peer_ipaddr 192.0.2.0/24\n{lac}    tunnel_profile_name \"lns\"\n    \
-         session_profile_name \"ppp-in\"\n    pseudowire_profile_name \"native\"\n}}\n\n\
-         tunnel profile \"lns\" {{\n    version {version}\n{encap}}}\n\n\
-         session profile \"ppp-in\" {{\n    pseudowire_type ppp\n{session}}}\n\n\
-         pseudowire profile \"native\" {{\n    ppp_profile_name \"customers\"\n}}\n\n\
-         ppp profile \"customers\" {{\n    auth_mschapv2 false\n    local_ip_addr {LNS_PPP}\n    \
-         ip_pool_name \"pool\"\n    mru 1400\n    lcp_echo_interval 5\n    ipv6cp false\n{ppp}}}\n\n\
-         ip pool \"pool\" {{\n    ranges {CLIENT_PPP}\n}}\n\n\
-         user \"alice\" {{\n    password \"alice-chap-7731\"\n}}\n"
-    )
-}
-
-/// L2TPv2 runs over UDP; the L2TPv3 pseudowire here over IP (UDP is L2TPv2's, and the
-/// codec's unit tests have both).
-fn encap(version: u8) -> &'static str {
-    if version == 3 { "    encap ip\n" } else { "" }
-}
-
-/// The client: one tunnel and one PPP session to the LNS, PPP as user `alice`.
-fn client_conf(version: u8, session: &str) -> String {
-    let encap = encap(version);
-    let kind = if version == 2 {
-        "    session_type laic\n"
-    } else {
-        ""
-    };
-    format!(
-        "tunnel \"t1\" {{\n    version {version}\n{encap}    peer 192.0.2.2\n    persist false\n}}\n\n\
-         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type ppp\n{kind}{session}    \
-         pseudowire_profile_name \"cli\"\n}}\n\n\
-         pseudowire profile \"cli\" {{\n    ppp_profile_name \"cli\"\n}}\n\n\
-         ppp profile \"cli\" {{\n    user_name \"alice\"\n    user_password \"alice-chap-7731\"\n    \
-         mru 1400\n    ipv6cp false\n}}\n"
-    )
-}
-
-struct Ppp {
-    lab: Lab,
-    a: L2tpd,
-    b: L2tpd,
-    /// (tid, sid) of each side's session.
-    ids: [(String, String); 2],
-}
-
-impl Ppp {
-    fn context(&self) -> String {
-        self.lab.pair_context(&self.a, &self.b)
-    }
-
-    fn daemon(&self, side: Side) -> &L2tpd {
-        if side == Side::A { &self.a } else { &self.b }
-    }
-
-    /// `show session` of `side`'s session.
-    fn detail(&self, side: Side) -> Value {
-        let (tid, sid) = &self.ids[usize::from(side == Side::B)];
-        self.lab
-            .ctl(self.daemon(side), &["show", "session", tid, sid])
-            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()))
-    }
-
-    /// `ip ARGS` in `side`'s namespace; its output.
-    fn ip(&self, side: Side, args: &[&str]) -> String {
-        let mut argv = vec!["ip"];
-        argv.extend_from_slice(args);
-        let out = self.lab.run(side, &argv, SHORT);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Pings `target` from side A (from `source` when given) `count` times, for at most
-    /// `deadline` seconds; whether replies came.
-    fn ping(&self, target: &str, source: Option<&str>, count: u32, deadline: u32) -> bool {
-        let (count, deadline) = (count.to_string(), deadline.to_string());
-        let mut argv = vec![
-            "ping", "-c", &count, "-i", "0.2", "-W", "2", "-w", &deadline,
-        ];
-        if let Some(s) = source {
-            argv.extend_from_slice(&["-I", s]);
-        }
-        argv.push(target);
-        let out = self.lab.run(Side::A, &argv, Duration::from_secs(20));
-        println!("{}", String::from_utf8_lossy(&out.stdout));
-        out.status.success()
-    }
-
-    /// iperf3 TCP for 3 s from A to B's PPP address (`reverse`: B sends); Mbit/s received.
-    fn iperf3(&self, reverse: bool) -> f64 {
-        let args: &[&str] = if reverse {
-            &["-t", "3", "-R"]
-        } else {
-            &["-t", "3"]
-        };
-        let (a, b) = (self.lab.ns(Side::A), self.lab.ns(Side::B));
-        let report = l2tp_testkit::netns::iperf3(a, b, LNS_PPP, args)
-            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()));
-        l2tp_testkit::netns::received_mbps(&report)
-    }
-
-    /// Side `side`'s log, flushed.
-    fn log(&self, side: Side) -> String {
-        let d = self.daemon(side);
-        let _ = self.lab.l2tpd_logs(d);
-        let x = if side == Side::A { 'a' } else { 'b' };
-        std::fs::read_to_string(self.lab.path(&format!("l2tpd-{x}.log"))).unwrap_or_default()
-    }
-}
-
-/// Starts both daemons and waits until PPP is up at both ends with their addresses.
-/// `dp` is the data-plane lines of both `system` blocks.
-fn start(
-    tag: &str,
-    (version, dp): (u8, &str),
-    session: &str,
-    lns_ppp: &str,
-) -> (Ppp, netns::Capture) {
-    let mut lab = Lab::new(tag, &["iperf3"]);
-    // Captured from the start, so that tshark sees the call's pseudowire type.
-    let cap = lab.capture(Side::A, L2TP_FILTER);
-    let b = lab.start_l2tpd(
-        Side::B,
-        "192.0.2.2:1701",
-        dp,
-        &lns_conf(version, session, lns_ppp),
-    );
-    let a = lab.start_l2tpd(
-        Side::A,
-        "192.0.2.1:1701",
-        dp,
-        &client_conf(version, session),
-    );
-    let (_, sa) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
-    let (_, sb) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
-    let ids = |s: &Value| (num(s, "tid").to_string(), num(s, "sid").to_string());
-    let p = Ppp {
-        ids: [ids(&sa), ids(&sb)],
-        lab,
-        a,
-        b,
-    };
-    for side in [Side::A, Side::B] {
-        poll(
-            DEADLINE,
-            &format!("side {side:?}: PPP up with an address"),
-            || {
-                let d = p.detail(side);
-                (d["ppp"]["phase"] == "network"
-                    && d["ppp"]["peer_ipv4"].is_string()
-                    && d["interface_name"] == TUN)
-                    .then_some(())
-            },
-            || format!("{}\n{}", p.detail(side), p.context()),
-        );
-    }
-    (p, cap)
-}
 
 fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
     let (mut p, cap) = start(tag, (version, DP), session, "");
@@ -775,4 +604,182 @@ fn ipv6_link_local_through_two_sessions() {
         "multicast {multicast}: {before:?}"
     );
     assert_eq!(unrouted, before.0.0);
+}
+
+/// The path MTU of the PPP session and of the underlay, with offloads, over L2TPv2 (IPv6CP
+/// on as well): pings from A of one octet under the TUN route's MTU (the peer's MRU, 1400),
+/// at it and one over, to B's IPv4 address and to its IPv6 link-local one. Without DF all
+/// three get replies (over the MTU, A's kernel fragments before the TUN); with DF the first
+/// two do and the third fails at A. Meanwhile TCP crosses both ways, and the capture of the
+/// underlay is judged: tshark decodes every packet cleanly, and no IP packet on the veth is
+/// larger than its MTU nor a fragment. Then UDP iperf3 over IPv4 both ways, each datagram at
+/// the path MTU.
+///
+/// Both veth ends segment UDP super-datagrams before they are captured (`gso_max_segs 1`), as
+/// a NIC without UDP segmentation offload would, so the capture holds what a wire carries.
+/// Were the data path to send an L2TP datagram over the underlay's MTU, the kernel would
+/// fragment it (the data plane's sockets allow it), and the capture would hold fragments; a
+/// GSO run with segments over the MTU the kernel refuses, and the pings at the MTU or TCP
+/// would fail. Either way the test fails. (Shown once by hand: with the veth's MTU lowered
+/// to 1420, under the 1438 octets of an L2TP packet carrying 1400, it fails on a fragment.)
+#[test]
+fn pings_around_the_path_mtu_and_a_clean_underlay() {
+    let ipv6cp = |c: String| c.replace("ipv6cp false", "ipv6cp true");
+    let confs = [
+        ipv6cp(netns::ppp::lns_conf(2, "", "")),
+        ipv6cp(netns::ppp::client_conf(2, "")),
+    ];
+    let (mut p, cap) = netns::ppp::start_with("ppp-mtu", DP, &confs);
+    for side in [Side::A, Side::B] {
+        let (ns, ifname) = (p.lab.ns(side).to_owned(), p.lab.ifname(side).to_owned());
+        netns::ip(&["-n", &ns, "link", "set", &ifname, "gso_max_segs", "1"]);
+    }
+    let mtu_of = |args: &[&str]| -> usize {
+        let text = p.ip(Side::A, args);
+        let mut words = text.split_whitespace();
+        words
+            .find(|w| *w == "mtu")
+            .and_then(|_| words.next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no MTU in `ip {}`: {text}", args.join(" ")))
+    };
+    let path = mtu_of(&["-4", "route", "show", LNS_PPP, "dev", TUN]);
+    let veth = p.lab.ifname(Side::A).to_owned();
+    let underlay = mtu_of(&["link", "show", &veth]);
+    assert_eq!((path, underlay), (1400, 1500));
+    // B's IPv6 link-local address, as A's session names it.
+    let ifid = poll(
+        DEADLINE,
+        "IPv6CP up at both ends",
+        || {
+            let (a, b) = (p.detail(Side::A), p.detail(Side::B));
+            (b["ppp"]["peer_ipv6_ifid"].is_string())
+                .then(|| a["ppp"]["peer_ipv6_ifid"].as_str().map(str::to_owned))
+                .flatten()
+        },
+        || p.context(),
+    );
+    let v6 = format!("fe80::{ifid}%{TUN}");
+
+    for (target, header) in [(LNS_PPP, 28), (v6.as_str(), 48)] {
+        for size in [path - 1, path, path + 1] {
+            let (got, text) = p.ping_size(target, (header, size), false, "6");
+            assert!(
+                got > 0,
+                "{target}: {size} octets without DF: no reply\n{text}\n{}",
+                p.context()
+            );
+            // Over the MTU it fails at once, at A ("message too long").
+            let fits = size <= path;
+            let deadline = if fits { "6" } else { "2" };
+            let (got, text) = p.ping_size(target, (header, size), true, deadline);
+            if fits {
+                assert!(
+                    got > 0,
+                    "{target}: {size} octets with DF: no reply\n{text}\n{}",
+                    p.context()
+                );
+            } else {
+                assert_eq!(
+                    got, 0,
+                    "{target}: {size} octets with DF got a reply\n{text}"
+                );
+                println!("{target}, {size} octets with DF: {}", text.trim());
+            }
+        }
+    }
+    // TCP both ways: the TUN's TSO super-frames cut to the path MTU.
+    let (a, b) = (p.lab.ns(Side::A).to_owned(), p.lab.ns(Side::B).to_owned());
+    for args in [&["-n", "2M"][..], &["-n", "2M", "-R"]] {
+        let report = l2tp_testkit::netns::iperf3(&a, &b, LNS_PPP, args)
+            .unwrap_or_else(|e| panic!("{e}\n{}", p.context()));
+        let mbps = l2tp_testkit::netns::received_mbps(&report);
+        println!("iperf3 TCP {args:?} under capture: {mbps:.0} Mbit/s");
+        assert!(
+            mbps > 5.0,
+            "iperf3 {args:?}: {mbps:.1} Mbit/s\n{}",
+            p.context()
+        );
+    }
+
+    // tshark: every packet clean, the pings in L2TP.
+    let packets = p.lab.judge(&cap, &[]);
+    let icmp = packets
+        .iter()
+        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
+        .count();
+    assert!(
+        icmp >= 24,
+        "{icmp} pings in the capture:\n{}",
+        netns::summary(&packets)
+    );
+    // No IP packet on the underlay over its MTU, and none a fragment (the first of each
+    // field is the underlay's header, the rest the inner packet's).
+    let rows = l2tp_testkit::tshark::fields_with(
+        &cap.path,
+        &["-o", "ip.defragment:FALSE"],
+        &["frame.len", "ip.len", "ip.flags.mf", "ip.frag_offset"],
+    )
+    .unwrap_or_else(|e| panic!("tshark: {e}"));
+    let first = |f: &String| f.split(',').next().unwrap_or("").to_owned();
+    let mut full = 0;
+    let mut largest = 0;
+    for row in &rows {
+        let f: Vec<String> = row.iter().map(first).collect();
+        let len: usize = f[1].parse().unwrap_or(0);
+        let frame: usize = f[0].parse().unwrap_or(0);
+        largest = largest.max(len);
+        assert!(
+            len <= underlay && frame <= underlay + 14,
+            "a packet over the underlay's MTU {underlay}: {row:?}"
+        );
+        assert!(
+            matches!(f[2].as_str(), "0" | "False") && f[3] == "0",
+            "an IP fragment on the underlay: {row:?}"
+        );
+        // IPv4 20, UDP 8, L2TPv2 6 at least, PPP 1 at least.
+        full += usize::from(len >= path + 35);
+    }
+    println!(
+        "{} packets, {full} at the path MTU, the largest {largest} octets",
+        rows.len()
+    );
+    // The pings at the MTU (8 of them at least, and their replies), and TCP's segments.
+    assert!(
+        full >= 500,
+        "{full} packets of a full PPP frame: largest {largest}"
+    );
+
+    // UDP over IPv4 both ways, each datagram at the path MTU; bounded loss on a loaded host.
+    // The receiver's session counts what reached it, besides iperf3's own report.
+    let size = (path - 28).to_string();
+    for reverse in [false, true] {
+        let mut args = vec!["-u", "-b", "50M", "-l", &size, "-t", "2"];
+        if reverse {
+            args.push("-R");
+        }
+        let receiver = if reverse { Side::A } else { Side::B };
+        let before = num(&p.detail(receiver)["stats"], "rx_packets");
+        let report = l2tp_testkit::netns::iperf3(&a, &b, LNS_PPP, &args)
+            .unwrap_or_else(|e| panic!("{e}\n{}", p.context()));
+        // The receiver's view: the datagrams its sequence numbers say were sent, and the gaps.
+        let end = &report["end"];
+        let sum = [&end["sum_received"], &end["sum"]]
+            .into_iter()
+            .find(|s| s.is_object())
+            .unwrap_or_else(|| panic!("no sum in iperf3's report: {report}"));
+        let sent = sum["packets"].as_u64().unwrap_or(0);
+        let lost = sum["lost_packets"].as_u64().unwrap_or(sent);
+        let received = sent.saturating_sub(lost);
+        let counted = num(&p.detail(receiver)["stats"], "rx_packets") - before;
+        println!("iperf3 UDP (reverse {reverse}): {lost} of {sent} lost, {counted} counted");
+        assert!(
+            received >= 1000 && lost.saturating_mul(4) <= sent && counted >= received,
+            "iperf3 UDP (reverse {reverse}): {counted} counted, {sum}\n{}",
+            p.context()
+        );
+    }
+    for side in [Side::A, Side::B] {
+        let st = &p.detail(side)["stats"];
+        assert_eq!(num(st, "rx_errors"), 0, "side {side:?}: {st}");
+    }
 }

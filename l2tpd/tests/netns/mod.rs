@@ -18,7 +18,8 @@
 //! These tests need root, and fail (they do not skip) without it.
 //!
 //! This file holds the lab, its namespaces and processes; `capture` holds captures and their
-//! summaries, `daemon` the l2tpd and l2tpctl under test, and `guest` the qemu guest as a peer.
+//! summaries, `daemon` the l2tpd and l2tpctl under test, `guest` the qemu guest as a peer, and
+//! `ppp` two l2tpd with native PPP between them on the userspace data plane.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Write as _;
@@ -34,6 +35,7 @@ use std::time::{Duration, Instant};
 mod capture;
 mod daemon;
 mod guest;
+pub mod ppp;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
