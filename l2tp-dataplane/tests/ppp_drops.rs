@@ -10,15 +10,11 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use l2tp_dataplane::ppp::IpVersion;
-use l2tp_dataplane::{
-    ControlSink, DataplaneOptions, Encapsulation, PppDrop, PppDropReport, PppSessionSpec,
-    SinkEvent, TunnelSpec, UserspaceDataplane, Version,
-};
+use l2tp_dataplane::{PppDrop, PppDropReport, SinkEvent};
 
 /// An L2TPv2 data message to tunnel 7, session 1, carrying `ppp`.
 fn data(ppp: &[u8]) -> Vec<u8> {
@@ -64,22 +60,7 @@ fn dropped_frames_are_reported_with_their_reason_once_a_second() {
     if !common::in_own_netns() {
         return;
     }
-    let (tx, rx) = mpsc::channel();
-    let sink = ControlSink::new(move |e| {
-        let _ = tx.send(e);
-    });
-    let options = DataplaneOptions {
-        offloads: false,
-        threads: 1,
-    };
-    let mut dp = UserspaceDataplane::with_options(Some(sink), options).unwrap();
-    let local: SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let peer = UdpSocket::bind(remote).unwrap();
-    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote);
-    t.version = Version::V2;
-    dp.add_tunnel(t).unwrap();
-    dp.add_ppp_session(PppSessionSpec::new(7, 1, 8, 1)).unwrap();
+    let (dp, rx, peer, local) = common::ppp_v2_session();
 
     // No NCP is up: IPv4 and IPv6 are not carried. Five of each, and five invalid frames
     // (an Address field without its Control field; an even Protocol field).

@@ -10,14 +10,10 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use l2tp_dataplane::{
-    ControlSink, DataplaneOptions, Encapsulation, PppSessionSpec, SinkEvent, TunnelSpec,
-    UserspaceDataplane, Version,
-};
+use l2tp_dataplane::SinkEvent;
 
 /// An L2TPv2 data message to tunnel 7, session `sid`, carrying an LCP packet (`FF 03` first).
 fn lcp(sid: u16, code: u8, id: u8) -> Vec<u8> {
@@ -56,22 +52,7 @@ fn echo_replies_are_handed_over_together_and_in_order() {
     if !common::in_own_netns() {
         return;
     }
-    let (tx, rx) = mpsc::channel();
-    let sink = ControlSink::new(move |e| {
-        let _ = tx.send(e);
-    });
-    let options = DataplaneOptions {
-        offloads: false,
-        threads: 1,
-    };
-    let mut dp = UserspaceDataplane::with_options(Some(sink), options).unwrap();
-    let local: SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let peer = UdpSocket::bind(remote).unwrap();
-    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote);
-    t.version = Version::V2;
-    dp.add_tunnel(t).unwrap();
-    dp.add_ppp_session(PppSessionSpec::new(7, 1, 8, 1)).unwrap();
+    let (_dp, rx, peer, local) = common::ppp_v2_session();
 
     // Many replies at once: far fewer events than replies, each a batch of replies.
     let started = Instant::now();

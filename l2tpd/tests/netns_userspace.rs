@@ -350,21 +350,18 @@ fn send_bad_cookies(lab: &Lab, sid: u64, sport: u16, count: u32) {
         for n in range(count):\n\
         \x20   pkt = struct.pack('!HHI', 3, 0, sid) + b'\\xee' * 8 + struct.pack('!I', 0x40000000 | n) + frame\n\
         \x20   s.sendto(pkt, ('192.0.2.2', 1701))\n";
-    let out = lab.run(
-        Side::A,
-        &[
-            "python3",
-            "-c",
-            SCRIPT,
-            &sid.to_string(),
-            &sport.to_string(),
-            &count.to_string(),
-        ],
-        netns::SHORT,
-    );
+    let args = [sid.to_string(), sport.to_string(), count.to_string()];
+    run_python_on_a(lab, SCRIPT, &args, "sending bad cookies");
+}
+
+/// Runs the Python `script` with `args` in side A's namespace; `what` names it if it fails.
+fn run_python_on_a(lab: &Lab, script: &str, args: &[String], what: &str) {
+    let mut argv = vec!["python3", "-c", script];
+    argv.extend(args.iter().map(String::as_str));
+    let out = lab.run(Side::A, &argv, netns::SHORT);
     assert!(
         out.status.success(),
-        "sending bad cookies: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
@@ -379,22 +376,8 @@ fn send_truncated(lab: &Lab, sid: u64, count: u32) {
         s.bind(('192.0.2.1', 1701))\n\
         for n in range(count):\n\
         \x20   s.sendto(struct.pack('!HHI', 3, 0, sid) + b'\\xee' * 4, ('192.0.2.2', 1701))\n";
-    let out = lab.run(
-        Side::A,
-        &[
-            "python3",
-            "-c",
-            SCRIPT,
-            &sid.to_string(),
-            &count.to_string(),
-        ],
-        netns::SHORT,
-    );
-    assert!(
-        out.status.success(),
-        "sending truncated packets: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [sid.to_string(), count.to_string()];
+    run_python_on_a(lab, SCRIPT, &args, "sending truncated packets");
 }
 
 /// The numbers the data plane's periodic summaries in `log` give for drops `phrase`d so.

@@ -313,3 +313,36 @@ impl Drop for Pair {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A data plane of one data-path thread, offloads off, whose control sink hands its events to
+/// the returned receiver, with the L2TPv2 tunnel 7 (peer's 8) over UDP from 127.0.0.1:1701 to
+/// the returned peer socket at 127.0.0.2:1701, and its native-PPP session 1 (peer's 1). In a
+/// namespace of its own ([`in_own_netns`]).
+pub fn ppp_v2_session() -> (
+    l2tp_dataplane::UserspaceDataplane,
+    mpsc::Receiver<l2tp_dataplane::SinkEvent>,
+    std::net::UdpSocket,
+    std::net::SocketAddr,
+) {
+    use l2tp_dataplane::{
+        ControlSink, DataplaneOptions, Encapsulation, PppSessionSpec, TunnelSpec,
+        UserspaceDataplane, Version,
+    };
+    let (tx, rx) = mpsc::channel();
+    let sink = ControlSink::new(move |e| {
+        let _ = tx.send(e);
+    });
+    let options = DataplaneOptions {
+        offloads: false,
+        threads: 1,
+    };
+    let mut dp = UserspaceDataplane::with_options(Some(sink), options).unwrap();
+    let local: std::net::SocketAddr = ([127, 0, 0, 1], 1701).into();
+    let remote: std::net::SocketAddr = ([127, 0, 0, 2], 1701).into();
+    let peer = std::net::UdpSocket::bind(remote).unwrap();
+    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote);
+    t.version = Version::V2;
+    dp.add_tunnel(t).unwrap();
+    dp.add_ppp_session(PppSessionSpec::new(7, 1, 8, 1)).unwrap();
+    (dp, rx, peer, local)
+}

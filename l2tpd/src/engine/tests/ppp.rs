@@ -144,8 +144,8 @@ pub(super) fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
         .collect()
 }
 
-#[test]
-fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
+/// A LAC whose client `alice` got an address from the LNS's pool, PPP up at both ends.
+fn alice_up() -> Net {
     let mut net = net(
         &[client("alice", "wonderland")],
         server(Some(POOL), None),
@@ -154,6 +154,12 @@ fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
     net.run_until(Duration::from_secs(10), "PPP up", |n| {
         n.nodes[0].saw(EventKind::PppUp) == 1 && n.nodes[1].saw(EventKind::PppUp) == 1
     });
+    net
+}
+
+#[test]
+fn a_lac_authenticates_and_gets_an_address_from_the_lnss_pool() {
+    let net = alice_up();
     // The LNS gave the first pool address and its own; the LAC took them.
     let lns = ppp_ups(&net, 1);
     assert_eq!(lns[0].ipv4, Some((a("198.51.100.1"), a("198.51.100.10"))));
@@ -498,14 +504,7 @@ fn an_lns_sends_the_negotiated_accm_in_a_set_link_info() {
 
 #[test]
 fn ipcp_is_carried_before_the_configure_ack_that_opens_it_leaves() {
-    let mut net = net(
-        &[client("alice", "wonderland")],
-        server(Some(POOL), None),
-        ("198.51.100.10", "198.51.100.19"),
-    );
-    net.run_until(Duration::from_secs(10), "PPP up", |n| {
-        n.nodes[0].saw(EventKind::PppUp) == 1 && n.nodes[1].saw(EventKind::PppUp) == 1
-    });
+    let net = alice_up();
     // One end opens IPCP when its Configure-Ack answers the last Configure-Request (RFC 1661
     // §4.1, event RCR+ in state Ack-Rcvd): the peer may send IPv4 as soon as that Ack arrives,
     // so the data plane must carry IPv4 before the Ack leaves. The other end opens when the
