@@ -338,6 +338,21 @@ fn the_pseudowire_joins_a_bridge() {
     );
 }
 
+/// B's log (flushed with SIGUSR1) once `done` holds of it; `what` names the wait.
+fn b_log_until(pw: &Pw, what: &str, done: impl Fn(&str) -> bool) -> String {
+    poll(
+        DEADLINE,
+        what,
+        || {
+            pw.lab.signal(pw.b.proc, nix::sys::signal::Signal::SIGUSR1);
+            std::thread::sleep(Duration::from_millis(100));
+            let log = std::fs::read_to_string(&pw.b.log).unwrap_or_default();
+            done(&log).then_some(log)
+        },
+        || pw.context(),
+    )
+}
+
 /// Sends `count` L2TPv3 data packets over UDP for session `sid` with the cookie
 /// ee:ee:ee:ee:ee:ee:ee:ee from side A port `sport` (0: any) to B.
 fn send_bad_cookies(lab: &Lab, sid: u64, sport: u16, count: u32) {
@@ -430,18 +445,13 @@ fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
         Some(10),
         "{system}"
     );
-    let log = poll(
-        DEADLINE,
+    let log = b_log_until(
+        &pw,
         "a log line naming the sender of the wrong cookies",
-        || {
-            pw.lab.signal(pw.b.proc, nix::sys::signal::Signal::SIGUSR1);
-            std::thread::sleep(Duration::from_millis(100));
-            let log = std::fs::read_to_string(&pw.b.log).unwrap_or_default();
+        |log| {
             log.lines()
                 .any(|l| l.contains("peer 192.0.2.1:1701") && l.contains("wrong cookie"))
-                .then_some(log)
         },
-        || pw.context(),
     );
     let lines = log
         .lines()
@@ -465,17 +475,9 @@ fn packets_with_a_wrong_cookie_are_dropped_and_counted() {
         Some(10),
         "{system}"
     );
-    let log = poll(
-        DEADLINE,
-        "the data plane's drops summed up in the log",
-        || {
-            pw.lab.signal(pw.b.proc, nix::sys::signal::Signal::SIGUSR1);
-            std::thread::sleep(Duration::from_millis(100));
-            let log = std::fs::read_to_string(&pw.b.log).unwrap_or_default();
-            (summed_up(&log, "truncated") >= 3).then_some(log)
-        },
-        || pw.context(),
-    );
+    let log = b_log_until(&pw, "the data plane's drops summed up in the log", |log| {
+        summed_up(log, "truncated") >= 3
+    });
     assert_eq!(summed_up(&log, "truncated"), 3, "{log}");
     assert_eq!(summed_up(&log, "with a wrong cookie"), 10, "{log}");
     // The session is untouched.
