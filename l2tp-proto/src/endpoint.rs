@@ -541,7 +541,8 @@ impl Endpoint {
             Discard::Header(crate::wire::header::HeaderError::UnsupportedVersion(1)) => {
                 self.stats.malformed.l2f += 1;
             }
-            Discard::Body(_) => self.stats.malformed.body += 1,
+            Discard::Body(_) | Discard::SpeedUpdateEmpty => self.stats.malformed.body += 1,
+            Discard::SpeedUpdateIgnored { .. } => self.stats.malformed.speed_update_ignored += 1,
             Discard::OutsideWindow { .. } => self.stats.malformed.outside_window += 1,
             Discard::InvalidNr { .. } => self.stats.malformed.invalid_nr += 1,
             Discard::WrongState(_) => self.stats.malformed.wrong_state += 1,

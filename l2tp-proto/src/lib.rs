@@ -49,6 +49,7 @@ pub mod rng;
 pub mod seq;
 pub mod session;
 mod slab;
+pub mod speed;
 pub mod time;
 mod timer;
 pub mod tunnel;
@@ -63,7 +64,7 @@ pub use event::{
     DownCause, DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams,
     SessionRequest, Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
 };
-pub use guard::{Admission, Discard};
+pub use guard::{Admission, Discard, SpeedUpdateIgnored};
 pub use rng::{DeterministicRng, Rng};
 pub use session::{CallType, DataSequencing, SessionConfig, SessionState};
 pub use tunnel::{AuthMode, TunnelConfig, TunnelState, VersionMode};
