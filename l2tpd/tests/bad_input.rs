@@ -53,6 +53,18 @@ fn tunnel_state(env: &Env, tid: u16) -> (Option<State>, Vec<State>) {
     )
 }
 
+/// The value of a Connect Speed Update AVP in its L2TPv2 form (RFC 5515 §6.1): 2 reserved
+/// octets, the receiver's session id, the Tx and Rx speeds.
+fn speed_update(sid: u16, tx: u32, rx: u32) -> Vec<u8> {
+    [
+        &[0, 0][..],
+        &sid.to_be_bytes(),
+        &tx.to_be_bytes(),
+        &rx.to_be_bytes(),
+    ]
+    .concat()
+}
+
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + common::WAIT;
     while !f() {
@@ -175,7 +187,7 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
             )
         });
     eprintln!("{}: {line}", case.name);
-    if matches!(case.expect, Expect::Ack) {
+    if matches!(case.expect, Expect::Ack) && case.counter != "body" {
         // An optional message the RFCs let us ignore is no fault of the peer's.
         assert!(
             line.contains("notice") && !line.contains("malformed"),
@@ -189,7 +201,8 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
     };
     assert!(
         grew(&after.malformed, &before.malformed)
-            || grew(&after.tunnels_refused, &before.tunnels_refused),
+            || grew(&after.tunnels_refused, &before.tunnels_refused)
+            || grew(&after.messages_received, &before.messages_received),
         "{}: counter {} did not grow: {:?} -> {:?}",
         case.name,
         case.counter,
@@ -466,16 +479,15 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         (
             Case {
                 name: "RFC 5515 CSURQ, M bit clear",
-                rfc: "RFC 2661 §4.4.1 (an unknown message type without the M bit may be \
-                      ignored), RFC 5515 §4 (CSURQ is optional, M bit clear)",
+                rfc: "RFC 5515 §4.2 (the LAC MUST NOT answer for a session whose ICRQ did not \
+                      carry Connect Speed Update Enable; l2tpd never sends it)",
                 expect: Expect::Ack,
-                log: "unsupported optional message CSURQ (Connect-Speed-Update-Request, RFC \
-                      5515), type 29: acknowledged, ignored",
-                counter: "unsupported_message",
+                log: "CSURQ for 1 session(s) acknowledged, not answered",
+                counter: "CSURQ",
             },
             Box::new(move |p: &RawPeer| {
-                // One Connect Speed Update AVP (97): a session id, speeds 0 as in a CSURQ.
-                let update = avp(false, 97, &[&401u16.to_be_bytes()[..], &[0; 8]].concat());
+                // One Connect Speed Update AVP (97), L2TPv2 form, speeds 0 as in a CSURQ.
+                let update = avp(false, 97, &speed_update(bad_sid, 0, 0));
                 p.send(
                     bad_tid,
                     0,
@@ -485,29 +497,44 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         ),
         (
             Case {
-                name: "RFC 5515 CSUN, M bit clear",
-                rfc: "RFC 2661 §4.4.1, RFC 5515 §4",
+                name: "RFC 5515 CSUN for an unknown session, M bit clear",
+                rfc: "RFC 5515 §4.1 (the LAC MUST NOT send an update for a session that did \
+                      not enable them): ignored, the tunnel kept",
                 expect: Expect::Ack,
-                log: "unsupported optional message CSUN (Connect-Speed-Update-Notification, \
-                      RFC 5515), type 28: acknowledged, ignored",
-                counter: "unsupported_message",
+                log: "Connect Speed Update for session 4001 ignored: no such session",
+                counter: "speed_update_ignored",
             },
             Box::new(move |p: &RawPeer| {
-                let update = avp(
-                    false,
-                    97,
-                    &[
-                        &401u16.to_be_bytes()[..],
-                        &[0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10],
-                    ]
-                    .concat(),
-                );
+                let update = avp(false, 97, &speed_update(4001, 10_000, 10_000));
                 p.send(
                     bad_tid,
                     0,
                     &[avp(false, 0, &28u16.to_be_bytes()), update].concat(),
                 );
             }),
+        ),
+        (
+            Case {
+                name: "RFC 5515 CSUN for a session that did not enable updates",
+                rfc: "RFC 5515 §4.1, §6.2",
+                expect: Expect::Ack,
+                log: "its ICRQ did not carry Connect Speed Update Enable",
+                counter: "speed_update_ignored",
+            },
+            Box::new(move |p: &RawPeer| {
+                let update = avp(true, 97, &speed_update(bad_sid, 10_000, 10_000));
+                p.send(bad_tid, 0, &[msg_type(28), update].concat());
+            }),
+        ),
+        (
+            Case {
+                name: "RFC 5515 CSUN without a Connect Speed Update AVP",
+                rfc: "RFC 5515 §4.1 (at least one MUST be present): malformed, the tunnel kept",
+                expect: Expect::Ack,
+                log: "malformed CSUN without a Connect Speed Update AVP",
+                counter: "body",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 0, &msg_type(28))),
         ),
         (
             Case {
@@ -556,6 +583,8 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         }
     }
 
+    csun_updates_an_enabled_session(&env, daemon);
+
     // A session message before the tunnel is up (SCCRP sent, no SCCCN yet).
     let before = stats(&env);
     let early = RawPeer::new(daemon);
@@ -602,6 +631,90 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         .map(|(to, r)| l2tp_testkit::pcap::Datagram::new(r.from, *to, r.raw.clone()))
         .collect();
     common::judge_capture("bad_input", env.port, &datagrams);
+}
+
+/// RFC 5515 end to end: a LAC's ICRQ with Connect Speed Update Enable (M bit set, as §6 lets a
+/// LAC require support), then a CSUN (M bits set) with an update for that session and one for
+/// a session the tunnel does not have. The daemon applies the first (`show session` shows the
+/// new speeds, an info line names both), ignores the second (counted), keeps the tunnel, and
+/// tshark decodes what the LAC sent without complaint.
+fn csun_updates_an_enabled_session(env: &Env, daemon: std::net::SocketAddr) {
+    let lac = RawPeer::new(daemon);
+    let tid = lac.establish(600);
+    let m = lac.mark();
+    let icrq = lac.send_kept(tid, 0, &[raw::icrq_body(601), avp(true, 98, &[])].concat());
+    let icrp = lac
+        .wait_type(m, mt::ICRP, Duration::from_secs(5))
+        .expect("ICRP: the call is accepted despite the M bit of Connect Speed Update Enable");
+    let v = icrp.avp(14).expect("Assigned Session ID in the ICRP");
+    let sid = u16::from_be_bytes([v[0], v[1]]);
+    lac.send(tid, sid, &raw::iccn_body());
+    wait_until("the LAC's session is up", || {
+        tunnel_state(env, tid) == (Some(State::Up), vec![State::Up])
+    });
+    let call = |env: &Env| match env.request(&Request::ShowSession {
+        tunnel: l2tp_ctl::Selector::Id(u32::from(tid)),
+        session: l2tp_ctl::Selector::Id(u32::from(sid)),
+    }) {
+        Ok(Response::Session(d)) => d.call,
+        other => panic!("show session: {other:?}"),
+    };
+    let before = call(env);
+    assert!(before.connect_speed_updates, "show session: {before:?}");
+    assert_eq!(before.tx_connect_speed.map(|s| s.get()), Some(10_000_000));
+
+    let stats_before = stats(env);
+    let m = lac.mark();
+    let csun = lac.send_kept(
+        tid,
+        0,
+        &[
+            msg_type(28),
+            avp(true, 97, &speed_update(sid, 20_000_000, 5_000_000)),
+            avp(false, 97, &speed_update(sid ^ 0x5a5a, 1, 1)),
+        ]
+        .concat(),
+    );
+    lac.wait_for(m, Duration::from_secs(5), |r| r.msg_type.is_none())
+        .expect("the CSUN is acknowledged");
+    let line = env.wait_log("connect speed updated by the LAC's CSUN");
+    let line = line
+        .lines()
+        .find(|l| l.contains("connect speed updated"))
+        .unwrap_or_default();
+    assert!(
+        line.contains(&format!("tunnel {tid} session {sid}"))
+            && line.contains("10000000 bit/s -> 20000000/5000000 bit/s"),
+        "{line}"
+    );
+    let after = call(env);
+    assert_eq!(
+        (
+            after.tx_connect_speed.map(|s| s.get()),
+            after.rx_connect_speed.map(|s| s.get())
+        ),
+        (Some(20_000_000), Some(5_000_000)),
+        "show session after the CSUN"
+    );
+    let stats_after = stats(env);
+    assert_eq!(
+        count(&stats_after.malformed, "speed_update_ignored"),
+        count(&stats_before.malformed, "speed_update_ignored") + 1,
+        "the update for a session the tunnel does not have is counted"
+    );
+    assert_eq!(
+        count(&stats_after.messages_received, "CSUN"),
+        count(&stats_before.messages_received, "CSUN") + 1
+    );
+    assert_eq!(tunnel_state(env, tid), (Some(State::Up), vec![State::Up]));
+
+    // tshark judges the LAC's side too: the ICRQ with the Enable AVP and the CSUN.
+    let to = lac.daemon_addr();
+    let sent: Vec<l2tp_testkit::pcap::Datagram> = [icrq, csun]
+        .into_iter()
+        .map(|b| l2tp_testkit::pcap::Datagram::new(lac.addr(), to, b))
+        .collect();
+    common::judge_capture("bad_input_csun", env.port, &sent);
 }
 
 /// An L2TPv3 control message over UDP (RFC 3931 §3.2.1): T, L, S bits, Ver 3, 32-bit Control
