@@ -260,6 +260,19 @@ impl Endpoint {
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)
             }
+            Command::RequestConnectSpeeds {
+                tunnel_id,
+                session_id,
+            } => {
+                let index = *self
+                    .tunnel_ids
+                    .get(&tunnel_id)
+                    .ok_or(CommandError::NoSuchTunnel)?;
+                let n = self.request_speeds(now, index, session_id)?;
+                self.flush(now, index);
+                self.reschedule_tunnel(index);
+                Ok(CommandOutcome::SpeedsRequested(n))
+            }
             Command::OpenSession {
                 tunnel_id,
                 handle,

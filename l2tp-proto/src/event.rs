@@ -105,6 +105,17 @@ pub enum Command {
         /// The Send and Receive ACCM.
         accm: crate::wire::avp::types::Accm,
     },
+    /// Send a CSURQ (RFC 5515 §4.2) asking the LAC for the current connect speeds of
+    /// `session_id`, or of every established session of the tunnel whose ICRQ carried Connect
+    /// Speed Update Enable. The answers come as CSUNs ([`Event::ConnectSpeedUpdate`]).
+    /// Refused with [`CommandError::SpeedUpdatesNotEnabled`] for a session (or a tunnel) without
+    /// such a session: §4.2 allows a CSURQ only for them.
+    RequestConnectSpeeds {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The local session id; `None` for all the tunnel's enabled sessions.
+        session_id: Option<u32>,
+    },
     /// Disconnect a session with the CDN `refusal` gives (result, error, message sent to the
     /// peer): for a reason of the layer above, e.g. its PPP ended. `why` is only the local
     /// reason of the [`Event::SessionDown`].
@@ -140,6 +151,8 @@ pub enum CommandOutcome {
     },
     /// The command was carried out.
     Done,
+    /// A CSURQ was sent for this many sessions.
+    SpeedsRequested(usize),
 }
 
 /// Why a command or decision answer was refused (local misuse, never a peer's fault).
@@ -164,6 +177,10 @@ pub enum CommandError {
     /// A limit (max tunnels, max sessions) is reached.
     #[error("limit reached")]
     LimitReached,
+    /// The session's ICRQ (or no established session's of the tunnel) carried Connect Speed
+    /// Update Enable, so no CSURQ may ask for its speeds (RFC 5515 §4.2).
+    #[error("connect speed updates not enabled by the LAC (RFC 5515 §4.2)")]
+    SpeedUpdatesNotEnabled,
     /// The configuration cannot work, e.g. L2TPv2 over IP, or hiding AVPs without a secret.
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),

@@ -13,16 +13,24 @@
 //!   Enable, and §4.2 forbids answering for any other. This implementation never sends that
 //!   AVP, so it never answers: the CSURQ is acknowledged and reported
 //!   ([`Discard::SpeedRequestIgnored`]).
+//! - As LNS, [`crate::Command::RequestConnectSpeeds`] sends a CSURQ for one session or every
+//!   established session of a tunnel whose ICRQ enabled updates, and for no other (§4.2).
 
 use std::fmt;
 use std::num::NonZeroU64;
 
 use crate::endpoint::Endpoint;
-use crate::event::Event;
+use crate::event::{CommandError, Event};
 use crate::guard::{Discard, SpeedUpdateIgnored};
 use crate::session::SessionState;
+use crate::time::Instant;
+use crate::tunnel::TunnelState;
 use crate::wire::avp::types::ConnectSpeedUpdate;
-use crate::wire::{Avp, Message};
+use crate::wire::{Avp, Message, MessageType};
+
+/// Sessions asked for in one CSURQ: 1000 AVPs of at most 26 octets stay well within a
+/// message's 16-bit Length.
+const CSURQ_SESSIONS: usize = 1000;
 
 /// The speeds of a call's connection as the LAC tells them in its ICCN or OCCN: Tx Connect
 /// Speed and Rx Connect Speed (RFC 2661 §4.4.5, 32 bits) or their BPS forms (RFC 3931
@@ -125,6 +133,56 @@ impl Endpoint {
         }
     }
 
+    /// Sends CSURQs in tunnel `ti` for `session_id`, or for all its established sessions
+    /// whose ICRQ enabled updates; returns how many sessions were asked for.
+    pub(crate) fn request_speeds(
+        &mut self,
+        now: Instant,
+        ti: u32,
+        session_id: Option<u32>,
+    ) -> Result<usize, CommandError> {
+        let t = self.tunnels.get(ti).ok_or(CommandError::NoSuchTunnel)?;
+        if t.state != TunnelState::Established {
+            return Err(CommandError::NoSuchTunnel);
+        }
+        let version = t.version;
+        let enabled =
+            |s: &crate::session::Session| s.state == SessionState::Established && s.speed_updates;
+        let ids: Vec<u32> = match session_id {
+            Some(id) => {
+                let si = self
+                    .find_session(ti, id)
+                    .ok_or(CommandError::NoSuchSession)?;
+                let s = self.sessions.get(si).ok_or(CommandError::NoSuchSession)?;
+                if !enabled(s) {
+                    return Err(CommandError::SpeedUpdatesNotEnabled);
+                }
+                vec![s.peer_id]
+            }
+            None => t
+                .sessions
+                .iter()
+                .filter_map(|&si| self.sessions.get(si))
+                .filter(|s| enabled(s))
+                .map(|s| s.peer_id)
+                .collect(),
+        };
+        if ids.is_empty() {
+            return Err(CommandError::SpeedUpdatesNotEnabled);
+        }
+        // §6.1: the session id "relative to the sender" is the LAC's; the speeds are 0 (§4.2).
+        // Several messages when one would pass the 16-bit Length.
+        for chunk in ids.chunks(CSURQ_SESSIONS) {
+            let mut msg = Message::new(MessageType::Csurq);
+            for &id in chunk {
+                let update = ConnectSpeedUpdate::new(version, id, 0, 0);
+                msg.push(Avp::ConnectSpeedUpdate(update), version);
+            }
+            self.send(now, ti, msg, 0);
+        }
+        Ok(ids.len())
+    }
+
     /// A CSURQ in tunnel `ti` (RFC 5515 §4.2): never answered, since we never send Connect
     /// Speed Update Enable and the LAC MUST NOT answer for sessions without it.
     pub(crate) fn on_csurq(&mut self, ti: u32, msg: &Message) {
@@ -145,7 +203,7 @@ impl Endpoint {
 mod tests {
     use super::*;
     use crate::wire::header::Version;
-    use crate::wire::{Avp, Message, MessageType};
+    use crate::wire::{Avp, Message};
 
     fn iccn(avps: &[Avp], version: Version) -> Message {
         let mut msg = Message::new(MessageType::Iccn);

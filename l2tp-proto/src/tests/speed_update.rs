@@ -344,3 +344,75 @@ fn the_other_version_s_form_is_a_wrong_length() {
         ));
     }
 }
+
+#[test]
+fn the_lns_asks_only_for_enabled_sessions() {
+    use crate::event::{Command, CommandError, CommandOutcome};
+    for mode in BOTH {
+        let (mut mesh, tid, a, b) = two_calls(mode, false);
+        let lac_sid_of_a = mesh.nodes[0]
+            .endpoint
+            .sessions(tid)
+            .find(|s| s.peer_session_id == a)
+            .map(|s| s.session_id)
+            .expect("session");
+        let lns_tid = mesh.nodes[1]
+            .endpoint
+            .tunnels()
+            .next()
+            .map(|t| t.tunnel_id)
+            .expect("tunnel");
+        let now = mesh.now;
+        let ep = &mut mesh.nodes[1].endpoint;
+        let ask = |session_id| Command::RequestConnectSpeeds {
+            tunnel_id: lns_tid,
+            session_id,
+        };
+        // §4.2: only for a session whose ICRQ carried Connect Speed Update Enable.
+        assert_eq!(
+            ep.handle_command(now, ask(Some(b))),
+            Err(CommandError::SpeedUpdatesNotEnabled)
+        );
+        assert_eq!(
+            ep.handle_command(now, ask(Some(0x7777))),
+            Err(CommandError::NoSuchSession)
+        );
+        assert_eq!(
+            ep.handle_command(now, ask(Some(a))),
+            Ok(CommandOutcome::SpeedsRequested(1))
+        );
+        assert_eq!(
+            ep.handle_command(now, ask(None)),
+            Ok(CommandOutcome::SpeedsRequested(1))
+        );
+        mesh.run_for(Duration::from_secs(2));
+        let sent = mesh.sent_by(1, MessageType::Csurq);
+        assert_eq!(sent.len(), 2, "{mode:?}");
+        let v = version(mode);
+        for csurq in sent {
+            let body = csurq.body.clone();
+            let ctx = crate::wire::message::DecodeContext {
+                version: Some(v),
+                hiding_key: None,
+            };
+            let msg = Message::decode(&body, ctx).expect("decodes");
+            let asked: Vec<_> = msg
+                .all(crate::wire::avp::AvpType::ConnectSpeedUpdate)
+                .cloned()
+                .collect();
+            // The LAC's own id of the session, speeds 0.
+            assert_eq!(
+                asked,
+                vec![Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(
+                    v,
+                    lac_sid_of_a,
+                    0,
+                    0
+                ))]
+            );
+        }
+        // The LAC (which never enabled updates itself) acknowledges and does not answer.
+        assert!(mesh.sent_by(0, MessageType::Csun).is_empty());
+        assert_eq!(mesh.established_sessions(1), 2);
+    }
+}

@@ -1,7 +1,7 @@
 //! RFC 5515 connect speed updates from a LAC to the LNS: the LAC's ICRQ carries Connect Speed
 //! Update Enable and, once the call is up, a CSUN gives new speeds. The LNS shows them in
 //! `show session` and sends them as Connect-Info in the session's next Interim-Update and in
-//! its Stop. The LAC here is an l2tpd whose datagrams the wire rewrites into those of such a
+//! its Stop; `l2tpctl request speeds` sends a CSURQ for the session. The LAC here is an l2tpd whose datagrams the wire rewrites into those of such a
 //! LAC (l2tpd's own LAC role never sends either).
 
 use std::time::Duration;
@@ -21,6 +21,7 @@ const HELLO: u16 = 6;
 const ICRQ: u16 = 10;
 const ICRP: u16 = 11;
 const CSUN: u16 = 28;
+const CSURQ: u16 = 29;
 
 /// The message type of an L2TPv2 control datagram (12-octet header, Message Type first).
 fn message_type(d: &[u8]) -> Option<u16> {
@@ -148,8 +149,25 @@ fn a_csun_reaches_show_session_and_accounting() {
         Some(&b"80000000/20000000"[..]),
         "the Start has the ICCN's speeds"
     );
-    // The LNS closes the call: its Stop carries the speeds too.
+    // `l2tpctl request speeds`: the LNS sends a CSURQ naming the LAC's session, speeds 0.
     let s = net.first_session(1);
+    let asked = net.command(1, Command::RequestSpeeds(Selector::Id(s.info.tid), None));
+    assert!(
+        format!("{asked:?}").contains("requested for 1 session(s)"),
+        "{asked:?}"
+    );
+    let csurq = net.nodes[1]
+        .sent
+        .iter()
+        .find(|(_, tx)| message_type(&tx.contents) == Some(CSURQ))
+        .map(|(_, tx)| tx.contents.clone())
+        .unwrap_or_else(|| panic!("no CSURQ sent"));
+    let lac_sid = net.first_session(0).info.sid;
+    let mut expected = vec![0, 0];
+    expected.extend_from_slice(&u16::try_from(lac_sid).unwrap_or(0).to_be_bytes());
+    expected.extend_from_slice(&[0; 8]);
+    assert_eq!(avp_value(&csurq, 97), Some(expected));
+    // The LNS closes the call: its Stop carries the speeds too.
     net.command(
         1,
         Command::DeleteSession(Selector::Id(s.info.tid), Selector::Id(s.info.sid)),
