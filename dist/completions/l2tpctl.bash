@@ -31,6 +31,9 @@ _l2tpctl() {
             l2tpctl,reload)
                 cmd="l2tpctl__subcmd__reload"
                 ;;
+            l2tpctl,request)
+                cmd="l2tpctl__subcmd__request"
+                ;;
             l2tpctl,show)
                 cmd="l2tpctl__subcmd__show"
                 ;;
@@ -57,6 +60,9 @@ _l2tpctl() {
                 ;;
             l2tpctl__subcmd__disconnect,user)
                 cmd="l2tpctl__subcmd__disconnect__subcmd__user"
+                ;;
+            l2tpctl__subcmd__request,speeds)
+                cmd="l2tpctl__subcmd__request__subcmd__speeds"
                 ;;
             l2tpctl__subcmd__show,ip)
                 cmd="l2tpctl__subcmd__show__subcmd__ip"
@@ -131,7 +137,7 @@ _l2tpctl() {
 
     case "${cmd}" in
         l2tpctl)
-            opts="-S -j -h -V --json --help --version show create delete reload disconnect debug"
+            opts="-S -j -h -V --json --help --version show create delete reload disconnect request debug"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +325,34 @@ _l2tpctl() {
         l2tpctl__subcmd__reload)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__request)
+            opts="-h --help speeds"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        l2tpctl__subcmd__request__subcmd__speeds)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -33,6 +33,7 @@ complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "create" -d 'Create 
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "delete" -d 'Delete a tunnel or a session'
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "reload" -d 'Re-read the config file'
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "disconnect" -d 'End the native-PPP sessions of a user, or the one holding an address'
+complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "request" -d 'Ask the LAC for something (RFC 5515 connect speeds)'
 complete -c l2tpctl -n "__fish_l2tpctl_needs_command" -f -a "debug" -d 'Switch protocol tracing of a tunnel or session on or off'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand show; and not __fish_seen_subcommand_from system tunnels tunnel sessions session peer pseudowire ppp ip radius" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand show; and not __fish_seen_subcommand_from system tunnels tunnel sessions session peer pseudowire ppp ip radius" -f -a "system" -d 'The daemon and its counters'
@@ -83,6 +84,9 @@ complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and not __fi
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and not __fish_seen_subcommand_from user address" -f -a "address"
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and __fish_seen_subcommand_from user" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand disconnect; and __fish_seen_subcommand_from address" -s h -l help -d 'Print help'
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand request; and not __fish_seen_subcommand_from speeds" -s h -l help -d 'Print help'
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand request; and not __fish_seen_subcommand_from speeds" -f -a "speeds" -d 'Send a CSURQ for a session, or all enabled sessions of a tunnel'
+complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand request; and __fish_seen_subcommand_from speeds" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand debug; and not __fish_seen_subcommand_from tunnel session" -s h -l help -d 'Print help'
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand debug; and not __fish_seen_subcommand_from tunnel session" -f -a "tunnel"
 complete -c l2tpctl -n "__fish_l2tpctl_using_subcommand debug; and not __fish_seen_subcommand_from tunnel session" -f -a "session"

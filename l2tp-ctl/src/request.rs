@@ -117,6 +117,17 @@ pub enum Request {
         /// Whose sessions.
         who: PppSelector,
     },
+    /// `request speeds TUNNEL [ID|NAME]`: as LNS, ask the LAC for the current connect speeds
+    /// of a session, or of every session of the tunnel whose ICRQ enabled connect speed
+    /// updates (an RFC 5515 CSURQ). Answered with [`Response::Done`](crate::Response::Done);
+    /// the speeds arrive later, in the LAC's CSUN.
+    RequestSpeeds {
+        /// The tunnel.
+        tunnel: Selector,
+        /// The session; all the enabled ones when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<Selector>,
+    },
 }
 
 /// Which native-PPP sessions `disconnect` ends.

@@ -533,10 +533,11 @@ pub struct CallInfo {
     /// The Host Name AVP of the peer of the session's tunnel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_host_name: Option<String>,
-    /// The Tx Connect Speed of the peer's ICCN or OCCN, bits per second.
+    /// The Tx Connect Speed of the peer's ICCN or OCCN, bits per second, or of its latest
+    /// RFC 5515 CSUN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_connect_speed: Option<std::num::NonZeroU64>,
-    /// The Rx Connect Speed of the peer's ICCN or OCCN, when it gave one.
+    /// The Rx Connect Speed of the peer's ICCN or OCCN (or latest CSUN), when it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rx_connect_speed: Option<std::num::NonZeroU64>,
     /// The Access Line Information of the LAC's ICRQ (RFC 5515), by name:
@@ -544,6 +545,10 @@ pub struct CallInfo {
     /// `actual_data_rate_upstream`), the interleaving delays in ms, ...
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub access_line: std::collections::BTreeMap<String, String>,
+    /// The LAC's ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2): it may send CSUNs
+    /// that update the connect speeds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub connect_speed_updates: bool,
 }
 
 impl CallInfo {

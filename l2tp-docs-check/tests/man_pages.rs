@@ -147,6 +147,7 @@ const L2TPCTL_COMMANDS: &[&str] = &[
     "debug session TUNNEL ID|NAME on|off",
     "disconnect user NAME",
     "disconnect address ADDRESS",
+    "request speeds TUNNEL [ID|NAME]",
 ];
 
 const TUNNEL_FIELDS: &[&str] = &[

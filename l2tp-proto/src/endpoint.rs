@@ -260,6 +260,19 @@ impl Endpoint {
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::Done)
             }
+            Command::RequestConnectSpeeds {
+                tunnel_id,
+                session_id,
+            } => {
+                let index = *self
+                    .tunnel_ids
+                    .get(&tunnel_id)
+                    .ok_or(CommandError::NoSuchTunnel)?;
+                let n = self.request_speeds(now, index, session_id)?;
+                self.flush(now, index);
+                self.reschedule_tunnel(index);
+                Ok(CommandOutcome::SpeedsRequested(n))
+            }
             Command::OpenSession {
                 tunnel_id,
                 handle,
@@ -541,7 +554,8 @@ impl Endpoint {
             Discard::Header(crate::wire::header::HeaderError::UnsupportedVersion(1)) => {
                 self.stats.malformed.l2f += 1;
             }
-            Discard::Body(_) => self.stats.malformed.body += 1,
+            Discard::Body(_) | Discard::SpeedUpdateEmpty => self.stats.malformed.body += 1,
+            Discard::SpeedUpdateIgnored { .. } => self.stats.malformed.speed_update_ignored += 1,
             Discard::OutsideWindow { .. } => self.stats.malformed.outside_window += 1,
             Discard::InvalidNr { .. } => self.stats.malformed.invalid_nr += 1,
             Discard::WrongState(_) => self.stats.malformed.wrong_state += 1,

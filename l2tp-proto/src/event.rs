@@ -8,10 +8,10 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use crate::session::{CallType, SessionConfig, SessionState};
+pub use crate::speed::ConnectSpeed;
 use crate::tunnel::{TunnelConfig, TunnelState};
 use crate::wire::access_line::AccessLine;
 use crate::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
@@ -105,6 +105,17 @@ pub enum Command {
         /// The Send and Receive ACCM.
         accm: crate::wire::avp::types::Accm,
     },
+    /// Send a CSURQ (RFC 5515 §4.2) asking the LAC for the current connect speeds of
+    /// `session_id`, or of every established session of the tunnel whose ICRQ carried Connect
+    /// Speed Update Enable. The answers come as CSUNs ([`Event::ConnectSpeedUpdate`]).
+    /// Refused with [`CommandError::SpeedUpdatesNotEnabled`] for a session (or a tunnel) without
+    /// such a session: §4.2 allows a CSURQ only for them.
+    RequestConnectSpeeds {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The local session id; `None` for all the tunnel's enabled sessions.
+        session_id: Option<u32>,
+    },
     /// Disconnect a session with the CDN `refusal` gives (result, error, message sent to the
     /// peer): for a reason of the layer above, e.g. its PPP ended. `why` is only the local
     /// reason of the [`Event::SessionDown`].
@@ -140,6 +151,8 @@ pub enum CommandOutcome {
     },
     /// The command was carried out.
     Done,
+    /// A CSURQ was sent for this many sessions.
+    SpeedsRequested(usize),
 }
 
 /// Why a command or decision answer was refused (local misuse, never a peer's fault).
@@ -164,6 +177,10 @@ pub enum CommandError {
     /// A limit (max tunnels, max sessions) is reached.
     #[error("limit reached")]
     LimitReached,
+    /// The session's ICRQ (or no established session's of the tunnel) carried Connect Speed
+    /// Update Enable, so no CSURQ may ask for its speeds (RFC 5515 §4.2).
+    #[error("connect speed updates not enabled by the LAC (RFC 5515 §4.2)")]
+    SpeedUpdatesNotEnabled,
     /// The configuration cannot work, e.g. L2TPv2 over IP, or hiding AVPs without a secret.
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
@@ -296,6 +313,9 @@ pub struct SessionRequest {
     pub serial: Option<u32>,
     /// The Access Line Information AVPs of an ICRQ (RFC 5515 §5), if it had any.
     pub access_line: Option<Box<AccessLine>>,
+    /// The ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2): the LAC may send CSUNs
+    /// with new connect speeds for the session ([`Event::ConnectSpeedUpdate`]).
+    pub speed_updates: bool,
 }
 
 /// Who created a tunnel or session.
@@ -447,6 +467,18 @@ pub enum Event {
         /// The ACCM AVP, if present.
         accm: Option<Accm>,
     },
+    /// The peer's CSUN gave new connect speeds for an established session whose ICRQ enabled
+    /// updates (RFC 5515 §4.1). Updates the engine cannot apply are [`Event::Discarded`].
+    ConnectSpeedUpdate {
+        /// The session's handle.
+        handle: SessionHandle,
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The local session id.
+        session_id: u32,
+        /// The new speeds; `None` when the update's Tx speed is 0 (unknown).
+        speed: Option<ConnectSpeed>,
+    },
     /// Install or remove data-plane state.
     Dataplane(DataplaneRequest),
     /// Input from `remote` was discarded or refused as malformed, unexpected or unwanted;
@@ -540,45 +572,6 @@ pub struct SessionParams {
     pub connect_speed: Option<ConnectSpeed>,
 }
 
-/// The speeds of a call's connection as the LAC tells them in its ICCN or OCCN: Tx Connect
-/// Speed and Rx Connect Speed (RFC 2661 §4.4.5, 32 bits) or their BPS forms (RFC 3931
-/// §5.4.5, 64 bits), in bits per second. A speed of 0 (unknown) is none.
-#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
-pub struct ConnectSpeed {
-    /// Tx Connect Speed: the speed towards the user, or both ways when no Rx speed is given.
-    pub tx: NonZeroU64,
-    /// Rx Connect Speed: the speed from the user, when it differs.
-    pub rx: Option<NonZeroU64>,
-}
-
-impl ConnectSpeed {
-    /// The speeds of an ICCN or OCCN, if it gives a Tx speed that is not 0.
-    pub fn of_message(msg: &crate::wire::Message) -> Option<Self> {
-        let tx = msg
-            .tx_connect_speed_bps()
-            .copied()
-            .or_else(|| msg.tx_connect_speed().map(|&s| u64::from(s)))?;
-        let rx = msg
-            .rx_connect_speed_bps()
-            .copied()
-            .or_else(|| msg.rx_connect_speed().map(|&s| u64::from(s)));
-        Some(ConnectSpeed {
-            tx: NonZeroU64::new(tx)?,
-            rx: rx.and_then(NonZeroU64::new),
-        })
-    }
-}
-
-impl fmt::Display for ConnectSpeed {
-    /// `TX` or `TX/RX`, in bits per second.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.rx {
-            Some(rx) => write!(f, "{}/{rx}", self.tx),
-            None => write!(f, "{}", self.tx),
-        }
-    }
-}
-
 /// A read-only view of a tunnel.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct TunnelInfo {
@@ -629,7 +622,7 @@ pub struct SessionInfo {
 
 /// Per-message-type counters, indexed by [`MessageType`].
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-pub struct MessageCounts([u64; 21]);
+pub struct MessageCounts([u64; 30]);
 
 impl MessageCounts {
     /// The count for `message_type`.
@@ -675,6 +668,9 @@ pub struct MalformedCounts {
     /// Messages of a type we do not implement sent with the M bit clear (such as an RFC 5515
     /// CSURQ): acknowledged and ignored, not malformed.
     pub unsupported_message: u64,
+    /// Connect Speed Update AVPs of CSUNs not applied: for a session the tunnel does not have,
+    /// not established, or whose ICRQ did not enable updates (RFC 5515 §4.1).
+    pub speed_update_ignored: u64,
     /// SCCRQs dropped by the per-peer set-up rate.
     pub peer_setup_rate: u64,
     /// SCCRQs dropped by the cap on tunnels in set-up.
@@ -730,57 +726,5 @@ impl fmt::Display for Origin {
             Self::Local => "local",
             Self::Peer => "net",
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::{Avp, Message};
-
-    fn iccn(avps: &[Avp], version: Version) -> Message {
-        let mut msg = Message::new(MessageType::Iccn);
-        for a in avps {
-            msg.push(a.clone(), version);
-        }
-        msg
-    }
-
-    #[test]
-    fn connect_speeds_of_both_versions_and_zero_as_unknown() {
-        let v2 = iccn(
-            &[
-                Avp::TxConnectSpeed(80_000_000),
-                Avp::RxConnectSpeed(20_000_000),
-            ],
-            Version::V2,
-        );
-        let speed = ConnectSpeed::of_message(&v2);
-        assert_eq!(
-            speed.map(|s| s.to_string()).as_deref(),
-            Some("80000000/20000000")
-        );
-        // L2TPv3's 64-bit speeds, beyond what 32 bits hold.
-        let v3 = iccn(&[Avp::TxConnectSpeedBps(40_000_000_000)], Version::V3);
-        assert_eq!(
-            ConnectSpeed::of_message(&v3)
-                .map(|s| s.to_string())
-                .as_deref(),
-            Some("40000000000")
-        );
-        // 0 is unknown: no Tx speed is none at all, an Rx of 0 is left out.
-        let zero = iccn(&[Avp::TxConnectSpeed(0)], Version::V2);
-        assert_eq!(ConnectSpeed::of_message(&zero), None);
-        let rx0 = iccn(
-            &[Avp::TxConnectSpeed(1_000), Avp::RxConnectSpeed(0)],
-            Version::V2,
-        );
-        assert_eq!(
-            ConnectSpeed::of_message(&rx0)
-                .map(|s| s.to_string())
-                .as_deref(),
-            Some("1000")
-        );
-        assert_eq!(ConnectSpeed::of_message(&iccn(&[], Version::V2)), None);
     }
 }

@@ -64,6 +64,23 @@ pub enum Discard {
         /// The Message Type.
         message_type: u16,
     },
+    /// A Connect Speed Update AVP of a CSUN that is not applied: RFC 5515 §4.1 says the LAC
+    /// MUST NOT send it. Counted; the tunnel is kept.
+    SpeedUpdateIgnored {
+        /// The session id the AVP names (ours, "relative to the sender").
+        session_id: u32,
+        /// Why it is not applied.
+        why: SpeedUpdateIgnored,
+    },
+    /// A CSUN without a Connect Speed Update AVP (RFC 5515 §4.1 requires one): acknowledged,
+    /// counted as malformed, ignored.
+    SpeedUpdateEmpty,
+    /// A CSURQ, acknowledged and not answered: we never send Connect Speed Update Enable, and
+    /// RFC 5515 §4.2 says the LAC MUST NOT answer for sessions without it.
+    SpeedRequestIgnored {
+        /// The Connect Speed Update AVPs (sessions asked for) it carried.
+        sessions: usize,
+    },
     /// The message digest or challenge response did not verify.
     Authentication,
     /// An SCCRQ dropped because this peer sends them faster than `peer_setup_rate`.
@@ -87,6 +104,9 @@ impl Discard {
             Self::WrongState(_) => "wrong_state",
             Self::UnsupportedMessage { .. } => "unsupported_message",
             Self::CallRefused { .. } => "call_parameters",
+            Self::SpeedUpdateIgnored { .. } => "speed_update_ignored",
+            Self::SpeedUpdateEmpty => "body",
+            Self::SpeedRequestIgnored { .. } => "speed_update_request",
             Self::Authentication => "authentication",
             Self::PeerSetupRate => "peer_setup_rate",
             Self::MaxSetupTunnels => "max_setup_tunnels",
@@ -152,10 +172,45 @@ impl fmt::Display for Discard {
                 "vendor {vendor_id} message type {message_type} (M bit clear): acknowledged, \
                  ignored"
             ),
+            Self::SpeedUpdateIgnored { session_id, why } => write!(
+                f,
+                "CSUN: Connect Speed Update for session {session_id} ignored: {why} (RFC 5515 \
+                 §4.1)"
+            ),
+            Self::SpeedUpdateEmpty => f.write_str(
+                "malformed CSUN without a Connect Speed Update AVP (RFC 5515 §4.1): \
+                 acknowledged, ignored",
+            ),
+            Self::SpeedRequestIgnored { sessions } => write!(
+                f,
+                "CSURQ for {sessions} session(s) acknowledged, not answered: no session here \
+                 sent Connect Speed Update Enable (RFC 5515 §4.2)"
+            ),
             Self::Authentication => f.write_str("message failed authentication: discarded"),
             Self::PeerSetupRate => f.write_str("SCCRQ over peer_setup_rate: dropped"),
             Self::MaxSetupTunnels => f.write_str("SCCRQ over max_setup_tunnels: dropped"),
         }
+    }
+}
+
+/// Why a Connect Speed Update AVP of a CSUN is not applied (RFC 5515 §4.1).
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+pub enum SpeedUpdateIgnored {
+    /// The tunnel has no session with that id (it may be another tunnel's).
+    UnknownSession,
+    /// The session's ICRQ did not carry Connect Speed Update Enable.
+    NotEnabled,
+    /// The session is not established yet: its initial speeds come with the ICCN.
+    NotEstablished,
+}
+
+impl fmt::Display for SpeedUpdateIgnored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownSession => "no such session in this tunnel",
+            Self::NotEnabled => "its ICRQ did not carry Connect Speed Update Enable",
+            Self::NotEstablished => "the session is not established",
+        })
     }
 }
 

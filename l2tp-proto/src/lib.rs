@@ -26,6 +26,8 @@
 //!   for calls of the same circuit (RFC 3931 §5.4.4), CDN from either side, WEN and SLI
 //!   passed up, data-plane install/remove requests with every kernel parameter, and the
 //!   closing of tunnels and sessions whose data path the caller reports lost;
+//! - RFC 5515 connect speed updates ([`speed`]): Connect Speed Update Enable recorded from an
+//!   ICRQ, CSUN updates reported as events, CSURQ sent on command and never answered;
 //! - hostile input ([`guard`]): every discarded or refused input reported and counted, values
 //!   the RFCs forbid refused as they say (`wire::ranges`), optional message types we do not
 //!   implement acknowledged and ignored, and admission of new tunnels under load (a cap on
@@ -49,6 +51,7 @@ pub mod rng;
 pub mod seq;
 pub mod session;
 mod slab;
+pub mod speed;
 pub mod time;
 mod timer;
 pub mod tunnel;
@@ -63,7 +66,7 @@ pub use event::{
     DownCause, DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams,
     SessionRequest, Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
 };
-pub use guard::{Admission, Discard};
+pub use guard::{Admission, Discard, SpeedUpdateIgnored};
 pub use rng::{DeterministicRng, Rng};
 pub use session::{CallType, DataSequencing, SessionConfig, SessionState};
 pub use tunnel::{AuthMode, TunnelConfig, TunnelState, VersionMode};

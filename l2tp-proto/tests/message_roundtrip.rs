@@ -2,7 +2,7 @@
 //! hidden AVPs; and the RFC reactions to bad messages.
 
 use l2tp_proto::auth::Secret;
-use l2tp_proto::wire::avp::types::{RawValue, ValueLen};
+use l2tp_proto::wire::avp::types::{ConnectSpeedUpdate, RawValue, ValueLen};
 use l2tp_proto::wire::hidden::HidingKey;
 use l2tp_proto::wire::message::Fault;
 use l2tp_proto::wire::result::ErrorCode;
@@ -52,6 +52,16 @@ fn sample(t: AvpType, bytes: &[u8]) -> Avp {
     }
 }
 
+/// RFC 5515 §6.1: a Connect Speed Update AVP comes in the form of the tunnel's version.
+fn in_form(avp: Avp, version: Version) -> Avp {
+    match avp {
+        Avp::ConnectSpeedUpdate(u) => {
+            Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(version, u.session_id, u.tx, u.rx))
+        }
+        other => other,
+    }
+}
+
 fn key(version: Version) -> HidingKey {
     let secret = Secret::new(b"s3cr3t".to_vec());
     let key = match version {
@@ -91,7 +101,7 @@ fn arb_message() -> impl Strategy<Value = (Version, Message)> {
                 if t == AvpType::MessageType {
                     continue;
                 }
-                let mut entry = AvpEntry::new(sample(t, &bytes), version);
+                let mut entry = AvpEntry::new(in_form(sample(t, &bytes), version), version);
                 entry.mandatory = mandatory;
                 if hide && !t.never_hidden() {
                     entry.hidden = true;

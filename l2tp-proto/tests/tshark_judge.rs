@@ -8,7 +8,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use l2tp_proto::auth::Secret;
-use l2tp_proto::wire::avp::types::{ProtocolVersion, ResultCode, pw_type};
+use l2tp_proto::wire::avp::types::{ConnectSpeedUpdate, ProtocolVersion, ResultCode, pw_type};
 use l2tp_proto::wire::digest::{self, DigestKey, DigestType, Nonces};
 use l2tp_proto::wire::header::{DefaultSublayer, V2DataHeader, V3DataHeader};
 use l2tp_proto::wire::hidden::HidingKey;
@@ -162,6 +162,24 @@ fn message(t: MessageType, v: Version) -> Message {
             } else {
                 m.push(Avp::Accm(Default::default()), v);
             }
+        }
+        MessageType::Csun => {
+            // RFC 5515 §6.1: one update per session, in the tunnel version's form.
+            m.push(
+                Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(v, 0x4321, 20_000_000, 5_000_000)),
+                v,
+            )
+            .push(
+                Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(v, 0x1234, 1_000_000, 0)),
+                v,
+            );
+        }
+        MessageType::Csurq => {
+            // RFC 5515 §4.2: the speeds are 0 in a request.
+            m.push(
+                Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(v, 0x4321, 0, 0)),
+                v,
+            );
         }
         MessageType::Scccn | MessageType::Hello | MessageType::Ack => {}
     }

@@ -720,11 +720,14 @@ pub const MESSAGE_NAMES: [&str; 17] = [
 ];
 
 /// The abbreviation of a message type: `"ZLB"` for `None`, `"ACK"` for the
-/// L2TPv3 explicit acknowledgement (20), `"?"` for other unknown types.
+/// L2TPv3 explicit acknowledgement (20), `"CSUN"` and `"CSURQ"` for RFC 5515's
+/// (28, 29), `"?"` for other unknown types.
 pub fn message_name(t: Option<u16>) -> &'static str {
     match t {
         None => "ZLB",
         Some(20) => "ACK",
+        Some(28) => "CSUN",
+        Some(29) => "CSURQ",
         Some(t) => MESSAGE_NAMES.get(usize::from(t)).copied().unwrap_or("?"),
     }
 }

@@ -30,6 +30,7 @@ Commands:
   debug session TUNNEL ID|NAME on|off
   disconnect user NAME
   disconnect address ADDRESS
+  request speeds TUNNEL [ID|NAME]
 
 A tunnel or session is given by its local id (digits) or its name.
 STATE is idle, connecting, up or closing.";
@@ -65,6 +66,14 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
                 a.parse()
                     .map_err(|_| format!("`{a}` is not an IPv4 address"))?,
             ),
+        }),
+        ["request", "speeds", t] => Ok(Request::RequestSpeeds {
+            tunnel: Selector::parse(t),
+            session: None,
+        }),
+        ["request", "speeds", t, s] => Ok(Request::RequestSpeeds {
+            tunnel: Selector::parse(t),
+            session: Some(Selector::parse(s)),
         }),
         ["debug", "tunnel", t, on] => Ok(Request::Debug {
             target: DebugTarget::Tunnel {
@@ -310,6 +319,20 @@ mod tests {
                 "disconnect address 198.51.100.10",
                 Request::Disconnect {
                     who: PppSelector::Address([198, 51, 100, 10].into()),
+                },
+            ),
+            (
+                "request speeds lns",
+                Request::RequestSpeeds {
+                    tunnel: name("lns"),
+                    session: None,
+                },
+            ),
+            (
+                "request speeds 3 7",
+                Request::RequestSpeeds {
+                    tunnel: Selector::Id(3),
+                    session: Some(Selector::Id(7)),
                 },
             ),
             (

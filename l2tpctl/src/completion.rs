@@ -61,6 +61,17 @@ pub(crate) fn grammar() -> Command {
                 .subcommand(Command::new("address").arg(name("address", "ADDRESS"))),
         )
         .subcommand(
+            Command::new("request")
+                .about("Ask the LAC for something (RFC 5515 connect speeds)")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("speeds")
+                        .about("Send a CSURQ for a session, or all enabled sessions of a tunnel")
+                        .arg(name("tunnel", "TUNNEL"))
+                        .arg(name("session", "ID|NAME").required(false)),
+                ),
+        )
+        .subcommand(
             Command::new("debug")
                 .about("Switch protocol tracing of a tunnel or session on or off")
                 .subcommand_required(true)

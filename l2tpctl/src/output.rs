@@ -429,6 +429,9 @@ fn session(s: &SessionDetail) -> String {
         };
         let _ = writeln!(out, "  {:<20}{speed}", "connect speed:");
     }
+    if c.connect_speed_updates {
+        let _ = writeln!(out, "  {:<20}enabled (RFC 5515 CSUN)", "speed updates:");
+    }
     if !c.access_line.is_empty() {
         out.push_str("  access line:\n");
         for (k, v) in &c.access_line {
@@ -597,6 +600,7 @@ mod tests {
                 calling_number: Some("5551234".into()),
                 tx_connect_speed: std::num::NonZeroU64::new(80_000_000),
                 rx_connect_speed: std::num::NonZeroU64::new(20_000_000),
+                connect_speed_updates: true,
                 access_line: [
                     ("agent_circuit_id".into(), "dslam-7 eth 1/4:100".into()),
                     ("actual_data_rate_downstream".into(), "80000000".into()),

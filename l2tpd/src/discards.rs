@@ -58,10 +58,13 @@ impl DiscardLog {
         let tunnel = tunnel_suffix(tunnel_id);
         match problem {
             // Expected under load and limited on purpose, or an optional message the peer may
-            // send (RFC 5515 CSURQ ...): a notice, not a warning.
+            // send (an unknown type with the M bit clear, an RFC 5515 CSURQ we never answer, a
+            // speed update for a session we cannot apply it to): a notice, not a warning.
             Discard::PeerSetupRate
             | Discard::MaxSetupTunnels
-            | Discard::UnsupportedMessage { .. } => {
+            | Discard::UnsupportedMessage { .. }
+            | Discard::SpeedRequestIgnored { .. }
+            | Discard::SpeedUpdateIgnored { .. } => {
                 crate::notice!("from {remote}{tunnel}: {problem}");
             }
             // The peer's data for a session that was just deleted keeps coming for a moment

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bad_input_rfc5515;
 mod common;
 mod raw;
 
@@ -51,6 +52,18 @@ fn tunnel_state(env: &Env, tid: u16) -> (Option<State>, Vec<State>) {
             .map(|s| s.state)
             .collect(),
     )
+}
+
+/// The value of a Connect Speed Update AVP in its L2TPv2 form (RFC 5515 §6.1): 2 reserved
+/// octets, the receiver's session id, the Tx and Rx speeds.
+fn speed_update(sid: u16, tx: u32, rx: u32) -> Vec<u8> {
+    [
+        &[0, 0][..],
+        &sid.to_be_bytes(),
+        &tx.to_be_bytes(),
+        &rx.to_be_bytes(),
+    ]
+    .concat()
 }
 
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
@@ -175,7 +188,7 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
             )
         });
     eprintln!("{}: {line}", case.name);
-    if matches!(case.expect, Expect::Ack) {
+    if matches!(case.expect, Expect::Ack) && case.counter != "body" {
         // An optional message the RFCs let us ignore is no fault of the peer's.
         assert!(
             line.contains("notice") && !line.contains("malformed"),
@@ -189,7 +202,8 @@ fn check(env: &Env, peer: &RawPeer, before: &SystemStats, mark: usize, case: &Ca
     };
     assert!(
         grew(&after.malformed, &before.malformed)
-            || grew(&after.tunnels_refused, &before.tunnels_refused),
+            || grew(&after.tunnels_refused, &before.tunnels_refused)
+            || grew(&after.messages_received, &before.messages_received),
         "{}: counter {} did not grow: {:?} -> {:?}",
         case.name,
         case.counter,
@@ -466,16 +480,15 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         (
             Case {
                 name: "RFC 5515 CSURQ, M bit clear",
-                rfc: "RFC 2661 §4.4.1 (an unknown message type without the M bit may be \
-                      ignored), RFC 5515 §4 (CSURQ is optional, M bit clear)",
+                rfc: "RFC 5515 §4.2 (the LAC MUST NOT answer for a session whose ICRQ did not \
+                      carry Connect Speed Update Enable; l2tpd never sends it)",
                 expect: Expect::Ack,
-                log: "unsupported optional message CSURQ (Connect-Speed-Update-Request, RFC \
-                      5515), type 29: acknowledged, ignored",
-                counter: "unsupported_message",
+                log: "CSURQ for 1 session(s) acknowledged, not answered",
+                counter: "CSURQ",
             },
             Box::new(move |p: &RawPeer| {
-                // One Connect Speed Update AVP (97): a session id, speeds 0 as in a CSURQ.
-                let update = avp(false, 97, &[&401u16.to_be_bytes()[..], &[0; 8]].concat());
+                // One Connect Speed Update AVP (97), L2TPv2 form, speeds 0 as in a CSURQ.
+                let update = avp(false, 97, &speed_update(bad_sid, 0, 0));
                 p.send(
                     bad_tid,
                     0,
@@ -485,29 +498,44 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         ),
         (
             Case {
-                name: "RFC 5515 CSUN, M bit clear",
-                rfc: "RFC 2661 §4.4.1, RFC 5515 §4",
+                name: "RFC 5515 CSUN for an unknown session, M bit clear",
+                rfc: "RFC 5515 §4.1 (the LAC MUST NOT send an update for a session that did \
+                      not enable them): ignored, the tunnel kept",
                 expect: Expect::Ack,
-                log: "unsupported optional message CSUN (Connect-Speed-Update-Notification, \
-                      RFC 5515), type 28: acknowledged, ignored",
-                counter: "unsupported_message",
+                log: "Connect Speed Update for session 4001 ignored: no such session",
+                counter: "speed_update_ignored",
             },
             Box::new(move |p: &RawPeer| {
-                let update = avp(
-                    false,
-                    97,
-                    &[
-                        &401u16.to_be_bytes()[..],
-                        &[0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10],
-                    ]
-                    .concat(),
-                );
+                let update = avp(false, 97, &speed_update(4001, 10_000, 10_000));
                 p.send(
                     bad_tid,
                     0,
                     &[avp(false, 0, &28u16.to_be_bytes()), update].concat(),
                 );
             }),
+        ),
+        (
+            Case {
+                name: "RFC 5515 CSUN for a session that did not enable updates",
+                rfc: "RFC 5515 §4.1, §6.2",
+                expect: Expect::Ack,
+                log: "its ICRQ did not carry Connect Speed Update Enable",
+                counter: "speed_update_ignored",
+            },
+            Box::new(move |p: &RawPeer| {
+                let update = avp(true, 97, &speed_update(bad_sid, 10_000, 10_000));
+                p.send(bad_tid, 0, &[msg_type(28), update].concat());
+            }),
+        ),
+        (
+            Case {
+                name: "RFC 5515 CSUN without a Connect Speed Update AVP",
+                rfc: "RFC 5515 §4.1 (at least one MUST be present): malformed, the tunnel kept",
+                expect: Expect::Ack,
+                log: "malformed CSUN without a Connect Speed Update AVP",
+                counter: "body",
+            },
+            Box::new(move |p: &RawPeer| p.send(bad_tid, 0, &msg_type(28))),
         ),
         (
             Case {
@@ -555,6 +583,8 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
             );
         }
     }
+
+    bad_input_rfc5515::csun_updates_an_enabled_session(&env, daemon);
 
     // A session message before the tunnel is up (SCCRP sent, no SCCCN yet).
     let before = stats(&env);

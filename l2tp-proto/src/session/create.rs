@@ -182,6 +182,7 @@ impl Endpoint {
             rx_messages: 0,
             tx_messages: 0,
             tie_breaker: None,
+            speed_updates: false,
             config,
         };
         let (si, _) = self.sessions.insert(session);

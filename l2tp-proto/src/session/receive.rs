@@ -187,6 +187,9 @@ impl Endpoint {
         // The ICRQ or OCRQ that made it.
         s.rx_messages = 1;
         learn_session(s, &msg, version);
+        // RFC 5515 §6.2: only an ICRQ enables speed updates.
+        s.speed_updates =
+            msg.message_type == MessageType::Icrq && msg.connect_speed_update_enable().is_some();
         if version == Version::V3 {
             s.pw_type = msg.pseudowire_type().copied().unwrap_or(pw_type::PPP);
         }
@@ -208,6 +211,7 @@ impl Endpoint {
         };
         s.deadline = Some(now + self.config.decision_timeout);
         let (local_id, peer_id, pw) = (s.local_id, s.peer_id, s.pw_type);
+        let speed_updates = s.speed_updates;
         let generation = self.sessions.generation(si);
         let request = SessionRequest {
             id: DecisionId {
@@ -226,6 +230,7 @@ impl Endpoint {
             sub_address: msg.sub_address().cloned(),
             serial: msg.call_serial_number().copied(),
             access_line: AccessLine::of_message(&msg),
+            speed_updates,
         };
         self.decisions.push_back(Decision::Session(request));
         self.reschedule_session(si);

@@ -8,4 +8,5 @@ mod property;
 mod ranges;
 mod scenarios;
 mod sent;
+mod speed_update;
 mod util;

@@ -55,11 +55,15 @@ pub enum MessageType {
     Sli = 16,
     /// Explicit Acknowledgement (L2TPv3 only, RFC 3931 §6.15).
     Ack = 20,
+    /// Connect-Speed-Update-Notification (RFC 5515 §4.1): a LAC's new connect speeds.
+    Csun = 28,
+    /// Connect-Speed-Update-Request (RFC 5515 §4.2): an LNS asks for the current speeds.
+    Csurq = 29,
 }
 
 impl MessageType {
     /// Every message type, in numeric order.
-    pub const ALL: [MessageType; 15] = [
+    pub const ALL: [MessageType; 17] = [
         Self::Sccrq,
         Self::Sccrp,
         Self::Scccn,
@@ -75,6 +79,8 @@ impl MessageType {
         Self::Wen,
         Self::Sli,
         Self::Ack,
+        Self::Csun,
+        Self::Csurq,
     ];
 
     /// The type with this Message Type value, if defined.
@@ -100,6 +106,8 @@ impl MessageType {
             Self::Wen => "WEN",
             Self::Sli => "SLI",
             Self::Ack => "ACK",
+            Self::Csun => "CSUN",
+            Self::Csurq => "CSURQ",
         }
     }
 
@@ -192,8 +200,6 @@ pub fn unsupported_message_name(value: u16) -> Option<&'static str> {
         25 => "MSE (Multicast-Session-Establishment, RFC 4045)",
         26 => "MSI (Multicast-Session-Information, RFC 4045)",
         27 => "MSEN (Multicast-Session-End-Notify, RFC 4045)",
-        28 => "CSUN (Connect-Speed-Update-Notification, RFC 5515)",
-        29 => "CSURQ (Connect-Speed-Update-Request, RFC 5515)",
         _ => return None,
     })
 }
@@ -755,6 +761,7 @@ impl AvpType {
                         | RxConnectSpeed
                         | ExtendedVendorId
                 ) && !self.is_v3_only()
+                    && !self.is_rfc5515()
             }
             Version::V3 => !matches!(
                 self,
@@ -767,6 +774,8 @@ impl AvpType {
                     | CallErrors
                     | ExtendedVendorId
                     | FirmwareRevision
+                    | ConnectSpeedUpdate
+                    | ConnectSpeedUpdateEnable
             ),
         }
     }

@@ -44,6 +44,9 @@ pub(crate) fn check_avp(avp: &Avp) -> Result<(), ValueError> {
 ///   that carried the peer's Local Session ID; it is 0 in ICRQ and OCRQ, and may be 0 in
 ///   CDN, WEN and SLI sent before the id is known.
 ///
+/// - Connect Speed Update (RFC 5515 §6.1) in any message: its form (length 18 for L2TPv2, 26
+///   for L2TPv3) must be the tunnel's version's; the other form is a wrong length.
+///
 /// StopCCN and CDN are not checked: they end the tunnel or session anyway, and a peer refusing
 /// a call before it made a session has no id of its own to give.
 pub(crate) fn check_message(msg: &Message, version: Version) -> Option<(usize, ValueError)> {
@@ -53,6 +56,16 @@ pub(crate) fn check_message(msg: &Message, version: Version) -> Option<(usize, V
     let call_setup = matches!(t, M::Icrq | M::Icrp | M::Ocrq | M::Ocrp);
     let answer = matches!(t, M::Icrp | M::Ocrp | M::Iccn | M::Occn);
     msg.avps.iter().enumerate().find_map(|(i, e)| {
+        if let Avp::ConnectSpeedUpdate(update) = &e.avp
+            && update.version != version
+        {
+            let expected = match version {
+                Version::V2 => "12 in an L2TPv2 tunnel (RFC 5515 §6.1)",
+                Version::V3 => "20 in an L2TPv3 tunnel (RFC 5515 §6.1)",
+            };
+            let found = update.value_len();
+            return Some((i, ValueError::BadLength { expected, found }));
+        }
         let expected = match (&e.avp, version) {
             (Avp::AssignedTunnelId(0), Version::V2) if tunnel_setup => {
                 "a non-zero Assigned Tunnel ID (RFC 2661 §4.4.3)"

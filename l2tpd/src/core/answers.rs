@@ -83,6 +83,7 @@ impl Core {
             Request::DeleteSession { tunnel, session } => Command::DeleteSession(tunnel, session),
             Request::Debug { target, enable } => Command::Debug(target, enable),
             Request::Disconnect { who } => Command::Disconnect(who),
+            Request::RequestSpeeds { tunnel, session } => Command::RequestSpeeds(tunnel, session),
             Request::Watch => {
                 return Err(CtlError::new(
                     ErrorKind::BadRequest,

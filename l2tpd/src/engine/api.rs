@@ -145,4 +145,6 @@ pub enum Command {
     Debug(DebugTarget, bool),
     /// `disconnect user NAME|address ADDR`: end native-PPP sessions gracefully.
     Disconnect(l2tp_ctl::PppSelector),
+    /// `request speeds TUNNEL [ID|NAME]`: send an RFC 5515 CSURQ.
+    RequestSpeeds(Selector, Option<Selector>),
 }

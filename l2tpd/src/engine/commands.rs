@@ -131,6 +131,7 @@ pub(super) fn execute(
             }
             Ok(Answer::Done(format!("session {sid} disconnected")))
         }
+        Command::RequestSpeeds(tunnel, session) => request_speeds(ctx, instances, &tunnel, session),
         Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
             let h = find_tunnel(ctx, instances, &tunnel).ok_or_else(|| no_tunnel(&tunnel))?;
             let rec = ctx
@@ -153,6 +154,58 @@ pub(super) fn execute(
             notice!("session {}/{}: debug {state}", rec.tid(), rec.sid());
             Ok(Answer::Done(format!("session {} debug {state}", rec.sid())))
         }
+    }
+}
+
+/// `request speeds`: an RFC 5515 CSURQ for one session or all the tunnel's enabled ones.
+fn request_speeds(
+    ctx: &mut Ctx<'_>,
+    instances: &Instances,
+    tunnel: &Selector,
+    session: Option<Selector>,
+) -> Result<Answer, CtlError> {
+    let th = find_tunnel(ctx, instances, tunnel).ok_or_else(|| no_tunnel(tunnel))?;
+    let tid = ctx
+        .registry
+        .tunnel(th)
+        .map(|t| t.tid())
+        .ok_or_else(|| no_tunnel(tunnel))?;
+    let sid = match &session {
+        Some(s) => {
+            let sh = find_session(ctx, instances, tunnel, s)?;
+            ctx.registry.session(sh).map(|r| r.sid())
+        }
+        None => None,
+    };
+    let ask = ProtoCommand::RequestConnectSpeeds {
+        tunnel_id: tid,
+        session_id: sid,
+    };
+    match ctx.protocol.command(ctx.now, ask) {
+        Ok(l2tp_proto::CommandOutcome::SpeedsRequested(n)) => {
+            notice!("l2tpctl: tunnel {tid}: CSURQ sent for {n} session(s)");
+            Ok(Answer::Done(format!(
+                "connect speeds requested for {n} session(s) of tunnel {tid}"
+            )))
+        }
+        Ok(_) => Ok(Answer::Done(format!("tunnel {tid}: CSURQ sent"))),
+        Err(l2tp_proto::CommandError::SpeedUpdatesNotEnabled) => Err(CtlError::new(
+            ErrorKind::Refused,
+            match sid {
+                Some(sid) => format!(
+                    "session {sid}: its ICRQ did not enable connect speed updates (RFC 5515 \
+                     §4.2)"
+                ),
+                None => format!(
+                    "tunnel {tid}: no established session enabled connect speed updates \
+                     (RFC 5515 §4.2)"
+                ),
+            },
+        )),
+        Err(e) => Err(CtlError::new(
+            ErrorKind::NotFound,
+            format!("tunnel {tid}: {e}"),
+        )),
     }
 }
 

@@ -158,6 +158,27 @@ pub(super) fn on_event(
             tracing::info!("session {session_id}: Set-Link-Info from the peer: {accm:?}");
             ppp::link_info(ctx, handle.0, accm);
         }
+        Event::ConnectSpeedUpdate {
+            handle,
+            tunnel_id,
+            session_id,
+            speed,
+        } => {
+            // RFC 5515 §4.1: the LNS SHOULD update the speeds of an active session. They
+            // reach `show session` and the next accounting request (Connect-Info).
+            if let Some(rec) = ctx.registry.session_mut(handle.0) {
+                let old = std::mem::replace(&mut rec.connect_speed, speed);
+                let show = |s: Option<l2tp_proto::ConnectSpeed>| {
+                    s.map_or_else(|| "unknown".to_owned(), |s| format!("{s} bit/s"))
+                };
+                tracing::info!(
+                    "tunnel {tunnel_id} session {session_id}: connect speed updated by the \
+                     LAC's CSUN: {} -> {}",
+                    show(old),
+                    show(speed)
+                );
+            }
+        }
         Event::Dataplane(req) => dataplane(ctx, req),
         Event::Discarded {
             remote,

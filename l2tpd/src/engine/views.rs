@@ -299,6 +299,7 @@ impl Views<'_> {
                     .map(|h| text(&h)),
                 tx_connect_speed: rec.connect_speed.map(|c| c.tx),
                 rx_connect_speed: rec.connect_speed.and_then(|c| c.rx),
+                connect_speed_updates: rec.speed_updates(),
                 access_line: rec.access_line().map_or_else(Default::default, |l| {
                     l.pairs()
                         .into_iter()
@@ -556,6 +557,7 @@ pub(super) fn stats(
         ("invalid_nr", m.invalid_nr),
         ("wrong_state", m.wrong_state),
         ("unsupported_message", m.unsupported_message),
+        ("speed_update_ignored", m.speed_update_ignored),
         ("call_parameters", m.call_parameters),
     ]
     .into_iter()

@@ -217,6 +217,27 @@ impl RawPeer {
         self.sock.send_to(&bytes, to).unwrap();
     }
 
+    /// [`RawPeer::send`], returning the datagram sent (to judge it).
+    pub fn send_kept(&self, tid: u16, sid: u16, body: &[u8]) -> Vec<u8> {
+        let (bytes, to) = {
+            let mut s = self.state.lock().unwrap();
+            let bytes = control(tid, sid, s.ns, s.nr, body);
+            s.ns = s.ns.wrapping_add(1);
+            (bytes, s.daemon_addr.unwrap_or(self.daemon))
+        };
+        self.sock.send_to(&bytes, to).unwrap();
+        bytes
+    }
+
+    /// The daemon's address as the peer talks to it.
+    pub fn daemon_addr(&self) -> SocketAddr {
+        self.state
+            .lock()
+            .unwrap()
+            .daemon_addr
+            .unwrap_or(self.daemon)
+    }
+
     /// Sends a ZLB on tunnel `tid` whose Nr is `ahead` past the right one.
     pub fn send_zlb_nr_ahead(&self, tid: u16, ahead: u16) {
         let (bytes, to) = {

@@ -7,6 +7,10 @@ use thiserror::Error;
 
 use crate::wire::header::Cookie;
 
+mod speed_update;
+
+pub use speed_update::ConnectSpeedUpdate;
+
 /// An Attribute Value that breaks its AVP's format.
 #[derive(Clone, Copy, Debug, Eq, Error, PartialEq)]
 #[non_exhaustive]
@@ -78,6 +82,7 @@ impl ValueLen {
             Self::OneOf(&[0, 4, 8]) => "0, 4 or 8",
             Self::OneOf(&[17, 21]) => "17 or 21",
             Self::OneOf(&[18, 26]) => "26 (or 18)",
+            Self::OneOf(&[12, 20]) => "12 (L2TPv2) or 20 (L2TPv3)",
             Self::OneOf(_) => "one of a fixed set",
             Self::EvenAtLeast(_) => "a non-zero even number",
             Self::ResultCode => "2, or at least 4",
@@ -588,6 +593,11 @@ avps! {
     TxConnectSpeedBps = 74, u64, ValueLen::Exactly(8), "Tx Connect Speed BPS", tx_connect_speed_bps;
     /// Rx Connect Speed BPS (RFC 3931 §5.4.4), 64 bits.
     RxConnectSpeedBps = 75, u64, ValueLen::Exactly(8), "Rx Connect Speed BPS", rx_connect_speed_bps;
+    /// Connect Speed Update (RFC 5515 §6.1): a session's current speeds, in CSUN and CSURQ.
+    ConnectSpeedUpdate = 97, ConnectSpeedUpdate, ValueLen::OneOf(&[12, 20]), "Connect Speed Update", connect_speed_update;
+    /// Connect Speed Update Enable (RFC 5515 §6.2): in an ICRQ, the LAC may send CSUNs for the
+    /// session. No value.
+    ConnectSpeedUpdateEnable = 98, (), ValueLen::Exactly(0), "Connect Speed Update Enable", connect_speed_update_enable;
 }
 
 impl AvpType {
@@ -610,7 +620,16 @@ impl AvpType {
     /// Whether the AVP is defined only by RFC 3931. When falling back to L2TPv2 these are sent
     /// with the M bit clear (RFC 3931 §4.7.3).
     pub fn is_v3_only(self) -> bool {
-        (self as u16) >= 58
+        (58..=75).contains(&(self as u16))
+    }
+
+    /// Whether RFC 5515 §6 defines the AVP (Connect Speed Update and its Enable), for both
+    /// versions, with the M bit that SHOULD be clear.
+    pub fn is_rfc5515(self) -> bool {
+        matches!(
+            self,
+            Self::ConnectSpeedUpdate | Self::ConnectSpeedUpdateEnable
+        )
     }
 
     /// Whether the RFCs forbid hiding this AVP (Message Type, Result Code, Random Vector, Message
@@ -769,6 +788,12 @@ mod tests {
         assert_eq!(AvpType::ControlMessageAuthNonce as u16, 73);
         assert_eq!(AvpType::from_u16(20), None);
         assert_eq!(AvpType::from_u16(75), Some(AvpType::RxConnectSpeedBps));
-        assert_eq!(AvpType::ALL.len(), 56);
+        assert_eq!(AvpType::from_u16(97), Some(AvpType::ConnectSpeedUpdate));
+        assert_eq!(
+            AvpType::from_u16(98),
+            Some(AvpType::ConnectSpeedUpdateEnable)
+        );
+        assert!(!AvpType::ConnectSpeedUpdate.is_v3_only());
+        assert_eq!(AvpType::ALL.len(), 58);
     }
 }

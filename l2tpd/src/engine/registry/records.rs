@@ -247,6 +247,8 @@ pub(in crate::engine) struct CallFacts {
     pub(in crate::engine) sub_address: Option<Vec<u8>>,
     /// The Access Line Information of an ICRQ (RFC 5515).
     pub(in crate::engine) access_line: Option<Box<AccessLine>>,
+    /// The ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2).
+    pub(in crate::engine) speed_updates: bool,
 }
 
 impl CallFacts {
@@ -259,11 +261,13 @@ impl CallFacts {
             called_number: req.called_number.clone().filter(|v| !v.is_empty()),
             sub_address: req.sub_address.clone().filter(|v| !v.is_empty()),
             access_line: req.access_line.clone(),
+            speed_updates: req.speed_updates,
         };
         let any = facts.calling_number.is_some()
             || facts.called_number.is_some()
             || facts.sub_address.is_some()
-            || facts.access_line.is_some();
+            || facts.access_line.is_some()
+            || facts.speed_updates;
         any.then(|| Box::new(facts))
     }
 }
@@ -294,7 +298,8 @@ pub(in crate::engine) struct SessionRec {
     pub(in crate::engine) tunnel_name: Option<String>,
     /// What the peer told of its call (boxed: most calls placed here carry none).
     pub(in crate::engine) call: Option<Box<CallFacts>>,
-    /// The connect speeds the peer's ICCN or OCCN gave (RFC 2661 §4.4.5, RFC 3931 §5.4.5).
+    /// The connect speeds the peer's ICCN or OCCN gave (RFC 2661 §4.4.5, RFC 3931 §5.4.5), or
+    /// its latest CSUN (RFC 5515 §4.1).
     pub(in crate::engine) connect_speed: Option<ConnectSpeed>,
     /// The PPP l2tpd terminates on this session itself (native PPP), from when its data plane
     /// is installed.
@@ -362,6 +367,11 @@ impl SessionRec {
     /// The Access Line Information of the peer's call (RFC 5515), if it sent any.
     pub(in crate::engine) fn access_line(&self) -> Option<&AccessLine> {
         self.call.as_ref()?.access_line.as_deref()
+    }
+
+    /// Whether the peer's ICRQ enabled connect speed updates (RFC 5515 §6.2).
+    pub(in crate::engine) fn speed_updates(&self) -> bool {
+        self.call.as_ref().is_some_and(|c| c.speed_updates)
     }
 
     /// The Calling Number: the peer's, for a call it placed, else the configured one.

@@ -10,7 +10,7 @@ use super::harness::addr;
 use super::radius::{PASSWORD, accounting, lns, net, server, submits, up};
 
 /// The LAC: one session to node 1 telling of its access line, authenticating as alice.
-fn lac(line: &str) -> String {
+pub(super) fn lac(line: &str) -> String {
     format!(
         "ppp profile \"default\" {{\n user_name \"alice\"\n user_password \"{PASSWORD}\"\n}}\n\
          tunnel \"t\" {{\n peer {}\n version 2\n}}\n\

@@ -12,4 +12,5 @@ mod ppp_hostile;
 mod ppp_proxy;
 mod radius;
 mod scenarios;
+mod speed_update;
 mod tamper;
