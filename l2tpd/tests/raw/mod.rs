@@ -208,13 +208,7 @@ impl RawPeer {
 
     /// Sends a message with `body` on tunnel `tid`, session `sid`, with the next Ns.
     pub fn send(&self, tid: u16, sid: u16, body: &[u8]) {
-        let (bytes, to) = {
-            let mut s = self.state.lock().unwrap();
-            let bytes = control(tid, sid, s.ns, s.nr, body);
-            s.ns = s.ns.wrapping_add(1);
-            (bytes, s.daemon_addr.unwrap_or(self.daemon))
-        };
-        self.sock.send_to(&bytes, to).unwrap();
+        self.send_kept(tid, sid, body);
     }
 
     /// [`RawPeer::send`], returning the datagram sent (to judge it).
