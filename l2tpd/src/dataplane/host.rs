@@ -741,15 +741,6 @@ impl DataplaneHost {
         d
     }
 
-    /// What the drop summary calls the data plane (its fallback's drops are summed with its
-    /// own), and how often it looks at their drops.
-    pub fn drops_summary(&self) -> (String, std::time::Duration) {
-        let fb = self.fallback.as_ref().map(|fb| fb.drops_period());
-        let period = self.dataplane.drops_period();
-        let name = format!("{} data plane", self.dataplane.name());
-        (name, fb.map_or(period, |fb| fb.max(period)))
-    }
-
     /// Data counters over every session, removed ones included; `None` without data.
     pub fn data_totals(&self) -> Option<DataStats> {
         let fallback = self.fallback.as_ref().and_then(|fb| fb.data_totals());

@@ -160,8 +160,11 @@ pub async fn run(
     let mut fallback_events = plane.take_fallback_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     // What the data plane dropped, summed up in one line a period (at a `flush`).
-    let (plane_name, drops_period) = plane.drops_summary();
-    let mut drops = DropSummary::new(Instant::now(), drops_period, plane_name);
+    // Named after the data plane; a fallback's drops (always the userspace plane's, whose
+    // period is the shortest) are summed with its own.
+    let main = plane.dataplane();
+    let name = format!("{} data plane", main.name());
+    let mut drops = DropSummary::new(Instant::now(), main.drops_period(), name);
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
         to_core: dgram_tx.clone(),
