@@ -294,25 +294,33 @@ impl L2tpGenl {
     /// The counters of every session in the kernel (in this network namespace), by (tunnel id,
     /// session id): one dump, whatever the number of sessions.
     pub fn session_infos(&self) -> io::Result<Vec<((u32, u32), KernelSessionInfo)>> {
+        let mut out = Vec::new();
+        self.each_session_info(|ids, info| out.push((ids, info)))?;
+        Ok(out)
+    }
+
+    /// [`L2tpGenl::session_infos`] one session at a time, as the dump is read: memory for one
+    /// batch of the dump, not for every session.
+    pub fn each_session_info(
+        &self,
+        mut each: impl FnMut((u32, u32), KernelSessionInfo),
+    ) -> io::Result<()> {
         let mut g = GenlMessage::from_payload(L2tpMessage::new(L2tpCmd::SessionGet));
         g.set_resolved_family_id(self.family);
-        Ok(self
-            .nl
-            .dump(g)?
-            .iter()
-            .filter_map(|m| {
-                let a = &m.payload.attributes;
-                let tid = a.iter().find_map(|a| match a {
-                    L2tpAttribute::ConnId(id) => Some(*id),
-                    _ => None,
-                })?;
-                let sid = a.iter().find_map(|a| match a {
-                    L2tpAttribute::SessionId(id) => Some(*id),
-                    _ => None,
-                })?;
-                Some(((tid, sid), session_info(&m.payload)))
-            })
-            .collect())
+        self.nl.dump_each(g, |m| {
+            let a = &m.payload.attributes;
+            let tid = a.iter().find_map(|a| match a {
+                L2tpAttribute::ConnId(id) => Some(*id),
+                _ => None,
+            });
+            let sid = a.iter().find_map(|a| match a {
+                L2tpAttribute::SessionId(id) => Some(*id),
+                _ => None,
+            });
+            if let (Some(tid), Some(sid)) = (tid, sid) {
+                each((tid, sid), session_info(&m.payload));
+            }
+        })
     }
 
     /// The connection ids of every tunnel in the kernel (in this network namespace).

@@ -52,7 +52,9 @@ impl Netlink {
     where
         I: NetlinkSerializable + NetlinkDeserializable + Debug,
     {
-        self.round_trip(message, NLM_F_REQUEST | NLM_F_ACK | flags)
+        let mut out = Vec::new();
+        self.round_trip(message, NLM_F_REQUEST | NLM_F_ACK | flags, |m| out.push(m))?;
+        Ok(out)
     }
 
     /// Sends a dump request and returns every message of the dump.
@@ -60,10 +62,21 @@ impl Netlink {
     where
         I: NetlinkSerializable + NetlinkDeserializable + Debug,
     {
-        self.round_trip(message, NLM_F_REQUEST | NLM_F_DUMP)
+        let mut out = Vec::new();
+        self.dump_each(message, |m| out.push(m))?;
+        Ok(out)
     }
 
-    fn round_trip<I>(&self, message: I, flags: u16) -> io::Result<Vec<I>>
+    /// Sends a dump request and gives each message of the dump to `each` as it is read, so
+    /// that a large dump is never held whole.
+    pub(crate) fn dump_each<I>(&self, message: I, each: impl FnMut(I)) -> io::Result<()>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable + Debug,
+    {
+        self.round_trip(message, NLM_F_REQUEST | NLM_F_DUMP, each)
+    }
+
+    fn round_trip<I>(&self, message: I, flags: u16, mut each: impl FnMut(I)) -> io::Result<()>
     where
         I: NetlinkSerializable + NetlinkDeserializable + Debug,
     {
@@ -71,7 +84,6 @@ impl Netlink {
         self.seq.set(seq);
         let request = encode(message, flags, seq);
         self.socket.send(&request, 0)?;
-        let mut out = Vec::new();
         let mut buf = self.buf.borrow_mut();
         loop {
             buf.clear();
@@ -101,14 +113,14 @@ impl Netlink {
                     continue;
                 }
                 match msg.payload {
-                    NetlinkPayload::Done(_) => return Ok(out),
+                    NetlinkPayload::Done(_) => return Ok(()),
                     NetlinkPayload::Error(e) => {
                         return match e.code {
-                            None => Ok(out),
+                            None => Ok(()),
                             Some(_) => Err(e.to_io()),
                         };
                     }
-                    NetlinkPayload::InnerMessage(m) => out.push(m),
+                    NetlinkPayload::InnerMessage(m) => each(m),
                     _ => {}
                 }
             }

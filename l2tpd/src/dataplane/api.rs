@@ -475,10 +475,16 @@ pub trait Dataplane: fmt::Debug {
         None
     }
 
-    /// Data packets dropped outside any one session's counters (a wrong cookie, the shared
-    /// TUN of native PPP), over the data plane's life (for `show system`).
+    /// Data packets dropped, by reason, over the data plane's life, removed sessions included
+    /// (for `show system`, the metrics and the drop summary).
     fn drops(&self) -> DataplaneTotals {
         DataplaneTotals::default()
+    }
+
+    /// How often its drops are summed up in the log ([`super::drops::DropSummary`]): as often
+    /// as [`Dataplane::drops`] may change.
+    fn drops_period(&self) -> std::time::Duration {
+        super::drops::SUMMARY_PERIOD
     }
 
     /// The channel of [`DataplaneEvent`]s; the first call takes it.

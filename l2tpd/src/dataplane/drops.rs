@@ -1,17 +1,19 @@
-//! The periodic summary of what the userspace data plane dropped.
+//! The periodic summary of what the data plane dropped.
 //!
 //! The data path counts every packet or frame it drops in its totals, by reason
 //! ([`l2tp_dataplane::DataplaneTotals`]), and logs none of them itself (only wrong cookies and
 //! native-PPP drops are reported per session, rate-limited): a line per packet would cost the
-//! data path and flood the log. Instead, every [`SUMMARY_PERIOD`] the daemon compares the
-//! totals with its last look and, when any reason grew, logs one warning naming each reason
-//! that grew and by how much. Nothing is logged while nothing is dropped.
+//! data path and flood the log. Instead, once a period the daemon compares the totals with its
+//! last look and, when any reason grew, logs one warning naming each reason that grew and by
+//! how much. Nothing is logged while nothing is dropped. The userspace data plane's period is
+//! [`SUMMARY_PERIOD`]; the kernel's is longer ([`super::kernel::KERNEL_DROPS_PERIOD`]), as
+//! its totals are the sum of the kernel's per-session counters, read in one dump a period.
 
 use std::time::{Duration, Instant};
 
 use l2tp_dataplane::DataplaneTotals;
 
-/// How often the totals are compared with the last look.
+/// How often the userspace data plane's totals are compared with the last look.
 pub const SUMMARY_PERIOD: Duration = Duration::from_secs(10);
 
 /// The totals at the last look, and when that was.
@@ -19,15 +21,21 @@ pub const SUMMARY_PERIOD: Duration = Duration::from_secs(10);
 pub struct DropSummary {
     last: DataplaneTotals,
     looked: Instant,
+    /// How often it looks.
+    period: Duration,
+    /// What the line calls the data plane ("userspace data plane").
+    name: String,
 }
 
 impl DropSummary {
-    /// A summary whose first period starts `now`, from totals of zero (a data plane that has
-    /// just started).
-    pub fn new(now: Instant) -> Self {
+    /// A summary of the data plane called `name`, that looks once a `period`, whose first
+    /// period starts `now`, from totals of zero (a data plane that has just started).
+    pub fn new(now: Instant, period: Duration, name: String) -> Self {
         Self {
             last: DataplaneTotals::default(),
             looked: now,
+            period,
+            name,
         }
     }
 
@@ -40,7 +48,7 @@ impl DropSummary {
         totals: impl FnOnce() -> DataplaneTotals,
     ) -> Option<String> {
         let since = now.saturating_duration_since(self.looked);
-        if since < SUMMARY_PERIOD {
+        if since < self.period {
             return None;
         }
         let totals = totals();
@@ -54,7 +62,7 @@ impl DropSummary {
             .collect();
         self.last = totals;
         self.looked = now;
-        describe(&grown, since)
+        describe(&self.name, &grown, since)
     }
 }
 
@@ -80,7 +88,7 @@ fn phrase(reason: &str) -> &'static str {
 }
 
 /// The log line of the drops that `grown` (reason, how many) over the last `since`.
-fn describe(grown: &[(&str, u64)], since: Duration) -> Option<String> {
+fn describe(name: &str, grown: &[(&str, u64)], since: Duration) -> Option<String> {
     if grown.is_empty() {
         return None;
     }
@@ -89,7 +97,7 @@ fn describe(grown: &[(&str, u64)], since: Duration) -> Option<String> {
         .map(|(reason, n)| format!("{n} {}", phrase(reason)))
         .collect();
     Some(format!(
-        "userspace data plane dropped in the last {} s: {} (see l2tpctl show system)",
+        "{name} dropped in the last {} s: {} (see l2tpctl show system)",
         since.as_secs(),
         each.join(", ")
     ))
@@ -102,7 +110,7 @@ mod tests {
     #[test]
     fn nothing_is_said_before_the_period_is_over_or_when_nothing_grew() {
         let t0 = Instant::now();
-        let mut s = DropSummary::new(t0);
+        let mut s = DropSummary::new(t0, SUMMARY_PERIOD, "userspace data plane".into());
         let asked = std::cell::Cell::new(0);
         let totals = |t: DataplaneTotals| {
             asked.set(asked.get() + 1);
@@ -132,7 +140,7 @@ mod tests {
     #[test]
     fn the_line_names_each_reason_that_grew_by_how_much() {
         let t0 = Instant::now();
-        let mut s = DropSummary::new(t0);
+        let mut s = DropSummary::new(t0, SUMMARY_PERIOD, "userspace data plane".into());
         let first = DataplaneTotals {
             seq_errors: 3,
             rx_truncated: 1,
@@ -175,7 +183,7 @@ mod tests {
     #[test]
     fn a_data_plane_counting_from_zero_again_is_taken_as_new() {
         let t0 = Instant::now();
-        let mut s = DropSummary::new(t0);
+        let mut s = DropSummary::new(t0, SUMMARY_PERIOD, "userspace data plane".into());
         let many = DataplaneTotals {
             rx_errors: 50,
             ..Default::default()

@@ -412,8 +412,9 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     labelled(&mut m, all.into_iter().map(|(k, n)| ([("kind", k)], n)))?;
     let mut m = e.encode_descriptor(
         "l2tpd_data_discards",
-        "Data packets and frames the userspace data plane dropped, by reason (besides wrong \
-         cookies and the shared TUN's discards).",
+        "Data packets and frames the data plane dropped, by reason (besides wrong cookies and \
+         the shared TUN's discards); on the kernel data plane, the kernel's session counters \
+         read every 30 s.",
         None,
         MetricType::Counter,
     )?;

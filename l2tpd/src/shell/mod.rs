@@ -12,8 +12,9 @@
 //! stops pinging.
 //!
 //! Once a second the loop also looks after small things: which user scripts exist, learnt
-//! marks that expired, the log's buffer; and every ten seconds it sums up what the data plane
-//! dropped in one warning, if it dropped anything ([`DropSummary`]).
+//! marks that expired, the log's buffer; and once a period (ten seconds for the userspace data
+//! plane, longer for the kernel's) it sums up what the data plane dropped in one warning, if it
+//! dropped anything ([`DropSummary`]).
 
 use std::io;
 
@@ -159,7 +160,11 @@ pub async fn run(
     let mut fallback_events = plane.take_fallback_events();
     let mut flush = tokio::time::interval(Duration::from_secs(1));
     // What the data plane dropped, summed up in one line a period (at a `flush`).
-    let mut drops = DropSummary::new(Instant::now());
+    // Named after the data plane; a fallback's drops (always the userspace plane's, whose
+    // period is the shortest) are summed with its own.
+    let main = plane.dataplane();
+    let name = format!("{} data plane", main.name());
+    let mut drops = DropSummary::new(Instant::now(), main.drops_period(), name);
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
         to_core: dgram_tx.clone(),

@@ -6,7 +6,11 @@
 # With a reorder timeout on the client's session, the kernel holds the early packets until the
 # late ones come: rx_reordered grows, nothing is dropped, the ping loses nothing. Without one
 # (the control), the kernel drops out-of-sequence packets: rx_seq_errors grows and the ping
-# loses replies.
+# loses replies. Those drops are the kernel's, counted per session: l2tpd sums them up (one
+# sessions dump every 30 s) and must log them in its drop summary, count them in `show
+# system` (data_discards) and in the metric l2tpd_data_discards_total, like the userspace
+# plane's.
+# vm-timeout: 240
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
@@ -17,6 +21,14 @@ COUNT=40 DELAY=100ms REORDER_MS=500
 stat() {
     ctl "$1" -j show session t1 s1 | sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" | head -n 1
 }
+
+# summed_seq: the sequence drops in every drop summary line of the client's log, summed.
+summed_seq() {
+    grep 'kernel data plane dropped in the last' $W/cli.log | grep -o '[0-9][0-9]* out of sequence' |
+        awk '{ n += $1 } END { print n + 0 }'
+}
+# summed N: the summary lines name N sequence drops or more.
+summed() { [ "$(summed_seq)" -ge "$1" ] && [ "$1" -gt 0 ]; }
 
 run() { # REORDER_TIMEOUT_MS (0: none)
     local rto=$1 rc=0
@@ -42,7 +54,8 @@ pseudowire profile \"pw\" {
     local_ip 198.51.100.2
     netmask 255.255.255.0
 }" || return 1
-    start_l2tpd a cli "$(l2tpd_system cli 192.0.2.1:1701 kernel)
+    start_l2tpd a cli "$(l2tpd_system cli 192.0.2.1:1701 kernel "    metrics_listen 127.0.0.1:9702
+")
 pseudowire profile \"pw\" {
     interface_name \"l2tpeth%d\"
     local_ip 198.51.100.1
@@ -101,6 +114,28 @@ session \"s1\" {
         # the kernel counts a sequence drop in its rx_errors too: once, not twice
         [ "$err" = "$seq" ] || { echo "rx_errors +$err is not the rx_seq_errors +$seq"; rc=1; }
         [ "${got:-0}" -lt "$COUNT" ] || { echo "no replies lost without a reorder timeout"; rc=1; }
+        # Nothing dropped without a log line and a counter: the drop summary names every
+        # sequence drop of the session (in one line or more, as the 30 s looks fall), and
+        # show system and the metric count them, no more as rx errors. The session may drop
+        # a few more until it finds its sequence again: what was logged is at least what it
+        # had after the burst, at most what it has now.
+        local all
+        all=$(stat cli rx_seq_errors)
+        step "waiting for the drop summary of $all sequence drops or more"
+        wait_until 75 summed "$all" || { echo "drop summary: $(summed_seq) of $all sequence drops logged"; rc=1; }
+        step "drop summary"
+        grep "dropped in the last" $W/cli.log
+        local logged shown rx_shown m now
+        logged=$(summed_seq)
+        shown=$(ctl cli -j show system | tr -d ' \n' | sed -n 's/.*"data_discards":{[^}]*"seq_errors":\([0-9]*\).*/\1/p')
+        rx_shown=$(ctl cli -j show system | tr -d ' \n' | sed -n 's/.*"data_discards":{[^}]*"rx_errors":\([0-9]*\).*/\1/p')
+        m=$(metric a http://127.0.0.1:9702/metrics 'l2tpd_data_discards_total{reason="seq_errors"}')
+        now=$(stat cli rx_seq_errors)
+        echo "logged $logged; show system: data_discards seq_errors ${shown:-none}, rx_errors ${rx_shown:-none}; metric ${m:-none}; session now $now"
+        [ "$logged" -le "$now" ] || { echo "drop summary: more than the session dropped"; rc=1; }
+        [ "${shown:-0}" = "$logged" ] || { echo "show system: not the $logged sequence drops logged"; rc=1; }
+        [ -z "$rx_shown" ] || { echo "show system: the sequence drops counted as rx errors too"; rc=1; }
+        [ "${m:-0}" = "$logged" ] || { echo "metrics: not the $logged sequence drops logged"; rc=1; }
     fi
     kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
     step "stopped"

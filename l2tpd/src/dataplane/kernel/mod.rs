@@ -29,6 +29,7 @@
 //!   the next one at start-up.
 
 mod activity;
+mod drops;
 mod links;
 mod native;
 mod pppd;
@@ -50,6 +51,8 @@ use super::api::{
     SessionSpec, TunnelInstalled, TunnelSpec,
 };
 use super::names::{InterfaceNames, template};
+pub use drops::KERNEL_DROPS_PERIOD;
+use drops::KernelDrops;
 use links::LinkWatch;
 use native::{NativePpp, Readers};
 use pppd::{Pppd, PppdArgs};
@@ -92,6 +95,8 @@ pub struct KernelDataplane {
     events: Option<UnboundedReceiver<DataplaneEvent>>,
     /// The last counts of the sessions removed so far.
     retired: DataStats,
+    /// What the kernel dropped, summed up by a thread of its own.
+    drops: KernelDrops,
     /// Everything is being removed (the daemon stops): no counts to keep.
     removing_all: bool,
     /// The running kernel's release (major, minor), if known.
@@ -160,6 +165,7 @@ impl KernelDataplane {
             events_tx,
             events: Some(events),
             retired: DataStats::default(),
+            drops: KernelDrops::start(KERNEL_DROPS_PERIOD),
             removing_all: false,
             release: release::running(),
         })
@@ -173,6 +179,7 @@ impl KernelDataplane {
             && let Ok(i) = self.genl.session_info(tid, sid)
         {
             self.retired.add(&data_stats(&i));
+            self.drops.retire(tid, sid, i);
         }
         // Before the interfaces go: their deletion is ours, not news.
         self.links.forget(tid, sid);
@@ -618,6 +625,14 @@ impl Dataplane for KernelDataplane {
             Err(e) => tracing::debug!("kernel session counters: {e}"),
         }
         Some(total)
+    }
+
+    fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
+        self.drops.totals()
+    }
+
+    fn drops_period(&self) -> std::time::Duration {
+        KERNEL_DROPS_PERIOD
     }
 
     fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
