@@ -85,8 +85,11 @@ session \"s1\" {
     local rx; rx=$(sed -n 's/^ *rx_packets *:\? *\([0-9]*\).*/\1/p' $W/show.txt | head -n 1)
     echo "l2tpctl: rx_packets ${rx:-none}"
     [ "${rx:-0}" -ge 3 ] || { echo "kernel counters not shown"; rc=1; }
-    # The server's metrics: the kernel's data counters over its sessions.
-    local mrx; mrx=$(metric b $M l2tpd_data_receive_packets_total)
+    # The server's metrics: the kernel's data counters over its sessions, summed by a thread
+    # that reads them every second or so.
+    local mrx
+    metric_rx_3() { mrx=$(metric b $M l2tpd_data_receive_packets_total); [ "${mrx:-0}" -ge 3 ]; }
+    wait_until 10 metric_rx_3
     echo "metrics: data rx ${mrx:-none}"
     [ "${mrx:-0}" -ge 3 ] || { echo "metrics: no kernel data counters"; rc=1; }
     metric b $M 'l2tpd_info{version="0.1.0",dataplane="kernel"}' | grep -q '^1$' || { echo "metrics: not the kernel data plane"; rc=1; }

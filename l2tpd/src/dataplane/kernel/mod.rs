@@ -29,7 +29,7 @@
 //!   the next one at start-up.
 
 mod activity;
-mod drops;
+mod counters;
 mod links;
 mod native;
 mod pppd;
@@ -51,8 +51,8 @@ use super::api::{
     SessionSpec, TunnelInstalled, TunnelSpec,
 };
 use super::names::{InterfaceNames, template};
-pub use drops::KERNEL_DROPS_PERIOD;
-use drops::KernelDrops;
+pub use counters::KERNEL_DROPS_PERIOD;
+use counters::KernelCounters;
 use links::LinkWatch;
 use native::{NativePpp, Readers};
 use pppd::{Pppd, PppdArgs};
@@ -93,10 +93,9 @@ pub struct KernelDataplane {
     readers: Readers,
     events_tx: UnboundedSender<DataplaneEvent>,
     events: Option<UnboundedReceiver<DataplaneEvent>>,
-    /// The last counts of the sessions removed so far.
-    retired: DataStats,
-    /// What the kernel dropped, summed up by a thread of its own.
-    drops: KernelDrops,
+    /// The kernel's counters of the daemon's sessions (what they carried and what the kernel
+    /// dropped), summed up by a thread of its own.
+    counters: KernelCounters,
     /// Everything is being removed (the daemon stops): no counts to keep.
     removing_all: bool,
     /// The running kernel's release (major, minor), if known.
@@ -164,8 +163,7 @@ impl KernelDataplane {
             readers: Readers::default(),
             events_tx,
             events: Some(events),
-            retired: DataStats::default(),
-            drops: KernelDrops::start(KERNEL_DROPS_PERIOD),
+            counters: KernelCounters::start(),
             removing_all: false,
             release: release::running(),
         })
@@ -175,11 +173,9 @@ impl KernelDataplane {
         let mut s = self.sessions.remove(&(tid, sid))?;
         // Its last counts, before pppd (and with it a PPP session) goes. A PPP session whose
         // pppd exited by itself is gone already, and its counts with it.
-        if !self.removing_all
-            && let Ok(i) = self.genl.session_info(tid, sid)
-        {
-            self.retired.add(&data_stats(&i));
-            self.drops.retire(tid, sid, i);
+        if !self.removing_all {
+            self.counters
+                .retire(tid, sid, self.genl.session_info(tid, sid).ok());
         }
         // Before the interfaces go: their deletion is ours, not news.
         self.links.forget(tid, sid);
@@ -519,6 +515,7 @@ impl Dataplane for KernelDataplane {
                         ppp,
                     },
                 );
+                self.counters.open(spec.tid, spec.sid);
                 Ok(SessionInstalled {
                     interface_name: Some(ifname),
                 })
@@ -612,23 +609,13 @@ impl Dataplane for KernelDataplane {
     }
 
     fn data_totals(&self) -> Option<DataStats> {
-        let mut total = self.retired;
-        // One dump for every session (others' ones in this namespace left out).
-        match self.genl.session_infos() {
-            Ok(all) => {
-                for (ids, i) in all {
-                    if self.sessions.contains_key(&ids) {
-                        total.add(&data_stats(&i));
-                    }
-                }
-            }
-            Err(e) => tracing::debug!("kernel session counters: {e}"),
-        }
-        Some(total)
+        // From the counters thread's last dump, a second or so old with a few sessions: a
+        // dump here would hold the daemon's loop for seconds at 100 000 sessions.
+        Some(self.counters.data())
     }
 
     fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
-        self.drops.totals()
+        self.counters.drops()
     }
 
     fn drops_period(&self) -> std::time::Duration {

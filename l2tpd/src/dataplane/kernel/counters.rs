@@ -1,16 +1,24 @@
-//! What the kernel dropped, summed up by reason for the drop summary, `show system` and the
-//! metrics ([`DataplaneTotals`]), as the userspace data plane counts its own.
+//! The kernel's per-session counters summed over the daemon's sessions: what it dropped, by
+//! reason, for the drop summary, `show system` and the metrics ([`DataplaneTotals`]), as the
+//! userspace data plane counts its own; and the data counters of the metrics ([`DataStats`]).
 //!
-//! The kernel counts its drops per session only. A thread of its own ([`KernelDrops`]) reads
-//! the counters of every session once a [`KERNEL_DROPS_PERIOD`], in one generic netlink
-//! sessions dump on a socket of its own (never two at once, never on the daemon's loop), and
-//! adds what each session's counters grew by since the last look to totals that only grow.
-//! A session is known by its ids; one whose counters went down was made again with the same
-//! ids, and what it has is new. A session that is removed gives its last counters first (the
-//! data plane reads them before it deletes the session, [`KernelDrops::retire`]): the thread
-//! adds what grew since its last look and forgets the session, so that its counts stay in the
-//! totals and no later dump can count them twice. A session deleted outside the daemon takes
-//! at most one period of drops with it.
+//! The kernel counts per session only. A thread of its own ([`KernelCounters`]) reads the
+//! counters of every session in one generic netlink sessions dump on a socket of its own (never
+//! two at once, never on the daemon's loop, so that a metrics scrape costs the loop nothing
+//! whatever the number of sessions), and adds what each of the daemon's sessions grew by since
+//! the last look to totals that only grow. It dumps again after twenty times as long as the
+//! last dump took, at least [`MIN_GAP`] and at most [`KERNEL_DROPS_PERIOD`] later: a second
+//! with a few sessions, so that the totals are at most a second or two old; a twentieth of the
+//! thread's time at most, however many sessions there are.
+//!
+//! A session is known by its ids, and counted once the data plane has said it is the daemon's
+//! ([`KernelCounters::open`]; others' sessions in the network namespace are left out). One
+//! whose counters went down was made again with the same ids, and what it has is new. A
+//! session that is removed gives its last counters first (the data plane reads them before it
+//! deletes the session, [`KernelCounters::retire`]): the thread adds what grew since its last
+//! look and forgets the session, so that its counts stay in the totals and no later dump can
+//! count them twice. A session deleted outside the daemon takes what it counted since the last
+//! dump with it.
 //!
 //! What Linux (6.1, `net/l2tp/l2tp_core.c`) counts where, and how it maps onto the reasons:
 //!
@@ -29,7 +37,7 @@
 //! are not drops: the kernel passes them up to the tunnel's socket, which the daemon reads.
 //! So one sessions dump is all it takes, and no tunnels dump.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,11 +45,27 @@ use std::time::{Duration, Instant};
 use l2tp_dataplane::DataplaneTotals;
 use l2tp_dataplane::kernel::{KernelSessionInfo, L2tpGenl};
 
-/// How often the kernel's counters are read and the kernel data plane's drop summary is
-/// made. Longer than the userspace plane's: one dump of 100 000 sessions took 2 s in the
-/// emulated test guest, and its cost grows with the square of the sessions of one tunnel
-/// (docs/benchmarks.md, "Kernel drop counters").
+use super::data_stats;
+use crate::dataplane::DataStats;
+
+/// How often the kernel data plane's drop summary is made, and the longest time between two
+/// reads of the kernel's counters. Longer than the userspace plane's: one dump of 100 000
+/// sessions took 2 s in the emulated test guest, and its cost grows with the square of the
+/// sessions of one tunnel (docs/benchmarks.md, "Kernel drop counters").
 pub const KERNEL_DROPS_PERIOD: Duration = Duration::from_secs(30);
+
+/// The shortest time between two dumps.
+const MIN_GAP: Duration = Duration::from_secs(1);
+
+/// The time between two dumps, in dumps' durations: the thread dumps at most a twentieth of
+/// its time.
+const GAP_PER_DUMP: u32 = 20;
+
+/// When to dump again after a dump that took `took`.
+fn gap_after(took: Duration) -> Duration {
+    took.saturating_mul(GAP_PER_DUMP)
+        .clamp(MIN_GAP, KERNEL_DROPS_PERIOD)
+}
 
 /// The drop counters of one session, as the kernel last gave them.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -57,6 +81,8 @@ struct Seen {
     other: u64,
     /// The dump it was last seen in (of two that follow each other).
     round: bool,
+    /// Its data counters.
+    data: DataStats,
 }
 
 impl Seen {
@@ -71,6 +97,7 @@ impl Seen {
                 .rx_errors
                 .saturating_sub(i.rx_cookie_discards.saturating_add(i.rx_seq_discards)),
             round: false,
+            data: data_stats(i),
         }
     }
 
@@ -81,14 +108,46 @@ impl Seen {
             && self.rx_errors >= last.rx_errors
             && self.invalid >= last.invalid
             && self.tx_errors >= last.tx_errors
+            && self.data.rx_packets >= last.data.rx_packets
+            && self.data.rx_bytes >= last.data.rx_bytes
+            && self.data.rx_reordered >= last.data.rx_reordered
+            && self.data.tx_packets >= last.data.tx_packets
+            && self.data.tx_bytes >= last.data.tx_bytes
     }
+}
+
+/// What `now` grew by since `last`, of a session whose counters follow on.
+fn grown(now: &DataStats, last: &DataStats) -> DataStats {
+    DataStats {
+        rx_packets: now.rx_packets.saturating_sub(last.rx_packets),
+        rx_bytes: now.rx_bytes.saturating_sub(last.rx_bytes),
+        rx_errors: now.rx_errors.saturating_sub(last.rx_errors),
+        rx_cookie_mismatches: now
+            .rx_cookie_mismatches
+            .saturating_sub(last.rx_cookie_mismatches),
+        rx_seq_errors: now.rx_seq_errors.saturating_sub(last.rx_seq_errors),
+        rx_reordered: now.rx_reordered.saturating_sub(last.rx_reordered),
+        tx_packets: now.tx_packets.saturating_sub(last.tx_packets),
+        tx_bytes: now.tx_bytes.saturating_sub(last.tx_bytes),
+        tx_errors: now.tx_errors.saturating_sub(last.tx_errors),
+    }
+}
+
+/// The sums the thread keeps up to date.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+struct Totals {
+    drops: DataplaneTotals,
+    data: DataStats,
 }
 
 /// The totals and the sessions' last counters.
 #[derive(Debug, Default)]
 struct Sum {
+    /// The daemon's sessions.
+    ours: HashSet<(u32, u32)>,
     seen: HashMap<(u32, u32), Seen>,
     totals: DataplaneTotals,
+    data: DataStats,
     /// Flips at each dump: a session not seen in the last one is gone.
     round: bool,
 }
@@ -96,6 +155,9 @@ struct Sum {
 impl Sum {
     /// Adds what session `ids` grew by since its last counters `now`, read in dump `round`.
     fn add(&mut self, ids: (u32, u32), now: Seen, round: bool) {
+        if !self.ours.contains(&ids) {
+            return;
+        }
         let last = self
             .seen
             .get(&ids)
@@ -108,6 +170,7 @@ impl Sum {
         t.rx_malformed += now.invalid - last.invalid;
         t.tx_errors += now.tx_errors - last.tx_errors;
         t.rx_errors += now.other.saturating_sub(last.other);
+        self.data.add(&grown(&now.data, &last.data));
         self.seen.insert(
             ids,
             Seen {
@@ -132,91 +195,124 @@ impl Sum {
         Ok(())
     }
 
-    /// Session `ids` is going, with its last counters.
-    fn retire(&mut self, ids: (u32, u32), i: &KernelSessionInfo) {
-        self.add(ids, Seen::of(i), self.round);
+    /// Session `ids` is going, with its last counters if the kernel still had them.
+    fn retire(&mut self, ids: (u32, u32), last: Option<&KernelSessionInfo>) {
+        if let Some(i) = last {
+            self.add(ids, Seen::of(i), self.round);
+        }
         self.seen.remove(&ids);
+        self.ours.remove(&ids);
+    }
+
+    fn totals(&self) -> Totals {
+        Totals {
+            drops: self.totals,
+            data: self.data,
+        }
     }
 }
 
-/// A session's last counters, for the thread.
+/// What the data plane tells the thread.
 #[derive(Debug)]
-struct Retired {
-    ids: (u32, u32),
-    info: KernelSessionInfo,
+enum News {
+    /// A session of the daemon's was made.
+    Opened((u32, u32)),
+    /// A session is about to be deleted, with its last counters if the kernel still had
+    /// them (a PPP session whose pppd exited is gone already, with its counts).
+    Retired {
+        ids: (u32, u32),
+        info: Option<KernelSessionInfo>,
+    },
 }
 
-/// The thread that sums up the kernel's drops; it ends when this is dropped.
+/// The thread that sums up the kernel's counters; it ends when this is dropped.
 #[derive(Debug)]
-pub(super) struct KernelDrops {
-    totals: Arc<Mutex<DataplaneTotals>>,
-    retired: Option<Sender<Retired>>,
+pub(super) struct KernelCounters {
+    totals: Arc<Mutex<Totals>>,
+    news: Option<Sender<News>>,
 }
 
-impl KernelDrops {
+impl KernelCounters {
     /// Starts the thread, with a generic netlink socket of its own. Without one (or a thread),
     /// the totals stay zero, and that is said once.
-    pub(super) fn start(period: Duration) -> Self {
-        let totals = Arc::new(Mutex::new(DataplaneTotals::default()));
+    pub(super) fn start() -> Self {
+        let totals = Arc::new(Mutex::new(Totals::default()));
         let (tx, rx) = channel();
         let shared = Arc::clone(&totals);
         let started = L2tpGenl::open().and_then(|genl| {
             std::thread::Builder::new()
-                .name("kernel-drops".into())
-                .spawn(move || run(&genl, period, &rx, &shared))
+                .name("kernel-counters".into())
+                .spawn(move || run(&genl, &rx, &shared))
         });
         match started {
             Ok(_) => Self {
                 totals,
-                retired: Some(tx),
+                news: Some(tx),
             },
             Err(e) => {
                 tracing::warn!(
-                    "kernel data plane: cannot read the sessions' drop counters ({e}): its drops \
-                     are neither summed up nor logged"
+                    "kernel data plane: cannot read the sessions' counters ({e}): its drops \
+                     are neither summed up nor logged, and the metrics' data totals stay zero"
                 );
-                Self {
-                    totals,
-                    retired: None,
-                }
+                Self { totals, news: None }
             }
         }
     }
 
-    /// The totals at the thread's last look.
-    pub(super) fn totals(&self) -> DataplaneTotals {
-        self.totals.lock().map(|t| *t).unwrap_or_default()
+    /// The drops at the thread's last look.
+    pub(super) fn drops(&self) -> DataplaneTotals {
+        self.totals.lock().map(|t| t.drops).unwrap_or_default()
     }
 
-    /// Session `tid`/`sid` is about to be deleted; `info` is its last counters.
-    pub(super) fn retire(&self, tid: u32, sid: u32, info: KernelSessionInfo) {
-        if let Some(tx) = &self.retired {
-            let _ = tx.send(Retired {
-                ids: (tid, sid),
-                info,
-            });
+    /// The data counters of every session of the daemon's, removed ones included, at the
+    /// thread's last look.
+    pub(super) fn data(&self) -> DataStats {
+        self.totals.lock().map(|t| t.data).unwrap_or_default()
+    }
+
+    /// Session `tid`/`sid` is the daemon's, made just now.
+    pub(super) fn open(&self, tid: u32, sid: u32) {
+        self.tell(News::Opened((tid, sid)));
+    }
+
+    /// Session `tid`/`sid` is about to be deleted; `info` is its last counters, if the
+    /// kernel still had them.
+    pub(super) fn retire(&self, tid: u32, sid: u32, info: Option<KernelSessionInfo>) {
+        self.tell(News::Retired {
+            ids: (tid, sid),
+            info,
+        });
+    }
+
+    fn tell(&self, news: News) {
+        if let Some(tx) = &self.news {
+            let _ = tx.send(news);
         }
     }
 }
 
-/// The thread: a dump every `period`, the removed sessions' last counters in between.
-fn run(genl: &L2tpGenl, period: Duration, rx: &Receiver<Retired>, out: &Mutex<DataplaneTotals>) {
+/// The thread: dumps, the data plane's news in between.
+fn run(genl: &L2tpGenl, rx: &Receiver<News>, out: &Mutex<Totals>) {
     let mut sum = Sum::default();
-    let mut next = Instant::now() + period;
+    let mut next = Instant::now() + MIN_GAP;
     loop {
         match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
-            Ok(r) => sum.retire(r.ids, &r.info),
+            Ok(News::Opened(ids)) => {
+                sum.ours.insert(ids);
+                continue;
+            }
+            Ok(News::Retired { ids, info }) => sum.retire(ids, info.as_ref()),
             Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
+                let started = Instant::now();
                 if let Err(e) = sum.dump(|each| genl.each_session_info(each)) {
-                    tracing::debug!("kernel data plane: drop counters: {e}");
+                    tracing::debug!("kernel data plane: session counters: {e}");
                 }
-                // A full period between two dumps, however long one takes.
-                next = Instant::now() + period;
+                next = Instant::now() + gap_after(started.elapsed());
             }
         }
         if let Ok(mut t) = out.lock() {
-            *t = sum.totals;
+            *t = sum.totals();
         }
     }
 }
@@ -238,6 +334,14 @@ mod tests {
     }
 
     impl Sum {
+        /// A sum of the daemon's sessions 1/10 and 1/11.
+        fn ours() -> Self {
+            Self {
+                ours: [(1, 10), (1, 11)].into_iter().collect(),
+                ..Self::default()
+            }
+        }
+
         fn take(&mut self, infos: &[((u32, u32), KernelSessionInfo)]) {
             let r: Result<(), ()> = self.dump(|each| {
                 for (ids, i) in infos {
@@ -251,7 +355,7 @@ mod tests {
 
     #[test]
     fn each_drop_is_counted_once_under_its_reason() {
-        let mut s = Sum::default();
+        let mut s = Sum::ours();
         // 2 wrong cookies and 3 sequence drops, each also in rx_errors, and 1 more rx error.
         s.take(&[((1, 10), info(2, 3, 6, 4))]);
         assert_eq!(
@@ -271,10 +375,10 @@ mod tests {
 
     #[test]
     fn totals_only_grow_when_sessions_go() {
-        let mut s = Sum::default();
+        let mut s = Sum::ours();
         s.take(&[((1, 10), info(5, 0, 5, 0)), ((1, 11), info(0, 2, 2, 0))]);
         // 1/10 is removed, with one more wrong cookie since: counted, then forgotten.
-        s.retire((1, 10), &info(6, 0, 6, 0));
+        s.retire((1, 10), Some(&info(6, 0, 6, 0)));
         assert_eq!(s.totals.cookie_mismatches, 6);
         assert!(!s.seen.contains_key(&(1, 10)));
         // The thread takes the last counters between dumps only: the next dump is later
@@ -290,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_session_made_again_with_the_same_ids_counts_from_zero() {
-        let mut s = Sum::default();
+        let mut s = Sum::ours();
         s.take(&[((1, 10), info(0, 9, 9, 0))]);
         s.take(&[((1, 10), info(0, 1, 1, 0))]);
         assert_eq!(s.totals.seq_errors, 10);
@@ -299,7 +403,7 @@ mod tests {
 
     #[test]
     fn counters_read_one_after_the_other_count_nothing_twice() {
-        let mut s = Sum::default();
+        let mut s = Sum::ours();
         // A sequence drop came between reading rx_seq_discards and rx_errors: it looks like
         // another rx error for a moment.
         s.take(&[((1, 10), info(0, 3, 4, 0))]);
@@ -312,7 +416,7 @@ mod tests {
 
     #[test]
     fn a_dump_that_fails_forgets_no_session() {
-        let mut s = Sum::default();
+        let mut s = Sum::ours();
         s.take(&[((1, 10), info(1, 0, 1, 0)), ((1, 11), info(0, 0, 0, 0))]);
         // The dump breaks off after 1/11, which dropped one by then.
         let r = s.dump(|each| {
@@ -325,5 +429,42 @@ mod tests {
         // The next one has both, with nothing new: nothing is counted twice.
         s.take(&[((1, 10), info(1, 0, 1, 0)), ((1, 11), info(0, 1, 1, 0))]);
         assert_eq!((s.totals.cookie_mismatches, s.totals.seq_errors), (1, 1));
+    }
+
+    #[test]
+    fn others_sessions_are_left_out() {
+        let mut s = Sum::ours();
+        // 2/20 is someone else's (`ip l2tp`, another daemon in the namespace).
+        s.take(&[((1, 10), info(1, 0, 1, 0)), ((2, 20), info(5, 5, 10, 5))]);
+        assert_eq!(s.totals.reasons().iter().map(|r| r.1).sum::<u64>(), 1);
+        assert_eq!(s.data.rx_packets, 1000);
+        assert!(!s.seen.contains_key(&(2, 20)));
+    }
+
+    #[test]
+    fn data_counts_stay_when_sessions_go() {
+        let mut s = Sum::ours();
+        s.take(&[((1, 10), info(0, 0, 0, 0)), ((1, 11), info(0, 0, 0, 0))]);
+        assert_eq!((s.data.rx_packets, s.data.rx_reordered), (2000, 14));
+        let mut last = info(0, 0, 0, 0);
+        last.rx_packets = 1500;
+        last.tx_bytes = 64;
+        s.retire((1, 10), Some(&last));
+        assert_eq!((s.data.rx_packets, s.data.tx_bytes), (2500, 64));
+        // A session the kernel lost first is forgotten with what it had at the last dump.
+        s.retire((1, 11), None);
+        assert!(s.ours.is_empty() && s.seen.is_empty());
+        s.take(&[((1, 11), info(0, 0, 0, 0))]);
+        assert_eq!(s.data.rx_packets, 2500);
+    }
+
+    #[test]
+    fn dumps_take_a_twentieth_of_the_time_within_bounds() {
+        assert_eq!(gap_after(Duration::from_millis(1)), MIN_GAP);
+        assert_eq!(
+            gap_after(Duration::from_millis(200)),
+            Duration::from_secs(4)
+        );
+        assert_eq!(gap_after(Duration::from_secs(9)), KERNEL_DROPS_PERIOD);
     }
 }
