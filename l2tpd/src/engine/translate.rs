@@ -157,6 +157,7 @@ pub fn session_config(
             .tx_connect_speed
             .unwrap_or(defaults.tx_connect_speed),
         rx_connect_speed: settings.rx_connect_speed.unwrap_or(0),
+        connect_speed_updates: settings.connect_speed_updates,
         framing_type: match settings.framing_type {
             cfg::Framing::Sync => 1,
             cfg::Framing::Async => 2,
