@@ -32,9 +32,9 @@ use crate::wire::avp::types::ConnectSpeedUpdate;
 use crate::wire::header::Version;
 use crate::wire::{Avp, Message, MessageType};
 
-/// Sessions asked for in one CSURQ: 1000 AVPs of at most 26 octets stay well within a
+/// Sessions named in one CSURQ or CSUN: 1000 AVPs of at most 26 octets stay well within a
 /// message's 16-bit Length.
-const CSURQ_SESSIONS: usize = 1000;
+const SESSIONS_PER_MESSAGE: usize = 1000;
 
 /// The speeds of a call's connection as the LAC tells them in its ICCN or OCCN: Tx Connect
 /// Speed and Rx Connect Speed (RFC 2661 §4.4.5, 32 bits) or their BPS forms (RFC 3931
@@ -180,7 +180,7 @@ impl Endpoint {
         }
         // §6.1: the session id "relative to the sender" is the LAC's; the speeds are 0 (§4.2).
         // Several messages when one would pass the 16-bit Length.
-        for chunk in ids.chunks(CSURQ_SESSIONS) {
+        for chunk in ids.chunks(SESSIONS_PER_MESSAGE) {
             let mut msg = Message::new(MessageType::Csurq);
             for &id in chunk {
                 let update = ConnectSpeedUpdate::new(version, id, 0, 0);
@@ -239,7 +239,7 @@ impl Endpoint {
         changes: &[SpeedChange],
     ) -> Result<usize, CommandError> {
         let t = self.tunnels.get(ti).ok_or(CommandError::NoSuchTunnel)?;
-        let version = t.version;
+        let (version, open) = (t.version, t.state == TunnelState::Established);
         let mut updates = Vec::new();
         for change in changes {
             let Some(si) = self.find_session(ti, change.session_id) else {
@@ -254,7 +254,7 @@ impl Endpoint {
             let cfg = Arc::make_mut(&mut s.config);
             cfg.tx_connect_speed = change.tx;
             cfg.rx_connect_speed = change.rx;
-            if lac_enabled(s) {
+            if open && lac_enabled(s) {
                 updates.push(lac_update(s, version));
             }
         }
@@ -270,7 +270,7 @@ impl Endpoint {
         version: Version,
         updates: &[ConnectSpeedUpdate],
     ) {
-        for chunk in updates.chunks(CSURQ_SESSIONS) {
+        for chunk in updates.chunks(SESSIONS_PER_MESSAGE) {
             let mut msg = Message::new(MessageType::Csun);
             for update in chunk {
                 msg.push(Avp::ConnectSpeedUpdate(*update), version);
