@@ -152,3 +152,70 @@ fn any_other_change_still_places_the_call_again() {
     assert!(sent(&net, 0, CSUN).is_empty());
     assert_eq!(speeds(&net, 1).0, Some(30_000_000));
 }
+
+/// The values of every AVP of type `attr` (vendor 0) of a control datagram.
+fn avp_values(d: &[u8], attr: u16) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 12;
+    while let Some(h) = d.get(at..at + 6) {
+        let len = usize::from(u16::from_be_bytes([h[0], h[1]]) & 0x3ff);
+        if len < 6 {
+            break;
+        }
+        if h[2..4] == [0, 0] && u16::from_be_bytes([h[4], h[5]]) == attr {
+            out.extend(d.get(at + 6..at + len).map(<[u8]>::to_vec));
+        }
+        at += len;
+    }
+    out
+}
+
+#[test]
+fn the_sessions_of_a_tunnel_changed_by_one_reload_share_one_csun() {
+    let profile = |tx: &str| {
+        format!(
+            "session profile \"line\" {{\n tx_connect_speed {tx}\n connect_speed_updates true\n}}\n"
+        )
+    };
+    let sessions = "session \"a\" {\n tunnel \"t\"\n profile \"line\"\n}\n\
+                    session \"b\" {\n tunnel \"t\"\n profile \"line\"\n}\n";
+    let lac_text = |tx: &str| {
+        lac("").replace(
+            "session \"s\" {\n tunnel \"t\"\n pseudowire_type ppp\n}\n",
+            "",
+        ) + &profile(tx)
+            + sessions
+    };
+    let lns_text = lns("auth_chap", "auth_source radius");
+    let mut net = net(
+        &lns_text,
+        &lac_text("80000000"),
+        Some(server(radius_proto::Attributes::new())),
+    );
+    net.run_until(Duration::from_secs(30), "both calls up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    net.reload(0, &lac_text("30000000"));
+    net.run_for(Duration::from_secs(3));
+    let csuns = sent(&net, 0, CSUN);
+    assert_eq!(csuns.len(), 1, "one CSUN for the tunnel");
+    let mut lns_sids: Vec<u32> = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .iter()
+        .map(|r| r.sid)
+        .collect();
+    lns_sids.sort_unstable();
+    assert_eq!(lns_sids.len(), 2);
+    let mut named: Vec<Vec<u8>> = avp_values(&csuns[0], 97);
+    named.sort();
+    let mut expected: Vec<Vec<u8>> = lns_sids
+        .iter()
+        .map(|&sid| update(sid, 30_000_000, 0))
+        .collect();
+    expected.sort();
+    assert_eq!(named, expected);
+    assert_eq!(net.nodes[1].saw(EventKind::SessionDown), 0);
+    assert_eq!(net.nodes[1].saw(EventKind::SessionUp), 2);
+}
