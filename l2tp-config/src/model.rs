@@ -287,6 +287,10 @@ params! {
         tx_connect_speed: u32 => Option<u32> = None, p::number(0, u32::MAX.into());
         /// `rx_connect_speed`, bits per second \[`None`\].
         rx_connect_speed: u32 => Option<u32> = None, p::number(0, u32::MAX.into());
+        /// `connect_speed_updates`: a call placed as LAC carries Connect Speed Update Enable in
+        /// its ICRQ, tells speed changes in CSUNs and answers CSURQs (RFC 5515 §4, §6.2)
+        /// \[false\].
+        connect_speed_updates: bool => bool = false, p::boolean;
         /// `agent_circuit_id`: Access Line Agent-Circuit-Id sent in an ICRQ (RFC 5515 §5.1)
         /// \[`None`\].
         agent_circuit_id: String => Option<String> = None, p::access_line_id;

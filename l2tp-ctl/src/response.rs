@@ -537,7 +537,8 @@ pub struct CallInfo {
     /// RFC 5515 CSUN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_connect_speed: Option<std::num::NonZeroU64>,
-    /// The Rx Connect Speed of the peer's ICCN or OCCN (or latest CSUN), when it gave one.
+    /// The Rx Connect Speed of the peer's ICCN or OCCN (or latest CSUN), when it gave one; for
+    /// a call placed here as LAC, the one told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rx_connect_speed: Option<std::num::NonZeroU64>,
     /// The Access Line Information of the LAC's ICRQ (RFC 5515), by name:
@@ -546,7 +547,8 @@ pub struct CallInfo {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub access_line: std::collections::BTreeMap<String, String>,
     /// The LAC's ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2): it may send CSUNs
-    /// that update the connect speeds.
+    /// that update the connect speeds. The LAC is the peer, or this host for a call placed
+    /// here with `connect_speed_updates`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub connect_speed_updates: bool,
 }

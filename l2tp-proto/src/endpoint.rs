@@ -273,6 +273,16 @@ impl Endpoint {
                 self.reschedule_tunnel(index);
                 Ok(CommandOutcome::SpeedsRequested(n))
             }
+            Command::UpdateConnectSpeeds { tunnel_id, changes } => {
+                let index = *self
+                    .tunnel_ids
+                    .get(&tunnel_id)
+                    .ok_or(CommandError::NoSuchTunnel)?;
+                let n = self.update_speeds(now, index, &changes)?;
+                self.flush(now, index);
+                self.reschedule_tunnel(index);
+                Ok(CommandOutcome::SpeedsUpdated(n))
+            }
             Command::OpenSession {
                 tunnel_id,
                 handle,

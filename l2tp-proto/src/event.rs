@@ -116,6 +116,16 @@ pub enum Command {
         /// The local session id; `None` for all the tunnel's enabled sessions.
         session_id: Option<u32>,
     },
+    /// New connect speeds for sessions of a tunnel that we placed as LAC (RFC 5515 §4): each
+    /// tells them from now on, and one CSUN carries them for the established ones whose ICRQ
+    /// carried Connect Speed Update Enable ([`crate::SessionConfig::connect_speed_updates`]),
+    /// and for no other (§4.1). Answered with [`CommandOutcome::SpeedsUpdated`].
+    UpdateConnectSpeeds {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The sessions and their new speeds.
+        changes: Vec<crate::speed::SpeedChange>,
+    },
     /// Disconnect a session with the CDN `refusal` gives (result, error, message sent to the
     /// peer): for a reason of the layer above, e.g. its PPP ended. `why` is only the local
     /// reason of the [`Event::SessionDown`].
@@ -153,6 +163,8 @@ pub enum CommandOutcome {
     Done,
     /// A CSURQ was sent for this many sessions.
     SpeedsRequested(usize),
+    /// A CSUN was sent naming this many sessions (0: none was sent).
+    SpeedsUpdated(usize),
 }
 
 /// Why a command or decision answer was refused (local misuse, never a peer's fault).

@@ -75,10 +75,11 @@ pub enum Discard {
     /// A CSUN without a Connect Speed Update AVP (RFC 5515 §4.1 requires one): acknowledged,
     /// counted as malformed, ignored.
     SpeedUpdateEmpty,
-    /// A CSURQ, acknowledged and not answered: we never send Connect Speed Update Enable, and
-    /// RFC 5515 §4.2 says the LAC MUST NOT answer for sessions without it.
+    /// Sessions a CSURQ asked for that are not answered: unknown, not established, or not
+    /// placed by us with Connect Speed Update Enable, for which RFC 5515 §4.2 says the LAC MUST
+    /// NOT answer. The CSURQ is acknowledged; the other sessions it names are answered.
     SpeedRequestIgnored {
-        /// The Connect Speed Update AVPs (sessions asked for) it carried.
+        /// The Connect Speed Update AVPs (sessions asked for) left unanswered.
         sessions: usize,
     },
     /// The message digest or challenge response did not verify.
@@ -183,8 +184,8 @@ impl fmt::Display for Discard {
             ),
             Self::SpeedRequestIgnored { sessions } => write!(
                 f,
-                "CSURQ for {sessions} session(s) acknowledged, not answered: no session here \
-                 sent Connect Speed Update Enable (RFC 5515 §4.2)"
+                "CSURQ for {sessions} session(s) acknowledged, not answered: unknown, or \
+                 no Connect Speed Update Enable sent for them (RFC 5515 §4.2)"
             ),
             Self::Authentication => f.write_str("message failed authentication: discarded"),
             Self::PeerSetupRate => f.write_str("SCCRQ over peer_setup_rate: dropped"),

@@ -27,7 +27,8 @@
 //!   passed up, data-plane install/remove requests with every kernel parameter, and the
 //!   closing of tunnels and sessions whose data path the caller reports lost;
 //! - RFC 5515 connect speed updates ([`speed`]): Connect Speed Update Enable recorded from an
-//!   ICRQ, CSUN updates reported as events, CSURQ sent on command and never answered;
+//!   ICRQ or sent in ours, CSUN updates reported as events or sent on command, CSURQ sent on
+//!   command or answered for the calls that enabled updates;
 //! - hostile input ([`guard`]): every discarded or refused input reported and counted, values
 //!   the RFCs forbid refused as they say (`wire::ranges`), optional message types we do not
 //!   implement acknowledged and ignored, and admission of new tunnels under load (a cap on
@@ -69,4 +70,5 @@ pub use event::{
 pub use guard::{Admission, Discard, SpeedUpdateIgnored};
 pub use rng::{DeterministicRng, Rng};
 pub use session::{CallType, DataSequencing, SessionConfig, SessionState};
+pub use speed::SpeedChange;
 pub use tunnel::{AuthMode, TunnelConfig, TunnelState, VersionMode};

@@ -9,28 +9,32 @@
 //!   and counted. The tunnel is never torn down for it.
 //! - A CSUN without any Connect Speed Update AVP (§4.1: at least one MUST be present) is
 //!   acknowledged, counted as malformed and otherwise ignored.
-//! - A CSURQ asks a LAC for the speeds of sessions whose ICRQ carried Connect Speed Update
-//!   Enable, and §4.2 forbids answering for any other. This implementation never sends that
-//!   AVP, so it never answers: the CSURQ is acknowledged and reported
-//!   ([`Discard::SpeedRequestIgnored`]).
+//! - As LAC, a call's ICRQ carries Connect Speed Update Enable when its
+//!   [`crate::SessionConfig::connect_speed_updates`] says so, and for those calls only
+//!   [`crate::Command::UpdateConnectSpeeds`] sends one CSUN per tunnel with their new speeds
+//!   and a CSURQ is answered with one CSUN. §4.2 forbids answering for any other session:
+//!   those are left out and reported ([`Discard::SpeedRequestIgnored`]).
 //! - As LNS, [`crate::Command::RequestConnectSpeeds`] sends a CSURQ for one session or every
 //!   established session of a tunnel whose ICRQ enabled updates, and for no other (§4.2).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::num::NonZeroU64;
+use std::sync::Arc;
 
 use crate::endpoint::Endpoint;
 use crate::event::{CommandError, Event};
 use crate::guard::{Discard, SpeedUpdateIgnored};
-use crate::session::SessionState;
+use crate::session::{CallType, Session, SessionState};
 use crate::time::Instant;
 use crate::tunnel::TunnelState;
 use crate::wire::avp::types::ConnectSpeedUpdate;
+use crate::wire::header::Version;
 use crate::wire::{Avp, Message, MessageType};
 
-/// Sessions asked for in one CSURQ: 1000 AVPs of at most 26 octets stay well within a
+/// Sessions named in one CSURQ or CSUN: 1000 AVPs of at most 26 octets stay well within a
 /// message's 16-bit Length.
-const CSURQ_SESSIONS: usize = 1000;
+const SESSIONS_PER_MESSAGE: usize = 1000;
 
 /// The speeds of a call's connection as the LAC tells them in its ICCN or OCCN: Tx Connect
 /// Speed and Rx Connect Speed (RFC 2661 §4.4.5, 32 bits) or their BPS forms (RFC 3931
@@ -107,7 +111,10 @@ impl Endpoint {
                 .and_then(|si| Some((si, self.sessions.get(si)?)));
             let why = match found {
                 None => Some(SpeedUpdateIgnored::UnknownSession),
-                Some((_, s)) if !s.speed_updates => Some(SpeedUpdateIgnored::NotEnabled),
+                // Only the peer's ICRQ lets it send CSUNs: not ours, as LAC, for a call we placed.
+                Some((_, s)) if !s.speed_updates || s.initiator => {
+                    Some(SpeedUpdateIgnored::NotEnabled)
+                }
                 Some((_, s)) if s.state != SessionState::Established => {
                     Some(SpeedUpdateIgnored::NotEstablished)
                 }
@@ -146,8 +153,9 @@ impl Endpoint {
             return Err(CommandError::NoSuchTunnel);
         }
         let version = t.version;
-        let enabled =
-            |s: &crate::session::Session| s.state == SessionState::Established && s.speed_updates;
+        let enabled = |s: &crate::session::Session| {
+            s.state == SessionState::Established && s.speed_updates && !s.initiator
+        };
         let ids: Vec<u32> = match session_id {
             Some(id) => {
                 let si = self
@@ -172,7 +180,7 @@ impl Endpoint {
         }
         // §6.1: the session id "relative to the sender" is the LAC's; the speeds are 0 (§4.2).
         // Several messages when one would pass the 16-bit Length.
-        for chunk in ids.chunks(CSURQ_SESSIONS) {
+        for chunk in ids.chunks(SESSIONS_PER_MESSAGE) {
             let mut msg = Message::new(MessageType::Csurq);
             for &id in chunk {
                 let update = ConnectSpeedUpdate::new(version, id, 0, 0);
@@ -183,26 +191,125 @@ impl Endpoint {
         Ok(ids.len())
     }
 
-    /// A CSURQ in tunnel `ti` (RFC 5515 §4.2): never answered, since we never send Connect
-    /// Speed Update Enable and the LAC MUST NOT answer for sessions without it.
-    pub(crate) fn on_csurq(&mut self, ti: u32, msg: &Message) {
+    /// A CSURQ in tunnel `ti` (RFC 5515 §4.2). Each Connect Speed Update AVP names a session
+    /// by the id "relative to the sender" the LNS's `request_speeds` puts there: ours. One
+    /// CSUN answers with the current speeds of those we placed as LAC with Connect Speed
+    /// Update Enable; the others are left out (MUST NOT) and reported. Without any left, the
+    /// CSURQ is only acknowledged.
+    pub(crate) fn on_csurq(&mut self, now: Instant, ti: u32, msg: &Message) {
         let Some(t) = self.tunnels.get(ti) else {
             return;
         };
-        let (remote, tunnel_id) = (t.remote, t.local_id);
-        let sessions = msg
-            .avps
-            .iter()
-            .filter(|e| matches!(e.avp, Avp::ConnectSpeedUpdate(_)))
-            .count();
-        self.discard(remote, tunnel_id, Discard::SpeedRequestIgnored { sessions });
+        let (remote, tunnel_id, version) = (t.remote, t.local_id, t.version);
+        let mut seen = BTreeSet::new();
+        let mut answer = Vec::new();
+        let mut left_out = 0;
+        for e in &msg.avps {
+            let Avp::ConnectSpeedUpdate(asked) = &e.avp else {
+                continue;
+            };
+            let found = self
+                .find_session(ti, asked.session_id)
+                .and_then(|si| self.sessions.get(si))
+                .filter(|s| lac_enabled(s));
+            match found {
+                Some(s) => {
+                    if seen.insert(s.local_id) {
+                        answer.push(lac_update(s, version));
+                    }
+                }
+                None => left_out += 1,
+            }
+        }
+        if left_out > 0 {
+            let sessions = left_out;
+            self.discard(remote, tunnel_id, Discard::SpeedRequestIgnored { sessions });
+        }
+        self.send_csuns(now, ti, version, &answer);
     }
+
+    /// New connect speeds for sessions of tunnel `ti` that we placed as LAC: each tells them
+    /// from now on (in its ICCN if not sent yet, in answers to CSURQs), and one CSUN carries
+    /// them for those established whose ICRQ enabled updates (RFC 5515 §4: bulked; §4.1: for
+    /// no other). Unknown ids are skipped. Returns the sessions the CSUN named.
+    pub(crate) fn update_speeds(
+        &mut self,
+        now: Instant,
+        ti: u32,
+        changes: &[SpeedChange],
+    ) -> Result<usize, CommandError> {
+        let t = self.tunnels.get(ti).ok_or(CommandError::NoSuchTunnel)?;
+        let (version, open) = (t.version, t.state == TunnelState::Established);
+        let mut updates = Vec::new();
+        for change in changes {
+            let Some(si) = self.find_session(ti, change.session_id) else {
+                continue;
+            };
+            let Some(s) = self.sessions.get_mut(si) else {
+                continue;
+            };
+            if !(s.initiator && s.call == CallType::Incoming) {
+                continue;
+            }
+            let cfg = Arc::make_mut(&mut s.config);
+            cfg.tx_connect_speed = change.tx;
+            cfg.rx_connect_speed = change.rx;
+            if open && lac_enabled(s) {
+                updates.push(lac_update(s, version));
+            }
+        }
+        self.send_csuns(now, ti, version, &updates);
+        Ok(updates.len())
+    }
+
+    /// CSUNs in tunnel `ti` carrying `updates`, as few as the 16-bit Length allows.
+    fn send_csuns(
+        &mut self,
+        now: Instant,
+        ti: u32,
+        version: Version,
+        updates: &[ConnectSpeedUpdate],
+    ) {
+        for chunk in updates.chunks(SESSIONS_PER_MESSAGE) {
+            let mut msg = Message::new(MessageType::Csun);
+            for update in chunk {
+                msg.push(Avp::ConnectSpeedUpdate(*update), version);
+            }
+            self.send(now, ti, msg, 0);
+        }
+    }
+}
+
+/// New connect speeds for a session placed as LAC ([`crate::Command::UpdateConnectSpeeds`]).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct SpeedChange {
+    /// The local session id.
+    pub session_id: u32,
+    /// Tx Connect Speed, bits per second.
+    pub tx: u32,
+    /// Rx Connect Speed, bits per second (0: none).
+    pub rx: u32,
+}
+
+/// An established call we placed as LAC whose ICRQ carried Connect Speed Update Enable: the
+/// only sessions a CSUN of ours may name (RFC 5515 §4.1, §4.2).
+fn lac_enabled(s: &Session) -> bool {
+    s.initiator
+        && s.call == CallType::Incoming
+        && s.speed_updates
+        && s.state == SessionState::Established
+}
+
+/// The Connect Speed Update AVP telling the current speeds of LAC session `s`, naming it by
+/// the LNS's id ("relative to the sender" of a CSUN, §6.1: the receiver's own).
+fn lac_update(s: &Session, version: Version) -> ConnectSpeedUpdate {
+    let (tx, rx) = (s.config.tx_connect_speed, s.config.rx_connect_speed);
+    ConnectSpeedUpdate::new(version, s.peer_id, tx.into(), rx.into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::header::Version;
     use crate::wire::{Avp, Message};
 
     fn iccn(avps: &[Avp], version: Version) -> Message {

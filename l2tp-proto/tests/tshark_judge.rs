@@ -117,6 +117,10 @@ fn message(t: MessageType, v: Version) -> Message {
                         .push(Avp::CallingNumber(b"5550000".to_vec()), v);
                 }
             }
+            // RFC 5515 §6.2: a LAC that sends CSUNs says so in its ICRQ (M bit clear).
+            if t == MessageType::Icrq {
+                m.push(Avp::ConnectSpeedUpdateEnable(()), v);
+            }
         }
         MessageType::Icrp | MessageType::Ocrp => {
             if v3 {

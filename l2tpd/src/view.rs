@@ -226,6 +226,10 @@ pub fn session_settings(s: &SessionSettings) -> Settings {
     );
     m.push("tx_connect_speed", num(&s.tx_connect_speed));
     m.push("rx_connect_speed", num(&s.rx_connect_speed));
+    m.push(
+        "connect_speed_updates",
+        Some(s.connect_speed_updates.into()),
+    );
     m.push("framing_type", text(s.framing_type));
     m.push("bearer_type", text(s.bearer_type));
     m.push("priv_group_id", opt_text(&s.priv_group_id));

@@ -480,8 +480,8 @@ fn bad_input_is_answered_as_the_rfcs_say_logged_counted_and_harms_no_other_tunne
         (
             Case {
                 name: "RFC 5515 CSURQ, M bit clear",
-                rfc: "RFC 5515 §4.2 (the LAC MUST NOT answer for a session whose ICRQ did not \
-                      carry Connect Speed Update Enable; l2tpd never sends it)",
+                rfc: "RFC 5515 §4.2 (the LAC MUST NOT answer for an unknown session or one \
+                      whose ICRQ did not carry Connect Speed Update Enable)",
                 expect: Expect::Ack,
                 log: "CSURQ for 1 session(s) acknowledged, not answered",
                 counter: "CSURQ",

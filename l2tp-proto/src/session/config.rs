@@ -75,6 +75,9 @@ pub struct SessionConfig {
     pub tx_connect_speed: u32,
     /// Rx Connect Speed, in bits per second (0: not sent).
     pub rx_connect_speed: u32,
+    /// Connect Speed Update Enable (RFC 5515 §6.2) in the ICRQ of a call we place as LAC: we
+    /// tell the LNS of speed changes with CSUNs and answer its CSURQs for the call.
+    pub connect_speed_updates: bool,
     /// Framing Type AVP (L2TPv2). Default sync | async.
     pub framing_type: u32,
     /// Bearer Type AVP (L2TPv2). Default 0 (none given).
@@ -103,6 +106,7 @@ impl Default for SessionConfig {
             proxy: None,
             tx_connect_speed: 100_000_000,
             rx_connect_speed: 0,
+            connect_speed_updates: false,
             framing_type: 0x3,
             bearer_type: 0,
             interface_name: None,

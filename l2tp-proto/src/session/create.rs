@@ -291,6 +291,12 @@ impl Endpoint {
         if let (MessageType::Icrq, Some(line)) = (kind, &cfg.access_line) {
             line.push_to(&mut msg);
         }
+        // RFC 5515 §6.2: the LAC announces that it may send CSUNs for the call (M bit clear,
+        // as for every RFC 5515 AVP).
+        if kind == MessageType::Icrq && cfg.connect_speed_updates {
+            msg.push(Avp::ConnectSpeedUpdateEnable(()), version);
+            s.speed_updates = true;
+        }
         let ti = s.tunnel;
         self.send_session(now, si, ti, msg, 0);
     }

@@ -115,8 +115,9 @@ pub(crate) struct Session {
     pub(crate) tx_messages: u32,
     /// The Session Tie Breaker we sent in our ICRQ/OCRQ (RFC 3931 §5.4.4).
     pub(crate) tie_breaker: Option<u64>,
-    /// The peer's ICRQ carried Connect Speed Update Enable: it may send CSUNs for the session
-    /// (RFC 5515 §6.2).
+    /// The call's ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2): the peer's (it may
+    /// send CSUNs for the session) or, for a call we placed, ours (we send them and answer
+    /// CSURQs).
     pub(crate) speed_updates: bool,
 }
 

@@ -101,8 +101,10 @@ impl Endpoint {
                 let mut reply = Message::new(MessageType::Iccn);
                 push_connected(&mut reply, s, version);
                 let sid = s.peer_id as u16;
+                // The speeds we told the LNS are the call's, as the LNS's are those it heard.
+                let speed = ConnectSpeed::of_message(&reply);
                 self.send_session(now, si, ti, reply, sid);
-                self.session_established(si);
+                self.session_established_with(si, None, speed);
             }
             (MessageType::Ocrp, SessionState::WaitReply) if s.call == CallType::Outgoing => {
                 learn_session(s, &msg, version);

@@ -9,4 +9,5 @@ mod ranges;
 mod scenarios;
 mod sent;
 mod speed_update;
+mod speed_update_lac;
 mod util;

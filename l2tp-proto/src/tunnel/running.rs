@@ -223,7 +223,7 @@ impl Endpoint {
                 (_, MessageType::Hello) => {}
                 // RFC 5515 §4: any time in the tunnel's life; no session, no harm.
                 (_, MessageType::Csun) => self.on_csun(index, &msg),
-                (_, MessageType::Csurq) => self.on_csurq(index, &msg),
+                (_, MessageType::Csurq) => self.on_csurq(now, index, &msg),
                 _ => {
                     // RFC 3931 §7.2: an unexpected SCCRQ/SCCRP/SCCCN tears the connection down.
                     if let Some(t) = self.tunnels.get(index) {

@@ -157,6 +157,7 @@ pub fn session_config(
             .tx_connect_speed
             .unwrap_or(defaults.tx_connect_speed),
         rx_connect_speed: settings.rx_connect_speed.unwrap_or(0),
+        connect_speed_updates: settings.connect_speed_updates,
         framing_type: match settings.framing_type {
             cfg::Framing::Sync => 1,
             cfg::Framing::Async => 2,
@@ -411,7 +412,8 @@ mod tests {
         let c = parse(
             "session profile \"s\" {\n pseudowire_type eth\n l2spec_type none\n \
              cookie hex:01020304\n data_sequencing all\n remote_end_id \"far\"\n \
-             calling_number \"123\"\n tx_connect_speed 1000\n interface_name \"l2tpeth%d\"\n}\n",
+             calling_number \"123\"\n tx_connect_speed 1000\n connect_speed_updates true\n \
+             interface_name \"l2tpeth%d\"\n}\n",
         );
         let (Some(s), Some(pw)) = (
             c.session_profile_settings("s"),
@@ -431,6 +433,7 @@ mod tests {
         assert_eq!(sc.remote_end_id, b"far");
         assert_eq!(sc.calling_number, b"123");
         assert_eq!(sc.tx_connect_speed, 1000);
+        assert!(sc.connect_speed_updates);
         assert_eq!(sc.interface_name.as_deref(), Some("l2tpeth%d"));
         assert_eq!(sc.establish_timeout, Duration::from_secs(120));
     }

@@ -11,6 +11,7 @@
 
 mod adopt;
 mod instance;
+mod speeds;
 mod start;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,9 +151,29 @@ impl Instances {
             .iter()
             .filter(|n| !in_place.contains(n))
             .collect();
-        // Sessions first: a removed or changed session of an untouched tunnel gets its CDN.
+        // Sessions first: a removed or changed session of an untouched tunnel gets its CDN,
+        // except one whose only change is its connect speeds.
         let recreated: Vec<&String> = diff.tunnels.removed.iter().chain(changed.clone()).collect();
-        for name in diff.sessions.removed.iter().chain(&diff.sessions.changed) {
+        let in_kept_tunnels: Vec<String> = diff
+            .sessions
+            .changed
+            .iter()
+            .filter(|n| {
+                self.sessions
+                    .get(*n)
+                    .is_some_and(|i| !recreated.contains(&&i.resolved.tunnel))
+            })
+            .cloned()
+            .collect();
+        let speeds_only = self.take_new_speeds(ctx, config, &in_kept_tunnels);
+        let sessions_changed: Vec<String> = diff
+            .sessions
+            .changed
+            .iter()
+            .filter(|n| !speeds_only.contains(n))
+            .cloned()
+            .collect();
+        for name in diff.sessions.removed.iter().chain(&sessions_changed) {
             self.remove_session(ctx, name);
         }
         for name in &recreated {
@@ -172,7 +193,7 @@ impl Instances {
         for s in config.resolved_sessions() {
             if !self.sessions.contains_key(&s.name)
                 && (diff.sessions.added.contains(&s.name)
-                    || diff.sessions.changed.contains(&s.name)
+                    || sessions_changed.contains(&s.name)
                     || recreated.contains(&&s.tunnel))
             {
                 let name = s.name.clone();

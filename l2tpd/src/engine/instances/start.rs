@@ -214,6 +214,9 @@ impl Instances {
             pw_type,
             None,
         );
+        if let Some(rec) = ctx.registry.session_mut(handle) {
+            rec.lac_speed_updates = call == CallType::Incoming && s.connect_speed_updates;
+        }
         if let Some(inst) = self.sessions.get_mut(name) {
             inst.state = InstanceState::Running { handle };
         }

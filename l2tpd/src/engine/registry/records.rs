@@ -299,11 +299,14 @@ pub(in crate::engine) struct SessionRec {
     /// What the peer told of its call (boxed: most calls placed here carry none).
     pub(in crate::engine) call: Option<Box<CallFacts>>,
     /// The connect speeds the peer's ICCN or OCCN gave (RFC 2661 §4.4.5, RFC 3931 §5.4.5), or
-    /// its latest CSUN (RFC 5515 §4.1).
+    /// its latest CSUN (RFC 5515 §4.1); for a call we placed as LAC, those we told.
     pub(in crate::engine) connect_speed: Option<ConnectSpeed>,
     /// The PPP l2tpd terminates on this session itself (native PPP), from when its data plane
     /// is installed.
     pub(in crate::engine) ppp: Option<Box<crate::engine::ppp::state::PppLink>>,
+    /// We placed the call as LAC with Connect Speed Update Enable in its ICRQ (RFC 5515 §6.2):
+    /// a speed change of its session block goes to the LNS in a CSUN.
+    pub(in crate::engine) lac_speed_updates: bool,
 }
 
 impl SessionRec {
@@ -338,6 +341,7 @@ impl SessionRec {
             call: None,
             connect_speed: None,
             ppp: None,
+            lac_speed_updates: false,
         }
     }
 
@@ -369,9 +373,10 @@ impl SessionRec {
         self.call.as_ref()?.access_line.as_deref()
     }
 
-    /// Whether the peer's ICRQ enabled connect speed updates (RFC 5515 §6.2).
+    /// Whether the call's ICRQ enabled connect speed updates (RFC 5515 §6.2): the peer's, or
+    /// ours as LAC.
     pub(in crate::engine) fn speed_updates(&self) -> bool {
-        self.call.as_ref().is_some_and(|c| c.speed_updates)
+        self.lac_speed_updates || self.call.as_ref().is_some_and(|c| c.speed_updates)
     }
 
     /// The Calling Number: the peer's, for a call it placed, else the configured one.

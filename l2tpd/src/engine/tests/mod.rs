@@ -13,4 +13,5 @@ mod ppp_proxy;
 mod radius;
 mod scenarios;
 mod speed_update;
+mod speed_update_lac;
 mod tamper;

@@ -1,8 +1,9 @@
 //! RFC 5515 connect speed updates from a LAC to the LNS: the LAC's ICRQ carries Connect Speed
 //! Update Enable and, once the call is up, a CSUN gives new speeds. The LNS shows them in
 //! `show session` and sends them as Connect-Info in the session's next Interim-Update and in
-//! its Stop; `l2tpctl request speeds` sends a CSURQ for the session. The LAC here is an l2tpd whose datagrams the wire rewrites into those of such a
-//! LAC (l2tpd's own LAC role never sends either).
+//! its Stop; `l2tpctl request speeds` sends a CSURQ for the session. The LAC here is an
+//! l2tpd whose datagrams the wire rewrites into those of such a LAC, with the AVP's M bit set
+//! (l2tpd's own LAC role, in `speed_update_lac`, sends it clear).
 
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ const CSUN: u16 = 28;
 const CSURQ: u16 = 29;
 
 /// The message type of an L2TPv2 control datagram (12-octet header, Message Type first).
-fn message_type(d: &[u8]) -> Option<u16> {
+pub(super) fn message_type(d: &[u8]) -> Option<u16> {
     let is_control = d.first().is_some_and(|b| b & 0x80 != 0);
     let v = d
         .get(18..20)
@@ -33,7 +34,7 @@ fn message_type(d: &[u8]) -> Option<u16> {
 }
 
 /// The value of the first AVP of type `attr` (vendor 0) of a control datagram.
-fn avp_value(d: &[u8], attr: u16) -> Option<Vec<u8>> {
+pub(super) fn avp_value(d: &[u8], attr: u16) -> Option<Vec<u8>> {
     let mut at = 12;
     while let Some(h) = d.get(at..at + 6) {
         let len = usize::from(u16::from_be_bytes([h[0], h[1]]) & 0x3ff);

@@ -1,0 +1,318 @@
+//! RFC 5515 connect speed updates sent by a LAC: Connect Speed Update Enable in the ICRQ of a
+//! call whose config asks for it, one CSUN per tunnel for new speeds of such calls and for no
+//! other (§4.1), and a CSURQ answered for those calls only (§4.2).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::util::{Link, Mesh, accept_all, count};
+use crate::Discard;
+use crate::event::{Command, CommandOutcome, Event};
+use crate::session::{CallType, SessionConfig};
+use crate::speed::SpeedChange;
+use crate::tunnel::{TunnelConfig, VersionMode};
+use crate::wire::avp::types::ConnectSpeedUpdate;
+use crate::wire::avp::{Avp, AvpType};
+use crate::wire::header::Version;
+use crate::wire::message::{DecodeContext, Message, MessageType};
+
+const BOTH: [VersionMode; 2] = [VersionMode::V2, VersionMode::V3];
+
+fn version(mode: VersionMode) -> Version {
+    if mode == VersionMode::V2 {
+        Version::V2
+    } else {
+        Version::V3
+    }
+}
+
+/// Two established calls from node 0 (LAC) to node 1 (LNS), the first with
+/// `connect_speed_updates`, the second without, both at 10/2 Mbit/s. Returns the mesh, the
+/// tunnel id at node 0 and node 0's session ids.
+fn two_calls(mode: VersionMode) -> (Mesh, u32, u32, u32) {
+    let cfg = TunnelConfig {
+        version: mode,
+        ..TunnelConfig::default()
+    };
+    let mut mesh = Mesh::new(2, 23, Link::CLEAN, accept_all(cfg.clone()));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(cfg));
+    mesh.run_for(Duration::from_secs(2));
+    let call = |updates| {
+        Arc::new(SessionConfig {
+            tx_connect_speed: 10_000_000,
+            rx_connect_speed: 2_000_000,
+            connect_speed_updates: updates,
+            ..SessionConfig::default()
+        })
+    };
+    let a = mesh.open_session(0, tid, CallType::Incoming, call(true));
+    let b = mesh.open_session(0, tid, CallType::Incoming, call(false));
+    mesh.run_for(Duration::from_secs(3));
+    assert_eq!(mesh.established_sessions(1), 2, "{mode:?}");
+    (mesh, tid, a, b)
+}
+
+/// Node `node`'s peer session id of its session `sid` in tunnel `tid`.
+fn peer_of(mesh: &Mesh, node: usize, tid: u32, sid: u32) -> u32 {
+    mesh.nodes[node]
+        .endpoint
+        .sessions(tid)
+        .find(|s| s.session_id == sid)
+        .map(|s| s.peer_session_id)
+        .expect("session")
+}
+
+/// The only tunnel id of node 1.
+fn lns_tunnel(mesh: &Mesh) -> u32 {
+    mesh.nodes[1]
+        .endpoint
+        .tunnels()
+        .next()
+        .map(|t| t.tunnel_id)
+        .expect("tunnel")
+}
+
+/// The Connect Speed Update AVPs of every CSUN node 0 sent.
+fn csun_updates(mesh: &Mesh, v: Version) -> Vec<Vec<ConnectSpeedUpdate>> {
+    mesh.sent_by(0, MessageType::Csun)
+        .iter()
+        .map(|sent| {
+            let ctx = DecodeContext {
+                version: Some(v),
+                hiding_key: None,
+            };
+            let msg = Message::decode(&sent.body, ctx).expect("decodes");
+            msg.avps
+                .iter()
+                .filter_map(|e| match &e.avp {
+                    Avp::ConnectSpeedUpdate(u) => Some(*u),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The speeds node 1 applied from CSUNs, by its session id.
+fn applied(mesh: &Mesh) -> Vec<(u32, Option<String>)> {
+    mesh.events(1)
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConnectSpeedUpdate {
+                session_id, speed, ..
+            } => Some((*session_id, speed.map(|s| s.to_string()))),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_icrq_carries_enable_with_the_m_bit_clear_only_when_configured() {
+    for mode in BOTH {
+        let (mesh, tid, a, b) = two_calls(mode);
+        let v = version(mode);
+        let icrqs: Vec<_> = mesh
+            .sent_by(0, MessageType::Icrq)
+            .iter()
+            .map(|sent| {
+                let ctx = DecodeContext {
+                    version: Some(v),
+                    hiding_key: None,
+                };
+                let msg = Message::decode(&sent.body, ctx).expect("decodes");
+                msg.avps
+                    .iter()
+                    .find(|e| e.avp.avp_type() == Some(AvpType::ConnectSpeedUpdateEnable))
+                    .map(|e| e.mandatory)
+            })
+            .collect();
+        // The first call's ICRQ has it, M bit clear (RFC 5515 §6.2, §4); the second has none.
+        assert_eq!(icrqs, vec![Some(false), None], "{mode:?}");
+        // Both ends know which call enabled updates.
+        let lac = &mesh.nodes[0].endpoint;
+        let ti = lac.tunnel_ids[&tid];
+        let flag = |ep: &crate::Endpoint, ti: u32, sid: u32| {
+            ep.sessions
+                .get(ep.find_session(ti, sid)?)
+                .map(|s| s.speed_updates)
+        };
+        assert_eq!(flag(lac, ti, a), Some(true));
+        assert_eq!(flag(lac, ti, b), Some(false));
+        let lns = &mesh.nodes[1].endpoint;
+        let lti = lns.tunnel_ids[&lns_tunnel(&mesh)];
+        assert_eq!(flag(lns, lti, peer_of(&mesh, 0, tid, a)), Some(true));
+        assert_eq!(flag(lns, lti, peer_of(&mesh, 0, tid, b)), Some(false));
+        // The LAC's session tells the speeds of its ICCN (L2TPv2 sends them there).
+        let up = mesh.events(0).iter().find_map(|e| match e {
+            Event::Dataplane(crate::DataplaneRequest::InstallSession(p)) if p.session_id == a => {
+                Some(p.connect_speed.map(|s| s.to_string()))
+            }
+            _ => None,
+        });
+        let expected = (v == Version::V2).then(|| "10000000/2000000".to_owned());
+        assert_eq!(up, Some(expected), "{mode:?}");
+    }
+}
+
+#[test]
+fn new_speeds_go_in_one_csun_for_the_enabled_calls_only() {
+    for mode in BOTH {
+        let (mut mesh, tid, a, b) = two_calls(mode);
+        let v = version(mode);
+        let now = mesh.now;
+        let change = |session_id, tx| SpeedChange {
+            session_id,
+            tx,
+            rx: 3_000_000,
+        };
+        let update = Command::UpdateConnectSpeeds {
+            tunnel_id: tid,
+            changes: vec![
+                change(a, 20_000_000),
+                change(b, 30_000_000),
+                change(0x7777, 1),
+            ],
+        };
+        let out = mesh.nodes[0].endpoint.handle_command(now, update);
+        assert_eq!(out, Ok(CommandOutcome::SpeedsUpdated(1)), "{mode:?}");
+        mesh.run_for(Duration::from_secs(2));
+        // One CSUN, naming the first call by the LNS's id, in the tunnel's form.
+        let lns_a = peer_of(&mesh, 0, tid, a);
+        assert_eq!(
+            csun_updates(&mesh, v),
+            vec![vec![ConnectSpeedUpdate::new(
+                v, lns_a, 20_000_000, 3_000_000
+            )]],
+            "{mode:?}"
+        );
+        assert_eq!(
+            applied(&mesh),
+            vec![(lns_a, Some("20000000/3000000".to_owned()))]
+        );
+        // Only the call that did not enable updates changed: no CSUN at all (§4.1).
+        let now = mesh.now;
+        let only_b = Command::UpdateConnectSpeeds {
+            tunnel_id: tid,
+            changes: vec![change(b, 40_000_000)],
+        };
+        let out = mesh.nodes[0].endpoint.handle_command(now, only_b);
+        assert_eq!(out, Ok(CommandOutcome::SpeedsUpdated(0)));
+        mesh.run_for(Duration::from_secs(2));
+        assert_eq!(mesh.sent_by(0, MessageType::Csun).len(), 1, "{mode:?}");
+        // Nothing went down at either end.
+        assert_eq!(mesh.established_sessions(0), 2);
+        assert_eq!(mesh.established_sessions(1), 2);
+        assert!(mesh.sent_by(0, MessageType::Cdn).is_empty());
+        assert!(mesh.sent_by(1, MessageType::Cdn).is_empty());
+    }
+}
+
+#[test]
+fn a_csurq_is_answered_for_the_enabled_calls_only() {
+    for mode in BOTH {
+        let (mut mesh, tid, a, b) = two_calls(mode);
+        let v = version(mode);
+        // The LAC's speeds of the first call changed: the answer has the current ones.
+        let now = mesh.now;
+        let change = Command::UpdateConnectSpeeds {
+            tunnel_id: tid,
+            changes: vec![SpeedChange {
+                session_id: a,
+                tx: 50_000_000,
+                rx: 0,
+            }],
+        };
+        let out = mesh.nodes[0].endpoint.handle_command(now, change);
+        assert_eq!(out, Ok(CommandOutcome::SpeedsUpdated(1)));
+        mesh.run_for(Duration::from_secs(2));
+        // The LNS asks for both calls (the second against §4.2) and an unknown one, each by
+        // the LAC's id as `request_speeds` does.
+        let lns_tid = lns_tunnel(&mesh);
+        let now = mesh.now;
+        let ep = &mut mesh.nodes[1].endpoint;
+        let ti = ep.tunnel_ids[&lns_tid];
+        let mut csurq = Message::new(MessageType::Csurq);
+        for id in [b, a, 0x7777, a] {
+            csurq.push(
+                Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(v, id, 0, 0)),
+                v,
+            );
+        }
+        ep.send(now, ti, csurq, 0);
+        mesh.run_for(Duration::from_secs(3));
+        let lns_a = peer_of(&mesh, 0, tid, a);
+        let csuns = csun_updates(&mesh, v);
+        assert_eq!(csuns.len(), 2, "{mode:?}");
+        // One answer, for the first call once, with its current speeds.
+        assert_eq!(
+            csuns[1],
+            vec![ConnectSpeedUpdate::new(v, lns_a, 50_000_000, 0)],
+            "{mode:?}"
+        );
+        assert_eq!(
+            applied(&mesh),
+            vec![
+                (lns_a, Some("50000000".to_owned())),
+                (lns_a, Some("50000000".to_owned()))
+            ]
+        );
+        // The two left out are reported.
+        assert_eq!(
+            count(mesh.events(0), |e| matches!(
+                e,
+                Event::Discarded {
+                    problem: Discard::SpeedRequestIgnored { sessions: 2 },
+                    ..
+                }
+            )),
+            1
+        );
+        // Asked only for the call without Enable: acknowledged, no CSUN.
+        let now = mesh.now;
+        let ep = &mut mesh.nodes[1].endpoint;
+        let mut csurq = Message::new(MessageType::Csurq);
+        csurq.push(
+            Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(v, b, 0, 0)),
+            v,
+        );
+        ep.send(now, ti, csurq, 0);
+        mesh.run_for(Duration::from_secs(3));
+        assert_eq!(mesh.sent_by(0, MessageType::Csun).len(), 2, "{mode:?}");
+        assert_eq!(mesh.nodes[1].endpoint.stats().retransmissions, 0);
+        assert_eq!(mesh.established_sessions(1), 2);
+    }
+}
+
+#[test]
+fn the_lac_takes_no_csun_and_the_lns_asks_the_lac_nothing_for_its_own_enable() {
+    // A CSUN to the LAC for a call it enabled is ignored: only the ICRQ's receiver takes them.
+    for mode in BOTH {
+        let (mut mesh, tid, a, _) = two_calls(mode);
+        let v = version(mode);
+        let lns_tid = lns_tunnel(&mesh);
+        let now = mesh.now;
+        let ep = &mut mesh.nodes[1].endpoint;
+        let ti = ep.tunnel_ids[&lns_tid];
+        let mut csun = Message::new(MessageType::Csun);
+        csun.push(
+            Avp::ConnectSpeedUpdate(ConnectSpeedUpdate::new(v, a, 1, 1)),
+            v,
+        );
+        ep.send(now, ti, csun, 0);
+        mesh.run_for(Duration::from_secs(2));
+        assert_eq!(
+            count(mesh.events(0), |e| matches!(
+                e,
+                Event::ConnectSpeedUpdate { .. }
+            )),
+            0
+        );
+        // And the LAC asks no CSURQ for a call it placed.
+        let now = mesh.now;
+        let ask = Command::RequestConnectSpeeds {
+            tunnel_id: tid,
+            session_id: Some(a),
+        };
+        assert!(mesh.nodes[0].endpoint.handle_command(now, ask).is_err());
+    }
+}
