@@ -45,8 +45,7 @@ use std::time::{Duration, Instant};
 use l2tp_dataplane::DataplaneTotals;
 use l2tp_dataplane::kernel::{KernelSessionInfo, L2tpGenl};
 
-use super::data_stats;
-use crate::dataplane::DataStats;
+use crate::dataplane::api::DataStats;
 
 /// How often the kernel data plane's drop summary is made, and the longest time between two
 /// reads of the kernel's counters. Longer than the userspace plane's: one dump of 100 000
@@ -65,6 +64,24 @@ const GAP_PER_DUMP: u32 = 20;
 fn gap_after(took: Duration) -> Duration {
     took.saturating_mul(GAP_PER_DUMP)
         .clamp(MIN_GAP, KERNEL_DROPS_PERIOD)
+}
+
+/// A kernel session's counters in the daemon's terms.
+pub(super) fn data_stats(i: &KernelSessionInfo) -> DataStats {
+    DataStats {
+        rx_packets: i.rx_packets,
+        rx_bytes: i.rx_bytes,
+        // The kernel's rx_errors counts its cookie and sequence discards already.
+        rx_errors: i.rx_errors + i.rx_invalid,
+        rx_cookie_mismatches: i.rx_cookie_discards,
+        // The kernel counts in rx_oos_packets the packets it put back in order (with a
+        // reorder timeout), and in rx_seq_discards those it dropped.
+        rx_seq_errors: i.rx_seq_discards,
+        rx_reordered: i.rx_oos_packets,
+        tx_packets: i.tx_packets,
+        tx_bytes: i.tx_bytes,
+        tx_errors: i.tx_errors,
+    }
 }
 
 /// The drop counters of one session, as the kernel last gave them.

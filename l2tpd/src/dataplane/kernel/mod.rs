@@ -52,7 +52,7 @@ use super::api::{
 };
 use super::names::{InterfaceNames, template};
 pub use counters::KERNEL_DROPS_PERIOD;
-use counters::KernelCounters;
+use counters::{KernelCounters, data_stats};
 use links::LinkWatch;
 use native::{NativePpp, Readers};
 use pppd::{Pppd, PppdArgs};
@@ -324,24 +324,6 @@ impl KernelDataplane {
             let _ = self.genl.delete_session(spec.tid, spec.sid);
         }
         started
-    }
-}
-
-/// A kernel session's counters in the daemon's terms.
-fn data_stats(i: &k::KernelSessionInfo) -> DataStats {
-    DataStats {
-        rx_packets: i.rx_packets,
-        rx_bytes: i.rx_bytes,
-        // The kernel's rx_errors counts its cookie and sequence discards already.
-        rx_errors: i.rx_errors + i.rx_invalid,
-        rx_cookie_mismatches: i.rx_cookie_discards,
-        // The kernel counts in rx_oos_packets the packets it put back in order (with a
-        // reorder timeout), and in rx_seq_discards those it dropped.
-        rx_seq_errors: i.rx_seq_discards,
-        rx_reordered: i.rx_oos_packets,
-        tx_packets: i.tx_packets,
-        tx_bytes: i.tx_bytes,
-        tx_errors: i.tx_errors,
     }
 }
 
