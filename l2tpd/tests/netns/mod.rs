@@ -46,6 +46,8 @@ use serde_json::Value;
 pub use capture::{Capture, assert_messages, message_names, summary};
 #[allow(unused_imports)]
 pub use daemon::{L2tpd, l2tpctl_bin, l2tpd_bin};
+#[allow(unused_imports)]
+pub use guest::guest_l2tpd_script;
 
 /// The longest wait for the protocol (a tunnel or session coming up or going away).
 pub const DEADLINE: Duration = Duration::from_secs(30);
