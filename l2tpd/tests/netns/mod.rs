@@ -526,3 +526,15 @@ pub fn num(v: &Value, field: &str) -> u64 {
         .as_u64()
         .unwrap_or_else(|| panic!("no number {field:?} in {v}"))
 }
+
+/// Session `s` (as `show session` gives it) carried at least `packets` data packets each way,
+/// with no cookie mismatch and no sequencing error.
+pub fn assert_carried_cleanly(s: &Value, packets: u64) {
+    let st = &s["stats"];
+    assert!(
+        num(st, "rx_packets") >= packets && num(st, "tx_packets") >= packets,
+        "counters: {s}"
+    );
+    assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{s}");
+    assert_eq!(num(st, "rx_seq_errors"), 0, "{s}");
+}
