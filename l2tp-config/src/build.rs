@@ -651,10 +651,9 @@ fn find_located<'a, P>(list: &'a Located<Profile<P>>, name: &str) -> Option<&'a 
 /// The profiles of one kind as written (`located`), each with its effective parameters: its
 /// own over those of the `default` profile of the finished config (`all`); the `default`
 /// profile's own are those of `all`.
-fn with_effective<P: Clone + Default>(
+fn with_effective<P: crate::params::Overlay>(
     all: &[Profile<P>],
     located: &Located<Profile<P>>,
-    overlay: fn(&P, &P) -> P,
 ) -> Vec<(Profile<P>, Info, P)> {
     let default = crate::config::find(all, DEFAULT_PROFILE)
         .map(|p| p.params.clone())
@@ -665,7 +664,7 @@ fn with_effective<P: Clone + Default>(
             let effective = if p.name == DEFAULT_PROFILE {
                 default.clone()
             } else {
-                overlay(&p.params, &default)
+                p.params.overlay(&default)
             };
             (p.clone(), info.clone(), effective)
         })

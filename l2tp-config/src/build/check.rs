@@ -222,11 +222,7 @@ impl Builder {
     }
 
     pub(super) fn check_tunnels(&mut self, config: &Config) {
-        let profiles = with_effective(
-            &config.tunnel_profiles,
-            &self.tunnel_profiles,
-            TunnelParams::overlay,
-        );
+        let profiles = with_effective(&config.tunnel_profiles, &self.tunnel_profiles);
         for (p, info, effective) in &profiles {
             self.tunnel_conflicts(effective, &p.params, info);
         }
@@ -388,11 +384,7 @@ impl Builder {
     }
 
     pub(super) fn check_sessions(&mut self, config: &Config) {
-        let profiles = with_effective(
-            &config.session_profiles,
-            &self.session_profiles,
-            SessionParams::overlay,
-        );
+        let profiles = with_effective(&config.session_profiles, &self.session_profiles);
         for (p, info, effective) in &profiles {
             self.session_conflicts(effective, &p.params, info);
         }

@@ -9,7 +9,7 @@ use super::{Builder, Info, Kind, ReadFile, with_effective};
 use crate::config::{Config, DEFAULT_PROFILE};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Profile, PseudowireParams};
-use crate::ppp::{PppParams, User, UserOrigin};
+use crate::ppp::{User, UserOrigin};
 use crate::span::Span;
 use crate::users::parse_users_file;
 
@@ -82,7 +82,7 @@ impl Builder {
     /// one) where it arises.
     fn check_ppp_profiles(&mut self, config: &Config) {
         let pool_names: Vec<&str> = config.ip_pools.iter().map(|p| p.name.as_str()).collect();
-        let profiles = with_effective(&config.ppp_profiles, &self.ppp_profiles, PppParams::overlay);
+        let profiles = with_effective(&config.ppp_profiles, &self.ppp_profiles);
         for (p, info, effective) in &profiles {
             let own = &p.params;
             let set = |k: &str| own.is_set(k);

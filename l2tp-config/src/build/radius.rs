@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use super::{Builder, Info, with_effective};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::ppp::PppParams;
 use crate::radius::{DynauthClientParams, RadiusServerParams};
 use crate::span::Span;
 use crate::value::AuthSource;
@@ -117,7 +116,7 @@ impl Builder {
             .radius_servers
             .iter()
             .any(|r| r.acct_address().is_some());
-        let profiles = with_effective(&config.ppp_profiles, &self.ppp_profiles, PppParams::overlay);
+        let profiles = with_effective(&config.ppp_profiles, &self.ppp_profiles);
         for (p, info, effective) in &profiles {
             let own = &p.params;
             let s = effective.resolve();
