@@ -647,3 +647,26 @@ impl Builder {
 fn find_located<'a, P>(list: &'a Located<Profile<P>>, name: &str) -> Option<&'a Profile<P>> {
     list.iter().map(|(p, _)| p).find(|p| p.name == name)
 }
+
+/// The profiles of one kind as written (`located`), each with its effective parameters: its
+/// own over those of the `default` profile of the finished config (`all`); the `default`
+/// profile's own are those of `all`.
+fn with_effective<P: crate::params::Overlay>(
+    all: &[Profile<P>],
+    located: &Located<Profile<P>>,
+) -> Vec<(Profile<P>, Info, P)> {
+    let default = crate::config::find(all, DEFAULT_PROFILE)
+        .map(|p| p.params.clone())
+        .unwrap_or_default();
+    located
+        .iter()
+        .map(|(p, info)| {
+            let effective = if p.name == DEFAULT_PROFILE {
+                default.clone()
+            } else {
+                p.params.overlay(&default)
+            };
+            (p.clone(), info.clone(), effective)
+        })
+        .collect()
+}

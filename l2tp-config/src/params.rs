@@ -64,6 +64,12 @@ macro_rules! params {
             }
         }
 
+        impl $crate::params::Overlay for $params {
+            fn overlay(&self, base: &Self) -> Self {
+                $params::overlay(self, base)
+            }
+        }
+
         impl Default for $settings {
             fn default() -> Self {
                 $params::default().resolve()
@@ -72,3 +78,9 @@ macro_rules! params {
     };
 }
 pub(crate) use params;
+
+/// What inheritance needs of a block type's parameters as written.
+pub(crate) trait Overlay: Clone + Default {
+    /// `self` with every unset parameter taken from `base`.
+    fn overlay(&self, base: &Self) -> Self;
+}

@@ -12,14 +12,11 @@
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use l2tp_dataplane::ppp::Framing;
-use l2tp_dataplane::{
-    DataplaneOptions, Encapsulation, PppNet, PppSessionSpec, TunnelSpec, UserspaceDataplane,
-    Version,
-};
+use l2tp_dataplane::{DataplaneOptions, PppNet, PppSessionSpec};
 
 /// Bytes allocated and not freed, by every thread.
 static HELD: AtomicIsize = AtomicIsize::new(0);
@@ -78,12 +75,7 @@ fn a_native_ppp_session_costs_under_a_kilobyte() {
         offloads: true,
         threads: 2,
     };
-    let mut dp = UserspaceDataplane::with_options(None, options).unwrap();
-    let local: SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote);
-    t.version = Version::V2;
-    dp.add_tunnel(t).unwrap();
+    let mut dp = common::v2_tunnel(None, options);
     let net = |n: u32| PppNet {
         ipv4: Some((Ipv4Addr::new(192, 0, 2, 1), peer(n))),
         ipv6: None,

@@ -11,14 +11,11 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::process::Command;
 
 use l2tp_dataplane::ppp::Framing;
-use l2tp_dataplane::{
-    DataplaneOptions, Encapsulation, PppNet, PppSessionSpec, TunnelSpec, UserspaceDataplane,
-    Version,
-};
+use l2tp_dataplane::{DataplaneOptions, PppNet, PppSessionSpec};
 
 const TUN: &str = "l2tpppp0";
 const OURS: u64 = 0x0011_2233_4455_6677;
@@ -44,12 +41,7 @@ fn link_local_routes_by_interface_identifier() {
         offloads: true,
         threads: 2,
     };
-    let mut dp = UserspaceDataplane::with_options(None, options).unwrap();
-    let local: SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote);
-    t.version = Version::V2;
-    dp.add_tunnel(t).unwrap();
+    let mut dp = common::v2_tunnel(None, options);
     let net = |peer: u64| PppNet {
         ipv4: None,
         ipv6: Some((OURS, peer)),

@@ -250,34 +250,25 @@ fn pap_sessions_come_up_after_a_nak_toward_pap() {
     let problems = l2tp_testkit::captures::problems(&pcap, &[]).expect("tshark");
     assert!(problems.is_empty(), "{problems:?}");
     let ours = "ip.src == 192.0.2.2 && l2tp.type == 0";
-    let lcp = tshark_fields(
-        &pcap,
-        &format!("{ours} && lcp && ppp.code == 1"),
-        "l2tp.session",
-    );
-    let lcp: BTreeSet<&String> = lcp.iter().collect();
-    assert!(
-        seen(lcp.len()),
-        "LCP Configure-Requests in {} sessions ({dropped} packets dropped by tcpdump)",
-        lcp.len()
-    );
+    // Each session sent a Configure-Request of `protocol` (tshark's name `filter`).
+    let configure_requests = |protocol: &str, filter: &str| {
+        let filter = format!("{ours} && {filter} && ppp.code == 1");
+        let sessions = tshark_fields(&pcap, &filter, "l2tp.session");
+        let sessions: BTreeSet<&String> = sessions.iter().collect();
+        assert!(
+            seen(sessions.len()),
+            "{protocol} Configure-Requests in {} sessions ({dropped} packets dropped by tcpdump)",
+            sessions.len()
+        );
+    };
+    configure_requests("LCP", "lcp");
     let peer_ids = tshark_fields(&pcap, &format!("{ours} && pap.code == 1"), "pap.peer_id");
     assert!(
         peer_ids.len() + dropped >= 20,
         "{dropped} dropped: {peer_ids:?}"
     );
     assert!(peer_ids.iter().all(|p| p == USER), "{peer_ids:?}");
-    let ipcp = tshark_fields(
-        &pcap,
-        &format!("{ours} && ipcp && ppp.code == 1"),
-        "l2tp.session",
-    );
-    let ipcp: BTreeSet<&String> = ipcp.iter().collect();
-    assert!(
-        seen(ipcp.len()),
-        "IPCP Configure-Requests in {} sessions ({dropped} packets dropped by tcpdump)",
-        ipcp.len()
-    );
+    configure_requests("IPCP", "ipcp");
     l2tp_testkit::captures::keep("l2tp-loadgen-ppp-l2tpns", &pcap).unwrap();
 }
 

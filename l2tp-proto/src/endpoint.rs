@@ -411,28 +411,14 @@ impl Endpoint {
         while let Some((at, owner, generation)) = self.timers.pop_due(now) {
             match owner {
                 Owner::Tunnel(index) => {
-                    if self.tunnels.generation(index) != generation {
-                        continue;
+                    if claim_due(&mut self.tunnels, index, generation, at) {
+                        self.tunnel_timeout(now, index);
                     }
-                    let Some(t) = self.tunnels.get_mut(index) else {
-                        continue;
-                    };
-                    if t.scheduled == Some(at) {
-                        t.scheduled = None;
-                    }
-                    self.tunnel_timeout(now, index);
                 }
                 Owner::Session(index) => {
-                    if self.sessions.generation(index) != generation {
-                        continue;
+                    if claim_due(&mut self.sessions, index, generation, at) {
+                        self.session_timeout(now, index);
                     }
-                    let Some(s) = self.sessions.get_mut(index) else {
-                        continue;
-                    };
-                    if s.scheduled == Some(at) {
-                        s.scheduled = None;
-                    }
-                    self.session_timeout(now, index);
                 }
             }
         }
@@ -771,4 +757,39 @@ fn session_info(tunnel_id: u32, s: &crate::session::Session) -> SessionInfo {
         control_rx: s.rx_messages,
         control_tx: s.tx_messages,
     }
+}
+
+/// An owner of timer entries: its record of its earliest entry in the heap.
+trait Scheduled {
+    fn scheduled(&mut self) -> &mut Option<Instant>;
+}
+
+impl Scheduled for Tunnel {
+    fn scheduled(&mut self) -> &mut Option<Instant> {
+        &mut self.scheduled
+    }
+}
+
+impl Scheduled for Session {
+    fn scheduled(&mut self) -> &mut Option<Instant> {
+        &mut self.scheduled
+    }
+}
+
+/// Whether the timer entry due `at`, pushed for slot `index` of `slab` at `generation`, still
+/// belongs to a live owner (a stale one is dropped); if so, and the owner's record of its
+/// earliest entry is this one, clears the record so the owner is rescheduled.
+#[inline]
+fn claim_due<T: Scheduled>(slab: &mut Slab<T>, index: u32, generation: u32, at: Instant) -> bool {
+    if slab.generation(index) != generation {
+        return false;
+    }
+    let Some(owner) = slab.get_mut(index) else {
+        return false;
+    };
+    let scheduled = owner.scheduled();
+    if *scheduled == Some(at) {
+        *scheduled = None;
+    }
+    true
 }

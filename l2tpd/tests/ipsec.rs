@@ -77,10 +77,12 @@ impl Share {
                 .arg(dir.join(b))
                 .status();
         }
-        copy(
-            &repo.join("tests/vm/cases/lib-l2tpd.sh"),
-            "cases/lib-l2tpd.sh",
-        );
+        for lib in ["lib-l2tpd.sh", "lib-strongswan.sh"] {
+            copy(
+                &repo.join("tests/vm/cases").join(lib),
+                &format!("cases/{lib}"),
+            );
+        }
         for side in ["a", "b"] {
             copy(
                 &repo.join(format!("examples/ipsec/swanctl-{side}.conf")),

@@ -177,7 +177,7 @@ impl Share {
         };
         let dir = std::env::temp_dir().join(format!("l2tp-{captures}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["bin", "vpn-server", "pki", "out"] {
+        for sub in ["bin", "vpn-server", "pki", "cases", "out"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         let copy = |from: &Path, to: &str| {
@@ -210,6 +210,10 @@ impl Share {
         copy(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ipsec_nat/guest.sh"),
             "guest.sh",
+        );
+        copy(
+            &repo().join("tests/vm/cases/lib-strongswan.sh"),
+            "cases/lib-strongswan.sh",
         );
         pki::make(&dir.join("pki"));
         Share(dir, captures)

@@ -195,13 +195,7 @@ fn ping_and_iperf(encap: &str) {
     let da = pw.session_detail(&pw.a, &pw.sessions[0]);
     let db = pw.session_detail(&pw.b, &pw.sessions[1]);
     for d in [&da, &db] {
-        let st = &d["stats"];
-        assert!(
-            num(st, "rx_packets") >= 300 && num(st, "tx_packets") >= 300,
-            "counters: {d}"
-        );
-        assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{d}");
-        assert_eq!(num(st, "rx_seq_errors"), 0, "{d}");
+        netns::assert_carried_cleanly(d, 300);
     }
 
     // Stopping the client tears the session down on both sides and deletes both TAPs.

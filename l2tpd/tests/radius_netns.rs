@@ -623,11 +623,20 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
     lab.stop(l2tpd);
 }
 
-/// A configuration on the userspace data plane with a RADIUS server on 192.0.2.11, where
-/// nothing answers (`max_outstanding` requests in flight to it, none retried), the pool
-/// "customers", more `system` lines and then `rest`.
-fn silent_server_config(dir: &Path, system: &str, max_outstanding: u32, rest: &str) -> String {
-    format!(
+/// A lab `name` with l2tpd started on the userspace data plane with a RADIUS server on
+/// 192.0.2.11, where nothing answers (`max_outstanding` requests in flight to it, none
+/// retried), the pool "customers", more `system` lines and then `rest`: the lab, l2tpd, its
+/// log and its control socket.
+fn start_with_silent_server(
+    name: &str,
+    system: &str,
+    max_outstanding: u32,
+    rest: &str,
+) -> (Lab, lab::Proc, PathBuf, PathBuf) {
+    let mut lab = Lab::new(name);
+    lab.loopback(&["192.0.2.3/32", "192.0.2.11/32"]);
+    let dir = lab.dir.clone();
+    let text = format!(
         "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    control_socket {d}/l2tpd.sock\n    \
          pid_file {d}/l2tpd.pid\n    radius_nas_ip_address 192.0.2.3\n    \
          radius_accounting_on_off false\n{system}}}\n\
@@ -635,7 +644,10 @@ fn silent_server_config(dir: &Path, system: &str, max_outstanding: u32, rest: &s
          timeout 30\n    retries 0\n    max_outstanding {max_outstanding}\n}}\n\
          ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n{rest}",
         d = dir.display()
-    )
+    );
+    std::fs::write(dir.join("l2tpd.conf"), text).unwrap();
+    let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
+    (lab, l2tpd, log, dir.join("l2tpd.sock"))
 }
 
 /// A set-up storm against a server that does not answer (an address with no listener): no
@@ -647,20 +659,13 @@ fn a_set_up_storm_queues_past_max_outstanding_on_two_sockets() {
     if skip() {
         return;
     }
-    let mut lab = Lab::new("storm");
-    lab.loopback(&["192.0.2.3/32", "192.0.2.11/32"]);
-    let dir = lab.dir.clone();
-    let conf = dir.join("l2tpd.conf");
-    let socket = dir.join("l2tpd.sock");
-    let text = silent_server_config(
-        &dir,
+    let (mut lab, l2tpd, log, socket) = start_with_silent_server(
+        "storm",
         "",
         300,
         "ppp profile \"default\" {\n    auth_chap true\n    auth_source radius\n    \
          local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    ipv6cp false\n}\n",
     );
-    std::fs::write(&conf, text).unwrap();
-    let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
     // 400 sessions in set-up at once (4 tunnels of 100).
     let mut storm = loadgen_in_background(
         &lab,
@@ -702,13 +707,8 @@ fn accounting_past_its_queue_is_dropped_logged_and_counted() {
     if skip() {
         return;
     }
-    let mut lab = Lab::new("acctq");
-    lab.loopback(&["192.0.2.3/32", "192.0.2.11/32"]);
-    let dir = lab.dir.clone();
-    let conf = dir.join("l2tpd.conf");
-    let socket = dir.join("l2tpd.sock");
-    let text = silent_server_config(
-        &dir,
+    let (mut lab, l2tpd, log, socket) = start_with_silent_server(
+        "acctq",
         "    radius_max_queued_accounting 5\n",
         1,
         "user \"u\" {\n    password \"p\"\n}\n\
@@ -716,8 +716,6 @@ fn accounting_past_its_queue_is_dropped_logged_and_counted() {
          radius_accounting true\n    local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    \
          ipv6cp false\n}\n",
     );
-    std::fs::write(&conf, text).unwrap();
-    let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
     let mut sessions = loadgen_in_background(
         &lab,
         &[

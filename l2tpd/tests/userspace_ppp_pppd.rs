@@ -60,35 +60,31 @@ user \"alice\" {
 }
 ";
 
-/// The guest: l2tpd on the kernel's L2TP placing an L2TPv2 call over UDP and an L2TPv3 one
-/// over IP, pppd on each; then pings through each PPP interface.
-const GUEST_SCRIPT: &str = r#"set -u
-mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
-ip link set lo up
-cat >/tmp/w/l2tpd.conf <<EOF
-system {
-    listen 192.0.2.2:1701
-    dataplane kernel
-    control_socket /tmp/w/l2tpd.sock
-    pid_file /tmp/w/l2tpd.pid
-}
-pseudowire profile "pppd" {
+/// The guest's l2tpd configuration: pppd (with `more_options` after the common ones) on an
+/// L2TPv2 call over UDP, the call's session with `call_more` lines, then `more`.
+fn guest_conf(more_options: &str, call_more: &str, more: &str) -> String {
+    format!(
+        r#"pseudowire profile "pppd" {{
     use_pppd true
-    pppd_options "user alice" "password alice-chap-7731" "noauth" "nodefaultroute" "noipdefault" "noccp" "novj" "mru 1400"
-}
-tunnel "v2" {
+    pppd_options "user alice" "password alice-chap-7731" "noauth" "nodefaultroute" "noipdefault" "noccp" "novj" "mru 1400"{more_options}
+}}
+tunnel "v2" {{
     version 2
     peer 192.0.2.1
     persist false
     pseudowire_profile_name "pppd"
-}
-session "call2" {
+}}
+session "call2" {{
     tunnel "v2"
     pseudowire_type ppp
     session_type laic
-    data_sequencing all
+{call_more}}}
+{more}"#
+    )
 }
-tunnel "v3" {
+
+/// The L2TPv3 call over IP of the first test's guest.
+const V3_CALL: &str = r#"tunnel "v3" {
     version 3
     encap ip
     peer 192.0.2.1
@@ -100,9 +96,17 @@ session "call3" {
     pseudowire_type ppp
     data_sequencing all
 }
-EOF
-/tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
-links() { ip -4 -o addr show | awk '$2 ~ /^ppp/ {print $2}'; }
+"#;
+
+/// The guest: l2tpd on the kernel's L2TP placing an L2TPv2 call over UDP and an L2TPv3 one
+/// over IP, pppd on each; then pings through each PPP interface.
+fn guest_script() -> String {
+    let conf = guest_conf("", "    data_sequencing all\n", V3_CALL);
+    netns::guest_l2tpd_script("kernel", &conf, GUEST_CHECKS)
+}
+
+/// What the first test's guest does once its l2tpd runs.
+const GUEST_CHECKS: &str = r#"links() { ip -4 -o addr show | awk '$2 ~ /^ppp/ {print $2}'; }
 ok=0
 for _ in $(seq 1 300); do
     [ "$(links | wc -l)" = 2 ] && { ok=1; break; }
@@ -131,7 +135,7 @@ exit 1
 #[test]
 fn pppd_on_the_kernel_reaches_native_ppp_on_the_userspace_data_plane() {
     let mut lab = Lab::new("userspace-ppp-pppd", &["qemu-system-x86_64"]);
-    let share = lab.guest_share(GUEST_SCRIPT);
+    let share = lab.guest_share(&guest_script());
     let qemu = lab.boot_guest(&share, "/mnt/host/peer.sh", GUEST_TIMEOUT_S, 0x21);
     let dp = "    dataplane userspace\n    listen_encap_ip true\n";
     let d = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, HOST_CONF);
@@ -179,34 +183,13 @@ fn pppd_on_the_kernel_reaches_native_ppp_on_the_userspace_data_plane() {
 /// The guest of the IPv6 test: one L2TPv2 call, pppd with `+ipv6`; pings the host's
 /// link-local address (the peer pppd set on ppp0), then stays up until the host has pinged
 /// the guest's (it writes `host-pinged` into the share), for at most 60 s.
-const GUEST_V6_SCRIPT: &str = r#"set -u
-mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
-ip link set lo up
-cat >/tmp/w/l2tpd.conf <<EOF
-system {
-    listen 192.0.2.2:1701
-    dataplane kernel
-    control_socket /tmp/w/l2tpd.sock
-    pid_file /tmp/w/l2tpd.pid
+fn guest_v6_script() -> String {
+    let conf = guest_conf(r#" "+ipv6""#, "", "");
+    netns::guest_l2tpd_script("kernel", &conf, GUEST_V6_CHECKS)
 }
-pseudowire profile "pppd" {
-    use_pppd true
-    pppd_options "user alice" "password alice-chap-7731" "noauth" "nodefaultroute" "noipdefault" "noccp" "novj" "mru 1400" "+ipv6"
-}
-tunnel "v2" {
-    version 2
-    peer 192.0.2.1
-    persist false
-    pseudowire_profile_name "pppd"
-}
-session "call2" {
-    tunnel "v2"
-    pseudowire_type ppp
-    session_type laic
-}
-EOF
-/tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
-peer6() { ip -6 -o addr show dev ppp0 scope link 2>/dev/null | sed -n 's/.* peer \(fe80::[0-9a-f:]*\).*/\1/p' | head -n 1; }
+
+/// What the IPv6 test's guest does once its l2tpd runs.
+const GUEST_V6_CHECKS: &str = r#"peer6() { ip -6 -o addr show dev ppp0 scope link 2>/dev/null | sed -n 's/.* peer \(fe80::[0-9a-f:]*\).*/\1/p' | head -n 1; }
 peer=
 for _ in $(seq 1 300); do
     peer=$(peer6)
@@ -239,7 +222,7 @@ exit 1
 #[test]
 fn pppd_pings_over_ipv6_link_local_both_ways() {
     let mut lab = Lab::new("userspace-ppp-pppd-v6", &["qemu-system-x86_64"]);
-    let share = lab.guest_share(GUEST_V6_SCRIPT);
+    let share = lab.guest_share(&guest_v6_script());
     let qemu = lab.boot_guest(&share, "/mnt/host/peer.sh", GUEST_TIMEOUT_S, 0x22);
     let dp = "    dataplane userspace\n";
     let conf = HOST_CONF.replace("ipv6cp false", "ipv6cp true");

@@ -206,6 +206,20 @@ fn append_attributes(
     Ok(())
 }
 
+/// Appends a Message-Authenticator of zeros, the first attribute (at [`MA_OFFSET`]), to be
+/// filled in by [`sign_message_authenticator`] once the packet is complete.
+fn push_message_authenticator_placeholder(out: &mut Vec<u8>) {
+    out.extend_from_slice(&[AttrType::MESSAGE_AUTHENTICATOR.0, 18]);
+    out.extend_from_slice(&[0; 16]);
+}
+
+/// Fills the Message-Authenticator at [`MA_OFFSET`] with HMAC-MD5 of the whole packet as it
+/// stands (RFC 2869 §5.14).
+fn sign_message_authenticator(out: &mut [u8], secret: &Secret) {
+    let mac = crypt::hmac_md5(secret, out);
+    out[MA_OFFSET..MA_OFFSET + 16].copy_from_slice(&mac);
+}
+
 /// Encodes an Access-Request into `out` (cleared first): Message-Authenticator first (RFC 2869
 /// §5.14; RFC 3579 §3.2 and the Blast-RADIUS advice), then `attributes` with User-Password
 /// hidden (RFC 2865 §5.2). `authenticator` must be unpredictable (RFC 2865 §3).
@@ -222,12 +236,10 @@ pub fn encode_access_request(
 ) -> Result<(), EncodeError> {
     out.clear();
     header(out, Code::AccessRequest, identifier, authenticator);
-    out.extend_from_slice(&[AttrType::MESSAGE_AUTHENTICATOR.0, 18]);
-    out.extend_from_slice(&[0; 16]);
+    push_message_authenticator_placeholder(out);
     append_attributes(out, attributes, secret, Some(authenticator))?;
     set_length(out)?;
-    let mac = crypt::hmac_md5(secret, out);
-    out[MA_OFFSET..MA_OFFSET + 16].copy_from_slice(&mac);
+    sign_message_authenticator(out, secret);
     Ok(())
 }
 
@@ -243,12 +255,10 @@ pub fn encode_status_server(
 ) {
     out.clear();
     header(out, Code::StatusServer, identifier, authenticator);
-    out.extend_from_slice(&[AttrType::MESSAGE_AUTHENTICATOR.0, 18]);
-    out.extend_from_slice(&[0; 16]);
+    push_message_authenticator_placeholder(out);
     // 38 octets: within any length limit.
     let _ = set_length(out);
-    let mac = crypt::hmac_md5(secret, out);
-    out[MA_OFFSET..MA_OFFSET + 16].copy_from_slice(&mac);
+    sign_message_authenticator(out, secret);
 }
 
 /// Encodes an Accounting-Request, Disconnect-Request or CoA-Request into `out`: the Request
@@ -267,21 +277,17 @@ pub fn encode_signed_request(
     secret: &Secret,
     message_authenticator: bool,
 ) -> Result<(), EncodeError> {
-    out.clear();
-    header(out, code, identifier, &[0; 16]);
-    if message_authenticator {
-        out.extend_from_slice(&[AttrType::MESSAGE_AUTHENTICATOR.0, 18]);
-        out.extend_from_slice(&[0; 16]);
-    }
-    append_attributes(out, attributes, secret, None)?;
-    set_length(out)?;
-    if message_authenticator {
-        let mac = crypt::hmac_md5(secret, out);
-        out[MA_OFFSET..MA_OFFSET + 16].copy_from_slice(&mac);
-    }
-    let auth = crypt::md5_authenticator(out, secret);
-    out[4..HEADER_LEN].copy_from_slice(&auth);
-    Ok(())
+    // The same computation as a response's, over a zero authenticator.
+    let zero = [0; AUTHENTICATOR_LEN];
+    encode_response(
+        out,
+        code,
+        identifier,
+        &zero,
+        attributes,
+        secret,
+        message_authenticator,
+    )
 }
 
 /// Encodes a response to a request whose Request Authenticator was `request_authenticator`:
@@ -303,14 +309,12 @@ pub fn encode_response(
     out.clear();
     header(out, code, identifier, request_authenticator);
     if message_authenticator {
-        out.extend_from_slice(&[AttrType::MESSAGE_AUTHENTICATOR.0, 18]);
-        out.extend_from_slice(&[0; 16]);
+        push_message_authenticator_placeholder(out);
     }
     append_attributes(out, attributes, secret, None)?;
     set_length(out)?;
     if message_authenticator {
-        let mac = crypt::hmac_md5(secret, out);
-        out[MA_OFFSET..MA_OFFSET + 16].copy_from_slice(&mac);
+        sign_message_authenticator(out, secret);
     }
     let auth = crypt::md5_authenticator(out, secret);
     out[4..HEADER_LEN].copy_from_slice(&auth);
@@ -354,16 +358,9 @@ pub fn verify_request(
     secret: &Secret,
     require_message_authenticator: bool,
 ) -> Result<Packet, VerifyError> {
-    let packet = Packet::decode(bytes)?;
-    let bytes = framed(bytes)?;
-    let mut copy = Scratch::new(bytes);
-    copy.bytes_mut()[4..HEADER_LEN].fill(0);
-    let expected = crypt::md5_authenticator(copy.bytes(), secret);
-    if !bool::from(expected.ct_eq(&packet.authenticator)) {
-        return Err(VerifyError::Authenticator);
-    }
-    check_message_authenticator(&packet, &mut copy, secret, require_message_authenticator)?;
-    Ok(packet)
+    // The same computation as a response's, over a zero authenticator.
+    let zero = [0; AUTHENTICATOR_LEN];
+    verify_response(bytes, &zero, secret, require_message_authenticator)
 }
 
 /// Checks the Message-Authenticator of an Access-Request (RFC 2869 §5.14), computed over the

@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::{Builder, Info, Kind};
-use crate::config::{Config, DEFAULT_PROFILE, find};
+use super::{Builder, Info, Kind, with_effective};
+use crate::config::{Config, DEFAULT_PROFILE};
 use crate::diagnostic::Diagnostic;
-use crate::model::{
-    PeerParams, Profile, SessionInstance, SessionParams, TunnelInstance, TunnelParams,
-};
+use crate::model::{PeerParams, SessionInstance, SessionParams, TunnelInstance, TunnelParams};
 use crate::span::Span;
 use crate::suggest::hint;
 use crate::value::{AuthMode, Encap, Host, L2tpVersion, PseudowireType};
@@ -224,17 +222,9 @@ impl Builder {
     }
 
     pub(super) fn check_tunnels(&mut self, config: &Config) {
-        let default = find(&config.tunnel_profiles, DEFAULT_PROFILE)
-            .map(|p| p.params.clone())
-            .unwrap_or_default();
-        let profiles: Vec<(Profile<TunnelParams>, Info)> = self.tunnel_profiles.clone();
-        for (p, info) in &profiles {
-            let effective = if p.name == DEFAULT_PROFILE {
-                default.clone()
-            } else {
-                p.params.overlay(&default)
-            };
-            self.tunnel_conflicts(&effective, &p.params, info);
+        let profiles = with_effective(&config.tunnel_profiles, &self.tunnel_profiles);
+        for (p, info, effective) in &profiles {
+            self.tunnel_conflicts(effective, &p.params, info);
         }
         let tunnels: Vec<(TunnelInstance, Info)> = self.tunnels.clone();
         let mut ids: HashMap<u32, Span> = HashMap::new();
@@ -394,17 +384,9 @@ impl Builder {
     }
 
     pub(super) fn check_sessions(&mut self, config: &Config) {
-        let default = find(&config.session_profiles, DEFAULT_PROFILE)
-            .map(|p| p.params.clone())
-            .unwrap_or_default();
-        let profiles: Vec<(Profile<SessionParams>, Info)> = self.session_profiles.clone();
-        for (p, info) in &profiles {
-            let effective = if p.name == DEFAULT_PROFILE {
-                default.clone()
-            } else {
-                p.params.overlay(&default)
-            };
-            self.session_conflicts(&effective, &p.params, info);
+        let profiles = with_effective(&config.session_profiles, &self.session_profiles);
+        for (p, info, effective) in &profiles {
+            self.session_conflicts(effective, &p.params, info);
         }
         let sessions: Vec<(SessionInstance, Info)> = self.sessions.clone();
         let mut ids: HashMap<(String, u32), Span> = HashMap::new();

@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use super::{Builder, Info, Kind, ReadFile};
-use crate::config::{Config, DEFAULT_PROFILE, find};
+use super::{Builder, Info, Kind, ReadFile, with_effective};
+use crate::config::{Config, DEFAULT_PROFILE};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Profile, PseudowireParams};
-use crate::ppp::{PppParams, User, UserOrigin};
+use crate::ppp::{User, UserOrigin};
 use crate::span::Span;
 use crate::users::parse_users_file;
 
@@ -82,18 +82,10 @@ impl Builder {
     /// one) where it arises.
     fn check_ppp_profiles(&mut self, config: &Config) {
         let pool_names: Vec<&str> = config.ip_pools.iter().map(|p| p.name.as_str()).collect();
-        let default = find(&config.ppp_profiles, DEFAULT_PROFILE)
-            .map(|p| p.params.clone())
-            .unwrap_or_default();
-        let profiles: Vec<(Profile<PppParams>, Info)> = self.ppp_profiles.clone();
-        for (p, info) in &profiles {
+        let profiles = with_effective(&config.ppp_profiles, &self.ppp_profiles);
+        for (p, info, effective) in &profiles {
             let own = &p.params;
             let set = |k: &str| own.is_set(k);
-            let effective = if p.name == DEFAULT_PROFILE {
-                default.clone()
-            } else {
-                own.overlay(&default)
-            };
             self.reference(
                 Kind::IpPool,
                 own.ip_pool_name.as_ref(),

@@ -5,11 +5,9 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::{Builder, Info};
-use crate::config::{Config, DEFAULT_PROFILE, find};
+use super::{Builder, Info, with_effective};
+use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::model::Profile;
-use crate::ppp::PppParams;
 use crate::radius::{DynauthClientParams, RadiusServerParams};
 use crate::span::Span;
 use crate::value::AuthSource;
@@ -118,17 +116,9 @@ impl Builder {
             .radius_servers
             .iter()
             .any(|r| r.acct_address().is_some());
-        let default = find(&config.ppp_profiles, DEFAULT_PROFILE)
-            .map(|p| p.params.clone())
-            .unwrap_or_default();
-        let profiles: Vec<(Profile<PppParams>, Info)> = self.ppp_profiles.clone();
-        for (p, info) in &profiles {
+        let profiles = with_effective(&config.ppp_profiles, &self.ppp_profiles);
+        for (p, info, effective) in &profiles {
             let own = &p.params;
-            let effective = if p.name == DEFAULT_PROFILE {
-                default.clone()
-            } else {
-                own.overlay(&default)
-            };
             let s = effective.resolve();
             if s.auth_source != AuthSource::Local && !auth && own.auth_source.is_some() {
                 self.error(

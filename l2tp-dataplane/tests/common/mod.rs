@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -314,20 +315,38 @@ impl Drop for Pair {
     }
 }
 
+/// Our end of the tunnel of [`v2_tunnel`].
+pub const TUNNEL_LOCAL: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 1), 1701));
+/// The peer's end of the tunnel of [`v2_tunnel`].
+pub const TUNNEL_REMOTE: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 2), 1701));
+
+/// A data plane with `options` (its control sink `sink`) carrying the L2TPv2 tunnel 7 (peer's
+/// 8) over UDP from [`TUNNEL_LOCAL`] to [`TUNNEL_REMOTE`].
+pub fn v2_tunnel(
+    sink: Option<l2tp_dataplane::ControlSink>,
+    options: l2tp_dataplane::DataplaneOptions,
+) -> l2tp_dataplane::UserspaceDataplane {
+    use l2tp_dataplane::{Encapsulation, TunnelSpec, UserspaceDataplane, Version};
+    let mut dp = UserspaceDataplane::with_options(sink, options).unwrap();
+    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, TUNNEL_LOCAL, TUNNEL_REMOTE);
+    t.version = Version::V2;
+    dp.add_tunnel(t).unwrap();
+    dp
+}
+
 /// A data plane of one data-path thread, offloads off, whose control sink hands its events to
-/// the returned receiver, with the L2TPv2 tunnel 7 (peer's 8) over UDP from 127.0.0.1:1701 to
-/// the returned peer socket at 127.0.0.2:1701, and its native-PPP session 1 (peer's 1). In a
-/// namespace of its own ([`in_own_netns`]).
+/// the returned receiver, with the L2TPv2 tunnel of [`v2_tunnel`] to the returned peer socket
+/// at [`TUNNEL_REMOTE`], and its native-PPP session 1 (peer's 1). In a namespace of its own
+/// ([`in_own_netns`]).
 pub fn ppp_v2_session() -> (
     l2tp_dataplane::UserspaceDataplane,
     mpsc::Receiver<l2tp_dataplane::SinkEvent>,
     std::net::UdpSocket,
-    std::net::SocketAddr,
+    SocketAddr,
 ) {
-    use l2tp_dataplane::{
-        ControlSink, DataplaneOptions, Encapsulation, PppSessionSpec, TunnelSpec,
-        UserspaceDataplane, Version,
-    };
+    use l2tp_dataplane::{ControlSink, DataplaneOptions, PppSessionSpec};
     let (tx, rx) = mpsc::channel();
     let sink = ControlSink::new(move |e| {
         let _ = tx.send(e);
@@ -336,13 +355,8 @@ pub fn ppp_v2_session() -> (
         offloads: false,
         threads: 1,
     };
-    let mut dp = UserspaceDataplane::with_options(Some(sink), options).unwrap();
-    let local: std::net::SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: std::net::SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let peer = std::net::UdpSocket::bind(remote).unwrap();
-    let mut t = TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote);
-    t.version = Version::V2;
-    dp.add_tunnel(t).unwrap();
+    let peer = std::net::UdpSocket::bind(TUNNEL_REMOTE).unwrap();
+    let mut dp = v2_tunnel(Some(sink), options);
     dp.add_ppp_session(PppSessionSpec::new(7, 1, 8, 1)).unwrap();
-    (dp, rx, peer, local)
+    (dp, rx, peer, TUNNEL_LOCAL)
 }

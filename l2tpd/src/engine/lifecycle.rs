@@ -3,6 +3,9 @@
 //! registry, tells watchers and scripts, tells the supervisor what happened to its instance,
 //! and turns data-plane requests into the data plane's specs.
 
+use std::fmt;
+use std::time::{Duration, Instant};
+
 use l2tp_ctl::EventKind;
 use l2tp_proto::{self as proto, Event};
 
@@ -10,7 +13,7 @@ use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
 use super::ppp;
-use super::registry::Registry;
+use super::registry::{Origin, Phase, Registry, SessionRec, TunnelRec};
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
 use crate::discards::DiscardLog;
@@ -215,6 +218,44 @@ fn describe_reason(reason: &proto::DownReason) -> String {
     )
 }
 
+/// A tunnel's or a session's record, as far as its going down is the same for both.
+trait DownRecord {
+    /// Its phase, its last result and its origin.
+    fn down_parts(&mut self) -> (Phase, &mut Option<l2tp_ctl::ResultCode>, &Origin);
+}
+
+impl DownRecord for TunnelRec {
+    fn down_parts(&mut self) -> (Phase, &mut Option<l2tp_ctl::ResultCode>, &Origin) {
+        (self.phase(), &mut self.last_result, &self.origin)
+    }
+}
+
+impl DownRecord for SessionRec {
+    fn down_parts(&mut self) -> (Phase, &mut Option<l2tp_ctl::ResultCode>, &Origin) {
+        (self.phase(), &mut self.last_result, &self.origin)
+    }
+}
+
+/// What a tunnel's or a session's going down shares: its result kept in its record, the
+/// notice naming it (`what`, then its name), and its name and how long it was up returned.
+fn record_down(
+    now: Instant,
+    rec: &mut impl DownRecord,
+    what: fmt::Arguments<'_>,
+    reason: &proto::DownReason,
+) -> (Option<String>, Option<Duration>) {
+    let (phase, last_result, origin) = rec.down_parts();
+    let up_for = phase.up_since().map(|t| now.saturating_duration_since(t));
+    *last_result = Some(result_code(reason));
+    let name = origin.name.clone();
+    notice!(
+        "{what}{}: down ({})",
+        quoted(name.as_deref()),
+        describe_reason(reason)
+    );
+    (name, up_for)
+}
+
 fn tunnel_down(
     ctx: &mut Ctx<'_>,
     instances: &mut Instances,
@@ -225,17 +266,7 @@ fn tunnel_down(
     let Some(rec) = ctx.registry.tunnel_closing(handle, reason.cause) else {
         return;
     };
-    let up_for = rec
-        .phase()
-        .up_since()
-        .map(|t| ctx.now.saturating_duration_since(t));
-    rec.last_result = Some(result_code(reason));
-    let name = rec.origin.name.clone();
-    notice!(
-        "tunnel {tid}{}: down ({})",
-        quoted(name.as_deref()),
-        describe_reason(reason)
-    );
+    let (name, up_for) = record_down(ctx.now, rec, format_args!("tunnel {tid}"), reason);
     let mut ev = event(EventKind::TunnelDown, tid);
     ev.peer_tid = Some(peer_tid);
     ev.result = Some(result_code(reason));
@@ -287,17 +318,7 @@ fn session_down(
     let Some(rec) = ctx.registry.session_closing(handle, reason.cause) else {
         return;
     };
-    let up_for = rec
-        .phase()
-        .up_since()
-        .map(|t| ctx.now.saturating_duration_since(t));
-    rec.last_result = Some(result_code(reason));
-    let name = rec.origin.name.clone();
-    notice!(
-        "session {tid}/{sid}{}: down ({})",
-        quoted(name.as_deref()),
-        describe_reason(reason)
-    );
+    let (name, up_for) = record_down(ctx.now, rec, format_args!("session {tid}/{sid}"), reason);
     let mut ev = event(EventKind::SessionDown, tid);
     ev.sid = Some(sid);
     ev.peer_tid = Some(rec.peer_tid);

@@ -20,7 +20,9 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::snapshot::{ByState, Histogram, SCRIPT_RESULTS, STATES, Snapshot, Teardowns, VERSIONS};
-use super::write::{counter, counter_unit, gauge, labelled, labelled_gauges, with_zeros};
+use super::write::{
+    counter, counter_unit, gauge, info_family, labelled, labelled_gauges, with_zeros,
+};
 use crate::dataplane::DataStats;
 
 /// The `Content-Type` of OpenMetrics text.
@@ -616,24 +618,20 @@ fn scripts(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 
 fn per_tunnel(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let rows = &s.engine.tunnel_rows;
-    let mut m = e.encode_descriptor(
+    info_family(
+        e,
         "l2tpd_tunnel",
         "One series per tunnel (metrics_detail), with its name, peer, version and state.",
-        None,
-        MetricType::Info,
+        rows.iter().map(|r| {
+            [
+                ("tunnel_id", r.tid.to_string()),
+                ("name", r.name.clone().unwrap_or_default()),
+                ("peer", r.peer.clone()),
+                ("version", r.version.to_string()),
+                ("state", state_name(r.state).to_owned()),
+            ]
+        }),
     )?;
-    for r in rows {
-        let (tid, version) = (r.tid.to_string(), r.version.to_string());
-        let state = STATES.get(r.state).copied().unwrap_or("closing");
-        let labels = [
-            ("tunnel_id", tid.as_str()),
-            ("name", r.name.as_deref().unwrap_or("")),
-            ("peer", r.peer.as_str()),
-            ("version", version.as_str()),
-            ("state", state),
-        ];
-        m.encode_info(&labels)?;
-    }
     for (name, help, kind, value) in [
         (
             "l2tpd_tunnel_sessions",
@@ -661,15 +659,13 @@ fn per_tunnel(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         ),
     ] {
         let mut m = e.encode_descriptor(name, help, None, kind)?;
-        for r in rows {
-            let tid = r.tid.to_string();
-            let labels = [("tunnel_id", tid.as_str())];
-            let mut f = m.encode_family(&labels)?;
-            if kind == MetricType::Gauge {
-                f.encode_gauge(&value(r))?;
-            } else {
-                f.encode_counter::<NoLabelSet, _, u64>(&value(r), None)?;
-            }
+        let series = rows
+            .iter()
+            .map(|r| ([("tunnel_id", r.tid.to_string())], value(r)));
+        if kind == MetricType::Gauge {
+            labelled_gauges(&mut m, series)?;
+        } else {
+            labelled(&mut m, series)?;
         }
     }
     Ok(())
@@ -677,24 +673,21 @@ fn per_tunnel(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 
 fn per_session(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let rows = &s.engine.session_rows;
-    let mut m = e.encode_descriptor(
+    info_family(
+        e,
         "l2tpd_session",
         "One series per session (metrics_detail sessions), with its name, interface and state.",
-        None,
-        MetricType::Info,
+        rows.iter().map(|r| {
+            let [tid, sid] = session_ids(r);
+            [
+                tid,
+                sid,
+                ("name", r.name.clone().unwrap_or_default()),
+                ("interface", r.interface.clone().unwrap_or_default()),
+                ("state", state_name(r.state).to_owned()),
+            ]
+        }),
     )?;
-    for r in rows {
-        let (tid, sid) = (r.tid.to_string(), r.sid.to_string());
-        let state = STATES.get(r.state).copied().unwrap_or("closing");
-        let labels = [
-            ("tunnel_id", tid.as_str()),
-            ("session_id", sid.as_str()),
-            ("name", r.name.as_deref().unwrap_or("")),
-            ("interface", r.interface.as_deref().unwrap_or("")),
-            ("state", state),
-        ];
-        m.encode_info(&labels)?;
-    }
     for (name, help, unit, value) in [
         (
             "l2tpd_session_data_receive_packets",
@@ -722,13 +715,24 @@ fn per_session(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         ),
     ] {
         let mut m = e.encode_descriptor(name, help, unit.as_ref(), MetricType::Counter)?;
-        for r in rows {
-            let Some(d) = &r.data else { continue };
-            let (tid, sid) = (r.tid.to_string(), r.sid.to_string());
-            let labels = [("tunnel_id", tid.as_str()), ("session_id", sid.as_str())];
-            m.encode_family(&labels)?
-                .encode_counter::<NoLabelSet, _, u64>(&value(d), None)?;
-        }
+        labelled(
+            &mut m,
+            rows.iter()
+                .filter_map(|r| Some((session_ids(r), value(r.data.as_ref()?)))),
+        )?;
     }
     Ok(())
+}
+
+/// The labels that name a session's series: its tunnel id and session id.
+fn session_ids(r: &super::snapshot::SessionRow) -> [(&'static str, String); 2] {
+    [
+        ("tunnel_id", r.tid.to_string()),
+        ("session_id", r.sid.to_string()),
+    ]
+}
+
+/// The name of state `state`, an index of [`STATES`].
+fn state_name(state: usize) -> &'static str {
+    STATES.get(state).copied().unwrap_or("closing")
 }

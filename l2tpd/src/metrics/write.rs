@@ -56,6 +56,20 @@ pub(super) fn labelled_gauges<S: EncodeLabelSet>(
     Ok(())
 }
 
+/// An info family with one series per label set.
+pub(super) fn info_family<S: EncodeLabelSet>(
+    e: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: impl IntoIterator<Item = S>,
+) -> fmt::Result {
+    let mut m = e.encode_descriptor(name, help, None, MetricType::Info)?;
+    for labels in rows {
+        m.encode_info(&labels)?;
+    }
+    Ok(())
+}
+
 /// `by` (which has only the non-zero entries) with a zero for each of `known` it lacks.
 pub(super) fn with_zeros<'a>(
     by: &'a std::collections::BTreeMap<String, u64>,

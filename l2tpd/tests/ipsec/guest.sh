@@ -1,7 +1,7 @@
 # The guest's part of l2tpd/tests/ipsec.rs (L2TP/IPsec with strongSwan), run in the project's
 # qemu guest (tests/vm), whose kernel has ESP. The share (/mnt/host) holds bin/ (l2tpd,
-# l2tpctl), cases/lib-l2tpd.sh, ipsec/swanctl-{a,b}.conf (examples/ipsec) and out/, where this
-# script leaves what the host judges: one capture per phase (every packet on side A's veth),
+# l2tpctl), cases/lib-l2tpd.sh and cases/lib-strongswan.sh, ipsec/swanctl-{a,b}.conf
+# (examples/ipsec) and out/, where this script leaves what the host judges: one capture per phase (every packet on side A's veth),
 # `ip -s xfrm state`, `ip xfrm policy` and `swanctl --list-sas` after each phase, and the logs.
 #
 # Two network namespaces, a (192.0.2.1) and b (192.0.2.2), each with its own charon-systemd
@@ -17,6 +17,7 @@
 # Prints "PASS phase" or "FAIL phase: why" lines; exits non-zero on any failure.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
+. /mnt/host/cases/lib-strongswan.sh
 OUT=/mnt/host/out
 mkdir -p $OUT
 fail=0
@@ -43,33 +44,7 @@ sw() {
 start_charon() {
     local s=$1 d=$W/ipsec-$1
     mkdir -p "$d"
-    cat >"$d/strongswan.conf" <<EOF
-charon-systemd {
-    load = random nonce aes sha1 sha2 hmac kdf gmp kernel-netlink socket-default vici
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    journal {
-        default = -1
-    }
-    filelog {
-        charon {
-            path = $d/charon.log
-            time_format = %T
-            default = 1
-            ike = 2
-            knl = 2
-            flush_line = yes
-        }
-    }
-}
-swanctl {
-    load = random
-    socket = unix://$d/charon.vici
-}
-EOF
+    strongswan_conf "$d" "random nonce aes sha1 sha2 hmac kdf gmp kernel-netlink socket-default vici" random
     STRONGSWAN_CONF=$d/strongswan.conf ip netns exec "$s" charon-systemd >"$d/charon.out" 2>&1 &
     eval "PID_charon_$s=$!"
     wait_until 20 sw "$s" --stats || { echo "charon $s did not answer"; cat "$d/charon.out" "$d/charon.log"; return 1; }

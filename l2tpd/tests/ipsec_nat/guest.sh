@@ -4,8 +4,9 @@
 #
 # The share (/mnt/host) holds bin/ (l2tpd, l2tpctl, and the test binary, which stands in for
 # l2tp-nfqd with --nfqd), vpn-server/ (examples/vpn-server as shipped), pki/ (a CA, the
-# server's certificate and dave's, made by the host with strongSwan's pki) and out/, where
-# this script leaves what the host judges: captures, logs, l2tpctl's answers.
+# server's certificate and dave's, made by the host with strongSwan's pki),
+# cases/lib-strongswan.sh and out/, where this script leaves what the host judges: captures,
+# logs, l2tpctl's answers.
 #
 # Network namespaces: srv (203.0.113.1, the server: charon, l2tpd with the recipe's
 # l2tpd.conf and l2tpd-ipsec.nft), nat (203.0.113.2 outside, 192.0.2.1 inside: nftables
@@ -17,6 +18,7 @@
 #
 # Prints "PASS phase" or "FAIL phase: why" lines; exits non-zero on any failure.
 set -u
+. /mnt/host/cases/lib-strongswan.sh
 OUT=/mnt/host/out
 W=/tmp/vpn
 mkdir -p $OUT $W
@@ -98,33 +100,9 @@ sw() {
 start_charon() {
     local s=$1 d=$W/ipsec-$1
     mkdir -p "$d/swanctl/x509" "$d/swanctl/x509ca" "$d/swanctl/private"
-    cat >"$d/strongswan.conf" <<SC
-charon-systemd {
-    load = random nonce aes sha1 sha2 hmac kdf gmp pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-netlink socket-default vici
-    plugins {
-        vici {
-            socket = unix://$d/charon.vici
-        }
-    }
-    journal {
-        default = -1
-    }
-    filelog {
-        charon {
-            path = $d/charon.log
-            time_format = %T
-            default = 1
-            ike = 2
-            knl = 2
-            flush_line = yes
-        }
-    }
-}
-swanctl {
-    load = random pem pkcs1 pkcs8 x509 pubkey
-    socket = unix://$d/charon.vici
-}
-SC
+    strongswan_conf "$d" \
+        "random nonce aes sha1 sha2 hmac kdf gmp pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-netlink socket-default vici" \
+        "random pem pkcs1 pkcs8 x509 pubkey"
     STRONGSWAN_CONF=$d/strongswan.conf ip netns exec "$s" charon-systemd >"$d/charon.out" 2>&1 &
     wait_until 30 sw "$s" --stats || { echo "charon $s did not answer"; cat "$d/charon.out" "$d/charon.log"; return 1; }
     cp "$2" "$d/swanctl/swanctl.conf"

@@ -7,6 +7,26 @@ use std::time::{Duration, Instant};
 
 use super::{Lab, SHORT, Side, ip, l2tpctl_bin, l2tpd_bin};
 
+/// A guest script that starts l2tpd, copied from the share, on the `dataplane` given, with the
+/// system block every guest uses and then `config`; and goes on with `then`.
+pub fn guest_l2tpd_script(dataplane: &str, config: &str, then: &str) -> String {
+    format!(
+        "set -u
+mkdir -p /tmp/bin /tmp/w && cp /mnt/host/l2tpd /mnt/host/l2tpctl /tmp/bin/
+ip link set lo up
+cat >/tmp/w/l2tpd.conf <<EOF
+system {{
+    listen 192.0.2.2:1701
+    dataplane {dataplane}
+    control_socket /tmp/w/l2tpd.sock
+    pid_file /tmp/w/l2tpd.pid
+}}
+{config}EOF
+/tmp/bin/l2tpd -f -c /tmp/w/l2tpd.conf -o /tmp/w/l2tpd.log >/tmp/w/l2tpd.out 2>&1 &
+{then}"
+    )
+}
+
 impl Lab {
     /// A directory of the lab for the guest's /mnt/host: `script` as `peer.sh`, and l2tpd
     /// and l2tpctl without their debugging information (the guest copies them into its

@@ -46,6 +46,8 @@ use serde_json::Value;
 pub use capture::{Capture, assert_messages, message_names, summary};
 #[allow(unused_imports)]
 pub use daemon::{L2tpd, l2tpctl_bin, l2tpd_bin};
+#[allow(unused_imports)]
+pub use guest::guest_l2tpd_script;
 
 /// The longest wait for the protocol (a tunnel or session coming up or going away).
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -523,4 +525,16 @@ pub fn num(v: &Value, field: &str) -> u64 {
     v[field]
         .as_u64()
         .unwrap_or_else(|| panic!("no number {field:?} in {v}"))
+}
+
+/// Session `s` (as `show session` gives it) carried at least `packets` data packets each way,
+/// with no cookie mismatch and no sequencing error.
+pub fn assert_carried_cleanly(s: &Value, packets: u64) {
+    let st = &s["stats"];
+    assert!(
+        num(st, "rx_packets") >= packets && num(st, "tx_packets") >= packets,
+        "counters: {s}"
+    );
+    assert_eq!(num(st, "rx_cookie_mismatches"), 0, "{s}");
+    assert_eq!(num(st, "rx_seq_errors"), 0, "{s}");
 }
