@@ -9,58 +9,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{Env, l2tpd, wait_for};
-use l2tp_ctl::{Request, Selector};
+use common::{Env, ctl, l2tpd, wait_for};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 
 /// The longest a call or an update takes on loopback (generous: the machine may be loaded).
 const UP: Duration = Duration::from_secs(20);
-
-fn l2tpctl() -> Option<PathBuf> {
-    let p = PathBuf::from(l2tpd()).with_file_name("l2tpctl");
-    p.exists().then_some(p)
-}
-
-/// `l2tpctl -S SOCK --json ARGS` as JSON.
-fn ctl(env: &Env, args: &[&str]) -> Value {
-    if let Some(bin) = l2tpctl() {
-        let o = Command::new(bin)
-            .arg("-S")
-            .arg(env.sock())
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "l2tpctl {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        return serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
-    }
-    let request = match args {
-        ["show", "sessions"] => Request::show_sessions(None),
-        ["show", "system"] => Request::ShowSystem,
-        ["show", "session", t, s] => Request::ShowSession {
-            tunnel: Selector::parse(t),
-            session: Selector::parse(s),
-        },
-        ["request", "speeds", t] => Request::RequestSpeeds {
-            tunnel: Selector::parse(t),
-            session: None,
-        },
-        _ => panic!("no fallback for {args:?}"),
-    };
-    let v = serde_json::to_value(env.request(&request).unwrap()).unwrap();
-    v.as_object()
-        .and_then(|o| o.values().next().cloned())
-        .unwrap_or(Value::Null)
-}
 
 /// The only session of `env` once it is up.
 fn the_session(env: &Env) -> Value {

@@ -7,55 +7,15 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Env, l2tpd, wait_for};
+use common::{Env, ctl, l2tpd, wait_for};
 use l2tp_ctl::{Request, Selector};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 
 /// The longest a tunnel or session takes to come up on loopback.
 const UP: Duration = Duration::from_secs(10);
-
-fn l2tpctl() -> Option<PathBuf> {
-    let p = PathBuf::from(l2tpd()).with_file_name("l2tpctl");
-    p.exists().then_some(p)
-}
-
-/// `l2tpctl -S SOCK --json ARGS` as JSON.
-fn ctl(env: &Env, args: &[&str]) -> Value {
-    if let Some(bin) = l2tpctl() {
-        let o = Command::new(bin)
-            .arg("-S")
-            .arg(env.sock())
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "l2tpctl {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        return serde_json::from_slice(&o.stdout).unwrap();
-    }
-    let request = match args {
-        ["show", "tunnels"] => Request::show_tunnels(),
-        ["show", "sessions"] => Request::show_sessions(None),
-        ["show", "system"] => Request::ShowSystem,
-        ["show", "tunnel", t] => Request::ShowTunnel {
-            tunnel: Selector::parse(t),
-        },
-        _ => panic!("no fallback for {args:?}"),
-    };
-    let v = serde_json::to_value(env.request(&request).unwrap()).unwrap();
-    // `{"tunnels": [...]}` → `[...]`, as l2tpctl prints it.
-    v.as_object()
-        .and_then(|o| o.values().next().cloned())
-        .unwrap()
-}
 
 fn tunnels(env: &Env) -> Vec<Value> {
     ctl(env, &["show", "tunnels"]).as_array().unwrap().clone()

@@ -18,6 +18,55 @@ pub fn l2tpd() -> &'static str {
     env!("CARGO_BIN_EXE_l2tpd")
 }
 
+/// The `l2tpctl` built beside `l2tpd`, if it was.
+fn l2tpctl() -> Option<std::path::PathBuf> {
+    let p = std::path::PathBuf::from(l2tpd()).with_file_name("l2tpctl");
+    p.exists().then_some(p)
+}
+
+/// `l2tpctl -S SOCK --json ARGS` as JSON; when `l2tpctl` has not been built beside `l2tpd`,
+/// the same request on the control socket, its answer unwrapped as l2tpctl prints it
+/// (`{"tunnels": [...]}` → `[...]`).
+pub fn ctl(env: &Env, args: &[&str]) -> serde_json::Value {
+    use l2tp_ctl::{Request, Selector};
+    if let Some(bin) = l2tpctl() {
+        let o = std::process::Command::new(bin)
+            .arg("-S")
+            .arg(env.sock())
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "l2tpctl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        return serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null);
+    }
+    let request = match args {
+        ["show", "tunnels"] => Request::show_tunnels(),
+        ["show", "sessions"] => Request::show_sessions(None),
+        ["show", "system"] => Request::ShowSystem,
+        ["show", "tunnel", t] => Request::ShowTunnel {
+            tunnel: Selector::parse(t),
+        },
+        ["show", "session", t, s] => Request::ShowSession {
+            tunnel: Selector::parse(t),
+            session: Selector::parse(s),
+        },
+        ["request", "speeds", t] => Request::RequestSpeeds {
+            tunnel: Selector::parse(t),
+            session: None,
+        },
+        _ => panic!("no fallback for {args:?}"),
+    };
+    let v = serde_json::to_value(env.request(&request).unwrap()).unwrap();
+    v.as_object()
+        .and_then(|o| o.values().next().cloned())
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// Waits (bounded by `limit`) until `f` returns `Some`; on timeout, shows `env`'s log.
 pub fn wait_for<T>(limit: Duration, what: &str, env: &Env, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + limit;
