@@ -247,41 +247,25 @@ impl Endpoint {
                 tunnel_id,
                 session_id,
                 accm,
-            } => {
-                let index = *self
-                    .tunnel_ids
-                    .get(&tunnel_id)
-                    .ok_or(CommandError::NoSuchTunnel)?;
-                let si = self
+            } => self.in_tunnel(now, tunnel_id, |ep, index| {
+                let si = ep
                     .find_session(index, session_id)
                     .ok_or(CommandError::NoSuchSession)?;
-                self.send_link_info(now, si, accm)?;
-                self.flush(now, index);
-                self.reschedule_tunnel(index);
+                ep.send_link_info(now, si, accm)?;
                 Ok(CommandOutcome::Done)
-            }
+            }),
             Command::RequestConnectSpeeds {
                 tunnel_id,
                 session_id,
-            } => {
-                let index = *self
-                    .tunnel_ids
-                    .get(&tunnel_id)
-                    .ok_or(CommandError::NoSuchTunnel)?;
-                let n = self.request_speeds(now, index, session_id)?;
-                self.flush(now, index);
-                self.reschedule_tunnel(index);
-                Ok(CommandOutcome::SpeedsRequested(n))
-            }
+            } => self.in_tunnel(now, tunnel_id, |ep, index| {
+                ep.request_speeds(now, index, session_id)
+                    .map(CommandOutcome::SpeedsRequested)
+            }),
             Command::UpdateConnectSpeeds { tunnel_id, changes } => {
-                let index = *self
-                    .tunnel_ids
-                    .get(&tunnel_id)
-                    .ok_or(CommandError::NoSuchTunnel)?;
-                let n = self.update_speeds(now, index, &changes)?;
-                self.flush(now, index);
-                self.reschedule_tunnel(index);
-                Ok(CommandOutcome::SpeedsUpdated(n))
+                self.in_tunnel(now, tunnel_id, |ep, index| {
+                    ep.update_speeds(now, index, &changes)
+                        .map(CommandOutcome::SpeedsUpdated)
+                })
             }
             Command::OpenSession {
                 tunnel_id,
@@ -629,6 +613,24 @@ impl Endpoint {
             }
         }
         None
+    }
+
+    /// Runs a command's work `f` on tunnel `tunnel_id` (its index given), then sends what it
+    /// queued and reschedules the tunnel; a failed `f` sends nothing.
+    fn in_tunnel(
+        &mut self,
+        now: Instant,
+        tunnel_id: u32,
+        f: impl FnOnce(&mut Self, u32) -> Result<CommandOutcome, CommandError>,
+    ) -> Result<CommandOutcome, CommandError> {
+        let index = *self
+            .tunnel_ids
+            .get(&tunnel_id)
+            .ok_or(CommandError::NoSuchTunnel)?;
+        let outcome = f(self, index)?;
+        self.flush(now, index);
+        self.reschedule_tunnel(index);
+        Ok(outcome)
     }
 
     pub(crate) fn find_session(&self, ti: u32, session_id: u32) -> Option<u32> {

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::util::{Link, Mesh, accept_all, count};
+use super::util::{Mesh, count, two_nodes_with_tunnel, version_of};
 use crate::event::{ConnectSpeed, Event};
 use crate::session::{CallType, SessionConfig};
-use crate::tunnel::{TunnelConfig, VersionMode};
+use crate::tunnel::VersionMode;
 use crate::wire::avp::Avp;
 use crate::wire::avp::types::ConnectSpeedUpdate;
 use crate::wire::header::{Encapsulation, Version};
@@ -32,25 +32,11 @@ fn add_enable(from: usize, datagram: &mut Vec<u8>, encap: Encapsulation, mandato
     datagram[2..4].copy_from_slice(&len.to_be_bytes());
 }
 
-fn version(mode: VersionMode) -> Version {
-    if mode == VersionMode::V2 {
-        Version::V2
-    } else {
-        Version::V3
-    }
-}
-
 /// A tunnel from node 0 (LAC) to node 1 (LNS) with two established incoming calls: the first
 /// one's ICRQ carries Connect Speed Update Enable (with the M bit `mandatory`), the second's
 /// does not. Returns the mesh, the tunnel id at node 0 and node 1's session ids.
 fn two_calls(mode: VersionMode, mandatory: bool) -> (Mesh, u32, u32, u32) {
-    let cfg = TunnelConfig {
-        version: mode,
-        ..TunnelConfig::default()
-    };
-    let mut mesh = Mesh::new(2, 17, Link::CLEAN, accept_all(cfg.clone()));
-    let tid = mesh.open_tunnel(0, 1, Arc::new(cfg));
-    mesh.run_for(Duration::from_secs(2));
+    let (mut mesh, tid) = two_nodes_with_tunnel(mode, 17);
     mesh.tamper = Some(if mandatory {
         |from, d, e| add_enable(from, d, e, true)
     } else {
@@ -98,8 +84,8 @@ fn icrq_enable_is_recorded_with_the_m_bit_set_or_clear() {
     for mode in BOTH {
         for mandatory in [false, true] {
             let (mesh, _, a, b) = two_calls(mode, mandatory);
+            let lns_tid = mesh.first_tunnel(1);
             let lns = &mesh.nodes[1].endpoint;
-            let lns_tid = lns.tunnels().next().map(|t| t.tunnel_id).expect("tunnel");
             let ti = lns.tunnel_ids[&lns_tid];
             let flag = |sid: u32| {
                 let si = lns.find_session(ti, sid)?;
@@ -119,7 +105,7 @@ fn csun_updates_the_enabled_session_and_ignores_the_rest() {
         for mandatory in [false, true] {
             let what = format!("{mode:?} M={mandatory}");
             let (mut mesh, tid, a, b) = two_calls(mode, mandatory);
-            let v = version(mode);
+            let v = version_of(mode);
             let mut csun = Message::new(MessageType::Csun);
             csun.avps
                 .push(update(v, a, 20_000_000, 5_000_000, mandatory));
@@ -131,17 +117,8 @@ fn csun_updates_the_enabled_session_and_ignores_the_rest() {
             lac_sends(&mut mesh, tid, csun);
 
             let ev = mesh.events(1);
-            let updates: Vec<_> = ev
-                .iter()
-                .filter_map(|e| match e {
-                    Event::ConnectSpeedUpdate {
-                        session_id, speed, ..
-                    } => Some((*session_id, speed.map(|s| s.to_string()))),
-                    _ => None,
-                })
-                .collect();
             assert_eq!(
-                updates,
+                mesh.speeds_applied(1),
                 vec![(a, Some("20000000/5000000".to_owned()))],
                 "{what}"
             );
@@ -212,15 +189,10 @@ fn csurq_is_acknowledged_and_never_answered() {
             .next()
             .map(|s| s.session_id)
             .expect("session");
-        let lns_tid = mesh.nodes[1]
-            .endpoint
-            .tunnels()
-            .next()
-            .map(|t| t.tunnel_id)
-            .expect("tunnel");
+        let lns_tid = mesh.first_tunnel(1);
         let ep = &mut mesh.nodes[1].endpoint;
         let ti = ep.tunnel_ids[&lns_tid];
-        let v = version(mode);
+        let v = version_of(mode);
         let mut csurq = Message::new(MessageType::Csurq);
         csurq.avps.push(update(v, peer_of_lns, 0, 0, false));
         ep.send(now, ti, csurq, 0);
@@ -356,12 +328,7 @@ fn the_lns_asks_only_for_enabled_sessions() {
             .find(|s| s.peer_session_id == a)
             .map(|s| s.session_id)
             .expect("session");
-        let lns_tid = mesh.nodes[1]
-            .endpoint
-            .tunnels()
-            .next()
-            .map(|t| t.tunnel_id)
-            .expect("tunnel");
+        let lns_tid = mesh.first_tunnel(1);
         let now = mesh.now;
         let ep = &mut mesh.nodes[1].endpoint;
         let ask = |session_id| Command::RequestConnectSpeeds {
@@ -386,16 +353,10 @@ fn the_lns_asks_only_for_enabled_sessions() {
             Ok(CommandOutcome::SpeedsRequested(1))
         );
         mesh.run_for(Duration::from_secs(2));
-        let sent = mesh.sent_by(1, MessageType::Csurq);
+        let v = version_of(mode);
+        let sent = mesh.decoded_by(1, MessageType::Csurq, v);
         assert_eq!(sent.len(), 2, "{mode:?}");
-        let v = version(mode);
-        for csurq in sent {
-            let body = csurq.body.clone();
-            let ctx = crate::wire::message::DecodeContext {
-                version: Some(v),
-                hiding_key: None,
-            };
-            let msg = Message::decode(&body, ctx).expect("decodes");
+        for msg in sent {
             let asked: Vec<_> = msg
                 .all(crate::wire::avp::AvpType::ConnectSpeedUpdate)
                 .cloned()

@@ -5,38 +5,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::util::{Link, Mesh, accept_all, count};
+use super::util::{Mesh, count, two_nodes_with_tunnel, version_of};
 use crate::Discard;
 use crate::event::{Command, CommandOutcome, Event};
 use crate::session::{CallType, SessionConfig};
 use crate::speed::SpeedChange;
-use crate::tunnel::{TunnelConfig, VersionMode};
+use crate::tunnel::VersionMode;
 use crate::wire::avp::types::ConnectSpeedUpdate;
 use crate::wire::avp::{Avp, AvpType};
 use crate::wire::header::Version;
-use crate::wire::message::{DecodeContext, Message, MessageType};
+use crate::wire::message::{Message, MessageType};
 
 const BOTH: [VersionMode; 2] = [VersionMode::V2, VersionMode::V3];
-
-fn version(mode: VersionMode) -> Version {
-    if mode == VersionMode::V2 {
-        Version::V2
-    } else {
-        Version::V3
-    }
-}
 
 /// Two established calls from node 0 (LAC) to node 1 (LNS), the first with
 /// `connect_speed_updates`, the second without, both at 10/2 Mbit/s. Returns the mesh, the
 /// tunnel id at node 0 and node 0's session ids.
 fn two_calls(mode: VersionMode) -> (Mesh, u32, u32, u32) {
-    let cfg = TunnelConfig {
-        version: mode,
-        ..TunnelConfig::default()
-    };
-    let mut mesh = Mesh::new(2, 23, Link::CLEAN, accept_all(cfg.clone()));
-    let tid = mesh.open_tunnel(0, 1, Arc::new(cfg));
-    mesh.run_for(Duration::from_secs(2));
+    let (mut mesh, tid) = two_nodes_with_tunnel(mode, 23);
     let call = |updates| {
         Arc::new(SessionConfig {
             tx_connect_speed: 10_000_000,
@@ -62,26 +48,11 @@ fn peer_of(mesh: &Mesh, node: usize, tid: u32, sid: u32) -> u32 {
         .expect("session")
 }
 
-/// The only tunnel id of node 1.
-fn lns_tunnel(mesh: &Mesh) -> u32 {
-    mesh.nodes[1]
-        .endpoint
-        .tunnels()
-        .next()
-        .map(|t| t.tunnel_id)
-        .expect("tunnel")
-}
-
 /// The Connect Speed Update AVPs of every CSUN node 0 sent.
 fn csun_updates(mesh: &Mesh, v: Version) -> Vec<Vec<ConnectSpeedUpdate>> {
-    mesh.sent_by(0, MessageType::Csun)
+    mesh.decoded_by(0, MessageType::Csun, v)
         .iter()
-        .map(|sent| {
-            let ctx = DecodeContext {
-                version: Some(v),
-                hiding_key: None,
-            };
-            let msg = Message::decode(&sent.body, ctx).expect("decodes");
+        .map(|msg| {
             msg.avps
                 .iter()
                 .filter_map(|e| match &e.avp {
@@ -93,33 +64,15 @@ fn csun_updates(mesh: &Mesh, v: Version) -> Vec<Vec<ConnectSpeedUpdate>> {
         .collect()
 }
 
-/// The speeds node 1 applied from CSUNs, by its session id.
-fn applied(mesh: &Mesh) -> Vec<(u32, Option<String>)> {
-    mesh.events(1)
-        .iter()
-        .filter_map(|e| match e {
-            Event::ConnectSpeedUpdate {
-                session_id, speed, ..
-            } => Some((*session_id, speed.map(|s| s.to_string()))),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn the_icrq_carries_enable_with_the_m_bit_clear_only_when_configured() {
     for mode in BOTH {
         let (mesh, tid, a, b) = two_calls(mode);
-        let v = version(mode);
+        let v = version_of(mode);
         let icrqs: Vec<_> = mesh
-            .sent_by(0, MessageType::Icrq)
+            .decoded_by(0, MessageType::Icrq, v)
             .iter()
-            .map(|sent| {
-                let ctx = DecodeContext {
-                    version: Some(v),
-                    hiding_key: None,
-                };
-                let msg = Message::decode(&sent.body, ctx).expect("decodes");
+            .map(|msg| {
                 msg.avps
                     .iter()
                     .find(|e| e.avp.avp_type() == Some(AvpType::ConnectSpeedUpdateEnable))
@@ -139,7 +92,7 @@ fn the_icrq_carries_enable_with_the_m_bit_clear_only_when_configured() {
         assert_eq!(flag(lac, ti, a), Some(true));
         assert_eq!(flag(lac, ti, b), Some(false));
         let lns = &mesh.nodes[1].endpoint;
-        let lti = lns.tunnel_ids[&lns_tunnel(&mesh)];
+        let lti = lns.tunnel_ids[&mesh.first_tunnel(1)];
         assert_eq!(flag(lns, lti, peer_of(&mesh, 0, tid, a)), Some(true));
         assert_eq!(flag(lns, lti, peer_of(&mesh, 0, tid, b)), Some(false));
         // The LAC's session tells the speeds of its ICCN (L2TPv2 sends them there).
@@ -158,7 +111,7 @@ fn the_icrq_carries_enable_with_the_m_bit_clear_only_when_configured() {
 fn new_speeds_go_in_one_csun_for_the_enabled_calls_only() {
     for mode in BOTH {
         let (mut mesh, tid, a, b) = two_calls(mode);
-        let v = version(mode);
+        let v = version_of(mode);
         let now = mesh.now;
         let change = |session_id, tx| SpeedChange {
             session_id,
@@ -186,7 +139,7 @@ fn new_speeds_go_in_one_csun_for_the_enabled_calls_only() {
             "{mode:?}"
         );
         assert_eq!(
-            applied(&mesh),
+            mesh.speeds_applied(1),
             vec![(lns_a, Some("20000000/3000000".to_owned()))]
         );
         // Only the call that did not enable updates changed: no CSUN at all (§4.1).
@@ -211,7 +164,7 @@ fn new_speeds_go_in_one_csun_for_the_enabled_calls_only() {
 fn a_csurq_is_answered_for_the_enabled_calls_only() {
     for mode in BOTH {
         let (mut mesh, tid, a, b) = two_calls(mode);
-        let v = version(mode);
+        let v = version_of(mode);
         // The LAC's speeds of the first call changed: the answer has the current ones.
         let now = mesh.now;
         let change = Command::UpdateConnectSpeeds {
@@ -227,7 +180,7 @@ fn a_csurq_is_answered_for_the_enabled_calls_only() {
         mesh.run_for(Duration::from_secs(2));
         // The LNS asks for both calls (the second against §4.2) and an unknown one, each by
         // the LAC's id as `request_speeds` does.
-        let lns_tid = lns_tunnel(&mesh);
+        let lns_tid = mesh.first_tunnel(1);
         let now = mesh.now;
         let ep = &mut mesh.nodes[1].endpoint;
         let ti = ep.tunnel_ids[&lns_tid];
@@ -250,7 +203,7 @@ fn a_csurq_is_answered_for_the_enabled_calls_only() {
             "{mode:?}"
         );
         assert_eq!(
-            applied(&mesh),
+            mesh.speeds_applied(1),
             vec![
                 (lns_a, Some("50000000".to_owned())),
                 (lns_a, Some("50000000".to_owned()))
@@ -288,8 +241,8 @@ fn the_lac_takes_no_csun_and_the_lns_asks_the_lac_nothing_for_its_own_enable() {
     // A CSUN to the LAC for a call it enabled is ignored: only the ICRQ's receiver takes them.
     for mode in BOTH {
         let (mut mesh, tid, a, _) = two_calls(mode);
-        let v = version(mode);
-        let lns_tid = lns_tunnel(&mesh);
+        let v = version_of(mode);
+        let lns_tid = mesh.first_tunnel(1);
         let now = mesh.now;
         let ep = &mut mesh.nodes[1].endpoint;
         let ti = ep.tunnel_ids[&lns_tid];

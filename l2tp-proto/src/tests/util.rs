@@ -14,8 +14,8 @@ use crate::event::{
 use crate::rng::{DeterministicRng, Rng};
 use crate::session::{CallType, SessionConfig};
 use crate::time::Instant;
-use crate::tunnel::TunnelConfig;
-use crate::wire::header::Encapsulation;
+use crate::tunnel::{TunnelConfig, VersionMode};
+use crate::wire::header::{Encapsulation, Version};
 use crate::wire::message::{DecodeContext, Message, MessageType};
 use crate::wire::{ControlHeader, Packet};
 use crate::{Endpoint, EndpointConfig};
@@ -387,6 +387,41 @@ impl Mesh {
             .collect()
     }
 
+    /// Messages of `t` sent by `from`, decoded as version `v` (no hidden AVPs).
+    pub(crate) fn decoded_by(&self, from: usize, t: MessageType, v: Version) -> Vec<Message> {
+        let ctx = DecodeContext {
+            version: Some(v),
+            hiding_key: None,
+        };
+        self.sent_by(from, t)
+            .iter()
+            .map(|sent| Message::decode(&sent.body, ctx).expect("decodes"))
+            .collect()
+    }
+
+    /// The id of the first tunnel of `node`.
+    pub(crate) fn first_tunnel(&self, node: usize) -> u32 {
+        self.nodes[node]
+            .endpoint
+            .tunnels()
+            .next()
+            .map(|t| t.tunnel_id)
+            .expect("tunnel")
+    }
+
+    /// The connect speeds `node` applied from CSUNs (RFC 5515), by its session id.
+    pub(crate) fn speeds_applied(&self, node: usize) -> Vec<(u32, Option<String>)> {
+        self.events(node)
+            .iter()
+            .filter_map(|e| match e {
+                Event::ConnectSpeedUpdate {
+                    session_id, speed, ..
+                } => Some((*session_id, speed.map(|s| s.to_string()))),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn events(&self, node: usize) -> &[Event] {
         &self.nodes[node].events
     }
@@ -408,6 +443,28 @@ impl Mesh {
                     .count()
             })
             .sum()
+    }
+}
+
+/// Two nodes with seed `seed`, node 1 accepting everything, and a tunnel of `mode` from node
+/// 0 to node 1 established; returns the mesh and the tunnel id at node 0.
+pub(crate) fn two_nodes_with_tunnel(mode: VersionMode, seed: u64) -> (Mesh, u32) {
+    let cfg = TunnelConfig {
+        version: mode,
+        ..TunnelConfig::default()
+    };
+    let mut mesh = Mesh::new(2, seed, Link::CLEAN, accept_all(cfg.clone()));
+    let tid = mesh.open_tunnel(0, 1, Arc::new(cfg));
+    mesh.run_for(Duration::from_secs(2));
+    (mesh, tid)
+}
+
+/// The version a tunnel of `mode` speaks (L2TPv3 for anything but `V2`).
+pub(crate) fn version_of(mode: VersionMode) -> Version {
+    if mode == VersionMode::V2 {
+        Version::V2
+    } else {
+        Version::V3
     }
 }
 
