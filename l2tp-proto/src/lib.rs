@@ -69,6 +69,8 @@ pub use event::{
 };
 pub use guard::{Admission, Discard, SpeedUpdateIgnored};
 pub use rng::{DeterministicRng, Rng};
-pub use session::{CallType, DataSequencing, SessionConfig, SessionState};
+pub use session::{
+    CallType, DEFAULT_TX_CONNECT_SPEED, DataSequencing, SessionConfig, SessionState,
+};
 pub use speed::SpeedChange;
 pub use tunnel::{AuthMode, TunnelConfig, TunnelState, VersionMode};

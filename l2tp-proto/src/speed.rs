@@ -252,7 +252,7 @@ impl Endpoint {
                 continue;
             }
             let cfg = Arc::make_mut(&mut s.config);
-            cfg.tx_connect_speed = change.tx;
+            cfg.tx_connect_speed = Some(change.tx);
             cfg.rx_connect_speed = change.rx;
             if open && lac_enabled(s) {
                 updates.push(lac_update(s, version));
@@ -303,7 +303,7 @@ fn lac_enabled(s: &Session) -> bool {
 /// The Connect Speed Update AVP telling the current speeds of LAC session `s`, naming it by
 /// the LNS's id ("relative to the sender" of a CSUN, §6.1: the receiver's own).
 fn lac_update(s: &Session, version: Version) -> ConnectSpeedUpdate {
-    let (tx, rx) = (s.config.tx_connect_speed, s.config.rx_connect_speed);
+    let (tx, rx) = (s.config.tx_speed(), s.config.rx_connect_speed);
     ConnectSpeedUpdate::new(version, s.peer_id, tx.into(), rx.into())
 }
 

@@ -102,7 +102,7 @@ pub(super) fn push_connected(msg: &mut Message, s: &Session, version: Version) {
     let cfg = &s.config;
     match version {
         Version::V2 => {
-            msg.push(Avp::TxConnectSpeed(cfg.tx_connect_speed), version);
+            msg.push(Avp::TxConnectSpeed(cfg.tx_speed()), version);
             msg.push(Avp::FramingType(cfg.framing_type), version);
             if cfg.rx_connect_speed != 0 {
                 msg.push(Avp::RxConnectSpeed(cfg.rx_connect_speed), version);
@@ -120,6 +120,12 @@ pub(super) fn push_connected(msg: &mut Message, s: &Session, version: Version) {
         Version::V3 => {
             msg.push(Avp::LocalSessionId(s.local_id), version);
             msg.push(Avp::RemoteSessionId(s.peer_id), version);
+            if cfg.tx_connect_speed.is_some() || cfg.rx_connect_speed != 0 {
+                msg.push(Avp::TxConnectSpeedBps(cfg.tx_speed().into()), version);
+                if cfg.rx_connect_speed != 0 {
+                    msg.push(Avp::RxConnectSpeedBps(cfg.rx_connect_speed.into()), version);
+                }
+            }
         }
     }
 }

@@ -17,6 +17,9 @@ pub enum CallType {
     Outgoing,
 }
 
+/// The Tx Connect Speed an L2TPv2 call tells when none is configured, in bits per second.
+pub const DEFAULT_TX_CONNECT_SPEED: u32 = 100_000_000;
+
 /// Data sequencing we require from the peer (RFC 3931 §5.4.4 Data Sequencing AVP).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub enum DataSequencing {
@@ -71,8 +74,12 @@ pub struct SessionConfig {
     /// Proxy LCP and authentication AVPs (RFC 2661 §4.4.5) sent in the ICCN of an L2TPv2
     /// call we place as LAC; `None`: not sent.
     pub proxy: Option<Box<ProxyAvps>>,
-    /// Tx Connect Speed, in bits per second.
-    pub tx_connect_speed: u32,
+    /// Tx Connect Speed, in bits per second; `None`: not configured. An L2TPv2 ICCN or OCRQ
+    /// must tell one (RFC 2661 §6.7, §6.10) and then tells [`DEFAULT_TX_CONNECT_SPEED`]; an
+    /// L2TPv3 ICCN tells the speeds (Tx and Rx Connect Speed BPS, RFC 3931 §5.4.4, §6.8 "MAY be
+    /// present") only when one of them is configured, since a made-up speed would be wrong
+    /// for a pseudowire that is no point-to-point link.
+    pub tx_connect_speed: Option<u32>,
     /// Rx Connect Speed, in bits per second (0: not sent).
     pub rx_connect_speed: u32,
     /// Connect Speed Update Enable (RFC 5515 §6.2) in the ICRQ of a call we place as LAC: we
@@ -86,6 +93,14 @@ pub struct SessionConfig {
     pub interface_name: Option<String>,
     /// The session must be established within this time. Default 120 s.
     pub establish_timeout: Duration,
+}
+
+impl SessionConfig {
+    /// The Tx Connect Speed a call tells where one must be told: the configured one, else
+    /// [`DEFAULT_TX_CONNECT_SPEED`].
+    pub fn tx_speed(&self) -> u32 {
+        self.tx_connect_speed.unwrap_or(DEFAULT_TX_CONNECT_SPEED)
+    }
 }
 
 impl Default for SessionConfig {
@@ -104,7 +119,7 @@ impl Default for SessionConfig {
             private_group_id: Vec::new(),
             access_line: None,
             proxy: None,
-            tx_connect_speed: 100_000_000,
+            tx_connect_speed: None,
             rx_connect_speed: 0,
             connect_speed_updates: false,
             framing_type: 0x3,

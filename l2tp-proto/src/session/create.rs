@@ -256,7 +256,7 @@ impl Endpoint {
                 msg.push(Avp::CallSerialNumber(s.serial), version);
                 if kind == MessageType::Ocrq {
                     msg.push(Avp::MinimumBps(0), version);
-                    msg.push(Avp::MaximumBps(cfg.tx_connect_speed), version);
+                    msg.push(Avp::MaximumBps(cfg.tx_speed()), version);
                     msg.push(Avp::BearerType(cfg.bearer_type), version);
                     msg.push(Avp::FramingType(cfg.framing_type), version);
                     msg.push(Avp::CalledNumber(cfg.called_number.clone()), version);

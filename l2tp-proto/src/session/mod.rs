@@ -48,7 +48,7 @@ mod receive;
 mod refusals;
 mod teardown;
 
-pub use config::{CallType, DataSequencing, SessionConfig};
+pub use config::{CallType, DEFAULT_TX_CONNECT_SPEED, DataSequencing, SessionConfig};
 pub use proxy::ProxyAvps;
 
 /// Session states, named as in RFC 2661 §7.3-§7.4 and RFC 3931 §7.3-§7.4.

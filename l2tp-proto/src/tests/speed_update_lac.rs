@@ -25,7 +25,7 @@ fn two_calls(mode: VersionMode) -> (Mesh, u32, u32, u32) {
     let (mut mesh, tid) = two_nodes_with_tunnel(mode, 23);
     let call = |updates| {
         Arc::new(SessionConfig {
-            tx_connect_speed: 10_000_000,
+            tx_connect_speed: Some(10_000_000),
             rx_connect_speed: 2_000_000,
             connect_speed_updates: updates,
             ..SessionConfig::default()
@@ -95,15 +95,14 @@ fn the_icrq_carries_enable_with_the_m_bit_clear_only_when_configured() {
         let lti = lns.tunnel_ids[&mesh.first_tunnel(1)];
         assert_eq!(flag(lns, lti, peer_of(&mesh, 0, tid, a)), Some(true));
         assert_eq!(flag(lns, lti, peer_of(&mesh, 0, tid, b)), Some(false));
-        // The LAC's session tells the speeds of its ICCN (L2TPv2 sends them there).
+        // The LAC's session tells the speeds of its ICCN (both versions send configured ones).
         let up = mesh.events(0).iter().find_map(|e| match e {
             Event::Dataplane(crate::DataplaneRequest::InstallSession(p)) if p.session_id == a => {
                 Some(p.connect_speed.map(|s| s.to_string()))
             }
             _ => None,
         });
-        let expected = (v == Version::V2).then(|| "10000000/2000000".to_owned());
-        assert_eq!(up, Some(expected), "{mode:?}");
+        assert_eq!(up, Some(Some("10000000/2000000".to_owned())), "{mode:?}");
     }
 }
 
@@ -267,5 +266,63 @@ fn the_lac_takes_no_csun_and_the_lns_asks_the_lac_nothing_for_its_own_enable() {
             session_id: Some(a),
         };
         assert!(mesh.nodes[0].endpoint.handle_command(now, ask).is_err());
+    }
+}
+
+/// The speeds node 1 (the LNS) installed its first session with.
+fn lns_installed_speed(mesh: &Mesh) -> Option<crate::speed::ConnectSpeed> {
+    mesh.events(1)
+        .iter()
+        .find_map(|e| match e {
+            Event::Dataplane(crate::event::DataplaneRequest::InstallSession(p)) => Some(p),
+            _ => None,
+        })
+        .expect("the LNS installed the session")
+        .connect_speed
+}
+
+#[test]
+fn the_iccn_tells_configured_speeds_in_both_versions() {
+    for mode in BOTH {
+        let (mesh, ..) = two_calls(mode);
+        let v = version_of(mode);
+        let iccn = &mesh.decoded_by(0, MessageType::Iccn, v)[0];
+        let (tx, rx) = match v {
+            Version::V2 => (AvpType::TxConnectSpeed, AvpType::RxConnectSpeed),
+            Version::V3 => (AvpType::TxConnectSpeedBps, AvpType::RxConnectSpeedBps),
+        };
+        for t in [tx, rx] {
+            let e = iccn.avps.iter().find(|e| e.avp.avp_type() == Some(t));
+            let e = e.unwrap_or_else(|| panic!("{mode:?}: {t:?} in {iccn:?}"));
+            // RFC 3931 §5.4.4: the M bit of the BPS forms SHOULD be 0; RFC 2661 §4.4.5 sets
+            // Tx Connect Speed's.
+            assert_eq!(e.mandatory, t == AvpType::TxConnectSpeed, "{mode:?}: {t:?}");
+        }
+        let speed = lns_installed_speed(&mesh).expect("speeds");
+        assert_eq!(speed.to_string(), "10000000/2000000", "{mode:?}");
+    }
+}
+
+#[test]
+fn an_l2tpv3_iccn_tells_no_speed_unless_configured() {
+    for mode in BOTH {
+        let (mut mesh, tid) = two_nodes_with_tunnel(mode, 29);
+        mesh.open_session(0, tid, CallType::Incoming, Arc::default());
+        mesh.run_for(Duration::from_secs(3));
+        let v = version_of(mode);
+        let iccn = &mesh.decoded_by(0, MessageType::Iccn, v)[0];
+        let tx = iccn.avps.iter().find_map(|e| match e.avp {
+            Avp::TxConnectSpeed(s) => Some(u64::from(s)),
+            Avp::TxConnectSpeedBps(s) => Some(s),
+            _ => None,
+        });
+        match v {
+            // RFC 2661 §6.7: an L2TPv2 ICCN MUST tell a Tx Connect Speed.
+            Version::V2 => assert_eq!(tx, Some(100_000_000)),
+            Version::V3 => assert_eq!(tx, None, "{iccn:?}"),
+        }
+        let speed = lns_installed_speed(&mesh).map(|s| s.to_string());
+        let want = (v == Version::V2).then(|| "100000000".to_string());
+        assert_eq!(speed, want, "{mode:?}");
     }
 }

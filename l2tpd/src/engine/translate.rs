@@ -134,7 +134,6 @@ pub fn session_config(
     system: &cfg::System,
 ) -> SessionConfig {
     let text = |s: &Option<String>| s.as_deref().unwrap_or_default().as_bytes().to_vec();
-    let defaults = SessionConfig::default();
     SessionConfig {
         pw_type: settings.pseudowire_type.number(),
         l2spec: l2spec(settings.l2spec_type),
@@ -153,9 +152,7 @@ pub fn session_config(
         private_group_id: text(&settings.priv_group_id),
         access_line: access_line(settings),
         proxy: None,
-        tx_connect_speed: settings
-            .tx_connect_speed
-            .unwrap_or(defaults.tx_connect_speed),
+        tx_connect_speed: settings.tx_connect_speed,
         rx_connect_speed: settings.rx_connect_speed.unwrap_or(0),
         connect_speed_updates: settings.connect_speed_updates,
         framing_type: match settings.framing_type {
@@ -432,7 +429,7 @@ mod tests {
         assert_eq!(sc.data_sequencing, proto::DataSequencing::All);
         assert_eq!(sc.remote_end_id, b"far");
         assert_eq!(sc.calling_number, b"123");
-        assert_eq!(sc.tx_connect_speed, 1000);
+        assert_eq!(sc.tx_connect_speed, Some(1000));
         assert!(sc.connect_speed_updates);
         assert_eq!(sc.interface_name.as_deref(), Some("l2tpeth%d"));
         assert_eq!(sc.establish_timeout, Duration::from_secs(120));

@@ -61,7 +61,7 @@ impl Instances {
             if rec.lac_speed_updates {
                 let change = SpeedChange {
                     session_id: rec.sid(),
-                    tx: speeds.tx_connect_speed,
+                    tx: speeds.tx_speed(),
                     rx: speeds.rx_connect_speed,
                 };
                 csuns
