@@ -218,10 +218,6 @@ impl Endpoint {
                 .open_tunnel(now, handle, config, local, remote)
                 .map(CommandOutcome::Tunnel),
             Command::CloseTunnel { tunnel_id } | Command::LoseTunnel { tunnel_id, .. } => {
-                let index = *self
-                    .tunnel_ids
-                    .get(&tunnel_id)
-                    .ok_or(CommandError::NoSuchTunnel)?;
                 use crate::wire::result::result_code::stop_ccn;
                 // The peer learns that the data path is gone, not how: `why` names processes,
                 // interfaces and kernel objects of this host, and stays in the local reason.
@@ -232,16 +228,11 @@ impl Endpoint {
                     ),
                     _ => (Refusal::result(stop_ccn::CLEAR), None),
                 };
-                self.close_tunnel_noting(
-                    now,
-                    index,
-                    refusal,
-                    crate::event::DownCause::Local,
-                    detail,
-                );
-                self.flush(now, index);
-                self.reschedule_tunnel(index);
-                Ok(CommandOutcome::Done)
+                self.in_tunnel(now, tunnel_id, |ep, index| {
+                    let cause = crate::event::DownCause::Local;
+                    ep.close_tunnel_noting(now, index, refusal, cause, detail);
+                    Ok(CommandOutcome::Done)
+                })
             }
             Command::SetLinkInfo {
                 tunnel_id,
@@ -292,13 +283,6 @@ impl Endpoint {
                 session_id,
                 ..
             } => {
-                let index = *self
-                    .tunnel_ids
-                    .get(&tunnel_id)
-                    .ok_or(CommandError::NoSuchTunnel)?;
-                let si = self
-                    .find_session(index, session_id)
-                    .ok_or(CommandError::NoSuchSession)?;
                 use crate::wire::result::result_code::cdn;
                 let (refusal, detail) = match command {
                     Command::LoseSession { why, .. } => (
@@ -308,10 +292,13 @@ impl Endpoint {
                     Command::EndSession { refusal, why, .. } => (refusal, Some(why)),
                     _ => (Refusal::result(cdn::ADMINISTRATIVE), None),
                 };
-                self.close_session_noting(now, si, refusal, detail);
-                self.flush(now, index);
-                self.reschedule_tunnel(index);
-                Ok(CommandOutcome::Done)
+                self.in_tunnel(now, tunnel_id, |ep, index| {
+                    let si = ep
+                        .find_session(index, session_id)
+                        .ok_or(CommandError::NoSuchSession)?;
+                    ep.close_session_noting(now, si, refusal, detail);
+                    Ok(CommandOutcome::Done)
+                })
             }
         }
     }
