@@ -2,6 +2,7 @@
 //! `rx_connect_speed`) leaves their calls up. A call placed as LAC with Connect Speed Update
 //! Enable tells the LNS at once: one CSUN per tunnel names every such session of it (RFC 5515
 //! §4). Any other call keeps its speeds until it is placed again (§4.1 forbids a CSUN for it).
+//! A static session, which has no call, keeps going and tells no one.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU64;
@@ -51,14 +52,19 @@ impl Instances {
             let Some(rec) = ctx.registry.session_mut(handle) else {
                 continue;
             };
-            if rec.is_static || matches!(rec.phase(), Phase::Closing { .. }) {
+            if matches!(rec.phase(), Phase::Closing { .. }) {
                 continue;
             }
             let speeds = translate::session_config(&new.settings, &new.pseudowire, config.system());
             rec.settings = std::sync::Arc::new(new.settings.clone());
             inst.resolved = new;
             kept.push(name.clone());
-            if rec.lac_speed_updates {
+            if rec.is_static {
+                // No control connection: nobody to tell, and nothing on the data path changes.
+                notice!(
+                    "session \"{name}\": connect speeds changed; a static session tells no peer"
+                );
+            } else if rec.lac_speed_updates {
                 let change = SpeedChange {
                     session_id: rec.sid(),
                     tx: speeds.tx_speed(),

@@ -295,6 +295,33 @@ fn two_ends_configured_alike_meet_on_one_tunnel_and_one_session() {
 }
 
 #[test]
+fn a_speed_only_reload_keeps_a_static_session() {
+    let text = |speed: &str| {
+        format!(
+            "tunnel \"st\" {{\n    version 3\n    peer {}\n    tunnel_id 100\n    \
+             peer_tunnel_id 200\n}}\n\
+             session \"ss\" {{\n    tunnel \"st\"\n    session_id 1000\n    \
+             peer_session_id 2000\n    pseudowire_type eth\n{speed}}}\n",
+            addr(1).ip()
+        )
+    };
+    let mut net = Net::new(&[&text("")], 8);
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    let before = net.nodes[0].requests.len();
+    net.reload(0, &text("    tx_connect_speed 30000000\n"));
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    // The data plane was not touched: the session was neither removed nor installed again.
+    assert_eq!(
+        net.nodes[0].requests[before..].len(),
+        0,
+        "{:?}",
+        &net.nodes[0].requests[before..]
+    );
+    assert!(net.nodes[0].sent.is_empty(), "no control connection");
+}
+
+#[test]
 fn static_tunnels_come_up_at_once_and_go_with_a_reload() {
     let text = format!(
         "tunnel \"st\" {{\n    version 3\n    peer {}\n    tunnel_id 100\n    \
