@@ -3,6 +3,7 @@
 //! 8-octet one, side B the other way round. Two l2tpd on the userspace data plane, in network
 //! namespaces; a ping crosses the pseudowire, and tshark, told each direction's cookie length,
 //! finds the cookie and the frame (the ping, ARP) inside every data packet of that direction.
+//! Then both ends reload with a new cookie, and the pings cross the session made again.
 //! Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,6 +32,29 @@ fn end(peer: &str, ids: [u32; 4], cookies: (&str, &str), overlay: &str) -> Strin
     )
 }
 
+/// Three pings from A to B's overlay address, which must be answered.
+fn ping_across(lab: &Lab, a: &netns::L2tpd, b: &netns::L2tpd) {
+    let ping = [
+        "ping",
+        "-c",
+        "3",
+        "-i",
+        "0.2",
+        "-W",
+        "2",
+        "-w",
+        "15",
+        "198.51.100.2",
+    ];
+    let out = lab.run(Side::A, &ping, Duration::from_secs(20));
+    assert!(
+        out.status.success(),
+        "no ping reply across the pseudowire:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        lab.pair_context(a, b)
+    );
+}
+
 #[test]
 fn static_session_with_a_cookie_length_for_each_direction() {
     let mut lab = Lab::new("static-cookies", &[]);
@@ -54,28 +78,7 @@ fn static_session_with_a_cookie_length_for_each_direction() {
     let (_, sa) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
     let (_, sb) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
     assert_eq!((num(&sa, "sid"), num(&sb, "sid")), (1000, 2000));
-    let out = lab.run(
-        Side::A,
-        &[
-            "ping",
-            "-c",
-            "3",
-            "-i",
-            "0.2",
-            "-W",
-            "2",
-            "-w",
-            "15",
-            "198.51.100.2",
-        ],
-        Duration::from_secs(20),
-    );
-    assert!(
-        out.status.success(),
-        "no ping reply across the pseudowire:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        lab.pair_context(&a, &b)
-    );
+    ping_across(&lab, &a, &b);
     lab.end_capture(&cap);
 
     // Each direction decoded with its own cookie length: to B (session 2000) 8 octets, to A
@@ -130,4 +133,17 @@ fn static_session_with_a_cookie_length_for_each_direction() {
             .count();
         assert!(pings >= 3, "session {sid}: {pings} ICMP packets");
     }
+
+    // A reload with a new cookie on both ends makes the static session again with it (it
+    // used to take the session down for good), and the pseudowire carries pings again.
+    const NEW_COOKIE_A: &str = "2a2b2c2d";
+    for d in [&a, &b] {
+        let text = std::fs::read_to_string(&d.conf).unwrap();
+        std::fs::write(&d.conf, text.replace(COOKIE_A, NEW_COOKIE_A)).unwrap();
+        lab.ctl(d, &["reload"]).unwrap();
+    }
+    let (_, sa) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    assert_eq!(num(&sa, "sid"), 1000);
+    ping_across(&lab, &a, &b);
 }

@@ -204,7 +204,11 @@ impl Engine {
         if diff.is_none() {
             ppp::accounting_on(&mut ctx);
         }
-        instances.apply(&mut ctx, &config, diff);
+        let starts = instances.apply(&mut ctx, &config, diff);
+        // What was removed goes first, so that what is made again finds its ids free.
+        self.pump(now);
+        let (mut ctx, instances, _, _) = self.parts(now);
+        instances.start(&mut ctx, starts);
         self.pump(now);
     }
 

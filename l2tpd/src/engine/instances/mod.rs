@@ -30,6 +30,15 @@ pub(super) use instance::{FIRST_RETRY, Instance, InstanceKind, InstanceState};
 
 use l2tp_proto::Rng;
 
+/// What a config's application leaves to start ([`Instances::apply`], [`Instances::start`]).
+#[derive(Debug)]
+pub(super) struct Starts {
+    /// Tunnel instances to start, with their sessions.
+    tunnels: Vec<String>,
+    /// Whether every idle or stopped session instance starts too (a reload).
+    idle_sessions: bool,
+}
+
 /// Every persistent instance, and the retries pending.
 #[derive(Debug)]
 pub(super) struct Instances {
@@ -125,8 +134,17 @@ impl Instances {
     // ---------------------------------------------------------------- config and commands
 
     /// Applies a config: the first call (`diff` is `None`) starts every instance; a reload
-    /// removes, re-creates and adds what `diff` names and leaves the rest alone.
-    pub(super) fn apply(&mut self, ctx: &mut Ctx<'_>, config: &Config, diff: Option<&ConfigDiff>) {
+    /// removes, re-creates and adds what `diff` names and leaves the rest alone. What is to
+    /// start is returned, to be started ([`Self::start`]) once the engine has run the events
+    /// of what was removed: a static tunnel or session made again with the same ids finds
+    /// them free only then.
+    #[must_use]
+    pub(super) fn apply(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        config: &Config,
+        diff: Option<&ConfigDiff>,
+    ) -> Starts {
         let Some(diff) = diff else {
             for t in config.resolved_tunnels() {
                 let name = t.name.clone();
@@ -138,11 +156,10 @@ impl Instances {
                 self.sessions
                     .insert(name, Instance::new(s, ctl::CreatedBy::Config));
             }
-            let names: Vec<String> = self.tunnels.keys().cloned().collect();
-            for n in names {
-                self.start_tunnel(ctx, &n);
-            }
-            return;
+            return Starts {
+                tunnels: self.tunnels.keys().cloned().collect(),
+                idle_sessions: false,
+            };
         };
         let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
         let changed: Vec<&String> = diff
@@ -201,8 +218,20 @@ impl Instances {
                     .insert(name, Instance::new(s, ctl::CreatedBy::Config));
             }
         }
-        for name in diff.tunnels.added.iter().chain(changed) {
+        Starts {
+            tunnels: diff.tunnels.added.iter().chain(changed).cloned().collect(),
+            idle_sessions: true,
+        }
+    }
+
+    /// Starts what [`Self::apply`] returned: its tunnels (with their sessions), then, after a
+    /// reload, every session instance that is idle or stopped.
+    pub(super) fn start(&mut self, ctx: &mut Ctx<'_>, starts: Starts) {
+        for name in &starts.tunnels {
             self.start_tunnel(ctx, name);
+        }
+        if !starts.idle_sessions {
+            return;
         }
         let idle: Vec<String> = self
             .sessions

@@ -294,21 +294,45 @@ fn two_ends_configured_alike_meet_on_one_tunnel_and_one_session() {
     }
 }
 
+/// A static tunnel with one static Ethernet session whose block ends with `extra`.
+fn static_pair(extra: &str) -> String {
+    format!(
+        "tunnel \"st\" {{\n    version 3\n    peer {}\n    tunnel_id 100\n    \
+         peer_tunnel_id 200\n}}\n\
+         session \"ss\" {{\n    tunnel \"st\"\n    session_id 1000\n    \
+         peer_session_id 2000\n    pseudowire_type eth\n{extra}}}\n",
+        addr(1).ip()
+    )
+}
+
 #[test]
-fn a_speed_only_reload_keeps_a_static_session() {
-    let text = |speed: &str| {
-        format!(
-            "tunnel \"st\" {{\n    version 3\n    peer {}\n    tunnel_id 100\n    \
-             peer_tunnel_id 200\n}}\n\
-             session \"ss\" {{\n    tunnel \"st\"\n    session_id 1000\n    \
-             peer_session_id 2000\n    pseudowire_type eth\n{speed}}}\n",
-            addr(1).ip()
-        )
-    };
-    let mut net = Net::new(&[&text("")], 8);
+fn a_reload_that_changes_a_static_session_makes_it_again() {
+    let mut net = Net::new(&[&static_pair("")], 8);
     assert_eq!(net.nodes[0].up(), (1, 1));
     let before = net.nodes[0].requests.len();
-    net.reload(0, &text("    tx_connect_speed 30000000\n"));
+    net.reload(0, &static_pair("    cookie hex:0a0b0c0d\n"));
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    let after = &net.nodes[0].requests[before..];
+    let [
+        DataplaneRequest::RemoveSession {
+            tid: 100,
+            sid: 1000,
+        },
+        DataplaneRequest::InstallSession(s),
+    ] = after
+    else {
+        panic!("{after:?}");
+    };
+    assert_eq!(s.peer_cookie.as_slice(), &[0x0a, 0x0b, 0x0c, 0x0d][..]);
+}
+
+#[test]
+fn a_speed_only_reload_keeps_a_static_session() {
+    let mut net = Net::new(&[&static_pair("")], 8);
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    let before = net.nodes[0].requests.len();
+    net.reload(0, &static_pair("    tx_connect_speed 30000000\n"));
     net.run_for(Duration::from_secs(3));
     assert_eq!(net.nodes[0].up(), (1, 1));
     // The data plane was not touched: the session was neither removed nor installed again.
@@ -676,4 +700,31 @@ fn listings_come_in_bounded_pages_that_add_up_to_the_whole() {
     assert_eq!(names, ["t", "u", "v"]);
     let idle = client_engine.tunnels_page(net.now, Some(ctl::State::Idle), None, 100);
     assert_eq!(idle.items.len(), 1);
+}
+
+#[test]
+fn a_reload_that_changes_a_static_tunnel_makes_it_again_with_its_session() {
+    let mut net = Net::new(&[&static_pair("")], 8);
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    let before = net.nodes[0].requests.len();
+    net.reload(
+        0,
+        &static_pair("").replace("peer_tunnel_id 200", "peer_tunnel_id 300"),
+    );
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    let after = &net.nodes[0].requests[before..];
+    let [
+        DataplaneRequest::RemoveSession {
+            tid: 100,
+            sid: 1000,
+        },
+        DataplaneRequest::RemoveTunnel { tid: 100 },
+        DataplaneRequest::InstallTunnel(t),
+        DataplaneRequest::InstallSession(s),
+    ] = after
+    else {
+        panic!("{after:?}");
+    };
+    assert_eq!((t.tid, t.peer_tid, s.sid), (100, 300, 1000));
 }
