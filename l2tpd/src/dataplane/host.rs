@@ -761,6 +761,26 @@ impl DataplaneHost {
         self.dataplane.session_stats(tid, sid)
     }
 
+    /// The data counters of each session of `keys` (tunnel id, session id), each asked of
+    /// the data plane that carries it in one call ([`Dataplane::sessions_stats`]).
+    pub fn sessions_stats(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
+        let (apart, main): (Vec<usize>, Vec<usize>) =
+            (0..keys.len()).partition(|&i| self.apart.has_tunnel(keys[i].0));
+        let mut out = vec![None; keys.len()];
+        let mut fill = |plane: Option<&dyn Dataplane>, at: Vec<usize>| {
+            let Some(plane) = plane.filter(|_| !at.is_empty()) else {
+                return;
+            };
+            let some: Vec<(u32, u32)> = at.iter().map(|&i| keys[i]).collect();
+            for (i, d) in at.into_iter().zip(plane.sessions_stats(&some)) {
+                out[i] = d;
+            }
+        };
+        fill(Some(&*self.dataplane), main);
+        fill(self.fallback.as_deref(), apart);
+        out
+    }
+
     /// The data plane's event channel (the first call takes it).
     pub fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
         self.dataplane.take_events()
