@@ -11,6 +11,12 @@
 //! with a few sessions, so that the totals are at most a second or two old; a twentieth of the
 //! thread's time at most, however many sessions there are.
 //!
+//! Each session's counters in its last dump are also what a metrics scrape gives per session
+//! (`metrics_detail sessions`, [`KernelCounters::sessions`]): the sums and those counters sit
+//! under one lock, which the thread takes for each session as it reads a dump (never for the
+//! whole dump) and the daemon's loop once per scrape, so that no scrape sends the kernel a
+//! request per session.
+//!
 //! A session is known by its ids, and counted once the data plane has said it is the daemon's
 //! ([`KernelCounters::open`]; others' sessions in the network namespace are left out). One
 //! whose counters went down was made again with the same ids, and what it has is new. A
