@@ -761,24 +761,18 @@ impl DataplaneHost {
         self.dataplane.session_stats(tid, sid)
     }
 
-    /// The data counters of each session of `keys` (tunnel id, session id), each asked of
-    /// the data plane that carries it in one call ([`Dataplane::sessions_stats`]).
+    /// The data counters of each session of `keys` (tunnel id, session id), asking each
+    /// data plane once for all it carries ([`Dataplane::sessions_stats`]).
     pub fn sessions_stats(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
-        let (apart, main): (Vec<usize>, Vec<usize>) =
-            (0..keys.len()).partition(|&i| self.apart.has_tunnel(keys[i].0));
-        let mut out = vec![None; keys.len()];
-        let mut fill = |plane: Option<&dyn Dataplane>, at: Vec<usize>| {
-            let Some(plane) = plane.filter(|_| !at.is_empty()) else {
-                return;
-            };
-            let some: Vec<(u32, u32)> = at.iter().map(|&i| keys[i]).collect();
-            for (i, d) in at.into_iter().zip(plane.sessions_stats(&some)) {
-                out[i] = d;
-            }
-        };
-        fill(Some(&*self.dataplane), main);
-        fill(self.fallback.as_deref(), apart);
-        out
+        let apart = |k: &(u32, u32)| self.apart.has_tunnel(k.0);
+        let (aside, main): (Vec<_>, Vec<_>) = keys.iter().copied().partition(|k| apart(k));
+        let mut main = self.dataplane.sessions_stats(&main).into_iter();
+        let fb = self.fallback.as_ref().filter(|_| !aside.is_empty());
+        let mut aside = fb
+            .map_or_else(Vec::new, |fb| fb.sessions_stats(&aside))
+            .into_iter();
+        let mut next = |k| if apart(k) { aside.next() } else { main.next() };
+        keys.iter().map(|k| next(k).flatten()).collect()
     }
 
     /// The data plane's event channel (the first call takes it).
