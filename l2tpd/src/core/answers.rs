@@ -170,8 +170,15 @@ impl Core {
     pub fn metrics(&self, now: Instant, plane: &DataplaneHost) -> Snapshot {
         let sys = self.config().system();
         let mut engine = self.engine.figures(sys.metrics_detail);
-        for row in &mut engine.session_rows {
-            row.data = plane.session_stats(row.tid, row.sid);
+        // One call for every session: the kernel plane answers from its last dump, not with
+        // a request per session on this loop.
+        let keys: Vec<(u32, u32)> = engine.session_rows.iter().map(|r| (r.tid, r.sid)).collect();
+        for (row, data) in engine
+            .session_rows
+            .iter_mut()
+            .zip(plane.sessions_stats(&keys))
+        {
+            row.data = data;
         }
         Snapshot {
             version: env!("CARGO_PKG_VERSION"),

@@ -469,6 +469,16 @@ pub trait Dataplane: fmt::Debug {
         None
     }
 
+    /// The data counters of each session of `keys` (tunnel id, session id), for a metrics
+    /// scrape: one answer for many sessions. By default [`Dataplane::session_stats`] for each;
+    /// a data plane whose counters cost a request per session answers from what it read in
+    /// bulk instead, and may be a little older than [`Dataplane::session_stats`].
+    fn sessions_stats(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
+        keys.iter()
+            .map(|&(tid, sid)| self.session_stats(tid, sid))
+            .collect()
+    }
+
     /// Data counters over every session it carried, removed ones included (for the metrics);
     /// `None` when it carries no data.
     fn data_totals(&self) -> Option<DataStats> {

@@ -761,6 +761,20 @@ impl DataplaneHost {
         self.dataplane.session_stats(tid, sid)
     }
 
+    /// The data counters of each session of `keys` (tunnel id, session id), asking each
+    /// data plane once for all it carries ([`Dataplane::sessions_stats`]).
+    pub fn sessions_stats(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
+        let apart = |k: &(u32, u32)| self.apart.has_tunnel(k.0);
+        let (aside, main): (Vec<_>, Vec<_>) = keys.iter().copied().partition(|k| apart(k));
+        let mut main = self.dataplane.sessions_stats(&main).into_iter();
+        let fb = self.fallback.as_ref().filter(|_| !aside.is_empty());
+        let mut aside = fb
+            .map_or_else(Vec::new, |fb| fb.sessions_stats(&aside))
+            .into_iter();
+        let mut next = |k| if apart(k) { aside.next() } else { main.next() };
+        keys.iter().map(|k| next(k).flatten()).collect()
+    }
+
     /// The data plane's event channel (the first call takes it).
     pub fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
         self.dataplane.take_events()

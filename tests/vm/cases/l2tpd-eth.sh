@@ -6,7 +6,8 @@
 # and give each kernel tunnel a socket of its own, as over UDP (managed tunnels). On IPv4, one
 # daemon is also killed with SIGKILL: its kernel tunnel goes with its socket, and a new daemon
 # brings the session up again. The server's metrics endpoint gives the kernel's data counters
-# (one SESSION_GET dump), and (IPv6) keeps a session's counts when it goes.
+# (one SESSION_GET dump), per session too (metrics_detail sessions, agreeing with
+# `l2tpctl show session`), and (IPv6) keeps a session's counts when it goes.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
@@ -26,6 +27,7 @@ run() { # ENCAP FAMILY(4|6)
     fi
     local M=http://127.0.0.1:9701/metrics
     start_l2tpd b srv "$(l2tpd_system srv $LB kernel "    metrics_listen 127.0.0.1:9701
+    metrics_detail sessions
 ")
 peer profile \"clients\" {
     peer_ipaddr $NET
@@ -92,6 +94,31 @@ session \"s1\" {
     wait_until 10 metric_rx_3
     echo "metrics: data rx ${mrx:-none}"
     [ "${mrx:-0}" -ge 3 ] || { echo "metrics: no kernel data counters"; rc=1; }
+    # The series of each session (metrics_detail sessions) come from the same dump, not from
+    # a request per session: they agree with `show session`'s counters (a request of its own)
+    # once a dump has run since the last packet.
+    local sj stid ssid sl
+    sj=$(ctl srv -j show sessions)
+    stid=$(echo "$sj" | sed -n 's/.*"tid": *\([0-9]*\).*/\1/p' | head -n 1)
+    ssid=$(echo "$sj" | sed -n 's/.*"sid": *\([0-9]*\).*/\1/p' | head -n 1)
+    sl="{tunnel_id=\"$stid\",session_id=\"$ssid\"}"
+    per_session_agrees() {
+        local j k m v
+        j=$(ctl srv -j show session "$stid" "$ssid") || return 1
+        for k in receive_packets:rx_packets receive_bytes:rx_bytes \
+            transmit_packets:tx_packets transmit_bytes:tx_bytes; do
+            m=$(metric b $M "l2tpd_session_data_${k%%:*}_total$sl")
+            v=$(echo "$j" | sed -n "s/.*\"${k#*:}\": *\([0-9]*\).*/\1/p" | head -n 1)
+            echo "session $stid/$ssid ${k#*:}: metrics ${m:-none}, show session ${v:-none}"
+            [ -n "$m" ] && [ "$m" = "$v" ] || return 1
+        done
+        [ "$(metric b $M "l2tpd_session_data_receive_packets_total$sl")" -ge 3 ]
+    }
+    if wait_until 15 per_session_agrees; then
+        per_session_agrees
+    else
+        per_session_agrees; echo "metrics: per-session data counters absent or not the kernel's"; rc=1
+    fi
     metric b $M 'l2tpd_info{version="0.1.0",dataplane="kernel"}' | grep -q '^1$' || { echo "metrics: not the kernel data plane"; rc=1; }
     if [ "$2" = 6 ]; then
         ip -n a l2tp show tunnel | grep -q "From $A to $B" || { echo "not an IPv6 kernel tunnel"; rc=1; }

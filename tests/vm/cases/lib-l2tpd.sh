@@ -62,7 +62,7 @@ wait_until() {
 # session_up NAME: the daemon has a session in state up.
 session_up() { ctl "$1" -j show sessions 2>/dev/null | grep -q '"state": *"up"'; }
 
-show_logs() { for f in "$@"; do echo "---- $f"; tail -n 60 "$W/$f"; done; }
+show_logs() { local f; for f in "$@"; do echo "---- $f"; tail -n 60 "$W/$f"; done; }
 
 # step TEXT: prints the guest's uptime and TEXT (where the time goes).
 step() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }

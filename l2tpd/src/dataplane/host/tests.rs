@@ -263,6 +263,12 @@ fn a_fallback_carries_the_tunnels_apart_and_session_ids_never_clash() {
     assert!(clash.is_err_and(|e| e.contains("in use in tunnel 2")));
     assert_eq!(host.counts(), (2, 2));
     assert!(host.session_stats(2, 8).is_some() && host.session_stats(1, 7).is_some());
+    // Asked for many at once, each session's counters come from the plane that carries it.
+    let d = Some(DataStats::default());
+    assert_eq!(
+        host.sessions_stats(&[(2, 8), (1, 9), (1, 7)]),
+        vec![d, None, d]
+    );
     // Data follows the tunnel id.
     assert!(host.handle_data(Encapsulation::Udp, &data(2)));
     assert!(host.handle_data(Encapsulation::Udp, &data(1)));

@@ -11,6 +11,12 @@
 //! with a few sessions, so that the totals are at most a second or two old; a twentieth of the
 //! thread's time at most, however many sessions there are.
 //!
+//! Each session's counters in its last dump are also what a metrics scrape gives per session
+//! (`metrics_detail sessions`, [`KernelCounters::sessions`]): the sums and those counters sit
+//! under one lock, which the thread takes for each session as it reads a dump (never for the
+//! whole dump) and the daemon's loop once per scrape, so that no scrape sends the kernel a
+//! request per session.
+//!
 //! A session is known by its ids, and counted once the data plane has said it is the daemon's
 //! ([`KernelCounters::open`]; others' sessions in the network namespace are left out). One
 //! whose counters went down was made again with the same ids, and what it has is new. A
@@ -39,7 +45,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use l2tp_dataplane::DataplaneTotals;
@@ -150,18 +156,14 @@ fn grown(now: &DataStats, last: &DataStats) -> DataStats {
     }
 }
 
-/// The sums the thread keeps up to date.
-#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
-struct Totals {
-    drops: DataplaneTotals,
-    data: DataStats,
-}
-
-/// The totals and the sessions' last counters.
+/// The totals and the sessions' last counters, which the thread updates one session at a
+/// time as it reads a dump, and the daemon's loop reads under the same lock.
 #[derive(Debug, Default)]
 struct Sum {
     /// The daemon's sessions.
     ours: HashSet<(u32, u32)>,
+    /// The daemon's sessions seen in a dump, with their last counters; a session that was
+    /// retired, or not seen in the last complete dump, is not here.
     seen: HashMap<(u32, u32), Seen>,
     totals: DataplaneTotals,
     data: DataStats,
@@ -198,18 +200,16 @@ impl Sum {
         );
     }
 
-    /// Takes one dump, `read` giving each session in it to its argument as the dump is
-    /// read, and forgets the sessions no longer there. A dump that fails leaves the totals
-    /// with what it read, and forgets nothing.
-    fn dump<E>(
-        &mut self,
-        read: impl FnOnce(&mut dyn FnMut((u32, u32), KernelSessionInfo)) -> Result<(), E>,
-    ) -> Result<(), E> {
+    /// A dump begins: the round its sessions are seen in.
+    fn next_round(&mut self) -> bool {
         self.round = !self.round;
-        let round = self.round;
-        read(&mut |ids, i| self.add(ids, Seen::of(&i), round))?;
+        self.round
+    }
+
+    /// The dump of `round` was read whole: forgets the sessions no longer there. (A dump
+    /// that fails leaves the totals with what it read, and forgets nothing.)
+    fn dumped(&mut self, round: bool) {
         self.seen.retain(|_, s| s.round == round);
-        Ok(())
     }
 
     /// Session `ids` is going, with its last counters if the kernel still had them.
@@ -221,11 +221,12 @@ impl Sum {
         self.ours.remove(&ids);
     }
 
-    fn totals(&self) -> Totals {
-        Totals {
-            drops: self.totals,
-            data: self.data,
-        }
+    /// The data counters of each of `keys`, as the last dump that had it gave them; `None`
+    /// for a session no dump has had yet, or retired.
+    fn sessions(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
+        keys.iter()
+            .map(|k| self.seen.get(k).map(|s| s.data))
+            .collect()
     }
 }
 
@@ -245,7 +246,7 @@ enum News {
 /// The thread that sums up the kernel's counters; it ends when this is dropped.
 #[derive(Debug)]
 pub(super) struct KernelCounters {
-    totals: Arc<Mutex<Totals>>,
+    sum: Arc<Mutex<Sum>>,
     news: Option<Sender<News>>,
 }
 
@@ -253,9 +254,9 @@ impl KernelCounters {
     /// Starts the thread, with a generic netlink socket of its own. Without one (or a thread),
     /// the totals stay zero, and that is said once.
     pub(super) fn start() -> Self {
-        let totals = Arc::new(Mutex::new(Totals::default()));
+        let sum = Arc::new(Mutex::new(Sum::default()));
         let (tx, rx) = channel();
-        let shared = Arc::clone(&totals);
+        let shared = Arc::clone(&sum);
         let started = L2tpGenl::open().and_then(|genl| {
             std::thread::Builder::new()
                 .name("kernel-counters".into())
@@ -263,28 +264,35 @@ impl KernelCounters {
         });
         match started {
             Ok(_) => Self {
-                totals,
+                sum,
                 news: Some(tx),
             },
             Err(e) => {
                 tracing::warn!(
                     "kernel data plane: cannot read the sessions' counters ({e}): its drops \
-                     are neither summed up nor logged, and the metrics' data totals stay zero"
+                     are neither summed up nor logged, and the metrics' data counters stay \
+                     zero or absent"
                 );
-                Self { totals, news: None }
+                Self { sum, news: None }
             }
         }
     }
 
     /// The drops at the thread's last look.
     pub(super) fn drops(&self) -> DataplaneTotals {
-        self.totals.lock().map(|t| t.drops).unwrap_or_default()
+        lock(&self.sum).totals
     }
 
     /// The data counters of every session of the daemon's, removed ones included, at the
     /// thread's last look.
     pub(super) fn data(&self) -> DataStats {
-        self.totals.lock().map(|t| t.data).unwrap_or_default()
+        lock(&self.sum).data
+    }
+
+    /// The data counters of each session of `keys` at the thread's last look (one lock, no
+    /// netlink): `None` for one that no dump has had yet.
+    pub(super) fn sessions(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
+        lock(&self.sum).sessions(keys)
     }
 
     /// Session `tid`/`sid` is the daemon's, made just now.
@@ -308,28 +316,36 @@ impl KernelCounters {
     }
 }
 
-/// The thread: dumps, the data plane's news in between.
-fn run(genl: &L2tpGenl, rx: &Receiver<News>, out: &Mutex<Totals>) {
-    let mut sum = Sum::default();
+/// The sum, even if a thread panicked holding it (each update leaves it whole).
+fn lock(sum: &Mutex<Sum>) -> MutexGuard<'_, Sum> {
+    sum.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The thread: dumps, the data plane's news in between. It takes the lock for each session
+/// of a dump, not for the dump (seconds with 100 000 sessions), so that the daemon's loop
+/// never waits for more than one session's update.
+fn run(genl: &L2tpGenl, rx: &Receiver<News>, sum: &Mutex<Sum>) {
     let mut next = Instant::now() + MIN_GAP;
     loop {
         match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
             Ok(News::Opened(ids)) => {
-                sum.ours.insert(ids);
-                continue;
+                lock(sum).ours.insert(ids);
             }
-            Ok(News::Retired { ids, info }) => sum.retire(ids, info.as_ref()),
+            Ok(News::Retired { ids, info }) => lock(sum).retire(ids, info.as_ref()),
             Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
                 let started = Instant::now();
-                if let Err(e) = sum.dump(|each| genl.each_session_info(each)) {
-                    tracing::debug!("kernel data plane: session counters: {e}");
+                let round = lock(sum).next_round();
+                let read = genl.each_session_info(|ids, i| {
+                    let seen = Seen::of(&i);
+                    lock(sum).add(ids, seen, round);
+                });
+                match read {
+                    Ok(()) => lock(sum).dumped(round),
+                    Err(e) => tracing::debug!("kernel data plane: session counters: {e}"),
                 }
                 next = Instant::now() + gap_after(started.elapsed());
             }
-        }
-        if let Ok(mut t) = out.lock() {
-            *t = sum.totals();
         }
     }
 }
@@ -357,6 +373,18 @@ mod tests {
                 ours: [(1, 10), (1, 11)].into_iter().collect(),
                 ..Self::default()
             }
+        }
+
+        /// Takes one dump as the thread does, `read` giving each session in it to its
+        /// argument.
+        fn dump<E>(
+            &mut self,
+            read: impl FnOnce(&mut dyn FnMut((u32, u32), KernelSessionInfo)) -> Result<(), E>,
+        ) -> Result<(), E> {
+            let round = self.next_round();
+            read(&mut |ids, i| self.add(ids, Seen::of(&i), round))?;
+            self.dumped(round);
+            Ok(())
         }
 
         fn take(&mut self, infos: &[((u32, u32), KernelSessionInfo)]) {
@@ -483,5 +511,36 @@ mod tests {
             Duration::from_secs(4)
         );
         assert_eq!(gap_after(Duration::from_secs(9)), KERNEL_DROPS_PERIOD);
+    }
+
+    #[test]
+    fn each_session_reads_as_its_last_dump_gave_it() {
+        let mut s = Sum::ours();
+        let mut a = info(0, 0, 0, 0);
+        (a.rx_packets, a.rx_bytes, a.tx_packets, a.tx_bytes) = (5, 500, 6, 600);
+        s.take(&[((1, 10), a.clone()), ((2, 20), info(0, 0, 0, 0))]);
+        let keys = [(1, 10), (1, 11), (2, 20)];
+        // 1/11 is the daemon's but in no dump yet; 2/20 is someone else's.
+        assert_eq!(s.sessions(&keys), vec![Some(data_stats(&a)), None, None]);
+        // The next dump's figures replace the last, as they are (not what they grew by).
+        let mut b = a.clone();
+        b.rx_packets = 9;
+        let c = info(1, 0, 1, 0);
+        s.take(&[((1, 10), b.clone()), ((1, 11), c.clone())]);
+        assert_eq!(
+            s.sessions(&keys),
+            vec![Some(data_stats(&b)), Some(data_stats(&c)), None]
+        );
+        assert_eq!(s.sessions(&keys)[0].map(|d| d.rx_packets), Some(9));
+        // A retired session is gone at once, before any dump; so is one the kernel lost.
+        s.retire((1, 10), Some(&b));
+        assert_eq!(s.sessions(&keys), vec![None, Some(data_stats(&c)), None]);
+        s.take(&[]);
+        assert_eq!(s.sessions(&keys), vec![None; 3]);
+        // Made again with the same ids, it has no figures until a dump has it.
+        s.ours.insert((1, 10));
+        assert_eq!(s.sessions(&keys)[0], None);
+        s.take(&[((1, 10), info(0, 0, 0, 0))]);
+        assert_eq!(s.sessions(&keys)[0], Some(data_stats(&info(0, 0, 0, 0))));
     }
 }

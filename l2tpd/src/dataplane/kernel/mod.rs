@@ -590,6 +590,12 @@ impl Dataplane for KernelDataplane {
         Some(data_stats(&i))
     }
 
+    fn sessions_stats(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
+        // From the counters thread's last dump, as the totals: a request per session here
+        // would hold the daemon's loop for seconds at 100 000 sessions.
+        self.counters.sessions(keys)
+    }
+
     fn data_totals(&self) -> Option<DataStats> {
         // From the counters thread's last dump, a second or so old with a few sessions: a
         // dump here would hold the daemon's loop for seconds at 100 000 sessions.
