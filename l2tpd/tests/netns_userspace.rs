@@ -94,22 +94,7 @@ impl Pw {
 
     /// Pings `target` (IPv4 or IPv6) from A; whether replies came.
     fn ping_to(&self, target: &str, count: u32) -> bool {
-        let out = self.lab.run(
-            Side::A,
-            &[
-                "ping",
-                "-c",
-                &count.to_string(),
-                "-i",
-                "0.2",
-                "-W",
-                "2",
-                "-w",
-                "15",
-                target,
-            ],
-            Duration::from_secs(20),
-        );
+        let out = self.lab.ping(Side::A, target, count);
         println!("{}", String::from_utf8_lossy(&out.stdout));
         out.status.success()
     }

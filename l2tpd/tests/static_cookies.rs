@@ -9,8 +9,6 @@
 
 mod netns;
 
-use std::time::Duration;
-
 use l2tp_testkit::tshark;
 use netns::{L2TP_FILTER, Lab, Side, num};
 
@@ -34,19 +32,7 @@ fn end(peer: &str, ids: [u32; 4], cookies: (&str, &str), overlay: &str) -> Strin
 
 /// Three pings from A to B's overlay address, which must be answered.
 fn ping_across(lab: &Lab, a: &netns::L2tpd, b: &netns::L2tpd) {
-    let ping = [
-        "ping",
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "-W",
-        "2",
-        "-w",
-        "15",
-        "198.51.100.2",
-    ];
-    let out = lab.run(Side::A, &ping, Duration::from_secs(20));
+    let out = lab.ping(Side::A, "198.51.100.2", 3);
     assert!(
         out.status.success(),
         "no ping reply across the pseudowire:\n{}\n{}",

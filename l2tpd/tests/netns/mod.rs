@@ -337,6 +337,16 @@ impl Lab {
         )
     }
 
+    /// `count` pings from `side` to `target` (IPv4 or IPv6), 0.2 s apart, each waited for 2 s
+    /// and all within 15 s.
+    pub fn ping(&self, side: Side, target: &str, count: u32) -> Output {
+        let count = count.to_string();
+        let argv = [
+            "ping", "-c", &count, "-i", "0.2", "-W", "2", "-w", "15", target,
+        ];
+        self.run(side, &argv, Duration::from_secs(20))
+    }
+
     /// The pid of a process (the program's own: `ip netns exec` execs it).
     pub fn pid(&self, p: ProcId) -> Pid {
         Pid::from_raw(self.procs[p.0].child.id() as i32)

@@ -305,15 +305,22 @@ fn static_pair(extra: &str) -> String {
     )
 }
 
-#[test]
-fn a_reload_that_changes_a_static_session_makes_it_again() {
+/// The static pair up, then reloaded with `new`: the data-plane requests of the reload, one
+/// second on, with the pair up again.
+fn static_reload(new: &str) -> Vec<DataplaneRequest> {
     let mut net = Net::new(&[&static_pair("")], 8);
     assert_eq!(net.nodes[0].up(), (1, 1));
     let before = net.nodes[0].requests.len();
-    net.reload(0, &static_pair("    cookie hex:0a0b0c0d\n"));
+    net.reload(0, new);
     net.run_for(Duration::from_secs(1));
     assert_eq!(net.nodes[0].up(), (1, 1));
-    let after = &net.nodes[0].requests[before..];
+    assert!(net.nodes[0].sent.is_empty(), "no control connection");
+    net.nodes[0].requests.split_off(before)
+}
+
+#[test]
+fn a_reload_that_changes_a_static_session_makes_it_again() {
+    let after = &static_reload(&static_pair("    cookie hex:0a0b0c0d\n"))[..];
     let [
         DataplaneRequest::RemoveSession {
             tid: 100,
@@ -329,20 +336,9 @@ fn a_reload_that_changes_a_static_session_makes_it_again() {
 
 #[test]
 fn a_speed_only_reload_keeps_a_static_session() {
-    let mut net = Net::new(&[&static_pair("")], 8);
-    assert_eq!(net.nodes[0].up(), (1, 1));
-    let before = net.nodes[0].requests.len();
-    net.reload(0, &static_pair("    tx_connect_speed 30000000\n"));
-    net.run_for(Duration::from_secs(3));
-    assert_eq!(net.nodes[0].up(), (1, 1));
+    let after = static_reload(&static_pair("    tx_connect_speed 30000000\n"));
     // The data plane was not touched: the session was neither removed nor installed again.
-    assert_eq!(
-        net.nodes[0].requests[before..].len(),
-        0,
-        "{:?}",
-        &net.nodes[0].requests[before..]
-    );
-    assert!(net.nodes[0].sent.is_empty(), "no control connection");
+    assert!(after.is_empty(), "{after:?}");
 }
 
 #[test]
@@ -704,16 +700,8 @@ fn listings_come_in_bounded_pages_that_add_up_to_the_whole() {
 
 #[test]
 fn a_reload_that_changes_a_static_tunnel_makes_it_again_with_its_session() {
-    let mut net = Net::new(&[&static_pair("")], 8);
-    assert_eq!(net.nodes[0].up(), (1, 1));
-    let before = net.nodes[0].requests.len();
-    net.reload(
-        0,
-        &static_pair("").replace("peer_tunnel_id 200", "peer_tunnel_id 300"),
-    );
-    net.run_for(Duration::from_secs(1));
-    assert_eq!(net.nodes[0].up(), (1, 1));
-    let after = &net.nodes[0].requests[before..];
+    let new = static_pair("").replace("peer_tunnel_id 200", "peer_tunnel_id 300");
+    let after = &static_reload(&new)[..];
     let [
         DataplaneRequest::RemoveSession {
             tid: 100,
