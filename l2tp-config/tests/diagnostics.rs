@@ -192,6 +192,18 @@ case!(
      session \"s2\" {\n    tunnel \"a\"\n    session_id 3\n}\n"
 );
 case!(
+    v3_session_ids_across_tunnels,
+    "tunnel \"a\" {\n    peer 192.0.2.1\n    tunnel_id 9\n    peer_tunnel_id 1\n}\n\
+     tunnel \"b\" {\n    peer 192.0.2.2\n    tunnel_id 8\n    peer_tunnel_id 1\n}\n\
+     session \"s1\" {\n    tunnel \"a\"\n    session_id 3\n    peer_session_id 4\n}\n\
+     session \"s2\" {\n    tunnel \"b\"\n    session_id 3\n    peer_session_id 4\n}\n\
+     tunnel \"c\" {\n    peer 192.0.2.3\n    version 2\n}\n\
+     tunnel \"d\" {\n    peer 192.0.2.4\n    version 2\n}\n\
+     session \"s3\" {\n    tunnel \"c\"\n    session_id 5\n}\n\
+     session \"s4\" {\n    tunnel \"d\"\n    session_id 5\n}\n\
+     session \"s5\" {\n    tunnel \"d\"\n    session_id 5\n}\n"
+);
+case!(
     v2_tunnel_with_eth_session,
     "tunnel \"a\" {\n    peer 192.0.2.1\n    version 2\n}\n\
      session \"s\" {\n    tunnel \"a\"\n    pseudowire_type eth\n    session_id 70000\n}\n"

@@ -389,7 +389,8 @@ impl Builder {
             self.session_conflicts(effective, &p.params, info);
         }
         let sessions: Vec<(SessionInstance, Info)> = self.sessions.clone();
-        let mut ids: HashMap<(String, u32), Span> = HashMap::new();
+        // Session ids in use: by tunnel name for L2TPv2, over all tunnels (`None`) for L2TPv3.
+        let mut ids: HashMap<(Option<String>, u32), Span> = HashMap::new();
         for (s, info) in &sessions {
             let inst = &s.instance;
             let Some(tunnel_name) = &inst.tunnel else {
@@ -436,18 +437,33 @@ impl Builder {
                 );
             }
             if let Some(sid) = inst.session_id {
-                match ids.get(&(tunnel_name.clone(), sid)) {
+                // An L2TPv3 data packet names its session by the Session ID alone (RFC 3931
+                // §4.1), so L2TPv3 ids are unique over all tunnels; L2TPv2 ones per tunnel.
+                let v2 = tunnel
+                    .as_ref()
+                    .is_some_and(|t| t.settings.version == Some(L2tpVersion::V2));
+                let key = v2.then(|| tunnel_name.clone());
+                match ids.get(&(key.clone(), sid)) {
                     Some(&first) => self.diags.push(
                         Diagnostic::error(
                             info.at("session_id"),
-                            format!(
-                                "session id {sid} is used by two sessions of tunnel `{tunnel_name}`"
-                            ),
+                            if v2 {
+                                format!(
+                                    "session id {sid} is used by two sessions of tunnel \
+                                     `{tunnel_name}`"
+                                )
+                            } else {
+                                format!(
+                                    "session id {sid} is used by two L2TPv3 sessions (an \
+                                     L2TPv3 session id names one session of this host, \
+                                     whatever its tunnel)"
+                                )
+                            },
                         )
                         .with_note(first, "also used here"),
                     ),
                     None => {
-                        ids.insert((tunnel_name.clone(), sid), info.at("session_id"));
+                        ids.insert((key, sid), info.at("session_id"));
                     }
                 }
             }
