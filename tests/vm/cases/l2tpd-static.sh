@@ -5,7 +5,7 @@
 # from the peer, 4 to it), the default L2-Specific Sublayer and
 # sequence numbers both ways, and last an eth_vlan session
 # with vlan_id 100 against a peer that tags by hand (a VLAN interface on its l2tpeth0). A ping
-# crosses each.
+# crosses each. Over UDP, a reload that changes the tunnel makes it again, and pings cross again.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
@@ -79,6 +79,16 @@ session \"pw1\" {
     local rx; rx=$(ip netns exec b cat /sys/class/net/$dev/statistics/rx_packets)
     [ "${rx:-0}" -ge 3 ] || { echo "the ip l2tp peer received ${rx:-no} packets"; rc=1; }
     ctl st show session static pw1 | grep -E 'rx_packets|tx_packets|rx_cookie'
+    if [ "$e" = udp ] && [ -z "$vid" ]; then
+        # A reload that changes the static tunnel makes it and its session again in the
+        # kernel with the same ids (the kernel deletes the old ones in the background), and
+        # the pseudowire carries pings again.
+        sed -i 's/use_udp_checksums false/use_udp_checksums true/' $W/st.conf
+        ctl st reload || { echo "reload failed"; rc=1; }
+        wait_until 10 session_up st || { echo "static session not up after the reload"; rc=1; }
+        ip -n a l2tp show session | grep -q 'Session 100 in tunnel 10' || { echo "no kernel session 100 after the reload"; rc=1; }
+        ip netns exec a ping -c 3 -i 0.2 -W 2 -w 15 198.51.100.2 || { echo "no ping after the reload"; rc=1; }
+    fi
     kill $PID_st; wait $PID_st
     [ -z "$(ip -n a l2tp show tunnel)" ] || { echo "kernel tunnel left in a"; rc=1; }
     [ $rc = 0 ] || show_logs st.log st.out
