@@ -124,7 +124,7 @@ pub use options::{DataplaneOptions, OffloadSupport};
 pub use ppp::{PppNet, PppSessionSpec};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, PppActivity,
-    PppDrop, PppDropReport, PppFrame, SessionDown, SessionSpec, SinkEvent, TunnelSpec,
+    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, EarlyData, Error,
+    PppActivity, PppDrop, PppDropReport, PppFrame, SessionDown, SessionSpec, SinkEvent, TunnelSpec,
     UserspaceDataplane, default_mtu,
 };

@@ -514,7 +514,16 @@ fn eager_links_open_at_once_and_count_what_was_sent_again() {
     let mut lns = Lns::new(Version::V2, 3, AuthMethod::ChapMd5, |i| {
         Ipv4Addr::new(198, 51, 100, 40 + i as u8)
     });
-    let mut s = run(Version::V2, 3, &plan(AuthMethod::ChapMd5, PASSWORD), &mut lns);
+    let mut s = run(
+        Version::V2,
+        3,
+        &plan(AuthMethod::ChapMd5, PASSWORD),
+        &mut lns,
+    );
     let r = s.report(Duration::from_secs(1), &mut BTreeMap::new());
-    assert_eq!((r.sessions_up, r.lcp_configure_requests_resent), (3, 0), "{r:?}");
+    assert_eq!(
+        (r.sessions_up, r.lcp_configure_requests_resent),
+        (3, 0),
+        "{r:?}"
+    );
 }
