@@ -46,6 +46,10 @@
 //!   probed when the data plane starts ([`OffloadSupport`]) and done without.
 //! - A session whose TAP interface is deleted by someone else is dropped by the data path and
 //!   reported to the control sink ([`SinkEvent::SessionDown`]).
+//! - A data packet for a session not installed yet, read on a UDP tunnel (a peer's first LCP
+//!   Configure-Request right behind its ICCN), goes to the control sink behind the control
+//!   messages read before it ([`SinkEvent::EarlyData`], within a budget per thread), for the
+//!   caller to give back with [`UserspaceDataplane::handle_data`] once it has handled them.
 //!
 //! ## Threads: why std threads and epoll rather than tokio `AsyncFd`
 //!
