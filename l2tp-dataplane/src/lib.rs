@@ -46,6 +46,10 @@
 //!   probed when the data plane starts ([`OffloadSupport`]) and done without.
 //! - A session whose TAP interface is deleted by someone else is dropped by the data path and
 //!   reported to the control sink ([`SinkEvent::SessionDown`]).
+//! - A data packet for a session not installed yet, read on a UDP tunnel (a peer's first LCP
+//!   Configure-Request right behind its ICCN), goes to the control sink behind the control
+//!   messages read before it ([`SinkEvent::EarlyData`], within a budget per thread), for the
+//!   caller to give back with [`UserspaceDataplane::handle_data`] once it has handled them.
 //!
 //! ## Threads: why std threads and epoll rather than tokio `AsyncFd`
 //!
@@ -124,7 +128,7 @@ pub use options::{DataplaneOptions, OffloadSupport};
 pub use ppp::{PppNet, PppSessionSpec};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
 pub use userspace::{
-    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, Error, PppActivity,
-    PppDrop, PppDropReport, PppFrame, SessionDown, SessionSpec, SinkEvent, TunnelSpec,
+    ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, EarlyData, Error,
+    PppActivity, PppDrop, PppDropReport, PppFrame, SessionDown, SessionSpec, SinkEvent, TunnelSpec,
     UserspaceDataplane, default_mtu,
 };

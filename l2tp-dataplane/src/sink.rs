@@ -13,6 +13,18 @@ pub struct ControlPacket {
     pub packet: Vec<u8>,
 }
 
+/// A data packet for a session the data path did not have yet, read on a tunnel's socket: it
+/// may have come right behind the message that sets its session up (a peer's first LCP
+/// Configure-Request behind its ICCN). The control plane gives it back
+/// ([`crate::UserspaceDataplane::handle_data`]) once it has handled the events before it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct EarlyData {
+    /// The local tunnel id of the socket it arrived on.
+    pub tid: u32,
+    /// The L2TP packet (after the IPv4 header for IP encapsulation).
+    pub packet: Vec<u8>,
+}
+
 /// Data packets a session dropped for a wrong cookie (RFC 3931 §8.2), reported at most once a
 /// second per session so that the control plane can log who sends them.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -99,6 +111,9 @@ pub struct SessionDown {
 pub enum SinkEvent {
     /// A control message that arrived on a data socket.
     Control(ControlPacket),
+    /// A data packet for a session not installed yet, to be given back after the events
+    /// before it (only to a sink that [takes them](ControlSink::new)).
+    EarlyData(EarlyData),
     /// Data packets with a wrong cookie.
     WrongCookie(CookieReport),
     /// A session's TAP is gone; the data path no longer carries it.
@@ -121,26 +136,44 @@ pub enum SinkEvent {
 /// Where the data-path threads hand the control messages that arrive on data sockets, and their
 /// reports: a callback run on those threads (it must not block; typically it queues the event
 /// for the control plane's runtime).
-pub struct ControlSink(Box<dyn Fn(SinkEvent) + Send + Sync>);
+pub struct ControlSink {
+    f: Box<dyn Fn(SinkEvent) + Send + Sync>,
+    /// It takes [`SinkEvent::EarlyData`] (and gives the packets back).
+    early: bool,
+}
 
 impl ControlSink {
-    /// A sink that calls `f` with each event.
+    /// A sink that calls `f` with each event. It is handed [`SinkEvent::EarlyData`], and must
+    /// give each such packet back to [`crate::UserspaceDataplane::handle_data`] after the
+    /// events before it (or count it as dropped).
     pub fn new(f: impl Fn(SinkEvent) + Send + Sync + 'static) -> Self {
-        Self(Box::new(f))
+        Self {
+            f: Box::new(f),
+            early: true,
+        }
     }
 
     /// A sink that sends each control packet on a standard channel (and drops the reports).
+    /// Data packets for sessions not installed yet are dropped by the data path, not handed
+    /// over.
     pub fn channel(tx: Sender<ControlPacket>) -> Self {
-        Self::new(move |e| {
+        let mut sink = Self::new(move |e| {
             if let SinkEvent::Control(p) = e {
                 // The control plane may have gone; the packet is then dropped.
                 let _ = tx.send(p);
             }
-        })
+        });
+        sink.early = false;
+        sink
+    }
+
+    /// Whether it takes [`SinkEvent::EarlyData`].
+    pub(crate) fn takes_early(&self) -> bool {
+        self.early
     }
 
     pub(crate) fn deliver(&self, event: SinkEvent) {
-        (self.0)(event);
+        (self.f)(event);
     }
 }
 

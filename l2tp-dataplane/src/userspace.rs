@@ -22,8 +22,8 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 use crate::codec::{CodecSpec, PseudowireType, SessionCodec};
 use crate::options::{DataplaneOptions, OffloadSupport};
 pub use crate::sink::{
-    ControlPacket, ControlSink, CookieReport, PppActivity, PppDrop, PppDropReport, PppFrame,
-    SessionDown, SinkEvent,
+    ControlPacket, ControlSink, CookieReport, EarlyData, PppActivity, PppDrop, PppDropReport,
+    PppFrame, SessionDown, SinkEvent,
 };
 use crate::stats::{
     DataplaneTotals, SessionCounters, SessionStats, TotalCounters, TunnelCounters, TunnelStats,

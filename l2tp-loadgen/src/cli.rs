@@ -99,6 +99,13 @@ pub(crate) struct Args {
     /// Opened, the answer given) and waits for the LNS's verdict.
     #[arg(long, requires = "ppp")]
     pub(crate) proxy: bool,
+    /// Start each session's PPP at once (with --ppp), as Windows' and Apple's clients do: its
+    /// first LCP Configure-Request goes right behind the ICCN, instead of waiting up to a
+    /// second for the LNS's. The report counts the Configure-Requests the restart timer had
+    /// to send again (`lcp_configure_requests_resent`): an LNS that loses the first shows
+    /// there, and in the set-up times.
+    #[arg(long, requires = "ppp", conflicts_with = "proxy")]
+    pub(crate) ppp_eager: bool,
 }
 
 /// PPP authentication methods.
@@ -245,6 +252,7 @@ impl Args {
             auth: self.auth.method(),
             echo_interval: (!echo.is_zero()).then_some(echo),
             ask_servers: self.ask_servers,
+            eager: self.ppp_eager,
         }))
     }
 }

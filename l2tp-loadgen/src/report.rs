@@ -130,6 +130,9 @@ pub(crate) struct PppReport {
     /// LNS that takes the proxied LCP and authentication sends neither.
     pub(crate) lcp_configure_requests_in: u64,
     pub(crate) chap_challenges_in: u64,
+    /// Our LCP Configure-Requests sent again when the restart timer ran out: with
+    /// `--ppp-eager`, first ones the LNS lost (or never answered).
+    pub(crate) lcp_configure_requests_resent: u64,
 }
 
 impl Report {
@@ -209,8 +212,12 @@ impl Report {
             let _ = writeln!(
                 w,
                 "ppp data:  {} LCP echo requests answered, {} frames in, {} out, {} data \
-                 messages discarded",
-                p.echo_requests_answered, p.frames_in, p.frames_out, p.data_discarded
+                 messages discarded, {} LCP Configure-Requests sent again",
+                p.echo_requests_answered,
+                p.frames_in,
+                p.frames_out,
+                p.data_discarded,
+                p.lcp_configure_requests_resent
             );
             if p.proxy {
                 let _ = writeln!(

@@ -4,7 +4,7 @@
 # says "# vm-guests: 2" runs in two guests, NAME-a and NAME-b, linked eth0 to eth0
 # (192.0.2.1/24 and 192.0.2.2/24). Prints one line per case, then "N passed, M failed".
 # The guest sees a staging directory as /mnt/host: cases/, examples/ (the shipped example
-# configs), bin/ (the project's l2tpd, l2tpctl and l2tpwatch, built here with cargo unless
+# configs), bin/ (the project's l2tpd, l2tpctl, l2tpwatch and l2tp-loadgen, built here with cargo unless
 # L2TP_VM_BIN names a directory that holds them) and captures/: a case that leaves packet
 # captures in captures/CASE/ has them judged by tshark on the host
 # (scripts/judge-captures.sh: no malformed packet, and what each NAME.expect asks for), and
@@ -36,7 +36,7 @@ BIN=${L2TP_VM_BIN:-}
 if [ -z "$BIN" ]; then
     s=$(date +%s.%N)
     ROOT=$(cd "$HERE/../.." && pwd)
-    if ! (cd "$ROOT" && cargo build -q -p l2tpd -p l2tpctl) >"$LOGS/cargo.log" 2>&1; then
+    if ! (cd "$ROOT" && cargo build -q -p l2tpd -p l2tpctl -p l2tp-loadgen) >"$LOGS/cargo.log" 2>&1; then
         cat "$LOGS/cargo.log"; echo "cargo build FAILED"; echo "0 passed, 1 failed"; exit 1
     fi
     BIN=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
@@ -46,7 +46,7 @@ fi
 mkdir -p "$SHARE/bin"
 cp -r "$HERE/cases" "$SHARE/cases"
 cp -r "$HERE/../../examples" "$SHARE/examples"
-for b in l2tpd l2tpctl l2tpwatch; do
+for b in l2tpd l2tpctl l2tpwatch l2tp-loadgen; do
     cp "$BIN/$b" "$SHARE/bin/$b" || { echo "no $BIN/$b"; echo "0 passed, 1 failed"; exit 1; }
     # Without debug info: the guest copies them into its memory (256 MB).
     strip --strip-debug "$SHARE/bin/$b" 2>/dev/null || true

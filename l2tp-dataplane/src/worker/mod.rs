@@ -31,6 +31,7 @@
 //! [`crate::ppp::ACTIVITY_PERIOD`], the sessions that carried IP. A TUN that is deleted is
 //! dropped by every worker, and worker 0 reports the sessions it routed to down.
 
+mod early;
 pub(crate) mod ppp;
 mod rx;
 mod tun;
@@ -177,6 +178,8 @@ pub(crate) struct Worker {
     /// LCP Echo-Replies received and not yet handed over, and when they are due.
     replies: Vec<crate::PppFrame>,
     replies_at: Option<Instant>,
+    /// Packets for sessions not installed yet that it may still hand over ([`early`]).
+    early: early::EarlyBudget,
 }
 
 impl Worker {
@@ -212,6 +215,7 @@ impl Worker {
             last_report: None,
             replies: Vec::new(),
             replies_at: None,
+            early: early::EarlyBudget::default(),
         })
     }
 

@@ -286,6 +286,9 @@ pub(super) struct PppCtx<'a> {
     pub(super) totals: &'a TotalCounters,
     /// The LCP Echo-Replies held for the control plane (see [`SinkEvent::PppEchoReplies`]).
     pub(super) replies: &'a mut Vec<PppFrame>,
+    /// What this worker may still hand the control plane of packets for sessions it does not
+    /// know yet ([`super::early`]).
+    pub(super) early: &'a mut super::early::EarlyBudget,
 }
 
 /// Where a received packet lies, for writes joined by the TUN's coalescer.

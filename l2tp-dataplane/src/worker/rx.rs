@@ -28,7 +28,7 @@ use crate::socket::l2tp_payload;
 use crate::stats::{SessionCounters, TotalCounters, TunnelCounters};
 use crate::sys::{self, GroBatch};
 use crate::tap::Tap;
-use crate::{ControlPacket, ControlSink, CookieReport, SinkEvent};
+use crate::{ControlPacket, ControlSink, CookieReport, EarlyData, SinkEvent};
 
 /// Most pieces of one write: the virtio-net header, the head frame and 64 payloads.
 pub(super) const MAX_PARTS: usize = 66;
@@ -80,6 +80,7 @@ impl Worker {
             ppp_common,
             totals,
             replies,
+            early,
             ..
         } = self;
         let Some(t) = tunnels.get(&tid) else { return };
@@ -97,6 +98,7 @@ impl Worker {
             common: ppp_common,
             totals,
             replies,
+            early,
         };
         let got = if t.gro {
             sys::udp_gro_recv(t.socket.as_fd(), bufs, batch)
@@ -173,6 +175,7 @@ impl Worker {
             common: &self.ppp_common,
             totals: &self.totals,
             replies: &mut self.replies,
+            early: &mut self.early,
         };
         deliver(
             (&mut self.sessions, &mut self.held, &mut ppp),
@@ -261,7 +264,9 @@ fn deliver(
             buf: p.buf,
             base: p.base,
         });
-        if !native::deliver(ppp, tunnel, control_sink, key, (*p, packet), place) {
+        if !native::deliver(ppp, tunnel, control_sink, key, (*p, packet), place)
+            && !hand_over_early(tunnel, control_sink, ppp.early, packet)
+        {
             count(|c| &c.rx_unknown_session, Some(&totals.rx_unknown_session));
         }
         return;
@@ -351,6 +356,31 @@ fn deliver(
             }
         }
     }
+}
+
+/// Hands a data packet for a session this worker does not know to the control plane, which
+/// gives it back after the events before it (see [`super::early`]); returns whether it did.
+/// Only a packet read on one of the worker's UDP tunnels goes (one given back does not go
+/// again; over IP, the control messages reach the control plane on another socket, so
+/// nothing would keep the packet behind the ICCN), within the worker's budget, and to a sink
+/// that takes it.
+fn hand_over_early(
+    tunnel: Option<&std::sync::Arc<TunnelShared>>,
+    sink: Option<&ControlSink>,
+    budget: &mut super::early::EarlyBudget,
+    packet: &[u8],
+) -> bool {
+    let (Some(t), Some(sink)) = (tunnel, sink) else {
+        return false;
+    };
+    if t.encap != Encapsulation::Udp || !sink.takes_early() || !budget.take(Instant::now()) {
+        return false;
+    }
+    sink.deliver(SinkEvent::EarlyData(EarlyData {
+        tid: t.tid,
+        packet: packet.to_vec(),
+    }));
+    true
 }
 
 /// Counts a packet with a wrong cookie for the session's next report, and reports when the

@@ -6,7 +6,11 @@
 //! A link starts passive: it opens when the LNS's first LCP Configure-Request arrives, which
 //! shows that the LNS has the session (a first Configure-Request of ours could otherwise
 //! overtake the ICCN still queued behind the tunnel's send window, and the LNS would drop
-//! it), or after [`PASSIVE`] without one.
+//! it), or after [`PASSIVE`] without one. With `--ppp-eager` ([`PppPlan::eager`]) it opens at
+//! once instead, as Windows' and Apple's clients do: its first Configure-Request goes out
+//! right behind the ICCN (in the same turn of the driver, after the ICCN was handed to the
+//! socket), and the LCP Configure-Requests that the restart timer had to send again are
+//! counted (`lcp_configure_requests_resent`): an LNS that lost the first one shows there.
 //!
 //! One [`Sessions`] value holds the links of every session in one slab indexed like the
 //! driver's sessions, a map from the key of a received data message to its session, and one
@@ -51,6 +55,8 @@ pub(crate) struct PppPlan {
     /// Act as a LAC that negotiated LCP and authenticated the caller: proxy AVPs in the ICCN
     /// ([`proxy`]).
     pub(crate) proxy: bool,
+    /// Open each link as soon as its session is up, not passive ([`PASSIVE`]).
+    pub(crate) eager: bool,
 }
 
 impl PppPlan {
@@ -126,6 +132,8 @@ struct Slot {
     scheduled: Option<Instant>,
     address: Option<Ipv4Addr>,
     key: u64,
+    /// It sent an LCP Configure-Request.
+    lcp_requested: bool,
 }
 
 /// Counters for the report.
@@ -139,6 +147,8 @@ struct Counts {
     echo_requests: u64,
     /// LCP Configure-Requests and CHAP Challenges of the LNS.
     lcp_requests: u64,
+    /// Our LCP Configure-Requests sent again when the restart timer ran out (RFC 1661 §4.6).
+    lcp_requests_resent: u64,
     challenges: u64,
     frames_in: u64,
     frames_out: u64,
@@ -185,6 +195,8 @@ pub(crate) struct Sessions {
     last_settled: Option<Instant>,
     /// With `--proxy`: the negotiation every session's PPP starts from.
     proxy: Option<proxy::LacNegotiation>,
+    /// With `--ppp-eager`: links open as soon as their session is up.
+    eager: bool,
 }
 
 impl Sessions {
@@ -224,6 +236,7 @@ impl Sessions {
             counts: Counts::default(),
             last_settled: None,
             proxy,
+            eager: plan.eager,
         }
     }
 
@@ -275,6 +288,13 @@ impl Sessions {
         let mut link = Link::new(config, &mut self.rng);
         slot.state = State::Passive;
         let mut at = now + PASSIVE;
+        if self.eager && self.proxy.is_none() {
+            // Its Configure-Request goes at its timer, due now: after the driver has sent
+            // the ICCN that the session's coming up queued.
+            slot.state = State::Negotiating;
+            link.open(now);
+            at = now;
+        }
         if let Some(lac) = &self.proxy {
             // LCP is Opened and the answer given at the LAC: the LNS speaks next.
             // (Refused, which our own options cannot be, it negotiates as without.)
@@ -331,7 +351,7 @@ impl Sessions {
             _ => {}
         }
         link.handle_frame(now, frame, &mut self.rng);
-        self.drive(now, si, send);
+        self.drive(now, si, send, false);
     }
 
     /// Runs the links whose timers are due.
@@ -354,7 +374,7 @@ impl Sessions {
                     link.open(now);
                 }
                 link.handle_timeout(now);
-                self.drive(now, si, send);
+                self.drive(now, si, send, true);
             }
         }
     }
@@ -480,12 +500,15 @@ impl Sessions {
             data_discarded: c.data_discarded,
             proxy: self.proxy.is_some(),
             lcp_configure_requests_in: c.lcp_requests,
+            lcp_configure_requests_resent: c.lcp_requests_resent,
             chap_challenges_in: c.challenges,
         }
     }
 
     /// Sends what the link of `si` has queued, acts on its events, re-arms its timer.
-    fn drive(&mut self, now: Instant, si: usize, send: &mut SendFn<'_>) {
+    /// `timed_out`: its timer ran out, so an LCP Configure-Request after its first is one
+    /// sent again.
+    fn drive(&mut self, now: Instant, si: usize, send: &mut SendFn<'_>, timed_out: bool) {
         let route = self
             .routes
             .get(si / self.per_tunnel.max(1))
@@ -499,6 +522,13 @@ impl Sessions {
                 return;
             };
             while let Some(frame) = link.poll_transmit() {
+                if let Some((protocol::LCP, [code::CONFIGURE_REQUEST, ..])) = split_protocol(frame)
+                {
+                    if timed_out && slot.lcp_requested {
+                        self.counts.lcp_requests_resent += 1;
+                    }
+                    slot.lcp_requested = true;
+                }
                 lower.encode(frame, &mut self.out);
                 self.counts.frames_out += 1;
                 if let Some(r) = route {

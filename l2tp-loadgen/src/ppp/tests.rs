@@ -51,6 +51,8 @@ struct Lns {
     rejected: usize,
     /// The user name each session's link authenticated with, by session.
     users: Vec<Option<String>>,
+    /// Sessions whose next frame is lost (an LNS that did not have the session yet).
+    lose_next: Vec<bool>,
 }
 
 impl Lns {
@@ -80,6 +82,7 @@ impl Lns {
             rng,
             rejected: 0,
             users: vec![None; n as usize],
+            lose_next: vec![false; n as usize],
         }
     }
 
@@ -105,6 +108,9 @@ impl Lns {
             Packet::Control { .. } => None,
         };
         let (i, frame) = frame.expect("a data message");
+        if std::mem::take(&mut self.lose_next[i as usize]) {
+            return;
+        }
         let link = &mut self.links[i as usize];
         link.handle_frame(now, frame, &mut self.rng);
     }
@@ -157,6 +163,7 @@ fn plan(auth: AuthMethod, password: &str) -> PppPlan {
         echo_interval: None,
         ask_servers: false,
         proxy: false,
+        eager: false,
     }
 }
 
@@ -476,4 +483,47 @@ fn a_session_costs_about_half_a_kib() {
     let size = std::mem::size_of::<Slot>();
     eprintln!("{size} octets per session");
     assert!(size <= 512, "{size} octets per session");
+}
+
+/// `--ppp-eager`: each link sends its Configure-Request at once; an LNS that takes it needs
+/// nothing sent again, one that loses it shows in `lcp_configure_requests_resent`.
+#[test]
+fn eager_links_open_at_once_and_count_what_was_sent_again() {
+    let eager = PppPlan {
+        eager: true,
+        ..plan(AuthMethod::ChapMd5, PASSWORD)
+    };
+    for lose_first in [false, true] {
+        let mut lns = Lns::new(Version::V2, 3, AuthMethod::ChapMd5, |i| {
+            Ipv4Addr::new(198, 51, 100, 40 + i as u8)
+        });
+        lns.lose_next = vec![lose_first; 3];
+        let mut s = run(Version::V2, 3, &eager, &mut lns);
+        let r = s.report(Duration::from_secs(1), &mut BTreeMap::new());
+        assert_eq!(r.sessions_up, 3, "{r:?}");
+        let resent = if lose_first { 3 } else { 0 };
+        assert_eq!(r.lcp_configure_requests_resent, resent, "{r:?}");
+        // Without loss, no wait: neither for the LNS's Configure-Request nor a restart.
+        if !lose_first {
+            assert!(r.setup_ms.max < 100.0, "{r:?}");
+        } else {
+            assert!(r.setup_ms.max >= 3000.0, "{r:?}");
+        }
+    }
+    // Passive links, which open on the LNS's Configure-Request: nothing sent again either.
+    let mut lns = Lns::new(Version::V2, 3, AuthMethod::ChapMd5, |i| {
+        Ipv4Addr::new(198, 51, 100, 40 + i as u8)
+    });
+    let mut s = run(
+        Version::V2,
+        3,
+        &plan(AuthMethod::ChapMd5, PASSWORD),
+        &mut lns,
+    );
+    let r = s.report(Duration::from_secs(1), &mut BTreeMap::new());
+    assert_eq!(
+        (r.sessions_up, r.lcp_configure_requests_resent),
+        (3, 0),
+        "{r:?}"
+    );
 }

@@ -167,7 +167,9 @@ impl Core {
         plane: &DataplaneHost,
     ) {
         match event {
-            DataplaneEvent::Control { tid, packet } => {
+            // The shell gives early data back to the data plane (`shell::dataplane_event`); one
+            // that comes here anyway is a data message, which the engine discards and counts.
+            DataplaneEvent::Control { tid, packet } | DataplaneEvent::EarlyData { tid, packet } => {
                 // Without an adopted socket this is a copy the shell has seen already.
                 if let Some(addrs) = plane.control_source(tid) {
                     let parsed = Packet::parse(&packet, Encapsulation::Udp);

@@ -198,6 +198,16 @@ pub enum DataplaneEvent {
         /// (local tunnel id, local session id, packets received, packets sent).
         sessions: Vec<(u32, u32, bool, bool)>,
     },
+    /// A data packet for a session the data plane did not have yet when it read it on tunnel
+    /// `tid`'s socket (the userspace data plane's): the shell gives it back to the data plane
+    /// ([`Dataplane::handle_data`]) once it has handled the events before it, such as the ICCN
+    /// that installs the session.
+    EarlyData {
+        /// Local tunnel id of the socket.
+        tid: u32,
+        /// The L2TP packet, from the header on (UDP).
+        packet: Vec<u8>,
+    },
     /// A session's data plane failed (pppd exited, its interface vanished): the session must
     /// be torn down.
     SessionDown {

@@ -100,6 +100,10 @@ impl UserspaceAdapter {
                     tid: p.tid,
                     packet: p.packet,
                 },
+                dp::SinkEvent::EarlyData(p) => DataplaneEvent::EarlyData {
+                    tid: p.tid,
+                    packet: p.packet,
+                },
                 dp::SinkEvent::WrongCookie(r) => DataplaneEvent::WrongCookie {
                     tid: r.tid,
                     sid: r.sid,

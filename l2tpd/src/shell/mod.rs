@@ -21,14 +21,14 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use l2tp_ctl::Event;
-use l2tp_proto::wire::header::Packet;
+use l2tp_proto::wire::header::{Encapsulation, Packet};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::control::{self, Call, Lines, PageCall};
 use crate::core::Core;
 use crate::dataplane::drops::DropSummary;
-use crate::dataplane::{DataplaneHost, ShellSocket};
+use crate::dataplane::{DataplaneEvent, DataplaneHost, ShellSocket};
 use crate::engine::EngineEvent;
 use crate::logging::LogHandle;
 use crate::marks::nfq::NfqMessage;
@@ -289,10 +289,10 @@ pub async fn run(
                 }
             },
             Some(e) = next_event(&mut dataplane_events) => {
-                core.handle_dataplane_event(Instant::now(), e, &plane);
+                dataplane_event(&mut core, &mut plane, e);
             }
             Some(e) = next_event(&mut fallback_events) => {
-                core.handle_dataplane_event(Instant::now(), e, &plane);
+                dataplane_event(&mut core, &mut plane, e);
             }
             _ = sleep, if wake.is_some() => {
                 let now = Instant::now();
@@ -485,6 +485,21 @@ fn begin_stop(
     *stopping = Some(now + SHUTDOWN_GRACE);
     core.begin_shutdown(now);
     false
+}
+
+/// Hands a data-plane event to the core; a data packet that came before its session
+/// ([`DataplaneEvent::EarlyData`]) goes back to the data plane instead. The events before it
+/// have been handled, and what the engine asked for on them carried out (the ICCN that installs
+/// the session), so the data plane now delivers it, or drops and counts it.
+fn dataplane_event(core: &mut Core, plane: &mut DataplaneHost, e: DataplaneEvent) {
+    match e {
+        DataplaneEvent::EarlyData { tid, packet } => {
+            if !plane.handle_data(Encapsulation::Udp, &packet) {
+                tracing::debug!("tunnel {tid}: an early data packet no data plane took");
+            }
+        }
+        e => core.handle_dataplane_event(Instant::now(), e, plane),
+    }
 }
 
 /// The next data-plane event; pending for ever when the data plane has no channel.

@@ -1,13 +1,15 @@
 # Helpers for the guest cases that run the project's own l2tpd (sourced, not a case).
-# The binaries (l2tpd, l2tpctl, l2tpwatch) are in /mnt/host/bin (run-all.sh puts them there).
+# The binaries (l2tpd, l2tpctl, l2tpwatch, l2tp-loadgen) are in /mnt/host/bin (run-all.sh puts
+# them there).
 # They are copied to the guest's memory first: each exec from the 9p share reads the whole file.
 W=/tmp/l2tpd-case; mkdir -p $W
 BIN=/tmp/l2tpd-bin
 if [ ! -x $BIN/l2tpctl ]; then
-    # l2tpwatch where the share has it (run-all.sh's does; a test with a share of its own may
-    # hold only l2tpd and l2tpctl).
+    # l2tpwatch and l2tp-loadgen where the share has them (run-all.sh's does; a test with a
+    # share of its own may hold only l2tpd and l2tpctl).
     mkdir -p $BIN.tmp && cp /mnt/host/bin/l2tpd /mnt/host/bin/l2tpctl $BIN.tmp/ &&
         { [ ! -e /mnt/host/bin/l2tpwatch ] || cp /mnt/host/bin/l2tpwatch $BIN.tmp/; } &&
+        { [ ! -e /mnt/host/bin/l2tp-loadgen ] || cp /mnt/host/bin/l2tp-loadgen $BIN.tmp/; } &&
         mv $BIN.tmp $BIN
 fi
 

@@ -30,6 +30,7 @@
 
 mod activity;
 mod counters;
+mod early;
 mod links;
 mod native;
 mod pppd;
@@ -53,6 +54,7 @@ use super::api::{
 use super::names::{InterfaceNames, template};
 pub use counters::KERNEL_DROPS_PERIOD;
 use counters::{KernelCounters, data_stats};
+use early::EarlyFrames;
 use links::LinkWatch;
 use native::{NativePpp, Readers};
 use pppd::{Pppd, PppdArgs};
@@ -69,6 +71,8 @@ struct Tunnel {
 struct Session {
     ifname: String,
     ppp: Option<Ppp>,
+    /// A native session's key in [`EarlyFrames`].
+    early: Option<u64>,
 }
 
 /// Who terminates a PPP session's PPP.
@@ -91,6 +95,9 @@ pub struct KernelDataplane {
     links: LinkWatch,
     /// The thread that reads the native PPP sessions' frames.
     readers: Readers,
+    /// The native sessions' frames that reach a tunnel's socket before the kernel has their
+    /// session.
+    early: EarlyFrames,
     events_tx: UnboundedSender<DataplaneEvent>,
     events: Option<UnboundedReceiver<DataplaneEvent>>,
     /// The kernel's counters of the daemon's sessions (what they carried and what the kernel
@@ -161,6 +168,7 @@ impl KernelDataplane {
             state: RefCell::new(state),
             links,
             readers: Readers::default(),
+            early: EarlyFrames::default(),
             events_tx,
             events: Some(events),
             counters: KernelCounters::start(),
@@ -171,6 +179,9 @@ impl KernelDataplane {
 
     fn stop_session(&mut self, tid: u32, sid: u32) -> Option<Session> {
         let mut s = self.sessions.remove(&(tid, sid))?;
+        if let Some(k) = s.early {
+            self.early.remove(k);
+        }
         // Its last counts, before pppd (and with it a PPP session) goes. A PPP session whose
         // pppd exited by itself is gone already, and its counts with it.
         if !self.removing_all {
@@ -490,11 +501,16 @@ impl Dataplane for KernelDataplane {
                 if let Some(Ppp::Pppd(p)) = &ppp {
                     self.state.borrow_mut().add_pppd(p.pid);
                 }
+                let early = match (&ppp, self.tunnels.get(&spec.tid)) {
+                    (Some(Ppp::Native(_)), Some(t)) => self.early.add(&t.spec, spec),
+                    _ => None,
+                };
                 self.sessions.insert(
                     (spec.tid, spec.sid),
                     Session {
                         ifname: ifname.clone(),
                         ppp,
+                        early,
                     },
                 );
                 self.counters.open(spec.tid, spec.sid);
@@ -579,7 +595,19 @@ impl Dataplane for KernelDataplane {
         // A raw protocol-115 listen socket sees a copy of every packet; the kernel has the
         // data packets (session id not 0, RFC 3931 §4.1.1) already. (L2TP/IP sockets get
         // control messages only.)
-        encap == Encapsulation::Ip && packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0])
+        if encap == Encapsulation::Ip {
+            return packet.get(..4).is_some_and(|id| id != [0, 0, 0, 0]);
+        }
+        // A native session's frame that came before the kernel had the session (see
+        // [`early`]); the rest is the engine's to discard.
+        match self.early.take(encap, packet) {
+            Some(event) => {
+                // The daemon may be stopping; the frame is then dropped.
+                let _ = self.events_tx.send(event);
+                true
+            }
+            None => false,
+        }
     }
 
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
@@ -643,6 +671,7 @@ mod tests {
             Session {
                 ifname: "l2tpeth0".into(),
                 ppp: None,
+                early: None,
             },
         );
         assert!(matches!(
