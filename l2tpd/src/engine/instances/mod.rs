@@ -10,6 +10,7 @@
 //! ties with the peer, and `instance` is one instance's state and back-off.
 
 mod adopt;
+mod clash;
 mod instance;
 mod speeds;
 mod start;
@@ -161,6 +162,7 @@ impl Instances {
                 idle_sessions: false,
             };
         };
+        let diff = &self.file_diff(config, diff);
         let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
         let changed: Vec<&String> = diff
             .tunnels
@@ -194,9 +196,23 @@ impl Instances {
             self.remove_session(ctx, name);
         }
         for name in &recreated {
-            // Its sessions go down with it (the engine sends one StopCCN).
+            // Its sessions go down with it (the engine sends one StopCCN). Those made with
+            // l2tpctl are placed again in the tunnel made again, and go with a removed one.
+            let removed = diff.tunnels.removed.contains(name);
             for s in self.sessions_of(name) {
-                self.sessions.remove(&s);
+                match self.sessions.get_mut(&s) {
+                    Some(i) if i.created_by != ctl::CreatedBy::Config && !removed => {
+                        i.state = i.state.released();
+                        i.backoff = FIRST_RETRY;
+                    }
+                    Some(i) => {
+                        if i.created_by != ctl::CreatedBy::Config {
+                            notice!("session \"{s}\": its tunnel \"{name}\" was removed");
+                        }
+                        self.sessions.remove(&s);
+                    }
+                    None => {}
+                }
             }
             self.remove_tunnel(ctx, name);
         }
