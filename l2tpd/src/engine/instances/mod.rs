@@ -192,7 +192,20 @@ impl Instances {
             .filter(|n| !speeds_only.contains(n))
             .cloned()
             .collect();
-        for name in diff.sessions.removed.iter().chain(&sessions_changed) {
+        // Those of a removed or re-created tunnel go with its StopCCN, without a CDN each.
+        let disconnect: Vec<String> = diff
+            .sessions
+            .removed
+            .iter()
+            .chain(&sessions_changed)
+            .filter(|n| {
+                self.sessions
+                    .get(*n)
+                    .is_none_or(|i| !recreated.contains(&&i.resolved.tunnel))
+            })
+            .cloned()
+            .collect();
+        for name in &disconnect {
             self.remove_session(ctx, name);
         }
         for name in &recreated {

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use l2tp_ctl::{self as ctl, EventKind, Selector};
 
+use l2tp_proto::wire::header::Packet;
+use l2tp_proto::wire::message::MessageType;
+
 use super::super::Command;
 use super::harness::{Net, addr};
 use super::logs::recorded;
@@ -54,6 +57,18 @@ fn sessions(net: &Net, i: usize) -> Vec<(String, String, u32)> {
         .collect();
     v.sort();
     v
+}
+
+/// How many messages of type `kind` node `i` sent from `from` on (retransmissions included).
+fn sent(net: &Net, i: usize, from: usize, kind: MessageType) -> usize {
+    net.nodes[i].sent[from..]
+        .iter()
+        .filter(|(_, t)| {
+            matches!(Packet::parse(&t.contents, t.encap),
+                Ok(Packet::Control { body, .. })
+                    if l2tp_proto::wire::avp::message_type(body) == Some(kind))
+        })
+        .count()
 }
 
 fn names(v: &[(String, String, u32)]) -> Vec<(&str, &str)> {
@@ -360,4 +375,128 @@ fn an_l2tpctl_session_follows_its_file_tunnel() {
     net.run_for(Duration::from_secs(60));
     let c = net.nodes[0].engine.counts();
     assert_eq!((c.tunnels, c.sessions), (0, 0), "nothing comes back");
+}
+
+/// A change to the PPP profile of sessions whose PPP `l2tpd` terminates makes those sessions
+/// again, and only those; on the LNS, whose sessions the peer opened, a changed PPP profile,
+/// pool and user leave the sessions up as they are.
+#[test]
+fn a_ppp_profile_change_makes_its_sessions_again_and_spares_peer_opened_ones() {
+    let lns = "ppp profile \"default\" {\n    auth_pap true\n    local_ip_addr 198.51.100.1\n    \
+               ip_pool_name \"customers\"\n}\n\
+               ip pool \"customers\" {\n    ranges 198.51.100.10-198.51.100.19\n}\n\
+               user \"carol\" {\n    password \"s3cret\"\n}\n";
+    let lac = |mru_b: u16| {
+        let mut text = String::new();
+        for (p, mru) in [("a", 1500), ("b", mru_b)] {
+            text.push_str(&format!(
+                "ppp profile \"{p}\" {{\n    user_name \"carol\"\n    user_password \"s3cret\"\n    \
+                 mru {mru}\n}}\n\
+                 pseudowire profile \"p{p}\" {{\n    ppp_profile_name \"{p}\"\n}}\n\
+                 session \"s{p}\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n    \
+                 pseudowire_profile_name \"p{p}\"\n}}\n"
+            ));
+        }
+        format!(
+            "tunnel \"t\" {{\n    peer {}\n    version 2\n}}\n{text}",
+            addr(1).ip()
+        )
+    };
+    let mut net = Net::new(&[&lac(1500), lns], 30);
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    let before = sessions(&net, 0);
+    net.reload(0, &lac(1400));
+    net.run_until(Duration::from_secs(10), "sb again", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 3 && n.nodes[0].up() == (1, 2)
+    });
+    let after = sessions(&net, 0);
+    assert_eq!(after[0], before[0], "sa untouched");
+    assert_ne!(after[1].2, before[1].2, "sb made again");
+    assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
+    // The LNS: its sessions were opened by the LAC.
+    let lns_sessions = sessions(&net, 1);
+    net.reload(
+        1,
+        &lns.replace("198.51.100.10-198.51.100.19", "198.51.100.12-198.51.100.13")
+            .replace("s3cret", "other")
+            .replace("auth_pap true", "auth_pap false"),
+    );
+    net.run_for(Duration::from_secs(30));
+    assert_eq!(sessions(&net, 1), lns_sessions);
+    assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
+    assert_eq!(net.nodes[0].up(), (1, 2));
+}
+
+/// A static tunnel block added with the tunnel id of a static tunnel made with `l2tpctl` is
+/// not started, with an error line; the `l2tpctl` one goes on.
+#[test]
+fn a_new_static_block_with_the_id_of_an_l2tpctl_tunnel_is_not_started() {
+    let mut net = Net::new(&[""], 31);
+    let peer = addr(1).ip().to_string();
+    let r = net.command(
+        0,
+        Command::CreateTunnel {
+            name: "c".into(),
+            params: params(&[
+                ("peer", &peer),
+                ("version", "3"),
+                ("tunnel_id", "100"),
+                ("peer_tunnel_id", "200"),
+            ]),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(tunnels(&net, 0), [("c".to_owned(), 100)]);
+    let before = net.nodes[0].requests.len();
+    let file = format!(
+        "tunnel \"st\" {{\n    version 3\n    peer {peer}\n    tunnel_id 100\n    \
+         peer_tunnel_id 300\n}}\n"
+    );
+    let ((), lines) = recorded(|| net.reload(0, &file));
+    assert!(
+        lines.iter().any(|(l, m)| *l == tracing::Level::ERROR
+            && m.contains("\"st\"")
+            && m.contains("in use")),
+        "{lines:?}"
+    );
+    assert_eq!(tunnels(&net, 0), [("c".to_owned(), 100)]);
+    assert!(
+        net.nodes[0].requests[before..].is_empty(),
+        "{:?}",
+        &net.nodes[0].requests[before..]
+    );
+}
+
+/// A tunnel removed or changed with its session blocks is closed with one StopCCN: its
+/// sessions go with it, without a CDN each.
+#[test]
+fn a_tunnel_removed_or_changed_with_its_sessions_sends_one_stopccn_and_no_cdn() {
+    let text = |extra: &str, s: &str| {
+        format!(
+            "{}{}{}",
+            tunnel("t", extra),
+            session("a", "t"),
+            session("b", "t").replace("eth\n", &format!("eth\n{s}"))
+        )
+    };
+    let mut net = Net::new(&[&text("", ""), SERVER], 32);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
+    let from = net.nodes[0].sent.len();
+    net.reload(
+        0,
+        &text("    hello_timeout 30\n", "    remote_end_id \"x\"\n"),
+    );
+    net.run_until(Duration::from_secs(10), "again", |n| {
+        n.nodes[0].up() == (1, 2) && tunnels(n, 0).len() == 1
+    });
+    assert_eq!(sent(&net, 0, from, MessageType::Cdn), 0);
+    assert_eq!(sent(&net, 0, from, MessageType::StopCcn), 1);
+    let from = net.nodes[0].sent.len();
+    net.reload(0, "");
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(sent(&net, 0, from, MessageType::Cdn), 0);
+    assert_eq!(sent(&net, 0, from, MessageType::StopCcn), 1);
+    assert_eq!(net.nodes[1].engine.counts().tunnels_up, 0);
 }
