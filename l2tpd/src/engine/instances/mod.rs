@@ -206,7 +206,8 @@ impl Instances {
             .cloned()
             .collect();
         for name in &disconnect {
-            self.remove_session(ctx, name);
+            let removed = diff.sessions.removed.contains(name);
+            self.remove_session(ctx, name, removed);
         }
         for name in &recreated {
             // Its sessions go down with it (the engine sends one StopCCN). Those made with
@@ -227,7 +228,7 @@ impl Instances {
                     None => {}
                 }
             }
-            self.remove_tunnel(ctx, name);
+            self.remove_tunnel(ctx, name, removed);
         }
         // (Re-)create what is new or changed, and the sessions of re-created tunnels.
         for name in diff.tunnels.added.iter().chain(changed.clone()) {

@@ -500,3 +500,43 @@ fn a_tunnel_removed_or_changed_with_its_sessions_sends_one_stopccn_and_no_cdn() 
     assert_eq!(sent(&net, 0, from, MessageType::StopCcn), 1);
     assert_eq!(net.nodes[1].engine.counts().tunnels_up, 0);
 }
+
+/// A changed managed tunnel and session with fixed ids come back with those ids, also while
+/// the old ones are still closing (the peer is out of reach for a while).
+#[test]
+fn a_changed_tunnel_with_fixed_ids_comes_back_with_them() {
+    let text = |extra: &str| {
+        format!(
+            "{}{}",
+            tunnel("t", &format!("    tunnel_id 500\n{extra}")),
+            session("a", "t").replace("eth\n", "eth\n    session_id 600\n")
+        )
+    };
+    for blackhole in [false, true] {
+        let mut net = Net::new(&[&text(""), SERVER], 33);
+        net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+        assert_eq!(tid_of(&net, 0, "t"), 500);
+        net.blackhole = blackhole;
+        // The old tunnel holds the id until its StopCCN is done: the new one waits for it.
+        net.reload(0, &text("    hello_timeout 30\n"));
+        net.run_for(Duration::from_secs(5));
+        net.blackhole = false;
+        net.run_until(Duration::from_secs(120), "again", |n| {
+            n.nodes[0].up() == (1, 1) && tunnels(n, 0).len() == 1
+        });
+        assert_eq!(tid_of(&net, 0, "t"), 500, "blackhole {blackhole}");
+        assert_eq!(sessions(&net, 0)[0].2, 600);
+        // A changed session alone, the same.
+        net.blackhole = blackhole;
+        net.reload(
+            0,
+            &text("    hello_timeout 30\n").replace("eth\n", "eth\n    remote_end_id \"r\"\n"),
+        );
+        net.run_for(Duration::from_secs(5));
+        net.blackhole = false;
+        net.run_until(Duration::from_secs(120), "session again", |n| {
+            n.nodes[0].up() == (1, 1) && n.nodes[0].saw(EventKind::SessionUp) >= 3
+        });
+        assert_eq!(sessions(&net, 0)[0].2, 600, "blackhole {blackhole}");
+    }
+}
