@@ -540,3 +540,37 @@ fn a_changed_tunnel_with_fixed_ids_comes_back_with_them() {
         assert_eq!(sessions(&net, 0)[0].2, 600, "blackhole {blackhole}");
     }
 }
+
+/// A session of the file deleted with `l2tpctl` stays deleted through a reload that leaves
+/// its block as it is (and its tunnel's), and comes back with one that changes it.
+#[test]
+fn a_deleted_session_stays_deleted_until_a_reload_changes_it() {
+    let file = |extra: &str| {
+        format!(
+            "{}{}{}",
+            tunnel("t", ""),
+            session("a", "t"),
+            session("b", "t").replace("eth\n", &format!("eth\n{extra}"))
+        )
+    };
+    let mut net = Net::new(&[&file(""), SERVER], 34);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
+    let r = net.command(
+        0,
+        Command::DeleteSession(Selector::Name("t".into()), Selector::Name("b".into())),
+    );
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(names(&sessions(&net, 0)), [("a", "t")]);
+    // Another session block is added: b stays deleted.
+    net.reload(0, &format!("{}{}", file(""), session("c", "t")));
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(names(&sessions(&net, 0)), [("a", "t"), ("c", "t")]);
+    net.reload(
+        0,
+        &format!("{}{}", file("    remote_end_id \"r\"\n"), session("c", "t")),
+    );
+    net.run_until(Duration::from_secs(5), "b back", |n| {
+        n.nodes[0].up() == (1, 3)
+    });
+}
