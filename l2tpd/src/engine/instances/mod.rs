@@ -213,9 +213,14 @@ impl Instances {
             // Its sessions go down with it (the engine sends one StopCCN). Those made with
             // l2tpctl are placed again in the tunnel made again, and go with a removed one.
             let removed = diff.tunnels.removed.contains(name);
+            let keep_cli = !removed
+                && self
+                    .tunnels
+                    .get(*name)
+                    .is_some_and(|t| t.created_by == ctl::CreatedBy::Config);
             for s in self.sessions_of(name) {
                 match self.sessions.get_mut(&s) {
-                    Some(i) if i.created_by != ctl::CreatedBy::Config && !removed => {
+                    Some(i) if i.created_by != ctl::CreatedBy::Config && keep_cli => {
                         i.state = i.state.released();
                         i.backoff = FIRST_RETRY;
                     }
@@ -232,9 +237,24 @@ impl Instances {
         }
         // (Re-)create what is new or changed, and the sessions of re-created tunnels.
         for name in diff.tunnels.added.iter().chain(changed.clone()) {
-            if let Some(t) = config.resolve_tunnel(name) {
-                self.tunnels
-                    .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            let Some(t) = config.resolve_tunnel(name) else {
+                continue;
+            };
+            let old = self
+                .tunnels
+                .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            if old.is_some_and(|o| o.created_by != ctl::CreatedBy::Config) {
+                // The name of a tunnel deleted with l2tpctl: its sessions are not the file's.
+                self.cli_tunnels.remove(name);
+                for s in self.sessions_of(name) {
+                    if self
+                        .sessions
+                        .get(&s)
+                        .is_some_and(|i| i.created_by != ctl::CreatedBy::Config)
+                    {
+                        self.sessions.remove(&s);
+                    }
+                }
             }
         }
         for s in config.resolved_sessions() {

@@ -574,3 +574,29 @@ fn a_deleted_session_stays_deleted_until_a_reload_changes_it() {
         n.nodes[0].up() == (1, 3)
     });
 }
+
+/// Once the `l2tpctl` tunnel is deleted, a block of its name is the file's to bring up, with
+/// the file's sessions only.
+#[test]
+fn a_block_takes_the_name_of_a_deleted_l2tpctl_tunnel() {
+    let mut net = Net::new(&["", SERVER], 35);
+    cli_create(&mut net, "c", &["cs"]);
+    net.run_until(Duration::from_secs(5), "cli up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    let r = net.command(0, Command::DeleteTunnel(Selector::Name("c".into())));
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(5));
+    net.reload(0, &format!("{}{}", tunnel("c", ""), session("f", "c")));
+    net.run_until(Duration::from_secs(10), "file's c up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    assert_eq!(names(&sessions(&net, 0)), [("f", "c")]);
+    let t = &net.nodes[0].engine.tunnels(net.now);
+    let c = t.iter().find(|t| t.state == ctl::State::Up);
+    assert_eq!(
+        c.map(|t| t.created_by),
+        Some(ctl::CreatedBy::Config),
+        "{t:?}"
+    );
+}
