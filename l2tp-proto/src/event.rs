@@ -186,6 +186,10 @@ pub enum CommandError {
     /// No free id left (tunnels or sessions).
     #[error("no free identifier")]
     NoFreeId,
+    /// The id the configuration fixes is held by another tunnel or session (or is out of
+    /// range for the version).
+    #[error("identifier {0} is in use")]
+    IdInUse(u32),
     /// A limit (max tunnels, max sessions) is reached.
     #[error("limit reached")]
     LimitReached,

@@ -93,6 +93,9 @@ pub struct SessionConfig {
     pub interface_name: Option<String>,
     /// The session must be established within this time. Default 120 s.
     pub establish_timeout: Duration,
+    /// Our session id, when the configuration fixes it (a session placed while another
+    /// holds it is refused). Default: a random free one.
+    pub local_id: Option<u32>,
 }
 
 impl SessionConfig {
@@ -126,6 +129,7 @@ impl Default for SessionConfig {
             bearer_type: 0,
             interface_name: None,
             establish_timeout: Duration::from_secs(120),
+            local_id: None,
         }
     }
 }

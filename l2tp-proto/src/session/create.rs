@@ -111,7 +111,7 @@ impl Endpoint {
                 Version::V2 => self.v2_sessions.remove(&v2_key(tunnel_local, old_id)),
                 Version::V3 => self.v3_sessions.remove(&old_id),
             };
-            let Some(id) = self.allocate_session_id(new, tunnel_local) else {
+            let Ok(id) = self.own_session_id(new, tunnel_local, config.local_id) else {
                 continue;
             };
             let cookie = self.session_cookie(new, &config);
@@ -133,6 +133,30 @@ impl Endpoint {
         }
     }
 
+    /// Our id for a session in tunnel `tunnel_id`: `fixed` (the configuration's) if it is
+    /// free (as [`Self::allocate_session_id`] sees it) and fits, else a random free one.
+    pub(crate) fn own_session_id(
+        &mut self,
+        version: Version,
+        tunnel_id: u32,
+        fixed: Option<u32>,
+    ) -> Result<u32, crate::event::CommandError> {
+        use crate::event::CommandError;
+        let Some(id) = fixed else {
+            return self
+                .allocate_session_id(version, tunnel_id)
+                .ok_or(CommandError::NoFreeId);
+        };
+        let taken = match version {
+            Version::V2 => id > 0xffff || self.v2_sessions.contains_key(&v2_key(tunnel_id, id)),
+            Version::V3 => self.v3_sessions.contains_key(&id),
+        };
+        if id == 0 || taken {
+            return Err(CommandError::IdInUse(id));
+        }
+        Ok(id)
+    }
+
     pub(super) fn new_session(
         &mut self,
         ti: u32,
@@ -144,9 +168,7 @@ impl Endpoint {
         let t = self.tunnels.get(ti).ok_or(CommandError::NoSuchTunnel)?;
         let version = t.version;
         let tunnel_local = t.local_id;
-        let local_id = self
-            .allocate_session_id(version, tunnel_local)
-            .ok_or(CommandError::NoFreeId)?;
+        let local_id = self.own_session_id(version, tunnel_local, config.local_id)?;
         let cookie = self.session_cookie(version, &config);
         self.next_serial = self.next_serial.wrapping_add(1);
         let lns = version == Version::V2 && (call == CallType::Incoming) != initiator;

@@ -697,3 +697,61 @@ fn set_link_info_carries_the_accm_to_the_peer() {
         );
     }
 }
+
+/// A tunnel or session whose configuration fixes our id gets that id, and is refused while
+/// another holds it (or, for a 16-bit id of L2TPv2, when it does not fit).
+#[test]
+fn fixed_ids_are_used_and_refused_while_held() {
+    use crate::SessionHandle;
+    use crate::TunnelHandle;
+    use crate::event::CommandError;
+    let v3 = TunnelConfig {
+        version: VersionMode::V3,
+        local_id: Some(500),
+        ..TunnelConfig::default()
+    };
+    let mut mesh = Mesh::new(2, 41, Link::CLEAN, accept_all(v3.clone()));
+    assert_eq!(mesh.open_tunnel(0, 1, Arc::new(v3.clone())), 500);
+    let open = |config: TunnelConfig| Command::OpenTunnel {
+        handle: TunnelHandle(9),
+        config: Arc::new(config),
+        local: super::util::addr(0),
+        remote: super::util::addr(1),
+    };
+    let now = mesh.now;
+    let ep = &mut mesh.nodes[0].endpoint;
+    assert_eq!(
+        ep.handle_command(now, open(v3.clone())).err(),
+        Some(CommandError::IdInUse(500))
+    );
+    let v2 = TunnelConfig {
+        version: VersionMode::V2,
+        local_id: Some(70_000),
+        ..v3
+    };
+    assert_eq!(
+        ep.handle_command(now, open(v2)).err(),
+        Some(CommandError::IdInUse(70_000))
+    );
+    mesh.run_for(Duration::from_secs(2));
+    let session = Arc::new(SessionConfig {
+        pw_type: crate::wire::avp::types::pw_type::ETH,
+        local_id: Some(600),
+        ..SessionConfig::default()
+    });
+    assert_eq!(
+        mesh.open_session(0, 500, CallType::Incoming, Arc::clone(&session)),
+        600
+    );
+    let again = Command::OpenSession {
+        tunnel_id: 500,
+        handle: SessionHandle(99),
+        call: CallType::Incoming,
+        config: session,
+    };
+    let now = mesh.now;
+    assert_eq!(
+        mesh.nodes[0].endpoint.handle_command(now, again).err(),
+        Some(CommandError::IdInUse(600))
+    );
+}

@@ -78,6 +78,9 @@ pub struct TunnelConfig {
     pub establish_timeout: Duration,
     /// UDP checksums on data packets (passed to the data plane). Default true.
     pub udp_checksums: bool,
+    /// Our tunnel id, when the configuration fixes it (a tunnel that opens while another
+    /// holds it is refused). Default: a random free one.
+    pub local_id: Option<u32>,
 }
 
 impl Default for TunnelConfig {
@@ -105,6 +108,7 @@ impl Default for TunnelConfig {
             max_sessions: 0,
             establish_timeout: Duration::from_secs(120),
             udp_checksums: true,
+            local_id: None,
         }
     }
 }

@@ -5,6 +5,23 @@
 use super::*;
 
 impl Endpoint {
+    /// Our id for a tunnel we open: `fixed` (the configuration's) if it is free and fits
+    /// (`short`: 16 bits), else a random free one.
+    fn own_tunnel_id(
+        &mut self,
+        short: bool,
+        fixed: Option<u32>,
+    ) -> Result<u32, crate::event::CommandError> {
+        use crate::event::CommandError;
+        match fixed {
+            None => self.allocate_tunnel_id(short).ok_or(CommandError::NoFreeId),
+            Some(id) if id == 0 || (short && id > 0xffff) || self.tunnel_ids.contains_key(&id) => {
+                Err(CommandError::IdInUse(id))
+            }
+            Some(id) => Ok(id),
+        }
+    }
+
     /// Creates a tunnel on a local open request and sends the SCCRQ (RFC 3931 §7.2 idle, local
     /// open request → wait-ctl-reply).
     pub(crate) fn open_tunnel(
@@ -23,9 +40,7 @@ impl Endpoint {
         let encap = config.encap;
         let probing = config.version == VersionMode::V3WithFallback && encap == Encapsulation::Udp;
         let short = config.version == VersionMode::V2 || probing;
-        let local_id = self
-            .allocate_tunnel_id(short)
-            .ok_or(CommandError::NoFreeId)?;
+        let local_id = self.own_tunnel_id(short, config.local_id)?;
         let mut t = Tunnel::new(handle, config, Origin::Local, local, remote, encap, now);
         t.local_id = local_id;
         t.set_version(if config_v2(&t.config) || probing {

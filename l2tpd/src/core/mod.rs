@@ -448,6 +448,37 @@ mod tests {
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
     }
 
+    /// Every system setting that l2tpd.conf(5) RELOADING says takes effect at the next start
+    /// is named so by a reload that changes it.
+    #[test]
+    fn every_setting_a_reload_cannot_apply_is_named() {
+        let old = parse("");
+        let new = parse(
+            "system {\n listen 127.0.0.1:1\n dataplane none\n dataplane_offloads false\n \
+             dataplane_threads 2\n ppp_interface ppp9\n control_socket /run/x.sock\n \
+             control_socket_group wheel\n metrics_listen 127.0.0.1:2\n pid_file /run/x.pid\n}\n",
+        );
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
+        let named: Vec<&str> = s
+            .restart_needed
+            .iter()
+            .filter_map(|r| r.split(' ').next())
+            .collect();
+        for what in [
+            "listen",
+            "dataplane",
+            "dataplane_offloads",
+            "dataplane_threads",
+            "ppp_interface",
+            "control_socket",
+            "control_socket_group",
+            "metrics_listen",
+            "pid_file",
+        ] {
+            assert!(named.contains(&what), "{what}: {:?}", s.restart_needed);
+        }
+    }
+
     #[test]
     fn summaries_list_ppp_profiles_pools_and_users() {
         let old = parse(

@@ -74,6 +74,15 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     needs("pid_file", o.pid_file != n.pid_file);
     needs("metrics_listen", o.metrics_listen != n.metrics_listen);
     needs("dataplane", o.dataplane != n.dataplane);
+    needs(
+        "dataplane_offloads",
+        o.dataplane_offloads != n.dataplane_offloads,
+    );
+    needs(
+        "dataplane_threads",
+        o.dataplane_threads != n.dataplane_threads,
+    );
+    needs("ppp_interface", o.ppp_interface != n.ppp_interface);
     needs("learn_sccrq_mark", o.learn_sccrq_mark != n.learn_sccrq_mark);
     needs("nfq_socket", o.nfq_socket != n.nfq_socket);
     if !ip_open && uses_ip_encap(new) {

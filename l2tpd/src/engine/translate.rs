@@ -170,6 +170,7 @@ pub fn session_config(
             .clone()
             .or_else(|| pw.interface_name.clone()),
         establish_timeout: Duration::from_secs(system.session_establish_timeout.into()),
+        local_id: None,
     }
 }
 

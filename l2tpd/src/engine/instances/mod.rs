@@ -10,6 +10,7 @@
 //! ties with the peer, and `instance` is one instance's state and back-off.
 
 mod adopt;
+mod clash;
 mod instance;
 mod speeds;
 mod start;
@@ -161,6 +162,7 @@ impl Instances {
                 idle_sessions: false,
             };
         };
+        let diff = &self.file_diff(config, diff);
         let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
         let changed: Vec<&String> = diff
             .tunnels
@@ -190,21 +192,69 @@ impl Instances {
             .filter(|n| !speeds_only.contains(n))
             .cloned()
             .collect();
-        for name in diff.sessions.removed.iter().chain(&sessions_changed) {
-            self.remove_session(ctx, name);
+        // Those of a removed or re-created tunnel go with its StopCCN, without a CDN each.
+        let disconnect: Vec<String> = diff
+            .sessions
+            .removed
+            .iter()
+            .chain(&sessions_changed)
+            .filter(|n| {
+                self.sessions
+                    .get(*n)
+                    .is_none_or(|i| !recreated.contains(&&i.resolved.tunnel))
+            })
+            .cloned()
+            .collect();
+        for name in &disconnect {
+            let removed = diff.sessions.removed.contains(name);
+            self.remove_session(ctx, name, removed);
         }
         for name in &recreated {
-            // Its sessions go down with it (the engine sends one StopCCN).
+            // Its sessions go down with it (the engine sends one StopCCN). Those made with
+            // l2tpctl are placed again in the tunnel made again, and go with a removed one.
+            let removed = diff.tunnels.removed.contains(name);
+            let keep_cli = !removed
+                && self
+                    .tunnels
+                    .get(*name)
+                    .is_some_and(|t| t.created_by == ctl::CreatedBy::Config);
             for s in self.sessions_of(name) {
-                self.sessions.remove(&s);
+                match self.sessions.get_mut(&s) {
+                    Some(i) if i.created_by != ctl::CreatedBy::Config && keep_cli => {
+                        i.state = i.state.released();
+                        i.backoff = FIRST_RETRY;
+                    }
+                    Some(i) => {
+                        if i.created_by != ctl::CreatedBy::Config {
+                            notice!("session \"{s}\": its tunnel \"{name}\" was removed");
+                        }
+                        self.sessions.remove(&s);
+                    }
+                    None => {}
+                }
             }
-            self.remove_tunnel(ctx, name);
+            self.remove_tunnel(ctx, name, removed);
         }
         // (Re-)create what is new or changed, and the sessions of re-created tunnels.
         for name in diff.tunnels.added.iter().chain(changed.clone()) {
-            if let Some(t) = config.resolve_tunnel(name) {
-                self.tunnels
-                    .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            let Some(t) = config.resolve_tunnel(name) else {
+                continue;
+            };
+            let old = self
+                .tunnels
+                .insert(name.clone(), Instance::new(t, ctl::CreatedBy::Config));
+            if old.is_some_and(|o| o.created_by != ctl::CreatedBy::Config) {
+                // The name of a tunnel deleted with l2tpctl: its sessions are not the file's.
+                self.cli_tunnels.remove(name);
+                for s in self.sessions_of(name) {
+                    if self
+                        .sessions
+                        .get(&s)
+                        .is_some_and(|i| i.created_by != ctl::CreatedBy::Config)
+                    {
+                        self.sessions.remove(&s);
+                    }
+                }
             }
         }
         for s in config.resolved_sessions() {

@@ -64,7 +64,8 @@ impl Instances {
         let s = &resolved.settings;
         let opened = remote.and_then(|remote| {
             let local = translate::local_for(ctx.facts, s, remote);
-            let config = translate::tunnel_config(s, ctx.config.system(), ctx.facts);
+            let mut config = translate::tunnel_config(s, ctx.config.system(), ctx.facts);
+            config.local_id = resolved.tunnel_id;
             let handle = ctx.registry.next_handle();
             let tid = ctx
                 .protocol
@@ -166,7 +167,8 @@ impl Instances {
                 CallType::Incoming
             }
         };
-        let config = translate::session_config(s, &resolved.pseudowire, ctx.config.system());
+        let mut config = translate::session_config(s, &resolved.pseudowire, ctx.config.system());
+        config.local_id = resolved.session_id;
         let pw_type = config.pw_type;
         let handle = ctx.registry.next_handle();
         let open = Command::OpenSession {
@@ -222,22 +224,32 @@ impl Instances {
         }
     }
 
-    /// Removes tunnel instance `name` (reload) and closes its tunnel.
-    pub(super) fn remove_tunnel(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+    /// Removes tunnel instance `name` (reload: its block was `removed`, else changed) and
+    /// closes its tunnel.
+    pub(super) fn remove_tunnel(&mut self, ctx: &mut Ctx<'_>, name: &str, removed: bool) {
         if let Some(inst) = self.tunnels.remove(name)
             && let Some(h) = inst.state.handle()
         {
-            notice!("tunnel \"{name}\": removed; closing it");
+            if removed {
+                notice!("tunnel \"{name}\": removed; closing it");
+            } else {
+                notice!("tunnel \"{name}\": changed; closing it to open it again");
+            }
             ctx.close_tunnel(h);
         }
     }
 
-    /// Removes session instance `name` (reload) and disconnects its session.
-    pub(super) fn remove_session(&mut self, ctx: &mut Ctx<'_>, name: &str) {
+    /// Removes session instance `name` (reload: its block was `removed`, else changed) and
+    /// disconnects its session.
+    pub(super) fn remove_session(&mut self, ctx: &mut Ctx<'_>, name: &str, removed: bool) {
         if let Some(inst) = self.sessions.remove(name)
             && let Some(h) = inst.state.handle()
         {
-            notice!("session \"{name}\": removed; disconnecting it");
+            if removed {
+                notice!("session \"{name}\": removed; disconnecting it");
+            } else {
+                notice!("session \"{name}\": changed; disconnecting it to place it again");
+            }
             ctx.close_session(h);
         }
     }

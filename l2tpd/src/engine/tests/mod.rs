@@ -11,6 +11,7 @@ mod ppp_clients;
 mod ppp_hostile;
 mod ppp_proxy;
 mod radius;
+mod reload;
 mod scenarios;
 mod speed_update;
 mod speed_update_lac;
