@@ -12,11 +12,24 @@
 //! fails under `L2TP_REQUIRE_ALL=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod lns_lab;
+
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use l2tp_testkit::lab::NsLab;
+use lns_lab::{ctl, loadgen, start, system, wait};
+
+/// The LNS's config: local users, a pool, CHAP and PAP; `extra` in the ppp profile.
+fn config(dir: &std::path::Path, extra: &str) -> String {
+    lns_lab::config(
+        dir,
+        "198.51.100.100-198.51.100.150",
+        (USER, PASSWORD),
+        extra,
+    )
+}
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice-pw-5521";
@@ -28,34 +41,8 @@ fn skip() -> bool {
     ))
 }
 
-/// Runs `l2tpctl -S SOCKET ARGS`; its output.
-fn ctl(socket: &Path, args: &[&str]) -> String {
-    l2tp_testkit::daemon::l2tpctl_text(env!("CARGO_BIN_EXE_l2tpd"), socket, args)
-}
-
-fn wait(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The LNS's config: local users, a pool, CHAP and PAP; `extra` in the ppp profile.
-fn config(dir: &Path, extra: &str) -> String {
-    format!(
-        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    \
-         control_socket {d}/l2tpd.sock\n    pid_file {d}/l2tpd.pid\n}}\n\
-         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
-         user \"{USER}\" {{\n    password \"{PASSWORD}\"\n}}\n\
-         ppp profile \"default\" {{\n    auth_pap true\n    local_ip_addr 198.51.100.1\n    \
-         ip_pool_name \"customers\"\n    ipv6cp false\n{extra}}}\n",
-        d = dir.display()
-    )
-}
-
 /// `l2tp-loadgen --proxy` in the lab: one L2TPv2 tunnel with `sessions` sessions; its report.
-fn loadgen(lab: &NsLab, sessions: u32, auth: &str, password: &str) -> serde_json::Value {
+fn proxy_loadgen(lab: &NsLab, sessions: u32, auth: &str, password: &str) -> serde_json::Value {
     loadgen_as(lab, sessions, auth, (USER, password))
 }
 
@@ -66,23 +53,30 @@ fn loadgen_as(
     auth: &str,
     (user, password): (&str, &str),
 ) -> serde_json::Value {
-    let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
-    let out = Command::new("ip")
-        .args(["netns", "exec", &lab.ns])
-        .arg(bin)
-        .args(["--peer", "192.0.2.3", "--tunnels", "1", "--version", "2"])
-        .args(["--sessions", &sessions.to_string(), "--ppp", "--proxy"])
-        .args(["--auth", auth, "--user", user, "--password", password])
-        .args(["--hold", "1", "--timeout", "30", "--json"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "l2tp-loadgen: {e}\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    let sessions = sessions.to_string();
+    loadgen(
+        lab,
+        &[
+            "--tunnels",
+            "1",
+            "--version",
+            "2",
+            "--sessions",
+            &sessions,
+            "--ppp",
+            "--proxy",
+            "--auth",
+            auth,
+            "--user",
+            user,
+            "--password",
+            password,
+            "--hold",
+            "1",
+            "--timeout",
+            "30",
+        ],
+    )
 }
 
 /// tshark's fields `fields` of the packets of `pcap` that `filter` selects, one line each.
@@ -102,40 +96,6 @@ fn tshark(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Starts l2tpd with `text` as its config; its log path and control socket.
-fn start(lab: &mut NsLab, text: &str) -> (l2tp_testkit::lab::ProcId, PathBuf, PathBuf) {
-    let dir = lab.dir.clone();
-    let conf = dir.join("l2tpd.conf");
-    let log = dir.join("l2tpd.log");
-    let socket = dir.join("l2tpd.sock");
-    let _ = std::fs::remove_file(&log);
-    std::fs::write(&conf, text).unwrap();
-    let p = lab.spawn(
-        "l2tpd",
-        &[
-            env!("CARGO_BIN_EXE_l2tpd"),
-            "-f",
-            "-d",
-            "-c",
-            conf.to_str().unwrap(),
-            "-o",
-            log.to_str().unwrap(),
-        ],
-    );
-    wait(Duration::from_secs(10), "l2tpd answers", || {
-        ctl(&socket, &["show", "system"]).contains("control socket")
-    });
-    (p, log, socket)
-}
-
-/// The LNS's `statistics` of `show system`.
-fn system(socket: &Path) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(&ctl(socket, &["-j", "show", "system"]))
-        .unwrap_or_else(|e| panic!("show system: {e}"));
-    let v = v.get("system").cloned().unwrap_or(v);
-    v["statistics"].clone()
-}
-
 #[test]
 fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
     if skip() {
@@ -150,8 +110,8 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
     let context = || std::fs::read_to_string(&log).unwrap_or_default();
 
     // CHAP, three sessions, and PAP, one: up, with nothing negotiated by the LNS.
-    let chap = loadgen(&lab, 3, "chap", PASSWORD);
-    let pap = loadgen(&lab, 1, "pap", PASSWORD);
+    let chap = proxy_loadgen(&lab, 3, "chap", PASSWORD);
+    let pap = proxy_loadgen(&lab, 1, "pap", PASSWORD);
     for (r, n) in [(&chap, 3), (&pap, 1)] {
         let p = &r["ppp"];
         assert_eq!(p["sessions_up"], n, "{r}\n{}", context());
@@ -219,7 +179,7 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
     assert_eq!(sys["ppp_proxy"]["auth_taken"], 5, "{sys}");
 
     // A wrong proxied CHAP answer: CHAP Failure, CDN result 2, a log line with the user.
-    let wrong = loadgen(&lab, 1, "chap", "not-the-password");
+    let wrong = proxy_loadgen(&lab, 1, "chap", "not-the-password");
     assert_eq!(wrong["ppp"]["sessions_up"], 0, "{wrong}");
     assert_eq!(wrong["ppp"]["sessions_failed"], 1, "{wrong}");
     assert_eq!(wrong["ppp"]["chap_challenges_in"], 0, "{wrong}");
@@ -238,7 +198,7 @@ fn proxied_lcp_and_authentication_skip_the_lns_negotiation() {
     lab.stop(l2tpd);
     let text = config(&lab.dir.clone(), "    proxy_lcp false\n");
     let (_l2tpd, _log, socket) = start(&mut lab, &text);
-    let again = loadgen(&lab, 1, "chap", PASSWORD);
+    let again = proxy_loadgen(&lab, 1, "chap", PASSWORD);
     assert_eq!(again["ppp"]["sessions_up"], 1, "{again}");
     assert!(
         again["ppp"]["lcp_configure_requests_in"].as_u64() >= Some(1),
