@@ -58,6 +58,10 @@ pub(crate) struct Args {
     /// Local address to send from (default: the unspecified address of the peer's family).
     #[arg(long, value_name = "ADDR")]
     pub(crate) local: Option<IpAddr>,
+    /// Local UDP port of the first socket (default: an ephemeral port), as clients that always
+    /// send from port 1701 do (Windows, xl2tpd); with --max-sockets 1 every tunnel shares it.
+    #[arg(long, value_name = "PORT")]
+    pub(crate) local_port: Option<u16>,
     /// Seconds the set-up phase may last; whatever is not up by then counts as failed.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub(crate) timeout: f64,
@@ -155,6 +159,7 @@ pub(crate) enum PwType {
 pub(crate) struct Plan {
     pub(crate) peer: SocketAddr,
     pub(crate) local: Option<IpAddr>,
+    pub(crate) local_port: Option<u16>,
     pub(crate) tunnels: usize,
     pub(crate) sessions: usize,
     pub(crate) version: Version,
@@ -206,6 +211,7 @@ impl Args {
         Ok(Plan {
             peer,
             local: self.local,
+            local_port: self.local_port,
             tunnels: self.tunnels as usize,
             sessions: self.sessions as usize,
             version: if self.version == 2 {

@@ -109,7 +109,7 @@ fn route_source(peer: SocketAddr) -> Option<IpAddr> {
     probe.local_addr().ok().map(|a| a.ip())
 }
 
-/// Opens `count` UDP sockets on ephemeral ports.
+/// Opens `count` UDP sockets on ephemeral ports, the first on `plan.local_port` if given.
 pub(crate) fn open_sockets(plan: &Plan, count: usize) -> io::Result<Sockets> {
     let bind_ip = plan.local.unwrap_or(if plan.peer.is_ipv4() {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
@@ -123,8 +123,9 @@ pub(crate) fn open_sockets(plan: &Plan, count: usize) -> io::Result<Sockets> {
     };
     let mut list = Vec::with_capacity(count);
     let mut local = Vec::with_capacity(count);
-    for _ in 0..count {
-        let s = StdUdpSocket::bind(SocketAddr::new(bind_ip, 0))?;
+    for i in 0..count {
+        let port = plan.local_port.filter(|_| i == 0).unwrap_or(0);
+        let s = StdUdpSocket::bind(SocketAddr::new(bind_ip, port))?;
         s.set_nonblocking(true)?;
         let port = s.local_addr()?.port();
         list.push(Arc::new(UdpSocket::from_std(s)?));
