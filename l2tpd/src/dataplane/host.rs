@@ -44,6 +44,9 @@ pub enum ShellSocket {
     },
     /// The data plane reads the tunnel's socket now: stop reading it, keep sending on it.
     StopReading(u32),
+    /// The data plane no longer reads the tunnel's socket, which stays open while the tunnel
+    /// waits out its StopCCN: read it again.
+    ResumeReading(u32),
     /// The tunnel's socket is closed.
     Close(u32),
 }
@@ -563,8 +566,10 @@ impl DataplaneHost {
                 // (its StopCCN's acknowledgement among what comes).
                 if let Some(t) = self.tunnels.get_mut(tid)
                     && t.linger == Linger::No
+                    && std::mem::take(&mut t.adopted)
+                    && t.socket.is_some()
                 {
-                    t.adopted = false;
+                    self.changes.push_back(ShellSocket::ResumeReading(*tid));
                 }
                 let linger = self.tunnels.get_mut(tid).filter(|t| t.linger != Linger::No);
                 let r = if self.apart.has_tunnel(*tid) {

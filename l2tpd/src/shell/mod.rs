@@ -462,6 +462,9 @@ fn carry_out(
                     sockets.open_tunnel(tid, (socket, peer), listen, &io.to_core, &io.stop);
                 }
                 ShellSocket::StopReading(tid) => sockets.stop_reading(tid),
+                ShellSocket::ResumeReading(tid) => {
+                    sockets.resume_reading(tid, &io.to_core, &io.stop);
+                }
                 ShellSocket::Close(tid) => sockets.close_tunnel(tid),
             }
         }

@@ -27,9 +27,8 @@ pub struct Sockets {
     pub(super) list: Vec<(Framing, SocketAddr, Arc<UdpSocket>, bool)>,
     tunnels: HashMap<u32, TunnelSocket>,
     /// Tunnel sockets that a data plane reads: kept for sending control messages, but not
-    /// registered with the runtime, which would otherwise wake for every data packet. With
-    /// the peer to send to when the socket is not connected to it.
-    adopted: HashMap<u32, (std::net::UdpSocket, Option<SocketAddr>)>,
+    /// registered with the runtime, which would otherwise wake for every data packet.
+    adopted: HashMap<u32, Adopted>,
     /// The metrics endpoint's listening sockets (`metrics_listen`), until it starts.
     pub(super) metrics: Vec<std::net::TcpListener>,
     /// The socket that receives l2tp-nfqd's messages (`nfq_socket`), until the loop starts.
@@ -95,11 +94,26 @@ impl Sockets {
             tid,
             TunnelSocket {
                 socket,
-                framing: listen.framing,
+                listen,
                 peer,
                 task,
             },
         );
+    }
+
+    /// Reads a tunnel's socket again, which a data plane read until now: the data plane no
+    /// longer carries the tunnel, but the socket stays while the tunnel waits out its StopCCN,
+    /// and what reaches it (the acknowledgement of the StopCCN, or the SCCRQ of the same peer's
+    /// next tunnel from the same address and port) must not go unread.
+    pub(super) fn resume_reading(
+        &mut self,
+        tid: u32,
+        to_core: &mpsc::Sender<Inbound>,
+        stop: &watch::Receiver<bool>,
+    ) {
+        if let Some(a) = self.adopted.remove(&tid) {
+            self.open_tunnel(tid, (a.socket, a.peer), a.listen, to_core, stop);
+        }
     }
 
     /// Stops reading a tunnel's socket (the data plane reads it now); sending goes on, on a
@@ -107,7 +121,10 @@ impl Sockets {
     /// when the aborted reader lets go of it.
     pub(super) fn stop_reading(&mut self, tid: u32) {
         let Some(TunnelSocket {
-            socket, peer, task, ..
+            socket,
+            listen,
+            peer,
+            task,
         }) = self.tunnels.remove(&tid)
         else {
             return;
@@ -115,8 +132,15 @@ impl Sockets {
         task.abort();
         match socket2::SockRef::from(&*socket).try_clone() {
             Ok(dup) => {
-                self.adopted
-                    .insert(tid, (std::net::UdpSocket::from(dup), peer));
+                let socket = std::net::UdpSocket::from(dup);
+                self.adopted.insert(
+                    tid,
+                    Adopted {
+                        socket,
+                        peer,
+                        listen,
+                    },
+                );
             }
             Err(e) => {
                 tracing::warn!("tunnel {tid}: cannot keep its socket for sending: {e}");
@@ -150,10 +174,20 @@ impl Sockets {
 #[derive(Debug)]
 struct TunnelSocket {
     socket: Arc<UdpSocket>,
-    framing: Framing,
+    /// How its datagrams are framed, its local address, whether it reports marks.
+    listen: Listen,
     /// The peer, when the socket is not connected to it (a tunnel carried apart).
     peer: Option<SocketAddr>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// A tunnel's socket that a data plane reads: a duplicate to send on, with the peer to send to
+/// when the socket is not connected to it, and how to read it again ([`Sockets::resume_reading`]).
+#[derive(Debug)]
+struct Adopted {
+    socket: std::net::UdpSocket,
+    peer: Option<SocketAddr>,
+    listen: Listen,
 }
 
 pub(super) struct Inbound {
@@ -195,7 +229,7 @@ pub(super) async fn send_all(core: &mut Core, sockets: &mut Sockets) {
 /// Sends `t` on the tunnel's own socket, else on a listen socket; false (logged) when none
 /// would take it.
 async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
-    if let Some((socket, peer)) = sockets.adopted.get(&t.tunnel_id) {
+    if let Some(Adopted { socket, peer, .. }) = sockets.adopted.get(&t.tunnel_id) {
         // Non-blocking: a full send buffer drops the message, which the reliable channel
         // sends again.
         let sent = match peer {
@@ -208,7 +242,7 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
         }
     }
     if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
-        && let Some(datagram) = encode(ts.framing, t)
+        && let Some(datagram) = encode(ts.listen.framing, t)
     {
         let sent = match ts.peer {
             Some(peer) => ts.socket.send_to(datagram, peer).await,
