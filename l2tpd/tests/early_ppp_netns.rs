@@ -15,7 +15,7 @@
 mod lns_lab;
 
 use l2tp_testkit::lab::NsLab;
-use lns_lab::{config, loadgen, start, system};
+use lns_lab::{lab_with_lns, loadgen, system};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice-pw-7730";
@@ -59,19 +59,9 @@ fn a_configure_request_right_behind_the_iccn_is_not_lost() {
     if skip() {
         return;
     }
-    let mut lab = NsLab::new("erly", "early");
-    lab.add_address("192.0.2.3/32");
-    // A source address per run: a port of the first run's, reused by the second while l2tpd
-    // still holds the closed tunnel's socket, would lose that tunnel.
-    lab.add_address("192.0.2.12/32");
-    lab.add_address("192.0.2.13/32");
-    let text = config(
-        &lab.dir.clone(),
-        "198.51.100.10-198.51.100.250",
-        (USER, PASSWORD),
-        "",
-    );
-    let (_, log, socket) = start(&mut lab, &text);
+    // A source address per run, so that each run's tunnels come from a peer of their own.
+    let clients = ["192.0.2.12", "192.0.2.13"];
+    let (lab, log, socket) = lab_with_lns("erly", "early", &clients, (USER, PASSWORD));
     let context = || std::fs::read_to_string(&log).unwrap_or_default();
     for (version, local) in [("2", "192.0.2.12"), ("3", "192.0.2.13")] {
         let r = eager_loadgen(&lab, version, local);

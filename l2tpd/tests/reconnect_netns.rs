@@ -15,8 +15,7 @@
 
 mod lns_lab;
 
-use l2tp_testkit::lab::NsLab;
-use lns_lab::{config, ctl, loadgen, start, system};
+use lns_lab::{ctl, lab_with_lns, loadgen, system};
 
 const USER: &str = "bob";
 const PASSWORD: &str = "bob-pw-4410";
@@ -31,16 +30,7 @@ fn a_client_connecting_again_from_the_same_port_gets_its_new_tunnel() {
     if skip() {
         return;
     }
-    let mut lab = NsLab::new("recn", "reconnect");
-    lab.add_address("192.0.2.3/32");
-    lab.add_address("192.0.2.14/32");
-    let text = config(
-        &lab.dir.clone(),
-        "198.51.100.10-198.51.100.250",
-        (USER, PASSWORD),
-        "",
-    );
-    let (_, log, socket) = start(&mut lab, &text);
+    let (lab, log, socket) = lab_with_lns("recn", "reconnect", &["192.0.2.14"], (USER, PASSWORD));
     let context = || std::fs::read_to_string(&log).unwrap_or_default();
     let sessions = SESSIONS.to_string();
     for run in 1..=3 {

@@ -67,6 +67,25 @@ pub fn start(lab: &mut NsLab, text: &str) -> (ProcId, PathBuf, PathBuf) {
     (p, log, socket)
 }
 
+/// A lab `name` (namespace `short`) with the LNS's address and `clients`' addresses, and
+/// the LNS started with local user `login` and a pool: the lab, the LNS's log path and its
+/// control socket.
+pub fn lab_with_lns(
+    short: &str,
+    name: &str,
+    clients: &[&str],
+    login: (&str, &str),
+) -> (NsLab, PathBuf, PathBuf) {
+    let mut lab = NsLab::new(short, name);
+    lab.add_address(&format!("{LNS}/32"));
+    for c in clients {
+        lab.add_address(&format!("{c}/32"));
+    }
+    let text = config(&lab.dir.clone(), "198.51.100.10-198.51.100.250", login, "");
+    let (_, log, socket) = start(&mut lab, &text);
+    (lab, log, socket)
+}
+
 /// The LNS's `statistics` of `show system`.
 pub fn system(socket: &Path) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&ctl(socket, &["-j", "show", "system"]))

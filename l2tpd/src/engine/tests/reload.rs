@@ -27,6 +27,16 @@ fn session(name: &str, tunnel: &str) -> String {
 }
 
 /// Node `i`'s tunnels that are up: (name, tid), by name. (Those closing linger a while.)
+/// Tunnel "t" with `extra` in its block, and sessions "a" and "b" in it.
+fn two_sessions(extra: &str) -> String {
+    format!(
+        "{}{}{}",
+        tunnel("t", extra),
+        session("a", "t"),
+        session("b", "t")
+    )
+}
+
 fn tunnels(net: &Net, i: usize) -> Vec<(String, u32)> {
     let mut v: Vec<_> = net.nodes[i]
         .engine
@@ -177,14 +187,7 @@ fn a_removed_session_block_goes_and_its_tunnel_stays() {
 
 #[test]
 fn a_changed_tunnel_comes_back_with_its_sessions() {
-    let text = |extra: &str| {
-        format!(
-            "{}{}{}",
-            tunnel("t", extra),
-            session("a", "t"),
-            session("b", "t")
-        )
-    };
+    let text = two_sessions;
     let mut net = Net::new(&[&text(""), SERVER], 24);
     net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
     let tid = tid_of(&net, 0, "t");
@@ -202,14 +205,7 @@ fn a_changed_tunnel_comes_back_with_its_sessions() {
 /// instance ends up once, with the last settings and its sessions.
 #[test]
 fn reloads_while_the_old_tunnel_is_still_closing_end_with_one_tunnel() {
-    let text = |extra: &str| {
-        format!(
-            "{}{}{}",
-            tunnel("t", extra),
-            session("a", "t"),
-            session("b", "t")
-        )
-    };
+    let text = two_sessions;
     let mut net = Net::new(&[&text(""), SERVER], 25);
     net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
     let first = tid_of(&net, 0, "t");
