@@ -15,16 +15,12 @@
 mod lns_lab;
 
 use l2tp_testkit::lab::NsLab;
-use lns_lab::{lab_with_lns, loadgen, system};
+use lns_lab::{lab_with_lns, loadgen, skip, system};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice-pw-7730";
 /// Tunnels, one session each.
 const SESSIONS: u32 = 50;
-
-fn skip() -> bool {
-    l2tp_testkit::lab::skip(l2tp_testkit::lab::missing(&["ip"], "scripts/deps.sh"))
-}
 
 /// `l2tp-loadgen --ppp --ppp-eager` of L2TP `version` in the lab, from `local`; its report.
 fn eager_loadgen(lab: &NsLab, version: &str, local: &str) -> serde_json::Value {

@@ -15,15 +15,11 @@
 
 mod lns_lab;
 
-use lns_lab::{ctl, lab_with_lns, loadgen, system};
+use lns_lab::{ctl, lab_with_lns, loadgen, skip, system};
 
 const USER: &str = "bob";
 const PASSWORD: &str = "bob-pw-4410";
 const SESSIONS: u32 = 3;
-
-fn skip() -> bool {
-    l2tp_testkit::lab::skip(l2tp_testkit::lab::missing(&["ip"], "scripts/deps.sh"))
-}
 
 #[test]
 fn a_client_connecting_again_from_the_same_port_gets_its_new_tunnel() {

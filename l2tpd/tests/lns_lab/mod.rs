@@ -12,6 +12,11 @@ use l2tp_testkit::lab::{NsLab, ProcId};
 /// The LNS's address in the lab.
 pub const LNS: &str = "192.0.2.3";
 
+/// Whether to skip a test that needs `ip` and root (and fail under `L2TP_REQUIRE_ALL=1`).
+pub fn skip() -> bool {
+    l2tp_testkit::lab::skip(l2tp_testkit::lab::missing(&["ip"], "scripts/deps.sh"))
+}
+
 /// Runs `l2tpctl -S SOCKET ARGS`; its output.
 pub fn ctl(socket: &Path, args: &[&str]) -> String {
     l2tp_testkit::daemon::l2tpctl_text(env!("CARGO_BIN_EXE_l2tpd"), socket, args)
