@@ -27,26 +27,10 @@ fn eager_loadgen(lab: &NsLab, version: &str, local: &str) -> serde_json::Value {
     let tunnels = SESSIONS.to_string();
     loadgen(
         lab,
-        &[
-            "--local",
-            local,
-            "--version",
-            version,
-            "--tunnels",
-            &tunnels,
-            "--sessions",
-            "1",
-            "--ppp",
-            "--ppp-eager",
-            "--auth",
-            "pap",
-            "--user",
-            USER,
-            "--password",
-            PASSWORD,
-            "--timeout",
-            "30",
-        ],
+        &format!(
+            "--local {local} --version {version} --tunnels {tunnels} --sessions 1 --ppp \
+             --ppp-eager --auth pap --user {USER} --password {PASSWORD} --timeout 30"
+        ),
     )
 }
 

@@ -56,26 +56,10 @@ fn loadgen_as(
     let sessions = sessions.to_string();
     loadgen(
         lab,
-        &[
-            "--tunnels",
-            "1",
-            "--version",
-            "2",
-            "--sessions",
-            &sessions,
-            "--ppp",
-            "--proxy",
-            "--auth",
-            auth,
-            "--user",
-            user,
-            "--password",
-            password,
-            "--hold",
-            "1",
-            "--timeout",
-            "30",
-        ],
+        &format!(
+            "--tunnels 1 --version 2 --sessions {sessions} --ppp --proxy --auth {auth} --user \
+             {user} --password {password} --hold 1 --timeout 30"
+        ),
     )
 }
 

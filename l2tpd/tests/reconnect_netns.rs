@@ -32,31 +32,11 @@ fn a_client_connecting_again_from_the_same_port_gets_its_new_tunnel() {
     for run in 1..=3 {
         let r = loadgen(
             &lab,
-            &[
-                "--local",
-                "192.0.2.14",
-                "--local-port",
-                "1701",
-                "--max-sockets",
-                "1",
-                "--tunnels",
-                "1",
-                "--sessions",
-                &sessions,
-                "--version",
-                "2",
-                "--ppp",
-                "--auth",
-                "pap",
-                "--user",
-                USER,
-                "--password",
-                PASSWORD,
-                "--hold",
-                "0.5",
-                "--timeout",
-                "10",
-            ],
+            &format!(
+                "--local 192.0.2.14 --local-port 1701 --max-sockets 1 --tunnels 1 --sessions \
+                 {sessions} --version 2 --ppp --auth pap --user {USER} --password {PASSWORD} \
+                 --hold 0.5 --timeout 10"
+            ),
         );
         let what = format!("run {run}: {r}\n{}", system(&socket));
         assert_eq!(r["tunnels_up"], 1, "{what}\n{}", context());

@@ -99,14 +99,14 @@ pub fn system(socket: &Path) -> serde_json::Value {
     v["statistics"].clone()
 }
 
-/// `l2tp-loadgen --peer LNS ARGS --json` in the lab; its report.
-pub fn loadgen(lab: &NsLab, args: &[&str]) -> serde_json::Value {
+/// `l2tp-loadgen --peer LNS ARGS --json` in the lab (`args` split at white space); its report.
+pub fn loadgen(lab: &NsLab, args: &str) -> serde_json::Value {
     let bin = l2tp_testkit::daemon::loadgen_beside(env!("CARGO_BIN_EXE_l2tpd"));
     let out = Command::new("ip")
         .args(["netns", "exec", &lab.ns])
         .arg(bin)
         .args(["--peer", LNS])
-        .args(args)
+        .args(args.split_whitespace())
         .arg("--json")
         .output()
         .unwrap();
