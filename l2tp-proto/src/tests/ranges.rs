@@ -533,3 +533,50 @@ fn an_scccn_a_hello_and_a_stopccn_are_acknowledged_at_once() {
         assert_eq!(acks(&mut p), [6], "{version:?}: StopCCN");
     }
 }
+
+/// A retransmitted SCCRQ (the peer has not had our SCCRP yet) reaches the tunnel it made; once
+/// the peer has sent its SCCCN, an SCCRQ with the same id from the same address and port is a
+/// new control connection: the client connected again (Windows' client and xl2tpd always send
+/// from port 1701) while its old tunnel waits out its StopCCN (RFC 2661 §5.7).
+#[test]
+fn an_sccrq_after_the_handshake_with_the_same_id_opens_a_new_tunnel() {
+    for version in [Version::V2, Version::V3] {
+        let mut p = Peer::new(version);
+        p.send(MessageType::Sccrq, 0, p.sccrq(u32::from(US)));
+        p.ns = 0;
+        p.send(MessageType::Sccrq, 0, p.sccrq(u32::from(US)));
+        assert_eq!(p.ep.tunnel_count(), 1, "{version:?}: a retransmission");
+
+        let mut p = Peer::establish(version);
+        let old = p.tid;
+        let id = match version {
+            Version::V2 => Avp::AssignedTunnelId(US),
+            Version::V3 => Avp::AssignedConnectionId(u32::from(US)),
+        };
+        let result = Avp::ResultCode(ResultCode {
+            result: 1,
+            error: None,
+            message: None,
+        });
+        p.send(MessageType::StopCcn, 0, vec![p.avp(id), p.avp(result)]);
+        (p.tid, p.ns, p.nr) = (0, 0, 0);
+        p.sent.clear();
+        p.send(MessageType::Sccrq, 0, p.sccrq(u32::from(US)));
+        let sccrps = p.sent(MessageType::Sccrp);
+        assert_eq!(sccrps.len(), 1, "{version:?}: {:?}", p.sent);
+        assert_eq!(
+            p.ep.tunnel_count(),
+            2,
+            "{version:?}: the new one beside the closing one"
+        );
+        let new = match version {
+            Version::V2 => u32::from(*sccrps[0].1.assigned_tunnel_id().expect("id")),
+            Version::V3 => *sccrps[0].1.assigned_connection_id().expect("id"),
+        };
+        assert_ne!(new, old, "{version:?}");
+        p.tid = new;
+        p.nr = 1;
+        p.send(MessageType::Scccn, 0, Vec::new());
+        assert_eq!(p.ep.tunnel(new).map(|t| t.is_established()), Some(true));
+    }
+}

@@ -170,8 +170,17 @@ impl Endpoint {
                 })
             })
             .unwrap_or(0);
-        if let Some(&index) = self.peer_requests.get(&(remote, peer_key)) {
-            // A retransmission: the reliable channel of that tunnel acknowledges it.
+        if let Some(&index) = self.peer_requests.get(&(remote, peer_key))
+            && self
+                .tunnels
+                .get(index)
+                .is_some_and(|t| t.channel.nr() == Seq::new(1))
+        {
+            // A retransmission: the reliable channel of that tunnel acknowledges it. Once the
+            // peer has sent more than its SCCRQ (its SCCCN, Ns 1), it has had our SCCRP and
+            // sends that SCCRQ no more: one now (Ns 0) with the same id is a new control
+            // connection, from a client that connects again from the same address and port
+            // while its old tunnel waits out its StopCCN (RFC 2661 §5.7), or that restarted.
             self.tunnel_datagram(now, index, remote, header, message, body);
             return;
         }
