@@ -332,6 +332,21 @@ fn create_session(
     let resolved = config
         .resolve_session(name)
         .ok_or_else(|| CtlError::new(ErrorKind::Internal, "the new session did not resolve"))?;
+    // A static session starts at once: an id in use is refused here, with its reason, rather
+    // than logged after an answer that says the session was created.
+    let live_static = instances
+        .tunnel(&tunnel_name)
+        .and_then(|i| i.state.handle())
+        .and_then(|h| ctx.registry.tunnel(h))
+        .filter(|t| t.is_static())
+        .map(|t| t.tid());
+    if let (Some(tid), Some(sid)) = (live_static, resolved.session_id)
+        && (ctx.registry.session_handle(tid, sid).is_some() || ctx.registry.static_sid_taken(sid))
+    {
+        return Err(refused(format!(
+            "session_id {sid} is in use (an L2TPv3 session id names one session of this host)"
+        )));
+    }
     notice!("l2tpctl: creating session \"{name}\" in tunnel \"{tunnel_name}\"");
     instances.add_cli_session(ctx, name, resolved);
     Ok(())

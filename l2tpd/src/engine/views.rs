@@ -216,9 +216,12 @@ impl Views<'_> {
         };
         let rec = self.registry.tunnel(h).ok_or_else(|| no_tunnel(sel))?;
         let ep = self.protocol.ep();
-        let state = ep
-            .tunnel(rec.tid())
-            .map_or_else(|| "deleted".to_owned(), |i| i.state.to_string());
+        // A static tunnel has no control connection for the protocol to know.
+        let state = match ep.tunnel(rec.tid()) {
+            Some(i) => i.state.to_string(),
+            None if rec.is_static() => "static".to_owned(),
+            None => "deleted".to_owned(),
+        };
         let c = ep.tunnel_channel_stats(rec.tid()).unwrap_or_default();
         Ok(TunnelDetail {
             info: self.tunnel_info(now, h, rec),
@@ -272,9 +275,11 @@ impl Views<'_> {
             .ok_or_else(|| no_session(tunnel, session))?;
         let rec = self.registry.session(sh).ok_or_else(|| no_tunnel(tunnel))?;
         let engine = self.protocol.session_info(sh, rec.tid(), rec.sid());
-        let state = engine
-            .as_ref()
-            .map_or_else(|| "deleted".to_owned(), |s| s.state.to_string());
+        let state = match &engine {
+            Some(s) => s.state.to_string(),
+            None if rec.is_static => "static".to_owned(),
+            None => "deleted".to_owned(),
+        };
         Ok(SessionDetail {
             info: self.session_info(now, sh, rec),
             protocol_state: state,

@@ -319,6 +319,67 @@ fn static_reload(new: &str) -> Vec<DataplaneRequest> {
 }
 
 #[test]
+fn l2tpctl_refuses_a_static_session_whose_id_is_in_use_and_shows_static_state() {
+    let mut net = Net::new(&[&static_pair("")], 8);
+    let now = net.now;
+    let engine = &net.nodes[0].engine;
+    let t = engine.tunnel(now, &Selector::Name("st".into()));
+    assert_eq!(t.map(|t| t.protocol_state).ok().as_deref(), Some("static"));
+    let s = engine.session(now, &Selector::Id(100), &Selector::Id(1000));
+    assert_eq!(s.map(|s| s.protocol_state).ok().as_deref(), Some("static"));
+    let peer = addr(1).ip().to_string();
+    let created = net.command(
+        0,
+        Command::CreateTunnel {
+            name: "c".into(),
+            params: [
+                ("peer", peer.as_str()),
+                ("tunnel_id", "101"),
+                ("peer_tunnel_id", "201"),
+            ]
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect(),
+        },
+    );
+    assert!(created.is_ok(), "{created:?}");
+    let create = |net: &mut Net, tunnel: &str, name: &str, sid: &str| {
+        net.command(
+            0,
+            Command::CreateSession {
+                tunnel: Selector::Name(tunnel.into()),
+                name: name.into(),
+                params: [
+                    ("session_id", sid),
+                    ("peer_session_id", "3000"),
+                    ("pseudowire_type", "eth"),
+                ]
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .collect(),
+            },
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    // Session id 1000 is the config's static session "ss"'s (the config check says so);
+    // 2000 one made with l2tpctl in tunnel "c". L2TPv3 ids name one session of the host, so
+    // neither may be used again, in any tunnel; the answer says so, and no session is made.
+    let err = create(&mut net, "c", "c-1", "1000")
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains("session id 1000 is used by two"), "{err}");
+    assert_eq!(create(&mut net, "c", "c-2", "2000"), Ok(()));
+    for tunnel in ["st", "c"] {
+        let err = create(&mut net, tunnel, "again", "2000")
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("session_id 2000 is in use"), "{tunnel}: {err}");
+    }
+    assert_eq!(net.nodes[0].up(), (2, 2));
+}
+
+#[test]
 fn a_reload_that_changes_a_static_session_makes_it_again() {
     let after = &static_reload(&static_pair("    cookie hex:0a0b0c0d\n"))[..];
     let [
