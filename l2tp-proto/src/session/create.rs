@@ -147,14 +147,28 @@ impl Endpoint {
                 .allocate_session_id(version, tunnel_id)
                 .ok_or(CommandError::NoFreeId);
         };
+        if !self.session_id_fits_and_is_free(version, tunnel_id, id) {
+            return Err(CommandError::IdInUse(id));
+        }
+        Ok(id)
+    }
+
+    /// Whether `id` can be our id of a session in tunnel `tunnel_id` of `version`: not 0,
+    /// within L2TPv2's 16 bits, and held by no session (of that tunnel in L2TPv2; of the host
+    /// in L2TPv3, whose data packets name a session by its id alone, RFC 3931 §4.1).
+    fn session_id_fits_and_is_free(&self, version: Version, tunnel_id: u32, id: u32) -> bool {
         let taken = match version {
             Version::V2 => id > 0xffff || self.v2_sessions.contains_key(&v2_key(tunnel_id, id)),
             Version::V3 => self.v3_sessions.contains_key(&id),
         };
-        if id == 0 || taken {
-            return Err(CommandError::IdInUse(id));
-        }
-        Ok(id)
+        id != 0 && !taken
+    }
+
+    /// Whether a session of ours in tunnel `tunnel_id` could take `id` now (see
+    /// [`crate::SessionConfig`]'s fixed id); `None`: no such tunnel.
+    pub fn session_id_free(&self, tunnel_id: u32, id: u32) -> Option<bool> {
+        let t = self.tunnels.get(*self.tunnel_ids.get(&tunnel_id)?)?;
+        Some(self.session_id_fits_and_is_free(t.version, tunnel_id, id))
     }
 
     pub(super) fn new_session(

@@ -332,19 +332,22 @@ fn create_session(
     let resolved = config
         .resolve_session(name)
         .ok_or_else(|| CtlError::new(ErrorKind::Internal, "the new session did not resolve"))?;
-    // A static session starts at once: an id in use is refused here, with its reason, rather
-    // than logged after an answer that says the session was created.
-    let live_static = instances
+    // A session of a live tunnel is placed at once: a fixed id in use is refused here, with
+    // its reason, rather than logged after an answer that says the session was created.
+    let live = instances
         .tunnel(&tunnel_name)
         .and_then(|i| i.state.handle())
         .and_then(|h| ctx.registry.tunnel(h))
-        .filter(|t| t.is_static())
-        .map(|t| t.tid());
-    if let (Some(tid), Some(sid)) = (live_static, resolved.session_id)
-        && (ctx.registry.session_handle(tid, sid).is_some() || ctx.registry.static_sid_taken(sid))
+        .filter(|t| t.phase().is_live())
+        .map(|t| (t.tid(), t.is_static()));
+    if let (Some((tid, is_static)), Some(sid)) = (live, resolved.session_id)
+        && (ctx.registry.session_handle(tid, sid).is_some()
+            || ctx.registry.static_sid_taken(sid)
+            || (!is_static && ctx.protocol.ep().session_id_free(tid, sid) == Some(false)))
     {
         return Err(refused(format!(
-            "session_id {sid} is in use (an L2TPv3 session id names one session of this host)"
+            "session_id {sid} is in use (an L2TPv2 session id names one session of its \
+             tunnel, an L2TPv3 one one session of this host)"
         )));
     }
     notice!("l2tpctl: creating session \"{name}\" in tunnel \"{tunnel_name}\"");

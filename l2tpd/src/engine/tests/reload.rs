@@ -26,7 +26,6 @@ fn session(name: &str, tunnel: &str) -> String {
     format!("session \"{name}\" {{\n    tunnel \"{tunnel}\"\n    pseudowire_type eth\n}}\n")
 }
 
-/// Node `i`'s tunnels that are up: (name, tid), by name. (Those closing linger a while.)
 /// Tunnel "t" with `extra` in its block, and sessions "a" and "b" in it.
 fn two_sessions(extra: &str) -> String {
     format!(
@@ -37,6 +36,7 @@ fn two_sessions(extra: &str) -> String {
     )
 }
 
+/// Node `i`'s tunnels that are up: (name, tid), by name. (Those closing linger a while.)
 fn tunnels(net: &Net, i: usize) -> Vec<(String, u32)> {
     let mut v: Vec<_> = net.nodes[i]
         .engine
@@ -297,6 +297,38 @@ fn tunnels_and_sessions_made_with_l2tpctl_outlive_reloads() {
     net.run_for(Duration::from_secs(3));
     assert_eq!(tunnels(&net, 0), [("c".to_owned(), c)]);
     assert_eq!(names(&sessions(&net, 0)), [("cs", "c")]);
+}
+
+/// `l2tpctl create session` with a fixed `session_id` that a session of the live tunnel holds
+/// is refused at once, with the reason, instead of answering "created" and retrying.
+#[test]
+fn l2tpctl_refuses_a_fixed_session_id_in_use() {
+    let both = format!("{}{}", tunnel("t", ""), tunnel("u", ""));
+    let mut net = Net::new(&[&both, SERVER], 28);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up().0 == 2);
+    let create = |net: &mut Net, tunnel: &str, name: &str| {
+        net.command(
+            0,
+            Command::CreateSession {
+                tunnel: Selector::Name(tunnel.into()),
+                name: name.into(),
+                params: params(&[("pseudowire_type", "eth"), ("session_id", "77")]),
+            },
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(create(&mut net, "t", "first"), Ok(()));
+    net.run_until(Duration::from_secs(5), "first up", |n| {
+        n.nodes[0].up() == (2, 1)
+    });
+    // In its tunnel, and (L2TPv3 ids naming one session of the host) in any other.
+    for t in ["t", "u"] {
+        let err = create(&mut net, t, "second").err().unwrap_or_default();
+        assert!(err.contains("session_id 77 is in use"), "{t}: {err}");
+    }
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(names(&sessions(&net, 0)), [("first", "t")]);
 }
 
 /// A tunnel block added to the file under the name of a tunnel made with `l2tpctl` is refused
