@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use l2tp_proto::wire::header::{
     Cookie, DataError, DefaultSublayer, Encapsulation, L2SpecificSublayer, Packet,
-    SUBLAYER_SEQUENCE_MASK, V3DataHeader,
+    SUBLAYER_SEQUENCE_MASK, V3DataHeader, Version,
 };
 use ppp_proto::wire::{FrameKind, Framing, classify, protocol};
 
@@ -70,6 +70,48 @@ pub struct PppCodecSpec {
     pub send_seq: bool,
     /// Require numbered packets on receipt; drop out-of-order and duplicate ones.
     pub recv_seq: bool,
+}
+
+impl PppCodecSpec {
+    /// The spec of a PPP session of L2TP `version` over `encap`: the peer's tunnel and session
+    /// ids, the cookies (the one we send, the one we expect), the L2-Specific Sublayer and
+    /// sequencing (send, receive). Why not, when the ids do not fit L2TPv2's 16 bits, or
+    /// L2TPv3 sequencing lacks the default sublayer that carries its numbers.
+    pub fn session(
+        (version, encap): (Version, Encapsulation),
+        (peer_tid, peer_sid): (u32, u32),
+        (cookie, peer_cookie): (Cookie, Cookie),
+        l2spec: L2SpecificSublayer,
+        (send_seq, recv_seq): (bool, bool),
+    ) -> Result<Self, &'static str> {
+        let l2tp = match version {
+            Version::V2 => {
+                let (Ok(peer_tid), Ok(peer_sid)) =
+                    (u16::try_from(peer_tid), u16::try_from(peer_sid))
+                else {
+                    return Err("L2TPv2 tunnel and session ids are 16 bits");
+                };
+                PppL2tp::V2 { peer_tid, peer_sid }
+            }
+            Version::V3 => {
+                if (send_seq || recv_seq) && l2spec != L2SpecificSublayer::Default {
+                    return Err("sequencing needs the default L2-Specific Sublayer");
+                }
+                PppL2tp::V3 {
+                    peer_sid,
+                    cookie,
+                    peer_cookie,
+                    l2spec,
+                }
+            }
+        };
+        Ok(Self {
+            encap,
+            l2tp,
+            send_seq,
+            recv_seq,
+        })
+    }
 }
 
 /// A PPP session's encapsulation: immutable, shared by every data-path thread (the sequence

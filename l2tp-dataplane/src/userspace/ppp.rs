@@ -22,13 +22,13 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use l2tp_proto::wire::header::{L2SpecificSublayer, Version};
+use l2tp_proto::wire::header::Version;
 use nix::sys::socket::{MsgFlags, send};
 
 use super::{Error, REPLY_TIMEOUT, UserspaceDataplane};
 use crate::kernel::Rtnl;
 use crate::kernel::rtnl::PeerAddress;
-use crate::ppp::codec::{NetState, PppCodec, PppCodecSpec, PppL2tp};
+use crate::ppp::codec::{NetState, PppCodec, PppCodecSpec};
 use crate::ppp::routes::{IdMap, PeerDest, Routes, link_local};
 use crate::ppp::{DEFAULT_TUN_NAME, PppNet, PppSessionSpec};
 use crate::stats::SessionStats;
@@ -232,38 +232,16 @@ impl UserspaceDataplane {
                 "session id 0 is reserved (RFC 2661 §3.1, RFC 3931 §4.1)".into(),
             ));
         }
-        let l2tp = match tunnel.version {
-            Version::V2 => {
-                let (Ok(peer_tid), Ok(peer_sid)) =
-                    (u16::try_from(spec.peer_tid), u16::try_from(spec.peer_sid))
-                else {
-                    return Err(Error::Invalid(
-                        "L2TPv2 tunnel and session ids are 16 bits".into(),
-                    ));
-                };
-                PppL2tp::V2 { peer_tid, peer_sid }
-            }
-            Version::V3 => {
-                let seq = spec.send_seq || spec.recv_seq;
-                if seq && spec.l2spec != L2SpecificSublayer::Default {
-                    return Err(Error::Invalid(
-                        "sequencing needs the default L2-Specific Sublayer".into(),
-                    ));
-                }
-                PppL2tp::V3 {
-                    peer_sid: spec.peer_sid,
-                    cookie: spec.cookie,
-                    peer_cookie: spec.peer_cookie,
-                    l2spec: spec.l2spec,
-                }
-            }
-        };
-        let codec = PppCodec::new(PppCodecSpec {
-            encap: tunnel.encap,
-            l2tp,
-            send_seq: spec.send_seq,
-            recv_seq: spec.recv_seq,
-        });
+        let codec = PppCodec::new(
+            PppCodecSpec::session(
+                (tunnel.version, tunnel.encap),
+                (spec.peer_tid, spec.peer_sid),
+                (spec.cookie, spec.peer_cookie),
+                spec.l2spec,
+                (spec.send_seq, spec.recv_seq),
+            )
+            .map_err(|why| Error::Invalid(why.into()))?,
+        );
         let home = tunnel.home;
         let follows_lns = tunnel.version == Version::V2 && !spec.lns;
         let shared = Arc::new(PppShared::new(

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use l2tp_dataplane::ppp::{PppCodec, PppCodecSpec, PppL2tp};
+use l2tp_dataplane::ppp::{PppCodec, PppCodecSpec};
 use l2tp_proto::wire::header::{Cookie, Encapsulation, Packet, Version};
 
 use super::super::api::{DataplaneEvent, SessionSpec, TunnelSpec};
@@ -51,24 +51,16 @@ impl EarlyFrames {
     /// Takes the early frames of native session `spec` of `tunnel` from now on; returns its
     /// key (for [`EarlyFrames::remove`]), or `None` for a cookie the codec cannot hold.
     pub(super) fn add(&mut self, tunnel: &TunnelSpec, spec: &SessionSpec) -> Option<u64> {
-        let l2tp = match tunnel.version {
-            Version::V2 => PppL2tp::V2 {
-                peer_tid: u16::try_from(spec.peer_tid).ok()?,
-                peer_sid: u16::try_from(spec.peer_sid).ok()?,
-            },
-            Version::V3 => PppL2tp::V3 {
-                peer_sid: spec.peer_sid,
-                cookie: Cookie::new(&spec.cookie)?,
-                peer_cookie: Cookie::new(&spec.peer_cookie)?,
-                l2spec: spec.l2spec,
-            },
-        };
-        let codec = PppCodec::new(PppCodecSpec {
-            encap: tunnel.encap,
-            l2tp,
-            send_seq: spec.send_seq,
-            recv_seq: spec.recv_seq,
-        });
+        let codec = PppCodec::new(
+            PppCodecSpec::session(
+                (tunnel.version, tunnel.encap),
+                (spec.peer_tid, spec.peer_sid),
+                (Cookie::new(&spec.cookie)?, Cookie::new(&spec.peer_cookie)?),
+                spec.l2spec,
+                (spec.send_seq, spec.recv_seq),
+            )
+            .ok()?,
+        );
         let k = key(tunnel.version, spec.tid, spec.sid);
         let entry = Entry {
             tid: spec.tid,
