@@ -22,6 +22,12 @@ stat() {
     ctl "$1" -j show session t1 s1 | sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" | head -n 1
 }
 
+# snap NAME: one `show session` of daemon NAME, for counters that must be read together
+# (a packet dropped between two reads would count in one and not the other).
+snap() { ctl "$1" -j show session t1 s1; }
+# of SNAPSHOT FIELD: FIELD's number in SNAPSHOT.
+of() { printf '%s\n' "$1" | sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" | head -n 1; }
+
 # summed_seq: the sequence drops in every drop summary line of the client's log, summed.
 summed_seq() {
     grep 'kernel data plane dropped in the last' $W/cli.log | grep -o '[0-9][0-9]* out of sequence' |
@@ -86,7 +92,8 @@ session \"s1\" {
     # In order first (ARP, and the path works), then the counters before the burst.
     ip netns exec a ping -c 3 -i 0.2 -W 2 -q 198.51.100.2 || { echo "no ping before netem"; rc=1; }
     local rx0 err0 seq0 oos0
-    rx0=$(stat cli rx_packets) err0=$(stat cli rx_errors) seq0=$(stat cli rx_seq_errors) oos0=$(stat cli rx_reordered)
+    local s0; s0=$(snap cli)
+    rx0=$(of "$s0" rx_packets) err0=$(of "$s0" rx_errors) seq0=$(of "$s0" rx_seq_errors) oos0=$(of "$s0" rx_reordered)
     tc -n b qdisc add dev vb root netem delay $DELAY reorder 100% gap 2 || rc=1
     tc -n b qdisc show dev vb
     step "burst"
@@ -98,8 +105,9 @@ session \"s1\" {
     local sent got
     sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' $W/ping.txt)
     got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' $W/ping.txt)
-    local rx=$(($(stat cli rx_packets) - rx0)) err=$(($(stat cli rx_errors) - err0))
-    local seq=$(($(stat cli rx_seq_errors) - seq0)) oos=$(($(stat cli rx_reordered) - oos0))
+    local s1; s1=$(snap cli)
+    local rx=$(($(of "$s1" rx_packets) - rx0)) err=$(($(of "$s1" rx_errors) - err0))
+    local seq=$(($(of "$s1" rx_seq_errors) - seq0)) oos=$(($(of "$s1" rx_reordered) - oos0))
     echo "burst: ${sent:-?} sent, ${got:-?} replies; s1: rx_packets +$rx, rx_reordered +$oos, rx_seq_errors +$seq, rx_errors +$err"
     [ "${sent:-0}" = "$COUNT" ] || { echo "ping sent ${sent:-?}, not $COUNT"; rc=1; }
     ctl cli show session t1 s1 | sed -n '/^statistics:/,$p'
