@@ -2,7 +2,9 @@
 //! the settings that only a restart applies.
 
 use l2tp_config::{Config, ConfigDiff, NameDiff};
-use l2tp_ctl::{ChangeKind, ConfigChange, ReloadSummary};
+use l2tp_ctl::{ChangeKind, ConfigChange, RefusedBlock, ReloadSummary};
+
+use crate::engine::BlockRefusal;
 
 /// Whether `config` has the daemon listen on IP protocol 115: `listen_encap_ip`, or any
 /// tunnel profile or instance using IP encapsulation (l2tpd.conf(5), `listen_encap_ip`).
@@ -95,5 +97,24 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     ReloadSummary {
         changes,
         restart_needed,
+        refused: Vec::new(),
     }
+}
+
+/// Lists the blocks the engine `refused` in `summary`, and takes them off its changes: they
+/// were not applied.
+pub(super) fn set_refused(summary: &mut ReloadSummary, refused: &[BlockRefusal]) {
+    summary.changes.retain(|c| {
+        !refused
+            .iter()
+            .any(|r| c.item == r.kind.item() && c.name.as_deref() == Some(r.name.as_str()))
+    });
+    summary.refused = refused
+        .iter()
+        .map(|r| RefusedBlock {
+            item: r.kind.item().to_owned(),
+            name: r.name.clone(),
+            reason: r.reason_text(),
+        })
+        .collect();
 }
