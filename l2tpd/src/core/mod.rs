@@ -130,8 +130,8 @@ impl Core {
         let mut summary = summarize(&diff, self.config(), &new, self.engine.facts().ip_encap);
         self.stats.reloads += 1;
         // The engine logs each block it refuses; the summary lists them apart.
-        let refused = self.engine.apply_config(now, Arc::new(new), Some(&diff));
-        summary::set_refused(&mut summary, &refused);
+        let applied = self.engine.apply_config(now, Arc::new(new), Some(&diff));
+        summary::add_applied(&mut summary, applied);
         if summary.changes.is_empty() {
             notice!("config reloaded from {path}: no changes");
         } else {
@@ -464,9 +464,27 @@ mod tests {
             name: "c".into(),
             reason: RefusalReason::NameTaken,
         }];
-        summary::set_refused(&mut s, &refused);
+        let retried = vec![l2tp_ctl::ConfigChange {
+            item: "session".into(),
+            name: Some("e".into()),
+            change: l2tp_ctl::ChangeKind::Added,
+        }];
+        summary::add_applied(
+            &mut s,
+            crate::engine::Applied {
+                refused: refused.to_vec(),
+                retried,
+            },
+        );
         let shown: Vec<String> = s.changes.iter().map(|c| c.to_string()).collect();
-        assert_eq!(shown, ["tunnel \"d\" added", "session \"c\" added"]);
+        assert_eq!(
+            shown,
+            [
+                "tunnel \"d\" added",
+                "session \"c\" added",
+                "session \"e\" added"
+            ]
+        );
         let refused: Vec<String> = s.refused.iter().map(|r| r.to_string()).collect();
         assert_eq!(
             refused,

@@ -4,7 +4,7 @@
 use l2tp_config::{Config, ConfigDiff, NameDiff};
 use l2tp_ctl::{ChangeKind, ConfigChange, RefusedBlock, ReloadSummary};
 
-use crate::engine::BlockRefusal;
+use crate::engine::Applied;
 
 /// Whether `config` has the daemon listen on IP protocol 115: `listen_encap_ip`, or any
 /// tunnel profile or instance using IP encapsulation (l2tpd.conf(5), `listen_encap_ip`).
@@ -101,14 +101,17 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     }
 }
 
-/// Lists the blocks the engine `refused` in `summary`, and takes them off its changes: they
-/// were not applied.
-pub(super) fn set_refused(summary: &mut ReloadSummary, refused: &[BlockRefusal]) {
+/// Adds what the engine did beyond the diff to `summary`: the blocks it refused, listed apart
+/// and taken off the changes (they were not applied), and the blocks an earlier reload
+/// refused that this one applied, as changes.
+pub(super) fn add_applied(summary: &mut ReloadSummary, applied: Applied) {
+    let Applied { refused, retried } = applied;
     summary.changes.retain(|c| {
         !refused
             .iter()
             .any(|r| c.item == r.kind.item() && c.name.as_deref() == Some(r.name.as_str()))
     });
+    summary.changes.extend(retried);
     summary.refused = refused
         .iter()
         .map(|r| RefusedBlock {

@@ -14,6 +14,16 @@ use l2tp_ctl as ctl;
 use super::super::registry::Registry;
 use super::{Instance, InstanceKind, InstanceState, Instances};
 
+/// What a reload did to the file's `tunnel` and `session` blocks beyond its diff.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Applied {
+    /// The blocks it refused, each logged.
+    pub refused: Vec<BlockRefusal>,
+    /// The blocks an earlier reload refused that this one applied, though the file did not
+    /// change them since: added, or changed when the file's instance was there already.
+    pub retried: Vec<ctl::ConfigChange>,
+}
+
 /// A `tunnel` or `session` block a reload did not apply.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct BlockRefusal {
@@ -100,9 +110,9 @@ impl Instances {
         registry: &Registry,
         config: &Config,
         diff: &ConfigDiff,
-    ) -> (ConfigDiff, Vec<BlockRefusal>) {
+    ) -> (ConfigDiff, Applied) {
         let mut own = diff.clone();
-        self.add_back_refused(config, &mut own);
+        let mut retried = self.add_back_refused(config, &mut own);
         let mut refused = Vec::new();
         let mut refuse_tunnel = |name: &String| {
             let reason = if cli(self.tunnels.get(name), true) {
@@ -158,12 +168,22 @@ impl Instances {
             tracing::error!("{r}; the l2tpctl one stays");
         }
         self.refused = refused.iter().map(|r| (r.kind, r.name.clone())).collect();
-        (own, refused)
+        retried.retain(|c| {
+            !refused
+                .iter()
+                .any(|r| r.kind.item() == c.item && c.name.as_ref() == Some(&r.name))
+        });
+        (own, Applied { refused, retried })
     }
 
     /// Adds the blocks refused at the last reload that the file still has to `diff`: the
-    /// reload tries them again.
-    fn add_back_refused(&mut self, config: &Config, diff: &mut ConfigDiff) {
+    /// reload tries them again. Returns those added back, as the reload's answer shows them.
+    fn add_back_refused(
+        &mut self,
+        config: &Config,
+        diff: &mut ConfigDiff,
+    ) -> Vec<ctl::ConfigChange> {
+        let mut back = Vec::new();
         for (kind, name) in std::mem::take(&mut self.refused) {
             let (lists, in_file, file_own) = match kind {
                 InstanceKind::Tunnel => (
@@ -187,12 +207,19 @@ impl Instances {
             if !in_file || listed {
                 continue;
             }
-            if file_own {
-                lists.changed.push(name);
+            let (list, change) = if file_own {
+                (&mut lists.changed, ctl::ChangeKind::Changed)
             } else {
-                lists.added.push(name);
-            }
+                (&mut lists.added, ctl::ChangeKind::Added)
+            };
+            list.push(name.clone());
+            back.push(ctl::ConfigChange {
+                item: kind.item().to_owned(),
+                name: Some(name),
+                change,
+            });
         }
+        back
     }
 
     /// The reason to refuse tunnel block `name` with fixed id `id`: the live `l2tpctl` tunnel

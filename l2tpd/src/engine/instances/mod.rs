@@ -27,7 +27,7 @@ use super::notify;
 use super::registry::{CallFacts, Origin, Registry, SessionIds, SessionProfiles, SessionRec};
 use crate::notice;
 
-pub use clash::{BlockRefusal, RefusalReason};
+pub use clash::{Applied, BlockRefusal, RefusalReason};
 pub use instance::InstanceKind;
 pub(super) use instance::{FIRST_RETRY, Instance, InstanceState};
 
@@ -150,7 +150,7 @@ impl Instances {
         ctx: &mut Ctx<'_>,
         config: &Config,
         diff: Option<&ConfigDiff>,
-    ) -> (Starts, Vec<BlockRefusal>) {
+    ) -> (Starts, Applied) {
         let Some(diff) = diff else {
             for t in config.resolved_tunnels() {
                 let name = t.name.clone();
@@ -166,9 +166,9 @@ impl Instances {
                 tunnels: self.tunnels.keys().cloned().collect(),
                 idle_sessions: false,
             };
-            return (starts, Vec::new());
+            return (starts, Applied::default());
         };
-        let (own, refused) = self.file_diff(ctx.registry, config, diff);
+        let (own, applied) = self.file_diff(ctx.registry, config, diff);
         let diff = &own;
         let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
         let changed: Vec<&String> = diff
@@ -283,7 +283,7 @@ impl Instances {
             tunnels: diff.tunnels.added.iter().chain(changed).cloned().collect(),
             idle_sessions: true,
         };
-        (starts, refused)
+        (starts, applied)
     }
 
     /// Starts what [`Self::apply`] returned: its tunnels (with their sessions), then, after a

@@ -482,7 +482,8 @@ fn a_new_static_block_with_the_id_of_an_l2tpctl_tunnel_is_not_started() {
         "tunnel \"st\" {{\n    version 3\n    peer {peer}\n    tunnel_id 100\n    \
          peer_tunnel_id 300\n}}\n"
     );
-    let (refused, lines) = recorded(|| net.reload(0, &file));
+    let (applied, lines) = recorded(|| net.reload(0, &file));
+    let refused = applied.refused;
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert!(
         lines.iter().any(|(l, m)| *l == tracing::Level::ERROR

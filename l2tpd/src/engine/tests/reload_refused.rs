@@ -52,7 +52,7 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
         session("n", "c"),
         session("ts", "t")
     );
-    let refused = net.reload(0, &clash);
+    let refused = net.reload(0, &clash).refused;
     assert_eq!(
         shown(&refused),
         [
@@ -67,7 +67,7 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
     ));
     // Nothing changes in the file: the same blocks are refused again.
     net.run_for(Duration::from_secs(3));
-    assert_eq!(shown(&net.reload(0, &clash)), shown(&refused));
+    assert_eq!(shown(&net.reload(0, &clash).refused), shown(&refused));
     // The l2tpctl ones go: the same file, reloaded, is applied.
     delete_tunnel(&mut net, "c");
     let r = net.command(
@@ -77,7 +77,18 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
     assert!(r.is_ok(), "{r:?}");
     net.run_for(Duration::from_secs(5));
     assert_eq!(net.nodes[0].up(), (1, 1));
-    assert!(net.reload(0, &clash).is_empty());
+    let applied = net.reload(0, &clash);
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    let retried: Vec<String> = applied.retried.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        retried,
+        [
+            "tunnel \"c\" added",
+            "session \"cs\" added",
+            "session \"n\" added",
+            "session \"ts\" added"
+        ]
+    );
     net.run_until(Duration::from_secs(10), "the file's blocks up", |n| {
         n.nodes[0].up() == (2, 4)
     });
@@ -119,7 +130,7 @@ fn a_block_with_the_tunnel_id_of_an_l2tpctl_tunnel_is_refused_not_retried() {
         session("a", "t")
     );
     let (refused, lines) = recorded(|| {
-        let r = net.reload(0, &file);
+        let r = net.reload(0, &file).refused;
         net.run_for(Duration::from_secs(60));
         r
     });
@@ -142,7 +153,7 @@ fn a_block_with_the_tunnel_id_of_an_l2tpctl_tunnel_is_refused_not_retried() {
     assert_eq!(tunnels(&net, 0), [("c".to_owned(), 100)]);
     delete_tunnel(&mut net, "c");
     net.run_for(Duration::from_secs(5));
-    assert!(net.reload(0, &file).is_empty());
+    assert!(net.reload(0, &file).refused.is_empty());
     // The deleted tunnel keeps its id a while after its StopCCN (RFC 2661 §5.7).
     net.run_until(Duration::from_secs(90), "t up", |n| {
         n.nodes[0].up() == (1, 1)
@@ -176,7 +187,7 @@ fn a_block_with_the_session_id_of_an_l2tpctl_session_is_refused_not_retried() {
         session("a", "t").replace("eth\n", "eth\n    session_id 77\n")
     );
     let (refused, lines) = recorded(|| {
-        let r = net.reload(0, &file);
+        let r = net.reload(0, &file).refused;
         net.run_for(Duration::from_secs(60));
         r
     });
@@ -192,7 +203,7 @@ fn a_block_with_the_session_id_of_an_l2tpctl_session_is_refused_not_retried() {
     );
     assert!(r.is_ok(), "{r:?}");
     net.run_for(Duration::from_secs(5));
-    assert!(net.reload(0, &file).is_empty());
+    assert!(net.reload(0, &file).refused.is_empty());
     net.run_until(Duration::from_secs(10), "a up", |n| {
         n.nodes[0].up() == (1, 1)
     });
@@ -222,7 +233,7 @@ fn an_id_held_by_a_peer_is_waited_for_and_logged_once() {
         session("b", "u").replace("eth\n", &format!("eth\n    session_id {sid}\n"))
     );
     let (refused, lines) = recorded(|| {
-        let r = net.reload(0, &file);
+        let r = net.reload(0, &file).refused;
         net.run_for(Duration::from_secs(120));
         r
     });
