@@ -94,6 +94,9 @@ pub(crate) fn text(response: &Response) -> String {
                     let _ = writeln!(out, "  {c}");
                 }
             }
+            for b in &r.refused {
+                let _ = writeln!(out, "{b}");
+            }
             for n in &r.restart_needed {
                 let _ = writeln!(out, "note: {n}");
             }
@@ -701,6 +704,24 @@ mod tests {
         assert_eq!(
             text(&Response::Reloaded(Default::default())),
             "config reloaded: no changes\n"
+        );
+        let partly = Response::Reloaded(l2tp_ctl::ReloadSummary {
+            refused: vec![l2tp_ctl::RefusedBlock {
+                item: "tunnel".into(),
+                name: "x".into(),
+                reason: "a tunnel of that name was made with l2tpctl".into(),
+            }],
+            ..Default::default()
+        });
+        assert_eq!(
+            text(&partly),
+            "config reloaded: no changes\n\
+             tunnel \"x\" refused: a tunnel of that name was made with l2tpctl\n"
+        );
+        let v: Value = serde_json::from_str(&json(&partly)).unwrap_or(Value::Null);
+        assert_eq!(
+            v["refused"][0]["reason"],
+            "a tunnel of that name was made with l2tpctl"
         );
     }
 
