@@ -23,6 +23,16 @@ pub enum InstanceKind {
     Session,
 }
 
+impl InstanceKind {
+    /// The config's word for the block.
+    pub fn item(self) -> &'static str {
+        match self {
+            InstanceKind::Tunnel => "tunnel",
+            InstanceKind::Session => "session",
+        }
+    }
+}
+
 /// Where a persistent instance is.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub(in crate::engine) enum InstanceState {

@@ -12,6 +12,7 @@
 mod adopt;
 mod clash;
 mod instance;
+mod refusal;
 mod speeds;
 mod start;
 
@@ -27,9 +28,9 @@ use super::notify;
 use super::registry::{CallFacts, Origin, Registry, SessionIds, SessionProfiles, SessionRec};
 use crate::notice;
 
-pub use clash::{Applied, BlockRefusal, RefusalReason};
 pub use instance::InstanceKind;
 pub(super) use instance::{FIRST_RETRY, Instance, InstanceState};
+pub use refusal::{Applied, BlockRefusal, RefusalReason};
 
 use l2tp_proto::Rng;
 

@@ -192,10 +192,7 @@ impl Instances {
         let sid = match ctx.protocol.command(ctx.now, open) {
             Ok(CommandOutcome::Session { session_id, .. }) => session_id,
             other => {
-                let error = match other {
-                    Err(e) => Some(e),
-                    Ok(_) => None,
-                };
+                let error = other.err();
                 let why = error.map_or_else(|| "no session id".to_owned(), |e| e.to_string());
                 let cap = session_cap(ctx.config);
                 let jitter = self.jitter();
