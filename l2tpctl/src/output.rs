@@ -705,24 +705,15 @@ mod tests {
             text(&Response::Reloaded(Default::default())),
             "config reloaded: no changes\n"
         );
-        let partly = Response::Reloaded(l2tp_ctl::ReloadSummary {
-            refused: vec![l2tp_ctl::RefusedBlock {
-                item: "tunnel".into(),
-                name: "x".into(),
-                reason: "a tunnel of that name was made with l2tpctl".into(),
-            }],
+        // Refused blocks: the JSON is checked against a daemon (tests/cli.rs).
+        let (item, name, reason) = ("tunnel".into(), "x".into(), "its reason".into());
+        let refused = vec![l2tp_ctl::RefusedBlock { item, name, reason }];
+        let partly = l2tp_ctl::ReloadSummary {
+            refused,
             ..Default::default()
-        });
-        assert_eq!(
-            text(&partly),
-            "config reloaded: no changes\n\
-             tunnel \"x\" refused: a tunnel of that name was made with l2tpctl\n"
-        );
-        let v: Value = serde_json::from_str(&json(&partly)).unwrap_or(Value::Null);
-        assert_eq!(
-            v["refused"][0]["reason"],
-            "a tunnel of that name was made with l2tpctl"
-        );
+        };
+        let shown = "config reloaded: no changes\ntunnel \"x\" refused: its reason\n";
+        assert_eq!(text(&Response::Reloaded(partly)), shown);
     }
 
     #[test]

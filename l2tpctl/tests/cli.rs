@@ -266,9 +266,7 @@ fn reload_prints_refused_blocks_and_exits_4() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let conf = d.dir.join("l2tpd.conf");
     let mut text = std::fs::read_to_string(&conf).unwrap();
-    text.push_str(
-        "tunnel \"c\" {\n    peer 192.0.2.2\n}\ntunnel \"d\" {\n    peer 192.0.2.3\n}\n",
-    );
+    text.push_str("tunnel \"c\" {\n    peer 192.0.2.2\n}\ntunnel \"d\" {\n    peer 192.0.2.3\n}\n");
     std::fs::write(&conf, &text).unwrap();
     let refused = "tunnel \"c\" refused: a tunnel of that name was made with l2tpctl";
     let o = d.ctl(&["reload"]);
