@@ -245,6 +245,22 @@ mod tests {
     }
 
     #[test]
+    fn an_id_in_use_is_logged_at_its_first_failure_only() {
+        use l2tp_proto::CommandError;
+        let mut i = Instance::new((), ctl::CreatedBy::Config);
+        let in_use = |id| Some(CommandError::IdInUse(id));
+        assert!(i.note_failure(in_use(5).as_ref()));
+        assert!(!i.note_failure(in_use(5).as_ref()));
+        // Another id, or another failure, is news; so is the id after the instance ran.
+        assert!(i.note_failure(in_use(6).as_ref()));
+        assert!(i.note_failure(Some(&CommandError::LimitReached)));
+        assert!(i.note_failure(Some(&CommandError::LimitReached)));
+        assert!(i.note_failure(in_use(6).as_ref()));
+        i.runs(3);
+        assert!(i.note_failure(in_use(6).as_ref()));
+    }
+
+    #[test]
     fn a_deleted_instance_stays_stopped_when_its_tunnel_goes() {
         let running = InstanceState::Running { handle: 3 };
         assert_eq!(running.released(), InstanceState::Idle);
