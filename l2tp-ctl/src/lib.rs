@@ -59,9 +59,9 @@ pub use ppp::{PppDetail, PppEventInfo, PppRadius, format_ifid, radius_text};
 pub use request::{DebugTarget, ListOptions, PppSelector, ProfileKind, Request, Selector};
 pub use response::{
     CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, IpPoolInfo, Limits, ProfileInfo,
-    PseudowireType, RadiusInfo, RadiusServerInfo, ReloadSummary, Response, SessionDetail,
-    SessionInfo, SessionStats, State, SystemInfo, SystemStats, TunnelDetail, TunnelInfo,
-    TunnelStats,
+    PseudowireType, RadiusInfo, RadiusServerInfo, RefusedBlock, ReloadSummary, Response,
+    SessionDetail, SessionInfo, SessionStats, State, SystemInfo, SystemStats, TunnelDetail,
+    TunnelInfo, TunnelStats,
 };
 
 /// The version of this protocol. Every frame carries it.

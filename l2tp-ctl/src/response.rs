@@ -726,6 +726,32 @@ pub struct ReloadSummary {
     pub changes: Vec<ConfigChange>,
     /// Changes the daemon cannot apply without a restart (e.g. `listen`), as messages.
     pub restart_needed: Vec<String>,
+    /// The `tunnel` and `session` blocks the daemon refused to apply, which `changes` does not
+    /// list; the rest of the reload is applied. Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedBlock>,
+}
+
+/// A `tunnel` or `session` block a reload did not apply, and why: it clashes with a tunnel or
+/// session made with `l2tpctl` (its name, its tunnel, or a fixed id one of them holds).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct RefusedBlock {
+    /// `tunnel` or `session`.
+    pub item: String,
+    /// The block's name.
+    pub name: String,
+    /// Why it was refused, as a sentence without a final stop.
+    pub reason: String,
+}
+
+impl fmt::Display for RefusedBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} \"{}\" refused: {}",
+            self.item, self.name, self.reason
+        )
+    }
 }
 
 /// One item a reload added, removed or changed.

@@ -209,6 +209,16 @@ fn every_reply() -> Vec<Reply> {
                 change: ChangeKind::Added,
             }],
             restart_needed: vec![],
+            refused: vec![],
+        })),
+        Reply::Ok(Response::Reloaded(ReloadSummary {
+            changes: vec![],
+            restart_needed: vec![],
+            refused: vec![RefusedBlock {
+                item: "tunnel".into(),
+                name: "c".into(),
+                reason: "a tunnel of that name was made with l2tpctl".into(),
+            }],
         })),
         Reply::Ok(Response::Done("ok".into())),
         Reply::Ok(Response::Watching),

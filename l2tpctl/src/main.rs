@@ -2,7 +2,9 @@
 //! control socket (see `l2tpctl(1)`).
 //!
 //! Exit status: 0 success, 1 the daemon refused or failed the command, 2 invalid command line,
-//! 3 the daemon could not be reached. Errors go to stderr as text, also with `--json`.
+//! 3 the daemon could not be reached, 4 a reload was applied but some of the file's tunnel or
+//! session blocks were refused (the answer lists them). Errors go to stderr as text, also with
+//! `--json`.
 
 mod command;
 #[cfg(test)]
@@ -54,6 +56,8 @@ enum Failure {
     Usage(String),
     /// The daemon could not be reached or answered nonsense (3).
     Unreachable(String),
+    /// A reload was applied but refused some blocks, which its answer lists (4).
+    PartlyApplied,
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
             eprintln!("l2tpctl: {msg}");
             ExitCode::from(3)
         }
+        Err(Failure::PartlyApplied) => ExitCode::from(4),
     }
 }
 
@@ -100,7 +105,10 @@ fn run(args: &Args) -> Result<(), Failure> {
     let _ = stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush());
-    Ok(())
+    match response {
+        Response::Reloaded(r) if !r.refused.is_empty() => Err(Failure::PartlyApplied),
+        _ => Ok(()),
+    }
 }
 
 /// Sends one request and reads its answer.

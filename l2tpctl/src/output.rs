@@ -94,6 +94,9 @@ pub(crate) fn text(response: &Response) -> String {
                     let _ = writeln!(out, "  {c}");
                 }
             }
+            for b in &r.refused {
+                let _ = writeln!(out, "{b}");
+            }
             for n in &r.restart_needed {
                 let _ = writeln!(out, "note: {n}");
             }
@@ -702,6 +705,15 @@ mod tests {
             text(&Response::Reloaded(Default::default())),
             "config reloaded: no changes\n"
         );
+        // Refused blocks: the JSON is checked against a daemon (tests/cli.rs).
+        let (item, name, reason) = ("tunnel".into(), "x".into(), "its reason".into());
+        let refused = vec![l2tp_ctl::RefusedBlock { item, name, reason }];
+        let partly = l2tp_ctl::ReloadSummary {
+            refused,
+            ..Default::default()
+        };
+        let shown = "config reloaded: no changes\ntunnel \"x\" refused: its reason\n";
+        assert_eq!(text(&Response::Reloaded(partly)), shown);
     }
 
     #[test]

@@ -255,6 +255,50 @@ fn reload_create_delete_and_debug() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 }
 
+/// A reload whose file has a block named like a tunnel made with `l2tpctl` applies the rest,
+/// prints the refused block with its reason, and exits 4; once the `l2tpctl` tunnel is
+/// deleted, reloading the same file applies the block and exits 0.
+#[test]
+fn reload_prints_refused_blocks_and_exits_4() {
+    let d = start("reload-refused", "");
+    // To silent peers: the tunnels stay connecting.
+    let o = d.ctl(&["create", "tunnel", "c", "peer=192.0.2.1", "version=3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let conf = d.dir.join("l2tpd.conf");
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str("tunnel \"c\" {\n    peer 192.0.2.2\n}\ntunnel \"d\" {\n    peer 192.0.2.3\n}\n");
+    std::fs::write(&conf, &text).unwrap();
+    let refused = "tunnel \"c\" refused: a tunnel of that name was made with l2tpctl";
+    let o = d.ctl(&["reload"]);
+    assert_eq!(o.status.code(), Some(4), "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        format!("config reloaded:\n  tunnel \"d\" added\n{refused}\n")
+    );
+    // Still there at the next reload, as JSON.
+    let o = d.ctl(&["-j", "reload"]);
+    assert_eq!(o.status.code(), Some(4), "{}", err(&o));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap(),
+        serde_json::json!({
+            "changes": [],
+            "restart_needed": [],
+            "refused": [{
+                "item": "tunnel",
+                "name": "c",
+                "reason": "a tunnel of that name was made with l2tpctl"
+            }]
+        })
+    );
+    let o = d.ctl(&["delete", "tunnel", "c"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["reload"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(out(&o), "config reloaded:\n  tunnel \"c\" added\n");
+    let o = d.ctl(&["-j", "show", "tunnel", "c"]);
+    assert_eq!(json(&o)["created_by"], "config", "{}", out(&o));
+}
+
 #[test]
 fn reload_of_a_broken_file_fails_and_prints_the_problems() {
     let d = start("reload-bad", "");

@@ -298,6 +298,31 @@ fn sighup_applies_a_valid_change_and_logs_the_diff() {
     assert_eq!(s.statistics.reloads, 1);
 }
 
+/// A SIGHUP reload logs a block it refuses (named like a tunnel made with `l2tpctl`) with its
+/// reason, and does not log it as added.
+#[test]
+fn sighup_logs_a_refused_block_with_its_reason() {
+    let mut env = Env::new(l2tpd(), "hup-refused");
+    env.write_config("", "");
+    env.start(&[]);
+    // To a silent peer: it stays connecting.
+    let params = [("peer", "192.0.2.1".to_owned())].into_iter().collect();
+    let r = env.request(&Request::CreateTunnel {
+        name: "c".into(),
+        params,
+    });
+    assert!(r.is_ok(), "{r:?}");
+    env.write_config("", "tunnel \"c\" {\n    peer 192.0.2.2\n}\n");
+    env.signal(Signal::SIGHUP);
+    let log = env.wait_log("config reloaded");
+    assert!(
+        log.contains("tunnel \"c\" refused: a tunnel of that name was made with l2tpctl"),
+        "{log}"
+    );
+    assert!(log.contains("config reloaded from"), "{log}");
+    assert!(!log.contains("tunnel \"c\" added"), "{log}");
+}
+
 #[test]
 fn sighup_with_an_invalid_file_keeps_the_running_config() {
     let mut env = Env::new(l2tpd(), "hup-bad");

@@ -127,7 +127,11 @@ impl Core {
             tracing::warn!("{w}");
         }
         let diff = l2tp_config::diff(self.config(), &new);
-        let summary = summarize(&diff, self.config(), &new, self.engine.facts().ip_encap);
+        let mut summary = summarize(&diff, self.config(), &new, self.engine.facts().ip_encap);
+        self.stats.reloads += 1;
+        // The engine logs each block it refuses; the summary lists them apart.
+        let applied = self.engine.apply_config(now, Arc::new(new), Some(&diff));
+        summary::add_applied(&mut summary, applied);
         if summary.changes.is_empty() {
             notice!("config reloaded from {path}: no changes");
         } else {
@@ -137,8 +141,6 @@ impl Core {
         for r in &summary.restart_needed {
             tracing::warn!("{r}");
         }
-        self.stats.reloads += 1;
-        self.engine.apply_config(now, Arc::new(new), Some(&diff));
         self.apply_log_level();
         Ok(summary)
     }
@@ -446,6 +448,48 @@ mod tests {
                 .any(|r| r.starts_with("metrics_listen changed"))
         );
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
+    }
+
+    #[test]
+    fn refused_blocks_are_listed_apart_from_the_changes() {
+        use crate::engine::{BlockRefusal, InstanceKind, RefusalReason};
+        let old = parse("");
+        let new = parse(
+            "tunnel \"c\" {\n peer 192.0.2.1\n}\ntunnel \"d\" {\n peer 192.0.2.1\n}\n\
+             session \"c\" {\n tunnel \"d\"\n}\n",
+        );
+        let mut s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
+        let refused = [BlockRefusal {
+            kind: InstanceKind::Tunnel,
+            name: "c".into(),
+            reason: RefusalReason::NameTaken,
+        }];
+        let retried = vec![l2tp_ctl::ConfigChange {
+            item: "session".into(),
+            name: Some("e".into()),
+            change: l2tp_ctl::ChangeKind::Added,
+        }];
+        summary::add_applied(
+            &mut s,
+            crate::engine::Applied {
+                refused: refused.to_vec(),
+                retried,
+            },
+        );
+        let shown: Vec<String> = s.changes.iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "tunnel \"d\" added",
+                "session \"c\" added",
+                "session \"e\" added"
+            ]
+        );
+        let refused: Vec<String> = s.refused.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            refused,
+            ["tunnel \"c\" refused: a tunnel of that name was made with l2tpctl"]
+        );
     }
 
     /// Every system setting that l2tpd.conf(5) RELOADING says takes effect at the next start

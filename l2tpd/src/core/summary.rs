@@ -2,7 +2,9 @@
 //! the settings that only a restart applies.
 
 use l2tp_config::{Config, ConfigDiff, NameDiff};
-use l2tp_ctl::{ChangeKind, ConfigChange, ReloadSummary};
+use l2tp_ctl::{ChangeKind, ConfigChange, RefusedBlock, ReloadSummary};
+
+use crate::engine::Applied;
 
 /// Whether `config` has the daemon listen on IP protocol 115: `listen_encap_ip`, or any
 /// tunnel profile or instance using IP encapsulation (l2tpd.conf(5), `listen_encap_ip`).
@@ -95,5 +97,27 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     ReloadSummary {
         changes,
         restart_needed,
+        refused: Vec::new(),
     }
+}
+
+/// Adds what the engine did beyond the diff to `summary`: the blocks it refused, listed apart
+/// and taken off the changes (they were not applied), and the blocks an earlier reload
+/// refused that this one applied, as changes.
+pub(super) fn add_applied(summary: &mut ReloadSummary, applied: Applied) {
+    let Applied { refused, retried } = applied;
+    summary.changes.retain(|c| {
+        !refused
+            .iter()
+            .any(|r| c.item == r.kind.item() && c.name.as_deref() == Some(r.name.as_str()))
+    });
+    summary.changes.extend(retried);
+    summary.refused = refused
+        .iter()
+        .map(|r| RefusedBlock {
+            item: r.kind.item().to_owned(),
+            name: r.name.clone(),
+            reason: r.reason_text(),
+        })
+        .collect();
 }

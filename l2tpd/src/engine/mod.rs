@@ -55,6 +55,7 @@ use l2tp_proto::{self as proto, Decision};
 
 pub use api::{Command, EngineEvent, HostFacts, RadiusOutcome, RadiusRequest};
 pub use clock::OsRng;
+pub use instances::{Applied, BlockRefusal, InstanceKind, RefusalReason};
 pub use translate::{session_config, tunnel_config};
 pub use views::{ListCursor, ListPage};
 
@@ -191,8 +192,15 @@ impl Engine {
 
     /// Applies a config: the first call (`diff` is `None`) starts every `tunnel` and `session`
     /// instance; later calls apply a reload whose differences are `diff`. Profiles in `config`
-    /// apply to tunnels and sessions made afterwards.
-    pub fn apply_config(&mut self, now: Instant, config: Arc<Config>, diff: Option<&ConfigDiff>) {
+    /// apply to tunnels and sessions made afterwards. Returns the `tunnel` and `session` blocks
+    /// a reload refused (each logged; the rest of it is applied), and those an earlier reload
+    /// refused that this one applied.
+    pub fn apply_config(
+        &mut self,
+        now: Instant,
+        config: Arc<Config>,
+        diff: Option<&ConfigDiff>,
+    ) -> Applied {
         let sys = config.system();
         self.protocol
             .set_setup_limits(sys.max_setup_tunnels, sys.peer_setup_rate);
@@ -204,12 +212,13 @@ impl Engine {
         if diff.is_none() {
             ppp::accounting_on(&mut ctx);
         }
-        let starts = instances.apply(&mut ctx, &config, diff);
+        let (starts, applied) = instances.apply(&mut ctx, &config, diff);
         // What was removed goes first, so that what is made again finds its ids free.
         self.pump(now);
         let (mut ctx, instances, _, _) = self.parts(now);
         instances.start(&mut ctx, starts);
         self.pump(now);
+        applied
     }
 
     /// A datagram arrived on one of the daemon's sockets, from `remote` to `local`, classified

@@ -79,17 +79,17 @@ impl Protocol {
         config: TunnelConfig,
         local: SocketAddr,
         remote: SocketAddr,
-    ) -> Result<u32, String> {
+    ) -> Result<u32, CommandError> {
         let open = Command::OpenTunnel {
             handle: TunnelHandle(handle),
             config: std::sync::Arc::new(config),
             local,
             remote,
         };
-        match self.command(now, open) {
-            Ok(CommandOutcome::Tunnel(tid)) => Ok(tid),
-            Ok(_) => Err("cannot open: no tunnel id".to_owned()),
-            Err(e) => Err(format!("cannot open: {e}")),
+        match self.command(now, open)? {
+            CommandOutcome::Tunnel(tid) => Ok(tid),
+            // The endpoint answers an OpenTunnel with its tunnel or an error: not reached.
+            _ => Err(CommandError::NoFreeId),
         }
     }
 

@@ -18,9 +18,19 @@ pub(in crate::engine) const STABLE: Duration = Duration::from_secs(60);
 /// Which of the two kinds of instance a retry belongs to (tunnels sort first: a session
 /// retries into its tunnel).
 #[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
-pub(in crate::engine) enum InstanceKind {
+pub enum InstanceKind {
     Tunnel,
     Session,
+}
+
+impl InstanceKind {
+    /// The config's word for the block.
+    pub fn item(self) -> &'static str {
+        match self {
+            InstanceKind::Tunnel => "tunnel",
+            InstanceKind::Session => "session",
+        }
+    }
 }
 
 /// Where a persistent instance is.
@@ -85,6 +95,9 @@ pub(in crate::engine) struct Instance<R> {
     pub(super) attempt: usize,
     /// How many peer addresses the tunnel had at its last attempt.
     pub(super) candidates: usize,
+    /// The fixed id (`tunnel_id` or `session_id`) its attempts find in use, once one did: the
+    /// first is logged, the retries that find it still in use are not.
+    pub(super) id_in_use: Option<u32>,
 }
 
 impl<R> Instance<R> {
@@ -97,6 +110,7 @@ impl<R> Instance<R> {
             last_result: None,
             attempt: 0,
             candidates: 1,
+            id_in_use: None,
         }
     }
 
@@ -146,6 +160,20 @@ impl<R> Instance<R> {
     pub(super) fn runs(&mut self, handle: u64) {
         self.state = InstanceState::Running { handle };
         self.backoff = FIRST_RETRY;
+        self.id_in_use = None;
+    }
+
+    /// An attempt failed with `error`: whether to log it. An id in use is logged the first
+    /// time only, while the same id stays in use (its holder, a peer's tunnel or session or
+    /// an old one still closing, goes in its own time).
+    pub(super) fn note_failure(&mut self, error: Option<&l2tp_proto::CommandError>) -> bool {
+        let now_in_use = match error {
+            Some(l2tp_proto::CommandError::IdInUse(id)) => Some(*id),
+            _ => None,
+        };
+        let first = now_in_use.is_none() || self.id_in_use != now_in_use;
+        self.id_in_use = now_in_use;
+        first
     }
 }
 
@@ -214,6 +242,22 @@ mod tests {
         // One peer: every failure is a round.
         let mut one = Instance::new((), ctl::CreatedBy::Config);
         assert!(!one.next_peer());
+    }
+
+    #[test]
+    fn an_id_in_use_is_logged_at_its_first_failure_only() {
+        use l2tp_proto::CommandError;
+        let mut i = Instance::new((), ctl::CreatedBy::Config);
+        let in_use = |id| Some(CommandError::IdInUse(id));
+        assert!(i.note_failure(in_use(5).as_ref()));
+        assert!(!i.note_failure(in_use(5).as_ref()));
+        // Another id, or another failure, is news; so is the id after the instance ran.
+        assert!(i.note_failure(in_use(6).as_ref()));
+        assert!(i.note_failure(Some(&CommandError::LimitReached)));
+        assert!(i.note_failure(Some(&CommandError::LimitReached)));
+        assert!(i.note_failure(in_use(6).as_ref()));
+        i.runs(3);
+        assert!(i.note_failure(in_use(6).as_ref()));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 mod adopt;
 mod clash;
 mod instance;
+mod refusal;
 mod speeds;
 mod start;
 
@@ -27,7 +28,9 @@ use super::notify;
 use super::registry::{CallFacts, Origin, Registry, SessionIds, SessionProfiles, SessionRec};
 use crate::notice;
 
-pub(super) use instance::{FIRST_RETRY, Instance, InstanceKind, InstanceState};
+pub use instance::InstanceKind;
+pub(super) use instance::{FIRST_RETRY, Instance, InstanceState};
+pub use refusal::{Applied, BlockRefusal, RefusalReason};
 
 use l2tp_proto::Rng;
 
@@ -52,6 +55,8 @@ pub(super) struct Instances {
     retries: BTreeSet<(Instant, InstanceKind, String)>,
     /// The parameters of tunnels made with `l2tpctl`, to check their sessions against.
     cli_tunnels: BTreeMap<String, Vec<(String, String)>>,
+    /// The blocks the last reload refused: the next one tries them again.
+    refused: BTreeSet<(InstanceKind, String)>,
 }
 
 impl Instances {
@@ -63,6 +68,7 @@ impl Instances {
             sessions: BTreeMap::new(),
             retries: BTreeSet::new(),
             cli_tunnels: BTreeMap::new(),
+            refused: BTreeSet::new(),
         }
     }
 
@@ -138,14 +144,14 @@ impl Instances {
     /// removes, re-creates and adds what `diff` names and leaves the rest alone. What is to
     /// start is returned, to be started ([`Self::start`]) once the engine has run the events
     /// of what was removed: a static tunnel or session made again with the same ids finds
-    /// them free only then.
+    /// them free only then. The blocks a reload refuses are returned with it.
     #[must_use]
     pub(super) fn apply(
         &mut self,
         ctx: &mut Ctx<'_>,
         config: &Config,
         diff: Option<&ConfigDiff>,
-    ) -> Starts {
+    ) -> (Starts, Applied) {
         let Some(diff) = diff else {
             for t in config.resolved_tunnels() {
                 let name = t.name.clone();
@@ -157,12 +163,14 @@ impl Instances {
                 self.sessions
                     .insert(name, Instance::new(s, ctl::CreatedBy::Config));
             }
-            return Starts {
+            let starts = Starts {
                 tunnels: self.tunnels.keys().cloned().collect(),
                 idle_sessions: false,
             };
+            return (starts, Applied::default());
         };
-        let diff = &self.file_diff(config, diff);
+        let (own, applied) = self.file_diff(ctx.registry, config, diff);
+        let diff = &own;
         let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
         let changed: Vec<&String> = diff
             .tunnels
@@ -258,7 +266,11 @@ impl Instances {
             }
         }
         for s in config.resolved_sessions() {
-            if !self.sessions.contains_key(&s.name)
+            // A session made with l2tpctl and deleted gives its name up.
+            let free = self.sessions.get(&s.name).is_none_or(|i| {
+                i.created_by != ctl::CreatedBy::Config && i.state == InstanceState::Stopped
+            });
+            if free
                 && (diff.sessions.added.contains(&s.name)
                     || sessions_changed.contains(&s.name)
                     || recreated.contains(&&s.tunnel))
@@ -268,10 +280,11 @@ impl Instances {
                     .insert(name, Instance::new(s, ctl::CreatedBy::Config));
             }
         }
-        Starts {
+        let starts = Starts {
             tunnels: diff.tunnels.added.iter().chain(changed).cloned().collect(),
             idle_sessions: true,
-        }
+        };
+        (starts, applied)
     }
 
     /// Starts what [`Self::apply`] returned: its tunnels (with their sessions), then, after a
@@ -441,15 +454,20 @@ impl Instances {
         let pending =
             |s: InstanceState| matches!(s, InstanceState::Waiting { until } if until <= now);
         for (_, kind, n) in due {
+            // A retry for a fixed id found in use was logged with the first attempt.
             match kind {
                 InstanceKind::Tunnel if self.tunnels.get(&n).is_some_and(|i| pending(i.state)) => {
-                    notice!("tunnel \"{n}\": retrying");
+                    if self.tunnels.get(&n).is_some_and(|i| i.id_in_use.is_none()) {
+                        notice!("tunnel \"{n}\": retrying");
+                    }
                     self.start_tunnel(ctx, &n);
                 }
                 InstanceKind::Session
                     if self.sessions.get(&n).is_some_and(|i| pending(i.state)) =>
                 {
-                    notice!("session \"{n}\": retrying");
+                    if self.sessions.get(&n).is_some_and(|i| i.id_in_use.is_none()) {
+                        notice!("session \"{n}\": retrying");
+                    }
                     self.start_session(ctx, &n);
                 }
                 // Stale: started, removed or rescheduled since.

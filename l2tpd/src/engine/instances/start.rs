@@ -3,7 +3,7 @@
 //! when it is idle), and the back-off of an attempt that fails at once.
 
 use l2tp_config as cfg;
-use l2tp_proto::{CallType, Command, CommandOutcome, SessionHandle};
+use l2tp_proto::{CallType, Command, CommandError, CommandOutcome, SessionHandle};
 
 use super::super::ctx::{self, Ctx};
 use super::super::registry::{SessionIds, TunnelRec};
@@ -62,26 +62,37 @@ impl Instances {
             return;
         }
         let s = &resolved.settings;
-        let opened = remote.and_then(|remote| {
+        let opened = remote.map_err(|why| (why, None)).and_then(|remote| {
             let local = translate::local_for(ctx.facts, s, remote);
             let mut config = translate::tunnel_config(s, ctx.config.system(), ctx.facts);
             config.local_id = resolved.tunnel_id;
             let handle = ctx.registry.next_handle();
             let tid = ctx
                 .protocol
-                .open_tunnel(ctx.now, handle, config, local, remote)?;
+                .open_tunnel(ctx.now, handle, config, local, remote)
+                .map_err(|e| (format!("cannot open: {e}"), Some(e)))?;
             Ok((handle, tid, local, remote))
         });
         let (handle, tid, local, remote) = match opened {
             Ok(x) => x,
-            Err(e) => {
-                match self.retry_tunnel(ctx, name, true) {
+            Err((e, error)) => {
+                let log = inst.note_failure(error.as_ref());
+                let retry = self.retry_tunnel(ctx, name, true);
+                if !log {
+                    // The same fixed id still in use: logged at the first attempt.
+                    return;
+                }
+                match retry {
                     Some(Retry::FailOver(wait)) => tracing::warn!(
                         "tunnel \"{name}\": {e}; trying its next peer in {}",
                         secs(wait)
                     ),
                     Some(Retry::BackOff(wait)) => {
-                        tracing::warn!("tunnel \"{name}\": {e}; retrying in {}", secs(wait));
+                        tracing::warn!(
+                            "tunnel \"{name}\": {e}; retrying in {}{}",
+                            secs(wait),
+                            once_note(error.as_ref())
+                        );
                     }
                     None => tracing::warn!("tunnel \"{name}\": {e}"),
                 }
@@ -97,6 +108,7 @@ impl Instances {
             ),
         );
         inst.state = InstanceState::Running { handle };
+        inst.id_in_use = None;
         let rec = TunnelRec::for_instance(tid, name, created_by, &resolved, ctx.now);
         ctx.add_tunnel(handle, rec, translate::encap(s.encap), (local, remote));
         for s in self.sessions_of(name) {
@@ -180,15 +192,21 @@ impl Instances {
         let sid = match ctx.protocol.command(ctx.now, open) {
             Ok(CommandOutcome::Session { session_id, .. }) => session_id,
             other => {
+                let error = other.err();
+                let why = error.map_or_else(|| "no session id".to_owned(), |e| e.to_string());
                 let cap = session_cap(ctx.config);
                 let jitter = self.jitter();
                 if let Some(inst) = self.sessions.get_mut(name) {
                     let wait = inst.schedule_retry(ctx.now, cap, jitter);
+                    let log = inst.note_failure(error.as_ref());
                     self.retry(ctx.now + wait, InstanceKind::Session, name);
-                    tracing::warn!(
-                        "session \"{name}\": cannot place the call ({other:?}); retrying in {}",
-                        secs(wait)
-                    );
+                    if log {
+                        tracing::warn!(
+                            "session \"{name}\": cannot place the call: {why}; retrying in {}{}",
+                            secs(wait),
+                            once_note(error.as_ref())
+                        );
+                    }
                 }
                 return;
             }
@@ -221,6 +239,7 @@ impl Instances {
         }
         if let Some(inst) = self.sessions.get_mut(name) {
             inst.state = InstanceState::Running { handle };
+            inst.id_in_use = None;
         }
     }
 
@@ -252,5 +271,13 @@ impl Instances {
             }
             ctx.close_session(h);
         }
+    }
+}
+
+/// What a failure's log line adds when it is logged once: a fixed id in use.
+fn once_note(error: Option<&CommandError>) -> &'static str {
+    match error {
+        Some(CommandError::IdInUse(_)) => " (not logged again while it stays in use)",
+        _ => "",
     }
 }

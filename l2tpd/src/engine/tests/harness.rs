@@ -494,13 +494,15 @@ impl Net {
         r
     }
 
-    /// Node `i` reloads with config `text`.
-    pub(crate) fn reload(&mut self, i: usize, text: &str) {
+    /// Node `i` reloads with config `text`; returns the blocks it refused and those it applied
+    /// after an earlier refusal.
+    pub(crate) fn reload(&mut self, i: usize, text: &str) -> crate::engine::Applied {
         let new = Arc::new(parse(text));
         let diff = l2tp_config::diff(self.nodes[i].engine.config(), &new);
         let now = self.now;
-        self.nodes[i].engine.apply_config(now, new, Some(&diff));
+        let applied = self.nodes[i].engine.apply_config(now, new, Some(&diff));
         self.settle();
+        applied
     }
 }
 

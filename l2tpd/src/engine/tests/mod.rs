@@ -12,6 +12,7 @@ mod ppp_hostile;
 mod ppp_proxy;
 mod radius;
 mod reload;
+mod reload_refused;
 mod scenarios;
 mod speed_update;
 mod speed_update_lac;

@@ -13,16 +13,16 @@ use super::super::Command;
 use super::harness::{Net, addr};
 use super::logs::recorded;
 
-const SERVER: &str = "";
+pub(super) const SERVER: &str = "";
 
-fn tunnel(name: &str, extra: &str) -> String {
+pub(super) fn tunnel(name: &str, extra: &str) -> String {
     format!(
         "tunnel \"{name}\" {{\n    peer {}\n    version 3\n{extra}}}\n",
         addr(1).ip()
     )
 }
 
-fn session(name: &str, tunnel: &str) -> String {
+pub(super) fn session(name: &str, tunnel: &str) -> String {
     format!("session \"{name}\" {{\n    tunnel \"{tunnel}\"\n    pseudowire_type eth\n}}\n")
 }
 
@@ -37,7 +37,7 @@ fn two_sessions(extra: &str) -> String {
 }
 
 /// Node `i`'s tunnels that are up: (name, tid), by name. (Those closing linger a while.)
-fn tunnels(net: &Net, i: usize) -> Vec<(String, u32)> {
+pub(super) fn tunnels(net: &Net, i: usize) -> Vec<(String, u32)> {
     let mut v: Vec<_> = net.nodes[i]
         .engine
         .tunnels(net.now)
@@ -50,7 +50,7 @@ fn tunnels(net: &Net, i: usize) -> Vec<(String, u32)> {
 }
 
 /// Node `i`'s sessions that are up: (name, tunnel name, sid), by name.
-fn sessions(net: &Net, i: usize) -> Vec<(String, String, u32)> {
+pub(super) fn sessions(net: &Net, i: usize) -> Vec<(String, String, u32)> {
     let mut v: Vec<_> = net.nodes[i]
         .engine
         .sessions(net.now, None)
@@ -81,23 +81,23 @@ fn sent(net: &Net, i: usize, from: usize, kind: MessageType) -> usize {
         .count()
 }
 
-fn names(v: &[(String, String, u32)]) -> Vec<(&str, &str)> {
+pub(super) fn names(v: &[(String, String, u32)]) -> Vec<(&str, &str)> {
     v.iter().map(|(s, t, _)| (s.as_str(), t.as_str())).collect()
 }
 
-fn tid_of(net: &Net, i: usize, name: &str) -> u32 {
+pub(super) fn tid_of(net: &Net, i: usize, name: &str) -> u32 {
     tunnels(net, i)
         .into_iter()
         .find(|t| t.0 == name)
         .map_or_else(|| panic!("no tunnel \"{name}\""), |t| t.1)
 }
 
-fn params(pairs: &[(&str, &str)]) -> ctl::Params {
+pub(super) fn params(pairs: &[(&str, &str)]) -> ctl::Params {
     pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
 }
 
 /// `l2tpctl create tunnel NAME` to node 1, and `create session TUNNEL NAME` for `sessions`.
-fn cli_create(net: &mut Net, tunnel: &str, sessions: &[&str]) {
+pub(super) fn cli_create(net: &mut Net, tunnel: &str, sessions: &[&str]) {
     let peer = addr(1).ip().to_string();
     let r = net.command(
         0,
@@ -112,7 +112,7 @@ fn cli_create(net: &mut Net, tunnel: &str, sessions: &[&str]) {
     }
 }
 
-fn cli_session(net: &mut Net, tunnel: &str, name: &str) {
+pub(super) fn cli_session(net: &mut Net, tunnel: &str, name: &str) {
     let r = net.command(
         0,
         Command::CreateSession {
@@ -482,7 +482,9 @@ fn a_new_static_block_with_the_id_of_an_l2tpctl_tunnel_is_not_started() {
         "tunnel \"st\" {{\n    version 3\n    peer {peer}\n    tunnel_id 100\n    \
          peer_tunnel_id 300\n}}\n"
     );
-    let ((), lines) = recorded(|| net.reload(0, &file));
+    let (applied, lines) = recorded(|| net.reload(0, &file));
+    let refused = applied.refused;
+    assert_eq!(refused.len(), 1, "{refused:?}");
     assert!(
         lines.iter().any(|(l, m)| *l == tracing::Level::ERROR
             && m.contains("\"st\"")
