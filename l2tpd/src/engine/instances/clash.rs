@@ -66,6 +66,7 @@ impl Instances {
         };
         own.tunnels.added.retain(&mut refuse_tunnel);
         own.tunnels.changed.retain(&mut refuse_tunnel);
+        let refused_tunnels: Vec<String> = refused.iter().map(|r| r.name.clone()).collect();
         own.tunnels
             .removed
             .retain(|n| !cli(self.tunnels.get(n), false));
@@ -77,6 +78,10 @@ impl Instances {
                 match &resolved {
                     Some(s) if cli(self.tunnels.get(&s.tunnel), true) => {
                         Some(RefusalReason::CliTunnel(s.tunnel.clone()))
+                    }
+                    // Its tunnel block is not applied: the session would wait for nothing.
+                    Some(s) if refused_tunnels.contains(&s.tunnel) => {
+                        Some(RefusalReason::TunnelRefused(s.tunnel.clone()))
                     }
                     Some(s) => self.session_id_holder(registry, config, s),
                     None => None,
@@ -96,7 +101,10 @@ impl Instances {
         own.sessions.changed.retain(&mut refuse_session);
         own.sessions.removed.retain(|n| !self.cli_session(n, false));
         for r in &refused {
-            tracing::error!("{r}; the l2tpctl one stays");
+            match r.reason {
+                RefusalReason::TunnelRefused(_) => tracing::error!("{r}"),
+                _ => tracing::error!("{r}; the l2tpctl one stays"),
+            }
         }
         self.refused = refused.iter().map(|r| (r.kind, r.name.clone())).collect();
         retried.retain(|c| {

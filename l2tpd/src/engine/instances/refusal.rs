@@ -29,13 +29,16 @@ pub struct BlockRefusal {
     pub reason: RefusalReason,
 }
 
-/// Why a reload refused a block: each names an instance made with `l2tpctl` that is still there.
+/// Why a reload refused a block: each names an instance made with `l2tpctl` that is still
+/// there, or the session block's tunnel block, refused for one.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub enum RefusalReason {
     /// One of the same kind and name.
     NameTaken,
     /// The session block's tunnel.
     CliTunnel(String),
+    /// The session block's tunnel block, refused by the same reload.
+    TunnelRefused(String),
     /// The one that holds the block's fixed id (`tunnel_id` or `session_id`, by its kind).
     IdHeld {
         /// The id.
@@ -52,6 +55,7 @@ impl BlockRefusal {
         match &self.reason {
             RefusalReason::NameTaken => format!("a {item} of that name was made with l2tpctl"),
             RefusalReason::CliTunnel(t) => format!("its tunnel \"{t}\" was made with l2tpctl"),
+            RefusalReason::TunnelRefused(t) => format!("its tunnel \"{t}\" was refused"),
             RefusalReason::IdHeld { id, holder } => {
                 format!("{item}_id {id} is in use by {item} \"{holder}\", made with l2tpctl")
             }

@@ -107,8 +107,8 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
 }
 
 /// A tunnel block whose fixed `tunnel_id` a tunnel made with `l2tpctl` holds is refused at
-/// the reload, with the id and the holder, and not tried meanwhile (no retry, no log line);
-/// a reload after the `l2tpctl` tunnel is deleted brings it up with that id, and its session.
+/// the reload, with the id and the holder, and so is its session block; neither is tried
+/// meanwhile (no retry, no log line); a reload after the `l2tpctl` tunnel is deleted brings it up with that id, and its session.
 #[test]
 fn a_block_with_the_tunnel_id_of_an_l2tpctl_tunnel_is_refused_not_retried() {
     let mut net = Net::new(&["", SERVER], 41);
@@ -134,22 +134,34 @@ fn a_block_with_the_tunnel_id_of_an_l2tpctl_tunnel_is_refused_not_retried() {
         net.run_for(Duration::from_secs(60));
         r
     });
+    // Its session block goes with it: it would wait for a tunnel that is not there.
     assert_eq!(
         refused,
-        [BlockRefusal {
-            kind: InstanceKind::Tunnel,
-            name: "t".into(),
-            reason: RefusalReason::IdHeld {
-                id: 100,
-                holder: "c".into()
+        [
+            BlockRefusal {
+                kind: InstanceKind::Tunnel,
+                name: "t".into(),
+                reason: RefusalReason::IdHeld {
+                    id: 100,
+                    holder: "c".into()
+                },
             },
-        }]
+            BlockRefusal {
+                kind: InstanceKind::Session,
+                name: "a".into(),
+                reason: RefusalReason::TunnelRefused("t".into()),
+            }
+        ]
     );
     assert_eq!(
-        refused[0].to_string(),
-        "tunnel \"t\" refused: tunnel_id 100 is in use by tunnel \"c\", made with l2tpctl"
+        shown(&refused),
+        [
+            "session \"a\" refused: its tunnel \"t\" was refused",
+            "tunnel \"t\" refused: tunnel_id 100 is in use by tunnel \"c\", made with l2tpctl"
+        ]
     );
-    assert_eq!(mentions(&lines, "tunnel \"t\""), 1, "{lines:?}");
+    assert_eq!(mentions(&lines, "tunnel \"t\" refused"), 1, "{lines:?}");
+    assert_eq!(mentions(&lines, "session \"a\""), 1, "{lines:?}");
     assert_eq!(tunnels(&net, 0), [("c".to_owned(), 100)]);
     delete_tunnel(&mut net, "c");
     net.run_for(Duration::from_secs(5));
