@@ -12,6 +12,7 @@ mod ppp_hostile;
 mod ppp_proxy;
 mod radius;
 mod reload;
+mod restart;
 mod scenarios;
 mod speed_update;
 mod speed_update_lac;
