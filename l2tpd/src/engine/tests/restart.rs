@@ -148,3 +148,33 @@ fn a_restarted_lac_on_another_port_leaves_the_old_tunnel() {
     assert_eq!(net.nodes[1].saw(EventKind::TunnelDown), 0);
     assert_eq!(teardowns(&net, "peer_restarted"), 0);
 }
+
+/// The LNS closed the tunnel while the LAC was restarting: its StopCCN, unacknowledged, is
+/// retransmitted (RFC 2661 §5.7) to the tunnel id the LAC now uses again. Once the new tunnel
+/// is up the old one is deleted, and no StopCCN reaches the new tunnel to close it.
+#[test]
+fn a_closing_tunnels_stopccn_stops_when_the_lac_restarts_with_its_id() {
+    let mut net = up("alice");
+    let old = lns_tunnels(&net);
+    net.blackhole = true;
+    let delete = super::super::Command::DeleteTunnel(l2tp_ctl::Selector::Id(old[0].0));
+    let r = net.command(1, delete);
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_millis(1500));
+    net.reboot(0, SEED, |e| {
+        e.configure_ppp(vec![client("alice", "wonderland")], &[]);
+    });
+    net.blackhole = false;
+    net.run_until(Duration::from_secs(20), "the LAC's PPP up again", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 2
+    });
+    let up_at = net.nodes[1].sent.len();
+    let now = lns_tunnels(&net);
+    assert_eq!(now.len(), 1, "the old tunnel still closes: {now:?}");
+    assert_eq!(now[0].1, old[0].1, "the LAC picked another tunnel id");
+    net.run_for(Duration::from_secs(60));
+    let types = lns_sent_types(&net, up_at);
+    assert!(!types.contains(&STOPCCN), "{types:?}");
+    assert_eq!(net.nodes[0].up(), (1, 1));
+    assert_eq!(net.nodes[1].up(), (1, 1));
+}
