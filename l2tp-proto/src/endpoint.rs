@@ -234,6 +234,12 @@ impl Endpoint {
                     Ok(CommandOutcome::Done)
                 })
             }
+            Command::ForgetTunnel { tunnel_id, why } => {
+                self.in_tunnel(now, tunnel_id, |ep, index| {
+                    ep.forget_tunnel(now, index, why);
+                    Ok(CommandOutcome::Done)
+                })
+            }
             Command::SetLinkInfo {
                 tunnel_id,
                 session_id,

@@ -83,6 +83,19 @@ pub enum Command {
         /// Why, for the local reason only (never sent).
         why: String,
     },
+    /// Remove a tunnel at once, sending no StopCCN and no CDN: the peer has forgotten it. It
+    /// restarted and opened a new tunnel from the same address and port under the same
+    /// Assigned Tunnel ID, so anything sent to that id, a StopCCN, a CDN or a HELLO, now
+    /// reaches the new tunnel. The tunnel and its sessions go down as after any loss
+    /// ([`Event::SessionDown`], [`Event::TunnelDown`] with [`DownCause::PeerRestarted`],
+    /// [`Event::TunnelDeleted`]); a tunnel closing already stops retransmitting its StopCCN
+    /// and is deleted.
+    ForgetTunnel {
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// Why, for the local reason only (never sent).
+        why: String,
+    },
     /// Disconnect a session whose data path is gone (its pppd exited, its interface was
     /// deleted) with CDN result 1 (loss of carrier). The CDN's message is
     /// [`DATA_PATH_LOST`]; `why` is only the local reason of the [`Event::SessionDown`].
@@ -360,6 +373,9 @@ pub enum DownCause {
     TunnelDown,
     /// The tunnel had no session for its idle timeout (we sent StopCCN result 1).
     IdleTimeout,
+    /// The peer restarted: it opened a new tunnel under the same tunnel id, and this one was
+    /// removed without a StopCCN ([`Command::ForgetTunnel`]).
+    PeerRestarted,
 }
 
 /// Why something went down: the cause and the result/error codes sent or received.

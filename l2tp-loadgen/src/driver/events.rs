@@ -135,6 +135,7 @@ fn describe(what: &str, r: &DownReason) -> String {
         DownCause::LostTieBreaker => "lost a tie breaker",
         DownCause::TunnelDown => "its tunnel went down",
         DownCause::IdleTimeout => "closed for having no session (idle_timeout)",
+        DownCause::PeerRestarted => "forgotten: the peer restarted",
     };
     let mut s = format!("{what}: {cause}");
     if r.cause != DownCause::TunnelDown {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod forget;
 mod lifecycle;
 mod property;
 mod ranges;

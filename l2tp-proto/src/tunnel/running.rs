@@ -500,6 +500,25 @@ impl Endpoint {
         self.destroy_tunnel(index);
     }
 
+    /// Removes a tunnel the peer has forgotten ([`crate::Command::ForgetTunnel`]): no StopCCN,
+    /// no CDN, no linger. One closing already is deleted too: its StopCCN, retransmitted to
+    /// the peer's id, would close the peer's new tunnel of that id.
+    pub(crate) fn forget_tunnel(&mut self, now: Instant, index: u32, why: String) {
+        let Some(t) = self.tunnels.get(index) else {
+            return;
+        };
+        if t.state != TunnelState::Closing {
+            let reason = DownReason {
+                cause: DownCause::PeerRestarted,
+                result: stop_ccn::CLEAR,
+                error: None,
+                message: Some(why),
+            };
+            self.tunnel_down(now, index, reason);
+        }
+        self.destroy_tunnel(index);
+    }
+
     /// Deletes the tunnel record and its ids.
     pub(crate) fn destroy_tunnel(&mut self, index: u32) {
         let Some(t) = self.tunnels.remove(index) else {

@@ -249,6 +249,12 @@ impl Core {
         self.engine.handle_dynauth(now, kind, attributes)
     }
 
+    /// The answer to [`EngineEvent::StaleTunnels`]: of the peer's stale tunnels, those of the
+    /// same client as tunnel `tid` ([`crate::marks::same_client`]), to forget.
+    pub fn forget_stale_tunnels(&mut self, now: Instant, tid: u32, stale: &[u32]) {
+        self.engine.forget_stale_tunnels(now, tid, stale);
+    }
+
     /// The data plane carried out one of the engine's requests.
     pub fn handle_dataplane_outcome(&mut self, now: Instant, outcome: DataplaneOutcome) {
         self.engine.handle_dataplane_outcome(now, outcome);

@@ -435,12 +435,16 @@ impl DataplaneHost {
     }
 
     /// A netfilter mark for the tunnel that the peer at `key.0` opened with tunnel id `key.1`:
-    /// its socket takes it at once if the tunnel exists, else when it is opened (within
-    /// [`crate::marks::PENDING_TTL`]).
+    /// its socket takes it at once if the tunnel exists without a mark, else when it is opened
+    /// (within [`crate::marks::PENDING_TTL`]). A tunnel with a mark already may be another
+    /// client's (behind the same NAT, with the same tunnel id) or the old one of a client that
+    /// restarted, and the SCCRQ a new tunnel's: the mark waits for that tunnel, and the
+    /// existing one keeps its own.
     pub fn learn_mark(&mut self, now: Instant, key: PeerTunnel, learnt: Learnt) {
-        match self.by_peer.get(&key) {
-            Some(&tid) => self.apply_mark(tid, &learnt),
-            None => self.marks.learn(now, key, learnt),
+        let existing = self.by_peer.get(&key).copied();
+        match existing {
+            Some(tid) if self.tunnel_mark(tid).is_none() => self.apply_mark(tid, &learnt),
+            _ => self.marks.learn(now, key, learnt),
         }
     }
 

@@ -53,6 +53,17 @@ pub enum EngineEvent {
     /// A request for the RADIUS client; its answer goes back through
     /// [`super::Engine::handle_radius`].
     Radius(RadiusRequest),
+    /// Tunnel `tid`, which the peer opened, is up, and the peer has other tunnels from the same
+    /// address and port with the same tunnel id (`stale`): it restarted and forgot them, unless
+    /// they belong to another client behind the same NAT. The shell keeps those whose socket
+    /// has the same netfilter mark as `tid`'s (none on both counts as the same) and hands them
+    /// to [`super::Engine::forget_stale_tunnels`].
+    StaleTunnels {
+        /// The new tunnel.
+        tid: u32,
+        /// The peer's other tunnels with its address, port and tunnel id.
+        stale: Vec<u32>,
+    },
 }
 
 /// What the engine asks of the shell's RADIUS client.

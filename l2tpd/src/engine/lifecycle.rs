@@ -14,6 +14,7 @@ use super::instances::Instances;
 use super::notify::{self, event, result_code};
 use super::ppp;
 use super::registry::{Origin, Phase, Registry, SessionRec, TunnelRec};
+use super::restart;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
 use crate::discards::DiscardLog;
@@ -66,6 +67,9 @@ pub(super) fn on_event(
             ev.peer_tid = Some(peer_tunnel_id);
             ctx.out
                 .tunnel(ev, (name.as_deref(), rec.peer_host()), info.as_ref());
+            if let Some(i) = &info {
+                restart::tunnel_up(ctx, handle.0, i);
+            }
         }
         Event::TunnelDown {
             handle,

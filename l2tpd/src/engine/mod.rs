@@ -13,6 +13,7 @@
 //! | `admission` | the verdict on a peer's SCCRQ or call: accept, adopt, or refuse with a typed reason |
 //! | `lifecycle` | the records following the protocol's events |
 //! | `commands` | `l2tpctl create`, `delete`, `debug`, and the data plane's lost tunnels and sessions |
+//! | `restart` | the tunnels of a peer that restarted and reuses their tunnel id, removed when its new tunnel is up |
 //! | `statics` | static tunnels and sessions, which have no control connection |
 //! | `translate` | config → protocol → data-plane specs |
 //! | `notify`, `views` | pure functions from records to events, scripts and `show` answers |
@@ -34,6 +35,7 @@ mod pools;
 mod ppp;
 mod protocol;
 mod registry;
+mod restart;
 mod statics;
 mod translate;
 mod views;
@@ -379,6 +381,15 @@ impl Engine {
             }
             DataplaneOutcome::Removed => {}
         }
+        self.pump(now);
+    }
+
+    /// The shell's answer to [`EngineEvent::StaleTunnels`] for tunnel `tid`: of the stale
+    /// tunnels it named, those whose socket has the same netfilter mark as `tid`'s (the same
+    /// client), which are removed without a StopCCN.
+    pub fn forget_stale_tunnels(&mut self, now: Instant, tid: u32, stale: &[u32]) {
+        let (mut ctx, _, _, _) = self.parts(now);
+        restart::forget(&mut ctx, tid, stale);
         self.pump(now);
     }
 

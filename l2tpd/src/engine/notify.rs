@@ -37,6 +37,12 @@ impl Outbox {
         self.events.push_back(EngineEvent::Socket(change));
     }
 
+    /// The stale tunnels of a peer that restarted, for the shell to check their marks.
+    pub(super) fn stale_tunnels(&mut self, tid: u32, stale: Vec<u32>) {
+        self.events
+            .push_back(EngineEvent::StaleTunnels { tid, stale });
+    }
+
     /// A request for the RADIUS client.
     pub(super) fn radius(&mut self, req: super::api::RadiusRequest) {
         self.events.push_back(EngineEvent::Radius(req));

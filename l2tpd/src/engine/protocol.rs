@@ -99,6 +99,19 @@ impl Protocol {
         let _ = self.command(now, Command::CloseTunnel { tunnel_id: tid });
     }
 
+    /// Removes tunnel `tid`, which the peer has forgotten, without a StopCCN or CDN; `why` is
+    /// the local reason.
+    pub(super) fn forget_tunnel(&mut self, now: Instant, tid: u32, why: String) {
+        // An unknown tunnel has gone already.
+        let _ = self.command(
+            now,
+            Command::ForgetTunnel {
+                tunnel_id: tid,
+                why,
+            },
+        );
+    }
+
     /// Disconnects session `sid` of tunnel `tid` (CDN).
     pub(super) fn close_session(&mut self, now: Instant, tid: u32, sid: u32) {
         let close = Command::CloseSession {

@@ -132,6 +132,19 @@ impl Marks {
     }
 }
 
+/// Splits `others` (a tunnel's local id and its socket's mark) into the tunnels of the same
+/// client as a tunnel whose socket has `mark`, and those of other clients. The same mark, or
+/// none on both, is the same client: without marks, clients behind one NAT cannot be told
+/// apart (nor both work); with them, a different mark is another client's SA.
+pub fn same_client(
+    mark: Option<u32>,
+    others: impl IntoIterator<Item = (u32, Option<u32>)>,
+) -> (Vec<u32>, Vec<u32>) {
+    let (same, other): (Vec<_>, Vec<_>) = others.into_iter().partition(|(_, m)| *m == mark);
+    let ids = |v: Vec<(u32, Option<u32>)>| v.into_iter().map(|(t, _)| t).collect();
+    (ids(same), ids(other))
+}
+
 /// The tunnel id the peer assigned in `packet` if it is an SCCRQ (a control message to tunnel
 /// 0 whose first AVP says SCCRQ): the Assigned Tunnel ID AVP of L2TPv2 (RFC 2661 §4.4.3), or
 /// the Assigned Control Connection ID of L2TPv3 (RFC 3931 §5.4.3). A hidden one is not read.
@@ -216,6 +229,17 @@ mod tests {
         assert_eq!(marks.len(), MAX_PENDING);
         assert_eq!(marks.take(at(0), (PEER, 1)), None);
         assert_eq!(marks.take(at(0), (PEER, 11)), Some(learnt(10)));
+    }
+
+    /// A peer's stale tunnels are its client's when their marks match the new tunnel's (or
+    /// none has one), another client's when they differ.
+    #[test]
+    fn only_tunnels_with_the_same_mark_are_the_same_clients() {
+        let others = [(1, Some(7)), (2, Some(8)), (3, None), (4, Some(7))];
+        assert_eq!(same_client(Some(7), others), (vec![1, 4], vec![2, 3]));
+        assert_eq!(same_client(None, others), (vec![3], vec![1, 2, 4]));
+        assert_eq!(same_client(None, [(5, None)]), (vec![5], vec![]));
+        assert_eq!(same_client(Some(9), others), (vec![], vec![1, 2, 3, 4]));
     }
 
     /// An L2TPv2 SCCRQ from xl2tpd (Message Type, Protocol Version, Host Name "c1", Framing

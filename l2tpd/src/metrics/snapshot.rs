@@ -104,7 +104,7 @@ impl ByState {
 }
 
 /// The `cause` label of teardowns, in the order of [`Teardowns`].
-pub const DOWN_CAUSES: [&str; 7] = [
+pub const DOWN_CAUSES: [&str; 8] = [
     "local",
     "peer",
     "retries_exhausted",
@@ -112,6 +112,7 @@ pub const DOWN_CAUSES: [&str; 7] = [
     "lost_tie_breaker",
     "tunnel_down",
     "idle_timeout",
+    "peer_restarted",
 ];
 
 /// Tunnels (or sessions) that went down, by cause.
@@ -129,6 +130,7 @@ impl Teardowns {
             DownCause::LostTieBreaker => 4,
             DownCause::TunnelDown => 5,
             DownCause::IdleTimeout => 6,
+            DownCause::PeerRestarted => 7,
         };
         if let Some(n) = self.0.get_mut(i) {
             *n += 1;

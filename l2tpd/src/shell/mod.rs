@@ -443,6 +443,20 @@ fn carry_out(
                 let outcome = plane.execute(&req);
                 core.handle_dataplane_outcome(Instant::now(), outcome);
             }
+            EngineEvent::StaleTunnels { tid, stale } => {
+                let mark = plane.tunnel_mark(tid);
+                let marks = stale.iter().map(|t| (*t, plane.tunnel_mark(*t)));
+                let (same, other) = crate::marks::same_client(mark, marks);
+                for old in other {
+                    tracing::info!(
+                        "tunnel {old}: kept: tunnel {tid} has its peer's address, port and \
+                         tunnel id but another netfilter mark (another client behind a NAT)"
+                    );
+                }
+                if !same.is_empty() {
+                    core.forget_stale_tunnels(Instant::now(), tid, &same);
+                }
+            }
         }
         while let Some(change) = plane.poll_change() {
             match change {

@@ -176,7 +176,13 @@ pub struct RawPeer {
 impl RawPeer {
     /// A peer on a new loopback port, talking to `daemon`.
     pub fn new(daemon: SocketAddr) -> RawPeer {
-        let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        Self::on(UdpSocket::bind("127.0.0.1:0").unwrap(), daemon)
+    }
+
+    /// A peer on `sock` (bound where the test wants it: a fixed port, a namespace's address),
+    /// talking to `daemon`.
+    pub fn on(sock: UdpSocket, daemon: SocketAddr) -> RawPeer {
+        let sock = Arc::new(sock);
         sock.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
         let state = Arc::new(Mutex::new(State {

@@ -399,3 +399,60 @@ fn a_lingering_tunnel_s_adopted_socket_is_still_read() {
     host.execute(&DataplaneRequest::RemoveTunnel { tid: 2 });
     assert_eq!(host.control_source(2), None);
 }
+
+/// Two clients behind one NAT with the same tunnel id: the second one's SCCRQ mark is its own
+/// tunnel's, not the first tunnel's (whose mark stays), so that the two stay apart, and a
+/// restarted client's old tunnel is told from another client's by its mark
+/// ([`crate::marks::same_client`]).
+#[test]
+fn a_second_client_with_the_same_tunnel_id_gets_its_own_mark() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: setting a socket's mark needs CAP_NET_ADMIN");
+        return;
+    }
+    let (_listen, local, nat) = addresses();
+    let (plane, _) = Recording::new("kernel", true);
+    let mut host = DataplaneHost::new(Box::new(plane), false);
+    let key = (nat.ip(), 77);
+    let learnt = |mark| Learnt {
+        mark,
+        source: MarkSource::Sccrq,
+    };
+    let open_with_peer_tid = |host: &mut DataplaneHost, tid| {
+        let request = SocketRequest {
+            tid,
+            encap: Encapsulation::Udp,
+            local,
+            remote: nat,
+            peer_tid: 77,
+            version: Version::V2,
+        };
+        host.socket_change(Instant::now(), SocketChange::Open(request));
+        while host.poll_change().is_some() {}
+    };
+    host.learn_mark(Instant::now(), key, learnt(7));
+    open_with_peer_tid(&mut host, 1);
+    assert_eq!(host.tunnel_mark(1), Some(7));
+    // The first client's SCCRQ again: nothing changes.
+    host.learn_mark(Instant::now(), key, learnt(7));
+    assert_eq!(host.tunnel_mark(1), Some(7));
+    // Another client's SCCRQ with the same tunnel id, and its tunnel.
+    host.learn_mark(Instant::now(), key, learnt(8));
+    assert_eq!(
+        host.tunnel_mark(1),
+        Some(7),
+        "the first tunnel took the second's mark"
+    );
+    open_with_peer_tid(&mut host, 2);
+    assert_eq!(host.tunnel_mark(2), Some(8));
+    let others = [(1, host.tunnel_mark(1))];
+    let (same, other) = crate::marks::same_client(host.tunnel_mark(2), others);
+    assert_eq!((same, other), (vec![], vec![1]));
+    // A restarted client with its old mark: its old tunnel is its own.
+    host.learn_mark(Instant::now(), key, learnt(8));
+    open_with_peer_tid(&mut host, 3);
+    assert_eq!(host.tunnel_mark(3), Some(8));
+    let others = [(1, host.tunnel_mark(1)), (2, host.tunnel_mark(2))];
+    let (same, other) = crate::marks::same_client(host.tunnel_mark(3), others);
+    assert_eq!((same, other), (vec![2], vec![1]));
+}

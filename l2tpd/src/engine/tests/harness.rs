@@ -137,6 +137,8 @@ pub(crate) struct Net {
     /// Decides, for each L2TP datagram from node `i` to node `j`, what arrives instead: none,
     /// the datagram (perhaps changed), or several; every datagram arrives when unset.
     pub(crate) l2tp_wire: Option<L2tpWire>,
+    /// The UDP source port of what node `i` sends, where not its own (a NAT's mapping).
+    pub(crate) source_ports: std::collections::HashMap<usize, u16>,
     rng: proto::DeterministicRng,
 }
 
@@ -201,6 +203,7 @@ impl Net {
             radius_flight: Vec::new(),
             ppp_wire: None,
             l2tp_wire: None,
+            source_ports: std::collections::HashMap::new(),
             rng: proto::DeterministicRng::new(seed ^ 0x5eed),
         }
     }
@@ -278,7 +281,8 @@ impl Net {
                 let from = if t.encap == l2tp_proto::wire::header::Encapsulation::Ip {
                     SocketAddr::new(from_ip, 0)
                 } else {
-                    SocketAddr::new(from_ip, t.local.port())
+                    let port = self.source_ports.get(&sender).copied();
+                    SocketAddr::new(from_ip, port.unwrap_or(t.local.port()))
                 };
                 let now = self.now;
                 let Some(wire) = self.l2tp_wire.as_mut() else {
@@ -367,6 +371,10 @@ impl Net {
                     self.unanswered.push((i, host));
                 }
                 EngineEvent::Socket(_) => {}
+                // No marks here: every stale tunnel is the same client's.
+                EngineEvent::StaleTunnels { tid, stale } => {
+                    node.engine.forget_stale_tunnels(now, tid, &stale);
+                }
                 EngineEvent::Radius(req) => {
                     node.order.push(match &req {
                         RadiusRequest::Submit { attributes, .. } => format!(
@@ -492,6 +500,21 @@ impl Net {
         let r = self.nodes[i].engine.handle_command(now, command);
         self.settle();
         r
+    }
+
+    /// Node `i` restarts without a word to its peers: a new engine with its config and
+    /// `seed` (the net's seed makes the choices it made at the start again, its tunnel ids
+    /// among them), prepared by `setup` (its PPP, say) before it starts.
+    pub(crate) fn reboot(&mut self, i: usize, seed: u64, setup: impl FnOnce(&mut Engine)) {
+        let config = Arc::clone(self.nodes[i].engine.config());
+        let rng = Box::new(proto::DeterministicRng::new(seed + i as u64));
+        let mut engine = Engine::with_rng(Arc::clone(&config), facts(i), self.now, rng);
+        setup(&mut engine);
+        engine.apply_config(self.now, config, None);
+        let node = &mut self.nodes[i];
+        node.engine = engine;
+        node.dataplane = NoneDataplane::default();
+        self.settle();
     }
 
     /// Node `i` reloads with config `text`; returns the blocks it refused and those it applied

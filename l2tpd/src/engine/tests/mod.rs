@@ -13,6 +13,7 @@ mod ppp_proxy;
 mod radius;
 mod reload;
 mod reload_refused;
+mod restart;
 mod scenarios;
 mod speed_update;
 mod speed_update_lac;

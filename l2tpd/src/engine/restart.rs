@@ -1,0 +1,71 @@
+//! Peers that restarted. A peer that restarts (or reconnects from UDP port 1701 as the
+//! L2TP/IPsec clients of Windows and xl2tpd do) opens a new tunnel from the same address and
+//! port, often under the same Assigned Tunnel ID as before: its old tunnel here is dead at the
+//! peer, and anything sent to that id (a HELLO, a StopCCN, a CDN) now reaches the new tunnel.
+//!
+//! When a tunnel that the peer opened comes up, the other tunnels from the same local and remote
+//! address and port (over UDP) with the same peer tunnel id are its stale ones. The engine knows
+//! no netfilter marks, so the shell hears of them ([`EngineEvent::StaleTunnels`]), keeps those
+//! whose socket has the same mark as the new tunnel's (two IPsec clients behind one NAT come from
+//! one address and port, and may pick one id; their marks tell them apart), and hands them back
+//! ([`super::Engine::forget_stale_tunnels`]): each is removed without a StopCCN or CDN
+//! ([`proto::Command::ForgetTunnel`]), its sessions going down as after any tunnel loss.
+//!
+//! [`EngineEvent::StaleTunnels`]: super::EngineEvent::StaleTunnels
+
+use l2tp_proto::{self as proto, wire::header::Encapsulation};
+
+use super::ctx::Ctx;
+use crate::notice;
+
+/// Tunnel `handle` (`info`) is up: when the peer opened it, the shell is asked about the peer's
+/// other tunnels from the same address and port with the same tunnel id, if there are any.
+pub(super) fn tunnel_up(ctx: &mut Ctx<'_>, handle: u64, info: &proto::TunnelInfo) {
+    if info.origin != proto::Origin::Peer || info.encap != Encapsulation::Udp {
+        return;
+    }
+    let stale = stale_tunnels(ctx, handle);
+    if !stale.is_empty() {
+        ctx.out.stale_tunnels(info.tunnel_id, stale);
+    }
+}
+
+/// The local ids of the tunnels other than `handle` with its local and remote address and port
+/// (over UDP) and its peer tunnel id, static ones aside.
+fn stale_tunnels(ctx: &Ctx<'_>, handle: u64) -> Vec<u32> {
+    let Some(rec) = ctx.registry.tunnel(handle) else {
+        return Vec::new();
+    };
+    let (Some(peer), peer_tid) = (rec.udp_peer(), rec.peer_tid) else {
+        return Vec::new();
+    };
+    ctx.registry
+        .same_peer(handle, peer)
+        .into_iter()
+        .filter(|tid| {
+            ctx.registry
+                .tunnel_by_tid(*tid)
+                .is_some_and(|t| t.peer_tid == peer_tid && !t.is_static())
+        })
+        .collect()
+}
+
+/// The shell's answer for tunnel `tid`: the peer has forgotten tunnels `stale` (each checked
+/// again: it may have gone meanwhile), which go without a StopCCN.
+pub(super) fn forget(ctx: &mut Ctx<'_>, tid: u32, stale: &[u32]) {
+    let Some(handle) = ctx.registry.tunnel_handle(tid) else {
+        return;
+    };
+    let still = stale_tunnels(ctx, handle);
+    let Some((_, remote)) = ctx.registry.tunnel(handle).and_then(|t| t.udp_peer()) else {
+        return;
+    };
+    for &old in stale.iter().filter(|t| still.contains(t)) {
+        notice!(
+            "tunnel {old}: the peer {remote} restarted: it opened tunnel {tid} with the same \
+             tunnel id; tunnel {old} and its sessions are removed without a StopCCN"
+        );
+        let why = format!("peer restarted: it opened tunnel {tid} with the same tunnel id");
+        ctx.protocol.forget_tunnel(ctx.now, old, why);
+    }
+}
