@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::os::fd::BorrowedFd;
 use std::rc::Rc;
 
+use crate::marks::{Learnt, MarkSource};
 use l2tp_config::PseudowireType;
 use l2tp_proto::DataSequencing;
 use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
