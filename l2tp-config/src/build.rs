@@ -518,23 +518,33 @@ impl Builder {
     }
 
     fn unknown_parameter(&mut self, kind: Kind, key: &Item) {
+        // "a `tunnel` block", "an `ip pool` block" ("a `user` block": no name starts with a
+        // vowel sound spelt u).
+        let a = |name: &str| {
+            let article = if name.starts_with(['a', 'e', 'i', 'o']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} `{name}` block")
+        };
         let elsewhere: Vec<String> = KINDS
             .iter()
             .filter(|&&(_, k)| k != kind && k.keys().contains(&key.text.as_str()))
-            .map(|(n, _)| format!("`{n}`"))
+            .map(|(n, _)| a(n))
             .collect();
         let msg = if elsewhere.is_empty() {
             format!(
-                "unknown parameter `{}` in a `{}` block{}",
+                "unknown parameter `{}` in {}{}",
                 key.text,
-                kind.name(),
+                a(kind.name()),
                 hint(&key.text, kind.keys())
             )
         } else {
             format!(
-                "`{}` is not a parameter of a `{}` block; it belongs in a {} block",
+                "`{}` is not a parameter of {}; it belongs in {}",
                 key.text,
-                kind.name(),
+                a(kind.name()),
                 elsewhere.join(" or ")
             )
         };

@@ -48,6 +48,10 @@ case!(
     "tunnel profile \"x\" {\n    hello_timout 30\n}\n"
 );
 case!(
+    unknown_parameter_of_an_ip_pool,
+    "ip pool \"p\" {\n    ranges 192.0.2.10-192.0.2.20\n    range 192.0.2.30-192.0.2.40\n}\n"
+);
+case!(
     parameter_of_other_block,
     "tunnel profile \"x\" {\n    peer_ipaddr 192.0.2.1\n}\n"
 );
