@@ -4,7 +4,8 @@
 //! peer, and anything sent to that id (a HELLO, a StopCCN, a CDN) now reaches the new tunnel.
 //!
 //! When a tunnel that the peer opened comes up, the other tunnels from the same local and remote
-//! address and port (over UDP) with the same peer tunnel id are its stale ones. The engine knows
+//! address and port (over UDP; the address over IP) with the same peer tunnel id are its stale
+//! ones. The engine knows
 //! no netfilter marks, so the shell hears of them ([`EngineEvent::StaleTunnels`]), keeps those
 //! whose socket has the same mark as the new tunnel's (two IPsec clients behind one NAT come from
 //! one address and port, and may pick one id; their marks tell them apart), and hands them back
@@ -13,7 +14,7 @@
 //!
 //! [`EngineEvent::StaleTunnels`]: super::EngineEvent::StaleTunnels
 
-use l2tp_proto::{self as proto, wire::header::Encapsulation};
+use l2tp_proto as proto;
 
 use super::ctx::Ctx;
 use crate::notice;
@@ -21,7 +22,7 @@ use crate::notice;
 /// Tunnel `handle` (`info`) is up: when the peer opened it, the shell is asked about the peer's
 /// other tunnels from the same address and port with the same tunnel id, if there are any.
 pub(super) fn tunnel_up(ctx: &mut Ctx<'_>, handle: u64, info: &proto::TunnelInfo) {
-    if info.origin != proto::Origin::Peer || info.encap != Encapsulation::Udp {
+    if info.origin != proto::Origin::Peer {
         return;
     }
     let stale = stale_tunnels(ctx, handle);
@@ -30,17 +31,28 @@ pub(super) fn tunnel_up(ctx: &mut Ctx<'_>, handle: u64, info: &proto::TunnelInfo
     }
 }
 
-/// The local ids of the tunnels other than `handle` with its local and remote address and port
-/// (over UDP) and its peer tunnel id, static ones aside.
+/// The local ids of the tunnels other than `handle` with its local and remote address (and
+/// port, over UDP) and its peer tunnel id, static ones aside.
 fn stale_tunnels(ctx: &Ctx<'_>, handle: u64) -> Vec<u32> {
     let Some(rec) = ctx.registry.tunnel(handle) else {
         return Vec::new();
     };
-    let (Some(peer), peer_tid) = (rec.udp_peer(), rec.peer_tid) else {
+    let (Some(pair), peer_tid) = (rec.socket, rec.peer_tid) else {
         return Vec::new();
     };
-    ctx.registry
-        .same_peer(handle, peer)
+    let same_peer = match rec.udp_peer() {
+        Some(peer) => ctx.registry.same_peer(handle, peer),
+        // Over IP (RFC 3931 §4.1.1.2) there is no port and no NAT: the peer's address and its
+        // Assigned Control Connection ID name its control connection, and peers over IP are
+        // few, so each tunnel is looked at.
+        None => ctx
+            .registry
+            .tunnels()
+            .filter(|(h, t)| *h != handle && t.socket == Some(pair))
+            .map(|(_, t)| t.tid())
+            .collect(),
+    };
+    same_peer
         .into_iter()
         .filter(|tid| {
             ctx.registry
@@ -57,8 +69,14 @@ pub(super) fn forget(ctx: &mut Ctx<'_>, tid: u32, stale: &[u32]) {
         return;
     };
     let still = stale_tunnels(ctx, handle);
-    let Some((_, remote)) = ctx.registry.tunnel(handle).and_then(|t| t.udp_peer()) else {
+    let Some((_, remote)) = ctx.registry.tunnel(handle).and_then(|t| t.socket) else {
         return;
+    };
+    // Over IP the port is 0, and not shown.
+    let remote = if remote.port() == 0 {
+        remote.ip().to_string()
+    } else {
+        remote.to_string()
     };
     for &old in stale.iter().filter(|t| still.contains(t)) {
         notice!(

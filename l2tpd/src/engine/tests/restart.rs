@@ -178,3 +178,45 @@ fn a_closing_tunnels_stopccn_stops_when_the_lac_restarts_with_its_id() {
     assert_eq!(net.nodes[0].up(), (1, 1));
     assert_eq!(net.nodes[1].up(), (1, 1));
 }
+
+/// The same over IP (L2TPv3, RFC 3931 §4.1.1.2): an LCCE that restarts and opens a control
+/// connection with its old Assigned Control Connection ID replaces its old tunnel, and its
+/// pseudowire comes up again in the new one.
+#[test]
+fn a_restarted_lcce_over_ip_with_the_same_id_replaces_its_old_tunnel() {
+    use super::harness::addr;
+    let file = format!(
+        "tunnel \"t\" {{\n    peer {}\n    version 3\n    encap ip\n}}\n\
+         session \"s\" {{\n    tunnel \"t\"\n    pseudowire_type eth\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::new(&[&file, ""], SEED);
+    net.run_until(Duration::from_secs(10), "up", |n| {
+        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
+    });
+    let old = lns_tunnels(&net);
+    let ((), lines) = recorded(|| {
+        net.reboot(0, SEED, |_| {});
+        net.run_until(Duration::from_secs(20), "up again", |n| {
+            n.nodes[0].up() == (1, 1) && n.nodes[1].saw(EventKind::TunnelUp) == 2
+        });
+    });
+    let now = lns_tunnels(&net);
+    assert_eq!(now.len(), 1, "the old tunnel is still there: {now:?}");
+    assert_ne!(now[0].0, old[0].0, "the same tunnel");
+    assert_eq!(now[0].1, old[0].1, "the LCCE picked another id");
+    assert_eq!(teardowns(&net, "peer_restarted"), 1);
+    let notice = format!(
+        "tunnel {}: the peer {} restarted: it opened tunnel {}",
+        old[0].0,
+        addr(0).ip(),
+        now[0].0
+    );
+    assert!(
+        lines.iter().any(|(_, l)| l.starts_with(&notice)),
+        "no notice {notice:?} in {lines:#?}"
+    );
+    net.run_until(Duration::from_secs(10), "the pseudowire up", |n| {
+        n.nodes[1].up() == (1, 1)
+    });
+}
