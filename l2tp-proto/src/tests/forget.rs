@@ -39,22 +39,27 @@ fn sent_since(mesh: &Mesh, from: usize, t: MessageType) -> usize {
         .count()
 }
 
+/// Node 1 forgets tunnel `tid`; returns how many datagrams were sent and how many events node
+/// 1 had before.
+fn forget(mesh: &mut Mesh, tid: u32) -> (usize, usize) {
+    let before = (mesh.sent.len(), mesh.events(1).len());
+    mesh.command(
+        1,
+        Command::ForgetTunnel {
+            tunnel_id: tid,
+            why: WHY.to_owned(),
+        },
+    );
+    before
+}
+
 /// An established tunnel is removed at once: its sessions and it go down (events, data-plane
 /// removals) with the local reason, and the peer is sent no StopCCN and no CDN.
 #[test]
 fn forgetting_a_tunnel_sends_nothing_and_reports_it_down() {
     for mode in BOTH {
         let (mut mesh, tid) = up(mode);
-        let mark = mesh.sent.len();
-        let seen = mesh.events(1).len();
-        let why = WHY.to_owned();
-        mesh.command(
-            1,
-            Command::ForgetTunnel {
-                tunnel_id: tid,
-                why,
-            },
-        );
+        let (mark, seen) = forget(&mut mesh, tid);
         mesh.run_for(Duration::from_secs(1));
         for t in [MessageType::StopCcn, MessageType::Cdn] {
             assert_eq!(sent_since(&mesh, mark, t), 0, "{mode:?}: {t:?} sent");
@@ -108,16 +113,7 @@ fn forgetting_a_closing_tunnel_stops_its_stopccn() {
             mesh.sent_by(1, MessageType::StopCcn).len() >= 2,
             "{mode:?}: the StopCCN is not retransmitted"
         );
-        let mark = mesh.sent.len();
-        let seen = mesh.events(1).len();
-        let why = WHY.to_owned();
-        mesh.command(
-            1,
-            Command::ForgetTunnel {
-                tunnel_id: tid,
-                why,
-            },
-        );
+        let (mark, seen) = forget(&mut mesh, tid);
         mesh.run_for(Duration::from_secs(60));
         assert_eq!(sent_since(&mesh, mark, MessageType::StopCcn), 0, "{mode:?}");
         assert_eq!(mesh.nodes[1].endpoint.tunnels().count(), 0, "{mode:?}");
