@@ -88,11 +88,57 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
             },
             enable: on_off(on)?,
         }),
-        [first, ..] if ["create", "delete", "debug", "reload", "disconnect"].contains(first) => {
-            Err(format!("wrong arguments for `{}`", w.join(" ")))
-        }
-        [first, ..] => Err(format!("unknown command `{first}`")),
+        [first, ..] if first.starts_with('-') => Err(format!(
+            "unknown option `{first}`: the options are -S socket, -j or --json, -h or --help \
+             and -V or --version, before the command"
+        )),
+        _ => Err(wrong_arguments(&w)),
     }
+}
+
+/// The usage message for `words`, which no command fits: the syntax of the commands that fit
+/// them best (those whose keywords the most leading words match), or `unknown command`.
+fn wrong_arguments(words: &[&str]) -> String {
+    let lines = COMMANDS
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| !l.starts_with(' '));
+    let mut best: Vec<&str> = Vec::new();
+    let mut best_score = 0;
+    for line in lines {
+        let score = words
+            .iter()
+            .zip(line.split(' '))
+            .take_while(|(word, token)| fits(word, token))
+            .count();
+        if score > best_score {
+            best_score = score;
+            best.clear();
+        }
+        if score == best_score && score > 0 {
+            best.push(line);
+        }
+    }
+    let given = words.join(" ");
+    match best.as_slice() {
+        [] => format!("unknown command `{}`", words.first().copied().unwrap_or("")),
+        [one] => format!("wrong arguments for `{given}`: expected `{one}`"),
+        many => {
+            let mut msg = format!("wrong arguments for `{given}`: expected one of");
+            for line in many {
+                msg.push_str("\n  ");
+                msg.push_str(line);
+            }
+            msg
+        }
+    }
+}
+
+/// Whether `word` may stand where the summary has `token`: one of a keyword's spellings
+/// (`on|off`), or anything for a placeholder (`ID|NAME`, `[key=value`).
+fn fits(word: &str, token: &str) -> bool {
+    let placeholder = token.starts_with('[') || token.chars().any(|c| c.is_ascii_uppercase());
+    placeholder || token.split('|').any(|t| t == word)
 }
 
 fn show(w: &[&str]) -> Result<Request, String> {
@@ -132,7 +178,11 @@ fn show(w: &[&str]) -> Result<Request, String> {
             tunnel: Selector::parse(t),
             session: Selector::parse(s),
         }),
-        _ => Err(format!("cannot show `{}`", w.join(" "))),
+        _ => {
+            let mut all = vec!["show"];
+            all.extend_from_slice(w);
+            Err(wrong_arguments(&all))
+        }
     }
 }
 
@@ -170,8 +220,9 @@ fn list_options(words: &[&str]) -> Result<ListOptions, String> {
     }
     match rest {
         [] => Ok(o),
-        [word] => Err(format!("`{word}` needs a value")),
-        _ => Err(format!("cannot show `{}`", words.join(" "))),
+        [word] if LIST_KEYWORDS.contains(word) => Err(format!("`{word}` needs a value")),
+        [other] => Err(format!("unknown filter `{other}`: expected state or limit")),
+        _ => Err(format!("wrong filters `{}`", words.join(" "))),
     }
 }
 
@@ -417,9 +468,41 @@ mod tests {
     fn bad_commands_say_what_is_wrong() {
         assert!(p("").is_err_and(|e| e.contains("no command")));
         assert!(p("frobnicate").is_err_and(|e| e.contains("unknown command")));
-        assert!(p("show").is_err_and(|e| e.contains("cannot show")));
+        assert!(p("show").is_err_and(|e| e.contains("show system") && e.contains("show radius")));
         assert!(p("show tunnel").is_err());
         assert!(p("debug tunnel 5 maybe").is_err_and(|e| e.contains("on")));
         assert!(p("reload now").is_err_and(|e| e.contains("wrong arguments")));
+        assert!(p("--bogus").is_err_and(|e| e.contains("unknown option `--bogus`")));
+    }
+
+    #[test]
+    fn wrong_arguments_name_the_expected_syntax() {
+        for (line, want) in [
+            ("show session 1", "expected `show session TUNNEL ID|NAME`"),
+            ("show tunnel 1 2", "expected `show tunnel ID|NAME`"),
+            ("show tunnel", "\n  show tunnel ID|NAME\n"),
+            (
+                "request speeds",
+                "expected `request speeds TUNNEL [ID|NAME]`",
+            ),
+            ("request", "expected `request speeds TUNNEL [ID|NAME]`"),
+            (
+                "create session t1",
+                "expected `create session TUNNEL NAME [key=value ...]`",
+            ),
+            ("debug tunnel 1", "expected `debug tunnel ID|NAME on|off`"),
+            ("reload now", "expected `reload`"),
+            ("show radius servers", "expected `show radius`"),
+            ("show ip", "show ip pools\n  show ip pool NAME"),
+        ] {
+            let e = p(line).expect_err(line);
+            assert!(
+                e.starts_with(&format!("wrong arguments for `{line}`")) && e.contains(want),
+                "{line}: {e}"
+            );
+        }
+        assert!(p("show tunnels extra").is_err_and(|e| e.contains("unknown filter `extra`")));
+        assert!(p("show tunnels limit").is_err_and(|e| e.contains("`limit` needs a value")));
+        assert!(p("frobnicate now").is_err_and(|e| e == "unknown command `frobnicate`"));
     }
 }
