@@ -255,6 +255,24 @@ fn reload_create_delete_and_debug() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 }
 
+/// A tunnel instance with no tunnel at the moment (here: its peer's name does not resolve, so it
+/// waits to try again) is deleted by name like a connected one, and stays stopped.
+#[test]
+fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
+    let d = start("delete-idle", "");
+    let o = d.ctl(&["create", "tunnel", "far", "peer=no-such-peer.invalid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["delete", "tunnel", "far"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("tunnel \"far\" deleted"), "{}", out(&o));
+    let shown = json(&d.ctl(&["--json", "show", "tunnel", "far"]));
+    assert_eq!(shown["protocol_state"], "stopped", "{shown}");
+    // Deleted once, it is gone for `delete` as for any deleted tunnel.
+    let o = d.ctl(&["delete", "tunnel", "far"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("no tunnel \"far\""), "{}", err(&o));
+}
+
 #[test]
 fn reload_of_a_broken_file_fails_and_prints_the_problems() {
     let d = start("reload-bad", "");

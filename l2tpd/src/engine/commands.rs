@@ -58,7 +58,9 @@ pub(super) fn execute(
             Ok(Answer::Session { name, tunnel })
         }
         Command::DeleteTunnel(sel) => {
-            let h = find_tunnel(ctx, instances, &sel).ok_or_else(|| no_tunnel(&sel))?;
+            let Some(h) = find_tunnel(ctx, instances, &sel) else {
+                return delete_unconnected_tunnel(instances, &sel);
+            };
             let (tid, name) = ctx
                 .registry
                 .tunnel(h)
@@ -155,6 +157,27 @@ pub(super) fn execute(
             Ok(Answer::Done(format!("session {} debug {state}", rec.sid())))
         }
     }
+}
+
+/// `delete tunnel NAME` of a tunnel instance that has no tunnel now (it waits to try again, or
+/// for its peer's name): it is stopped, as a connected one would be, and not tried again.
+fn delete_unconnected_tunnel(
+    instances: &mut Instances,
+    sel: &Selector,
+) -> Result<Answer, CtlError> {
+    let name = match sel {
+        Selector::Name(n) => n.clone(),
+        Selector::Id(id) => id.to_string(),
+    };
+    if !instances
+        .tunnel(&name)
+        .is_some_and(|i| !i.state.is_stopped())
+    {
+        return Err(no_tunnel(sel));
+    }
+    instances.stop(InstanceKind::Tunnel, &name);
+    notice!("l2tpctl: deleting tunnel \"{name}\" (not connected)");
+    Ok(Answer::Done(format!("tunnel \"{name}\" deleted")))
 }
 
 /// `request speeds`: an RFC 5515 CSURQ for one session or all the tunnel's enabled ones.
