@@ -262,6 +262,12 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
     let d = start("delete-idle", "");
     let o = d.ctl(&["create", "tunnel", "far", "peer=no-such-peer.invalid"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // Its local address is not known: null, as l2tpctl(1) has unknown values.
+    let list = json(&d.ctl(&["--json", "show", "tunnels"]));
+    assert_eq!(list[0]["name"], "far", "{list}");
+    assert_eq!(list[0]["local"], serde_json::Value::Null, "{list}");
+    let text = out(&d.ctl(&["show", "tunnel", "far"]));
+    assert!(text.contains("local:            -\n"), "{text}");
     let o = d.ctl(&["delete", "tunnel", "far"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).contains("tunnel \"far\" deleted"), "{}", out(&o));
