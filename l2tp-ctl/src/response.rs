@@ -365,7 +365,7 @@ pub struct SystemStats {
     pub ppp_frames_malformed: u64,
     /// Native PPP as LNS: what became of the proxy AVPs of LACs' ICCNs (RFC 2661 §4.4.5), by
     /// outcome (`lcp_taken`, `lcp_refused`, `lcp_malformed`, `auth_taken`, `auth_ignored`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub ppp_proxy: BTreeMap<String, u64>,
     /// Native PPP on the userspace data plane: packets of the shared TUN dropped, by reason
     /// (`unrouted`: to an address no session holds, IPv4 or an IPv6 link-local one;

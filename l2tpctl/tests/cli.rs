@@ -93,6 +93,17 @@ fn show_system_as_text_and_json() {
     assert_eq!(v["counts"]["tunnels"], 0);
     assert_eq!(v["counts"]["sessions"], 0);
     assert!(v["statistics"].is_object());
+    // Every kind the page lists is there, 0 before the first, as scripts read them.
+    let malformed = &v["statistics"]["malformed"];
+    for kind in [
+        "header",
+        "unknown_tunnel",
+        "static_tunnel",
+        "data_wrong_cookie",
+    ] {
+        assert_eq!(malformed[kind], 0, "{kind}: {malformed}");
+    }
+    assert!(v["statistics"]["ppp_proxy"].is_object(), "{v}");
 }
 
 #[test]

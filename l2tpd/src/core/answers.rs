@@ -208,11 +208,10 @@ impl Core {
         statistics.sessions_refused = engine.sessions_refused;
         statistics.malformed = engine.malformed;
         let drops = plane.drops();
-        if drops.cookie_mismatches > 0 {
-            statistics
-                .malformed
-                .insert("data_wrong_cookie".to_owned(), drops.cookie_mismatches);
-        }
+        // Present when 0 too, as every other kind (l2tpctl(1), show system).
+        statistics
+            .malformed
+            .insert("data_wrong_cookie".to_owned(), drops.cookie_mismatches);
         for (reason, n) in [
             ("unrouted", drops.tun_unrouted),
             ("multicast", drops.tun_multicast),
