@@ -267,7 +267,7 @@ fn reload_create_delete_and_debug() {
 }
 
 /// A tunnel instance with no tunnel at the moment (here: its peer's name does not resolve, so it
-/// waits to try again) is deleted by name like a connected one, and stays stopped.
+/// waits to try again) is deleted by name like a connected one, and is gone.
 #[test]
 fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
     let d = start("delete-idle", "");
@@ -282,12 +282,16 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
     let o = d.ctl(&["delete", "tunnel", "far"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).contains("tunnel \"far\" deleted"), "{}", out(&o));
-    let shown = json(&d.ctl(&["--json", "show", "tunnel", "far"]));
-    assert_eq!(shown["protocol_state"], "stopped", "{shown}");
-    // Deleted once, it is gone for `delete` as for any deleted tunnel.
-    let o = d.ctl(&["delete", "tunnel", "far"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("no tunnel \"far\""), "{}", err(&o));
+    // Gone, as a deleted tunnel of l2tpctl is: not shown, listed or deleted again.
+    for args in [&["show", "tunnel", "far"][..], &["delete", "tunnel", "far"]] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert!(err(&o).contains("no tunnel \"far\""), "{}", err(&o));
+    }
+    assert_eq!(
+        json(&d.ctl(&["--json", "show", "tunnels"])),
+        serde_json::json!([])
+    );
 }
 
 #[test]
