@@ -169,10 +169,10 @@ fn delete_unconnected_tunnel(
         Selector::Name(n) => n.clone(),
         Selector::Id(id) => id.to_string(),
     };
-    if !instances
+    let live = instances
         .tunnel(&name)
-        .is_some_and(|i| !i.state.is_stopped())
-    {
+        .is_some_and(|i| !i.state.is_stopped());
+    if !live {
         return Err(no_tunnel(sel));
     }
     instances.stop(InstanceKind::Tunnel, &name);
