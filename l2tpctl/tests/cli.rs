@@ -279,6 +279,14 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
     assert_eq!(list[0]["local"], serde_json::Value::Null, "{list}");
     let text = out(&d.ctl(&["show", "tunnel", "far"]));
     assert!(text.contains("local:            -\n"), "{text}");
+    // A session of it waits for it to come up, and is deleted by name as well.
+    let o = d.ctl(&["create", "session", "far", "call", "pseudowire_type=eth"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["delete", "session", "far", "call"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("session \"call\" deleted"), "{}", out(&o));
+    let o = d.ctl(&["delete", "session", "far", "call"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     let o = d.ctl(&["delete", "tunnel", "far"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).contains("tunnel \"far\" deleted"), "{}", out(&o));
