@@ -239,7 +239,10 @@ impl Args {
                 pw_type::PPP
             }
             (_, Some(other), Some(_)) => {
-                return Err(format!("--ppp needs --pw-type ppp, not {other:?}"));
+                let given = other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned());
+                return Err(format!("--ppp needs --pw-type ppp, not {given}"));
             }
             (_, None | Some(PwType::Eth), None) => pw_type::ETH,
             (_, Some(PwType::EthVlan), None) => pw_type::ETH_VLAN,
@@ -362,6 +365,18 @@ mod tests {
                 "{e}"
             );
         }
+        // An option is named as it is written.
+        let e = ppp_plan(&[
+            "--ppp",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--pw-type",
+            "eth-vlan",
+        ])
+        .unwrap_err();
+        assert_eq!(e, "--ppp needs --pw-type ppp, not eth-vlan");
         // A negative number of seconds reaches the plan's check.
         let args = Args::try_parse_from([
             "l2tp-loadgen",
