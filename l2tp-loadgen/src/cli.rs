@@ -312,6 +312,14 @@ pub(crate) fn parse_peer(text: &str) -> Result<SocketAddr, String> {
     }
     let with_port = match text.rsplit_once(':') {
         Some((_, port)) if port.parse::<u16>().is_ok() => text.to_owned(),
+        // Digits after the colon of a name or IPv4 address: a port, out of range.
+        Some((host, port))
+            if !host.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            return Err(format!("--peer {text}: port {port} is not in 0..=65535"));
+        }
         _ => format!("{text}:{L2TP_PORT}"),
     };
     with_port
@@ -408,6 +416,10 @@ mod tests {
         assert_eq!(parse_peer("[::1]:9").unwrap(), "[::1]:9".parse().unwrap());
         assert_eq!(parse_peer("localhost:9").unwrap().port(), 9);
         assert!(parse_peer("no such host.invalid").is_err());
+        assert_eq!(
+            parse_peer("192.0.2.1:99999"),
+            Err("--peer 192.0.2.1:99999: port 99999 is not in 0..=65535".into())
+        );
     }
 
     fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {
