@@ -279,6 +279,9 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
     assert_eq!(list[0]["local"], serde_json::Value::Null, "{list}");
     let text = out(&d.ctl(&["show", "tunnel", "far"]));
     assert!(text.contains("local:            -\n"), "{text}");
+    // Listed, so its sessions may be listed: none.
+    let sessions = json(&d.ctl(&["--json", "show", "sessions", "far"]));
+    assert_eq!(sessions, serde_json::json!([]));
     // A session of it waits for it to come up, and is deleted by name as well.
     let o = d.ctl(&["create", "session", "far", "call", "pseudowire_type=eth"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));

@@ -168,7 +168,17 @@ impl Views<'_> {
         budget: usize,
     ) -> Result<ListPage<SessionInfo>, CtlError> {
         let only = match tunnel {
-            Some(sel) => Some(self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?),
+            Some(sel) => match self.find_tunnel(sel) {
+                Some(h) => Some(h),
+                // Listed by `show tunnels`, without a tunnel now: no session.
+                None if self.shown_instance(sel) => {
+                    return Ok(ListPage {
+                        items: Vec::new(),
+                        next: None,
+                    });
+                }
+                None => return Err(no_tunnel(sel)),
+            },
             None => None,
         };
         let at = match from {
@@ -190,6 +200,16 @@ impl Views<'_> {
             }
         }
         Ok(ListPage { items, next: None })
+    }
+
+    /// Whether `sel` names a tunnel instance that `show tunnels` lists without a tunnel.
+    fn shown_instance(&self, sel: &Selector) -> bool {
+        let Selector::Name(n) = sel else {
+            return false;
+        };
+        self.instances
+            .tunnel(n)
+            .is_some_and(|i| i.state.handle().is_none() && shown(i))
     }
 
     /// `show tunnel SEL`.
