@@ -38,6 +38,13 @@ STATE is idle, connecting, up or closing.";
 /// The request that `words` ask for, or a usage message.
 pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    // Options after the command would be taken for its arguments.
+    if let Some(opt) = w.iter().skip(1).find(|x| OPTIONS.contains(x)) {
+        return Err(format!(
+            "`{opt}` is an option: give it before the command (l2tpctl [-S socket] \
+             [-j|--json] COMMAND)"
+        ));
+    }
     match w.as_slice() {
         [] => Err("no command given".into()),
         ["show", rest @ ..] => show(rest),
@@ -95,6 +102,9 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
         _ => Err(wrong_arguments(&w)),
     }
 }
+
+/// The options of `l2tpctl`, which go before the command.
+const OPTIONS: [&str; 7] = ["-S", "-j", "--json", "-h", "--help", "-V", "--version"];
 
 /// The usage message for `words`, which no command fits: the syntax of the commands that fit
 /// them best (those whose keywords the most leading words match), or `unknown command`.
@@ -473,6 +483,10 @@ mod tests {
         assert!(p("debug tunnel 5 maybe").is_err_and(|e| e.contains("on")));
         assert!(p("reload now").is_err_and(|e| e.contains("wrong arguments")));
         assert!(p("--bogus").is_err_and(|e| e.contains("unknown option `--bogus`")));
+        assert!(p("show tunnels --json").is_err_and(|e| e.starts_with(
+            "`--json` is an option: give it before the command (l2tpctl [-S socket]"
+        )));
+        assert!(p("show system -S /run/x.sock").is_err_and(|e| e.starts_with("`-S` is an")));
     }
 
     #[test]
