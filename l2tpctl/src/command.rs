@@ -272,23 +272,30 @@ fn key_values(words: &[&str], kind: Kind) -> Result<Params, String> {
                 .collect(),
         ),
     };
+    // Every problem, not only the first (l2tpctl(1), create tunnel).
+    let mut problems = Vec::new();
     let mut params = Params::new();
     for w in words {
         let Some((k, v)) = w.split_once('=') else {
-            return Err(format!("expected key=value, found `{w}`"));
+            problems.push(format!("expected key=value, found `{w}`"));
+            continue;
         };
         if !keys.contains(&k) {
-            return Err(format!("`{k}` is not a parameter of a {what} block"));
+            problems.push(format!("`{k}` is not a parameter of a {what} block"));
+        } else if params.get(k).is_some() {
+            problems.push(format!("`{k}` is given twice"));
+        } else {
+            params.push(k, v.to_owned());
         }
-        if params.get(k).is_some() {
-            return Err(format!("`{k}` is given twice"));
-        }
-        params.push(k, v.to_owned());
     }
     if matches!(kind, Kind::Tunnel) && params.get("peer").is_none() {
-        return Err("create tunnel needs peer=ADDRESS".into());
+        problems.push("create tunnel needs peer=ADDRESS".into());
     }
-    Ok(params)
+    if problems.is_empty() {
+        Ok(params)
+    } else {
+        Err(problems.join("\n  "))
+    }
 }
 
 #[cfg(test)]
@@ -472,6 +479,15 @@ mod tests {
         let r = p("create session t1 s1 pseudowire_type=eth session_id=5");
         assert!(matches!(r, Ok(Request::CreateSession { .. })), "{r:?}");
         assert!(p("create session t1 s1 tunnel=x").is_err());
+        // Every problem at once.
+        assert_eq!(
+            p("create tunnel t1 colour=red peer=a peer=b mtu"),
+            Err(
+                "`colour` is not a parameter of a tunnel block\n  `peer` is given twice\n  \
+                 expected key=value, found `mtu`"
+                    .into()
+            )
+        );
     }
 
     #[test]
