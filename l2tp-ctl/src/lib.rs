@@ -193,7 +193,7 @@ pub fn decode_page(line: &str) -> Result<(Reply, bool), CtlError> {
     let frame: ReplyFrame = serde_json::from_str(line).map_err(|e| {
         CtlError::new(
             ErrorKind::Protocol,
-            format!("cannot understand the daemon's answer: {e}"),
+            format!("the answer is not l2tpd's (is this its control socket?): {e}"),
         )
     })?;
     if frame.version != PROTOCOL_VERSION && !matches!(frame.reply, Reply::Error(_)) {

@@ -13,6 +13,20 @@ use crate::event::ResultCode;
 use crate::map::Settings;
 use crate::request::ProfileKind;
 
+/// An empty text as JSON `null` (l2tpctl(1): a value that is not known is `null`).
+fn empty_as_null<S: Serializer>(text: &str, ser: S) -> Result<S::Ok, S::Error> {
+    if text.is_empty() {
+        ser.serialize_none()
+    } else {
+        ser.serialize_str(text)
+    }
+}
+
+/// JSON `null` as an empty text.
+fn null_as_empty<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(de)?.unwrap_or_default())
+}
+
 /// A successful answer, tagged by its kind on the wire (`{"tunnels":[...]}`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -351,7 +365,7 @@ pub struct SystemStats {
     pub ppp_frames_malformed: u64,
     /// Native PPP as LNS: what became of the proxy AVPs of LACs' ICCNs (RFC 2661 §4.4.5), by
     /// outcome (`lcp_taken`, `lcp_refused`, `lcp_malformed`, `auth_taken`, `auth_ignored`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub ppp_proxy: BTreeMap<String, u64>,
     /// Native PPP on the userspace data plane: packets of the shared TUN dropped, by reason
     /// (`unrouted`: to an address no session holds, IPv4 or an IPv6 link-local one;
@@ -382,7 +396,9 @@ pub struct TunnelInfo {
     pub version: u8,
     /// Encapsulation.
     pub encap: Encap,
-    /// Local address and port (`192.0.2.1:1701`, `[2001:db8::1]:1701`; port 0 with IP encap).
+    /// Local address and port (`192.0.2.1:1701`, `[2001:db8::1]:1701`; port 0 with IP encap);
+    /// empty while not known (a tunnel instance waiting to try again), `null` in JSON.
+    #[serde(serialize_with = "empty_as_null", deserialize_with = "null_as_empty")]
     pub local: String,
     /// The peer's address and port.
     pub peer: String,

@@ -252,6 +252,20 @@ fn every_reply() -> Vec<Reply> {
     ]
 }
 
+/// Another server on the socket is named as the likely cause (l2tpctl(1), exit status 3).
+#[test]
+fn a_foreign_answer_asks_whether_the_socket_is_l2tpd_s() {
+    let Err(e) = decode_reply("HTTP/1.0 200 OK") else {
+        panic!("an HTTP answer was taken for l2tpd's");
+    };
+    assert_eq!(e.kind, ErrorKind::Protocol);
+    assert!(
+        e.message
+            .starts_with("the answer is not l2tpd's (is this its control socket?): "),
+        "{e}"
+    );
+}
+
 #[test]
 fn every_request_round_trips() {
     for r in every_request() {

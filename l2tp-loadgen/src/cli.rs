@@ -22,51 +22,49 @@ const L2TP_PORT: u16 = 1701;
 /// Exit status: 0 if every tunnel and session came up, stayed up and was torn down; 1 if
 /// anything failed or the run could not start; 2 for usage errors.
 #[derive(Debug, Parser)]
-#[command(name = "l2tp-loadgen")]
+#[command(name = "l2tp-loadgen", allow_negative_numbers = true)]
 pub(crate) struct Args {
     /// The LNS: ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT); the port defaults to 1701.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub(crate) peer: String,
     /// Tunnels to open, each from its own UDP socket (ephemeral port).
-    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    #[arg(long, value_name = "T", value_parser = tunnel_count)]
     pub(crate) tunnels: u32,
     /// Sessions per tunnel (0: tunnels only).
-    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u32).range(0..=60_000))]
+    #[arg(long, value_name = "S", value_parser = session_count)]
     pub(crate) sessions: u32,
     /// L2TP version.
-    #[arg(long, value_name = "2|3", default_value_t = 3,
-          value_parser = clap::value_parser!(u8).range(2..=3))]
+    #[arg(long, value_name = "2|3", default_value_t = 3, value_parser = version)]
     pub(crate) version: u8,
     /// Shared secret: challenge/response (L2TPv2) or message digest (L2TPv3) authentication,
     /// required in both directions.
     #[arg(long, value_name = "S", value_parser = secret)]
     pub(crate) secret: Option<Secret>,
     /// Seconds to hold everything open once set up, before tearing down.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg, default_value_t = 0.0)]
     pub(crate) hold: f64,
     /// Print the report as one JSON object on standard output.
     #[arg(long)]
     pub(crate) json: bool,
     /// Tunnels and sessions being set up at once.
-    #[arg(long, value_name = "N", default_value_t = 100,
-          value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = at_least_one)]
     pub(crate) concurrency: u32,
     /// At most this many UDP sockets; tunnels share them round robin (default: one per
     /// tunnel, fewer if file descriptors run short even after raising RLIMIT_NOFILE).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub(crate) max_sockets: Option<u32>,
     /// Local address to send from (default: the unspecified address of the peer's family).
     #[arg(long, value_name = "ADDR")]
     pub(crate) local: Option<IpAddr>,
     /// Local UDP port of the first socket (default: an ephemeral port), as clients that always
     /// send from port 1701 do (Windows, xl2tpd); with --max-sockets 1 every tunnel shares it.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = port)]
     pub(crate) local_port: Option<u16>,
     /// Seconds the set-up phase may last; whatever is not up by then counts as failed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg, default_value_t = 60.0)]
     pub(crate) timeout: f64,
     /// Seconds to wait for the peer to acknowledge the StopCCNs.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg, default_value_t = 10.0)]
     pub(crate) teardown_timeout: f64,
     /// Pseudowire type of L2TPv3 sessions (L2TPv2 sessions are always PPP) [default: eth, ppp
     /// with --ppp].
@@ -91,7 +89,7 @@ pub(crate) struct Args {
     pub(crate) auth: Auth,
     /// Seconds between our own LCP Echo-Requests (with --ppp); 0: send none, only answer the
     /// peer's.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds_arg, default_value_t = 0.0)]
     pub(crate) lcp_echo_interval: f64,
     /// Ask IPCP for the primary and secondary DNS and NBNS (WINS) servers (RFC 1877), as the
     /// Windows client does (with --ppp); the report lists the servers given.
@@ -141,6 +139,44 @@ fn secret(s: &str) -> Result<Secret, String> {
 
 fn password(s: &str) -> Result<Password, String> {
     Ok(Password::from(s))
+}
+
+/// A whole number from `lo` to `hi`; the message says so (not Rust's parse error).
+fn whole(s: &str, lo: u64, hi: u64) -> Result<u64, String> {
+    s.parse()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| format!("expected a whole number from {lo} to {hi}"))
+}
+
+fn tunnel_count(s: &str) -> Result<u32, String> {
+    whole(s, 1, 65_535).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn session_count(s: &str) -> Result<u32, String> {
+    whole(s, 0, 60_000).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn at_least_one(s: &str) -> Result<u32, String> {
+    whole(s, 1, u32::MAX.into()).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn port(s: &str) -> Result<u16, String> {
+    whole(s, 0, u16::MAX.into()).map(|n| u16::try_from(n).unwrap_or(u16::MAX))
+}
+
+fn version(s: &str) -> Result<u8, String> {
+    match s {
+        "2" => Ok(2),
+        "3" => Ok(3),
+        _ => Err("expected 2 or 3".into()),
+    }
+}
+
+/// Seconds as written (checked further by [`seconds`]).
+fn seconds_arg(s: &str) -> Result<f64, String> {
+    s.parse()
+        .map_err(|_| "expected a number of seconds, such as 5 or 0.5".to_owned())
 }
 
 /// L2TPv3 pseudowire types.
@@ -203,7 +239,10 @@ impl Args {
                 pw_type::PPP
             }
             (_, Some(other), Some(_)) => {
-                return Err(format!("--ppp needs --pw-type ppp, not {other:?}"));
+                let given = other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned());
+                return Err(format!("--ppp needs --pw-type ppp, not {given}"));
             }
             (_, None | Some(PwType::Eth), None) => pw_type::ETH,
             (_, Some(PwType::EthVlan), None) => pw_type::ETH_VLAN,
@@ -273,6 +312,14 @@ pub(crate) fn parse_peer(text: &str) -> Result<SocketAddr, String> {
     }
     let with_port = match text.rsplit_once(':') {
         Some((_, port)) if port.parse::<u16>().is_ok() => text.to_owned(),
+        // Digits after the colon of a name or IPv4 address: a port, out of range.
+        Some((host, port))
+            if !host.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            return Err(format!("--peer {text}: port {port} is not in 0..=65535"));
+        }
         _ => format!("{text}:{L2TP_PORT}"),
     };
     with_port
@@ -286,6 +333,73 @@ pub(crate) fn parse_peer(text: &str) -> Result<SocketAddr, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Bad numbers are named with what is expected, never with Rust's parse errors.
+    #[test]
+    fn bad_numbers_say_what_is_expected() {
+        for (flag, value, want) in [
+            (
+                "--tunnels",
+                "abc",
+                "expected a whole number from 1 to 65535",
+            ),
+            ("--tunnels", "0", "expected a whole number from 1 to 65535"),
+            (
+                "--sessions",
+                "-1",
+                "expected a whole number from 0 to 60000",
+            ),
+            ("--version", "4", "expected 2 or 3"),
+            ("--concurrency", "x", "expected a whole number from 1 to"),
+            (
+                "--local-port",
+                "http",
+                "expected a whole number from 0 to 65535",
+            ),
+            ("--hold", "abc", "expected a number of seconds"),
+        ] {
+            let mut argv = vec!["l2tp-loadgen", "--peer", "127.0.0.1"];
+            if flag != "--tunnels" {
+                argv.extend(["--tunnels", "1"]);
+            }
+            if flag != "--sessions" {
+                argv.extend(["--sessions", "1"]);
+            }
+            argv.extend([flag, value]);
+            let e = Args::try_parse_from(&argv).unwrap_err().to_string();
+            assert!(e.contains(want), "{flag} {value}: {e}");
+            assert!(
+                !e.contains("invalid digit") && !e.contains("float literal"),
+                "{e}"
+            );
+        }
+        // An option is named as it is written.
+        let e = ppp_plan(&[
+            "--ppp",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--pw-type",
+            "eth-vlan",
+        ])
+        .unwrap_err();
+        assert_eq!(e, "--ppp needs --pw-type ppp, not eth-vlan");
+        // A negative number of seconds reaches the plan's check.
+        let args = Args::try_parse_from([
+            "l2tp-loadgen",
+            "--peer",
+            "127.0.0.1",
+            "--tunnels",
+            "1",
+            "--sessions",
+            "1",
+            "--hold",
+            "-1",
+        ])
+        .unwrap();
+        assert!(args.hold < 0.0);
+    }
 
     #[test]
     fn peers_take_the_default_port() {
@@ -302,6 +416,10 @@ mod tests {
         assert_eq!(parse_peer("[::1]:9").unwrap(), "[::1]:9".parse().unwrap());
         assert_eq!(parse_peer("localhost:9").unwrap().port(), 9);
         assert!(parse_peer("no such host.invalid").is_err());
+        assert_eq!(
+            parse_peer("192.0.2.1:99999"),
+            Err("--peer 192.0.2.1:99999: port 99999 is not in 0..=65535".into())
+        );
     }
 
     fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {

@@ -38,6 +38,13 @@ STATE is idle, connecting, up or closing.";
 /// The request that `words` ask for, or a usage message.
 pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    // Options after the command would be taken for its arguments.
+    if let Some(opt) = w.iter().skip(1).find(|x| OPTIONS.contains(x)) {
+        return Err(format!(
+            "`{opt}` is an option: give it before the command (l2tpctl [-S socket] \
+             [-j|--json] COMMAND)"
+        ));
+    }
     match w.as_slice() {
         [] => Err("no command given".into()),
         ["show", rest @ ..] => show(rest),
@@ -88,11 +95,60 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
             },
             enable: on_off(on)?,
         }),
-        [first, ..] if ["create", "delete", "debug", "reload", "disconnect"].contains(first) => {
-            Err(format!("wrong arguments for `{}`", w.join(" ")))
-        }
-        [first, ..] => Err(format!("unknown command `{first}`")),
+        [first, ..] if first.starts_with('-') => Err(format!(
+            "unknown option `{first}`: the options are -S socket, -j or --json, -h or --help \
+             and -V or --version, before the command"
+        )),
+        _ => Err(wrong_arguments(&w)),
     }
+}
+
+/// The options of `l2tpctl`, which go before the command.
+const OPTIONS: [&str; 7] = ["-S", "-j", "--json", "-h", "--help", "-V", "--version"];
+
+/// The usage message for `words`, which no command fits: the syntax of the commands that fit
+/// them best (those whose keywords the most leading words match), or `unknown command`.
+fn wrong_arguments(words: &[&str]) -> String {
+    let lines = COMMANDS
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| !l.starts_with(' '));
+    let mut best: Vec<&str> = Vec::new();
+    let mut best_score = 0;
+    for line in lines {
+        let score = words
+            .iter()
+            .zip(line.split(' '))
+            .take_while(|(word, token)| fits(word, token))
+            .count();
+        if score > best_score {
+            best_score = score;
+            best.clear();
+        }
+        if score == best_score && score > 0 {
+            best.push(line);
+        }
+    }
+    let given = words.join(" ");
+    match best.as_slice() {
+        [] => format!("unknown command `{}`", words.first().copied().unwrap_or("")),
+        [one] => format!("wrong arguments for `{given}`: expected `{one}`"),
+        many => {
+            let mut msg = format!("wrong arguments for `{given}`: expected one of");
+            for line in many {
+                msg.push_str("\n  ");
+                msg.push_str(line);
+            }
+            msg
+        }
+    }
+}
+
+/// Whether `word` may stand where the summary has `token`: one of a keyword's spellings
+/// (`on|off`), or anything for a placeholder (`ID|NAME`, `[key=value`).
+fn fits(word: &str, token: &str) -> bool {
+    let placeholder = token.starts_with('[') || token.chars().any(|c| c.is_ascii_uppercase());
+    placeholder || token.split('|').any(|t| t == word)
 }
 
 fn show(w: &[&str]) -> Result<Request, String> {
@@ -132,7 +188,11 @@ fn show(w: &[&str]) -> Result<Request, String> {
             tunnel: Selector::parse(t),
             session: Selector::parse(s),
         }),
-        _ => Err(format!("cannot show `{}`", w.join(" "))),
+        _ => {
+            let mut all = vec!["show"];
+            all.extend_from_slice(w);
+            Err(wrong_arguments(&all))
+        }
     }
 }
 
@@ -170,8 +230,9 @@ fn list_options(words: &[&str]) -> Result<ListOptions, String> {
     }
     match rest {
         [] => Ok(o),
-        [word] => Err(format!("`{word}` needs a value")),
-        _ => Err(format!("cannot show `{}`", words.join(" "))),
+        [word] if LIST_KEYWORDS.contains(word) => Err(format!("`{word}` needs a value")),
+        [other] => Err(format!("unknown filter `{other}`: expected state or limit")),
+        _ => Err(format!("wrong filters `{}`", words.join(" "))),
     }
 }
 
@@ -211,23 +272,30 @@ fn key_values(words: &[&str], kind: Kind) -> Result<Params, String> {
                 .collect(),
         ),
     };
+    // Every problem, not only the first (l2tpctl(1), create tunnel).
+    let mut problems = Vec::new();
     let mut params = Params::new();
     for w in words {
         let Some((k, v)) = w.split_once('=') else {
-            return Err(format!("expected key=value, found `{w}`"));
+            problems.push(format!("expected key=value, found `{w}`"));
+            continue;
         };
         if !keys.contains(&k) {
-            return Err(format!("`{k}` is not a parameter of a {what} block"));
+            problems.push(format!("`{k}` is not a parameter of a {what} block"));
+        } else if params.get(k).is_some() {
+            problems.push(format!("`{k}` is given twice"));
+        } else {
+            params.push(k, v.to_owned());
         }
-        if params.get(k).is_some() {
-            return Err(format!("`{k}` is given twice"));
-        }
-        params.push(k, v.to_owned());
     }
     if matches!(kind, Kind::Tunnel) && params.get("peer").is_none() {
-        return Err("create tunnel needs peer=ADDRESS".into());
+        problems.push("create tunnel needs peer=ADDRESS".into());
     }
-    Ok(params)
+    if problems.is_empty() {
+        Ok(params)
+    } else {
+        Err(problems.join("\n  "))
+    }
 }
 
 #[cfg(test)]
@@ -411,15 +479,60 @@ mod tests {
         let r = p("create session t1 s1 pseudowire_type=eth session_id=5");
         assert!(matches!(r, Ok(Request::CreateSession { .. })), "{r:?}");
         assert!(p("create session t1 s1 tunnel=x").is_err());
+        // Every problem at once.
+        assert_eq!(
+            p("create tunnel t1 colour=red peer=a peer=b mtu"),
+            Err(
+                "`colour` is not a parameter of a tunnel block\n  `peer` is given twice\n  \
+                 expected key=value, found `mtu`"
+                    .into()
+            )
+        );
     }
 
     #[test]
     fn bad_commands_say_what_is_wrong() {
         assert!(p("").is_err_and(|e| e.contains("no command")));
         assert!(p("frobnicate").is_err_and(|e| e.contains("unknown command")));
-        assert!(p("show").is_err_and(|e| e.contains("cannot show")));
+        assert!(p("show").is_err_and(|e| e.contains("show system") && e.contains("show radius")));
         assert!(p("show tunnel").is_err());
         assert!(p("debug tunnel 5 maybe").is_err_and(|e| e.contains("on")));
         assert!(p("reload now").is_err_and(|e| e.contains("wrong arguments")));
+        assert!(p("--bogus").is_err_and(|e| e.contains("unknown option `--bogus`")));
+        assert!(p("show tunnels --json").is_err_and(|e| e.starts_with(
+            "`--json` is an option: give it before the command (l2tpctl [-S socket]"
+        )));
+        assert!(p("show system -S /run/x.sock").is_err_and(|e| e.starts_with("`-S` is an")));
+    }
+
+    #[test]
+    fn wrong_arguments_name_the_expected_syntax() {
+        for (line, want) in [
+            ("show session 1", "expected `show session TUNNEL ID|NAME`"),
+            ("show tunnel 1 2", "expected `show tunnel ID|NAME`"),
+            ("show tunnel", "\n  show tunnel ID|NAME\n"),
+            (
+                "request speeds",
+                "expected `request speeds TUNNEL [ID|NAME]`",
+            ),
+            ("request", "expected `request speeds TUNNEL [ID|NAME]`"),
+            (
+                "create session t1",
+                "expected `create session TUNNEL NAME [key=value ...]`",
+            ),
+            ("debug tunnel 1", "expected `debug tunnel ID|NAME on|off`"),
+            ("reload now", "expected `reload`"),
+            ("show radius servers", "expected `show radius`"),
+            ("show ip", "show ip pools\n  show ip pool NAME"),
+        ] {
+            let e = p(line).err().unwrap_or_default();
+            assert!(
+                e.starts_with(&format!("wrong arguments for `{line}`")) && e.contains(want),
+                "{line}: {e}"
+            );
+        }
+        assert!(p("show tunnels extra").is_err_and(|e| e.contains("unknown filter `extra`")));
+        assert!(p("show tunnels limit").is_err_and(|e| e.contains("`limit` needs a value")));
+        assert!(p("frobnicate now").is_err_and(|e| e == "unknown command `frobnicate`"));
     }
 }

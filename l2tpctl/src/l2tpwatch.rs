@@ -26,10 +26,10 @@ struct Args {
     #[arg(short = 'S', value_name = "socket", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
     /// Exit after this many events.
-    #[arg(short = 'n', value_name = "max-events")]
+    #[arg(short = 'n', value_name = "max-events", value_parser = whole_number)]
     max_events: Option<u64>,
     /// Exit after this many seconds.
-    #[arg(short = 'T', value_name = "seconds")]
+    #[arg(short = 'T', value_name = "seconds", value_parser = whole_number)]
     timeout: Option<u64>,
     /// Tunnel events to show: a comma list of created,up,down,deleted (default all).
     #[arg(short = 't', value_name = "types", value_parser = parse_types)]
@@ -38,7 +38,7 @@ struct Args {
     #[arg(short = 's', value_name = "types", value_parser = parse_types)]
     session_types: Option<Types>,
     /// PPP events of native-PPP sessions to show: a comma list of up,down (default both).
-    #[arg(short = 'P', value_name = "types", value_parser = parse_types)]
+    #[arg(short = 'P', value_name = "types", value_parser = parse_ppp_types)]
     ppp_types: Option<Types>,
     /// Verbose: protocol version, encapsulation and peer of tunnels; pseudowire type and
     /// interface of sessions.
@@ -93,6 +93,26 @@ fn parse_types(s: &str) -> Result<Types, String> {
         }
     }
     Ok(t)
+}
+
+/// `-P`: PPP links only come up and go down.
+fn parse_ppp_types(s: &str) -> Result<Types, String> {
+    let words = s.split(',').map(str::trim);
+    if words
+        .into_iter()
+        .any(|w| !["", "up", "down", "all"].contains(&w))
+    {
+        return Err(format!(
+            "expected a comma list of up and down, found \"{s}\""
+        ));
+    }
+    parse_types(s)
+}
+
+/// `-n` and `-T`: a number of events or seconds.
+fn whole_number(s: &str) -> Result<u64, String> {
+    s.parse()
+        .map_err(|_| format!("expected a whole number (0 or more), found \"{s}\""))
 }
 
 /// How to print events.
@@ -562,6 +582,30 @@ mod tests {
         assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(timestamp(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(timestamp(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+    }
+
+    #[test]
+    fn ppp_types_are_up_and_down() {
+        let t = parse_ppp_types("up").unwrap_or(Types::ALL);
+        assert!(t.up && !t.down);
+        assert_eq!(parse_ppp_types("all"), Ok(Types::ALL));
+        for bad in ["created", "up,deleted", "sideways"] {
+            assert!(
+                parse_ppp_types(bad).is_err_and(|e| e.contains("up and down")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_are_whole_numbers() {
+        assert_eq!(whole_number("60"), Ok(60));
+        for bad in ["abc", "-1", "1.5", ""] {
+            assert!(
+                whole_number(bad).is_err_and(|e| e.contains("whole number")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -302,7 +302,14 @@ fn tunnel(t: &TunnelDetail) -> String {
         ("state", format!("{} ({})", i.state, t.protocol_state)),
         ("version", i.version.to_string()),
         ("encapsulation", i.encap.to_string()),
-        ("local", i.local.clone()),
+        (
+            "local",
+            if i.local.is_empty() {
+                "-".into()
+            } else {
+                i.local.clone()
+            },
+        ),
         ("peer", i.peer.clone()),
         ("peer host name", or_dash(&i.peer_host_name)),
         ("profile", i.profile.clone()),

@@ -93,6 +93,17 @@ fn show_system_as_text_and_json() {
     assert_eq!(v["counts"]["tunnels"], 0);
     assert_eq!(v["counts"]["sessions"], 0);
     assert!(v["statistics"].is_object());
+    // Every kind the page lists is there, 0 before the first, as scripts read them.
+    let malformed = &v["statistics"]["malformed"];
+    for kind in [
+        "header",
+        "unknown_tunnel",
+        "static_tunnel",
+        "data_wrong_cookie",
+    ] {
+        assert_eq!(malformed[kind], 0, "{kind}: {malformed}");
+    }
+    assert!(v["statistics"]["ppp_proxy"].is_object(), "{v}");
 }
 
 #[test]
@@ -297,6 +308,45 @@ fn reload_prints_refused_blocks_and_exits_4() {
     assert_eq!(out(&o), "config reloaded:\n  tunnel \"c\" added\n");
     let o = d.ctl(&["-j", "show", "tunnel", "c"]);
     assert_eq!(json(&o)["created_by"], "config", "{}", out(&o));
+}
+
+/// A tunnel instance with no tunnel at the moment (here: its peer's name does not resolve, so it
+/// waits to try again) is deleted by name like a connected one, and is gone.
+#[test]
+fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
+    let d = start("delete-idle", "");
+    let o = d.ctl(&["create", "tunnel", "far", "peer=no-such-peer.invalid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // Its local address is not known: null, as l2tpctl(1) has unknown values.
+    let list = json(&d.ctl(&["--json", "show", "tunnels"]));
+    assert_eq!(list[0]["name"], "far", "{list}");
+    assert_eq!(list[0]["local"], serde_json::Value::Null, "{list}");
+    let text = out(&d.ctl(&["show", "tunnel", "far"]));
+    assert!(text.contains("local:            -\n"), "{text}");
+    // Listed, so its sessions may be listed: none.
+    let sessions = json(&d.ctl(&["--json", "show", "sessions", "far"]));
+    assert_eq!(sessions, serde_json::json!([]));
+    // A session of it waits for it to come up, and is deleted by name as well.
+    let o = d.ctl(&["create", "session", "far", "call", "pseudowire_type=eth"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["delete", "session", "far", "call"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("session \"call\" deleted"), "{}", out(&o));
+    let o = d.ctl(&["delete", "session", "far", "call"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let o = d.ctl(&["delete", "tunnel", "far"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("tunnel \"far\" deleted"), "{}", out(&o));
+    // Gone, as a deleted tunnel of l2tpctl is: not shown, listed or deleted again.
+    for args in [&["show", "tunnel", "far"][..], &["delete", "tunnel", "far"]] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert!(err(&o).contains("no tunnel \"far\""), "{}", err(&o));
+    }
+    assert_eq!(
+        json(&d.ctl(&["--json", "show", "tunnels"])),
+        serde_json::json!([])
+    );
 }
 
 #[test]

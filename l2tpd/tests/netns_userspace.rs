@@ -640,6 +640,11 @@ fn a_reorder_timeout_puts_packets_back_in_order() {
     assert_eq!(num(&d["stats"], "rx_seq_errors"), 0, "{d}");
     // 2, 3 and 5 came ahead of a gap and went through the reorder queue.
     assert_eq!(num(&d["stats"], "rx_reordered"), 3, "{d}");
+    // The tunnel counts the data packets of its sessions (l2tpctl(1), show tunnel).
+    let t = lab
+        .ctl(&b, &["show", "tunnel", "st"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(num(&t["stats"], "data_rx_packets"), 5, "{t}");
 }
 
 #[test]

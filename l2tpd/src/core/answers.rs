@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use l2tp_ctl::{CtlError, ErrorKind, ProfileKind, Request, Response, SystemInfo};
+use l2tp_ctl::{CtlError, ErrorKind, ProfileKind, Request, Response, Selector, SystemInfo};
 
 use crate::dataplane::DataplaneHost;
 use crate::engine::{Command, ListCursor};
@@ -32,6 +32,7 @@ impl Core {
             Request::ShowTunnel { tunnel } => {
                 return self.engine.tunnel(now, &tunnel).map(|mut d| {
                     d.socket_mark = plane.tunnel_mark(d.info.tid);
+                    self.add_tunnel_data_stats(now, plane, &mut d);
                     Response::Tunnel(d)
                 });
             }
@@ -207,11 +208,10 @@ impl Core {
         statistics.sessions_refused = engine.sessions_refused;
         statistics.malformed = engine.malformed;
         let drops = plane.drops();
-        if drops.cookie_mismatches > 0 {
-            statistics
-                .malformed
-                .insert("data_wrong_cookie".to_owned(), drops.cookie_mismatches);
-        }
+        // Present when 0 too, as every other kind (l2tpctl(1), show system).
+        statistics
+            .malformed
+            .insert("data_wrong_cookie".to_owned(), drops.cookie_mismatches);
         for (reason, n) in [
             ("unrouted", drops.tun_unrouted),
             ("multicast", drops.tun_multicast),
@@ -269,6 +269,31 @@ impl Core {
                 peer_setup_rate: sys.peer_setup_rate,
             },
             statistics,
+        }
+    }
+}
+
+impl Core {
+    /// Adds the data packets of the tunnel's sessions to its detail: the data plane counts
+    /// them by session only.
+    fn add_tunnel_data_stats(
+        &self,
+        now: Instant,
+        plane: &DataplaneHost,
+        detail: &mut l2tp_ctl::TunnelDetail,
+    ) {
+        let tid = detail.info.tid;
+        if tid == 0 {
+            return;
+        }
+        let Ok(sessions) = self.engine.sessions(now, Some(&Selector::Id(tid))) else {
+            return;
+        };
+        for s in sessions {
+            if let Some(d) = plane.session_stats(s.tid, s.sid) {
+                detail.stats.data_rx_packets += d.rx_packets;
+                detail.stats.data_tx_packets += d.tx_packets;
+            }
         }
     }
 }

@@ -58,7 +58,9 @@ pub(super) fn execute(
             Ok(Answer::Session { name, tunnel })
         }
         Command::DeleteTunnel(sel) => {
-            let h = find_tunnel(ctx, instances, &sel).ok_or_else(|| no_tunnel(&sel))?;
+            let Some(h) = find_tunnel(ctx, instances, &sel) else {
+                return delete_unconnected_tunnel(instances, &sel);
+            };
             let (tid, name) = ctx
                 .registry
                 .tunnel(h)
@@ -86,7 +88,10 @@ pub(super) fn execute(
             )))
         }
         Command::DeleteSession(tsel, ssel) => {
-            let sh = find_session(ctx, instances, &tsel, &ssel)?;
+            let sh = match find_session(ctx, instances, &tsel, &ssel) {
+                Ok(sh) => sh,
+                Err(e) => return delete_unplaced_session(ctx, instances, &tsel, &ssel).ok_or(e),
+            };
             let (sid, name) = ctx
                 .registry
                 .session(sh)
@@ -154,6 +159,56 @@ pub(super) fn execute(
             notice!("session {}/{}: debug {state}", rec.tid(), rec.sid());
             Ok(Answer::Done(format!("session {} debug {state}", rec.sid())))
         }
+    }
+}
+
+/// `delete tunnel NAME` of a tunnel instance that has no tunnel now (it waits to try again, or
+/// for its peer's name): it is stopped, as a connected one would be, and not tried again.
+fn delete_unconnected_tunnel(
+    instances: &mut Instances,
+    sel: &Selector,
+) -> Result<Answer, CtlError> {
+    let name = selector_text(sel);
+    let live = instances
+        .tunnel(&name)
+        .is_some_and(|i| !i.state.is_stopped());
+    if !live {
+        return Err(no_tunnel(sel));
+    }
+    instances.stop(InstanceKind::Tunnel, &name);
+    notice!("l2tpctl: deleting tunnel \"{name}\" (not connected)");
+    Ok(Answer::Done(format!("tunnel \"{name}\" deleted")))
+}
+
+/// `delete session TUNNEL NAME` of a session instance whose call is not placed (its tunnel is
+/// not up, or it waits to try again): it is stopped, not placed later. `None` when no such
+/// instance is in that tunnel.
+fn delete_unplaced_session(
+    ctx: &Ctx<'_>,
+    instances: &mut Instances,
+    tsel: &Selector,
+    ssel: &Selector,
+) -> Option<Answer> {
+    let name = selector_text(ssel);
+    let tunnel_name = find_tunnel(ctx, instances, tsel)
+        .and_then(|h| ctx.registry.tunnel(h))
+        .and_then(|t| t.origin.name.clone())
+        .unwrap_or_else(|| selector_text(tsel));
+    let inst = instances.session(&name)?;
+    let unplaced = !inst.state.is_stopped() && inst.state.handle().is_none();
+    if !unplaced || inst.resolved.tunnel != tunnel_name {
+        return None;
+    }
+    instances.stop(InstanceKind::Session, &name);
+    notice!("l2tpctl: deleting session \"{name}\" (not placed)");
+    Some(Answer::Done(format!("session \"{name}\" deleted")))
+}
+
+/// A selector as the instance name it may be.
+fn selector_text(sel: &Selector) -> String {
+    match sel {
+        Selector::Name(n) => n.clone(),
+        Selector::Id(id) => id.to_string(),
     }
 }
 

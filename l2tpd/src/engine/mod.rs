@@ -671,11 +671,10 @@ impl Engine {
         s.ppp_frames_discarded = c.frames_discarded;
         s.ppp_frames_malformed = c.frames_malformed;
         s.ppp_proxy = owned(&c.proxy);
-        if self.static_discards > 0 {
-            s.malformed
-                .insert("static_tunnel".to_owned(), self.static_discards);
-            s.rx_discards += self.static_discards;
-        }
+        // Present when 0 too, as every other kind (l2tpctl(1), show system).
+        s.malformed
+            .insert("static_tunnel".to_owned(), self.static_discards);
+        s.rx_discards += self.static_discards;
         s
     }
 }

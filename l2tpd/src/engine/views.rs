@@ -101,7 +101,7 @@ impl Views<'_> {
             .map(|(h, t)| self.tunnel_info(now, h, t))
             .collect();
         for (name, inst) in self.instances.tunnels() {
-            if inst.state.handle().is_none() {
+            if inst.state.handle().is_none() && shown(inst) {
                 out.push(idle_tunnel_info(name, inst));
             }
         }
@@ -143,7 +143,7 @@ impl Views<'_> {
             }
         };
         for (name, inst) in self.instances.tunnels_from(instances_from) {
-            if inst.state.handle().is_some() {
+            if inst.state.handle().is_some() || !shown(inst) {
                 continue;
             }
             if looked == budget {
@@ -168,7 +168,17 @@ impl Views<'_> {
         budget: usize,
     ) -> Result<ListPage<SessionInfo>, CtlError> {
         let only = match tunnel {
-            Some(sel) => Some(self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?),
+            Some(sel) => match self.find_tunnel(sel) {
+                Some(h) => Some(h),
+                // Listed by `show tunnels`, without a tunnel now: no session.
+                None if self.shown_instance(sel) => {
+                    return Ok(ListPage {
+                        items: Vec::new(),
+                        next: None,
+                    });
+                }
+                None => return Err(no_tunnel(sel)),
+            },
             None => None,
         };
         let at = match from {
@@ -192,11 +202,22 @@ impl Views<'_> {
         Ok(ListPage { items, next: None })
     }
 
+    /// Whether `sel` names a tunnel instance that `show tunnels` lists without a tunnel.
+    fn shown_instance(&self, sel: &Selector) -> bool {
+        let Selector::Name(n) = sel else {
+            return false;
+        };
+        self.instances
+            .tunnel(n)
+            .is_some_and(|i| i.state.handle().is_none() && shown(i))
+    }
+
     /// `show tunnel SEL`.
     pub(super) fn tunnel(&self, now: Instant, sel: &Selector) -> Result<TunnelDetail, CtlError> {
         let Some(h) = self.find_tunnel(sel) else {
             if let Selector::Name(n) = sel
                 && let Some(inst) = self.instances.tunnel(n)
+                && shown(inst)
             {
                 return Ok(TunnelDetail {
                     info: idle_tunnel_info(n, inst),
@@ -482,6 +503,13 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// A persistent tunnel instance between attempts.
+/// Whether a tunnel instance without a tunnel is shown: not one made by `l2tpctl create
+/// tunnel` and deleted since, which is gone (l2tpctl(1), `delete tunnel`); a deleted one of the
+/// config file is shown as stopped until a reload or restart.
+fn shown(inst: &Instance<l2tp_config::ResolvedTunnel>) -> bool {
+    !(inst.created_by == ctl::CreatedBy::Cli && inst.state == InstanceState::Stopped)
+}
+
 fn idle_tunnel_info(name: &str, inst: &Instance<l2tp_config::ResolvedTunnel>) -> TunnelInfo {
     let s = &inst.resolved.settings;
     TunnelInfo {
