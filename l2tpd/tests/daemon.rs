@@ -417,6 +417,23 @@ fn sigusr1_flushes_and_reopens_the_log() {
     );
 }
 
+/// A signal the daemon gives no meaning (SIGUSR2) is logged and ignored: its default action
+/// would end the daemon without removing its socket and pid file.
+#[test]
+fn sigusr2_is_logged_and_ignored() {
+    let mut env = Env::new(l2tpd(), "usr2");
+    env.write_config("", "");
+    env.start(&[]);
+    env.wait_log("started");
+    env.signal(Signal::SIGUSR2);
+    env.wait_log("SIGUSR2 ignored");
+    env.signal(Signal::SIGHUP);
+    env.wait_log("config reloaded");
+    assert!(env.sock().exists() && env.pid_file().exists());
+    env.signal(Signal::SIGTERM);
+    assert_eq!(env.wait_exit().code(), Some(0));
+}
+
 #[test]
 fn the_control_protocol_reports_errors_and_keeps_the_connection() {
     let mut env = Env::new(l2tpd(), "protocol");

@@ -67,6 +67,9 @@ pub struct Signals {
     term: Signal,
     int: Signal,
     usr1: Signal,
+    /// Has no meaning here; handled so that a stray one (a rotation script written for another
+    /// daemon) is logged instead of killing the daemon without its clean-up.
+    usr2: Signal,
 }
 
 impl Signals {
@@ -77,6 +80,7 @@ impl Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
             usr1: signal(SignalKind::user_defined1())?,
+            usr2: signal(SignalKind::user_defined2())?,
         })
     }
 }
@@ -216,6 +220,9 @@ pub async fn run(
                 if let Err(e) = log.reopen() {
                     tracing::error!("SIGUSR1: {e}");
                 }
+            }
+            _ = signals.usr2.recv() => {
+                tracing::warn!("SIGUSR2 ignored: it has no meaning for l2tpd (see l2tpd(8), SIGNALS)");
             }
             Some(page) = pages.recv() => {
                 let answer = core.handle_page(Instant::now(), &page.request, page.from.as_ref());
