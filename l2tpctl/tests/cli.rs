@@ -326,14 +326,35 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
     // Listed, so its sessions may be listed: none.
     let sessions = json(&d.ctl(&["--json", "show", "sessions", "far"]));
     assert_eq!(sessions, serde_json::json!([]));
-    // A session of it waits for it to come up, and is deleted by name as well.
+    // A session of it waits for it to come up, listed as idle, and is deleted by name as well.
     let o = d.ctl(&["create", "session", "far", "call", "pseudowire_type=eth"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    for args in [
+        &["--json", "show", "sessions"][..],
+        &["--json", "show", "sessions", "far"],
+    ] {
+        let list = json(&d.ctl(args));
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{args:?}: {list}");
+        assert_eq!(list[0]["name"], "call", "{list}");
+        assert_eq!(list[0]["tunnel_name"], "far", "{list}");
+        assert_eq!(list[0]["state"], "idle", "{list}");
+        assert_eq!(list[0]["pseudowire_type"], "eth", "{list}");
+    }
+    let text = out(&d.ctl(&["show", "sessions", "state", "idle"]));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("call") && l.contains("idle")),
+        "{text}"
+    );
+    let text = out(&d.ctl(&["show", "sessions", "state", "up"]));
+    assert!(!text.contains("call"), "{text}");
     let o = d.ctl(&["delete", "session", "far", "call"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).contains("session \"call\" deleted"), "{}", out(&o));
     let o = d.ctl(&["delete", "session", "far", "call"]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let list = json(&d.ctl(&["--json", "show", "sessions"]));
+    assert_eq!(list, serde_json::json!([]));
     let o = d.ctl(&["delete", "tunnel", "far"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).contains("tunnel \"far\" deleted"), "{}", out(&o));

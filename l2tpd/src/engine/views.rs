@@ -169,33 +169,50 @@ impl Views<'_> {
     ) -> Result<ListPage<SessionInfo>, CtlError> {
         let only = match tunnel {
             Some(sel) => match self.find_tunnel(sel) {
-                Some(h) => Some(h),
-                // Listed by `show tunnels`, without a tunnel now: no session.
-                None if self.shown_instance(sel) => {
-                    return Ok(ListPage {
-                        items: Vec::new(),
-                        next: None,
-                    });
-                }
+                Some(h) => Some(Some(h)),
+                // Listed by `show tunnels`, without a tunnel now: its waiting sessions only.
+                None if self.shown_instance(sel) => Some(None),
                 None => return Err(no_tunnel(sel)),
             },
             None => None,
         };
-        let at = match from {
-            Some(ListCursor::Record(h)) => Some(*h),
-            Some(ListCursor::Instance(_)) | None => None,
-        };
+        let keep = |s: ctl::State| state.is_none_or(|want| want == s);
         let mut items = Vec::new();
-        for (looked, (h, s)) in self.registry.sessions_from(at).enumerate() {
+        let mut looked = 0;
+        let instances_from = match from {
+            Some(ListCursor::Instance(name)) => Some(name.as_str()),
+            records => {
+                let at = match records {
+                    Some(ListCursor::Record(h)) => Some(*h),
+                    _ => None,
+                };
+                for (h, s) in self.registry.sessions_from(at) {
+                    if looked == budget {
+                        let next = Some(ListCursor::Record(h));
+                        return Ok(ListPage { items, next });
+                    }
+                    looked += 1;
+                    if only.is_some_and(|t| t != Some(s.tunnel)) {
+                        continue;
+                    }
+                    let info = self.session_info(now, h, s);
+                    if keep(info.state) {
+                        items.push(info);
+                    }
+                }
+                None
+            }
+        };
+        // Then the session instances that have no session now.
+        let of = tunnel.map(|sel| self.instance_name(sel));
+        for (name, info) in self.waiting_sessions(instances_from, of.as_ref().map(Option::as_deref))
+        {
             if looked == budget {
-                let next = Some(ListCursor::Record(h));
+                let next = Some(ListCursor::Instance(name.clone()));
                 return Ok(ListPage { items, next });
             }
-            if only.is_some_and(|t| s.tunnel != t) {
-                continue;
-            }
-            let info = self.session_info(now, h, s);
-            if state.is_none_or(|want| want == info.state) {
+            looked += 1;
+            if keep(info.state) {
                 items.push(info);
             }
         }
@@ -272,15 +289,84 @@ impl Views<'_> {
         tunnel: Option<&Selector>,
     ) -> Result<Vec<SessionInfo>, CtlError> {
         let only = match tunnel {
-            Some(sel) => Some(self.find_tunnel(sel).ok_or_else(|| no_tunnel(sel))?),
+            Some(sel) => match self.find_tunnel(sel) {
+                Some(h) => Some(Some(h)),
+                // Listed by `show tunnels`, without a tunnel now: its waiting sessions only.
+                None if self.shown_instance(sel) => Some(None),
+                None => return Err(no_tunnel(sel)),
+            },
             None => None,
         };
-        Ok(self
+        let mut out: Vec<SessionInfo> = self
             .registry
             .sessions()
-            .filter(|(_, s)| only.is_none_or(|h| s.tunnel == h))
+            .filter(|(_, s)| only.is_none_or(|h| h == Some(s.tunnel)))
             .map(|(h, s)| self.session_info(now, h, s))
-            .collect())
+            .collect();
+        let of = tunnel.map(|sel| self.instance_name(sel));
+        out.extend(
+            self.waiting_sessions(None, of.as_ref().map(Option::as_deref))
+                .map(|(_, info)| info),
+        );
+        Ok(out)
+    }
+
+    /// The name of the tunnel instance `sel` names (`None`: a tunnel no instance made).
+    fn instance_name(&self, sel: &Selector) -> Option<String> {
+        match (self.find_tunnel(sel), sel) {
+            (Some(h), _) => self.registry.tunnel(h)?.origin.name.clone(),
+            (None, Selector::Name(n)) => Some(n.clone()),
+            (None, Selector::Id(_)) => None,
+        }
+    }
+
+    /// The session instances, by name from `from`, that have no session now (their tunnel is
+    /// not up, or they wait to try again) and are not deleted or given up, with their rows; `of`: only those of
+    /// tunnel instance `Some(name)` (`Some(None)`: none).
+    fn waiting_sessions<'a>(
+        &'a self,
+        from: Option<&'a str>,
+        of: Option<Option<&'a str>>,
+    ) -> impl Iterator<Item = (&'a String, SessionInfo)> + 'a {
+        self.instances
+            .sessions_from(from)
+            .filter(move |(_, i)| {
+                i.state.handle().is_none()
+                    && !i.state.is_stopped()
+                    && of.is_none_or(|t| t == Some(i.resolved.tunnel.as_str()))
+            })
+            .map(|(name, inst)| (name, self.idle_session_info(name, inst)))
+    }
+
+    /// The row of session instance `name` without a session.
+    fn idle_session_info(
+        &self,
+        name: &str,
+        inst: &Instance<l2tp_config::ResolvedSession>,
+    ) -> SessionInfo {
+        let r = &inst.resolved;
+        let tunnel = self
+            .instances
+            .tunnel(&r.tunnel)
+            .and_then(|t| t.state.handle())
+            .and_then(|h| self.registry.tunnel(h));
+        SessionInfo {
+            tid: tunnel.map_or(0, TunnelRec::tid),
+            sid: 0,
+            peer_tid: tunnel.map_or(0, |t| t.peer_tid),
+            peer_sid: 0,
+            name: Some(name.to_owned()),
+            state: ctl::State::Idle,
+            pseudowire_type: ctl::PseudowireType::from_number(r.settings.pseudowire_type.number()),
+            interface_name: None,
+            tunnel_name: Some(r.tunnel.clone()),
+            created_by: inst.created_by,
+            uptime_s: 0,
+            profile: r.profile.clone(),
+            pseudowire_profile: r.pseudowire_profile.clone(),
+            ppp_user: None,
+            ppp_ipv4: None,
+        }
     }
 
     /// `show session TUNNEL SEL`.
@@ -502,7 +588,6 @@ fn text(bytes: &[u8]) -> String {
     }
 }
 
-/// A persistent tunnel instance between attempts.
 /// Whether a tunnel instance without a tunnel is shown: not one made by `l2tpctl create
 /// tunnel` and deleted since, which is gone (l2tpctl(1), `delete tunnel`); a deleted one of the
 /// config file is shown as stopped until a reload or restart.

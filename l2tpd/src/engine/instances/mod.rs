@@ -112,6 +112,16 @@ impl Instances {
         self.tunnels.range::<str, _>((from, Bound::Unbounded))
     }
 
+    /// The session instances from name `from` on (all of them for `None`), by name.
+    pub(super) fn sessions_from<'a>(
+        &'a self,
+        from: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a String, &'a Instance<cfg::ResolvedSession>)> {
+        use std::ops::Bound;
+        let from = from.map_or(Bound::Unbounded, Bound::Included);
+        self.sessions.range::<str, _>((from, Bound::Unbounded))
+    }
+
     /// The parameters of tunnel `name` if `l2tpctl` made it.
     pub(super) fn cli_tunnel(&self, name: &str) -> Option<&[(String, String)]> {
         self.cli_tunnels.get(name).map(Vec::as_slice)
