@@ -340,6 +340,9 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
         assert_eq!(list[0]["state"], "idle", "{list}");
         assert_eq!(list[0]["pseudowire_type"], "eth", "{list}");
     }
+    let one = json(&d.ctl(&["--json", "show", "session", "far", "call"]));
+    assert_eq!(one["state"], "idle", "{one}");
+    assert_eq!(one["protocol_state"], "waiting for its tunnel", "{one}");
     let text = out(&d.ctl(&["show", "sessions", "state", "idle"]));
     assert!(
         text.lines()

@@ -338,6 +338,46 @@ impl Views<'_> {
             .map(|(name, inst)| (name, self.idle_session_info(name, inst)))
     }
 
+    /// `show session TUNNEL NAME` of a session instance that has no session now (as
+    /// [`Self::waiting_sessions`] lists it), or the error that there is no such session.
+    fn waiting_session(
+        &self,
+        tunnel: &Selector,
+        session: &Selector,
+    ) -> Result<SessionDetail, CtlError> {
+        if self.find_tunnel(tunnel).is_none() && !self.shown_instance(tunnel) {
+            return Err(no_tunnel(tunnel));
+        }
+        let of = self.instance_name(tunnel);
+        let Selector::Name(name) = session else {
+            return Err(no_session(tunnel, session));
+        };
+        let Some((_, info)) = self
+            .waiting_sessions(Some(name), Some(of.as_deref()))
+            .next()
+            .filter(|(n, _)| *n == name)
+        else {
+            return Err(no_session(tunnel, session));
+        };
+        let inst = self
+            .instances
+            .session(name)
+            .ok_or_else(|| no_session(tunnel, session))?;
+        Ok(SessionDetail {
+            protocol_state: match inst.state {
+                InstanceState::Waiting { .. } => "waiting to retry".into(),
+                _ => "waiting for its tunnel".into(),
+            },
+            debug: inst.resolved.settings.debug,
+            settings: view::session_settings(&inst.resolved.settings),
+            stats: ctl::SessionStats::default(),
+            last_result: inst.last_result.clone(),
+            call: ctl::CallInfo::default(),
+            ppp: None,
+            info,
+        })
+    }
+
     /// The row of session instance `name` without a session.
     fn idle_session_info(
         &self,
@@ -376,10 +416,12 @@ impl Views<'_> {
         tunnel: &Selector,
         session: &Selector,
     ) -> Result<SessionDetail, CtlError> {
-        let th = self.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
-        let sh = self
-            .find_session(th, session)
-            .ok_or_else(|| no_session(tunnel, session))?;
+        let found = self
+            .find_tunnel(tunnel)
+            .and_then(|th| self.find_session(th, session));
+        let Some(sh) = found else {
+            return self.waiting_session(tunnel, session);
+        };
         let rec = self.registry.session(sh).ok_or_else(|| no_tunnel(tunnel))?;
         let engine = self.protocol.session_info(sh, rec.tid(), rec.sid());
         let state = match &engine {
