@@ -340,7 +340,21 @@ fn delete_tunnel_stops_a_tunnel_that_is_not_connected() {
         assert_eq!(list[0]["state"], "idle", "{list}");
         assert_eq!(list[0]["pseudowire_type"], "eth", "{list}");
     }
+    // Debugging of either starts with its next attempt.
+    for args in [
+        &["debug", "tunnel", "far", "on"][..],
+        &["debug", "session", "far", "call", "on"],
+    ] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+        assert!(out(&o).contains("from its next attempt"), "{}", out(&o));
+    }
+    let o = d.ctl(&["debug", "session", "other", "call", "on"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let one = json(&d.ctl(&["--json", "show", "tunnel", "far"]));
+    assert_eq!(one["debug"], true, "{one}");
     let one = json(&d.ctl(&["--json", "show", "session", "far", "call"]));
+    assert_eq!(one["debug"], true, "{one}");
     assert_eq!(one["state"], "idle", "{one}");
     assert_eq!(one["protocol_state"], "waiting for its tunnel", "{one}");
     let text = out(&d.ctl(&["show", "sessions", "state", "idle"]));

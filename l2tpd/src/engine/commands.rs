@@ -138,7 +138,10 @@ pub(super) fn execute(
         }
         Command::RequestSpeeds(tunnel, session) => request_speeds(ctx, instances, &tunnel, session),
         Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
-            let h = find_tunnel(ctx, instances, &tunnel).ok_or_else(|| no_tunnel(&tunnel))?;
+            let Some(h) = find_tunnel(ctx, instances, &tunnel) else {
+                return debug_waiting(instances, InstanceKind::Tunnel, (&tunnel, None), on)
+                    .ok_or_else(|| no_tunnel(&tunnel));
+            };
             let rec = ctx
                 .registry
                 .tunnel_mut(h)
@@ -149,7 +152,14 @@ pub(super) fn execute(
             Ok(Answer::Done(format!("tunnel {} debug {state}", rec.tid())))
         }
         Command::Debug(DebugTarget::Session { tunnel, session }, on) => {
-            let sh = find_session(ctx, instances, &tunnel, &session)?;
+            let sh = match find_session(ctx, instances, &tunnel, &session) {
+                Ok(sh) => sh,
+                Err(e) => {
+                    let of = tunnel_name(ctx, instances, &tunnel);
+                    let target = (&session, of.as_deref());
+                    return debug_waiting(instances, InstanceKind::Session, target, on).ok_or(e);
+                }
+            };
             let rec = ctx
                 .registry
                 .session_mut(sh)
@@ -160,6 +170,38 @@ pub(super) fn execute(
             Ok(Answer::Done(format!("session {} debug {state}", rec.sid())))
         }
     }
+}
+
+/// The name of the tunnel instance `sel` names.
+fn tunnel_name(ctx: &Ctx<'_>, instances: &Instances, sel: &Selector) -> Option<String> {
+    let views = Views {
+        registry: ctx.registry,
+        instances,
+        protocol: ctx.protocol,
+    };
+    views.instance_name(sel)
+}
+
+/// `debug` of a tunnel or session instance `sel` (a session: of tunnel instance `of`) that has no tunnel or session now: its next
+/// one starts with it; `None` if there is no such instance.
+fn debug_waiting(
+    instances: &mut Instances,
+    kind: InstanceKind,
+    (sel, of): (&Selector, Option<&str>),
+    on: bool,
+) -> Option<Answer> {
+    let Selector::Name(name) = sel else {
+        return None;
+    };
+    if !instances.set_debug(kind, (name, of), on) {
+        return None;
+    }
+    let item = kind.item();
+    let state = if on { "on" } else { "off" };
+    notice!("{item} \"{name}\": debug {state} from its next attempt");
+    Some(Answer::Done(format!(
+        "{item} \"{name}\" debug {state}: it is not connected; from its next attempt"
+    )))
 }
 
 /// `delete tunnel NAME` of a tunnel instance that has no tunnel now (it waits to try again, or

@@ -312,7 +312,7 @@ impl Views<'_> {
     }
 
     /// The name of the tunnel instance `sel` names (`None`: a tunnel no instance made).
-    fn instance_name(&self, sel: &Selector) -> Option<String> {
+    pub(super) fn instance_name(&self, sel: &Selector) -> Option<String> {
         match (self.find_tunnel(sel), sel) {
             (Some(h), _) => self.registry.tunnel(h)?.origin.name.clone(),
             (None, Selector::Name(n)) => Some(n.clone()),

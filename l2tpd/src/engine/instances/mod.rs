@@ -416,6 +416,32 @@ impl Instances {
         }
     }
 
+    /// `l2tpctl debug` of the tunnel or session instance `name` while it has no tunnel or
+    /// session (it waits for its tunnel, to try again, or for its peer's name): its next one
+    /// starts with protocol debugging `on`. Whether there was such an instance.
+    /// A session instance must be one of tunnel instance `of`.
+    pub(super) fn set_debug(
+        &mut self,
+        kind: InstanceKind,
+        (name, of): (&str, Option<&str>),
+        on: bool,
+    ) -> bool {
+        let waiting = |s: InstanceState| s.handle().is_none() && !s.is_stopped();
+        let debug = match kind {
+            InstanceKind::Tunnel => self
+                .tunnels
+                .get_mut(name)
+                .filter(|i| waiting(i.state))
+                .map(|i| &mut i.resolved.settings.debug),
+            InstanceKind::Session => self
+                .sessions
+                .get_mut(name)
+                .filter(|i| waiting(i.state) && of == Some(i.resolved.tunnel.as_str()))
+                .map(|i| &mut i.resolved.settings.debug),
+        };
+        debug.map(|d| *d = on).is_some()
+    }
+
     /// The daemon is stopping: nothing is tried again.
     pub(super) fn cancel_retries(&mut self) {
         self.retries.clear();
