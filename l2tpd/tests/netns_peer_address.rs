@@ -10,7 +10,7 @@ mod netns;
 
 use std::time::Duration;
 
-use netns::{DEADLINE, Lab, Side, num, poll};
+use netns::{DEADLINE, L2tpd, Lab, Side, num, poll};
 
 /// Side A's and side B's pseudowire addresses.
 const OVERLAY_A: &str = "198.51.100.1";
@@ -33,30 +33,46 @@ const STOPCCNS: &str = "import socket, struct, sys\n\
     \x20   hdr = struct.pack('!HHIHH', 0xC803, 12 + len(body), tid, ns, 0)\n\
     \x20   s.sendto(hdr + body, ('192.0.2.2', 1701))\n";
 
+/// Starts B as the server and A as the client of an L2TPv3 Ethernet pseudowire over `encap`
+/// between the addresses `ips` (A's, B's; B's peer profile takes `peers`), both on the
+/// userspace data plane.
+fn start(lab: &mut Lab, encap: &str, ips: (&str, &str), peers: &str) -> (L2tpd, L2tpd) {
+    let dp = "    dataplane userspace\n";
+    let session = "    pseudowire_type eth\n    cookie_length 8\n";
+    let server_conf = format!(
+        "peer profile \"clients\" {{\n    peer_ipaddr {peers}\n    tunnel_profile_name \"srv\"\n    \
+         session_profile_name \"srv\"\n    pseudowire_profile_name \"srv\"\n}}\n\n\
+         tunnel profile \"srv\" {{\n    version 3\n    encap {encap}\n}}\n\n\
+         session profile \"srv\" {{\n{session}}}\n\n\
+         pseudowire profile \"srv\" {{\n    interface_name pwb%d\n    local_ip {OVERLAY_B}\n    \
+         netmask 255.255.255.0\n}}\n"
+    );
+    let client_conf = format!(
+        "tunnel \"t1\" {{\n    version 3\n    encap {encap}\n    peer {}\n    persist false\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n{session}    pseudowire_profile_name \"cli\"\n}}\n\n\
+         pseudowire profile \"cli\" {{\n    interface_name pwa%d\n    local_ip {OVERLAY_A}\n    \
+         netmask 255.255.255.0\n}}\n",
+        ips.1
+    );
+    let listen = |ip: &str| {
+        if ip.contains(':') {
+            format!("[{ip}]:1701")
+        } else {
+            format!("{ip}:1701")
+        }
+    };
+    let b = lab.start_l2tpd(Side::B, &listen(ips.1), dp, &server_conf);
+    let a = lab.start_l2tpd(Side::A, &listen(ips.0), dp, &client_conf);
+    (a, b)
+}
+
 #[test]
 fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
     let mut lab = Lab::new("peer-address", &["python3"]);
     let dev = lab.ifname(Side::A).to_owned();
     let ns = lab.ns(Side::A).to_owned();
     netns::ip(&["-n", &ns, "addr", "add", "192.0.2.3/24", "dev", &dev]);
-    let dp = "    dataplane userspace\n";
-    let session = "    pseudowire_type eth\n    cookie_length 8\n";
-    let server_conf = format!(
-        "peer profile \"clients\" {{\n    peer_ipaddr 192.0.2.0/24\n    tunnel_profile_name \"srv\"\n    \
-         session_profile_name \"srv\"\n    pseudowire_profile_name \"srv\"\n}}\n\n\
-         tunnel profile \"srv\" {{\n    version 3\n    encap udp\n}}\n\n\
-         session profile \"srv\" {{\n{session}}}\n\n\
-         pseudowire profile \"srv\" {{\n    interface_name pwb%d\n    local_ip {OVERLAY_B}\n    \
-         netmask 255.255.255.0\n}}\n"
-    );
-    let client_conf = format!(
-        "tunnel \"t1\" {{\n    version 3\n    encap udp\n    peer 192.0.2.2\n    persist false\n}}\n\n\
-         session \"s1\" {{\n    tunnel \"t1\"\n{session}    pseudowire_profile_name \"cli\"\n}}\n\n\
-         pseudowire profile \"cli\" {{\n    interface_name pwa%d\n    local_ip {OVERLAY_A}\n    \
-         netmask 255.255.255.0\n}}\n"
-    );
-    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, &server_conf);
-    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
+    let (a, b) = start(&mut lab, "udp", ("192.0.2.1", "192.0.2.2"), "192.0.2.0/24");
     let (tunnel, _) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
     lab.wait_one_up(&a, || lab.pair_context(&a, &b));
     let context = || lab.pair_context(&a, &b);
@@ -133,4 +149,41 @@ fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
         "{}",
         context()
     );
+}
+
+/// A client over IP whose host has a second address that the kernel would prefer for the
+/// server (a longer common prefix, RFC 6724 rule 8): its data leaves from the address its
+/// control messages leave from, the one of its `listen`, which the server's data socket for
+/// the tunnel is connected to. Before, the data socket was bound to no address, the kernel
+/// chose the other one, and the server heard none of the data.
+#[test]
+fn data_over_ip_leaves_from_the_tunnel_s_own_address() {
+    let mut lab = Lab::new("ip-source", &[]);
+    let dev = lab.ifname(Side::A).to_owned();
+    let ns = lab.ns(Side::A).to_owned();
+    netns::ip(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "2001:db8::3/64",
+        "dev",
+        &dev,
+        "nodad",
+    ]);
+    let (a, b) = start(
+        &mut lab,
+        "ip",
+        ("2001:db8::1", "2001:db8::2"),
+        "2001:db8::/64",
+    );
+    let (tunnel, _) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    let context = || lab.pair_context(&a, &b);
+    assert!(
+        lab.ping(Side::A, OVERLAY_B, 3).status.success(),
+        "{}",
+        context()
+    );
+    assert_eq!(tunnel["local"], "[2001:db8::1]:0", "{tunnel}");
 }
