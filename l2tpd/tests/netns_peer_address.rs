@@ -158,7 +158,7 @@ fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
 /// chose the other one, and the server heard none of the data.
 #[test]
 fn data_over_ip_leaves_from_the_tunnel_s_own_address() {
-    let mut lab = Lab::new("ip-source", &[]);
+    let mut lab = Lab::new("ip-source", &["python3"]);
     let dev = lab.ifname(Side::A).to_owned();
     let ns = lab.ns(Side::A).to_owned();
     netns::ip(&[
@@ -178,7 +178,7 @@ fn data_over_ip_leaves_from_the_tunnel_s_own_address() {
         "2001:db8::/64",
     );
     let (tunnel, _) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
-    lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    let (_, session) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
     let context = || lab.pair_context(&a, &b);
     assert!(
         lab.ping(Side::A, OVERLAY_B, 3).status.success(),
@@ -186,4 +186,39 @@ fn data_over_ip_leaves_from_the_tunnel_s_own_address() {
         context()
     );
     assert_eq!(tunnel["local"], "[2001:db8::1]:0", "{tunnel}");
+    // Data for the session from the other address reaches no data socket of B's (its raw
+    // listen socket sees it): counted with the other data on the control path, and logged.
+    let sid = num(&session, "sid").to_string();
+    let out = lab.run(Side::A, &["python3", "-c", IP_DATA, &sid], netns::SHORT);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = "from [2001:db8::3]:0: data packet on the control path: discarded";
+    poll(
+        DEADLINE,
+        "5 data packets from 2001:db8::3 counted and logged",
+        || {
+            let s = lab.ctl(&b, &["show", "system"]).unwrap();
+            let log = std::fs::read_to_string(&b.log).unwrap();
+            (s["statistics"]["malformed"]["data"].as_u64() == Some(5)
+                && log.matches(line).count() == 5)
+                .then_some(())
+        },
+        context,
+    );
+    assert!(
+        lab.ping(Side::A, OVERLAY_B, 1).status.success(),
+        "{}",
+        context()
+    );
 }
+
+/// Sends five L2TPv3 data packets over IP for session `argv[1]` from 2001:db8::3 to B.
+const IP_DATA: &str = "import socket, struct, sys\n\
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 115)\n\
+    s.bind(('2001:db8::3', 0))\n\
+    frame = b'\\xff' * 6 + b'\\x02' * 6 + b'\\x08\\x06' + b'\\x00' * 46\n\
+    for n in range(5):\n\
+    \x20   s.sendto(struct.pack('!I', int(sys.argv[1])) + b'\\xee' * 8 + frame, ('2001:db8::2', 0))\n";
