@@ -285,7 +285,8 @@ pub struct Limits {
 /// `l2f` (also in `header`), `body`, `unknown_tunnel`, `unknown_session`, `data`,
 /// `outside_window`, `invalid_nr`, `wrong_state`, `unsupported_message`: optional messages of
 /// types not implemented, acknowledged and ignored; `call_parameters`: calls refused with CDN
-/// result 14 or 15). A name that never counted may be absent.
+/// result 14 or 15; `wrong_peer`: control messages for a running tunnel from another address or
+/// port than its peer's). A name that never counted may be absent.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 pub struct SystemStats {
     /// Datagrams received on the L2TP sockets.

@@ -703,6 +703,9 @@ pub struct MalformedCounts {
     /// Connect Speed Update AVPs of CSUNs not applied: for a session the tunnel does not have,
     /// not established, or whose ICRQ did not enable updates (RFC 5515 §4.1).
     pub speed_update_ignored: u64,
+    /// Control messages for a running tunnel from another address or port than its peer's
+    /// (RFC 2661 §8.1).
+    pub wrong_peer: u64,
     /// SCCRQs dropped by the per-peer set-up rate.
     pub peer_setup_rate: u64,
     /// SCCRQs dropped by the cap on tunnels in set-up.

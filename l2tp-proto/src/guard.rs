@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::time::Instant;
@@ -82,6 +82,13 @@ pub enum Discard {
         /// The Connect Speed Update AVPs (sessions asked for) left unanswered.
         sessions: usize,
     },
+    /// A control message for a running tunnel from another address or port than the tunnel's
+    /// peer, which RFC 2661 §8.1 and RFC 3931 §4.1.2.2 say stay the same once the reply was
+    /// received: discarded.
+    WrongPeer {
+        /// The tunnel's peer.
+        peer: SocketAddr,
+    },
     /// The message digest or challenge response did not verify.
     Authentication,
     /// An SCCRQ dropped because this peer sends them faster than `peer_setup_rate`.
@@ -108,6 +115,7 @@ impl Discard {
             Self::SpeedUpdateIgnored { .. } => "speed_update_ignored",
             Self::SpeedUpdateEmpty => "body",
             Self::SpeedRequestIgnored { .. } => "speed_update_request",
+            Self::WrongPeer { .. } => "wrong_peer",
             Self::Authentication => "authentication",
             Self::PeerSetupRate => "peer_setup_rate",
             Self::MaxSetupTunnels => "max_setup_tunnels",
@@ -186,6 +194,11 @@ impl fmt::Display for Discard {
                 f,
                 "CSURQ for {sessions} session(s) acknowledged, not answered: unknown, or \
                  no Connect Speed Update Enable sent for them (RFC 5515 §4.2)"
+            ),
+            Self::WrongPeer { peer } => write!(
+                f,
+                "not from the tunnel's peer {peer} (RFC 2661 §8.1: its address and port stay \
+                 the same): discarded"
             ),
             Self::Authentication => f.write_str("message failed authentication: discarded"),
             Self::PeerSetupRate => f.write_str("SCCRQ over peer_setup_rate: dropped"),

@@ -5,6 +5,7 @@
 
 mod forget;
 mod lifecycle;
+mod peer_address;
 mod property;
 mod ranges;
 mod scenarios;

@@ -25,6 +25,15 @@ impl Endpoint {
             // A retransmitted SCCRQ while the caller decides: nothing to acknowledge yet.
             return;
         }
+        if t.state != TunnelState::WaitCtlReply && !same_peer(t.remote, remote) {
+            // RFC 2661 §8.1, RFC 3931 §4.1.2.2: once the reply fixed them, the addresses and
+            // ports MUST stay the same for the life of the tunnel. A message from elsewhere
+            // (a third host that knows the tunnel id, or the peer behind a NAT that rebound
+            // its port) is not the peer's: discarded, never acted on.
+            let (id, peer) = (t.local_id, t.remote);
+            self.discard(remote, id, Discard::WrongPeer { peer });
+            return;
+        }
         let mut settled = None;
         if t.probing && t.state == TunnelState::WaitCtlReply {
             // RFC 3931 §4.7.3: the Ver of the reply decides.
@@ -619,4 +628,10 @@ impl Endpoint {
         self.timers
             .reschedule(Owner::Tunnel(index), generation, next, &mut t.scheduled);
     }
+}
+
+/// Whether `a` and `b` are the same address and port: an IPv4 address and its IPv4-mapped IPv6
+/// form are one, and an IPv6 scope id or flow label is not part of it.
+fn same_peer(a: SocketAddr, b: SocketAddr) -> bool {
+    a.ip().to_canonical() == b.ip().to_canonical() && a.port() == b.port()
 }

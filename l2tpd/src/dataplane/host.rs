@@ -7,7 +7,7 @@
 //! port, it carries the later ones apart ([`super::shared`]).
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
 use std::time::Instant;
 
@@ -80,6 +80,9 @@ pub struct DataplaneHost {
     tunnels: HashMap<u32, TunnelSocket>,
     /// The peer of each installed tunnel, for log lines about its data.
     peers: HashMap<u32, SocketAddr>,
+    /// The peers' addresses of the installed tunnels over IP, with how many tunnels each: the
+    /// data sockets connected to them get their data packets ([`Self::is_ip_peer`]).
+    ip_peers: HashMap<IpAddr, u32>,
     changes: std::collections::VecDeque<ShellSocket>,
     /// Whether tunnels over IP get L2TP/IP sockets of their own (else they share the raw
     /// listen sockets).
@@ -111,6 +114,7 @@ impl DataplaneHost {
             dataplane,
             tunnels: HashMap::new(),
             peers: HashMap::new(),
+            ip_peers: HashMap::new(),
             changes: Default::default(),
             ip_tunnel_sockets,
             marks: Marks::default(),
@@ -455,7 +459,15 @@ impl DataplaneHost {
                     self.dataplane.install_tunnel(spec, fd)
                 };
                 if result.is_ok() {
-                    self.peers.insert(spec.tid, spec.peer);
+                    if let Some(old) = self.peers.insert(spec.tid, spec.peer) {
+                        self.forget_ip_peer(old);
+                    }
+                    if spec.encap == Encapsulation::Ip {
+                        *self
+                            .ip_peers
+                            .entry(spec.peer.ip().to_canonical())
+                            .or_default() += 1;
+                    }
                 } else {
                     self.apart.remove_tunnel(spec.tid);
                 }
@@ -486,7 +498,9 @@ impl DataplaneHost {
                 }
             }
             DataplaneRequest::RemoveTunnel { tid } => {
-                self.peers.remove(tid);
+                if let Some(peer) = self.peers.remove(tid) {
+                    self.forget_ip_peer(peer);
+                }
                 self.leave_group(*tid);
                 // A data plane that adopted the socket of a tunnel that lingers still reads it
                 // (its StopCCN's acknowledgement among what comes).
@@ -655,6 +669,27 @@ impl DataplaneHost {
             .get(&tid)
             .filter(|t| t.adopted)
             .map(|t| (t.local, t.remote))
+    }
+
+    /// Whether `ip` is the peer of an installed tunnel over IP. The raw listen sockets see a
+    /// copy of every data packet over IP; those from such a peer reach the data plane through
+    /// the tunnel's own socket, the others no data socket gets (the shell has the engine count
+    /// and log them).
+    pub fn is_ip_peer(&self, ip: IpAddr) -> bool {
+        self.ip_peers.contains_key(&ip.to_canonical())
+    }
+
+    /// Forgets `peer` as one tunnel's peer over IP, if it was one (a peer over UDP has a port).
+    fn forget_ip_peer(&mut self, peer: SocketAddr) {
+        let ip = peer.ip().to_canonical();
+        if peer.port() == 0
+            && let Some(n) = self.ip_peers.get_mut(&ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.ip_peers.remove(&ip);
+            }
+        }
     }
 
     /// The peer of installed tunnel `tid`.

@@ -175,7 +175,11 @@ pub fn session_config(
 }
 
 /// The local address of a tunnel with `settings` to `peer`: its `local` setting (port: the
-/// listen port of that family), else the first listen address of the peer's family.
+/// listen port of that family), else the first listen address of the peer's family. Over IP
+/// the port is 0, and without a `local` setting the address is still that listen address:
+/// the control messages leave from its socket, so the data must too (RFC 3931 §4.1.1: the
+/// peer knows the tunnel by that address; its data socket, connected to it, hears nothing
+/// else).
 pub(super) fn local_for(
     facts: &HostFacts,
     settings: &cfg::TunnelSettings,
@@ -202,19 +206,20 @@ pub(super) fn local_for(
         }) => Some((*ip, *port)),
         _ => None,
     };
+    let first_listen = facts
+        .listen
+        .iter()
+        .find(|a| a.is_ipv4() == peer.is_ipv4())
+        .copied()
+        .unwrap_or_else(|| SocketAddr::new(unspecified(peer.is_ipv4()), 0));
     if settings.encap == cfg::Encap::Ip {
-        let ip = local_ip.map_or_else(|| unspecified(peer.is_ipv4()), |(ip, _)| ip);
+        let ip = local_ip.map_or_else(|| first_listen.ip(), |(ip, _)| ip);
         return SocketAddr::new(ip, 0);
     }
     if let Some((ip, port)) = local_ip {
         return SocketAddr::new(ip, port.unwrap_or_else(|| listen_port(ip.is_ipv4())));
     }
-    facts
-        .listen
-        .iter()
-        .find(|a| a.is_ipv4() == peer.is_ipv4())
-        .copied()
-        .unwrap_or_else(|| SocketAddr::new(unspecified(peer.is_ipv4()), 0))
+    first_listen
 }
 
 /// The Access Line Information a session's calls as LAC carry (RFC 5515), if it sets any.
@@ -434,5 +439,40 @@ mod tests {
         assert!(sc.connect_speed_updates);
         assert_eq!(sc.interface_name.as_deref(), Some("l2tpeth%d"));
         assert_eq!(sc.establish_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn a_tunnel_over_ip_sends_from_the_address_its_control_messages_leave_from() {
+        let mut f = facts();
+        f.listen = vec![
+            "192.0.2.1:1701".parse().unwrap_or_else(|e| panic!("{e}")),
+            "[2001:db8::1]:1701"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+        ];
+        let local_with = |f: &HostFacts, text: &str, peer: &str| {
+            let c = parse(text);
+            let s = c
+                .tunnel_profile_settings("p")
+                .unwrap_or_else(|| panic!("no profile"));
+            let peer = peer.parse().unwrap_or_else(|e| panic!("{e}"));
+            local_for(f, &s, peer).to_string()
+        };
+        let local = |text: &str, peer: &str| local_with(&f, text, peer);
+        let ip = "tunnel profile \"p\" {\n version 3\n encap ip\n}\n";
+        let udp = "tunnel profile \"p\" {\n version 3\n encap udp\n}\n";
+        // Over IP, the listen address of the peer's family (the socket the control messages
+        // leave from), with no port.
+        assert_eq!(local(ip, "192.0.2.2:0"), "192.0.2.1:0");
+        assert_eq!(local(ip, "[2001:db8::2]:0"), "[2001:db8::1]:0");
+        assert_eq!(local(udp, "[2001:db8::2]:1701"), "[2001:db8::1]:1701");
+        // A `local` setting still decides.
+        let set = "tunnel profile \"p\" {\n version 3\n encap ip\n local 2001:db8::9\n}\n";
+        assert_eq!(local(set, "[2001:db8::2]:0"), "[2001:db8::9]:0");
+        // With no listen address of that family, none.
+        let mut v4_only = facts();
+        v4_only.listen.clone_from(&f.listen);
+        v4_only.listen.truncate(1);
+        assert_eq!(local_with(&v4_only, ip, "[2001:db8::2]:0"), "[::]:0");
     }
 }

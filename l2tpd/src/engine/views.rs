@@ -719,6 +719,7 @@ pub(super) fn stats(
         ("unsupported_message", m.unsupported_message),
         ("speed_update_ignored", m.speed_update_ignored),
         ("call_parameters", m.call_parameters),
+        ("wrong_peer", m.wrong_peer),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_owned(), n))
@@ -758,6 +759,7 @@ pub(super) fn stats(
             + m.data
             + m.outside_window
             + m.invalid_nr
+            + m.wrong_peer
             + m.peer_setup_rate
             + m.max_setup_tunnels,
         retransmits: s.retransmissions,

@@ -389,7 +389,7 @@ fn control(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 }
 
 /// The kinds of `show system`'s malformed counts (engine/views.rs, engine/mod.rs, core/answers.rs).
-const DISCARD_KINDS: [&str; 11] = [
+const DISCARD_KINDS: [&str; 12] = [
     "header",
     "body",
     "unknown_tunnel",
@@ -399,6 +399,7 @@ const DISCARD_KINDS: [&str; 11] = [
     "outside_window",
     "invalid_nr",
     "wrong_state",
+    "wrong_peer",
     "static_tunnel",
     "data_wrong_cookie",
 ];

@@ -265,7 +265,10 @@ pub async fn run(
                     let learnt = Learnt { mark: d.mark, source: MarkSource::Sccrq };
                     plane.learn_mark(Instant::now(), (d.remote.ip(), peer_tid), learnt);
                 }
-                let data = matches!(packet, Ok(Packet::V2Data { .. } | Packet::V3Data { .. }));
+                let data = matches!(packet, Ok(Packet::V2Data { .. } | Packet::V3Data { .. }))
+                    // Over IP, data from no tunnel's peer reached no data socket: the engine
+                    // counts and logs it.
+                    && (d.encap == Encapsulation::Udp || plane.is_ip_peer(d.remote.ip()));
                 if !(data && plane.handle_data(d.encap, &d.data)) {
                     let addrs = (d.local, d.remote);
                     core.handle_packet(Instant::now(), addrs, d.encap, packet, d.data.len());

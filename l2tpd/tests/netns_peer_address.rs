@@ -1,0 +1,224 @@
+//! A tunnel hears only its peer (RFC 2661 §8.1, RFC 3931 §4.1.2.2: the addresses and ports
+//! stay the same for the life of the tunnel). Two l2tpd on the userspace data plane carry an
+//! L2TPv3 Ethernet pseudowire; a third host that knows the tunnel id, and the peer's own
+//! address from another port (a NAT that rebound it), send StopCCNs for it with every Ns of a
+//! window. Each is discarded, logged with its sender and counted as `wrong_peer`; the tunnel,
+//! its session and the traffic across it are untouched. Needs root; see `netns/mod.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod netns;
+
+use std::time::Duration;
+
+use netns::{DEADLINE, L2tpd, Lab, Side, num, poll};
+
+/// Side A's and side B's pseudowire addresses.
+const OVERLAY_A: &str = "198.51.100.1";
+const OVERLAY_B: &str = "198.51.100.2";
+/// The StopCCNs sent from each source: Ns 0 to 63, the expected one among them.
+const PER_SOURCE: u64 = 64;
+
+/// Sends, from `src` (address and port) in side A's namespace to B's port 1701, L2TPv3
+/// StopCCNs for B's tunnel `tid` naming A's `peer_tid`, one for each Ns below `PER_SOURCE`.
+const STOPCCNS: &str = "import socket, struct, sys\n\
+    tid, peer_tid, src, port, n = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], \
+    int(sys.argv[4]), int(sys.argv[5])\n\
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+    s.bind((src, port))\n\
+    def avp(t, v): return struct.pack('!HHH', 0x8000 | (6 + len(v)), 0, t) + v\n\
+    body = avp(0, struct.pack('!H', 4)) + avp(1, struct.pack('!H', 1)) + \
+    avp(61, struct.pack('!I', peer_tid))\n\
+    for ns in range(n):\n\
+    \x20   hdr = struct.pack('!HHIHH', 0xC803, 12 + len(body), tid, ns, 0)\n\
+    \x20   s.sendto(hdr + body, ('192.0.2.2', 1701))\n";
+
+/// Starts B as the server and A as the client of an L2TPv3 Ethernet pseudowire over `encap`
+/// between the addresses `ips` (A's, B's; B's peer profile takes `peers`), both on the
+/// userspace data plane.
+fn start(lab: &mut Lab, encap: &str, ips: (&str, &str), peers: &str) -> (L2tpd, L2tpd) {
+    let dp = "    dataplane userspace\n";
+    let session = "    pseudowire_type eth\n    cookie_length 8\n";
+    let server_conf = format!(
+        "peer profile \"clients\" {{\n    peer_ipaddr {peers}\n    tunnel_profile_name \"srv\"\n    \
+         session_profile_name \"srv\"\n    pseudowire_profile_name \"srv\"\n}}\n\n\
+         tunnel profile \"srv\" {{\n    version 3\n    encap {encap}\n}}\n\n\
+         session profile \"srv\" {{\n{session}}}\n\n\
+         pseudowire profile \"srv\" {{\n    interface_name pwb%d\n    local_ip {OVERLAY_B}\n    \
+         netmask 255.255.255.0\n}}\n"
+    );
+    let client_conf = format!(
+        "tunnel \"t1\" {{\n    version 3\n    encap {encap}\n    peer {}\n    persist false\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n{session}    pseudowire_profile_name \"cli\"\n}}\n\n\
+         pseudowire profile \"cli\" {{\n    interface_name pwa%d\n    local_ip {OVERLAY_A}\n    \
+         netmask 255.255.255.0\n}}\n",
+        ips.1
+    );
+    let listen = |ip: &str| {
+        if ip.contains(':') {
+            format!("[{ip}]:1701")
+        } else {
+            format!("{ip}:1701")
+        }
+    };
+    let b = lab.start_l2tpd(Side::B, &listen(ips.1), dp, &server_conf);
+    let a = lab.start_l2tpd(Side::A, &listen(ips.0), dp, &client_conf);
+    (a, b)
+}
+
+#[test]
+fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
+    let mut lab = Lab::new("peer-address", &["python3"]);
+    let dev = lab.ifname(Side::A).to_owned();
+    let ns = lab.ns(Side::A).to_owned();
+    netns::ip(&["-n", &ns, "addr", "add", "192.0.2.3/24", "dev", &dev]);
+    let (a, b) = start(&mut lab, "udp", ("192.0.2.1", "192.0.2.2"), "192.0.2.0/24");
+    let (tunnel, _) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    let context = || lab.pair_context(&a, &b);
+    assert!(
+        lab.ping(Side::A, OVERLAY_B, 2).status.success(),
+        "{}",
+        context()
+    );
+    let (tid, peer_tid) = (num(&tunnel, "tid"), num(&tunnel, "peer_tid"));
+
+    // A third host, then the peer's address from another port.
+    for src in ["192.0.2.3", "192.0.2.1"] {
+        let args = [
+            tid.to_string(),
+            peer_tid.to_string(),
+            src.to_owned(),
+            "5555".to_owned(),
+            PER_SOURCE.to_string(),
+        ];
+        let mut argv = vec!["python3", "-c", STOPCCNS];
+        argv.extend(args.iter().map(String::as_str));
+        let out = lab.run(Side::A, &argv, netns::SHORT);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The log's budget (10 lines a second per kind) starts afresh for the next source.
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    let system = poll(
+        DEADLINE,
+        "every StopCCN counted as wrong_peer",
+        || {
+            let s = lab.ctl(&b, &["show", "system"]).unwrap();
+            (s["statistics"]["malformed"]["wrong_peer"].as_u64() == Some(2 * PER_SOURCE))
+                .then_some(s)
+        },
+        context,
+    );
+    assert_eq!(
+        system["statistics"]["messages_received"]["StopCCN"].as_u64(),
+        None,
+        "{system}"
+    );
+    // Logged with the sender and the peer it is not; the rest of the first second summed up
+    // when the next source came (the second's summary waits for later input).
+    let lines = |src: &str| {
+        let line = format!("from {src} (tunnel {tid}): not from the tunnel's peer 192.0.2.1:1701");
+        let log = std::fs::read_to_string(&b.log).unwrap();
+        log.lines().filter(|l| l.contains(&line)).count()
+    };
+    let more = format!("{} more `wrong_peer` problem(s)", PER_SOURCE - 10);
+    poll(
+        DEADLINE,
+        "both senders logged, and what the budget left out summed up",
+        || {
+            let log = std::fs::read_to_string(&b.log).unwrap();
+            (lines("192.0.2.3:5555") == 10 && lines("192.0.2.1:5555") == 10 && log.contains(&more))
+                .then_some(())
+        },
+        context,
+    );
+    // The tunnel, its session and the pseudowire are untouched, on both sides.
+    for d in [&b, &a] {
+        let (t, s) = lab.wait_one_up(d, context);
+        assert_eq!(
+            (t["state"].as_str(), s["state"].as_str()),
+            (Some("up"), Some("up"))
+        );
+    }
+    assert!(
+        lab.ping(Side::A, OVERLAY_B, 2).status.success(),
+        "{}",
+        context()
+    );
+}
+
+/// A client over IP whose host has a second address that the kernel would prefer for the
+/// server (a longer common prefix, RFC 6724 rule 8): its data leaves from the address its
+/// control messages leave from, the one of its `listen`, which the server's data socket for
+/// the tunnel is connected to. Before, the data socket was bound to no address, the kernel
+/// chose the other one, and the server heard none of the data.
+#[test]
+fn data_over_ip_leaves_from_the_tunnel_s_own_address() {
+    let mut lab = Lab::new("ip-source", &["python3"]);
+    let dev = lab.ifname(Side::A).to_owned();
+    let ns = lab.ns(Side::A).to_owned();
+    netns::ip(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "2001:db8::3/64",
+        "dev",
+        &dev,
+        "nodad",
+    ]);
+    let (a, b) = start(
+        &mut lab,
+        "ip",
+        ("2001:db8::1", "2001:db8::2"),
+        "2001:db8::/64",
+    );
+    let (tunnel, _) = lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    let (_, session) = lab.wait_one_up(&b, || lab.pair_context(&a, &b));
+    let context = || lab.pair_context(&a, &b);
+    assert!(
+        lab.ping(Side::A, OVERLAY_B, 3).status.success(),
+        "{}",
+        context()
+    );
+    assert_eq!(tunnel["local"], "[2001:db8::1]:0", "{tunnel}");
+    // Data for the session from the other address reaches no data socket of B's (its raw
+    // listen socket sees it): counted with the other data on the control path, and logged.
+    let sid = num(&session, "sid").to_string();
+    let out = lab.run(Side::A, &["python3", "-c", IP_DATA, &sid], netns::SHORT);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = "from [2001:db8::3]:0: data packet on the control path: discarded";
+    poll(
+        DEADLINE,
+        "5 data packets from 2001:db8::3 counted and logged",
+        || {
+            let s = lab.ctl(&b, &["show", "system"]).unwrap();
+            let log = std::fs::read_to_string(&b.log).unwrap();
+            (s["statistics"]["malformed"]["data"].as_u64() == Some(5)
+                && log.matches(line).count() == 5)
+                .then_some(())
+        },
+        context,
+    );
+    assert!(
+        lab.ping(Side::A, OVERLAY_B, 1).status.success(),
+        "{}",
+        context()
+    );
+}
+
+/// Sends five L2TPv3 data packets over IP for session `argv[1]` from 2001:db8::3 to B.
+const IP_DATA: &str = "import socket, struct, sys\n\
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 115)\n\
+    s.bind(('2001:db8::3', 0))\n\
+    frame = b'\\xff' * 6 + b'\\x02' * 6 + b'\\x08\\x06' + b'\\x00' * 46\n\
+    for n in range(5):\n\
+    \x20   s.sendto(struct.pack('!I', int(sys.argv[1])) + b'\\xee' * 8 + frame, ('2001:db8::2', 0))\n";
