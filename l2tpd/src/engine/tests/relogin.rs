@@ -230,3 +230,42 @@ fn a_radius_framed_address_goes_to_the_new_login_and_the_old_stop_says_port_pree
         .collect();
     assert_eq!(stops, [(first, Some(acct_terminate_cause::PORT_PREEMPTED))]);
 }
+
+/// From the config file: `relogin refuse` refuses bob's second login; reloaded without it
+/// (the default, `replace`), his next attempt takes his address.
+#[test]
+fn relogin_comes_from_the_config_and_a_reload_applies_it() {
+    let lns = |relogin: &str| {
+        format!(
+            "ip pool \"customers\" {{\n ranges 198.51.100.10-198.51.100.19\n}}\n\
+             user \"bob\" {{\n password \"builder\"\n ip_addr {BOB_IP}\n}}\n\
+             ppp profile \"default\" {{\n local_ip_addr 198.51.100.1\n \
+             ip_pool_name \"customers\"\n {relogin}\n}}\n"
+        )
+    };
+    let lac_text = format!(
+        "ppp profile \"default\" {{\n user_name \"bob\"\n user_password \"builder\"\n}}\n{}",
+        lac()
+    );
+    let mut net = Net::new(&[&lac_text, &lns("relogin refuse"), ""], 21);
+    net.run_until(Duration::from_secs(10), "bob up at node 0", |n| {
+        n.nodes[0].saw(EventKind::PppUp) == 1 && n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    net.reload(2, &lac_text);
+    net.run_until(Duration::from_secs(10), "bob refused at node 2", |n| {
+        n.nodes[2].saw(EventKind::SessionDown) == 1
+    });
+    refused(&net);
+    net.reload(1, &lns(""));
+    net.run_until(Duration::from_secs(120), "bob up at node 2", |n| {
+        n.nodes[2].saw(EventKind::PppUp) == 1
+    });
+    assert_eq!(lns_ups(&net), [Some(a(BOB_IP)); 2]);
+    assert_eq!(net.nodes[0].first_cdn().result, 3);
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(
+        stats.ppp_down.get("replaced_by_new_login"),
+        Some(&1),
+        "{stats:?}"
+    );
+}
