@@ -99,7 +99,7 @@ pub use users::parse_users_file;
 pub use value::{
     AuthMode, AuthSource, Bearer, BearerCaps, DataSequencing, Dataplane, DigestType, Encap,
     Endpoint, Framing, FramingCaps, Host, IpPrefix, L2TP_PORT, L2specType, L2tpVersion, LacLns,
-    LogLevel, MacAddr, MetricsDetail, PseudowireType, Secret, SessionType, TextOrBytes,
+    LogLevel, MacAddr, MetricsDetail, PseudowireType, Relogin, Secret, SessionType, TextOrBytes,
 };
 
 /// Parses and checks config text. `file_name` is used only in diagnostics. Reads no file: the

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::convert as p;
 use crate::params::params;
-use crate::value::{AuthSource, Secret};
+use crate::value::{AuthSource, Relogin, Secret};
 
 params! {
     /// A `ppp profile` block as written.
@@ -78,6 +78,11 @@ params! {
         /// CHAP Challenge or PAP request (the proxy authentication AVPs) instead of
         /// authenticating it again \[true\].
         proxy_auth: bool => bool = true, p::boolean;
+        /// `relogin`: when a user's fixed address (`ip_addr`, a users file's address, RADIUS
+        /// Framed-IP-Address) is held by another native-PPP session of the same user, that
+        /// session is disconnected and the address goes to the new login (`replace`), or the
+        /// new login is refused (`refuse`) \[`replace`\].
+        relogin: Relogin => Relogin = Relogin::Replace, p::keyword;
         /// `users_file`: local users in pppd's `chap-secrets` format \[`None`\].
         users_file: PathBuf => Option<PathBuf> = None, p::path;
         /// `auth_source`: who checks the peer's credentials: the local users, the RADIUS

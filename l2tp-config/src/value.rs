@@ -163,6 +163,17 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// `relogin`: what a ppp profile does when a user logs in again and needs the fixed
+    /// address a session of the same user holds.
+    Relogin {
+        /// `replace`: the older session is disconnected and the address goes to the new one.
+        Replace = "replace",
+        /// `refuse`: the new session is refused while the older one holds the address.
+        Refuse = "refuse",
+    }
+}
+
+keyword_enum! {
     /// `log_level`.
     LogLevel {
         /// `critical`

@@ -422,3 +422,36 @@ fn a_hundred_thousand_users_read_and_look_up_quickly() {
     // quadratic check of duplicates would take hours).
     assert!(start.elapsed() < std::time::Duration::from_secs(60));
 }
+
+#[test]
+fn relogin_replaces_by_default_is_inherited_and_checked() {
+    use l2tp_config::Relogin;
+    let c = ok("");
+    let d = c.ppp_profile_settings("default").unwrap();
+    assert_eq!(d.relogin, Relogin::Replace);
+    let text = "ppp profile \"default\" {\n relogin refuse\n}\n\
+                ppp profile \"lns\" {\n ip_pool_name \"p\"\n}\n\
+                ppp profile \"vpn\" {\n relogin replace\n}\n\
+                ip pool \"p\" {\n ranges 198.51.100.10-198.51.100.19\n}\n";
+    let c = ok(text);
+    let relogin = |p: &str| c.ppp_profile_settings(p).unwrap().relogin;
+    assert_eq!(relogin("default"), Relogin::Refuse);
+    assert_eq!(relogin("lns"), Relogin::Refuse, "inherited from default");
+    assert_eq!(relogin("vpn"), Relogin::Replace);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    // A reload that changes it changes the profile (new sessions follow it).
+    let new = ok(&text.replace("relogin refuse", "relogin replace"));
+    let d = l2tp_config::diff(&c, &new);
+    assert_eq!(d.ppp_profiles.changed, ["default", "lns"]);
+    // Anything else is refused, naming the two keywords (`l2tpd -n`).
+    let source = "ppp profile \"p\" {\n relogin kick\n}\n";
+    let Err(diags) = parse("test.conf", source) else {
+        panic!("accepted: {source}");
+    };
+    let msgs: Vec<&str> = diags.iter().map(Diagnostic::message).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("`replace` or `refuse`") && m.contains("kick")),
+        "{msgs:?}"
+    );
+}

@@ -303,6 +303,7 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
     m.push("lcp_max_cfg_reqs", Some(s.lcp_max_cfg_reqs.into()));
     m.push("proxy_lcp", Some(s.proxy_lcp.into()));
     m.push("proxy_auth", Some(s.proxy_auth.into()));
+    m.push("relogin", text(s.relogin));
     m.push(
         "users_file",
         s.users_file.as_ref().and_then(|p| text(p.display())),

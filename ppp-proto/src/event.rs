@@ -86,6 +86,8 @@ pub enum CloseReason {
     Disconnect,
     /// The host's own session limit or policy.
     Policy,
+    /// A newer link of the same peer (the same user, logging in again) took its place.
+    Replaced,
 }
 
 impl CloseReason {
@@ -96,6 +98,7 @@ impl CloseReason {
             CloseReason::Shutdown => "Shutting down",
             CloseReason::Disconnect => "Disconnect request",
             CloseReason::Policy => "Closed by policy",
+            CloseReason::Replaced => "Replaced by a new login",
         }
     }
 }
@@ -146,6 +149,7 @@ impl DownReason {
     /// A short name for counters and metrics labels: `closed`, `peer_terminated`, ...
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::Closed(CloseReason::Replaced) => "replaced_by_new_login",
             Self::Closed(_) => "closed",
             Self::PeerTerminated => "peer_terminated",
             Self::LowerLayerDown => "lower_down",

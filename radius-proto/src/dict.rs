@@ -396,6 +396,8 @@ pub mod values {
         pub const NAS_REQUEST: u32 = 10;
         /// The NAS rebooted unexpectedly.
         pub const NAS_REBOOT: u32 = 11;
+        /// The port was preempted by a use of higher priority.
+        pub const PORT_PREEMPTED: u32 = 13;
     }
 
     /// Tunnel-Type (RFC 2868 §3.1).

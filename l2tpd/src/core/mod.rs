@@ -572,6 +572,11 @@ mod tests {
         };
         let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["lns", "default"]);
+        // `relogin`, a keyword, shown as written in the file (its default here).
+        assert_eq!(
+            list[0].settings.get("relogin"),
+            Some(&Some(l2tp_ctl::SettingValue::Text("replace".into())))
+        );
         let Ok(Response::IpPools(pools)) = c.handle_request(now, Request::ShowIpPools, &p) else {
             panic!("no pools");
         };

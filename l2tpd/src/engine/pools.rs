@@ -162,6 +162,9 @@ pub(super) struct Pools {
     holders: HashMap<Ipv4Addr, u64>,
     /// Holder → its address (one per session).
     leases: HashMap<u64, Ipv4Addr>,
+    /// Fixed address → the user name its holder authenticated as, when reserved for one
+    /// (only fixed addresses: a pool address is never asked for again by name).
+    logins: HashMap<Ipv4Addr, Box<[u8]>>,
 }
 
 /// How full a pool is, for `show` and metrics.
@@ -224,15 +227,35 @@ impl Pools {
     }
 
     /// Fixed address `addr` for session `holder` (a user's own address).
+    #[cfg(test)]
     pub(super) fn reserve(&mut self, addr: Ipv4Addr, holder: u64) -> Result<Ipv4Addr, PoolError> {
-        match self.holders.get(&addr) {
-            Some(h) if *h == holder => return Ok(addr),
-            Some(_) => return Err(PoolError::InUse(addr)),
+        self.reserve_for(addr, holder, None).map(|(a, _)| a)
+    }
+
+    /// Fixed address `addr` for session `holder`, which authenticated as `login`: `replace`
+    /// set, an address held by another session that authenticated as the very same name is
+    /// taken from it, and that session is returned (the caller ends it: it has no address
+    /// any more). Any other holder refuses, as [`Pools::reserve`] does.
+    pub(super) fn reserve_for(
+        &mut self,
+        addr: Ipv4Addr,
+        holder: u64,
+        login: Option<(&[u8], bool)>,
+    ) -> Result<(Ipv4Addr, Option<u64>), PoolError> {
+        let mut replaced = None;
+        match self.holders.get(&addr).copied() {
+            Some(h) if h == holder => return Ok((addr, None)),
+            Some(h) => match login {
+                Some((name, true)) if self.logins.get(&addr).is_some_and(|n| **n == *name) => {
+                    self.release(h);
+                    replaced = Some(h);
+                }
+                _ => return Err(PoolError::InUse(addr)),
+            },
             None => {}
         }
-        if let Some(old) = self.leases.get(&holder).copied() {
+        if self.leases.contains_key(&holder) {
             self.release(holder);
-            let _ = old;
         }
         for pool in self.pools.values_mut() {
             if let Some(i) = pool.index(addr) {
@@ -241,7 +264,10 @@ impl Pools {
         }
         self.holders.insert(addr, holder);
         self.leases.insert(holder, addr);
-        Ok(addr)
+        if let Some((name, _)) = login {
+            self.logins.insert(addr, Box::from(name));
+        }
+        Ok((addr, replaced))
     }
 
     /// Session `holder` gives its address back.
@@ -250,6 +276,7 @@ impl Pools {
             return;
         };
         self.holders.remove(&addr);
+        self.logins.remove(&addr);
         for pool in self.pools.values_mut() {
             if let Some(i) = pool.index(addr) {
                 pool.set(i, false);
@@ -345,6 +372,38 @@ mod tests {
         p.configure([("p", &bigger[..])]);
         assert_eq!(p.allocate("p", 3), Ok(a("198.51.100.4")));
         assert_eq!(p.usage()[0].in_use, 4);
+    }
+
+    #[test]
+    fn a_fixed_address_goes_to_a_new_login_of_its_holders_user_only() {
+        let mut p = Pools::default();
+        let bob = a("198.51.100.200");
+        assert_eq!(p.reserve_for(bob, 1, Some((b"bob", true))), Ok((bob, None)));
+        // Another user, the same name without `replace`, no name at all: refused.
+        for login in [Some((&b"eve"[..], true)), Some((b"bob", false)), None] {
+            assert_eq!(p.reserve_for(bob, 2, login), Err(PoolError::InUse(bob)));
+        }
+        // A name is compared exactly.
+        assert_eq!(
+            p.reserve_for(bob, 2, Some((b"Bob", true))),
+            Err(PoolError::InUse(bob))
+        );
+        assert_eq!(p.holder(bob), Some(1));
+        // Bob again: the address is his new session's, and the old session is named.
+        assert_eq!(
+            p.reserve_for(bob, 2, Some((b"bob", true))),
+            Ok((bob, Some(1)))
+        );
+        assert_eq!(p.holder(bob), Some(2));
+        p.release(1);
+        assert_eq!(p.holder(bob), Some(2));
+        // Released, the address keeps no name: a pool lease of it is no one's login.
+        p.release(2);
+        assert_eq!(p.reserve(bob, 3), Ok(bob));
+        assert_eq!(
+            p.reserve_for(bob, 4, Some((b"bob", true))),
+            Err(PoolError::InUse(bob))
+        );
     }
 
     #[test]

@@ -440,8 +440,9 @@ const DATA_DISCARD_REASONS: [&str; 10] = [
 ];
 
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
-const PPP_DOWN_REASONS: [&str; 16] = [
+const PPP_DOWN_REASONS: [&str; 17] = [
     "closed",
+    "replaced_by_new_login",
     "peer_terminated",
     "lower_down",
     "negotiation_failed",

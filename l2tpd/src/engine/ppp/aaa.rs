@@ -318,6 +318,12 @@ pub(super) fn terminate_cause(reason: &ppp_proto::DownReason) -> u32 {
         D::SessionTimeout => c::SESSION_TIMEOUT,
         D::Closed(CloseReason::Administrative | CloseReason::Disconnect) => c::ADMIN_RESET,
         D::Closed(CloseReason::Shutdown) => c::ADMIN_REBOOT,
+        // A new login of the same user took the session's address (`relogin replace`): the
+        // NAS ended it, for no error and at no administrator's word, to give what it held to
+        // a use it puts first, which is what Port-Preempted says. Admin-Reset would tell the
+        // RADIUS server an operator acted; User-Request or Lost-Carrier would claim to know
+        // what became of the older client, which the NAS does not.
+        D::Closed(CloseReason::Replaced) => c::PORT_PREEMPTED,
         D::Closed(_) => c::NAS_REQUEST,
         D::NoNetworkProtocol => SERVICE_UNAVAILABLE,
         _ => c::NAS_ERROR,

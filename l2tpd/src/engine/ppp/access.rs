@@ -21,6 +21,7 @@ use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
 use super::aaa::{MIN_INTERIM, Pending, Purpose, push_credentials};
 use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
+use super::relogin::reserve_fixed;
 use super::request::{SessionFacts, session_attributes, submit};
 use super::state::{PppLink, method_label};
 
@@ -216,11 +217,11 @@ fn accept(
     let framed = attrs.framed_ip_address();
     let peer = match framed {
         Some(PEER_PICKS) => Ok(None),
-        Some(a) if a != NAS_PICKS => ppp.pools.reserve(a, handle).map(Some),
+        Some(a) if a != NAS_PICKS => reserve_fixed(ppp, handle, st, a).map(Some),
         _ => match attrs.framed_pool() {
             Some(pool) => ppp.pools.allocate(pool, handle).map(Some),
             None => match (st.policy.peer_ip, st.policy.pool.as_deref()) {
-                (Some(a), _) => ppp.pools.reserve(a, handle).map(Some),
+                (Some(a), _) => reserve_fixed(ppp, handle, st, a).map(Some),
                 (None, Some(pool)) => ppp.pools.allocate(pool, handle).map(Some),
                 (None, None) => Ok(None),
             },

@@ -125,6 +125,7 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
             lcp: s.proxy_lcp,
             auth: s.proxy_auth,
         },
+        relogin: s.relogin,
     }
 }
 

@@ -10,6 +10,7 @@ use ppp_proto::{AuthRequest, NetworkParams, Verdict};
 use super::super::ctx::Ctx;
 use super::super::pools::PoolError;
 use super::super::registry::TunnelRec;
+use super::relogin::reserve_fixed;
 use super::state::{Ppp, PppLink, method_label};
 
 /// The IPv4 address of session `handle`'s tunnel at our end, if it runs over IPv4: our address
@@ -76,7 +77,7 @@ pub(super) fn assign_address(
     };
     let local = st.policy.local_ip.or(local_v4);
     let peer = match (user_ip, st.policy.peer_ip, st.policy.pool.as_deref()) {
-        (Some(a), _, _) | (None, Some(a), _) => Some(ppp.pools.reserve(a, handle)?),
+        (Some(a), _, _) | (None, Some(a), _) => Some(reserve_fixed(ppp, handle, st, a)?),
         (None, None, Some(pool)) => Some(ppp.pools.allocate(pool, handle)?),
         // No address to give: the peer must bring its own.
         (None, None, None) => None,

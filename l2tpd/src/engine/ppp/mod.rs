@@ -24,6 +24,7 @@ mod dynauth;
 mod local;
 pub(super) mod policy;
 mod proxy;
+mod relogin;
 mod request;
 pub(super) mod state;
 
@@ -598,6 +599,12 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         announce(ppp, (tid, sid), st, &mut events, std_now);
         ppp.reschedule(handle, st);
     }
+    // A fixed address the link took from an older session of its user: that one ends now.
+    if !ctx.ppp.replaced.is_empty() {
+        for older in relogin::end_replaced(ctx) {
+            drive(ctx, older);
+        }
+    }
     // Nothing but frames (an Echo-Request or its answer): nothing changed that accounting,
     // watchers or the L2TP session have to hear of.
     // (Authenticate, a Set-Link-Info and a link down all come of an event.)
@@ -725,6 +732,9 @@ fn cdn_for(reason: &DownReason) -> Refusal {
         DownReason::IdleTimeout => (3, "PPP idle timeout"),
         DownReason::SessionTimeout => (3, "PPP session timeout"),
         DownReason::PeerTerminated => (3, "PPP terminated by the peer"),
+        DownReason::Closed(ppp_proto::CloseReason::Replaced) => {
+            (3, "PPP replaced by a new login of the same user")
+        }
         DownReason::Closed(_) => (3, "PPP closed by the administrator"),
         _ => (3, "PPP closed"),
     };

@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use l2tp_config::AuthSource;
+use l2tp_config::{AuthSource, Relogin};
 use ppp_proto::auth::maths::strip_domain;
 use ppp_proto::{AuthRequest, LinkConfig, Password, Verdict};
 
@@ -53,6 +53,9 @@ pub(in crate::engine) struct PppPolicy {
     pub(in crate::engine) radius: RadiusPolicy,
     /// What the server role takes of a LAC's proxy AVPs.
     pub(in crate::engine) proxy: ProxyPolicy,
+    /// What the server role does when a user's fixed address is held by another session of
+    /// the same user (`relogin`).
+    pub(in crate::engine) relogin: Relogin,
 }
 
 /// What a profile's server links take of a LAC's proxy LCP and authentication AVPs

@@ -184,6 +184,17 @@ pub(in crate::engine) fn phase_label(p: ppp_proto::Phase) -> &'static str {
     }
 }
 
+/// A fixed address that went from an older session to a newer one of the same user
+/// (`relogin replace`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(in crate::engine) struct Replacement {
+    /// The session that held the address; it is to be disconnected.
+    pub(in crate::engine) older: u64,
+    /// The session that has it now.
+    pub(in crate::engine) newer: u64,
+    pub(in crate::engine) addr: std::net::Ipv4Addr,
+}
+
 /// Native PPP's counters, for `show system` and the metrics.
 #[derive(Clone, Debug, Default)]
 pub(in crate::engine) struct PppCounters {
@@ -225,6 +236,9 @@ pub(in crate::engine) struct Ppp {
     /// session handle): a peer asking for one another session's peer has is Nak'ed, so that
     /// the peers' link-local addresses on a shared TUN are apart.
     pub(in crate::engine) peer_ifids: HashMap<u64, u64>,
+    /// Fixed addresses just taken from older sessions of their users, whose sessions are to
+    /// be disconnected (`relogin replace`).
+    pub(in crate::engine) replaced: Vec<Replacement>,
     /// Set by tests that give the policies directly: the config's do not replace them.
     #[cfg(test)]
     pub(in crate::engine) pinned: bool,
@@ -252,6 +266,7 @@ impl Ppp {
             aaa: Aaa::new(u32::from_be_bytes(prefix)),
             local_ifid,
             peer_ifids: HashMap::new(),
+            replaced: Vec::new(),
             clock,
             rng,
             timers: BTreeSet::new(),

@@ -13,6 +13,7 @@ mod ppp_proxy;
 mod radius;
 mod reload;
 mod reload_refused;
+mod relogin;
 mod restart;
 mod scenarios;
 mod speed_update;

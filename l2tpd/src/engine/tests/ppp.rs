@@ -56,6 +56,7 @@ pub(super) fn server(pool: Option<&str>, echo: Option<Duration>) -> PppPolicy {
         users: Arc::new(users),
         radius: Default::default(),
         proxy: Default::default(),
+        relogin: l2tp_config::Relogin::Replace,
     }
 }
 
@@ -82,6 +83,7 @@ pub(super) fn client(user: &str, password: &str) -> PppPolicy {
         users: Arc::new(Users::default()),
         radius: Default::default(),
         proxy: Default::default(),
+        relogin: l2tp_config::Relogin::Replace,
     }
 }
 
@@ -126,6 +128,7 @@ pub(super) fn unstarted(clients: &[PppPolicy], server: PppPolicy, pool: (&str, &
             users: Arc::clone(&c.users),
             radius: c.radius,
             proxy: c.proxy,
+            relogin: c.relogin,
         };
         net.nodes[0].engine.configure_ppp(vec![c], &[]);
     }

@@ -48,7 +48,7 @@ pub(super) fn lns(auth: &str, extra: &str) -> String {
 
 /// The LAC: `n` sessions in one L2TPv2 tunnel to node 1, authenticating as alice with
 /// `password`.
-fn lac(n: usize, password: &str) -> String {
+pub(super) fn lac(n: usize, password: &str) -> String {
     let mut text = format!(
         "ppp profile \"default\" {{\n user_name \"alice\"\n user_password \"{password}\"\n}}\n\
          tunnel \"t\" {{\n peer {}\n version 2\n}}\n",
