@@ -386,18 +386,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(e, "--ppp needs --pw-type ppp, not eth-vlan");
         // A negative number of seconds reaches the plan's check.
-        let args = Args::try_parse_from([
-            "l2tp-loadgen",
-            "--peer",
-            "127.0.0.1",
-            "--tunnels",
-            "1",
-            "--sessions",
-            "1",
-            "--hold",
-            "-1",
-        ])
-        .unwrap();
+        let args = Args::try_parse_from(argv(&["--hold", "-1"])).unwrap();
         assert!(args.hold < 0.0);
     }
 
@@ -422,7 +411,8 @@ mod tests {
         );
     }
 
-    fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {
+    /// A command line of one tunnel with one session to 127.0.0.1, then `extra`.
+    fn argv<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         let mut argv = vec![
             "l2tp-loadgen",
             "--peer",
@@ -433,7 +423,11 @@ mod tests {
             "1",
         ];
         argv.extend_from_slice(extra);
-        Args::try_parse_from(argv)
+        argv
+    }
+
+    fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {
+        Args::try_parse_from(argv(extra))
             .map_err(|e| e.to_string())
             .and_then(|a| a.plan())
     }

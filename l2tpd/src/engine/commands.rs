@@ -172,18 +172,23 @@ pub(super) fn execute(
     }
 }
 
-/// The name of the tunnel instance `sel` names.
-fn tunnel_name(ctx: &Ctx<'_>, instances: &Instances, sel: &Selector) -> Option<String> {
-    let views = Views {
+/// The views of the engine's state, for the commands that look up what they act on.
+fn views<'a>(ctx: &'a Ctx<'_>, instances: &'a Instances) -> Views<'a> {
+    Views {
         registry: ctx.registry,
         instances,
         protocol: ctx.protocol,
-    };
-    views.instance_name(sel)
+    }
 }
 
-/// `debug` of a tunnel or session instance `sel` (a session: of tunnel instance `of`) that has no tunnel or session now: its next
-/// one starts with it; `None` if there is no such instance.
+/// The name of the tunnel instance `sel` names.
+fn tunnel_name(ctx: &Ctx<'_>, instances: &Instances, sel: &Selector) -> Option<String> {
+    views(ctx, instances).instance_name(sel)
+}
+
+/// `debug` of a tunnel or session instance `sel` (a session: of tunnel instance `of`) that
+/// has no tunnel or session now: its next one starts with it; `None` if there is no such
+/// instance.
 fn debug_waiting(
     instances: &mut Instances,
     kind: InstanceKind,
@@ -307,12 +312,7 @@ fn request_speeds(
 }
 
 fn find_tunnel(ctx: &Ctx<'_>, instances: &Instances, sel: &Selector) -> Option<u64> {
-    let views = Views {
-        registry: ctx.registry,
-        instances,
-        protocol: ctx.protocol,
-    };
-    views.find_tunnel(sel)
+    views(ctx, instances).find_tunnel(sel)
 }
 
 fn find_session(
@@ -321,11 +321,7 @@ fn find_session(
     tunnel: &Selector,
     session: &Selector,
 ) -> Result<u64, CtlError> {
-    let views = Views {
-        registry: ctx.registry,
-        instances,
-        protocol: ctx.protocol,
-    };
+    let views = views(ctx, instances);
     let th = views.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
     views
         .find_session(th, session)

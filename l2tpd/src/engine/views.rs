@@ -118,44 +118,20 @@ impl Views<'_> {
         from: Option<&ListCursor>,
         budget: usize,
     ) -> ListPage<TunnelInfo> {
-        let keep = |s: ctl::State| state.is_none_or(|want| want == s);
-        let mut items = Vec::new();
-        let mut looked = 0;
-        let instances_from = match from {
-            Some(ListCursor::Instance(name)) => Some(name.as_str()),
-            records => {
-                let at = match records {
-                    Some(ListCursor::Record(h)) => Some(*h),
-                    _ => None,
-                };
-                for (h, t) in self.registry.tunnels_from(at) {
-                    if looked == budget {
-                        let next = Some(ListCursor::Record(h));
-                        return ListPage { items, next };
-                    }
-                    looked += 1;
-                    let info = self.tunnel_info(now, h, t);
-                    if keep(info.state) {
-                        items.push(info);
-                    }
-                }
-                None
-            }
-        };
-        for (name, inst) in self.instances.tunnels_from(instances_from) {
-            if inst.state.handle().is_some() || !shown(inst) {
-                continue;
-            }
-            if looked == budget {
-                let next = Some(ListCursor::Instance(name.clone()));
-                return ListPage { items, next };
-            }
-            looked += 1;
-            if keep(ctl::State::Idle) {
-                items.push(idle_tunnel_info(name, inst));
-            }
-        }
-        ListPage { items, next: None }
+        page(
+            from,
+            budget,
+            |at| {
+                let rows = self.registry.tunnels_from(at);
+                Box::new(rows.map(move |(h, t)| (h, Some(self.tunnel_info(now, h, t)))))
+            },
+            |name| {
+                let idle = self.instances.tunnels_from(name);
+                let idle = idle.filter(|(_, i)| i.state.handle().is_none() && shown(i));
+                Box::new(idle.map(|(n, i)| (n, idle_tunnel_info(n, i))))
+            },
+            |t: &TunnelInfo| state.is_none_or(|want| want == t.state),
+        )
     }
 
     /// A page of `show sessions [TUNNEL]`: at most `budget` sessions looked at, from `from`,
@@ -176,47 +152,21 @@ impl Views<'_> {
             },
             None => None,
         };
-        let keep = |s: ctl::State| state.is_none_or(|want| want == s);
-        let mut items = Vec::new();
-        let mut looked = 0;
-        let instances_from = match from {
-            Some(ListCursor::Instance(name)) => Some(name.as_str()),
-            records => {
-                let at = match records {
-                    Some(ListCursor::Record(h)) => Some(*h),
-                    _ => None,
-                };
-                for (h, s) in self.registry.sessions_from(at) {
-                    if looked == budget {
-                        let next = Some(ListCursor::Record(h));
-                        return Ok(ListPage { items, next });
-                    }
-                    looked += 1;
-                    if only.is_some_and(|t| t != Some(s.tunnel)) {
-                        continue;
-                    }
-                    let info = self.session_info(now, h, s);
-                    if keep(info.state) {
-                        items.push(info);
-                    }
-                }
-                None
-            }
-        };
-        // Then the session instances that have no session now.
         let of = tunnel.map(|sel| self.instance_name(sel));
-        for (name, info) in self.waiting_sessions(instances_from, of.as_ref().map(Option::as_deref))
-        {
-            if looked == budget {
-                let next = Some(ListCursor::Instance(name.clone()));
-                return Ok(ListPage { items, next });
-            }
-            looked += 1;
-            if keep(info.state) {
-                items.push(info);
-            }
-        }
-        Ok(ListPage { items, next: None })
+        Ok(page(
+            from,
+            budget,
+            |at| {
+                let rows = self.registry.sessions_from(at).map(move |(h, s)| {
+                    let mine = only.is_none_or(|t| t == Some(s.tunnel));
+                    (h, mine.then(|| self.session_info(now, h, s)))
+                });
+                Box::new(rows)
+            },
+            // Then the session instances that have no session now.
+            |name| Box::new(self.waiting_sessions(name, of.as_ref().map(Option::as_deref))),
+            |s: &SessionInfo| state.is_none_or(|want| want == s.state),
+        ))
     }
 
     /// Whether `sel` names a tunnel instance that `show tunnels` lists without a tunnel.
@@ -619,6 +569,55 @@ impl Views<'_> {
             ppp_ipv4: rec.ppp.as_ref().and_then(|p| p.peer_ipv4()),
         }
     }
+}
+
+/// The rows of a listing's records, by handle from a handle on (`None` for a record not
+/// listed, which counts as looked at all the same).
+type Records<'a, T> = Box<dyn Iterator<Item = (u64, Option<T>)> + 'a>;
+
+/// The rows of a listing's instances without a record, by name from a name on.
+type Idle<'a, T> = Box<dyn Iterator<Item = (&'a String, T)> + 'a>;
+
+/// One page of a listing: its records, then its instances without a record; at most `budget`
+/// looked at from `from`, the rows `keep` takes returned.
+fn page<'a, T>(
+    from: Option<&'a ListCursor>,
+    budget: usize,
+    records: impl FnOnce(Option<u64>) -> Records<'a, T>,
+    idle: impl FnOnce(Option<&'a str>) -> Idle<'a, T>,
+    keep: impl Fn(&T) -> bool,
+) -> ListPage<T> {
+    let mut items = Vec::new();
+    let mut looked = 0;
+    let idle_from = match from {
+        Some(ListCursor::Instance(name)) => Some(name.as_str()),
+        records_from => {
+            let at = match records_from {
+                Some(ListCursor::Record(h)) => Some(*h),
+                _ => None,
+            };
+            for (h, row) in records(at) {
+                if looked == budget {
+                    let next = Some(ListCursor::Record(h));
+                    return ListPage { items, next };
+                }
+                looked += 1;
+                items.extend(row.filter(|r| keep(r)));
+            }
+            None
+        }
+    };
+    for (name, row) in idle(idle_from) {
+        if looked == budget {
+            let next = Some(ListCursor::Instance(name.clone()));
+            return ListPage { items, next };
+        }
+        looked += 1;
+        if keep(&row) {
+            items.push(row);
+        }
+    }
+    ListPage { items, next: None }
 }
 
 /// An AVP's octets as text: as they are when printable, else `hex:` and their hexadecimal.

@@ -734,9 +734,14 @@ fn listings_come_in_bounded_pages_that_add_up_to_the_whole() {
     assert!(none.items.is_empty() && none.next.is_none());
     // Tunnels of the client, records then idle instances: one page each of one.
     let never = "tunnel \"v\" {\n    peer never.test\n    version 3\n}\n";
+    let waits = session("w", "v", "");
     net.reload(
         0,
-        &client(&format!("{}{}{never}", tunnel("t", ""), tunnel("u", ""))),
+        &client(&format!(
+            "{}{}{sessions}{never}{waits}",
+            tunnel("t", ""),
+            tunnel("u", "")
+        )),
     );
     let client_engine = &net.nodes[0].engine;
     let mut from = None;
@@ -757,6 +762,36 @@ fn listings_come_in_bounded_pages_that_add_up_to_the_whole() {
     assert_eq!(names, ["t", "u", "v"]);
     let idle = client_engine.tunnels_page(net.now, Some(ctl::State::Idle), None, 100);
     assert_eq!(idle.items.len(), 1);
+    // Sessions of the client, records then the instance that waits for its tunnel ("w"), two
+    // looked at per page; and those of the tunnel that is not up: "w" alone, idle.
+    let mut from = None;
+    let mut names = Vec::new();
+    loop {
+        let page = client_engine
+            .sessions_page(net.now, (None, None), from.as_ref(), 2)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        names.extend(
+            page.items
+                .iter()
+                .map(|s| s.name.clone().unwrap_or_default()),
+        );
+        match page.next {
+            Some(n) => from = Some(n),
+            None => break,
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "w"]);
+    let v = ctl::Selector::Name("v".into());
+    let of_v = client_engine
+        .sessions_page(net.now, (Some(&v), None), None, 100)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let rows: Vec<_> = of_v
+        .items
+        .iter()
+        .map(|s| (s.name.clone(), s.state, s.sid))
+        .collect();
+    assert_eq!(rows, [(Some("w".to_owned()), ctl::State::Idle, 0)]);
 }
 
 #[test]
