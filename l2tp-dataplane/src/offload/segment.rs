@@ -70,7 +70,18 @@ impl<'a> Segmenter<'a> {
         } else {
             8
         };
-        let min_l4 = if v6 { l3 + 40 } else { l3 + 20 };
+        // RFC 791: an IPv4 header is IHL 32-bit words, at least five, and the transport
+        // header (wherever the device says its checksum starts) cannot begin inside it: each
+        // segment's header checksum covers those IHL words.
+        let min_l4 = if v6 {
+            l3 + 40
+        } else {
+            let ihl = usize::from(packet[l3] & 0x0f) * 4;
+            if ihl < 20 {
+                return Err(OffloadError::Malformed);
+            }
+            l3 + ihl
+        };
         let min_l4_len = if proto == IPPROTO_TCP { 20 } else { 8 };
         if l4 < min_l4 || l4_len < min_l4_len || l4 + l4_len > end {
             return Err(OffloadError::Malformed);
@@ -258,6 +269,25 @@ mod tests {
                 assert_eq!(s.flags & 0x08 != 0, i == 2, "PSH on {i}");
                 assert_eq!(s.flags & 0x80 != 0, i == 0, "CWR on {i}");
             }
+        }
+    }
+
+    /// An IPv4 header whose IHL reaches past where the device says the transport header (and
+    /// its checksum) starts, or that is under five words, is refused, not segmented (the
+    /// header checksum of each segment would read past its headers).
+    #[test]
+    fn an_ipv4_header_length_that_disagrees_with_the_transport_header_is_refused() {
+        let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        let (frame, hdr) = testpkt::super_frame(Proto::TcpV4, false, 1000, 0x10, &payload);
+        assert!(hdr.needs_csum, "the test needs a checksum start");
+        for ihl in [15u8, 6, 4, 0] {
+            let mut bad = frame.clone();
+            bad[0] = 0x40 | ihl;
+            let r = Segmenter::new(&bad, 0, &hdr);
+            assert!(
+                matches!(r, Err(OffloadError::Malformed)),
+                "IHL {ihl}: {r:?}"
+            );
         }
     }
 
