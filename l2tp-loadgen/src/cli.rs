@@ -374,16 +374,7 @@ mod tests {
             );
         }
         // An option is named as it is written.
-        let e = ppp_plan(&[
-            "--ppp",
-            "--user",
-            "u",
-            "--password",
-            "p",
-            "--pw-type",
-            "eth-vlan",
-        ])
-        .unwrap_err();
+        let e = ppp_plan_with_pw("eth-vlan").unwrap_err();
         assert_eq!(e, "--ppp needs --pw-type ppp, not eth-vlan");
         // A negative number of seconds reaches the plan's check.
         let args = Args::try_parse_from(argv(&["--hold", "-1"])).unwrap();
@@ -424,6 +415,11 @@ mod tests {
         ];
         argv.extend_from_slice(extra);
         argv
+    }
+
+    /// A PPP plan with user "u", password "p" and `--pw-type pw`.
+    fn ppp_plan_with_pw(pw: &str) -> Result<Plan, String> {
+        ppp_plan(&["--ppp", "--user", "u", "--password", "p", "--pw-type", pw])
     }
 
     fn ppp_plan(extra: &[&str]) -> Result<Plan, String> {
@@ -506,15 +502,7 @@ mod tests {
             ppp_plan(&["--user", "u", "--password", "p"]).is_err(),
             "needs --ppp"
         );
-        let eth = ppp_plan(&[
-            "--ppp",
-            "--user",
-            "u",
-            "--password",
-            "p",
-            "--pw-type",
-            "eth",
-        ]);
+        let eth = ppp_plan_with_pw("eth");
         assert!(eth.is_err());
         assert_eq!(ppp_plan(&[]).unwrap().pw_type, pw_type::ETH);
     }

@@ -107,9 +107,7 @@ impl Instances {
         &'a self,
         from: Option<&'a str>,
     ) -> impl Iterator<Item = (&'a String, &'a Instance<cfg::ResolvedTunnel>)> {
-        use std::ops::Bound;
-        let from = from.map_or(Bound::Unbounded, Bound::Included);
-        self.tunnels.range::<str, _>((from, Bound::Unbounded))
+        from_name(&self.tunnels, from)
     }
 
     /// The session instances from name `from` on (all of them for `None`), by name.
@@ -117,9 +115,7 @@ impl Instances {
         &'a self,
         from: Option<&'a str>,
     ) -> impl Iterator<Item = (&'a String, &'a Instance<cfg::ResolvedSession>)> {
-        use std::ops::Bound;
-        let from = from.map_or(Bound::Unbounded, Bound::Included);
-        self.sessions.range::<str, _>((from, Bound::Unbounded))
+        from_name(&self.sessions, from)
     }
 
     /// The parameters of tunnel `name` if `l2tpctl` made it.
@@ -673,4 +669,14 @@ fn tunnel_cap(config: &Config) -> Duration {
 
 fn session_cap(config: &Config) -> Duration {
     Duration::from_secs(config.system().session_persist_pend_timeout.into())
+}
+
+/// The instances of `map` from name `from` on (all of them for `None`), by name.
+fn from_name<'a, R>(
+    map: &'a BTreeMap<String, Instance<R>>,
+    from: Option<&'a str>,
+) -> std::collections::btree_map::Range<'a, String, Instance<R>> {
+    use std::ops::Bound;
+    let from = from.map_or(Bound::Unbounded, Bound::Included);
+    map.range::<str, _>((from, Bound::Unbounded))
 }
