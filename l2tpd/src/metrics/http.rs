@@ -3,16 +3,20 @@
 //! One request per connection (the answer says `Connection: close`), so there is no
 //! keep-alive, pipelining or request body to handle. Clients are hostile until their request
 //! is read: the request head is bounded ([`MAX_REQUEST`]), reading and writing have a deadline
-//! ([`IO_TIMEOUT`]), and at most [`MAX_CONNECTIONS`] are served at once (more are closed at
-//! once). Only `GET` and `HEAD` of `/metrics` are answered with metrics; any other path is 404,
-//! any other method 405.
+//! ([`IO_TIMEOUT`]), at most [`MAX_WAITING`] connections wait for their request (a new one
+//! closes the one that has waited longest, so idle clients cannot keep a scraper out), and at
+//! most [`MAX_CONNECTIONS`] requests are answered at once (the others wait their turn). Only
+//! `GET` and `HEAD` of `/metrics` are answered with metrics; any other path is 404, any other
+//! method 405.
 //!
 //! The task never touches the daemon's state: it asks the main loop for a [`Snapshot`] through
 //! a channel (as control requests do) and encodes it on tokio's blocking pool, so the loop only
 //! copies counters.
 
+use std::collections::VecDeque;
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,8 +32,12 @@ pub const MAX_REQUEST: usize = 8 * 1024;
 /// The longest wait for a client's request, for the snapshot, and for writing the answer.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The most connections served at once.
+/// The most requests answered at once (snapshot, encoding, writing).
 pub const MAX_CONNECTIONS: usize = 16;
+
+/// The most connections kept waiting for their request; a new one beyond closes the one that
+/// has waited longest.
+pub const MAX_WAITING: usize = 64;
 
 /// A scrape's request for a snapshot, for the main loop.
 #[derive(Debug)]
@@ -59,22 +67,54 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let waiting = Arc::new(Waiting::default());
     let mut tasks = tokio::task::JoinSet::new();
     for listener in listeners {
         tasks.spawn(accept(
             listener,
             scrapes.clone(),
             slots.clone(),
+            waiting.clone(),
             shutdown.clone(),
         ));
     }
     while tasks.join_next().await.is_some() {}
 }
 
+/// The connections that have not sent their request yet, oldest first, each with the sender
+/// whose drop closes it.
+#[derive(Debug, Default)]
+struct Waiting {
+    queue: Mutex<VecDeque<(u64, oneshot::Sender<()>)>>,
+    next: AtomicU64,
+}
+
+impl Waiting {
+    /// Registers a new connection; returns its id and what tells it to close. The oldest one
+    /// is told so when [`MAX_WAITING`] already wait.
+    fn admit(&self) -> (u64, oneshot::Receiver<()>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.len() >= MAX_WAITING && queue.pop_front().is_some() {
+            tracing::debug!("metrics: {MAX_WAITING} clients without a request; the oldest closed");
+        }
+        queue.push_back((id, tx));
+        (id, rx)
+    }
+
+    /// Connection `id` has its request, or is gone.
+    fn leave(&self, id: u64) {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        queue.retain(|(i, _)| *i != id);
+    }
+}
+
 async fn accept(
     listener: TcpListener,
     scrapes: mpsc::Sender<Scrape>,
     slots: Arc<Semaphore>,
+    waiting: Arc<Waiting>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -90,16 +130,15 @@ async fn accept(
             },
             _ = shutdown.changed() => return,
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::debug!("metrics: too many connections; one closed");
-            continue;
-        };
+        let (id, evicted) = waiting.admit();
         let scrapes = scrapes.clone();
+        let slots = slots.clone();
+        let waiting = waiting.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, &scrapes).await {
+            if let Err(e) = connection(stream, id, evicted, &waiting, &slots, &scrapes).await {
                 tracing::debug!("metrics: client: {e}");
             }
-            drop(permit);
+            waiting.leave(id);
         });
     }
 }
@@ -154,10 +193,31 @@ pub(crate) fn parse(head: &[u8]) -> Request {
     }
 }
 
-async fn connection(mut stream: TcpStream, scrapes: &mpsc::Sender<Scrape>) -> io::Result<()> {
-    let head = match tokio::time::timeout(IO_TIMEOUT, read_head(&mut stream)).await {
-        Ok(r) => r?,
-        Err(_) => return Ok(()),
+async fn connection(
+    mut stream: TcpStream,
+    id: u64,
+    evicted: oneshot::Receiver<()>,
+    waiting: &Waiting,
+    slots: &Semaphore,
+    scrapes: &mpsc::Sender<Scrape>,
+) -> io::Result<()> {
+    let head = tokio::select! {
+        r = tokio::time::timeout(IO_TIMEOUT, read_head(&mut stream)) => match r {
+            Ok(r) => r?,
+            Err(_) => return Ok(()),
+        },
+        // Closed to make room for a newer client.
+        _ = evicted => return Ok(()),
+    };
+    waiting.leave(id);
+    let Ok(Ok(_permit)) = tokio::time::timeout(IO_TIMEOUT, slots.acquire()).await else {
+        let busy = response(
+            "503 Service Unavailable",
+            "text/plain; charset=utf-8",
+            "too many scrapes at once\n",
+            false,
+        );
+        return write_answer(&mut stream, &busy).await;
     };
     let request = head.map_or(Request::Bad, |h| parse(&h));
     let peer = stream
@@ -205,8 +265,13 @@ async fn connection(mut stream: TcpStream, scrapes: &mpsc::Sender<Scrape>) -> io
             false,
         ),
     };
+    write_answer(&mut stream, &answer).await
+}
+
+/// Writes `answer` and closes the connection, within [`IO_TIMEOUT`].
+async fn write_answer(stream: &mut TcpStream, answer: &[u8]) -> io::Result<()> {
     match tokio::time::timeout(IO_TIMEOUT, async {
-        stream.write_all(&answer).await?;
+        stream.write_all(answer).await?;
         stream.shutdown().await
     })
     .await
