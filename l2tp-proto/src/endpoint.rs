@@ -438,6 +438,18 @@ impl Endpoint {
         self.tunnels.get(index).map(tunnel_info)
     }
 
+    /// Whether a control message from `remote` for the tunnel with local id `tunnel_id` comes
+    /// from its peer: always while the tunnel waits for the reply that fixes the peer's address
+    /// and port, then only from them (RFC 2661 §8.1). `false` for an unknown tunnel.
+    pub fn is_from_peer(&self, tunnel_id: u32, remote: SocketAddr) -> bool {
+        let Some(&index) = self.tunnel_ids.get(&tunnel_id) else {
+            return false;
+        };
+        self.tunnels
+            .get(index)
+            .is_some_and(|t| t.hears_from(remote))
+    }
+
     /// The counters of the reliable control channel of the tunnel with local id `tunnel_id`
     /// (messages sent, retransmitted, received, duplicates, acknowledgements).
     pub fn tunnel_channel_stats(&self, tunnel_id: u32) -> Option<crate::reliable::Stats> {

@@ -82,6 +82,11 @@ fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
         context()
     );
     let (tid, peer_tid) = (num(&tunnel, "tid"), num(&tunnel, "peer_tid"));
+    let received = || {
+        let t = lab.ctl(&b, &["show", "tunnel", &tid.to_string()]).unwrap();
+        num(&t["stats"], "control_rx_packets")
+    };
+    let received_before = received();
 
     // A third host, then the peer's address from another port.
     for src in ["192.0.2.3", "192.0.2.1"] {
@@ -135,6 +140,12 @@ fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
                 .then_some(())
         },
         context,
+    );
+    // They are not the tunnel's messages: its counter saw at most the peer's own (a HELLO).
+    let received_after = received();
+    assert!(
+        received_after - received_before < PER_SOURCE,
+        "control_rx_packets went from {received_before} to {received_after}"
     );
     // The tunnel, its session and the pseudowire are untouched, on both sides.
     for d in [&b, &a] {

@@ -25,7 +25,7 @@ impl Endpoint {
             // A retransmitted SCCRQ while the caller decides: nothing to acknowledge yet.
             return;
         }
-        if t.state != TunnelState::WaitCtlReply && !same_peer(t.remote, remote) {
+        if !t.hears_from(remote) {
             // RFC 2661 §8.1, RFC 3931 §4.1.2.2: once the reply fixed them, the addresses and
             // ports MUST stay the same for the life of the tunnel. A message from elsewhere
             // (a third host that knows the tunnel id, or the peer behind a NAT that rebound
@@ -627,6 +627,14 @@ impl Endpoint {
         let next = t.next_deadline();
         self.timers
             .reschedule(Owner::Tunnel(index), generation, next, &mut t.scheduled);
+    }
+}
+
+impl Tunnel {
+    /// Whether a control message from `remote` is this tunnel's peer's: any address while it
+    /// waits for the reply that fixes them, then only the peer's address and port.
+    pub(crate) fn hears_from(&self, remote: SocketAddr) -> bool {
+        self.state == TunnelState::WaitCtlReply || same_peer(self.remote, remote)
     }
 }
 

@@ -249,7 +249,11 @@ impl Engine {
                 );
                 return;
             }
-            rec.rx += 1;
+            // Messages from anyone but the peer are the protocol's to discard and count
+            // (`wrong_peer`), not the tunnel's.
+            if self.protocol.ep().is_from_peer(header.tunnel_id, addrs.1) {
+                rec.rx += 1;
+            }
             if rec.debug {
                 notice!(
                     "tunnel {}: received {} from {}",
