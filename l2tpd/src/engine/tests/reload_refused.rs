@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use l2tp_ctl::{self as ctl, Selector};
 
-use super::super::{BlockRefusal, Command, InstanceKind, RefusalReason};
+use super::super::{Applied, BlockRefusal, Command, InstanceKind, RefusalReason};
 use super::harness::{Net, addr};
 use super::logs::recorded;
 use super::reload::{
@@ -20,6 +20,11 @@ fn shown(refused: &[BlockRefusal]) -> Vec<String> {
     let mut v: Vec<String> = refused.iter().map(ToString::to_string).collect();
     v.sort();
     v
+}
+
+/// What a reload did to the file's instances, as `l2tpctl reload` prints it.
+fn changes(applied: &Applied) -> Vec<String> {
+    applied.changes.iter().map(ToString::to_string).collect()
 }
 
 /// How many recorded lines mention `what`.
@@ -79,9 +84,8 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
     assert_eq!(net.nodes[0].up(), (1, 1));
     let applied = net.reload(0, &clash);
     assert!(applied.refused.is_empty(), "{applied:?}");
-    let retried: Vec<String> = applied.retried.iter().map(ToString::to_string).collect();
     assert_eq!(
-        retried,
+        changes(&applied),
         [
             "tunnel \"c\" added",
             "session \"cs\" added",
@@ -266,4 +270,71 @@ fn an_id_held_by_a_peer_is_waited_for_and_logged_once() {
     });
     assert_eq!(tid_of(&net, 0, "t"), tid);
     assert_eq!(sessions(&net, 0)[0].2, sid);
+}
+
+/// Blocks an earlier reload refused, then removed from the file, remove nothing and are not
+/// reported: none ran, and those named like `l2tpctl` instances leave them as they are.
+#[test]
+fn refused_blocks_removed_from_the_file_remove_nothing() {
+    let mut net = Net::new(&["", SERVER], 44);
+    let peer = addr(1).ip().to_string();
+    let r = net.command(
+        0,
+        Command::CreateTunnel {
+            name: "c".into(),
+            params: params(&[("peer", &peer), ("version", "3"), ("tunnel_id", "100")]),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+    cli_session(&mut net, "c", "cs");
+    net.run_until(Duration::from_secs(5), "cli up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    let kept = tunnel("t", "");
+    let clash = format!(
+        "{kept}{}{}{}{}",
+        tunnel("c", ""),
+        session("cs", "c"),
+        tunnel("u", "    tunnel_id 100\n"),
+        session("us", "u")
+    );
+    let applied = net.reload(0, &clash);
+    assert_eq!(applied.refused.len(), 4, "{applied:?}");
+    assert_eq!(changes(&applied), ["tunnel \"t\" added"]);
+    net.run_until(Duration::from_secs(5), "t up", |n| {
+        n.nodes[0].up() == (2, 1)
+    });
+    let before = (tunnels(&net, 0), sessions(&net, 0));
+    let applied = net.reload(0, &kept);
+    assert_eq!(applied, Applied::default());
+    net.run_for(Duration::from_secs(10));
+    assert_eq!((tunnels(&net, 0), sessions(&net, 0)), before);
+    assert_eq!(net.nodes[1].saw(ctl::EventKind::TunnelDown), 0);
+    assert_eq!(net.nodes[1].saw(ctl::EventKind::SessionDown), 0);
+    let c = net.nodes[0].engine.tunnels(net.now);
+    assert!(
+        c.iter()
+            .any(|t| t.name.as_deref() == Some("c") && t.created_by == ctl::CreatedBy::Cli),
+        "{c:?}"
+    );
+}
+
+/// A block refused for its `l2tpctl` namesake and changed once that one is deleted is added,
+/// not changed: the file had no instance of that name.
+#[test]
+fn a_refused_block_changed_once_its_l2tpctl_namesake_is_gone_is_added() {
+    let mut net = Net::new(&["", SERVER], 45);
+    cli_create(&mut net, "c", &[]);
+    net.run_until(Duration::from_secs(5), "c up", |n| {
+        n.nodes[0].up() == (1, 0)
+    });
+    assert_eq!(net.reload(0, &tunnel("c", "")).refused.len(), 1);
+    delete_tunnel(&mut net, "c");
+    net.run_for(Duration::from_secs(5));
+    let applied = net.reload(0, &tunnel("c", "    hello_timeout 30\n"));
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    assert_eq!(changes(&applied), ["tunnel \"c\" added"]);
+    net.run_until(Duration::from_secs(10), "the file's c up", |n| {
+        n.nodes[0].up() == (1, 0)
+    });
 }
