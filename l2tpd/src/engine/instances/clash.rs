@@ -70,7 +70,7 @@ fn reported(
 impl Instances {
     /// Whether session instance `name` was made with `l2tpctl` (`live`: and neither it nor its
     /// tunnel, if `l2tpctl` made that too, was deleted since).
-    fn cli_session(&self, name: &str, live: bool) -> bool {
+    pub(super) fn cli_session(&self, name: &str, live: bool) -> bool {
         let Some(inst) = self.sessions.get(name) else {
             return false;
         };

@@ -272,9 +272,9 @@ impl Instances {
             }
         }
         for s in config.resolved_sessions() {
-            // A session made with l2tpctl and deleted gives its name up.
+            // A session made with l2tpctl and deleted, or whose tunnel was, gives its name up.
             let free = self.sessions.get(&s.name).is_none_or(|i| {
-                i.created_by != ctl::CreatedBy::Config && i.state == InstanceState::Stopped
+                i.created_by != ctl::CreatedBy::Config && !self.cli_session(&s.name, true)
             });
             if free
                 && (diff.sessions.added.contains(&s.name)

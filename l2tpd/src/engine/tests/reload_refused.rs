@@ -338,3 +338,26 @@ fn a_refused_block_changed_once_its_l2tpctl_namesake_is_gone_is_added() {
         n.nodes[0].up() == (1, 0)
     });
 }
+
+/// A session block named like a session made with `l2tpctl` in a tunnel since deleted takes
+/// that name, as the reload reports: the `l2tpctl` session went with its tunnel.
+#[test]
+fn a_block_takes_the_name_of_a_session_whose_l2tpctl_tunnel_was_deleted() {
+    let mut net = Net::new(&["", SERVER], 48);
+    cli_create(&mut net, "c", &["cs"]);
+    net.run_until(Duration::from_secs(5), "cli up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    delete_tunnel(&mut net, "c");
+    net.run_for(Duration::from_secs(5));
+    let applied = net.reload(0, &format!("{}{}", tunnel("t", ""), session("cs", "t")));
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    assert_eq!(
+        changes(&applied),
+        ["tunnel \"t\" added", "session \"cs\" added"]
+    );
+    net.run_until(Duration::from_secs(10), "the file's cs up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    assert_eq!(names(&sessions(&net, 0)), [("cs", "t")]);
+}
