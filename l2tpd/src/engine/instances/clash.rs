@@ -3,8 +3,10 @@
 //! a block added or changed under the name of one that is still there (not deleted) is
 //! refused, and so is a session block whose tunnel is one of them, and a block whose fixed
 //! `tunnel_id` or `session_id` one of them holds; a block removed under such a name removes
-//! nothing. Each refusal is logged and returned (`BlockRefusal`), for the reload's answer; a
-//! refused block is tried again at the next reload, whatever it changes.
+//! nothing. The unchanged session blocks of a tunnel the reload makes again are made again
+//! too, and checked as new ones. Each refusal is logged and returned (`BlockRefusal`), for
+//! the reload's answer; a refused block is tried again at the next reload, whatever it
+//! changes.
 
 use l2tp_config::{self as cfg, Config, ConfigDiff};
 use l2tp_ctl as ctl;
@@ -147,6 +149,48 @@ impl Instances {
             file_own(self.sessions.get(n))
         }));
         (own, Applied { refused, changes })
+    }
+
+    /// The session blocks of `tunnels`, which the reload closes and makes again, that it
+    /// makes again though `own` does not list them (unchanged, they come back with their
+    /// tunnel), less those that clash with an instance made with `l2tpctl` as a new block
+    /// would: each of those is logged, returned and not made again (a later reload tries it).
+    pub(super) fn refuse_recreated_sessions(
+        &mut self,
+        registry: &Registry,
+        config: &Config,
+        tunnels: &[&String],
+        own: &ConfigDiff,
+    ) -> Vec<BlockRefusal> {
+        let mut refused = Vec::new();
+        for s in config.resolved_sessions() {
+            let listed = own.sessions.added.contains(&s.name)
+                || own.sessions.changed.contains(&s.name)
+                || self
+                    .refused
+                    .contains(&(InstanceKind::Session, s.name.clone()));
+            if listed || !tunnels.contains(&&s.tunnel) {
+                continue;
+            }
+            if let Some(reason) = self.session_refusal(registry, config, &s.name, &[]) {
+                let r = BlockRefusal {
+                    kind: InstanceKind::Session,
+                    name: s.name.clone(),
+                    reason,
+                };
+                log_refusal(&r);
+                self.refused.insert((r.kind, r.name.clone()));
+                refused.push(r);
+            }
+        }
+        refused
+    }
+
+    /// Whether the reload refused session block `name` ([`Self::file_diff`],
+    /// [`Self::refuse_recreated_sessions`]): it is not made.
+    pub(super) fn refused_session(&self, name: &str) -> bool {
+        self.refused
+            .contains(&(InstanceKind::Session, name.to_owned()))
     }
 
     /// The reason to refuse session block `name`, if it clashes with an instance made with

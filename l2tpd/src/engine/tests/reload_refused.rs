@@ -361,3 +361,109 @@ fn a_block_takes_the_name_of_a_session_whose_l2tpctl_tunnel_was_deleted() {
     });
     assert_eq!(names(&sessions(&net, 0)), [("cs", "t")]);
 }
+
+fn delete_session(net: &mut Net, tunnel: &str, name: &str) {
+    let r = net.command(
+        0,
+        Command::DeleteSession(Selector::Name(tunnel.into()), Selector::Name(name.into())),
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// `l2tpctl create session TUNNEL NAME session_id=ID`.
+fn cli_session_with_id(net: &mut Net, tunnel: &str, name: &str, id: &str) {
+    let r = net.command(
+        0,
+        Command::CreateSession {
+            tunnel: Selector::Name(tunnel.into()),
+            name: name.into(),
+            params: params(&[("pseudowire_type", "eth"), ("session_id", id)]),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// A changed tunnel block makes its unchanged session blocks again: one whose fixed
+/// `session_id` a session made with `l2tpctl` holds (here: the tunnel goes from L2TPv2, whose
+/// session ids name a session of their tunnel, to L2TPv3, whose ids name one of the host) is
+/// refused like a new block (logged once, not retried), the `l2tpctl` session keeps the id,
+/// and a reload after it is deleted adds the block.
+#[test]
+fn a_session_block_made_again_with_its_tunnel_is_refused_for_an_l2tpctl_session_id() {
+    let file = |version: &str| {
+        format!(
+            "{}{}{}",
+            tunnel("t", "").replace("version 3", version),
+            session("a", "t").replace("eth\n", "ppp\n    session_id 77\n"),
+            session("b", "t").replace("eth\n", "ppp\n")
+        )
+    };
+    // The LNS terminates the PPP of the L2TPv2 sessions without authenticating them.
+    let lns = "ppp profile \"default\" {\n    auth_none true\n}\n";
+    let mut net = Net::new(&[&file("version 2"), lns], 46);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
+    net.run_for(Duration::from_secs(30));
+    assert_eq!(net.nodes[0].up(), (1, 2));
+    cli_create(&mut net, "c", &[]);
+    net.run_until(Duration::from_secs(5), "c up", |n| {
+        n.nodes[0].up() == (2, 2)
+    });
+    cli_session_with_id(&mut net, "c", "x", "77");
+    net.run_until(Duration::from_secs(5), "x up", |n| {
+        n.nodes[0].up() == (2, 3)
+    });
+    let changed = file("version 3");
+    let (applied, lines) = recorded(|| {
+        let r = net.reload(0, &changed);
+        net.run_for(Duration::from_secs(60));
+        r
+    });
+    assert_eq!(
+        shown(&applied.refused),
+        ["session \"a\" refused: session_id 77 is in use by session \"x\", made with l2tpctl"]
+    );
+    assert_eq!(changes(&applied), ["tunnel \"t\" changed"]);
+    assert_eq!(mentions(&lines, "session \"a\""), 1, "{lines:?}");
+    let up = sessions(&net, 0);
+    assert_eq!(names(&up), [("b", "t"), ("x", "c")]);
+    assert_eq!(up[1].2, 77);
+    // Nothing clashes any more: the next reload of the same file adds it.
+    delete_session(&mut net, "c", "x");
+    net.run_for(Duration::from_secs(5));
+    let applied = net.reload(0, &changed);
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    assert_eq!(changes(&applied), ["session \"a\" added"]);
+    net.run_until(Duration::from_secs(10), "a up", |n| {
+        n.nodes[0].up() == (2, 2)
+    });
+    assert_eq!(sessions(&net, 0)[0].2, 77);
+}
+
+/// A changed session block of a changed tunnel, refused for the fixed `session_id` a session
+/// made with `l2tpctl` holds, is not made again with the tunnel: the `l2tpctl` session keeps
+/// its id.
+#[test]
+fn a_refused_session_block_of_a_changed_tunnel_is_not_made_again() {
+    let file = |extra: &str, a: &str| {
+        format!(
+            "{}{}",
+            tunnel("t", extra),
+            session("a", "t").replace("eth\n", &format!("eth\n{a}"))
+        )
+    };
+    let mut net = Net::new(&[&file("", ""), SERVER], 47);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+    cli_session_with_id(&mut net, "t", "x", "77");
+    net.run_until(Duration::from_secs(5), "x up", |n| {
+        n.nodes[0].up() == (1, 2)
+    });
+    let applied = net.reload(0, &file("    hello_timeout 30\n", "    session_id 77\n"));
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(
+        shown(&applied.refused),
+        ["session \"a\" refused: session_id 77 is in use by session \"x\", made with l2tpctl"]
+    );
+    assert_eq!(changes(&applied), ["tunnel \"t\" changed"]);
+    let up = sessions(&net, 0);
+    assert_eq!(up, [("x".to_owned(), "t".to_owned(), 77)]);
+}
