@@ -310,6 +310,35 @@ fn reload_prints_refused_blocks_and_exits_4() {
     assert_eq!(json(&o)["created_by"], "config", "{}", out(&o));
 }
 
+/// A block refused for its `l2tpctl` namesake, then taken out of the file, removed nothing:
+/// the next reload does not list it as removed, and the `l2tpctl` tunnel stays as it was.
+#[test]
+fn reload_without_a_refused_block_lists_no_removal() {
+    let d = start("reload-unrefused", "");
+    let o = d.ctl(&["create", "tunnel", "c", "peer=192.0.2.1", "version=3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let conf = d.dir.join("l2tpd.conf");
+    let plain = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(
+        &conf,
+        format!("{plain}tunnel \"c\" {{\n    peer 192.0.2.2\n}}\n"),
+    )
+    .unwrap();
+    let o = d.ctl(&["reload"]);
+    assert_eq!(o.status.code(), Some(4), "{}", err(&o));
+    let shown = |d: &Env| {
+        let t = json(&d.ctl(&["-j", "show", "tunnel", "c"]));
+        (t["tid"].clone(), t["created_by"].clone())
+    };
+    let before = shown(&d);
+    assert_eq!(before.1, "cli");
+    std::fs::write(&conf, &plain).unwrap();
+    let o = d.ctl(&["reload"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(out(&o), "config reloaded: no changes\n");
+    assert_eq!(shown(&d), before);
+}
+
 /// A tunnel instance with no tunnel at the moment (here: its peer's name does not resolve, so it
 /// waits to try again) is deleted by name like a connected one, and is gone.
 #[test]

@@ -299,7 +299,8 @@ fn sighup_applies_a_valid_change_and_logs_the_diff() {
 }
 
 /// A SIGHUP reload logs a block it refuses (named like a tunnel made with `l2tpctl`) with its
-/// reason, and does not log it as added.
+/// reason, and does not log it as added; once the block is taken out of the file, the next
+/// one does not log it as removed: the `l2tpctl` tunnel stays, as it was.
 #[test]
 fn sighup_logs_a_refused_block_with_its_reason() {
     let mut env = Env::new(l2tpd(), "hup-refused");
@@ -321,6 +322,27 @@ fn sighup_logs_a_refused_block_with_its_reason() {
     );
     assert!(log.contains("config reloaded from"), "{log}");
     assert!(!log.contains("tunnel \"c\" added"), "{log}");
+    // The tunnel made with l2tpctl: (tid, name, created_by).
+    let tunnel = |env: &Env| match env.request(&Request::show_tunnels()) {
+        Ok(Response::Tunnels(t)) => t
+            .iter()
+            .map(|t| (t.tid, t.name.clone(), t.created_by))
+            .collect::<Vec<_>>(),
+        other => panic!("show tunnels: {other:?}"),
+    };
+    let before = tunnel(&env);
+    assert_eq!(before.len(), 1, "{before:?}");
+    env.write_config("", "tunnel profile \"p\" {\n}\n");
+    env.signal(Signal::SIGHUP);
+    let log = env.wait_log("tunnel profile \"p\" added");
+    let line = log
+        .lines()
+        .find(|l| l.contains("tunnel profile \"p\" added"))
+        .unwrap_or_default();
+    assert!(line.ends_with("tunnel profile \"p\" added"), "{line}");
+    assert!(!log.contains("tunnel \"c\" removed"), "{log}");
+    assert_eq!(before[0].2, l2tp_ctl::CreatedBy::Cli, "{before:?}");
+    assert_eq!(tunnel(&env), before);
 }
 
 #[test]

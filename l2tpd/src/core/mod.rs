@@ -456,12 +456,16 @@ mod tests {
         assert!(uses_ip_encap(&new) && !uses_ip_encap(&old));
     }
 
+    /// The engine's account of the `tunnel` and `session` blocks replaces the diff's (here
+    /// "tunnel c" is refused, and "tunnel r" removed nothing), and the refused blocks are
+    /// listed apart.
     #[test]
     fn refused_blocks_are_listed_apart_from_the_changes() {
         use crate::engine::{BlockRefusal, InstanceKind, RefusalReason};
-        let old = parse("");
+        let old = parse("tunnel \"r\" {\n peer 192.0.2.1\n}\n");
         let new = parse(
-            "tunnel \"c\" {\n peer 192.0.2.1\n}\ntunnel \"d\" {\n peer 192.0.2.1\n}\n\
+            "tunnel profile \"p\" {\n}\n\
+             tunnel \"c\" {\n peer 192.0.2.1\n}\ntunnel \"d\" {\n peer 192.0.2.1\n}\n\
              session \"c\" {\n tunnel \"d\"\n}\n",
         );
         let mut s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
@@ -470,22 +474,28 @@ mod tests {
             name: "c".into(),
             reason: RefusalReason::NameTaken,
         }];
-        let retried = vec![l2tp_ctl::ConfigChange {
-            item: "session".into(),
-            name: Some("e".into()),
+        let change = |item: &str, name: &str| l2tp_ctl::ConfigChange {
+            item: item.into(),
+            name: Some(name.into()),
             change: l2tp_ctl::ChangeKind::Added,
-        }];
+        };
+        let changes = vec![
+            change("tunnel", "d"),
+            change("session", "c"),
+            change("session", "e"),
+        ];
         summary::add_applied(
             &mut s,
             crate::engine::Applied {
                 refused: refused.to_vec(),
-                retried,
+                changes,
             },
         );
         let shown: Vec<String> = s.changes.iter().map(|c| c.to_string()).collect();
         assert_eq!(
             shown,
             [
+                "tunnel profile \"p\" added",
                 "tunnel \"d\" added",
                 "session \"c\" added",
                 "session \"e\" added"

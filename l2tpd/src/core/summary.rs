@@ -4,7 +4,7 @@
 use l2tp_config::{Config, ConfigDiff, NameDiff};
 use l2tp_ctl::{ChangeKind, ConfigChange, RefusedBlock, ReloadSummary};
 
-use crate::engine::Applied;
+use crate::engine::{Applied, InstanceKind};
 
 /// Whether `config` has the daemon listen on IP protocol 115: `listen_encap_ip`, or any
 /// tunnel profile or instance using IP encapsulation (l2tpd.conf(5), `listen_encap_ip`).
@@ -101,17 +101,18 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     }
 }
 
-/// Adds what the engine did beyond the diff to `summary`: the blocks it refused, listed apart
-/// and taken off the changes (they were not applied), and the blocks an earlier reload
-/// refused that this one applied, as changes.
+/// Adds what the engine did to the file's `tunnel` and `session` blocks to `summary`: its
+/// account of them replaces the diff's (a block refused, or removed without having run, did
+/// nothing; one refused earlier and applied now was added or changed), and the blocks it
+/// refused are listed apart.
 pub(super) fn add_applied(summary: &mut ReloadSummary, applied: Applied) {
-    let Applied { refused, retried } = applied;
+    let Applied { refused, changes } = applied;
     summary.changes.retain(|c| {
-        !refused
-            .iter()
-            .any(|r| c.item == r.kind.item() && c.name.as_deref() == Some(r.name.as_str()))
+        ![InstanceKind::Tunnel, InstanceKind::Session]
+            .map(InstanceKind::item)
+            .contains(&c.item.as_str())
     });
-    summary.changes.extend(retried);
+    summary.changes.extend(changes);
     summary.refused = refused
         .iter()
         .map(|r| RefusedBlock {

@@ -175,7 +175,7 @@ impl Instances {
             };
             return (starts, Applied::default());
         };
-        let (own, applied) = self.file_diff(ctx.registry, config, diff);
+        let (own, mut applied) = self.file_diff(ctx.registry, config, diff);
         let diff = &own;
         let in_place = self.take_new_peers(ctx, config, &diff.tunnels.changed);
         let changed: Vec<&String> = diff
@@ -187,6 +187,9 @@ impl Instances {
         // Sessions first: a removed or changed session of an untouched tunnel gets its CDN,
         // except one whose only change is its connect speeds.
         let recreated: Vec<&String> = diff.tunnels.removed.iter().chain(changed.clone()).collect();
+        // Their session blocks come back with them, checked as new ones are.
+        let held = self.refuse_recreated_sessions(ctx.registry, config, &recreated, diff);
+        applied.refused.extend(held);
         let in_kept_tunnels: Vec<String> = diff
             .sessions
             .changed
@@ -272,11 +275,12 @@ impl Instances {
             }
         }
         for s in config.resolved_sessions() {
-            // A session made with l2tpctl and deleted gives its name up.
+            // A session made with l2tpctl and deleted, or whose tunnel was, gives its name up.
             let free = self.sessions.get(&s.name).is_none_or(|i| {
-                i.created_by != ctl::CreatedBy::Config && i.state == InstanceState::Stopped
+                i.created_by != ctl::CreatedBy::Config && !self.cli_session(&s.name, true)
             });
             if free
+                && !self.refused_session(&s.name)
                 && (diff.sessions.added.contains(&s.name)
                     || sessions_changed.contains(&s.name)
                     || recreated.contains(&&s.tunnel))

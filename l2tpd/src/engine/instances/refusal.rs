@@ -1,6 +1,6 @@
-//! What a reload reports of the file's `tunnel` and `session` blocks beyond its diff: the
-//! blocks it refused (`clash`), each with a typed reason, and the blocks an earlier reload
-//! refused that it applied.
+//! What a reload reports of the file's `tunnel` and `session` blocks: what it did to the
+//! file's instances, which may differ from the diff of the two files, and the blocks it
+//! refused (`clash`), each with a typed reason.
 
 use std::fmt;
 
@@ -8,14 +8,18 @@ use l2tp_ctl as ctl;
 
 use super::instance::InstanceKind;
 
-/// What a reload did to the file's `tunnel` and `session` blocks beyond its diff.
+/// What a reload did to the file's `tunnel` and `session` blocks.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct Applied {
     /// The blocks it refused, each logged.
     pub refused: Vec<BlockRefusal>,
-    /// The blocks an earlier reload refused that this one applied, though the file did not
-    /// change them since: added, or changed when the file's instance was there already.
-    pub retried: Vec<ctl::ConfigChange>,
+    /// What it did to the file's instances, tunnels (added, removed, changed) then sessions:
+    /// the diff's blocks less those refused and less those removed that had no instance of
+    /// the file's (refused, or named like one made with `l2tpctl`, which stays); with the
+    /// blocks an earlier reload refused that this one applied, though the file did not change
+    /// them since; a block is added when the file's instance was not there, changed when it
+    /// was.
+    pub changes: Vec<ctl::ConfigChange>,
 }
 
 /// A `tunnel` or `session` block a reload did not apply.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use l2tp_ctl::{self as ctl, Selector};
 
-use super::super::{BlockRefusal, Command, InstanceKind, RefusalReason};
+use super::super::{Applied, BlockRefusal, Command, InstanceKind, RefusalReason};
 use super::harness::{Net, addr};
 use super::logs::recorded;
 use super::reload::{
@@ -20,6 +20,11 @@ fn shown(refused: &[BlockRefusal]) -> Vec<String> {
     let mut v: Vec<String> = refused.iter().map(ToString::to_string).collect();
     v.sort();
     v
+}
+
+/// What a reload did to the file's instances, as `l2tpctl reload` prints it.
+fn changes(applied: &Applied) -> Vec<String> {
+    applied.changes.iter().map(ToString::to_string).collect()
 }
 
 /// How many recorded lines mention `what`.
@@ -79,9 +84,8 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
     assert_eq!(net.nodes[0].up(), (1, 1));
     let applied = net.reload(0, &clash);
     assert!(applied.refused.is_empty(), "{applied:?}");
-    let retried: Vec<String> = applied.retried.iter().map(ToString::to_string).collect();
     assert_eq!(
-        retried,
+        changes(&applied),
         [
             "tunnel \"c\" added",
             "session \"cs\" added",
@@ -266,4 +270,200 @@ fn an_id_held_by_a_peer_is_waited_for_and_logged_once() {
     });
     assert_eq!(tid_of(&net, 0, "t"), tid);
     assert_eq!(sessions(&net, 0)[0].2, sid);
+}
+
+/// Blocks an earlier reload refused, then removed from the file, remove nothing and are not
+/// reported: none ran, and those named like `l2tpctl` instances leave them as they are.
+#[test]
+fn refused_blocks_removed_from_the_file_remove_nothing() {
+    let mut net = Net::new(&["", SERVER], 44);
+    let peer = addr(1).ip().to_string();
+    let r = net.command(
+        0,
+        Command::CreateTunnel {
+            name: "c".into(),
+            params: params(&[("peer", &peer), ("version", "3"), ("tunnel_id", "100")]),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+    cli_session(&mut net, "c", "cs");
+    net.run_until(Duration::from_secs(5), "cli up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    let kept = tunnel("t", "");
+    let clash = format!(
+        "{kept}{}{}{}{}",
+        tunnel("c", ""),
+        session("cs", "c"),
+        tunnel("u", "    tunnel_id 100\n"),
+        session("us", "u")
+    );
+    let applied = net.reload(0, &clash);
+    assert_eq!(applied.refused.len(), 4, "{applied:?}");
+    assert_eq!(changes(&applied), ["tunnel \"t\" added"]);
+    net.run_until(Duration::from_secs(5), "t up", |n| {
+        n.nodes[0].up() == (2, 1)
+    });
+    let before = (tunnels(&net, 0), sessions(&net, 0));
+    let applied = net.reload(0, &kept);
+    assert_eq!(applied, Applied::default());
+    net.run_for(Duration::from_secs(10));
+    assert_eq!((tunnels(&net, 0), sessions(&net, 0)), before);
+    assert_eq!(net.nodes[1].saw(ctl::EventKind::TunnelDown), 0);
+    assert_eq!(net.nodes[1].saw(ctl::EventKind::SessionDown), 0);
+    let c = net.nodes[0].engine.tunnels(net.now);
+    assert!(
+        c.iter()
+            .any(|t| t.name.as_deref() == Some("c") && t.created_by == ctl::CreatedBy::Cli),
+        "{c:?}"
+    );
+}
+
+/// A block refused for its `l2tpctl` namesake and changed once that one is deleted is added,
+/// not changed: the file had no instance of that name.
+#[test]
+fn a_refused_block_changed_once_its_l2tpctl_namesake_is_gone_is_added() {
+    let mut net = Net::new(&["", SERVER], 45);
+    cli_create(&mut net, "c", &[]);
+    net.run_until(Duration::from_secs(5), "c up", |n| {
+        n.nodes[0].up() == (1, 0)
+    });
+    assert_eq!(net.reload(0, &tunnel("c", "")).refused.len(), 1);
+    delete_tunnel(&mut net, "c");
+    net.run_for(Duration::from_secs(5));
+    let applied = net.reload(0, &tunnel("c", "    hello_timeout 30\n"));
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    assert_eq!(changes(&applied), ["tunnel \"c\" added"]);
+    net.run_until(Duration::from_secs(10), "the file's c up", |n| {
+        n.nodes[0].up() == (1, 0)
+    });
+}
+
+/// A session block named like a session made with `l2tpctl` in a tunnel since deleted takes
+/// that name, as the reload reports: the `l2tpctl` session went with its tunnel.
+#[test]
+fn a_block_takes_the_name_of_a_session_whose_l2tpctl_tunnel_was_deleted() {
+    let mut net = Net::new(&["", SERVER], 48);
+    cli_create(&mut net, "c", &["cs"]);
+    net.run_until(Duration::from_secs(5), "cli up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    delete_tunnel(&mut net, "c");
+    net.run_for(Duration::from_secs(5));
+    let applied = net.reload(0, &format!("{}{}", tunnel("t", ""), session("cs", "t")));
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    assert_eq!(
+        changes(&applied),
+        ["tunnel \"t\" added", "session \"cs\" added"]
+    );
+    net.run_until(Duration::from_secs(10), "the file's cs up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    assert_eq!(names(&sessions(&net, 0)), [("cs", "t")]);
+}
+
+fn delete_session(net: &mut Net, tunnel: &str, name: &str) {
+    let r = net.command(
+        0,
+        Command::DeleteSession(Selector::Name(tunnel.into()), Selector::Name(name.into())),
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// `l2tpctl create session TUNNEL NAME session_id=ID`.
+fn cli_session_with_id(net: &mut Net, tunnel: &str, name: &str, id: &str) {
+    let r = net.command(
+        0,
+        Command::CreateSession {
+            tunnel: Selector::Name(tunnel.into()),
+            name: name.into(),
+            params: params(&[("pseudowire_type", "eth"), ("session_id", id)]),
+        },
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// A changed tunnel block makes its unchanged session blocks again: one whose fixed
+/// `session_id` a session made with `l2tpctl` holds (here: the tunnel goes from L2TPv2, whose
+/// session ids name a session of their tunnel, to L2TPv3, whose ids name one of the host) is
+/// refused like a new block (logged once, not retried), the `l2tpctl` session keeps the id,
+/// and a reload after it is deleted adds the block.
+#[test]
+fn a_session_block_made_again_with_its_tunnel_is_refused_for_an_l2tpctl_session_id() {
+    let file = |version: &str| {
+        format!(
+            "{}{}{}",
+            tunnel("t", "").replace("version 3", version),
+            session("a", "t").replace("eth\n", "ppp\n    session_id 77\n"),
+            session("b", "t").replace("eth\n", "ppp\n")
+        )
+    };
+    // The LNS terminates the PPP of the L2TPv2 sessions without authenticating them.
+    let lns = "ppp profile \"default\" {\n    auth_none true\n}\n";
+    let mut net = Net::new(&[&file("version 2"), lns], 46);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 2));
+    net.run_for(Duration::from_secs(30));
+    assert_eq!(net.nodes[0].up(), (1, 2));
+    cli_create(&mut net, "c", &[]);
+    net.run_until(Duration::from_secs(5), "c up", |n| {
+        n.nodes[0].up() == (2, 2)
+    });
+    cli_session_with_id(&mut net, "c", "x", "77");
+    net.run_until(Duration::from_secs(5), "x up", |n| {
+        n.nodes[0].up() == (2, 3)
+    });
+    let changed = file("version 3");
+    let (applied, lines) = recorded(|| {
+        let r = net.reload(0, &changed);
+        net.run_for(Duration::from_secs(60));
+        r
+    });
+    assert_eq!(
+        shown(&applied.refused),
+        ["session \"a\" refused: session_id 77 is in use by session \"x\", made with l2tpctl"]
+    );
+    assert_eq!(changes(&applied), ["tunnel \"t\" changed"]);
+    assert_eq!(mentions(&lines, "session \"a\""), 1, "{lines:?}");
+    let up = sessions(&net, 0);
+    assert_eq!(names(&up), [("b", "t"), ("x", "c")]);
+    assert_eq!(up[1].2, 77);
+    // Nothing clashes any more: the next reload of the same file adds it.
+    delete_session(&mut net, "c", "x");
+    net.run_for(Duration::from_secs(5));
+    let applied = net.reload(0, &changed);
+    assert!(applied.refused.is_empty(), "{applied:?}");
+    assert_eq!(changes(&applied), ["session \"a\" added"]);
+    net.run_until(Duration::from_secs(10), "a up", |n| {
+        n.nodes[0].up() == (2, 2)
+    });
+    assert_eq!(sessions(&net, 0)[0].2, 77);
+}
+
+/// A changed session block of a changed tunnel, refused for the fixed `session_id` a session
+/// made with `l2tpctl` holds, is not made again with the tunnel: the `l2tpctl` session keeps
+/// its id.
+#[test]
+fn a_refused_session_block_of_a_changed_tunnel_is_not_made_again() {
+    let file = |extra: &str, a: &str| {
+        format!(
+            "{}{}",
+            tunnel("t", extra),
+            session("a", "t").replace("eth\n", &format!("eth\n{a}"))
+        )
+    };
+    let mut net = Net::new(&[&file("", ""), SERVER], 47);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+    cli_session_with_id(&mut net, "t", "x", "77");
+    net.run_until(Duration::from_secs(5), "x up", |n| {
+        n.nodes[0].up() == (1, 2)
+    });
+    let applied = net.reload(0, &file("    hello_timeout 30\n", "    session_id 77\n"));
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(
+        shown(&applied.refused),
+        ["session \"a\" refused: session_id 77 is in use by session \"x\", made with l2tpctl"]
+    );
+    assert_eq!(changes(&applied), ["tunnel \"t\" changed"]);
+    let up = sessions(&net, 0);
+    assert_eq!(up, [("x".to_owned(), "t".to_owned(), 77)]);
 }
