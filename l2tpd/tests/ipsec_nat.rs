@@ -20,6 +20,10 @@
 //!   c2's tunnel, the NAT's first, is the kernel's, and c1's and c3's are carried apart, on
 //!   the userspace data plane; where it can (Linux 6.10 on, for L2TPv2), all four are the
 //!   kernel's, and the log says that c1's and c3's share c2's address and port;
+//! - rekey: every client's CHILD_SA is rekeyed, c1's by c1 (as Windows does when its Quick
+//!   Mode SA's lifetime ends), then all by the server, and the old SAs are deleted at once:
+//!   the new SAs have the marks of the old ones, every tunnel still sends with its client's,
+//!   and the tunnels, sessions, addresses and pings go on;
 //! - leave: c2 vanishes; the server notices (LCP echoes), removes its session and tunnel,
 //!   frees its address and says PPP DOWN, while the others ping on until c2's tunnel and its
 //!   socket are gone, and their pings come back: c4's all but the one in flight when they
@@ -74,9 +78,10 @@ fn main() -> ExitCode {
         // Judges again what a failed run kept (the directory it names), phase by phase.
         Some("--judge") => {
             let share = std::mem::ManuallyDrop::new(Share(PathBuf::from(&args[2]), "ipsec-nat"));
-            let phases: [(&str, Judge); 4] = [
+            let phases: [(&str, Judge); 5] = [
                 ("clear", judge_clear),
                 ("nat", judge_nat),
+                ("rekey", judge_rekey),
                 ("leave", judge_leave),
                 ("nfq", judge_nfq),
             ];
@@ -421,7 +426,7 @@ fn host(kernel: Kernel) {
         vm.display(),
         release.trim()
     );
-    for phase in ["clear", "nat", "leave", "nfq"] {
+    for phase in ["clear", "nat", "rekey", "leave", "nfq"] {
         assert!(
             console.contains(&format!("] PASS {phase}\n")),
             "the guest's phase {phase} failed (status {}):\n{console}",
@@ -431,6 +436,7 @@ fn host(kernel: Kernel) {
     assert!(out.status.success(), "the guest failed:\n{console}");
     judge_clear(&share);
     judge_nat(&share);
+    judge_rekey(&share);
     judge_leave(&share);
     judge_nfq(&share);
     // The pre-shared key and the users' passwords are strongSwan's and pppd's: l2tpd never
@@ -610,6 +616,86 @@ fn judge_nat(share: &Share) {
     );
     assert!(echoes >= 3, "only {echoes} LCP Echo-Replies to c2's echoes");
     share.keep("srv", &srv);
+}
+
+/// The server's SAs as `ip xfrm state` lists them: each one's SPI and mark (the one it is
+/// chosen by, or the one it gives).
+fn xfrm_states(share: &Share, name: &str) -> Vec<(String, Option<String>)> {
+    let text = share.read(name);
+    let mut states = Vec::new();
+    for state in text.split("\nsrc ").filter(|s| !s.trim().is_empty()) {
+        let word_after = |key: &str| {
+            state
+                .split_whitespace()
+                .skip_while(|w| *w != key)
+                .nth(1)
+                .map(str::to_owned)
+        };
+        let spi = word_after("spi").unwrap_or_else(|| panic!("a state without spi: {state}"));
+        // An outbound SA is chosen by its mark; an inbound one marks what it decrypts.
+        states.push((
+            spi,
+            word_after("mark").or_else(|| word_after("output-mark")),
+        ));
+    }
+    states
+}
+
+fn judge_rekey(share: &Share) {
+    let before = xfrm_states(share, "rekey-before-xfrm.txt");
+    let after = xfrm_states(share, "rekey-after-xfrm.txt");
+    // Every client's SA pair was replaced...
+    let old: BTreeSet<&String> = before.iter().map(|(spi, _)| spi).collect();
+    assert!(old.len() >= 8, "not every client had its SAs: {before:?}");
+    assert!(
+        after.iter().all(|(spi, _)| !old.contains(spi)),
+        "SAs of before the rekeying are left: {before:?} -> {after:?}"
+    );
+    // ...by SAs with the same marks: one per client, as before.
+    let marks = |states: &[(String, Option<String>)]| -> BTreeSet<String> {
+        states
+            .iter()
+            .map(|(spi, m)| m.clone().unwrap_or_else(|| panic!("SA {spi} has no mark")))
+            .collect()
+    };
+    assert_eq!(marks(&before).len(), 4, "a mark per client: {before:?}");
+    assert_eq!(
+        marks(&after),
+        marks(&before),
+        "the rekeyed SAs have other marks"
+    );
+    // Each tunnel still sends with a mark of a live SA.
+    let live: BTreeSet<u64> = marks(&after)
+        .iter()
+        .map(|m| {
+            let value = m.split('/').next().unwrap_or(m).trim_start_matches("0x");
+            u64::from_str_radix(value, 16).unwrap_or_else(|e| panic!("mark {m}: {e}"))
+        })
+        .collect();
+    let tunnels = share.json_stream("rekey-tunnel-detail.json");
+    let sent_with: Vec<u64> = tunnels
+        .iter()
+        .filter_map(|t| t["socket_mark"].as_u64())
+        .collect();
+    assert_eq!(sent_with.len(), 4, "a mark per tunnel: {tunnels:?}");
+    assert!(
+        sent_with.iter().all(|m| live.contains(m)),
+        "tunnels send with marks {sent_with:?}, the SAs have {live:?}"
+    );
+    // The tunnels, sessions and addresses are those of before.
+    let nat = seen_by_user(share, "nat");
+    let rekey = seen_by_user(share, "rekey");
+    assert_eq!(
+        rekey.keys().collect::<Vec<_>>(),
+        nat.keys().collect::<Vec<_>>()
+    );
+    for (user, s) in &rekey {
+        let b = &nat[user];
+        assert!(
+            s.tid == b.tid && s.address == b.address,
+            "{user}'s session changed across the rekeying: {b:?} -> {s:?}"
+        );
+    }
 }
 
 fn judge_leave(share: &Share) {

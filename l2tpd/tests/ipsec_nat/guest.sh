@@ -100,9 +100,12 @@ sw() {
 start_charon() {
     local s=$1 d=$W/ipsec-$1
     mkdir -p "$d/swanctl/x509" "$d/swanctl/x509ca" "$d/swanctl/private"
+    # delete_rekeyed: an IKEv1 CHILD_SA's old SAs go as soon as it is rekeyed (the rekey
+    # phase), not when their lifetime ends, so that only the new ones can carry the tunnels.
     strongswan_conf "$d" \
         "random nonce aes sha1 sha2 hmac kdf gmp pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-netlink socket-default vici" \
-        "random pem pkcs1 pkcs8 x509 pubkey"
+        "random pem pkcs1 pkcs8 x509 pubkey" \
+        "delete_rekeyed = yes"
     STRONGSWAN_CONF=$d/strongswan.conf ip netns exec "$s" charon-systemd >"$d/charon.out" 2>&1 &
     wait_until 30 sw "$s" --stats || { echo "charon $s did not answer"; cat "$d/charon.out" "$d/charon.log"; return 1; }
     cp "$2" "$d/swanctl/swanctl.conf"
@@ -348,6 +351,30 @@ ping_all 4 1 2 3 4 || rc=1
 show nat
 for c in srv c1 c2 c3 c4; do end_capture nat-$c; done
 phase nat $rc
+
+# ---- rekey: every client's CHILD_SA rekeyed, c1's by c1 (as Windows does when its Quick Mode
+# SA's lifetime ends), then all of them by the server (its rekey_time); the old SAs deleted at
+# once. strongSwan gives a rekeyed CHILD_SA the marks of the old one, so each tunnel keeps
+# sending with its client's mark, and its session and pings go on.
+rc=0
+ip -n srv xfrm state >$OUT/rekey-before-xfrm.txt
+old_spis=$(grep -o 'spi 0x[0-9a-f]*' $OUT/rekey-before-xfrm.txt | cut -d' ' -f2)
+# all_rekeyed: none of the server's SAs of before is left.
+all_rekeyed() {
+    local now s
+    now=$(ip -n srv xfrm state)
+    for s in $old_spis; do echo "$now" | grep -q "spi $s" && return 1; done
+    return 0
+}
+sw c1 --rekey --child l2tp >$W/rekey-c1.txt 2>&1 || { echo "c1: rekey failed"; cat $W/rekey-c1.txt; rc=1; }
+sleep 1
+sw srv --rekey --child l2tp >$W/rekey-srv.txt 2>&1 || { echo "srv: rekey failed"; cat $W/rekey-srv.txt; rc=1; }
+wait_until 30 all_rekeyed || { echo "old SAs are still there"; ip -n srv xfrm state; rc=1; }
+step "rekeyed"
+ip -n srv xfrm state >$OUT/rekey-after-xfrm.txt
+ping_all 2 1 2 3 4 || rc=1
+show rekey
+phase rekey $rc
 
 # ---- leave: c2 goes without a StopCCN, and its IPsec with it; the server cleans up after it
 # (LCP echoes unanswered, the CDN unacknowledged) while the others ping on, unharmed, until
