@@ -7,7 +7,8 @@
 //! ([`super::limit`]: a longer one is dropped, as the kernel's `l2tp_eth` drops it). Frames
 //! for a session whose TAP takes super-frames are handed to the [`Coalescer`], and once the
 //! whole batch is through, each resulting write (a super-frame or a frame on its own) goes to
-//! the TAP in one `writev` with its virtio-net header. Frames stay in the receive buffers until then; nothing is copied.
+//! the TAP in one `writev` with its virtio-net header. Frames stay in the receive buffers until
+//! then; nothing is copied.
 //!
 //! A session with a reorder queue writes its frames at once instead, so that frames released
 //! from the queue cannot overtake them.
