@@ -376,8 +376,8 @@ pub struct SystemStats {
     pub ppp_tun_discards: BTreeMap<String, u64>,
     /// The userspace data plane: data packets and frames dropped, by reason, besides those of
     /// `malformed` (`data_wrong_cookie`) and `ppp_tun_discards` (`rx_errors`, `rx_malformed`,
-    /// `rx_unknown_session`, `rx_truncated`, `seq_errors`, `tap_errors`, `tx_errors`,
-    /// `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
+    /// `rx_unknown_session`, `rx_truncated`, `rx_oversize`, `seq_errors`, `tap_errors`,
+    /// `tx_errors`, `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
     #[serde(default)]
     pub data_discards: BTreeMap<String, u64>,
 }
@@ -598,6 +598,11 @@ pub struct SessionStats {
     /// Of those, packets dropped by data sequencing.
     #[serde(default)]
     pub rx_seq_errors: u64,
+    /// Of those, frames longer than the session's interface takes (its MTU, plus the
+    /// Ethernet header and a VLAN tag): the userspace data plane drops them as the kernel's
+    /// `l2tp_eth` does.
+    #[serde(default)]
+    pub rx_oversize: u64,
     /// Packets that arrived out of sequence and were put back in order by the session's
     /// reorder queue (`reorder_timeout`): delivered, not errors.
     #[serde(default)]

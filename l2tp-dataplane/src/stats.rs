@@ -17,6 +17,7 @@ pub(crate) struct SessionCounters {
     pub(crate) seq_errors: AtomicU64,
     pub(crate) reordered: AtomicU64,
     pub(crate) spoofed: AtomicU64,
+    pub(crate) oversize: AtomicU64,
 }
 
 impl SessionCounters {
@@ -32,6 +33,7 @@ impl SessionCounters {
             seq_errors: self.seq_errors.load(Relaxed),
             reordered: self.reordered.load(Relaxed),
             spoofed: self.spoofed.load(Relaxed),
+            oversize: self.oversize.load(Relaxed),
         }
     }
 }
@@ -64,6 +66,9 @@ pub struct SessionStats {
     /// Native PPP: received IPv4 packets dropped because their source is not the address the
     /// peer was given (anti-spoofing). Also counted in `rx_errors`.
     pub spoofed: u64,
+    /// Received frames dropped because they are longer than the TAP's MTU allows (see
+    /// [`DataplaneTotals::rx_oversize`]). Also counted in `rx_errors`.
+    pub oversize: u64,
 }
 
 /// Counters of one tunnel's data socket.
@@ -113,6 +118,7 @@ pub(crate) struct TotalCounters {
     pub(crate) rx_malformed: AtomicU64,
     pub(crate) rx_unknown_session: AtomicU64,
     pub(crate) rx_truncated: AtomicU64,
+    pub(crate) rx_oversize: AtomicU64,
     pub(crate) cookie_mismatches: AtomicU64,
     pub(crate) seq_errors: AtomicU64,
     pub(crate) tap_errors: AtomicU64,
@@ -132,6 +138,7 @@ impl TotalCounters {
             rx_malformed: self.rx_malformed.load(Relaxed),
             rx_unknown_session: self.rx_unknown_session.load(Relaxed),
             rx_truncated: self.rx_truncated.load(Relaxed),
+            rx_oversize: self.rx_oversize.load(Relaxed),
             cookie_mismatches: self.cookie_mismatches.load(Relaxed),
             seq_errors: self.seq_errors.load(Relaxed),
             tap_errors: self.tap_errors.load(Relaxed),
@@ -168,6 +175,10 @@ pub struct DataplaneTotals {
     /// Data packets too short for their session's header (cookie, L2-Specific Sublayer), or
     /// for an Ethernet header.
     pub rx_truncated: u64,
+    /// Received Ethernet frames longer than their session's TAP takes: its MTU, plus the
+    /// Ethernet header and a VLAN tag, as the kernel's `l2tp_eth` drops them
+    /// (`is_skb_forwardable`).
+    pub rx_oversize: u64,
     /// Data packets dropped for a wrong cookie (RFC 3931 §8.2).
     pub cookie_mismatches: u64,
     /// Data packets dropped by sequencing: missing, duplicate or out-of-order sequence
@@ -203,6 +214,7 @@ impl std::ops::AddAssign for DataplaneTotals {
         self.rx_malformed += o.rx_malformed;
         self.rx_unknown_session += o.rx_unknown_session;
         self.rx_truncated += o.rx_truncated;
+        self.rx_oversize += o.rx_oversize;
         self.cookie_mismatches += o.cookie_mismatches;
         self.seq_errors += o.seq_errors;
         self.tap_errors += o.tap_errors;
@@ -219,12 +231,13 @@ impl std::ops::AddAssign for DataplaneTotals {
 impl DataplaneTotals {
     /// Every reason with its count, named as the fields are, in the order of the fields.
     #[must_use]
-    pub fn reasons(&self) -> [(&'static str, u64); 14] {
+    pub fn reasons(&self) -> [(&'static str, u64); 15] {
         [
             ("rx_errors", self.rx_errors),
             ("rx_malformed", self.rx_malformed),
             ("rx_unknown_session", self.rx_unknown_session),
             ("rx_truncated", self.rx_truncated),
+            ("rx_oversize", self.rx_oversize),
             ("cookie_mismatches", self.cookie_mismatches),
             ("seq_errors", self.seq_errors),
             ("tap_errors", self.tap_errors),

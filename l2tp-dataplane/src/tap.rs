@@ -162,6 +162,12 @@ impl Tap {
         sys::set_mtu(&self.name, mtu)
     }
 
+    /// The interface's MTU as it is now: an operator may have changed it (or renamed the
+    /// interface) since it was set.
+    pub fn mtu(&self) -> io::Result<u32> {
+        sys::tap_mtu(self.fd.as_fd())
+    }
+
     /// Sets the interface's Ethernet address.
     pub fn set_mac(&self, mac: [u8; 6]) -> io::Result<()> {
         sys::set_mac(&self.name, mac)

@@ -30,7 +30,7 @@ use crate::stats::{
 };
 use crate::tap::{Tap, TapOptions};
 use crate::worker::ppp::{PppChange, PppCommon, v2_key};
-use crate::worker::{Command, CookieReporting, SessionState, TunnelShared, Worker};
+use crate::worker::{Command, CookieReporting, FrameLimit, SessionState, TunnelShared, Worker};
 use crate::{socket, sys};
 
 mod ppp;
@@ -405,6 +405,7 @@ impl UserspaceDataplane {
                     counters: Arc::clone(&counters),
                     totals: Arc::clone(&self.totals),
                     cookie_report: CookieReporting::default(),
+                    frame_limit: FrameLimit::new(mtu),
                 },
             ));
         }

@@ -1,10 +1,13 @@
 //! Two l2tpd with `dataplane userspace` carry an L2TPv3 Ethernet pseudowire between two network
 //! namespaces (issue 6): each session gets a TAP in its daemon's namespace, frames cross it over
-//! UDP and over IP, a bridge can take the TAP as a port, and packets with a wrong cookie are
-//! dropped and counted. tshark judges the captured data packets. Needs root; see `netns/mod.rs`.
+//! UDP and over IP, a bridge can take the TAP as a port, and packets with a wrong cookie, and
+//! frames longer than the TAP's MTU, are dropped and counted. tshark judges the captured data
+//! packets. Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod netns;
+#[path = "netns_userspace/oversize.rs"]
+mod oversize;
 #[path = "netns_userspace/static_pw.rs"]
 mod static_pw;
 

@@ -122,6 +122,22 @@ pub(crate) fn set_mtu(name: &str, mtu: u32) -> io::Result<()> {
     ioctl_ifreq(sock.as_fd(), libc::SIOCSIFMTU, &mut req)
 }
 
+/// The MTU of the TUN or TAP device `fd` is a queue of, under its current name (`TUNGETIFF`:
+/// the device may have been renamed since it was made).
+pub(crate) fn tap_mtu(fd: BorrowedFd<'_>) -> io::Result<u32> {
+    // SAFETY: `ifreq` is plain old data; the all-zero pattern is a valid value of every member.
+    let mut req: libc::ifreq = unsafe { mem::zeroed() };
+    // `TUNGETIFF` writes the device's name and flags into `req`.
+    ioctl_ifreq(fd, libc::TUNGETIFF as libc::c_ulong, &mut req)?;
+    let mut req = ifreq(&ifreq_name(&req))?;
+    let sock = control_socket()?;
+    ioctl_ifreq(sock.as_fd(), libc::SIOCGIFMTU, &mut req)?;
+    // SAFETY: SIOCGIFMTU just filled in `ifru_mtu`, so reading that member is reading the
+    // initialised one.
+    let mtu = unsafe { req.ifr_ifru.ifru_mtu };
+    u32::try_from(mtu).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "negative MTU"))
+}
+
 /// Sets interface `name` administratively up.
 pub(crate) fn set_up(name: &str) -> io::Result<()> {
     let sock = control_socket()?;

@@ -32,6 +32,7 @@
 //! dropped by every worker, and worker 0 reports the sessions it routed to down.
 
 mod early;
+mod limit;
 pub(crate) mod ppp;
 mod rx;
 mod tun;
@@ -58,6 +59,7 @@ use crate::tap::{Tap, TapOffloads};
 use crate::{ControlSink, SessionDown, SinkEvent};
 use ppp::{PppChange, PppCommon, PppRx};
 
+pub(crate) use limit::FrameLimit;
 pub(crate) use rx::release;
 
 /// Datagrams or frames moved per system call.
@@ -119,6 +121,8 @@ pub(crate) struct SessionState {
     pub(crate) counters: Arc<SessionCounters>,
     pub(crate) totals: Arc<TotalCounters>,
     pub(crate) cookie_report: CookieReporting,
+    /// The longest frame its TAP is given.
+    pub(crate) frame_limit: FrameLimit,
 }
 
 /// How often a session reports packets with a wrong cookie to the control plane.

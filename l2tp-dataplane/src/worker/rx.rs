@@ -3,10 +3,12 @@
 //! One `recvmmsg` fills up to [`BATCH`] buffers; with UDP GRO each buffer may hold many
 //! datagrams of one size back to back (the last may be shorter), which are split here. Each
 //! datagram is parsed, its session looked up and the packet decapsulated (cookie, sublayer,
-//! sequence checks: per datagram, so per segment). Frames for a session whose TAP takes
-//! super-frames are handed to the [`Coalescer`], and once the whole batch is through, each
-//! resulting write (a super-frame or a frame on its own) goes to the TAP in one `writev` with
-//! its virtio-net header. Frames stay in the receive buffers until then; nothing is copied.
+//! sequence checks: per datagram, so per segment), and each frame held to its TAP's MTU
+//! ([`super::limit`]: a longer one is dropped, as the kernel's `l2tp_eth` drops it). Frames
+//! for a session whose TAP takes super-frames are handed to the [`Coalescer`], and once the
+//! whole batch is through, each resulting write (a super-frame or a frame on its own) goes to
+//! the TAP in one `writev` with its virtio-net header. Frames stay in the receive buffers until
+//! then; nothing is copied.
 //!
 //! A session with a reorder queue writes its frames at once instead, so that frames released
 //! from the queue cannot overtake them.
@@ -20,6 +22,7 @@ use std::{collections::HashMap, collections::HashSet, io};
 
 use l2tp_proto::wire::header::{Encapsulation, Packet};
 
+use super::limit::FrameLimit;
 use super::ppp::{self as native, PppCtx, TunPlace, v2_key};
 use super::{BATCH, BUF_LEN, COOKIE_REPORT_INTERVAL, SessionState, TunnelShared, Worker};
 use crate::codec::{Received, RxDrop};
@@ -300,6 +303,9 @@ fn deliver(
     let c = &s.counters;
     match s.codec.decap(sid, rest) {
         Ok(Received::Deliver(frame)) => {
+            if !fits(&mut s.frame_limit, &s.tap, (c, &s.totals), frame.len()) {
+                return;
+            }
             let bytes = &rest[frame.clone()];
             match place {
                 Some(p) if s.offloads.vnet && s.reorder.is_none() => {
@@ -405,6 +411,23 @@ fn report_cookie(s: &mut SessionState, sink: Option<&ControlSink>) {
     r.last = Some(now);
 }
 
+/// Whether a received frame of `len` octets fits the session's TAP ([`FrameLimit`]); one that
+/// does not is counted as dropped (`rx_oversize`), to be dropped by the caller.
+fn fits(
+    limit: &mut FrameLimit,
+    tap: &Tap,
+    (c, totals): (&SessionCounters, &TotalCounters),
+    len: usize,
+) -> bool {
+    if limit.admits(len, Instant::now, || tap.mtu().ok()) {
+        return true;
+    }
+    c.rx_errors.fetch_add(1, Relaxed);
+    c.oversize.fetch_add(1, Relaxed);
+    totals.rx_oversize.fetch_add(1, Relaxed);
+    false
+}
+
 /// Writes a received frame to the session's TAP (behind an empty virtio-net header when the
 /// TAP has them) and counts it.
 fn write_frame(tap: &Tap, (c, totals): (&SessionCounters, &TotalCounters), frame: &[u8]) {
@@ -434,10 +457,14 @@ pub(crate) fn release(s: &mut SessionState, now: Instant) {
         reorder,
         counters,
         totals,
+        frame_limit,
         ..
     } = s;
     if let Some(q) = reorder.as_mut() {
         let dropped = q.release(codec.rx_sequence_mut(), now, |f| {
+            if !fits(frame_limit, tap, (counters, totals), f.len()) {
+                return;
+            }
             counters.reordered.fetch_add(1, Relaxed);
             write_frame(tap, (counters, totals), f)
         });

@@ -308,6 +308,7 @@ fn add_data_stats(plane: &DataplaneHost, detail: &mut l2tp_ctl::SessionDetail) {
         s.rx_errors = d.rx_errors;
         s.rx_cookie_mismatches = d.rx_cookie_mismatches;
         s.rx_seq_errors = d.rx_seq_errors;
+        s.rx_oversize = d.rx_oversize;
         s.rx_reordered = d.rx_reordered;
         s.tx_packets = d.tx_packets;
         s.tx_bytes = d.tx_bytes;

@@ -245,6 +245,9 @@ pub struct DataStats {
     pub rx_cookie_mismatches: u64,
     /// Of those, packets dropped by sequencing (missing, duplicate, out of order).
     pub rx_seq_errors: u64,
+    /// Of those, frames longer than the session's interface takes (its MTU, the Ethernet
+    /// header and a VLAN tag).
+    pub rx_oversize: u64,
     /// Packets that arrived out of sequence and were put back in order (reorder timeout).
     pub rx_reordered: u64,
     /// Packets sent to the peer.
@@ -263,6 +266,7 @@ impl DataStats {
         self.rx_errors += other.rx_errors;
         self.rx_cookie_mismatches += other.rx_cookie_mismatches;
         self.rx_seq_errors += other.rx_seq_errors;
+        self.rx_oversize += other.rx_oversize;
         self.rx_reordered += other.rx_reordered;
         self.tx_packets += other.tx_packets;
         self.tx_bytes += other.tx_bytes;

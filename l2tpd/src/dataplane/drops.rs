@@ -73,6 +73,7 @@ fn phrase(reason: &str) -> &'static str {
         "rx_malformed" => "malformed",
         "rx_unknown_session" => "for no session",
         "rx_truncated" => "truncated",
+        "rx_oversize" => "longer than their TAP's MTU allows",
         "cookie_mismatches" => "with a wrong cookie",
         "seq_errors" => "out of sequence",
         "tap_errors" => "lost to TAP read or write errors",

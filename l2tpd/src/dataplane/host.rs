@@ -103,6 +103,9 @@ pub struct DataplaneHost {
     fd_ceiling: Option<i32>,
     /// Tunnels put on the listen socket for want of descriptors, and when that was last logged.
     fd_refusals: (u64, Option<Instant>),
+    /// Data packets no data plane took, dropped here: counted with the data planes' own
+    /// `rx_unknown_session` ([`DataplaneHost::drops`]).
+    unclaimed: u64,
 }
 
 impl DataplaneHost {
@@ -125,6 +128,7 @@ impl DataplaneHost {
             fallback: None,
             fd_ceiling: None,
             fd_refusals: (0, None),
+            unclaimed: 0,
         }
     }
 
@@ -645,7 +649,7 @@ impl DataplaneHost {
 
     /// Offers a packet from one of the shell's sockets to the data plane; see
     /// [`Dataplane::handle_data`]. A data packet for a tunnel carried apart goes to the
-    /// fallback data plane (and is dropped without one).
+    /// fallback data plane (and is dropped without one, counted as for no session).
     pub fn handle_data(&mut self, encap: Encapsulation, packet: &[u8]) -> bool {
         if !self.apart.is_empty()
             && let Some(tid) = self.apart.tunnel_of(encap, packet)
@@ -654,11 +658,25 @@ impl DataplaneHost {
                 Some(fb) => fb.handle_data(encap, packet),
                 None => {
                     tracing::trace!("tunnel {tid}: a data packet with no data plane to carry it");
+                    self.unclaimed += 1;
                     true
                 }
             };
         }
         self.dataplane.handle_data(encap, packet)
+    }
+
+    /// Gives back a data packet of tunnel `tid` that a data plane handed over because it came
+    /// before its session ([`super::DataplaneEvent::EarlyData`]), now that the events before
+    /// it are handled. One that no data plane takes now (its tunnel or session is gone, or
+    /// the data plane that has the tunnel takes no such packet: the kernel's, but for a native
+    /// PPP session's) is dropped and counted as `rx_unknown_session`, as the data planes count
+    /// a data packet for no session.
+    pub fn give_back_early(&mut self, tid: u32, packet: &[u8]) {
+        if !self.handle_data(Encapsulation::Udp, packet) {
+            tracing::debug!("tunnel {tid}: an early data packet no data plane took, dropped");
+            self.unclaimed += 1;
+        }
     }
 
     /// The addresses (local, remote) a control message that the data plane read on tunnel
@@ -704,6 +722,7 @@ impl DataplaneHost {
         if let Some(fb) = &self.fallback {
             d += fb.drops();
         }
+        d.rx_unknown_session += self.unclaimed;
         d
     }
 

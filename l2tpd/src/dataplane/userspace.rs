@@ -212,6 +212,7 @@ fn data_stats(s: dp::SessionStats) -> DataStats {
         rx_errors: s.rx_errors,
         rx_cookie_mismatches: s.cookie_mismatches,
         rx_seq_errors: s.seq_errors,
+        rx_oversize: s.oversize,
         rx_reordered: s.reordered,
         tx_packets: s.tx_packets,
         tx_bytes: s.tx_bytes,

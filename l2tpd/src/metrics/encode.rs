@@ -426,11 +426,12 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 }
 
 /// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
-const DATA_DISCARD_REASONS: [&str; 10] = [
+const DATA_DISCARD_REASONS: [&str; 11] = [
     "rx_errors",
     "rx_malformed",
     "rx_unknown_session",
     "rx_truncated",
+    "rx_oversize",
     "seq_errors",
     "tap_errors",
     "tx_errors",

@@ -517,14 +517,11 @@ fn begin_stop(
 /// Hands a data-plane event to the core; a data packet that came before its session
 /// ([`DataplaneEvent::EarlyData`]) goes back to the data plane instead. The events before it
 /// have been handled, and what the engine asked for on them carried out (the ICCN that installs
-/// the session), so the data plane now delivers it, or drops and counts it.
+/// the session), so the data plane now delivers it, or drops and counts it (as does the host,
+/// when no data plane takes it).
 fn dataplane_event(core: &mut Core, plane: &mut DataplaneHost, e: DataplaneEvent) {
     match e {
-        DataplaneEvent::EarlyData { tid, packet } => {
-            if !plane.handle_data(Encapsulation::Udp, &packet) {
-                tracing::debug!("tunnel {tid}: an early data packet no data plane took");
-            }
-        }
+        DataplaneEvent::EarlyData { tid, packet } => plane.give_back_early(tid, &packet),
         e => core.handle_dataplane_event(Instant::now(), e, plane),
     }
 }

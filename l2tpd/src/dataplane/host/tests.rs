@@ -31,6 +31,9 @@ struct Recording {
     separates: bool,
     /// It reads the tunnels' sockets itself, as the userspace data plane does.
     adopts: bool,
+    /// It takes the data packets offered to it (the kernel's takes a native PPP session's
+    /// early ones only).
+    takes_data: bool,
     log: Rc<RefCell<Log>>,
 }
 
@@ -41,6 +44,7 @@ impl Recording {
             name,
             separates,
             adopts: false,
+            takes_data: true,
             log: Rc::clone(&log),
         };
         (r, log)
@@ -80,8 +84,10 @@ impl Dataplane for Recording {
     }
     fn handle_data(&mut self, _encap: Encapsulation, packet: &[u8]) -> bool {
         let tid = u16::from_be_bytes([packet[4], packet[5]]);
-        self.log.borrow_mut().data.push(u32::from(tid));
-        true
+        if self.takes_data {
+            self.log.borrow_mut().data.push(u32::from(tid));
+        }
+        self.takes_data
     }
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
         let log = self.log.borrow();
@@ -456,4 +462,56 @@ fn a_second_client_with_the_same_tunnel_id_gets_its_own_mark() {
     let others = [(1, host.tunnel_mark(1)), (2, host.tunnel_mark(2))];
     let (same, other) = crate::marks::same_client(host.tunnel_mark(3), others);
     assert_eq!((same, other), (vec![2], vec![1]));
+}
+
+#[test]
+fn an_early_data_packet_no_data_plane_takes_is_counted_as_for_no_session() {
+    let (_listen, local, peer) = addresses();
+    let (mut kernel, log) = Recording::new("kernel", false);
+    kernel.takes_data = false;
+    let mut host = DataplaneHost::new(Box::new(kernel), false);
+    open(&mut host, 1, local, peer);
+    assert_eq!(installed(host.execute(&tunnel(1, local, peer))), Ok(()));
+    assert_eq!(host.drops(), l2tp_dataplane::DataplaneTotals::default());
+    // Given back after the events before it; the data plane does not take it.
+    host.give_back_early(1, &data(1));
+    host.give_back_early(1, &data(1));
+    assert!(log.borrow().data.is_empty());
+    assert_eq!(host.drops().rx_unknown_session, 2);
+    assert_eq!(
+        host.drops().reasons().iter().map(|r| r.1).sum::<u64>(),
+        2,
+        "{:?}",
+        host.drops()
+    );
+}
+
+#[test]
+fn an_early_data_packet_a_data_plane_takes_is_not_counted() {
+    let (_listen, local, peer) = addresses();
+    let (kernel, log) = Recording::new("kernel", false);
+    let mut host = DataplaneHost::new(Box::new(kernel), false);
+    open(&mut host, 1, local, peer);
+    host.give_back_early(1, &data(1));
+    assert_eq!(log.borrow().data, [1]);
+    assert_eq!(host.drops(), l2tp_dataplane::DataplaneTotals::default());
+}
+
+#[test]
+fn data_for_a_tunnel_apart_without_a_fallback_is_counted_as_for_no_session() {
+    let (_listen, local, nat) = addresses();
+    let (old, kernel) = Recording::new("kernel", false);
+    let mut host = DataplaneHost::new(Box::new(old), false);
+    open(&mut host, 1, local, nat);
+    open(&mut host, 2, local, nat);
+    for tid in [1, 2] {
+        assert_eq!(installed(host.execute(&tunnel(tid, local, nat))), Ok(()));
+    }
+    // Tunnel 2 is carried apart, by no data plane: its data is taken from the shell and
+    // dropped, counted; tunnel 1's goes to the kernel.
+    assert!(host.handle_data(Encapsulation::Udp, &data(2)));
+    assert!(host.handle_data(Encapsulation::Udp, &data(1)));
+    host.give_back_early(2, &data(2));
+    assert_eq!(kernel.borrow().data, [1]);
+    assert_eq!(host.drops().rx_unknown_session, 2, "{:?}", host.drops());
 }

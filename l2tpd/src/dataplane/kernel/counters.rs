@@ -83,6 +83,9 @@ pub(super) fn data_stats(i: &KernelSessionInfo) -> DataStats {
         // The kernel counts in rx_oos_packets the packets it put back in order (with a
         // reorder timeout), and in rx_seq_discards those it dropped.
         rx_seq_errors: i.rx_seq_discards,
+        // The kernel's l2tp_eth counts the frames its interface refuses (longer than its MTU)
+        // in the interface's rx_errors, not in the session's counters.
+        rx_oversize: 0,
         rx_reordered: i.rx_oos_packets,
         tx_packets: i.tx_packets,
         tx_bytes: i.tx_bytes,
@@ -149,6 +152,7 @@ fn grown(now: &DataStats, last: &DataStats) -> DataStats {
             .rx_cookie_mismatches
             .saturating_sub(last.rx_cookie_mismatches),
         rx_seq_errors: now.rx_seq_errors.saturating_sub(last.rx_seq_errors),
+        rx_oversize: now.rx_oversize.saturating_sub(last.rx_oversize),
         rx_reordered: now.rx_reordered.saturating_sub(last.rx_reordered),
         tx_packets: now.tx_packets.saturating_sub(last.tx_packets),
         tx_bytes: now.tx_bytes.saturating_sub(last.tx_bytes),
