@@ -9,13 +9,9 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use l2tp_dataplane::{
-    DataplaneOptions, DataplaneTotals, Encapsulation, L2SpecificSublayer, SessionSpec, TunnelSpec,
-    UserspaceDataplane,
-};
+use l2tp_dataplane::{DataplaneTotals, L2SpecificSublayer, SessionSpec, UserspaceDataplane};
 
 /// An L2TPv3-over-UDP data packet to session `sid`: the default L2-Specific Sublayer with
 /// sequence number `seq` (without the S bit for `None`), then `frame`.
@@ -59,16 +55,8 @@ fn every_drop_is_counted_in_the_totals_by_reason() {
     if !common::in_own_netns() {
         return;
     }
-    let options = DataplaneOptions {
-        offloads: false,
-        threads: 1,
-    };
-    let mut dp = UserspaceDataplane::with_options(None, options).unwrap();
-    let local: SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let peer = UdpSocket::bind(remote).unwrap();
-    dp.add_tunnel(TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote))
-        .unwrap();
+    let local = common::LOOPBACK_LOCAL;
+    let (mut dp, peer) = common::loopback_tunnel(false);
     let mut s = SessionSpec::eth(7, 100, 200);
     s.l2spec = L2SpecificSublayer::Default;
     s.recv_seq = true;

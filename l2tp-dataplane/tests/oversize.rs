@@ -9,13 +9,9 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use l2tp_dataplane::{
-    Cookie, DataplaneOptions, Encapsulation, SessionSpec, SessionStats, TunnelSpec,
-    UserspaceDataplane,
-};
+use l2tp_dataplane::{Cookie, SessionSpec, SessionStats, UserspaceDataplane};
 
 const COOKIE: [u8; 4] = [0xc0, 0x0c, 0x1e, 0x55];
 
@@ -67,16 +63,8 @@ fn stats_when(dp: &UserspaceDataplane, done: impl Fn(&SessionStats) -> bool) -> 
 }
 
 fn run(offloads: bool) {
-    let options = DataplaneOptions {
-        offloads,
-        threads: 1,
-    };
-    let mut dp = UserspaceDataplane::with_options(None, options).unwrap();
-    let local: SocketAddr = ([127, 0, 0, 1], 1701).into();
-    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
-    let peer = UdpSocket::bind(remote).unwrap();
-    dp.add_tunnel(TunnelSpec::new(7, 8, Encapsulation::Udp, local, remote))
-        .unwrap();
+    let local = common::LOOPBACK_LOCAL;
+    let (mut dp, peer) = common::loopback_tunnel(offloads);
     let mut s = SessionSpec::eth(7, 100, 200);
     s.peer_cookie = Cookie::new(&COOKIE).unwrap();
     s.interface_name = Some("frovz%d".into());

@@ -612,22 +612,7 @@ fn a_reorder_timeout_puts_packets_back_in_order() {
         50,
     );
     // tcpdump ends by itself after 5 frames; the last one comes out at the timeout.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while lab.exited(dump).is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = lab.stop(
-        dump,
-        nix::sys::signal::Signal::SIGINT,
-        Duration::from_secs(2),
-    );
-    let text = lab.log_text(dump);
-    // tcpdump -x prints the frame after the Ethernet header: the marker comes first.
-    let marks: Vec<u8> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("0x0000:"))
-        .filter_map(|hex| u8::from_str_radix(hex.trim().get(..2)?, 16).ok())
-        .collect();
+    let (marks, status, text) = tap_markers(&mut lab, dump);
     let detail = lab.ctl(&b, &["show", "session", "st", "ss"]);
     assert_eq!(
         marks,
@@ -763,4 +748,29 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
         "no CDN from A to B's tunnel {tid_b}: {names:?}\n{}",
         netns::summary(&packets)
     );
+}
+
+/// Waits up to 5 s for tcpdump `dump` (`-x` on a TAP) to end by itself, stops it, and gives
+/// the first octet of each frame it printed after the Ethernet header (where the tests put a
+/// marker), with its exit status and its whole output.
+fn tap_markers(
+    lab: &mut Lab,
+    dump: netns::ProcId,
+) -> (Vec<u8>, Option<std::process::ExitStatus>, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lab.exited(dump).is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = lab.stop(
+        dump,
+        nix::sys::signal::Signal::SIGINT,
+        Duration::from_secs(2),
+    );
+    let text = lab.log_text(dump);
+    let marks = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("0x0000:"))
+        .filter_map(|hex| u8::from_str_radix(hex.trim().get(..2)?, 16).ok())
+        .collect();
+    (marks, status, text)
 }

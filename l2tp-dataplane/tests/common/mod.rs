@@ -360,3 +360,31 @@ pub fn ppp_v2_session() -> (
     dp.add_ppp_session(PppSessionSpec::new(7, 1, 8, 1)).unwrap();
     (dp, rx, peer, TUNNEL_LOCAL)
 }
+
+/// The local end of [`loopback_tunnel`].
+pub const LOOPBACK_LOCAL: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 1), 1701));
+
+/// A userspace data plane with one data-path thread and one L2TPv3 tunnel over UDP (id 7, the
+/// peer's 8) from [`LOOPBACK_LOCAL`] to 127.0.0.2:1701, and the peer's socket there.
+pub fn loopback_tunnel(
+    offloads: bool,
+) -> (l2tp_dataplane::UserspaceDataplane, std::net::UdpSocket) {
+    use l2tp_dataplane::{DataplaneOptions, Encapsulation, TunnelSpec, UserspaceDataplane};
+    let options = DataplaneOptions {
+        offloads,
+        threads: 1,
+    };
+    let mut dp = UserspaceDataplane::with_options(None, options).unwrap();
+    let remote: SocketAddr = ([127, 0, 0, 2], 1701).into();
+    let peer = std::net::UdpSocket::bind(remote).unwrap();
+    dp.add_tunnel(TunnelSpec::new(
+        7,
+        8,
+        Encapsulation::Udp,
+        LOOPBACK_LOCAL,
+        remote,
+    ))
+    .unwrap();
+    (dp, peer)
+}

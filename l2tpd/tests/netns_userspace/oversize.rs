@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::netns::{self, DEADLINE, Lab, Side, num, poll};
-use super::{run_python_on_a, summed_up};
+use super::{run_python_on_a, summed_up, tap_markers};
 
 /// Sends L2TPv3/UDP data packets with the cookie c0:0c:1e:55 for session `sid` from side A
 /// port 1701 to B, one per `(length, marker)`: an Ethernet frame of EtherType 0x88b5 of that
@@ -66,22 +66,7 @@ fn frames_longer_than_the_taps_mtu_are_dropped_and_counted() {
         2000,
         &[(60, 1), (1418, 2), (1419, 3), (65_000, 4), (60, 5)],
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while lab.exited(dump).is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = lab.stop(
-        dump,
-        nix::sys::signal::Signal::SIGINT,
-        Duration::from_secs(2),
-    );
-    let text = lab.log_text(dump);
-    // tcpdump -x prints the frame after the Ethernet header: the marker comes first.
-    let marks: Vec<u8> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("0x0000:"))
-        .filter_map(|hex| u8::from_str_radix(hex.trim().get(..2)?, 16).ok())
-        .collect();
+    let (marks, status, text) = tap_markers(&mut lab, dump);
     assert_eq!(
         marks,
         [1, 2, 5],
