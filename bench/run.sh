@@ -3,7 +3,8 @@
 # namespaces):
 #   a. session set-up rate of l2tpd (dataplane none) and of xl2tpd (with a stub pppd) as LNS,
 #      driven by l2tp-loadgen, and e. their teardown rate;
-#   b. l2tpd's resident memory with 0, 10 000 and 100 000 sessions established;
+#   b. l2tpd's resident memory with 0, 10 000 and 100 000 sessions established, and with
+#      them up, l2tpctl's listings and other commands, what an l2tpwatch printed, and SIGTERM;
 #   c. l2tpd's CPU while it holds 10 000 idle tunnels (60 s hello);
 #   d. single-stream and eight-stream TCP throughput and the rate of 64-octet UDP datagrams
 #      (iperf3) over a bare veth pair, over OpenVPN in TAP mode without crypto, and over a
@@ -324,6 +325,42 @@ listing_rows() {
     echo "  $n sessions: slowest show system during a listing: ${worst} ms"
 }
 
+# Times other operator commands with $1 sessions of $2 tunnels up (into OPS): one tunnel and
+# one session shown, a reload with nothing changed, a tunnel of them deleted, what the watcher
+# started before the set-up ($3) printed, and SIGTERM until the daemon has exited.
+OPS=$W/ops.md
+: >"$OPS"
+ops_rows() {
+    local n=$1 t=$2 wpid=$3 tid sid what t0 secs lines
+    tid=$("$L2TPCTL" -S "$W/ctl.sock" -j show tunnels | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["tid"])')
+    sid=$("$L2TPCTL" -S "$W/ctl.sock" -j show sessions "$tid" | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["sid"])')
+    lines=$(wc -l <"$W/watch.out")
+    printf '| %s | `l2tpwatch` during the set-up: lines printed / events | %s / %s | |\n' "$n" "$lines" $((2 * t + 2 * n)) >>"$OPS"
+    [ "$lines" = $((2 * t + 2 * n)) ] || fail "l2tpwatch printed $lines lines for $((2 * t + 2 * n)) events"
+    for what in "show tunnel $tid" "show session $tid $sid" "reload" "delete tunnel $tid"; do
+        read -r -a args <<<"$what"
+        t0=$(date +%s.%N)
+        "$L2TPCTL" -S "$W/ctl.sock" "${args[@]}" >/dev/null || fail "l2tpctl $what"
+        secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b - a}')
+        printf '| %s | `l2tpctl %s` | %s | |\n' "$n" "${what/[0-9]*/ID}" "$secs" >>"$OPS"
+        echo "  $n sessions: l2tpctl $what: ${secs}s"
+    done
+    sleep 2
+    # Each session down and deleted, the tunnel down (deleted once the peer acknowledges).
+    lines=$(grep -c -E '^(SESSION (DOWN|DELETED)|TUNNEL DOWN):' "$W/watch.out" || true)
+    printf '| %s | `l2tpwatch` after the delete: lines printed / events | %s / %s | |\n' "$n" "$lines" $((2 * n / t + 1)) >>"$OPS"
+    [ "$lines" = $((2 * n / t + 1)) ] || fail "l2tpwatch printed $lines lines for $((2 * n / t + 1)) events"
+    grep -q '^EVENTS LOST' "$W/watch.out" && fail "l2tpwatch lost events"
+    t0=$(date +%s.%N)
+    kill -TERM "$DPID"
+    wait "$DPID" 2>/dev/null || true
+    secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+    printf '| %s | SIGTERM until l2tpd has exited | %s | |\n' "$((n - n / t))" "$secs" >>"$OPS"
+    echo "  $((n - n / t)) sessions: SIGTERM until exit: ${secs}s"
+    kill "$wpid" 2>/dev/null || true
+    wait "$wpid" 2>/dev/null || true
+}
+
 # ------------------------------------------------------------------ b. memory
 if part b; then
 echo "== b. resident memory"
@@ -336,6 +373,10 @@ for size in "${RSS_SIZES[@]}"; do
     n=$((t * s))
     start_l2tpd "$NS_LNS" "$W/lns.conf"
     base=$(rss_kib "$DPID")
+    in_ns "$NS_LNS" "$BIN/l2tpwatch" -S "$W/ctl.sock" >"$W/watch.out" 2>&1 &
+    wpid=$!
+    PIDS+=("$wpid")
+    sleep 0.5
     loadgen "$W/hold.json" --peer 127.0.0.1:1701 --tunnels "$t" --sessions "$s" --timeout 120 --hold 600 &
     lg=$!
     end=$((SECONDS + 150))
@@ -349,9 +390,9 @@ for size in "${RSS_SIZES[@]}"; do
     echo "  $got sessions: VmRSS $rss KiB (baseline $base KiB): $per bytes per session"
     [ "$got" = "$n" ] || fail "only $got of $n sessions up for the memory figure"
     listing_rows "$got"
+    ops_rows "$got" "$t" "$wpid"
     stop_loadgens
     wait "$lg" 2>/dev/null || true
-    stop_pid "$DPID"
 done
 emit ""
 
@@ -363,6 +404,17 @@ emit ""
 emit "| sessions established | command | seconds | lines |"
 emit "| ---: | --- | ---: | ---: |"
 cat "$LISTING" >>"$RESULTS"
+emit ""
+
+emit "### Other operator commands at scale (b)"
+emit ""
+emit 'With the same sessions up: one tunnel and one session shown, `reload` with nothing changed,'
+emit 'one tunnel of them deleted (with its sessions), what an `l2tpwatch` started before the set-up'
+emit 'printed, and how long the daemon takes to stop (StopCCN to every tunnel) on SIGTERM.'
+emit ""
+emit "| sessions established | command | seconds or count | |"
+emit "| ---: | --- | ---: | --- |"
+cat "$OPS" >>"$RESULTS"
 emit ""
 
 fi

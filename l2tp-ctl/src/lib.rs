@@ -26,7 +26,12 @@
 //!
 //! After a [`Request::Watch`] is answered with [`Response::Watching`], the daemon sends one
 //! [`Reply::Event`] line per tunnel or session event until the client disconnects or the daemon
-//! stops.
+//! stops. A watcher that reads too slowly for the daemon's queue misses events; the daemon then
+//! sends, where they were missed, one [`Reply::EventsLost`] line with how many:
+//!
+//! ```text
+//! < {"version":1,"events_lost":1843}
+//! ```
 //!
 //! A daemon answers a request with another `version` with an error of kind
 //! [`ErrorKind::Version`], so old and new clients fail clearly rather than misreading fields.
@@ -95,7 +100,8 @@ pub struct ReplyFrame {
     pub more: bool,
 }
 
-/// The body of a [`ReplyFrame`]: `{"ok": ...}`, `{"error": ...}` or `{"event": ...}`.
+/// The body of a [`ReplyFrame`]: `{"ok": ...}`, `{"error": ...}`, `{"event": ...}` or
+/// `{"events_lost": N}`.
 // One reply is built and serialized per request or event, never stored in bulk: the size of
 // the `show system` answer does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -108,6 +114,9 @@ pub enum Reply {
     Error(CtlError),
     /// A tunnel or session event, sent to watchers.
     Event(Event),
+    /// This many events were not sent to this watcher, here in the stream of its events,
+    /// because it read them too slowly.
+    EventsLost(u64),
 }
 
 impl Reply {
@@ -117,7 +126,7 @@ impl Reply {
         match self {
             Reply::Ok(r) => Ok(r),
             Reply::Error(e) => Err(e),
-            Reply::Event(_) => Err(CtlError::new(
+            Reply::Event(_) | Reply::EventsLost(_) => Err(CtlError::new(
                 ErrorKind::Protocol,
                 "unexpected event in answer to a request",
             )),

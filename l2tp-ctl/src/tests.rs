@@ -249,6 +249,7 @@ fn every_reply() -> Vec<Reply> {
                 ..Default::default()
             })),
         }),
+        Reply::EventsLost(1843),
     ]
 }
 

@@ -438,3 +438,51 @@ fn ten_thousand_sessions_are_listed_whole_and_filtered() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A tunnel of 2 000 sessions deleted makes 4 001 events in one pass of the daemon's loop
+/// (each session down and deleted, the tunnel down; deleted once the peer acknowledges): a
+/// watcher gets every one of them, none lost (the daemon queues far more than one pass makes
+/// for each watcher, and would say so if it had to drop any).
+#[test]
+fn a_watcher_gets_every_event_of_a_tunnel_of_2000_sessions_deleted() {
+    let lns = start_lns("watch-burst", "");
+    let peer = lns.peer();
+    let mut child = loadgen_json(&peer, "1", "2000", &["--version", "3", "--hold", "120"]);
+    lns.wait_system("2 000 sessions up", |s| s["counts"]["sessions_up"] == 2000);
+    let (tunnels, _) = json_list(&lns, &["show", "tunnels"]);
+    let tid = tunnels[0]["tid"].as_u64().unwrap().to_string();
+    let l2tpwatch = l2tp_testkit::daemon::l2tpctl_beside(loadgen()).with_file_name("l2tpwatch");
+    // Its output (some 400 KB) goes to a file: a pipe read only at the end would fill.
+    let printed = lns.dir.join("watch.out");
+    let mut watcher = Command::new(l2tpwatch)
+        .arg("-S")
+        .arg(lns.sock())
+        .args(["-n", "4001", "-T", "30"])
+        .stdout(std::fs::File::create(&printed).unwrap())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The watcher is acknowledged before the daemon's next answers (nothing outside the
+    // daemon can see it): give it a moment.
+    std::thread::sleep(Duration::from_secs(1));
+    l2tpctl(&lns, &["delete", "tunnel", &tid]);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while watcher.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "l2tpwatch did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = watcher.wait_with_output().unwrap();
+    let text = std::fs::read_to_string(&printed).unwrap();
+    let count = |label: &str| text.lines().filter(|l| l.starts_with(label)).count();
+    assert_eq!(
+        count("EVENTS LOST"),
+        0,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count("SESSION DOWN:"), 2000);
+    assert_eq!(count("SESSION DELETED:"), 2000);
+    assert_eq!(count("TUNNEL DOWN:"), 1);
+    let _ = child.kill();
+    let _ = child.wait();
+}

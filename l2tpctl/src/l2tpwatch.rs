@@ -190,13 +190,15 @@ fn run(args: &Args) -> Result<(), String> {
         .write_all(l2tp_ctl::encode_request(&Request::Watch).as_bytes())
         .map_err(broken)?;
     let mut reader = BufReader::new(&stream);
-    let mut out = io::stdout().lock();
+    // Standard output writes whole lines anyway; this writes whole bursts (see flush_out).
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let format = args.format();
     let mut seen = 0u64;
     let mut acknowledged = false;
     let mut line = Vec::new();
     if format.csv {
         write_out(&mut out, &csv_header(format))?;
+        flush_out(&mut out)?;
     }
     loop {
         if args.max_events.is_some_and(|n| seen >= n) {
@@ -237,6 +239,16 @@ fn run(args: &Args) -> Result<(), String> {
                     seen += 1;
                     write_out(&mut out, &format_event(&ev, format))?;
                 }
+                // Out as soon as nothing more has arrived: one write per burst, not per line.
+                if reader.buffer().is_empty() {
+                    flush_out(&mut out)?;
+                }
+            }
+            // Never silently: on the output, where they are missing, and on standard error.
+            Reply::EventsLost(n) if acknowledged => {
+                write_out(&mut out, &format_lost(n, now_ms(), format))?;
+                flush_out(&mut out)?;
+                eprintln!("l2tpwatch: {n} events lost: l2tpd's queue for this watcher was full");
             }
             Reply::Error(e) => return Err(e.message.trim_end().to_owned()),
             _ => return Err(format!("{shown}: unexpected answer from l2tpd")),
@@ -244,8 +256,17 @@ fn run(args: &Args) -> Result<(), String> {
     }
 }
 
+/// Writes `line`, to be flushed by [`flush_out`].
 fn write_out(out: &mut impl Write, line: &str) -> Result<(), String> {
-    match out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+    gone_or(out.write_all(line.as_bytes()))
+}
+
+fn flush_out(out: &mut impl Write) -> Result<(), String> {
+    gone_or(out.flush())
+}
+
+fn gone_or(r: io::Result<()>) -> Result<(), String> {
+    match r {
         Ok(()) => Ok(()),
         // Nobody reads any more (`l2tpwatch | head`): stop quietly.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
@@ -295,6 +316,33 @@ fn format_event(ev: &Event, format: Format) -> String {
     };
     s.push('\n');
     s
+}
+
+/// The line that says `n` events were lost here: `EVENTS LOST: count=N`; in CSV the event
+/// `EVENTS LOST` with the count as its message.
+fn format_lost(n: u64, time_ms: u64, format: Format) -> String {
+    let mut s = String::new();
+    if format.timestamps {
+        s.push_str(&timestamp(time_ms));
+        s.push(if format.csv { ',' } else { ' ' });
+    }
+    if format.csv {
+        // event, then tid ... error empty, then the message; the columns after it empty.
+        let after = csv_columns(format).len() - usize::from(format.timestamps) - 12;
+        s.push_str(&format!("EVENTS LOST,,,,,,,,,,,{n}"));
+        s.push_str(&",".repeat(after));
+    } else {
+        s.push_str(&format!("EVENTS LOST: count={n}"));
+    }
+    s.push('\n');
+    s
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -516,6 +564,28 @@ mod tests {
         timestamps: false,
         csv: false,
     };
+
+    /// Events the daemon could not queue are told where they are missing, in both formats,
+    /// with as many CSV fields as the header.
+    #[test]
+    fn lost_events_are_a_line_of_their_own() {
+        assert_eq!(format_lost(1843, 0, PLAIN), "EVENTS LOST: count=1843\n");
+        for verbose in [false, true] {
+            for timestamps in [false, true] {
+                let f = Format {
+                    verbose,
+                    timestamps,
+                    csv: true,
+                };
+                let line = format_lost(7, 1_795_000_000_123, f);
+                let fields: Vec<&str> = line.trim_end().split(',').collect();
+                assert_eq!(fields.len(), csv_columns(f).len(), "{line}");
+                let col = |name| csv_columns(f).iter().position(|c| *c == name);
+                assert_eq!(col("event").map(|i| fields[i]), Some("EVENTS LOST"));
+                assert_eq!(col("message").map(|i| fields[i]), Some("7"));
+            }
+        }
+    }
 
     #[test]
     fn text_lines_follow_the_interface() {

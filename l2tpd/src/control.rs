@@ -19,9 +19,10 @@ use std::sync::{Arc, Mutex};
 use l2tp_ctl::{CtlError, ErrorKind, Event, MAX_LINE, Reply, Request, Response};
 
 use crate::engine::ListCursor;
+use crate::watchers::{Item, Watcher, Watchers};
 use nix::sys::stat::{Mode, umask};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 /// The most clients served at once; more are told the daemon is busy.
 pub const MAX_CLIENTS: usize = 64;
@@ -244,7 +245,7 @@ pub struct Lines {
 pub async fn serve(
     listener: tokio::net::UnixListener,
     calls: Lines,
-    events: broadcast::Sender<Event>,
+    events: Watchers,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Slots::new();
@@ -308,7 +309,7 @@ const REFUSAL_DRAIN: std::time::Duration = std::time::Duration::from_millis(200)
 async fn connection(
     stream: tokio::net::UnixStream,
     calls: Lines,
-    events: broadcast::Sender<Event>,
+    events: Watchers,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let (rd, mut wr) = stream.into_split();
@@ -442,32 +443,54 @@ fn truncate(page: &mut Response, left: usize) -> usize {
 async fn watch_events(
     mut rd: BufReader<tokio::net::unix::OwnedReadHalf>,
     mut wr: tokio::net::unix::OwnedWriteHalf,
-    mut rx: broadcast::Receiver<Event>,
+    mut rx: Watcher,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let mut sink = [0u8; 256];
+    let mut out = String::new();
     loop {
         tokio::select! {
-            ev = rx.recv() => match ev {
-                Ok(e) => {
-                    wr.write_all(l2tp_ctl::encode_reply(&Reply::Event(e)).as_bytes()).await?;
+            item = rx.next() => {
+                // What else is queued goes out in the same write: a burst of 200 000 events
+                // takes a fraction of a second, not one system call each.
+                push_item(&mut out, item);
+                while out.len() < WATCH_WRITE {
+                    let Some(item) = rx.try_next() else { break };
+                    push_item(&mut out, item);
                 }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!("a watcher fell behind and missed {n} events");
-                }
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
-            },
+                wr.write_all(out.as_bytes()).await?;
+                out.clear();
+            }
             // Anything the watcher sends is ignored; end of file means it has gone.
             r = rd.read(&mut sink) => if r? == 0 { return Ok(()) },
             _ = shutdown.changed() => {
                 // The daemon's last events (everything deleted) were sent before the stop.
-                while let Ok(e) = rx.try_recv() {
-                    wr.write_all(l2tp_ctl::encode_reply(&Reply::Event(e)).as_bytes()).await?;
+                while let Some(item) = rx.try_next() {
+                    push_item(&mut out, item);
+                    if out.len() >= WATCH_WRITE {
+                        wr.write_all(out.as_bytes()).await?;
+                        out.clear();
+                    }
                 }
-                return Ok(());
+                return wr.write_all(out.as_bytes()).await;
             }
         }
     }
+}
+
+/// About how many bytes of events go to a watcher in one write.
+const WATCH_WRITE: usize = 64 * 1024;
+
+/// Appends the line of one event, or of the count of those a watcher missed.
+fn push_item(out: &mut String, item: Item) {
+    let reply = match item {
+        Item::Event(e) => Reply::Event(Event::clone(&e)),
+        Item::Lost(n) => {
+            tracing::warn!("a watcher fell behind and missed {n} events");
+            Reply::EventsLost(n)
+        }
+    };
+    out.push_str(&l2tp_ctl::encode_reply(&reply));
 }
 
 #[cfg(test)]

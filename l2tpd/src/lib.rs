@@ -45,3 +45,4 @@ pub mod scripts;
 pub mod sendlog;
 pub mod shell;
 pub mod view;
+pub mod watchers;

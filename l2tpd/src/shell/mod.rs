@@ -20,10 +20,9 @@ use std::io;
 
 use std::time::{Duration, Instant};
 
-use l2tp_ctl::Event;
 use l2tp_proto::wire::header::{Encapsulation, Packet};
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::control::{self, Call, Lines, PageCall};
 use crate::core::Core;
@@ -38,6 +37,7 @@ use crate::notice;
 use crate::notify::Notifier;
 use crate::radius::{FromRadius, Radius, Setup};
 use crate::scripts::ScriptRunner;
+use crate::watchers::Watchers;
 
 mod sockets;
 
@@ -47,8 +47,9 @@ use sockets::{Inbound, Listen, receive, receive_nfq, send_all};
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// How long a stopping daemon lets watchers write its last events.
-const WATCHER_FLUSH: Duration = Duration::from_millis(100);
+/// The longest a stopping daemon lets watchers write its last events (those of 100 000
+/// sessions take a reading watcher about a second).
+const WATCHER_FLUSH: Duration = Duration::from_secs(2);
 
 /// The longest a stopping daemon waits for the scripts of the last events.
 pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
@@ -98,7 +99,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (calls_tx, mut calls) = mpsc::channel::<Call>(64);
     let (pages_tx, mut pages) = mpsc::channel::<PageCall>(64);
-    let (events_tx, _) = broadcast::channel::<Event>(1024);
+    let events_tx = Watchers::new();
     let (dgram_tx, mut datagrams) = mpsc::channel::<Inbound>(1024);
 
     for (framing, local, socket, marks) in &sockets.list {
@@ -346,7 +347,7 @@ pub async fn run(
     while let Some(e) = core.poll_event() {
         match e {
             EngineEvent::Notify(e) => {
-                let _ = events_tx.send(e);
+                events_tx.send(e);
             }
             EngineEvent::Script(s) => last_scripts.push(s),
             // The last Stops (with the counters, still in the data plane) and Accounting-Off.
@@ -371,7 +372,10 @@ pub async fn run(
     plane.remove_all();
     let _ = stop_tx.send(true);
     // Give the watchers a moment to write those last events before the runtime ends.
-    tokio::time::sleep(WATCHER_FLUSH).await;
+    let flush_until = Instant::now() + WATCHER_FLUSH;
+    while !events_tx.drained() && Instant::now() < flush_until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let dir = core.config().system().script_dir.clone();
     for e in last_scripts {
         scripts.submit(&dir, e);
@@ -425,7 +429,7 @@ fn carry_out(
     plane: &mut DataplaneHost,
     sockets: &mut Sockets,
     scripts: &mut ScriptRunner,
-    events: &broadcast::Sender<Event>,
+    events: &Watchers,
     io: &Io<'_>,
 ) {
     while let Some(e) = core.poll_event() {
@@ -435,7 +439,7 @@ fn carry_out(
                 if e.event == l2tp_ctl::EventKind::TunnelDown {
                     plane.tunnel_down(e.tid);
                 }
-                let _ = events.send(e);
+                events.send(e);
             }
             EngineEvent::Script(s) => {
                 let dir = core.config().system().script_dir.clone();
