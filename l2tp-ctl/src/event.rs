@@ -59,6 +59,30 @@ pub struct Event {
     pub ppp: Option<Box<crate::ppp::PppEventInfo>>,
 }
 
+impl Event {
+    /// An event of `kind` about tunnel `tid`, seen at `time_ms`, with nothing else filled in.
+    pub fn new(event: EventKind, time_ms: u64, tid: u32) -> Self {
+        Event {
+            event,
+            time_ms,
+            tid,
+            peer_tid: None,
+            sid: None,
+            peer_sid: None,
+            name: None,
+            profile: None,
+            pw_profile: None,
+            peer: None,
+            version: None,
+            encap: None,
+            pseudowire_type: None,
+            interface_name: None,
+            result: None,
+            ppp: None,
+        }
+    }
+}
+
 /// The kind of an [`Event`].
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -539,24 +539,7 @@ mod tests {
     }
 
     fn ev(kind: EventKind) -> Event {
-        Event {
-            event: kind,
-            time_ms: 1_795_000_000_123,
-            tid: 7,
-            peer_tid: None,
-            sid: None,
-            peer_sid: None,
-            name: None,
-            profile: None,
-            pw_profile: None,
-            peer: None,
-            version: None,
-            encap: None,
-            pseudowire_type: None,
-            interface_name: None,
-            result: None,
-            ppp: None,
-        }
+        Event::new(kind, 1_795_000_000_123, 7)
     }
 
     const PLAIN: Format = Format {

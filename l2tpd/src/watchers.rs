@@ -157,24 +157,7 @@ mod tests {
     use l2tp_ctl::EventKind;
 
     fn event(tid: u32) -> Event {
-        Event {
-            event: EventKind::TunnelUp,
-            time_ms: 0,
-            tid,
-            peer_tid: None,
-            sid: None,
-            peer_sid: None,
-            name: None,
-            profile: None,
-            pw_profile: None,
-            peer: None,
-            version: None,
-            encap: None,
-            pseudowire_type: None,
-            interface_name: None,
-            result: None,
-            ppp: None,
-        }
+        Event::new(EventKind::TunnelUp, 0, tid)
     }
 
     fn tids(w: &mut Watcher) -> Vec<Result<u32, u64>> {

@@ -117,24 +117,7 @@ fn now_ms() -> u64 {
 
 /// An event of `kind` about tunnel `tid`, with nothing else filled in.
 pub(super) fn event(kind: EventKind, tid: u32) -> ctl::Event {
-    ctl::Event {
-        event: kind,
-        time_ms: now_ms(),
-        tid,
-        peer_tid: None,
-        sid: None,
-        peer_sid: None,
-        name: None,
-        profile: None,
-        pw_profile: None,
-        peer: None,
-        version: None,
-        encap: None,
-        pseudowire_type: None,
-        interface_name: None,
-        result: None,
-        ppp: None,
-    }
+    ctl::Event::new(kind, now_ms(), tid)
 }
 
 /// The result of a protocol teardown as watchers and `show` report it.
