@@ -116,15 +116,7 @@ fn refused_blocks_are_returned_and_applied_by_a_later_reload() {
 #[test]
 fn a_block_with_the_tunnel_id_of_an_l2tpctl_tunnel_is_refused_not_retried() {
     let mut net = Net::new(&["", SERVER], 41);
-    let peer = addr(1).ip().to_string();
-    let r = net.command(
-        0,
-        Command::CreateTunnel {
-            name: "c".into(),
-            params: params(&[("peer", &peer), ("version", "3"), ("tunnel_id", "100")]),
-        },
-    );
-    assert!(r.is_ok(), "{r:?}");
+    cli_tunnel_with_id(&mut net, "c", "100");
     net.run_until(Duration::from_secs(5), "c up", |n| {
         n.nodes[0].up() == (1, 0)
     });
@@ -277,15 +269,7 @@ fn an_id_held_by_a_peer_is_waited_for_and_logged_once() {
 #[test]
 fn refused_blocks_removed_from_the_file_remove_nothing() {
     let mut net = Net::new(&["", SERVER], 44);
-    let peer = addr(1).ip().to_string();
-    let r = net.command(
-        0,
-        Command::CreateTunnel {
-            name: "c".into(),
-            params: params(&[("peer", &peer), ("version", "3"), ("tunnel_id", "100")]),
-        },
-    );
-    assert!(r.is_ok(), "{r:?}");
+    cli_tunnel_with_id(&mut net, "c", "100");
     cli_session(&mut net, "c", "cs");
     net.run_until(Duration::from_secs(5), "cli up", |n| {
         n.nodes[0].up() == (1, 1)
@@ -366,6 +350,19 @@ fn delete_session(net: &mut Net, tunnel: &str, name: &str) {
     let r = net.command(
         0,
         Command::DeleteSession(Selector::Name(tunnel.into()), Selector::Name(name.into())),
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// `l2tpctl create tunnel NAME peer=NODE-1 version=3 tunnel_id=ID` on node 0.
+fn cli_tunnel_with_id(net: &mut Net, name: &str, id: &str) {
+    let peer = addr(1).ip().to_string();
+    let r = net.command(
+        0,
+        Command::CreateTunnel {
+            name: name.into(),
+            params: params(&[("peer", &peer), ("version", "3"), ("tunnel_id", id)]),
+        },
     );
     assert!(r.is_ok(), "{r:?}");
 }
