@@ -224,20 +224,10 @@ fn every_reply() -> Vec<Reply> {
         Reply::Ok(Response::Watching),
         Reply::Error(CtlError::new(ErrorKind::NotFound, "no tunnel \"x\"")),
         Reply::Event(Event {
-            event: EventKind::SessionDown,
-            time_ms: 1_700_000_000_000,
-            tid: 1,
             peer_tid: Some(2),
             sid: Some(3),
             peer_sid: Some(4),
-            name: None,
-            profile: None,
-            pw_profile: None,
-            peer: None,
-            version: None,
-            encap: None,
             pseudowire_type: Some(PseudowireType::Other(0x11)),
-            interface_name: None,
             result: Some(ResultCode {
                 result: 3,
                 error: 0,
@@ -248,6 +238,7 @@ fn every_reply() -> Vec<Reply> {
                 reason: Some("echo_timeout".into()),
                 ..Default::default()
             })),
+            ..Event::new(EventKind::SessionDown, 1_700_000_000_000, 1)
         }),
         Reply::EventsLost(1843),
     ]

@@ -584,25 +584,7 @@ fn a_reorder_timeout_puts_packets_back_in_order() {
                 reorder_timeout 400\n    interface_name spwb\n}\n";
     let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", "    dataplane userspace\n", conf);
     lab.wait_one_up(&b, || lab.l2tpd_logs(&b));
-    let dump = lab.spawn(
-        Side::B,
-        "tap-dump",
-        &[
-            "tcpdump",
-            "--immediate-mode",
-            "-i",
-            "spwb",
-            "-n",
-            "-x",
-            "-l",
-            "-c",
-            "5",
-            "ether",
-            "proto",
-            "0x88b5",
-        ],
-    );
-    lab.wait_log(dump, "listening on", netns::SHORT);
+    let dump = spawn_tap_dump(&mut lab, "spwb", 5);
     // 1 arrives after 2 and 3; 4 never arrives, so 5 waits out the timeout.
     send_sequenced(
         &lab,
@@ -748,6 +730,32 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
         "no CDN from A to B's tunnel {tid_b}: {names:?}\n{}",
         netns::summary(&packets)
     );
+}
+
+/// Starts tcpdump on side B's `dev`, printing in hex the first `count` frames of EtherType
+/// 0x88b5 (the test frames [`tap_markers`] reads), and waits until it listens.
+fn spawn_tap_dump(lab: &mut Lab, dev: &str, count: u32) -> netns::ProcId {
+    let count = count.to_string();
+    let dump = lab.spawn(
+        Side::B,
+        "tap-dump",
+        &[
+            "tcpdump",
+            "--immediate-mode",
+            "-i",
+            dev,
+            "-n",
+            "-x",
+            "-l",
+            "-c",
+            &count,
+            "ether",
+            "proto",
+            "0x88b5",
+        ],
+    );
+    lab.wait_log(dump, "listening on", netns::SHORT);
+    dump
 }
 
 /// Waits up to 5 s for tcpdump `dump` (`-x` on a TAP) to end by itself, stops it, and gives

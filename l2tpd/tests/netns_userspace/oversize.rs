@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use super::netns::{self, DEADLINE, Lab, Side, num, poll};
-use super::{run_python_on_a, summed_up, tap_markers};
+use super::netns::{DEADLINE, Lab, Side, num, poll};
+use super::{run_python_on_a, spawn_tap_dump, summed_up, tap_markers};
 
 /// Sends L2TPv3/UDP data packets with the cookie c0:0c:1e:55 for session `sid` from side A
 /// port 1701 to B, one per `(length, marker)`: an Ethernet frame of EtherType 0x88b5 of that
@@ -40,25 +40,7 @@ fn frames_longer_than_the_taps_mtu_are_dropped_and_counted() {
                 pseudowire profile \"pw\" {\n    interface_name frovzb\n    mtu 1400\n}\n";
     let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", "    dataplane userspace\n", conf);
     lab.wait_one_up(&b, || lab.l2tpd_logs(&b));
-    let dump = lab.spawn(
-        Side::B,
-        "tap-dump",
-        &[
-            "tcpdump",
-            "--immediate-mode",
-            "-i",
-            "frovzb",
-            "-n",
-            "-x",
-            "-l",
-            "-c",
-            "3",
-            "ether",
-            "proto",
-            "0x88b5",
-        ],
-    );
-    lab.wait_log(dump, "listening on", netns::SHORT);
+    let dump = spawn_tap_dump(&mut lab, "frovzb", 3);
     // The longest frame the TAP takes is 1400 + 14 + 4 octets: one more, and a frame of 65 000
     // octets (in one UDP datagram of as many), are dropped; the last frame passes again.
     send_frames(
