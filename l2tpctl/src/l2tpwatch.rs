@@ -216,8 +216,13 @@ fn run(args: &Args) -> Result<(), String> {
             // The daemon has gone: that ends the watch.
             Ok(0) => return Ok(()),
             Ok(_) if line.ends_with(b"\n") => {}
-            // End of stream in the middle of a line.
-            Ok(_) => return Ok(()),
+            // End of stream in the middle of a line: the daemon stopped before this watcher
+            // had read its last events, and even their count did not reach it.
+            Ok(_) => {
+                flush_out(&mut out)?;
+                eprintln!("l2tpwatch: l2tpd closed the connection in the middle of an event");
+                return Ok(());
+            }
             Err(e)
                 if matches!(
                     e.kind(),

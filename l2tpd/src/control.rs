@@ -16,10 +16,10 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use l2tp_ctl::{CtlError, ErrorKind, Event, MAX_LINE, Reply, Request, Response};
+use l2tp_ctl::{CtlError, ErrorKind, MAX_LINE, Reply, Request, Response};
 
 use crate::engine::ListCursor;
-use crate::watchers::{Item, Watcher, Watchers};
+use crate::watchers::Watchers;
 use nix::sys::stat::{Mode, umask};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -341,7 +341,7 @@ async fn connection(
                 let rx = events.subscribe();
                 wr.write_all(l2tp_ctl::encode_reply(&Reply::Ok(Response::Watching)).as_bytes())
                     .await?;
-                return watch_events(rd, wr, rx, shutdown).await;
+                return crate::watchers::stream(rd, wr, rx, shutdown).await;
             }
             Ok(request @ (Request::ShowTunnels { .. } | Request::ShowSessions { .. })) => {
                 tracing::debug!("control request: {request:?}");
@@ -437,60 +437,6 @@ fn truncate(page: &mut Response, left: usize) -> usize {
         }
         _ => 0,
     }
-}
-
-/// Streams events to a watcher until it hangs up or the daemon stops.
-async fn watch_events(
-    mut rd: BufReader<tokio::net::unix::OwnedReadHalf>,
-    mut wr: tokio::net::unix::OwnedWriteHalf,
-    mut rx: Watcher,
-    mut shutdown: watch::Receiver<bool>,
-) -> io::Result<()> {
-    let mut sink = [0u8; 256];
-    let mut out = String::new();
-    loop {
-        tokio::select! {
-            item = rx.next() => {
-                // What else is queued goes out in the same write: a burst of 200 000 events
-                // takes a fraction of a second, not one system call each.
-                push_item(&mut out, item);
-                while out.len() < WATCH_WRITE {
-                    let Some(item) = rx.try_next() else { break };
-                    push_item(&mut out, item);
-                }
-                wr.write_all(out.as_bytes()).await?;
-                out.clear();
-            }
-            // Anything the watcher sends is ignored; end of file means it has gone.
-            r = rd.read(&mut sink) => if r? == 0 { return Ok(()) },
-            _ = shutdown.changed() => {
-                // The daemon's last events (everything deleted) were sent before the stop.
-                while let Some(item) = rx.try_next() {
-                    push_item(&mut out, item);
-                    if out.len() >= WATCH_WRITE {
-                        wr.write_all(out.as_bytes()).await?;
-                        out.clear();
-                    }
-                }
-                return wr.write_all(out.as_bytes()).await;
-            }
-        }
-    }
-}
-
-/// About how many bytes of events go to a watcher in one write.
-const WATCH_WRITE: usize = 64 * 1024;
-
-/// Appends the line of one event, or of the count of those a watcher missed.
-fn push_item(out: &mut String, item: Item) {
-    let reply = match item {
-        Item::Event(e) => Reply::Event(Event::clone(&e)),
-        Item::Lost(n) => {
-            tracing::warn!("a watcher fell behind and missed {n} events");
-            Reply::EventsLost(n)
-        }
-    };
-    out.push_str(&l2tp_ctl::encode_reply(&reply));
 }
 
 #[cfg(test)]

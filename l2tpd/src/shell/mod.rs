@@ -37,7 +37,7 @@ use crate::notice;
 use crate::notify::Notifier;
 use crate::radius::{FromRadius, Radius, Setup};
 use crate::scripts::ScriptRunner;
-use crate::watchers::Watchers;
+use crate::watchers::{self, Watchers};
 
 mod sockets;
 
@@ -46,10 +46,6 @@ use sockets::{Inbound, Listen, receive, receive_nfq, send_all};
 
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// The longest a stopping daemon lets watchers write its last events (those of 100 000
-/// sessions take a reading watcher about a second).
-const WATCHER_FLUSH: Duration = Duration::from_secs(2);
 
 /// The longest a stopping daemon waits for the scripts of the last events.
 pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
@@ -371,9 +367,11 @@ pub async fn run(
     }
     plane.remove_all();
     let _ = stop_tx.send(true);
-    // Give the watchers a moment to write those last events before the runtime ends.
-    let flush_until = Instant::now() + WATCHER_FLUSH;
-    while !events_tx.drained() && Instant::now() < flush_until {
+    // Give the watchers a moment to read those last events before the runtime ends: each
+    // connection ends by itself once its watcher has them, or has been told how many it missed
+    // (`watchers::stream`).
+    let flush_until = Instant::now() + watchers::FLUSH + Duration::from_millis(200);
+    while !events_tx.is_empty() && Instant::now() < flush_until {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let dir = core.config().system().script_dir.clone();

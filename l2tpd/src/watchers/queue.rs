@@ -1,15 +1,4 @@
-//! The tunnel and session events on their way to watchers (`l2tpwatch`).
-//!
-//! The main loop hands every event to [`Watchers::send`], which never waits: each watcher has
-//! a queue of its own, so one that reads slowly, or not at all (a stopped `l2tpwatch`), neither
-//! slows the daemon nor makes the others miss events. A queue holds at most
-//! [`WATCHER_QUEUE`] events, which bounds what a watcher that does not read costs; what does
-//! not fit is counted where it was missed, and the watcher is told how many
-//! ([`Item::Lost`]), never left to guess.
-//!
-//! The queue is long enough for the largest burst one pass of the main loop makes at the
-//! scale the daemon is built for: 100 000 sessions going down at once (a stop, a data plane
-//! lost) make two events each.
+//! Every watcher's queue, and one watcher's end of it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -94,8 +83,18 @@ impl Watchers {
         }
     }
 
+    /// Whether no watcher is connected: each leaves when its connection ends, which at a
+    /// stop is once it has read its last events or [`super::FLUSH`] has passed.
+    pub fn is_empty(&self) -> bool {
+        self.queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     /// Whether every watcher has taken everything queued for it.
-    pub fn drained(&self) -> bool {
+    #[cfg(test)]
+    fn drained(&self) -> bool {
         let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
         queues.iter().all(|q| {
             q.items
