@@ -188,22 +188,36 @@ mod tests {
     use l2tp_ctl::EventKind;
     use tokio::io::AsyncBufReadExt;
 
-    /// A watcher that reads slowly while the daemon stops gets whole lines, as many events as
-    /// it read in time, and then the count of the others: never a silent cut, and the stop
-    /// waits no longer than [`FLUSH`].
-    #[tokio::test]
-    async fn a_slow_watcher_at_the_stop_is_told_how_many_events_it_did_not_get() {
-        const SENT: u32 = 20_000;
+    const SENT: u32 = 20_000;
+
+    /// A watcher's connection with `events` queued for it, and the daemon stopping: the
+    /// watchers, the watcher's end, and the task that streams to it.
+    fn stopping_with(
+        events: u32,
+    ) -> (
+        Watchers,
+        tokio::net::UnixStream,
+        tokio::task::JoinHandle<io::Result<()>>,
+    ) {
         let all = Watchers::new();
         let rx = all.subscribe();
         let (daemon, watcher) = tokio::net::UnixStream::pair().unwrap_or_else(|e| panic!("{e}"));
         let (rd, wr) = daemon.into_split();
         let (stop_tx, stop_rx) = watch::channel(false);
         let task = tokio::spawn(stream(rd, wr, rx, stop_rx));
-        for tid in 0..SENT {
+        for tid in 0..events {
             all.send(Event::new(EventKind::SessionDown, 0, tid));
         }
         stop_tx.send_replace(true);
+        (all, watcher, task)
+    }
+
+    /// A watcher that reads slowly while the daemon stops gets whole lines, as many events as
+    /// it read in time, and then the count of the others: never a silent cut, and the stop
+    /// waits no longer than [`FLUSH`].
+    #[tokio::test]
+    async fn a_slow_watcher_at_the_stop_is_told_how_many_events_it_did_not_get() {
+        let (_all, watcher, task) = stopping_with(SENT);
         let started = Instant::now();
         // 20 lines every 10 ms: a few thousand of the 20 000 in 2 s.
         let mut reader = tokio::io::BufReader::new(watcher);
@@ -245,16 +259,7 @@ mod tests {
     /// A watcher that keeps up gets every last event, and no count.
     #[tokio::test]
     async fn a_watcher_that_keeps_up_gets_every_last_event() {
-        let all = Watchers::new();
-        let rx = all.subscribe();
-        let (daemon, watcher) = tokio::net::UnixStream::pair().unwrap_or_else(|e| panic!("{e}"));
-        let (rd, wr) = daemon.into_split();
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(stream(rd, wr, rx, stop_rx));
-        for tid in 0..20_000 {
-            all.send(Event::new(EventKind::SessionDown, 0, tid));
-        }
-        stop_tx.send_replace(true);
+        let (all, watcher, task) = stopping_with(SENT);
         let mut lines = tokio::io::BufReader::new(watcher).lines();
         let mut n = 0u32;
         while let Some(l) = lines.next_line().await.unwrap_or_else(|e| panic!("{e}")) {
@@ -264,7 +269,7 @@ mod tests {
             }
             n += 1;
         }
-        assert_eq!(n, 20_000);
+        assert_eq!(n, SENT);
         task.await
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|e| panic!("{e}"));
