@@ -15,8 +15,13 @@ use crate::view;
 use super::{Core, PAGE_BUDGET};
 
 impl Core {
-    /// Answers a control request; `plane` lends its counters. [`Request::Watch`] is the
-    /// shell's business and is refused here.
+    /// Counts a control request the shell answers itself ([`Request::Reload`]).
+    pub fn count_control_request(&mut self) {
+        self.stats.control_requests += 1;
+    }
+
+    /// Answers a control request; `plane` lends its counters. [`Request::Watch`] and
+    /// [`Request::Reload`] are the shell's business and are refused here.
     pub fn handle_request(
         &mut self,
         now: Instant,
@@ -69,7 +74,12 @@ impl Core {
                         CtlError::new(ErrorKind::NotFound, format!("no ip pool \"{name}\""))
                     });
             }
-            Request::Reload => return self.reload(now).map(Response::Reloaded),
+            Request::Reload => {
+                return Err(CtlError::new(
+                    ErrorKind::BadRequest,
+                    "reload is handled by the shell, off the main loop",
+                ));
+            }
             Request::CreateTunnel { name, params } => Command::CreateTunnel { name, params },
             Request::DeleteTunnel { tunnel } => Command::DeleteTunnel(tunnel),
             Request::CreateSession {

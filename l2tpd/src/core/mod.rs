@@ -5,16 +5,17 @@
 //! plane: the shell does ([`crate::shell`]), and lends the data plane for the answers that
 //! need its counters.
 //!
-//! This file routes inputs and outputs and re-reads the config; `answers` answers control
-//! requests and metrics scrapes, and `summary` says what a reload changed.
+//! This file routes inputs and outputs; `answers` answers control requests and metrics
+//! scrapes, `reload` re-reads the config in two steps (the reading off the main loop), and
+//! `summary` says what a reload changed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use l2tp_config::{Config, LoadError};
-use l2tp_ctl::{CtlError, ErrorKind, ReloadSummary, SystemStats};
+use l2tp_config::Config;
+use l2tp_ctl::SystemStats;
 use l2tp_proto::Transmit;
 use l2tp_proto::wire::header::{Encapsulation, HeaderError, Packet};
 
@@ -29,6 +30,7 @@ use crate::logging::{Level, LogHandle};
 use crate::notice;
 
 mod answers;
+pub mod reload;
 mod summary;
 
 pub use summary::{summarize, uses_ip_encap};
@@ -87,62 +89,6 @@ impl Core {
         self.started = now;
         let config = Arc::clone(self.engine.config());
         self.engine.apply_config(now, config, None);
-    }
-
-    /// Re-reads the config file (SIGHUP, `l2tpctl reload`).
-    ///
-    /// An unreadable or invalid file is rejected whole: every problem is logged and the running
-    /// config kept. A valid one is compared with the running config, the differences are
-    /// logged and handed to the engine, and it becomes the running config.
-    pub fn reload(&mut self, now: Instant) -> Result<ReloadSummary, CtlError> {
-        let path = self.config_path.display().to_string();
-        let new = match l2tp_config::load(&self.config_path) {
-            Ok(c) => c,
-            Err(LoadError::Invalid { text, diagnostics }) => {
-                self.stats.reload_failures += 1;
-                for d in &diagnostics {
-                    for line in d.to_string().lines() {
-                        tracing::error!("{line}");
-                    }
-                }
-                let summary = format!(
-                    "config reload failed: {} problem(s) in {path}; keeping the running config",
-                    diagnostics.len()
-                );
-                tracing::error!("{summary}");
-                let rendered = l2tp_config::render_all(&diagnostics, &text);
-                return Err(CtlError::new(
-                    ErrorKind::InvalidConfig,
-                    format!("{rendered}{summary}"),
-                ));
-            }
-            Err(e) => {
-                self.stats.reload_failures += 1;
-                let msg = format!("config reload failed: {e}; keeping the running config");
-                tracing::error!("{msg}");
-                return Err(CtlError::new(ErrorKind::InvalidConfig, msg));
-            }
-        };
-        for w in new.warnings() {
-            tracing::warn!("{w}");
-        }
-        let diff = l2tp_config::diff(self.config(), &new);
-        let mut summary = summarize(&diff, self.config(), &new, self.engine.facts().ip_encap);
-        self.stats.reloads += 1;
-        // The engine logs each block it refuses; the summary lists them apart.
-        let applied = self.engine.apply_config(now, Arc::new(new), Some(&diff));
-        summary::add_applied(&mut summary, applied);
-        if summary.changes.is_empty() {
-            notice!("config reloaded from {path}: no changes");
-        } else {
-            let changes: Vec<String> = summary.changes.iter().map(|c| c.to_string()).collect();
-            notice!("config reloaded from {path}: {}", changes.join(", "));
-        }
-        for r in &summary.restart_needed {
-            tracing::warn!("{r}");
-        }
-        self.apply_log_level();
-        Ok(summary)
     }
 
     /// A datagram from one of the shell's sockets, classified once by [`Packet::parse`], that
@@ -339,7 +285,7 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use l2tp_ctl::{ProfileKind, Request, Response};
+    use l2tp_ctl::{ErrorKind, ProfileKind, Request, Response};
 
     use super::*;
     use crate::dataplane::NoneDataplane;

@@ -33,6 +33,7 @@ mod names;
 mod notify;
 mod pools;
 mod ppp;
+mod prepared;
 mod protocol;
 mod registry;
 mod restart;
@@ -58,6 +59,7 @@ use l2tp_proto::{self as proto, Decision};
 pub use api::{Command, EngineEvent, HostFacts, RadiusOutcome, RadiusRequest};
 pub use clock::OsRng;
 pub use instances::{Applied, BlockRefusal, InstanceKind, RefusalReason};
+pub use prepared::{Prepared, Retired};
 pub use translate::{session_config, tunnel_config};
 pub use views::{ListCursor, ListPage};
 
@@ -203,11 +205,27 @@ impl Engine {
         config: Arc<Config>,
         diff: Option<&ConfigDiff>,
     ) -> Applied {
+        self.apply_prepared(now, Prepared::new(config), diff).0
+    }
+
+    /// [`Engine::apply_config`] with the config's ppp policies built beforehand (off the main
+    /// loop, on a reload); also returns what the config replaced, to drop off the main loop.
+    pub fn apply_prepared(
+        &mut self,
+        now: Instant,
+        next: Prepared,
+        diff: Option<&ConfigDiff>,
+    ) -> (Applied, Retired) {
+        let Prepared { config, ppp } = next;
         let sys = config.system();
         self.protocol
             .set_setup_limits(sys.max_setup_tunnels, sys.peer_setup_rate);
-        self.ppp.apply(&config);
-        self.config = config;
+        let old_policies = self.ppp.apply(&config, ppp);
+        let old_config = std::mem::replace(&mut self.config, config);
+        let retired = Retired {
+            _config: old_config,
+            _policies: old_policies,
+        };
         self.admission.clear_cache();
         let config = Arc::clone(&self.config);
         let (mut ctx, instances, _, _) = self.parts(now);
@@ -220,7 +238,7 @@ impl Engine {
         let (mut ctx, instances, _, _) = self.parts(now);
         instances.start(&mut ctx, starts);
         self.pump(now);
-        applied
+        (applied, retired)
     }
 
     /// A datagram arrived on one of the daemon's sockets, from `remote` to `local`, classified

@@ -3,7 +3,7 @@
 //! the engine asks for: datagrams to send, tunnel sockets to open and close, data-plane
 //! requests (whose outcome it hands back), events for watchers and user scripts.
 //!
-//! Signals: SIGHUP re-reads the config; SIGTERM and SIGINT stop gracefully, waiting at most
+//! Signals: SIGHUP re-reads the config (off the loop, [`reload`]); SIGTERM and SIGINT stop gracefully, waiting at most
 //! [`SHUTDOWN_GRACE`] for the engine to finish (a second signal stops at once); SIGUSR1 flushes
 //! the log and re-opens the log file.
 //!
@@ -39,8 +39,10 @@ use crate::radius::{FromRadius, Radius, Setup};
 use crate::scripts::ScriptRunner;
 use crate::watchers::{self, Watchers};
 
+mod reload;
 mod sockets;
 
+use reload::Reloads;
 pub use sockets::Sockets;
 use sockets::{Inbound, Listen, receive, receive_nfq, send_all};
 
@@ -177,6 +179,7 @@ pub async fn run(
     let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
     watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping: Option<Instant> = None;
+    let mut reloads = Reloads::new();
     // What the config's instances asked for at start.
     carry_out(
         &mut core,
@@ -197,20 +200,20 @@ pub async fn run(
             tokio::time::sleep_until(wake.map_or_else(far_future, tokio::time::Instant::from_std));
         tokio::select! {
             _ = signals.term.recv() => {
+                reloads.stop();
                 if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGTERM") { break; }
             }
             _ = signals.int.recv() => {
+                reloads.stop();
                 if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGINT") { break; }
             }
             _ = signals.hup.recv() => {
                 notice!("SIGHUP: re-reading the config");
-                notifier.reloading();
                 // Problems are logged by the core; the running config stays.
-                let ok = core.reload(Instant::now()).is_ok();
-                if ok {
-                    radius.configure(Setup::of(core.config()));
-                }
-                notifier.reloaded(ok, core.counts());
+                reloads.request(&core, &mut notifier, None);
+            }
+            prepared = reloads.prepared() => {
+                reloads.finish(&mut core, prepared, &mut notifier, &radius);
             }
             _ = signals.usr1.recv() => {
                 log.flush();
@@ -227,17 +230,13 @@ pub async fn run(
                 let _ = page.reply.send(answer);
             }
             Some(call) = calls.recv() => {
-                let reload = matches!(call.request, l2tp_ctl::Request::Reload);
-                if reload {
-                    notifier.reloading();
+                if matches!(call.request, l2tp_ctl::Request::Reload) {
+                    // Answered once read (off the loop) and applied.
+                    core.count_control_request();
+                    reloads.request(&core, &mut notifier, Some(call.reply));
+                    continue;
                 }
                 let mut answer = core.handle_request(Instant::now(), call.request, &plane);
-                if reload {
-                    if answer.is_ok() {
-                        radius.configure(Setup::of(core.config()));
-                    }
-                    notifier.reloaded(answer.is_ok(), core.counts());
-                }
                 if let Ok(l2tp_ctl::Response::Radius(info)) = &mut answer {
                     radius.add_status(info);
                 }

@@ -15,6 +15,27 @@ use ppp_proto::{
 
 use super::policy::{LocalUser, PppPolicy, ProxyPolicy, RadiusPolicy, Users};
 
+/// The policies of every ppp profile of a config, built ahead of applying it: with a users
+/// file of 100 000 users the users index takes a tenth of a second, which a reload spends off
+/// the main loop.
+pub(in crate::engine) struct PppPolicies(pub(super) Vec<PppPolicy>);
+
+impl PppPolicies {
+    /// The policy of every ppp profile of `config`.
+    pub(in crate::engine) fn of(config: &Config) -> Self {
+        Self(policies(config))
+    }
+}
+
+/// The profiles' names only: a policy holds its users' passwords.
+impl std::fmt::Debug for PppPolicies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|p| &p.profile))
+            .finish()
+    }
+}
+
 /// The policy of every ppp profile of `config`.
 pub(in crate::engine) fn policies(config: &Config) -> Vec<PppPolicy> {
     let mut users_cache: HashMap<(Option<PathBuf>, String), Arc<Users>> = HashMap::new();

@@ -36,6 +36,7 @@ use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
 
 pub(super) use acct::{hold_removal, release_removal};
+pub(super) use config::PppPolicies;
 #[cfg(test)]
 pub(super) use policy::{LocalUser, Users};
 pub(super) use policy::{PppPolicy, Role};

@@ -12,7 +12,7 @@ use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthMethod, DownReason, Ipv4Info, Ipv6Info, Link, LinkInfo};
 
 use super::aaa::{Aaa, RadiusLink};
-use super::config;
+use super::config::{self, PppPolicies};
 use super::policy::{PppPolicy, Role};
 use crate::dataplane::PppNetwork;
 use crate::engine::clock::Clock;
@@ -280,14 +280,22 @@ impl Ppp {
 
     /// Takes the ppp profiles, users and pools of `config` (a load or a reload). Running links
     /// keep the policy they started with, and their addresses.
-    pub(in crate::engine) fn apply(&mut self, config: &l2tp_config::Config) {
+    /// `policies` are those of `config`'s ppp profiles, built beforehand ([`PppPolicies::of`],
+    /// off the main loop on a reload). The policies they replace are handed back, for the
+    /// caller to drop where it likes: a users index of 100 000 users takes a while to free.
+    pub(in crate::engine) fn apply(
+        &mut self,
+        config: &l2tp_config::Config,
+        policies: PppPolicies,
+    ) -> HashMap<String, Arc<PppPolicy>> {
         #[cfg(test)]
         if self.pinned {
-            return;
+            return HashMap::new();
         }
-        let policies = config::policies(config);
         let pools = config::pools(config);
-        self.configure(policies, pools);
+        let old = std::mem::take(&mut self.policies);
+        self.configure(policies.0, pools);
+        old
     }
 
     /// Replaces the policies and pools. Running links keep the policy they started with and
