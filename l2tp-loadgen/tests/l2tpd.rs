@@ -321,11 +321,11 @@ fn reloads_during_a_heavy_setup_lose_nothing() {
             .status()
             .unwrap();
         assert!(hup.success());
-        std::thread::sleep(Duration::from_millis(100));
-        if lns
-            .try_system()
-            .is_some_and(|s| s["counts"]["sessions_up"] != 5000)
-        {
+        // Each applied before the next: a SIGHUP while one is read makes a single reload more.
+        let sys = lns.wait_system("the reload applied", |s| {
+            s["statistics"]["reloads"] == i + 1
+        });
+        if sys["counts"]["sessions_up"] != 5000 {
             during += 1;
         }
     }
