@@ -26,10 +26,20 @@ struct Args {
     #[arg(short = 'S', value_name = "socket", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
     /// Exit after this many events.
-    #[arg(short = 'n', value_name = "max-events", value_parser = whole_number)]
+    #[arg(
+        short = 'n',
+        value_name = "max-events",
+        value_parser = whole_number,
+        allow_negative_numbers = true
+    )]
     max_events: Option<u64>,
     /// Exit after this many seconds.
-    #[arg(short = 'T', value_name = "seconds", value_parser = whole_number)]
+    #[arg(
+        short = 'T',
+        value_name = "seconds",
+        value_parser = whole_number,
+        allow_negative_numbers = true
+    )]
     timeout: Option<u64>,
     /// Tunnel events to show: a comma list of created,up,down,deleted (default all).
     #[arg(short = 't', value_name = "types", value_parser = parse_types)]
@@ -109,10 +119,15 @@ fn parse_ppp_types(s: &str) -> Result<Types, String> {
     parse_types(s)
 }
 
-/// `-n` and `-T`: a number of events or seconds.
+/// `-n` and `-T`: a number of events or seconds (a negative one is read as a value, so that
+/// the message names the option).
 fn whole_number(s: &str) -> Result<u64, String> {
-    s.parse()
-        .map_err(|_| format!("expected a whole number (0 or more), found \"{s}\""))
+    s.parse().map_err(|_| {
+        format!(
+            "expected a whole number from 0 to {}, found \"{s}\"",
+            u64::MAX
+        )
+    })
 }
 
 /// How to print events.
@@ -170,9 +185,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    // A time limit further off than the clock can count is no limit.
     let deadline = args
         .timeout
-        .map(|s| Instant::now() + Duration::from_secs(s));
+        .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
     let shown = args.socket.display();
     let stream = UnixStream::connect(&args.socket).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => format!("l2tpd is not running (no socket at {shown})"),
