@@ -5,7 +5,7 @@
 
 use l2tp_config::{SessionInstanceParams, SessionParams, TunnelInstanceParams, TunnelParams};
 use l2tp_ctl::{
-    DebugTarget, ListOptions, Params, PppSelector, ProfileKind, Request, Selector, State,
+    DebugTarget, ListOptions, Params, PppSelector, ProfileKind, Request, Response, Selector, State,
 };
 
 /// The command summary printed by `--help` and after a usage error.
@@ -101,6 +101,41 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
         )),
         _ => Err(wrong_arguments(&w)),
     }
+}
+
+/// Whether `response` is an answer of the kind `request` asks for (a page of it, for a
+/// listing). `create session` prints the session, or a message while its call waits for its
+/// tunnel (l2tpctl(1), JSON OUTPUT).
+pub(crate) fn answers(request: &Request, response: &Response) -> bool {
+    use Request as Q;
+    use Response as A;
+    matches!(
+        (request, response),
+        (Q::ShowSystem, A::System(_))
+            | (Q::ShowTunnels { .. }, A::Tunnels(_))
+            | (Q::ShowTunnel { .. } | Q::CreateTunnel { .. }, A::Tunnel(_))
+            | (Q::ShowSessions { .. }, A::Sessions(_))
+            | (
+                Q::ShowSession { .. } | Q::CreateSession { .. },
+                A::Session(_)
+            )
+            | (Q::ShowProfiles { .. }, A::Profiles(_))
+            | (Q::ShowProfile { .. }, A::Profile(_))
+            | (Q::ShowIpPools, A::IpPools(_))
+            | (Q::ShowIpPool { .. }, A::IpPool(_))
+            | (Q::ShowRadius, A::Radius(_))
+            | (Q::Reload, A::Reloaded(_))
+            | (
+                Q::CreateSession { .. }
+                    | Q::DeleteTunnel { .. }
+                    | Q::DeleteSession { .. }
+                    | Q::Debug { .. }
+                    | Q::Disconnect { .. }
+                    | Q::RequestSpeeds { .. },
+                A::Done(_)
+            )
+            | (Q::Watch, A::Watching)
+    )
 }
 
 /// The options of `l2tpctl`, which go before the command.

@@ -2,9 +2,9 @@
 //! control socket (see `l2tpctl(1)`).
 //!
 //! Exit status: 0 success, 1 the daemon refused or failed the command, 2 invalid command line,
-//! 3 the daemon could not be reached, 4 a reload was applied but some of the file's tunnel or
-//! session blocks were refused (the answer lists them). Errors go to stderr as text, also with
-//! `--json`.
+//! 3 the daemon could not be reached or stopped before the end of its answer, 4 a reload was
+//! applied but some of the file's tunnel or session blocks were refused (the answer lists
+//! them). Errors go to stderr as text, also with `--json`.
 
 mod command;
 #[cfg(test)]
@@ -54,7 +54,7 @@ enum Failure {
     Refused(CtlError),
     /// The command line is invalid (2).
     Usage(String),
-    /// The daemon could not be reached or answered nonsense (3).
+    /// The daemon could not be reached, answered nonsense or stopped while it answered (3).
     Unreachable(String),
     /// A reload was applied but refused some blocks, which its answer lists (4).
     PartlyApplied,
@@ -144,10 +144,16 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     let mut reader = BufReader::new(&stream);
     let mut answer: Option<Response> = None;
     loop {
-        let line = read_line(&mut reader, &shown)?;
+        let line = read_line(&mut reader, &shown, answer.is_some())?;
         let (reply, more) = l2tp_ctl::decode_page(&line)
             .map_err(|e| Failure::Unreachable(format!("{shown}: {e}")))?;
         let page = reply.into_result().map_err(Failure::Refused)?;
+        if !command::answers(request, &page) {
+            return Err(Failure::Unreachable(format!(
+                "{shown}: l2tpd answered with something else than was asked for (are l2tpd and \
+                 l2tpctl from the same release?)"
+            )));
+        }
         answer = Some(match (answer, page) {
             (Some(Response::Tunnels(mut all)), Response::Tunnels(t)) => {
                 all.extend(t);
@@ -166,8 +172,13 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     answer.ok_or_else(|| Failure::Unreachable(format!("{shown}: no answer")))
 }
 
-/// One line of the daemon's answer (at most [`l2tp_ctl::MAX_LINE`] bytes).
-fn read_line(reader: &mut impl BufRead, shown: &std::path::Display<'_>) -> Result<String, Failure> {
+/// One line of the daemon's answer (at most [`l2tp_ctl::MAX_LINE`] bytes); `begun` when pages
+/// of it came before.
+fn read_line(
+    reader: &mut impl BufRead,
+    shown: &std::path::Display<'_>,
+    begun: bool,
+) -> Result<String, Failure> {
     let broken = |e: io::Error| Failure::Unreachable(format!("talking to l2tpd on {shown}: {e}"));
     let mut line = String::new();
     let n = reader
@@ -180,10 +191,22 @@ fn read_line(reader: &mut impl BufRead, shown: &std::path::Display<'_>) -> Resul
             )),
             _ => broken(e),
         })?;
-    if n == 0 {
+    if n == 0 && !begun {
         return Err(Failure::Unreachable(format!(
             "l2tpd closed the connection on {shown} without answering"
         )));
+    }
+    if !line.ends_with('\n') {
+        // The daemon stopped, or was stopped, while it sent the answer: a listing's pages up to
+        // here are not the whole list.
+        return Err(Failure::Unreachable(if n > l2tp_ctl::MAX_LINE {
+            format!(
+                "{shown}: a line of the answer is longer than {} bytes",
+                l2tp_ctl::MAX_LINE
+            )
+        } else {
+            format!("l2tpd closed the connection on {shown} in the middle of its answer")
+        }));
     }
     Ok(line)
 }

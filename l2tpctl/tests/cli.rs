@@ -480,3 +480,76 @@ fn a_missing_daemon_is_named_as_the_cause() {
         err(&o)
     );
 }
+
+/// A control socket at a fresh path that answers one connection with `answer` (after reading
+/// the request line) and then closes it: a daemon that stops while it answers, or one of
+/// another release.
+fn one_answer(name: &str, answer: String) -> (std::path::PathBuf, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, Write};
+    let path = std::env::temp_dir().join(format!("l2tpctl-{name}-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let served = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut request = String::new();
+        let _ = std::io::BufReader::new(&stream).read_line(&mut request);
+        let _ = (&stream).write_all(answer.as_bytes());
+    });
+    (path, served)
+}
+
+/// A listing whose daemon stops between two pages, or in the middle of a line, is not printed
+/// as if it were the whole list: exit 3, nothing on standard output, and the message says the
+/// answer was cut short, not that it never came or is not l2tpd's.
+#[test]
+fn an_answer_cut_short_is_no_answer() {
+    use l2tp_ctl::{Reply, Response};
+    let page = l2tp_ctl::encode_page(&Reply::Ok(Response::Sessions(Vec::new())), true);
+    let half = page[..page.len() / 2].to_owned();
+    for (name, answer) in [("between-pages", page), ("mid-line", half)] {
+        for json in [false, true] {
+            let (sock, served) = one_answer(name, answer.clone());
+            let mut args = vec!["-S", sock.to_str().unwrap()];
+            if json {
+                args.push("--json");
+            }
+            args.extend(["show", "sessions"]);
+            let o = run_ctl(&args);
+            served.join().unwrap();
+            let _ = std::fs::remove_file(&sock);
+            assert_eq!(o.status.code(), Some(3), "{name}: {}", err(&o));
+            assert!(out(&o).is_empty(), "{name}: {}", out(&o));
+            assert_eq!(
+                err(&o),
+                format!(
+                    "l2tpctl: l2tpd closed the connection on {} in the middle of its answer\n",
+                    sock.display()
+                ),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// An answer of another kind than the request's (here the one to `l2tpwatch`) is an error
+/// (exit 3), not an empty success: with `--json` the output would not be one JSON value.
+#[test]
+fn an_answer_of_another_kind_is_an_error() {
+    use l2tp_ctl::{Reply, Response};
+    let answer = l2tp_ctl::encode_reply(&Reply::Ok(Response::Watching));
+    for args in [&["show", "sessions"][..], &["--json", "show", "system"]] {
+        let (sock, served) = one_answer("other-kind", answer.clone());
+        let mut all = vec!["-S", sock.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = run_ctl(&all);
+        served.join().unwrap();
+        let _ = std::fs::remove_file(&sock);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", out(&o));
+        assert!(out(&o).is_empty(), "{args:?}: {}", out(&o));
+        assert!(
+            err(&o).contains("answered with something else than was asked for"),
+            "{args:?}: {}",
+            err(&o)
+        );
+    }
+}
