@@ -246,6 +246,30 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The name in the first line of `show tunnel` and `show session`: a space and the name in
+/// double quotes, `"` and `\` escaped with `\` and control characters as `\xNN` (as `l2tpwatch`
+/// prints text); nothing for a tunnel or session opened by a peer, which has no name.
+fn titled(name: Option<&str>) -> String {
+    let Some(name) = name else {
+        return String::new();
+    };
+    let mut out = String::from(" \"");
+    for c in name.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn or_dash(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| "-".into())
 }
@@ -292,9 +316,9 @@ fn tunnels(list: &[TunnelInfo]) -> String {
 fn tunnel(t: &TunnelDetail) -> String {
     let i = &t.info;
     let mut out = format!(
-        "tunnel {} \"{}\" ({})\n",
+        "tunnel {}{} ({})\n",
         i.tid,
-        i.name.as_deref().unwrap_or("-"),
+        titled(i.name.as_deref()),
         i.created_by.flag()
     );
     let rows = [
@@ -389,10 +413,10 @@ fn sessions(list: &[SessionInfo]) -> String {
 fn session(s: &SessionDetail) -> String {
     let i = &s.info;
     let mut out = format!(
-        "session {}/{} \"{}\" ({})\n",
+        "session {}/{}{} ({})\n",
         i.tid,
         i.sid,
-        i.name.as_deref().unwrap_or("-"),
+        titled(i.name.as_deref()),
         i.created_by.flag()
     );
     let rows = [
@@ -530,6 +554,75 @@ mod tests {
             profile: "default".into(),
             peer_host_name: None,
         }
+    }
+
+    /// The first line of `show tunnel` and `show session` quotes the name as `l2tpwatch` does,
+    /// and gives none for a tunnel or session opened by a peer (not a name `-`).
+    #[test]
+    fn details_are_titled_with_the_name_if_any() {
+        let detail = |info: TunnelInfo| TunnelDetail {
+            info,
+            protocol_state: "established".into(),
+            debug: false,
+            settings: Settings::new(),
+            stats: Default::default(),
+            last_result: None,
+            socket_mark: None,
+        };
+        let first = |r: Response| text(&r).lines().next().unwrap_or("").to_owned();
+        let mut t = tunnel_info();
+        assert_eq!(
+            first(Response::Tunnel(detail(t.clone()))),
+            "tunnel 4711 \"lns1\" (C)"
+        );
+        t.name = Some("a \"b\"\\c\td".into());
+        assert_eq!(
+            first(Response::Tunnel(detail(t.clone()))),
+            "tunnel 4711 \"a \\\"b\\\"\\\\c\\x09d\" (C)"
+        );
+        t.name = None;
+        t.created_by = CreatedBy::Net;
+        assert_eq!(first(Response::Tunnel(detail(t))), "tunnel 4711 (N)");
+        let s = SessionInfo {
+            tid: 4711,
+            sid: 90001,
+            peer_tid: 17,
+            peer_sid: 33,
+            name: None,
+            state: State::Up,
+            pseudowire_type: PseudowireType::Ppp,
+            interface_name: None,
+            tunnel_name: None,
+            created_by: CreatedBy::Net,
+            uptime_s: 61,
+            profile: "default".into(),
+            pseudowire_profile: "default".into(),
+            ppp_user: None,
+            ppp_ipv4: None,
+        };
+        let session = |info: SessionInfo| SessionDetail {
+            info,
+            protocol_state: "established".into(),
+            debug: false,
+            settings: Settings::new(),
+            stats: Default::default(),
+            last_result: None,
+            call: Default::default(),
+            ppp: None,
+        };
+        assert_eq!(
+            first(Response::Session(session(s.clone()))),
+            "session 4711/90001 (N)"
+        );
+        let named = SessionInfo {
+            name: Some("call-1".into()),
+            created_by: CreatedBy::Config,
+            ..s
+        };
+        assert_eq!(
+            first(Response::Session(session(named))),
+            "session 4711/90001 \"call-1\" (C)"
+        );
     }
 
     #[test]
