@@ -7,13 +7,14 @@
 //! the daemon cannot be reached or refuses, 2 for an invalid command line.
 
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use l2tp_ctl::{DEFAULT_SOCKET, Event, EventKind, Reply, Request, Response};
+
+mod connect;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -190,17 +191,7 @@ fn run(args: &Args) -> Result<(), String> {
         .timeout
         .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
     let shown = args.socket.display();
-    let stream = UnixStream::connect(&args.socket).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => format!("l2tpd is not running (no socket at {shown})"),
-        io::ErrorKind::ConnectionRefused => {
-            format!("l2tpd does not seem to be running (nothing answers on {shown})")
-        }
-        io::ErrorKind::PermissionDenied => format!(
-            "cannot use the control socket {shown}: permission denied (only root and members \
-             of control_socket_group may)"
-        ),
-        _ => format!("cannot connect to {shown}: {e}"),
-    })?;
+    let stream = connect::connect(&args.socket)?;
     let broken = |e: io::Error| format!("talking to l2tpd on {shown}: {e}");
     (&stream)
         .write_all(l2tp_ctl::encode_request(&Request::Watch).as_bytes())

@@ -11,10 +11,10 @@ mod command;
 mod completion;
 #[cfg(test)]
 mod completion_files;
+mod connect;
 mod output;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -114,21 +114,7 @@ fn run(args: &Args) -> Result<(), Failure> {
 /// Sends one request and reads its answer.
 fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     let shown = socket.display();
-    let stream = UnixStream::connect(socket).map_err(|e| {
-        Failure::Unreachable(match e.kind() {
-            io::ErrorKind::NotFound => {
-                format!("l2tpd is not running (no socket at {shown})")
-            }
-            io::ErrorKind::ConnectionRefused => {
-                format!("l2tpd does not seem to be running (nothing answers on {shown})")
-            }
-            io::ErrorKind::PermissionDenied => format!(
-                "cannot use the control socket {shown}: permission denied (only root and \
-                 members of control_socket_group may)"
-            ),
-            _ => format!("cannot connect to {shown}: {e}; l2tpd does not seem to be running"),
-        })
-    })?;
+    let stream = connect::connect(socket).map_err(Failure::Unreachable)?;
     let broken = |e: io::Error| Failure::Unreachable(format!("talking to l2tpd on {shown}: {e}"));
     stream
         .set_read_timeout(Some(ANSWER_TIMEOUT))

@@ -553,3 +553,26 @@ fn an_answer_of_another_kind_is_an_error() {
         );
     }
 }
+
+/// `-S` naming a file or a directory: the message says what it is rather than that nothing
+/// answers there, and still that l2tpd does not seem to be running (exit 3, l2tpctl(1)).
+#[test]
+fn a_path_that_is_not_a_socket_is_named_as_the_cause() {
+    let dir = std::env::temp_dir().join(format!("l2tpctl-not-a-socket-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("l2tpd.conf");
+    std::fs::write(&file, "system {\n}\n").unwrap();
+    for (path, what) in [(&dir, "a directory"), (&file, "a regular file")] {
+        let o = run_ctl(&["-S", path.to_str().unwrap(), "show", "system"]);
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(out(&o).is_empty());
+        assert_eq!(
+            err(&o),
+            format!(
+                "l2tpctl: {} is {what}, not a socket; l2tpd does not seem to be running\n",
+                path.display()
+            )
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

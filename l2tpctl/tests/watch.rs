@@ -61,3 +61,20 @@ fn negative_counts_and_limits_name_their_option() {
         err(&o)
     );
 }
+
+/// `-S` naming a file: the message says so (exit 1, l2tpwatch(1)).
+#[test]
+fn a_path_that_is_not_a_socket_is_named_as_the_cause() {
+    let file = std::env::temp_dir().join(format!("l2tpwatch-file-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let o = l2tpwatch(&["-S", file.to_str().unwrap(), "-T", "1"]);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        format!(
+            "l2tpwatch: {} is a regular file, not a socket; l2tpd does not seem to be running\n",
+            file.display()
+        )
+    );
+}
