@@ -26,13 +26,21 @@ pub(crate) fn json(response: &Response) -> String {
         Response::IpPool(p) => pretty(p),
         Response::Radius(r) => pretty(r),
         Response::Reloaded(r) => pretty(r),
-        Response::Done(msg) => pretty(&serde_json::json!({ "ok": true, "message": msg })),
+        Response::Done(msg) => pretty(&done_json(msg)),
         _ => return String::new(),
     };
     match text {
         Ok(s) => s + "\n",
         Err(e) => format!("{{\"error\": \"cannot print the answer: {e}\"}}\n"),
     }
+}
+
+/// `{"ok": true, "message": ...}`, in the order l2tpctl(1) writes it.
+fn done_json(message: &str) -> OrderedMap<Value> {
+    let mut m = OrderedMap::new();
+    m.push("ok", Value::Bool(true));
+    m.push("message", Value::String(message.to_owned()));
+    m
 }
 
 /// `{"name": ..., parameter: value, ...}`, parameters in config-file order.
@@ -794,6 +802,11 @@ mod tests {
         let done: Value =
             serde_json::from_str(&json(&Response::Done("deleted".into()))).unwrap_or(Value::Null);
         assert_eq!(done, serde_json::json!({"ok": true, "message": "deleted"}));
+        // Members in the manual's order, as every other object keeps its own.
+        assert_eq!(
+            json(&Response::Done("deleted".into())),
+            "{\n  \"ok\": true,\n  \"message\": \"deleted\"\n}\n"
+        );
         assert_eq!(text(&Response::Done("deleted".into())), "deleted\n");
         let reloaded: Value = serde_json::from_str(&json(&Response::Reloaded(Default::default())))
             .unwrap_or(Value::Null);
