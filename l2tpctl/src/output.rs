@@ -254,6 +254,18 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The Result Code of a StopCCN or CDN, the same for tunnels and sessions:
+/// `result 2 error 6: message`, or `-` when there is none.
+fn last_result(r: Option<&l2tp_ctl::ResultCode>) -> String {
+    r.map_or("-".into(), |r| {
+        let message = r
+            .message
+            .as_ref()
+            .map_or(String::new(), |m| format!(": {m}"));
+        format!("result {} error {}{message}", r.result, r.error)
+    })
+}
+
 /// The name in the first line of `show tunnel` and `show session`: a space and the name in
 /// double quotes, `"` and `\` escaped with `\` and control characters as `\xNN` (as `l2tpwatch`
 /// prints text); nothing for a tunnel or session opened by a peer, which has no name.
@@ -348,17 +360,7 @@ fn tunnel(t: &TunnelDetail) -> String {
         ("sessions", i.sessions.to_string()),
         ("up for", duration(i.uptime_s)),
         ("debug", (if t.debug { "on" } else { "off" }).into()),
-        (
-            "last result",
-            t.last_result.as_ref().map_or("-".into(), |r| {
-                format!(
-                    "result {} error {} {}",
-                    r.result,
-                    r.error,
-                    r.message.as_deref().unwrap_or("")
-                )
-            }),
-        ),
+        ("last result", last_result(t.last_result.as_ref())),
     ];
     let mark = t.socket_mark.map(|m| ("socket mark", format!("{m:#x}")));
     for (k, v) in rows.into_iter().chain(mark) {
@@ -442,16 +444,7 @@ fn session(s: &SessionDetail) -> String {
         let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
     }
     if let Some(r) = &s.last_result {
-        let _ = writeln!(
-            out,
-            "  {:<20}{} error {}{}",
-            "last result:",
-            r.result,
-            r.error,
-            r.message
-                .as_ref()
-                .map_or(String::new(), |m| format!(": {m}"))
-        );
+        let _ = writeln!(out, "  {:<20}{}", "last result:", last_result(Some(r)));
     }
     let c = &s.call;
     for (k, v) in [
@@ -631,6 +624,44 @@ mod tests {
             first(Response::Session(session(named))),
             "session 4711/90001 \"call-1\" (C)"
         );
+    }
+
+    /// A tunnel's and a session's last Result Code read alike, the message after a colon.
+    #[test]
+    fn last_results_read_alike() {
+        let code = |message: Option<&str>| l2tp_ctl::ResultCode {
+            result: 2,
+            error: 6,
+            message: message.map(str::to_owned),
+        };
+        let line = |shown: String| {
+            shown
+                .lines()
+                .find(|l| l.contains("last result:"))
+                .map(|l| l.split_once(':').map_or("", |(_, v)| v.trim()).to_owned())
+        };
+        let tunnel = TunnelDetail {
+            info: tunnel_info(),
+            protocol_state: "idle".into(),
+            debug: false,
+            settings: Settings::new(),
+            stats: Default::default(),
+            last_result: Some(code(Some("stop requested"))),
+            socket_mark: None,
+        };
+        assert_eq!(
+            line(text(&Response::Tunnel(tunnel.clone()))).as_deref(),
+            Some("result 2 error 6: stop requested")
+        );
+        let bare = TunnelDetail {
+            last_result: Some(code(None)),
+            ..tunnel
+        };
+        assert_eq!(
+            line(text(&Response::Tunnel(bare))).as_deref(),
+            Some("result 2 error 6")
+        );
+        assert_eq!(last_result(None), "-");
     }
 
     #[test]
