@@ -576,3 +576,60 @@ fn a_path_that_is_not_a_socket_is_named_as_the_cause() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tunnel instance that `show tunnels` lists but that has no tunnel now (its peer's name
+/// does not resolve) exists for every command: a session missing from it is named as the
+/// session missing, not as the tunnel missing, as `show session` names it; `request speeds`
+/// says that it is not connected.
+#[test]
+fn a_session_missing_from_an_unconnected_tunnel_is_named_as_the_session() {
+    let d = start("unconnected", "");
+    let o = d.ctl(&["create", "tunnel", "far", "peer=no-such-peer.invalid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["create", "session", "far", "call", "pseudowire_type=eth"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    for (args, want) in [
+        (
+            &["show", "session", "far", "nosuch"][..],
+            "no session \"nosuch\" in tunnel \"far\"",
+        ),
+        (
+            &["delete", "session", "far", "nosuch"],
+            "no session \"nosuch\" in tunnel \"far\"",
+        ),
+        (
+            &["delete", "session", "far", "7"],
+            "no session 7 in tunnel \"far\"",
+        ),
+        (
+            &["debug", "session", "far", "nosuch", "on"],
+            "no session \"nosuch\" in tunnel \"far\"",
+        ),
+        (
+            &["debug", "session", "far", "0", "on"],
+            "no session 0 in tunnel \"far\"",
+        ),
+        (
+            &["request", "speeds", "far"],
+            "tunnel \"far\" is not connected: there is no LAC to ask for connect speeds",
+        ),
+        (
+            &["request", "speeds", "far", "call"],
+            "tunnel \"far\" is not connected: there is no LAC to ask for connect speeds",
+        ),
+        // A tunnel that is not listed is still the one missing.
+        (&["delete", "session", "near", "call"], "no tunnel \"near\""),
+        (
+            &["debug", "session", "near", "call", "on"],
+            "no tunnel \"near\"",
+        ),
+        (&["request", "speeds", "near"], "no tunnel \"near\""),
+    ] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert_eq!(err(&o), format!("l2tpctl: {want}\n"), "{args:?}");
+    }
+    // The session that is there is still deleted by name.
+    let o = d.ctl(&["delete", "session", "far", "call"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+}

@@ -10,7 +10,7 @@ use l2tp_proto::Command as ProtoCommand;
 use super::api::Command;
 use super::ctx::Ctx;
 use super::instances::{InstanceKind, InstanceState, Instances};
-use super::views::{Views, no_session, no_tunnel};
+use super::views::{Views, no_tunnel};
 use crate::notice;
 
 /// What a command's answer shows, once the protocol has run.
@@ -266,7 +266,16 @@ fn request_speeds(
     tunnel: &Selector,
     session: Option<Selector>,
 ) -> Result<Answer, CtlError> {
-    let th = find_tunnel(ctx, instances, tunnel).ok_or_else(|| no_tunnel(tunnel))?;
+    let Some(th) = find_tunnel(ctx, instances, tunnel) else {
+        // Listed, but with no tunnel now: there is no LAC to ask.
+        return Err(if views(ctx, instances).shown_instance(tunnel) {
+            refused(format!(
+                "tunnel {tunnel} is not connected: there is no LAC to ask for connect speeds"
+            ))
+        } else {
+            no_tunnel(tunnel)
+        });
+    };
     let tid = ctx
         .registry
         .tunnel(th)
@@ -322,10 +331,10 @@ fn find_session(
     session: &Selector,
 ) -> Result<u64, CtlError> {
     let views = views(ctx, instances);
-    let th = views.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
     views
-        .find_session(th, session)
-        .ok_or_else(|| no_session(tunnel, session))
+        .find_tunnel(tunnel)
+        .and_then(|th| views.find_session(th, session))
+        .ok_or_else(|| views.no_such_session(tunnel, session))
 }
 
 /// Whether instance `created_by`, `state` may be made again by `l2tpctl create`: only one that

@@ -169,8 +169,19 @@ impl Views<'_> {
         ))
     }
 
+    /// The error for session `session` of tunnel `tunnel`, which is not found: that there is
+    /// no such session when `show tunnels` lists the tunnel (connected or not), else that
+    /// there is no such tunnel.
+    pub(super) fn no_such_session(&self, tunnel: &Selector, session: &Selector) -> CtlError {
+        if self.find_tunnel(tunnel).is_some() || self.shown_instance(tunnel) {
+            no_session(tunnel, session)
+        } else {
+            no_tunnel(tunnel)
+        }
+    }
+
     /// Whether `sel` names a tunnel instance that `show tunnels` lists without a tunnel.
-    fn shown_instance(&self, sel: &Selector) -> bool {
+    pub(super) fn shown_instance(&self, sel: &Selector) -> bool {
         let Selector::Name(n) = sel else {
             return false;
         };
