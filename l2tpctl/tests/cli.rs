@@ -633,3 +633,48 @@ fn a_session_missing_from_an_unconnected_tunnel_is_named_as_the_session() {
     let o = d.ctl(&["delete", "session", "far", "call"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 }
+
+/// A `create` whose NAME was forgotten, so that its first `key=value` stands where the name
+/// goes, is a usage error (exit 2) that says so, before any daemon is asked: not a session
+/// named `pseudowire_type=eth` with the default pseudowire, nor a complaint that `peer` is
+/// missing.
+#[test]
+fn create_without_a_name_says_so() {
+    let sock = std::env::temp_dir().join(format!("l2tpctl-unused-{}.sock", std::process::id()));
+    for (args, word, syntax) in [
+        (
+            &["create", "session", "lns", "pseudowire_type=eth"][..],
+            "pseudowire_type=eth",
+            "create session TUNNEL NAME [key=value ...]",
+        ),
+        (
+            &["create", "tunnel", "peer=192.0.2.1", "version=3"],
+            "peer=192.0.2.1",
+            "create tunnel NAME [key=value ...]",
+        ),
+    ] {
+        let mut all = vec!["-S", sock.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = run_ctl(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(
+            err(&o).starts_with(&format!(
+                "l2tpctl: `{word}` is a parameter, not the name of the new {}: expected \
+                 `{syntax}`\n",
+                args[1]
+            )),
+            "{args:?}: {}",
+            err(&o)
+        );
+    }
+    // A name with `=` that is no parameter is a name.
+    let o = run_ctl(&[
+        "-S",
+        sock.to_str().unwrap(),
+        "create",
+        "tunnel",
+        "a=b",
+        "peer=192.0.2.1",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+}
