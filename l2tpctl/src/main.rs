@@ -1,10 +1,11 @@
 //! `l2tpctl [-S socket] [-j|--json] COMMAND`: query and manage a running `l2tpd` over its
 //! control socket (see `l2tpctl(1)`).
 //!
-//! Exit status: 0 success, 1 the daemon refused or failed the command, 2 invalid command line,
-//! 3 the daemon could not be reached or stopped before the end of its answer, 4 a reload was
-//! applied but some of the file's tunnel or session blocks were refused (the answer lists
-//! them). Errors go to stderr as text, also with `--json`.
+//! Exit status: 0 success, 1 the daemon refused or failed the command or its answer could not
+//! be written out, 2 invalid command line, 3 the daemon could not be reached or stopped before
+//! the end of its answer, 4 a reload was applied but some of the file's tunnel or session
+//! blocks were refused (the answer lists them). Errors go to stderr as text, also with
+//! `--json`.
 
 mod command;
 #[cfg(test)]
@@ -58,6 +59,8 @@ enum Failure {
     Unreachable(String),
     /// A reload was applied but refused some blocks, which its answer lists (4).
     PartlyApplied,
+    /// The answer could not be written out (a full disk, say), whatever the daemon did (1).
+    Output(String),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,10 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
         Err(Failure::PartlyApplied) => ExitCode::from(4),
+        Err(Failure::Output(msg)) => {
+            eprintln!("l2tpctl: {msg}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -101,10 +108,16 @@ fn run(args: &Args) -> Result<(), Failure> {
         output::text(&response)
     };
     let mut stdout = io::stdout().lock();
-    // A closed pipe (`l2tpctl show tunnels | head -1`) is not an error worth reporting.
-    let _ = stdout
+    match stdout
         .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush());
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`l2tpctl show tunnels | head -1`) is not an error worth reporting.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(Failure::Output(format!("writing the output: {e}")));
+        }
+        _ => {}
+    }
     match response {
         Response::Reloaded(r) if !r.refused.is_empty() => Err(Failure::PartlyApplied),
         _ => Ok(()),

@@ -678,3 +678,27 @@ fn create_without_a_name_says_so() {
     ]);
     assert_eq!(o.status.code(), Some(3), "{}", err(&o));
 }
+
+/// An answer that cannot be written out (standard output on a full device) is an error
+/// (exit 1, with the reason), not a success with the output lost.
+#[test]
+fn an_answer_that_cannot_be_written_is_an_error() {
+    use l2tp_ctl::{Reply, Response};
+    let answer = l2tp_ctl::encode_reply(&Reply::Ok(Response::Done("tunnel 1 debug on".into())));
+    let (sock, served) = one_answer("full", answer);
+    let child = Command::new(l2tpctl())
+        .args(["-S", sock.to_str().unwrap(), "debug", "tunnel", "1", "on"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = wait_output(child);
+    served.join().unwrap();
+    let _ = std::fs::remove_file(&sock);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        "l2tpctl: writing the output: No space left on device (os error 28)\n"
+    );
+}
