@@ -702,3 +702,43 @@ fn an_answer_that_cannot_be_written_is_an_error() {
         "l2tpctl: writing the output: No space left on device (os error 28)\n"
     );
 }
+
+/// Tunnels and sessions named with digits only are reached by those digits also while they
+/// have no tunnel or session, and so no id, now (l2tpctl(1): digits select the one with that
+/// id, or one whose name is spelled with them): every command finds them.
+#[test]
+fn names_of_digits_reach_instances_that_are_not_connected() {
+    let d = start("digit-names", "");
+    let o = d.ctl(&["create", "tunnel", "4242", "peer=no-such-peer.invalid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let ok = |args: &[&str]| {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+        out(&o)
+    };
+    let t = json(&d.ctl(&["-j", "show", "tunnel", "4242"]));
+    assert_eq!(
+        (t["tid"].clone(), t["name"].clone()),
+        (0.into(), "4242".into())
+    );
+    assert_eq!(
+        json(&d.ctl(&["-j", "show", "sessions", "4242"])),
+        serde_json::json!([])
+    );
+    assert!(ok(&["debug", "tunnel", "4242", "on"]).contains("from its next attempt"));
+    ok(&["create", "session", "4242", "77", "pseudowire_type=eth"]);
+    let s = json(&d.ctl(&["-j", "show", "session", "4242", "77"]));
+    assert_eq!(s["name"], "77", "{s}");
+    assert_eq!(s["tunnel_name"], "4242", "{s}");
+    let list = json(&d.ctl(&["-j", "show", "sessions", "4242"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert!(ok(&["debug", "session", "4242", "77", "on"]).contains("from its next attempt"));
+    let o = d.ctl(&["request", "speeds", "4242"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("is not connected"), "{}", err(&o));
+    assert!(ok(&["delete", "session", "4242", "77"]).contains("deleted"));
+    assert!(ok(&["delete", "tunnel", "4242"]).contains("deleted"));
+    let o = d.ctl(&["show", "tunnel", "4242"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err(&o), "l2tpctl: no tunnel 4242\n");
+}

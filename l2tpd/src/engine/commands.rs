@@ -10,7 +10,7 @@ use l2tp_proto::Command as ProtoCommand;
 use super::api::Command;
 use super::ctx::Ctx;
 use super::instances::{InstanceKind, InstanceState, Instances};
-use super::views::{Views, no_tunnel};
+use super::views::{Views, instance_text, no_tunnel};
 use crate::notice;
 
 /// What a command's answer shows, once the protocol has run.
@@ -195,9 +195,7 @@ fn debug_waiting(
     (sel, of): (&Selector, Option<&str>),
     on: bool,
 ) -> Option<Answer> {
-    let Selector::Name(name) = sel else {
-        return None;
-    };
+    let name = &instance_text(sel);
     if !instances.set_debug(kind, (name, of), on) {
         return None;
     }
@@ -215,7 +213,7 @@ fn delete_unconnected_tunnel(
     instances: &mut Instances,
     sel: &Selector,
 ) -> Result<Answer, CtlError> {
-    let name = selector_text(sel);
+    let name = instance_text(sel);
     let live = instances
         .tunnel(&name)
         .is_some_and(|i| !i.state.is_stopped());
@@ -236,11 +234,11 @@ fn delete_unplaced_session(
     tsel: &Selector,
     ssel: &Selector,
 ) -> Option<Answer> {
-    let name = selector_text(ssel);
+    let name = instance_text(ssel);
     let tunnel_name = find_tunnel(ctx, instances, tsel)
         .and_then(|h| ctx.registry.tunnel(h))
         .and_then(|t| t.origin.name.clone())
-        .unwrap_or_else(|| selector_text(tsel));
+        .unwrap_or_else(|| instance_text(tsel));
     let inst = instances.session(&name)?;
     let unplaced = !inst.state.is_stopped() && inst.state.handle().is_none();
     if !unplaced || inst.resolved.tunnel != tunnel_name {
@@ -249,14 +247,6 @@ fn delete_unplaced_session(
     instances.stop(InstanceKind::Session, &name);
     notice!("l2tpctl: deleting session \"{name}\" (not placed)");
     Some(Answer::Done(format!("session \"{name}\" deleted")))
-}
-
-/// A selector as the instance name it may be.
-fn selector_text(sel: &Selector) -> String {
-    match sel {
-        Selector::Name(n) => n.clone(),
-        Selector::Id(id) => id.to_string(),
-    }
 }
 
 /// `request speeds`: an RFC 5515 CSURQ for one session or all the tunnel's enabled ones.
@@ -391,9 +381,9 @@ fn create_session(
     // The tunnel: a named instance, by name or by the id of its live tunnel.
     let tunnel_name = match tunnel {
         Selector::Name(n) if instances.tunnel(n).is_some() => n.clone(),
-        sel => {
-            let h = find_tunnel(ctx, instances, sel).ok_or_else(|| no_tunnel(sel))?;
-            ctx.registry
+        sel => match find_tunnel(ctx, instances, sel) {
+            Some(h) => ctx
+                .registry
                 .tunnel(h)
                 .and_then(|t| t.origin.name.clone())
                 .filter(|n| instances.tunnel(n).is_some())
@@ -402,8 +392,11 @@ fn create_session(
                         "tunnel {sel} was created by a peer; sessions can be created only in \
                          tunnels of the config file or of l2tpctl"
                     ))
-                })?
-        }
+                })?,
+            // No tunnel has that id: an instance named with its digits, if any.
+            None if instances.tunnel(&instance_text(sel)).is_some() => instance_text(sel),
+            None => return Err(no_tunnel(sel)),
+        },
     };
     if instances
         .tunnel(&tunnel_name)
