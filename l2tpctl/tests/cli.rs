@@ -742,3 +742,30 @@ fn names_of_digits_reach_instances_that_are_not_connected() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(err(&o), "l2tpctl: no tunnel 4242\n");
 }
+
+/// A tunnel of the config file deleted with `l2tpctl` stays, stopped (l2tpctl(1), `delete
+/// tunnel`): `show tunnel` gives it, and `debug tunnel` and `delete tunnel` say that it is
+/// stopped rather than that there is no such tunnel.
+#[test]
+fn a_deleted_config_tunnel_is_named_as_stopped() {
+    let d = start(
+        "stopped",
+        "tunnel \"cfg\" {\n    peer no-such-peer.invalid\n}\n",
+    );
+    let o = d.ctl(&["delete", "tunnel", "cfg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let t = json(&d.ctl(&["-j", "show", "tunnel", "cfg"]));
+    assert_eq!(t["protocol_state"], "stopped", "{t}");
+    for args in [
+        &["debug", "tunnel", "cfg", "on"][..],
+        &["delete", "tunnel", "cfg"],
+    ] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert_eq!(
+            err(&o),
+            "l2tpctl: tunnel \"cfg\" is stopped: it was deleted, or given up\n",
+            "{args:?}"
+        );
+    }
+}

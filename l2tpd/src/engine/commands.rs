@@ -10,7 +10,7 @@ use l2tp_proto::Command as ProtoCommand;
 use super::api::Command;
 use super::ctx::Ctx;
 use super::instances::{InstanceKind, InstanceState, Instances};
-use super::views::{Views, instance_text, no_tunnel};
+use super::views::{Views, instance_text, no_tunnel, shown};
 use crate::notice;
 
 /// What a command's answer shows, once the protocol has run.
@@ -140,7 +140,7 @@ pub(super) fn execute(
         Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
             let Some(h) = find_tunnel(ctx, instances, &tunnel) else {
                 return debug_waiting(instances, InstanceKind::Tunnel, (&tunnel, None), on)
-                    .ok_or_else(|| no_tunnel(&tunnel));
+                    .ok_or_else(|| no_live_tunnel(instances, &tunnel));
             };
             let rec = ctx
                 .registry
@@ -218,11 +218,24 @@ fn delete_unconnected_tunnel(
         .tunnel(&name)
         .is_some_and(|i| !i.state.is_stopped());
     if !live {
-        return Err(no_tunnel(sel));
+        return Err(no_live_tunnel(instances, sel));
     }
     instances.stop(InstanceKind::Tunnel, &name);
     notice!("l2tpctl: deleting tunnel \"{name}\" (not connected)");
     Ok(Answer::Done(format!("tunnel \"{name}\" deleted")))
+}
+
+/// The error for tunnel `sel`, which has no tunnel and no instance that waits for one: a
+/// tunnel of the config file deleted with `l2tpctl` (or given up), which `show tunnel` still
+/// gives as stopped, is named as such; anything else does not exist.
+fn no_live_tunnel(instances: &Instances, sel: &Selector) -> CtlError {
+    let name = instance_text(sel);
+    match instances.tunnel(&name) {
+        Some(i) if i.state.is_stopped() && shown(i) => refused(format!(
+            "tunnel \"{name}\" is stopped: it was deleted, or given up"
+        )),
+        _ => no_tunnel(sel),
+    }
 }
 
 /// `delete session TUNNEL NAME` of a session instance whose call is not placed (its tunnel is

@@ -652,7 +652,7 @@ fn text(bytes: &[u8]) -> String {
 /// Whether a tunnel instance without a tunnel is shown: not one made by `l2tpctl create
 /// tunnel` and deleted since, which is gone (l2tpctl(1), `delete tunnel`); a deleted one of the
 /// config file is shown as stopped until a reload or restart.
-fn shown(inst: &Instance<l2tp_config::ResolvedTunnel>) -> bool {
+pub(super) fn shown(inst: &Instance<l2tp_config::ResolvedTunnel>) -> bool {
     !(inst.created_by == ctl::CreatedBy::Cli && inst.state == InstanceState::Stopped)
 }
 
