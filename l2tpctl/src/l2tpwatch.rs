@@ -637,6 +637,18 @@ mod tests {
         assert_eq!(format_event(&e, PLAIN), "TUNNEL DELETED: tid=7\n");
     }
 
+    /// Text values cannot break the line: quotes and backslashes escaped, control characters
+    /// as `\xNN` (l2tpwatch(1), OUTPUT).
+    #[test]
+    fn text_values_stay_on_their_line() {
+        let mut e = ev(EventKind::TunnelCreated);
+        e.name = Some("a \"b\"\\c\nd\te".into());
+        assert_eq!(
+            format_event(&e, PLAIN),
+            "TUNNEL CREATED: tid=7 name=\"a \\\"b\\\"\\\\c\\x0ad\\x09e\" profile=\"\" peer=-\n"
+        );
+    }
+
     #[test]
     fn dates() {
         assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
