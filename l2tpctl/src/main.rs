@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use l2tp_ctl::{CtlError, DEFAULT_SOCKET, Request, Response};
+use l2tp_ctl::{CtlError, DEFAULT_SOCKET, Reply, Request, Response};
 
 /// How long to wait for the daemon's answer (a reload re-reads the config file).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -146,12 +146,19 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
         let line = read_line(&mut reader, &shown, answer.is_some())?;
         let (reply, more) = l2tp_ctl::decode_page(&line)
             .map_err(|e| Failure::Unreachable(format!("{shown}: {e}")))?;
-        let page = reply.into_result().map_err(Failure::Refused)?;
-        if !command::answers(request, &page) {
-            return Err(Failure::Unreachable(format!(
+        let other = || {
+            Failure::Unreachable(format!(
                 "{shown}: l2tpd answered with something else than was asked for (are l2tpd and \
                  l2tpctl from the same release?)"
-            )));
+            ))
+        };
+        // Events are for watchers: from the daemon, not a refusal of the command.
+        if matches!(reply, Reply::Event(_) | Reply::EventsLost(_)) {
+            return Err(other());
+        }
+        let page = reply.into_result().map_err(Failure::Refused)?;
+        if !command::answers(request, &page) {
+            return Err(other());
         }
         answer = Some(match (answer, page) {
             (Some(Response::Tunnels(mut all)), Response::Tunnels(t)) => {

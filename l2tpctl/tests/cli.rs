@@ -531,13 +531,19 @@ fn an_answer_cut_short_is_no_answer() {
     }
 }
 
-/// An answer of another kind than the request's (here the one to `l2tpwatch`) is an error
-/// (exit 3), not an empty success: with `--json` the output would not be one JSON value.
+/// An answer of another kind than the request's (here the one to `l2tpwatch`, or an event) is
+/// an error of the exchange with the daemon (exit 3), not an empty success (with `--json` the
+/// output would not be one JSON value) nor a refusal of the command (exit 1).
 #[test]
 fn an_answer_of_another_kind_is_an_error() {
     use l2tp_ctl::{Reply, Response};
-    let answer = l2tp_ctl::encode_reply(&Reply::Ok(Response::Watching));
-    for args in [&["show", "sessions"][..], &["--json", "show", "system"]] {
+    let watching = l2tp_ctl::encode_reply(&Reply::Ok(Response::Watching));
+    let lost = l2tp_ctl::encode_reply(&Reply::EventsLost(3));
+    for (args, answer) in [
+        (&["show", "sessions"][..], &watching),
+        (&["--json", "show", "system"], &watching),
+        (&["reload"], &lost),
+    ] {
         let (sock, served) = one_answer("other-kind", answer.clone());
         let mut all = vec!["-S", sock.to_str().unwrap()];
         all.extend_from_slice(args);
