@@ -327,7 +327,7 @@ fn tunnels(list: &[TunnelInfo]) -> String {
     if shared {
         out.push_str(
             "* another tunnel has the same peer address and port (clients behind one NAT); \
-             see l2tpd(8), IPSEC\n",
+             see L2TP/IPSEC in l2tpd(8)\n",
         );
     }
     out

@@ -151,6 +151,8 @@ fn tunnels_sharing_a_peer_address_are_marked() {
     let shown = text(&Response::Tunnels(vec![a, b]));
     assert_eq!(shown.matches("]:1701 *").count(), 2, "{shown}");
     assert!(shown.contains("same peer address and port"), "{shown}");
+    // The section of l2tpd(8) by its name.
+    assert!(shown.ends_with("; see L2TP/IPSEC in l2tpd(8)\n"), "{shown}");
     let alone = text(&Response::Tunnels(vec![tunnel_info()]));
     assert!(!alone.contains('*'), "{alone}");
 }
