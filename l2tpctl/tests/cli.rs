@@ -104,6 +104,46 @@ fn show_system_as_text_and_json() {
         assert_eq!(malformed[kind], 0, "{kind}: {malformed}");
     }
     assert!(v["statistics"]["ppp_proxy"].is_object(), "{v}");
+    // So are the kinds it names of the other counters by reason.
+    for (counter, kinds) in [
+        (
+            "data_discards",
+            &[
+                "rx_errors",
+                "rx_malformed",
+                "rx_unknown_session",
+                "rx_truncated",
+                "rx_oversize",
+                "seq_errors",
+                "tap_errors",
+                "tx_errors",
+                "spoofed",
+                "ppp_not_carried",
+                "ppp_invalid",
+            ][..],
+        ),
+        ("ppp_auth_failures", &["unknown_user", "wrong_credentials"]),
+        (
+            "ppp_address_refusals",
+            &["pool_exhausted", "address_in_use", "no_pool"],
+        ),
+        ("ppp_tun_discards", &["unrouted", "multicast", "io_error"]),
+        (
+            "ppp_proxy",
+            &[
+                "lcp_taken",
+                "lcp_refused",
+                "lcp_malformed",
+                "auth_taken",
+                "auth_ignored",
+            ],
+        ),
+    ] {
+        for kind in kinds {
+            assert_eq!(v["statistics"][counter][kind], 0, "{counter} {kind}: {v}");
+        }
+    }
+    assert!(text.contains("  data_discards:\n    ppp_invalid"), "{text}");
 }
 
 #[test]
