@@ -5,7 +5,7 @@
 
 use l2tp_config::{SessionInstanceParams, SessionParams, TunnelInstanceParams, TunnelParams};
 use l2tp_ctl::{
-    DebugTarget, ListOptions, Params, PppSelector, ProfileKind, Request, Selector, State,
+    DebugTarget, ListOptions, Params, PppSelector, ProfileKind, Request, Response, Selector, State,
 };
 
 /// The command summary printed by `--help` and after a usage error.
@@ -49,12 +49,12 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
         [] => Err("no command given".into()),
         ["show", rest @ ..] => show(rest),
         ["create", "tunnel", name, params @ ..] => Ok(Request::CreateTunnel {
-            name: (*name).to_owned(),
+            name: new_name(name, Kind::Tunnel)?,
             params: key_values(params, Kind::Tunnel)?,
         }),
         ["create", "session", tunnel, name, params @ ..] => Ok(Request::CreateSession {
             tunnel: Selector::parse(tunnel),
-            name: (*name).to_owned(),
+            name: new_name(name, Kind::Session)?,
             params: key_values(params, Kind::Session)?,
         }),
         ["delete", "tunnel", t] => Ok(Request::DeleteTunnel {
@@ -101,6 +101,41 @@ pub(crate) fn parse(words: &[String]) -> Result<Request, String> {
         )),
         _ => Err(wrong_arguments(&w)),
     }
+}
+
+/// Whether `response` is an answer of the kind `request` asks for (a page of it, for a
+/// listing). `create session` prints the session, or a message while its call waits for its
+/// tunnel (l2tpctl(1), JSON OUTPUT).
+pub(crate) fn answers(request: &Request, response: &Response) -> bool {
+    use Request as Q;
+    use Response as A;
+    matches!(
+        (request, response),
+        (Q::ShowSystem, A::System(_))
+            | (Q::ShowTunnels { .. }, A::Tunnels(_))
+            | (Q::ShowTunnel { .. } | Q::CreateTunnel { .. }, A::Tunnel(_))
+            | (Q::ShowSessions { .. }, A::Sessions(_))
+            | (
+                Q::ShowSession { .. } | Q::CreateSession { .. },
+                A::Session(_)
+            )
+            | (Q::ShowProfiles { .. }, A::Profiles(_))
+            | (Q::ShowProfile { .. }, A::Profile(_))
+            | (Q::ShowIpPools, A::IpPools(_))
+            | (Q::ShowIpPool { .. }, A::IpPool(_))
+            | (Q::ShowRadius, A::Radius(_))
+            | (Q::Reload, A::Reloaded(_))
+            | (
+                Q::CreateSession { .. }
+                    | Q::DeleteTunnel { .. }
+                    | Q::DeleteSession { .. }
+                    | Q::Debug { .. }
+                    | Q::Disconnect { .. }
+                    | Q::RequestSpeeds { .. },
+                A::Done(_)
+            )
+            | (Q::Watch, A::Watching)
+    )
 }
 
 /// The options of `l2tpctl`, which go before the command.
@@ -250,28 +285,52 @@ enum Kind {
     Session,
 }
 
+/// The NAME of `create tunnel` or `create session`: not a `key=value` of a parameter of its
+/// block, which is a forgotten NAME rather than a name (`create session lns
+/// pseudowire_type=eth` would otherwise make a PPP session named `pseudowire_type=eth`).
+fn new_name(word: &str, kind: Kind) -> Result<String, String> {
+    let (what, keys) = kind.keys();
+    match word.split_once('=') {
+        Some((key, _)) if keys.contains(&key) => Err(format!(
+            "`{word}` is a parameter, not the name of the new {what}: expected `{}`",
+            match kind {
+                Kind::Tunnel => "create tunnel NAME [key=value ...]",
+                Kind::Session => "create session TUNNEL NAME [key=value ...]",
+            }
+        )),
+        _ => Ok(word.to_owned()),
+    }
+}
+
+impl Kind {
+    /// The block's word, and the keys `create` takes for it.
+    fn keys(self) -> (&'static str, Vec<&'static str>) {
+        match self {
+            Kind::Tunnel => (
+                "tunnel",
+                TunnelParams::KEYS
+                    .iter()
+                    .chain(TunnelInstanceParams::KEYS)
+                    .copied()
+                    .collect(),
+            ),
+            // The parent tunnel is a separate argument, not a parameter.
+            Kind::Session => (
+                "session",
+                SessionParams::KEYS
+                    .iter()
+                    .chain(SessionInstanceParams::KEYS)
+                    .copied()
+                    .filter(|k| *k != "tunnel")
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// `key=value` words, checked against the parameters of a `tunnel` or `session` block.
 fn key_values(words: &[&str], kind: Kind) -> Result<Params, String> {
-    let (what, keys): (&str, Vec<&str>) = match kind {
-        Kind::Tunnel => (
-            "tunnel",
-            TunnelParams::KEYS
-                .iter()
-                .chain(TunnelInstanceParams::KEYS)
-                .copied()
-                .collect(),
-        ),
-        // The parent tunnel is a separate argument, not a parameter.
-        Kind::Session => (
-            "session",
-            SessionParams::KEYS
-                .iter()
-                .chain(SessionInstanceParams::KEYS)
-                .copied()
-                .filter(|k| *k != "tunnel")
-                .collect(),
-        ),
-    };
+    let (what, keys) = kind.keys();
     // Every problem, not only the first (l2tpctl(1), create tunnel).
     let mut problems = Vec::new();
     let mut params = Params::new();
@@ -479,6 +538,19 @@ mod tests {
         let r = p("create session t1 s1 pseudowire_type=eth session_id=5");
         assert!(matches!(r, Ok(Request::CreateSession { .. })), "{r:?}");
         assert!(p("create session t1 s1 tunnel=x").is_err());
+        // A forgotten name.
+        assert!(
+            p("create session t1 pseudowire_type=eth")
+                .is_err_and(|e| e.contains("is a parameter, not the name of the new session"))
+        );
+        assert!(
+            p("create tunnel peer=192.0.2.1")
+                .is_err_and(|e| e.contains("is a parameter, not the name of the new tunnel"))
+        );
+        assert!(matches!(
+            p("create tunnel x=y peer=192.0.2.1"),
+            Ok(Request::CreateTunnel { .. })
+        ));
         // Every problem at once.
         assert_eq!(
             p("create tunnel t1 colour=red peer=a peer=b mtu"),

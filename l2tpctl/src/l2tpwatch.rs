@@ -7,13 +7,14 @@
 //! the daemon cannot be reached or refuses, 2 for an invalid command line.
 
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use l2tp_ctl::{DEFAULT_SOCKET, Event, EventKind, Reply, Request, Response};
+
+mod connect;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,10 +27,20 @@ struct Args {
     #[arg(short = 'S', value_name = "socket", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
     /// Exit after this many events.
-    #[arg(short = 'n', value_name = "max-events", value_parser = whole_number)]
+    #[arg(
+        short = 'n',
+        value_name = "max-events",
+        value_parser = whole_number,
+        allow_negative_numbers = true
+    )]
     max_events: Option<u64>,
     /// Exit after this many seconds.
-    #[arg(short = 'T', value_name = "seconds", value_parser = whole_number)]
+    #[arg(
+        short = 'T',
+        value_name = "seconds",
+        value_parser = whole_number,
+        allow_negative_numbers = true
+    )]
     timeout: Option<u64>,
     /// Tunnel events to show: a comma list of created,up,down,deleted (default all).
     #[arg(short = 't', value_name = "types", value_parser = parse_types)]
@@ -109,10 +120,15 @@ fn parse_ppp_types(s: &str) -> Result<Types, String> {
     parse_types(s)
 }
 
-/// `-n` and `-T`: a number of events or seconds.
+/// `-n` and `-T`: a number of events or seconds (a negative one is read as a value, so that
+/// the message names the option).
 fn whole_number(s: &str) -> Result<u64, String> {
-    s.parse()
-        .map_err(|_| format!("expected a whole number (0 or more), found \"{s}\""))
+    s.parse().map_err(|_| {
+        format!(
+            "expected a whole number from 0 to {}, found \"{s}\"",
+            u64::MAX
+        )
+    })
 }
 
 /// How to print events.
@@ -170,21 +186,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    // A time limit further off than the clock can count is no limit.
     let deadline = args
         .timeout
-        .map(|s| Instant::now() + Duration::from_secs(s));
+        .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
     let shown = args.socket.display();
-    let stream = UnixStream::connect(&args.socket).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => format!("l2tpd is not running (no socket at {shown})"),
-        io::ErrorKind::ConnectionRefused => {
-            format!("l2tpd does not seem to be running (nothing answers on {shown})")
-        }
-        io::ErrorKind::PermissionDenied => format!(
-            "cannot use the control socket {shown}: permission denied (only root and members \
-             of control_socket_group may)"
-        ),
-        _ => format!("cannot connect to {shown}: {e}"),
-    })?;
+    let stream = connect::connect(&args.socket)?;
     let broken = |e: io::Error| format!("talking to l2tpd on {shown}: {e}");
     (&stream)
         .write_all(l2tp_ctl::encode_request(&Request::Watch).as_bytes())
@@ -633,6 +640,18 @@ mod tests {
         );
         let e = ev(EventKind::TunnelDeleted);
         assert_eq!(format_event(&e, PLAIN), "TUNNEL DELETED: tid=7\n");
+    }
+
+    /// Text values cannot break the line: quotes and backslashes escaped, control characters
+    /// as `\xNN` (l2tpwatch(1), OUTPUT).
+    #[test]
+    fn text_values_stay_on_their_line() {
+        let mut e = ev(EventKind::TunnelCreated);
+        e.name = Some("a \"b\"\\c\nd\te".into());
+        assert_eq!(
+            format_event(&e, PLAIN),
+            "TUNNEL CREATED: tid=7 name=\"a \\\"b\\\"\\\\c\\x0ad\\x09e\" profile=\"\" peer=-\n"
+        );
     }
 
     #[test]

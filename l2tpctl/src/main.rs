@@ -1,9 +1,10 @@
 //! `l2tpctl [-S socket] [-j|--json] COMMAND`: query and manage a running `l2tpd` over its
 //! control socket (see `l2tpctl(1)`).
 //!
-//! Exit status: 0 success, 1 the daemon refused or failed the command, 2 invalid command line,
-//! 3 the daemon could not be reached, 4 a reload was applied but some of the file's tunnel or
-//! session blocks were refused (the answer lists them). Errors go to stderr as text, also with
+//! Exit status: 0 success, 1 the daemon refused or failed the command or its answer could not
+//! be written out, 2 invalid command line, 3 the daemon could not be reached or stopped before
+//! the end of its answer, 4 a reload was applied but some of the file's tunnel or session
+//! blocks were refused (the answer lists them). Errors go to stderr as text, also with
 //! `--json`.
 
 mod command;
@@ -11,16 +12,16 @@ mod command;
 mod completion;
 #[cfg(test)]
 mod completion_files;
+mod connect;
 mod output;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use l2tp_ctl::{CtlError, DEFAULT_SOCKET, Request, Response};
+use l2tp_ctl::{CtlError, DEFAULT_SOCKET, Reply, Request, Response};
 
 /// How long to wait for the daemon's answer (a reload re-reads the config file).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,10 +55,12 @@ enum Failure {
     Refused(CtlError),
     /// The command line is invalid (2).
     Usage(String),
-    /// The daemon could not be reached or answered nonsense (3).
+    /// The daemon could not be reached, answered nonsense or stopped while it answered (3).
     Unreachable(String),
     /// A reload was applied but refused some blocks, which its answer lists (4).
     PartlyApplied,
+    /// The answer could not be written out (a full disk, say), whatever the daemon did (1).
+    Output(String),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,10 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
         Err(Failure::PartlyApplied) => ExitCode::from(4),
+        Err(Failure::Output(msg)) => {
+            eprintln!("l2tpctl: {msg}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -101,10 +108,16 @@ fn run(args: &Args) -> Result<(), Failure> {
         output::text(&response)
     };
     let mut stdout = io::stdout().lock();
-    // A closed pipe (`l2tpctl show tunnels | head -1`) is not an error worth reporting.
-    let _ = stdout
+    match stdout
         .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush());
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`l2tpctl show tunnels | head -1`) is not an error worth reporting.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(Failure::Output(format!("writing the output: {e}")));
+        }
+        _ => {}
+    }
     match response {
         Response::Reloaded(r) if !r.refused.is_empty() => Err(Failure::PartlyApplied),
         _ => Ok(()),
@@ -114,21 +127,7 @@ fn run(args: &Args) -> Result<(), Failure> {
 /// Sends one request and reads its answer.
 fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     let shown = socket.display();
-    let stream = UnixStream::connect(socket).map_err(|e| {
-        Failure::Unreachable(match e.kind() {
-            io::ErrorKind::NotFound => {
-                format!("l2tpd is not running (no socket at {shown})")
-            }
-            io::ErrorKind::ConnectionRefused => {
-                format!("l2tpd does not seem to be running (nothing answers on {shown})")
-            }
-            io::ErrorKind::PermissionDenied => format!(
-                "cannot use the control socket {shown}: permission denied (only root and \
-                 members of control_socket_group may)"
-            ),
-            _ => format!("cannot connect to {shown}: {e}; l2tpd does not seem to be running"),
-        })
-    })?;
+    let stream = connect::connect(socket).map_err(Failure::Unreachable)?;
     let broken = |e: io::Error| Failure::Unreachable(format!("talking to l2tpd on {shown}: {e}"));
     stream
         .set_read_timeout(Some(ANSWER_TIMEOUT))
@@ -144,10 +143,23 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     let mut reader = BufReader::new(&stream);
     let mut answer: Option<Response> = None;
     loop {
-        let line = read_line(&mut reader, &shown)?;
+        let line = read_line(&mut reader, &shown, answer.is_some())?;
         let (reply, more) = l2tp_ctl::decode_page(&line)
             .map_err(|e| Failure::Unreachable(format!("{shown}: {e}")))?;
+        let other = || {
+            Failure::Unreachable(format!(
+                "{shown}: l2tpd answered with something else than was asked for (are l2tpd and \
+                 l2tpctl from the same release?)"
+            ))
+        };
+        // Events are for watchers: from the daemon, not a refusal of the command.
+        if matches!(reply, Reply::Event(_) | Reply::EventsLost(_)) {
+            return Err(other());
+        }
         let page = reply.into_result().map_err(Failure::Refused)?;
+        if !command::answers(request, &page) {
+            return Err(other());
+        }
         answer = Some(match (answer, page) {
             (Some(Response::Tunnels(mut all)), Response::Tunnels(t)) => {
                 all.extend(t);
@@ -166,8 +178,13 @@ fn ask(socket: &Path, request: &Request) -> Result<Response, Failure> {
     answer.ok_or_else(|| Failure::Unreachable(format!("{shown}: no answer")))
 }
 
-/// One line of the daemon's answer (at most [`l2tp_ctl::MAX_LINE`] bytes).
-fn read_line(reader: &mut impl BufRead, shown: &std::path::Display<'_>) -> Result<String, Failure> {
+/// One line of the daemon's answer (at most [`l2tp_ctl::MAX_LINE`] bytes); `begun` when pages
+/// of it came before.
+fn read_line(
+    reader: &mut impl BufRead,
+    shown: &std::path::Display<'_>,
+    begun: bool,
+) -> Result<String, Failure> {
     let broken = |e: io::Error| Failure::Unreachable(format!("talking to l2tpd on {shown}: {e}"));
     let mut line = String::new();
     let n = reader
@@ -180,10 +197,22 @@ fn read_line(reader: &mut impl BufRead, shown: &std::path::Display<'_>) -> Resul
             )),
             _ => broken(e),
         })?;
-    if n == 0 {
+    if n == 0 && !begun {
         return Err(Failure::Unreachable(format!(
             "l2tpd closed the connection on {shown} without answering"
         )));
+    }
+    if !line.ends_with('\n') {
+        // The daemon stopped, or was stopped, while it sent the answer: a listing's pages up to
+        // here are not the whole list.
+        return Err(Failure::Unreachable(if n > l2tp_ctl::MAX_LINE {
+            format!(
+                "{shown}: a line of the answer is longer than {} bytes",
+                l2tp_ctl::MAX_LINE
+            )
+        } else {
+            format!("l2tpd closed the connection on {shown} in the middle of its answer")
+        }));
     }
     Ok(line)
 }

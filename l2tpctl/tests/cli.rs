@@ -104,6 +104,46 @@ fn show_system_as_text_and_json() {
         assert_eq!(malformed[kind], 0, "{kind}: {malformed}");
     }
     assert!(v["statistics"]["ppp_proxy"].is_object(), "{v}");
+    // So are the kinds it names of the other counters by reason.
+    for (counter, kinds) in [
+        (
+            "data_discards",
+            &[
+                "rx_errors",
+                "rx_malformed",
+                "rx_unknown_session",
+                "rx_truncated",
+                "rx_oversize",
+                "seq_errors",
+                "tap_errors",
+                "tx_errors",
+                "spoofed",
+                "ppp_not_carried",
+                "ppp_invalid",
+            ][..],
+        ),
+        ("ppp_auth_failures", &["unknown_user", "wrong_credentials"]),
+        (
+            "ppp_address_refusals",
+            &["pool_exhausted", "address_in_use", "no_pool"],
+        ),
+        ("ppp_tun_discards", &["unrouted", "multicast", "io_error"]),
+        (
+            "ppp_proxy",
+            &[
+                "lcp_taken",
+                "lcp_refused",
+                "lcp_malformed",
+                "auth_taken",
+                "auth_ignored",
+            ],
+        ),
+    ] {
+        for kind in kinds {
+            assert_eq!(v["statistics"][counter][kind], 0, "{counter} {kind}: {v}");
+        }
+    }
+    assert!(text.contains("  data_discards:\n    ppp_invalid"), "{text}");
 }
 
 #[test]
@@ -479,4 +519,299 @@ fn a_missing_daemon_is_named_as_the_cause() {
         "{}",
         err(&o)
     );
+}
+
+/// A control socket at a fresh path that answers one connection with `answer` (after reading
+/// the request line) and then closes it: a daemon that stops while it answers, or one of
+/// another release.
+fn one_answer(name: &str, answer: String) -> (std::path::PathBuf, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, Write};
+    let path = std::env::temp_dir().join(format!("l2tpctl-{name}-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let served = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut request = String::new();
+        let _ = std::io::BufReader::new(&stream).read_line(&mut request);
+        let _ = (&stream).write_all(answer.as_bytes());
+    });
+    (path, served)
+}
+
+/// A listing whose daemon stops between two pages, or in the middle of a line, is not printed
+/// as if it were the whole list: exit 3, nothing on standard output, and the message says the
+/// answer was cut short, not that it never came or is not l2tpd's.
+#[test]
+fn an_answer_cut_short_is_no_answer() {
+    use l2tp_ctl::{Reply, Response};
+    let page = l2tp_ctl::encode_page(&Reply::Ok(Response::Sessions(Vec::new())), true);
+    let half = page[..page.len() / 2].to_owned();
+    for (name, answer) in [("between-pages", page), ("mid-line", half)] {
+        for json in [false, true] {
+            let (sock, served) = one_answer(name, answer.clone());
+            let mut args = vec!["-S", sock.to_str().unwrap()];
+            if json {
+                args.push("--json");
+            }
+            args.extend(["show", "sessions"]);
+            let o = run_ctl(&args);
+            served.join().unwrap();
+            let _ = std::fs::remove_file(&sock);
+            assert_eq!(o.status.code(), Some(3), "{name}: {}", err(&o));
+            assert!(out(&o).is_empty(), "{name}: {}", out(&o));
+            assert_eq!(
+                err(&o),
+                format!(
+                    "l2tpctl: l2tpd closed the connection on {} in the middle of its answer\n",
+                    sock.display()
+                ),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// An answer of another kind than the request's (here the one to `l2tpwatch`, or an event) is
+/// an error of the exchange with the daemon (exit 3), not an empty success (with `--json` the
+/// output would not be one JSON value) nor a refusal of the command (exit 1).
+#[test]
+fn an_answer_of_another_kind_is_an_error() {
+    use l2tp_ctl::{Reply, Response};
+    let watching = l2tp_ctl::encode_reply(&Reply::Ok(Response::Watching));
+    let lost = l2tp_ctl::encode_reply(&Reply::EventsLost(3));
+    for (args, answer) in [
+        (&["show", "sessions"][..], &watching),
+        (&["--json", "show", "system"], &watching),
+        (&["reload"], &lost),
+    ] {
+        let (sock, served) = one_answer("other-kind", answer.clone());
+        let mut all = vec!["-S", sock.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = run_ctl(&all);
+        served.join().unwrap();
+        let _ = std::fs::remove_file(&sock);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", out(&o));
+        assert!(out(&o).is_empty(), "{args:?}: {}", out(&o));
+        assert!(
+            err(&o).contains("answered with something else than was asked for"),
+            "{args:?}: {}",
+            err(&o)
+        );
+    }
+}
+
+/// `-S` naming a file or a directory: the message says what it is rather than that nothing
+/// answers there, and still that l2tpd does not seem to be running (exit 3, l2tpctl(1)).
+#[test]
+fn a_path_that_is_not_a_socket_is_named_as_the_cause() {
+    let dir = std::env::temp_dir().join(format!("l2tpctl-not-a-socket-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("l2tpd.conf");
+    std::fs::write(&file, "system {\n}\n").unwrap();
+    for (path, what) in [(&dir, "a directory"), (&file, "a regular file")] {
+        let o = run_ctl(&["-S", path.to_str().unwrap(), "show", "system"]);
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(out(&o).is_empty());
+        assert_eq!(
+            err(&o),
+            format!(
+                "l2tpctl: {} is {what}, not a socket; l2tpd does not seem to be running\n",
+                path.display()
+            )
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tunnel instance that `show tunnels` lists but that has no tunnel now (its peer's name
+/// does not resolve) exists for every command: a session missing from it is named as the
+/// session missing, not as the tunnel missing, as `show session` names it; `request speeds`
+/// says that it is not connected.
+#[test]
+fn a_session_missing_from_an_unconnected_tunnel_is_named_as_the_session() {
+    let d = start("unconnected", "");
+    let o = d.ctl(&["create", "tunnel", "far", "peer=no-such-peer.invalid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = d.ctl(&["create", "session", "far", "call", "pseudowire_type=eth"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    for (args, want) in [
+        (
+            &["show", "session", "far", "nosuch"][..],
+            "no session \"nosuch\" in tunnel \"far\"",
+        ),
+        (
+            &["delete", "session", "far", "nosuch"],
+            "no session \"nosuch\" in tunnel \"far\"",
+        ),
+        (
+            &["delete", "session", "far", "7"],
+            "no session 7 in tunnel \"far\"",
+        ),
+        (
+            &["debug", "session", "far", "nosuch", "on"],
+            "no session \"nosuch\" in tunnel \"far\"",
+        ),
+        (
+            &["debug", "session", "far", "0", "on"],
+            "no session 0 in tunnel \"far\"",
+        ),
+        (
+            &["request", "speeds", "far"],
+            "tunnel \"far\" is not connected: there is no LAC to ask for connect speeds",
+        ),
+        (
+            &["request", "speeds", "far", "call"],
+            "tunnel \"far\" is not connected: there is no LAC to ask for connect speeds",
+        ),
+        // A tunnel that is not listed is still the one missing.
+        (&["delete", "session", "near", "call"], "no tunnel \"near\""),
+        (
+            &["debug", "session", "near", "call", "on"],
+            "no tunnel \"near\"",
+        ),
+        (&["request", "speeds", "near"], "no tunnel \"near\""),
+    ] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert_eq!(err(&o), format!("l2tpctl: {want}\n"), "{args:?}");
+    }
+    // The session that is there is still deleted by name.
+    let o = d.ctl(&["delete", "session", "far", "call"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+}
+
+/// A `create` whose NAME was forgotten, so that its first `key=value` stands where the name
+/// goes, is a usage error (exit 2) that says so, before any daemon is asked: not a session
+/// named `pseudowire_type=eth` with the default pseudowire, nor a complaint that `peer` is
+/// missing.
+#[test]
+fn create_without_a_name_says_so() {
+    let sock = std::env::temp_dir().join(format!("l2tpctl-unused-{}.sock", std::process::id()));
+    for (args, word, syntax) in [
+        (
+            &["create", "session", "lns", "pseudowire_type=eth"][..],
+            "pseudowire_type=eth",
+            "create session TUNNEL NAME [key=value ...]",
+        ),
+        (
+            &["create", "tunnel", "peer=192.0.2.1", "version=3"],
+            "peer=192.0.2.1",
+            "create tunnel NAME [key=value ...]",
+        ),
+    ] {
+        let mut all = vec!["-S", sock.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = run_ctl(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(
+            err(&o).starts_with(&format!(
+                "l2tpctl: `{word}` is a parameter, not the name of the new {}: expected \
+                 `{syntax}`\n",
+                args[1]
+            )),
+            "{args:?}: {}",
+            err(&o)
+        );
+    }
+    // A name with `=` that is no parameter is a name.
+    let o = run_ctl(&[
+        "-S",
+        sock.to_str().unwrap(),
+        "create",
+        "tunnel",
+        "a=b",
+        "peer=192.0.2.1",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+}
+
+/// An answer that cannot be written out (standard output on a full device) is an error
+/// (exit 1, with the reason), not a success with the output lost.
+#[test]
+fn an_answer_that_cannot_be_written_is_an_error() {
+    use l2tp_ctl::{Reply, Response};
+    let answer = l2tp_ctl::encode_reply(&Reply::Ok(Response::Done("tunnel 1 debug on".into())));
+    let (sock, served) = one_answer("full", answer);
+    let child = Command::new(l2tpctl())
+        .args(["-S", sock.to_str().unwrap(), "debug", "tunnel", "1", "on"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = wait_output(child);
+    served.join().unwrap();
+    let _ = std::fs::remove_file(&sock);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        "l2tpctl: writing the output: No space left on device (os error 28)\n"
+    );
+}
+
+/// Tunnels and sessions named with digits only are reached by those digits also while they
+/// have no tunnel or session, and so no id, now (l2tpctl(1): digits select the one with that
+/// id, or one whose name is spelled with them): every command finds them.
+#[test]
+fn names_of_digits_reach_instances_that_are_not_connected() {
+    let d = start("digit-names", "");
+    let o = d.ctl(&["create", "tunnel", "4242", "peer=no-such-peer.invalid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let ok = |args: &[&str]| {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", err(&o));
+        out(&o)
+    };
+    let t = json(&d.ctl(&["-j", "show", "tunnel", "4242"]));
+    assert_eq!(
+        (t["tid"].clone(), t["name"].clone()),
+        (0.into(), "4242".into())
+    );
+    assert_eq!(
+        json(&d.ctl(&["-j", "show", "sessions", "4242"])),
+        serde_json::json!([])
+    );
+    assert!(ok(&["debug", "tunnel", "4242", "on"]).contains("from its next attempt"));
+    ok(&["create", "session", "4242", "77", "pseudowire_type=eth"]);
+    let s = json(&d.ctl(&["-j", "show", "session", "4242", "77"]));
+    assert_eq!(s["name"], "77", "{s}");
+    assert_eq!(s["tunnel_name"], "4242", "{s}");
+    let list = json(&d.ctl(&["-j", "show", "sessions", "4242"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert!(ok(&["debug", "session", "4242", "77", "on"]).contains("from its next attempt"));
+    let o = d.ctl(&["request", "speeds", "4242"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("is not connected"), "{}", err(&o));
+    assert!(ok(&["delete", "session", "4242", "77"]).contains("deleted"));
+    assert!(ok(&["delete", "tunnel", "4242"]).contains("deleted"));
+    let o = d.ctl(&["show", "tunnel", "4242"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err(&o), "l2tpctl: no tunnel 4242\n");
+}
+
+/// A tunnel of the config file deleted with `l2tpctl` stays, stopped (l2tpctl(1), `delete
+/// tunnel`): `show tunnel` gives it, and `debug tunnel` and `delete tunnel` say that it is
+/// stopped rather than that there is no such tunnel.
+#[test]
+fn a_deleted_config_tunnel_is_named_as_stopped() {
+    let d = start(
+        "stopped",
+        "tunnel \"cfg\" {\n    peer no-such-peer.invalid\n}\n",
+    );
+    let o = d.ctl(&["delete", "tunnel", "cfg"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let t = json(&d.ctl(&["-j", "show", "tunnel", "cfg"]));
+    assert_eq!(t["protocol_state"], "stopped", "{t}");
+    for args in [
+        &["debug", "tunnel", "cfg", "on"][..],
+        &["delete", "tunnel", "cfg"],
+    ] {
+        let o = d.ctl(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", out(&o));
+        assert_eq!(
+            err(&o),
+            "l2tpctl: tunnel \"cfg\" is stopped: it was deleted, or given up\n",
+            "{args:?}"
+        );
+    }
 }

@@ -252,6 +252,32 @@ impl Core {
         statistics.ppp_frames_discarded = engine.ppp_frames_discarded;
         statistics.ppp_frames_malformed = engine.ppp_frames_malformed;
         statistics.ppp_proxy = engine.ppp_proxy;
+        // Every kind l2tpctl(1) names, 0 before the first, as the metrics give them, so that a
+        // script reads 0 rather than nothing.
+        use crate::metrics::snapshot as known;
+        for (by, kinds) in [
+            (
+                &mut statistics.data_discards,
+                &known::DATA_DISCARD_REASONS[..],
+            ),
+            (
+                &mut statistics.ppp_auth_failures,
+                &known::PPP_AUTH_FAILURES[..],
+            ),
+            (
+                &mut statistics.ppp_address_refusals,
+                &known::PPP_ADDRESS_REFUSALS[..],
+            ),
+            (
+                &mut statistics.ppp_tun_discards,
+                &known::PPP_TUN_DISCARDS[..],
+            ),
+            (&mut statistics.ppp_proxy, &known::PPP_PROXY[..]),
+        ] {
+            for kind in kinds {
+                by.entry((*kind).to_owned()).or_insert(0);
+            }
+        }
         SystemInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             pid: std::process::id(),

@@ -10,7 +10,7 @@ use l2tp_proto::Command as ProtoCommand;
 use super::api::Command;
 use super::ctx::Ctx;
 use super::instances::{InstanceKind, InstanceState, Instances};
-use super::views::{Views, no_session, no_tunnel};
+use super::views::{Views, instance_text, no_tunnel, shown};
 use crate::notice;
 
 /// What a command's answer shows, once the protocol has run.
@@ -140,7 +140,7 @@ pub(super) fn execute(
         Command::Debug(DebugTarget::Tunnel { tunnel }, on) => {
             let Some(h) = find_tunnel(ctx, instances, &tunnel) else {
                 return debug_waiting(instances, InstanceKind::Tunnel, (&tunnel, None), on)
-                    .ok_or_else(|| no_tunnel(&tunnel));
+                    .ok_or_else(|| no_live_tunnel(instances, &tunnel));
             };
             let rec = ctx
                 .registry
@@ -195,9 +195,7 @@ fn debug_waiting(
     (sel, of): (&Selector, Option<&str>),
     on: bool,
 ) -> Option<Answer> {
-    let Selector::Name(name) = sel else {
-        return None;
-    };
+    let name = &instance_text(sel);
     if !instances.set_debug(kind, (name, of), on) {
         return None;
     }
@@ -215,16 +213,29 @@ fn delete_unconnected_tunnel(
     instances: &mut Instances,
     sel: &Selector,
 ) -> Result<Answer, CtlError> {
-    let name = selector_text(sel);
+    let name = instance_text(sel);
     let live = instances
         .tunnel(&name)
         .is_some_and(|i| !i.state.is_stopped());
     if !live {
-        return Err(no_tunnel(sel));
+        return Err(no_live_tunnel(instances, sel));
     }
     instances.stop(InstanceKind::Tunnel, &name);
     notice!("l2tpctl: deleting tunnel \"{name}\" (not connected)");
     Ok(Answer::Done(format!("tunnel \"{name}\" deleted")))
+}
+
+/// The error for tunnel `sel`, which has no tunnel and no instance that waits for one: a
+/// tunnel of the config file deleted with `l2tpctl` (or given up), which `show tunnel` still
+/// gives as stopped, is named as such; anything else does not exist.
+fn no_live_tunnel(instances: &Instances, sel: &Selector) -> CtlError {
+    let name = instance_text(sel);
+    match instances.tunnel(&name) {
+        Some(i) if i.state.is_stopped() && shown(i) => refused(format!(
+            "tunnel \"{name}\" is stopped: it was deleted, or given up"
+        )),
+        _ => no_tunnel(sel),
+    }
 }
 
 /// `delete session TUNNEL NAME` of a session instance whose call is not placed (its tunnel is
@@ -236,11 +247,11 @@ fn delete_unplaced_session(
     tsel: &Selector,
     ssel: &Selector,
 ) -> Option<Answer> {
-    let name = selector_text(ssel);
+    let name = instance_text(ssel);
     let tunnel_name = find_tunnel(ctx, instances, tsel)
         .and_then(|h| ctx.registry.tunnel(h))
         .and_then(|t| t.origin.name.clone())
-        .unwrap_or_else(|| selector_text(tsel));
+        .unwrap_or_else(|| instance_text(tsel));
     let inst = instances.session(&name)?;
     let unplaced = !inst.state.is_stopped() && inst.state.handle().is_none();
     if !unplaced || inst.resolved.tunnel != tunnel_name {
@@ -251,14 +262,6 @@ fn delete_unplaced_session(
     Some(Answer::Done(format!("session \"{name}\" deleted")))
 }
 
-/// A selector as the instance name it may be.
-fn selector_text(sel: &Selector) -> String {
-    match sel {
-        Selector::Name(n) => n.clone(),
-        Selector::Id(id) => id.to_string(),
-    }
-}
-
 /// `request speeds`: an RFC 5515 CSURQ for one session or all the tunnel's enabled ones.
 fn request_speeds(
     ctx: &mut Ctx<'_>,
@@ -266,7 +269,16 @@ fn request_speeds(
     tunnel: &Selector,
     session: Option<Selector>,
 ) -> Result<Answer, CtlError> {
-    let th = find_tunnel(ctx, instances, tunnel).ok_or_else(|| no_tunnel(tunnel))?;
+    let Some(th) = find_tunnel(ctx, instances, tunnel) else {
+        // Listed, but with no tunnel now: there is no LAC to ask.
+        return Err(if views(ctx, instances).shown_instance(tunnel) {
+            refused(format!(
+                "tunnel {tunnel} is not connected: there is no LAC to ask for connect speeds"
+            ))
+        } else {
+            no_tunnel(tunnel)
+        });
+    };
     let tid = ctx
         .registry
         .tunnel(th)
@@ -322,10 +334,10 @@ fn find_session(
     session: &Selector,
 ) -> Result<u64, CtlError> {
     let views = views(ctx, instances);
-    let th = views.find_tunnel(tunnel).ok_or_else(|| no_tunnel(tunnel))?;
     views
-        .find_session(th, session)
-        .ok_or_else(|| no_session(tunnel, session))
+        .find_tunnel(tunnel)
+        .and_then(|th| views.find_session(th, session))
+        .ok_or_else(|| views.no_such_session(tunnel, session))
 }
 
 /// Whether instance `created_by`, `state` may be made again by `l2tpctl create`: only one that
@@ -382,9 +394,9 @@ fn create_session(
     // The tunnel: a named instance, by name or by the id of its live tunnel.
     let tunnel_name = match tunnel {
         Selector::Name(n) if instances.tunnel(n).is_some() => n.clone(),
-        sel => {
-            let h = find_tunnel(ctx, instances, sel).ok_or_else(|| no_tunnel(sel))?;
-            ctx.registry
+        sel => match find_tunnel(ctx, instances, sel) {
+            Some(h) => ctx
+                .registry
                 .tunnel(h)
                 .and_then(|t| t.origin.name.clone())
                 .filter(|n| instances.tunnel(n).is_some())
@@ -393,8 +405,11 @@ fn create_session(
                         "tunnel {sel} was created by a peer; sessions can be created only in \
                          tunnels of the config file or of l2tpctl"
                     ))
-                })?
-        }
+                })?,
+            // No tunnel has that id: an instance named with its digits, if any.
+            None if instances.tunnel(&instance_text(sel)).is_some() => instance_text(sel),
+            None => return Err(no_tunnel(sel)),
+        },
     };
     if instances
         .tunnel(&tunnel_name)

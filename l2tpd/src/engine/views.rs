@@ -26,6 +26,16 @@ pub(super) fn no_tunnel(t: &Selector) -> CtlError {
     CtlError::new(ErrorKind::NotFound, format!("no tunnel {t}"))
 }
 
+/// The instance name `sel` may stand for: a name, or an id's digits (l2tpctl(1): an argument
+/// made only of digits selects the one with that id, or one whose name is spelled with them),
+/// for the instances that have no tunnel or session, and so no id, now.
+pub(super) fn instance_text(sel: &Selector) -> String {
+    match sel {
+        Selector::Name(n) => n.clone(),
+        Selector::Id(id) => id.to_string(),
+    }
+}
+
 /// `no session SEL in tunnel SEL`.
 pub(super) fn no_session(t: &Selector, s: &Selector) -> CtlError {
     CtlError::new(ErrorKind::NotFound, format!("no session {s} in tunnel {t}"))
@@ -169,25 +179,33 @@ impl Views<'_> {
         ))
     }
 
+    /// The error for session `session` of tunnel `tunnel`, which is not found: that there is
+    /// no such session when `show tunnels` lists the tunnel (connected or not), else that
+    /// there is no such tunnel.
+    pub(super) fn no_such_session(&self, tunnel: &Selector, session: &Selector) -> CtlError {
+        if self.find_tunnel(tunnel).is_some() || self.shown_instance(tunnel) {
+            no_session(tunnel, session)
+        } else {
+            no_tunnel(tunnel)
+        }
+    }
+
     /// Whether `sel` names a tunnel instance that `show tunnels` lists without a tunnel.
-    fn shown_instance(&self, sel: &Selector) -> bool {
-        let Selector::Name(n) = sel else {
-            return false;
-        };
+    pub(super) fn shown_instance(&self, sel: &Selector) -> bool {
         self.instances
-            .tunnel(n)
+            .tunnel(&instance_text(sel))
             .is_some_and(|i| i.state.handle().is_none() && shown(i))
     }
 
     /// `show tunnel SEL`.
     pub(super) fn tunnel(&self, now: Instant, sel: &Selector) -> Result<TunnelDetail, CtlError> {
         let Some(h) = self.find_tunnel(sel) else {
-            if let Selector::Name(n) = sel
-                && let Some(inst) = self.instances.tunnel(n)
+            let n = instance_text(sel);
+            if let Some(inst) = self.instances.tunnel(&n)
                 && shown(inst)
             {
                 return Ok(TunnelDetail {
-                    info: idle_tunnel_info(n, inst),
+                    info: idle_tunnel_info(&n, inst),
                     protocol_state: match inst.state {
                         _ if inst.state.is_stopped() => "stopped".into(),
                         InstanceState::Resolving => "resolving its peer's name".into(),
@@ -266,7 +284,11 @@ impl Views<'_> {
         match (self.find_tunnel(sel), sel) {
             (Some(h), _) => self.registry.tunnel(h)?.origin.name.clone(),
             (None, Selector::Name(n)) => Some(n.clone()),
-            (None, Selector::Id(_)) => None,
+            // An instance named with the digits, waiting for its tunnel.
+            (None, Selector::Id(id)) => {
+                let n = id.to_string();
+                self.instances.tunnel(&n).is_some().then_some(n)
+            }
         }
     }
 
@@ -299,9 +321,7 @@ impl Views<'_> {
             return Err(no_tunnel(tunnel));
         }
         let of = self.instance_name(tunnel);
-        let Selector::Name(name) = session else {
-            return Err(no_session(tunnel, session));
-        };
+        let name = &instance_text(session);
         let Some((_, info)) = self
             .waiting_sessions(Some(name), Some(of.as_deref()))
             .next()
@@ -632,7 +652,7 @@ fn text(bytes: &[u8]) -> String {
 /// Whether a tunnel instance without a tunnel is shown: not one made by `l2tpctl create
 /// tunnel` and deleted since, which is gone (l2tpctl(1), `delete tunnel`); a deleted one of the
 /// config file is shown as stopped until a reload or restart.
-fn shown(inst: &Instance<l2tp_config::ResolvedTunnel>) -> bool {
+pub(super) fn shown(inst: &Instance<l2tp_config::ResolvedTunnel>) -> bool {
     !(inst.created_by == ctl::CreatedBy::Cli && inst.state == InstanceState::Stopped)
 }
 

@@ -19,7 +19,10 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::snapshot::{ByState, Histogram, SCRIPT_RESULTS, STATES, Snapshot, Teardowns, VERSIONS};
+use super::snapshot::{
+    ByState, DATA_DISCARD_REASONS, Histogram, PPP_ADDRESS_REFUSALS, PPP_AUTH_FAILURES, PPP_PROXY,
+    PPP_TUN_DISCARDS, SCRIPT_RESULTS, STATES, Snapshot, Teardowns, VERSIONS,
+};
 use super::write::{
     counter, counter_unit, gauge, info_family, labelled, labelled_gauges, with_zeros,
 };
@@ -425,21 +428,6 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     labelled(&mut m, all.into_iter().map(|(k, n)| ([("reason", k)], n)))
 }
 
-/// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
-const DATA_DISCARD_REASONS: [&str; 11] = [
-    "rx_errors",
-    "rx_malformed",
-    "rx_unknown_session",
-    "rx_truncated",
-    "rx_oversize",
-    "seq_errors",
-    "tap_errors",
-    "tx_errors",
-    "spoofed",
-    "ppp_not_carried",
-    "ppp_invalid",
-];
-
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
 const PPP_DOWN_REASONS: [&str; 17] = [
     "closed",
@@ -460,17 +448,6 @@ const PPP_DOWN_REASONS: [&str; 17] = [
     "session_timeout",
     "loopback",
 ];
-const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
-const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
-const PPP_TUN_DISCARDS: [&str; 3] = ["unrouted", "multicast", "io_error"];
-const PPP_PROXY: [&str; 5] = [
-    "lcp_taken",
-    "lcp_refused",
-    "lcp_malformed",
-    "auth_taken",
-    "auth_ignored",
-];
-
 fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let sys = &s.system;
     counter(

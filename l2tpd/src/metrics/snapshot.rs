@@ -15,6 +15,38 @@ use l2tp_proto::DownCause;
 
 use crate::dataplane::DataStats;
 
+// The kinds of `show system`'s counters by reason that it and the metrics give, 0 before the
+// first (l2tpctl(1), JSON OUTPUT); other reasons counted are added to them.
+
+/// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
+pub const DATA_DISCARD_REASONS: [&str; 11] = [
+    "rx_errors",
+    "rx_malformed",
+    "rx_unknown_session",
+    "rx_truncated",
+    "rx_oversize",
+    "seq_errors",
+    "tap_errors",
+    "tx_errors",
+    "spoofed",
+    "ppp_not_carried",
+    "ppp_invalid",
+];
+/// Why native-PPP peers are refused at authentication with local users.
+pub const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
+/// Why authenticated native-PPP peers are refused for want of an address.
+pub const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
+/// Why packets of the userspace data plane's shared PPP TUN are dropped.
+pub const PPP_TUN_DISCARDS: [&str; 3] = ["unrouted", "multicast", "io_error"];
+/// What becomes of LACs' proxy LCP and authentication AVPs.
+pub const PPP_PROXY: [&str; 5] = [
+    "lcp_taken",
+    "lcp_refused",
+    "lcp_malformed",
+    "auth_taken",
+    "auth_ignored",
+];
+
 /// Upper bounds, in seconds, of the set-up latency histograms: 1 ms to 60 s (the last bucket,
 /// `+Inf`, holds the slower ones).
 pub const SETUP_BUCKETS: [f64; 15] = [
