@@ -43,6 +43,8 @@ pub struct Core {
     log: Option<LogHandle>,
     debug_steps: u8,
     started: Instant,
+    /// The config the daemon started with: what the settings only a restart applies are.
+    first: Arc<Config>,
     stats: SystemStats,
 }
 
@@ -75,6 +77,7 @@ impl Core {
         now: Instant,
     ) -> Self {
         Self {
+            first: Arc::clone(engine.config()),
             engine,
             config_path,
             log,

@@ -23,6 +23,9 @@ use crate::notice;
 pub struct ReloadJob {
     path: PathBuf,
     base: Arc<Config>,
+    /// The config the daemon started with, whose settings that only a restart applies are
+    /// still in force.
+    first: Arc<Config>,
     ip_encap: bool,
 }
 
@@ -75,7 +78,7 @@ impl ReloadJob {
         let outcome = match l2tp_config::load(&self.path) {
             Ok(new) => {
                 let diff = l2tp_config::diff(&self.base, &new);
-                let summary = summarize(&diff, &self.base, &new, self.ip_encap);
+                let summary = summarize(&diff, &self.first, &new, self.ip_encap);
                 Outcome::Valid {
                     next: Box::new(EnginePrepared::new(Arc::new(new))),
                     diff: Box::new(diff),
@@ -107,6 +110,7 @@ impl Core {
         ReloadJob {
             path: self.config_path.clone(),
             base: Arc::clone(self.engine.config()),
+            first: Arc::clone(&self.first),
             ip_encap: self.engine.facts().ip_encap,
         }
     }
@@ -255,6 +259,40 @@ mod tests {
         assert_eq!(changes(&r), ["tunnel profile \"b\" added"]);
         let stats = &c.stats;
         assert_eq!((stats.reloads, stats.reload_failures), (2, 0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Settings that only a restart applies are judged against the values the daemon runs with:
+    /// a reload that puts the started value back needs no restart, and one that changes
+    /// something else still says the file's value is not in force.
+    #[test]
+    fn restart_needs_are_judged_against_the_values_in_force() {
+        let dir = std::env::temp_dir().join(format!("l2tpd-reload-first-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("l2tpd.conf");
+        let write = |text: &str| std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let needs = |r: Result<ReloadSummary, CtlError>| match r {
+            Ok(s) => s.restart_needed,
+            Err(e) => panic!("{}", e.message),
+        };
+        write("system {\n metrics_listen 127.0.0.1:9701\n}\n");
+        let mut c = core(path.clone());
+        let now = Instant::now();
+        c.start(now);
+        write("system {\n metrics_listen 127.0.0.1:9702\n}\n");
+        let first = needs(c.reload(now));
+        assert!(
+            first.len() == 1 && first[0].starts_with("metrics_listen changed"),
+            "{first:?}"
+        );
+        write("system {\n metrics_listen 127.0.0.1:9702\n}\ntunnel profile \"a\" {\n}\n");
+        assert_eq!(
+            needs(c.reload(now)),
+            first,
+            "the file's value is still not in force"
+        );
+        write("system {\n metrics_listen 127.0.0.1:9701\n}\n");
+        assert_eq!(needs(c.reload(now)), Vec::<String>::new());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

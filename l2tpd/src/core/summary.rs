@@ -22,8 +22,9 @@ pub fn uses_ip_encap(config: &Config) -> bool {
 }
 
 /// The changes of a reload as the control protocol reports them, and the settings that only a
-/// restart applies.
-pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -> ReloadSummary {
+/// restart applies: those whose value in `new` is not the one the daemon runs with, from the
+/// config it started with (`first`), whatever reloads came between.
+pub fn summarize(diff: &ConfigDiff, first: &Config, new: &Config, ip_open: bool) -> ReloadSummary {
     let mut changes = Vec::new();
     if diff.system_changed {
         changes.push(ConfigChange {
@@ -58,7 +59,7 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
             }));
         }
     }
-    let (o, n) = (old.system(), new.system());
+    let (o, n) = (first.system(), new.system());
     let mut restart_needed = Vec::new();
     let mut needs = |what: &str, changed: bool| {
         if changed {
