@@ -95,6 +95,24 @@ fn parse_u64(text: &str) -> Option<u64> {
 
 fn number_item(item: &Item, min: u64, max: u64) -> Res<u64> {
     let Some(n) = parse_u64(&item.text) else {
+        // A negative number, or one too long for any parameter: the range says what fits.
+        let digits = match item
+            .text
+            .strip_prefix("0x")
+            .or_else(|| item.text.strip_prefix("0X"))
+        {
+            Some(hex) => !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            None => !item.text.is_empty() && item.text.bytes().all(|b| b.is_ascii_digit()),
+        };
+        if digits {
+            return err(
+                item.span,
+                format!(
+                    "value `{}` is out of range: expected a number from {min} to {max}",
+                    item.text
+                ),
+            );
+        }
         if item.text.starts_with('-') {
             return err(
                 item.span,
