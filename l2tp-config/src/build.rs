@@ -680,3 +680,20 @@ fn with_effective<P: crate::params::Overlay>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::KINDS;
+
+    #[test]
+    fn every_block_type_starts_with_a_word_the_parser_knows_opens_a_block() {
+        // Else a block left open before one of this type swallows it as a nested block.
+        for (name, _) in KINDS {
+            let first = name.split(' ').next().unwrap_or_default();
+            assert!(
+                crate::syntax::TOP_LEVEL_WORDS.contains(&first),
+                "`{first}` (of `{name}`) is missing from syntax::TOP_LEVEL_WORDS"
+            );
+        }
+    }
+}

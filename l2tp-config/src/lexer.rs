@@ -50,6 +50,10 @@ struct Lexer<'a> {
 
 impl Lexer<'_> {
     fn run(&mut self) {
+        // A byte order mark, which some editors write at the start of a UTF-8 file, is not text.
+        if self.source.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
         while let Some(c) = self.peek() {
             let start = self.pos;
             match c {

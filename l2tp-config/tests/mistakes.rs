@@ -35,3 +35,65 @@ fn a_number_too_long_for_any_parameter_gets_its_range() {
         ["2:17: expected a number, found `0x`"]
     );
 }
+
+#[test]
+fn a_block_left_open_before_a_radius_block_is_reported_as_open() {
+    // The `radius server` block is read as the next block, not as one nested in the first:
+    // its own problems are reported too.
+    assert_eq!(
+        problems(
+            "tunnel profile \"a\" {\n    secret x\n\nradius server \"r\" {\n    adress 192.0.2.1\n    \
+             secret s\n}\ndynauth client \"d\" {\n    address 192.0.2.1\n    secret s\n"
+        ),
+        [
+            "1:1: unterminated block `tunnel profile \"a\"`: expected `}` before the next block \
+             starts",
+            "4:15: radius server `r` has no `address`, which it needs",
+            "5:5: unknown parameter `adress` in a `radius server` block; did you mean `address`?",
+            "8:1: unterminated block `dynauth client \"d\"`: expected `}` before the end of the file",
+        ]
+    );
+}
+
+#[test]
+fn a_brace_on_the_line_after_the_header_is_one_error_and_the_block_is_read() {
+    assert_eq!(
+        problems("tunnel profile \"a\"\n{\n    hello_timout 5\n}\n"),
+        [
+            "2:1: the `{` must end the line of its block header: write `tunnel profile \"a\" {`",
+            "3:5: unknown parameter `hello_timout` in a `tunnel profile` block; did you mean \
+             `hello_timeout`?",
+        ]
+    );
+    // A header without any brace still says what it lacks, with its name in quotes.
+    assert_eq!(
+        problems("tunnel profile \"a\"\n    hello_timeout 5\n"),
+        [
+            "1:1: expected `{` after block header `tunnel profile \"a\"`",
+            "2:5: `hello_timeout` is outside any block: parameters belong inside a block such as \
+             `system { ... }`",
+        ]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_the_file_is_not_text() {
+    let config = parse("l2tpd.conf", "\u{feff}system {\n    log_level info\n}\n").unwrap();
+    assert_eq!(config.system().log_level, l2tp_config::LogLevel::Info);
+    // Columns of the first line still count from its first character.
+    assert_eq!(
+        problems("\u{feff}systme {\n}\n"),
+        ["1:2: unknown block type `systme`; did you mean `system`?"]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_users_file_is_not_part_of_the_first_name() {
+    let users = l2tp_config::parse_users_file(
+        std::path::Path::new("chap-secrets"),
+        "\u{feff}alice * pw\nbob * pw2\n",
+    )
+    .unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+}
