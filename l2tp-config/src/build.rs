@@ -119,6 +119,8 @@ type Located<T> = Vec<(T, Info)>;
 struct Builder {
     diags: Vec<Diagnostic>,
     system: Option<(SystemParams, Span)>,
+    /// Where the `system` block's parameters are.
+    system_info: Info,
     names: HashMap<(Kind, String), Span>,
     peers: Located<Profile<PeerParams>>,
     tunnel_profiles: Located<Profile<TunnelParams>>,
@@ -268,7 +270,7 @@ impl Builder {
         match kind {
             Kind::System => {
                 let mut params = SystemParams::default();
-                self.entries(block, kind, name_span, |v| params.set(v));
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
                 if let Some((_, first)) = self.system {
                     self.diags.push(
                         Diagnostic::error(
@@ -279,6 +281,7 @@ impl Builder {
                     );
                 } else {
                     self.system = Some((params, block.header_span()));
+                    self.system_info = info;
                 }
             }
             Kind::PeerProfile => {
@@ -640,6 +643,9 @@ impl Builder {
             sessions: self.sessions.iter().map(|(s, _)| s.clone()).collect(),
             warnings,
         };
+        if self.base_system.is_none() {
+            self.check_system(&config);
+        }
         self.check_references(&config);
         self.check_peer_profiles();
         self.check_tunnels(&config);

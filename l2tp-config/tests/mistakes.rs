@@ -97,3 +97,42 @@ fn a_byte_order_mark_at_the_start_of_a_users_file_is_not_part_of_the_first_name(
     let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["alice", "bob"]);
 }
+
+#[test]
+fn an_address_listed_twice_or_beside_its_wildcard_cannot_be_bound() {
+    assert_eq!(
+        problems("system {\n    listen 192.0.2.1:1701 [::1] 192.0.2.1\n}\n"),
+        ["2:12: `listen` has 192.0.2.1:1701 twice"]
+    );
+    assert_eq!(
+        problems(
+            "system {\n    listen 0.0.0.0 192.0.2.1\n    metrics_listen 127.0.0.1:9701 \
+             [::]:9701 [::1]:9701\n    radius_dynauth_listen 192.0.2.1 192.0.2.1:3799\n}\n"
+        ),
+        [
+            "2:12: `listen` has both 0.0.0.0:1701 and 192.0.2.1:1701: 0.0.0.0:1701 is every \
+             address of its IP version on port 1701, 192.0.2.1:1701 included, so \
+             192.0.2.1:1701 cannot be bound beside it",
+            "3:20: `metrics_listen` has both [::]:9701 and [::1]:9701: [::]:9701 is every \
+             address of its IP version on port 9701, [::1]:9701 included, so [::1]:9701 \
+             cannot be bound beside it",
+            "4:27: `radius_dynauth_listen` has 192.0.2.1:3799 twice",
+        ]
+    );
+    // Its dynamic authorization sockets are dual-stack: `[::]` is every IPv4 address too.
+    assert_eq!(
+        problems("system {\n    radius_dynauth_listen [::] 192.0.2.1\n}\n"),
+        [
+            "2:27: `radius_dynauth_listen` has both [::]:3799 and 192.0.2.1:3799: [::]:3799 is \
+             every IPv6 and IPv4 address on port 3799, 192.0.2.1:3799 included, so \
+             192.0.2.1:3799 cannot be bound beside it"
+        ]
+    );
+    // Other ports, or the other IP version's wildcard, are no clash.
+    parse(
+        "l2tpd.conf",
+        "system {\n    listen 0.0.0.0:1701 [::]:1701 192.0.2.1:1702\n    metrics_listen \
+         0.0.0.0:9701 [::1]:9701\n}\n",
+    )
+    .unwrap();
+}

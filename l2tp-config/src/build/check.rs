@@ -2,6 +2,7 @@
 //! settings that conflict, each reported in the first layer where it appears.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use super::{Builder, Info, Kind, with_effective};
 use crate::config::{Config, DEFAULT_PROFILE};
@@ -132,6 +133,50 @@ impl Builder {
                 &pp,
             );
             self.reference(Kind::Tunnel, tunnel.as_ref(), info.at("tunnel"), &tn);
+        }
+    }
+
+    /// The addresses of each list of the `system` block that l2tpd binds: no two alike, and
+    /// no address beside the unspecified one of its IP version with the same port, which
+    /// holds it already (a start-up would fail with "address already in use").
+    pub(super) fn check_system(&mut self, config: &Config) {
+        let sys = &config.system;
+        // The dynamic authorization sockets are dual-stack: `[::]` holds the IPv4 port too.
+        for (key, list, dual_stack) in [
+            ("listen", &sys.listen, false),
+            ("metrics_listen", &sys.metrics_listen, false),
+            ("radius_dynauth_listen", &sys.radius_dynauth_listen, true),
+        ] {
+            let Some(at) = self.system_info.value(key) else {
+                continue;
+            };
+            // Whether `any`, an unspecified address, holds `one` too.
+            let holds = |any: &SocketAddr, one: &SocketAddr| {
+                any.ip().is_unspecified()
+                    && (any.is_ipv4() == one.is_ipv4() || (dual_stack && any.is_ipv6()))
+            };
+            for (i, a) in list.iter().enumerate() {
+                let clash = list[..i].iter().find(|b| {
+                    a.port() == b.port() && (a.ip() == b.ip() || holds(a, b) || holds(b, a))
+                });
+                let Some(b) = clash else { continue };
+                let message = if a == b {
+                    format!("`{key}` has {a} twice")
+                } else {
+                    let (any, one) = if holds(b, a) { (b, a) } else { (a, b) };
+                    let every = if any.is_ipv4() == one.is_ipv4() {
+                        "every address of its IP version"
+                    } else {
+                        "every IPv6 and IPv4 address"
+                    };
+                    format!(
+                        "`{key}` has both {any} and {one}: {any} is {every} on port {}, {one} \
+                         included, so {one} cannot be bound beside it",
+                        a.port()
+                    )
+                };
+                self.error(at, message);
+            }
         }
     }
 
