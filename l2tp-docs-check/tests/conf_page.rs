@@ -373,3 +373,58 @@ fn the_examples_of_pools_users_and_users_files_read() {
         ]
     );
 }
+
+/// The system settings that RELOADING says take effect only at the next start: the words
+/// between "Changes to" and "take effect at the next start".
+fn settings_a_reload_leaves() -> BTreeSet<String> {
+    let all = page_sections();
+    let text = l2tp_docs_check::collapse_ws(
+        &section(&all, "RELOADING")
+            .lines
+            .iter()
+            .map(|l| l2tp_docs_check::roff_line_text(l))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    let list = text
+        .split_once("Changes to")
+        .and_then(|(_, rest)| rest.split_once("take effect at the next start"))
+        .map(|(list, _)| list)
+        .expect("RELOADING lists the settings that take effect at the next start");
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|w| !w.is_empty() && *w != "and")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_reload_warns_of_every_system_setting_it_leaves_and_the_page_lists_them() {
+    let listed = settings_a_reload_leaves();
+    // Those the daemon names in a reload's "restart l2tpd to apply it" warnings.
+    let source = read("l2tpd/src/core/summary.rs");
+    let warned: BTreeSet<String> = source
+        .split("needs(")
+        .skip(1)
+        .filter_map(|call| call.trim_start().strip_prefix('"'))
+        .filter_map(|call| call.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        warned, listed,
+        "the settings l2tpd/src/core/summary.rs warns of on reload differ from those RELOADING \
+         in {PAGE} lists"
+    );
+    // Every entry of the system block that says a reload does not change it is in the list.
+    let all = page_sections();
+    for e in entries(section(&all, "The system block")) {
+        let key = l2tp_docs_check::tag_word(&e.tag);
+        if e.body.contains("a reload does not change it") {
+            assert!(
+                listed.contains(key),
+                "`{key}`: its entry says a reload does not change it, but RELOADING in {PAGE} \
+                 does not list it among the settings that take effect at the next start"
+            );
+        }
+    }
+}

@@ -87,6 +87,7 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
     needs("ppp_interface", o.ppp_interface != n.ppp_interface);
     needs("learn_sccrq_mark", o.learn_sccrq_mark != n.learn_sccrq_mark);
     needs("nfq_socket", o.nfq_socket != n.nfq_socket);
+    needs("max_scripts", o.max_scripts != n.max_scripts);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(
             "encap ip or listen_encap_ip is now in use: restart l2tpd to open the IP \
@@ -121,4 +122,25 @@ pub(super) fn add_applied(summary: &mut ReloadSummary, applied: Applied) {
             reason: r.reason_text(),
         })
         .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize;
+
+    fn parse(text: &str) -> l2tp_config::Config {
+        l2tp_config::parse("t.conf", text).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    /// `max_scripts` sizes the scripts' semaphore once, at start-up (l2tpd.conf(5)).
+    #[test]
+    fn a_reload_that_changes_max_scripts_says_it_needs_a_restart() {
+        let old = parse("");
+        let new = parse("system {\n max_scripts 4\n}\n");
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
+        assert_eq!(
+            s.restart_needed,
+            ["max_scripts changed: restart l2tpd to apply it (the running value is kept)"]
+        );
+    }
 }
