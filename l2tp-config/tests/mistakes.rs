@@ -136,3 +136,47 @@ fn an_address_listed_twice_or_beside_its_wildcard_cannot_be_bound() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_where_it_is_not() {
+    let dir = std::env::temp_dir().join(format!("l2tp-config-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("l2tpd.conf");
+    std::fs::write(
+        &path,
+        b"system {\n    host_name \"caf\xe9\"\n}\nuser \"\xff\xfe\" {\n    password pw\n}\n",
+    )
+    .unwrap();
+    let Err(l2tp_config::LoadError::Invalid { diagnostics, .. }) = l2tp_config::load(&path) else {
+        panic!("a file that is not UTF-8 loaded");
+    };
+    let got: Vec<String> = diagnostics.iter().map(located).collect();
+    let message = "not UTF-8 text: the file must be UTF-8 (convert it with `iconv -t UTF-8`)";
+    assert_eq!(got, [format!("2:19: {message}"), format!("4:7: {message}")]);
+    assert!(
+        diagnostics[0]
+            .to_string()
+            .starts_with(&format!("{}:2:19: error: ", path.display()))
+    );
+
+    // A users file that is not: the line is named, and the secret on it is not shown.
+    let users = dir.join("chap-secrets");
+    std::fs::write(&users, b"alice * pw\nbob * caf\xe9\n").unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "ppp profile \"default\" {{\n    users_file {}\n}}\n",
+            users.display()
+        ),
+    )
+    .unwrap();
+    let err = l2tp_config::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "cannot read users file {}: line 2 is not UTF-8 text (the file must be UTF-8)",
+            users.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
