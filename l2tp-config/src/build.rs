@@ -18,7 +18,7 @@ use crate::model::{
 use crate::ppp::{IpPool, IpPoolParams, PppParams, User, UserOrigin, UserParams, UserTable};
 use crate::radius::{DynauthClient, DynauthClientParams, RadiusServer, RadiusServerParams};
 use crate::span::Span;
-use crate::suggest::hint;
+use crate::suggest::{self, hint};
 use crate::syntax::{Block, Item, Node};
 
 mod check;
@@ -544,8 +544,12 @@ impl Builder {
                 hint(&key.text, kind.keys())
             )
         } else {
+            // `local_ip` (of pseudowire profiles) in a ppp profile may be its `local_ip_addr`.
+            let here = suggest::did_you_mean(&key.text, kind.keys())
+                .map(|k| format!("; or did you mean `{k}`?"))
+                .unwrap_or_default();
             format!(
-                "`{}` is not a parameter of {}; it belongs in {}",
+                "`{}` is not a parameter of {}; it belongs in {}{here}",
                 key.text,
                 a(kind.name()),
                 elsewhere.join(" or ")

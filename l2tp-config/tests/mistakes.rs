@@ -180,3 +180,23 @@ fn a_file_that_is_not_utf8_is_refused_where_it_is_not() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_parameter_name_cut_short_or_written_out_gets_a_suggestion() {
+    assert_eq!(
+        problems(
+            "ppp profile \"p\" {\n    ip_pool \"a\"\n    dns 192.0.2.53\n    local_ip 192.0.2.1\n}\n\
+             session \"s\" {\n    tunnel_name \"t\"\n}\n"
+        ),
+        [
+            "2:5: unknown parameter `ip_pool` in a `ppp profile` block; did you mean \
+             `ip_pool_name`?",
+            "3:5: unknown parameter `dns` in a `ppp profile` block; did you mean `dns_addr_1`?",
+            "4:5: `local_ip` is not a parameter of a `ppp profile` block; it belongs in a \
+             `pseudowire profile` block; or did you mean `local_ip_addr`?",
+            "6:9: session `s` has no `tunnel`: name the tunnel it belongs to with `tunnel \
+             \"name\"`",
+            "7:5: unknown parameter `tunnel_name` in a `session` block; did you mean `tunnel`?",
+        ]
+    );
+}
