@@ -303,7 +303,24 @@ pub(crate) fn ipv4_host(v: Values<'_>) -> Res<Ipv4Addr> {
 pub(crate) fn ipv4_ranges(v: Values<'_>) -> Res<Vec<(Ipv4Addr, Ipv4Addr)>> {
     const WHAT: &str = "IPv4 address ranges such as `192.0.2.10-192.0.2.99`";
     let mut out = Vec::new();
-    for item in list(v, WHAT)? {
+    let items = list(v, WHAT)?;
+    for (i, item) in items.iter().enumerate() {
+        if item.text == "-" || item.text.starts_with('-') || item.text.ends_with('-') {
+            // `192.0.2.10 - 192.0.2.99`: one range in three words.
+            let joined = match (
+                i.checked_sub(1).and_then(|p| items.get(p)),
+                items.get(i + 1),
+            ) {
+                (Some(a), Some(b)) if item.text == "-" => format!("{}-{}", a.text, b.text),
+                (_, Some(b)) if item.text.ends_with('-') => format!("{}{}", item.text, b.text),
+                (Some(a), _) => format!("{}{}", a.text, item.text),
+                _ => "192.0.2.10-192.0.2.99".to_owned(),
+            };
+            return err(
+                item.span,
+                format!("a range is written without spaces around its `-`: `{joined}`"),
+            );
+        }
         let (a, b) = item
             .text
             .split_once('-')
@@ -627,6 +644,15 @@ fn hex_item(item: &Item) -> Option<Res<Vec<u8>>> {
 pub(crate) fn cookie(v: Values<'_>) -> Res<Vec<u8>> {
     const WHAT: &str = "a 4- or 8-byte hex value (`hex:0123456789abcdef`)";
     let item = single(v, WHAT)?;
+    if item.quoted && item.text.starts_with("hex:") {
+        return err(
+            item.span,
+            format!(
+                "`\"{}\"` is quoted, so it is text: write the hex value without quotes (`{}`)",
+                item.text, item.text
+            ),
+        );
+    }
     let bytes = hex_item(item).unwrap_or_else(|| mismatch(item, WHAT))?;
     if bytes.len() != 4 && bytes.len() != 8 {
         return err(
@@ -693,7 +719,10 @@ pub(crate) fn pseudowire_type(v: Values<'_>) -> Res<PseudowireType> {
 }
 
 pub(crate) fn framing_caps(v: Values<'_>) -> Res<FramingCaps> {
-    let what = format!("a list of {}", one_of::<Framing>());
+    let what = format!(
+        "one or more of {}",
+        one_of::<Framing>().trim_start_matches("one of ")
+    );
     let mut caps = FramingCaps {
         sync: false,
         async_: false,
@@ -714,7 +743,10 @@ pub(crate) fn framing_caps(v: Values<'_>) -> Res<FramingCaps> {
 }
 
 pub(crate) fn bearer_caps(v: Values<'_>) -> Res<BearerCaps> {
-    let what = format!("a list of {}", one_of::<Bearer>());
+    let what = format!(
+        "one or more of {}",
+        one_of::<Bearer>().trim_start_matches("one of ")
+    );
     let mut caps = BearerCaps {
         digital: false,
         analog: false,

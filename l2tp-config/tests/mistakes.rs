@@ -200,3 +200,23 @@ fn a_parameter_name_cut_short_or_written_out_gets_a_suggestion() {
         ]
     );
 }
+
+#[test]
+fn values_written_almost_right_are_told_how_to_write_them() {
+    assert_eq!(
+        problems(
+            "session profile \"s\" {\n    cookie \"hex:01020304\"\n}\n\
+             tunnel profile \"t\" {\n    framing_caps sync bogus\n}\n\
+             ip pool \"p\" {\n    ranges 192.0.2.10 - 192.0.2.99\n}\n\
+             ip pool \"q\" {\n    ranges 198.51.100.10- 198.51.100.99\n}\n"
+        ),
+        [
+            "2:12: `\"hex:01020304\"` is quoted, so it is text: write the hex value without \
+             quotes (`hex:01020304`)",
+            "5:23: expected one or more of `sync`, `async` or `any`, found `bogus`",
+            "8:23: a range is written without spaces around its `-`: `192.0.2.10-192.0.2.99`",
+            "11:12: a range is written without spaces around its `-`: \
+             `198.51.100.10-198.51.100.99`",
+        ]
+    );
+}
