@@ -220,3 +220,11 @@ fn values_written_almost_right_are_told_how_to_write_them() {
         ]
     );
 }
+
+#[test]
+fn a_bridge_is_one_existing_device_not_a_template() {
+    assert_eq!(
+        problems("pseudowire profile \"w\" {\n    bridge br%d\n}\n"),
+        ["2:12: invalid interface name `br%d`: one device, so no `%d` template"]
+    );
+}
