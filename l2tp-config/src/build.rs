@@ -655,6 +655,7 @@ impl Builder {
         self.check_tunnels(&config);
         self.check_sessions(&config);
         self.check_interface_names(&config);
+        self.check_fixed_interface_names(&config);
         if self.base_system.is_none() {
             // A base config's PPP parts were checked with it; `build_onto` adds no PPP block.
             self.check_ppp(&mut config, read_file);

@@ -228,3 +228,42 @@ fn a_bridge_is_one_existing_device_not_a_template() {
         ["2:12: invalid interface name `br%d`: one device, so no `%d` template"]
     );
 }
+
+#[test]
+fn two_ethernet_sessions_cannot_have_one_fixed_interface_name() {
+    let tunnel = "tunnel \"a\" {\n    peer 192.0.2.1\n}\n";
+    // Set in the sessions, or inherited from their pseudowire profile.
+    assert_eq!(
+        problems(&format!(
+            "{tunnel}session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n    \
+             interface_name pw0\n}}\nsession \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type \
+             eth\n    interface_name pw0\n}}\n"
+        )),
+        [
+            "12:20: sessions `s1` and `s2` both have the interface `pw0`: a fixed name serves \
+             one session; give each its own, or a template with `%d`"
+        ]
+    );
+    assert_eq!(
+        problems(&format!(
+            "{tunnel}pseudowire profile \"lan\" {{\n    interface_name pw0\n}}\nsession \"s1\" \
+             {{\n    tunnel \"a\"\n    pseudowire_type eth\n    pseudowire_profile_name \
+             \"lan\"\n}}\nsession \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type eth_vlan\n    \
+             vlan_id 7\n    pseudowire_profile_name \"lan\"\n}}\n"
+        )),
+        [
+            "12:9: sessions `s1` and `s2` both have the interface `pw0`: a fixed name serves \
+             one session; give each its own, or a template with `%d`"
+        ]
+    );
+    // A template serves many.
+    parse(
+        "l2tpd.conf",
+        &format!(
+            "{tunnel}session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n    \
+             interface_name pw%d\n}}\nsession \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type \
+             eth\n    interface_name pw%d\n}}\n"
+        ),
+    )
+    .unwrap();
+}

@@ -576,6 +576,54 @@ fn may_name(name: &str, device: &str) -> bool {
 }
 
 impl Builder {
+    /// Two Ethernet session instances may not have one fixed interface name (not a `%d`
+    /// template): the second's device could not be made.
+    pub(super) fn check_fixed_interface_names(&mut self, config: &Config) {
+        let sessions: Vec<(String, Info)> = self
+            .sessions
+            .iter()
+            .map(|(s, i)| (s.name.clone(), i.clone()))
+            .collect();
+        let mut first: HashMap<String, (String, Span)> = HashMap::new();
+        for (name, info) in &sessions {
+            let Some(s) = config.resolve_session(name) else {
+                continue;
+            };
+            if !matches!(
+                s.settings.pseudowire_type,
+                PseudowireType::Eth | PseudowireType::EthVlan
+            ) {
+                continue;
+            }
+            let Some(ifname) = s
+                .settings
+                .interface_name
+                .clone()
+                .or_else(|| s.pseudowire.interface_name.clone())
+                .filter(|n| !n.contains("%d"))
+            else {
+                continue;
+            };
+            let at = info.at("interface_name");
+            match first.get(&ifname) {
+                Some((other, other_at)) => self.diags.push(
+                    Diagnostic::error(
+                        at,
+                        format!(
+                            "sessions `{other}` and `{name}` both have the interface `{ifname}`: \
+                             a fixed name serves one session; give each its own, or a template \
+                             with `%d`"
+                        ),
+                    )
+                    .with_note(*other_at, format!("`{other}` has it here")),
+                ),
+                None => {
+                    first.insert(ifname, (name.clone(), at));
+                }
+            }
+        }
+    }
+
     /// A session's interface may not take the name of native PPP's shared TUN
     /// (`ppp_interface`): the session's device could not be made, or the TUN could not.
     pub(super) fn check_interface_names(&mut self, config: &Config) {
