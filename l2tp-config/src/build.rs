@@ -384,14 +384,28 @@ impl Builder {
             (Some(a), Some(b)) => a.span.to(b.span),
             _ => block.open,
         };
+        let lookup = |t: &str| KINDS.iter().find(|(n, _)| *n == t).map(|&(_, k)| k);
         if words.is_empty() {
-            self.error(
-                span_of(&block.header),
-                "missing block type: expected e.g. `tunnel \"name\" {`",
-            );
+            // `"tunnel" "x" {`: the block type quoted like a name.
+            let quoted_type = block
+                .header
+                .first()
+                .filter(|first| lookup(&first.text).is_some() && block.header.len() > 1);
+            match quoted_type {
+                Some(first) => self.error(
+                    first.span,
+                    format!(
+                        "the block type is written without quotes: `{} \"{}\" {{`",
+                        first.text, block.header[1].text
+                    ),
+                ),
+                None => self.error(
+                    span_of(&block.header),
+                    "missing block type: expected e.g. `tunnel \"name\" {`",
+                ),
+            }
             return None;
         }
-        let lookup = |t: &str| KINDS.iter().find(|(n, _)| *n == t).map(|&(_, k)| k);
         let (kind, mut names) = match lookup(&joined(words)) {
             Some(kind) => (kind, rest.to_vec()),
             None => {

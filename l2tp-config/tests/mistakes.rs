@@ -267,3 +267,11 @@ fn two_ethernet_sessions_cannot_have_one_fixed_interface_name() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_quoted_block_type_is_told_to_lose_its_quotes() {
+    assert_eq!(
+        problems("\"tunnel\" \"x\" {\n    peer 192.0.2.1\n}\n"),
+        ["1:1: the block type is written without quotes: `tunnel \"x\" {`"]
+    );
+}
