@@ -620,6 +620,19 @@ fn hex_item(item: &Item) -> Option<Res<Vec<u8>>> {
     if item.quoted {
         return None;
     }
+    // `HEX:a1b2` would otherwise be the text of a secret that matches no peer's.
+    if let Some(prefix) = item.text.get(..4)
+        && prefix.eq_ignore_ascii_case("hex:")
+        && prefix != "hex:"
+    {
+        return Some(err(
+            item.span,
+            format!(
+                "`{prefix}` is not `hex:`: write `hex:` in lower case for bytes, or put the value \
+                 in quotes for text"
+            ),
+        ));
+    }
     let digits = item.text.strip_prefix("hex:")?;
     let bad = || {
         err(

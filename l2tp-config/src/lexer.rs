@@ -65,6 +65,20 @@ impl Lexer<'_> {
                     self.bump();
                 }
                 '#' => {
+                    // `secret abc#def`: the `#` ends the word and starts a comment, which may
+                    // not be what was meant. The word is not quoted back: it may be a secret.
+                    if self
+                        .tokens
+                        .last()
+                        .is_some_and(|t| t.kind == TokenKind::Word && t.span.end == start)
+                    {
+                        self.diags.push(Diagnostic::warning(
+                            Span::new(start, start + 1),
+                            "this `#` right after a value starts a comment, so the value ends \
+                             before it: put the value in quotes if the `#` is part of it, or a \
+                             space before a comment",
+                        ));
+                    }
                     while self.peek().is_some_and(|c| c != '\n') {
                         self.bump();
                     }

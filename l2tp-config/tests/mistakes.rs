@@ -275,3 +275,41 @@ fn a_quoted_block_type_is_told_to_lose_its_quotes() {
         ["1:1: the block type is written without quotes: `tunnel \"x\" {`"]
     );
 }
+
+#[test]
+fn a_hash_glued_to_a_value_is_a_comment_and_a_warning_says_so() {
+    let config = parse(
+        "l2tpd.conf",
+        "tunnel profile \"t\" {\n    secret abc#def\n    hello_timeout 30 # seconds\n}\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = config.warnings().iter().map(located).collect();
+    assert_eq!(
+        warnings,
+        [
+            "2:15: this `#` right after a value starts a comment, so the value ends before it: \
+             put the value in quotes if the `#` is part of it, or a space before a comment"
+        ]
+    );
+    assert_eq!(
+        config.tunnel_profile_settings("t").unwrap().secret,
+        Some(l2tp_config::Secret::new(b"abc".to_vec()))
+    );
+}
+
+#[test]
+fn a_hex_prefix_in_upper_case_is_refused_rather_than_taken_as_text() {
+    assert_eq!(
+        problems("tunnel profile \"t\" {\n    secret HEX:a1b2c3\n}\n"),
+        [
+            "2:12: `HEX:` is not `hex:`: write `hex:` in lower case for bytes, or put the value in \
+             quotes for text"
+        ]
+    );
+    // Quoted, it is text.
+    parse(
+        "l2tpd.conf",
+        "tunnel profile \"t\" {\n    secret \"HEX:a1b2c3\"\n}\n",
+    )
+    .unwrap();
+}
