@@ -95,6 +95,13 @@ pub fn summarize(diff: &ConfigDiff, old: &Config, new: &Config, ip_open: bool) -
                 .into(),
         );
     }
+    if ip_open && uses_ip_encap(old) && !uses_ip_encap(new) {
+        restart_needed.push(
+            "encap ip and listen_encap_ip are no longer in use: the IP (protocol 115) sockets \
+             stay open, and peers may still open tunnels over IP, until l2tpd restarts"
+                .into(),
+        );
+    }
     ReloadSummary {
         changes,
         restart_needed,
@@ -141,6 +148,29 @@ mod tests {
         assert_eq!(
             s.restart_needed,
             ["max_scripts changed: restart l2tpd to apply it (the running value is kept)"]
+        );
+    }
+
+    /// The protocol 115 sockets are opened at start-up only, and closed only by a stop.
+    #[test]
+    fn a_reload_that_stops_using_ip_encapsulation_says_its_sockets_stay_open() {
+        let old = parse("system {\n listen_encap_ip true\n}\n");
+        let new = parse("");
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, true);
+        assert_eq!(
+            s.restart_needed,
+            [
+                "encap ip and listen_encap_ip are no longer in use: the IP (protocol 115) \
+                 sockets stay open, and peers may still open tunnels over IP, until l2tpd \
+                 restarts"
+            ]
+        );
+        // Said once, when it changes.
+        let again = summarize(&l2tp_config::diff(&new, &new), &new, &new, true);
+        assert!(
+            again.restart_needed.is_empty(),
+            "{:?}",
+            again.restart_needed
         );
     }
 }
