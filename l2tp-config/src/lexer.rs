@@ -2,7 +2,8 @@
 //! its byte span.
 //!
 //! A `#` outside a quoted string starts a comment that runs to the end of the line. A quoted
-//! string may not span lines; inside it `\"`, `\\`, `\n`, `\t` and `\xHH` are escapes.
+//! string may not span lines; inside it `\"`, `\\`, `\n`, `\t` and `\xHH` are escapes. A byte
+//! order mark at the start of the text is skipped.
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
