@@ -313,3 +313,25 @@ fn a_hex_prefix_in_upper_case_is_refused_rather_than_taken_as_text() {
     )
     .unwrap();
 }
+
+#[test]
+fn matching_on_the_default_peer_profile_gets_a_warning_that_it_keeps_no_one_out() {
+    let config = parse(
+        "l2tpd.conf",
+        "peer profile \"default\" {\n    peer_ipaddr 198.51.100.0/24\n}\n\
+         peer profile \"lacs\" {\n    peer_ipaddr 203.0.113.0/24\n}\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = config.warnings().iter().map(located).collect();
+    assert_eq!(
+        warnings,
+        [
+            "2:17: the `default` peer profile takes every peer that no other profile matches, \
+             whatever its `peer_ipaddr` or `peer_host_name`: this does not keep other peers out \
+             (set `deny_remote_tunnel_creates`, or give the default tunnel profile a `secret`)"
+        ]
+    );
+    // As the warning says.
+    let outsider = "192.0.2.77".parse().unwrap();
+    assert_eq!(config.match_peer(outsider, None).name, "default");
+}

@@ -181,6 +181,27 @@ impl Builder {
     }
 
     pub(super) fn check_peer_profiles(&mut self) {
+        // The `default` peer profile is the match of last resort: what it matches on does not
+        // keep anyone out, which is what writing it there usually means.
+        let default_matchers: Vec<Span> = self
+            .peers
+            .iter()
+            .filter(|(p, _)| p.name == DEFAULT_PROFILE && !p.builtin)
+            .flat_map(|(_, info)| {
+                ["peer_ipaddr", "peer_host_name"]
+                    .into_iter()
+                    .filter_map(|k| info.value(k))
+            })
+            .collect();
+        for at in default_matchers {
+            self.diags.push(Diagnostic::warning(
+                at,
+                "the `default` peer profile takes every peer that no other profile matches, \
+                 whatever its `peer_ipaddr` or `peer_host_name`: this does not keep other peers \
+                 out (set `deny_remote_tunnel_creates`, or give the default tunnel profile a \
+                 `secret`)",
+            ));
+        }
         let peers: Vec<(PeerParams, Info)> = self
             .peers
             .iter()
