@@ -18,7 +18,7 @@ use crate::model::{
 use crate::ppp::{IpPool, IpPoolParams, PppParams, User, UserOrigin, UserParams, UserTable};
 use crate::radius::{DynauthClient, DynauthClientParams, RadiusServer, RadiusServerParams};
 use crate::span::Span;
-use crate::suggest::hint;
+use crate::suggest::{self, hint};
 use crate::syntax::{Block, Item, Node};
 
 mod check;
@@ -119,6 +119,8 @@ type Located<T> = Vec<(T, Info)>;
 struct Builder {
     diags: Vec<Diagnostic>,
     system: Option<(SystemParams, Span)>,
+    /// Where the `system` block's parameters are.
+    system_info: Info,
     names: HashMap<(Kind, String), Span>,
     peers: Located<Profile<PeerParams>>,
     tunnel_profiles: Located<Profile<TunnelParams>>,
@@ -268,7 +270,7 @@ impl Builder {
         match kind {
             Kind::System => {
                 let mut params = SystemParams::default();
-                self.entries(block, kind, name_span, |v| params.set(v));
+                let info = self.entries(block, kind, name_span, |v| params.set(v));
                 if let Some((_, first)) = self.system {
                     self.diags.push(
                         Diagnostic::error(
@@ -279,6 +281,7 @@ impl Builder {
                     );
                 } else {
                     self.system = Some((params, block.header_span()));
+                    self.system_info = info;
                 }
             }
             Kind::PeerProfile => {
@@ -381,14 +384,28 @@ impl Builder {
             (Some(a), Some(b)) => a.span.to(b.span),
             _ => block.open,
         };
+        let lookup = |t: &str| KINDS.iter().find(|(n, _)| *n == t).map(|&(_, k)| k);
         if words.is_empty() {
-            self.error(
-                span_of(&block.header),
-                "missing block type: expected e.g. `tunnel \"name\" {`",
-            );
+            // `"tunnel" "x" {`: the block type quoted like a name.
+            let quoted_type = block
+                .header
+                .first()
+                .filter(|first| lookup(&first.text).is_some() && block.header.len() > 1);
+            match quoted_type {
+                Some(first) => self.error(
+                    first.span,
+                    format!(
+                        "the block type is written without quotes: `{} \"{}\" {{`",
+                        first.text, block.header[1].text
+                    ),
+                ),
+                None => self.error(
+                    span_of(&block.header),
+                    "missing block type: expected e.g. `tunnel \"name\" {`",
+                ),
+            }
             return None;
         }
-        let lookup = |t: &str| KINDS.iter().find(|(n, _)| *n == t).map(|&(_, k)| k);
         let (kind, mut names) = match lookup(&joined(words)) {
             Some(kind) => (kind, rest.to_vec()),
             None => {
@@ -541,8 +558,12 @@ impl Builder {
                 hint(&key.text, kind.keys())
             )
         } else {
+            // `local_ip` (of pseudowire profiles) in a ppp profile may be its `local_ip_addr`.
+            let here = suggest::did_you_mean(&key.text, kind.keys())
+                .map(|k| format!("; or did you mean `{k}`?"))
+                .unwrap_or_default();
             format!(
-                "`{}` is not a parameter of {}; it belongs in {}",
+                "`{}` is not a parameter of {}; it belongs in {}{here}",
                 key.text,
                 a(kind.name()),
                 elsewhere.join(" or ")
@@ -640,11 +661,15 @@ impl Builder {
             sessions: self.sessions.iter().map(|(s, _)| s.clone()).collect(),
             warnings,
         };
+        if self.base_system.is_none() {
+            self.check_system(&config);
+        }
         self.check_references(&config);
         self.check_peer_profiles();
         self.check_tunnels(&config);
         self.check_sessions(&config);
         self.check_interface_names(&config);
+        self.check_fixed_interface_names(&config);
         if self.base_system.is_none() {
             // A base config's PPP parts were checked with it; `build_onto` adds no PPP block.
             self.check_ppp(&mut config, read_file);
@@ -679,4 +704,21 @@ fn with_effective<P: crate::params::Overlay>(
             (p.clone(), info.clone(), effective)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KINDS;
+
+    #[test]
+    fn every_block_type_starts_with_a_word_the_parser_knows_opens_a_block() {
+        // Else a block left open before one of this type swallows it as a nested block.
+        for (name, _) in KINDS {
+            let first = name.split(' ').next().unwrap_or_default();
+            assert!(
+                crate::syntax::TOP_LEVEL_WORDS.contains(&first),
+                "`{first}` (of `{name}`) is missing from syntax::TOP_LEVEL_WORDS"
+            );
+        }
+    }
 }

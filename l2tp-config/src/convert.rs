@@ -95,6 +95,24 @@ fn parse_u64(text: &str) -> Option<u64> {
 
 fn number_item(item: &Item, min: u64, max: u64) -> Res<u64> {
     let Some(n) = parse_u64(&item.text) else {
+        // A negative number, or one too long for any parameter: the range says what fits.
+        let digits = match item
+            .text
+            .strip_prefix("0x")
+            .or_else(|| item.text.strip_prefix("0X"))
+        {
+            Some(hex) => !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            None => !item.text.is_empty() && item.text.bytes().all(|b| b.is_ascii_digit()),
+        };
+        if digits {
+            return err(
+                item.span,
+                format!(
+                    "value `{}` is out of range: expected a number from {min} to {max}",
+                    item.text
+                ),
+            );
+        }
         if item.text.starts_with('-') {
             return err(
                 item.span,
@@ -285,7 +303,24 @@ pub(crate) fn ipv4_host(v: Values<'_>) -> Res<Ipv4Addr> {
 pub(crate) fn ipv4_ranges(v: Values<'_>) -> Res<Vec<(Ipv4Addr, Ipv4Addr)>> {
     const WHAT: &str = "IPv4 address ranges such as `192.0.2.10-192.0.2.99`";
     let mut out = Vec::new();
-    for item in list(v, WHAT)? {
+    let items = list(v, WHAT)?;
+    for (i, item) in items.iter().enumerate() {
+        if item.text == "-" || item.text.starts_with('-') || item.text.ends_with('-') {
+            // `192.0.2.10 - 192.0.2.99`: one range in three words.
+            let joined = match (
+                i.checked_sub(1).and_then(|p| items.get(p)),
+                items.get(i + 1),
+            ) {
+                (Some(a), Some(b)) if item.text == "-" => format!("{}-{}", a.text, b.text),
+                (_, Some(b)) if item.text.ends_with('-') => format!("{}{}", item.text, b.text),
+                (Some(a), _) => format!("{}{}", a.text, item.text),
+                _ => "192.0.2.10-192.0.2.99".to_owned(),
+            };
+            return err(
+                item.span,
+                format!("a range is written without spaces around its `-`: `{joined}`"),
+            );
+        }
         let (a, b) = item
             .text
             .split_once('-')
@@ -585,6 +620,19 @@ fn hex_item(item: &Item) -> Option<Res<Vec<u8>>> {
     if item.quoted {
         return None;
     }
+    // `HEX:a1b2` would otherwise be the text of a secret that matches no peer's.
+    if let Some(prefix) = item.text.get(..4)
+        && prefix.eq_ignore_ascii_case("hex:")
+        && prefix != "hex:"
+    {
+        return Some(err(
+            item.span,
+            format!(
+                "`{prefix}` is not `hex:`: write `hex:` in lower case for bytes, or put the value \
+                 in quotes for text"
+            ),
+        ));
+    }
     let digits = item.text.strip_prefix("hex:")?;
     let bad = || {
         err(
@@ -609,6 +657,15 @@ fn hex_item(item: &Item) -> Option<Res<Vec<u8>>> {
 pub(crate) fn cookie(v: Values<'_>) -> Res<Vec<u8>> {
     const WHAT: &str = "a 4- or 8-byte hex value (`hex:0123456789abcdef`)";
     let item = single(v, WHAT)?;
+    if item.quoted && item.text.starts_with("hex:") {
+        return err(
+            item.span,
+            format!(
+                "`\"{}\"` is quoted, so it is text: write the hex value without quotes (`{}`)",
+                item.text, item.text
+            ),
+        );
+    }
     let bytes = hex_item(item).unwrap_or_else(|| mismatch(item, WHAT))?;
     if bytes.len() != 4 && bytes.len() != 8 {
         return err(
@@ -675,7 +732,10 @@ pub(crate) fn pseudowire_type(v: Values<'_>) -> Res<PseudowireType> {
 }
 
 pub(crate) fn framing_caps(v: Values<'_>) -> Res<FramingCaps> {
-    let what = format!("a list of {}", one_of::<Framing>());
+    let what = format!(
+        "one or more of {}",
+        one_of::<Framing>().trim_start_matches("one of ")
+    );
     let mut caps = FramingCaps {
         sync: false,
         async_: false,
@@ -696,7 +756,10 @@ pub(crate) fn framing_caps(v: Values<'_>) -> Res<FramingCaps> {
 }
 
 pub(crate) fn bearer_caps(v: Values<'_>) -> Res<BearerCaps> {
-    let what = format!("a list of {}", one_of::<Bearer>());
+    let what = format!(
+        "one or more of {}",
+        one_of::<Bearer>().trim_start_matches("one of ")
+    );
     let mut caps = BearerCaps {
         digital: false,
         analog: false,

@@ -2,7 +2,8 @@
 //! its byte span.
 //!
 //! A `#` outside a quoted string starts a comment that runs to the end of the line. A quoted
-//! string may not span lines; inside it `\"`, `\\`, `\n`, `\t` and `\xHH` are escapes.
+//! string may not span lines; inside it `\"`, `\\`, `\n`, `\t` and `\xHH` are escapes. A byte
+//! order mark at the start of the text is skipped.
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -50,6 +51,10 @@ struct Lexer<'a> {
 
 impl Lexer<'_> {
     fn run(&mut self) {
+        // A byte order mark, which some editors write at the start of a UTF-8 file, is not text.
+        if self.source.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
         while let Some(c) = self.peek() {
             let start = self.pos;
             match c {
@@ -61,6 +66,20 @@ impl Lexer<'_> {
                     self.bump();
                 }
                 '#' => {
+                    // `secret abc#def`: the `#` ends the word and starts a comment, which may
+                    // not be what was meant. The word is not quoted back: it may be a secret.
+                    if self
+                        .tokens
+                        .last()
+                        .is_some_and(|t| t.kind == TokenKind::Word && t.span.end == start)
+                    {
+                        self.diags.push(Diagnostic::warning(
+                            Span::new(start, start + 1),
+                            "this `#` right after a value starts a comment, so the value ends \
+                             before it: put the value in quotes if the `#` is part of it, or a \
+                             space before a comment",
+                        ));
+                    }
                     while self.peek().is_some_and(|c| c != '\n') {
                         self.bump();
                     }

@@ -242,19 +242,71 @@ pub fn with_instance(
 }
 
 /// Reads and parses the config file at `path`, and the users files its PPP profiles name.
+///
+/// A file that is not UTF-8 text is [`LoadError::Invalid`], with a problem at each place that is
+/// not; a users file that is not, an error naming its first such line.
 pub fn load(path: impl AsRef<Path>) -> Result<Config, LoadError> {
     let path = path.as_ref();
-    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_owned(),
         source,
     })?;
-    parse_with(&path.display().to_string(), &source, |p| {
-        std::fs::read_to_string(p)
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(e) => {
+            let (text, diagnostics) = not_utf8(&name, e.as_bytes());
+            return Err(LoadError::Invalid { text, diagnostics });
+        }
+    };
+    parse_with(&name, &source, |p| {
+        let bytes = std::fs::read(p)?;
+        String::from_utf8(bytes).map_err(|e| {
+            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("line {line} is not UTF-8 text (the file must be UTF-8)"),
+            )
+        })
     })
     .map_err(|diagnostics| LoadError::Invalid {
         text: source,
         diagnostics,
     })
+}
+
+/// The text of a config file that is not UTF-8, each invalid sequence replaced by U+FFFD, and a
+/// problem at the first of them on each line.
+fn not_utf8(file_name: &str, bytes: &[u8]) -> (String, Vec<Diagnostic>) {
+    let mut text = String::new();
+    let mut at = Vec::new();
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            at.push(text.len());
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    let index = span::LineIndex::new(&text);
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for start in at {
+        let mut d = Diagnostic::error(
+            Span::new(start, start + char::REPLACEMENT_CHARACTER.len_utf8()),
+            "not UTF-8 text: the file must be UTF-8 (convert it with `iconv -t UTF-8`)",
+        );
+        d.locate(file_name, &index, &text);
+        if diagnostics
+            .last()
+            .is_none_or(|last| last.line() != d.line())
+        {
+            diagnostics.push(d);
+        }
+    }
+    (text, diagnostics)
 }
 
 /// Why [`load`] failed.

@@ -360,7 +360,7 @@ params! {
         /// `netmask` \[`None`\].
         netmask: IpAddr => Option<IpAddr> = None, p::netmask;
         /// `bridge`: bridge to attach an Ethernet pseudowire to \[`None`\].
-        bridge: String => Option<String> = None, p::interface_name;
+        bridge: String => Option<String> = None, p::fixed_interface_name;
         /// `use_pppd`: PPP sessions run pppd (`pppd_path`, `pppd_options`) instead of the
         /// daemon's own PPP (`ppp_profile_name`) \[false\].
         use_pppd: bool => bool = false, p::boolean;

@@ -16,14 +16,31 @@ pub(crate) fn did_you_mean<'a>(
         return None;
     }
     let limit = (len / 3).max(1);
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
     candidates
-        .into_iter()
+        .iter()
         // The distance is at least the difference in length: skip the matrix when that
         // alone rules a candidate out (most candidates, for most words).
         .filter(|c| c.chars().count().abs_diff(len) <= limit)
-        .filter_map(|c| distance_within(word, c, limit).map(|d| (d, c)))
+        .filter_map(|&c| distance_within(word, c, limit).map(|d| (d, c)))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
+        .or_else(|| {
+            // A name cut short or written out longer, word for word: `ip_pool` for
+            // `ip_pool_name`, `tunnel_name` for `tunnel`. The shortest such name, the first of
+            // equals.
+            candidates
+                .iter()
+                .copied()
+                .filter(|c| {
+                    c.strip_prefix(word)
+                        .is_some_and(|rest| rest.starts_with('_'))
+                        || word
+                            .strip_prefix(*c)
+                            .is_some_and(|rest| rest.starts_with('_'))
+                })
+                .min_by_key(|c| c.len())
+        })
 }
 
 /// `"; did you mean `x`?"` or the empty string.
@@ -146,6 +163,22 @@ mod tests {
                 }
             }
         }
+        // A name cut short at a word, or written out longer.
+        assert_eq!(
+            did_you_mean("ip_pool", ["ip_pool_name", "local_ip_addr"]),
+            Some("ip_pool_name")
+        );
+        assert_eq!(
+            did_you_mean("dns", ["dns_addr_1", "dns_addr_2"]),
+            Some("dns_addr_1")
+        );
+        assert_eq!(
+            did_you_mean("tunnel_name", ["profile", "tunnel"]),
+            Some("tunnel")
+        );
+        // Not within a word, nor a short word.
+        assert_eq!(did_you_mean("ip_po", ["ip_pool_name"]), None);
+        assert_eq!(did_you_mean("ip", ["ip_addr"]), None);
         // A long word costs no matrix and gets no suggestion.
         assert_eq!(did_you_mean(&"x".repeat(5000), ["tunnel"]), None);
     }

@@ -57,7 +57,7 @@ pub(crate) struct Entry {
 /// Words that open a top-level block. A line inside a block that starts with one of them and
 /// ends with `{` is taken as the start of the next top-level block, i.e. the current block lacks
 /// its `}`.
-const TOP_LEVEL_WORDS: &[&str] = &[
+pub(crate) const TOP_LEVEL_WORDS: &[&str] = &[
     "system",
     "peer",
     "tunnel",
@@ -66,6 +66,8 @@ const TOP_LEVEL_WORDS: &[&str] = &[
     "ppp",
     "ip",
     "user",
+    "radius",
+    "dynauth",
 ];
 
 pub(crate) fn parse(tokens: &[Token]) -> (Vec<Block>, Vec<Diagnostic>) {
@@ -101,6 +103,23 @@ impl Parser<'_> {
                 }
                 TokenKind::LBrace | TokenKind::Word | TokenKind::Str => {
                     let items = self.items();
+                    if items
+                        .first()
+                        .is_some_and(|i| !i.quoted && TOP_LEVEL_WORDS.contains(&i.text.as_str()))
+                        && self.peek().kind == TokenKind::Newline
+                        && let Some(brace) = self.brace_on_a_later_line()
+                    {
+                        // `tunnel "a"` then `{` alone on the next line: one error, and the
+                        // block is read as meant, so that its parameters are checked too.
+                        self.diags.push(Diagnostic::error(
+                            self.tokens[brace].span,
+                            format!(
+                                "the `{{` must end the line of its block header: write `{} {{`",
+                                header_text(&items)
+                            ),
+                        ));
+                        self.pos = brace;
+                    }
                     if self.peek().kind == TokenKind::LBrace {
                         let open = self.peek().span;
                         self.pos += 1;
@@ -119,14 +138,22 @@ impl Parser<'_> {
         }
     }
 
+    /// The index of a `{` that follows only line ends from here, if one does.
+    fn brace_on_a_later_line(&self) -> Option<usize> {
+        let next = self.tokens[self.pos..]
+            .iter()
+            .position(|t| t.kind != TokenKind::Newline)?;
+        let at = self.pos + next;
+        (self.tokens[at].kind == TokenKind::LBrace).then_some(at)
+    }
+
     fn not_a_block(&mut self, items: &[Item]) {
         let (Some(first), Some(last)) = (items.first(), items.last()) else {
             return;
         };
         let span = first.span.to(last.span);
-        let header: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         let msg = if TOP_LEVEL_WORDS.contains(&first.text.as_str()) {
-            format!("expected `{{` after block header `{}`", header.join(" "))
+            format!("expected `{{` after block header `{}`", header_text(items))
         } else {
             format!(
                 "`{}` is outside any block: parameters belong inside a block such as \
@@ -156,9 +183,16 @@ impl Parser<'_> {
                     let start = self.pos;
                     let items = self.items();
                     if self.peek().kind == TokenKind::LBrace {
-                        let starts_top_level = items.first().is_some_and(|i| {
-                            !i.quoted && TOP_LEVEL_WORDS.contains(&i.text.as_str())
-                        });
+                        // Every top-level block but `system` has a name: a bare `radius {`
+                        // is a nested block (as `propppd.conf` has them), while
+                        // `radius server "r" {` starts the next block.
+                        let starts_top_level = match items.as_slice() {
+                            [one] => !one.quoted && one.text == "system",
+                            [first, ..] => {
+                                !first.quoted && TOP_LEVEL_WORDS.contains(&first.text.as_str())
+                            }
+                            [] => false,
+                        };
                         if starts_top_level {
                             // Most likely the current block lacks its `}`: let the caller parse
                             // this line as the next top-level block.
@@ -186,22 +220,12 @@ impl Parser<'_> {
     }
 
     fn unclosed(&mut self, open: Span, header: &[Item], when: &str) {
-        let name: Vec<String> = header
-            .iter()
-            .map(|i| {
-                if i.quoted {
-                    format!("\"{}\"", i.text)
-                } else {
-                    i.text.clone()
-                }
-            })
-            .collect();
         let span = header.first().map_or(open, |i| i.span.to(open));
         self.diags.push(Diagnostic::error(
             span,
             format!(
                 "unterminated block `{}`: expected `}}` {when}",
-                name.join(" ")
+                header_text(header)
             ),
         ));
     }
@@ -237,4 +261,19 @@ impl Parser<'_> {
         // The lexer always ends the list with Eof and the parser never moves past it.
         &self.tokens[self.pos.min(self.tokens.len() - 1)]
     }
+}
+
+/// A block header as written: its words, and its name in quotes.
+fn header_text(header: &[Item]) -> String {
+    let words: Vec<String> = header
+        .iter()
+        .map(|i| {
+            if i.quoted {
+                format!("\"{}\"", i.text)
+            } else {
+                i.text.clone()
+            }
+        })
+        .collect();
+    words.join(" ")
 }

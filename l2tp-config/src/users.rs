@@ -143,7 +143,13 @@ type Entry = (usize, Result<Vec<Vec<u8>>, String>);
 fn entries(text: &str) -> Vec<Entry> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
-    let mut i = 0;
+    // A byte order mark, which some editors write at the start of a UTF-8 file, would
+    // otherwise be the start of the first user's name.
+    let mut i = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let mut line = 1;
     while i < bytes.len() {
         let start_line = line;

@@ -373,3 +373,132 @@ fn the_examples_of_pools_users_and_users_files_read() {
         ]
     );
 }
+
+/// The system settings that RELOADING says take effect only at the next start: the words
+/// between "Changes to" and "take effect at the next start".
+fn settings_a_reload_leaves() -> BTreeSet<String> {
+    let all = page_sections();
+    let text = l2tp_docs_check::collapse_ws(
+        &section(&all, "RELOADING")
+            .lines
+            .iter()
+            .map(|l| l2tp_docs_check::roff_line_text(l))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    let list = text
+        .split_once("Changes to")
+        .and_then(|(_, rest)| rest.split_once("take effect at the next start"))
+        .map(|(list, _)| list)
+        .expect("RELOADING lists the settings that take effect at the next start");
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|w| !w.is_empty() && *w != "and")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_reload_warns_of_every_system_setting_it_leaves_and_the_page_lists_them() {
+    let listed = settings_a_reload_leaves();
+    // Those the daemon names in a reload's "restart l2tpd to apply it" warnings.
+    let source = read("l2tpd/src/core/summary.rs");
+    let warned: BTreeSet<String> = source
+        .split("needs(")
+        .skip(1)
+        .filter_map(|call| call.trim_start().strip_prefix('"'))
+        .filter_map(|call| call.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        warned, listed,
+        "the settings l2tpd/src/core/summary.rs warns of on reload differ from those RELOADING \
+         in {PAGE} lists"
+    );
+    // Every entry of the system block that says a reload does not change it is in the list.
+    let all = page_sections();
+    for e in entries(section(&all, "The system block")) {
+        let key = l2tp_docs_check::tag_word(&e.tag);
+        if e.body.contains("a reload does not change it") {
+            assert!(
+                listed.contains(key),
+                "`{key}`: its entry says a reload does not change it, but RELOADING in {PAGE} \
+                 does not list it among the settings that take effect at the next start"
+            );
+        }
+    }
+}
+
+/// The block a parameter of each subsection of BLOCKS is tried in, with what else it needs.
+fn probe_block(title: &str) -> (&'static str, &'static str) {
+    match title {
+        "The system block" => ("system {", ""),
+        "Peer profiles" => ("peer profile \"x\" {", ""),
+        "Tunnel profiles and tunnels" => ("tunnel profile \"x\" {", ""),
+        "Tunnel instances" => ("tunnel \"x\" {", "    peer 192.0.2.1\n"),
+        "Session profiles and sessions" => ("session profile \"x\" {", ""),
+        "Session instances" => ("session \"x\" {", ""),
+        "Pseudowire profiles" => ("pseudowire profile \"x\" {", ""),
+        "PPP profiles" => ("ppp profile \"x\" {", ""),
+        "Address pools" => ("ip pool \"x\" {", ""),
+        "Users" => ("user \"x\" {", ""),
+        "RADIUS servers" => ("radius server \"x\" {", ""),
+        "Dynamic authorization clients" => ("dynauth client \"x\" {", ""),
+        other => panic!("no probe block for `{other}`"),
+    }
+}
+
+/// The range the parser accepts for `key` in the block of `title`, if it takes a number: the
+/// `from A to B` of its message for a number far too large.
+fn parser_range(title: &str, key: &str) -> Option<(u64, u64)> {
+    let (open, rest) = probe_block(title);
+    let text = format!("{open}\n{rest}    {key} 999999999999999999999999\n}}\n");
+    let Err(diags) = l2tp_config::parse("probe.conf", &text) else {
+        return None;
+    };
+    diags.iter().find_map(|d| {
+        let (_, range) = d.message().split_once("expected a number from ")?;
+        let (a, b) = range.split_once(" to ")?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    })
+}
+
+#[test]
+fn every_numeric_parameter_states_the_range_the_parser_enforces() {
+    const TYPE_MAXIMA: [u64; 4] = [255, 65_535, 4_294_967_295, u64::MAX];
+    let all = page_sections();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (title, keys, _) in block_subsections() {
+        let entries = entries(section(&all, title));
+        for key in keys {
+            let Some((min, max)) = parser_range(title, key) else {
+                continue;
+            };
+            checked += 1;
+            let Some(e) = entries
+                .iter()
+                .find(|e| l2tp_docs_check::tag_word(&e.tag) == *key)
+            else {
+                continue; // reported by another test
+            };
+            let body = &e.body;
+            let stated = body.contains(&format!("{min} to {max}"))
+                || (TYPE_MAXIMA.contains(&max)
+                    && (min == 0 || body.contains(&format!("at least {min}"))));
+            if !stated {
+                problems.push(format!(
+                    "`{key}` in `{title}`: the parser takes {min} to {max}, which the entry does \
+                     not say (`{min} to {max}`{})",
+                    if TYPE_MAXIMA.contains(&max) {
+                        format!(" or `at least {min}`")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} numeric parameters found");
+    assert!(problems.is_empty(), "{PAGE}:\n{}", problems.join("\n"));
+}

@@ -2,6 +2,7 @@
 //! settings that conflict, each reported in the first layer where it appears.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use super::{Builder, Info, Kind, with_effective};
 use crate::config::{Config, DEFAULT_PROFILE};
@@ -135,7 +136,72 @@ impl Builder {
         }
     }
 
+    /// The addresses of each list of the `system` block that l2tpd binds: no two alike, and
+    /// no address beside the unspecified one of its IP version with the same port, which
+    /// holds it already (a start-up would fail with "address already in use").
+    pub(super) fn check_system(&mut self, config: &Config) {
+        let sys = &config.system;
+        // The dynamic authorization sockets are dual-stack: `[::]` holds the IPv4 port too.
+        for (key, list, dual_stack) in [
+            ("listen", &sys.listen, false),
+            ("metrics_listen", &sys.metrics_listen, false),
+            ("radius_dynauth_listen", &sys.radius_dynauth_listen, true),
+        ] {
+            let Some(at) = self.system_info.value(key) else {
+                continue;
+            };
+            // Whether `any`, an unspecified address, holds `one` too.
+            let holds = |any: &SocketAddr, one: &SocketAddr| {
+                any.ip().is_unspecified()
+                    && (any.is_ipv4() == one.is_ipv4() || (dual_stack && any.is_ipv6()))
+            };
+            for (i, a) in list.iter().enumerate() {
+                let clash = list[..i].iter().find(|b| {
+                    a.port() == b.port() && (a.ip() == b.ip() || holds(a, b) || holds(b, a))
+                });
+                let Some(b) = clash else { continue };
+                let message = if a == b {
+                    format!("`{key}` has {a} twice")
+                } else {
+                    let (any, one) = if holds(b, a) { (b, a) } else { (a, b) };
+                    let every = if any.is_ipv4() == one.is_ipv4() {
+                        "every address of its IP version"
+                    } else {
+                        "every IPv6 and IPv4 address"
+                    };
+                    format!(
+                        "`{key}` has both {any} and {one}: {any} is {every} on port {}, {one} \
+                         included, so {one} cannot be bound beside it",
+                        a.port()
+                    )
+                };
+                self.error(at, message);
+            }
+        }
+    }
+
     pub(super) fn check_peer_profiles(&mut self) {
+        // The `default` peer profile is the match of last resort: what it matches on does not
+        // keep anyone out, which is what writing it there usually means.
+        let default_matchers: Vec<Span> = self
+            .peers
+            .iter()
+            .filter(|(p, _)| p.name == DEFAULT_PROFILE && !p.builtin)
+            .flat_map(|(_, info)| {
+                ["peer_ipaddr", "peer_host_name"]
+                    .into_iter()
+                    .filter_map(|k| info.value(k))
+            })
+            .collect();
+        for at in default_matchers {
+            self.diags.push(Diagnostic::warning(
+                at,
+                "the `default` peer profile takes every peer that no other profile matches, \
+                 whatever its `peer_ipaddr` or `peer_host_name`: this does not keep other peers \
+                 out (set `deny_remote_tunnel_creates`, or give the default tunnel profile a \
+                 `secret`)",
+            ));
+        }
         let peers: Vec<(PeerParams, Info)> = self
             .peers
             .iter()
@@ -531,6 +597,54 @@ fn may_name(name: &str, device: &str) -> bool {
 }
 
 impl Builder {
+    /// Two Ethernet session instances may not have one fixed interface name (not a `%d`
+    /// template): the second's device could not be made.
+    pub(super) fn check_fixed_interface_names(&mut self, config: &Config) {
+        let sessions: Vec<(String, Info)> = self
+            .sessions
+            .iter()
+            .map(|(s, i)| (s.name.clone(), i.clone()))
+            .collect();
+        let mut first: HashMap<String, (String, Span)> = HashMap::new();
+        for (name, info) in &sessions {
+            let Some(s) = config.resolve_session(name) else {
+                continue;
+            };
+            if !matches!(
+                s.settings.pseudowire_type,
+                PseudowireType::Eth | PseudowireType::EthVlan
+            ) {
+                continue;
+            }
+            let Some(ifname) = s
+                .settings
+                .interface_name
+                .clone()
+                .or_else(|| s.pseudowire.interface_name.clone())
+                .filter(|n| !n.contains("%d"))
+            else {
+                continue;
+            };
+            let at = info.at("interface_name");
+            match first.get(&ifname) {
+                Some((other, other_at)) => self.diags.push(
+                    Diagnostic::error(
+                        at,
+                        format!(
+                            "sessions `{other}` and `{name}` both have the interface `{ifname}`: \
+                             a fixed name serves one session; give each its own, or a template \
+                             with `%d`"
+                        ),
+                    )
+                    .with_note(*other_at, format!("`{other}` has it here")),
+                ),
+                None => {
+                    first.insert(ifname, (name.clone(), at));
+                }
+            }
+        }
+    }
+
     /// A session's interface may not take the name of native PPP's shared TUN
     /// (`ppp_interface`): the session's device could not be made, or the TUN could not.
     pub(super) fn check_interface_names(&mut self, config: &Config) {

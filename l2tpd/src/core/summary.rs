@@ -88,10 +88,18 @@ pub fn summarize(diff: &ConfigDiff, first: &Config, new: &Config, ip_open: bool)
     needs("ppp_interface", o.ppp_interface != n.ppp_interface);
     needs("learn_sccrq_mark", o.learn_sccrq_mark != n.learn_sccrq_mark);
     needs("nfq_socket", o.nfq_socket != n.nfq_socket);
+    needs("max_scripts", o.max_scripts != n.max_scripts);
     if !ip_open && uses_ip_encap(new) {
         restart_needed.push(
             "encap ip or listen_encap_ip is now in use: restart l2tpd to open the IP \
              (protocol 115) sockets"
+                .into(),
+        );
+    }
+    if ip_open && uses_ip_encap(old) && !uses_ip_encap(new) {
+        restart_needed.push(
+            "encap ip and listen_encap_ip are no longer in use: the IP (protocol 115) sockets \
+             stay open, and peers may still open tunnels over IP, until l2tpd restarts"
                 .into(),
         );
     }
@@ -122,4 +130,48 @@ pub(super) fn add_applied(summary: &mut ReloadSummary, applied: Applied) {
             reason: r.reason_text(),
         })
         .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize;
+
+    fn parse(text: &str) -> l2tp_config::Config {
+        l2tp_config::parse("t.conf", text).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    /// `max_scripts` sizes the scripts' semaphore once, at start-up (l2tpd.conf(5)).
+    #[test]
+    fn a_reload_that_changes_max_scripts_says_it_needs_a_restart() {
+        let old = parse("");
+        let new = parse("system {\n max_scripts 4\n}\n");
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, false);
+        assert_eq!(
+            s.restart_needed,
+            ["max_scripts changed: restart l2tpd to apply it (the running value is kept)"]
+        );
+    }
+
+    /// The protocol 115 sockets are opened at start-up only, and closed only by a stop.
+    #[test]
+    fn a_reload_that_stops_using_ip_encapsulation_says_its_sockets_stay_open() {
+        let old = parse("system {\n listen_encap_ip true\n}\n");
+        let new = parse("");
+        let s = summarize(&l2tp_config::diff(&old, &new), &old, &new, true);
+        assert_eq!(
+            s.restart_needed,
+            [
+                "encap ip and listen_encap_ip are no longer in use: the IP (protocol 115) \
+                 sockets stay open, and peers may still open tunnels over IP, until l2tpd \
+                 restarts"
+            ]
+        );
+        // Said once, when it changes.
+        let again = summarize(&l2tp_config::diff(&new, &new), &new, &new, true);
+        assert!(
+            again.restart_needed.is_empty(),
+            "{:?}",
+            again.restart_needed
+        );
+    }
 }

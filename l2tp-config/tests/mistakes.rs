@@ -1,0 +1,337 @@
+//! Mistakes an operator makes when writing a config by hand, and the message each gets: it
+//! names the place (line and column) and what would be right.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use l2tp_config::{Diagnostic, parse};
+
+/// Every problem of `source` as `LINE:COL: message`.
+fn problems(source: &str) -> Vec<String> {
+    match parse("l2tpd.conf", source) {
+        Ok(_) => panic!("config unexpectedly valid:\n{source}"),
+        Err(diags) => diags.iter().map(located).collect(),
+    }
+}
+
+fn located(d: &Diagnostic) -> String {
+    format!("{}:{}: {}", d.line(), d.column(), d.message())
+}
+
+#[test]
+fn a_number_too_long_for_any_parameter_gets_its_range() {
+    assert_eq!(
+        problems("system {\n    max_scripts 99999999999999999999999\n}\n"),
+        ["2:17: value `99999999999999999999999` is out of range: expected a number from 1 to 4096"]
+    );
+    assert_eq!(
+        problems("tunnel profile \"t\" {\n    hello_timeout 0x1ffffffffffffffff\n}\n"),
+        [
+            "2:19: value `0x1ffffffffffffffff` is out of range: expected a number from 0 to \
+             4294967295"
+        ]
+    );
+    // Not a number at all: said so.
+    assert_eq!(
+        problems("system {\n    max_scripts 0x\n}\n"),
+        ["2:17: expected a number, found `0x`"]
+    );
+}
+
+#[test]
+fn a_block_left_open_before_a_radius_block_is_reported_as_open() {
+    // The `radius server` block is read as the next block, not as one nested in the first:
+    // its own problems are reported too.
+    assert_eq!(
+        problems(
+            "tunnel profile \"a\" {\n    secret x\n\nradius server \"r\" {\n    adress 192.0.2.1\n    \
+             secret s\n}\ndynauth client \"d\" {\n    address 192.0.2.1\n    secret s\n"
+        ),
+        [
+            "1:1: unterminated block `tunnel profile \"a\"`: expected `}` before the next block \
+             starts",
+            "4:15: radius server `r` has no `address`, which it needs",
+            "5:5: unknown parameter `adress` in a `radius server` block; did you mean `address`?",
+            "8:1: unterminated block `dynauth client \"d\"`: expected `}` before the end of the file",
+        ]
+    );
+}
+
+#[test]
+fn a_brace_on_the_line_after_the_header_is_one_error_and_the_block_is_read() {
+    assert_eq!(
+        problems("tunnel profile \"a\"\n{\n    hello_timout 5\n}\n"),
+        [
+            "2:1: the `{` must end the line of its block header: write `tunnel profile \"a\" {`",
+            "3:5: unknown parameter `hello_timout` in a `tunnel profile` block; did you mean \
+             `hello_timeout`?",
+        ]
+    );
+    // A header without any brace still says what it lacks, with its name in quotes.
+    assert_eq!(
+        problems("tunnel profile \"a\"\n    hello_timeout 5\n"),
+        [
+            "1:1: expected `{` after block header `tunnel profile \"a\"`",
+            "2:5: `hello_timeout` is outside any block: parameters belong inside a block such as \
+             `system { ... }`",
+        ]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_the_file_is_not_text() {
+    let config = parse("l2tpd.conf", "\u{feff}system {\n    log_level info\n}\n").unwrap();
+    assert_eq!(config.system().log_level, l2tp_config::LogLevel::Info);
+    // Columns of the first line still count from its first character.
+    assert_eq!(
+        problems("\u{feff}systme {\n}\n"),
+        ["1:2: unknown block type `systme`; did you mean `system`?"]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_users_file_is_not_part_of_the_first_name() {
+    let users = l2tp_config::parse_users_file(
+        std::path::Path::new("chap-secrets"),
+        "\u{feff}alice * pw\nbob * pw2\n",
+    )
+    .unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+}
+
+#[test]
+fn an_address_listed_twice_or_beside_its_wildcard_cannot_be_bound() {
+    assert_eq!(
+        problems("system {\n    listen 192.0.2.1:1701 [::1] 192.0.2.1\n}\n"),
+        ["2:12: `listen` has 192.0.2.1:1701 twice"]
+    );
+    assert_eq!(
+        problems(
+            "system {\n    listen 0.0.0.0 192.0.2.1\n    metrics_listen 127.0.0.1:9701 \
+             [::]:9701 [::1]:9701\n    radius_dynauth_listen 192.0.2.1 192.0.2.1:3799\n}\n"
+        ),
+        [
+            "2:12: `listen` has both 0.0.0.0:1701 and 192.0.2.1:1701: 0.0.0.0:1701 is every \
+             address of its IP version on port 1701, 192.0.2.1:1701 included, so \
+             192.0.2.1:1701 cannot be bound beside it",
+            "3:20: `metrics_listen` has both [::]:9701 and [::1]:9701: [::]:9701 is every \
+             address of its IP version on port 9701, [::1]:9701 included, so [::1]:9701 \
+             cannot be bound beside it",
+            "4:27: `radius_dynauth_listen` has 192.0.2.1:3799 twice",
+        ]
+    );
+    // Its dynamic authorization sockets are dual-stack: `[::]` is every IPv4 address too.
+    assert_eq!(
+        problems("system {\n    radius_dynauth_listen [::] 192.0.2.1\n}\n"),
+        [
+            "2:27: `radius_dynauth_listen` has both [::]:3799 and 192.0.2.1:3799: [::]:3799 is \
+             every IPv6 and IPv4 address on port 3799, 192.0.2.1:3799 included, so \
+             192.0.2.1:3799 cannot be bound beside it"
+        ]
+    );
+    // Other ports, or the other IP version's wildcard, are no clash.
+    parse(
+        "l2tpd.conf",
+        "system {\n    listen 0.0.0.0:1701 [::]:1701 192.0.2.1:1702\n    metrics_listen \
+         0.0.0.0:9701 [::1]:9701\n}\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_where_it_is_not() {
+    let dir = std::env::temp_dir().join(format!("l2tp-config-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("l2tpd.conf");
+    std::fs::write(
+        &path,
+        b"system {\n    host_name \"caf\xe9\"\n}\nuser \"\xff\xfe\" {\n    password pw\n}\n",
+    )
+    .unwrap();
+    let Err(l2tp_config::LoadError::Invalid { diagnostics, .. }) = l2tp_config::load(&path) else {
+        panic!("a file that is not UTF-8 loaded");
+    };
+    let got: Vec<String> = diagnostics.iter().map(located).collect();
+    let message = "not UTF-8 text: the file must be UTF-8 (convert it with `iconv -t UTF-8`)";
+    assert_eq!(got, [format!("2:19: {message}"), format!("4:7: {message}")]);
+    assert!(
+        diagnostics[0]
+            .to_string()
+            .starts_with(&format!("{}:2:19: error: ", path.display()))
+    );
+
+    // A users file that is not: the line is named, and the secret on it is not shown.
+    let users = dir.join("chap-secrets");
+    std::fs::write(&users, b"alice * pw\nbob * caf\xe9\n").unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "ppp profile \"default\" {{\n    users_file {}\n}}\n",
+            users.display()
+        ),
+    )
+    .unwrap();
+    let err = l2tp_config::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "cannot read users file {}: line 2 is not UTF-8 text (the file must be UTF-8)",
+            users.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_parameter_name_cut_short_or_written_out_gets_a_suggestion() {
+    assert_eq!(
+        problems(
+            "ppp profile \"p\" {\n    ip_pool \"a\"\n    dns 192.0.2.53\n    local_ip 192.0.2.1\n}\n\
+             session \"s\" {\n    tunnel_name \"t\"\n}\n"
+        ),
+        [
+            "2:5: unknown parameter `ip_pool` in a `ppp profile` block; did you mean \
+             `ip_pool_name`?",
+            "3:5: unknown parameter `dns` in a `ppp profile` block; did you mean `dns_addr_1`?",
+            "4:5: `local_ip` is not a parameter of a `ppp profile` block; it belongs in a \
+             `pseudowire profile` block; or did you mean `local_ip_addr`?",
+            "6:9: session `s` has no `tunnel`: name the tunnel it belongs to with `tunnel \
+             \"name\"`",
+            "7:5: unknown parameter `tunnel_name` in a `session` block; did you mean `tunnel`?",
+        ]
+    );
+}
+
+#[test]
+fn values_written_almost_right_are_told_how_to_write_them() {
+    assert_eq!(
+        problems(
+            "session profile \"s\" {\n    cookie \"hex:01020304\"\n}\n\
+             tunnel profile \"t\" {\n    framing_caps sync bogus\n}\n\
+             ip pool \"p\" {\n    ranges 192.0.2.10 - 192.0.2.99\n}\n\
+             ip pool \"q\" {\n    ranges 198.51.100.10- 198.51.100.99\n}\n"
+        ),
+        [
+            "2:12: `\"hex:01020304\"` is quoted, so it is text: write the hex value without \
+             quotes (`hex:01020304`)",
+            "5:23: expected one or more of `sync`, `async` or `any`, found `bogus`",
+            "8:23: a range is written without spaces around its `-`: `192.0.2.10-192.0.2.99`",
+            "11:12: a range is written without spaces around its `-`: \
+             `198.51.100.10-198.51.100.99`",
+        ]
+    );
+}
+
+#[test]
+fn a_bridge_is_one_existing_device_not_a_template() {
+    assert_eq!(
+        problems("pseudowire profile \"w\" {\n    bridge br%d\n}\n"),
+        ["2:12: invalid interface name `br%d`: one device, so no `%d` template"]
+    );
+}
+
+#[test]
+fn two_ethernet_sessions_cannot_have_one_fixed_interface_name() {
+    let tunnel = "tunnel \"a\" {\n    peer 192.0.2.1\n}\n";
+    // Set in the sessions, or inherited from their pseudowire profile.
+    assert_eq!(
+        problems(&format!(
+            "{tunnel}session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n    \
+             interface_name pw0\n}}\nsession \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type \
+             eth\n    interface_name pw0\n}}\n"
+        )),
+        [
+            "12:20: sessions `s1` and `s2` both have the interface `pw0`: a fixed name serves \
+             one session; give each its own, or a template with `%d`"
+        ]
+    );
+    assert_eq!(
+        problems(&format!(
+            "{tunnel}pseudowire profile \"lan\" {{\n    interface_name pw0\n}}\nsession \"s1\" \
+             {{\n    tunnel \"a\"\n    pseudowire_type eth\n    pseudowire_profile_name \
+             \"lan\"\n}}\nsession \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type eth_vlan\n    \
+             vlan_id 7\n    pseudowire_profile_name \"lan\"\n}}\n"
+        )),
+        [
+            "12:9: sessions `s1` and `s2` both have the interface `pw0`: a fixed name serves \
+             one session; give each its own, or a template with `%d`"
+        ]
+    );
+    // A template serves many.
+    parse(
+        "l2tpd.conf",
+        &format!(
+            "{tunnel}session \"s1\" {{\n    tunnel \"a\"\n    pseudowire_type eth\n    \
+             interface_name pw%d\n}}\nsession \"s2\" {{\n    tunnel \"a\"\n    pseudowire_type \
+             eth\n    interface_name pw%d\n}}\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_quoted_block_type_is_told_to_lose_its_quotes() {
+    assert_eq!(
+        problems("\"tunnel\" \"x\" {\n    peer 192.0.2.1\n}\n"),
+        ["1:1: the block type is written without quotes: `tunnel \"x\" {`"]
+    );
+}
+
+#[test]
+fn a_hash_glued_to_a_value_is_a_comment_and_a_warning_says_so() {
+    let config = parse(
+        "l2tpd.conf",
+        "tunnel profile \"t\" {\n    secret abc#def\n    hello_timeout 30 # seconds\n}\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = config.warnings().iter().map(located).collect();
+    assert_eq!(
+        warnings,
+        [
+            "2:15: this `#` right after a value starts a comment, so the value ends before it: \
+             put the value in quotes if the `#` is part of it, or a space before a comment"
+        ]
+    );
+    assert_eq!(
+        config.tunnel_profile_settings("t").unwrap().secret,
+        Some(l2tp_config::Secret::new(b"abc".to_vec()))
+    );
+}
+
+#[test]
+fn a_hex_prefix_in_upper_case_is_refused_rather_than_taken_as_text() {
+    assert_eq!(
+        problems("tunnel profile \"t\" {\n    secret HEX:a1b2c3\n}\n"),
+        [
+            "2:12: `HEX:` is not `hex:`: write `hex:` in lower case for bytes, or put the value in \
+             quotes for text"
+        ]
+    );
+    // Quoted, it is text.
+    parse(
+        "l2tpd.conf",
+        "tunnel profile \"t\" {\n    secret \"HEX:a1b2c3\"\n}\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn matching_on_the_default_peer_profile_gets_a_warning_that_it_keeps_no_one_out() {
+    let config = parse(
+        "l2tpd.conf",
+        "peer profile \"default\" {\n    peer_ipaddr 198.51.100.0/24\n}\n\
+         peer profile \"lacs\" {\n    peer_ipaddr 203.0.113.0/24\n}\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = config.warnings().iter().map(located).collect();
+    assert_eq!(
+        warnings,
+        [
+            "2:17: the `default` peer profile takes every peer that no other profile matches, \
+             whatever its `peer_ipaddr` or `peer_host_name`: this does not keep other peers out \
+             (set `deny_remote_tunnel_creates`, or give the default tunnel profile a `secret`)"
+        ]
+    );
+    // As the warning says.
+    let outsider = "192.0.2.77".parse().unwrap();
+    assert_eq!(config.match_peer(outsider, None).name, "default");
+}
