@@ -96,7 +96,7 @@ pub fn summarize(diff: &ConfigDiff, first: &Config, new: &Config, ip_open: bool)
                 .into(),
         );
     }
-    if ip_open && uses_ip_encap(old) && !uses_ip_encap(new) {
+    if ip_open && !uses_ip_encap(new) {
         restart_needed.push(
             "encap ip and listen_encap_ip are no longer in use: the IP (protocol 115) sockets \
              stay open, and peers may still open tunnels over IP, until l2tpd restarts"
@@ -166,12 +166,11 @@ mod tests {
                  restarts"
             ]
         );
-        // Said once, when it changes.
-        let again = summarize(&l2tp_config::diff(&new, &new), &new, &new, true);
-        assert!(
-            again.restart_needed.is_empty(),
-            "{:?}",
-            again.restart_needed
-        );
+        // Said at each reload while the file is so (the sockets are still open), and no more
+        // once the file uses IP again.
+        let again = summarize(&l2tp_config::diff(&new, &new), &old, &new, true);
+        assert_eq!(again.restart_needed, s.restart_needed);
+        let back = summarize(&l2tp_config::diff(&new, &old), &old, &old, true);
+        assert!(back.restart_needed.is_empty(), "{:?}", back.restart_needed);
     }
 }
