@@ -92,6 +92,9 @@ params! {
         script_dir: PathBuf => PathBuf = PathBuf::from("/etc/l2tpd"), p::path;
         /// `max_scripts`: the most user scripts running at once \[16\].
         max_scripts: u32 => u32 = 16, p::number(1, 4096);
+        /// `script_timeout`: seconds a user script may run before its process group is
+        /// stopped (SIGTERM, then SIGKILL), 0 = no limit \[60\].
+        script_timeout: u32 => u32 = 60, p::number(0, 86_400);
         /// `metrics_listen`: addresses and ports to serve Prometheus metrics on over HTTP
         /// (`GET /metrics`) \[none: no metrics endpoint\].
         metrics_listen: Vec<SocketAddr> => Vec<SocketAddr> = Vec::new(), p::metrics_addrs;

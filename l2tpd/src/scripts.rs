@@ -9,11 +9,13 @@
 //!   one instance run one at a time and in event order;
 //! - a global semaphore bounds how many scripts run at once (`max_scripts`);
 //! - a script is executed directly (no shell), with the arguments and environment of the event
-//!   only, standard streams on `/dev/null`, as root when the daemon is root, and its exit
-//!   status is only logged.
+//!   only, standard streams on `/dev/null`, as root when the daemon is root, in a process group
+//!   of its own, and its exit status is only logged;
+//! - a script still running after `script_timeout` has its process group stopped ([`stop`]:
+//!   SIGTERM, then SIGKILL), logged and counted, and its queue and permit move on.
 //!
-//! A script that hangs holds its own instance's queue and one of the permits; the protocol,
-//! other instances and other scripts go on.
+//! A script that hangs holds its own instance's queue and one of the permits until then; the
+//! protocol, other instances and other scripts go on.
 //!
 //! An event whose script is absent costs nothing: no queue or task is made for it (whether a
 //! script exists is looked up at most once a second per file, so a script added to
@@ -32,6 +34,10 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::metrics::snapshot::ScriptFigures;
+
+mod stop;
+
+use stop::Stopped;
 
 /// The `PATH` a script gets.
 pub const SCRIPT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -318,7 +324,16 @@ pub fn hex(bytes: &[u8]) -> String {
     })
 }
 
-type Job = (PathBuf, ScriptEvent);
+/// One script to run: its path, its event, and how long it may run (`None`: no limit).
+type Job = (PathBuf, ScriptEvent, Option<Duration>);
+
+/// How long a script may run with `script_timeout` `secs` (0: no limit).
+pub fn script_timeout(secs: u32) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs.into()))
+}
+
+/// How long a stopped script's process group has between SIGTERM and SIGKILL.
+pub const KILL_AFTER: Duration = Duration::from_secs(5);
 
 /// How the scripts' runs ended, for the metrics: shared by the workers.
 #[derive(Debug, Default)]
@@ -340,6 +355,7 @@ impl Tally {
 const SUCCESS: usize = 0;
 const FAILURE: usize = 1;
 const ERROR: usize = 2;
+const TIMEOUT: usize = 3;
 
 /// Runs scripts: one queue per tunnel or session, a bound on how many run at once.
 #[derive(Debug)]
@@ -350,6 +366,8 @@ pub struct ScriptRunner {
     /// Whether each script file existed, and when that was looked up.
     present: HashMap<PathBuf, (Instant, bool)>,
     tally: Arc<Tally>,
+    /// Between SIGTERM and SIGKILL to a script stopped for its time limit.
+    kill_after: Duration,
 }
 
 /// How long a lookup of whether a script exists is trusted.
@@ -364,6 +382,7 @@ impl ScriptRunner {
             workers: JoinSet::new(),
             present: HashMap::new(),
             tally: Arc::default(),
+            kill_after: KILL_AFTER,
         }
     }
 
@@ -397,8 +416,9 @@ impl ScriptRunner {
         kinds
     }
 
-    /// Queues the script for `event` from `dir`. Never blocks; needs the runtime.
-    pub fn submit(&mut self, dir: &Path, event: ScriptEvent) {
+    /// Queues the script for `event` from `dir`, to be stopped if it runs longer than
+    /// `timeout`. Never blocks; needs the runtime.
+    pub fn submit(&mut self, dir: &Path, timeout: Option<Duration>, event: ScriptEvent) {
         let key = (event.tid, event.sid);
         let last = matches!(
             event.kind,
@@ -409,7 +429,7 @@ impl ScriptRunner {
             // Nothing to run and nothing queued before it: no queue, no task.
             return;
         }
-        let job = (path, event);
+        let job = (path, event, timeout);
         let job = match self.queues.get(&key) {
             Some(tx) => match tx.send(job) {
                 Ok(()) => None,
@@ -422,8 +442,12 @@ impl ScriptRunner {
             // A fresh channel with its receiver alive accepts the job.
             let _ = tx.send(job);
             while self.workers.try_join_next().is_some() {}
-            self.workers
-                .spawn(worker(rx, self.limit.clone(), self.tally.clone()));
+            self.workers.spawn(worker(
+                rx,
+                self.limit.clone(),
+                self.tally.clone(),
+                self.kill_after,
+            ));
             self.queues.insert(key, tx);
         }
         if last {
@@ -464,17 +488,29 @@ impl ScriptRunner {
     }
 }
 
-async fn worker(mut rx: mpsc::UnboundedReceiver<Job>, limit: Arc<Semaphore>, tally: Arc<Tally>) {
-    while let Some((path, event)) = rx.recv().await {
-        if let Some(result) = run(&path, &event, &limit, &tally).await {
+async fn worker(
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    limit: Arc<Semaphore>,
+    tally: Arc<Tally>,
+    kill_after: Duration,
+) {
+    while let Some((path, event, timeout)) = rx.recv().await {
+        let limits = (timeout, kill_after);
+        if let Some(result) = run(&path, &event, &limit, &tally, limits).await {
             tally.count(event.file_name(), result);
         }
     }
 }
 
-/// Runs one script; how it ended (an index of `SCRIPT_RESULTS`), or `None` when there was
-/// none to run.
-async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore, tally: &Tally) -> Option<usize> {
+/// Runs one script within `(timeout, kill_after)`; how it ended (an index of
+/// `SCRIPT_RESULTS`), or `None` when there was none to run.
+async fn run(
+    path: &Path,
+    event: &ScriptEvent,
+    limit: &Semaphore,
+    tally: &Tally,
+    (timeout, kill_after): (Option<Duration>, Duration),
+) -> Option<usize> {
     match tokio::fs::metadata(path).await {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
@@ -497,7 +533,9 @@ async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore, tally: &Tally)
         .envs(event.env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::null())
+        // Its own process group, so that stopping it stops what it started too.
+        .process_group(0);
     if nix::unistd::geteuid().is_root() {
         // Real and effective user and group id 0, whatever the daemon was started with.
         cmd.uid(0).gid(0);
@@ -510,14 +548,22 @@ async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore, tally: &Tally)
         }
         Ok(mut child) => {
             tally.running.fetch_add(1, Ordering::Relaxed);
-            let status = child.wait().await;
+            let status = match timeout {
+                None => Ok(child.wait().await),
+                Some(t) => match tokio::time::timeout(t, child.wait()).await {
+                    Ok(status) => Ok(status),
+                    Err(_) => Err(timed_out(&mut child, path, event, t, kill_after).await),
+                },
+            };
             tally.running.fetch_sub(1, Ordering::Relaxed);
             match status {
-                Ok(status) => {
+                // Logged by `timed_out`.
+                Err(_) => Some(TIMEOUT),
+                Ok(Ok(status)) => {
                     tracing::debug!("script {}: {status}", path.display());
                     Some(if status.success() { SUCCESS } else { FAILURE })
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::warn!("script {}: {e}", path.display());
                     Some(ERROR)
                 }
@@ -526,102 +572,37 @@ async fn run(path: &Path, event: &ScriptEvent, limit: &Semaphore, tally: &Tally)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absent_scripts_cost_no_queue() {
-        let dir = std::env::temp_dir().join(format!("l2tpd-noscripts-{}", std::process::id()));
-        let mut runner = ScriptRunner::new(1);
-        for sid in 1..=100 {
-            let e = session_event(EventKind::SessionUp, 7, sid, &SessionFacts::default());
-            runner.submit(&dir, e);
-        }
-        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None, None));
-        assert_eq!(runner.queues(), 0);
-        assert_eq!(runner.present.len(), 2, "one lookup per script file");
+/// Stops `child`, the script at `path` for `event`, which is still running after `timeout`:
+/// logged, then its process group is sent SIGTERM, and SIGKILL `kill_after` later if it is
+/// still there.
+async fn timed_out(
+    child: &mut tokio::process::Child,
+    path: &Path,
+    event: &ScriptEvent,
+    timeout: Duration,
+    kill_after: Duration,
+) -> Stopped {
+    let of = match event.sid {
+        Some(sid) => format!("session {sid} of tunnel {}", event.tid),
+        None => format!("tunnel {}", event.tid),
+    };
+    let pid = child.id().unwrap_or_default();
+    tracing::warn!(
+        "script {} ({} event of {of}, pid {pid}): still running after {timeout:?} \
+         (script_timeout); stopping its process group",
+        path.display(),
+        event.file_name(),
+    );
+    let stopped = stop::process_group(child, kill_after).await;
+    if stopped == Stopped::Killed {
+        tracing::warn!(
+            "script {} (pid {pid}): its process group was still there {kill_after:?} after \
+             SIGTERM; sent SIGKILL",
+            path.display()
+        );
     }
-
-    #[tokio::test]
-    async fn runs_are_counted_by_script_and_result() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("l2tpd-script-runs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("session-up")).unwrap_or_else(|e| panic!("{e}"));
-        for (name, body) in [("tunnel-up", "exit 0"), ("tunnel-down", "exit 3")] {
-            let path = dir.join(name);
-            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap_or_else(|e| panic!("{e}"));
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        let mut runner = ScriptRunner::new(4);
-        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 7, None, None));
-        runner.submit(&dir, tunnel_event(EventKind::TunnelUp, 8, None, None));
-        runner.submit(&dir, tunnel_event(EventKind::TunnelDown, 7, None, None));
-        let e = session_event(EventKind::SessionUp, 7, 1, &SessionFacts::default());
-        runner.submit(&dir, e);
-        // No script: not counted.
-        runner.submit(&dir, tunnel_event(EventKind::TunnelCreated, 9, None, None));
-        let mut figures = runner.figures();
-        for _ in 0..400 {
-            if figures.runs.values().sum::<u64>() >= 4 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            figures = runner.figures();
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        let want: std::collections::BTreeMap<_, _> = [
-            (("tunnel-up", SUCCESS), 2),
-            (("tunnel-down", FAILURE), 1),
-            (("session-up", ERROR), 1),
-        ]
-        .into_iter()
-        .collect();
-        assert_eq!(figures.runs, want);
-        assert_eq!(figures.running, 0);
-    }
-
-    #[test]
-    fn remote_end_id_printable_or_hex() {
-        let f = SessionFacts {
-            remote_end_id: Some(b"pw 1"),
-            ..SessionFacts::default()
-        };
-        let e = session_event(EventKind::SessionCreated, 1, 2, &f);
-        assert_eq!(e.var("REMOTE_END_ID"), Some("pw 1"));
-        assert_eq!(e.var("REMOTE_END_ID_BIN"), None);
-        assert_eq!(e.args, ["1", "2"]);
-        let f = SessionFacts {
-            remote_end_id: Some(&[0x01, 0xab]),
-            pw_type: 5,
-            ..SessionFacts::default()
-        };
-        let e = session_event(EventKind::SessionDeleted, 1, 2, &f);
-        assert_eq!(e.var("REMOTE_END_ID"), None);
-        assert_eq!(e.var("REMOTE_END_ID_BIN"), Some("01ab"));
-        assert_eq!(e.args, ["1", "2", "ETH"]);
-    }
-
-    #[test]
-    fn interface_facts_only_up_and_down() {
-        let f = SessionFacts {
-            interface_name: Some("l2tpeth0"),
-            mtu: Some(1400),
-            bridge: Some("br0"),
-            pw_type: 99,
-            ..SessionFacts::default()
-        };
-        for kind in [EventKind::SessionUp, EventKind::SessionDown] {
-            let e = session_event(kind, 1, 2, &f);
-            assert_eq!(e.var("INTERFACE_NAME"), Some("l2tpeth0"));
-            assert_eq!(e.var("MTU"), Some("1400"));
-            assert_eq!(e.args[2], "99");
-        }
-        let e = session_event(EventKind::SessionDeleted, 1, 2, &f);
-        assert_eq!(e.var("INTERFACE_NAME"), None);
-        assert_eq!(e.var("MTU"), None);
-        assert_eq!(e.var("BRIDGE"), Some("br0"));
-    }
+    stopped
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,7 @@
 //! Events and user scripts with two real `l2tpd` processes on loopback (data plane `none`):
 //! scripts that record their argv and environment, per-instance ordering, a hanging script that
-//! stalls nothing else, and `l2tpwatch` output (text, verbose, CSV) for a whole lifecycle.
+//! stalls nothing else and one stopped after `script_timeout`, and `l2tpwatch` output (text,
+//! verbose, CSV) for a whole lifecycle.
 //!
 //! `l2tpwatch` and `l2tpctl` are looked for beside `l2tpd` (the same target directory): build
 //! them with `cargo test -p l2tpd -p l2tpctl` or `cargo test --workspace`. Every wait is
@@ -10,6 +11,8 @@
 mod common;
 #[path = "events/l2tpwatch.rs"]
 mod l2tpwatch;
+#[path = "events/script_timeout.rs"]
+mod script_timeout;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -105,28 +108,36 @@ impl Record {
 /// file per run, numbered per instance so the order of one instance's runs is kept) and, with
 /// `slow_tunnel`, the tunnel-created script of that tunnel name then sleeps for 60 s.
 fn write_scripts(dir: &Path, slow_tunnel: Option<&str>) -> PathBuf {
+    let slow = "echo $$ > \"$records/slow.pid\"\n        exec sleep 60";
+    write_scripts_hanging(dir, slow_tunnel.map(|t| (t, slow)))
+}
+
+/// [`write_scripts`], where the tunnel-created script of the tunnels whose name matches the
+/// shell pattern `hang.0` then runs the shell commands `hang.1` (`$records`: the records
+/// directory).
+fn write_scripts_hanging(dir: &Path, hang: Option<(&str, &str)>) -> PathBuf {
     let scripts = dir.join("scripts");
     let records = dir.join("records");
     std::fs::create_dir_all(&scripts).unwrap();
     std::fs::create_dir_all(&records).unwrap();
-    let slow = slow_tunnel.map_or(String::new(), |t| {
+    let hang = hang.map_or(String::new(), |(pattern, body)| {
         format!(
-            "if [ \"$name\" = tunnel-created ] && [ \"$TUNNEL_NAME\" = \"{t}\" ]; then\n    \
-             echo $$ > \"{r}/slow.pid\"\n    exec sleep 60\nfi\n",
-            r = records.display()
+            "if [ \"$name\" = tunnel-created ]; then\n    case \"$TUNNEL_NAME\" in\n    \
+             {pattern})\n        {body}\n        ;;\n    esac\nfi\n"
         )
     });
     for name in SCRIPTS {
         let body = format!(
             "#!/bin/sh\n\
+             records=\"{r}\"\n\
              name=$(basename \"$0\")\n\
              key=\"$1-$2\"\n\
-             n=$(ls \"{r}\" | grep -c \"^$key-\")\n\
-             f=\"{r}/$key-$(printf %03d $n)-$name\"\n\
+             n=$(ls \"$records\" | grep -c \"^$key-\")\n\
+             f=\"$records/$key-$(printf %03d $n)-$name\"\n\
              {{ for a in \"$@\"; do printf 'arg %s\\n' \"$a\"; done; env | sed 's/^/env /'; }} \
              > \"$f.tmp\"\n\
              mv \"$f.tmp\" \"$f\"\n\
-             {slow}",
+             {hang}",
             r = records.display()
         );
         let path = scripts.join(name);

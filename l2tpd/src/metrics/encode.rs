@@ -576,7 +576,8 @@ fn scripts(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let mut m = e.encode_descriptor(
         "l2tpd_script_runs",
         "User scripts run, by script and result: success (exit status 0), failure (another \
-         status or a signal), error (it could not be run).",
+         status or a signal), error (it could not be run), timeout (stopped after \
+         script_timeout).",
         None,
         MetricType::Counter,
     )?;

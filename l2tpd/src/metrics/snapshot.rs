@@ -239,7 +239,7 @@ pub struct EngineFigures {
 }
 
 /// The results of a user script's run, as the `result` label spells them.
-pub const SCRIPT_RESULTS: [&str; 3] = ["success", "failure", "error"];
+pub const SCRIPT_RESULTS: [&str; 4] = ["success", "failure", "error", "timeout"];
 
 /// Runs of the user scripts, by script name and result.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]

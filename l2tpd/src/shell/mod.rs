@@ -373,9 +373,11 @@ pub async fn run(
     while !events_tx.is_empty() && Instant::now() < flush_until {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let dir = core.config().system().script_dir.clone();
+    let sys = core.config().system();
+    let timeout = crate::scripts::script_timeout(sys.script_timeout);
+    let dir = sys.script_dir.clone();
     for e in last_scripts {
-        scripts.submit(&dir, e);
+        scripts.submit(&dir, timeout, e);
     }
     scripts.drain(SCRIPT_GRACE).await;
 }
@@ -439,8 +441,11 @@ fn carry_out(
                 events.send(e);
             }
             EngineEvent::Script(s) => {
-                let dir = core.config().system().script_dir.clone();
-                scripts.submit(&dir, s);
+                // Read at each event, so that a reload applies to the scripts queued after it.
+                let sys = core.config().system();
+                let timeout = crate::scripts::script_timeout(sys.script_timeout);
+                let dir = sys.script_dir.clone();
+                scripts.submit(&dir, timeout, s);
             }
             EngineEvent::Socket(change) => plane.socket_change(Instant::now(), change),
             EngineEvent::Resolve { host } => {
