@@ -362,3 +362,14 @@ pub fn wait_output_within(mut child: Child, limit: Duration) -> Output {
 pub fn redact(text: &str, dir: &Path) -> String {
     text.replace(&dir.display().to_string(), "[DIR]")
 }
+
+/// Whether process `pid` has ended: gone, or a zombie nobody has reaped yet.
+pub fn process_ended(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, s)| s.starts_with('Z')),
+    }
+}

@@ -4,6 +4,27 @@ use l2tp_ctl::{CreatedBy, Encap, ProfileKind, PseudowireType, SettingValue, Stat
 
 use super::*;
 
+/// An unnamed PPP session, up for a minute, that l2tpd accepted.
+fn session_info() -> SessionInfo {
+    SessionInfo {
+        tid: 4711,
+        sid: 90001,
+        peer_tid: 17,
+        peer_sid: 33,
+        name: None,
+        state: State::Up,
+        pseudowire_type: PseudowireType::Ppp,
+        interface_name: None,
+        tunnel_name: None,
+        created_by: CreatedBy::Net,
+        uptime_s: 61,
+        profile: "default".into(),
+        pseudowire_profile: "default".into(),
+        ppp_user: None,
+        ppp_ipv4: None,
+    }
+}
+
 fn tunnel_info() -> TunnelInfo {
     TunnelInfo {
         same_peer: Vec::new(),
@@ -50,23 +71,7 @@ fn details_are_titled_with_the_name_if_any() {
     t.name = None;
     t.created_by = CreatedBy::Net;
     assert_eq!(first(Response::Tunnel(detail(t))), "tunnel 4711 (N)");
-    let s = SessionInfo {
-        tid: 4711,
-        sid: 90001,
-        peer_tid: 17,
-        peer_sid: 33,
-        name: None,
-        state: State::Up,
-        pseudowire_type: PseudowireType::Ppp,
-        interface_name: None,
-        tunnel_name: None,
-        created_by: CreatedBy::Net,
-        uptime_s: 61,
-        profile: "default".into(),
-        pseudowire_profile: "default".into(),
-        ppp_user: None,
-        ppp_ipv4: None,
-    };
+    let s = session_info();
     let session = |info: SessionInfo| SessionDetail {
         info,
         protocol_state: "established".into(),
@@ -160,21 +165,11 @@ fn tunnels_sharing_a_peer_address_are_marked() {
 #[test]
 fn session_table() {
     let s = SessionInfo {
-        tid: 4711,
-        sid: 90001,
-        peer_tid: 17,
-        peer_sid: 33,
-        name: None,
-        state: State::Up,
         pseudowire_type: PseudowireType::Other(17),
         interface_name: Some("l2tpeth0".into()),
         tunnel_name: Some("lns1".into()),
-        created_by: CreatedBy::Net,
         uptime_s: 90_061,
-        profile: "default".into(),
-        pseudowire_profile: "default".into(),
-        ppp_user: None,
-        ppp_ipv4: None,
+        ..session_info()
     };
     insta::assert_snapshot!(text(&Response::Sessions(vec![s])));
 }
@@ -182,21 +177,9 @@ fn session_table() {
 #[test]
 fn native_ppp_sessions_show_who_is_online() {
     let s = SessionInfo {
-        tid: 4711,
-        sid: 90001,
-        peer_tid: 17,
-        peer_sid: 33,
-        name: None,
-        state: State::Up,
-        pseudowire_type: PseudowireType::Ppp,
-        interface_name: None,
-        tunnel_name: None,
-        created_by: CreatedBy::Net,
-        uptime_s: 61,
-        profile: "default".into(),
-        pseudowire_profile: "default".into(),
         ppp_user: Some("alice".into()),
         ppp_ipv4: Some([198, 51, 100, 10].into()),
+        ..session_info()
     };
     insta::assert_snapshot!(text(&Response::Sessions(vec![s.clone()])));
     let d = SessionDetail {

@@ -300,19 +300,24 @@ mod tests {
         }
     }
 
+    /// A host that listens on 127.0.0.1:1701 over UDP only.
+    pub(super) fn facts() -> HostFacts {
+        HostFacts {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
+            ip_encap: false,
+            ip_tunnel_sockets: false,
+            control_socket: PathBuf::from("/tmp/x.sock"),
+            host_name: "host".into(),
+            router_id: 7,
+            native_ppp: false,
+        }
+    }
+
     fn core(text: &str) -> Core {
         Core::new(
             parse(text),
             PathBuf::from("/nonexistent/l2tpd.conf"),
-            HostFacts {
-                listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
-                ip_encap: false,
-                ip_tunnel_sockets: false,
-                control_socket: PathBuf::from("/tmp/x.sock"),
-                host_name: "host".into(),
-                router_id: 7,
-                native_ppp: false,
-            },
+            facts(),
             1,
             None,
             Instant::now(),

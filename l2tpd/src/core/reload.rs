@@ -201,25 +201,14 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
-
     use super::*;
-    use crate::engine::HostFacts;
 
     fn core(path: PathBuf) -> Core {
         let config = l2tp_config::load(&path).unwrap_or_else(|e| panic!("{e}"));
         Core::new(
             config,
             path,
-            HostFacts {
-                listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
-                ip_encap: false,
-                ip_tunnel_sockets: false,
-                control_socket: PathBuf::from("/tmp/x.sock"),
-                host_name: "host".into(),
-                router_id: 7,
-                native_ppp: false,
-            },
+            crate::core::tests::facts(),
             0,
             None,
             Instant::now(),

@@ -1,6 +1,7 @@
 //! The script runner: queues, counts, time limits.
 
 use super::*;
+use l2tp_testkit::daemon::process_ended;
 
 #[test]
 fn absent_scripts_cost_no_queue() {
@@ -133,23 +134,12 @@ async fn counted(runner: &ScriptRunner, n: u64) -> ScriptFigures {
     runner.figures()
 }
 
-/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
-fn ended(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        // The state follows the command's closing parenthesis.
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, s)| s.starts_with('Z')),
-    }
-}
-
 /// Waits (at most 5 s) until the process whose pid is in `file` has ended.
 async fn wait_ended(file: &Path) -> bool {
     let pid = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{e}"));
     let pid = pid.trim();
     for _ in 0..100 {
-        if ended(pid) {
+        if process_ended(pid) {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

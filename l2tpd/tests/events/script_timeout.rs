@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use super::*;
+use l2tp_testkit::daemon::process_ended;
 
 /// The scrape of the metrics endpoint on 127.0.0.1:`port`, in the Prometheus text format.
 fn scrape(port: u16) -> String {
@@ -24,16 +25,6 @@ fn series(scrape: &str, series: &str) -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
-fn ended(pid: &str) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, s)| s.starts_with('Z')),
-    }
 }
 
 /// The pid the hanging script of tunnel `name` wrote into `what` (`pid`, `child`).
@@ -112,9 +103,9 @@ fn a_script_that_never_ends_is_stopped_after_script_timeout() {
         assert!(warning.contains(&part), "{part:?} not in {warning}");
     }
     wait_for(UP, "the hanging script's child killed", &c, || {
-        ended(&child).then_some(())
+        process_ended(&child).then_some(())
     });
-    assert!(ended(&pid));
+    assert!(process_ended(&pid));
     assert_eq!(series(&scrape(metrics), TIMEOUT_SERIES), 1);
 
     // A reload's limit applies to the scripts queued after it.
@@ -142,7 +133,7 @@ fn a_script_that_never_ends_is_stopped_after_script_timeout() {
         order(r, slow2.tid, None) == ["tunnel-created", "tunnel-up"]
     });
     wait_for(UP, "slow2's child killed", &c, || {
-        ended(&child2).then_some(())
+        process_ended(&child2).then_some(())
     });
     assert_eq!(series(&scrape(metrics), TIMEOUT_SERIES), 2);
 }
