@@ -254,6 +254,28 @@ fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
 }
 
 #[test]
+fn a_pool_never_gives_an_offline_users_fixed_address_to_another_peer() {
+    // Bob's own address, 198.51.100.200, lies in the pool; bob is not online.
+    let mut net = net(
+        &[client("alice", "wonderland"), client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.199", "198.51.100.200"),
+    );
+    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    let given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
+        .collect();
+    assert_eq!(given, vec![a("198.51.100.199")]);
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
+    // `show ip pools` counts the address in use, not the one kept for bob.
+    assert_eq!(net.nodes[1].engine.pool_in_use(POOL), 1);
+}
+
+#[test]
 fn a_user_with_an_address_of_their_own_gets_it() {
     let mut net = net(
         &[client("bob", "builder")],
