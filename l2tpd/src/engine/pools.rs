@@ -55,8 +55,9 @@ impl fmt::Display for PoolError {
             PoolError::Exhausted { pool, size, kept } => {
                 write!(
                     f,
-                    "ip pool \"{pool}\" is exhausted ({size} addresses: {} in use, {kept} \
+                    "ip pool \"{pool}\" is exhausted ({size} address{}: {} in use, {kept} \
                      kept as users' fixed addresses)",
+                    if *size == 1 { "" } else { "es" },
                     size - kept
                 )
             }

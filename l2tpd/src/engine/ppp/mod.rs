@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_ctl::{self as ctl, EventKind};
+use l2tp_proto::wire::result::result_code::cdn;
 use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
 
@@ -565,9 +566,10 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         let who = st
                             .user()
                             .map_or(String::new(), |u| format!(" (user {u:?})"));
-                        notice!("session {tid}/{sid}: PPP down{who}: {reason}");
                         let refusal = st.refusal.take().unwrap_or_else(|| cdn_for(&reason));
-                        let why = format!("PPP: {reason}");
+                        let text = down_text(&reason, &refusal);
+                        notice!("session {tid}/{sid}: PPP down{who}: {text}");
+                        let why = format!("PPP: {text}");
                         match reason {
                             DownReason::LowerLayerDown | DownReason::AuthNoVerdict => {}
                             // The peer ended the link; its CDN is to follow.
@@ -718,6 +720,16 @@ fn announce(
 }
 
 /// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).
+/// What the log says of a link that went down for `reason` and whose session ends with
+/// `refusal`: the reason, unless the peer authenticated and was refused an address (the link
+/// knows only that it refused the peer; the CDN says why).
+fn down_text(reason: &DownReason, refusal: &Refusal) -> String {
+    match (reason, refusal.result, refusal.message.as_deref()) {
+        (DownReason::AuthFailed, cdn::NO_FACILITIES_TEMPORARY, Some(m)) => m.to_owned(),
+        _ => reason.to_string(),
+    }
+}
+
 fn cdn_for(reason: &DownReason) -> Refusal {
     let (result, text) = match reason {
         DownReason::EchoTimeout => (1, "PPP peer not responding"),

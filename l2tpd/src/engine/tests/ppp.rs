@@ -12,6 +12,7 @@ use ppp_proto::{AuthMethod, Credentials, Ipv4Config, LinkConfig, Password};
 use super::super::Command;
 use super::super::ppp::{LocalUser, PppPolicy, Users};
 use super::harness::{Net, PppWire, addr};
+use super::logs::recorded;
 use crate::dataplane::{DataplaneRequest, PppNetwork};
 
 pub(super) const POOL: &str = "customers";
@@ -229,18 +230,30 @@ fn a_wrong_password_ends_the_session_with_cdn_2_and_is_counted() {
 
 #[test]
 fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
-    let mut net = net(
-        &[
-            client("alice", "wonderland"),
-            client("alice", "wonderland"),
-            client("alice", "wonderland"),
-        ],
-        server(Some(POOL), None),
-        ("198.51.100.10", "198.51.100.11"),
-    );
-    net.run_until(Duration::from_secs(20), "two up, one refused", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 2 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    let (net, lines) = recorded(|| {
+        let mut net = net(
+            &[
+                client("alice", "wonderland"),
+                client("alice", "wonderland"),
+                client("alice", "wonderland"),
+            ],
+            server(Some(POOL), None),
+            ("198.51.100.10", "198.51.100.11"),
+        );
+        net.run_until(Duration::from_secs(20), "two up, one refused", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 2 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        net
     });
+    // The log says why the session ended as its CDN does: for want of an address, not for a
+    // failed authentication.
+    let said = |what: &str| lines.iter().any(|(_, l)| l.contains(what));
+    assert!(
+        said("PPP down (user \"alice\"): no address available")
+            && said("result 4 error 0: PPP: no address available")
+            && !said("failed authentication"),
+        "{lines:?}"
+    );
     let mut given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
         .iter()
         .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
