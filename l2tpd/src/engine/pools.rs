@@ -312,6 +312,18 @@ impl Pools {
         Ok((addr, replaced))
     }
 
+    /// Address `addr` that the peer of session `holder` chose (no address was given it): held
+    /// for it unless another session holds it or it is a user's fixed address.
+    pub(super) fn claim(&mut self, addr: Ipv4Addr, holder: u64) -> Result<(), PoolError> {
+        match self.holders.get(&addr) {
+            Some(h) if *h == holder => return Ok(()),
+            Some(_) => return Err(PoolError::InUse(addr)),
+            None if self.fixed.contains(&addr) => return Err(PoolError::InUse(addr)),
+            None => {}
+        }
+        self.reserve_for(addr, holder, None).map(|_| ())
+    }
+
     /// Session `holder` gives its address back.
     pub(super) fn release(&mut self, holder: u64) {
         let Some(addr) = self.leases.remove(&holder) else {

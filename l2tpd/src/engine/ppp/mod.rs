@@ -531,6 +531,20 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                     }
                     LinkEvent::Ipv4Up(i) => {
+                        // An address the peer chose (we had none to give) is held like any
+                        // other, so that no two sessions have one; one held already, or kept
+                        // as a user's, refuses the peer. (A peer with none, 0.0.0.0, holds
+                        // nothing.)
+                        if st.role == Role::Server
+                            && !i.peer.is_unspecified()
+                            && ppp.pools.holder(i.peer) != Some(handle)
+                            && let Err(e) = ppp.pools.claim(i.peer, handle)
+                        {
+                            let user = st.user().unwrap_or_default();
+                            let _ = refuse_address(ppp, (tid, sid), st, &user, &e);
+                            st.link.close(now, ppp_proto::CloseReason::Policy);
+                            continue;
+                        }
                         st.ipv4 = Some(i);
                         st.open.ipv4 = true;
                         network_changed(out, (tid, sid), st);
@@ -719,17 +733,17 @@ fn announce(
     events.push((EventKind::PppUp, st.event_info(None)));
 }
 
-/// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).
 /// What the log says of a link that went down for `reason` and whose session ends with
-/// `refusal`: the reason, unless the peer authenticated and was refused an address (the link
-/// knows only that it refused the peer; the CDN says why).
+/// `refusal`: the reason, unless the peer was refused an address (the link knows only that
+/// it refused or closed the peer; the CDN says why).
 fn down_text(reason: &DownReason, refusal: &Refusal) -> String {
-    match (reason, refusal.result, refusal.message.as_deref()) {
-        (DownReason::AuthFailed, cdn::NO_FACILITIES_TEMPORARY, Some(m)) => m.to_owned(),
+    match (refusal.result, refusal.message.as_deref()) {
+        (cdn::NO_FACILITIES_TEMPORARY, Some(m)) => m.to_owned(),
         _ => reason.to_string(),
     }
 }
 
+/// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).
 fn cdn_for(reason: &DownReason) -> Refusal {
     let (result, text) = match reason {
         DownReason::EchoTimeout => (1, "PPP peer not responding"),

@@ -289,6 +289,43 @@ fn a_pool_never_gives_an_offline_users_fixed_address_to_another_peer() {
 }
 
 #[test]
+fn an_address_a_peer_chose_is_held_so_that_no_other_peer_gets_it() {
+    // No pool: each peer keeps the address it asks for; both ask for the same.
+    let mut asks = client("alice", "wonderland");
+    let mut c = (*asks.client).clone();
+    if let Some(v4) = c.ipv4.as_mut() {
+        v4.defaults.local = Some(a("198.51.100.77"));
+    }
+    asks.client = Arc::new(c);
+    let mut net = net(
+        &[asks, client("alice", "wonderland")],
+        server(None, None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    let given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
+        .collect();
+    assert_eq!(given, vec![a("198.51.100.77")]);
+    let refused = net.nodes[0].first_cdn();
+    assert_eq!(refused.result, 4, "{refused:?}");
+    assert_eq!(refused.message.as_deref(), Some("no address available"));
+    let stats = net.nodes[1].engine.stats();
+    assert!(
+        stats.ppp_address_refusals.get("address_in_use") >= Some(&1),
+        "{:?}",
+        stats.ppp_address_refusals
+    );
+    // `l2tpctl disconnect address` finds the session that holds it.
+    let who = l2tp_ctl::PppSelector::Address(a("198.51.100.77"));
+    let r = net.command(1, Command::Disconnect(who));
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[test]
 fn a_user_with_an_address_of_their_own_gets_it() {
     let mut net = net(
         &[client("bob", "builder")],
