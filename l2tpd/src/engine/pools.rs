@@ -6,7 +6,7 @@
 //! A pool keeps one bit per address and a cursor, so that taking and giving back an address is
 //! O(1) amortised, and 100 000 addresses cost 12.5 KiB.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -19,6 +19,8 @@ pub(super) enum PoolError {
         pool: String,
         /// How many addresses it has.
         size: u64,
+        /// How many of them are kept for users' fixed addresses while those are offline.
+        kept: u64,
     },
     /// No pool of this name (a reload removed it).
     NoSuchPool(String),
@@ -40,10 +42,23 @@ impl PoolError {
 impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PoolError::Exhausted { pool, size } => {
+            PoolError::Exhausted {
+                pool,
+                size,
+                kept: 0,
+            } => {
                 write!(
                     f,
                     "ip pool \"{pool}\" is exhausted (all {size} addresses in use)"
+                )
+            }
+            PoolError::Exhausted { pool, size, kept } => {
+                write!(
+                    f,
+                    "ip pool \"{pool}\" is exhausted ({size} address{}: {} in use, {kept} \
+                     kept as users' fixed addresses)",
+                    if *size == 1 { "" } else { "es" },
+                    size - kept
                 )
             }
             PoolError::NoSuchPool(p) => write!(f, "no ip pool \"{p}\""),
@@ -60,7 +75,10 @@ struct Pool {
     /// One bit per address of the ranges, in order: set when in use.
     used: Vec<u64>,
     size: u64,
+    /// Bits set: addresses held, and users' fixed addresses kept while no one holds them.
     in_use: u64,
+    /// Users' fixed addresses of the pool that no session holds: their bits stay set.
+    kept: u64,
     /// Where the search for a free address goes on from (an index into the bits).
     cursor: u64,
 }
@@ -79,6 +97,7 @@ impl Pool {
             used: vec![0; words],
             size,
             in_use: 0,
+            kept: 0,
             cursor: 0,
         }
     }
@@ -165,6 +184,9 @@ pub(super) struct Pools {
     /// Fixed address → the user name its holder authenticated as, when reserved for one
     /// (only fixed addresses: a pool address is never asked for again by name).
     logins: HashMap<Ipv4Addr, Box<[u8]>>,
+    /// The users' fixed addresses that lie in a pool: the pool never gives them to anyone
+    /// else, held or not (`l2tpd.conf(5)`, Address pools).
+    fixed: HashSet<Ipv4Addr>,
 }
 
 /// How full a pool is, for `show` and metrics.
@@ -176,11 +198,13 @@ pub(super) struct PoolUsage {
 }
 
 impl Pools {
-    /// Sets the pools to `pools` (name, ranges): a reload. Addresses in use stay with their
-    /// sessions; those inside the new ranges are marked used there.
+    /// Sets the pools to `pools` (name, ranges) and the users' fixed addresses to `fixed`: a
+    /// reload. Addresses in use stay with their sessions; those inside the new ranges are
+    /// marked used there. Fixed addresses inside a pool are kept out of its hands.
     pub(super) fn configure<'a>(
         &mut self,
         pools: impl IntoIterator<Item = (&'a str, &'a [(Ipv4Addr, Ipv4Addr)])>,
+        fixed: impl IntoIterator<Item = Ipv4Addr>,
     ) {
         self.pools = pools
             .into_iter()
@@ -191,6 +215,19 @@ impl Pools {
             for pool in self.pools.values_mut() {
                 if let Some(i) = pool.index(addr) {
                     pool.set(i, true);
+                }
+            }
+        }
+        self.fixed.clear();
+        for addr in fixed {
+            let in_a_pool = self.pools.values().any(|p| p.index(addr).is_some());
+            if !in_a_pool || !self.fixed.insert(addr) || self.holders.contains_key(&addr) {
+                continue;
+            }
+            for pool in self.pools.values_mut() {
+                if let Some(i) = pool.index(addr) {
+                    pool.set(i, true);
+                    pool.kept += 1;
                 }
             }
         }
@@ -212,6 +249,7 @@ impl Pools {
                 return Err(PoolError::Exhausted {
                     pool: pool.to_owned(),
                     size: p.size,
+                    kept: p.kept,
                 });
             };
             let Some(addr) = p.address(i) else {
@@ -257,9 +295,13 @@ impl Pools {
         if self.leases.contains_key(&holder) {
             self.release(holder);
         }
+        let kept = self.fixed.contains(&addr);
         for pool in self.pools.values_mut() {
             if let Some(i) = pool.index(addr) {
                 pool.set(i, true);
+                if kept {
+                    pool.kept = pool.kept.saturating_sub(1);
+                }
             }
         }
         self.holders.insert(addr, holder);
@@ -270,6 +312,18 @@ impl Pools {
         Ok((addr, replaced))
     }
 
+    /// Address `addr` that the peer of session `holder` chose (no address was given it): held
+    /// for it unless another session holds it or it is a user's fixed address.
+    pub(super) fn claim(&mut self, addr: Ipv4Addr, holder: u64) -> Result<(), PoolError> {
+        match self.holders.get(&addr) {
+            Some(h) if *h == holder => return Ok(()),
+            Some(_) => return Err(PoolError::InUse(addr)),
+            None if self.fixed.contains(&addr) => return Err(PoolError::InUse(addr)),
+            None => {}
+        }
+        self.reserve_for(addr, holder, None).map(|_| ())
+    }
+
     /// Session `holder` gives its address back.
     pub(super) fn release(&mut self, holder: u64) {
         let Some(addr) = self.leases.remove(&holder) else {
@@ -277,9 +331,15 @@ impl Pools {
         };
         self.holders.remove(&addr);
         self.logins.remove(&addr);
+        // A user's fixed address goes back to being kept for its user, not to the pool.
+        let kept = self.fixed.contains(&addr);
         for pool in self.pools.values_mut() {
             if let Some(i) = pool.index(addr) {
-                pool.set(i, false);
+                if kept {
+                    pool.kept += 1;
+                } else {
+                    pool.set(i, false);
+                }
             }
         }
     }
@@ -297,7 +357,7 @@ impl Pools {
             .map(|(name, p)| PoolUsage {
                 name: name.clone(),
                 size: p.size,
-                in_use: p.in_use,
+                in_use: p.in_use - p.kept,
             })
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -320,7 +380,7 @@ mod tests {
             (a("198.51.100.10"), a("198.51.100.12")),
             (a("198.51.100.200"), a("198.51.100.200")),
         ];
-        p.configure([("users", &ranges[..])]);
+        p.configure([("users", &ranges[..])], []);
         let got: Vec<Ipv4Addr> = (1..=4)
             .map(|h| p.allocate("users", h).unwrap_or(Ipv4Addr::UNSPECIFIED))
             .collect();
@@ -337,7 +397,8 @@ mod tests {
             p.allocate("users", 5),
             Err(PoolError::Exhausted {
                 pool: "users".into(),
-                size: 4
+                size: 4,
+                kept: 0
             })
         );
         // A session asking again keeps its address.
@@ -356,7 +417,7 @@ mod tests {
     fn fixed_addresses_and_pool_addresses_never_meet() {
         let mut p = Pools::default();
         let ranges = [(a("198.51.100.1"), a("198.51.100.3"))];
-        p.configure([("p", &ranges[..])]);
+        p.configure([("p", &ranges[..])], []);
         // A user's fixed address inside the pool.
         assert_eq!(p.reserve(a("198.51.100.2"), 100), Ok(a("198.51.100.2")));
         assert_eq!(
@@ -369,7 +430,7 @@ mod tests {
         assert!(p.allocate("p", 3).is_err());
         // A reload keeps the addresses in use out of the new pool's hands.
         let bigger = [(a("198.51.100.1"), a("198.51.100.4"))];
-        p.configure([("p", &bigger[..])]);
+        p.configure([("p", &bigger[..])], []);
         assert_eq!(p.allocate("p", 3), Ok(a("198.51.100.4")));
         assert_eq!(p.usage()[0].in_use, 4);
     }
@@ -407,10 +468,50 @@ mod tests {
     }
 
     #[test]
+    fn a_users_fixed_address_in_a_pool_is_kept_for_that_user_online_or_not() {
+        let mut p = Pools::default();
+        let ranges = [(a("198.51.100.1"), a("198.51.100.3"))];
+        let own = a("198.51.100.2");
+        p.configure([("p", &ranges[..])], [own, a("203.0.113.9")]);
+        assert_eq!(p.usage()[0].in_use, 0);
+        assert_eq!(p.allocate("p", 1), Ok(a("198.51.100.1")));
+        assert_eq!(p.allocate("p", 2), Ok(a("198.51.100.3")));
+        let full = p.allocate("p", 3);
+        assert_eq!(
+            full,
+            Err(PoolError::Exhausted {
+                pool: "p".into(),
+                size: 3,
+                kept: 1
+            })
+        );
+        assert!(
+            full.is_err_and(|e| e.to_string().contains("2 in use, 1 kept")),
+            "the log line says why"
+        );
+        // The user comes and goes: the address is theirs, and kept again after.
+        assert_eq!(p.reserve(own, 4), Ok(own));
+        assert_eq!(p.usage()[0].in_use, 3);
+        p.release(4);
+        assert_eq!(p.usage()[0].in_use, 2);
+        p.release(1);
+        assert_eq!(p.allocate("p", 5), Ok(a("198.51.100.1")));
+        assert!(p.allocate("p", 6).is_err());
+        // A reload that drops the user's address gives it to the pool.
+        p.configure([("p", &ranges[..])], []);
+        assert_eq!(p.allocate("p", 6), Ok(own));
+        // One that adds it back while a pool lease holds it: kept once the lease ends.
+        p.configure([("p", &ranges[..])], [own]);
+        p.release(6);
+        assert!(p.allocate("p", 7).is_err());
+        assert_eq!(p.usage()[0].in_use, 2);
+    }
+
+    #[test]
     fn a_hundred_thousand_addresses_go_out_and_back() {
         let mut p = Pools::default();
         let ranges = [(a("198.18.0.1"), a("198.19.134.160"))];
-        p.configure([("big", &ranges[..])]);
+        p.configure([("big", &ranges[..])], []);
         assert_eq!(p.usage()[0].size, 100_000);
         for h in 0..100_000 {
             assert!(p.allocate("big", h).is_ok(), "{h}");

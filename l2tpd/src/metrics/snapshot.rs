@@ -32,8 +32,16 @@ pub const DATA_DISCARD_REASONS: [&str; 11] = [
     "ppp_not_carried",
     "ppp_invalid",
 ];
-/// Why native-PPP peers are refused at authentication with local users.
-pub const PPP_AUTH_FAILURES: [&str; 2] = ["unknown_user", "wrong_credentials"];
+/// Why native-PPP peers are refused at authentication: by the local users, then by RADIUS
+/// (`engine::ppp::access`).
+pub const PPP_AUTH_FAILURES: [&str; 6] = [
+    "unknown_user",
+    "wrong_credentials",
+    "radius_reject",
+    "radius_challenge",
+    "radius_no_answer",
+    "radius_unusable",
+];
 /// Why authenticated native-PPP peers are refused for want of an address.
 pub const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
 /// Why packets of the userspace data plane's shared PPP TUN are dropped.

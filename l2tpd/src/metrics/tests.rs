@@ -444,6 +444,20 @@ fn native_ppp_counters_and_pools_are_exposed() {
         &text,
         "l2tpd_ppp_auth_failures_total{reason=\"wrong_credentials\"} 3",
     );
+    // Every reason l2tpd(8) names is there before the first, RADIUS's too: an alert on
+    // radius_reject must not wait for a series to appear.
+    for reason in [
+        "unknown_user",
+        "radius_reject",
+        "radius_challenge",
+        "radius_no_answer",
+        "radius_unusable",
+    ] {
+        has(
+            &text,
+            &format!("l2tpd_ppp_auth_failures_total{{reason=\"{reason}\"}} 0"),
+        );
+    }
     has(
         &text,
         "l2tpd_ppp_address_refusals_total{reason=\"pool_exhausted\"} 1",

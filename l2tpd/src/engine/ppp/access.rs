@@ -392,9 +392,21 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
         "radius_reject"
     };
     *ppp.counters.auth_failures.entry(label).or_default() += 1;
+    let ms_error = (req.method() == AuthMethod::MsChapV2)
+        .then(|| attrs.ms_chap_error().and_then(|v| v.get(1..)))
+        .flatten()
+        .map(<[u8]>::to_vec);
+    let message = ms_error
+        .or_else(|| attrs.reply_message().map(|m| m.as_bytes().to_vec()))
+        .map(|m| printable(&m))
+        .filter(|m| !m.is_empty());
+    // The server's reason, as the peer gets it, is the operator's too.
+    let said = message
+        .as_deref()
+        .map_or(String::new(), |m| format!(": {m:?}"));
     let name = String::from_utf8_lossy(&req.user);
     tracing::warn!(
-        "session {tid}/{sid}: PPP authentication of user {name:?} ({}) failed: {}",
+        "session {tid}/{sid}: PPP authentication of user {name:?} ({}) failed: {}{said}",
         method_label(req.method()),
         if code == Code::AccessChallenge {
             "the RADIUS server sent an Access-Challenge, which l2tpd does not answer"
@@ -402,15 +414,7 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
             "rejected by the RADIUS server"
         }
     );
-    let ms_error = (req.method() == AuthMethod::MsChapV2)
-        .then(|| attrs.ms_chap_error().and_then(|v| v.get(1..)))
-        .flatten()
-        .map(<[u8]>::to_vec);
-    let text = ms_error
-        .or_else(|| attrs.reply_message().map(|m| m.as_bytes().to_vec()))
-        .map(|m| printable(&m))
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| "Authentication failed".to_owned());
+    let text = message.unwrap_or_else(|| "Authentication failed".to_owned());
     st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
     verdict(st, now, req, Verdict::reject(text), (tid, sid));
 }

@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use l2tp_proto::Refusal;
+use l2tp_proto::wire::result::result_code::cdn;
 use ppp_proto::{AuthRequest, NetworkParams, Verdict};
 
 use super::super::ctx::Ctx;
@@ -113,6 +114,9 @@ pub(super) fn refuse_address(
 ) -> Verdict {
     *ppp.counters.address_refusals.entry(e.label()).or_default() += 1;
     tracing::warn!("session {tid}/{sid}: user {user:?} refused: no address to give: {e}");
-    st.refusal = Some(Refusal::with(4, "no address available"));
+    st.refusal = Some(Refusal::with(
+        cdn::NO_FACILITIES_TEMPORARY,
+        "no address available",
+    ));
     Verdict::reject("No address available")
 }

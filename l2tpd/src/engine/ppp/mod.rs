@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use l2tp_ctl::{self as ctl, EventKind};
+use l2tp_proto::wire::result::result_code::cdn;
 use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
 
@@ -530,6 +531,20 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                     }
                     LinkEvent::Ipv4Up(i) => {
+                        // An address the peer chose (we had none to give) is held like any
+                        // other, so that no two sessions have one; one held already, or kept
+                        // as a user's, refuses the peer. (A peer with none, 0.0.0.0, holds
+                        // nothing.)
+                        if st.role == Role::Server
+                            && !i.peer.is_unspecified()
+                            && ppp.pools.holder(i.peer) != Some(handle)
+                            && let Err(e) = ppp.pools.claim(i.peer, handle)
+                        {
+                            let user = st.user().unwrap_or_default();
+                            let _ = refuse_address(ppp, (tid, sid), st, &user, &e);
+                            st.link.close(now, ppp_proto::CloseReason::Policy);
+                            continue;
+                        }
                         st.ipv4 = Some(i);
                         st.open.ipv4 = true;
                         network_changed(out, (tid, sid), st);
@@ -565,9 +580,10 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         let who = st
                             .user()
                             .map_or(String::new(), |u| format!(" (user {u:?})"));
-                        notice!("session {tid}/{sid}: PPP down{who}: {reason}");
                         let refusal = st.refusal.take().unwrap_or_else(|| cdn_for(&reason));
-                        let why = format!("PPP: {reason}");
+                        let text = down_text(&reason, &refusal);
+                        notice!("session {tid}/{sid}: PPP down{who}: {text}");
+                        let why = format!("PPP: {text}");
                         match reason {
                             DownReason::LowerLayerDown | DownReason::AuthNoVerdict => {}
                             // The peer ended the link; its CDN is to follow.
@@ -715,6 +731,16 @@ fn announce(
         .map_or(String::new(), |a| format!(", peer {a}"));
     notice!("session {tid}/{sid}: PPP up:{who}{addr}");
     events.push((EventKind::PppUp, st.event_info(None)));
+}
+
+/// What the log says of a link that went down for `reason` and whose session ends with
+/// `refusal`: the reason, unless the peer was refused an address (the link knows only that
+/// it refused or closed the peer; the CDN says why).
+fn down_text(reason: &DownReason, refusal: &Refusal) -> String {
+    match (refusal.result, refusal.message.as_deref()) {
+        (cdn::NO_FACILITIES_TEMPORARY, Some(m)) => m.to_owned(),
+        _ => reason.to_string(),
+    }
 }
 
 /// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).

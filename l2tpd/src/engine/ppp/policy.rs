@@ -200,6 +200,14 @@ impl Users {
             .or(self.any.as_ref())
     }
 
+    /// The users' own addresses (`ip_addr`, a users file's address column).
+    pub(in crate::engine) fn fixed_addresses(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.by_name
+            .values()
+            .chain(self.any.as_ref())
+            .filter_map(|u| u.ip)
+    }
+
     /// Checks `req` against the local users: the user and the verdict for the link, or why
     /// not. The comparisons are constant-time (`ppp_proto`).
     pub(in crate::engine) fn verify(

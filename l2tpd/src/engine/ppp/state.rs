@@ -320,7 +320,18 @@ impl Ppp {
                 (p.profile.clone(), Arc::new(p))
             })
             .collect();
-        self.pools.configure(pools);
+        // The users' fixed addresses, each users index once (profiles share them).
+        let mut seen = BTreeSet::new();
+        let fixed: Vec<Ipv4Addr> = self
+            .policies
+            .values()
+            .flat_map(|p| {
+                let first = seen.insert(Arc::as_ptr(&p.users));
+                let users = first.then(|| p.users.fixed_addresses());
+                users.into_iter().flatten().chain(p.peer_ip)
+            })
+            .collect();
+        self.pools.configure(pools, fixed);
     }
 
     /// The policy of ppp profile `name`.

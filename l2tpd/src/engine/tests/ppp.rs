@@ -12,6 +12,7 @@ use ppp_proto::{AuthMethod, Credentials, Ipv4Config, LinkConfig, Password};
 use super::super::Command;
 use super::super::ppp::{LocalUser, PppPolicy, Users};
 use super::harness::{Net, PppWire, addr};
+use super::logs::recorded;
 use crate::dataplane::{DataplaneRequest, PppNetwork};
 
 pub(super) const POOL: &str = "customers";
@@ -229,18 +230,30 @@ fn a_wrong_password_ends_the_session_with_cdn_2_and_is_counted() {
 
 #[test]
 fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
-    let mut net = net(
-        &[
-            client("alice", "wonderland"),
-            client("alice", "wonderland"),
-            client("alice", "wonderland"),
-        ],
-        server(Some(POOL), None),
-        ("198.51.100.10", "198.51.100.11"),
-    );
-    net.run_until(Duration::from_secs(20), "two up, one refused", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 2 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    let (net, lines) = recorded(|| {
+        let mut net = net(
+            &[
+                client("alice", "wonderland"),
+                client("alice", "wonderland"),
+                client("alice", "wonderland"),
+            ],
+            server(Some(POOL), None),
+            ("198.51.100.10", "198.51.100.11"),
+        );
+        net.run_until(Duration::from_secs(20), "two up, one refused", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 2 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        net
     });
+    // The log says why the session ended as its CDN does: for want of an address, not for a
+    // failed authentication.
+    let said = |what: &str| lines.iter().any(|(_, l)| l.contains(what));
+    assert!(
+        said("PPP down (user \"alice\"): no address available")
+            && said("result 4 error 0: PPP: no address available")
+            && !said("failed authentication"),
+        "{lines:?}"
+    );
     let mut given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
         .iter()
         .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
@@ -251,6 +264,65 @@ fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
     assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
     let refused = net.nodes[0].first_cdn();
     assert_eq!(refused.result, 4, "{refused:?}");
+}
+
+#[test]
+fn a_pool_never_gives_an_offline_users_fixed_address_to_another_peer() {
+    // Bob's own address, 198.51.100.200, lies in the pool; bob is not online.
+    let mut net = net(
+        &[client("alice", "wonderland"), client("alice", "wonderland")],
+        server(Some(POOL), None),
+        ("198.51.100.199", "198.51.100.200"),
+    );
+    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    let given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
+        .collect();
+    assert_eq!(given, vec![a("198.51.100.199")]);
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
+    // `show ip pools` counts the address in use, not the one kept for bob.
+    assert_eq!(net.nodes[1].engine.pool_in_use(POOL), 1);
+}
+
+#[test]
+fn an_address_a_peer_chose_is_held_so_that_no_other_peer_gets_it() {
+    // No pool: each peer keeps the address it asks for; both ask for the same.
+    let mut asks = client("alice", "wonderland");
+    let mut c = (*asks.client).clone();
+    if let Some(v4) = c.ipv4.as_mut() {
+        v4.defaults.local = Some(a("198.51.100.77"));
+    }
+    asks.client = Arc::new(c);
+    let mut net = net(
+        &[asks, client("alice", "wonderland")],
+        server(None, None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    let given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
+        .collect();
+    assert_eq!(given, vec![a("198.51.100.77")]);
+    let refused = net.nodes[0].first_cdn();
+    assert_eq!(refused.result, 4, "{refused:?}");
+    assert_eq!(refused.message.as_deref(), Some("no address available"));
+    let stats = net.nodes[1].engine.stats();
+    assert!(
+        stats.ppp_address_refusals.get("address_in_use") >= Some(&1),
+        "{:?}",
+        stats.ppp_address_refusals
+    );
+    // `l2tpctl disconnect address` finds the session that holds it.
+    let who = l2tp_ctl::PppSelector::Address(a("198.51.100.77"));
+    let r = net.command(1, Command::Disconnect(who));
+    assert!(r.is_ok(), "{r:?}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ use radius_proto::{Attributes, Code, Ipv6Prefix};
 
 use super::super::{Command, RadiusOutcome, RadiusRequest};
 use super::harness::{Net, RadiusServer, addr};
+use super::logs::recorded;
 use super::ppp::ppp_ups;
 use crate::dataplane::DataplaneRequest;
 
@@ -281,14 +282,31 @@ fn pap_chap_and_mschapv2_are_asked_of_radius_and_the_accept_is_honoured() {
 
 #[test]
 fn a_reject_refuses_the_peer_with_the_servers_message_and_is_counted() {
-    let mut net = net(
-        &lns("auth_pap", "auth_source radius"),
-        &lac(1, "wrong"),
-        Some(server(Attributes::new())),
-    );
-    net.run_until(Duration::from_secs(20), "refused", |n| {
-        n.nodes[0].saw(EventKind::SessionDown) >= 1
+    let (net, lines) = recorded(|| {
+        let mut net = net(
+            &lns("auth_pap", "auth_source radius"),
+            &lac(1, "not-her-password"),
+            Some(server(Attributes::new())),
+        );
+        net.run_until(Duration::from_secs(20), "refused", |n| {
+            n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        net
     });
+    // The log names the user and gives the server's Reply-Message, never the password.
+    let refused: Vec<&String> = lines
+        .iter()
+        .filter(|(level, l)| *level == tracing::Level::WARN && l.contains("rejected by"))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(
+        refused.len() == 1 && refused[0].contains("alice") && refused[0].contains("\"Go away\""),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|(_, l)| l.contains("not-her-password")),
+        "{lines:?}"
+    );
     let down = net.nodes[0].first_cdn();
     assert_eq!(down.result, 2, "{down:?}");
     let stats = net.nodes[1].engine.stats();
