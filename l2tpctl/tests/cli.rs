@@ -129,6 +129,15 @@ fn show_system_as_text_and_json() {
         ),
         ("ppp_tun_discards", &["unrouted", "multicast", "io_error"]),
         (
+            "ppp_down",
+            &[
+                "peer_terminated",
+                "echo_timeout",
+                "idle_timeout",
+                "session_timeout",
+            ],
+        ),
+        (
             "ppp_proxy",
             &[
                 "lcp_taken",

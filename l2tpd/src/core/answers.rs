@@ -273,6 +273,7 @@ impl Core {
                 &known::PPP_TUN_DISCARDS[..],
             ),
             (&mut statistics.ppp_proxy, &known::PPP_PROXY[..]),
+            (&mut statistics.ppp_down, &known::PPP_DOWN_REASONS[..]),
         ] {
             for kind in kinds {
                 by.entry((*kind).to_owned()).or_insert(0);

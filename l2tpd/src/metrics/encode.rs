@@ -20,8 +20,9 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::snapshot::{
-    ByState, DATA_DISCARD_REASONS, Histogram, PPP_ADDRESS_REFUSALS, PPP_AUTH_FAILURES, PPP_PROXY,
-    PPP_TUN_DISCARDS, SCRIPT_RESULTS, STATES, Snapshot, Teardowns, VERSIONS,
+    ByState, DATA_DISCARD_REASONS, Histogram, PPP_ADDRESS_REFUSALS, PPP_AUTH_FAILURES,
+    PPP_DOWN_REASONS, PPP_PROXY, PPP_TUN_DISCARDS, SCRIPT_RESULTS, STATES, Snapshot, Teardowns,
+    VERSIONS,
 };
 use super::write::{
     counter, counter_unit, gauge, info_family, labelled, labelled_gauges, with_zeros,
@@ -428,26 +429,6 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     labelled(&mut m, all.into_iter().map(|(k, n)| ([("reason", k)], n)))
 }
 
-/// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
-const PPP_DOWN_REASONS: [&str; 17] = [
-    "closed",
-    "replaced_by_new_login",
-    "peer_terminated",
-    "lower_down",
-    "negotiation_failed",
-    "rejected",
-    "auth_not_negotiated",
-    "auth_failed",
-    "auth_rejected_by_peer",
-    "auth_no_verdict",
-    "authenticator_invalid",
-    "auth_timeout",
-    "no_network_protocol",
-    "echo_timeout",
-    "idle_timeout",
-    "session_timeout",
-    "loopback",
-];
 fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
     let sys = &s.system;
     counter(

@@ -32,6 +32,26 @@ pub const DATA_DISCARD_REASONS: [&str; 11] = [
     "ppp_not_carried",
     "ppp_invalid",
 ];
+/// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
+pub const PPP_DOWN_REASONS: [&str; 17] = [
+    "closed",
+    "replaced_by_new_login",
+    "peer_terminated",
+    "lower_down",
+    "negotiation_failed",
+    "rejected",
+    "auth_not_negotiated",
+    "auth_failed",
+    "auth_rejected_by_peer",
+    "auth_no_verdict",
+    "authenticator_invalid",
+    "auth_timeout",
+    "no_network_protocol",
+    "echo_timeout",
+    "idle_timeout",
+    "session_timeout",
+    "loopback",
+];
 /// Why native-PPP peers are refused at authentication: by the local users, then by RADIUS
 /// (`engine::ppp::access`).
 pub const PPP_AUTH_FAILURES: [&str; 6] = [
