@@ -26,6 +26,8 @@ pub(super) enum PoolError {
     NoSuchPool(String),
     /// A fixed address that another session holds.
     InUse(Ipv4Addr),
+    /// The address a peer chose is the one this end of the link has.
+    Ours(Ipv4Addr),
 }
 
 impl PoolError {
@@ -34,7 +36,7 @@ impl PoolError {
         match self {
             PoolError::Exhausted { .. } => "pool_exhausted",
             PoolError::NoSuchPool(_) => "no_pool",
-            PoolError::InUse(_) => "address_in_use",
+            PoolError::InUse(_) | PoolError::Ours(_) => "address_in_use",
         }
     }
 }
@@ -63,6 +65,7 @@ impl fmt::Display for PoolError {
             }
             PoolError::NoSuchPool(p) => write!(f, "no ip pool \"{p}\""),
             PoolError::InUse(a) => write!(f, "address {a} is in use by another session"),
+            PoolError::Ours(a) => write!(f, "address {a} is this end's own on the link"),
         }
     }
 }

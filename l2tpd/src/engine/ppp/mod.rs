@@ -46,6 +46,7 @@ use state::{CLIENT_WAIT, Ppp, PppLink};
 use super::api::RadiusOutcome;
 use super::ctx::Ctx;
 use super::notify;
+use super::pools::PoolError;
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 use aaa::Purpose;
@@ -532,13 +533,17 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     }
                     LinkEvent::Ipv4Up(i) => {
                         // An address the peer chose (we had none to give) is held like any
-                        // other, so that no two sessions have one; one held already, or kept
-                        // as a user's, refuses the peer. (A peer with none, 0.0.0.0, holds
-                        // nothing.)
+                        // other, so that no two sessions have one; one held already, kept as
+                        // a user's, or our own on the link refuses the peer. (A peer with
+                        // none, 0.0.0.0, holds nothing.)
                         if st.role == Role::Server
                             && !i.peer.is_unspecified()
                             && ppp.pools.holder(i.peer) != Some(handle)
-                            && let Err(e) = ppp.pools.claim(i.peer, handle)
+                            && let Err(e) = if i.peer == i.local {
+                                Err(PoolError::Ours(i.peer))
+                            } else {
+                                ppp.pools.claim(i.peer, handle)
+                            }
                         {
                             let user = st.user().unwrap_or_default();
                             let _ = refuse_address(ppp, (tid, sid), st, &user, &e);

@@ -325,6 +325,36 @@ fn an_address_a_peer_chose_is_held_so_that_no_other_peer_gets_it() {
     assert!(r.is_ok(), "{r:?}");
 }
 
+/// A peer that asks for the server's own address on the link (no pool to give another) is
+/// refused as for an address in use, never given it.
+#[test]
+fn a_peer_asking_for_the_servers_own_address_is_refused() {
+    let mut asks = client("alice", "wonderland");
+    let mut c = (*asks.client).clone();
+    if let Some(v4) = c.ipv4.as_mut() {
+        v4.defaults.local = Some(a("198.51.100.1"));
+    }
+    asks.client = Arc::new(c);
+    let mut net = net(
+        &[asks],
+        server(None, None),
+        ("198.51.100.10", "198.51.100.19"),
+    );
+    net.run_until(Duration::from_secs(20), "refused", |n| {
+        n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 0);
+    let refused = net.nodes[0].first_cdn();
+    assert_eq!(refused.result, 4, "{refused:?}");
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(
+        stats.ppp_address_refusals.get("address_in_use"),
+        Some(&1),
+        "{:?}",
+        stats.ppp_address_refusals
+    );
+}
+
 #[test]
 fn a_user_with_an_address_of_their_own_gets_it() {
     let mut net = net(
