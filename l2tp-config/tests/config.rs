@@ -225,6 +225,20 @@ session "s" {
     );
 }
 
+/// The all-zero MAC address is no interface's address: Linux refuses it (EADDRNOTAVAIL) when the
+/// session's interface is set up, so `l2tpd -n` refuses it first.
+#[test]
+fn the_all_zero_mac_is_refused() {
+    let source = "pseudowire profile \"e\" {\n mac 00:00:00:00:00:00\n}\n";
+    let text = l2tp_config::render_all(&parse("test.conf", source).unwrap_err(), source);
+    assert!(
+        text.contains(
+            "`00:00:00:00:00:00` is the all-zero address: expected a unicast MAC address"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn secrets_are_redacted() {
     let config = ok("tunnel profile \"x\" {\n secret \"hunter2\"\n}\n");
