@@ -172,9 +172,7 @@ pub(crate) fn setup_error(name: &str, step: SetupStep<'_>, e: &io::Error) -> Err
     let what = match step {
         SetupStep::Create => {
             let hint = match errno {
-                Some(nix::libc::EINVAL | nix::libc::EBUSY | nix::libc::EPERM) => {
-                    " (an interface of that name exists and is not a free TAP)"
-                }
+                Some(nix::libc::EBUSY) => " (an interface of that name exists already)",
                 _ => "",
             };
             format!("creating TAP {name}{hint}")

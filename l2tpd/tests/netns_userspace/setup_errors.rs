@@ -94,6 +94,47 @@ fn an_interface_name_taken_by_another_interface_is_named_in_the_log() {
                 "epwveth1",
             ]);
         },
-        &["creating TAP epwveth0 (an interface of that name exists and is not a free TAP)"],
+        &["creating TAP epwveth0 (an interface of that name exists already)"],
+    );
+}
+
+/// Two sessions whose profile gives the same fixed `interface_name`: the second is refused
+/// rather than attached to the first one's multi-queue TAP as more queues of it (the two
+/// sessions' frames would then be mixed on one interface).
+#[test]
+fn a_second_session_does_not_take_over_the_first_ones_tap() {
+    let mut lab = Lab::new("userspace-same-name", &[]);
+    let server_conf = "peer profile \"clients\" {\n    peer_ipaddr 192.0.2.0/24\n    \
+                       session_profile_name \"eth\"\n    pseudowire_profile_name \"one\"\n}\n\n\
+                       session profile \"eth\" {\n    pseudowire_type eth\n}\n\n\
+                       pseudowire profile \"one\" {\n    interface_name epwone\n}\n";
+    let client_conf = "tunnel \"t1\" {\n    version 3\n    peer 192.0.2.2\n    persist false\n}\n\n\
+                       session \"s1\" {\n    tunnel \"t1\"\n    pseudowire_type eth\n}\n\n\
+                       session \"s2\" {\n    tunnel \"t1\"\n    pseudowire_type eth\n}\n";
+    // Two data-path threads, so that each session's TAP has two queues.
+    let dp = "    dataplane userspace\n    dataplane_threads 2\n";
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, server_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, client_conf);
+    let want = "creating TAP epwone (an interface of that name exists already)";
+    poll(
+        DEADLINE,
+        &format!("B refusing the second session with {want:?}"),
+        || {
+            let up = lab.list(&b, "sessions").iter().any(|s| s["state"] == "up");
+            (up && flushed_log(&lab, &b).contains(want)).then_some(())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    let up: Vec<_> = lab
+        .list(&b, "sessions")
+        .into_iter()
+        .filter(|s| s["state"] == "up")
+        .collect();
+    assert_eq!(up.len(), 1, "{up:?}\n{}", lab.pair_context(&a, &b));
+    assert_eq!(
+        up[0]["interface_name"],
+        "epwone",
+        "{}",
+        lab.pair_context(&a, &b)
     );
 }
