@@ -443,3 +443,32 @@ tunnel "lns" {
     );
     assert_eq!(t.peer().to_string(), "192.0.2.1:1701");
 }
+
+/// L2TPv3 carries sequence numbers in the Default L2-Specific Sublayer only (RFC 3931 §4.6):
+/// an L2TPv3 session with `data_sequencing` and `l2spec_type none` would be refused by its peer
+/// at every attempt, so the configuration is refused; a PPP session that may run over L2TPv2
+/// (whose header numbers the packets) is not.
+#[test]
+fn sequencing_without_a_sublayer_is_refused_for_l2tpv3() {
+    let session = |tunnel: &str, session: &str| {
+        format!(
+            "tunnel \"t\" {{\n peer 192.0.2.1\n{tunnel}}}\n\
+             session \"s\" {{\n tunnel \"t\"\n l2spec_type none\n data_sequencing all\n{session}}}\n"
+        )
+    };
+    for source in [
+        session("", " pseudowire_type eth\n"),
+        session(" version 3\n", ""),
+    ] {
+        let text = l2tp_config::render_all(&parse("test.conf", &source).unwrap_err(), &source);
+        assert!(
+            text.contains(
+                "session `s` has `data_sequencing` but `l2spec_type none`: L2TPv3 carries \
+                 sequence numbers in the Default L2-Specific Sublayer only"
+            ),
+            "{text}"
+        );
+    }
+    ok(&session(" version 2\n", ""));
+    ok(&session("", ""));
+}
