@@ -604,16 +604,16 @@ pub(crate) fn mac(v: Values<'_>) -> Res<MacAddr> {
         }
         *o = u8::from_str_radix(p, 16).or_else(|_| mismatch(item, WHAT))?;
     }
-    if out[0] & 1 != 0 {
-        return err(
-            item.span,
-            format!(
-                "`{}` is a multicast address: expected a unicast MAC address",
-                item.text
-            ),
-        );
-    }
-    Ok(MacAddr(out))
+    // Linux gives no interface a multicast or the all-zero address (`is_valid_ether_addr`).
+    let why = match out {
+        [first, ..] if first & 1 != 0 => "a multicast address",
+        [0, 0, 0, 0, 0, 0] => "the all-zero address",
+        _ => return Ok(MacAddr(out)),
+    };
+    err(
+        item.span,
+        format!("`{}` is {why}: expected a unicast MAC address", item.text),
+    )
 }
 
 fn hex_item(item: &Item) -> Option<Res<Vec<u8>>> {

@@ -225,6 +225,20 @@ session "s" {
     );
 }
 
+/// The all-zero MAC address is no interface's address: Linux refuses it (EADDRNOTAVAIL) when the
+/// session's interface is set up, so `l2tpd -n` refuses it first.
+#[test]
+fn the_all_zero_mac_is_refused() {
+    let source = "pseudowire profile \"e\" {\n mac 00:00:00:00:00:00\n}\n";
+    let text = l2tp_config::render_all(&parse("test.conf", source).unwrap_err(), source);
+    assert!(
+        text.contains(
+            "`00:00:00:00:00:00` is the all-zero address: expected a unicast MAC address"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn secrets_are_redacted() {
     let config = ok("tunnel profile \"x\" {\n secret \"hunter2\"\n}\n");
@@ -428,4 +442,33 @@ tunnel "lns" {
         ]
     );
     assert_eq!(t.peer().to_string(), "192.0.2.1:1701");
+}
+
+/// L2TPv3 carries sequence numbers in the Default L2-Specific Sublayer only (RFC 3931 §4.6):
+/// an L2TPv3 session with `data_sequencing` and `l2spec_type none` would be refused by its peer
+/// at every attempt, so the configuration is refused; a PPP session that may run over L2TPv2
+/// (whose header numbers the packets) is not.
+#[test]
+fn sequencing_without_a_sublayer_is_refused_for_l2tpv3() {
+    let session = |tunnel: &str, session: &str| {
+        format!(
+            "tunnel \"t\" {{\n peer 192.0.2.1\n{tunnel}}}\n\
+             session \"s\" {{\n tunnel \"t\"\n l2spec_type none\n data_sequencing all\n{session}}}\n"
+        )
+    };
+    for source in [
+        session("", " pseudowire_type eth\n"),
+        session(" version 3\n", ""),
+    ] {
+        let text = l2tp_config::render_all(&parse("test.conf", &source).unwrap_err(), &source);
+        assert!(
+            text.contains(
+                "session `s` has `data_sequencing` but `l2spec_type none`: L2TPv3 carries \
+                 sequence numbers in the Default L2-Specific Sublayer only"
+            ),
+            "{text}"
+        );
+    }
+    ok(&session(" version 2\n", ""));
+    ok(&session("", ""));
 }

@@ -87,9 +87,13 @@ impl Tap {
             libc::IFF_TAP
         };
         let flags = kind | mq | if options.vnet { libc::IFF_VNET_HDR } else { 0 };
-        let (fd, real) = match sys::tap_open(name, flags) {
+        // The first queue makes the device, and fails (EBUSY) if one of that name exists:
+        // without IFF_TUN_EXCL, a multi-queue TAP of another session (or another daemon) with
+        // the same name would take this session's queues as more of its own, and the two
+        // sessions would share one interface. The other queues attach to the device just made.
+        let (fd, real) = match sys::tap_open(name, flags | libc::IFF_TUN_EXCL) {
             Ok(t) => t,
-            Err(_) if mq != 0 => {
+            Err(e) if mq != 0 && e.raw_os_error() != Some(libc::EBUSY) => {
                 return Self::create_queues(
                     name,
                     TapOptions {

@@ -38,6 +38,7 @@ mod spec;
 
 pub(crate) use ppp::PppTable;
 pub use spec::{Error, SessionSpec, TunnelSpec};
+use spec::{SetupStep, setup_error};
 
 /// The longest the control side waits for the data-path thread to take a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -352,10 +353,13 @@ impl UserspaceDataplane {
                 queues,
                 tun: false,
             },
-        )?;
+        )
+        .map_err(|e| setup_error(name, SetupStep::Create, &e))?;
         let tap = &taps[0];
+        let tap_name = tap.name();
         if let Some(mac) = spec.mac {
-            tap.set_mac(mac)?;
+            tap.set_mac(mac)
+                .map_err(|e| setup_error(tap_name, SetupStep::Mac(mac), &e))?;
         }
         // An Ethernet VLAN pseudowire pushes its tag on frames that leave the TAP untagged.
         let tag = match (spec.pseudowire_type, spec.vlan_id) {
@@ -366,14 +370,18 @@ impl UserspaceDataplane {
             || default_mtu(tunnel.encap, tunnel.ipv6, codec.header_len() + tag),
             u32::from,
         );
-        tap.set_mtu(mtu)?;
+        tap.set_mtu(mtu)
+            .map_err(|e| setup_error(tap_name, SetupStep::Mtu(mtu), &e))?;
         if let Some(bridge) = &spec.bridge {
-            tap.add_to_bridge(bridge)?;
+            tap.add_to_bridge(bridge)
+                .map_err(|e| setup_error(tap_name, SetupStep::Bridge(bridge), &e))?;
         }
         if let Some((ip, mask)) = spec.ipv4 {
-            tap.set_ipv4(ip, mask)?;
+            tap.set_ipv4(ip, mask)
+                .map_err(|e| setup_error(tap_name, SetupStep::Ipv4(ip), &e))?;
         }
-        tap.set_up()?;
+        tap.set_up()
+            .map_err(|e| setup_error(tap_name, SetupStep::Up, &e))?;
         let interface_name = tap.name().to_owned();
         let counters = Arc::new(SessionCounters::default());
         let home = tunnel.home;

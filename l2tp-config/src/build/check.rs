@@ -10,7 +10,9 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{PeerParams, SessionInstance, SessionParams, TunnelInstance, TunnelParams};
 use crate::span::Span;
 use crate::suggest::hint;
-use crate::value::{AuthMode, Encap, Host, L2tpVersion, PseudowireType};
+use crate::value::{
+    AuthMode, DataSequencing, Encap, Host, L2specType, L2tpVersion, PseudowireType,
+};
 
 impl Builder {
     pub(super) fn reference(
@@ -492,6 +494,23 @@ impl Builder {
                     info.at("pseudowire_type"),
                     format!(
                         "session `{}` has `pseudowire_type eth_vlan` but no `vlan_id`",
+                        s.name
+                    ),
+                );
+            }
+            // L2TPv3 data packets carry sequence numbers only in the Default L2-Specific
+            // Sublayer (RFC 3931 §4.6): the peer refuses such a session (CDN result 15).
+            let v3 = ty != PseudowireType::Ppp
+                || tunnel
+                    .as_ref()
+                    .is_some_and(|t| t.settings.version == Some(L2tpVersion::V3));
+            let sequenced = !matches!(effective.data_sequencing, None | Some(DataSequencing::None));
+            if v3 && sequenced && effective.l2spec_type == Some(L2specType::None) {
+                self.error(
+                    info.at("data_sequencing"),
+                    format!(
+                        "session `{}` has `data_sequencing` but `l2spec_type none`: L2TPv3 \
+                         carries sequence numbers in the Default L2-Specific Sublayer only",
                         s.name
                     ),
                 );

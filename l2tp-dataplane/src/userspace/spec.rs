@@ -146,3 +146,52 @@ pub enum Error {
     #[error("data plane: {0}")]
     Io(#[from] io::Error),
 }
+
+/// The step of setting up a session's TAP that failed, named in the error so that the log says
+/// which setting of the pseudowire profile the system refused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SetupStep<'a> {
+    /// Creating (or attaching to) the TAP.
+    Create,
+    /// Setting `mac`.
+    Mac([u8; 6]),
+    /// Setting the MTU, `mtu` or the one worked out.
+    Mtu(u32),
+    /// Adding the TAP to `bridge`.
+    Bridge(&'a str),
+    /// Setting the IPv4 `local_ip`.
+    Ipv4(std::net::Ipv4Addr),
+    /// Bringing the interface up.
+    Up,
+}
+
+/// An [`Error::Io`] that names the interface, the step and its setting, with a hint where the
+/// OS's words alone would leave the cause open; the kind is kept.
+pub(crate) fn setup_error(name: &str, step: SetupStep<'_>, e: &io::Error) -> Error {
+    let errno = e.raw_os_error();
+    let what = match step {
+        SetupStep::Create => {
+            let hint = match errno {
+                Some(nix::libc::EBUSY) => " (an interface of that name exists already)",
+                _ => "",
+            };
+            format!("creating TAP {name}{hint}")
+        }
+        SetupStep::Mac(m) => format!(
+            "setting MAC address {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} on {name}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        ),
+        SetupStep::Mtu(mtu) => format!("setting MTU {mtu} on {name}"),
+        SetupStep::Bridge(bridge) => {
+            let hint = match errno {
+                Some(nix::libc::ENODEV) => " (no such interface)",
+                Some(nix::libc::EOPNOTSUPP) => " (not a bridge)",
+                _ => "",
+            };
+            format!("adding {name} to bridge {bridge}{hint}")
+        }
+        SetupStep::Ipv4(ip) => format!("setting address {ip} on {name}"),
+        SetupStep::Up => format!("bringing {name} up"),
+    };
+    Error::Io(io::Error::new(e.kind(), format!("{what}: {e}")))
+}

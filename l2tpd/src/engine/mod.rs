@@ -376,7 +376,7 @@ impl Engine {
         match outcome {
             DataplaneOutcome::TunnelInstalled { tid, result } => {
                 if let Err(e) = result {
-                    tracing::error!("tunnel {tid}: data plane: {e}; closing the tunnel");
+                    tracing::error!("tunnel {tid}: {e}; closing the tunnel");
                     if let Some(h) = ctx.registry.tunnel_handle(tid) {
                         ctx.close_tunnel(h);
                     }
@@ -393,9 +393,7 @@ impl Engine {
                         }
                     }
                     (Err(e), Some(h)) => {
-                        tracing::error!(
-                            "session {tid}/{sid}: data plane: {e}; disconnecting the session"
-                        );
+                        tracing::error!("session {tid}/{sid}: {e}; disconnecting the session");
                         ctx.close_session(h);
                     }
                     _ => {}

@@ -1,0 +1,140 @@
+//! A pseudowire profile whose settings the system refuses when the session's TAP is set up (a
+//! `bridge` that does not exist or is not a bridge, an `interface_name` another interface has):
+//! the session is disconnected and the log names the interface, the setting and the cause.
+
+use super::flushed_log;
+use super::netns::{DEADLINE, L2tpd, Lab, Side, poll};
+
+/// Starts a server on B and a client on A whose pseudowire profile has `pw` (after `setup` in
+/// A's namespace), and waits for A's log to have a line with every one of `want`; returns it.
+fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> String {
+    let mut lab = Lab::new(tag, &[]);
+    setup(&lab);
+    let server_conf = "peer profile \"clients\" {\n    peer_ipaddr 192.0.2.0/24\n    \
+                       session_profile_name \"eth\"\n}\n\n\
+                       session profile \"eth\" {\n    pseudowire_type eth\n}\n";
+    let client_conf = format!(
+        "tunnel \"t1\" {{\n    version 3\n    peer 192.0.2.2\n    persist false\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n    pseudowire_type eth\n    \
+         pseudowire_profile_name \"pw\"\n}}\n\n\
+         pseudowire profile \"pw\" {{\n{pw}}}\n"
+    );
+    let dp = "    dataplane userspace\n";
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, server_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
+    let log = |d: &L2tpd| flushed_log(&lab, d);
+    poll(
+        DEADLINE,
+        &format!("a log line with {want:?}"),
+        || {
+            log(&a)
+                .lines()
+                .find(|l| want.iter().all(|w| l.contains(w)))
+                .map(str::to_owned)
+        },
+        || lab.pair_context(&a, &b),
+    )
+}
+
+/// A `bridge` that does not exist is named as such.
+#[test]
+fn a_missing_bridge_is_named_in_the_log() {
+    let line = refused(
+        "userspace-no-bridge",
+        "    interface_name epwtap0\n    bridge epwnobr\n",
+        |_| {},
+        &["adding epwtap0 to bridge epwnobr (no such interface)"],
+    );
+    assert!(line.contains("disconnecting the session"), "{line}");
+    assert!(!line.contains("data plane: data plane:"), "{line}");
+}
+
+/// A `bridge` that names an interface that is not a bridge is named as such.
+#[test]
+fn a_bridge_that_is_not_a_bridge_is_named_in_the_log() {
+    let line = refused(
+        "userspace-not-bridge",
+        "    interface_name epwtap0\n    bridge epwveth0\n",
+        |lab| {
+            super::netns::ip(&[
+                "-n",
+                lab.ns(Side::A),
+                "link",
+                "add",
+                "epwveth0",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "epwveth1",
+            ]);
+        },
+        &["adding epwtap0 to bridge epwveth0 (not a bridge)"],
+    );
+    assert!(line.contains("disconnecting the session"), "{line}");
+}
+
+/// An `interface_name` that an interface other than a TAP has already is named as such.
+#[test]
+fn an_interface_name_taken_by_another_interface_is_named_in_the_log() {
+    refused(
+        "userspace-name-taken",
+        "    interface_name epwveth0\n",
+        |lab| {
+            super::netns::ip(&[
+                "-n",
+                lab.ns(Side::A),
+                "link",
+                "add",
+                "epwveth0",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "epwveth1",
+            ]);
+        },
+        &["creating TAP epwveth0 (an interface of that name exists already)"],
+    );
+}
+
+/// Two sessions whose profile gives the same fixed `interface_name`: the second is refused
+/// rather than attached to the first one's multi-queue TAP as more queues of it (the two
+/// sessions' frames would then be mixed on one interface).
+#[test]
+fn a_second_session_does_not_take_over_the_first_ones_tap() {
+    let mut lab = Lab::new("userspace-same-name", &[]);
+    let server_conf = "peer profile \"clients\" {\n    peer_ipaddr 192.0.2.0/24\n    \
+                       session_profile_name \"eth\"\n    pseudowire_profile_name \"one\"\n}\n\n\
+                       session profile \"eth\" {\n    pseudowire_type eth\n}\n\n\
+                       pseudowire profile \"one\" {\n    interface_name epwone\n}\n";
+    let client_conf = "tunnel \"t1\" {\n    version 3\n    peer 192.0.2.2\n    persist false\n}\n\n\
+                       session \"s1\" {\n    tunnel \"t1\"\n    pseudowire_type eth\n}\n\n\
+                       session \"s2\" {\n    tunnel \"t1\"\n    pseudowire_type eth\n}\n";
+    // Two data-path threads, so that each session's TAP has two queues.
+    let dp = "    dataplane userspace\n    dataplane_threads 2\n";
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, server_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, client_conf);
+    let want = "creating TAP epwone (an interface of that name exists already)";
+    poll(
+        DEADLINE,
+        &format!("B refusing the second session with {want:?}"),
+        || {
+            let up = lab.list(&b, "sessions").iter().any(|s| s["state"] == "up");
+            (up && flushed_log(&lab, &b).contains(want)).then_some(())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    let up: Vec<_> = lab
+        .list(&b, "sessions")
+        .into_iter()
+        .filter(|s| s["state"] == "up")
+        .collect();
+    assert_eq!(up.len(), 1, "{up:?}\n{}", lab.pair_context(&a, &b));
+    assert_eq!(
+        up[0]["interface_name"],
+        "epwone",
+        "{}",
+        lab.pair_context(&a, &b)
+    );
+}
