@@ -36,6 +36,15 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
     )
 }
 
+/// Adds a veth pair `epwveth0`/`epwveth1` in A's namespace: an interface that is not a bridge
+/// nor a TAP.
+fn add_veth_on_a(lab: &Lab) {
+    let ns = lab.ns(Side::A);
+    super::netns::ip(&[
+        "-n", ns, "link", "add", "epwveth0", "type", "veth", "peer", "name", "epwveth1",
+    ]);
+}
+
 /// A `bridge` that does not exist is named as such.
 #[test]
 fn a_missing_bridge_is_named_in_the_log() {
@@ -55,20 +64,7 @@ fn a_bridge_that_is_not_a_bridge_is_named_in_the_log() {
     let line = refused(
         "userspace-not-bridge",
         "    interface_name epwtap0\n    bridge epwveth0\n",
-        |lab| {
-            super::netns::ip(&[
-                "-n",
-                lab.ns(Side::A),
-                "link",
-                "add",
-                "epwveth0",
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "epwveth1",
-            ]);
-        },
+        add_veth_on_a,
         &["adding epwtap0 to bridge epwveth0 (not a bridge)"],
     );
     assert!(line.contains("disconnecting the session"), "{line}");
@@ -80,20 +76,7 @@ fn an_interface_name_taken_by_another_interface_is_named_in_the_log() {
     refused(
         "userspace-name-taken",
         "    interface_name epwveth0\n",
-        |lab| {
-            super::netns::ip(&[
-                "-n",
-                lab.ns(Side::A),
-                "link",
-                "add",
-                "epwveth0",
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "epwveth1",
-            ]);
-        },
+        add_veth_on_a,
         &["creating TAP epwveth0 (an interface of that name exists already)"],
     );
 }

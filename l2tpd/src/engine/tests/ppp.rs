@@ -148,6 +148,23 @@ pub(super) fn ppp_ups(net: &Net, i: usize) -> Vec<PppNetwork> {
         .collect()
 }
 
+/// The IPv4 addresses node `i` gave its peers, sorted.
+fn peer_addresses_given(net: &Net, i: usize) -> Vec<Ipv4Addr> {
+    let mut given: Vec<Ipv4Addr> = ppp_ups(net, i)
+        .iter()
+        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
+        .collect();
+    given.sort();
+    given
+}
+
+/// Runs until the server (node 1) has one link up and the client (node 0) a session refused.
+fn run_until_one_up_one_refused(net: &mut Net) {
+    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+}
+
 /// A LAC whose client `alice` got an address from the LNS's pool, PPP up at both ends.
 fn alice_up() -> Net {
     let mut net = net(
@@ -254,12 +271,10 @@ fn an_exhausted_pool_refuses_the_next_user_and_never_gives_an_address_twice() {
             && !said("failed authentication"),
         "{lines:?}"
     );
-    let mut given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
-        .iter()
-        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
-        .collect();
-    given.sort();
-    assert_eq!(given, vec![a("198.51.100.10"), a("198.51.100.11")]);
+    assert_eq!(
+        peer_addresses_given(&net, 1),
+        vec![a("198.51.100.10"), a("198.51.100.11")]
+    );
     let stats = net.nodes[1].engine.stats();
     assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
     let refused = net.nodes[0].first_cdn();
@@ -274,14 +289,8 @@ fn a_pool_never_gives_an_offline_users_fixed_address_to_another_peer() {
         server(Some(POOL), None),
         ("198.51.100.199", "198.51.100.200"),
     );
-    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
-    });
-    let given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
-        .iter()
-        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
-        .collect();
-    assert_eq!(given, vec![a("198.51.100.199")]);
+    run_until_one_up_one_refused(&mut net);
+    assert_eq!(peer_addresses_given(&net, 1), vec![a("198.51.100.199")]);
     let stats = net.nodes[1].engine.stats();
     assert_eq!(stats.ppp_address_refusals.get("pool_exhausted"), Some(&1));
     // `show ip pools` counts the address in use, not the one kept for bob.
@@ -302,14 +311,8 @@ fn an_address_a_peer_chose_is_held_so_that_no_other_peer_gets_it() {
         server(None, None),
         ("198.51.100.10", "198.51.100.19"),
     );
-    net.run_until(Duration::from_secs(20), "one up, one refused", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 1 && n.nodes[0].saw(EventKind::SessionDown) >= 1
-    });
-    let given: Vec<Ipv4Addr> = ppp_ups(&net, 1)
-        .iter()
-        .filter_map(|n| n.ipv4.map(|(_, peer)| peer))
-        .collect();
-    assert_eq!(given, vec![a("198.51.100.77")]);
+    run_until_one_up_one_refused(&mut net);
+    assert_eq!(peer_addresses_given(&net, 1), vec![a("198.51.100.77")]);
     let refused = net.nodes[0].first_cdn();
     assert_eq!(refused.result, 4, "{refused:?}");
     assert_eq!(refused.message.as_deref(), Some("no address available"));
