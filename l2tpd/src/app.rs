@@ -68,6 +68,17 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The group is the host's, not the file's: a file that names one this host lacks would
+    // not start here.
+    if let Some(Err(e)) = config
+        .system()
+        .control_socket_group
+        .as_deref()
+        .map(control::group_id)
+    {
+        eprintln!("l2tpd: {}: {e}", path.display());
+        return ExitCode::from(1);
+    }
     for w in config.warnings() {
         eprintln!("l2tpd: {w}");
     }

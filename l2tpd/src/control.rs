@@ -161,6 +161,14 @@ fn remove_if_ours(path: &Path, id: (u64, u64)) {
     }
 }
 
+/// The id of `control_socket_group` `name`, or why it has none (`l2tpd -n` asks too).
+pub fn group_id(name: &str) -> Result<nix::unistd::Gid, String> {
+    nix::unistd::Group::from_name(name)
+        .map_err(|e| format!("control_socket_group \"{name}\": {e}"))?
+        .map(|g| g.gid)
+        .ok_or_else(|| format!("control_socket_group \"{name}\": no such group"))
+}
+
 /// Creates the control socket at `path`, group-accessible by `group` if given.
 pub fn prepare(path: &Path, group: Option<&str>) -> Result<ControlSocket, String> {
     let shown = path.display();
@@ -197,15 +205,7 @@ pub fn prepare(path: &Path, group: Option<&str>) -> Result<ControlSocket, String
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot check control socket {shown}: {e}")),
     }
-    let gid = match group {
-        Some(name) => Some(
-            nix::unistd::Group::from_name(name)
-                .map_err(|e| format!("control_socket_group \"{name}\": {e}"))?
-                .ok_or_else(|| format!("control_socket_group \"{name}\": no such group"))?
-                .gid,
-        ),
-        None => None,
-    };
+    let gid = group.map(group_id).transpose()?;
     // Create the socket file without group or other access, so that there is no moment at
     // which anyone else could connect.
     let old = umask(Mode::from_bits_truncate(0o177));

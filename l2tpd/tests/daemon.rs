@@ -234,6 +234,15 @@ fn an_unknown_control_socket_group_is_a_start_up_error() {
     let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no-such-group-l2tpd"), "{}", stderr(&o));
+    // A dry run on this host says so before the start does.
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("control_socket_group \"no-such-group-l2tpd\": no such group"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stdout(&o).contains("config OK"), "{}", stdout(&o));
 }
 
 #[test]
