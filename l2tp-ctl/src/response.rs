@@ -282,7 +282,8 @@ pub struct Limits {
 /// The maps are keyed by name: message types by their RFC abbreviation (`SCCRQ`, `StopCCN`,
 /// `ACK` ...), refusals by reason (`max_tunnels`, `deny_remote_tunnel_creates`,
 /// `peer_setup_rate`, `max_setup_tunnels`, ...), malformed or unusable input by kind (`header`,
-/// `l2f` (also in `header`), `body`, `unknown_tunnel`, `unknown_session`, `data`,
+/// `l2f` (also in `header`), `body`, `unknown_tunnel`, `unknown_session`, `late_cdn`: a CDN for
+/// a session already gone, such as one whose CDNs crossed, ignored; `data`,
 /// `outside_window`, `invalid_nr`, `wrong_state`, `unsupported_message`: optional messages of
 /// types not implemented, acknowledged and ignored; `call_parameters`: calls refused with CDN
 /// result 14 or 15; `wrong_peer`: control messages for a running tunnel from another address or

@@ -547,6 +547,7 @@ impl Endpoint {
             Discard::UnsupportedMessage { .. } => self.stats.malformed.unsupported_message += 1,
             Discard::CallRefused { .. } => self.stats.malformed.call_parameters += 1,
             Discard::WrongPeer { .. } => self.stats.malformed.wrong_peer += 1,
+            Discard::LateCdn(_) => self.stats.malformed.late_cdn += 1,
             Discard::PeerSetupRate => self.stats.malformed.peer_setup_rate += 1,
             Discard::MaxSetupTunnels => self.stats.malformed.max_setup_tunnels += 1,
             _ => {}

@@ -685,6 +685,9 @@ pub struct MalformedCounts {
     pub unknown_tunnel: u64,
     /// A session message for an unknown session.
     pub unknown_session: u64,
+    /// A CDN for a session the tunnel does not have, most often one that both ends
+    /// disconnected at once, their CDNs crossing: acknowledged and ignored, not malformed.
+    pub late_cdn: u64,
     /// Data packets, which the control engine does not handle.
     pub data: u64,
     /// Version 1 (L2F) headers (RFC 2661 §3.1); also counted in `header`.

@@ -32,6 +32,10 @@ pub enum Discard {
     Body(MessageError),
     /// A session message for a session the tunnel does not have.
     UnknownSession(u32),
+    /// A CDN for a session the tunnel does not have: most often one we disconnected while the
+    /// peer did too, the two CDNs crossing. The session is gone either way; the CDN is
+    /// acknowledged (with the tunnel's other messages) and ignored.
+    LateCdn(u32),
     /// Ns beyond the receive window (RFC 2661 §5.8): discarded, not acknowledged.
     OutsideWindow {
         /// The message's Ns.
@@ -107,6 +111,7 @@ impl Discard {
             Self::NotSccrq | Self::UnknownTunnel(_) => "unknown_tunnel",
             Self::Body(_) => "body",
             Self::UnknownSession(_) => "unknown_session",
+            Self::LateCdn(_) => "late_cdn",
             Self::OutsideWindow { .. } => "outside_window",
             Self::InvalidNr { .. } => "invalid_nr",
             Self::WrongState(_) => "wrong_state",
@@ -148,6 +153,10 @@ impl fmt::Display for Discard {
                 write!(f, "malformed message ({e}): {reaction}")
             }
             Self::UnknownSession(id) => write!(f, "message for unknown session id {id}: discarded"),
+            Self::LateCdn(id) => write!(
+                f,
+                "CDN for session id {id}, which is not (or no longer) here: ignored"
+            ),
             Self::OutsideWindow { ns } => {
                 write!(f, "Ns {ns} outside the receive window: discarded")
             }

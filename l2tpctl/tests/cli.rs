@@ -98,6 +98,8 @@ fn show_system_as_text_and_json() {
     for kind in [
         "header",
         "unknown_tunnel",
+        "unknown_session",
+        "late_cdn",
         "static_tunnel",
         "data_wrong_cookie",
     ] {

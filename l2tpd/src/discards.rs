@@ -70,7 +70,10 @@ impl DiscardLog {
             // The peer's data for a session that was just deleted keeps coming for a moment
             // (or its data plane sends on a tunnel whose sessions we do not carry): counted,
             // and only worth a debug line.
-            Discard::Data => tracing::debug!("from {remote}{tunnel}: {problem}"),
+            // So does a CDN that crossed ours (both ends disconnected the session at once).
+            Discard::Data | Discard::LateCdn(_) => {
+                tracing::debug!("from {remote}{tunnel}: {problem}");
+            }
             _ => tracing::warn!("from {remote}{tunnel}: {problem}"),
         }
     }

@@ -66,6 +66,11 @@ impl Endpoint {
         .copied()
         .filter(|si| self.sessions.get(*si).is_some_and(|s| s.tunnel == ti));
         let Some(si) = si else {
+            if msg.message_type == MessageType::Cdn {
+                // Both ends disconnected the session at once: ours is gone already.
+                self.discard(remote, tunnel_local, crate::guard::Discard::LateCdn(ours));
+                return;
+            }
             self.stats.malformed.unknown_session += 1;
             let problem = crate::guard::Discard::UnknownSession(ours);
             self.discard(remote, tunnel_local, problem);

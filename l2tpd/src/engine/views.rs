@@ -730,6 +730,7 @@ pub(super) fn stats(
         ("body", m.body),
         ("unknown_tunnel", m.unknown_tunnel),
         ("unknown_session", m.unknown_session),
+        ("late_cdn", m.late_cdn),
         ("data", m.data),
         ("l2f", m.l2f),
         ("outside_window", m.outside_window),

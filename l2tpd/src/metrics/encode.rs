@@ -393,11 +393,12 @@ fn control(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 }
 
 /// The kinds of `show system`'s malformed counts (engine/views.rs, engine/mod.rs, core/answers.rs).
-const DISCARD_KINDS: [&str; 12] = [
+const DISCARD_KINDS: [&str; 13] = [
     "header",
     "body",
     "unknown_tunnel",
     "unknown_session",
+    "late_cdn",
     "data",
     "l2f",
     "outside_window",
