@@ -106,21 +106,16 @@ fn show_system_as_text_and_json() {
         assert_eq!(malformed[kind], 0, "{kind}: {malformed}");
     }
     assert!(v["statistics"]["ppp_proxy"].is_object(), "{v}");
-    // So are the kinds it names of the other counters by reason.
+    // So are the kinds it names of the other counters by reason (some of each; the metrics'
+    // tests hold l2tpd's lists to l2tpctl(1) whole).
     for (counter, kinds) in [
         (
             "data_discards",
             &[
                 "rx_errors",
-                "rx_malformed",
-                "rx_unknown_session",
-                "rx_truncated",
                 "rx_oversize",
                 "seq_errors",
-                "tap_errors",
-                "tx_errors",
                 "spoofed",
-                "ppp_not_carried",
                 "ppp_invalid",
             ][..],
         ),

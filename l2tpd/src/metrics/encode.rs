@@ -393,7 +393,7 @@ fn control(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
 }
 
 /// The kinds of `show system`'s malformed counts (engine/views.rs, engine/mod.rs, core/answers.rs).
-const DISCARD_KINDS: [&str; 13] = [
+pub(super) const DISCARD_KINDS: [&str; 13] = [
     "header",
     "body",
     "unknown_tunnel",

@@ -532,3 +532,43 @@ fn radius_figures_and_servers_are_exposed() {
         &format!("l2tpd_radius_server_rtt_seconds{{{server}}} 0.0015"),
     );
 }
+
+/// Every kind of `show system`'s counters by reason, which it and the metrics give at 0
+/// before the first, is named in l2tpctl(1) or l2tpd(8), where operators and their scripts
+/// look them up.
+#[test]
+fn every_kind_given_at_zero_is_in_the_manuals() {
+    use super::snapshot::{
+        DATA_DISCARD_REASONS, PPP_ADDRESS_REFUSALS, PPP_AUTH_FAILURES, PPP_DOWN_REASONS, PPP_PROXY,
+        PPP_TUN_DISCARDS,
+    };
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../man/");
+    let pages: String = ["l2tpctl.1", "l2tpd.8"]
+        .iter()
+        .map(|p| std::fs::read_to_string(format!("{root}{p}")).expect("man page"))
+        .collect();
+    // Named as a word of its own in bold: `.B kind` or `.BR kind ,`.
+    let named: BTreeSet<&str> = pages
+        .lines()
+        .filter_map(|l| l.strip_prefix(".B ").or_else(|| l.strip_prefix(".BR ")))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let lists: [&[&str]; 7] = [
+        &encode::DISCARD_KINDS,
+        &DATA_DISCARD_REASONS,
+        &PPP_DOWN_REASONS,
+        &PPP_AUTH_FAILURES,
+        &PPP_ADDRESS_REFUSALS,
+        &PPP_TUN_DISCARDS,
+        &PPP_PROXY,
+    ];
+    let missing: Vec<&str> = lists
+        .iter()
+        .flat_map(|l| l.iter().copied())
+        .filter(|k| !named.contains(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in l2tpctl(1) nor l2tpd(8): {missing:?}"
+    );
+}
