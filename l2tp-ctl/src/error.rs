@@ -46,4 +46,8 @@ pub enum ErrorKind {
     Refused,
     /// The two sides speak different protocol versions.
     Version,
+    /// A kind this side does not know, from a newer peer: its message still says what went
+    /// wrong.
+    #[serde(other)]
+    Other,
 }

@@ -392,6 +392,9 @@ fn version_mismatch_is_reported_before_parsing_the_request() {
     // A daemon's error passes whatever its version, so its explanation reaches the user.
     let r = decode_reply(r#"{"version":9,"error":{"kind":"version","message":"m"}}"#);
     assert!(matches!(r, Ok(Reply::Error(_))));
+    // So does one of a kind that a newer daemon has and this side does not know.
+    let r = decode_reply(r#"{"version":2,"error":{"kind":"rate_limited","message":"slow"}}"#);
+    assert_eq!(r, Ok(Reply::Error(CtlError::new(ErrorKind::Other, "slow"))));
     let r = decode_reply(r#"{"version":9,"ok":"watching"}"#);
     assert_eq!(r.map_err(|e| e.kind), Err(ErrorKind::Version));
 }
