@@ -119,6 +119,30 @@ fn an_address_listed_twice_or_beside_its_wildcard_cannot_be_bound() {
             "4:27: `radius_dynauth_listen` has 192.0.2.1:3799 twice",
         ]
     );
+    // The dynamic authorization sockets and the L2TP ones are both UDP; the former are
+    // dual-stack, the latter IPv6-only.
+    let clash = |d: &str, l: &str| {
+        format!(
+            "3:27: `radius_dynauth_listen` {d} and `listen` {l} are on one UDP port: l2tpd \
+             cannot bind both; give them different ports"
+        )
+    };
+    assert_eq!(
+        problems(
+            "system {\n    listen 0.0.0.0:3799 [2001:db8::1]:1701\n    \
+             radius_dynauth_listen 192.0.2.1 [2001:db8::1]:1701 [2001:db8::2]:1701\n}\n"
+        ),
+        [
+            clash("192.0.2.1:3799", "0.0.0.0:3799"),
+            clash("[2001:db8::1]:1701", "[2001:db8::1]:1701"),
+        ]
+    );
+    assert_eq!(
+        problems("system {\n    listen 192.0.2.1:1701\n    radius_dynauth_listen [::]:1701\n}\n"),
+        [clash("[::]:1701", "192.0.2.1:1701")]
+    );
+    let v6_only = "system {\n    listen [::]:1701\n    radius_dynauth_listen 192.0.2.1:1701\n}\n";
+    assert!(parse("l2tpd.conf", v6_only).is_ok());
     // Its dynamic authorization sockets are dual-stack: `[::]` is every IPv4 address too.
     assert_eq!(
         problems("system {\n    radius_dynauth_listen [::] 192.0.2.1\n}\n"),

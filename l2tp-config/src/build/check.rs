@@ -180,6 +180,26 @@ impl Builder {
                 self.error(at, message);
             }
         }
+        // The L2TP listen sockets and the dynamic authorization ones are both UDP: one port
+        // cannot serve both (the second bind fails at start-up).
+        let Some(at) = self.system_info.value("radius_dynauth_listen") else {
+            return;
+        };
+        for d in &sys.radius_dynauth_listen {
+            let clash = sys.listen.iter().find(|l| {
+                l.port() == d.port()
+                    && (l.ip() == d.ip()
+                        || (d.ip().is_unspecified() && (d.is_ipv6() || l.is_ipv4()))
+                        || (l.ip().is_unspecified() && l.is_ipv4() == d.is_ipv4()))
+            });
+            if let Some(l) = clash {
+                let message = format!(
+                    "`radius_dynauth_listen` {d} and `listen` {l} are on one UDP port: \
+                     l2tpd cannot bind both; give them different ports"
+                );
+                self.error(at, message);
+            }
+        }
     }
 
     pub(super) fn check_peer_profiles(&mut self) {
