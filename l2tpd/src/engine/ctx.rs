@@ -45,7 +45,7 @@ impl Ctx<'_> {
         rec.socket = Some((local, remote));
         let tid = rec.tid();
         if encap == Encapsulation::Udp {
-            let others = self.registry.same_peer(handle, (local, remote));
+            let others = self.registry.live_same_peer(handle, (local, remote));
             if !others.is_empty() {
                 tracing::info!(
                     "tunnel {tid}: the peer {remote} has tunnel(s) {} from the same address and \

@@ -552,7 +552,8 @@ impl Views<'_> {
                 .map(|i| String::from_utf8_lossy(&i.peer_host_name).into_owned()),
             same_peer: rec
                 .udp_peer()
-                .map_or_else(Vec::new, |p| self.registry.same_peer(handle, p)),
+                .filter(|_| rec.phase().is_live())
+                .map_or_else(Vec::new, |p| self.registry.live_same_peer(handle, p)),
         }
     }
 
