@@ -199,7 +199,13 @@ impl Views<'_> {
 
     /// `show tunnel SEL`.
     pub(super) fn tunnel(&self, now: Instant, sel: &Selector) -> Result<TunnelDetail, CtlError> {
-        let Some(h) = self.find_tunnel(sel) else {
+        // An instance waiting between attempts is itself the answer for its name, not an
+        // earlier attempt of it still closing.
+        let waiting = matches!(sel, Selector::Name(n) if self
+            .instances
+            .tunnel(n)
+            .is_some_and(|i| i.state.handle().is_none() && shown(i)));
+        let Some(h) = self.find_tunnel(sel).filter(|_| !waiting) else {
             let n = instance_text(sel);
             if let Some(inst) = self.instances.tunnel(&n)
                 && shown(inst)

@@ -160,3 +160,24 @@ fn adding_a_backup_peer_by_reload_keeps_the_tunnel_and_its_session() {
     });
     assert_eq!(peer_of_t(&net), addr(2).to_string());
 }
+
+/// While a refused instance waits to try again, `show tunnel NAME` gives the instance (waiting
+/// to retry, and why its last attempt ended), not the refused tunnel still closing under its
+/// name.
+#[test]
+fn show_tunnel_gives_the_waiting_instance_not_its_closing_attempt() {
+    let mut net = Net::new(&[&lac(&addr(1).ip().to_string()), REFUSER], 7);
+    net.run_for(Duration::from_millis(500));
+    let closing = net.nodes[0].engine.tunnels(net.now);
+    assert!(
+        closing.iter().any(|t| t.state == l2tp_ctl::State::Closing),
+        "{closing:?}"
+    );
+    let t = net.nodes[0]
+        .engine
+        .tunnel(net.now, &Selector::Name("t".into()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.protocol_state, "waiting to retry");
+    assert_eq!(t.info.state, l2tp_ctl::State::Idle);
+    assert_eq!(t.last_result.map(|r| r.result), Some(4));
+}
