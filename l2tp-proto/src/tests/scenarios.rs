@@ -184,7 +184,11 @@ fn a_stopccn_refusing_the_secret_hides_nothing() {
     mesh.run_for(Duration::from_secs(60));
     let stops = mesh.sent_by(0, MessageType::StopCcn);
     assert!(!stops.is_empty());
-    assert!(stops.iter().all(|s| s.hidden_avps == 0 && s.result == Some(4)));
+    assert!(
+        stops
+            .iter()
+            .all(|s| s.hidden_avps == 0 && s.result == Some(4))
+    );
     assert_eq!(tunnel_down_results(&mesh, 1), vec![(DownCause::Peer, 4)]);
     assert_eq!(mesh.sent_by(1, MessageType::StopCcn).len(), 0);
 }

@@ -258,8 +258,8 @@ impl Tunnel {
         // xl2tpd unhide before they know it. Nor in a StopCCN that ends the tunnel before it
         // is up: it may refuse the peer for not sharing the secret, and the peer must still
         // read its result code. RFC 2661 §4.3 makes hiding optional per AVP.
-        let refusing = msg.message_type == MessageType::StopCcn
-            && self.state != TunnelState::Established;
+        let refusing =
+            msg.message_type == MessageType::StopCcn && self.state != TunnelState::Established;
         let hide_here =
             !matches!(msg.message_type, MessageType::Sccrq | MessageType::Sccrp) && !refusing;
         if let (Some((rv, rng)), true) = (hiding, self.hides() && hide_here) {
