@@ -594,7 +594,10 @@ fn tunnels_from_one_peer_address_and_port_are_shown_as_sharing_it() {
     net.run_for(Duration::from_secs(1));
     let tunnels = net.nodes[1].engine.tunnels(net.now);
     assert_eq!(tunnels.len(), 2, "{tunnels:?}");
-    assert!(tunnels.iter().all(|t| t.same_peer.is_empty()), "{tunnels:?}");
+    assert!(
+        tunnels.iter().all(|t| t.same_peer.is_empty()),
+        "{tunnels:?}"
+    );
     net.run_for(Duration::from_secs(40));
     let tunnels = net.nodes[1].engine.tunnels(net.now);
     assert_eq!(tunnels.len(), 1, "{tunnels:?}");
