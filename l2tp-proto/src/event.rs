@@ -503,6 +503,16 @@ pub enum Event {
         /// Why.
         reason: DownReason,
     },
+    /// A peer's call refused by the endpoint itself, before any [`Decision`]: its tunnel has
+    /// its `max_sessions` already. The CDN is sent; no session record remains.
+    CallRefused {
+        /// The tunnel's handle.
+        tunnel: TunnelHandle,
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The CDN's Result Code.
+        refusal: Refusal,
+    },
     /// The session record is gone.
     SessionDeleted {
         /// The session's handle.
@@ -771,6 +781,8 @@ pub struct Stats {
     pub sessions_created: u64,
     /// Tunnels in set-up deleted to make room for a new SCCRQ under the set-up cap.
     pub setup_evicted: u64,
+    /// Peers' calls refused because their tunnel had its `max_sessions` already.
+    pub tunnel_max_sessions: u64,
 }
 
 /// One datagram to send.

@@ -766,6 +766,14 @@ pub(super) fn stats(
             *tunnels_refused.entry(reason.to_owned()).or_default() += n;
         }
     }
+    let mut sessions_refused: BTreeMap<String, u64> = admission
+        .sessions_refused()
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), *n))
+        .collect();
+    if s.tunnel_max_sessions > 0 {
+        sessions_refused.insert("tunnel_max_sessions".into(), s.tunnel_max_sessions);
+    }
     let (tunnel_failures, session_failures) = registry.setup_failures();
     SystemStats {
         acks_sent: s.acks_sent,
@@ -773,11 +781,7 @@ pub(super) fn stats(
         messages_sent: by_type(&s.sent),
         messages_received: by_type(&s.received),
         tunnels_refused,
-        sessions_refused: admission
-            .sessions_refused()
-            .iter()
-            .map(|(k, n)| ((*k).to_owned(), *n))
-            .collect(),
+        sessions_refused,
         malformed,
         rx_discards: m.header
             + m.body

@@ -1,0 +1,50 @@
+//! The limits on a peer's calls: a call beyond one is refused with a CDN that says which,
+//! logged and counted by reason.
+
+use std::time::Duration;
+
+use super::harness::{Net, addr};
+
+/// An L2TPv3 LAC with two Ethernet sessions in one tunnel to node 1.
+fn lac() -> String {
+    format!(
+        "session profile \"default\" {{\n    pseudowire_type eth\n}}\n\
+         tunnel \"t\" {{\n    peer {}\n    version 3\n}}\n\
+         session \"a\" {{\n    tunnel \"t\"\n    pseudowire_type eth\n}}\n\
+         session \"b\" {{\n    tunnel \"t\"\n    pseudowire_type eth\n}}\n",
+        addr(1).ip()
+    )
+}
+
+/// The `max_sessions` of the tunnel profile refuses a peer's call beyond it as the system-wide
+/// one does: counted under its own reason (`tunnel_max_sessions`) and with a CDN that says
+/// why, not silently.
+#[test]
+fn a_call_beyond_the_tunnels_max_sessions_is_counted_and_named() {
+    let c = lac();
+    let server = "session profile \"default\" {\n    pseudowire_type eth\n}\n\
+                  tunnel profile \"default\" {\n    max_sessions 1\n}\n";
+    let mut net = Net::new(&[&c, server], 8);
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(net.nodes[1].up(), (1, 1), "{:?}", net.nodes[0].events);
+    let stats = net.nodes[1].engine.stats();
+    assert!(
+        stats
+            .sessions_refused
+            .get("tunnel_max_sessions")
+            .is_some_and(|n| *n >= 1),
+        "{:?}",
+        stats.sessions_refused
+    );
+    let cdn = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == l2tp_ctl::EventKind::SessionDown)
+        .and_then(|e| e.result.clone())
+        .unwrap_or_else(|| panic!("no CDN: {:?}", net.nodes[0].events));
+    assert_eq!((cdn.result, cdn.error), (2, 4));
+    assert_eq!(
+        cdn.message.as_deref(),
+        Some("the tunnel's max_sessions reached")
+    );
+}
