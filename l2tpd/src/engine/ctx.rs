@@ -50,11 +50,7 @@ impl Ctx<'_> {
                 tracing::info!(
                     "tunnel {tid}: the peer {remote} has tunnel(s) {} from the same address and \
                      port already (several clients behind one NAT?)",
-                    others
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::logging::id_list(&others)
                 );
             }
         }

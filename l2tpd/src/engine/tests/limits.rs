@@ -1,9 +1,11 @@
-//! The limits on a peer's calls: a call beyond one is refused with a CDN that says which,
-//! logged and counted by reason.
+//! Many calls or tunnels from one peer: a call beyond a limit is refused with a CDN that says
+//! which, logged and counted by reason; many tunnels from one address and port are logged in
+//! lines that do not grow with their number.
 
 use std::time::Duration;
 
 use super::harness::{Net, addr};
+use super::logs::recorded;
 
 /// An L2TPv3 LAC with two Ethernet sessions in one tunnel to node 1.
 fn lac() -> String {
@@ -47,4 +49,32 @@ fn a_call_beyond_the_tunnels_max_sessions_is_counted_and_named() {
         cdn.message.as_deref(),
         Some("the tunnel's max_sessions reached")
     );
+}
+
+/// Many tunnels from one peer address and port (a NAT of many clients): the line each new one
+/// logs names a few of the others and how many more, not all of them, so that it does not
+/// grow with every client.
+#[test]
+fn the_tunnels_sharing_a_peer_are_logged_in_short() {
+    let mut c = String::new();
+    for i in 0..20 {
+        c.push_str(&format!(
+            "tunnel \"t{i}\" {{\n    peer {}\n    version 3\n    persist false\n}}\n",
+            addr(1).ip()
+        ));
+    }
+    let ((), lines) = recorded(|| {
+        let mut net = Net::new(&[&c, ""], 9);
+        net.run_until(Duration::from_secs(10), "all up", |n| {
+            n.nodes[1].up().0 == 20
+        });
+    });
+    let shared: Vec<&String> = lines
+        .iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.contains("from the same address and port"))
+        .collect();
+    assert!(shared.len() >= 19, "{lines:?}");
+    assert!(shared.iter().all(|l| l.len() < 300), "{shared:?}");
+    assert!(shared.iter().any(|l| l.contains(" more ")), "{shared:?}");
 }
