@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use l2tp_ctl::Selector;
+
 use super::harness::{Net, addr};
 use super::logs::recorded;
 
@@ -49,6 +51,21 @@ fn a_call_beyond_the_tunnels_max_sessions_is_counted_and_named() {
         cdn.message.as_deref(),
         Some("the tunnel's max_sessions reached")
     );
+    // The refused session instance waits to retry, and says why its last call ended.
+    let b = net.nodes[0]
+        .engine
+        .session(
+            net.now,
+            &Selector::Name("t".into()),
+            &Selector::Name("b".into()),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(b.protocol_state, "waiting to retry");
+    let last = b
+        .last_result
+        .clone()
+        .unwrap_or_else(|| panic!("no last result: {b:?}"));
+    assert_eq!((last.result, last.error), (2, 4));
 }
 
 /// Many tunnels from one peer address and port (a NAT of many clients): the line each new one
