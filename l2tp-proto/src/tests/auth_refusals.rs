@@ -102,3 +102,32 @@ fn a_challenge_without_a_secret_here_is_named() {
         downs(&mesh, 0)
     );
 }
+
+/// As above with `hide_avps` on the initiator: its hidden Challenge Response cannot be
+/// unhidden with the recipient's secret, which is a wrong secret all the same.
+#[test]
+fn a_hidden_challenge_response_under_another_secret_is_named() {
+    let mut mesh = Mesh::new(
+        2,
+        3,
+        Link::CLEAN,
+        accept_all(v2("other", AuthMode::Challenge)),
+    );
+    let initiator = TunnelConfig {
+        hide_avps: true,
+        ..v2("s3cret", AuthMode::None)
+    };
+    mesh.open_tunnel(0, 1, Arc::new(initiator));
+    mesh.run_for(Duration::from_secs(10));
+    assert!(
+        says_secret(&downs(&mesh, 1), DownCause::Local),
+        "{:?}",
+        downs(&mesh, 1)
+    );
+    assert!(
+        says_secret(&downs(&mesh, 0), DownCause::Peer),
+        "{:?}",
+        downs(&mesh, 0)
+    );
+    assert_eq!(mesh.nodes[1].endpoint.stats().auth_failures, 1);
+}
