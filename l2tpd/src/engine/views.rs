@@ -87,6 +87,16 @@ impl Views<'_> {
             })
     }
 
+    /// Whether `sel` names a tunnel instance that has no tunnel now (it waits between
+    /// attempts, or was stopped): that instance, not an earlier attempt of it still closing
+    /// under its name, is what `show tunnel` and `delete tunnel` act on.
+    pub(super) fn waiting(&self, sel: &Selector) -> bool {
+        matches!(sel, Selector::Name(n) if self
+            .instances
+            .tunnel(n)
+            .is_some_and(|i| i.state.handle().is_none() && shown(i)))
+    }
+
     /// The session `sel` names in tunnel `tunnel`.
     pub(super) fn find_session(&self, tunnel: u64, sel: &Selector) -> Option<u64> {
         if let Selector::Id(sid) = sel {
@@ -199,13 +209,7 @@ impl Views<'_> {
 
     /// `show tunnel SEL`.
     pub(super) fn tunnel(&self, now: Instant, sel: &Selector) -> Result<TunnelDetail, CtlError> {
-        // An instance waiting between attempts is itself the answer for its name, not an
-        // earlier attempt of it still closing.
-        let waiting = matches!(sel, Selector::Name(n) if self
-            .instances
-            .tunnel(n)
-            .is_some_and(|i| i.state.handle().is_none() && shown(i)));
-        let Some(h) = self.find_tunnel(sel).filter(|_| !waiting) else {
+        let Some(h) = self.find_tunnel(sel).filter(|_| !self.waiting(sel)) else {
             let n = instance_text(sel);
             if let Some(inst) = self.instances.tunnel(&n)
                 && shown(inst)

@@ -180,4 +180,16 @@ fn show_tunnel_gives_the_waiting_instance_not_its_closing_attempt() {
     assert_eq!(t.protocol_state, "waiting to retry");
     assert_eq!(t.info.state, l2tp_ctl::State::Idle);
     assert_eq!(t.last_result.map(|r| r.result), Some(4));
+    // Deleting it deletes the instance, by name, not the closing tunnel; once more, and it
+    // is stopped already.
+    let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
+    assert!(
+        matches!(&r, Ok(l2tp_ctl::Response::Done(text)) if text == "tunnel \"t\" deleted"),
+        "{r:?}"
+    );
+    let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
+    assert!(
+        matches!(&r, Err(e) if e.message.contains("is stopped")),
+        "{r:?}"
+    );
 }
