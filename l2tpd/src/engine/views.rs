@@ -255,9 +255,22 @@ impl Views<'_> {
                 outside_window: c.outside_window,
                 ..ctl::TunnelStats::default()
             },
-            last_result: rec.last_result.clone(),
+            last_result: rec
+                .last_result
+                .clone()
+                .or_else(|| self.last_attempt(h, rec)),
             socket_mark: None,
         })
+    }
+
+    /// For the attempt `rec` (`h`) of a tunnel instance that is still connecting: why the
+    /// instance's attempt before it ended, which it has no result of its own to replace yet.
+    fn last_attempt(&self, h: u64, rec: &TunnelRec) -> Option<ctl::ResultCode> {
+        let inst = self.instances.tunnel(rec.origin.name.as_deref()?)?;
+        let connecting = matches!(rec.phase(), Phase::Connecting { .. });
+        (connecting && inst.state.handle() == Some(h))
+            .then(|| inst.last_result.clone())
+            .flatten()
     }
 
     /// `show sessions [TUNNEL]`.

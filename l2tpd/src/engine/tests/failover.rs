@@ -193,3 +193,21 @@ fn show_tunnel_gives_the_waiting_instance_not_its_closing_attempt() {
         "{r:?}"
     );
 }
+
+/// A tunnel instance whose peer does not answer: while its next attempt is connecting,
+/// `show tunnel NAME` gives why the last one ended, not nothing (each attempt is a new tunnel
+/// with no result of its own yet).
+#[test]
+fn a_connecting_attempt_shows_why_the_last_one_ended() {
+    let c = format!("tunnel \"t\" {{\n    peer {SILENT}\n    version 3\n    max_retries 1\n}}\n");
+    let mut net = Net::new(&[&c, SERVER], 9);
+    net.run_until(Duration::from_secs(30), "a second attempt", |n| {
+        sccrqs(n, 0).len() >= 2
+    });
+    let t = net.nodes[0]
+        .engine
+        .tunnel(net.now, &Selector::Name("t".into()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.info.state, l2tp_ctl::State::Connecting);
+    assert_eq!(t.last_result.map(|r| r.result), Some(7));
+}
