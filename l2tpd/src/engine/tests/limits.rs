@@ -94,4 +94,12 @@ fn the_tunnels_sharing_a_peer_are_logged_in_short() {
     assert!(shared.len() >= 19, "{lines:?}");
     assert!(shared.iter().all(|l| l.len() < 300), "{shared:?}");
     assert!(shared.iter().any(|l| l.contains(" more ")), "{shared:?}");
+    // The client's own tunnels to one server are no NAT's doing, and not said to be.
+    let own: Vec<&String> = lines
+        .iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.contains(&format!("the peer {} has", addr(1))))
+        .collect();
+    assert!(own.len() >= 19, "{lines:?}");
+    assert!(own.iter().all(|l| !l.contains("NAT")), "{own:?}");
 }
