@@ -416,7 +416,8 @@ pub struct TunnelInfo {
     pub peer_host_name: Option<String>,
     /// The local ids of the other tunnels whose peer has the same address and port (UDP):
     /// several clients behind one NAT. The kernel's data plane tells such tunnels' data apart
-    /// by address and port only on some kernels. Omitted when empty.
+    /// by address and port only on some kernels. Tunnels that are closing are left out (and
+    /// have none). Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub same_peer: Vec<u32>,
 }

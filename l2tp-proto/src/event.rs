@@ -253,6 +253,12 @@ impl Refusal {
         }
     }
 
+    /// StopCCN result 4 for the shared secret (RFC 2661 §4.2 and §5.1.1, RFC 3931 §4.3),
+    /// saying which check failed so that both ends log more than "not authorized".
+    pub fn bad_secret(why: SecretCheck) -> Self {
+        Self::with(4, why.text())
+    }
+
     /// StopCCN result 5: the requester's protocol version is not supported.
     pub fn unsupported_version() -> Self {
         Self {
@@ -277,6 +283,31 @@ impl Refusal {
             result: 2,
             error: Some(ErrorCode::VendorSpecific),
             message: Some("no matching peer profile".into()),
+        }
+    }
+}
+
+/// Which check of the shared secret refused a tunnel ([`Refusal::bad_secret`]).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum SecretCheck {
+    /// The peer answered our Challenge with no Challenge Response.
+    NoResponse,
+    /// The peer's Challenge Response is not the one our secret gives.
+    WrongResponse,
+    /// The peer sent a Challenge, and we have no secret to answer it with.
+    NoSecretHere,
+    /// The L2TPv3 Message Digest or nonce is missing or does not verify.
+    Digest,
+}
+
+impl SecretCheck {
+    /// The Result Code's message.
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::NoResponse => "no Challenge Response (the peer has no secret?)",
+            Self::WrongResponse => "wrong Challenge Response (a different secret?)",
+            Self::NoSecretHere => "challenged, but no secret is configured here",
+            Self::Digest => "Message Digest missing or wrong (a different secret?)",
         }
     }
 }
@@ -471,6 +502,16 @@ pub enum Event {
         session_id: u32,
         /// Why.
         reason: DownReason,
+    },
+    /// A peer's call refused by the endpoint itself, before any [`Decision`]: its tunnel has
+    /// its `max_sessions` already. The CDN is sent; no session record remains.
+    CallRefused {
+        /// The tunnel's handle.
+        tunnel: TunnelHandle,
+        /// The local tunnel id.
+        tunnel_id: u32,
+        /// The CDN's Result Code.
+        refusal: Refusal,
     },
     /// The session record is gone.
     SessionDeleted {
@@ -740,6 +781,8 @@ pub struct Stats {
     pub sessions_created: u64,
     /// Tunnels in set-up deleted to make room for a new SCCRQ under the set-up cap.
     pub setup_evicted: u64,
+    /// Peers' calls refused because their tunnel had its `max_sessions` already.
+    pub tunnel_max_sessions: u64,
 }
 
 /// One datagram to send.

@@ -64,8 +64,9 @@ mod tests;
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use event::{
     Command, CommandError, CommandOutcome, ConnectSpeed, DataplaneRequest, Decision, DecisionId,
-    DownCause, DownReason, Event, Origin, Refusal, SessionHandle, SessionInfo, SessionParams,
-    SessionRequest, Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams, TunnelRequest,
+    DownCause, DownReason, Event, Origin, Refusal, SecretCheck, SessionHandle, SessionInfo,
+    SessionParams, SessionRequest, Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams,
+    TunnelRequest,
 };
 pub use guard::{Admission, Discard, SpeedUpdateIgnored};
 pub use rng::{DeterministicRng, Rng};

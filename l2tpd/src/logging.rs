@@ -44,6 +44,24 @@ macro_rules! critical {
     ($($arg:tt)+) => { ::tracing::error!(target: $crate::logging::CRITICAL, $($arg)+) };
 }
 
+/// The most ids [`id_list`] names.
+const LISTED_IDS: usize = 8;
+
+/// Tunnel or session ids for a log line: the first few, comma-separated, then how many more,
+/// so that a line stays short when a peer (a NAT of many clients) has hundreds.
+pub(crate) fn id_list(ids: &[u32]) -> String {
+    let mut out = ids
+        .iter()
+        .take(LISTED_IDS)
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > LISTED_IDS {
+        let _ = write!(out, " and {} more", ids.len() - LISTED_IDS);
+    }
+    out
+}
+
 /// A log level, most severe first.
 #[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd)]
 pub enum Level {
@@ -435,6 +453,14 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn long_id_lists_are_cut_short() {
+        assert_eq!(id_list(&[]), "");
+        assert_eq!(id_list(&[7, 9]), "7, 9");
+        let many: Vec<u32> = (1..=300).collect();
+        assert_eq!(id_list(&many), "1, 2, 3, 4, 5, 6, 7, 8 and 292 more");
+    }
 
     #[test]
     fn timestamps() {

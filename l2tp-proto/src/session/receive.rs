@@ -180,8 +180,8 @@ impl Endpoint {
         };
         let limit = t.config.max_sessions;
         let pw_caps = t.config.pseudowire_caps.clone();
-        let full =
-            (limit != 0 && t.sessions.len() >= limit as usize) || self.session_limit_reached();
+        let tunnel_full = limit != 0 && t.sessions.len() >= limit as usize;
+        let full = tunnel_full || self.session_limit_reached();
         let tunnel_handle = t.handle;
         let tunnel_id = t.local_id;
         let config = Arc::clone(&self.config.default_session);
@@ -199,6 +199,20 @@ impl Endpoint {
             msg.message_type == MessageType::Icrq && msg.connect_speed_update_enable().is_some();
         if version == Version::V3 {
             s.pw_type = msg.pseudowire_type().copied().unwrap_or(pw_type::PPP);
+        }
+        if tunnel_full {
+            let refusal = Refusal {
+                message: Some("the tunnel's max_sessions reached".into()),
+                ..Refusal::limit_reached()
+            };
+            self.close_session(now, si, refusal.clone());
+            self.stats.tunnel_max_sessions += 1;
+            self.events.push_back(Event::CallRefused {
+                tunnel: tunnel_handle,
+                tunnel_id,
+                refusal,
+            });
+            return;
         }
         if full {
             self.close_session(now, si, Refusal::limit_reached());

@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod auth_refusals;
 mod crossing_cdn;
 mod forget;
 mod lifecycle;

@@ -170,6 +170,29 @@ fn wrong_secret_gives_stopccn_result_4_on_the_checking_side() {
     }
 }
 
+/// With `hide_avps` on both sides and different secrets, the StopCCN refusing the tunnel
+/// hides nothing: the peer cannot share the secret, and must still read why it was refused
+/// (result 4), not take the StopCCN for a malformed message it cannot unhide.
+#[test]
+fn a_stopccn_refusing_the_secret_hides_nothing() {
+    let hiding = |secret: &str| TunnelConfig {
+        hide_avps: true,
+        ..secret_cfg(VersionMode::V2, secret)
+    };
+    let mut mesh = Mesh::new(2, 3, Link::CLEAN, accept_all(hiding("other")));
+    mesh.open_tunnel(0, 1, Arc::new(hiding("s3cret")));
+    mesh.run_for(Duration::from_secs(60));
+    let stops = mesh.sent_by(0, MessageType::StopCcn);
+    assert!(!stops.is_empty());
+    assert!(
+        stops
+            .iter()
+            .all(|s| s.hidden_avps == 0 && s.result == Some(4))
+    );
+    assert_eq!(tunnel_down_results(&mesh, 1), vec![(DownCause::Peer, 4)]);
+    assert_eq!(mesh.sent_by(1, MessageType::StopCcn).len(), 0);
+}
+
 #[test]
 fn a_stopccn_on_tunnel_id_0_closes_the_tunnel_whose_sccrp_it_refuses() {
     // Node 0 (L2TPv2 LAC) refuses node 1's SCCRP (wrong secret) with a StopCCN whose header

@@ -3,6 +3,7 @@
 //! (RFC 3931 §4.7.3) and authentication (RFC 2661 §5.1.1, RFC 3931 §4.3).
 
 use super::*;
+use crate::event::SecretCheck;
 
 impl Endpoint {
     /// Our id for a tunnel we open: `fixed` (the configuration's) if it is free and fits
@@ -458,7 +459,8 @@ impl Endpoint {
         };
         let cfg = Arc::clone(&t.config);
         if t.security.sccrq_failed {
-            self.close_tunnel(now, index, Refusal::not_authorized(), DownCause::Local);
+            let refusal = Refusal::bad_secret(SecretCheck::Digest);
+            self.close_tunnel(now, index, refusal, DownCause::Local);
             return;
         }
         if t.version == Version::V2
@@ -476,7 +478,7 @@ impl Endpoint {
         if t.version == Version::V2 {
             if let Some(challenge) = msg.challenge() {
                 if cfg.secret.is_empty() {
-                    self.refuse(now, index, Refusal::not_authorized());
+                    self.refuse(now, index, Refusal::bad_secret(SecretCheck::NoSecretHere));
                     return;
                 }
                 t.security.peer_challenge = Some(challenge.clone());
@@ -539,22 +541,24 @@ impl Endpoint {
         match t.version {
             Version::V2 => {
                 if let Some(challenge) = &t.security.challenge {
-                    let ok = msg.challenge_response().is_some_and(|r| {
-                        auth::verify_challenge_response(
+                    let check = match msg.challenge_response() {
+                        None => Some(SecretCheck::NoResponse),
+                        Some(r) => (!auth::verify_challenge_response(
                             ResponseMessage::Sccrp,
                             &cfg.secret,
                             challenge,
                             r,
-                        )
-                    });
-                    if !ok {
-                        self.refuse(now, index, Refusal::not_authorized());
+                        ))
+                        .then_some(SecretCheck::WrongResponse),
+                    };
+                    if let Some(check) = check {
+                        self.refuse(now, index, Refusal::bad_secret(check));
                         return;
                     }
                 }
                 if let Some(challenge) = msg.challenge() {
                     if cfg.secret.is_empty() {
-                        self.refuse(now, index, Refusal::not_authorized());
+                        self.refuse(now, index, Refusal::bad_secret(SecretCheck::NoSecretHere));
                         return;
                     }
                     t.security.peer_challenge = Some(challenge.clone());
@@ -566,7 +570,7 @@ impl Endpoint {
                     (Some(_), Some(nonce)) => t.security.peer_nonce = nonce,
                     (None, None) if cfg.auth_mode != AuthMode::Challenge => {}
                     _ => {
-                        self.refuse(now, index, Refusal::not_authorized());
+                        self.refuse(now, index, Refusal::bad_secret(SecretCheck::Digest));
                         return;
                     }
                 }
@@ -592,16 +596,18 @@ impl Endpoint {
             return;
         };
         if let Some(challenge) = &t.security.challenge {
-            let ok = msg.challenge_response().is_some_and(|r| {
-                auth::verify_challenge_response(
+            let check = match msg.challenge_response() {
+                None => Some(SecretCheck::NoResponse),
+                Some(r) => (!auth::verify_challenge_response(
                     ResponseMessage::Scccn,
                     &t.config.secret,
                     challenge,
                     r,
-                )
-            });
-            if !ok {
-                self.refuse(now, index, Refusal::not_authorized());
+                ))
+                .then_some(SecretCheck::WrongResponse),
+            };
+            if let Some(check) = check {
+                self.refuse(now, index, Refusal::bad_secret(check));
                 return;
             }
         }
@@ -619,7 +625,10 @@ fn check_peer_name(cfg: &TunnelConfig, msg: &Message) -> Result<(), Refusal> {
         return Ok(());
     }
     match &cfg.peer_host_name {
-        Some(name) if msg.host_name() != Some(name) => Err(Refusal::not_authorized()),
+        Some(name) if msg.host_name() != Some(name) => Err(Refusal::with(
+            stop_ccn::NOT_AUTHORIZED,
+            "Host Name not the one configured for the peer",
+        )),
         _ => Ok(()),
     }
 }

@@ -255,8 +255,18 @@ impl Tunnel {
     ) -> OutMsg {
         // Nothing is hidden in SCCRQ and SCCRP: a responder can only pick the secret (by peer
         // address or Host Name) once it has read the whole SCCRQ, and implementations such as
-        // xl2tpd unhide before they know it. RFC 2661 §4.3 makes hiding optional per AVP.
-        let hide_here = !matches!(msg.message_type, MessageType::Sccrq | MessageType::Sccrp);
+        // xl2tpd unhide before they know it. Nor in the SCCCN, whose Challenge Response is the
+        // proof of the secret (a digest, RFC 2661 §5.1.1): hidden under a different secret it
+        // could not even be read, and the peer could not tell a wrong secret from a malformed
+        // message. Nor in a StopCCN that ends the tunnel before it is up: it may refuse the
+        // peer for not sharing the secret, and the peer must still read its result code.
+        // RFC 2661 §4.3 makes hiding optional per AVP.
+        let refusing =
+            msg.message_type == MessageType::StopCcn && self.state != TunnelState::Established;
+        let hide_here = !matches!(
+            msg.message_type,
+            MessageType::Sccrq | MessageType::Sccrp | MessageType::Scccn
+        ) && !refusing;
         if let (Some((rv, rng)), true) = (hiding, self.hides() && hide_here) {
             let mut any = false;
             for entry in &mut msg.avps {

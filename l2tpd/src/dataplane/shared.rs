@@ -142,10 +142,7 @@ pub(super) enum Linger {
 
 /// Tunnel ids as a list for the log: "10, 30".
 pub(super) fn join_ids(ids: &[u32]) -> String {
-    ids.iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::logging::id_list(ids)
 }
 
 #[cfg(test)]

@@ -58,7 +58,8 @@ pub(super) fn execute(
             Ok(Answer::Session { name, tunnel })
         }
         Command::DeleteTunnel(sel) => {
-            let Some(h) = find_tunnel(ctx, instances, &sel) else {
+            let current = find_tunnel(ctx, instances, &sel);
+            let Some(h) = current.filter(|_| !views(ctx, instances).waiting(&sel)) else {
                 return delete_unconnected_tunnel(instances, &sel);
             };
             let (tid, name) = ctx

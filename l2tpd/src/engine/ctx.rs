@@ -45,16 +45,19 @@ impl Ctx<'_> {
         rec.socket = Some((local, remote));
         let tid = rec.tid();
         if encap == Encapsulation::Udp {
-            let others = self.registry.same_peer(handle, (local, remote));
+            let others = self.registry.live_same_peer(handle, (local, remote));
             if !others.is_empty() {
+                // Several tunnels of ours to one peer are our own doing (a LAC with tunnels
+                // for several config_ids, or a tunnel opened again while the last one's
+                // StopCCN is retransmitted); only tunnels that peers open hint at a NAT.
+                let why = if rec.origin.created_by == l2tp_ctl::CreatedBy::Net {
+                    "from the same address and port already (several clients behind one NAT?)"
+                } else {
+                    "to the same address and port already"
+                };
                 tracing::info!(
-                    "tunnel {tid}: the peer {remote} has tunnel(s) {} from the same address and \
-                     port already (several clients behind one NAT?)",
-                    others
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "tunnel {tid}: the peer {remote} has tunnel(s) {} {why}",
+                    crate::logging::id_list(&others)
                 );
             }
         }

@@ -192,6 +192,12 @@ pub(super) fn on_event(
             tunnel_id,
             problem,
         } => discards.record(ctx.now, remote, tunnel_id, &problem),
+        Event::CallRefused {
+            tunnel_id, refusal, ..
+        } => notice!(
+            "tunnel {tunnel_id}: refusing a session from the peer: {}",
+            refusal.message.as_deref().unwrap_or("limit reached")
+        ),
         _ => {}
     }
 }

@@ -87,6 +87,16 @@ impl Views<'_> {
             })
     }
 
+    /// Whether `sel` names a tunnel instance that has no tunnel now (it waits between
+    /// attempts, or was stopped): that instance, not an earlier attempt of it still closing
+    /// under its name, is what `show tunnel` and `delete tunnel` act on.
+    pub(super) fn waiting(&self, sel: &Selector) -> bool {
+        matches!(sel, Selector::Name(n) if self
+            .instances
+            .tunnel(n)
+            .is_some_and(|i| i.state.handle().is_none() && shown(i)))
+    }
+
     /// The session `sel` names in tunnel `tunnel`.
     pub(super) fn find_session(&self, tunnel: u64, sel: &Selector) -> Option<u64> {
         if let Selector::Id(sid) = sel {
@@ -199,7 +209,7 @@ impl Views<'_> {
 
     /// `show tunnel SEL`.
     pub(super) fn tunnel(&self, now: Instant, sel: &Selector) -> Result<TunnelDetail, CtlError> {
-        let Some(h) = self.find_tunnel(sel) else {
+        let Some(h) = self.find_tunnel(sel).filter(|_| !self.waiting(sel)) else {
             let n = instance_text(sel);
             if let Some(inst) = self.instances.tunnel(&n)
                 && shown(inst)
@@ -245,9 +255,22 @@ impl Views<'_> {
                 outside_window: c.outside_window,
                 ..ctl::TunnelStats::default()
             },
-            last_result: rec.last_result.clone(),
+            last_result: rec
+                .last_result
+                .clone()
+                .or_else(|| self.last_attempt(h, rec)),
             socket_mark: None,
         })
+    }
+
+    /// For the attempt `rec` (`h`) of a tunnel instance that is still connecting: why the
+    /// instance's attempt before it ended, which it has no result of its own to replace yet.
+    fn last_attempt(&self, h: u64, rec: &TunnelRec) -> Option<ctl::ResultCode> {
+        let inst = self.instances.tunnel(rec.origin.name.as_deref()?)?;
+        let connecting = matches!(rec.phase(), Phase::Connecting { .. });
+        (connecting && inst.state.handle() == Some(h))
+            .then(|| inst.last_result.clone())
+            .flatten()
     }
 
     /// `show sessions [TUNNEL]`.
@@ -552,7 +575,8 @@ impl Views<'_> {
                 .map(|i| String::from_utf8_lossy(&i.peer_host_name).into_owned()),
             same_peer: rec
                 .udp_peer()
-                .map_or_else(Vec::new, |p| self.registry.same_peer(handle, p)),
+                .filter(|_| rec.phase().is_live())
+                .map_or_else(Vec::new, |p| self.registry.live_same_peer(handle, p)),
         }
     }
 
@@ -759,6 +783,14 @@ pub(super) fn stats(
             *tunnels_refused.entry(reason.to_owned()).or_default() += n;
         }
     }
+    let mut sessions_refused: BTreeMap<String, u64> = admission
+        .sessions_refused()
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), *n))
+        .collect();
+    if s.tunnel_max_sessions > 0 {
+        sessions_refused.insert("tunnel_max_sessions".into(), s.tunnel_max_sessions);
+    }
     let (tunnel_failures, session_failures) = registry.setup_failures();
     SystemStats {
         acks_sent: s.acks_sent,
@@ -766,11 +798,7 @@ pub(super) fn stats(
         messages_sent: by_type(&s.sent),
         messages_received: by_type(&s.received),
         tunnels_refused,
-        sessions_refused: admission
-            .sessions_refused()
-            .iter()
-            .map(|(k, n)| ((*k).to_owned(), *n))
-            .collect(),
+        sessions_refused,
         malformed,
         rx_discards: m.header
             + m.body

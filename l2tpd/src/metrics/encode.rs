@@ -214,10 +214,11 @@ const TUNNEL_REFUSALS: [&str; 8] = [
     "max_setup_tunnels",
     "setup_evicted",
 ];
-const SESSION_REFUSALS: [&str; 5] = [
+const SESSION_REFUSALS: [&str; 6] = [
     "unknown_tunnel",
     "shutting_down",
     "max_sessions",
+    "tunnel_max_sessions",
     "no_session_profile",
     "lac_lns",
 ];

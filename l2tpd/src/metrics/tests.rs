@@ -545,7 +545,9 @@ fn every_kind_given_at_zero_is_in_the_manuals() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../man/");
     let pages: String = ["l2tpctl.1", "l2tpd.8"]
         .iter()
-        .map(|p| std::fs::read_to_string(format!("{root}{p}")).expect("man page"))
+        .map(|p| {
+            std::fs::read_to_string(format!("{root}{p}")).unwrap_or_else(|e| panic!("{p}: {e}"))
+        })
         .collect();
     // Named as a word of its own in bold: `.B kind` or `.BR kind ,`.
     let named: BTreeSet<&str> = pages

@@ -611,6 +611,7 @@ impl Instances {
         }
         let stopped = inst.state.is_stopped();
         inst.state = inst.state.released();
+        inst.last_result = Some(notify::result_code(reason));
         let dropped = inst.went_down(up_for);
         if ctx.shutting_down || stopped || reason.cause == proto::DownCause::TunnelDown {
             return;

@@ -116,6 +116,20 @@ impl Registry {
         })
     }
 
+    /// [`Self::same_peer`] without the tunnels that are closing: those that share the peer's
+    /// address and port with `handle` now, as `show tunnels` and the log tell of.
+    pub(super) fn live_same_peer(&self, handle: u64, peer: (SocketAddr, SocketAddr)) -> Vec<u32> {
+        self.by_peer.get(&peer).map_or_else(Vec::new, |handles| {
+            handles
+                .iter()
+                .filter(|h| **h != handle)
+                .filter_map(|h| self.tunnels.get(h))
+                .filter(|t| t.phase().is_live())
+                .map(|t| t.tid)
+                .collect()
+        })
+    }
+
     /// The tunnel with this handle.
     pub(super) fn tunnel(&self, handle: u64) -> Option<&TunnelRec> {
         self.tunnels.get(&handle)

@@ -160,3 +160,54 @@ fn adding_a_backup_peer_by_reload_keeps_the_tunnel_and_its_session() {
     });
     assert_eq!(peer_of_t(&net), addr(2).to_string());
 }
+
+/// While a refused instance waits to try again, `show tunnel NAME` gives the instance (waiting
+/// to retry, and why its last attempt ended), not the refused tunnel still closing under its
+/// name.
+#[test]
+fn show_tunnel_gives_the_waiting_instance_not_its_closing_attempt() {
+    let mut net = Net::new(&[&lac(&addr(1).ip().to_string()), REFUSER], 7);
+    net.run_for(Duration::from_millis(500));
+    let closing = net.nodes[0].engine.tunnels(net.now);
+    assert!(
+        closing.iter().any(|t| t.state == l2tp_ctl::State::Closing),
+        "{closing:?}"
+    );
+    let t = net.nodes[0]
+        .engine
+        .tunnel(net.now, &Selector::Name("t".into()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.protocol_state, "waiting to retry");
+    assert_eq!(t.info.state, l2tp_ctl::State::Idle);
+    assert_eq!(t.last_result.map(|r| r.result), Some(4));
+    // Deleting it deletes the instance, by name, not the closing tunnel; once more, and it
+    // is stopped already.
+    let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
+    assert!(
+        matches!(&r, Ok(l2tp_ctl::Response::Done(text)) if text == "tunnel \"t\" deleted"),
+        "{r:?}"
+    );
+    let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
+    assert!(
+        matches!(&r, Err(e) if e.message.contains("is stopped")),
+        "{r:?}"
+    );
+}
+
+/// A tunnel instance whose peer does not answer: while its next attempt is connecting,
+/// `show tunnel NAME` gives why the last one ended, not nothing (each attempt is a new tunnel
+/// with no result of its own yet).
+#[test]
+fn a_connecting_attempt_shows_why_the_last_one_ended() {
+    let c = format!("tunnel \"t\" {{\n    peer {SILENT}\n    version 3\n    max_retries 1\n}}\n");
+    let mut net = Net::new(&[&c, SERVER], 9);
+    net.run_until(Duration::from_secs(30), "a second attempt", |n| {
+        sccrqs(n, 0).len() >= 2
+    });
+    let t = net.nodes[0]
+        .engine
+        .tunnel(net.now, &Selector::Name("t".into()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.info.state, l2tp_ctl::State::Connecting);
+    assert_eq!(t.last_result.map(|r| r.result), Some(7));
+}

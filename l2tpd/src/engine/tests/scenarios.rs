@@ -587,9 +587,17 @@ fn tunnels_from_one_peer_address_and_port_are_shown_as_sharing_it() {
     // On the wire of the control protocol.
     let json = serde_json::to_value(a).unwrap_or_default();
     assert_eq!(json["same_peer"], serde_json::json!([b.tid]));
-    // One goes: the other no longer shares.
+    // One goes: the other no longer shares, from the moment it is closing (it lingers for
+    // its StopCCN's retransmissions, but has no traffic of its own any more).
     let r = net.command(1, Command::DeleteTunnel(Selector::Id(a.tid)));
     assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(1));
+    let tunnels = net.nodes[1].engine.tunnels(net.now);
+    assert_eq!(tunnels.len(), 2, "{tunnels:?}");
+    assert!(
+        tunnels.iter().all(|t| t.same_peer.is_empty()),
+        "{tunnels:?}"
+    );
     net.run_for(Duration::from_secs(40));
     let tunnels = net.nodes[1].engine.tunnels(net.now);
     assert_eq!(tunnels.len(), 1, "{tunnels:?}");

@@ -1,0 +1,133 @@
+//! A tunnel refused for its authentication says why: the StopCCN's Result Code carries a
+//! message naming what did not match, which both ends report with the tunnel's going down, so
+//! that an operator tells a different secret from a host name or role refusal.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::util::{Link, Mesh, accept_all};
+use crate::event::{DownCause, Event};
+use crate::tunnel::{AuthMode, TunnelConfig, VersionMode};
+
+fn v2(secret: &str, auth_mode: AuthMode) -> TunnelConfig {
+    TunnelConfig {
+        version: VersionMode::V2,
+        secret: secret.into(),
+        auth_mode,
+        ..TunnelConfig::default()
+    }
+}
+
+/// The cause, result and message of each tunnel that went down on `node`.
+fn downs(mesh: &Mesh, node: usize) -> Vec<(DownCause, u16, Option<String>)> {
+    mesh.events(node)
+        .iter()
+        .filter_map(|e| match e {
+            Event::TunnelDown { reason, .. } => {
+                Some((reason.cause, reason.result, reason.message.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn says_secret(downs: &[(DownCause, u16, Option<String>)], cause: DownCause) -> bool {
+    downs.iter().any(|(c, r, m)| {
+        *c == cause && *r == 4 && m.as_deref().is_some_and(|m| m.contains("secret"))
+    })
+}
+
+/// The initiator finds the SCCRP's Challenge Response wrong.
+#[test]
+fn a_wrong_challenge_response_in_the_sccrp_is_named() {
+    let mut mesh = Mesh::new(
+        2,
+        3,
+        Link::CLEAN,
+        accept_all(v2("other", AuthMode::Challenge)),
+    );
+    mesh.open_tunnel(0, 1, Arc::new(v2("s3cret", AuthMode::Challenge)));
+    mesh.run_for(Duration::from_secs(10));
+    assert!(
+        says_secret(&downs(&mesh, 0), DownCause::Local),
+        "{:?}",
+        downs(&mesh, 0)
+    );
+    assert!(
+        says_secret(&downs(&mesh, 1), DownCause::Peer),
+        "{:?}",
+        downs(&mesh, 1)
+    );
+}
+
+/// The recipient finds the SCCCN's Challenge Response wrong (the initiator does not
+/// challenge, so it answers the recipient's challenge with its own, different, secret).
+#[test]
+fn a_wrong_challenge_response_in_the_scccn_is_named() {
+    let mut mesh = Mesh::new(
+        2,
+        3,
+        Link::CLEAN,
+        accept_all(v2("other", AuthMode::Challenge)),
+    );
+    mesh.open_tunnel(0, 1, Arc::new(v2("s3cret", AuthMode::None)));
+    mesh.run_for(Duration::from_secs(10));
+    assert!(
+        says_secret(&downs(&mesh, 1), DownCause::Local),
+        "{:?}",
+        downs(&mesh, 1)
+    );
+    assert!(
+        says_secret(&downs(&mesh, 0), DownCause::Peer),
+        "{:?}",
+        downs(&mesh, 0)
+    );
+    assert_eq!(mesh.nodes[1].endpoint.stats().auth_failures, 1);
+}
+
+/// A challenge to a host with no secret.
+#[test]
+fn a_challenge_without_a_secret_here_is_named() {
+    let mut mesh = Mesh::new(2, 3, Link::CLEAN, accept_all(v2("", AuthMode::None)));
+    mesh.open_tunnel(0, 1, Arc::new(v2("s3cret", AuthMode::Challenge)));
+    mesh.run_for(Duration::from_secs(10));
+    assert!(
+        says_secret(&downs(&mesh, 1), DownCause::Local),
+        "{:?}",
+        downs(&mesh, 1)
+    );
+    assert!(
+        says_secret(&downs(&mesh, 0), DownCause::Peer),
+        "{:?}",
+        downs(&mesh, 0)
+    );
+}
+
+/// As above with `hide_avps` on the initiator: its hidden Challenge Response cannot be
+/// unhidden with the recipient's secret, which is a wrong secret all the same.
+#[test]
+fn a_hidden_challenge_response_under_another_secret_is_named() {
+    let mut mesh = Mesh::new(
+        2,
+        3,
+        Link::CLEAN,
+        accept_all(v2("other", AuthMode::Challenge)),
+    );
+    let initiator = TunnelConfig {
+        hide_avps: true,
+        ..v2("s3cret", AuthMode::None)
+    };
+    mesh.open_tunnel(0, 1, Arc::new(initiator));
+    mesh.run_for(Duration::from_secs(10));
+    assert!(
+        says_secret(&downs(&mesh, 1), DownCause::Local),
+        "{:?}",
+        downs(&mesh, 1)
+    );
+    assert!(
+        says_secret(&downs(&mesh, 0), DownCause::Peer),
+        "{:?}",
+        downs(&mesh, 0)
+    );
+    assert_eq!(mesh.nodes[1].endpoint.stats().auth_failures, 1);
+}
