@@ -22,6 +22,8 @@
 //! `script_dir` runs from the next event a second later).
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,8 +55,8 @@ pub struct ScriptEvent {
     pub sid: Option<u32>,
     /// `P1`, `P2`, `P3`.
     pub args: Vec<String>,
-    /// The environment, besides `PATH`.
-    pub env: Vec<(&'static str, String)>,
+    /// The environment, besides `PATH`: byte strings, as a peer's user name may not be UTF-8.
+    pub env: Vec<(&'static str, OsString)>,
 }
 
 impl ScriptEvent {
@@ -63,18 +65,23 @@ impl ScriptEvent {
         script_name(self.kind)
     }
 
-    /// The value of environment variable `name`, if set.
+    /// The value of environment variable `name`, if set (and UTF-8).
     pub fn var(&self, name: &str) -> Option<&str> {
+        self.var_os(name).and_then(OsStr::to_str)
+    }
+
+    /// The value of environment variable `name`, if set, byte for byte.
+    pub fn var_os(&self, name: &str) -> Option<&OsStr> {
         self.env
             .iter()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_os_str())
     }
 
     /// Sets `name` to `value`, replacing an earlier value.
     pub fn set_var(&mut self, name: &'static str, value: String) {
         self.env.retain(|(k, _)| *k != name);
-        self.env.push((name, value));
+        self.env.push((name, value.into()));
     }
 }
 
@@ -155,7 +162,7 @@ pub fn tunnel_event(
 ) -> ScriptEvent {
     let mut env = Vec::new();
     if let Some(n) = name {
-        env.push(("TUNNEL_NAME", n.to_owned()));
+        env.push(("TUNNEL_NAME", n.into()));
     }
     put_bytes(
         &mut env,
@@ -212,17 +219,20 @@ pub struct SessionFacts<'a> {
     pub access_line: Option<&'a AccessLine>,
     /// The native PPP's user and addresses, once known.
     pub ppp: Option<&'a l2tp_ctl::PppEventInfo>,
+    /// The PPP user name as the peer sent it (`ppp.user` is its text, for watchers), when
+    /// `ppp` names a user.
+    pub ppp_user: Option<&'a [u8]>,
 }
 
 /// Sets `names.0` to `value` when every byte is printable, else `names.1` to its hexadecimal.
 fn put_bytes(
-    env: &mut Vec<(&'static str, String)>,
+    env: &mut Vec<(&'static str, OsString)>,
     names: (&'static str, &'static str),
     value: Option<&[u8]>,
 ) {
     match value {
-        Some(v) if is_printable(v) => env.push((names.0, String::from_utf8_lossy(v).into_owned())),
-        Some(v) => env.push((names.1, hex(v))),
+        Some(v) if is_printable(v) => env.push((names.0, OsString::from_vec(v.to_vec()))),
+        Some(v) => env.push((names.1, hex(v).into())),
         None => {}
     }
 }
@@ -237,7 +247,7 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
     let mut env = Vec::new();
     let mut put = |k: &'static str, v: Option<String>| {
         if let Some(v) = v {
-            env.push((k, v));
+            env.push((k, v.into()));
         }
     };
     let own = |s: Option<&str>| s.map(str::to_owned);
@@ -248,7 +258,6 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
     put("USER_DATA", own(f.user_data));
     put("BRIDGE", own(f.bridge));
     if let Some(p) = f.ppp {
-        put("PPP_USER", p.user.clone());
         put("PPP_AUTH_METHOD", p.auth.clone());
         put("PPP_IPADDR", p.peer_ipv4.map(|a| a.to_string()));
         put("PPP_LOCAL_IPADDR", p.local_ipv4.map(|a| a.to_string()));
@@ -264,6 +273,9 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
         put("LOCAL_IP", f.local_ip.map(|a| a.to_string()));
         put("PEER_IP", f.peer_ip.map(|a| a.to_string()));
         put("NETMASK", f.netmask.map(|a| a.to_string()));
+    }
+    if let Some(user) = f.ppp.and_then(|p| p.user.as_deref()) {
+        put_user(&mut env, f.ppp_user.unwrap_or(user.as_bytes()));
     }
     put_bytes(
         &mut env,
@@ -298,8 +310,8 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
             line.agent_remote_id.as_deref(),
         );
         let [up, down, ..] = line.rates;
-        env.extend(up.map(|r| ("ACTUAL_DATA_RATE_UPSTREAM", r.to_string())));
-        env.extend(down.map(|r| ("ACTUAL_DATA_RATE_DOWNSTREAM", r.to_string())));
+        env.extend(up.map(|r| ("ACTUAL_DATA_RATE_UPSTREAM", r.to_string().into())));
+        env.extend(down.map(|r| ("ACTUAL_DATA_RATE_DOWNSTREAM", r.to_string().into())));
     }
     ScriptEvent {
         kind,
@@ -307,6 +319,17 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
         sid: Some(sid),
         args,
         env,
+    }
+}
+
+/// `PPP_USER`: the user name byte for byte, whatever bytes the peer chose; one with a NUL byte,
+/// which no environment variable can hold (and which would keep the script from running), in
+/// hexadecimal in `PPP_USER_BIN` instead.
+fn put_user(env: &mut Vec<(&'static str, OsString)>, user: &[u8]) {
+    if user.contains(&0) {
+        env.push(("PPP_USER_BIN", hex(user).into()));
+    } else {
+        env.push(("PPP_USER", OsString::from_vec(user.to_vec())));
     }
 }
 
@@ -530,7 +553,7 @@ async fn run(
     cmd.args(&event.args)
         .env_clear()
         .env("PATH", SCRIPT_PATH)
-        .envs(event.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(event.env.iter().map(|(k, v)| (*k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

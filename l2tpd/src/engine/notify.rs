@@ -167,6 +167,7 @@ fn session_script(
         peer_host_name: peer_host_name.filter(|h| !h.is_empty()),
         access_line: rec.access_line(),
         ppp,
+        ppp_user: rec.ppp.as_ref().and_then(|l| l.user.as_deref()),
     };
     scripts::session_event(kind, rec.tid(), rec.sid(), &facts)
 }

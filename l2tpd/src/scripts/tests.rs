@@ -241,3 +241,52 @@ fn script_timeout_zero_is_no_limit() {
     assert_eq!(script_timeout(0), None);
     assert_eq!(script_timeout(60), Some(Duration::from_secs(60)));
 }
+
+/// A PPP user name is the peer's bytes: a NUL in it (which no environment variable can hold)
+/// must not keep the scripts of the session from running.
+#[tokio::test]
+async fn a_user_name_with_a_nul_byte_still_runs_the_script() {
+    let dir = script_dir("script-nul-user");
+    let d = dir.display();
+    write_script(
+        &dir,
+        "session-down",
+        &format!("printf '%s|%s' \"${{PPP_USER-unset}}\" \"$PPP_USER_BIN\" > {d}/env"),
+    );
+    let ppp = l2tp_ctl::PppEventInfo {
+        user: Some("a\0b".to_owned()),
+        ..Default::default()
+    };
+    let f = SessionFacts {
+        ppp: Some(&ppp),
+        ..SessionFacts::default()
+    };
+    let mut runner = ScriptRunner::new(1);
+    runner.submit(&dir, None, session_event(EventKind::SessionDown, 7, 1, &f));
+    let figures = counted(&runner, 1).await;
+    let env = std::fs::read_to_string(dir.join("env")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let want: std::collections::BTreeMap<_, _> =
+        [(("session-down", SUCCESS), 1)].into_iter().collect();
+    assert_eq!(figures.runs, want);
+    assert_eq!(env, "unset|610062");
+}
+
+/// The user name reaches the script byte for byte: not UTF-8, quotes, `$`, a newline.
+#[test]
+fn a_user_name_is_passed_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let raw: &[u8] = b"caf\xe9 \"$x\"\n'y'";
+    let ppp = l2tp_ctl::PppEventInfo {
+        user: Some(String::from_utf8_lossy(raw).into_owned()),
+        ..Default::default()
+    };
+    let f = SessionFacts {
+        ppp: Some(&ppp),
+        ppp_user: Some(raw),
+        ..SessionFacts::default()
+    };
+    let e = session_event(EventKind::PppUp, 7, 1, &f);
+    assert_eq!(e.var_os("PPP_USER").map(OsStr::as_bytes), Some(raw));
+    assert_eq!(e.var("PPP_USER_BIN"), None);
+}
