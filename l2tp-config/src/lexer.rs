@@ -138,6 +138,15 @@ impl Lexer<'_> {
                             self.bump();
                             let digits: String = self.source[self.pos..].chars().take(2).collect();
                             match u8::from_str_radix(&digits, 16) {
+                                Ok(0) if digits.len() == 2 => {
+                                    // No C string (a script's environment, an interface
+                                    // name, a path) can hold it.
+                                    self.diags.push(Diagnostic::error(
+                                        Span::new(esc_start, self.pos + 2),
+                                        "`\\x00`: a string cannot hold a NUL byte",
+                                    ));
+                                    self.pos += 1;
+                                }
                                 Ok(b) if digits.len() == 2 && b.is_ascii() => {
                                     text.push(char::from(b));
                                     self.pos += 1; // second digit consumed below with the first
@@ -237,6 +246,17 @@ mod tests {
         let (tokens, diags) = lex(r#""a\"b\\c\x41""#);
         assert!(diags.is_empty());
         assert_eq!(tokens[0].text, "a\"b\\cA");
+    }
+
+    /// A NUL byte could reach no script environment (whose scripts would then not run at
+    /// all), interface name or path.
+    #[test]
+    fn a_nul_byte_is_refused() {
+        let (tokens, diags) = lex(r#"user_data "a\x00b" x"#);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message().contains("NUL"), "{diags:?}");
+        assert_eq!(tokens[1].text, "ab");
+        assert_eq!(tokens[2].text, "x");
     }
 
     #[test]
