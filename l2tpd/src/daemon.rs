@@ -107,6 +107,12 @@ impl PidFile {
                 .map_err(|e| format!("cannot create {} for the pid file: {e}", dir.display()))?;
         }
         let pid = std::process::id();
+        if let Some(other) = running_l2tpd(path).filter(|p| *p != pid) {
+            return Err(format!(
+                "another l2tpd is running: pid file {shown} names process {other} (stop it, or \
+                 set pid_file to another path)"
+            ));
+        }
         std::fs::write(path, format!("{pid}\n"))
             .map_err(|e| format!("cannot write pid file {shown}: {e}"))?;
         Ok(PidFile {
@@ -123,4 +129,12 @@ impl PidFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// The process the pid file at `path` names, if it is an l2tpd that still runs (a file left by
+/// one that is gone, or whose pid another program now has, is stale).
+fn running_l2tpd(path: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    (comm.trim_end() == "l2tpd").then_some(pid)
 }

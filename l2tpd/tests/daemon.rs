@@ -272,6 +272,52 @@ fn a_second_daemon_on_the_same_socket_is_refused() {
     assert!(first.request(&Request::ShowSystem).is_ok());
 }
 
+/// A pid file that names a running l2tpd is not taken over: the second daemon would leave the
+/// first without one when it stopped (and logrotate's SIGUSR1 would go to the wrong daemon).
+#[test]
+fn a_second_daemon_on_the_same_pid_file_is_refused() {
+    let mut first = Env::new(l2tpd(), "pid-first");
+    first.write_config("", "");
+    first.start(&[]);
+    let own = std::fs::read_to_string(first.pid_file()).unwrap();
+    // Another port and control socket, the same pid file.
+    let second = Env::new(l2tpd(), "pid-second");
+    let text = first
+        .config_text("", "")
+        .replace(&first.port.to_string(), &second.port.to_string())
+        .replace(
+            &first.sock().display().to_string(),
+            &second.sock().display().to_string(),
+        );
+    std::fs::write(second.conf(), text).unwrap();
+    let conf = second.conf();
+    let o = second.run(&["-f", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another l2tpd is running"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !second.sock().exists(),
+        "its control socket was left behind"
+    );
+    assert_eq!(std::fs::read_to_string(first.pid_file()).unwrap(), own);
+    assert!(first.request(&Request::ShowSystem).is_ok());
+}
+
+/// A pid file left by a daemon that is gone is taken over.
+#[test]
+fn a_stale_pid_file_is_replaced() {
+    let mut env = Env::new(l2tpd(), "stale-pid");
+    env.write_config("", "");
+    // A pid no process has (above the kernel's pid_max).
+    std::fs::write(env.pid_file(), "99999999\n").unwrap();
+    env.start(&[]);
+    let pid = std::fs::read_to_string(env.pid_file()).unwrap();
+    assert_eq!(pid.trim(), env.pid().to_string());
+}
+
 #[test]
 fn a_stale_socket_file_is_replaced() {
     let mut env = Env::new(l2tpd(), "stale");
