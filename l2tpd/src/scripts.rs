@@ -566,7 +566,11 @@ async fn run(
     tracing::debug!("script {} {}", path.display(), event.args.join(" "));
     match cmd.spawn() {
         Err(e) => {
-            tracing::warn!("script {}: cannot run it: {e}", path.display());
+            tracing::warn!(
+                "script {} ({}): cannot run it: {e}",
+                path.display(),
+                what(event)
+            );
             Some(ERROR)
         }
         Ok(mut child) => {
@@ -582,9 +586,19 @@ async fn run(
             match status {
                 // Logged by `timed_out`.
                 Err(_) => Some(TIMEOUT),
-                Ok(Ok(status)) => {
+                Ok(Ok(status)) if status.success() => {
                     tracing::debug!("script {}: {status}", path.display());
-                    Some(if status.success() { SUCCESS } else { FAILURE })
+                    Some(SUCCESS)
+                }
+                Ok(Ok(status)) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    let how = match (status.code(), status.signal()) {
+                        (Some(code), _) => format!("exited with status {code}"),
+                        (None, Some(sig)) => format!("ended by signal {sig}"),
+                        (None, None) => status.to_string(),
+                    };
+                    tracing::warn!("script {} ({}): {how}", path.display(), what(event));
+                    Some(FAILURE)
                 }
                 Ok(Err(e)) => {
                     tracing::warn!("script {}: {e}", path.display());
@@ -592,6 +606,19 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// The event a script runs for, as its log lines name it: `session-up event of session 2 of
+/// tunnel 1`.
+fn what(event: &ScriptEvent) -> String {
+    match event.sid {
+        Some(sid) => format!(
+            "{} event of session {sid} of tunnel {}",
+            event.file_name(),
+            event.tid
+        ),
+        None => format!("{} event of tunnel {}", event.file_name(), event.tid),
     }
 }
 
@@ -605,16 +632,12 @@ async fn timed_out(
     timeout: Duration,
     kill_after: Duration,
 ) -> Stopped {
-    let of = match event.sid {
-        Some(sid) => format!("session {sid} of tunnel {}", event.tid),
-        None => format!("tunnel {}", event.tid),
-    };
     let pid = child.id().unwrap_or_default();
     tracing::warn!(
-        "script {} ({} event of {of}, pid {pid}): still running after {timeout:?} \
-         (script_timeout); stopping its process group",
+        "script {} ({}, pid {pid}): still running after {timeout:?} (script_timeout); \
+         stopping its process group",
         path.display(),
-        event.file_name(),
+        what(event),
     );
     let stopped = stop::process_group(child, kill_after).await;
     if stopped == Stopped::Killed {

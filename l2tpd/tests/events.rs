@@ -11,6 +11,8 @@
 mod common;
 #[path = "events/l2tpwatch.rs"]
 mod l2tpwatch;
+#[path = "events/script_failures.rs"]
+mod script_failures;
 #[path = "events/script_timeout.rs"]
 mod script_timeout;
 
