@@ -329,6 +329,16 @@ fn l2tpd_signals_exit_status_and_files() {
     ] {
         assert!(files.contains(&path), "l2tpd.8 FILES lacks {path}");
     }
+    // The script directory's entry names every script.
+    let dir = format!("{}/", system.script_dir.display());
+    let entries = l2tpd_page_entries("FILES");
+    let scripts = &entries.iter().find(|e| e.tag == dir).unwrap().body;
+    for script in SCRIPTS {
+        assert!(
+            scripts.contains(script),
+            "l2tpd.8 FILES {dir} lacks {script}: {scripts}"
+        );
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! User scripts: the eight programs of `script_dir` run on tunnel and session events
+//! User scripts: the ten programs of `script_dir` run on tunnel, session and PPP events
 //! (`l2tpd(8)`, USER SCRIPTS).
 //!
 //! The engine describes each event as a [`ScriptEvent`] (arguments and environment, built
