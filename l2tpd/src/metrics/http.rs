@@ -156,12 +156,13 @@ pub(crate) enum Request {
     Bad,
 }
 
-/// Reads a request head: the request line and headers up to the empty line.
+/// Reads a request head: the request line and headers up to the empty line. A line ends in
+/// CRLF, or in a bare LF (RFC 9112 section 2.2 lets a recipient take it as one).
 pub(crate) fn parse(head: &[u8]) -> Request {
     let Ok(text) = std::str::from_utf8(head) else {
         return Request::Bad;
     };
-    let mut lines = text.split("\r\n");
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let Some(line) = lines.next() else {
         return Request::Bad;
     };
@@ -281,8 +282,8 @@ async fn write_answer(stream: &mut TcpStream, answer: &[u8]) -> io::Result<()> {
     }
 }
 
-/// The request head, without its final empty line; `None` (a bad request) when the client sent
-/// more than [`MAX_REQUEST`] bytes without ending it, or hung up first.
+/// The request head, without its final empty line; `None` (a bad request) when it is longer
+/// than [`MAX_REQUEST`] bytes, or the client hung up first.
 async fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
@@ -292,7 +293,10 @@ async fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
             return Ok(None);
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        if let Some(end) = head_end(&buf) {
+            if end > MAX_REQUEST {
+                return Ok(None);
+            }
             buf.truncate(end);
             return Ok(Some(buf));
         }
@@ -300,6 +304,14 @@ async fn read_head(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
             return Ok(None);
         }
     }
+}
+
+/// Where the empty line that ends a request head starts: after a line's LF, an LF or a CRLF.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.iter().enumerate().find_map(|(i, b)| {
+        let rest = buf.get(i + 1..)?;
+        (*b == b'\n' && (rest.starts_with(b"\n") || rest.starts_with(b"\r\n"))).then_some(i)
+    })
 }
 
 /// A snapshot from the main loop; `None` when it does not answer in time or is stopping.

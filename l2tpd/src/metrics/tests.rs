@@ -369,6 +369,43 @@ async fn the_endpoint_answers_scrapes_and_refuses_the_rest() {
     // A head that never ends is cut off at MAX_REQUEST.
     let long = vec![b'a'; MAX_REQUEST * 2];
     assert!(ask(addr, &long).await.starts_with("HTTP/1.1 400 "));
+    // So is one that ends a little past it.
+    let mut long = b"GET /metrics HTTP/1.1\r\nX: ".to_vec();
+    long.resize(MAX_REQUEST + 100, b'a');
+    long.extend_from_slice(b"\r\n\r\n");
+    let r = ask(addr, &long).await;
+    assert!(
+        r.starts_with("HTTP/1.1 400 "),
+        "{}",
+        r.lines().next().unwrap_or("")
+    );
+}
+
+/// Lines that end in a bare LF, as `printf 'GET /metrics HTTP/1.0\n\n' | nc` sends them, are
+/// lines too (RFC 9112 section 2.2): answered at once, not after the 10 s for a request.
+#[tokio::test]
+async fn a_request_with_bare_line_feeds_is_answered() {
+    let (addr, _stop) = endpoint().await;
+    let start = std::time::Instant::now();
+    let r = ask(
+        addr,
+        b"GET /metrics HTTP/1.0\nAccept: application/openmetrics-text\n\n",
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    assert!(r.ends_with("# EOF\n"), "the Accept header was not read");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        http::parse(b"HEAD /metrics HTTP/1.1\r\nHost: x\nAccept: text/plain"),
+        Request::Metrics {
+            format: Format::Prometheus,
+            head: true
+        }
+    );
 }
 
 #[tokio::test]
