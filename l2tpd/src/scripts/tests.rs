@@ -290,3 +290,36 @@ fn a_user_name_is_passed_byte_for_byte() {
     assert_eq!(e.var_os("PPP_USER").map(OsStr::as_bytes), Some(raw));
     assert_eq!(e.var("PPP_USER_BIN"), None);
 }
+
+/// A script's environment is the event's variables and `PATH`, as `l2tpd(8)` says, whatever
+/// the daemon's own environment holds.
+#[tokio::test]
+async fn a_script_gets_the_events_variables_and_path_only() {
+    let dir = script_dir("script-env");
+    let d = dir.display();
+    write_script(&dir, "tunnel-up", &format!("env > {d}/env"));
+    let mut runner = ScriptRunner::new(1);
+    runner.submit(
+        &dir,
+        None,
+        tunnel_event(EventKind::TunnelUp, 7, Some("t 1"), None),
+    );
+    counted(&runner, 1).await;
+    let env = std::fs::read_to_string(dir.join("env")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut names: Vec<&str> = env
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        // What sh adds by itself.
+        .filter(|k| !["PWD", "SHLVL", "_"].contains(k))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["PATH", "TUNNEL_NAME"], "{env}");
+    assert!(env.contains(&format!("PATH={SCRIPT_PATH}\n")), "{env}");
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/l2tpd.8"))
+        .unwrap_or_else(|e| panic!("l2tpd.8: {e}"));
+    assert!(
+        page.contains(&format!(".IR {SCRIPT_PATH} ;")),
+        "l2tpd.8 does not give the scripts' PATH"
+    );
+}
