@@ -537,12 +537,16 @@ async fn run(
     match tokio::fs::metadata(path).await {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
-            tracing::warn!("script {}: not a file; skipped", path.display());
+            tracing::warn!(
+                "script {} ({}): not a file; skipped",
+                path.display(),
+                what(event)
+            );
             return Some(ERROR);
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
-            tracing::warn!("script {}: {e}; skipped", path.display());
+            tracing::warn!("script {} ({}): {e}; skipped", path.display(), what(event));
             return Some(ERROR);
         }
     }
@@ -601,7 +605,7 @@ async fn run(
                     Some(FAILURE)
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!("script {}: {e}", path.display());
+                    tracing::warn!("script {} ({}): {e}", path.display(), what(event));
                     Some(ERROR)
                 }
             }
