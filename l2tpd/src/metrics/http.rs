@@ -6,8 +6,8 @@
 //! ([`IO_TIMEOUT`]), at most [`MAX_WAITING`] connections wait for their request (a new one
 //! closes the one that has waited longest, so idle clients cannot keep a scraper out), and at
 //! most [`MAX_CONNECTIONS`] requests are answered at once (the others wait their turn). Only
-//! `GET` and `HEAD` of `/metrics` are answered with metrics; any other path is 404, any other
-//! method 405.
+//! `GET` and `HEAD` of `/metrics` are answered with metrics; any other path is 404 whatever the
+//! method, another method of `/metrics` 405.
 //!
 //! The task never touches the daemon's state: it asks the main loop for a [`Snapshot`] through
 //! a channel (as control requests do) and encodes it on tokio's blocking pool, so the loop only

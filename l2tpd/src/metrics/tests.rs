@@ -280,6 +280,9 @@ fn requests_are_parsed_strictly() {
     );
     assert_eq!(http::parse(b"GET / HTTP/1.1"), Request::NotFound);
     assert_eq!(http::parse(b"GET /metrics/x HTTP/1.1"), Request::NotFound);
+    // Another path is 404 whatever the method (l2tpd(8), METRICS).
+    assert_eq!(http::parse(b"OPTIONS * HTTP/1.1"), Request::NotFound);
+    assert_eq!(http::parse(b"POST /x HTTP/1.1"), Request::NotFound);
     for bad in [
         &b""[..],
         b"GET /metrics",
