@@ -217,7 +217,9 @@ impl Endpoint {
             } => self
                 .open_tunnel(now, handle, config, local, remote)
                 .map(CommandOutcome::Tunnel),
-            Command::CloseTunnel { tunnel_id } | Command::LoseTunnel { tunnel_id, .. } => {
+            Command::CloseTunnel { tunnel_id }
+            | Command::ShutDownTunnel { tunnel_id }
+            | Command::LoseTunnel { tunnel_id, .. } => {
                 use crate::wire::result::result_code::stop_ccn;
                 // The peer learns that the data path is gone, not how: `why` names processes,
                 // interfaces and kernel objects of this host, and stays in the local reason.
@@ -226,6 +228,9 @@ impl Endpoint {
                         Refusal::with(stop_ccn::GENERAL_ERROR, crate::event::DATA_PATH_LOST),
                         Some(why),
                     ),
+                    Command::ShutDownTunnel { .. } => {
+                        (Refusal::result(stop_ccn::SHUTTING_DOWN), None)
+                    }
                     _ => (Refusal::result(stop_ccn::CLEAR), None),
                 };
                 self.in_tunnel(now, tunnel_id, |ep, index| {

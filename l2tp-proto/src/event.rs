@@ -74,6 +74,13 @@ pub enum Command {
         /// The local session id.
         session_id: u32,
     },
+    /// Close a tunnel because this host is being shut down: StopCCN result 6 (requester is
+    /// being shut down, RFC 2661 §4.4.2), or remove it silently if the peer's id is not known
+    /// yet.
+    ShutDownTunnel {
+        /// The local tunnel id.
+        tunnel_id: u32,
+    },
     /// Close a tunnel whose data path is gone (its kernel tunnel was deleted) with StopCCN
     /// result 2 (general error). The StopCCN's message is [`DATA_PATH_LOST`]; `why` is only
     /// the local reason of the [`Event::TunnelDown`].

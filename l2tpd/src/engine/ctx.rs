@@ -110,6 +110,10 @@ impl Ctx<'_> {
         };
         let (tid, peer_tid) = (rec.tid(), rec.peer_tid);
         match rec.control {
+            // The peer learns why (RFC 2661 §4.4.2 result 6) rather than a general request.
+            Control::Managed if self.shutting_down => {
+                self.protocol.shut_down_tunnel(self.now, tid);
+            }
             Control::Managed => self.protocol.close_tunnel(self.now, tid),
             Control::Static { .. } => {
                 for (h, ids) in self.registry.static_sessions_of(handle) {

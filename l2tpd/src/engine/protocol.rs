@@ -99,6 +99,12 @@ impl Protocol {
         let _ = self.command(now, Command::CloseTunnel { tunnel_id: tid });
     }
 
+    /// Closes tunnel `tid` as the daemon stops: StopCCN result 6.
+    pub(super) fn shut_down_tunnel(&mut self, now: Instant, tid: u32) {
+        // An unknown tunnel has gone already.
+        let _ = self.command(now, Command::ShutDownTunnel { tunnel_id: tid });
+    }
+
     /// Removes tunnel `tid`, which the peer has forgotten, without a StopCCN or CDN; `why` is
     /// the local reason.
     pub(super) fn forget_tunnel(&mut self, now: Instant, tid: u32, why: String) {

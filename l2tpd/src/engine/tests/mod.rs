@@ -17,6 +17,7 @@ mod reload_refused;
 mod relogin;
 mod restart;
 mod scenarios;
+mod shutdown;
 mod speed_update;
 mod speed_update_lac;
 mod tamper;
