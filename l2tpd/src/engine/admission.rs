@@ -52,15 +52,27 @@ impl TunnelRefusal {
         }
     }
 
-    /// The StopCCN's result and error codes.
+    /// The StopCCN's result and error codes, and its message: what the peer's operator
+    /// reads in their log, as for a refused call.
     fn refusal(self) -> Refusal {
-        match self {
-            TunnelRefusal::ShuttingDown => Refusal::result(stop_ccn::SHUTTING_DOWN),
-            TunnelRefusal::DenyRemoteTunnelCreates | TunnelRefusal::DrainTunnels => {
-                Refusal::not_authorized()
+        let (refusal, message) = match self {
+            TunnelRefusal::ShuttingDown => {
+                (Refusal::result(stop_ccn::SHUTTING_DOWN), "shutting down")
             }
-            TunnelRefusal::MaxTunnels => Refusal::limit_reached(),
-            TunnelRefusal::NoTunnelProfile => Refusal::no_profile(),
+            TunnelRefusal::DenyRemoteTunnelCreates => (
+                Refusal::not_authorized(),
+                "this host opens no tunnels for peers (deny_remote_tunnel_creates)",
+            ),
+            TunnelRefusal::DrainTunnels => (
+                Refusal::not_authorized(),
+                "this host is draining its tunnels (drain_tunnels)",
+            ),
+            TunnelRefusal::MaxTunnels => (Refusal::limit_reached(), "max_tunnels reached"),
+            TunnelRefusal::NoTunnelProfile => return Refusal::no_profile(),
+        };
+        Refusal {
+            message: Some(message.to_owned()),
+            ..refusal
         }
     }
 }
