@@ -1,10 +1,10 @@
 //! Many calls or tunnels from one peer: a call beyond a limit is refused with a CDN that says
-//! which, logged and counted by reason; many tunnels from one address and port are logged in
+//! which, a tunnel beyond `max_tunnels` with a StopCCN that does, both counted by reason; many tunnels from one address and port are logged in
 //! lines that do not grow with their number.
 
 use std::time::Duration;
 
-use l2tp_ctl::Selector;
+use l2tp_ctl::{EventKind, Selector};
 
 use super::harness::{Net, addr};
 use super::logs::recorded;
@@ -102,4 +102,42 @@ fn the_tunnels_sharing_a_peer_are_logged_in_short() {
         .collect();
     assert!(own.len() >= 19, "{lines:?}");
     assert!(own.iter().all(|l| !l.contains("NAT")), "{own:?}");
+}
+
+#[test]
+fn max_tunnels_refuses_the_second_tunnel_and_counts_the_reason() {
+    // Two tunnels to node 1, from two addresses.
+    let c = format!(
+        "tunnel \"t1\" {{\n    peer {peer}\n    version 3\n}}\n\
+         tunnel \"t2\" {{\n    peer {peer}\n    version 3\n    local 192.0.2.1\n}}\n",
+        peer = addr(1).ip()
+    );
+    let server = "system {\n    max_tunnels 1\n}\n";
+    let mut net = Net::new(&[&c, server], 2);
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.nodes[1].engine.counts().tunnels_up, 1);
+    assert_eq!(net.nodes[0].engine.counts().tunnels_up, 1);
+    let stats = net.nodes[1].engine.stats();
+    let refused = stats
+        .tunnels_refused
+        .get("max_tunnels")
+        .copied()
+        .unwrap_or(0);
+    assert!(refused >= 1, "{:?}", stats.tunnels_refused);
+    assert_eq!(
+        stats.tunnels_refused.len(),
+        1,
+        "{:?}",
+        stats.tunnels_refused
+    );
+    // The refused client saw StopCCN result 2 error 4 (RFC 2661 §4.4.2), and why.
+    let down = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == EventKind::TunnelDown)
+        .and_then(|e| e.result.clone());
+    assert_eq!(
+        down.map(|r| (r.result, r.error, r.message)),
+        Some((2, 4, Some("max_tunnels reached".to_owned())))
+    );
 }

@@ -113,43 +113,6 @@ fn a_client_and_a_server_bring_up_a_tunnel_and_a_session() {
 }
 
 #[test]
-fn max_tunnels_refuses_the_second_tunnel_and_counts_the_reason() {
-    let c = client(&format!(
-        "{}{}",
-        tunnel("t1", ""),
-        tunnel("t2", "    local 192.0.2.1\n")
-    ));
-    let server = "system {\n    max_tunnels 1\n}\n";
-    let mut net = Net::new(&[&c, server], 2);
-    net.run_for(Duration::from_secs(5));
-    assert_eq!(net.nodes[1].engine.counts().tunnels_up, 1);
-    assert_eq!(net.nodes[0].engine.counts().tunnels_up, 1);
-    let stats = net.nodes[1].engine.stats();
-    let refused = stats
-        .tunnels_refused
-        .get("max_tunnels")
-        .copied()
-        .unwrap_or(0);
-    assert!(refused >= 1, "{:?}", stats.tunnels_refused);
-    assert_eq!(
-        stats.tunnels_refused.len(),
-        1,
-        "{:?}",
-        stats.tunnels_refused
-    );
-    // The refused client saw StopCCN result 2 error 4 (RFC 2661 §4.4.2), and why.
-    let down = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::TunnelDown)
-        .and_then(|e| e.result.clone());
-    assert_eq!(
-        down.map(|r| (r.result, r.error, r.message)),
-        Some((2, 4, Some("max_tunnels reached".to_owned())))
-    );
-}
-
-#[test]
 fn lac_lns_refuses_the_calls_a_peer_may_not_place() {
     let c = format!(
         "tunnel \"t\" {{\n    peer {}\n    version 2\n}}\n{}",
