@@ -29,8 +29,7 @@ fn a_stopping_daemon_tells_its_peers_it_is_shutting_down() {
             .events
             .iter()
             .find(|e| e.event == EventKind::TunnelDown)
-            .and_then(|e| e.result.clone())
-            .expect("a tunnel-down with a result");
-        assert_eq!(down.result, 6, "version {version}: {down:?}");
+            .and_then(|e| e.result.clone());
+        assert_eq!(down.map(|r| r.result), Some(6), "version {version}");
     }
 }
