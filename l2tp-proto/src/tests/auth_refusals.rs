@@ -37,97 +37,55 @@ fn says_secret(downs: &[(DownCause, u16, Option<String>)], cause: DownCause) -> 
     })
 }
 
+/// Node 0 opens a tunnel with `initiator` to node 1, which accepts with `recipient`; the
+/// tunnel is refused for its secret by node `checker`, which says so, and the other node
+/// hears why. Returns the mesh.
+fn refused_for_the_secret(
+    initiator: TunnelConfig,
+    recipient: TunnelConfig,
+    checker: usize,
+) -> Mesh {
+    let mut mesh = Mesh::new(2, 3, Link::CLEAN, accept_all(recipient));
+    mesh.open_tunnel(0, 1, Arc::new(initiator));
+    mesh.run_for(Duration::from_secs(10));
+    for (node, cause) in [(checker, DownCause::Local), (1 - checker, DownCause::Peer)] {
+        let downs = downs(&mesh, node);
+        assert!(says_secret(&downs, cause), "node {node}: {downs:?}");
+    }
+    mesh
+}
+
 /// The initiator finds the SCCRP's Challenge Response wrong.
 #[test]
 fn a_wrong_challenge_response_in_the_sccrp_is_named() {
-    let mut mesh = Mesh::new(
-        2,
-        3,
-        Link::CLEAN,
-        accept_all(v2("other", AuthMode::Challenge)),
-    );
-    mesh.open_tunnel(0, 1, Arc::new(v2("s3cret", AuthMode::Challenge)));
-    mesh.run_for(Duration::from_secs(10));
-    assert!(
-        says_secret(&downs(&mesh, 0), DownCause::Local),
-        "{:?}",
-        downs(&mesh, 0)
-    );
-    assert!(
-        says_secret(&downs(&mesh, 1), DownCause::Peer),
-        "{:?}",
-        downs(&mesh, 1)
-    );
+    let initiator = v2("s3cret", AuthMode::Challenge);
+    refused_for_the_secret(initiator, v2("other", AuthMode::Challenge), 0);
 }
 
 /// The recipient finds the SCCCN's Challenge Response wrong (the initiator does not
 /// challenge, so it answers the recipient's challenge with its own, different, secret).
 #[test]
 fn a_wrong_challenge_response_in_the_scccn_is_named() {
-    let mut mesh = Mesh::new(
-        2,
-        3,
-        Link::CLEAN,
-        accept_all(v2("other", AuthMode::Challenge)),
-    );
-    mesh.open_tunnel(0, 1, Arc::new(v2("s3cret", AuthMode::None)));
-    mesh.run_for(Duration::from_secs(10));
-    assert!(
-        says_secret(&downs(&mesh, 1), DownCause::Local),
-        "{:?}",
-        downs(&mesh, 1)
-    );
-    assert!(
-        says_secret(&downs(&mesh, 0), DownCause::Peer),
-        "{:?}",
-        downs(&mesh, 0)
-    );
+    let initiator = v2("s3cret", AuthMode::None);
+    let mesh = refused_for_the_secret(initiator, v2("other", AuthMode::Challenge), 1);
     assert_eq!(mesh.nodes[1].endpoint.stats().auth_failures, 1);
 }
 
 /// A challenge to a host with no secret.
 #[test]
 fn a_challenge_without_a_secret_here_is_named() {
-    let mut mesh = Mesh::new(2, 3, Link::CLEAN, accept_all(v2("", AuthMode::None)));
-    mesh.open_tunnel(0, 1, Arc::new(v2("s3cret", AuthMode::Challenge)));
-    mesh.run_for(Duration::from_secs(10));
-    assert!(
-        says_secret(&downs(&mesh, 1), DownCause::Local),
-        "{:?}",
-        downs(&mesh, 1)
-    );
-    assert!(
-        says_secret(&downs(&mesh, 0), DownCause::Peer),
-        "{:?}",
-        downs(&mesh, 0)
-    );
+    let initiator = v2("s3cret", AuthMode::Challenge);
+    refused_for_the_secret(initiator, v2("", AuthMode::None), 1);
 }
 
 /// As above with `hide_avps` on the initiator: its hidden Challenge Response cannot be
 /// unhidden with the recipient's secret, which is a wrong secret all the same.
 #[test]
 fn a_hidden_challenge_response_under_another_secret_is_named() {
-    let mut mesh = Mesh::new(
-        2,
-        3,
-        Link::CLEAN,
-        accept_all(v2("other", AuthMode::Challenge)),
-    );
     let initiator = TunnelConfig {
         hide_avps: true,
         ..v2("s3cret", AuthMode::None)
     };
-    mesh.open_tunnel(0, 1, Arc::new(initiator));
-    mesh.run_for(Duration::from_secs(10));
-    assert!(
-        says_secret(&downs(&mesh, 1), DownCause::Local),
-        "{:?}",
-        downs(&mesh, 1)
-    );
-    assert!(
-        says_secret(&downs(&mesh, 0), DownCause::Peer),
-        "{:?}",
-        downs(&mesh, 0)
-    );
+    let mesh = refused_for_the_secret(initiator, v2("other", AuthMode::Challenge), 1);
     assert_eq!(mesh.nodes[1].endpoint.stats().auth_failures, 1);
 }
