@@ -96,6 +96,14 @@ impl Node {
             .unwrap_or_else(|| panic!("no session-down with a result: {:#?}", self.events))
     }
 
+    /// The result (the StopCCN's) of the first tunnel-down event, if any.
+    pub(crate) fn first_tunnel_down(&self) -> Option<ctl::ResultCode> {
+        self.events
+            .iter()
+            .find(|e| e.event == EventKind::TunnelDown)
+            .and_then(|e| e.result.clone())
+    }
+
     /// The PPP part of the first event of `kind`.
     pub(crate) fn first_ppp(&self, kind: EventKind) -> ctl::PppEventInfo {
         self.events

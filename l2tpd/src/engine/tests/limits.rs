@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use l2tp_ctl::{EventKind, Selector};
+use l2tp_ctl::Selector;
 
 use super::harness::{Net, addr};
 use super::logs::recorded;
@@ -131,13 +131,10 @@ fn max_tunnels_refuses_the_second_tunnel_and_counts_the_reason() {
         stats.tunnels_refused
     );
     // The refused client saw StopCCN result 2 error 4 (RFC 2661 §4.4.2), and why.
-    let down = net.nodes[0]
-        .events
-        .iter()
-        .find(|e| e.event == EventKind::TunnelDown)
-        .and_then(|e| e.result.clone());
     assert_eq!(
-        down.map(|r| (r.result, r.error, r.message)),
+        net.nodes[0]
+            .first_tunnel_down()
+            .map(|r| (r.result, r.error, r.message)),
         Some((2, 4, Some("max_tunnels reached".to_owned())))
     );
 }

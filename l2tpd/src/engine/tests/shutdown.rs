@@ -25,11 +25,7 @@ fn a_stopping_daemon_tells_its_peers_it_is_shutting_down() {
         net.run_until(Duration::from_secs(5), "the LAC's tunnel down", |n| {
             n.nodes[0].saw(EventKind::TunnelDown) == 1
         });
-        let down = net.nodes[0]
-            .events
-            .iter()
-            .find(|e| e.event == EventKind::TunnelDown)
-            .and_then(|e| e.result.clone());
+        let down = net.nodes[0].first_tunnel_down();
         assert_eq!(down.map(|r| r.result), Some(6), "version {version}");
     }
 }
