@@ -10,12 +10,13 @@
 //! flight (`Client::reconfigure`). `show radius` reads the [`Radius::status`] the task keeps
 //! up to date.
 //!
-//! The client's sockets are dual-stack, bound to `radius_nas_ip_address` when the config sets
-//! one; a new one is opened when every socket has 256 requests in flight to a server. Each
-//! socket has a reader task that hands its datagrams to the client's task.
+//! The client's sockets ([`sockets`]) are dual-stack, bound to `radius_nas_ip_address` when
+//! the config sets one (and bound again when a reload changes it); a new one is opened when
+//! every socket has 256 requests in flight to a server. Each socket has a reader task that
+//! hands its datagrams to the client's task.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as StdInstant};
 
@@ -36,8 +37,9 @@ use crate::dataplane::DataStats;
 use crate::engine::{OsRng, RadiusOutcome};
 use crate::notice;
 
-/// The largest RADIUS packet (RFC 2865 §3).
-const MAX_PACKET: usize = 4096;
+mod sockets;
+
+use sockets::{ClientSockets, Datagram, MAX_PACKET, Socket, read, send_now, udp_socket};
 
 /// What the RADIUS task tells the main loop.
 #[derive(Debug)]
@@ -281,30 +283,15 @@ impl Radius {
     }
 }
 
-/// A datagram read by one of the task's socket readers.
-struct Datagram {
-    /// The client's socket, or a dynamic authorization socket.
-    on: Socket,
-    from: SocketAddr,
-    bytes: Vec<u8>,
-}
-
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-enum Socket {
-    Client(u16),
-    DynAuth(usize),
-}
-
 struct Task {
     to_core: mpsc::Sender<FromRadius>,
     status: Arc<Mutex<RadiusInfo>>,
     start: StdInstant,
     client: Option<Client>,
     setup: Option<Setup>,
-    sockets: Vec<Arc<UdpSocket>>,
+    sockets: ClientSockets,
     dynauth: DynAuthServer,
     dynauth_sockets: Vec<(Arc<UdpSocket>, tokio::task::JoinHandle<()>)>,
-    readers: Vec<tokio::task::JoinHandle<()>>,
     datagrams: (mpsc::Sender<Datagram>, mpsc::Receiver<Datagram>),
     by_handle: HashMap<RequestHandle, (u64, Service)>,
     by_key: HashMap<u64, RequestHandle>,
@@ -316,17 +303,17 @@ struct Task {
 
 impl Task {
     fn new(to_core: mpsc::Sender<FromRadius>, status: Arc<Mutex<RadiusInfo>>) -> Task {
+        let datagrams = mpsc::channel(1024);
         Task {
             to_core,
             status,
             start: StdInstant::now(),
             client: None,
             setup: None,
-            sockets: Vec::new(),
+            sockets: ClientSockets::new(datagrams.0.clone()),
             dynauth: DynAuthServer::new([]),
             dynauth_sockets: Vec::new(),
-            readers: Vec::new(),
-            datagrams: mpsc::channel(1024),
+            datagrams,
             by_handle: HashMap::new(),
             by_key: HashMap::new(),
             requests: HashMap::new(),
@@ -374,9 +361,7 @@ impl Task {
             self.drain().await;
             self.publish();
         }
-        for r in self.readers.drain(..) {
-            r.abort();
-        }
+        self.sockets.close();
         for (_, r) in self.dynauth_sockets.drain(..) {
             r.abort();
         }
@@ -438,41 +423,15 @@ impl Task {
             None => {}
         }
         if self.client.is_some() && self.sockets.is_empty() {
-            self.open_socket(setup.bind);
+            self.sockets.open(setup.bind);
+        } else if old.as_ref().is_some_and(|o| o.bind != setup.bind) {
+            self.sockets.rebind(setup.bind);
         }
         self.dynauth = DynAuthServer::new(setup.dynauth.iter().cloned());
         if old.as_ref().map(|o| &o.listen) != Some(&setup.listen) {
             self.bind_dynauth(&setup.listen);
         }
         self.setup = Some(setup);
-    }
-
-    /// Opens one more socket for the client (dual-stack, or bound to `bind`).
-    fn open_socket(&mut self, bind: Option<IpAddr>) -> bool {
-        let local = bind.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-        let socket = match udp_socket(SocketAddr::new(local, 0)) {
-            Ok(s) => s,
-            Err(e) if bind.is_none() => match udp_socket(SocketAddr::from(([0, 0, 0, 0], 0))) {
-                Ok(s) => s,
-                Err(e2) => {
-                    tracing::error!("RADIUS: cannot open a socket: {e}; {e2}");
-                    return false;
-                }
-            },
-            Err(e) => {
-                tracing::error!("RADIUS: cannot open a socket on {local}: {e}");
-                return false;
-            }
-        };
-        let index = u16::try_from(self.sockets.len()).unwrap_or(u16::MAX);
-        let socket = Arc::new(socket);
-        self.readers.push(tokio::spawn(read(
-            Arc::clone(&socket),
-            Socket::Client(index),
-            self.datagrams.0.clone(),
-        )));
-        self.sockets.push(socket);
-        true
     }
 
     fn bind_dynauth(&mut self, listen: &[SocketAddr]) {
@@ -561,7 +520,7 @@ impl Task {
             let mut progress = false;
             while let Some(t) = client.poll_transmit(&mut self.buf) {
                 progress = true;
-                let Some(s) = self.sockets.get(usize::from(t.socket.0)) else {
+                let Some(s) = self.sockets.get(t.socket.0) else {
                     continue;
                 };
                 // A full send buffer drops the datagram; the client sends it again.
@@ -645,7 +604,7 @@ impl Task {
             }
             Event::SocketWanted => {
                 let bind = self.setup.as_ref().and_then(|s| s.bind);
-                if self.open_socket(bind) {
+                if self.sockets.open(bind) {
                     let now = self.now();
                     if let Some(c) = self.client.as_mut() {
                         c.add_socket(now);
@@ -750,46 +709,6 @@ pub fn add_counters(a: &mut Attributes, s: &DataStats) {
     a.push_u32(T::ACCT_OUTPUT_GIGAWORDS, high(s.tx_bytes));
     a.push_u32(T::ACCT_INPUT_PACKETS, low(s.rx_packets));
     a.push_u32(T::ACCT_OUTPUT_PACKETS, low(s.tx_packets));
-}
-
-/// Sends `buf` to `to` at once, without waiting (a full send buffer drops it). Not through
-/// tokio: its `try_send_to` refuses until it has seen the socket writable, which a new socket
-/// has not.
-fn send_now(s: &UdpSocket, buf: &[u8], to: SocketAddr) -> std::io::Result<usize> {
-    socket2::SockRef::from(s).send_to(buf, &to.into())
-}
-
-/// A non-blocking UDP socket bound to `local` (an IPv6 one also takes IPv4).
-fn udp_socket(local: SocketAddr) -> std::io::Result<UdpSocket> {
-    let domain = socket2::Domain::for_address(local);
-    let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
-    if local.is_ipv6() {
-        s.set_only_v6(false)?;
-    }
-    s.set_nonblocking(true)?;
-    s.bind(&local.into())?;
-    UdpSocket::from_std(s.into())
-}
-
-/// Reads `socket` and hands every datagram to the task.
-async fn read(socket: Arc<UdpSocket>, on: Socket, to: mpsc::Sender<Datagram>) {
-    let mut buf = vec![0u8; MAX_PACKET];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((n, from)) => {
-                let d = Datagram {
-                    on,
-                    from: SocketAddr::new(from.ip().to_canonical(), from.port()),
-                    bytes: buf[..n].to_vec(),
-                };
-                if to.send(d).await.is_err() {
-                    return;
-                }
-            }
-            // ICMP errors (a server's port closed) surface here; keep reading.
-            Err(e) => tracing::debug!("RADIUS: receiving: {e}"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -84,10 +84,15 @@ fn scrape(lab: &Lab, url: &str) -> String {
 }
 
 fn config(dir: &Path, servers: &str) -> String {
+    config_from(dir, servers, "192.0.2.3")
+}
+
+/// [`config`] with `radius_nas_ip_address` `nas`.
+fn config_from(dir: &Path, servers: &str, nas: &str) -> String {
     format!(
         "system {{\n    listen 192.0.2.3:1701\n    dataplane none\n    control_socket {d}/l2tpd.sock\n    \
          pid_file {d}/l2tpd.pid\n    radius_nas_identifier \"nas-netns\"\n    \
-         radius_nas_ip_address 192.0.2.3\n    radius_dynauth_listen 192.0.2.3\n}}\n\
+         radius_nas_ip_address {nas}\n    radius_dynauth_listen 192.0.2.3\n}}\n\
          dynauth client \"radclient\" {{\n    address 192.0.2.3\n    secret \"{SECRET}\"\n}}\n\
          {servers}",
         d = dir.display()
@@ -107,7 +112,12 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
         return;
     }
     let mut lab = Lab::new("netns");
-    lab.loopback(&["192.0.2.3/32", "192.0.2.10/32", "192.0.2.11/32"]);
+    lab.loopback(&[
+        "192.0.2.3/32",
+        "192.0.2.4/32",
+        "192.0.2.10/32",
+        "192.0.2.11/32",
+    ]);
     let _one = lab.start_freeradius("192.0.2.10");
     let _two = lab.start_freeradius("192.0.2.11");
     lab.capture("lo");
@@ -203,10 +213,11 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
         "{text}"
     );
 
-    // A reload: "two" removed, "three" added in front of "one".
+    // A reload: "two" removed, "three" added in front of "one", and requests to leave from
+    // another address (the sockets bound to the first one are replaced).
     let servers =
         server("three", 11, "    priority 0\n    auth_port 1645\n") + &server("one", 10, "");
-    std::fs::write(&conf, config(&dir, &servers)).unwrap();
+    std::fs::write(&conf, config_from(&dir, &servers, "192.0.2.4")).unwrap();
     let reloaded = ctl(&socket, &["reload"]);
     for want in [
         "radius server \"two\" removed",
@@ -255,14 +266,39 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
         "l2tpd did not stop cleanly:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
-    assert!(
-        status("Accounting-Off"),
-        "no Accounting-Off:\n{}",
-        Detail::read(&[&detail, &detail2])
-    );
+    let all = Detail::read(&[&detail, &detail2]);
+    let off = all
+        .records
+        .iter()
+        .find(|r| r.get("Acct-Status-Type") == Some("Accounting-Off"))
+        .unwrap_or_else(|| panic!("no Accounting-Off:\n{all}"));
+    // The address the reload gave, in the attribute and (below) as the packet's source.
+    assert_eq!(off.get("NAS-IP-Address"), Some("192.0.2.4"), "{off}");
     let (packets, invalid) = lab.judge();
     assert!(packets >= 8, "{packets} RADIUS packets");
     assert_eq!(invalid, 0);
+    // Accounting-On left from the first address, Accounting-Off from the reloaded one.
+    let sources = |status: &str| {
+        let out = Command::new("tshark")
+            .args(l2tp_testkit::freeradius::TSHARK_PREFS)
+            .arg("-r")
+            .arg(dir.join("radius.pcap"))
+            .args(["-n", "-Y"])
+            .arg(format!(
+                "radius.code == 4 && radius.Acct_Status_Type == {status}"
+            ))
+            .args(["-T", "fields", "-e", "ip.src"])
+            .output()
+            .unwrap();
+        let mut s: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        s.dedup();
+        s
+    };
+    assert_eq!(sources("7"), ["192.0.2.3"], "Accounting-On");
+    assert_eq!(sources("8"), ["192.0.2.4"], "Accounting-Off");
 }
 
 /// Runs `l2tp-loadgen` in the lab's namespace: one L2TPv2 tunnel with `sessions` PPP
