@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use l2tp_ctl::EventKind;
+use l2tp_ctl::{EventKind, text};
 use l2tp_proto::{self as proto, Event};
 
 use super::ctx::{self, Ctx};
@@ -196,7 +196,7 @@ pub(super) fn on_event(
             tunnel_id, refusal, ..
         } => notice!(
             "tunnel {tunnel_id}: refusing a session from the peer: {}",
-            refusal.message.as_deref().unwrap_or("limit reached")
+            text::plain(refusal.message.as_deref().unwrap_or("limit reached"))
         ),
         _ => {}
     }
@@ -212,7 +212,7 @@ fn peer_host_name(registry: &Registry, tid: u32) -> Option<Vec<u8>> {
 
 /// ` "name"` for a named record, nothing for a peer's.
 fn quoted(name: Option<&str>) -> String {
-    name.map_or(String::new(), |n| format!(" \"{n}\""))
+    name.map_or(String::new(), |n| format!(" {}", text::quoted(n)))
 }
 
 fn describe_reason(reason: &proto::DownReason) -> String {
@@ -224,7 +224,7 @@ fn describe_reason(reason: &proto::DownReason) -> String {
         reason
             .message
             .as_ref()
-            .map_or(String::new(), |m| format!(": {m}"))
+            .map_or(String::new(), |m| format!(": {}", text::plain(m)))
     )
 }
 

@@ -5,6 +5,7 @@ mod access_line;
 mod failover;
 mod figures;
 mod harness;
+mod hostile_text;
 mod limits;
 mod logs;
 mod ppp;
