@@ -181,8 +181,11 @@ pub fn with_instance(
         }
     }
     let mut problems = Vec::new();
-    if name.contains(['\n', '\r']) {
-        problems.push("a name cannot hold a line break".to_owned());
+    // A name goes into log lines and listings as it is: no line break, no escape sequence.
+    if name.contains(char::is_control) {
+        problems.push(
+            "a name cannot hold a control character (a line break, a tab, an escape)".to_owned(),
+        );
     }
     let mut source = format!(
         "{} {} {{\n",

@@ -103,6 +103,38 @@ fn problems_are_reported_like_the_parser_without_a_file_position() {
     assert!(e.iter().any(|m| m.contains("missing")), "{e:?}");
 }
 
+/// A name from the control socket is logged and listed: it cannot carry a line break or an
+/// escape sequence (nor DEL or a C1 control) into either.
+#[test]
+fn names_with_control_characters_are_refused() {
+    for name in [
+        "a\nb",
+        "a\rb",
+        "evil\x1b[31m",
+        "tab\tbed",
+        "del\x7f",
+        "csi\u{9b}",
+    ] {
+        for kind in [InstanceKind::Tunnel, InstanceKind::Session] {
+            let e = with_instance(&base(), kind, name, &kv(&[("peer", "192.0.2.1")])).unwrap_err();
+            assert!(
+                e.iter()
+                    .any(|m| m.contains("cannot hold a control character")),
+                "{name:?}: {e:?}"
+            );
+        }
+    }
+    assert!(
+        with_instance(
+            &base(),
+            InstanceKind::Tunnel,
+            "naïve name",
+            &kv(&[("peer", "192.0.2.1")])
+        )
+        .is_ok()
+    );
+}
+
 #[test]
 fn the_ppp_configuration_of_the_base_is_kept() {
     let source = "ppp profile \"site\" {\n user_name me\n user_password pw\n \

@@ -54,6 +54,7 @@ mod map;
 mod ppp;
 mod request;
 mod response;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 

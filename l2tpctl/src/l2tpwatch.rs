@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use l2tp_ctl::{DEFAULT_SOCKET, Event, EventKind, Reply, Request, Response};
+use l2tp_ctl::{DEFAULT_SOCKET, Event, EventKind, Reply, Request, Response, text};
 
 mod connect;
 
@@ -413,28 +413,21 @@ fn csv_line(ev: &Event, format: Format) -> String {
         .join(",")
 }
 
-/// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+/// A CSV field: `\` and control characters escaped as in text output (so that an event stays
+/// one line), then quoted (RFC 4180) when it holds a comma or a quote.
 fn csv_field(f: &str) -> String {
-    if f.contains([',', '"', '\n', '\r']) {
+    let f = text::plain(f).to_string();
+    if f.contains([',', '"']) {
         format!("\"{}\"", f.replace('"', "\"\""))
     } else {
-        f.to_owned()
+        f
     }
 }
 
-/// A quoted text value: `"` and `\` escaped with `\`, control characters as `\xNN`.
+/// A quoted text value: `"` and `\` escaped with `\`, control characters as `\xNN`
+/// (`l2tp_ctl::text`).
 fn quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    text::quoted(s).to_string()
 }
 
 fn text_line(ev: &Event, format: Format) -> String {
@@ -456,7 +449,10 @@ fn text_line(ev: &Event, format: Format) -> String {
         K::TunnelCreated => {
             f.push(text("name", ev.name.as_deref()));
             f.push(text("profile", ev.profile.as_deref()));
-            f.push(format!("peer={}", ev.peer.as_deref().unwrap_or("-")));
+            f.push(format!(
+                "peer={}",
+                text::plain(ev.peer.as_deref().unwrap_or("-"))
+            ));
         }
         K::SessionCreated => {
             f.push(text("name", ev.name.as_deref()));
@@ -475,9 +471,15 @@ fn text_line(ev: &Event, format: Format) -> String {
             let p = ev.ppp.as_deref().cloned().unwrap_or_default();
             f.push(text("user", p.user.as_deref()));
             f.push(format!("address={}", opt(p.peer_ipv4).as_str().or_dash()));
-            f.push(format!("auth={}", p.auth.as_deref().unwrap_or("-")));
+            f.push(format!(
+                "auth={}",
+                text::plain(p.auth.as_deref().unwrap_or("-"))
+            ));
             if ev.event == K::PppDown {
-                f.push(format!("reason={}", p.reason.as_deref().unwrap_or("-")));
+                f.push(format!(
+                    "reason={}",
+                    text::plain(p.reason.as_deref().unwrap_or("-"))
+                ));
             }
         }
     }
@@ -497,7 +499,10 @@ fn text_line(ev: &Event, format: Format) -> String {
             f.push(format!("version={}", opt(ev.version)));
             f.push(format!("encap={}", opt(ev.encap)));
             if ev.event != K::TunnelCreated {
-                f.push(format!("peer={}", ev.peer.as_deref().unwrap_or("-")));
+                f.push(format!(
+                    "peer={}",
+                    text::plain(ev.peer.as_deref().unwrap_or("-"))
+                ));
             }
         }
     }
@@ -652,6 +657,43 @@ mod tests {
             format_event(&e, PLAIN),
             "TUNNEL CREATED: tid=7 name=\"a \\\"b\\\"\\\\c\\x0ad\\x09e\" profile=\"\" peer=-\n"
         );
+    }
+
+    /// A peer's Result Code message, a PPP user or a name that tries to forge a line or send
+    /// escape sequences to the terminal stays on its line in text and in CSV, escaped.
+    #[test]
+    fn hostile_values_stay_on_their_line_in_text_and_csv() {
+        let evil = "evil\nl2tpd: tunnel up\x1b[31m\r\u{9b}";
+        let mut e = ev(EventKind::PppDown);
+        e.sid = Some(9);
+        e.ppp = Some(Box::new(l2tp_ctl::PppEventInfo {
+            user: Some(evil.into()),
+            reason: Some("auth\x1b]0;x\x07".into()),
+            ..Default::default()
+        }));
+        e.result = Some(ResultCode {
+            result: 2,
+            error: 0,
+            message: Some(evil.into()),
+        });
+        let shown = r"evil\x0al2tpd: tunnel up\x1b[31m\x0d\x9b";
+        let line = format_event(&e, PLAIN);
+        assert_eq!(
+            line,
+            format!(
+                "PPP DOWN: tid=7 sid=9 peer_tid=0 peer_sid=0 user=\"{shown}\" address=- auth=- \
+                 reason=auth\\x1b]0;x\\x07 result=2 error=0 message=\"{shown}\"\n"
+            )
+        );
+        let csv = format_event(&e, Format { csv: true, ..PLAIN });
+        for out in [&line, &csv] {
+            assert_eq!(out.lines().count(), 1, "{out}");
+            assert!(
+                !out.trim_end().contains(|c: char| c.is_control()),
+                "{out:?}"
+            );
+        }
+        assert!(csv.contains(&format!(",{shown},")), "{csv}");
     }
 
     #[test]

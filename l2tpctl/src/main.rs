@@ -74,7 +74,8 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Refused(e)) => {
-            let msg = e.message.trim_end();
+            // The daemon's message can name what the command named, as it was given.
+            let msg = output::terminal_safe(e.message.trim_end().to_owned());
             eprintln!("l2tpctl: {msg}");
             ExitCode::from(1)
         }

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use l2tp_ctl::{
     IpPoolInfo, OrderedMap, ProfileInfo, Response, SessionDetail, SessionInfo, Settings,
-    SystemInfo, TunnelDetail, TunnelInfo,
+    SystemInfo, TunnelDetail, TunnelInfo, text as escape,
 };
 use serde_json::Value;
 
@@ -30,7 +30,8 @@ pub(crate) fn json(response: &Response) -> String {
         _ => return String::new(),
     };
     match text {
-        Ok(s) => s + "\n",
+        // The same JSON, with what a terminal would act on escaped.
+        Ok(s) => escape::json_for_terminal(&s).into_owned() + "\n",
         Err(e) => format!("{{\"error\": \"cannot print the answer: {e}\"}}\n"),
     }
 }
@@ -58,15 +59,42 @@ fn ip_pool(p: &IpPoolInfo) -> String {
     let plural = if p.size == 1 { "" } else { "es" };
     format!(
         "{}: {} address{plural} ({} in use), {}\n",
-        p.name,
+        esc(&p.name),
         p.size,
         p.in_use,
-        p.ranges.join(" ")
+        esc(&p.ranges.join(" "))
     )
 }
 
-/// `response` as text.
+/// `response` as text. Values that a peer, a RADIUS server or another client of the daemon
+/// chose are escaped where they are written (`l2tp_ctl::text`, via [`esc`] and [`or_dash`]);
+/// the whole text is made safe for a terminal at the end all the same.
 pub(crate) fn text(response: &Response) -> String {
+    terminal_safe(text_of(response))
+}
+
+/// `text` with every control character but the line break written as `\xNN`.
+pub(crate) fn terminal_safe(text: String) -> String {
+    if !text.contains(|c: char| c.is_control() && c != '\n') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A text value of the answer for one line: escaped, cut short when long.
+fn esc(s: &str) -> String {
+    escape::plain(s).to_string()
+}
+
+fn text_of(response: &Response) -> String {
     match response {
         Response::System(s) => system(s),
         Response::Tunnels(t) => tunnels(t),
@@ -77,14 +105,14 @@ pub(crate) fn text(response: &Response) -> String {
             .iter()
             .map(|p| {
                 if p.builtin {
-                    format!("{} (built-in)\n", p.name)
+                    format!("{} (built-in)\n", esc(&p.name))
                 } else {
-                    format!("{}\n", p.name)
+                    format!("{}\n", esc(&p.name))
                 }
             })
             .collect(),
         Response::Profile(p) => {
-            let mut out = format!("{} profile \"{}\"", p.kind, p.name);
+            let mut out = format!("{} profile {}", p.kind, escape::quoted(&p.name));
             out.push_str(if p.builtin { " (built-in)\n" } else { "\n" });
             out.push_str(&settings(&p.settings, "  "));
             out
@@ -99,19 +127,19 @@ pub(crate) fn text(response: &Response) -> String {
             } else {
                 out.push_str(":\n");
                 for c in &r.changes {
-                    let _ = writeln!(out, "  {c}");
+                    let _ = writeln!(out, "  {}", esc(&c.to_string()));
                 }
             }
             for b in &r.refused {
-                let _ = writeln!(out, "{b}");
+                let _ = writeln!(out, "{}", esc(&b.to_string()));
             }
             for n in &r.restart_needed {
-                let _ = writeln!(out, "note: {n}");
+                let _ = writeln!(out, "note: {}", esc(n));
             }
             out
         }
         Response::Done(msg) if msg.is_empty() => String::new(),
-        Response::Done(msg) => format!("{msg}\n"),
+        Response::Done(msg) => format!("{}\n", esc(msg)),
         _ => String::new(),
     }
 }
@@ -220,7 +248,9 @@ fn settings(s: &Settings, indent: &str) -> String {
     let width = s.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
     let mut out = String::new();
     for (k, v) in s.iter() {
-        let v = v.as_ref().map_or_else(|| "-".to_owned(), |v| v.to_string());
+        let v = v
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |v| esc(&v.to_string()));
         let _ = writeln!(out, "{indent}{k:<width$}{v}");
     }
     out
@@ -261,7 +291,7 @@ fn last_result(r: Option<&l2tp_ctl::ResultCode>) -> String {
         let message = r
             .message
             .as_ref()
-            .map_or(String::new(), |m| format!(": {m}"));
+            .map_or(String::new(), |m| format!(": {}", esc(m)));
         format!("result {} error {}{message}", r.result, r.error)
     })
 }
@@ -270,28 +300,12 @@ fn last_result(r: Option<&l2tp_ctl::ResultCode>) -> String {
 /// double quotes, `"` and `\` escaped with `\` and control characters as `\xNN` (as `l2tpwatch`
 /// prints text); nothing for a tunnel or session opened by a peer, which has no name.
 fn titled(name: Option<&str>) -> String {
-    let Some(name) = name else {
-        return String::new();
-    };
-    let mut out = String::from(" \"");
-    for c in name.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    name.map_or_else(String::new, |n| format!(" {}", escape::quoted(n)))
 }
 
+/// The value escaped, or `-` when there is none.
 fn or_dash(s: &Option<String>) -> String {
-    s.clone().unwrap_or_else(|| "-".into())
+    s.as_deref().map_or_else(|| "-".into(), esc)
 }
 
 fn tunnels(list: &[TunnelInfo]) -> String {
@@ -300,9 +314,9 @@ fn tunnels(list: &[TunnelInfo]) -> String {
         .iter()
         .map(|t| {
             let peer = if t.same_peer.is_empty() {
-                t.peer.clone()
+                esc(&t.peer)
             } else {
-                format!("{} *", t.peer)
+                format!("{} *", esc(&t.peer))
             };
             vec![
                 t.created_by.flag().to_string(),
@@ -351,12 +365,12 @@ fn tunnel(t: &TunnelDetail) -> String {
             if i.local.is_empty() {
                 "-".into()
             } else {
-                i.local.clone()
+                esc(&i.local)
             },
         ),
-        ("peer", i.peer.clone()),
+        ("peer", esc(&i.peer)),
         ("peer host name", or_dash(&i.peer_host_name)),
-        ("profile", i.profile.clone()),
+        ("profile", esc(&i.profile)),
         ("sessions", i.sessions.to_string()),
         ("up for", duration(i.uptime_s)),
         ("debug", (if t.debug { "on" } else { "off" }).into()),
@@ -435,8 +449,8 @@ fn session(s: &SessionDetail) -> String {
         ("state", format!("{} ({})", i.state, s.protocol_state)),
         ("pseudowire", i.pseudowire_type.to_string()),
         ("interface", or_dash(&i.interface_name)),
-        ("profile", i.profile.clone()),
-        ("pseudowire profile", i.pseudowire_profile.clone()),
+        ("profile", esc(&i.profile)),
+        ("pseudowire profile", esc(&i.pseudowire_profile)),
         ("up for", duration(i.uptime_s)),
         ("debug", (if s.debug { "on" } else { "off" }).into()),
     ];
@@ -454,7 +468,7 @@ fn session(s: &SessionDetail) -> String {
         ("peer host name", &c.peer_host_name),
     ] {
         if let Some(v) = v {
-            let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
+            let _ = writeln!(out, "  {:<20}{}", format!("{k}:"), esc(v));
         }
     }
     if let Some(tx) = c.tx_connect_speed {
@@ -470,7 +484,7 @@ fn session(s: &SessionDetail) -> String {
     if !c.access_line.is_empty() {
         out.push_str("  access line:\n");
         for (k, v) in &c.access_line {
-            let _ = writeln!(out, "    {:<40}{v}", format!("{k}:"));
+            let _ = writeln!(out, "    {:<40}{}", format!("{}:", esc(k)), esc(v));
         }
     }
     if let Some(p) = &s.ppp {
@@ -496,9 +510,9 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     let rows = [
-        ("profile", p.profile.clone()),
-        ("role", p.role.clone()),
-        ("phase", p.phase.clone()),
+        ("profile", esc(&p.profile)),
+        ("role", esc(&p.role)),
+        ("phase", esc(&p.phase)),
         ("user", or_dash(&p.user)),
         ("authentication", or_dash(&p.auth)),
         ("proxied from lac", or_dash(&p.proxied)),

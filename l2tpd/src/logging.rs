@@ -391,13 +391,29 @@ struct Text {
 impl Text {
     fn finish(mut self) -> String {
         if self.message.is_empty() {
-            self.fields.trim_start().to_owned()
+            one_line(self.fields.trim_start())
         } else {
             self.message.push_str(&self.fields);
-            // One event is one line, whatever the message holds.
-            self.message.replace('\n', " | ")
+            one_line(&self.message)
         }
     }
+}
+
+/// One event is one line, whatever its message holds: a line break as ` | `, any other control
+/// character as `\xNN`. Text from outside is escaped where it is logged (`l2tp_ctl::text`);
+/// this keeps a line whole and the terminal safe should a message hold one all the same.
+fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '\n' => out.push_str(" | "),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Visit for Text {
@@ -460,6 +476,15 @@ mod tests {
         assert_eq!(id_list(&[7, 9]), "7, 9");
         let many: Vec<u32> = (1..=300).collect();
         assert_eq!(id_list(&many), "1, 2, 3, 4, 5, 6, 7, 8 and 292 more");
+    }
+
+    #[test]
+    fn a_message_is_one_line_without_control_characters() {
+        assert_eq!(
+            one_line("tunnel 1: a\nb\r\x1b[31m\u{9b}c\td"),
+            "tunnel 1: a | b\\x0d\\x1b[31m\\x9bc\\x09d"
+        );
+        assert_eq!(one_line("plain é text"), "plain é text");
     }
 
     #[test]

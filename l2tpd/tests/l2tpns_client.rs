@@ -367,7 +367,7 @@ fn a_wrong_password_is_refused_and_the_session_ends() {
         || {
             let said = c
                 .log()
-                .contains(&format!("session {ids} \"s1\": down (Peer"));
+                .contains(&format!("session {ids} \"s1\": down (peer"));
             let gone = !c
                 .lab
                 .list(&c.l2tpd, "sessions")

@@ -531,7 +531,7 @@ fn a_pppd_session_from_a_peer_is_refused_at_run_time() {
         || {
             let (la, lb) = (log(&a), log(&b));
             let tunnel_up = lab.list(&a, "tunnels").iter().any(|t| t["state"] == "up");
-            (tunnel_up && lb.contains("runs no pppd") && la.contains("down (Peer, result 3"))
+            (tunnel_up && lb.contains("runs no pppd") && la.contains("down (peer, result 3"))
                 .then_some(())
         },
         || lab.pair_context(&a, &b),
@@ -672,7 +672,7 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
         || {
             let la = log(&pw.a);
             (la.contains(&format!("{sid_a}: its TAP interface pwa0 was deleted"))
-                && la.contains(&format!("{sid_a} \"s1\": down (Local, result 1")))
+                && la.contains(&format!("{sid_a} \"s1\": down (local, result 1")))
             .then_some(())
         },
         || pw.context(),
@@ -682,7 +682,7 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
         "side B: the session down after the peer's CDN",
         || {
             log(&pw.b)
-                .contains(&format!("{sid_b}: down (Peer, result 1"))
+                .contains(&format!("{sid_b}: down (peer, result 1"))
                 .then_some(())
         },
         || pw.context(),
@@ -690,7 +690,7 @@ fn a_deleted_tap_takes_its_session_down_with_a_cdn() {
     let lb = log(&pw.b);
     assert!(
         lb.contains(&format!(
-            "{sid_b}: down (Peer, result 1 error 0: data path lost)"
+            "{sid_b}: down (peer, result 1 error 0: data path lost)"
         )) && !lb.contains("pwa0"),
         "the CDN told B more than that the data path is lost:\n{lb}"
     );

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::or_dash;
+use super::{esc, or_dash};
 
 /// The RADIUS rows of a native-PPP session in `show session`.
 pub(super) fn session(r: &l2tp_ctl::PppRadius) -> String {
@@ -10,13 +10,13 @@ pub(super) fn session(r: &l2tp_ctl::PppRadius) -> String {
     let class = if r.class.is_empty() {
         "-".to_owned()
     } else {
-        r.class.join(" ")
+        esc(&r.class.join(" "))
     };
     let rows = [
-        ("acct session id", r.acct_session_id.clone()),
+        ("acct session id", esc(&r.acct_session_id)),
         ("authenticated by", or_dash(&r.authentic)),
         ("class", class),
-        ("accounting", r.accounting.clone()),
+        ("accounting", esc(&r.accounting)),
         (
             "interim interval",
             r.interim_interval_s
@@ -78,9 +78,9 @@ pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
             let _ = writeln!(
                 out,
                 "{:<16} {:<14} {:<26} {:>3} {:<9} {:>5} {:>8} {:>7} {:>8} {:>8} {:>7} {:>9.1} {:>11}",
-                s.name,
+                esc(&s.name),
                 s.service,
-                s.address,
+                esc(&s.address),
                 s.priority,
                 state,
                 s.outstanding,

@@ -135,6 +135,68 @@ fn last_results_read_alike() {
     assert_eq!(last_result(None), "-");
 }
 
+/// What a peer or another client chose (a Result Code message, a host name, a PPP user, a
+/// name) cannot forge a line of the output or send escape sequences to the terminal: text and
+/// JSON hold it escaped, and the JSON still means the same value.
+#[test]
+fn hostile_values_are_escaped_in_text_and_json() {
+    let evil = "evil\nl2tpd: tunnel up\x1b[31m\u{9b}\u{7f}";
+    let shown = r"evil\x0al2tpd: tunnel up\x1b[31m\x9b\x7f";
+    let tunnel = TunnelDetail {
+        info: TunnelInfo {
+            name: Some(evil.into()),
+            peer_host_name: Some(evil.into()),
+            ..tunnel_info()
+        },
+        protocol_state: "idle".into(),
+        debug: false,
+        settings: Settings::new(),
+        stats: Default::default(),
+        last_result: Some(l2tp_ctl::ResultCode {
+            result: 2,
+            error: 6,
+            message: Some(evil.into()),
+        }),
+        socket_mark: None,
+    };
+    let session = SessionInfo {
+        name: Some(evil.into()),
+        ppp_user: Some(evil.into()),
+        ..session_info()
+    };
+    let answers = [
+        Response::Tunnel(tunnel.clone()),
+        Response::Tunnels(vec![tunnel.info.clone()]),
+        Response::Sessions(vec![session]),
+        Response::Done(evil.into()),
+    ];
+    for r in &answers {
+        for out in [text(r), json(r)] {
+            assert!(
+                !out.contains(|c: char| c.is_control() && c != '\n'),
+                "{out:?}"
+            );
+            assert!(!out.contains("\nl2tpd: tunnel up"), "{out}");
+        }
+    }
+    let shown_tunnel = text(&answers[0]);
+    assert!(
+        shown_tunnel.starts_with(&format!("tunnel 4711 \"{shown}\" (C)\n")),
+        "{shown_tunnel}"
+    );
+    assert!(
+        shown_tunnel.contains(&format!("peer host name:   {shown}\n")),
+        "{shown_tunnel}"
+    );
+    assert!(
+        shown_tunnel.contains(&format!("result 2 error 6: {shown}\n")),
+        "{shown_tunnel}"
+    );
+    assert!(text(&answers[2]).contains(&format!("  {shown}  ")));
+    let back: Value = serde_json::from_str(&json(&answers[0])).unwrap_or_default();
+    assert_eq!(back["peer_host_name"], Value::String(evil.into()), "{back}");
+}
+
 #[test]
 fn tunnel_table() {
     let mut other = tunnel_info();

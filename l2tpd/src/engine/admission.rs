@@ -256,11 +256,11 @@ impl Admission {
                 let Some((handle, tid)) = ctx.accept_peer_tunnel(&req, a.config, &what) else {
                     return;
                 };
-                let host = String::from_utf8_lossy(&req.host_name);
+                let host = l2tp_ctl::text::quoted(&req.host_name);
                 ctx::trace(
                     a.settings.debug,
                     format_args!(
-                        "tunnel {tid}: accepted from {} (host name \"{host}\", peer profile \
+                        "tunnel {tid}: accepted from {} (host name {host}, peer profile \
                          \"{}\", tunnel profile \"{}\")",
                         req.remote, a.peer_profile, a.tunnel_profile
                     ),

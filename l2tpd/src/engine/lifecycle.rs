@@ -6,7 +6,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use l2tp_ctl::EventKind;
+use l2tp_ctl::{EventKind, text};
+use l2tp_proto::wire::result::result_code::stop_ccn;
 use l2tp_proto::{self as proto, Event};
 
 use super::ctx::{self, Ctx};
@@ -18,6 +19,7 @@ use super::restart;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
 use crate::discards::DiscardLog;
+use crate::metrics::snapshot::down_cause_label;
 use crate::notice;
 
 /// Handles one event of the protocol (or one synthesized for a static tunnel).
@@ -196,7 +198,7 @@ pub(super) fn on_event(
             tunnel_id, refusal, ..
         } => notice!(
             "tunnel {tunnel_id}: refusing a session from the peer: {}",
-            refusal.message.as_deref().unwrap_or("limit reached")
+            text::plain(refusal.message.as_deref().unwrap_or("limit reached"))
         ),
         _ => {}
     }
@@ -212,19 +214,21 @@ fn peer_host_name(registry: &Registry, tid: u32) -> Option<Vec<u8>> {
 
 /// ` "name"` for a named record, nothing for a peer's.
 fn quoted(name: Option<&str>) -> String {
-    name.map_or(String::new(), |n| format!(" \"{n}\""))
+    name.map_or(String::new(), |n| format!(" {}", text::quoted(n)))
 }
 
+/// Why a tunnel or session went down, for its log line: the cause in words (the teardown
+/// metric's label, `l2tpd(8)`), the result and error codes and the message.
 fn describe_reason(reason: &proto::DownReason) -> String {
     format!(
-        "{:?}, result {} error {}{}",
-        reason.cause,
+        "{}, result {} error {}{}",
+        down_cause_label(reason.cause).replace('_', " "),
         reason.result,
         reason.error.unwrap_or(0),
         reason
             .message
             .as_ref()
-            .map_or(String::new(), |m| format!(": {m}"))
+            .map_or(String::new(), |m| format!(": {}", text::plain(m)))
     )
 }
 
@@ -247,22 +251,25 @@ impl DownRecord for SessionRec {
 }
 
 /// What a tunnel's or a session's going down shares: its result kept in its record, the
-/// notice naming it (`what`, then its name), and its name and how long it was up returned.
+/// line naming it (`what`, then its name; a warning when `refused` for authentication, else a
+/// notice), and its name and how long it was up returned.
 fn record_down(
     now: Instant,
     rec: &mut impl DownRecord,
-    what: fmt::Arguments<'_>,
+    (what, refused): (fmt::Arguments<'_>, bool),
     reason: &proto::DownReason,
 ) -> (Option<String>, Option<Duration>) {
     let (phase, last_result, origin) = rec.down_parts();
     let up_for = phase.up_since().map(|t| now.saturating_duration_since(t));
     *last_result = Some(result_code(reason));
     let name = origin.name.clone();
-    notice!(
-        "{what}{}: down ({})",
-        quoted(name.as_deref()),
-        describe_reason(reason)
-    );
+    let name_shown = quoted(name.as_deref());
+    let why = describe_reason(reason);
+    if refused {
+        tracing::warn!("{what}{name_shown}: down ({why})");
+    } else {
+        notice!("{what}{name_shown}: down ({why})");
+    }
     (name, up_for)
 }
 
@@ -276,7 +283,16 @@ fn tunnel_down(
     let Some(rec) = ctx.registry.tunnel_closing(handle, reason.cause) else {
         return;
     };
-    let (name, up_for) = record_down(ctx.now, rec, format_args!("tunnel {tid}"), reason);
+    // StopCCN result 4: one end refused the other's authentication (a wrong secret, a bad
+    // challenge response, a Host Name not the one configured), which the operator is to see
+    // (result codes: RFC 2661 §4.4.2).
+    let refused = reason.result == stop_ccn::NOT_AUTHORIZED;
+    let (name, up_for) = record_down(
+        ctx.now,
+        rec,
+        (format_args!("tunnel {tid}"), refused),
+        reason,
+    );
     let mut ev = event(EventKind::TunnelDown, tid);
     ev.peer_tid = Some(peer_tid);
     ev.result = Some(result_code(reason));
@@ -328,7 +344,12 @@ fn session_down(
     let Some(rec) = ctx.registry.session_closing(handle, reason.cause) else {
         return;
     };
-    let (name, up_for) = record_down(ctx.now, rec, format_args!("session {tid}/{sid}"), reason);
+    let (name, up_for) = record_down(
+        ctx.now,
+        rec,
+        (format_args!("session {tid}/{sid}"), false),
+        reason,
+    );
     let mut ev = event(EventKind::SessionDown, tid);
     ev.sid = Some(sid);
     ev.peer_tid = Some(rec.peer_tid);

@@ -572,7 +572,7 @@ impl Views<'_> {
             peer_host_name: info
                 .as_ref()
                 .filter(|i| !i.peer_host_name.is_empty())
-                .map(|i| String::from_utf8_lossy(&i.peer_host_name).into_owned()),
+                .map(|i| text(&i.peer_host_name)),
             same_peer: rec
                 .udp_peer()
                 .filter(|_| rec.phase().is_live())

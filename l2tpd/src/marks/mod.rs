@@ -42,7 +42,7 @@ pub enum MarkSource {
     Sccrq,
     /// l2tp-nfqd said so; the peer's host name from its message.
     Nfq {
-        /// The Host Name of the SCCRQ, as l2tp-nfqd read it.
+        /// The Host Name of the SCCRQ, as l2tp-nfqd read it: quoted, escaped for a log line.
         host_name: String,
     },
 }
@@ -52,7 +52,7 @@ impl fmt::Display for MarkSource {
         match self {
             MarkSource::Sccrq => f.write_str("the mark of its SCCRQ"),
             MarkSource::Nfq { host_name } => {
-                write!(f, "from l2tp-nfqd, host name {host_name:?}")
+                write!(f, "from l2tp-nfqd, host name {host_name}")
             }
         }
     }

@@ -175,6 +175,26 @@ pub const DOWN_CAUSES: [&str; 8] = [
     "peer_restarted",
 ];
 
+/// The index of `cause` in [`DOWN_CAUSES`].
+fn down_cause_index(cause: DownCause) -> usize {
+    match cause {
+        DownCause::Local => 0,
+        DownCause::Peer => 1,
+        DownCause::RetriesExhausted => 2,
+        DownCause::EstablishTimeout => 3,
+        DownCause::LostTieBreaker => 4,
+        DownCause::TunnelDown => 5,
+        DownCause::IdleTimeout => 6,
+        DownCause::PeerRestarted => 7,
+    }
+}
+
+/// The `cause` label of `cause` (`l2tpd(8)`, METRICS), which the log's down lines give in
+/// words.
+pub fn down_cause_label(cause: DownCause) -> &'static str {
+    DOWN_CAUSES[down_cause_index(cause)]
+}
+
 /// Tunnels (or sessions) that went down, by cause.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct Teardowns([u64; DOWN_CAUSES.len()]);
@@ -182,17 +202,7 @@ pub struct Teardowns([u64; DOWN_CAUSES.len()]);
 impl Teardowns {
     /// Counts one that went down for `cause`.
     pub fn add(&mut self, cause: DownCause) {
-        let i = match cause {
-            DownCause::Local => 0,
-            DownCause::Peer => 1,
-            DownCause::RetriesExhausted => 2,
-            DownCause::EstablishTimeout => 3,
-            DownCause::LostTieBreaker => 4,
-            DownCause::TunnelDown => 5,
-            DownCause::IdleTimeout => 6,
-            DownCause::PeerRestarted => 7,
-        };
-        if let Some(n) = self.0.get_mut(i) {
+        if let Some(n) = self.0.get_mut(down_cause_index(cause)) {
             *n += 1;
         }
     }

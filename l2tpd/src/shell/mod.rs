@@ -271,9 +271,9 @@ pub async fn run(
                 }
             }
             Some(m) = nfq_messages.recv() => {
-                let host_name = String::from_utf8_lossy(&m.host_name).into_owned();
+                let host_name = l2tp_ctl::text::quoted(&m.host_name).to_string();
                 tracing::debug!(
-                    "l2tp-nfqd: peer {} tunnel id {} (host name {host_name:?}) has mark {:#x}",
+                    "l2tp-nfqd: peer {} tunnel id {} (host name {host_name}) has mark {:#x}",
                     m.peer,
                     m.peer_tid,
                     m.mark

@@ -307,8 +307,13 @@ impl RawPeer {
 
     /// Sets up a tunnel (SCCRQ, SCCRP, SCCCN), our id `assigned`; returns the daemon's id.
     pub fn establish(&self, assigned: u16) -> u16 {
+        self.establish_with(&sccrq_body(assigned))
+    }
+
+    /// [`RawPeer::establish`] with the SCCRQ `sccrq` (its AVPs).
+    pub fn establish_with(&self, sccrq: &[u8]) -> u16 {
         let m = self.mark();
-        self.send(0, 0, &sccrq_body(assigned));
+        self.send(0, 0, sccrq);
         let sccrp = self
             .wait_type(m, mt::SCCRP, Duration::from_secs(5))
             .expect("SCCRP");

@@ -29,7 +29,7 @@ kernel_sessions() { ip -n "$1" l2tp show session | grep -c '^Session'; }
 # sessions.
 all_up() { sessions_up "$1" "$2" && tunnel_up "$1" && [ "$(kernel_sessions "$3")" = "$2" ]; }
 # peer_cdns N: the server has seen N or more CDNs with result 1.
-peer_cdns() { [ "$(grep -c 'down (Peer, result 1' $W/srv.log)" -ge "$1" ]; }
+peer_cdns() { [ "$(grep -c 'down (peer, result 1' $W/srv.log)" -ge "$1" ]; }
 # logged TEXT: the client's log has TEXT (a basic regular expression).
 logged() { grep -q "$1" $W/cli.log; }
 # lost_and_back IFACE N WHAT: after IFACE of session WHAT was deleted, the client logs it and
@@ -107,7 +107,7 @@ step "eth session back"
 
 # The server saw two CDNs; the client removed its sessions without complaint; the kernel
 # tunnels stayed.
-[ "$(grep -c 'down (Peer' $W/srv.log)" = 2 ] || { echo "the server did not see exactly two CDNs"; rc=1; }
+[ "$(grep -c 'down (peer' $W/srv.log)" = 2 ] || { echo "the server did not see exactly two CDNs"; rc=1; }
 grep -q 'deleting the kernel session' $W/cli.log && { echo "the client failed removing a session"; rc=1; }
 [ -n "$(ip -n a l2tp show tunnel)" ] && [ -n "$(ip -n b l2tp show tunnel)" ] ||
     { echo "a kernel tunnel went"; rc=1; }
@@ -122,7 +122,7 @@ wait_until 20 logged "its kernel tunnel $old is gone" || { echo "the client did 
 new_tunnel() { ! ip -n a l2tp show tunnel | grep -q "^Tunnel $old,"; all_up cli 2 a; }
 wait_until 30 new_tunnel && wait_until 10 all_up srv 2 b ||
     { echo "the tunnel and its sessions did not come back"; rc=1; }
-grep -q 'down (Peer, result 2' $W/srv.log || { echo "the server saw no StopCCN"; rc=1; }
+grep -q 'down (peer, result 2' $W/srv.log || { echo "the server saw no StopCCN"; rc=1; }
 step "tunnel back"
 ctl cli show tunnels; ip -n a l2tp show tunnel
 

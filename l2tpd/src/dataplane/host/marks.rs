@@ -32,7 +32,7 @@ impl DataplaneHost {
             match learnt.source {
                 MarkSource::Nfq { host_name } => tracing::info!(
                     "l2tp-nfqd: no tunnel from {ip} with peer tunnel id {peer_tid} (host name \
-                     {host_name:?}) within {}s; its mark {:#x} is dropped",
+                     {host_name}) within {}s; its mark {:#x} is dropped",
                     crate::marks::PENDING_TTL.as_secs(),
                     learnt.mark
                 ),

@@ -11,6 +11,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use l2tp_config::AuthSource;
+use l2tp_ctl::text;
 use l2tp_proto::Refusal;
 use ppp_proto::{AuthMethod, AuthRequest, AuthenticatorResponse, NetworkParams, Verdict};
 use radius_proto::client::{Failure, Service};
@@ -95,10 +96,10 @@ pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
         }
         Err(e) => {
             tracing::warn!(
-                "session {}/{}: cannot ask RADIUS about user {:?}: {e}",
+                "session {}/{}: cannot ask RADIUS about user {}: {e}",
                 f.tid,
                 f.sid,
-                String::from_utf8_lossy(&req.user)
+                text::quoted(&req.user)
             );
             no_answer(ctx, handle, &req, None);
             true
@@ -183,7 +184,7 @@ fn accept(
     let Some(st) = rec.ppp.as_deref_mut() else {
         return;
     };
-    let name = String::from_utf8_lossy(&req.user).into_owned();
+    let name = text::quoted(&req.user);
     ppp.aaa.counters.accepts += 1;
     let authenticator_response = match unusable(attrs, req) {
         Ok(r) => r,
@@ -193,7 +194,7 @@ fn accept(
                 .entry("radius_unusable")
                 .or_default() += 1;
             tracing::warn!(
-                "session {tid}/{sid}: user {name:?}: the Access-Accept of {server} cannot be \
+                "session {tid}/{sid}: user {name}: the Access-Accept of {server} cannot be \
                  used: {why}; refusing the peer"
             );
             st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
@@ -230,7 +231,7 @@ fn accept(
     let peer = match peer {
         Ok(p) => p,
         Err(e) => {
-            let v = refuse_address(ppp, (tid, sid), st, &name, &e);
+            let v = refuse_address(ppp, (tid, sid), st, &req.user, &e);
             verdict(st, now, req, v, (tid, sid));
             return;
         }
@@ -249,7 +250,7 @@ fn accept(
             return true;
         };
         tracing::warn!(
-            "session {tid}/{sid}: user {name:?}: the Framed-Interface-Id of {server} ({}) is \
+            "session {tid}/{sid}: user {name}: the Framed-Interface-Id of {server} ({}) is \
              {clash}; IPv6CP gives the peer another",
             ppp_proto::InterfaceId(*id).link_local(),
         );
@@ -281,7 +282,7 @@ fn accept(
         st.link.set_idle_timeout(now, d);
     }
     tracing::info!(
-        "session {tid}/{sid}: user {name:?} ({}) accepted by RADIUS server {server}",
+        "session {tid}/{sid}: user {name} ({}) accepted by RADIUS server {server}",
         method_label(req.method())
     );
     verdict(
@@ -403,10 +404,10 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
     // The server's reason, as the peer gets it, is the operator's too.
     let said = message
         .as_deref()
-        .map_or(String::new(), |m| format!(": {m:?}"));
-    let name = String::from_utf8_lossy(&req.user);
+        .map_or(String::new(), |m| format!(": {}", text::quoted(m)));
+    let name = text::quoted(&req.user);
     tracing::warn!(
-        "session {tid}/{sid}: PPP authentication of user {name:?} ({}) failed: {}{said}",
+        "session {tid}/{sid}: PPP authentication of user {name} ({}) failed: {}{said}",
         method_label(req.method()),
         if code == Code::AccessChallenge {
             "the RADIUS server sent an Access-Challenge, which l2tpd does not answer"
@@ -448,10 +449,10 @@ fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, failure: Option<
         Some(Failure::TooLong) | None => "the request cannot be sent",
         Some(_) => "no RADIUS server answered",
     };
-    let name = String::from_utf8_lossy(&req.user).into_owned();
+    let name = text::quoted(&req.user);
     if st.policy.radius.auth == AuthSource::RadiusThenLocal {
         ppp.aaa.counters.local_fallbacks += 1;
-        tracing::info!("session {tid}/{sid}: user {name:?}: {why}; asking the local users");
+        tracing::info!("session {tid}/{sid}: user {name}: {why}; asking the local users");
         let v = authenticate(ppp, (tid, sid, handle), st, req, local_v4);
         if let Some(rl) = st.radius.as_deref_mut()
             && v.is_accept()
@@ -467,7 +468,7 @@ fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, failure: Option<
         .entry("radius_no_answer")
         .or_default() += 1;
     tracing::warn!(
-        "session {tid}/{sid}: PPP authentication of user {name:?} ({}) failed: {why}",
+        "session {tid}/{sid}: PPP authentication of user {name} ({}) failed: {why}",
         method_label(req.method())
     );
     st.refusal = Some(Refusal::with(2, "PPP authentication failed"));

@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use l2tp_ctl::text;
 use l2tp_proto::Refusal;
 use l2tp_proto::wire::result::result_code::cdn;
 use ppp_proto::{AuthRequest, NetworkParams, Verdict};
@@ -38,7 +39,7 @@ pub(super) fn authenticate(
     req: &AuthRequest,
     local_v4: Option<Ipv4Addr>,
 ) -> Verdict {
-    let name = String::from_utf8_lossy(&req.user).into_owned();
+    let name = text::quoted(&req.user);
     let method = method_label(req.method());
     st.method = Some(req.method());
     st.user = Some(req.user.clone().into_boxed_slice());
@@ -50,7 +51,7 @@ pub(super) fn authenticate(
                 .entry(refusal.label())
                 .or_default() += 1;
             tracing::warn!(
-                "session {tid}/{sid}: PPP authentication of user {name:?} ({method}) failed: \
+                "session {tid}/{sid}: PPP authentication of user {name} ({method}) failed: \
                  {refusal}"
             );
             st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
@@ -59,7 +60,7 @@ pub(super) fn authenticate(
     };
     match assign_address(ppp, handle, st, user_ip, local_v4) {
         Ok(()) => verdict,
-        Err(e) => refuse_address(ppp, (tid, sid), st, &name, &e),
+        Err(e) => refuse_address(ppp, (tid, sid), st, &req.user, &e),
     }
 }
 
@@ -109,11 +110,14 @@ pub(super) fn refuse_address(
     ppp: &mut Ppp,
     (tid, sid): (u32, u32),
     st: &mut PppLink,
-    user: &str,
+    user: &[u8],
     e: &PoolError,
 ) -> Verdict {
     *ppp.counters.address_refusals.entry(e.label()).or_default() += 1;
-    tracing::warn!("session {tid}/{sid}: user {user:?} refused: no address to give: {e}");
+    tracing::warn!(
+        "session {tid}/{sid}: user {} refused: no address to give: {e}",
+        text::quoted(user)
+    );
     st.refusal = Some(Refusal::with(
         cdn::NO_FACILITIES_TEMPORARY,
         "no address available",

@@ -31,7 +31,7 @@ pub(super) mod state;
 use std::sync::Arc;
 use std::time::Instant;
 
-use l2tp_ctl::{self as ctl, EventKind};
+use l2tp_ctl::{self as ctl, EventKind, text};
 use l2tp_proto::wire::result::result_code::cdn;
 use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
@@ -134,7 +134,7 @@ pub(super) fn open(ctx: &mut Ctx<'_>, handle: u64) {
             return;
         };
         if let Err(e) = assign_address(ppp, handle, st, None, local_v4) {
-            let _ = refuse_address(ppp, (tid, sid), st, "(not authenticated)", &e);
+            let _ = refuse_address(ppp, (tid, sid), st, b"(not authenticated)", &e);
             let refusal = st.refusal.take().unwrap_or_else(|| Refusal::result(4));
             let command = proto::Command::EndSession {
                 tunnel_id: tid,
@@ -545,7 +545,7 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                                 ppp.pools.claim(i.peer, handle)
                             }
                         {
-                            let user = st.user().unwrap_or_default();
+                            let user = st.user.clone().unwrap_or_default();
                             let _ = refuse_address(ppp, (tid, sid), st, &user, &e);
                             st.link.close(now, ppp_proto::CloseReason::Policy);
                             continue;
@@ -583,8 +583,9 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                             events.push((EventKind::PppDown, st.event_info(Some(&reason))));
                         }
                         let who = st
-                            .user()
-                            .map_or(String::new(), |u| format!(" (user {u:?})"));
+                            .user
+                            .as_deref()
+                            .map_or(String::new(), |u| format!(" (user {})", text::quoted(u)));
                         let refusal = st.refusal.take().unwrap_or_else(|| cdn_for(&reason));
                         let text = down_text(&reason, &refusal);
                         notice!("session {tid}/{sid}: PPP down{who}: {text}");
@@ -730,7 +731,7 @@ fn announce(
     }
     st.up_since = Some(now);
     ppp.counters.up += 1;
-    let who = st.user().map_or(String::new(), |u| format!(" user {u:?}"));
+    let who = (st.user.as_deref()).map_or(String::new(), |u| format!(" user {}", text::quoted(u)));
     let addr = st
         .peer_ipv4()
         .map_or(String::new(), |a| format!(", peer {a}"));

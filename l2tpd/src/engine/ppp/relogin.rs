@@ -13,6 +13,7 @@
 use std::net::Ipv4Addr;
 
 use l2tp_config::Relogin;
+use l2tp_ctl::text;
 use ppp_proto::CloseReason;
 
 use super::super::ctx::Ctx;
@@ -60,9 +61,10 @@ pub(super) fn end_replaced(ctx: &mut Ctx<'_>) -> Vec<u64> {
         let Some(st) = rec.ppp.as_deref_mut() else {
             continue;
         };
-        let user = st.user().unwrap_or_default();
+        let user = st.user.clone().unwrap_or_default();
+        let user = text::quoted(&user);
         notice!(
-            "session {older}: user {user:?} logged in again in session {newer}: address {} \
+            "session {older}: user {user} logged in again in session {newer}: address {} \
              goes to the new session; disconnecting this one",
             r.addr
         );

@@ -2,9 +2,11 @@
 //! no data plane (its requests are answered as the `none` data plane answers them).
 
 mod access_line;
+mod down_logs;
 mod failover;
 mod figures;
 mod harness;
+mod hostile_text;
 mod limits;
 mod logs;
 mod ppp;

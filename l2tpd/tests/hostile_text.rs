@@ -1,0 +1,103 @@
+//! Text a peer chose, against a live l2tpd: a Host Name and a StopCCN's Result Code message
+//! that try to forge a log line ("l2tpd: tunnel up") and colour the operator's terminal reach
+//! the log file, `l2tpctl show tunnel` and `l2tpctl --json` escaped, each on its one line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod raw;
+
+use std::time::Duration;
+
+use common::{Env, l2tpd};
+use l2tp_ctl::{Request, Response};
+use raw::{RawPeer, avp, msg_type, mt};
+
+const EVIL: &[u8] = b"evil\nl2tpd: tunnel up\x1b[31m";
+const SHOWN: &str = r"evil\x0al2tpd: tunnel up\x1b[31m";
+
+fn tunnel_ids(env: &Env) -> Vec<u32> {
+    match env.request(&Request::show_tunnels()) {
+        Ok(Response::Tunnels(t)) => t.iter().map(|t| t.tid).collect(),
+        other => panic!("show tunnels: {other:?}"),
+    }
+}
+
+#[test]
+fn a_peers_hostile_text_is_logged_and_shown_escaped() {
+    let mut env = Env::new(l2tpd(), "hostile-text");
+    env.write_config("    dataplane none\n    log_level debug\n", "");
+    env.start(&[]);
+    let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));
+    let peer = RawPeer::new(daemon);
+    let sccrq = [
+        msg_type(mt::SCCRQ),
+        avp(true, 2, &[1, 0]),
+        avp(true, 7, EVIL),
+        avp(true, 3, &3u32.to_be_bytes()),
+        avp(true, 9, &77u16.to_be_bytes()),
+    ]
+    .concat();
+    let tid = peer.establish_with(&sccrq);
+    common::wait_for(Duration::from_secs(5), "the tunnel", &env, || {
+        tunnel_ids(&env).contains(&u32::from(tid)).then_some(())
+    });
+
+    // show tunnel, as text and as JSON: one line for the host name, no control character.
+    let own = env!("CARGO_BIN_EXE_l2tpd");
+    let shown =
+        l2tp_testkit::daemon::l2tpctl_text(own, &env.sock(), &["show", "tunnel", &tid.to_string()]);
+    let json = l2tp_testkit::daemon::l2tpctl_text(
+        own,
+        &env.sock(),
+        &["--json", "show", "tunnel", &tid.to_string()],
+    );
+    for out in [&shown, &json] {
+        assert!(
+            !out.contains(|c: char| c.is_control() && c != '\n'),
+            "{out:?}"
+        );
+        assert!(
+            !out.lines().any(|l| l.starts_with("l2tpd: tunnel up")),
+            "{out}"
+        );
+    }
+    let hex: String = EVIL.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        shown.contains(&format!("peer host name:   hex:{hex}\n")),
+        "{shown}"
+    );
+
+    // The peer closes the tunnel with a StopCCN whose message is as hostile.
+    let mut result = vec![0, 1, 0, 0];
+    result.extend_from_slice(EVIL);
+    peer.send(
+        tid,
+        0,
+        &[
+            msg_type(mt::STOPCCN),
+            avp(true, 9, &77u16.to_be_bytes()),
+            avp(true, 1, &result),
+        ]
+        .concat(),
+    );
+    let log = env.wait_log(": down (peer, result 1 error 0: ");
+    let down: Vec<&str> = log.lines().filter(|l| l.contains(": down (")).collect();
+    assert_eq!(down.len(), 1, "{log}");
+    assert!(
+        down[0].ends_with(&format!("down (peer, result 1 error 0: {SHOWN})")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("(host name \"{SHOWN}\", peer profile")),
+        "{log}"
+    );
+    assert!(
+        !log.contains(|c: char| c.is_control() && c != '\n'),
+        "{log:?}"
+    );
+    assert!(
+        !log.lines().any(|l| l.starts_with("l2tpd: tunnel up")),
+        "{log}"
+    );
+}
