@@ -467,6 +467,13 @@ impl Builder {
         if name.text.is_empty() {
             self.error(name.span, "a block name may not be empty");
         }
+        // A name goes into log lines, listings and scripts' arguments as it is.
+        if name.text.contains(char::is_control) {
+            self.error(
+                name.span,
+                "a block name cannot hold a control character (a line break, a tab, an escape)",
+            );
+        }
         Some((kind, Some(name)))
     }
 

@@ -359,3 +359,34 @@ fn matching_on_the_default_peer_profile_gets_a_warning_that_it_keeps_no_one_out(
     let outsider = "192.0.2.77".parse().unwrap();
     assert_eq!(config.match_peer(outsider, None).name, "default");
 }
+
+/// A block's name goes into log lines, `l2tpctl` listings and scripts' arguments: written
+/// with an escape (`\n`, `\t`, `\x1b`) it could split a log line or drive the operator's
+/// terminal, so it is refused where it is written, as a name given by `l2tpctl create` is.
+#[test]
+fn a_block_name_with_a_control_character_is_refused() {
+    for (name, col) in [
+        ("a\\nb", 8),
+        ("tab\\tbed", 8),
+        ("evil\\x1b[31m", 8),
+        ("del\\x7f", 8),
+    ] {
+        let source = format!("tunnel \"{name}\" {{\n    peer 192.0.2.1\n}}\n");
+        assert_eq!(
+            problems(&source),
+            [format!(
+                "1:{col}: a block name cannot hold a control character (a line break, a tab, \
+                 an escape)"
+            )],
+            "{source}"
+        );
+    }
+    // Other characters are names like any other.
+    assert!(
+        parse(
+            "l2tpd.conf",
+            "tunnel \"naïve – name\" {\n    peer 192.0.2.1\n}\n"
+        )
+        .is_ok()
+    );
+}
