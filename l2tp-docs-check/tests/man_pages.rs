@@ -649,3 +649,80 @@ fn l2tpwatch_options_and_lines_are_the_contracts() {
         );
     }
 }
+
+/// The script examples of l2tpd(8) USER SCRIPTS run as written: `session-up` and `ppp-up` with
+/// a `logger` that records its arguments, the second with a user name a hostile peer could
+/// choose (a line break, an escape sequence, bytes that are not UTF-8), which must reach the
+/// log as one line with nothing but printable text.
+#[test]
+fn the_script_examples_run_and_log_a_hostile_user_on_one_line() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+
+    let all = sections(&read("man/l2tpd.8"));
+    let start = all.iter().position(|s| s.title == "USER SCRIPTS").unwrap();
+    let examples: Vec<String> = all[start..]
+        .iter()
+        .take_while(|s| s.sub || s.title == "USER SCRIPTS")
+        .flat_map(|s| l2tp_docs_check::examples(&s.lines))
+        .collect();
+    let script = |event: &str| {
+        examples
+            .iter()
+            .find(|e| {
+                e.lines()
+                    .nth(1)
+                    .is_some_and(|l| l.starts_with(&format!("# {event} ")))
+            })
+            .unwrap_or_else(|| panic!("no {event} example in l2tpd(8) USER SCRIPTS"))
+            .clone()
+    };
+    let dir = std::env::temp_dir().join(format!("l2tp-docs-scripts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logged = dir.join("logged");
+    let logger = dir.join("logger");
+    std::fs::write(&logger, "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$LOGGED\"\n").unwrap();
+    std::fs::set_permissions(&logger, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |event: &str, args: &[&str], env: &[(&str, &OsStr)]| {
+        let _ = std::fs::remove_file(&logged);
+        let file = dir.join(event);
+        std::fs::write(&file, script(event)).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg(&file)
+            .args(args)
+            .envs(env.iter().copied())
+            .env("PATH", &path)
+            .env("LOGGED", &logged)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{event}: {out:?}");
+        std::fs::read(&logged).unwrap_or_default()
+    };
+    let log = run(
+        "session-up",
+        &["1", "2", "PPP"],
+        &[("INTERFACE_NAME", OsStr::new("ppp0"))],
+    );
+    assert_eq!(log, b"-t l2tpd-script session 1/2 (PPP) up on ppp0\n");
+    let user = OsStr::from_bytes(b"evil\nl2tpd: tunnel up\x1b[31m\xff");
+    let log = run(
+        "ppp-up",
+        &["1", "2", "PPP"],
+        &[
+            ("PPP_USER", user),
+            ("PPP_IPADDR", OsStr::new("203.0.113.10")),
+            ("PPP_AUTH_METHOD", OsStr::new("chap")),
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&log),
+        "-t l2tpd-script evil?l2tpd: tunnel up?[31m? online at 203.0.113.10 (chap)\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
