@@ -256,10 +256,17 @@ pub struct Counts {
     pub tunnels: u32,
     /// Tunnels that are up.
     pub tunnels_up: u32,
+    /// Tunnels that are closing: their StopCCN sent or received, kept a while for
+    /// retransmissions (RFC 2661 section 5.7); counted in `tunnels`, not in the limits.
+    #[serde(default)]
+    pub tunnels_closing: u32,
     /// Sessions, in any state.
     pub sessions: u32,
     /// Sessions that are up.
     pub sessions_up: u32,
+    /// Sessions that are closing; counted in `sessions`, not in the limits.
+    #[serde(default)]
+    pub sessions_closing: u32,
 }
 
 /// Configured limits, 0 meaning none.

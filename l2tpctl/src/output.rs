@@ -133,6 +133,23 @@ fn limit(n: u32) -> String {
     }
 }
 
+/// `N (M up, K closing), at most L`: how many exist, of those up and closing (K left out when
+/// none is), and the limit, which does not count the closing ones.
+fn count((total, up): (u32, u32), closing: u32, max: u32) -> String {
+    if closing == 0 {
+        return format!("{total} ({up} up), {}", limit(max));
+    }
+    let besides = if max == 0 {
+        ""
+    } else {
+        " besides those closing"
+    };
+    format!(
+        "{total} ({up} up, {closing} closing), {}{besides}",
+        limit(max)
+    )
+}
+
 fn system(s: &SystemInfo) -> String {
     let rows = [
         ("config file", s.config_file.clone()),
@@ -151,20 +168,18 @@ fn system(s: &SystemInfo) -> String {
         ("control socket", s.control_socket.clone()),
         (
             "tunnels",
-            format!(
-                "{} ({} up), {}",
-                s.counts.tunnels,
-                s.counts.tunnels_up,
-                limit(s.limits.max_tunnels)
+            count(
+                (s.counts.tunnels, s.counts.tunnels_up),
+                s.counts.tunnels_closing,
+                s.limits.max_tunnels,
             ),
         ),
         (
             "sessions",
-            format!(
-                "{} ({} up), {}",
-                s.counts.sessions,
-                s.counts.sessions_up,
-                limit(s.limits.max_sessions)
+            count(
+                (s.counts.sessions, s.counts.sessions_up),
+                s.counts.sessions_closing,
+                s.limits.max_sessions,
             ),
         ),
         (

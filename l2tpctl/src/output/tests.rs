@@ -383,3 +383,47 @@ fn durations() {
     assert_eq!(duration(3725), "01:02:05");
     assert_eq!(duration(90_061), "1d 01:01:01");
 }
+
+/// `show system` counts the closing tunnels and sessions among those that exist, says how many
+/// they are, and that the limits leave them out (they count the tunnels in service).
+#[test]
+fn system_counts_say_how_many_are_closing() {
+    let line = |s: &SystemInfo, key: &str| {
+        text(&Response::System(s.clone()))
+            .lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .map(|l| l.split_once(':').map_or("", |(_, v)| v).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut s = SystemInfo {
+        version: "0.1.0".into(),
+        pid: 1,
+        uptime_s: 0,
+        config_file: String::new(),
+        listen: Vec::new(),
+        ip_encap: false,
+        host_name: String::new(),
+        router_id: 0,
+        log_level: "notice".into(),
+        dataplane: "none".into(),
+        control_socket: String::new(),
+        counts: l2tp_ctl::Counts::default(),
+        limits: l2tp_ctl::Limits::default(),
+        statistics: l2tp_ctl::SystemStats::default(),
+    };
+    s.counts.tunnels = 5;
+    s.counts.tunnels_up = 3;
+    s.counts.sessions = 2;
+    s.counts.sessions_up = 2;
+    s.limits.max_tunnels = 8;
+    assert_eq!(line(&s, "tunnels:"), "5 (3 up), at most 8");
+    assert_eq!(line(&s, "sessions:"), "2 (2 up), no limit");
+    s.counts.tunnels_closing = 1;
+    s.counts.sessions = 3;
+    s.counts.sessions_closing = 1;
+    assert_eq!(
+        line(&s, "tunnels:"),
+        "5 (3 up, 1 closing), at most 8 besides those closing"
+    );
+    assert_eq!(line(&s, "sessions:"), "3 (2 up, 1 closing), no limit");
+}

@@ -18,8 +18,10 @@ impl Views<'_> {
         Counts {
             tunnels: n(t.total),
             tunnels_up: n(t.up),
+            tunnels_closing: n(t.total.saturating_sub(t.live)),
             sessions: n(s.total),
             sessions_up: n(s.up),
+            sessions_closing: n(s.total.saturating_sub(s.live)),
         }
     }
 
