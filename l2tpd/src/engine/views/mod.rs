@@ -51,6 +51,9 @@ pub(super) struct Views<'a> {
 impl Views<'_> {
     /// The tunnel `sel` names: the current tunnel by id, or the tunnel instance's own (an
     /// earlier tunnel of the same name may still be closing), else any tunnel it matches.
+    /// A name that `show tunnels` lists as an instance without a tunnel (idle) names that
+    /// instance, so no tunnel: not an earlier attempt of it still closing under its name,
+    /// which is given by its id (l2tpctl(1)).
     pub(super) fn find_tunnel(&self, sel: &Selector) -> Option<u64> {
         let current = match sel {
             Selector::Id(tid) => self.registry.tunnel_handle(*tid),
@@ -59,6 +62,9 @@ impl Views<'_> {
         current
             .filter(|h| self.registry.tunnel(*h).is_some())
             .or_else(|| {
+                if self.waiting(sel) {
+                    return None;
+                }
                 self.registry
                     .tunnels()
                     .find(|(_, t)| sel.matches(t.tid(), t.origin.name.as_deref()))
@@ -67,8 +73,8 @@ impl Views<'_> {
     }
 
     /// Whether `sel` names a tunnel instance that has no tunnel now (it waits between
-    /// attempts, or was stopped): that instance, not an earlier attempt of it still closing
-    /// under its name, is what `show tunnel` and `delete tunnel` act on.
+    /// attempts, or was stopped) and that `show tunnels` lists: that instance, not an earlier
+    /// attempt of it still closing under its name, is what the commands act on.
     pub(super) fn waiting(&self, sel: &Selector) -> bool {
         matches!(sel, Selector::Name(n) if self
             .instances

@@ -61,7 +61,7 @@ impl Views<'_> {
         now: Instant,
         sel: &Selector,
     ) -> Result<TunnelDetail, CtlError> {
-        let Some(h) = self.find_tunnel(sel).filter(|_| !self.waiting(sel)) else {
+        let Some(h) = self.find_tunnel(sel) else {
             let n = instance_text(sel);
             if let Some(inst) = self.instances.tunnel(&n)
                 && shown(inst)
