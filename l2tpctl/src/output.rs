@@ -310,7 +310,6 @@ fn or_dash(s: &Option<String>) -> String {
 }
 
 fn tunnels(list: &[TunnelInfo]) -> String {
-    let shared = list.iter().any(|t| !t.same_peer.is_empty());
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|t| {
@@ -339,13 +338,34 @@ fn tunnels(list: &[TunnelInfo]) -> String {
         ],
         &rows,
     );
-    if shared {
-        out.push_str(
-            "* another tunnel has the same peer address and port (clients behind one NAT); \
-             see L2TP/IPSEC in l2tpd(8)\n",
-        );
-    }
+    out.push_str(&shared_peer_legend(list));
     out
+}
+
+/// The legend of the `*` that marks a tunnel whose peer address and port another tunnel has,
+/// read for the tunnels marked: of those a peer opened, clients behind one NAT (l2tpd(8),
+/// L2TP/IPSEC); of those this host opened (a LAC's tunnel blocks, say), tunnels to one peer.
+/// Empty when none is marked.
+fn shared_peer_legend(list: &[TunnelInfo]) -> String {
+    let marked = list.iter().filter(|t| !t.same_peer.is_empty());
+    let (net, here) = marked.fold((false, false), |(net, here), t| {
+        let by_peer = t.created_by == l2tp_ctl::CreatedBy::Net;
+        (net || by_peer, here || !by_peer)
+    });
+    const NAT: &str = "clients behind one NAT";
+    const HERE: &str = "tunnels this host opened to one peer";
+    let why = match (net, here) {
+        (false, false) => return String::new(),
+        (true, false) => NAT.to_owned(),
+        (false, true) => HERE.to_owned(),
+        (true, true) => format!("N: {NAT}; C, L: {HERE}"),
+    };
+    let see = if net {
+        "; see L2TP/IPSEC in l2tpd(8)"
+    } else {
+        ""
+    };
+    format!("* another tunnel has the same peer address and port ({why}){see}\n")
 }
 
 fn tunnel(t: &TunnelDetail) -> String {

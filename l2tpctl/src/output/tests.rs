@@ -148,16 +148,47 @@ fn tunnel_table() {
 
 #[test]
 fn tunnels_sharing_a_peer_address_are_marked() {
-    let mut a = tunnel_info();
-    let mut b = tunnel_info();
-    b.tid = 4712;
-    a.same_peer = vec![4712];
-    b.same_peer = vec![4711];
-    let shown = text(&Response::Tunnels(vec![a, b]));
-    assert_eq!(shown.matches("]:1701 *").count(), 2, "{shown}");
-    assert!(shown.contains("same peer address and port"), "{shown}");
-    // The section of l2tpd(8) by its name.
-    assert!(shown.ends_with("; see L2TP/IPSEC in l2tpd(8)\n"), "{shown}");
+    let pair = |created_by: CreatedBy| {
+        let mut a = tunnel_info();
+        let mut b = tunnel_info();
+        b.tid = 4712;
+        a.same_peer = vec![4712];
+        b.same_peer = vec![4711];
+        a.created_by = created_by;
+        b.created_by = created_by;
+        vec![a, b]
+    };
+    let legend = |list: Vec<TunnelInfo>| {
+        let n = list.len();
+        let shown = text(&Response::Tunnels(list));
+        assert_eq!(shown.matches("]:1701 *").count(), n, "{shown}");
+        shown.lines().last().unwrap_or_default().to_owned()
+    };
+    // Opened by peers: clients behind one NAT, and the section of l2tpd(8) by its name.
+    assert_eq!(
+        legend(pair(CreatedBy::Net)),
+        "* another tunnel has the same peer address and port (clients behind one NAT); \
+         see L2TP/IPSEC in l2tpd(8)"
+    );
+    // Opened here, as a LAC's two tunnel blocks to one LNS: no NAT about it.
+    assert_eq!(
+        legend(pair(CreatedBy::Config)),
+        "* another tunnel has the same peer address and port (tunnels this host opened to \
+         one peer)"
+    );
+    assert_eq!(
+        legend(pair(CreatedBy::Cli)),
+        legend(pair(CreatedBy::Config))
+    );
+    // Both kinds listed: each reading by the flag of the first column.
+    let mut both = pair(CreatedBy::Net);
+    both.extend(pair(CreatedBy::Cli));
+    let both = legend(both);
+    assert!(
+        both.contains("(N: clients behind one NAT; C, L: tunnels this host"),
+        "{both}"
+    );
+    assert!(both.ends_with("; see L2TP/IPSEC in l2tpd(8)"), "{both}");
     let alone = text(&Response::Tunnels(vec![tunnel_info()]));
     assert!(!alone.contains('*'), "{alone}");
 }
