@@ -61,14 +61,20 @@ pub(super) fn execute(
             let Some(h) = find_tunnel(ctx, instances, &sel) else {
                 return delete_unconnected_tunnel(instances, &sel);
             };
-            let (tid, name) = ctx
-                .registry
-                .tunnel(h)
-                .map(|t| (t.tid(), t.origin.name.clone()))
-                .unwrap_or_default();
-            if let Some(n) = &name {
+            let rec = ctx.registry.tunnel(h).ok_or_else(|| no_tunnel(&sel))?;
+            let (tid, name) = (rec.tid(), rec.origin.name.clone());
+            if !rec.phase().is_live() {
+                // Its StopCCN is out already; an instance it was an earlier attempt of (which
+                // may wait to retry) is not this tunnel, and is left alone.
+                return Ok(Answer::Done(format!("tunnel {tid} is closing already")));
+            }
+            if let Some(n) = name.filter(|n| {
+                instances
+                    .tunnel(n)
+                    .is_some_and(|i| i.state.handle() == Some(h))
+            }) {
                 // Not tried again until the config is reloaded with it changed.
-                instances.stop(InstanceKind::Tunnel, n);
+                instances.stop(InstanceKind::Tunnel, &n);
             }
             notice!("l2tpctl: deleting tunnel {tid}");
             ctx.close_tunnel(h);

@@ -134,3 +134,33 @@ fn create_session_in_a_closing_tunnel_of_a_removed_block_says_it_is_closing() {
     );
     assert!(!err.message.contains("give it as"), "{}", err.message);
 }
+
+#[test]
+fn deleting_a_closing_earlier_attempt_by_id_leaves_its_instance_retrying() {
+    let server = "system {\n    deny_remote_tunnel_creates true\n}\n";
+    let mut net = Net::new(&[&client(), server], 9);
+    net.run_until(Duration::from_secs(5), "refused", |n| {
+        n.nodes[0]
+            .engine
+            .tunnels(n.now)
+            .iter()
+            .any(|t| t.state == ctl::State::Closing)
+    });
+    let tid = closing_tid(&net);
+    let r = net.command(0, Command::DeleteTunnel(Selector::Id(tid)));
+    let Ok(ctl::Response::Done(msg)) = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(msg, &format!("tunnel {tid} is closing already"));
+    let t = net.nodes[0].engine.tunnel(net.now, &name("t"));
+    let state = t.map(|t| t.protocol_state);
+    assert_ne!(state.as_deref(), Ok("stopped"), "the instance was stopped");
+    // It goes on trying: a later attempt is made.
+    net.run_until(Duration::from_secs(60), "another attempt", |n| {
+        n.nodes[0]
+            .engine
+            .tunnels(n.now)
+            .iter()
+            .any(|t| t.tid != tid && t.tid != 0 && t.state != ctl::State::Idle)
+    });
+}
