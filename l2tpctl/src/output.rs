@@ -343,8 +343,9 @@ fn tunnels(list: &[TunnelInfo]) -> String {
 }
 
 /// The legend of the `*` that marks a tunnel whose peer address and port another tunnel has,
-/// read for the tunnels marked: of those a peer opened, clients behind one NAT (l2tpd(8),
-/// L2TP/IPSEC); of those this host opened (a LAC's tunnel blocks, say), tunnels to one peer.
+/// read for the tunnels marked: of those a peer opened, clients behind one NAT or one peer's
+/// several tunnels (l2tpd(8), L2TP/IPSEC); of those this host opened (a LAC's tunnel blocks,
+/// say), tunnels to one peer.
 /// Empty when none is marked.
 fn shared_peer_legend(list: &[TunnelInfo]) -> String {
     let marked = list.iter().filter(|t| !t.same_peer.is_empty());
@@ -352,7 +353,7 @@ fn shared_peer_legend(list: &[TunnelInfo]) -> String {
         let by_peer = t.created_by == l2tp_ctl::CreatedBy::Net;
         (net || by_peer, here || !by_peer)
     });
-    const NAT: &str = "clients behind one NAT";
+    const NAT: &str = "clients behind one NAT, or one peer's several tunnels";
     const HERE: &str = "tunnels this host opened to one peer";
     let why = match (net, here) {
         (false, false) => return String::new(),

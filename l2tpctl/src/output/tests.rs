@@ -164,11 +164,12 @@ fn tunnels_sharing_a_peer_address_are_marked() {
         assert_eq!(shown.matches("]:1701 *").count(), n, "{shown}");
         shown.lines().last().unwrap_or_default().to_owned()
     };
-    // Opened by peers: clients behind one NAT, and the section of l2tpd(8) by its name.
+    // Opened by peers: clients behind one NAT, or a LAC's several tunnels to this LNS; and
+    // the section of l2tpd(8) by its name.
     assert_eq!(
         legend(pair(CreatedBy::Net)),
-        "* another tunnel has the same peer address and port (clients behind one NAT); \
-         see L2TP/IPSEC in l2tpd(8)"
+        "* another tunnel has the same peer address and port (clients behind one NAT, or one \
+         peer's several tunnels); see L2TP/IPSEC in l2tpd(8)"
     );
     // Opened here, as a LAC's two tunnel blocks to one LNS: no NAT about it.
     assert_eq!(
@@ -185,7 +186,7 @@ fn tunnels_sharing_a_peer_address_are_marked() {
     both.extend(pair(CreatedBy::Cli));
     let both = legend(both);
     assert!(
-        both.contains("(N: clients behind one NAT; C, L: tunnels this host"),
+        both.contains("(N: clients behind one NAT, or one peer's several tunnels; C, L: tunnels"),
         "{both}"
     );
     assert!(both.ends_with("; see L2TP/IPSEC in l2tpd(8)"), "{both}");
