@@ -422,7 +422,8 @@ pub struct TunnelInfo {
     /// The peer's Host Name AVP, when received.
     pub peer_host_name: Option<String>,
     /// The local ids of the other tunnels whose peer has the same address and port (UDP):
-    /// several clients behind one NAT. The kernel's data plane tells such tunnels' data apart
+    /// several clients behind one NAT, or one peer's several tunnels (a LAC's to this LNS, or
+    /// this host's own tunnel blocks to one peer). The kernel's data plane tells such tunnels' data apart
     /// by address and port only on some kernels. Tunnels that are closing are left out (and
     /// have none). Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
