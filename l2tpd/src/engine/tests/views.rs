@@ -116,6 +116,27 @@ fn a_name_waiting_to_retry_names_the_instance_not_its_closing_tunnel() {
     // By the instance's name it waits for the next attempt.
     let r = create_session(&mut net, name("t"), "x");
     assert!(r.is_ok(), "{r:?}");
+    // Listed with the instance, not with its closing tunnel, which never has it.
+    let now = net.now;
+    let engine = &net.nodes[0].engine;
+    let of = |sel: Selector| {
+        let rows = engine.sessions(now, Some(&sel)).unwrap_or_default();
+        rows.iter()
+            .filter_map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        of(name("t")).contains(&"x".to_owned()),
+        "{:?}",
+        of(name("t"))
+    );
+    assert!(
+        !of(Selector::Id(tid)).contains(&"x".to_owned()),
+        "{:?}",
+        of(Selector::Id(tid))
+    );
+    let x = engine.session(now, &Selector::Id(tid), &name("x"));
+    assert!(x.is_err(), "in closing tunnel {tid}: {x:?}");
 }
 
 #[test]

@@ -116,10 +116,21 @@ impl Views<'_> {
             .is_some_and(|i| i.state.handle().is_none() && shown(i))
     }
 
-    /// The name of the tunnel instance `sel` names (`None`: a tunnel no instance made).
+    /// The name of the tunnel instance `sel` names (`None`: a tunnel no instance made, or an
+    /// earlier attempt of an instance that is still closing: the instance's sessions wait for
+    /// its next one, not for that tunnel).
     pub(super) fn instance_name(&self, sel: &Selector) -> Option<String> {
         match (self.find_tunnel(sel), sel) {
-            (Some(h), _) => self.registry.tunnel(h)?.origin.name.clone(),
+            (Some(h), _) => {
+                let rec = self.registry.tunnel(h)?;
+                let name = rec.origin.name.as_deref()?;
+                let earlier = !rec.phase().is_live()
+                    && self
+                        .instances
+                        .tunnel(name)
+                        .is_some_and(|i| i.state.handle() != Some(h));
+                (!earlier).then(|| name.to_owned())
+            }
             (None, Selector::Name(n)) => Some(n.clone()),
             // An instance named with the digits, waiting for its tunnel.
             (None, Selector::Id(id)) => {
