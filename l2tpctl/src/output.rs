@@ -218,8 +218,11 @@ fn counters(v: &Value) -> String {
                 }
                 Value::Object(inner) => {
                     let _ = writeln!(out, "  {k}:");
+                    // Names longer than the column (deny_remote_tunnel_creates) widen it.
+                    let longest = inner.keys().map(String::len).max().unwrap_or(0);
+                    let width = 22.max(longest + 2);
                     for (name, n) in inner {
-                        let _ = writeln!(out, "    {name:<22}{n}");
+                        let _ = writeln!(out, "    {name:<width$}{n}");
                     }
                 }
                 _ => {

@@ -459,3 +459,23 @@ fn system_counts_say_how_many_are_closing() {
     );
     assert_eq!(line(&s, "sessions:"), "3 (2 up, 1 closing), no limit");
 }
+
+/// A counter's name longer than the column of counts is still apart from its count.
+#[test]
+fn long_counter_names_keep_a_space_before_their_count() {
+    let mut stats = l2tp_ctl::SystemStats::default();
+    stats
+        .tunnels_refused
+        .insert("deny_remote_tunnel_creates".into(), 22);
+    stats.tunnels_refused.insert("max_tunnels".into(), 3);
+    let shown = counters(&serde_json::to_value(&stats).unwrap_or(Value::Null));
+    assert!(
+        shown.contains("\n    deny_remote_tunnel_creates  22\n"),
+        "{shown}"
+    );
+    // The others of the group line up with it.
+    assert!(
+        shown.contains("\n    max_tunnels                 3\n"),
+        "{shown}"
+    );
+}
