@@ -185,3 +185,28 @@ fn deleting_a_closing_earlier_attempt_by_id_leaves_its_instance_retrying() {
             .any(|t| t.tid != tid && t.tid != 0 && t.state != ctl::State::Idle)
     });
 }
+
+#[test]
+fn a_tunnel_closed_for_being_idle_is_not_shown_as_waiting_to_retry() {
+    let c = format!(
+        "{CLIENT}tunnel \"t\" {{\n    peer {}\n    version 3\n    idle_timeout 2\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::new(&[&c, ""], 11);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 0));
+    let r = create_session(&mut net, name("t"), "x");
+    assert!(r.is_ok(), "{r:?}");
+    net.run_until(Duration::from_secs(5), "call up", |n| {
+        n.nodes[0].up() == (1, 1)
+    });
+    let r = net.command(0, Command::DeleteSession(name("t"), name("x")));
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(120));
+    let t = net.nodes[0].engine.tunnel(net.now, &name("t"));
+    let t = t.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(t.info.state, ctl::State::Idle);
+    assert_eq!(
+        t.protocol_state,
+        "closed for being idle: opened again for its next session"
+    );
+}

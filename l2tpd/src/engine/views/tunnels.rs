@@ -71,6 +71,10 @@ impl Views<'_> {
                     protocol_state: match inst.state {
                         _ if inst.state.is_stopped() => "stopped".into(),
                         InstanceState::Resolving => "resolving its peer's name".into(),
+                        // Not retried (idle_timeout, l2tpd.conf(5)).
+                        InstanceState::Idle => {
+                            "closed for being idle: opened again for its next session".into()
+                        }
                         _ => "waiting to retry".into(),
                     },
                     debug: inst.resolved.settings.debug,
