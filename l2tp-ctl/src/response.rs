@@ -256,10 +256,17 @@ pub struct Counts {
     pub tunnels: u32,
     /// Tunnels that are up.
     pub tunnels_up: u32,
+    /// Tunnels that are closing: their StopCCN sent or received, kept a while for
+    /// retransmissions (RFC 2661 section 5.7); counted in `tunnels`, not in the limits.
+    #[serde(default)]
+    pub tunnels_closing: u32,
     /// Sessions, in any state.
     pub sessions: u32,
     /// Sessions that are up.
     pub sessions_up: u32,
+    /// Sessions that are closing; counted in `sessions`, not in the limits.
+    #[serde(default)]
+    pub sessions_closing: u32,
 }
 
 /// Configured limits, 0 meaning none.
@@ -415,7 +422,8 @@ pub struct TunnelInfo {
     /// The peer's Host Name AVP, when received.
     pub peer_host_name: Option<String>,
     /// The local ids of the other tunnels whose peer has the same address and port (UDP):
-    /// several clients behind one NAT. The kernel's data plane tells such tunnels' data apart
+    /// several clients behind one NAT, or one peer's several tunnels (a LAC's to this LNS, or
+    /// this host's own tunnel blocks to one peer). The kernel's data plane tells such tunnels' data apart
     /// by address and port only on some kernels. Tunnels that are closing are left out (and
     /// have none). Omitted when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -161,6 +161,23 @@ fn limit(n: u32) -> String {
     }
 }
 
+/// `N (M up, K closing), at most L`: how many exist, of those up and closing (K left out when
+/// none is), and the limit, which does not count the closing ones.
+fn count((total, up): (u32, u32), closing: u32, max: u32) -> String {
+    if closing == 0 {
+        return format!("{total} ({up} up), {}", limit(max));
+    }
+    let besides = if max == 0 {
+        ""
+    } else {
+        " besides those closing"
+    };
+    format!(
+        "{total} ({up} up, {closing} closing), {}{besides}",
+        limit(max)
+    )
+}
+
 fn system(s: &SystemInfo) -> String {
     let rows = [
         ("config file", s.config_file.clone()),
@@ -179,20 +196,18 @@ fn system(s: &SystemInfo) -> String {
         ("control socket", s.control_socket.clone()),
         (
             "tunnels",
-            format!(
-                "{} ({} up), {}",
-                s.counts.tunnels,
-                s.counts.tunnels_up,
-                limit(s.limits.max_tunnels)
+            count(
+                (s.counts.tunnels, s.counts.tunnels_up),
+                s.counts.tunnels_closing,
+                s.limits.max_tunnels,
             ),
         ),
         (
             "sessions",
-            format!(
-                "{} ({} up), {}",
-                s.counts.sessions,
-                s.counts.sessions_up,
-                limit(s.limits.max_sessions)
+            count(
+                (s.counts.sessions, s.counts.sessions_up),
+                s.counts.sessions_closing,
+                s.limits.max_sessions,
             ),
         ),
         (
@@ -231,8 +246,11 @@ fn counters(v: &Value) -> String {
                 }
                 Value::Object(inner) => {
                     let _ = writeln!(out, "  {k}:");
+                    // Names longer than the column (deny_remote_tunnel_creates) widen it.
+                    let longest = inner.keys().map(String::len).max().unwrap_or(0);
+                    let width = 22.max(longest + 2);
                     for (name, n) in inner {
-                        let _ = writeln!(out, "    {name:<22}{n}");
+                        let _ = writeln!(out, "    {name:<width$}{n}");
                     }
                 }
                 _ => {
@@ -309,7 +327,6 @@ fn or_dash(s: &Option<String>) -> String {
 }
 
 fn tunnels(list: &[TunnelInfo]) -> String {
-    let shared = list.iter().any(|t| !t.same_peer.is_empty());
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|t| {
@@ -338,13 +355,35 @@ fn tunnels(list: &[TunnelInfo]) -> String {
         ],
         &rows,
     );
-    if shared {
-        out.push_str(
-            "* another tunnel has the same peer address and port (clients behind one NAT); \
-             see L2TP/IPSEC in l2tpd(8)\n",
-        );
-    }
+    out.push_str(&shared_peer_legend(list));
     out
+}
+
+/// The legend of the `*` that marks a tunnel whose peer address and port another tunnel has,
+/// read for the tunnels marked: of those a peer opened, clients behind one NAT or one peer's
+/// several tunnels (l2tpd(8), L2TP/IPSEC); of those this host opened (a LAC's tunnel blocks,
+/// say), tunnels to one peer.
+/// Empty when none is marked.
+fn shared_peer_legend(list: &[TunnelInfo]) -> String {
+    let marked = list.iter().filter(|t| !t.same_peer.is_empty());
+    let (net, here) = marked.fold((false, false), |(net, here), t| {
+        let by_peer = t.created_by == l2tp_ctl::CreatedBy::Net;
+        (net || by_peer, here || !by_peer)
+    });
+    const NAT: &str = "clients behind one NAT, or one peer's several tunnels";
+    const HERE: &str = "tunnels this host opened to one peer";
+    let why = match (net, here) {
+        (false, false) => return String::new(),
+        (true, false) => NAT.to_owned(),
+        (false, true) => HERE.to_owned(),
+        (true, true) => format!("N: {NAT}; C, L: {HERE}"),
+    };
+    let see = if net {
+        "; see L2TP/IPSEC in l2tpd(8)"
+    } else {
+        ""
+    };
+    format!("* another tunnel has the same peer address and port ({why}){see}\n")
 }
 
 fn tunnel(t: &TunnelDetail) -> String {

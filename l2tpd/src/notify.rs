@@ -169,6 +169,7 @@ mod tests {
             tunnels_up: 2,
             sessions: 7,
             sessions_up: 5,
+            ..Counts::default()
         };
         assert_eq!(
             status_text(counts, false),
@@ -179,6 +180,7 @@ mod tests {
             tunnels_up: 1,
             sessions: 1,
             sessions_up: 0,
+            ..Counts::default()
         };
         assert_eq!(status_text(one, false), "1 tunnel (1 up), 1 session (0 up)");
         assert!(

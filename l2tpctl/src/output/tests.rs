@@ -210,16 +210,48 @@ fn tunnel_table() {
 
 #[test]
 fn tunnels_sharing_a_peer_address_are_marked() {
-    let mut a = tunnel_info();
-    let mut b = tunnel_info();
-    b.tid = 4712;
-    a.same_peer = vec![4712];
-    b.same_peer = vec![4711];
-    let shown = text(&Response::Tunnels(vec![a, b]));
-    assert_eq!(shown.matches("]:1701 *").count(), 2, "{shown}");
-    assert!(shown.contains("same peer address and port"), "{shown}");
-    // The section of l2tpd(8) by its name.
-    assert!(shown.ends_with("; see L2TP/IPSEC in l2tpd(8)\n"), "{shown}");
+    let pair = |created_by: CreatedBy| {
+        let mut a = tunnel_info();
+        let mut b = tunnel_info();
+        b.tid = 4712;
+        a.same_peer = vec![4712];
+        b.same_peer = vec![4711];
+        a.created_by = created_by;
+        b.created_by = created_by;
+        vec![a, b]
+    };
+    let legend = |list: Vec<TunnelInfo>| {
+        let n = list.len();
+        let shown = text(&Response::Tunnels(list));
+        assert_eq!(shown.matches("]:1701 *").count(), n, "{shown}");
+        shown.lines().last().unwrap_or_default().to_owned()
+    };
+    // Opened by peers: clients behind one NAT, or a LAC's several tunnels to this LNS; and
+    // the section of l2tpd(8) by its name.
+    assert_eq!(
+        legend(pair(CreatedBy::Net)),
+        "* another tunnel has the same peer address and port (clients behind one NAT, or one \
+         peer's several tunnels); see L2TP/IPSEC in l2tpd(8)"
+    );
+    // Opened here, as a LAC's two tunnel blocks to one LNS: no NAT about it.
+    assert_eq!(
+        legend(pair(CreatedBy::Config)),
+        "* another tunnel has the same peer address and port (tunnels this host opened to \
+         one peer)"
+    );
+    assert_eq!(
+        legend(pair(CreatedBy::Cli)),
+        legend(pair(CreatedBy::Config))
+    );
+    // Both kinds listed: each reading by the flag of the first column.
+    let mut both = pair(CreatedBy::Net);
+    both.extend(pair(CreatedBy::Cli));
+    let both = legend(both);
+    assert!(
+        both.contains("(N: clients behind one NAT, or one peer's several tunnels; C, L: tunnels"),
+        "{both}"
+    );
+    assert!(both.ends_with("; see L2TP/IPSEC in l2tpd(8)"), "{both}");
     let alone = text(&Response::Tunnels(vec![tunnel_info()]));
     assert!(!alone.contains('*'), "{alone}");
 }
@@ -444,4 +476,68 @@ fn durations() {
     assert_eq!(duration(0), "00:00:00");
     assert_eq!(duration(3725), "01:02:05");
     assert_eq!(duration(90_061), "1d 01:01:01");
+}
+
+/// `show system` counts the closing tunnels and sessions among those that exist, says how many
+/// they are, and that the limits leave them out (they count the tunnels in service).
+#[test]
+fn system_counts_say_how_many_are_closing() {
+    let line = |s: &SystemInfo, key: &str| {
+        text(&Response::System(s.clone()))
+            .lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .map(|l| l.split_once(':').map_or("", |(_, v)| v).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut s = SystemInfo {
+        version: "0.1.0".into(),
+        pid: 1,
+        uptime_s: 0,
+        config_file: String::new(),
+        listen: Vec::new(),
+        ip_encap: false,
+        host_name: String::new(),
+        router_id: 0,
+        log_level: "notice".into(),
+        dataplane: "none".into(),
+        control_socket: String::new(),
+        counts: l2tp_ctl::Counts::default(),
+        limits: l2tp_ctl::Limits::default(),
+        statistics: l2tp_ctl::SystemStats::default(),
+    };
+    s.counts.tunnels = 5;
+    s.counts.tunnels_up = 3;
+    s.counts.sessions = 2;
+    s.counts.sessions_up = 2;
+    s.limits.max_tunnels = 8;
+    assert_eq!(line(&s, "tunnels:"), "5 (3 up), at most 8");
+    assert_eq!(line(&s, "sessions:"), "2 (2 up), no limit");
+    s.counts.tunnels_closing = 1;
+    s.counts.sessions = 3;
+    s.counts.sessions_closing = 1;
+    assert_eq!(
+        line(&s, "tunnels:"),
+        "5 (3 up, 1 closing), at most 8 besides those closing"
+    );
+    assert_eq!(line(&s, "sessions:"), "3 (2 up, 1 closing), no limit");
+}
+
+/// A counter's name longer than the column of counts is still apart from its count.
+#[test]
+fn long_counter_names_keep_a_space_before_their_count() {
+    let mut stats = l2tp_ctl::SystemStats::default();
+    stats
+        .tunnels_refused
+        .insert("deny_remote_tunnel_creates".into(), 22);
+    stats.tunnels_refused.insert("max_tunnels".into(), 3);
+    let shown = counters(&serde_json::to_value(&stats).unwrap_or(Value::Null));
+    assert!(
+        shown.contains("\n    deny_remote_tunnel_creates  22\n"),
+        "{shown}"
+    );
+    // The others of the group line up with it.
+    assert!(
+        shown.contains("\n    max_tunnels                 3\n"),
+        "{shown}"
+    );
 }

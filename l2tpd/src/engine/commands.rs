@@ -58,18 +58,23 @@ pub(super) fn execute(
             Ok(Answer::Session { name, tunnel })
         }
         Command::DeleteTunnel(sel) => {
-            let current = find_tunnel(ctx, instances, &sel);
-            let Some(h) = current.filter(|_| !views(ctx, instances).waiting(&sel)) else {
+            let Some(h) = find_tunnel(ctx, instances, &sel) else {
                 return delete_unconnected_tunnel(instances, &sel);
             };
-            let (tid, name) = ctx
-                .registry
-                .tunnel(h)
-                .map(|t| (t.tid(), t.origin.name.clone()))
-                .unwrap_or_default();
-            if let Some(n) = &name {
+            let rec = ctx.registry.tunnel(h).ok_or_else(|| no_tunnel(&sel))?;
+            let (tid, name) = (rec.tid(), rec.origin.name.clone());
+            if !rec.phase().is_live() {
+                // Its StopCCN is out already; an instance it was an earlier attempt of (which
+                // may wait to retry) is not this tunnel, and is left alone.
+                return Ok(Answer::Done(format!("tunnel {tid} is closing already")));
+            }
+            if let Some(n) = name.filter(|n| {
+                instances
+                    .tunnel(n)
+                    .is_some_and(|i| i.state.handle() == Some(h))
+            }) {
                 // Not tried again until the config is reloaded with it changed.
-                instances.stop(InstanceKind::Tunnel, n);
+                instances.stop(InstanceKind::Tunnel, &n);
             }
             notice!("l2tpctl: deleting tunnel {tid}");
             ctx.close_tunnel(h);
@@ -341,6 +346,24 @@ fn find_session(
         .ok_or_else(|| views.no_such_session(tunnel, session))
 }
 
+/// The refusal of `create session` in tunnel `sel` (`h`), which is closing: its StopCCN was
+/// sent or received, and it only waits for the peer's acknowledgement or for its
+/// retransmissions to end (RFC 2661 section 5.7). A tunnel instance that will open a tunnel
+/// again is named, as the tunnel to give instead.
+fn closing_tunnel(ctx: &Ctx<'_>, instances: &Instances, sel: &Selector, h: u64) -> CtlError {
+    let next = ctx
+        .registry
+        .tunnel(h)
+        .and_then(|t| t.origin.name.as_deref())
+        .filter(|n| instances.tunnel(n).is_some_and(|i| !i.state.is_stopped()))
+        .map_or_else(String::new, |n| {
+            format!("; give it as \"{n}\" to create the session in that tunnel's next attempt")
+        });
+    refused(format!(
+        "tunnel {sel} is closing: sessions cannot be created in it{next}"
+    ))
+}
+
 /// Whether instance `created_by`, `state` may be made again by `l2tpctl create`: only one that
 /// `l2tpctl` made and deleted.
 fn replaceable(created_by: ctl::CreatedBy, state: InstanceState) -> bool {
@@ -396,6 +419,9 @@ fn create_session(
     let tunnel_name = match tunnel {
         Selector::Name(n) if instances.tunnel(n).is_some() => n.clone(),
         sel => match find_tunnel(ctx, instances, sel) {
+            Some(h) if ctx.registry.tunnel(h).is_some_and(|t| !t.phase().is_live()) => {
+                return Err(closing_tunnel(ctx, instances, sel, h));
+            }
             Some(h) => ctx
                 .registry
                 .tunnel(h)

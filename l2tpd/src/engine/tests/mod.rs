@@ -23,3 +23,4 @@ mod shutdown;
 mod speed_update;
 mod speed_update_lac;
 mod tamper;
+mod views;
