@@ -142,15 +142,29 @@ impl Notifier {
 
 /// The `STATUS=` text: the counts, and whether the last reload failed.
 pub fn status_text(counts: Counts, reload_failed: bool) -> String {
-    let plural = |n: u32| if n == 1 { "" } else { "s" };
+    // As `l2tpctl show system` counts them: the closing ones said apart, when there are any.
+    let count = |n: u32, up: u32, closing: u32, what: &str| {
+        let plural = if n == 1 { "" } else { "s" };
+        if closing == 0 {
+            format!("{n} {what}{plural} ({up} up)")
+        } else {
+            format!("{n} {what}{plural} ({up} up, {closing} closing)")
+        }
+    };
     let mut s = format!(
-        "{} tunnel{} ({} up), {} session{} ({} up)",
-        counts.tunnels,
-        plural(counts.tunnels),
-        counts.tunnels_up,
-        counts.sessions,
-        plural(counts.sessions),
-        counts.sessions_up
+        "{}, {}",
+        count(
+            counts.tunnels,
+            counts.tunnels_up,
+            counts.tunnels_closing,
+            "tunnel"
+        ),
+        count(
+            counts.sessions,
+            counts.sessions_up,
+            counts.sessions_closing,
+            "session"
+        )
     );
     if reload_failed {
         s.push_str("; the last reload failed, running the previous config");
@@ -183,6 +197,19 @@ mod tests {
             ..Counts::default()
         };
         assert_eq!(status_text(one, false), "1 tunnel (1 up), 1 session (0 up)");
+        let closing = Counts {
+            tunnels: 4,
+            tunnels_up: 2,
+            tunnels_closing: 1,
+            sessions: 3,
+            sessions_up: 1,
+            sessions_closing: 2,
+            ..Counts::default()
+        };
+        assert_eq!(
+            status_text(closing, false),
+            "4 tunnels (2 up, 1 closing), 3 sessions (1 up, 2 closing)"
+        );
         assert!(
             status_text(counts, true)
                 .ends_with("the last reload failed, running the previous config")
