@@ -204,7 +204,6 @@ mod tests {
             sessions: 3,
             sessions_up: 1,
             sessions_closing: 2,
-            ..Counts::default()
         };
         assert_eq!(
             status_text(closing, false),
