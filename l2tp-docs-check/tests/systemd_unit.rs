@@ -146,6 +146,15 @@ fn the_unit_starts_reloads_and_stops_l2tpd_as_documented() {
     assert_eq!(runtime, Path::new("/run/l2tpd"));
     assert_eq!(system.pid_file.parent(), Some(runtime.as_path()));
     assert_eq!(system.control_socket.parent(), Some(runtime.as_path()));
+    // It outlives a killed l2tpd, whose kernel state file (l2tpd(8), FILES) the next one
+    // started by Restart= reads: by default systemd removes it whenever the service stops,
+    // failed or not.
+    assert_eq!(
+        one(&unit, "Service", "RuntimeDirectoryPreserve"),
+        "yes",
+        "{UNIT}: /run/l2tpd/kernel-NETNS.state must survive a killed l2tpd"
+    );
+    assert!(read("man/l2tpd.8").contains("RuntimeDirectoryPreserve=yes"));
 
     // Reload: check the file, then SIGHUP.
     let reload = values(&unit, "Service", "ExecReload");
