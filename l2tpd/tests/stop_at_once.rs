@@ -10,7 +10,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use common::{Env, free_port, l2tpd};
+use common::{Env, free_port, l2tpd, wait_for};
+use l2tp_ctl::{Request, Response};
 use nix::sys::signal::Signal;
 
 /// How soon "at once" must be; every wait the stop could make is 2 s or more.
@@ -79,6 +80,66 @@ fn a_second_signal_ends_every_wait_of_the_stop() {
         let log = env.log_text();
         assert!(log.contains("again: stopping now"), "{log}");
         assert!(log.contains("l2tpd stopped"), "{log}");
+        assert!(!log.contains("RADIUS"), "no RADIUS here: {log}");
         drop(watcher);
     }
+}
+
+/// A watcher that never reads, subscribed to `env`.
+fn idle_watcher(env: &Env) -> UnixStream {
+    let watcher = UnixStream::connect(env.sock()).unwrap();
+    (&watcher)
+        .write_all(l2tp_ctl::encode_request(&Request::Watch).as_bytes())
+        .unwrap();
+    watcher
+}
+
+/// While the daemon still waits for a peer that has stopped answering (its StopCCN is not
+/// acknowledged), a second signal ends that wait and the ones after it.
+#[test]
+fn a_second_signal_ends_the_wait_for_a_silent_peer() {
+    let mut server = Env::new(l2tpd(), "stop-at-once-server");
+    server.write_config("    dataplane none\n", "");
+    server.start(&[]);
+    let mut client = Env::new(l2tpd(), "stop-at-once-client");
+    client.write_config(
+        "    dataplane none\n",
+        &format!(
+            "tunnel \"t\" {{\n    peer 127.0.0.1:{}\n    version 3\n}}\n",
+            server.port
+        ),
+    );
+    client.start(&[]);
+    wait_for(
+        Duration::from_secs(10),
+        "tunnel t up",
+        &client,
+        || match client.request(&Request::show_tunnels()) {
+            Ok(Response::Tunnels(t)) => t
+                .into_iter()
+                .find(|t| t.state == l2tp_ctl::State::Up)
+                .map(|_| ()),
+            _ => None,
+        },
+    );
+    let watcher = idle_watcher(&client);
+    server.signal(Signal::SIGSTOP);
+    client.signal(Signal::SIGTERM);
+    client.wait_log("SIGTERM: stopping");
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    client.signal(Signal::SIGTERM);
+    let status = client.wait_exit();
+    let took = asked.elapsed();
+    server.signal(Signal::SIGCONT);
+    assert_eq!(status.code(), Some(0));
+    let log = client.log_text();
+    assert!(
+        took < AT_ONCE,
+        "stopped {took:?} after the second signal; log:\n{log}"
+    );
+    assert!(log.contains("SIGTERM again: stopping now"), "{log}");
+    assert!(!log.contains("RADIUS"), "no RADIUS here: {log}");
+    assert!(!client.sock().exists() && !client.pid_file().exists());
+    drop(watcher);
 }

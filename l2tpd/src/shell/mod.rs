@@ -58,6 +58,10 @@ pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a stopping daemon waits for its last accounting records to be answered.
 pub const RADIUS_GRACE: Duration = Duration::from_secs(3);
 
+/// How long a daemon stopping at once gives the RADIUS task to say whether any accounting
+/// record is still unanswered (it answers at once when none is).
+const RADIUS_AT_ONCE: Duration = Duration::from_millis(100);
+
 /// The signals the daemon handles, registered before it reports ready so that none of them
 /// can kill it with its default action.
 #[derive(Debug)]
@@ -362,8 +366,17 @@ pub async fn run(
             _ => {}
         }
     }
-    match unless_stopped(&mut at_once, &mut signals, radius.flush(RADIUS_GRACE)).await {
+    let answered = if at_once {
+        // Only whether any is left: the RADIUS task answers at once when none is.
+        Some(radius.flush(RADIUS_AT_ONCE).await)
+    } else {
+        unless_stopped(&mut at_once, &mut signals, radius.flush(RADIUS_GRACE)).await
+    };
+    match answered {
         Some(true) => {}
+        Some(false) if at_once => {
+            tracing::warn!("RADIUS: accounting records still unanswered are lost")
+        }
         Some(false) => tracing::warn!(
             "RADIUS: accounting records still unanswered after {}s are lost",
             RADIUS_GRACE.as_secs()
