@@ -97,7 +97,8 @@
 //!
 //! This crate holds the suite's system calls that neither `nix` nor `socket2` offer, in two
 //! modules allowed `unsafe` (each block with a `// SAFETY:` comment): `sys` for the userspace
-//! data plane (TAP ioctls, `recvmmsg`/`sendmmsg`, socket options) and `kernel::sys` for the
+//! data plane (TAP ioctls, `recvmmsg`/`sendmmsg`, socket options, and the daemon's inherited
+//! descriptors marked close-on-exec: [`mark_inherited_cloexec`]) and `kernel::sys` for the
 //! kernel one (PPPoL2TP and L2TP/IP socket addresses, PPPoL2TP session options, the `/dev/ppp`
 //! ioctls).
 //!
@@ -127,6 +128,7 @@ pub use l2tp_proto::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Ve
 pub use options::{DataplaneOptions, OffloadSupport};
 pub use ppp::{PppNet, PppSessionSpec};
 pub use stats::{DataplaneTotals, SessionStats, TunnelStats};
+pub use sys::mark_inherited_cloexec;
 pub use userspace::{
     ControlPacket, ControlSink, CookieReport, DEFAULT_INTERFACE_TEMPLATE, EarlyData, Error,
     PppActivity, PppDrop, PppDropReport, PppFrame, SessionDown, SessionSpec, SinkEvent, TunnelSpec,

@@ -1,4 +1,5 @@
-//! `dist/l2tpd.service`: its key settings (`Type=notify`, the watchdog, reload and stop) agree
+//! `dist/l2tpd.service`: its key settings (`Type=notify`, the watchdog, reload and stop, the
+//! one configuration file of the start and the reload's check) agree
 //! with `l2tpd(8)` and the config parser's defaults, and `systemd-analyze verify` accepts it where systemd-analyze is installed
 //! (`L2TP_REQUIRE_SYSTEMD_ANALYZE=1` makes its absence a failure).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,6 +12,8 @@ use l2tp_docs_check::{UnitSetting, parse_unit, read, repo_root};
 
 const UNIT: &str = "dist/l2tpd.service";
 const DAEMON: &str = "/usr/sbin/l2tpd";
+/// The configuration file l2tpd reads without `-c` (l2tpd(8)).
+const DEFAULT_CONFIG: &str = "/etc/l2tpd/l2tpd.conf";
 
 /// The options of `l2tpd` (interface.md): those that take a value, and those that do not.
 const OPTIONS_WITH_VALUE: &[&str] = &["-c", "--config-file", "-o", "--log-file"];
@@ -45,6 +48,32 @@ fn one<'a>(unit: &'a [UnitSetting], section: &str, key: &str) -> &'a str {
     }
 }
 
+/// The variables the unit's `Environment=` lines set, in order (a later one wins).
+fn environment(unit: &[UnitSetting]) -> Vec<(String, String)> {
+    values(unit, "Service", "Environment")
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// `command` with each `${NAME}` replaced by its value in `env`, as systemd does.
+fn expand(command: &str, env: &[(String, String)]) -> String {
+    env.iter().rev().fold(command.to_owned(), |c, (k, v)| {
+        c.replace(&format!("${{{k}}}"), v)
+    })
+}
+
+/// The file an `l2tpd` command line reads: its `-c` (or `--config-file`), else the default.
+fn config_file(command: &str) -> &str {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words
+        .windows(2)
+        .find(|w| w[0] == "-c" || w[0] == "--config-file")
+        .map_or(DEFAULT_CONFIG, |w| w[1])
+}
+
 /// The options of an `l2tpd` command line, checked against the contract.
 fn daemon_options(command: &str) -> Vec<&str> {
     let mut words = command.split_whitespace();
@@ -58,7 +87,7 @@ fn daemon_options(command: &str) -> Vec<&str> {
         if OPTIONS_WITH_VALUE.contains(&w) {
             let value = words.next().expect("an option value");
             assert!(
-                value.starts_with('/'),
+                value.starts_with('/') || value.starts_with("${"),
                 "{UNIT}: `{w} {value}` needs an absolute path"
             );
         } else {
@@ -117,6 +146,15 @@ fn the_unit_starts_reloads_and_stops_l2tpd_as_documented() {
     assert_eq!(runtime, Path::new("/run/l2tpd"));
     assert_eq!(system.pid_file.parent(), Some(runtime.as_path()));
     assert_eq!(system.control_socket.parent(), Some(runtime.as_path()));
+    // It outlives a killed l2tpd, whose kernel state file (l2tpd(8), FILES) the next one
+    // started by Restart= reads: by default systemd removes it whenever the service stops,
+    // failed or not.
+    assert_eq!(
+        one(&unit, "Service", "RuntimeDirectoryPreserve"),
+        "yes",
+        "{UNIT}: /run/l2tpd/kernel-NETNS.state must survive a killed l2tpd"
+    );
+    assert!(read("man/l2tpd.8").contains("RuntimeDirectoryPreserve=yes"));
 
     // Reload: check the file, then SIGHUP.
     let reload = values(&unit, "Service", "ExecReload");
@@ -132,6 +170,36 @@ fn the_unit_starts_reloads_and_stops_l2tpd_as_documented() {
             && hup.last() == Some(&"$MAINPID"),
         "{UNIT}: ExecReload= sends SIGHUP to the main process: {hup:?}"
     );
+
+    // The check reads the file the daemon runs with: both lines name it by one variable,
+    // which the unit sets to the default and a drop-in may change.
+    let env = environment(&unit);
+    let start_line = one(&unit, "Service", "ExecStart");
+    assert_eq!(
+        config_file(start_line),
+        config_file(check),
+        "{UNIT}: ExecStart= and the ExecReload= check read different files"
+    );
+    assert_eq!(
+        config_file(start_line),
+        "${L2TPD_CONFIG}",
+        "{UNIT}: ExecStart= names its file by L2TPD_CONFIG, which a drop-in can change"
+    );
+    assert_eq!(
+        config_file(&expand(start_line, &env)),
+        DEFAULT_CONFIG,
+        "{UNIT}: L2TPD_CONFIG is the default file"
+    );
+    assert!(read("man/l2tpd.8").contains("L2TPD_CONFIG"));
+    let mut dropin = env.clone();
+    dropin.push(("L2TPD_CONFIG".into(), "/etc/l2tpd/other.conf".into()));
+    for line in [start_line, *check] {
+        assert_eq!(
+            config_file(&expand(line, &dropin)),
+            "/etc/l2tpd/other.conf",
+            "{UNIT}: a drop-in's L2TPD_CONFIG reaches `{line}`"
+        );
+    }
 
     // SIGTERM to l2tpd first, so that it closes its tunnels itself.
     assert_eq!(one(&unit, "Service", "KillMode"), "mixed");

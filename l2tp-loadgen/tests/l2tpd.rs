@@ -5,6 +5,7 @@
 //! build fails, an `l2tpd` already there is used). Every wait is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Write;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
@@ -439,14 +440,33 @@ fn ten_thousand_sessions_are_listed_whole_and_filtered() {
     let _ = child.wait();
 }
 
+/// The daemon's resident memory, in bytes.
+fn rss(lns: &Env) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", lns.pid())).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
 /// A tunnel of 2 000 sessions deleted makes 4 001 events in one pass of the daemon's loop
 /// (each session down and deleted, the tunnel down; deleted once the peer acknowledges): a
 /// watcher gets every one of them, none lost (the daemon queues far more than one pass makes
-/// for each watcher, and would say so if it had to drop any).
+/// for each watcher, and would say so if it had to drop any), while another client that
+/// asked for events and never reads them costs the daemon no more than its queue's bound
+/// (64 MiB, l2tpwatch(1)).
 #[test]
 fn a_watcher_gets_every_event_of_a_tunnel_of_2000_sessions_deleted() {
     let lns = start_lns("watch-burst", "");
     let peer = lns.peer();
+    // Subscribed from the start, and never read.
+    let idle = std::os::unix::net::UnixStream::connect(lns.sock()).unwrap();
+    (&idle)
+        .write_all(l2tp_ctl::encode_request(&Request::Watch).as_bytes())
+        .unwrap();
+    let before = rss(&lns);
     let mut child = loadgen_json(&peer, "1", "2000", &["--version", "3", "--hold", "120"]);
     lns.wait_system("2 000 sessions up", |s| s["counts"]["sessions_up"] == 2000);
     let (tunnels, _) = json_list(&lns, &["show", "tunnels"]);
@@ -483,6 +503,12 @@ fn a_watcher_gets_every_event_of_a_tunnel_of_2000_sessions_deleted() {
     assert_eq!(count("SESSION DOWN:"), 2000);
     assert_eq!(count("SESSION DELETED:"), 2000);
     assert_eq!(count("TUNNEL DOWN:"), 1);
+    let grown = rss(&lns).saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "the daemon grew by {grown} bytes with a watcher that reads nothing"
+    );
+    drop(idle);
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -35,6 +35,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
         Parsed::Run(args) => args,
     };
+    // Before anything else is opened: what the parent left open must not reach the scripts
+    // and pppd (l2tpd(8), START-UP AND SHUTDOWN). The daemon takes no descriptor from its
+    // parent (no socket activation; NOTIFY_SOCKET is a path), so none is kept.
+    let inherited = l2tp_dataplane::mark_inherited_cloexec(3);
     let config_path = absolute(&args.config_file);
     let config = match load_config(&config_path) {
         Ok(c) => c,
@@ -46,7 +50,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if args.dry_run {
         return dry_run(&config_path, &config);
     }
-    start(&args, config_path, config)
+    start(&args, config_path, config, inherited)
 }
 
 /// What `autoname_interfaces false` gets: l2tpd numbers interface names itself all the same.
@@ -139,7 +143,12 @@ struct Prepared {
     nfq: Option<(std::os::unix::net::UnixDatagram, PathBuf)>,
 }
 
-fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
+fn start(
+    args: &Args,
+    config_path: PathBuf,
+    config: Config,
+    inherited: std::io::Result<Vec<std::os::fd::RawFd>>,
+) -> ExitCode {
     let sys = config.system().clone();
     let level = Level::from(sys.log_level).raised(args.debug);
     let log_file = args.log_file.as_deref().map(absolute);
@@ -156,6 +165,16 @@ fn start(args: &Args, config_path: PathBuf, config: Config) -> ExitCode {
             "l2tpd: warning: cannot reach syslog at /dev/log; log messages will be lost \
              (use -o FILE to log to a file)"
         );
+    }
+    match inherited {
+        Ok(fds) if fds.is_empty() => {}
+        Ok(fds) => tracing::info!(
+            "descriptors inherited from the parent process marked close-on-exec: {fds:?}"
+        ),
+        Err(e) => tracing::warn!(
+            "cannot mark inherited descriptors close-on-exec ({e}): scripts and pppd may \
+             inherit them"
+        ),
     }
     crate::limits::raise_nofile(sys.max_tunnels);
     let prepared = match prepare(&config) {

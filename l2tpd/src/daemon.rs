@@ -25,7 +25,8 @@ pub enum Forked {
 
 /// Forks. Must be called while the process has a single thread.
 pub fn fork_to_background() -> io::Result<Forked> {
-    let (rd, wr) = nix::unistd::pipe()?;
+    // Close-on-exec: the daemon's scripts and pppd must not hold the parent's pipe open.
+    let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     match fork()? {
         nix::unistd::ForkResult::Parent { .. } => {
             drop(wr);

@@ -9,7 +9,7 @@
 //! File output is buffered: lines at notice or above are written at once, the rest when the
 //! buffer fills, on [`LogHandle::flush`] (SIGUSR1, and once a second from the main loop) and at
 //! exit. [`LogHandle::reopen`] re-opens the file (append mode), so both logrotate's
-//! `copytruncate` and a rename followed by SIGUSR1 or SIGHUP work.
+//! `copytruncate` and a rename followed by SIGUSR1 work (SIGHUP only reloads the config).
 //!
 //! Nothing in this crate passes secrets to a log call; config values reach logs only as names.
 

@@ -12,6 +12,7 @@
 //!   `SO_RCVMARK`), and `recvmsg(2)` with the datagram's mark ([`mark`]).
 //! - Offloads ([`offload`]): the TAP's virtio-net header and `TUNSETOFFLOAD`, UDP GSO
 //!   (`UDP_SEGMENT`) sends and UDP GRO receives.
+//! - The daemon's inherited descriptors marked close-on-exec at start-up ([`fds`]).
 
 use std::ffi::c_int;
 use std::fs::OpenOptions;
@@ -23,8 +24,11 @@ use std::ptr;
 
 use nix::libc;
 
+mod fds;
 mod mark;
 mod offload;
+
+pub use fds::mark_inherited_cloexec;
 
 pub(crate) use mark::{recv_from_with_mark, set_receive_mark};
 pub(crate) use offload::{

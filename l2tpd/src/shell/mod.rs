@@ -58,6 +58,10 @@ pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a stopping daemon waits for its last accounting records to be answered.
 pub const RADIUS_GRACE: Duration = Duration::from_secs(3);
 
+/// How long a daemon stopping at once gives the RADIUS task to say whether any accounting
+/// record is still unanswered (it answers at once when none is).
+const RADIUS_AT_ONCE: Duration = Duration::from_millis(100);
+
 /// The signals the daemon handles, registered before it reports ready so that none of them
 /// can kill it with its default action.
 #[derive(Debug)]
@@ -179,6 +183,8 @@ pub async fn run(
     let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
     watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping: Option<Instant> = None;
+    // A second SIGTERM or SIGINT: the stop waits for nothing more (l2tpd(8), SIGNALS).
+    let mut at_once = false;
     let mut reloads = Reloads::new();
     // What the config's instances asked for at start.
     carry_out(
@@ -201,11 +207,17 @@ pub async fn run(
         tokio::select! {
             _ = signals.term.recv() => {
                 reloads.stop();
-                if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGTERM") { break; }
+                if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGTERM") {
+                    at_once = true;
+                    break;
+                }
             }
             _ = signals.int.recv() => {
                 reloads.stop();
-                if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGINT") { break; }
+                if begin_stop(&mut core, &mut stopping, &mut notifier, "SIGINT") {
+                    at_once = true;
+                    break;
+                }
             }
             _ = signals.hup.recv() => {
                 notice!("SIGHUP: re-reading the config");
@@ -354,11 +366,22 @@ pub async fn run(
             _ => {}
         }
     }
-    if !radius.flush(RADIUS_GRACE).await {
-        tracing::warn!(
+    let answered = if at_once {
+        // Only whether any is left: the RADIUS task answers at once when none is.
+        Some(radius.flush(RADIUS_AT_ONCE).await)
+    } else {
+        unless_stopped(&mut at_once, &mut signals, radius.flush(RADIUS_GRACE)).await
+    };
+    match answered {
+        Some(true) => {}
+        Some(false) if at_once => {
+            tracing::warn!("RADIUS: accounting records still unanswered are lost")
+        }
+        Some(false) => tracing::warn!(
             "RADIUS: accounting records still unanswered after {}s are lost",
             RADIUS_GRACE.as_secs()
-        );
+        ),
+        None => tracing::warn!("RADIUS: accounting records still unanswered are lost"),
     }
     let (t, s) = plane.counts();
     if t + s > 0 {
@@ -370,8 +393,20 @@ pub async fn run(
     // connection ends by itself once its watcher has them, or has been told how many it missed
     // (`watchers::stream`).
     let flush_until = Instant::now() + watchers::FLUSH + Duration::from_millis(200);
-    while !events_tx.is_empty() && Instant::now() < flush_until {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let flushed = async {
+        while !events_tx.is_empty() && Instant::now() < flush_until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    unless_stopped(&mut at_once, &mut signals, flushed).await;
+    if at_once {
+        if !last_scripts.is_empty() {
+            tracing::warn!(
+                "stopping at once: {} user script(s) of the last events not run",
+                last_scripts.len()
+            );
+        }
+        return;
     }
     let sys = core.config().system();
     let timeout = crate::scripts::script_timeout(sys.script_timeout);
@@ -379,7 +414,27 @@ pub async fn run(
     for e in last_scripts {
         scripts.submit(&dir, timeout, e);
     }
-    scripts.drain(SCRIPT_GRACE).await;
+    unless_stopped(&mut at_once, &mut signals, scripts.drain(SCRIPT_GRACE)).await;
+}
+
+/// Runs `wait` unless the stop is to happen at once (`at_once`), or becomes so: a SIGTERM or
+/// SIGINT during the wait ends it, and every later one. `None` when it did not finish.
+async fn unless_stopped<T>(
+    at_once: &mut bool,
+    signals: &mut Signals,
+    wait: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    if *at_once {
+        return None;
+    }
+    let name = tokio::select! {
+        done = wait => return Some(done),
+        _ = signals.term.recv() => "SIGTERM",
+        _ = signals.int.recv() => "SIGINT",
+    };
+    notice!("{name} again: stopping now");
+    *at_once = true;
+    None
 }
 
 /// What the tasks the shell starts need: the readers of new tunnel sockets, the resolvers of

@@ -3,7 +3,8 @@
 //! The main loop hands every event to [`Watchers::send`], which never waits: each watcher has
 //! a queue of its own, so one that reads slowly, or not at all (a stopped `l2tpwatch`), neither
 //! slows the daemon nor makes the others miss events. A queue holds at most
-//! [`WATCHER_QUEUE`] events, which bounds what a watcher that does not read costs; what does
+//! [`WATCHER_QUEUE_BYTES`] of events, counted with their texts, which bounds what a watcher
+//! that does not read costs whatever the events hold; what does
 //! not fit is counted where it was missed, and the watcher is told how many
 //! ([`Item::Lost`]), never left to guess.
 //!
@@ -16,5 +17,5 @@
 mod queue;
 mod stream;
 
-pub use queue::{Item, WATCHER_QUEUE, Watcher, Watchers};
+pub use queue::{Item, WATCHER_QUEUE_BYTES, Watcher, Watchers};
 pub use stream::{FLUSH, stream};

@@ -3,13 +3,19 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use l2tp_ctl::Event;
+use l2tp_ctl::{Event, PppEventInfo, ResultCode};
 use tokio::sync::Notify;
 
-/// The most events waiting for one watcher: about 260 bytes each (the shared event, 208 bytes
-/// and its strings, and the watcher's slot), some 65 MiB for a watcher that reads nothing.
-pub const WATCHER_QUEUE: usize = 1 << 18;
+/// The most memory the events waiting for one watcher may take, as [`cost`] counts it: 64 MiB,
+/// some 230 000 events of sessions going down (about 290 bytes each), so that the largest
+/// burst one pass of the main loop makes at the scale the daemon is built for (100 000
+/// sessions going down at once, two events each) reaches a watcher whole, while a watcher
+/// that reads nothing costs no more than this however long the events' texts are (a peer's
+/// result message, a user name). Stated in l2tpwatch(1), Lost events.
+pub const WATCHER_QUEUE_BYTES: usize = 64 << 20;
 
+/// A queue emptied by its watcher keeps at most this many slots of what a burst grew it to.
+const KEPT_SLOTS: usize = 1024;
 /// What a watcher reads next.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
@@ -34,8 +40,78 @@ struct Queue {
 #[derive(Debug, Default)]
 struct Pending {
     items: VecDeque<Item>,
-    /// Events queued, without the [`Item::Lost`] marks.
-    events: usize,
+    /// What the queued events take, as [`cost`] counts it.
+    bytes: usize,
+}
+
+/// What a heap allocation of `n` bytes takes (glibc's malloc: an 8-byte header, 16-byte
+/// alignment, 32 bytes at least).
+fn alloc(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + 8).next_multiple_of(16).max(32)
+    }
+}
+
+fn text(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, |s| alloc(s.capacity()))
+}
+
+/// What queuing `event` costs a watcher that is the only one to hold it: its slot in the
+/// queue, the shared event with the reference counts of its `Arc`, and each of its texts.
+/// Every field is named, so that a new one is not forgotten here.
+pub(super) fn cost(event: &Event) -> usize {
+    let Event {
+        event: _,
+        time_ms: _,
+        tid: _,
+        peer_tid: _,
+        sid: _,
+        peer_sid: _,
+        name,
+        profile,
+        pw_profile,
+        peer,
+        version: _,
+        encap: _,
+        pseudowire_type: _,
+        interface_name,
+        result,
+        ppp,
+    } = event;
+    let result = result.as_ref().map_or(0, |r| {
+        let ResultCode {
+            result: _,
+            error: _,
+            message,
+        } = r;
+        text(message)
+    });
+    let ppp = ppp.as_deref().map_or(0, |p| {
+        let PppEventInfo {
+            user,
+            auth,
+            peer_ipv4: _,
+            local_ipv4: _,
+            peer_ipv6_ifid,
+            reason,
+        } = p;
+        alloc(std::mem::size_of::<PppEventInfo>())
+            + text(user)
+            + text(auth)
+            + text(peer_ipv6_ifid)
+            + text(reason)
+    });
+    std::mem::size_of::<Item>()
+        + alloc(2 * std::mem::size_of::<usize>() + std::mem::size_of::<Event>())
+        + text(name)
+        + text(profile)
+        + text(pw_profile)
+        + text(peer)
+        + text(interface_name)
+        + result
+        + ppp
 }
 
 impl Watchers {
@@ -46,19 +122,22 @@ impl Watchers {
 
     /// Queues `event` for every watcher; never waits.
     pub fn send(&self, event: Event) {
-        self.send_bounded(event, WATCHER_QUEUE);
+        self.send_bounded(event, WATCHER_QUEUE_BYTES);
     }
 
+    /// Queues `event` for every watcher that has room for it: `bound` bytes, as [`cost`]
+    /// counts them.
     fn send_bounded(&self, event: Event, bound: usize) {
         let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
         if queues.is_empty() {
             return;
         }
+        let size = cost(&event);
         let event = Arc::new(event);
         for q in queues.iter() {
             let mut p = q.items.lock().unwrap_or_else(PoisonError::into_inner);
-            if p.events < bound {
-                p.events += 1;
+            if p.bytes + size <= bound {
+                p.bytes += size;
                 p.items.push_back(Item::Event(event.clone()));
             } else if let Some(Item::Lost(n)) = p.items.back_mut() {
                 *n += 1;
@@ -122,8 +201,11 @@ impl Watcher {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let item = p.items.pop_front()?;
-        if matches!(item, Item::Event(_)) {
-            p.events -= 1;
+        if let Item::Event(e) = &item {
+            p.bytes -= cost(e);
+        }
+        if p.items.is_empty() && p.items.capacity() > KEPT_SLOTS {
+            p.items.shrink_to(KEPT_SLOTS);
         }
         Some(item)
     }
@@ -168,15 +250,49 @@ mod tests {
             .collect()
     }
 
+    /// A session's going down (or, `kind`, its deletion) as the daemon tells it: its ids, its
+    /// interface and the result of its CDN, with `message` if any.
+    fn session_event(kind: EventKind, tid: u32, message: Option<&str>) -> Event {
+        let mut e = Event::new(kind, 1_733_000_000_000, tid);
+        e.peer_tid = Some(tid + 1);
+        e.sid = Some(tid);
+        e.peer_sid = Some(tid + 2);
+        e.pseudowire_type = Some(l2tp_ctl::PseudowireType::Eth);
+        e.interface_name = Some(format!("l2tpeth{tid}"));
+        e.result = Some(ResultCode {
+            result: 3,
+            error: 0,
+            message: message.map(str::to_owned),
+        });
+        e
+    }
+
+    fn session_down(tid: u32, message: &str) -> Event {
+        session_event(EventKind::SessionDown, tid, Some(message))
+    }
+
+    /// What the events waiting for `w` take, counted afresh.
+    fn queued_bytes(w: &Watcher) -> usize {
+        let p = w.queue.items.lock().unwrap_or_else(PoisonError::into_inner);
+        p.items
+            .iter()
+            .map(|i| match i {
+                Item::Event(e) => cost(e),
+                Item::Lost(_) => 0,
+            })
+            .sum()
+    }
+
     /// A burst longer than a watcher takes between two passes of the main loop reaches it
     /// whole: the 2 002 events of a tunnel of 1 000 sessions deleted, and the 200 000 of
-    /// 100 000 sessions going down at once.
+    /// 100 000 sessions going down at once, each with its interface and result message.
     #[test]
     fn a_burst_of_100_000_sessions_going_down_reaches_a_watcher_whole() {
         let all = Watchers::new();
         let mut w = all.subscribe();
         for tid in 0..200_200 {
-            all.send(event(tid));
+            let kind = [EventKind::SessionDown, EventKind::SessionDeleted][tid as usize % 2];
+            all.send(session_event(kind, tid, None));
         }
         let got = tids(&mut w);
         assert_eq!(got.len(), 200_200);
@@ -190,8 +306,9 @@ mod tests {
         let all = Watchers::new();
         let mut slow = all.subscribe();
         let mut fast = all.subscribe();
+        let bound = 4 * cost(&event(0));
         for tid in 0..10 {
-            all.send_bounded(event(tid), 4);
+            all.send_bounded(event(tid), bound);
             if tid < 5 {
                 assert_eq!(tids(&mut fast), vec![Ok(tid)]);
             }
@@ -202,10 +319,47 @@ mod tests {
             vec![Ok(0), Ok(1), Ok(2), Ok(3), Err(6)],
             "the first four, then the six that did not fit"
         );
-        all.send_bounded(event(10), 4);
+        all.send_bounded(event(10), bound);
         assert_eq!(tids(&mut slow), vec![Ok(10)]);
         assert!(!all.drained());
         assert_eq!(tids(&mut fast), vec![Ok(10)]);
+        assert!(all.drained());
+    }
+
+    /// Events with long texts (a peer may put some 1 000 bytes in a result message) fill a
+    /// watcher that does not read up to the bound in bytes, not to a number of events: it
+    /// then holds at most 64 MiB, is told how many it missed, and a watcher that reads gets
+    /// every one.
+    #[test]
+    fn a_watcher_that_does_not_read_holds_at_most_64_mib_of_long_events() {
+        let all = Watchers::new();
+        let mut idle = all.subscribe();
+        let mut reader = all.subscribe();
+        let long = "x".repeat(1000);
+        let sent = 100_000;
+        let mut read = 0;
+        for tid in 0..sent {
+            all.send(session_down(tid, &long));
+            if tid % 1000 == 999 {
+                let got = tids(&mut reader);
+                assert!(got.iter().all(Result::is_ok), "the reader lost some");
+                read += got.len();
+            }
+        }
+        assert_eq!(read, sent as usize);
+        let held = queued_bytes(&idle);
+        assert!(
+            held <= WATCHER_QUEUE_BYTES,
+            "a watcher that reads nothing holds {held} bytes of events"
+        );
+        assert!(held > WATCHER_QUEUE_BYTES - cost(&session_down(0, &long)));
+        let got = tids(&mut idle);
+        let kept = got.iter().filter(|t| t.is_ok()).count() as u64;
+        assert_eq!(
+            got.last(),
+            Some(&Err(sent as u64 - kept)),
+            "told what it missed"
+        );
         assert!(all.drained());
     }
 

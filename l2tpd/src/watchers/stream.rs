@@ -26,7 +26,7 @@ const LOST_GRACE: Duration = Duration::from_millis(500);
 const WATCH_WRITE: usize = 64 * 1024;
 
 /// The send buffer of a watcher's connection, as asked of the kernel (which doubles it). The
-/// queue is in the daemon ([`super::queue::WATCHER_QUEUE`]); what the kernel holds on top of it must be
+/// queue is in the daemon ([`super::queue::WATCHER_QUEUE_BYTES`]); what the kernel holds on top of it must be
 /// little enough for a slow watcher to read in [`LOST_GRACE`], so that the count of the events
 /// it missed at a stop reaches it.
 const SEND_BUFFER: usize = 16 * 1024;
