@@ -109,6 +109,28 @@ pub(super) struct Pppd {
     reaped: Arc<AtomicBool>,
 }
 
+/// What the service manager gave the daemon alone (notify socket, watchdog), which pppd must
+/// not take for its own: a pppd that notified the manager would speak for l2tpd.
+const DAEMON_ONLY_ENV: [&str; 4] = [
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "LISTEN_FDS",
+];
+
+/// The command that runs pppd for `a` on descriptor `fd`.
+fn command(a: &PppdArgs<'_>, fd: i32) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(&a.spec.pppd_path);
+    c.args(argv(a, fd))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for name in DAEMON_ONLY_ENV {
+        c.env_remove(name);
+    }
+    c
+}
+
 impl Pppd {
     /// Starts pppd on PPPoL2TP socket `socket` (pppd inherits it; our copy is closed). When
     /// pppd exits on its own, `events` gets a [`DataplaneEvent::SessionDown`].
@@ -121,13 +143,7 @@ impl Pppd {
         // The one descriptor pppd inherits. The daemon's runtime has one thread, so no other
         // child is spawned while the flag is off; our copy is closed right after the spawn.
         fcntl(&socket, FcntlArg::F_SETFD(FdFlag::empty()))?;
-        let args = argv(a, fd);
-        let spawned = tokio::process::Command::new(&a.spec.pppd_path)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
+        let spawned = command(a, fd).spawn();
         drop(socket);
         let mut child = spawned?;
         let pid = child.id().unwrap_or(0);
@@ -287,6 +303,32 @@ mod tests {
             peer_ip: None,
             spec,
         }
+    }
+
+    /// pppd gets the daemon's environment but the service manager's notify socket and
+    /// watchdog, which are l2tpd's alone (a pppd that notified would speak for l2tpd).
+    #[test]
+    fn pppd_does_not_get_the_service_managers_variables() {
+        let spec = PppdSpec {
+            pppd_path: PathBuf::from("/usr/sbin/pppd"),
+            pppd_options: Vec::new(),
+            remote_number: None,
+            ipparam: None,
+        };
+        let c = command(&lns_args("ppp0", &spec), 5);
+        let removed: Vec<String> = c
+            .as_std()
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            assert!(removed.iter().any(|r| r == name), "{name}: {removed:?}");
+        }
+        assert_eq!(
+            c.as_std().get_args().count(),
+            argv(&lns_args("ppp0", &spec), 5).len()
+        );
     }
 
     #[test]
