@@ -396,7 +396,7 @@ fn tunnel(t: &TunnelDetail) -> String {
     );
     let rows = [
         ("peer tunnel id", i.peer_tid.to_string()),
-        ("state", format!("{} ({})", i.state, t.protocol_state)),
+        ("state", state_text(i.state, &t.protocol_state)),
         ("version", i.version.to_string()),
         ("encapsulation", i.encap.to_string()),
         (
@@ -485,7 +485,7 @@ fn session(s: &SessionDetail) -> String {
     let rows = [
         ("tunnel", or_dash(&i.tunnel_name)),
         ("peer ids", format!("{}/{}", i.peer_tid, i.peer_sid)),
-        ("state", format!("{} ({})", i.state, s.protocol_state)),
+        ("state", state_text(i.state, &s.protocol_state)),
         ("pseudowire", i.pseudowire_type.to_string()),
         ("interface", or_dash(&i.interface_name)),
         ("profile", esc(&i.profile)),
@@ -583,6 +583,17 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
         out.push_str(&radius::session(r));
     }
     out
+}
+
+/// A state with the protocol's own word for it in brackets, unless that word says no more
+/// (`closing`, not `closing (closing)`).
+fn state_text(state: l2tp_ctl::State, protocol: &str) -> String {
+    let shown = state.to_string();
+    if protocol.is_empty() || protocol == shown {
+        shown
+    } else {
+        format!("{shown} ({protocol})")
+    }
 }
 
 #[cfg(test)]

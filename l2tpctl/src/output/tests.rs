@@ -97,6 +97,40 @@ fn details_are_titled_with_the_name_if_any() {
     );
 }
 
+/// The state line gives the protocol's state in brackets when it says more than the state.
+#[test]
+fn the_state_line_says_the_protocol_state_once() {
+    let shown = |state: l2tp_ctl::State, protocol: &str| {
+        let t = TunnelDetail {
+            info: TunnelInfo {
+                state,
+                ..tunnel_info()
+            },
+            protocol_state: protocol.into(),
+            debug: false,
+            settings: Settings::new(),
+            stats: Default::default(),
+            last_result: None,
+            socket_mark: None,
+        };
+        text(&Response::Tunnel(t))
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("state:").map(|v| v.trim().to_owned()))
+    };
+    assert_eq!(
+        shown(l2tp_ctl::State::Closing, "closing").as_deref(),
+        Some("closing")
+    );
+    assert_eq!(
+        shown(l2tp_ctl::State::Up, "established").as_deref(),
+        Some("up (established)")
+    );
+    assert_eq!(
+        shown(l2tp_ctl::State::Idle, "waiting to retry").as_deref(),
+        Some("idle (waiting to retry)")
+    );
+}
+
 /// A tunnel's and a session's last Result Code read alike, the message after a colon.
 #[test]
 fn last_results_read_alike() {
