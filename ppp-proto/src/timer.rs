@@ -13,11 +13,15 @@ pub(crate) enum TimerKind {
     IpcpRestart,
     /// The restart timer of IPv6CP.
     Ipv6cpRestart,
-    /// Retransmission of a CHAP Challenge or a PAP Authenticate-Request (RFC 1994 §4.1,
-    /// RFC 1334 §2.2.1).
+    /// Retransmission of our CHAP Challenge (RFC 1994 §4.1).
+    ChallengeRestart,
+    /// Retransmission of our PAP Authenticate-Request or CHAP Response (RFC 1334 §2.2.1,
+    /// RFC 1994 §4.1).
     AuthRestart,
     /// The end of the time allowed for authentication.
     AuthDeadline,
+    /// The next CHAP re-challenge in the network phase (RFC 1994 §2).
+    Rechallenge,
     /// The next LCP Echo-Request.
     Echo,
     /// The idle timeout, checked against the last data activity.
@@ -26,7 +30,7 @@ pub(crate) enum TimerKind {
     Session,
 }
 
-const KINDS: usize = 8;
+const KINDS: usize = 10;
 const UNSET: u64 = u64::MAX;
 
 /// One deadline per [`TimerKind`].
