@@ -13,15 +13,14 @@ pub(crate) enum TimerKind {
     IpcpRestart,
     /// The restart timer of IPv6CP.
     Ipv6cpRestart,
-    /// Retransmission of our CHAP Challenge (RFC 1994 §4.1).
+    /// Retransmission of our CHAP Challenge (RFC 1994 §4.1); in the network phase with no
+    /// Challenge out, the next re-challenge (RFC 1994 §2).
     ChallengeRestart,
     /// Retransmission of our PAP Authenticate-Request or CHAP Response (RFC 1334 §2.2.1,
     /// RFC 1994 §4.1).
     AuthRestart,
     /// The end of the time allowed for authentication.
     AuthDeadline,
-    /// The next CHAP re-challenge in the network phase (RFC 1994 §2).
-    Rechallenge,
     /// The next LCP Echo-Request.
     Echo,
     /// The idle timeout, checked against the last data activity.
@@ -30,7 +29,7 @@ pub(crate) enum TimerKind {
     Session,
 }
 
-const KINDS: usize = 10;
+const KINDS: usize = 9;
 const UNSET: u64 = u64::MAX;
 
 /// One deadline per [`TimerKind`].

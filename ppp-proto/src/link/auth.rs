@@ -150,7 +150,11 @@ impl Link {
                 rng.fill(&mut id);
                 a.identifier = id[0];
                 rng.fill(&mut a.challenge);
-                rng.fill(&mut self.next_challenge);
+                if config.chap.rechallenge.is_some() {
+                    let mut next = Box::new([0u8; 17]);
+                    rng.fill(&mut next[..]);
+                    self.next_challenge = Some(next);
+                }
             }
             state.peer = Some(a);
         }
@@ -323,7 +327,8 @@ impl Link {
     }
 
     /// The retransmission timer of our CHAP Challenge: sent again with a new Identifier, or,
-    /// after `chap.max_challenges` unanswered, the link closes.
+    /// after `chap.max_challenges` unanswered, the link closes. In the network phase with no
+    /// Challenge out, the time of the next re-challenge.
     pub(super) fn challenge_retransmit(&mut self, now: Instant) {
         if !matches!(self.phase, Phase::Authenticate | Phase::Network) {
             return;
@@ -334,6 +339,9 @@ impl Link {
             .and_then(|s| s.peer.as_mut())
             .filter(|a| a.method != AuthMethod::Pap && a.status == Status::Waiting)
         else {
+            if self.phase == Phase::Network {
+                self.rechallenge(now);
+            }
             return;
         };
         if a.retries == 0 {
@@ -349,14 +357,16 @@ impl Link {
 
     /// The re-challenge timer (RFC 1994 §2: the authenticator may challenge again at any time
     /// in the network phase): a new Challenge, answered as the first.
-    pub(super) fn rechallenge(&mut self, now: Instant) {
+    fn rechallenge(&mut self, now: Instant) {
         let Some(method) = self.lcp_opts.auth_peer() else {
             return;
         };
-        if self.phase != Phase::Network || method == AuthMethod::Pap {
+        let Some(&[id, value @ ..]) = self.next_challenge.as_deref() else {
+            return;
+        };
+        if method == AuthMethod::Pap {
             return;
         }
-        let [id, value @ ..] = self.next_challenge;
         let state = self.auth.get_or_insert_with(Box::default);
         state.peer = Some(Authenticator {
             method,
@@ -379,7 +389,7 @@ impl Link {
                 .auth_peer()
                 .is_some_and(|m| m != AuthMethod::Pap)
         {
-            self.shared.timers.set(TimerKind::Rechallenge, now + d);
+            self.shared.timers.set(TimerKind::ChallengeRestart, now + d);
         }
     }
 
@@ -512,9 +522,12 @@ impl Link {
             ChapPacket::Challenge { value, .. } => self.chap_challenge(now, id, value, rng),
             ChapPacket::Response { value, name } => {
                 let handled = self.chap_response(id, value, name);
-                if handled && self.rechallenging() {
+                if handled
+                    && self.rechallenging()
+                    && let Some(next) = self.next_challenge.as_deref_mut()
+                {
                     // The value of the next re-challenge, drawn while randomness is at hand.
-                    rng.fill(&mut self.next_challenge);
+                    rng.fill(&mut next[..]);
                 }
                 handled
             }

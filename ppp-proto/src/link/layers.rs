@@ -121,7 +121,6 @@ impl Link {
             TimerKind::ChallengeRestart,
             TimerKind::AuthRestart,
             TimerKind::AuthDeadline,
-            TimerKind::Rechallenge,
             TimerKind::Echo,
             TimerKind::Idle,
         ] {

@@ -190,8 +190,8 @@ pub struct Link {
     /// Numbers the authentication requests.
     auth_serial: u32,
     /// The Identifier and value of our next CHAP re-challenge, drawn while randomness is at
-    /// hand (timers come without it).
-    next_challenge: [u8; 17],
+    /// hand (timers come without it); only with `chap.rechallenge`.
+    next_challenge: Option<Box<[u8; 17]>>,
 }
 
 impl Link {
@@ -226,7 +226,7 @@ impl Link {
             last_activity: Instant::ZERO,
             idle_ms,
             auth_serial: 0,
-            next_challenge: [0; 17],
+            next_challenge: None,
         }
     }
 
@@ -305,7 +305,6 @@ impl Link {
             T::ChallengeRestart,
             T::AuthRestart,
             T::AuthDeadline,
-            T::Rechallenge,
             T::Echo,
             T::Idle,
             T::Session,
@@ -329,7 +328,6 @@ impl Link {
                 T::Ipv6cpRestart => self.ncp_timeout(now, protocol::IPV6CP),
                 T::ChallengeRestart => self.challenge_retransmit(now),
                 T::AuthRestart => self.auth_retransmit(now),
-                T::Rechallenge => self.rechallenge(now),
                 T::AuthDeadline if self.phase == Phase::Authenticate => {
                     self.close_with(now, DownReason::AuthTimeout)
                 }
@@ -523,6 +521,7 @@ impl Link {
         self.shared.out.heap_bytes()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + self.auth.as_ref().map_or(0, |a| a.heap_bytes())
+            + self.next_challenge.as_ref().map_or(0, |c| c.len())
     }
 
     fn is_running(&self) -> bool {
