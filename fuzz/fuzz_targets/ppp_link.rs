@@ -1,6 +1,8 @@
 //! A whole link fed hostile frames: the first octet picks its role (an authenticator with each
 //! method, or a client), then frames follow as (length, octets) with a time step between them.
-//! Authentication requests are answered from a local user. With bit 0x40 of the first octet,
+//! Authentication requests are answered from a local user; bit 0x04 has the authenticator
+//! challenge again every 5 s once up (`chap.rechallenge`), bit 0x08 wait 2 s at most for a PAP
+//! request (`pap.timeout`). With bit 0x40 of the first octet,
 //! the link starts from a proxied LCP negotiation (RFC 2661 §4.4.5) instead: two (length,
 //! octets) option lists, ours then the peer's, and with bit 0x80 a proxied CHAP-MD5 answer
 //! (identifier, then 16 octets of challenge and 16 of response); a refused proxy opens it as
@@ -12,8 +14,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use ppp_proto::{
-    AuthMethod, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv6Config, Link,
-    LinkConfig, Password, PeerCredentials, ProxiedAuth, ProxiedLcp,
+    AuthMethod, ChapTiming, Credentials, DeterministicRng, Event, Instant, Ipv4Config, Ipv6Config,
+    Link, LinkConfig, PapTiming, Password, PeerCredentials, ProxiedAuth, ProxiedLcp,
 };
 
 /// The next (length, octets) chunk of `rest`.
@@ -34,6 +36,14 @@ fn config(role: u8) -> LinkConfig {
         }),
         ipv6: (role & 0x20 != 0).then(Ipv6Config::default),
         echo_interval: Some(Duration::from_secs(5)),
+        chap: ChapTiming {
+            rechallenge: (role & 0x04 != 0).then(|| Duration::from_secs(5)),
+            ..ChapTiming::default()
+        },
+        pap: PapTiming {
+            timeout: (role & 0x08 != 0).then(|| Duration::from_secs(2)),
+            ..PapTiming::default()
+        },
         ..LinkConfig::default()
     };
     match role & 3 {

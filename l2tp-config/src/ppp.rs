@@ -70,6 +70,45 @@ params! {
         /// `lcp_max_cfg_reqs`: Configure-Requests sent without an answer before giving up
         /// (Max-Configure of RFC 1661 §4.6) \[10\].
         lcp_max_cfg_reqs: u8 => u8 = 10, p::number(1, 255);
+        /// `lcp_max_cfg_naks`: Configure-Naks sent before further ones turn into
+        /// Configure-Rejects, and Naks received before giving up (Max-Failure of RFC 1661
+        /// §4.6) \[5\].
+        lcp_max_cfg_naks: u8 => u8 = 5, p::number(1, 255);
+        /// `lcp_max_term_reqs`: Terminate-Requests sent without an answer before the link
+        /// ends anyway (Max-Terminate of RFC 1661 §4.6) \[2\].
+        lcp_max_term_reqs: u8 => u8 = 2, p::number(1, 255);
+        /// `ipcp_retransmit_interval`: the Restart timer of IPCP and IPv6CP, in seconds \[3\].
+        ipcp_retransmit_interval: u32 => u32 = 3, p::number(1, 60);
+        /// `ipcp_max_cfg_reqs`: Max-Configure of IPCP and IPv6CP \[10\].
+        ipcp_max_cfg_reqs: u8 => u8 = 10, p::number(1, 255);
+        /// `ipcp_max_cfg_naks`: Max-Failure of IPCP and IPv6CP \[5\].
+        ipcp_max_cfg_naks: u8 => u8 = 5, p::number(1, 255);
+        /// `ipcp_max_term_reqs`: Max-Terminate of IPCP and IPv6CP \[2\].
+        ipcp_max_term_reqs: u8 => u8 = 2, p::number(1, 255);
+        /// `chap_restart`: seconds before an unanswered CHAP Challenge is sent again \[3\].
+        chap_restart: u32 => u32 = 3, p::number(1, 60);
+        /// `chap_max_challenge`: CHAP Challenges sent without a Response before the link is
+        /// closed \[10\].
+        chap_max_challenge: u8 => u8 = 10, p::number(1, 255);
+        /// `chap_interval`: seconds between CHAP re-challenges once the link is up (RFC 1994
+        /// §2), 0 = none \[0\].
+        chap_interval: u32 => u32 = 0, p::number(0, 86_400);
+        /// `pap_restart_interval`: seconds before our unanswered PAP Authenticate-Request is
+        /// sent again \[3\].
+        pap_restart_interval: u32 => u32 = 3, p::number(1, 60);
+        /// `pap_max_auth_reqs`: PAP Authenticate-Requests sent without an answer before the
+        /// link is closed \[10\].
+        pap_max_auth_reqs: u8 => u8 = 10, p::number(1, 255);
+        /// `pap_timeout`: seconds to wait for the peer's PAP Authenticate-Request, 0 = the
+        /// authentication timeout (30 s) alone \[0\].
+        pap_timeout: u32 => u32 = 0, p::number(0, 30);
+        /// `auth_mschapv1`: MS-CHAPv1, not implemented: only `false` is taken \[false\].
+        auth_mschapv1: bool => bool = false, p::boolean;
+        /// `auth_eap`: EAP, not implemented: only `false` is taken \[false\].
+        auth_eap: bool => bool = false, p::boolean;
+        /// `multilink`: Multilink PPP (RFC 1990), not implemented: only `false` is taken
+        /// \[false\].
+        multilink: bool => bool = false, p::boolean;
         /// `proxy_lcp`: as LNS of an L2TPv2 call, take the LCP the LAC negotiated with the
         /// caller (its ICCN's proxy LCP AVPs, RFC 2661 §4.4.5) when every option is one we
         /// would have agreed to, instead of negotiating again \[true\].

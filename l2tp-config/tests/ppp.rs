@@ -455,3 +455,141 @@ fn relogin_replaces_by_default_is_inherited_and_checked() {
         "{msgs:?}"
     );
 }
+
+fn refused(source: &str) -> Vec<String> {
+    match parse("test.conf", source) {
+        Ok(_) => panic!("accepted: {source}"),
+        Err(diags) => diags.iter().map(|d| d.message().to_owned()).collect(),
+    }
+}
+
+#[test]
+fn lcp_ipcp_chap_and_pap_timers_parse_inherit_and_keep_their_defaults() {
+    let d = ok("");
+    let d = d.ppp_profile_settings("default").unwrap();
+    assert_eq!(
+        (d.lcp_max_cfg_naks, d.lcp_max_term_reqs),
+        (5, 2),
+        "RFC 1661's Max-Failure and Max-Terminate"
+    );
+    assert_eq!(
+        (
+            d.ipcp_retransmit_interval,
+            d.ipcp_max_cfg_reqs,
+            d.ipcp_max_cfg_naks,
+            d.ipcp_max_term_reqs
+        ),
+        (3, 10, 5, 2)
+    );
+    assert_eq!(
+        (d.chap_restart, d.chap_max_challenge, d.chap_interval),
+        (3, 10, 0)
+    );
+    assert_eq!(
+        (d.pap_restart_interval, d.pap_max_auth_reqs, d.pap_timeout),
+        (3, 10, 0)
+    );
+    assert!(!d.auth_mschapv1 && !d.auth_eap && !d.multilink);
+
+    let text = "ppp profile \"default\" {\n lcp_max_cfg_naks 7\n chap_interval 600\n}\n\
+                ppp profile \"lns\" {\n lcp_max_term_reqs 4\n ipcp_retransmit_interval 5\n \
+                ipcp_max_cfg_reqs 20\n ipcp_max_cfg_naks 6\n ipcp_max_term_reqs 3\n \
+                chap_restart 2\n chap_max_challenge 4\n pap_restart_interval 4\n \
+                pap_max_auth_reqs 5\n pap_timeout 10\n auth_mschapv1 false\n auth_eap false\n \
+                multilink false\n}\n";
+    let c = ok(text);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    let lns = c.ppp_profile_settings("lns").unwrap();
+    assert_eq!(
+        (lns.lcp_max_cfg_naks, lns.chap_interval),
+        (7, 600),
+        "inherited"
+    );
+    assert_eq!(
+        (
+            lns.lcp_max_term_reqs,
+            lns.ipcp_retransmit_interval,
+            lns.ipcp_max_cfg_reqs,
+            lns.ipcp_max_cfg_naks,
+            lns.ipcp_max_term_reqs
+        ),
+        (4, 5, 20, 6, 3)
+    );
+    assert_eq!((lns.chap_restart, lns.chap_max_challenge), (2, 4));
+    assert_eq!(
+        (
+            lns.pap_restart_interval,
+            lns.pap_max_auth_reqs,
+            lns.pap_timeout
+        ),
+        (4, 5, 10)
+    );
+    // A reload that changes one changes the profile (new sessions follow it).
+    let new = ok(&text.replace("chap_restart 2", "chap_restart 9"));
+    assert_eq!(l2tp_config::diff(&c, &new).ppp_profiles.changed, ["lns"]);
+}
+
+#[test]
+fn timers_out_of_range_are_refused_with_their_range() {
+    for (line, range) in [
+        ("lcp_max_cfg_naks 0", "1 to 255"),
+        ("lcp_max_term_reqs 256", "1 to 255"),
+        ("ipcp_retransmit_interval 0", "1 to 60"),
+        ("ipcp_retransmit_interval 61", "1 to 60"),
+        ("ipcp_max_cfg_reqs 0", "1 to 255"),
+        ("ipcp_max_cfg_naks 0", "1 to 255"),
+        ("ipcp_max_term_reqs 0", "1 to 255"),
+        ("chap_restart 0", "1 to 60"),
+        ("chap_max_challenge 0", "1 to 255"),
+        ("chap_interval 86401", "0 to 86400"),
+        ("pap_restart_interval 61", "1 to 60"),
+        ("pap_max_auth_reqs 0", "1 to 255"),
+        ("pap_timeout 31", "0 to 30"),
+    ] {
+        let msgs = refused(&format!("ppp profile \"p\" {{\n {line}\n}}\n"));
+        assert!(msgs.iter().any(|m| m.contains(range)), "{line}: {msgs:?}");
+    }
+}
+
+#[test]
+fn mschapv1_eap_and_multilink_are_refused_when_turned_on() {
+    for (key, what) in [
+        ("auth_mschapv1", "MS-CHAPv1"),
+        ("auth_eap", "EAP"),
+        ("multilink", "Multilink"),
+    ] {
+        let msgs = refused(&format!("ppp profile \"p\" {{\n {key} true\n}}\n"));
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(&format!("`{key} true` is not supported"))
+                    && m.contains(what)
+                    && m.contains("not implemented")),
+            "{key}: {msgs:?}"
+        );
+    }
+    let msgs = refused("ppp profile \"p\" {\n auth_mschapv1 true\n}\n");
+    assert!(
+        msgs.iter().any(|m| m.contains("`auth_mschapv2`")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn chap_interval_needs_local_users_and_a_chap_method() {
+    let msgs = refused("ppp profile \"p\" {\n chap_interval 60\n auth_source radius\n}\n");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("`chap_interval`") && m.contains("local users only")),
+        "{msgs:?}"
+    );
+    let c = ok(
+        "ppp profile \"p\" {\n chap_interval 60\n auth_mschapv2 false\n \
+                auth_chap false\n auth_pap true\n}\n",
+    );
+    let w: Vec<&str> = c.warnings().iter().map(|d| d.message()).collect();
+    assert!(
+        w.iter()
+            .any(|m| m.contains("`chap_interval` has no effect")),
+        "{w:?}"
+    );
+}

@@ -301,6 +301,24 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
         Some(s.lcp_retransmit_interval.into()),
     );
     m.push("lcp_max_cfg_reqs", Some(s.lcp_max_cfg_reqs.into()));
+    m.push("lcp_max_cfg_naks", Some(s.lcp_max_cfg_naks.into()));
+    m.push("lcp_max_term_reqs", Some(s.lcp_max_term_reqs.into()));
+    m.push(
+        "ipcp_retransmit_interval",
+        Some(s.ipcp_retransmit_interval.into()),
+    );
+    m.push("ipcp_max_cfg_reqs", Some(s.ipcp_max_cfg_reqs.into()));
+    m.push("ipcp_max_cfg_naks", Some(s.ipcp_max_cfg_naks.into()));
+    m.push("ipcp_max_term_reqs", Some(s.ipcp_max_term_reqs.into()));
+    m.push("chap_restart", Some(s.chap_restart.into()));
+    m.push("chap_max_challenge", Some(s.chap_max_challenge.into()));
+    m.push("chap_interval", Some(s.chap_interval.into()));
+    m.push("pap_restart_interval", Some(s.pap_restart_interval.into()));
+    m.push("pap_max_auth_reqs", Some(s.pap_max_auth_reqs.into()));
+    m.push("pap_timeout", Some(s.pap_timeout.into()));
+    m.push("auth_mschapv1", Some(s.auth_mschapv1.into()));
+    m.push("auth_eap", Some(s.auth_eap.into()));
+    m.push("multilink", Some(s.multilink.into()));
     m.push("proxy_lcp", Some(s.proxy_lcp.into()));
     m.push("proxy_auth", Some(s.proxy_auth.into()));
     m.push("relogin", text(s.relogin));
@@ -361,7 +379,7 @@ mod tests {
         let config = l2tp_config::parse(
             "t.conf",
             "ppp profile \"site\" {\n user_name \"me\"\n user_password \"hunter2\"\n \
-             mru 1400\n users_file /etc/l2tpd/users\n}\n",
+             mru 1400\n users_file /etc/l2tpd/users\n chap_interval 600\n}\n",
         );
         let Ok(config) = config else {
             panic!("test config is invalid");
@@ -384,6 +402,14 @@ mod tests {
         assert_eq!(
             p.settings.get("users_file"),
             Some(&Some(SettingValue::Text("/etc/l2tpd/users".into())))
+        );
+        assert_eq!(
+            p.settings.get("chap_interval"),
+            Some(&Some(SettingValue::Number(600)))
+        );
+        assert_eq!(
+            p.settings.get("ipcp_max_cfg_naks"),
+            Some(&Some(SettingValue::Number(5)))
         );
         assert_eq!(p.settings.get("dns_addr_1"), Some(&None));
         let names: Vec<String> = profiles(&config, ProfileKind::Ppp)

@@ -37,6 +37,8 @@ ppp profile "lns" {
     ipv6cp false
     lcp_retransmit_interval 2
     lcp_max_cfg_reqs 8
+    chap_restart 5
+    ipcp_max_cfg_naks 7
     users_file USERS
 }
 
@@ -196,7 +198,8 @@ fn a_dry_run_rejects_bad_users_files_and_bad_ppp_settings() {
     // The checks of the config: an unknown pool, no way to authenticate, a pool overlapping
     // another, an address in a pool, two users with one address.
     let more = "ppp profile \"bad\" {\n    ip_pool_name \"nope\"\n    auth_mschapv2 false\n    \
-                auth_chap false\n    local_ip_addr 203.0.113.50\n}\n\
+                auth_chap false\n    local_ip_addr 203.0.113.50\n    multilink true\n    \
+                chap_max_challenge 0\n}\n\
                 ip pool \"overlap\" {\n    ranges 203.0.113.90-203.0.113.110\n}\n\
                 user \"erin\" {\n    password x\n    ip_addr 203.0.113.6\n}\n";
     write(&env, more, USERS_FILE);
@@ -206,6 +209,9 @@ fn a_dry_run_rejects_bad_users_files_and_bad_ppp_settings() {
     for needle in [
         "unknown ip pool `nope`",
         "ppp profile `bad` allows no way to authenticate the peer",
+        "ppp profile `bad`: `multilink true` is not supported: Multilink PPP (RFC 1990) is not \
+         implemented",
+        "value `0` is out of range: expected a number from 1 to 255",
         "of ip pool `overlap` overlaps",
         "`local_ip_addr` 203.0.113.50 is in ip pool `customers`",
         "[DIR]/chap-secrets:2: error: 203.0.113.6 is the fixed address of both user `erin` and \
@@ -243,6 +249,9 @@ fn the_daemon_shows_applies_and_keeps_its_ppp_config() {
         Some(SettingValue::Text("192.0.2.54".into()))
     );
     assert_eq!(get("mru"), Some(SettingValue::Number(1460)));
+    assert_eq!(get("chap_restart"), Some(SettingValue::Number(5)));
+    assert_eq!(get("ipcp_max_cfg_naks"), Some(SettingValue::Number(7)));
+    assert_eq!(get("chap_interval"), Some(SettingValue::Number(0)));
     assert_eq!(
         get("ip_pool_name"),
         Some(SettingValue::Text("customers".into()))

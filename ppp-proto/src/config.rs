@@ -10,8 +10,17 @@ use crate::auth::{AuthMethod, Password};
 /// The settings of a link. One value serves every link of a profile (`Arc<LinkConfig>`).
 #[derive(Clone, Debug)]
 pub struct LinkConfig {
-    /// Restart timer and counters (RFC 1661 §4.6), for LCP and the NCPs.
+    /// Restart timer and counters of LCP (RFC 1661 §4.6).
     pub retries: Retries,
+    /// Restart timer and counters of the NCPs, IPCP and IPv6CP (each runs the automaton of
+    /// RFC 1661 §4 with its own counters, RFC 1332 §2, RFC 5072 §3).
+    pub ncp_retries: Retries,
+    /// Retransmission and re-challenge of our CHAP Challenges (CHAP-MD5 and MS-CHAPv2 as
+    /// authenticator).
+    pub chap: ChapTiming,
+    /// Retransmission of our PAP Authenticate-Requests (as peer) and the wait for the peer's
+    /// (as authenticator).
+    pub pap: PapTiming,
     /// LCP options.
     pub lcp: LcpConfig,
     /// Methods to authenticate the peer with, in order of preference; empty: the peer is not
@@ -49,6 +58,9 @@ impl Default for LinkConfig {
     fn default() -> Self {
         Self {
             retries: Retries::default(),
+            ncp_retries: Retries::default(),
+            chap: ChapTiming::default(),
+            pap: PapTiming::default(),
             lcp: LcpConfig::default(),
             authenticate_peer: Vec::new(),
             name: b"l2tpd".to_vec(),
@@ -70,7 +82,8 @@ impl Default for LinkConfig {
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct Retries {
     /// The Restart timer: how long to wait for an answer to a Configure-Request or a
-    /// Terminate-Request (and a CHAP Challenge or PAP Authenticate-Request). Default 3 s.
+    /// Terminate-Request (LCP's also times the repetition of our CHAP Response as peer).
+    /// Default 3 s.
     pub restart: Duration,
     /// Configure-Requests sent without an answer before giving up. Default 10.
     pub max_configure: u8,
@@ -88,6 +101,56 @@ impl Default for Retries {
             max_configure: 10,
             max_terminate: 2,
             max_failure: 5,
+        }
+    }
+}
+
+/// CHAP as authenticator (RFC 1994 §4.1, RFC 2759).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct ChapTiming {
+    /// How long to wait for the Response before the Challenge is sent again (with a new
+    /// Identifier). Default 3 s.
+    pub restart: Duration,
+    /// Challenges sent without a Response before the link is closed
+    /// ([`crate::DownReason::AuthTimeout`]). Default 10.
+    pub max_challenges: u8,
+    /// Once the network phase is reached, challenge the peer again this often (RFC 1994 §2:
+    /// "at random intervals"; here a fixed one). The host judges each Response as the first
+    /// ([`crate::Event::Authenticate`] during [`crate::Phase::Network`]); a rejected one
+    /// closes the link with [`crate::DownReason::AuthFailed`]. `None` (the default): never.
+    pub rechallenge: Option<Duration>,
+}
+
+impl Default for ChapTiming {
+    fn default() -> Self {
+        Self {
+            restart: Duration::from_secs(3),
+            max_challenges: 10,
+            rechallenge: None,
+        }
+    }
+}
+
+/// PAP (RFC 1334 §2).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct PapTiming {
+    /// As peer: how long to wait for the Authenticate-Ack or -Nak before the
+    /// Authenticate-Request is sent again (RFC 1334 §2.2.1). Default 3 s.
+    pub restart: Duration,
+    /// As peer: Authenticate-Requests sent without an answer before the link is closed
+    /// ([`crate::DownReason::AuthTimeout`]). Default 10.
+    pub max_requests: u8,
+    /// As authenticator: how long to wait for the peer's first Authenticate-Request; `None`
+    /// (the default): only [`LinkConfig::auth_timeout`] bounds it.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for PapTiming {
+    fn default() -> Self {
+        Self {
+            restart: Duration::from_secs(3),
+            max_requests: 10,
+            timeout: None,
         }
     }
 }

@@ -47,8 +47,8 @@
 //! # What is implemented
 //!
 //! - The option-negotiation automaton of RFC 1661 §4 ([`fsm`]) for LCP, IPCP and IPv6CP, with
-//!   the Restart timer and the Max-Configure, Max-Terminate and Max-Failure counters, and a
-//!   bound on Naks received; Configure-Request/Ack/Nak/Reject, Terminate-Request/Ack,
+//!   the Restart timer and the Max-Configure, Max-Terminate and Max-Failure counters (LCP's
+//!   and the NCPs' apart, [`LinkConfig::ncp_retries`]), and a bound on Naks received; Configure-Request/Ack/Nak/Reject, Terminate-Request/Ack,
 //!   Code-Reject, Protocol-Reject (sent in LCP Opened during the network phase only),
 //!   Echo-Request/Reply and Discard-Request.
 //! - LCP options ([`lcp`]): MRU, ACCM, Authentication-Protocol, Magic-Number with loop-back
@@ -59,13 +59,15 @@
 //!   frames are read with or without `FF 03` and with one- or two-octet Protocol fields;
 //!   control frames are always sent uncompressed.
 //! - Authentication ([`auth`]) in both directions; the authenticator asks the host for a
-//!   [`Verdict`] instead of deciding; the maths for local users ([`auth::maths`]).
+//!   [`Verdict`] instead of deciding; the maths for local users ([`auth::maths`]); CHAP
+//!   Challenges and PAP requests repeated on timers and counts of their own ([`ChapTiming`],
+//!   [`PapTiming`]); CHAP re-challenges in the network phase if asked (RFC 1994 §2).
 //! - IPCP ([`ipcp`]): IP-Address, primary and secondary DNS and NBNS; IPv6CP ([`ipv6cp`]):
 //!   Interface-Identifier with collision handling.
 //! - Keep-alive and timeouts: LCP echo with a failure count (adaptive if asked), idle timeout
 //!   fed by [`Link::note_activity`], session timeout, authentication timeout; each ends the link
 //!   with a [`DownReason`].
-//! - Per-link [`Counters`]. A link is about 420 octets (a test holds it under 512) and holds no
+//! - Per-link [`Counters`]. A link is about 460 octets (a test holds it under 512) and holds no
 //!   heap memory while Opened and idle: its frame queue keeps an echo exchange in place, its
 //!   event queue and authentication state are released once drained or done.
 //!
@@ -77,8 +79,7 @@
 //! # What is deliberately not
 //!
 //! EAP (a peer asking for it is Nak'ed toward an allowed method), MS-CHAPv1 and MS-CHAPv2
-//! password change, CHAP re-authentication by the authenticator (a peer's re-challenge is
-//! answered), CCP and MPPE (L2TP/IPsec encrypts below; CCP is Protocol-Rejected), Van Jacobson
+//! password change, CCP and MPPE (L2TP/IPsec encrypts below; CCP is Protocol-Rejected), Van Jacobson
 //! compression (rejected), Multilink (RFC 1990), Callback, Link Quality Monitoring,
 //! async-HDLC framing (the LAC's job), the restart and passive options of RFC 1661 §4.
 #![forbid(unsafe_code)]
@@ -104,8 +105,8 @@ pub use auth::{
     Verdict,
 };
 pub use config::{
-    Credentials, InterfaceId, Ipv4Config, Ipv4Params, Ipv6Config, Ipv6Params, LcpConfig,
-    LinkConfig, NetworkParams, Retries,
+    ChapTiming, Credentials, InterfaceId, Ipv4Config, Ipv4Params, Ipv6Config, Ipv6Params,
+    LcpConfig, LinkConfig, NetworkParams, PapTiming, Retries,
 };
 pub use event::{CloseReason, Counters, DownReason, Event, Ipv4Info, Ipv6Info, LinkInfo};
 pub use l2tp_proto::rng::{DeterministicRng, Rng};

@@ -13,8 +13,11 @@ pub(crate) enum TimerKind {
     IpcpRestart,
     /// The restart timer of IPv6CP.
     Ipv6cpRestart,
-    /// Retransmission of a CHAP Challenge or a PAP Authenticate-Request (RFC 1994 §4.1,
-    /// RFC 1334 §2.2.1).
+    /// Retransmission of our CHAP Challenge (RFC 1994 §4.1); in the network phase with no
+    /// Challenge out, the next re-challenge (RFC 1994 §2).
+    ChallengeRestart,
+    /// Retransmission of our PAP Authenticate-Request or CHAP Response (RFC 1334 §2.2.1,
+    /// RFC 1994 §4.1).
     AuthRestart,
     /// The end of the time allowed for authentication.
     AuthDeadline,
@@ -26,7 +29,7 @@ pub(crate) enum TimerKind {
     Session,
 }
 
-const KINDS: usize = 8;
+const KINDS: usize = 9;
 const UNSET: u64 = u64::MAX;
 
 /// One deadline per [`TimerKind`].

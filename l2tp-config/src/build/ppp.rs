@@ -9,7 +9,7 @@ use super::{Builder, Info, Kind, ReadFile, with_effective};
 use crate::config::{Config, DEFAULT_PROFILE};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Profile, PseudowireParams};
-use crate::ppp::{User, UserOrigin};
+use crate::ppp::{PppAuthMethod, User, UserOrigin};
 use crate::span::Span;
 use crate::users::parse_users_file;
 
@@ -93,6 +93,7 @@ impl Builder {
                 &pool_names,
             );
             let s = effective.resolve();
+            self.check_ppp_unsupported(&p.name, info, &s, &set);
             let auth_keys = ["auth_none", "auth_mschapv2", "auth_chap", "auth_pap"];
             if !s.auth_none
                 && s.auth_methods().is_empty()
@@ -172,6 +173,75 @@ impl Builder {
                 info.at("ppp_profile_name"),
                 &ppp_names,
             );
+        }
+    }
+
+    /// What ProL2TP's and OpenL2TP's profiles take and l2tpd does not do: refused when turned
+    /// on, so that a profile never silently means less than it says; and a `chap_interval`
+    /// the profile cannot carry out.
+    fn check_ppp_unsupported(
+        &mut self,
+        name: &str,
+        info: &Info,
+        s: &crate::ppp::PppSettings,
+        set: &dyn Fn(&str) -> bool,
+    ) {
+        let unsupported = [
+            (
+                "auth_mschapv1",
+                s.auth_mschapv1,
+                "MS-CHAPv1 is not implemented; peers authenticate with MS-CHAPv2 \
+                 (`auth_mschapv2`), CHAP (`auth_chap`) or PAP (`auth_pap`)",
+            ),
+            (
+                "auth_eap",
+                s.auth_eap,
+                "EAP is not implemented (a peer asking for it is Nak'ed toward another \
+                 method); peers authenticate with MS-CHAPv2 (`auth_mschapv2`), CHAP \
+                 (`auth_chap`) or PAP (`auth_pap`)",
+            ),
+            (
+                "multilink",
+                s.multilink,
+                "Multilink PPP (RFC 1990) is not implemented: each session is a link of its \
+                 own and a peer's Multilink options are rejected",
+            ),
+        ];
+        for (key, on, why) in unsupported {
+            if on && set(key) {
+                self.error(
+                    info.at(key),
+                    format!("ppp profile `{name}`: `{key} true` is not supported: {why}"),
+                );
+            }
+        }
+        if s.chap_interval > 0
+            && s.auth_source.uses_radius()
+            && let Some(key) = ["chap_interval", "auth_source"]
+                .into_iter()
+                .find(|k| set(k))
+        {
+            self.error(
+                info.at(key),
+                format!(
+                    "ppp profile `{name}`: `chap_interval` with `auth_source {}` is not \
+                     supported: re-challenges are checked against the local users only; use \
+                     `auth_source local` or `chap_interval 0`",
+                    s.auth_source
+                ),
+            );
+        }
+        if s.chap_interval > 0
+            && set("chap_interval")
+            && !s.auth_methods().iter().any(|m| *m != PppAuthMethod::Pap)
+        {
+            self.diags.push(Diagnostic::warning(
+                info.at("chap_interval"),
+                format!(
+                    "`chap_interval` has no effect: ppp profile `{name}` does not authenticate \
+                     peers with CHAP or MS-CHAPv2"
+                ),
+            ));
         }
     }
 

@@ -1,16 +1,19 @@
 //! The authentication phase (RFC 1661 §3.5) in both directions.
 //!
 //! Authenticator: CHAP sends a Challenge (16 random octets, our name) and repeats it, with a new
-//! Identifier, on the Restart timer, Max-Configure times (RFC 1994 §4.1); PAP waits for the peer's
-//! Authenticate-Request (RFC 1334 §2.2.1: the peer retransmits). The peer's values go to the
-//! host as an [`Event::Authenticate`]; its verdict becomes Success / Authenticate-Ack, or
-//! Failure / Authenticate-Nak and the end of the link (RFC 1994 §4.2: the authenticator SHOULD
-//! terminate the link). A repeated Response or Request after the verdict gets the same answer
-//! again; one while the verdict is pending is ignored.
+//! Identifier, every `chap.restart`, `chap.max_challenges` times in all (RFC 1994 §4.1); PAP
+//! waits for the peer's Authenticate-Request (RFC 1334 §2.2.1: the peer retransmits), at most
+//! `pap.timeout` if set. The peer's values go to the host as an [`Event::Authenticate`]; its
+//! verdict becomes Success / Authenticate-Ack, or Failure / Authenticate-Nak and the end of the
+//! link (RFC 1994 §4.2: the authenticator SHOULD terminate the link). A repeated Response or
+//! Request after the verdict gets the same answer again; one while the verdict is pending is
+//! ignored. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
+//! (RFC 1994 §2), each Response judged by the host as the first.
 //!
-//! Peer: PAP sends the Authenticate-Request and repeats it on the Restart timer; CHAP answers
-//! each Challenge (a repeated one, same Identifier, with the same Response), with MS-CHAPv2
-//! checking the authenticator response of the Success (RFC 2759 §5).
+//! Peer: PAP sends the Authenticate-Request and repeats it every `pap.restart`,
+//! `pap.max_requests` times in all; CHAP answers each Challenge (a repeated one, same
+//! Identifier, with the same Response), with MS-CHAPv2 checking the authenticator response of
+//! the Success (RFC 2759 §5).
 //!
 //! The whole phase is bounded by the configured `auth_timeout`.
 
@@ -27,6 +30,8 @@ use crate::event::{DownReason, Event};
 use crate::timer::TimerKind;
 use crate::wire::{ControlPacket, protocol};
 
+mod rechallenge;
+
 /// Authentication in progress (boxed: only links that authenticate hold it, and only until a
 /// network protocol is up).
 #[derive(Debug, Default)]
@@ -40,6 +45,13 @@ pub(super) struct AuthState {
 impl AuthState {
     pub(super) fn heap_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
+    }
+
+    /// Whether a re-challenge waits for the peer's Response or the host's verdict.
+    fn rechallenging(&self) -> bool {
+        self.peer
+            .as_ref()
+            .is_some_and(|a| matches!(a.status, Status::Waiting | Status::Pending(_)))
     }
 
     fn done(&self) -> bool {
@@ -71,6 +83,8 @@ struct Authenticator {
     success: Option<AuthenticatorResponse>,
     /// Challenges left to send.
     retries: u8,
+    /// When authentication started (the end of a `pap.timeout` restores `auth_timeout`).
+    started: Instant,
 }
 
 #[derive(Debug)]
@@ -116,7 +130,7 @@ impl Link {
     ) {
         let deadline = now + self.shared.config.auth_timeout;
         self.shared.timers.set(TimerKind::AuthDeadline, deadline);
-        let retries = self.shared.config.retries.max_configure;
+        let config = &self.shared.config;
         let mut state = Box::<AuthState>::default();
         if let Some(method) = self.lcp_opts.auth_peer() {
             let mut a = Authenticator {
@@ -125,17 +139,33 @@ impl Link {
                 identifier: 0,
                 challenge: [0; 16],
                 success: None,
-                retries: retries.saturating_sub(1),
+                retries: config.chap.max_challenges.saturating_sub(1),
+                started: now,
             };
-            if method != AuthMethod::Pap {
+            if method == AuthMethod::Pap {
+                // RFC 1334 §2.2.1: the peer sends; we only wait, here at most `pap.timeout`.
+                if let Some(t) = config.pap.timeout.filter(|t| *t < config.auth_timeout) {
+                    self.shared.timers.set(TimerKind::AuthDeadline, now + t);
+                }
+            } else {
                 let mut id = [0u8; 1];
                 rng.fill(&mut id);
                 a.identifier = id[0];
                 rng.fill(&mut a.challenge);
+                if config.chap.rechallenge.is_some() {
+                    let mut next = Box::new([0u8; 17]);
+                    rng.fill(&mut next[..]);
+                    self.next_challenge = Some(next);
+                }
             }
             state.peer = Some(a);
         }
         if let Some(method) = self.lcp_opts.auth_self {
+            let retries = if method == AuthMethod::Pap {
+                config.pap.max_requests
+            } else {
+                config.retries.max_configure
+            };
             state.us = Some(Supplicant {
                 method,
                 done: false,
@@ -229,6 +259,7 @@ impl Link {
         if a.method == AuthMethod::Pap || a.status != Status::Waiting {
             return;
         }
+        let restart = self.shared.config.chap.restart;
         let (id, challenge) = (a.identifier, a.challenge);
         let name = &self.shared.config.name;
         let limit = usize::from(self.lcp_opts.peer_mru);
@@ -243,7 +274,9 @@ impl Link {
         {
             self.shared.counters.queue_full += 1;
         }
-        self.arm_auth_restart(now);
+        self.shared
+            .timers
+            .set(TimerKind::ChallengeRestart, now + restart);
     }
 
     /// (Re)sends our PAP Authenticate-Request if one is due.
@@ -276,12 +309,26 @@ impl Link {
         self.arm_auth_restart(now);
     }
 
+    /// Arms the repetition of our PAP Authenticate-Request (`pap.restart`) or CHAP Response
+    /// (LCP's Restart timer).
     fn arm_auth_restart(&mut self, now: Instant) {
-        let at = now + self.shared.config.retries.restart;
-        self.shared.timers.set(TimerKind::AuthRestart, at);
+        let config = &self.shared.config;
+        let pap = self
+            .auth
+            .as_ref()
+            .and_then(|s| s.us.as_ref())
+            .is_some_and(|s| s.method == AuthMethod::Pap);
+        let restart = if pap {
+            config.pap.restart
+        } else {
+            config.retries.restart
+        };
+        self.shared
+            .timers
+            .set(TimerKind::AuthRestart, now + restart);
     }
 
-    /// The retransmission timer of CHAP Challenges and PAP Authenticate-Requests.
+    /// The retransmission timer of our PAP Authenticate-Request or CHAP Response.
     pub(super) fn auth_retransmit(&mut self, now: Instant) {
         if !matches!(self.phase, Phase::Authenticate | Phase::Network) {
             return;
@@ -290,19 +337,6 @@ impl Link {
             return;
         };
         let mut exhausted = false;
-        let mut challenge = false;
-        if let Some(a) = state
-            .peer
-            .as_mut()
-            .filter(|a| a.method != AuthMethod::Pap && a.status == Status::Waiting)
-        {
-            exhausted |= a.retries == 0;
-            a.retries = a.retries.saturating_sub(1);
-            // "The Identifier field MUST be changed each time a Challenge is sent" (RFC 1994
-            // §4.1); the value stays, as the new Identifier changes the expected Response.
-            a.identifier = a.identifier.wrapping_add(1);
-            challenge = true;
-        }
         let mut request = false;
         if let Some(s) = state.us.as_mut().filter(|s| !s.done) {
             // PAP repeats its request; CHAP repeats a Response whose Success or Failure has
@@ -316,9 +350,6 @@ impl Link {
         if exhausted {
             self.close_with(now, DownReason::AuthTimeout);
             return;
-        }
-        if challenge {
-            self.send_challenge(now);
         }
         if request {
             self.send_pap_request(now);
@@ -373,6 +404,10 @@ impl Link {
                 match a.status {
                     Status::Waiting => {
                         a.identifier = id;
+                        // The request came within `pap.timeout`: the verdict has the rest of
+                        // `auth_timeout`.
+                        let deadline = a.started + self.shared.config.auth_timeout;
+                        self.shared.timers.set(TimerKind::AuthDeadline, deadline);
                         self.auth_serial = self.auth_serial.wrapping_add(1);
                         let request_id = AuthId(self.auth_serial);
                         a.status = Status::Pending(request_id);
@@ -414,7 +449,17 @@ impl Link {
     fn chap(&mut self, now: Instant, id: u8, chap: ChapPacket<'_>, rng: &mut dyn Rng) -> bool {
         match chap {
             ChapPacket::Challenge { value, .. } => self.chap_challenge(now, id, value, rng),
-            ChapPacket::Response { value, name } => self.chap_response(id, value, name),
+            ChapPacket::Response { value, name } => {
+                let handled = self.chap_response(id, value, name);
+                if handled
+                    && self.rechallenging()
+                    && let Some(next) = self.next_challenge.as_deref_mut()
+                {
+                    // The value of the next re-challenge, drawn while randomness is at hand.
+                    rng.fill(&mut next[..]);
+                }
+                handled
+            }
             ChapPacket::Success(message) | ChapPacket::Failure(message) => {
                 let success = matches!(chap, ChapPacket::Success(_));
                 self.chap_result(now, id, success, message)
@@ -464,7 +509,7 @@ impl Link {
         self.auth_serial = self.auth_serial.wrapping_add(1);
         let request_id = AuthId(self.auth_serial);
         a.status = Status::Pending(request_id);
-        self.shared.timers.stop(TimerKind::AuthRestart);
+        self.shared.timers.stop(TimerKind::ChallengeRestart);
         self.push(Event::Authenticate(AuthRequest {
             id: request_id,
             user: name.to_vec(),
@@ -508,6 +553,10 @@ impl Link {
                         identifier,
                         message.as_bytes(),
                     );
+                }
+                if self.phase == Phase::Network {
+                    // A re-challenge answered right: the link goes on as it was.
+                    self.arm_rechallenge(now);
                 }
                 self.maybe_network(now);
             }
@@ -658,13 +707,7 @@ impl Link {
             }
         }
         s.done = true;
-        if !self.auth.as_ref().is_some_and(|a| {
-            a.peer
-                .as_ref()
-                .is_some_and(|p| p.status == Status::Waiting && p.method != AuthMethod::Pap)
-        }) {
-            self.shared.timers.stop(TimerKind::AuthRestart);
-        }
+        self.shared.timers.stop(TimerKind::AuthRestart);
         true
     }
 

@@ -118,6 +118,7 @@ impl Link {
         self.auth = None;
         let t = &mut self.shared.timers;
         for kind in [
+            TimerKind::ChallengeRestart,
             TimerKind::AuthRestart,
             TimerKind::AuthDeadline,
             TimerKind::Echo,
@@ -133,6 +134,7 @@ impl Link {
     /// Authentication is done in every direction: the network phase starts its NCPs.
     pub(super) fn start_network(&mut self, now: Instant) {
         self.phase = Phase::Network;
+        self.shared.timers.stop(TimerKind::ChallengeRestart);
         self.shared.timers.stop(TimerKind::AuthRestart);
         self.shared.timers.stop(TimerKind::AuthDeadline);
         let config = &self.shared.config;
@@ -144,6 +146,7 @@ impl Link {
             self.close_with(now, DownReason::NoNetworkProtocol);
             return;
         }
+        self.arm_rechallenge(now);
         for (proto, on) in enabled {
             if on {
                 for e in [FsmEvent::Up, FsmEvent::Open] {
@@ -339,7 +342,7 @@ impl Link {
 
     fn ncp_run(&mut self, now: Instant, proto: u16, step: NcpStep<'_, '_>) -> Received {
         let mru = self.lcp_opts.peer_mru;
-        let mut cx = self.shared.cx(now, mru);
+        let mut cx = self.shared.cx_with(now, mru, true);
         match proto {
             protocol::IPCP => step.run(&mut self.ipcp, &mut self.ipcp_opts, &mut cx),
             _ => step.run(&mut self.ipv6cp, &mut self.ipv6cp_opts, &mut cx),
@@ -378,8 +381,11 @@ impl Link {
 
     /// A network protocol came up.
     fn network_up(&mut self, now: Instant) {
-        // The peer is past authentication: no Success needs repeating.
-        self.auth = None;
+        // The peer is past authentication: no Success needs repeating (a re-challenge in
+        // progress keeps its state).
+        if !self.rechallenging() {
+            self.auth = None;
+        }
         if self.idle_ms != 0 && self.shared.timers.get(TimerKind::Idle).is_none() {
             self.last_activity = now;
             self.arm_idle(now);

@@ -138,10 +138,21 @@ struct Shared {
 }
 
 impl Shared {
+    /// The automaton's context for LCP.
     fn cx(&mut self, now: Instant, peer_mru: u16) -> Cx<'_> {
+        self.cx_with(now, peer_mru, false)
+    }
+
+    /// The automaton's context for LCP, or with `ncp` for IPCP and IPv6CP (their own
+    /// counters and Restart timer).
+    fn cx_with(&mut self, now: Instant, peer_mru: u16, ncp: bool) -> Cx<'_> {
         Cx {
             now,
-            retries: &self.config.retries,
+            retries: if ncp {
+                &self.config.ncp_retries
+            } else {
+                &self.config.retries
+            },
             out: &mut self.out,
             timers: &mut self.timers,
             peer_mru: usize::from(peer_mru),
@@ -178,6 +189,9 @@ pub struct Link {
     idle_ms: u32,
     /// Numbers the authentication requests.
     auth_serial: u32,
+    /// The Identifier and value of our next CHAP re-challenge, drawn while randomness is at
+    /// hand (timers come without it); only with `chap.rechallenge`.
+    next_challenge: Option<Box<[u8; 17]>>,
 }
 
 impl Link {
@@ -212,6 +226,7 @@ impl Link {
             last_activity: Instant::ZERO,
             idle_ms,
             auth_serial: 0,
+            next_challenge: None,
         }
     }
 
@@ -287,6 +302,7 @@ impl Link {
             T::LcpRestart,
             T::IpcpRestart,
             T::Ipv6cpRestart,
+            T::ChallengeRestart,
             T::AuthRestart,
             T::AuthDeadline,
             T::Echo,
@@ -310,6 +326,7 @@ impl Link {
                 }
                 T::IpcpRestart => self.ncp_timeout(now, protocol::IPCP),
                 T::Ipv6cpRestart => self.ncp_timeout(now, protocol::IPV6CP),
+                T::ChallengeRestart => self.challenge_retransmit(now),
                 T::AuthRestart => self.auth_retransmit(now),
                 T::AuthDeadline if self.phase == Phase::Authenticate => {
                     self.close_with(now, DownReason::AuthTimeout)
@@ -504,6 +521,7 @@ impl Link {
         self.shared.out.heap_bytes()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + self.auth.as_ref().map_or(0, |a| a.heap_bytes())
+            + self.next_challenge.as_ref().map_or(0, |c| c.len())
     }
 
     fn is_running(&self) -> bool {

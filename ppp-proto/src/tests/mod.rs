@@ -5,4 +5,5 @@ mod frames;
 mod property;
 mod proxy;
 mod scenarios;
+mod timing;
 pub(crate) mod util;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use l2tp_config::{self as cfg, Config, PppAuthMethod, PppSettings};
 use ppp_proto::{
-    AuthMethod, Credentials, Ipv4Config, Ipv4Params, Ipv6Config, LcpConfig, LinkConfig, Password,
-    Retries,
+    AuthMethod, ChapTiming, Credentials, Ipv4Config, Ipv4Params, Ipv6Config, LcpConfig, LinkConfig,
+    PapTiming, Password, Retries,
 };
 
 use super::policy::{LocalUser, PppPolicy, ProxyPolicy, RadiusPolicy, Users};
@@ -81,11 +81,29 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
             PppAuthMethod::Pap => AuthMethod::Pap,
         })
         .collect();
+    let seconds = |n: u32| Duration::from_secs(u64::from(n));
     let base = LinkConfig {
         retries: Retries {
-            restart: Duration::from_secs(u64::from(s.lcp_retransmit_interval)),
+            restart: seconds(s.lcp_retransmit_interval),
             max_configure: s.lcp_max_cfg_reqs,
-            ..Retries::default()
+            max_terminate: s.lcp_max_term_reqs,
+            max_failure: s.lcp_max_cfg_naks,
+        },
+        ncp_retries: Retries {
+            restart: seconds(s.ipcp_retransmit_interval),
+            max_configure: s.ipcp_max_cfg_reqs,
+            max_terminate: s.ipcp_max_term_reqs,
+            max_failure: s.ipcp_max_cfg_naks,
+        },
+        chap: ChapTiming {
+            restart: seconds(s.chap_restart),
+            max_challenges: s.chap_max_challenge,
+            rechallenge: secs(s.chap_interval),
+        },
+        pap: PapTiming {
+            restart: seconds(s.pap_restart_interval),
+            max_requests: s.pap_max_auth_reqs,
+            timeout: secs(s.pap_timeout),
         },
         lcp: LcpConfig {
             mru: s.mru,

@@ -12,6 +12,7 @@ use ppp_proto::{AuthRequest, NetworkParams, Verdict};
 use super::super::ctx::Ctx;
 use super::super::pools::PoolError;
 use super::super::registry::TunnelRec;
+use super::policy::AuthRefusal;
 use super::relogin::reserve_fixed;
 use super::state::{Ppp, PppLink, method_label};
 
@@ -61,6 +62,49 @@ pub(super) fn authenticate(
     match assign_address(ppp, handle, st, user_ip, local_v4) {
         Ok(()) => verdict,
         Err(e) => refuse_address(ppp, (tid, sid), st, &req.user, &e),
+    }
+}
+
+/// The verdict on the peer's answer to a re-challenge (`chap_interval`, RFC 1994 §2): the
+/// user who logged in, checked against the local users again. The link's addresses stay; a
+/// refusal ends the session as a failed login does (logged, counted, CDN result 2).
+pub(super) fn reauthenticate(
+    ppp: &mut Ppp,
+    (tid, sid): (u32, u32),
+    st: &mut PppLink,
+    req: &AuthRequest,
+) -> Verdict {
+    let name = String::from_utf8_lossy(&req.user).into_owned();
+    let method = method_label(req.method());
+    let same_user = st.user.as_deref() == Some(req.user.as_slice());
+    let checked = if same_user {
+        st.policy.users.verify(req).map(|(_, verdict)| verdict)
+    } else {
+        Err(AuthRefusal::WrongCredentials)
+    };
+    match checked {
+        Ok(verdict) => {
+            tracing::debug!("session {tid}/{sid}: PPP re-challenge of user {name:?} answered");
+            verdict
+        }
+        Err(refusal) => {
+            *ppp.counters
+                .auth_failures
+                .entry(refusal.label())
+                .or_default() += 1;
+            let why = if same_user {
+                refusal.to_string()
+            } else {
+                let was = st.user().unwrap_or_default();
+                format!("the session's user is {was:?}")
+            };
+            tracing::warn!(
+                "session {tid}/{sid}: PPP re-authentication of user {name:?} ({method}) \
+                 failed: {why}"
+            );
+            st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
+            Verdict::reject("Authentication failed")
+        }
     }
 }
 

@@ -50,7 +50,7 @@ use super::pools::PoolError;
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 use aaa::Purpose;
-use local::{assign_address, authenticate, refuse_address, tunnel_local_ipv4};
+use local::{assign_address, authenticate, reauthenticate, refuse_address, tunnel_local_ipv4};
 
 // ------------------------------------------------------------------ inputs
 
@@ -509,6 +509,15 @@ fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                                 .credentials
                                 .as_ref()
                                 .map(|c| c.user.clone().into_boxed_slice());
+                        }
+                    }
+                    LinkEvent::Authenticate(req)
+                        if st.link.phase() == ppp_proto::Phase::Network =>
+                    {
+                        // A re-challenge (`chap_interval`): the same user, checked again.
+                        let verdict = reauthenticate(ppp, (tid, sid), st, &req);
+                        if let Err(e) = st.link.auth_verdict(now, req.id, verdict) {
+                            tracing::debug!("session {tid}/{sid}: PPP verdict not taken: {e}");
                         }
                     }
                     LinkEvent::Authenticate(req)

@@ -13,6 +13,7 @@ mod ppp;
 mod ppp_clients;
 mod ppp_hostile;
 mod ppp_proxy;
+mod ppp_timers;
 mod radius;
 mod reload;
 mod reload_refused;
