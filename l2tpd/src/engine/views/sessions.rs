@@ -12,6 +12,20 @@ use super::{Views, instance_text, no_session, no_tunnel, text};
 use crate::view;
 
 impl Views<'_> {
+    /// Which sessions `show sessions [TUNNEL]` lists: every one (`None`), those of a tunnel
+    /// (`Some(Some(handle))`), or none but the waiting ones of an instance that `show tunnels`
+    /// lists without a tunnel now (`Some(None)`).
+    fn only_tunnel(&self, tunnel: Option<&Selector>) -> Result<Option<Option<u64>>, CtlError> {
+        Ok(match tunnel {
+            Some(sel) => match self.find_tunnel(sel) {
+                Some(h) => Some(Some(h)),
+                None if self.shown_instance(sel) => Some(None),
+                None => return Err(no_tunnel(sel)),
+            },
+            None => None,
+        })
+    }
+
     /// A page of `show sessions [TUNNEL]`: at most `budget` sessions looked at, from `from`,
     /// those of `tunnel` (every tunnel for `None`) in `state` kept.
     pub(in crate::engine) fn sessions_page(
@@ -21,15 +35,7 @@ impl Views<'_> {
         from: Option<&ListCursor>,
         budget: usize,
     ) -> Result<ListPage<SessionInfo>, CtlError> {
-        let only = match tunnel {
-            Some(sel) => match self.find_tunnel(sel) {
-                Some(h) => Some(Some(h)),
-                // Listed by `show tunnels`, without a tunnel now: its waiting sessions only.
-                None if self.shown_instance(sel) => Some(None),
-                None => return Err(no_tunnel(sel)),
-            },
-            None => None,
-        };
+        let only = self.only_tunnel(tunnel)?;
         let of = tunnel.map(|sel| self.instance_name(sel));
         Ok(page(
             from,
@@ -52,15 +58,7 @@ impl Views<'_> {
         now: Instant,
         tunnel: Option<&Selector>,
     ) -> Result<Vec<SessionInfo>, CtlError> {
-        let only = match tunnel {
-            Some(sel) => match self.find_tunnel(sel) {
-                Some(h) => Some(Some(h)),
-                // Listed by `show tunnels`, without a tunnel now: its waiting sessions only.
-                None if self.shown_instance(sel) => Some(None),
-                None => return Err(no_tunnel(sel)),
-            },
-            None => None,
-        };
+        let only = self.only_tunnel(tunnel)?;
         let mut out: Vec<SessionInfo> = self
             .registry
             .sessions()
