@@ -6,10 +6,9 @@
 mod common;
 
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use common::{Env, free_port, l2tpd};
+use common::{Env, l2tpd, start_with_tunnel_created_script};
 
 /// The descriptors a script's `ls -l /proc/self/fd` lists, without the one `ls` reads the
 /// listing through.
@@ -31,28 +30,15 @@ fn a_script_inherits_only_its_standard_streams() {
     // inherits them.
     let (rd, wr) = nix::unistd::pipe().unwrap();
     let mut env = Env::new(l2tpd(), "inherited-fds");
-    let scripts = env.dir.join("scripts");
-    std::fs::create_dir_all(&scripts).unwrap();
     let out = env.dir.join("fds");
-    let script = scripts.join("tunnel-created");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nls -l /proc/self/fd > \"{o}.tmp\"\nmv \"{o}.tmp\" \"{o}\"\n",
+    // A peer that never answers: the tunnel is created all the same.
+    start_with_tunnel_created_script(
+        &mut env,
+        &format!(
+            "ls -l /proc/self/fd > \"{o}.tmp\"\nmv \"{o}.tmp\" \"{o}\"\n",
             o = out.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    // A peer that never answers: the tunnel is created all the same.
-    env.write_config(
-        &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
-        &format!(
-            "tunnel \"t\" {{\n    peer 127.0.0.1:{}\n    version 3\n}}\n",
-            free_port()
-        ),
     );
-    env.start(&[]);
     let deadline = Instant::now() + Duration::from_secs(10);
     let listing = loop {
         if let Ok(text) = std::fs::read_to_string(&out) {

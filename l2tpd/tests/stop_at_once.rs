@@ -6,11 +6,10 @@
 mod common;
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use common::{Env, free_port, l2tpd, wait_for};
+use common::{Env, l2tpd, start_with_tunnel_created_script, wait_for};
 use l2tp_ctl::{Request, Response};
 use nix::sys::signal::Signal;
 
@@ -25,29 +24,13 @@ fn a_second_signal_ends_every_wait_of_the_stop() {
         (Signal::SIGTERM, Signal::SIGINT),
     ] {
         let mut env = Env::new(l2tpd(), "stop-at-once");
-        let scripts = env.dir.join("scripts");
-        std::fs::create_dir_all(&scripts).unwrap();
         let pid_of_script = env.dir.join("script.pid");
-        let script = scripts.join("tunnel-created");
-        // A script that outlasts the stop's wait for scripts.
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho $$ > \"{}\"\nexec sleep 60\n",
-                pid_of_script.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // A peer that never answers, so that the stop waits for it too.
-        env.write_config(
-            &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
-            &format!(
-                "tunnel \"t\" {{\n    peer 127.0.0.1:{}\n    version 3\n}}\n",
-                free_port()
-            ),
+        // A script that outlasts the stop's wait for scripts, and a peer that never answers,
+        // so that the stop waits for it too.
+        start_with_tunnel_created_script(
+            &mut env,
+            &format!("echo $$ > \"{}\"\nexec sleep 60\n", pid_of_script.display()),
         );
-        env.start(&[]);
         // A watcher that never reads.
         let watcher = UnixStream::connect(env.sock()).unwrap();
         (&watcher)

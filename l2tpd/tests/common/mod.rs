@@ -111,3 +111,23 @@ pub fn judge_capture(name: &str, port: u16, datagrams: &[l2tp_testkit::pcap::Dat
         problems.join("\n")
     );
 }
+
+/// Starts `env`'s daemon (`dataplane none`) with a `script_dir` that holds one executable
+/// `tunnel-created` script, `body` (a shell script without its `#!` line), and a tunnel to
+/// a peer that never answers, which runs the script at once.
+pub fn start_with_tunnel_created_script(env: &mut Env, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let scripts = env.dir.join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    let script = scripts.join("tunnel-created");
+    std::fs::write(&script, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.write_config(
+        &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
+        &format!(
+            "tunnel \"t\" {{\n    peer 127.0.0.1:{}\n    version 3\n}}\n",
+            free_port()
+        ),
+    );
+    env.start(&[]);
+}
