@@ -268,6 +268,11 @@ fn accept(
         rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
     }
     rl.routes = routes(attrs, peer);
+    let dns = [
+        attrs.ms_primary_dns_server(),
+        attrs.ms_secondary_dns_server(),
+    ];
+    rl.dns = dns.iter().any(Option::is_some).then_some(dns);
     if let Some(i) = attrs.acct_interim_interval() {
         rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
     }

@@ -267,6 +267,11 @@ fn pap_chap_and_mschapv2_are_asked_of_radius_and_the_accept_is_honoured() {
             .unwrap_or_else(|e| panic!("{e:?}"));
         let ppp = d.ppp.unwrap_or_else(|| panic!("ppp"));
         assert_eq!(ppp.auth.as_deref(), Some(method));
+        assert_eq!(
+            ppp.dns,
+            [a("203.0.113.53")],
+            "the servers given, not the profile's"
+        );
         let radius = ppp.radius.unwrap_or_else(|| panic!("radius"));
         assert_eq!(radius.acct_session_id, id);
         assert_eq!(radius.authentic.as_deref(), Some("radius"));
