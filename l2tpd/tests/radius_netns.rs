@@ -583,7 +583,12 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
                 .lines()
                 .find(|l| l.contains("Access-Accept attributes not used: "))
                 .unwrap_or_else(|| panic!("the unused attributes are not logged:\n{log}"));
-            for name in ["Tunnel-Type", "Tunnel-Medium-Type", "Tunnel-Password"] {
+            for name in [
+                "Tunnel-Type",
+                "Tunnel-Medium-Type",
+                "Tunnel-Password",
+                "Reply-Message",
+            ] {
                 assert!(line.contains(name), "{name} not named: {line}");
             }
             assert!(!log.contains("tunnel-secret-pap"), "a secret in the log");

@@ -32,6 +32,7 @@ const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
 const NAS_PICKS: Ipv4Addr = Ipv4Addr::new(255, 255, 255, 254);
 
 /// The attributes of an Access-Accept that l2tpd honours, or that say nothing it must act on.
+/// Reply-Message is not one: the peer's PAP Authenticate-Ack and CHAP Success do not carry it.
 const USED: &[AttrType] = &[
     AttrType::USER_NAME,
     AttrType::SERVICE_TYPE,
@@ -47,7 +48,6 @@ const USED: &[AttrType] = &[
     AttrType::IDLE_TIMEOUT,
     AttrType::ACCT_INTERIM_INTERVAL,
     AttrType::CLASS,
-    AttrType::REPLY_MESSAGE,
     AttrType::MESSAGE_AUTHENTICATOR,
     AttrType::PROXY_STATE,
 ];
