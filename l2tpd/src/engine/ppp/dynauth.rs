@@ -196,7 +196,7 @@ fn sessions(ctx: &Ctx<'_>, attrs: &Attributes) -> Vec<u64> {
             id.is_none_or(|id| rl.is_some_and(|r| r.acct_session_id.as_bytes() == id))
                 && user.is_none_or(|u| st.user.as_deref() == Some(u) || acct_user == Some(u))
                 && ip.is_none_or(|a| st.peer_ipv4().is_none_or(|p| p == a))
-                && port.is_none_or(|p| p == rec.sid())
+                && port.is_none_or(|p| facts().is_some_and(|f| f.nas_port() == p))
                 && port_id.is_none_or(|p| facts().is_some_and(|f| f.nas_port_id().as_bytes() == p))
                 && calling
                     .is_none_or(|c| facts().and_then(|f| f.calling_station()).as_deref() == Some(c))

@@ -42,6 +42,8 @@ pub(super) struct SessionFacts {
     pub(super) access_line: Option<Box<AccessLine>>,
     /// The connect speeds of the LAC's ICCN.
     pub(super) connect_speed: Option<ConnectSpeed>,
+    /// Whether the tunnel is L2TPv2, whose session ids are unique in the tunnel only.
+    pub(super) v2: bool,
 }
 
 impl SessionFacts {
@@ -57,7 +59,23 @@ impl SessionFacts {
             called: rec.called_number().map(<[u8]>::to_vec),
             access_line: rec.access_line().cloned().map(Box::new),
             connect_speed: rec.connect_speed,
+            v2: ctx
+                .protocol
+                .ep()
+                .tunnel(rec.tid())
+                .is_some_and(|t| t.version == l2tp_proto::wire::Version::V2),
         })
+    }
+
+    /// NAS-Port (RFC 2865 §5.5), one the NAS's live sessions do not share: for L2TPv2 the
+    /// tunnel id in the high 16 bits and the session id in the low (each 16 bits, the session
+    /// id unique in its tunnel only), for L2TPv3 the session id (unique in the endpoint).
+    pub(super) fn nas_port(&self) -> u32 {
+        if self.v2 {
+            (self.tid & 0xffff) << 16 | (self.sid & 0xffff)
+        } else {
+            self.sid
+        }
     }
 
     /// The tunnel's (local, remote) addresses.
@@ -131,7 +149,7 @@ pub(super) fn session_attributes(
     a.push(AttrType::USER_NAME, user)?;
     let (local, remote) = f.ips();
     push_nas(ctx, &mut a, local)?;
-    a.push_nas_port(f.sid)?;
+    a.push_nas_port(f.nas_port())?;
     a.push_nas_port_id(&f.nas_port_id())?;
     a.push_nas_port_type(values::nas_port_type::VIRTUAL)?;
     a.push_service_type(values::service_type::FRAMED)?;

@@ -1,7 +1,7 @@
 //! Dynamic authorization (RFC 5176 §3) by the session identification attributes our own
 //! requests give: a Disconnect-Request that names one of a user's two sessions by its
-//! NAS-Port-Id ends only that one, and Calling- and Called-Station-Id match the values the
-//! Access-Request carried (the tunnel's addresses, when the LAC gave no numbers).
+//! NAS-Port-Id ends only that one, and NAS-Port, Calling- and Called-Station-Id match the
+//! values the Access-Request carried (the tunnel's addresses, when the LAC gave no numbers).
 
 use std::time::Duration;
 
@@ -43,6 +43,7 @@ fn a_request_names_a_session_by_nas_port_id_and_stations_as_sent() {
     let text = |a: &Attributes, t| String::from_utf8(a.get(t).unwrap_or_default().to_vec());
     let text = |a: &Attributes, t| text(a, t).unwrap_or_else(|e| panic!("{e}"));
     let port_id = text(&access[0], AttrType::NAS_PORT_ID);
+    let port = access[1].nas_port().unwrap_or_default();
     let calling = text(&access[0], AttrType::CALLING_STATION_ID);
     let called = text(&access[0], AttrType::CALLED_STATION_ID);
     assert!(!calling.is_empty() && !called.is_empty(), "{access:?}");
@@ -60,6 +61,12 @@ fn a_request_names_a_session_by_nas_port_id_and_stations_as_sent() {
     let ack = ask(&mut net, DynAuthKind::Coa, &|a| {
         let _ = a.push(AttrType::CALLING_STATION_ID, calling.as_bytes());
         let _ = a.push(AttrType::CALLED_STATION_ID, called.as_bytes());
+        let _ = a.push_session_timeout(3600);
+    });
+    assert_eq!(ack, Answer::Ack(None));
+    // NAS-Port as the Access-Request gave it.
+    let ack = ask(&mut net, DynAuthKind::Coa, &|a| {
+        let _ = a.push_nas_port(port);
         let _ = a.push_session_timeout(3600);
     });
     assert_eq!(ack, Answer::Ack(None));
