@@ -467,6 +467,19 @@ impl Task {
             }
             Socket::DynAuth(i) => match self.dynauth.handle_request(now, d.from, &d.bytes) {
                 Ok(Incoming::Request(req)) => {
+                    let unix = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |t| t.as_secs());
+                    if self.dynauth.is_stale(&req, unix) {
+                        // RFC 5176 §6.3: a replay, or a clock far off; silently discarded.
+                        tracing::warn!(
+                            "RADIUS dynamic authorization from {}: its Event-Timestamp is \
+                             more than {} s off: dropped",
+                            d.from,
+                            radius_proto::dynauth::EVENT_TIMESTAMP_WINDOW.as_secs()
+                        );
+                        return;
+                    }
                     self.next_id += 1;
                     let id = self.next_id;
                     let msg = FromRadius::DynAuth {
@@ -642,6 +655,7 @@ impl Task {
             ("unknown_client", d.unknown_clients),
             ("malformed", d.malformed),
             ("bad_authenticator", d.bad_authenticators),
+            ("stale", d.stale),
             ("duplicate", d.duplicates),
         ]
         .into_iter()

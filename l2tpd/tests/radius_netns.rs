@@ -10,7 +10,8 @@
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
 //! taken on `radius_dynauth_listen` and answered through the real socket (a NAK with the
-//! Error-Cause that fits), a request with the wrong secret dropped and counted; a reload that
+//! Error-Cause that fits), a request with the wrong secret or a stale Event-Timestamp dropped
+//! and counted; a reload that
 //! changes the server list (named in its summary, shown by `show radius`); tshark judging the
 //! capture with the secret.
 //!
@@ -199,8 +200,17 @@ fn accounting_on_and_off_show_radius_dynamic_authorization_and_reload() {
         "User-Name = \"nobody\"\n",
     );
     assert!(!out.contains("Received"), "{out}");
+    // An Event-Timestamp years old: a replay, silently discarded (RFC 5176 §6.3).
+    let out = lab.radclient(
+        "192.0.2.3:3799",
+        "disconnect",
+        SECRET,
+        "User-Name = \"nobody\"\nEvent-Timestamp = 1577836800\n",
+    );
+    assert!(!out.contains("Received"), "{out}");
     let shown: serde_json::Value =
         serde_json::from_str(&ctl(&socket, &["-j", "show", "radius"])).unwrap();
+    assert_eq!(shown["dynauth_dropped"]["stale"], 1, "{shown}");
     assert_eq!(shown["dynauth"]["disconnect_nak"], 1, "{shown}");
     assert_eq!(shown["dynauth"]["coa_nak"], 1, "{shown}");
     assert!(
@@ -583,7 +593,12 @@ fn native_clients_on_the_host_are_authenticated_and_accounted() {
                 .lines()
                 .find(|l| l.contains("Access-Accept attributes not used: "))
                 .unwrap_or_else(|| panic!("the unused attributes are not logged:\n{log}"));
-            for name in ["Tunnel-Type", "Tunnel-Medium-Type", "Tunnel-Password"] {
+            for name in [
+                "Tunnel-Type",
+                "Tunnel-Medium-Type",
+                "Tunnel-Password",
+                "Reply-Message",
+            ] {
                 assert!(line.contains(name), "{name} not named: {line}");
             }
             assert!(!log.contains("tunnel-secret-pap"), "a secret in the log");

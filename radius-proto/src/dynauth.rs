@@ -14,8 +14,9 @@
 //! copies the request's State (RFC 5176 §3.3) and Proxy-State attributes (RFC 2865 §5.33) and
 //! carries a Message-Authenticator when the request had one or the client requires it.
 //!
-//! Not implemented: the Event-Timestamp replay window of RFC 5176 §6.3 (the caller has the
-//! wall clock and may check [`Attributes::event_timestamp`] itself), and proxying.
+//! A request whose Event-Timestamp is not current, within [`EVENT_TIMESTAMP_WINDOW`] of the
+//! wall clock, MUST be silently discarded (RFC 5176 §6.3): the caller, which has the wall
+//! clock, asks [`DynAuthServer::is_stale`] before acting on it. Not implemented: proxying.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -31,6 +32,10 @@ use crate::packet::{self, DecodeError, Packet, VerifyError};
 
 /// How long an answered request is remembered to answer its retransmissions alike.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(30);
+
+/// How far from the wall clock a request's Event-Timestamp may be (RFC 5176 §6.3 recommends
+/// 300 s).
+pub const EVENT_TIMESTAMP_WINDOW: Duration = Duration::from_secs(300);
 
 /// A client allowed to send Disconnect- and CoA-Requests (a Dynamic Authorization Client).
 #[derive(Clone, Debug)]
@@ -117,6 +122,8 @@ pub struct DynAuthStats {
     pub malformed: u64,
     /// Datagrams with a wrong or missing authenticator.
     pub bad_authenticators: u64,
+    /// Requests whose Event-Timestamp was not current ([`DynAuthServer::is_stale`]).
+    pub stale: u64,
     /// ACKs sent.
     pub acks: u64,
     /// NAKs sent.
@@ -276,6 +283,20 @@ impl DynAuthServer {
         Ok(())
     }
 
+    /// Whether `request` carries an Event-Timestamp more than [`EVENT_TIMESTAMP_WINDOW`] from
+    /// `unix_now` (seconds since 1970): then it MUST be silently discarded (RFC 5176 §6.3, the
+    /// replay protection), and it is counted. A request without one is current.
+    pub fn is_stale(&mut self, request: &DynAuthRequest, unix_now: u64) -> bool {
+        let Some(t) = request.packet.attributes.event_timestamp() else {
+            return false;
+        };
+        let stale = u64::from(t).abs_diff(unix_now) > EVENT_TIMESTAMP_WINDOW.as_secs();
+        if stale {
+            self.stats.stale += 1;
+        }
+        stale
+    }
+
     /// The counters.
     pub fn stats(&self) -> &DynAuthStats {
         &self.stats
@@ -371,6 +392,30 @@ mod tests {
         ));
         assert_eq!(das.stats().requests, 2);
         assert_eq!(das.stats().duplicates, 1);
+    }
+
+    #[test]
+    fn a_request_whose_event_timestamp_is_not_current_is_stale() {
+        let mut das = das();
+        let now = Instant::from_secs(1);
+        let unix = 1_800_000_000;
+        let mut stale = Vec::new();
+        for (id, t) in [(1, None), (2, Some(unix - 300)), (3, Some(unix + 301))] {
+            let mut a = Attributes::new();
+            a.push_user_name("alice").unwrap();
+            if let Some(t) = t {
+                a.push_event_timestamp(t).unwrap();
+            }
+            let mut bytes = Vec::new();
+            let secret = Secret::from("coa-secret");
+            encode_signed_request(&mut bytes, Code::CoaRequest, id, &a, &secret, false).unwrap();
+            let Ok(Incoming::Request(r)) = das.handle_request(now, from(), &bytes) else {
+                panic!("not accepted");
+            };
+            stale.push(das.is_stale(&r, u64::from(unix)));
+        }
+        assert_eq!(stale, [false, false, true]);
+        assert_eq!(das.stats().stale, 1);
     }
 
     #[test]

@@ -14,10 +14,11 @@ use super::write::{counter, labelled, labelled_gauges, with_zeros};
 
 const ACCOUNTING_TYPES: [&str; 5] = ["start", "interim", "stop", "on", "off"];
 const DYNAUTH_ANSWERS: [&str; 4] = ["disconnect_ack", "disconnect_nak", "coa_ack", "coa_nak"];
-const DYNAUTH_DROPS: [&str; 4] = [
+const DYNAUTH_DROPS: [&str; 5] = [
     "unknown_client",
     "malformed",
     "bad_authenticator",
+    "stale",
     "duplicate",
 ];
 

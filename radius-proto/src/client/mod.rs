@@ -316,12 +316,16 @@ impl Client {
             Code::AccessChallenge => stats.challenges += 1,
             _ => stats.accounting_responses += 1,
         }
-        stats.last_rtt = rtt;
-        stats.smoothed_rtt = if stats.smoothed_rtt.is_zero() {
-            rtt
-        } else {
-            stats.smoothed_rtt * 7 / 8 + rtt / 8
-        };
+        // Karn's algorithm: the answer to a request sent more than once may be to any of its
+        // transmissions, so it says nothing sure of the round trip.
+        if sent.transmissions == 1 {
+            stats.last_rtt = rtt;
+            stats.smoothed_rtt = if stats.smoothed_rtt.is_zero() {
+                rtt
+            } else {
+                stats.smoothed_rtt * 7 / 8 + rtt / 8
+            };
+        }
         if matches!(server.state, ServerState::Dead { .. }) {
             server.state = ServerState::Alive;
             self.events.push_back(Event::ServerAlive {

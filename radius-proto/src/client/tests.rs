@@ -234,6 +234,27 @@ fn access_request_is_answered() {
 }
 
 #[test]
+fn an_answer_to_a_retransmitted_request_is_no_round_trip_sample() {
+    let mut sim = Sim::new(one_server());
+    sim.access("slow");
+    let first = sim.transmits();
+    sim.advance(Duration::from_secs(1));
+    assert_eq!(sim.transmits().len(), 1);
+    // Half a second after the retransmission, 1.5 s after the first: which one it answers
+    // cannot be told.
+    sim.advance(Duration::from_millis(500));
+    sim.answer(&first[0], Code::AccessAccept);
+    let stats = sim.server_info(0).stats;
+    assert_eq!((stats.accepts, stats.smoothed_rtt), (1, Duration::ZERO));
+    sim.access("quick");
+    let sent = sim.transmits();
+    sim.now += Duration::from_millis(30);
+    sim.answer(&sent[0], Code::AccessAccept);
+    let stats = sim.server_info(0).stats;
+    assert_eq!(stats.smoothed_rtt, Duration::from_millis(30));
+}
+
+#[test]
 fn forged_and_unsigned_answers_are_dropped() {
     let mut sim = Sim::new(one_server());
     let h = sim.access("bob");

@@ -299,9 +299,10 @@ pub struct ServerStats {
     pub malformed: u64,
     /// Datagrams from it with an invalid or missing authenticator.
     pub bad_authenticators: u64,
-    /// The round-trip time of the last answer.
+    /// The round-trip time of the last answer to a request sent once (an answer to a
+    /// retransmitted one is not a sample: Karn's algorithm).
     pub last_rtt: Duration,
-    /// Smoothed round-trip time (7/8 old + 1/8 new).
+    /// Smoothed round-trip time (7/8 old + 1/8 new), of the same samples.
     pub smoothed_rtt: Duration,
     /// Status-Server probes sent to it (RFC 5997).
     pub probes: u64,

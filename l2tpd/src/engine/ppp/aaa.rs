@@ -221,6 +221,9 @@ pub(in crate::engine) struct RadiusLink {
     pub(super) interim_at: Option<PInstant>,
     /// Framed-MTU: the interface's MTU is at most this.
     pub(super) framed_mtu: Option<u16>,
+    /// The DNS servers the Access-Accept gave the peer instead of the profile's (RFC 2548
+    /// §2.2), for `show session`.
+    pub(super) dns: Option<[Option<std::net::Ipv4Addr>; 2]>,
     /// Prefixes routed to the session: Framed-IPv6-Prefix, Delegated-IPv6-Prefix, and the
     /// subnet of Framed-IP-Address and Framed-IP-Netmask when it is wider than the address.
     pub(super) routes: Vec<(std::net::IpAddr, u8)>,

@@ -32,6 +32,7 @@ const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
 const NAS_PICKS: Ipv4Addr = Ipv4Addr::new(255, 255, 255, 254);
 
 /// The attributes of an Access-Accept that l2tpd honours, or that say nothing it must act on.
+/// Reply-Message is not one: the peer's PAP Authenticate-Ack and CHAP Success do not carry it.
 const USED: &[AttrType] = &[
     AttrType::USER_NAME,
     AttrType::SERVICE_TYPE,
@@ -47,7 +48,6 @@ const USED: &[AttrType] = &[
     AttrType::IDLE_TIMEOUT,
     AttrType::ACCT_INTERIM_INTERVAL,
     AttrType::CLASS,
-    AttrType::REPLY_MESSAGE,
     AttrType::MESSAGE_AUTHENTICATOR,
     AttrType::PROXY_STATE,
 ];
@@ -268,6 +268,11 @@ fn accept(
         rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
     }
     rl.routes = routes(attrs, peer);
+    let dns = [
+        attrs.ms_primary_dns_server(),
+        attrs.ms_secondary_dns_server(),
+    ];
+    rl.dns = dns.iter().any(Option::is_some).then_some(dns);
     if let Some(i) = attrs.acct_interim_interval() {
         rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
     }

@@ -4,7 +4,8 @@
 //!
 //! A request is for this NAS if its NAS-Identifier, NAS-IP-Address and NAS-IPv6-Address,
 //! when present, are ours (else NAK, Error-Cause 403). It names sessions by Acct-Session-Id,
-//! User-Name, Framed-IP-Address, NAS-Port and Calling-Station-Id: a session matches when every
+//! User-Name, Framed-IP-Address, NAS-Port, NAS-Port-Id, Calling-Station-Id and
+//! Called-Station-Id, each as our requests give it (RFC 5176 §3): a session matches when every
 //! one of them that is present matches (none present: NAK 402; no session: NAK 503). A
 //! Disconnect-Request ends the PPP of each session (LCP Terminate-Request; the Stop says
 //! Admin-Reset) and is ACKed. A CoA-Request sets Session-Timeout (counted from the
@@ -21,7 +22,7 @@ use radius_proto::{Attributes, dict::values::error_cause as cause};
 use super::super::ctx::Ctx;
 use super::aaa::MIN_INTERIM;
 use super::policy::Role;
-use super::request::nas_identifier;
+use super::request::{SessionFacts, nas_identifier};
 
 /// Attributes that identify the NAS or the session, or that every request may carry.
 const IDENTIFYING: &[AttrType] = &[
@@ -103,7 +104,9 @@ fn answer(
         AttrType::USER_NAME,
         AttrType::FRAMED_IP_ADDRESS,
         AttrType::NAS_PORT,
+        AttrType::NAS_PORT_ID,
         AttrType::CALLING_STATION_ID,
+        AttrType::CALLED_STATION_ID,
     ];
     if !by.iter().any(|t| attrs.contains(*t)) {
         tracing::info!("{what}: names no session; NAK");
@@ -166,7 +169,9 @@ fn sessions(ctx: &Ctx<'_>, attrs: &Attributes) -> Vec<u64> {
     let user = attrs.get(AttrType::USER_NAME);
     let ip = attrs.framed_ip_address();
     let port = attrs.nas_port();
+    let port_id = attrs.get(AttrType::NAS_PORT_ID);
     let calling = attrs.get(AttrType::CALLING_STATION_ID);
+    let called = attrs.get(AttrType::CALLED_STATION_ID);
     // An address names its session through the pools' index.
     let candidates: Vec<u64> = match ip {
         Some(a) => ctx.ppp.pools.holder(a).into_iter().collect(),
@@ -186,11 +191,17 @@ fn sessions(ctx: &Ctx<'_>, attrs: &Attributes) -> Vec<u64> {
             }
             let rl = st.radius.as_deref();
             let acct_user = rl.and_then(|r| r.acct_user.as_deref());
+            // The port and the stations as the session's requests give them.
+            let facts = || SessionFacts::of(ctx, h);
             id.is_none_or(|id| rl.is_some_and(|r| r.acct_session_id.as_bytes() == id))
                 && user.is_none_or(|u| st.user.as_deref() == Some(u) || acct_user == Some(u))
                 && ip.is_none_or(|a| st.peer_ipv4().is_none_or(|p| p == a))
-                && port.is_none_or(|p| p == rec.sid())
-                && calling.is_none_or(|c| rec.calling_number() == Some(c))
+                && port.is_none_or(|p| facts().is_some_and(|f| f.nas_port() == p))
+                && port_id.is_none_or(|p| facts().is_some_and(|f| f.nas_port_id().as_bytes() == p))
+                && calling
+                    .is_none_or(|c| facts().and_then(|f| f.calling_station()).as_deref() == Some(c))
+                && called
+                    .is_none_or(|c| facts().and_then(|f| f.called_station()).as_deref() == Some(c))
         })
         .collect()
 }

@@ -42,6 +42,8 @@ pub(super) struct SessionFacts {
     pub(super) access_line: Option<Box<AccessLine>>,
     /// The connect speeds of the LAC's ICCN.
     pub(super) connect_speed: Option<ConnectSpeed>,
+    /// Whether the tunnel is L2TPv2, whose session ids are unique in the tunnel only.
+    pub(super) v2: bool,
 }
 
 impl SessionFacts {
@@ -57,8 +59,56 @@ impl SessionFacts {
             called: rec.called_number().map(<[u8]>::to_vec),
             access_line: rec.access_line().cloned().map(Box::new),
             connect_speed: rec.connect_speed,
+            v2: ctx
+                .protocol
+                .ep()
+                .tunnel(rec.tid())
+                .is_some_and(|t| t.version == l2tp_proto::wire::Version::V2),
         })
     }
+
+    /// NAS-Port (RFC 2865 §5.5), one the NAS's live sessions do not share: for L2TPv2 the
+    /// tunnel id in the high 16 bits and the session id in the low (each 16 bits, the session
+    /// id unique in its tunnel only), for L2TPv3 the session id (unique in the endpoint).
+    pub(super) fn nas_port(&self) -> u32 {
+        if self.v2 {
+            (self.tid & 0xffff) << 16 | (self.sid & 0xffff)
+        } else {
+            self.sid
+        }
+    }
+
+    /// The tunnel's (local, remote) addresses.
+    fn ips(&self) -> (Option<IpAddr>, Option<IpAddr>) {
+        match self.addrs {
+            Some((l, r)) => (Some(l.ip().to_canonical()), Some(r.ip().to_canonical())),
+            None => (None, None),
+        }
+    }
+
+    /// NAS-Port-Id: `tid/sid`.
+    pub(super) fn nas_port_id(&self) -> String {
+        format!("{}/{}", self.tid, self.sid)
+    }
+
+    /// Calling-Station-Id (RFC 2865 §5.31): the L2TP Calling Number, else the LAC's address.
+    pub(super) fn calling_station(&self) -> Option<Vec<u8>> {
+        station(self.calling.as_deref(), self.ips().1)
+    }
+
+    /// Called-Station-Id (RFC 2865 §5.30): the L2TP Called Number, else the LNS's address.
+    pub(super) fn called_station(&self) -> Option<Vec<u8>> {
+        station(self.called.as_deref(), self.ips().0)
+    }
+}
+
+/// A station's number, else its address, in at most the octets of an attribute.
+fn station(number: Option<&[u8]>, ip: Option<IpAddr>) -> Option<Vec<u8>> {
+    let v = number.map_or_else(
+        || ip.map(|ip| ip.to_string().into_bytes()),
+        |n| Some(n.to_vec()),
+    )?;
+    Some(clip(&v).to_vec())
 }
 
 /// The NAS-Identifier: `radius_nas_identifier`, else the host name.
@@ -97,23 +147,18 @@ pub(super) fn session_attributes(
 ) -> Result<Attributes, EncodeError> {
     let mut a = Attributes::with_capacity(256);
     a.push(AttrType::USER_NAME, user)?;
-    let (local, remote) = match f.addrs {
-        Some((l, r)) => (Some(l.ip().to_canonical()), Some(r.ip().to_canonical())),
-        None => (None, None),
-    };
+    let (local, remote) = f.ips();
     push_nas(ctx, &mut a, local)?;
-    a.push_nas_port(f.sid)?;
-    a.push_nas_port_id(&format!("{}/{}", f.tid, f.sid))?;
+    a.push_nas_port(f.nas_port())?;
+    a.push_nas_port_id(&f.nas_port_id())?;
     a.push_nas_port_type(values::nas_port_type::VIRTUAL)?;
     a.push_service_type(values::service_type::FRAMED)?;
     a.push_framed_protocol(values::framed_protocol::PPP)?;
-    // RFC 2865 §5.31, §5.30: the L2TP Calling and Called Numbers, else the addresses.
-    let text = |ip: Option<IpAddr>| ip.map(|ip| ip.to_string().into_bytes());
-    if let Some(v) = f.calling.clone().or_else(|| text(remote)) {
-        a.push(AttrType::CALLING_STATION_ID, clip(&v))?;
+    if let Some(v) = f.calling_station() {
+        a.push(AttrType::CALLING_STATION_ID, &v)?;
     }
-    if let Some(v) = f.called.clone().or_else(|| text(local)) {
-        a.push(AttrType::CALLED_STATION_ID, clip(&v))?;
+    if let Some(v) = f.called_station() {
+        a.push(AttrType::CALLED_STATION_ID, &v)?;
     }
     if let (Some(l), Some(r)) = (local, remote) {
         let medium = if r.is_ipv4() {

@@ -109,7 +109,11 @@ impl PppLink {
         let c = self.link.counters();
         // The servers we give (server), or were given (client).
         let servers = match self.role {
-            Role::Server => self.policy.server.ipv4.map(|c| c.defaults.dns),
+            Role::Server => self.policy.server.ipv4.map(|c| {
+                (self.radius.as_deref())
+                    .and_then(|r| r.dns)
+                    .unwrap_or(c.defaults.dns)
+            }),
             Role::Client => self.ipv4.map(|i| i.dns),
         };
         let mut dns: Vec<Ipv4Addr> = servers.iter().flatten().flatten().copied().collect();

@@ -3,6 +3,7 @@
 
 mod access_line;
 mod down_logs;
+mod dynauth;
 mod failover;
 mod figures;
 mod harness;

@@ -243,7 +243,8 @@ fn pap_chap_and_mschapv2_are_asked_of_radius_and_the_accept_is_honoured() {
         let (tid, sid) = (rows[0].tid, rows[0].sid);
         assert_eq!(r.nas_identifier(), Some("lns-test"));
         assert_eq!(r.nas_ip_address(), Some(a("192.0.2.2")));
-        assert_eq!(r.nas_port(), Some(sid));
+        // Unique on the NAS: L2TPv2 session ids are unique in their tunnel only.
+        assert_eq!(r.nas_port(), Some(tid << 16 | sid));
         assert_eq!(r.nas_port_id(), Some(format!("{tid}/{sid}").as_str()));
         assert_eq!(r.nas_port_type(), Some(5));
         assert_eq!((r.service_type(), r.framed_protocol()), (Some(2), Some(1)));
@@ -267,6 +268,11 @@ fn pap_chap_and_mschapv2_are_asked_of_radius_and_the_accept_is_honoured() {
             .unwrap_or_else(|e| panic!("{e:?}"));
         let ppp = d.ppp.unwrap_or_else(|| panic!("ppp"));
         assert_eq!(ppp.auth.as_deref(), Some(method));
+        assert_eq!(
+            ppp.dns,
+            [a("203.0.113.53")],
+            "the servers given, not the profile's"
+        );
         let radius = ppp.radius.unwrap_or_else(|| panic!("radius"));
         assert_eq!(radius.acct_session_id, id);
         assert_eq!(radius.authentic.as_deref(), Some("radius"));
