@@ -206,7 +206,12 @@ stop_client() {
     eval "p=\$PID_xl2tpd_$1"
     for c in $(children "$p"); do kill -KILL "$c" 2>/dev/null; done
     kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
-    wait_until 10 sh -c "! ip -n c$1 link show ppp0"
+    # A pppd that xl2tpd forked while it was being stopped outlives it (and keeps ppp0, with
+    # the address of a session the server has ended): every pppd of the client goes too.
+    for c in $(ip netns pids c$1); do
+        [ "$(cat /proc/$c/comm 2>/dev/null)" = pppd ] && kill -KILL "$c" 2>/dev/null
+    done
+    wait_until 10 sh -c "! ip -n c$1 link show ppp0" || echo "c$1: ppp0 is still there"
 }
 # children PID: the processes whose parent is PID.
 children() {
