@@ -6,8 +6,13 @@
 //! `pap.timeout` if set. The peer's values go to the host as an [`Event::Authenticate`]; its
 //! verdict becomes Success / Authenticate-Ack, or Failure / Authenticate-Nak and the end of the
 //! link (RFC 1994 §4.2: the authenticator SHOULD terminate the link). A repeated Response or
-//! Request after the verdict gets the same answer again; one while the verdict is pending is
-//! ignored. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
+//! Request after the verdict gets the same answer again, with its own Identifier. A PAP peer
+//! retransmits with a new Identifier and takes only an Ack whose Identifier matches its latest
+//! Request (RFC 1334 §2.2.2): a repetition of the same Peer-ID and Password while the verdict
+//! is pending moves the Identifier the verdict will carry to the latest; other requests then
+//! are ignored. CHAP needs no such care: a Response to a Challenge sent again has that
+//! Challenge's Identifier, the only one answered, and no Challenge goes out while the verdict
+//! is pending. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
 //! (RFC 1994 §2), each Response judged by the host as the first.
 //!
 //! Peer: PAP sends the Authenticate-Request and repeats it every `pap.restart`,
@@ -85,6 +90,20 @@ struct Authenticator {
     retries: u8,
     /// When authentication started (the end of a `pap.timeout` restores `auth_timeout`).
     started: Instant,
+    /// PAP: a digest of the Peer-ID and Password judged, to tell a retransmission of that
+    /// request from another one.
+    pap_request: RequestDigest,
+}
+
+/// [`maths::pap_request_digest`] of the PAP request judged (redacted in `Debug`: it is derived
+/// from the password).
+#[derive(Default)]
+struct RequestDigest([u8; 16]);
+
+impl std::fmt::Debug for RequestDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestDigest(..)")
+    }
 }
 
 #[derive(Debug)]
@@ -141,6 +160,7 @@ impl Link {
                 success: None,
                 retries: config.chap.max_challenges.saturating_sub(1),
                 started: now,
+                pap_request: RequestDigest::default(),
             };
             if method == AuthMethod::Pap {
                 // RFC 1334 §2.2.1: the peer sends; we only wait, here at most `pap.timeout`.
@@ -208,8 +228,13 @@ impl Link {
             return;
         };
         a.identifier = identifier;
-        if let PeerCredentials::ChapMd5 { challenge, .. } = &credentials {
-            a.challenge = *challenge;
+        match &credentials {
+            PeerCredentials::ChapMd5 { challenge, .. } => a.challenge = *challenge,
+            PeerCredentials::Pap { password } => {
+                a.pap_request =
+                    RequestDigest(maths::pap_request_digest(&user, password.as_bytes()));
+            }
+            PeerCredentials::MsChapV2 { .. } => {}
         }
         self.auth_serial = self.auth_serial.wrapping_add(1);
         let request_id = AuthId(self.auth_serial);
@@ -401,9 +426,12 @@ impl Link {
                 let Some(a) = state.peer.as_mut().filter(|a| a.method == AuthMethod::Pap) else {
                     return false;
                 };
+                let digest = maths::pap_request_digest(peer_id, password);
+                let same = ct_eq(&digest, &a.pap_request.0);
                 match a.status {
                     Status::Waiting => {
                         a.identifier = id;
+                        a.pap_request = RequestDigest(digest);
                         // The request came within `pap.timeout`: the verdict has the rest of
                         // `auth_timeout`.
                         let deadline = a.started + self.shared.config.auth_timeout;
@@ -419,11 +447,14 @@ impl Link {
                             },
                         }));
                     }
+                    // A retransmission while the host decides: the peer takes only an Ack
+                    // with the Identifier of its latest request (RFC 1334 §2.2.2).
+                    Status::Pending(_) if same => a.identifier = id,
                     // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
-                    Status::Accepted => {
+                    Status::Accepted if same => {
                         self.send_auth(protocol::PAP, pap_code::ACK, id, b"Login ok")
                     }
-                    Status::Pending(_) | Status::Rejected => {}
+                    Status::Pending(_) | Status::Accepted | Status::Rejected => {}
                 }
                 true
             }

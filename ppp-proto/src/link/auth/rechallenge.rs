@@ -60,6 +60,7 @@ impl Link {
             success: None,
             retries: self.shared.config.chap.max_challenges.saturating_sub(1),
             started: now,
+            pap_request: Default::default(),
         });
         self.send_challenge(now);
     }
