@@ -8,3 +8,4 @@ mod scenarios;
 mod slow_verdict;
 mod timing;
 pub(crate) mod util;
+mod verdict_message;

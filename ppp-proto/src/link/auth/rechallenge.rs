@@ -58,6 +58,7 @@ impl Link {
             identifier: id,
             challenge: value,
             success: None,
+            message: None,
             retries: self.shared.config.chap.max_challenges.saturating_sub(1),
             started: now,
             pap_request: Default::default(),
