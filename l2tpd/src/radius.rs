@@ -694,6 +694,7 @@ impl Task {
                 accounting_responses: s.accounting_responses,
                 malformed: s.malformed,
                 bad_authenticators: s.bad_authenticators,
+                duplicates: s.duplicates,
                 last_rtt_us: u64::try_from(s.last_rtt.as_micros()).unwrap_or(u64::MAX),
                 smoothed_rtt_us: u64::try_from(s.smoothed_rtt.as_micros()).unwrap_or(u64::MAX),
                 probes: s.probes,

@@ -288,6 +288,7 @@ fn mschapv2_exchange() {
     let req = mschapv2_request(&x);
     let Verdict::Accept {
         authenticator_response: Some(ours),
+        ..
     } = req.verify(&Password::from("alice-secret"))
     else {
         panic!("pppd's NT-Response verifies")

@@ -85,6 +85,10 @@ pub struct RadiusServerInfo {
     pub malformed: u64,
     /// Answers with a wrong or missing authenticator.
     pub bad_authenticators: u64,
+    /// Authentic answers to a request answered already: late answers to an earlier
+    /// transmission of a request that another answer completed, or repeated answers.
+    #[serde(default)]
+    pub duplicates: u64,
     /// The round-trip time of its last answer, microseconds.
     pub last_rtt_us: u64,
     /// Its smoothed round-trip time, microseconds.

@@ -21,6 +21,17 @@ pub fn pap_matches(received: &Password, expected: &Password) -> bool {
     received == expected
 }
 
+/// A digest of a PAP Authenticate-Request's Peer-ID and Password (each with its length), to
+/// tell a retransmission of a request from another one without keeping the password.
+pub fn pap_request_digest(peer_id: &[u8], password: &[u8]) -> [u8; 16] {
+    let mut h = Md5::new();
+    for part in [peer_id, password] {
+        h.update((part.len() as u32).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
 /// The CHAP-MD5 Response value (RFC 1994 §4.1): MD5 over the Identifier, the secret and the
 /// Challenge value.
 pub fn chap_md5_response(identifier: u8, secret: &Password, challenge: &[u8]) -> [u8; 16] {

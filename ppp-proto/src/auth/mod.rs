@@ -201,6 +201,7 @@ impl AuthRequest {
         );
         Verdict::Accept {
             authenticator_response: Some(AuthenticatorResponse(response)),
+            message: None,
         }
     }
 }
@@ -213,6 +214,11 @@ pub enum Verdict {
     Accept {
         /// Required for MS-CHAPv2, ignored otherwise.
         authenticator_response: Option<AuthenticatorResponse>,
+        /// Text for the peer (a RADIUS Reply-Message): the Message of the PAP
+        /// Authenticate-Ack (RFC 1334 §2.2.2, at most 255 octets), of the CHAP-MD5 Success
+        /// (RFC 1994 §4.2), or the `M=` part of MS-CHAPv2's `S=... M=message` (RFC 2759 §5).
+        /// `None`: a greeting of our own.
+        message: Option<String>,
     },
     /// Refuse: PAP Authenticate-Nak or CHAP Failure carrying `message`, then the link is
     /// closed. For MS-CHAPv2 the message goes into the `E=691 R=0 C=... V=3 M=message` form of
@@ -229,7 +235,17 @@ impl Verdict {
     pub fn accept() -> Self {
         Verdict::Accept {
             authenticator_response: None,
+            message: None,
         }
+    }
+
+    /// This verdict with `message` for the peer, if it accepts (a rejection has its own).
+    #[must_use]
+    pub fn with_message(mut self, text: Option<String>) -> Self {
+        if let Verdict::Accept { message, .. } = &mut self {
+            *message = text;
+        }
+        self
     }
 
     /// A rejection with a message for the peer.
@@ -248,6 +264,7 @@ impl Verdict {
         if ok {
             Verdict::Accept {
                 authenticator_response,
+                message: None,
             }
         } else {
             Verdict::reject("Authentication failed")
@@ -365,6 +382,7 @@ mod tests {
         };
         let Verdict::Accept {
             authenticator_response: Some(r),
+            ..
         } = ms.verify(&good)
         else {
             panic!("MS-CHAPv2 with the right password is accepted with a response")

@@ -6,8 +6,13 @@
 //! `pap.timeout` if set. The peer's values go to the host as an [`Event::Authenticate`]; its
 //! verdict becomes Success / Authenticate-Ack, or Failure / Authenticate-Nak and the end of the
 //! link (RFC 1994 §4.2: the authenticator SHOULD terminate the link). A repeated Response or
-//! Request after the verdict gets the same answer again; one while the verdict is pending is
-//! ignored. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
+//! Request after the verdict gets the same answer again, with its own Identifier. A PAP peer
+//! retransmits with a new Identifier and takes only an Ack whose Identifier matches its latest
+//! Request (RFC 1334 §2.2.2): a repetition of the same Peer-ID and Password while the verdict
+//! is pending moves the Identifier the verdict will carry to the latest; other requests then
+//! are ignored. CHAP needs no such care: a Response to a Challenge sent again has that
+//! Challenge's Identifier, the only one answered, and no Challenge goes out while the verdict
+//! is pending. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
 //! (RFC 1994 §2), each Response judged by the host as the first.
 //!
 //! Peer: PAP sends the Authenticate-Request and repeats it every `pap.restart`,
@@ -20,17 +25,19 @@
 use l2tp_proto::rng::Rng;
 use l2tp_proto::time::Instant;
 
-use super::{Link, Phase, VerdictError};
+use super::{Link, Phase};
 use crate::auth::wire::{ChapPacket, MsChapV2Response, PapPacket, chap_code, pap_code};
 use crate::auth::{
-    AuthId, AuthMethod, AuthRequest, AuthenticatorResponse, Password, PeerCredentials, Verdict,
-    ct_eq, maths,
+    AuthId, AuthMethod, AuthRequest, AuthenticatorResponse, Password, PeerCredentials, ct_eq, maths,
 };
 use crate::event::{DownReason, Event};
 use crate::timer::TimerKind;
 use crate::wire::{ControlPacket, protocol};
 
 mod rechallenge;
+mod verdict;
+
+use verdict::{pap_ack_message, success_message};
 
 /// Authentication in progress (boxed: only links that authenticate hold it, and only until a
 /// network protocol is up).
@@ -81,10 +88,26 @@ struct Authenticator {
     challenge: [u8; 16],
     /// The MS-CHAPv2 authenticator response of an accepted request, to repeat the Success.
     success: Option<AuthenticatorResponse>,
+    /// The message of the acceptance (`None`: our greeting), to repeat the Ack or Success.
+    message: Option<Box<str>>,
     /// Challenges left to send.
     retries: u8,
     /// When authentication started (the end of a `pap.timeout` restores `auth_timeout`).
     started: Instant,
+    /// PAP: a digest of the Peer-ID and Password judged, to tell a retransmission of that
+    /// request from another one.
+    pap_request: RequestDigest,
+}
+
+/// [`maths::pap_request_digest`] of the PAP request judged (redacted in `Debug`: it is derived
+/// from the password).
+#[derive(Default)]
+struct RequestDigest([u8; 16]);
+
+impl std::fmt::Debug for RequestDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestDigest(..)")
+    }
 }
 
 #[derive(Debug)]
@@ -139,8 +162,10 @@ impl Link {
                 identifier: 0,
                 challenge: [0; 16],
                 success: None,
+                message: None,
                 retries: config.chap.max_challenges.saturating_sub(1),
                 started: now,
+                pap_request: RequestDigest::default(),
             };
             if method == AuthMethod::Pap {
                 // RFC 1334 §2.2.1: the peer sends; we only wait, here at most `pap.timeout`.
@@ -208,8 +233,13 @@ impl Link {
             return;
         };
         a.identifier = identifier;
-        if let PeerCredentials::ChapMd5 { challenge, .. } = &credentials {
-            a.challenge = *challenge;
+        match &credentials {
+            PeerCredentials::ChapMd5 { challenge, .. } => a.challenge = *challenge,
+            PeerCredentials::Pap { password } => {
+                a.pap_request =
+                    RequestDigest(maths::pap_request_digest(&user, password.as_bytes()));
+            }
+            PeerCredentials::MsChapV2 { .. } => {}
         }
         self.auth_serial = self.auth_serial.wrapping_add(1);
         let request_id = AuthId(self.auth_serial);
@@ -401,9 +431,12 @@ impl Link {
                 let Some(a) = state.peer.as_mut().filter(|a| a.method == AuthMethod::Pap) else {
                     return false;
                 };
+                let digest = maths::pap_request_digest(peer_id, password);
+                let same = ct_eq(&digest, &a.pap_request.0);
                 match a.status {
                     Status::Waiting => {
                         a.identifier = id;
+                        a.pap_request = RequestDigest(digest);
                         // The request came within `pap.timeout`: the verdict has the rest of
                         // `auth_timeout`.
                         let deadline = a.started + self.shared.config.auth_timeout;
@@ -419,11 +452,15 @@ impl Link {
                             },
                         }));
                     }
+                    // A retransmission while the host decides: the peer takes only an Ack
+                    // with the Identifier of its latest request (RFC 1334 §2.2.2).
+                    Status::Pending(_) if same => a.identifier = id,
                     // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
-                    Status::Accepted => {
-                        self.send_auth(protocol::PAP, pap_code::ACK, id, b"Login ok")
+                    Status::Accepted if same => {
+                        let message = pap_ack_message(a.message.as_deref()).to_owned();
+                        self.send_auth(protocol::PAP, pap_code::ACK, id, message.as_bytes());
                     }
-                    Status::Pending(_) | Status::Rejected => {}
+                    Status::Pending(_) | Status::Accepted | Status::Rejected => {}
                 }
                 true
             }
@@ -481,7 +518,7 @@ impl Link {
             Status::Waiting => {}
             // The Success was lost: send it again (RFC 1994 §4.2).
             Status::Accepted => {
-                let message = success_message(a.method, a.success);
+                let message = success_message(a.method, a.success, a.message.as_deref());
                 self.send_auth(protocol::CHAP, chap_code::SUCCESS, id, message.as_bytes());
                 return true;
             }
@@ -516,73 +553,6 @@ impl Link {
             credentials,
         }));
         true
-    }
-
-    /// The host's verdict on a request.
-    pub(super) fn verdict(
-        &mut self,
-        now: Instant,
-        id: AuthId,
-        verdict: Verdict,
-    ) -> Result<(), VerdictError> {
-        let Some(a) = self
-            .auth
-            .as_mut()
-            .and_then(|s| s.peer.as_mut())
-            .filter(|a| a.status == Status::Pending(id))
-        else {
-            return Err(VerdictError::NoSuchRequest);
-        };
-        let (method, identifier) = (a.method, a.identifier);
-        match verdict {
-            Verdict::Accept {
-                authenticator_response,
-            } => {
-                if method == AuthMethod::MsChapV2 && authenticator_response.is_none() {
-                    return Err(VerdictError::MissingAuthenticatorResponse);
-                }
-                a.status = Status::Accepted;
-                a.success = authenticator_response;
-                if method == AuthMethod::Pap {
-                    self.send_auth(protocol::PAP, pap_code::ACK, identifier, b"Login ok");
-                } else {
-                    let message = success_message(method, authenticator_response);
-                    self.send_auth(
-                        protocol::CHAP,
-                        chap_code::SUCCESS,
-                        identifier,
-                        message.as_bytes(),
-                    );
-                }
-                if self.phase == Phase::Network {
-                    // A re-challenge answered right: the link goes on as it was.
-                    self.arm_rechallenge(now);
-                }
-                self.maybe_network(now);
-            }
-            Verdict::Reject { message } => {
-                a.status = Status::Rejected;
-                if method == AuthMethod::Pap {
-                    self.send_auth(protocol::PAP, pap_code::NAK, identifier, message.as_bytes());
-                } else {
-                    let text = if method == AuthMethod::MsChapV2 && !message.starts_with("E=") {
-                        let challenge: String =
-                            a.challenge.iter().map(|b| format!("{b:02X}")).collect();
-                        format!("E=691 R=0 C={challenge} V=3 M={message}")
-                    } else {
-                        message
-                    };
-                    self.send_auth(
-                        protocol::CHAP,
-                        chap_code::FAILURE,
-                        identifier,
-                        text.as_bytes(),
-                    );
-                }
-                self.close_with(now, DownReason::AuthFailed);
-            }
-        }
-        Ok(())
     }
 
     /// A Challenge from the peer: answer with our credentials.
@@ -724,13 +694,13 @@ impl Link {
     }
 
     /// Enters the network phase once every direction is authenticated.
-    fn maybe_network(&mut self, now: Instant) {
+    pub(super) fn maybe_network(&mut self, now: Instant) {
         if self.phase == Phase::Authenticate && self.auth.as_ref().is_some_and(|s| s.done()) {
             self.start_network(now);
         }
     }
 
-    fn send_auth(&mut self, proto: u16, code: u8, id: u8, message: &[u8]) {
+    pub(super) fn send_auth(&mut self, proto: u16, code: u8, id: u8, message: &[u8]) {
         let limit = usize::from(self.lcp_opts.peer_mru);
         let pap = proto == protocol::PAP;
         let ok = self.shared.out.packet(proto, code, id, limit, |w| {
@@ -745,13 +715,5 @@ impl Link {
         if !ok {
             self.shared.counters.queue_full += 1;
         }
-    }
-}
-
-/// The message of a CHAP Success: MS-CHAPv2's "S=... M=..." (RFC 2759 §5), else a greeting.
-fn success_message(method: AuthMethod, response: Option<AuthenticatorResponse>) -> String {
-    match (method, response) {
-        (AuthMethod::MsChapV2, Some(r)) => format!("{r} M=Access granted"),
-        _ => "Access granted".to_string(),
     }
 }

@@ -534,6 +534,7 @@ fn mschapv2_verdicts() {
             req.id,
             Verdict::Accept {
                 authenticator_response: Some(r),
+                message: None,
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));

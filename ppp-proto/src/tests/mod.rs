@@ -5,5 +5,7 @@ mod frames;
 mod property;
 mod proxy;
 mod scenarios;
+mod slow_verdict;
 mod timing;
 pub(crate) mod util;
+mod verdict_message;

@@ -285,6 +285,13 @@ impl Pair {
         }
     }
 
+    /// Hands node `i` a frame as if it came off the wire now, then drains.
+    pub(crate) fn inject(&mut self, i: usize, bytes: &[u8]) {
+        let now = self.now;
+        self.links[i].handle_frame(now, bytes, &mut self.rngs[i]);
+        self.drain();
+    }
+
     /// The reason node `i` went down, if it did.
     pub(crate) fn down(&self, i: usize) -> Option<DownReason> {
         self.events[i].iter().find_map(|e| match e {

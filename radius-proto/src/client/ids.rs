@@ -4,6 +4,10 @@
 //! Allocation rotates through the space so that an identifier just freed is not reused at once
 //! (a late response to its previous request then fails the authenticator check rather than
 //! being matched to a new request whose identifier it shares by chance).
+//!
+//! A request's identifier that is freed with its Request Authenticator ([`IdSpace::retire`])
+//! keeps that authenticator until the identifier is handed out again: a late answer to the
+//! request is then told apart (a duplicate) from one that matches nothing.
 
 /// Which identifiers are in use, and by which request (slab index).
 #[derive(Debug)]
@@ -12,6 +16,9 @@ pub(crate) struct IdSpace {
     owner: [u32; 256],
     next: u8,
     count: u16,
+    /// The Request Authenticators of retired identifiers, by identifier (allocated at the
+    /// first retirement).
+    retired: Option<Box<[Option<[u8; 16]>; 256]>>,
 }
 
 impl IdSpace {
@@ -21,6 +28,7 @@ impl IdSpace {
             owner: [0; 256],
             next: 0,
             count: 0,
+            retired: None,
         }
     }
 
@@ -35,6 +43,9 @@ impl IdSpace {
         }
         self.used[usize::from(id >> 6)] |= 1 << (id & 63);
         self.owner[usize::from(id)] = index;
+        if let Some(r) = self.retired.as_mut() {
+            r[usize::from(id)] = None;
+        }
         self.count += 1;
         self.next = id.wrapping_add(1);
         Some(id)
@@ -46,6 +57,24 @@ impl IdSpace {
             self.used[usize::from(id >> 6)] &= !(1 << (id & 63));
             self.count -= 1;
         }
+    }
+
+    /// Frees `id` of a request that completed or gave it up, remembering the Request
+    /// Authenticator it was sent with until `id` is allocated again.
+    pub(crate) fn retire(&mut self, id: u8, authenticator: [u8; 16]) {
+        if self.is_used(id) {
+            self.free(id);
+            self.retired.get_or_insert_with(|| Box::new([None; 256]))[usize::from(id)] =
+                Some(authenticator);
+        }
+    }
+
+    /// The Request Authenticator of retired `id`, if it is free and was retired.
+    pub(crate) fn retired(&self, id: u8) -> Option<&[u8; 16]> {
+        if self.is_used(id) {
+            return None;
+        }
+        self.retired.as_ref()?[usize::from(id)].as_ref()
     }
 
     /// The request owning `id`, if it is in use.
@@ -78,5 +107,19 @@ mod tests {
         // The cursor moved past 7: 200 comes before 3.
         assert_eq!(s.alloc(1), Some(200));
         assert_eq!(s.alloc(2), Some(3));
+    }
+
+    #[test]
+    fn a_retired_identifier_keeps_its_authenticator_until_reused() {
+        let mut s = IdSpace::new();
+        let id = s.alloc(5).unwrap_or(0);
+        assert_eq!(s.retired(id), None);
+        s.retire(id, [7; 16]);
+        assert_eq!(s.owner(id), None);
+        assert_eq!(s.retired(id), Some(&[7; 16]));
+        for i in 0..256 {
+            s.alloc(i);
+        }
+        assert_eq!(s.retired(id), None);
     }
 }

@@ -20,7 +20,13 @@
 //!   request fails over to the next server. A retransmitted Access-Request keeps its
 //!   Identifier and Request Authenticator (RFC 2865 §3, RFC 5080 §2.2.1). An Accounting-Request
 //!   is retransmitted with Acct-Delay-Time updated, hence with a new Identifier and Request
-//!   Authenticator (RFC 2866 §5.2).
+//!   Authenticator (RFC 2866 §5.2); the earlier transmissions keep theirs reserved until the
+//!   request completes (at most `retries` more identifiers, fewer when every identifier of the
+//!   socket is taken), and an authentic answer to any of them is the answer: a server slower
+//!   than the timeout still completes it.
+//! - A request that completed (or was cancelled, or failed over) leaves the Request
+//!   Authenticators of its identifiers behind until they are used again: a late authentic
+//!   answer is counted as a duplicate ([`ServerStats::duplicates`]), not as malformed.
 //! - An Access-Request that has no server left fails ([`Failure::TimedOut`], or
 //!   [`Failure::NoServer`] if every server was dead before it was sent). An Accounting-Request
 //!   never fails: it waits in its queue until a server is alive again. The queue is bounded;
@@ -47,6 +53,7 @@
 //! [`Client::poll_transmit`], into the caller's buffer.
 
 mod ids;
+mod inflight;
 mod probe;
 mod queue;
 mod servers;
@@ -71,6 +78,7 @@ use crate::dict::{AttrType, values};
 use crate::packet;
 use crate::slab::Slab;
 use ids::IdSpace;
+use inflight::Earlier;
 use probe::{PROBE_OWNER, Probe};
 use queue::Queue;
 use servers::{build_servers, index_servers, validate};
@@ -127,6 +135,9 @@ struct Request {
     /// Servers tried, by index within the service's list (bit i: server `order[i]`).
     tried: u64,
     sent: Option<Sent>,
+    /// Earlier transmissions to the server of `sent` whose identifiers stay reserved (an
+    /// Accounting-Request's, sent again with a new identifier).
+    earlier: Vec<Earlier>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -202,6 +213,7 @@ impl Client {
             interim,
             tried: 0,
             sent: None,
+            earlier: Vec::new(),
         });
         let handle = RequestHandle { index, generation };
         if too_long {
@@ -241,7 +253,7 @@ impl Client {
         };
         match request.sent {
             Some(sent) => {
-                self.release(sent);
+                self.release(sent, &request.earlier);
                 self.dispatch(now, request.service);
             }
             // Its queue entry is skipped when it reaches the head.
@@ -290,8 +302,13 @@ impl Client {
             Some((s, owner))
         });
         let Some((s, owner)) = found else {
-            if let Some(&s) = candidates.first() {
-                self.servers[usize::from(s)].stats.malformed += 1;
+            let duplicate = self.duplicate_of(candidates, expected, socket.0, id, bytes);
+            match duplicate.or_else(|| candidates.first().copied()) {
+                Some(s) if duplicate.is_some() => {
+                    self.servers[usize::from(s)].stats.duplicates += 1
+                }
+                Some(s) => self.servers[usize::from(s)].stats.malformed += 1,
+                None => {}
             }
             return;
         };
@@ -299,13 +316,13 @@ impl Client {
             self.probe_answer(now, s, socket.0, id, bytes);
             return;
         }
-        let Some((generation, sent)) = self.find_sent(owner, s, socket.0, id) else {
+        let Some((generation, sent, authenticator)) = self.find_sent(owner, s, socket.0, id) else {
             self.servers[usize::from(s)].stats.malformed += 1;
             return;
         };
         let server = &mut self.servers[usize::from(s)];
         let require = expected == Service::Access && server.config.require_message_authenticator;
-        let Some(packet) = server.verify_answer(bytes, &sent.authenticator, require) else {
+        let Some(packet) = server.verify_answer(bytes, &authenticator, require) else {
             return;
         };
         let rtt = now.saturating_duration_since(sent.last_sent);
@@ -333,8 +350,12 @@ impl Client {
                 reason: AliveReason::Answered,
             });
         }
-        self.requests.remove(owner, generation);
-        self.release(sent);
+        let earlier = self
+            .requests
+            .remove(owner, generation)
+            .map(|r| r.earlier)
+            .unwrap_or_default();
+        self.release(sent, &earlier);
         self.events.push_back(Event::Reply {
             handle: RequestHandle {
                 index: owner,
@@ -343,7 +364,7 @@ impl Client {
             reply: Reply {
                 server: ServerId(s),
                 packet,
-                request_authenticator: sent.authenticator,
+                request_authenticator: authenticator,
                 rtt,
             },
         });
@@ -433,8 +454,12 @@ impl Client {
                 // Not reached: `submit` refuses requests too long to encode.
                 let sent = *sent;
                 let handle = RequestHandle { index, generation };
-                self.requests.remove(index, generation);
-                self.release(sent);
+                let earlier = self
+                    .requests
+                    .remove(index, generation)
+                    .map(|r| r.earlier)
+                    .unwrap_or_default();
+                self.release(sent, &earlier);
                 self.events.push_back(Event::Failed {
                     handle,
                     failure: Failure::TooLong,
@@ -662,84 +687,6 @@ impl Client {
         self.timers
             .push(Reverse((sent.deadline, index, generation)));
         self.transmits.push_back((index, generation));
-    }
-
-    fn retransmit(&mut self, now: Instant, index: u32, generation: u32, mut sent: Sent) {
-        self.servers[usize::from(sent.server)].stats.retransmissions += 1;
-        let service = self.requests.get(index, generation).map(|r| r.service);
-        if service == Some(Service::Accounting) {
-            // A new Acct-Delay-Time: a new identifier (and authenticator) (RFC 2866 §5.2).
-            let server = &mut self.servers[usize::from(sent.server)];
-            if let Some(ids) = server.ids.get_mut(usize::from(sent.socket)) {
-                ids.free(sent.id);
-                if let Some(id) = ids.alloc(index) {
-                    sent.id = id;
-                }
-            }
-        }
-        self.transmit(now, index, generation, sent);
-    }
-
-    /// The server stayed silent: it is dead, and the request goes back to the head of its
-    /// queue to be sent to the next one.
-    fn fail_over(&mut self, now: Instant, index: u32, generation: u32, sent: Sent) {
-        let server = &mut self.servers[usize::from(sent.server)];
-        server.stats.timeouts += 1;
-        match server.state {
-            ServerState::Alive => {
-                server.state = ServerState::Dead {
-                    until: now + server.config.dead_time,
-                };
-                self.events.push_back(Event::ServerDead {
-                    server: ServerId(sent.server),
-                });
-            }
-            // Tried while no server was alive, and still silent: dead for another dead time.
-            ServerState::Dead { until } if until <= now => {
-                server.state = ServerState::Dead {
-                    until: now + server.config.dead_time,
-                };
-            }
-            ServerState::Dead { .. } => {}
-        }
-        let service = server.service;
-        self.release(sent);
-        let bit = self.order[service as usize]
-            .iter()
-            .position(|&s| s == sent.server)
-            .unwrap_or(0);
-        let Some(request) = self.requests.get_mut(index, generation) else {
-            return;
-        };
-        request.tried |= 1 << bit;
-        request.sent = None;
-        let interim = request.interim;
-        self.queues[service as usize].push_front(interim, index, generation);
-        // The bound holds for records that come back from a dead server too.
-        while service == Service::Accounting
-            && self.queues[service as usize].len > self.config.max_queued_accounting
-        {
-            self.drop_queued_accounting();
-        }
-    }
-
-    /// Frees the identifier and the server slot of a request that is no longer in flight.
-    fn release(&mut self, sent: Sent) {
-        let server = &mut self.servers[usize::from(sent.server)];
-        if let Some(ids) = server.ids.get_mut(usize::from(sent.socket)) {
-            ids.free(sent.id);
-        }
-        server.outstanding = server.outstanding.saturating_sub(1);
-    }
-
-    /// The generation and transmission of request `index` if it is in flight to server `s` on
-    /// `socket` with identifier `id`.
-    fn find_sent(&self, index: u32, s: u16, socket: u16, id: u8) -> Option<(u32, Sent)> {
-        // The id space knows the index only; find the live generation through the slab.
-        let generation = self.requests.generation_of(index)?;
-        let request = self.requests.get(index, generation)?;
-        let sent = request.sent?;
-        (sent.server == s && sent.socket == socket && sent.id == id).then_some((generation, sent))
     }
 
     /// Drops the oldest queued Interim-Update (else the oldest queued record) to make room.

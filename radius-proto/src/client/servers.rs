@@ -78,6 +78,7 @@ impl Client {
                     // Its identifier went with the old server; its timer and transmission
                     // entries are skipped now that it is not in flight.
                     request.sent = None;
+                    request.earlier.clear();
                     requeue.push((request.service, request.interim, index, generation));
                 }
             }

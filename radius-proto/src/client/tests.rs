@@ -227,10 +227,11 @@ fn access_request_is_answered() {
     assert_eq!((info.stats.requests, info.stats.accepts), (1, 1));
     assert_eq!(info.outstanding, 0);
     assert_eq!(sim.client.pending(), 0);
-    // A duplicate of the answer matches nothing any more.
+    // A repeated answer is a duplicate.
     sim.answer_with(&sent[0], Code::AccessAccept, &attrs, &secret);
     assert!(sim.events().is_empty());
-    assert_eq!(sim.server_info(0).stats.malformed, 1);
+    let stats = sim.server_info(0).stats;
+    assert_eq!((stats.duplicates, stats.malformed), (1, 0));
 }
 
 #[test]
@@ -391,11 +392,13 @@ fn accounting_retransmissions_update_delay_identifier_and_authenticator() {
     assert_eq!(p3.attributes.acct_delay_time(), Some(2));
     assert_ne!(p1.identifier, p3.identifier);
     assert_ne!(p1.authenticator, p3.authenticator);
-    // Only the latest transmission is answered.
-    sim.answer(&first[0], Code::AccountingResponse);
-    assert!(sim.events().is_empty());
+    // The latest transmission is answered; a late answer to the first is a duplicate.
     sim.answer(&later[1], Code::AccountingResponse);
     assert_eq!(reply_code(&sim.events(), h), Some(Code::AccountingResponse));
+    sim.answer(&first[0], Code::AccountingResponse);
+    assert!(sim.events().is_empty());
+    let stats = sim.server_info(1).stats;
+    assert_eq!((stats.duplicates, stats.malformed), (1, 0));
 }
 
 #[test]
@@ -716,5 +719,6 @@ fn secrets_are_not_in_debug_output() {
     assert!(!shown.contains("secret-1"), "{shown}");
 }
 
+mod late;
 mod reload;
 mod status;

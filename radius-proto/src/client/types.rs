@@ -297,6 +297,9 @@ pub struct ServerStats {
     pub accounting_responses: u64,
     /// Datagrams from it that did not decode or did not match a request.
     pub malformed: u64,
+    /// Authentic answers to a request that had been answered already (or cancelled, or given
+    /// up): late answers to an earlier transmission, or repeated ones.
+    pub duplicates: u64,
     /// Datagrams from it with an invalid or missing authenticator.
     pub bad_authenticators: u64,
     /// The round-trip time of the last answer to a request sent once (an answer to a

@@ -3,7 +3,8 @@
 //! Framed-Pool, else the profile's), DNS and NBNS servers (RFC 2548 §2.2), interface
 //! identifier (Framed-Interface-Id), timeouts, interim interval, MTU and Class; an MS-CHAPv2
 //! acceptance carries the server's MS-CHAP2-Success, whose authenticator response the peer
-//! checks (RFC 2759 §5). What l2tpd does not use is logged at debug level by name. An
+//! checks (RFC 2759 §5); its Reply-Message goes to the peer in the PAP Authenticate-Ack or
+//! CHAP Success. What l2tpd does not use is logged at debug level by name. An
 //! Access-Reject's Reply-Message (or MS-CHAP-Error) goes to the peer. No answer refuses the
 //! peer, or, with `radius_then_local`, has the local users decide.
 
@@ -32,7 +33,6 @@ const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
 const NAS_PICKS: Ipv4Addr = Ipv4Addr::new(255, 255, 255, 254);
 
 /// The attributes of an Access-Accept that l2tpd honours, or that say nothing it must act on.
-/// Reply-Message is not one: the peer's PAP Authenticate-Ack and CHAP Success do not carry it.
 const USED: &[AttrType] = &[
     AttrType::USER_NAME,
     AttrType::SERVICE_TYPE,
@@ -48,6 +48,7 @@ const USED: &[AttrType] = &[
     AttrType::IDLE_TIMEOUT,
     AttrType::ACCT_INTERIM_INTERVAL,
     AttrType::CLASS,
+    AttrType::REPLY_MESSAGE,
     AttrType::MESSAGE_AUTHENTICATOR,
     AttrType::PROXY_STATE,
 ];
@@ -290,12 +291,20 @@ fn accept(
         "session {tid}/{sid}: user {name} ({}) accepted by RADIUS server {server}",
         method_label(req.method())
     );
+    // RFC 2865 §5.18: several Reply-Messages are shown one after the other.
+    let message = attrs
+        .iter()
+        .filter(|a| a.attr_type == AttrType::REPLY_MESSAGE)
+        .flat_map(|a| a.value.iter().copied())
+        .collect::<Vec<u8>>();
+    let message = Some(printable(&message)).filter(|m| !m.is_empty());
     verdict(
         st,
         now,
         req,
         Verdict::Accept {
             authenticator_response,
+            message,
         },
         (tid, sid),
     );

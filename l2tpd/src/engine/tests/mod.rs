@@ -16,6 +16,7 @@ mod ppp_hostile;
 mod ppp_proxy;
 mod ppp_timers;
 mod radius;
+mod radius_accept;
 mod reload;
 mod reload_refused;
 mod relogin;

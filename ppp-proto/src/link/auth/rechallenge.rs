@@ -58,8 +58,10 @@ impl Link {
             identifier: id,
             challenge: value,
             success: None,
+            message: None,
             retries: self.shared.config.chap.max_challenges.saturating_sub(1),
             started: now,
+            pap_request: Default::default(),
         });
         self.send_challenge(now);
     }

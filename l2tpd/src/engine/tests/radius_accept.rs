@@ -1,0 +1,74 @@
+//! An Access-Accept's Reply-Message reaches the subscriber: the LNS's PAP Authenticate-Ack,
+//! CHAP Success or MS-CHAPv2 Success (its `M=` part) carries it, printable and bounded.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use radius_proto::Attributes;
+
+use super::harness::{Net, PppWire};
+use super::radius::{PASSWORD, lac, lns, server, up};
+
+/// PAP and CHAP in a PPP frame (with or without address and control).
+const PAP: [u8; 2] = [0xc0, 0x23];
+const CHAP: [u8; 2] = [0xc2, 0x23];
+
+/// The Message of the Authenticate-Ack or Success the LNS (node 1) sent when the server's
+/// Access-Accept had `messages` as Reply-Messages.
+fn acceptance(auth: &str, messages: &[&[u8]]) -> Vec<u8> {
+    let mut accept = Attributes::new();
+    for m in messages {
+        accept
+            .push(radius_proto::dict::AttrType::REPLY_MESSAGE, m)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let lns = lns(auth, "auth_source radius");
+    let mut net = Net::unstarted(&[&lac(1, PASSWORD), &lns], 31);
+    net.nodes[1].radius_server = Some(server(accept));
+    let seen: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
+    let record = Rc::clone(&seen);
+    net.ppp_wire = Some(PppWire(Box::new(move |from, _, frame| {
+        let body = match frame.get(..2) {
+            Some([0xff, 0x03]) => &frame[2..],
+            _ => &frame[..],
+        };
+        let ack = match body.get(..3) {
+            Some([a, b, 2]) if [*a, *b] == PAP => true,
+            Some([a, b, 3]) if [*a, *b] == CHAP => true,
+            _ => false,
+        };
+        if from == 1 && ack {
+            record.borrow_mut().push(body.to_vec());
+        }
+        true
+    })));
+    let mut net = net.start();
+    up(&mut net, auth);
+    let frames = seen.borrow();
+    let Some(f) = frames.first() else {
+        panic!("{auth}: no acceptance seen");
+    };
+    // Protocol, code, identifier, length, then (PAP) Msg-Length and the Message.
+    if f[..2] == PAP {
+        assert_eq!(usize::from(f[6]), f.len() - 7, "{auth}");
+        f[7..].to_vec()
+    } else {
+        f[6..].to_vec()
+    }
+}
+
+#[test]
+fn the_reply_message_of_an_access_accept_reaches_the_peer() {
+    let welcome: &[&[u8]] = &[b"Welcome,\x07 alice.", b" 3 days left"];
+    let want = b"Welcome, alice. 3 days left";
+    assert_eq!(acceptance("auth_pap", welcome), want);
+    assert_eq!(acceptance("auth_chap", welcome), want);
+    let ms =
+        String::from_utf8(acceptance("auth_mschapv2", welcome)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(ms.starts_with("S="), "{ms}");
+    assert_eq!(&ms[42..], " M=Welcome, alice. 3 days left", "{ms}");
+    // Without one, a greeting; a long one is cut.
+    assert_eq!(acceptance("auth_pap", &[]), b"Login ok");
+    let long = vec![b'x'; 150];
+    assert_eq!(acceptance("auth_chap", &[&long, &long]), vec![b'x'; 200]);
+}
