@@ -394,7 +394,7 @@ impl Engine {
                     }
                     (Err(e), Some(h)) => {
                         tracing::error!("session {tid}/{sid}: {e}; disconnecting the session");
-                        ctx.close_session(h);
+                        ctx.fail_session(h, e.to_string());
                     }
                     _ => {}
                 }

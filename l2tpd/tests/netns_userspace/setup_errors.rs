@@ -23,7 +23,7 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
     let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, server_conf);
     let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
     let log = |d: &L2tpd| flushed_log(&lab, d);
-    poll(
+    let line = poll(
         DEADLINE,
         &format!("a log line with {want:?}"),
         || {
@@ -33,7 +33,22 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
                 .map(str::to_owned)
         },
         || lab.pair_context(&a, &b),
-    )
+    );
+    // The CDN tells the peer, which logs it, that the data path could not be set up (result 4,
+    // lack of facilities), and A's own line of the session going down says why.
+    let cdn = "result 4 error 0: data path set-up failed";
+    poll(
+        DEADLINE,
+        "B logging A's CDN and A the cause",
+        || {
+            let down = |d: &L2tpd, what: &str| log(d).lines().any(|l| l.contains(what));
+            (down(&b, &format!("down (peer, {cdn})"))
+                && down(&a, "down (local, result 4 error 0: data plane: "))
+            .then_some(())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    line
 }
 
 /// Adds a veth pair `epwveth0`/`epwveth1` in A's namespace: an interface that is not a bridge
