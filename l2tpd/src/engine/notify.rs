@@ -154,7 +154,7 @@ fn session_script(
         pw_profile: Some(&rec.pw_profile),
         pw_type: rec.pw_type,
         user_data: rec.settings.user_data.as_deref(),
-        remote_end_id: rec.settings.remote_end_id.as_ref().map(|r| r.as_bytes()),
+        remote_end_id: rec.remote_end_id(),
         bridge: rec.pseudowire.bridge.as_deref(),
         interface_name: interface_name.as_deref(),
         mtu: rec.pseudowire.mtu,

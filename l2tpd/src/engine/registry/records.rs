@@ -249,6 +249,8 @@ pub(in crate::engine) struct CallFacts {
     pub(in crate::engine) access_line: Option<Box<AccessLine>>,
     /// The ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2).
     pub(in crate::engine) speed_updates: bool,
+    /// The Remote End ID of an L2TPv3 ICRQ: the circuit the peer asks for (RFC 3931 §5.4.4).
+    pub(in crate::engine) remote_end_id: Option<Vec<u8>>,
 }
 
 impl CallFacts {
@@ -262,8 +264,10 @@ impl CallFacts {
             sub_address: req.sub_address.clone().filter(|v| !v.is_empty()),
             access_line: req.access_line.clone(),
             speed_updates: req.speed_updates,
+            remote_end_id: req.remote_end_id.clone().filter(|v| !v.is_empty()),
         };
         let any = facts.calling_number.is_some()
+            || facts.remote_end_id.is_some()
             || facts.called_number.is_some()
             || facts.sub_address.is_some()
             || facts.access_line.is_some()
@@ -377,6 +381,16 @@ impl SessionRec {
     /// ours as LAC.
     pub(in crate::engine) fn speed_updates(&self) -> bool {
         self.lac_speed_updates || self.call.as_ref().is_some_and(|c| c.speed_updates)
+    }
+
+    /// The Remote End ID: the one the peer's ICRQ carried, for a call it placed, else the
+    /// configured one.
+    pub(in crate::engine) fn remote_end_id(&self) -> Option<&[u8]> {
+        let own = self.settings.remote_end_id.as_ref().map(|r| r.as_bytes());
+        self.call
+            .as_ref()
+            .and_then(|c| c.remote_end_id.as_deref())
+            .or(own)
     }
 
     /// The Calling Number: the peer's, for a call it placed, else the configured one.

@@ -17,6 +17,7 @@ mod radius;
 mod reload;
 mod reload_refused;
 mod relogin;
+mod remote_end;
 mod restart;
 mod scenarios;
 mod shutdown;
