@@ -210,3 +210,27 @@ fn a_tunnel_closed_for_being_idle_is_not_shown_as_waiting_to_retry() {
         "closed for being idle: opened again for its next session"
     );
 }
+
+/// A tunnel over IP, which has no ports, is shown with its addresses alone, as a static one
+/// is.
+#[test]
+fn a_tunnel_over_ip_is_shown_without_ports() {
+    let file = format!(
+        "{CLIENT}tunnel \"t\" {{\n    peer {}\n    version 3\n    encap ip\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::new(&[&file, ""], 41);
+    net.run_until(Duration::from_secs(10), "up", |n| {
+        n.nodes[0].up().0 == 1 && n.nodes[1].up().0 == 1
+    });
+    for (node, peer) in [(0, addr(1)), (1, addr(0))] {
+        let t = &net.nodes[node].engine.tunnels(net.now)[0];
+        assert_eq!(t.encap, ctl::Encap::Ip);
+        assert_eq!(t.peer, peer.ip().to_string(), "node {node}");
+        assert!(
+            !t.local.contains(']') && !t.local.ends_with(":0"),
+            "{}",
+            t.local
+        );
+    }
+}
