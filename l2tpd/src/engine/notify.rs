@@ -62,7 +62,11 @@ impl Outbox {
         info: Option<&proto::TunnelInfo>,
     ) {
         if let Some(info) = info {
-            ev.peer.get_or_insert_with(|| info.remote.to_string());
+            // Over IP there are no ports: the address alone, as `show tunnels` gives it.
+            ev.peer.get_or_insert_with(|| match info.encap {
+                proto::wire::header::Encapsulation::Ip => info.remote.ip().to_string(),
+                proto::wire::header::Encapsulation::Udp => info.remote.to_string(),
+            });
             ev.version.get_or_insert(info.version.number());
             ev.encap.get_or_insert(ctl_encap(info.encap));
         }

@@ -212,7 +212,7 @@ fn a_tunnel_closed_for_being_idle_is_not_shown_as_waiting_to_retry() {
 }
 
 /// A tunnel over IP, which has no ports, is shown with its addresses alone, as a static one
-/// is.
+/// is, and so are its watchers' events.
 #[test]
 fn a_tunnel_over_ip_is_shown_without_ports() {
     let file = format!(
@@ -232,5 +232,11 @@ fn a_tunnel_over_ip_is_shown_without_ports() {
             "{}",
             t.local
         );
+        let up = net.nodes[node]
+            .events
+            .iter()
+            .find(|e| e.event == ctl::EventKind::TunnelUp);
+        let up_peer = up.and_then(|e| e.peer.clone());
+        assert_eq!(up_peer, Some(peer.ip().to_string()), "node {node}");
     }
 }
