@@ -151,8 +151,10 @@ impl Ctx<'_> {
     /// Disconnects the session with this handle because the data plane could not set it up
     /// (`why`, for the local log): a CDN with result 4, lack of facilities (a temporary
     /// condition: the instance tries again), and [`DATA_PATH_SETUP_FAILED`] (RFC 2661 §4.4.2,
-    /// RFC 3931 §5.4.2), at once for a static session.
+    /// RFC 3931 §5.4.2), at once for a static session; counted as a session that failed to come
+    /// up.
     pub(super) fn fail_session(&mut self, handle: u64, why: String) {
+        self.registry.session_data_path_failed(handle);
         let Some(rec) = self.registry.session(handle) else {
             return;
         };

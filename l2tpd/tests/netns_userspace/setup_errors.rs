@@ -48,6 +48,12 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
         },
         || lab.pair_context(&a, &b),
     );
+    // Counted as a session that failed to come up.
+    let system = lab
+        .ctl(&a, &["show", "system"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let failures = &system["statistics"]["session_setup_failures"];
+    assert!(failures.as_u64() >= Some(1), "{system}");
     line
 }
 

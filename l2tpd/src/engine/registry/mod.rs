@@ -372,6 +372,14 @@ impl Registry {
         Some(rec)
     }
 
+    /// The data path of session `handle`, which is up, could not be set up: it counts with the
+    /// sessions that failed to come up (one still connecting counts when it closes).
+    pub(super) fn session_data_path_failed(&mut self, handle: u64) {
+        if self.sessions.get(&handle).is_some_and(|r| r.phase.is_up()) {
+            self.session_setup_failures += 1;
+        }
+    }
+
     /// Forgets session `handle`.
     pub(super) fn remove_session(&mut self, handle: u64) -> Option<Box<SessionRec>> {
         let rec = self.sessions.remove(&handle)?;
