@@ -317,8 +317,13 @@ fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
         l2tp_config::L2tpVersion::V2 => 2,
         l2tp_config::L2tpVersion::V3 => 3,
     });
-    ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
-    ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
+    let encap = translate::encap(rec.settings.encap);
+    ev.encap = Some(notify::ctl_encap(encap));
+    // Over IP there are no ports: the address alone.
+    ev.peer = rec.socket.map(|(_, remote)| match encap {
+        proto::wire::header::Encapsulation::Ip => remote.ip().to_string(),
+        proto::wire::header::Encapsulation::Udp => remote.to_string(),
+    });
     ctx.out.tunnel(
         ev,
         (rec.origin.name.as_deref(), rec.peer_host()),

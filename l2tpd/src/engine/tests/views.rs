@@ -239,4 +239,14 @@ fn a_tunnel_over_ip_is_shown_without_ports() {
         let up_peer = up.and_then(|e| e.peer.clone());
         assert_eq!(up_peer, Some(peer.ip().to_string()), "node {node}");
     }
+    // And the event of its deletion.
+    let delete = Command::DeleteTunnel(name("t"));
+    net.command(0, delete).unwrap_or_else(|e| panic!("{e:?}"));
+    net.run_for(Duration::from_secs(40));
+    let deleted = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == ctl::EventKind::TunnelDeleted);
+    let deleted_peer = deleted.and_then(|e| e.peer.clone());
+    assert_eq!(deleted_peer, Some(addr(1).ip().to_string()));
 }
