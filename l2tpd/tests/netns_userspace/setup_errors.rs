@@ -1,6 +1,10 @@
 //! A pseudowire profile whose settings the system refuses when the session's TAP is set up (a
 //! `bridge` that does not exist or is not a bridge, an `interface_name` another interface has):
-//! the session is disconnected and the log names the interface, the setting and the cause.
+//! the session is disconnected and the log names the interface, the setting and the cause;
+//! its scripts hear of no session-up nor session-down (the interface they would set up is not
+//! the session's).
+
+use std::os::unix::fs::PermissionsExt;
 
 use super::flushed_log;
 use super::netns::{DEADLINE, L2tpd, Lab, Side, poll};
@@ -20,8 +24,27 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
          pseudowire profile \"pw\" {{\n{pw}}}\n"
     );
     let dp = "    dataplane userspace\n";
+    // A's scripts note each session event they run for.
+    let ran = lab.path("scripts.log");
+    let scripts = lab.path("scripts");
+    std::fs::create_dir(&scripts).unwrap();
+    for event in [
+        "session-created",
+        "session-up",
+        "session-down",
+        "session-deleted",
+    ] {
+        let script = scripts.join(event);
+        let text = format!(
+            "#!/bin/sh\necho {event} \"$INTERFACE_NAME\" >> {}\n",
+            ran.display()
+        );
+        std::fs::write(&script, text).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let a_dp = format!("{dp}    script_dir {}\n", scripts.display());
     let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, server_conf);
-    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", &a_dp, &client_conf);
     let log = |d: &L2tpd| flushed_log(&lab, d);
     let line = poll(
         DEADLINE,
@@ -47,6 +70,21 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
             .then_some(())
         },
         || lab.pair_context(&a, &b),
+    );
+    // The session was created and deleted, but never up as far as its scripts go.
+    let events = poll(
+        DEADLINE,
+        "the session-deleted script",
+        || {
+            let text = std::fs::read_to_string(&ran).unwrap_or_default();
+            text.contains("session-deleted").then_some(text)
+        },
+        || lab.pair_context(&a, &b),
+    );
+    assert!(events.contains("session-created"), "{events}");
+    assert!(
+        !events.contains("session-up") && !events.contains("session-down"),
+        "{events}"
     );
     // Counted as a session that failed to come up.
     let system = lab

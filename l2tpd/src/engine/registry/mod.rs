@@ -22,7 +22,7 @@ mod records;
 mod tests;
 
 pub(super) use records::{
-    CallFacts, Control, Origin, Phase, SessionIds, SessionProfiles, SessionRec, TunnelRec,
+    CallFacts, Control, Install, Origin, Phase, SessionIds, SessionProfiles, SessionRec, TunnelRec,
 };
 
 /// How many records exist, are live (not closing) and are up.

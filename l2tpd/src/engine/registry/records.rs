@@ -276,6 +276,21 @@ impl CallFacts {
     }
 }
 
+/// Where the data plane is with installing a session, for its session-up and session-down
+/// events: told only of a session whose data path exists.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub(in crate::engine) enum Install {
+    /// Not asked for, or installed.
+    #[default]
+    Settled,
+    /// Asked for; the data plane's answer is not back.
+    Pending,
+    /// Asked for, and the session came up meanwhile: its session-up waits for the answer.
+    UpWaiting,
+    /// Refused by the data plane: its session-up and session-down are not told.
+    Refused,
+}
+
 /// A session.
 #[derive(Debug)]
 pub(in crate::engine) struct SessionRec {
@@ -311,6 +326,8 @@ pub(in crate::engine) struct SessionRec {
     /// We placed the call as LAC with Connect Speed Update Enable in its ICRQ (RFC 5515 §6.2):
     /// a speed change of its session block goes to the LNS in a CSUN.
     pub(in crate::engine) lac_speed_updates: bool,
+    /// Where the data plane is with installing it.
+    pub(in crate::engine) install: Install,
 }
 
 impl SessionRec {
@@ -346,6 +363,7 @@ impl SessionRec {
             connect_speed: None,
             ppp: None,
             lac_speed_updates: false,
+            install: Install::Settled,
         }
     }
 
