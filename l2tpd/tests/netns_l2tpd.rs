@@ -445,7 +445,7 @@ fn an_idle_tunnel_closes_and_opens_again_for_its_next_session() {
     let down = lab.wait_tunnels_down(&a, || lab.pair_context(&a, &b));
     assert!(down.iter().all(|t| t["state"] != "up"), "{down:?}");
     let logs = lab.l2tpd_logs(&a);
-    assert!(logs.contains("IdleTimeout, result 1"), "{logs}");
+    assert!(logs.contains("(idle timeout, result 1"), "{logs}");
     lab.wait_tunnels_down(&b, || lab.pair_context(&a, &b));
     // The next session opens the tunnel again.
     lab.ctl(
