@@ -177,6 +177,14 @@ case!(
     "session profile \"s\" {\n    pseudowire_type eth\n    vlan_id 10\n}\n"
 );
 case!(
+    // A session block of type eth_vlan needs a vlan_id; a session profile, which peers' sessions
+    // may take, need not have one (l2tpd.conf(5), vlan_id).
+    eth_vlan_session_without_vlan_id,
+    "session profile \"p\" {\n    pseudowire_type eth_vlan\n}\n\
+     tunnel \"t\" {\n    peer 192.0.2.1\n    version 3\n}\n\
+     session \"s\" {\n    tunnel \"t\"\n    profile \"p\"\n}\n"
+);
+case!(
     // An invalid pseudowire type is reported alone, not also as a conflict of `vlan_id` with
     // the default type that stood in for it.
     invalid_pseudowire_type_with_vlan_id,

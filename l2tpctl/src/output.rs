@@ -504,6 +504,7 @@ fn session(s: &SessionDetail) -> String {
         ("calling number", &c.calling_number),
         ("called number", &c.called_number),
         ("sub-address", &c.sub_address),
+        ("remote end id", &c.remote_end_id),
         ("peer host name", &c.peer_host_name),
     ] {
         if let Some(v) = v {

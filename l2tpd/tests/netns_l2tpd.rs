@@ -119,13 +119,11 @@ fn scenario(tag: &str, version: u8, encap: Encap, family: Family, auth: Auth) {
     assert_eq!(ta["created_by"], "config", "{}", ctx());
     assert_eq!(tb["name"], Value::Null, "{}", ctx());
     assert_eq!(tb["created_by"], "net", "{}", ctx());
-    // Each side names the other's address.
+    // Each side names the other's address (with its port over UDP, alone over IP).
     let peer_ip = |t: &Value| -> String {
         let p = t["peer"].as_str().unwrap_or_default();
-        p.rsplit_once(':')
-            .map_or(p, |(h, _)| h)
-            .trim_matches(|c| c == '[' || c == ']')
-            .to_string()
+        p.parse::<std::net::SocketAddr>()
+            .map_or_else(|_| p.to_owned(), |a| a.ip().to_string())
     };
     assert_eq!(peer_ip(&ta), family.addr(Side::B), "{}", ctx());
     assert_eq!(peer_ip(&tb), family.addr(Side::A), "{}", ctx());

@@ -507,7 +507,8 @@ fn l2tpd_n_refuses_a_pppd_session_on_the_userspace_data_plane() {
 }
 
 /// A peer's PPP session that the server's profile would give to pppd is refused on the
-/// userspace data plane (there is no kernel PPP for pppd), with a CDN.
+/// userspace data plane (there is no kernel PPP for pppd), with a CDN that says the data path
+/// could not be set up.
 #[test]
 fn a_pppd_session_from_a_peer_is_refused_at_run_time() {
     let mut lab = Lab::new("userspace-refuse-ppp", &[]);
@@ -531,8 +532,10 @@ fn a_pppd_session_from_a_peer_is_refused_at_run_time() {
         || {
             let (la, lb) = (log(&a), log(&b));
             let tunnel_up = lab.list(&a, "tunnels").iter().any(|t| t["state"] == "up");
-            (tunnel_up && lb.contains("runs no pppd") && la.contains("down (peer, result 3"))
-                .then_some(())
+            (tunnel_up
+                && lb.contains("runs no pppd")
+                && la.contains("down (peer, result 4 error 0: data path set-up failed)"))
+            .then_some(())
         },
         || lab.pair_context(&a, &b),
     );

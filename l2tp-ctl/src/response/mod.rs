@@ -387,6 +387,10 @@ pub struct CallInfo {
     /// The Sub-Address AVP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_address: Option<String>,
+    /// The Remote End ID AVP of an L2TPv3 session (RFC 3931 §5.4.4): the peer's, for a call
+    /// it placed, else the configured `remote_end_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_end_id: Option<String>,
     /// The Host Name AVP of the peer of the session's tunnel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_host_name: Option<String>,

@@ -15,3 +15,4 @@ mod sent;
 mod speed_update;
 mod speed_update_lac;
 mod util;
+mod version_refusal;

@@ -343,7 +343,7 @@ impl Endpoint {
             (Version::V2, _, _) => Some(Version::V2),
         };
         if ver.is_none() && pending.refusal.is_none() {
-            pending.refusal = Some(Refusal::unsupported_version());
+            pending.refusal = Some(version_refusal(pending.header_version));
         }
         let version = ver.unwrap_or(pending.header_version);
         let local_id = self
@@ -692,4 +692,18 @@ fn push_identity(t: &mut Tunnel, msg: &mut Message, carrier: ResponseMessage) {
             }
         }
     }
+}
+
+/// The StopCCN for an SCCRQ in a version this tunnel's configuration does not run: result 5
+/// (RFC 2661 §4.4.2, RFC 3931 §5.4.2), with a message that names the version it does run, so
+/// that the peer's operator reads which side to change.
+fn version_refusal(asked: Version) -> Refusal {
+    let (asked, runs) = match asked {
+        Version::V2 => ("L2TPv2", "L2TPv3"),
+        Version::V3 => ("L2TPv3", "L2TPv2"),
+    };
+    Refusal::with(
+        Refusal::unsupported_version().result,
+        format!("{asked} refused: this end runs {runs} only"),
+    )
 }

@@ -388,7 +388,10 @@ pub enum DataplaneError {
     #[error("data plane unavailable: {0}")]
     Unavailable(String),
     /// The tunnel or session is unknown to the data plane.
-    #[error("no such tunnel or session in the data plane: tid {tid}, sid {sid:?}")]
+    #[error(
+        "no such tunnel or session in the data plane: tunnel {tid}{}",
+        sid.map_or_else(String::new, |s| format!(", session {s}"))
+    )]
     Unknown {
         /// Local tunnel id.
         tid: u32,
@@ -580,5 +583,23 @@ impl Kind {
                     .into(),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DataplaneError;
+
+    /// An unknown session is named in words, without Rust's `Some(..)` around its id.
+    #[test]
+    fn an_unknown_tunnel_or_session_reads_as_words() {
+        let session = DataplaneError::Unknown {
+            tid: 7,
+            sid: Some(9),
+        };
+        let tunnel = DataplaneError::Unknown { tid: 7, sid: None };
+        let text = "no such tunnel or session in the data plane: tunnel 7";
+        assert_eq!(session.to_string(), format!("{text}, session 9"));
+        assert_eq!(tunnel.to_string(), text);
     }
 }

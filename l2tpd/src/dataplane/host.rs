@@ -106,6 +106,9 @@ pub struct DataplaneHost {
     /// Data packets no data plane took, dropped here: counted with the data planes' own
     /// `rx_unknown_session` ([`DataplaneHost::drops`]).
     unclaimed: u64,
+    /// Sessions whose installation failed: the engine still asks to remove them, and the data
+    /// plane, which has nothing of them, need not be asked.
+    failed: std::collections::HashSet<(u32, u32)>,
 }
 
 impl DataplaneHost {
@@ -129,6 +132,7 @@ impl DataplaneHost {
             fd_ceiling: None,
             fd_refusals: (0, None),
             unclaimed: 0,
+            failed: Default::default(),
         }
     }
 
@@ -502,6 +506,7 @@ impl DataplaneHost {
                 }
             }
             DataplaneRequest::RemoveTunnel { tid } => {
+                self.failed.retain(|(t, _)| t != tid);
                 if let Some(peer) = self.peers.remove(tid) {
                     self.forget_ip_peer(peer);
                 }
@@ -537,11 +542,20 @@ impl DataplaneHost {
                 }
                 DataplaneOutcome::Removed
             }
-            DataplaneRequest::InstallSession(spec) => DataplaneOutcome::SessionInstalled {
-                tid: spec.tid,
-                sid: spec.sid,
-                result: self.install_session(spec),
-            },
+            DataplaneRequest::InstallSession(spec) => {
+                let result = self.install_session(spec);
+                if result.is_err() {
+                    self.failed.insert((spec.tid, spec.sid));
+                }
+                DataplaneOutcome::SessionInstalled {
+                    tid: spec.tid,
+                    sid: spec.sid,
+                    result,
+                }
+            }
+            DataplaneRequest::RemoveSession { tid, sid } if self.failed.remove(&(*tid, *sid)) => {
+                DataplaneOutcome::Removed
+            }
             DataplaneRequest::RemoveSession { tid, sid } => {
                 if self.apart.has_tunnel(*tid) {
                     self.apart.remove_session(*tid, *sid);

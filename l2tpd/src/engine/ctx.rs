@@ -143,6 +143,38 @@ impl Ctx<'_> {
     }
 }
 
+/// The message of the CDN of a session whose data path could not be set up: the peer learns
+/// that much, not which interface or setting of this host failed.
+pub(super) const DATA_PATH_SETUP_FAILED: &str = "data path set-up failed";
+
+impl Ctx<'_> {
+    /// Disconnects the session with this handle because the data plane could not set it up
+    /// (`why`, for the local log): a CDN with result 4, lack of facilities (a temporary
+    /// condition: the instance tries again), and [`DATA_PATH_SETUP_FAILED`] (RFC 2661 §4.4.2,
+    /// RFC 3931 §5.4.2), at once for a static session; counted as a session that failed to come
+    /// up.
+    pub(super) fn fail_session(&mut self, handle: u64, why: String) {
+        self.registry.session_data_path_failed(handle);
+        let Some(rec) = self.registry.session(handle) else {
+            return;
+        };
+        if rec.is_static {
+            return self.close_session(handle);
+        }
+        let command = proto::Command::EndSession {
+            tunnel_id: rec.tid(),
+            session_id: rec.sid(),
+            refusal: Refusal::with(
+                proto::wire::result::result_code::cdn::NO_FACILITIES_TEMPORARY,
+                DATA_PATH_SETUP_FAILED,
+            ),
+            why,
+        };
+        // A session that is gone already needs no CDN.
+        let _ = self.protocol.command(self.now, command);
+    }
+}
+
 /// Logs at notice level when `debug` is set for the tunnel or session, else at debug.
 pub(super) fn trace(debug: bool, msg: std::fmt::Arguments<'_>) {
     if debug {

@@ -14,7 +14,7 @@ use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
 use super::ppp;
-use super::registry::{Origin, Phase, Registry, SessionRec, TunnelRec};
+use super::registry::{Install, Origin, Phase, Registry, SessionRec, TunnelRec};
 use super::restart;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
@@ -111,7 +111,6 @@ pub(super) fn on_event(
             peer_session_id,
         } => {
             let peer = (peer_tunnel_id, peer_session_id);
-            let host = peer_host_name(ctx.registry, tunnel_id);
             let Some(rec) = ctx.registry.session_up(handle.0, ctx.now, peer) else {
                 return;
             };
@@ -121,12 +120,13 @@ pub(super) fn on_event(
                  {peer_session_id})",
                 quoted(name.as_deref())
             );
-            let mut ev = event(EventKind::SessionUp, tunnel_id);
-            ev.sid = Some(session_id);
-            ev.peer_tid = Some(peer_tunnel_id);
-            ev.peer_sid = Some(peer_session_id);
-            ev.interface_name = rec.interface_name.clone();
-            ctx.out.session(ev, rec, host.as_deref());
+            // Watchers and scripts hear of it once its data path exists (its interface, which
+            // a session-up script sets up, is the data plane's).
+            match rec.install {
+                Install::Settled => tell_session_up(ctx, handle.0),
+                Install::Pending => rec.install = Install::UpWaiting,
+                Install::UpWaiting | Install::Refused => {}
+            }
             ppp::open(ctx, handle.0);
         }
         Event::SessionDown {
@@ -317,8 +317,13 @@ fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
         l2tp_config::L2tpVersion::V2 => 2,
         l2tp_config::L2tpVersion::V3 => 3,
     });
-    ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
-    ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
+    let encap = translate::encap(rec.settings.encap);
+    ev.encap = Some(notify::ctl_encap(encap));
+    // Over IP there are no ports: the address alone.
+    ev.peer = rec.socket.map(|(_, remote)| match encap {
+        proto::wire::header::Encapsulation::Ip => remote.ip().to_string(),
+        proto::wire::header::Encapsulation::Udp => remote.to_string(),
+    });
     ctx.out.tunnel(
         ev,
         (rec.origin.name.as_deref(), rec.peer_host()),
@@ -344,6 +349,12 @@ fn session_down(
     let Some(rec) = ctx.registry.session_closing(handle, reason.cause) else {
         return;
     };
+    // A session whose up was not told (its data path refused, or not there yet) is not told
+    // down either.
+    let untold = matches!(rec.install, Install::UpWaiting | Install::Refused);
+    if untold {
+        rec.install = Install::Refused;
+    }
     let (name, up_for) = record_down(
         ctx.now,
         rec,
@@ -359,10 +370,26 @@ fn session_down(
         return;
     };
     let host = peer_host_name(ctx.registry, tid);
-    ctx.out.session(ev, rec, host.as_deref());
+    if !untold {
+        ctx.out.session(ev, rec, host.as_deref());
+    }
     if let Some(n) = name {
         instances.session_down(ctx, &n, (handle, up_for), reason);
     }
+}
+
+/// Tells watchers and scripts that session `handle` is up.
+pub(super) fn tell_session_up(ctx: &mut Ctx<'_>, handle: u64) {
+    let Some(rec) = ctx.registry.session(handle) else {
+        return;
+    };
+    let host = peer_host_name(ctx.registry, rec.tid());
+    let mut ev = event(EventKind::SessionUp, rec.tid());
+    ev.sid = Some(rec.sid());
+    ev.peer_tid = Some(rec.peer_tid);
+    ev.peer_sid = Some(rec.peer_sid);
+    ev.interface_name = rec.interface_name.clone();
+    ctx.out.session(ev, rec, host.as_deref());
 }
 
 /// Passes a data-plane request of the protocol on, in the data plane's terms.
@@ -381,6 +408,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
         proto::DataplaneRequest::InstallSession(p) => {
             if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
                 rec.connect_speed = p.connect_speed;
+                rec.install = Install::Pending;
             }
             let native_ppp = ppp::prepare(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {

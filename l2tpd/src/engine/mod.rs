@@ -69,7 +69,7 @@ use ctx::Ctx;
 use instances::Instances;
 use names::Names;
 use protocol::Protocol;
-use registry::Registry;
+use registry::{Install, Registry};
 use views::Views;
 
 use crate::dataplane::DataplaneOutcome;
@@ -386,15 +386,28 @@ impl Engine {
                 let handle = ctx.registry.session_handle(tid, sid);
                 match (result, handle) {
                     (Ok(installed), Some(h)) => {
-                        if let Some(rec) = ctx.registry.session_mut(h)
-                            && installed.interface_name.is_some()
-                        {
+                        let Some(rec) = ctx.registry.session_mut(h) else {
+                            return self.pump(now);
+                        };
+                        if installed.interface_name.is_some() {
                             rec.interface_name = installed.interface_name;
+                        }
+                        let waited = rec.install == Install::UpWaiting;
+                        if rec.install != Install::Refused {
+                            rec.install = Install::Settled;
+                        }
+                        if waited {
+                            lifecycle::tell_session_up(&mut ctx, h);
                         }
                     }
                     (Err(e), Some(h)) => {
+                        if let Some(rec) = ctx.registry.session_mut(h)
+                            && matches!(rec.install, Install::Pending | Install::UpWaiting)
+                        {
+                            rec.install = Install::Refused;
+                        }
                         tracing::error!("session {tid}/{sid}: {e}; disconnecting the session");
-                        ctx.close_session(h);
+                        ctx.fail_session(h, e.to_string());
                     }
                     _ => {}
                 }

@@ -62,7 +62,11 @@ impl Outbox {
         info: Option<&proto::TunnelInfo>,
     ) {
         if let Some(info) = info {
-            ev.peer.get_or_insert_with(|| info.remote.to_string());
+            // Over IP there are no ports: the address alone, as `show tunnels` gives it.
+            ev.peer.get_or_insert_with(|| match info.encap {
+                proto::wire::header::Encapsulation::Ip => info.remote.ip().to_string(),
+                proto::wire::header::Encapsulation::Udp => info.remote.to_string(),
+            });
             ev.version.get_or_insert(info.version.number());
             ev.encap.get_or_insert(ctl_encap(info.encap));
         }
@@ -154,7 +158,7 @@ fn session_script(
         pw_profile: Some(&rec.pw_profile),
         pw_type: rec.pw_type,
         user_data: rec.settings.user_data.as_deref(),
-        remote_end_id: rec.settings.remote_end_id.as_ref().map(|r| r.as_bytes()),
+        remote_end_id: rec.remote_end_id(),
         bridge: rec.pseudowire.bridge.as_deref(),
         interface_name: interface_name.as_deref(),
         mtu: rec.pseudowire.mtu,

@@ -260,7 +260,7 @@ fn tunnels_and_sessions(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result 
     counter(
         e,
         "l2tpd_session_setup_failures",
-        "Sessions that went down before they were up.",
+        "Sessions that went down before they were up, or whose data path could not be set up.",
         sys.session_setup_failures,
     )?;
     let mut m = e.encode_descriptor(

@@ -1,6 +1,10 @@
 //! A pseudowire profile whose settings the system refuses when the session's TAP is set up (a
 //! `bridge` that does not exist or is not a bridge, an `interface_name` another interface has):
-//! the session is disconnected and the log names the interface, the setting and the cause.
+//! the session is disconnected and the log names the interface, the setting and the cause;
+//! its scripts hear of no session-up nor session-down (the interface they would set up is not
+//! the session's).
+
+use std::os::unix::fs::PermissionsExt;
 
 use super::flushed_log;
 use super::netns::{DEADLINE, L2tpd, Lab, Side, poll};
@@ -20,10 +24,29 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
          pseudowire profile \"pw\" {{\n{pw}}}\n"
     );
     let dp = "    dataplane userspace\n";
+    // A's scripts note each session event they run for.
+    let ran = lab.path("scripts.log");
+    let scripts = lab.path("scripts");
+    std::fs::create_dir(&scripts).unwrap();
+    for event in [
+        "session-created",
+        "session-up",
+        "session-down",
+        "session-deleted",
+    ] {
+        let script = scripts.join(event);
+        let text = format!(
+            "#!/bin/sh\necho {event} \"$INTERFACE_NAME\" >> {}\n",
+            ran.display()
+        );
+        std::fs::write(&script, text).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let a_dp = format!("{dp}    script_dir {}\n", scripts.display());
     let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, server_conf);
-    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", &a_dp, &client_conf);
     let log = |d: &L2tpd| flushed_log(&lab, d);
-    poll(
+    let line = poll(
         DEADLINE,
         &format!("a log line with {want:?}"),
         || {
@@ -33,7 +56,43 @@ fn refused(tag: &str, pw: &str, setup: impl FnOnce(&Lab), want: &[&str]) -> Stri
                 .map(str::to_owned)
         },
         || lab.pair_context(&a, &b),
-    )
+    );
+    // The CDN tells the peer, which logs it, that the data path could not be set up (result 4,
+    // lack of facilities), and A's own line of the session going down says why.
+    let cdn = "result 4 error 0: data path set-up failed";
+    poll(
+        DEADLINE,
+        "B logging A's CDN and A the cause",
+        || {
+            let down = |d: &L2tpd, what: &str| log(d).lines().any(|l| l.contains(what));
+            (down(&b, &format!("down (peer, {cdn})"))
+                && down(&a, "down (local, result 4 error 0: data plane: "))
+            .then_some(())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    // The session was created and deleted, but never up as far as its scripts go.
+    let events = poll(
+        DEADLINE,
+        "the session-deleted script",
+        || {
+            let text = std::fs::read_to_string(&ran).unwrap_or_default();
+            text.contains("session-deleted").then_some(text)
+        },
+        || lab.pair_context(&a, &b),
+    );
+    assert!(events.contains("session-created"), "{events}");
+    assert!(
+        !events.contains("session-up") && !events.contains("session-down"),
+        "{events}"
+    );
+    // Counted as a session that failed to come up.
+    let system = lab
+        .ctl(&a, &["show", "system"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let failures = &system["statistics"]["session_setup_failures"];
+    assert!(failures.as_u64() >= Some(1), "{system}");
+    line
 }
 
 /// Adds a veth pair `epwveth0`/`epwveth1` in A's namespace: an interface that is not a bridge

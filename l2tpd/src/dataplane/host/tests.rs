@@ -22,7 +22,12 @@ struct Log {
     sessions: BTreeSet<(u32, u32)>,
     /// The tunnel id of each data packet handed to it.
     data: Vec<u32>,
+    /// The sessions it was asked to remove.
+    removals: Vec<(u32, u32)>,
 }
+
+/// The session id a [`Recording`] data plane refuses to install.
+const REFUSED_SID: u32 = 13;
 
 /// A data plane that records what it carries, in a log the test keeps a handle on.
 #[derive(Debug)]
@@ -75,11 +80,16 @@ impl Dataplane for Recording {
         Ok(())
     }
     fn install_session(&mut self, spec: &SessionSpec) -> Result<SessionInstalled, DataplaneError> {
+        if spec.sid == REFUSED_SID {
+            return Err(DataplaneError::Unavailable("refused".into()));
+        }
         self.log.borrow_mut().sessions.insert((spec.tid, spec.sid));
         Ok(SessionInstalled::default())
     }
     fn remove_session(&mut self, tid: u32, sid: u32) -> Result<(), DataplaneError> {
-        self.log.borrow_mut().sessions.remove(&(tid, sid));
+        let mut log = self.log.borrow_mut();
+        log.removals.push((tid, sid));
+        log.sessions.remove(&(tid, sid));
         Ok(())
     }
     fn handle_data(&mut self, _encap: Encapsulation, packet: &[u8]) -> bool {
@@ -514,4 +524,28 @@ fn data_for_a_tunnel_apart_without_a_fallback_is_counted_as_for_no_session() {
     host.give_back_early(2, &data(2));
     assert_eq!(kernel.borrow().data, [1]);
     assert_eq!(host.drops().rx_unknown_session, 2, "{:?}", host.drops());
+}
+
+/// A session the data plane refused to install (its TAP's name taken, say) is not removed from
+/// it when the engine disconnects it: the data plane has nothing of it, and would only answer
+/// that it knows no such session, which the host would log as a warning.
+#[test]
+fn a_session_that_failed_to_install_is_not_removed_again() {
+    let (_listen, local, nat) = addresses();
+    let (plane, log) = Recording::new("userspace", true);
+    let mut host = DataplaneHost::new(Box::new(plane), false);
+    open(&mut host, 1, local, nat);
+    assert_eq!(installed(host.execute(&tunnel(1, local, nat))), Ok(()));
+    assert!(installed(host.execute(&session(1, REFUSED_SID))).is_err());
+    assert_eq!(installed(host.execute(&session(1, 7))), Ok(()));
+    for sid in [REFUSED_SID, 7] {
+        host.execute(&DataplaneRequest::RemoveSession { tid: 1, sid });
+    }
+    assert_eq!(log.borrow().removals, vec![(1, 7)]);
+    // Only once: a later session of that id is removed again.
+    host.execute(&DataplaneRequest::RemoveSession {
+        tid: 1,
+        sid: REFUSED_SID,
+    });
+    assert_eq!(log.borrow().removals, vec![(1, 7), (1, REFUSED_SID)]);
 }

@@ -22,7 +22,7 @@ mod records;
 mod tests;
 
 pub(super) use records::{
-    CallFacts, Control, Origin, Phase, SessionIds, SessionProfiles, SessionRec, TunnelRec,
+    CallFacts, Control, Install, Origin, Phase, SessionIds, SessionProfiles, SessionRec, TunnelRec,
 };
 
 /// How many records exist, are live (not closing) and are up.
@@ -370,6 +370,14 @@ impl Registry {
         }
         self.session_tally.change(Some(before), Some(rec.phase));
         Some(rec)
+    }
+
+    /// The data path of session `handle`, which is up, could not be set up: it counts with the
+    /// sessions that failed to come up (one still connecting counts when it closes).
+    pub(super) fn session_data_path_failed(&mut self, handle: u64) {
+        if self.sessions.get(&handle).is_some_and(|r| r.phase.is_up()) {
+            self.session_setup_failures += 1;
+        }
     }
 
     /// Forgets session `handle`.

@@ -249,6 +249,8 @@ pub(in crate::engine) struct CallFacts {
     pub(in crate::engine) access_line: Option<Box<AccessLine>>,
     /// The ICRQ carried Connect Speed Update Enable (RFC 5515 §6.2).
     pub(in crate::engine) speed_updates: bool,
+    /// The Remote End ID of an L2TPv3 ICRQ: the circuit the peer asks for (RFC 3931 §5.4.4).
+    pub(in crate::engine) remote_end_id: Option<Vec<u8>>,
 }
 
 impl CallFacts {
@@ -262,14 +264,31 @@ impl CallFacts {
             sub_address: req.sub_address.clone().filter(|v| !v.is_empty()),
             access_line: req.access_line.clone(),
             speed_updates: req.speed_updates,
+            remote_end_id: req.remote_end_id.clone().filter(|v| !v.is_empty()),
         };
         let any = facts.calling_number.is_some()
+            || facts.remote_end_id.is_some()
             || facts.called_number.is_some()
             || facts.sub_address.is_some()
             || facts.access_line.is_some()
             || facts.speed_updates;
         any.then(|| Box::new(facts))
     }
+}
+
+/// Where the data plane is with installing a session, for its session-up and session-down
+/// events: told only of a session whose data path exists.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub(in crate::engine) enum Install {
+    /// Not asked for, or installed.
+    #[default]
+    Settled,
+    /// Asked for; the data plane's answer is not back.
+    Pending,
+    /// Asked for, and the session came up meanwhile: its session-up waits for the answer.
+    UpWaiting,
+    /// Refused by the data plane: its session-up and session-down are not told.
+    Refused,
 }
 
 /// A session.
@@ -307,6 +326,8 @@ pub(in crate::engine) struct SessionRec {
     /// We placed the call as LAC with Connect Speed Update Enable in its ICRQ (RFC 5515 §6.2):
     /// a speed change of its session block goes to the LNS in a CSUN.
     pub(in crate::engine) lac_speed_updates: bool,
+    /// Where the data plane is with installing it.
+    pub(in crate::engine) install: Install,
 }
 
 impl SessionRec {
@@ -342,6 +363,7 @@ impl SessionRec {
             connect_speed: None,
             ppp: None,
             lac_speed_updates: false,
+            install: Install::Settled,
         }
     }
 
@@ -377,6 +399,16 @@ impl SessionRec {
     /// ours as LAC.
     pub(in crate::engine) fn speed_updates(&self) -> bool {
         self.lac_speed_updates || self.call.as_ref().is_some_and(|c| c.speed_updates)
+    }
+
+    /// The Remote End ID: the one the peer's ICRQ carried, for a call it placed, else the
+    /// configured one.
+    pub(in crate::engine) fn remote_end_id(&self) -> Option<&[u8]> {
+        let own = self.settings.remote_end_id.as_ref().map(|r| r.as_bytes());
+        self.call
+            .as_ref()
+            .and_then(|c| c.remote_end_id.as_deref())
+            .or(own)
     }
 
     /// The Calling Number: the peer's, for a call it placed, else the configured one.

@@ -20,6 +20,7 @@ mod radius_accept;
 mod reload;
 mod reload_refused;
 mod relogin;
+mod remote_end;
 mod restart;
 mod scenarios;
 mod shutdown;

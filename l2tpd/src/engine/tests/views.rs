@@ -210,3 +210,43 @@ fn a_tunnel_closed_for_being_idle_is_not_shown_as_waiting_to_retry() {
         "closed for being idle: opened again for its next session"
     );
 }
+
+/// A tunnel over IP, which has no ports, is shown with its addresses alone, as a static one
+/// is, and so are its watchers' events.
+#[test]
+fn a_tunnel_over_ip_is_shown_without_ports() {
+    let file = format!(
+        "{CLIENT}tunnel \"t\" {{\n    peer {}\n    version 3\n    encap ip\n}}\n",
+        addr(1).ip()
+    );
+    let mut net = Net::new(&[&file, ""], 41);
+    net.run_until(Duration::from_secs(10), "up", |n| {
+        n.nodes[0].up().0 == 1 && n.nodes[1].up().0 == 1
+    });
+    for (node, peer) in [(0, addr(1)), (1, addr(0))] {
+        let t = &net.nodes[node].engine.tunnels(net.now)[0];
+        assert_eq!(t.encap, ctl::Encap::Ip);
+        assert_eq!(t.peer, peer.ip().to_string(), "node {node}");
+        assert!(
+            !t.local.contains(']') && !t.local.ends_with(":0"),
+            "{}",
+            t.local
+        );
+        let up = net.nodes[node]
+            .events
+            .iter()
+            .find(|e| e.event == ctl::EventKind::TunnelUp);
+        let up_peer = up.and_then(|e| e.peer.clone());
+        assert_eq!(up_peer, Some(peer.ip().to_string()), "node {node}");
+    }
+    // And the event of its deletion.
+    let delete = Command::DeleteTunnel(name("t"));
+    net.command(0, delete).unwrap_or_else(|e| panic!("{e:?}"));
+    net.run_for(Duration::from_secs(40));
+    let deleted = net.nodes[0]
+        .events
+        .iter()
+        .find(|e| e.event == ctl::EventKind::TunnelDeleted);
+    let deleted_peer = deleted.and_then(|e| e.peer.clone());
+    assert_eq!(deleted_peer, Some(addr(1).ip().to_string()));
+}

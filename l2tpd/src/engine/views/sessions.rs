@@ -195,6 +195,7 @@ impl Views<'_> {
                 calling_number: rec.calling_number().map(text),
                 called_number: rec.called_number().map(text),
                 sub_address: rec.sub_address().map(text),
+                remote_end_id: rec.remote_end_id().map(text),
                 peer_host_name: self
                     .protocol
                     .ep()

@@ -132,26 +132,23 @@ impl Views<'_> {
     fn tunnel_info(&self, now: Instant, handle: u64, rec: &TunnelRec) -> TunnelInfo {
         let info = self.protocol.ep().tunnel(rec.tid());
         let live = rec.phase().is_live();
+        // Over IP there are no ports: the addresses alone.
+        let over_ip =
+            translate::encap(rec.settings.encap) == proto::wire::header::Encapsulation::Ip;
+        let show = |a: std::net::SocketAddr| {
+            if over_ip {
+                a.ip().to_string()
+            } else {
+                a.to_string()
+            }
+        };
         let (state, local, peer) = match (&info, rec.control) {
-            (Some(i), _) => (
-                tunnel_state(i.state, live),
-                i.local.to_string(),
-                i.remote.to_string(),
-            ),
+            (Some(i), _) => (tunnel_state(i.state, live), show(i.local), show(i.remote)),
             (None, Control::Static { local, remote }) => {
                 let state = if rec.phase().is_up() {
                     ctl::State::Up
                 } else {
                     ctl::State::Closing
-                };
-                let over_ip =
-                    translate::encap(rec.settings.encap) == proto::wire::header::Encapsulation::Ip;
-                let show = |a: std::net::SocketAddr| {
-                    if over_ip {
-                        a.ip().to_string()
-                    } else {
-                        a.to_string()
-                    }
                 };
                 (state, show(local), show(remote))
             }
