@@ -138,8 +138,9 @@ impl Client {
             return;
         }
         server.probe = None;
+        // Retired, not freed: the server's answer to it again is a duplicate, not malformed.
         if let Some(ids) = server.ids.get_mut(usize::from(socket)) {
-            ids.free(id);
+            ids.retire(id, probe.authenticator);
         }
         server.stats.probes_answered += 1;
         if matches!(server.state, ServerState::Dead { .. }) {
@@ -161,8 +162,9 @@ impl Client {
                 continue;
             };
             server.probe = None;
+            // Retired, not freed: an answer after the timeout is late, not malformed.
             if let Some(ids) = server.ids.get_mut(usize::from(probe.socket)) {
-                ids.free(probe.id);
+                ids.retire(probe.id, probe.authenticator);
             }
             server.stats.probes_timed_out += 1;
             if let ServerState::Dead { until } = server.state

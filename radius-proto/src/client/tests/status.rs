@@ -93,10 +93,12 @@ fn an_unanswered_probe_leaves_the_server_dead_for_another_dead_time() {
     assert!(sim.events().is_empty());
     assert_eq!(dead_until(&sim, 0), sim.now + Duration::from_secs(10));
     assert_eq!(sim.server_info(0).stats.probes_timed_out, 1);
-    // A late answer to it is not taken.
+    // A late answer to it is not taken, and counted as a duplicate, not as malformed.
     sim.answer(&probe, Code::AccessAccept);
     assert!(sim.events().is_empty());
     assert!(matches!(sim.server_info(0).state, ServerState::Dead { .. }));
+    let stats = sim.server_info(0).stats;
+    assert_eq!((stats.duplicates, stats.malformed), (1, 0));
     // Then a new probe, with a new Identifier.
     let again = probe_after_dead_time(&mut sim);
     assert_probe(&again, &Secret::from("secret-1"));
