@@ -122,7 +122,7 @@ fn labels(s: &RadiusServerInfo) -> [(&'static str, &str); 2] {
 
 fn servers(e: &mut DescriptorEncoder, servers: &[RadiusServerInfo]) -> fmt::Result {
     type Field = fn(&RadiusServerInfo) -> u64;
-    let counters: [(&str, &str, Field); 9] = [
+    let counters: [(&str, &str, Field); 10] = [
         (
             "l2tpd_radius_server_requests",
             "Requests sent to the server (first transmissions).",
@@ -147,6 +147,11 @@ fn servers(e: &mut DescriptorEncoder, servers: &[RadiusServerInfo]) -> fmt::Resu
             "l2tpd_radius_server_malformed",
             "Answers from the server that did not decode or matched no request.",
             |s| s.malformed,
+        ),
+        (
+            "l2tpd_radius_server_duplicates",
+            "Answers from the server to a request already answered or given up (late answers).",
+            |s| s.duplicates,
         ),
         (
             "l2tpd_radius_server_bad_authenticators",

@@ -529,6 +529,7 @@ fn radius_figures_and_servers_are_exposed() {
         probes: 4,
         probes_answered: 1,
         probes_timed_out: 2,
+        duplicates: 6,
         ..Default::default()
     });
     let text = prometheus(s);
@@ -561,6 +562,10 @@ fn radius_figures_and_servers_are_exposed() {
         &format!("l2tpd_radius_server_timeouts_total{{{server}}} 3"),
     );
     has(&text, &format!("l2tpd_radius_server_up{{{server}}} 0"));
+    has(
+        &text,
+        &format!("l2tpd_radius_server_duplicates_total{{{server}}} 6"),
+    );
     for (name, n) in [("probes", 4), ("answered", 1), ("timeouts", 2)] {
         has(
             &text,
