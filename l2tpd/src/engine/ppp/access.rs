@@ -291,13 +291,7 @@ fn accept(
         "session {tid}/{sid}: user {name} ({}) accepted by RADIUS server {server}",
         method_label(req.method())
     );
-    // RFC 2865 §5.18: several Reply-Messages are shown one after the other.
-    let message = attrs
-        .iter()
-        .filter(|a| a.attr_type == AttrType::REPLY_MESSAGE)
-        .flat_map(|a| a.value.iter().copied())
-        .collect::<Vec<u8>>();
-    let message = Some(printable(&message)).filter(|m| !m.is_empty());
+    let message = Some(printable(&reply_messages(attrs))).filter(|m| !m.is_empty());
     verdict(
         st,
         now,
@@ -412,7 +406,7 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
         .flatten()
         .map(<[u8]>::to_vec);
     let message = ms_error
-        .or_else(|| attrs.reply_message().map(|m| m.as_bytes().to_vec()))
+        .or_else(|| Some(reply_messages(attrs)))
         .map(|m| printable(&m))
         .filter(|m| !m.is_empty());
     // The server's reason, as the peer gets it, is the operator's too.
@@ -432,6 +426,16 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
     let text = message.unwrap_or_else(|| "Authentication failed".to_owned());
     st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
     verdict(st, now, req, Verdict::reject(text), (tid, sid));
+}
+
+/// Every Reply-Message of an answer, one after the other (RFC 2865 §5.18: several are
+/// shown in order).
+fn reply_messages(attrs: &Attributes) -> Vec<u8> {
+    attrs
+        .iter()
+        .filter(|a| a.attr_type == AttrType::REPLY_MESSAGE)
+        .flat_map(|a| a.value.iter().copied())
+        .collect()
 }
 
 /// At most 200 printable ASCII characters of a server's message, for the peer.

@@ -6,8 +6,11 @@ use std::rc::Rc;
 
 use radius_proto::Attributes;
 
-use super::harness::{Net, PppWire};
+use radius_proto::Code;
+
+use super::harness::{Net, PppWire, RadiusServer};
 use super::radius::{PASSWORD, lac, lns, server, up};
+use crate::engine::RadiusOutcome;
 
 /// PAP and CHAP in a PPP frame (with or without address and control).
 const PAP: [u8; 2] = [0xc0, 0x23];
@@ -22,9 +25,35 @@ fn acceptance(auth: &str, messages: &[&[u8]]) -> Vec<u8> {
             .push(radius_proto::dict::AttrType::REPLY_MESSAGE, m)
             .unwrap_or_else(|e| panic!("{e}"));
     }
+    answer(auth, server(accept), true)
+}
+
+/// The Message of the Authenticate-Nak or Failure the LNS sent when every Access-Request was
+/// rejected with `messages` as Reply-Messages.
+fn refusal(auth: &str, messages: &[&'static [u8]]) -> Vec<u8> {
+    let messages = messages.to_vec();
+    let rejecting = RadiusServer(Box::new(move |_, _| {
+        let mut a = Attributes::new();
+        for m in &messages {
+            a.push(radius_proto::dict::AttrType::REPLY_MESSAGE, m)
+                .ok()?;
+        }
+        Some(RadiusOutcome::Reply {
+            code: Code::AccessReject,
+            attributes: a,
+            server: "192.0.2.10:1812".parse().unwrap_or_else(|e| panic!("{e}")),
+        })
+    }));
+    answer(auth, rejecting, false)
+}
+
+/// The Message of the LNS's first Authenticate-Ack or Success (`accepted`), or
+/// Authenticate-Nak or Failure, with `server` answering its Access-Requests.
+fn answer(auth: &str, server: RadiusServer, accepted: bool) -> Vec<u8> {
+    let (pap_code, chap_code) = if accepted { (2, 3) } else { (3, 4) };
     let lns = lns(auth, "auth_source radius");
     let mut net = Net::unstarted(&[&lac(1, PASSWORD), &lns], 31);
-    net.nodes[1].radius_server = Some(server(accept));
+    net.nodes[1].radius_server = Some(server);
     let seen: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
     let record = Rc::clone(&seen);
     net.ppp_wire = Some(PppWire(Box::new(move |from, _, frame| {
@@ -33,8 +62,8 @@ fn acceptance(auth: &str, messages: &[&[u8]]) -> Vec<u8> {
             _ => &frame[..],
         };
         let ack = match body.get(..3) {
-            Some([a, b, 2]) if [*a, *b] == PAP => true,
-            Some([a, b, 3]) if [*a, *b] == CHAP => true,
+            Some([a, b, c]) if [*a, *b] == PAP => *c == pap_code,
+            Some([a, b, c]) if [*a, *b] == CHAP => *c == chap_code,
             _ => false,
         };
         if from == 1 && ack {
@@ -43,7 +72,11 @@ fn acceptance(auth: &str, messages: &[&[u8]]) -> Vec<u8> {
         true
     })));
     let mut net = net.start();
-    up(&mut net, auth);
+    if accepted {
+        up(&mut net, auth);
+    } else {
+        net.run_for(std::time::Duration::from_secs(10));
+    }
     let frames = seen.borrow();
     let Some(f) = frames.first() else {
         panic!("{auth}: no acceptance seen");
@@ -71,4 +104,13 @@ fn the_reply_message_of_an_access_accept_reaches_the_peer() {
     assert_eq!(acceptance("auth_pap", &[]), b"Login ok");
     let long = vec![b'x'; 150];
     assert_eq!(acceptance("auth_chap", &[&long, &long]), vec![b'x'; 200]);
+}
+
+/// An Access-Reject's Reply-Messages reach the peer all, one after the other (RFC 2865
+/// §5.18), as an Access-Accept's do.
+#[test]
+fn every_reply_message_of_an_access_reject_reaches_the_peer() {
+    let go: &[&'static [u8]] = &[b"Account expired.", b" Call us."];
+    assert_eq!(refusal("auth_pap", go), b"Account expired. Call us.");
+    assert_eq!(refusal("auth_chap", go), b"Account expired. Call us.");
 }
