@@ -16,6 +16,25 @@ fn code_id(s: &Sent) -> (u8, u8) {
     (s.bytes[4], s.bytes[5])
 }
 
+/// The Identifiers of node `node`'s frames of `proto` with code `code`, in order.
+fn ids(p: &Pair, node: usize, proto: u16, code: u8) -> Vec<u8> {
+    p.frames_of(node, proto)
+        .iter()
+        .map(|s| code_id(s))
+        .filter(|(c, _)| *c == code)
+        .map(|(_, id)| id)
+        .collect()
+}
+
+/// Node 0's host gives `verdict` on request `id`, with the LNS's addresses.
+fn decide(p: &mut Pair, id: AuthId, verdict: Verdict) {
+    let now = p.now;
+    p.links[0].set_network(lns_network());
+    p.links[0]
+        .auth_verdict(now, id, verdict)
+        .unwrap_or_else(|e| panic!("pending: {e}"));
+}
+
 /// Node 0's host keeps the request; the pair runs until node 1 has sent `requests` PAP
 /// Authenticate-Requests (or CHAP Responses). Returns the request to judge.
 fn pending_after(p: &mut Pair, proto: u16, code: u8, requests: usize) -> AuthId {
@@ -53,19 +72,9 @@ fn a_slow_pap_verdict_is_taken_by_the_peer_at_once() {
         .filter(|e| matches!(e, Event::Authenticate(_)))
         .count();
     assert_eq!(asked, 1, "the retransmissions go to the host once");
-    let now = p.now;
-    p.links[0].set_network(lns_network());
-    p.links[0]
-        .auth_verdict(now, id, Verdict::accept())
-        .unwrap_or_else(|e| panic!("pending: {e}"));
+    decide(&mut p, id, Verdict::accept());
     p.run_for(Duration::from_millis(100));
-    let acks: Vec<u8> = p
-        .frames_of(0, protocol::PAP)
-        .iter()
-        .map(|s| code_id(s))
-        .filter(|(c, _)| *c == 2)
-        .map(|(_, id)| id)
-        .collect();
+    let acks = ids(&p, 0, protocol::PAP, 2);
     assert_eq!(acks, [requests[2]], "the Ack answers the latest request");
     assert_eq!(p.links[1].phase(), Phase::Network, "the peer took the Ack");
     assert_eq!(p.frames_of(1, protocol::PAP).len(), 3, "and sent no more");
@@ -75,11 +84,7 @@ fn a_slow_pap_verdict_is_taken_by_the_peer_at_once() {
 fn a_pap_request_repeated_after_the_verdict_is_acknowledged_with_its_identifier() {
     let mut p = Pair::lns_and_client(44, &[AuthMethod::Pap], PASSWORD);
     let id = pending_after(&mut p, protocol::PAP, 1, 1);
-    let now = p.now;
-    p.links[0].set_network(lns_network());
-    p.links[0]
-        .auth_verdict(now, id, Verdict::accept())
-        .unwrap_or_else(|e| panic!("pending: {e}"));
+    decide(&mut p, id, Verdict::accept());
     let mut pap = vec![USER.len() as u8];
     pap.extend_from_slice(USER);
     pap.push(PASSWORD.len() as u8);
@@ -102,19 +107,9 @@ fn another_pap_request_while_the_verdict_is_pending_is_not_answered_for_it() {
     pap.extend_from_slice(b"pw!");
     let other = frame(protocol::PAP, 1, first.wrapping_add(100), &pap);
     p.inject(0, &other);
-    let now = p.now;
-    p.links[0].set_network(lns_network());
-    p.links[0]
-        .auth_verdict(now, id, Verdict::accept())
-        .unwrap_or_else(|e| panic!("pending: {e}"));
+    decide(&mut p, id, Verdict::accept());
     p.drain();
-    let acks: Vec<u8> = p
-        .frames_of(0, protocol::PAP)
-        .iter()
-        .map(|s| code_id(s))
-        .filter(|(c, _)| *c == 2)
-        .map(|(_, id)| id)
-        .collect();
+    let acks = ids(&p, 0, protocol::PAP, 2);
     assert_eq!(acks, [first]);
 }
 
@@ -124,15 +119,8 @@ fn a_slow_chap_verdict_answers_the_latest_response() {
         let mut p = Pair::lns_and_client(43, &[m], PASSWORD);
         // The peer repeats its Response on its restart timer while the verdict is pending.
         let id = pending_after(&mut p, protocol::CHAP, 2, 3);
-        let responses: Vec<u8> = p
-            .frames_of(1, protocol::CHAP)
-            .iter()
-            .map(|s| code_id(s))
-            .filter(|(c, _)| *c == 2)
-            .map(|(_, id)| id)
-            .collect();
+        let responses = ids(&p, 1, protocol::CHAP, 2);
         assert_eq!(responses.len(), 3, "{m}");
-        let now = p.now;
         let users = [(USER.to_vec(), Password::from(PASSWORD))];
         let verdict = match p.events[0].iter().find_map(|e| match e {
             Event::Authenticate(r) => Some(r),
@@ -142,18 +130,9 @@ fn a_slow_chap_verdict_answers_the_latest_response() {
             None => unreachable!(),
         };
         assert!(verdict.is_accept(), "{m}");
-        p.links[0].set_network(lns_network());
-        p.links[0]
-            .auth_verdict(now, id, verdict)
-            .unwrap_or_else(|e| panic!("pending: {e}"));
+        decide(&mut p, id, verdict);
         p.run_for(Duration::from_millis(100));
-        let successes: Vec<u8> = p
-            .frames_of(0, protocol::CHAP)
-            .iter()
-            .map(|s| code_id(s))
-            .filter(|(c, _)| *c == 3)
-            .map(|(_, id)| id)
-            .collect();
+        let successes = ids(&p, 0, protocol::CHAP, 3);
         assert_eq!(successes, [responses[2]], "{m}");
         assert_eq!(p.links[1].phase(), Phase::Network, "{m}");
     }
