@@ -13,27 +13,17 @@ use radius_proto::dict::values::error_cause;
 use radius_proto::dynauth::{Answer, DynAuthKind};
 
 use super::harness::Net;
-use super::radius::{PASSWORD, lac, lns, net, server, submits};
+use super::radius::{dynauth, submits, two_accounted_sessions};
 
 fn ask(net: &mut Net, kind: DynAuthKind, build: &dyn Fn(&mut Attributes)) -> Answer {
     let mut attrs = Attributes::new();
     build(&mut attrs);
-    let now = net.now;
-    let answer = net.nodes[1].engine.handle_dynauth(now, kind, &attrs);
-    net.settle();
-    answer
+    dynauth(net, kind, &attrs)
 }
 
 #[test]
 fn a_request_names_a_session_by_nas_port_id_and_stations_as_sent() {
-    let mut net = net(
-        &lns("auth_pap", "auth_source radius\n radius_accounting true"),
-        &lac(2, PASSWORD),
-        Some(server(Attributes::new())),
-    );
-    net.run_until(Duration::from_secs(20), "both up", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 2
-    });
+    let mut net = two_accounted_sessions();
     let access: Vec<Attributes> = submits(&net, 1)
         .into_iter()
         .filter(|(s, ..)| *s == Service::Access)

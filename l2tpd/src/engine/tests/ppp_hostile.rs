@@ -133,6 +133,18 @@ fn assert_untouched(net: &Net, row: &SessionInfo, requests_before: usize) {
     assert!(!downs.contains(&row.ppp_ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED)));
 }
 
+/// The LNS (node 1) counted one login refused for wrong credentials, and one PPP link down
+/// for it.
+pub(super) fn assert_one_wrong_login(net: &Net) {
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(
+        stats.ppp_auth_failures.get("wrong_credentials"),
+        Some(&1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+}
+
 /// The first CDN the LAC heard: (result, message).
 fn lac_cdn(net: &Net) -> (u16, String) {
     let r = net.nodes[0].first_cdn();
@@ -558,13 +570,7 @@ fn a_wrong_password_is_refused_logged_with_the_user_and_never_the_password() {
         });
         let keep = survivor(&net, &up);
         assert_eq!(lac_cdn(&net), (2, "PPP authentication failed".to_owned()));
-        let stats = net.nodes[1].engine.stats();
-        assert_eq!(
-            stats.ppp_auth_failures.get("wrong_credentials"),
-            Some(&1),
-            "{stats:?}"
-        );
-        assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+        assert_one_wrong_login(&net);
         stays_untouched(&mut net, &keep);
     });
     let refused: Vec<_> = lines

@@ -11,6 +11,7 @@ use l2tp_ctl::{EventKind, State};
 
 use super::harness::{Net, PppWire, addr};
 use super::logs::recorded;
+use super::ppp_hostile::assert_one_wrong_login;
 
 const CHAP: [u8; 2] = [0xc2, 0x23];
 
@@ -139,13 +140,7 @@ fn re_challenges_answered_right_change_nothing_and_a_wrong_answer_ends_the_sessi
             (r.result, r.message.as_deref()),
             (2, Some("PPP authentication failed"))
         );
-        let stats = net.nodes[1].engine.stats();
-        assert_eq!(
-            stats.ppp_auth_failures.get("wrong_credentials"),
-            Some(&1),
-            "{stats:?}"
-        );
-        assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+        assert_one_wrong_login(&net);
         assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
     });
     assert!(

@@ -659,8 +659,8 @@ fn a_session_that_goes_away_drops_its_access_request() {
     assert_eq!(net.nodes[1].engine.stats().ppp_auth_failures.len(), 0);
 }
 
-#[test]
-fn disconnect_and_coa_requests_find_their_session() {
+/// Two PAP sessions up at an LNS (node 1) that authenticates and accounts by RADIUS.
+pub(super) fn two_accounted_sessions() -> Net {
     let mut net = net(
         &lns("auth_pap", "auth_source radius\n radius_accounting true"),
         &lac(2, PASSWORD),
@@ -669,18 +669,26 @@ fn disconnect_and_coa_requests_find_their_session() {
     net.run_until(Duration::from_secs(20), "both up", |n| {
         n.nodes[1].saw(EventKind::PppUp) == 2
     });
+    net
+}
+
+/// The LNS's (node 1's) answer to a Disconnect- or CoA-Request of `kind` with `attrs`.
+pub(super) fn dynauth(net: &mut Net, kind: DynAuthKind, attrs: &Attributes) -> Answer {
+    let now = net.now;
+    let answer = net.nodes[1].engine.handle_dynauth(now, kind, attrs);
+    net.settle();
+    answer
+}
+
+#[test]
+fn disconnect_and_coa_requests_find_their_session() {
+    let mut net = two_accounted_sessions();
     let ids: Vec<String> = accounting(&net)
         .iter()
         .filter(|(s, ..)| *s == acct_status_type::START)
         .filter_map(|(_, a, _)| a.acct_session_id().map(str::to_owned))
         .collect();
     assert_eq!(ids.len(), 2);
-    let ask = |net: &mut Net, kind: DynAuthKind, attrs: &Attributes| {
-        let now = net.now;
-        let answer = net.nodes[1].engine.handle_dynauth(now, kind, attrs);
-        net.settle();
-        answer
-    };
     let attrs = |build: &dyn Fn(&mut Attributes)| {
         let mut a = Attributes::new();
         build(&mut a);
@@ -692,21 +700,21 @@ fn disconnect_and_coa_requests_find_their_session() {
         let _ = a.push_acct_session_id("whatever");
     });
     assert_eq!(
-        ask(&mut net, DynAuthKind::Disconnect, &other),
+        dynauth(&mut net, DynAuthKind::Disconnect, &other),
         Answer::Nak(Some(error_cause::NAS_IDENTIFICATION_MISMATCH))
     );
     let none = attrs(&|a| {
         let _ = a.push_nas_identifier("lns-test");
     });
     assert_eq!(
-        ask(&mut net, DynAuthKind::Disconnect, &none),
+        dynauth(&mut net, DynAuthKind::Disconnect, &none),
         Answer::Nak(Some(error_cause::MISSING_ATTRIBUTE))
     );
     let unknown = attrs(&|a| {
         let _ = a.push_acct_session_id("0000000000000000");
     });
     assert_eq!(
-        ask(&mut net, DynAuthKind::Disconnect, &unknown),
+        dynauth(&mut net, DynAuthKind::Disconnect, &unknown),
         Answer::Nak(Some(error_cause::SESSION_CONTEXT_NOT_FOUND))
     );
     let filter = attrs(&|a| {
@@ -714,7 +722,7 @@ fn disconnect_and_coa_requests_find_their_session() {
         a.push_u32(AttrType::FILTER_ID, 1);
     });
     assert_eq!(
-        ask(&mut net, DynAuthKind::Coa, &filter),
+        dynauth(&mut net, DynAuthKind::Coa, &filter),
         Answer::Nak(Some(error_cause::UNSUPPORTED_ATTRIBUTE))
     );
     // A CoA-Request gives the second session a Session-Timeout of 60 s.
@@ -722,7 +730,7 @@ fn disconnect_and_coa_requests_find_their_session() {
         let _ = a.push_acct_session_id(&ids[1]);
         let _ = a.push_session_timeout(60);
     });
-    assert_eq!(ask(&mut net, DynAuthKind::Coa, &coa), Answer::Ack(None));
+    assert_eq!(dynauth(&mut net, DynAuthKind::Coa, &coa), Answer::Ack(None));
     // A Disconnect-Request ends exactly the first session, with Admin-Reset.
     let disconnect = attrs(&|a| {
         let _ = a.push_nas_identifier("lns-test");
@@ -730,7 +738,7 @@ fn disconnect_and_coa_requests_find_their_session() {
         let _ = a.push_user_name("alice");
     });
     assert_eq!(
-        ask(&mut net, DynAuthKind::Disconnect, &disconnect),
+        dynauth(&mut net, DynAuthKind::Disconnect, &disconnect),
         Answer::Ack(None)
     );
     net.run_for(Duration::from_secs(10));
