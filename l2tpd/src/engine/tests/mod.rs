@@ -11,6 +11,7 @@ mod hostile_text;
 mod limits;
 mod logs;
 mod ppp;
+mod ppp_auth;
 mod ppp_clients;
 mod ppp_hostile;
 mod ppp_proxy;
