@@ -231,6 +231,19 @@ impl Builder {
                 ),
             );
         }
+        if s.pap_timeout > 0
+            && s.pap_timeout >= s.auth_timeout
+            && let Some(key) = ["pap_timeout", "auth_timeout"].into_iter().find(|k| set(k))
+        {
+            self.diags.push(Diagnostic::warning(
+                info.at(key),
+                format!(
+                    "`pap_timeout` has no effect: in ppp profile `{name}` it is not shorter \
+                     than `auth_timeout` ({} s), which bounds the whole authentication",
+                    s.auth_timeout
+                ),
+            ));
+        }
         if s.chap_interval > 0
             && set("chap_interval")
             && !s.auth_methods().iter().any(|m| *m != PppAuthMethod::Pap)
