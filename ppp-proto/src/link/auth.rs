@@ -15,12 +15,14 @@
 //! been lost). CHAP needs no such care: a Response to a Challenge sent again has that
 //! Challenge's Identifier, the only one answered, and no Challenge goes out while the verdict
 //! is pending. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
-//! (RFC 1994 §2), each Response judged by the host as the first.
+//! (RFC 1994 §2), each Response judged by the host as the first, or left unanswered by a host
+//! that cannot judge it ([`Link::forgo_rechallenge`]).
 //!
 //! Peer: PAP sends the Authenticate-Request and repeats it every `pap.restart`,
 //! `pap.max_requests` times in all; CHAP answers each Challenge (a repeated one, same
 //! Identifier, with the same Response), with MS-CHAPv2 checking the authenticator response of
-//! the Success (RFC 2759 §5).
+//! the Success (RFC 2759 §5). A Response to a re-challenge in the network phase that gets no
+//! answer is sent `max_configure` times, then left: the link goes on.
 //!
 //! The whole phase is bounded by the configured `auth_timeout`.
 
@@ -384,6 +386,12 @@ impl Link {
                 s.retries = s.retries.saturating_sub(1);
                 request = true;
             }
+        }
+        if exhausted && self.phase == Phase::Network {
+            // A re-challenge's Response: the peer authenticated us already and may leave this
+            // one unanswered (its RADIUS server silent); the link goes on, and a later
+            // Challenge is answered as usual.
+            return;
         }
         if exhausted {
             self.close_with(now, DownReason::AuthTimeout);
