@@ -578,13 +578,14 @@ fn mschapv1_eap_and_multilink_are_refused_when_turned_on() {
 }
 
 #[test]
-fn chap_interval_needs_local_users_and_a_chap_method() {
-    let msgs = refused("ppp profile \"p\" {\n chap_interval 60\n auth_source radius\n}\n");
-    assert!(
-        msgs.iter()
-            .any(|m| m.contains("`chap_interval`") && m.contains("local users only")),
-        "{msgs:?}"
-    );
+fn chap_interval_needs_a_chap_method_and_takes_any_auth_source() {
+    for source in ["local", "radius", "radius_then_local"] {
+        let c = ok(&format!(
+            "radius server \"r\" {{\n address 192.0.2.10\n secret \"s\"\n}}\n\
+             ppp profile \"p\" {{\n chap_interval 60\n auth_source {source}\n}}\n"
+        ));
+        assert!(c.warnings().is_empty(), "{source}: {:?}", c.warnings());
+    }
     let c = ok(
         "ppp profile \"p\" {\n chap_interval 60\n auth_mschapv2 false\n \
                 auth_chap false\n auth_pap true\n}\n",

@@ -177,8 +177,8 @@ impl Builder {
     }
 
     /// What ProL2TP's and OpenL2TP's profiles take and l2tpd does not do: refused when turned
-    /// on, so that a profile never silently means less than it says; and a `chap_interval`
-    /// the profile cannot carry out.
+    /// on, so that a profile never silently means less than it says; and timers that cannot
+    /// take effect.
     fn check_ppp_unsupported(
         &mut self,
         name: &str,
@@ -214,22 +214,6 @@ impl Builder {
                     format!("ppp profile `{name}`: `{key} true` is not supported: {why}"),
                 );
             }
-        }
-        if s.chap_interval > 0
-            && s.auth_source.uses_radius()
-            && let Some(key) = ["chap_interval", "auth_source"]
-                .into_iter()
-                .find(|k| set(k))
-        {
-            self.error(
-                info.at(key),
-                format!(
-                    "ppp profile `{name}`: `chap_interval` with `auth_source {}` is not \
-                     supported: re-challenges are checked against the local users only; use \
-                     `auth_source local` or `chap_interval 0`",
-                    s.auth_source
-                ),
-            );
         }
         if s.pap_timeout > 0
             && s.pap_timeout >= s.auth_timeout

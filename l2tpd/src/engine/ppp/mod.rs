@@ -25,6 +25,7 @@ mod local;
 mod outputs;
 pub(super) mod policy;
 mod proxy;
+mod reauth;
 mod relogin;
 mod request;
 pub(super) mod state;
@@ -373,6 +374,10 @@ pub(super) fn radius_outcome(ctx: &mut Ctx<'_>, key: u64, outcome: RadiusOutcome
     match p.purpose {
         Purpose::Auth(_) => {
             access::answered(ctx, p.handle, key, outcome);
+            drive(ctx, p.handle);
+        }
+        Purpose::Reauth(_) => {
+            reauth::answered(ctx, p.handle, key, outcome);
             drive(ctx, p.handle);
         }
         Purpose::Acct(_) | Purpose::Daemon(_) if lost => {

@@ -26,6 +26,7 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let mut events: Vec<(EventKind, ctl::PppEventInfo)> = Vec::new();
     // For RADIUS, after the link has run: a request to ask about, accounting that fell due.
     let mut ask: Option<AuthRequest> = None;
+    let mut reask: Option<AuthRequest> = None;
     let mut due = super::acct::Due::default();
     // Whether the link told of anything but frames to send (an echo, most often, does not).
     let mut eventful = false;
@@ -80,6 +81,15 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                                 .as_ref()
                                 .map(|c| c.user.clone().into_boxed_slice());
                         }
+                    }
+                    LinkEvent::Authenticate(req)
+                        if st.link.phase() == ppp_proto::Phase::Network
+                            && st.radius.is_some()
+                            && st.policy.radius.auth.uses_radius()
+                            && st.user.as_deref() == Some(req.user.as_slice()) =>
+                    {
+                        // A re-challenge (`chap_interval`): the server checks the user again.
+                        reask = Some(req);
                     }
                     LinkEvent::Authenticate(req)
                         if st.link.phase() == ppp_proto::Phase::Network =>
@@ -214,7 +224,8 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         return;
     }
     // Refused at once (the request could not be built): the link has more to say.
-    let again = ask.is_some_and(|req| super::access::ask(ctx, handle, req));
+    let again = ask.is_some_and(|req| super::access::ask(ctx, handle, req))
+        | reask.is_some_and(|req| super::reauth::ask(ctx, handle, req));
     // Accounting before the events: the Stop reads the session's counters before anything
     // removes the session.
     super::acct::progress(ctx, handle, &due);

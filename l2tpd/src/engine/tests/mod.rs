@@ -18,6 +18,7 @@ mod ppp_proxy;
 mod ppp_timers;
 mod radius;
 mod radius_accept;
+mod radius_reauth;
 mod reload;
 mod reload_refused;
 mod relogin;
