@@ -326,8 +326,9 @@ pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64, cause: proto::DownCause
 }
 
 /// Closes the PPP of the sessions `who` names (LCP Terminate-Request; their L2TP sessions end
-/// when their links are down). Returns how many. The user is looked for among every session
-/// (the cost of a scan of the records); an address through the pools' index.
+/// when their links are down). Returns how many. The user (the login name or the
+/// Access-Accept's User-Name, as a Disconnect-Request matches it) is looked for among every
+/// session (the cost of a scan of the records); an address through the pools' index.
 pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
     let handles: Vec<u64> = match who {
         ctl::PppSelector::Address(a) => ctx.ppp.pools.holder(*a).into_iter().collect(),
@@ -335,9 +336,9 @@ pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
             .registry
             .sessions()
             .filter(|(_, r)| {
-                r.ppp.as_ref().is_some_and(|p| {
-                    p.role == Role::Server && p.user.as_deref() == Some(u.as_bytes())
-                })
+                r.ppp
+                    .as_ref()
+                    .is_some_and(|p| p.role == Role::Server && p.is_user(u.as_bytes()))
             })
             .map(|(h, _)| h)
             .collect(),
