@@ -85,6 +85,9 @@ params! {
         ipcp_max_cfg_naks: u8 => u8 = 5, p::number(1, 255);
         /// `ipcp_max_term_reqs`: Max-Terminate of IPCP and IPv6CP \[2\].
         ipcp_max_term_reqs: u8 => u8 = 2, p::number(1, 255);
+        /// `auth_timeout`: seconds the whole authentication phase may take, in either
+        /// direction, before the link is closed \[30\].
+        auth_timeout: u32 => u32 = 30, p::number(5, 600);
         /// `chap_restart`: seconds before an unanswered CHAP Challenge is sent again \[3\].
         chap_restart: u32 => u32 = 3, p::number(1, 60);
         /// `chap_max_challenge`: CHAP Challenges sent without a Response before the link is
@@ -99,9 +102,9 @@ params! {
         /// `pap_max_auth_reqs`: PAP Authenticate-Requests sent without an answer before the
         /// link is closed \[10\].
         pap_max_auth_reqs: u8 => u8 = 10, p::number(1, 255);
-        /// `pap_timeout`: seconds to wait for the peer's PAP Authenticate-Request, 0 = the
-        /// authentication timeout (30 s) alone \[0\].
-        pap_timeout: u32 => u32 = 0, p::number(0, 30);
+        /// `pap_timeout`: seconds to wait for the peer's PAP Authenticate-Request, 0 =
+        /// `auth_timeout` alone \[0\].
+        pap_timeout: u32 => u32 = 0, p::number(0, 600);
         /// `auth_mschapv1`: MS-CHAPv1, not implemented: only `false` is taken \[false\].
         auth_mschapv1: bool => bool = false, p::boolean;
         /// `auth_eap`: EAP, not implemented: only `false` is taken \[false\].

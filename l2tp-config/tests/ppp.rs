@@ -489,6 +489,7 @@ fn lcp_ipcp_chap_and_pap_timers_parse_inherit_and_keep_their_defaults() {
         (d.pap_restart_interval, d.pap_max_auth_reqs, d.pap_timeout),
         (3, 10, 0)
     );
+    assert_eq!(d.auth_timeout, 30);
     assert!(!d.auth_mschapv1 && !d.auth_eap && !d.multilink);
 
     let text = "ppp profile \"default\" {\n lcp_max_cfg_naks 7\n chap_interval 600\n}\n\
@@ -544,7 +545,9 @@ fn timers_out_of_range_are_refused_with_their_range() {
         ("chap_interval 86401", "0 to 86400"),
         ("pap_restart_interval 61", "1 to 60"),
         ("pap_max_auth_reqs 0", "1 to 255"),
-        ("pap_timeout 31", "0 to 30"),
+        ("pap_timeout 601", "0 to 600"),
+        ("auth_timeout 4", "5 to 600"),
+        ("auth_timeout 601", "5 to 600"),
     ] {
         let msgs = refused(&format!("ppp profile \"p\" {{\n {line}\n}}\n"));
         assert!(msgs.iter().any(|m| m.contains(range)), "{line}: {msgs:?}");
@@ -575,13 +578,14 @@ fn mschapv1_eap_and_multilink_are_refused_when_turned_on() {
 }
 
 #[test]
-fn chap_interval_needs_local_users_and_a_chap_method() {
-    let msgs = refused("ppp profile \"p\" {\n chap_interval 60\n auth_source radius\n}\n");
-    assert!(
-        msgs.iter()
-            .any(|m| m.contains("`chap_interval`") && m.contains("local users only")),
-        "{msgs:?}"
-    );
+fn chap_interval_needs_a_chap_method_and_takes_any_auth_source() {
+    for source in ["local", "radius", "radius_then_local"] {
+        let c = ok(&format!(
+            "radius server \"r\" {{\n address 192.0.2.10\n secret \"s\"\n}}\n\
+             ppp profile \"p\" {{\n chap_interval 60\n auth_source {source}\n}}\n"
+        ));
+        assert!(c.warnings().is_empty(), "{source}: {:?}", c.warnings());
+    }
     let c = ok(
         "ppp profile \"p\" {\n chap_interval 60\n auth_mschapv2 false\n \
                 auth_chap false\n auth_pap true\n}\n",
@@ -592,4 +596,36 @@ fn chap_interval_needs_local_users_and_a_chap_method() {
             .any(|m| m.contains("`chap_interval` has no effect")),
         "{w:?}"
     );
+}
+
+#[test]
+fn auth_timeout_is_taken_inherited_and_changed_by_a_reload() {
+    let text = "ppp profile \"default\" {\n auth_timeout 90\n}\n\
+                ppp profile \"lns\" {\n pap_timeout 60\n}\n\
+                ppp profile \"quick\" {\n auth_timeout 5\n}\n";
+    let c = ok(text);
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    let lns = c.ppp_profile_settings("lns").unwrap();
+    assert_eq!((lns.auth_timeout, lns.pap_timeout), (90, 60), "inherited");
+    assert_eq!(c.ppp_profile_settings("quick").unwrap().auth_timeout, 5);
+    let new = ok(&text.replace("auth_timeout 5", "auth_timeout 10"));
+    assert_eq!(l2tp_config::diff(&c, &new).ppp_profiles.changed, ["quick"]);
+}
+
+#[test]
+fn a_pap_timeout_not_shorter_than_auth_timeout_is_warned_of() {
+    for text in [
+        "ppp profile \"p\" {\n pap_timeout 30\n}\n",
+        "ppp profile \"p\" {\n pap_timeout 20\n auth_timeout 10\n}\n",
+    ] {
+        let c = ok(text);
+        let w: Vec<&str> = c.warnings().iter().map(|d| d.message()).collect();
+        assert!(
+            w.iter()
+                .any(|m| m.contains("`pap_timeout` has no effect") && m.contains("`auth_timeout`")),
+            "{text}: {w:?}"
+        );
+    }
+    let c = ok("ppp profile \"p\" {\n pap_timeout 20\n auth_timeout 60\n}\n");
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
 }

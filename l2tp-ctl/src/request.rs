@@ -134,7 +134,8 @@ pub enum Request {
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PppSelector {
-    /// Every session of the user of this name.
+    /// Every session of the user of this name: the name the peer logged in with, or the
+    /// User-Name of its RADIUS Access-Accept.
     User(String),
     /// The session whose peer holds this IPv4 address.
     Address(std::net::Ipv4Addr),

@@ -310,6 +310,7 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
     m.push("ipcp_max_cfg_reqs", Some(s.ipcp_max_cfg_reqs.into()));
     m.push("ipcp_max_cfg_naks", Some(s.ipcp_max_cfg_naks.into()));
     m.push("ipcp_max_term_reqs", Some(s.ipcp_max_term_reqs.into()));
+    m.push("auth_timeout", Some(s.auth_timeout.into()));
     m.push("chap_restart", Some(s.chap_restart.into()));
     m.push("chap_max_challenge", Some(s.chap_max_challenge.into()));
     m.push("chap_interval", Some(s.chap_interval.into()));

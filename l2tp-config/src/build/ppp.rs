@@ -177,8 +177,8 @@ impl Builder {
     }
 
     /// What ProL2TP's and OpenL2TP's profiles take and l2tpd does not do: refused when turned
-    /// on, so that a profile never silently means less than it says; and a `chap_interval`
-    /// the profile cannot carry out.
+    /// on, so that a profile never silently means less than it says; and timers that cannot
+    /// take effect.
     fn check_ppp_unsupported(
         &mut self,
         name: &str,
@@ -215,21 +215,18 @@ impl Builder {
                 );
             }
         }
-        if s.chap_interval > 0
-            && s.auth_source.uses_radius()
-            && let Some(key) = ["chap_interval", "auth_source"]
-                .into_iter()
-                .find(|k| set(k))
+        if s.pap_timeout > 0
+            && s.pap_timeout >= s.auth_timeout
+            && let Some(key) = ["pap_timeout", "auth_timeout"].into_iter().find(|k| set(k))
         {
-            self.error(
+            self.diags.push(Diagnostic::warning(
                 info.at(key),
                 format!(
-                    "ppp profile `{name}`: `chap_interval` with `auth_source {}` is not \
-                     supported: re-challenges are checked against the local users only; use \
-                     `auth_source local` or `chap_interval 0`",
-                    s.auth_source
+                    "`pap_timeout` has no effect: in ppp profile `{name}` it is not shorter \
+                     than `auth_timeout` ({} s), which bounds the whole authentication",
+                    s.auth_timeout
                 ),
-            );
+            ));
         }
         if s.chap_interval > 0
             && set("chap_interval")

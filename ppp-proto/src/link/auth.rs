@@ -10,15 +10,19 @@
 //! retransmits with a new Identifier and takes only an Ack whose Identifier matches its latest
 //! Request (RFC 1334 §2.2.2): a repetition of the same Peer-ID and Password while the verdict
 //! is pending moves the Identifier the verdict will carry to the latest; other requests then
-//! are ignored. CHAP needs no such care: a Response to a Challenge sent again has that
+//! are ignored. After a Nak or Failure, while the link closes, a repeated request or Response
+//! gets the Nak or Failure again (RFC 1334 §2.2.1, RFC 1994 §4.2: its first answer may have
+//! been lost). CHAP needs no such care: a Response to a Challenge sent again has that
 //! Challenge's Identifier, the only one answered, and no Challenge goes out while the verdict
 //! is pending. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
-//! (RFC 1994 §2), each Response judged by the host as the first.
+//! (RFC 1994 §2), each Response judged by the host as the first, or left unanswered by a host
+//! that cannot judge it ([`Link::forgo_rechallenge`]).
 //!
 //! Peer: PAP sends the Authenticate-Request and repeats it every `pap.restart`,
 //! `pap.max_requests` times in all; CHAP answers each Challenge (a repeated one, same
 //! Identifier, with the same Response), with MS-CHAPv2 checking the authenticator response of
-//! the Success (RFC 2759 §5).
+//! the Success (RFC 2759 §5). A Response to a re-challenge in the network phase that gets no
+//! answer is sent `max_configure` times, then left: the link goes on.
 //!
 //! The whole phase is bounded by the configured `auth_timeout`.
 
@@ -61,6 +65,11 @@ impl AuthState {
             .is_some_and(|a| matches!(a.status, Status::Waiting | Status::Pending(_)))
     }
 
+    /// Drops the state of our own authentication to the peer.
+    pub(super) fn forget_supplicant(&mut self) {
+        self.us = None;
+    }
+
     fn done(&self) -> bool {
         self.peer
             .as_ref()
@@ -88,7 +97,8 @@ struct Authenticator {
     challenge: [u8; 16],
     /// The MS-CHAPv2 authenticator response of an accepted request, to repeat the Success.
     success: Option<AuthenticatorResponse>,
-    /// The message of the acceptance (`None`: our greeting), to repeat the Ack or Success.
+    /// The message of the verdict, to repeat the Ack or Success (`None`: our greeting) or the
+    /// Nak or Failure (as sent).
     message: Option<Box<str>>,
     /// Challenges left to send.
     retries: u8,
@@ -377,6 +387,12 @@ impl Link {
                 request = true;
             }
         }
+        if exhausted && self.phase == Phase::Network {
+            // A re-challenge's Response: the peer authenticated us already and may leave this
+            // one unanswered (its RADIUS server silent); the link goes on, and a later
+            // Challenge is answered as usual.
+            return;
+        }
         if exhausted {
             self.close_with(now, DownReason::AuthTimeout);
             return;
@@ -389,7 +405,8 @@ impl Link {
 
     /// A PAP or CHAP frame.
     pub(super) fn auth_frame(&mut self, now: Instant, proto: u16, info: &[u8], rng: &mut dyn Rng) {
-        if !matches!(self.phase, Phase::Authenticate | Phase::Network) {
+        let refusing = self.phase == Phase::Terminate && self.refused_peer();
+        if !refusing && !matches!(self.phase, Phase::Authenticate | Phase::Network) {
             self.discard();
             return;
         }
@@ -397,7 +414,19 @@ impl Link {
             self.malformed();
             return;
         };
-        let handled = if proto == protocol::PAP {
+        let handled = if refusing {
+            // The link closes after our Nak or Failure: only the peer's request is answered,
+            // again with it, until LCP is down.
+            match (proto, p.code) {
+                (protocol::PAP, pap_code::REQUEST) => {
+                    matches!(PapPacket::parse(&p), Ok(Some(pap)) if self.pap(now, p.identifier, pap))
+                }
+                (protocol::CHAP, chap_code::RESPONSE) => {
+                    matches!(ChapPacket::parse(&p), Ok(Some(chap)) if self.chap(now, p.identifier, chap, rng))
+                }
+                _ => false,
+            }
+        } else if proto == protocol::PAP {
             match PapPacket::parse(&p) {
                 Ok(Some(pap)) => self.pap(now, p.identifier, pap),
                 Ok(None) => false,
@@ -459,6 +488,12 @@ impl Link {
                     Status::Accepted if same => {
                         let message = pap_ack_message(a.message.as_deref()).to_owned();
                         self.send_auth(protocol::PAP, pap_code::ACK, id, message.as_bytes());
+                    }
+                    // The Nak was lost: refuse the retransmission again while the link
+                    // closes (RFC 1334 §2.2.1: every Authenticate-Request is answered).
+                    Status::Rejected if same => {
+                        let message = a.message.clone().unwrap_or_default();
+                        self.send_auth(protocol::PAP, pap_code::NAK, id, message.as_bytes());
                     }
                     Status::Pending(_) | Status::Accepted | Status::Rejected => {}
                 }
@@ -522,7 +557,13 @@ impl Link {
                 self.send_auth(protocol::CHAP, chap_code::SUCCESS, id, message.as_bytes());
                 return true;
             }
-            Status::Pending(_) | Status::Rejected => return true,
+            // The Failure was lost: send it again while the link closes (RFC 1994 §4.2).
+            Status::Rejected => {
+                let message = a.message.clone().unwrap_or_default();
+                self.send_auth(protocol::CHAP, chap_code::FAILURE, id, message.as_bytes());
+                return true;
+            }
+            Status::Pending(_) => return true,
         }
         let credentials = match a.method {
             AuthMethod::ChapMd5 => match <[u8; 16]>::try_from(value) {
@@ -679,6 +720,14 @@ impl Link {
         s.done = true;
         self.shared.timers.stop(TimerKind::AuthRestart);
         true
+    }
+
+    /// Whether we refused the peer's credentials (the link then closes).
+    pub(super) fn refused_peer(&self) -> bool {
+        self.auth
+            .as_ref()
+            .and_then(|s| s.peer.as_ref())
+            .is_some_and(|a| a.status == Status::Rejected)
     }
 
     /// Whether the peer has our credentials and has not answered them yet: a PAP

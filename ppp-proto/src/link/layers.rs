@@ -115,7 +115,15 @@ impl Link {
             let received = self.ncp_run(now, proto, NcpStep::Event(FsmEvent::Down));
             self.ncp_result(now, proto, received);
         }
-        self.auth = None;
+        if self.phase == Phase::Terminate && self.refused_peer() {
+            // Our Nak or Failure is kept while the link closes, to answer a repeated request
+            // with it again (RFC 1334 §2.2.1, RFC 1994 §4.2).
+            if let Some(state) = self.auth.as_mut() {
+                state.forget_supplicant();
+            }
+        } else {
+            self.auth = None;
+        }
         let t = &mut self.shared.timers;
         for kind in [
             TimerKind::ChallengeRestart,

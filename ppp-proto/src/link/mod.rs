@@ -359,6 +359,18 @@ impl Link {
         self.verdict(now, id, verdict)
     }
 
+    /// Leaves a re-challenge's request unanswered (a host that cannot judge it, its RADIUS
+    /// server silent, and will not end a link authenticated already): the peer gets neither
+    /// Success nor Failure, and the next re-challenge comes after the interval.
+    ///
+    /// # Errors
+    ///
+    /// [`VerdictError::NoSuchRequest`] if `id` names no re-challenge's waiting request (a
+    /// login's must have a verdict).
+    pub fn forgo_rechallenge(&mut self, now: Instant, id: AuthId) -> Result<(), VerdictError> {
+        self.forgo(now, id)
+    }
+
     /// Sets the addresses this link assigns and requests (e.g. the peer's address from a pool
     /// or RADIUS). Takes effect in the next IPCP/IPv6CP negotiation: call it before accepting
     /// the peer's credentials.

@@ -4,6 +4,7 @@ mod fixtures;
 mod frames;
 mod property;
 mod proxy;
+mod repeat_answer;
 mod scenarios;
 mod slow_verdict;
 mod timing;

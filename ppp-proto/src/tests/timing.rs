@@ -288,3 +288,37 @@ fn no_re_challenge_without_the_setting_or_with_pap() {
     assert!(p.both_up());
     assert_eq!(times(&p, 1, protocol::PAP, 1).len(), 1);
 }
+
+#[test]
+fn a_re_challenge_forgone_is_not_answered_and_the_next_one_comes() {
+    let mut p = rechallenging(AuthMethod::MsChapV2);
+    p.hosts[0] = Host::Silent;
+    p.run_for(Duration::from_secs(61));
+    let Some(Event::Authenticate(req)) = p.events[0].last().cloned() else {
+        panic!(
+            "the re-challenge's request went to the host: {:?}",
+            p.events[0]
+        );
+    };
+    let now = p.now;
+    // A login's request cannot be forgone; a re-challenge's can, once.
+    p.links[0]
+        .forgo_rechallenge(now, req.id)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.links[0].forgo_rechallenge(now, req.id).is_err());
+    p.hosts[0] = Host::Users(vec![(USER.to_vec(), Password::from(PASSWORD))]);
+    p.run_for(Duration::from_secs(2));
+    assert!(
+        times(&p, 0, protocol::CHAP, 3).len() == 1,
+        "no Success for it"
+    );
+    assert!(times(&p, 0, protocol::CHAP, 4).is_empty(), "nor a Failure");
+    p.run_for(Duration::from_secs(60));
+    assert_eq!(
+        times(&p, 0, protocol::CHAP, 1).len(),
+        3,
+        "the next re-challenge"
+    );
+    assert_eq!(times(&p, 0, protocol::CHAP, 3).len(), 2, "answered");
+    assert!(p.both_up());
+}

@@ -37,6 +37,8 @@ pub(super) const MIN_INTERIM: Duration = Duration::from_secs(10);
 pub(super) enum Purpose {
     /// The Access-Request of a link's authentication request.
     Auth(AuthId),
+    /// The Access-Request of the Response to a re-challenge (`chap_interval`).
+    Reauth(AuthId),
     /// An Accounting-Request of a session, with its Acct-Status-Type.
     Acct(u32),
     /// Accounting-On or Accounting-Off.
@@ -213,6 +215,9 @@ pub(in crate::engine) struct RadiusLink {
     pub(super) class: Vec<Box<[u8]>>,
     /// The User-Name the Access-Accept gave, for accounting (RFC 2865 §5.1).
     pub(super) acct_user: Option<Box<[u8]>>,
+    /// The State of the last Access-Accept, sent unchanged in a re-challenge's Access-Request
+    /// (RFC 2865 §5.24).
+    pub(super) state: Option<Box<[u8]>>,
     pub(super) accounting: AcctState,
     /// Seconds between Interim-Updates: the Access-Accept's Acct-Interim-Interval, else the
     /// profile's.

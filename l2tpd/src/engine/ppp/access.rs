@@ -51,6 +51,7 @@ const USED: &[AttrType] = &[
     AttrType::REPLY_MESSAGE,
     AttrType::MESSAGE_AUTHENTICATOR,
     AttrType::PROXY_STATE,
+    AttrType::STATE,
 ];
 
 /// The Microsoft attributes l2tpd honours.
@@ -133,7 +134,7 @@ pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: Radius
         RadiusOutcome::Reply {
             code, attributes, ..
         } if code == Code::AccessReject || code == Code::AccessChallenge => {
-            reject(ctx, handle, &req, code, &attributes);
+            reject(ctx, handle, &req, code, &attributes, false);
         }
         RadiusOutcome::Failed(f) => no_answer(ctx, handle, &req, Some(f)),
         RadiusOutcome::Reply { .. } | RadiusOutcome::Dropped => no_answer(ctx, handle, &req, None),
@@ -141,7 +142,7 @@ pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: Radius
 }
 
 /// Why an Access-Accept cannot be taken.
-fn unusable(
+pub(super) fn unusable(
     attrs: &Attributes,
     req: &AuthRequest,
 ) -> Result<Option<AuthenticatorResponse>, String> {
@@ -265,6 +266,7 @@ fn accept(
     rl.authenticated_at = Some(now);
     rl.class = attrs.classes().map(Box::from).collect();
     rl.acct_user = attrs.get(AttrType::USER_NAME).map(Box::from);
+    rl.state = attrs.get(AttrType::STATE).map(Box::from);
     if let Some(m) = attrs.framed_mtu() {
         rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
     }
@@ -383,8 +385,15 @@ fn set_network(
 }
 
 /// An Access-Reject (or an Access-Challenge, which l2tpd cannot answer: no EAP): the peer is
-/// refused with the server's message.
-fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: &Attributes) {
+/// refused with the server's message; `again` at a re-challenge.
+pub(super) fn reject(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    req: &AuthRequest,
+    code: Code,
+    attrs: &Attributes,
+    again: bool,
+) {
     let now = ctx.ppp.clock.to_proto(ctx.now);
     let Ctx { registry, ppp, .. } = &mut *ctx;
     let Some(rec) = registry.session_mut(handle) else {
@@ -415,7 +424,8 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
         .map_or(String::new(), |m| format!(": {}", text::quoted(m)));
     let name = text::quoted(&req.user);
     tracing::warn!(
-        "session {tid}/{sid}: PPP authentication of user {name} ({}) failed: {}{said}",
+        "session {tid}/{sid}: PPP {}authentication of user {name} ({}) failed: {}{said}",
+        if again { "re-" } else { "" },
         method_label(req.method()),
         if code == Code::AccessChallenge {
             "the RADIUS server sent an Access-Challenge, which l2tpd does not answer"
@@ -430,7 +440,7 @@ fn reject(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, code: Code, attrs: 
 
 /// Every Reply-Message of an answer, one after the other (RFC 2865 §5.18: several are
 /// shown in order).
-fn reply_messages(attrs: &Attributes) -> Vec<u8> {
+pub(super) fn reply_messages(attrs: &Attributes) -> Vec<u8> {
     attrs
         .iter()
         .filter(|a| a.attr_type == AttrType::REPLY_MESSAGE)
@@ -439,7 +449,7 @@ fn reply_messages(attrs: &Attributes) -> Vec<u8> {
 }
 
 /// At most 200 printable ASCII characters of a server's message, for the peer.
-fn printable(m: &[u8]) -> String {
+pub(super) fn printable(m: &[u8]) -> String {
     m.iter()
         .filter(|c| c.is_ascii_graphic() || **c == b' ')
         .take(200)

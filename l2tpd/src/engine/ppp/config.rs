@@ -115,6 +115,7 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
         echo_failures: s.lcp_echo_fail_count,
         idle_timeout: secs(s.idle_timeout),
         session_timeout: secs(s.max_connect_time),
+        auth_timeout: seconds(s.auth_timeout),
         ..LinkConfig::default()
     };
     let server = LinkConfig {

@@ -190,11 +190,10 @@ fn sessions(ctx: &Ctx<'_>, attrs: &Attributes) -> Vec<u64> {
                 return false;
             }
             let rl = st.radius.as_deref();
-            let acct_user = rl.and_then(|r| r.acct_user.as_deref());
             // The port and the stations as the session's requests give them.
             let facts = || SessionFacts::of(ctx, h);
             id.is_none_or(|id| rl.is_some_and(|r| r.acct_session_id.as_bytes() == id))
-                && user.is_none_or(|u| st.user.as_deref() == Some(u) || acct_user == Some(u))
+                && user.is_none_or(|u| st.is_user(u))
                 && ip.is_none_or(|a| st.peer_ipv4().is_none_or(|p| p == a))
                 && port.is_none_or(|p| facts().is_some_and(|f| f.nas_port() == p))
                 && port_id.is_none_or(|p| facts().is_some_and(|f| f.nas_port_id().as_bytes() == p))

@@ -99,6 +99,13 @@ impl PppLink {
             .map(|u| String::from_utf8_lossy(u).into_owned())
     }
 
+    /// Whether `name` is the session's user: the name the peer logged in with, or the
+    /// User-Name of its Access-Accept (RADIUS may give another, RFC 2865 §5.1).
+    pub(in crate::engine) fn is_user(&self, name: &[u8]) -> bool {
+        self.user.as_deref() == Some(name)
+            || self.radius.as_deref().and_then(|r| r.acct_user.as_deref()) == Some(name)
+    }
+
     /// The peer's IPv4 address, once IPCP is up.
     pub(in crate::engine) fn peer_ipv4(&self) -> Option<Ipv4Addr> {
         self.ipv4.map(|i| i.peer)

@@ -1,7 +1,7 @@
-//! A ppp profile's timers and counters, from the config text to the wire: `chap_restart` and
-//! `chap_max_challenge` against a LAC that never answers the Challenge, and `chap_interval`
-//! re-challenges answered right (the session stays as it was) and wrong (it ends as a failed
-//! login does).
+//! A ppp profile's timers and counters, from the config text to the wire: `chap_restart`,
+//! `chap_max_challenge` and `auth_timeout` against a LAC that never answers the Challenge, and
+//! `chap_interval` re-challenges answered right (the session stays as it was) and wrong (it
+//! ends as a failed login does).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -68,6 +68,43 @@ fn chap_restart_and_chap_max_challenge_of_the_profile_are_honoured() {
         took >= Duration::from_secs(6) && took < Duration::from_secs(7),
         "{took:?}"
     );
+    let r = net.nodes[0].first_cdn();
+    assert_eq!(
+        (r.result, r.message.as_deref()),
+        (2, Some("PPP authentication failed"))
+    );
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(stats.ppp_down.get("auth_timeout"), Some(&1), "{stats:?}");
+}
+
+#[test]
+fn auth_timeout_of_the_profile_bounds_the_authentication() {
+    let mut net = carol("    auth_timeout 5\n");
+    // The LAC's Responses never arrive.
+    let challenges = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&challenges);
+    net.ppp_wire = Some(PppWire(Box::new(move |from, _, f: &mut Vec<u8>| {
+        if from == 1 && is_chap(f, 1) {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+        !(from == 0 && is_chap(f, 2))
+    })));
+    let mut net = net.start();
+    let count = Arc::clone(&challenges);
+    net.run_until(Duration::from_secs(10), "the first Challenge", move |_| {
+        count.load(Ordering::SeqCst) >= 1
+    });
+    let first = net.elapsed();
+    net.run_until(Duration::from_secs(60), "the session ends", |n| {
+        n.nodes[0].saw(EventKind::SessionDown) >= 1
+    });
+    // 5 s, not the 30 s of the default (nor the 10 Challenges 3 s apart).
+    let took = net.elapsed() - first;
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert_eq!(challenges.load(Ordering::SeqCst), 2);
     let r = net.nodes[0].first_cdn();
     assert_eq!(
         (r.result, r.message.as_deref()),

@@ -1,5 +1,6 @@
 //! An Access-Accept's Reply-Message reaches the subscriber: the LNS's PAP Authenticate-Ack,
-//! CHAP Success or MS-CHAPv2 Success (its `M=` part) carries it, printable and bounded.
+//! CHAP Success or MS-CHAPv2 Success (its `M=` part) carries it, printable and bounded; its
+//! User-Name names the session for `l2tpctl disconnect user`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -113,4 +114,40 @@ fn every_reply_message_of_an_access_reject_reaches_the_peer() {
     let go: &[&'static [u8]] = &[b"Account expired.", b" Call us."];
     assert_eq!(refusal("auth_pap", go), b"Account expired. Call us.");
     assert_eq!(refusal("auth_chap", go), b"Account expired. Call us.");
+}
+
+/// An Access-Accept that gives another User-Name (a realm added): `l2tpctl disconnect user`
+/// finds the session by it, as by the name the peer logged in with, as a Disconnect-Request
+/// does.
+#[test]
+fn disconnect_user_matches_the_access_accepts_user_name_too() {
+    for name in ["alice@example.net", "alice"] {
+        let mut accept = Attributes::new();
+        accept
+            .push(
+                radius_proto::dict::AttrType::USER_NAME,
+                b"alice@example.net",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut net = super::radius::net(
+            &lns("auth_chap", "auth_source radius"),
+            &lac(1, PASSWORD),
+            Some(server(accept)),
+        );
+        up(&mut net, "PPP up");
+        let r = net.command(
+            1,
+            crate::engine::Command::Disconnect(l2tp_ctl::PppSelector::User(name.into())),
+        );
+        assert!(
+            matches!(&r, Ok(l2tp_ctl::Response::Done(t)) if t.starts_with("1 session(s)")),
+            "{name}: {r:?}"
+        );
+        net.run_until(
+            std::time::Duration::from_secs(20),
+            "the session ends",
+            |n| n.nodes[0].saw(l2tp_ctl::EventKind::SessionDown) == 1,
+        );
+        assert_eq!(net.nodes[0].first_cdn().result, 3, "{name}");
+    }
 }

@@ -4,9 +4,9 @@
 use l2tp_proto::time::Instant;
 
 use super::{Authenticator, Status};
-use crate::auth::AuthMethod;
+use crate::auth::{AuthId, AuthMethod};
 use crate::event::DownReason;
-use crate::link::{Link, Phase};
+use crate::link::{Link, Phase, VerdictError};
 use crate::timer::TimerKind;
 
 impl Link {
@@ -64,6 +64,29 @@ impl Link {
             pap_request: Default::default(),
         });
         self.send_challenge(now);
+    }
+
+    /// The host has no verdict on re-challenge `id` (its RADIUS server did not answer): the
+    /// peer, authenticated already, gets no answer and the link goes on; the next re-challenge
+    /// comes after the interval.
+    pub(in crate::link) fn forgo(&mut self, now: Instant, id: AuthId) -> Result<(), VerdictError> {
+        let pending = self.phase == Phase::Network
+            && self
+                .auth
+                .as_ref()
+                .and_then(|s| s.peer.as_ref())
+                .is_some_and(|a| a.status == Status::Pending(id));
+        if !pending {
+            return Err(VerdictError::NoSuchRequest);
+        }
+        if let Some(state) = self.auth.as_mut() {
+            state.peer = None;
+            if state.us.is_none() {
+                self.auth = None;
+            }
+        }
+        self.arm_rechallenge(now);
+        Ok(())
     }
 
     /// Arms the next re-challenge, if the peer was authenticated with CHAP and the profile

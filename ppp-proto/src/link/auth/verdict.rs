@@ -59,8 +59,10 @@ impl Link {
                 self.maybe_network(now);
             }
             Verdict::Reject { message } => {
+                // The answer is kept: a request repeated while the link closes gets it again.
                 a.status = Status::Rejected;
                 if method == AuthMethod::Pap {
+                    a.message = Some(message.clone().into_boxed_str());
                     self.send_auth(protocol::PAP, pap_code::NAK, identifier, message.as_bytes());
                 } else {
                     let text = if method == AuthMethod::MsChapV2 && !message.starts_with("E=") {
@@ -70,6 +72,7 @@ impl Link {
                     } else {
                         message
                     };
+                    a.message = Some(text.clone().into_boxed_str());
                     self.send_auth(
                         protocol::CHAP,
                         chap_code::FAILURE,

@@ -1,0 +1,221 @@
+//! Re-challenges (`chap_interval`) with a profile that asks RADIUS: each Response is a new
+//! Access-Request with the login's attributes and the last Access-Accept's State; an Accept
+//! keeps the session as it is, no answer keeps it up with a warning, a Reject ends it as a
+//! failed login.
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use l2tp_ctl::{EventKind, State};
+use radius_proto::client::{Failure, Service};
+use radius_proto::dict::AttrType;
+use radius_proto::{Attributes, Code};
+
+use super::super::RadiusOutcome;
+use super::harness::{Net, RadiusServer};
+use super::logs::recorded;
+use super::radius::{PASSWORD, lac, lns, net, server, submits};
+
+/// How the scripted server answers the next Access-Request.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Mode {
+    /// Accept, with State `state-N` (N counting the Access-Requests) and another address.
+    Accept,
+    /// No server answers.
+    Silent,
+    /// Access-Reject.
+    Reject,
+}
+
+/// [`server`] whose Access-Accepts carry a State of their own and an address the session must
+/// not take at a re-challenge, and which answers as `mode` says.
+fn scripted(mode: Arc<Mutex<Mode>>) -> RadiusServer {
+    let mut inner = server(Attributes::new());
+    let mut asked = 0u32;
+    RadiusServer(Box::new(move |service, attrs| {
+        if service == Service::Access {
+            asked += 1;
+            match mode.lock().map(|m| *m).unwrap_or(Mode::Accept) {
+                Mode::Silent => return Some(RadiusOutcome::Failed(Failure::NoServer)),
+                Mode::Reject => {
+                    let mut a = Attributes::new();
+                    a.push_reply_message("Account closed").ok()?;
+                    return Some(RadiusOutcome::Reply {
+                        code: Code::AccessReject,
+                        attributes: a,
+                        server: "192.0.2.10:1812".parse().ok()?,
+                    });
+                }
+                Mode::Accept => {}
+            }
+        }
+        let mut out = (inner.0)(service, attrs)?;
+        if let RadiusOutcome::Reply {
+            code: Code::AccessAccept,
+            attributes,
+            ..
+        } = &mut out
+        {
+            attributes
+                .push(AttrType::STATE, format!("state-{asked}").as_bytes())
+                .ok()?;
+            if asked > 1 {
+                attributes
+                    .push_framed_ip_address(Ipv4Addr::new(198, 51, 100, 99))
+                    .ok()?;
+            }
+        }
+        Some(out)
+    }))
+}
+
+/// The Access-Requests node 1 sent.
+fn access_requests(net: &Net) -> Vec<Attributes> {
+    submits(net, 1)
+        .into_iter()
+        .filter(|(s, ..)| *s == Service::Access)
+        .map(|(_, a, _)| a)
+        .collect()
+}
+
+/// The attribute types of `a` but State, CHAP-Password and CHAP-Challenge, in order.
+fn kinds(a: &Attributes) -> Vec<AttrType> {
+    a.iter()
+        .map(|x| x.attr_type)
+        .filter(|t| {
+            ![
+                AttrType::STATE,
+                AttrType::CHAP_PASSWORD,
+                AttrType::CHAP_CHALLENGE,
+            ]
+            .contains(t)
+        })
+        .collect()
+}
+
+#[test]
+fn re_challenges_are_asked_of_radius_accepted_kept_up_unanswered_and_ended_rejected() {
+    let ((), lines) = recorded(|| {
+        let mode = Arc::new(Mutex::new(Mode::Accept));
+        let mut net = net(
+            &lns("auth_chap", "auth_source radius\n chap_interval 20"),
+            &lac(1, PASSWORD),
+            Some(scripted(Arc::clone(&mode))),
+        );
+        net.run_until(Duration::from_secs(10), "PPP up", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 1
+        });
+        let address = net.nodes[1].first_ppp(EventKind::PppUp).peer_ipv4;
+        let events = net.nodes[1].events.len();
+        let requests = net.nodes[1].requests.len();
+
+        // A re-challenge accepted: a new Access-Request, the login's attributes and its State.
+        net.run_for(Duration::from_secs(25));
+        let asked = access_requests(&net);
+        assert_eq!(asked.len(), 2, "the login and one re-challenge");
+        assert_eq!(kinds(&asked[1]), kinds(&asked[0]));
+        assert_eq!(asked[0].get(AttrType::STATE), None);
+        assert_eq!(asked[1].get(AttrType::STATE), Some(&b"state-1"[..]));
+        assert!(asked[1].chap_password().is_some());
+        // Nothing else happened: no event, no data-plane request, the same address.
+        assert_eq!(
+            net.nodes[1].events.len(),
+            events,
+            "{:?}",
+            net.nodes[1].events
+        );
+        assert_eq!(net.nodes[1].requests.len(), requests);
+        let rows = net.nodes[1]
+            .engine
+            .sessions(net.now, None)
+            .unwrap_or_default();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!((rows[0].state, rows[0].ppp_ipv4), (State::Up, address));
+
+        // No server answers the next: the session stays up.
+        if let Ok(mut m) = mode.lock() {
+            *m = Mode::Silent;
+        }
+        net.run_for(Duration::from_secs(20));
+        let asked = access_requests(&net);
+        assert_eq!(asked.len(), 3);
+        assert_eq!(asked[2].get(AttrType::STATE), Some(&b"state-2"[..]));
+        net.run_for(Duration::from_secs(15));
+        let rows = net.nodes[1]
+            .engine
+            .sessions(net.now, None)
+            .unwrap_or_default();
+        assert_eq!((rows.len(), rows[0].state), (1, State::Up), "{rows:?}");
+        assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+        let stats = net.nodes[1].engine.stats();
+        assert!(stats.ppp_auth_failures.is_empty(), "{stats:?}");
+
+        // The next is rejected: the session ends as a failed login.
+        if let Ok(mut m) = mode.lock() {
+            *m = Mode::Reject;
+        }
+        net.run_until(Duration::from_secs(30), "the session ends", |n| {
+            n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        let r = net.nodes[0].first_cdn();
+        assert_eq!(
+            (r.result, r.message.as_deref()),
+            (2, Some("PPP authentication failed"))
+        );
+        let stats = net.nodes[1].engine.stats();
+        assert_eq!(
+            stats.ppp_auth_failures.get("radius_reject"),
+            Some(&1),
+            "{stats:?}"
+        );
+        assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+    });
+    assert!(
+        lines.iter().any(
+            |(_, m)| m.contains("no RADIUS server answered the re-authentication")
+                && m.contains("stays up")
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(
+            |(_, m)| m.contains("PPP re-authentication of user \"alice\"")
+                && m.contains("Account closed")
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn an_ms_chapv2_re_challenge_no_server_answers_leaves_the_session_up() {
+    let mode = Arc::new(Mutex::new(Mode::Accept));
+    let mut net = net(
+        &lns("auth_mschapv2", "auth_source radius\n chap_interval 20"),
+        &lac(1, PASSWORD),
+        Some(scripted(Arc::clone(&mode))),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    if let Ok(mut m) = mode.lock() {
+        *m = Mode::Silent;
+    }
+    // Two re-challenges unanswered, and the LAC's Responses to them given up on.
+    net.run_for(Duration::from_secs(90));
+    assert!(access_requests(&net).len() >= 4);
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    assert_eq!(net.nodes[0].saw(EventKind::PppDown), 0);
+    // The server back: the next re-challenge is answered, and the LAC takes it.
+    if let Ok(mut m) = mode.lock() {
+        *m = Mode::Accept;
+    }
+    net.run_for(Duration::from_secs(30));
+    let rows = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    assert_eq!((rows.len(), rows[0].state), (1, State::Up), "{rows:?}");
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    assert!(net.nodes[1].engine.stats().ppp_auth_failures.is_empty());
+}
