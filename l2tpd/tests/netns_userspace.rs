@@ -8,6 +8,8 @@
 mod netns;
 #[path = "netns_userspace/oversize.rs"]
 mod oversize;
+#[path = "netns_userspace/peer_unreachable.rs"]
+mod peer_unreachable;
 #[path = "netns_userspace/setup_errors.rs"]
 mod setup_errors;
 #[path = "netns_userspace/static_pw.rs"]

@@ -174,7 +174,7 @@ pub struct SystemStats {
     /// The userspace data plane: data packets and frames dropped, by reason, besides those of
     /// `malformed` (`data_wrong_cookie`) and `ppp_tun_discards` (`rx_errors`, `rx_malformed`,
     /// `rx_unknown_session`, `rx_truncated`, `rx_oversize`, `seq_errors`, `tap_errors`,
-    /// `tx_errors`, `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
+    /// `tx_errors`, `peer_unreachable`, `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
     #[serde(default)]
     pub data_discards: BTreeMap<String, u64>,
 }
