@@ -5,6 +5,8 @@
 //! packets. Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "netns_userspace/bridge_watch.rs"]
+mod bridge_watch;
 mod netns;
 #[path = "netns_userspace/oversize.rs"]
 mod oversize;

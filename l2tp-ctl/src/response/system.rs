@@ -177,4 +177,8 @@ pub struct SystemStats {
     /// `tx_errors`, `peer_unreachable`, `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
     #[serde(default)]
     pub data_discards: BTreeMap<String, u64>,
+    /// Ethernet sessions' interfaces that stopped being ports of their `bridge` because
+    /// someone deleted it (each added back when a bridge of that name is made again).
+    #[serde(default)]
+    pub bridge_ports_lost: u64,
 }
