@@ -181,4 +181,8 @@ pub struct SystemStats {
     /// someone deleted it (each added back when a bridge of that name is made again).
     #[serde(default)]
     pub bridge_ports_lost: u64,
+    /// Sessions disconnected because their data plane failed under them: their interface
+    /// (TAP, or the kernel's) deleted by someone else, their pppd exited.
+    #[serde(default)]
+    pub data_path_lost: u64,
 }

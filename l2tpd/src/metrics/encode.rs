@@ -435,6 +435,13 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         "Ethernet sessions' interfaces that stopped being ports of their bridge because it was \
          deleted.",
         s.system.bridge_ports_lost,
+    )?;
+    counter(
+        e,
+        "l2tpd_sessions_data_path_lost",
+        "Sessions disconnected because their data plane failed under them (an interface \
+         deleted by someone else, pppd exited).",
+        s.system.data_path_lost,
     )
 }
 

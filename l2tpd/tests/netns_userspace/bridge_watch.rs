@@ -2,7 +2,7 @@
 //! says so once, naming the session, the TAP and the bridge, and counts it
 //! (`bridge_ports_lost`); a bridge of that name made again gets the TAP back as a port, with
 //! an info line, and traffic flows again. The TAP itself deleted takes its session down with
-//! a CDN, logged, and is no bridge port lost.
+//! a CDN, logged and counted (`data_path_lost`), and is no bridge port lost.
 
 use super::netns::{self, DEADLINE, Side, num, poll};
 use super::{OVERLAY_B, Pw, flushed_log, start};
@@ -118,6 +118,8 @@ fn a_deleted_bridge_is_reported_and_its_port_added_back_when_it_returns() {
         || pw.context(),
     );
     assert_eq!(bridge_ports_lost(&pw), 1);
+    let s = pw.lab.ctl(&pw.b, &["show", "system"]).unwrap();
+    assert_eq!(s["statistics"]["data_path_lost"], 1, "{s}");
     let log = flushed_log(&pw.lab, &pw.b);
     assert_eq!(log.matches("was deleted; interface").count(), 1, "{log}");
 }
