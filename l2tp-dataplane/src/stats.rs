@@ -79,6 +79,7 @@ pub(crate) struct TunnelCounters {
     pub(crate) rx_malformed: AtomicU64,
     pub(crate) rx_unknown_session: AtomicU64,
     pub(crate) rx_control: AtomicU64,
+    pub(crate) peer_unreachable: AtomicU64,
 }
 
 impl TunnelCounters {
@@ -89,6 +90,7 @@ impl TunnelCounters {
             rx_malformed: self.rx_malformed.load(Relaxed),
             rx_unknown_session: self.rx_unknown_session.load(Relaxed),
             rx_control: self.rx_control.load(Relaxed),
+            peer_unreachable: self.peer_unreachable.load(Relaxed),
         }
     }
 }
@@ -98,7 +100,8 @@ impl TunnelCounters {
 pub struct TunnelStats {
     /// Datagrams received on the tunnel's data socket.
     pub rx_packets: u64,
-    /// Receive errors (truncated datagrams, errors reported by the socket).
+    /// Receive errors (truncated datagrams, errors reported by the socket other than
+    /// ECONNREFUSED, which is [`TunnelStats::peer_unreachable`]).
     pub rx_errors: u64,
     /// Datagrams whose L2TP header is malformed (or L2TPv2 data).
     pub rx_malformed: u64,
@@ -106,6 +109,9 @@ pub struct TunnelStats {
     pub rx_unknown_session: u64,
     /// Control messages seen on the data socket (handed to the control sink, if any).
     pub rx_control: u64,
+    /// ICMP port unreachables from the peer (see [`DataplaneTotals::peer_unreachable`]):
+    /// reported on a receive, or on a send whose datagram it kept from leaving.
+    pub peer_unreachable: u64,
 }
 
 /// Counters over all sessions and tunnels, kept by the data path: one per reason a packet or
@@ -123,6 +129,7 @@ pub(crate) struct TotalCounters {
     pub(crate) seq_errors: AtomicU64,
     pub(crate) tap_errors: AtomicU64,
     pub(crate) tx_errors: AtomicU64,
+    pub(crate) peer_unreachable: AtomicU64,
     pub(crate) spoofed: AtomicU64,
     pub(crate) ppp_not_carried: AtomicU64,
     pub(crate) ppp_invalid: AtomicU64,
@@ -143,6 +150,7 @@ impl TotalCounters {
             seq_errors: self.seq_errors.load(Relaxed),
             tap_errors: self.tap_errors.load(Relaxed),
             tx_errors: self.tx_errors.load(Relaxed),
+            peer_unreachable: self.peer_unreachable.load(Relaxed),
             spoofed: self.spoofed.load(Relaxed),
             ppp_not_carried: self.ppp_not_carried.load(Relaxed),
             ppp_invalid: self.ppp_invalid.load(Relaxed),
@@ -166,7 +174,8 @@ impl TotalCounters {
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct DataplaneTotals {
     /// Receive errors of the tunnels' data sockets: errors the socket reported (an ICMP error
-    /// on a connected socket), datagrams larger than the receive buffer.
+    /// on a connected socket other than port unreachable), datagrams larger than the receive
+    /// buffer.
     pub rx_errors: u64,
     /// Datagrams whose L2TP header is malformed (or that carry no L2TP payload).
     pub rx_malformed: u64,
@@ -188,8 +197,13 @@ pub struct DataplaneTotals {
     pub tap_errors: u64,
     /// Frames or IP packets read from a TAP or the shared TUN that could not be sent: the
     /// socket refused them or its send buffer was full, or a super-frame could not be
-    /// segmented.
+    /// segmented. Not those refused for an ICMP port unreachable ([`Self::peer_unreachable`]).
     pub tx_errors: u64,
+    /// ICMP port unreachables from a tunnel's peer (its l2tpd stopped, or its port is closed):
+    /// the kernel keeps one for the tunnel's connected socket and reports it as ECONNREFUSED to
+    /// the next receive, which loses nothing, or to the next send, whose datagram does not
+    /// leave. Not an error of this host's: counted apart from `rx_errors` and `tx_errors`.
+    pub peer_unreachable: u64,
     /// Native PPP: received IP packets whose source is not the peer's address.
     pub spoofed: u64,
     /// Native PPP: received IP packets of a network protocol not open (IPCP or IPv6CP).
@@ -219,6 +233,7 @@ impl std::ops::AddAssign for DataplaneTotals {
         self.seq_errors += o.seq_errors;
         self.tap_errors += o.tap_errors;
         self.tx_errors += o.tx_errors;
+        self.peer_unreachable += o.peer_unreachable;
         self.spoofed += o.spoofed;
         self.ppp_not_carried += o.ppp_not_carried;
         self.ppp_invalid += o.ppp_invalid;
@@ -231,7 +246,7 @@ impl std::ops::AddAssign for DataplaneTotals {
 impl DataplaneTotals {
     /// Every reason with its count, named as the fields are, in the order of the fields.
     #[must_use]
-    pub fn reasons(&self) -> [(&'static str, u64); 15] {
+    pub fn reasons(&self) -> [(&'static str, u64); 16] {
         [
             ("rx_errors", self.rx_errors),
             ("rx_malformed", self.rx_malformed),
@@ -242,6 +257,7 @@ impl DataplaneTotals {
             ("seq_errors", self.seq_errors),
             ("tap_errors", self.tap_errors),
             ("tx_errors", self.tx_errors),
+            ("peer_unreachable", self.peer_unreachable),
             ("spoofed", self.spoofed),
             ("ppp_not_carried", self.ppp_not_carried),
             ("ppp_invalid", self.ppp_invalid),

@@ -149,7 +149,10 @@ fn show_system_as_text_and_json() {
             assert_eq!(v["statistics"][counter][kind], 0, "{counter} {kind}: {v}");
         }
     }
-    assert!(text.contains("  data_discards:\n    ppp_invalid"), "{text}");
+    assert!(
+        text.contains("  data_discards:\n    peer_unreachable"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -5,9 +5,13 @@
 //! packets. Needs root; see `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "netns_userspace/bridge_watch.rs"]
+mod bridge_watch;
 mod netns;
 #[path = "netns_userspace/oversize.rs"]
 mod oversize;
+#[path = "netns_userspace/peer_unreachable.rs"]
+mod peer_unreachable;
 #[path = "netns_userspace/setup_errors.rs"]
 mod setup_errors;
 #[path = "netns_userspace/static_pw.rs"]

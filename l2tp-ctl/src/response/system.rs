@@ -174,7 +174,15 @@ pub struct SystemStats {
     /// The userspace data plane: data packets and frames dropped, by reason, besides those of
     /// `malformed` (`data_wrong_cookie`) and `ppp_tun_discards` (`rx_errors`, `rx_malformed`,
     /// `rx_unknown_session`, `rx_truncated`, `rx_oversize`, `seq_errors`, `tap_errors`,
-    /// `tx_errors`, `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
+    /// `tx_errors`, `peer_unreachable`, `spoofed`, `ppp_not_carried`, `ppp_invalid`; see `l2tpctl(1)`).
     #[serde(default)]
     pub data_discards: BTreeMap<String, u64>,
+    /// Ethernet sessions' interfaces that stopped being ports of their `bridge` because
+    /// someone deleted it (each added back when a bridge of that name is made again).
+    #[serde(default)]
+    pub bridge_ports_lost: u64,
+    /// Sessions disconnected because their data plane failed under them: their interface
+    /// (TAP, or the kernel's) deleted by someone else, their pppd exited.
+    #[serde(default)]
+    pub data_path_lost: u64,
 }

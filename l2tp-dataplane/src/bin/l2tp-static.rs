@@ -193,13 +193,14 @@ fn report(dp: &UserspaceDataplane, args: &Args, ifname: &str) -> Result<()> {
     if let Some(t) = dp.tunnel_stats(args.tunnel_id) {
         text.push_str(&format!(
             "tunnel tid={} rx_packets={} rx_errors={} rx_malformed={} rx_unknown_session={} \
-             rx_control={}\n",
+             rx_control={} peer_unreachable={}\n",
             args.tunnel_id,
             t.rx_packets,
             t.rx_errors,
             t.rx_malformed,
             t.rx_unknown_session,
             t.rx_control,
+            t.peer_unreachable,
         ));
     }
     say(&text);

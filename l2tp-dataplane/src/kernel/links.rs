@@ -1,8 +1,9 @@
 //! Link events over rtnetlink: a socket subscribed to the multicast group `RTNLGRP_LINK` that
 //! reports the interfaces leaving this network namespace
 //! (`RTM_DELLINK`): deleted (by `ip link del`, or with their kernel session by
-//! `ip l2tp del session`), or moved to another namespace. The kernel data plane watches its
-//! sessions' interfaces with it.
+//! `ip l2tp del session`), or moved to another namespace, and those that appear or change
+//! (`RTM_NEWLINK`). The kernel data plane watches its sessions' interfaces with it, and both
+//! data planes the bridges their sessions' interfaces are ports of.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -29,6 +30,25 @@ pub struct LinkGone {
     pub moved: bool,
 }
 
+/// An interface that was made, or changed (`RTM_NEWLINK` of family `AF_UNSPEC`).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct LinkNew {
+    /// Its index.
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+}
+
+/// What a datagram of link notifications says: interfaces gone, and interfaces made or
+/// changed, each in the order of the messages.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct LinkEvents {
+    /// Interfaces that left this namespace.
+    pub gone: Vec<LinkGone>,
+    /// Interfaces made or changed.
+    pub new: Vec<LinkNew>,
+}
+
 /// A socket that receives the kernel's link notifications.
 #[derive(Debug)]
 pub struct LinkMonitor {
@@ -52,6 +72,12 @@ impl LinkMonitor {
     pub fn read(&self) -> io::Result<Vec<LinkGone>> {
         let (buf, _) = self.socket.recv_from_full()?;
         Ok(parse(&buf))
+    }
+
+    /// As [`LinkMonitor::read`], with the interfaces made or changed too.
+    pub fn read_events(&self) -> io::Result<LinkEvents> {
+        let (buf, _) = self.socket.recv_from_full()?;
+        Ok(parse_events(&buf))
     }
 }
 
@@ -78,7 +104,18 @@ impl AsFd for LinkMonitor {
 /// `RTM_DELLINK` of family `AF_BRIDGE`, and the interface stays). Other messages are skipped
 /// without being decoded.
 pub fn parse(buf: &[u8]) -> Vec<LinkGone> {
-    let mut out = Vec::new();
+    walk(buf, false).gone
+}
+
+/// The interfaces that a datagram of rtnetlink notifications says left this namespace (as
+/// [`parse`]) and those it says were made or changed (`RTM_NEWLINK` of family `AF_UNSPEC`
+/// with a name).
+pub fn parse_events(buf: &[u8]) -> LinkEvents {
+    walk(buf, true)
+}
+
+fn walk(buf: &[u8], with_new: bool) -> LinkEvents {
+    let mut out = LinkEvents::default();
     let mut offset = 0;
     while let Some(head) = buf.get(offset..offset + 6) {
         let len = u32::from_ne_bytes([head[0], head[1], head[2], head[3]]) as usize;
@@ -86,17 +123,37 @@ pub fn parse(buf: &[u8]) -> Vec<LinkGone> {
         if len < 16 || offset + len > buf.len() {
             break;
         }
-        if kind == nix::libc::RTM_DELLINK
+        let wanted = kind == nix::libc::RTM_DELLINK || (with_new && kind == nix::libc::RTM_NEWLINK);
+        if wanted
             && let Ok(m) =
                 NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[offset..offset + len])
-            && let NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) = m.payload
-            && let Some(gone) = gone(&l)
         {
-            out.push(gone);
+            match m.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
+                    out.gone.extend(gone(&l));
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
+                    out.new.extend(made(&l));
+                }
+                _ => {}
+            }
         }
         offset += (len + 3) & !3;
     }
     out
+}
+
+fn made(l: &LinkMessage) -> Option<LinkNew> {
+    if l.header.interface_family != AddressFamily::Unspec {
+        return None;
+    }
+    l.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(LinkNew {
+            index: l.header.index,
+            name: n.clone(),
+        }),
+        _ => None,
+    })
 }
 
 fn gone(l: &LinkMessage) -> Option<LinkGone> {
@@ -176,6 +233,32 @@ mod tests {
         let cut = del_link(7, AddressFamily::Unspec, vec![]);
         assert!(parse(&cut[..cut.len() - 1]).is_empty());
         assert_eq!(parse(&cut).len(), 1);
+    }
+
+    #[test]
+    fn made_interfaces_are_reported_with_the_gone_ones() {
+        let mut new = LinkMessage::default();
+        new.header.index = 3;
+        new.attributes.push(LinkAttribute::IfName("br0".into()));
+        let mut buf = encode(RouteNetlinkMessage::NewLink(new.clone()), 0, 0);
+        buf.extend(del_link(
+            4,
+            AddressFamily::Unspec,
+            vec![LinkAttribute::IfName("br1".into())],
+        ));
+        // A bridge port's own message (family AF_BRIDGE): not an interface made.
+        new.header.interface_family = AddressFamily::Bridge;
+        buf.extend(encode(RouteNetlinkMessage::NewLink(new), 0, 0));
+        let e = parse_events(&buf);
+        assert_eq!(
+            e.new,
+            [LinkNew {
+                index: 3,
+                name: "br0".into()
+            }]
+        );
+        assert_eq!(e.gone.len(), 1);
+        assert_eq!(parse(&buf), e.gone);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use genl::{
     tunnel_create,
 };
 pub use l2tpip::l2tpip_socket;
-pub use links::{LinkGone, LinkMonitor};
+pub use links::{LinkEvents, LinkGone, LinkMonitor, LinkNew};
 pub use ppp::{Channel, NetworkProtocol, NpMode, SessionOptions, Unit};
 pub use rtnl::{LinkSetup, PeerAddress, Rtnl};
 pub use sys::{PppoL2tpAddr, pppol2tp_connect, sockaddr as pppol2tp_sockaddr};

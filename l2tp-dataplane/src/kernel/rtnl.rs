@@ -285,6 +285,13 @@ impl Rtnl {
         Ok(())
     }
 
+    /// Makes interface `index` a port of bridge `bridge` (the index of a bridge), and up.
+    pub fn set_master(&self, index: u32, bridge: u32) -> io::Result<()> {
+        let m = set_link_message(index, &LinkSetup::default(), Some(bridge));
+        self.nl.request(RouteNetlinkMessage::SetLink(m), 0)?;
+        Ok(())
+    }
+
     /// Makes VLAN interface `name` with id `vid` on interface `parent`.
     pub fn add_vlan(&self, parent: &str, name: &str, vid: u16) -> io::Result<()> {
         let parent = self.index(parent)?;

@@ -113,9 +113,15 @@ impl Worker {
         let n = match got {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                // An ICMP port unreachable from the peer, kept for the connected socket
+                // (RFC 1122 §4.1.3.3); reading it cleared it, and nothing was lost.
+                t.counters.peer_unreachable.fetch_add(1, Relaxed);
+                totals.peer_unreachable.fetch_add(1, Relaxed);
+                return;
+            }
             Err(_) => {
-                // For example ECONNREFUSED from an ICMP error on the connected socket; reading
-                // it cleared it.
+                // Another ICMP error on the connected socket; reading it cleared it.
                 t.counters.rx_errors.fetch_add(1, Relaxed);
                 totals.rx_errors.fetch_add(1, Relaxed);
                 return;

@@ -181,10 +181,10 @@ pub(super) fn send_each(
                 sent += k;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(_) => {
+            Err(e) => {
                 // This datagram failed (for example EMSGSIZE, or ECONNREFUSED left by an
                 // ICMP error); skip it and go on with the rest.
-                tx_dropped(tunnel, counters, 1);
+                send_failed(tunnel, counters, &e);
                 sent += 1;
             }
         }
@@ -198,6 +198,21 @@ pub(super) fn tx_dropped(tunnel: &TunnelShared, counters: &SessionCounters, n: u
     if n > 0 {
         counters.tx_errors.fetch_add(n as u64, Relaxed);
         tunnel.totals.tx_errors.fetch_add(n as u64, Relaxed);
+    }
+}
+
+/// Counts one datagram whose send failed with `e`. ECONNREFUSED is an ICMP port unreachable
+/// from the peer, which the kernel kept for the connected socket and reports once (RFC 1122
+/// §4.1.3.3): the datagram did not leave, through no fault of this host's, so the data plane
+/// counts it as `peer_unreachable`, not as a `tx_error` (the session still counts a frame it
+/// could not send).
+fn send_failed(tunnel: &TunnelShared, counters: &SessionCounters, e: &io::Error) {
+    if e.raw_os_error() == Some(libc::ECONNREFUSED) {
+        counters.tx_errors.fetch_add(1, Relaxed);
+        tunnel.counters.peer_unreachable.fetch_add(1, Relaxed);
+        tunnel.totals.peer_unreachable.fetch_add(1, Relaxed);
+    } else {
+        tx_dropped(tunnel, counters, 1);
     }
 }
 
@@ -368,6 +383,12 @@ pub(super) fn send_datagrams(
                     // EINVAL for datagrams over the path MTU. Send them one by one.
                     match e.raw_os_error() {
                         Some(libc::EIO) => tunnel.gso.store(false, Relaxed),
+                        // The peer's port unreachable, reported (and cleared) instead of
+                        // sending: counted, and the datagrams go out one by one.
+                        Some(libc::ECONNREFUSED) => {
+                            tunnel.counters.peer_unreachable.fetch_add(1, Relaxed);
+                            tunnel.totals.peer_unreachable.fetch_add(1, Relaxed);
+                        }
                         Some(libc::EINVAL) => {
                             tunnel.gso_max.fetch_min(usize::from(*seg) - 1, Relaxed);
                         }
@@ -380,7 +401,7 @@ pub(super) fn send_datagrams(
                     );
                     tx_dropped(tunnel, counters, d.len() - sent);
                 } else {
-                    tx_dropped(tunnel, counters, 1);
+                    send_failed(tunnel, counters, &e);
                 }
                 m += 1;
             }
@@ -422,8 +443,8 @@ fn send_one_by_one(
                 sent += k;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(_) => {
-                tx_dropped(tunnel, counters, 1);
+            Err(e) => {
+                send_failed(tunnel, counters, &e);
                 sent += 1;
             }
         }

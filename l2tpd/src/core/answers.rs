@@ -238,6 +238,7 @@ impl Core {
                 statistics.data_discards.insert(reason.to_owned(), n);
             }
         }
+        statistics.bridge_ports_lost = plane.bridge_ports_lost();
         statistics.rx_discards += engine.rx_discards;
         statistics.retransmits += engine.retransmits;
         statistics.auth_failures += engine.auth_failures;

@@ -166,8 +166,9 @@ impl Core {
                         why: reason,
                     },
                 );
-                if let Err(e) = r {
-                    tracing::debug!("session {tid}/{sid}: {}", e.message);
+                match r {
+                    Ok(_) => self.stats.data_path_lost += 1,
+                    Err(e) => tracing::debug!("session {tid}/{sid}: {}", e.message),
                 }
             }
         }

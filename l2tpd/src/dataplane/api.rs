@@ -508,6 +508,12 @@ pub trait Dataplane: fmt::Debug {
         DataplaneTotals::default()
     }
 
+    /// Sessions' interfaces that stopped being ports of their `bridge` because someone
+    /// deleted it (`show system`'s `bridge_ports_lost`).
+    fn bridge_ports_lost(&self) -> u64 {
+        0
+    }
+
     /// How often its drops are summed up in the log ([`super::drops::DropSummary`]): as often
     /// as [`Dataplane::drops`] may change.
     fn drops_period(&self) -> std::time::Duration {

@@ -78,6 +78,7 @@ fn phrase(reason: &str) -> &'static str {
         "seq_errors" => "out of sequence",
         "tap_errors" => "lost to TAP read or write errors",
         "tx_errors" => "that could not be sent",
+        "peer_unreachable" => "on an ICMP port unreachable from the peer",
         "spoofed" => "PPP packets from a spoofed source",
         "ppp_not_carried" => "PPP packets of a network protocol not open",
         "ppp_invalid" => "invalid PPP frames",
@@ -179,6 +180,23 @@ mod tests {
             t.reasons().iter().map(|(r, _)| phrase(r)).collect();
         assert_eq!(phrases.len(), t.reasons().len());
         assert!(!phrases.contains("for another reason"));
+    }
+
+    #[test]
+    fn a_peers_port_unreachable_is_said_in_words_not_as_a_receive_error() {
+        let t0 = Instant::now();
+        let mut s = DropSummary::new(t0, SUMMARY_PERIOD, "userspace data plane".into());
+        let refused = DataplaneTotals {
+            peer_unreachable: 4,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.poll(t0 + Duration::from_secs(10), || refused).as_deref(),
+            Some(
+                "userspace data plane dropped in the last 10 s: 4 on an ICMP port unreachable \
+                 from the peer (see l2tpctl show system)"
+            )
+        );
     }
 
     #[test]

@@ -774,6 +774,13 @@ impl DataplaneHost {
         keys.iter().map(|k| next(k).flatten()).collect()
     }
 
+    /// Sessions' interfaces that stopped being ports of their deleted bridge, the fallback
+    /// data plane's included.
+    pub fn bridge_ports_lost(&self) -> u64 {
+        self.dataplane.bridge_ports_lost()
+            + self.fallback.as_ref().map_or(0, |f| f.bridge_ports_lost())
+    }
+
     /// The data plane's event channel (the first call takes it).
     pub fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
         self.dataplane.take_events()

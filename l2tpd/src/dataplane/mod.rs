@@ -20,6 +20,7 @@
 use l2tp_proto::wire::header::Version;
 
 mod api;
+mod bridges;
 pub mod drops;
 mod host;
 pub mod kernel;

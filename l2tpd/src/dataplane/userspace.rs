@@ -38,6 +38,7 @@ use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, Kind, PppNetwork, PppSpec,
     SessionInstalled, SessionSpec, TunnelInstalled, TunnelSpec,
 };
+use super::bridges::BridgeWatch;
 use super::names::{InterfaceNames, template};
 
 /// The userspace data plane.
@@ -56,6 +57,8 @@ pub struct UserspaceAdapter {
     /// rtnetlink, for the addresses the data path does not set itself (IPv6), opened when
     /// first needed.
     rtnl: Option<l2tp_dataplane::kernel::Rtnl>,
+    /// The bridges the sessions' TAPs are ports of.
+    bridges: BridgeWatch,
 }
 
 /// Whether this host can make TAP devices; else why not.
@@ -134,6 +137,7 @@ impl UserspaceAdapter {
             names: InterfaceNames::default(),
             retired: DataStats::default(),
             rtnl: None,
+            bridges: BridgeWatch::default(),
         })
     }
 
@@ -279,6 +283,7 @@ impl Dataplane for UserspaceAdapter {
             if let Some(local) = self.sessions.remove(&(t, sid)) {
                 self.retire(local);
             }
+            self.bridges.forget(t, sid);
             self.names.release(t, sid);
         }
         let native: Vec<(u32, u32)> = self
@@ -341,6 +346,9 @@ impl Dataplane for UserspaceAdapter {
                     return Err(e);
                 }
                 self.sessions.insert((spec.tid, spec.sid), spec.sid);
+                if let Some(bridge) = &spec.bridge {
+                    self.bridges.watch(spec.tid, spec.sid, &name, bridge);
+                }
                 Ok(SessionInstalled {
                     interface_name: Some(name),
                 })
@@ -364,6 +372,7 @@ impl Dataplane for UserspaceAdapter {
             });
         };
         self.names.release(tid, sid);
+        self.bridges.forget(tid, sid);
         self.retire(sid);
         self.dp.remove_session(sid).map_err(error)
     }
@@ -435,6 +444,10 @@ impl Dataplane for UserspaceAdapter {
 
     fn drops(&self) -> dp::DataplaneTotals {
         self.dp.totals()
+    }
+
+    fn bridge_ports_lost(&self) -> u64 {
+        self.bridges.lost()
     }
 
     fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {

@@ -428,7 +428,21 @@ fn discards(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         MetricType::Counter,
     )?;
     let all = with_zeros(&s.system.data_discards, DATA_DISCARD_REASONS);
-    labelled(&mut m, all.into_iter().map(|(k, n)| ([("reason", k)], n)))
+    labelled(&mut m, all.into_iter().map(|(k, n)| ([("reason", k)], n)))?;
+    counter(
+        e,
+        "l2tpd_bridge_ports_lost",
+        "Ethernet sessions' interfaces that stopped being ports of their bridge because it was \
+         deleted.",
+        s.system.bridge_ports_lost,
+    )?;
+    counter(
+        e,
+        "l2tpd_sessions_data_path_lost",
+        "Sessions disconnected because their data plane failed under them (an interface \
+         deleted by someone else, pppd exited).",
+        s.system.data_path_lost,
+    )
 }
 
 fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {

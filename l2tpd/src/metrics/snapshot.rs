@@ -19,7 +19,7 @@ use crate::dataplane::DataStats;
 // first (l2tpctl(1), JSON OUTPUT); other reasons counted are added to them.
 
 /// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
-pub const DATA_DISCARD_REASONS: [&str; 11] = [
+pub const DATA_DISCARD_REASONS: [&str; 12] = [
     "rx_errors",
     "rx_malformed",
     "rx_unknown_session",
@@ -28,6 +28,7 @@ pub const DATA_DISCARD_REASONS: [&str; 11] = [
     "seq_errors",
     "tap_errors",
     "tx_errors",
+    "peer_unreachable",
     "spoofed",
     "ppp_not_carried",
     "ppp_invalid",

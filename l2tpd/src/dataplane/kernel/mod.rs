@@ -56,6 +56,8 @@ pub use counters::KERNEL_DROPS_PERIOD;
 use counters::{KernelCounters, data_stats};
 use early::EarlyFrames;
 use links::LinkWatch;
+
+use super::bridges::BridgeWatch;
 use native::{NativePpp, Readers};
 use pppd::{Pppd, PppdArgs};
 use state::StateFile;
@@ -93,6 +95,8 @@ pub struct KernelDataplane {
     state: RefCell<StateFile>,
     /// The Ethernet sessions' interfaces, watched for deletion.
     links: LinkWatch,
+    /// The bridges its sessions' interfaces are ports of.
+    bridges: BridgeWatch,
     /// The thread that reads the native PPP sessions' frames.
     readers: Readers,
     /// The native sessions' frames that reach a tunnel's socket before the kernel has their
@@ -167,6 +171,7 @@ impl KernelDataplane {
             names: InterfaceNames::default(),
             state: RefCell::new(state),
             links,
+            bridges: BridgeWatch::default(),
             readers: Readers::default(),
             early: EarlyFrames::default(),
             events_tx,
@@ -190,6 +195,7 @@ impl KernelDataplane {
         }
         // Before the interfaces go: their deletion is ours, not news.
         self.links.forget(tid, sid);
+        self.bridges.forget(tid, sid);
         match s.ppp.take() {
             Some(Ppp::Pppd(mut p)) => {
                 p.stop();
@@ -253,6 +259,9 @@ impl KernelDataplane {
                 .collect::<io::Result<Vec<_>>>()?;
             for (index, n) in watched {
                 self.links.watch(spec.tid, spec.sid, index, n);
+            }
+            if let Some(bridge) = &spec.bridge {
+                self.bridges.watch(spec.tid, spec.sid, &name, bridge);
             }
             Ok(name)
         });
@@ -628,6 +637,10 @@ impl Dataplane for KernelDataplane {
         // From the counters thread's last dump, a second or so old with a few sessions: a
         // dump here would hold the daemon's loop for seconds at 100 000 sessions.
         Some(self.counters.data())
+    }
+
+    fn bridge_ports_lost(&self) -> u64 {
+        self.bridges.lost()
     }
 
     fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
