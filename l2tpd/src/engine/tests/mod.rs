@@ -18,6 +18,7 @@ mod ppp_timers;
 mod radius;
 mod radius_accept;
 mod reload;
+mod reload_lines;
 mod reload_refused;
 mod relogin;
 mod remote_end;
