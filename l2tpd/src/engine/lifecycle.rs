@@ -14,7 +14,7 @@ use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
 use super::ppp;
-use super::registry::{Install, Origin, Phase, Registry, SessionRec, TunnelRec};
+use super::registry::{DataPath, Install, Origin, Phase, Registry, SessionRec, TunnelRec};
 use super::restart;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
@@ -423,9 +423,23 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
             DataplaneRequest::RemoveTunnel { tid: tunnel_id }
         }
         proto::DataplaneRequest::InstallSession(p) => {
+            let v3 = ctx
+                .protocol
+                .ep()
+                .tunnel(p.tunnel_id)
+                .is_some_and(|t| t.version == proto::wire::header::Version::V3);
             if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
                 rec.connect_speed = p.connect_speed;
                 rec.install = Install::Pending;
+                rec.pw_type = p.pw_type;
+                rec.data_path = Some(DataPath {
+                    v3,
+                    l2spec: p.l2spec,
+                    cookie_rx: cookie_len(&p.cookie),
+                    cookie_tx: cookie_len(&p.peer_cookie),
+                    send_seq: p.send_seq,
+                    recv_seq: p.recv_seq,
+                });
             }
             let native_ppp = ppp::prepare(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {
@@ -462,6 +476,11 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
         _ => return,
     };
     ctx.out.dataplane(out);
+}
+
+/// A cookie's length in octets (0, 4 or 8).
+fn cookie_len(c: &proto::wire::header::Cookie) -> u8 {
+    u8::try_from(c.as_bytes().len()).unwrap_or(u8::MAX)
 }
 
 /// Every remaining session and tunnel is reported deleted (the daemon exits and they end with
