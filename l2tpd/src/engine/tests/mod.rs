@@ -15,6 +15,7 @@ mod ppp_clients;
 mod ppp_hostile;
 mod ppp_proxy;
 mod ppp_timers;
+mod pw_types;
 mod radius;
 mod radius_accept;
 mod reload;
