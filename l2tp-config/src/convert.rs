@@ -711,9 +711,18 @@ pub(crate) fn cookie_length(v: Values<'_>) -> Res<u8> {
     }
 }
 
+const PW_WHAT: &str = "one of `ppp`, `eth` or `eth_vlan`, or a pseudowire type number";
+
 pub(crate) fn pseudowire_type(v: Values<'_>) -> Res<PseudowireType> {
-    const WHAT: &str = "one of `ppp`, `eth` or `eth_vlan`, or a pseudowire type number";
-    let item = single(v, WHAT)?;
+    pseudowire_type_item(single(v, PW_WHAT)?)
+}
+
+/// One or more pseudowire types (`pseudowire_types`).
+pub(crate) fn pseudowire_types(v: Values<'_>) -> Res<Vec<PseudowireType>> {
+    list(v, PW_WHAT)?.iter().map(pseudowire_type_item).collect()
+}
+
+fn pseudowire_type_item(item: &Item) -> Res<PseudowireType> {
     match item.text.as_str() {
         "ppp" => Ok(PseudowireType::Ppp),
         "eth" => Ok(PseudowireType::Eth),
@@ -724,7 +733,7 @@ pub(crate) fn pseudowire_type(v: Values<'_>) -> Res<PseudowireType> {
         t => err(
             item.span,
             format!(
-                "expected {WHAT}, found `{t}`{}",
+                "expected {PW_WHAT}, found `{t}`{}",
                 hint(t, ["ppp", "eth", "eth_vlan"])
             ),
         ),

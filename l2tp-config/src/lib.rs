@@ -59,6 +59,7 @@
 #![warn(missing_docs)]
 
 mod build;
+mod changes;
 mod config;
 mod convert;
 mod diagnostic;
@@ -76,6 +77,7 @@ mod value;
 
 use std::path::{Path, PathBuf};
 
+pub use changes::{Change, describe_changes, session_changes, tunnel_changes};
 pub use config::{Config, DEFAULT_PROFILE};
 pub use diagnostic::{Diagnostic, Note, Severity, render_all};
 pub use diff::{ConfigDiff, NameDiff, diff};

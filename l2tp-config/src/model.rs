@@ -262,6 +262,10 @@ params! {
         /// `pseudowire_type` \[`ppp`\].
         pseudowire_type: PseudowireType => PseudowireType =
             PseudowireType::Ppp, p::pseudowire_type;
+        /// `pseudowire_types`: the types an L2TPv3 peer may open a session of (RFC 3931
+        /// §5.4.3 result 14 for others) \[empty: every type\].
+        pseudowire_types: Vec<PseudowireType> => Vec<PseudowireType> = Vec::new(),
+            p::pseudowire_types;
         /// `l2spec_type` \[`default`\].
         l2spec_type: L2specType => L2specType = L2specType::Default, p::keyword;
         /// `cookie_length`: 0, 4 or 8 \[the length of `cookie` if set, else 0\].

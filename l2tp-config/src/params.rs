@@ -70,6 +70,16 @@ macro_rules! params {
             }
         }
 
+        impl $settings {
+            /// The names of the parameters whose values differ in `other`, in the block's
+            /// order (for a reload's log line: names, never values, as some are secrets).
+            pub fn changed_keys(&self, other: &Self) -> Vec<&'static str> {
+                let mut keys = Vec::new();
+                $( if self.$field != other.$field { keys.push(stringify!($field)); } )*
+                keys
+            }
+        }
+
         impl Default for $settings {
             fn default() -> Self {
                 $params::default().resolve()

@@ -66,8 +66,8 @@ pub use request::{DebugTarget, ListOptions, PppSelector, ProfileKind, Request, S
 pub use response::{
     CallInfo, ChangeKind, ConfigChange, Counts, CreatedBy, Encap, IpPoolInfo, Limits, ProfileInfo,
     PseudowireType, RadiusInfo, RadiusServerInfo, RefusedBlock, ReloadSummary, Response,
-    SessionDetail, SessionInfo, SessionStats, State, SystemInfo, SystemStats, TunnelDetail,
-    TunnelInfo, TunnelStats,
+    SessionDetail, SessionInUse, SessionInfo, SessionStats, State, SystemInfo, SystemStats,
+    TunnelDetail, TunnelInfo, TunnelStats,
 };
 
 /// The version of this protocol. Every frame carries it.

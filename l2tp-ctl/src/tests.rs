@@ -183,6 +183,15 @@ fn every_reply() -> Vec<Reply> {
             settings: Settings::new(),
             stats: SessionStats::default(),
             last_result: None,
+            in_use: Some(crate::SessionInUse {
+                pseudowire_type: PseudowireType::EthVlan,
+                l2spec_type: Some("none".into()),
+                cookie_length_received: Some(8),
+                cookie_length_sent: Some(4),
+                sequencing_sent: true,
+                sequencing_required: false,
+                differs: vec!["pseudowire_type".into(), "l2spec_type".into()],
+            }),
         })),
         Reply::Ok(Response::Profiles(vec![ProfileInfo {
             kind: ProfileKind::Tunnel,

@@ -530,12 +530,58 @@ fn session(s: &SessionDetail) -> String {
     if let Some(p) = &s.ppp {
         out.push_str(&ppp(p));
     }
+    if let Some(u) = &s.in_use {
+        out.push_str(&in_use(u, &s.settings));
+    }
     out.push_str("settings:\n");
     out.push_str(&settings(&s.settings, "  "));
     out.push_str("statistics:\n");
     out.push_str(&counters(
         &serde_json::to_value(s.stats).unwrap_or(Value::Null),
     ));
+    out
+}
+
+/// The `in use:` part of `show session`: what the data path uses, each value the profile
+/// gives otherwise followed by the profile's.
+fn in_use(u: &l2tp_ctl::SessionInUse, profile: &Settings) -> String {
+    let mut out = String::from("in use:\n");
+    let was = |key: &str| {
+        if !u.differs.iter().any(|d| d == key) {
+            return String::new();
+        }
+        let value = profile
+            .get(key)
+            .and_then(Option::as_ref)
+            .map_or_else(|| "-".to_owned(), |v| esc(&v.to_string()));
+        format!(" (profile: {value})")
+    };
+    let mut rows = vec![(
+        "pseudowire",
+        format!("{}{}", u.pseudowire_type, was("pseudowire_type")),
+    )];
+    if let Some(l) = &u.l2spec_type {
+        rows.push(("l2spec type", format!("{}{}", esc(l), was("l2spec_type"))));
+    }
+    if let (Some(rx), Some(tx)) = (u.cookie_length_received, u.cookie_length_sent) {
+        rows.push((
+            "cookie length",
+            format!("{rx} received, {tx} sent{}", was("cookie_length")),
+        ));
+    }
+    let seq = match (u.sequencing_sent, u.sequencing_required) {
+        (true, true) => "sent, required",
+        (true, false) => "sent",
+        (false, true) => "required",
+        (false, false) => "none",
+    };
+    rows.push((
+        "data sequencing",
+        format!("{seq}{}", was("data_sequencing")),
+    ));
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {:<20}{v}", format!("{k}:"));
+    }
     out
 }
 

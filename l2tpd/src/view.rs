@@ -200,6 +200,12 @@ pub fn tunnel_settings(s: &TunnelSettings) -> Settings {
 pub fn session_settings(s: &SessionSettings) -> Settings {
     let mut m = Settings::new();
     m.push("pseudowire_type", text(s.pseudowire_type));
+    m.push(
+        "pseudowire_types",
+        (!s.pseudowire_types.is_empty()).then(|| {
+            SettingValue::List(s.pseudowire_types.iter().map(ToString::to_string).collect())
+        }),
+    );
     m.push("l2spec_type", text(s.l2spec_type));
     m.push("cookie_length", Some(s.cookie_length.into()));
     m.push("cookie", s.cookie.as_deref().and_then(|c| text(hex(c))));

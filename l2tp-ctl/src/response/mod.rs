@@ -367,11 +367,43 @@ pub struct SessionDetail {
     /// What is known of the call: the Calling Number, Called Number and Sub-Address the peer
     /// sent (or, for a call placed here, those of the config), and the peer's Host Name.
     /// Omitted when nothing is known.
-    #[serde(default, skip_serializing_if = "CallInfo::is_empty")]
-    pub call: CallInfo,
+    #[serde(default, skip_serializing_if = "CallInfo::is_boxed_empty")]
+    pub call: Box<CallInfo>,
     /// The PPP that l2tpd terminates itself on this session (native PPP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ppp: Option<crate::ppp::PppDetail>,
+    /// What its data path uses, as set up with the peer; omitted until it is set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_use: Option<SessionInUse>,
+}
+
+/// What a session's data path uses, as set up with the peer (its ICRQ, ICRP or ICCN), which
+/// may differ from what the session's profiles say: the peer's pseudowire type and
+/// L2-Specific Sublayer, random cookies, sequencing the peer asked for. Cookies are given by
+/// their length only.
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+pub struct SessionInUse {
+    /// The pseudowire type.
+    pub pseudowire_type: PseudowireType,
+    /// The L2-Specific Sublayer: `none` or `default` (L2TPv3 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l2spec_type: Option<String>,
+    /// The length in octets of the cookie the peer puts on the packets it sends (checked on
+    /// receipt; 0: none) (L2TPv3 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_length_received: Option<u8>,
+    /// The length in octets of the cookie this end puts on the packets it sends (0: none)
+    /// (L2TPv3 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_length_sent: Option<u8>,
+    /// Whether data is sent with sequence numbers.
+    pub sequencing_sent: bool,
+    /// Whether data received must carry sequence numbers.
+    pub sequencing_required: bool,
+    /// The settings (as `settings` names them) whose value in use is not the one the
+    /// profiles give: `pseudowire_type`, `l2spec_type`, `cookie_length`, `data_sequencing`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differs: Vec<String>,
 }
 
 /// What is known of a call. A value that is not printable text is given in hexadecimal,
@@ -418,6 +450,13 @@ impl CallInfo {
     /// Whether nothing is known of the call.
     pub fn is_empty(&self) -> bool {
         *self == CallInfo::default()
+    }
+
+    /// Whether nothing is known of the call (a boxed one, as [`SessionDetail`] holds it: the
+    /// largest part of the largest answer).
+    #[allow(clippy::borrowed_box)] // serde's `skip_serializing_if` passes `&Box<CallInfo>`.
+    pub fn is_boxed_empty(call: &Box<CallInfo>) -> bool {
+        call.is_empty()
     }
 }
 

@@ -81,6 +81,7 @@ fn details_are_titled_with_the_name_if_any() {
         last_result: None,
         call: Default::default(),
         ppp: None,
+        in_use: None,
     };
     assert_eq!(
         first(Response::Session(session(s.clone()))),
@@ -317,7 +318,7 @@ fn native_ppp_sessions_show_who_is_online() {
         settings: Settings::new(),
         stats: Default::default(),
         last_result: None,
-        call: l2tp_ctl::CallInfo {
+        call: Box::new(l2tp_ctl::CallInfo {
             calling_number: Some("5551234".into()),
             tx_connect_speed: std::num::NonZeroU64::new(80_000_000),
             rx_connect_speed: std::num::NonZeroU64::new(20_000_000),
@@ -328,7 +329,7 @@ fn native_ppp_sessions_show_who_is_online() {
             ]
             .into(),
             ..Default::default()
-        },
+        }),
         ppp: Some(l2tp_ctl::PppDetail {
             profile: "default".into(),
             role: "server".into(),
@@ -347,8 +348,65 @@ fn native_ppp_sessions_show_who_is_online() {
             frames_out: 13,
             ..Default::default()
         }),
+        in_use: None,
     };
     insta::assert_snapshot!(text(&Response::Session(d)));
+}
+
+/// `show session` gives what the data path uses, and where the profile said otherwise, what
+/// it said; `--json` lists those settings in `differs`.
+#[test]
+fn a_session_shows_what_it_uses_beside_its_profile() {
+    let mut settings = Settings::new();
+    settings.push("pseudowire_type", Some(SettingValue::Text("eth".into())));
+    settings.push("l2spec_type", Some(SettingValue::Text("default".into())));
+    settings.push("cookie_length", Some(SettingValue::Number(0)));
+    settings.push("data_sequencing", Some(SettingValue::Text("none".into())));
+    let d = SessionDetail {
+        info: session_info(),
+        protocol_state: "established".into(),
+        debug: false,
+        settings,
+        stats: Default::default(),
+        last_result: None,
+        call: Default::default(),
+        ppp: None,
+        in_use: Some(l2tp_ctl::SessionInUse {
+            pseudowire_type: l2tp_ctl::PseudowireType::EthVlan,
+            l2spec_type: Some("none".into()),
+            cookie_length_received: Some(0),
+            cookie_length_sent: Some(8),
+            sequencing_sent: true,
+            sequencing_required: false,
+            differs: vec![
+                "pseudowire_type".into(),
+                "l2spec_type".into(),
+                "data_sequencing".into(),
+            ],
+        }),
+    };
+    let shown = text(&Response::Session(d.clone()));
+    let part: Vec<&str> = shown
+        .lines()
+        .skip_while(|l| *l != "in use:")
+        .take(5)
+        .collect();
+    assert_eq!(
+        part,
+        [
+            "in use:",
+            "  pseudowire:         eth_vlan (profile: eth)",
+            "  l2spec type:        none (profile: default)",
+            "  cookie length:      0 received, 8 sent",
+            "  data sequencing:    sent (profile: none)",
+        ],
+        "{shown}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&json(&Response::Session(d))).unwrap_or_default();
+    assert_eq!(v["in_use"]["pseudowire_type"], "eth_vlan");
+    assert_eq!(v["in_use"]["cookie_length_sent"], 8);
+    assert_eq!(v["in_use"]["differs"][0], "pseudowire_type");
 }
 
 #[test]

@@ -104,6 +104,9 @@ pub(super) enum SessionRefusal {
     NotLac,
     /// An outgoing call (OCRQ) from a peer whose `lac_lns` says it is a LAC.
     NotLns,
+    /// An L2TPv3 call of a pseudowire type (this one) that the session profile's
+    /// `pseudowire_types` does not list.
+    PseudowireType(u16),
 }
 
 impl SessionRefusal {
@@ -115,6 +118,7 @@ impl SessionRefusal {
             SessionRefusal::MaxSessions => "max_sessions",
             SessionRefusal::NoSessionProfile => "no_session_profile",
             SessionRefusal::NotLac | SessionRefusal::NotLns => "lac_lns",
+            SessionRefusal::PseudowireType(_) => "pseudowire_type",
         }
     }
 
@@ -130,6 +134,8 @@ impl SessionRefusal {
                 (r.result, r.error)
             }
             SessionRefusal::NotLac | SessionRefusal::NotLns => (cdn::NO_FACILITIES_PERMANENT, None),
+            // RFC 3931 §5.4.3: a pseudowire type the LCCE does not support.
+            SessionRefusal::PseudowireType(_) => (cdn::UNSUPPORTED_PW_TYPE, None),
         };
         Refusal {
             result,
@@ -141,14 +147,19 @@ impl SessionRefusal {
 
 impl fmt::Display for SessionRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        let text = match self {
             SessionRefusal::UnknownTunnel => "unknown tunnel",
             SessionRefusal::ShuttingDown => "shutting down",
             SessionRefusal::MaxSessions => "max_sessions reached",
             SessionRefusal::NoSessionProfile => "no session profile",
             SessionRefusal::NotLac => "the peer may not act as a LAC (lac_lns)",
             SessionRefusal::NotLns => "the peer may not act as an LNS (lac_lns)",
-        })
+            SessionRefusal::PseudowireType(t) => {
+                let name = l2tp_ctl::PseudowireType::from_number(*t);
+                return write!(f, "pseudowire type {name} not allowed (pseudowire_types)");
+            }
+        };
+        f.write_str(text)
     }
 }
 
@@ -356,6 +367,10 @@ impl Admission {
                 r
             }
         };
+        let allowed = &resolved.settings.pseudowire_types;
+        if !v2 && !allowed.is_empty() && !allowed.iter().any(|t| t.number() == req.pw_type) {
+            return SessionVerdict::Refuse(SessionRefusal::PseudowireType(req.pw_type));
+        }
         SessionVerdict::Accept {
             tunnel: th,
             profile: key.0,
@@ -558,6 +573,7 @@ mod tests {
             (SessionRefusal::NoSessionProfile, "no_session_profile", 2),
             (SessionRefusal::NotLac, "lac_lns", 5),
             (SessionRefusal::NotLns, "lac_lns", 5),
+            (SessionRefusal::PseudowireType(4), "pseudowire_type", 14),
         ];
         for (r, label, result) in sessions {
             let refusal = r.refusal();

@@ -14,7 +14,7 @@ use super::ctx::{self, Ctx};
 use super::instances::Instances;
 use super::notify::{self, event, result_code};
 use super::ppp;
-use super::registry::{Install, Origin, Phase, Registry, SessionRec, TunnelRec};
+use super::registry::{DataPath, Install, Origin, Phase, Registry, SessionRec, TunnelRec};
 use super::restart;
 use super::translate::{self, SessionData};
 use crate::dataplane::{DataplaneRequest, SocketChange};
@@ -105,23 +105,17 @@ pub(super) fn on_event(
         }
         Event::SessionUp {
             handle,
-            tunnel_id,
-            session_id,
             peer_tunnel_id,
             peer_session_id,
+            ..
         } => {
             let peer = (peer_tunnel_id, peer_session_id);
             let Some(rec) = ctx.registry.session_up(handle.0, ctx.now, peer) else {
                 return;
             };
-            let name = rec.origin.name.clone();
-            notice!(
-                "session {tunnel_id}/{session_id}{}: up (peer {peer_tunnel_id}/\
-                 {peer_session_id})",
-                quoted(name.as_deref())
-            );
-            // Watchers and scripts hear of it once its data path exists (its interface, which
-            // a session-up script sets up, is the data plane's).
+            // The log, watchers and scripts hear of it once its data path exists (its
+            // interface, which a session-up script sets up, is the data plane's): one the data
+            // plane refuses was never up.
             match rec.install {
                 Install::Settled => tell_session_up(ctx, handle.0),
                 Install::Pending => rec.install = Install::UpWaiting,
@@ -250,13 +244,24 @@ impl DownRecord for SessionRec {
     }
 }
 
+/// The line that says a tunnel or a session went down.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum DownLine {
+    /// An ordinary end: a notice.
+    Notice,
+    /// One end refused the other's authentication: a warning.
+    Refused,
+    /// None: a session the data plane refused, whose warning said it all; it was never up.
+    Silent,
+}
+
 /// What a tunnel's or a session's going down shares: its result kept in its record, the
-/// line naming it (`what`, then its name; a warning when `refused` for authentication, else a
-/// notice), and its name and how long it was up returned.
+/// line naming it (`what`, then its name, as `line` says), and its name and how long it was up
+/// returned.
 fn record_down(
     now: Instant,
     rec: &mut impl DownRecord,
-    (what, refused): (fmt::Arguments<'_>, bool),
+    (what, line): (fmt::Arguments<'_>, DownLine),
     reason: &proto::DownReason,
 ) -> (Option<String>, Option<Duration>) {
     let (phase, last_result, origin) = rec.down_parts();
@@ -265,10 +270,10 @@ fn record_down(
     let name = origin.name.clone();
     let name_shown = quoted(name.as_deref());
     let why = describe_reason(reason);
-    if refused {
-        tracing::warn!("{what}{name_shown}: down ({why})");
-    } else {
-        notice!("{what}{name_shown}: down ({why})");
+    match line {
+        DownLine::Refused => tracing::warn!("{what}{name_shown}: down ({why})"),
+        DownLine::Notice => notice!("{what}{name_shown}: down ({why})"),
+        DownLine::Silent => return (name, None),
     }
     (name, up_for)
 }
@@ -286,13 +291,12 @@ fn tunnel_down(
     // StopCCN result 4: one end refused the other's authentication (a wrong secret, a bad
     // challenge response, a Host Name not the one configured), which the operator is to see
     // (result codes: RFC 2661 §4.4.2).
-    let refused = reason.result == stop_ccn::NOT_AUTHORIZED;
-    let (name, up_for) = record_down(
-        ctx.now,
-        rec,
-        (format_args!("tunnel {tid}"), refused),
-        reason,
-    );
+    let line = if reason.result == stop_ccn::NOT_AUTHORIZED {
+        DownLine::Refused
+    } else {
+        DownLine::Notice
+    };
+    let (name, up_for) = record_down(ctx.now, rec, (format_args!("tunnel {tid}"), line), reason);
     let mut ev = event(EventKind::TunnelDown, tid);
     ev.peer_tid = Some(peer_tid);
     ev.result = Some(result_code(reason));
@@ -350,7 +354,12 @@ fn session_down(
         return;
     };
     // A session whose up was not told (its data path refused, or not there yet) is not told
-    // down either.
+    // down either; one the data plane refused was never up, and its warning is its only line.
+    let line = if rec.install == Install::Refused {
+        DownLine::Silent
+    } else {
+        DownLine::Notice
+    };
     let untold = matches!(rec.install, Install::UpWaiting | Install::Refused);
     if untold {
         rec.install = Install::Refused;
@@ -358,7 +367,7 @@ fn session_down(
     let (name, up_for) = record_down(
         ctx.now,
         rec,
-        (format_args!("session {tid}/{sid}"), false),
+        (format_args!("session {tid}/{sid}"), line),
         reason,
     );
     let mut ev = event(EventKind::SessionDown, tid);
@@ -378,11 +387,19 @@ fn session_down(
     }
 }
 
-/// Tells watchers and scripts that session `handle` is up.
+/// Logs, and tells watchers and scripts, that session `handle` is up (its data path exists).
 pub(super) fn tell_session_up(ctx: &mut Ctx<'_>, handle: u64) {
     let Some(rec) = ctx.registry.session(handle) else {
         return;
     };
+    notice!(
+        "session {}/{}{}: up (peer {}/{})",
+        rec.tid(),
+        rec.sid(),
+        quoted(rec.origin.name.as_deref()),
+        rec.peer_tid,
+        rec.peer_sid
+    );
     let host = peer_host_name(ctx.registry, rec.tid());
     let mut ev = event(EventKind::SessionUp, rec.tid());
     ev.sid = Some(rec.sid());
@@ -406,9 +423,23 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
             DataplaneRequest::RemoveTunnel { tid: tunnel_id }
         }
         proto::DataplaneRequest::InstallSession(p) => {
+            let v3 = ctx
+                .protocol
+                .ep()
+                .tunnel(p.tunnel_id)
+                .is_some_and(|t| t.version == proto::wire::header::Version::V3);
             if let Some(rec) = ctx.registry.session_mut(p.handle.0) {
                 rec.connect_speed = p.connect_speed;
                 rec.install = Install::Pending;
+                rec.pw_type = p.pw_type;
+                rec.data_path = Some(DataPath {
+                    v3,
+                    l2spec: p.l2spec,
+                    cookie_rx: cookie_len(&p.cookie),
+                    cookie_tx: cookie_len(&p.peer_cookie),
+                    send_seq: p.send_seq,
+                    recv_seq: p.recv_seq,
+                });
             }
             let native_ppp = ppp::prepare(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {
@@ -445,6 +476,11 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
         _ => return,
     };
     ctx.out.dataplane(out);
+}
+
+/// A cookie's length in octets (0, 4 or 8).
+fn cookie_len(c: &proto::wire::header::Cookie) -> u8 {
+    u8::try_from(c.as_bytes().len()).unwrap_or(u8::MAX)
 }
 
 /// Every remaining session and tunnel is reported deleted (the daemon exits and they end with

@@ -51,7 +51,7 @@ use std::time::Instant;
 use l2tp_config::{Config, ConfigDiff};
 use l2tp_ctl::{
     Counts, CtlError, EventKind, Response, Selector, SessionDetail, SessionInfo, SystemStats,
-    TunnelDetail, TunnelInfo,
+    TunnelDetail, TunnelInfo, text,
 };
 use l2tp_proto::wire::header::{Encapsulation, HeaderError, Packet};
 use l2tp_proto::{self as proto, Decision};
@@ -401,12 +401,26 @@ impl Engine {
                         }
                     }
                     (Err(e), Some(h)) => {
-                        if let Some(rec) = ctx.registry.session_mut(h)
-                            && matches!(rec.install, Install::Pending | Install::UpWaiting)
-                        {
-                            rec.install = Install::Refused;
+                        let refused = ctx.registry.session_mut(h).and_then(|rec| {
+                            matches!(rec.install, Install::Pending | Install::UpWaiting).then(
+                                || {
+                                    rec.install = Install::Refused;
+                                    rec.origin.name.clone()
+                                },
+                            )
+                        });
+                        match refused {
+                            // Its only line: it was never up (its up is told once the data
+                            // plane has it), and its down is not told.
+                            Some(name) => tracing::warn!(
+                                "session {tid}/{sid}{}: not set up: {e}; disconnecting the \
+                                 session",
+                                name.map_or(String::new(), |n| format!(" {}", text::quoted(&n)))
+                            ),
+                            None => tracing::error!(
+                                "session {tid}/{sid}: {e}; disconnecting the session"
+                            ),
                         }
-                        tracing::error!("session {tid}/{sid}: {e}; disconnecting the session");
                         ctx.fail_session(h, e.to_string());
                     }
                     _ => {}

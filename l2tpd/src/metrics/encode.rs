@@ -214,13 +214,14 @@ const TUNNEL_REFUSALS: [&str; 8] = [
     "max_setup_tunnels",
     "setup_evicted",
 ];
-const SESSION_REFUSALS: [&str; 6] = [
+const SESSION_REFUSALS: [&str; 7] = [
     "unknown_tunnel",
     "shutting_down",
     "max_sessions",
     "tunnel_max_sessions",
     "no_session_profile",
     "lac_lns",
+    "pseudowire_type",
 ];
 
 fn tunnels_and_sessions(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {

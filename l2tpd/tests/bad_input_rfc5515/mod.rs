@@ -32,7 +32,7 @@ pub(crate) fn csun_updates_an_enabled_session(env: &Env, daemon: std::net::Socke
         tunnel: l2tp_ctl::Selector::Id(u32::from(tid)),
         session: l2tp_ctl::Selector::Id(u32::from(sid)),
     }) {
-        Ok(Response::Session(d)) => d.call,
+        Ok(Response::Session(d)) => *d.call,
         other => panic!("show session: {other:?}"),
     };
     let before = call(env);

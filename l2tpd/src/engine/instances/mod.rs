@@ -223,8 +223,12 @@ impl Instances {
             .cloned()
             .collect();
         for name in &disconnect {
-            let removed = diff.sessions.removed.contains(name);
-            self.remove_session(ctx, name, removed);
+            let why = if diff.sessions.removed.contains(name) {
+                Removal::Removed
+            } else {
+                Removal::ChangedIn(config)
+            };
+            self.remove_session(ctx, name, why);
         }
         for name in &recreated {
             // Its sessions go down with it (the engine sends one StopCCN). Those made with
@@ -250,7 +254,12 @@ impl Instances {
                     None => {}
                 }
             }
-            self.remove_tunnel(ctx, name, removed);
+            let why = if removed {
+                Removal::Removed
+            } else {
+                Removal::ChangedIn(config)
+            };
+            self.remove_tunnel(ctx, name, why);
         }
         // (Re-)create what is new or changed, and the sessions of re-created tunnels.
         for name in diff.tunnels.added.iter().chain(changed.clone()) {
@@ -628,6 +637,16 @@ impl Instances {
             notice!("session \"{name}\": retrying in {}", secs(wait));
         }
     }
+}
+
+/// Why a reload removes an instance: its block is gone, or changed in the new config (the
+/// log line names the settings that changed, never a secret's value).
+#[derive(Clone, Copy, Debug)]
+enum Removal<'a> {
+    /// Its block is gone.
+    Removed,
+    /// Its block is in this config, with other effective settings.
+    ChangedIn(&'a Config),
 }
 
 /// When a tunnel instance is tried again, and how long it waits.

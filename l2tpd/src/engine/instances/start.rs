@@ -8,7 +8,9 @@ use l2tp_proto::{CallType, Command, CommandError, CommandOutcome, SessionHandle}
 use super::super::ctx::{self, Ctx};
 use super::super::registry::{SessionIds, TunnelRec};
 use super::super::{statics, translate};
-use super::{InstanceKind, InstanceState, Instances, Retry, add_session, secs, session_cap};
+use super::{
+    InstanceKind, InstanceState, Instances, Removal, Retry, add_session, secs, session_cap,
+};
 use crate::notice;
 
 impl Instances {
@@ -243,31 +245,47 @@ impl Instances {
         }
     }
 
-    /// Removes tunnel instance `name` (reload: its block was `removed`, else changed) and
-    /// closes its tunnel.
-    pub(super) fn remove_tunnel(&mut self, ctx: &mut Ctx<'_>, name: &str, removed: bool) {
+    /// Removes tunnel instance `name` (reload: its block was removed, or changed in the new
+    /// config) and closes its tunnel.
+    pub(super) fn remove_tunnel(&mut self, ctx: &mut Ctx<'_>, name: &str, why: Removal<'_>) {
         if let Some(inst) = self.tunnels.remove(name)
             && let Some(h) = inst.state.handle()
         {
-            if removed {
-                notice!("tunnel \"{name}\": removed; closing it");
-            } else {
-                notice!("tunnel \"{name}\": changed; closing it to open it again");
+            match why {
+                Removal::Removed => notice!("tunnel \"{name}\": removed; closing it"),
+                Removal::ChangedIn(config) => {
+                    let changes = config
+                        .resolve_tunnel(name)
+                        .map(|new| cfg::tunnel_changes(&inst.resolved, &new))
+                        .unwrap_or_default();
+                    notice!(
+                        "tunnel \"{name}\": {}; closing it to open it again",
+                        cfg::describe_changes(&changes)
+                    );
+                }
             }
             ctx.close_tunnel(h);
         }
     }
 
-    /// Removes session instance `name` (reload: its block was `removed`, else changed) and
-    /// disconnects its session.
-    pub(super) fn remove_session(&mut self, ctx: &mut Ctx<'_>, name: &str, removed: bool) {
+    /// Removes session instance `name` (reload: its block was removed, or changed in the new
+    /// config) and disconnects its session.
+    pub(super) fn remove_session(&mut self, ctx: &mut Ctx<'_>, name: &str, why: Removal<'_>) {
         if let Some(inst) = self.sessions.remove(name)
             && let Some(h) = inst.state.handle()
         {
-            if removed {
-                notice!("session \"{name}\": removed; disconnecting it");
-            } else {
-                notice!("session \"{name}\": changed; disconnecting it to place it again");
+            match why {
+                Removal::Removed => notice!("session \"{name}\": removed; disconnecting it"),
+                Removal::ChangedIn(config) => {
+                    let changes = config
+                        .resolve_session(name)
+                        .map(|new| cfg::session_changes(&inst.resolved, &new))
+                        .unwrap_or_default();
+                    notice!(
+                        "session \"{name}\": {}; disconnecting it to place it again",
+                        cfg::describe_changes(&changes)
+                    );
+                }
             }
             ctx.close_session(h);
         }

@@ -22,7 +22,8 @@ mod records;
 mod tests;
 
 pub(super) use records::{
-    CallFacts, Control, Install, Origin, Phase, SessionIds, SessionProfiles, SessionRec, TunnelRec,
+    CallFacts, Control, DataPath, Install, Origin, Phase, SessionIds, SessionProfiles, SessionRec,
+    TunnelRec,
 };
 
 /// How many records exist, are live (not closing) and are up.

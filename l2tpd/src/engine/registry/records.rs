@@ -328,6 +328,27 @@ pub(in crate::engine) struct SessionRec {
     pub(in crate::engine) lac_speed_updates: bool,
     /// Where the data plane is with installing it.
     pub(in crate::engine) install: Install,
+    /// What its data path uses, as set up with the peer; `None` until it is asked for.
+    pub(in crate::engine) data_path: Option<DataPath>,
+}
+
+/// What a session's data path uses, as set up with the peer (RFC 3931 §5.4.3: the peer's
+/// L2-Specific Sublayer, the cookies of ICRQ and ICRP, random ones included; the sequencing
+/// either end asked for), for `show session`. Cookies by their length only.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(in crate::engine) struct DataPath {
+    /// Whether the tunnel is L2TPv3 (sublayer and cookies apply).
+    pub(in crate::engine) v3: bool,
+    /// The L2-Specific Sublayer.
+    pub(in crate::engine) l2spec: l2tp_proto::wire::header::L2SpecificSublayer,
+    /// The length of the cookie the peer puts on its packets (checked here).
+    pub(in crate::engine) cookie_rx: u8,
+    /// The length of the cookie this end puts on its packets.
+    pub(in crate::engine) cookie_tx: u8,
+    /// Whether data is sent with sequence numbers.
+    pub(in crate::engine) send_seq: bool,
+    /// Whether data received must carry them.
+    pub(in crate::engine) recv_seq: bool,
 }
 
 impl SessionRec {
@@ -364,6 +385,7 @@ impl SessionRec {
             ppp: None,
             lac_speed_updates: false,
             install: Install::Settled,
+            data_path: None,
         }
     }
 

@@ -12,7 +12,12 @@ use super::logs::{Line, recorded};
 
 /// A LAC (node 0) with one tunnel of L2TP `version` and a session of `pw` to node 1, and
 /// secret `lac_secret`; the LNS takes the tunnels of 192.0.2.0/24 with secret `lns_secret`.
-fn net((version, pw): (u8, &str), lac_secret: &str, lns_secret: &str) -> Net {
+fn net(what: (u8, &str), lac_secret: &str, lns_secret: &str) -> Net {
+    unstarted(what, lac_secret, lns_secret).start()
+}
+
+/// As [`net`], not started yet.
+fn unstarted((version, pw): (u8, &str), lac_secret: &str, lns_secret: &str) -> Net {
     let lac = format!(
         "tunnel \"t\" {{\n    peer {}\n    version {version}\n    secret \"{lac_secret}\"\n    \
          auth_mode challenge\n}}\n\
@@ -24,7 +29,7 @@ fn net((version, pw): (u8, &str), lac_secret: &str, lns_secret: &str) -> Net {
          peer profile \"lacs\" {{\n    peer_ipaddr 192.0.2.0/24\n    \
          tunnel_profile_name \"auth\"\n}}\n"
     );
-    Net::new(&[&lac, &lns], 5)
+    Net::unstarted(&[&lac, &lns], 5)
 }
 
 /// The lines that say something went down.
@@ -88,4 +93,64 @@ fn causes_read_as_words_and_ordinary_ends_are_notices() {
     );
     assert!(said(": down (tunnel down, result "), "{downs:#?}");
     assert!(said(": down (peer, result 1"), "{downs:#?}");
+}
+
+/// A session the data plane refuses was never up: one warning with the cause, no "up" line, no
+/// "down" line, no session-up event or script, and a set-up failure counted.
+#[test]
+fn a_session_the_data_plane_refuses_is_one_warning() {
+    let ((events, scripts, failures), lines) = recorded(|| {
+        let mut net = unstarted((3, "eth"), "same secret", "same secret");
+        net.nodes[0].refuse_sessions = Some("no bridge br-test".into());
+        let mut net = net.start();
+        net.run_until(Duration::from_secs(10), "the session refused", |n| {
+            n.nodes[0].engine.stats().session_setup_failures >= 1
+        });
+        let lac = &net.nodes[0];
+        (
+            lac.saw(EventKind::SessionUp) + lac.saw(EventKind::SessionDown),
+            lac.scripts
+                .iter()
+                .filter(|s| matches!(s.kind, EventKind::SessionUp | EventKind::SessionDown))
+                .count(),
+            lac.engine.stats().session_setup_failures,
+        )
+    });
+    let ours: Vec<_> = lines.iter().filter(|(_, l)| l.contains("\"s\":")).collect();
+    let refused: Vec<_> = ours
+        .iter()
+        .filter(|(_, l)| l.contains(": not set up: "))
+        .collect();
+    assert_eq!(refused.len(), 1, "{ours:#?}");
+    assert_eq!(refused[0].0, Level::WARN, "{ours:#?}");
+    assert!(
+        refused[0]
+            .1
+            .contains("no bridge br-test; disconnecting the session"),
+        "{ours:#?}"
+    );
+    assert!(
+        !ours
+            .iter()
+            .any(|(_, l)| l.contains(": up (") || l.contains(": down (")),
+        "{ours:#?}"
+    );
+    assert_eq!((events, scripts), (0, 0));
+    assert_eq!(failures, 1);
+}
+
+/// A session the data plane takes is logged up once, after its answer.
+#[test]
+fn a_session_is_logged_up_once() {
+    let (_, lines) = recorded(|| {
+        let mut net = net((3, "eth"), "same secret", "same secret");
+        net.run_until(Duration::from_secs(10), "the session up", |n| {
+            n.nodes[0].saw(EventKind::SessionUp) >= 1
+        });
+    });
+    let ups = lines
+        .iter()
+        .filter(|(_, l)| l.contains("\"s\": up (peer "))
+        .count();
+    assert_eq!(ups, 1, "{lines:#?}");
 }

@@ -12,7 +12,9 @@ use l2tp_proto::wire::header::Packet;
 use l2tp_proto::{self as proto, Rng};
 
 use super::super::{Command, Engine, EngineEvent, HostFacts, RadiusOutcome, RadiusRequest};
-use crate::dataplane::{Dataplane, DataplaneOutcome, DataplaneRequest, NoneDataplane};
+use crate::dataplane::{
+    Dataplane, DataplaneError, DataplaneOutcome, DataplaneRequest, NoneDataplane,
+};
 
 /// Parses a config text, panicking with the rendered diagnostics.
 pub(crate) fn parse(text: &str) -> Config {
@@ -62,6 +64,9 @@ pub(crate) struct Node {
     pub(crate) order: Vec<String>,
     /// Answers its RADIUS requests: the outcome, or `None` to leave one unanswered.
     pub(crate) radius_server: Option<RadiusServer>,
+    /// When set, its data plane refuses every session with this cause
+    /// (`DataplaneError::Unavailable`).
+    pub(crate) refuse_sessions: Option<String>,
 }
 
 /// Plays the RADIUS servers of a node.
@@ -196,6 +201,7 @@ impl Net {
                     radius: Vec::new(),
                     order: Vec::new(),
                     radius_server: None,
+                    refuse_sessions: None,
                 }
             })
             .collect();
@@ -369,7 +375,16 @@ impl Net {
                         }
                         _ => {}
                     }
-                    let outcome = answer(&mut node.dataplane, &req);
+                    let outcome = match (&req, &node.refuse_sessions) {
+                        (DataplaneRequest::InstallSession(spec), Some(why)) => {
+                            DataplaneOutcome::SessionInstalled {
+                                tid: spec.tid,
+                                sid: spec.sid,
+                                result: Err(DataplaneError::Unavailable(why.clone())),
+                            }
+                        }
+                        _ => answer(&mut node.dataplane, &req),
+                    };
                     node.requests.push(req);
                     node.engine.handle_dataplane_outcome(now, outcome);
                 }

@@ -250,3 +250,39 @@ fn a_tunnel_over_ip_is_shown_without_ports() {
     let deleted_peer = deleted.and_then(|e| e.peer.clone());
     assert_eq!(deleted_peer, Some(addr(1).ip().to_string()));
 }
+
+/// `show session` gives what the data path uses as set up with the peer, and names the
+/// settings where that is not what the session's profile says: the LNS assigns an 8-octet
+/// cookie and requires sequence numbers, the LAC's profile has neither.
+#[test]
+fn show_session_gives_what_is_in_use() {
+    let lns = "peer profile \"lacs\" {\n    peer_ipaddr 192.0.2.0/24\n    \
+               session_profile_name \"seq\"\n}\n\
+               session profile \"seq\" {\n    pseudowire_type eth\n    cookie_length 8\n    \
+               data_sequencing all\n}\n";
+    let mut net = Net::new(&[&client(), lns], 11);
+    net.run_until(Duration::from_secs(10), "the session up", |n| {
+        n.nodes[0].up().1 == 1 && n.nodes[1].up().1 == 1
+    });
+    let lac = net.first_session(0);
+    let used = lac.in_use.clone().unwrap_or_else(|| panic!("{lac:#?}"));
+    assert_eq!(used.pseudowire_type, ctl::PseudowireType::Eth);
+    assert_eq!(used.l2spec_type.as_deref(), Some("default"));
+    assert_eq!(
+        (used.cookie_length_received, used.cookie_length_sent),
+        (Some(0), Some(8))
+    );
+    assert_eq!(
+        (used.sequencing_sent, used.sequencing_required),
+        (true, false)
+    );
+    assert_eq!(used.differs, ["data_sequencing"]);
+    let lns = net.first_session(1);
+    let used = lns.in_use.clone().unwrap_or_else(|| panic!("{lns:#?}"));
+    assert_eq!(
+        (used.cookie_length_received, used.cookie_length_sent),
+        (Some(8), Some(0))
+    );
+    assert!(used.sequencing_required, "{used:#?}");
+    assert_eq!(used.differs, Vec::<String>::new());
+}

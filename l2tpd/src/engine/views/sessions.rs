@@ -4,9 +4,11 @@ use std::time::Instant;
 
 use l2tp_ctl::{self as ctl, CtlError, Selector, SessionDetail, SessionInfo};
 use l2tp_proto::SessionState;
+use l2tp_proto::wire::header::L2SpecificSublayer;
 
 use super::super::instances::{Instance, InstanceState};
-use super::super::registry::{SessionRec, TunnelRec};
+use super::super::registry::{DataPath, SessionRec, TunnelRec};
+use super::super::translate;
 use super::page::{ListCursor, ListPage, page};
 use super::{Views, instance_text, no_session, no_tunnel, text};
 use crate::view;
@@ -123,8 +125,9 @@ impl Views<'_> {
             settings: view::session_settings(&inst.resolved.settings),
             stats: ctl::SessionStats::default(),
             last_result: inst.last_result.clone(),
-            call: ctl::CallInfo::default(),
+            call: Box::default(),
             ppp: None,
+            in_use: None,
             info,
         })
     }
@@ -191,7 +194,7 @@ impl Views<'_> {
                 ..ctl::SessionStats::default()
             },
             last_result: rec.last_result.clone(),
-            call: ctl::CallInfo {
+            call: Box::new(ctl::CallInfo {
                 calling_number: rec.calling_number().map(text),
                 called_number: rec.called_number().map(text),
                 sub_address: rec.sub_address().map(text),
@@ -212,8 +215,9 @@ impl Views<'_> {
                         .map(|(k, v)| (k.to_owned(), v))
                         .collect()
                 }),
-            },
+            }),
             ppp: rec.ppp.as_ref().map(|p| p.detail(now)),
+            in_use: rec.data_path.map(|d| in_use(rec, d)),
         })
     }
 
@@ -249,6 +253,42 @@ impl Views<'_> {
             ppp_user: rec.ppp.as_ref().and_then(|p| p.user()),
             ppp_ipv4: rec.ppp.as_ref().and_then(|p| p.peer_ipv4()),
         }
+    }
+}
+
+/// What session `rec`'s data path uses (`d`), and where that is not what its profiles say.
+fn in_use(rec: &SessionRec, d: DataPath) -> ctl::SessionInUse {
+    let s = &rec.settings;
+    let l2spec = match d.l2spec {
+        L2SpecificSublayer::None => "none",
+        L2SpecificSublayer::Default => "default",
+    };
+    let mut differs = Vec::new();
+    if rec.pw_type != s.pseudowire_type.number() {
+        differs.push("pseudowire_type");
+    }
+    // The sublayer and cookies are L2TPv3's; an L2TPv2 session has neither, whatever the
+    // profile says.
+    if d.v3 && d.l2spec != translate::l2spec(s.l2spec_type) {
+        differs.push("l2spec_type");
+    }
+    if d.v3 && d.cookie_rx != s.cookie_length {
+        differs.push("cookie_length");
+    }
+    // The profile asks for sequence numbers on receipt; the peer may ask for them as well,
+    // which puts sequencing in force where the profile has none.
+    let asked = s.data_sequencing != l2tp_config::DataSequencing::None;
+    if asked != (d.recv_seq || d.send_seq) {
+        differs.push("data_sequencing");
+    }
+    ctl::SessionInUse {
+        pseudowire_type: ctl::PseudowireType::from_number(rec.pw_type),
+        l2spec_type: d.v3.then(|| l2spec.to_owned()),
+        cookie_length_received: d.v3.then_some(d.cookie_rx),
+        cookie_length_sent: d.v3.then_some(d.cookie_tx),
+        sequencing_sent: d.send_seq,
+        sequencing_required: d.recv_seq,
+        differs: differs.into_iter().map(str::to_owned).collect(),
     }
 }
 
