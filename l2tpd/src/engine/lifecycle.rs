@@ -109,15 +109,18 @@ pub(super) fn on_event(
             peer_session_id,
             ..
         } => {
-            let peer = (peer_tunnel_id, peer_session_id);
-            let Some(rec) = ctx.registry.session_up(handle.0, ctx.now, peer) else {
+            let Some(rec) = ctx.registry.session_mut(handle.0) else {
                 return;
             };
-            // The log, watchers and scripts hear of it once its data path exists (its
-            // interface, which a session-up script sets up, is the data plane's): one the data
-            // plane refuses was never up.
+            (rec.peer_tid, rec.peer_sid) = (peer_tunnel_id, peer_session_id);
+            // It is up, and the log, watchers and scripts hear of it, once its data path
+            // exists (its interface, which a session-up script sets up, is the data plane's):
+            // one the data plane refuses was never up, and counts only as a set-up failure.
             match rec.install {
-                Install::Settled => tell_session_up(ctx, handle.0),
+                Install::Settled => {
+                    ctx.registry.session_up(handle.0, ctx.now);
+                    tell_session_up(ctx, handle.0);
+                }
                 Install::Pending => rec.install = Install::UpWaiting,
                 Install::UpWaiting | Install::Refused => {}
             }

@@ -397,6 +397,7 @@ impl Engine {
                             rec.install = Install::Settled;
                         }
                         if waited {
+                            ctx.registry.session_up(h, now);
                             lifecycle::tell_session_up(&mut ctx, h);
                         }
                     }

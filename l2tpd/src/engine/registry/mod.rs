@@ -331,14 +331,11 @@ impl Registry {
         Some(rec)
     }
 
-    /// Session `handle` came up at `now`, with the peer's ids.
-    pub(super) fn session_up(
-        &mut self,
-        handle: u64,
-        now: Instant,
-        peer: (u32, u32),
-    ) -> Option<&mut SessionRec> {
-        let rec = self.sessions.get_mut(&handle)?;
+    /// Session `handle` came up at `now`: the protocol has it up and its data path exists.
+    pub(super) fn session_up(&mut self, handle: u64, now: Instant) {
+        let Some(rec) = self.sessions.get_mut(&handle) else {
+            return;
+        };
         let before = rec.phase;
         if before.is_live() {
             rec.phase = Phase::Up { since: now };
@@ -349,9 +346,7 @@ impl Registry {
             self.session_setup
                 .observe(now.saturating_duration_since(since));
         }
-        (rec.peer_tid, rec.peer_sid) = peer;
         self.session_tally.change(Some(before), Some(rec.phase));
-        Some(rec)
     }
 
     /// Session `handle` began to close, for `cause`.

@@ -104,7 +104,7 @@ fn setup_latency_and_teardowns_are_counted_once_per_record() {
     st.is_static = true;
     let s = r.next_handle();
     r.insert_session(s, st);
-    r.session_up(s, since + std::time::Duration::from_secs(1), (1, 2));
+    r.session_up(s, since + std::time::Duration::from_secs(1));
     assert_eq!(r.setup_latency().1.count(), 0);
 }
 
@@ -117,7 +117,7 @@ fn sessions_are_counted_per_tunnel_and_found_by_number() {
     r.insert_session(s1, session(t1, 100, 5));
     r.insert_session(s2, session(t1, 100, 6));
     r.insert_session(s3, session(t2, 200, 5));
-    r.session_up(s1, now, (7, 8));
+    r.session_up(s1, now);
     assert_eq!((r.sessions_of(t1), r.sessions_of(t2)), (2, 1));
     assert_eq!(r.session_tally(), tally(3, 3, 1));
     assert_eq!(r.session_handle(100, 6), Some(s2));

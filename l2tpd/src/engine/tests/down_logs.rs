@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use l2tp_config::MetricsDetail;
 use l2tp_ctl::{EventKind, Selector};
 use tracing::Level;
 
@@ -137,6 +138,28 @@ fn a_session_the_data_plane_refuses_is_one_warning() {
     );
     assert_eq!((events, scripts), (0, 0));
     assert_eq!(failures, 1);
+}
+
+/// A session the data plane refuses stays connecting until its answer: its set-up time is not
+/// measured, and each attempt counts once as a set-up failure and once as a teardown.
+#[test]
+fn a_session_the_data_plane_refuses_is_never_counted_up() {
+    let mut net = unstarted((3, "eth"), "same secret", "same secret");
+    net.nodes[0].refuse_sessions = Some("no bridge br-test".into());
+    let mut net = net.start();
+    net.run_until(Duration::from_secs(10), "the session refused", |n| {
+        n.nodes[0].engine.stats().session_setup_failures >= 1
+    });
+    // Its instance tries again after its back-off, and is refused again.
+    net.run_for(Duration::from_secs(15));
+    let lac = &net.nodes[0].engine;
+    let f = lac.figures(MetricsDetail::None);
+    let failures = lac.stats().session_setup_failures;
+    assert!(failures >= 2, "{failures}");
+    assert_eq!(f.session_setup.count(), 0, "its set-up time measured");
+    let down: u64 = f.session_teardowns.by_cause().map(|(_, n)| n).sum();
+    assert_eq!(down, failures, "{:?}", f.session_teardowns);
+    assert_eq!(net.nodes[0].up(), (1, 0));
 }
 
 /// A session the data plane takes is logged up once, after its answer.
