@@ -309,6 +309,10 @@ pub struct TunnelStats {
     pub data_rx_packets: u64,
     /// Data packets sent.
     pub data_tx_packets: u64,
+    /// ICMP port unreachables from the peer, reported on the tunnel's data socket (kept by the
+    /// userspace data plane only; 0 on the others).
+    #[serde(default)]
+    pub peer_unreachable: u64,
 }
 
 /// One row of `show sessions`.

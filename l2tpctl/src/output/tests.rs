@@ -98,6 +98,41 @@ fn details_are_titled_with_the_name_if_any() {
     );
 }
 
+/// A tunnel's peer_unreachable count is among its counters, in text and in JSON.
+#[test]
+fn a_tunnel_shows_its_peer_unreachable_count() {
+    let t = TunnelDetail {
+        info: tunnel_info(),
+        protocol_state: "established".into(),
+        debug: false,
+        settings: Settings::new(),
+        stats: l2tp_ctl::TunnelStats {
+            data_tx_packets: 3,
+            peer_unreachable: 4,
+            ..Default::default()
+        },
+        last_result: None,
+        socket_mark: None,
+    };
+    let shown = text(&Response::Tunnel(t.clone()));
+    let counts: Vec<_> = shown
+        .lines()
+        .skip_while(|l| *l != "statistics:")
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| {
+            w.first()
+                .is_some_and(|k| k.starts_with("data_tx") || k.starts_with("peer_"))
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [vec!["data_tx_packets", "3"], vec!["peer_unreachable", "4"]],
+        "{shown}"
+    );
+    let json = serde_json::to_value(&t).unwrap_or(Value::Null);
+    assert_eq!(json["stats"]["peer_unreachable"], 4, "{json}");
+}
+
 /// The state line gives the protocol's state in brackets when it says more than the state.
 #[test]
 fn the_state_line_says_the_protocol_state_once() {

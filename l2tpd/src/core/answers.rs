@@ -312,8 +312,8 @@ impl Core {
 }
 
 impl Core {
-    /// Adds the data packets of the tunnel's sessions to its detail: the data plane counts
-    /// them by session only.
+    /// Adds the data packets of the tunnel's sessions to its detail (the data plane counts
+    /// them by session only), and the tunnel's own data counters.
     fn add_tunnel_data_stats(
         &self,
         now: Instant,
@@ -323,6 +323,9 @@ impl Core {
         let tid = detail.info.tid;
         if tid == 0 {
             return;
+        }
+        if let Some(t) = plane.tunnel_stats(tid) {
+            detail.stats.peer_unreachable = t.peer_unreachable;
         }
         let Ok(sessions) = self.engine.sessions(now, Some(&Selector::Id(tid))) else {
             return;

@@ -569,4 +569,68 @@ mod tests {
             s.restart_needed
         );
     }
+
+    /// A data plane that keeps a tunnel's own counters: tunnel `tid` had 1000 + `tid` ICMP
+    /// port unreachables from its peer.
+    #[derive(Debug)]
+    struct Unreachables;
+
+    impl crate::dataplane::Dataplane for Unreachables {
+        fn name(&self) -> &'static str {
+            "unreachables"
+        }
+        fn install_tunnel(
+            &mut self,
+            _spec: &crate::dataplane::TunnelSpec,
+            _socket: Option<std::os::fd::BorrowedFd<'_>>,
+        ) -> Result<crate::dataplane::TunnelInstalled, crate::dataplane::DataplaneError> {
+            Ok(Default::default())
+        }
+        fn remove_tunnel(&mut self, _tid: u32) -> Result<(), crate::dataplane::DataplaneError> {
+            Ok(())
+        }
+        fn install_session(
+            &mut self,
+            _spec: &crate::dataplane::SessionSpec,
+        ) -> Result<crate::dataplane::SessionInstalled, crate::dataplane::DataplaneError> {
+            Ok(Default::default())
+        }
+        fn remove_session(
+            &mut self,
+            _tid: u32,
+            _sid: u32,
+        ) -> Result<(), crate::dataplane::DataplaneError> {
+            Ok(())
+        }
+        fn tunnel_stats(&self, tid: u32) -> Option<crate::dataplane::TunnelDataStats> {
+            Some(crate::dataplane::TunnelDataStats {
+                peer_unreachable: 1000 + u64::from(tid),
+            })
+        }
+        fn counts(&self) -> (usize, usize) {
+            (0, 0)
+        }
+        fn remove_all(&mut self) {}
+    }
+
+    /// `show tunnel` gives the data plane's count of the tunnel's ICMP port unreachables.
+    #[test]
+    fn show_tunnel_has_the_data_planes_peer_unreachable_count() {
+        let mut c = core("tunnel \"t\" {\n peer 192.0.2.1\n}\n");
+        let p = DataplaneHost::new(Box::new(Unreachables), false);
+        let now = Instant::now();
+        c.start(now);
+        let show = Request::ShowTunnel {
+            tunnel: l2tp_ctl::Selector::Name("t".into()),
+        };
+        let Ok(Response::Tunnel(t)) = c.handle_request(now, show, &p) else {
+            panic!("no tunnel");
+        };
+        assert_ne!(t.info.tid, 0);
+        assert_eq!(
+            t.stats.peer_unreachable,
+            1000 + u64::from(t.info.tid),
+            "{t:?}"
+        );
+    }
 }

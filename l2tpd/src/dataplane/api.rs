@@ -232,6 +232,14 @@ pub enum DataplaneEvent {
 /// exact to within this much.
 pub const PPP_ACTIVITY_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Data counters of one tunnel's data socket, besides those of its sessions.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct TunnelDataStats {
+    /// ICMP port unreachables from the peer, reported on a receive or on a send whose
+    /// datagram it kept from leaving.
+    pub peer_unreachable: u64,
+}
+
 /// Data counters of one session.
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct DataStats {
@@ -483,6 +491,12 @@ pub trait Dataplane: fmt::Debug {
 
     /// A session's data counters, when the data plane keeps them.
     fn session_stats(&self, _tid: u32, _sid: u32) -> Option<DataStats> {
+        None
+    }
+
+    /// A tunnel's own data counters (those of its data socket), when the data plane keeps
+    /// them.
+    fn tunnel_stats(&self, _tid: u32) -> Option<TunnelDataStats> {
         None
     }
 

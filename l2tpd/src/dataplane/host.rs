@@ -16,7 +16,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest,
-    SessionInstalled, SessionSpec, SocketChange, TunnelInstalled,
+    SessionInstalled, SessionSpec, SocketChange, TunnelDataStats, TunnelInstalled,
 };
 use super::shared::{Apart, Groups, Linger, Tuple, join_ids};
 use crate::marks::{Marks, PeerTunnel};
@@ -758,6 +758,14 @@ impl DataplaneHost {
             return self.fallback.as_ref()?.session_stats(tid, sid);
         }
         self.dataplane.session_stats(tid, sid)
+    }
+
+    /// A tunnel's own data counters.
+    pub fn tunnel_stats(&self, tid: u32) -> Option<TunnelDataStats> {
+        if self.apart.has_tunnel(tid) {
+            return self.fallback.as_ref()?.tunnel_stats(tid);
+        }
+        self.dataplane.tunnel_stats(tid)
     }
 
     /// The data counters of each session of `keys` (tunnel id, session id), asking each

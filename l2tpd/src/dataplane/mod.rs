@@ -32,7 +32,7 @@ pub mod userspace;
 pub use api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest, Kind,
     PPP_ACTIVITY_PERIOD, PppNetwork, PppSpec, PppdSpec, SessionInstalled, SessionSpec,
-    SocketChange, SocketRequest, TunnelInstalled, TunnelSpec,
+    SocketChange, SocketRequest, TunnelDataStats, TunnelInstalled, TunnelSpec,
 };
 pub use host::{DataplaneHost, ShellSocket};
 pub use names::InterfaceNames;

@@ -36,7 +36,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::api::{
     DataStats, Dataplane, DataplaneError, DataplaneEvent, Kind, PppNetwork, PppSpec,
-    SessionInstalled, SessionSpec, TunnelInstalled, TunnelSpec,
+    SessionInstalled, SessionSpec, TunnelDataStats, TunnelInstalled, TunnelSpec,
 };
 use super::bridges::BridgeWatch;
 use super::names::{InterfaceNames, template};
@@ -425,6 +425,13 @@ impl Dataplane for UserspaceAdapter {
         }
         let sid = self.sessions.get(&(tid, sid))?;
         self.dp.stats(*sid).map(data_stats)
+    }
+
+    fn tunnel_stats(&self, tid: u32) -> Option<TunnelDataStats> {
+        let t = self.dp.tunnel_stats(tid)?;
+        Some(TunnelDataStats {
+            peer_unreachable: t.peer_unreachable,
+        })
     }
 
     fn data_totals(&self) -> Option<DataStats> {

@@ -103,6 +103,13 @@ impl Dataplane for Recording {
         let log = self.log.borrow();
         log.sessions.contains(&(tid, sid)).then(DataStats::default)
     }
+    /// The userspace data plane keeps its tunnels' own counters; here 100 + the tunnel id.
+    fn tunnel_stats(&self, tid: u32) -> Option<TunnelDataStats> {
+        let log = self.log.borrow();
+        (self.name == "userspace" && log.tunnels.contains(&tid)).then(|| TunnelDataStats {
+            peer_unreachable: 100 + u64::from(tid),
+        })
+    }
     fn counts(&self) -> (usize, usize) {
         let log = self.log.borrow();
         (log.tunnels.len(), log.sessions.len())
@@ -286,6 +293,9 @@ fn a_fallback_carries_the_tunnels_apart_and_session_ids_never_clash() {
         host.sessions_stats(&[(2, 8), (1, 9), (1, 7)]),
         vec![d, None, d]
     );
+    // So do a tunnel's own counters (`show tunnel`'s peer_unreachable).
+    assert_eq!(host.tunnel_stats(2).map(|t| t.peer_unreachable), Some(102));
+    assert_eq!(host.tunnel_stats(1), None);
     // Data follows the tunnel id.
     assert!(host.handle_data(Encapsulation::Udp, &data(2)));
     assert!(host.handle_data(Encapsulation::Udp, &data(1)));
