@@ -370,8 +370,10 @@ impl Instances {
                 .all(|p| matches!(p.host, cfg::Host::Ip(_)));
             inst.attempt = if plain { at } else { 0 };
             inst.candidates = new.peers.len();
+            // Only its peers changed: the line gives the old and the new list.
+            let changes = cfg::describe_changes(&cfg::tunnel_changes(&inst.resolved, &new));
             inst.resolved = new;
-            notice!("tunnel \"{name}\": its peers changed; it stays open to {remote}");
+            notice!("tunnel \"{name}\": {changes}; it stays open to {remote}");
             kept.push(name.clone());
         }
         kept

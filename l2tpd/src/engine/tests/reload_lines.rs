@@ -94,3 +94,20 @@ fn a_tunnel_whose_profile_changed_names_the_settings() {
         "{lines:#?}"
     );
 }
+
+/// A tunnel that keeps its connection through a change of its peer list names both lists.
+#[test]
+fn a_tunnel_that_stays_open_names_its_old_and_new_peers() {
+    let first = file(1, "", "");
+    let second = first.replace(
+        &format!("peer {}\n", addr(1).ip()),
+        &format!("peer {} {}\n", addr(2).ip(), addr(1).ip()),
+    );
+    let lines = reload_lines(&first, &second);
+    let (one, two) = (addr(1).ip(), addr(2).ip());
+    let expected = format!(
+        "tunnel \"t\": peer changed ({one}:1701 -> {two}:1701 {one}:1701); it stays open to \
+         {one}:1701"
+    );
+    assert!(lines.contains(&expected), "{expected}\n{lines:#?}");
+}
