@@ -9,6 +9,10 @@ use crate::model::{ResolvedSession, ResolvedTunnel};
 /// One setting that differs between an instance's old and new effective settings.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Change {
+    /// The block the parameter is of, when it is not the instance's own or its profiles':
+    /// `ppp profile` for a PPP session's PPP profile, whose parameters may share a name with
+    /// a session or pseudowire parameter.
+    pub of: Option<&'static str>,
     /// The parameter's name, as in the config file.
     pub key: &'static str,
     /// The old and the new value, for the settings whose values may be shown.
@@ -17,6 +21,9 @@ pub struct Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(block) = self.of {
+            write!(f, "{block}'s ")?;
+        }
         match &self.values {
             Some((old, new)) => write!(f, "{} changed ({old} -> {new})", self.key),
             None => write!(f, "{} changed", self.key),
@@ -46,15 +53,20 @@ fn shown<T: PartialEq>(
 ) {
     if old != new {
         out.push(Change {
+            of: None,
             key,
             values: Some((show(old), show(new))),
         });
     }
 }
 
-/// Names alone.
-fn named(out: &mut Vec<Change>, keys: Vec<&'static str>) {
-    out.extend(keys.into_iter().map(|key| Change { key, values: None }));
+/// Names alone, of block `of` (`None`: the instance's own).
+fn named(out: &mut Vec<Change>, of: Option<&'static str>, keys: Vec<&'static str>) {
+    out.extend(keys.into_iter().map(|key| Change {
+        of,
+        key,
+        values: None,
+    }));
 }
 
 fn opt<T: fmt::Display>(v: &Option<T>) -> String {
@@ -90,7 +102,7 @@ pub fn tunnel_changes(old: &ResolvedTunnel, new: &ResolvedTunnel) -> Vec<Change>
         opt,
     );
     shown(&mut out, "config_id", (&old.config_id, &new.config_id), opt);
-    named(&mut out, old.settings.changed_keys(&new.settings));
+    named(&mut out, None, old.settings.changed_keys(&new.settings));
     out
 }
 
@@ -118,19 +130,19 @@ pub fn session_changes(old: &ResolvedSession, new: &ResolvedSession) -> Vec<Chan
         (&old.pseudowire_profile, &new.pseudowire_profile),
         quoted,
     );
-    named(&mut out, old.settings.changed_keys(&new.settings));
-    named(&mut out, old.pseudowire.changed_keys(&new.pseudowire));
+    named(&mut out, None, old.settings.changed_keys(&new.settings));
+    named(&mut out, None, old.pseudowire.changed_keys(&new.pseudowire));
     match (&old.ppp, &new.ppp) {
-        (Some(o), Some(n)) => named(&mut out, o.changed_keys(n)),
-        (o, n) if o.is_some() != n.is_some() => named(&mut out, vec!["ppp_profile_name"]),
+        (Some(o), Some(n)) => named(&mut out, Some("ppp profile"), o.changed_keys(n)),
+        (o, n) if o.is_some() != n.is_some() => named(&mut out, None, vec!["ppp_profile_name"]),
         _ => {}
     }
     // One key once (the first, which may show values): a session's settings name its
-    // pseudowire profile too, and a ppp profile may share a name with them.
+    // pseudowire profile too. A ppp profile's are named as such, apart.
     let mut seen = Vec::new();
     out.retain(|c| {
-        let first = !seen.contains(&c.key);
-        seen.push(c.key);
+        let first = !seen.contains(&(c.of, c.key));
+        seen.push((c.of, c.key));
         first
     });
     out

@@ -111,3 +111,37 @@ fn a_tunnel_that_stays_open_names_its_old_and_new_peers() {
     );
     assert!(lines.contains(&expected), "{expected}\n{lines:#?}");
 }
+
+/// A PPP profile's settings are named as such: its idle_timeout is not the tunnel's.
+#[test]
+fn a_ppp_profiles_settings_are_named_as_its() {
+    let lns = "ppp profile \"default\" {\n    auth_pap true\n    local_ip_addr 198.51.100.1\n    \
+               ip_pool_name \"customers\"\n}\n\
+               ip pool \"customers\" {\n    ranges 198.51.100.10-198.51.100.19\n}\n\
+               user \"carol\" {\n    password \"s3cret\"\n}\n";
+    let lac = |idle: u32| {
+        format!(
+            "tunnel \"t\" {{\n    peer {}\n    version 2\n}}\n\
+             ppp profile \"p\" {{\n    user_name \"carol\"\n    user_password \"s3cret\"\n    \
+             idle_timeout {idle}\n}}\n\
+             pseudowire profile \"pw\" {{\n    ppp_profile_name \"p\"\n}}\n\
+             session \"s\" {{\n    tunnel \"t\"\n    pseudowire_type ppp\n    \
+             pseudowire_profile_name \"pw\"\n}}\n",
+            addr(1).ip()
+        )
+    };
+    let mut net = Net::new(&[&lac(0), lns], 30);
+    net.run_until(Duration::from_secs(10), "the session up", |n| {
+        sessions(n, 0).len() == 1 && n.nodes[0].up() == (1, 1)
+    });
+    let ((), lines) = recorded(|| {
+        net.reload(0, &lac(600));
+        net.run_for(Duration::from_secs(2));
+    });
+    assert!(
+        lines.iter().any(|(_, l)| l
+            == "session \"s\": ppp profile's idle_timeout changed; disconnecting it to place it \
+                again"),
+        "{lines:#?}"
+    );
+}
