@@ -23,6 +23,7 @@ use crate::syntax::{Block, Item, Node};
 
 mod check;
 mod ppp;
+mod pw_types;
 mod radius;
 
 /// Reads a users file, given its path.
@@ -675,6 +676,7 @@ impl Builder {
         self.check_peer_profiles();
         self.check_tunnels(&config);
         self.check_sessions(&config);
+        self.check_pseudowire_types(&config);
         self.check_interface_names(&config);
         self.check_fixed_interface_names(&config);
         if self.base_system.is_none() {

@@ -390,3 +390,32 @@ fn a_block_name_with_a_control_character_is_refused() {
         .is_ok()
     );
 }
+
+#[test]
+fn pseudowire_types_in_a_profile_of_l2tpv2_tunnels_only_gets_a_warning() {
+    let file = |version: &str| {
+        format!(
+            "tunnel profile \"v2\" {{\n{version}    session_profile_name \"ppp\"\n}}\n\
+             peer profile \"lacs\" {{\n    peer_ipaddr 203.0.113.0/24\n    \
+             tunnel_profile_name \"v2\"\n}}\n\
+             session profile \"ppp\" {{\n    pseudowire_types ppp\n}}\n"
+        )
+    };
+    let config = parse("l2tpd.conf", &file("    version 2\n")).unwrap();
+    let warnings: Vec<String> = config.warnings().iter().map(located).collect();
+    assert_eq!(
+        warnings,
+        [
+            "10:22: `pseudowire_types` has no effect: session profile `ppp` is used by L2TPv2 \
+             tunnels only, whose calls are always PPP and are not checked"
+        ]
+    );
+    // An L2TPv3 tunnel, or one of either version, may take calls of any type.
+    for version in ["    version 3\n", ""] {
+        let config = parse("l2tpd.conf", &file(version)).unwrap();
+        assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    }
+    // A profile nothing uses (yet) is not warned about.
+    let unused = "session profile \"ppp\" {\n    pseudowire_types ppp\n}\n";
+    assert!(parse("l2tpd.conf", unused).unwrap().warnings().is_empty());
+}
