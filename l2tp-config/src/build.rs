@@ -668,6 +668,14 @@ impl Builder {
             tunnels: self.tunnels.iter().map(|(t, _)| t.clone()).collect(),
             sessions: self.sessions.iter().map(|(s, _)| s.clone()).collect(),
             warnings,
+            pseudowire_types_at: self
+                .session_profiles
+                .iter()
+                .filter_map(|(p, info)| {
+                    let at = info.value("pseudowire_types")?;
+                    Some((p.name.clone(), Diagnostic::warning(at, String::new())))
+                })
+                .collect(),
         };
         if self.base_system.is_none() {
             self.check_system(&config);

@@ -37,6 +37,9 @@ pub struct Config {
     pub(crate) tunnels: Vec<TunnelInstance>,
     pub(crate) sessions: Vec<SessionInstance>,
     pub(crate) warnings: Vec<Diagnostic>,
+    /// Where each session profile of the file sets `pseudowire_types`: a warning there with
+    /// no message yet ([`Config::pseudowire_types_warnings`]).
+    pub(crate) pseudowire_types_at: Vec<(String, Diagnostic)>,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             tunnels: Vec::new(),
             sessions: Vec::new(),
             warnings: Vec::new(),
+            pseudowire_types_at: Vec::new(),
         }
     }
 }
@@ -175,6 +179,30 @@ impl Config {
     /// `use_pppd`, a user both in a `user` block and in a users file), in file order.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// A warning at the `pseudowire_types` of each session profile of the file for each type
+    /// it lists that `refusal` says is not carried (why, for `l2tpd -n`: the data plane the
+    /// config asks for cannot carry it), in file order.
+    pub fn pseudowire_types_warnings(
+        &self,
+        refusal: impl Fn(PseudowireType) -> Option<String>,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (name, at) in &self.pseudowire_types_at {
+            let Some(settings) = self.session_profile_settings(name) else {
+                continue;
+            };
+            for ty in settings.pseudowire_types {
+                if let Some(why) = refusal(ty) {
+                    out.push(at.clone().with_message(format!(
+                        "session profile `{name}`: `pseudowire_types` lists {ty}, which peers \
+                         cannot open here: {why}"
+                    )));
+                }
+            }
+        }
+        out
     }
 
     /// Every `tunnel` instance.

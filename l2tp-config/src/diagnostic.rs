@@ -90,6 +90,12 @@ impl Diagnostic {
         }
     }
 
+    /// The same problem, at the same place, with `message`.
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// Attaches a note pointing at `span`.
     pub(crate) fn with_note(mut self, span: Span, message: impl Into<String>) -> Self {
         self.notes.push(Note {

@@ -134,7 +134,10 @@ fn parse_inner(
     let (mut config, build_diags) = build::build(&blocks, read_file);
     diags.extend(build_diags);
     let index = span::LineIndex::new(source);
-    for d in &mut diags {
+    for d in diags
+        .iter_mut()
+        .chain(config.pseudowire_types_at.iter_mut().map(|(_, d)| d))
+    {
         d.locate(file_name, &index, source);
     }
     diags.sort_by_key(|d| d.span().start);

@@ -419,3 +419,28 @@ fn pseudowire_types_in_a_profile_of_l2tpv2_tunnels_only_gets_a_warning() {
     let unused = "session profile \"ppp\" {\n    pseudowire_types ppp\n}\n";
     assert!(parse("l2tpd.conf", unused).unwrap().warnings().is_empty());
 }
+
+#[test]
+fn a_pseudowire_type_the_caller_cannot_carry_is_warned_about_at_its_list() {
+    let config = parse(
+        "l2tpd.conf",
+        "session profile \"l2\" {\n    pseudowire_types eth ppp 0x0011\n}\n",
+    )
+    .unwrap();
+    let refusal = |ty: l2tp_config::PseudowireType| {
+        (ty != l2tp_config::PseudowireType::Eth).then(|| "not here".to_owned())
+    };
+    let warnings: Vec<String> = config
+        .pseudowire_types_warnings(refusal)
+        .iter()
+        .map(located)
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings.iter().all(|w| w
+            .starts_with("2:22: session profile `l2`: `pseudowire_types` lists ")
+            && w.ends_with(", which peers cannot open here: not here")),
+        "{warnings:?}"
+    );
+    assert!(config.pseudowire_types_warnings(|_| None).is_empty());
+}

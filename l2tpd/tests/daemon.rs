@@ -740,3 +740,27 @@ for m in seen:
     assert!(started.starts_with("<29>"), "{started}");
     assert!(started.contains("l2tpd"), "{started}");
 }
+
+#[test]
+fn dry_run_warns_of_a_pseudowire_type_the_data_plane_cannot_carry() {
+    let env = Env::new(l2tpd(), "dry-pw-types");
+    env.write_config(
+        "    dataplane userspace\n",
+        "session profile \"l2\" {\n    pseudowire_types eth 0x0011\n}\n",
+    );
+    let conf = env.conf();
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = redact(&stderr(&o), &env.dir);
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("pseudowire_types"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].starts_with("l2tpd: [DIR]/l2tpd.conf:")
+            && warnings[0].contains(": warning: session profile `l2`: `pseudowire_types` lists ")
+            && warnings[0].contains("the userspace data plane carries only Ethernet"),
+        "{err}"
+    );
+}
