@@ -15,8 +15,8 @@ use l2tp_proto::wire::header::{Encapsulation, Version};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::api::{
-    DataStats, Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest,
-    SessionInstalled, SessionSpec, SocketChange, TunnelDataStats, TunnelInstalled,
+    Dataplane, DataplaneError, DataplaneEvent, DataplaneOutcome, DataplaneRequest,
+    SessionInstalled, SessionSpec, SocketChange, TunnelInstalled,
 };
 use super::shared::{Apart, Groups, Linger, Tuple, join_ids};
 use crate::marks::{Marks, PeerTunnel};
@@ -729,66 +729,6 @@ impl DataplaneHost {
         self.peers.get(&tid).copied()
     }
 
-    /// Data packets dropped outside any one session's counters, the fallback data plane's
-    /// included.
-    pub fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
-        let mut d = self.dataplane.drops();
-        if let Some(fb) = &self.fallback {
-            d += fb.drops();
-        }
-        d.rx_unknown_session += self.unclaimed;
-        d
-    }
-
-    /// Data counters over every session, removed ones included; `None` without data.
-    pub fn data_totals(&self) -> Option<DataStats> {
-        let fallback = self.fallback.as_ref().and_then(|fb| fb.data_totals());
-        match (self.dataplane.data_totals(), fallback) {
-            (Some(mut a), Some(b)) => {
-                a.add(&b);
-                Some(a)
-            }
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// A session's data counters.
-    pub fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
-        if self.apart.has_tunnel(tid) {
-            return self.fallback.as_ref()?.session_stats(tid, sid);
-        }
-        self.dataplane.session_stats(tid, sid)
-    }
-
-    /// A tunnel's own data counters.
-    pub fn tunnel_stats(&self, tid: u32) -> Option<TunnelDataStats> {
-        if self.apart.has_tunnel(tid) {
-            return self.fallback.as_ref()?.tunnel_stats(tid);
-        }
-        self.dataplane.tunnel_stats(tid)
-    }
-
-    /// The data counters of each session of `keys` (tunnel id, session id), asking each
-    /// data plane once for all it carries ([`Dataplane::sessions_stats`]).
-    pub fn sessions_stats(&self, keys: &[(u32, u32)]) -> Vec<Option<DataStats>> {
-        let apart = |k: &(u32, u32)| self.apart.has_tunnel(k.0);
-        let (aside, main): (Vec<_>, Vec<_>) = keys.iter().copied().partition(|k| apart(k));
-        let mut main = self.dataplane.sessions_stats(&main).into_iter();
-        let fb = self.fallback.as_ref().filter(|_| !aside.is_empty());
-        let mut aside = fb
-            .map_or_else(Vec::new, |fb| fb.sessions_stats(&aside))
-            .into_iter();
-        let mut next = |k| if apart(k) { aside.next() } else { main.next() };
-        keys.iter().map(|k| next(k).flatten()).collect()
-    }
-
-    /// Sessions' interfaces that stopped being ports of their deleted bridge, the fallback
-    /// data plane's included.
-    pub fn bridge_ports_lost(&self) -> u64 {
-        self.dataplane.bridge_ports_lost()
-            + self.fallback.as_ref().map_or(0, |f| f.bridge_ports_lost())
-    }
-
     /// The data plane's event channel (the first call takes it).
     pub fn take_events(&mut self) -> Option<UnboundedReceiver<DataplaneEvent>> {
         self.dataplane.take_events()
@@ -804,13 +744,6 @@ impl DataplaneHost {
         self.changes.pop_front()
     }
 
-    /// Numbers of installed tunnels and sessions.
-    pub fn counts(&self) -> (usize, usize) {
-        let (t, s) = self.dataplane.counts();
-        let (ft, fs) = self.fallback.as_ref().map_or((0, 0), |fb| fb.counts());
-        (t + ft, s + fs)
-    }
-
     /// Removes every tunnel and session from the data plane.
     pub fn remove_all(&mut self) {
         self.dataplane.remove_all();
@@ -821,5 +754,6 @@ impl DataplaneHost {
 }
 
 mod marks;
+mod stats;
 #[cfg(test)]
 mod tests;

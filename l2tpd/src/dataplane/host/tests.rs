@@ -13,7 +13,9 @@ use l2tp_proto::DataSequencing;
 use l2tp_proto::wire::header::{Encapsulation, L2SpecificSublayer, Version};
 
 use super::*;
-use crate::dataplane::api::{SessionInstalled, SocketRequest, TunnelSpec};
+use crate::dataplane::api::{
+    DataStats, SessionInstalled, SocketRequest, TunnelDataStats, TunnelSpec,
+};
 
 /// What a [`Recording`] data plane carries.
 #[derive(Debug, Default)]
