@@ -1,7 +1,7 @@
 //! The peer's l2tpd is killed under a running pseudowire: its host answers the frames A still
 //! sends with ICMP port unreachable, which A's tunnel socket reports as ECONNREFUSED. Nothing
-//! of A's failed: A counts them as `peer_unreachable` (`show system`, the metrics, the
-//! periodic summary in words), not as `rx_errors` or `tx_errors`.
+//! of A's failed: A counts them as `peer_unreachable` (`show system`, `show tunnel`, the
+//! metrics, the periodic summary in words), not as `rx_errors` or `tx_errors`.
 
 use std::time::Duration;
 
@@ -72,6 +72,13 @@ fn a_killed_peers_port_unreachable_is_counted_apart_from_errors() {
     );
     assert_eq!(scraped_discards(&pw.lab, "rx_errors"), Some(0));
     assert_eq!(scraped_discards(&pw.lab, "tx_errors"), Some(0));
+    // The tunnel's own count, in `show tunnel`: all of them are its.
+    let tunnel = pw.lab.ctl(&pw.a, &["show", "tunnel", "t1"]).unwrap();
+    let own = tunnel["stats"]["peer_unreachable"].as_u64().unwrap_or(0);
+    assert!(
+        own >= counted,
+        "show tunnel {own}, show system {counted}: {tunnel}"
+    );
     // The periodic summary says what happened, in words.
     let log = poll(
         DEADLINE,
