@@ -3,7 +3,9 @@
 //! L2TPv3 Ethernet pseudowire; a third host that knows the tunnel id, and the peer's own
 //! address from another port (a NAT that rebound it), send StopCCNs for it with every Ns of a
 //! window. Each is discarded, logged with its sender and counted as `wrong_peer`; the tunnel,
-//! its session and the traffic across it are untouched. Needs root; see `netns/mod.rs`.
+//! its session and the traffic across it are untouched. A tunnel of an IP version the daemon
+//! does not listen on sends on its own socket, and says why when it cannot. Needs root; see
+//! `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod netns;
@@ -234,3 +236,39 @@ const IP_DATA: &str = "import socket, struct, sys\n\
     frame = b'\\xff' * 6 + b'\\x02' * 6 + b'\\x08\\x06' + b'\\x00' * 46\n\
     for n in range(5):\n\
     \x20   s.sendto(struct.pack('!I', int(sys.argv[1])) + b'\\xee' * 8 + frame, ('2001:db8::2', 0))\n";
+
+/// A tunnel to an IPv4 peer from a daemon listening on IPv6 only has a socket of its own
+/// (bound to any address and port, connected to the peer). While the peer's port is closed,
+/// the log says that the peer refuses (the socket's own error), not that no socket would do;
+/// once the peer listens, the tunnel comes up on the next retransmission.
+#[test]
+fn a_tunnel_of_a_family_nothing_listens_on_says_why_it_cannot_send() {
+    let mut lab = Lab::new("own-socket", &[]);
+    let client = "tunnel \"t1\" {\n    version 3\n    peer 192.0.2.2\n}\n";
+    let a = lab.start_l2tpd(Side::A, "[2001:db8::1]:1701", "", client);
+    let refused = "sending to 192.0.2.2:1701: Connection refused (os error 111), on the tunnel's \
+                   own socket (no listen socket of its family)";
+    poll(
+        DEADLINE,
+        "the refused SCCRQ logged with the socket's error",
+        || {
+            let log = std::fs::read_to_string(&a.log).unwrap();
+            log.contains(refused).then_some(())
+        },
+        || lab.l2tpd_logs(&a),
+    );
+    let log = std::fs::read_to_string(&a.log).unwrap();
+    assert!(!log.contains("no Udp socket to send on"), "{log}");
+    let server = "tunnel profile \"default\" {\n    version 3\n}\n";
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", "", server);
+    let tunnel = poll(
+        DEADLINE,
+        "the tunnel up",
+        || {
+            let t = lab.list(&a, "tunnels");
+            (t.first()?["state"] == "up").then(|| t[0].clone())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    assert_eq!(tunnel["peer"], "192.0.2.2:1701", "{tunnel}");
+}
