@@ -272,3 +272,47 @@ fn a_tunnel_of_a_family_nothing_listens_on_says_why_it_cannot_send() {
     );
     assert_eq!(tunnel["peer"], "192.0.2.2:1701", "{tunnel}");
 }
+
+/// A server listening on the unspecified addresses (the default) with several addresses of
+/// each family answers a client's SCCRQ from the address the client dialled: its tunnel's
+/// socket is bound to the SCCRQ's destination (`IP_PKTINFO`, `IPV6_RECVPKTINFO`), and
+/// `l2tpctl show tunnel` gives that address as `local`. Before, the socket was bound to the
+/// unspecified address and routing chose the source: the newest IPv6 address, the primary
+/// IPv4 one, not the one dialled, so the client saw its peer change under it.
+#[test]
+fn a_server_on_the_unspecified_address_answers_from_the_address_dialled() {
+    let mut lab = Lab::new("dialled", &[]);
+    let dev = lab.ifname(Side::B).to_owned();
+    let ns = lab.ns(Side::B).to_owned();
+    for extra in ["2001:db8::3/64", "192.0.2.3/24"] {
+        netns::ip(&["-n", &ns, "addr", "add", extra, "dev", &dev, "nodad"]);
+    }
+    let b = lab.start_l2tpd(Side::B, "0.0.0.0:1701 [::]:1701", "", "");
+    let client = "tunnel \"t6\" {\n    version 3\n    peer 2001:db8::2\n}\n\n\
+                  tunnel \"t4\" {\n    version 3\n    peer 192.0.2.3\n}\n";
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701 [2001:db8::1]:1701", "", client);
+    let up = |d: &L2tpd| {
+        poll(
+            DEADLINE,
+            "two tunnels up",
+            || {
+                let t = lab.list(d, "tunnels");
+                (t.len() == 2 && t.iter().all(|t| t["state"] == "up")).then_some(t)
+            },
+            || lab.pair_context(&a, &b),
+        )
+    };
+    let mut peers: Vec<String> = up(&a).iter().map(|t| t["peer"].to_string()).collect();
+    peers.sort();
+    assert_eq!(peers, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
+    let mut locals: Vec<String> = up(&b)
+        .iter()
+        .map(|t| {
+            let tid = num(t, "tid").to_string();
+            let t = lab.ctl(&b, &["show", "tunnel", &tid]).unwrap();
+            t["local"].to_string()
+        })
+        .collect();
+    locals.sort();
+    assert_eq!(locals, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
+}

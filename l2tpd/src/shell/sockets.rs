@@ -322,10 +322,18 @@ pub(super) async fn receive(
         // The datagram is read into the thread's scratch buffer and copied out before the next
         // await: a task waiting on an idle tunnel's socket holds no 64 KiB buffer of its own
         // (that was 19 MB for 300 half-open tunnels of an SCCRQ flood).
+        // On a socket bound to the unspecified address, the datagram's own destination is
+        // its local address (`net::report_destination`): the tunnel answers from it.
+        let mut to = local;
         let read = SCRATCH.with_borrow_mut(|buf| {
-            let got = if marks {
+            let got = if marks || (framing == Framing::Udp && local.ip().is_unspecified()) {
                 socket.try_io(tokio::io::Interest::READABLE, || {
-                    l2tp_dataplane::marks::recv_from(socket.as_fd(), buf)
+                    let (n, remote, mark, dest) =
+                        l2tp_dataplane::marks::recv_from_to(socket.as_fd(), buf)?;
+                    if let Some(ip) = dest.filter(|_| local.ip().is_unspecified()) {
+                        to = SocketAddr::new(ip, local.port());
+                    }
+                    Ok((n, remote, mark))
                 })
             } else {
                 socket.try_recv_from(buf).map(|(n, remote)| (n, remote, 0))
@@ -351,7 +359,7 @@ pub(super) async fn receive(
         };
         let inbound = Inbound {
             encap: framing.encap(),
-            local,
+            local: to,
             remote,
             data,
             mark,
