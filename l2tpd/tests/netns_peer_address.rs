@@ -316,3 +316,70 @@ fn a_server_on_the_unspecified_address_answers_from_the_address_dialled() {
     locals.sort();
     assert_eq!(locals, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
 }
+
+/// A stand-in server on B: takes an L2TPv3 SCCRQ on [2001:db8::2]:1701, answers with an
+/// SCCRP from `argv[1]` port `argv[2]`, then prints which of its two sockets got the next
+/// message (`new` or `old`) and the port that message came from.
+const ANSWER_ELSEWHERE: &str = "import socket, struct, sys\n\
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
+    s.bind(('2001:db8::2', 1701))\n\
+    o = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
+    o.bind((sys.argv[1], int(sys.argv[2])))\n\
+    print('ready', flush=True)\n\
+    def avp(t, v): return struct.pack('!HHH', 0x8000 | (6 + len(v)), 0, t) + v\n\
+    data, peer = s.recvfrom(2000)\n\
+    i, ptid = 12, 0\n\
+    while i < len(data):\n\
+    \x20   l, t = struct.unpack('!H', data[i:i+2])[0] & 0x3ff, struct.unpack('!H', data[i+4:i+6])[0]\n\
+    \x20   ptid = struct.unpack('!I', data[i+6:i+10])[0] if t == 61 else ptid\n\
+    \x20   i += l\n\
+    body = avp(0, struct.pack('!H', 2)) + avp(7, b'elsewhere') + avp(60, struct.pack('!I', 7)) \
+    + avp(61, struct.pack('!I', 4242)) + avp(62, struct.pack('!H', 5))\n\
+    o.sendto(struct.pack('!HHIHH', 0xC803, 12 + len(body), ptid, 0, 1) + body, peer[:2])\n\
+    o.settimeout(5); s.settimeout(0.1)\n\
+    try:\n\
+    \x20   d, p = o.recvfrom(2000); print('new', p[1], flush=True)\n\
+    except socket.timeout:\n\
+    \x20   d, p = s.recvfrom(2000); print('old', p[1], flush=True)\n";
+
+/// RFC 2661 §8.1: the peer may answer an SCCRQ from another port (and, as a server with
+/// several addresses might, another address). The client talks to it there from then on: its
+/// SCCCN reaches the address and port the SCCRP came from, and `l2tpctl` shows that peer.
+/// Before, the protocol took the new peer but the tunnel's socket stayed connected to the one
+/// dialled: `show tunnel` gave the new peer while the SCCCN and all after it went to the old.
+#[test]
+fn a_peer_that_answers_from_elsewhere_is_talked_to_there() {
+    let mut lab = Lab::new("elsewhere", &["python3"]);
+    let dev = lab.ifname(Side::B).to_owned();
+    let ns = lab.ns(Side::B).to_owned();
+    netns::ip(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "2001:db8::3/64",
+        "dev",
+        &dev,
+        "nodad",
+    ]);
+    let fake = lab.spawn(
+        Side::B,
+        "fake-server.out",
+        &["python3", "-c", ANSWER_ELSEWHERE, "2001:db8::3", "1702"],
+    );
+    lab.wait_log(fake, "ready", netns::SHORT);
+    let client = "tunnel \"t1\" {\n    version 3\n    peer 2001:db8::2\n}\n";
+    let a = lab.start_l2tpd(Side::A, "[2001:db8::1]:1701", "", client);
+    let out = poll(
+        DEADLINE,
+        "the stand-in server's verdict",
+        || {
+            let out = lab.log_text(fake);
+            (out.contains("new ") || out.contains("old ")).then_some(out)
+        },
+        || lab.l2tpd_logs(&a),
+    );
+    assert!(out.contains("new 1701"), "{out}\n{}", lab.l2tpd_logs(&a));
+    let t = lab.ctl(&a, &["show", "tunnel", "t1"]).unwrap();
+    assert_eq!(t["peer"], "[2001:db8::3]:1702", "{t}");
+}
