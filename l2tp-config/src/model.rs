@@ -110,6 +110,10 @@ params! {
         /// CoA-Requests from the `dynauth client`s are taken \[none\].
         radius_dynauth_listen: Vec<SocketAddr> => Vec<SocketAddr> = Vec::new(),
             p::dynauth_addrs;
+        /// `radius_dynauth_require_event_timestamp`: a Disconnect- or CoA-Request without
+        /// Event-Timestamp is NAKed with Error-Cause 402 (RFC 5176 §3.3, §6: replay
+        /// protection a NAS may require) \[false\].
+        radius_dynauth_require_event_timestamp: bool => bool = false, p::boolean;
         /// `radius_max_queued_access`: Access-Requests waiting for a server beyond which a
         /// new one fails at once \[10000\].
         radius_max_queued_access: u32 => u32 = 10_000, p::number(1, 10_000_000);

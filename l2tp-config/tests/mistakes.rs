@@ -444,3 +444,70 @@ fn a_pseudowire_type_the_caller_cannot_carry_is_warned_about_at_its_list() {
     );
     assert!(config.pseudowire_types_warnings(|_| None).is_empty());
 }
+
+#[test]
+fn an_address_no_socket_can_use_is_refused_with_the_reason() {
+    let tunnel = |line: &str| problems(&format!("tunnel \"t\" {{\n    {line}\n}}\n"));
+    assert_eq!(
+        tunnel("peer [2001:db8::1%eth0]:1701"),
+        [
+            "2:10: `[2001:db8::1%eth0]:1701`: a scope (`%eth0`) belongs to link-local addresses \
+             only; write `2001:db8::1` without it"
+        ]
+    );
+    assert_eq!(
+        tunnel("peer fe80::1%veth0"),
+        [
+            "2:10: `fe80::1%veth0`: l2tpd does not take a scope (`%veth0`), so IPv6 link-local \
+             addresses cannot be used: use a global or unique local address"
+        ]
+    );
+    assert_eq!(
+        tunnel("peer 2001:db8::2 fe80::1"),
+        [
+            "2:22: `fe80::1` is an IPv6 link-local address, which needs a scope (an interface) \
+             that l2tpd does not take: use a global or unique local address"
+        ]
+    );
+    assert_eq!(
+        tunnel("peer ::ffff:192.0.2.1"),
+        [
+            "2:10: `::ffff:192.0.2.1` is an IPv4-mapped IPv6 address: write the IPv4 address \
+          `192.0.2.1`"
+        ]
+    );
+    assert_eq!(
+        tunnel("peer ::"),
+        ["2:10: `::` is the unspecified address, not a host"]
+    );
+    assert_eq!(
+        tunnel("peer 0.0.0.0:1701"),
+        ["2:10: `0.0.0.0` is the unspecified address, not a host"]
+    );
+    assert_eq!(
+        tunnel("peer ff02::1"),
+        ["2:10: `ff02::1` is a multicast or broadcast address: L2TP runs between two hosts"]
+    );
+    assert_eq!(
+        problems("tunnel \"t\" {\n    peer 192.0.2.1\n    local [::ffff:192.0.2.2]:1701\n}\n"),
+        [
+            "3:11: `::ffff:192.0.2.2` is an IPv4-mapped IPv6 address: write the IPv4 address \
+          `192.0.2.2`"
+        ]
+    );
+    assert_eq!(
+        problems("system {\n    listen [::]:1701 [fe80::1]:1701\n}\n"),
+        [
+            "2:22: `fe80::1` is an IPv6 link-local address, which needs a scope (an interface) \
+             that l2tpd does not take: use a global or unique local address"
+        ]
+    );
+    // The unspecified address is every address to listen on.
+    assert!(
+        parse(
+            "l2tpd.conf",
+            "system {\n    listen [::]:1701 0.0.0.0:1701\n}\n"
+        )
+        .is_ok()
+    );
+}

@@ -279,3 +279,22 @@ fn a_reload_names_the_servers_and_clients_that_changed() {
     ));
     assert_eq!(diff(&old, &probed).radius_servers.changed, ["primary"]);
 }
+
+/// `radius_dynauth_require_event_timestamp`: off unless set, a boolean.
+#[test]
+fn dynauth_may_require_event_timestamp() {
+    assert!(!ok(LNS).system().radius_dynauth_require_event_timestamp);
+    let on = LNS.replace(
+        "    radius_max_queued_accounting 500\n",
+        "    radius_max_queued_accounting 500\n    radius_dynauth_require_event_timestamp true\n",
+    );
+    assert!(ok(&on).system().radius_dynauth_require_event_timestamp);
+    let bad = LNS.replace(
+        "    radius_max_queued_accounting 500\n",
+        "    radius_max_queued_accounting 500\n    radius_dynauth_require_event_timestamp maybe\n",
+    );
+    assert_eq!(
+        errors(&bad),
+        ["expected a boolean (true or false), found `maybe`"]
+    );
+}

@@ -5,11 +5,11 @@
 //! whose `SO_MARK` is that mark sends through that client's SA.
 //!
 //! [`set_receive_mark`] asks the kernel to report the mark of each datagram received on a
-//! socket (`SO_RCVMARK`, Linux 5.19 and later), [`recv_from`] reads a datagram with it, and
+//! socket (`SO_RCVMARK`, Linux 5.19 and later), [`recv_from`] reads a datagram with it ([`recv_from_to`] with its destination too), and
 //! [`set_mark`] marks what a socket sends (`SO_MARK`, which needs `CAP_NET_ADMIN`).
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::BorrowedFd;
 
 use crate::sys;
@@ -31,6 +31,20 @@ pub fn set_receive_mark(socket: BorrowedFd<'_>) -> io::Result<()> {
 ///
 /// What `recvmsg(2)` returns (`WouldBlock` when nothing is queued).
 pub fn recv_from(socket: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(usize, SocketAddr, u32)> {
+    sys::recv_from_with_mark(socket, buf).map(|(n, source, mark, _)| (n, source, mark))
+}
+
+/// As [`recv_from`], and also the address the datagram was sent to, on a socket that reports
+/// it (`IP_PKTINFO`, `IPV6_RECVPKTINFO`; a socket bound to the unspecified address, whose
+/// answers should leave from the address the peer dialled); else `None`.
+///
+/// # Errors
+///
+/// What `recvmsg(2)` returns (`WouldBlock` when nothing is queued).
+pub fn recv_from_to(
+    socket: BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr, u32, Option<IpAddr>)> {
     sys::recv_from_with_mark(socket, buf)
 }
 

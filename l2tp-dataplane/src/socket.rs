@@ -59,8 +59,9 @@ pub(crate) fn open(
     Ok(socket)
 }
 
-/// Sets a data socket's options: large buffers, fragmentation allowed, and no UDP checksums
-/// when asked (IPv4). Also applied to a socket the data plane adopts.
+/// Sets a data socket's options: large buffers, fragmentation allowed, and, when UDP
+/// checksums are off, none sent (IPv4) or zero ones accepted (IPv6, RFC 6936, as the kernel's
+/// L2TP does; the kernel drops them otherwise). Also applied to a socket the data plane adopts.
 pub(crate) fn configure(
     socket: BorrowedFd<'_>,
     encap: Encapsulation,
@@ -72,8 +73,12 @@ pub(crate) fn configure(
     let _ = s.set_recv_buffer_size(BUFFER_SIZE);
     let _ = s.set_send_buffer_size(BUFFER_SIZE);
     sys::set_fragmentation_allowed(socket, ipv6)?;
-    if encap == Encapsulation::Udp && !ipv6 && !udp_checksums {
-        sys::set_udp_no_checksum(socket)?;
+    if encap == Encapsulation::Udp && !udp_checksums {
+        if ipv6 {
+            sys::set_udp6_accept_zero_checksum(socket)?;
+        } else {
+            sys::set_udp_no_checksum(socket)?;
+        }
     }
     Ok(())
 }
@@ -109,5 +114,44 @@ mod tests {
         assert_eq!(l2tp_payload(&d, Encapsulation::Ip, true), Some(&[][..]));
         assert_eq!(l2tp_payload(&[0x41], Encapsulation::Ip, true), None);
         assert_eq!(l2tp_payload(&[], Encapsulation::Ip, true), None);
+    }
+
+    /// With UDP checksums off, a tunnel's IPv6 data socket takes a peer's datagrams with a zero
+    /// checksum (`use_udp_checksums false` in l2tpd.conf(5)); with them on, the kernel drops
+    /// them.
+    #[test]
+    fn zero_udp6_checksums_are_accepted_when_checksums_are_off() {
+        use nix::libc;
+        const UDP_NO_CHECK6_TX: libc::c_int = 101;
+        let Ok(peer) = std::net::UdpSocket::bind("[::1]:0") else {
+            return; // no IPv6 on this host
+        };
+        let Ok(()) = sys::set_int_option(peer.as_fd(), libc::IPPROTO_UDP, UDP_NO_CHECK6_TX, 1)
+        else {
+            return;
+        };
+        let from = peer.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let received = |checksums: bool| {
+            let any = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0));
+            let fd =
+                open(Encapsulation::Udp, any, from, checksums).unwrap_or_else(|e| panic!("{e}"));
+            let s = socket2::SockRef::from(&fd);
+            let to = s.local_addr().ok().and_then(|a| a.as_socket());
+            let to = to.unwrap_or_else(|| panic!("no local address"));
+            peer.send_to(b"data", to).unwrap_or_else(|e| panic!("{e}"));
+            let mut buf = [std::mem::MaybeUninit::new(0u8); 16];
+            (0..40).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                s.recv(&mut buf).is_ok()
+            })
+        };
+        assert!(
+            received(false),
+            "a zero checksum refused with checksums off"
+        );
+        assert!(
+            !received(true),
+            "a zero checksum accepted with checksums on"
+        );
     }
 }

@@ -134,6 +134,9 @@ fn udp(addr: SocketAddr) -> io::Result<Bound> {
     }
     s.set_nonblocking(true)?;
     s.set_cloexec(true)?;
+    if addr.ip().is_unspecified() {
+        report_destination(&s, addr.is_ipv6())?;
+    }
     s.bind(&addr.into())?;
     // Set only after binding: the bind itself stays exclusive (another daemon, or anything
     // else holding the port, is still an error), while the tunnels' own sockets
@@ -147,6 +150,21 @@ fn udp(addr: SocketAddr) -> io::Result<Bound> {
         framing: Framing::Udp,
         marks: false,
     })
+}
+
+/// Has the kernel give, with each datagram `socket` (bound to the unspecified address)
+/// receives, the address it was sent to (`IP_PKTINFO`, `IPV6_RECVPKTINFO`), so that the
+/// tunnel it opens answers from that address (`l2tp_dataplane::marks::recv_from_to`): a peer that dialled
+/// one of the host's addresses hears from that address, not from whichever one routing would
+/// choose (a peer's socket connected to the address it dialled would not hear the answer).
+fn report_destination(socket: &Socket, v6: bool) -> io::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if v6 {
+        setsockopt(socket, sockopt::Ipv6RecvPacketInfo, &true)?;
+    } else {
+        setsockopt(socket, sockopt::Ipv4PacketInfo, &true)?;
+    }
+    Ok(())
 }
 
 /// A tunnel's own UDP socket: bound to `local` (the listen socket's address and port, which

@@ -3,7 +3,9 @@
 //! L2TPv3 Ethernet pseudowire; a third host that knows the tunnel id, and the peer's own
 //! address from another port (a NAT that rebound it), send StopCCNs for it with every Ns of a
 //! window. Each is discarded, logged with its sender and counted as `wrong_peer`; the tunnel,
-//! its session and the traffic across it are untouched. Needs root; see `netns/mod.rs`.
+//! its session and the traffic across it are untouched. A tunnel of an IP version the daemon
+//! does not listen on sends on its own socket, and says why when it cannot. Needs root; see
+//! `netns/mod.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod netns;
@@ -234,3 +236,150 @@ const IP_DATA: &str = "import socket, struct, sys\n\
     frame = b'\\xff' * 6 + b'\\x02' * 6 + b'\\x08\\x06' + b'\\x00' * 46\n\
     for n in range(5):\n\
     \x20   s.sendto(struct.pack('!I', int(sys.argv[1])) + b'\\xee' * 8 + frame, ('2001:db8::2', 0))\n";
+
+/// A tunnel to an IPv4 peer from a daemon listening on IPv6 only has a socket of its own
+/// (bound to any address and port, connected to the peer). While the peer's port is closed,
+/// the log says that the peer refuses (the socket's own error), not that no socket would do;
+/// once the peer listens, the tunnel comes up on the next retransmission.
+#[test]
+fn a_tunnel_of_a_family_nothing_listens_on_says_why_it_cannot_send() {
+    let mut lab = Lab::new("own-socket", &[]);
+    let client = "tunnel \"t1\" {\n    version 3\n    peer 192.0.2.2\n}\n";
+    let a = lab.start_l2tpd(Side::A, "[2001:db8::1]:1701", "", client);
+    let refused = "sending to 192.0.2.2:1701: Connection refused (os error 111), on the tunnel's \
+                   own socket (no listen socket of its family)";
+    poll(
+        DEADLINE,
+        "the refused SCCRQ logged with the socket's error",
+        || {
+            let log = std::fs::read_to_string(&a.log).unwrap();
+            log.contains(refused).then_some(())
+        },
+        || lab.l2tpd_logs(&a),
+    );
+    let log = std::fs::read_to_string(&a.log).unwrap();
+    assert!(!log.contains("no Udp socket to send on"), "{log}");
+    let server = "tunnel profile \"default\" {\n    version 3\n}\n";
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", "", server);
+    let tunnel = poll(
+        DEADLINE,
+        "the tunnel up",
+        || {
+            let t = lab.list(&a, "tunnels");
+            (t.first()?["state"] == "up").then(|| t[0].clone())
+        },
+        || lab.pair_context(&a, &b),
+    );
+    assert_eq!(tunnel["peer"], "192.0.2.2:1701", "{tunnel}");
+}
+
+/// A server listening on the unspecified addresses (the default) with several addresses of
+/// each family answers a client's SCCRQ from the address the client dialled: its tunnel's
+/// socket is bound to the SCCRQ's destination (`IP_PKTINFO`, `IPV6_RECVPKTINFO`), and
+/// `l2tpctl show tunnel` gives that address as `local`. Before, the socket was bound to the
+/// unspecified address and routing chose the source: the newest IPv6 address, the primary
+/// IPv4 one, not the one dialled, so the client saw its peer change under it.
+#[test]
+fn a_server_on_the_unspecified_address_answers_from_the_address_dialled() {
+    let mut lab = Lab::new("dialled", &[]);
+    let dev = lab.ifname(Side::B).to_owned();
+    let ns = lab.ns(Side::B).to_owned();
+    for extra in ["2001:db8::3/64", "192.0.2.3/24"] {
+        netns::ip(&["-n", &ns, "addr", "add", extra, "dev", &dev, "nodad"]);
+    }
+    let b = lab.start_l2tpd(Side::B, "0.0.0.0:1701 [::]:1701", "", "");
+    let client = "tunnel \"t6\" {\n    version 3\n    peer 2001:db8::2\n}\n\n\
+                  tunnel \"t4\" {\n    version 3\n    peer 192.0.2.3\n}\n";
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701 [2001:db8::1]:1701", "", client);
+    let up = |d: &L2tpd| {
+        poll(
+            DEADLINE,
+            "two tunnels up",
+            || {
+                let t = lab.list(d, "tunnels");
+                (t.len() == 2 && t.iter().all(|t| t["state"] == "up")).then_some(t)
+            },
+            || lab.pair_context(&a, &b),
+        )
+    };
+    let mut peers: Vec<String> = up(&a).iter().map(|t| t["peer"].to_string()).collect();
+    peers.sort();
+    assert_eq!(peers, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
+    let mut locals: Vec<String> = up(&b)
+        .iter()
+        .map(|t| {
+            let tid = num(t, "tid").to_string();
+            let t = lab.ctl(&b, &["show", "tunnel", &tid]).unwrap();
+            t["local"].to_string()
+        })
+        .collect();
+    locals.sort();
+    assert_eq!(locals, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
+}
+
+/// A stand-in server on B: takes an L2TPv3 SCCRQ on [2001:db8::2]:1701, answers with an
+/// SCCRP from `argv[1]` port `argv[2]`, then prints which of its two sockets got the next
+/// message (`new` or `old`) and the port that message came from.
+const ANSWER_ELSEWHERE: &str = "import socket, struct, sys\n\
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
+    s.bind(('2001:db8::2', 1701))\n\
+    o = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
+    o.bind((sys.argv[1], int(sys.argv[2])))\n\
+    print('ready', flush=True)\n\
+    def avp(t, v): return struct.pack('!HHH', 0x8000 | (6 + len(v)), 0, t) + v\n\
+    data, peer = s.recvfrom(2000)\n\
+    i, ptid = 12, 0\n\
+    while i < len(data):\n\
+    \x20   l, t = struct.unpack('!H', data[i:i+2])[0] & 0x3ff, struct.unpack('!H', data[i+4:i+6])[0]\n\
+    \x20   ptid = struct.unpack('!I', data[i+6:i+10])[0] if t == 61 else ptid\n\
+    \x20   i += l\n\
+    body = avp(0, struct.pack('!H', 2)) + avp(7, b'elsewhere') + avp(60, struct.pack('!I', 7)) \
+    + avp(61, struct.pack('!I', 4242)) + avp(62, struct.pack('!H', 5))\n\
+    o.sendto(struct.pack('!HHIHH', 0xC803, 12 + len(body), ptid, 0, 1) + body, peer[:2])\n\
+    o.settimeout(5); s.settimeout(0.1)\n\
+    try:\n\
+    \x20   d, p = o.recvfrom(2000); print('new', p[1], flush=True)\n\
+    except socket.timeout:\n\
+    \x20   d, p = s.recvfrom(2000); print('old', p[1], flush=True)\n";
+
+/// RFC 2661 §8.1: the peer may answer an SCCRQ from another port (and, as a server with
+/// several addresses might, another address). The client talks to it there from then on: its
+/// SCCCN reaches the address and port the SCCRP came from, and `l2tpctl` shows that peer.
+/// Before, the protocol took the new peer but the tunnel's socket stayed connected to the one
+/// dialled: `show tunnel` gave the new peer while the SCCCN and all after it went to the old.
+#[test]
+fn a_peer_that_answers_from_elsewhere_is_talked_to_there() {
+    let mut lab = Lab::new("elsewhere", &["python3"]);
+    let dev = lab.ifname(Side::B).to_owned();
+    let ns = lab.ns(Side::B).to_owned();
+    netns::ip(&[
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "2001:db8::3/64",
+        "dev",
+        &dev,
+        "nodad",
+    ]);
+    let fake = lab.spawn(
+        Side::B,
+        "fake-server.out",
+        &["python3", "-c", ANSWER_ELSEWHERE, "2001:db8::3", "1702"],
+    );
+    lab.wait_log(fake, "ready", netns::SHORT);
+    let client = "tunnel \"t1\" {\n    version 3\n    peer 2001:db8::2\n}\n";
+    let a = lab.start_l2tpd(Side::A, "[2001:db8::1]:1701", "", client);
+    let out = poll(
+        DEADLINE,
+        "the stand-in server's verdict",
+        || {
+            let out = lab.log_text(fake);
+            (out.contains("new ") || out.contains("old ")).then_some(out)
+        },
+        || lab.l2tpd_logs(&a),
+    );
+    assert!(out.contains("new 1701"), "{out}\n{}", lab.l2tpd_logs(&a));
+    let t = lab.ctl(&a, &["show", "tunnel", "t1"]).unwrap();
+    assert_eq!(t["peer"], "[2001:db8::3]:1702", "{t}");
+}

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::base::{Res, Values, err, list, mismatch, number_item, parse_u64, single};
+use crate::address::{self, Role};
 use crate::span::Span;
 use crate::syntax::Item;
 use crate::value::{Endpoint, Host, IpPrefix, L2TP_PORT, MacAddr};
@@ -183,6 +184,9 @@ fn endpoint_item(item: &Item, what: &str) -> Res<Endpoint> {
             _ => port_err(offset, port),
         }
     };
+    if let Some(why) = address::scoped(t) {
+        return err(item.span, why);
+    }
     // `quoted` items keep their text offsets one byte in, past the opening quote.
     let q = usize::from(item.quoted);
     if let Some(rest) = t.strip_prefix('[') {
@@ -230,7 +234,7 @@ fn endpoint_item(item: &Item, what: &str) -> Res<Endpoint> {
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return err(item.span, format!("`{host}` is not a valid IPv4 address"));
     }
-    if !is_dns_name(host) {
+    if !address::is_dns_name(host) {
         return mismatch(item, what);
     }
     Ok(Endpoint {
@@ -239,27 +243,22 @@ fn endpoint_item(item: &Item, what: &str) -> Res<Endpoint> {
     })
 }
 
-fn is_dns_name(s: &str) -> bool {
-    let s = s.strip_suffix('.').unwrap_or(s);
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-}
-
 /// One or more of `ip[:port]` or a DNS name with optional port.
 pub(crate) fn endpoints(v: Values<'_>) -> Res<Vec<Endpoint>> {
     const WHAT: &str = "one or more IP addresses or host names, each optionally with a port \
                         (`192.0.2.1:1701`, `[2001:db8::1]:1701`)";
     list(v, WHAT)?
         .iter()
-        .map(|item| endpoint_item(item, WHAT))
+        .map(|item| usable(item, endpoint_item(item, WHAT)?, Role::Peer))
         .collect()
+}
+
+/// `ep`, or an error naming why no socket can use its address as `role`.
+fn usable(item: &Item, ep: Endpoint, role: Role) -> Res<Endpoint> {
+    match ep.host {
+        Host::Ip(ip) => address::unusable(ip, role).map_or(Ok(ep), |why| err(item.span, why)),
+        Host::Name(_) => Ok(ep),
+    }
 }
 
 /// `ip[:port]` where the host must be an IP literal (a local address).
@@ -268,7 +267,7 @@ pub(crate) fn ip_endpoint(v: Values<'_>) -> Res<Endpoint> {
     let item = single(v, WHAT)?;
     let ep = endpoint_item(item, WHAT)?;
     match ep.host {
-        Host::Ip(_) => Ok(ep),
+        Host::Ip(_) => usable(item, ep, Role::Local),
         Host::Name(_) => mismatch(item, WHAT),
     }
 }
@@ -279,7 +278,7 @@ pub(crate) fn socket_addrs(v: Values<'_>) -> Res<Vec<SocketAddr>> {
         "one or more IP addresses, optionally with ports (`0.0.0.0:1701`, `[::]:1701`)";
     let mut out = Vec::new();
     for item in list(v, WHAT)? {
-        let ep = endpoint_item(item, WHAT)?;
+        let ep = usable(item, endpoint_item(item, WHAT)?, Role::Listen)?;
         match ep.host {
             Host::Ip(ip) => out.push(SocketAddr::new(ip, ep.port.unwrap_or(L2TP_PORT))),
             Host::Name(_) => return mismatch(item, WHAT),

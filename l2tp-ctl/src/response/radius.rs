@@ -18,7 +18,7 @@ pub struct RadiusInfo {
     pub pending: u64,
     /// The client's UDP sockets (256 identifiers per socket and server).
     pub sockets: u64,
-    /// Access-Requests sent for PPP sessions.
+    /// Access-Requests sent for PPP sessions (logins and re-authentications).
     pub access_requests: u64,
     /// Of those, accepted.
     pub accepts: u64,
@@ -28,6 +28,19 @@ pub struct RadiusInfo {
     pub no_answer: u64,
     /// Of those, peers checked against the local users instead (`radius_then_local`).
     pub local_fallbacks: u64,
+    /// Of the Access-Requests, those of re-authentications (`chap_interval` re-challenges of
+    /// sessions already up).
+    #[serde(default)]
+    pub reauth_requests: u64,
+    /// Of the accepts, re-authentications.
+    #[serde(default)]
+    pub reauth_accepts: u64,
+    /// Of the rejects, re-authentications.
+    #[serde(default)]
+    pub reauth_rejects: u64,
+    /// Of the requests not answered, re-authentications.
+    #[serde(default)]
+    pub reauth_no_answer: u64,
     /// Access-Requests refused at once because too many waited.
     pub access_queue_full: u64,
     /// Accounting-Requests sent, by Acct-Status-Type: `start`, `interim`, `stop`, `on`, `off`.

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::mem;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr;
 
@@ -18,13 +18,15 @@ pub(crate) fn set_receive_mark(fd: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 /// Receives one datagram into `buf` without blocking: its length (`usize::MAX` when it was
-/// longer than `buf`), its source, and its mark (0 when the kernel reported none).
+/// longer than `buf`), its source, its mark (0 when the kernel reported none) and the
+/// address it was sent to, when the socket reports it (`IP_PKTINFO`, `IPV6_RECVPKTINFO`).
 pub(crate) fn recv_from_with_mark(
     fd: BorrowedFd<'_>,
     buf: &mut [u8],
-) -> io::Result<(usize, SocketAddr, u32)> {
-    // Room for one `SO_MARK` message (and a spare one), 8-byte aligned as `cmsghdr` wants.
-    let mut control = [0u64; 8];
+) -> io::Result<(usize, SocketAddr, u32, Option<IpAddr>)> {
+    // Room for an `SO_MARK` message, an `in6_pktinfo` one (and spare room), 8-byte aligned as
+    // `cmsghdr` wants.
+    let mut control = [0u64; 16];
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
@@ -63,9 +65,10 @@ pub(crate) fn recv_from_with_mark(
         n
     };
     let mut mark = 0;
+    let mut destination = None;
     // SAFETY: `msg` is the header `recvmsg` filled: its control pointer and length describe
     // the part of `control` the kernel wrote, which the CMSG macros walk without leaving it;
-    // each data pointer is read only after checking that the message holds four octets.
+    // each data pointer is read only after checking that the message holds its payload.
     unsafe {
         let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
         while !cmsg.is_null() {
@@ -76,9 +79,23 @@ pub(crate) fn recv_from_with_mark(
                 && data_len >= mem::size_of::<u32>()
             {
                 mark = ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<u32>());
+            } else if header.cmsg_level == libc::IPPROTO_IPV6
+                && header.cmsg_type == libc::IPV6_PKTINFO
+                && data_len >= mem::size_of::<libc::in6_pktinfo>()
+            {
+                let info = ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in6_pktinfo>());
+                destination = Some(IpAddr::from(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+            } else if header.cmsg_level == libc::IPPROTO_IP
+                && header.cmsg_type == libc::IP_PKTINFO
+                && data_len >= mem::size_of::<libc::in_pktinfo>()
+            {
+                let info = ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::in_pktinfo>());
+                destination = Some(IpAddr::from(Ipv4Addr::from(u32::from_be(
+                    info.ipi_addr.s_addr,
+                ))));
             }
             cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
     }
-    Ok((len, source, mark))
+    Ok((len, source, mark, destination))
 }

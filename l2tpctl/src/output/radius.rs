@@ -117,6 +117,11 @@ pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
     );
     let _ = writeln!(
         out,
+        "of which re-authentication: {} requests, {} accepted, {} rejected, {} unanswered",
+        r.reauth_requests, r.reauth_accepts, r.reauth_rejects, r.reauth_no_answer
+    );
+    let _ = writeln!(
+        out,
         "accounting: {}; {} answered, {} lost",
         kv(&r.accounting_requests),
         r.accounting_responses,

@@ -567,6 +567,10 @@ fn radius_servers_and_counters_as_text_and_json() {
         accepts: 30,
         rejects: 7,
         no_answer: 3,
+        reauth_requests: 6,
+        reauth_accepts: 4,
+        reauth_rejects: 1,
+        reauth_no_answer: 1,
         accounting_lost: 1,
         ..Default::default()
     };
@@ -586,6 +590,10 @@ fn radius_servers_and_counters_as_text_and_json() {
     );
     assert!(shown.contains("40 requests, 30 accepted, 7 rejected, 3 unanswered"));
     assert!(
+        shown.contains("re-authentication: 6 requests, 4 accepted, 1 rejected, 1 unanswered"),
+        "{shown}"
+    );
+    assert!(
         shown.contains("accounting: start 30; 0 answered, 1 lost"),
         "{shown}"
     );
@@ -596,6 +604,8 @@ fn radius_servers_and_counters_as_text_and_json() {
     let v: Value = serde_json::from_str(&json(&Response::Radius(info))).unwrap_or(Value::Null);
     assert_eq!(v["servers"][0]["dead_for_s"], 12);
     assert_eq!(v["accounting_requests"]["start"], 30);
+    assert_eq!(v["reauth_requests"], 6);
+    assert_eq!(v["reauth_no_answer"], 1);
 }
 
 #[test]

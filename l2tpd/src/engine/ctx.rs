@@ -75,6 +75,36 @@ impl Ctx<'_> {
         self.out.socket(SocketChange::Open(request));
     }
 
+    /// Opens tunnel `handle`'s socket again when the peer answered our SCCRQ from another
+    /// address or port than the one dialled (RFC 2661 §8.1), which the protocol sends to from
+    /// then on (`info.remote`): the socket was connected to the one dialled, and would send
+    /// the SCCCN and everything after it there.
+    pub(super) fn follow_peer(&mut self, handle: u64, info: &proto::TunnelInfo) {
+        let Some(rec) = self.registry.tunnel_mut(handle) else {
+            return;
+        };
+        let Some((local, dialled)) = rec.socket else {
+            return;
+        };
+        if dialled == info.remote {
+            return;
+        }
+        notice!(
+            "tunnel {}: the peer answered from {}, not {dialled}: talking to it there",
+            info.tunnel_id,
+            info.remote
+        );
+        rec.socket = Some((local, info.remote));
+        self.out.socket(SocketChange::Open(SocketRequest {
+            tid: info.tunnel_id,
+            encap: info.encap,
+            local,
+            remote: info.remote,
+            peer_tid: info.peer_tunnel_id,
+            version: info.version,
+        }));
+    }
+
     /// Accepts the peer's SCCRQ `req` with `config` (over IP, as L2TPv3); on failure, logs why
     /// (`what`: how it was to be accepted) and refuses it. Returns the tunnel's handle and id.
     pub(super) fn accept_peer_tunnel(

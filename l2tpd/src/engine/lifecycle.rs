@@ -53,6 +53,9 @@ pub(super) fn on_event(
             version,
         } => {
             let info = ctx.protocol.ep().tunnel(tunnel_id);
+            if let Some(i) = &info {
+                ctx.follow_peer(handle.0, i);
+            }
             let Some(rec) = ctx.registry.tunnel_up(handle.0, ctx.now, peer_tunnel_id) else {
                 return;
             };

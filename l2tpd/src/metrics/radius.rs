@@ -45,6 +45,26 @@ pub(super) fn radius(e: &mut DescriptorEncoder, r: &RadiusInfo) -> fmt::Result {
             r.no_answer,
         ),
         (
+            "l2tpd_radius_reauth_requests",
+            "Of the Access-Requests, those of re-authentications (chap_interval).",
+            r.reauth_requests,
+        ),
+        (
+            "l2tpd_radius_reauth_accepts",
+            "Of the re-authentications, accepted.",
+            r.reauth_accepts,
+        ),
+        (
+            "l2tpd_radius_reauth_rejects",
+            "Of the re-authentications, rejected (or challenged).",
+            r.reauth_rejects,
+        ),
+        (
+            "l2tpd_radius_reauth_no_answer",
+            "Of the re-authentications, answered by no server.",
+            r.reauth_no_answer,
+        ),
+        (
             "l2tpd_radius_local_fallbacks",
             "Peers checked against the local users because no server answered.",
             r.local_fallbacks,

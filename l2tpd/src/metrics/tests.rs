@@ -516,6 +516,8 @@ fn radius_figures_and_servers_are_exposed() {
     r.access_requests = 9;
     r.accepts = 7;
     r.no_answer = 1;
+    r.reauth_requests = 3;
+    r.reauth_no_answer = 1;
     r.queued_accounting = 4;
     r.accounting_requests.insert("start".into(), 6);
     r.dynauth.insert("disconnect_ack".into(), 2);
@@ -536,6 +538,9 @@ fn radius_figures_and_servers_are_exposed() {
     has(&text, "l2tpd_radius_access_requests_total 9");
     has(&text, "l2tpd_radius_access_accepts_total 7");
     has(&text, "l2tpd_radius_access_no_answer_total 1");
+    has(&text, "l2tpd_radius_reauth_requests_total 3");
+    has(&text, "l2tpd_radius_reauth_accepts_total 0");
+    has(&text, "l2tpd_radius_reauth_no_answer_total 1");
     has(
         &text,
         "l2tpd_radius_accounting_requests_total{type=\"start\"} 6",

@@ -227,8 +227,11 @@ pub(super) async fn send_all(core: &mut Core, sockets: &mut Sockets) {
 }
 
 /// Sends `t` on the tunnel's own socket, else on a listen socket; false (logged) when none
-/// would take it.
+/// would take it. When the tunnel's own socket failed and no listen socket is of its family
+/// (a tunnel to an IPv4 peer of a daemon listening on IPv6 only), the log gives that socket's
+/// error (the peer refusing, no route), not merely that no listen socket would do.
 async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
+    let mut own_error = None;
     if let Some(Adopted { socket, peer, .. }) = sockets.adopted.get(&t.tunnel_id) {
         // Non-blocking: a full send buffer drops the message, which the reliable channel
         // sends again.
@@ -238,7 +241,10 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
         };
         match sent {
             Ok(_) => return true,
-            Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
+            Err(e) => {
+                tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote);
+                own_error = Some(e);
+            }
         }
     }
     if let Some(ts) = sockets.tunnels.get(&t.tunnel_id)
@@ -251,11 +257,17 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
         match sent {
             Ok(_) => return true,
             // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
-            Err(e) => tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote),
+            Err(e) => {
+                tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote);
+                own_error = Some(e);
+            }
         }
     }
     let Some((framing, socket)) = sockets.for_transmit(t) else {
-        let why = format!("no {:?} socket to send on", t.encap);
+        let why = match own_error {
+            Some(e) => format!("{e}, on the tunnel's own socket (no listen socket of its family)"),
+            None => format!("no {:?} socket to send on", t.encap),
+        };
         sockets
             .send_failures
             .log_failure(Instant::now(), t.remote, &why);
@@ -310,10 +322,18 @@ pub(super) async fn receive(
         // The datagram is read into the thread's scratch buffer and copied out before the next
         // await: a task waiting on an idle tunnel's socket holds no 64 KiB buffer of its own
         // (that was 19 MB for 300 half-open tunnels of an SCCRQ flood).
+        // On a socket bound to the unspecified address, the datagram's own destination is
+        // its local address (`net::report_destination`): the tunnel answers from it.
+        let mut to = local;
         let read = SCRATCH.with_borrow_mut(|buf| {
-            let got = if marks {
+            let got = if marks || (framing == Framing::Udp && local.ip().is_unspecified()) {
                 socket.try_io(tokio::io::Interest::READABLE, || {
-                    l2tp_dataplane::marks::recv_from(socket.as_fd(), buf)
+                    let (n, remote, mark, dest) =
+                        l2tp_dataplane::marks::recv_from_to(socket.as_fd(), buf)?;
+                    if let Some(ip) = dest.filter(|_| local.ip().is_unspecified()) {
+                        to = SocketAddr::new(ip, local.port());
+                    }
+                    Ok((n, remote, mark))
                 })
             } else {
                 socket.try_recv_from(buf).map(|(n, remote)| (n, remote, 0))
@@ -339,7 +359,7 @@ pub(super) async fn receive(
         };
         let inbound = Inbound {
             encap: framing.encap(),
-            local,
+            local: to,
             remote,
             data,
             mark,

@@ -6,13 +6,17 @@
 //! `pap.timeout` if set. The peer's values go to the host as an [`Event::Authenticate`]; its
 //! verdict becomes Success / Authenticate-Ack, or Failure / Authenticate-Nak and the end of the
 //! link (RFC 1994 §4.2: the authenticator SHOULD terminate the link). A repeated Response or
-//! Request after the verdict gets the same answer again, with its own Identifier. A PAP peer
+//! Request after the verdict gets the same answer again, with its own Identifier; so does
+//! another one (other credentials; for CHAP, a Response to the same Challenge), as pppd
+//! answers it: RFC 1334 §2.2.1 has every Authenticate-Request answered, and the link is never
+//! authenticated again with the new credentials (counted in `auth_other_requests`). A PAP peer
 //! retransmits with a new Identifier and takes only an Ack whose Identifier matches its latest
 //! Request (RFC 1334 §2.2.2): a repetition of the same Peer-ID and Password while the verdict
 //! is pending moves the Identifier the verdict will carry to the latest; other requests then
-//! are ignored. After a Nak or Failure, while the link closes, a repeated request or Response
-//! gets the Nak or Failure again (RFC 1334 §2.2.1, RFC 1994 §4.2: its first answer may have
-//! been lost). CHAP needs no such care: a Response to a Challenge sent again has that
+//! are ignored. After a Nak or Failure, while the link closes, a repeated or another request
+//! or Response gets the Nak or Failure again (RFC 1334 §2.2.1, RFC 1994 §4.2: its first answer
+//! may have been lost). A CHAP Response with another Identifier than our Challenge's answers
+//! no Challenge of ours and is discarded (RFC 1994 §4.1). CHAP needs no such care: a Response to a Challenge sent again has that
 //! Challenge's Identifier, the only one answered, and no Challenge goes out while the verdict
 //! is pending. With `chap.rechallenge`, CHAP challenges the peer again in the network phase
 //! (RFC 1994 §2), each Response judged by the host as the first, or left unanswered by a host
@@ -104,12 +108,12 @@ struct Authenticator {
     retries: u8,
     /// When authentication started (the end of a `pap.timeout` restores `auth_timeout`).
     started: Instant,
-    /// PAP: a digest of the Peer-ID and Password judged, to tell a retransmission of that
-    /// request from another one.
-    pap_request: RequestDigest,
+    /// A digest of the request judged (PAP: Peer-ID and Password; CHAP: Name and Value), to
+    /// tell a retransmission of that request from another one.
+    request: RequestDigest,
 }
 
-/// [`maths::pap_request_digest`] of the PAP request judged (redacted in `Debug`: it is derived
+/// [`maths::pap_request_digest`] of the request judged (redacted in `Debug`: it is derived
 /// from the password).
 #[derive(Default)]
 struct RequestDigest([u8; 16]);
@@ -175,7 +179,7 @@ impl Link {
                 message: None,
                 retries: config.chap.max_challenges.saturating_sub(1),
                 started: now,
-                pap_request: RequestDigest::default(),
+                request: RequestDigest::default(),
             };
             if method == AuthMethod::Pap {
                 // RFC 1334 §2.2.1: the peer sends; we only wait, here at most `pap.timeout`.
@@ -243,14 +247,32 @@ impl Link {
             return;
         };
         a.identifier = identifier;
-        match &credentials {
-            PeerCredentials::ChapMd5 { challenge, .. } => a.challenge = *challenge,
-            PeerCredentials::Pap { password } => {
-                a.pap_request =
-                    RequestDigest(maths::pap_request_digest(&user, password.as_bytes()));
+        let digest = match &credentials {
+            PeerCredentials::ChapMd5 {
+                challenge,
+                response,
+                ..
+            } => {
+                a.challenge = *challenge;
+                maths::pap_request_digest(&user, response)
             }
-            PeerCredentials::MsChapV2 { .. } => {}
-        }
+            PeerCredentials::Pap { password } => {
+                maths::pap_request_digest(&user, password.as_bytes())
+            }
+            PeerCredentials::MsChapV2 {
+                peer_challenge,
+                nt_response,
+                ..
+            } => {
+                let r = MsChapV2Response {
+                    peer_challenge: *peer_challenge,
+                    nt_response: *nt_response,
+                    flags: 0,
+                };
+                maths::pap_request_digest(&user, &r.to_bytes())
+            }
+        };
+        a.request = RequestDigest(digest);
         self.auth_serial = self.auth_serial.wrapping_add(1);
         let request_id = AuthId(self.auth_serial);
         a.status = Status::Pending(request_id);
@@ -461,11 +483,11 @@ impl Link {
                     return false;
                 };
                 let digest = maths::pap_request_digest(peer_id, password);
-                let same = ct_eq(&digest, &a.pap_request.0);
+                let same = ct_eq(&digest, &a.request.0);
                 match a.status {
                     Status::Waiting => {
                         a.identifier = id;
-                        a.pap_request = RequestDigest(digest);
+                        a.request = RequestDigest(digest);
                         // The request came within `pap.timeout`: the verdict has the rest of
                         // `auth_timeout`.
                         let deadline = a.started + self.shared.config.auth_timeout;
@@ -485,17 +507,21 @@ impl Link {
                     // with the Identifier of its latest request (RFC 1334 §2.2.2).
                     Status::Pending(_) if same => a.identifier = id,
                     // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
-                    Status::Accepted if same => {
+                    // Another request gets the Ack too (RFC 1334 §2.2.1: every
+                    // Authenticate-Request is answered), the link authenticated as it was.
+                    Status::Accepted => {
                         let message = pap_ack_message(a.message.as_deref()).to_owned();
                         self.send_auth(protocol::PAP, pap_code::ACK, id, message.as_bytes());
+                        self.note_other_request(!same);
                     }
-                    // The Nak was lost: refuse the retransmission again while the link
-                    // closes (RFC 1334 §2.2.1: every Authenticate-Request is answered).
-                    Status::Rejected if same => {
+                    // The Nak was lost: refuse the retransmission, or another request, again
+                    // while the link closes (RFC 1334 §2.2.1).
+                    Status::Rejected => {
                         let message = a.message.clone().unwrap_or_default();
                         self.send_auth(protocol::PAP, pap_code::NAK, id, message.as_bytes());
+                        self.note_other_request(!same);
                     }
-                    Status::Pending(_) | Status::Accepted | Status::Rejected => {}
+                    Status::Pending(_) => {}
                 }
                 true
             }
@@ -549,18 +575,24 @@ impl Link {
         else {
             return false;
         };
+        let digest = maths::pap_request_digest(name, value);
+        let same = ct_eq(&digest, &a.request.0);
         match a.status {
             Status::Waiting => {}
-            // The Success was lost: send it again (RFC 1994 §4.2).
+            // The Success was lost: send it again (RFC 1994 §4.2). Another Response to the
+            // same Challenge gets it too, the link authenticated as it was.
             Status::Accepted => {
                 let message = success_message(a.method, a.success, a.message.as_deref());
                 self.send_auth(protocol::CHAP, chap_code::SUCCESS, id, message.as_bytes());
+                self.note_other_request(!same);
                 return true;
             }
-            // The Failure was lost: send it again while the link closes (RFC 1994 §4.2).
+            // The Failure was lost: send it again while the link closes (RFC 1994 §4.2), to
+            // another Response as well.
             Status::Rejected => {
                 let message = a.message.clone().unwrap_or_default();
                 self.send_auth(protocol::CHAP, chap_code::FAILURE, id, message.as_bytes());
+                self.note_other_request(!same);
                 return true;
             }
             Status::Pending(_) => return true,
@@ -584,6 +616,7 @@ impl Link {
                 None => return false,
             },
         };
+        a.request = RequestDigest(digest);
         self.auth_serial = self.auth_serial.wrapping_add(1);
         let request_id = AuthId(self.auth_serial);
         a.status = Status::Pending(request_id);

@@ -1,8 +1,9 @@
 //! The authenticator's answer to a request the peer sends again after the verdict: the same
 //! answer, with the repetition's Identifier, whether it was an Ack or Success (RFC 1334
 //! §2.2.2, RFC 1994 §4.2) or a Nak or Failure while the link closes (RFC 1334 §2.2.1: every
-//! Authenticate-Request is answered; RFC 1994 §4.2); nothing for another request, nor once
-//! the link is down.
+//! Authenticate-Request is answered; RFC 1994 §4.2). Another request (other credentials) gets
+//! that answer too and is never judged, as pppd answers it; a CHAP Response to no Challenge of
+//! ours gets nothing, nor does anything once the link is down.
 
 use std::time::Duration;
 
@@ -19,8 +20,10 @@ use crate::wire::{ControlPacket, protocol, split_protocol};
 enum Again {
     /// Its request again: PAP with a new Identifier, CHAP the same Response.
     Same,
-    /// Another request: PAP another user's, CHAP a Response with another Identifier.
+    /// Another request: PAP another user's, CHAP another Response to the same Challenge.
     Other,
+    /// CHAP: a Response with another Identifier (to no Challenge of ours).
+    OtherId,
 }
 
 /// The code, Identifier and data of an authentication frame.
@@ -94,8 +97,16 @@ fn repetition(m: AuthMethod, request: &[u8], again: Again) -> Vec<u8> {
             let other = [&[3u8][..], b"bob", &[3], b"pw!"].concat();
             frame(protocol::PAP, code, id.wrapping_add(1), &other)
         }
+        (AuthMethod::Pap, Again::OtherId) => unreachable!("PAP has no Challenge"),
         (_, Again::Same) => request.to_vec(),
-        (_, Again::Other) => frame(protocol::CHAP, code, id.wrapping_add(1), &data),
+        (_, Again::Other) => {
+            // Another value (its first octet changed) and another Name.
+            let mut other = data.clone();
+            other[1] ^= 0xff;
+            other.extend_from_slice(b"-other");
+            frame(protocol::CHAP, code, id, &other)
+        }
+        (_, Again::OtherId) => frame(protocol::CHAP, code, id.wrapping_add(1), &data),
     }
 }
 
@@ -116,9 +127,10 @@ fn answers(p: &Pair, m: AuthMethod, skip: usize) -> Vec<(u8, u8, Vec<u8>)> {
 fn a_request_repeated_after_the_verdict_gets_the_same_answer() {
     use AuthMethod::{ChapMd5, MsChapV2, Pap};
     // method, accepted, what comes again, the answer's code (`None`: none), the phase then.
+    // Another request gets the verdict given, never judged (as pppd answers it).
     let table = [
         (Pap, true, Again::Same, Some(pap_code::ACK), Phase::Network),
-        (Pap, true, Again::Other, None, Phase::Network),
+        (Pap, true, Again::Other, Some(pap_code::ACK), Phase::Network),
         (
             Pap,
             false,
@@ -126,7 +138,13 @@ fn a_request_repeated_after_the_verdict_gets_the_same_answer() {
             Some(pap_code::NAK),
             Phase::Terminate,
         ),
-        (Pap, false, Again::Other, None, Phase::Terminate),
+        (
+            Pap,
+            false,
+            Again::Other,
+            Some(pap_code::NAK),
+            Phase::Terminate,
+        ),
         (
             ChapMd5,
             true,
@@ -134,7 +152,14 @@ fn a_request_repeated_after_the_verdict_gets_the_same_answer() {
             Some(chap_code::SUCCESS),
             Phase::Network,
         ),
-        (ChapMd5, true, Again::Other, None, Phase::Network),
+        (
+            ChapMd5,
+            true,
+            Again::Other,
+            Some(chap_code::SUCCESS),
+            Phase::Network,
+        ),
+        (ChapMd5, true, Again::OtherId, None, Phase::Network),
         (
             ChapMd5,
             false,
@@ -142,7 +167,14 @@ fn a_request_repeated_after_the_verdict_gets_the_same_answer() {
             Some(chap_code::FAILURE),
             Phase::Terminate,
         ),
-        (ChapMd5, false, Again::Other, None, Phase::Terminate),
+        (
+            ChapMd5,
+            false,
+            Again::Other,
+            Some(chap_code::FAILURE),
+            Phase::Terminate,
+        ),
+        (ChapMd5, false, Again::OtherId, None, Phase::Terminate),
         (
             MsChapV2,
             true,
@@ -152,12 +184,26 @@ fn a_request_repeated_after_the_verdict_gets_the_same_answer() {
         ),
         (
             MsChapV2,
+            true,
+            Again::Other,
+            Some(chap_code::SUCCESS),
+            Phase::Network,
+        ),
+        (
+            MsChapV2,
             false,
             Again::Same,
             Some(chap_code::FAILURE),
             Phase::Terminate,
         ),
-        (MsChapV2, false, Again::Other, None, Phase::Terminate),
+        (
+            MsChapV2,
+            false,
+            Again::Other,
+            Some(chap_code::FAILURE),
+            Phase::Terminate,
+        ),
+        (MsChapV2, false, Again::OtherId, None, Phase::Terminate),
     ];
     for (seed, (m, accept, again, code, phase)) in (60..).zip(table) {
         let case = format!("{m}, accepted {accept}, {again:?}");
@@ -165,8 +211,21 @@ fn a_request_repeated_after_the_verdict_gets_the_same_answer() {
         let first = answers(&p, m, 0);
         assert_eq!(first.len(), 1, "{case}: one verdict\n{}", trace(&p.sent));
         let repeated = repetition(m, &request, again);
+        let events = p.events[0].len();
         p.inject(0, &repeated);
         let later = answers(&p, m, 1);
+        assert!(
+            !p.events[0][events..]
+                .iter()
+                .any(|e| matches!(e, Event::Authenticate(_))),
+            "{case}: never judged again"
+        );
+        let other = u32::from(matches!(again, Again::Other) && code.is_some());
+        assert_eq!(
+            p.links[0].counters().auth_other_requests,
+            other,
+            "{case}: counted as another request"
+        );
         match code {
             Some(code) => {
                 let (_, id, _) = decode(&repeated);

@@ -189,6 +189,70 @@ fn pap_timeout_bounds_the_wait_for_the_peers_request_only() {
     assert_eq!(term.first().copied(), Some(up + Duration::from_secs(30)));
 }
 
+/// A CHAP login whose verdict is slow (a RADIUS server that does not answer): the
+/// authenticator sends no Challenge again once a Response came, and waits `auth_timeout`
+/// alone (`chap.restart` and `chap.max_challenges` bound only the wait for a Response); the
+/// peer repeats its Response on LCP's Restart timer, `max_configure` times in all, then gives
+/// up, whichever comes first.
+#[test]
+fn a_slow_chap_verdict_is_bounded_by_auth_timeout_and_the_peers_lcp_counters() {
+    for m in [AuthMethod::ChapMd5, AuthMethod::MsChapV2] {
+        // The peer gives up first: four Responses, 2 s apart, then its link closes.
+        let mut client = client_config(PASSWORD);
+        client.retries.restart = Duration::from_secs(2);
+        client.retries.max_configure = 4;
+        let mut p = Pair::new(12, [lns_config(&[m]), client]);
+        p.hosts[0] = Host::Silent;
+        p.open();
+        p.run_for(Duration::from_secs(60));
+        let responses = times(&p, 1, protocol::CHAP, 2);
+        assert_eq!(responses.len(), 4, "{m}: {}", trace(&p.sent));
+        assert!(
+            gaps(&responses)
+                .iter()
+                .all(|g| *g == Duration::from_secs(2))
+        );
+        assert_eq!(p.down(1), Some(DownReason::AuthTimeout), "{m}");
+        let term = times(&p, 1, protocol::LCP, 5);
+        assert_eq!(
+            term.first().copied(),
+            responses.last().map(|t| *t + Duration::from_secs(2)),
+            "{m}"
+        );
+        assert_eq!(
+            times(&p, 0, protocol::CHAP, 1).len(),
+            1,
+            "{m}: one Challenge"
+        );
+
+        // The authenticator gives up first: auth_timeout after LCP came up, whatever
+        // chap.restart and chap.max_challenges say.
+        let mut lns = lns_config(&[m]);
+        lns.auth_timeout = Duration::from_secs(12);
+        lns.chap.restart = Duration::from_secs(1);
+        lns.chap.max_challenges = 2;
+        let mut client = client_config(PASSWORD);
+        client.retries.max_configure = 50;
+        let mut p = Pair::new(12, [lns, client]);
+        p.hosts[0] = Host::Silent;
+        p.open();
+        p.run_for(Duration::from_secs(60));
+        assert_eq!(p.down(0), Some(DownReason::AuthTimeout), "{m}");
+        assert_eq!(
+            times(&p, 0, protocol::CHAP, 1).len(),
+            1,
+            "{m}: one Challenge"
+        );
+        let term = times(&p, 0, protocol::LCP, 5);
+        assert_eq!(
+            term.first().copied(),
+            Some(lcp_up_at(&p) + Duration::from_secs(12)),
+            "{m}: {}",
+            trace(&p.sent)
+        );
+    }
+}
+
 /// When node 0's LCP came up: the time of the Configure-Ack that opened it (the last LCP
 /// Configure-Ack either way before authentication).
 fn lcp_up_at(p: &Pair) -> Duration {

@@ -8,6 +8,8 @@
 # brings the session up again. The server's metrics endpoint gives the kernel's data counters
 # (one SESSION_GET dump), per session too (metrics_detail sessions, agreeing with
 # `l2tpctl show session`), and (IPv6) keeps a session's counts when it goes.
+# On IPv6, the bridge is deleted under the running session and made again: pw0 is a port of it
+# again.
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
@@ -122,6 +124,22 @@ session \"s1\" {
     metric b $M 'l2tpd_info{version="0.1.0",dataplane="kernel"}' | grep -q '^1$' || { echo "metrics: not the kernel data plane"; rc=1; }
     if [ "$2" = 6 ]; then
         ip -n a l2tp show tunnel | grep -q "From $A to $B" || { echo "not an IPv6 kernel tunnel"; rc=1; }
+        # Someone deletes the bridge: the server says so, and when a bridge of that name is
+        # made again, pw0 is a port of it again and the ping crosses.
+        ip -n b link del br0 || { echo "cannot delete br0"; rc=1; }
+        srv_logged() { grep -q "$1" $W/srv.log; }
+        wait_until 10 srv_logged "bridge br0 was deleted; interface pw0 is no longer a port of it" ||
+            { echo "the server did not log the deleted bridge"; rc=1; }
+        ip -n b link add br0 type bridge; ip -n b link set br0 up
+        ip -n b addr add 198.51.100.2/24 dev br0
+        pw0_in_br0() { ip -n b link show dev pw0 | grep -q 'master br0'; }
+        wait_until 10 pw0_in_br0 || { echo "pw0 was not added back to br0"; rc=1; }
+        wait_until 5 srv_logged "bridge br0 is back; interface pw0 is a port of it again" ||
+            { echo "the server did not log pw0 back in br0"; rc=1; }
+        ctl srv -j show system | grep -q '"bridge_ports_lost": *1[,}]' ||
+            { ctl srv -j show system; echo "bridge_ports_lost is not 1"; rc=1; }
+        ip netns exec a ping -c 3 -i 0.2 -W 2 198.51.100.2 || { echo "no ping after br0 came back"; rc=1; }
+        step "bridge deleted and made again"
     fi
     if [ "$2" = 4 ]; then
         # SIGKILL: the kernel tunnel is managed (it has the daemon's socket, UDP or L2TP/IP), so

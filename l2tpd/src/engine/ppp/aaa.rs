@@ -66,6 +66,9 @@ pub(in crate::engine) struct AaaCounters {
     pub(in crate::engine) no_answer: u64,
     /// Of those, the peers checked against the local users instead (`radius_then_local`).
     pub(in crate::engine) local_fallbacks: u64,
+    /// Of the Access-Requests and their outcomes above, those of re-challenges
+    /// (`chap_interval`) of sessions already up.
+    pub(in crate::engine) reauth: ReauthCounters,
     /// Accounting-Requests sent, by Acct-Status-Type (`start`, `interim`, `stop`, `on`, `off`).
     pub(in crate::engine) accounting: BTreeMap<&'static str, u64>,
     /// Accounting-Responses.
@@ -74,6 +77,15 @@ pub(in crate::engine) struct AaaCounters {
     pub(in crate::engine) accounting_lost: u64,
     /// Disconnect- and CoA-Requests by answer (`disconnect_ack`, `coa_nak`, ...).
     pub(in crate::engine) dynauth: BTreeMap<&'static str, u64>,
+}
+
+/// The Access-Requests of re-challenges and what became of them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(in crate::engine) struct ReauthCounters {
+    pub(in crate::engine) requests: u64,
+    pub(in crate::engine) accepts: u64,
+    pub(in crate::engine) rejects: u64,
+    pub(in crate::engine) no_answer: u64,
 }
 
 /// The RADIUS requests of every link. See the [module documentation](self).
@@ -118,7 +130,12 @@ impl Aaa {
         self.next_key += 1;
         self.pending.insert(key, pending);
         match (service, pending.purpose) {
-            (Service::Access, _) => self.counters.access_requests += 1,
+            (Service::Access, purpose) => {
+                self.counters.access_requests += 1;
+                if matches!(purpose, Purpose::Reauth(_)) {
+                    self.counters.reauth.requests += 1;
+                }
+            }
             (_, Purpose::Acct(s) | Purpose::Daemon(s)) => {
                 *self.counters.accounting.entry(status_label(s)).or_default() += 1;
             }

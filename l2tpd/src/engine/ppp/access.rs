@@ -404,6 +404,9 @@ pub(super) fn reject(
         return;
     };
     ppp.aaa.counters.rejects += 1;
+    if again {
+        ppp.aaa.counters.reauth.rejects += 1;
+    }
     let label = if code == Code::AccessChallenge {
         "radius_challenge"
     } else {

@@ -10,7 +10,9 @@
 //! Disconnect-Request ends the PPP of each session (LCP Terminate-Request; the Stop says
 //! Admin-Reset) and is ACKed. A CoA-Request sets Session-Timeout (counted from the
 //! authentication), Idle-Timeout and Acct-Interim-Interval; an attribute l2tpd cannot change
-//! NAKs the request with 401 (RFC 5176 §3.5), Service-Type Authorize-Only with 405.
+//! NAKs the request with 401 (RFC 5176 §3.5), Service-Type Authorize-Only with 405. With
+//! `radius_dynauth_require_event_timestamp`, a request without Event-Timestamp is NAKed with
+//! 402 (RFC 5176 §3.3, §6).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -81,6 +83,17 @@ fn answer(
         DynAuthKind::Disconnect => "Disconnect-Request",
         DynAuthKind::Coa => "CoA-Request",
     };
+    // RFC 5176 §3.3 and §6: a NAS may require Event-Timestamp (replay protection); without
+    // it, Error-Cause 402 (Missing Attribute, §3.5).
+    if ctx.config.system().radius_dynauth_require_event_timestamp
+        && !attrs.contains(AttrType::EVENT_TIMESTAMP)
+    {
+        tracing::info!(
+            "{what}: no Event-Timestamp, which radius_dynauth_require_event_timestamp \
+             requires; NAK"
+        );
+        return Answer::Nak(Some(cause::MISSING_ATTRIBUTE));
+    }
     if let Some(bad) = attrs.iter().map(|a| a.attr_type).find(|t| {
         !IDENTIFYING.contains(t)
             && !(kind == DynAuthKind::Coa

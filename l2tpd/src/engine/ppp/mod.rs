@@ -193,7 +193,10 @@ pub(super) fn frame(
     if st.start_at.take().is_some() {
         st.link.open(now);
     }
-    let malformed = st.link.counters().malformed;
+    let (malformed, other) = {
+        let c = st.link.counters();
+        (c.malformed, c.auth_other_requests)
+    };
     // The peers of every session must have link-local addresses apart (one shared TUN).
     // (Nor may a peer have the daemon's own identifier, the TUN's address for other links.)
     let Ppp {
@@ -214,6 +217,12 @@ pub(super) fn frame(
         .filter(|_| !st.link.is_finished())
         .map_or(0, |id| id.to_u64());
     ppp.note_peer_ifid(handle, st, acked);
+    if st.link.counters().auth_other_requests != other {
+        tracing::debug!(
+            "session {tid}/{sid}: PPP: other credentials after the verdict: \
+             answered with the verdict given, not judged"
+        );
+    }
     let malformed = st.link.counters().malformed != malformed;
     if malformed {
         ppp.counters.frames_malformed += 1;

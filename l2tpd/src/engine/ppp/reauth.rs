@@ -94,6 +94,7 @@ pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: Radius
             ..
         } => {
             ctx.ppp.aaa.counters.accepts += 1;
+            ctx.ppp.aaa.counters.reauth.accepts += 1;
             match unusable(&attributes, &req) {
                 Ok(authenticator_response) => {
                     let message = Some(super::access::printable(&reply_messages(&attributes)))
@@ -144,6 +145,7 @@ pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: Radius
 /// No server answered: the session stays up (see the module documentation).
 fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest) {
     ctx.ppp.aaa.counters.no_answer += 1;
+    ctx.ppp.aaa.counters.reauth.no_answer += 1;
     tracing::warn!(
         "session {}: no RADIUS server answered the re-authentication of user {} ({}); the \
          session stays up",

@@ -13,7 +13,8 @@ use radius_proto::dict::values::error_cause;
 use radius_proto::dynauth::{Answer, DynAuthKind};
 
 use super::harness::Net;
-use super::radius::{dynauth, submits, two_accounted_sessions};
+use super::logs::recorded;
+use super::radius::{PASSWORD, dynauth, lac, lns, net, server, submits, two_accounted_sessions};
 
 fn ask(net: &mut Net, kind: DynAuthKind, build: &dyn Fn(&mut Attributes)) -> Answer {
     let mut attrs = Attributes::new();
@@ -68,4 +69,53 @@ fn a_request_names_a_session_by_nas_port_id_and_stations_as_sent() {
     assert_eq!(ack, Answer::Ack(None));
     net.run_for(Duration::from_secs(10));
     assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
+}
+
+/// With `radius_dynauth_require_event_timestamp`, a request without Event-Timestamp is NAKed
+/// with Error-Cause 402 (RFC 5176 §3.3, §6), logged and counted; one with it is carried out.
+#[test]
+fn a_required_event_timestamp_that_is_missing_is_nak_402() {
+    let ((), lines) = recorded(|| {
+        let text = lns("auth_pap", "auth_source radius").replacen(
+            "radius_nas_identifier \"lns-test\"",
+            "radius_nas_identifier \"lns-test\"\n radius_dynauth_require_event_timestamp true",
+            1,
+        );
+        let mut net = net(&text, &lac(1, PASSWORD), Some(server(Attributes::new())));
+        net.run_until(Duration::from_secs(20), "up", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 1
+        });
+        for kind in [DynAuthKind::Coa, DynAuthKind::Disconnect] {
+            let nak = ask(&mut net, kind, &|a| {
+                let _ = a.push_user_name("alice");
+                let _ = a.push_session_timeout(3600);
+            });
+            assert_eq!(
+                nak,
+                Answer::Nak(Some(error_cause::MISSING_ATTRIBUTE)),
+                "{kind:?}"
+            );
+        }
+        net.run_for(Duration::from_secs(10));
+        assert_eq!(net.nodes[1].saw(EventKind::PppDown), 0, "still up");
+        let dynauth = net.nodes[1].engine.radius_figures().dynauth;
+        assert_eq!(
+            (dynauth.get("coa_nak"), dynauth.get("disconnect_nak")),
+            (Some(&1), Some(&1)),
+            "{dynauth:?}"
+        );
+        let ack = ask(&mut net, DynAuthKind::Disconnect, &|a| {
+            let _ = a.push_user_name("alice");
+            let _ = a.push_event_timestamp(1_800_000_000);
+        });
+        assert_eq!(ack, Answer::Ack(None));
+        net.run_for(Duration::from_secs(10));
+        assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
+    });
+    assert!(
+        lines
+            .iter()
+            .any(|(_, m)| m.contains("Disconnect-Request: no Event-Timestamp")),
+        "{lines:#?}"
+    );
 }

@@ -117,11 +117,16 @@ fn every_reply_message_of_an_access_reject_reaches_the_peer() {
 }
 
 /// An Access-Accept that gives another User-Name (a realm added): `l2tpctl disconnect user`
-/// finds the session by it, as by the name the peer logged in with, as a Disconnect-Request
-/// does.
+/// finds the session by it, as by the name the peer logged in with, and so does a
+/// Disconnect-Request's User-Name; another name finds nothing.
 #[test]
 fn disconnect_user_matches_the_access_accepts_user_name_too() {
-    for name in ["alice@example.net", "alice"] {
+    for (name, dynauth) in [
+        ("alice@example.net", false),
+        ("alice", false),
+        ("alice@example.net", true),
+        ("alice", true),
+    ] {
         let mut accept = Attributes::new();
         accept
             .push(
@@ -135,14 +140,26 @@ fn disconnect_user_matches_the_access_accepts_user_name_too() {
             Some(server(accept)),
         );
         up(&mut net, "PPP up");
-        let r = net.command(
-            1,
-            crate::engine::Command::Disconnect(l2tp_ctl::PppSelector::User(name.into())),
-        );
-        assert!(
-            matches!(&r, Ok(l2tp_ctl::Response::Done(t)) if t.starts_with("1 session(s)")),
-            "{name}: {r:?}"
-        );
+        if dynauth {
+            use radius_proto::dynauth::{Answer, DynAuthKind};
+            let ask = |net: &mut super::harness::Net, user: &str| {
+                let mut attrs = Attributes::new();
+                attrs.push_user_name(user).unwrap_or_else(|e| panic!("{e}"));
+                super::radius::dynauth(net, DynAuthKind::Disconnect, &attrs)
+            };
+            let nak = ask(&mut net, "alice@example.org");
+            assert!(matches!(nak, Answer::Nak(_)), "another name: {nak:?}");
+            assert_eq!(ask(&mut net, name), Answer::Ack(None), "{name}");
+        } else {
+            let r = net.command(
+                1,
+                crate::engine::Command::Disconnect(l2tp_ctl::PppSelector::User(name.into())),
+            );
+            assert!(
+                matches!(&r, Ok(l2tp_ctl::Response::Done(t)) if t.starts_with("1 session(s)")),
+                "{name}: {r:?}"
+            );
+        }
         net.run_until(
             std::time::Duration::from_secs(20),
             "the session ends",

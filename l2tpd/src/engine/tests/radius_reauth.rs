@@ -170,6 +170,25 @@ fn re_challenges_are_asked_of_radius_accepted_kept_up_unanswered_and_ended_rejec
             "{stats:?}"
         );
         assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+        // `show radius` tells the re-authentications from the login: every request but the
+        // first, one accept, the unanswered ones and the reject.
+        let r = net.nodes[1].engine.radius_figures();
+        assert_eq!(
+            (r.access_requests, r.accepts, r.rejects),
+            (access_requests(&net).len() as u64, 2, 1),
+            "{r:?}"
+        );
+        assert_eq!(
+            (
+                r.reauth_requests,
+                r.reauth_accepts,
+                r.reauth_rejects,
+                r.reauth_no_answer
+            ),
+            (r.access_requests - 1, 1, 1, r.no_answer),
+            "{r:?}"
+        );
+        assert!(r.no_answer >= 1, "{r:?}");
     });
     assert!(
         lines.iter().any(

@@ -61,7 +61,7 @@ impl Link {
             message: None,
             retries: self.shared.config.chap.max_challenges.saturating_sub(1),
             started: now,
-            pap_request: Default::default(),
+            request: Default::default(),
         });
         self.send_challenge(now);
     }

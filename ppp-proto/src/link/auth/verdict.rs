@@ -12,6 +12,15 @@ use crate::link::{Link, Phase, VerdictError};
 use crate::wire::protocol;
 
 impl Link {
+    /// After the verdict, a request with other credentials than the one judged was answered
+    /// with that verdict, not judged (as pppd does): counted for the host to log.
+    pub(in crate::link) fn note_other_request(&mut self, other: bool) {
+        if other {
+            let c = &mut self.shared.counters;
+            c.auth_other_requests = c.auth_other_requests.wrapping_add(1);
+        }
+    }
+
     /// The host's verdict on a request.
     pub(in crate::link) fn verdict(
         &mut self,
