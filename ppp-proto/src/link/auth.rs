@@ -12,8 +12,8 @@
 //! authenticated again with the new credentials (counted in `auth_other_requests`). A PAP peer
 //! retransmits with a new Identifier and takes only an Ack whose Identifier matches its latest
 //! Request (RFC 1334 §2.2.2): a repetition of the same Peer-ID and Password while the verdict
-//! is pending moves the Identifier the verdict will carry to the latest; other requests then
-//! are ignored. After a Nak or Failure, while the link closes, a repeated or another request
+//! is pending moves the Identifier the verdict will carry to the latest; another request then
+//! gets the verdict's answer too when it comes, with its own Identifier, never judged. After a Nak or Failure, while the link closes, a repeated or another request
 //! or Response gets the Nak or Failure again (RFC 1334 §2.2.1, RFC 1994 §4.2: its first answer
 //! may have been lost). A CHAP Response with another Identifier than our Challenge's answers
 //! no Challenge of ours and is discarded (RFC 1994 §4.1). CHAP needs no such care: a Response to a Challenge sent again has that
@@ -112,6 +112,9 @@ struct Authenticator {
     /// A digest of the request judged (PAP: Peer-ID and Password; CHAP: Name and Value), to
     /// tell a retransmission of that request from another one.
     request: RequestDigest,
+    /// The Identifiers of other PAP requests that came while the verdict was pending, to
+    /// answer with it.
+    others: verdict::Identifiers,
 }
 
 /// [`maths::pap_request_digest`] of the request judged (redacted in `Debug`: it is derived
@@ -181,6 +184,7 @@ impl Link {
                 retries: config.chap.max_challenges.saturating_sub(1),
                 started: now,
                 request: RequestDigest::default(),
+                others: verdict::Identifiers::default(),
             };
             if method == AuthMethod::Pap {
                 // RFC 1334 §2.2.1: the peer sends; we only wait, here at most `pap.timeout`.
@@ -418,6 +422,13 @@ impl Link {
                     // A retransmission while the host decides: the peer takes only an Ack
                     // with the Identifier of its latest request (RFC 1334 §2.2.2).
                     Status::Pending(_) if same => a.identifier = id,
+                    // Another request while the host decides: it gets the verdict's answer
+                    // too, with its own Identifier, never judged (RFC 1334 §2.2.1: every
+                    // Authenticate-Request is answered), as one after the verdict does.
+                    Status::Pending(_) => {
+                        a.others.insert(id);
+                        self.note_other_request(true);
+                    }
                     // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
                     // Another request gets the Ack too (RFC 1334 §2.2.1: every
                     // Authenticate-Request is answered), the link authenticated as it was.
@@ -433,7 +444,6 @@ impl Link {
                         self.send_auth(protocol::PAP, pap_code::NAK, id, message.as_bytes());
                         self.note_other_request(!same);
                     }
-                    Status::Pending(_) => {}
                 }
                 true
             }
