@@ -298,3 +298,28 @@ fn dynauth_may_require_event_timestamp() {
         ["expected a boolean (true or false), found `maybe`"]
     );
 }
+
+/// `radius_dynauth_require_event_timestamp` without `radius_dynauth_listen` has no requests to
+/// check: a warning, as for the other dynamic authorization settings alone.
+#[test]
+fn requiring_event_timestamp_without_dynauth_listen_is_a_warning() {
+    let c = ok("system {\n radius_dynauth_require_event_timestamp true\n}\n");
+    assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+    assert!(
+        c.warnings()[0]
+            .message()
+            .contains("`radius_dynauth_require_event_timestamp` is set but"),
+        "{:?}",
+        c.warnings()
+    );
+    let with_listen = "system {\n radius_dynauth_listen 192.0.2.3\n \
+                       radius_dynauth_require_event_timestamp true\n}\n\
+                       dynauth client \"d\" {\n address 192.0.2.1\n secret x\n}\n";
+    assert!(
+        ok(with_listen).warnings().is_empty(),
+        "{:?}",
+        ok(with_listen).warnings()
+    );
+    let off = "system {\n radius_dynauth_require_event_timestamp false\n}\n";
+    assert!(ok(off).warnings().is_empty(), "{:?}", ok(off).warnings());
+}

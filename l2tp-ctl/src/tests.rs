@@ -48,7 +48,8 @@ fn system() -> SystemInfo {
         uptime_s: 61,
         config_file: "/etc/l2tpd/l2tpd.conf".into(),
         listen: vec!["0.0.0.0:1701".into(), "[::]:1701".into()],
-        ip_encap: false,
+        ip_encap: true,
+        ip_listen: vec!["0.0.0.0".into(), "::".into()],
         host_name: "lns.example.net".into(),
         router_id: 0xc000_0201,
         log_level: "notice".into(),
@@ -313,6 +314,17 @@ fn show_sessions_json() {
 fn show_system_json() {
     let json = serde_json::to_string_pretty(&system()).unwrap_or_default();
     insta::assert_snapshot!(json);
+}
+
+/// A daemon that predates `ip_listen` sends none: read as no address.
+#[test]
+fn show_system_without_ip_listen_is_read() {
+    let mut v = serde_json::to_value(system()).unwrap_or_default();
+    if let serde_json::Value::Object(m) = &mut v {
+        m.remove("ip_listen");
+    }
+    let s: SystemInfo = serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.ip_encap && s.ip_listen.is_empty());
 }
 
 fn keys(v: serde_json::Value) -> Vec<String> {

@@ -178,14 +178,20 @@ fn count((total, up): (u32, u32), closing: u32, max: u32) -> String {
     )
 }
 
+/// The protocol 115 addresses open, or `no`; `yes` from a daemon that does not list them.
+fn ip_encap(s: &SystemInfo) -> String {
+    match (s.ip_encap, s.ip_listen.is_empty()) {
+        (_, false) => s.ip_listen.join(" "),
+        (true, true) => "yes".into(),
+        (false, true) => "no".into(),
+    }
+}
+
 fn system(s: &SystemInfo) -> String {
     let rows = [
         ("config file", s.config_file.clone()),
         ("listening on", s.listen.join(" ")),
-        (
-            "ip encapsulation",
-            (if s.ip_encap { "yes" } else { "no" }).into(),
-        ),
+        ("ip encapsulation", ip_encap(s)),
         ("host name", s.host_name.clone()),
         (
             "router id",

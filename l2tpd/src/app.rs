@@ -257,7 +257,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     };
     let facts = HostFacts {
         listen: udp.iter().map(|b| b.local).collect(),
-        ip_encap: !ip.is_empty(),
+        ip_listen: ip.iter().map(|b| b.local.ip()).collect(),
         ip_tunnel_sockets: ip.iter().any(|b| b.framing == net::Framing::L2tpIp),
         control_socket: control_path,
         host_name: net::host_name(),

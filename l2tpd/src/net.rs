@@ -157,7 +157,7 @@ fn udp(addr: SocketAddr) -> io::Result<Bound> {
 /// tunnel it opens answers from that address (`l2tp_dataplane::marks::recv_from_to`): a peer that dialled
 /// one of the host's addresses hears from that address, not from whichever one routing would
 /// choose (a peer's socket connected to the address it dialled would not hear the answer).
-fn report_destination(socket: &Socket, v6: bool) -> io::Result<()> {
+fn report_destination<F: std::os::fd::AsFd>(socket: &F, v6: bool) -> io::Result<()> {
     use nix::sys::socket::{setsockopt, sockopt};
     if v6 {
         setsockopt(socket, sockopt::Ipv6RecvPacketInfo, &true)?;
@@ -165,6 +165,48 @@ fn report_destination(socket: &Socket, v6: bool) -> io::Result<()> {
         setsockopt(socket, sockopt::Ipv4PacketInfo, &true)?;
     }
     Ok(())
+}
+
+/// Sends `datagram` to `to` on `socket`, bound to an unspecified address, from the local
+/// address `from` (`IP_PKTINFO`, `IPV6_PKTINFO`): the control messages of a tunnel over IP
+/// that has no socket of its own leave from the address its peer dialled.
+pub fn send_from(
+    socket: std::os::fd::BorrowedFd<'_>,
+    datagram: &[u8],
+    from: IpAddr,
+    to: SocketAddr,
+) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+
+    use nix::libc;
+    use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrStorage, sendmsg};
+    let iov = [io::IoSlice::new(datagram)];
+    let addr = SockaddrStorage::from(to);
+    let fd = socket.as_raw_fd();
+    let sent = match from {
+        IpAddr::V4(v4) => {
+            let info = libc::in_pktinfo {
+                ipi_ifindex: 0,
+                ipi_spec_dst: libc::in_addr {
+                    s_addr: u32::from(v4).to_be(),
+                },
+                ipi_addr: libc::in_addr { s_addr: 0 },
+            };
+            let cmsg = [ControlMessage::Ipv4PacketInfo(&info)];
+            sendmsg(fd, &iov, &cmsg, MsgFlags::empty(), Some(&addr))
+        }
+        IpAddr::V6(v6) => {
+            let info = libc::in6_pktinfo {
+                ipi6_addr: libc::in6_addr {
+                    s6_addr: v6.octets(),
+                },
+                ipi6_ifindex: 0,
+            };
+            let cmsg = [ControlMessage::Ipv6PacketInfo(&info)];
+            sendmsg(fd, &iov, &cmsg, MsgFlags::empty(), Some(&addr))
+        }
+    };
+    sent.map_err(io::Error::from)
 }
 
 /// A tunnel's own UDP socket: bound to `local` (the listen socket's address and port, which
@@ -242,6 +284,17 @@ pub fn open_ip(listen: &[SocketAddr]) -> Vec<Bound> {
             }
             raw(ip)
         });
+        // On the unspecified address, each SCCRQ comes with the address it was sent to, which
+        // its tunnel answers from (as over UDP).
+        if let Ok(b) = &opened
+            && ip.is_unspecified()
+            && let Err(e) = report_destination(&b.socket, ip.is_ipv6())
+        {
+            tracing::warn!(
+                "L2TPv3 over IP on {ip}: cannot learn the address each SCCRQ was sent to: {e}; \
+                 tunnels answer from the address routing chooses"
+            );
+        }
         match opened {
             Ok(b) => {
                 tracing::debug!(

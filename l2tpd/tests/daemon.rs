@@ -592,6 +592,15 @@ fn encap_ip_opens_protocol_115_sockets_or_says_why_not() {
     let Ok(Response::System(s)) = env.request(&Request::ShowSystem) else {
         panic!("no system info");
     };
+    // The protocol 115 addresses open are listed, those of `listen` (no port).
+    let udp: Vec<String> = s
+        .listen
+        .iter()
+        .filter_map(|a| a.parse::<std::net::SocketAddr>().ok())
+        .map(|a| a.ip().to_string())
+        .collect();
+    assert_eq!(s.ip_encap, !s.ip_listen.is_empty(), "{:?}", s.ip_listen);
+    assert!(s.ip_listen.iter().all(|a| udp.contains(a)), "{s:?}");
     if s.ip_encap {
         env.wait_log("protocol 115");
     } else {

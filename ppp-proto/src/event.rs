@@ -238,7 +238,7 @@ pub struct Counters {
     /// Frames dropped because the transmit queue was full.
     pub queue_full: u32,
     /// PAP Authenticate-Requests or CHAP Responses with other credentials than those judged,
-    /// that came after the verdict: answered with it, never judged (the link keeps the
-    /// verdict it has).
+    /// that came after the verdict (or, PAP, while it was pending): answered with it, never
+    /// judged (the link keeps the verdict it has).
     pub auth_other_requests: u32,
 }

@@ -101,6 +101,14 @@ impl Builder {
             )),
             _ => {}
         }
+        if !listen && config.system.radius_dynauth_require_event_timestamp {
+            self.diags.push(Diagnostic::warning(
+                self.system_info
+                    .at("radius_dynauth_require_event_timestamp"),
+                "`radius_dynauth_require_event_timestamp` is set but the `system` block sets \
+                 no `radius_dynauth_listen`: no request is taken",
+            ));
+        }
     }
 
     /// A ppp profile that authenticates with RADIUS needs an authentication server, one with

@@ -17,8 +17,14 @@ pub struct SystemInfo {
     pub config_file: String,
     /// The UDP addresses the daemon listens on, as bound (`0.0.0.0:1701`, `[::]:1701`).
     pub listen: Vec<String>,
-    /// Whether L2TPv3-over-IP (protocol 115) sockets are open.
+    /// Whether L2TPv3-over-IP (protocol 115) sockets are open (kept for older clients:
+    /// `ip_listen` says where).
     pub ip_encap: bool,
+    /// The addresses where L2TPv3-over-IP (protocol 115) sockets are open, which have no port
+    /// (`0.0.0.0`, `::`): those of `listen` that could be opened. Empty from a daemon that
+    /// predates it.
+    #[serde(default)]
+    pub ip_listen: Vec<String>,
     /// The Host Name AVP the daemon sends.
     pub host_name: String,
     /// The L2TPv3 Router ID.

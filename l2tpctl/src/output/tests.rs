@@ -615,24 +615,25 @@ fn durations() {
     assert_eq!(duration(90_061), "1d 01:01:01");
 }
 
-/// `show system` counts the closing tunnels and sessions among those that exist, says how many
-/// they are, and that the limits leave them out (they count the tunnels in service).
-#[test]
-fn system_counts_say_how_many_are_closing() {
-    let line = |s: &SystemInfo, key: &str| {
-        text(&Response::System(s.clone()))
-            .lines()
-            .find(|l| l.trim_start().starts_with(key))
-            .map(|l| l.split_once(':').map_or("", |(_, v)| v).trim().to_owned())
-            .unwrap_or_default()
-    };
-    let mut s = SystemInfo {
+/// The value of `show system`'s line `key` (`tunnels:`).
+fn line(s: &SystemInfo, key: &str) -> String {
+    text(&Response::System(s.clone()))
+        .lines()
+        .find(|l| l.trim_start().starts_with(key))
+        .map(|l| l.split_once(':').map_or("", |(_, v)| v).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A daemon with nothing going on, over UDP only.
+fn bare_system() -> SystemInfo {
+    SystemInfo {
         version: "0.1.0".into(),
         pid: 1,
         uptime_s: 0,
         config_file: String::new(),
         listen: Vec::new(),
         ip_encap: false,
+        ip_listen: Vec::new(),
         host_name: String::new(),
         router_id: 0,
         log_level: "notice".into(),
@@ -641,7 +642,26 @@ fn system_counts_say_how_many_are_closing() {
         counts: l2tp_ctl::Counts::default(),
         limits: l2tp_ctl::Limits::default(),
         statistics: l2tp_ctl::SystemStats::default(),
-    };
+    }
+}
+
+/// `show system` lists the protocol 115 addresses open; a daemon that does not list them
+/// (older) still says whether any is.
+#[test]
+fn system_lists_the_ip_encapsulation_addresses() {
+    let mut s = bare_system();
+    assert_eq!(line(&s, "ip encapsulation:"), "no");
+    s.ip_encap = true;
+    assert_eq!(line(&s, "ip encapsulation:"), "yes");
+    s.ip_listen = vec!["0.0.0.0".into(), "::".into()];
+    assert_eq!(line(&s, "ip encapsulation:"), "0.0.0.0 ::");
+}
+
+/// `show system` counts the closing tunnels and sessions among those that exist, says how many
+/// they are, and that the limits leave them out (they count the tunnels in service).
+#[test]
+fn system_counts_say_how_many_are_closing() {
+    let mut s = bare_system();
     s.counts.tunnels = 5;
     s.counts.tunnels_up = 3;
     s.counts.sessions = 2;

@@ -286,7 +286,8 @@ impl Core {
             uptime_s: now.saturating_duration_since(self.started).as_secs(),
             config_file: self.config_path.display().to_string(),
             listen: facts.listen.iter().map(|a| a.to_string()).collect(),
-            ip_encap: facts.ip_encap,
+            ip_encap: facts.ip_encap(),
+            ip_listen: facts.ip_listen.iter().map(|a| a.to_string()).collect(),
             host_name: sys
                 .host_name
                 .clone()

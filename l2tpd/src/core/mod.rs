@@ -289,6 +289,8 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use l2tp_ctl::{ErrorKind, ProfileKind, Request, Response};
 
     use super::*;
@@ -305,7 +307,7 @@ mod tests {
     pub(super) fn facts() -> HostFacts {
         HostFacts {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
-            ip_encap: false,
+            ip_listen: Vec::new(),
             ip_tunnel_sockets: false,
             control_socket: PathBuf::from("/tmp/x.sock"),
             host_name: "host".into(),
@@ -329,6 +331,30 @@ mod tests {
         DataplaneHost::new(Box::new(NoneDataplane::default()), false)
     }
 
+    /// `show system` lists the protocol 115 addresses open, not those of `listen` that could
+    /// not be opened.
+    #[test]
+    fn show_system_lists_the_ip_encapsulation_addresses_open() {
+        let mut f = facts();
+        f.listen.push(SocketAddr::from(([192, 0, 2, 1], 1701)));
+        f.ip_listen = vec![IpAddr::from([127, 0, 0, 1])];
+        let mut c = Core::new(
+            parse("tunnel profile \"ip\" {\n encap ip\n version 3\n}\n"),
+            PathBuf::from("/nonexistent/l2tpd.conf"),
+            f,
+            1,
+            None,
+            Instant::now(),
+        );
+        let now = Instant::now();
+        c.start(now);
+        let Ok(Response::System(s)) = c.handle_request(now, Request::ShowSystem, &plane()) else {
+            panic!("no system info");
+        };
+        assert!(s.ip_encap);
+        assert_eq!(s.ip_listen, ["127.0.0.1"]);
+    }
+
     #[test]
     fn show_requests_answer_from_config_and_empty_tables() {
         let mut c = core(
@@ -343,6 +369,7 @@ mod tests {
         assert_eq!((s.router_id, s.host_name.as_str()), (9, "host"));
         assert_eq!(s.log_level, "notice");
         assert_eq!(s.listen, ["127.0.0.1:1701"]);
+        assert!(!s.ip_encap && s.ip_listen.is_empty(), "UDP only");
         assert!(matches!(
             c.handle_request(now, Request::show_tunnels(), &p),
             Ok(Response::Tunnels(t)) if t.is_empty()

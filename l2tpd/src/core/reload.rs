@@ -111,7 +111,7 @@ impl Core {
             path: self.config_path.clone(),
             base: Arc::clone(self.engine.config()),
             first: Arc::clone(&self.first),
-            ip_encap: self.engine.facts().ip_encap,
+            ip_encap: self.engine.facts().ip_encap(),
         }
     }
 

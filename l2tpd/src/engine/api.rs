@@ -1,7 +1,7 @@
 //! What the engine and the shell say to each other: the facts the engine starts with, the
 //! commands it takes, and the events it asks the shell to carry out.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use l2tp_ctl::{DebugTarget, Params, Selector};
@@ -16,8 +16,9 @@ use crate::scripts::ScriptEvent;
 pub struct HostFacts {
     /// The UDP addresses actually bound (ports filled in).
     pub listen: Vec<SocketAddr>,
-    /// Whether IP-encapsulation (protocol 115) sockets are open.
-    pub ip_encap: bool,
+    /// The addresses where IP-encapsulation (protocol 115) sockets are open: those of
+    /// `listen` that could be opened, when any tunnel may run over IP.
+    pub ip_listen: Vec<IpAddr>,
     /// Whether they are the kernel's L2TP/IP sockets, so that each tunnel over IP gets a
     /// socket of its own ([`crate::net::Framing::L2tpIp`]).
     pub ip_tunnel_sockets: bool,
@@ -30,6 +31,13 @@ pub struct HostFacts {
     /// Whether the data plane carries native PPP's frames, so that l2tpd can terminate the PPP
     /// of sessions itself.
     pub native_ppp: bool,
+}
+
+impl HostFacts {
+    /// Whether IP-encapsulation (protocol 115) sockets are open.
+    pub fn ip_encap(&self) -> bool {
+        !self.ip_listen.is_empty()
+    }
 }
 
 /// Something the engine asks of the shell.

@@ -369,7 +369,7 @@ mod tests {
     fn facts() -> HostFacts {
         HostFacts {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 1701))],
-            ip_encap: false,
+            ip_listen: Vec::new(),
             ip_tunnel_sockets: false,
             control_socket: "/tmp/x.sock".into(),
             host_name: "sys-host".into(),

@@ -156,8 +156,8 @@ impl Sockets {
     }
 
     /// The socket to send `t` from: the one bound to its local address, else the first of its
-    /// transport and address family.
-    pub(super) fn for_transmit(&self, t: &Transmit) -> Option<(Framing, &UdpSocket)> {
+    /// transport and address family; with the address it is bound to.
+    pub(super) fn for_transmit(&self, t: &Transmit) -> Option<(Framing, SocketAddr, &UdpSocket)> {
         let same = |(framing, local, _, _): &&(Framing, SocketAddr, Arc<UdpSocket>, bool)| {
             framing.encap() == t.encap && local.is_ipv4() == t.remote.is_ipv4()
         };
@@ -166,7 +166,7 @@ impl Sockets {
             .filter(same)
             .find(|(_, local, _, _)| *local == t.local)
             .or_else(|| self.list.iter().find(same))
-            .map(|(framing, _, s, _)| (*framing, &**s))
+            .map(|(framing, local, s, _)| (*framing, *local, &**s))
     }
 }
 
@@ -263,7 +263,7 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
             }
         }
     }
-    let Some((framing, socket)) = sockets.for_transmit(t) else {
+    let Some((framing, local, socket)) = sockets.for_transmit(t) else {
         let why = match own_error {
             Some(e) => format!("{e}, on the tunnel's own socket (no listen socket of its family)"),
             None => format!("no {:?} socket to send on", t.encap),
@@ -276,7 +276,21 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
     let Some(datagram) = encode(framing, t) else {
         return false;
     };
-    match socket.send_to(datagram, t.remote).await {
+    // A tunnel over IP has no socket of its own (raw sockets): on a listen socket of the
+    // unspecified address, its messages leave from its local address, the one dialled.
+    let sent = if framing == Framing::RawIp
+        && local.ip().is_unspecified()
+        && !t.local.ip().is_unspecified()
+    {
+        socket
+            .async_io(tokio::io::Interest::WRITABLE, || {
+                crate::net::send_from(socket.as_fd(), datagram, t.local.ip(), t.remote)
+            })
+            .await
+    } else {
+        socket.send_to(datagram, t.remote).await
+    };
+    match sent {
         Ok(_) => true,
         Err(e) => {
             sockets
@@ -326,7 +340,7 @@ pub(super) async fn receive(
         // its local address (`net::report_destination`): the tunnel answers from it.
         let mut to = local;
         let read = SCRATCH.with_borrow_mut(|buf| {
-            let got = if marks || (framing == Framing::Udp && local.ip().is_unspecified()) {
+            let got = if marks || local.ip().is_unspecified() {
                 socket.try_io(tokio::io::Interest::READABLE, || {
                     let (n, remote, mark, dest) =
                         l2tp_dataplane::marks::recv_from_to(socket.as_fd(), buf)?;

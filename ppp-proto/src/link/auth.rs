@@ -12,8 +12,8 @@
 //! authenticated again with the new credentials (counted in `auth_other_requests`). A PAP peer
 //! retransmits with a new Identifier and takes only an Ack whose Identifier matches its latest
 //! Request (RFC 1334 §2.2.2): a repetition of the same Peer-ID and Password while the verdict
-//! is pending moves the Identifier the verdict will carry to the latest; other requests then
-//! are ignored. After a Nak or Failure, while the link closes, a repeated or another request
+//! is pending moves the Identifier the verdict will carry to the latest; another request then
+//! gets the verdict's answer too when it comes, with its own Identifier, never judged. After a Nak or Failure, while the link closes, a repeated or another request
 //! or Response gets the Nak or Failure again (RFC 1334 §2.2.1, RFC 1994 §4.2: its first answer
 //! may have been lost). A CHAP Response with another Identifier than our Challenge's answers
 //! no Challenge of ours and is discarded (RFC 1994 §4.1). CHAP needs no such care: a Response to a Challenge sent again has that
@@ -42,6 +42,7 @@ use crate::event::{DownReason, Event};
 use crate::timer::TimerKind;
 use crate::wire::{ControlPacket, protocol};
 
+mod proxied;
 mod rechallenge;
 mod verdict;
 
@@ -111,6 +112,9 @@ struct Authenticator {
     /// A digest of the request judged (PAP: Peer-ID and Password; CHAP: Name and Value), to
     /// tell a retransmission of that request from another one.
     request: RequestDigest,
+    /// The Identifiers of other PAP requests that came while the verdict was pending, to
+    /// answer with it.
+    others: verdict::Identifiers,
 }
 
 /// [`maths::pap_request_digest`] of the request judged (redacted in `Debug`: it is derived
@@ -180,6 +184,7 @@ impl Link {
                 retries: config.chap.max_challenges.saturating_sub(1),
                 started: now,
                 request: RequestDigest::default(),
+                others: verdict::Identifiers::default(),
             };
             if method == AuthMethod::Pap {
                 // RFC 1334 §2.2.1: the peer sends; we only wait, here at most `pap.timeout`.
@@ -217,100 +222,11 @@ impl Link {
             });
         }
         self.auth = Some(state);
-        match proxied {
-            Some(ProxiedStart::Peer {
-                identifier,
-                user,
-                credentials,
-            }) => self.resume_peer(identifier, user, credentials),
-            Some(ProxiedStart::ChapAnswered {
-                identifier,
-                challenge,
-            }) => self.resume_chap_answered(now, identifier, &challenge),
-            Some(ProxiedStart::PapSent { identifier }) => {
-                if let Some(s) = self.auth.as_mut().and_then(|s| s.us.as_mut()) {
-                    // (`answered` marks the request as sent: PAP has no other use for it.)
-                    s.identifier = identifier;
-                    s.answered = true;
-                }
-                self.arm_auth_restart(now);
-            }
-            None => {}
+        if let Some(proxied) = proxied {
+            self.resume_proxied(now, proxied);
         }
         self.send_challenge(now);
         self.send_pap_request_unless_proxied(now);
-    }
-
-    /// Proxy authentication as authenticator: the peer answered the LAC; the host judges.
-    fn resume_peer(&mut self, identifier: u8, user: Vec<u8>, credentials: PeerCredentials) {
-        let Some(a) = self.auth.as_mut().and_then(|s| s.peer.as_mut()) else {
-            return;
-        };
-        a.identifier = identifier;
-        let digest = match &credentials {
-            PeerCredentials::ChapMd5 {
-                challenge,
-                response,
-                ..
-            } => {
-                a.challenge = *challenge;
-                maths::pap_request_digest(&user, response)
-            }
-            PeerCredentials::Pap { password } => {
-                maths::pap_request_digest(&user, password.as_bytes())
-            }
-            PeerCredentials::MsChapV2 {
-                peer_challenge,
-                nt_response,
-                ..
-            } => {
-                let r = MsChapV2Response {
-                    peer_challenge: *peer_challenge,
-                    nt_response: *nt_response,
-                    flags: 0,
-                };
-                maths::pap_request_digest(&user, &r.to_bytes())
-            }
-        };
-        a.request = RequestDigest(digest);
-        self.auth_serial = self.auth_serial.wrapping_add(1);
-        let request_id = AuthId(self.auth_serial);
-        a.status = Status::Pending(request_id);
-        self.push(Event::Authenticate(AuthRequest {
-            id: request_id,
-            user,
-            credentials,
-        }));
-    }
-
-    /// Proxy authentication as the one authenticated: our Response to the LAC's Challenge is
-    /// out; the Success is to come (the Response is repeated on the Restart timer, as usual).
-    fn resume_chap_answered(&mut self, now: Instant, identifier: u8, challenge: &[u8]) {
-        let Some(creds) = self.shared.config.credentials.as_ref() else {
-            return;
-        };
-        let Some(s) = self.auth.as_mut().and_then(|s| s.us.as_mut()) else {
-            return;
-        };
-        let r = maths::chap_md5_response(identifier, &creds.password, challenge);
-        s.response[..16].copy_from_slice(&r);
-        s.response_len = 16;
-        s.identifier = identifier;
-        s.answered = true;
-        self.arm_auth_restart(now);
-    }
-
-    /// Our first PAP Authenticate-Request, unless a proxied one went out already.
-    fn send_pap_request_unless_proxied(&mut self, now: Instant) {
-        if self
-            .auth
-            .as_ref()
-            .and_then(|s| s.us.as_ref())
-            .is_some_and(|s| s.answered)
-        {
-            return;
-        }
-        self.send_pap_request(now);
     }
 
     /// (Re)sends our CHAP Challenge if one is due.
@@ -506,6 +422,13 @@ impl Link {
                     // A retransmission while the host decides: the peer takes only an Ack
                     // with the Identifier of its latest request (RFC 1334 §2.2.2).
                     Status::Pending(_) if same => a.identifier = id,
+                    // Another request while the host decides: it gets the verdict's answer
+                    // too, with its own Identifier, never judged (RFC 1334 §2.2.1: every
+                    // Authenticate-Request is answered), as one after the verdict does.
+                    Status::Pending(_) => {
+                        a.others.insert(id);
+                        self.note_other_request(true);
+                    }
                     // The Ack was lost: acknowledge the retransmission (RFC 1334 §2.2.2).
                     // Another request gets the Ack too (RFC 1334 §2.2.1: every
                     // Authenticate-Request is answered), the link authenticated as it was.
@@ -521,7 +444,6 @@ impl Link {
                         self.send_auth(protocol::PAP, pap_code::NAK, id, message.as_bytes());
                         self.note_other_request(!same);
                     }
-                    Status::Pending(_) => {}
                 }
                 true
             }

@@ -3,7 +3,8 @@
 //! §2.2.2, RFC 1994 §4.2) or a Nak or Failure while the link closes (RFC 1334 §2.2.1: every
 //! Authenticate-Request is answered; RFC 1994 §4.2). Another request (other credentials) gets
 //! that answer too and is never judged, as pppd answers it; a CHAP Response to no Challenge of
-//! ours gets nothing, nor does anything once the link is down.
+//! ours gets nothing, nor does anything once the link is down. Another PAP request while the
+//! verdict is pending gets the verdict's answer when it comes, with its own Identifier.
 
 use std::time::Duration;
 
@@ -256,5 +257,113 @@ fn a_refused_request_repeated_after_the_link_is_down_is_not_answered() {
         let before = answers(&p, m, 0).len();
         p.inject(0, &repetition(m, &request, Again::Same));
         assert_eq!(answers(&p, m, 0).len(), before, "{m}: the link is gone");
+    }
+}
+
+/// Node 0's host keeps node 1's first PAP request. Returns the pair, the request and its id.
+fn pending_pap(seed: u64) -> (Pair, Vec<u8>, crate::auth::AuthId) {
+    let mut p = Pair::lns_and_client(seed, &[AuthMethod::Pap], PASSWORD);
+    p.hosts[0] = Host::Silent;
+    p.open();
+    p.run_while(Duration::from_secs(30), |p| {
+        p.frames_of(1, protocol::PAP).is_empty()
+    });
+    let request = p.frames_of(1, protocol::PAP)[0].bytes.clone();
+    let id = p.events[0]
+        .iter()
+        .find_map(|e| match e {
+            Event::Authenticate(r) => Some(r.id),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the request went to the host"));
+    // Node 1 hears nothing more: only node 0's answers are looked at.
+    p.tamper = Some(Box::new(|from, _| from == 1));
+    (p, request, id)
+}
+
+#[test]
+fn another_pap_request_while_the_verdict_is_pending_gets_the_verdict() {
+    use Again::{Other, Same};
+    use Phase::{Network, Terminate};
+    // accepted; what comes while the verdict is pending (the Identifier, as an offset from the
+    // first request's, and the credentials); the Identifiers answered (offsets), the judged
+    // request's first; other requests counted; the phase then.
+    type Case = (bool, &'static [(u8, Again)], &'static [u8], u32, Phase);
+    let table: [Case; 8] = [
+        // The same request again: the verdict answers the latest only (RFC 1334 §2.2.2).
+        (true, &[(1, Same)], &[1], 0, Network),
+        (false, &[(1, Same)], &[1], 0, Terminate),
+        // Another one: answered too (RFC 1334 §2.2.1), never judged.
+        (true, &[(100, Other)], &[0, 100], 1, Network),
+        (false, &[(100, Other)], &[0, 100], 1, Terminate),
+        (true, &[(100, Other), (1, Same)], &[1, 100], 1, Network),
+        (
+            true,
+            &[(100, Other), (101, Other)],
+            &[0, 100, 101],
+            2,
+            Network,
+        ),
+        // An Identifier is answered once.
+        (
+            false,
+            &[(100, Other), (100, Other)],
+            &[0, 100],
+            2,
+            Terminate,
+        ),
+        (true, &[(0, Other)], &[0], 1, Network),
+    ];
+    for (seed, (accept, meanwhile, answered, others, phase)) in (90..).zip(table) {
+        let case = format!("accepted {accept}, {meanwhile:?}");
+        let (mut p, request, id) = pending_pap(seed);
+        let (code, first, data) = decode(&request);
+        for (offset, again) in meanwhile {
+            let data = match again {
+                Same => data.clone(),
+                _ => [&[3u8][..], b"bob", &[3], b"pw!"].concat(),
+            };
+            p.inject(
+                0,
+                &frame(protocol::PAP, code, first.wrapping_add(*offset), &data),
+            );
+        }
+        assert!(
+            answers(&p, AuthMethod::Pap, 0).is_empty(),
+            "{case}: nothing yet"
+        );
+        let asked = p.events[0]
+            .iter()
+            .filter(|e| matches!(e, Event::Authenticate(_)))
+            .count();
+        assert_eq!(asked, 1, "{case}: judged once");
+        let verdict = if accept {
+            Verdict::accept()
+        } else {
+            Verdict::reject("Wrong password")
+        };
+        let now = p.now;
+        p.links[0].set_network(lns_network());
+        p.links[0]
+            .auth_verdict(now, id, verdict)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        p.drain();
+        let got = answers(&p, AuthMethod::Pap, 0);
+        let want = if accept { pap_code::ACK } else { pap_code::NAK };
+        assert!(
+            got.iter().all(|(c, _, d)| *c == want && *d == got[0].2),
+            "{case}: the same answer to each: {got:?}"
+        );
+        let ids: Vec<u8> = got
+            .iter()
+            .map(|(_, id, _)| id.wrapping_sub(first))
+            .collect();
+        assert_eq!(ids, answered, "{case}: the Identifiers answered");
+        assert_eq!(
+            p.links[0].counters().auth_other_requests,
+            others,
+            "{case}: counted as other requests"
+        );
+        assert_eq!(p.links[0].phase(), phase, "{case}");
     }
 }

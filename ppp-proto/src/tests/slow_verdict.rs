@@ -96,24 +96,6 @@ fn a_pap_request_repeated_after_the_verdict_is_acknowledged_with_its_identifier(
 }
 
 #[test]
-fn another_pap_request_while_the_verdict_is_pending_is_not_answered_for_it() {
-    let mut p = Pair::lns_and_client(42, &[AuthMethod::Pap], PASSWORD);
-    let id = pending_after(&mut p, protocol::PAP, 1, 1);
-    let first = code_id(p.frames_of(1, protocol::PAP)[0]).1;
-    // Another user's request with another Identifier: not the request being judged.
-    let mut pap = vec![3];
-    pap.extend_from_slice(b"bob");
-    pap.push(3);
-    pap.extend_from_slice(b"pw!");
-    let other = frame(protocol::PAP, 1, first.wrapping_add(100), &pap);
-    p.inject(0, &other);
-    decide(&mut p, id, Verdict::accept());
-    p.drain();
-    let acks = ids(&p, 0, protocol::PAP, 2);
-    assert_eq!(acks, [first]);
-}
-
-#[test]
 fn a_slow_chap_verdict_answers_the_latest_response() {
     for m in [AuthMethod::ChapMd5, AuthMethod::MsChapV2] {
         let mut p = Pair::lns_and_client(43, &[m], PASSWORD);

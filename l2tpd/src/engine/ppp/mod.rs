@@ -219,8 +219,8 @@ pub(super) fn frame(
     ppp.note_peer_ifid(handle, st, acked);
     if st.link.counters().auth_other_requests != other {
         tracing::debug!(
-            "session {tid}/{sid}: PPP: other credentials after the verdict: \
-             answered with the verdict given, not judged"
+            "session {tid}/{sid}: PPP: other credentials than those judged: \
+             answered with the verdict, not judged"
         );
     }
     let malformed = st.link.counters().malformed != malformed;

@@ -33,7 +33,7 @@ pub(crate) fn addr(i: usize) -> SocketAddr {
 fn facts(i: usize) -> HostFacts {
     HostFacts {
         listen: vec![addr(i)],
-        ip_encap: true,
+        ip_listen: vec![addr(i).ip()],
         ip_tunnel_sockets: false,
         control_socket: "/nonexistent/l2tpd.sock".into(),
         host_name: format!("node{i}"),

@@ -50,7 +50,7 @@ fn a_config_tunnel_opens_with_its_own_socket_and_shows_as_connecting() {
     let now = std::time::Instant::now();
     let facts = super::super::HostFacts {
         listen: vec![addr(0)],
-        ip_encap: false,
+        ip_listen: Vec::new(),
         ip_tunnel_sockets: false,
         control_socket: "/tmp/x.sock".into(),
         host_name: "sys-host".into(),

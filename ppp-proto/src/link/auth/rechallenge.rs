@@ -62,6 +62,7 @@ impl Link {
             retries: self.shared.config.chap.max_challenges.saturating_sub(1),
             started: now,
             request: Default::default(),
+            others: Default::default(),
         });
         self.send_challenge(now);
     }

@@ -12,8 +12,9 @@ use crate::link::{Link, Phase, VerdictError};
 use crate::wire::protocol;
 
 impl Link {
-    /// After the verdict, a request with other credentials than the one judged was answered
-    /// with that verdict, not judged (as pppd does): counted for the host to log.
+    /// A request with other credentials than the one judged, after the verdict or while it is
+    /// pending, is answered with that verdict, not judged (as pppd does): counted for the host
+    /// to log.
     pub(in crate::link) fn note_other_request(&mut self, other: bool) {
         if other {
             let c = &mut self.shared.counters;
@@ -37,6 +38,9 @@ impl Link {
             return Err(VerdictError::NoSuchRequest);
         };
         let (method, identifier) = (a.method, a.identifier);
+        // Other requests that came while the verdict was pending get its answer too.
+        let others = std::mem::take(&mut a.others);
+        let others = others.iter().filter(|id| *id != identifier);
         match verdict {
             Verdict::Accept {
                 authenticator_response,
@@ -51,6 +55,9 @@ impl Link {
                 if method == AuthMethod::Pap {
                     let message = pap_ack_message(a.message.as_deref()).to_owned();
                     self.send_auth(protocol::PAP, pap_code::ACK, identifier, message.as_bytes());
+                    for id in others {
+                        self.send_auth(protocol::PAP, pap_code::ACK, id, message.as_bytes());
+                    }
                 } else {
                     let message =
                         success_message(method, authenticator_response, a.message.as_deref());
@@ -73,6 +80,9 @@ impl Link {
                 if method == AuthMethod::Pap {
                     a.message = Some(message.clone().into_boxed_str());
                     self.send_auth(protocol::PAP, pap_code::NAK, identifier, message.as_bytes());
+                    for id in others {
+                        self.send_auth(protocol::PAP, pap_code::NAK, id, message.as_bytes());
+                    }
                 } else {
                     let text = if method == AuthMethod::MsChapV2 && !message.starts_with("E=") {
                         let challenge: String =
@@ -113,4 +123,19 @@ pub(super) fn success_message(
 /// The message of a PAP Authenticate-Ack: the host's, else a greeting.
 pub(super) fn pap_ack_message(message: Option<&str>) -> &str {
     message.unwrap_or("Login ok")
+}
+
+/// A set of PAP Identifiers (256 bits).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Identifiers([u64; 4]);
+
+impl Identifiers {
+    pub(super) fn insert(&mut self, id: u8) {
+        self.0[usize::from(id >> 6)] |= 1 << (id & 63);
+    }
+
+    /// The Identifiers in the set, in ascending order.
+    pub(super) fn iter(self) -> impl Iterator<Item = u8> {
+        (0..=u8::MAX).filter(move |id| self.0[usize::from(id >> 6)] & (1 << (id & 63)) != 0)
+    }
 }
