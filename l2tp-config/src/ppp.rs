@@ -51,8 +51,9 @@ params! {
         wins_addr_1: Ipv4Addr => Option<Ipv4Addr> = None, p::ipv4_host;
         /// `wins_addr_2`: secondary NBNS (WINS) server \[`None`\].
         wins_addr_2: Ipv4Addr => Option<Ipv4Addr> = None, p::ipv4_host;
-        /// `mru`: the MRU we ask for, 128 to 16384 \[1500\].
-        mru: u16 => u16 = 1500, p::number(128, 16384);
+        /// `mru`: the MRU we ask for, 128 to 16384 \[`None`: what a 1500-octet underlay
+        /// carries in the tunnel's headers without fragmentation\].
+        mru: u16 => Option<u16> = None, p::number(128, 16384);
         /// `lcp_echo_interval`: seconds between LCP Echo-Requests, 0 = none \[30\].
         lcp_echo_interval: u32 => u32 = 30, p::number(0, 86_400);
         /// `lcp_echo_fail_count`: Echo-Requests unanswered in a row before the link is

@@ -51,7 +51,8 @@ fn ppp_profiles_inherit_from_the_default_one() {
     assert_eq!(d.dns(), [Some(ip("192.0.2.53")), None]);
     assert_eq!(
         (d.mru, d.lcp_echo_interval, d.lcp_echo_fail_count),
-        (1500, 10, 3)
+        (None, 10, 3),
+        "no mru: the engine derives it from the tunnel"
     );
     assert_eq!((d.idle_timeout, d.max_connect_time), (0, 0));
     assert!(d.ipv6cp);
@@ -69,7 +70,7 @@ fn ppp_profiles_inherit_from_the_default_one() {
     assert_eq!(lns.wins(), [Some(ip("192.0.2.60")), None]);
     assert_eq!(lns.local_ip_addr, Some(ip("198.51.100.1")));
     assert_eq!(lns.ip_pool_name.as_deref(), Some("customers"));
-    assert_eq!((lns.mru, lns.lcp_echo_interval), (1400, 10));
+    assert_eq!((lns.mru, lns.lcp_echo_interval), (Some(1400), 10));
     assert_eq!((lns.idle_timeout, lns.max_connect_time), (600, 86400));
     assert!(!lns.ipv6cp);
     assert!(lns.proxy_lcp && !lns.proxy_auth);

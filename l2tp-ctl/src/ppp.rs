@@ -36,9 +36,16 @@ pub struct PppDetail {
     /// The peer's IPv6 interface identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_ipv6_ifid: Option<String>,
+    /// The MRU we ask for (the profile's `mru`, or what the tunnel's underlay carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mru: Option<u16>,
     /// The peer's MRU, once LCP is Opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_mru: Option<u16>,
+    /// The MTU we send with, once LCP is Opened: the peer's MRU, capped by what the underlay
+    /// carries without fragmentation, the pseudowire profile's `mtu` and Framed-MTU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u16>,
     /// Seconds since the first network protocol came up; 0 when none is up.
     pub uptime_s: u64,
     /// LCP Echo-Requests sent.

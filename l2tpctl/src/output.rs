@@ -613,7 +613,9 @@ fn ppp(p: &l2tp_ctl::PppDetail) -> String {
         ("dns", if dns.is_empty() { "-".into() } else { dns }),
         ("local ipv6 ifid", or_dash(&p.local_ipv6_ifid)),
         ("peer ipv6 ifid", or_dash(&p.peer_ipv6_ifid)),
+        ("mru", p.mru.map_or("-".into(), |m| m.to_string())),
         ("peer mru", p.peer_mru.map_or("-".into(), |m| m.to_string())),
+        ("mtu", p.mtu.map_or("-".into(), |m| m.to_string())),
         ("up for", duration(p.uptime_s)),
         (
             "echo",

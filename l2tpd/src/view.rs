@@ -296,7 +296,7 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
     m.push("dns_addr_2", opt_text(&s.dns_addr_2));
     m.push("wins_addr_1", opt_text(&s.wins_addr_1));
     m.push("wins_addr_2", opt_text(&s.wins_addr_2));
-    m.push("mru", Some(s.mru.into()));
+    m.push("mru", num(&s.mru));
     m.push("lcp_echo_interval", Some(s.lcp_echo_interval.into()));
     m.push("lcp_echo_fail_count", Some(s.lcp_echo_fail_count.into()));
     m.push("idle_timeout", Some(s.idle_timeout.into()));

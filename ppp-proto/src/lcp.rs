@@ -150,6 +150,12 @@ impl LcpOptions {
         self.want_auth
     }
 
+    /// Sets the MRU to request in place of the configuration's (1500 is not requested).
+    pub(crate) fn set_mru(&mut self, mru: u16) {
+        self.mru = mru;
+        self.want_mru = (mru != DEFAULT_MRU).then_some(mru);
+    }
+
     /// Our MRU as requested.
     pub(crate) fn local_mru(&self) -> u16 {
         self.want_mru.unwrap_or(DEFAULT_MRU)

@@ -356,7 +356,7 @@ pub struct PppNetwork {
     pub ipv4: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
     /// IPv6: our interface identifier and the peer's, when IPv6CP is Opened.
     pub ipv6: Option<(u64, u64)>,
-    /// The largest packet the peer receives (its MRU).
+    /// The largest packet to send: the peer's MRU, capped by what the underlay carries.
     pub mtu: u16,
     /// Whether data frames to the peer may omit the `FF 03` address and control fields
     /// (ACFC) and shorten the Protocol field to one octet (PFC).

@@ -230,6 +230,13 @@ impl Link {
         }
     }
 
+    /// Sets the MRU this link requests in place of its configuration's, for an MRU that
+    /// depends on the lower layer (the headers of the tunnel carrying the link). Takes effect
+    /// from the next Configure-Request: call it before [`Link::open`].
+    pub fn set_mru(&mut self, mru: u16) {
+        self.lcp_opts.set_mru(mru);
+    }
+
     /// Starts the link: the lower layer is up (the L2TP session is established) and LCP is
     /// opened, so the first Configure-Request goes out (RFC 1661 §4.3 Up, Open). Calling it
     /// again does nothing.

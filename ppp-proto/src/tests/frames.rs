@@ -243,6 +243,23 @@ fn our_request_follows_naks_and_rejects() {
     assert_eq!(out[0].data, vec![1, 4, 0x04, 0xb0, 3, 5, 0xc2, 0x23, 5]);
 }
 
+/// A link's own MRU (one that depends on its lower layer) replaces its config's; 1500 is not
+/// requested (RFC 1661 §6.1).
+#[test]
+fn a_links_own_mru_is_requested_in_place_of_the_configs() {
+    for (mru, first) in [
+        (1456, vec![1, 4, 0x05, 0xb0]),
+        (1500, vec![3, 5, 0xc2, 0x23]),
+    ] {
+        let mut one = One::new(lns_config(&[AuthMethod::ChapMd5]));
+        one.link.set_mru(mru);
+        let now = one.now;
+        one.link.open(now);
+        let out = one.take();
+        assert_eq!(out[0].data[..4], first[..], "{mru}");
+    }
+}
+
 #[test]
 fn lcp_codes_outside_the_automaton() {
     let (mut one, _) = One::opened(lns_config(&[]), &MAGIC);

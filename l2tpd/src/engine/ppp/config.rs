@@ -106,7 +106,7 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
             timeout: secs(s.pap_timeout),
         },
         lcp: LcpConfig {
-            mru: s.mru,
+            mru: s.mru.unwrap_or(LcpConfig::default().mru),
             ..LcpConfig::default()
         },
         name: s.local_name.as_bytes().to_vec(),
@@ -152,6 +152,7 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
         profile: name.to_owned(),
         server: Arc::new(server),
         client: Arc::new(client),
+        mru: s.mru,
         local_ip: s.local_ip_addr,
         peer_ip: s.peer_ip_addr,
         pool: s.ip_pool_name.clone(),

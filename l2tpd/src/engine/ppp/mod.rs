@@ -22,6 +22,7 @@ mod acct;
 mod config;
 mod dynauth;
 mod local;
+mod mtu;
 mod outputs;
 pub(super) mod policy;
 mod proxy;
@@ -78,11 +79,15 @@ pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) -> boo
     if !ctx.facts.native_ppp {
         return true;
     }
-    let v3 = ctx
-        .protocol
-        .ep()
-        .tunnel(p.tunnel_id)
-        .is_some_and(|t| t.version == proto::wire::header::Version::V3);
+    let tunnel = ctx.protocol.ep().tunnel(p.tunnel_id);
+    let v3 = (tunnel.as_ref()).is_some_and(|t| t.version == proto::wire::header::Version::V3);
+    let underlay = tunnel.map(|t| mtu::Underlay {
+        version: t.version,
+        encap: t.encap,
+        ipv6: t.remote.is_ipv6(),
+        l2spec: p.l2spec,
+    });
+    let pw_mtu = rec.pseudowire.mtu;
     let answered = rec.origin.created_by == ctl::CreatedBy::Net;
     let role = if p.lns || (v3 && answered) {
         Role::Server
@@ -90,7 +95,17 @@ pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) -> boo
         Role::Client
     };
     let proxy_lcp = policy.proxy.lcp;
+    let explicit_mru = policy.mru;
     let mut link = ctx.ppp.new_link(role, policy);
+    if let Some(u) = underlay {
+        // What the peer sends us carries our cookie; what we send, the peer's.
+        link.mru = explicit_mru.unwrap_or_else(|| u.ppp_mtu(p.cookie.len()));
+        link.link.set_mru(link.mru);
+        link.path_mtu = u.ppp_mtu(p.peer_cookie.len());
+    }
+    if let Some(m) = pw_mtu {
+        link.path_mtu = link.path_mtu.min(m);
+    }
     if role == Role::Server && proxy_lcp {
         link.proxy = p.proxy.clone();
     }

@@ -39,6 +39,9 @@ pub(in crate::engine) struct PppPolicy {
     pub(in crate::engine) profile: String,
     /// The configuration of links in the server role.
     pub(in crate::engine) server: Arc<LinkConfig>,
+    /// The MRU the profile sets (`mru`); `None`: each link asks for what its tunnel's
+    /// underlay carries.
+    pub(in crate::engine) mru: Option<u16>,
     /// The configuration of links in the client role.
     pub(in crate::engine) client: Arc<LinkConfig>,
     /// Our address on the links (`local_ip_addr`); `None`: the tunnel's local IPv4 address.

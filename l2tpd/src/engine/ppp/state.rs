@@ -59,6 +59,11 @@ pub(in crate::engine) struct PppLink {
     pub(in crate::engine) proxy: Option<Box<proto::session::ProxyAvps>>,
     /// What the link took of them.
     pub(in crate::engine) proxied: Option<ppp_proto::Proxied>,
+    /// The MRU the link asks for: the profile's `mru`, else what the tunnel's underlay carries.
+    pub(in crate::engine) mru: u16,
+    /// The most this end sends in a packet, the peer's MRU aside: what the underlay carries
+    /// in the headers we send, capped by the pseudowire profile's `mtu`.
+    pub(in crate::engine) path_mtu: u16,
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
@@ -80,16 +85,23 @@ impl PppLink {
             return None;
         }
         let framing = self.info.map(|i| i.framing).unwrap_or_default();
-        // Framed-MTU (RFC 2865 §5.12) caps what the peer's MRU allows.
-        let framed = self.radius.as_deref().and_then(|r| r.framed_mtu);
-        let mtu = self.info.map_or(1500, |i| i.peer_mru);
         Some(PppNetwork {
             ipv4: ipv4.map(|i| (i.local, i.peer)),
             ipv6: ipv6.map(|i| (i.local.to_u64(), i.peer.to_u64())),
-            mtu: framed.map_or(mtu, |f| mtu.min(f)),
+            mtu: self.mtu(),
             acfc: framing.acfc,
             pfc: framing.pfc,
         })
+    }
+
+    /// The MTU this end sends with: the peer's MRU (LCP lets a sender send less, RFC 1661
+    /// §6.1), no more than the underlay carries without fragmentation nor the pseudowire
+    /// profile's `mtu`, and Framed-MTU (RFC 2865 §5.12) caps it too.
+    pub(in crate::engine) fn mtu(&self) -> u16 {
+        let framed = self.radius.as_deref().and_then(|r| r.framed_mtu);
+        let peer = self.info.map_or(1500, |i| i.peer_mru);
+        let mtu = peer.min(self.path_mtu);
+        framed.map_or(mtu, |f| mtu.min(f))
     }
 
     /// The user, as text for logs and `show` (bytes that are not UTF-8 replaced).
@@ -136,7 +148,10 @@ impl PppLink {
             dns,
             local_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.local.to_u64())),
             peer_ipv6_ifid: self.ipv6.map(|i| ctl::format_ifid(i.peer.to_u64())),
+            // What LCP requested once up (a proxied LCP's, or a Nak's), else what it will.
+            mru: Some(self.info.map_or(self.mru, |i| i.local_mru)),
             peer_mru: self.info.map(|i| i.peer_mru),
+            mtu: self.info.map(|_| self.mtu()),
             uptime_s: self
                 .up_since
                 .filter(|_| self.network().is_some())
@@ -389,6 +404,8 @@ impl Ppp {
             peer_ifid: 0,
             proxy: None,
             proxied: None,
+            mru: 1500,
+            path_mtu: 1500,
         })
     }
 

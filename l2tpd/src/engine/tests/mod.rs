@@ -14,6 +14,7 @@ mod ppp;
 mod ppp_auth;
 mod ppp_clients;
 mod ppp_hostile;
+mod ppp_mtu;
 mod ppp_proxy;
 mod ppp_timers;
 mod pw_types;
