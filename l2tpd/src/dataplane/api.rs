@@ -142,6 +142,9 @@ pub struct PppdSpec {
     /// pppd's `ipparam`: the peer's address, as xl2tpd passes it (the sixth argument of the
     /// `ip-up` scripts).
     pub ipparam: Option<String>,
+    /// pppd's `mru` and `mtu`: what fits the tunnel's underlay without fragmentation, given
+    /// before `pppd_options` so that an `mru` or `mtu` there wins.
+    pub sizes: Option<(u16, u16)>,
 }
 
 /// What the data plane did with a tunnel.

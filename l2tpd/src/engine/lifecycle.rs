@@ -448,6 +448,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
                 });
             }
             let native_ppp = ppp::prepare(ctx, &p);
+            let underlay = ppp::underlay_sizes(ctx, &p);
             let Some(rec) = ctx.registry.session(p.handle.0) else {
                 return;
             };
@@ -463,6 +464,7 @@ fn dataplane(ctx: &mut Ctx<'_>, req: proto::DataplaneRequest) {
                 calling_number: rec.calling_number(),
                 peer,
                 native_ppp,
+                underlay,
             };
             DataplaneRequest::InstallSession(Box::new(translate::session_spec(&p, data)))
         }

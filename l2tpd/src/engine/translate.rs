@@ -308,6 +308,8 @@ pub(super) struct SessionData<'a> {
     pub(super) peer: Option<SocketAddr>,
     /// Whether l2tpd terminates the session's PPP itself.
     pub(super) native_ppp: bool,
+    /// The MRU and MTU of a PPP link that fit the tunnel's underlay without fragmentation.
+    pub(super) underlay: Option<(u16, u16)>,
 }
 
 /// The data plane's spec of a session the protocol installs.
@@ -347,6 +349,11 @@ pub(super) fn session_spec(p: &proto::event::SessionParams, d: SessionData<'_>) 
                     .filter(|n| crate::scripts::is_printable(n))
                     .map(|n| String::from_utf8_lossy(n).into_owned()),
                 ipparam: d.peer.map(|p| p.ip().to_string()),
+                // The pseudowire profile's `mtu` caps what is sent, as on native PPP.
+                sizes: d.underlay.map(|(mru, mtu)| {
+                    let mtu = d.pseudowire.mtu.map_or(mtu, |m| mtu.min(m));
+                    (mru, mtu)
+                }),
             })
         }),
         debug: d.debug,

@@ -91,6 +91,9 @@ pub(super) fn argv(a: &PppdArgs<'_>, fd: i32) -> Vec<String> {
     if let Some(p) = &a.spec.ipparam {
         v.extend(["ipparam".into(), p.clone()]);
     }
+    if let Some((mru, mtu)) = a.spec.sizes {
+        v.extend(["mru".into(), mru.to_string(), "mtu".into(), mtu.to_string()]);
+    }
     v.extend(
         a.spec
             .pppd_options
@@ -247,6 +250,7 @@ mod tests {
             ],
             remote_number: None,
             ipparam: None,
+            sizes: None,
         };
         let mut a = PppdArgs {
             tid: 7,
@@ -314,6 +318,7 @@ mod tests {
             pppd_options: Vec::new(),
             remote_number: None,
             ipparam: None,
+            sizes: None,
         };
         let c = command(&lns_args("ppp0", &spec), 5);
         let removed: Vec<String> = c
@@ -338,6 +343,7 @@ mod tests {
             pppd_options: Vec::new(),
             remote_number: None,
             ipparam: None,
+            sizes: None,
         };
         let unit = |ifname: &str| {
             let v = argv(&lns_args(ifname, &spec), 5);
@@ -358,11 +364,36 @@ mod tests {
             pppd_options: vec!["noauth".into()],
             remote_number: Some("5551234".into()),
             ipparam: Some("192.0.2.2".into()),
+            sizes: None,
         };
         let v = argv(&lns_args("ppp3", &spec), 5).join(" ");
         assert!(
             v.ends_with("remotenumber 5551234 ipparam 192.0.2.2 noauth"),
             "{v}"
         );
+    }
+
+    /// pppd asks for the MRU and sends with the MTU that fit the tunnel's underlay, unless
+    /// `pppd_options` say otherwise: pppd takes the last of an option given twice.
+    #[test]
+    fn pppd_is_sized_to_the_underlay_before_its_options() {
+        let mut spec = PppdSpec {
+            pppd_path: PathBuf::from("/usr/sbin/pppd"),
+            pppd_options: vec!["noauth".into()],
+            remote_number: None,
+            ipparam: None,
+            sizes: Some((1456, 1440)),
+        };
+        let v = argv(&lns_args("ppp3", &spec), 5).join(" ");
+        assert!(
+            v.ends_with("nodetach logfd 2 mru 1456 mtu 1440 noauth"),
+            "{v}"
+        );
+        spec.pppd_options = vec!["mtu 1400".into()];
+        let v = argv(&lns_args("ppp3", &spec), 5).join(" ");
+        assert!(v.ends_with("mru 1456 mtu 1440 mtu 1400"), "{v}");
+        spec.sizes = None;
+        let v = argv(&lns_args("ppp3", &spec), 5);
+        assert!(!v.iter().any(|w| w == "mru"), "{v:?}");
     }
 }

@@ -115,6 +115,21 @@ pub(super) fn prepare(ctx: &mut Ctx<'_>, p: &proto::event::SessionParams) -> boo
     true
 }
 
+/// The MRU to ask for and the MTU to send with that fit session `p`'s underlay without
+/// fragmentation ([`mtu::Underlay::ppp_mtu`]), for a pppd that the profile does not size
+/// itself; `None` when its tunnel is gone.
+pub(super) fn underlay_sizes(ctx: &Ctx<'_>, p: &proto::event::SessionParams) -> Option<(u16, u16)> {
+    let t = ctx.protocol.ep().tunnel(p.tunnel_id)?;
+    let u = mtu::Underlay {
+        version: t.version,
+        encap: t.encap,
+        ipv6: t.remote.is_ipv6(),
+        l2spec: p.l2spec,
+    };
+    // What the peer sends us carries our cookie; what we send, the peer's.
+    Some((u.ppp_mtu(p.cookie.len()), u.ppp_mtu(p.peer_cookie.len())))
+}
+
 /// The policy of the ppp profile a pseudowire profile names.
 fn native_policy(
     ppp: &Ppp,

@@ -622,6 +622,8 @@ fn what_a_peer_tells_of_a_call_reaches_show_scripts_and_pppd() {
     };
     assert_eq!(ppp.remote_number.as_deref(), Some("5551234"));
     assert_eq!(ppp.ipparam, Some(addr(0).ip().to_string()));
+    // And the MRU and MTU that fit L2TPv2 over UDP and IPv4 (1500 - 20 - 8 - 12 - 4).
+    assert_eq!(ppp.sizes, Some((1456, 1456)));
 }
 
 #[test]
