@@ -48,12 +48,12 @@ impl Phase {
         self.up_since().is_some()
     }
 
-    /// How long it has been up at `now`: 0 when it is not up (connecting or closing).
+    /// How long since it came up, at `now`, counting on while it closes: 0 when it never
+    /// came up.
     pub(in crate::engine) fn uptime(self, now: Instant) -> std::time::Duration {
-        match self {
-            Phase::Up { since } => now.saturating_duration_since(since),
-            _ => std::time::Duration::ZERO,
-        }
+        self.up_since().map_or(std::time::Duration::ZERO, |since| {
+            now.saturating_duration_since(since)
+        })
     }
 
     /// When it came up, if it did.

@@ -495,11 +495,11 @@ fn uptime_counts_from_when_a_tunnel_and_session_came_up() {
         .sessions(net.now, None)
         .unwrap_or_default()[0];
     assert_eq!(s.uptime_s, expected);
-    // Closing: no longer up.
+    // Closing: still counted from when it came up, not shown as 00:00:00.
     let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
     assert!(r.is_ok(), "{r:?}");
     let t = &net.nodes[0].engine.tunnels(net.now)[0];
-    assert_eq!((t.state, t.uptime_s), (ctl::State::Closing, 0));
+    assert_eq!((t.state, t.uptime_s), (ctl::State::Closing, expected));
 }
 
 #[test]
