@@ -125,6 +125,10 @@ pub(in crate::engine) struct TunnelRec {
     pub(in crate::engine) debug: bool,
     /// Its own socket's (local, remote) addresses, once asked for.
     pub(in crate::engine) socket: Option<(SocketAddr, SocketAddr)>,
+    /// The address the peer's control messages last arrived on: the local address in use
+    /// where the protocol's is the unspecified one or has port 0 (a client on a wildcard or
+    /// ephemeral socket).
+    pub(in crate::engine) local_seen: Option<SocketAddr>,
     pub(in crate::engine) last_result: Option<ctl::ResultCode>,
     /// The Host Name the peer sent (its SCCRQ, or its SCCRP once up), when it sent one.
     pub(in crate::engine) peer_host_name: Option<Box<[u8]>>,
@@ -155,6 +159,7 @@ impl TunnelRec {
             debug: settings.debug,
             settings,
             socket: None,
+            local_seen: None,
             last_result: None,
             peer_host_name: None,
             rx: 0,

@@ -503,6 +503,18 @@ fn uptime_counts_from_when_a_tunnel_and_session_came_up() {
 }
 
 #[test]
+fn a_client_on_the_unspecified_address_shows_the_address_in_use() {
+    let c = client(&tunnel("t", ""));
+    let mut net = Net::unstarted(&[&c, SERVER], 16)
+        .listening_on_any(0, 16)
+        .start();
+    net.run_until(Duration::from_secs(30), "up", |n| n.nodes[0].up().0 == 1);
+    let t = &net.nodes[0].engine.tunnels(net.now)[0];
+    // Not the configured 0.0.0.0:1701: the address the server's answers arrive on.
+    assert_eq!(t.local, addr(0).to_string());
+}
+
+#[test]
 fn a_peer_that_accepts_and_drops_at_once_meets_a_growing_back_off() {
     // The server refuses the client's call and closes the tunnel, empty, one second later.
     let c = format!(
