@@ -425,8 +425,9 @@ pub struct DownReason {
     pub result: u16,
     /// The error code, if any.
     pub error: Option<u16>,
-    /// The peer's or our text, if any.
-    pub message: Option<String>,
+    /// The peer's or our text, if any: the peer's as its octets, which need not be UTF-8
+    /// (RFC 2661 §4.4.2 asks for text; a peer may send anything).
+    pub message: Option<Vec<u8>>,
 }
 
 /// Something that happened, for the caller to act on or report.

@@ -101,3 +101,36 @@ fn a_peers_hostile_text_is_logged_and_shown_escaped() {
         "{log}"
     );
 }
+
+/// A StopCCN's message that is not UTF-8 reaches the log with each invalid octet as `\xNN`,
+/// not replaced by U+FFFD: the operator sees the octets the peer sent.
+#[test]
+fn a_result_message_that_is_not_utf8_is_logged_octet_for_octet() {
+    let mut env = Env::new(l2tpd(), "result-octets");
+    env.write_config("    dataplane none\n", "");
+    env.start(&[]);
+    let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));
+    let peer = RawPeer::new(daemon);
+    let tid = peer.establish(78);
+    common::wait_for(Duration::from_secs(5), "the tunnel", &env, || {
+        tunnel_ids(&env).contains(&u32::from(tid)).then_some(())
+    });
+    let mut result = vec![0, 1, 0, 0];
+    result.extend_from_slice(b"caf\xe9 \xff\xfe");
+    peer.send(
+        tid,
+        0,
+        &[
+            msg_type(mt::STOPCCN),
+            avp(true, 9, &78u16.to_be_bytes()),
+            avp(true, 1, &result),
+        ]
+        .concat(),
+    );
+    let log = env.wait_log(": down (peer, result 1 error 0: ");
+    assert!(
+        log.contains(r"down (peer, result 1 error 0: caf\xe9 \xff\xfe)"),
+        "{log}"
+    );
+    assert!(!log.contains('\u{fffd}'), "{log}");
+}

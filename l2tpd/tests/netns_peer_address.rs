@@ -273,6 +273,43 @@ fn a_tunnel_of_a_family_nothing_listens_on_says_why_it_cannot_send() {
     assert_eq!(tunnel["peer"], "192.0.2.2:1701", "{tunnel}");
 }
 
+/// A client's tunnels show the local address in use, not the one configured: over IPv4 from
+/// a daemon listening on 0.0.0.0 (a shared listen socket), the address the server's answers
+/// arrive on; over IPv6, where nothing listens, its own socket's address and port
+/// (getsockname once connected). Before, `show tunnel` gave `0.0.0.0:1701` and `[::]:0`.
+#[test]
+fn a_client_s_tunnels_show_the_local_address_in_use() {
+    let mut lab = Lab::new("local-in-use", &[]);
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701 [2001:db8::2]:1701", "", "");
+    let client = "tunnel \"t6\" {\n    version 3\n    peer 2001:db8::2\n}\n\n\
+                  tunnel \"t4\" {\n    version 3\n    peer 192.0.2.2\n}\n";
+    let a = lab.start_l2tpd(Side::A, "0.0.0.0:1701", "", client);
+    let tunnels = poll(
+        DEADLINE,
+        "two tunnels up",
+        || {
+            let t = lab.list(&a, "tunnels");
+            (t.len() == 2 && t.iter().all(|t| t["state"] == "up")).then_some(t)
+        },
+        || lab.pair_context(&a, &b),
+    );
+    let mut locals: Vec<String> = tunnels
+        .iter()
+        .map(|t| {
+            let tid = num(t, "tid").to_string();
+            let t = lab.ctl(&a, &["show", "tunnel", &tid]).unwrap();
+            t["local"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    locals.sort();
+    assert_eq!(locals[0], "192.0.2.1:1701", "{locals:?}");
+    let port = locals[1].strip_prefix("[2001:db8::1]:");
+    assert!(
+        port.is_some_and(|p| p.parse::<u16>().is_ok_and(|p| p != 0)),
+        "{locals:?}"
+    );
+}
+
 /// A server listening on the unspecified addresses (the default) with several addresses of
 /// each family answers a client's SCCRQ from the address the client dialled: its tunnel's
 /// socket is bound to the SCCRQ's destination (`IP_PKTINFO`, `IPV6_RECVPKTINFO`), and

@@ -144,7 +144,7 @@ fn describe(what: &str, r: &DownReason) -> String {
             s.push_str(&format!(" error {e}"));
         }
         if let Some(m) = &r.message {
-            s.push_str(&format!(" ({m})"));
+            s.push_str(&format!(" ({})", m.escape_ascii()));
         }
     }
     s

@@ -88,9 +88,7 @@ impl Endpoint {
                     cause: DownCause::Peer,
                     result: result.result,
                     error: result.error,
-                    message: result
-                        .message
-                        .map(|m| String::from_utf8_lossy(&m).into_owned()),
+                    message: result.message,
                 };
                 self.session_down(si, reason);
                 self.destroy_session(now, si);

@@ -64,7 +64,7 @@ impl Endpoint {
             cause: DownCause::Local,
             result: refusal.result,
             error: refusal.error.map(|e| e.code()),
-            message: detail.or(refusal.message),
+            message: detail.or(refusal.message).map(String::into_bytes),
         };
         self.session_down(si, reason);
         self.destroy_session(now, si);

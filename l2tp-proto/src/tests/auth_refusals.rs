@@ -18,14 +18,21 @@ fn v2(secret: &str, auth_mode: AuthMode) -> TunnelConfig {
     }
 }
 
+/// A message as text, its invalid UTF-8 replaced.
+fn lossy(m: Option<&[u8]>) -> Option<String> {
+    m.map(|m| String::from_utf8_lossy(m).into_owned())
+}
+
 /// The cause, result and message of each tunnel that went down on `node`.
 fn downs(mesh: &Mesh, node: usize) -> Vec<(DownCause, u16, Option<String>)> {
     mesh.events(node)
         .iter()
         .filter_map(|e| match e {
-            Event::TunnelDown { reason, .. } => {
-                Some((reason.cause, reason.result, reason.message.clone()))
-            }
+            Event::TunnelDown { reason, .. } => Some((
+                reason.cause,
+                reason.result,
+                lossy(reason.message.as_deref()),
+            )),
             _ => None,
         })
         .collect()

@@ -68,7 +68,7 @@ fn forgetting_a_tunnel_sends_nothing_and_reports_it_down() {
         let events = &mesh.events(1)[seen..];
         let sessions_down = count(events, |e| {
             matches!(e, Event::SessionDown { reason, .. }
-                if reason.cause == DownCause::TunnelDown && reason.message.as_deref() == Some(WHY))
+                if reason.cause == DownCause::TunnelDown && reason.message.as_deref() == Some(WHY.as_bytes()))
         });
         assert_eq!(sessions_down, 2, "{mode:?}: {events:#?}");
         let tunnel_down = events.iter().find_map(|e| match e {
@@ -77,7 +77,7 @@ fn forgetting_a_tunnel_sends_nothing_and_reports_it_down() {
         });
         let reason = tunnel_down.unwrap_or_else(|| panic!("{mode:?}: no TunnelDown"));
         assert_eq!(reason.cause, DownCause::PeerRestarted, "{mode:?}");
-        assert_eq!(reason.message.as_deref(), Some(WHY), "{mode:?}");
+        assert_eq!(reason.message.as_deref(), Some(WHY.as_bytes()), "{mode:?}");
         let deleted = count(events, |e| matches!(e, Event::TunnelDeleted { .. }));
         assert_eq!(deleted, 1, "{mode:?}");
         let removed = count(events, |e| {

@@ -576,11 +576,15 @@ fn lost_data_path_tells_the_peer_no_details() {
         let (mine, theirs) = (down_reasons(&mesh, 0, false), down_reasons(&mesh, 1, false));
         assert_eq!((mine.len(), theirs.len()), (1, 1), "{mode:?}");
         assert_eq!((mine[0].cause, mine[0].result), (DownCause::Local, 1));
-        assert_eq!(mine[0].message.as_deref(), Some(detail), "{mode:?}");
+        assert_eq!(
+            mine[0].message.as_deref(),
+            Some(detail.as_bytes()),
+            "{mode:?}"
+        );
         assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 1));
         assert_eq!(
             theirs[0].message.as_deref(),
-            Some("data path lost"),
+            Some("data path lost".as_bytes()),
             "{mode:?}: the CDN told the peer {:?}",
             theirs[0].message
         );
@@ -596,11 +600,15 @@ fn lost_data_path_tells_the_peer_no_details() {
         mesh.run_for(Duration::from_secs(5));
         let (mine, theirs) = (down_reasons(&mesh, 0, true), down_reasons(&mesh, 1, true));
         assert_eq!((mine.len(), theirs.len()), (1, 1), "{mode:?}");
-        assert_eq!(mine[0].message.as_deref(), Some(detail), "{mode:?}");
+        assert_eq!(
+            mine[0].message.as_deref(),
+            Some(detail.as_bytes()),
+            "{mode:?}"
+        );
         assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 2));
         assert_eq!(
             theirs[0].message.as_deref(),
-            Some("data path lost"),
+            Some("data path lost".as_bytes()),
             "{mode:?}: the StopCCN told the peer {:?}",
             theirs[0].message
         );
@@ -634,12 +642,12 @@ fn end_session_sends_the_callers_cdn() {
         assert_eq!((mine[0].cause, mine[0].result), (DownCause::Local, 2));
         assert_eq!(
             mine[0].message.as_deref(),
-            Some("PAP: user \"alice\" refused")
+            Some("PAP: user \"alice\" refused".as_bytes())
         );
         assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 2));
         assert_eq!(
             theirs[0].message.as_deref(),
-            Some("PPP authentication failed"),
+            Some("PPP authentication failed".as_bytes()),
             "{mode:?}"
         );
         // The tunnel stays up for the other sessions.

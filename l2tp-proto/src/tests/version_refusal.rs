@@ -49,7 +49,7 @@ fn a_version_the_configuration_does_not_run_is_refused_with_its_name() {
                 .collect();
             assert_eq!(
                 downs,
-                [(cause, 5, Some(message.to_owned()))],
+                [(cause, 5, Some(message.as_bytes().to_vec()))],
                 "{ours:?} node {node}"
             );
         }

@@ -358,9 +358,7 @@ impl Endpoint {
             cause: DownCause::Peer,
             result: result.result,
             error: result.error,
-            message: result
-                .message
-                .map(|m| String::from_utf8_lossy(&m).into_owned()),
+            message: result.message,
         };
         self.tunnel_down(now, index, reason);
         self.start_linger(now, index);
@@ -451,7 +449,7 @@ impl Endpoint {
             cause,
             result: refusal.result,
             error: refusal.error.map(|e| e.code()),
-            message: detail.or(refusal.message),
+            message: detail.or(refusal.message).map(String::into_bytes),
         };
         self.tunnel_down(now, index, reason);
         if has_peer {
@@ -521,7 +519,7 @@ impl Endpoint {
                 cause: DownCause::PeerRestarted,
                 result: stop_ccn::CLEAR,
                 error: None,
-                message: Some(why),
+                message: Some(why.into_bytes()),
             };
             self.tunnel_down(now, index, reason);
         }

@@ -271,6 +271,9 @@ impl Engine {
             // (`wrong_peer`), not the tunnel's.
             if self.protocol.ep().is_from_peer(header.tunnel_id, addrs.1) {
                 rec.rx += 1;
+                if !addrs.0.ip().is_unspecified() {
+                    rec.local_seen = Some(addrs.0);
+                }
             }
             if rec.debug {
                 notice!(

@@ -124,13 +124,24 @@ pub(super) fn event(kind: EventKind, tid: u32) -> ctl::Event {
     ctl::Event::new(kind, now_ms(), tid)
 }
 
-/// The result of a protocol teardown as watchers and `show` report it.
+/// The result of a protocol teardown as watchers and `show` report it. A message that is not
+/// UTF-8 is given as `hex:` and its octets (as a Host Name that is not printable is), not with
+/// its invalid octets replaced: the operator sees what the peer sent.
 pub(super) fn result_code(reason: &proto::DownReason) -> ctl::ResultCode {
     ctl::ResultCode {
         result: reason.result,
         error: reason.error.unwrap_or(0),
-        message: reason.message.clone(),
+        message: reason.message.as_deref().map(message_text),
     }
+}
+
+/// A Result Code message for the control socket: as it is when UTF-8, else `hex:` and its
+/// octets in hexadecimal.
+fn message_text(bytes: &[u8]) -> String {
+    std::str::from_utf8(bytes).map_or_else(
+        |_| format!("hex:{}", crate::scripts::hex(bytes)),
+        str::to_owned,
+    )
 }
 
 /// The session-deleted event of `rec`, with what is known of its end.
@@ -174,4 +185,28 @@ fn session_script(
         ppp_user: rec.ppp.as_ref().and_then(|l| l.user.as_deref()),
     };
     scripts::session_event(kind, rec.tid(), rec.sid(), &facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(message: &[u8]) -> proto::DownReason {
+        proto::DownReason {
+            cause: proto::DownCause::Peer,
+            result: 1,
+            error: None,
+            message: Some(message.to_vec()),
+        }
+    }
+
+    /// `show` and the watchers get a message that is not UTF-8 as its octets, not with
+    /// U+FFFD in place of the invalid ones; a UTF-8 one as it is.
+    #[test]
+    fn a_result_message_keeps_its_octets() {
+        let r = result_code(&reason(b"caf\xe9 \xff"));
+        assert_eq!(r.message.as_deref(), Some("hex:636166e920ff"));
+        let r = result_code(&reason("café\n".as_bytes()));
+        assert_eq!(r.message.as_deref(), Some("café\n"));
+    }
 }

@@ -72,11 +72,24 @@ impl Sockets {
         &mut self,
         tid: u32,
         (socket, peer): (std::net::UdpSocket, Option<SocketAddr>),
-        listen: Listen,
+        mut listen: Listen,
         to_core: &mpsc::Sender<Inbound>,
         stop: &watch::Receiver<bool>,
     ) {
         self.close_tunnel(tid);
+        // Bound to the unspecified address or port 0 and connected to the peer, the socket
+        // has the address in use (getsockname): its datagrams are reported as arriving there.
+        // L2TP/IP has no ports (its address structure has none where UDP's has the port).
+        let udp = listen.framing == Framing::Udp;
+        if listen.local.ip().is_unspecified() || (udp && listen.local.port() == 0) {
+            match socket.local_addr() {
+                Ok(a) if !a.ip().is_unspecified() => {
+                    let port = if udp { a.port() } else { listen.local.port() };
+                    listen.local = SocketAddr::new(a.ip(), port);
+                }
+                _ => {}
+            }
+        }
         let socket = match UdpSocket::from_std(socket) {
             Ok(s) => Arc::new(s),
             Err(e) => {

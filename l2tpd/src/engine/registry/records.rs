@@ -48,12 +48,12 @@ impl Phase {
         self.up_since().is_some()
     }
 
-    /// How long it has been up at `now`: 0 when it is not up (connecting or closing).
+    /// How long since it came up, at `now`, counting on while it closes: 0 when it never
+    /// came up.
     pub(in crate::engine) fn uptime(self, now: Instant) -> std::time::Duration {
-        match self {
-            Phase::Up { since } => now.saturating_duration_since(since),
-            _ => std::time::Duration::ZERO,
-        }
+        self.up_since().map_or(std::time::Duration::ZERO, |since| {
+            now.saturating_duration_since(since)
+        })
     }
 
     /// When it came up, if it did.
@@ -125,6 +125,10 @@ pub(in crate::engine) struct TunnelRec {
     pub(in crate::engine) debug: bool,
     /// Its own socket's (local, remote) addresses, once asked for.
     pub(in crate::engine) socket: Option<(SocketAddr, SocketAddr)>,
+    /// The address the peer's control messages last arrived on: the local address in use
+    /// where the protocol's is the unspecified one or has port 0 (a client on a wildcard or
+    /// ephemeral socket).
+    pub(in crate::engine) local_seen: Option<SocketAddr>,
     pub(in crate::engine) last_result: Option<ctl::ResultCode>,
     /// The Host Name the peer sent (its SCCRQ, or its SCCRP once up), when it sent one.
     pub(in crate::engine) peer_host_name: Option<Box<[u8]>>,
@@ -155,6 +159,7 @@ impl TunnelRec {
             debug: settings.debug,
             settings,
             socket: None,
+            local_seen: None,
             last_result: None,
             peer_host_name: None,
             rx: 0,

@@ -222,6 +222,18 @@ impl Net {
         }
     }
 
+    /// Node `i` listens on the unspecified address (0.0.0.0, port 1701), as by default,
+    /// where it is still [`Net::unstarted`].
+    pub(crate) fn listening_on_any(mut self, i: usize, seed: u64) -> Net {
+        let config = Arc::clone(self.nodes[i].engine.config());
+        let rng = Box::new(proto::DeterministicRng::new(seed + i as u64));
+        let mut f = facts(i);
+        f.listen = vec![SocketAddr::from(([0, 0, 0, 0], addr(i).port()))];
+        f.ip_listen = vec![std::net::Ipv4Addr::UNSPECIFIED.into()];
+        self.nodes[i].engine = Engine::with_rng(config, f, self.now, rng);
+        self
+    }
+
     /// Starts every engine with its config.
     pub(crate) fn start(mut self) -> Net {
         let now = self.now;

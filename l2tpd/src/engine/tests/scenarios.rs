@@ -495,11 +495,23 @@ fn uptime_counts_from_when_a_tunnel_and_session_came_up() {
         .sessions(net.now, None)
         .unwrap_or_default()[0];
     assert_eq!(s.uptime_s, expected);
-    // Closing: no longer up.
+    // Closing: still counted from when it came up, not shown as 00:00:00.
     let r = net.command(0, Command::DeleteTunnel(Selector::Name("t".into())));
     assert!(r.is_ok(), "{r:?}");
     let t = &net.nodes[0].engine.tunnels(net.now)[0];
-    assert_eq!((t.state, t.uptime_s), (ctl::State::Closing, 0));
+    assert_eq!((t.state, t.uptime_s), (ctl::State::Closing, expected));
+}
+
+#[test]
+fn a_client_on_the_unspecified_address_shows_the_address_in_use() {
+    let c = client(&tunnel("t", ""));
+    let mut net = Net::unstarted(&[&c, SERVER], 16)
+        .listening_on_any(0, 16)
+        .start();
+    net.run_until(Duration::from_secs(30), "up", |n| n.nodes[0].up().0 == 1);
+    let t = &net.nodes[0].engine.tunnels(net.now)[0];
+    // Not the configured 0.0.0.0:1701: the address the server's answers arrive on.
+    assert_eq!(t.local, addr(0).to_string());
 }
 
 #[test]

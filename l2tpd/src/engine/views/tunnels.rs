@@ -142,8 +142,18 @@ impl Views<'_> {
                 a.to_string()
             }
         };
+        // The address in use, not the one asked for: a client tunnel on a wildcard listen
+        // address, or with none of the peer's family, learns it from the peer's datagrams.
+        let in_use = |a: std::net::SocketAddr| {
+            let vague = a.ip().is_unspecified() || (a.port() == 0 && !over_ip);
+            rec.local_seen.filter(|_| vague).unwrap_or(a)
+        };
         let (state, local, peer) = match (&info, rec.control) {
-            (Some(i), _) => (tunnel_state(i.state, live), show(i.local), show(i.remote)),
+            (Some(i), _) => (
+                tunnel_state(i.state, live),
+                show(in_use(i.local)),
+                show(i.remote),
+            ),
             (None, Control::Static { local, remote }) => {
                 let state = if rec.phase().is_up() {
                     ctl::State::Up
