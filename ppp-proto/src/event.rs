@@ -16,6 +16,11 @@ pub enum Event {
     /// The peer wants in: answer with `Link::auth_verdict` (the link waits, within the
     /// configured `auth_timeout`).
     Authenticate(AuthRequest),
+    /// The peer refused our credentials (PAP Authenticate-Nak, CHAP Failure) with this
+    /// message (RFC 1334 §2.2.2, RFC 1994 §4.2, RFC 2759 §6: MS-CHAPv2's `E=` error code
+    /// and `M=` text), at most 255 octets as the peer sent them: for the host's log.
+    /// [`Event::Down`] with [`DownReason::AuthRejectedByPeer`] follows.
+    AuthRefused(Box<[u8]>),
     /// IPCP is Opened: IPv4 may flow.
     Ipv4Up(Ipv4Info),
     /// IPCP left Opened: stop forwarding IPv4.

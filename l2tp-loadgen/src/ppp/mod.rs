@@ -570,7 +570,11 @@ impl Sessions {
                 self.end(now, si, Some(why));
                 self.to_close.push(si);
             }
-            Event::LinkUp(_) | Event::Ipv4Down | Event::Ipv6Up(_) | Event::Ipv6Down => {}
+            Event::LinkUp(_)
+            | Event::AuthRefused(_)
+            | Event::Ipv4Down
+            | Event::Ipv6Up(_)
+            | Event::Ipv6Down => {}
         }
     }
 

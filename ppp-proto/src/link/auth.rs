@@ -455,11 +455,15 @@ impl Link {
                 else {
                     return false;
                 };
-                if matches!(pap, PapPacket::Ack(_)) {
-                    s.done = true;
-                    self.shared.timers.stop(TimerKind::AuthRestart);
-                } else {
-                    self.close_with(now, DownReason::AuthRejectedByPeer);
+                match pap {
+                    PapPacket::Nak(message) => {
+                        self.refused(message);
+                        self.close_with(now, DownReason::AuthRejectedByPeer);
+                    }
+                    _ => {
+                        s.done = true;
+                        self.shared.timers.stop(TimerKind::AuthRestart);
+                    }
                 }
                 true
             }
@@ -644,6 +648,12 @@ impl Link {
         self.arm_auth_restart(now);
     }
 
+    /// Tells the host the message of the peer that refused our credentials.
+    fn refused(&mut self, message: &[u8]) {
+        let message = &message[..message.len().min(255)];
+        self.push(Event::AuthRefused(message.into()));
+    }
+
     /// The peer's Success or Failure after our Response.
     fn chap_result(&mut self, now: Instant, id: u8, success: bool, message: &[u8]) -> bool {
         let Some(s) = self
@@ -658,6 +668,7 @@ impl Link {
             return true;
         }
         if !success {
+            self.refused(message);
             self.close_with(now, DownReason::AuthRejectedByPeer);
             return true;
         }

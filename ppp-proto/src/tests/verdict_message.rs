@@ -1,6 +1,7 @@
 //! The host's message in an acceptance (a RADIUS Reply-Message) reaches the peer: the PAP
 //! Authenticate-Ack's Message (RFC 1334 §2.2.2), the CHAP-MD5 Success's Message (RFC 1994
 //! §4.2), the `M=` part of MS-CHAPv2's Success (RFC 2759 §5); a repeated one carries it too.
+//! And the other way: the message of a peer that refuses our credentials reaches our host.
 
 use std::time::Duration;
 
@@ -78,4 +79,41 @@ fn the_hosts_message_goes_to_the_peer_in_the_acceptance() {
     let ms = String::from_utf8(accepted_with(AuthMethod::MsChapV2, None))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(&ms[42..], " M=Access granted", "{ms}");
+}
+
+/// A client with a wrong password hears the authenticator's PAP Authenticate-Nak or CHAP
+/// Failure, and its host gets that packet's message (MS-CHAPv2's `E=691 ...`) for its log.
+#[test]
+fn the_peers_message_of_a_refusal_reaches_our_host() {
+    for method in [AuthMethod::Pap, AuthMethod::ChapMd5, AuthMethod::MsChapV2] {
+        let mut p = Pair::lns_and_client(52, &[method], "not-the-password");
+        p.open();
+        p.run_for(Duration::from_secs(10));
+        let (proto, code) = if method == AuthMethod::Pap {
+            (protocol::PAP, 3)
+        } else {
+            (protocol::CHAP, 4)
+        };
+        let frames = p.frames_of(0, proto);
+        let Some(f) = frames.iter().find(|s| s.bytes[4] == code) else {
+            panic!("{method}: no refusal sent");
+        };
+        let skip = if method == AuthMethod::Pap { 9 } else { 8 };
+        let sent = &f.bytes[skip..];
+        assert!(!sent.is_empty(), "{method}");
+        let heard: Vec<&[u8]> = p.events[1]
+            .iter()
+            .filter_map(|e| match e {
+                Event::AuthRefused(m) => Some(&m[..]),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(heard, [sent], "{method}");
+        let last = p.events[1].last();
+        assert_eq!(
+            last,
+            Some(&Event::Down(crate::event::DownReason::AuthRejectedByPeer)),
+            "{method}"
+        );
+    }
 }

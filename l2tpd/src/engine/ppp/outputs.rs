@@ -120,6 +120,14 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                             tracing::debug!("session {tid}/{sid}: PPP verdict not taken: {e}");
                         }
                     }
+                    LinkEvent::AuthRefused(message) => {
+                        // What the peer said of our credentials (MS-CHAPv2's E=691 or E=649,
+                        // a PAP Nak's text), before the down line that gives the reason.
+                        notice!(
+                            "session {tid}/{sid}: PPP: the peer refused our credentials, saying {}",
+                            text::quoted(&message)
+                        );
+                    }
                     LinkEvent::Ipv4Up(i) => {
                         // An address the peer chose (we had none to give) is held like any
                         // other, so that no two sessions have one; one held already, kept as
