@@ -286,11 +286,15 @@ impl Negotiator for LcpOptions {
     fn nak(&mut self, o: PppOption<'_>, rng: &mut dyn Rng) -> Result<(), DownReason> {
         match o.kind {
             option::MRU => {
-                // The peer would rather we received another size: take it if sane.
-                self.want_mru = match o.u16() {
-                    Some(m) if m >= 128 && m != DEFAULT_MRU => Some(m),
-                    _ => None,
-                };
+                // The peer would rather we received another size: take it if sane and no
+                // larger than what we can take without fragmenting the lower layer (ours, or
+                // the 1500 every end must receive: RFC 1661 §6.1). A larger one is not taken:
+                // we ask for ours again, and Max-Failure bounds a peer that insists.
+                match o.u16() {
+                    Some(m) if m > self.mru.max(DEFAULT_MRU) => {}
+                    Some(m) if m >= 128 && m != DEFAULT_MRU => self.want_mru = Some(m),
+                    _ => self.want_mru = None,
+                }
             }
             option::ACCM => {
                 // Map what both sides want mapped (RFC 1662 §7.1).

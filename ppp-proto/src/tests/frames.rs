@@ -243,6 +243,31 @@ fn our_request_follows_naks_and_rejects() {
     assert_eq!(out[0].data, vec![1, 4, 0x04, 0xb0, 3, 5, 0xc2, 0x23, 5]);
 }
 
+/// A Nak toward a larger MRU than ours (and than the 1500 every end receives) is not taken:
+/// the peer's packets would no longer fit the lower layer. A Nak toward a smaller one is.
+#[test]
+fn a_nak_toward_a_larger_mru_is_not_taken() {
+    let mut config = lns_config(&[AuthMethod::ChapMd5]);
+    config.lcp.mru = 1400;
+    let mut one = One::new(config);
+    let now = one.now;
+    one.link.open(now);
+    let first = one.take().remove(0);
+    assert_eq!(first.data[..4], [1, 4, 0x05, 0x78]);
+    // 1600: ask for 1400 again.
+    let out = one.send(&frame(protocol::LCP, 3, first.id, &[1, 4, 0x06, 0x40]));
+    let second = &out[0];
+    assert_eq!(second.code, code::CONFIGURE_REQUEST);
+    assert_eq!(second.data[..4], [1, 4, 0x05, 0x78]);
+    // 1500 (no larger than every end receives): the option goes, as pppd does.
+    let out = one.send(&frame(protocol::LCP, 3, second.id, &[1, 4, 0x05, 0xdc]));
+    let third = &out[0];
+    assert_ne!(third.data[..2], [1, 4]);
+    // 1200: taken.
+    let out = one.send(&frame(protocol::LCP, 3, third.id, &[1, 4, 0x04, 0xb0]));
+    assert_eq!(out[0].data[..4], [1, 4, 0x04, 0xb0]);
+}
+
 /// A link's own MRU (one that depends on its lower layer) replaces its config's; 1500 is not
 /// requested (RFC 1661 §6.1).
 #[test]
