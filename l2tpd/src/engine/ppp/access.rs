@@ -17,7 +17,7 @@ use l2tp_proto::Refusal;
 use ppp_proto::{AuthMethod, AuthRequest, AuthenticatorResponse, NetworkParams, Verdict};
 use radius_proto::client::{Failure, Service};
 use radius_proto::dict::{AttrType, VendorType, ms, values};
-use radius_proto::{Attributes, Code};
+use radius_proto::{Attributes, Code, EncodeError};
 
 use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
@@ -72,31 +72,10 @@ pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
     let Some(f) = SessionFacts::of(ctx, handle) else {
         return false;
     };
-    let Some(rl) = ctx
-        .registry
-        .session(handle)
-        .and_then(|r| r.ppp.as_deref())
-        .and_then(|st| st.radius.as_deref())
-    else {
-        return false;
-    };
-    let built = session_attributes(ctx, &f, &req.user, &rl.acct_session_id).and_then(|mut a| {
-        push_credentials(&mut a, &req)?;
-        Ok(a)
-    });
-    match built {
-        Ok(a) => {
-            let pending = Pending {
-                handle,
-                purpose: Purpose::Auth(req.id),
-            };
-            let key = submit(ctx, pending, Service::Access, a, None);
-            if let Some(rl) = radius_mut(ctx, handle) {
-                rl.auth = Some((key, Box::new(req)));
-            }
-            false
-        }
-        Err(e) => {
+    let purpose = Purpose::Auth(req.id);
+    match request_access(ctx, handle, &f, req, purpose) {
+        None | Some(Ok(())) => false,
+        Some(Err((req, e))) => {
             tracing::warn!(
                 "session {}/{}: cannot ask RADIUS about user {}: {e}",
                 f.tid,
@@ -109,7 +88,58 @@ pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
     }
 }
 
-fn radius_mut<'a>(ctx: &'a mut Ctx<'_>, handle: u64) -> Option<&'a mut super::aaa::RadiusLink> {
+/// Sends session `handle`'s Access-Request for `req`, for `purpose`: the session's
+/// attributes, the credentials, and for a re-challenge the State of the last Access-Accept
+/// (RFC 2865 §5.24); `req` is kept to match the answer ([`take_request`]). `None` when the
+/// session has no RADIUS link; an error, with `req`, when the request cannot be built (a user
+/// name longer than an attribute).
+pub(super) fn request_access(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    f: &SessionFacts,
+    req: AuthRequest,
+    purpose: Purpose,
+) -> Option<Result<(), (AuthRequest, EncodeError)>> {
+    let rl = ctx
+        .registry
+        .session(handle)
+        .and_then(|r| r.ppp.as_deref())
+        .and_then(|st| st.radius.as_deref())?;
+    let state = match purpose {
+        Purpose::Reauth(_) => rl.state.clone(),
+        _ => None,
+    };
+    let built = session_attributes(ctx, f, &req.user, &rl.acct_session_id).and_then(|mut a| {
+        push_credentials(&mut a, &req)?;
+        if let Some(s) = state.as_deref() {
+            a.push(AttrType::STATE, s)?;
+        }
+        Ok(a)
+    });
+    Some(match built {
+        Ok(a) => {
+            let key = submit(ctx, Pending { handle, purpose }, Service::Access, a, None);
+            if let Some(rl) = radius_mut(ctx, handle) {
+                rl.auth = Some((key, Box::new(req)));
+            }
+            Ok(())
+        }
+        Err(e) => Err((req, e)),
+    })
+}
+
+/// The request of session `handle` that Access-Request `key` was for, no longer waited for;
+/// `None` when the link no longer waits for it.
+pub(super) fn take_request(ctx: &mut Ctx<'_>, handle: u64, key: u64) -> Option<Box<AuthRequest>> {
+    radius_mut(ctx, handle)
+        .and_then(|rl| rl.auth.take_if(|(k, _)| *k == key))
+        .map(|(_, req)| req)
+}
+
+pub(super) fn radius_mut<'a>(
+    ctx: &'a mut Ctx<'_>,
+    handle: u64,
+) -> Option<&'a mut super::aaa::RadiusLink> {
     ctx.registry
         .session_mut(handle)
         .and_then(|r| r.ppp.as_deref_mut())
@@ -119,10 +149,7 @@ fn radius_mut<'a>(ctx: &'a mut Ctx<'_>, handle: u64) -> Option<&'a mut super::aa
 /// The outcome of Access-Request `key` of session `handle`: the link gets its verdict (drive it
 /// afterwards). An outcome for a request the link no longer waits for is dropped.
 pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: RadiusOutcome) {
-    let Some(req) = radius_mut(ctx, handle)
-        .and_then(|rl| rl.auth.take_if(|(k, _)| *k == key))
-        .map(|(_, req)| req)
-    else {
+    let Some(req) = take_request(ctx, handle, key) else {
         return;
     };
     match outcome {

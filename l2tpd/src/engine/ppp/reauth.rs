@@ -13,14 +13,13 @@
 use l2tp_ctl::text;
 use ppp_proto::{AuthMethod, AuthRequest, Verdict};
 use radius_proto::Code;
-use radius_proto::client::Service;
 use radius_proto::dict::AttrType;
 
 use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
-use super::aaa::{Pending, Purpose, push_credentials};
-use super::access::{reject, reply_messages, unusable};
-use super::request::{SessionFacts, session_attributes, submit};
+use super::aaa::Purpose;
+use super::access::{radius_mut, reject, reply_messages, request_access, take_request, unusable};
+use super::request::SessionFacts;
 use super::state::method_label;
 
 /// The Response to a re-challenge of session `handle`'s peer, under the user who logged in:
@@ -30,35 +29,10 @@ pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
     let Some(f) = SessionFacts::of(ctx, handle) else {
         return false;
     };
-    let Some(rl) = ctx
-        .registry
-        .session(handle)
-        .and_then(|r| r.ppp.as_deref())
-        .and_then(|st| st.radius.as_deref())
-    else {
-        return false;
-    };
-    let state = rl.state.clone();
-    let built = session_attributes(ctx, &f, &req.user, &rl.acct_session_id).and_then(|mut a| {
-        push_credentials(&mut a, &req)?;
-        if let Some(s) = state.as_deref() {
-            a.push(AttrType::STATE, s)?;
-        }
-        Ok(a)
-    });
-    match built {
-        Ok(a) => {
-            let pending = Pending {
-                handle,
-                purpose: Purpose::Reauth(req.id),
-            };
-            let key = submit(ctx, pending, Service::Access, a, None);
-            if let Some(rl) = radius_mut(ctx, handle) {
-                rl.auth = Some((key, Box::new(req)));
-            }
-            false
-        }
-        Err(e) => {
+    let purpose = Purpose::Reauth(req.id);
+    match request_access(ctx, handle, &f, req, purpose) {
+        None | Some(Ok(())) => false,
+        Some(Err((req, e))) => {
             tracing::debug!(
                 "session {}/{}: cannot ask RADIUS about user {} again: {e}",
                 f.tid,
@@ -71,20 +45,10 @@ pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
     }
 }
 
-fn radius_mut<'a>(ctx: &'a mut Ctx<'_>, handle: u64) -> Option<&'a mut super::aaa::RadiusLink> {
-    ctx.registry
-        .session_mut(handle)
-        .and_then(|r| r.ppp.as_deref_mut())
-        .and_then(|st| st.radius.as_deref_mut())
-}
-
 /// The outcome of re-challenge Access-Request `key` of session `handle`: the link gets its
 /// verdict, or goes on unanswered (drive it afterwards).
 pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: RadiusOutcome) {
-    let Some(req) = radius_mut(ctx, handle)
-        .and_then(|rl| rl.auth.take_if(|(k, _)| *k == key))
-        .map(|(_, req)| req)
-    else {
+    let Some(req) = take_request(ctx, handle, key) else {
         return;
     };
     match outcome {
