@@ -318,40 +318,7 @@ fn a_client_s_tunnels_show_the_local_address_in_use() {
 /// IPv4 one, not the one dialled, so the client saw its peer change under it.
 #[test]
 fn a_server_on_the_unspecified_address_answers_from_the_address_dialled() {
-    let mut lab = Lab::new("dialled", &[]);
-    let dev = lab.ifname(Side::B).to_owned();
-    let ns = lab.ns(Side::B).to_owned();
-    for extra in ["2001:db8::3/64", "192.0.2.3/24"] {
-        netns::ip(&["-n", &ns, "addr", "add", extra, "dev", &dev, "nodad"]);
-    }
-    let b = lab.start_l2tpd(Side::B, "0.0.0.0:1701 [::]:1701", "", "");
-    let client = "tunnel \"t6\" {\n    version 3\n    peer 2001:db8::2\n}\n\n\
-                  tunnel \"t4\" {\n    version 3\n    peer 192.0.2.3\n}\n";
-    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701 [2001:db8::1]:1701", "", client);
-    let up = |d: &L2tpd| {
-        poll(
-            DEADLINE,
-            "two tunnels up",
-            || {
-                let t = lab.list(d, "tunnels");
-                (t.len() == 2 && t.iter().all(|t| t["state"] == "up")).then_some(t)
-            },
-            || lab.pair_context(&a, &b),
-        )
-    };
-    let mut peers: Vec<String> = up(&a).iter().map(|t| t["peer"].to_string()).collect();
-    peers.sort();
-    assert_eq!(peers, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
-    let mut locals: Vec<String> = up(&b)
-        .iter()
-        .map(|t| {
-            let tid = num(t, "tid").to_string();
-            let t = lab.ctl(&b, &["show", "tunnel", &tid]).unwrap();
-            t["local"].to_string()
-        })
-        .collect();
-    locals.sort();
-    assert_eq!(locals, ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
+    answers_from_the_address_dialled("udp", "", ["\"192.0.2.3:1701\"", "\"[2001:db8::2]:1701\""]);
 }
 
 /// The same over IP (protocol 115), where the listen sockets are raw ones (or the kernel's
@@ -361,21 +328,28 @@ fn a_server_on_the_unspecified_address_answers_from_the_address_dialled() {
 /// chose their source, and the client saw its peer change under it.
 #[test]
 fn a_server_on_the_unspecified_address_answers_over_ip_from_the_address_dialled() {
-    let mut lab = Lab::new("dialled-ip", &[]);
+    answers_from_the_address_dialled(
+        "ip",
+        "    listen_encap_ip true\n",
+        ["\"192.0.2.3\"", "\"2001:db8::2\""],
+    );
+}
+
+/// B, on the unspecified addresses with two of each family, and A's two tunnels over `encap`
+/// to the second of each: A sees its peers, and B its tunnels' local addresses, as `dialled`.
+fn answers_from_the_address_dialled(encap: &str, b_system: &str, dialled: [&str; 2]) {
+    let mut lab = Lab::new(&format!("dialled-{encap}"), &[]);
     let dev = lab.ifname(Side::B).to_owned();
     let ns = lab.ns(Side::B).to_owned();
     for extra in ["2001:db8::3/64", "192.0.2.3/24"] {
         netns::ip(&["-n", &ns, "addr", "add", extra, "dev", &dev, "nodad"]);
     }
-    let b = lab.start_l2tpd(
-        Side::B,
-        "0.0.0.0:1701 [::]:1701",
-        "    listen_encap_ip true\n",
-        "",
+    let b = lab.start_l2tpd(Side::B, "0.0.0.0:1701 [::]:1701", b_system, "");
+    let client = format!(
+        "tunnel \"t6\" {{\n    version 3\n    encap {encap}\n    peer 2001:db8::2\n}}\n\n\
+         tunnel \"t4\" {{\n    version 3\n    encap {encap}\n    peer 192.0.2.3\n}}\n"
     );
-    let client = "tunnel \"t6\" {\n    version 3\n    encap ip\n    peer 2001:db8::2\n}\n\n\
-                  tunnel \"t4\" {\n    version 3\n    encap ip\n    peer 192.0.2.3\n}\n";
-    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701 [2001:db8::1]:1701", "", client);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701 [2001:db8::1]:1701", "", &client);
     let up = |d: &L2tpd| {
         poll(
             DEADLINE,
@@ -389,7 +363,7 @@ fn a_server_on_the_unspecified_address_answers_over_ip_from_the_address_dialled(
     };
     let mut peers: Vec<String> = up(&a).iter().map(|t| t["peer"].to_string()).collect();
     peers.sort();
-    assert_eq!(peers, ["\"192.0.2.3\"", "\"2001:db8::2\""]);
+    assert_eq!(peers, dialled);
     let mut locals: Vec<String> = up(&b)
         .iter()
         .map(|t| {
@@ -399,7 +373,7 @@ fn a_server_on_the_unspecified_address_answers_over_ip_from_the_address_dialled(
         })
         .collect();
     locals.sort();
-    assert_eq!(locals, ["\"192.0.2.3\"", "\"2001:db8::2\""]);
+    assert_eq!(locals, dialled);
 }
 
 /// A stand-in server on B: takes an L2TPv3 SCCRQ on [2001:db8::2]:1701, answers with an
