@@ -379,8 +379,9 @@ pub(super) fn send_datagrams(
             Err(e) => {
                 let (p, seg, d) = &msgs[m];
                 if *seg != 0 {
-                    // GSO refused for this message: EIO under an IPsec policy (for good),
-                    // EINVAL for datagrams over the path MTU. Send them one by one.
+                    // GSO refused for this message: EIO under an IPsec policy (for good);
+                    // EMSGSIZE (EINVAL from older kernels) for datagrams over the path
+                    // MTU, which one by one the kernel fragments. Send them one by one.
                     match e.raw_os_error() {
                         Some(libc::EIO) => tunnel.gso.store(false, Relaxed),
                         // The peer's port unreachable, reported (and cleared) instead of
@@ -389,7 +390,7 @@ pub(super) fn send_datagrams(
                             tunnel.counters.peer_unreachable.fetch_add(1, Relaxed);
                             tunnel.totals.peer_unreachable.fetch_add(1, Relaxed);
                         }
-                        Some(libc::EINVAL) => {
+                        Some(libc::EMSGSIZE | libc::EINVAL) => {
                             tunnel.gso_max.fetch_min(usize::from(*seg) - 1, Relaxed);
                         }
                         _ => {}
@@ -450,4 +451,80 @@ fn send_one_by_one(
         }
     }
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+
+    use l2tp_proto::wire::header::Encapsulation;
+
+    use super::*;
+    use crate::kernel::Rtnl;
+    use crate::stats::TunnelCounters;
+
+    /// A run of datagrams over the path MTU is refused as one GSO message (EMSGSIZE, or EINVAL
+    /// from older kernels): its datagrams leave one by one, fragmented, and the tunnel stops
+    /// asking GSO for datagrams that large. Needs root, for a network namespace whose loopback
+    /// has an MTU of 1500.
+    #[test]
+    fn datagrams_over_the_path_mtu_leave_one_by_one_and_stop_gso_at_that_size() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: not root");
+            return;
+        }
+        // Only this thread moves, and the sockets are made in it.
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .unwrap_or_else(|e| panic!("unshare: {e}"));
+        let rtnl = Rtnl::open().unwrap_or_else(|e| panic!("rtnetlink: {e}"));
+        let lo = rtnl.index("lo").unwrap_or_else(|e| panic!("lo: {e}"));
+        rtnl.set_state(lo, true, Some(1500))
+            .unwrap_or_else(|e| panic!("lo up, MTU 1500: {e}"));
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        tx.connect(rx.local_addr().unwrap_or_else(|e| panic!("address: {e}")))
+            .unwrap_or_else(|e| panic!("connect: {e}"));
+        sys::set_fragmentation_allowed(tx.as_fd(), false)
+            .unwrap_or_else(|e| panic!("IP_MTU_DISCOVER: {e}"));
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap_or_else(|e| panic!("timeout: {e}"));
+        let tunnel = TunnelShared {
+            group: 0,
+            tid: 1,
+            encap: Encapsulation::Udp,
+            ipv4: true,
+            socket: tx.into(),
+            dest: None,
+            counters: Arc::new(TunnelCounters::default()),
+            totals: Arc::default(),
+            gso: AtomicBool::new(true),
+            gso_max: AtomicUsize::new(usize::MAX),
+            gro: false,
+        };
+        let counters = SessionCounters::default();
+        // Two datagrams of 1600 octets: over 1500 once in IPv4 and UDP.
+        let arena: Vec<u8> = (0..3200u32).map(|i| i as u8).collect();
+        let mut datagrams: Vec<Datagram> = [0..1600, 1600..3200]
+            .into_iter()
+            .map(|head| Datagram {
+                head_in: IN_ARENA,
+                head,
+                payload: (0, 0..0),
+                frame_len: 1600,
+            })
+            .collect();
+        send_datagrams((&tunnel, &counters), &[], &arena, &mut datagrams);
+        let mut buf = [0u8; 4000];
+        for half in arena.chunks(1600) {
+            let n = rx
+                .recv(&mut buf)
+                .unwrap_or_else(|e| panic!("a datagram: {e}"));
+            assert_eq!(&buf[..n], half);
+        }
+        assert_eq!(counters.tx_packets.load(Relaxed), 2);
+        assert_eq!(counters.tx_errors.load(Relaxed), 0);
+        assert!(tunnel.gso.load(Relaxed));
+        assert!(tunnel.gso_max.load(Relaxed) < 1600);
+    }
 }
