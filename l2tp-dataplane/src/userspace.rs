@@ -217,12 +217,17 @@ impl UserspaceDataplane {
         // An adopted socket that is not connected to the peer (the daemon connects the socket
         // of a tunnel whose peer's address and port are another tunnel's to the address
         // only) sends to the peer explicitly.
+        let udp = spec.encap == Encapsulation::Udp;
+        // Over IP the port means nothing, and a raw IPv6 socket refuses a destination whose
+        // port is not its protocol's (or 0): the peer is its address alone.
+        let port_of = |a: SocketAddr| if udp { a } else { SocketAddr::new(a.ip(), 0) };
+        let peer = port_of(spec.peer);
         let connected = socket2::SockRef::from(&socket)
             .peer_addr()
             .ok()
-            .and_then(|a| a.as_socket());
-        let dest = (connected != Some(spec.peer)).then(|| socket2::SockAddr::from(spec.peer));
-        let udp = spec.encap == Encapsulation::Udp;
+            .and_then(|a| a.as_socket())
+            .map(port_of);
+        let dest = (connected != Some(peer)).then(|| socket2::SockAddr::from(peer));
         let offloads = self.support.requested && udp;
         // GSO needs UDP checksums (the kernel refuses it with SO_NO_CHECK).
         let gso = offloads && self.support.udp_gso && (spec.udp_checksums || spec.local.is_ipv6());

@@ -2,7 +2,7 @@
 //! are larger than the path MTU, and must leave fragmented (IPv4 with DF clear; IPv6 by this
 //! host), never as IP packets over the path's MTU (l2tpd.conf(5) `mtu`, l2tpd(8) USERSPACE
 //! DATA PLANE). Pings of 1550 octets both ways over a TAP MTU of 1600 and a veth of 1500, with
-//! offloads on and off, over UDP (IPv4 and IPv6 underlays) and IP encapsulation; tcpdump
+//! offloads on and off, over UDP and IP encapsulation, IPv4 and IPv6 underlays; tcpdump
 //! captures both ends of the underlay, and tshark reports every IP packet's size and whether
 //! it is a fragment.
 //!
@@ -115,7 +115,7 @@ fn ping(ns: &str, dst: &str, size: usize) -> bool {
     out.status.success()
 }
 
-/// One case: `encap` ("udp", "udp6", "ip"), offloads or not.
+/// One case: `encap` ("udp", "udp6", "ip", "ip6"), offloads or not.
 fn case(encap: &str, offloads: bool) -> Result<(), String> {
     let pair = Pair::new();
     let ipv6 = encap.ends_with('6');
@@ -174,7 +174,7 @@ fn frames_over_the_path_mtu_leave_in_fragments() {
         return;
     }
     let mut failed = Vec::new();
-    for encap in ["udp", "udp6", "ip"] {
+    for encap in ["udp", "udp6", "ip", "ip6"] {
         for offloads in [true, false] {
             if let Err(e) = case(encap, offloads) {
                 failed.push(e);
