@@ -64,11 +64,13 @@ dump() {
     done
 }
 
-# pseudowire PHASE ENCAP: tcpdump on a's veth (every packet), the two l2tpd, an L2TPv3 Ethernet
-# pseudowire over ENCAP, a ping across it, both l2tpd stopped, the capture kept as PHASE.pcap.
+# pseudowire PHASE ENCAP: tcpdump on a's veth (every packet, each written as it comes: without
+# --immediate-mode the last ones can wait in a ring block that SIGINT drops), the two l2tpd, an
+# L2TPv3 Ethernet pseudowire over ENCAP, a ping across it, both l2tpd stopped, the capture kept
+# as PHASE.pcap.
 pseudowire() {
     local ph=$1 e=$2 rc=0
-    ip netns exec a tcpdump -n -U -s 0 -Z root -i va -w $W/$ph.pcap >$W/$ph.tcpdump 2>&1 &
+    ip netns exec a tcpdump -n -U --immediate-mode -s 0 -Z root -i va -w $W/$ph.pcap >$W/$ph.tcpdump 2>&1 &
     local tpid=$!
     wait_until 10 grep -q 'listening on' $W/$ph.tcpdump || { echo "tcpdump did not start"; rc=1; }
     start_l2tpd b srv_$ph "$(l2tpd_system srv_$ph 192.0.2.2:1701 userspace)
