@@ -113,10 +113,12 @@ impl Ipv6cpOptions {
             .unwrap_or(0);
     }
 
-    /// What was negotiated, for the up event.
+    /// What was negotiated, for the up event. A peer that rejected our identifier leaves us
+    /// ours all the same (RFC 5072 §5 leaves the recovery open): it is non-zero and not the
+    /// peer's, and the link-local address needs one.
     pub(crate) fn info(&self) -> Ipv6Info {
         Ipv6Info {
-            local: InterfaceId::from_u64(if self.send_id { self.local } else { 0 }),
+            local: InterfaceId::from_u64(self.local),
             peer: InterfaceId::from_u64(self.peer),
         }
     }

@@ -446,6 +446,43 @@ fn opened_with_ipv6cp() -> (One, Vec<u8>) {
     (one, ours)
 }
 
+/// A peer that Configure-Rejects our Interface-Identifier: the request goes on without it
+/// (RFC 5072 §4.1), and the link still has our identifier for its own link-local address
+/// (§5 leaves the recovery open), never zero (`fe80::` is no host's address).
+#[test]
+fn a_rejected_interface_id_is_still_ours() {
+    let (mut one, out) = One::opened(lns_config(&[]), &MAGIC);
+    let Some(first) = out.iter().find(|o| o.proto == protocol::IPV6CP) else {
+        panic!("no IPv6CP request")
+    };
+    let ours = first.data[2..10].to_vec();
+    let out = one.send(&frame(
+        protocol::IPV6CP,
+        code::CONFIGURE_REJECT,
+        first.id,
+        &first.data,
+    ));
+    let again = &out[0];
+    assert_eq!((again.code, again.data.len()), (code::CONFIGURE_REQUEST, 0));
+    let _ = one.send(&frame(protocol::IPV6CP, code::CONFIGURE_ACK, again.id, &[]));
+    let out = one.send(&frame(
+        protocol::IPV6CP,
+        1,
+        7,
+        &[1, 10, 1, 2, 3, 4, 5, 6, 7, 8],
+    ));
+    assert_eq!(out[0].code, code::CONFIGURE_ACK);
+    let up = one.events.iter().find_map(|e| match e {
+        Event::Ipv6Up(info) => Some(*info),
+        _ => None,
+    });
+    let Some(up) = up else {
+        panic!("IPv6CP not up: {:?}", one.events)
+    };
+    assert_eq!(up.local.to_u64().to_be_bytes()[..], ours[..]);
+    assert_eq!(up.peer.to_u64(), 0x0102_0304_0506_0708);
+}
+
 #[test]
 fn ipv6cp_option_answers() {
     let (mut one, ours) = opened_with_ipv6cp();
