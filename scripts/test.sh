@@ -33,7 +33,7 @@ bash scripts/package-test.sh
 echo "== kernel data plane in a qemu guest (tests/vm)"
 bash tests/vm/run-all.sh
 echo "== kernel data plane on bookworm-backports' kernel: the quick cases (tests/vm)"
-L2TP_VM_DIR="$BACKPORTS_VM" bash tests/vm/run-all.sh l2tpv3-eth xl2tpd-ppp l2tpd-static
+L2TP_VM_DIR="$BACKPORTS_VM" bash tests/vm/run-all.sh l2tpv3-eth xl2tpd-ppp l2tpd-static l2tpd-eth
 echo "== fuzzing smoke"
 bash scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-15}"
 echo "== all tests passed"

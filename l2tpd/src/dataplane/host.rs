@@ -71,6 +71,9 @@ struct TunnelSocket {
     version: Version,
     /// Its data-plane tunnel stays until its socket closes ([`Self::leave_group`]).
     linger: Linger,
+    /// ICMP port unreachables reported on its socket while the shell read it
+    /// ([`DataplaneHost::note_peer_unreachable`]).
+    unreachable: u64,
 }
 
 /// The data plane and the tunnels' sockets.
@@ -106,6 +109,9 @@ pub struct DataplaneHost {
     /// Data packets no data plane took, dropped here: counted with the data planes' own
     /// `rx_unknown_session` ([`DataplaneHost::drops`]).
     unclaimed: u64,
+    /// ICMP port unreachables reported on the tunnels' sockets the shell reads, removed
+    /// tunnels' included: counted with the data planes' own `peer_unreachable`.
+    unreachable: u64,
     /// Sessions whose installation failed: the engine still asks to remove them, and the data
     /// plane, which has nothing of them, need not be asked.
     failed: std::collections::HashSet<(u32, u32)>,
@@ -132,6 +138,7 @@ impl DataplaneHost {
             fd_ceiling: None,
             fd_refusals: (0, None),
             unclaimed: 0,
+            unreachable: 0,
             failed: Default::default(),
         }
     }
@@ -301,6 +308,7 @@ impl DataplaneHost {
                         apart,
                         version: spec.version,
                         linger: Linger::No,
+                        unreachable: 0,
                     },
                 );
                 if let Some(learnt) = learnt {
@@ -494,6 +502,7 @@ impl DataplaneHost {
                         apart: false,
                         version: spec.version,
                         linger: Linger::No,
+                        unreachable: 0,
                     });
                     t.adopted = true;
                     if t.socket.is_some() {

@@ -44,7 +44,7 @@ mod sockets;
 
 use reload::Reloads;
 pub use sockets::Sockets;
-use sockets::{Inbound, Listen, receive, receive_nfq, send_all};
+use sockets::{FromSocket, Inbound, Listen, receive, receive_nfq, send_all};
 
 /// The longest a graceful stop waits for peers.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -102,15 +102,18 @@ pub async fn run(
     let (calls_tx, mut calls) = mpsc::channel::<Call>(64);
     let (pages_tx, mut pages) = mpsc::channel::<PageCall>(64);
     let events_tx = Watchers::new();
-    let (dgram_tx, mut datagrams) = mpsc::channel::<Inbound>(1024);
+    let (dgram_tx, mut datagrams) = mpsc::channel::<FromSocket>(1024);
 
     for (framing, local, socket, marks) in &sockets.list {
         tokio::spawn(receive(
-            Listen {
-                framing: *framing,
-                local: *local,
-                marks: *marks,
-            },
+            (
+                Listen {
+                    framing: *framing,
+                    local: *local,
+                    marks: *marks,
+                },
+                None,
+            ),
             socket.clone(),
             dgram_tx.clone(),
             stop_rx.clone(),
@@ -195,7 +198,7 @@ pub async fn run(
         &events_tx,
         &io,
     );
-    send_all(&mut core, &mut sockets).await;
+    send_all(&mut core, &mut sockets, &mut plane).await;
     notifier.ready(core.counts());
     loop {
         let wake = match (core.poll_timeout(), stopping) {
@@ -262,26 +265,10 @@ pub async fn run(
                 // The client may have gone; nothing to do then.
                 let _ = scrape.reply.send(snapshot);
             }
-            Some(d) = datagrams.recv() => {
-                // Classified once: data packets go to the data plane, the rest to the core.
-                let packet = Packet::parse(&d.data, d.encap);
-                if d.mark != 0
-                    && let Ok(p) = &packet
-                    && let Some(peer_tid) = marks::sccrq_peer_tunnel(p)
-                {
-                    // Before the core sees the SCCRQ: the tunnel's socket opens with the mark.
-                    let learnt = Learnt { mark: d.mark, source: MarkSource::Sccrq };
-                    plane.learn_mark(Instant::now(), (d.remote.ip(), peer_tid), learnt);
-                }
-                let data = matches!(packet, Ok(Packet::V2Data { .. } | Packet::V3Data { .. }))
-                    // Over IP, data from no tunnel's peer reached no data socket: the engine
-                    // counts and logs it.
-                    && (d.encap == Encapsulation::Udp || plane.is_ip_peer(d.remote.ip()));
-                if !(data && plane.handle_data(d.encap, &d.data)) {
-                    let addrs = (d.local, d.remote);
-                    core.handle_packet(Instant::now(), addrs, d.encap, packet, d.data.len());
-                }
-            }
+            Some(from) = datagrams.recv() => match from {
+                FromSocket::Datagram(d) => on_datagram(&mut core, &mut plane, d),
+                FromSocket::PeerUnreachable(tid) => plane.note_peer_unreachable(tid),
+            },
             Some(m) = nfq_messages.recv() => {
                 let host_name = l2tp_ctl::text::quoted(&m.host_name).to_string();
                 tracing::debug!(
@@ -343,7 +330,7 @@ pub async fn run(
             &events_tx,
             &io,
         );
-        send_all(&mut core, &mut sockets).await;
+        send_all(&mut core, &mut sockets, &mut plane).await;
         if stopping.is_some() && core.is_idle() {
             break;
         }
@@ -437,10 +424,35 @@ async fn unless_stopped<T>(
     None
 }
 
+/// A datagram read from a socket, classified once: data packets go to the data plane, the
+/// rest to the core.
+fn on_datagram(core: &mut Core, plane: &mut DataplaneHost, d: Inbound) {
+    let packet = Packet::parse(&d.data, d.encap);
+    if d.mark != 0
+        && let Ok(p) = &packet
+        && let Some(peer_tid) = marks::sccrq_peer_tunnel(p)
+    {
+        // Before the core sees the SCCRQ: the tunnel's socket opens with the mark.
+        let learnt = Learnt {
+            mark: d.mark,
+            source: MarkSource::Sccrq,
+        };
+        plane.learn_mark(Instant::now(), (d.remote.ip(), peer_tid), learnt);
+    }
+    let data = matches!(packet, Ok(Packet::V2Data { .. } | Packet::V3Data { .. }))
+        // Over IP, data from no tunnel's peer reached no data socket: the engine counts and
+        // logs it.
+        && (d.encap == Encapsulation::Udp || plane.is_ip_peer(d.remote.ip()));
+    if !(data && plane.handle_data(d.encap, &d.data)) {
+        let addrs = (d.local, d.remote);
+        core.handle_packet(Instant::now(), addrs, d.encap, packet, d.data.len());
+    }
+}
+
 /// What the tasks the shell starts need: the readers of new tunnel sockets, the resolvers of
 /// peers' names, and the RADIUS client.
 struct Io<'a> {
-    to_core: mpsc::Sender<Inbound>,
+    to_core: mpsc::Sender<FromSocket>,
     stop: watch::Receiver<bool>,
     resolved: mpsc::Sender<Resolved>,
     radius: &'a Radius,

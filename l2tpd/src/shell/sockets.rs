@@ -15,6 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use crate::core::Core;
+use crate::dataplane::DataplaneHost;
 use crate::marks::nfq::{self, NfqMessage};
 use crate::net::{Bound, Framing};
 use crate::sendlog::SendFailures;
@@ -73,7 +74,7 @@ impl Sockets {
         tid: u32,
         (socket, peer): (std::net::UdpSocket, Option<SocketAddr>),
         mut listen: Listen,
-        to_core: &mpsc::Sender<Inbound>,
+        to_core: &mpsc::Sender<FromSocket>,
         stop: &watch::Receiver<bool>,
     ) {
         self.close_tunnel(tid);
@@ -98,7 +99,7 @@ impl Sockets {
             }
         };
         let task = tokio::spawn(receive(
-            listen,
+            (listen, Some(tid)),
             socket.clone(),
             to_core.clone(),
             stop.clone(),
@@ -121,7 +122,7 @@ impl Sockets {
     pub(super) fn resume_reading(
         &mut self,
         tid: u32,
-        to_core: &mpsc::Sender<Inbound>,
+        to_core: &mpsc::Sender<FromSocket>,
         stop: &watch::Receiver<bool>,
     ) {
         if let Some(a) = self.adopted.remove(&tid) {
@@ -203,6 +204,15 @@ struct Adopted {
     listen: Listen,
 }
 
+/// What a socket's reading task tells the main loop.
+pub(super) enum FromSocket {
+    /// A datagram.
+    Datagram(Inbound),
+    /// The tunnel's socket reported an ICMP port unreachable (ECONNREFUSED): the peer refused
+    /// a datagram sent on it, data (the kernel data plane's) or control.
+    PeerUnreachable(u32),
+}
+
 pub(super) struct Inbound {
     pub(super) encap: Encapsulation,
     pub(super) local: SocketAddr,
@@ -229,9 +239,9 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; MAX_DATAGRAM]);
 }
 
-pub(super) async fn send_all(core: &mut Core, sockets: &mut Sockets) {
+pub(super) async fn send_all(core: &mut Core, sockets: &mut Sockets, plane: &mut DataplaneHost) {
     while let Some(t) = core.poll_transmit() {
-        if send_one(sockets, &t).await {
+        if send_one(sockets, &t, &mut |tid| plane.note_peer_unreachable(tid)).await {
             sockets.send_failures.log_sent(t.remote);
         } else {
             core.note_send_failure(t.contents.len());
@@ -243,7 +253,9 @@ pub(super) async fn send_all(core: &mut Core, sockets: &mut Sockets) {
 /// would take it. When the tunnel's own socket failed and no listen socket is of its family
 /// (a tunnel to an IPv4 peer of a daemon listening on IPv6 only), the log gives that socket's
 /// error (the peer refusing, no route), not merely that no listen socket would do.
-async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
+/// An ICMP port unreachable that the tunnel's socket reports on the send (ECONNREFUSED, the
+/// error the kernel kept for the socket) is given to `refused`.
+async fn send_one(sockets: &mut Sockets, t: &Transmit, refused: &mut impl FnMut(u32)) -> bool {
     let mut own_error = None;
     if let Some(Adopted { socket, peer, .. }) = sockets.adopted.get(&t.tunnel_id) {
         // Non-blocking: a full send buffer drops the message, which the reliable channel
@@ -256,6 +268,9 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
             Ok(_) => return true,
             Err(e) => {
                 tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote);
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    refused(t.tunnel_id);
+                }
                 own_error = Some(e);
             }
         }
@@ -272,6 +287,9 @@ async fn send_one(sockets: &mut Sockets, t: &Transmit) -> bool {
             // e.g. ECONNREFUSED after an ICMP error: try the listen socket.
             Err(e) => {
                 tracing::debug!("sending to {} on the tunnel's socket: {e}", t.remote);
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    refused(t.tunnel_id);
+                }
                 own_error = Some(e);
             }
         }
@@ -327,10 +345,11 @@ fn encode(framing: Framing, t: &Transmit) -> Option<&[u8]> {
     d
 }
 
+/// Reads `socket` until the daemon stops: a listen socket's, or tunnel `tunnel`'s own.
 pub(super) async fn receive(
-    listen: Listen,
+    (listen, tunnel): (Listen, Option<u32>),
     socket: Arc<UdpSocket>,
-    to_core: mpsc::Sender<Inbound>,
+    to_core: mpsc::Sender<FromSocket>,
     mut stop: watch::Receiver<bool>,
 ) {
     let Listen {
@@ -342,6 +361,17 @@ pub(super) async fn receive(
         tokio::select! {
             r = socket.readable() => if let Err(e) = r {
                 tracing::debug!("waiting on {local}: {e}");
+                continue;
+            },
+            // An error the kernel keeps for the socket (EPOLLERR), with no datagram to read:
+            // the peer's ICMP port unreachable on a tunnel's connected socket.
+            _ = socket.ready(tokio::io::Interest::ERROR), if tunnel.is_some() => {
+                if let Some(tid) = tunnel
+                    && take_refusal(&socket)
+                    && to_core.send(FromSocket::PeerUnreachable(tid)).await.is_err()
+                {
+                    return;
+                }
                 continue;
             },
             _ = stop.changed() => return,
@@ -378,8 +408,22 @@ pub(super) async fn receive(
             Ok(Some(x)) => x,
             Ok(None) => continue,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused && tunnel.is_some() => {
+                // The kernel reports the peer's ICMP port unreachables on the tunnel's
+                // connected socket (on L2TP's UDP encapsulation since Linux 6.0, for the
+                // kernel data plane's data packets too).
+                let Some(tid) = tunnel else { continue };
+                if to_core
+                    .send(FromSocket::PeerUnreachable(tid))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
             Err(e) => {
-                // ICMP errors surface here on some kernels; keep reading.
+                // ICMP errors on a listen socket; keep reading.
                 tracing::debug!("receiving on {local}: {e}");
                 continue;
             }
@@ -391,8 +435,29 @@ pub(super) async fn receive(
             data,
             mark,
         };
-        if to_core.send(inbound).await.is_err() {
+        if to_core.send(FromSocket::Datagram(inbound)).await.is_err() {
             return;
+        }
+    }
+}
+
+/// Takes the error the kernel keeps for `socket` (`SO_ERROR`), after clearing the runtime's
+/// note of it (so that the next one wakes the reader again): whether it was the peer's ICMP
+/// port unreachable. Others are logged.
+fn take_refusal(socket: &UdpSocket) -> bool {
+    let _ = socket.try_io(tokio::io::Interest::ERROR, || {
+        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+    });
+    match socket.take_error() {
+        Ok(Some(e)) if e.kind() == io::ErrorKind::ConnectionRefused => true,
+        Ok(Some(e)) => {
+            tracing::debug!("a tunnel's socket: {e}");
+            false
+        }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::debug!("reading a tunnel's socket's error: {e}");
+            false
         }
     }
 }

@@ -94,3 +94,56 @@ fn a_killed_peers_port_unreachable_is_counted_apart_from_errors() {
         "{log}"
     );
 }
+
+/// Without a data plane reading the tunnel's socket (`dataplane none` here; the kernel data
+/// plane's tunnels are read the same way), the daemon's own reader gets the ECONNREFUSED of
+/// its HELLOs to a killed peer: counted as `peer_unreachable` too, for the tunnel and in the
+/// totals, not lost in a debug line.
+#[test]
+fn a_killed_peers_port_unreachable_is_counted_without_a_data_plane() {
+    let mut lab = netns::Lab::new("none-unreachable", &["python3"]);
+    let dp = "    dataplane none\n";
+    let session = "    pseudowire_type eth\n";
+    let server_conf = format!(
+        "peer profile \"clients\" {{\n    peer_ipaddr 192.0.2.0/24\n    tunnel_profile_name \"srv\"\n    \
+         session_profile_name \"srv\"\n}}\n\n\
+         tunnel profile \"srv\" {{\n    version 3\n    encap udp\n}}\n\n\
+         session profile \"srv\" {{\n{session}}}\n"
+    );
+    let client_conf = format!(
+        "tunnel \"t1\" {{\n    version 3\n    encap udp\n    peer 192.0.2.2\n    persist false\n    \
+         hello_timeout 1\n    max_retries 10\n}}\n\n\
+         session \"s1\" {{\n    tunnel \"t1\"\n{session}}}\n"
+    );
+    let b = lab.start_l2tpd(Side::B, "192.0.2.2:1701", dp, &server_conf);
+    let a = lab.start_l2tpd(Side::A, "192.0.2.1:1701", dp, &client_conf);
+    lab.wait_one_up(&a, || lab.pair_context(&a, &b));
+    let unreachable = |lab: &netns::Lab| {
+        let system = lab.ctl(&a, &["show", "system"]).unwrap();
+        let tunnel = lab.ctl(&a, &["show", "tunnel", "t1"]).unwrap();
+        let total = system["statistics"]["data_discards"]["peer_unreachable"].as_u64();
+        let own = tunnel["stats"]["peer_unreachable"].as_u64();
+        (total.unwrap_or(0), own.unwrap_or(0))
+    };
+    // HELLOs every second, answered: nothing refused.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(unreachable(&lab), (0, 0), "{}", lab.pair_context(&a, &b));
+    lab.stop(b.proc, Signal::SIGKILL, Duration::from_secs(5));
+    let (total, own) = poll(
+        DEADLINE,
+        "A counting the ICMP port unreachables of its HELLOs",
+        || {
+            let (total, own) = unreachable(&lab);
+            (total >= 1 && own >= 1).then_some((total, own))
+        },
+        || lab.pair_context(&a, &b),
+    );
+    assert!(own <= total, "show tunnel {own}, show system {total}");
+    let system = lab.ctl(&a, &["show", "system"]).unwrap();
+    let discards = &system["statistics"]["data_discards"];
+    assert_eq!(
+        discards["tx_errors"].as_u64().unwrap_or(0),
+        0,
+        "a peer's port unreachable taken for an error of A's: {system}"
+    );
+}

@@ -9,10 +9,22 @@
 # (one SESSION_GET dump), per session too (metrics_detail sessions, agreeing with
 # `l2tpctl show session`), and (IPv6) keeps a session's counts when it goes.
 # On IPv6, the bridge is deleted under the running session and made again: pw0 is a port of it
-# again.
+# again. Over UDP on IPv4, on a kernel that reports ICMP errors on L2TP's sockets (Linux 6.10
+# and later: the bookworm-backports run), the server is killed at the end: the ICMP port
+# unreachables its host sends back for the client's data count as the client's
+# peer_unreachable.
+# vm-timeout: 240
 set -u
 . /mnt/host/cases/lib-l2tpd.sh
 fail=0
+
+# Whether the kernel reports ICMP errors on L2TP's UDP sockets: from Linux 6.10 (6.0 to 6.9
+# report none). bookworm-backports' kernel does; Debian 12's 6.1 does not.
+icmp_on_l2tp_sockets() {
+    local v major minor
+    v=$(uname -r); major=${v%%.*}; minor=${v#*.}; minor=${minor%%[.-]*}
+    [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 10 ]; }
+}
 
 run() { # ENCAP FAMILY(4|6)
     local e=$1 rc=0 A=192.0.2.1 B=192.0.2.2 NET=192.0.2.0/24 LA=192.0.2.1:1701 LB=192.0.2.2:1701
@@ -155,6 +167,23 @@ session \"s1\" {
         start_l2tpd a cli "$(cat $W/cli.conf)" || rc=1
         wait_until 20 session_up cli || { echo "session not up after the restart"; rc=1; }
         ip -n a l2tp show session | grep -q 'interface name: l2tpeth0' || { echo "no l2tpeth0 after the restart"; rc=1; }
+        if [ "$e" = udp ] && icmp_on_l2tp_sockets; then
+            # The server is killed: b's host answers the data a's kernel sends (a ping's
+            # frames, whether or not the server's new session has its address yet: its old
+            # one goes when its HELLOs go unanswered) with ICMP port unreachable, which the
+            # kernel reports on the tunnel's socket. a counts it as peer_unreachable, for the
+            # tunnel and in show system, not as an error.
+            kill -9 $PID_srv; wait $PID_srv
+            unreachable_counted() {
+                ip netns exec a ping -c 1 -W 1 198.51.100.2 >/dev/null
+                ctl cli -j show system | grep -q '"peer_unreachable": *[1-9]'
+            }
+            wait_until 15 unreachable_counted ||
+                { ctl cli -j show system; echo "a did not count the peer's port unreachables"; rc=1; }
+            ctl cli -j show tunnel t1 | grep -q '"peer_unreachable": *[1-9]' ||
+                { ctl cli -j show tunnel t1; echo "show tunnel: no peer_unreachable"; rc=1; }
+            step "peer's port unreachables counted"
+        fi
     fi
     if [ "$2" = 6 ]; then
         # A session that goes keeps its counts in the totals.
@@ -168,7 +197,7 @@ session \"s1\" {
     step "stopping"
     # stopping the daemons removes the kernel state
     # the client first, so that the server has its StopCCN acknowledged and stops at once
-    kill $PID_cli; wait $PID_cli; kill $PID_srv; wait $PID_srv
+    kill $PID_cli; wait $PID_cli; kill $PID_srv 2>/dev/null; wait $PID_srv
     [ -z "$(ip -n a l2tp show tunnel)" ] || { echo "kernel tunnel left in a"; ip -n a l2tp show tunnel; rc=1; }
     [ -z "$(ip -n b l2tp show tunnel)" ] || { echo "kernel tunnel left in b"; rc=1; }
     ip -n a link show dev l2tpeth0 2>/dev/null && { echo "l2tpeth0 left"; rc=1; }

@@ -13,7 +13,19 @@ impl DataplaneHost {
             d += fb.drops();
         }
         d.rx_unknown_session += self.unclaimed;
+        d.peer_unreachable += self.unreachable;
         d
+    }
+
+    /// An ICMP port unreachable reported on tunnel `tid`'s socket while the shell reads it
+    /// (the kernel data plane's tunnels, those of no data plane, and any tunnel waiting out
+    /// its StopCCN): the peer refused a datagram, data or control. Counted as the data planes
+    /// count those they read, for the tunnel and in the totals.
+    pub fn note_peer_unreachable(&mut self, tid: u32) {
+        self.unreachable += 1;
+        if let Some(t) = self.tunnels.get_mut(&tid) {
+            t.unreachable += 1;
+        }
     }
 
     /// Data counters over every session, removed ones included; `None` without data.
@@ -38,10 +50,22 @@ impl DataplaneHost {
 
     /// A tunnel's own data counters.
     pub fn tunnel_stats(&self, tid: u32) -> Option<TunnelDataStats> {
-        if self.apart.has_tunnel(tid) {
-            return self.fallback.as_ref()?.tunnel_stats(tid);
+        let plane = if self.apart.has_tunnel(tid) {
+            self.fallback.as_ref().and_then(|fb| fb.tunnel_stats(tid))
+        } else {
+            self.dataplane.tunnel_stats(tid)
+        };
+        let read_here = self.tunnels.get(&tid).map(|t| t.unreachable);
+        match (plane, read_here) {
+            (Some(mut s), Some(n)) => {
+                s.peer_unreachable += n;
+                Some(s)
+            }
+            (None, Some(n)) => Some(TunnelDataStats {
+                peer_unreachable: n,
+            }),
+            (s, None) => s,
         }
-        self.dataplane.tunnel_stats(tid)
     }
 
     /// The data counters of each session of `keys` (tunnel id, session id), asking each
