@@ -362,8 +362,13 @@ pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64, cause: proto::DownCause
     if let Some(rl) = st.radius.as_deref_mut()
         && !st.link.is_finished()
     {
-        rl.cause
-            .get_or_insert(aaa::lower_cause(cause, shutting_down));
+        // A link ending already says why (the peer's Terminate-Request, whose CDN this is,
+        // is User-Request); else the L2TP session's end does.
+        let why = match st.link.down_reason() {
+            Some(r) => aaa::terminate_cause(&r),
+            None => aaa::lower_cause(cause, shutting_down),
+        };
+        rl.cause.get_or_insert(why);
     }
     // A link closing on its own: the L2TP session it was to end is going already.
     if st.ending == Some(state::Ending::Session) {

@@ -204,4 +204,6 @@ fn a_reload_that_removes_a_session_terminates_its_ppp_first() {
     net.reload(0, &without);
     net.run_for(Duration::from_secs(5));
     assert_goodbyes(&net, 0, &["lcp:terminate-request", "l2tp:CDN"]);
+    // The LNS heard its peer end the link.
+    assert_eq!(stop_cause(&net), Some(cause::USER_REQUEST));
 }
