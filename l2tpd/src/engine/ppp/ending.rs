@@ -34,13 +34,13 @@ pub(in crate::engine) fn end_session(ctx: &mut Ctx<'_>, handle: u64, reason: Clo
 
 /// Closes session `handle`'s PPP (LCP Terminate-Request); its L2TP session ends with a CDN
 /// once the link is down or after [`TERMINATE_WAIT`]. Returns false when the session has no
-/// running PPP (nothing is done then).
+/// running PPP (not native, not opened yet, or ended): nothing is done then.
 pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: CloseReason) -> bool {
     let now = ctx.ppp.clock.to_proto(ctx.now);
     let Some(rec) = ctx.registry.session_mut(handle).filter(|r| !r.is_static) else {
         return false;
     };
-    let Some(st) = rec.ppp.as_deref_mut().filter(|st| !st.link.is_finished()) else {
+    let Some(st) = rec.ppp.as_deref_mut().filter(|st| is_running(st)) else {
         return false;
     };
     if st.ending.is_some() {
@@ -90,7 +90,7 @@ pub(in crate::engine) fn end_tunnel(ctx: &mut Ctx<'_>, handle: u64, reason: Clos
             .registry
             .session_mut(*h)
             .and_then(|r| r.ppp.as_deref_mut())
-            .filter(|st| !st.link.is_finished())
+            .filter(|st| is_running(st))
         else {
             return false;
         };
@@ -125,6 +125,12 @@ pub(super) fn run_due(ctx: &mut Ctx<'_>) {
     while let Some(h) = ctx.ppp.closing.due(now) {
         ctx.close_tunnel(h);
     }
+}
+
+/// Whether link `st` has opened and not finished: one that never opened has no peer to tell,
+/// and its session ends as any other.
+fn is_running(st: &PppLink) -> bool {
+    !st.link.is_finished() && st.link.phase() != ppp_proto::Phase::Dead
 }
 
 /// How long link `st` waits for the peer's Terminate-Ack.

@@ -207,3 +207,24 @@ fn a_reload_that_removes_a_session_terminates_its_ppp_first() {
     // The LNS heard its peer end the link.
     assert_eq!(stop_cause(&net), Some(cause::USER_REQUEST));
 }
+
+#[test]
+fn a_session_whose_ppp_has_not_opened_ends_with_its_cdn_alone() {
+    let mut net = Net::unstarted(&[&lac(1, PASSWORD), &lns("auth_chap", "")], 31);
+    // The LNS's frames never arrive: the client's link waits to open.
+    net.ppp_wire = Some(PppWire(Box::new(|i, _, _| i != 1)));
+    let mut net = net.start();
+    net.run_until(Duration::from_secs(5), "the LAC's session up", |n| {
+        n.nodes[0].saw(EventKind::SessionUp) == 1
+    });
+    let r = net.command(
+        0,
+        Command::DeleteSession(Selector::Name("t".into()), Selector::Name("s0".into())),
+    );
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(2));
+    assert_goodbyes(&net, 0, &["l2tp:CDN"]);
+    // No link went down: none had come up.
+    let down = &net.nodes[0].engine.ppp.counters.down;
+    assert!(down.is_empty(), "{down:?}");
+}
