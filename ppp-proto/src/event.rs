@@ -85,6 +85,10 @@ pub struct Ipv6Info {
 pub enum CloseReason {
     /// An operator asked.
     Administrative,
+    /// An operator deleted the link's lower layer (its L2TP session or tunnel).
+    Deleted,
+    /// The host's configuration no longer has the link's lower layer, or changed it.
+    Reconfigured,
     /// The daemon is shutting down.
     Shutdown,
     /// A RADIUS Disconnect-Request (RFC 5176) or a similar external request.
@@ -100,6 +104,8 @@ impl CloseReason {
     pub(crate) fn message(self) -> &'static str {
         match self {
             CloseReason::Administrative => "Administrative close",
+            CloseReason::Deleted => "Administratively deleted",
+            CloseReason::Reconfigured => "Configuration changed",
             CloseReason::Shutdown => "Shutting down",
             CloseReason::Disconnect => "Disconnect request",
             CloseReason::Policy => "Closed by policy",

@@ -77,7 +77,7 @@ pub(super) fn execute(
                 instances.stop(InstanceKind::Tunnel, &n);
             }
             notice!("l2tpctl: deleting tunnel {tid}");
-            ctx.close_tunnel(h);
+            super::ppp::end_tunnel(ctx, h, ppp_proto::CloseReason::Deleted);
             Ok(Answer::Done(format!("tunnel {tid} deleted")))
         }
         Command::Disconnect(who) => {
@@ -107,7 +107,7 @@ pub(super) fn execute(
                 instances.stop(InstanceKind::Session, n);
             }
             notice!("l2tpctl: deleting session {sid}");
-            ctx.close_session(sh);
+            super::ppp::end_session(ctx, sh, ppp_proto::CloseReason::Deleted);
             Ok(Answer::Done(format!("session {sid} deleted")))
         }
         Command::TunnelLost { tid, why } => {

@@ -485,7 +485,7 @@ impl Engine {
         }
         let (mut ctx, _, _, _) = self.parts(now);
         for h in live {
-            ctx.close_tunnel(h);
+            ppp::end_tunnel(&mut ctx, h, ppp_proto::CloseReason::Shutdown);
         }
         self.pump(now);
     }
@@ -594,10 +594,10 @@ impl Engine {
         .min()
     }
 
-    /// Whether nothing is left to do after [`Engine::begin_shutdown`] (every peer has
-    /// acknowledged, or given up on).
+    /// Whether nothing is left to do after [`Engine::begin_shutdown`] (no StopCCN waits for
+    /// Terminate-Acks, and every peer has acknowledged, or been given up on).
     pub fn is_idle(&self) -> bool {
-        self.protocol.ep().all_acked()
+        self.ppp.closing.is_empty() && self.protocol.ep().all_acked()
     }
 
     // ---------------------------------------------------------------- views

@@ -264,7 +264,7 @@ impl Instances {
                     );
                 }
             }
-            ctx.close_tunnel(h);
+            super::super::ppp::end_tunnel(ctx, h, ppp_proto::CloseReason::Reconfigured);
         }
     }
 
@@ -287,7 +287,7 @@ impl Instances {
                     );
                 }
             }
-            ctx.close_session(h);
+            super::super::ppp::end_session(ctx, h, ppp_proto::CloseReason::Reconfigured);
         }
     }
 }

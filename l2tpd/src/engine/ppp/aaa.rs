@@ -341,7 +341,12 @@ pub(super) fn terminate_cause(reason: &ppp_proto::DownReason) -> u32 {
         D::LowerLayerDown | D::EchoTimeout => c::LOST_CARRIER,
         D::IdleTimeout => c::IDLE_TIMEOUT,
         D::SessionTimeout => c::SESSION_TIMEOUT,
-        D::Closed(CloseReason::Administrative | CloseReason::Disconnect) => c::ADMIN_RESET,
+        D::Closed(
+            CloseReason::Administrative
+            | CloseReason::Disconnect
+            | CloseReason::Deleted
+            | CloseReason::Reconfigured,
+        ) => c::ADMIN_RESET,
         D::Closed(CloseReason::Shutdown) => c::ADMIN_REBOOT,
         // A new login of the same user took the session's address (`relogin replace`): the
         // NAS ended it, for no error and at no administrator's word, to give what it held to

@@ -21,6 +21,7 @@ mod access;
 mod acct;
 mod config;
 mod dynauth;
+mod ending;
 mod local;
 mod mtu;
 mod outputs;
@@ -38,6 +39,9 @@ use l2tp_proto::{self as proto, Refusal};
 
 pub(super) use acct::{hold_removal, release_removal};
 pub(super) use config::PppPolicies;
+#[cfg(test)]
+pub(super) use ending::TERMINATE_WAIT;
+pub(super) use ending::{end_session, end_tunnel};
 #[cfg(test)]
 pub(super) use policy::{LocalUser, Users};
 pub(super) use policy::{PppPolicy, Role};
@@ -340,6 +344,7 @@ pub(super) fn run_due(ctx: &mut Ctx<'_>) {
         st.link.handle_timeout(now);
         drive(ctx, handle);
     }
+    ending::run_due(ctx);
 }
 
 /// Session `handle`'s L2TP session is going down for `cause`: its PPP ends at once (no CDN
@@ -357,15 +362,24 @@ pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64, cause: proto::DownCause
     if let Some(rl) = st.radius.as_deref_mut()
         && !st.link.is_finished()
     {
-        rl.cause
-            .get_or_insert(aaa::lower_cause(cause, shutting_down));
+        // A link ending already says why (the peer's Terminate-Request, whose CDN this is,
+        // is User-Request); else the L2TP session's end does.
+        let why = match st.link.down_reason() {
+            Some(r) => aaa::terminate_cause(&r),
+            None => aaa::lower_cause(cause, shutting_down),
+        };
+        rl.cause.get_or_insert(why);
+    }
+    // A link closing on its own: the L2TP session it was to end is going already.
+    if st.ending == Some(state::Ending::Session) {
+        st.ending = Some(state::Ending::Ended);
     }
     st.link.lower_down(now);
     drive(ctx, handle);
 }
 
 /// Closes the PPP of the sessions `who` names (LCP Terminate-Request; their L2TP sessions end
-/// when their links are down). Returns how many. The user (the login name or the
+/// when their links are down, or after `ending::TERMINATE_WAIT`). Returns how many. The user (the login name or the
 /// Access-Accept's User-Name, as a Disconnect-Request matches it) is looked for among every
 /// session (the cost of a scan of the records); an address through the pools' index.
 pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
@@ -384,25 +398,8 @@ pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
     };
     handles
         .into_iter()
-        .filter(|h| close(ctx, *h, ppp_proto::CloseReason::Administrative))
+        .filter(|h| ending::close(ctx, *h, ppp_proto::CloseReason::Administrative))
         .count()
-}
-
-/// Closes session `handle`'s PPP (LCP Terminate-Request); its L2TP session ends when the link
-/// is down. Returns false when the session has no running PPP.
-pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: ppp_proto::CloseReason) -> bool {
-    let now = ctx.ppp.clock.to_proto(ctx.now);
-    let Some(st) = ctx
-        .registry
-        .session_mut(handle)
-        .and_then(|r| r.ppp.as_deref_mut())
-        .filter(|st| !st.link.is_finished())
-    else {
-        return false;
-    };
-    st.link.close(now, reason);
-    drive(ctx, handle);
-    true
 }
 
 /// The outcome of RADIUS request `key` (from the shell's RADIUS client).
@@ -481,7 +478,7 @@ pub(super) fn dynauth(
 ) -> radius_proto::dynauth::Answer {
     let (answer, disconnect) = dynauth::decide(ctx, kind, attrs);
     for h in disconnect {
-        close(ctx, h, ppp_proto::CloseReason::Disconnect);
+        ending::close(ctx, h, ppp_proto::CloseReason::Disconnect);
     }
     answer
 }

@@ -14,7 +14,7 @@ use super::super::notify;
 use super::super::pools::PoolError;
 use super::local::{self, authenticate, reauthenticate, refuse_address};
 use super::policy::Role;
-use super::state::{Ppp, PppLink};
+use super::state::{Ending, Ppp, PppLink};
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 
@@ -30,6 +30,8 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let mut due = super::acct::Due::default();
     // Whether the link told of anything but frames to send (an echo, most often, does not).
     let mut eventful = false;
+    // A link that closed with its tunnel: the tunnel's StopCCN may go.
+    let mut tunnel_link_down = false;
     {
         let Ctx {
             registry, ppp, out, ..
@@ -48,6 +50,10 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         }
         if st.end_at.as_deref().is_some_and(|(at, ..)| *at <= now) {
             end = st.end_at.take().map(|e| (e.1, e.2));
+            // A link the host closed whose peer did not acknowledge in time: the CDN goes.
+            if st.ending == Some(Ending::Session) {
+                st.ending = Some(Ending::Ended);
+            }
         }
         if let Some(rl) = st.radius.as_deref_mut()
             && rl.interim_at.is_some_and(|at| at <= now)
@@ -187,10 +193,16 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         let text = down_text(&reason, &refusal);
                         notice!("session {tid}/{sid}: PPP down{who}: {text}");
                         let why = format!("PPP: {text}");
-                        match reason {
-                            DownReason::LowerLayerDown | DownReason::AuthNoVerdict => {}
+                        match (st.ending.take(), reason) {
+                            (Some(Ending::Tunnel), _) => tunnel_link_down = true,
+                            (Some(Ending::Ended), _) => {}
+                            (Some(Ending::Session), _) => {
+                                st.end_at = None;
+                                end = Some((refusal, why));
+                            }
+                            (None, DownReason::LowerLayerDown | DownReason::AuthNoVerdict) => {}
                             // The peer ended the link; its CDN is to follow.
-                            DownReason::PeerTerminated | DownReason::AuthRejectedByPeer => {
+                            (None, DownReason::PeerTerminated | DownReason::AuthRejectedByPeer) => {
                                 let r = st.policy.link_config(st.role).retries;
                                 let grace = r.restart * (u32::from(r.max_terminate) + 1);
                                 st.end_at = Some(Box::new((now + grace, refusal, why)));
@@ -218,6 +230,13 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
         // IPCP may have given up without an event (IPv6 alone then): the user is online.
         announce(ppp, (tid, sid), st, &mut events, std_now);
         ppp.reschedule(handle, st);
+    }
+    // The last link of a tunnel closing with it: the tunnel's StopCCN goes (`super::ending`).
+    if tunnel_link_down
+        && let Some(tid) = ctx.registry.session(handle).map(|r| r.tid())
+        && let Some(h) = ctx.ppp.closing.link_down(tid)
+    {
+        ctx.close_tunnel(h);
     }
     // A fixed address the link took from an older session of its user: that one ends now.
     if !ctx.ppp.replaced.is_empty() {
@@ -348,7 +367,7 @@ fn down_text(reason: &DownReason, refusal: &Refusal) -> String {
 }
 
 /// The CDN for a link that ended of its own accord (RFC 2661 §4.4.2 result codes).
-fn cdn_for(reason: &DownReason) -> Refusal {
+pub(super) fn cdn_for(reason: &DownReason) -> Refusal {
     let (result, text) = match reason {
         DownReason::EchoTimeout => (1, "PPP peer not responding"),
         DownReason::AuthFailed

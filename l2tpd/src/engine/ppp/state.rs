@@ -44,6 +44,9 @@ pub(in crate::engine) struct PppLink {
     /// The session ends then with this CDN, unless the peer ends it first: the link ended at
     /// the peer's word, and the peer's CDN, which says why, is the one to hear.
     pub(in crate::engine) end_at: Option<Box<(PInstant, Refusal, String)>>,
+    /// Whether the host is closing the link on purpose, and what ends its session then
+    /// (`super::ending`).
+    pub(in crate::engine) ending: Option<Ending>,
     /// A client's link opens then, or at the peer's first frame if sooner: an L2TPv2 LAC's
     /// session is up when its ICCN is queued, and a Configure-Request sent at once can reach
     /// the peer before the ICCN, which drops it and waits a Restart period.
@@ -64,6 +67,76 @@ pub(in crate::engine) struct PppLink {
     /// The most this end sends in a packet, the peer's MRU aside: what the underlay carries
     /// in the headers we send, capped by the pseudowire profile's `mtu`.
     pub(in crate::engine) path_mtu: u16,
+}
+
+/// What ends the L2TP session of a link the host closes on purpose (`super::ending`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(in crate::engine) enum Ending {
+    /// Its own CDN, once the link is down or at its `end_at`.
+    Session,
+    /// Its tunnel's StopCCN, once every closing link of the tunnel is down or at the tunnel's
+    /// deadline.
+    Tunnel,
+    /// The CDN went at `end_at`: nothing more to send when the link goes down.
+    Ended,
+}
+
+/// Tunnels whose StopCCN waits for their links' Terminate-Acks (`super::ending`): one entry
+/// per tunnel, however many sessions.
+#[derive(Debug, Default)]
+pub(in crate::engine) struct ClosingTunnels {
+    /// By tunnel id: the tunnel's handle, its deadline and how many links are still closing.
+    by_tid: HashMap<u32, (u64, PInstant, u32)>,
+    /// (deadline, tunnel id).
+    deadlines: BTreeSet<(PInstant, u32)>,
+}
+
+impl ClosingTunnels {
+    /// The earliest deadline.
+    pub(in crate::engine) fn next(&self) -> Option<PInstant> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// Whether tunnel `tid` waits.
+    pub(in crate::engine) fn contains(&self, tid: u32) -> bool {
+        self.by_tid.contains_key(&tid)
+    }
+
+    /// Tunnel `tid` (handle `handle`) waits until `at` for `left` links.
+    pub(in crate::engine) fn insert(&mut self, tid: u32, handle: u64, at: PInstant, left: u32) {
+        self.by_tid.insert(tid, (handle, at, left));
+        self.deadlines.insert((at, tid));
+    }
+
+    /// Whether no tunnel waits.
+    pub(in crate::engine) fn is_empty(&self) -> bool {
+        self.by_tid.is_empty()
+    }
+
+    pub(in crate::engine) fn remove(&mut self, tid: u32) -> Option<u64> {
+        let (handle, at, _) = self.by_tid.remove(&tid)?;
+        self.deadlines.remove(&(at, tid));
+        Some(handle)
+    }
+
+    /// One closing link of tunnel `tid` is down: the tunnel's handle when it was the last.
+    pub(in crate::engine) fn link_down(&mut self, tid: u32) -> Option<u64> {
+        let entry = self.by_tid.get_mut(&tid)?;
+        entry.2 = entry.2.saturating_sub(1);
+        if entry.2 > 0 {
+            return None;
+        }
+        self.remove(tid)
+    }
+
+    /// A tunnel whose deadline has passed.
+    pub(in crate::engine) fn due(&mut self, now: PInstant) -> Option<u64> {
+        let &(at, tid) = self.deadlines.first()?;
+        if at > now {
+            return None;
+        }
+        self.remove(tid)
+    }
 }
 
 /// How long a client waits for the server's first frame before it speaks first.
@@ -265,6 +338,8 @@ pub(in crate::engine) struct Ppp {
     /// Fixed addresses just taken from older sessions of their users, whose sessions are to
     /// be disconnected (`relogin replace`).
     pub(in crate::engine) replaced: Vec<Replacement>,
+    /// Tunnels whose StopCCN waits for the Terminate-Acks of their links.
+    pub(in crate::engine) closing: ClosingTunnels,
     /// Set by tests that give the policies directly: the config's do not replace them.
     #[cfg(test)]
     pub(in crate::engine) pinned: bool,
@@ -293,6 +368,7 @@ impl Ppp {
             local_ifid,
             peer_ifids: HashMap::new(),
             replaced: Vec::new(),
+            closing: Default::default(),
             clock,
             rng,
             timers: BTreeSet::new(),
@@ -369,7 +445,8 @@ impl Ppp {
     /// earliest, so that the timers of many links (their echoes, most often) that fall due in
     /// one slot are run in one wake-up and their frames go out together.
     pub(in crate::engine) fn poll_timeout(&self) -> Option<Instant> {
-        let (t, _) = self.timers.first()?;
+        let links = self.timers.first().map(|(t, _)| *t);
+        let t = [links, self.closing.next()].into_iter().flatten().min()?;
         let slot = TIMER_SLOT.as_micros() as u64;
         let end = t.as_micros().div_ceil(slot).saturating_mul(slot);
         Some(self.clock.to_std(PInstant::from_micros(end)))
@@ -398,6 +475,7 @@ impl Ppp {
             up_since: None,
             refusal: None,
             end_at: None,
+            ending: None,
             start_at: None,
             sli_accm: None,
             radius,

@@ -62,6 +62,10 @@ pub(crate) struct Node {
     /// RADIUS requests and data-plane removals of sessions, in the order asked:
     /// `radius:start`, `radius:cancel`, `dataplane:remove_session TID/SID`, ...
     pub(crate) order: Vec<String>,
+    /// The goodbyes it sent, with the time, in order: `lcp:terminate-request TID/SID`,
+    /// `lcp:terminate-ack TID/SID` (PPP frames, whether or not they arrive), `l2tp:CDN`,
+    /// `l2tp:StopCCN`.
+    pub(crate) goodbyes: Vec<(Duration, String)>,
     /// Answers its RADIUS requests: the outcome, or `None` to leave one unanswered.
     pub(crate) radius_server: Option<RadiusServer>,
     /// When set, its data plane refuses every session with this cause
@@ -200,6 +204,7 @@ impl Net {
                     resolves: 0,
                     radius: Vec::new(),
                     order: Vec::new(),
+                    goodbyes: Vec::new(),
                     radius_server: None,
                     refuse_sessions: None,
                 }
@@ -266,7 +271,11 @@ impl Net {
             let mut flight = Vec::new();
             for i in 0..self.nodes.len() {
                 while let Some(t) = self.nodes[i].engine.poll_transmit() {
-                    self.nodes[i].sent.push((self.now - self.start, t.clone()));
+                    let at = self.now - self.start;
+                    if let Some(m) = goodbye(&t) {
+                        self.nodes[i].goodbyes.push((at, format!("l2tp:{m}")));
+                    }
+                    self.nodes[i].sent.push((at, t.clone()));
                     flight.push((i, t));
                 }
             }
@@ -373,6 +382,13 @@ impl Net {
                     let f = frame.strip_prefix(&[0xff, 0x03]).unwrap_or(&frame);
                     if f.starts_with(&[0x80, 0x21, 2]) {
                         node.order.push(format!("ppp:ipcp-ack {tid}/{sid}"));
+                    }
+                    // LCP Terminate-Request and -Ack (RFC 1661 §5.5).
+                    for (code, what) in [(5, "terminate-request"), (6, "terminate-ack")] {
+                        if f.starts_with(&[0xc0, 0x21, code]) {
+                            let at = now - self.start;
+                            node.goodbyes.push((at, format!("lcp:{what} {tid}/{sid}")));
+                        }
                     }
                     self.ppp_flight.push((i, tid, sid, frame));
                 }
@@ -592,5 +608,18 @@ fn answer(dp: &mut NoneDataplane, req: &DataplaneRequest) -> DataplaneOutcome {
             sid: *sid,
             result: dp.ppp_up(*tid, *sid, net),
         },
+    }
+}
+
+/// The name of datagram `t` when it is a CDN or a StopCCN.
+fn goodbye(t: &proto::Transmit) -> Option<&'static str> {
+    use proto::wire::MessageType;
+    let Ok(Packet::Control { body, .. }) = Packet::parse(&t.contents, t.encap) else {
+        return None;
+    };
+    match proto::wire::avp::message_type(body)? {
+        MessageType::Cdn => Some("CDN"),
+        MessageType::StopCcn => Some("StopCCN"),
+        _ => None,
     }
 }

@@ -13,6 +13,7 @@ mod logs;
 mod ppp;
 mod ppp_auth;
 mod ppp_clients;
+mod ppp_goodbye;
 mod ppp_hostile;
 mod ppp_mtu;
 mod ppp_proxy;

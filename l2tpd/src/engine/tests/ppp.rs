@@ -438,9 +438,24 @@ fn deleting_a_session_ends_its_ppp_and_gives_its_address_back() {
     net.run_until(Duration::from_secs(30), "down and up again", |n| {
         n.nodes[1].saw(EventKind::PppDown) == 1
     });
+    // The LAC's PPP says goodbye first (RFC 1661 §3.7), its CDN follows the LNS's
+    // Terminate-Ack at once; the LNS sees its peer end the link.
+    assert_goodbyes(&net, 0, &["lcp:terminate-request", "l2tp:CDN"]);
+    assert_goodbyes(&net, 1, &["lcp:terminate-ack"]);
+    let at = |i: usize, what: &str| {
+        net.nodes[i]
+            .goodbyes
+            .iter()
+            .find(|(_, g)| g.starts_with(what))
+            .map(|(t, _)| *t)
+    };
+    assert_eq!(at(0, "lcp:terminate-request"), at(0, "l2tp:CDN"));
     let down = net.nodes[1].first_ppp(EventKind::PppDown);
-    assert_eq!(down.reason.as_deref(), Some("lower_down"));
+    assert_eq!(down.reason.as_deref(), Some("peer_terminated"));
     assert_eq!(down.user.as_deref(), Some("alice"));
+    let ours = net.nodes[0].first_ppp(EventKind::PppDown);
+    assert_eq!(ours.reason.as_deref(), Some("closed"));
+    assert_eq!(net.nodes[0].first_cdn().result, 3);
     // The one address is free again: a new session gets it.
     let r = net.command(
         0,
@@ -635,4 +650,14 @@ fn ipcp_is_carried_before_the_configure_ack_that_opens_it_leaves() {
         "{:?}",
         [&net.nodes[0].order, &net.nodes[1].order]
     );
+}
+
+/// Node `i`'s goodbyes (`Node::goodbyes`), without their ids and times, are `expected`.
+pub(super) fn assert_goodbyes(net: &Net, i: usize, expected: &[&str]) {
+    let got: Vec<&str> = net.nodes[i]
+        .goodbyes
+        .iter()
+        .map(|(_, g)| g.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(got, expected, "{:?}", net.nodes[i].goodbyes);
 }

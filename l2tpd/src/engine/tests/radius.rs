@@ -407,8 +407,9 @@ fn accounting_starts_updates_and_stops_with_the_counters_and_the_cause() {
     assert_eq!(interims[0].2, Some((tid, sid)));
     let t = interims[1].1.acct_session_time().unwrap_or(0);
     assert!((239..=241).contains(&t), "{t}");
-    // The LAC deletes its session: the Stop says Lost-Carrier (the L2TP session went), and
-    // it comes before the data plane's removal of the session.
+    // The LAC deletes its session: its PPP says goodbye first (a Terminate-Request, then the
+    // CDN), so the Stop says User-Request (the peer ended the link), and it comes before the
+    // data plane's removal of the session.
     let r = net.command(
         0,
         Command::DeleteSession(Selector::Name("t".into()), Selector::Name("s0".into())),
@@ -421,8 +422,9 @@ fn accounting_starts_updates_and_stops_with_the_counters_and_the_cause() {
     assert_eq!(counters, Some((tid, sid)));
     assert_eq!(
         stop.acct_terminate_cause(),
-        Some(acct_terminate_cause::LOST_CARRIER)
+        Some(acct_terminate_cause::USER_REQUEST)
     );
+    super::ppp::assert_goodbyes(&net, 0, &["lcp:terminate-request", "l2tp:CDN"]);
     assert_eq!(
         stop.acct_session_id(),
         start.acct_session_id(),
