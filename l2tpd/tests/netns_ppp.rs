@@ -148,16 +148,7 @@ fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
     // tshark: L2TP carrying PPP carrying the pings, nothing malformed. (Its protocol list
     // names `ppp` over L2TPv2 only, `l2tp:ip` over L2TPv3: the frames start with the PPP
     // header, so ICMP there went through its PPP dissector.)
-    let packets = p.lab.judge(&cap, tshark_prefs);
-    let icmp = packets
-        .iter()
-        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
-        .count();
-    assert!(
-        icmp >= 10,
-        "tshark saw {icmp} ICMP-in-PPP-in-L2TP packets:\n{}",
-        netns::summary(&packets)
-    );
+    let packets = p.judge_pings(&cap, tshark_prefs, 10);
     assert!(
         packets
             .iter()

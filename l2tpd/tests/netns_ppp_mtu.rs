@@ -73,16 +73,7 @@ fn derived_mtu(tag: &str, version: u8, session: &str, tshark_prefs: &[&str], exp
     );
 
     // tshark: every packet clean; none a fragment nor over the underlay's MTU.
-    let packets = p.lab.judge(&cap, tshark_prefs);
-    let icmp = packets
-        .iter()
-        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
-        .count();
-    assert!(
-        icmp >= 2,
-        "{icmp} pings in the capture:\n{}",
-        netns::summary(&packets)
-    );
+    p.judge_pings(&cap, tshark_prefs, 2);
     let mut args = vec!["-o", "ip.defragment:FALSE"];
     args.extend_from_slice(tshark_prefs);
     let rows = l2tp_testkit::tshark::fields_with(

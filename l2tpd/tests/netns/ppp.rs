@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use l2tp_testkit::tshark::Packet;
 use serde_json::Value;
 
 use super::{Capture, DEADLINE, L2tpd, Lab, SHORT, Side, num, poll};
@@ -74,6 +75,22 @@ pub struct Ppp {
 }
 
 impl Ppp {
+    /// Ends `cap` and judges it with tshark (`prefs` added), asserting that it holds at least
+    /// `at_least` ICMP packets carried by L2TP; its packets.
+    pub fn judge_pings(&mut self, cap: &Capture, prefs: &[&str], at_least: usize) -> Vec<Packet> {
+        let packets = self.lab.judge(cap, prefs);
+        let icmp = packets
+            .iter()
+            .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
+            .count();
+        assert!(
+            icmp >= at_least,
+            "tshark saw {icmp} ICMP packets in L2TP, not {at_least}:\n{}",
+            super::summary(&packets)
+        );
+        packets
+    }
+
     pub fn context(&self) -> String {
         self.lab.pair_context(&self.a, &self.b)
     }
