@@ -73,9 +73,14 @@ fn scripted(mode: Arc<Mutex<Mode>>) -> RadiusServer {
 /// The LNS asks RADIUS ([`scripted`] as `mode` says) for `method`, re-challenging every 20
 /// s; the LAC's PPP is up.
 fn up(method: &str, mode: &Arc<Mutex<Mode>>) -> Net {
+    up_with(method, ("radius", PASSWORD), mode)
+}
+
+/// [`up`] with `auth_source` `source` and the LAC's password `password`.
+fn up_with(method: &str, (source, password): (&str, &str), mode: &Arc<Mutex<Mode>>) -> Net {
     let mut net = net(
-        &lns(method, "auth_source radius\n chap_interval 20"),
-        &lac(1, PASSWORD),
+        &lns(method, &format!("auth_source {source}\n chap_interval 20")),
+        &lac(1, password),
         Some(scripted(Arc::clone(mode))),
     );
     net.run_until(Duration::from_secs(10), "PPP up", |n| {
@@ -214,5 +219,45 @@ fn an_ms_chapv2_re_challenge_no_server_answers_leaves_the_session_up() {
     net.run_for(Duration::from_secs(30));
     net.only_session_up(1);
     assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    assert!(net.nodes[1].engine.stats().ppp_auth_failures.is_empty());
+}
+
+/// With `radius_then_local`, a re-challenge no server answers is checked against the local
+/// users, as the login is: a password only RADIUS knows ends the session as a failed login.
+#[test]
+fn radius_then_local_re_challenges_no_server_answers_ask_the_local_users() {
+    let ((), lines) = recorded(|| {
+        let mode = Arc::new(Mutex::new(Mode::Accept));
+        let mut net = up_with("auth_chap", ("radius_then_local", PASSWORD), &mode);
+        set(&mode, Mode::Silent);
+        net.run_until(Duration::from_secs(40), "the session ends", |n| {
+            n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        let r = net.nodes[0].first_cdn();
+        assert_eq!(
+            (r.result, r.message.as_deref()),
+            (2, Some("PPP authentication failed"))
+        );
+        let stats = net.nodes[1].engine.stats();
+        assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+        let r = net.nodes[1].engine.radius_figures();
+        assert_eq!((r.reauth_no_answer, r.local_fallbacks), (1, 1), "{r:?}");
+    });
+    assert!(
+        lines
+            .iter()
+            .any(|(_, m)| m.contains("PPP re-authentication of user \"alice\" (chap) failed")),
+        "{lines:#?}"
+    );
+
+    // The local password: the login and each re-challenge pass by the local users.
+    let mode = Arc::new(Mutex::new(Mode::Silent));
+    let mut net = up_with("auth_chap", ("radius_then_local", "local-pw"), &mode);
+    net.run_for(Duration::from_secs(45));
+    net.only_session_up(1);
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    let r = net.nodes[1].engine.radius_figures();
+    assert!(r.reauth_no_answer >= 2, "{r:?}");
+    assert_eq!(r.local_fallbacks, r.no_answer, "{r:?}");
     assert!(net.nodes[1].engine.stats().ppp_auth_failures.is_empty());
 }
