@@ -531,6 +531,19 @@ impl Net {
             .unwrap_or_else(|e| panic!("session: {e:?}"))
     }
 
+    /// Runs until node 0 sees its session end, within `limit`: a CDN of result 2, "PPP
+    /// authentication failed", as a failed login ends it.
+    pub(crate) fn until_failed_login(&mut self, limit: Duration) {
+        self.run_until(limit, "the session ends", |n| {
+            n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        let r = self.nodes[0].first_cdn();
+        assert_eq!(
+            (r.result, r.message.as_deref()),
+            (2, Some("PPP authentication failed"))
+        );
+    }
+
     /// Node `i`'s only session, which is up.
     pub(crate) fn only_session_up(&self, i: usize) -> ctl::SessionInfo {
         let rows = self.nodes[i]

@@ -145,14 +145,7 @@ fn re_challenges_answered_right_change_nothing_and_a_wrong_answer_ends_the_sessi
 
         // The next Response is wrong: the session ends as a failed login.
         wrong.store(true, Ordering::SeqCst);
-        net.run_until(Duration::from_secs(30), "the session ends", |n| {
-            n.nodes[0].saw(EventKind::SessionDown) >= 1
-        });
-        let r = net.nodes[0].first_cdn();
-        assert_eq!(
-            (r.result, r.message.as_deref()),
-            (2, Some("PPP authentication failed"))
-        );
+        net.until_failed_login(Duration::from_secs(30));
         assert_one_wrong_login(&net);
         assert_eq!(net.nodes[1].saw(EventKind::PppDown), 1);
     });

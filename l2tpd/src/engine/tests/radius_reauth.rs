@@ -153,14 +153,7 @@ fn re_challenges_are_asked_of_radius_accepted_kept_up_unanswered_and_ended_rejec
 
         // The next is rejected: the session ends as a failed login.
         set(&mode, Mode::Reject);
-        net.run_until(Duration::from_secs(30), "the session ends", |n| {
-            n.nodes[0].saw(EventKind::SessionDown) >= 1
-        });
-        let r = net.nodes[0].first_cdn();
-        assert_eq!(
-            (r.result, r.message.as_deref()),
-            (2, Some("PPP authentication failed"))
-        );
+        net.until_failed_login(Duration::from_secs(30));
         let stats = net.nodes[1].engine.stats();
         assert_eq!(
             stats.ppp_auth_failures.get("radius_reject"),
@@ -230,14 +223,7 @@ fn radius_then_local_re_challenges_no_server_answers_ask_the_local_users() {
         let mode = Arc::new(Mutex::new(Mode::Accept));
         let mut net = up_with("auth_chap", ("radius_then_local", PASSWORD), &mode);
         set(&mode, Mode::Silent);
-        net.run_until(Duration::from_secs(40), "the session ends", |n| {
-            n.nodes[0].saw(EventKind::SessionDown) >= 1
-        });
-        let r = net.nodes[0].first_cdn();
-        assert_eq!(
-            (r.result, r.message.as_deref()),
-            (2, Some("PPP authentication failed"))
-        );
+        net.until_failed_login(Duration::from_secs(40));
         let stats = net.nodes[1].engine.stats();
         assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
         let r = net.nodes[1].engine.radius_figures();
