@@ -27,7 +27,7 @@ mod netns;
 
 use std::time::Duration;
 
-use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN, start};
+use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN, V3_SESSION, V3_TSHARK, start};
 use netns::{DEADLINE, L2tpd, Lab, SHORT, Side, num, poll};
 use serde_json::Value;
 
@@ -217,21 +217,7 @@ fn l2tpv2_native_ppp_carries_ping_and_iperf3() {
 
 #[test]
 fn l2tpv3_ppp_pseudowire_carries_ping_and_iperf3() {
-    let session = "    cookie_length 8\n    l2spec_type default\n    data_sequencing all\n";
-    carries_ip(
-        "ppp-v3",
-        3,
-        session,
-        &[
-            "-o",
-            "l2tp.cookie_size:8 Byte Cookie",
-            "-o",
-            "l2tp.l2_specific:Default L2-Specific",
-            // tshark does not take the pseudowire type from the ICRQ.
-            "-d",
-            "l2tp.pw_type==0,ppp",
-        ],
-    );
+    carries_ip("ppp-v3", 3, V3_SESSION, &V3_TSHARK);
 }
 
 /// The data plane reports the sessions that carry IP (at most every 5 s), which keeps the LNS's

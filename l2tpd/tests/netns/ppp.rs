@@ -19,6 +19,21 @@ pub const TUN: &str = "l2tpppp0";
 /// The data plane of both sides, offloads on (the default).
 pub const DP: &str = "    dataplane userspace\n";
 
+/// The session of the L2TPv3 tests: an 8-octet cookie, the Default L2-Specific Sublayer and
+/// sequencing.
+pub const V3_SESSION: &str =
+    "    cookie_length 8\n    l2spec_type default\n    data_sequencing all\n";
+/// What tshark needs to decode [`V3_SESSION`]'s data (it does not take the pseudowire type
+/// from the ICRQ).
+pub const V3_TSHARK: [&str; 6] = [
+    "-o",
+    "l2tp.cookie_size:8 Byte Cookie",
+    "-o",
+    "l2tp.l2_specific:Default L2-Specific",
+    "-d",
+    "l2tp.pw_type==0,ppp",
+];
+
 /// The LNS: peers of 192.0.2.0/24 get PPP sessions terminated by l2tpd, CHAP-MD5 against the
 /// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
 /// to the ppp profile.
