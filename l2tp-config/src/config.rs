@@ -183,18 +183,21 @@ impl Config {
 
     /// A warning at the `pseudowire_types` of each session profile of the file for each type
     /// it lists that `refusal` says is not carried (why, for `l2tpd -n`: the data plane the
-    /// config asks for cannot carry it), in file order.
+    /// config asks for cannot carry it), in file order. `refusal` is asked with the
+    /// `use_pppd` of each pseudowire profile the profile's calls may take
+    /// ([`Config::call_use_pppd`]).
     pub fn pseudowire_types_warnings(
         &self,
-        refusal: impl Fn(PseudowireType) -> Option<String>,
+        refusal: impl Fn(PseudowireType, bool) -> Option<String>,
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (name, at) in &self.pseudowire_types_at {
             let Some(settings) = self.session_profile_settings(name) else {
                 continue;
             };
+            let modes = self.call_use_pppd(name, settings.pseudowire_profile_name.as_deref());
             for ty in settings.pseudowire_types {
-                if let Some(why) = refusal(ty) {
+                if let Some(why) = modes.iter().find_map(|&pppd| refusal(ty, pppd)) {
                     out.push(at.clone().with_message(format!(
                         "session profile `{name}`: `pseudowire_types` lists {ty}, which peers \
                          cannot open here: {why}"
@@ -203,6 +206,57 @@ impl Config {
             }
         }
         out
+    }
+
+    /// The `use_pppd` of each pseudowire profile a peer's call taking session profile
+    /// `session` may get: that of `own` (the session profile's `pseudowire_profile_name`),
+    /// else that of each peer profile (its own, else its tunnel profile's) and `tunnel` block
+    /// whose calls take `session`, else the `default` one's; a profile that does not exist
+    /// reads as `default`, as when the call comes.
+    fn call_use_pppd(&self, session: &str, own: Option<&str>) -> Vec<bool> {
+        let mut names: Vec<String> = own.map(str::to_owned).into_iter().collect();
+        if names.is_empty() {
+            for peer in &self.peer_profiles {
+                let p = peer.params.resolve();
+                let Some(t) = self.tunnel_profile_settings(&p.tunnel_profile_name) else {
+                    continue;
+                };
+                let (s, pw) = (
+                    if peer.params.is_set("session_profile_name") {
+                        p.session_profile_name
+                    } else {
+                        t.session_profile_name
+                    },
+                    if peer.params.is_set("pseudowire_profile_name") {
+                        p.pseudowire_profile_name
+                    } else {
+                        t.pseudowire_profile_name
+                    },
+                );
+                if s == session {
+                    names.push(pw);
+                }
+            }
+            for t in self.resolved_tunnels() {
+                if t.settings.session_profile_name == session {
+                    names.push(t.settings.pseudowire_profile_name);
+                }
+            }
+        }
+        if names.is_empty() {
+            names.push(DEFAULT_PROFILE.to_owned());
+        }
+        let mut modes: Vec<bool> = names
+            .iter()
+            .map(|n| {
+                self.pseudowire_profile_settings(n)
+                    .or_else(|| self.pseudowire_profile_settings(DEFAULT_PROFILE))
+                    .is_some_and(|pw| pw.use_pppd)
+            })
+            .collect();
+        modes.sort_unstable();
+        modes.dedup();
+        modes
     }
 
     /// Every `tunnel` instance.

@@ -427,7 +427,7 @@ fn a_pseudowire_type_the_caller_cannot_carry_is_warned_about_at_its_list() {
         "session profile \"l2\" {\n    pseudowire_types eth ppp 0x0011\n}\n",
     )
     .unwrap();
-    let refusal = |ty: l2tp_config::PseudowireType| {
+    let refusal = |ty: l2tp_config::PseudowireType, _| {
         (ty != l2tp_config::PseudowireType::Eth).then(|| "not here".to_owned())
     };
     let warnings: Vec<String> = config
@@ -442,7 +442,7 @@ fn a_pseudowire_type_the_caller_cannot_carry_is_warned_about_at_its_list() {
             && w.ends_with(", which peers cannot open here: not here")),
         "{warnings:?}"
     );
-    assert!(config.pseudowire_types_warnings(|_| None).is_empty());
+    assert!(config.pseudowire_types_warnings(|_, _| None).is_empty());
 }
 
 #[test]

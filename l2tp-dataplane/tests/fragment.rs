@@ -14,35 +14,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::Pair;
+use common::{Pair, in_ns};
 
 fn missing_tools() -> Option<String> {
-    if let Some(why) = common::unavailable() {
-        return Some(why);
-    }
-    for (tool, arg) in [("tcpdump", "--version"), ("tshark", "-v")] {
-        let ok = Command::new(tool)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Some(format!("no {tool}"));
-        }
-    }
-    None
-}
-
-fn in_ns(ns: &str, args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .args(args)
-        .output()
-        .unwrap()
+    common::unavailable_with(&[("tcpdump", "--version"), ("tshark", "-v")])
 }
 
 /// The veth of namespace `ns`.

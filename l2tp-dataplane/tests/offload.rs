@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{Pair, run};
+use common::{Pair, in_ns, run};
 
 const V4_B: &str = "198.51.100.2";
 const V6_B: &str = "2001:db8:1::2";
@@ -48,26 +48,12 @@ const SEQ_B: [&str; 9] = [
 
 /// Why a tool the tests need is missing.
 fn missing_tools() -> Option<String> {
-    if let Some(why) = common::unavailable() {
-        return Some(why);
-    }
-    for (tool, arg) in [
+    common::unavailable_with(&[
         ("iperf3", "-v"),
         ("python3", "-V"),
         ("tcpdump", "--version"),
         ("tshark", "-v"),
-    ] {
-        let ok = Command::new(tool)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Some(format!("no {tool}"));
-        }
-    }
-    None
+    ])
 }
 
 macro_rules! require_tools {
@@ -77,14 +63,6 @@ macro_rules! require_tools {
             return;
         }
     };
-}
-
-fn in_ns(ns: &str, args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn spawn_in(ns: &str, args: &[&str]) -> Child {

@@ -60,6 +60,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("AGENT_REMOTE_ID_BIN", SESSION_EVENTS),
     ("ACTUAL_DATA_RATE_UPSTREAM", SESSION_EVENTS),
     ("ACTUAL_DATA_RATE_DOWNSTREAM", SESSION_EVENTS),
+    ("RESULT_CODE", DOWN_EVENTS),
+    ("ERROR_CODE", "Set with"),
+    ("RESULT_MESSAGE", "Set with"),
+    ("RESULT_MESSAGE_BIN", "Set with"),
     ("PPP_USER", PPP_EVENTS),
     ("PPP_USER_BIN", PPP_EVENTS),
     ("PPP_AUTH_METHOD", ""),
@@ -85,6 +89,10 @@ const MORE_ENVIRONMENT: &[&str] = &[
     "AGENT_REMOTE_ID_BIN",
     "ACTUAL_DATA_RATE_UPSTREAM",
     "ACTUAL_DATA_RATE_DOWNSTREAM",
+    "RESULT_CODE",
+    "ERROR_CODE",
+    "RESULT_MESSAGE",
+    "RESULT_MESSAGE_BIN",
     "PPP_USER",
     "PPP_USER_BIN",
     "PPP_AUTH_METHOD",
@@ -97,6 +105,7 @@ const ALL_EVENTS: &str = "Set for all events";
 const SESSION_EVENTS: &str = "Set for all session events";
 const UP_DOWN_EVENTS: &str = "Set for the session up and down events";
 const PPP_EVENTS: &str = "Set for the PPP up and down events";
+const DOWN_EVENTS: &str = "Set for the tunnel-down and session-down events";
 
 /// The values of the session type argument P3, besides a number.
 const SESSION_TYPES: &[&str] = &["PPP", "ETH", "ETH_VLAN"];

@@ -86,10 +86,11 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
     for w in config.warnings() {
         eprintln!("l2tpd: {w}");
     }
-    // Peers' L2TPv3 calls of a type the list admits but the data plane cannot carry are
-    // refused all the same (L2TPv2 calls are not checked against the list).
+    // Peers' L2TPv3 calls of a type the list admits but the data plane cannot carry (with
+    // the `use_pppd` of the pseudowire profile they take) are refused all the same (L2TPv2
+    // calls are not checked against the list).
     let version = l2tp_proto::wire::header::Version::V3;
-    for w in config.pseudowire_types_warnings(|ty| kind.refusal(version, ty, false)) {
+    for w in config.pseudowire_types_warnings(|ty, pppd| kind.refusal(version, ty, pppd)) {
         eprintln!("l2tpd: {w}");
     }
     if let Some(w) = autoname_warning(config) {

@@ -78,6 +78,20 @@ impl ScriptEvent {
             .map(|(_, v)| v.as_os_str())
     }
 
+    /// `RESULT_CODE`, `ERROR_CODE` (when there is one) and `RESULT_MESSAGE` of a tunnel-down or
+    /// session-down event: the Result Code of the StopCCN or CDN that ended it, the peer's or
+    /// ours. The message byte for byte, as the peer sent it (RFC 2661 §4.4.2 asks for text, a
+    /// peer may send anything); one with a NUL byte in hexadecimal in `RESULT_MESSAGE_BIN`.
+    pub fn put_result(&mut self, result: u16, error: Option<u16>, message: Option<&[u8]>) {
+        self.env.push(("RESULT_CODE", result.to_string().into()));
+        if let Some(e) = error {
+            self.env.push(("ERROR_CODE", e.to_string().into()));
+        }
+        if let Some(m) = message {
+            put_raw(&mut self.env, ("RESULT_MESSAGE", "RESULT_MESSAGE_BIN"), m);
+        }
+    }
+
     /// Sets `name` to `value`, replacing an earlier value.
     pub fn set_var(&mut self, name: &'static str, value: String) {
         self.env.retain(|(k, _)| *k != name);
@@ -275,7 +289,11 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
         put("NETMASK", f.netmask.map(|a| a.to_string()));
     }
     if let Some(user) = f.ppp.and_then(|p| p.user.as_deref()) {
-        put_user(&mut env, f.ppp_user.unwrap_or(user.as_bytes()));
+        put_raw(
+            &mut env,
+            ("PPP_USER", "PPP_USER_BIN"),
+            f.ppp_user.unwrap_or(user.as_bytes()),
+        );
     }
     put_bytes(
         &mut env,
@@ -322,14 +340,18 @@ pub fn session_event(kind: EventKind, tid: u32, sid: u32, f: &SessionFacts<'_>) 
     }
 }
 
-/// `PPP_USER`: the user name byte for byte, whatever bytes the peer chose; one with a NUL byte,
-/// which no environment variable can hold (and which would keep the script from running), in
-/// hexadecimal in `PPP_USER_BIN` instead.
-fn put_user(env: &mut Vec<(&'static str, OsString)>, user: &[u8]) {
-    if user.contains(&0) {
-        env.push(("PPP_USER_BIN", hex(user).into()));
+/// Sets `names.0` to `value` byte for byte, whatever bytes the peer chose (`PPP_USER`,
+/// `RESULT_MESSAGE`); one with a NUL byte, which no environment variable can hold (and which
+/// would keep the script from running), is set in hexadecimal in `names.1` instead.
+fn put_raw(
+    env: &mut Vec<(&'static str, OsString)>,
+    names: (&'static str, &'static str),
+    value: &[u8],
+) {
+    if value.contains(&0) {
+        env.push((names.1, hex(value).into()));
     } else {
-        env.push(("PPP_USER", OsString::from_vec(user.to_vec())));
+        env.push((names.0, OsString::from_vec(value.to_vec())));
     }
 }
 

@@ -13,6 +13,10 @@ use l2tp_ctl::{IpPoolInfo, ProfileInfo, ProfileKind, SettingValue, Settings};
 /// What a set secret reads as.
 pub const REDACTED: &str = "<redacted>";
 
+/// What an unset ppp profile `mru` reads as: the MRU asked for is then what the session's
+/// tunnel carries (l2tpd.conf(5) `mru`, `engine::ppp::mtu`).
+pub const MRU_AUTO: &str = "auto (from the tunnel's underlay)";
+
 /// Every profile of `kind`, in file order (the `default` one included).
 pub fn profiles(config: &Config, kind: ProfileKind) -> Vec<ProfileInfo> {
     let names: Vec<&str> = match kind {
@@ -296,7 +300,7 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
     m.push("dns_addr_2", opt_text(&s.dns_addr_2));
     m.push("wins_addr_1", opt_text(&s.wins_addr_1));
     m.push("wins_addr_2", opt_text(&s.wins_addr_2));
-    m.push("mru", num(&s.mru));
+    m.push("mru", num(&s.mru).or_else(|| text(MRU_AUTO)));
     m.push("lcp_echo_interval", Some(s.lcp_echo_interval.into()));
     m.push("lcp_echo_fail_count", Some(s.lcp_echo_fail_count.into()));
     m.push("idle_timeout", Some(s.idle_timeout.into()));
@@ -419,6 +423,16 @@ mod tests {
             Some(&Some(SettingValue::Number(5)))
         );
         assert_eq!(p.settings.get("dns_addr_1"), Some(&None));
+        // Unset, the MRU is not absent: it comes from the underlay.
+        let Some(d) = profile(&config, ProfileKind::Ppp, "default") else {
+            panic!("no ppp profile default");
+        };
+        assert_eq!(
+            d.settings.get("mru"),
+            Some(&Some(SettingValue::Text(MRU_AUTO.into())))
+        );
+        let json = serde_json::to_value(&d.settings).unwrap_or_default();
+        assert_eq!(json["mru"], "auto (from the tunnel's underlay)", "{json}");
         let names: Vec<String> = profiles(&config, ProfileKind::Ppp)
             .into_iter()
             .map(|p| p.name)

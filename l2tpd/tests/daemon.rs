@@ -773,3 +773,39 @@ fn dry_run_warns_of_a_pseudowire_type_the_data_plane_cannot_carry() {
         "{err}"
     );
 }
+
+/// The check takes the PPP mode the profile's calls get: PPP with pppd (`use_pppd true` in
+/// the pseudowire profile it names, or that its peers' tunnels name) is refused on the
+/// userspace data plane, PPP that l2tpd terminates is not.
+#[test]
+fn dry_run_checks_pseudowire_types_with_the_ppp_mode_the_calls_take() {
+    let env = Env::new(l2tpd(), "dry-pw-pppd");
+    env.write_config(
+        "    dataplane userspace\n",
+        "pseudowire profile \"pppd\" {\n    use_pppd true\n}\n\n\
+         session profile \"own\" {\n    pseudowire_types ppp\n    \
+         pseudowire_profile_name \"pppd\"\n}\n\n\
+         tunnel profile \"t\" {\n    session_profile_name \"by-peer\"\n    \
+         pseudowire_profile_name \"pppd\"\n}\n\n\
+         peer profile \"p\" {\n    peer_ipaddr 192.0.2.9\n    tunnel_profile_name \"t\"\n}\n\n\
+         session profile \"by-peer\" {\n    pseudowire_types ppp eth\n}\n\n\
+         session profile \"native\" {\n    pseudowire_types ppp eth\n}\n",
+    );
+    let conf = env.conf();
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("pseudowire_types"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    for (w, profile) in warnings.iter().zip(["own", "by-peer"]) {
+        assert!(
+            w.contains(&format!(
+                "session profile `{profile}`: `pseudowire_types` lists ppp"
+            )) && w.contains("the userspace data plane runs no pppd"),
+            "{err}"
+        );
+    }
+}

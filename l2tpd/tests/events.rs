@@ -237,14 +237,17 @@ fn tunnel_and_session_deleted(r: &[Record]) -> bool {
         && r.iter().any(|x| x.script == "session-deleted")
 }
 
+/// A variable and its value.
+type Var<'a> = (&'static str, &'a str);
+
 /// Checks the arguments and environment of the script runs `runs` of session `sid` of tunnel
 /// `tid`: `TID SID` for session-created, `TID SID PW` for the others; the variables `every`,
-/// and `up_down` for session-up and session-down.
+/// `up_down` for session-up and session-down, and `down` (its Result Code) for session-down.
 fn assert_session_runs(
     runs: &[&Record],
     (tid, sid, pw): (&str, &str, &str),
     every: &[(&'static str, &str)],
-    up_down: &[(&'static str, &str)],
+    (up_down, down): (&[Var<'_>], &[Var<'_>]),
 ) {
     for r in runs {
         match r.script.as_str() {
@@ -258,9 +261,13 @@ fn assert_session_runs(
                 assert_eq!(r.args, [tid, sid]);
                 assert_vars(r, &vars(&before_up));
             }
-            "session-up" | "session-down" => {
+            "session-up" => {
                 assert_eq!(r.args, [tid, sid, pw]);
                 assert_vars(r, &vars(up_down));
+            }
+            "session-down" => {
+                assert_eq!(r.args, [tid, sid, pw]);
+                assert_vars(r, &vars(&[up_down, down].concat()));
             }
             _ => {
                 assert_eq!(r.args, [tid, sid, pw]);
@@ -356,14 +363,14 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
     assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
     for r in &of_instance(&all, t.tid, None) {
         assert_eq!(r.args, [tid.as_str()]);
-        if r.script == "tunnel-created" {
-            assert_vars(r, &vars(&[("TUNNEL_NAME", "t3")]));
-        } else {
-            assert_vars(
-                r,
-                &vars(&[("TUNNEL_NAME", "t3"), ("PEER_HOST_NAME", &host)]),
-            );
+        let mut want = vec![("TUNNEL_NAME", "t3"), ("PEER_HOST_NAME", &host)];
+        match r.script.as_str() {
+            "tunnel-created" => want.truncate(1),
+            // Deleted here: the StopCCN's result 1 (general request to clear).
+            "tunnel-down" => want.push(("RESULT_CODE", "1")),
+            _ => {}
         }
+        assert_vars(r, &vars(&want));
     }
 
     for (sess, iface, id) in [
@@ -394,7 +401,7 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
             &of_instance(&all, t.tid, Some(sess.sid)),
             (&tid, &sess.sid.to_string(), "ETH"),
             &every,
-            &up_down,
+            (&up_down, &[("RESULT_CODE", "1")]),
         );
     }
 }
@@ -455,7 +462,7 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
         &of_instance(&all, t.tid, Some(sess.sid)),
         (&t.tid.to_string(), &sess.sid.to_string(), "PPP"),
         &every,
-        &up_down,
+        (&up_down, &[("RESULT_CODE", "1")]),
     );
     assert_eq!(order(&all, t.tid, None), TUNNEL_LIFE);
 
@@ -476,24 +483,30 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
     );
     for r in &all {
         assert!(r.args[0] == t.peer_tid.to_string(), "{r:?}");
+        // What ended them here: the client's StopCCN, result 1 (general request to clear).
+        let result = ("RESULT_CODE", "1");
         match r.script.as_str() {
+            "tunnel-down" => {
+                assert_vars(r, &vars(&[("PEER_HOST_NAME", &client_host), result]));
+            }
             s if s.starts_with("tunnel-") => {
                 assert_vars(r, &vars(&[("PEER_HOST_NAME", &client_host)]));
             }
-            "session-up" | "session-down" => {
+            s @ ("session-up" | "session-down") => {
                 assert_eq!(r.args[2], "PPP");
-                assert_vars(
-                    r,
-                    &vars(&[
-                        ("SESSION_PROFILE_NAME", "default"),
-                        ("PSEUDOWIRE_PROFILE_NAME", "default"),
-                        ("INTERFACE_NAME", "ppp0"),
-                        ("PEER_HOST_NAME", &client_host),
-                        LINE[0],
-                        LINE[1],
-                        LINE[2],
-                    ]),
-                );
+                let mut want = vec![
+                    ("SESSION_PROFILE_NAME", "default"),
+                    ("PSEUDOWIRE_PROFILE_NAME", "default"),
+                    ("INTERFACE_NAME", "ppp0"),
+                    ("PEER_HOST_NAME", &client_host),
+                    LINE[0],
+                    LINE[1],
+                    LINE[2],
+                ];
+                if s == "session-down" {
+                    want.push(result);
+                }
+                assert_vars(r, &vars(&want));
             }
             _ => assert_vars(
                 r,

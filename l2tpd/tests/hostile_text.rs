@@ -23,13 +23,17 @@ fn tunnel_ids(env: &Env) -> Vec<u32> {
     }
 }
 
+/// Starts `env`'s daemon with `system` in its system block, and a raw peer of it.
+fn start(env: &mut Env, system: &str) -> RawPeer {
+    env.write_config(system, "");
+    env.start(&[]);
+    RawPeer::new(std::net::SocketAddr::from(([127, 0, 0, 1], env.port)))
+}
+
 #[test]
 fn a_peers_hostile_text_is_logged_and_shown_escaped() {
     let mut env = Env::new(l2tpd(), "hostile-text");
-    env.write_config("    dataplane none\n    log_level debug\n", "");
-    env.start(&[]);
-    let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));
-    let peer = RawPeer::new(daemon);
+    let peer = start(&mut env, "    dataplane none\n    log_level debug\n");
     let sccrq = [
         msg_type(mt::SCCRQ),
         avp(true, 2, &[1, 0]),
@@ -107,10 +111,7 @@ fn a_peers_hostile_text_is_logged_and_shown_escaped() {
 #[test]
 fn a_result_message_that_is_not_utf8_is_logged_octet_for_octet() {
     let mut env = Env::new(l2tpd(), "result-octets");
-    env.write_config("    dataplane none\n", "");
-    env.start(&[]);
-    let daemon = std::net::SocketAddr::from(([127, 0, 0, 1], env.port));
-    let peer = RawPeer::new(daemon);
+    let peer = start(&mut env, "    dataplane none\n");
     let tid = peer.establish(78);
     common::wait_for(Duration::from_secs(5), "the tunnel", &env, || {
         tunnel_ids(&env).contains(&u32::from(tid)).then_some(())
@@ -133,4 +134,68 @@ fn a_result_message_that_is_not_utf8_is_logged_octet_for_octet() {
         "{log}"
     );
     assert!(!log.contains('\u{fffd}'), "{log}");
+}
+
+/// The peer's Result Code reaches the session-down and tunnel-down scripts: the codes, and the
+/// message byte for byte as `RESULT_MESSAGE` (not UTF-8, a newline, shell quotes and `$`; the
+/// script is run by no shell of ours), one with a NUL byte in hexadecimal as
+/// `RESULT_MESSAGE_BIN`.
+#[test]
+fn a_peers_result_message_reaches_the_scripts_byte_for_byte() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = Env::new(l2tpd(), "result-scripts");
+    let scripts = env.dir.join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    for name in ["session-down", "tunnel-down"] {
+        let out = env.dir.join(name);
+        let body = format!(
+            "#!/bin/sh\nprintf '%s|%s|%s|' \"$RESULT_CODE\" \"${{ERROR_CODE-none}}\" \
+             \"${{RESULT_MESSAGE_BIN-none}}\" > {o}.tmp\n\
+             printf '%s' \"${{RESULT_MESSAGE-none}}\" >> {o}.tmp\nmv {o}.tmp {o}\n",
+            o = out.display()
+        );
+        let path = scripts.join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let peer = start(
+        &mut env,
+        &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
+    );
+    let tid = peer.establish(79);
+    let sid = peer.open_session(tid, 5);
+    let read = |name: &str| {
+        common::wait_for(Duration::from_secs(5), name, &env, || {
+            std::fs::read(env.dir.join(name)).ok()
+        })
+    };
+    let hostile: &[u8] = b"caf\xe9 \"$HOME\"\n'`x`";
+    // CDN: result 2 (general error), error 6, the message.
+    let mut result = vec![0, 2, 0, 6];
+    result.extend_from_slice(hostile);
+    peer.send(
+        tid,
+        sid,
+        &[
+            msg_type(mt::CDN),
+            avp(true, 1, &result),
+            avp(true, 14, &5u16.to_be_bytes()),
+        ]
+        .concat(),
+    );
+    let mut want = b"2|6|none|".to_vec();
+    want.extend_from_slice(hostile);
+    assert_eq!(read("session-down"), want);
+    // StopCCN: result 1, error 0, a message with a NUL byte.
+    peer.send(
+        tid,
+        0,
+        &[
+            msg_type(mt::STOPCCN),
+            avp(true, 9, &79u16.to_be_bytes()),
+            avp(true, 1, &[0, 1, 0, 0, b'a', 0, b'b']),
+        ]
+        .concat(),
+    );
+    assert_eq!(read("tunnel-down"), b"1|0|610062|none");
 }

@@ -35,6 +35,14 @@ const STOPCCNS: &str = "import socket, struct, sys\n\
     \x20   hdr = struct.pack('!HHIHH', 0xC803, 12 + len(body), tid, ns, 0)\n\
     \x20   s.sendto(hdr + body, ('192.0.2.2', 1701))\n";
 
+/// Adds each of `cidrs` to the veth of `side`, with no duplicate address detection.
+fn add_addresses(lab: &Lab, side: Side, cidrs: &[&str]) {
+    let (ns, dev) = (lab.ns(side), lab.ifname(side));
+    for cidr in cidrs {
+        netns::ip(&["-n", ns, "addr", "add", cidr, "dev", dev, "nodad"]);
+    }
+}
+
 /// Starts B as the server and A as the client of an L2TPv3 Ethernet pseudowire over `encap`
 /// between the addresses `ips` (A's, B's; B's peer profile takes `peers`), both on the
 /// userspace data plane.
@@ -172,18 +180,7 @@ fn control_messages_from_anyone_but_the_peer_leave_the_tunnel_alone() {
 #[test]
 fn data_over_ip_leaves_from_the_tunnel_s_own_address() {
     let mut lab = Lab::new("ip-source", &["python3"]);
-    let dev = lab.ifname(Side::A).to_owned();
-    let ns = lab.ns(Side::A).to_owned();
-    netns::ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        "2001:db8::3/64",
-        "dev",
-        &dev,
-        "nodad",
-    ]);
+    add_addresses(&lab, Side::A, &["2001:db8::3/64"]);
     let (a, b) = start(
         &mut lab,
         "ip",
@@ -339,11 +336,7 @@ fn a_server_on_the_unspecified_address_answers_over_ip_from_the_address_dialled(
 /// to the second of each: A sees its peers, and B its tunnels' local addresses, as `dialled`.
 fn answers_from_the_address_dialled(encap: &str, b_system: &str, dialled: [&str; 2]) {
     let mut lab = Lab::new(&format!("dialled-{encap}"), &[]);
-    let dev = lab.ifname(Side::B).to_owned();
-    let ns = lab.ns(Side::B).to_owned();
-    for extra in ["2001:db8::3/64", "192.0.2.3/24"] {
-        netns::ip(&["-n", &ns, "addr", "add", extra, "dev", &dev, "nodad"]);
-    }
+    add_addresses(&lab, Side::B, &["2001:db8::3/64", "192.0.2.3/24"]);
     let b = lab.start_l2tpd(Side::B, "0.0.0.0:1701 [::]:1701", b_system, "");
     let client = format!(
         "tunnel \"t6\" {{\n    version 3\n    encap {encap}\n    peer 2001:db8::2\n}}\n\n\
@@ -409,18 +402,7 @@ const ANSWER_ELSEWHERE: &str = "import socket, struct, sys\n\
 #[test]
 fn a_peer_that_answers_from_elsewhere_is_talked_to_there() {
     let mut lab = Lab::new("elsewhere", &["python3"]);
-    let dev = lab.ifname(Side::B).to_owned();
-    let ns = lab.ns(Side::B).to_owned();
-    netns::ip(&[
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        "2001:db8::3/64",
-        "dev",
-        &dev,
-        "nodad",
-    ]);
+    add_addresses(&lab, Side::B, &["2001:db8::3/64"]);
     let fake = lab.spawn(
         Side::B,
         "fake-server.out",

@@ -27,7 +27,7 @@ mod netns;
 
 use std::time::Duration;
 
-use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN, start};
+use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN, V3_SESSION, V3_TSHARK, start};
 use netns::{DEADLINE, L2tpd, Lab, SHORT, Side, num, poll};
 use serde_json::Value;
 
@@ -148,16 +148,7 @@ fn carries_ip(tag: &str, version: u8, session: &str, tshark_prefs: &[&str]) {
     // tshark: L2TP carrying PPP carrying the pings, nothing malformed. (Its protocol list
     // names `ppp` over L2TPv2 only, `l2tp:ip` over L2TPv3: the frames start with the PPP
     // header, so ICMP there went through its PPP dissector.)
-    let packets = p.lab.judge(&cap, tshark_prefs);
-    let icmp = packets
-        .iter()
-        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
-        .count();
-    assert!(
-        icmp >= 10,
-        "tshark saw {icmp} ICMP-in-PPP-in-L2TP packets:\n{}",
-        netns::summary(&packets)
-    );
+    let packets = p.judge_pings(&cap, tshark_prefs, 10);
     assert!(
         packets
             .iter()
@@ -226,21 +217,7 @@ fn l2tpv2_native_ppp_carries_ping_and_iperf3() {
 
 #[test]
 fn l2tpv3_ppp_pseudowire_carries_ping_and_iperf3() {
-    let session = "    cookie_length 8\n    l2spec_type default\n    data_sequencing all\n";
-    carries_ip(
-        "ppp-v3",
-        3,
-        session,
-        &[
-            "-o",
-            "l2tp.cookie_size:8 Byte Cookie",
-            "-o",
-            "l2tp.l2_specific:Default L2-Specific",
-            // tshark does not take the pseudowire type from the ICRQ.
-            "-d",
-            "l2tp.pw_type==0,ppp",
-        ],
-    );
+    carries_ip("ppp-v3", 3, V3_SESSION, &V3_TSHARK);
 }
 
 /// The data plane reports the sessions that carry IP (at most every 5 s), which keeps the LNS's

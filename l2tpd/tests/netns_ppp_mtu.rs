@@ -19,7 +19,7 @@
 
 mod netns;
 
-use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN};
+use netns::ppp::{CLIENT_PPP, DP, LNS_PPP, TUN, V3_SESSION, V3_TSHARK};
 use netns::{Side, num};
 
 /// Brings PPP up with no `mru` and checks the MTU `expected` end to end.
@@ -73,16 +73,7 @@ fn derived_mtu(tag: &str, version: u8, session: &str, tshark_prefs: &[&str], exp
     );
 
     // tshark: every packet clean; none a fragment nor over the underlay's MTU.
-    let packets = p.lab.judge(&cap, tshark_prefs);
-    let icmp = packets
-        .iter()
-        .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
-        .count();
-    assert!(
-        icmp >= 2,
-        "{icmp} pings in the capture:\n{}",
-        netns::summary(&packets)
-    );
+    p.judge_pings(&cap, tshark_prefs, 2);
     let mut args = vec!["-o", "ip.defragment:FALSE"];
     args.extend_from_slice(tshark_prefs);
     let rows = l2tp_testkit::tshark::fields_with(
@@ -122,19 +113,5 @@ fn l2tpv2_asks_for_and_sends_what_the_underlay_carries() {
 
 #[test]
 fn l2tpv3_over_ip_with_a_cookie_and_the_sublayer_does_too() {
-    let session = "    cookie_length 8\n    l2spec_type default\n    data_sequencing all\n";
-    derived_mtu(
-        "ppp-mtu-v3",
-        3,
-        session,
-        &[
-            "-o",
-            "l2tp.cookie_size:8 Byte Cookie",
-            "-o",
-            "l2tp.l2_specific:Default L2-Specific",
-            "-d",
-            "l2tp.pw_type==0,ppp",
-        ],
-        1460,
-    );
+    derived_mtu("ppp-mtu-v3", 3, V3_SESSION, &V3_TSHARK, 1460);
 }

@@ -294,21 +294,25 @@ fn an_ipv6_address_on_the_pseudowire() {
     );
 }
 
+/// Makes bridge `br-pw` with B's overlay address in B's namespace, up.
+fn make_bridge(ns: &str) {
+    netns::ip(&["-n", ns, "link", "add", "br-pw", "type", "bridge"]);
+    netns::ip(&[
+        "-n",
+        ns,
+        "addr",
+        "add",
+        &format!("{OVERLAY_B}/24"),
+        "dev",
+        "br-pw",
+    ]);
+    netns::ip(&["-n", ns, "link", "set", "br-pw", "up"]);
+}
+
 #[test]
 fn the_pseudowire_joins_a_bridge() {
     let pw = start("userspace-bridge", "udp", "    bridge br-pw\n", |lab| {
-        let ns = lab.ns(Side::B);
-        netns::ip(&["-n", ns, "link", "add", "br-pw", "type", "bridge"]);
-        netns::ip(&[
-            "-n",
-            ns,
-            "addr",
-            "add",
-            &format!("{OVERLAY_B}/24"),
-            "dev",
-            "br-pw",
-        ]);
-        netns::ip(&["-n", ns, "link", "set", "br-pw", "up"]);
+        make_bridge(lab.ns(Side::B));
     });
     let out = pw
         .lab

@@ -34,6 +34,35 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
+/// Why a test that also runs `tools` (each with the argument that makes it print its version
+/// and exit 0) cannot run here: what [`unavailable`] says, else the first tool missing.
+pub fn unavailable_with(tools: &[(&str, &str)]) -> Option<String> {
+    if let Some(why) = unavailable() {
+        return Some(why);
+    }
+    for (tool, arg) in tools {
+        let ok = Command::new(tool)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Some(format!("no {tool}"));
+        }
+    }
+    None
+}
+
+/// `args` run in network namespace `ns`, to completion.
+pub fn in_ns(ns: &str, args: &[&str]) -> std::process::Output {
+    Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[macro_export]
 macro_rules! require_privileges {
     () => {

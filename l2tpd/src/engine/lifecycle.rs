@@ -307,8 +307,12 @@ fn tunnel_down(
     ev.peer_tid = Some(peer_tid);
     ev.result = Some(result_code(reason));
     let info = ctx.protocol.ep().tunnel(tid);
-    ctx.out
-        .tunnel(ev, (name.as_deref(), rec.peer_host()), info.as_ref());
+    ctx.out.tunnel_ended(
+        ev,
+        (name.as_deref(), rec.peer_host()),
+        info.as_ref(),
+        Some(reason),
+    );
     if let Some(n) = name {
         instances.tunnel_down(ctx, &n, (handle, up_for), reason);
     }
@@ -386,7 +390,8 @@ fn session_down(
     };
     let host = peer_host_name(ctx.registry, tid);
     if !untold {
-        ctx.out.session(ev, rec, host.as_deref());
+        ctx.out
+            .session_ended(ev, rec, host.as_deref(), Some(reason));
     }
     if let Some(n) = name {
         instances.session_down(ctx, &n, (handle, up_for), reason);

@@ -57,9 +57,21 @@ impl Outbox {
     /// protocol has of it, and its script.
     pub(super) fn tunnel(
         &mut self,
+        ev: ctl::Event,
+        facts: (Option<&str>, Option<&[u8]>),
+        info: Option<&proto::TunnelInfo>,
+    ) {
+        self.tunnel_ended(ev, facts, info, None);
+    }
+
+    /// [`Outbox::tunnel`] for a tunnel-down event, whose script also gets the Result Code of
+    /// `reason`.
+    pub(super) fn tunnel_ended(
+        &mut self,
         mut ev: ctl::Event,
         (name, peer_host_name): (Option<&str>, Option<&[u8]>),
         info: Option<&proto::TunnelInfo>,
+        reason: Option<&proto::DownReason>,
     ) {
         if let Some(info) = info {
             // Over IP there are no ports: the address alone, as `show tunnels` gives it.
@@ -70,10 +82,11 @@ impl Outbox {
             ev.version.get_or_insert(info.version.number());
             ev.encap.get_or_insert(ctl_encap(info.encap));
         }
-        let script = self
-            .scripts
-            .wants(ev.event)
-            .then(|| scripts::tunnel_event(ev.event, ev.tid, name, peer_host_name));
+        let script = self.scripts.wants(ev.event).then(|| {
+            let mut script = scripts::tunnel_event(ev.event, ev.tid, name, peer_host_name);
+            put_result(&mut script, reason);
+            script
+        });
         self.events.push_back(EngineEvent::Notify(ev));
         self.events.extend(script.map(EngineEvent::Script));
     }
@@ -82,9 +95,21 @@ impl Outbox {
     /// its script, which also gets the Host Name the peer of the session's tunnel sent.
     pub(super) fn session(
         &mut self,
+        ev: ctl::Event,
+        rec: &SessionRec,
+        peer_host_name: Option<&[u8]>,
+    ) {
+        self.session_ended(ev, rec, peer_host_name, None);
+    }
+
+    /// [`Outbox::session`] for a session-down event, whose script also gets the Result Code of
+    /// `reason`.
+    pub(super) fn session_ended(
+        &mut self,
         mut ev: ctl::Event,
         rec: &SessionRec,
         peer_host_name: Option<&[u8]>,
+        reason: Option<&proto::DownReason>,
     ) {
         ev.pseudowire_type = Some(ctl::PseudowireType::from_number(rec.pw_type));
         if ev.interface_name.is_none() {
@@ -96,12 +121,20 @@ impl Outbox {
             .as_deref()
             .cloned()
             .or_else(|| rec.ppp.as_ref().map(|p| p.event_info(None)));
-        let script = self
-            .scripts
-            .wants(ev.event)
-            .then(|| session_script(ev.event, rec, peer_host_name, ppp.as_ref()));
+        let script = self.scripts.wants(ev.event).then(|| {
+            let mut script = session_script(ev.event, rec, peer_host_name, ppp.as_ref());
+            put_result(&mut script, reason);
+            script
+        });
         self.events.push_back(EngineEvent::Notify(ev));
         self.events.extend(script.map(EngineEvent::Script));
+    }
+}
+
+/// The Result Code of `reason`, if any, into `script`'s environment.
+fn put_result(script: &mut ScriptEvent, reason: Option<&proto::DownReason>) {
+    if let Some(r) = reason {
+        script.put_result(r.result, r.error, r.message.as_deref());
     }
 }
 

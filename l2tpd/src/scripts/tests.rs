@@ -291,6 +291,26 @@ fn a_user_name_is_passed_byte_for_byte() {
     assert_eq!(e.var("PPP_USER_BIN"), None);
 }
 
+/// The Result Code of a down event: its codes, and its message byte for byte (not UTF-8,
+/// quotes, `$`, a newline); one with a NUL byte in hexadecimal.
+#[test]
+fn a_result_message_is_passed_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let raw: &[u8] = b"caf\xe9 \"$x\"\n'y'";
+    let mut e = tunnel_event(EventKind::TunnelDown, 7, None, None);
+    e.put_result(2, Some(6), Some(raw));
+    assert_eq!(e.var("RESULT_CODE"), Some("2"));
+    assert_eq!(e.var("ERROR_CODE"), Some("6"));
+    assert_eq!(e.var_os("RESULT_MESSAGE").map(OsStr::as_bytes), Some(raw));
+    assert_eq!(e.var("RESULT_MESSAGE_BIN"), None);
+    let mut e = session_event(EventKind::SessionDown, 7, 1, &SessionFacts::default());
+    e.put_result(3, None, Some(b"a\0b"));
+    assert_eq!(e.var("RESULT_CODE"), Some("3"));
+    assert_eq!(e.var("ERROR_CODE"), None);
+    assert_eq!(e.var("RESULT_MESSAGE"), None);
+    assert_eq!(e.var("RESULT_MESSAGE_BIN"), Some("610062"));
+}
+
 /// A script's environment is the event's variables and `PATH`, as `l2tpd(8)` says, whatever
 /// the daemon's own environment holds.
 #[tokio::test]

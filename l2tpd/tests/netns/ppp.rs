@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use l2tp_testkit::tshark::Packet;
 use serde_json::Value;
 
 use super::{Capture, DEADLINE, L2tpd, Lab, SHORT, Side, num, poll};
@@ -17,6 +18,21 @@ pub const CLIENT_PPP: &str = "203.0.113.10";
 pub const TUN: &str = "l2tpppp0";
 /// The data plane of both sides, offloads on (the default).
 pub const DP: &str = "    dataplane userspace\n";
+
+/// The session of the L2TPv3 tests: an 8-octet cookie, the Default L2-Specific Sublayer and
+/// sequencing.
+pub const V3_SESSION: &str =
+    "    cookie_length 8\n    l2spec_type default\n    data_sequencing all\n";
+/// What tshark needs to decode [`V3_SESSION`]'s data (it does not take the pseudowire type
+/// from the ICRQ).
+pub const V3_TSHARK: [&str; 6] = [
+    "-o",
+    "l2tp.cookie_size:8 Byte Cookie",
+    "-o",
+    "l2tp.l2_specific:Default L2-Specific",
+    "-d",
+    "l2tp.pw_type==0,ppp",
+];
 
 /// The LNS: peers of 192.0.2.0/24 get PPP sessions terminated by l2tpd, CHAP-MD5 against the
 /// local user `alice`, an address from the pool. `session` adds to the session profile, `ppp`
@@ -74,6 +90,22 @@ pub struct Ppp {
 }
 
 impl Ppp {
+    /// Ends `cap` and judges it with tshark (`prefs` added), asserting that it holds at least
+    /// `at_least` ICMP packets carried by L2TP; its packets.
+    pub fn judge_pings(&mut self, cap: &Capture, prefs: &[&str], at_least: usize) -> Vec<Packet> {
+        let packets = self.lab.judge(cap, prefs);
+        let icmp = packets
+            .iter()
+            .filter(|x| x.protocols.contains("l2tp:") && x.protocols.contains(":icmp"))
+            .count();
+        assert!(
+            icmp >= at_least,
+            "tshark saw {icmp} ICMP packets in L2TP, not {at_least}:\n{}",
+            super::summary(&packets)
+        );
+        packets
+    }
+
     pub fn context(&self) -> String {
         self.lab.pair_context(&self.a, &self.b)
     }

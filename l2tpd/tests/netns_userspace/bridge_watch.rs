@@ -5,22 +5,7 @@
 //! a CDN, logged and counted (`data_path_lost`), and is no bridge port lost.
 
 use super::netns::{self, DEADLINE, Side, num, poll};
-use super::{OVERLAY_B, Pw, flushed_log, start};
-
-/// Makes bridge `br-pw` with B's overlay address in B's namespace, up.
-fn make_bridge(ns: &str) {
-    netns::ip(&["-n", ns, "link", "add", "br-pw", "type", "bridge"]);
-    netns::ip(&[
-        "-n",
-        ns,
-        "addr",
-        "add",
-        &format!("{OVERLAY_B}/24"),
-        "dev",
-        "br-pw",
-    ]);
-    netns::ip(&["-n", ns, "link", "set", "br-pw", "up"]);
-}
+use super::{Pw, flushed_log, make_bridge, start};
 
 /// The names of br-pw's ports in B's namespace (`ip -j link show master br-pw`).
 fn ports(pw: &Pw) -> Vec<String> {

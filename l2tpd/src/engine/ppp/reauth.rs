@@ -8,8 +8,10 @@
 //! login does. No answer keeps the session up with a warning: a server that is down is no
 //! reason to cut off a peer it let in; a CHAP-MD5 peer gets the Success, an MS-CHAPv2 peer,
 //! whose Success needs the server's authenticator response, no answer
-//! (`ppp_proto::Link::forgo_rechallenge`), and the next re-challenge comes as usual.
+//! (`ppp_proto::Link::forgo_rechallenge`), and the next re-challenge comes as usual; with
+//! `radius_then_local`, the local users decide instead, as they do at login.
 
+use l2tp_config::AuthSource;
 use l2tp_ctl::text;
 use ppp_proto::{AuthMethod, AuthRequest, Verdict};
 use radius_proto::Code;
@@ -106,10 +108,22 @@ pub(super) fn answered(ctx: &mut Ctx<'_>, handle: u64, key: u64, outcome: Radius
     }
 }
 
-/// No server answered: the session stays up (see the module documentation).
+/// No server answered: with `radius_then_local` the local users decide, as at login; else the
+/// session stays up (see the module documentation).
 fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest) {
     ctx.ppp.aaa.counters.no_answer += 1;
     ctx.ppp.aaa.counters.reauth.no_answer += 1;
+    let Ctx { registry, ppp, .. } = &mut *ctx;
+    if let Some(rec) = registry.session_mut(handle) {
+        let ids = (rec.tid(), rec.sid());
+        if let Some(st) = rec.ppp.as_deref_mut()
+            && st.policy.radius.auth == AuthSource::RadiusThenLocal
+        {
+            ppp.aaa.counters.local_fallbacks += 1;
+            let v = super::local::reauthenticate(ppp, ids, st, req);
+            return give(ctx, handle, req, Some(v));
+        }
+    }
     tracing::warn!(
         "session {}: no RADIUS server answered the re-authentication of user {} ({}); the \
          session stays up",

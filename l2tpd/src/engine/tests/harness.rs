@@ -122,6 +122,12 @@ impl Node {
             .unwrap_or_else(|| panic!("no {kind:?} event with PPP: {:#?}", self.events))
     }
 
+    /// How many events it has reported and requests it has made of the data plane, for
+    /// [`Net::quiet_since`].
+    pub(crate) fn marks(&self) -> (usize, usize) {
+        (self.events.len(), self.requests.len())
+    }
+
     /// The tunnels and sessions up now.
     pub(crate) fn up(&self) -> (u32, u32) {
         let c = self.engine.counts();
@@ -539,6 +545,41 @@ impl Net {
                 &ctl::Selector::Id(row.sid),
             )
             .unwrap_or_else(|e| panic!("session: {e:?}"))
+    }
+
+    /// Runs until node 0 sees its session end, within `limit`: a CDN of result 2, "PPP
+    /// authentication failed", as a failed login ends it.
+    pub(crate) fn until_failed_login(&mut self, limit: Duration) {
+        self.run_until(limit, "the session ends", |n| {
+            n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        let r = self.nodes[0].first_cdn();
+        assert_eq!(
+            (r.result, r.message.as_deref()),
+            (2, Some("PPP authentication failed"))
+        );
+    }
+
+    /// Node `i`'s only session, which is up.
+    pub(crate) fn only_session_up(&self, i: usize) -> ctl::SessionInfo {
+        let rows = self.nodes[i]
+            .engine
+            .sessions(self.now, None)
+            .unwrap_or_default();
+        let [row]: [ctl::SessionInfo; 1] = rows
+            .try_into()
+            .unwrap_or_else(|rows| panic!("not one session: {rows:?}"));
+        assert_eq!(row.state, ctl::State::Up, "{row:?}");
+        row
+    }
+
+    /// Node `i`'s only session, up, after node `i` reported no event and asked the data plane
+    /// nothing since `marks` (its [`Node::marks`]).
+    pub(crate) fn quiet_since(&self, i: usize, marks: (usize, usize)) -> ctl::SessionInfo {
+        let node = &self.nodes[i];
+        assert_eq!(node.events.len(), marks.0, "{:?}", node.events);
+        assert_eq!(node.requests.len(), marks.1);
+        self.only_session_up(i)
     }
 
     /// Node `i` takes `command`.

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use l2tp_ctl::{EventKind, State};
+use l2tp_ctl::EventKind;
 use radius_proto::client::{Failure, Service};
 use radius_proto::dict::AttrType;
 use radius_proto::{Attributes, Code};
@@ -70,6 +70,32 @@ fn scripted(mode: Arc<Mutex<Mode>>) -> RadiusServer {
     }))
 }
 
+/// The LNS asks RADIUS ([`scripted`] as `mode` says) for `method`, re-challenging every 20
+/// s; the LAC's PPP is up.
+fn up(method: &str, mode: &Arc<Mutex<Mode>>) -> Net {
+    up_with(method, ("radius", PASSWORD), mode)
+}
+
+/// [`up`] with `auth_source` `source` and the LAC's password `password`.
+fn up_with(method: &str, (source, password): (&str, &str), mode: &Arc<Mutex<Mode>>) -> Net {
+    let mut net = net(
+        &lns(method, &format!("auth_source {source}\n chap_interval 20")),
+        &lac(1, password),
+        Some(scripted(Arc::clone(mode))),
+    );
+    net.run_until(Duration::from_secs(10), "PPP up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    net
+}
+
+/// The server answers the next Access-Requests as `to` says.
+fn set(mode: &Mutex<Mode>, to: Mode) {
+    if let Ok(mut m) = mode.lock() {
+        *m = to;
+    }
+}
+
 /// The Access-Requests node 1 sent.
 fn access_requests(net: &Net) -> Vec<Attributes> {
     submits(net, 1)
@@ -98,17 +124,9 @@ fn kinds(a: &Attributes) -> Vec<AttrType> {
 fn re_challenges_are_asked_of_radius_accepted_kept_up_unanswered_and_ended_rejected() {
     let ((), lines) = recorded(|| {
         let mode = Arc::new(Mutex::new(Mode::Accept));
-        let mut net = net(
-            &lns("auth_chap", "auth_source radius\n chap_interval 20"),
-            &lac(1, PASSWORD),
-            Some(scripted(Arc::clone(&mode))),
-        );
-        net.run_until(Duration::from_secs(10), "PPP up", |n| {
-            n.nodes[1].saw(EventKind::PppUp) == 1
-        });
+        let mut net = up("auth_chap", &mode);
         let address = net.nodes[1].first_ppp(EventKind::PppUp).peer_ipv4;
-        let events = net.nodes[1].events.len();
-        let requests = net.nodes[1].requests.len();
+        let marks = net.nodes[1].marks();
 
         // A re-challenge accepted: a new Access-Request, the login's attributes and its State.
         net.run_for(Duration::from_secs(25));
@@ -119,50 +137,23 @@ fn re_challenges_are_asked_of_radius_accepted_kept_up_unanswered_and_ended_rejec
         assert_eq!(asked[1].get(AttrType::STATE), Some(&b"state-1"[..]));
         assert!(asked[1].chap_password().is_some());
         // Nothing else happened: no event, no data-plane request, the same address.
-        assert_eq!(
-            net.nodes[1].events.len(),
-            events,
-            "{:?}",
-            net.nodes[1].events
-        );
-        assert_eq!(net.nodes[1].requests.len(), requests);
-        let rows = net.nodes[1]
-            .engine
-            .sessions(net.now, None)
-            .unwrap_or_default();
-        assert_eq!(rows.len(), 1, "{rows:?}");
-        assert_eq!((rows[0].state, rows[0].ppp_ipv4), (State::Up, address));
+        assert_eq!(net.quiet_since(1, marks).ppp_ipv4, address);
 
         // No server answers the next: the session stays up.
-        if let Ok(mut m) = mode.lock() {
-            *m = Mode::Silent;
-        }
+        set(&mode, Mode::Silent);
         net.run_for(Duration::from_secs(20));
         let asked = access_requests(&net);
         assert_eq!(asked.len(), 3);
         assert_eq!(asked[2].get(AttrType::STATE), Some(&b"state-2"[..]));
         net.run_for(Duration::from_secs(15));
-        let rows = net.nodes[1]
-            .engine
-            .sessions(net.now, None)
-            .unwrap_or_default();
-        assert_eq!((rows.len(), rows[0].state), (1, State::Up), "{rows:?}");
+        net.only_session_up(1);
         assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
         let stats = net.nodes[1].engine.stats();
         assert!(stats.ppp_auth_failures.is_empty(), "{stats:?}");
 
         // The next is rejected: the session ends as a failed login.
-        if let Ok(mut m) = mode.lock() {
-            *m = Mode::Reject;
-        }
-        net.run_until(Duration::from_secs(30), "the session ends", |n| {
-            n.nodes[0].saw(EventKind::SessionDown) >= 1
-        });
-        let r = net.nodes[0].first_cdn();
-        assert_eq!(
-            (r.result, r.message.as_deref()),
-            (2, Some("PPP authentication failed"))
-        );
+        set(&mode, Mode::Reject);
+        net.until_failed_login(Duration::from_secs(30));
         let stats = net.nodes[1].engine.stats();
         assert_eq!(
             stats.ppp_auth_failures.get("radius_reject"),
@@ -209,32 +200,50 @@ fn re_challenges_are_asked_of_radius_accepted_kept_up_unanswered_and_ended_rejec
 #[test]
 fn an_ms_chapv2_re_challenge_no_server_answers_leaves_the_session_up() {
     let mode = Arc::new(Mutex::new(Mode::Accept));
-    let mut net = net(
-        &lns("auth_mschapv2", "auth_source radius\n chap_interval 20"),
-        &lac(1, PASSWORD),
-        Some(scripted(Arc::clone(&mode))),
-    );
-    net.run_until(Duration::from_secs(10), "PPP up", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 1
-    });
-    if let Ok(mut m) = mode.lock() {
-        *m = Mode::Silent;
-    }
+    let mut net = up("auth_mschapv2", &mode);
+    set(&mode, Mode::Silent);
     // Two re-challenges unanswered, and the LAC's Responses to them given up on.
     net.run_for(Duration::from_secs(90));
     assert!(access_requests(&net).len() >= 4);
     assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
     assert_eq!(net.nodes[0].saw(EventKind::PppDown), 0);
     // The server back: the next re-challenge is answered, and the LAC takes it.
-    if let Ok(mut m) = mode.lock() {
-        *m = Mode::Accept;
-    }
+    set(&mode, Mode::Accept);
     net.run_for(Duration::from_secs(30));
-    let rows = net.nodes[1]
-        .engine
-        .sessions(net.now, None)
-        .unwrap_or_default();
-    assert_eq!((rows.len(), rows[0].state), (1, State::Up), "{rows:?}");
+    net.only_session_up(1);
     assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    assert!(net.nodes[1].engine.stats().ppp_auth_failures.is_empty());
+}
+
+/// With `radius_then_local`, a re-challenge no server answers is checked against the local
+/// users, as the login is: a password only RADIUS knows ends the session as a failed login.
+#[test]
+fn radius_then_local_re_challenges_no_server_answers_ask_the_local_users() {
+    let ((), lines) = recorded(|| {
+        let mode = Arc::new(Mutex::new(Mode::Accept));
+        let mut net = up_with("auth_chap", ("radius_then_local", PASSWORD), &mode);
+        set(&mode, Mode::Silent);
+        net.until_failed_login(Duration::from_secs(40));
+        let stats = net.nodes[1].engine.stats();
+        assert_eq!(stats.ppp_down.get("auth_failed"), Some(&1), "{stats:?}");
+        let r = net.nodes[1].engine.radius_figures();
+        assert_eq!((r.reauth_no_answer, r.local_fallbacks), (1, 1), "{r:?}");
+    });
+    assert!(
+        lines
+            .iter()
+            .any(|(_, m)| m.contains("PPP re-authentication of user \"alice\" (chap) failed")),
+        "{lines:#?}"
+    );
+
+    // The local password: the login and each re-challenge pass by the local users.
+    let mode = Arc::new(Mutex::new(Mode::Silent));
+    let mut net = up_with("auth_chap", ("radius_then_local", "local-pw"), &mode);
+    net.run_for(Duration::from_secs(45));
+    net.only_session_up(1);
+    assert_eq!(net.nodes[0].saw(EventKind::SessionDown), 0);
+    let r = net.nodes[1].engine.radius_figures();
+    assert!(r.reauth_no_answer >= 2, "{r:?}");
+    assert_eq!(r.local_fallbacks, r.no_answer, "{r:?}");
     assert!(net.nodes[1].engine.stats().ppp_auth_failures.is_empty());
 }
