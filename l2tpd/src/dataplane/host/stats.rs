@@ -55,16 +55,17 @@ impl DataplaneHost {
         } else {
             self.dataplane.tunnel_stats(tid)
         };
-        let read_here = self.tunnels.get(&tid).map(|t| t.unreachable);
-        match (plane, read_here) {
-            (Some(mut s), Some(n)) => {
-                s.peer_unreachable += n;
+        // Those the shell read on the tunnel's socket: the counts of a data plane that reads
+        // none of its own (the kernel's), or added to what the data plane read.
+        let read_here = self.tunnels.get(&tid).map_or(0, |t| t.unreachable);
+        match plane {
+            Some(mut s) => {
+                s.peer_unreachable += read_here;
                 Some(s)
             }
-            (None, Some(n)) => Some(TunnelDataStats {
-                peer_unreachable: n,
+            None => (read_here > 0).then_some(TunnelDataStats {
+                peer_unreachable: read_here,
             }),
-            (s, None) => s,
         }
     }
 

@@ -298,6 +298,13 @@ fn a_fallback_carries_the_tunnels_apart_and_session_ids_never_clash() {
     // So do a tunnel's own counters (`show tunnel`'s peer_unreachable).
     assert_eq!(host.tunnel_stats(2).map(|t| t.peer_unreachable), Some(102));
     assert_eq!(host.tunnel_stats(1), None);
+    // Port unreachables the shell read on a tunnel's socket add to those of its data plane.
+    let before = host.drops().peer_unreachable;
+    host.note_peer_unreachable(1);
+    host.note_peer_unreachable(2);
+    assert_eq!(host.tunnel_stats(1).map(|t| t.peer_unreachable), Some(1));
+    assert_eq!(host.tunnel_stats(2).map(|t| t.peer_unreachable), Some(103));
+    assert_eq!(host.drops().peer_unreachable, before + 2);
     // Data follows the tunnel id.
     assert!(host.handle_data(Encapsulation::Udp, &data(2)));
     assert!(host.handle_data(Encapsulation::Udp, &data(1)));
