@@ -555,6 +555,11 @@ impl Link {
         self.shared.counters.malformed = self.shared.counters.malformed.wrapping_add(1);
     }
 
+    /// A well-formed packet of no use now: a duplicate or late answer (RFC 1661 §5.2).
+    fn stale(&mut self) {
+        self.shared.counters.stale = self.shared.counters.stale.wrapping_add(1);
+    }
+
     fn push(&mut self, e: Event) {
         self.events.push_back(e);
     }
