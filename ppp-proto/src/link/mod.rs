@@ -192,6 +192,9 @@ pub struct Link {
     /// The Identifier and value of our next CHAP re-challenge, drawn while randomness is at
     /// hand (timers come without it); only with `chap.rechallenge`.
     next_challenge: Option<Box<[u8; 17]>>,
+    /// Random, drawn at the first MS-CHAPv2 Challenge from the peer: each Response's
+    /// Peer-Challenge is derived from it and the Challenge value (`maths::ms_chap_v2_peer_challenge`).
+    peer_challenge_salt: [u8; 8],
 }
 
 impl Link {
@@ -227,6 +230,7 @@ impl Link {
             idle_ms,
             auth_serial: 0,
             next_challenge: None,
+            peer_challenge_salt: [0; 8],
         }
     }
 

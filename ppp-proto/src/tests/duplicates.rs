@@ -1,12 +1,15 @@
 //! A wire that duplicates and delays frames: a second copy of an answer already taken (a
 //! Configure-Ack, -Nak or -Reject whose request was answered, RFC 1661 §5.2: "Invalid packets
 //! are silently discarded") is not malformed. It is counted apart as `stale`, so that an
-//! operator tells a lossy path from a broken peer, and changes nothing.
+//! operator tells a lossy path from a broken peer, and changes nothing. And an MS-CHAPv2
+//! login survives Challenges sent again and duplicated: the same Challenge value always gets
+//! the same Response, so whichever the authenticator judged, its Success checks out.
 
 use std::time::Duration;
 
 use super::util::*;
 use crate::auth::AuthMethod;
+use crate::event::DownReason;
 use crate::fsm::State;
 use crate::wire::{ControlPacket, protocol, split_protocol};
 
@@ -40,11 +43,82 @@ fn a_duplicated_answer_is_stale_not_malformed() {
     }
     p.run_for(Duration::from_secs(10));
     assert!(dups.iter().all(|&n| n >= 3), "{dups:?}");
-    for i in 0..2 {
+    for (i, &n) in dups.iter().enumerate() {
         let c = p.links[i].counters();
         assert_eq!(c.malformed, 0, "node {i}: {c:?}");
-        assert_eq!(c.stale, dups[i], "node {i}: {c:?}");
+        assert_eq!(c.stale, n, "node {i}: {c:?}");
         assert_eq!(p.links[i].ipcp_state(), State::Opened, "node {i}");
         assert_eq!(p.down(i), None);
     }
+}
+
+/// On a wire that loses and duplicates 30 % of the frames each way, the authenticator
+/// challenges again and judges whichever Response comes first: no login that succeeded ends
+/// as a forged authenticator response or a refusal.
+#[test]
+fn authentication_survives_a_wire_that_loses_and_duplicates() {
+    let mut bad = Vec::new();
+    for seed in 0..40 {
+        for m in AuthMethod::ALL {
+            let mut p = Pair::lns_and_client(seed, &[m], PASSWORD);
+            p.loss = 0.3;
+            p.dup = 0.3;
+            p.open();
+            p.run_while(Duration::from_secs(600), |p| {
+                !p.both_up() && p.down(0).is_none() && p.down(1).is_none()
+            });
+            let downs = [p.down(0), p.down(1)];
+            if downs.iter().flatten().any(|r| {
+                matches!(
+                    r,
+                    DownReason::AuthenticatorInvalid
+                        | DownReason::AuthRejectedByPeer
+                        | DownReason::AuthFailed
+                )
+            }) {
+                bad.push((seed, m, downs));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// The authenticator sends its Challenge again (the same value, a new Identifier, RFC 1994
+/// §4.1) while our Response to the first is under way. It judges the first Response and
+/// answers the second with the same Success (RFC 1994 §4.2), whose MS-CHAPv2 authenticator
+/// response (RFC 2759 §5) is that of the first: the second Response must be the first again,
+/// with the new Identifier, or the peer takes the authenticator for a forgery and ends a
+/// login that succeeded.
+#[test]
+fn a_repeated_challenge_gets_the_same_ms_chap_v2_response() {
+    use crate::auth::wire::chap_code;
+    let mut p = Pair::lns_and_client(3, &[AuthMethod::MsChapV2], PASSWORD);
+    // The first Response is lost: the authenticator challenges again, and our own restart
+    // timer sends the first Response again meanwhile.
+    let mut dropped = false;
+    p.tamper = Some(Box::new(move |from, f: &mut Vec<u8>| {
+        let response = from == 1
+            && split_protocol(f).is_some_and(|(proto, info)| {
+                proto == protocol::CHAP && info.first() == Some(&chap_code::RESPONSE)
+            });
+        if response && !dropped {
+            dropped = true;
+            return false;
+        }
+        true
+    }));
+    p.open();
+    p.run_while(Duration::from_secs(60), |p| {
+        !p.both_up() && p.down(1).is_none()
+    });
+    let responses = sent(&p, 1, protocol::CHAP, chap_code::RESPONSE);
+    assert!(responses.len() >= 2, "{}", trace(&p.sent));
+    assert_eq!(p.down(1), None, "{}", trace(&p.sent));
+    assert!(p.both_up(), "{}", trace(&p.sent));
+    // After the Identifier, every Response is the first.
+    assert!(
+        responses.iter().all(|r| r[6..] == responses[0][6..]),
+        "{}",
+        trace(&p.sent)
+    );
 }
