@@ -213,7 +213,8 @@ impl Link {
             state.us = Some(Supplicant {
                 method,
                 done: false,
-                identifier: 0,
+                // PAP numbers its requests on from the last round's (see `pap_id`).
+                identifier: self.pap_id,
                 answered: false,
                 response: [0; 49],
                 response_len: 0,
@@ -270,6 +271,7 @@ impl Link {
         };
         s.identifier = s.identifier.wrapping_add(1);
         let id = s.identifier;
+        self.pap_id = id;
         let limit = usize::from(self.lcp_opts.peer_mru);
         let ok = self
             .shared

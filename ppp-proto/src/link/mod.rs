@@ -195,6 +195,10 @@ pub struct Link {
     /// Random, drawn at the first MS-CHAPv2 Challenge from the peer: each Response's
     /// Peer-Challenge is derived from it and the Challenge value (`maths::ms_chap_v2_peer_challenge`).
     peer_challenge_salt: [u8; 8],
+    /// The Identifier of our last PAP Authenticate-Request, kept across LCP renegotiations:
+    /// a new round that started again from 1 would take a late Ack of the last round's
+    /// request 1 for its own.
+    pap_id: u8,
 }
 
 impl Link {
@@ -231,6 +235,7 @@ impl Link {
             auth_serial: 0,
             next_challenge: None,
             peer_challenge_salt: [0; 8],
+            pap_id: 0,
         }
     }
 

@@ -3,7 +3,8 @@
 //! are silently discarded") is not malformed. It is counted apart as `stale`, so that an
 //! operator tells a lossy path from a broken peer, and changes nothing. And an MS-CHAPv2
 //! login survives Challenges sent again and duplicated: the same Challenge value always gets
-//! the same Response, so whichever the authenticator judged, its Success checks out.
+//! the same Response, so whichever the authenticator judged, its Success checks out. Nor does
+//! a late PAP Ack of a round before an LCP renegotiation answer the new round's request.
 
 use std::time::Duration;
 
@@ -120,5 +121,53 @@ fn a_repeated_challenge_gets_the_same_ms_chap_v2_response() {
         responses.iter().all(|r| r[6..] == responses[0][6..]),
         "{}",
         trace(&p.sent)
+    );
+}
+/// LCP renegotiates after a PAP login (a duplicated Configure-Request in Opened, RFC 1661
+/// RCR in Opened): our new Authenticate-Request does not take the Identifier of the last
+/// round's, so a late copy of the last round's Ack is not taken for the new round's answer
+/// (which would leave us in the network phase and the authenticator waiting for a request).
+#[test]
+fn a_late_pap_ack_of_the_last_round_is_not_this_rounds() {
+    use crate::auth::wire::pap_code;
+    use crate::link::Phase;
+    let mut p = Pair::lns_and_client(5, &[AuthMethod::Pap], PASSWORD);
+    p.open();
+    p.run_while(Duration::from_secs(60), |p| !p.both_up());
+    assert!(p.both_up());
+    let old_ack = sent(&p, 0, protocol::PAP, pap_code::ACK)
+        .pop()
+        .unwrap_or_else(|| panic!("an Ack"));
+    let lcp_request = sent(&p, 0, protocol::LCP, 1)
+        .pop()
+        .unwrap_or_else(|| panic!("a Configure-Request"));
+    // From now on our requests are lost.
+    p.tamper = Some(Box::new(|from, f: &mut Vec<u8>| {
+        from != 1 || split_protocol(f).is_none_or(|(proto, _)| proto != protocol::PAP)
+    }));
+    p.inject(1, &lcp_request);
+    let end = p.now + Duration::from_secs(10);
+    while p.links[1].phase() != Phase::Authenticate && p.now < end {
+        let step = p.now + Duration::from_millis(1);
+        p.run_until(step);
+    }
+    assert_eq!(
+        p.links[1].phase(),
+        Phase::Authenticate,
+        "{}",
+        trace(&p.sent)
+    );
+    let stale = p.links[1].counters().stale + p.links[1].counters().discarded;
+    p.inject(1, &old_ack);
+    assert_eq!(
+        p.links[1].phase(),
+        Phase::Authenticate,
+        "{}",
+        trace(&p.sent)
+    );
+    assert!(
+        p.links[1].counters().stale + p.links[1].counters().discarded > stale,
+        "{:?}",
+        p.links[1].counters()
     );
 }
