@@ -241,9 +241,12 @@ pub struct Counters {
     pub echo_missed: u32,
     /// Protocol-Rejects sent (frames of protocols we do not run).
     pub protocol_rejects: u32,
-    /// Frames discarded as malformed (bad header, length or options) or invalid (an answer
-    /// to a request never sent).
+    /// Frames discarded as malformed (bad header, length or options).
     pub malformed: u32,
+    /// Well-formed frames discarded as stale (RFC 1661 §5.2, "silently discarded"): an answer
+    /// to a request already answered or never sent, or a packet the automaton's state has no
+    /// use for; what a path that duplicates or delays frames brings.
+    pub stale: u32,
     /// Frames silently discarded because their protocol may not run in the current phase.
     pub discarded: u32,
     /// Frames dropped because the transmit queue was full.

@@ -167,6 +167,10 @@ pub struct SystemStats {
     /// discarded.
     #[serde(default)]
     pub ppp_frames_malformed: u64,
+    /// Native PPP: well-formed control frames a link had no use for (a duplicate or late
+    /// answer, RFC 1661 §5.2), discarded.
+    #[serde(default)]
+    pub ppp_frames_stale: u64,
     /// Native PPP as LNS: what became of the proxy AVPs of LACs' ICCNs (RFC 2661 §4.4.5), by
     /// outcome (`lcp_taken`, `lcp_refused`, `lcp_malformed`, `auth_taken`, `auth_ignored`).
     #[serde(default)]

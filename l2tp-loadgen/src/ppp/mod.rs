@@ -589,6 +589,9 @@ impl Sessions {
             return;
         }
         let previous = slot.address.replace(address);
+        // IPCP opened again with the address the session had (a renegotiation): a clash with
+        // another session's was counted when it was given, not again each time.
+        let kept = slot.state == State::Up && previous == Some(address);
         match slot.state {
             State::Negotiating => {
                 slot.state = State::Up;
@@ -608,7 +611,7 @@ impl Sessions {
             _ => return,
         }
         let holders = self.addresses.entry(address).or_default();
-        if *holders > 0 {
+        if *holders > 0 && !kept {
             self.counts.duplicates += 1;
             *self
                 .reasons

@@ -422,6 +422,34 @@ fn an_address_given_twice_is_reported_as_the_lnss_fault() {
     );
 }
 
+/// IPCP renegotiated (a path that duplicates frames makes the peers do it) with the address
+/// the session had: not another clash, however often it happens.
+#[test]
+fn an_address_given_twice_is_counted_once_through_renegotiations() {
+    let mut lns = Lns::new(Version::V3, 3, AuthMethod::ChapMd5, |i| {
+        Ipv4Addr::new(198, 51, 100, if i == 2 { 10 } else { 10 + i as u8 })
+    });
+    let mut s = run(
+        Version::V3,
+        3,
+        &plan(AuthMethod::ChapMd5, PASSWORD),
+        &mut lns,
+    );
+    let holders: Vec<usize> = (0..3)
+        .filter(|&si| s.slots[si].address == Some(Ipv4Addr::new(198, 51, 100, 10)))
+        .collect();
+    assert_eq!(holders.len(), 2, "{holders:?}");
+    for _ in 0..3 {
+        for &si in &holders {
+            s.address(Instant::from_secs(20), si, Ipv4Addr::new(198, 51, 100, 10));
+        }
+    }
+    let mut reasons = BTreeMap::new();
+    let r = s.report(Duration::from_secs(1), &mut reasons);
+    assert_eq!(r.duplicate_addresses, 1, "{r:?}");
+    assert_eq!(reasons.values().sum::<u64>(), 1, "{reasons:?}");
+}
+
 #[test]
 fn a_rejected_password_fails_with_the_peers_verdict() {
     let mut lns = Lns::new(Version::V3, 2, AuthMethod::MsChapV2, |i| {

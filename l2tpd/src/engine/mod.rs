@@ -725,6 +725,7 @@ impl Engine {
         s.ppp_address_refusals = owned(&c.address_refusals);
         s.ppp_frames_discarded = c.frames_discarded;
         s.ppp_frames_malformed = c.frames_malformed;
+        s.ppp_frames_stale = c.frames_stale;
         s.ppp_proxy = owned(&c.proxy);
         // Present when 0 too, as every other kind (l2tpctl(1), show system).
         s.malformed

@@ -502,6 +502,12 @@ fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         "PPP control frames a native-PPP link found malformed, discarded.",
         sys.ppp_frames_malformed,
     )?;
+    counter(
+        e,
+        "l2tpd_ppp_frames_stale",
+        "PPP control frames a native-PPP link had no use for (duplicate or late answers), discarded.",
+        sys.ppp_frames_stale,
+    )?;
     let pools = &s.engine.pools;
     let mut m = e.encode_descriptor(
         "l2tpd_ip_pool_addresses",

@@ -32,6 +32,16 @@ pub fn pap_request_digest(peer_id: &[u8], password: &[u8]) -> [u8; 16] {
     h.finalize().into()
 }
 
+/// The Peer-Challenge of our MS-CHAPv2 Response (RFC 2759 §4: 16 random octets) to
+/// `challenge`: MD5 over a random `salt` of the link and the Challenge value, so that the same
+/// Challenge gets the same Response and others cannot foretell it.
+pub fn ms_chap_v2_peer_challenge(salt: &[u8; 8], challenge: &[u8; 16]) -> [u8; 16] {
+    let mut h = Md5::new();
+    h.update(salt);
+    h.update(challenge);
+    h.finalize().into()
+}
+
 /// The CHAP-MD5 Response value (RFC 1994 §4.1): MD5 over the Identifier, the secret and the
 /// Challenge value.
 pub fn chap_md5_response(identifier: u8, secret: &Password, challenge: &[u8]) -> [u8; 16] {

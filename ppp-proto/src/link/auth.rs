@@ -213,7 +213,8 @@ impl Link {
             state.us = Some(Supplicant {
                 method,
                 done: false,
-                identifier: 0,
+                // PAP numbers its requests on from the last round's (see `pap_id`).
+                identifier: self.pap_id,
                 answered: false,
                 response: [0; 49],
                 response_len: 0,
@@ -270,6 +271,7 @@ impl Link {
         };
         s.identifier = s.identifier.wrapping_add(1);
         let id = s.identifier;
+        self.pap_id = id;
         let limit = usize::from(self.lcp_opts.peer_mru);
         let ok = self
             .shared
@@ -563,6 +565,10 @@ impl Link {
         let Some(creds) = self.shared.config.credentials.as_ref() else {
             return false;
         };
+        if method == AuthMethod::MsChapV2 && self.peer_challenge_salt == [0; 8] {
+            rng.fill(&mut self.peer_challenge_salt);
+        }
+        let salt = self.peer_challenge_salt;
         // A Challenge in the network phase (a re-authentication) needs the state again.
         let state = self.auth.get_or_insert_with(Box::default);
         let s = state.us.get_or_insert(Supplicant {
@@ -581,8 +587,14 @@ impl Link {
                     let Ok(challenge) = <[u8; 16]>::try_from(value) else {
                         return false;
                     };
-                    let mut peer_challenge = [0u8; 16];
-                    rng.fill(&mut peer_challenge);
+                    // The same Challenge value gets the same Response, whatever its
+                    // Identifier. The authenticator sends a Challenge again with a new
+                    // Identifier and the same value (RFC 1994 §4.1) when our Response is
+                    // late, and a path may duplicate and delay both; it judges one Response
+                    // and answers the others with the same Success (RFC 1994 §4.2), whose
+                    // authenticator response (RFC 2759 §5) holds only for that Response's
+                    // Peer-Challenge. (CHAP-MD5's Success carries nothing to check.)
+                    let peer_challenge = maths::ms_chap_v2_peer_challenge(&salt, &challenge);
                     let hash = maths::nt_password_hash(&creds.password);
                     let nt_response = maths::generate_nt_response(
                         &challenge,

@@ -213,7 +213,8 @@ impl Link {
         match received {
             Received::Done(actions) => self.lcp_actions(now, actions, Some(rng)),
             Received::Fatal(reason) => self.close_with(now, reason),
-            Received::Malformed | Received::Invalid => self.malformed(),
+            Received::Malformed => self.malformed(),
+            Received::Invalid => self.stale(),
         }
         self.check_loopback(now);
     }
@@ -365,8 +366,12 @@ impl Link {
                 let r = self.ncp_run(now, proto, NcpStep::Event(FsmEvent::Close));
                 return self.ncp_result(now, proto, r);
             }
-            Received::Malformed | Received::Invalid => {
+            Received::Malformed => {
                 self.malformed();
+                return;
+            }
+            Received::Invalid => {
+                self.stale();
                 return;
             }
         };

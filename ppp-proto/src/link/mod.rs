@@ -192,6 +192,13 @@ pub struct Link {
     /// The Identifier and value of our next CHAP re-challenge, drawn while randomness is at
     /// hand (timers come without it); only with `chap.rechallenge`.
     next_challenge: Option<Box<[u8; 17]>>,
+    /// Random, drawn at the first MS-CHAPv2 Challenge from the peer: each Response's
+    /// Peer-Challenge is derived from it and the Challenge value (`maths::ms_chap_v2_peer_challenge`).
+    peer_challenge_salt: [u8; 8],
+    /// The Identifier of our last PAP Authenticate-Request, kept across LCP renegotiations:
+    /// a new round that started again from 1 would take a late Ack of the last round's
+    /// request 1 for its own.
+    pap_id: u8,
 }
 
 impl Link {
@@ -227,6 +234,8 @@ impl Link {
             idle_ms,
             auth_serial: 0,
             next_challenge: None,
+            peer_challenge_salt: [0; 8],
+            pap_id: 0,
         }
     }
 
@@ -553,6 +562,11 @@ impl Link {
 
     fn malformed(&mut self) {
         self.shared.counters.malformed = self.shared.counters.malformed.wrapping_add(1);
+    }
+
+    /// A well-formed packet of no use now: a duplicate or late answer (RFC 1661 §5.2).
+    fn stale(&mut self) {
+        self.shared.counters.stale = self.shared.counters.stale.wrapping_add(1);
     }
 
     fn push(&mut self, e: Event) {

@@ -1,5 +1,6 @@
 //! Scenario tests over the two-link harness of [`util`].
 
+mod duplicates;
 mod fixtures;
 mod frames;
 mod property;

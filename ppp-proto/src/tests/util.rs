@@ -46,6 +46,8 @@ pub(crate) struct Pair {
     pub(crate) events: [Vec<Event>; 2],
     pub(crate) sent: Vec<Sent>,
     pub(crate) loss: f64,
+    /// The fraction of frames the wire delivers twice, the copy up to a second later.
+    pub(crate) dup: f64,
     pub(crate) delay: Duration,
     pub(crate) hosts: [Host; 2],
     pub(crate) network: [NetworkParams; 2],
@@ -126,6 +128,7 @@ impl Pair {
             events: [Vec::new(), Vec::new()],
             sent: Vec::new(),
             loss: 0.0,
+            dup: 0.0,
             delay: Duration::from_millis(10),
             hosts: [
                 Host::Users(vec![(USER.to_vec(), Password::from(PASSWORD))]),
@@ -260,6 +263,21 @@ impl Pair {
                 }
                 if keep {
                     let to = if self.loopback { 0 } else { 1 - i };
+                    if self.dup > 0.0 {
+                        let draw = (self.net.next_u32() as f64) / (u32::MAX as f64);
+                        if draw < self.dup {
+                            let later =
+                                Duration::from_millis(u64::from(self.net.next_u32() % 1000));
+                            let slot = self.flights.len();
+                            self.flights.push(Some((to, bytes.clone())));
+                            self.order += 1;
+                            self.in_flight.push(Reverse((
+                                now + self.delay + later,
+                                self.order,
+                                slot,
+                            )));
+                        }
+                    }
                     let slot = self.flights.len();
                     self.flights.push(Some((to, bytes)));
                     self.order += 1;

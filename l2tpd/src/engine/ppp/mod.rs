@@ -227,9 +227,9 @@ pub(super) fn frame(
     if st.start_at.take().is_some() {
         st.link.open(now);
     }
-    let (malformed, other) = {
+    let (malformed, stale, other) = {
         let c = st.link.counters();
-        (c.malformed, c.auth_other_requests)
+        (c.malformed, c.stale, c.auth_other_requests)
     };
     // The peers of every session must have link-local addresses apart (one shared TUN).
     // (Nor may a peer have the daemon's own identifier, the TUN's address for other links.)
@@ -255,6 +255,16 @@ pub(super) fn frame(
         tracing::debug!(
             "session {tid}/{sid}: PPP: other credentials than those judged: \
              answered with the verdict, not judged"
+        );
+    }
+    if st.link.counters().stale != stale {
+        // A path that duplicates or delays frames brings these: no warning.
+        ppp.counters.frames_stale += 1;
+        tracing::debug!(
+            "session {tid}/{sid}: a stale PPP frame ({}, {} octets: a duplicate or late \
+             answer) discarded",
+            protocol_name(frame),
+            frame.len()
         );
     }
     let malformed = st.link.counters().malformed != malformed;

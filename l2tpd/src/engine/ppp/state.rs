@@ -233,7 +233,7 @@ impl PppLink {
             echo_missed: c.echo_missed,
             frames_in: c.frames_in,
             frames_out: c.frames_out,
-            frames_discarded: c.malformed + c.discarded,
+            frames_discarded: c.malformed + c.stale + c.discarded,
             down_reason: self.link.down_reason().map(|r| r.kind().to_owned()),
             proxied: self.proxied.map(|p| {
                 match p {
@@ -309,6 +309,9 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) frames_discarded: u64,
     /// Frames a link found malformed (bad lengths, options or fields) and dropped.
     pub(in crate::engine) frames_malformed: u64,
+    /// Well-formed frames a link had no use for (a duplicate or late answer, RFC 1661 §5.2)
+    /// and dropped.
+    pub(in crate::engine) frames_stale: u64,
     /// What became of the proxy LCP and authentication AVPs of LACs' ICCNs, by outcome.
     pub(in crate::engine) proxy: BTreeMap<&'static str, u64>,
 }

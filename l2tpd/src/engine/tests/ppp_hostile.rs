@@ -198,10 +198,6 @@ fn malformed_frames() -> Vec<(&'static str, Vec<u8>)> {
             "LCP Echo-Request without a Magic-Number",
             frame(LCP, &[0x09, 0x05, 0x00, 0x04]),
         ),
-        (
-            "LCP Configure-Ack for no request",
-            frame(LCP, &[0x02, 0xee, 0x00, 0x08, 0x01, 0x04, 0x05, 0xdc]),
-        ),
         ("PAP without a header", frame(PAP, &[0x01])),
         (
             "PAP Authenticate-Request, Peer-ID past the packet",
@@ -296,6 +292,41 @@ fn malformed_packets_are_dropped_counted_and_logged_and_change_nothing() {
             .iter()
             .all(|(l, m)| *l == tracing::Level::WARN && m.contains("session ")),
         "{logged:#?}"
+    );
+}
+
+/// A Configure-Ack for a request already answered (a duplicate from a path that duplicates
+/// or delays frames, or one for no request) is well formed: discarded silently (RFC 1661
+/// §5.2), counted as stale, never as malformed, and no warning.
+#[test]
+fn a_duplicated_answer_is_stale_not_malformed() {
+    let ((), lines) = recorded(|| {
+        let mut net = alice_twice(None).start();
+        let [victim, other] = two_up(&mut net);
+        let before = net.nodes[1].requests.len();
+        let ack = frame(LCP, &[0x02, 0xee, 0x00, 0x08, 0x01, 0x04, 0x05, 0xdc]);
+        for _ in 0..3 {
+            let now = net.now;
+            net.nodes[1]
+                .engine
+                .handle_ppp_frame(now, (victim.tid, victim.sid), &ack);
+            net.settle();
+        }
+        let stats = net.nodes[1].engine.stats();
+        assert_eq!(stats.ppp_frames_malformed, 0, "{stats:?}");
+        assert_eq!(stats.ppp_frames_stale, 3, "{stats:?}");
+        net.run_for(Duration::from_secs(60));
+        assert_untouched(&net, &victim, before);
+        assert_untouched(&net, &other, before);
+    });
+    let warned: Vec<_> = lines
+        .iter()
+        .filter(|(l, _)| *l <= tracing::Level::WARN)
+        .collect();
+    assert!(warned.is_empty(), "{warned:#?}");
+    assert!(
+        lines.iter().any(|(_, m)| m.contains("stale PPP frame")),
+        "{lines:#?}"
     );
 }
 
