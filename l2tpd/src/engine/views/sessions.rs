@@ -236,7 +236,7 @@ impl Views<'_> {
             peer_sid: info.as_ref().map_or(rec.peer_sid, |i| i.peer_session_id),
             name: rec.origin.name.clone(),
             state: match &info {
-                Some(i) => session_state(i.state, rec.phase().is_live()),
+                Some(i) => session_state(i.state, !super::session_going(rec)),
                 None if rec.is_static && rec.phase().is_up() => ctl::State::Up,
                 None => ctl::State::Closing,
             },

@@ -131,7 +131,7 @@ impl Views<'_> {
 
     fn tunnel_info(&self, now: Instant, handle: u64, rec: &TunnelRec) -> TunnelInfo {
         let info = self.protocol.ep().tunnel(rec.tid());
-        let live = rec.phase().is_live();
+        let live = !self.tunnel_going(rec);
         // Over IP there are no ports: the addresses alone.
         let over_ip =
             translate::encap(rec.settings.encap) == proto::wire::header::Encapsulation::Ip;
