@@ -243,11 +243,18 @@ fn a_session_waiting_for_its_terminate_ack_is_shown_closing_and_deleted_once() {
     net.ppp_wire = Some(no_terminate_ack(0));
     let (t, s) = lns_session(&net);
     let r = net.command(1, Command::DeleteSession(t.clone(), s.clone()));
-    let sid = net.nodes[1].engine.sessions(net.now, None).unwrap_or_default()[0].sid;
+    let sid = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default()[0]
+        .sid;
     assert_eq!(done(&r), format!("session {sid} deleted"));
     net.run_for(TERMINATE_WAIT / 2);
     assert_goodbyes(&net, 1, &["lcp:terminate-request"]);
-    let rows = net.nodes[1].engine.sessions(net.now, None).unwrap_or_default();
+    let rows = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
     assert_eq!(rows[0].state, l2tp_ctl::State::Closing);
     let r = net.command(1, Command::DeleteSession(t, s));
     assert_eq!(done(&r), format!("session {sid} is closing already"));
@@ -272,7 +279,10 @@ fn a_tunnel_waiting_for_terminate_acks_is_shown_closing_and_deleted_once() {
     );
     let tunnels = net.nodes[1].engine.tunnels(net.now);
     assert_eq!(tunnels[0].state, l2tp_ctl::State::Closing);
-    let sessions = net.nodes[1].engine.sessions(net.now, None).unwrap_or_default();
+    let sessions = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
     assert_eq!(sessions.len(), 3);
     assert!(sessions.iter().all(|s| s.state == l2tp_ctl::State::Closing));
     let r = net.command(1, Command::DeleteTunnel(Selector::Id(tid)));
