@@ -6,7 +6,7 @@ use l2tp_ctl::{self as ctl, CtlError, Selector, TunnelDetail, TunnelInfo};
 use l2tp_proto::{self as proto, TunnelState};
 
 use super::super::instances::{Instance, InstanceState};
-use super::super::notify::ctl_encap;
+use super::super::notify::{self, ctl_encap};
 use super::super::registry::{Control, Phase, TunnelRec};
 use super::super::translate;
 use super::page::{ListCursor, ListPage, page};
@@ -112,8 +112,9 @@ impl Views<'_> {
                 ..ctl::TunnelStats::default()
             },
             last_result: rec
-                .last_result
-                .clone()
+                .last_down
+                .as_deref()
+                .map(notify::result_code)
                 .or_else(|| self.last_attempt(h, rec)),
             socket_mark: None,
         })
