@@ -195,9 +195,9 @@ pub struct DataplaneTotals {
     pub seq_errors: u64,
     /// Reads from and writes to the sessions' TAPs that failed (a frame lost each).
     pub tap_errors: u64,
-    /// Frames or IP packets read from a TAP or the shared TUN that could not be sent: the
-    /// socket refused them or its send buffer was full, or a super-frame could not be
-    /// segmented. Not those refused for an ICMP port unreachable ([`Self::peer_unreachable`]).
+    /// Frames or IP packets read from a TAP or the shared TUN, and native-PPP control frames
+    /// of `send_ppp`, that could not be sent: the socket refused them or its send buffer was
+    /// full, or a super-frame could not be segmented. Not those refused for an ICMP port unreachable ([`Self::peer_unreachable`]).
     pub tx_errors: u64,
     /// ICMP port unreachables from a tunnel's peer (its l2tpd stopped, or its port is closed):
     /// the kernel keeps one for the tunnel's connected socket and reports it as ECONNREFUSED to

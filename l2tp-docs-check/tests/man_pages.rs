@@ -105,7 +105,8 @@ const ALL_EVENTS: &str = "Set for all events";
 const SESSION_EVENTS: &str = "Set for all session events";
 const UP_DOWN_EVENTS: &str = "Set for the session up and down events";
 const PPP_EVENTS: &str = "Set for the PPP up and down events";
-const DOWN_EVENTS: &str = "Set for the tunnel-down and session-down events";
+const DOWN_EVENTS: &str =
+    "Set for the tunnel-down and session-down events, and for the tunnel-deleted";
 
 /// The values of the session type argument P3, besides a number.
 const SESSION_TYPES: &[&str] = &["PPP", "ETH", "ETH_VLAN"];

@@ -78,10 +78,11 @@ impl ScriptEvent {
             .map(|(_, v)| v.as_os_str())
     }
 
-    /// `RESULT_CODE`, `ERROR_CODE` (when there is one) and `RESULT_MESSAGE` of a tunnel-down or
-    /// session-down event: the Result Code of the StopCCN or CDN that ended it, the peer's or
-    /// ours. The message byte for byte, as the peer sent it (RFC 2661 §4.4.2 asks for text, a
-    /// peer may send anything); one with a NUL byte in hexadecimal in `RESULT_MESSAGE_BIN`.
+    /// `RESULT_CODE`, `ERROR_CODE` (when there is one) and `RESULT_MESSAGE` of a tunnel-down,
+    /// tunnel-deleted, session-down or session-deleted event: the Result Code of the StopCCN
+    /// or CDN that ended it, the peer's or ours. The message byte for byte, as the peer sent it
+    /// (RFC 2661 §4.4.2 asks for text, a peer may send anything); one with a NUL byte in
+    /// hexadecimal in `RESULT_MESSAGE_BIN`.
     pub fn put_result(&mut self, result: u16, error: Option<u16>, message: Option<&[u8]>) {
         self.env.push(("RESULT_CODE", result.to_string().into()));
         if let Some(e) = error {

@@ -17,6 +17,10 @@ pub const REDACTED: &str = "<redacted>";
 /// tunnel carries (l2tpd.conf(5) `mru`, `engine::ppp::mtu`).
 pub const MRU_AUTO: &str = "auto (from the tunnel's underlay)";
 
+/// What an unset pseudowire profile `mtu` reads as: the data plane then works the interface's
+/// MTU out from the path and the headers (l2tpd.conf(5) `mtu`).
+pub const MTU_AUTO: &str = "auto (from the path and the headers)";
+
 /// Every profile of `kind`, in file order (the `default` one included).
 pub fn profiles(config: &Config, kind: ProfileKind) -> Vec<ProfileInfo> {
     let names: Vec<&str> = match kind {
@@ -264,7 +268,7 @@ pub fn session_settings(s: &SessionSettings) -> Settings {
 pub fn pseudowire_settings(s: &PseudowireSettings) -> Settings {
     let mut m = Settings::new();
     m.push("interface_name", opt_text(&s.interface_name));
-    m.push("mtu", num(&s.mtu));
+    m.push("mtu", num(&s.mtu).or_else(|| text(MTU_AUTO)));
     m.push("mac", opt_text(&s.mac));
     m.push("local_ip", opt_text(&s.local_ip));
     m.push("peer_ip", opt_text(&s.peer_ip));
@@ -443,6 +447,16 @@ mod tests {
         };
         let keys: Vec<&str> = pw.settings.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, l2tp_config::PseudowireParams::KEYS);
+        // Unset, the MTU is not absent: the data plane works it out.
+        assert_eq!(
+            pw.settings.get("mtu"),
+            Some(&Some(SettingValue::Text(MTU_AUTO.into())))
+        );
+        let json = serde_json::to_value(&pw.settings).unwrap_or_default();
+        assert_eq!(
+            json["mtu"], "auto (from the path and the headers)",
+            "{json}"
+        );
     }
 
     #[test]

@@ -242,7 +242,8 @@ type Var<'a> = (&'static str, &'a str);
 
 /// Checks the arguments and environment of the script runs `runs` of session `sid` of tunnel
 /// `tid`: `TID SID` for session-created, `TID SID PW` for the others; the variables `every`,
-/// `up_down` for session-up and session-down, and `down` (its Result Code) for session-down.
+/// `up_down` for session-up and session-down, and `down` (its Result Code) for session-down
+/// and session-deleted.
 fn assert_session_runs(
     runs: &[&Record],
     (tid, sid, pw): (&str, &str, &str),
@@ -268,6 +269,10 @@ fn assert_session_runs(
             "session-down" => {
                 assert_eq!(r.args, [tid, sid, pw]);
                 assert_vars(r, &vars(&[up_down, down].concat()));
+            }
+            "session-deleted" => {
+                assert_eq!(r.args, [tid, sid, pw]);
+                assert_vars(r, &vars(&[every, down].concat()));
             }
             _ => {
                 assert_eq!(r.args, [tid, sid, pw]);
@@ -367,7 +372,7 @@ fn all_eight_scripts_fire_with_their_values_for_l2tpv3_ethernet() {
         match r.script.as_str() {
             "tunnel-created" => want.truncate(1),
             // Deleted here: the StopCCN's result 1 (general request to clear).
-            "tunnel-down" => want.push(("RESULT_CODE", "1")),
+            "tunnel-down" | "tunnel-deleted" => want.push(("RESULT_CODE", "1")),
             _ => {}
         }
         assert_vars(r, &vars(&want));
@@ -486,7 +491,7 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
         // What ended them here: the client's StopCCN, result 1 (general request to clear).
         let result = ("RESULT_CODE", "1");
         match r.script.as_str() {
-            "tunnel-down" => {
+            "tunnel-down" | "tunnel-deleted" => {
                 assert_vars(r, &vars(&[("PEER_HOST_NAME", &client_host), result]));
             }
             s if s.starts_with("tunnel-") => {
@@ -508,17 +513,20 @@ fn l2tpv2_ppp_scripts_on_both_sides() {
                 }
                 assert_vars(r, &vars(&want));
             }
-            _ => assert_vars(
-                r,
-                &vars(&[
+            s => {
+                let mut want = vec![
                     ("SESSION_PROFILE_NAME", "default"),
                     ("PSEUDOWIRE_PROFILE_NAME", "default"),
                     ("PEER_HOST_NAME", &client_host),
                     LINE[0],
                     LINE[1],
                     LINE[2],
-                ]),
-            ),
+                ];
+                if s == "session-deleted" {
+                    want.push(result);
+                }
+                assert_vars(r, &vars(&want));
+            }
         }
     }
 }

@@ -136,17 +136,22 @@ fn a_result_message_that_is_not_utf8_is_logged_octet_for_octet() {
     assert!(!log.contains('\u{fffd}'), "{log}");
 }
 
-/// The peer's Result Code reaches the session-down and tunnel-down scripts: the codes, and the
-/// message byte for byte as `RESULT_MESSAGE` (not UTF-8, a newline, shell quotes and `$`; the
-/// script is run by no shell of ours), one with a NUL byte in hexadecimal as
-/// `RESULT_MESSAGE_BIN`.
+/// The peer's Result Code reaches the session-down and tunnel-down scripts, and the
+/// session-deleted and tunnel-deleted scripts that follow: the codes, and the message byte for
+/// byte as `RESULT_MESSAGE` (not UTF-8, a newline, shell quotes and `$`; the script is run by
+/// no shell of ours), one with a NUL byte in hexadecimal as `RESULT_MESSAGE_BIN`.
 #[test]
 fn a_peers_result_message_reaches_the_scripts_byte_for_byte() {
     use std::os::unix::fs::PermissionsExt;
     let mut env = Env::new(l2tpd(), "result-scripts");
     let scripts = env.dir.join("scripts");
     std::fs::create_dir_all(&scripts).unwrap();
-    for name in ["session-down", "tunnel-down"] {
+    for name in [
+        "session-down",
+        "session-deleted",
+        "tunnel-down",
+        "tunnel-deleted",
+    ] {
         let out = env.dir.join(name);
         let body = format!(
             "#!/bin/sh\nprintf '%s|%s|%s|' \"$RESULT_CODE\" \"${{ERROR_CODE-none}}\" \
@@ -158,14 +163,17 @@ fn a_peers_result_message_reaches_the_scripts_byte_for_byte() {
         std::fs::write(&path, body).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let peer = start(
-        &mut env,
+    // The tunnel is deleted once the StopCCN's retransmissions would be over: 3 s.
+    env.write_config(
         &format!("    dataplane none\n    script_dir {}\n", scripts.display()),
+        "tunnel profile \"default\" {\n    max_retries 1\n}\n",
     );
+    env.start(&[]);
+    let peer = RawPeer::new(std::net::SocketAddr::from(([127, 0, 0, 1], env.port)));
     let tid = peer.establish(79);
     let sid = peer.open_session(tid, 5);
     let read = |name: &str| {
-        common::wait_for(Duration::from_secs(5), name, &env, || {
+        common::wait_for(Duration::from_secs(10), name, &env, || {
             std::fs::read(env.dir.join(name)).ok()
         })
     };
@@ -186,6 +194,7 @@ fn a_peers_result_message_reaches_the_scripts_byte_for_byte() {
     let mut want = b"2|6|none|".to_vec();
     want.extend_from_slice(hostile);
     assert_eq!(read("session-down"), want);
+    assert_eq!(read("session-deleted"), want);
     // StopCCN: result 1, error 0, a message with a NUL byte.
     peer.send(
         tid,
@@ -198,4 +207,5 @@ fn a_peers_result_message_reaches_the_scripts_byte_for_byte() {
         .concat(),
     );
     assert_eq!(read("tunnel-down"), b"1|0|610062|none");
+    assert_eq!(read("tunnel-deleted"), b"1|0|610062|none");
 }

@@ -47,10 +47,23 @@ impl DropSummary {
         now: Instant,
         totals: impl FnOnce() -> DataplaneTotals,
     ) -> Option<String> {
-        let since = now.saturating_duration_since(self.looked);
-        if since < self.period {
+        if now.saturating_duration_since(self.looked) < self.period {
             return None;
         }
+        self.last_look(now, totals)
+    }
+
+    /// The line to log of what the data plane dropped since the last look, the period over or
+    /// not: the daemon's last look as it stops, so that what its last seconds dropped (the
+    /// LCP Terminate-Requests of many native-PPP sessions that did not fit their tunnel's
+    /// socket, say) is said as well as counted.
+    #[must_use]
+    pub fn last_look(
+        &mut self,
+        now: Instant,
+        totals: impl FnOnce() -> DataplaneTotals,
+    ) -> Option<String> {
+        let since = now.saturating_duration_since(self.looked);
         let totals = totals();
         let grown: Vec<(&str, u64)> = totals
             .reasons()
@@ -171,6 +184,27 @@ mod tests {
                  not be sent (see l2tpctl show system)"
             )
         );
+    }
+
+    #[test]
+    fn the_last_look_says_what_a_period_not_over_dropped() {
+        let t0 = Instant::now();
+        let mut s = DropSummary::new(t0, SUMMARY_PERIOD, "userspace data plane".into());
+        let unsent = DataplaneTotals {
+            tx_errors: 700,
+            ..Default::default()
+        };
+        let stop = t0 + Duration::from_secs(2);
+        assert_eq!(s.poll(stop, || unsent), None);
+        assert_eq!(
+            s.last_look(stop, || unsent).as_deref(),
+            Some(
+                "userspace data plane dropped in the last 2 s: 700 that could not be sent \
+                 (see l2tpctl show system)"
+            )
+        );
+        // Said once.
+        assert_eq!(s.last_look(stop, || unsent), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use l2tp_proto::Command as ProtoCommand;
 use super::api::Command;
 use super::ctx::Ctx;
 use super::instances::{InstanceKind, InstanceState, Instances};
-use super::views::{Views, instance_text, no_tunnel, shown};
+use super::views::{Views, instance_text, no_tunnel, session_going, shown};
 use crate::notice;
 
 /// What a command's answer shows, once the protocol has run.
@@ -63,9 +63,10 @@ pub(super) fn execute(
             };
             let rec = ctx.registry.tunnel(h).ok_or_else(|| no_tunnel(&sel))?;
             let (tid, name) = (rec.tid(), rec.origin.name.clone());
-            if !rec.phase().is_live() {
-                // Its StopCCN is out already; an instance it was an earlier attempt of (which
-                // may wait to retry) is not this tunnel, and is left alone.
+            if views(ctx, instances).tunnel_going(rec) {
+                // Its StopCCN is out already, or waits for its links' Terminate-Acks; an
+                // instance it was an earlier attempt of (which may wait to retry) is not this
+                // tunnel, and is left alone.
                 return Ok(Answer::Done(format!("tunnel {tid} is closing already")));
             }
             if let Some(n) = name.filter(|n| {
@@ -98,13 +99,18 @@ pub(super) fn execute(
                 Ok(sh) => sh,
                 Err(e) => return delete_unplaced_session(ctx, instances, &tsel, &ssel).ok_or(e),
             };
-            let (sid, name) = ctx
+            let (sid, name, going) = ctx
                 .registry
                 .session(sh)
-                .map(|s| (s.sid(), s.origin.name.clone()))
+                .map(|s| (s.sid(), s.origin.name.clone(), session_going(s)))
                 .unwrap_or_default();
             if let Some(n) = &name {
                 instances.stop(InstanceKind::Session, n);
+            }
+            if going {
+                // Its CDN is out already, or follows its PPP's Terminate-Ack: the first
+                // reason stands.
+                return Ok(Answer::Done(format!("session {sid} is closing already")));
             }
             notice!("l2tpctl: deleting session {sid}");
             super::ppp::end_session(ctx, sh, ppp_proto::CloseReason::Deleted);
@@ -184,6 +190,7 @@ fn views<'a>(ctx: &'a Ctx<'_>, instances: &'a Instances) -> Views<'a> {
         registry: ctx.registry,
         instances,
         protocol: ctx.protocol,
+        closing: &ctx.ppp.closing,
     }
 }
 
@@ -419,7 +426,12 @@ fn create_session(
     let tunnel_name = match tunnel {
         Selector::Name(n) if instances.tunnel(n).is_some() => n.clone(),
         sel => match find_tunnel(ctx, instances, sel) {
-            Some(h) if ctx.registry.tunnel(h).is_some_and(|t| !t.phase().is_live()) => {
+            Some(h)
+                if ctx
+                    .registry
+                    .tunnel(h)
+                    .is_some_and(|t| views(ctx, instances).tunnel_going(t)) =>
+            {
                 return Err(closing_tunnel(ctx, instances, sel, h));
             }
             Some(h) => ctx

@@ -144,8 +144,9 @@ pub(super) fn on_event(
             match ctx.registry.remove_session(handle.0) {
                 Some(rec) => {
                     let host = peer_host_name(ctx.registry, tunnel_id);
-                    ctx.out
-                        .session(notify::session_deleted(&rec), &rec, host.as_deref());
+                    let ev = notify::session_deleted(&rec);
+                    let down = rec.last_down.as_deref();
+                    ctx.out.session_ended(ev, &rec, host.as_deref(), down);
                 }
                 None => {
                     let mut ev = event(EventKind::SessionDeleted, tunnel_id);
@@ -234,19 +235,19 @@ fn describe_reason(reason: &proto::DownReason) -> String {
 
 /// A tunnel's or a session's record, as far as its going down is the same for both.
 trait DownRecord {
-    /// Its phase, its last result and its origin.
-    fn down_parts(&mut self) -> (Phase, &mut Option<l2tp_ctl::ResultCode>, &Origin);
+    /// Its phase, why it last went down and its origin.
+    fn down_parts(&mut self) -> (Phase, &mut Option<Box<proto::DownReason>>, &Origin);
 }
 
 impl DownRecord for TunnelRec {
-    fn down_parts(&mut self) -> (Phase, &mut Option<l2tp_ctl::ResultCode>, &Origin) {
-        (self.phase(), &mut self.last_result, &self.origin)
+    fn down_parts(&mut self) -> (Phase, &mut Option<Box<proto::DownReason>>, &Origin) {
+        (self.phase(), &mut self.last_down, &self.origin)
     }
 }
 
 impl DownRecord for SessionRec {
-    fn down_parts(&mut self) -> (Phase, &mut Option<l2tp_ctl::ResultCode>, &Origin) {
-        (self.phase(), &mut self.last_result, &self.origin)
+    fn down_parts(&mut self) -> (Phase, &mut Option<Box<proto::DownReason>>, &Origin) {
+        (self.phase(), &mut self.last_down, &self.origin)
     }
 }
 
@@ -270,9 +271,9 @@ fn record_down(
     (what, line): (fmt::Arguments<'_>, DownLine),
     reason: &proto::DownReason,
 ) -> (Option<String>, Option<Duration>) {
-    let (phase, last_result, origin) = rec.down_parts();
+    let (phase, last_down, origin) = rec.down_parts();
     let up_for = phase.up_since().map(|t| now.saturating_duration_since(t));
-    *last_result = Some(result_code(reason));
+    *last_down = Some(Box::new(reason.clone()));
     let name = origin.name.clone();
     let name_shown = quoted(name.as_deref());
     let why = describe_reason(reason);
@@ -326,7 +327,7 @@ fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
         return;
     };
     ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
-    ev.result = rec.last_result.clone();
+    ev.result = rec.last_down.as_deref().map(result_code);
     ev.version = rec.settings.version.map(|v| match v {
         l2tp_config::L2tpVersion::V2 => 2,
         l2tp_config::L2tpVersion::V3 => 3,
@@ -338,10 +339,11 @@ fn tunnel_deleted(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
         proto::wire::header::Encapsulation::Ip => remote.ip().to_string(),
         proto::wire::header::Encapsulation::Udp => remote.to_string(),
     });
-    ctx.out.tunnel(
+    ctx.out.tunnel_ended(
         ev,
         (rec.origin.name.as_deref(), rec.peer_host()),
         info.as_ref(),
+        rec.last_down.as_deref(),
     );
     if rec.socket.is_some() {
         ctx.out.socket(SocketChange::Close(tid));
@@ -506,19 +508,22 @@ pub(super) fn finish(ctx: &mut Ctx<'_>) {
         .collect();
     for rec in sessions {
         let host = hosts.get(&rec.tid()).copied();
-        ctx.out.session(notify::session_deleted(&rec), &rec, host);
+        let ev = notify::session_deleted(&rec);
+        ctx.out
+            .session_ended(ev, &rec, host, rec.last_down.as_deref());
     }
     for rec in tunnels {
         let mut ev = event(EventKind::TunnelDeleted, rec.tid());
         ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
-        ev.result = rec.last_result.clone();
+        ev.result = rec.last_down.as_deref().map(result_code);
         ev.encap = Some(notify::ctl_encap(translate::encap(rec.settings.encap)));
         ev.peer = rec.socket.map(|(_, remote)| remote.to_string());
         let info = ctx.protocol.ep().tunnel(rec.tid());
-        ctx.out.tunnel(
+        ctx.out.tunnel_ended(
             ev,
             (rec.origin.name.as_deref(), rec.peer_host()),
             info.as_ref(),
+            rec.last_down.as_deref(),
         );
     }
 }

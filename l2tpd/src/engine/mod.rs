@@ -189,6 +189,7 @@ impl Engine {
             registry: &self.registry,
             instances: &self.instances,
             protocol: &self.protocol,
+            closing: &self.ppp.closing,
         }
     }
 

@@ -64,8 +64,8 @@ impl Outbox {
         self.tunnel_ended(ev, facts, info, None);
     }
 
-    /// [`Outbox::tunnel`] for a tunnel-down event, whose script also gets the Result Code of
-    /// `reason`.
+    /// [`Outbox::tunnel`] for a tunnel-down or tunnel-deleted event, whose script also gets
+    /// the Result Code of `reason`.
     pub(super) fn tunnel_ended(
         &mut self,
         mut ev: ctl::Event,
@@ -102,8 +102,8 @@ impl Outbox {
         self.session_ended(ev, rec, peer_host_name, None);
     }
 
-    /// [`Outbox::session`] for a session-down event, whose script also gets the Result Code of
-    /// `reason`.
+    /// [`Outbox::session`] for a session-down or session-deleted event, whose script also gets
+    /// the Result Code of `reason`.
     pub(super) fn session_ended(
         &mut self,
         mut ev: ctl::Event,
@@ -183,7 +183,7 @@ pub(super) fn session_deleted(rec: &SessionRec) -> ctl::Event {
     ev.sid = Some(rec.sid());
     ev.peer_tid = (rec.peer_tid != 0).then_some(rec.peer_tid);
     ev.peer_sid = (rec.peer_sid != 0).then_some(rec.peer_sid);
-    ev.result = rec.last_result.clone();
+    ev.result = rec.last_down.as_deref().map(result_code);
     ev
 }
 

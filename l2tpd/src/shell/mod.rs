@@ -370,6 +370,9 @@ pub async fn run(
         ),
         None => tracing::warn!("RADIUS: accounting records still unanswered are lost"),
     }
+    if let Some(line) = drops.last_look(Instant::now(), || plane.drops()) {
+        tracing::warn!("{line}");
+    }
     let (t, s) = plane.counts();
     if t + s > 0 {
         tracing::info!("removing {t} tunnel(s) and {s} session(s) from the data plane");

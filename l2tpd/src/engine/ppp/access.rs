@@ -69,23 +69,33 @@ const USED_MS: &[VendorType] = &[
 /// attribute) counts as one no server answered: the link gets its verdict at once, and the
 /// answer is true (drive the link again).
 pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
-    let Some(f) = SessionFacts::of(ctx, handle) else {
+    let purpose = Purpose::Auth(req.id);
+    let Some(req) = ask_or_give_back(ctx, handle, req, purpose) else {
         return false;
     };
-    let purpose = Purpose::Auth(req.id);
-    match request_access(ctx, handle, &f, req, purpose) {
-        None | Some(Ok(())) => false,
-        Some(Err((req, e))) => {
-            tracing::warn!(
-                "session {}/{}: cannot ask RADIUS about user {}: {e}",
-                f.tid,
-                f.sid,
-                text::quoted(&req.user)
-            );
-            no_answer(ctx, handle, &req, None);
-            true
-        }
+    no_answer(ctx, handle, &req, None);
+    true
+}
+
+/// Sends session `handle`'s Access-Request for `req`, for `purpose` (a login's or a
+/// re-challenge's): `req` back, the failure logged, when the request cannot be built, for
+/// the caller to count as unanswered; `None` when it went out or the session has no RADIUS
+/// link.
+pub(super) fn ask_or_give_back(
+    ctx: &mut Ctx<'_>,
+    handle: u64,
+    req: AuthRequest,
+    purpose: Purpose,
+) -> Option<AuthRequest> {
+    let f = SessionFacts::of(ctx, handle)?;
+    let (req, e) = request_access(ctx, handle, &f, req, purpose)?.err()?;
+    let (tid, sid, user) = (f.tid, f.sid, text::quoted(&req.user));
+    if matches!(purpose, Purpose::Reauth(_)) {
+        tracing::debug!("session {tid}/{sid}: cannot ask RADIUS about user {user} again: {e}");
+    } else {
+        tracing::warn!("session {tid}/{sid}: cannot ask RADIUS about user {user}: {e}");
     }
+    Some(req)
 }
 
 /// Sends session `handle`'s Access-Request for `req`, for `purpose`: the session's

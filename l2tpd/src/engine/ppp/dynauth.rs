@@ -221,11 +221,7 @@ fn sessions(ctx: &Ctx<'_>, attrs: &Attributes) -> Vec<u64> {
 /// Applies a CoA-Request's changes to session `handle`.
 fn change(ctx: &mut Ctx<'_>, handle: u64, attrs: &Attributes) {
     let now = ctx.ppp.clock.to_proto(ctx.now);
-    let Some(rec) = ctx.registry.session_mut(handle) else {
-        return;
-    };
-    let (tid, sid) = (rec.tid(), rec.sid());
-    let Some(st) = rec.ppp.as_deref_mut() else {
+    let Some(((tid, sid), st)) = ctx.registry.ppp_link_mut(handle) else {
         return;
     };
     let secs = |t: u32| (t > 0).then(|| Duration::from_secs(u64::from(t)));

@@ -20,31 +20,19 @@ use radius_proto::dict::AttrType;
 use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
 use super::aaa::Purpose;
-use super::access::{radius_mut, reject, reply_messages, request_access, take_request, unusable};
-use super::request::SessionFacts;
+use super::access::{ask_or_give_back, radius_mut, reject, reply_messages, take_request, unusable};
 use super::state::method_label;
 
 /// The Response to a re-challenge of session `handle`'s peer, under the user who logged in:
 /// the Access-Request goes out. One that cannot be built counts as unanswered; the answer is
 /// then true (drive the link again).
 pub(super) fn ask(ctx: &mut Ctx<'_>, handle: u64, req: AuthRequest) -> bool {
-    let Some(f) = SessionFacts::of(ctx, handle) else {
+    let purpose = Purpose::Reauth(req.id);
+    let Some(req) = ask_or_give_back(ctx, handle, req, purpose) else {
         return false;
     };
-    let purpose = Purpose::Reauth(req.id);
-    match request_access(ctx, handle, &f, req, purpose) {
-        None | Some(Ok(())) => false,
-        Some(Err((req, e))) => {
-            tracing::debug!(
-                "session {}/{}: cannot ask RADIUS about user {} again: {e}",
-                f.tid,
-                f.sid,
-                text::quoted(&req.user)
-            );
-            no_answer(ctx, handle, &req);
-            true
-        }
-    }
+    no_answer(ctx, handle, &req);
+    true
 }
 
 /// The outcome of re-challenge Access-Request `key` of session `handle`: the link gets its
@@ -138,11 +126,7 @@ fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest) {
 /// Session `handle`'s link gets verdict `v` on `req`, or, `None`, is left unanswered.
 fn give(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, v: Option<Verdict>) {
     let now = ctx.ppp.clock.to_proto(ctx.now);
-    let Some(rec) = ctx.registry.session_mut(handle) else {
-        return;
-    };
-    let (tid, sid) = (rec.tid(), rec.sid());
-    let Some(st) = rec.ppp.as_deref_mut() else {
+    let Some(((tid, sid), st)) = ctx.registry.ppp_link_mut(handle) else {
         return;
     };
     let taken = match v {

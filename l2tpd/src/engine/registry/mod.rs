@@ -279,6 +279,17 @@ impl Registry {
         self.sessions.get_mut(&handle).map(|b| &mut **b)
     }
 
+    /// The native-PPP link of the session with this handle, to change, with the session's
+    /// (tunnel id, session id).
+    pub(super) fn ppp_link_mut(
+        &mut self,
+        handle: u64,
+    ) -> Option<((u32, u32), &mut crate::engine::ppp::state::PppLink)> {
+        let rec = self.session_mut(handle)?;
+        let ids = (rec.tid(), rec.sid());
+        Some((ids, rec.ppp.as_deref_mut()?))
+    }
+
     /// The session with this handle, to change, and its tunnel, to read: one look-up of the
     /// session where two would walk the (large) map of sessions twice.
     pub(super) fn session_and_tunnel_mut(

@@ -129,7 +129,9 @@ pub(in crate::engine) struct TunnelRec {
     /// where the protocol's is the unspecified one or has port 0 (a client on a wildcard or
     /// ephemeral socket).
     pub(in crate::engine) local_seen: Option<SocketAddr>,
-    pub(in crate::engine) last_result: Option<ctl::ResultCode>,
+    /// Why it went down, the Result Code's message as its octets (`notify::result_code` makes
+    /// the text `show` and watchers get of it; scripts get the octets).
+    pub(in crate::engine) last_down: Option<Box<l2tp_proto::DownReason>>,
     /// The Host Name the peer sent (its SCCRQ, or its SCCRP once up), when it sent one.
     pub(in crate::engine) peer_host_name: Option<Box<[u8]>>,
     pub(in crate::engine) rx: u64,
@@ -160,7 +162,7 @@ impl TunnelRec {
             settings,
             socket: None,
             local_seen: None,
-            last_result: None,
+            last_down: None,
             peer_host_name: None,
             rx: 0,
             tx: 0,
@@ -317,7 +319,8 @@ pub(in crate::engine) struct SessionRec {
     pub(in crate::engine) pw_type: u16,
     pub(in crate::engine) debug: bool,
     pub(in crate::engine) interface_name: Option<String>,
-    pub(in crate::engine) last_result: Option<ctl::ResultCode>,
+    /// Why it went down, as for a tunnel.
+    pub(in crate::engine) last_down: Option<Box<l2tp_proto::DownReason>>,
     /// The parent tunnel's name, for scripts.
     pub(in crate::engine) tunnel_name: Option<String>,
     /// What the peer told of its call (boxed: most calls placed here carry none).
@@ -383,7 +386,7 @@ impl SessionRec {
             pseudowire: profiles.pseudowire,
             pw_type,
             interface_name: None,
-            last_result: None,
+            last_down: None,
             tunnel_name,
             call: None,
             connect_speed: None,

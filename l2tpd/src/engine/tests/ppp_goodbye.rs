@@ -228,3 +228,78 @@ fn a_session_whose_ppp_has_not_opened_ends_with_its_cdn_alone() {
     let down = &net.nodes[0].engine.ppp.counters.down;
     assert!(down.is_empty(), "{down:?}");
 }
+
+/// The text of the answer `r`, a line of text.
+fn done(r: &Result<l2tp_ctl::Response, l2tp_ctl::CtlError>) -> &str {
+    match r {
+        Ok(l2tp_ctl::Response::Done(msg)) => msg,
+        _ => panic!("{r:?}"),
+    }
+}
+
+#[test]
+fn a_session_waiting_for_its_terminate_ack_is_shown_closing_and_deleted_once() {
+    let mut net = accounted();
+    net.ppp_wire = Some(no_terminate_ack(0));
+    let (t, s) = lns_session(&net);
+    let r = net.command(1, Command::DeleteSession(t.clone(), s.clone()));
+    let sid = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default()[0]
+        .sid;
+    assert_eq!(done(&r), format!("session {sid} deleted"));
+    net.run_for(TERMINATE_WAIT / 2);
+    assert_goodbyes(&net, 1, &["lcp:terminate-request"]);
+    let rows = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    assert_eq!(rows[0].state, l2tp_ctl::State::Closing);
+    let r = net.command(1, Command::DeleteSession(t, s));
+    assert_eq!(done(&r), format!("session {sid} is closing already"));
+    net.run_for(Duration::from_secs(5));
+    // One CDN, at the end of the first wait.
+    assert_goodbyes(&net, 1, &["lcp:terminate-request", "l2tp:CDN"]);
+}
+
+#[test]
+fn a_tunnel_waiting_for_terminate_acks_is_shown_closing_and_deleted_once() {
+    let mut net = many(3);
+    net.ppp_wire = Some(no_terminate_ack(0));
+    let tid = net.nodes[1].engine.tunnels(net.now)[0].tid;
+    let r = net.command(1, Command::DeleteTunnel(Selector::Id(tid)));
+    assert_eq!(done(&r), format!("tunnel {tid} deleted"));
+    net.run_for(TERMINATE_WAIT / 2);
+    assert!(
+        !net.nodes[1]
+            .goodbyes
+            .iter()
+            .any(|(_, g)| g == "l2tp:StopCCN")
+    );
+    let tunnels = net.nodes[1].engine.tunnels(net.now);
+    assert_eq!(tunnels[0].state, l2tp_ctl::State::Closing);
+    let sessions = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    assert_eq!(sessions.len(), 3);
+    assert!(sessions.iter().all(|s| s.state == l2tp_ctl::State::Closing));
+    let r = net.command(1, Command::DeleteTunnel(Selector::Id(tid)));
+    assert_eq!(done(&r), format!("tunnel {tid} is closing already"));
+    let (t, s) = (Selector::Id(tid), Selector::Id(sessions[0].sid));
+    let r = net.command(1, Command::DeleteSession(t, s));
+    assert_eq!(
+        done(&r),
+        format!("session {} is closing already", sessions[0].sid)
+    );
+    net.run_until(Duration::from_secs(5), "the LAC's tunnel down", |n| {
+        n.nodes[0].saw(EventKind::TunnelDown) == 1
+    });
+    let stops = net.nodes[1]
+        .goodbyes
+        .iter()
+        .filter(|(_, g)| g == "l2tp:StopCCN");
+    assert_eq!(stops.count(), 1);
+    assert!(!net.nodes[1].goodbyes.iter().any(|(_, g)| g == "l2tp:CDN"));
+}

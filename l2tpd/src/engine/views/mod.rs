@@ -8,8 +8,9 @@
 use l2tp_ctl::{self as ctl, CtlError, ErrorKind, Selector};
 
 use super::instances::{Instance, InstanceState, Instances};
+use super::ppp::state::ClosingTunnels;
 use super::protocol::Protocol;
-use super::registry::Registry;
+use super::registry::{Registry, SessionRec, TunnelRec};
 
 mod figures;
 mod page;
@@ -46,9 +47,17 @@ pub(super) struct Views<'a> {
     pub(super) registry: &'a Registry,
     pub(super) instances: &'a Instances,
     pub(super) protocol: &'a Protocol,
+    /// The tunnels whose StopCCN waits for their native-PPP links to close.
+    pub(super) closing: &'a ClosingTunnels,
 }
 
 impl Views<'_> {
+    /// Whether tunnel `rec` is going: its StopCCN sent or received, or waiting for its
+    /// native-PPP links' Terminate-Acks after `delete tunnel`, a reload or shutdown.
+    pub(super) fn tunnel_going(&self, rec: &TunnelRec) -> bool {
+        !rec.phase().is_live() || self.closing.contains(rec.tid())
+    }
+
     /// The tunnel `sel` names: the current tunnel by id, or the tunnel instance's own (an
     /// earlier tunnel of the same name may still be closing), else any tunnel it matches.
     /// A name that `show tunnels` lists as an instance without a tunnel (idle) names that
@@ -155,4 +164,10 @@ pub(super) fn text(bytes: &[u8]) -> String {
     } else {
         format!("hex:{}", crate::scripts::hex(bytes))
     }
+}
+
+/// Whether session `rec` is going: its CDN sent or received, or its native PPP closing on
+/// purpose (the CDN or its tunnel's StopCCN follows the Terminate-Ack).
+pub(super) fn session_going(rec: &SessionRec) -> bool {
+    !rec.phase().is_live() || rec.ppp.as_ref().is_some_and(|p| p.ending.is_some())
 }

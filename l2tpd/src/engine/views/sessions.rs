@@ -7,6 +7,7 @@ use l2tp_proto::SessionState;
 use l2tp_proto::wire::header::L2SpecificSublayer;
 
 use super::super::instances::{Instance, InstanceState};
+use super::super::notify;
 use super::super::registry::{DataPath, SessionRec, TunnelRec};
 use super::super::translate;
 use super::page::{ListCursor, ListPage, page};
@@ -193,7 +194,7 @@ impl Views<'_> {
                 control_tx_packets: engine.as_ref().map_or(0, |s| s.control_tx.into()),
                 ..ctl::SessionStats::default()
             },
-            last_result: rec.last_result.clone(),
+            last_result: rec.last_down.as_deref().map(notify::result_code),
             call: Box::new(ctl::CallInfo {
                 calling_number: rec.calling_number().map(text),
                 called_number: rec.called_number().map(text),
@@ -236,7 +237,7 @@ impl Views<'_> {
             peer_sid: info.as_ref().map_or(rec.peer_sid, |i| i.peer_session_id),
             name: rec.origin.name.clone(),
             state: match &info {
-                Some(i) => session_state(i.state, rec.phase().is_live()),
+                Some(i) => session_state(i.state, !super::session_going(rec)),
                 None if rec.is_static && rec.phase().is_up() => ctl::State::Up,
                 None => ctl::State::Closing,
             },

@@ -6,7 +6,7 @@ use l2tp_ctl::{self as ctl, CtlError, Selector, TunnelDetail, TunnelInfo};
 use l2tp_proto::{self as proto, TunnelState};
 
 use super::super::instances::{Instance, InstanceState};
-use super::super::notify::ctl_encap;
+use super::super::notify::{self, ctl_encap};
 use super::super::registry::{Control, Phase, TunnelRec};
 use super::super::translate;
 use super::page::{ListCursor, ListPage, page};
@@ -112,8 +112,9 @@ impl Views<'_> {
                 ..ctl::TunnelStats::default()
             },
             last_result: rec
-                .last_result
-                .clone()
+                .last_down
+                .as_deref()
+                .map(notify::result_code)
                 .or_else(|| self.last_attempt(h, rec)),
             socket_mark: None,
         })
@@ -131,7 +132,7 @@ impl Views<'_> {
 
     fn tunnel_info(&self, now: Instant, handle: u64, rec: &TunnelRec) -> TunnelInfo {
         let info = self.protocol.ep().tunnel(rec.tid());
-        let live = rec.phase().is_live();
+        let live = !self.tunnel_going(rec);
         // Over IP there are no ports: the addresses alone.
         let over_ip =
             translate::encap(rec.settings.encap) == proto::wire::header::Encapsulation::Ip;
