@@ -173,7 +173,12 @@ pub async fn run(
     // Named after the data plane; a fallback's drops (always the userspace plane's, whose
     // period is the shortest) are summed with its own.
     let main = plane.dataplane();
-    let name = format!("{} data plane", main.name());
+    // Without a data plane, what is summed up is what the daemon read on the tunnels'
+    // sockets (the peers' port unreachables).
+    let name = match main.name() {
+        "none" => "l2tpd (no data plane)".to_string(),
+        plane => format!("{plane} data plane"),
+    };
     let mut drops = DropSummary::new(Instant::now(), main.drops_period(), name);
     let (resolved_tx, mut resolved_rx) = mpsc::channel::<Resolved>(64);
     let io = Io {
