@@ -28,6 +28,7 @@ mod reload_refused;
 mod relogin;
 mod remote_end;
 mod restart;
+mod restart_probe;
 mod scenarios;
 mod shutdown;
 mod speed_update;
