@@ -4,6 +4,7 @@
 mod access_line;
 mod down_logs;
 mod dynauth;
+mod echo_probe;
 mod failover;
 mod figures;
 mod harness;
