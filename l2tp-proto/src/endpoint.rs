@@ -245,6 +245,9 @@ impl Endpoint {
                     Ok(CommandOutcome::Done)
                 })
             }
+            Command::ProbeTunnel { tunnel_id } => self.in_tunnel(now, tunnel_id, |ep, index| {
+                ep.probe_tunnel(now, index).map(CommandOutcome::Probed)
+            }),
             Command::SetLinkInfo {
                 tunnel_id,
                 session_id,

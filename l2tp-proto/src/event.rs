@@ -103,6 +103,19 @@ pub enum Command {
         /// Why, for the local reason only (never sent).
         why: String,
     },
+    /// Check now that the peer still holds the tunnel: send a HELLO at once (RFC 2661 §6.5,
+    /// RFC 3931 §5.4.1: a HELLO may be sent at any time), so that a dead peer is found within
+    /// one retransmission cycle ([`crate::reliable::Config::retransmission_span`]) rather
+    /// than after `hello_timeout` of silence plus that cycle. Nothing is sent when the tunnel
+    /// already waits on an unacknowledged message (an earlier probe among them): that message
+    /// finds the peer dead just as soon; nor when the tunnel's `hello_timeout` is zero (no
+    /// HELLO at all, for a peer that mishandles them). Answered with
+    /// [`CommandOutcome::Probed`]; refused with [`CommandError::TunnelClosing`] for a closing
+    /// tunnel.
+    ProbeTunnel {
+        /// The local tunnel id.
+        tunnel_id: u32,
+    },
     /// Disconnect a session whose data path is gone (its pppd exited, its interface was
     /// deleted) with CDN result 1 (loss of carrier). The CDN's message is
     /// [`DATA_PATH_LOST`]; `why` is only the local reason of the [`Event::SessionDown`].
@@ -185,6 +198,24 @@ pub enum CommandOutcome {
     SpeedsRequested(usize),
     /// A CSUN was sent naming this many sessions (0: none was sent).
     SpeedsUpdated(usize),
+    /// What [`Command::ProbeTunnel`] did.
+    Probed(Probe),
+}
+
+/// What [`Command::ProbeTunnel`] did.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Probe {
+    /// A HELLO was sent.
+    HelloSent,
+    /// Nothing: the tunnel already waits on an unacknowledged message, which finds a dead peer
+    /// as soon as a HELLO would.
+    AlreadyWaiting,
+    /// Nothing: the control connection is not established yet, and its handshake has timers
+    /// of its own.
+    NotEstablished,
+    /// Nothing: the tunnel's `hello_timeout` is zero, which turns its HELLOs off.
+    HellosOff,
 }
 
 /// Why a command or decision answer was refused (local misuse, never a peer's fault).

@@ -17,7 +17,8 @@
 //! Implemented:
 //!
 //! - reliable delivery ([`reliable`]) with ZLB (L2TPv2) or ACK (L2TPv3) acknowledgements,
-//!   teardown after exhausted retransmissions, HELLO after silence, StopCCN lingering;
+//!   teardown after exhausted retransmissions, HELLO after silence or on request
+//!   ([`Command::ProbeTunnel`]), StopCCN lingering;
 //! - control connection setup as initiator and recipient, L2TPv2 and L2TPv3 over UDP, L2TPv3
 //!   over IP, the RFC 3931 §4.7.3 v3→v2 fallback probe, tie breaking of simultaneous opens,
 //!   Challenge/Response (L2TPv2) and Message Digest (L2TPv3, HMAC-MD5 or HMAC-SHA-1 as
@@ -64,7 +65,7 @@ mod tests;
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use event::{
     Command, CommandError, CommandOutcome, ConnectSpeed, DataplaneRequest, Decision, DecisionId,
-    DownCause, DownReason, Event, Origin, Refusal, SecretCheck, SessionHandle, SessionInfo,
+    DownCause, DownReason, Event, Origin, Probe, Refusal, SecretCheck, SessionHandle, SessionInfo,
     SessionParams, SessionRequest, Stats, Transmit, TunnelHandle, TunnelInfo, TunnelParams,
     TunnelRequest,
 };

@@ -8,6 +8,7 @@ mod crossing_cdn;
 mod forget;
 mod lifecycle;
 mod peer_address;
+mod probe;
 mod property;
 mod ranges;
 mod scenarios;

@@ -3,6 +3,7 @@
 //! §5.8, §6.5; RFC 3931 §4.2, §4.4).
 
 use super::*;
+use crate::event::{CommandError, Probe};
 use crate::guard::Discard;
 use crate::reliable::ReceiveOutcome;
 
@@ -615,6 +616,25 @@ impl Endpoint {
         }
         self.flush(now, index);
         self.reschedule_tunnel(index);
+    }
+
+    /// [`crate::Command::ProbeTunnel`]: a HELLO now, unless the tunnel already waits on an
+    /// acknowledgement (RFC 2661 §6.5, RFC 3931 §5.4.1 allow a HELLO at any time; one
+    /// unacknowledged message is probe enough, so probes never pile up).
+    pub(crate) fn probe_tunnel(&mut self, now: Instant, index: u32) -> Result<Probe, CommandError> {
+        let t = self.tunnels.get(index).ok_or(CommandError::NoSuchTunnel)?;
+        match t.state {
+            TunnelState::Closing => Err(CommandError::TunnelClosing),
+            _ if t.config.hello_timeout.is_zero() => Ok(Probe::HellosOff),
+            TunnelState::Established if t.channel.all_acked() => {
+                self.send(now, index, Message::new(MessageType::Hello), 0);
+                Ok(Probe::HelloSent)
+            }
+            TunnelState::Established => Ok(Probe::AlreadyWaiting),
+            TunnelState::Idle | TunnelState::WaitCtlReply | TunnelState::WaitCtlConn => {
+                Ok(Probe::NotEstablished)
+            }
+        }
     }
 
     pub(crate) fn reschedule_tunnel(&mut self, index: u32) {

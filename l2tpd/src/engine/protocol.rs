@@ -118,6 +118,15 @@ impl Protocol {
         );
     }
 
+    /// Sends tunnel `tid` a HELLO now unless it already waits on an acknowledgement
+    /// ([`Command::ProbeTunnel`]); `None` for a tunnel closing or gone.
+    pub(super) fn probe_tunnel(&mut self, now: Instant, tid: u32) -> Option<proto::Probe> {
+        match self.command(now, Command::ProbeTunnel { tunnel_id: tid }) {
+            Ok(CommandOutcome::Probed(probe)) => Some(probe),
+            _ => None,
+        }
+    }
+
     /// Disconnects session `sid` of tunnel `tid` (CDN).
     pub(super) fn close_session(&mut self, now: Instant, tid: u32, sid: u32) {
         let close = Command::CloseSession {

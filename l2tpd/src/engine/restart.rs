@@ -12,6 +12,15 @@
 //! ([`super::Engine::forget_stale_tunnels`]): each is removed without a StopCCN or CDN
 //! ([`proto::Command::ForgetTunnel`]), its sessions going down as after any tunnel loss.
 //!
+//! A peer that restarts under a new tunnel id leaves its old tunnels here with nothing to tell
+//! them apart from live ones (a peer may keep several tunnels on one port). So when a tunnel
+//! the peer opened comes up, its other tunnels from the same address and port (over IP:
+//! address) with another peer tunnel id are each sent a HELLO at once
+//! ([`proto::Command::ProbeTunnel`]; RFC 2661 §6.5 and RFC 3931 §5.4.1 allow one at any time):
+//! a live one acknowledges it, a dead one is closed after one retransmission cycle instead of
+//! after `hello_timeout` of silence and that cycle. A tunnel already waiting on an
+//! acknowledgement is sent nothing, so probes never pile up.
+//!
 //! [`EngineEvent::StaleTunnels`]: super::EngineEvent::StaleTunnels
 
 use l2tp_proto as proto;
@@ -20,7 +29,8 @@ use super::ctx::Ctx;
 use crate::notice;
 
 /// Tunnel `handle` (`info`) is up: when the peer opened it, the shell is asked about the peer's
-/// other tunnels from the same address and port with the same tunnel id, if there are any.
+/// other tunnels from the same address and port with the same tunnel id, if there are any, and
+/// those with another tunnel id are probed.
 pub(super) fn tunnel_up(ctx: &mut Ctx<'_>, handle: u64, info: &proto::TunnelInfo) {
     if info.origin != proto::Origin::Peer {
         return;
@@ -29,18 +39,56 @@ pub(super) fn tunnel_up(ctx: &mut Ctx<'_>, handle: u64, info: &proto::TunnelInfo
     if !stale.is_empty() {
         ctx.out.stale_tunnels(info.tunnel_id, stale);
     }
+    probe_older(ctx, handle, info.tunnel_id);
+}
+
+/// Sends each live tunnel of the peer of tunnel `handle` (`tid`) under another peer tunnel id
+/// a HELLO, unless it waits on an acknowledgement already.
+fn probe_older(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
+    let Some(rec) = ctx.registry.tunnel(handle) else {
+        return;
+    };
+    let (Some((_, remote)), peer_tid) = (rec.socket, rec.peer_tid) else {
+        return;
+    };
+    let older: Vec<u32> = same_peer(ctx, handle)
+        .into_iter()
+        .filter(|old| {
+            ctx.registry
+                .tunnel_by_tid(*old)
+                .is_some_and(|t| t.peer_tid != peer_tid && !t.is_static() && t.phase().is_live())
+        })
+        .collect();
+    let remote = shown(remote);
+    for old in older {
+        if ctx.protocol.probe_tunnel(ctx.now, old) == Some(proto::Probe::HelloSent) {
+            notice!(
+                "tunnel {old}: the peer {remote} opened a new tunnel {tid}; checking its older \
+                 tunnel {old} with a HELLO"
+            );
+        }
+    }
+}
+
+/// The peer's address and port; over IP (port 0) its address alone.
+fn shown(remote: std::net::SocketAddr) -> String {
+    if remote.port() == 0 {
+        remote.ip().to_string()
+    } else {
+        remote.to_string()
+    }
 }
 
 /// The local ids of the tunnels other than `handle` with its local and remote address (and
-/// port, over UDP) and its peer tunnel id, static ones aside.
-fn stale_tunnels(ctx: &Ctx<'_>, handle: u64) -> Vec<u32> {
+/// port, over UDP), static ones among them.
+fn same_peer(ctx: &Ctx<'_>, handle: u64) -> Vec<u32> {
     let Some(rec) = ctx.registry.tunnel(handle) else {
         return Vec::new();
     };
-    let (Some(pair), peer_tid) = (rec.socket, rec.peer_tid) else {
+    let Some(pair) = rec.socket else {
         return Vec::new();
     };
-    let same_peer = match rec.udp_peer() {
+    match rec.udp_peer() {
         Some(peer) => ctx.registry.same_peer(handle, peer),
         // Over IP (RFC 3931 §4.1.1.2) there is no port and no NAT: the peer's address and its
         // Assigned Control Connection ID name its control connection, and peers over IP are
@@ -51,8 +99,16 @@ fn stale_tunnels(ctx: &Ctx<'_>, handle: u64) -> Vec<u32> {
             .filter(|(h, t)| *h != handle && t.socket == Some(pair))
             .map(|(_, t)| t.tid())
             .collect(),
+    }
+}
+
+/// The local ids of the tunnels other than `handle` with its local and remote address (and
+/// port, over UDP) and its peer tunnel id, static ones aside.
+fn stale_tunnels(ctx: &Ctx<'_>, handle: u64) -> Vec<u32> {
+    let Some(peer_tid) = ctx.registry.tunnel(handle).map(|t| t.peer_tid) else {
+        return Vec::new();
     };
-    same_peer
+    same_peer(ctx, handle)
         .into_iter()
         .filter(|tid| {
             ctx.registry
@@ -72,12 +128,7 @@ pub(super) fn forget(ctx: &mut Ctx<'_>, tid: u32, stale: &[u32]) {
     let Some((_, remote)) = ctx.registry.tunnel(handle).and_then(|t| t.socket) else {
         return;
     };
-    // Over IP the port is 0, and not shown.
-    let remote = if remote.port() == 0 {
-        remote.ip().to_string()
-    } else {
-        remote.to_string()
-    };
+    let remote = shown(remote);
     for &old in stale.iter().filter(|t| still.contains(t)) {
         notice!(
             "tunnel {old}: the peer {remote} restarted: it opened tunnel {tid} with the same \

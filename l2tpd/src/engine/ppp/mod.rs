@@ -351,10 +351,33 @@ pub(super) fn run_due(ctx: &mut Ctx<'_>) {
             continue;
         };
         st.deadline = None;
+        let missed = st.link.counters().echo_missed;
         st.link.handle_timeout(now);
+        let unanswered = st.link.counters().echo_missed != missed;
         drive(ctx, handle);
+        if unanswered {
+            probe_tunnel(ctx, handle);
+        }
     }
     ending::run_due(ctx);
+}
+
+/// Session `handle`'s PPP peer left an LCP Echo-Request unanswered: its tunnel is sent a HELLO
+/// at once (RFC 2661 §6.5, RFC 3931 §5.4.1), unless it waits on an acknowledgement already.
+/// A peer that restarted or vanished is then found dead one retransmission cycle after the
+/// first missed echo, its tunnel and every session in it going down together, and the
+/// sessions are placed again in a new tunnel, rather than one cycle after the PPP gave up
+/// (`lcp_echo_fail_count` echoes later), while new calls wait in the dead tunnel.
+fn probe_tunnel(ctx: &mut Ctx<'_>, handle: u64) {
+    let Some((tid, sid)) = ctx.registry.session(handle).map(|r| (r.tid(), r.sid())) else {
+        return;
+    };
+    if ctx.protocol.probe_tunnel(ctx.now, tid) == Some(proto::Probe::HelloSent) {
+        tracing::info!(
+            "tunnel {tid}: session {tid}/{sid}'s PPP peer left an LCP echo unanswered; \
+             checking the tunnel with a HELLO"
+        );
+    }
 }
 
 /// Session `handle`'s L2TP session is going down for `cause`: its PPP ends at once (no CDN

@@ -4,6 +4,7 @@
 mod access_line;
 mod down_logs;
 mod dynauth;
+mod echo_probe;
 mod failover;
 mod figures;
 mod harness;
@@ -28,6 +29,7 @@ mod reload_refused;
 mod relogin;
 mod remote_end;
 mod restart;
+mod restart_probe;
 mod scenarios;
 mod shutdown;
 mod speed_update;

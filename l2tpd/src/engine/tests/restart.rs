@@ -1,7 +1,8 @@
 //! A LAC that restarts without a StopCCN and opens a new tunnel from the same address and port
 //! under the same tunnel id: the LNS removes the old tunnel and its sessions as soon as the new
 //! one is up, sending nothing to the reused id, and the user's fixed address is free again.
-//! Another port, or another tunnel id, is another tunnel of the peer's, and stays.
+//! Another port, or another tunnel id, is another tunnel of the peer's, and stays (another
+//! tunnel id is probed with a HELLO: `restart_probe.rs`).
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
