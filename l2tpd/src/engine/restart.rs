@@ -19,14 +19,41 @@
 //! ([`proto::Command::ProbeTunnel`]; RFC 2661 §6.5 and RFC 3931 §5.4.1 allow one at any time):
 //! a live one acknowledges it, a dead one is closed after one retransmission cycle instead of
 //! after `hello_timeout` of silence and that cycle. A tunnel already waiting on an
-//! acknowledgement is sent nothing, so probes never pile up.
+//! acknowledgement is sent nothing, and one probed less than [`PROBE_SPACING`] ago is not
+//! probed again ([`probe`]): a burst of tunnels from one LAC's port 1701, or of its
+//! subscribers' PPP going silent at once, costs each tunnel one HELLO, not one per event.
 //!
 //! [`EngineEvent::StaleTunnels`]: super::EngineEvent::StaleTunnels
+
+use std::time::Duration;
 
 use l2tp_proto as proto;
 
 use super::ctx::Ctx;
 use crate::notice;
+
+/// The least time between two probes of one tunnel.
+pub(super) const PROBE_SPACING: Duration = Duration::from_secs(10);
+
+/// Probes tunnel `tid` with a HELLO now (see the module's text), unless it was probed less
+/// than [`PROBE_SPACING`] ago; whether a HELLO left.
+pub(super) fn probe(ctx: &mut Ctx<'_>, tid: u32) -> bool {
+    let now = ctx.now;
+    let recent = |at: Option<std::time::Instant>| {
+        at.is_some_and(|at| now.saturating_duration_since(at) < PROBE_SPACING)
+    };
+    match ctx.registry.tunnel_by_tid(tid) {
+        Some(t) if !recent(t.probed_at) => {}
+        _ => return false,
+    }
+    if ctx.protocol.probe_tunnel(now, tid) != Some(proto::Probe::HelloSent) {
+        return false;
+    }
+    if let Some(t) = ctx.registry.tunnel_by_tid_mut(tid) {
+        t.probed_at = Some(now);
+    }
+    true
+}
 
 /// Tunnel `handle` (`info`) is up: when the peer opened it, the shell is asked about the peer's
 /// other tunnels from the same address and port with the same tunnel id, if there are any, and
@@ -61,7 +88,7 @@ fn probe_older(ctx: &mut Ctx<'_>, handle: u64, tid: u32) {
         .collect();
     let remote = shown(remote);
     for old in older {
-        if ctx.protocol.probe_tunnel(ctx.now, old) == Some(proto::Probe::HelloSent) {
+        if probe(ctx, old) {
             notice!(
                 "tunnel {old}: the peer {remote} opened a new tunnel {tid}; checking its older \
                  tunnel {old} with a HELLO"

@@ -372,7 +372,7 @@ fn probe_tunnel(ctx: &mut Ctx<'_>, handle: u64) {
     let Some((tid, sid)) = ctx.registry.session(handle).map(|r| (r.tid(), r.sid())) else {
         return;
     };
-    if ctx.protocol.probe_tunnel(ctx.now, tid) == Some(proto::Probe::HelloSent) {
+    if super::restart::probe(ctx, tid) {
         tracing::info!(
             "tunnel {tid}: session {tid}/{sid}'s PPP peer left an LCP echo unanswered; \
              checking the tunnel with a HELLO"

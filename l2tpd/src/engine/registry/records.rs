@@ -134,6 +134,8 @@ pub(in crate::engine) struct TunnelRec {
     pub(in crate::engine) last_down: Option<Box<l2tp_proto::DownReason>>,
     /// The Host Name the peer sent (its SCCRQ, or its SCCRP once up), when it sent one.
     pub(in crate::engine) peer_host_name: Option<Box<[u8]>>,
+    /// When the engine last probed it with a HELLO of its own ([`crate::engine::restart::probe`]).
+    pub(in crate::engine) probed_at: Option<Instant>,
     pub(in crate::engine) rx: u64,
     pub(in crate::engine) tx: u64,
 }
@@ -164,6 +166,7 @@ impl TunnelRec {
             local_seen: None,
             last_down: None,
             peer_host_name: None,
+            probed_at: None,
             rx: 0,
             tx: 0,
         }

@@ -112,3 +112,46 @@ fn a_live_older_tunnel_of_the_same_peer_acknowledges_and_stays() {
     assert_eq!(net.nodes[1].saw(EventKind::TunnelDown), 0);
     assert_eq!(net.nodes[0].saw(EventKind::TunnelDown), 0);
 }
+
+/// A LAC that opens tunnels from one port one after the other: each tunnel coming up probes
+/// the others, which acknowledge and would be probed again by the next; a tunnel is probed at
+/// most once per `PROBE_SPACING`, so the burst costs each tunnel one HELLO at most.
+#[test]
+fn a_burst_of_tunnels_from_one_port_probes_each_at_most_once() {
+    let names: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut net = Net::new(&[&lcce(&names[..1]), ""], SEED);
+    net.run_until(Duration::from_secs(10), "up", |n| {
+        n.nodes[0].up() == (1, 1) && n.nodes[1].up() == (1, 1)
+    });
+    net.run_for(Duration::from_secs(5));
+    let start = net.now;
+    let ((), lines) = recorded(|| {
+        for n in 2..=names.len() {
+            let _ = net.reload(0, &lcce(&names[..n]));
+            let n = n as u32;
+            net.run_until(Duration::from_secs(5), "the next up", |net| {
+                net.nodes[0].up() == (n, n) && net.nodes[1].up() == (n, n)
+            });
+            // Its probes acknowledged before the next tunnel comes.
+            net.run_for(Duration::from_millis(500));
+        }
+    });
+    assert!(net.now.saturating_duration_since(start) < Duration::from_secs(10));
+    let mut probed: Vec<&str> = lines
+        .iter()
+        .filter(|(_, l)| l.contains("checking its older tunnel"))
+        .filter_map(|(_, l)| l.split(':').next())
+        .collect();
+    let all = probed.len();
+    assert!(all >= 1, "no probe at all: {lines:#?}");
+    probed.sort_unstable();
+    probed.dedup();
+    assert_eq!(
+        all,
+        probed.len(),
+        "a tunnel probed twice in the burst: {lines:#?}"
+    );
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(net.nodes[1].up(), (6, 6));
+}
