@@ -49,7 +49,7 @@ pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: CloseReason) -> bool
     }
     let down = DownReason::Closed(reason);
     note_cause(st, &down);
-    st.ending = Some(Ending::Session);
+    ctx.ppp.closing.set_ending(st, Some(Ending::Session));
     st.end_at = Some(Box::new((
         now + wait(st),
         cdn_for(&down),
@@ -97,7 +97,7 @@ pub(in crate::engine) fn end_tunnel(ctx: &mut Ctx<'_>, handle: u64, reason: Clos
         note_cause(st, &down);
         bound = bound.min(wait(st));
         // A session closing on its own waits with its tunnel now: no CDN of its own.
-        st.ending = Some(Ending::Tunnel);
+        ctx.ppp.closing.set_ending(st, Some(Ending::Tunnel));
         st.end_at = None;
         true
     });

@@ -405,7 +405,7 @@ pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64, cause: proto::DownCause
     }
     // A link closing on its own: the L2TP session it was to end is going already.
     if st.ending == Some(state::Ending::Session) {
-        st.ending = Some(state::Ending::Ended);
+        ctx.ppp.closing.set_ending(st, Some(state::Ending::Ended));
     }
     st.link.lower_down(now);
     drive(ctx, handle);

@@ -52,7 +52,7 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
             end = st.end_at.take().map(|e| (e.1, e.2));
             // A link the host closed whose peer did not acknowledge in time: the CDN goes.
             if st.ending == Some(Ending::Session) {
-                st.ending = Some(Ending::Ended);
+                ppp.closing.set_ending(st, Some(Ending::Ended));
             }
         }
         if let Some(rl) = st.radius.as_deref_mut()
@@ -193,7 +193,9 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         let text = down_text(&reason, &refusal);
                         notice!("session {tid}/{sid}: PPP down{who}: {text}");
                         let why = format!("PPP: {text}");
-                        match (st.ending.take(), reason) {
+                        let ending = st.ending;
+                        ppp.closing.set_ending(st, None);
+                        match (ending, reason) {
                             (Some(Ending::Tunnel), _) => tunnel_link_down = true,
                             (Some(Ending::Ended), _) => {}
                             (Some(Ending::Session), _) => {

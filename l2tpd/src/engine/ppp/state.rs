@@ -89,6 +89,10 @@ pub(in crate::engine) struct ClosingTunnels {
     by_tid: HashMap<u32, (u64, PInstant, u32)>,
     /// (deadline, tunnel id).
     deadlines: BTreeSet<(PInstant, u32)>,
+    /// How many links the host is closing whose L2TP session is still to end (`ending` is
+    /// [`Ending::Session`] or [`Ending::Tunnel`]): the sessions `show system` and the metrics
+    /// count as closing while their phase is still up, without a scan.
+    links: usize,
 }
 
 impl ClosingTunnels {
@@ -106,6 +110,27 @@ impl ClosingTunnels {
     pub(in crate::engine) fn insert(&mut self, tid: u32, handle: u64, at: PInstant, left: u32) {
         self.by_tid.insert(tid, (handle, at, left));
         self.deadlines.insert((at, tid));
+    }
+
+    /// How many tunnels wait for their links.
+    pub(in crate::engine) fn len(&self) -> usize {
+        self.by_tid.len()
+    }
+
+    /// How many links the host is closing whose L2TP session is still to end.
+    pub(in crate::engine) fn links(&self) -> usize {
+        self.links
+    }
+
+    /// Sets link `st`'s `ending` to `to`, keeping [`Self::links`] in step.
+    pub(in crate::engine) fn set_ending(&mut self, st: &mut PppLink, to: Option<Ending>) {
+        let counted = |e: Option<Ending>| matches!(e, Some(Ending::Session | Ending::Tunnel));
+        match (counted(st.ending), counted(to)) {
+            (false, true) => self.links += 1,
+            (true, false) => self.links = self.links.saturating_sub(1),
+            _ => {}
+        }
+        st.ending = to;
     }
 
     /// Whether no tunnel waits.

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use l2tp_config::MetricsDetail;
 use l2tp_ctl::{EventKind, Selector};
 use radius_proto::dict::values::acct_terminate_cause as cause;
 
@@ -256,11 +257,18 @@ fn a_session_waiting_for_its_terminate_ack_is_shown_closing_and_deleted_once() {
         .sessions(net.now, None)
         .unwrap_or_default();
     assert_eq!(rows[0].state, l2tp_ctl::State::Closing);
+    let c = net.nodes[1].engine.counts();
+    assert_eq!((c.sessions, c.sessions_up, c.sessions_closing), (1, 0, 1));
+    let f = net.nodes[1].engine.figures(MetricsDetail::Sessions);
+    assert_eq!(f.sessions.get(2, 2) + f.sessions.get(2, 3), 1);
+    assert_eq!(f.session_rows[0].state, 2);
     let r = net.command(1, Command::DeleteSession(t, s));
     assert_eq!(done(&r), format!("session {sid} is closing already"));
     net.run_for(Duration::from_secs(5));
     // One CDN, at the end of the first wait.
     assert_goodbyes(&net, 1, &["lcp:terminate-request", "l2tp:CDN"]);
+    assert_eq!(net.nodes[1].engine.counts().sessions_closing, 0);
+    assert_eq!(net.nodes[1].engine.ppp.closing.links(), 0);
 }
 
 #[test]
@@ -279,6 +287,13 @@ fn a_tunnel_waiting_for_terminate_acks_is_shown_closing_and_deleted_once() {
     );
     let tunnels = net.nodes[1].engine.tunnels(net.now);
     assert_eq!(tunnels[0].state, l2tp_ctl::State::Closing);
+    let c = net.nodes[1].engine.counts();
+    assert_eq!((c.tunnels, c.tunnels_up, c.tunnels_closing), (1, 0, 1));
+    assert_eq!((c.sessions, c.sessions_up, c.sessions_closing), (3, 0, 3));
+    let f = net.nodes[1].engine.figures(MetricsDetail::Tunnels);
+    assert_eq!(f.tunnels.get(2, 2) + f.tunnels.get(2, 3), 1);
+    assert_eq!(f.sessions.get(2, 2) + f.sessions.get(2, 3), 3);
+    assert_eq!(f.tunnel_rows[0].state, 2);
     let sessions = net.nodes[1]
         .engine
         .sessions(net.now, None)
@@ -302,4 +317,5 @@ fn a_tunnel_waiting_for_terminate_acks_is_shown_closing_and_deleted_once() {
         .filter(|(_, g)| g == "l2tp:StopCCN");
     assert_eq!(stops.count(), 1);
     assert!(!net.nodes[1].goodbyes.iter().any(|(_, g)| g == "l2tp:CDN"));
+    assert_eq!(net.nodes[1].engine.ppp.closing.links(), 0);
 }

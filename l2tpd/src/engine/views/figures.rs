@@ -15,13 +15,17 @@ impl Views<'_> {
     pub(in crate::engine) fn counts(&self) -> Counts {
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         let (t, s) = (self.registry.tunnel_tally(), self.registry.session_tally());
+        // Up still by phase, but closing as `show tunnels` and `show sessions` read them: the
+        // tunnels waiting for their native-PPP links' Terminate-Acks, and the sessions whose
+        // PPP the host is closing (`ppp::ending`), kept counted so as not to scan.
+        let (t_going, s_going) = (self.closing.len().min(t.up), self.closing.links().min(s.up));
         Counts {
             tunnels: n(t.total),
-            tunnels_up: n(t.up),
-            tunnels_closing: n(t.total.saturating_sub(t.live)),
+            tunnels_up: n(t.up - t_going),
+            tunnels_closing: n(t.total.saturating_sub(t.live) + t_going),
             sessions: n(s.total),
-            sessions_up: n(s.up),
-            sessions_closing: n(s.total.saturating_sub(s.live)),
+            sessions_up: n(s.up - s_going),
+            sessions_closing: n(s.total.saturating_sub(s.live) + s_going),
         }
     }
 
@@ -39,7 +43,12 @@ impl Views<'_> {
                 |i| i.version.number(),
             );
             versions.insert(h, version);
-            f.tunnels.add(phase_index(t.phase()), version);
+            let state = if self.tunnel_going(t) {
+                CLOSING
+            } else {
+                phase_index(t.phase())
+            };
+            f.tunnels.add(state, version);
             if detail != MetricsDetail::None {
                 f.tunnel_rows.push(TunnelRow {
                     tid: t.tid(),
@@ -49,7 +58,7 @@ impl Views<'_> {
                         |i| i.remote.to_string(),
                     ),
                     version,
-                    state: phase_index(t.phase()),
+                    state,
                     sessions: self.registry.sessions_of(h),
                     control_rx: t.rx,
                     control_tx: t.tx,
@@ -61,14 +70,19 @@ impl Views<'_> {
         }
         for (_, s) in self.registry.sessions() {
             let version = versions.get(&s.tunnel).copied().unwrap_or(3);
-            f.sessions.add(phase_index(s.phase()), version);
+            let state = if super::session_going(s) {
+                CLOSING
+            } else {
+                phase_index(s.phase())
+            };
+            f.sessions.add(state, version);
             if detail == MetricsDetail::Sessions {
                 f.session_rows.push(SessionRow {
                     tid: s.tid(),
                     sid: s.sid(),
                     name: s.origin.name.clone(),
                     interface: s.interface(),
-                    state: phase_index(s.phase()),
+                    state,
                     data: None,
                 });
             }
@@ -81,11 +95,15 @@ impl Views<'_> {
     }
 }
 
+/// The index in `metrics::snapshot::STATES` of `closing`: also of a tunnel or session up
+/// whose native PPP the host is closing, as `show tunnels` and `show sessions` read it.
+const CLOSING: usize = 2;
+
 /// The index in `metrics::snapshot::STATES` of a phase.
 fn phase_index(phase: Phase) -> usize {
     match phase {
         Phase::Connecting { .. } => 0,
         Phase::Up { .. } => 1,
-        Phase::Closing { .. } => 2,
+        Phase::Closing { .. } => CLOSING,
     }
 }
