@@ -82,17 +82,28 @@ pub(super) fn execute(
             Ok(Answer::Done(format!("tunnel {tid} deleted")))
         }
         Command::Disconnect(who) => {
-            let n = super::ppp::disconnect(ctx, &who);
-            if n == 0 {
-                return Err(CtlError::new(
+            let (n, already) = super::ppp::disconnect(ctx, &who);
+            // Those closing already keep their first reason and wait, as a repeated
+            // `delete session` says.
+            match (n, already) {
+                (0, 0) => Err(CtlError::new(
                     ErrorKind::NotFound,
                     format!("no native-PPP session of {who} is up"),
-                ));
+                )),
+                (0, m) => Ok(Answer::Done(format!(
+                    "{m} session(s) of {who} closing already"
+                ))),
+                (n, m) => {
+                    notice!("l2tpctl: disconnecting {n} session(s) of {who}");
+                    let also = match m {
+                        0 => String::new(),
+                        m => format!(", {m} closing already"),
+                    };
+                    Ok(Answer::Done(format!(
+                        "{n} session(s) of {who} disconnected{also}"
+                    )))
+                }
             }
-            notice!("l2tpctl: disconnecting {n} session(s) of {who}");
-            Ok(Answer::Done(format!(
-                "{n} session(s) of {who} disconnected"
-            )))
         }
         Command::DeleteSession(tsel, ssel) => {
             let sh = match find_session(ctx, instances, &tsel, &ssel) {

@@ -27,25 +27,34 @@ pub(in crate::engine) const TERMINATE_WAIT: Duration = Duration::from_millis(500
 /// Ends session `handle` on purpose for `reason`: its PPP first (LCP Terminate-Request), its
 /// CDN once the link is down or after [`TERMINATE_WAIT`]; at once without a running PPP.
 pub(in crate::engine) fn end_session(ctx: &mut Ctx<'_>, handle: u64, reason: CloseReason) {
-    if !close(ctx, handle, reason) {
+    if close(ctx, handle, reason) == Closed::NotRunning {
         ctx.close_session(handle);
     }
 }
 
+/// What [`close`] did.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(super) enum Closed {
+    /// The link is closing now.
+    Now,
+    /// The link was closing on purpose already: the first reason and deadline stand.
+    Already,
+    /// The session has no running PPP (not native, not opened yet, or ended): nothing done.
+    NotRunning,
+}
+
 /// Closes session `handle`'s PPP (LCP Terminate-Request); its L2TP session ends with a CDN
-/// once the link is down or after [`TERMINATE_WAIT`]. Returns false when the session has no
-/// running PPP (not native, not opened yet, or ended): nothing is done then.
-pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: CloseReason) -> bool {
+/// once the link is down or after [`TERMINATE_WAIT`].
+pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: CloseReason) -> Closed {
     let now = ctx.ppp.clock.to_proto(ctx.now);
     let Some(rec) = ctx.registry.session_mut(handle).filter(|r| !r.is_static) else {
-        return false;
+        return Closed::NotRunning;
     };
     let Some(st) = rec.ppp.as_deref_mut().filter(|st| is_running(st)) else {
-        return false;
+        return Closed::NotRunning;
     };
     if st.ending.is_some() {
-        // Closing already: the first reason and deadline stand.
-        return true;
+        return Closed::Already;
     }
     let down = DownReason::Closed(reason);
     note_cause(st, &down);
@@ -57,7 +66,7 @@ pub(super) fn close(ctx: &mut Ctx<'_>, handle: u64, reason: CloseReason) -> bool
     )));
     st.link.close(now, reason);
     drive(ctx, handle);
-    true
+    Closed::Now
 }
 
 /// Ends tunnel `handle` on purpose for `reason`: the PPP of each of its native-PPP sessions

@@ -412,10 +412,11 @@ pub(super) fn lower_down(ctx: &mut Ctx<'_>, handle: u64, cause: proto::DownCause
 }
 
 /// Closes the PPP of the sessions `who` names (LCP Terminate-Request; their L2TP sessions end
-/// when their links are down, or after `ending::TERMINATE_WAIT`). Returns how many. The user (the login name or the
+/// when their links are down, or after `ending::TERMINATE_WAIT`). Returns how many it closed
+/// now and how many were closing on purpose already (left to their first wait). The user (the login name or the
 /// Access-Accept's User-Name, as a Disconnect-Request matches it) is looked for among every
 /// session (the cost of a scan of the records); an address through the pools' index.
-pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
+pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> (usize, usize) {
     let handles: Vec<u64> = match who {
         ctl::PppSelector::Address(a) => ctx.ppp.pools.holder(*a).into_iter().collect(),
         ctl::PppSelector::User(u) => ctx
@@ -429,10 +430,15 @@ pub(super) fn disconnect(ctx: &mut Ctx<'_>, who: &ctl::PppSelector) -> usize {
             .map(|(h, _)| h)
             .collect(),
     };
-    handles
-        .into_iter()
-        .filter(|h| ending::close(ctx, *h, ppp_proto::CloseReason::Administrative))
-        .count()
+    let (mut now, mut already) = (0, 0);
+    for h in handles {
+        match ending::close(ctx, h, ppp_proto::CloseReason::Administrative) {
+            ending::Closed::Now => now += 1,
+            ending::Closed::Already => already += 1,
+            ending::Closed::NotRunning => {}
+        }
+    }
+    (now, already)
 }
 
 /// The outcome of RADIUS request `key` (from the shell's RADIUS client).

@@ -319,3 +319,19 @@ fn a_tunnel_waiting_for_terminate_acks_is_shown_closing_and_deleted_once() {
     assert!(!net.nodes[1].goodbyes.iter().any(|(_, g)| g == "l2tp:CDN"));
     assert_eq!(net.nodes[1].engine.ppp.closing.links(), 0);
 }
+
+#[test]
+fn disconnecting_a_session_waiting_for_its_terminate_ack_says_it_is_closing_already() {
+    let mut net = accounted();
+    net.ppp_wire = Some(no_terminate_ack(0));
+    let alice = || Command::Disconnect(l2tp_ctl::PppSelector::User("alice".into()));
+    let r = net.command(1, alice());
+    assert_eq!(done(&r), "1 session(s) of user \"alice\" disconnected");
+    net.run_for(TERMINATE_WAIT / 2);
+    let r = net.command(1, alice());
+    assert_eq!(done(&r), "1 session(s) of user \"alice\" closing already");
+    net.run_for(Duration::from_secs(5));
+    // One CDN, at the end of the first wait, for the first reason (administrative).
+    assert_goodbyes(&net, 1, &["lcp:terminate-request", "l2tp:CDN"]);
+    assert_eq!(net.nodes[0].first_cdn().result, 3);
+}
