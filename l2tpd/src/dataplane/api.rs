@@ -492,6 +492,13 @@ pub trait Dataplane: fmt::Debug {
         )))
     }
 
+    /// Whether a frame [`Dataplane::send_ppp`] fails to send is in its own `tx_errors` (the
+    /// session's and the totals'), as the userspace data plane counts a refused send; else
+    /// the host counts it there.
+    fn counts_ppp_send_errors(&self) -> bool {
+        false
+    }
+
     /// A session's data counters, when the data plane keeps them.
     fn session_stats(&self, _tid: u32, _sid: u32) -> Option<DataStats> {
         None

@@ -115,6 +115,9 @@ pub struct DataplaneHost {
     /// Sessions whose installation failed: the engine still asks to remove them, and the data
     /// plane, which has nothing of them, need not be asked.
     failed: std::collections::HashSet<(u32, u32)>,
+    /// PPP frames of the daemon's own that a data plane which does not count them failed to
+    /// send ([`DataplaneHost::note_ppp_unsent`]): by session, and in all.
+    ppp_unsent: (HashMap<(u32, u32), u64>, u64),
 }
 
 impl DataplaneHost {
@@ -140,6 +143,7 @@ impl DataplaneHost {
             unclaimed: 0,
             unreachable: 0,
             failed: Default::default(),
+            ppp_unsent: Default::default(),
         }
     }
 
@@ -516,6 +520,7 @@ impl DataplaneHost {
             }
             DataplaneRequest::RemoveTunnel { tid } => {
                 self.failed.retain(|(t, _)| t != tid);
+                self.ppp_unsent.0.retain(|(t, _), _| t != tid);
                 if let Some(peer) = self.peers.remove(tid) {
                     self.forget_ip_peer(peer);
                 }
@@ -566,6 +571,7 @@ impl DataplaneHost {
                 DataplaneOutcome::Removed
             }
             DataplaneRequest::RemoveSession { tid, sid } => {
+                self.ppp_unsent.0.remove(&(*tid, *sid));
                 if self.apart.has_tunnel(*tid) {
                     self.apart.remove_session(*tid, *sid);
                 }
@@ -577,9 +583,14 @@ impl DataplaneHost {
                 DataplaneOutcome::Removed
             }
             DataplaneRequest::SendPpp { tid, sid, frame } => {
-                let r = self.plane_mut(*tid).map(|p| p.send_ppp(*tid, *sid, frame));
-                if let Some(Err(e)) = r {
+                let r = self
+                    .plane_mut(*tid)
+                    .map(|p| (p.send_ppp(*tid, *sid, frame), p.counts_ppp_send_errors()));
+                if let Some((Err(e), counted)) = r {
                     tracing::debug!("session {tid}/{sid}: sending a PPP frame: {e}");
+                    if !counted {
+                        self.note_ppp_unsent(*tid, *sid);
+                    }
                 }
                 DataplaneOutcome::Removed
             }

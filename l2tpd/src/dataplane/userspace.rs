@@ -389,6 +389,10 @@ impl Dataplane for UserspaceAdapter {
         self.dp.send_ppp(tid, sid, frame).map_err(error)
     }
 
+    fn counts_ppp_send_errors(&self) -> bool {
+        true
+    }
+
     fn ppp_up(
         &mut self,
         tid: u32,

@@ -14,7 +14,27 @@ impl DataplaneHost {
         }
         d.rx_unknown_session += self.unclaimed;
         d.peer_unreachable += self.unreachable;
+        d.tx_errors += self.ppp_unsent.1;
         d
+    }
+
+    /// A PPP frame of the daemon's own (LCP, IPCP, authentication) that session `tid`/`sid`'s
+    /// data plane failed to send and does not count itself (the kernel's, whose PPP channel
+    /// refused the write): counted in the session's and the totals' `tx_errors`, so that the
+    /// drop summary says it, as the userspace data plane counts a refused send.
+    pub(super) fn note_ppp_unsent(&mut self, tid: u32, sid: u32) {
+        *self.ppp_unsent.0.entry((tid, sid)).or_default() += 1;
+        self.ppp_unsent.1 += 1;
+    }
+
+    /// Session `key`'s data counters `stats` with the PPP frames the host counted for it.
+    fn with_unsent(&self, key: (u32, u32), stats: Option<DataStats>) -> Option<DataStats> {
+        let Some(&n) = self.ppp_unsent.0.get(&key) else {
+            return stats;
+        };
+        let mut s = stats.unwrap_or_default();
+        s.tx_errors += n;
+        Some(s)
     }
 
     /// An ICMP port unreachable reported on tunnel `tid`'s socket while the shell reads it
@@ -31,21 +51,33 @@ impl DataplaneHost {
     /// Data counters over every session, removed ones included; `None` without data.
     pub fn data_totals(&self) -> Option<DataStats> {
         let fallback = self.fallback.as_ref().and_then(|fb| fb.data_totals());
-        match (self.dataplane.data_totals(), fallback) {
+        let totals = match (self.dataplane.data_totals(), fallback) {
             (Some(mut a), Some(b)) => {
                 a.add(&b);
                 Some(a)
             }
             (a, b) => a.or(b),
+        };
+        match self.ppp_unsent.1 {
+            0 => totals,
+            n => {
+                let mut t = totals.unwrap_or_default();
+                t.tx_errors += n;
+                Some(t)
+            }
         }
     }
 
     /// A session's data counters.
     pub fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
-        if self.apart.has_tunnel(tid) {
-            return self.fallback.as_ref()?.session_stats(tid, sid);
-        }
-        self.dataplane.session_stats(tid, sid)
+        let stats = if self.apart.has_tunnel(tid) {
+            self.fallback
+                .as_ref()
+                .and_then(|fb| fb.session_stats(tid, sid))
+        } else {
+            self.dataplane.session_stats(tid, sid)
+        };
+        self.with_unsent((tid, sid), stats)
     }
 
     /// A tunnel's own data counters.
@@ -82,7 +114,9 @@ impl DataplaneHost {
             .map_or_else(Vec::new, |fb| fb.sessions_stats(&aside))
             .into_iter();
         let mut next = |k| if apart(k) { aside.next() } else { main.next() };
-        keys.iter().map(|k| next(k).flatten()).collect()
+        keys.iter()
+            .map(|k| self.with_unsent(*k, next(k).flatten()))
+            .collect()
     }
 
     /// Sessions' interfaces that stopped being ports of their deleted bridge, the fallback

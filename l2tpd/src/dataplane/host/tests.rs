@@ -41,6 +41,8 @@ struct Recording {
     /// It takes the data packets offered to it (the kernel's takes a native PPP session's
     /// early ones only).
     takes_data: bool,
+    /// It counts the PPP frames it fails to send itself, as the userspace data plane does.
+    counts_ppp: bool,
     log: Rc<RefCell<Log>>,
 }
 
@@ -52,6 +54,7 @@ impl Recording {
             separates,
             adopts: false,
             takes_data: true,
+            counts_ppp: false,
             log: Rc::clone(&log),
         };
         (r, log)
@@ -100,6 +103,9 @@ impl Dataplane for Recording {
             self.log.borrow_mut().data.push(u32::from(tid));
         }
         self.takes_data
+    }
+    fn counts_ppp_send_errors(&self) -> bool {
+        self.counts_ppp
     }
     fn session_stats(&self, tid: u32, sid: u32) -> Option<DataStats> {
         let log = self.log.borrow();
@@ -567,4 +573,48 @@ fn a_session_that_failed_to_install_is_not_removed_again() {
         sid: REFUSED_SID,
     });
     assert_eq!(log.borrow().removals, vec![(1, 7), (1, REFUSED_SID)]);
+}
+
+#[test]
+fn a_ppp_frame_the_kernel_fails_to_send_is_a_tx_error_of_the_session_and_totals() {
+    let (_listen, local, peer) = addresses();
+    let send = |tid, sid| DataplaneRequest::SendPpp {
+        tid,
+        sid,
+        frame: vec![0xc0, 0x21, 5, 1, 0, 4],
+    };
+    // The Recording plane refuses every PPP frame (it carries no native PPP).
+    let (kernel, _) = Recording::new("kernel", false);
+    let mut host = DataplaneHost::new(Box::new(kernel), false);
+    open(&mut host, 1, local, peer);
+    assert_eq!(installed(host.execute(&tunnel(1, local, peer))), Ok(()));
+    assert_eq!(installed(host.execute(&session(1, 7))), Ok(()));
+    assert_eq!(installed(host.execute(&session(1, 8))), Ok(()));
+    host.execute(&send(1, 7));
+    host.execute(&send(1, 7));
+    let tx_errors = |s: Option<DataStats>| s.map(|s| s.tx_errors);
+    assert_eq!(tx_errors(host.session_stats(1, 7)), Some(2));
+    assert_eq!(tx_errors(host.session_stats(1, 8)), Some(0));
+    let many: Vec<_> = host.sessions_stats(&[(1, 8), (1, 7)]);
+    assert_eq!(
+        many.into_iter().map(tx_errors).collect::<Vec<_>>(),
+        [Some(0), Some(2)]
+    );
+    assert_eq!(host.drops().tx_errors, 2);
+    assert_eq!(tx_errors(host.data_totals()), Some(2));
+    // The totals keep them once the session is gone; a later session of that id starts at 0.
+    host.execute(&DataplaneRequest::RemoveSession { tid: 1, sid: 7 });
+    assert_eq!(installed(host.execute(&session(1, 7))), Ok(()));
+    assert_eq!(tx_errors(host.session_stats(1, 7)), Some(0));
+    assert_eq!(host.drops().tx_errors, 2);
+    // A data plane that counts its refused sends itself is not counted again.
+    let (mut userspace, _) = Recording::new("userspace", true);
+    userspace.counts_ppp = true;
+    let mut host = DataplaneHost::new(Box::new(userspace), false);
+    open(&mut host, 1, local, peer);
+    assert_eq!(installed(host.execute(&tunnel(1, local, peer))), Ok(()));
+    assert_eq!(installed(host.execute(&session(1, 7))), Ok(()));
+    host.execute(&send(1, 7));
+    assert_eq!(tx_errors(host.session_stats(1, 7)), Some(0));
+    assert_eq!(host.drops().tx_errors, 0);
 }
