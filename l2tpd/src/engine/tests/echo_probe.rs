@@ -38,15 +38,7 @@ fn up() -> Net {
 
 /// The L2TPv2 Message Types of the control messages the LAC sent since its `from`th datagram.
 fn lac_sent_types(net: &Net, from: usize) -> Vec<u16> {
-    let field = |c: &[u8], i: usize| Some(u16::from_be_bytes([*c.get(i)?, *c.get(i + 1)?]));
-    net.nodes[0].sent[from..]
-        .iter()
-        .filter_map(|(_, t)| {
-            let c = &t.contents;
-            (c.first()? & 0x80 != 0 && field(c, 16)? == 0).then_some(())?;
-            field(c, 18)
-        })
-        .collect()
+    net.sent_v2_types(0, from)
 }
 
 #[test]

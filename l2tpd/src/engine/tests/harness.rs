@@ -186,6 +186,20 @@ impl std::fmt::Debug for PppWire {
 }
 
 impl Net {
+    /// The L2TPv2 Message Types of the control messages node `node` sent since its `from`th
+    /// datagram.
+    pub(crate) fn sent_v2_types(&self, node: usize, from: usize) -> Vec<u16> {
+        let field = |c: &[u8], i: usize| Some(u16::from_be_bytes([*c.get(i)?, *c.get(i + 1)?]));
+        self.nodes[node].sent[from..]
+            .iter()
+            .filter_map(|(_, t)| {
+                let c = &t.contents;
+                (c.first()? & 0x80 != 0 && field(c, 16)? == 0).then_some(())?;
+                field(c, 18)
+            })
+            .collect()
+    }
+
     /// Engines for `configs`, node `i` at [`addr`]`(i)`, each started with its config.
     pub(crate) fn new(configs: &[&str], seed: u64) -> Net {
         Self::unstarted(configs, seed).start()

@@ -63,15 +63,7 @@ fn lns_tunnels(net: &Net) -> Vec<(u32, u32)> {
 
 /// The L2TPv2 Message Types of the control messages the LNS sent since its `from`th datagram.
 fn lns_sent_types(net: &Net, from: usize) -> Vec<u16> {
-    let field = |c: &[u8], i: usize| Some(u16::from_be_bytes([*c.get(i)?, *c.get(i + 1)?]));
-    net.nodes[1].sent[from..]
-        .iter()
-        .filter_map(|(_, t)| {
-            let c = &t.contents;
-            (c.first()? & 0x80 != 0 && field(c, 16)? == 0).then_some(())?;
-            field(c, 18)
-        })
-        .collect()
+    net.sent_v2_types(1, from)
 }
 
 fn teardowns(net: &Net, cause: &str) -> u64 {
