@@ -399,17 +399,22 @@ fn a_numbered_user_name_gives_each_session_its_own() {
     assert!(lns.users.iter().all(|u| u.as_deref() == Some("user")));
 }
 
-#[test]
-fn an_address_given_twice_is_reported_as_the_lnss_fault() {
+/// Three L2TPv3 CHAP sessions against an LNS that gives the third the first one's address.
+fn run_with_a_clash() -> Sessions {
     let mut lns = Lns::new(Version::V3, 3, AuthMethod::ChapMd5, |i| {
         Ipv4Addr::new(198, 51, 100, if i == 2 { 10 } else { 10 + i as u8 })
     });
-    let mut s = run(
+    run(
         Version::V3,
         3,
         &plan(AuthMethod::ChapMd5, PASSWORD),
         &mut lns,
-    );
+    )
+}
+
+#[test]
+fn an_address_given_twice_is_reported_as_the_lnss_fault() {
+    let mut s = run_with_a_clash();
     let mut reasons = BTreeMap::new();
     let r = s.report(Duration::from_secs(1), &mut reasons);
     assert_eq!(r.sessions_up, 3, "{r:?}");
@@ -426,15 +431,7 @@ fn an_address_given_twice_is_reported_as_the_lnss_fault() {
 /// the session had: not another clash, however often it happens.
 #[test]
 fn an_address_given_twice_is_counted_once_through_renegotiations() {
-    let mut lns = Lns::new(Version::V3, 3, AuthMethod::ChapMd5, |i| {
-        Ipv4Addr::new(198, 51, 100, if i == 2 { 10 } else { 10 + i as u8 })
-    });
-    let mut s = run(
-        Version::V3,
-        3,
-        &plan(AuthMethod::ChapMd5, PASSWORD),
-        &mut lns,
-    );
+    let mut s = run_with_a_clash();
     let holders: Vec<usize> = (0..3)
         .filter(|&si| s.slots[si].address == Some(Ipv4Addr::new(198, 51, 100, 10)))
         .collect();
