@@ -580,3 +580,49 @@ fn an_sccrq_after_the_handshake_with_the_same_id_opens_a_new_tunnel() {
         assert_eq!(p.ep.tunnel(new).map(|t| t.is_established()), Some(true));
     }
 }
+
+/// A copy of the SCCRQ that the network delayed past the handshake (a retransmission that
+/// crossed our SCCRP on a slower path) reaches the tunnel it made, whose channel acknowledges
+/// it as a duplicate (RFC 2661 §5.8): no second, half-open tunnel, no SCCRP. The same SCCRQ
+/// long after is a client that restarted with the same id, and gets a tunnel of its own.
+#[test]
+fn a_delayed_copy_of_the_sccrq_is_a_duplicate_not_a_new_tunnel() {
+    for version in [Version::V2, Version::V3] {
+        let mut p = Peer::establish(version);
+        p.run(Duration::from_secs(1));
+        p.sent.clear();
+        let (tid, expected) = (p.tid, p.ns);
+        (p.tid, p.ns, p.nr) = (0, 0, 0);
+        p.send(MessageType::Sccrq, 0, p.sccrq(u32::from(US)));
+        p.run(Duration::from_secs(1));
+        assert_eq!(p.ep.tunnel_count(), 1, "{version:?}: {:?}", p.sent);
+        assert!(p.sent(MessageType::Sccrp).is_empty(), "{version:?}");
+        let acks: Vec<_> = p
+            .sent
+            .iter()
+            .filter(|(h, _)| h.tunnel_id == u32::from(US))
+            .collect();
+        assert_eq!(
+            acks.len(),
+            1,
+            "{version:?}: the duplicate acknowledged: {:?}",
+            p.sent
+        );
+        assert_eq!(
+            acks[0].0.nr, expected,
+            "{version:?}: the Nr of the tunnel's channel"
+        );
+        assert_eq!(p.ep.tunnel(tid).map(|t| t.is_established()), Some(true));
+
+        p.sent.clear();
+        p.run(Duration::from_secs(10));
+        (p.tid, p.ns, p.nr) = (0, 0, 0);
+        p.send(MessageType::Sccrq, 0, p.sccrq(u32::from(US)));
+        assert_eq!(
+            p.sent(MessageType::Sccrp).len(),
+            1,
+            "{version:?}: a restart"
+        );
+        assert_eq!(p.ep.tunnel_count(), 2, "{version:?}");
+    }
+}
