@@ -185,6 +185,17 @@ pub(crate) struct Fsm {
     answered: bool,
     /// The Identifier of our next Configure-Request or Terminate-Request.
     next_id: u8,
+    /// The Identifier and a fingerprint of the options of the peer's Configure-Request we
+    /// last acknowledged.
+    acked: Option<(u8, u16)>,
+}
+
+/// A 16-bit fingerprint of a Configure-Request's options (FNV-1a, folded).
+fn fingerprint(options: &[u8]) -> u16 {
+    let h = options.iter().fold(0x811c_9dc5u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (h >> 16) as u16 ^ h as u16
 }
 
 /// The layer actions the caller carries out.
@@ -200,6 +211,7 @@ impl Fsm {
         self.state = State::Opened;
         self.answered = true;
         self.restart = restart;
+        self.acked = None;
     }
 
     /// Runs an event that carries no packet (Up, Down, Open, Close, the timeouts, RXJ).
@@ -315,6 +327,19 @@ impl Fsm {
         if OptionIter::validate(data).is_err() {
             return Received::Malformed;
         }
+        let p = input.packet;
+        if self.state == State::Opened && self.acked == Some((p.identifier, fingerprint(data))) {
+            // The request that opened the automaton, again: its Identifier MUST have changed
+            // if the peer had had our Configure-Ack (RFC 1661 §5.1), so this is a copy the
+            // network duplicated or delayed, or a retransmission of a peer whose Ack was
+            // lost. Acknowledged again as it stands; a renegotiation (RCR in Opened) would
+            // take the link or its network layer down for nothing, and on a path that
+            // duplicates often, again and again.
+            cx.send(N::PROTOCOL, code::CONFIGURE_ACK, p.identifier, |w| {
+                w.bytes(data)
+            });
+            return Received::Done(Actions::NONE);
+        }
         let mut worst = Answer::Ack;
         for o in OptionIter::new(data).flatten() {
             match neg.check(o, input.rng) {
@@ -376,6 +401,7 @@ impl Fsm {
             let p = input.packet;
             if actions.contains(Actions::SCA) {
                 self.failures = 0;
+                self.acked = Some((p.identifier, fingerprint(p.data)));
                 for o in OptionIter::new(p.data).flatten() {
                     neg.accept(o);
                 }

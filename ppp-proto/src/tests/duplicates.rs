@@ -123,7 +123,7 @@ fn a_repeated_challenge_gets_the_same_ms_chap_v2_response() {
         trace(&p.sent)
     );
 }
-/// LCP renegotiates after a PAP login (a duplicated Configure-Request in Opened, RFC 1661
+/// LCP renegotiates after a PAP login (the peer's new Configure-Request in Opened, RFC 1661
 /// RCR in Opened): our new Authenticate-Request does not take the Identifier of the last
 /// round's, so a late copy of the last round's Ack is not taken for the new round's answer
 /// (which would leave us in the network phase and the authenticator waiting for a request).
@@ -138,9 +138,11 @@ fn a_late_pap_ack_of_the_last_round_is_not_this_rounds() {
     let old_ack = sent(&p, 0, protocol::PAP, pap_code::ACK)
         .pop()
         .unwrap_or_else(|| panic!("an Ack"));
-    let lcp_request = sent(&p, 0, protocol::LCP, 1)
-        .pop()
-        .unwrap_or_else(|| panic!("a Configure-Request"));
+    let lcp_request = renewed(
+        sent(&p, 0, protocol::LCP, 1)
+            .pop()
+            .unwrap_or_else(|| panic!("a Configure-Request")),
+    );
     // From now on our requests are lost.
     p.tamper = Some(Box::new(|from, f: &mut Vec<u8>| {
         from != 1 || split_protocol(f).is_none_or(|(proto, _)| proto != protocol::PAP)
@@ -170,4 +172,60 @@ fn a_late_pap_ack_of_the_last_round_is_not_this_rounds() {
         "{:?}",
         p.links[1].counters()
     );
+}
+
+/// `frame`, a Configure-Request, with the next Identifier: the same options asked again in a
+/// new request (RFC 1661 §5.1), not a copy of the old one.
+fn renewed(mut frame: Vec<u8>) -> Vec<u8> {
+    let (_, info) = split_protocol(&frame).unwrap_or_else(|| panic!("a frame"));
+    let at = frame.len() - info.len() + 1;
+    frame[at] = frame[at].wrapping_add(1);
+    frame
+}
+
+/// A copy of the Configure-Request that opened LCP or IPCP, arriving in Opened (the network
+/// duplicated or delayed it, or the peer sent it again before our Ack reached it): acknowledged
+/// again as it stands, with no renegotiation, so the link keeps its authentication and its
+/// addresses. The same options under a new Identifier are a renegotiation.
+#[test]
+fn a_copy_of_the_request_that_opened_is_acknowledged_again() {
+    const ACK: u8 = 2;
+    for proto in [protocol::LCP, protocol::IPCP] {
+        let mut p = Pair::lns_and_client(9, &[AuthMethod::ChapMd5], PASSWORD);
+        p.open();
+        p.run_while(Duration::from_secs(60), |p| !p.both_up());
+        assert!(p.both_up());
+        let request = sent(&p, 1, proto, 1)
+            .pop()
+            .unwrap_or_else(|| panic!("a Configure-Request"));
+        let acks = sent(&p, 0, proto, ACK).len();
+        let requests = sent(&p, 0, proto, 1).len();
+        let ups = p.events[0].len();
+        p.inject(0, &request);
+        p.run_for(Duration::from_secs(5));
+        assert_eq!(
+            sent(&p, 0, proto, ACK).len(),
+            acks + 1,
+            "{}",
+            trace(&p.sent)
+        );
+        assert_eq!(
+            sent(&p, 0, proto, 1).len(),
+            requests,
+            "{proto:#x}: no renegotiation"
+        );
+        assert_eq!(p.links[0].ipcp_state(), State::Opened);
+        assert_eq!(
+            p.events[0].len(),
+            ups,
+            "{proto:#x}: {:?}",
+            &p.events[0][ups..]
+        );
+        assert_eq!(p.down(0), None);
+
+        p.inject(0, &renewed(request));
+        p.run_while(Duration::from_secs(60), |p| !p.both_up());
+        assert!(p.events[0].len() > ups, "{proto:#x}: a renegotiation");
+        assert!(p.both_up(), "{}", trace(&p.sent));
+    }
 }
