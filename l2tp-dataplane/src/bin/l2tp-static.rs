@@ -258,7 +258,7 @@ fn cookie(text: &str) -> Result<Cookie, String> {
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("hex:"))
         .unwrap_or(text);
-    if digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{text:?} is not hex"));
     }
     let bytes: Vec<u8> = (0..digits.len())
