@@ -1,6 +1,6 @@
 //! What `l2tpctl show`, `debug` and `create session` make of tunnels that are closing: counted
 //! apart by `show system`, and never taken for the tunnel instance whose earlier attempt they
-//! were.
+//! were; and how the commands name sessions.
 
 use std::time::Duration;
 
@@ -286,3 +286,27 @@ fn show_session_gives_what_is_in_use() {
     assert!(used.sequencing_required, "{used:#?}");
     assert_eq!(used.differs, Vec::<String>::new());
 }
+
+/// An argument of digits names the tunnel or session with that id, else the one whose name is
+/// spelled with them (l2tpctl(1), COMMANDS): a live session named `457` in tunnel `125` is
+/// shown, debugged and deleted by that name, as its tunnel is.
+#[test]
+fn a_session_named_with_digits_is_found_by_its_name() {
+    let mut net = Net::new(&[CLIENT, ""], 11);
+    super::reload::cli_create(&mut net, "125", &["457"]);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+    let (t, s) = (Selector::Id(125), Selector::Id(457));
+    let shown = net.nodes[0].engine.session(net.now, &t, &s);
+    let shown = shown.unwrap_or_else(|e| panic!("show session 125 457: {e:?}"));
+    assert_eq!(shown.info.name.as_deref(), Some("457"));
+    assert_eq!(shown.info.state, ctl::State::Up);
+    let debug = DebugTarget::Session {
+        tunnel: t.clone(),
+        session: s.clone(),
+    };
+    let r = net.command(0, Command::Debug(debug, true));
+    assert!(r.is_ok(), "debug session 125 457 on: {r:?}");
+    let r = net.command(0, Command::DeleteSession(t, s));
+    assert!(r.is_ok(), "delete session 125 457: {r:?}");
+}
+
