@@ -1,6 +1,6 @@
 //! What `l2tpctl show`, `debug` and `create session` make of tunnels that are closing: counted
 //! apart by `show system`, and never taken for the tunnel instance whose earlier attempt they
-//! were; and how the commands name sessions.
+//! were; how the commands name sessions, and what goes with a deleted tunnel.
 
 use std::time::Duration;
 
@@ -310,3 +310,32 @@ fn a_session_named_with_digits_is_found_by_its_name() {
     assert!(r.is_ok(), "delete session 125 457: {r:?}");
 }
 
+/// `delete tunnel` of a tunnel made with `l2tpctl` deletes it with all its sessions: those
+/// made in it with `l2tpctl` are no longer listed (they could not be named: their tunnel is
+/// gone), and a tunnel made again under that name starts with none, its session names free.
+#[test]
+fn deleting_a_tunnel_made_with_l2tpctl_takes_its_sessions_along() {
+    let mut net = Net::new(&[CLIENT, ""], 13);
+    super::reload::cli_create(&mut net, "x", &["y"]);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+    let r = net.command(0, Command::DeleteTunnel(name("x")));
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(2));
+    let rows = net.nodes[0].engine.sessions(net.now, None);
+    let rows = rows.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        rows.iter().all(|s| s.name.as_deref() != Some("y")),
+        "{rows:?}"
+    );
+    super::reload::cli_create(&mut net, "x", &[]);
+    net.run_until(Duration::from_secs(5), "up again", |n| {
+        n.nodes[0].up().0 == 1
+    });
+    net.run_for(Duration::from_secs(2));
+    assert_eq!(
+        net.nodes[0].up(),
+        (1, 0),
+        "a session of the deleted tunnel came back"
+    );
+    super::reload::cli_session(&mut net, "x", "y");
+}
