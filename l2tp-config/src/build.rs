@@ -22,6 +22,7 @@ use crate::suggest::{self, hint};
 use crate::syntax::{Block, Item, Node};
 
 mod check;
+mod places;
 mod ppp;
 mod pw_types;
 mod radius;
@@ -676,6 +677,7 @@ impl Builder {
                     Some((p.name.clone(), Diagnostic::warning(at, String::new())))
                 })
                 .collect(),
+            places: self.places(),
         };
         if self.base_system.is_none() {
             self.check_system(&config);

@@ -40,6 +40,18 @@ pub struct Config {
     /// Where each session profile of the file sets `pseudowire_types`: a warning there with
     /// no message yet ([`Config::pseudowire_types_warnings`]).
     pub(crate) pseudowire_types_at: Vec<(String, Diagnostic)>,
+    /// Where each parameter of the `system` block and each `session` block is: an error there
+    /// with no message yet ([`Config::host_error`]).
+    pub(crate) places: Vec<(Place, Diagnostic)>,
+}
+
+/// A place in the file that a check of the host may point at ([`Config::host_error`]).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum Place {
+    /// The value of a parameter of the `system` block, by its name.
+    System(String),
+    /// A `session` block, by its name.
+    Session(String),
 }
 
 impl Default for Config {
@@ -59,6 +71,7 @@ impl Default for Config {
             sessions: Vec::new(),
             warnings: Vec::new(),
             pseudowire_types_at: Vec::new(),
+            places: Vec::new(),
         }
     }
 }
@@ -179,6 +192,14 @@ impl Config {
     /// `use_pppd`, a user both in a `user` block and in a users file), in file order.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// An error at `place` with `message`: a problem that a check of the host (by `l2tpd -n`)
+    /// found with what the file says there, located like the file's own problems. `None` when
+    /// the file does not have that place (a `system` parameter left at its default).
+    pub fn host_error(&self, place: &Place, message: impl Into<String>) -> Option<Diagnostic> {
+        let (_, at) = self.places.iter().find(|(p, _)| p == place)?;
+        Some(at.clone().with_message(message))
     }
 
     /// A warning at the `pseudowire_types` of each session profile of the file for each type

@@ -79,7 +79,7 @@ mod value;
 use std::path::{Path, PathBuf};
 
 pub use changes::{Change, describe_changes, session_changes, tunnel_changes};
-pub use config::{Config, DEFAULT_PROFILE};
+pub use config::{Config, DEFAULT_PROFILE, Place};
 pub use diagnostic::{Diagnostic, Note, Severity, render_all};
 pub use diff::{ConfigDiff, NameDiff, diff};
 pub use model::{
@@ -138,6 +138,7 @@ fn parse_inner(
     for d in diags
         .iter_mut()
         .chain(config.pseudowire_types_at.iter_mut().map(|(_, d)| d))
+        .chain(config.places.iter_mut().map(|(_, d)| d))
     {
         d.locate(file_name, &index, source);
     }

@@ -511,3 +511,28 @@ fn an_address_no_socket_can_use_is_refused_with_the_reason() {
         .is_ok()
     );
 }
+
+/// A tunnel with no `version` opens over UDP with the L2TPv2 SCCRQ that offers L2TPv3 (RFC
+/// 3931 §4.7.3), which carries a 16-bit tunnel id: a larger `tunnel_id` is refused where it is
+/// written, not found out when the tunnel cannot open. With `version 3`, over IP, or in a
+/// static tunnel, which never sends that SCCRQ, it is taken.
+#[test]
+fn a_tunnel_id_over_16_bits_needs_version_3_over_udp() {
+    let tunnel = |lines: &str| format!("tunnel \"t\" {{\n    peer 192.0.2.9\n{lines}}}\n");
+    assert_eq!(
+        problems(&tunnel("    tunnel_id 70000\n")),
+        [
+            "3:15: value `70000` is out of range: with no `version`, the tunnel opens with the \
+             L2TPv2 SCCRQ that offers L2TPv3, whose tunnel ids are from 1 to 65535 (set \
+             `version 3` for more)"
+        ]
+    );
+    for ok in [
+        "    tunnel_id 65535\n",
+        "    tunnel_id 70000\n    version 3\n",
+        "    tunnel_id 70000\n    encap ip\n",
+        "    tunnel_id 70000\n    peer_tunnel_id 70001\n",
+    ] {
+        assert!(parse("l2tpd.conf", &tunnel(ok)).is_ok(), "{ok}");
+    }
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use l2tp_config::{Config, LoadError};
+use l2tp_config::{Config, LoadError, Place};
 
 use crate::cli::{self, Args, Parsed};
 use crate::control::{self, ControlSocket};
@@ -68,7 +68,8 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
     let kind = match dataplane::choose(wanted) {
         Ok((kind, _)) => kind,
         Err(e) => {
-            eprintln!("l2tpd: {}: {e}", path.display());
+            let place = Place::System("dataplane".into());
+            eprintln!("l2tpd: {}", host_problem(path, config, place, e));
             return ExitCode::from(1);
         }
     };
@@ -80,7 +81,8 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
         .as_deref()
         .map(control::group_id)
     {
-        eprintln!("l2tpd: {}: {e}", path.display());
+        let place = Place::System("control_socket_group".into());
+        eprintln!("l2tpd: {}", host_problem(path, config, place, e));
         return ExitCode::from(1);
     }
     for w in config.warnings() {
@@ -99,7 +101,7 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
     let refused = dataplane::refusals(config, kind);
     // With `auto` the config is not at fault: another host may have the kernel's L2TP.
     if refused.is_empty() || wanted == l2tp_config::Dataplane::Auto {
-        for r in &refused {
+        for (_, r) in &refused {
             eprintln!(
                 "l2tpd: {}: warning: on this host, dataplane auto means {}: {r}",
                 path.display(),
@@ -109,8 +111,9 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
         println!("l2tpd: {}: config OK", path.display());
         return ExitCode::SUCCESS;
     }
-    for r in &refused {
-        eprintln!("l2tpd: {}: {r}", path.display());
+    for (session, r) in &refused {
+        let place = Place::Session(session.clone());
+        eprintln!("l2tpd: {}", host_problem(path, config, place, r.clone()));
     }
     eprintln!(
         "l2tpd: {}: {} session(s) that the data plane cannot carry",
@@ -118,6 +121,16 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
         refused.len()
     );
     ExitCode::from(1)
+}
+
+/// A problem `l2tpd -n` found with what the file asks of this host: at `place` in the file
+/// (`FILE:LINE:COL: error: ...`, as the file's own problems), else naming the file alone (a
+/// default the file does not write).
+fn host_problem(path: &Path, config: &Config, place: Place, message: String) -> String {
+    match config.host_error(&place, message.as_str()) {
+        Some(d) => d.to_string(),
+        None => format!("{}: {message}", path.display()),
+    }
 }
 
 /// Reads the config; on failure, the text to print: every problem with its location and
@@ -234,7 +247,7 @@ fn prepare(config: &Config) -> Result<Prepared, String> {
     if let Some(w) = autoname_warning(config) {
         tracing::warn!("{w}");
     }
-    for r in dataplane::refusals(config, dataplane) {
+    for (_, r) in dataplane::refusals(config, dataplane) {
         tracing::error!("{r}; the session will be refused");
     }
     let udp = net::bind_udp(&sys.listen, sys.learn_sccrq_mark)?;

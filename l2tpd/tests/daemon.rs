@@ -234,15 +234,66 @@ fn an_unknown_control_socket_group_is_a_start_up_error() {
     let o = env.run(&["-f", "-c", conf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no-such-group-l2tpd"), "{}", stderr(&o));
-    // A dry run on this host says so before the start does.
+    // A dry run on this host says so before the start does, at the line of the group, as
+    // every problem of the file is (l2tpd.conf(5), SYNTAX).
     let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let at = place_of(&conf, "no-such-group-l2tpd");
     assert!(
-        stderr(&o).contains("control_socket_group \"no-such-group-l2tpd\": no such group"),
+        stderr(&o).contains(&format!(
+            "l2tpd: {at}: error: control_socket_group \"no-such-group-l2tpd\": no such group"
+        )),
         "{}",
         stderr(&o)
     );
     assert!(!stdout(&o).contains("config OK"), "{}", stdout(&o));
+}
+
+/// `FILE:LINE:COL` of the first `text` in the file at `path`.
+fn place_of(path: &std::path::Path, text: &str) -> String {
+    let file = std::fs::read_to_string(path).unwrap();
+    let (n, line) = file
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(text))
+        .unwrap_or_else(|| panic!("no {text} in {file}"));
+    let col = line.find(text).unwrap_or(0) + 1;
+    format!("{}:{}:{col}", path.display(), n + 1)
+}
+
+/// A session the data plane the file names cannot carry: `l2tpd -n` names the session's line
+/// (its `pseudowire_type`), each one's.
+#[test]
+fn dry_run_names_the_line_of_a_session_the_data_plane_cannot_carry() {
+    let env = Env::new(l2tpd(), "dry-refused");
+    env.write_config(
+        "    dataplane userspace\n",
+        "session profile \"other\" {\n    pseudowire_type 99\n}\n\n\
+         tunnel \"t\" {\n    version 3\n    peer 192.0.2.9\n}\n\n\
+         session \"by-profile\" {\n    tunnel \"t\"\n    profile \"other\"\n}\n\n\
+         session \"own\" {\n    tunnel \"t\"\n    pseudowire_type 98\n}\n",
+    );
+    let conf = env.conf();
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    for (at, session) in [
+        (
+            place_of(&conf, "\"by-profile\""),
+            "by-profile\" (tunnel \"t\"): pseudowire_type 99",
+        ),
+        (
+            place_of(&conf, "98"),
+            "own\" (tunnel \"t\"): pseudowire_type 98",
+        ),
+    ] {
+        let line = format!("l2tpd: {at}: error: session \"{session}: the userspace data plane");
+        assert!(err.contains(&line), "{line}\n{err}");
+    }
+    assert!(
+        err.contains("2 session(s) that the data plane cannot carry"),
+        "{err}"
+    );
 }
 
 #[test]

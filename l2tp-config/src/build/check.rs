@@ -358,13 +358,22 @@ impl Builder {
                     );
                 }
             }
+            // With no version, a tunnel over UDP opens with the L2TPv2 SCCRQ that offers
+            // L2TPv3 (RFC 3931 §4.7.3): its id goes in a 16-bit Assigned Tunnel ID.
+            let probes = effective.version.is_none()
+                && effective.encap != Some(Encap::Ip)
+                && inst.peer_tunnel_id.is_none();
             if let Some(tid) = inst.tunnel_id {
-                if v2 && tid > u32::from(u16::MAX) {
+                if (v2 || probes) && tid > u32::from(u16::MAX) {
+                    let why = if v2 {
+                        "L2TPv2 tunnel ids are from 1 to 65535"
+                    } else {
+                        "with no `version`, the tunnel opens with the L2TPv2 SCCRQ that offers \
+                         L2TPv3, whose tunnel ids are from 1 to 65535 (set `version 3` for more)"
+                    };
                     self.error(
                         info.at("tunnel_id"),
-                        format!(
-                            "value `{tid}` is out of range: L2TPv2 tunnel ids are from 1 to 65535"
-                        ),
+                        format!("value `{tid}` is out of range: {why}"),
                     );
                 }
                 match ids.get(&tid) {

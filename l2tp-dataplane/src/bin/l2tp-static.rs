@@ -12,8 +12,8 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use clap::{Parser, ValueEnum};
+use anyhow::{Context, Result};
+use clap::{CommandFactory, Parser, ValueEnum};
 use l2tp_dataplane::{
     ControlSink, Cookie, DataplaneOptions, Encapsulation, L2SpecificSublayer, PseudowireType,
     SessionSpec, SinkEvent, TunnelSpec, UserspaceDataplane,
@@ -46,11 +46,11 @@ enum PwArg {
 #[command(name = "l2tp-static", version)]
 struct Args {
     /// Local address, IP or IP:PORT (UDP port default 1701)
-    #[arg(long, value_name = "IP[:PORT]")]
-    local: String,
+    #[arg(long, value_name = "IP[:PORT]", value_parser = address)]
+    local: SocketAddr,
     /// Peer address, IP or IP:PORT (UDP port default 1701)
-    #[arg(long, value_name = "IP[:PORT]")]
-    peer: String,
+    #[arg(long, value_name = "IP[:PORT]", value_parser = address)]
+    peer: SocketAddr,
     /// Encapsulation
     #[arg(long, value_enum, value_name = "udp|ip", default_value = "udp")]
     encap: EncapArg,
@@ -67,11 +67,11 @@ struct Args {
     #[arg(long, value_name = "ID")]
     peer_session_id: u32,
     /// Cookie we send: 4 or 8 octets in hex
-    #[arg(long, value_name = "HEX")]
-    cookie: Option<String>,
+    #[arg(long, value_name = "HEX", value_parser = cookie)]
+    cookie: Option<Cookie>,
     /// Cookie we expect from the peer: 4 or 8 octets in hex
-    #[arg(long, value_name = "HEX")]
-    peer_cookie: Option<String>,
+    #[arg(long, value_name = "HEX", value_parser = cookie)]
+    peer_cookie: Option<Cookie>,
     /// L2-Specific Sublayer
     #[arg(long, value_enum, value_name = "none|default", default_value = "none")]
     l2spec: L2specArg,
@@ -82,13 +82,13 @@ struct Args {
     #[arg(long, value_enum, value_name = "eth|eth-vlan", default_value = "eth")]
     pw_type: PwArg,
     /// VLAN id of an eth-vlan pseudowire (pushed on transmit, popped on receipt)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u16).range(1..=4094))]
     vlan_id: Option<u16>,
     /// Interface name or %d template
     #[arg(long, value_name = "NAME")]
     ifname: String,
     /// Interface MTU (default: fits a 1500-octet underlay)
-    #[arg(long, value_name = "MTU")]
+    #[arg(long, value_name = "MTU", value_parser = clap::value_parser!(u16).range(68..))]
     mtu: Option<u16>,
     /// Bridge the interface joins
     #[arg(long, value_name = "BRIDGE")]
@@ -107,8 +107,25 @@ struct Args {
     threads: usize,
 }
 
+/// What the options ask that does not go together: `--seq` without the sublayer that carries
+/// the numbers, a VLAN without an `eth-vlan` pseudowire or the other way round.
+fn conflict(args: &Args) -> Option<&'static str> {
+    match (args.seq, args.l2spec, args.pw_type, args.vlan_id) {
+        (true, L2specArg::None, ..) => Some("--seq needs --l2spec default"),
+        (_, _, PwArg::EthVlan, None) => Some("--pw-type eth-vlan needs --vlan-id"),
+        (_, _, PwArg::Eth, Some(_)) => Some("--vlan-id needs --pw-type eth-vlan"),
+        _ => None,
+    }
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(problem) = conflict(&args) {
+        // An invalid command line, as clap's own (exit status 2).
+        Args::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, problem)
+            .exit();
+    }
     // Block the signals before the data-path thread starts, so that it inherits the mask and
     // only `sigwait` below ever sees them.
     let mut signals = SigSet::empty();
@@ -121,8 +138,7 @@ fn main() -> Result<()> {
         EncapArg::Udp => Encapsulation::Udp,
         EncapArg::Ip => Encapsulation::Ip,
     };
-    let local = address(&args.local).context("--local")?;
-    let peer = address(&args.peer).context("--peer")?;
+    let (local, peer) = (args.local, args.peer);
     let mut tunnel = TunnelSpec::new(args.tunnel_id, args.peer_tunnel_id, encap, local, peer);
     tunnel.udp_checksums = !args.no_udp_checksums;
     let mut session = SessionSpec::eth(args.tunnel_id, args.session_id, args.peer_session_id);
@@ -131,8 +147,8 @@ fn main() -> Result<()> {
         PwArg::EthVlan => PseudowireType::EthVlan,
     };
     session.vlan_id = args.vlan_id;
-    session.cookie = cookie(args.cookie.as_deref()).context("--cookie")?;
-    session.peer_cookie = cookie(args.peer_cookie.as_deref()).context("--peer-cookie")?;
+    session.cookie = args.cookie.unwrap_or(Cookie::NONE);
+    session.peer_cookie = args.peer_cookie.unwrap_or(Cookie::NONE);
     session.l2spec = match args.l2spec {
         L2specArg::None => L2SpecificSublayer::None,
         L2specArg::Default => L2SpecificSublayer::Default,
@@ -226,31 +242,30 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
 }
 
 /// `IP` or `IP:PORT` (`[V6]:PORT` for IPv6).
-fn address(text: &str) -> Result<SocketAddr> {
+fn address(text: &str) -> Result<SocketAddr, String> {
     if let Ok(a) = text.parse::<SocketAddr>() {
         return Ok(a);
     }
     let ip: IpAddr = text
         .parse()
-        .with_context(|| format!("{text:?} is not an address"))?;
+        .map_err(|_| format!("{text:?} is not an address"))?;
     Ok(SocketAddr::new(ip, L2TP_PORT))
 }
 
 /// A cookie from hex (an optional `0x` or `hex:` prefix allowed).
-fn cookie(text: Option<&str>) -> Result<Cookie> {
-    let Some(text) = text else {
-        return Ok(Cookie::NONE);
-    };
+fn cookie(text: &str) -> Result<Cookie, String> {
     let digits = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("hex:"))
         .unwrap_or(text);
-    if digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("{text:?} is not hex");
+    if !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{text:?} is not hex"));
     }
     let bytes: Vec<u8> = (0..digits.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16))
-        .collect::<Result<_, _>>()?;
-    Cookie::new(&bytes).with_context(|| format!("a cookie has 4 or 8 octets, not {}", bytes.len()))
+        .filter_map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok())
+        .collect();
+    Cookie::new(&bytes)
+        .filter(|_| !bytes.is_empty())
+        .ok_or_else(|| format!("a cookie has 4 or 8 octets, not {}", bytes.len()))
 }

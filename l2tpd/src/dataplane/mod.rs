@@ -124,9 +124,9 @@ pub fn fallback(
     }
 }
 
-/// The sessions of `config` that data plane `kind` cannot carry: one line each, naming the
-/// session, its tunnel, its pseudowire type and why.
-pub fn refusals(config: &l2tp_config::Config, kind: Kind) -> Vec<String> {
+/// The sessions of `config` that data plane `kind` cannot carry: the session's name and a line
+/// naming the session, its tunnel, its pseudowire type and why.
+pub fn refusals(config: &l2tp_config::Config, kind: Kind) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let versions: std::collections::HashMap<String, Version> = config
         .resolved_tunnels()
@@ -143,10 +143,11 @@ pub fn refusals(config: &l2tp_config::Config, kind: Kind) -> Vec<String> {
         let version = versions.get(&s.tunnel).copied().unwrap_or(Version::V3);
         if let Some(why) = kind.refusal(version, s.settings.pseudowire_type, s.pseudowire.use_pppd)
         {
-            out.push(format!(
+            let text = format!(
                 "session \"{}\" (tunnel \"{}\"): pseudowire_type {}: {why}",
                 s.name, s.tunnel, s.settings.pseudowire_type
-            ));
+            );
+            out.push((s.name, text));
         }
     }
     out

@@ -411,8 +411,19 @@ impl Instances {
     }
 
     /// `l2tpctl delete` of the tunnel or session `name` made: its instance is not tried again
-    /// until a reload changes it.
+    /// until a reload changes it. A tunnel made with `l2tpctl` is gone then, and so are the
+    /// sessions made in it with `l2tpctl` (l2tpctl(1), delete tunnel).
     pub(super) fn stop(&mut self, kind: InstanceKind, name: &str) {
+        let by_cli = |c: ctl::CreatedBy| c != ctl::CreatedBy::Config;
+        if kind == InstanceKind::Tunnel
+            && self.tunnels.get(name).is_some_and(|i| by_cli(i.created_by))
+        {
+            for s in self.sessions_of(name) {
+                if self.sessions.get(&s).is_some_and(|i| by_cli(i.created_by)) {
+                    self.stop(InstanceKind::Session, &s);
+                }
+            }
+        }
         let state = match kind {
             InstanceKind::Tunnel => self.tunnels.get_mut(name).map(|i| &mut i.state),
             InstanceKind::Session => self.sessions.get_mut(name).map(|i| &mut i.state),

@@ -1,6 +1,6 @@
 //! What `l2tpctl show`, `debug` and `create session` make of tunnels that are closing: counted
 //! apart by `show system`, and never taken for the tunnel instance whose earlier attempt they
-//! were.
+//! were; how the commands name sessions, and what goes with a deleted tunnel.
 
 use std::time::Duration;
 
@@ -285,4 +285,57 @@ fn show_session_gives_what_is_in_use() {
     );
     assert!(used.sequencing_required, "{used:#?}");
     assert_eq!(used.differs, Vec::<String>::new());
+}
+
+/// An argument of digits names the tunnel or session with that id, else the one whose name is
+/// spelled with them (l2tpctl(1), COMMANDS): a live session named `457` in tunnel `125` is
+/// shown, debugged and deleted by that name, as its tunnel is.
+#[test]
+fn a_session_named_with_digits_is_found_by_its_name() {
+    let mut net = Net::new(&[CLIENT, ""], 11);
+    super::reload::cli_create(&mut net, "125", &["457"]);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+    let (t, s) = (Selector::Id(125), Selector::Id(457));
+    let shown = net.nodes[0].engine.session(net.now, &t, &s);
+    let shown = shown.unwrap_or_else(|e| panic!("show session 125 457: {e:?}"));
+    assert_eq!(shown.info.name.as_deref(), Some("457"));
+    assert_eq!(shown.info.state, ctl::State::Up);
+    let debug = DebugTarget::Session {
+        tunnel: t.clone(),
+        session: s.clone(),
+    };
+    let r = net.command(0, Command::Debug(debug, true));
+    assert!(r.is_ok(), "debug session 125 457 on: {r:?}");
+    let r = net.command(0, Command::DeleteSession(t, s));
+    assert!(r.is_ok(), "delete session 125 457: {r:?}");
+}
+
+/// `delete tunnel` of a tunnel made with `l2tpctl` deletes it with all its sessions: those
+/// made in it with `l2tpctl` are no longer listed (they could not be named: their tunnel is
+/// gone), and a tunnel made again under that name starts with none, its session names free.
+#[test]
+fn deleting_a_tunnel_made_with_l2tpctl_takes_its_sessions_along() {
+    let mut net = Net::new(&[CLIENT, ""], 13);
+    super::reload::cli_create(&mut net, "x", &["y"]);
+    net.run_until(Duration::from_secs(5), "up", |n| n.nodes[0].up() == (1, 1));
+    let r = net.command(0, Command::DeleteTunnel(name("x")));
+    assert!(r.is_ok(), "{r:?}");
+    net.run_for(Duration::from_secs(2));
+    let rows = net.nodes[0].engine.sessions(net.now, None);
+    let rows = rows.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        rows.iter().all(|s| s.name.as_deref() != Some("y")),
+        "{rows:?}"
+    );
+    super::reload::cli_create(&mut net, "x", &[]);
+    net.run_until(Duration::from_secs(5), "up again", |n| {
+        n.nodes[0].up().0 == 1
+    });
+    net.run_for(Duration::from_secs(2));
+    assert_eq!(
+        net.nodes[0].up(),
+        (1, 0),
+        "a session of the deleted tunnel came back"
+    );
+    super::reload::cli_session(&mut net, "x", "y");
 }

@@ -91,15 +91,18 @@ impl Views<'_> {
             .is_some_and(|i| i.state.handle().is_none() && shown(i)))
     }
 
-    /// The session `sel` names in tunnel `tunnel`.
+    /// The session `sel` names in tunnel `tunnel`: by id, else (digits too) by name.
     pub(super) fn find_session(&self, tunnel: u64, sel: &Selector) -> Option<u64> {
         if let Selector::Id(sid) = sel {
             let tid = self.registry.tunnel(tunnel)?.tid();
-            return self.registry.session_handle(tid, *sid).filter(|h| {
+            let by_id = self.registry.session_handle(tid, *sid).filter(|h| {
                 self.registry
                     .session(*h)
                     .is_some_and(|s| s.tunnel == tunnel)
             });
+            if by_id.is_some() {
+                return by_id;
+            }
         }
         self.registry
             .sessions()
