@@ -251,13 +251,19 @@ fn an_unknown_control_socket_group_is_a_start_up_error() {
 
 /// `FILE:LINE:COL` of the first `text` in the file at `path`.
 fn place_of(path: &std::path::Path, text: &str) -> String {
+    place_in(path, text, text)
+}
+
+/// FILE:LINE:COL of `token` on the first line of the file at `path` that holds `line_text`
+/// (a token alone could also be found in a temporary directory's random name).
+fn place_in(path: &std::path::Path, line_text: &str, token: &str) -> String {
     let file = std::fs::read_to_string(path).unwrap();
     let (n, line) = file
         .lines()
         .enumerate()
-        .find(|(_, l)| l.contains(text))
-        .unwrap_or_else(|| panic!("no {text} in {file}"));
-    let col = line.find(text).unwrap_or(0) + 1;
+        .find(|(_, l)| l.contains(line_text))
+        .unwrap_or_else(|| panic!("no {line_text} in {file}"));
+    let col = line.find(token).unwrap_or(0) + 1;
     format!("{}:{}:{col}", path.display(), n + 1)
 }
 
@@ -283,7 +289,7 @@ fn dry_run_names_the_line_of_a_session_the_data_plane_cannot_carry() {
             "by-profile\" (tunnel \"t\"): pseudowire_type 99",
         ),
         (
-            place_of(&conf, "98"),
+            place_in(&conf, "pseudowire_type 98", "98"),
             "own\" (tunnel \"t\"): pseudowire_type 98",
         ),
     ] {
