@@ -67,7 +67,7 @@
 //! - Keep-alive and timeouts: LCP echo with a failure count (adaptive if asked), idle timeout
 //!   fed by [`Link::note_activity`], session timeout, authentication timeout; each ends the link
 //!   with a [`DownReason`].
-//! - Per-link [`Counters`]. A link is about 460 octets (a test holds it under 512) and holds no
+//! - Per-link [`Counters`]. A link is about 500 octets (a test holds it under 512) and holds no
 //!   heap memory while Opened and idle: its frame queue keeps an echo exchange in place, its
 //!   event queue and authentication state are released once drained or done.
 //!

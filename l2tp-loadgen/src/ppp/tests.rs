@@ -504,10 +504,10 @@ fn data_for_no_session_or_with_a_wrong_cookie_is_dropped() {
 
 #[test]
 fn a_session_costs_about_half_a_kib() {
-    // The link (about 456 octets) and its framing, state and timer; no heap while idle.
+    // The link (about 500 octets) and its framing, state and timer; no heap while idle.
     let size = std::mem::size_of::<Slot>();
     eprintln!("{size} octets per session");
-    assert!(size <= 544, "{size} octets per session");
+    assert!(size <= 576, "{size} octets per session");
 }
 
 /// `--ppp-eager`: each link sends its Configure-Request at once; an LNS that takes it needs
