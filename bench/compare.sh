@@ -19,14 +19,10 @@ LOADGEN=$BIN/l2tp-loadgen L2TPCTL=$BIN/l2tpctl
 W=$(mktemp -d /tmp/l2tp-compare.XXXXXX)
 NS=lc$$
 DPID=
-cleanup() {
-    set +e
-    [ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
+# shellcheck source=bench/common.sh
+source bench/common.sh
+# shellcheck disable=SC2086 # the pid when set
+trap 'netns_cleanup "$NS" "$W" $DPID' EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 cat >"$W/l2tpd.conf" <<EOF

@@ -127,6 +127,8 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 part() { [[ "$PARTS" == *"$1"* ]]; }
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
 # ------------------------------------------------------------------ l2tpd as LNS
 l2tpd_conf() { # FILE LISTEN DATAPLANE [EXTRA]
@@ -467,43 +469,7 @@ PPP_PASSWORD=bench-ppp-secret
 awk -v n="$PPP_USERS" -v pw="$PPP_PASSWORD" \
     'BEGIN { for (i = 1; i <= n; i++) printf "bench%d * \"%s\" *\n", i, pw }' >"$W/ppp-users"
 chmod 600 "$W/ppp-users"
-cat >"$W/ppp.conf" <<EOF
-system {
-    listen 127.0.0.1:1701
-    control_socket $W/ctl.sock
-    pid_file $W/l2tpd.pid
-    dataplane userspace
-    ppp_interface ${P}ppp
-}
-peer profile "lacs" {
-    peer_ipaddr 127.0.0.1
-    lac_lns lac
-    tunnel_profile_name "v2"
-    session_profile_name "ppp-in"
-    pseudowire_profile_name "native"
-}
-tunnel profile "v2" {
-    version 2
-}
-session profile "ppp-in" {
-    pseudowire_type ppp
-}
-pseudowire profile "native" {
-    ppp_profile_name "users"
-}
-ppp profile "users" {
-    auth_chap true
-    auth_mschapv2 false
-    local_ip_addr 198.51.100.1
-    ip_pool_name "pool"
-    users_file "$W/ppp-users"
-    ipv6cp false
-    lcp_echo_interval $PPP_ECHO
-}
-ip pool "pool" {
-    ranges $PPP_POOL
-}
-EOF
+ppp_lns_conf "$W/ppp.conf" "$W" "${P}ppp" "$W/ppp-users" "$PPP_POOL" "$PPP_ECHO"
 ppp_loadgen() { # OUT T S [ARGS...]: l2tp-loadgen --ppp against the LNS
     local out=$1 t=$2 s=$3; shift 3
     loadgen "$out" --peer 127.0.0.1:1701 --version 2 --tunnels "$t" --sessions "$s" --ppp \

@@ -261,6 +261,12 @@ impl Core {
         self.engine.is_idle()
     }
 
+    /// Whether a graceful stop has sent every StopCCN (no tunnel waits for its native-PPP
+    /// links' Terminate-Acks any longer).
+    pub fn stopccns_sent(&self) -> bool {
+        self.engine.stopccns_sent()
+    }
+
     /// The running config.
     pub fn config(&self) -> &Config {
         self.engine.config()

@@ -601,6 +601,12 @@ impl Engine {
         self.ppp.closing.is_empty() && self.protocol.ep().all_acked()
     }
 
+    /// Whether no tunnel waits for its native-PPP links' Terminate-Acks before its StopCCN:
+    /// after [`Engine::begin_shutdown`], every StopCCN is queued.
+    pub fn stopccns_sent(&self) -> bool {
+        self.ppp.closing.is_empty()
+    }
+
     // ---------------------------------------------------------------- views
 
     /// `show tunnels`.

@@ -4,7 +4,8 @@
 //! requests (whose outcome it hands back), events for watchers and user scripts.
 //!
 //! Signals: SIGHUP re-reads the config (off the loop, [`reload`]); SIGTERM and SIGINT stop gracefully, waiting at most
-//! [`SHUTDOWN_GRACE`] for the engine to finish (a second signal stops at once); SIGUSR1 flushes
+//! [`SHUTDOWN_GRACE`] for the engine to finish, and the peers at least [`stopping::ACK_WAIT`]
+//! after the last StopCCN (a second signal stops at once); SIGUSR1 flushes
 //! the log and re-opens the log file.
 //!
 //! Under systemd ([`Notifier`]) the loop says when it is ready, reloading and stopping, keeps
@@ -41,13 +42,13 @@ use crate::watchers::{self, Watchers};
 
 mod reload;
 mod sockets;
+mod stopping;
 
 use reload::Reloads;
 pub use sockets::Sockets;
 use sockets::{FromSocket, Inbound, Listen, receive, receive_nfq, send_all};
-
-/// The longest a graceful stop waits for peers.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub use stopping::SHUTDOWN_GRACE;
+use stopping::Stopping;
 
 /// The longest a stopping daemon waits for the scripts of the last events.
 pub const SCRIPT_GRACE: Duration = Duration::from_secs(3);
@@ -190,7 +191,7 @@ pub async fn run(
     let watchdog_every = notifier.watchdog_interval();
     let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
     watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut stopping: Option<Instant> = None;
+    let mut stopping: Option<Stopping> = None;
     // A second SIGTERM or SIGINT: the stop waits for nothing more (l2tpd(8), SIGNALS).
     let mut at_once = false;
     let mut reloads = Reloads::new();
@@ -206,7 +207,7 @@ pub async fn run(
     send_all(&mut core, &mut sockets, &mut plane).await;
     notifier.ready(core.counts());
     loop {
-        let wake = match (core.poll_timeout(), stopping) {
+        let wake = match (core.poll_timeout(), stopping.and_then(|s| s.deadline())) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -306,10 +307,10 @@ pub async fn run(
             }
             _ = sleep, if wake.is_some() => {
                 let now = Instant::now();
-                if stopping.is_some_and(|deadline| now >= deadline) {
+                if let Some(took) = stopping.and_then(|s| s.over(now)) {
                     tracing::warn!(
-                        "graceful stop took longer than {}s; stopping anyway",
-                        SHUTDOWN_GRACE.as_secs()
+                        "graceful stop took longer than {:.1}s; stopping anyway",
+                        took.as_secs_f64()
                     );
                     break;
                 }
@@ -336,8 +337,13 @@ pub async fn run(
             &io,
         );
         send_all(&mut core, &mut sockets, &mut plane).await;
-        if stopping.is_some() && core.is_idle() {
-            break;
+        if let Some(s) = stopping.as_mut() {
+            if core.is_idle() {
+                break;
+            }
+            if core.stopccns_sent() {
+                s.goodbyes_out(Instant::now());
+            }
         }
     }
     drop(scrapes_tx);
@@ -579,7 +585,7 @@ fn carry_out(
 /// Starts (or, on a second signal, ends) a graceful stop; returns whether to stop at once.
 fn begin_stop(
     core: &mut Core,
-    stopping: &mut Option<Instant>,
+    stopping: &mut Option<Stopping>,
     notifier: &mut Notifier,
     name: &str,
 ) -> bool {
@@ -590,7 +596,7 @@ fn begin_stop(
     notice!("{name}: stopping");
     notifier.stopping();
     let now = Instant::now();
-    *stopping = Some(now + SHUTDOWN_GRACE);
+    *stopping = Some(Stopping::new(now));
     core.begin_shutdown(now);
     false
 }
