@@ -73,14 +73,7 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // The group is the host's, not the file's: a file that names one this host lacks would
-    // not start here.
-    if let Some(Err(e)) = config
-        .system()
-        .control_socket_group
-        .as_deref()
-        .map(control::group_id)
-    {
+    if let Some(e) = control::group_problem(config) {
         let place = Place::System("control_socket_group".into());
         eprintln!("l2tpd: {}", host_problem(path, config, place, e));
         return ExitCode::from(1);
