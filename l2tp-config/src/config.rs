@@ -202,6 +202,13 @@ impl Config {
         Some(at.clone().with_message(message))
     }
 
+    /// [`Config::host_error`] for a warning: what the host check found at `place` does not
+    /// keep the file from being used (`dataplane auto` may mean another data plane elsewhere).
+    pub fn host_warning(&self, place: &Place, message: impl Into<String>) -> Option<Diagnostic> {
+        self.host_error(place, message)
+            .map(Diagnostic::into_warning)
+    }
+
     /// A warning at the `pseudowire_types` of each session profile of the file for each type
     /// it lists that `refusal` says is not carried (why, for `l2tpd -n`: the data plane the
     /// config asks for cannot carry it), in file order. `refusal` is asked with the

@@ -90,6 +90,14 @@ impl Diagnostic {
         }
     }
 
+    /// The same problem, at the same place, as a warning.
+    pub(crate) fn into_warning(self) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..self
+        }
+    }
+
     /// The same problem, at the same place, with `message`.
     pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();

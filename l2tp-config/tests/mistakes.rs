@@ -536,3 +536,42 @@ fn a_tunnel_id_over_16_bits_needs_version_3_over_udp() {
         assert!(parse("l2tpd.conf", &tunnel(ok)).is_ok(), "{ok}");
     }
 }
+
+/// A session of a tunnel with no `version` is numbered as an L2TPv2 one while the tunnel opens
+/// over UDP with the L2TPv2 SCCRQ that offers L2TPv3 (RFC 3931 §4.7.3): a `session_id` over 16
+/// bits is refused at its line, as in an L2TPv2 tunnel. With `version 3`, over IP, or in a
+/// static tunnel it is taken.
+#[test]
+fn a_session_id_over_16_bits_needs_version_3_over_udp() {
+    let config = |tunnel: &str| {
+        format!(
+            "tunnel \"t\" {{\n    peer 192.0.2.9\n{tunnel}}}\n\
+             session \"s\" {{\n    tunnel \"t\"\n    session_id 70000\n{}}}\n",
+            if tunnel.contains("peer_tunnel_id") {
+                "    peer_session_id 70001\n    pseudowire_type eth\n"
+            } else {
+                ""
+            }
+        )
+    };
+    assert_eq!(
+        problems(&config("")),
+        [
+            "6:16: value `70000` is out of range: tunnel `t` has no `version`, so it opens with \
+             the L2TPv2 SCCRQ that offers L2TPv3, and L2TPv2 session ids are from 1 to 65535 \
+             (set `version 3` in the tunnel for more)"
+        ]
+    );
+    assert_eq!(
+        problems(&config("    version 2\n")),
+        ["7:16: value `70000` is out of range: L2TPv2 session ids are from 1 to 65535"]
+    );
+    for ok in [
+        "    version 3\n",
+        "    encap ip\n",
+        "    tunnel_id 7\n    peer_tunnel_id 8\n",
+    ] {
+        let c = config(ok);
+        assert!(parse("l2tpd.conf", &c).is_ok(), "{c}: {:?}", problems(&c));
+    }
+}

@@ -14,6 +14,7 @@ use crate::session::{CallType, SessionConfig, SessionState};
 pub use crate::speed::ConnectSpeed;
 use crate::tunnel::{TunnelConfig, TunnelState};
 use crate::wire::access_line::AccessLine;
+use crate::wire::avp::types::ResultCode;
 use crate::wire::header::{Cookie, Encapsulation, L2SpecificSublayer, Version};
 use crate::wire::result::ErrorCode;
 use crate::wire::{MessageType, avp::types::Accm, avp::types::CallErrors};
@@ -265,6 +266,15 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// The Result Code AVP that carries this refusal to the peer.
+    pub fn result_code(&self) -> ResultCode {
+        ResultCode {
+            result: self.result,
+            error: self.error.map(|e| e.code()),
+            message: self.message.clone().map(String::into_bytes),
+        }
+    }
+
     /// Result code `result`, with no error code or message.
     pub fn result(result: u16) -> Self {
         Self {
@@ -459,6 +469,23 @@ pub struct DownReason {
     /// The peer's or our text, if any: the peer's as its octets, which need not be UTF-8
     /// (RFC 2661 §4.4.2 asks for text; a peer may send anything).
     pub message: Option<Vec<u8>>,
+}
+
+impl DownReason {
+    /// The reason of an end that sent `sent` (in a StopCCN or CDN) because of `cause`, with
+    /// `detail` (when given) as its own account instead of the message the peer read. Its
+    /// codes are those the wire carried, as the peer reads them: a message goes after an error
+    /// code, so a Result Code with a message and no error code carries error code 0 (RFC 2661
+    /// §4.4.2, RFC 3931 §5.4.2).
+    pub(crate) fn sent(cause: DownCause, sent: ResultCode, detail: Option<String>) -> Self {
+        let error = sent.error.or_else(|| sent.message.as_ref().map(|_| 0));
+        Self {
+            cause,
+            result: sent.result,
+            error,
+            message: detail.map(String::into_bytes).or(sent.message),
+        }
+    }
 }
 
 /// Something that happened, for the caller to act on or report.

@@ -97,10 +97,13 @@ fn esc(s: &str) -> String {
 fn text_of(response: &Response) -> String {
     match response {
         Response::System(s) => system(s),
+        Response::Tunnels(t) if t.is_empty() => nothing("tunnel"),
         Response::Tunnels(t) => tunnels(t),
         Response::Tunnel(t) => tunnel(t),
+        Response::Sessions(s) if s.is_empty() => nothing("session"),
         Response::Sessions(s) => sessions(s),
         Response::Session(s) => session(s),
+        Response::Profiles(p) if p.is_empty() => nothing("profile"),
         Response::Profiles(p) => p
             .iter()
             .map(|p| {
@@ -117,6 +120,7 @@ fn text_of(response: &Response) -> String {
             out.push_str(&settings(&p.settings, "  "));
             out
         }
+        Response::IpPools(pools) if pools.is_empty() => nothing("IP pool"),
         Response::IpPools(pools) => pools.iter().map(ip_pool).collect(),
         Response::IpPool(p) => ip_pool(p),
         Response::Radius(r) => radius::show(r),
@@ -142,6 +146,11 @@ fn text_of(response: &Response) -> String {
         Response::Done(msg) => format!("{}\n", esc(msg)),
         _ => String::new(),
     }
+}
+
+/// The one line of a listing with nothing in it, as `show radius` says `no RADIUS server`.
+fn nothing(what: &str) -> String {
+    format!("no {what}\n")
 }
 
 fn duration(secs: u64) -> String {

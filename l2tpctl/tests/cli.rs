@@ -155,26 +155,35 @@ fn show_system_as_text_and_json() {
     );
 }
 
+/// A listing with nothing to list says so in one line, as `show radius` does of its servers;
+/// its JSON is an empty array (`show radius`: no servers).
 #[test]
-fn show_tunnels_and_sessions_are_empty_tables() {
+fn empty_listings_say_so() {
     let d = start("tables", "");
-    let o = d.ctl(&["show", "tunnels"]);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    assert!(
-        out(&o).contains("TID") && out(&o).contains("PEER"),
-        "{}",
-        out(&o)
-    );
+    for (cmd, line) in [
+        (&["show", "tunnels"][..], "no tunnel\n"),
+        (&["show", "sessions"], "no session\n"),
+        (&["show", "ip", "pools"], "no IP pool\n"),
+    ] {
+        let o = d.ctl(cmd);
+        assert_eq!(o.status.code(), Some(0), "{cmd:?}: {}", err(&o));
+        assert_eq!(out(&o), line, "{cmd:?}");
+    }
+    // Its counters follow.
+    let o = d.ctl(&["show", "radius"]);
+    assert!(out(&o).starts_with("no RADIUS server\n"), "{}", out(&o));
+    for cmd in [
+        &["show", "tunnels"][..],
+        &["show", "sessions"],
+        &["show", "ip", "pools"],
+    ] {
+        let j = [&["-j"][..], cmd].concat();
+        assert_eq!(json(&d.ctl(&j)), serde_json::json!([]), "{cmd:?}");
+    }
     assert_eq!(
-        json(&d.ctl(&["-j", "show", "tunnels"])),
+        json(&d.ctl(&["-j", "show", "radius"]))["servers"],
         serde_json::json!([])
     );
-    assert_eq!(
-        json(&d.ctl(&["-j", "show", "sessions"])),
-        serde_json::json!([])
-    );
-    let o = d.ctl(&["show", "sessions"]);
-    assert!(out(&o).contains("SID"), "{}", out(&o));
     let o = d.ctl(&["show", "tunnel", "5"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("no tunnel 5"), "{}", err(&o));

@@ -73,14 +73,7 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // The group is the host's, not the file's: a file that names one this host lacks would
-    // not start here.
-    if let Some(Err(e)) = config
-        .system()
-        .control_socket_group
-        .as_deref()
-        .map(control::group_id)
-    {
+    if let Some(e) = control::group_problem(config) {
         let place = Place::System("control_socket_group".into());
         eprintln!("l2tpd: {}", host_problem(path, config, place, e));
         return ExitCode::from(1);
@@ -96,17 +89,16 @@ fn dry_run(path: &Path, config: &Config) -> ExitCode {
         eprintln!("l2tpd: {w}");
     }
     if let Some(w) = autoname_warning(config) {
-        eprintln!("l2tpd: {}: warning: {w}", path.display());
+        let place = Place::System("autoname_interfaces".into());
+        eprintln!("l2tpd: {}", host_warning(path, config, place, w.into()));
     }
     let refused = dataplane::refusals(config, kind);
     // With `auto` the config is not at fault: another host may have the kernel's L2TP.
     if refused.is_empty() || wanted == l2tp_config::Dataplane::Auto {
-        for (_, r) in &refused {
-            eprintln!(
-                "l2tpd: {}: warning: on this host, dataplane auto means {}: {r}",
-                path.display(),
-                kind.name()
-            );
+        for (session, r) in &refused {
+            let place = Place::Session(session.clone());
+            let w = format!("on this host, dataplane auto means {}: {r}", kind.name());
+            eprintln!("l2tpd: {}", host_warning(path, config, place, w));
         }
         println!("l2tpd: {}: config OK", path.display());
         return ExitCode::SUCCESS;
@@ -130,6 +122,15 @@ fn host_problem(path: &Path, config: &Config, place: Place, message: String) -> 
     match config.host_error(&place, message.as_str()) {
         Some(d) => d.to_string(),
         None => format!("{}: {message}", path.display()),
+    }
+}
+
+/// [`host_problem`] for a warning: `FILE:LINE:COL: warning: ...`, else
+/// `FILE: warning: ...`.
+fn host_warning(path: &Path, config: &Config, place: Place, message: String) -> String {
+    match config.host_warning(&place, message.as_str()) {
+        Some(d) => d.to_string(),
+        None => format!("{}: warning: {message}", path.display()),
     }
 }
 

@@ -169,6 +169,13 @@ pub fn group_id(name: &str) -> Result<nix::unistd::Gid, String> {
         .ok_or_else(|| format!("control_socket_group \"{name}\": no such group"))
 }
 
+/// Why `config`'s `control_socket_group` cannot be used on this host, if it cannot: the
+/// group is the host's, not the file's, so a file that names one the host lacks would not
+/// start here (`l2tpd -n` and a reload refuse it).
+pub fn group_problem(config: &l2tp_config::Config) -> Option<String> {
+    group_id(config.system().control_socket_group.as_deref()?).err()
+}
+
 /// Creates the control socket at `path`, group-accessible by `group` if given.
 pub fn prepare(path: &Path, group: Option<&str>) -> Result<ControlSocket, String> {
     let shown = path.display();

@@ -21,6 +21,10 @@ pub const MRU_AUTO: &str = "auto (from the tunnel's underlay)";
 /// MTU out from the path and the headers (l2tpd.conf(5) `mtu`).
 pub const MTU_AUTO: &str = "auto (from the path and the headers)";
 
+/// What an unset pseudowire profile `interface_name` reads as: the template a session then
+/// takes, by its pseudowire type (l2tpd.conf(5) `interface_name`, `dataplane::names::template`).
+pub const INTERFACE_AUTO: &str = "auto (l2tpeth%d for Ethernet, ppp%d for PPP)";
+
 /// Every profile of `kind`, in file order (the `default` one included).
 pub fn profiles(config: &Config, kind: ProfileKind) -> Vec<ProfileInfo> {
     let names: Vec<&str> = match kind {
@@ -267,7 +271,10 @@ pub fn session_settings(s: &SessionSettings) -> Settings {
 /// A pseudowire profile's settings.
 pub fn pseudowire_settings(s: &PseudowireSettings) -> Settings {
     let mut m = Settings::new();
-    m.push("interface_name", opt_text(&s.interface_name));
+    m.push(
+        "interface_name",
+        opt_text(&s.interface_name).or_else(|| text(INTERFACE_AUTO)),
+    );
     m.push("mtu", num(&s.mtu).or_else(|| text(MTU_AUTO)));
     m.push("mac", opt_text(&s.mac));
     m.push("local_ip", opt_text(&s.local_ip));
@@ -456,6 +463,17 @@ mod tests {
         assert_eq!(
             json["mtu"], "auto (from the path and the headers)",
             "{json}"
+        );
+        // Unset, the interface name is the template the session's type takes.
+        assert_eq!(json["interface_name"], INTERFACE_AUTO, "{json}");
+        let (eth, ppp) = (
+            crate::dataplane::names::template(None, false),
+            crate::dataplane::names::template(None, true),
+        );
+        assert!(
+            INTERFACE_AUTO.contains(&format!("{eth} for Ethernet"))
+                && INTERFACE_AUTO.contains(&format!("{ppp} for PPP")),
+            "{INTERFACE_AUTO} against {eth} and {ppp}"
         );
     }
 

@@ -69,8 +69,12 @@ fn autoname_interfaces_false_is_accepted_with_a_warning() {
     let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("config OK"));
+    // At the line of the setting, as every warning of the file is.
+    let at = place_of(&conf, "false");
     assert!(
-        stderr(&o).contains("warning: autoname_interfaces false is ignored"),
+        stderr(&o).contains(&format!(
+            "l2tpd: {at}: warning: autoname_interfaces false is ignored"
+        )),
         "{}",
         stderr(&o)
     );
@@ -300,6 +304,28 @@ fn dry_run_names_the_line_of_a_session_the_data_plane_cannot_carry() {
         err.contains("2 session(s) that the data plane cannot carry"),
         "{err}"
     );
+}
+
+/// With `dataplane auto`, a session the data plane it means on this host cannot carry is a
+/// warning, not an error (another host may have another data plane), at the session's line
+/// as the error of a named data plane is.
+#[test]
+fn dry_run_warns_at_the_line_of_a_session_dataplane_auto_cannot_carry() {
+    let env = Env::new(l2tpd(), "dry-auto");
+    env.write_config(
+        "    dataplane auto\n",
+        "tunnel \"t\" {\n    version 3\n    peer 192.0.2.9\n}\n\n\
+         session \"own\" {\n    tunnel \"t\"\n    pseudowire_type 98\n}\n",
+    );
+    let conf = env.conf();
+    let o = env.run(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("config OK"), "{}", stdout(&o));
+    let line = format!(
+        "l2tpd: {}: warning: on this host, dataplane auto means ",
+        place_in(&conf, "pseudowire_type 98", "98")
+    );
+    assert!(stderr(&o).contains(&line), "{line}\n{}", stderr(&o));
 }
 
 #[test]

@@ -592,7 +592,32 @@ impl Builder {
                     ),
                 );
             }
-            if tunnel.settings.version == Some(L2tpVersion::V2) {
+            // With no version, a tunnel over UDP opens with the L2TPv2 SCCRQ that offers
+            // L2TPv3 (RFC 3931 §4.7.3), and its sessions are numbered as L2TPv2 ones until the
+            // peer's answer settles the version: a 16-bit id, as the tunnel's own.
+            let v2 = tunnel.settings.version == Some(L2tpVersion::V2);
+            let probes = tunnel.settings.version.is_none()
+                && tunnel.settings.encap != Encap::Ip
+                && !tunnel.is_static();
+            if let Some(sid) = inst.session_id.filter(|&id| id > u32::from(u16::MAX))
+                && (v2 || probes)
+            {
+                let why = if v2 {
+                    "L2TPv2 session ids are from 1 to 65535".to_owned()
+                } else {
+                    format!(
+                        "tunnel `{}` has no `version`, so it opens with the L2TPv2 SCCRQ that \
+                         offers L2TPv3, and L2TPv2 session ids are from 1 to 65535 (set \
+                         `version 3` in the tunnel for more)",
+                        tunnel.name
+                    )
+                };
+                self.error(
+                    info.at("session_id"),
+                    format!("value `{sid}` is out of range: {why}"),
+                );
+            }
+            if v2 {
                 if ty != PseudowireType::Ppp {
                     self.error(
                         info.at("pseudowire_type"),
@@ -600,14 +625,6 @@ impl Builder {
                             "conflicting settings: tunnel `{}` is L2TPv2, which carries only \
                              PPP, but the pseudowire type is `{ty}`",
                             tunnel.name
-                        ),
-                    );
-                }
-                if let Some(sid) = inst.session_id.filter(|&id| id > u32::from(u16::MAX)) {
-                    self.error(
-                        info.at("session_id"),
-                        format!(
-                            "value `{sid}` is out of range: L2TPv2 session ids are from 1 to 65535"
                         ),
                     );
                 }

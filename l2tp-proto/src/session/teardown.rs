@@ -6,7 +6,6 @@ use crate::event::{DataplaneRequest, DownCause, DownReason, Event, Refusal};
 use crate::time::Instant;
 use crate::tunnel::TunnelState;
 use crate::wire::avp::Avp;
-use crate::wire::avp::types::ResultCode;
 use crate::wire::header::Version;
 use crate::wire::message::{Message, MessageType};
 use crate::wire::result::result_code::cdn;
@@ -38,14 +37,8 @@ impl Endpoint {
         let version = t.version;
         let ti = s.tunnel;
         let mut msg = Message::new(MessageType::Cdn);
-        msg.push(
-            Avp::ResultCode(ResultCode {
-                result: refusal.result,
-                error: refusal.error.map(|e| e.code()),
-                message: refusal.message.clone().map(String::into_bytes),
-            }),
-            version,
-        );
+        let sent = refusal.result_code();
+        msg.push(Avp::ResultCode(sent.clone()), version);
         match version {
             Version::V2 => {
                 msg.push(Avp::AssignedSessionId(s.local_id as u16), version);
@@ -60,12 +53,7 @@ impl Endpoint {
         if s.state != SessionState::WaitTunnel {
             self.send_session(now, si, ti, msg, peer_sid);
         }
-        let reason = DownReason {
-            cause: DownCause::Local,
-            result: refusal.result,
-            error: refusal.error.map(|e| e.code()),
-            message: detail.or(refusal.message).map(String::into_bytes),
-        };
+        let reason = DownReason::sent(DownCause::Local, sent, detail);
         self.session_down(si, reason);
         self.destroy_session(now, si);
     }

@@ -588,6 +588,8 @@ fn lost_data_path_tells_the_peer_no_details() {
             "{mode:?}: the CDN told the peer {:?}",
             theirs[0].message
         );
+        // The CDN carried error code 0 before its message: both ends report it.
+        assert_eq!((mine[0].error, theirs[0].error), (Some(0), Some(0)));
 
         let detail = "its kernel tunnel 7 is gone";
         mesh.command(
@@ -606,6 +608,8 @@ fn lost_data_path_tells_the_peer_no_details() {
             "{mode:?}"
         );
         assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 2));
+        assert_eq!((mine[0].result, mine[0].error), (2, Some(0)), "{mode:?}");
+        assert_eq!(theirs[0].error, Some(0), "{mode:?}");
         assert_eq!(
             theirs[0].message.as_deref(),
             Some("data path lost".as_bytes()),
@@ -645,6 +649,8 @@ fn end_session_sends_the_callers_cdn() {
             Some("PAP: user \"alice\" refused".as_bytes())
         );
         assert_eq!((theirs[0].cause, theirs[0].result), (DownCause::Peer, 2));
+        assert_eq!((mine[0].result, mine[0].error), (2, Some(0)), "{mode:?}");
+        assert_eq!(theirs[0].error, Some(0), "{mode:?}");
         assert_eq!(
             theirs[0].message.as_deref(),
             Some("PPP authentication failed".as_bytes()),

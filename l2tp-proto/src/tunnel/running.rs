@@ -436,22 +436,10 @@ impl Endpoint {
                 Version::V2 => t.push(&mut msg, Avp::AssignedTunnelId(t.local_id as u16)),
                 Version::V3 => t.push(&mut msg, Avp::AssignedConnectionId(t.local_id)),
             }
-            t.push(
-                &mut msg,
-                Avp::ResultCode(ResultCode {
-                    result: refusal.result,
-                    error: refusal.error.map(|e| e.code()),
-                    message: refusal.message.clone().map(String::into_bytes),
-                }),
-            );
+            t.push(&mut msg, Avp::ResultCode(refusal.result_code()));
             self.send(now, index, msg, 0);
         }
-        let reason = DownReason {
-            cause,
-            result: refusal.result,
-            error: refusal.error.map(|e| e.code()),
-            message: detail.or(refusal.message).map(String::into_bytes),
-        };
+        let reason = DownReason::sent(cause, refusal.result_code(), detail);
         self.tunnel_down(now, index, reason);
         if has_peer {
             self.start_linger(now, index);

@@ -40,7 +40,7 @@ pub(super) fn session(r: &l2tp_ctl::PppRadius) -> String {
 pub(super) fn show(r: &l2tp_ctl::RadiusInfo) -> String {
     let mut out = String::new();
     if r.servers.is_empty() {
-        out.push_str("no RADIUS server\n");
+        out.push_str(&super::nothing("RADIUS server"));
     } else {
         let _ = writeln!(
             out,

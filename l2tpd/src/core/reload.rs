@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use l2tp_config::{Config, ConfigDiff, Diagnostic, LoadError};
+use l2tp_config::{Config, ConfigDiff, Diagnostic, LoadError, Place};
 use l2tp_ctl::{CtlError, ErrorKind, ReloadSummary};
 
 use super::Core;
@@ -76,21 +76,41 @@ impl ReloadJob {
     /// Reads, checks and compares; blocks for as long as reading the files takes.
     pub fn run(self) -> Prepared {
         let outcome = match l2tp_config::load(&self.path) {
-            Ok(new) => {
-                let diff = l2tp_config::diff(&self.base, &new);
-                let summary = summarize(&diff, &self.first, &new, self.ip_encap);
-                Outcome::Valid {
-                    next: Box::new(EnginePrepared::new(Arc::new(new))),
-                    diff: Box::new(diff),
-                    summary,
+            Ok(new) => match crate::control::group_problem(&new) {
+                // The file is valid, but the next start would fail on it, as `l2tpd -n` says.
+                Some(e) => self.host_problem(&new, e),
+                None => {
+                    let diff = l2tp_config::diff(&self.base, &new);
+                    let summary = summarize(&diff, &self.first, &new, self.ip_encap);
+                    Outcome::Valid {
+                        next: Box::new(EnginePrepared::new(Arc::new(new))),
+                        diff: Box::new(diff),
+                        summary,
+                    }
                 }
-            }
+            },
             Err(LoadError::Invalid { text, diagnostics }) => Outcome::Invalid { text, diagnostics },
             Err(e) => Outcome::Unreadable(e.to_string()),
         };
         Prepared {
             base: self.base,
             outcome,
+        }
+    }
+
+    /// A valid file that asks this host for what it lacks (`problem`, at the file's
+    /// `control_socket_group`): refused as an invalid one is, at the line that asks.
+    fn host_problem(&self, new: &Config, problem: String) -> Outcome {
+        let place = Place::System("control_socket_group".into());
+        match (
+            new.host_error(&place, problem.as_str()),
+            std::fs::read_to_string(&self.path),
+        ) {
+            (Some(d), Ok(text)) => Outcome::Invalid {
+                text,
+                diagnostics: vec![d],
+            },
+            _ => Outcome::Unreadable(problem),
         }
     }
 
@@ -215,6 +235,27 @@ mod tests {
         )
     }
 
+    /// A directory of its own for test `name`, and the path of its config file.
+    fn test_file(name: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("l2tpd-reload-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("l2tpd.conf");
+        (dir, path)
+    }
+
+    /// Writes `text` to `path`.
+    fn write(path: &std::path::Path, text: &str) {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// A core started at `now` on the config file at `path`, which holds `text`.
+    fn started(path: &std::path::Path, text: &str, now: Instant) -> Core {
+        write(path, text);
+        let mut c = core(path.to_path_buf());
+        c.start(now);
+        c
+    }
+
     fn changes(r: &Result<ReloadSummary, CtlError>) -> Vec<String> {
         match r {
             Ok(s) => s.changes.iter().map(|c| c.to_string()).collect(),
@@ -226,14 +267,10 @@ mod tests {
     /// it is read again, against the config now running, and then says what it changes.
     #[test]
     fn a_reload_read_against_a_replaced_config_is_read_again() {
-        let dir = std::env::temp_dir().join(format!("l2tpd-reload-stale-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.join("l2tpd.conf");
-        let write = |text: &str| std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-        write("");
-        let mut c = core(path.clone());
+        let (dir, path) = test_file("stale");
+        let write = |text: &str| write(&path, text);
         let now = Instant::now();
-        c.start(now);
+        let mut c = started(&path, "", now);
         let first = c.reload_job();
         write("tunnel profile \"a\" {\n}\n");
         let late = first.clone().run();
@@ -256,18 +293,14 @@ mod tests {
     /// something else still says the file's value is not in force.
     #[test]
     fn restart_needs_are_judged_against_the_values_in_force() {
-        let dir = std::env::temp_dir().join(format!("l2tpd-reload-first-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.join("l2tpd.conf");
-        let write = |text: &str| std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let (dir, path) = test_file("first");
+        let write = |text: &str| write(&path, text);
         let needs = |r: Result<ReloadSummary, CtlError>| match r {
             Ok(s) => s.restart_needed,
             Err(e) => panic!("{}", e.message),
         };
-        write("system {\n metrics_listen 127.0.0.1:9701\n}\n");
-        let mut c = core(path.clone());
         let now = Instant::now();
-        c.start(now);
+        let mut c = started(&path, "system {\n metrics_listen 127.0.0.1:9701\n}\n", now);
         write("system {\n metrics_listen 127.0.0.1:9702\n}\n");
         let first = needs(c.reload(now));
         assert!(
@@ -282,6 +315,34 @@ mod tests {
         );
         write("system {\n metrics_listen 127.0.0.1:9701\n}\n");
         assert_eq!(needs(c.reload(now)), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A `control_socket_group` the host lacks would make the next start fail: a reload
+    /// refuses it at its line, as `l2tpd -n` does, and the running config stays.
+    #[test]
+    fn a_reload_refuses_a_control_socket_group_the_host_lacks() {
+        let (dir, path) = test_file("group");
+        let write = |text: &str| write(&path, text);
+        let now = Instant::now();
+        let mut c = started(&path, "", now);
+        write("system {\n    control_socket_group \"no-such-group-l2tpd\"\n}\n");
+        let Err(e) = c.reload(now) else {
+            panic!("a reload took a group this host lacks");
+        };
+        let at = format!("{}:2:26: error: ", path.display());
+        assert!(
+            e.message.contains(&format!(
+                "{at}control_socket_group \"no-such-group-l2tpd\": no such group"
+            )) && e.message.contains("keeping the running config"),
+            "{}",
+            e.message
+        );
+        assert_eq!(c.engine.config().system().control_socket_group, None);
+        assert_eq!((c.stats.reloads, c.stats.reload_failures), (0, 1));
+        // A group of the host is taken (to apply at the next start).
+        write("system {\n    control_socket_group \"root\"\n}\n");
+        assert!(c.reload(now).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -24,7 +24,7 @@ mod bridges;
 pub mod drops;
 mod host;
 pub mod kernel;
-mod names;
+pub(crate) mod names;
 pub mod none;
 mod shared;
 pub mod userspace;
