@@ -97,10 +97,8 @@ fn esc(s: &str) -> String {
 fn text_of(response: &Response) -> String {
     match response {
         Response::System(s) => system(s),
-        Response::Tunnels(t) if t.is_empty() => nothing("tunnel"),
         Response::Tunnels(t) => tunnels(t),
         Response::Tunnel(t) => tunnel(t),
-        Response::Sessions(s) if s.is_empty() => nothing("session"),
         Response::Sessions(s) => sessions(s),
         Response::Session(s) => session(s),
         Response::Profiles(p) if p.is_empty() => nothing("profile"),
