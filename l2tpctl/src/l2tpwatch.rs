@@ -260,7 +260,10 @@ fn run(args: &Args) -> Result<(), String> {
             Reply::EventsLost(n) if acknowledged => {
                 write_out(&mut out, &format_lost(n, now_ms(), format))?;
                 flush_out(&mut out)?;
-                eprintln!("l2tpwatch: {n} events lost: l2tpd's queue for this watcher was full");
+                eprintln!(
+                    "l2tpwatch: {n} events lost: l2tpd could not keep them for this watcher \
+                     (its queue was full, or the daemon stopped before they were read)"
+                );
             }
             Reply::Error(e) => return Err(e.message.trim_end().to_owned()),
             _ => return Err(format!("{shown}: unexpected answer from l2tpd")),
