@@ -727,6 +727,7 @@ impl Engine {
         s.ppp_frames_discarded = c.frames_discarded;
         s.ppp_frames_malformed = c.frames_malformed;
         s.ppp_frames_stale = c.frames_stale;
+        s.ppp_renegotiations = c.renegotiations;
         s.ppp_proxy = owned(&c.proxy);
         // Present when 0 too, as every other kind (l2tpctl(1), show system).
         s.malformed

@@ -34,7 +34,7 @@ pub const DATA_DISCARD_REASONS: [&str; 12] = [
     "ppp_invalid",
 ];
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
-pub const PPP_DOWN_REASONS: [&str; 17] = [
+pub const PPP_DOWN_REASONS: [&str; 18] = [
     "closed",
     "replaced_by_new_login",
     "peer_terminated",
@@ -52,6 +52,7 @@ pub const PPP_DOWN_REASONS: [&str; 17] = [
     "idle_timeout",
     "session_timeout",
     "loopback",
+    "renegotiations",
 ];
 /// Why native-PPP peers are refused at authentication: by the local users, then by RADIUS
 /// (`engine::ppp::access`).

@@ -381,6 +381,7 @@ pub(super) fn cdn_for(reason: &DownReason) -> Refusal {
             (2, "PPP negotiation failed")
         }
         DownReason::NoNetworkProtocol => (2, "PPP: no network protocol"),
+        DownReason::Renegotiations => (2, "PPP: too many renegotiations"),
         DownReason::IdleTimeout => (3, "PPP idle timeout"),
         DownReason::SessionTimeout => (3, "PPP session timeout"),
         DownReason::PeerTerminated => (3, "PPP terminated by the peer"),

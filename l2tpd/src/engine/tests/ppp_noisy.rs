@@ -1,0 +1,124 @@
+//! A native-PPP peer that renegotiates without end (RFC 1661 §4.3: a Configure-Request in
+//! Opened starts LCP over, and with it authentication): with `auth_source radius`, each round
+//! would be a new Access-Request, so the profile's `max_renegotiations` ends the link past its
+//! bound, with a notice, a `ppp_down` reason and the `ppp_renegotiations` count. Two sessions
+//! of alice in one L2TPv2 tunnel; the LNS (node 1) asks a scripted RADIUS server; frames of
+//! the noisy session are handed to the LNS's engine as if its peer sent them. The other
+//! session keeps its address and is never asked about again.
+
+use std::time::Duration;
+
+use l2tp_ctl::{EventKind, SessionInfo, State};
+use radius_proto::Attributes;
+use radius_proto::client::Service;
+use radius_proto::dict::values::{acct_status_type, acct_terminate_cause};
+
+use super::harness::Net;
+use super::logs::recorded;
+use super::radius::{PASSWORD, lac, lns, net, server, submits};
+
+/// An LCP Configure-Request (Identifier `id`, an MRU of 1500): in Opened, a renegotiation.
+fn lcp_configure_request(id: u8) -> Vec<u8> {
+    vec![0xff, 0x03, 0xc0, 0x21, 1, id, 0, 8, 1, 4, 0x05, 0xdc]
+}
+
+/// The LNS's two sessions, both up, sorted by address.
+fn two_up(net: &mut Net) -> [SessionInfo; 2] {
+    net.run_until(Duration::from_secs(20), "both up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    rows(net)
+}
+
+fn rows(net: &Net) -> [SessionInfo; 2] {
+    let mut rows = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default();
+    rows.sort_by_key(|r| r.ppp_ipv4);
+    match <[SessionInfo; 2]>::try_from(rows) {
+        Ok(r) => r,
+        Err(rows) => panic!("not two sessions: {rows:#?}"),
+    }
+}
+
+/// The requests of `service` the LNS made for session `s`.
+fn asked(net: &Net, s: &SessionInfo, service: Service) -> Vec<Attributes> {
+    let port = format!("{}/{}", s.tid, s.sid);
+    submits(net, 1)
+        .into_iter()
+        .filter(|(sv, a, _)| *sv == service && a.nas_port_id() == Some(port.as_str()))
+        .map(|(_, a, _)| a)
+        .collect()
+}
+
+/// The noisy session's peer renegotiates (`round`), and is given the time a real one takes to
+/// come back: a second.
+fn renegotiate(net: &mut Net, s: &SessionInfo, round: u8) {
+    let now = net.now;
+    net.nodes[1]
+        .engine
+        .handle_ppp_frame(now, (s.tid, s.sid), &lcp_configure_request(round));
+    net.run_for(Duration::from_secs(1));
+}
+
+#[test]
+fn a_peer_renegotiating_without_end_is_closed_and_radius_asked_a_bounded_number_of_times() {
+    let profile = "auth_source radius\n radius_accounting true\n max_renegotiations 3";
+    let mut net = net(
+        &lns("auth_pap", profile),
+        &lac(2, PASSWORD),
+        Some(server(Attributes::new())),
+    );
+    let [noisy, other] = two_up(&mut net);
+    assert_eq!(asked(&net, &noisy, Service::Access).len(), 1);
+    let ((), lines) = recorded(|| {
+        // 30 rounds in 30 s: the bound is 3 a minute.
+        for round in 0..30 {
+            renegotiate(&mut net, &noisy, 100 + round);
+        }
+        net.run_for(Duration::from_secs(10));
+    });
+    // The login and three rounds were asked of RADIUS; the fourth ended the link.
+    assert_eq!(asked(&net, &noisy, Service::Access).len(), 4);
+    let stats = net.nodes[1].engine.stats();
+    assert_eq!(stats.ppp_down.get("renegotiations"), Some(&1), "{stats:?}");
+    assert_eq!(stats.ppp_renegotiations, 4, "{stats:?}");
+    assert!(
+        lines.iter().any(|(_, m)| m.contains("PPP down")
+            && m.contains("user \"alice\"")
+            && m.contains("the peer renegotiated too often")),
+        "{lines:#?}"
+    );
+    // One Start and one Stop: a renegotiation is no new accounting session; the Stop says
+    // the NAS ended it.
+    let acct: Vec<(u32, Option<u32>)> = asked(&net, &noisy, Service::Accounting)
+        .iter()
+        .map(|a| (a.acct_status_type().unwrap_or(0), a.acct_terminate_cause()))
+        .collect();
+    assert_eq!(
+        acct,
+        [
+            (acct_status_type::START, None),
+            (
+                acct_status_type::STOP,
+                Some(acct_terminate_cause::NAS_REQUEST)
+            )
+        ]
+    );
+    // Its session ended with a CDN saying why.
+    let cdn = net.nodes[0].first_cdn();
+    assert_eq!(cdn.result, 2, "{cdn:?}");
+    assert_eq!(cdn.message.as_deref(), Some("PPP: too many renegotiations"));
+    // The other session: still up with its address, asked about once.
+    let now = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| (r.tid, r.sid) == (other.tid, other.sid))
+        .unwrap_or_else(|| panic!("session {}/{} is gone", other.tid, other.sid));
+    assert_eq!(now.state, State::Up);
+    assert_eq!(now.ppp_ipv4, other.ppp_ipv4);
+    assert_eq!(asked(&net, &other, Service::Access).len(), 1);
+}
