@@ -128,6 +128,14 @@ pub(super) fn request_access(
     });
     Some(match built {
         Ok(a) => {
+            // A request of the link's last round still waiting (the peer renegotiated, RFC
+            // 1661 §4.3, and its login starts over): its answer is for no one now, so the
+            // client stops retransmitting it and frees its place.
+            if let Some((old, _)) = radius_mut(ctx, handle).and_then(|rl| rl.auth.take())
+                && let Some(r) = ctx.ppp.aaa.cancel(old)
+            {
+                ctx.out.radius(r);
+            }
             let key = submit(ctx, Pending { handle, purpose }, Service::Access, a, None);
             if let Some(rl) = radius_mut(ctx, handle) {
                 rl.auth = Some((key, Box::new(req)));

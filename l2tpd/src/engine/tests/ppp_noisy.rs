@@ -6,6 +6,8 @@
 //! the noisy session are handed to the LNS's engine as if its peer sent them. The other
 //! session keeps its address and is never asked about again.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use l2tp_ctl::{EventKind, SessionInfo, State};
@@ -13,7 +15,8 @@ use radius_proto::Attributes;
 use radius_proto::client::Service;
 use radius_proto::dict::values::{acct_status_type, acct_terminate_cause};
 
-use super::harness::Net;
+use super::super::RadiusRequest;
+use super::harness::{Net, RadiusServer};
 use super::logs::recorded;
 use super::radius::{PASSWORD, lac, lns, net, server, submits};
 
@@ -121,4 +124,57 @@ fn a_peer_renegotiating_without_end_is_closed_and_radius_asked_a_bounded_number_
     assert_eq!(now.state, State::Up);
     assert_eq!(now.ppp_ipv4, other.ppp_ipv4);
     assert_eq!(asked(&net, &other, Service::Access).len(), 1);
+}
+
+/// A round that starts while the last round's Access-Request waits (the server is slow):
+/// that request is withdrawn, so that the RADIUS client neither retransmits it nor holds a
+/// place for it.
+#[test]
+fn a_renegotiation_withdraws_the_access_request_of_the_round_before() {
+    let silent = Arc::new(AtomicBool::new(false));
+    let mut answer = server(Attributes::new());
+    let quiet = silent.clone();
+    let slow = RadiusServer(Box::new(move |service, attrs| {
+        if service == Service::Access && quiet.load(Ordering::Relaxed) {
+            return None;
+        }
+        (answer.0)(service, attrs)
+    }));
+    let profile = "auth_source radius\n max_renegotiations 0";
+    let mut net = net(&lns("auth_pap", profile), &lac(2, PASSWORD), Some(slow));
+    let [noisy, _] = two_up(&mut net);
+    silent.store(true, Ordering::Relaxed);
+    let keys = |net: &Net| -> Vec<u64> {
+        net.nodes[1]
+            .radius
+            .iter()
+            .filter_map(|r| match r {
+                RadiusRequest::Submit {
+                    key,
+                    service: Service::Access,
+                    ..
+                } => Some(*key),
+                _ => None,
+            })
+            .collect()
+    };
+    let cancelled = |net: &Net| -> Vec<u64> {
+        net.nodes[1]
+            .radius
+            .iter()
+            .filter_map(|r| match r {
+                RadiusRequest::Cancel { key } => Some(*key),
+                _ => None,
+            })
+            .collect()
+    };
+    let before = keys(&net).len();
+    for round in 0..5 {
+        renegotiate(&mut net, &noisy, round);
+    }
+    let new: Vec<u64> = keys(&net)[before..].to_vec();
+    assert_eq!(new.len(), 5, "one Access-Request a round");
+    // Every one but the last was withdrawn when the next round asked.
+    assert_eq!(cancelled(&net), new[..4]);
+    assert_eq!(net.nodes[1].engine.radius_figures().pending, 1);
 }
