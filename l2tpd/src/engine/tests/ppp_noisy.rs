@@ -178,3 +178,36 @@ fn a_renegotiation_withdraws_the_access_request_of_the_round_before() {
     assert_eq!(cancelled(&net), new[..4]);
     assert_eq!(net.nodes[1].engine.radius_figures().pending, 1);
 }
+
+/// Forty sessions of one tunnel set up at once (a LAC placing calls as fast as it can, or a
+/// peer opening and closing sessions in a loop): each would log its up, its PPP up and more;
+/// past [`LINES_PER_WINDOW`] a second per tunnel the lines are summed up instead, while
+/// watchers hear of every session.
+#[test]
+fn a_tunnel_s_session_lines_past_the_budget_are_summed_up() {
+    use super::super::lines::LINES_PER_WINDOW;
+    let lns = "ip pool \"customers\" {\n ranges 198.51.100.10-198.51.100.99\n}\n\
+               user \"alice\" {\n password \"local-pw\"\n}\n\
+               ppp profile \"default\" {\n auth_pap true\n auth_chap false\n \
+               auth_mschapv2 false\n local_ip_addr 198.51.100.1\n \
+               ip_pool_name \"customers\"\n}\n";
+    let ((), lines) = recorded(|| {
+        let mut net = net(lns, &lac(40, "local-pw"), None);
+        net.run_until(Duration::from_secs(20), "all up", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 40
+        });
+        assert_eq!(net.nodes[1].saw(EventKind::SessionUp), 40);
+        net.run_for(Duration::from_secs(5));
+    });
+    let count = |what: &str| lines.iter().filter(|(_, m)| m.contains(what)).count();
+    // Two tunnels (the LAC's and the LNS's), each within its budget.
+    let budget = 2 * LINES_PER_WINDOW as usize;
+    // (Debug lines aside: the daemon logs none of them by default.)
+    let session_lines = lines
+        .iter()
+        .filter(|(level, m)| *level <= tracing::Level::INFO && m.starts_with("session "))
+        .count();
+    assert!(session_lines <= budget, "{session_lines}: {lines:#?}");
+    assert!(count(": up (peer") >= 1, "{lines:#?}");
+    assert!(count("more session line(s) in the last") >= 2, "{lines:#?}");
+}
