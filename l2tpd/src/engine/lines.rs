@@ -2,27 +2,20 @@
 //! fast as it can (ICRQ, ICCN, CDN in a loop), or whose every login fails and is tried again,
 //! would otherwise have each session's up, PPP, authentication and down lines written, some
 //! thousands a second from one tunnel. Each tunnel gets [`LINES_PER_WINDOW`] of those lines per
-//! [`WINDOW`]; the rest are counted and summed up in one line per tunnel once the window has
-//! passed (at the engine's next input or timer, [`SessionLines::tick`]). Watchers, scripts,
-//! RADIUS accounting and the counters of `show system` still hear of every session.
+//! window of a second (`crate::discards::WINDOW`); the rest are counted and summed up in one
+//! line per tunnel once the window has passed (at the engine's next input or timer,
+//! [`SessionLines::tick`]). Watchers, scripts, RADIUS accounting and the counters of
+//! `show system` still hear of every session.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// The session lines one tunnel may log per [`WINDOW`].
+use crate::discards::Budget;
+
+/// The session lines one tunnel may log per window.
 pub(super) const LINES_PER_WINDOW: u32 = 20;
-/// The length of a budget window.
-pub(super) const WINDOW: Duration = Duration::from_secs(1);
 
-#[derive(Debug)]
-struct Budget {
-    start: Instant,
-    lines: u32,
-    suppressed: u64,
-}
-
-/// The budgets, by local tunnel id; a tunnel's goes once its window passed with nothing
-/// suppressed.
+/// The budgets, by local tunnel id; a tunnel's goes once its window passed.
 #[derive(Debug, Default)]
 pub(super) struct SessionLines {
     budgets: HashMap<u32, Budget>,
@@ -32,52 +25,41 @@ impl SessionLines {
     /// Whether a line about a session of tunnel `tid` may be logged at `now`; if not, it is
     /// counted for the tunnel's summary.
     pub(super) fn admit(&mut self, now: Instant, tid: u32) -> bool {
-        let b = self.budgets.entry(tid).or_insert(Budget {
-            start: now,
-            lines: 0,
-            suppressed: 0,
-        });
-        if now.saturating_duration_since(b.start) >= WINDOW && b.suppressed == 0 {
-            *b = Budget {
-                start: now,
-                lines: 0,
-                suppressed: 0,
-            };
+        let b = self.budgets.entry(tid).or_insert_with(|| Budget::new(now));
+        if b.passed(now) {
+            summary(tid, b.restart(now));
         }
-        if b.lines < LINES_PER_WINDOW {
-            b.lines += 1;
-            true
-        } else {
-            b.suppressed += 1;
-            false
-        }
+        b.admit(LINES_PER_WINDOW)
     }
 
     /// Sums up, one line per tunnel, the lines not logged in windows that have passed, and
-    /// forgets the budgets of tunnels quiet for a window.
+    /// forgets those budgets.
     pub(super) fn tick(&mut self, now: Instant) {
         self.budgets.retain(|tid, b| {
-            let age = now.saturating_duration_since(b.start);
-            if age < WINDOW {
+            if !b.passed(now) {
                 return true;
             }
-            if b.suppressed > 0 {
-                tracing::warn!(
-                    "tunnel {tid}: {} more session line(s) in the last {}s not logged (sessions \
-                     set up, refused or ended faster than {LINES_PER_WINDOW} lines a second; \
-                     see l2tpctl show system)",
-                    b.suppressed,
-                    age.as_secs().max(1)
-                );
-            }
+            summary(*tid, b.restart(now));
             false
         });
+    }
+}
+
+/// The line for the `left_out` lines of tunnel `tid` not logged in a window of `age` seconds.
+fn summary(tid: u32, left_out: Option<(u64, u64)>) {
+    if let Some((n, age)) = left_out {
+        tracing::warn!(
+            "tunnel {tid}: {n} more session line(s) in the last {age}s not logged (sessions \
+             set up, refused or ended faster than {LINES_PER_WINDOW} lines a second; see \
+             l2tpctl show system)"
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discards::WINDOW;
 
     #[test]
     fn a_tunnel_past_its_budget_is_summed_up_and_others_are_not_touched() {
@@ -90,10 +72,13 @@ mod tests {
         // Within the window, nothing is summed up and the budget stays spent.
         l.tick(t0 + WINDOW / 2);
         assert!(!l.admit(t0 + WINDOW / 2, 7));
-        assert_eq!(l.budgets[&7].suppressed, 81);
-        // Once the window passed: summed up and forgotten; a new window starts.
-        l.tick(t0 + WINDOW);
+        // Once the window passed: summed up (81 lines left out) and forgotten.
+        assert_eq!(
+            l.budgets.get_mut(&7).and_then(|b| b.restart(t0 + WINDOW)),
+            Some((81, 1))
+        );
+        l.tick(t0 + 2 * WINDOW);
         assert!(l.budgets.is_empty());
-        assert!(l.admit(t0 + WINDOW, 7));
+        assert!(l.admit(t0 + 2 * WINDOW, 7));
     }
 }
