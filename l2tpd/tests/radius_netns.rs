@@ -5,7 +5,8 @@
 //! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`)
 //! and accounting past its queue (`accounting_past_its_queue_is_dropped_logged_and_counted`);
 //! the remote-access recipe with RADIUS users (`vpn_server`); a dead server brought back by
-//! Status-Server (`status_server`); re-challenges asked of the server (`rechallenge`).
+//! Status-Server (`status_server`); re-challenges asked of the server (`rechallenge`); a
+//! client renegotiating without end, closed at `max_renegotiations` (`renegotiation`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -23,6 +24,8 @@
 mod lab;
 #[path = "radius_netns/rechallenge.rs"]
 mod rechallenge;
+#[path = "radius_netns/renegotiation.rs"]
+mod renegotiation;
 #[path = "radius_netns/status_server.rs"]
 mod status_server;
 #[path = "radius_netns/vpn_server.rs"]
