@@ -19,7 +19,7 @@ use crate::dataplane::DataStats;
 // first (l2tpctl(1), JSON OUTPUT); other reasons counted are added to them.
 
 /// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
-pub const DATA_DISCARD_REASONS: [&str; 12] = [
+pub const DATA_DISCARD_REASONS: [&str; 13] = [
     "rx_errors",
     "rx_malformed",
     "rx_unknown_session",
@@ -32,6 +32,7 @@ pub const DATA_DISCARD_REASONS: [&str; 12] = [
     "spoofed",
     "ppp_not_carried",
     "ppp_invalid",
+    "ppp_control_rate",
 ];
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
 pub const PPP_DOWN_REASONS: [&str; 18] = [
