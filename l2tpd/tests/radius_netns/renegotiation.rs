@@ -8,32 +8,17 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::lab::{Lab, SECRET};
-use super::{ctl, loadgen_command, skip, start_l2tpd};
+use super::{ctl, loadgen_command, native_radius_lab, skip};
 
 #[test]
 fn a_peer_renegotiating_without_end_is_closed_at_the_bound() {
     if skip() {
         return;
     }
-    let mut lab = Lab::new("reneg");
-    lab.loopback(&["192.0.2.3/32", "192.0.2.10/32"]);
-    let _radius = lab.start_freeradius("192.0.2.10");
-    let dir = lab.dir.clone();
-    let socket = dir.join("l2tpd.sock");
-    let text = format!(
-        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    \
-         control_socket {d}/l2tpd.sock\n    pid_file {d}/l2tpd.pid\n    \
-         radius_nas_identifier \"nas-reneg\"\n    radius_nas_ip_address 192.0.2.3\n}}\n\
-         radius server \"r\" {{\n    address 192.0.2.10\n    secret \"{SECRET}\"\n}}\n\
-         ip pool \"pool-chap\" {{\n    ranges 198.51.100.11-198.51.100.19\n}}\n\
-         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n\
-         ppp profile \"default\" {{\n    auth_mschapv2 false\n    auth_source radius\n    \
-         local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    ipv6cp false\n}}\n",
-        d = dir.display()
-    );
-    std::fs::write(dir.join("l2tpd.conf"), text).unwrap();
-    let (l2tpd, log) = start_l2tpd(&mut lab, &[]);
+    // chap-user's Access-Accept names the pool `pool-chap`.
+    let pools = "ip pool \"pool-chap\" {\n    ranges 198.51.100.11-198.51.100.19\n}\n";
+    let (mut lab, _radius, l2tpd, log) = native_radius_lab("reneg", "nas-reneg", (pools, ""), &[]);
+    let socket = lab.dir.join("l2tpd.sock");
     let context = || std::fs::read_to_string(&log).unwrap_or_default();
     // The bystander: up for 8 s, an echo of its own every second.
     let mut bystander = loadgen_command(
