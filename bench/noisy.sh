@@ -27,6 +27,7 @@ cleanup() {
     [[ -n "${l2tpd_pid:-}" ]] && kill "$l2tpd_pid" 2>/dev/null || true
     [[ -n "${radius_pid:-}" ]] && kill "$radius_pid" 2>/dev/null || true
     wait 2>/dev/null || true
+    rm -rf "$dir"
     ip netns del "$ns" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -42,7 +43,9 @@ mkdir -p "$dir/raddb"/{run,log,radacct}
 cp examples/radius/* "$dir/raddb/"
 sed -i -e "s|^raddbdir = .*|raddbdir = $dir/raddb|" \
     -e "s|^listen_address = .*|listen_address = 192.0.2.10|" "$dir/raddb/radiusd.conf"
-in_ns freeradius -f -d "$dir/raddb" >"$dir/radius.log" 2>&1 &
+# Not through in_ns: a function run in the background is a subshell, and $! would name it,
+# not the daemon that the cleanup must stop.
+ip netns exec "$ns" freeradius -f -d "$dir/raddb" >"$dir/radius.log" 2>&1 &
 radius_pid=$!
 for _ in $(seq 50); do grep -q "Ready to process" "$dir/radius.log" 2>/dev/null && break; sleep 0.2; done
 
@@ -81,7 +84,7 @@ ppp profile "default" {
 $reneg_line
 }
 EOF
-in_ns "$bin/l2tpd" -f -c "$dir/l2tpd.conf" -o "$dir/l2tpd.log" &
+ip netns exec "$ns" "$bin/l2tpd" -f -c "$dir/l2tpd.conf" -o "$dir/l2tpd.log" &
 l2tpd_pid=$!
 ctl() { in_ns "$bin/l2tpctl" -S "$dir/l2tpd.sock" "$@"; }
 for _ in $(seq 50); do ctl show system >/dev/null 2>&1 && break; sleep 0.2; done
