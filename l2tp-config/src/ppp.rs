@@ -78,6 +78,10 @@ params! {
         /// `lcp_max_term_reqs`: Terminate-Requests sent without an answer before the link
         /// ends anyway (Max-Terminate of RFC 1661 §4.6) \[2\].
         lcp_max_term_reqs: u8 => u8 = 2, p::number(1, 255);
+        /// `max_renegotiations`: renegotiations (LCP, IPCP or IPv6CP leaving Opened on the
+        /// peer's packet) a peer may start within a minute; one more closes the link, 0 = no
+        /// limit \[10\].
+        max_renegotiations: u16 => u16 = 10, p::number(0, 10_000);
         /// `ipcp_retransmit_interval`: the Restart timer of IPCP and IPv6CP, in seconds \[3\].
         ipcp_retransmit_interval: u32 => u32 = 3, p::number(1, 60);
         /// `ipcp_max_cfg_reqs`: Max-Configure of IPCP and IPv6CP \[10\].

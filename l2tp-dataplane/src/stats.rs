@@ -133,6 +133,7 @@ pub(crate) struct TotalCounters {
     pub(crate) spoofed: AtomicU64,
     pub(crate) ppp_not_carried: AtomicU64,
     pub(crate) ppp_invalid: AtomicU64,
+    pub(crate) ppp_control_rate: AtomicU64,
     pub(crate) tun_unrouted: AtomicU64,
     pub(crate) tun_multicast: AtomicU64,
     pub(crate) tun_errors: AtomicU64,
@@ -154,6 +155,7 @@ impl TotalCounters {
             spoofed: self.spoofed.load(Relaxed),
             ppp_not_carried: self.ppp_not_carried.load(Relaxed),
             ppp_invalid: self.ppp_invalid.load(Relaxed),
+            ppp_control_rate: self.ppp_control_rate.load(Relaxed),
             tun_unrouted: self.tun_unrouted.load(Relaxed),
             tun_multicast: self.tun_multicast.load(Relaxed),
             tun_errors: self.tun_errors.load(Relaxed),
@@ -211,6 +213,11 @@ pub struct DataplaneTotals {
     /// Native PPP: received frames with a bad PPP header, or IP packets shorter than their
     /// header.
     pub ppp_invalid: u64,
+    /// Native PPP: control frames (LCP, authentication, IPCP, IPv6CP) a session received past
+    /// what it may hand the control plane ([`crate::ppp::CONTROL_BURST`] at once,
+    /// [`crate::ppp::CONTROL_RATE`] a second), dropped: a peer flooding echoes or requests
+    /// keeps the control plane busy for itself only.
+    pub ppp_control_rate: u64,
     /// Packets read from the shared TUN of native PPP that no session's route claims (an
     /// address whose session went down meanwhile, an IPv6 address that is not a peer's
     /// link-local address), dropped.
@@ -237,6 +244,7 @@ impl std::ops::AddAssign for DataplaneTotals {
         self.spoofed += o.spoofed;
         self.ppp_not_carried += o.ppp_not_carried;
         self.ppp_invalid += o.ppp_invalid;
+        self.ppp_control_rate += o.ppp_control_rate;
         self.tun_unrouted += o.tun_unrouted;
         self.tun_multicast += o.tun_multicast;
         self.tun_errors += o.tun_errors;
@@ -246,7 +254,7 @@ impl std::ops::AddAssign for DataplaneTotals {
 impl DataplaneTotals {
     /// Every reason with its count, named as the fields are, in the order of the fields.
     #[must_use]
-    pub fn reasons(&self) -> [(&'static str, u64); 16] {
+    pub fn reasons(&self) -> [(&'static str, u64); 17] {
         [
             ("rx_errors", self.rx_errors),
             ("rx_malformed", self.rx_malformed),
@@ -261,6 +269,7 @@ impl DataplaneTotals {
             ("spoofed", self.spoofed),
             ("ppp_not_carried", self.ppp_not_carried),
             ("ppp_invalid", self.ppp_invalid),
+            ("ppp_control_rate", self.ppp_control_rate),
             ("tun_unrouted", self.tun_unrouted),
             ("tun_multicast", self.tun_multicast),
             ("tun_errors", self.tun_errors),

@@ -16,11 +16,46 @@ pub const LINES_PER_WINDOW: u32 = 10;
 /// The length of a budget window.
 pub const WINDOW: Duration = Duration::from_secs(1);
 
+/// One window of a log-line budget: the lines logged in it and those not.
 #[derive(Debug)]
-struct Budget {
+pub(crate) struct Budget {
     start: Instant,
     lines: u32,
     suppressed: u64,
+}
+
+impl Budget {
+    /// A window starting at `now`.
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            start: now,
+            lines: 0,
+            suppressed: 0,
+        }
+    }
+
+    /// Whether the window has passed at `now`.
+    pub(crate) fn passed(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.start) >= WINDOW
+    }
+
+    /// Starts a new window at `now`; the lines the last one did not log and its length in
+    /// whole seconds (at least 1), if it left any out.
+    pub(crate) fn restart(&mut self, now: Instant) -> Option<(u64, u64)> {
+        let age = now.saturating_duration_since(self.start).as_secs().max(1);
+        let left_out = std::mem::replace(self, Self::new(now)).suppressed;
+        (left_out > 0).then_some((left_out, age))
+    }
+
+    /// Whether one more line fits in the window's `limit`; if not, it is counted as left out.
+    pub(crate) fn admit(&mut self, limit: u32) -> bool {
+        if self.lines >= limit {
+            self.suppressed += 1;
+            return false;
+        }
+        self.lines += 1;
+        true
+    }
 }
 
 /// The log-line budgets, by kind of problem.
@@ -33,18 +68,10 @@ impl DiscardLog {
     /// Sums up the problems not logged in windows that have passed.
     pub fn tick(&mut self, now: Instant) {
         for (kind, b) in &mut self.budgets {
-            let age = now.saturating_duration_since(b.start);
-            if b.suppressed > 0 && age >= WINDOW {
-                tracing::warn!(
-                    "{} more `{kind}` problem(s) in the last {}s not logged",
-                    b.suppressed,
-                    age.as_secs().max(1)
-                );
-                *b = Budget {
-                    start: now,
-                    lines: 0,
-                    suppressed: 0,
-                };
+            if b.passed(now)
+                && let Some((n, age)) = b.restart(now)
+            {
+                tracing::warn!("{n} more `{kind}` problem(s) in the last {age}s not logged");
             }
         }
     }
@@ -95,31 +122,13 @@ impl DiscardLog {
     /// Whether a line of `kind` is within its budget; the window restarts (with a summary of
     /// what it did not log) when it has passed.
     fn admit(&mut self, now: Instant, kind: &'static str) -> bool {
-        let b = self.budgets.entry(kind).or_insert(Budget {
-            start: now,
-            lines: 0,
-            suppressed: 0,
-        });
-        if now.saturating_duration_since(b.start) >= WINDOW {
-            if b.suppressed > 0 {
-                tracing::warn!(
-                    "{} more `{kind}` problem(s) in the last {}s not logged",
-                    b.suppressed,
-                    now.saturating_duration_since(b.start).as_secs().max(1)
-                );
-            }
-            *b = Budget {
-                start: now,
-                lines: 0,
-                suppressed: 0,
-            };
+        let b = self.budgets.entry(kind).or_insert_with(|| Budget::new(now));
+        if b.passed(now)
+            && let Some((n, age)) = b.restart(now)
+        {
+            tracing::warn!("{n} more `{kind}` problem(s) in the last {age}s not logged");
         }
-        if b.lines >= LINES_PER_WINDOW {
-            b.suppressed += 1;
-            return false;
-        }
-        b.lines += 1;
-        true
+        b.admit(LINES_PER_WINDOW)
     }
 }
 

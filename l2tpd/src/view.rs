@@ -324,6 +324,7 @@ pub fn ppp_settings(s: &PppSettings) -> Settings {
     m.push("lcp_max_cfg_reqs", Some(s.lcp_max_cfg_reqs.into()));
     m.push("lcp_max_cfg_naks", Some(s.lcp_max_cfg_naks.into()));
     m.push("lcp_max_term_reqs", Some(s.lcp_max_term_reqs.into()));
+    m.push("max_renegotiations", Some(s.max_renegotiations.into()));
     m.push(
         "ipcp_retransmit_interval",
         Some(s.ipcp_retransmit_interval.into()),

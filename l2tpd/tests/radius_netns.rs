@@ -5,7 +5,8 @@
 //! a server that does not answer (`a_set_up_storm_queues_past_max_outstanding_on_two_sockets`)
 //! and accounting past its queue (`accounting_past_its_queue_is_dropped_logged_and_counted`);
 //! the remote-access recipe with RADIUS users (`vpn_server`); a dead server brought back by
-//! Status-Server (`status_server`); re-challenges asked of the server (`rechallenge`).
+//! Status-Server (`status_server`); re-challenges asked of the server (`rechallenge`); a
+//! client renegotiating without end, closed at `max_renegotiations` (`renegotiation`).
 //!
 //! Accounting-On when the daemon starts and Accounting-Off when it stops, in the detail file;
 //! `show radius` with the configured servers; Disconnect- and CoA-Requests from `radclient`
@@ -23,6 +24,8 @@
 mod lab;
 #[path = "radius_netns/rechallenge.rs"]
 mod rechallenge;
+#[path = "radius_netns/renegotiation.rs"]
+mod renegotiation;
 #[path = "radius_netns/status_server.rs"]
 mod status_server;
 #[path = "radius_netns/vpn_server.rs"]
@@ -60,6 +63,35 @@ fn start_l2tpd(lab: &mut Lab, flags: &[&str]) -> (lab::Proc, PathBuf) {
         ctl(&socket, &["show", "system"]).contains("control socket")
     });
     (l2tpd, log)
+}
+
+/// A lab with FreeRADIUS on 192.0.2.10 and l2tpd (started with `flags`) on 192.0.2.3, on the
+/// userspace data plane, whose default ppp profile asks RADIUS about CHAP and PAP logins and
+/// gives addresses from pool `customers`, with `pools` (more `ip pool` blocks) and `profile`
+/// (more lines of the profile). Returns the lab, FreeRADIUS, l2tpd and l2tpd's log.
+fn native_radius_lab(
+    tag: &str,
+    nas: &str,
+    (pools, profile): (&str, &str),
+    flags: &[&str],
+) -> (Lab, lab::Proc, lab::Proc, PathBuf) {
+    let mut lab = Lab::new(tag);
+    lab.loopback(&["192.0.2.3/32", "192.0.2.10/32"]);
+    let radius = lab.start_freeradius("192.0.2.10");
+    let text = format!(
+        "system {{\n    listen 192.0.2.3:1701\n    dataplane userspace\n    \
+         control_socket {d}/l2tpd.sock\n    pid_file {d}/l2tpd.pid\n    \
+         radius_nas_identifier \"{nas}\"\n    radius_nas_ip_address 192.0.2.3\n}}\n\
+         radius server \"r\" {{\n    address 192.0.2.10\n    secret \"{SECRET}\"\n}}\n\
+         ip pool \"customers\" {{\n    ranges 198.51.100.100-198.51.100.150\n}}\n{pools}\
+         ppp profile \"default\" {{\n    auth_mschapv2 false\n    auth_source radius\n    \
+         local_ip_addr 198.51.100.1\n    ip_pool_name \"customers\"\n    \
+         ipv6cp false\n{profile}}}\n",
+        d = lab.dir.display()
+    );
+    std::fs::write(lab.dir.join("l2tpd.conf"), text).unwrap();
+    let (l2tpd, log) = start_l2tpd(&mut lab, flags);
+    (lab, radius, l2tpd, log)
 }
 
 fn wait(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {

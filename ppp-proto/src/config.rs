@@ -52,7 +52,14 @@ pub struct LinkConfig {
     pub idle_timeout: Option<Duration>,
     /// Close the link this long after the network layer first came up.
     pub session_timeout: Option<Duration>,
+    /// Renegotiations the peer may start in [`RENEGOTIATION_WINDOW`] (LCP, IPCP and IPv6CP
+    /// leaving Opened on its Configure-Request, -Ack, -Nak or Terminate-Request); one more
+    /// closes the link with `DownReason::Renegotiations`. 0: no limit.
+    pub max_renegotiations: u16,
 }
+
+/// The period [`LinkConfig::max_renegotiations`] counts over.
+pub const RENEGOTIATION_WINDOW: Duration = Duration::from_secs(60);
 
 impl Default for LinkConfig {
     fn default() -> Self {
@@ -74,6 +81,7 @@ impl Default for LinkConfig {
             echo_adaptive: false,
             idle_timeout: None,
             session_timeout: None,
+            max_renegotiations: 10,
         }
     }
 }

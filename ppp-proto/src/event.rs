@@ -154,6 +154,9 @@ pub enum DownReason {
     SessionTimeout,
     /// The link is looped back: our own Magic-Number came back (RFC 1661 §6.4).
     Loopback,
+    /// The peer started more renegotiations than `LinkConfig::max_renegotiations` allows in
+    /// a minute: each takes the network layer down and authenticates again.
+    Renegotiations,
 }
 
 impl DownReason {
@@ -177,6 +180,7 @@ impl DownReason {
             Self::IdleTimeout => "idle_timeout",
             Self::SessionTimeout => "session_timeout",
             Self::Loopback => "loopback",
+            Self::Renegotiations => "renegotiations",
         }
     }
 
@@ -197,6 +201,7 @@ impl DownReason {
             Self::IdleTimeout => "Idle timeout",
             Self::SessionTimeout => "Session timeout",
             Self::Loopback => "Loopback detected",
+            Self::Renegotiations => "Too many renegotiations",
         }
     }
 }
@@ -224,6 +229,7 @@ impl fmt::Display for DownReason {
             Self::IdleTimeout => f.write_str("idle timeout"),
             Self::SessionTimeout => f.write_str("session timeout"),
             Self::Loopback => f.write_str("the link is looped back"),
+            Self::Renegotiations => f.write_str("the peer renegotiated too often"),
         }
     }
 }
@@ -255,4 +261,8 @@ pub struct Counters {
     /// that came after the verdict (or, PAP, while it was pending): answered with it, never
     /// judged (the link keeps the verdict it has).
     pub auth_other_requests: u32,
+    /// Renegotiations the peer started: LCP, IPCP or IPv6CP left Opened on its packet
+    /// (RFC 1661 §4.3, a Configure-Request, -Ack or -Nak, or a Terminate-Request of an NCP,
+    /// in Opened).
+    pub renegotiations: u32,
 }

@@ -171,6 +171,11 @@ pub struct SystemStats {
     /// answer, RFC 1661 §5.2), discarded.
     #[serde(default)]
     pub ppp_frames_stale: u64,
+    /// Native PPP: renegotiations peers started (LCP, IPCP or IPv6CP leaving Opened on their
+    /// Configure-Request, -Ack or -Nak, or an NCP's Terminate-Request; RFC 1661 §4.3), bounded
+    /// per link by the ppp profile's `max_renegotiations`.
+    #[serde(default)]
+    pub ppp_renegotiations: u64,
     /// Native PPP as LNS: what became of the proxy AVPs of LACs' ICCNs (RFC 2661 §4.4.5), by
     /// outcome (`lcp_taken`, `lcp_refused`, `lcp_malformed`, `auth_taken`, `auth_ignored`).
     #[serde(default)]

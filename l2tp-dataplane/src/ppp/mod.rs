@@ -42,6 +42,8 @@
 //!   ([`crate::SinkEvent::PppEchoReplies`]): idle sessions' echoes then cost the control plane
 //!   one wake-up per batch, not one per reply. The other control frames go at once (after the
 //!   replies the thread held before them), so that negotiations are not slowed.
+//! - Each session hands over at most [`CONTROL_BURST`] control frames at once and
+//!   [`CONTROL_RATE`] a second; a flood of control frames past that is dropped and counted.
 //!
 //! Sequencing (Ns in L2TPv2, the sublayer's number in L2TPv3) is one counter per session shared
 //! by the threads and the control side, so every packet the session sends, control frames
@@ -75,6 +77,17 @@ pub const ECHO_REPLY_HOLD: Duration = Duration::from_millis(20);
 
 /// How many LCP Echo-Replies a data-path thread holds at most before it hands them over.
 pub const ECHO_REPLY_BATCH: usize = 1024;
+
+/// The most control frames one session hands the control plane at once: a negotiation (LCP,
+/// authentication, IPCP, IPv6CP, each with a few retransmissions) takes a few dozen.
+pub const CONTROL_BURST: u32 = 128;
+
+/// Control frames one session may hand the control plane a second, on average (a token
+/// bucket of [`CONTROL_BURST`]); the rest are dropped and counted
+/// ([`crate::DataplaneTotals::ppp_control_rate`]), so that a peer flooding LCP
+/// Echo-Requests or Configure-Requests makes work for the control plane at that rate at most,
+/// and the control frames of other sessions do not queue behind its own.
+pub const CONTROL_RATE: u32 = 64;
 
 /// The name of the shared TUN when none is given.
 pub const DEFAULT_TUN_NAME: &str = "l2tpppp0";

@@ -222,7 +222,13 @@ pub(crate) struct PppRx {
     rx: RxSequence,
     /// Made at the first packet worth a report (a wrong cookie, a dropped frame).
     reports: Option<Box<Reports>>,
+    /// What the session may still hand the control plane of its control frames.
+    control: ControlBudget,
 }
+
+/// A session's token bucket for its control frames.
+type ControlBudget =
+    super::bucket::TokenBucket<{ crate::ppp::CONTROL_BURST }, { crate::ppp::CONTROL_RATE }>;
 
 #[derive(Debug, Default)]
 struct Reports {
@@ -240,6 +246,7 @@ impl PppRx {
             shared,
             rx,
             reports: None,
+            control: ControlBudget::default(),
         }
     }
 }
@@ -384,6 +391,11 @@ pub(super) fn deliver(
                 }
                 _ => write_packet(tun, bytes, ctx.totals),
             }
+        }
+        Inbound::Control if !s.control.take(Instant::now()) => {
+            // Past the session's budget: the peer floods control frames.
+            c.rx_errors.fetch_add(1, Relaxed);
+            ctx.totals.ppp_control_rate.fetch_add(1, Relaxed);
         }
         Inbound::Control => {
             c.rx_packets.fetch_add(1, Relaxed);

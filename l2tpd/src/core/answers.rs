@@ -253,6 +253,7 @@ impl Core {
         statistics.ppp_frames_discarded = engine.ppp_frames_discarded;
         statistics.ppp_frames_malformed = engine.ppp_frames_malformed;
         statistics.ppp_frames_stale = engine.ppp_frames_stale;
+        statistics.ppp_renegotiations = engine.ppp_renegotiations;
         statistics.ppp_proxy = engine.ppp_proxy;
         // Every kind l2tpctl(1) names, 0 before the first, as the metrics give them, so that a
         // script reads 0 rather than nothing.

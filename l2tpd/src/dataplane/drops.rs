@@ -95,6 +95,7 @@ fn phrase(reason: &str) -> &'static str {
         "spoofed" => "PPP packets from a spoofed source",
         "ppp_not_carried" => "PPP packets of a network protocol not open",
         "ppp_invalid" => "invalid PPP frames",
+        "ppp_control_rate" => "PPP control frames past their session's rate",
         "tun_unrouted" => "unrouted TUN packets",
         "tun_multicast" => "multicast TUN packets",
         "tun_errors" => "lost to TUN read or write errors",

@@ -27,6 +27,8 @@ pub(super) struct Ctx<'a> {
     pub(super) names: &'a mut Names,
     pub(super) out: &'a mut Outbox,
     pub(super) ppp: &'a mut super::ppp::state::Ppp,
+    /// The log-line budgets of the tunnels' sessions.
+    pub(super) lines: &'a mut super::lines::SessionLines,
     pub(super) config: &'a Config,
     pub(super) facts: &'a HostFacts,
     pub(super) shutting_down: bool,

@@ -260,6 +260,8 @@ enum DownLine {
     Refused,
     /// None: a session the data plane refused, whose warning said it all; it was never up.
     Silent,
+    /// None: its tunnel's sessions spent their log-line budget (`super::lines`).
+    OverBudget,
 }
 
 /// What a tunnel's or a session's going down shares: its result kept in its record, the
@@ -281,6 +283,7 @@ fn record_down(
         DownLine::Refused => tracing::warn!("{what}{name_shown}: down ({why})"),
         DownLine::Notice => notice!("{what}{name_shown}: down ({why})"),
         DownLine::Silent => return (name, None),
+        DownLine::OverBudget => {}
     }
     (name, up_for)
 }
@@ -369,6 +372,8 @@ fn session_down(
     // down either; one the data plane refused was never up, and its warning is its only line.
     let line = if rec.install == Install::Refused {
         DownLine::Silent
+    } else if !ctx.lines.admit(ctx.now, tid) {
+        DownLine::OverBudget
     } else {
         DownLine::Notice
     };
@@ -405,14 +410,16 @@ pub(super) fn tell_session_up(ctx: &mut Ctx<'_>, handle: u64) {
     let Some(rec) = ctx.registry.session(handle) else {
         return;
     };
-    notice!(
-        "session {}/{}{}: up (peer {}/{})",
-        rec.tid(),
-        rec.sid(),
-        quoted(rec.origin.name.as_deref()),
-        rec.peer_tid,
-        rec.peer_sid
-    );
+    if ctx.lines.admit(ctx.now, rec.tid()) {
+        notice!(
+            "session {}/{}{}: up (peer {}/{})",
+            rec.tid(),
+            rec.sid(),
+            quoted(rec.origin.name.as_deref()),
+            rec.peer_tid,
+            rec.peer_sid
+        );
+    }
     let host = peer_host_name(ctx.registry, rec.tid());
     let mut ev = event(EventKind::SessionUp, rec.tid());
     ev.sid = Some(rec.sid());

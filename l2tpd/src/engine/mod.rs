@@ -29,6 +29,7 @@ mod commands;
 mod ctx;
 mod instances;
 mod lifecycle;
+mod lines;
 mod names;
 mod notify;
 mod pools;
@@ -93,6 +94,8 @@ pub struct Engine {
     out: notify::Outbox,
     ppp: ppp::state::Ppp,
     discards: DiscardLog,
+    /// The log-line budgets of the tunnels' sessions.
+    lines: lines::SessionLines,
     /// Control messages for static tunnels, discarded.
     static_discards: u64,
     shutting_down: bool,
@@ -147,6 +150,7 @@ impl Engine {
             admission: Admission::default(),
             out: notify::Outbox::default(),
             discards: DiscardLog::default(),
+            lines: lines::SessionLines::default(),
             static_discards: 0,
             shutting_down: false,
         }
@@ -174,6 +178,7 @@ impl Engine {
                 names: &mut self.names,
                 out: &mut self.out,
                 ppp: &mut self.ppp,
+                lines: &mut self.lines,
                 config: &self.config,
                 facts: &self.facts,
                 shutting_down: self.shutting_down,
@@ -288,11 +293,13 @@ impl Engine {
         self.protocol.handle_packet(now, addrs, encap, packet);
         self.pump(now);
         self.discards.tick(now);
+        self.lines.tick(now);
     }
 
     /// The deadline from [`Engine::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.discards.tick(now);
+        self.lines.tick(now);
         self.protocol.handle_timeout(now);
         self.pump(now);
         let (mut ctx, instances, _, _) = self.parts(now);
@@ -733,6 +740,7 @@ impl Engine {
         s.ppp_frames_discarded = c.frames_discarded;
         s.ppp_frames_malformed = c.frames_malformed;
         s.ppp_frames_stale = c.frames_stale;
+        s.ppp_renegotiations = c.renegotiations;
         s.ppp_proxy = owned(&c.proxy);
         // Present when 0 too, as every other kind (l2tpctl(1), show system).
         s.malformed

@@ -508,6 +508,12 @@ fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
         "PPP control frames a native-PPP link had no use for (duplicate or late answers), discarded.",
         sys.ppp_frames_stale,
     )?;
+    counter(
+        e,
+        "l2tpd_ppp_renegotiations",
+        "Renegotiations native-PPP peers started (LCP, IPCP or IPv6CP leaving Opened).",
+        sys.ppp_renegotiations,
+    )?;
     let pools = &s.engine.pools;
     let mut m = e.encode_descriptor(
         "l2tpd_ip_pool_addresses",

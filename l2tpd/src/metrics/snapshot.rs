@@ -19,7 +19,7 @@ use crate::dataplane::DataStats;
 // first (l2tpctl(1), JSON OUTPUT); other reasons counted are added to them.
 
 /// The reasons of `show system`'s `data_discards` (core/answers.rs, the data plane's totals).
-pub const DATA_DISCARD_REASONS: [&str; 12] = [
+pub const DATA_DISCARD_REASONS: [&str; 13] = [
     "rx_errors",
     "rx_malformed",
     "rx_unknown_session",
@@ -32,9 +32,10 @@ pub const DATA_DISCARD_REASONS: [&str; 12] = [
     "spoofed",
     "ppp_not_carried",
     "ppp_invalid",
+    "ppp_control_rate",
 ];
 /// Why native-PPP links end, as `ppp_proto::DownReason::kind` names them.
-pub const PPP_DOWN_REASONS: [&str; 17] = [
+pub const PPP_DOWN_REASONS: [&str; 18] = [
     "closed",
     "replaced_by_new_login",
     "peer_terminated",
@@ -52,6 +53,7 @@ pub const PPP_DOWN_REASONS: [&str; 17] = [
     "idle_timeout",
     "session_timeout",
     "loopback",
+    "renegotiations",
 ];
 /// Why native-PPP peers are refused at authentication: by the local users, then by RADIUS
 /// (`engine::ppp::access`).

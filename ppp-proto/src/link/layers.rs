@@ -8,6 +8,7 @@ use l2tp_proto::time::Instant;
 
 use super::auth::ProxiedStart;
 use super::{Link, Phase, flag};
+use crate::config::RENEGOTIATION_WINDOW;
 use crate::event::{DownReason, Event, LinkInfo};
 use crate::fsm::machine::{Cx, Fsm, Negotiator, Received};
 use crate::fsm::{Actions, Event as FsmEvent, State};
@@ -211,7 +212,16 @@ impl Link {
             self.lcp.receive(&mut self.lcp_opts, &mut cx, &mut *rng, &p)
         };
         match received {
-            Received::Done(actions) => self.lcp_actions(now, actions, Some(rng)),
+            Received::Done(actions) => {
+                // LCP left Opened on the peer's packet, the link not closing: a renegotiation.
+                let renegotiation = actions.contains(Actions::TLD)
+                    && self.phase != Phase::Terminate
+                    && self.shared.closing.is_none();
+                self.lcp_actions(now, actions, Some(rng));
+                if renegotiation {
+                    self.renegotiated(now);
+                }
+            }
             Received::Fatal(reason) => self.close_with(now, reason),
             Received::Malformed => self.malformed(),
             Received::Invalid => self.stale(),
@@ -340,7 +350,34 @@ impl Link {
             return;
         };
         let received = self.ncp_run(now, proto, NcpStep::Receive(&p, rng));
+        let renegotiation = matches!(&received, Received::Done(a) if a.contains(Actions::TLD));
         self.ncp_result(now, proto, received);
+        if renegotiation {
+            self.renegotiated(now);
+        }
+    }
+
+    /// The peer took LCP or an NCP out of Opened (RFC 1661 §4.3: a Configure-Request, -Ack
+    /// or -Nak in Opened renegotiates; an NCP's Terminate-Request closes it until the peer
+    /// opens it again). Each such round takes the network layer down and, for LCP,
+    /// authenticates the peer again (a new request to the host, and to its RADIUS server):
+    /// counted, and past `max_renegotiations` within [`RENEGOTIATION_WINDOW`] the link
+    /// closes, so that a peer cannot make that work at the rate it sends packets.
+    fn renegotiated(&mut self, now: Instant) {
+        let c = &mut self.shared.counters;
+        c.renegotiations = c.renegotiations.wrapping_add(1);
+        let max = self.shared.config.max_renegotiations;
+        if max == 0 {
+            return;
+        }
+        if self.reneg_count == 0 || now >= self.reneg_since + RENEGOTIATION_WINDOW {
+            self.reneg_since = now;
+            self.reneg_count = 0;
+        }
+        self.reneg_count = self.reneg_count.saturating_add(1);
+        if self.reneg_count > max {
+            self.close_with(now, DownReason::Renegotiations);
+        }
     }
 
     /// An NCP's Restart timer expired.

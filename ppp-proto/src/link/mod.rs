@@ -199,6 +199,10 @@ pub struct Link {
     /// a new round that started again from 1 would take a late Ack of the last round's
     /// request 1 for its own.
     pap_id: u8,
+    /// When the current count of the peer's renegotiations began (`max_renegotiations`).
+    reneg_since: Instant,
+    /// The peer's renegotiations since `reneg_since`.
+    reneg_count: u16,
 }
 
 impl Link {
@@ -236,6 +240,8 @@ impl Link {
             next_challenge: None,
             peer_challenge_salt: [0; 8],
             pap_id: 0,
+            reneg_since: Instant::ZERO,
+            reneg_count: 0,
         }
     }
 

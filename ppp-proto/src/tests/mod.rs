@@ -5,6 +5,7 @@ mod fixtures;
 mod frames;
 mod property;
 mod proxy;
+mod renegotiation;
 mod repeat_answer;
 mod scenarios;
 mod slow_verdict;

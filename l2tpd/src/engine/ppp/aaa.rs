@@ -356,6 +356,8 @@ pub(super) fn terminate_cause(reason: &ppp_proto::DownReason) -> u32 {
         D::Closed(CloseReason::Replaced) => c::PORT_PREEMPTED,
         D::Closed(_) => c::NAS_REQUEST,
         D::NoNetworkProtocol => SERVICE_UNAVAILABLE,
+        // The NAS's own limit (`max_renegotiations`) ended a peer that would not settle.
+        D::Renegotiations => c::NAS_REQUEST,
         _ => c::NAS_ERROR,
     }
 }

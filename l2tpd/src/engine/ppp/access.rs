@@ -128,6 +128,14 @@ pub(super) fn request_access(
     });
     Some(match built {
         Ok(a) => {
+            // A request of the link's last round still waiting (the peer renegotiated, RFC
+            // 1661 §4.3, and its login starts over): its answer is for no one now, so the
+            // client stops retransmitting it and frees its place.
+            if let Some((old, _)) = radius_mut(ctx, handle).and_then(|rl| rl.auth.take())
+                && let Some(r) = ctx.ppp.aaa.cancel(old)
+            {
+                ctx.out.radius(r);
+            }
             let key = submit(ctx, Pending { handle, purpose }, Service::Access, a, None);
             if let Some(rl) = radius_mut(ctx, handle) {
                 rl.auth = Some((key, Box::new(req)));
@@ -431,8 +439,13 @@ pub(super) fn reject(
     attrs: &Attributes,
     again: bool,
 ) {
-    let now = ctx.ppp.clock.to_proto(ctx.now);
-    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
+    let Ctx {
+        registry,
+        ppp,
+        lines,
+        ..
+    } = &mut *ctx;
     let Some(rec) = registry.session_mut(handle) else {
         return;
     };
@@ -463,16 +476,18 @@ pub(super) fn reject(
         .as_deref()
         .map_or(String::new(), |m| format!(": {}", text::quoted(m)));
     let name = text::quoted(&req.user);
-    tracing::warn!(
-        "session {tid}/{sid}: PPP {}authentication of user {name} ({}) failed: {}{said}",
-        if again { "re-" } else { "" },
-        method_label(req.method()),
-        if code == Code::AccessChallenge {
-            "the RADIUS server sent an Access-Challenge, which l2tpd does not answer"
-        } else {
-            "rejected by the RADIUS server"
-        }
-    );
+    if lines.admit(std_now, tid) {
+        tracing::warn!(
+            "session {tid}/{sid}: PPP {}authentication of user {name} ({}) failed: {}{said}",
+            if again { "re-" } else { "" },
+            method_label(req.method()),
+            if code == Code::AccessChallenge {
+                "the RADIUS server sent an Access-Challenge, which l2tpd does not answer"
+            } else {
+                "rejected by the RADIUS server"
+            }
+        );
+    }
     let text = message.unwrap_or_else(|| "Authentication failed".to_owned());
     st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
     verdict(st, now, req, Verdict::reject(text), (tid, sid));
@@ -500,9 +515,14 @@ pub(super) fn printable(m: &[u8]) -> String {
 /// No server answered Access-Request for `req`: the local users decide
 /// (`radius_then_local`), else the peer is refused.
 fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, failure: Option<Failure>) {
-    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
     let local_v4 = tunnel_local_ipv4(ctx, handle);
-    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Ctx {
+        registry,
+        ppp,
+        lines,
+        ..
+    } = &mut *ctx;
     let Some(rec) = registry.session_mut(handle) else {
         return;
     };
@@ -521,7 +541,7 @@ fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, failure: Option<
     if st.policy.radius.auth == AuthSource::RadiusThenLocal {
         ppp.aaa.counters.local_fallbacks += 1;
         tracing::info!("session {tid}/{sid}: user {name}: {why}; asking the local users");
-        let v = authenticate(ppp, (tid, sid, handle), st, req, local_v4);
+        let v = authenticate(ppp, (tid, sid, handle), st, req, (local_v4, lines, std_now));
         if let Some(rl) = st.radius.as_deref_mut()
             && v.is_accept()
         {
@@ -535,10 +555,12 @@ fn no_answer(ctx: &mut Ctx<'_>, handle: u64, req: &AuthRequest, failure: Option<
         .auth_failures
         .entry("radius_no_answer")
         .or_default() += 1;
-    tracing::warn!(
-        "session {tid}/{sid}: PPP authentication of user {name} ({}) failed: {why}",
-        method_label(req.method())
-    );
+    if lines.admit(std_now, tid) {
+        tracing::warn!(
+            "session {tid}/{sid}: PPP authentication of user {name} ({}) failed: {why}",
+            method_label(req.method())
+        );
+    }
     st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
     verdict(
         st,

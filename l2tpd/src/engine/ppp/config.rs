@@ -116,6 +116,7 @@ pub(in crate::engine) fn policy(name: &str, s: &PppSettings, users: Arc<Users>) 
         idle_timeout: secs(s.idle_timeout),
         session_timeout: secs(s.max_connect_time),
         auth_timeout: seconds(s.auth_timeout),
+        max_renegotiations: s.max_renegotiations,
         ..LinkConfig::default()
     };
     let server = LinkConfig {

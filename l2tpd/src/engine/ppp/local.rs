@@ -10,6 +10,7 @@ use l2tp_proto::wire::result::result_code::cdn;
 use ppp_proto::{AuthRequest, NetworkParams, Verdict};
 
 use super::super::ctx::Ctx;
+use super::super::lines::SessionLines;
 use super::super::pools::PoolError;
 use super::super::registry::TunnelRec;
 use super::policy::AuthRefusal;
@@ -38,7 +39,7 @@ pub(super) fn authenticate(
     (tid, sid, handle): (u32, u32, u64),
     st: &mut PppLink,
     req: &AuthRequest,
-    local_v4: Option<Ipv4Addr>,
+    (local_v4, lines, now): (Option<Ipv4Addr>, &mut SessionLines, std::time::Instant),
 ) -> Verdict {
     let name = text::quoted(&req.user);
     let method = method_label(req.method());
@@ -51,10 +52,12 @@ pub(super) fn authenticate(
                 .auth_failures
                 .entry(refusal.label())
                 .or_default() += 1;
-            tracing::warn!(
-                "session {tid}/{sid}: PPP authentication of user {name} ({method}) failed: \
-                 {refusal}"
-            );
+            if lines.admit(now, tid) {
+                tracing::warn!(
+                    "session {tid}/{sid}: PPP authentication of user {name} ({method}) \
+                     failed: {refusal}"
+                );
+            }
             st.refusal = Some(Refusal::with(2, "PPP authentication failed"));
             return Verdict::reject("Authentication failed");
         }

@@ -227,9 +227,14 @@ pub(super) fn frame(
     if st.start_at.take().is_some() {
         st.link.open(now);
     }
-    let (malformed, stale, other) = {
+    let (malformed, stale, other, renegotiations) = {
         let c = st.link.counters();
-        (c.malformed, c.stale, c.auth_other_requests)
+        (
+            c.malformed,
+            c.stale,
+            c.auth_other_requests,
+            c.renegotiations,
+        )
     };
     // The peers of every session must have link-local addresses apart (one shared TUN).
     // (Nor may a peer have the daemon's own identifier, the TUN's address for other links.)
@@ -265,6 +270,20 @@ pub(super) fn frame(
              answer) discarded",
             protocol_name(frame),
             frame.len()
+        );
+    }
+    let started = st
+        .link
+        .counters()
+        .renegotiations
+        .wrapping_sub(renegotiations);
+    if started != 0 {
+        // Bounded per link (`max_renegotiations`); the link's end past it is a notice.
+        ppp.counters.renegotiations += u64::from(started);
+        tracing::debug!(
+            "session {tid}/{sid}: the PPP peer renegotiates ({}), {} times in all",
+            protocol_name(frame),
+            st.link.counters().renegotiations
         );
     }
     let malformed = st.link.counters().malformed != malformed;

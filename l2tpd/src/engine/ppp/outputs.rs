@@ -10,6 +10,7 @@ use l2tp_proto::{self as proto, Refusal};
 use ppp_proto::{AuthRequest, DownReason, Event as LinkEvent};
 
 use super::super::ctx::Ctx;
+use super::super::lines::SessionLines;
 use super::super::notify;
 use super::super::pools::PoolError;
 use super::local::{self, authenticate, reauthenticate, refuse_address};
@@ -34,7 +35,11 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
     let mut tunnel_link_down = false;
     {
         let Ctx {
-            registry, ppp, out, ..
+            registry,
+            ppp,
+            out,
+            lines,
+            ..
         } = &mut *ctx;
         let Some((rec, tunnel)) = registry.session_and_tunnel_mut(handle) else {
             return;
@@ -115,7 +120,13 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         ask = Some(req);
                     }
                     LinkEvent::Authenticate(req) => {
-                        let verdict = authenticate(ppp, (tid, sid, handle), st, &req, local_v4);
+                        let verdict = authenticate(
+                            ppp,
+                            (tid, sid, handle),
+                            st,
+                            &req,
+                            (local_v4, lines, std_now),
+                        );
                         if let Some(rl) = st.radius.as_deref_mut()
                             && verdict.is_accept()
                         {
@@ -191,7 +202,9 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                             .map_or(String::new(), |u| format!(" (user {})", text::quoted(u)));
                         let refusal = st.refusal.take().unwrap_or_else(|| cdn_for(&reason));
                         let text = down_text(&reason, &refusal);
-                        notice!("session {tid}/{sid}: PPP down{who}: {text}");
+                        if lines.admit(std_now, tid) {
+                            notice!("session {tid}/{sid}: PPP down{who}: {text}");
+                        }
                         let why = format!("PPP: {text}");
                         let ending = st.ending;
                         ppp.closing.set_ending(st, None);
@@ -213,7 +226,7 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                     }
                 }
-                announce(ppp, (tid, sid), st, &mut events, std_now);
+                announce(ppp, (tid, sid), st, &mut events, (lines, std_now));
             }
             // After the events: a network layer the link opened by sending its Configure-Ack
             // is carried by the data path before the peer can hear of it and send.
@@ -230,7 +243,7 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
             }
         }
         // IPCP may have given up without an event (IPv6 alone then): the user is online.
-        announce(ppp, (tid, sid), st, &mut events, std_now);
+        announce(ppp, (tid, sid), st, &mut events, (lines, std_now));
         ppp.reschedule(handle, st);
     }
     // The last link of a tunnel closing with it: the tunnel's StopCCN goes (`super::ending`).
@@ -335,7 +348,7 @@ fn announce(
     (tid, sid): (u32, u32),
     st: &mut PppLink,
     events: &mut Vec<(EventKind, ctl::PppEventInfo)>,
-    now: Instant,
+    (lines, now): (&mut SessionLines, Instant),
 ) {
     use ppp_proto::fsm::State;
     if st.up_since.is_some() || st.network().is_none() {
@@ -354,7 +367,9 @@ fn announce(
     let addr = st
         .peer_ipv4()
         .map_or(String::new(), |a| format!(", peer {a}"));
-    notice!("session {tid}/{sid}: PPP up:{who}{addr}");
+    if lines.admit(now, tid) {
+        notice!("session {tid}/{sid}: PPP up:{who}{addr}");
+    }
     events.push((EventKind::PppUp, st.event_info(None)));
 }
 
@@ -381,6 +396,7 @@ pub(super) fn cdn_for(reason: &DownReason) -> Refusal {
             (2, "PPP negotiation failed")
         }
         DownReason::NoNetworkProtocol => (2, "PPP: no network protocol"),
+        DownReason::Renegotiations => (2, "PPP: too many renegotiations"),
         DownReason::IdleTimeout => (3, "PPP idle timeout"),
         DownReason::SessionTimeout => (3, "PPP session timeout"),
         DownReason::PeerTerminated => (3, "PPP terminated by the peer"),

@@ -337,6 +337,8 @@ pub(in crate::engine) struct PppCounters {
     /// Well-formed frames a link had no use for (a duplicate or late answer, RFC 1661 §5.2)
     /// and dropped.
     pub(in crate::engine) frames_stale: u64,
+    /// Renegotiations peers started (LCP, IPCP or IPv6CP leaving Opened on their packet).
+    pub(in crate::engine) renegotiations: u64,
     /// What became of the proxy LCP and authentication AVPs of LACs' ICCNs, by outcome.
     pub(in crate::engine) proxy: BTreeMap<&'static str, u64>,
 }

@@ -17,6 +17,7 @@ mod ppp_clients;
 mod ppp_goodbye;
 mod ppp_hostile;
 mod ppp_mtu;
+mod ppp_noisy;
 mod ppp_proxy;
 mod ppp_timers;
 mod pw_types;

@@ -64,14 +64,14 @@ fn alice_twice(echo: Option<Duration>) -> Net {
 }
 
 /// Two sessions of alice, both up, the LNS's rows of them sorted by the address they got.
-fn two_up(net: &mut Net) -> [SessionInfo; 2] {
+pub(super) fn two_up(net: &mut Net) -> [SessionInfo; 2] {
     net.run_until(Duration::from_secs(10), "both up", |n| {
         n.nodes[1].saw(EventKind::PppUp) == 2
     });
     lns_rows(net)
 }
 
-fn lns_rows(net: &Net) -> [SessionInfo; 2] {
+pub(super) fn lns_rows(net: &Net) -> [SessionInfo; 2] {
     let mut rows = net.nodes[1]
         .engine
         .sessions(net.now, None)
@@ -102,7 +102,7 @@ fn assert_logged_down(lines: &[Line], what: &str) {
 
 /// The LNS's session `row` is still up with the same address, was never taken down, and its
 /// data plane was asked for nothing since `requests_before` (requests then).
-fn assert_untouched(net: &Net, row: &SessionInfo, requests_before: usize) {
+pub(super) fn assert_untouched(net: &Net, row: &SessionInfo, requests_before: usize) {
     let now = net.nodes[1]
         .engine
         .sessions(net.now, None)

@@ -151,6 +151,24 @@ pub(super) fn submits(net: &Net, i: usize) -> Vec<Sent<Service>> {
         .collect()
 }
 
+/// Node 1's Access-Requests and withdrawals, in order: `(true, key)` for a request,
+/// `(false, key)` for its withdrawal.
+pub(super) fn access_keys(net: &Net) -> Vec<(bool, u64)> {
+    net.nodes[1]
+        .radius
+        .iter()
+        .filter_map(|r| match r {
+            RadiusRequest::Submit {
+                key,
+                service: Service::Access,
+                ..
+            } => Some((true, *key)),
+            RadiusRequest::Cancel { key } => Some((false, *key)),
+            RadiusRequest::Submit { .. } => None,
+        })
+        .collect()
+}
+
 /// The Accounting-Requests of node 1 with their Acct-Status-Type.
 pub(super) fn accounting(net: &Net) -> Vec<Sent<u32>> {
     submits(net, 1)
@@ -638,19 +656,7 @@ fn a_session_that_goes_away_drops_its_access_request() {
     );
     assert!(r.is_ok(), "{r:?}");
     net.run_for(Duration::from_secs(5));
-    let keys: Vec<(bool, u64)> = net.nodes[1]
-        .radius
-        .iter()
-        .filter_map(|r| match r {
-            RadiusRequest::Submit {
-                key,
-                service: Service::Access,
-                ..
-            } => Some((true, *key)),
-            RadiusRequest::Cancel { key } => Some((false, *key)),
-            RadiusRequest::Submit { .. } => None,
-        })
-        .collect();
+    let keys = access_keys(&net);
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert_eq!((keys[1].0, keys[1].1), (false, keys[0].1));
     // A late answer for it changes nothing.
