@@ -76,7 +76,7 @@ pub struct Endpoint {
     /// Local tunnel / control connection id → tunnel.
     pub(crate) tunnel_ids: HashMap<u32, u32>,
     /// (peer address, peer's assigned id) → tunnel created by that SCCRQ.
-    pub(crate) peer_requests: HashMap<(SocketAddr, u32), crate::tunnel::PeerRequest>,
+    pub(crate) peer_requests: HashMap<(SocketAddr, u32), u32>,
     /// (peer IP, encapsulation) → our tunnel in wait-ctl-reply to it, for tie breaking: a
     /// tunnel over UDP and one over IP are different control connections.
     pub(crate) initiating: HashMap<(IpAddr, Encapsulation), u32>,

@@ -125,7 +125,7 @@ impl Endpoint {
     pub(crate) fn refused_reply(&self, remote: SocketAddr, body: &[u8]) -> Option<u32> {
         let peer_key = raw_u32(body, AvpType::AssignedConnectionId)
             .or_else(|| raw_u32(body, AvpType::AssignedTunnelId))?;
-        let index = self.peer_requests.get(&(remote, peer_key))?.index;
+        let index = *self.peer_requests.get(&(remote, peer_key))?;
         self.tunnels
             .get(index)
             .filter(|t| t.pending.is_none())
@@ -171,25 +171,19 @@ impl Endpoint {
                 })
             })
             .unwrap_or(0);
-        let digest = super::PeerRequest::digest(message);
-        if let Some(&known) = self.peer_requests.get(&(remote, peer_key))
-            && let Some(t) = self.tunnels.get(known.index)
+        if let Some(&index) = self.peer_requests.get(&(remote, peer_key))
+            && self
+                .tunnels
+                .get(index)
+                .is_some_and(|t| t.channel.nr() == Seq::new(1))
         {
             // A retransmission: the reliable channel of that tunnel acknowledges it. Once the
             // peer has sent more than its SCCRQ (its SCCCN, Ns 1), it has had our SCCRP and
             // sends that SCCRQ no more: one now (Ns 0) with the same id is a new control
             // connection, from a client that connects again from the same address and port
-            // while its old tunnel waits out its StopCCN (RFC 2661 §5.7), or that restarted;
-            // unless it is the very SCCRQ again, soon after, to a tunnel still up: a copy the
-            // network delayed past the handshake, a duplicate for that tunnel's channel to
-            // acknowledge (RFC 2661 §5.8) rather than a second, half-open tunnel.
-            let delayed_copy = t.state == TunnelState::Established
-                && known.digest == digest
-                && now.saturating_duration_since(known.at) < super::DELAYED_SCCRQ_SPAN;
-            if t.channel.nr() == Seq::new(1) || delayed_copy {
-                self.tunnel_datagram(now, known.index, remote, header, message, body);
-                return;
-            }
+            // while its old tunnel waits out its StopCCN (RFC 2661 §5.7), or that restarted.
+            self.tunnel_datagram(now, index, remote, header, message, body);
+            return;
         }
         // RFC 2661 §5.8, RFC 3931 §4.2: the SCCRQ is the first message of a control
         // connection: its Ns is 0 and it acknowledges nothing. Any other would never be
@@ -291,14 +285,7 @@ impl Endpoint {
             .set(TimerKind::Decision, now + self.config.decision_timeout);
         let (index, generation) = self.tunnels.insert(t);
         self.admission.started(index, now);
-        self.peer_requests.insert(
-            (remote, peer_key),
-            super::PeerRequest {
-                index,
-                digest,
-                at: now,
-            },
-        );
+        self.peer_requests.insert((remote, peer_key), index);
         let id = crate::event::DecisionId { index, generation };
         if refused {
             self.answer_tunnel(now, id, None);

@@ -140,30 +140,6 @@ pub(crate) struct Security {
     pub(crate) sccrq_failed: bool,
 }
 
-/// How long after a peer's SCCRQ made a tunnel a byte-for-byte copy of it is still taken for
-/// a copy the network delayed (or a retransmission that crossed our SCCRP), not for a new
-/// control connection. A peer that restarted sends its SCCRQ again much later, or different.
-pub(crate) const DELAYED_SCCRQ_SPAN: Duration = Duration::from_secs(10);
-
-/// An SCCRQ a peer sent, under (its address and port, its assigned id).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerRequest {
-    /// The tunnel it made.
-    pub(crate) index: u32,
-    /// A fingerprint of the message as received (FNV-1a).
-    pub(crate) digest: u64,
-    /// When it came.
-    pub(crate) at: Instant,
-}
-
-impl PeerRequest {
-    pub(crate) fn digest(message: &[u8]) -> u64 {
-        message.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    }
-}
-
 /// An SCCRQ waiting for the caller's decision.
 #[derive(Debug)]
 pub(crate) struct PendingSccrq {

@@ -525,7 +525,7 @@ impl Endpoint {
             self.tunnel_ids.remove(&t.local_id);
         }
         if let Some(key) = t.peer_key
-            && self.peer_requests.get(&(t.remote, key)).map(|r| r.index) == Some(index)
+            && self.peer_requests.get(&(t.remote, key)) == Some(&index)
         {
             self.peer_requests.remove(&(t.remote, key));
         }
