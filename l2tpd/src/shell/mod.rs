@@ -324,7 +324,10 @@ pub async fn run(
                     tracing::warn!("{line}");
                 }
                 log.flush();
-                notifier.update_status(core.counts());
+                let counts = core.counts();
+                // Room in each watcher's queue for every session's events at once.
+                events_tx.set_sessions(counts.sessions as usize);
+                notifier.update_status(counts);
             }
             _ = watchdog.tick(), if watchdog_every.is_some() => notifier.watchdog(),
         }

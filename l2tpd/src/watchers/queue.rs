@@ -1,18 +1,24 @@
 //! Every watcher's queue, and one watcher's end of it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use l2tp_ctl::{Event, PppEventInfo, ResultCode};
 use tokio::sync::Notify;
 
-/// The most memory the events waiting for one watcher may take, as [`cost`] counts it: 64 MiB,
-/// some 230 000 events of sessions going down (about 290 bytes each), so that the largest
-/// burst one pass of the main loop makes at the scale the daemon is built for (100 000
-/// sessions going down at once, two events each) reaches a watcher whole, while a watcher
-/// that reads nothing costs no more than this however long the events' texts are (a peer's
-/// result message, a user name). Stated in l2tpwatch(1), Lost events.
+/// The least memory the events waiting for one watcher may take, as [`cost`] counts it: 64 MiB,
+/// some 230 000 events of sessions going down (about 290 bytes each), while a watcher that
+/// reads nothing costs no more than this however long the events' texts are (a peer's result
+/// message, a user name). Stated in l2tpwatch(1), Lost events.
 pub const WATCHER_QUEUE_BYTES: usize = 64 << 20;
+
+/// What a watcher's queue may hold for each session the daemon has, when that is more than
+/// [`WATCHER_QUEUE_BYTES`]: room for the events of every session going down at once (the
+/// largest burst one pass of the main loop makes: a stop, a deleted profile, a data plane
+/// lost), which for a session whose PPP the daemon terminates are three (PPP DOWN, SESSION
+/// DOWN, SESSION DELETED, some 1 200 bytes as [`cost`] counts them). Stated in l2tpwatch(1).
+pub const WATCHER_QUEUE_BYTES_PER_SESSION: usize = 1536;
 
 /// A queue emptied by its watcher keeps at most this many slots of what a burst grew it to.
 const KEPT_SLOTS: usize = 1024;
@@ -26,9 +32,20 @@ pub enum Item {
 }
 
 /// Every watcher's queue.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Watchers {
     queues: Arc<Mutex<Vec<Arc<Queue>>>>,
+    /// The bound of each queue in bytes, as [`cost`] counts them.
+    bound: Arc<AtomicUsize>,
+}
+
+impl Default for Watchers {
+    fn default() -> Self {
+        Self {
+            queues: Arc::default(),
+            bound: Arc::new(AtomicUsize::new(WATCHER_QUEUE_BYTES)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -122,7 +139,16 @@ impl Watchers {
 
     /// Queues `event` for every watcher; never waits.
     pub fn send(&self, event: Event) {
-        self.send_bounded(event, WATCHER_QUEUE_BYTES);
+        self.send_bounded(event, self.bound.load(Relaxed));
+    }
+
+    /// Sizes the queues for `sessions` sessions: [`WATCHER_QUEUE_BYTES_PER_SESSION`] each, at
+    /// least [`WATCHER_QUEUE_BYTES`].
+    pub fn set_sessions(&self, sessions: usize) {
+        let bound = sessions
+            .saturating_mul(WATCHER_QUEUE_BYTES_PER_SESSION)
+            .max(WATCHER_QUEUE_BYTES);
+        self.bound.store(bound, Relaxed);
     }
 
     /// Queues `event` for every watcher that has room for it: `bound` bytes, as [`cost`]
@@ -297,6 +323,59 @@ mod tests {
         let got = tids(&mut w);
         assert_eq!(got.len(), 200_200);
         assert!(got.iter().enumerate().all(|(i, t)| *t == Ok(i as u32)));
+    }
+
+    /// A native-PPP session's going down as the daemon tells it: PPP DOWN with the user, the
+    /// method, the addresses and the reason, then SESSION DOWN and SESSION DELETED with the
+    /// result of its CDN.
+    fn ppp_session_down(tid: u32) -> [Event; 3] {
+        let mut ppp = session_event(EventKind::PppDown, tid, None);
+        ppp.result = None;
+        ppp.interface_name = None;
+        ppp.ppp = Some(Box::new(PppEventInfo {
+            user: Some(format!("subscriber-{tid:06}@isp.example.net")),
+            auth: Some("mschapv2".into()),
+            peer_ipv4: Some([198, 51, 100, 2].into()),
+            local_ipv4: Some([198, 51, 100, 1].into()),
+            peer_ipv6_ifid: Some("0211:22ff:fe33:4455".into()),
+            reason: Some("administrative".into()),
+        }));
+        let message = Some("Administrative shutdown");
+        [
+            ppp,
+            session_event(EventKind::SessionDown, tid, message),
+            session_event(EventKind::SessionDeleted, tid, message),
+        ]
+    }
+
+    /// Sized for 100 000 native-PPP sessions, a queue takes the 300 000 events of them all going
+    /// down at once whole, which the least bound alone would not.
+    #[test]
+    fn a_queue_sized_for_the_sessions_takes_all_their_events_at_once() {
+        let sessions = 100_000;
+        let per_session: usize = ppp_session_down(999_999).iter().map(cost).sum();
+        assert!(
+            per_session <= WATCHER_QUEUE_BYTES_PER_SESSION,
+            "a PPP session's events cost {per_session} bytes"
+        );
+        assert!(
+            per_session * sessions as usize > WATCHER_QUEUE_BYTES,
+            "the least bound would take them all: the test shows nothing"
+        );
+        let all = Watchers::new();
+        let mut w = all.subscribe();
+        all.set_sessions(sessions as usize);
+        for tid in 0..sessions {
+            for e in ppp_session_down(tid) {
+                all.send(e);
+            }
+        }
+        let got = tids(&mut w);
+        assert_eq!(got.len(), 3 * sessions as usize, "{:?}", got.last());
+        assert!(got.iter().all(Result::is_ok));
+        // With few sessions, the least bound stays.
+        all.set_sessions(10);
+        assert_eq!(all.bound.load(Relaxed), WATCHER_QUEUE_BYTES);
     }
 
     /// A watcher that does not read holds at most the bound; what it missed is told to it
