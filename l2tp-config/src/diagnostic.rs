@@ -190,28 +190,56 @@ impl Diagnostic {
     }
 }
 
+/// `c` as a terminal shows it without acting on it: a control character other than a tab as
+/// its picture (U+2400 to U+2421: an escape is `␛`), a C1 control or a bidirectional
+/// formatting character as U+FFFD. One character for one, so that the carets stay under the
+/// text they mark. A file may hold anything, and its lines are shown to whoever runs `l2tpd -n`
+/// or `l2tpctl reload`.
+fn visible(c: char) -> char {
+    match c {
+        '\t' => c,
+        '\0'..='\x1f' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
+        '\x7f' => '\u{2421}',
+        '\u{80}'..='\u{9f}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        _ => c,
+    }
+}
+
+/// `s` with every character [`visible`].
+fn push_visible(out: &mut String, s: &str) {
+    out.extend(s.chars().map(visible));
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, message) = (Shown(&self.file), Shown(&self.message));
         if self.external {
-            return write!(
-                f,
-                "{}:{}: {}: {}",
-                self.file, self.line, self.severity, self.message
-            );
+            return write!(f, "{file}:{}: {}: {message}", self.line, self.severity);
         }
         write!(
             f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.column, self.severity, self.message
+            "{file}:{}:{}: {}: {message}",
+            self.line, self.column, self.severity
         )?;
         for note in &self.notes {
-            write!(
-                f,
-                "\n{}:{}:{}: note: {}",
-                self.file, note.line, note.column, note.message
-            )?;
+            let message = Shown(&note.message);
+            write!(f, "\n{file}:{}:{}: note: {message}", note.line, note.column)?;
         }
         Ok(())
+    }
+}
+
+/// Text written with every character [`visible`].
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        self.0.chars().try_for_each(|c| f.write_char(visible(c)))
     }
 }
 
@@ -245,7 +273,7 @@ pub fn render_all(diagnostics: &[Diagnostic], source: &str) -> String {
 }
 
 fn push_located(out: &mut String, header: &str, source: &str, span: Span) {
-    out.push_str(header);
+    push_visible(out, header);
     out.push('\n');
     let (line, line_start) = line_at(source, span.start);
     let start = span.start.clamp(line_start, line_start + line.len()) - line_start;
@@ -253,7 +281,7 @@ fn push_located(out: &mut String, header: &str, source: &str, span: Span) {
     let start = crate::span::floor_char_boundary(line, start);
     let end = crate::span::floor_char_boundary(line, end.max(start));
     out.push_str("    ");
-    out.push_str(line);
+    push_visible(out, line);
     out.push('\n');
     out.push_str("    ");
     // Copy tabs so the carets line up whatever the terminal's tab width.

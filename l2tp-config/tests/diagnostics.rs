@@ -340,3 +340,43 @@ case!(
     several_peers_of_another_ip_version,
     "tunnel \"t\" {\n    local 192.0.2.9\n    peer 192.0.2.1 2001:db8::1\n}\n"
 );
+
+/// A file may hold anything, and its lines are shown to whoever runs `l2tpd -n` or `l2tpctl
+/// reload`: an escape sequence, a C1 control or a bidirectional override in it is shown as a
+/// picture of itself, never sent to the terminal, and the carets still mark the text.
+#[test]
+fn control_characters_of_the_file_are_shown_not_sent_to_the_terminal() {
+    let source = "tunnel \"a\x1b[31mred\u{202e}\" {\n    peer 192.0.2.1\n}\n\
+                  session \"s\" {\n    tunnel \"a\x1b[31mred\u{202e}\"\n    bog\u{9b}us 1\n}\n";
+    let diags = parse("x.conf", source).unwrap_err();
+    let out = render_all(&diags, source);
+    let display: String = diags.iter().map(|d| format!("{d}\n")).collect();
+    for text in [&out, &display] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| {
+                (c.is_control() && c != '\n' && c != '\t') || ('\u{202a}'..='\u{202e}').contains(&c)
+            })
+            .collect();
+        assert!(bad.is_empty(), "{bad:?} in:\n{text}");
+    }
+    assert!(out.contains("a\u{241b}[31mred\u{fffd}"), "{out}");
+    // Each caret line starts under the first character its location names.
+    let lines: Vec<&str> = out.lines().collect();
+    for pair in lines.windows(3) {
+        let [header, shown, carets] = pair else {
+            continue;
+        };
+        let Some(column) = header
+            .strip_prefix("x.conf:")
+            .and_then(|h| h.split(':').nth(1))
+            .and_then(|c| c.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        assert!(carets.trim_start().starts_with('^'), "{out}");
+        let indent = carets.chars().take_while(|&c| c == ' ').count();
+        assert_eq!(indent, 4 + column - 1, "{header}\n{shown}\n{carets}");
+        assert!(shown.chars().count() >= indent);
+    }
+}
