@@ -52,7 +52,7 @@ pub mod reliable;
 pub mod rng;
 pub mod seq;
 pub mod session;
-mod slab;
+pub mod slab;
 pub mod speed;
 pub mod time;
 mod timer;

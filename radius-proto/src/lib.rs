@@ -82,7 +82,6 @@ pub mod crypt;
 pub mod dict;
 pub mod dynauth;
 pub mod packet;
-mod slab;
 
 pub use attr::{Attribute, Attributes, EncodeError, Ipv6Prefix};
 pub use code::Code;

@@ -20,7 +20,7 @@ impl Client {
         server.stats.retransmissions += 1;
         if let Some(request) = self
             .requests
-            .get_mut(index, generation)
+            .get_mut_checked(index, generation)
             .filter(|r| r.service == Service::Accounting)
             && let Some(ids) = server.ids.get_mut(usize::from(sent.socket))
         {
@@ -69,7 +69,7 @@ impl Client {
         let service = server.service;
         let earlier = self
             .requests
-            .get_mut(index, generation)
+            .get_mut_checked(index, generation)
             .map(|r| std::mem::take(&mut r.earlier))
             .unwrap_or_default();
         self.release(sent, &earlier);
@@ -77,7 +77,7 @@ impl Client {
             .iter()
             .position(|&s| s == sent.server)
             .unwrap_or(0);
-        let Some(request) = self.requests.get_mut(index, generation) else {
+        let Some(request) = self.requests.get_mut_checked(index, generation) else {
             return;
         };
         request.tried |= 1 << bit;
@@ -118,7 +118,7 @@ impl Client {
     ) -> Option<(u32, Sent, [u8; 16])> {
         // The id space knows the index only; find the live generation through the slab.
         let generation = self.requests.generation_of(index)?;
-        let request = self.requests.get(index, generation)?;
+        let request = self.requests.get_checked(index, generation)?;
         let sent = request.sent?;
         if sent.server != s || sent.socket != socket {
             return None;

@@ -76,9 +76,9 @@ use crate::attr::Attributes;
 use crate::code::Code;
 use crate::dict::{AttrType, values};
 use crate::packet;
-use crate::slab::Slab;
 use ids::IdSpace;
 use inflight::Earlier;
+use l2tp_proto::slab::Slab;
 use probe::{PROBE_OWNER, Probe};
 use queue::Queue;
 use servers::{build_servers, index_servers, validate};
@@ -217,7 +217,7 @@ impl Client {
         });
         let handle = RequestHandle { index, generation };
         if too_long {
-            self.requests.remove(index, generation);
+            self.requests.remove_checked(index, generation);
             self.events.push_back(Event::Failed {
                 handle,
                 failure: Failure::TooLong,
@@ -227,7 +227,7 @@ impl Client {
         let queued = self.queues[service as usize].len;
         match service {
             Service::Access if queued >= self.config.max_queued_access => {
-                self.requests.remove(index, generation);
+                self.requests.remove_checked(index, generation);
                 self.stats.access_queue_full += 1;
                 self.events.push_back(Event::Failed {
                     handle,
@@ -248,7 +248,10 @@ impl Client {
     /// Forgets request `handle` (its session went away): no event will come for it, and a
     /// request waiting in the queue may take its place. Returns whether it was still pending.
     pub fn cancel(&mut self, now: Instant, handle: RequestHandle) -> bool {
-        let Some(request) = self.requests.remove(handle.index, handle.generation) else {
+        let Some(request) = self
+            .requests
+            .remove_checked(handle.index, handle.generation)
+        else {
             return false;
         };
         match request.sent {
@@ -352,7 +355,7 @@ impl Client {
         }
         let earlier = self
             .requests
-            .remove(owner, generation)
+            .remove_checked(owner, generation)
             .map(|r| r.earlier)
             .unwrap_or_default();
         self.release(sent, &earlier);
@@ -381,7 +384,7 @@ impl Client {
                 break;
             }
             self.timers.pop();
-            let Some(request) = self.requests.get(index, generation) else {
+            let Some(request) = self.requests.get_checked(index, generation) else {
                 continue;
             };
             let Some(sent) = request.sent.filter(|s| s.deadline == at) else {
@@ -425,7 +428,7 @@ impl Client {
                     None => continue,
                 }
             }
-            let Some(request) = self.requests.get_mut(index, generation) else {
+            let Some(request) = self.requests.get_mut_checked(index, generation) else {
                 continue;
             };
             let Some(sent) = request.sent.as_mut() else {
@@ -456,7 +459,7 @@ impl Client {
                 let handle = RequestHandle { index, generation };
                 let earlier = self
                     .requests
-                    .remove(index, generation)
+                    .remove_checked(index, generation)
                     .map(|r| r.earlier)
                     .unwrap_or_default();
                 self.release(sent, &earlier);
@@ -550,7 +553,7 @@ impl Client {
             let Some((index, generation)) = queue.front() else {
                 return;
             };
-            let Some(request) = self.requests.get(index, generation) else {
+            let Some(request) = self.requests.get_checked(index, generation) else {
                 // Cancelled: its count was taken off already.
                 let q = &mut self.queues[service as usize];
                 q.len += 1;
@@ -597,13 +600,13 @@ impl Client {
                     if !any_usable || tried == 0 {
                         return;
                     }
-                    if let Some(r) = self.requests.get_mut(index, generation) {
+                    if let Some(r) = self.requests.get_mut_checked(index, generation) {
                         r.tried = 0;
                     }
                 }
                 Pick::None => {
                     self.queues[service as usize].pop_front();
-                    self.requests.remove(index, generation);
+                    self.requests.remove_checked(index, generation);
                     let failure = if tried == 0 {
                         Failure::NoServer
                     } else {
@@ -671,7 +674,7 @@ impl Client {
         sent.transmissions += 1;
         sent.last_sent = now;
         sent.deadline = now + timeout;
-        let Some(request) = self.requests.get_mut(index, generation) else {
+        let Some(request) = self.requests.get_mut_checked(index, generation) else {
             return;
         };
         if request.service == Service::Accounting {
@@ -693,7 +696,7 @@ impl Client {
     fn drop_queued_accounting(&mut self) {
         while let Some((index, generation)) = self.queues[Service::Accounting as usize].pop_victim()
         {
-            if self.requests.remove(index, generation).is_some() {
+            if self.requests.remove_checked(index, generation).is_some() {
                 self.stats.accounting_dropped += 1;
                 self.events.push_back(Event::AccountingDropped {
                     handle: RequestHandle { index, generation },
