@@ -107,6 +107,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod bucket;
 pub mod codec;
 pub mod kernel;
 pub mod marks;

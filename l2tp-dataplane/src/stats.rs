@@ -211,12 +211,14 @@ pub struct DataplaneTotals {
     /// Native PPP: received IP packets of a network protocol not open (IPCP or IPv6CP).
     pub ppp_not_carried: u64,
     /// Native PPP: received frames with a bad PPP header, or IP packets shorter than their
-    /// header.
+    /// header (l2tpd's kernel data plane: control frames longer than it reads,
+    /// [`crate::kernel::ppp::MAX_FRAME`]).
     pub ppp_invalid: u64,
     /// Native PPP: control frames (LCP, authentication, IPCP, IPv6CP) a session received past
     /// what it may hand the control plane ([`crate::ppp::CONTROL_BURST`] at once,
-    /// [`crate::ppp::CONTROL_RATE`] a second), dropped: a peer flooding echoes or requests
-    /// keeps the control plane busy for itself only.
+    /// [`crate::ppp::CONTROL_RATE`] a second, [`crate::ppp::ControlBudget`]), dropped: a
+    /// peer flooding echoes or requests keeps the control plane busy for itself only. l2tpd's
+    /// kernel data plane keeps the same budget and counts under this reason too.
     pub ppp_control_rate: u64,
     /// Packets read from the shared TUN of native PPP that no session's route claims (an
     /// address whose session went down meanwhile, an IPv6 address that is not a peer's

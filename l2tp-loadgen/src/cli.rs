@@ -108,6 +108,11 @@ pub(crate) struct Args {
     /// there, and in the set-up times.
     #[arg(long, requires = "ppp", conflicts_with = "proxy")]
     pub(crate) ppp_eager: bool,
+    /// A hostile client (with --ppp): each session, once its PPP is up, sends RATE LCP
+    /// Echo-Requests a second until the teardown (bound it with --hold), however many the LNS
+    /// answers; the report counts those sent and the Echo-Replies received (`echo_flood`).
+    #[arg(long, value_name = "RATE", requires = "ppp", value_parser = flood_rate)]
+    pub(crate) ppp_echo_flood: Option<u32>,
 }
 
 /// PPP authentication methods.
@@ -159,6 +164,10 @@ fn session_count(s: &str) -> Result<u32, String> {
 
 fn at_least_one(s: &str) -> Result<u32, String> {
     whole(s, 1, u32::MAX.into()).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn flood_rate(s: &str) -> Result<u32, String> {
+    whole(s, 1, 1_000_000).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 fn port(s: &str) -> Result<u16, String> {
@@ -298,6 +307,7 @@ impl Args {
             echo_interval: (!echo.is_zero()).then_some(echo),
             ask_servers: self.ask_servers,
             eager: self.ppp_eager,
+            echo_flood: self.ppp_echo_flood.unwrap_or(0),
         }))
     }
 }

@@ -133,6 +133,23 @@ pub(crate) struct PppReport {
     /// Our LCP Configure-Requests sent again when the restart timer ran out: with
     /// `--ppp-eager`, first ones the LNS lost (or never answered).
     pub(crate) lcp_configure_requests_resent: u64,
+    /// With `--ppp-echo-flood`: the flood and what came back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) echo_flood: Option<FloodReport>,
+}
+
+/// The figures of `--ppp-echo-flood`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub(crate) struct FloodReport {
+    /// LCP Echo-Requests each session sent a second.
+    pub(crate) rate: u32,
+    /// LCP Echo-Requests sent, over every session.
+    pub(crate) echo_requests_sent: u64,
+    /// LCP Echo-Replies received over the whole run (those to our own echoes of
+    /// `--lcp-echo-interval` too).
+    pub(crate) echo_replies_in: u64,
+    /// Seconds from the first session's flood to the last one's end.
+    pub(crate) seconds: f64,
 }
 
 impl Report {
@@ -219,6 +236,14 @@ impl Report {
                 p.data_discarded,
                 p.lcp_configure_requests_resent
             );
+            if let Some(f) = &p.echo_flood {
+                let _ = writeln!(
+                    w,
+                    "ppp flood: {} LCP Echo-Requests sent in {:.3} s ({} a second per session), \
+                     {} Echo-Replies received",
+                    f.echo_requests_sent, f.seconds, f.rate, f.echo_replies_in
+                );
+            }
             if p.proxy {
                 let _ = writeln!(
                     w,

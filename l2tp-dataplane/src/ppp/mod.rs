@@ -89,6 +89,12 @@ pub const CONTROL_BURST: u32 = 128;
 /// and the control frames of other sessions do not queue behind its own.
 pub const CONTROL_RATE: u32 = 64;
 
+/// A native-PPP session's budget for the control frames it hands the control plane
+/// ([`CONTROL_BURST`] at once, [`CONTROL_RATE`] a second), on either data plane: the
+/// data-path threads keep one per session, and so does l2tpd's kernel data plane for the
+/// frames it reads from the session's PPP channel and unit.
+pub type ControlBudget = crate::bucket::TokenBucket<CONTROL_BURST, CONTROL_RATE>;
+
 /// The name of the shared TUN when none is given.
 pub const DEFAULT_TUN_NAME: &str = "l2tpppp0";
 

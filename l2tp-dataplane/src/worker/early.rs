@@ -21,4 +21,4 @@ pub(super) const BURST: u32 = 256;
 pub(super) const RATE: u32 = 256;
 
 /// A worker's token bucket for early packets.
-pub(super) type EarlyBudget = super::bucket::TokenBucket<BURST, RATE>;
+pub(super) type EarlyBudget = crate::bucket::TokenBucket<BURST, RATE>;

@@ -31,7 +31,6 @@
 //! [`crate::ppp::ACTIVITY_PERIOD`], the sessions that carried IP. A TUN that is deleted is
 //! dropped by every worker, and worker 0 reports the sessions it routed to down.
 
-mod bucket;
 mod early;
 mod limit;
 pub(crate) mod ppp;

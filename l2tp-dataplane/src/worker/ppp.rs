@@ -20,6 +20,7 @@ use nix::sys::eventfd::EventFd;
 use super::{COOKIE_REPORT_INTERVAL, CookieReporting, TunnelShared};
 use crate::codec::{RxDrop, RxSequence};
 use crate::offload::{Coalescer, FrameRef, VNET_HDR_LEN};
+use crate::ppp::ControlBudget;
 use crate::ppp::codec::{Inbound, InboundDrop, NetState, PppCodec, judge};
 use crate::ppp::routes::{IdMap, Routes};
 use crate::stats::{SessionCounters, TotalCounters};
@@ -225,10 +226,6 @@ pub(crate) struct PppRx {
     /// What the session may still hand the control plane of its control frames.
     control: ControlBudget,
 }
-
-/// A session's token bucket for its control frames.
-type ControlBudget =
-    super::bucket::TokenBucket<{ crate::ppp::CONTROL_BURST }, { crate::ppp::CONTROL_RATE }>;
 
 #[derive(Debug, Default)]
 struct Reports {

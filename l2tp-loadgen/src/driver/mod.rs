@@ -201,6 +201,10 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     // Teardown.
     d.phase = Phase::Teardown;
     let t0 = Instant::now();
+    let stop = d.t(t0);
+    if let Some(ppp) = &mut d.ppp {
+        ppp.stop_flood(stop);
+    }
     let (closed_tunnels, closed_sessions) = d.close_all();
     let end = if closed_tunnels == 0 {
         End::Done

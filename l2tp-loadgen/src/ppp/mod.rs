@@ -16,7 +16,11 @@
 //! driver's sessions, a map from the key of a received data message to its session, and one
 //! timer heap keyed by session: no task or thread per session, and no allocation per frame
 //! (frames are encoded into one reused buffer and handed to a send function).
+//!
+//! With `--ppp-echo-flood`, each session floods the LNS with LCP Echo-Requests once its PPP is
+//! up ([`flood`]).
 
+mod flood;
 mod lower;
 mod proxy;
 
@@ -57,6 +61,8 @@ pub(crate) struct PppPlan {
     pub(crate) proxy: bool,
     /// Open each link as soon as its session is up, not passive ([`PASSIVE`]).
     pub(crate) eager: bool,
+    /// LCP Echo-Requests each session sends a second once up ([`flood`]); 0: none.
+    pub(crate) echo_flood: u32,
 }
 
 impl PppPlan {
@@ -197,6 +203,8 @@ pub(crate) struct Sessions {
     proxy: Option<proxy::LacNegotiation>,
     /// With `--ppp-eager`: links open as soon as their session is up.
     eager: bool,
+    /// With `--ppp-echo-flood`: the sessions that flood the LNS.
+    flood: Option<flood::Flood>,
 }
 
 impl Sessions {
@@ -237,6 +245,7 @@ impl Sessions {
             last_settled: None,
             proxy,
             eager: plan.eager,
+            flood: (plan.echo_flood > 0).then(|| flood::Flood::new(plan.echo_flood)),
         }
     }
 
@@ -332,6 +341,11 @@ impl Sessions {
         match split_protocol(frame) {
             Some((protocol::CHAP, [1, ..])) => self.counts.challenges += 1,
             Some((protocol::LCP, [code::CONFIGURE_REQUEST, ..])) => self.counts.lcp_requests += 1,
+            Some((protocol::LCP, [code::ECHO_REPLY, ..])) => {
+                if let Some(f) = &mut self.flood {
+                    f.reply();
+                }
+            }
             _ => {}
         }
         match split_protocol(frame) {
@@ -354,8 +368,9 @@ impl Sessions {
         self.drive(now, si, send, false);
     }
 
-    /// Runs the links whose timers are due.
+    /// Runs the links whose timers are due, and sends the flood's batch when it is due.
     pub(crate) fn handle_timeout(&mut self, now: Instant, send: &mut SendFn<'_>) {
+        self.flood(now, send);
         while let Some(&Reverse((at, si))) = self.timers.peek() {
             if at > now {
                 return;
@@ -382,7 +397,42 @@ impl Sessions {
     /// When [`Sessions::handle_timeout`] is due next.
     #[must_use]
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.peek().map(|Reverse((at, _))| *at)
+        let link = self.timers.peek().map(|Reverse((at, _))| *at);
+        let flood = self.flood.as_ref().and_then(flood::Flood::poll_timeout);
+        link.into_iter().chain(flood).min()
+    }
+
+    /// Sends the Echo-Requests of the flooding sessions, when a batch is due.
+    fn flood(&mut self, now: Instant, send: &mut SendFn<'_>) {
+        let Some(f) = &mut self.flood else {
+            return;
+        };
+        let mut frame = Vec::with_capacity(12);
+        for (si, n) in f.due(now) {
+            let route = self
+                .routes
+                .get(si / self.per_tunnel.max(1))
+                .copied()
+                .flatten();
+            let Some(lower) = self.slots.get_mut(si).and_then(|s| s.lower.as_mut()) else {
+                continue;
+            };
+            for _ in 0..n {
+                f.frame(si, &mut frame);
+                lower.encode(&frame, &mut self.out);
+                self.counts.frames_out += 1;
+                if let Some(r) = route {
+                    send(r.socket, r.remote, &self.out);
+                }
+            }
+        }
+    }
+
+    /// The teardown begins: no more flooding.
+    pub(crate) fn stop_flood(&mut self, now: Instant) {
+        if let Some(f) = &mut self.flood {
+            f.stop(now);
+        }
     }
 
     /// The L2TP session of `si` went down. Returns whether its PPP accounts for it: it had
@@ -502,6 +552,7 @@ impl Sessions {
             lcp_configure_requests_in: c.lcp_requests,
             lcp_configure_requests_resent: c.lcp_requests_resent,
             chap_challenges_in: c.challenges,
+            echo_flood: self.flood.as_ref().map(flood::Flood::report),
         }
     }
 
@@ -570,11 +621,12 @@ impl Sessions {
                 self.end(now, si, Some(why));
                 self.to_close.push(si);
             }
-            Event::LinkUp(_)
-            | Event::AuthRefused(_)
-            | Event::Ipv4Down
-            | Event::Ipv6Up(_)
-            | Event::Ipv6Down => {}
+            Event::LinkUp(info) => {
+                if let Some(f) = &mut self.flood {
+                    f.link_up(si, info.local_magic);
+                }
+            }
+            Event::AuthRefused(_) | Event::Ipv4Down | Event::Ipv6Up(_) | Event::Ipv6Down => {}
         }
     }
 
@@ -601,6 +653,9 @@ impl Sessions {
                 self.counts.negotiating = self.counts.negotiating.saturating_sub(1);
                 self.counts.up += 1;
                 self.last_settled = Some(now);
+                if let Some(f) = &mut self.flood {
+                    f.start(now, si);
+                }
             }
             State::Up => {
                 // IPCP renegotiated.
@@ -635,6 +690,9 @@ impl Sessions {
         };
         let was = slot.state;
         slot.link = None;
+        if let Some(f) = &mut self.flood {
+            f.end(now, si);
+        }
         slot.state = match (was, &why) {
             (State::Passive | State::Negotiating, _) => {
                 self.counts.negotiating = self.counts.negotiating.saturating_sub(1);

@@ -164,6 +164,7 @@ fn plan(auth: AuthMethod, password: &str) -> PppPlan {
         ask_servers: false,
         proxy: false,
         eager: false,
+        echo_flood: 0,
     }
 }
 
@@ -551,4 +552,43 @@ fn eager_links_open_at_once_and_count_what_was_sent_again() {
         (3, 0),
         "{r:?}"
     );
+}
+
+/// `--ppp-echo-flood`: each session, once up, sends its rate of LCP Echo-Requests with its
+/// Magic-Number (the LNS answers every one: none looks like a loop), until the teardown.
+#[test]
+fn flooding_sessions_send_their_rate_of_echo_requests_until_the_teardown() {
+    const RATE: u32 = 1000;
+    let flood = PppPlan {
+        echo_flood: RATE,
+        ..plan(AuthMethod::ChapMd5, PASSWORD)
+    };
+    let mut lns = Lns::new(Version::V2, 2, AuthMethod::ChapMd5, |i| {
+        Ipv4Addr::new(198, 51, 100, 50 + i as u8)
+    });
+    let mut s = run(Version::V2, 2, &flood, &mut lns);
+    // The run stops at its step bound, with the next batch due.
+    let end = s.poll_timeout().unwrap();
+    s.stop_flood(end);
+    let r = s.report(Duration::from_secs(1), &mut BTreeMap::new());
+    assert_eq!(r.sessions_up, 2, "{r:?}");
+    let f = r.echo_flood.unwrap();
+    assert!(f.seconds > 0.1, "{f:?}");
+    let owed = 2.0 * f64::from(RATE) * f.seconds;
+    let sent = f.echo_requests_sent as f64;
+    assert!(
+        sent <= owed + 2.0 && sent >= owed - 2.0 * 10.0 - 2.0,
+        "{f:?}"
+    );
+    // Every one answered but the last batch, whose replies were not read.
+    assert!(
+        f.echo_replies_in + 2 * 10 + 2 >= f.echo_requests_sent,
+        "{f:?}"
+    );
+    assert!(f.echo_replies_in > 0, "{f:?}");
+    // The teardown: nothing more is due, nothing more is sent.
+    assert_eq!(s.poll_timeout().filter(|t| *t <= end), None);
+    let mut sent = 0;
+    s.handle_timeout(end + Duration::from_secs(1), &mut |_, _, _| sent += 1);
+    assert_eq!(sent, 0);
 }

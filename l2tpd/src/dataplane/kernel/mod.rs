@@ -644,7 +644,11 @@ impl Dataplane for KernelDataplane {
     }
 
     fn drops(&self) -> l2tp_dataplane::DataplaneTotals {
-        self.counters.drops()
+        // The kernel's drops, and the native sessions' control frames the reading thread
+        // dropped.
+        let mut t = self.counters.drops();
+        t += self.readers.drops();
+        t
     }
 
     fn drops_period(&self) -> std::time::Duration {

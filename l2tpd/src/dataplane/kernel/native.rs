@@ -24,17 +24,29 @@
 //! when the last reference goes, and the socket's closing deletes the kernel session. While
 //! there are sessions, the thread also reports their data activity once a period
 //! ([`super::activity`]).
+//!
+//! Each session hands the engine at most [`CONTROL_BURST`](l2tp_dataplane::ppp::CONTROL_BURST)
+//! control frames at once and [`CONTROL_RATE`](l2tp_dataplane::ppp::CONTROL_RATE) a second ([`ControlBudget`], the budget of the userspace data plane's
+//! sessions); the thread reads and drops the rest, counted as `ppp_control_rate` in the data
+//! plane's totals ([`NativeDrops`]), so that a peer flooding LCP Echo-Requests or
+//! Configure-Requests makes work for the engine at that rate at most, and the frames of other
+//! sessions do not queue behind its own. A frame longer than the thread reads
+//! ([`MAX_FRAME`]) is dropped by the kernel and counted as `ppp_invalid`.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
+use l2tp_dataplane::DataplaneTotals;
 use l2tp_dataplane::kernel::ppp::{MAX_FRAME, is_oversized, protocol};
 use l2tp_dataplane::kernel::{
     Channel, NetworkProtocol, NpMode, PeerAddress, Rtnl, SessionOptions, Unit,
 };
+use l2tp_dataplane::ppp::ControlBudget;
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
@@ -43,13 +55,15 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::super::api::{DataplaneEvent, PppNetwork};
 use super::activity::{Activity, ControlCount};
 
-/// A session's channel and unit, shared with the reading thread, and its control frames
-/// counted (for the activity reports).
+/// A session's channel and unit, shared with the reading thread, its control frames counted
+/// (for the activity reports), and what it may still hand the engine of them.
 #[derive(Debug)]
 struct Files {
     channel: Channel,
     unit: Unit,
     control: ControlCount,
+    /// Taken by the reading thread only.
+    budget: Mutex<ControlBudget>,
 }
 
 /// A session whose files the thread reads.
@@ -61,12 +75,22 @@ struct Watched {
 }
 
 /// What the data plane shares with the reading thread: its epoll instance (each file's
-/// event data is its session's key, shifted left one bit, plus 1 for the unit) and the
-/// watched sessions by key.
+/// event data is its session's key, shifted left one bit, plus 1 for the unit), the
+/// watched sessions by key, and the frames it dropped.
 #[derive(Debug)]
 struct Shared {
     epoll: Epoll,
     table: Mutex<HashMap<u64, Watched>>,
+    drops: NativeDrops,
+}
+
+/// The control frames the reading thread dropped, over every session, removed ones included.
+#[derive(Debug, Default)]
+struct NativeDrops {
+    /// Past their session's budget ([`ControlBudget`]).
+    control_rate: AtomicU64,
+    /// Longer than [`MAX_FRAME`].
+    oversized: AtomicU64,
 }
 
 /// The reading thread of the native sessions, started with the first one.
@@ -94,6 +118,7 @@ impl Readers {
         let shared = Arc::new(Shared {
             epoll: Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?,
             table: Mutex::default(),
+            drops: NativeDrops::default(),
         });
         let (s, events) = (shared.clone(), events.clone());
         std::thread::Builder::new()
@@ -140,6 +165,19 @@ impl Readers {
         Ok(key)
     }
 
+    /// What the thread dropped since it started, under the reasons of the data plane's
+    /// totals: `ppp_control_rate` and `ppp_invalid`.
+    pub(super) fn drops(&self) -> DataplaneTotals {
+        let Some(s) = &self.shared else {
+            return DataplaneTotals::default();
+        };
+        DataplaneTotals {
+            ppp_control_rate: s.drops.control_rate.load(Relaxed),
+            ppp_invalid: s.drops.oversized.load(Relaxed),
+            ..DataplaneTotals::default()
+        }
+    }
+
     /// Stops reading session `key`'s files, without a report.
     fn forget(&self, key: u64, files: &Files) {
         if let Some(s) = &self.shared {
@@ -171,6 +209,7 @@ impl NativePpp {
             channel,
             unit,
             control: ControlCount::default(),
+            budget: Mutex::default(),
         });
         let key = readers.watch(&files, ids, events)?;
         Ok(Self {
@@ -281,8 +320,9 @@ fn link_local(id: u64) -> IpAddr {
     Ipv6Addr::from((0xfe80_u128 << 112) | u128::from(id)).into()
 }
 
-fn lock(table: &Mutex<HashMap<u64, Watched>>) -> MutexGuard<'_, HashMap<u64, Watched>> {
-    table.lock().unwrap_or_else(PoisonError::into_inner)
+/// A lock of the thread's, even if a thread panicked holding it (each update leaves it whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The reading thread: reads the control frames of the channels and units into `events` until
@@ -345,9 +385,9 @@ fn read_ready(
             continue;
         };
         let r = if is_unit {
-            drain(|b| w.files.unit.recv(b), buf, &w, events)
+            drain(|b| w.files.unit.recv(b), buf, &w, &s.drops, events)
         } else {
-            drain(|b| w.files.channel.recv(b), buf, &w, events)
+            drain(|b| w.files.channel.recv(b), buf, &w, &s.drops, events)
         };
         let Err(why) = r else { continue };
         // Reported once, and not when the daemon stopped the session meanwhile.
@@ -370,11 +410,13 @@ fn read_ready(
     }
 }
 
-/// Reads every frame waiting on one of `w`'s files into `events`; fails when the file is gone.
+/// Reads every frame waiting on one of `w`'s files into `events`, within the session's
+/// budget; counts what it drops in `drops`. Fails when the file is gone.
 fn drain(
     recv: impl Fn(&mut [u8]) -> io::Result<usize>,
     buf: &mut [u8],
     w: &Watched,
+    drops: &NativeDrops,
     events: &UnboundedSender<DataplaneEvent>,
 ) -> Result<(), String> {
     let (tid, sid) = (w.tid, w.sid);
@@ -387,7 +429,14 @@ fn drain(
                 if matches!(protocol(frame), Some(0x0021 | 0x0057) | None) {
                     continue;
                 }
+                // A control frame, handed over or not: not data for the activity reports.
                 w.files.control.received();
+                if !lock(&w.files.budget).take(Instant::now()) {
+                    // Past the session's budget: the peer floods control frames. Said in the
+                    // data plane's drop summary.
+                    drops.control_rate.fetch_add(1, Relaxed);
+                    continue;
+                }
                 let _ = events.send(DataplaneEvent::PppFrame {
                     tid,
                     sid,
@@ -397,6 +446,9 @@ fn drain(
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if is_oversized(&e) => {
+                // Only control frames reach the files (IP goes to the interface).
+                w.files.control.received();
+                drops.oversized.fetch_add(1, Relaxed);
                 tracing::debug!(
                     "session {tid}/{sid}: a PPP frame over {} octets dropped",
                     buf.len()

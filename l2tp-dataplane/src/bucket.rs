@@ -1,10 +1,13 @@
-//! A token bucket: at most `BURST` at once, `RATE` a second on average.
+//! A token bucket: at most `BURST` at once, `RATE` a second on average. The data-path threads
+//! budget the early packets and each native-PPP session's control frames with it
+//! ([`crate::ppp::ControlBudget`]), and so does l2tpd's kernel data plane for the control frames
+//! it reads from a native session's PPP channel.
 
 use std::time::Instant;
 
 /// A token bucket of `BURST` tokens refilled at `RATE` a second, full to start with.
 #[derive(Debug)]
-pub(super) struct TokenBucket<const BURST: u32, const RATE: u32> {
+pub struct TokenBucket<const BURST: u32, const RATE: u32> {
     /// Tokens left, in millitokens.
     milli: u64,
     last: Option<Instant>,
@@ -21,7 +24,7 @@ impl<const BURST: u32, const RATE: u32> Default for TokenBucket<BURST, RATE> {
 
 impl<const BURST: u32, const RATE: u32> TokenBucket<BURST, RATE> {
     /// Whether a token is left at `now` (taking it).
-    pub(super) fn take(&mut self, now: Instant) -> bool {
+    pub fn take(&mut self, now: Instant) -> bool {
         if let Some(last) = self.last {
             let ms = now.saturating_duration_since(last).as_millis();
             let refill = u64::try_from(ms).unwrap_or(u64::MAX);
