@@ -17,6 +17,10 @@ const SPARE_FDS: u64 = 64;
 const MAX_DATAGRAM: usize = 65_535;
 /// Buffers of received datagrams kept for reuse.
 const POOLED: usize = 4096;
+/// The receive buffer asked of each socket: a peer that ends every session of a tunnel at
+/// once sends a burst of some thousand Terminate-Requests and CDNs, which the default buffer
+/// (some 200 KiB) drops past a few hundred.
+const RECEIVE_BUFFER: usize = 4 << 20;
 
 /// Randomness from the operating system, with a seeded fallback should `getrandom` fail (a
 /// load generator keeps running; ids only need to be distinct).
@@ -127,11 +131,20 @@ pub(crate) fn open_sockets(plan: &Plan, count: usize) -> io::Result<Sockets> {
         let port = plan.local_port.filter(|_| i == 0).unwrap_or(0);
         let s = StdUdpSocket::bind(SocketAddr::new(bind_ip, port))?;
         s.set_nonblocking(true)?;
+        enlarge_receive_buffer(&s);
         let port = s.local_addr()?.port();
         list.push(Arc::new(UdpSocket::from_std(s)?));
         local.push(SocketAddr::new(shown_ip, port));
     }
     Ok(Sockets { list, local })
+}
+
+/// Asks for [`RECEIVE_BUFFER`]: past `net.core.rmem_max` when allowed (root), else up to it.
+fn enlarge_receive_buffer(s: &StdUdpSocket) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if setsockopt(s, sockopt::RcvBufForce, &RECEIVE_BUFFER).is_err() {
+        let _ = setsockopt(s, sockopt::RcvBuf, &RECEIVE_BUFFER);
+    }
 }
 
 /// Reads socket `socket` until the driver goes away, each datagram in a pooled buffer.
