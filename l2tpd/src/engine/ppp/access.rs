@@ -4,11 +4,14 @@
 //! identifier (Framed-Interface-Id), timeouts, interim interval, MTU and Class; an MS-CHAPv2
 //! acceptance carries the server's MS-CHAP2-Success, whose authenticator response the peer
 //! checks (RFC 2759 §5); its Reply-Message goes to the peer in the PAP Authenticate-Ack or
-//! CHAP Success. What l2tpd does not use is logged at debug level by name. An
+//! CHAP Success. Values that would hurt the host or other sessions (an address no peer may
+//! have, a route that takes others' traffic) are refused first (`values`), with a warning.
+//! What l2tpd does not use is logged at debug level by
+//! name. An
 //! Access-Reject's Reply-Message (or MS-CHAP-Error) goes to the peer. No answer refuses the
 //! peer, or, with `radius_then_local`, has the local users decide.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use l2tp_config::AuthSource;
@@ -21,11 +24,13 @@ use radius_proto::{Attributes, Code, EncodeError};
 
 use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
+use super::super::pools::PoolError;
 use super::aaa::{MIN_INTERIM, Pending, Purpose, push_credentials};
 use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
 use super::relogin::reserve_fixed;
 use super::request::{SessionFacts, session_attributes, submit};
-use super::state::{PppLink, method_label};
+use super::state::{Ppp, PppLink, method_label};
+use super::values::{Prefix, unusable_peer, unusable_route};
 
 /// Framed-IP-Address 255.255.255.255: the peer picks its address (RFC 2865 §5.8).
 const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
@@ -262,10 +267,14 @@ fn accept(
             ignored.join(", ")
         );
     }
+    let ours = our_addresses(st, attrs, local_v4);
     let framed = attrs.framed_ip_address();
     let peer = match framed {
         Some(PEER_PICKS) => Ok(None),
-        Some(a) if a != NAS_PICKS => reserve_fixed(ppp, handle, st, a).map(Some),
+        Some(a) if a != NAS_PICKS => match unusable_peer(a, &ours) {
+            Some(why) => Err(PoolError::Unusable(a, why)),
+            None => reserve_fixed(ppp, handle, st, a).map(Some),
+        },
         _ => match attrs.framed_pool() {
             Some(pool) => ppp.pools.allocate(pool, handle).map(Some),
             None => match (st.policy.peer_ip, st.policy.pool.as_deref()) {
@@ -303,7 +312,13 @@ fn accept(
         );
         false
     });
-    set_network(st, attrs, local_v4, peer, ifid);
+    let servers = [
+        attrs.ms_primary_dns_server(),
+        attrs.ms_secondary_dns_server(),
+        attrs.ms_primary_nbns_server(),
+        attrs.ms_secondary_nbns_server(),
+    ];
+    set_network(st, servers, local_v4, peer, ifid);
     let Some(rl) = st.radius.as_deref_mut() else {
         return;
     };
@@ -315,11 +330,21 @@ fn accept(
     if let Some(m) = attrs.framed_mtu() {
         rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
     }
-    rl.routes = routes(attrs, peer);
-    let dns = [
-        attrs.ms_primary_dns_server(),
-        attrs.ms_secondary_dns_server(),
-    ];
+    rl.routes = routes(ppp, handle, attrs, peer, &ours)
+        .into_iter()
+        .filter_map(|(p, attr)| match p {
+            Ok(p) => Some(p),
+            Err(why) => {
+                tracing::warn!(
+                    "session {tid}/{sid}: user {name}: the {attr} of {server} is not routed to \
+                     the session: {why}"
+                );
+                None
+            }
+        })
+        .collect();
+    ppp.routed.hold(handle, &rl.routes);
+    let dns = [servers[0], servers[1]];
     rl.dns = dns.iter().any(Option::is_some).then_some(dns);
     if let Some(i) = attrs.acct_interim_interval() {
         rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
@@ -351,25 +376,74 @@ fn accept(
     );
 }
 
-/// The prefixes an Access-Accept routes to the session: Framed-IPv6-Prefix (RFC 3162 §2.3),
-/// Delegated-IPv6-Prefix (RFC 4818), and the subnet of the peer's address when
-/// Framed-IP-Netmask (RFC 2865 §5.9) is wider than one address.
-fn routes(attrs: &Attributes, peer: Option<Ipv4Addr>) -> Vec<(std::net::IpAddr, u8)> {
-    let mut out = Vec::new();
+/// A route an Access-Accept asks for, or why it is not taken, with the attribute it came from.
+type Asked = (Result<Prefix, String>, &'static str);
+
+/// The prefixes an Access-Accept routes to session `handle`: Framed-IPv6-Prefix (RFC 3162
+/// §2.3), Delegated-IPv6-Prefix (RFC 4818), and the subnet of the peer's address when
+/// Framed-IP-Netmask (RFC 2865 §5.9) is wider than one address; those that could take
+/// another's traffic are refused ([`unusable_route`]; `ours`: this end's addresses).
+fn routes(
+    ppp: &Ppp,
+    handle: u64,
+    attrs: &Attributes,
+    peer: Option<Ipv4Addr>,
+    ours: &[Ipv4Addr],
+) -> Vec<Asked> {
+    let mut asked = Vec::new();
     if let (Some(a), Some(mask)) = (peer, attrs.framed_ip_netmask()) {
         let bits = u32::from(mask);
         let len = bits.leading_ones();
-        if bits.count_ones() == len && len < 32 {
-            out.push((std::net::IpAddr::V4(a), len as u8));
+        if bits.count_ones() != len {
+            asked.push((Err(format!("{mask} is no netmask")), "Framed-IP-Netmask"));
+        } else if len < 32 {
+            asked.push((Ok((IpAddr::V4(a), len as u8)), "Framed-IP-Netmask"));
         }
     }
-    for p in [attrs.framed_ipv6_prefix(), attrs.delegated_ipv6_prefix()]
-        .into_iter()
-        .flatten()
-    {
-        out.push((std::net::IpAddr::V6(p.addr), p.len));
+    let v6 = [
+        (attrs.framed_ipv6_prefix(), "Framed-IPv6-Prefix"),
+        (attrs.delegated_ipv6_prefix(), "Delegated-IPv6-Prefix"),
+    ];
+    for (p, attr) in v6 {
+        if let Some(p) = p {
+            asked.push((Ok((IpAddr::V6(p.addr), p.len)), attr));
+        }
     }
-    out
+    asked
+        .into_iter()
+        .map(|(r, attr)| {
+            let r =
+                r.and_then(
+                    |p| match unusable_route(&ppp.routed, &ppp.pools, handle, p, ours) {
+                        Some(why) => Err(format!("{}/{}: {why}", p.0, p.1)),
+                        None => Ok(p),
+                    },
+                );
+            (r, attr)
+        })
+        .collect()
+}
+
+/// This end's addresses on the link and the tunnel, and the DNS and NBNS servers the peer
+/// is given: no peer's address, nor in a route to one.
+fn our_addresses(st: &PppLink, attrs: &Attributes, local_v4: Option<Ipv4Addr>) -> Vec<Ipv4Addr> {
+    let defaults = st.policy.server.ipv4.map(|v4| v4.defaults);
+    let given = [
+        attrs.ms_primary_dns_server(),
+        attrs.ms_secondary_dns_server(),
+        attrs.ms_primary_nbns_server(),
+        attrs.ms_secondary_nbns_server(),
+    ];
+    [st.policy.local_ip, local_v4, defaults.and_then(|d| d.local)]
+        .into_iter()
+        .chain(given)
+        .chain(
+            defaults
+                .into_iter()
+                .flat_map(|d| d.dns.into_iter().chain(d.nbns)),
+        )
+        .flatten()
+        .collect()
 }
 
 /// The names of the attributes of `attrs` that l2tpd does not use (vendor attributes by their
@@ -388,10 +462,11 @@ fn ignored(attrs: &Attributes) -> Vec<String> {
 
 /// Sets the link's network parameters from an Access-Accept: our address (the profile's, else
 /// the tunnel's), the peer's (`peer`), DNS and NBNS servers (the Microsoft attributes over the
-/// profile's), the peer's IPv6 interface identifier (`ifid`, from Framed-Interface-Id).
+/// profile's; `servers`: primary and secondary DNS, then NBNS), the peer's IPv6 interface
+/// identifier (`ifid`, from Framed-Interface-Id).
 fn set_network(
     st: &mut PppLink,
-    attrs: &Attributes,
+    servers: [Option<Ipv4Addr>; 4],
     local_v4: Option<Ipv4Addr>,
     peer: Option<Ipv4Addr>,
     ifid: Option<[u8; 8]>,
@@ -408,16 +483,8 @@ fn set_network(
                 d
             }
         };
-        v4.dns = given(
-            attrs.ms_primary_dns_server(),
-            attrs.ms_secondary_dns_server(),
-            v4.dns,
-        );
-        v4.nbns = given(
-            attrs.ms_primary_nbns_server(),
-            attrs.ms_secondary_nbns_server(),
-            v4.nbns,
-        );
+        v4.dns = given(servers[0], servers[1], v4.dns);
+        v4.nbns = given(servers[2], servers[3], v4.nbns);
         params.ipv4 = v4;
     }
     if let Some(v6) = st.policy.server.ipv6 {

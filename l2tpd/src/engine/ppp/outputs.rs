@@ -192,6 +192,7 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
                         ppp.pools.release(handle);
+                        ppp.routed.release(handle);
                         ppp.note_peer_ifid(handle, st, 0);
                         if st.up_since.is_some() {
                             events.push((EventKind::PppDown, st.event_info(Some(&reason))));

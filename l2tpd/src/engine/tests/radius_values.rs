@@ -1,0 +1,263 @@
+//! Odd and hostile values in Access-Accepts: a RADIUS server's mistake in one user's reply
+//! breaks that login at most, never another session or the host. An address no peer may
+//! have refuses the login (logged, counted); a route that would take other traffic is left
+//! out, with a warning that names the user and the attribute.
+
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use l2tp_ctl::EventKind;
+use radius_proto::dict::ms;
+use radius_proto::{Attributes, Ipv6Prefix};
+
+use super::harness::{Net, RadiusServer};
+use super::logs::{Line, recorded};
+use super::radius::{PASSWORD, lac, lns, net, server};
+use crate::dataplane::DataplaneRequest;
+
+type Route = (IpAddr, u8);
+
+fn v4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn route(s: &str, len: u8) -> Route {
+    (s.parse().unwrap_or_else(|e| panic!("{s}: {e}")), len)
+}
+
+fn prefix(s: &str, len: u8) -> Ipv6Prefix {
+    Ipv6Prefix::new(s.parse().unwrap_or_else(|e| panic!("{s}: {e}")), len)
+}
+
+/// An Access-Accept's attributes, built by `f`.
+fn accept(f: impl FnOnce(&mut Attributes) -> Result<(), radius_proto::EncodeError>) -> Attributes {
+    let mut a = Attributes::new();
+    f(&mut a).unwrap_or_else(|e| panic!("{e}"));
+    a
+}
+
+/// A server that accepts alice's n-th Access-Request with `accepts[n]` (the last for any
+/// later one).
+fn per_login(accepts: Vec<Attributes>) -> RadiusServer {
+    let mut servers: Vec<RadiusServer> = accepts.into_iter().map(server).collect();
+    let n = Rc::new(Cell::new(0usize));
+    RadiusServer(Box::new(move |service, attrs| {
+        let i = if service == radius_proto::client::Service::Access {
+            n.replace(n.get() + 1)
+        } else {
+            0
+        };
+        let last = servers.len() - 1;
+        (servers[i.min(last)].0)(service, attrs)
+    }))
+}
+
+/// `sessions` sessions of alice at an LNS whose server answers with `accepts`, run until
+/// every one is up or refused; with the log lines.
+fn logins(sessions: usize, accepts: Vec<Attributes>) -> (Net, Vec<Line>) {
+    recorded(|| {
+        let mut net = net(
+            &lns("auth_pap", "auth_source radius"),
+            &lac(sessions, PASSWORD),
+            Some(per_login(accepts)),
+        );
+        net.run_until(
+            Duration::from_secs(30),
+            "every session up or refused",
+            |n| {
+                n.nodes[1].saw(EventKind::PppUp) + n.nodes[0].saw(EventKind::SessionDown)
+                    == sessions
+            },
+        );
+        net.run_for(Duration::from_secs(2));
+        net
+    })
+}
+
+/// The routes node 1 gave its sessions, each session's last.
+fn routes(net: &Net) -> Vec<Vec<Route>> {
+    let mut by_session: Vec<((u32, u32), Vec<Route>)> = Vec::new();
+    for r in &net.nodes[1].requests {
+        if let DataplaneRequest::PppRoutes { tid, sid, routes } = r {
+            by_session.retain(|(k, _)| *k != (*tid, *sid));
+            by_session.push(((*tid, *sid), routes.clone()));
+        }
+    }
+    by_session.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The warnings that name alice and `attr`.
+fn warned<'a>(lines: &'a [Line], attr: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter(|(level, l)| {
+            *level == tracing::Level::WARN && l.contains("\"alice\"") && l.contains(attr)
+        })
+        .map(|(_, l)| l.as_str())
+        .collect()
+}
+
+/// A Framed-IP-Netmask of 0.0.0.0 would route every destination to one session (and, as a
+/// route replaces one to the same prefix, take the host's default route); a prefix another
+/// session is routed, or one that holds it, would take that session's traffic. They are
+/// left out, each with a warning; both sessions come up with what is theirs.
+#[test]
+fn routes_that_would_take_other_traffic_are_left_out() {
+    let first = accept(|a| {
+        a.push_framed_ipv6_prefix(prefix("2001:db8:10::", 64))?;
+        a.push_delegated_ipv6_prefix(prefix("2001:db8:100::", 56))
+            .map(drop)
+    });
+    let second = accept(|a| {
+        a.push_framed_ip_netmask(Ipv4Addr::UNSPECIFIED)?;
+        a.push_framed_ipv6_prefix(prefix("2001:db8:10::", 64))?;
+        a.push_delegated_ipv6_prefix(prefix("2001:db8::", 32))
+            .map(drop)
+    });
+    let (net, lines) = logins(2, vec![first, second]);
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 2);
+    assert_eq!(
+        routes(&net),
+        [vec![
+            route("2001:db8:10::", 64),
+            route("2001:db8:100::", 56)
+        ]],
+        "only the first session's routes"
+    );
+    for attr in [
+        "Framed-IP-Netmask",
+        "Framed-IPv6-Prefix",
+        "Delegated-IPv6-Prefix",
+    ] {
+        assert_eq!(warned(&lines, attr).len(), 1, "{attr}: {lines:?}");
+    }
+    assert!(!lines.iter().any(|(_, l)| l.contains("s3cret")));
+}
+
+/// Prefixes no host may be routed (everything, link-local, multicast, loopback), a mask that
+/// is no prefix, and a subnet that holds this end's address or another session's are left
+/// out with a warning; the login goes on.
+#[test]
+fn routes_no_session_may_have_are_left_out() {
+    let cases = [
+        (
+            prefix("::", 0),
+            prefix("fe80::", 64),
+            v4("255.0.255.0"),
+            None,
+        ),
+        (
+            prefix("ff02::", 16),
+            prefix("::1", 128),
+            v4("255.255.255.252"),
+            Some(v4("198.51.100.2")),
+        ),
+    ];
+    for (framed, delegated, mask, address) in cases {
+        let one = accept(|a| {
+            a.push_framed_ipv6_prefix(framed)?;
+            a.push_delegated_ipv6_prefix(delegated)?;
+            a.push_framed_ip_netmask(mask)?;
+            if let Some(ip) = address {
+                a.push_framed_ip_address(ip)?;
+            }
+            Ok(())
+        });
+        let (net, lines) = logins(1, vec![one]);
+        assert_eq!(net.nodes[1].saw(EventKind::PppUp), 1, "{framed:?}");
+        assert_eq!(routes(&net), Vec::<Vec<Route>>::new(), "{framed:?}");
+        for attr in [
+            "Framed-IP-Netmask",
+            "Framed-IPv6-Prefix",
+            "Delegated-IPv6-Prefix",
+        ] {
+            assert_eq!(warned(&lines, attr).len(), 1, "{attr}: {lines:?}");
+        }
+    }
+    // The second session's /29 holds the first one's pool address.
+    let second = accept(|a| {
+        a.push_framed_ip_address(v4("198.51.100.14"))?;
+        a.push_framed_ip_netmask(v4("255.255.255.248")).map(drop)
+    });
+    let (net, lines) = logins(2, vec![Attributes::new(), second]);
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 2);
+    assert_eq!(routes(&net), Vec::<Vec<Route>>::new());
+    let w = warned(&lines, "Framed-IP-Netmask");
+    assert!(w.len() == 1 && w[0].contains("198.51.100.10"), "{lines:?}");
+}
+
+/// A Framed-IP-Address no peer may have, this end's own (the link's or the tunnel's), or a
+/// DNS server the peer is given, would take that address's traffic from the host and every
+/// other session: the login is refused (CDN result 4, as for an address in use), logged and
+/// counted as `address_unusable`.
+#[test]
+fn a_framed_ip_address_no_peer_may_have_refuses_the_login() {
+    let addresses = [
+        "0.0.0.0",
+        "127.0.0.1",
+        "224.0.0.5",
+        "240.0.0.1",
+        "198.51.100.1",
+        "192.0.2.2",
+        "192.0.2.53",
+        "203.0.113.53",
+    ];
+    for s in addresses {
+        let ip = v4(s);
+        let one = accept(|a| {
+            a.push_framed_ip_address(ip)?;
+            a.push_vendor(ms::PRIMARY_DNS_SERVER, &[203, 0, 113, 53])
+                .map(drop)
+        });
+        let (net, lines) = logins(1, vec![one]);
+        assert_eq!(net.nodes[1].saw(EventKind::PppUp), 0, "{s}");
+        assert_eq!(net.nodes[0].first_cdn().result, 4, "{s}");
+        // Each login (the LAC calls again) is refused, logged and counted.
+        let refused = lines
+            .iter()
+            .filter(|(level, l)| {
+                *level == tracing::Level::WARN && l.contains("\"alice\" refused") && l.contains(s)
+            })
+            .count();
+        let stats = net.nodes[1].engine.stats();
+        let counted = stats.ppp_address_refusals.get("address_unusable").copied();
+        assert!(
+            refused >= 1 && counted == Some(refused as u64),
+            "{s}: {counted:?} {lines:?}"
+        );
+    }
+}
+
+/// A prefix is another session's only while that session lasts: once it ends, the next login
+/// the server gives it is routed it.
+#[test]
+fn a_prefix_is_free_again_when_its_session_ends() {
+    let p = accept(|a| {
+        a.push_framed_ipv6_prefix(prefix("2001:db8:10::", 64))
+            .map(drop)
+    });
+    let mut net = net(
+        &lns("auth_pap", "auth_source radius"),
+        &lac(1, PASSWORD),
+        Some(per_login(vec![p])),
+    );
+    net.run_until(Duration::from_secs(20), "up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    let r = net.command(
+        1,
+        crate::engine::Command::Disconnect(l2tp_ctl::PppSelector::User("alice".into())),
+    );
+    assert!(matches!(r, Ok(l2tp_ctl::Response::Done(_))), "{r:?}");
+    net.run_until(Duration::from_secs(300), "up again", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    let p = vec![route("2001:db8:10::", 64)];
+    assert_eq!(
+        routes(&net),
+        [p.clone(), p],
+        "both sessions, one after the other"
+    );
+}
