@@ -5,8 +5,8 @@
 //! acceptance carries the server's MS-CHAP2-Success, whose authenticator response the peer
 //! checks (RFC 2759 §5); its Reply-Message goes to the peer in the PAP Authenticate-Ack or
 //! CHAP Success. Values that would hurt the host or other sessions (an address no peer may
-//! have, a route that takes others' traffic) are refused first (`values`), with a warning.
-//! What l2tpd does not use is logged at debug level by
+//! have, a route that takes others' traffic) are refused first (`values`); out-of-range ones
+//! are left out, each with a warning. What l2tpd does not use is logged at debug level by
 //! name. An
 //! Access-Reject's Reply-Message (or MS-CHAP-Error) goes to the peer. No answer refuses the
 //! peer, or, with `radius_then_local`, has the local users decide.
@@ -313,11 +313,22 @@ fn accept(
         false
     });
     let servers = [
-        attrs.ms_primary_dns_server(),
-        attrs.ms_secondary_dns_server(),
-        attrs.ms_primary_nbns_server(),
-        attrs.ms_secondary_nbns_server(),
-    ];
+        (attrs.ms_primary_dns_server(), "MS-Primary-DNS-Server"),
+        (attrs.ms_secondary_dns_server(), "MS-Secondary-DNS-Server"),
+        (attrs.ms_primary_nbns_server(), "MS-Primary-NBNS-Server"),
+        (attrs.ms_secondary_nbns_server(), "MS-Secondary-NBNS-Server"),
+    ]
+    .map(|(a, attr)| {
+        let a = a?;
+        let Some(why) = unusable_peer(a, &[]) else {
+            return Some(a);
+        };
+        tracing::warn!(
+            "session {tid}/{sid}: user {name}: the {attr} of {server} ({a}) is {why}; not \
+             given to the peer"
+        );
+        None
+    });
     set_network(st, servers, local_v4, peer, ifid);
     let Some(rl) = st.radius.as_deref_mut() else {
         return;
@@ -327,8 +338,14 @@ fn accept(
     rl.class = attrs.classes().map(Box::from).collect();
     rl.acct_user = attrs.get(AttrType::USER_NAME).map(Box::from);
     rl.state = attrs.get(AttrType::STATE).map(Box::from);
-    if let Some(m) = attrs.framed_mtu() {
-        rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
+    match attrs.framed_mtu() {
+        // RFC 2865 §5.12: 64 to 65535.
+        Some(m) if m < 64 => tracing::warn!(
+            "session {tid}/{sid}: user {name}: the Framed-MTU of {server} ({m}) is below 64 \
+             (RFC 2865 5.12); not taken"
+        ),
+        Some(m) => rl.framed_mtu = Some(u16::try_from(m).unwrap_or(u16::MAX)),
+        None => {}
     }
     rl.routes = routes(ppp, handle, attrs, peer, &ours)
         .into_iter()

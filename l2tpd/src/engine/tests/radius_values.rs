@@ -1,7 +1,8 @@
 //! Odd and hostile values in Access-Accepts: a RADIUS server's mistake in one user's reply
 //! breaks that login at most, never another session or the host. An address no peer may
-//! have refuses the login (logged, counted); a route that would take other traffic is left
-//! out, with a warning that names the user and the attribute.
+//! have refuses the login (logged, counted); a route that would take other traffic, a
+//! Framed-MTU below RFC 2865's range and a DNS server no host has are left out, with a
+//! warning that names the user and the attribute.
 
 use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr};
@@ -226,6 +227,34 @@ fn a_framed_ip_address_no_peer_may_have_refuses_the_login() {
         assert!(
             refused >= 1 && counted == Some(refused as u64),
             "{s}: {counted:?} {lines:?}"
+        );
+    }
+}
+
+/// A Framed-MTU below RFC 2865's 64 and a DNS server of 0.0.0.0 or 255.255.255.255 are left
+/// out with a warning: the interface keeps the MTU it had, and the peer gets the profile's
+/// DNS server.
+#[test]
+fn a_framed_mtu_or_dns_server_out_of_range_is_left_out() {
+    for dns in [[0u8, 0, 0, 0], [255, 255, 255, 255]] {
+        let one = accept(|a| {
+            a.push_framed_mtu(1)?;
+            a.push_vendor(ms::PRIMARY_DNS_SERVER, &dns).map(drop)
+        });
+        let (net, lines) = logins(1, vec![one]);
+        assert_eq!(net.nodes[1].saw(EventKind::PppUp), 1);
+        let d = net.first_session(1);
+        let ppp = d.ppp.unwrap_or_else(|| panic!("ppp"));
+        assert_eq!(ppp.dns, [v4("192.0.2.53")], "the profile's");
+        let radius = ppp.radius.unwrap_or_else(|| panic!("radius"));
+        assert_eq!(radius.framed_mtu, None);
+        let ups = super::ppp::ppp_ups(&net, 1);
+        assert!(ups.iter().all(|u| u.mtu > 64), "{ups:?}");
+        assert_eq!(warned(&lines, "Framed-MTU").len(), 1, "{lines:?}");
+        assert_eq!(
+            warned(&lines, "MS-Primary-DNS-Server").len(),
+            1,
+            "{lines:?}"
         );
     }
 }
