@@ -290,3 +290,60 @@ fn a_prefix_is_free_again_when_its_session_ends() {
         "both sessions, one after the other"
     );
 }
+
+/// A CoA-Request's Acct-Interim-Interval of 0 gives the session the profile's interval
+/// back, as 0 in an Access-Accept does (`show session` says so too): its Interim-Updates go
+/// on at that interval rather than stop. The other session keeps the Access-Accept's.
+#[test]
+fn a_coa_interim_interval_of_zero_is_the_profiles() {
+    use radius_proto::dict::values::acct_status_type::INTERIM_UPDATE;
+    use radius_proto::dynauth::{Answer, DynAuthKind};
+
+    use super::radius::{accounting, dynauth};
+
+    let mut net = net(
+        &lns(
+            "auth_pap",
+            "auth_source radius\n radius_accounting true\n acct_interim_interval 60",
+        ),
+        &lac(2, PASSWORD),
+        Some(server(accept(|a| a.push_acct_interim_interval(30).map(drop)))),
+    );
+    net.run_until(Duration::from_secs(20), "both up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 2
+    });
+    let ids: Vec<String> = net.nodes[1]
+        .engine
+        .sessions(net.now, None)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|row| {
+            let sel = |id| l2tp_ctl::Selector::Id(id);
+            let d = net.nodes[1]
+                .engine
+                .session(net.now, &sel(row.tid), &sel(row.sid))
+                .ok()?;
+            Some(d.ppp?.radius?.acct_session_id)
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let coa = accept(|a| {
+        a.push_acct_session_id(&ids[0])?;
+        a.push_acct_interim_interval(0).map(drop)
+    });
+    assert_eq!(dynauth(&mut net, DynAuthKind::Coa, &coa), Answer::Ack(None));
+    let interims = |net: &Net, id: &str| {
+        accounting(net)
+            .iter()
+            .filter(|(s, a, _)| *s == INTERIM_UPDATE && a.acct_session_id() == Some(id))
+            .count()
+    };
+    let before = [interims(&net, &ids[0]), interims(&net, &ids[1])];
+    net.run_for(Duration::from_secs(185));
+    let after = [interims(&net, &ids[0]), interims(&net, &ids[1])];
+    assert_eq!(after[0] - before[0], 3, "every 60 s: {before:?} {after:?}");
+    assert!(after[1] - before[1] >= 6, "every 30 s: {before:?} {after:?}");
+    let d = net.first_session(1);
+    let r = d.ppp.and_then(|p| p.radius).map(|r| r.interim_interval_s);
+    assert!(matches!(r, Some(Some(30 | 60))), "{r:?}");
+}
