@@ -307,7 +307,9 @@ fn a_coa_interim_interval_of_zero_is_the_profiles() {
             "auth_source radius\n radius_accounting true\n acct_interim_interval 60",
         ),
         &lac(2, PASSWORD),
-        Some(server(accept(|a| a.push_acct_interim_interval(30).map(drop)))),
+        Some(server(accept(|a| {
+            a.push_acct_interim_interval(30).map(drop)
+        }))),
     );
     net.run_until(Duration::from_secs(20), "both up", |n| {
         n.nodes[1].saw(EventKind::PppUp) == 2
@@ -342,8 +344,58 @@ fn a_coa_interim_interval_of_zero_is_the_profiles() {
     net.run_for(Duration::from_secs(185));
     let after = [interims(&net, &ids[0]), interims(&net, &ids[1])];
     assert_eq!(after[0] - before[0], 3, "every 60 s: {before:?} {after:?}");
-    assert!(after[1] - before[1] >= 6, "every 30 s: {before:?} {after:?}");
+    assert!(
+        after[1] - before[1] >= 6,
+        "every 30 s: {before:?} {after:?}"
+    );
     let d = net.first_session(1);
     let r = d.ppp.and_then(|p| p.radius).map(|r| r.interim_interval_s);
     assert!(matches!(r, Some(Some(30 | 60))), "{r:?}");
+}
+
+/// Class attributes, as many as an Access-Accept holds (15 of 253 octets), are more than an
+/// Accounting-Request can carry with the session's attributes: those that fit go, in order,
+/// and the record is sent (rather than lost whole at the 4096-octet limit), with a warning.
+#[test]
+fn class_attributes_that_do_not_fit_in_accounting_are_left_out_not_the_record() {
+    use radius_proto::dict::values::acct_status_type::START;
+
+    use super::radius::accounting;
+
+    let classes: Vec<Vec<u8>> = (0..15u8).map(|i| vec![b'a' + i; 253]).collect();
+    let given = classes.clone();
+    let one = accept(move |a| {
+        for c in &given {
+            a.push_class(c)?;
+        }
+        Ok(())
+    });
+    let (net, lines) = recorded(|| {
+        let mut net = net(
+            &lns("auth_pap", "auth_source radius\n radius_accounting true"),
+            &lac(1, PASSWORD),
+            Some(server(one)),
+        );
+        net.run_until(Duration::from_secs(20), "up", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 1
+        });
+        net
+    });
+    let acct = accounting(&net);
+    let (_, start, _) = acct
+        .iter()
+        .find(|(s, ..)| *s == START)
+        .unwrap_or_else(|| panic!("no Start: {acct:?}"));
+    let octets: usize = 20 + start.iter().map(|a| 2 + a.value.len()).sum::<usize>();
+    // The shell adds some 60 octets of counters and timestamps.
+    assert!(octets + 64 <= 4096, "{octets} octets");
+    let sent: Vec<&[u8]> = start.classes().collect();
+    assert!(
+        !sent.is_empty() && sent.len() < classes.len(),
+        "{}",
+        sent.len()
+    );
+    assert!(sent.iter().zip(&classes).all(|(s, c)| *s == c.as_slice()));
+    let w = warned(&lines, "Class");
+    assert_eq!(w.len(), 1, "{lines:?}");
 }
