@@ -418,12 +418,17 @@ fn routes(
         }
     }
     let v6 = [
-        (attrs.framed_ipv6_prefix(), "Framed-IPv6-Prefix"),
-        (attrs.delegated_ipv6_prefix(), "Delegated-IPv6-Prefix"),
+        (AttrType::FRAMED_IPV6_PREFIX, "Framed-IPv6-Prefix"),
+        (AttrType::DELEGATED_IPV6_PREFIX, "Delegated-IPv6-Prefix"),
     ];
-    for (p, attr) in v6 {
-        if let Some(p) = p {
-            asked.push((Ok((IpAddr::V6(p.addr), p.len)), attr));
+    for (t, attr) in v6 {
+        match attrs.ipv6_prefix(t) {
+            Some(p) => asked.push((Ok((IpAddr::V6(p.addr), p.len)), attr)),
+            // RFC 3162 §2.3: a length of at most 128, and no more than the octets given.
+            None if attrs.contains(t) => {
+                asked.push((Err("malformed (RFC 3162 2.3)".to_owned()), attr));
+            }
+            None => {}
         }
     }
     asked

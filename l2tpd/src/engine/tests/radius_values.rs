@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use l2tp_ctl::EventKind;
-use radius_proto::dict::ms;
+use radius_proto::dict::{AttrType, ms};
 use radius_proto::{Attributes, Ipv6Prefix};
 
 use super::harness::{Net, RadiusServer};
@@ -176,6 +176,21 @@ fn routes_no_session_may_have_are_left_out() {
         ] {
             assert_eq!(warned(&lines, attr).len(), 1, "{attr}: {lines:?}");
         }
+    }
+    // A prefix longer than 128 bits, or than the octets given, is malformed.
+    let malformed = accept(|a| {
+        a.push(AttrType::FRAMED_IPV6_PREFIX, &[0, 129, 0x20, 1, 0xd, 0xb8])?;
+        a.push(AttrType::DELEGATED_IPV6_PREFIX, &[0, 64, 0x20, 1])
+            .map(drop)
+    });
+    let (net, lines) = logins(1, vec![malformed]);
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 1);
+    for attr in ["Framed-IPv6-Prefix", "Delegated-IPv6-Prefix"] {
+        let w = warned(&lines, attr);
+        assert!(
+            w.len() == 1 && w[0].contains("malformed"),
+            "{attr}: {lines:?}"
+        );
     }
     // The second session's /29 holds the first one's pool address.
     let second = accept(|a| {
