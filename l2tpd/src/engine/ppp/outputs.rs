@@ -16,6 +16,7 @@ use super::super::pools::PoolError;
 use super::local::{self, authenticate, reauthenticate, refuse_address};
 use super::policy::Role;
 use super::state::{Ending, Ppp, PppLink};
+use super::values::{servers_given, unusable_peer};
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 
@@ -148,13 +149,16 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     LinkEvent::Ipv4Up(i) => {
                         // An address the peer chose (we had none to give) is held like any
                         // other, so that no two sessions have one; one held already, kept as
-                        // a user's, or our own on the link refuses the peer. (A peer with
-                        // none, 0.0.0.0, holds nothing.)
+                        // a user's, our own on the link, a server the peer is given, or one
+                        // no host may have refuses the peer. (A peer with none, 0.0.0.0,
+                        // holds nothing.)
                         if st.role == Role::Server
                             && !i.peer.is_unspecified()
                             && ppp.pools.holder(i.peer) != Some(handle)
                             && let Err(e) = if i.peer == i.local {
                                 Err(PoolError::Ours(i.peer))
+                            } else if let Some(why) = unusable_peer(i.peer, &servers_given(st)) {
+                                Err(PoolError::Unusable(i.peer, why))
                             } else {
                                 ppp.pools.claim(i.peer, handle)
                             }

@@ -414,3 +414,39 @@ fn class_attributes_that_do_not_fit_in_accounting_are_left_out_not_the_record() 
     let w = warned(&lines, "Class");
     assert_eq!(w.len(), 1, "{lines:?}");
 }
+
+/// Framed-IP-Address 255.255.255.255 lets the peer pick its address (RFC 2865 §5.8), but not
+/// the DNS server it is given (nor one no host may have): the peer is refused as for a
+/// Framed-IP-Address of that kind (CDN result 4, `address_unusable`). An ordinary one is
+/// taken.
+#[test]
+fn a_peer_that_picks_its_address_may_not_pick_one_no_peer_may_have() {
+    // (The LAC's config takes no address no host may have.)
+    for (asks, refused) in [("192.0.2.53", true), ("203.0.113.9", false)] {
+        let lac_text = lac(1, PASSWORD).replacen(
+            "user_name \"alice\"",
+            &format!("user_name \"alice\"\n local_ip_addr {asks}"),
+            1,
+        );
+        let picks = accept(|a| a.push_framed_ip_address(Ipv4Addr::BROADCAST).map(drop));
+        let mut net = net(
+            &lns("auth_pap", "auth_source radius"),
+            &lac_text,
+            Some(server(picks)),
+        );
+        net.run_until(Duration::from_secs(20), "up or refused", |n| {
+            n.nodes[1].saw(EventKind::PppUp) + n.nodes[0].saw(EventKind::SessionDown) >= 1
+        });
+        let stats = net.nodes[1].engine.stats();
+        let counted = stats.ppp_address_refusals.get("address_unusable").copied();
+        if refused {
+            assert_eq!(net.nodes[1].saw(EventKind::PppUp), 0, "{asks}");
+            assert_eq!(net.nodes[0].first_cdn().result, 4, "{asks}");
+            assert_eq!(counted, Some(1), "{asks}");
+        } else {
+            let ups = super::ppp::ppp_ups(&net, 1);
+            assert_eq!(ups.last().and_then(|u| u.ipv4).map(|v| v.1), Some(v4(asks)));
+            assert_eq!(counted, None, "{asks}");
+        }
+    }
+}
