@@ -16,7 +16,7 @@ use super::super::pools::PoolError;
 use super::local::{self, authenticate, reauthenticate, refuse_address};
 use super::policy::Role;
 use super::state::{Ending, Ppp, PppLink};
-use super::values::{servers_given, unusable_peer};
+use super::values::unusable_peer;
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 
@@ -412,4 +412,17 @@ pub(super) fn cdn_for(reason: &DownReason) -> Refusal {
         _ => (3, "PPP closed"),
     };
     Refusal::with(result, text)
+}
+
+/// The DNS and NBNS servers server link `st` offers its peer: the profile's, and those of
+/// its Access-Accept.
+fn servers_given(st: &PppLink) -> Vec<std::net::Ipv4Addr> {
+    let defaults = st.policy.server.ipv4.map(|v4| v4.defaults);
+    let radius = st.radius.as_deref().and_then(|rl| rl.dns);
+    defaults
+        .into_iter()
+        .flat_map(|d| d.dns.into_iter().chain(d.nbns))
+        .chain(radius.into_iter().flatten())
+        .flatten()
+        .collect()
 }

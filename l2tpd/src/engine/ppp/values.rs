@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::super::pools::Pools;
-use super::state::PppLink;
 
 /// A prefix: its (masked) address and length.
 pub(super) type Prefix = (IpAddr, u8);
@@ -114,19 +113,6 @@ pub(super) fn unusable_peer(a: Ipv4Addr, ours: &[Ipv4Addr]) -> Option<&'static s
     } else {
         return None;
     })
-}
-
-/// The DNS and NBNS servers server link `st` offers its peer: the profile's, and those of
-/// its Access-Accept.
-pub(super) fn servers_given(st: &PppLink) -> Vec<Ipv4Addr> {
-    let defaults = st.policy.server.ipv4.map(|v4| v4.defaults);
-    let radius = st.radius.as_deref().and_then(|rl| rl.dns);
-    defaults
-        .into_iter()
-        .flat_map(|d| d.dns.into_iter().chain(d.nbns))
-        .chain(radius.into_iter().flatten())
-        .flatten()
-        .collect()
 }
 
 /// Why route `p` cannot go to session `handle`, when it cannot: `ours` are this end's
