@@ -226,9 +226,14 @@ fn accept(
     attrs: &Attributes,
     server: std::net::SocketAddr,
 ) {
-    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
     let local_v4 = tunnel_local_ipv4(ctx, handle);
-    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Ctx {
+        registry,
+        ppp,
+        lines,
+        ..
+    } = &mut *ctx;
     let Some(rec) = registry.session_mut(handle) else {
         return;
     };
@@ -237,6 +242,12 @@ fn accept(
         return;
     };
     let name = text::quoted(&req.user);
+    // A value left out: what the server said, and what l2tpd does instead.
+    let mut left_out = |attr: &str, what: std::fmt::Arguments<'_>| {
+        if lines.admit(std_now, tid) {
+            tracing::warn!("session {tid}/{sid}: user {name}: the {attr} of {server} {what}");
+        }
+    };
     ppp.aaa.counters.accepts += 1;
     let authenticator_response = match unusable(attrs, req) {
         Ok(r) => r,
@@ -305,10 +316,12 @@ fn accept(
         } else {
             return true;
         };
-        tracing::warn!(
-            "session {tid}/{sid}: user {name}: the Framed-Interface-Id of {server} ({}) is \
-             {clash}; IPv6CP gives the peer another",
-            ppp_proto::InterfaceId(*id).link_local(),
+        left_out(
+            "Framed-Interface-Id",
+            format_args!(
+                "({}) is {clash}; IPv6CP gives the peer another",
+                ppp_proto::InterfaceId(*id).link_local()
+            ),
         );
         false
     });
@@ -323,10 +336,7 @@ fn accept(
         let Some(why) = unusable_peer(a, &[]) else {
             return Some(a);
         };
-        tracing::warn!(
-            "session {tid}/{sid}: user {name}: the {attr} of {server} ({a}) is {why}; not \
-             given to the peer"
-        );
+        left_out(attr, format_args!("({a}) is {why}; not given to the peer"));
         None
     });
     set_network(st, servers, local_v4, peer, ifid);
@@ -340,9 +350,9 @@ fn accept(
     rl.state = attrs.get(AttrType::STATE).map(Box::from);
     match attrs.framed_mtu() {
         // RFC 2865 §5.12: 64 to 65535.
-        Some(m) if m < 64 => tracing::warn!(
-            "session {tid}/{sid}: user {name}: the Framed-MTU of {server} ({m}) is below 64 \
-             (RFC 2865 5.12); not taken"
+        Some(m) if m < 64 => left_out(
+            "Framed-MTU",
+            format_args!("({m}) is below 64 (RFC 2865 5.12); not taken"),
         ),
         Some(m) => rl.framed_mtu = Some(u16::try_from(m).unwrap_or(u16::MAX)),
         None => {}
@@ -352,10 +362,7 @@ fn accept(
         .filter_map(|(p, attr)| match p {
             Ok(p) => Some(p),
             Err(why) => {
-                tracing::warn!(
-                    "session {tid}/{sid}: user {name}: the {attr} of {server} is not routed to \
-                     the session: {why}"
-                );
+                left_out(attr, format_args!("is not routed to the session: {why}"));
                 None
             }
         })
@@ -364,7 +371,17 @@ fn accept(
     let dns = [servers[0], servers[1]];
     rl.dns = dns.iter().any(Option::is_some).then_some(dns);
     if let Some(i) = attrs.acct_interim_interval() {
-        rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
+        let asked = Duration::from_secs(u64::from(i));
+        if i > 0 && asked < MIN_INTERIM {
+            left_out(
+                "Acct-Interim-Interval",
+                format_args!(
+                    "({i} s) is below l2tpd's least, {} s, which is taken",
+                    MIN_INTERIM.as_secs()
+                ),
+            );
+        }
+        rl.interim = (i > 0).then(|| asked.max(MIN_INTERIM));
     }
     if let Some(t) = attrs.session_timeout() {
         rl.session_timeout = Some(t);

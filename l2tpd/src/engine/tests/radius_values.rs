@@ -450,3 +450,43 @@ fn a_peer_that_picks_its_address_may_not_pick_one_no_peer_may_have() {
         }
     }
 }
+
+/// An Acct-Interim-Interval below l2tpd's least (10 s; RFC 2869 §5.16 advises 60 at least),
+/// in an Access-Accept or a CoA-Request, is raised to it with a warning, not silently.
+#[test]
+fn an_interim_interval_below_the_least_is_raised_with_a_warning() {
+    use radius_proto::dynauth::{Answer, DynAuthKind};
+
+    use super::radius::dynauth;
+
+    let (net, lines) = recorded(|| {
+        let mut net = net(
+            &lns("auth_pap", "auth_source radius\n radius_accounting true"),
+            &lac(1, PASSWORD),
+            Some(server(accept(|a| {
+                a.push_acct_interim_interval(1).map(drop)
+            }))),
+        );
+        net.run_until(Duration::from_secs(20), "up", |n| {
+            n.nodes[1].saw(EventKind::PppUp) == 1
+        });
+        let coa = accept(|a| {
+            a.push_user_name("alice")?;
+            a.push_acct_interim_interval(5).map(drop)
+        });
+        assert_eq!(dynauth(&mut net, DynAuthKind::Coa, &coa), Answer::Ack(None));
+        net
+    });
+    let d = net.first_session(1);
+    let r = d.ppp.and_then(|p| p.radius).map(|r| r.interim_interval_s);
+    assert_eq!(r, Some(Some(10)));
+    let raised: Vec<&String> = lines
+        .iter()
+        .filter(|(level, l)| *level == tracing::Level::WARN && l.contains("Acct-Interim-Interval"))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(
+        raised.len() == 2 && raised[0].contains("\"alice\"") && raised[1].contains("CoA"),
+        "{lines:?}"
+    );
+}
