@@ -30,7 +30,7 @@ use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
 use super::relogin::reserve_fixed;
 use super::request::{SessionFacts, session_attributes, submit};
 use super::state::{Ppp, PppLink, method_label};
-use super::values::{Prefix, unusable_peer, unusable_route};
+use super::values::{Prefix, unusable_address, unusable_peer, unusable_route};
 
 /// Framed-IP-Address 255.255.255.255: the peer picks its address (RFC 2865 §5.8).
 const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
@@ -282,7 +282,7 @@ fn accept(
     let framed = attrs.framed_ip_address();
     let peer = match framed {
         Some(PEER_PICKS) => Ok(None),
-        Some(a) if a != NAS_PICKS => match unusable_peer(a, &ours) {
+        Some(a) if a != NAS_PICKS => match unusable_address(&ppp.routed, handle, a, &ours) {
             Some(why) => Err(PoolError::Unusable(a, why)),
             None => reserve_fixed(ppp, handle, st, a).map(Some),
         },

@@ -16,7 +16,7 @@ use super::super::pools::PoolError;
 use super::local::{self, authenticate, reauthenticate, refuse_address};
 use super::policy::Role;
 use super::state::{Ending, Ppp, PppLink};
-use super::values::unusable_peer;
+use super::values::unusable_address;
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 
@@ -157,7 +157,9 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                             && ppp.pools.holder(i.peer) != Some(handle)
                             && let Err(e) = if i.peer == i.local {
                                 Err(PoolError::Ours(i.peer))
-                            } else if let Some(why) = unusable_peer(i.peer, &servers_given(st)) {
+                            } else if let Some(why) =
+                                unusable_address(&ppp.routed, handle, i.peer, &servers_given(st))
+                            {
                                 Err(PoolError::Unusable(i.peer, why))
                             } else {
                                 ppp.pools.claim(i.peer, handle)

@@ -4,8 +4,9 @@
 //!
 //! - Framed-IP-Address (RFC 2865 §5.8) is the peer's address, routed to its session: one that
 //!   no host may have (0.0.0.0/8, loopback, multicast, class E), or the address of this end
-//!   of the link or a DNS or NBNS server the peer is given, would take that address's traffic
-//!   from the host and the other sessions. The login is refused.
+//!   of the link or a DNS or NBNS server the peer is given, or one in a prefix routed to
+//!   another session, would take that address's traffic from the host or that session. The
+//!   login is refused.
 //! - Framed-IP-Netmask (§5.9), Framed-IPv6-Prefix (RFC 3162 §2.3) and Delegated-IPv6-Prefix
 //!   (RFC 4818) become routes to the session, which replace a route to the same prefix: a /0
 //!   would take the host's default route, a prefix another session is routed already would
@@ -51,7 +52,7 @@ impl Routed {
     }
 
     /// A prefix of a session other than `handle` that overlaps `p` (holds it, or lies in it).
-    fn clash(&self, handle: u64, p: Prefix) -> Option<Prefix> {
+    pub(super) fn clash(&self, handle: u64, p: Prefix) -> Option<Prefix> {
         let (addr, len) = masked(p);
         let wider = (0..=len)
             .map(|l| masked((addr, l)))
@@ -94,6 +95,22 @@ fn bounds(addr: IpAddr, len: u8) -> (IpAddr, IpAddr) {
             (addr, IpAddr::V6(Ipv6Addr::from(u128::from(a) | host)))
         }
     }
+}
+
+/// Why `a` cannot be the address of session `handle`'s peer, when it cannot: `ours` are this
+/// end's addresses and the DNS and NBNS servers the peer is given; one in a prefix routed to
+/// another session would take that session's traffic.
+pub(super) fn unusable_address(
+    routed: &Routed,
+    handle: u64,
+    a: Ipv4Addr,
+    ours: &[Ipv4Addr],
+) -> Option<&'static str> {
+    unusable_peer(a, ours).or_else(|| {
+        routed
+            .clash(handle, (IpAddr::V4(a), 32))
+            .map(|_| "in a prefix routed to another session")
+    })
 }
 
 /// Why `a` cannot be a peer's address, when it cannot: `ours` are this end's addresses and

@@ -490,3 +490,27 @@ fn an_interim_interval_below_the_least_is_raised_with_a_warning() {
         "{lines:?}"
     );
 }
+
+/// A Framed-IP-Address in a prefix routed to another session (its Framed-IP-Netmask subnet)
+/// would take that address's traffic from it: the login is refused (`address_unusable`), and
+/// the first session keeps its route.
+#[test]
+fn a_framed_ip_address_in_another_sessions_subnet_refuses_the_login() {
+    let first = accept(|a| {
+        a.push_framed_ip_address(v4("198.51.100.40"))?;
+        a.push_framed_ip_netmask(v4("255.255.255.248")).map(drop)
+    });
+    let second = accept(|a| a.push_framed_ip_address(v4("198.51.100.44")).map(drop));
+    let (net, lines) = logins(2, vec![first, second]);
+    assert_eq!(net.nodes[1].saw(EventKind::PppUp), 1);
+    assert_eq!(routes(&net), [vec![route("198.51.100.40", 29)]]);
+    let stats = net.nodes[1].engine.stats();
+    let counted = stats.ppp_address_refusals.get("address_unusable").copied();
+    assert!(counted.is_some_and(|n| n >= 1), "{counted:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|(_, l)| l.contains("198.51.100.44") && l.contains("routed to another")),
+        "{lines:?}"
+    );
+}
