@@ -89,15 +89,18 @@ fn routes(net: &Net) -> Vec<Vec<Route>> {
     by_session.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The warnings that name alice and `attr`.
-fn warned<'a>(lines: &'a [Line], attr: &str) -> Vec<&'a str> {
+/// The warnings that say each of `all`.
+fn warnings<'a>(lines: &'a [Line], all: &[&str]) -> Vec<&'a str> {
     lines
         .iter()
-        .filter(|(level, l)| {
-            *level == tracing::Level::WARN && l.contains("\"alice\"") && l.contains(attr)
-        })
+        .filter(|(level, l)| *level == tracing::Level::WARN && all.iter().all(|s| l.contains(s)))
         .map(|(_, l)| l.as_str())
         .collect()
+}
+
+/// The warnings that name alice and `attr`.
+fn warned<'a>(lines: &'a [Line], attr: &str) -> Vec<&'a str> {
+    warnings(lines, &["\"alice\"", attr])
 }
 
 /// A Framed-IP-Netmask of 0.0.0.0 would route every destination to one session (and, as a
@@ -231,12 +234,7 @@ fn a_framed_ip_address_no_peer_may_have_refuses_the_login() {
         assert_eq!(net.nodes[1].saw(EventKind::PppUp), 0, "{s}");
         assert_eq!(net.nodes[0].first_cdn().result, 4, "{s}");
         // Each login (the LAC calls again) is refused, logged and counted.
-        let refused = lines
-            .iter()
-            .filter(|(level, l)| {
-                *level == tracing::Level::WARN && l.contains("\"alice\" refused") && l.contains(s)
-            })
-            .count();
+        let refused = warnings(&lines, &["\"alice\" refused", s]).len();
         let stats = net.nodes[1].engine.stats();
         let counted = stats.ppp_address_refusals.get("address_unusable").copied();
         assert!(
@@ -480,11 +478,7 @@ fn an_interim_interval_below_the_least_is_raised_with_a_warning() {
     let d = net.first_session(1);
     let r = d.ppp.and_then(|p| p.radius).map(|r| r.interim_interval_s);
     assert_eq!(r, Some(Some(10)));
-    let raised: Vec<&String> = lines
-        .iter()
-        .filter(|(level, l)| *level == tracing::Level::WARN && l.contains("Acct-Interim-Interval"))
-        .map(|(_, l)| l)
-        .collect();
+    let raised = warnings(&lines, &["Acct-Interim-Interval"]);
     assert!(
         raised.len() == 2 && raised[0].contains("\"alice\"") && raised[1].contains("CoA"),
         "{lines:?}"
