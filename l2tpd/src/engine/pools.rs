@@ -6,7 +6,7 @@
 //! A pool keeps one bit per address and a cursor, so that taking and giving back an address is
 //! O(1) amortised, and 100 000 addresses cost 12.5 KiB.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -28,6 +28,8 @@ pub(super) enum PoolError {
     InUse(Ipv4Addr),
     /// The address a peer chose is the one this end of the link has.
     Ours(Ipv4Addr),
+    /// An address no peer may have (a RADIUS server's Framed-IP-Address), and why.
+    Unusable(Ipv4Addr, &'static str),
 }
 
 impl PoolError {
@@ -37,6 +39,7 @@ impl PoolError {
             PoolError::Exhausted { .. } => "pool_exhausted",
             PoolError::NoSuchPool(_) => "no_pool",
             PoolError::InUse(_) | PoolError::Ours(_) => "address_in_use",
+            PoolError::Unusable(..) => "address_unusable",
         }
     }
 }
@@ -66,6 +69,7 @@ impl fmt::Display for PoolError {
             PoolError::NoSuchPool(p) => write!(f, "no ip pool \"{p}\""),
             PoolError::InUse(a) => write!(f, "address {a} is in use by another session"),
             PoolError::Ours(a) => write!(f, "address {a} is this end's own on the link"),
+            PoolError::Unusable(a, why) => write!(f, "address {a} is {why}"),
         }
     }
 }
@@ -180,8 +184,9 @@ impl Pool {
 #[derive(Debug, Default)]
 pub(super) struct Pools {
     pools: HashMap<String, Pool>,
-    /// Address → holder, for pool and fixed addresses alike.
-    holders: HashMap<Ipv4Addr, u64>,
+    /// Address → holder, for pool and fixed addresses alike (ordered: a route's prefix asks
+    /// which of them it holds).
+    holders: BTreeMap<Ipv4Addr, u64>,
     /// Holder → its address (one per session).
     leases: HashMap<u64, Ipv4Addr>,
     /// Fixed address → the user name its holder authenticated as, when reserved for one
@@ -350,6 +355,19 @@ impl Pools {
     /// The session that holds `addr`.
     pub(super) fn holder(&self, addr: Ipv4Addr) -> Option<u64> {
         self.holders.get(&addr).copied()
+    }
+
+    /// An address from `first` to `last` that a session other than `holder` holds.
+    pub(super) fn held_by_other(
+        &self,
+        first: Ipv4Addr,
+        last: Ipv4Addr,
+        holder: u64,
+    ) -> Option<Ipv4Addr> {
+        self.holders
+            .range(first..=last)
+            .find(|(_, h)| **h != holder)
+            .map(|(a, _)| *a)
     }
 
     /// How full each pool is, by name.

@@ -379,9 +379,9 @@ pub(super) fn lower_cause(cause: proto::DownCause, shutting_down: bool) -> u32 {
     }
 }
 
-/// Adds what every Accounting-Request of a session carries besides the session's identity:
-/// Acct-Status-Type, Acct-Authentic, the peer's address and interface id, the Class
-/// attributes.
+/// Adds what every Accounting-Request of a session carries besides the session's identity
+/// and its Class attributes ([`push_classes`]): Acct-Status-Type, Acct-Authentic, the peer's
+/// address and interface id.
 pub(super) fn push_accounting(
     a: &mut Attributes,
     status: u32,
@@ -398,8 +398,25 @@ pub(super) fn push_accounting(
     if let Some(id) = net.1 {
         a.push_framed_interface_id(id.to_be_bytes())?;
     }
-    for c in &rl.class {
-        a.push_class(c)?;
-    }
     Ok(())
+}
+
+/// The octets of attributes an Accounting-Request may have before the shell adds its
+/// counters, Event-Timestamp and Acct-Delay-Time (some 60 octets; 128 kept): a packet is at
+/// most 4096 octets (RFC 2865 §3), 20 of them the header.
+const ACCT_ROOM: usize = 4096 - 20 - 128;
+
+/// Adds the Access-Accept's Class attributes (RFC 2865 §5.25), last, as many as fit in the
+/// packet: a server that gave more than an Accounting-Request can carry loses those that do
+/// not fit, not the whole record. Returns how many were left out.
+pub(super) fn push_classes(a: &mut Attributes, rl: &RadiusLink) -> Result<usize, EncodeError> {
+    let mut len: usize = a.iter().map(|x| 2 + x.value.len()).sum();
+    for (i, c) in rl.class.iter().enumerate() {
+        if len + 2 + c.len() > ACCT_ROOM {
+            return Ok(rl.class.len() - i);
+        }
+        a.push_class(c)?;
+        len += 2 + c.len();
+    }
+    Ok(0)
 }

@@ -4,11 +4,14 @@
 //! identifier (Framed-Interface-Id), timeouts, interim interval, MTU and Class; an MS-CHAPv2
 //! acceptance carries the server's MS-CHAP2-Success, whose authenticator response the peer
 //! checks (RFC 2759 §5); its Reply-Message goes to the peer in the PAP Authenticate-Ack or
-//! CHAP Success. What l2tpd does not use is logged at debug level by name. An
+//! CHAP Success. Values that would hurt the host or other sessions (an address no peer may
+//! have, a route that takes others' traffic) are refused first (`values`); out-of-range ones
+//! are left out, each with a warning. What l2tpd does not use is logged at debug level by
+//! name. An
 //! Access-Reject's Reply-Message (or MS-CHAP-Error) goes to the peer. No answer refuses the
 //! peer, or, with `radius_then_local`, has the local users decide.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use l2tp_config::AuthSource;
@@ -21,11 +24,13 @@ use radius_proto::{Attributes, Code, EncodeError};
 
 use super::super::api::RadiusOutcome;
 use super::super::ctx::Ctx;
+use super::super::pools::PoolError;
 use super::aaa::{MIN_INTERIM, Pending, Purpose, push_credentials};
 use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
 use super::relogin::reserve_fixed;
 use super::request::{SessionFacts, session_attributes, submit};
-use super::state::{PppLink, method_label};
+use super::state::{Ppp, PppLink, method_label};
+use super::values::{Prefix, unusable_address, unusable_peer, unusable_route};
 
 /// Framed-IP-Address 255.255.255.255: the peer picks its address (RFC 2865 §5.8).
 const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
@@ -221,9 +226,14 @@ fn accept(
     attrs: &Attributes,
     server: std::net::SocketAddr,
 ) {
-    let now = ctx.ppp.clock.to_proto(ctx.now);
+    let (std_now, now) = (ctx.now, ctx.ppp.clock.to_proto(ctx.now));
     let local_v4 = tunnel_local_ipv4(ctx, handle);
-    let Ctx { registry, ppp, .. } = &mut *ctx;
+    let Ctx {
+        registry,
+        ppp,
+        lines,
+        ..
+    } = &mut *ctx;
     let Some(rec) = registry.session_mut(handle) else {
         return;
     };
@@ -232,6 +242,12 @@ fn accept(
         return;
     };
     let name = text::quoted(&req.user);
+    // A value left out: what the server said, and what l2tpd does instead.
+    let mut left_out = |attr: &str, what: std::fmt::Arguments<'_>| {
+        if lines.admit(std_now, tid) {
+            tracing::warn!("session {tid}/{sid}: user {name}: the {attr} of {server} {what}");
+        }
+    };
     ppp.aaa.counters.accepts += 1;
     let authenticator_response = match unusable(attrs, req) {
         Ok(r) => r,
@@ -262,10 +278,14 @@ fn accept(
             ignored.join(", ")
         );
     }
+    let ours = our_addresses(st, attrs, local_v4);
     let framed = attrs.framed_ip_address();
     let peer = match framed {
         Some(PEER_PICKS) => Ok(None),
-        Some(a) if a != NAS_PICKS => reserve_fixed(ppp, handle, st, a).map(Some),
+        Some(a) if a != NAS_PICKS => match unusable_address(&ppp.routed, handle, a, &ours) {
+            Some(why) => Err(PoolError::Unusable(a, why)),
+            None => reserve_fixed(ppp, handle, st, a).map(Some),
+        },
         _ => match attrs.framed_pool() {
             Some(pool) => ppp.pools.allocate(pool, handle).map(Some),
             None => match (st.policy.peer_ip, st.policy.pool.as_deref()) {
@@ -296,14 +316,30 @@ fn accept(
         } else {
             return true;
         };
-        tracing::warn!(
-            "session {tid}/{sid}: user {name}: the Framed-Interface-Id of {server} ({}) is \
-             {clash}; IPv6CP gives the peer another",
-            ppp_proto::InterfaceId(*id).link_local(),
+        left_out(
+            "Framed-Interface-Id",
+            format_args!(
+                "({}) is {clash}; IPv6CP gives the peer another",
+                ppp_proto::InterfaceId(*id).link_local()
+            ),
         );
         false
     });
-    set_network(st, attrs, local_v4, peer, ifid);
+    let servers = [
+        (attrs.ms_primary_dns_server(), "MS-Primary-DNS-Server"),
+        (attrs.ms_secondary_dns_server(), "MS-Secondary-DNS-Server"),
+        (attrs.ms_primary_nbns_server(), "MS-Primary-NBNS-Server"),
+        (attrs.ms_secondary_nbns_server(), "MS-Secondary-NBNS-Server"),
+    ]
+    .map(|(a, attr)| {
+        let a = a?;
+        let Some(why) = unusable_peer(a, &[]) else {
+            return Some(a);
+        };
+        left_out(attr, format_args!("({a}) is {why}; not given to the peer"));
+        None
+    });
+    set_network(st, servers, local_v4, peer, ifid);
     let Some(rl) = st.radius.as_deref_mut() else {
         return;
     };
@@ -312,17 +348,40 @@ fn accept(
     rl.class = attrs.classes().map(Box::from).collect();
     rl.acct_user = attrs.get(AttrType::USER_NAME).map(Box::from);
     rl.state = attrs.get(AttrType::STATE).map(Box::from);
-    if let Some(m) = attrs.framed_mtu() {
-        rl.framed_mtu = Some(u16::try_from(m.max(64)).unwrap_or(u16::MAX));
+    match attrs.framed_mtu() {
+        // RFC 2865 §5.12: 64 to 65535.
+        Some(m) if m < 64 => left_out(
+            "Framed-MTU",
+            format_args!("({m}) is below 64 (RFC 2865 5.12); not taken"),
+        ),
+        Some(m) => rl.framed_mtu = Some(u16::try_from(m).unwrap_or(u16::MAX)),
+        None => {}
     }
-    rl.routes = routes(attrs, peer);
-    let dns = [
-        attrs.ms_primary_dns_server(),
-        attrs.ms_secondary_dns_server(),
-    ];
+    rl.routes = routes(ppp, handle, attrs, peer, &ours)
+        .into_iter()
+        .filter_map(|(p, attr)| match p {
+            Ok(p) => Some(p),
+            Err(why) => {
+                left_out(attr, format_args!("is not routed to the session: {why}"));
+                None
+            }
+        })
+        .collect();
+    ppp.routed.hold(handle, &rl.routes);
+    let dns = [servers[0], servers[1]];
     rl.dns = dns.iter().any(Option::is_some).then_some(dns);
     if let Some(i) = attrs.acct_interim_interval() {
-        rl.interim = (i > 0).then(|| Duration::from_secs(u64::from(i)).max(MIN_INTERIM));
+        let asked = Duration::from_secs(u64::from(i));
+        if i > 0 && asked < MIN_INTERIM {
+            left_out(
+                "Acct-Interim-Interval",
+                format_args!(
+                    "({i} s) is below l2tpd's least, {} s, which is taken",
+                    MIN_INTERIM.as_secs()
+                ),
+            );
+        }
+        rl.interim = (i > 0).then(|| asked.max(MIN_INTERIM));
     }
     if let Some(t) = attrs.session_timeout() {
         rl.session_timeout = Some(t);
@@ -351,25 +410,79 @@ fn accept(
     );
 }
 
-/// The prefixes an Access-Accept routes to the session: Framed-IPv6-Prefix (RFC 3162 §2.3),
-/// Delegated-IPv6-Prefix (RFC 4818), and the subnet of the peer's address when
-/// Framed-IP-Netmask (RFC 2865 §5.9) is wider than one address.
-fn routes(attrs: &Attributes, peer: Option<Ipv4Addr>) -> Vec<(std::net::IpAddr, u8)> {
-    let mut out = Vec::new();
+/// A route an Access-Accept asks for, or why it is not taken, with the attribute it came from.
+type Asked = (Result<Prefix, String>, &'static str);
+
+/// The prefixes an Access-Accept routes to session `handle`: Framed-IPv6-Prefix (RFC 3162
+/// §2.3), Delegated-IPv6-Prefix (RFC 4818), and the subnet of the peer's address when
+/// Framed-IP-Netmask (RFC 2865 §5.9) is wider than one address; those that could take
+/// another's traffic are refused ([`unusable_route`]; `ours`: this end's addresses).
+fn routes(
+    ppp: &Ppp,
+    handle: u64,
+    attrs: &Attributes,
+    peer: Option<Ipv4Addr>,
+    ours: &[Ipv4Addr],
+) -> Vec<Asked> {
+    let mut asked = Vec::new();
     if let (Some(a), Some(mask)) = (peer, attrs.framed_ip_netmask()) {
         let bits = u32::from(mask);
         let len = bits.leading_ones();
-        if bits.count_ones() == len && len < 32 {
-            out.push((std::net::IpAddr::V4(a), len as u8));
+        if bits.count_ones() != len {
+            asked.push((Err(format!("{mask} is no netmask")), "Framed-IP-Netmask"));
+        } else if len < 32 {
+            asked.push((Ok((IpAddr::V4(a), len as u8)), "Framed-IP-Netmask"));
         }
     }
-    for p in [attrs.framed_ipv6_prefix(), attrs.delegated_ipv6_prefix()]
-        .into_iter()
-        .flatten()
-    {
-        out.push((std::net::IpAddr::V6(p.addr), p.len));
+    let v6 = [
+        (AttrType::FRAMED_IPV6_PREFIX, "Framed-IPv6-Prefix"),
+        (AttrType::DELEGATED_IPV6_PREFIX, "Delegated-IPv6-Prefix"),
+    ];
+    for (t, attr) in v6 {
+        match attrs.ipv6_prefix(t) {
+            Some(p) => asked.push((Ok((IpAddr::V6(p.addr), p.len)), attr)),
+            // RFC 3162 §2.3: a length of at most 128, and no more than the octets given.
+            None if attrs.contains(t) => {
+                asked.push((Err("malformed (RFC 3162 2.3)".to_owned()), attr));
+            }
+            None => {}
+        }
     }
-    out
+    asked
+        .into_iter()
+        .map(|(r, attr)| {
+            let r =
+                r.and_then(
+                    |p| match unusable_route(&ppp.routed, &ppp.pools, handle, p, ours) {
+                        Some(why) => Err(format!("{}/{}: {why}", p.0, p.1)),
+                        None => Ok(p),
+                    },
+                );
+            (r, attr)
+        })
+        .collect()
+}
+
+/// This end's addresses on the link and the tunnel, and the DNS and NBNS servers the peer
+/// is given: no peer's address, nor in a route to one.
+fn our_addresses(st: &PppLink, attrs: &Attributes, local_v4: Option<Ipv4Addr>) -> Vec<Ipv4Addr> {
+    let defaults = st.policy.server.ipv4.map(|v4| v4.defaults);
+    let given = [
+        attrs.ms_primary_dns_server(),
+        attrs.ms_secondary_dns_server(),
+        attrs.ms_primary_nbns_server(),
+        attrs.ms_secondary_nbns_server(),
+    ];
+    [st.policy.local_ip, local_v4, defaults.and_then(|d| d.local)]
+        .into_iter()
+        .chain(given)
+        .chain(
+            defaults
+                .into_iter()
+                .flat_map(|d| d.dns.into_iter().chain(d.nbns)),
+        )
+        .flatten()
+        .collect()
 }
 
 /// The names of the attributes of `attrs` that l2tpd does not use (vendor attributes by their
@@ -388,10 +501,11 @@ fn ignored(attrs: &Attributes) -> Vec<String> {
 
 /// Sets the link's network parameters from an Access-Accept: our address (the profile's, else
 /// the tunnel's), the peer's (`peer`), DNS and NBNS servers (the Microsoft attributes over the
-/// profile's), the peer's IPv6 interface identifier (`ifid`, from Framed-Interface-Id).
+/// profile's; `servers`: primary and secondary DNS, then NBNS), the peer's IPv6 interface
+/// identifier (`ifid`, from Framed-Interface-Id).
 fn set_network(
     st: &mut PppLink,
-    attrs: &Attributes,
+    servers: [Option<Ipv4Addr>; 4],
     local_v4: Option<Ipv4Addr>,
     peer: Option<Ipv4Addr>,
     ifid: Option<[u8; 8]>,
@@ -408,16 +522,8 @@ fn set_network(
                 d
             }
         };
-        v4.dns = given(
-            attrs.ms_primary_dns_server(),
-            attrs.ms_secondary_dns_server(),
-            v4.dns,
-        );
-        v4.nbns = given(
-            attrs.ms_primary_nbns_server(),
-            attrs.ms_secondary_nbns_server(),
-            v4.nbns,
-        );
+        v4.dns = given(servers[0], servers[1], v4.dns);
+        v4.nbns = given(servers[2], servers[3], v4.nbns);
         params.ipv4 = v4;
     }
     if let Some(v6) = st.policy.server.ipv6 {

@@ -18,7 +18,7 @@ use radius_proto::client::Service;
 use radius_proto::dict::values::acct_status_type as status;
 
 use super::super::ctx::Ctx;
-use super::aaa::{AcctState, Pending, Purpose, push_accounting};
+use super::aaa::{AcctState, Pending, Purpose, push_accounting, push_classes};
 use super::request::{SessionFacts, session_attributes, submit};
 
 /// How long the Start waits for IPCP once another network protocol (IPv6CP) is up.
@@ -126,11 +126,27 @@ fn send(ctx: &mut Ctx<'_>, handle: u64, status: u32, cause: Option<u32>) {
         if let Some(c) = cause {
             a.push_acct_terminate_cause(c)?;
         }
-        Ok::<_, EncodeError>(a)
+        let left_out = push_classes(&mut a, rl)?;
+        Ok::<_, EncodeError>((a, left_out))
     });
     let interim = rl.interim.or(st.policy.radius.interim);
     let a = match built {
-        Ok(a) => a,
+        Ok((a, 0)) => a,
+        Ok((a, n)) => {
+            if ctx.lines.admit(ctx.now, f.tid) {
+                tracing::warn!(
+                    "session {}/{}: user {}: {n} of the {} Class attributes of its \
+                     Access-Accept do not fit in an Accounting-Request; accounting {} sent \
+                     without them",
+                    f.tid,
+                    f.sid,
+                    l2tp_ctl::text::quoted(user),
+                    rl.class.len(),
+                    super::aaa::status_label(status)
+                );
+            }
+            a
+        }
         Err(e) => {
             tracing::warn!(
                 "session {}/{}: RADIUS accounting {} not sent: {e}",

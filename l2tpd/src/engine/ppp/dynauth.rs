@@ -249,9 +249,18 @@ fn change(ctx: &mut Ctx<'_>, handle: u64, attrs: &Attributes) {
             rl.idle_timeout = Some(t);
         }
         if let Some(i) = attrs.acct_interim_interval() {
+            if i > 0 && Duration::from_secs(u64::from(i)) < MIN_INTERIM {
+                tracing::warn!(
+                    "session {tid}/{sid}: CoA-Request: Acct-Interim-Interval {i} s is below \
+                     l2tpd's least, {} s, which is taken",
+                    MIN_INTERIM.as_secs()
+                );
+            }
+            // 0, as in an Access-Accept, gives the profile's interval back.
             rl.interim = secs(i).map(|d| d.max(MIN_INTERIM));
             rl.interim_at = rl
                 .interim
+                .or(st.policy.radius.interim)
                 .filter(|_| rl.accounting.is_open())
                 .map(|d| now + d);
         }

@@ -31,6 +31,7 @@ mod reauth;
 mod relogin;
 mod request;
 pub(super) mod state;
+mod values;
 
 use std::sync::Arc;
 

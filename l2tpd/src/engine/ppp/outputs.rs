@@ -16,6 +16,7 @@ use super::super::pools::PoolError;
 use super::local::{self, authenticate, reauthenticate, refuse_address};
 use super::policy::Role;
 use super::state::{Ending, Ppp, PppLink};
+use super::values::unusable_address;
 use crate::dataplane::DataplaneRequest;
 use crate::notice;
 
@@ -148,13 +149,18 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                     LinkEvent::Ipv4Up(i) => {
                         // An address the peer chose (we had none to give) is held like any
                         // other, so that no two sessions have one; one held already, kept as
-                        // a user's, or our own on the link refuses the peer. (A peer with
-                        // none, 0.0.0.0, holds nothing.)
+                        // a user's, our own on the link, a server the peer is given, or one
+                        // no host may have refuses the peer. (A peer with none, 0.0.0.0,
+                        // holds nothing.)
                         if st.role == Role::Server
                             && !i.peer.is_unspecified()
                             && ppp.pools.holder(i.peer) != Some(handle)
                             && let Err(e) = if i.peer == i.local {
                                 Err(PoolError::Ours(i.peer))
+                            } else if let Some(why) =
+                                unusable_address(&ppp.routed, handle, i.peer, &servers_given(st))
+                            {
+                                Err(PoolError::Unusable(i.peer, why))
                             } else {
                                 ppp.pools.claim(i.peer, handle)
                             }
@@ -192,6 +198,7 @@ pub(super) fn drive(ctx: &mut Ctx<'_>, handle: u64) {
                         }
                         *ppp.counters.down.entry(reason.kind()).or_default() += 1;
                         ppp.pools.release(handle);
+                        ppp.routed.release(handle);
                         ppp.note_peer_ifid(handle, st, 0);
                         if st.up_since.is_some() {
                             events.push((EventKind::PppDown, st.event_info(Some(&reason))));
@@ -407,4 +414,17 @@ pub(super) fn cdn_for(reason: &DownReason) -> Refusal {
         _ => (3, "PPP closed"),
     };
     Refusal::with(result, text)
+}
+
+/// The DNS and NBNS servers server link `st` offers its peer: the profile's, and those of
+/// its Access-Accept.
+fn servers_given(st: &PppLink) -> Vec<std::net::Ipv4Addr> {
+    let defaults = st.policy.server.ipv4.map(|v4| v4.defaults);
+    let radius = st.radius.as_deref().and_then(|rl| rl.dns);
+    defaults
+        .into_iter()
+        .flat_map(|d| d.dns.into_iter().chain(d.nbns))
+        .chain(radius.into_iter().flatten())
+        .flatten()
+        .collect()
 }

@@ -365,6 +365,8 @@ pub(in crate::engine) struct Ppp {
     /// session handle): a peer asking for one another session's peer has is Nak'ed, so that
     /// the peers' link-local addresses on a shared TUN are apart.
     pub(in crate::engine) peer_ifids: HashMap<u64, u64>,
+    /// The prefixes RADIUS routed to the sessions.
+    pub(in crate::engine) routed: super::values::Routed,
     /// Fixed addresses just taken from older sessions of their users, whose sessions are to
     /// be disconnected (`relogin replace`).
     pub(in crate::engine) replaced: Vec<Replacement>,
@@ -397,6 +399,7 @@ impl Ppp {
             aaa: Aaa::new(u32::from_be_bytes(prefix)),
             local_ifid,
             peer_ifids: HashMap::new(),
+            routed: Default::default(),
             replaced: Vec::new(),
             closing: Default::default(),
             clock,

@@ -24,6 +24,7 @@ mod pw_types;
 mod radius;
 mod radius_accept;
 mod radius_reauth;
+mod radius_values;
 mod reload;
 mod reload_lines;
 mod reload_refused;
