@@ -316,7 +316,7 @@ impl Link {
 
     /// The idle timer: close if nothing passed since, else wait for the rest.
     pub(super) fn idle_tick(&mut self, now: Instant) {
-        if self.idle_ms == 0 || self.phase != Phase::Network {
+        if self.idle_s == 0 || self.phase != Phase::Network {
             return;
         }
         let deadline = self.idle_deadline();
@@ -334,7 +334,7 @@ impl Link {
     }
 
     fn idle_deadline(&self) -> Instant {
-        self.last_activity + std::time::Duration::from_millis(u64::from(self.idle_ms))
+        self.last_activity + std::time::Duration::from_secs(u64::from(self.idle_s))
     }
 
     /// A packet of an NCP.
@@ -436,7 +436,7 @@ impl Link {
         if !self.rechallenging() {
             self.auth = None;
         }
-        if self.idle_ms != 0 && self.shared.timers.get(TimerKind::Idle).is_none() {
+        if self.idle_s != 0 && self.shared.timers.get(TimerKind::Idle).is_none() {
             self.last_activity = now;
             self.arm_idle(now);
         }

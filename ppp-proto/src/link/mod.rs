@@ -105,9 +105,12 @@ impl fmt::Display for VerdictError {
 
 impl std::error::Error for VerdictError {}
 
-/// A non-zero number of milliseconds (at most `u32::MAX`, about 50 days).
-fn millis(d: Duration) -> u32 {
-    u32::try_from(d.as_millis()).unwrap_or(u32::MAX).max(1)
+/// A non-zero number of whole seconds, rounded up. Timeouts come in seconds (RADIUS's
+/// Idle-Timeout, RFC 2865 §5.28, and l2tpd.conf(5)'s are `u32` seconds): a `u32` of seconds
+/// holds every one of them, where one of milliseconds would cut those beyond 49.7 days.
+fn whole_secs(d: Duration) -> u32 {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    u32::try_from(s).unwrap_or(u32::MAX).max(1)
 }
 
 /// Flags of a link, in one octet.
@@ -185,8 +188,8 @@ pub struct Link {
     echo_outstanding: u8,
     /// The last data activity, for the idle timeout.
     last_activity: Instant,
-    /// The idle timeout in milliseconds, 0 for none.
-    idle_ms: u32,
+    /// The idle timeout in seconds, 0 for none.
+    idle_s: u32,
     /// Numbers the authentication requests.
     auth_serial: u32,
     /// The Identifier and value of our next CHAP re-challenge, drawn while randomness is at
@@ -213,7 +216,7 @@ impl Link {
         let ipcp_opts = IpcpOptions::new(&config.ipv4.unwrap_or_default());
         let ipv6cp_opts =
             Ipv6cpOptions::new(config.ipv6.map(|c| c.defaults).unwrap_or_default(), rng);
-        let idle_ms = config.idle_timeout.map_or(0, millis);
+        let idle_s = config.idle_timeout.map_or(0, whole_secs);
         Self {
             shared: Shared {
                 config,
@@ -235,7 +238,7 @@ impl Link {
             echo_id: 0,
             echo_outstanding: 0,
             last_activity: Instant::ZERO,
-            idle_ms,
+            idle_s,
             auth_serial: 0,
             next_challenge: None,
             peer_challenge_salt: [0; 8],
@@ -412,11 +415,12 @@ impl Link {
         }
     }
 
-    /// Replaces the configured idle timeout (`None`: none). It counts from the last
-    /// [`Link::note_activity`], or from when the network came up.
+    /// Replaces the configured idle timeout (`None`: none), held in whole seconds (a
+    /// fraction rounds up). It counts from the last [`Link::note_activity`], or from when
+    /// the network came up.
     pub fn set_idle_timeout(&mut self, now: Instant, timeout: Option<Duration>) {
-        self.idle_ms = timeout.map_or(0, millis);
-        if self.idle_ms == 0 {
+        self.idle_s = timeout.map_or(0, whole_secs);
+        if self.idle_s == 0 {
             self.shared.timers.stop(TimerKind::Idle);
         } else if self.phase == Phase::Network {
             self.arm_idle(now);

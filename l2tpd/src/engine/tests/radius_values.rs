@@ -508,3 +508,34 @@ fn a_framed_ip_address_in_another_sessions_subnet_refuses_the_login() {
         "{lines:?}"
     );
 }
+
+/// An Idle-Timeout beyond 2^32 milliseconds (49.7 days) is held whole, as `show session`
+/// gives it: the idle session outlives those 49.7 days and ends at the server's value.
+#[test]
+fn an_idle_timeout_beyond_fifty_days_is_held_whole() {
+    const T: u32 = 4_300_000;
+    let one = accept(|a| a.push_idle_timeout(T).map(drop));
+    let mut net = net(
+        &lns("auth_pap", "auth_source radius"),
+        &lac(1, PASSWORD),
+        Some(server(one)),
+    );
+    net.run_until(Duration::from_secs(20), "up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    let at = net.elapsed();
+    let d = net.first_session(1);
+    let shown = d.ppp.and_then(|p| p.radius).and_then(|r| r.idle_timeout_s);
+    assert_eq!(shown, Some(T));
+    // Past 2^32 ms, still up.
+    net.run_for(Duration::from_secs(u64::from(T) - 60) - (net.elapsed() - at));
+    assert_eq!(net.nodes[1].saw(EventKind::PppDown), 0, "before {T} s");
+    net.run_until(Duration::from_secs(120), "idle timeout", |n| {
+        n.nodes[1].saw(EventKind::PppDown) == 1
+    });
+    let idle = (net.elapsed() - at).as_secs();
+    assert!(
+        (u64::from(T)..u64::from(T) + 10).contains(&idle),
+        "{idle} s"
+    );
+}
