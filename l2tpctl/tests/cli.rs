@@ -126,6 +126,10 @@ fn show_system_as_text_and_json() {
         ),
         ("ppp_tun_discards", &["unrouted", "multicast", "io_error"]),
         (
+            "radius_values_ignored",
+            &["route_default", "route_taken", "mtu", "class_no_room"],
+        ),
+        (
             "ppp_down",
             &[
                 "peer_terminated",

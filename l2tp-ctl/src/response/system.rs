@@ -160,6 +160,12 @@ pub struct SystemStats {
     /// `address_in_use`, `no_pool`).
     #[serde(default)]
     pub ppp_address_refusals: BTreeMap<String, u64>,
+    /// Native PPP: values of RADIUS Access-Accepts and CoA-Requests l2tpd left out and went
+    /// on without (or, `interim_raised`, raised to its least), by kind (`route_default`,
+    /// `route_taken`, `route_invalid`, `prefix_malformed`, `mtu`, `dns_server`,
+    /// `nbns_server`, `interface_id`, `interim_raised`, `class_no_room`; see `l2tpctl(1)`).
+    #[serde(default)]
+    pub radius_values_ignored: BTreeMap<String, u64>,
     /// Native PPP: control frames for no native-PPP session, discarded.
     #[serde(default)]
     pub ppp_frames_discarded: u64,

@@ -250,6 +250,7 @@ impl Core {
         statistics.ppp_down = engine.ppp_down;
         statistics.ppp_auth_failures = engine.ppp_auth_failures;
         statistics.ppp_address_refusals = engine.ppp_address_refusals;
+        statistics.radius_values_ignored = engine.radius_values_ignored;
         statistics.ppp_frames_discarded = engine.ppp_frames_discarded;
         statistics.ppp_frames_malformed = engine.ppp_frames_malformed;
         statistics.ppp_frames_stale = engine.ppp_frames_stale;
@@ -270,6 +271,10 @@ impl Core {
             (
                 &mut statistics.ppp_address_refusals,
                 &known::PPP_ADDRESS_REFUSALS[..],
+            ),
+            (
+                &mut statistics.radius_values_ignored,
+                &known::RADIUS_VALUES_IGNORED[..],
             ),
             (
                 &mut statistics.ppp_tun_discards,

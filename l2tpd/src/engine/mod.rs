@@ -737,6 +737,7 @@ impl Engine {
         s.ppp_down = owned(&c.down);
         s.ppp_auth_failures = owned(&c.auth_failures);
         s.ppp_address_refusals = owned(&c.address_refusals);
+        s.radius_values_ignored = owned(&c.values_ignored);
         s.ppp_frames_discarded = c.frames_discarded;
         s.ppp_frames_malformed = c.frames_malformed;
         s.ppp_frames_stale = c.frames_stale;

@@ -21,8 +21,8 @@ use prometheus_client::registry::{Registry, Unit};
 
 use super::snapshot::{
     ByState, DATA_DISCARD_REASONS, Histogram, PPP_ADDRESS_REFUSALS, PPP_AUTH_FAILURES,
-    PPP_DOWN_REASONS, PPP_PROXY, PPP_TUN_DISCARDS, SCRIPT_RESULTS, STATES, Snapshot, Teardowns,
-    VERSIONS,
+    PPP_DOWN_REASONS, PPP_PROXY, PPP_TUN_DISCARDS, RADIUS_VALUES_IGNORED, SCRIPT_RESULTS, STATES,
+    Snapshot, Teardowns, VERSIONS,
 };
 use super::write::{
     counter, counter_unit, gauge, info_family, labelled, labelled_gauges, with_zeros,
@@ -472,6 +472,13 @@ fn ppp(e: &mut DescriptorEncoder, s: &Snapshot) -> fmt::Result {
             "Authenticated native-PPP peers refused for want of an address, by reason.",
             &sys.ppp_address_refusals,
             &PPP_ADDRESS_REFUSALS[..],
+        ),
+        (
+            "l2tpd_radius_values_ignored",
+            "Values of RADIUS Access-Accepts and CoA-Requests left out (or raised to l2tpd's \
+             least), by kind.",
+            &sys.radius_values_ignored,
+            &RADIUS_VALUES_IGNORED[..],
         ),
         (
             "l2tpd_ppp_tun_discards",

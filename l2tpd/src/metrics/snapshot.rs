@@ -67,6 +67,19 @@ pub const PPP_AUTH_FAILURES: [&str; 6] = [
 ];
 /// Why authenticated native-PPP peers are refused for want of an address.
 pub const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
+/// The kinds of RADIUS values left out (or raised to l2tpd's least).
+pub const RADIUS_VALUES_IGNORED: [&str; 10] = [
+    "route_default",
+    "route_taken",
+    "route_invalid",
+    "prefix_malformed",
+    "mtu",
+    "dns_server",
+    "nbns_server",
+    "interface_id",
+    "interim_raised",
+    "class_no_room",
+];
 /// Why packets of the userspace data plane's shared PPP TUN are dropped.
 pub const PPP_TUN_DISCARDS: [&str; 3] = ["unrouted", "multicast", "io_error"];
 /// What becomes of LACs' proxy LCP and authentication AVPs.

@@ -469,6 +469,9 @@ fn native_ppp_counters_and_pools_are_exposed() {
     s.system
         .ppp_address_refusals
         .insert("pool_exhausted".into(), 1);
+    s.system
+        .radius_values_ignored
+        .insert("route_taken".into(), 2);
     s.engine.pools = vec![("customers".into(), 254, 11)];
     let text = prometheus(s);
     has(&text, "l2tpd_ppp_links_up_total 12");
@@ -502,6 +505,11 @@ fn native_ppp_counters_and_pools_are_exposed() {
         &text,
         "l2tpd_ppp_address_refusals_total{reason=\"pool_exhausted\"} 1",
     );
+    has(
+        &text,
+        "l2tpd_radius_values_ignored_total{reason=\"route_taken\"} 2",
+    );
+    has(&text, "l2tpd_radius_values_ignored_total{reason=\"mtu\"} 0");
     has(&text, "l2tpd_ip_pool_addresses{pool=\"customers\"} 254");
     has(
         &text,
@@ -590,7 +598,7 @@ fn radius_figures_and_servers_are_exposed() {
 fn every_kind_given_at_zero_is_in_the_manuals() {
     use super::snapshot::{
         DATA_DISCARD_REASONS, PPP_ADDRESS_REFUSALS, PPP_AUTH_FAILURES, PPP_DOWN_REASONS, PPP_PROXY,
-        PPP_TUN_DISCARDS,
+        PPP_TUN_DISCARDS, RADIUS_VALUES_IGNORED,
     };
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../man/");
     let pages: String = ["l2tpctl.1", "l2tpd.8"]
@@ -605,7 +613,7 @@ fn every_kind_given_at_zero_is_in_the_manuals() {
         .filter_map(|l| l.strip_prefix(".B ").or_else(|| l.strip_prefix(".BR ")))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    let lists: [&[&str]; 7] = [
+    let lists: [&[&str]; 8] = [
         &encode::DISCARD_KINDS,
         &DATA_DISCARD_REASONS,
         &PPP_DOWN_REASONS,
@@ -613,6 +621,7 @@ fn every_kind_given_at_zero_is_in_the_manuals() {
         &PPP_ADDRESS_REFUSALS,
         &PPP_TUN_DISCARDS,
         &PPP_PROXY,
+        &RADIUS_VALUES_IGNORED,
     ];
     let missing: Vec<&str> = lists
         .iter()

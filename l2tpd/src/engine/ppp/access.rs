@@ -30,7 +30,7 @@ use super::local::{authenticate, refuse_address, tunnel_local_ipv4};
 use super::relogin::reserve_fixed;
 use super::request::{SessionFacts, session_attributes, submit};
 use super::state::{Ppp, PppLink, method_label};
-use super::values::{Prefix, unusable_address, unusable_peer, unusable_route};
+use super::values::{Prefix, label, unusable_address, unusable_peer, unusable_route};
 
 /// Framed-IP-Address 255.255.255.255: the peer picks its address (RFC 2865 §5.8).
 const PEER_PICKS: Ipv4Addr = Ipv4Addr::BROADCAST;
@@ -242,8 +242,11 @@ fn accept(
         return;
     };
     let name = text::quoted(&req.user);
-    // A value left out: what the server said, and what l2tpd does instead.
-    let mut left_out = |attr: &str, what: std::fmt::Arguments<'_>| {
+    // A value left out: what the server said, and what l2tpd does instead; counted by
+    // `label` once the borrows of `ppp` are done.
+    let mut ignored_values = Vec::new();
+    let mut left_out = |kind: &'static str, attr: &str, what: std::fmt::Arguments<'_>| {
+        ignored_values.push(kind);
         if lines.admit(std_now, tid) {
             tracing::warn!("session {tid}/{sid}: user {name}: the {attr} of {server} {what}");
         }
@@ -317,6 +320,7 @@ fn accept(
             return true;
         };
         left_out(
+            label::INTERFACE_ID,
             "Framed-Interface-Id",
             format_args!(
                 "({}) is {clash}; IPv6CP gives the peer another",
@@ -336,7 +340,16 @@ fn accept(
         let Some(why) = unusable_peer(a, &[]) else {
             return Some(a);
         };
-        left_out(attr, format_args!("({a}) is {why}; not given to the peer"));
+        let kind = if attr.contains("DNS") {
+            label::DNS_SERVER
+        } else {
+            label::NBNS_SERVER
+        };
+        left_out(
+            kind,
+            attr,
+            format_args!("({a}) is {why}; not given to the peer"),
+        );
         None
     });
     set_network(st, servers, local_v4, peer, ifid);
@@ -351,6 +364,7 @@ fn accept(
     match attrs.framed_mtu() {
         // RFC 2865 §5.12: 64 to 65535.
         Some(m) if m < 64 => left_out(
+            label::MTU,
             "Framed-MTU",
             format_args!("({m}) is below 64 (RFC 2865 5.12); not taken"),
         ),
@@ -361,8 +375,12 @@ fn accept(
         .into_iter()
         .filter_map(|(p, attr)| match p {
             Ok(p) => Some(p),
-            Err(why) => {
-                left_out(attr, format_args!("is not routed to the session: {why}"));
+            Err((kind, why)) => {
+                left_out(
+                    kind,
+                    attr,
+                    format_args!("is not routed to the session: {why}"),
+                );
                 None
             }
         })
@@ -374,6 +392,7 @@ fn accept(
         let asked = Duration::from_secs(u64::from(i));
         if i > 0 && asked < MIN_INTERIM {
             left_out(
+                label::INTERIM_RAISED,
                 "Acct-Interim-Interval",
                 format_args!(
                     "({i} s) is below l2tpd's least, {} s, which is taken",
@@ -382,6 +401,9 @@ fn accept(
             );
         }
         rl.interim = (i > 0).then(|| asked.max(MIN_INTERIM));
+    }
+    for kind in ignored_values {
+        *ppp.counters.values_ignored.entry(kind).or_default() += 1;
     }
     if let Some(t) = attrs.session_timeout() {
         rl.session_timeout = Some(t);
@@ -410,8 +432,9 @@ fn accept(
     );
 }
 
-/// A route an Access-Accept asks for, or why it is not taken, with the attribute it came from.
-type Asked = (Result<Prefix, String>, &'static str);
+/// A route an Access-Accept asks for, or why it is not taken (with the label it is counted
+/// by), with the attribute it came from.
+type Asked = (Result<Prefix, (&'static str, String)>, &'static str);
 
 /// The prefixes an Access-Accept routes to session `handle`: Framed-IPv6-Prefix (RFC 3162
 /// §2.3), Delegated-IPv6-Prefix (RFC 4818), and the subnet of the peer's address when
@@ -429,7 +452,8 @@ fn routes(
         let bits = u32::from(mask);
         let len = bits.leading_ones();
         if bits.count_ones() != len {
-            asked.push((Err(format!("{mask} is no netmask")), "Framed-IP-Netmask"));
+            let why = format!("{mask} is no netmask");
+            asked.push((Err((label::ROUTE_INVALID, why)), "Framed-IP-Netmask"));
         } else if len < 32 {
             asked.push((Ok((IpAddr::V4(a), len as u8)), "Framed-IP-Netmask"));
         }
@@ -443,7 +467,8 @@ fn routes(
             Some(p) => asked.push((Ok((IpAddr::V6(p.addr), p.len)), attr)),
             // RFC 3162 §2.3: a length of at most 128, and no more than the octets given.
             None if attrs.contains(t) => {
-                asked.push((Err("malformed (RFC 3162 2.3)".to_owned()), attr));
+                let why = "malformed (RFC 3162 2.3)".to_owned();
+                asked.push((Err((label::PREFIX_MALFORMED, why)), attr));
             }
             None => {}
         }
@@ -454,7 +479,7 @@ fn routes(
             let r =
                 r.and_then(
                     |p| match unusable_route(&ppp.routed, &ppp.pools, handle, p, ours) {
-                        Some(why) => Err(format!("{}/{}: {why}", p.0, p.1)),
+                        Some((kind, why)) => Err((kind, format!("{}/{}: {why}", p.0, p.1))),
                         None => Ok(p),
                     },
                 );

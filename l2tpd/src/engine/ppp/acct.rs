@@ -20,6 +20,7 @@ use radius_proto::dict::values::acct_status_type as status;
 use super::super::ctx::Ctx;
 use super::aaa::{AcctState, Pending, Purpose, push_accounting, push_classes};
 use super::request::{SessionFacts, session_attributes, submit};
+use super::values::label;
 
 /// How long the Start waits for IPCP once another network protocol (IPv6CP) is up.
 const START_WAIT: Duration = Duration::from_secs(3);
@@ -133,6 +134,11 @@ fn send(ctx: &mut Ctx<'_>, handle: u64, status: u32, cause: Option<u32>) {
     let a = match built {
         Ok((a, 0)) => a,
         Ok((a, n)) => {
+            *ctx.ppp
+                .counters
+                .values_ignored
+                .entry(label::CLASS_NO_ROOM)
+                .or_default() += n as u64;
             if ctx.lines.admit(ctx.now, f.tid) {
                 tracing::warn!(
                     "session {}/{}: user {}: {n} of the {} Class attributes of its \

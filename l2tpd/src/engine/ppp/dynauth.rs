@@ -25,6 +25,7 @@ use super::super::ctx::Ctx;
 use super::aaa::MIN_INTERIM;
 use super::policy::Role;
 use super::request::{SessionFacts, nas_identifier};
+use super::values::label;
 
 /// Attributes that identify the NAS or the session, or that every request may carry.
 const IDENTIFYING: &[AttrType] = &[
@@ -250,6 +251,11 @@ fn change(ctx: &mut Ctx<'_>, handle: u64, attrs: &Attributes) {
         }
         if let Some(i) = attrs.acct_interim_interval() {
             if i > 0 && Duration::from_secs(u64::from(i)) < MIN_INTERIM {
+                *ctx.ppp
+                    .counters
+                    .values_ignored
+                    .entry(label::INTERIM_RAISED)
+                    .or_default() += 1;
                 tracing::warn!(
                     "session {tid}/{sid}: CoA-Request: Acct-Interim-Interval {i} s is below \
                      l2tpd's least, {} s, which is taken",

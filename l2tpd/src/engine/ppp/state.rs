@@ -330,6 +330,9 @@ pub(in crate::engine) struct PppCounters {
     pub(in crate::engine) auth_failures: BTreeMap<&'static str, u64>,
     /// Authenticated peers refused for want of an address, by reason.
     pub(in crate::engine) address_refusals: BTreeMap<&'static str, u64>,
+    /// Values of Access-Accepts and CoA-Requests left out (or raised to l2tpd's least), by
+    /// kind (`values`).
+    pub(in crate::engine) values_ignored: BTreeMap<&'static str, u64>,
     /// Frames for no native-PPP session.
     pub(in crate::engine) frames_discarded: u64,
     /// Frames a link found malformed (bad lengths, options or fields) and dropped.

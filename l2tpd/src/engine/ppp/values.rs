@@ -19,6 +19,21 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::super::pools::Pools;
 
+/// Labels of `radius_values_ignored` (`show system`, l2tpctl(1)): the values of an
+/// Access-Accept or CoA-Request left out (or, for the interim interval, raised), by kind.
+pub(in crate::engine) mod label {
+    pub(in crate::engine) const ROUTE_DEFAULT: &str = "route_default";
+    pub(in crate::engine) const ROUTE_TAKEN: &str = "route_taken";
+    pub(in crate::engine) const ROUTE_INVALID: &str = "route_invalid";
+    pub(in crate::engine) const PREFIX_MALFORMED: &str = "prefix_malformed";
+    pub(in crate::engine) const MTU: &str = "mtu";
+    pub(in crate::engine) const DNS_SERVER: &str = "dns_server";
+    pub(in crate::engine) const NBNS_SERVER: &str = "nbns_server";
+    pub(in crate::engine) const INTERFACE_ID: &str = "interface_id";
+    pub(in crate::engine) const INTERIM_RAISED: &str = "interim_raised";
+    pub(in crate::engine) const CLASS_NO_ROOM: &str = "class_no_room";
+}
+
 /// A prefix: its (masked) address and length.
 pub(super) type Prefix = (IpAddr, u8);
 
@@ -132,45 +147,50 @@ pub(super) fn unusable_peer(a: Ipv4Addr, ours: &[Ipv4Addr]) -> Option<&'static s
     })
 }
 
-/// Why route `p` cannot go to session `handle`, when it cannot: `ours` are this end's
-/// addresses.
+/// Why route `p` cannot go to session `handle`, when it cannot, with the label it is counted
+/// by (`radius_values_ignored`): `ours` are this end's addresses.
 pub(super) fn unusable_route(
     routed: &Routed,
     pools: &Pools,
     handle: u64,
     p: Prefix,
     ours: &[Ipv4Addr],
-) -> Option<String> {
+) -> Option<(&'static str, String)> {
     let (addr, len) = masked(p);
+    let taken = |why: String| Some((label::ROUTE_TAKEN, why));
+    let invalid = |why: &str| Some((label::ROUTE_INVALID, why.to_owned()));
     if len == 0 {
-        return Some("a default route, which would take every other destination".to_owned());
+        return Some((
+            label::ROUTE_DEFAULT,
+            "a default route, which would take every other destination".to_owned(),
+        ));
     }
     let (first, last) = bounds(addr, len);
     match (first, last) {
         (IpAddr::V4(f), IpAddr::V4(l)) => {
             if let Some(a) = ours.iter().find(|a| (f..=l).contains(*a)) {
-                return Some(format!("holds this end's address {a}"));
+                return taken(format!("holds this end's address {a}"));
             }
             if let Some(a) = pools.held_by_other(f, l, handle) {
-                return Some(format!("holds {a}, another session's address"));
+                return taken(format!("holds {a}, another session's address"));
             }
         }
         (IpAddr::V6(f), _) => {
             if f.is_unicast_link_local() {
-                return Some("link-local".to_owned());
+                return invalid("link-local");
             }
             if f.is_multicast() {
-                return Some("multicast".to_owned());
+                return invalid("multicast");
             }
             if f.is_loopback() || f.is_unspecified() {
-                return Some("no prefix a host may be routed".to_owned());
+                return invalid("no prefix a host may be routed");
             }
         }
         _ => {}
     }
     routed
         .clash(handle, (addr, len))
-        .map(|(q, l)| format!("overlaps {q}/{l}, routed to another session"))
+        .and_then(|(q, l)| taken(format!("overlaps {q}/{l}, routed to another session")))
 }
 
 #[cfg(test)]

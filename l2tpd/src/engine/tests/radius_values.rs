@@ -89,6 +89,19 @@ fn routes(net: &Net) -> Vec<Vec<Route>> {
     by_session.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Node 1's `radius_values_ignored` counts, those above 0.
+fn ignored(net: &Net) -> Vec<(String, u64)> {
+    let stats = net.nodes[1].engine.stats();
+    stats.radius_values_ignored.into_iter().collect()
+}
+
+/// `(kind, n)` pairs as [`ignored`] gives them (sorted by kind).
+fn counted(kinds: &[(&str, u64)]) -> Vec<(String, u64)> {
+    let mut v: Vec<_> = kinds.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    v.sort();
+    v
+}
+
 /// The warnings that say each of `all`.
 fn warnings<'a>(lines: &'a [Line], all: &[&str]) -> Vec<&'a str> {
     lines
@@ -138,6 +151,10 @@ fn routes_that_would_take_other_traffic_are_left_out() {
         assert_eq!(warned(&lines, attr).len(), 1, "{attr}: {lines:?}");
     }
     assert!(!lines.iter().any(|(_, l)| l.contains("s3cret")));
+    assert_eq!(
+        ignored(&net),
+        counted(&[("route_default", 1), ("route_taken", 2)])
+    );
 }
 
 /// Prefixes no host may be routed (everything, link-local, multicast, loopback), a mask that
@@ -147,19 +164,21 @@ fn routes_that_would_take_other_traffic_are_left_out() {
 fn routes_no_session_may_have_are_left_out() {
     let cases = [
         (
+            [("route_default", 1), ("route_invalid", 2)],
             prefix("::", 0),
             prefix("fe80::", 64),
             v4("255.0.255.0"),
             None,
         ),
         (
+            [("route_invalid", 2), ("route_taken", 1)],
             prefix("ff02::", 16),
             prefix("::1", 128),
             v4("255.255.255.252"),
             Some(v4("198.51.100.2")),
         ),
     ];
-    for (framed, delegated, mask, address) in cases {
+    for (kinds, framed, delegated, mask, address) in cases {
         let one = accept(|a| {
             a.push_framed_ipv6_prefix(framed)?;
             a.push_delegated_ipv6_prefix(delegated)?;
@@ -179,6 +198,7 @@ fn routes_no_session_may_have_are_left_out() {
         ] {
             assert_eq!(warned(&lines, attr).len(), 1, "{attr}: {lines:?}");
         }
+        assert_eq!(ignored(&net), counted(&kinds), "{framed:?}");
     }
     // A prefix longer than 128 bits, or than the octets given, is malformed.
     let malformed = accept(|a| {
@@ -195,6 +215,7 @@ fn routes_no_session_may_have_are_left_out() {
             "{attr}: {lines:?}"
         );
     }
+    assert_eq!(ignored(&net), counted(&[("prefix_malformed", 2)]));
     // The second session's /29 holds the first one's pool address.
     let second = accept(|a| {
         a.push_framed_ip_address(v4("198.51.100.14"))?;
@@ -205,6 +226,7 @@ fn routes_no_session_may_have_are_left_out() {
     assert_eq!(routes(&net), Vec::<Vec<Route>>::new());
     let w = warned(&lines, "Framed-IP-Netmask");
     assert!(w.len() == 1 && w[0].contains("198.51.100.10"), "{lines:?}");
+    assert_eq!(ignored(&net), counted(&[("route_taken", 1)]));
 }
 
 /// A Framed-IP-Address no peer may have, this end's own (the link's or the tunnel's), or a
@@ -244,14 +266,17 @@ fn a_framed_ip_address_no_peer_may_have_refuses_the_login() {
     }
 }
 
-/// A Framed-MTU below RFC 2865's 64 and a DNS server of 0.0.0.0 or 255.255.255.255 are left
-/// out with a warning: the interface keeps the MTU it had, and the peer gets the profile's
-/// DNS server.
+/// A Framed-MTU below RFC 2865's 64, a DNS or NBNS server of 0.0.0.0 or 255.255.255.255 and
+/// a Framed-Interface-Id of zero are left out with a warning and counted: the interface keeps
+/// the MTU it had, the peer gets the profile's DNS server and an interface identifier of
+/// IPv6CP's choosing.
 #[test]
 fn a_framed_mtu_or_dns_server_out_of_range_is_left_out() {
-    for dns in [[0u8, 0, 0, 0], [255, 255, 255, 255]] {
+    for (mtu, dns) in [(1, [0u8, 0, 0, 0]), (63, [255, 255, 255, 255])] {
         let one = accept(|a| {
-            a.push_framed_mtu(1)?;
+            a.push_framed_mtu(mtu)?;
+            a.push_framed_interface_id([0; 8])?;
+            a.push_vendor(ms::PRIMARY_NBNS_SERVER, &dns)?;
             a.push_vendor(ms::PRIMARY_DNS_SERVER, &dns).map(drop)
         });
         let (net, lines) = logins(1, vec![one]);
@@ -260,15 +285,24 @@ fn a_framed_mtu_or_dns_server_out_of_range_is_left_out() {
         let ppp = d.ppp.unwrap_or_else(|| panic!("ppp"));
         assert_eq!(ppp.dns, [v4("192.0.2.53")], "the profile's");
         let radius = ppp.radius.unwrap_or_else(|| panic!("radius"));
-        assert_eq!(radius.framed_mtu, None);
+        assert_eq!(radius.framed_mtu, None, "{mtu}");
         let ups = super::ppp::ppp_ups(&net, 1);
         assert!(ups.iter().all(|u| u.mtu > 64), "{ups:?}");
-        assert_eq!(warned(&lines, "Framed-MTU").len(), 1, "{lines:?}");
-        assert_eq!(
-            warned(&lines, "MS-Primary-DNS-Server").len(),
-            1,
-            "{lines:?}"
-        );
+        for attr in [
+            "Framed-MTU",
+            "Framed-Interface-Id",
+            "MS-Primary-NBNS-Server",
+            "MS-Primary-DNS-Server",
+        ] {
+            assert_eq!(warned(&lines, attr).len(), 1, "{attr}: {lines:?}");
+        }
+        let kinds = [
+            ("dns_server", 1),
+            ("interface_id", 1),
+            ("mtu", 1),
+            ("nbns_server", 1),
+        ];
+        assert_eq!(ignored(&net), counted(&kinds), "{mtu}");
     }
 }
 
@@ -411,6 +445,8 @@ fn class_attributes_that_do_not_fit_in_accounting_are_left_out_not_the_record() 
     assert!(sent.iter().zip(&classes).all(|(s, c)| *s == c.as_slice()));
     let w = warned(&lines, "Class");
     assert_eq!(w.len(), 1, "{lines:?}");
+    let left_out = (classes.len() - sent.len()) as u64;
+    assert_eq!(ignored(&net), counted(&[("class_no_room", left_out)]));
 }
 
 /// Framed-IP-Address 255.255.255.255 lets the peer pick its address (RFC 2865 §5.8), but not
@@ -483,6 +519,7 @@ fn an_interim_interval_below_the_least_is_raised_with_a_warning() {
         raised.len() == 2 && raised[0].contains("\"alice\"") && raised[1].contains("CoA"),
         "{lines:?}"
     );
+    assert_eq!(ignored(&net), counted(&[("interim_raised", 2)]));
 }
 
 /// A Framed-IP-Address in a prefix routed to another session (its Framed-IP-Netmask subnet)
