@@ -362,11 +362,14 @@ fn accept(
     rl.acct_user = attrs.get(AttrType::USER_NAME).map(Box::from);
     rl.state = attrs.get(AttrType::STATE).map(Box::from);
     match attrs.framed_mtu() {
-        // RFC 2865 §5.12: 64 to 65535.
-        Some(m) if m < 64 => left_out(
+        // RFC 2865 §5.12 allows 64 to 65535, but IPv4 needs 68 (RFC 791): on the kernel data
+        // plane an interface of a smaller MTU has IPv4 turned off.
+        Some(m) if m < MIN_FRAMED_MTU => left_out(
             label::MTU,
             "Framed-MTU",
-            format_args!("({m}) is below 64 (RFC 2865 5.12); not taken"),
+            format_args!(
+                "({m}) is below {MIN_FRAMED_MTU}, the least IPv4 needs (RFC 791); not taken"
+            ),
         ),
         Some(m) => rl.framed_mtu = Some(u16::try_from(m).unwrap_or(u16::MAX)),
         None => {}
@@ -431,6 +434,9 @@ fn accept(
         (tid, sid),
     );
 }
+
+/// The least Framed-MTU taken: IPv4's least (RFC 791), above RFC 2865 §5.12's 64.
+const MIN_FRAMED_MTU: u32 = 68;
 
 /// A route an Access-Accept asks for, or why it is not taken (with the label it is counted
 /// by), with the attribute it came from.

@@ -266,13 +266,13 @@ fn a_framed_ip_address_no_peer_may_have_refuses_the_login() {
     }
 }
 
-/// A Framed-MTU below RFC 2865's 64, a DNS or NBNS server of 0.0.0.0 or 255.255.255.255 and
-/// a Framed-Interface-Id of zero are left out with a warning and counted: the interface keeps
-/// the MTU it had, the peer gets the profile's DNS server and an interface identifier of
-/// IPv6CP's choosing.
+/// A Framed-MTU below 68 (RFC 2865's 64 included: IPv4 needs 68, RFC 791), a DNS or NBNS
+/// server of 0.0.0.0 or 255.255.255.255 and a Framed-Interface-Id of zero are left out with
+/// a warning and counted: the interface keeps the MTU it had, the peer gets the profile's DNS
+/// server and an interface identifier of IPv6CP's choosing.
 #[test]
 fn a_framed_mtu_or_dns_server_out_of_range_is_left_out() {
-    for (mtu, dns) in [(1, [0u8, 0, 0, 0]), (63, [255, 255, 255, 255])] {
+    for (mtu, dns) in [(1, [0u8, 0, 0, 0]), (67, [255, 255, 255, 255])] {
         let one = accept(|a| {
             a.push_framed_mtu(mtu)?;
             a.push_framed_interface_id([0; 8])?;
@@ -287,7 +287,7 @@ fn a_framed_mtu_or_dns_server_out_of_range_is_left_out() {
         let radius = ppp.radius.unwrap_or_else(|| panic!("radius"));
         assert_eq!(radius.framed_mtu, None, "{mtu}");
         let ups = super::ppp::ppp_ups(&net, 1);
-        assert!(ups.iter().all(|u| u.mtu > 64), "{ups:?}");
+        assert!(ups.iter().all(|u| u.mtu >= 68), "{ups:?}");
         for attr in [
             "Framed-MTU",
             "Framed-Interface-Id",
@@ -304,6 +304,12 @@ fn a_framed_mtu_or_dns_server_out_of_range_is_left_out() {
         ];
         assert_eq!(ignored(&net), counted(&kinds), "{mtu}");
     }
+    // 68 is taken.
+    let (net, _) = logins(1, vec![accept(|a| a.push_framed_mtu(68).map(drop))]);
+    let d = net.first_session(1);
+    let radius = d.ppp.and_then(|p| p.radius).map(|r| r.framed_mtu);
+    assert_eq!(radius, Some(Some(68)));
+    assert_eq!(ignored(&net), counted(&[]));
 }
 
 /// A prefix is another session's only while that session lasts: once it ends, the next login
