@@ -122,7 +122,12 @@ fn show_system_as_text_and_json() {
         ("ppp_auth_failures", &["unknown_user", "wrong_credentials"]),
         (
             "ppp_address_refusals",
-            &["pool_exhausted", "address_in_use", "no_pool"],
+            &[
+                "pool_exhausted",
+                "address_in_use",
+                "no_pool",
+                "address_unusable",
+            ],
         ),
         ("ppp_tun_discards", &["unrouted", "multicast", "io_error"]),
         (

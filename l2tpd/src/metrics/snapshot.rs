@@ -66,7 +66,12 @@ pub const PPP_AUTH_FAILURES: [&str; 6] = [
     "radius_unusable",
 ];
 /// Why authenticated native-PPP peers are refused for want of an address.
-pub const PPP_ADDRESS_REFUSALS: [&str; 3] = ["pool_exhausted", "address_in_use", "no_pool"];
+pub const PPP_ADDRESS_REFUSALS: [&str; 4] = [
+    "pool_exhausted",
+    "address_in_use",
+    "no_pool",
+    "address_unusable",
+];
 /// The kinds of RADIUS values left out (or raised to l2tpd's least).
 pub const RADIUS_VALUES_IGNORED: [&str; 10] = [
     "route_default",

@@ -507,6 +507,10 @@ fn native_ppp_counters_and_pools_are_exposed() {
     );
     has(
         &text,
+        "l2tpd_ppp_address_refusals_total{reason=\"address_unusable\"} 0",
+    );
+    has(
+        &text,
         "l2tpd_radius_values_ignored_total{reason=\"route_taken\"} 2",
     );
     has(&text, "l2tpd_radius_values_ignored_total{reason=\"mtu\"} 0");
