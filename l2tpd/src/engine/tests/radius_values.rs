@@ -89,6 +89,20 @@ fn routes(net: &Net) -> Vec<Vec<Route>> {
     by_session.into_iter().map(|(_, r)| r).collect()
 }
 
+/// One session of alice at an LNS of profile settings `extra` whose server accepts with
+/// `one`, run until it is up.
+fn alice_up(extra: &str, one: Attributes) -> Net {
+    let mut net = net(
+        &lns("auth_pap", extra),
+        &lac(1, PASSWORD),
+        Some(server(one)),
+    );
+    net.run_until(Duration::from_secs(20), "up", |n| {
+        n.nodes[1].saw(EventKind::PppUp) == 1
+    });
+    net
+}
+
 /// Node 1's `radius_values_ignored` counts, those above 0.
 fn ignored(net: &Net) -> Vec<(String, u64)> {
     let stats = net.nodes[1].engine.stats();
@@ -320,14 +334,7 @@ fn a_prefix_is_free_again_when_its_session_ends() {
         a.push_framed_ipv6_prefix(prefix("2001:db8:10::", 64))
             .map(drop)
     });
-    let mut net = net(
-        &lns("auth_pap", "auth_source radius"),
-        &lac(1, PASSWORD),
-        Some(per_login(vec![p])),
-    );
-    net.run_until(Duration::from_secs(20), "up", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 1
-    });
+    let mut net = alice_up("auth_source radius", p);
     let r = net.command(
         1,
         crate::engine::Command::Disconnect(l2tp_ctl::PppSelector::User("alice".into())),
@@ -423,17 +430,7 @@ fn class_attributes_that_do_not_fit_in_accounting_are_left_out_not_the_record() 
         }
         Ok(())
     });
-    let (net, lines) = recorded(|| {
-        let mut net = net(
-            &lns("auth_pap", "auth_source radius\n radius_accounting true"),
-            &lac(1, PASSWORD),
-            Some(server(one)),
-        );
-        net.run_until(Duration::from_secs(20), "up", |n| {
-            n.nodes[1].saw(EventKind::PppUp) == 1
-        });
-        net
-    });
+    let (net, lines) = recorded(|| alice_up("auth_source radius\n radius_accounting true", one));
     let acct = accounting(&net);
     let (_, start, _) = acct
         .iter()
@@ -500,16 +497,10 @@ fn an_interim_interval_below_the_least_is_raised_with_a_warning() {
     use super::radius::dynauth;
 
     let (net, lines) = recorded(|| {
-        let mut net = net(
-            &lns("auth_pap", "auth_source radius\n radius_accounting true"),
-            &lac(1, PASSWORD),
-            Some(server(accept(|a| {
-                a.push_acct_interim_interval(1).map(drop)
-            }))),
+        let mut net = alice_up(
+            "auth_source radius\n radius_accounting true",
+            accept(|a| a.push_acct_interim_interval(1).map(drop)),
         );
-        net.run_until(Duration::from_secs(20), "up", |n| {
-            n.nodes[1].saw(EventKind::PppUp) == 1
-        });
         let coa = accept(|a| {
             a.push_user_name("alice")?;
             a.push_acct_interim_interval(5).map(drop)
@@ -558,14 +549,7 @@ fn a_framed_ip_address_in_another_sessions_subnet_refuses_the_login() {
 fn an_idle_timeout_beyond_fifty_days_is_held_whole() {
     const T: u32 = 4_300_000;
     let one = accept(|a| a.push_idle_timeout(T).map(drop));
-    let mut net = net(
-        &lns("auth_pap", "auth_source radius"),
-        &lac(1, PASSWORD),
-        Some(server(one)),
-    );
-    net.run_until(Duration::from_secs(20), "up", |n| {
-        n.nodes[1].saw(EventKind::PppUp) == 1
-    });
+    let mut net = alice_up("auth_source radius", one);
     let at = net.elapsed();
     let d = net.first_session(1);
     let shown = d.ppp.and_then(|p| p.radius).and_then(|r| r.idle_timeout_s);
