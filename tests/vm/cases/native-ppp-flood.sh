@@ -7,7 +7,7 @@
 # flood's time, the rest is dropped and counted as ppp_control_rate in show system, the
 # metric, and the kernel data plane's 30 s drop summary. (Its own Echo-Replies are dropped
 # with the rest: l2tpd ends the flooder's link after a few seconds.) Meanwhile the bystander stays up and
-# answers l2tpd's echoes, and l2tpctl show system answers at once. About 45 s.
+# answers l2tpd's echoes, and l2tpctl show system answers at once; tshark judges the capture. About 45 s.
 set -u
 CASE=native-ppp-flood
 . /mnt/host/cases/lib-l2tpd.sh
@@ -19,6 +19,7 @@ BURST=128 PER_S=64
 rc=0
 step "start"
 netns_pair lac lns
+capture_start flood
 start_l2tpd lns srv "$(lns_conf srv "    ipv6cp false
     lcp_echo_interval 1" "user \"alice\" {
     password \"alice-secret\"
@@ -97,6 +98,9 @@ step "logged $(summed), show system ${now:-none}, metric ${m:-none}"
 [ "${m:-0}" = "${now:-0}" ] || { echo "metrics: not the ${now:-0} drops of show system"; rc=1; }
 
 stop_all
+# tshark on the host: the flood's Echo-Requests, l2tpd's Echo-Replies to those it took, all
+# decoded as PPP.
+capture_stop flood "lcp && ppp.code == 9" "lcp && ppp.code == 10" "!l2tp.type == 0 && !ppp"
 [ $rc = 0 ] || show_logs srv.log flood.err bystander.err
 if [ $rc = 0 ]; then echo "PASS native PPP: a flood of LCP Echo-Requests on the kernel data plane"; else echo "FAIL native PPP echo flood"; fi
 exit $rc
